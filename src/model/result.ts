@@ -1,0 +1,63 @@
+import type { CategoryId, ProbeId } from "./config.js";
+import type { EpochMs } from "./time.js";
+
+/** Why a request got no HTTP response (contract section 1). */
+export const FAILURE_REASONS = ["timeout", "connect", "dns", "tls", "reset", "protocol", "aborted"] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+export const STATUS_CLASSES = ["2xx", "3xx", "4xx", "5xx", "none"] as const;
+export type StatusClass = (typeof STATUS_CLASSES)[number];
+
+/** Per-phase timing of one HTTP request, in milliseconds from its start; null where a phase did not happen. */
+export interface Phases {
+  readonly dnsMs: number | null;
+  readonly connectMs: number | null;
+  readonly tlsMs: number | null;
+  /** Until the request was fully written. */
+  readonly requestSentMs: number | null;
+  /** Until the response headers arrived (time to first byte). */
+  readonly ttfbMs: number | null;
+  /** Until the response body ended. */
+  readonly bodyEndMs: number | null;
+}
+
+/**
+ * One probe attempt: one request (contract sections 1 and 3). `durationMs` is the time to the end
+ * of the response headers, or the timeout value for a request that timed out.
+ */
+export interface ProbeResult {
+  readonly ts: EpochMs;
+  readonly probe: ProbeId;
+  readonly category: CategoryId;
+  readonly status: number | null;
+  readonly durationMs: number;
+  readonly error: FailureReason | null;
+  readonly errorCode: string | null;
+  readonly correlationId: string | null;
+  /** Optional detail kept beside the contract fields. */
+  readonly phases?: Phases | null;
+  /** Estimated server time: TTFB minus the connection's round trip (edge-normalised latency). */
+  readonly serverMs?: number | null;
+}
+
+export function statusClassOf(status: number | null): StatusClass {
+  if (status === null) return "none";
+  if (status >= 200 && status < 300) return "2xx";
+  if (status >= 300 && status < 400) return "3xx";
+  if (status >= 400 && status < 500) return "4xx";
+  if (status >= 500 && status < 600) return "5xx";
+  return "none";
+}
+
+/** Served in Klarna's sense: answered 2xx, 3xx or 4xx. */
+export function isServed(status: number | null): boolean {
+  return status !== null && status >= 200 && status <= 499;
+}
+
+/**
+ * Whether the result enters the latency histogram: every response (any status), and timeouts
+ * at their timeout value so that timing out can never improve p99.
+ */
+export function countsForLatency(result: Pick<ProbeResult, "status" | "error">): boolean {
+  return result.status !== null || result.error === "timeout";
+}
