@@ -1,0 +1,62 @@
+import { type ProbeResult, STATUS_CLASSES, type StatusClass, statusClassOf } from "../model/result.js";
+
+/** R and SR of contract section 1: non-excluded requests, and those of them answered 200–499. */
+export interface Tally {
+  readonly requests: number;
+  readonly served: number;
+}
+
+/** A% = SR / R * 100 at full precision; null for no traffic (never 100). */
+export function availabilityPct(tally: Tally): number | null {
+  return tally.requests === 0 ? null : (tally.served / tally.requests) * 100;
+}
+
+/** SR / R as a ratio in [0, 1]; null for no traffic. */
+export function availabilityRatio(tally: Tally): number | null {
+  return tally.requests === 0 ? null : tally.served / tally.requests;
+}
+
+/** Adds tallies: how service classes pool their categories' requests (not a mean of means). */
+export function pooledTally(tallies: Iterable<Tally>): Tally {
+  let requests = 0;
+  let served = 0;
+  for (const t of tallies) {
+    requests += t.requests;
+    served += t.served;
+  }
+  return { requests, served };
+}
+
+/**
+ * A decimal percentage or ratio from the configuration, with binary floating-point noise removed,
+ * so that a 99.0% target gives a budget of exactly 1% of R and reports "99" rather than 99.00000000000001.
+ */
+export function decimal(value: number): number {
+  return Number(value.toPrecision(12));
+}
+
+/** The configured target ratio (0.99) as the report's percentage (99). */
+export function targetPct(target: number): number {
+  return decimal(target * 100);
+}
+
+/** Counts of one category over some period, by status class, plus what was excluded. */
+export class StatusCounts implements Tally {
+  readonly byClass: Record<StatusClass, number> = { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, none: 0 };
+  excluded = 0;
+
+  /** Counts a result that is not excluded. */
+  count(result: Pick<ProbeResult, "status">): void {
+    this.byClass[statusClassOf(result.status)] += 1;
+  }
+
+  get requests(): number {
+    let sum = 0;
+    for (const c of STATUS_CLASSES) sum += this.byClass[c];
+    return sum;
+  }
+
+  get served(): number {
+    return this.byClass["2xx"] + this.byClass["3xx"] + this.byClass["4xx"];
+  }
+}

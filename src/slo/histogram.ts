@@ -1,0 +1,103 @@
+import {
+  build,
+  decodeFromCompressedBase64,
+  encodeIntoCompressedBase64,
+  type Histogram,
+} from "hdr-histogram-js";
+import { countsForLatency, type ProbeResult } from "../model/result.js";
+
+/** Values are recorded in whole microseconds; 3 significant digits keeps every reading within 0.1%. */
+const SIGNIFICANT_DIGITS = 3;
+const US_PER_MS = 1000;
+
+export interface LatencyHistogramOptions {
+  /**
+   * Packed (sparse) counts: a few hundred bytes for a sparse histogram instead of tens of kB,
+   * at a slower record(). For the many small histograms kept by the rolling windows.
+   */
+  readonly compact?: boolean;
+}
+
+function newHistogram(compact: boolean): Histogram {
+  return build({
+    bitBucketSize: compact ? "packed" : 32,
+    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 2,
+    autoResize: true,
+    // The pure-JS implementation runs everywhere and leaves nothing to free by hand.
+    useWebAssembly: false,
+  });
+}
+
+/**
+ * Request durations of contract section 1 in an HDR histogram: milliseconds in and out,
+ * microseconds inside, percentiles with nearest-rank semantics (HDR's getValueAtPercentile,
+ * which reports the highest value equivalent to the ranked one, so never below the exact figure).
+ */
+export class LatencyHistogram {
+  #hdr: Histogram;
+
+  constructor(options: LatencyHistogramOptions = {}) {
+    this.#hdr = newHistogram(options.compact ?? false);
+  }
+
+  /** Records one duration in milliseconds (>= 0, finite). */
+  record(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new RangeError(`latency must be a finite number of milliseconds >= 0, got ${ms}`);
+    }
+    this.#hdr.recordValue(Math.round(ms * US_PER_MS));
+  }
+
+  /** Records a probe result when it counts for latency: any response, and timeouts at their timeout value. */
+  recordResult(result: ProbeResult): void {
+    if (countsForLatency(result)) this.record(result.durationMs);
+  }
+
+  /** Adds every value of `other` to this histogram. */
+  merge(other: LatencyHistogram): void {
+    if (other.count === 0) return;
+    this.#hdr.add(other.#hdr);
+  }
+
+  get count(): number {
+    return this.#hdr.totalCount;
+  }
+
+  /** The p-th percentile (0..100) in milliseconds, nearest rank; null when nothing was recorded. */
+  percentile(p: number): number | null {
+    if (!(p >= 0 && p <= 100)) throw new RangeError(`percentile must be within 0..100, got ${p}`);
+    if (this.count === 0) return null;
+    return this.#hdr.getValueAtPercentile(p) / US_PER_MS;
+  }
+
+  /** The largest recorded value in milliseconds (to histogram precision); null when empty. */
+  get maxMs(): number | null {
+    return this.count === 0 ? null : this.#hdr.maxValue / US_PER_MS;
+  }
+
+  /** Compressed base64 (the standard HdrHistogram V2 encoding), for storage. */
+  encode(): string {
+    return encodeIntoCompressedBase64(this.#hdr);
+  }
+
+  static decode(encoded: string, options: LatencyHistogramOptions = {}): LatencyHistogram {
+    let hdr: Histogram;
+    try {
+      hdr = decodeFromCompressedBase64(encoded, options.compact ? "packed" : 32, false);
+    } catch (cause) {
+      throw new RangeError(`not an encoded latency histogram: ${(cause as Error).message}`);
+    }
+    const histogram = new LatencyHistogram(options);
+    histogram.#hdr = hdr;
+    return histogram;
+  }
+
+  /** A copy that shares nothing with this one. */
+  clone(): LatencyHistogram {
+    const copy = new LatencyHistogram();
+    copy.merge(this);
+    return copy;
+  }
+}

@@ -1,0 +1,6 @@
+/** The SLA arithmetic of contract section 1: pure, time passed in, nothing read from the world. */
+export * from "./availability.js";
+export * from "./budget.js";
+export * from "./exclusions.js";
+export * from "./histogram.js";
+export * from "./maintenance.js";
