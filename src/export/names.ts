@@ -1,0 +1,88 @@
+/**
+ * Every metric and label name the agent exposes, in one place (contract section 5 plus the
+ * agent's own additions). Rules, dashboards and their tests all read these.
+ */
+
+export const METRIC = {
+  probeRequests: "slo_probe_requests_total",
+  probeDuration: "slo_probe_duration_seconds",
+  probePhase: "slo_probe_phase_seconds",
+  vendorErrors: "slo_vendor_errors_total",
+  availability: "slo_availability_ratio",
+  availabilityTarget: "slo_availability_target_ratio",
+  latencyP99: "slo_latency_p99_seconds",
+  latencyObjective: "slo_latency_objective_seconds",
+  errorBudgetRemaining: "slo_error_budget_remaining_ratio",
+  burnRate: "slo_burn_rate",
+  breach: "slo_breach",
+  maintenanceActive: "slo_maintenance_active",
+  scheduleLateness: "slo_agent_schedule_lateness_seconds",
+  coverage: "slo_agent_coverage_ratio",
+  skippedRuns: "slo_agent_skipped_runs_total",
+  storeHealthy: "slo_agent_store_healthy",
+  bufferedResults: "slo_agent_store_buffered_results",
+  alertQueueDepth: "slo_agent_alert_queue_depth",
+} as const;
+
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** Metrics exposed as Prometheus histograms: each is scraped as `_bucket`, `_sum` and `_count` series. */
+export const HISTOGRAMS: readonly MetricName[] = [
+  METRIC.probeDuration,
+  METRIC.probePhase,
+  METRIC.scheduleLateness,
+];
+
+/** Every series name a scrape of the agent can contain (histograms expanded). */
+export function exposedSeriesNames(): string[] {
+  return Object.values(METRIC).flatMap((name) =>
+    HISTOGRAMS.includes(name) ? [`${name}_bucket`, `${name}_sum`, `${name}_count`] : [name],
+  );
+}
+
+export const LABEL = {
+  region: "region",
+  category: "category",
+  serviceClass: "service_class",
+  probe: "probe",
+  statusClass: "status_class",
+  outcome: "outcome",
+  errorCode: "error_code",
+  window: "window",
+  slo: "slo",
+  phase: "phase",
+} as const;
+
+/**
+ * `served` and `failed` are contract section 5. `excluded` is the agent's addition: requests inside
+ * qualifying maintenance or a declared exclusion, so that rules can leave them out of R and SR.
+ */
+export const OUTCOMES = ["served", "failed", "excluded"] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+/** HTTP timing phases, each the time spent in that phase alone (HAR's names). */
+export const PHASES = ["dns", "connect", "tls", "send", "wait", "receive"] as const;
+export type PhaseName = (typeof PHASES)[number];
+
+/** Seconds. Dense where API latency objectives live (0.1 s .. 3 s), sparse beyond. */
+export const DURATION_BUCKETS_SECONDS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 5, 7.5,
+  10, 15, 20, 30, 60,
+];
+
+/** Seconds. Single phases are short: DNS and connect take milliseconds, waiting takes the most. */
+export const PHASE_BUCKETS_SECONDS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+
+/** Seconds a run started after it was due. */
+export const LATENESS_BUCKETS_SECONDS: readonly number[] = [
+  0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
+/** Bucket boundaries that also hold each latency objective, so a histogram answers "under objective" exactly. */
+export function durationBucketsWith(objectivesMs: Iterable<number>): number[] {
+  const all = new Set(DURATION_BUCKETS_SECONDS);
+  for (const ms of objectivesMs) all.add(ms / 1000);
+  return [...all].sort((a, b) => a - b);
+}

@@ -1,0 +1,86 @@
+import type { Attributes, Meter } from "@opentelemetry/api";
+import type { ProbeId } from "../model/config.js";
+import { LABEL, LATENESS_BUCKETS_SECONDS, METRIC } from "./names.js";
+
+/**
+ * The agent's view of its own health, as last reported by the daemon. A field never set is not
+ * exported at all (no placeholder values); a later call replaces only the fields it carries.
+ */
+export interface AgentSelfFigures {
+  /** Per probe: recorded runs / expected runs since the agent started, in [0, 1]. */
+  readonly coverage?: ReadonlyMap<ProbeId, number>;
+  /** Per probe: runs skipped since the agent started (cumulative, never decreasing). */
+  readonly skippedRuns?: ReadonlyMap<ProbeId, number>;
+  /** Whether the evidence store accepts writes. */
+  readonly storeHealthy?: boolean;
+  /** Results held in memory waiting for the evidence store. */
+  readonly bufferedResults?: number;
+  /** Alert notifications waiting for delivery. */
+  readonly alertQueueDepth?: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export interface SelfMetrics {
+  set(figures: AgentSelfFigures): void;
+  recordLateness(probe: ProbeId, lateMs: number): void;
+}
+
+/** `probeLabels(probe)` gives the region, category and service class labels of a probe. */
+export function registerSelfMetrics(
+  meter: Meter,
+  region: string,
+  probeLabels: (probe: ProbeId) => Attributes,
+): SelfMetrics {
+  const figures: Mutable<AgentSelfFigures> = {};
+  const lateness = meter.createHistogram(METRIC.scheduleLateness, {
+    description: "How late each probe run started after it was due, in seconds",
+    advice: { explicitBucketBoundaries: [...LATENESS_BUCKETS_SECONDS] },
+  });
+  const coverage = meter.createObservableGauge(METRIC.coverage, {
+    description: "Recorded probe runs / expected probe runs since the agent started",
+  });
+  const skipped = meter.createObservableCounter(METRIC.skippedRuns, {
+    description: "Probe runs skipped since the agent started (overlap, overload or shutdown)",
+  });
+  const storeHealthy = meter.createObservableGauge(METRIC.storeHealthy, {
+    description: "1 while the evidence store accepts writes, 0 when it does not",
+  });
+  const buffered = meter.createObservableGauge(METRIC.bufferedResults, {
+    description: "Probe results held in memory waiting for the evidence store",
+  });
+  const alertQueue = meter.createObservableGauge(METRIC.alertQueueDepth, {
+    description: "Alert notifications waiting for delivery",
+  });
+  const agentLabels = { [LABEL.region]: region };
+
+  meter.addBatchObservableCallback(
+    (result) => {
+      for (const [probe, ratio] of figures.coverage ?? [])
+        result.observe(coverage, ratio, probeLabels(probe));
+      for (const [probe, count] of figures.skippedRuns ?? [])
+        result.observe(skipped, count, probeLabels(probe));
+      if (figures.storeHealthy !== undefined) {
+        result.observe(storeHealthy, figures.storeHealthy ? 1 : 0, agentLabels);
+      }
+      if (figures.bufferedResults !== undefined)
+        result.observe(buffered, figures.bufferedResults, agentLabels);
+      if (figures.alertQueueDepth !== undefined) {
+        result.observe(alertQueue, figures.alertQueueDepth, agentLabels);
+      }
+    },
+    [coverage, skipped, storeHealthy, buffered, alertQueue],
+  );
+
+  return {
+    set(next) {
+      Object.assign(
+        figures,
+        Object.fromEntries(Object.entries(next).filter(([, value]) => value !== undefined)),
+      );
+    },
+    recordLateness(probe, lateMs) {
+      lateness.record(Math.max(0, lateMs) / 1000, probeLabels(probe));
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { SloMetrics } from "./metrics.js";
+
+export interface MetricsServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly metrics: Pick<SloMetrics, "serveScrape">;
+  /** Whether the agent is ready to be scraped and trusted (config loaded, store open, probes scheduled). */
+  readonly ready: () => boolean;
+}
+
+export interface MetricsServer {
+  /** http://HOST:PORT of the listening server. */
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** `/metrics`, `/healthz` and `/readyz` on one port (contract section 6, agent.listen). */
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const server = createServer((request, response) => route(options, request, response));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Prometheus keeps scrape connections open; close() must not wait for them.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function route(options: MetricsServerOptions, request: IncomingMessage, response: ServerResponse): void {
+  const path = (request.url ?? "/").split("?")[0];
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    reply(response, 405, "method not allowed\n", { allow: "GET, HEAD" });
+    return;
+  }
+  switch (path) {
+    case "/metrics":
+      options.metrics.serveScrape(request, response);
+      return;
+    case "/healthz":
+      reply(response, 200, "ok\n");
+      return;
+    case "/readyz":
+      if (options.ready()) reply(response, 200, "ready\n");
+      else reply(response, 503, "not ready\n");
+      return;
+    default:
+      reply(response, 404, "not found: try /metrics, /healthz or /readyz\n");
+  }
+}
+
+function reply(
+  response: ServerResponse,
+  status: number,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, { "content-type": "text/plain; charset=utf-8", ...headers });
+  response.end(body);
+}

@@ -1,0 +1,63 @@
+import type { Attributes, Meter } from "@opentelemetry/api";
+import type { CategorySnapshot, SloSnapshot } from "../model/snapshot.js";
+import { LABEL, METRIC } from "./names.js";
+
+type Observe = (name: string, value: number, attributes: Attributes) => void;
+
+/**
+ * The SLO gauges of contract section 5, read from the latest snapshot at every scrape or push.
+ * A figure that is null (no traffic) is left out rather than reported as a made-up value.
+ */
+export function registerSnapshotGauges(meter: Meter, region: string, latest: () => SloSnapshot | null): void {
+  const gauges = {
+    [METRIC.availability]: "Availability SR/R over the window (served / non-excluded requests)",
+    [METRIC.availabilityTarget]: "Availability objective of the category's service class, as a ratio",
+    [METRIC.latencyP99]: "99th percentile of response durations over the window, in seconds",
+    [METRIC.latencyObjective]: "The category's p99 latency objective, in seconds",
+    [METRIC.errorBudgetRemaining]:
+      "Share of the calendar month's error budget left (negative once overspent)",
+    [METRIC.burnRate]: "Error budget burn rate over the window: (1 - SR/R) / (1 - target)",
+    [METRIC.breach]: "1 while the category misses the objective named by the slo label this month",
+    [METRIC.maintenanceActive]: "1 while a qualifying maintenance window or exclusion covers the category",
+  };
+  const instruments = new Map(
+    Object.entries(gauges).map(([name, description]) => [
+      name,
+      meter.createObservableGauge(name, { description }),
+    ]),
+  );
+  meter.addBatchObservableCallback(
+    (result) => {
+      const snapshot = latest();
+      if (snapshot === null) return;
+      const observe: Observe = (name, value, attributes) => {
+        const gauge = instruments.get(name);
+        if (gauge) result.observe(gauge, value, attributes);
+      };
+      for (const category of snapshot.categories) observeCategory(observe, region, category);
+    },
+    [...instruments.values()],
+  );
+}
+
+function observeCategory(observe: Observe, region: string, c: CategorySnapshot): void {
+  const labels = {
+    [LABEL.region]: region,
+    [LABEL.category]: c.category,
+    [LABEL.serviceClass]: c.serviceClass,
+  };
+  observe(METRIC.availabilityTarget, c.availabilityTarget, labels);
+  observe(METRIC.latencyObjective, c.latencyObjectiveMs / 1000, labels);
+  for (const w of c.windows) {
+    const windowed = { ...labels, [LABEL.window]: w.window };
+    if (w.availability !== null) observe(METRIC.availability, w.availability, windowed);
+    if (w.latencyP99Ms !== null) observe(METRIC.latencyP99, w.latencyP99Ms / 1000, windowed);
+    if (w.burnRate !== null) observe(METRIC.burnRate, w.burnRate, windowed);
+  }
+  if (c.errorBudgetRemaining !== null) {
+    observe(METRIC.errorBudgetRemaining, c.errorBudgetRemaining, { ...labels, [LABEL.window]: "month" });
+  }
+  observe(METRIC.breach, c.breach.availability ? 1 : 0, { ...labels, [LABEL.slo]: "availability" });
+  observe(METRIC.breach, c.breach.latency ? 1 : 0, { ...labels, [LABEL.slo]: "latency" });
+  observe(METRIC.maintenanceActive, c.maintenanceActive ? 1 : 0, labels);
+}

@@ -1,0 +1,255 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createSloMetrics, type SloMetrics } from "../../src/export/metrics.js";
+import { exposedSeriesNames, METRIC } from "../../src/export/names.js";
+import { type MetricsServer, startMetricsServer } from "../../src/export/server.js";
+import type { ProbeResult } from "../../src/model/result.js";
+import type { CategorySnapshot, SloSnapshot } from "../../src/model/snapshot.js";
+import { parseExposition, promtoolCheckMetrics, samplesOf } from "./exposition.js";
+import { fixtureConfig } from "./fixture-config.js";
+
+const T0 = Date.UTC(2026, 9, 1);
+
+function result(overrides: Partial<ProbeResult>): ProbeResult {
+  return {
+    ts: T0,
+    probe: "payment-request-read",
+    category: "payment_request",
+    status: 200,
+    durationMs: 120,
+    error: null,
+    errorCode: null,
+    correlationId: null,
+    ...overrides,
+  };
+}
+
+let open: { metrics: SloMetrics; server: MetricsServer }[] = [];
+
+async function serve(
+  config = fixtureConfig(),
+): Promise<{ metrics: SloMetrics; scrape: () => Promise<string> }> {
+  const metrics = createSloMetrics({ config });
+  const server = await startMetricsServer({ host: "127.0.0.1", port: 0, metrics, ready: () => true });
+  open.push({ metrics, server });
+  return { metrics, scrape: async () => (await fetch(`${server.url}/metrics`)).text() };
+}
+
+afterEach(async () => {
+  for (const { metrics, server } of open) {
+    await server.close();
+    await metrics.shutdown();
+  }
+  open = [];
+});
+
+describe("probe results on /metrics", () => {
+  const outcomes: [string, Partial<ProbeResult>, string, string][] = [
+    ["2xx is served", { status: 200 }, "2xx", "served"],
+    ["3xx is served", { status: 302 }, "3xx", "served"],
+    ["4xx is served (the caller's fault)", { status: 404 }, "4xx", "served"],
+    ["5xx is failed", { status: 503 }, "5xx", "failed"],
+    ["no response is failed with status_class none", { status: null, error: "timeout" }, "none", "failed"],
+  ];
+  for (const [rule, fields, statusClass, outcome] of outcomes) {
+    it(rule, async () => {
+      const { metrics, scrape } = await serve();
+      metrics.recordResult(result(fields));
+      const samples = parseExposition(await scrape());
+      expect(samplesOf(samples, METRIC.probeRequests)).toEqual([
+        {
+          name: METRIC.probeRequests,
+          labels: {
+            region: "eu",
+            category: "payment_request",
+            service_class: "transaction_critical",
+            probe: "payment-request-read",
+            status_class: statusClass,
+            outcome,
+          },
+          value: 1,
+        },
+      ]);
+    });
+  }
+
+  it("a request inside a declared exclusion counts under outcome excluded and stays out of the histogram", async () => {
+    const config = fixtureConfig({
+      exclusions: [
+        {
+          id: "fm-1",
+          start: T0,
+          end: T0 + 60_000,
+          reason: "acquirer outage",
+          categories: ["payment_request"],
+        },
+      ],
+    });
+    const { metrics, scrape } = await serve(config);
+    metrics.recordResult(result({ ts: T0 + 1000, status: 503 }));
+    metrics.recordResult(result({ ts: T0 + 60_000, status: 503 }));
+    const samples = parseExposition(await scrape());
+    expect(samplesOf(samples, METRIC.probeRequests, { outcome: "excluded" })[0]?.value).toBe(1);
+    expect(samplesOf(samples, METRIC.probeRequests, { outcome: "failed" })[0]?.value).toBe(1);
+    expect(samplesOf(samples, `${METRIC.probeDuration}_count`)[0]?.value).toBe(1);
+  });
+
+  it("a timeout enters the duration histogram at its timeout value; a connection error does not", async () => {
+    const { metrics, scrape } = await serve();
+    metrics.recordResult(result({ status: null, error: "timeout", durationMs: 10_000 }));
+    metrics.recordResult(result({ status: null, error: "connect", durationMs: 3 }));
+    const samples = parseExposition(await scrape());
+    expect(samplesOf(samples, `${METRIC.probeDuration}_count`)[0]?.value).toBe(1);
+    expect(samplesOf(samples, `${METRIC.probeDuration}_sum`)[0]?.value).toBe(10);
+  });
+
+  it("each latency objective is a bucket boundary, so 'under objective' is exact", async () => {
+    const { metrics, scrape } = await serve();
+    metrics.recordResult(result({ durationMs: 1500 }));
+    metrics.recordResult(result({ durationMs: 1501 }));
+    const samples = parseExposition(await scrape());
+    expect(samplesOf(samples, `${METRIC.probeDuration}_bucket`, { le: "1.5" })[0]?.value).toBe(1);
+  });
+
+  it("phases are reported each on its own, and phases that did not happen are left out", async () => {
+    const { metrics, scrape } = await serve();
+    const phases = {
+      dnsMs: null,
+      connectMs: null,
+      tlsMs: null,
+      requestSentMs: 2,
+      ttfbMs: 102,
+      bodyEndMs: 110,
+    };
+    metrics.recordResult(result({ phases }));
+    const samples = parseExposition(await scrape());
+    const sums = Object.fromEntries(
+      samplesOf(samples, `${METRIC.probePhase}_sum`).map((s) => [s.labels.phase, s.value]),
+    );
+    expect(sums).toEqual({ send: 0.002, wait: 0.1, receive: 0.008 });
+  });
+
+  it("every series carries the region label, and only names the agent declares appear", async () => {
+    const { metrics, scrape } = await serve();
+    metrics.recordResult(result({ status: 500, errorCode: "INTERNAL_SERVER_ERROR" }));
+    metrics.updateSnapshot(snapshotOf([category()]));
+    metrics.setSelfMetrics({ storeHealthy: true, coverage: new Map([["payment-request-read", 1]]) });
+    const samples = parseExposition(await scrape());
+    const known = new Set([...exposedSeriesNames(), "target_info"]);
+    expect(samples.filter((s) => !known.has(s.name)).map((s) => s.name)).toEqual([]);
+    expect(samples.filter((s) => s.name !== "target_info" && s.labels.region !== "eu")).toEqual([]);
+  });
+});
+
+function category(overrides: Partial<CategorySnapshot> = {}): CategorySnapshot {
+  const figures = (window: "5m" | "month", availability: number | null) => ({
+    window,
+    requests: availability === null ? 0 : 100,
+    served: availability === null ? 0 : availability * 100,
+    excluded: 0,
+    availability,
+    latencyP99Ms: availability === null ? null : 250,
+    burnRate: availability === null ? null : (1 - availability) / 0.01,
+  });
+  return {
+    category: "payment_request",
+    serviceClass: "transaction_critical",
+    availabilityTarget: 0.99,
+    latencyObjectiveMs: 1500,
+    windows: [figures("5m", 0.98), figures("month", null)],
+    errorBudgetRemaining: 0.5,
+    breach: { availability: true, latency: false },
+    maintenanceActive: false,
+    ...overrides,
+  };
+}
+
+function snapshotOf(categories: CategorySnapshot[]): SloSnapshot {
+  return { at: T0, categories };
+}
+
+describe("SLO gauges from the latest snapshot", () => {
+  it("report each window's figures in contract units (ratios and seconds)", async () => {
+    const { metrics, scrape } = await serve();
+    metrics.updateSnapshot(snapshotOf([category()]));
+    const samples = parseExposition(await scrape());
+    const value = (name: string, labels: Record<string, string> = {}) =>
+      samplesOf(samples, name, labels)[0]?.value;
+    expect(value(METRIC.availability, { window: "5m" })).toBe(0.98);
+    expect(value(METRIC.availabilityTarget)).toBe(0.99);
+    expect(value(METRIC.latencyP99, { window: "5m" })).toBe(0.25);
+    expect(value(METRIC.latencyObjective)).toBe(1.5);
+    expect(value(METRIC.burnRate, { window: "5m" })).toBeCloseTo(2);
+    expect(value(METRIC.errorBudgetRemaining, { window: "month" })).toBe(0.5);
+    expect(value(METRIC.breach, { slo: "availability" })).toBe(1);
+    expect(value(METRIC.breach, { slo: "latency" })).toBe(0);
+    expect(value(METRIC.maintenanceActive)).toBe(0);
+  });
+
+  it("a window with no traffic has no availability, p99 or burn-rate series (never a made-up 1)", async () => {
+    const { metrics, scrape } = await serve();
+    metrics.updateSnapshot(snapshotOf([category({ errorBudgetRemaining: null })]));
+    const samples = parseExposition(await scrape());
+    for (const name of [METRIC.availability, METRIC.latencyP99, METRIC.burnRate]) {
+      expect(samplesOf(samples, name, { window: "month" })).toEqual([]);
+    }
+    expect(samplesOf(samples, METRIC.errorBudgetRemaining)).toEqual([]);
+  });
+
+  it("a newer snapshot replaces the older one", async () => {
+    const { metrics, scrape } = await serve();
+    metrics.updateSnapshot(snapshotOf([category({ maintenanceActive: false })]));
+    metrics.updateSnapshot(snapshotOf([category({ maintenanceActive: true })]));
+    const samples = parseExposition(await scrape());
+    expect(samplesOf(samples, METRIC.maintenanceActive).map((s) => s.value)).toEqual([1]);
+  });
+});
+
+describe("agent self-metrics", () => {
+  it("fields never set are not exported; set ones are, with the probe's category", async () => {
+    const { metrics, scrape } = await serve();
+    metrics.setSelfMetrics({ coverage: new Map([["settlements-list", 0.75]]) });
+    metrics.setSelfMetrics({ bufferedResults: 3 });
+    metrics.recordLateness("settlements-list", 40);
+    const samples = parseExposition(await scrape());
+    expect(samplesOf(samples, METRIC.coverage)).toEqual([
+      {
+        name: METRIC.coverage,
+        labels: {
+          region: "eu",
+          category: "settlements",
+          service_class: "transaction_non_critical",
+          probe: "settlements-list",
+        },
+        value: 0.75,
+      },
+    ]);
+    expect(samplesOf(samples, METRIC.bufferedResults)[0]?.value).toBe(3);
+    expect(samplesOf(samples, `${METRIC.scheduleLateness}_sum`)[0]?.value).toBe(0.04);
+    for (const unset of [METRIC.storeHealthy, METRIC.alertQueueDepth, METRIC.skippedRuns]) {
+      expect(samplesOf(samples, unset)).toEqual([]);
+    }
+  });
+});
+
+describe("exposition format", () => {
+  it("a scrape with every metric family populated passes promtool check metrics", async () => {
+    const { metrics, scrape } = await serve();
+    metrics.recordResult(result({ status: 500, errorCode: "INTERNAL_SERVER_ERROR" }));
+    metrics.recordResult(
+      result({ phases: { dnsMs: 1, connectMs: 2, tlsMs: 5, requestSentMs: 6, ttfbMs: 100, bodyEndMs: 101 } }),
+    );
+    metrics.updateSnapshot(snapshotOf([category()]));
+    metrics.setSelfMetrics({
+      coverage: new Map([["payment-request-read", 1]]),
+      skippedRuns: new Map([["payment-request-read", 2]]),
+      storeHealthy: true,
+      bufferedResults: 0,
+      alertQueueDepth: 0,
+    });
+    metrics.recordLateness("payment-request-read", 5);
+    const text = await scrape();
+    const names = new Set(parseExposition(text).map((s) => s.name));
+    expect([...exposedSeriesNames()].filter((n) => !names.has(n))).toEqual([]);
+    expect(promtoolCheckMetrics(text)).toEqual({ status: 0, output: "" });
+  });
+});
