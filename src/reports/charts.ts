@@ -1,0 +1,156 @@
+import type { CategoryRow, DailyRow, MonthlyReport } from "./model.js";
+import { daysInPeriod, escapeXml, gridPanels, n, PALETTE, type PanelBox } from "./svg.js";
+
+const COLUMNS = 3;
+const PANEL = { width: 320, height: 150 };
+const PAD = { left: 46, right: 14, top: 24, bottom: 22 };
+
+/** Maps a value to a y coordinate inside a panel and labels the axis. */
+interface Scale {
+  y(value: number): number;
+  readonly ticks: readonly number[];
+  readonly label: (value: number) => string;
+}
+
+interface DailySeriesChart {
+  readonly kind: "availability" | "latency";
+  readonly title: string;
+  value(row: DailyRow): number | null;
+  reference(category: CategoryRow): number;
+  scale(values: readonly number[], reference: number, box: PanelBox): Scale;
+  /** Whether a day's value keeps to the objective. */
+  good(value: number, reference: number): boolean;
+}
+
+function plotTop(box: PanelBox): number {
+  return box.y + PAD.top;
+}
+function plotBottom(box: PanelBox): number {
+  return box.y + box.height - PAD.bottom;
+}
+
+function linearScale(lo: number, hi: number, box: PanelBox, label: (v: number) => string): Scale {
+  const top = plotTop(box);
+  const bottom = plotBottom(box);
+  const span = hi - lo || 1;
+  return {
+    y: (v) => bottom - ((Math.min(Math.max(v, lo), hi) - lo) / span) * (bottom - top),
+    ticks: [lo, (lo + hi) / 2, hi],
+    label,
+  };
+}
+
+function logScale(lo: number, hi: number, box: PanelBox): Scale {
+  const top = plotTop(box);
+  const bottom = plotBottom(box);
+  const [a, b] = [Math.log10(lo), Math.log10(hi)];
+  const ticks: number[] = [];
+  for (let e = Math.ceil(a); e <= Math.floor(b); e++) ticks.push(10 ** e);
+  return {
+    y: (v) => bottom - ((Math.log10(Math.min(Math.max(v, lo), hi)) - a) / (b - a || 1)) * (bottom - top),
+    ticks,
+    label: (v) => (v >= 1000 ? `${v / 1000} s` : `${v} ms`),
+  };
+}
+
+export const AVAILABILITY_CHART: DailySeriesChart = {
+  kind: "availability",
+  title: "Daily availability against the target",
+  value: (row) => row.availability_pct,
+  reference: (c) => c.availability_target_pct,
+  scale(values, target, box) {
+    // Zoomed to the interesting band just below 100%, never hiding the target or the worst day.
+    const lo = Math.max(0, Math.floor(Math.min(target, ...values) - 0.5));
+    return linearScale(lo, 100, box, (v) => `${Number(v.toFixed(2))}%`);
+  },
+  good: (value, target) => value >= target,
+};
+
+export const LATENCY_CHART: DailySeriesChart = {
+  kind: "latency",
+  title: "Daily p99 latency against the objective",
+  value: (row) => row.latency_p99_ms,
+  reference: (c) => c.latency_objective_ms,
+  scale(values, objective, box) {
+    const hi = Math.max(objective, ...values) * 1.15;
+    const lo = Math.min(objective, ...values.filter((v) => v > 0));
+    // A slow day can be 100x the usual one: a log scale keeps both readable.
+    if (hi / lo > 40) return logScale(10 ** Math.floor(Math.log10(lo)), 10 ** Math.ceil(Math.log10(hi)), box);
+    return linearScale(0, hi, box, (v) => `${Math.round(v)} ms`);
+  },
+  good: (value, objective) => value <= objective,
+};
+
+function panel(
+  chart: DailySeriesChart,
+  category: CategoryRow,
+  rows: DailyRow[],
+  days: number,
+  box: PanelBox,
+) {
+  const reference = chart.reference(category);
+  const values = rows.map(chart.value).filter((v): v is number => v !== null);
+  const scale = chart.scale(values, reference, box);
+  const left = box.x + PAD.left;
+  const right = box.x + box.width - PAD.right;
+  const x = (day: number) => left + ((day - 0.5) / days) * (right - left);
+  const parts = [
+    `<g class="panel" data-category="${escapeXml(category.category)}">`,
+    `<text x="${n(box.x + 4)}" y="${n(box.y + 14)}" class="panel-title">${escapeXml(category.title)}</text>`,
+    ...scale.ticks.map(
+      (t) =>
+        `<line x1="${n(left)}" x2="${n(right)}" y1="${n(scale.y(t))}" y2="${n(scale.y(t))}" stroke="${PALETTE.grid}"/>` +
+        `<text x="${n(left - 4)}" y="${n(scale.y(t) + 3)}" class="tick" text-anchor="end">${escapeXml(scale.label(t))}</text>`,
+    ),
+    `<line class="reference" x1="${n(left)}" x2="${n(right)}" y1="${n(scale.y(reference))}" y2="${n(scale.y(reference))}" stroke="${PALETTE.objective}" stroke-dasharray="5 3"/>`,
+  ];
+  const points = rows
+    .map((row) => ({ day: Number(row.date.slice(8, 10)), value: chart.value(row), date: row.date }))
+    .filter((p): p is { day: number; value: number; date: string } => p.value !== null);
+  if (points.length > 1) {
+    const path = points.map((p) => `${n(x(p.day))},${n(scale.y(p.value))}`).join(" ");
+    parts.push(`<polyline points="${path}" fill="none" stroke="${PALETTE.series}" stroke-width="1.2"/>`);
+  }
+  for (const p of points) {
+    const good = chart.good(p.value, reference);
+    const shown = chart.kind === "availability" ? `${p.value.toFixed(3)}%` : `${p.value.toFixed(1)} ms`;
+    parts.push(
+      `<circle class="point${good ? "" : " miss"}" data-date="${p.date}" cx="${n(x(p.day))}" cy="${n(scale.y(p.value))}" r="${good ? 2.2 : 3.2}" fill="${good ? PALETTE.good : PALETTE.bad}"><title>${escapeXml(`${category.title} ${p.date}: ${shown}`)}</title></circle>`,
+    );
+  }
+  if (points.length === 0) {
+    parts.push(
+      `<text x="${n((left + right) / 2)}" y="${n((plotTop(box) + plotBottom(box)) / 2)}" class="tick" text-anchor="middle">no traffic</text>`,
+    );
+  }
+  for (const day of [1, 8, 15, 22, 29].filter((d) => d <= days)) {
+    parts.push(
+      `<text x="${n(x(day))}" y="${n(plotBottom(box) + 14)}" class="tick" text-anchor="middle">${day}</text>`,
+    );
+  }
+  parts.push("</g>");
+  return parts.join("");
+}
+
+/** Small multiples, one panel per category, each against its own objective line. */
+export function dailySeriesSvg(chart: DailySeriesChart, report: MonthlyReport): string {
+  const days = daysInPeriod(report.period.start, report.period.end);
+  const boxes = gridPanels(report.categories.length, COLUMNS, PANEL);
+  const rows = Math.max(1, Math.ceil(report.categories.length / COLUMNS));
+  const width = COLUMNS * PANEL.width;
+  const height = rows * PANEL.height;
+  const panels = report.categories.map((c, i) =>
+    panel(
+      chart,
+      c,
+      report.daily.filter((d) => d.category === c.category),
+      days,
+      boxes[i]!,
+    ),
+  );
+  return [
+    `<svg class="chart" data-chart="${chart.kind}" role="img" aria-label="${escapeXml(chart.title)}" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">`,
+    ...panels,
+    "</svg>",
+  ].join("\n");
+}

@@ -1,0 +1,26 @@
+import type { DailyRow, MonthlyReport } from "./model.js";
+
+const COLUMNS = [
+  "date",
+  "category",
+  "service_class",
+  "requests",
+  "served",
+  "excluded",
+  "availability_pct",
+  "latency_p99_ms",
+] as const satisfies readonly (keyof DailyRow)[];
+
+/** RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled. */
+export function csvField(value: string | number | null): string {
+  if (value === null) return "";
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One row per category per UTC day, full precision; an empty cell where a figure is null. */
+export function renderCsv(report: MonthlyReport): string {
+  const lines = [COLUMNS.join(",")];
+  for (const row of report.daily) lines.push(COLUMNS.map((c) => csvField(row[c])).join(","));
+  return `${lines.join("\r\n")}\r\n`;
+}

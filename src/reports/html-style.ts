@@ -1,0 +1,54 @@
+/** The report's only stylesheet, inlined: system fonts, no network, light on screen and on paper. */
+export const REPORT_CSS = `
+:root { --ink: #1f2933; --muted: #616e7c; --line: #d9dee4; --good: #2f855a; --bad: #c53030; --accent: #2b6cb0; }
+* { box-sizing: border-box; }
+body { margin: 0; background: #f4f6f8; color: var(--ink);
+  font: 14px/1.45 -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+main { max-width: 1040px; margin: 0 auto; padding: 32px 28px 48px; background: #fff; }
+header { border-bottom: 3px solid var(--accent); padding-bottom: 14px; margin-bottom: 22px; }
+header .kicker { text-transform: uppercase; letter-spacing: .08em; font-size: 12px; color: var(--muted); }
+h1 { font-size: 26px; margin: 4px 0 6px; }
+h2 { font-size: 18px; margin: 0 0 10px; padding-top: 6px; border-top: 1px solid var(--line); }
+h3 { font-size: 15px; margin: 18px 0 6px; }
+section { margin: 26px 0; }
+.meta { color: var(--muted); font-size: 13px; }
+.verdict { display: inline-block; margin-top: 10px; padding: 8px 14px; border-radius: 6px; font-weight: 600;
+  border: 1px solid; }
+.verdict.met { color: var(--good); background: #f0fff4; border-color: #9ae6b4; }
+.verdict.missed { color: var(--bad); background: #fff5f5; border-color: #feb2b2; }
+.verdict.nodata { color: var(--muted); background: #f7fafc; border-color: var(--line); }
+.cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 12px; margin-top: 16px; }
+.card { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
+.card .value { font-size: 20px; font-weight: 600; }
+.card .label { font-size: 12px; color: var(--muted); }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th { font-size: 12px; color: var(--muted); font-weight: 600; border-bottom: 2px solid var(--line); }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.missed td { background: #fff8f8; }
+code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
+.id { color: var(--muted); font-size: 11px; display: block; }
+.pill { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; }
+.pill.met { color: var(--good); background: #e6f6ec; }
+.pill.missed { color: var(--bad); background: #fde8e8; }
+.pill.nodata { color: var(--muted); background: #edf0f3; }
+.bad { color: var(--bad); font-weight: 600; }
+figure { margin: 14px 0 20px; }
+figcaption { font-size: 13px; color: var(--muted); margin-bottom: 6px; }
+svg.chart { display: block; max-width: 100%; height: auto; }
+svg .panel-title { font-size: 12px; font-weight: 600; fill: var(--ink); }
+svg .tick { font-size: 10px; fill: var(--muted); }
+svg .row-label { font-size: 11px; fill: var(--ink); }
+.digest { word-break: break-all; background: #f7fafc; border: 1px solid var(--line); padding: 8px 10px; border-radius: 4px; }
+.ids { word-break: break-all; }
+ul.plain { margin: 6px 0; padding-left: 20px; }
+footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
+@page { size: A4 landscape; margin: 12mm; }
+@media print {
+  body { background: #fff; font-size: 11px; }
+  main { max-width: none; padding: 0; }
+  section.page { break-before: page; }
+  section, figure, tr { break-inside: avoid; }
+  .verdict, .pill, tr.missed td, .digest { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+`;
