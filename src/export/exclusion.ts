@@ -1,11 +1,15 @@
-import { categoryInScope, type SloConfig } from "../model/config.js";
+import type { SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
+import { ExclusionIndex, qualifyMaintenanceWindows } from "../slo/index.js";
 
-/** Whether a result falls inside a declared exclusion covering its category. */
+/**
+ * Whether a result is excluded from R and SR: inside the qualifying part of a maintenance window
+ * or inside a declared exclusion covering its category (contract section 1).
+ */
 export function exclusionTest(config: SloConfig): (result: Pick<ProbeResult, "ts" | "category">) => boolean {
-  // TODO(issue 4): qualifying maintenance windows through src/slo once it lands.
-  return (result) =>
-    config.exclusions.some(
-      (e) => result.ts >= e.start && result.ts < e.end && categoryInScope(e.categories, result.category),
-    );
+  const index = new ExclusionIndex(
+    qualifyMaintenanceWindows(config.maintenance.windows, config.maintenance.policy),
+    config.exclusions,
+  );
+  return (result) => index.excludedBy(result.category, result.ts) !== null;
 }

@@ -26,7 +26,7 @@ export interface SelfMetrics {
   recordLateness(probe: ProbeId, lateMs: number): void;
 }
 
-/** `probeLabels(probe)` gives the region, category and service class labels of a probe. */
+/** `probeLabels(probe)` gives the region, category, service class and probe labels of a probe. */
 export function registerSelfMetrics(
   meter: Meter,
   region: string,

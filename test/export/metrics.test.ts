@@ -93,6 +93,50 @@ describe("probe results on /metrics", () => {
     expect(samplesOf(samples, `${METRIC.probeDuration}_count`)[0]?.value).toBe(1);
   });
 
+  const maintenance: [string, number, number][] = [
+    ["a request inside announced, qualifying maintenance is excluded", 8, 1],
+    ["a request inside maintenance announced too late (under 7 days) is not excluded", 2, 0],
+  ];
+  for (const [rule, noticeDays, excluded] of maintenance) {
+    it(rule, async () => {
+      const window = {
+        id: "mw-1",
+        start: T0,
+        end: T0 + 3_600_000,
+        announcedAt: T0 - noticeDays * 86_400_000,
+        categories: "all" as const,
+      };
+      const config = fixtureConfig({
+        maintenance: {
+          policy: { minNoticeDays: 7, maxOccasionsPerYear: 5, maxHoursPerYear: 15 },
+          windows: [window],
+        },
+      });
+      const { metrics, scrape } = await serve(config);
+      metrics.recordResult(result({ ts: T0 + 60_000, status: 503 }));
+      const samples = parseExposition(await scrape());
+      expect(samplesOf(samples, METRIC.probeRequests, { outcome: "excluded" }).length).toBe(excluded);
+    });
+  }
+
+  const codes: [string, string, string][] = [
+    ["a catalogued vendor code is its own label", "NOT_FOUND", "NOT_FOUND"],
+    [
+      "a catalogued code in another case is the catalogue's spelling",
+      "too_many_requests",
+      "TOO_MANY_REQUESTS",
+    ],
+    ["an unknown vendor code counts as OTHER (bounded labels)", "SOMETHING_NEW_42", "OTHER"],
+  ];
+  for (const [rule, code, label] of codes) {
+    it(rule, async () => {
+      const { metrics, scrape } = await serve();
+      metrics.recordResult(result({ status: 404, errorCode: code }));
+      const samples = parseExposition(await scrape());
+      expect(samplesOf(samples, METRIC.vendorErrors).map((s) => s.labels.error_code)).toEqual([label]);
+    });
+  }
+
   it("a timeout enters the duration histogram at its timeout value; a connection error does not", async () => {
     const { metrics, scrape } = await serve();
     metrics.recordResult(result({ status: null, error: "timeout", durationMs: 10_000 }));

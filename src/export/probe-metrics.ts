@@ -1,0 +1,67 @@
+import type { Attributes, Meter } from "@opentelemetry/api";
+import { metricErrorCode } from "../model/catalog.js";
+import type { CategoryId, ProbeId, SloConfig } from "../model/config.js";
+import { countsForLatency, isServed, type ProbeResult, statusClassOf } from "../model/result.js";
+import { exclusionTest } from "./exclusion.js";
+import { durationBucketsWith, LABEL, METRIC, type Outcome, PHASE_BUCKETS_SECONDS } from "./names.js";
+import { phaseDurations } from "./phases.js";
+
+const UNKNOWN = "unknown";
+
+/** The region, category and service class labels of a category or of a probe's category. */
+export interface SeriesLabels {
+  ofCategory(category: CategoryId): Attributes;
+  ofProbe(probe: ProbeId): Attributes;
+}
+
+export function seriesLabels(config: SloConfig, region: string): SeriesLabels {
+  const probeCategory = new Map(config.probes.map((p) => [p.id, p.category]));
+  const ofCategory = (category: CategoryId): Attributes => ({
+    [LABEL.region]: region,
+    [LABEL.category]: category,
+    [LABEL.serviceClass]: config.categories.get(category)?.serviceClass ?? UNKNOWN,
+  });
+  return {
+    ofCategory,
+    ofProbe: (probe) => ({ ...ofCategory(probeCategory.get(probe) ?? UNKNOWN), [LABEL.probe]: probe }),
+  };
+}
+
+/** The counters and histograms fed by every probe result. */
+export function registerProbeMetrics(
+  meter: Meter,
+  config: SloConfig,
+  labelsOf: SeriesLabels,
+): (result: ProbeResult) => void {
+  const requests = meter.createCounter(METRIC.probeRequests, {
+    description: "Probe requests by status class and outcome (served: 2xx-4xx, failed: 5xx or no response)",
+  });
+  const objectivesMs = [...config.categories.values()].map((c) => c.latencyP99Ms);
+  const duration = meter.createHistogram(METRIC.probeDuration, {
+    description: "Time to the end of the response headers (timeouts at their timeout), non-excluded requests",
+    advice: { explicitBucketBoundaries: durationBucketsWith(objectivesMs) },
+  });
+  const phase = meter.createHistogram(METRIC.probePhase, {
+    description: "Time spent in each HTTP phase alone (dns, connect, tls, send, wait, receive)",
+    advice: { explicitBucketBoundaries: [...PHASE_BUCKETS_SECONDS] },
+  });
+  const vendorErrors = meter.createCounter(METRIC.vendorErrors, {
+    description: "Vendor error codes parsed from responses (codes outside the catalogue count as OTHER)",
+  });
+  const isExcluded = exclusionTest(config);
+
+  return (result) => {
+    const labels = { ...labelsOf.ofCategory(result.category), [LABEL.probe]: result.probe };
+    const excluded = isExcluded(result);
+    const outcome: Outcome = excluded ? "excluded" : isServed(result.status) ? "served" : "failed";
+    const statusClass = statusClassOf(result.status);
+    requests.add(1, { ...labels, [LABEL.statusClass]: statusClass, [LABEL.outcome]: outcome });
+    if (!excluded && countsForLatency(result)) duration.record(result.durationMs / 1000, labels);
+    for (const [name, ms] of phaseDurations(result.phases)) {
+      phase.record(ms / 1000, { ...labels, [LABEL.phase]: name });
+    }
+    if (result.errorCode !== null) {
+      vendorErrors.add(1, { ...labels, [LABEL.errorCode]: metricErrorCode(result.errorCode) });
+    }
+  };
+}
