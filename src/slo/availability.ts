@@ -40,6 +40,19 @@ export function targetPct(target: number): number {
   return decimal(target * 100);
 }
 
+/**
+ * SR/R >= target, decided in integers (SR * 100 * 10^k >= target% * 10^k * R) so that an
+ * availability of exactly 99% meets a 99.0% target whatever the floating-point rounding of SR/R.
+ * Null for no traffic.
+ */
+export function meetsAvailabilityTarget(tally: Tally, target: number): boolean | null {
+  if (tally.requests === 0) return null;
+  const pct = targetPct(target);
+  const decimals = (String(pct).split(".")[1] ?? "").length;
+  const scale = 10 ** decimals;
+  return tally.served * 100 * scale >= Math.round(pct * scale) * tally.requests;
+}
+
 /** Counts of one category over some period, by status class, plus what was excluded. */
 export class StatusCounts implements Tally {
   readonly byClass: Record<StatusClass, number> = { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, none: 0 };

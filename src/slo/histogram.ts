@@ -72,11 +72,6 @@ export class LatencyHistogram {
     return this.#hdr.getValueAtPercentile(p) / US_PER_MS;
   }
 
-  /** The largest recorded value in milliseconds (to histogram precision); null when empty. */
-  get maxMs(): number | null {
-    return this.count === 0 ? null : this.#hdr.maxValue / US_PER_MS;
-  }
-
   /** Compressed base64 (the standard HdrHistogram V2 encoding), for storage. */
   encode(): string {
     return encodeIntoCompressedBase64(this.#hdr);

@@ -1,0 +1,169 @@
+import type { CategoryId, SloConfig } from "../model/config.js";
+import type { ProbeResult } from "../model/result.js";
+import { DAY_MS, type Interval, isoUtc, monthInterval } from "../model/time.js";
+import { availabilityPct } from "./availability.js";
+import { ExclusionIndex } from "./exclusions.js";
+import {
+  type CategoryFigures,
+  categoryFigures,
+  type ExcludedCount,
+  type ExclusionFigures,
+  exclusionFigures,
+  type MaintenanceFigures,
+  maintenanceFigures,
+  type ServiceClassFigures,
+  serviceClassFigures,
+} from "./figures.js";
+import { type QualifiedWindow, qualifyMaintenanceWindows } from "./maintenance.js";
+import { CategoryTally, ExclusionLedger, type MinuteRollup } from "./tally.js";
+
+/** The parts of the configuration the figures depend on. */
+export type FiguresConfig = Pick<SloConfig, "categories" | "serviceClasses" | "maintenance" | "exclusions">;
+
+export interface MonthlyFigures {
+  readonly month: string;
+  readonly period: { readonly start: string; readonly end: string };
+  readonly categories: readonly CategoryFigures[];
+  readonly service_classes: readonly ServiceClassFigures[];
+  readonly maintenance: MaintenanceFigures;
+  readonly exclusions: readonly ExclusionFigures[];
+}
+
+export interface MonthlyInput {
+  readonly config: FiguresConfig;
+  /** "YYYY-MM", a UTC calendar month. */
+  readonly month: string;
+  /** Raw results; those outside the month or of unknown categories are ignored. */
+  readonly results: Iterable<ProbeResult>;
+}
+
+export interface MonthlyRollupInput {
+  readonly config: FiguresConfig;
+  readonly month: string;
+  /** Minute rollups judged against the same exclusions; those outside the month are ignored. */
+  readonly rollups: Iterable<MinuteRollup>;
+}
+
+/** The maintenance verdicts and exclusion index of a configuration. */
+export function exclusionsOf(config: FiguresConfig): { qualified: QualifiedWindow[]; index: ExclusionIndex } {
+  const qualified = qualifyMaintenanceWindows(config.maintenance.windows, config.maintenance.policy);
+  return { qualified, index: new ExclusionIndex(qualified, config.exclusions) };
+}
+
+function emptyTallies(config: FiguresConfig): Map<CategoryId, CategoryTally> {
+  return new Map([...config.categories.keys()].map((id) => [id, new CategoryTally()]));
+}
+
+/** Contract section 4's figures for one month, from the raw results (the authoritative path). */
+export function monthlyFigures({ config, month, results }: MonthlyInput): MonthlyFigures {
+  const period = monthInterval(month);
+  const { qualified, index } = exclusionsOf(config);
+  const ledger = new ExclusionLedger(index);
+  const tallies = emptyTallies(config);
+  for (const result of results) {
+    if (result.ts < period.start || result.ts >= period.end) continue;
+    const tally = tallies.get(result.category);
+    if (tally) tally.add(result, ledger.judge(result));
+  }
+  const counted: ExcludedCount = (kind, id) => ledger.countFor(kind, id);
+  return assemble(config, month, period, tallies, qualified, counted);
+}
+
+/**
+ * The same figures from per-minute rollups (cheaper for a month of data). Exclusions were decided
+ * when the rollups were made, so per-window excluded counts are unknown (null).
+ */
+export function monthlyFiguresFromRollups({ config, month, rollups }: MonthlyRollupInput): MonthlyFigures {
+  const period = monthInterval(month);
+  const { qualified } = exclusionsOf(config);
+  const tallies = emptyTallies(config);
+  for (const rollup of rollups) {
+    if (rollup.minute < period.start || rollup.minute >= period.end) continue;
+    tallies.get(rollup.category)?.addRollup(rollup);
+  }
+  return assemble(config, month, period, tallies, qualified, () => null);
+}
+
+function assemble(
+  config: FiguresConfig,
+  month: string,
+  period: Interval,
+  tallies: ReadonlyMap<CategoryId, CategoryTally>,
+  qualified: readonly QualifiedWindow[],
+  excludedCount: ExcludedCount,
+): MonthlyFigures {
+  const categories = [...config.categories.values()].map((category) =>
+    categoryFigures(category, serviceClassOf(config, category.serviceClass), tallies.get(category.id)!),
+  );
+  const classes = [...config.serviceClasses.values()].map((cls) =>
+    serviceClassFigures(
+      cls,
+      categories.filter((c) => c.service_class === cls.id),
+    ),
+  );
+  return {
+    month,
+    period: { start: isoUtc(period.start), end: isoUtc(period.end) },
+    categories,
+    service_classes: classes,
+    maintenance: maintenanceFigures(qualified, config.maintenance.policy, period, excludedCount),
+    exclusions: exclusionFigures(config.exclusions, period, excludedCount),
+  };
+}
+
+function serviceClassOf(config: FiguresConfig, id: string) {
+  const cls = config.serviceClasses.get(id);
+  if (!cls) throw new RangeError(`category refers to unknown service class "${id}"`);
+  return cls;
+}
+
+/** One category over one UTC day: the report's CSV rows and charts. */
+export interface DailyFigures {
+  /** "YYYY-MM-DD". */
+  readonly date: string;
+  readonly category: string;
+  readonly service_class: string;
+  readonly requests: number;
+  readonly served: number;
+  readonly excluded: number;
+  readonly availability_pct: number | null;
+  readonly latency_p99_ms: number | null;
+}
+
+/** Every category for every day of the month (days without traffic included, with null figures). */
+export function dailyFigures({ config, month, results }: MonthlyInput): DailyFigures[] {
+  const period = monthInterval(month);
+  const days = Math.round((period.end - period.start) / DAY_MS);
+  const { index } = exclusionsOf(config);
+  const grid = new Map<CategoryId, CategoryTally[]>();
+  for (const id of config.categories.keys()) {
+    // Compact histograms: a month holds 13 categories x 31 days of them at once.
+    grid.set(
+      id,
+      Array.from({ length: days }, () => new CategoryTally({ compact: true })),
+    );
+  }
+  for (const result of results) {
+    if (result.ts < period.start || result.ts >= period.end) continue;
+    const tally = grid.get(result.category)?.[Math.floor((result.ts - period.start) / DAY_MS)];
+    tally?.add(result, index.excludedBy(result.category, result.ts) !== null);
+  }
+  const rows: DailyFigures[] = [];
+  for (let day = 0; day < days; day++) {
+    const date = isoUtc(period.start + day * DAY_MS).slice(0, 10);
+    for (const category of config.categories.values()) {
+      const { counts, latency } = grid.get(category.id)![day]!;
+      rows.push({
+        date,
+        category: category.id,
+        service_class: category.serviceClass,
+        requests: counts.requests,
+        served: counts.served,
+        excluded: counts.excluded,
+        availability_pct: availabilityPct(counts),
+        latency_p99_ms: latency.percentile(99),
+      });
+    }
+  }
+  return rows;
+}
