@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import type { ProbeResult } from "../../src/model/index.js";
+import { detectIncidents } from "../../src/reports/incidents.js";
+
+const T0 = Date.UTC(2026, 9, 5, 12, 0, 0);
+const STEP = 60_000;
+
+/** A request every minute from T0: "." served, "5" a 503, "t" a timeout, "4" a 404 (served). */
+function timeline(pattern: string): ProbeResult[] {
+  return [...pattern].map((ch, i) => ({
+    ts: T0 + i * STEP,
+    probe: "p",
+    category: "payment_request",
+    status: ch === "5" ? 503 : ch === "t" ? null : ch === "4" ? 404 : 200,
+    durationMs: ch === "t" ? 10_000 : 120,
+    error: ch === "t" ? "timeout" : null,
+    errorCode: ch === "5" ? "INTERNAL_ERROR" : null,
+    correlationId: ch === "." ? null : `c-${i}`,
+  }));
+}
+
+const at = (minute: number) => new Date(T0 + minute * STEP).toISOString();
+
+describe("incident detection", () => {
+  it.each([
+    ["every request served: no incident", "..........", []],
+    ["a 4xx is served, not a failure", "...444....", []],
+    ["one failure is one incident ending at the next served request", "...5......", [[3, 4, 1, 1]]],
+    ["consecutive failures are one incident", "..555t5...", [[2, 7, 5, 5]]],
+    ["failures closer than the merge gap merge across served requests", "..55.5....", [[2, 6, 3, 4]]],
+    [
+      "failures a full merge gap apart are separate incidents",
+      "..5..5....",
+      [
+        [2, 3, 1, 1],
+        [5, 6, 1, 1],
+      ],
+    ],
+  ] as const)("%s", (_rule, pattern, expected) => {
+    const incidents = detectIncidents(timeline(pattern), 3 * STEP);
+    expect(incidents.map((i) => [i.start, i.end, i.failed_requests, i.requests])).toEqual(
+      expected.map(([s, e, failed, requests]) => [at(s), at(e), failed, requests]),
+    );
+  });
+
+  it("an outage still open at the end of the data ends with its last failed request", () => {
+    const [incident] = detectIncidents(timeline("...5t"), 3 * STEP);
+    expect(incident).toMatchObject({ start: at(3), end: new Date(T0 + 4 * STEP + 10_000).toISOString() });
+    expect(incident!.recovered).toBe(false);
+    expect(incident!.duration_ms).toBe(STEP + 10_000);
+  });
+
+  it("collects how requests failed, the error codes and correlation ids, most frequent first", () => {
+    const [incident] = detectIncidents(timeline(".t555t5."), 3 * STEP);
+    expect(incident!.failures).toEqual([
+      { code: "503", count: 4 },
+      { code: "timeout", count: 2 },
+    ]);
+    expect(incident!.error_codes).toEqual([{ code: "INTERNAL_ERROR", count: 4 }]);
+    expect(incident!.correlation_ids).toEqual(["c-1", "c-2", "c-3", "c-4", "c-5", "c-6"]);
+  });
+});

@@ -1,0 +1,190 @@
+import { describe, expect, it } from "vitest";
+import { csvField, renderCsv } from "../../src/reports/csv.js";
+import { formatDuration } from "../../src/reports/format.js";
+import { renderHtml } from "../../src/reports/html.js";
+import { renderJson } from "../../src/reports/json.js";
+import { renderMarkdown } from "../../src/reports/markdown.js";
+import { sampleReport } from "./sample-report.js";
+
+/** Splits CSV text by RFC 4180 (quoted fields may hold commas, quotes and line breaks). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") row.push(field), (field = "");
+    else if (ch === "\r" && text[i + 1] === "\n") {
+      row.push(field), rows.push(row), (row = []), (field = ""), i++;
+    } else field += ch;
+  }
+  return rows;
+}
+
+describe("JSON form", () => {
+  it("holds every contract field at full precision, with generated_at", () => {
+    const report = sampleReport();
+    const parsed = JSON.parse(renderJson(report));
+    expect(parsed).toEqual(report);
+    expect(parsed.categories[0].availability_pct).toBe((7900 / 8064) * 100);
+    expect(Object.keys(parsed).slice(0, 10)).toEqual([
+      "month",
+      "generated_at",
+      "period",
+      "categories",
+      "service_classes",
+      "maintenance",
+      "exclusions",
+      "coverage",
+      "evidence",
+      "summary",
+    ]);
+  });
+
+  it("null figures stay null, never 100 or 0", () => {
+    const parsed = JSON.parse(renderJson(sampleReport()));
+    const disputes = parsed.categories.find((c: { category: string }) => c.category === "disputes");
+    expect(disputes).toMatchObject({ availability_pct: null, availability_met: null, latency_p99_ms: null });
+  });
+});
+
+describe("CSV form", () => {
+  it.each([
+    ["a plain field is left alone", "payment_request", "payment_request"],
+    ["a comma is quoted", "a,b", '"a,b"'],
+    ["a quote is doubled inside quotes", 'say "hi"', '"say ""hi"""'],
+    ["a line break is quoted", "a\nb", '"a\nb"'],
+    ["a null figure is an empty cell", null, ""],
+    ["a number keeps full precision", 97.96626984126983, "97.96626984126983"],
+  ] as const)("%s", (_rule, value, expected) => {
+    expect(csvField(value)).toBe(expected);
+  });
+
+  it("has a header and one row per category per day, CRLF-terminated", () => {
+    const report = sampleReport();
+    const text = renderCsv(report);
+    expect(text.endsWith("\r\n")).toBe(true);
+    const rows = parseCsv(text);
+    expect(rows[0]).toEqual([
+      "date",
+      "category",
+      "service_class",
+      "requests",
+      "served",
+      "excluded",
+      "availability_pct",
+      "latency_p99_ms",
+    ]);
+    expect(rows).toHaveLength(1 + 28 * 3);
+    expect(rows[7]).toEqual([
+      "2026-02-03",
+      "payment_request",
+      "transaction_critical",
+      "288",
+      "124",
+      "0",
+      String((124 / 288) * 100),
+      "10000",
+    ]);
+    expect(rows[3]).toEqual(["2026-02-01", "disputes", "additional", "0", "0", "0", "", ""]);
+  });
+});
+
+describe("Markdown form", () => {
+  const md = renderMarkdown(sampleReport());
+
+  it("rounds for display only: availability to 3 decimals, p99 to 1", () => {
+    expect(md).toContain("97.966% / 99.0%");
+    expect(md).toContain("412.3 ms / 1,500 ms");
+    expect(md).toContain("100.000% / 99.0%");
+  });
+
+  it("marks what was missed and shows no traffic as a dash, not 100%", () => {
+    expect(md).toContain("**missed** (availability)");
+    expect(md).toMatch(
+      /Disputes \(`disputes`\) \| `additional` \| — \/ 99\.0% \| — \/ 2,000 ms .*\| no data \|/,
+    );
+    expect(md).toContain("**2 objectives were missed.**");
+  });
+
+  it("keeps every table row intact when data holds pipes, HTML or line breaks", () => {
+    const cells = (line: string) => line.replaceAll("\\|", "").split("|").length;
+    const tables = md.split(/\n(?!\|)/).map((block) => block.split("\n").filter((l) => l.startsWith("|")));
+    for (const rows of tables.filter((t) => t.length > 0)) {
+      for (const row of rows) expect(cells(row), row).toBe(cells(rows[0]!));
+    }
+    expect(md).not.toContain("<script>");
+    expect(md).not.toContain("<b>");
+    expect(md).toContain("Payment \\| Request &lt;script&gt;");
+    expect(md).toContain('acquirer "Bank, Ltd" outage second line \\| &lt;b&gt;bold&lt;/b&gt;');
+  });
+
+  it("lists incidents with error codes and correlation ids only for categories that missed", () => {
+    const incidents = md.slice(md.indexOf("## Incidents"), md.indexOf("## Coverage"));
+    expect(incidents).toContain(
+      "2026-02-03 10:00:00 | 2026-02-03 10:45:00 | 45 min | 9 / 9 | 503 ×7, timeout ×2",
+    );
+    expect(incidents).toContain("`INTERNAL_ERROR` ×7");
+    expect(incidents).toContain("`corr-19`");
+    expect(incidents).not.toContain("`corr-20`");
+    expect(incidents).toContain("and 5 more (JSON form)");
+    expect(incidents).not.toContain("2026-02-05 00:00:00");
+    expect(incidents).toContain("1 further failure periods");
+  });
+
+  it("shows maintenance qualification, the year's allowance, coverage and the evidence digest", () => {
+    expect(md).toContain("Used from January 1 to the end of February 2026: 1 occasions, 2 h.");
+    expect(md).toMatch(/`mw-late` .*\| \*\*no\*\* \| 0 h \| announced too late \|/);
+    expect(md).toContain(
+      "16,128 probe results recorded of 24,192 the configured schedules call for (66.7%).",
+    );
+    expect(md).toContain("2026-02-21 00:00:00 to 2026-02-21 06:30:00 (6 h 30 min)");
+    expect(md).toContain(`    ${"ab".repeat(32)}`);
+  });
+});
+
+describe("HTML form", () => {
+  const html = renderHtml(sampleReport());
+
+  it("escapes every string that came from data", () => {
+    expect(html).not.toContain("<script");
+    expect(html).not.toContain("<b>bold");
+    expect(html).toContain("Payment | Request &lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).toContain("acquirer &quot;Bank, Ltd&quot; outage");
+  });
+
+  it("is self-contained: no URL it could fetch, only the SVG namespace", () => {
+    const urls = [...html.matchAll(/(?:https?:)?\/\/[\w.-]+[^\s"'<)]*/g)].map((m) => m[0]);
+    expect(new Set(urls)).toEqual(new Set(["http://www.w3.org/2000/svg"]));
+    expect(html).not.toMatch(/<link|@import|url\(|<img|<iframe/);
+  });
+
+  it("draws the three charts with a point per day that had traffic", () => {
+    for (const chart of ["availability", "latency", "timeline"])
+      expect(html).toContain(`data-chart="${chart}"`);
+    const availability = html.slice(
+      html.indexOf('data-chart="availability"'),
+      html.indexOf('data-chart="latency"'),
+    );
+    expect(availability.match(/<circle class="point/g)).toHaveLength(56);
+    expect(availability.match(/<circle class="point miss"/g)).toHaveLength(1);
+  });
+});
+
+describe("durations read at a glance", () => {
+  it.each([
+    [45_000, "45 s"],
+    [300_000, "5 min"],
+    [750_000, "12 min 30 s"],
+    [3 * 3_600_000 + 5 * 60_000, "3 h 05 min"],
+    [52 * 3_600_000, "2 d 4 h"],
+  ])("%d ms is %s", (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+});
