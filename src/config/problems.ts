@@ -22,3 +22,8 @@ export class ConfigError extends Error {
     this.problems = problems;
   }
 }
+
+/** A warning: the configuration loads, but something in it is probably not what was meant. */
+export function formatWarning(p: ConfigProblem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.path}: warning: ${p.message}`;
+}

@@ -1,0 +1,139 @@
+import { resolve } from "node:path";
+import type {
+  AgentSettings,
+  Category,
+  CategoryScope,
+  HttpProbeSpec,
+  ServiceClass,
+  SloConfig,
+  Target,
+  TargetAuth,
+} from "../model/config.js";
+import {
+  canonicalBaseUrl,
+  parseDuration,
+  parseListen,
+  parsePercent,
+  parseTimestamp,
+  percentToRatio,
+} from "./values.js";
+import type { ProbeWireValue, SloFile } from "./wire.js";
+
+/** A validated probe and where it was declared. */
+export interface LocatedProbe {
+  readonly wire: ProbeWireValue;
+  readonly file: string;
+  readonly line: number;
+}
+
+export interface ConversionInput {
+  readonly wire: SloFile;
+  /** Absolute path of slo.yaml. */
+  readonly file: string;
+  readonly configDir: string;
+  readonly probes: readonly LocatedProbe[];
+  readonly auth: ReadonlyMap<string, TargetAuth>;
+}
+
+/** The one place the wire form becomes the domain model; input is already validated. */
+export function toSloConfig(input: ConversionInput): SloConfig {
+  const { wire, configDir } = input;
+  const listen = parseListen(wire.agent.listen)!;
+  const agent: AgentSettings = {
+    region: wire.agent.region,
+    listen,
+    // Contract section 2: data_dir is relative to the config file, else ./data in the working directory.
+    dataDir: wire.agent.data_dir === undefined ? resolve("data") : resolve(configDir, wire.agent.data_dir),
+    retentionDays: wire.agent.retention_days,
+  };
+  return {
+    version: 1,
+    file: input.file,
+    agent,
+    serviceClasses: new Map(
+      Object.entries(wire.service_classes).map(([id, c]): [string, ServiceClass] => [
+        id,
+        { id, title: c.title, availabilityTarget: percentToRatio(parsePercent(c.availability_target_pct)!) },
+      ]),
+    ),
+    categories: new Map(
+      Object.entries(wire.categories).map(([id, c]): [string, Category] => [
+        id,
+        { id, title: c.title, serviceClass: c.service_class, latencyP99Ms: c.latency_p99_ms },
+      ]),
+    ),
+    maintenance: {
+      policy: {
+        minNoticeDays: wire.maintenance.policy.min_notice_days,
+        maxOccasionsPerYear: wire.maintenance.policy.max_occasions_per_year,
+        maxHoursPerYear: wire.maintenance.policy.max_hours_per_year,
+      },
+      windows: wire.maintenance.windows.map((w) => ({
+        id: w.id,
+        start: parseTimestamp(w.start)!,
+        end: parseTimestamp(w.end)!,
+        announcedAt: parseTimestamp(w.announced_at)!,
+        categories: scopeOf(w.categories),
+        ...(w.description === undefined ? {} : { description: w.description }),
+      })),
+    },
+    exclusions: wire.exclusions.map((e) => ({
+      id: e.id,
+      start: parseTimestamp(e.start)!,
+      end: parseTimestamp(e.end)!,
+      reason: e.reason,
+      categories: scopeOf(e.categories),
+    })),
+    targets: new Map(
+      Object.entries(wire.targets).map(([id, t]): [string, Target] => [
+        id,
+        {
+          id,
+          baseUrl: canonicalBaseUrl(t.base_url),
+          environment: t.environment,
+          auth: input.auth.get(id) ?? { type: "none" },
+          headers: t.headers,
+          maxRequestsPerSecond: t.max_requests_per_second ?? null,
+          keepAlive: t.keep_alive,
+          tlsVerify: t.tls_verify,
+        },
+      ]),
+    ),
+    probes: input.probes.map(toProbeSpec),
+  };
+}
+
+/** `[all]` (even beside other ids) covers everything; otherwise the listed ids, deduplicated. */
+function scopeOf(categories: readonly string[]): CategoryScope {
+  return categories.includes("all") ? "all" : [...new Set(categories)];
+}
+
+function toProbeSpec({ wire: p, file, line }: LocatedProbe): HttpProbeSpec {
+  const headers = { ...p.headers };
+  let body: string | null = null;
+  if (typeof p.body === "string") body = p.body;
+  else if (p.body !== undefined) {
+    body = JSON.stringify(p.body);
+    const hasContentType = Object.keys(headers).some((name) => name.toLowerCase() === "content-type");
+    if (!hasContentType) headers["content-type"] = "application/json";
+  }
+  return {
+    kind: p.kind,
+    id: p.id,
+    category: p.category,
+    target: p.target,
+    schedule:
+      p.every !== undefined
+        ? { kind: "every", intervalMs: parseDuration(p.every)! }
+        : { kind: "cron", expression: p.schedule!.trim() },
+    method: p.method,
+    path: p.path,
+    headers,
+    body,
+    timeoutMs: p.timeout_ms,
+    writes: p.writes,
+    followRedirects: p.follow_redirects,
+    maxBodyBytes: p.max_body_bytes,
+    source: { file, line },
+  };
+}

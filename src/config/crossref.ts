@@ -1,0 +1,115 @@
+import type { ConfigProblem } from "./problems.js";
+import type { FieldPath, YamlSource } from "./source.js";
+import { TargetWire } from "./wire.js";
+
+/** One probe as declared, wherever it was declared (inline in slo.yaml or in a probe file). */
+export interface ProbeEntry {
+  readonly source: YamlSource;
+  readonly path: FieldPath;
+  readonly raw: unknown;
+}
+
+type Raw = Record<string, unknown>;
+
+const isRecord = (value: unknown): value is Raw =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+const keysOf = (value: unknown): string[] => (isRecord(value) ? Object.keys(value).sort() : []);
+const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+
+/**
+ * Checks that every reference points at something declared. It reads the expanded documents
+ * directly, not the validated result, so that it still runs (and every problem is reported at
+ * once) when some other part of the configuration is invalid.
+ */
+export function checkReferences(
+  slo: YamlSource,
+  data: unknown,
+  probes: readonly ProbeEntry[],
+): ConfigProblem[] {
+  const root = isRecord(data) ? data : {};
+  const classes = keysOf(root.service_classes);
+  const categories = keysOf(root.categories);
+  const problems: ConfigProblem[] = [];
+
+  for (const [id, category] of Object.entries(isRecord(root.categories) ? root.categories : {})) {
+    const serviceClass = isRecord(category) ? category.service_class : undefined;
+    if (typeof serviceClass === "string" && serviceClass !== "" && !classes.includes(serviceClass)) {
+      const message = unknown("service class", serviceClass, classes);
+      problems.push(slo.problem(["categories", id, "service_class"], message));
+    }
+  }
+  const maintenance = isRecord(root.maintenance) ? root.maintenance : {};
+  problems.push(...checkScopedList(slo, ["maintenance", "windows"], maintenance.windows, categories));
+  problems.push(...checkScopedList(slo, ["exclusions"], root.exclusions, categories));
+  problems.push(...checkProbes(probes, categories, root.targets));
+  return problems;
+}
+
+/** Windows and exclusions: categories known (or "all"), ids unique. */
+function checkScopedList(
+  slo: YamlSource,
+  at: FieldPath,
+  list: unknown,
+  categories: string[],
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const seen = new Map<string, FieldPath>();
+  listOf(list).forEach((item, i) => {
+    if (!isRecord(item)) return;
+    listOf(item.categories).forEach((category, j) => {
+      if (typeof category === "string" && category !== "all" && !categories.includes(category)) {
+        problems.push(
+          slo.problem([...at, i, "categories", j], unknown("category", category, ["all", ...categories])),
+        );
+      }
+    });
+    if (typeof item.id !== "string") return;
+    const first = seen.get(item.id);
+    if (first) problems.push(slo.problem([...at, i, "id"], duplicate("id", item.id, slo, first)));
+    else seen.set(item.id, [...at, i, "id"]);
+  });
+  return problems;
+}
+
+function checkProbes(probes: readonly ProbeEntry[], categories: string[], targets: unknown): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const targetIds = keysOf(targets);
+  const seen = new Map<string, { source: YamlSource; path: FieldPath }>();
+  for (const { source, path, raw } of probes) {
+    if (!isRecord(raw)) continue;
+    if (typeof raw.category === "string" && raw.category !== "" && !categories.includes(raw.category)) {
+      problems.push(source.problem([...path, "category"], unknown("category", raw.category, categories)));
+    }
+    if (typeof raw.target === "string" && raw.target !== "") {
+      if (!targetIds.includes(raw.target)) {
+        problems.push(source.problem([...path, "target"], unknown("target", raw.target, targetIds)));
+      } else if (raw.writes === true) {
+        const problem = writesProblem(raw.target, (targets as Raw)[raw.target]);
+        if (problem) problems.push(source.problem([...path, "writes"], problem));
+      }
+    }
+    if (typeof raw.id !== "string") continue;
+    const first = seen.get(raw.id);
+    if (first)
+      problems.push(source.problem([...path, "id"], duplicate("probe id", raw.id, first.source, first.path)));
+    else seen.set(raw.id, { source, path: [...path, "id"] });
+  }
+  return problems;
+}
+
+/** A probe that creates objects may only run against a playground or the simulator. */
+function writesProblem(targetId: string, target: unknown): string | null {
+  const environment = isRecord(target) ? target.environment : undefined;
+  const parsed = TargetWire.shape.environment.safeParse(environment);
+  if (!parsed.success || parsed.data !== "production") return null;
+  return `writes: true needs a target with environment playground or simulator (target "${targetId}" is production)`;
+}
+
+function unknown(what: string, value: string, known: readonly string[]): string {
+  return `unknown ${what} "${value}" (known: ${known.length > 0 ? known.join(", ") : "none declared"})`;
+}
+
+function duplicate(what: string, value: string, firstSource: YamlSource, firstPath: FieldPath): string {
+  const { line, col } = firstSource.position(firstPath);
+  return `duplicate ${what} "${value}" (first declared at ${firstSource.file}:${line}:${col})`;
+}

@@ -1,0 +1,117 @@
+import { dirname, normalize, resolve } from "node:path";
+import type { SloConfig, TargetAuth } from "../model/config.js";
+import type { LocatedProbe } from "./convert.js";
+import { toSloConfig } from "./convert.js";
+import { checkReferences, type ProbeEntry } from "./crossref.js";
+import { type Environment, expandEnvironment } from "./env.js";
+import { problemsFromIssues } from "./issues.js";
+import { harvestProbes, probeDirectoryOf, readProbeDirectory } from "./probe-files.js";
+import { ConfigError, type ConfigProblem, formatProblem } from "./problems.js";
+import { resolveAuth } from "./secrets.js";
+import { readYamlSource, type YamlSource } from "./source.js";
+import { SloFileWire, TargetWire } from "./wire.js";
+
+export interface LoadOptions {
+  /** Where ${NAME} references are looked up; the process environment by default. */
+  readonly env?: Environment;
+}
+
+export interface LoadedConfig {
+  readonly config: SloConfig;
+  readonly warnings: readonly ConfigProblem[];
+}
+
+/**
+ * Loads slo.yaml and its probe files into the domain model. Every problem in every file is
+ * collected first and thrown together as one ConfigError.
+ */
+export async function loadConfig(file: string, options: LoadOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
+  const shown = normalize(file);
+  const absolute = resolve(file);
+  const configDir = dirname(absolute);
+  const read = await readYamlSource(absolute, shown);
+  if (!read.source) throw new ConfigError(read.problems);
+  const slo = read.source;
+
+  const expanded = expandEnvironment(slo.toData(), env);
+  const expansionProblems = expanded.problems.map((p) => slo.problem(p.path, p.message));
+  const data = expanded.value;
+  const parsed = SloFileWire.safeParse(data);
+  const problems = parsed.success ? [] : problemsFromIssues(parsed.error.issues, slo, SloFileWire, data);
+
+  const root = (data ?? {}) as Record<string, unknown>;
+  const inline = root.probes === undefined ? null : harvestProbes(slo, ["probes"], root.probes);
+  const fromDir =
+    typeof root.probes_dir === "string" && root.probes_dir !== ""
+      ? await readFromDirectory(root.probes_dir, configDir, dirname(shown), env, slo)
+      : null;
+  const harvests = [inline, fromDir].filter((h) => h !== null);
+  const entries: ProbeEntry[] = harvests.flatMap((h) => h.entries);
+  const located: LocatedProbe[] = harvests.flatMap((h) => h.located);
+  problems.push(...harvests.flatMap((h) => h.problems), ...checkReferences(slo, data, entries));
+
+  const auth = await resolveTargetAuth(root.targets, slo, configDir);
+  problems.push(...auth.problems);
+  const all = withoutEchoes([...expansionProblems, ...problems], expansionProblems);
+  if (all.length > 0 || !parsed.success) throw new ConfigError(ordered(all, shown));
+
+  const config = toSloConfig({
+    wire: parsed.data,
+    file: absolute,
+    configDir,
+    probes: located,
+    auth: auth.byTarget,
+  });
+  return { config, warnings: [...auth.warnings, ...categoriesWithoutProbes(slo, config)] };
+}
+
+async function readFromDirectory(
+  probesDir: string,
+  configDir: string,
+  shownConfigDir: string,
+  env: Environment,
+  slo: YamlSource,
+) {
+  const where = probeDirectoryOf(probesDir, configDir, shownConfigDir);
+  return readProbeDirectory(where.directory, where.shown, env, slo);
+}
+
+async function resolveTargetAuth(targets: unknown, slo: YamlSource, configDir: string) {
+  const byTarget = new Map<string, TargetAuth>();
+  const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
+  const entries = targets !== null && typeof targets === "object" ? Object.entries(targets) : [];
+  for (const [id, raw] of entries) {
+    const target = TargetWire.safeParse(raw);
+    const wire = target.success ? target.data.auth : TargetWire.shape.auth.safeParse((raw ?? {}).auth).data;
+    if (!wire) continue;
+    const resolved = await resolveAuth(wire, ["targets", id, "auth"], slo, configDir);
+    byTarget.set(id, resolved.auth);
+    problems.push(...resolved.problems);
+    warnings.push(...resolved.warnings);
+  }
+  return { byTarget, problems, warnings };
+}
+
+/** A value that failed to expand is reported once, not again as whatever the empty string broke. */
+function withoutEchoes(problems: ConfigProblem[], expansion: ConfigProblem[]): ConfigProblem[] {
+  const expanded = new Set(expansion.map((p) => `${p.file}\0${p.path}`));
+  return problems.filter((p) => expansion.includes(p) || !expanded.has(`${p.file}\0${p.path}`));
+}
+
+/** slo.yaml first, then probe files in the order read; by position inside each file; each once. */
+function ordered(problems: ConfigProblem[], configFile: string): ConfigProblem[] {
+  const fileOrder = [configFile, ...new Set(problems.map((p) => p.file))];
+  const unique = [...new Map(problems.map((p) => [formatProblem(p), p])).values()];
+  return unique.sort(
+    (a, b) => fileOrder.indexOf(a.file) - fileOrder.indexOf(b.file) || a.line - b.line || a.col - b.col,
+  );
+}
+
+function categoriesWithoutProbes(slo: YamlSource, config: SloConfig): ConfigProblem[] {
+  const probed = new Set(config.probes.map((p) => p.category));
+  return [...config.categories.keys()]
+    .filter((id) => !probed.has(id))
+    .map((id) => slo.problem(["categories", id], "no probe measures this category"));
+}

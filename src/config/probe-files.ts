@@ -1,0 +1,76 @@
+import { readdir } from "node:fs/promises";
+import { isAbsolute, join, resolve } from "node:path";
+import type { LocatedProbe } from "./convert.js";
+import type { ProbeEntry } from "./crossref.js";
+import { type Environment, expandEnvironment } from "./env.js";
+import { problemsFromIssues } from "./issues.js";
+import type { ConfigProblem } from "./problems.js";
+import { type FieldPath, readFailure, readYamlSource, type YamlSource } from "./source.js";
+import { ProbeFileWire, ProbeWire } from "./wire.js";
+
+/** What the probe declarations of one place (a file, or slo.yaml's inline list) yielded. */
+export interface ProbeHarvest {
+  readonly entries: ProbeEntry[];
+  readonly located: LocatedProbe[];
+  readonly problems: ConfigProblem[];
+}
+
+const empty = (): ProbeHarvest => ({ entries: [], located: [], problems: [] });
+
+/** Validates a list of probes found at `at` in `source` (`[]` for a probe file, `["probes"]` inline). */
+export function harvestProbes(source: YamlSource, at: FieldPath, list: unknown): ProbeHarvest {
+  const harvest = empty();
+  const schema = at.length === 0 ? ProbeFileWire : ProbeWire.array();
+  const parsed = schema.safeParse(list);
+  if (!parsed.success)
+    harvest.problems.push(...problemsFromIssues(parsed.error.issues, source, schema, list, at));
+  if (!Array.isArray(list)) return harvest;
+  list.forEach((raw, i) => {
+    const path = [...at, i];
+    harvest.entries.push({ source, path, raw });
+    const one = ProbeWire.safeParse(raw);
+    if (one.success)
+      harvest.located.push({ wire: one.data, file: source.file, line: source.position(path).line });
+  });
+  return harvest;
+}
+
+/**
+ * Reads every *.yaml / *.yml file of the probes directory, in name order. `shownDir` is the
+ * directory as problems show it (relative to the config file as the user named it).
+ */
+export async function readProbeDirectory(
+  directory: string,
+  shownDir: string,
+  env: Environment,
+  slo: YamlSource,
+): Promise<ProbeHarvest> {
+  let names: string[];
+  try {
+    names = (await readdir(directory)).filter((n) => /\.ya?ml$/.test(n)).sort();
+  } catch (error) {
+    const reason = readFailure(error).replace("file not found", "directory not found");
+    return { ...empty(), problems: [slo.problem(["probes_dir"], reason)] };
+  }
+  const all = empty();
+  for (const name of names) {
+    const read = await readYamlSource(join(directory, name), join(shownDir, name));
+    all.problems.push(...read.problems);
+    if (!read.source) continue;
+    const expanded = expandEnvironment(read.source.toData() ?? [], env);
+    all.problems.push(...expanded.problems.map((p) => read.source.problem(p.path, p.message)));
+    const harvest = harvestProbes(read.source, [], expanded.value);
+    all.entries.push(...harvest.entries);
+    all.located.push(...harvest.located);
+    all.problems.push(...harvest.problems);
+  }
+  return all;
+}
+
+/** The probes directory on disk and as shown in problems, both relative to the config file. */
+export function probeDirectoryOf(probesDir: string, configDir: string, shownConfigDir: string) {
+  return {
+    directory: resolve(configDir, probesDir),
+    shown: isAbsolute(probesDir) ? probesDir : join(shownConfigDir, probesDir),
+  };
+}

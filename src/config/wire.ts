@@ -1,0 +1,274 @@
+import * as z from "zod";
+import {
+  cronProblem,
+  isHttpUrl,
+  parseDuration,
+  parseListen,
+  parsePercent,
+  parseTimestamp,
+} from "./values.js";
+
+/**
+ * The wire schema, version 1: what slo.yaml and probes/*.yaml may contain, with every default.
+ * It validates and fills defaults only; conversion into the domain model happens in convert.ts.
+ * Descriptions feed docs/configuration.md (scripts/gen-config-reference.ts).
+ */
+
+// Spelled in two parts: one literal "${NAME}" reads to the linter like a template-literal slip.
+const ENV = "$" + "{NAME}";
+
+const text = () => z.string().min(1, "must not be empty");
+
+const timestamp = (what: string) =>
+  z
+    .string()
+    .refine(
+      (v) => parseTimestamp(v) !== null,
+      "must be an ISO-8601 timestamp with a zone, like 2026-10-10T01:00:00Z",
+    )
+    .describe(what);
+
+const percent = z
+  .union([z.number(), z.string()])
+  .refine((v) => parsePercent(v) !== null, "must be a percentage like 99.0")
+  .refine((v) => {
+    const pct = parsePercent(v);
+    return pct === null || (pct > 0 && pct <= 100);
+  }, "must be in (0, 100]");
+
+const categoryList = z
+  .array(z.string())
+  .min(1, 'must name at least one category, or "all"')
+  .describe("Category ids this applies to, or [all].");
+
+const headers = z
+  .record(z.string(), z.string())
+  .default({})
+  .describe(`Extra request headers (values may use ${ENV}).`);
+
+export const AgentWire = z
+  .strictObject({
+    region: text().default("eu").describe("The `region` label on every exported series."),
+    listen: z
+      .string()
+      .refine((v) => parseListen(v) !== null, "must be HOST:PORT, like 0.0.0.0:9464")
+      .default("0.0.0.0:9464")
+      .describe("Where /metrics, /healthz and /readyz are served (HOST:PORT; port 0 picks a free one)."),
+    data_dir: text()
+      .optional()
+      .describe(
+        "Evidence store directory, relative to this file (default: ./data in the working directory).",
+      ),
+    retention_days: z
+      .number()
+      .int("must be a whole number of days")
+      .positive("must be > 0")
+      .default(400)
+      .describe("Days raw probe results are kept; rollups are kept longer."),
+  })
+  .prefault({});
+
+export const ServiceClassWire = z.strictObject({
+  title: text().describe("Human title, e.g. Transactions Critical Services."),
+  availability_target_pct: percent.describe(
+    "Monthly availability target in percent, in (0, 100], e.g. 99.0.",
+  ),
+});
+
+export const CategoryWire = z.strictObject({
+  title: text().describe("Human title, e.g. Payment Request."),
+  service_class: text().describe("Id of the service class the category belongs to."),
+  latency_p99_ms: z.number().positive("must be > 0").describe("Latency objective: p99 in milliseconds."),
+});
+
+export const MaintenanceWindowWire = z
+  .strictObject({
+    id: text().describe("Unique window id, e.g. mw-1."),
+    start: timestamp("Start of the announced downtime."),
+    end: timestamp("End of the announced downtime (after start)."),
+    announced_at: timestamp("When the provider announced it (the notice rule counts from here)."),
+    categories: categoryList,
+    description: z.string().optional().describe("Free text, e.g. the provider's announcement."),
+  })
+  .superRefine(endAfterStart);
+
+export const ExclusionWire = z
+  .strictObject({
+    id: text().describe("Unique exclusion id."),
+    start: timestamp("Start of the excluded interval."),
+    end: timestamp("End of the excluded interval (after start)."),
+    reason: text().describe("Why it is excluded (force majeure, a third party, the merchant's own fault)."),
+    categories: categoryList,
+  })
+  .superRefine(endAfterStart);
+
+function endAfterStart(value: { start: string; end: string }, ctx: z.RefinementCtx): void {
+  const start = parseTimestamp(value.start);
+  const end = parseTimestamp(value.end);
+  if (start !== null && end !== null && end <= start) {
+    ctx.addIssue({ code: "custom", path: ["end"], message: `must be after start (${value.start})` });
+  }
+}
+
+const secretValue = (what: string) => z.string().optional().describe(what);
+
+const BasicAuthWire = z
+  .strictObject({
+    type: z.literal("basic"),
+    username: secretValue(`User name (use ${ENV}); an empty one is a warning.`),
+    username_file: secretValue("File holding the user name, relative to this file."),
+    password: secretValue(`Password (use ${ENV}).`),
+    password_file: secretValue("File holding the password, relative to this file."),
+  })
+  .superRefine((auth, ctx) => {
+    exactlyOneOf(auth, "username", "username_file", ctx);
+    exactlyOneOf(auth, "password", "password_file", ctx);
+  });
+
+const BearerAuthWire = z
+  .strictObject({
+    type: z.literal("bearer"),
+    token: secretValue(`Bearer token (use ${ENV}).`),
+    token_file: secretValue("File holding the token, relative to this file."),
+  })
+  .superRefine((auth, ctx) => exactlyOneOf(auth, "token", "token_file", ctx));
+
+const NoAuthWire = z.strictObject({ type: z.literal("none") });
+
+function exactlyOneOf<T extends object>(
+  value: T,
+  a: keyof T & string,
+  b: keyof T & string,
+  ctx: z.RefinementCtx,
+) {
+  const count = (value[a] === undefined ? 0 : 1) + (value[b] === undefined ? 0 : 1);
+  if (count === 0) ctx.addIssue({ code: "custom", path: [a], message: `required (or ${b})` });
+  if (count === 2) ctx.addIssue({ code: "custom", path: [b], message: `give either ${a} or ${b}, not both` });
+}
+
+export const AuthWire = z
+  .discriminatedUnion("type", [BasicAuthWire, BearerAuthWire, NoAuthWire])
+  .describe("How the agent authenticates: {type: basic|bearer|none, ...}.");
+
+export const TargetWire = z.strictObject({
+  base_url: z
+    .string()
+    .refine(isHttpUrl, "must be an absolute http:// or https:// URL")
+    .describe("API base URL; probe paths are appended to it."),
+  environment: z
+    .enum(["production", "playground", "simulator"])
+    .default("production")
+    .describe("production, playground or simulator; probes with writes: true need playground or simulator."),
+  auth: AuthWire.default({ type: "none" }),
+  headers,
+  max_requests_per_second: z
+    .number()
+    .positive("must be > 0")
+    .optional()
+    .describe("Cap on requests per second to this target across its probes (default: no cap)."),
+  keep_alive: z.boolean().default(true).describe("Reuse connections like a real client."),
+  tls_verify: z.boolean().default(true).describe("Verify TLS certificates."),
+});
+
+const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
+
+export const ProbeWire = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, '-', '_' or '.'")
+      .describe("Unique probe id across all files, e.g. payment-request-read."),
+    kind: z.enum(["http"]).default("http").describe("Probe kind."),
+    category: text().describe("Id of the SLO category the probe measures."),
+    target: text().describe("Id of the target it calls."),
+    every: z
+      .string()
+      .refine((v) => (parseDuration(v) ?? 0) >= 1000, "must be a duration of at least 1s, like 30s, 5m or 1h")
+      .optional()
+      .describe("Run interval, e.g. 30s (give every or schedule)."),
+    schedule: z
+      .string()
+      .superRefine((v, ctx) => {
+        const problem = cronProblem(v);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
+      })
+      .optional()
+      .describe('Cron expression, 6 fields with seconds ("*/30 * * * * *") or 5 fields.'),
+    method: z.enum(HTTP_METHODS).default("GET").describe("HTTP method."),
+    path: z
+      .string()
+      .startsWith("/", 'must start with "/"')
+      .describe("Path and query, appended to the base URL."),
+    headers,
+    body: z
+      .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+      .optional()
+      .describe("Request body: a string, or a mapping/list sent as JSON."),
+    writes: z
+      .boolean()
+      .default(false)
+      .describe("The probe creates objects; needs a playground or simulator target."),
+    follow_redirects: z.number().int().min(0, "must be >= 0").default(0).describe("Redirects to follow."),
+    max_body_bytes: z
+      .number()
+      .int()
+      .positive("must be > 0")
+      .default(1_048_576)
+      .describe("Response body bytes read at most; the rest is discarded."),
+    timeout_ms: z.number().int().positive("must be > 0").default(10_000).describe("Request timeout in ms."),
+  })
+  .superRefine((probe, ctx) => {
+    if (probe.every === undefined && probe.schedule === undefined) {
+      ctx.addIssue({ code: "custom", path: ["every"], message: "required (or schedule)" });
+    }
+    if (probe.every !== undefined && probe.schedule !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["schedule"],
+        message: "give either every or schedule, not both",
+      });
+    }
+  });
+
+export const ProbeFileWire = z.array(ProbeWire);
+
+export const SloFileWire = z.strictObject({
+  version: z.literal(1).describe("Schema version; this agent reads 1."),
+  agent: AgentWire,
+  service_classes: z.record(z.string(), ServiceClassWire).describe("Service classes by id."),
+  categories: z.record(z.string(), CategoryWire).describe("SLO categories by id."),
+  maintenance: z
+    .strictObject({
+      policy: z
+        .strictObject({
+          min_notice_days: z
+            .number()
+            .min(0, "must be >= 0")
+            .default(7)
+            .describe("Days of notice a window needs."),
+          max_occasions_per_year: z
+            .number()
+            .int()
+            .min(0, "must be >= 0")
+            .default(5)
+            .describe("Qualifying windows per calendar year."),
+          max_hours_per_year: z
+            .number()
+            .min(0, "must be >= 0")
+            .default(15)
+            .describe("Qualifying hours per year."),
+        })
+        .prefault({}),
+      windows: z.array(MaintenanceWindowWire).default([]).describe("Announced maintenance windows."),
+    })
+    .prefault({}),
+  exclusions: z.array(ExclusionWire).default([]).describe("Declared exclusions (no notice rule, no caps)."),
+  targets: z.record(z.string(), TargetWire).describe("API targets by id."),
+  probes_dir: z.string().optional().describe("Directory of probe files (*.yaml), relative to this file."),
+  probes: z.array(ProbeWire).optional().describe("Probes declared inline, besides those in probes_dir."),
+});
+
+export type SloFile = z.output<typeof SloFileWire>;
+export type ProbeWireValue = z.output<typeof ProbeWire>;
+export type TargetWireValue = z.output<typeof TargetWire>;
+export type AuthWireValue = z.output<typeof AuthWire>;
