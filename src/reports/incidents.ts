@@ -20,29 +20,54 @@ interface OpenIncident {
 }
 
 /**
- * Contiguous failure periods of one category. `results` are its non-excluded requests in time
- * order; a failure within `mergeGapMs` of the previous failure extends the open incident.
+ * Finds contiguous failure periods as results stream past, for every category at once, so that
+ * a month is read from the store once. Feed only non-excluded requests, in time order.
  */
-export function detectIncidents(results: Iterable<ProbeResult>, mergeGapMs: number): Incident[] {
-  const incidents: Incident[] = [];
-  let open: OpenIncident | null = null;
-  for (const result of results) {
+export class IncidentDetector {
+  readonly #mergeGapOf: (category: string) => number;
+  readonly #open = new Map<string, OpenIncident>();
+  readonly #closed: Incident[] = [];
+
+  /** A failure within the category's merge gap of its previous failure extends the open incident. */
+  constructor(mergeGapOf: (category: string) => number) {
+    this.#mergeGapOf = mergeGapOf;
+  }
+
+  observe(result: ProbeResult): void {
+    const open = this.#open.get(result.category);
     if (isServed(result.status)) {
       if (open) {
         open.pendingServed += 1;
         open.recoveredAt ??= result.ts;
       }
-      continue;
+      return;
     }
-    if (open && result.ts - open.lastFailure.ts >= mergeGapMs) {
-      incidents.push(closeIncident(open));
-      open = null;
+    if (open && result.ts - open.lastFailure.ts < this.#mergeGapOf(result.category)) {
+      recordFailure(open, result);
+      return;
     }
-    open ??= startIncident(result);
-    recordFailure(open, result);
+    if (open) this.#closed.push(closeIncident(open));
+    const fresh = startIncident(result);
+    recordFailure(fresh, result);
+    this.#open.set(result.category, fresh);
   }
-  if (open) incidents.push(closeIncident(open));
-  return incidents;
+
+  /** Every incident, in start order (then by category), the open ones closed at their last failure. */
+  incidents(): Incident[] {
+    const all = [...this.#closed, ...[...this.#open.values()].map(closeIncident)];
+    return all.sort((a, b) => compare(a.start, b.start) || compare(a.category, b.category));
+  }
+}
+
+/** Incidents of results in time order, with one merge gap for every category. */
+export function detectIncidents(results: Iterable<ProbeResult>, mergeGapMs: number): Incident[] {
+  const detector = new IncidentDetector(() => mergeGapMs);
+  for (const result of results) detector.observe(result);
+  return detector.incidents();
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function startIncident(first: ProbeResult): OpenIncident {
@@ -95,5 +120,5 @@ function closeIncident(open: OpenIncident): Incident {
 function countedByFrequency(counts: ReadonlyMap<string, number>): CountedCode[] {
   return [...counts]
     .map(([code, count]) => ({ code, count }))
-    .sort((a, b) => b.count - a.count || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
+    .sort((a, b) => b.count - a.count || compare(a.code, b.code));
 }

@@ -3,6 +3,15 @@
  * precision) plus keys beyond it. Every renderer reads only this; nothing here does I/O.
  */
 
+import type {
+  CategoryFigures,
+  DailyFigures,
+  ExclusionFigures,
+  MaintenanceFigures,
+  MaintenanceWindowFigures,
+  ServiceClassFigures,
+} from "../slo/index.js";
+
 /** An instant as ISO-8601 UTC with milliseconds. */
 export type IsoInstant = string;
 
@@ -11,67 +20,17 @@ export interface ReportPeriod {
   readonly end: IsoInstant;
 }
 
-export interface CategoryRow {
-  readonly category: string;
-  readonly title: string;
-  readonly service_class: string;
-  readonly requests: number;
-  readonly successful: number;
-  readonly excluded: number;
-  readonly availability_pct: number | null;
-  readonly availability_target_pct: number;
-  readonly availability_met: boolean | null;
-  readonly latency_p99_ms: number | null;
-  readonly latency_objective_ms: number;
-  readonly latency_met: boolean | null;
-  readonly error_budget_requests: number | null;
-  readonly error_budget_used_ratio: number | null;
-}
-
-export interface ServiceClassRow {
-  readonly service_class: string;
-  readonly title: string;
-  readonly requests: number;
-  readonly successful: number;
-  readonly availability_pct: number | null;
-  readonly availability_target_pct: number;
-  readonly availability_met: boolean | null;
-}
-
-export type WindowReason = "late_notice" | "occasion_cap" | "hours_cap";
-
-export interface MaintenanceRow {
-  readonly id: string;
-  readonly start: IsoInstant;
-  readonly end: IsoInstant;
-  readonly announced_at: IsoInstant;
-  readonly categories: readonly string[];
-  readonly qualified: boolean;
-  readonly qualified_hours: number;
-  readonly reason: WindowReason | null;
-}
-
-export interface MaintenanceSection {
-  readonly windows: readonly MaintenanceRow[];
-  readonly year_occasions_used: number;
-  readonly year_hours_used: number;
-  /** The configured policy the windows were judged by. */
-  readonly policy: MaintenancePolicyRow;
-}
-
-export interface MaintenancePolicyRow {
-  readonly min_notice_days: number;
-  readonly max_occasions_per_year: number;
-  readonly max_hours_per_year: number;
-}
-
-export interface ExclusionRow {
-  readonly id: string;
-  readonly start: IsoInstant;
-  readonly end: IsoInstant;
-  readonly reason: string;
-  readonly categories: readonly string[];
-}
+/**
+ * The section 4 pieces come from src/slo as they are, so that the report can never disagree with
+ * the SLA arithmetic: these names are the report's view of them.
+ */
+export type CategoryRow = CategoryFigures;
+export type ServiceClassRow = ServiceClassFigures;
+export type MaintenanceRow = MaintenanceWindowFigures;
+export type MaintenanceSection = MaintenanceFigures;
+export type ExclusionRow = ExclusionFigures;
+/** One category over one UTC day (the CSV rows and the charts). */
+export type DailyRow = DailyFigures;
 
 export interface Coverage {
   readonly expected_probes: number;
@@ -83,18 +42,6 @@ export interface Coverage {
 export interface Evidence {
   readonly records: number;
   readonly sha256: string;
-}
-
-/** One category over one UTC day (the CSV rows and the charts). */
-export interface DailyRow {
-  readonly date: string;
-  readonly category: string;
-  readonly service_class: string;
-  readonly requests: number;
-  readonly served: number;
-  readonly excluded: number;
-  readonly availability_pct: number | null;
-  readonly latency_p99_ms: number | null;
 }
 
 export interface CountedCode {

@@ -1,0 +1,136 @@
+import type { CategoryId, SloConfig } from "../model/config.js";
+import type { ProbeResult } from "../model/result.js";
+import { type EpochMs, type Interval, isoUtc, monthInterval } from "../model/time.js";
+import {
+  dailyFigures,
+  type ExclusionIndex,
+  exclusionsOf,
+  type FiguresConfig,
+  monthlyFigures,
+} from "../slo/index.js";
+import { expectedProbeRuns, probeIntervalOf } from "./coverage.js";
+import { IncidentDetector, MERGE_PROBE_INTERVALS } from "./incidents.js";
+import { type Coverage, type MonthlyReport, missedObjectives, type ReportSummary } from "./model.js";
+
+/** What the report reads from the evidence store (src/record's store satisfies it). */
+export interface EvidenceSource {
+  /** Results with from <= ts < to, in ts order. */
+  results(query: {
+    readonly from: EpochMs;
+    readonly to: EpochMs;
+    readonly categories?: readonly CategoryId[];
+  }): Iterable<ProbeResult>;
+  /** The hash chain over the records of [from, to). */
+  chainHead(range: { readonly from: EpochMs; readonly to: EpochMs }): {
+    readonly records: number;
+    readonly sha256: string;
+  };
+  /** Stretches of [from, to) when no agent was running. */
+  unmonitoredIntervals(from: EpochMs, to: EpochMs): readonly Interval[];
+}
+
+export interface MonthlyReportInput {
+  readonly config: SloConfig;
+  readonly store: EvidenceSource;
+  /** "YYYY-MM", a UTC calendar month. */
+  readonly month: string;
+  /** From the injected clock: stamps the report and ends coverage for a month still running. */
+  readonly now: EpochMs;
+  /** Only these categories (and the service classes they belong to); all when absent. */
+  readonly categories?: readonly CategoryId[];
+}
+
+/** A category id that the configuration does not know; the message lists the known ones. */
+export class UnknownCategoryError extends RangeError {
+  constructor(
+    readonly unknown: readonly string[],
+    readonly known: readonly string[],
+  ) {
+    super(`unknown category ${unknown.map((c) => `"${c}"`).join(", ")} (known: ${known.join(", ")})`);
+    this.name = "UnknownCategoryError";
+  }
+}
+
+/** The configuration narrowed to the selected categories and the classes they belong to. */
+function scopedConfig(config: SloConfig, selected: readonly CategoryId[] | undefined): FiguresConfig {
+  if (!selected) return config;
+  const known = [...config.categories.keys()];
+  const unknown = selected.filter((c) => !config.categories.has(c));
+  if (unknown.length > 0) throw new UnknownCategoryError(unknown, known);
+  const categories = new Map([...config.categories].filter(([id]) => selected.includes(id)));
+  const classIds = new Set([...categories.values()].map((c) => c.serviceClass));
+  const serviceClasses = new Map([...config.serviceClasses].filter(([id]) => classIds.has(id)));
+  return { ...config, categories, serviceClasses };
+}
+
+/** Passes results through untouched while counting them and watching for failure periods. */
+function* watched(
+  results: Iterable<ProbeResult>,
+  index: ExclusionIndex,
+  detector: IncidentDetector,
+  counter: { recorded: number },
+): Generator<ProbeResult> {
+  for (const result of results) {
+    counter.recorded += 1;
+    if (!index.excludedBy(result.category, result.ts)) detector.observe(result);
+    yield result;
+  }
+}
+
+function summaryOf(report: Pick<MonthlyReport, "categories" | "service_classes">): ReportSummary {
+  const missed = missedObjectives(report.categories, report.service_classes);
+  const flags = report.categories.flatMap((c) => [c.availability_met, c.latency_met]);
+  const anyFigure = flags.some((f) => f !== null);
+  return { objectives_met: anyFigure ? missed.length === 0 : null, missed };
+}
+
+/**
+ * The monthly SLA evidence report from the evidence store and the configuration. Reads the month
+ * twice (totals with incidents, then the daily series); everything else is arithmetic.
+ */
+export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
+  const { config, store, month, now } = input;
+  const period = monthInterval(month);
+  const scoped = scopedConfig(config, input.categories);
+  const categories = [...scoped.categories.keys()];
+  const query = { from: period.start, to: period.end, categories };
+  const { index } = exclusionsOf(config);
+  const detector = new IncidentDetector(
+    (category) => MERGE_PROBE_INTERVALS * probeIntervalOf(config.probes, category, period.start),
+  );
+  const counter = { recorded: 0 };
+  const figures = monthlyFigures({
+    config: scoped,
+    month,
+    results: watched(store.results(query), index, detector, counter),
+  });
+  const daily = dailyFigures({ config: scoped, month, results: store.results(query) });
+  const observedUntil = Math.min(period.end, Math.max(period.start, now));
+  const expected = expectedProbeRuns(config.probes, period.start, observedUntil, new Set(categories));
+  const coverage: Coverage = {
+    expected_probes: expected,
+    recorded_probes: counter.recorded,
+    ratio: expected === 0 ? null : counter.recorded / expected,
+  };
+  // With --category, windows and exclusions that cover none of the selected categories are noise.
+  const touches = (x: { readonly categories: readonly string[] }) =>
+    x.categories.includes("all") || x.categories.some((c) => scoped.categories.has(c));
+  const chain = store.chainHead({ from: period.start, to: period.end });
+  return {
+    month,
+    generated_at: isoUtc(now),
+    period: figures.period,
+    categories: figures.categories,
+    service_classes: figures.service_classes,
+    maintenance: { ...figures.maintenance, windows: figures.maintenance.windows.filter(touches) },
+    exclusions: figures.exclusions.filter(touches),
+    coverage,
+    evidence: { records: chain.records, sha256: chain.sha256 },
+    summary: summaryOf(figures),
+    incidents: detector.incidents(),
+    unmonitored: store
+      .unmonitoredIntervals(period.start, observedUntil)
+      .map((u) => ({ start: isoUtc(u.start), end: isoUtc(u.end) })),
+    daily,
+  };
+}
