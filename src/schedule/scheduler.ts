@@ -1,0 +1,241 @@
+import type { Clock, TimerHandle } from "../clock/clock.js";
+import type { ProbeId, ProbeSpec } from "../model/config.js";
+import type { EpochMs } from "../model/time.js";
+import { type FirePlan, firePlansFor } from "./plan.js";
+
+/**
+ * What became of a run the scheduler handed over: sent ("performed", also when execute returns
+ * nothing), or held back by the runner for politeness or safety. Only performed runs count as
+ * coverage.
+ */
+export type RunDisposition = "performed" | "paused" | "throttled" | "refused";
+
+export type Execute = (spec: ProbeSpec, plannedAt: EpochMs) => Promise<RunDisposition | undefined | void>;
+
+export interface SchedulerOptions {
+  readonly clock: Clock;
+  readonly probes: readonly ProbeSpec[];
+  readonly execute: Execute;
+  /** Runs in flight at most across all probes (default 32). */
+  readonly maxConcurrent?: number;
+  /** A run starting this long after its planned instant counts as late (default 1000 ms). */
+  readonly lateAfterMs?: number;
+  /** Told when execute rejects; the run counts as `failedToRun`. */
+  readonly onError?: (spec: ProbeSpec, error: unknown) => void;
+}
+
+/** Per-probe accounting over the scheduler's lifetime. */
+export interface ProbeRunStats {
+  readonly probe: ProbeId;
+  /** Planned instants that came due. */
+  readonly expected: number;
+  readonly performed: number;
+  readonly paused: number;
+  readonly throttled: number;
+  readonly refused: number;
+  readonly failedToRun: number;
+  /** Due while the previous run of the same probe was still going. */
+  readonly skippedOverlap: number;
+  /** Waited for a concurrency slot until its next planned run (or until stop). */
+  readonly skippedNoSlot: number;
+  /** Started more than lateAfterMs after the planned instant. */
+  readonly late: number;
+  readonly started: number;
+  readonly latenessTotalMs: number;
+  readonly latenessMaxMs: number;
+}
+
+export interface Coverage {
+  readonly probe: ProbeId;
+  readonly expected: number;
+  readonly performed: number;
+  /** performed / expected over settled runs; null before anything came due. */
+  readonly ratio: number | null;
+}
+
+type Counters = { -readonly [K in keyof Omit<ProbeRunStats, "probe">]: number };
+
+interface ProbeSlot {
+  readonly spec: ProbeSpec;
+  readonly plan: FirePlan;
+  readonly counts: Counters;
+  timer: TimerHandle | null;
+  running: Promise<void> | null;
+  /** A due run waiting for a concurrency slot. */
+  queuedAt: EpochMs | null;
+  /** Runs handed over whose disposition is not known yet. */
+  inFlight: number;
+}
+
+const HELD: ReadonlySet<RunDisposition> = new Set(["paused", "throttled", "refused"]);
+const DEFAULT_MAX_CONCURRENT = 32;
+const DEFAULT_LATE_AFTER_MS = 1000;
+
+export class Scheduler {
+  readonly #clock: Clock;
+  readonly #execute: Execute;
+  readonly #maxConcurrent: number;
+  readonly #lateAfterMs: number;
+  readonly #onError: ((spec: ProbeSpec, error: unknown) => void) | undefined;
+  readonly #slots: ProbeSlot[];
+  /** Due runs waiting for a slot, oldest planned instant first. */
+  #queue: ProbeSlot[] = [];
+  #running = 0;
+  #started = false;
+  #stopped = false;
+
+  constructor(options: SchedulerOptions) {
+    this.#clock = options.clock;
+    this.#execute = options.execute;
+    this.#maxConcurrent = Math.max(1, options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
+    this.#lateAfterMs = options.lateAfterMs ?? DEFAULT_LATE_AFTER_MS;
+    this.#onError = options.onError;
+    const plans = firePlansFor(options.probes);
+    this.#slots = options.probes.map((spec) => ({
+      spec,
+      plan: plans.get(spec.id)!,
+      counts: zeroCounters(),
+      timer: null,
+      running: null,
+      queuedAt: null,
+      inFlight: 0,
+    }));
+  }
+
+  start(): void {
+    if (this.#started) throw new Error("scheduler already started");
+    this.#started = true;
+    const now = this.#clock.now();
+    for (const slot of this.#slots) this.#arm(slot, slot.plan.next(now - 1));
+  }
+
+  /** Cancels future runs, drops queued ones and resolves once the running ones have finished. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const slot of this.#slots) {
+      slot.timer?.cancel();
+      slot.timer = null;
+      if (slot.queuedAt !== null) this.#dropQueued(slot);
+    }
+    this.#queue = [];
+    await Promise.all(this.#slots.map((s) => s.running));
+  }
+
+  /** The stable offset of a probe within its interval (0 for cron probes). */
+  offsetOf(probe: ProbeId): number | undefined {
+    return this.#slots.find((s) => s.spec.id === probe)?.plan.offsetMs;
+  }
+
+  stats(): ProbeRunStats[] {
+    return this.#slots.map((s) => ({ probe: s.spec.id, ...s.counts }));
+  }
+
+  coverage(): Coverage[] {
+    return this.#slots.map((s) => {
+      const settled = s.counts.expected - s.inFlight - (s.queuedAt === null ? 0 : 1);
+      return {
+        probe: s.spec.id,
+        expected: settled,
+        performed: s.counts.performed,
+        ratio: settled > 0 ? s.counts.performed / settled : null,
+      };
+    });
+  }
+
+  #arm(slot: ProbeSlot, plannedAt: EpochMs): void {
+    if (this.#stopped) return;
+    slot.timer = this.#clock.setTimeout(() => this.#due(slot, plannedAt), plannedAt - this.#clock.now());
+  }
+
+  #due(slot: ProbeSlot, plannedAt: EpochMs): void {
+    slot.timer = null;
+    if (this.#stopped) return;
+    slot.counts.expected++;
+    this.#arm(slot, this.#nextAfterMissed(slot, plannedAt));
+    if (slot.running) {
+      slot.counts.skippedOverlap++;
+      return;
+    }
+    // The queued run could not start before this newer one was due: it is skipped.
+    if (slot.queuedAt !== null) this.#dropQueued(slot);
+    if (this.#running < this.#maxConcurrent) {
+      this.#launch(slot, plannedAt);
+      return;
+    }
+    slot.queuedAt = plannedAt;
+    this.#queue.push(slot);
+  }
+
+  // After a stall (a blocked event loop, a suspended host) planned instants already in the past
+  // are counted as expected and skipped, instead of firing them all at once.
+  #nextAfterMissed(slot: ProbeSlot, plannedAt: EpochMs): EpochMs {
+    const now = this.#clock.now();
+    let next = slot.plan.next(plannedAt);
+    while (next < now) {
+      slot.counts.expected++;
+      slot.counts.skippedNoSlot++;
+      next = slot.plan.next(next);
+    }
+    return next;
+  }
+
+  #dropQueued(slot: ProbeSlot): void {
+    slot.queuedAt = null;
+    slot.counts.skippedNoSlot++;
+    this.#queue = this.#queue.filter((s) => s !== slot);
+  }
+
+  #launch(slot: ProbeSlot, plannedAt: EpochMs): void {
+    const lateness = Math.max(0, this.#clock.now() - plannedAt);
+    const c = slot.counts;
+    c.started++;
+    c.latenessTotalMs += lateness;
+    c.latenessMaxMs = Math.max(c.latenessMaxMs, lateness);
+    if (lateness > this.#lateAfterMs) c.late++;
+    this.#running++;
+    slot.inFlight++;
+    slot.running = this.#run(slot, plannedAt).finally(() => {
+      this.#running--;
+      slot.inFlight--;
+      slot.running = null;
+      this.#launchQueued();
+    });
+  }
+
+  async #run(slot: ProbeSlot, plannedAt: EpochMs): Promise<void> {
+    try {
+      const disposition = await this.#execute(slot.spec, plannedAt);
+      slot.counts[disposition && HELD.has(disposition) ? disposition : "performed"]++;
+    } catch (error) {
+      slot.counts.failedToRun++;
+      this.#onError?.(slot.spec, error);
+    }
+  }
+
+  #launchQueued(): void {
+    while (!this.#stopped && this.#running < this.#maxConcurrent) {
+      const slot = this.#queue.shift();
+      if (!slot || slot.queuedAt === null) return;
+      const plannedAt = slot.queuedAt;
+      slot.queuedAt = null;
+      this.#launch(slot, plannedAt);
+    }
+  }
+}
+
+function zeroCounters(): Counters {
+  return {
+    expected: 0,
+    performed: 0,
+    paused: 0,
+    throttled: 0,
+    refused: 0,
+    failedToRun: 0,
+    skippedOverlap: 0,
+    skippedNoSlot: 0,
+    late: 0,
+    started: 0,
+    latenessTotalMs: 0,
+    latenessMaxMs: 0,
+  };
+}
