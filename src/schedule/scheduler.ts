@@ -10,7 +10,8 @@ import { type FirePlan, firePlansFor } from "./plan.js";
  */
 export type RunDisposition = "performed" | "paused" | "throttled" | "refused";
 
-export type Execute = (spec: ProbeSpec, plannedAt: EpochMs) => Promise<RunDisposition | undefined | void>;
+/** Resolves to a RunDisposition; anything else (nothing at all, typically) means performed. */
+export type Execute = (spec: ProbeSpec, plannedAt: EpochMs) => Promise<unknown>;
 
 export interface SchedulerOptions {
   readonly clock: Clock;
@@ -205,7 +206,7 @@ export class Scheduler {
   async #run(slot: ProbeSlot, plannedAt: EpochMs): Promise<void> {
     try {
       const disposition = await this.#execute(slot.spec, plannedAt);
-      slot.counts[disposition && HELD.has(disposition) ? disposition : "performed"]++;
+      slot.counts[isHeld(disposition) ? disposition : "performed"]++;
     } catch (error) {
       slot.counts.failedToRun++;
       this.#onError?.(slot.spec, error);
@@ -221,6 +222,10 @@ export class Scheduler {
       this.#launch(slot, plannedAt);
     }
   }
+}
+
+function isHeld(disposition: unknown): disposition is Exclude<RunDisposition, "performed"> {
+  return typeof disposition === "string" && HELD.has(disposition as RunDisposition);
 }
 
 function zeroCounters(): Counters {
