@@ -102,7 +102,7 @@ function writesProblem(targetId: string, target: unknown): string | null {
   const environment = isRecord(target) ? target.environment : undefined;
   const parsed = TargetWire.shape.environment.safeParse(environment);
   if (!parsed.success || parsed.data !== "production") return null;
-  return `writes: true needs a target with environment playground or simulator (target "${targetId}" is production)`;
+  return `a probe that writes needs a target whose environment is playground or simulator (target "${targetId}" is production)`;
 }
 
 function unknown(what: string, value: string, known: readonly string[]): string {

@@ -1,9 +1,42 @@
+import { normalize } from "node:path";
 import type { Command } from "commander";
-import { notAvailableYet } from "../not-yet.js";
-import { withCommonOptions } from "../options.js";
+import type { SloConfig } from "../../model/config.js";
+import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
+import { type CommonOptions, withCommonOptions } from "../options.js";
+
+const HELP = `
+Reads slo.yaml and every probe file it names, expands \${NAME} references from the environment,
+reads *_file secrets and checks every reference (probe -> category and target, category ->
+service class, windows and exclusions -> categories). Nothing is probed or written.
+
+On success it prints one line to stdout and exits 0; warnings (an empty username, a category no
+probe measures) go to stderr. On failure it prints every problem to stderr, one per line, as
+FILE:LINE:COL: field.path: message, and exits 2. Secret values are never printed.
+
+Examples:
+  $ slo-agent check-config
+  slo.yaml: ok: 13 categories, 3 service classes, 14 probes, 7 targets
+  $ slo-agent check-config --config /etc/slo-agent/slo.yaml
+`;
+
+/** "13 categories, 3 service classes, 14 probes, 7 targets" */
+export function configSummary(config: SloConfig): string {
+  const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  return [
+    count(config.categories.size, "category", "categories"),
+    count(config.serviceClasses.size, "service class", "service classes"),
+    count(config.probes.length, "probe", "probes"),
+    count(config.targets.size, "target", "targets"),
+  ].join(", ");
+}
 
 export function registerCheckConfig(program: Command): void {
   withCommonOptions(program.command("check-config"))
-    .description("TODO")
-    .action(() => notAvailableYet("check-config"));
+    .description("validate the configuration and the probe files, reporting every problem at once")
+    .addHelpText("after", HELP)
+    .action(async (opts: CommonOptions) => {
+      const { config } = await loadCommandContext(opts);
+      const shown = normalize(opts.config ?? DEFAULT_CONFIG_FILE);
+      process.stdout.write(`${shown}: ok: ${configSummary(config)}\n`);
+    });
 }
