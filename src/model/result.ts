@@ -8,6 +8,15 @@ export type FailureReason = (typeof FAILURE_REASONS)[number];
 export const STATUS_CLASSES = ["2xx", "3xx", "4xx", "5xx", "none"] as const;
 export type StatusClass = (typeof STATUS_CLASSES)[number];
 
+/**
+ * Notes a probe can attach to a result (optional detail beside the contract fields):
+ * - edge_block: a 403 with no vendor error body, probably a CDN/WAF block rather than the API;
+ * - redirect_limit: still redirected after follow_redirects hops (a loop, typically);
+ * - body_capped: the body was longer than max_body_bytes; the rest was read and discarded.
+ */
+export const RESULT_FLAGS = ["edge_block", "redirect_limit", "body_capped"] as const;
+export type ResultFlag = (typeof RESULT_FLAGS)[number];
+
 /** Per-phase timing of one HTTP request, in milliseconds from its start; null where a phase did not happen. */
 export interface Phases {
   readonly dnsMs: number | null;
@@ -38,6 +47,11 @@ export interface ProbeResult {
   readonly phases?: Phases | null;
   /** Estimated server time: TTFB minus the connection's round trip (edge-normalised latency). */
   readonly serverMs?: number | null;
+  /** The body failed after the headers arrived: the status stands, the failure is kept here. */
+  readonly bodyError?: FailureReason | null;
+  readonly flags?: readonly ResultFlag[];
+  /** One line for people (e.g. the transport error's code); never holds a secret. */
+  readonly detail?: string | null;
 }
 
 export function statusClassOf(status: number | null): StatusClass {
