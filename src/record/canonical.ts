@@ -1,0 +1,72 @@
+import { createHash } from "node:crypto";
+import type { Phases, ProbeResult } from "../model/result.js";
+import { isoUtc } from "../model/time.js";
+
+/** The predecessor of the first record ever written: 32 zero bytes. */
+export const GENESIS_HASH = Buffer.alloc(32);
+
+/**
+ * The canonical form of a record, the text its hash covers: one JSON object with the fields in
+ * exactly this order, `ts` as ISO-8601 UTC with milliseconds, numbers as JSON.stringify writes them
+ * (the NDJSON of contract section 3), absent optional fields as null.
+ */
+export function canonicalForm(result: ProbeResult): string {
+  return (
+    `{"ts":"${isoUtc(result.ts)}"` +
+    `,"probe":${JSON.stringify(result.probe)}` +
+    `,"category":${JSON.stringify(result.category)}` +
+    `,"status":${result.status === null ? "null" : String(result.status)}` +
+    `,"duration_ms":${JSON.stringify(result.durationMs)}` +
+    `,"error":${nullableText(result.error)}` +
+    `,"error_code":${nullableText(result.errorCode)}` +
+    `,"correlation_id":${nullableText(result.correlationId)}` +
+    `,"phases":${phasesJson(result.phases ?? null)}` +
+    `,"server_ms":${nullableNumber(result.serverMs ?? null)}}`
+  );
+}
+
+/** Phases as JSON with a fixed key order, or "null"; also the form stored in the phases column. */
+export function phasesJson(phases: Phases | null): string {
+  if (phases === null) return "null";
+  return (
+    `{"dns_ms":${nullableNumber(phases.dnsMs)}` +
+    `,"connect_ms":${nullableNumber(phases.connectMs)}` +
+    `,"tls_ms":${nullableNumber(phases.tlsMs)}` +
+    `,"request_sent_ms":${nullableNumber(phases.requestSentMs)}` +
+    `,"ttfb_ms":${nullableNumber(phases.ttfbMs)}` +
+    `,"body_end_ms":${nullableNumber(phases.bodyEndMs)}}`
+  );
+}
+
+/** SHA-256 over the UTF-8 bytes of `<previous hash as 64 hex digits>\n<canonical form>`. */
+export function chainHash(previous: Buffer, canonical: string): Buffer {
+  return createHash("sha256")
+    .update(`${previous.toString("hex")}\n${canonical}`)
+    .digest();
+}
+
+/**
+ * The digest of a period (the report's `evidence.sha256`): SHA-256 over the hex chain hashes of
+ * the period's records in chain order, each followed by "\n". An empty period digests "".
+ */
+export class PeriodDigest {
+  readonly #hash = createHash("sha256");
+  #records = 0;
+
+  add(recordHash: Buffer): void {
+    this.#hash.update(`${recordHash.toString("hex")}\n`);
+    this.#records++;
+  }
+
+  finish(): { records: number; sha256: string } {
+    return { records: this.#records, sha256: this.#hash.digest("hex") };
+  }
+}
+
+function nullableText(value: string | null): string {
+  return value === null ? "null" : JSON.stringify(value);
+}
+
+function nullableNumber(value: number | null): string {
+  return value === null ? "null" : JSON.stringify(value);
+}

@@ -1,0 +1,150 @@
+import type Database from "better-sqlite3";
+import {
+  countsForLatency,
+  FAILURE_REASONS,
+  type FailureReason,
+  type ProbeResult,
+  STATUS_CLASSES,
+  type StatusClass,
+  statusClassOf,
+} from "../model/result.js";
+import { MINUTE_MS } from "../model/time.js";
+import type { LatencyHistogram } from "../slo/histogram.js";
+import type { MinuteRollup } from "../slo/tally.js";
+import { histogramOfBlob, mergeLatencyBlobs, SparseLatency } from "./latency-blob.js";
+
+/** A stored per-minute rollup of one probe: the slo layer's MinuteRollup plus the probe and error reasons. */
+export interface StoredRollup extends MinuteRollup {
+  readonly probe: string;
+  /** Requests without a response, by reason (non-excluded only). */
+  readonly errors: Readonly<Record<FailureReason, number>>;
+}
+
+export interface RollupQuery {
+  readonly from: number;
+  readonly to: number;
+  readonly probes?: readonly string[];
+  readonly categories?: readonly string[];
+}
+
+/** Decides, when a result is stored, whether maintenance or an exclusion covers it. */
+export type ExclusionJudge = (result: ProbeResult) => boolean;
+
+interface MinuteTotals {
+  readonly probe: string;
+  readonly category: string;
+  readonly minute: number;
+  readonly byClass: Record<StatusClass, number>;
+  readonly errors: Record<FailureReason, number>;
+  excluded: number;
+  readonly latency: SparseLatency;
+}
+
+const CLASS_COLUMNS = STATUS_CLASSES.map((c) => `count_${c}`);
+const ERROR_COLUMNS = FAILURE_REASONS.map((r) => `err_${r}`);
+const COUNT_COLUMNS = [...CLASS_COLUMNS, ...ERROR_COLUMNS, "excluded"];
+
+const UPSERT_SQL = `INSERT INTO rollups (probe, minute, category, ${COUNT_COLUMNS.join(", ")}, latency)
+  VALUES (?, ?, ?, ${COUNT_COLUMNS.map(() => "?").join(", ")}, ?)
+  ON CONFLICT (probe, minute) DO UPDATE SET
+  ${COUNT_COLUMNS.map((c) => `${c} = rollups.${c} + excluded.${c}`).join(",\n  ")},
+  latency = merge_latency(rollups.latency, excluded.latency)`;
+
+/** Registers the SQL function the upsert merges latency with; call once per connection. */
+export function registerRollupFunctions(db: Database.Database): void {
+  db.function("merge_latency", { deterministic: true }, (a: Uint8Array | null, b: Uint8Array | null) =>
+    mergeLatencyBlobs(a, b),
+  );
+}
+
+/** Sums results per probe-minute in memory, then adds the sums to the stored rows in one pass. */
+export class RollupAccumulator {
+  readonly #minutes = new Map<string, MinuteTotals>();
+
+  constructor(private readonly isExcluded: ExclusionJudge) {}
+
+  add(result: ProbeResult): void {
+    const minute = Math.floor(result.ts / MINUTE_MS) * MINUTE_MS;
+    const key = `${result.probe}\u0000${minute}`;
+    let totals = this.#minutes.get(key);
+    if (!totals) {
+      totals = emptyTotals(result.probe, result.category, minute);
+      this.#minutes.set(key, totals);
+    }
+    if (this.isExcluded(result)) {
+      totals.excluded++;
+      return;
+    }
+    totals.byClass[statusClassOf(result.status)]++;
+    if (result.error !== null) totals.errors[result.error]++;
+    if (countsForLatency(result)) totals.latency.record(result.durationMs);
+  }
+
+  /** Must run inside the write transaction that stored the results. */
+  writeTo(db: Database.Database): void {
+    const upsert = db.prepare(UPSERT_SQL);
+    for (const t of this.#minutes.values()) {
+      upsert.run(
+        t.probe,
+        t.minute,
+        t.category,
+        ...STATUS_CLASSES.map((c) => t.byClass[c]),
+        ...FAILURE_REASONS.map((r) => t.errors[r]),
+        t.excluded,
+        t.latency.count === 0 ? null : t.latency.encode(),
+      );
+    }
+  }
+}
+
+interface RollupRow {
+  readonly probe: string;
+  readonly minute: number;
+  readonly category: string;
+  readonly latency: Buffer | null;
+  readonly [column: string]: unknown;
+}
+
+/** Stored rollups overlapping [from, to) in minute then probe order, streamed. */
+export function* queryRollups(db: Database.Database, query: RollupQuery): Generator<StoredRollup> {
+  const sql = `SELECT * FROM rollups WHERE minute >= ? AND minute < ?
+    AND (? IS NULL OR probe IN (SELECT value FROM json_each(?)))
+    AND (? IS NULL OR category IN (SELECT value FROM json_each(?)))
+    ORDER BY minute, probe`;
+  const probes = query.probes ? JSON.stringify(query.probes) : null;
+  const categories = query.categories ? JSON.stringify(query.categories) : null;
+  const from = Math.floor(query.from / MINUTE_MS) * MINUTE_MS;
+  const rows = db.prepare(sql).iterate(from, query.to, probes, probes, categories, categories);
+  for (const row of rows as Iterable<RollupRow>) yield rollupOfRow(row);
+}
+
+function rollupOfRow(row: RollupRow): StoredRollup {
+  const byClass = Object.fromEntries(STATUS_CLASSES.map((c) => [c, Number(row[`count_${c}`])]));
+  const errors = Object.fromEntries(FAILURE_REASONS.map((r) => [r, Number(row[`err_${r}`])]));
+  let decoded: LatencyHistogram | null | undefined;
+  return {
+    probe: row.probe,
+    category: row.category,
+    minute: row.minute,
+    byClass: byClass as Record<StatusClass, number>,
+    errors: errors as Record<FailureReason, number>,
+    excluded: Number(row.excluded),
+    // Decoded on first use: building a histogram costs far more than reading the row.
+    get latency(): LatencyHistogram | null {
+      if (decoded === undefined) decoded = histogramOfBlob(row.latency);
+      return decoded;
+    },
+  };
+}
+
+function emptyTotals(probe: string, category: string, minute: number): MinuteTotals {
+  return {
+    probe,
+    category,
+    minute,
+    byClass: { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, none: 0 },
+    errors: { timeout: 0, connect: 0, dns: 0, tls: 0, reset: 0, protocol: 0, aborted: 0 },
+    excluded: 0,
+    latency: new SparseLatency(),
+  };
+}

@@ -1,0 +1,123 @@
+import Database from "better-sqlite3";
+import type { Clock } from "../clock/clock.js";
+
+/**
+ * Schema migrations, applied in order inside one transaction each. Never edit a released entry:
+ * append a new one, so that every existing evidence file upgrades the same way.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE results (
+    seq            INTEGER PRIMARY KEY,  -- chain position: insertion order
+    ts             INTEGER NOT NULL,     -- epoch ms, when the request was sent
+    probe          TEXT    NOT NULL,
+    category       TEXT    NOT NULL,
+    status         INTEGER,
+    duration_ms    REAL    NOT NULL,
+    error          TEXT,
+    error_code     TEXT,
+    correlation_id TEXT,
+    phases         TEXT,                 -- JSON (canonical key order) or NULL
+    server_ms      REAL,
+    prev_hash      BLOB    NOT NULL,     -- hash of the record at seq - 1 (or the anchor, or genesis)
+    hash           BLOB    NOT NULL      -- SHA-256 of prev_hash and the canonical form
+  );
+  CREATE UNIQUE INDEX results_ts_probe ON results (ts, probe);
+
+  CREATE TABLE rollups (
+    probe      TEXT    NOT NULL,
+    minute     INTEGER NOT NULL,         -- epoch ms of the minute's start
+    category   TEXT    NOT NULL,
+    count_2xx  INTEGER NOT NULL DEFAULT 0,
+    count_3xx  INTEGER NOT NULL DEFAULT 0,
+    count_4xx  INTEGER NOT NULL DEFAULT 0,
+    count_5xx  INTEGER NOT NULL DEFAULT 0,
+    count_none INTEGER NOT NULL DEFAULT 0,
+    err_timeout  INTEGER NOT NULL DEFAULT 0,
+    err_connect  INTEGER NOT NULL DEFAULT 0,
+    err_dns      INTEGER NOT NULL DEFAULT 0,
+    err_tls      INTEGER NOT NULL DEFAULT 0,
+    err_reset    INTEGER NOT NULL DEFAULT 0,
+    err_protocol INTEGER NOT NULL DEFAULT 0,
+    err_aborted  INTEGER NOT NULL DEFAULT 0,
+    excluded   INTEGER NOT NULL DEFAULT 0,
+    latency    BLOB,                     -- encoded HDR histogram of the latency-counting durations
+    PRIMARY KEY (probe, minute)
+  ) WITHOUT ROWID;
+  CREATE INDEX rollups_minute ON rollups (minute);
+
+  CREATE TABLE runs (
+    id             INTEGER PRIMARY KEY,
+    started_at     INTEGER NOT NULL,
+    last_heartbeat INTEGER NOT NULL,
+    ended_at       INTEGER,
+    clean          INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX runs_started_at ON runs (started_at);
+
+  CREATE TABLE chain_anchors (
+    seq       INTEGER PRIMARY KEY,       -- the last pruned record
+    hash      BLOB    NOT NULL,          -- its chain hash: the next kept record's prev_hash
+    pruned_at INTEGER NOT NULL,
+    records   INTEGER NOT NULL           -- how many records this prune removed
+  );
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+export const EVIDENCE_FILE = "evidence.sqlite";
+
+export interface OpenOptions {
+  readonly busyTimeoutMs: number;
+  readonly readonly?: boolean;
+}
+
+/** Opens the writer connection: WAL, fsync at every commit (evidence must survive power loss), migrated. */
+export function openWriter(path: string, clock: Clock, options: OpenOptions): Database.Database {
+  const db = new Database(path, { timeout: options.busyTimeoutMs });
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    migrate(db, clock);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** A second connection for queries, so a long iteration never blocks or breaks a batch write. */
+export function openReader(path: string, busyTimeoutMs: number): Database.Database {
+  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+  const version = currentVersion(db);
+  if (version > SCHEMA_VERSION) {
+    db.close();
+    throw new Error(newerSchemaMessage(version));
+  }
+  return db;
+}
+
+function migrate(db: Database.Database, clock: Clock): void {
+  db.exec(
+    "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+  );
+  const version = currentVersion(db);
+  if (version > SCHEMA_VERSION) throw new Error(newerSchemaMessage(version));
+  for (let next = version + 1; next <= SCHEMA_VERSION; next++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[next - 1]!);
+      db.prepare("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)").run(next, clock.now());
+    }).immediate();
+  }
+}
+
+function currentVersion(db: Database.Database): number {
+  const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+  if (exists.get() === undefined) return 0;
+  const row = db.prepare("SELECT max(version) AS v FROM schema_version").get() as { v: number | null };
+  return row.v ?? 0;
+}
+
+function newerSchemaMessage(version: number): string {
+  return `evidence store schema version ${version} is newer than this slo-agent supports (${SCHEMA_VERSION}); upgrade slo-agent`;
+}

@@ -1,0 +1,303 @@
+import { mkdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type Database from "better-sqlite3";
+import type { Clock } from "../clock/clock.js";
+import type { ProbeResult } from "../model/result.js";
+import type { ResultSink } from "../model/sink.js";
+import { DAY_MS, type EpochMs, type Interval, monthInterval } from "../model/time.js";
+import { appendToChain, type ChainedResult } from "./chain.js";
+import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
+import { type PruneOutcome, pruneChainPrefix } from "./retention.js";
+import {
+  type ExclusionJudge,
+  queryRollups,
+  RollupAccumulator,
+  type RollupQuery,
+  registerRollupFunctions,
+  type StoredRollup,
+} from "./rollups.js";
+import { gapsBetween, type LiveRun, queryRuns, type RunInterval, writeRun } from "./runs.js";
+import { EVIDENCE_FILE, openReader, openWriter } from "./schema.js";
+import { resultProblem } from "./validation.js";
+import { type VerifyOutcome, verifyChain, verifyPeriod } from "./verify.js";
+import { type StoreHealth, WriteQueue } from "./write-queue.js";
+
+export interface EvidenceStoreOptions {
+  readonly dataDir: string;
+  readonly clock: Clock;
+  /** Raw results older than this are pruned by prune(); rollups are kept. Default 400. */
+  readonly retentionDays?: number;
+  /** Results kept in memory while the disk is unwritable; beyond, the oldest are dropped. Default 100k. */
+  readonly maxBufferedResults?: number;
+  /** How long a result waits to be written with others. Default 200 ms. */
+  readonly batchMs?: number;
+  /** Where the store's state changes go (one line each). Default: stderr. */
+  readonly logger?: (line: string) => void;
+  /** How long a write waits for another writer (an import, say) before counting as a failure. Default 100 ms. */
+  readonly busyTimeoutMs?: number;
+  /** A cap on the database file's size; writes beyond fail like a full disk. Default none. */
+  readonly maxDatabaseBytes?: number | null;
+  /** Whether a result is excluded (maintenance, exclusions), for the rollups. Default: none is. */
+  readonly isExcluded?: ExclusionJudge;
+}
+
+export interface ImportOutcome {
+  readonly imported: number;
+  readonly alreadyPresent: number;
+}
+
+const MAX_BATCH = 5_000;
+const NOT_EXCLUDED: ExclusionJudge = () => false;
+
+/** The evidence store: see docs/evidence-store.md. Single writer process at a time for live results. */
+export class EvidenceStore implements ResultSink {
+  readonly path: string;
+  readonly #options: EvidenceStoreOptions;
+  readonly #clock: Clock;
+  readonly #log: (line: string) => void;
+  readonly #queue: WriteQueue;
+  readonly #listeners = new Set<(batch: readonly ChainedResult[]) => void>();
+  #db: Database.Database;
+  #fileId: string;
+  #reader: Database.Database | null = null;
+  #run: LiveRun | null = null;
+  #committed = 0;
+  #maxBytes: number | null;
+  #closed = false;
+
+  constructor(options: EvidenceStoreOptions) {
+    this.#options = options;
+    this.#clock = options.clock;
+    this.#log = options.logger ?? ((line) => process.stderr.write(`${line}\n`));
+    this.#maxBytes = options.maxDatabaseBytes ?? null;
+    this.path = join(options.dataDir, EVIDENCE_FILE);
+    this.#db = this.#openWriter();
+    this.#fileId = fileIdentity(this.path);
+    this.#queue = new WriteQueue({
+      clock: options.clock,
+      batchMs: options.batchMs ?? 200,
+      maxBatch: MAX_BATCH,
+      maxBuffered: options.maxBufferedResults ?? 100_000,
+      logger: this.#log,
+      write: (batch) => this.#writeBatch(batch),
+      recover: () => this.#reopenIfMoved(),
+    });
+  }
+
+  /** Queues a result for the next batch; it is acknowledged once onCommitted reports it. */
+  record(result: ProbeResult): void {
+    if (this.#closed) throw new Error("evidence store is closed");
+    const problem = resultProblem(result);
+    if (problem) {
+      this.#log(`evidence store: refused a result of probe ${result.probe}: ${problem}`);
+      return;
+    }
+    this.#queue.add({ ...result, ts: Math.floor(result.ts) });
+  }
+
+  flush(): void {
+    this.#queue.flush();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#queue.flush();
+    this.#queue.stop();
+    const left = this.#queue.buffered;
+    if (left > 0) this.#log(`evidence store closed with ${left} results it could not write`);
+    this.#closed = true;
+    this.#reader?.close();
+    this.#db.close();
+  }
+
+  /** Calls listener after every committed batch with the results it stored (duplicates left out). */
+  onCommitted(listener: (batch: readonly ChainedResult[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Results committed by this store object since it was opened. */
+  get committedResults(): number {
+    return this.#committed;
+  }
+
+  health(): StoreHealth {
+    return this.#queue.health();
+  }
+
+  /** Committed results with from <= ts < to, in ts order (then probe), streamed from disk. */
+  results(query: ResultQuery): Iterable<ProbeResult> {
+    return queryResults(this.#readerDb(), query);
+  }
+
+  rollups(query: RollupQuery): Iterable<StoredRollup> {
+    return queryRollups(this.#readerDb(), query);
+  }
+
+  runIntervals(query: { from: EpochMs; to: EpochMs }): RunInterval[] {
+    const stored = queryRuns(this.#readerDb(), query.from, query.to);
+    const live = this.#run;
+    if (live === null || live.end !== null) return stored;
+    // This process's run is up until now, whatever its last stored heartbeat says.
+    const now = this.#clock.now();
+    const others = stored.filter((r) => r.id !== live.id);
+    if (live.start >= query.to) return others;
+    return [...others, { id: live.id ?? -1, start: live.start, lastHeartbeat: now, end: null, clean: false }];
+  }
+
+  /** The parts of [from, to) when no agent run was up: not the provider's unavailability. */
+  unmonitoredIntervals(from: EpochMs, to: EpochMs): Interval[] {
+    const covered = this.runIntervals({ from, to }).map((r) => ({
+      start: r.start,
+      end: r.end ?? r.lastHeartbeat,
+    }));
+    return gapsBetween(covered, from, to);
+  }
+
+  /** Without a period: the last record's hash. With one: the period digest (docs/evidence-store.md). */
+  chainHead(period: { from?: EpochMs; to?: EpochMs } = {}): { records: number; sha256: string } {
+    return chainHeadOf(this.#readerDb(), period);
+  }
+
+  verify(options: { month?: string } = {}): VerifyOutcome {
+    this.flush();
+    if (options.month === undefined) return verifyChain(this.#readerDb());
+    const { start, end } = monthInterval(options.month);
+    return verifyPeriod(this.#readerDb(), start, end);
+  }
+
+  startRun(now: EpochMs): void {
+    this.#run = { id: null, start: now, lastHeartbeat: now, end: null, dirty: true };
+    this.#queue.touch();
+    this.#queue.flush();
+  }
+
+  heartbeat(now: EpochMs): void {
+    if (!this.#run) return;
+    this.#run.lastHeartbeat = now;
+    this.#run.dirty = true;
+    this.#queue.touch();
+  }
+
+  endRun(now: EpochMs): void {
+    if (!this.#run) return;
+    Object.assign(this.#run, { lastHeartbeat: now, end: now, dirty: true });
+    this.#queue.touch();
+    this.#queue.flush();
+  }
+
+  /** Prunes raw results older than retentionDays (a chain prefix) and anchors the chain there. */
+  prune(now: EpochMs): PruneOutcome {
+    this.flush();
+    const cutoff = now - (this.#options.retentionDays ?? 400) * DAY_MS;
+    return this.#db.transaction(() => pruneChainPrefix(this.#db, cutoff, now)).immediate();
+  }
+
+  /** Stores a backfill in ts order in one transaction: all of it or, on error, none. */
+  importResults(results: readonly ProbeResult[], onProgress?: (done: number) => void): ImportOutcome {
+    for (const result of results) {
+      const problem = resultProblem(result);
+      if (problem) throw new RangeError(`cannot import a result of probe ${result.probe}: ${problem}`);
+    }
+    this.flush();
+    const ordered = [...results].sort((a, b) => a.ts - b.ts || compareText(a.probe, b.probe));
+    const { appended, duplicates } = this.#db
+      .transaction(() => this.#append(ordered, onProgress))
+      .immediate();
+    this.#committed += appended.length;
+    this.#notify(appended);
+    return { imported: appended.length, alreadyPresent: duplicates };
+  }
+
+  /** Changes the size cap (null removes it); a store that was full resumes at its next retry. */
+  setMaxDatabaseBytes(bytes: number | null): void {
+    this.#maxBytes = bytes;
+    applySizeCap(this.#db, bytes);
+  }
+
+  #append(results: readonly ProbeResult[], onProgress?: (done: number) => void) {
+    const outcome = appendToChain(this.#db, results, onProgress);
+    const rollups = new RollupAccumulator(this.#options.isExcluded ?? NOT_EXCLUDED);
+    for (const { result } of outcome.appended) rollups.add(result);
+    rollups.writeTo(this.#db);
+    return outcome;
+  }
+
+  #writeBatch(batch: readonly ProbeResult[]): void {
+    if (fileIdentity(this.path) !== this.#fileId) {
+      throw Object.assign(new Error(`${this.path} vanished or was replaced`), { code: "VANISHED" });
+    }
+    const run = this.#run;
+    const appended = this.#db
+      .transaction(() => {
+        const { appended } = this.#append(batch);
+        if (run?.dirty) writeRun(this.#db, run);
+        return appended;
+      })
+      .immediate();
+    if (run) run.dirty = false;
+    this.#committed += appended.length;
+    this.#notify(appended);
+  }
+
+  #notify(appended: readonly ChainedResult[]): void {
+    if (appended.length === 0) return;
+    for (const listener of this.#listeners) {
+      try {
+        listener(appended);
+      } catch (error) {
+        this.#log(`evidence store: a commit listener failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  /** After the file vanished or was replaced, write to whatever is at the path now (a new file if none). */
+  #reopenIfMoved(): void {
+    if (fileIdentity(this.path) === this.#fileId) return;
+    this.#reader?.close();
+    this.#reader = null;
+    this.#db.close();
+    this.#db = this.#openWriter();
+    this.#fileId = fileIdentity(this.path);
+    if (this.#run) Object.assign(this.#run, { id: null, dirty: true });
+    this.#log(`evidence store: ${this.path} vanished or was replaced; writing to the file now at that path`);
+  }
+
+  #openWriter(): Database.Database {
+    mkdirSync(this.#options.dataDir, { recursive: true });
+    const db = openWriter(this.path, this.#clock, { busyTimeoutMs: this.#options.busyTimeoutMs ?? 100 });
+    registerRollupFunctions(db);
+    applySizeCap(db, this.#maxBytes);
+    return db;
+  }
+
+  #readerDb(): Database.Database {
+    if (this.#closed) throw new Error("evidence store is closed");
+    this.#reader ??= openReader(this.path, this.#options.busyTimeoutMs ?? 100);
+    return this.#reader;
+  }
+}
+
+export function openEvidenceStore(options: EvidenceStoreOptions): EvidenceStore {
+  return new EvidenceStore(options);
+}
+
+function applySizeCap(db: Database.Database, bytes: number | null): void {
+  const pageSize = db.pragma("page_size", { simple: true }) as number;
+  // SQLite's own default cap (2^32 - 2 pages) stands for "no cap".
+  const pages = bytes === null ? 4294967294 : Math.max(1, Math.floor(bytes / pageSize));
+  db.pragma(`max_page_count = ${pages}`);
+}
+
+function fileIdentity(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return "missing";
+  }
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
