@@ -86,3 +86,24 @@ export function durationBucketsWith(objectivesMs: Iterable<number>): number[] {
   for (const ms of objectivesMs) all.add(ms / 1000);
   return [...all].sort((a, b) => a - b);
 }
+
+/** The two levels the recording rules aggregate to: each category, and each service class pooled. */
+export type RuleLevel = "category" | "service_class";
+
+/** Names of the series the generated recording rules produce (`level:metric:operation`). */
+export const RECORDED = {
+  /** The availability objective as a ratio, a constant from the configuration. */
+  target: (level: RuleLevel) => `${level}:slo_availability_target:ratio`,
+  /** 1 - target: the share of requests allowed to fail. */
+  errorBudget: (level: RuleLevel) => `${level}:slo_error_budget:ratio`,
+  /** R per second: non-excluded requests. */
+  requests: (level: RuleLevel, window: string) => `${level}:slo_requests:rate${window}`,
+  /** R - SR per second: non-excluded requests that were not served. */
+  failed: (level: RuleLevel, window: string) => `${level}:slo_requests_failed:rate${window}`,
+  /** 1 - SR/R. */
+  errorRatio: (level: RuleLevel, window: string) => `${level}:slo_error:ratio_rate${window}`,
+  /** SR/R. */
+  availability: (level: RuleLevel, window: string) => `${level}:slo_availability:ratio_rate${window}`,
+  /** (1 - SR/R) / (1 - target). */
+  burnRate: (level: RuleLevel, window: string) => `${level}:slo_burn_rate:ratio_rate${window}`,
+} as const;
