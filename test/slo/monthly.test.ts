@@ -1,0 +1,195 @@
+import { describe, expect, it } from "vitest";
+import type { ProbeResult } from "../../src/model/index.js";
+import { dailyFigures, monthlyFigures } from "../../src/slo/index.js";
+import { at, configWith, result, window } from "./config.js";
+
+const MONTH = "2026-10";
+
+function row(results: ProbeResult[], config = configWith(), category = "payment_request") {
+  return monthlyFigures({ config, month: MONTH, results }).categories.find((c) => c.category === category)!;
+}
+
+describe("month boundaries (UTC calendar month)", () => {
+  const cases: [string, string, number][] = [
+    ["the first millisecond of the month counts", "2026-10-01T00:00:00.000Z", 1],
+    ["the last millisecond of the month counts", "2026-10-31T23:59:59.999Z", 1],
+    ["the first millisecond of the next month does not", "2026-11-01T00:00:00.000Z", 0],
+    ["the last millisecond of the previous month does not", "2026-09-30T23:59:59.999Z", 0],
+  ];
+  for (const [rule, ts, requests] of cases) {
+    it(rule, () => expect(row([result(ts, 200)]).requests).toBe(requests));
+  }
+
+  it("December's year usage counts the whole year and January starts afresh", () => {
+    const config = configWith([
+      window("mw-1", "2026-12-31T22:00:00Z", "2027-01-01T02:00:00Z", "2026-12-01T00:00:00Z"),
+    ]);
+    const dec = monthlyFigures({ config, month: "2026-12", results: [] }).maintenance;
+    const jan = monthlyFigures({ config, month: "2027-01", results: [] }).maintenance;
+    expect([dec.year_occasions_used, dec.year_hours_used]).toEqual([1, 4]);
+    expect([jan.year_occasions_used, jan.year_hours_used]).toEqual([0, 0]);
+    expect(jan.windows.map((w) => [w.id, w.qualified_hours])).toEqual([["mw-1", 4]]);
+  });
+});
+
+describe("maintenance and exclusions in the month's figures", () => {
+  const spanning = window("mw-1", "2026-10-31T23:00:00Z", "2026-11-01T01:00:00Z", "2026-10-01T00:00:00Z");
+
+  it("a window that starts in one month and ends in the next excludes on both sides", () => {
+    const config = configWith([spanning]);
+    const oct = monthlyFigures({ config, month: "2026-10", results: [result("2026-10-31T23:30:00Z", 503)] });
+    const nov = monthlyFigures({ config, month: "2026-11", results: [result("2026-11-01T00:30:00Z", 503)] });
+    for (const f of [oct, nov]) {
+      expect(f.categories[0]!.excluded).toBe(1);
+      expect(f.categories[0]!.requests).toBe(0);
+      expect(f.maintenance.windows.map((w) => w.id)).toEqual(["mw-1"]);
+    }
+  });
+
+  it("excluded requests leave R, SR and latency alike", () => {
+    const config = configWith([
+      window("mw", "2026-10-10T01:00:00Z", "2026-10-10T02:00:00Z", "2026-09-01T00:00:00Z"),
+    ]);
+    const r = row(
+      [result("2026-10-10T01:30:00Z", 200, 9000), result("2026-10-10T03:00:00Z", 200, 100)],
+      config,
+    );
+    expect([r.requests, r.successful, r.excluded]).toEqual([1, 1, 1]);
+    expect(r.latency_p99_ms).toBeCloseTo(100, 1);
+  });
+
+  it("a window covering some categories excludes only those", () => {
+    const config = configWith([
+      window("mw", "2026-10-10T01:00:00Z", "2026-10-10T02:00:00Z", "2026-09-01T00:00:00Z", ["settlements"]),
+    ]);
+    const results = [
+      result("2026-10-10T01:30:00Z", 503),
+      result("2026-10-10T01:30:00Z", 503, 100, "settlements"),
+    ];
+    const f = monthlyFigures({ config, month: MONTH, results });
+    expect(f.categories.map((c) => [c.category, c.requests, c.excluded])).toEqual([
+      ["payment_request", 1, 0],
+      ["settlements", 0, 1],
+      ["webhooks", 0, 0],
+    ]);
+    expect(f.maintenance.windows[0]!.excluded_requests).toBe(1);
+  });
+
+  it("declared exclusions are listed and counted", () => {
+    const fm = {
+      id: "fm-1",
+      start: at("2026-10-20T10:00:00Z"),
+      end: at("2026-10-20T11:00:00Z"),
+      reason: "acquirer outage",
+      categories: "all" as const,
+    };
+    const f = monthlyFigures({
+      config: configWith([], [fm]),
+      month: MONTH,
+      results: [result("2026-10-20T10:15:00Z", null), result("2026-10-20T11:15:00Z", 200)],
+    });
+    expect(f.exclusions).toEqual([
+      {
+        id: "fm-1",
+        start: "2026-10-20T10:00:00.000Z",
+        end: "2026-10-20T11:00:00.000Z",
+        reason: "acquirer outage",
+        categories: ["all"],
+        excluded_requests: 1,
+      },
+    ]);
+    expect(f.categories[0]!.availability_pct).toBe(100);
+  });
+});
+
+describe("latency", () => {
+  it("a timeout is recorded at its timeout value, so timing out never improves p99", () => {
+    const results = [
+      ...Array.from({ length: 98 }, (_, i) => result(at("2026-10-02T00:00:00Z") + i * 1000, 200, 200)),
+      result("2026-10-03T00:00:00Z", null, 10_000, "payment_request", "timeout"),
+      result("2026-10-03T00:01:00Z", null, 10_000, "payment_request", "timeout"),
+    ];
+    const r = row(results);
+    expect(r.latency_p99_ms).toBeGreaterThanOrEqual(10_000);
+    expect(r.latency_p99_ms).toBeLessThanOrEqual(10_010);
+    expect(r.latency_met).toBe(false);
+  });
+
+  it("a connection error has no duration to record", () => {
+    const r = row([
+      result("2026-10-02T00:00:00Z", 200, 100),
+      result("2026-10-02T00:01:00Z", null, 5, undefined, "connect"),
+    ]);
+    expect(r.requests).toBe(2);
+    expect(r.latency_p99_ms).toBeCloseTo(100, 1);
+  });
+
+  it("5xx responses count for latency (any status)", () => {
+    const p99 = row([result("2026-10-02T00:00:00Z", 503, 2500)]).latency_p99_ms!;
+    expect(p99).toBeGreaterThanOrEqual(2500);
+    expect(p99).toBeLessThanOrEqual(2500 * 1.001);
+  });
+});
+
+describe("every category and class appears, and classes pool requests", () => {
+  it("a category without traffic has R = 0 and null figures, never 100", () => {
+    const w = monthlyFigures({ config: configWith(), month: MONTH, results: [] }).categories[2]!;
+    expect(w).toMatchObject({
+      category: "webhooks",
+      requests: 0,
+      availability_pct: null,
+      availability_met: null,
+      latency_p99_ms: null,
+      latency_met: null,
+      error_budget_requests: 0,
+      error_budget_used_ratio: null,
+    });
+  });
+
+  it("a service class pools requests, which differs from the mean of its categories' availabilities", () => {
+    // payment_request: 1 of 2 served (50%); settlements: 98 of 98 (100%). Mean of means 75%, pooled 99%.
+    const results = [
+      result("2026-10-02T00:00:00Z", 200),
+      result("2026-10-02T00:00:01Z", 500),
+      ...Array.from({ length: 98 }, (_, i) =>
+        result(at("2026-10-03T00:00:00Z") + i, 200, 100, "settlements"),
+      ),
+    ];
+    const cls = monthlyFigures({ config: configWith(), month: MONTH, results }).service_classes[0]!;
+    expect([cls.requests, cls.successful, cls.availability_pct, cls.availability_met]).toEqual([
+      100,
+      99,
+      99,
+      true,
+    ]);
+  });
+
+  it("results of categories the configuration does not know are ignored", () => {
+    const f = monthlyFigures({
+      config: configWith(),
+      month: MONTH,
+      results: [result("2026-10-02T00:00:00Z", 200, 1, "x")],
+    });
+    expect(f.categories.reduce((s, c) => s + c.requests, 0)).toBe(0);
+  });
+});
+
+describe("daily figures", () => {
+  it("every category on every UTC day of the month, days without traffic included", () => {
+    const rows = dailyFigures({
+      config: configWith(),
+      month: MONTH,
+      results: [result("2026-10-02T23:59:59.999Z", 200, 300), result("2026-10-03T00:00:00.000Z", 500, 400)],
+    });
+    expect(rows).toHaveLength(31 * 3);
+    const pr = rows.filter((r) => r.category === "payment_request");
+    expect(pr[1]).toMatchObject({ date: "2026-10-02", requests: 1, served: 1, availability_pct: 100 });
+    expect(pr[2]).toMatchObject({ date: "2026-10-03", requests: 1, served: 0, availability_pct: 0 });
+    expect(pr[0]).toMatchObject({
+      date: "2026-10-01",
+      requests: 0,
+      availability_pct: null,
+      latency_p99_ms: null,
+    });
+  });
+});
