@@ -53,7 +53,10 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
 
   const auth = await resolveTargetAuth(root.targets, slo, configDir);
   problems.push(...auth.problems);
-  const all = withoutEchoes([...expansionProblems, ...problems], expansionProblems);
+  const secrets = secretValues(root.targets, auth.byTarget);
+  const all = withoutEchoes([...expansionProblems, ...problems], expansionProblems).map((p) =>
+    redacted(p, secrets),
+  );
   if (all.length > 0 || !parsed.success) throw new ConfigError(ordered(all, shown));
 
   const config = toSloConfig({
@@ -81,10 +84,12 @@ async function resolveTargetAuth(targets: unknown, slo: YamlSource, configDir: s
   const byTarget = new Map<string, TargetAuth>();
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
-  const entries = targets !== null && typeof targets === "object" ? Object.entries(targets) : [];
+  const entries: [string, unknown][] =
+    targets !== null && typeof targets === "object" ? Object.entries(targets) : [];
   for (const [id, raw] of entries) {
-    const target = TargetWire.safeParse(raw);
-    const wire = target.success ? target.data.auth : TargetWire.shape.auth.safeParse((raw ?? {}).auth).data;
+    // A target with a problem elsewhere still gets its secret files checked, so all problems show at once.
+    const rawAuth = raw !== null && typeof raw === "object" ? (raw as { auth?: unknown }).auth : undefined;
+    const wire = TargetWire.shape.auth.safeParse(rawAuth).data;
     if (!wire) continue;
     const resolved = await resolveAuth(wire, ["targets", id, "auth"], slo, configDir);
     byTarget.set(id, resolved.auth);
@@ -98,6 +103,30 @@ async function resolveTargetAuth(targets: unknown, slo: YamlSource, configDir: s
 function withoutEchoes(problems: ConfigProblem[], expansion: ConfigProblem[]): ConfigProblem[] {
   const expanded = new Set(expansion.map((p) => `${p.file}\0${p.path}`));
   return problems.filter((p) => expansion.includes(p) || !expanded.has(`${p.file}\0${p.path}`));
+}
+
+/** Every credential the targets hold, as written (after expansion) or as read from a file. */
+function secretValues(targets: unknown, auth: ReadonlyMap<string, TargetAuth>): string[] {
+  const values = new Set<string>();
+  for (const target of Object.values(targets !== null && typeof targets === "object" ? targets : {})) {
+    const rawAuth = (target as { auth?: Record<string, unknown> } | null)?.auth ?? {};
+    for (const key of ["username", "password", "token"]) {
+      const value = rawAuth[key];
+      if (typeof value === "string") values.add(value);
+    }
+  }
+  for (const a of auth.values()) {
+    if (a.type === "basic") values.add(a.username.reveal()).add(a.password.reveal());
+    if (a.type === "bearer") values.add(a.token.reveal());
+  }
+  values.delete("");
+  return [...values];
+}
+
+/** No message repeats a credential, even one written by mistake where an id or a URL belongs. */
+function redacted(problem: ConfigProblem, secrets: readonly string[]): ConfigProblem {
+  const message = secrets.reduce((text, secret) => text.replaceAll(secret, "[redacted]"), problem.message);
+  return message === problem.message ? problem : { ...problem, message };
 }
 
 /** slo.yaml first, then probe files in the order read; by position inside each file; each once. */

@@ -106,7 +106,7 @@ function endAfterStart(value: { start: string; end: string }, ctx: z.RefinementC
   const start = parseTimestamp(value.start);
   const end = parseTimestamp(value.end);
   if (start !== null && end !== null && end <= start) {
-    ctx.addIssue({ code: "custom", path: ["end"], message: `must be after start (${value.start})` });
+    ctx.addIssue({ code: "custom", path: ["end"], message: "must be after start" });
   }
 }
 
