@@ -23,7 +23,7 @@ function gone(res: ServerResponse): boolean {
 
 export function sendWhole(res: ServerResponse, reply: Reply): void {
   if (gone(res)) return;
-  res.writeHead(reply.status, { ...reply.headers(), "content-length": reply.body.length });
+  res.writeHead(reply.status, { ...reply.headers(), "Content-Length": reply.body.length });
   res.end(reply.body);
 }
 
@@ -40,7 +40,7 @@ export function sendSlowly(
     padTo !== null && padTo > reply.body.length
       ? Buffer.concat([reply.body, Buffer.alloc(padTo - reply.body.length, " ")])
       : reply.body;
-  res.writeHead(reply.status, { ...reply.headers(), "content-length": body.length });
+  res.writeHead(reply.status, { ...reply.headers(), "Content-Length": body.length });
   res.flushHeaders();
   const chunk = Math.max(1, Math.floor(bytesPerSecond / TRICKLE_TICKS_PER_SECOND));
   const tickMs = (chunk / bytesPerSecond) * 1000;
@@ -61,7 +61,7 @@ export function sendSlowly(
 /** Headers and about half the body, then the connection is closed with the body incomplete. */
 export function sendAndCutMidBody(res: ServerResponse, reply: Reply): void {
   if (gone(res)) return;
-  res.writeHead(reply.status, { ...reply.headers(), "content-length": reply.body.length });
+  res.writeHead(reply.status, { ...reply.headers(), "Content-Length": reply.body.length });
   const half = Math.max(1, Math.floor(reply.body.length / 2));
   // Destroy only once the partial body is handed to the kernel, so the client really sees it.
   res.write(reply.body.subarray(0, half), () => res.socket?.destroy());

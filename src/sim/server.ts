@@ -86,7 +86,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     schedule,
   };
   const server = createServer((req, res) => {
-    handleRequest(ctx, req, res).catch(() => res.destroy());
+    handleRequest(ctx, req, res).catch((error: unknown) => {
+      // A bug here must not look like a Klarna answer: say so once and drop the connection.
+      if (!req.destroyed)
+        process.stderr.write(`simulator: ${error instanceof Error ? error.message : error}\n`);
+      res.destroy();
+    });
   });
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
