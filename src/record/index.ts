@@ -1,6 +1,15 @@
 /** The evidence store: durable, tamper-evident probe results, rollups and agent runs (docs/evidence-store.md). */
 export { canonicalForm, chainHash, GENESIS_HASH, PeriodDigest } from "./canonical.js";
 export type { ChainedResult, ChainLink } from "./chain.js";
+export {
+  type ImportFileOptions,
+  type ImportFileOutcome,
+  type ImportProgress,
+  importResultFile,
+  type RejectedLine,
+  readResultFile,
+} from "./import.js";
+export { type KnownIds, type ParsedLine, parseResultLine } from "./ndjson.js";
 export type { ResultQuery } from "./queries.js";
 export type { PruneOutcome } from "./retention.js";
 export type { ExclusionJudge, RollupQuery, StoredRollup } from "./rollups.js";
@@ -8,5 +17,11 @@ export type { RunInterval } from "./runs.js";
 export { EVIDENCE_FILE, SCHEMA_VERSION } from "./schema.js";
 export { EvidenceStore, type EvidenceStoreOptions, type ImportOutcome, openEvidenceStore } from "./store.js";
 export { resultProblem } from "./validation.js";
-export type { ChainProblem, ChainProblemKind, VerifyOutcome } from "./verify.js";
+export {
+  type ChainProblem,
+  type ChainProblemKind,
+  describeProblem,
+  type VerifyOutcome,
+  verifyEvidence,
+} from "./verify.js";
 export type { StoreHealth } from "./write-queue.js";

@@ -1,8 +1,11 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import type Database from "better-sqlite3";
-import type { EpochMs } from "../model/time.js";
+import { type EpochMs, monthInterval } from "../model/time.js";
 import { canonicalForm, chainHash, GENESIS_HASH, PeriodDigest } from "./canonical.js";
 import { type ChainLink, latestAnchor } from "./chain.js";
 import { RESULT_COLUMNS, type ResultRow, resultOfRow } from "./rows.js";
+import { EVIDENCE_FILE, openReader } from "./schema.js";
 
 export type ChainProblemKind = "altered" | "missing" | "reordered";
 
@@ -24,6 +27,30 @@ export type VerifyOutcome =
       readonly anchor: ChainLink | null;
     }
   | { readonly ok: false; readonly records: number; readonly problem: ChainProblem };
+
+/**
+ * `slo-agent verify`: checks the evidence file in a data directory without writing to it (a
+ * running agent may keep writing meanwhile). Throws when there is no evidence file.
+ */
+export function verifyEvidence(dataDir: string, options: { month?: string } = {}): VerifyOutcome {
+  const path = join(dataDir, EVIDENCE_FILE);
+  if (!existsSync(path)) throw new Error(`no evidence store at ${path}`);
+  const db = openReader(path, 5_000);
+  try {
+    if (options.month === undefined) return verifyChain(db);
+    const { start, end } = monthInterval(options.month);
+    return verifyPeriod(db, start, end);
+  } finally {
+    db.close();
+  }
+}
+
+/** One line naming the first problem, as `slo-agent verify` prints it. */
+export function describeProblem(problem: ChainProblem): string {
+  const where =
+    problem.probe === null ? "" : ` (probe ${problem.probe}, ts ${new Date(problem.ts ?? 0).toISOString()})`;
+  return `${problem.kind}: record seq ${problem.seq}${where}: ${problem.detail}`;
+}
 
 /**
  * Recomputes the whole chain from the newest anchor (or genesis): every record must follow the
