@@ -8,7 +8,7 @@ import {
   type FiguresConfig,
   monthlyFigures,
 } from "../slo/index.js";
-import { expectedProbeRuns, probeIntervalOf } from "./coverage.js";
+import { DataGapFinder, expectedProbeRuns, FALLBACK_PROBE_INTERVAL_MS, probeIntervalOf } from "./coverage.js";
 import { IncidentDetector, MERGE_PROBE_INTERVALS } from "./incidents.js";
 import { type Coverage, type MonthlyReport, missedObjectives, type ReportSummary } from "./model.js";
 
@@ -25,6 +25,8 @@ export interface EvidenceSource {
     readonly records: number;
     readonly sha256: string;
   };
+  /** Agent runs overlapping [from, to). */
+  runIntervals(range: { readonly from: EpochMs; readonly to: EpochMs }): readonly unknown[];
   /** Stretches of [from, to) when no agent was running. */
   unmonitoredIntervals(from: EpochMs, to: EpochMs): readonly Interval[];
 }
@@ -63,17 +65,33 @@ function scopedConfig(config: SloConfig, selected: readonly CategoryId[] | undef
   return { ...config, categories, serviceClasses };
 }
 
-/** Passes results through untouched while counting them and watching for failure periods. */
-function* watched(
-  results: Iterable<ProbeResult>,
-  index: ExclusionIndex,
-  detector: IncidentDetector,
-  counter: { recorded: number },
-): Generator<ProbeResult> {
-  for (const result of results) {
-    counter.recorded += 1;
-    if (!index.excludedBy(result.category, result.ts)) detector.observe(result);
-    yield result;
+/** What one pass over the month's results yields besides the SLA figures. */
+class MonthWatch {
+  recorded = 0;
+  readonly incidents: IncidentDetector;
+  readonly gaps: DataGapFinder;
+  readonly #index: ExclusionIndex;
+
+  constructor(config: SloConfig, categories: readonly CategoryId[], period: Interval) {
+    this.#index = exclusionsOf(config).index;
+    const intervalOf = (category: CategoryId) => probeIntervalOf(config.probes, category, period.start);
+    this.incidents = new IncidentDetector((category) => MERGE_PROBE_INTERVALS * intervalOf(category));
+    // Nothing at all for a few runs of the slowest selected probe: nobody was measuring.
+    const slowest = Math.max(
+      ...categories.map(intervalOf),
+      categories.length === 0 ? FALLBACK_PROBE_INTERVAL_MS : 0,
+    );
+    this.gaps = new DataGapFinder(period.start, MERGE_PROBE_INTERVALS * slowest);
+  }
+
+  /** Passes results through untouched while counting them and watching for failures and gaps. */
+  *through(results: Iterable<ProbeResult>): Generator<ProbeResult> {
+    for (const result of results) {
+      this.recorded += 1;
+      this.gaps.observe(result.ts);
+      if (!this.#index.excludedBy(result.category, result.ts)) this.incidents.observe(result);
+      yield result;
+    }
   }
 }
 
@@ -84,41 +102,51 @@ function summaryOf(report: Pick<MonthlyReport, "categories" | "service_classes">
   return { objectives_met: anyFigure ? missed.length === 0 : null, missed };
 }
 
+const iso = (intervals: readonly Interval[]) =>
+  intervals.map((i) => ({ start: isoUtc(i.start), end: isoUtc(i.end) }));
+
+/** Expected runs from the schedules, against what was recorded; agent downtime only where an agent ran. */
+function coverageOf(
+  input: MonthlyReportInput,
+  categories: readonly CategoryId[],
+  period: Interval,
+  watch: MonthWatch,
+): Pick<MonthlyReport, "coverage" | "unmonitored" | "data_gaps"> {
+  const { config, store } = input;
+  const until = Math.min(period.end, Math.max(period.start, input.now));
+  const expected = expectedProbeRuns(config.probes, period.start, until, new Set(categories));
+  const runs = store.runIntervals({ from: period.start, to: until }).length;
+  const coverage: Coverage = {
+    expected_probes: expected,
+    recorded_probes: watch.recorded,
+    ratio: expected === 0 ? null : watch.recorded / expected,
+    agent_runs: runs,
+  };
+  const unmonitored = runs === 0 ? [] : store.unmonitoredIntervals(period.start, until);
+  return { coverage, unmonitored: iso(unmonitored), data_gaps: iso(watch.gaps.gaps(until)) };
+}
+
 /**
  * The monthly SLA evidence report from the evidence store and the configuration. Reads the month
- * twice (totals with incidents, then the daily series); everything else is arithmetic.
+ * twice (totals with incidents and gaps, then the daily series); everything else is arithmetic.
  */
 export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
-  const { config, store, month, now } = input;
+  const { config, store, month } = input;
   const period = monthInterval(month);
   const scoped = scopedConfig(config, input.categories);
   const categories = [...scoped.categories.keys()];
   const query = { from: period.start, to: period.end, categories };
-  const { index } = exclusionsOf(config);
-  const detector = new IncidentDetector(
-    (category) => MERGE_PROBE_INTERVALS * probeIntervalOf(config.probes, category, period.start),
-  );
-  const counter = { recorded: 0 };
-  const figures = monthlyFigures({
-    config: scoped,
-    month,
-    results: watched(store.results(query), index, detector, counter),
-  });
+  const watch = new MonthWatch(config, categories, period);
+  const figures = monthlyFigures({ config: scoped, month, results: watch.through(store.results(query)) });
   const daily = dailyFigures({ config: scoped, month, results: store.results(query) });
-  const observedUntil = Math.min(period.end, Math.max(period.start, now));
-  const expected = expectedProbeRuns(config.probes, period.start, observedUntil, new Set(categories));
-  const coverage: Coverage = {
-    expected_probes: expected,
-    recorded_probes: counter.recorded,
-    ratio: expected === 0 ? null : counter.recorded / expected,
-  };
+  const { coverage, unmonitored, data_gaps } = coverageOf(input, categories, period, watch);
   // With --category, windows and exclusions that cover none of the selected categories are noise.
   const touches = (x: { readonly categories: readonly string[] }) =>
     x.categories.includes("all") || x.categories.some((c) => scoped.categories.has(c));
   const chain = store.chainHead({ from: period.start, to: period.end });
   return {
     month,
-    generated_at: isoUtc(now),
+    generated_at: isoUtc(input.now),
     period: figures.period,
     categories: figures.categories,
     service_classes: figures.service_classes,
@@ -127,10 +155,9 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     coverage,
     evidence: { records: chain.records, sha256: chain.sha256 },
     summary: summaryOf(figures),
-    incidents: detector.incidents(),
-    unmonitored: store
-      .unmonitoredIntervals(period.start, observedUntil)
-      .map((u) => ({ start: isoUtc(u.start), end: isoUtc(u.end) })),
+    incidents: watch.incidents.incidents(),
+    unmonitored,
+    data_gaps,
     daily,
   };
 }

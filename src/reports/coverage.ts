@@ -1,5 +1,5 @@
 import type { ProbeSpec } from "../model/config.js";
-import type { EpochMs } from "../model/time.js";
+import type { EpochMs, Interval } from "../model/time.js";
 import { type FirePlan, firePlansFor } from "../schedule/index.js";
 
 /** How far incidents reach for a category with no configured probe (imported data). */
@@ -56,4 +56,32 @@ export function probeIntervalOf(probes: readonly ProbeSpec[], category: string, 
     shortest = Math.min(shortest, plan.next(first) - first);
   }
   return Number.isFinite(shortest) ? shortest : FALLBACK_PROBE_INTERVAL_MS;
+}
+
+/**
+ * Stretches with no result at all for at least `minGapMs`: time nobody measured, whether the
+ * agent was down or the data came from an import with holes.
+ */
+export class DataGapFinder {
+  readonly #gaps: Interval[] = [];
+  #last: EpochMs;
+
+  constructor(
+    readonly from: EpochMs,
+    readonly minGapMs: number,
+  ) {
+    // A month that starts without data has a gap from its first instant.
+    this.#last = from;
+  }
+
+  observe(ts: EpochMs): void {
+    if (ts - this.#last >= this.minGapMs) this.#gaps.push({ start: this.#last, end: ts });
+    this.#last = Math.max(this.#last, ts);
+  }
+
+  /** The gaps up to `until`, including one that is still open there. */
+  gaps(until: EpochMs): Interval[] {
+    const tail = until - this.#last >= this.minGapMs ? [{ start: this.#last, end: until }] : [];
+    return [...this.#gaps, ...tail];
+  }
 }

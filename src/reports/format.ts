@@ -2,7 +2,7 @@
  * Display forms shared by the Markdown and HTML renderers. Rounding happens here and only here:
  * the JSON and CSV forms keep full precision.
  */
-import type { CategoryRow, ServiceClassRow } from "./model.js";
+import type { CategoryRow, MonthlyReport, ServiceClassRow } from "./model.js";
 
 const MONTH_NAMES = [
   "January",
@@ -101,3 +101,8 @@ export function headline(missed: readonly string[], met: boolean | null): string
 
 /** Correlation ids shown in the documents people read; the JSON form keeps all of them. */
 export const SHOWN_CORRELATION_IDS = 20;
+
+export function coverageSentence(report: MonthlyReport): string {
+  const c = report.coverage;
+  return `${formatCount(c.recorded_probes)} probe results recorded of ${formatCount(c.expected_probes)} the configured schedules call for (${formatRatio(c.ratio)}).`;
+}

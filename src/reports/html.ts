@@ -2,6 +2,7 @@ import { AVAILABILITY_CHART, dailySeriesSvg, LATENCY_CHART } from "./charts.js";
 import {
   categoryVerdict,
   classVerdict,
+  coverageSentence,
   formatCount,
   formatDuration,
   formatHours,
@@ -236,16 +237,25 @@ function incidents(report: MonthlyReport): string {
   return parts.join("\n");
 }
 
+function intervalList(intervals: readonly { start: string; end: string }[]): string {
+  const items = intervals.map((u) => {
+    const span = formatDuration(Date.parse(u.end) - Date.parse(u.start));
+    return `<li>${e(formatInstant(u.start))} to ${e(formatInstant(u.end))} (${e(span)})</li>`;
+  });
+  return `<ul class="plain">${items.join("")}</ul>`;
+}
+
 function coverageAndEvidence(report: MonthlyReport): string {
-  const c = report.coverage;
-  const gaps = report.unmonitored.map(
-    (u) =>
-      `<li>${e(formatInstant(u.start))} to ${e(formatInstant(u.end))} (${e(formatDuration(Date.parse(u.end) - Date.parse(u.start)))})</li>`,
-  );
-  return `<section id="coverage"><h2>Coverage</h2>
-<p>${e(formatCount(c.recorded_probes))} probe results recorded of ${e(formatCount(c.expected_probes))} the configured schedules call for (${e(formatRatio(c.ratio))}).</p>
-${gaps.length > 0 ? `<p>Time the agent was not running:</p><ul class="plain">${gaps.join("")}</ul>` : ""}
-</section>
+  const { coverage: c, unmonitored, data_gaps } = report;
+  const parts = [`<section id="coverage"><h2>Coverage</h2><p>${e(coverageSentence(report))}</p>`];
+  if (data_gaps.length > 0)
+    parts.push(`<p>Stretches with no recorded result at all:</p>${intervalList(data_gaps)}`);
+  if (c.agent_runs === 0)
+    parts.push('<p class="meta">No agent run was recorded in this month: its results were imported.</p>');
+  else if (unmonitored.length > 0)
+    parts.push(`<p>Time the agent was not running:</p>${intervalList(unmonitored)}`);
+  parts.push("</section>");
+  return `${parts.join("\n")}
 <section id="evidence"><h2>Evidence</h2>
 <p>${e(formatCount(report.evidence.records))} records in the evidence log for this month; chain digest (SHA-256):</p>
 <div class="digest mono">${e(report.evidence.sha256)}</div>

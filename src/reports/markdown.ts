@@ -1,6 +1,7 @@
 import {
   categoryVerdict,
   classVerdict,
+  coverageSentence,
   formatCount,
   formatDuration,
   formatHours,
@@ -19,8 +20,8 @@ import type { CategoryRow, Incident, MonthlyReport } from "./model.js";
 /** Free text from configuration or data, made inert inside Markdown (and any HTML it is rendered to). */
 export function mdText(text: string): string {
   return text
-    .replace(/[\\`*_{}[\]()#+!|~<>&-]/g, (c) =>
-      c === "<" ? "&lt;" : c === ">" ? "&gt;" : c === "&" ? "&amp;" : `\\${c}`,
+    .replace(/[\\`*_[\]|~<>]|&(?=#?\w+;)/g, (c) =>
+      c === "<" ? "&lt;" : c === ">" ? "&gt;" : c.startsWith("&") ? "&amp;" : `\\${c}`,
     )
     .replace(/\s*[\r\n]+\s*/g, " ");
 }
@@ -140,19 +141,22 @@ function exclusions(report: MonthlyReport): string[] {
   return [...lines, ...table(["Exclusion", "Start", "End", "Duration", "Categories", "Reason"], rows)];
 }
 
-function coverage(report: MonthlyReport): string[] {
-  const { coverage: c, unmonitored } = report;
-  const lines = [
-    "## Coverage",
-    "",
-    `${formatCount(c.recorded_probes)} probe results recorded of ${formatCount(c.expected_probes)} the configured schedules call for (${formatRatio(c.ratio)}).`,
-  ];
-  if (unmonitored.length === 0) return lines;
-  lines.push("", "Time the agent was not running:", "");
-  for (const u of unmonitored) {
+function intervalList(intervals: readonly { start: string; end: string }[]): string[] {
+  return intervals.map((u) => {
     const span = formatDuration(Date.parse(u.end) - Date.parse(u.start));
-    lines.push(`- ${formatInstant(u.start)} to ${formatInstant(u.end)} (${span})`);
-  }
+    return `- ${formatInstant(u.start)} to ${formatInstant(u.end)} (${span})`;
+  });
+}
+
+function coverage(report: MonthlyReport): string[] {
+  const { coverage: c, unmonitored, data_gaps } = report;
+  const lines = ["## Coverage", "", coverageSentence(report)];
+  if (data_gaps.length > 0)
+    lines.push("", "Stretches with no recorded result at all:", "", ...intervalList(data_gaps));
+  if (c.agent_runs === 0)
+    lines.push("", "No agent run was recorded in this month: its results were imported.");
+  else if (unmonitored.length > 0)
+    lines.push("", "Time the agent was not running:", "", ...intervalList(unmonitored));
   return lines;
 }
 

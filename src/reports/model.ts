@@ -37,6 +37,8 @@ export interface Coverage {
   readonly recorded_probes: number;
   /** recorded / expected; null when no probe was expected. */
   readonly ratio: number | null;
+  /** Beyond the contract: agent runs that overlap the month (0 when all its data was imported). */
+  readonly agent_runs: number;
 }
 
 export interface Evidence {
@@ -91,7 +93,10 @@ export interface MonthlyReport {
   readonly evidence: Evidence;
   readonly summary: ReportSummary;
   readonly incidents: readonly Incident[];
+  /** When the agent was not running; empty when no agent ran in the month (imported data). */
   readonly unmonitored: readonly UnmonitoredInterval[];
+  /** Stretches with no recorded result at all, for at least the gap threshold. */
+  readonly data_gaps: readonly UnmonitoredInterval[];
   readonly daily: readonly DailyRow[];
 }
 

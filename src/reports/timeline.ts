@@ -28,7 +28,7 @@ const LEGEND_TEXT: readonly [Bar["kind"], string][] = [
   ["maintenance", "qualifying maintenance"],
   ["maintenance-unqualified", "maintenance that counts as normal time"],
   ["exclusion", "declared exclusion"],
-  ["unmonitored", "agent not running"],
+  ["unmonitored", "no result recorded"],
 ];
 
 function covers(categories: readonly string[], category: string): boolean {
@@ -73,7 +73,7 @@ function barSvg(bar: Bar, y: number, x: (t: number) => number): string {
   return `<rect class="event ${bar.kind}" x="${n(x1)}" y="${n(y + inset)}" width="${n(width)}" height="${n(ROW - 2 * inset)}" fill="${COLOURS[bar.kind]}"><title>${escapeXml(bar.label)}</title></rect>`;
 }
 
-/** One row per category across the month: maintenance, exclusions and failure periods, plus agent downtime. */
+/** One row per category across the month: maintenance, exclusions and failure periods, plus stretches with no data. */
 export function timelineSvg(report: MonthlyReport): string {
   const from = Date.parse(report.period.start);
   const to = Date.parse(report.period.end);
@@ -83,12 +83,12 @@ export function timelineSvg(report: MonthlyReport): string {
   const rows = [
     ...report.categories.map((c) => ({ title: c.title, bars: barsOf(report, c.category) })),
     {
-      title: "Agent not running",
-      bars: report.unmonitored.map((u) => ({
+      title: "No result recorded",
+      bars: report.data_gaps.map((u) => ({
         kind: "unmonitored" as const,
         start: Date.parse(u.start),
         end: Date.parse(u.end),
-        label: `agent not running: ${formatInstant(u.start)} to ${formatInstant(u.end)}`,
+        label: `no result recorded: ${formatInstant(u.start)} to ${formatInstant(u.end)}`,
       })),
     },
   ];

@@ -120,7 +120,7 @@ export function sampleReport(): MonthlyReport {
         excluded_requests: 12,
       },
     ],
-    coverage: { expected_probes: 24192, recorded_probes: 16128, ratio: 16128 / 24192 },
+    coverage: { expected_probes: 24192, recorded_probes: 16128, ratio: 16128 / 24192, agent_runs: 2 },
     evidence: { records: 16128, sha256: "ab".repeat(32) },
     summary: {
       objectives_met: false,
@@ -156,6 +156,7 @@ export function sampleReport(): MonthlyReport {
       },
     ],
     unmonitored: [{ start: "2026-02-21T00:00:00.000Z", end: "2026-02-21T06:30:00.000Z" }],
+    data_gaps: [{ start: "2026-02-21T00:00:00.000Z", end: "2026-02-21T06:30:00.000Z" }],
     daily: Array.from({ length: 28 }, (_, i) => {
       const date = `2026-02-${String(i + 1).padStart(2, "0")}`;
       const bad = i === 2;

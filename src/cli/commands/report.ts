@@ -1,9 +1,107 @@
-import type { Command } from "commander";
-import { notAvailableYet } from "../not-yet.js";
-import { withCommonOptions } from "../options.js";
+import { type Command, Option } from "commander";
+import type { Clock } from "../../clock/clock.js";
+import { systemClock } from "../../clock/system.js";
+import { monthInterval } from "../../model/time.js";
+import { openEvidenceStore } from "../../record/index.js";
+import {
+  buildMonthlyReport,
+  defaultFormat,
+  parseFormat,
+  REPORT_FORMATS,
+  type ReportFormat,
+  renderReport,
+  UnknownCategoryError,
+  writeAtomically,
+} from "../../reports/index.js";
+import { loadCommandContext } from "../context.js";
+import { CheckFailed, UsageError } from "../errors.js";
+import { type CommonOptions, withCommonOptions } from "../options.js";
 
-export function registerReport(program: Command): void {
+interface ReportOptions extends CommonOptions {
+  month?: string;
+  format?: string;
+  out?: string;
+  category: string[];
+  failOnMiss?: boolean;
+}
+
+const EXAMPLES = `
+Examples:
+  $ slo-agent report --month 2026-10                          Markdown on a terminal, JSON into a pipe
+  $ slo-agent report --month 2026-10 --format html --out october.html
+  $ slo-agent report --month 2026-10 --out october.csv        format from the file's extension
+  $ slo-agent report --month 2026-10 --category payment_request,settlements --format md
+  $ slo-agent report --month 2026-10 --fail-on-miss > report.json || echo "SLA missed"
+
+Exit codes: 0 report written, 1 an objective was missed and --fail-on-miss was given,
+2 bad usage (bad --month, unknown --category, bad configuration).`;
+
+/** --category may be repeated and each may be a comma list. */
+function collectCategories(value: string, previous: string[]): string[] {
+  return [
+    ...previous,
+    ...value
+      .split(",")
+      .map((c) => c.trim())
+      .filter((c) => c !== ""),
+  ];
+}
+
+function checkedMonth(month: string | undefined): string {
+  if (month === undefined) throw new UsageError("slo-agent report: --month YYYY-MM is required");
+  try {
+    monthInterval(month);
+  } catch (error) {
+    throw new UsageError(`slo-agent report: --month: ${(error as Error).message}`);
+  }
+  return month;
+}
+
+function checkedFormat(opts: ReportOptions): ReportFormat {
+  if (opts.format === undefined) return defaultFormat(opts.out, process.stdout.isTTY === true);
+  const format = parseFormat(opts.format);
+  if (format === null) {
+    throw new UsageError(`slo-agent report: --format must be one of ${REPORT_FORMATS.join(", ")}, got "${opts.format}"`);
+  }
+  return format;
+}
+
+async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
+  const month = checkedMonth(opts.month);
+  const format = checkedFormat(opts);
+  const { config, dataDir } = await loadCommandContext(opts);
+  const categories = opts.category.length > 0 ? [...new Set(opts.category)] : undefined;
+  const store = openEvidenceStore({ dataDir, clock });
+  let report: ReturnType<typeof buildMonthlyReport>;
+  try {
+    report = buildMonthlyReport({ config, store, month, now: clock.now(), categories });
+  } catch (error) {
+    if (error instanceof UnknownCategoryError) throw new UsageError(`slo-agent report: --category: ${error.message}`);
+    throw error;
+  } finally {
+    store.close();
+  }
+  const text = renderReport(report, format);
+  if (opts.out === undefined) process.stdout.write(text);
+  else await writeAtomically(opts.out, text);
+  if (opts.failOnMiss && report.summary.missed.length > 0) {
+    throw new CheckFailed(`slo-agent report: objectives missed in ${month}: ${report.summary.missed.join(", ")}`);
+  }
+}
+
+export function registerReport(program: Command, clock: Clock = systemClock): void {
   withCommonOptions(program.command("report"))
-    .description("TODO")
-    .action(() => notAvailableYet("report"));
+    .description("the monthly SLA evidence report (JSON, Markdown, HTML with charts, or CSV)")
+    .option("-m, --month <YYYY-MM>", "the UTC calendar month to report on (required)")
+    .addOption(
+      new Option("-f, --format <format>", "json | md | html | csv (default: md on a terminal, else json)").choices([
+        ...REPORT_FORMATS,
+        "markdown",
+      ]),
+    )
+    .option("-o, --out <file>", "write the report to this file (atomically) instead of stdout")
+    .option("--category <ids>", "only these categories (repeatable, or a comma list)", collectCategories, [])
+    .option("--fail-on-miss", "exit 1 when any objective was missed (for pipelines)")
+    .addHelpText("after", EXAMPLES)
+    .action((opts: ReportOptions) => runReport(opts, clock));
 }

@@ -1,0 +1,18 @@
+/** The monthly SLA evidence report: built from the store and the configuration, one renderer per format. */
+export {
+  buildMonthlyReport,
+  type EvidenceSource,
+  type MonthlyReportInput,
+  UnknownCategoryError,
+} from "./build.js";
+export { expectedProbeRuns } from "./coverage.js";
+export { detectIncidents, IncidentDetector } from "./incidents.js";
+export type * from "./model.js";
+export {
+  defaultFormat,
+  parseFormat,
+  REPORT_FORMATS,
+  type ReportFormat,
+  renderReport,
+  writeAtomically,
+} from "./render.js";
