@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about literal ${NAME} references.
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { expandString } from "../../src/config/env.js";

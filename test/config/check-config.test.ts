@@ -1,0 +1,141 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cp } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ConfigDirs, minimalSlo } from "./config-dir.js";
+
+const ROOT = join(import.meta.dirname, "../..");
+const CLI = join(ROOT, "dist/cli/main.js");
+const run = promisify(execFile);
+
+interface Outcome {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the built CLI as a user would, with only the environment given (no KLARNA_* from this machine). */
+async function checkConfig(
+  args: readonly string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, "check-config", ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? "", ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+const dirs = new ConfigDirs();
+afterEach(() => dirs.remove());
+
+beforeAll(async () => {
+  // Type errors elsewhere in a work-in-progress tree must not stop the emit this suite needs.
+  await run(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], {
+    cwd: ROOT,
+  }).catch(() => undefined);
+  if (!existsSync(CLI)) throw new Error(`build did not produce ${CLI}`);
+}, 120_000);
+
+describe("slo-agent check-config", () => {
+  it("passes the shipped profile on a machine without credentials: one summary line, warnings on stderr", async () => {
+    const dir = await dirs.create({});
+    await cp(join(ROOT, "slo.yaml"), join(dir, "slo.yaml"));
+    await cp(join(ROOT, "probes"), join(dir, "probes"), { recursive: true });
+    const outcome = await checkConfig([], dir);
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toBe("slo.yaml: ok: 13 categories, 3 service classes, 14 probes, 7 targets\n");
+    expect(outcome.stderr.trim().split("\n")).toHaveLength(7);
+    expect(outcome.stderr).toMatch(
+      /^slo\.yaml:\d+:\d+: targets\.klarna\.auth\.username: warning: empty username/,
+    );
+  });
+
+  it("names the file as given by --config", async () => {
+    const dir = await dirs.create({ "conf/agent.yaml": minimalSlo() });
+    const outcome = await checkConfig(["--config", "conf/agent.yaml"], dir);
+    expect(outcome).toEqual({
+      code: 0,
+      stdout: "conf/agent.yaml: ok: 1 category, 1 service class, 1 probe, 1 target\n",
+      stderr: "",
+    });
+  });
+
+  it("exits 2 with every problem on stderr, one per line, and no stack trace", async () => {
+    const broken = minimalSlo({ extra: "probes_dir: ./probes\n" })
+      .replace("latency_p99_ms: 150", "latency_p99_ms: -1")
+      .replace("every: 30s", "every: 30s, schedule: '* * * * *'");
+    const dir = await dirs.create({
+      "slo.yaml": broken,
+      "probes/extra.yaml": "- {id: p2, category: disputes, target: klarna, every: 1m, path: /v2/disputes}\n",
+    });
+    const outcome = await checkConfig(["--config", "slo.yaml"], dir);
+    expect(outcome.code).toBe(2);
+    expect(outcome.stdout).toBe("");
+    expect(outcome.stderr.trim().split("\n")).toEqual([
+      "slo.yaml:5:96: categories.payment_request.latency_p99_ms: must be > 0",
+      "slo.yaml:11:93: probes[0].schedule: give either every or schedule, not both",
+      'probes/extra.yaml:1:28: [0].category: unknown category "disputes" (known: payment_request)',
+    ]);
+  });
+
+  it("exits 2 with one clear line when the config file does not exist", async () => {
+    const dir = await dirs.create({});
+    const outcome = await checkConfig([], dir);
+    expect(outcome).toEqual({ code: 2, stdout: "", stderr: "slo.yaml:1:1: (file): file not found\n" });
+  });
+
+  it("teaches its use in --help", async () => {
+    const outcome = await checkConfig(["--help"], ROOT);
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout).toContain("FILE:LINE:COL: field.path: message");
+    expect(outcome.stdout).toContain("$ slo-agent check-config --config");
+  });
+});
+
+describe("secrets never appear in check-config's output", () => {
+  const USERNAME = "merchant-7f3a91";
+  const PASSWORD = "pw-4c8e1d-never-print-me";
+  const TOKEN = "tok-b5e2a0-never-print-me";
+
+  const targets = (extra: string) => `targets:
+  klarna:
+    base_url: https://api.klarna.com
+    environment: playground
+    auth: {type: basic, username_file: secrets/user, password: "\${KLARNA_PASSWORD}"}
+${extra}  bearer:
+    base_url: https://api.klarna.com
+    auth: {type: bearer, token: "\${KLARNA_TOKEN}"}
+`;
+
+  it.each([
+    ["a valid configuration", ""],
+    ["an unknown key in the same target", "    tls_verfy: false\n"],
+    ["a bad value in the same target", "    max_requests_per_second: -3\n"],
+    ["the secret written where an id belongs", "    headers: {authorization: 5}\n"],
+  ])("with %s", async (_case, extra) => {
+    const dir = await dirs.create({
+      "slo.yaml": minimalSlo({ targets: targets(extra) }).replace(
+        "service_class: transaction_critical",
+        _case.startsWith("the secret")
+          ? 'service_class: "${KLARNA_PASSWORD}"'
+          : "service_class: transaction_critical",
+      ),
+      "secrets/user": `${USERNAME}\n`,
+    });
+    const outcome = await checkConfig([], dir, { KLARNA_PASSWORD: PASSWORD, KLARNA_TOKEN: TOKEN });
+    expect(outcome.code).toBe(extra === "" ? 0 : 2);
+    for (const secret of [USERNAME, PASSWORD, TOKEN]) {
+      expect(outcome.stdout).not.toContain(secret);
+      expect(outcome.stderr).not.toContain(secret);
+    }
+  });
+});
