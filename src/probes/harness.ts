@@ -1,0 +1,163 @@
+import type { Dispatcher } from "undici";
+import type { Clock } from "../clock/clock.js";
+import type { ProbeSpec, Target } from "../model/config.js";
+import type { FailureReason, ProbeResult, ResultFlag } from "../model/result.js";
+import { errorCodeOf, failureReasonOf } from "./failure.js";
+import type { Observation } from "./probe.js";
+import { probeFor } from "./registry.js";
+import { vendorErrorOf } from "./vendor-error.js";
+
+export interface HarnessRun {
+  readonly spec: ProbeSpec;
+  readonly target: Target;
+  readonly dispatcher: Dispatcher;
+  readonly clock: Clock;
+  /** Aborts the run from outside (the agent stopping); the result says `aborted`. */
+  readonly signal?: AbortSignal;
+  /** The target's last measured round trip, for a connection whose own was not measured. */
+  readonly fallbackRoundTripMs?: number | null;
+}
+
+export interface HarnessOutcome {
+  readonly result: ProbeResult;
+  /** Response headers, for politeness (Retry-After, X-Ratelimit-*). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The round trip this run measured, if any. */
+  readonly roundTripMs: number | null;
+}
+
+/** The reason the harness aborts a run at its deadline. */
+export class DeadlineReached extends Error {
+  constructor(timeoutMs: number) {
+    super(`no complete response within ${timeoutMs} ms`);
+    this.name = "TimeoutError";
+  }
+}
+
+/** The reason the harness aborts a run when the agent stops. */
+export class RunAborted extends Error {
+  constructor() {
+    super("run aborted: the agent is stopping");
+    this.name = "AbortError";
+  }
+}
+
+/**
+ * Runs one probe under its deadline and turns what it observed into a ProbeResult: the harness
+ * owns the deadline (timeout_ms), the duration and the classification; the probe only observes.
+ */
+export async function runProbe(run: HarnessRun): Promise<HarnessOutcome> {
+  const { clock, spec } = run;
+  const ts = clock.now();
+  const startedAt = clock.monotonic();
+  const controller = new AbortController();
+  const deadline = new DeadlineReached(spec.timeoutMs);
+  const timer = clock.setTimeout(() => controller.abort(deadline), spec.timeoutMs);
+  const onStop = () => controller.abort(new RunAborted());
+  if (run.signal?.aborted) onStop();
+  run.signal?.addEventListener("abort", onStop, { once: true });
+  let observation: Observation;
+  try {
+    observation = await probeFor(spec).observe(spec, { ...run, signal: controller.signal, startedAt });
+  } catch (error) {
+    observation = failedObservation(error);
+  } finally {
+    timer.cancel();
+    run.signal?.removeEventListener("abort", onStop);
+  }
+  const elapsedMs = clock.monotonic() - startedAt;
+  const result = classify(spec, ts, observation, elapsedMs, run.fallbackRoundTripMs ?? null);
+  return { result, headers: observation.headers, roundTripMs: observation.roundTripMs };
+}
+
+function classify(
+  spec: ProbeSpec,
+  ts: number,
+  seen: Observation,
+  elapsedMs: number,
+  fallbackRoundTripMs: number | null,
+): ProbeResult {
+  const base = { ts, probe: spec.id, category: spec.category, phases: seen.phases };
+  if (seen.status === null) {
+    const error = reasonOf(seen.error, seen.connected);
+    return {
+      ...base,
+      status: null,
+      // A timeout is recorded at its timeout value so that timing out never improves p99.
+      durationMs: error === "timeout" ? spec.timeoutMs : elapsedMs,
+      error,
+      errorCode: null,
+      correlationId: null,
+      serverMs: null,
+      bodyError: null,
+      flags: seen.flags,
+      detail: describe(seen.error) ?? seen.detail,
+    };
+  }
+  const vendor = vendorErrorOf(seen.status >= 400 ? seen.body : new Uint8Array(), seen.headers);
+  const flags: ResultFlag[] = [...seen.flags];
+  if (seen.status === 403 && !vendor.errorBody) flags.push("edge_block");
+  const bodyError = seen.bodyError ? reasonOf(seen.bodyError, true) : null;
+  const ttfbMs = seen.phases.ttfbMs ?? elapsedMs;
+  return {
+    ...base,
+    status: seen.status,
+    durationMs: ttfbMs,
+    error: null,
+    errorCode: vendor.errorCode,
+    correlationId: vendor.correlationId,
+    serverMs: serverTimeOf(seen, ttfbMs, seen.roundTripMs ?? fallbackRoundTripMs),
+    bodyError,
+    flags,
+    detail: bodyError ? `body: ${describe(seen.bodyError)}` : seen.detail,
+  };
+}
+
+function reasonOf(failure: unknown, connected: boolean): FailureReason {
+  if (failure instanceof DeadlineReached) return "timeout";
+  if (failure instanceof RunAborted) return "aborted";
+  return failureReasonOf(failure, connected);
+}
+
+/**
+ * Edge-normalised latency: from the request being written to the first response byte, minus one
+ * round trip of the connection (its TCP handshake). Null when no round trip is known.
+ */
+function serverTimeOf(seen: Observation, ttfbMs: number, roundTripMs: number | null): number | null {
+  if (roundTripMs === null) return null;
+  const p = seen.phases;
+  const sentMs = p.requestSentMs ?? p.tlsMs ?? p.connectMs ?? 0;
+  return Math.max(0, ttfbMs - sentMs - roundTripMs);
+}
+
+/** A one-line description of a failure: its code and first message line, bounded. */
+function describe(failure: unknown): string | null {
+  if (failure === null || failure === undefined) return null;
+  const code = errorCodeOf(failure);
+  const message = failure instanceof Error ? failure.message.split("\n")[0] : String(failure);
+  const text = code && !message?.includes(code) ? `${code}: ${message}` : (message ?? code ?? "");
+  return text.slice(0, 200);
+}
+
+function failedObservation(error: unknown): Observation {
+  const none = {
+    dnsMs: null,
+    connectMs: null,
+    tlsMs: null,
+    requestSentMs: null,
+    ttfbMs: null,
+    bodyEndMs: null,
+  };
+  return {
+    status: null,
+    headers: {},
+    body: new Uint8Array(),
+    error,
+    bodyError: null,
+    connected: false,
+    phases: none,
+    roundTripMs: null,
+    flags: [],
+    detail: null,
+  };
+}

@@ -1,0 +1,107 @@
+import { readFileSync } from "node:fs";
+import type { HttpProbeSpec, Target, TargetAuth } from "../model/config.js";
+import type { ResultFlag } from "../model/result.js";
+import { type Exchange, exchange } from "./exchange.js";
+import type { Observation, Probe, ProbeContext } from "./probe.js";
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+      version?: string;
+    };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+export const USER_AGENT = `slo-agent/${packageVersion()}`;
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * The HTTP probe: one request (plus redirects when follow_redirects > 0) through the target's
+ * dispatcher. It only observes; the harness owns the deadline, the duration and the outcome.
+ */
+export const httpProbe: Probe<HttpProbeSpec> = {
+  kind: "http",
+  async observe(spec, ctx) {
+    let url = new URL(`${ctx.target.baseUrl}${spec.path.startsWith("/") ? "" : "/"}${spec.path}`);
+    let method = spec.method.toUpperCase();
+    let body = spec.body;
+    let withAuth = true;
+    let hops = 0;
+    for (;;) {
+      const seen = await exchange(ctx.dispatcher, ctx.clock, {
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method,
+        headers: requestHeaders(spec, ctx.target, { withAuth, withBody: body !== null }),
+        body,
+        maxBodyBytes: spec.maxBodyBytes,
+        reset: !ctx.target.keepAlive,
+        signal: ctx.signal,
+      });
+      const location = seen.headers.location;
+      const redirected = seen.status !== null && REDIRECT_STATUSES.has(seen.status) && location !== undefined;
+      if (!redirected || seen.bodyError || ctx.signal.aborted) return observationOf(seen, ctx, hops, false);
+      if (hops >= spec.followRedirects) return observationOf(seen, ctx, hops, spec.followRedirects > 0);
+      const next = new URL(location, url);
+      // Credentials never follow a redirect to another origin.
+      withAuth &&= next.origin === url.origin;
+      if (seen.status === 303 || ((seen.status === 301 || seen.status === 302) && method === "POST")) {
+        method = "GET";
+        body = null;
+      }
+      url = next;
+      hops++;
+    }
+  },
+};
+
+function observationOf(seen: Exchange, ctx: ProbeContext, hops: number, limitHit: boolean): Observation {
+  const flags: ResultFlag[] = [];
+  if (limitHit) flags.push("redirect_limit");
+  if (seen.bodyBytes > seen.body.length) flags.push("body_capped");
+  return {
+    status: seen.status,
+    headers: seen.headers,
+    body: seen.body,
+    error: seen.error,
+    bodyError: seen.bodyError,
+    connected: seen.trace.socket !== null,
+    phases: seen.trace.phases(ctx.startedAt),
+    roundTripMs: seen.trace.roundTripMs,
+    flags,
+    detail: limitHit ? `still redirected after ${hops} hops` : null,
+  };
+}
+
+function requestHeaders(
+  spec: HttpProbeSpec,
+  target: Target,
+  { withAuth, withBody }: { withAuth: boolean; withBody: boolean },
+): Record<string, string> {
+  const headers: Record<string, string> = { "user-agent": USER_AGENT, accept: "application/json" };
+  for (const [name, value] of Object.entries({ ...target.headers, ...spec.headers })) {
+    headers[name.toLowerCase()] = value;
+  }
+  if (withBody && headers["content-type"] === undefined) headers["content-type"] = "application/json";
+  const authorization = withAuth ? authorizationOf(target.auth) : null;
+  if (authorization) headers.authorization = authorization;
+  return headers;
+}
+
+/** The only place a credential is revealed: straight into the request header. */
+function authorizationOf(auth: TargetAuth): string | null {
+  switch (auth.type) {
+    case "basic": {
+      const pair = `${auth.username.reveal()}:${auth.password.reveal()}`;
+      return `Basic ${Buffer.from(pair, "utf8").toString("base64")}`;
+    }
+    case "bearer":
+      return `Bearer ${auth.token.reveal()}`;
+    case "none":
+      return null;
+  }
+}

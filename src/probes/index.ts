@@ -1,0 +1,14 @@
+export {
+  type ConnectionTiming,
+  connectionTimingOf,
+  createTargetDispatcher,
+  roundTripOf,
+  type TargetDispatcherOptions,
+  timedConnector,
+} from "./connection.js";
+export { errorCodeOf, failureReasonOf } from "./failure.js";
+export { DeadlineReached, type HarnessOutcome, type HarnessRun, RunAborted, runProbe } from "./harness.js";
+export { httpProbe, USER_AGENT } from "./http.js";
+export type { Observation, Probe, ProbeContext } from "./probe.js";
+export { PROBES, probeFor } from "./registry.js";
+export { type VendorError, vendorErrorOf } from "./vendor-error.js";

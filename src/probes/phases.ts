@@ -1,0 +1,115 @@
+import { subscribe } from "node:diagnostics_channel";
+import type { Socket } from "node:net";
+import type { Clock } from "../clock/clock.js";
+import type { Phases } from "../model/result.js";
+import { connectionTimingOf, roundTripOf } from "./connection.js";
+
+/**
+ * The timeline of one HTTP exchange, filled from undici's diagnostics channels:
+ * - `undici:client:sendHeaders` ({request, socket}) ties undici's request to our trace and socket;
+ * - `undici:request:bodySent` marks the request fully written;
+ * - `undici:request:headers` marks the response headers (TTFB);
+ * - `undici:request:trailers` marks the end of the body; `undici:request:error` a failure.
+ * All on the injected clock's monotonic scale.
+ */
+export class RequestTrace {
+  readonly #clock: Clock;
+  readonly startedAt: number;
+  socket: Socket | null = null;
+  sentAt: number | null = null;
+  headersAt: number | null = null;
+  endAt: number | null = null;
+  errorAt: number | null = null;
+
+  constructor(clock: Clock, startedAt: number) {
+    this.#clock = clock;
+    this.startedAt = startedAt;
+  }
+
+  now(): number {
+    return this.#clock.monotonic();
+  }
+
+  /** The connection's RTT estimate: its TCP handshake, when this trace saw the connection made. */
+  get roundTripMs(): number | null {
+    const timing = this.socket ? connectionTimingOf(this.socket) : undefined;
+    return timing ? roundTripOf(timing) : null;
+  }
+
+  /** Offsets from `origin` (the probe's start); connection phases only for a fresh connection. */
+  phases(origin: number): Phases {
+    const timing = this.socket ? connectionTimingOf(this.socket) : undefined;
+    const fresh = timing !== undefined && timing.startedAt >= this.startedAt;
+    const since = (t: number | null | undefined) => (t === null || t === undefined ? null : t - origin);
+    return {
+      dnsMs: fresh ? since(timing.lookupAt) : null,
+      connectMs: fresh ? since(timing.connectedAt) : null,
+      tlsMs: fresh ? since(timing.secureAt) : null,
+      requestSentMs: since(this.sentAt),
+      ttfbMs: since(this.headersAt),
+      bodyEndMs: since(this.endAt),
+    };
+  }
+}
+
+const traces = new WeakMap<object, RequestTrace>();
+/**
+ * undici calls the handler's onRequestStart and publishes sendHeaders in one synchronous step
+ * (client-h1 writeH1), so the trace waiting here is the one the published request belongs to.
+ */
+let attaching: RequestTrace | null = null;
+let subscribed = false;
+
+interface RequestMessage {
+  readonly request: object;
+  readonly socket?: Socket;
+}
+
+function on(channel: string, handle: (message: RequestMessage, trace: RequestTrace) => void): void {
+  subscribe(channel, (message) => {
+    const m = message as RequestMessage;
+    const trace = traces.get(m.request);
+    if (trace) handle(m, trace);
+  });
+}
+
+function subscribeOnce(): void {
+  if (subscribed) return;
+  subscribed = true;
+  subscribe("undici:client:sendHeaders", (message) => {
+    const m = message as RequestMessage;
+    if (!attaching) return;
+    traces.set(m.request, attaching);
+    attaching.socket = m.socket ?? null;
+    attaching = null;
+  });
+  on("undici:request:bodySent", (_, t) => {
+    t.sentAt ??= t.now();
+  });
+  on("undici:request:headers", (_, t) => {
+    t.headersAt ??= t.now();
+  });
+  on("undici:request:trailers", (_, t) => {
+    t.endAt ??= t.now();
+  });
+  on("undici:request:error", (_, t) => {
+    t.errorAt ??= t.now();
+  });
+}
+
+/**
+ * Called from the handler's onRequestStart: the sendHeaders published in the same synchronous
+ * step belongs to this trace. Cleared at the next microtask so that a request aborted before its
+ * headers were written cannot lend its trace to someone else's request.
+ */
+export function expectRequestOf(trace: RequestTrace): void {
+  subscribeOnce();
+  attaching = trace;
+  queueMicrotask(() => {
+    if (attaching === trace) attaching = null;
+  });
+}
+
+export function ensurePhaseChannels(): void {
+  subscribeOnce();
+}

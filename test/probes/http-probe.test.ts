@@ -1,0 +1,256 @@
+import type { Socket } from "node:net";
+import type { Dispatcher } from "undici";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../../src/clock/system.js";
+import type { HttpProbeSpec, Target } from "../../src/model/config.js";
+import { createTargetDispatcher, runProbe } from "../../src/probes/index.js";
+import {
+  closedPort,
+  httpServer,
+  httpSpec,
+  httpsServer,
+  json,
+  type Loopback,
+  target,
+  tcpServer,
+} from "./loopback.js";
+
+const open: { close(): Promise<void> }[] = [];
+afterAll(async () => {
+  await Promise.all(open.map((o) => o.close()));
+});
+
+async function probe(t: Target, spec: HttpProbeSpec, signal?: AbortSignal) {
+  const dispatcher: Dispatcher = createTargetDispatcher(t, { clock: systemClock });
+  try {
+    return await runProbe({ spec, target: t, dispatcher, clock: systemClock, signal });
+  } finally {
+    await dispatcher.destroy();
+  }
+}
+
+let api: Loopback;
+const held: Socket[] = [];
+
+beforeAll(async () => {
+  api = await httpServer({
+    "/ok": (_req, res) => json(res, 200, { status: "AUTHORIZED" }, { "klarna-correlation-id": "corr-200" }),
+    "/moved": (_req, res) => res.writeHead(302, { location: "/ok" }).end(),
+    "/loop": (_req, res) => res.writeHead(302, { location: "/loop" }).end(),
+    "/missing": (_req, res) =>
+      json(res, 404, {
+        error_code: "NOT_FOUND",
+        error_messages: ["Order not found"],
+        correlation_id: "corr-v1",
+      }),
+    "/down": (_req, res) =>
+      json(res, 503, {
+        error_id: "err-123",
+        error_type: "SERVICE_UNAVAILABLE",
+        error_code: "TEMPORARILY_UNAVAILABLE",
+        errors: [{ code: "TEMPORARILY_UNAVAILABLE", message: "try later" }],
+      }),
+    "/header-correlation": (_req, res) =>
+      res.writeHead(500, { "klarna-correlation-id": "corr-header" }).end("<html>oops</html>"),
+    "/html-error": (_req, res) =>
+      res.writeHead(502, { "content-type": "text/html" }).end("<html>bad gw</html>"),
+    "/truncated-error": (_req, res) =>
+      res
+        .writeHead(400, { "content-type": "application/json" })
+        .end(
+          `{"error_code":"BAD_VALUE","correlation_id":"corr-cut","error_messages":["${"x".repeat(5000)}"]}`,
+        ),
+    "/forbidden-empty": (_req, res) => res.writeHead(403).end(),
+    "/forbidden-klarna": (_req, res) =>
+      json(res, 403, { error_code: "NOT_ALLOWED", correlation_id: "c-403" }),
+    "/slow-headers": (_req, res) => {
+      held.push(res.socket!);
+    },
+    "/slow-body": (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"partial":');
+    },
+    "/reset-mid-body": (_req, res) => {
+      res.writeHead(200, { "content-length": "100000" });
+      res.write("x".repeat(1000), () => res.socket?.resetAndDestroy());
+    },
+    "/big": (_req, res) => {
+      const chunk = Buffer.alloc(1 << 20, 120);
+      res.writeHead(200, { "content-length": String(50 * chunk.length) });
+      let sent = 0;
+      const pump = () => {
+        while (sent < 50) {
+          sent++;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+        res.end();
+      };
+      pump();
+    },
+  });
+  open.push(api);
+});
+
+describe("HTTP probe: status classes", () => {
+  const cases: [string, string, number, Partial<HttpProbeSpec>][] = [
+    ["a 200 is recorded with its status", "/ok", 200, {}],
+    ["a 302 is not followed by default", "/moved", 302, {}],
+    ["a 302 is followed when follow_redirects > 0", "/moved", 200, { followRedirects: 2 }],
+    ["a 404 is a served response", "/missing", 404, {}],
+    ["a 503 is recorded with its status", "/down", 503, {}],
+  ];
+  for (const [rule, path, status, overrides] of cases) {
+    it(rule, async () => {
+      const { result } = await probe(target(api.origin), httpSpec(path, overrides));
+      expect(result).toMatchObject({
+        status,
+        error: null,
+        probe: "probe-under-test",
+        category: "payment_request",
+      });
+      expect(result.durationMs).toBeGreaterThan(0);
+      expect(result.durationMs).toBe(result.phases?.ttfbMs);
+    });
+  }
+
+  it("a redirect loop with follow_redirects 5 ends as the last 3xx, flagged redirect_limit", async () => {
+    const { result } = await probe(target(api.origin), httpSpec("/loop", { followRedirects: 5 }));
+    expect(result).toMatchObject({ status: 302, error: null, flags: ["redirect_limit"] });
+    expect(result.detail).toBe("still redirected after 5 hops");
+  });
+});
+
+describe("HTTP probe: vendor error codes and correlation ids", () => {
+  const cases: [string, string, string | null, string | null][] = [
+    ["v1 format {error_code, correlation_id}", "/missing", "NOT_FOUND", "corr-v1"],
+    ["newer format {error_id, error_code, errors[]}", "/down", "TEMPORARILY_UNAVAILABLE", "err-123"],
+    ["the Klarna-Correlation-Id header, body not JSON", "/header-correlation", null, "corr-header"],
+    ["a non-JSON error body yields nothing and breaks nothing", "/html-error", null, null],
+    ["a 200 keeps the header correlation id", "/ok", null, "corr-200"],
+  ];
+  for (const [rule, path, errorCode, correlationId] of cases) {
+    it(rule, async () => {
+      const { result } = await probe(target(api.origin), httpSpec(path));
+      expect(result).toMatchObject({ errorCode, correlationId, error: null });
+    });
+  }
+
+  it("an error body truncated at max_body_bytes still yields its leading fields", async () => {
+    const { result } = await probe(target(api.origin), httpSpec("/truncated-error", { maxBodyBytes: 200 }));
+    expect(result).toMatchObject({ status: 400, errorCode: "BAD_VALUE", correlationId: "corr-cut" });
+    expect(result.flags).toContain("body_capped");
+  });
+
+  it("a 403 without an error body is flagged as a probable edge block", async () => {
+    const { result } = await probe(target(api.origin), httpSpec("/forbidden-empty"));
+    expect(result).toMatchObject({ status: 403, flags: ["edge_block"] });
+  });
+
+  it("a 403 with a vendor error body is not an edge block", async () => {
+    const { result } = await probe(target(api.origin), httpSpec("/forbidden-klarna"));
+    expect(result).toMatchObject({ status: 403, errorCode: "NOT_ALLOWED", flags: [] });
+  });
+});
+
+describe("HTTP probe: failure reasons", () => {
+  it("timeout on slow headers, recorded at exactly the timeout value", async () => {
+    const { result } = await probe(target(api.origin), httpSpec("/slow-headers", { timeoutMs: 300 }));
+    expect(result).toMatchObject({ status: null, error: "timeout", durationMs: 300 });
+  });
+
+  it("connect when the port is closed", async () => {
+    const port = await closedPort();
+    const { result } = await probe(target(`http://127.0.0.1:${port}`), httpSpec("/ok"));
+    expect(result).toMatchObject({ status: null, error: "connect" });
+    expect(result.detail).toMatch(/ECONNREFUSED/);
+  });
+
+  it("dns when the host name does not resolve", async () => {
+    const { result } = await probe(target("http://nonexistent.invalid"), httpSpec("/ok"));
+    expect(result).toMatchObject({ status: null, error: "dns" });
+  });
+
+  it("tls when the certificate is self-signed", async () => {
+    const tls = await httpsServer({ "/ok": (_req, res) => json(res, 200, {}) });
+    open.push(tls);
+    const { result } = await probe(target(tls.origin), httpSpec("/ok"));
+    expect(result).toMatchObject({ status: null, error: "tls" });
+    const trusting = await probe(target(tls.origin, { tlsVerify: false }), httpSpec("/ok"));
+    expect(trusting.result).toMatchObject({ status: 200, error: null });
+  });
+
+  it("reset when the connection is reset before a response", async () => {
+    const rst = await tcpServer((socket) => socket.once("data", () => socket.resetAndDestroy()));
+    open.push(rst);
+    const { result } = await probe(target(rst.origin), httpSpec("/ok"));
+    expect(result).toMatchObject({ status: null, error: "reset" });
+  });
+
+  it("protocol when the server answers garbage bytes", async () => {
+    const garbage = await tcpServer((socket) =>
+      socket.once("data", () => socket.end("SSH-2.0-OpenSSH\r\n\r\n")),
+    );
+    open.push(garbage);
+    const { result } = await probe(target(garbage.origin), httpSpec("/ok"));
+    expect(result).toMatchObject({ status: null, error: "protocol" });
+    expect(result.detail).toMatch(/HTTPParserError|HPE_/);
+  });
+
+  it("aborted when the agent stops the run", async () => {
+    const stop = new AbortController();
+    const running = probe(target(api.origin), httpSpec("/slow-headers", { timeoutMs: 10_000 }), stop.signal);
+    setTimeout(() => stop.abort(), 100);
+    const { result } = await running;
+    expect(result).toMatchObject({ status: null, error: "aborted" });
+    expect(result.durationMs).toBeLessThan(10_000);
+  });
+});
+
+describe("HTTP probe: bodies", () => {
+  it("a slow body keeps the status and records the body timeout", async () => {
+    const { result } = await probe(target(api.origin), httpSpec("/slow-body", { timeoutMs: 400 }));
+    expect(result).toMatchObject({ status: 200, error: null, bodyError: "timeout" });
+    expect(result.durationMs).toBeLessThan(400);
+    expect(result.detail).toMatch(/^body: /);
+  });
+
+  it("a reset mid-body keeps the status and records the reset", async () => {
+    const { result } = await probe(target(api.origin), httpSpec("/reset-mid-body"));
+    expect(result).toMatchObject({ status: 200, error: null, bodyError: "reset" });
+  });
+
+  it("a 50 MiB body is read to the end, kept only up to the cap, without blowing memory", async () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const { result } = await probe(target(api.origin), httpSpec("/big", { timeoutMs: 20_000 }));
+    const grown = process.memoryUsage().arrayBuffers - before;
+    expect(result).toMatchObject({ status: 200, error: null, bodyError: null, flags: ["body_capped"] });
+    expect(result.phases?.bodyEndMs).not.toBeNull();
+    expect(grown).toBeLessThan(40 << 20);
+  });
+});
+
+describe("HTTP probe: phases", () => {
+  it("are present and ordered dns <= connect <= sent <= ttfb <= bodyEnd on a fresh connection", async () => {
+    const { result } = await probe(target(`http://localhost:${api.port}`), httpSpec("/ok"));
+    const p = result.phases!;
+    expect(result.status).toBe(200);
+    for (const v of [p.dnsMs, p.connectMs, p.requestSentMs, p.ttfbMs, p.bodyEndMs]) expect(v).not.toBeNull();
+    expect(p.tlsMs).toBeNull();
+    expect(p.dnsMs!).toBeLessThanOrEqual(p.connectMs!);
+    expect(p.connectMs!).toBeLessThanOrEqual(p.requestSentMs!);
+    expect(p.requestSentMs!).toBeLessThanOrEqual(p.ttfbMs!);
+    expect(p.ttfbMs!).toBeLessThanOrEqual(p.bodyEndMs!);
+    expect(result.serverMs).not.toBeNull();
+    expect(result.serverMs!).toBeLessThanOrEqual(p.ttfbMs!);
+  });
+
+  it("include tls between connect and sent over HTTPS", async () => {
+    const tls = await httpsServer({ "/ok": (_req, res) => json(res, 200, {}) });
+    open.push(tls);
+    const { result } = await probe(target(tls.origin, { tlsVerify: false }), httpSpec("/ok"));
+    const p = result.phases!;
+    expect(p.dnsMs).toBeNull(); // an IP literal needs no lookup
+    expect(p.connectMs!).toBeLessThanOrEqual(p.tlsMs!);
+    expect(p.tlsMs!).toBeLessThanOrEqual(p.requestSentMs!);
+  });
+});
