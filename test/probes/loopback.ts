@@ -72,8 +72,8 @@ export async function closedPort(): Promise<number> {
 function dispatch(routes: Record<string, Route>, req: IncomingMessage, res: ServerResponse): void {
   const path = new URL(req.url ?? "/", "http://x").pathname;
   const route = routes[path];
-  if (route) return route(req, res);
-  res.writeHead(599).end();
+  if (route) route(req, res);
+  else res.writeHead(599).end();
 }
 
 let cached: { key: string; cert: string } | undefined;
