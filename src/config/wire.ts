@@ -26,7 +26,7 @@ const timestamp = (what: string) =>
       (v) => parseTimestamp(v) !== null,
       "must be an ISO-8601 timestamp with a zone, like 2026-10-10T01:00:00Z",
     )
-    .describe(what);
+    .describe(`${what} ISO-8601 with a zone, e.g. 2026-10-10T01:00:00Z.`);
 
 const percent = z
   .union([z.number(), z.string()])
@@ -66,7 +66,8 @@ export const AgentWire = z
       .default(400)
       .describe("Days raw probe results are kept; rollups are kept longer."),
   })
-  .prefault({});
+  .prefault({})
+  .describe("The agent process itself.");
 
 export const ServiceClassWire = z.strictObject({
   title: text().describe("Human title, e.g. Transactions Critical Services."),
@@ -261,7 +262,8 @@ export const SloFileWire = z.strictObject({
         .prefault({}),
       windows: z.array(MaintenanceWindowWire).default([]).describe("Announced maintenance windows."),
     })
-    .prefault({}),
+    .prefault({})
+    .describe("Announced downtime and the rules it must meet to be excluded."),
   exclusions: z.array(ExclusionWire).default([]).describe("Declared exclusions (no notice rule, no caps)."),
   targets: z.record(z.string(), TargetWire).describe("API targets by id."),
   probes_dir: z.string().optional().describe("Directory of probe files (*.yaml), relative to this file."),

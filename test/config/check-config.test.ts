@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the configurations under test hold literal ${NAME} references.
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cp } from "node:fs/promises";
@@ -106,33 +107,43 @@ describe("secrets never appear in check-config's output", () => {
   const PASSWORD = "pw-4c8e1d-never-print-me";
   const TOKEN = "tok-b5e2a0-never-print-me";
 
-  const targets = (extra: string) => `targets:
+  const withSecrets = minimalSlo({
+    targets: `targets:
   klarna:
     base_url: https://api.klarna.com
     environment: playground
     auth: {type: basic, username_file: secrets/user, password: "\${KLARNA_PASSWORD}"}
-${extra}  bearer:
+  bearer:
     base_url: https://api.klarna.com
     auth: {type: bearer, token: "\${KLARNA_TOKEN}"}
-`;
+`,
+  });
+  const inKlarna = (line: string) => (yaml: string) =>
+    yaml.replace("    environment: playground\n", `    environment: playground\n${line}\n`);
 
   it.each([
-    ["a valid configuration", ""],
-    ["an unknown key in the same target", "    tls_verfy: false\n"],
-    ["a bad value in the same target", "    max_requests_per_second: -3\n"],
-    ["the secret written where an id belongs", "    headers: {authorization: 5}\n"],
-  ])("with %s", async (_case, extra) => {
-    const dir = await dirs.create({
-      "slo.yaml": minimalSlo({ targets: targets(extra) }).replace(
-        "service_class: transaction_critical",
-        _case.startsWith("the secret")
-          ? 'service_class: "${KLARNA_PASSWORD}"'
-          : "service_class: transaction_critical",
-      ),
-      "secrets/user": `${USERNAME}\n`,
-    });
-    const outcome = await checkConfig([], dir, { KLARNA_PASSWORD: PASSWORD, KLARNA_TOKEN: TOKEN });
-    expect(outcome.code).toBe(extra === "" ? 0 : 2);
+    { case: "a valid configuration", code: 0, edit: (yaml: string) => yaml },
+    { case: "an unknown key in the same target", code: 2, edit: inKlarna("    tls_verfy: false") },
+    { case: "a bad value in the same target", code: 2, edit: inKlarna("    max_requests_per_second: -3") },
+    {
+      case: "a missing secret file beside the secret",
+      code: 2,
+      edit: (yaml: string) => yaml.replace("token: ", "token_file: nope, token: "),
+    },
+    {
+      case: "the secret referenced where an id belongs",
+      code: 2,
+      edit: (yaml: string) => yaml.replace("target: klarna", 'target: "${KLARNA_PASSWORD}"'),
+    },
+    {
+      case: "the secret referenced where a number belongs",
+      code: 2,
+      edit: (yaml: string) => yaml.replace("latency_p99_ms: 150", 'latency_p99_ms: "${KLARNA_TOKEN}"'),
+    },
+  ])("with $case", async ({ code, edit }) => {
+    const dir = await dirs.create({ "slo.yaml": edit(withSecrets), "secrets/user": `${USERNAME}\n` });
+    const outcome = await checkConfig(["--debug"], dir, { KLARNA_PASSWORD: PASSWORD, KLARNA_TOKEN: TOKEN });
+    expect(outcome.code, outcome.stderr).toBe(code);
     for (const secret of [USERNAME, PASSWORD, TOKEN]) {
       expect(outcome.stdout).not.toContain(secret);
       expect(outcome.stderr).not.toContain(secret);
