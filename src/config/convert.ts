@@ -84,23 +84,27 @@ export function toSloConfig(input: ConversionInput): SloConfig {
       reason: e.reason,
       categories: scopeOf(e.categories),
     })),
-    targets: new Map(
-      Object.entries(wire.targets).map(([id, t]): [string, Target] => [
-        id,
-        {
-          id,
-          baseUrl: canonicalBaseUrl(t.base_url),
-          environment: t.environment,
-          auth: input.auth.get(id) ?? { type: "none" },
-          headers: t.headers,
-          maxRequestsPerSecond: t.max_requests_per_second ?? null,
-          keepAlive: t.keep_alive,
-          tlsVerify: t.tls_verify,
-        },
-      ]),
-    ),
+    targets: targetsOf(wire, input.auth),
     probes: input.probes.map(toProbeSpec),
   };
+}
+
+function targetsOf(wire: SloFile, auth: ReadonlyMap<string, TargetAuth>): ReadonlyMap<string, Target> {
+  return new Map(
+    Object.entries(wire.targets).map(([id, t]): [string, Target] => [
+      id,
+      {
+        id,
+        baseUrl: canonicalBaseUrl(t.base_url),
+        environment: t.environment,
+        auth: auth.get(id) ?? { type: "none" },
+        headers: t.headers,
+        maxRequestsPerSecond: t.max_requests_per_second ?? null,
+        keepAlive: t.keep_alive,
+        tlsVerify: t.tls_verify,
+      },
+    ]),
+  );
 }
 
 /** `[all]` (even beside other ids) covers everything; otherwise the listed ids, deduplicated. */
