@@ -1,0 +1,105 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { loadConfig } from "../../src/config/index.js";
+import { renderRules } from "../../src/export/rules.js";
+
+const HERE = import.meta.dirname;
+const SHIPPED_CONFIG = join(HERE, "../../slo.yaml");
+const GOLDEN = join(HERE, "slo-rules.golden.yml");
+const UNIT_TESTS = readdirSync(HERE)
+  .filter((f) => f.endsWith(".test.yml"))
+  .sort();
+const scratch = mkdtempSync(join(tmpdir(), "slo-rules-"));
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function promtool(args: string[], cwd = HERE): { status: number | null; output: string } {
+  const run = spawnSync("promtool", args, { cwd, encoding: "utf8", timeout: 180_000 });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+async function shippedRules(): Promise<string> {
+  const { config } = await loadConfig(SHIPPED_CONFIG, { env: {} });
+  return renderRules(config);
+}
+
+describe("rules generated from the shipped slo.yaml", () => {
+  it("match the golden file (UPDATE_GOLDEN=1 rewrites it)", async () => {
+    const rules = await shippedRules();
+    if (process.env.UPDATE_GOLDEN === "1") writeFileSync(GOLDEN, rules);
+    expect(rules).toBe(readFileSync(GOLDEN, "utf8"));
+  });
+
+  it("are generated the same way twice (deterministic order)", async () => {
+    expect(await shippedRules()).toBe(await shippedRules());
+  });
+
+  it("pass promtool check rules", () => {
+    const check = promtool(["check", "rules", GOLDEN]);
+    expect(check.output).toMatch(/SUCCESS/);
+    expect(check.status).toBe(0);
+  });
+
+  it("give every alert severity, category and service_class (from the series or the rule) and a runbook", () => {
+    const file = parse(readFileSync(GOLDEN, "utf8")) as {
+      groups: {
+        rules: {
+          alert?: string;
+          expr: string;
+          labels?: Record<string, string>;
+          annotations?: Record<string, string>;
+        }[];
+      }[];
+    };
+    const alerts = file.groups.flatMap((g) => g.rules).filter((r) => r.alert !== undefined);
+    expect(alerts.length).toBeGreaterThan(0);
+    for (const alert of alerts) {
+      expect(alert.labels?.severity, alert.alert).toMatch(/^(page|ticket)$/);
+      const fromSeries = !/absent_over_time/.test(alert.expr);
+      if (!fromSeries)
+        expect(Object.keys(alert.labels ?? {})).toEqual(
+          expect.arrayContaining(["category", "service_class"]),
+        );
+      expect(Object.keys(alert.annotations ?? {}).sort(), alert.alert).toEqual([
+        "description",
+        "runbook",
+        "summary",
+      ]);
+    }
+  });
+});
+
+describe("promtool unit tests of the rules (test/rules/*.test.yml)", () => {
+  for (const file of UNIT_TESTS) {
+    it(`${file} passes`, { timeout: 240_000 }, () => {
+      const run = promtool(["test", "rules", file]);
+      expect(run.output).toMatch(/SUCCESS/);
+      expect(run.status).toBe(0);
+    });
+  }
+
+  it("a wrong expectation fails (the harness can fail)", { timeout: 120_000 }, () => {
+    const wrong = join(scratch, "wrong.test.yml");
+    writeFileSync(
+      wrong,
+      [
+        `rule_files: [${JSON.stringify(GOLDEN)}]`,
+        "evaluation_interval: 1m",
+        "tests:",
+        "  - interval: 1m",
+        "    input_series: []",
+        "    alert_rule_test:",
+        "      - eval_time: 15m",
+        "        alertname: SLOAgentNoData",
+        "        exp_alerts: []",
+      ].join("\n"),
+    );
+    const run = promtool(["test", "rules", wrong], scratch);
+    expect(run.output).toMatch(/FAILED/);
+    expect(run.status).not.toBe(0);
+  });
+});
