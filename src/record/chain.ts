@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { ProbeResult } from "../model/result.js";
 import { canonicalForm, chainHash, GENESIS_HASH } from "./canonical.js";
-import { INSERT_RESULT_SQL, rowOfResult } from "./rows.js";
+import { INSERT_RESULT_SQL, rowValues } from "./rows.js";
 
 /** A result once it is part of the chain. */
 export interface ChainedResult {
@@ -48,7 +48,7 @@ export function appendToChain(
   for (const result of results) {
     const seq = tail.seq + 1;
     const hash = chainHash(tail.hash, canonicalForm(result));
-    if (insert.run(rowOfResult(result, seq, tail.hash, hash)).changes === 1) {
+    if (insert.run(...rowValues(result, seq, tail.hash, hash)).changes === 1) {
       appended.push({ seq, result });
       tail = { seq, hash };
     } else {

@@ -1,5 +1,4 @@
 import type { Phases, ProbeResult } from "../model/result.js";
-import { isoUtc } from "../model/time.js";
 import { resultProblem } from "./validation.js";
 
 /** The probes and categories a configuration declares, to check imported ids against. */
@@ -15,7 +14,7 @@ const REQUIRED = ["ts", "probe", "category", "status", "duration_ms", "error"] a
 const OPTIONAL = ["error_code", "correlation_id", "phases", "server_ms"] as const;
 const FIELDS: ReadonlySet<string> = new Set([...REQUIRED, ...OPTIONAL]);
 const PHASE_FIELDS = ["dns_ms", "connect_ms", "tls_ms", "request_sent_ms", "ttfb_ms", "body_end_ms"] as const;
-const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const ISO_MS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z$/;
 
 /**
  * One NDJSON line of contract section 3 (plus the optional `phases` and `server_ms` the store
@@ -88,10 +87,20 @@ function* phaseProblems(phases: unknown): Generator<string> {
 }
 
 function isIsoMs(value: unknown): value is string {
-  if (typeof value !== "string" || !ISO_MS.test(value)) return false;
-  const ms = Date.parse(value);
-  // Round-tripping rejects dates that do not exist, like 2026-02-30.
-  return Number.isFinite(ms) && isoUtc(ms) === value;
+  if (typeof value !== "string") return false;
+  const m = ISO_MS.exec(value);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  // Date.UTC rolls 2026-02-30 over into March: comparing the day back rejects dates that do not exist.
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return month >= 1 && month <= 12 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
 }
 
 function resultOfWire(fields: Record<string, unknown>): ProbeResult {

@@ -22,7 +22,7 @@ export const RESULT_COLUMNS =
   "seq, ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, prev_hash, hash";
 
 export const INSERT_RESULT_SQL = `INSERT OR IGNORE INTO results (${RESULT_COLUMNS})
-  VALUES (@seq, @ts, @probe, @category, @status, @duration_ms, @error, @error_code, @correlation_id, @phases, @server_ms, @prev_hash, @hash)`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 export function resultOfRow(row: ResultRow): ProbeResult {
   return {
@@ -39,23 +39,24 @@ export function resultOfRow(row: ResultRow): ProbeResult {
   };
 }
 
-export function rowOfResult(result: ProbeResult, seq: number, prevHash: Buffer, hash: Buffer): ResultRow {
+/** The INSERT_RESULT_SQL parameters, in RESULT_COLUMNS order (positional binding is the fastest). */
+export function rowValues(result: ProbeResult, seq: number, prevHash: Buffer, hash: Buffer): unknown[] {
   const phases = result.phases ?? null;
-  return {
+  return [
     seq,
-    ts: result.ts,
-    probe: result.probe,
-    category: result.category,
-    status: result.status,
-    duration_ms: result.durationMs,
-    error: result.error,
-    error_code: result.errorCode,
-    correlation_id: result.correlationId,
-    phases: phases === null ? null : phasesJson(phases),
-    server_ms: result.serverMs ?? null,
-    prev_hash: prevHash,
+    result.ts,
+    result.probe,
+    result.category,
+    result.status,
+    result.durationMs,
+    result.error,
+    result.errorCode,
+    result.correlationId,
+    phases === null ? null : phasesJson(phases),
+    result.serverMs ?? null,
+    prevHash,
     hash,
-  };
+  ];
 }
 
 /** The phases column holds the canonical snake_case JSON; a row altered into garbage reads as null phases. */

@@ -78,6 +78,8 @@ export function openWriter(path: string, clock: Clock, options: OpenOptions): Da
   try {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");
+    // Room for a large import to build its pages in memory instead of spilling them mid-transaction.
+    db.pragma("cache_size = -65536");
     migrate(db, clock);
     return db;
   } catch (error) {
