@@ -9,6 +9,14 @@ export {
 export { errorCodeOf, failureReasonOf } from "./failure.js";
 export { DeadlineReached, type HarnessOutcome, type HarnessRun, RunAborted, runProbe } from "./harness.js";
 export { httpProbe, USER_AGENT } from "./http.js";
+export {
+  MAX_PAUSE_MS,
+  type Pause,
+  type PauseCause,
+  retryAfterOf,
+  TargetPoliteness,
+} from "./politeness.js";
 export type { Observation, Probe, ProbeContext } from "./probe.js";
 export { PROBES, probeFor } from "./registry.js";
+export { ProbeRunner, type ProbeRunnerOptions, type RunnerProbeStats, type RunOutcome } from "./runner.js";
 export { type VendorError, vendorErrorOf } from "./vendor-error.js";

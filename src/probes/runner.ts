@@ -1,0 +1,168 @@
+import type { Dispatcher } from "undici";
+import type { Clock } from "../clock/clock.js";
+import type { ProbeId, ProbeSpec, SloConfig, Target, TargetId } from "../model/config.js";
+import type { ResultSink } from "../model/sink.js";
+import { type EpochMs, isoUtc } from "../model/time.js";
+import { createTargetDispatcher } from "./connection.js";
+import { runProbe } from "./harness.js";
+import { TargetPoliteness } from "./politeness.js";
+
+/** What became of a run (the Scheduler's RunDisposition). */
+export type RunOutcome = "performed" | "paused" | "throttled" | "refused";
+
+export interface ProbeRunnerOptions {
+  readonly clock: Clock;
+  readonly config: SloConfig;
+  readonly sink: ResultSink;
+  /** One dispatcher per target; default: an undici Agent with timed connections (connection.ts). */
+  readonly dispatcherFor?: (target: Target) => Dispatcher;
+  /** One line per notable event; never given a secret. */
+  readonly logger?: (message: string) => void;
+}
+
+export interface RunnerProbeStats {
+  readonly probe: ProbeId;
+  readonly performed: number;
+  /** Not sent: the target had asked for a pause (429 / rate-limit headers). Not failures. */
+  readonly paused: number;
+  /** Not sent: the target's max_requests_per_second left no slot within the probe's timeout. */
+  readonly throttled: number;
+  /** Not sent: a writing probe against a production target, or an unknown target. */
+  readonly refused: number;
+}
+
+type Counts = { -readonly [K in Exclude<keyof RunnerProbeStats, "probe">]: number };
+
+/**
+ * Turns a scheduled run into one ProbeResult in the sink: politeness first (pauses, rate cap),
+ * then the probe under the harness, then what the response taught about the target.
+ */
+export class ProbeRunner {
+  readonly #clock: Clock;
+  readonly #config: SloConfig;
+  readonly #sink: ResultSink;
+  readonly #dispatcherFor: (target: Target) => Dispatcher;
+  readonly #log: (message: string) => void;
+  readonly #dispatchers = new Map<TargetId, Dispatcher>();
+  readonly #politeness = new Map<TargetId, TargetPoliteness>();
+  readonly #roundTrips = new Map<TargetId, number>();
+  readonly #counts = new Map<ProbeId, Counts>();
+  readonly #refusedOnce = new Set<ProbeId>();
+  readonly #stopping = new AbortController();
+
+  constructor(options: ProbeRunnerOptions) {
+    this.#clock = options.clock;
+    this.#config = options.config;
+    this.#sink = options.sink;
+    this.#dispatcherFor =
+      options.dispatcherFor ?? ((target) => createTargetDispatcher(target, { clock: options.clock }));
+    this.#log = options.logger ?? (() => {});
+  }
+
+  /** For the Scheduler: performs one run of the probe planned at `plannedAt`. */
+  async execute(spec: ProbeSpec, _plannedAt: EpochMs): Promise<RunOutcome> {
+    const target = this.#config.targets.get(spec.target);
+    const refusal = this.#refusalOf(spec, target);
+    if (refusal !== null || !target) return this.#refuse(spec, refusal ?? "unknown target");
+    if (this.#stopping.signal.aborted) return this.#count(spec, "refused");
+    const politeness = this.#politenessOf(target);
+    if (politeness.pausedNow()) return this.#count(spec, "paused");
+    const waitMs = politeness.reserve(spec.timeoutMs);
+    if (waitMs === null) return this.#count(spec, "throttled");
+    if (waitMs > 0) await this.#sleep(waitMs);
+    // A 429 may have arrived while this run waited for its slot.
+    if (politeness.pausedNow() || this.#stopping.signal.aborted) return this.#count(spec, "paused");
+
+    const outcome = await runProbe({
+      spec,
+      target,
+      dispatcher: this.#dispatcherOf(target),
+      clock: this.#clock,
+      signal: this.#stopping.signal,
+      fallbackRoundTripMs: this.#roundTrips.get(target.id) ?? null,
+    });
+    if (outcome.roundTripMs !== null) this.#roundTrips.set(target.id, outcome.roundTripMs);
+    const pause = politeness.observe(outcome.result.status, outcome.headers);
+    if (pause) this.#log(`target ${target.id}: paused until ${isoUtc(pause.until)} (${pause.cause})`);
+    try {
+      this.#sink.record(outcome.result);
+    } catch (error) {
+      this.#log(`probe ${spec.id}: result not recorded: ${error instanceof Error ? error.message : error}`);
+    }
+    return this.#count(spec, "performed");
+  }
+
+  stats(): RunnerProbeStats[] {
+    return [...this.#counts].map(([probe, c]) => ({ probe, ...c }));
+  }
+
+  /** The pause in force for a target, if any (for status pages and tests). */
+  pausedUntil(target: TargetId): EpochMs | null {
+    return this.#politeness.get(target)?.pausedNow()?.until ?? null;
+  }
+
+  /** Aborts runs still going (recorded as `aborted`) and closes every target's connections. */
+  async close(): Promise<void> {
+    this.#stopping.abort();
+    const dispatchers = [...this.#dispatchers.values()];
+    this.#dispatchers.clear();
+    await Promise.all(dispatchers.map((d) => d.destroy().catch(() => {})));
+  }
+
+  #refusalOf(spec: ProbeSpec, target: Target | undefined): string | null {
+    if (!target) return `unknown target "${spec.target}"`;
+    if (spec.writes && target.environment === "production") {
+      return `writes, and target ${target.id} is production`;
+    }
+    return null;
+  }
+
+  #refuse(spec: ProbeSpec, why: string): RunOutcome {
+    if (!this.#refusedOnce.has(spec.id)) {
+      this.#refusedOnce.add(spec.id);
+      this.#log(`probe ${spec.id}: not run: ${why}`);
+    }
+    return this.#count(spec, "refused");
+  }
+
+  #count(spec: ProbeSpec, outcome: RunOutcome): RunOutcome {
+    let c = this.#counts.get(spec.id);
+    if (!c) {
+      c = { performed: 0, paused: 0, throttled: 0, refused: 0 };
+      this.#counts.set(spec.id, c);
+    }
+    c[outcome]++;
+    return outcome;
+  }
+
+  #politenessOf(target: Target): TargetPoliteness {
+    let p = this.#politeness.get(target.id);
+    if (!p) {
+      p = new TargetPoliteness(this.#clock, target.maxRequestsPerSecond);
+      this.#politeness.set(target.id, p);
+    }
+    return p;
+  }
+
+  #dispatcherOf(target: Target): Dispatcher {
+    let d = this.#dispatchers.get(target.id);
+    if (!d) {
+      d = this.#dispatcherFor(target);
+      this.#dispatchers.set(target.id, d);
+    }
+    return d;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.#clock.setTimeout(done, ms);
+      const signal = this.#stopping.signal;
+      function done() {
+        timer.cancel();
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+}

@@ -1,0 +1,211 @@
+import type { IncomingMessage } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Clock } from "../../src/clock/clock.js";
+import { FakeClock } from "../../src/clock/fake.js";
+import { systemClock } from "../../src/clock/system.js";
+import type { HttpProbeSpec, SloConfig, Target } from "../../src/model/config.js";
+import type { ProbeResult } from "../../src/model/result.js";
+import { Secret } from "../../src/model/secret.js";
+import { ProbeRunner, USER_AGENT } from "../../src/probes/index.js";
+import { Scheduler } from "../../src/schedule/index.js";
+import { type RunningSimulator, startSimulator } from "../../src/sim/index.js";
+import { httpServer, httpSpec, json, type Loopback, target } from "./loopback.js";
+
+function configOf(targets: Target[], probes: HttpProbeSpec[] = []): SloConfig {
+  return {
+    version: 1,
+    file: "/tmp/slo.yaml",
+    agent: { region: "eu", listen: { host: "127.0.0.1", port: 0 }, dataDir: "/tmp/data", retentionDays: 90 },
+    serviceClasses: new Map(),
+    categories: new Map(),
+    maintenance: { policy: { minNoticeDays: 7, maxOccasionsPerYear: 5, maxHoursPerYear: 15 }, windows: [] },
+    exclusions: [],
+    targets: new Map(targets.map((t) => [t.id, t])),
+    probes,
+  };
+}
+
+function runnerFor(t: Target, clock: Clock = systemClock) {
+  const results: ProbeResult[] = [];
+  const logs: string[] = [];
+  const runner = new ProbeRunner({
+    clock,
+    config: configOf([t]),
+    sink: { record: (r) => results.push(r) },
+    logger: (line) => logs.push(line),
+  });
+  return { runner, results, logs };
+}
+
+const seen: { headers: IncomingMessage["headers"]; remotePort: number | undefined }[] = [];
+let api: Loopback;
+let rateLimitedCalls = 0;
+
+beforeAll(async () => {
+  api = await httpServer({
+    "/ok": (req, res) => {
+      seen.push({ headers: req.headers, remotePort: req.socket.remotePort });
+      json(res, 200, { ok: true });
+    },
+    "/limited": (_req, res) => {
+      rateLimitedCalls++;
+      json(res, 429, { error_code: "TOO_MANY_REQUESTS", correlation_id: "c-429" }, { "retry-after": "120" });
+    },
+  });
+});
+afterAll(() => api.close());
+
+describe("ProbeRunner", () => {
+  it("records one contract result per performed run, with phases and the probe's ids", async () => {
+    const { runner, results } = runnerFor(target(api.origin));
+    const before = Date.now();
+    expect(await runner.execute(httpSpec("/ok"), before)).toBe("performed");
+    await runner.close();
+    expect(results).toHaveLength(1);
+    const [r] = results;
+    expect(r).toMatchObject({
+      probe: "probe-under-test",
+      category: "payment_request",
+      status: 200,
+      error: null,
+    });
+    expect(r!.ts).toBeGreaterThanOrEqual(before);
+    expect(r!.phases?.ttfbMs).toBe(r!.durationMs);
+    expect(runner.stats()).toEqual([
+      { probe: "probe-under-test", performed: 1, paused: 0, throttled: 0, refused: 0 },
+    ]);
+  });
+
+  it("sends the credential only in the Authorization header, and the User-Agent", async () => {
+    const password = "s3cr3t-pa55";
+    const auth = { type: "basic" as const, username: new Secret("merchant"), password: new Secret(password) };
+    const { runner, results, logs } = runnerFor(target(api.origin, { auth }));
+    seen.length = 0;
+    await runner.execute(httpSpec("/ok"), Date.now());
+    await runner.execute(httpSpec("/nowhere"), Date.now());
+    await runner.close();
+    expect(seen[0]!.headers.authorization).toBe(
+      `Basic ${Buffer.from(`merchant:${password}`).toString("base64")}`,
+    );
+    expect(seen[0]!.headers["user-agent"]).toBe(USER_AGENT);
+    expect(USER_AGENT).toMatch(/^slo-agent\/\d+\.\d+\.\d+/);
+    const everything = JSON.stringify(results) + logs.join("\n");
+    expect(everything).not.toContain(password);
+    expect(everything).not.toContain(Buffer.from(`merchant:${password}`).toString("base64"));
+  });
+
+  it("reuses the connection per target, and opens one per request with keepAlive false", async () => {
+    for (const [keepAlive, connections] of [
+      [true, 1],
+      [false, 3],
+    ] as const) {
+      const { runner, results } = runnerFor(target(api.origin, { keepAlive }));
+      seen.length = 0;
+      for (let i = 0; i < 3; i++) {
+        await runner.execute(httpSpec("/ok"), Date.now());
+        // Scheduled runs are spaced in time; back-to-back, undici may still see the socket busy.
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await runner.close();
+      expect(new Set(seen.map((s) => s.remotePort)).size).toBe(connections);
+      if (keepAlive) {
+        // A reused connection has no connect phase; serverMs falls back to the target's last RTT.
+        expect(results[1]!.phases?.connectMs).toBeNull();
+        expect(results[1]!.serverMs).not.toBeNull();
+      }
+    }
+  });
+
+  it("on 429 with Retry-After pauses the target: paused runs are counted, not sent, not failed", async () => {
+    const clock = new FakeClock(Date.now());
+    const { runner, results, logs } = runnerFor(target(api.origin), clock);
+    rateLimitedCalls = 0;
+    const spec = httpSpec("/limited");
+    expect(await runner.execute(spec, clock.now())).toBe("performed");
+    expect(runner.pausedUntil("klarna")).toBe(clock.now() + 120_000);
+    clock.advance(60_000);
+    expect(await runner.execute(spec, clock.now())).toBe("paused");
+    expect(await runner.execute(httpSpec("/ok"), clock.now())).toBe("paused");
+    clock.advance(60_000);
+    expect(await runner.execute(spec, clock.now())).toBe("performed");
+    await runner.close();
+    expect(rateLimitedCalls).toBe(2);
+    expect(results.map((r) => [r.status, r.errorCode])).toEqual([
+      [429, "TOO_MANY_REQUESTS"],
+      [429, "TOO_MANY_REQUESTS"],
+    ]);
+    expect(runner.stats()).toContainEqual({
+      probe: "probe-under-test",
+      performed: 2,
+      paused: 2,
+      throttled: 0,
+      refused: 0,
+    });
+    expect(logs[0]).toMatch(/^target klarna: paused until .* \(retry_after\)$/);
+  });
+
+  it("refuses a writing probe against a production target, once logged", async () => {
+    const { runner, results, logs } = runnerFor(target(api.origin, { environment: "production" }));
+    const spec = httpSpec("/ok", { writes: true, method: "POST", body: "{}" });
+    expect(await runner.execute(spec, Date.now())).toBe("refused");
+    expect(await runner.execute(spec, Date.now())).toBe("refused");
+    await runner.close();
+    expect(results).toEqual([]);
+    expect(logs).toEqual(["probe probe-under-test: not run: writes, and target klarna is production"]);
+  });
+});
+
+describe("ProbeRunner against the simulated Klarna API", () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    sim = await startSimulator({
+      scenario: {
+        name: "probe-tests",
+        default: {},
+        categories: {
+          settlements: { errorRate: 1, errorStatus: 503 },
+          disputes: { rateLimit: { limit: 1, windowMs: 60_000 } },
+        },
+      },
+    });
+  });
+  afterAll(() => sim.close());
+
+  it("probes on schedule and classifies the simulator's answers", async () => {
+    const probes = [
+      httpSpec("/payments/v1/sessions/abc", {
+        id: "session-read",
+        schedule: { kind: "every", intervalMs: 200 },
+      }),
+      httpSpec("/settlements/v1/payouts/summary", {
+        id: "payouts",
+        schedule: { kind: "every", intervalMs: 200 },
+      }),
+      httpSpec("/v2/disputes", { id: "disputes", schedule: { kind: "every", intervalMs: 200 } }),
+    ];
+    const t = target(sim.url);
+    const results: ProbeResult[] = [];
+    const runner = new ProbeRunner({
+      clock: systemClock,
+      config: configOf([t], probes),
+      sink: { record: (r) => results.push(r) },
+    });
+    const scheduler = new Scheduler({
+      clock: systemClock,
+      probes,
+      execute: (s, at) => runner.execute(s, at),
+    });
+    scheduler.start();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await scheduler.stop();
+    await runner.close();
+    const byProbe = (id: string) => results.filter((r) => r.probe === id);
+    expect(byProbe("session-read").length).toBeGreaterThan(0);
+    expect(byProbe("session-read").every((r) => r.status === 200)).toBe(true);
+    expect(byProbe("payouts").every((r) => r.status === 503 && r.errorCode !== null)).toBe(true);
+    // The one allowed dispute request leaves X-Ratelimit-Remaining at 0: the target pauses itself.
+    const paused = scheduler.stats().reduce((n, s) => n + s.paused, 0);
+    expect(paused).toBeGreaterThan(0);
+    expect(results.filter((r) => r.status === 429 || r.error !== null)).toEqual([]);
+  });
+});
