@@ -41,6 +41,7 @@ const REASON_BY_CODE: Readonly<Record<string, FailureReason>> = {
   UND_ERR_RES_CONTENT_LENGTH_MISMATCH: "protocol",
   UND_ERR_RES_EXCEEDED_MAX_SIZE: "protocol",
   UND_ERR_INFO: "protocol",
+  UND_ERR_HEADERS_OVERFLOW: "protocol",
   UND_ERR_ABORTED: "aborted",
   UND_ERR_DESTROYED: "aborted",
   UND_ERR_CLOSED: "aborted",
@@ -50,6 +51,7 @@ const REASON_BY_CODE: Readonly<Record<string, FailureReason>> = {
 /** undici error classes by name, for errors raised without a code (e.g. some HTTPParserErrors). */
 const REASON_BY_NAME: Readonly<Record<string, FailureReason>> = {
   HTTPParserError: "protocol",
+  HeadersOverflowError: "protocol",
   ResponseContentLengthMismatchError: "protocol",
   ConnectTimeoutError: "timeout",
   HeadersTimeoutError: "timeout",
