@@ -82,9 +82,9 @@ describe("slo-agent check-config", () => {
     expect(outcome.code).toBe(2);
     expect(outcome.stdout).toBe("");
     expect(outcome.stderr.trim().split("\n")).toEqual([
-      "slo.yaml:5:96: categories.payment_request.latency_p99_ms: must be > 0",
-      "slo.yaml:11:93: probes[0].schedule: give either every or schedule, not both",
-      'probes/extra.yaml:1:28: [0].category: unknown category "disputes" (known: payment_request)',
+      "slo.yaml:5:98: categories.payment_request.latency_p99_ms: must be > 0",
+      "slo.yaml:11:97: probes[0].schedule: give either every or schedule, not both",
+      'probes/extra.yaml:1:22: [0].category: unknown category "disputes" (known: payment_request)',
     ]);
   });
 
