@@ -59,7 +59,9 @@ describe("the canonical form and the chain hash", () => {
         '"phases":null,"server_ms":null}',
     );
     // Reproducible with any SHA-256 tool: printf '%s\n%s' <64 zeros> <canonical> | sha256sum
-    const expected = createHash("sha256").update(`${"0".repeat(64)}\n${canonical}`).digest("hex");
+    const expected = createHash("sha256")
+      .update(`${"0".repeat(64)}\n${canonical}`)
+      .digest("hex");
     expect(chainHash(GENESIS_HASH, canonical).toString("hex")).toBe(expected);
   });
 });
@@ -85,7 +87,8 @@ describe("verify", () => {
     {
       rule: "an altered status is named as altered at its seq",
       sql: "UPDATE results SET status = 500 WHERE seq = 17",
-      expected: /^altered: record seq 17 \(probe [a-z-]+, ts 2026-10-01T\d\d:\d\d:\d\d\.\d{3}Z\): its content/,
+      expected:
+        /^altered: record seq 17 \(probe [a-z-]+, ts 2026-10-01T\d\d:\d\d:\d\d\.\d{3}Z\): its content/,
     },
     {
       rule: "an altered duration is found by a month check too",
@@ -154,7 +157,9 @@ describe("verify", () => {
     const outcome = verifyEvidence(dir);
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) {
-      expect(describeProblem(outcome.problem)).toMatch(/^altered: record seq 21 .*seq 20\) is not the one it was chained to/);
+      expect(describeProblem(outcome.problem)).toMatch(
+        /^altered: record seq 21 .*seq 20\) is not the one it was chained to/,
+      );
     }
   });
 });

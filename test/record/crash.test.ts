@@ -27,14 +27,18 @@ async function writeUntilKilled(startTs: number, delayMs: number): Promise<Set<s
     for (const line of lines) if (line.startsWith("ack ")) acked.add(line.slice(4));
     killTimer ??= setTimeout(() => child.kill("SIGKILL"), delayMs);
   });
-  const exit = await new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_, signal) => resolve(signal)));
+  const exit = await new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on("exit", (_, signal) => resolve(signal)),
+  );
   clearTimeout(killTimer);
   expect(exit).toBe("SIGKILL");
   return acked;
 }
 
 describe("kill -9 while writing", () => {
-  it(`every acknowledged result is there and the chain verifies, over ${ROUNDS} rounds`, { timeout: 300_000 }, async () => {
+  it(`every acknowledged result is there and the chain verifies, over ${ROUNDS} rounds`, {
+    timeout: 300_000,
+  }, async () => {
     const seed = Date.now();
     console.log(`crash test delays seeded from ${seed}`);
     let state = seed % 2_147_483_647;
@@ -50,7 +54,8 @@ describe("kill -9 while writing", () => {
       const store = openEvidenceStore({ dataDir: dir, clock: new FakeClock(startTs), logger: () => {} });
       try {
         const stored = new Set<string>();
-        for (const r of store.results({ from: startTs, to: startTs + 10_000_000_000 })) stored.add(`${r.ts} ${r.probe}`);
+        for (const r of store.results({ from: startTs, to: startTs + 10_000_000_000 }))
+          stored.add(`${r.ts} ${r.probe}`);
         const lost = [...acked].filter((a) => !stored.has(a));
         expect(lost, `round ${round}: acknowledged but not stored`).toEqual([]);
         total += stored.size;
