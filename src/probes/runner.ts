@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Dispatcher } from "undici";
 import type { Clock } from "../clock/clock.js";
 import type { ProbeId, ProbeSpec, SloConfig, Target, TargetId } from "../model/config.js";
@@ -57,6 +58,8 @@ export class ProbeRunner {
     this.#dispatcherFor =
       options.dispatcherFor ?? ((target) => createTargetDispatcher(target, { clock: options.clock }));
     this.#log = options.logger ?? (() => {});
+    // Every run in flight listens for the stop: hundreds at once are normal, not a leak.
+    setMaxListeners(0, this.#stopping.signal);
   }
 
   /** For the Scheduler: performs one run of the probe planned at `plannedAt`. */
