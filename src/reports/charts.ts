@@ -7,6 +7,8 @@ const PAD = { left: 46, right: 14, top: 24, bottom: 22 };
 
 /** Maps a value to a y coordinate inside a panel and labels the axis. */
 interface Scale {
+  readonly lo: number;
+  readonly hi: number;
   y(value: number): number;
   readonly ticks: readonly number[];
   readonly label: (value: number) => string;
@@ -29,15 +31,39 @@ function plotBottom(box: PanelBox): number {
   return box.y + box.height - PAD.bottom;
 }
 
-function linearScale(lo: number, hi: number, box: PanelBox, label: (v: number) => string): Scale {
+function linearScale(
+  lo: number,
+  hi: number,
+  ticks: readonly number[],
+  box: PanelBox,
+  label: (v: number) => string,
+): Scale {
   const top = plotTop(box);
   const bottom = plotBottom(box);
   const span = hi - lo || 1;
   return {
+    lo,
+    hi,
     y: (v) => bottom - ((Math.min(Math.max(v, lo), hi) - lo) / span) * (bottom - top),
-    ticks: [lo, (lo + hi) / 2, hi],
+    ticks: [...new Set(ticks)],
     label,
   };
+}
+
+/** Tick values whose labels do not overlap (at least 10 px apart), the reference line's first. */
+function spacedTicks(scale: Scale): number[] {
+  const kept: number[] = [];
+  for (const t of scale.ticks) {
+    if (kept.every((k) => Math.abs(scale.y(k) - scale.y(t)) >= 10)) kept.push(t);
+  }
+  return kept;
+}
+
+/** A round step (1, 2 or 5 times a power of ten) that cuts [0, hi] into about three parts. */
+function niceStep(hi: number): number {
+  const raw = hi / 3;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  return ([1, 2, 5, 10].find((m) => m * power >= raw) ?? 10) * power;
 }
 
 function logScale(lo: number, hi: number, box: PanelBox): Scale {
@@ -47,6 +73,8 @@ function logScale(lo: number, hi: number, box: PanelBox): Scale {
   const ticks: number[] = [];
   for (let e = Math.ceil(a); e <= Math.floor(b); e++) ticks.push(10 ** e);
   return {
+    lo,
+    hi,
     y: (v) => bottom - ((Math.log10(Math.min(Math.max(v, lo), hi)) - a) / (b - a || 1)) * (bottom - top),
     ticks,
     label: (v) => (v >= 1000 ? `${v / 1000} s` : `${v} ms`),
@@ -59,9 +87,10 @@ export const AVAILABILITY_CHART: DailySeriesChart = {
   value: (row) => row.availability_pct,
   reference: (c) => c.availability_target_pct,
   scale(values, target, box) {
-    // Zoomed to the interesting band just below 100%, never hiding the target or the worst day.
-    const lo = Math.max(0, Math.floor(Math.min(target, ...values) - 0.5));
-    return linearScale(lo, 100, box, (v) => `${Number(v.toFixed(2))}%`);
+    // Zoomed to the band just below 100% that matters; a worse day sits on the floor with its value.
+    const floor = Math.max(0, Math.floor(target - 4));
+    const lo = Math.max(floor, Math.floor(Math.min(target, ...values) - 0.5));
+    return linearScale(lo, 100, [lo, target, 100], box, (v) => `${Number(v.toFixed(2))}%`);
   },
   good: (value, target) => value >= target,
 };
@@ -76,7 +105,10 @@ export const LATENCY_CHART: DailySeriesChart = {
     const lo = Math.min(objective, ...values.filter((v) => v > 0));
     // A slow day can be 100x the usual one: a log scale keeps both readable.
     if (hi / lo > 40) return logScale(10 ** Math.floor(Math.log10(lo)), 10 ** Math.ceil(Math.log10(hi)), box);
-    return linearScale(0, hi, box, (v) => `${Math.round(v)} ms`);
+    const step = niceStep(hi);
+    const top = Math.ceil(hi / step) * step;
+    const ticks = Array.from({ length: Math.round(top / step) + 1 }, (_, i) => i * step);
+    return linearScale(0, top, ticks, box, (v) => (v >= 1000 ? `${v / 1000} s` : `${v} ms`));
   },
   good: (value, objective) => value <= objective,
 };
@@ -97,7 +129,7 @@ function panel(
   const parts = [
     `<g class="panel" data-category="${escapeXml(category.category)}">`,
     `<text x="${n(box.x + 4)}" y="${n(box.y + 14)}" class="panel-title">${escapeXml(category.title)}</text>`,
-    ...scale.ticks.map(
+    ...spacedTicks(scale).map(
       (t) =>
         `<line x1="${n(left)}" x2="${n(right)}" y1="${n(scale.y(t))}" y2="${n(scale.y(t))}" stroke="${PALETTE.grid}"/>` +
         `<text x="${n(left - 4)}" y="${n(scale.y(t) + 3)}" class="tick" text-anchor="end">${escapeXml(scale.label(t))}</text>`,
@@ -111,12 +143,23 @@ function panel(
     const path = points.map((p) => `${n(x(p.day))},${n(scale.y(p.value))}`).join(" ");
     parts.push(`<polyline points="${path}" fill="none" stroke="${PALETTE.series}" stroke-width="1.2"/>`);
   }
+  let offScale = 0;
   for (const p of points) {
     const good = chart.good(p.value, reference);
     const shown = chart.kind === "availability" ? `${p.value.toFixed(3)}%` : `${p.value.toFixed(1)} ms`;
     parts.push(
       `<circle class="point${good ? "" : " miss"}" data-date="${p.date}" cx="${n(x(p.day))}" cy="${n(scale.y(p.value))}" r="${good ? 2.2 : 3.2}" fill="${good ? PALETTE.good : PALETTE.bad}"><title>${escapeXml(`${category.title} ${p.date}: ${shown}`)}</title></circle>`,
     );
+    if (p.value < scale.lo || p.value > scale.hi) {
+      // Off the zoomed scale: pinned to the edge, so say the real figure.
+      // Staggered upwards, so that neighbouring bad days do not print over each other.
+      const y = scale.y(p.value) + (p.value < scale.lo ? -6 - 11 * (offScale % 3) : 12 + 11 * (offScale % 3));
+      const short = chart.kind === "availability" ? `${p.value.toFixed(1)}%` : `${Math.round(p.value)} ms`;
+      parts.push(
+        `<text x="${n(x(p.day) + 5)}" y="${n(y)}" class="tick off-scale">${escapeXml(short)}</text>`,
+      );
+      offScale += 1;
+    }
   }
   if (points.length === 0) {
     parts.push(

@@ -40,7 +40,12 @@ svg .panel-title { font-size: 12px; font-weight: 600; fill: var(--ink); }
 svg .tick { font-size: 10px; fill: var(--muted); }
 svg .row-label { font-size: 11px; fill: var(--ink); }
 .digest { word-break: break-all; background: #f7fafc; border: 1px solid var(--line); padding: 8px 10px; border-radius: 4px; }
-.ids { word-break: break-all; }
+tr.detail td { padding-top: 0; color: var(--muted); font-size: 11px; }
+tr:has(+ tr.detail) td { border-bottom: none; }
+.label { font-weight: 600; margin-right: 4px; }
+.ids { overflow-wrap: anywhere; }
+.ids code { font-size: 11px; margin-right: 6px; white-space: nowrap; }
+.when { white-space: nowrap; }
 ul.plain { margin: 6px 0; padding-left: 20px; }
 footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
 @page { size: A4 landscape; margin: 12mm; }

@@ -36,20 +36,25 @@ function named(title: string, id: string): string {
 /** Text cells are escaped here; pre-built HTML cells are marked as such by their producer. */
 function table(
   header: readonly Cell[],
-  rows: readonly { cells: readonly Cell[]; missed?: boolean }[],
+  rows: readonly { cells: readonly Cell[]; missed?: boolean; detail?: string }[],
 ): string {
   const cell = (tag: string, c: Cell) =>
     typeof c === "string"
       ? `<${tag}>${e(c)}</${tag}>`
       : `<${tag}${c.num ? ' class="num"' : ""}>${c.html}</${tag}>`;
   const head = `<tr>${header.map((h) => cell("th", h)).join("")}</tr>`;
-  const body = rows.map(
-    (r) => `<tr${r.missed ? ' class="missed"' : ""}>${r.cells.map((c) => cell("td", c)).join("")}</tr>`,
-  );
+  const body = rows.map((r) => {
+    const row = `<tr${r.missed ? ' class="missed"' : ""}>${r.cells.map((c) => cell("td", c)).join("")}</tr>`;
+    // A detail line under its row, across every column (correlation ids are too long for a column).
+    const detail = r.detail ? `<tr class="detail"><td colspan="${header.length}">${r.detail}</td></tr>` : "";
+    return row + detail;
+  });
   return `<table><thead>${head}</thead><tbody>${body.join("")}</tbody></table>`;
 }
 
 const num = (text: string): Cell => ({ html: e(text), num: true });
+/** An instant that must not wrap between its date and its time. */
+const when = (iso: string): Cell => ({ html: `<span class="when">${e(formatInstant(iso))}</span>` });
 const mark = (text: string, bad: boolean): Cell => ({
   html: bad ? `<span class="bad">${e(text)}</span>` : e(text),
   num: true,
@@ -145,9 +150,9 @@ function maintenance(report: MonthlyReport): string {
     missed: !w.qualified,
     cells: [
       { html: `<code>${e(w.id)}</code>` },
-      formatInstant(w.start),
-      formatInstant(w.end),
-      formatInstant(w.announced_at),
+      when(w.start),
+      when(w.end),
+      when(w.announced_at),
       w.categories.join(", "),
       { html: w.qualified ? "yes" : '<span class="bad">no</span>' },
       num(formatHours(w.qualified_hours)),
@@ -172,8 +177,8 @@ function exclusions(report: MonthlyReport): string {
   const rows = report.exclusions.map((x) => ({
     cells: [
       { html: `<code>${e(x.id)}</code>` },
-      formatInstant(x.start),
-      formatInstant(x.end),
+      when(x.start),
+      when(x.end),
       num(formatDuration(Date.parse(x.end) - Date.parse(x.start))),
       x.categories.join(", "),
       x.reason,
@@ -190,14 +195,23 @@ function incidentRow(i: Incident) {
   if (more > 0) ids.push(`and ${more} more (JSON form)`);
   return {
     cells: [
-      formatInstant(i.start),
-      `${formatInstant(i.end)}${i.recovered ? "" : " (no recovery seen)"}`,
+      when(i.start),
+      {
+        html: `<span class="when">${e(formatInstant(i.end))}</span>${i.recovered ? "" : " (no recovery seen)"}`,
+      },
       num(formatDuration(i.duration_ms)),
       num(`${formatCount(i.failed_requests)} / ${formatCount(i.requests)}`),
-      i.failures.map((f) => `${f.code} ×${f.count}`).join(", "),
-      { html: i.error_codes.map((f) => `<code>${e(f.code)}</code> ×${f.count}`).join(", ") },
-      { html: `<span class="ids">${ids.join(" ")}</span>` },
+      { html: i.failures.map((f) => `<span class="when">${e(f.code)} ×${f.count}</span>`).join(", ") },
+      {
+        html: i.error_codes
+          .map((f) => `<span class="when"><code>${e(f.code)}</code> ×${f.count}</span>`)
+          .join(", "),
+      },
     ],
+    detail:
+      ids.length === 0
+        ? ""
+        : `<span class="label">Correlation ids</span> <span class="ids">${ids.join(" ")}</span>`,
   };
 }
 
@@ -223,9 +237,7 @@ function incidents(report: MonthlyReport): string {
       "Failures",
       "Error codes",
     ];
-    parts.push(
-      `<div class="incident-table">${table([...head, "Correlation ids"], own.map(incidentRow))}</div>`,
-    );
+    parts.push(`<div class="incident-table">${table(head, own.map(incidentRow))}</div>`);
   }
   const others = report.incidents.filter((i) => !missed.some((c) => c.category === i.category)).length;
   if (others > 0) {

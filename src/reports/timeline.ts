@@ -68,8 +68,9 @@ function barsOf(report: MonthlyReport, category: string): Bar[] {
 function barSvg(bar: Bar, y: number, x: (t: number) => number): string {
   const x1 = x(bar.start);
   // A five-minute outage is a fraction of a pixel at month scale: keep it visible.
-  const width = Math.max(2, x(bar.end) - x1);
-  const inset = bar.kind === "incident" ? 2 : 4;
+  const width = Math.max(3, x(bar.end) - x1);
+  // Failures are drawn thin on top of the (taller) windows they fall in, so both stay visible.
+  const inset = bar.kind === "incident" ? 6 : 2;
   return `<rect class="event ${bar.kind}" x="${n(x1)}" y="${n(y + inset)}" width="${n(width)}" height="${n(ROW - 2 * inset)}" fill="${COLOURS[bar.kind]}"><title>${escapeXml(bar.label)}</title></rect>`;
 }
 

@@ -61,7 +61,9 @@ function checkedFormat(opts: ReportOptions): ReportFormat {
   if (opts.format === undefined) return defaultFormat(opts.out, process.stdout.isTTY === true);
   const format = parseFormat(opts.format);
   if (format === null) {
-    throw new UsageError(`slo-agent report: --format must be one of ${REPORT_FORMATS.join(", ")}, got "${opts.format}"`);
+    throw new UsageError(
+      `slo-agent report: --format must be one of ${REPORT_FORMATS.join(", ")}, got "${opts.format}"`,
+    );
   }
   return format;
 }
@@ -76,7 +78,8 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   try {
     report = buildMonthlyReport({ config, store, month, now: clock.now(), categories });
   } catch (error) {
-    if (error instanceof UnknownCategoryError) throw new UsageError(`slo-agent report: --category: ${error.message}`);
+    if (error instanceof UnknownCategoryError)
+      throw new UsageError(`slo-agent report: --category: ${error.message}`);
     throw error;
   } finally {
     store.close();
@@ -85,7 +88,9 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   if (opts.out === undefined) process.stdout.write(text);
   else await writeAtomically(opts.out, text);
   if (opts.failOnMiss && report.summary.missed.length > 0) {
-    throw new CheckFailed(`slo-agent report: objectives missed in ${month}: ${report.summary.missed.join(", ")}`);
+    throw new CheckFailed(
+      `slo-agent report: objectives missed in ${month}: ${report.summary.missed.join(", ")}`,
+    );
   }
 }
 
@@ -94,10 +99,10 @@ export function registerReport(program: Command, clock: Clock = systemClock): vo
     .description("the monthly SLA evidence report (JSON, Markdown, HTML with charts, or CSV)")
     .option("-m, --month <YYYY-MM>", "the UTC calendar month to report on (required)")
     .addOption(
-      new Option("-f, --format <format>", "json | md | html | csv (default: md on a terminal, else json)").choices([
-        ...REPORT_FORMATS,
-        "markdown",
-      ]),
+      new Option(
+        "-f, --format <format>",
+        "json | md | html | csv (default: md on a terminal, else json)",
+      ).choices([...REPORT_FORMATS, "markdown"]),
     )
     .option("-o, --out <file>", "write the report to this file (atomically) instead of stdout")
     .option("--category <ids>", "only these categories (repeatable, or a comma list)", collectCategories, [])

@@ -1,0 +1,304 @@
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { MonthlyReport } from "../../src/reports/index.js";
+import { buildCli, REPO, slo } from "./cli-run.js";
+import {
+  countByDay,
+  exactP99,
+  expectedCategoryRows,
+  expectedClassRows,
+  withinHdrPrecision,
+} from "./expected-figures.js";
+import {
+  AGENT_DOWN,
+  CATEGORIES,
+  EXCLUSION,
+  EXPECTED_MAINTENANCE,
+  generateMonth,
+  HOURS_USED,
+  MONTH,
+  OCCASIONS_USED,
+  OUTAGE,
+  type ScenarioResult,
+  sloYaml,
+  toNdjson,
+} from "./month-scenario.js";
+
+const GOLDEN_DIR = join(REPO, "test/fixtures/reports");
+const UPDATE = process.env.UPDATE_GOLDEN === "1";
+
+/** Compares with the golden file, or rewrites it with UPDATE_GOLDEN=1. */
+function expectGolden(name: string, text: string): void {
+  const file = join(GOLDEN_DIR, name);
+  if (UPDATE) {
+    mkdirSync(GOLDEN_DIR, { recursive: true });
+    writeFileSync(file, text);
+  }
+  expect(text).toBe(readFileSync(file, "utf8"));
+}
+
+const withoutGeneratedAt = (text: string) =>
+  text
+    .replace(/"generated_at": "[^"]+"/, '"generated_at": "<generated_at>"')
+    .replace(/Generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/, "Generated <generated_at> UTC");
+
+let dir: string;
+let results: ScenarioResult[];
+let report: MonthlyReport;
+
+beforeAll(() => {
+  buildCli();
+  dir = mkdtempSync(join(tmpdir(), "slo-report-"));
+  results = generateMonth();
+  writeFileSync(join(dir, "slo.yaml"), sloYaml("./data"));
+  writeFileSync(join(dir, "month.ndjson"), toNdjson(results));
+  const imported = slo(["import", "month.ndjson"], dir);
+  expect(imported.code, imported.stderr).toBe(0);
+  const run = slo(["report", "--month", MONTH], dir);
+  expect(run.code, run.stderr).toBe(0);
+  report = JSON.parse(run.stdout);
+}, 180_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("slo-agent import then report: figures match an independent count", () => {
+  it("each category's R, SR, excluded and availability are exact; p99 within HDR precision", () => {
+    for (const want of expectedCategoryRows(results)) {
+      const got = report.categories.find((c) => c.category === want.category)!;
+      expect(got).toMatchObject({
+        service_class: want.service_class,
+        requests: want.requests,
+        successful: want.successful,
+        excluded: want.excluded,
+        availability_pct: want.availability_pct,
+        availability_met: want.availability_met,
+        latency_met: want.latency_met,
+      });
+      expect(
+        withinHdrPrecision(got.latency_p99_ms, want.exact_p99),
+        `${got.latency_p99_ms} vs ${want.exact_p99}`,
+      ).toBe(true);
+      expect(got.error_budget_requests).toBeCloseTo(0.01 * want.requests, 9);
+      expect(got.error_budget_used_ratio).toBeCloseTo(
+        (want.requests - want.successful) / (0.01 * want.requests),
+        9,
+      );
+    }
+  });
+
+  it("the scenario misses what it was built to miss", () => {
+    expect(report.summary.missed).toEqual([
+      "payment_request:availability",
+      "disputes:latency",
+      "transaction_critical:availability",
+    ]);
+  });
+
+  it("a service class pools its categories' requests", () => {
+    for (const want of expectedClassRows(results)) {
+      const got = report.service_classes.find((c) => c.service_class === want.service_class);
+      expect(got).toMatchObject(want);
+    }
+  });
+
+  it("maintenance windows are judged by notice, the occasion cap and the hours cap", () => {
+    const windows = report.maintenance.windows.map((w) => ({
+      id: w.id,
+      qualified: w.qualified,
+      qualified_hours: w.qualified_hours,
+      reason: w.reason,
+    }));
+    expect(windows).toEqual(EXPECTED_MAINTENANCE);
+    expect(report.maintenance.year_occasions_used).toBe(OCCASIONS_USED);
+    expect(report.maintenance.year_hours_used).toBe(HOURS_USED);
+  });
+
+  it("every declared exclusion is listed", () => {
+    expect(report.exclusions).toMatchObject([
+      {
+        id: EXCLUSION.id,
+        start: "2026-03-20T10:00:00.000Z",
+        end: "2026-03-20T11:00:00.000Z",
+        reason: EXCLUSION.reason,
+        categories: ["settlements"],
+      },
+    ]);
+  });
+
+  it("coverage counts the runs the schedules call for against what was recorded", () => {
+    const perCategory = (31 * 86_400_000) / 300_000;
+    expect(report.coverage).toMatchObject({
+      expected_probes: CATEGORIES.length * perCategory,
+      recorded_probes: results.length,
+      ratio: results.length / (CATEGORIES.length * perCategory),
+    });
+    expect(report.evidence.records).toBe(results.length);
+    expect(report.evidence.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const gap = report.data_gaps.find((g) => Date.parse(g.start) < AGENT_DOWN.start + 300_000)!;
+    expect(Date.parse(gap.end) - Date.parse(gap.start)).toBeGreaterThanOrEqual(
+      AGENT_DOWN.end - AGENT_DOWN.start,
+    );
+  });
+
+  it("the outage is one incident with its failed requests, error code and correlation ids", () => {
+    const outage = report.incidents.find(
+      (i) =>
+        i.category === OUTAGE.category &&
+        Date.parse(i.start) >= OUTAGE.start &&
+        Date.parse(i.start) < OUTAGE.end,
+    );
+    const failed = results.filter(
+      (r) => r.category === OUTAGE.category && r.ts >= OUTAGE.start && r.ts < OUTAGE.end,
+    );
+    expect(outage).toMatchObject({
+      start: new Date(failed[0]!.ts).toISOString(),
+      failed_requests: failed.length,
+      error_codes: [{ code: "INTERNAL_ERROR", count: failed.length }],
+      correlation_ids: failed.map((r) => r.correlation_id),
+      recovered: true,
+    });
+    const qualifying = report.incidents.filter((i) => i.start.startsWith("2026-03-08T0"));
+    expect(qualifying, "failures inside qualifying maintenance are excluded, not incidents").toEqual([]);
+  });
+
+  it("the CSV has one row per category per day, matching per-day counts", () => {
+    const csv = slo(["report", "--month", MONTH, "--format", "csv"], dir);
+    expect(csv.code, csv.stderr).toBe(0);
+    const rows = csv.stdout
+      .trimEnd()
+      .split("\r\n")
+      .slice(1)
+      .map((l) => l.split(","));
+    expect(rows).toHaveLength(31 * CATEGORIES.length);
+    const days = countByDay(results);
+    for (const [date, category, , requests, served, excluded, availability, p99] of rows) {
+      const want = days.get(`${date}/${category}`)!;
+      expect([Number(requests), Number(served), Number(excluded)], `${date} ${category}`).toEqual([
+        want.requests,
+        want.successful,
+        want.excluded,
+      ]);
+      expect(availability === "" ? null : Number(availability)).toBe(
+        want.requests === 0 ? null : (want.successful / want.requests) * 100,
+      );
+      expect(
+        withinHdrPrecision(p99 === "" ? null : Number(p99), exactP99(want.durations)),
+        `${date} ${category} p99`,
+      ).toBe(true);
+    }
+    expectGolden("march.csv", csv.stdout);
+  });
+});
+
+describe("slo-agent report: formats and flags", () => {
+  it("JSON is byte-identical between runs apart from generated_at", () => {
+    const again = slo(["report", "--month", MONTH, "--format", "json"], dir);
+    expect(again.code).toBe(0);
+    const first = slo(["report", "--month", MONTH], dir);
+    expect(withoutGeneratedAt(again.stdout)).toBe(withoutGeneratedAt(first.stdout));
+    expect(again.stdout).toMatch(/"generated_at": "\d{4}-\d\d-\d\dT/);
+  });
+
+  it("Markdown matches its golden file", () => {
+    const md = slo(["report", "--month", MONTH, "--format", "md"], dir);
+    expect(md.code, md.stderr).toBe(0);
+    expectGolden("march.md", withoutGeneratedAt(md.stdout));
+  });
+
+  it("--out writes the file in the format its extension names and prints nothing", () => {
+    const out = join(dir, "out", "march.html");
+    mkdirSync(join(dir, "out"), { recursive: true });
+    const run = slo(["report", "--month", MONTH, "--out", out], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe("");
+    expect(readFileSync(out, "utf8")).toMatch(/^<!doctype html>/);
+    expect(readdirSync(join(dir, "out"))).toEqual(["march.html"]);
+  });
+
+  it.each([
+    ["a missed objective with --fail-on-miss exits 1", ["--fail-on-miss"], 1],
+    ["a missed objective without --fail-on-miss exits 0", [], 0],
+    ["only categories that met their objectives exit 0", ["--fail-on-miss", "--category", "settlements"], 0],
+  ])("%s", (_rule, flags, code) => {
+    const run = slo(["report", "--month", MONTH, "--format", "csv", ...flags], dir);
+    expect(run.code, run.stderr).toBe(code);
+    expect(run.stdout.split("\r\n")[0]).toBe(
+      "date,category,service_class,requests,served,excluded,availability_pct,latency_p99_ms",
+    );
+    if (code === 1) expect(run.stderr).toMatch(/objectives missed in 2026-03: payment_request:availability/);
+  });
+
+  it("--category keeps only the named categories and their service classes (repeatable or comma list)", () => {
+    const run = slo(
+      ["report", "--month", MONTH, "--category", "disputes,settlements", "--category", "disputes"],
+      dir,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const filtered: MonthlyReport = JSON.parse(run.stdout);
+    expect(filtered.categories.map((c) => c.category)).toEqual(["settlements", "disputes"]);
+    expect(filtered.service_classes.map((c) => c.service_class)).toEqual(["transaction_non_critical"]);
+    expect(filtered.maintenance.windows.map((w) => w.id)).not.toContain("mw-b");
+    expect(filtered.categories[1]).toEqual(report.categories.find((c) => c.category === "disputes"));
+  });
+
+  it.each([
+    [
+      "an unknown category lists the known ones",
+      ["--month", MONTH, "--category", "payments"],
+      /unknown category "payments" \(known: payment_request, settlements, disputes\)/,
+    ],
+    ["a month outside 01..12 is bad usage", ["--month", "2026-13"], /--month: month must be 01\.\.12/],
+    ["a month not in YYYY-MM form is bad usage", ["--month", "March"], /--month: month must be YYYY-MM/],
+    ["a missing --month is bad usage", [], /--month YYYY-MM is required/],
+    ["an unknown format is bad usage", ["--month", MONTH, "--format", "pdf"], /format/],
+  ])("%s (exit 2)", (_rule, args, message) => {
+    const run = slo(["report", ...args], dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stdout).toBe("");
+  });
+
+  it("a month with no data still produces a report, with null figures", () => {
+    const run = slo(["report", "--month", "2026-05"], dir);
+    expect(run.code, run.stderr).toBe(0);
+    const empty: MonthlyReport = JSON.parse(run.stdout);
+    expect(empty.categories[0]).toMatchObject({
+      requests: 0,
+      availability_pct: null,
+      availability_met: null,
+      latency_p99_ms: null,
+    });
+    expect(empty.summary.objectives_met).toBeNull();
+    expect(empty.evidence.records).toBe(0);
+  });
+
+  it("--help explains every option with examples", () => {
+    const run = slo(["report", "--help"], dir);
+    expect(run.code).toBe(0);
+    for (const flag of [
+      "--month",
+      "--format",
+      "--out",
+      "--category",
+      "--fail-on-miss",
+      "--config",
+      "--data-dir",
+      "Examples:",
+    ]) {
+      expect(run.stdout).toContain(flag);
+    }
+    expect(existsSync(join(dir, "data"))).toBe(true);
+  });
+});
