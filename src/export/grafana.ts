@@ -3,7 +3,9 @@
  * dashboards from code: panels on a 24-column grid, Prometheus queries and template variables.
  */
 
-export const DATASOURCE = { type: "prometheus", uid: "${datasource}" } as const;
+/** Grafana's own variable syntax: every panel follows the dashboard's data source picker. */
+export const DATASOURCE_VARIABLE = "$" + "{datasource}";
+export const DATASOURCE = { type: "prometheus", uid: DATASOURCE_VARIABLE } as const;
 
 export interface Query {
   readonly expr: string;

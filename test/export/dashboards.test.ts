@@ -8,6 +8,7 @@ import {
   dashboardVariableQueries,
   renderDashboard,
 } from "../../src/export/dashboards.js";
+import { DATASOURCE_VARIABLE } from "../../src/export/grafana.js";
 import { exposedSeriesNames } from "../../src/export/names.js";
 import { generateRules } from "../../src/export/rules.js";
 import { fixtureConfig } from "./fixture-config.js";
@@ -59,7 +60,7 @@ describe("shipped Grafana dashboards", () => {
           v.name,
         ).toBe(true);
       }
-      expect(json.panels.filter((p) => p.datasource.uid !== "${datasource}")).toEqual([]);
+      expect(json.panels.filter((p) => p.datasource.uid !== DATASOURCE_VARIABLE)).toEqual([]);
     });
 
     it(`${file}: panels have unique ids and fit the 24-column grid without overlapping`, () => {
