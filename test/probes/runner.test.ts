@@ -156,9 +156,12 @@ describe("ProbeRunner", () => {
 });
 
 describe("ProbeRunner against the simulated Klarna API", () => {
+  // One fake clock for simulator, scheduler and runner: rate-limit windows and schedules agree.
+  const clock = new FakeClock(Date.UTC(2026, 9, 1, 0, 0, 0));
   let sim: RunningSimulator;
   beforeAll(async () => {
     sim = await startSimulator({
+      clock,
       scenario: {
         name: "probe-tests",
         default: {},
@@ -171,41 +174,71 @@ describe("ProbeRunner against the simulated Klarna API", () => {
   });
   afterAll(() => sim.close());
 
+  /** Waits (in real time) until every run the scheduler started has finished. */
+  async function settled(scheduler: Scheduler): Promise<void> {
+    for (let i = 0; i < 2_000; i++) {
+      const s = scheduler.stats();
+      const started = s.reduce((n, x) => n + x.started, 0);
+      const done = s.reduce(
+        (n, x) => n + x.performed + x.paused + x.throttled + x.refused + x.failedToRun,
+        0,
+      );
+      if (started === done) return;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    throw new Error("runs did not finish");
+  }
+
   it("probes on schedule and classifies the simulator's answers", async () => {
     const probes = [
       httpSpec("/payments/v1/sessions/abc", {
         id: "session-read",
-        schedule: { kind: "every", intervalMs: 200 },
+        schedule: { kind: "every", intervalMs: 10_000 },
       }),
       httpSpec("/settlements/v1/payouts/summary", {
         id: "payouts",
-        schedule: { kind: "every", intervalMs: 200 },
+        schedule: { kind: "every", intervalMs: 10_000 },
       }),
-      httpSpec("/v2/disputes", { id: "disputes", schedule: { kind: "every", intervalMs: 200 } }),
+      httpSpec("/v2/disputes", {
+        id: "disputes",
+        target: "limited",
+        schedule: { kind: "every", intervalMs: 10_000 },
+      }),
     ];
     const t = target(sim.url);
+    const limited = target(sim.url, { id: "limited" });
     const results: ProbeResult[] = [];
     const runner = new ProbeRunner({
-      clock: systemClock,
-      config: configOf([t], probes),
+      clock,
+      config: configOf([t, limited], probes),
       sink: { record: (r) => results.push(r) },
     });
-    const scheduler = new Scheduler({
-      clock: systemClock,
-      probes,
-      execute: (s, at) => runner.execute(s, at),
-    });
+    const scheduler = new Scheduler({ clock, probes, execute: (s, at) => runner.execute(s, at) });
     scheduler.start();
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    for (let step = 0; step < 30; step++) {
+      clock.advance(1_000);
+      await settled(scheduler);
+    }
     await scheduler.stop();
     await runner.close();
-    const byProbe = (id: string) => results.filter((r) => r.probe === id);
-    expect(byProbe("session-read").length).toBeGreaterThan(0);
-    expect(byProbe("session-read").every((r) => r.status === 200)).toBe(true);
-    expect(byProbe("payouts").every((r) => r.status === 503 && r.errorCode !== null)).toBe(true);
-    // The one allowed dispute request leaves X-Ratelimit-Remaining at 0: the target pauses itself.
-    const paused = scheduler.stats().reduce((n, s) => n + s.paused, 0);
-    expect(paused).toBeGreaterThan(0);
-    expect(results.filter((r) => r.status === 429 || r.error !== null)).toEqual([]);
+    const byProbe = (id: string) => results.filter((r) => r.probe === id).map((r) => [r.status, r.errorCode]);
+    expect(byProbe("session-read")).toEqual([
+      [200, null],
+      [200, null],
+      [200, null],
+    ]);
+    expect(byProbe("payouts")).toEqual([
+      [503, "TEMPORARILY_UNAVAILABLE"],
+      [503, "TEMPORARILY_UNAVAILABLE"],
+      [503, "TEMPORARILY_UNAVAILABLE"],
+    ]);
+    // The one dispute request allowed per minute leaves X-Ratelimit-Remaining at 0: its target
+    // pauses itself until the window resets instead of collecting 429s; the other target goes on.
+    expect(byProbe("disputes")).toEqual([[200, null]]);
+    expect(scheduler.stats().map((s) => [s.probe, s.performed, s.paused])).toEqual([
+      ["session-read", 3, 0],
+      ["payouts", 3, 0],
+      ["disputes", 1, 3],
+    ]);
   });
 });
