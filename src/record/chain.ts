@@ -48,7 +48,7 @@ export function appendToChain(
   for (const result of results) {
     const seq = tail.seq + 1;
     const hash = chainHash(tail.hash, canonicalForm(result));
-    if (insert.run(...rowValues(result, seq, tail.hash, hash)).changes === 1) {
+    if (insert.run(rowValues(result, seq, tail.hash, hash)).changes === 1) {
       appended.push({ seq, result });
       tail = { seq, hash };
     } else {

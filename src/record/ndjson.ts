@@ -1,4 +1,5 @@
 import type { Phases, ProbeResult } from "../model/result.js";
+import { isoTimestamp } from "./canonical.js";
 import { resultProblem } from "./validation.js";
 
 /** The probes and categories a configuration declares, to check imported ids against. */
@@ -14,7 +15,7 @@ const REQUIRED = ["ts", "probe", "category", "status", "duration_ms", "error"] a
 const OPTIONAL = ["error_code", "correlation_id", "phases", "server_ms"] as const;
 const FIELDS: ReadonlySet<string> = new Set([...REQUIRED, ...OPTIONAL]);
 const PHASE_FIELDS = ["dns_ms", "connect_ms", "tls_ms", "request_sent_ms", "ttfb_ms", "body_end_ms"] as const;
-const ISO_MS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{3})Z$/;
+const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
  * One NDJSON line of contract section 3 (plus the optional `phases` and `server_ms` the store
@@ -32,75 +33,68 @@ export function parseResultLine(text: string, known: KnownIds | null): ParsedLin
     return { problem: "must be a JSON object, one result per line" };
   }
   const fields = wire as Record<string, unknown>;
-  const problems = [...shapeProblems(fields)];
+  const problems: string[] = [];
+  shapeProblems(fields, problems);
   if (problems.length > 0) return { problem: problems.join("; ") };
   const result = resultOfWire(fields);
   const semantic = resultProblem(result) ?? idProblem(result, known);
   return semantic ? { problem: semantic } : { result };
 }
 
-function* shapeProblems(fields: Record<string, unknown>): Generator<string> {
-  for (const key of Object.keys(fields)) if (!FIELDS.has(key)) yield `unknown field "${key}"`;
-  for (const key of REQUIRED) if (!(key in fields)) yield `missing field "${key}"`;
+function shapeProblems(fields: Record<string, unknown>, problems: string[]): void {
+  for (const key of Object.keys(fields)) if (!FIELDS.has(key)) problems.push(`unknown field "${key}"`);
+  for (const key of REQUIRED) if (!(key in fields)) problems.push(`missing field "${key}"`);
   const { ts, probe, category, status, duration_ms, error } = fields;
   if (ts !== undefined && !isIsoMs(ts)) {
-    yield `ts must be ISO-8601 UTC with milliseconds like 2026-10-01T00:00:30.000Z, got ${JSON.stringify(ts)}`;
+    problems.push(
+      `ts must be ISO-8601 UTC with milliseconds like 2026-10-01T00:00:30.000Z, got ${JSON.stringify(ts)}`,
+    );
   }
   if (probe !== undefined && (typeof probe !== "string" || probe === ""))
-    yield "probe must be a non-empty string";
+    problems.push("probe must be a non-empty string");
   if (category !== undefined && (typeof category !== "string" || category === "")) {
-    yield "category must be a non-empty string";
+    problems.push("category must be a non-empty string");
   }
   if (status !== undefined && status !== null && typeof status !== "number") {
-    yield `status must be an integer 100-599 or null, got ${JSON.stringify(status)}`;
+    problems.push(`status must be an integer 100-599 or null, got ${JSON.stringify(status)}`);
   }
   if (duration_ms !== undefined && typeof duration_ms !== "number") {
-    yield `duration_ms must be a number >= 0, got ${JSON.stringify(duration_ms)}`;
+    problems.push(`duration_ms must be a number >= 0, got ${JSON.stringify(duration_ms)}`);
   }
   if (error !== undefined && error !== null && typeof error !== "string") {
-    yield `error must be null or a failure reason, got ${JSON.stringify(error)}`;
+    problems.push(`error must be null or a failure reason, got ${JSON.stringify(error)}`);
   }
   for (const key of ["error_code", "correlation_id"] as const) {
     const value = fields[key];
     if (value !== undefined && value !== null && typeof value !== "string")
-      yield `${key} must be a string or null`;
+      problems.push(`${key} must be a string or null`);
   }
   if (fields.server_ms !== undefined && fields.server_ms !== null && typeof fields.server_ms !== "number") {
-    yield "server_ms must be a number or null";
+    problems.push("server_ms must be a number or null");
   }
-  yield* phaseProblems(fields.phases);
+  phaseProblems(fields.phases, problems);
 }
 
-function* phaseProblems(phases: unknown): Generator<string> {
+function phaseProblems(phases: unknown, problems: string[]): void {
   if (phases === undefined || phases === null) return;
   if (typeof phases !== "object" || Array.isArray(phases)) {
-    yield "phases must be an object or null";
+    problems.push("phases must be an object or null");
     return;
   }
   const allowed: ReadonlySet<string> = new Set(PHASE_FIELDS);
   for (const [key, value] of Object.entries(phases)) {
-    if (!allowed.has(key)) yield `unknown field "phases.${key}"`;
+    if (!allowed.has(key)) problems.push(`unknown field "phases.${key}"`);
     else if (value !== null && !(typeof value === "number" && Number.isFinite(value) && value >= 0)) {
-      yield `phases.${key} must be a number >= 0 or null`;
+      problems.push(`phases.${key} must be a number >= 0 or null`);
     }
   }
 }
 
 function isIsoMs(value: unknown): value is string {
-  if (typeof value !== "string") return false;
-  const m = ISO_MS.exec(value);
-  if (!m) return false;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  // Date.UTC rolls 2026-02-30 over into March: comparing the day back rejects dates that do not exist.
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return month >= 1 && month <= 12 && date.getUTCDate() === day && hour < 24 && minute < 60 && second < 60;
+  if (typeof value !== "string" || !ISO_MS.test(value)) return false;
+  const ms = Date.parse(value);
+  // Formatting back rejects dates that do not exist, like 2026-02-30 (which Date.parse rolls over).
+  return Number.isFinite(ms) && isoTimestamp(ms) === value;
 }
 
 function resultOfWire(fields: Record<string, unknown>): ProbeResult {

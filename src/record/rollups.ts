@@ -34,19 +34,23 @@ interface MinuteTotals {
   readonly probe: string;
   readonly category: string;
   readonly minute: number;
-  readonly byClass: Record<StatusClass, number>;
-  readonly errors: Record<FailureReason, number>;
-  excluded: number;
+  /** In COUNT_COLUMNS order: status classes, error reasons, excluded. */
+  readonly counts: number[];
   readonly latency: SparseLatency;
 }
 
 const CLASS_COLUMNS = STATUS_CLASSES.map((c) => `count_${c}`);
 const ERROR_COLUMNS = FAILURE_REASONS.map((r) => `err_${r}`);
 const COUNT_COLUMNS = [...CLASS_COLUMNS, ...ERROR_COLUMNS, "excluded"];
+const CLASS_INDEX = new Map<StatusClass, number>(STATUS_CLASSES.map((c, i) => [c, i]));
+const ERROR_INDEX = new Map<FailureReason, number>(
+  FAILURE_REASONS.map((r, i) => [r, STATUS_CLASSES.length + i]),
+);
+const EXCLUDED_INDEX = COUNT_COLUMNS.length - 1;
 
 const UPSERT_SQL = `INSERT INTO rollups (probe, minute, category, ${COUNT_COLUMNS.join(", ")}, latency)
   VALUES (?, ?, ?, ${COUNT_COLUMNS.map(() => "?").join(", ")}, ?)
-  ON CONFLICT (probe, minute) DO UPDATE SET
+  ON CONFLICT (minute, probe) DO UPDATE SET
   ${COUNT_COLUMNS.map((c) => `${c} = rollups.${c} + excluded.${c}`).join(",\n  ")},
   latency = merge_latency(rollups.latency, excluded.latency)`;
 
@@ -72,11 +76,11 @@ export class RollupAccumulator {
       this.#minutes.set(key, totals);
     }
     if (this.isExcluded(result)) {
-      totals.excluded++;
+      totals.counts[EXCLUDED_INDEX]!++;
       return;
     }
-    totals.byClass[statusClassOf(result.status)]++;
-    if (result.error !== null) totals.errors[result.error]++;
+    totals.counts[CLASS_INDEX.get(statusClassOf(result.status))!]!++;
+    if (result.error !== null) totals.counts[ERROR_INDEX.get(result.error)!]!++;
     if (countsForLatency(result)) totals.latency.record(result.durationMs);
   }
 
@@ -84,15 +88,8 @@ export class RollupAccumulator {
   writeTo(db: Database.Database): void {
     const upsert = db.prepare(UPSERT_SQL);
     for (const t of this.#minutes.values()) {
-      upsert.run(
-        t.probe,
-        t.minute,
-        t.category,
-        ...STATUS_CLASSES.map((c) => t.byClass[c]),
-        ...FAILURE_REASONS.map((r) => t.errors[r]),
-        t.excluded,
-        t.latency.count === 0 ? null : t.latency.encode(),
-      );
+      const latency = t.latency.count === 0 ? null : t.latency.encode();
+      upsert.run([t.probe, t.minute, t.category, ...t.counts, latency]);
     }
   }
 }
@@ -142,9 +139,7 @@ function emptyTotals(probe: string, category: string, minute: number): MinuteTot
     probe,
     category,
     minute,
-    byClass: { "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, none: 0 },
-    errors: { timeout: 0, connect: 0, dns: 0, tls: 0, reset: 0, protocol: 0, aborted: 0 },
-    excluded: 0,
+    counts: new Array(COUNT_COLUMNS.length).fill(0),
     latency: new SparseLatency(),
   };
 }

@@ -42,9 +42,9 @@ const MIGRATIONS: readonly string[] = [
     err_aborted  INTEGER NOT NULL DEFAULT 0,
     excluded   INTEGER NOT NULL DEFAULT 0,
     latency    BLOB,                     -- encoded HDR histogram of the latency-counting durations
-    PRIMARY KEY (probe, minute)
+    -- Minute first: range queries and ts-ordered imports both walk the key in order.
+    PRIMARY KEY (minute, probe)
   ) WITHOUT ROWID;
-  CREATE INDEX rollups_minute ON rollups (minute);
 
   CREATE TABLE runs (
     id             INTEGER PRIMARY KEY,

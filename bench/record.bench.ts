@@ -1,0 +1,133 @@
+/**
+ * Evidence store figures: import throughput (a month-sized NDJSON file through the same path as
+ * `slo-agent import`, hash chain and rollups included), restart replay rate, live batch write rate.
+ */
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FakeClock } from "../src/clock/fake.js";
+import { systemClock } from "../src/clock/system.js";
+import { DAY_MS } from "../src/model/time.js";
+import { importResultFile, openEvidenceStore } from "../src/record/index.js";
+import { generateResults, ndjsonLine } from "../test/record/results.js";
+
+const START = Date.UTC(2026, 9, 1);
+const LINES = 180_000;
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+async function importFigures(dir: string, file: string): Promise<void> {
+  const store = openEvidenceStore({ dataDir: dir, clock: systemClock, logger: () => {} });
+  const wall = performance.now();
+  const cpu = cpuMs();
+  const outcome = await importResultFile(store, file, { known: null, skipInvalid: false });
+  const seconds = (performance.now() - wall) / 1000;
+  const cpuSeconds = (cpuMs() - cpu) / 1000;
+  store.close();
+  console.log(
+    JSON.stringify({
+      bench: "record.import",
+      lines: LINES,
+      imported: outcome.imported,
+      seconds: round(seconds),
+      records_per_s: Math.round(LINES / seconds),
+      cpu_seconds: round(cpuSeconds),
+      records_per_cpu_s: Math.round(LINES / cpuSeconds),
+      file_mb: round(statSync(file).size / 1e6),
+      db_mb: round(statSync(join(dir, "evidence.sqlite")).size / 1e6),
+    }),
+  );
+  const again = openEvidenceStore({ dataDir: dir, clock: systemClock, logger: () => {} });
+  const t = performance.now();
+  const repeat = await importResultFile(again, file, { known: null, skipInvalid: false });
+  const repeatSeconds = (performance.now() - t) / 1000;
+  again.close();
+  console.log(
+    JSON.stringify({
+      bench: "record.reimport",
+      already_present: repeat.alreadyPresent,
+      seconds: round(repeatSeconds),
+      records_per_s: Math.round(LINES / repeatSeconds),
+    }),
+  );
+}
+
+function replayFigures(dir: string): void {
+  const store = openEvidenceStore({
+    dataDir: dir,
+    clock: new FakeClock(START + 31 * DAY_MS),
+    logger: () => {},
+  });
+  const t = performance.now();
+  let n = 0;
+  for (const _ of store.results({ from: START, to: START + 31 * DAY_MS })) n++;
+  const seconds = (performance.now() - t) / 1000;
+  const v = performance.now();
+  const verified = store.verify({ month: "2026-10" });
+  const verifySeconds = (performance.now() - v) / 1000;
+  store.close();
+  console.log(
+    JSON.stringify({
+      bench: "record.replay",
+      results: n,
+      seconds: round(seconds),
+      results_per_s: Math.round(n / seconds),
+    }),
+  );
+  console.log(
+    JSON.stringify({
+      bench: "record.verify_month",
+      records: verified.records,
+      ok: verified.ok,
+      seconds: round(verifySeconds),
+      records_per_s: Math.round(verified.records / verifySeconds),
+    }),
+  );
+}
+
+/** The daemon's path: record() one at a time, committed in batches of whatever accumulated. */
+function batchFigures(dir: string): void {
+  const clock = new FakeClock(START);
+  const store = openEvidenceStore({ dataDir: dir, clock, logger: () => {} });
+  const total = 50_000;
+  const perBatch = 500;
+  const results = generateResults(START + 40 * DAY_MS, total);
+  const t = performance.now();
+  for (let i = 0; i < total; i += perBatch) {
+    for (let j = 0; j < perBatch; j++) store.record(results.next().value!);
+    clock.advance(200);
+  }
+  const seconds = (performance.now() - t) / 1000;
+  store.close();
+  console.log(
+    JSON.stringify({
+      bench: "record.batch_write",
+      results: total,
+      per_batch: perBatch,
+      seconds: round(seconds),
+      results_per_s: Math.round(total / seconds),
+      ms_per_batch: round((seconds * 1000 * perBatch) / total),
+    }),
+  );
+}
+
+export async function run(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "slo-bench-record-"));
+  try {
+    const file = join(dir, "month.ndjson");
+    writeFileSync(file, `${[...generateResults(START, LINES)].map(ndjsonLine).join("\n")}\n`);
+    const storeDir = join(dir, "store");
+    await importFigures(storeDir, file);
+    replayFigures(storeDir);
+    batchFigures(join(dir, "batch"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
