@@ -48,6 +48,11 @@ export function formatCount(value: number): string {
   return value.toLocaleString("en-US", { maximumFractionDigits: 2 });
 }
 
+/** Requests an interval excluded; unknown (a dash) when the figures came from rollups. */
+export function formatExcluded(count: number | null): string {
+  return count === null ? "—" : formatCount(count);
+}
+
 export function formatHours(hours: number): string {
   return `${Number(hours.toFixed(2))} h`;
 }

@@ -5,6 +5,7 @@ import {
   coverageSentence,
   formatCount,
   formatDuration,
+  formatExcluded,
   formatHours,
   formatInstant,
   formatMs,
@@ -156,6 +157,7 @@ function maintenance(report: MonthlyReport): string {
       w.categories.join(", "),
       { html: w.qualified ? "yes" : '<span class="bad">no</span>' },
       num(formatHours(w.qualified_hours)),
+      num(formatExcluded(w.excluded_requests)),
       w.reason === null ? "" : (REASON_TEXT[w.reason] ?? w.reason),
     ],
   }));
@@ -167,6 +169,7 @@ function maintenance(report: MonthlyReport): string {
     "Categories",
     "Qualified",
     num("Excluded time"),
+    num("Requests excluded"),
     "Note",
   ];
   const body = rows.length === 0 ? "<p>No maintenance windows in this month.</p>" : table(head, rows);
@@ -181,10 +184,19 @@ function exclusions(report: MonthlyReport): string {
       when(x.end),
       num(formatDuration(Date.parse(x.end) - Date.parse(x.start))),
       x.categories.join(", "),
+      num(formatExcluded(x.excluded_requests)),
       x.reason,
     ],
   }));
-  const head: Cell[] = ["Exclusion", "Start", "End", num("Duration"), "Categories", "Reason"];
+  const head: Cell[] = [
+    "Exclusion",
+    "Start",
+    "End",
+    num("Duration"),
+    "Categories",
+    num("Requests excluded"),
+    "Reason",
+  ];
   const body = rows.length === 0 ? "<p>No declared exclusions in this month.</p>" : table(head, rows);
   return `<section id="exclusions"><h2>Exclusions</h2>${body}</section>`;
 }

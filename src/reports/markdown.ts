@@ -4,6 +4,7 @@ import {
   coverageSentence,
   formatCount,
   formatDuration,
+  formatExcluded,
   formatHours,
   formatInstant,
   formatMs,
@@ -34,7 +35,7 @@ export function mdCode(id: string): string {
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
   return [
     `| ${header.join(" | ")} |`,
-    `| ${header.map((h) => (/^(Requests|Served|Excluded|Failed)/.test(h) ? "---:" : "---")).join(" | ")} |`,
+    `| ${header.map((h) => (/^(Requests|Served|Excluded|Failed|Duration)/.test(h) ? "---:" : "---")).join(" | ")} |`,
     ...rows.map((r) => `| ${r.join(" | ")} |`),
   ];
 }
@@ -116,12 +117,23 @@ function maintenance(report: MonthlyReport): string[] {
     w.categories.map(mdCode).join(", "),
     w.qualified ? "yes" : "**no**",
     formatHours(w.qualified_hours),
+    formatExcluded(w.excluded_requests),
     w.reason === null ? "" : (REASON_TEXT[w.reason] ?? mdText(w.reason)),
   ]);
   return [
     ...lines,
     ...table(
-      ["Window", "Start", "End", "Announced", "Categories", "Qualified", "Excluded time", "Note"],
+      [
+        "Window",
+        "Start",
+        "End",
+        "Announced",
+        "Categories",
+        "Qualified",
+        "Excluded time",
+        "Requests excluded",
+        "Note",
+      ],
       rows,
     ),
   ];
@@ -136,9 +148,11 @@ function exclusions(report: MonthlyReport): string[] {
     formatInstant(e.end),
     formatDuration(Date.parse(e.end) - Date.parse(e.start)),
     e.categories.map(mdCode).join(", "),
+    formatExcluded(e.excluded_requests),
     mdText(e.reason),
   ]);
-  return [...lines, ...table(["Exclusion", "Start", "End", "Duration", "Categories", "Reason"], rows)];
+  const header = ["Exclusion", "Start", "End", "Duration", "Categories", "Requests excluded", "Reason"];
+  return [...lines, ...table(header, rows)];
 }
 
 function intervalList(intervals: readonly { start: string; end: string }[]): string[] {

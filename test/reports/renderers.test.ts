@@ -148,7 +148,8 @@ describe("Markdown form", () => {
 
   it("shows maintenance qualification, the year's allowance, coverage and the evidence digest", () => {
     expect(md).toContain("Used from January 1 to the end of February 2026: 1 occasions, 2 h.");
-    expect(md).toMatch(/`mw-late` .*\| \*\*no\*\* \| 0 h \| announced too late \|/);
+    expect(md).toMatch(/`mw-late` .*\| \*\*no\*\* \| 0 h \| 0 \| announced too late \|/);
+    expect(md).toMatch(/`fm-1` .*\| 1 h 00 min \| `settlements` \| 12 \| acquirer/);
     expect(md).toContain(
       "16,128 probe results recorded of 24,192 the configured schedules call for (66.7%).",
     );

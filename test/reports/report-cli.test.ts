@@ -22,6 +22,7 @@ import {
 import {
   AGENT_DOWN,
   CATEGORIES,
+  EXCLUDED,
   EXCLUSION,
   EXPECTED_MAINTENANCE,
   generateMonth,
@@ -121,6 +122,20 @@ describe("slo-agent import then report: figures match an independent count", () 
       reason: w.reason,
     }));
     expect(windows).toEqual(EXPECTED_MAINTENANCE);
+    const inside = (x: (typeof EXCLUDED)[number]) =>
+      results.filter(
+        (r) =>
+          r.ts >= x.start &&
+          r.ts < x.end &&
+          (x.categories.includes("all") || x.categories.includes(r.category)),
+      ).length;
+    const [mwA, mwB, fm1] = EXCLUDED;
+    const excludedBy = (id: string) => report.maintenance.windows.find((w) => w.id === id)!.excluded_requests;
+    expect([excludedBy("mw-a"), excludedBy("mw-b"), report.exclusions[0]!.excluded_requests]).toEqual([
+      inside(mwA!),
+      inside(mwB!),
+      inside(fm1!),
+    ]);
     expect(report.maintenance.year_occasions_used).toBe(OCCASIONS_USED);
     expect(report.maintenance.year_hours_used).toBe(HOURS_USED);
   });
