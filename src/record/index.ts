@@ -24,4 +24,4 @@ export {
   type VerifyOutcome,
   verifyEvidence,
 } from "./verify.js";
-export type { StoreHealth } from "./write-queue.js";
+export { describeWriteError, type StoreHealth } from "./write-queue.js";

@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { systemClock } from "../../clock/system.js";
 import type { SloConfig } from "../../model/config.js";
 import { type ImportProgress, importResultFile } from "../../record/import.js";
-import { type ExclusionJudge, openEvidenceStore } from "../../record/index.js";
+import { describeWriteError, type ExclusionJudge, openEvidenceStore } from "../../record/index.js";
 import type { KnownIds } from "../../record/ndjson.js";
 import { exclusionsOf } from "../../slo/index.js";
 import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
@@ -64,6 +64,9 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
       known,
       skipInvalid: opts.skipInvalid === true,
       onProgress: bar ? (p) => bar.show(p) : undefined,
+    }).catch((error: unknown) => {
+      // The import is one transaction: a failed write leaves the store as it was.
+      throw new UsageError(`slo-agent import: nothing stored: ${describeWriteError(error)}`);
     });
     bar?.clear();
     for (const r of outcome.rejected) process.stderr.write(`${file}:${r.line}: ${r.message}\n`);
