@@ -156,8 +156,8 @@ function maintenance(report: MonthlyReport): string {
       when(w.announced_at),
       w.categories.join(", "),
       { html: w.qualified ? "yes" : '<span class="bad">no</span>' },
-      num(formatHours(w.qualified_hours)),
-      num(formatExcluded(w.excluded_requests)),
+      // One cell for time and requests keeps the table inside an A4 page.
+      num(`${formatHours(w.qualified_hours)} · ${formatExcluded(w.excluded_requests)} req.`),
       w.reason === null ? "" : (REASON_TEXT[w.reason] ?? w.reason),
     ],
   }));
@@ -168,8 +168,7 @@ function maintenance(report: MonthlyReport): string {
     "Announced",
     "Categories",
     "Qualified",
-    num("Excluded time"),
-    num("Requests excluded"),
+    num("Excluded"),
     "Note",
   ];
   const body = rows.length === 0 ? "<p>No maintenance windows in this month.</p>" : table(head, rows);

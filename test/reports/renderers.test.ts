@@ -186,6 +186,38 @@ describe("HTML form", () => {
   });
 });
 
+describe("HTML charts at the edges", () => {
+  it("a month without traffic draws empty panels saying so, with no NaN anywhere", () => {
+    const report = sampleReport();
+    const empty = {
+      ...report,
+      daily: report.daily.map((d) => ({
+        ...d,
+        requests: 0,
+        served: 0,
+        availability_pct: null,
+        latency_p99_ms: null,
+      })),
+      incidents: [],
+    };
+    const html = renderHtml(empty);
+    expect(html).not.toMatch(/NaN|Infinity|undefined/);
+    expect(html.match(/>no traffic</g)).toHaveLength(2 * 3);
+  });
+
+  it("p99 spanning more than 40x switches to a log scale with decade ticks", () => {
+    const html = renderHtml(sampleReport());
+    const latency = html.slice(html.indexOf('data-chart="latency"'), html.indexOf('data-chart="timeline"'));
+    const panel = latency.slice(
+      latency.indexOf('data-category="payment_request"'),
+      latency.indexOf('data-category="settlements"'),
+    );
+    // 120 ms on most days and 10 s on one: ticks at powers of ten.
+    for (const tick of [">100 ms<", ">1 s<", ">10 s<"]) expect(panel).toContain(tick);
+    expect(latency).not.toMatch(/NaN/);
+  });
+});
+
 describe("durations read at a glance", () => {
   it.each([
     [45_000, "45 s"],
