@@ -4,3 +4,4 @@ export * from "./secret.js";
 export * from "./sink.js";
 export * from "./time.js";
 export * from "./snapshot.js";
+export * from "./catalog.js";

@@ -1,9 +1,82 @@
+import { Writable } from "node:stream";
 import type { Command } from "commander";
-import { notAvailableYet } from "../not-yet.js";
-import { withCommonOptions } from "../options.js";
+import { SHIPPED_PROFILE, startDemo } from "../../agent/demo.js";
+import { streamLogger } from "../../agent/log.js";
+import { systemClock } from "../../clock/system.js";
+import { parseDuration } from "../../config/values.js";
+import { loadScenario, shippedScenario } from "../../sim/index.js";
+import { loadCommandContext } from "../context.js";
+import { UsageError } from "../errors.js";
+import { untilSignalled } from "../lifecycle.js";
+import { listenOption } from "../listen.js";
+import type { CommonOptions } from "../options.js";
+
+const HELP = `
+Starts a simulated Klarna API on a free loopback port and runs the agent against it with the
+shipped Klarna profile (or --config), every target pointed at the simulator: real probes, a real
+evidence store and real metrics on a machine with no credentials and no internet. The demo
+scenario is mostly healthy with a few categories that misbehave now and then; script an outage
+while it runs through the simulator's admin API (see docs/simulator.md):
+
+  curl -X PATCH -H 'content-type: application/json' -d '{"error_rate":1}' \\
+       SIMULATOR/__sim/scenario/categories/payment_request
+
+It prints "listening on URL" (metrics) and "simulator on URL" and runs until SIGINT or SIGTERM.
+
+Examples:
+  $ slo-agent demo
+  $ slo-agent demo --listen 127.0.0.1:0 --every 1s --data-dir /tmp/slo-demo
+`;
+
+interface DemoCliOptions extends CommonOptions {
+  listen: string;
+  every?: string;
+  scenario?: string;
+}
 
 export function registerDemo(program: Command): void {
-  withCommonOptions(program.command("demo"))
-    .description("TODO")
-    .action(() => notAvailableYet("demo"));
+  program
+    .command("demo")
+    .description("run the agent against an embedded simulated Klarna API (no credentials needed)")
+    .option("-c, --config <file>", "configuration file", SHIPPED_PROFILE)
+    .option("-d, --data-dir <dir>", "evidence store directory (default: the config's agent.data_dir)")
+    .option(
+      "-l, --listen <host:port>",
+      "where /metrics, /healthz and /readyz listen; port 0 picks one",
+      "127.0.0.1:9464",
+    )
+    .option("--every <duration>", "probe every category this often instead of its schedule (e.g. 1s, 10s)")
+    .option("--scenario <file>", "simulator scenario YAML (default: the shipped demo scenario)")
+    .option("--debug", "print stack traces on errors")
+    .addHelpText("after", HELP)
+    .action(async (opts: DemoCliOptions) => {
+      // The demo replaces every target's credentials, so warnings about them would only mislead.
+      const { config, dataDir } = await loadCommandContext(opts, withoutAuthWarnings(process.stderr));
+      const listen = listenOption(opts.listen);
+      const everyMs = opts.every === undefined ? null : parseEvery(opts.every);
+      const scenario = opts.scenario === undefined ? shippedScenario("demo") : loadScenario(opts.scenario);
+      const log = streamLogger(systemClock);
+      const demo = await startDemo({ config, dataDir, listen, scenario, everyMs, clock: systemClock, log });
+      process.stdout.write(`listening on ${demo.daemon.url}\nsimulator on ${demo.simulator.url}\n`);
+      const signal = await untilSignalled();
+      log("info", `${signal}: stopping`);
+      await demo.close();
+    });
+}
+
+function withoutAuthWarnings(stream: NodeJS.WritableStream): NodeJS.WritableStream {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const text = chunk.toString();
+      if (!/^\S+: targets\.[^.]+\.auth\./.test(text)) stream.write(text);
+      done();
+    },
+  });
+}
+
+function parseEvery(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === null || ms < 100)
+    throw new UsageError(`--every: expected a duration of at least 100ms (e.g. 1s, 30s), got "${text}"`);
+  return ms;
 }

@@ -1,0 +1,57 @@
+import { fileURLToPath } from "node:url";
+import type { Clock } from "../clock/clock.js";
+import { retargetForSimulator } from "../config/index.js";
+import type { ProbeSpec, SloConfig } from "../model/config.js";
+import { type RunningSimulator, type Scenario, startSimulator } from "../sim/index.js";
+import { type RunningDaemon, startDaemon } from "./daemon.js";
+import type { Logger } from "./log.js";
+
+/** The Klarna profile shipped with the package (slo.yaml beside package.json). */
+export const SHIPPED_PROFILE = fileURLToPath(new URL("../../slo.yaml", import.meta.url));
+
+export interface DemoOptions {
+  readonly config: SloConfig;
+  readonly dataDir: string;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly scenario: Scenario;
+  /** Overrides every probe's schedule (a short demo or test wants data fast). */
+  readonly everyMs: number | null;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** How often the SLO gauges are refreshed (default: the daemon's). */
+  readonly refreshMs?: number;
+}
+
+export interface RunningDemo {
+  readonly daemon: RunningDaemon;
+  readonly simulator: RunningSimulator;
+  close(): Promise<void>;
+}
+
+/** The daemon with every target pointed at an embedded simulated Klarna API on loopback. */
+export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
+  const simulator = await startSimulator({ host: "127.0.0.1", port: 0, scenario: options.scenario });
+  let config = retargetForSimulator(options.config, simulator.url);
+  if (options.everyMs !== null) config = withInterval(config, options.everyMs);
+  try {
+    const daemon = await startDaemon({ ...options, config });
+    return {
+      daemon,
+      simulator,
+      async close() {
+        await daemon.close();
+        await simulator.close();
+      },
+    };
+  } catch (error) {
+    await simulator.close();
+    throw error;
+  }
+}
+
+function withInterval(config: SloConfig, intervalMs: number): SloConfig {
+  const probes = config.probes.map(
+    (probe): ProbeSpec => ({ ...probe, schedule: { kind: "every", intervalMs } }),
+  );
+  return { ...config, probes };
+}

@@ -1,0 +1,108 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SHIPPED_PROFILE, startDemo } from "../../src/agent/demo.js";
+import type { Logger } from "../../src/agent/log.js";
+import { systemClock } from "../../src/clock/system.js";
+import { loadConfig } from "../../src/config/index.js";
+import type { SloConfig } from "../../src/model/config.js";
+import { openEvidenceStore } from "../../src/record/index.js";
+import { shippedScenario } from "../../src/sim/index.js";
+
+const quiet: Logger = () => {};
+
+async function scrape(url: string): Promise<string> {
+  const response = await fetch(`${url}/metrics`);
+  expect(response.status).toBe(200);
+  return response.text();
+}
+
+/** The value of one series, matched by name and a set of label="value" pairs. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) {
+      return Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return undefined;
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe("the daemon (slo-agent demo in-process)", () => {
+  let config: SloConfig;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    config = (await loadConfig(SHIPPED_PROFILE)).config;
+    dataDir = await mkdtemp(join(tmpdir(), "slo-daemon-"));
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const demo = (scenario: "healthy" | "outage") =>
+    startDemo({
+      config,
+      dataDir,
+      listen: { host: "127.0.0.1", port: 0 },
+      scenario: shippedScenario(scenario),
+      everyMs: 250,
+      clock: systemClock,
+      log: quiet,
+      refreshMs: 200,
+    });
+
+  it("probes every category, exports it and keeps the evidence, then replays it after a restart", async () => {
+    // First life: payment_request is hard down.
+    const first = await demo("outage");
+    try {
+      await until(async () => {
+        const text = await scrape(first.daemon.url);
+        return [...config.categories.keys()].every(
+          (category) => (sample(text, "slo_availability_ratio", { category, window: "month" }) ?? -1) >= 0,
+        );
+      });
+      const text = await scrape(first.daemon.url);
+      expect(sample(text, "slo_availability_ratio", { category: "payment_request", window: "month" })).toBe(
+        0,
+      );
+      expect(sample(text, "slo_availability_ratio", { category: "settlements", window: "month" })).toBe(1);
+      expect(sample(text, "slo_breach", { category: "payment_request", slo: "availability" })).toBe(1);
+      expect((await fetch(`${first.daemon.url}/readyz`)).status).toBe(200);
+    } finally {
+      await first.close();
+    }
+
+    const store = openEvidenceStore({ dataDir, clock: systemClock, logger: () => {} });
+    const categories = new Set([...store.results({ from: 0, to: Date.now() + 1 })].map((r) => r.category));
+    expect([...categories].sort()).toEqual([...config.categories.keys()].sort());
+    expect(store.verify().ok).toBe(true);
+    store.close();
+
+    // Second life, healthy: before any new failure could be probed, the month still shows the outage.
+    const second = await demo("healthy");
+    try {
+      const text = await scrape(second.daemon.url);
+      const month = sample(text, "slo_availability_ratio", { category: "payment_request", window: "month" });
+      expect(month).toBeDefined();
+      expect(month!).toBeLessThan(0.5);
+    } finally {
+      await second.close();
+    }
+
+    const reopened = openEvidenceStore({ dataDir, clock: systemClock, logger: () => {} });
+    const runs = reopened.runIntervals({ from: 0, to: Date.now() + 1 });
+    expect(runs).toHaveLength(2);
+    expect(runs.every((run) => run.end !== null)).toBe(true);
+    reopened.close();
+  }, 90_000);
+});
