@@ -66,7 +66,10 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     probes: located,
     auth: auth.byTarget,
   });
-  return { config, warnings: [...auth.warnings, ...categoriesWithoutProbes(slo, config)] };
+  // Missing credentials matter only where a probe will use them.
+  const probed = new Set(config.probes.map((probe) => probe.target));
+  const authWarnings = auth.warnings.filter((w) => probed.has(w.path.split(".")[1] ?? ""));
+  return { config, warnings: [...authWarnings, ...categoriesWithoutProbes(slo, config)] };
 }
 
 async function readFromDirectory(
