@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MonthlyReport } from "../../src/reports/index.js";
-import { buildCli, REPO, slo } from "./cli-run.js";
+import { buildCli, REPO, removeCli, slo } from "./cli-run.js";
 import {
   countByDay,
   exactP99,
@@ -71,6 +71,7 @@ beforeAll(() => {
 }, 180_000);
 
 afterAll(() => {
+  removeCli();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
