@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { FakeClock } from "../src/clock/fake.js";
 import { systemClock } from "../src/clock/system.js";
 import { DAY_MS } from "../src/model/time.js";
-import { importResultFile, openEvidenceStore } from "../src/record/index.js";
+import { importResultFile, openEvidenceStore, readResultFile } from "../src/record/index.js";
 import { generateResults, ndjsonLine } from "../test/record/results.js";
 
 const START = Date.UTC(2026, 9, 1);
@@ -51,6 +51,27 @@ async function importFigures(dir: string, file: string): Promise<void> {
       already_present: repeat.alreadyPresent,
       seconds: round(repeatSeconds),
       records_per_s: Math.round(LINES / repeatSeconds),
+    }),
+  );
+}
+
+/** The two halves of an import apart: reading and checking the file, then chaining and writing. */
+async function importPhaseFigures(dir: string, file: string): Promise<void> {
+  let t = performance.now();
+  const { results } = await readResultFile(file, null);
+  const readSeconds = (performance.now() - t) / 1000;
+  const store = openEvidenceStore({ dataDir: dir, clock: systemClock, logger: () => {} });
+  t = performance.now();
+  store.importResults(results);
+  const writeSeconds = (performance.now() - t) / 1000;
+  store.close();
+  console.log(
+    JSON.stringify({
+      bench: "record.import_phases",
+      read_and_check_per_s: Math.round(LINES / readSeconds),
+      chain_and_write_per_s: Math.round(LINES / writeSeconds),
+      read_seconds: round(readSeconds),
+      write_seconds: round(writeSeconds),
     }),
   );
 }
@@ -123,6 +144,7 @@ export async function run(): Promise<void> {
     await importFigures(storeDir, file);
     replayFigures(storeDir);
     batchFigures(join(dir, "batch"));
+    await importPhaseFigures(join(dir, "phases"), file);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

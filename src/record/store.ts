@@ -20,7 +20,7 @@ import { gapsBetween, type LiveRun, queryRuns, type RunInterval, writeRun } from
 import { EVIDENCE_FILE, openReader, openWriter } from "./schema.js";
 import { resultProblem } from "./validation.js";
 import { type VerifyOutcome, verifyChain, verifyPeriod } from "./verify.js";
-import { type StoreHealth, WriteQueue } from "./write-queue.js";
+import { describeWriteError, type StoreHealth, WriteQueue } from "./write-queue.js";
 
 export interface EvidenceStoreOptions {
   readonly dataDir: string;
@@ -87,12 +87,14 @@ export class EvidenceStore implements ResultSink {
   /** Queues a result for the next batch; it is acknowledged once onCommitted reports it. */
   record(result: ProbeResult): void {
     if (this.#closed) throw new Error("evidence store is closed");
-    const problem = resultProblem(result);
+    // Clocks may read fractions of a millisecond; the evidence keeps whole ones.
+    const whole = Number.isInteger(result.ts) ? result : { ...result, ts: Math.floor(result.ts) };
+    const problem = resultProblem(whole);
     if (problem) {
       this.#log(`evidence store: refused a result of probe ${result.probe}: ${problem}`);
       return;
     }
-    this.#queue.add({ ...result, ts: Math.floor(result.ts) });
+    this.#queue.add(whole);
   }
 
   flush(): void {
@@ -190,7 +192,13 @@ export class EvidenceStore implements ResultSink {
   prune(now: EpochMs): PruneOutcome {
     this.flush();
     const cutoff = now - (this.#options.retentionDays ?? 400) * DAY_MS;
-    return this.#db.transaction(() => pruneChainPrefix(this.#db, cutoff, now)).immediate();
+    try {
+      return this.#db.transaction(() => pruneChainPrefix(this.#db, cutoff, now)).immediate();
+    } catch (error) {
+      // A prune that cannot write (full disk, lock) changes nothing and is simply tried again next time.
+      this.#log(`evidence store: prune skipped (${describeWriteError(error)}); nothing was removed`);
+      return { pruned: 0, anchor: null };
+    }
   }
 
   /** Stores a backfill in ts order in one transaction: all of it or, on error, none. */

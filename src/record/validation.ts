@@ -7,7 +7,8 @@ const REASONS: ReadonlySet<string> = new Set(FAILURE_REASONS);
  * that one bad probe reading can never poison a batch (and with it, every result buffered beside it).
  */
 export function resultProblem(result: ProbeResult): string | null {
-  if (!Number.isFinite(result.ts)) return `ts must be an instant, got ${result.ts}`;
+  if (!Number.isSafeInteger(result.ts))
+    return `ts must be a whole number of epoch milliseconds, got ${result.ts}`;
   if (typeof result.probe !== "string" || result.probe === "") return "probe must be a non-empty string";
   if (typeof result.category !== "string" || result.category === "")
     return "category must be a non-empty string";

@@ -222,6 +222,26 @@ describe("retention", () => {
   });
 });
 
+describe("retention under disk trouble", () => {
+  it("a prune that cannot write removes nothing, says so in one line, and works the next time", () => {
+    const clock = new FakeClock(START);
+    const lines: string[] = [];
+    const store = open(tempDir(), clock, {
+      retentionDays: 1,
+      busyTimeoutMs: 10,
+      logger: (l) => lines.push(l),
+    });
+    store.importResults([ok(START), ok(START + 1000)]);
+    const other = new Database(store.path);
+    other.exec("BEGIN IMMEDIATE");
+    expect(store.prune(START + 5 * DAY_MS)).toEqual({ pruned: 0, anchor: null });
+    expect(lines).toEqual([expect.stringMatching(/^evidence store: prune skipped \(SQLITE_BUSY/)]);
+    other.exec("ROLLBACK");
+    other.close();
+    expect(store.prune(START + 5 * DAY_MS).pruned).toBe(2);
+  });
+});
+
 describe("disk trouble", () => {
   it("a full database buffers results, logs once, and writes them all once there is room again", () => {
     const clock = new FakeClock(START);
