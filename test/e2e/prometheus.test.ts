@@ -16,6 +16,7 @@ import {
   dashboardVariableQueries,
   substituteVariables,
 } from "../../src/export/dashboards.js";
+import { RECORDED } from "../../src/export/names.js";
 import { promtoolCheckMetrics } from "../export/exposition.js";
 import {
   eventually,
@@ -81,17 +82,23 @@ beforeAll(async () => {
   simulatorUrl = (await demo.waitFor(/simulator on (http:\/\/\S+)/, 10 * SECOND))[1]!;
   prometheus = await startPrometheus(dir, new URL(agentUrl).host, join(dir, "rules.yml"));
 
-  // Every category has been probed and the longest-window rule has two samples to rate.
+  // Every configured category has been probed and the longest-window rule has two samples to rate.
+  const categories = rules.groups
+    .flatMap((g) => g.rules)
+    .filter((r) => r.record === RECORDED.target("category")).length;
   await eventually(
     async () => {
-      const answer = await instantQuery(prometheus!.url, "count(category:slo_availability:ratio_rate30d)");
+      const answer = await instantQuery(
+        prometheus!.url,
+        `count(${RECORDED.availability("category", "30d")})`,
+      );
       const count = Number(
         (answer.data?.result[0] as { value?: [number, string] } | undefined)?.value?.[1] ?? 0,
       );
-      return count >= 13 ? count : null;
+      return count >= categories ? count : null;
     },
     120 * SECOND,
-    "availability of all 13 categories recorded",
+    `availability of all ${categories} categories recorded`,
   );
 }, 240 * SECOND);
 
