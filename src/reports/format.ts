@@ -111,3 +111,14 @@ export function coverageSentence(report: MonthlyReport): string {
   const c = report.coverage;
   return `${formatCount(c.recorded_probes)} probe results recorded of ${formatCount(c.expected_probes)} the configured schedules call for (${formatRatio(c.ratio)}).`;
 }
+
+const REASON_TEXT: Record<string, string> = {
+  late_notice: "announced too late",
+  occasion_cap: "over the yearly occasion cap",
+  hours_cap: "cut by the yearly hours cap",
+};
+
+/** Why a maintenance window does not (fully) qualify, in words. */
+export function reasonText(reason: string): string {
+  return REASON_TEXT[reason] ?? reason;
+}

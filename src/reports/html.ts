@@ -15,51 +15,14 @@ import {
   headline,
   missedParts,
   monthTitle,
+  reasonText,
   SHOWN_CORRELATION_IDS,
-  type Verdict,
 } from "./format.js";
 import { REPORT_CSS } from "./html-style.js";
+import { type Cell, mark, named, num, pill, table, when } from "./html-table.js";
 import type { Incident, MonthlyReport } from "./model.js";
 import { escapeXml as e } from "./svg.js";
 import { timelineSvg } from "./timeline.js";
-
-type Cell = string | { readonly html: string; readonly num?: boolean };
-
-function pill(verdict: Verdict, detail = ""): string {
-  const css = verdict === "no data" ? "nodata" : verdict;
-  return `<span class="pill ${css}">${verdict}${detail ? ` (${e(detail)})` : ""}</span>`;
-}
-
-function named(title: string, id: string): string {
-  return `${e(title)}<span class="id">${e(id)}</span>`;
-}
-
-/** Text cells are escaped here; pre-built HTML cells are marked as such by their producer. */
-function table(
-  header: readonly Cell[],
-  rows: readonly { cells: readonly Cell[]; missed?: boolean; detail?: string }[],
-): string {
-  const cell = (tag: string, c: Cell) =>
-    typeof c === "string"
-      ? `<${tag}>${e(c)}</${tag}>`
-      : `<${tag}${c.num ? ' class="num"' : ""}>${c.html}</${tag}>`;
-  const head = `<tr>${header.map((h) => cell("th", h)).join("")}</tr>`;
-  const body = rows.map((r) => {
-    const row = `<tr${r.missed ? ' class="missed"' : ""}>${r.cells.map((c) => cell("td", c)).join("")}</tr>`;
-    // A detail line under its row, across every column (correlation ids are too long for a column).
-    const detail = r.detail ? `<tr class="detail"><td colspan="${header.length}">${r.detail}</td></tr>` : "";
-    return row + detail;
-  });
-  return `<table><thead>${head}</thead><tbody>${body.join("")}</tbody></table>`;
-}
-
-const num = (text: string): Cell => ({ html: e(text), num: true });
-/** An instant that must not wrap between its date and its time. */
-const when = (iso: string): Cell => ({ html: `<span class="when">${e(formatInstant(iso))}</span>` });
-const mark = (text: string, bad: boolean): Cell => ({
-  html: bad ? `<span class="bad">${e(text)}</span>` : e(text),
-  num: true,
-});
 
 function header(report: MonthlyReport): string {
   const { summary, categories, coverage } = report;
@@ -138,12 +101,6 @@ function classes(report: MonthlyReport): string {
   return `<section id="service-classes" class="page"><h2>Service classes</h2><p class="meta">A class's availability pools the requests of all its categories.</p>${table(head, rows)}</section>`;
 }
 
-const REASON_TEXT: Record<string, string> = {
-  late_notice: "announced too late",
-  occasion_cap: "over the yearly occasion cap",
-  hours_cap: "cut by the yearly hours cap",
-};
-
 function maintenance(report: MonthlyReport): string {
   const m = report.maintenance;
   const policy = `Policy: at least ${m.policy.min_notice_days} days' notice, at most ${m.policy.max_occasions_per_year} occasions and ${formatHours(m.policy.max_hours_per_year)} per year. Used from January 1 to the end of ${monthTitle(report.month)}: ${m.year_occasions_used} occasions, ${formatHours(m.year_hours_used)}.`;
@@ -158,7 +115,7 @@ function maintenance(report: MonthlyReport): string {
       { html: w.qualified ? "yes" : '<span class="bad">no</span>' },
       // One cell for time and requests keeps the table inside an A4 page.
       num(`${formatHours(w.qualified_hours)} · ${formatExcluded(w.excluded_requests)} req.`),
-      w.reason === null ? "" : (REASON_TEXT[w.reason] ?? w.reason),
+      w.reason === null ? "" : reasonText(w.reason),
     ],
   }));
   const head: Cell[] = [

@@ -14,6 +14,7 @@ import {
   headline,
   missedParts,
   monthTitle,
+  reasonText,
   SHOWN_CORRELATION_IDS,
 } from "./format.js";
 import type { CategoryRow, Incident, MonthlyReport } from "./model.js";
@@ -93,12 +94,6 @@ function serviceClasses(report: MonthlyReport): string[] {
   ];
 }
 
-const REASON_TEXT: Record<string, string> = {
-  late_notice: "announced too late",
-  occasion_cap: "over the yearly occasion cap",
-  hours_cap: "cut by the yearly hours cap",
-};
-
 function maintenance(report: MonthlyReport): string[] {
   const { windows, policy } = report.maintenance;
   const lines = [
@@ -118,7 +113,7 @@ function maintenance(report: MonthlyReport): string[] {
     w.qualified ? "yes" : "**no**",
     formatHours(w.qualified_hours),
     formatExcluded(w.excluded_requests),
-    w.reason === null ? "" : (REASON_TEXT[w.reason] ?? mdText(w.reason)),
+    w.reason === null ? "" : mdText(reasonText(w.reason)),
   ]);
   return [
     ...lines,
