@@ -74,6 +74,31 @@ describe("rules generated from the shipped slo.yaml", () => {
   });
 });
 
+describe("slo-agent rules on the command line", () => {
+  const cli = (args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "rules", ...args], {
+      cwd: join(HERE, "../.."),
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+
+  it("--out writes the same rules the golden file holds", { timeout: 60_000 }, () => {
+    const out = join(scratch, "out.yml");
+    const run = cli(["--config", SHIPPED_CONFIG, "--out", out]);
+    expect(run.status).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe(readFileSync(GOLDEN, "utf8"));
+  });
+
+  it("a configuration that does not exist is bad input: exit 2, one line, no rules", {
+    timeout: 60_000,
+  }, () => {
+    const run = cli(["--config", join(scratch, "missing.yaml")]);
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr.trim().split("\n")).toHaveLength(1);
+  });
+});
+
 describe("promtool unit tests of the rules (test/rules/*.test.yml)", () => {
   for (const file of UNIT_TESTS) {
     it(`${file} passes`, { timeout: 240_000 }, () => {
