@@ -279,6 +279,11 @@ describe("slo-agent report: formats and flags", () => {
     ["a month not in YYYY-MM form is bad usage", ["--month", "March"], /--month: month must be YYYY-MM/],
     ["a missing --month is bad usage", [], /--month YYYY-MM is required/],
     ["an unknown format is bad usage", ["--month", MONTH, "--format", "pdf"], /format/],
+    [
+      "an --out file that cannot be written is bad usage",
+      ["--month", MONTH, "--out", "no/such/dir/r.md"],
+      /--out: cannot write no\/such\/dir\/r\.md \(ENOENT\)/,
+    ],
   ])("%s (exit 2)", (_rule, args, message) => {
     const run = slo(["report", ...args], dir);
     expect(run.code).toBe(2);

@@ -68,6 +68,15 @@ function checkedFormat(opts: ReportOptions): ReportFormat {
   return format;
 }
 
+async function writeReportFile(file: string, text: string): Promise<void> {
+  try {
+    await writeAtomically(file, text);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`slo-agent report: --out: cannot write ${file} (${reason})`);
+  }
+}
+
 async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   const month = checkedMonth(opts.month);
   const format = checkedFormat(opts);
@@ -86,7 +95,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   }
   const text = renderReport(report, format);
   if (opts.out === undefined) process.stdout.write(text);
-  else await writeAtomically(opts.out, text);
+  else await writeReportFile(opts.out, text);
   if (opts.failOnMiss && report.summary.missed.length > 0) {
     throw new CheckFailed(
       `slo-agent report: objectives missed in ${month}: ${report.summary.missed.join(", ")}`,
