@@ -13,6 +13,7 @@ import { ProbeRunner } from "../probes/index.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import { Scheduler } from "../schedule/index.js";
 import { RollingWindows } from "../slo/index.js";
+import { AGENT_VERSION } from "../version.js";
 import type { Logger } from "./log.js";
 
 export interface DaemonOptions {
@@ -62,7 +63,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   store.startRun(started);
   log("info", `evidence store ${store.path}: replayed ${replayed} results into the rolling windows`);
 
-  const metrics = createSloMetrics({ config });
+  const metrics = createSloMetrics({
+    config,
+    version: AGENT_VERSION,
+    ...(config.agent.otlp ? { otlp: config.agent.otlp } : {}),
+  });
   const sink: ResultSink = {
     record(result: ProbeResult) {
       store.record(result);

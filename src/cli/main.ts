@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from "commander";
 import { ConfigError, formatProblem } from "../config/problems.js";
+import { AGENT_VERSION } from "../version.js";
 import { registerCheckConfig } from "./commands/check-config.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerImport } from "./commands/import.js";
@@ -15,6 +16,7 @@ function buildProgram(): Command {
     .description(
       "Service-level monitoring and synthetic probing for an API provider's published SLA (Klarna profile included).",
     )
+    .version(AGENT_VERSION, "-V, --version")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride();
   for (const register of [
@@ -66,6 +68,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     return reportError(error, false);
   }
+}
+
+// A reader that goes away (`slo-agent rules | head`) is not an error of ours.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
 }
 
 const exitCode = await main(process.argv.slice(2));

@@ -9,6 +9,7 @@ import type {
   Target,
   TargetAuth,
 } from "../model/config.js";
+import { Secret } from "../model/secret.js";
 import {
   canonicalBaseUrl,
   parseDuration,
@@ -45,6 +46,15 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     // Contract section 2: data_dir is relative to the config file, else ./data in the working directory.
     dataDir: wire.agent.data_dir === undefined ? resolve("data") : resolve(configDir, wire.agent.data_dir),
     retentionDays: wire.agent.retention_days,
+    otlp: wire.agent.otlp
+      ? {
+          endpoint: wire.agent.otlp.endpoint,
+          intervalMs: parseDuration(wire.agent.otlp.interval)!,
+          headers: Object.fromEntries(
+            Object.entries(wire.agent.otlp.headers).map(([name, value]) => [name, new Secret(value)]),
+          ),
+        }
+      : null,
   };
   return {
     version: 1,

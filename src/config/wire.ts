@@ -65,6 +65,24 @@ export const AgentWire = z
       .positive("must be > 0")
       .default(400)
       .describe("Days raw probe results are kept; rollups are kept longer."),
+    otlp: z
+      .strictObject({
+        endpoint: z
+          .string()
+          .refine(isHttpUrl, "must be an absolute http:// or https:// URL")
+          .describe("The collector's OTLP/HTTP metrics URL, e.g. http://otel-collector:4318/v1/metrics."),
+        interval: z
+          .string()
+          .refine((v) => (parseDuration(v) ?? 0) >= 1000, "must be a duration of at least 1s, like 60s")
+          .default("60s")
+          .describe("How often metrics are pushed."),
+        headers: z
+          .record(z.string(), z.string())
+          .default({})
+          .describe(`Request headers, e.g. an API key (values may use ${ENV}; they are treated as secrets).`),
+      })
+      .optional()
+      .describe("Also push every metric to an OpenTelemetry Collector (besides serving /metrics)."),
   })
   .prefault({})
   .describe("The agent process itself.");

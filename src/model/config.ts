@@ -18,6 +18,15 @@ export interface AgentSettings {
   readonly dataDir: string;
   /** How long raw results are kept; rollups are kept longer. */
   readonly retentionDays: number;
+  /** Push metrics to an OpenTelemetry Collector as well; null when not configured. */
+  readonly otlp: OtlpPush | null;
+}
+
+export interface OtlpPush {
+  readonly endpoint: string;
+  readonly intervalMs: number;
+  /** Header values may carry credentials, so they are Secrets. */
+  readonly headers: Readonly<Record<string, Secret>>;
 }
 
 export interface ServiceClass {

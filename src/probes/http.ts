@@ -1,21 +1,10 @@
-import { readFileSync } from "node:fs";
 import type { HttpProbeSpec, Target, TargetAuth } from "../model/config.js";
 import type { ResultFlag } from "../model/result.js";
+import { AGENT_VERSION } from "../version.js";
 import { type Exchange, exchange } from "./exchange.js";
 import type { Observation, Probe, ProbeContext } from "./probe.js";
 
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-      version?: string;
-    };
-    return pkg.version ?? "0.0.0";
-  } catch {
-    return "0.0.0";
-  }
-}
-
-export const USER_AGENT = `slo-agent/${packageVersion()}`;
+export const USER_AGENT = `slo-agent/${AGENT_VERSION}`;
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 

@@ -56,6 +56,23 @@ describe("loading expands references and fills defaults", () => {
     });
   });
 
+  it("turns agent.otlp into a push target whose header values are secrets", async () => {
+    const dir = await dirs.create({
+      "slo.yaml": minimalSlo({
+        extra: `agent:
+  otlp:
+    endpoint: http://collector:4318/v1/metrics
+    headers: {x-api-key: "\${OTLP_KEY}"}
+`,
+      }),
+    });
+    const { config } = await loadConfig(join(dir, "slo.yaml"), { env: { OTLP_KEY: "k-123-secret" } });
+    expect(config.agent.otlp?.endpoint).toBe("http://collector:4318/v1/metrics");
+    expect(config.agent.otlp?.intervalMs).toBe(60_000);
+    expect(config.agent.otlp?.headers["x-api-key"]?.reveal()).toBe("k-123-secret");
+    expect(JSON.stringify(config.agent)).not.toContain("k-123-secret");
+  });
+
   it("fills every default of the schema into the domain model", async () => {
     const dir = await dirs.create({ "slo.yaml": minimalSlo() });
     const { config } = await loadConfig(join(dir, "slo.yaml"), { env: {} });
@@ -64,6 +81,7 @@ describe("loading expands references and fills defaults", () => {
       listen: { host: "0.0.0.0", port: 9464 },
       dataDir: join(process.cwd(), "data"),
       retentionDays: 400,
+      otlp: null,
     });
     expect(config.maintenance).toEqual({
       policy: { minNoticeDays: 7, maxOccasionsPerYear: 5, maxHoursPerYear: 15 },

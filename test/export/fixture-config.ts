@@ -39,7 +39,13 @@ export function fixtureConfig(overrides: Partial<SloConfig> = {}): SloConfig {
   return {
     version: 1,
     file: "/tmp/slo.yaml",
-    agent: { region: "eu", listen: { host: "127.0.0.1", port: 0 }, dataDir: "/tmp/data", retentionDays: 400 },
+    agent: {
+      region: "eu",
+      listen: { host: "127.0.0.1", port: 0 },
+      dataDir: "/tmp/data",
+      retentionDays: 400,
+      otlp: null,
+    },
     serviceClasses: new Map(CLASSES.map((c) => [c.id, c])),
     categories: new Map(CATEGORIES.map((c) => [c.id, c])),
     maintenance: {

@@ -15,7 +15,13 @@ function configOf(targets: Target[], probes: HttpProbeSpec[] = []): SloConfig {
   return {
     version: 1,
     file: "/tmp/slo.yaml",
-    agent: { region: "eu", listen: { host: "127.0.0.1", port: 0 }, dataDir: "/tmp/data", retentionDays: 90 },
+    agent: {
+      region: "eu",
+      listen: { host: "127.0.0.1", port: 0 },
+      dataDir: "/tmp/data",
+      retentionDays: 90,
+      otlp: null,
+    },
     serviceClasses: new Map(),
     categories: new Map(),
     maintenance: { policy: { minNoticeDays: 7, maxOccasionsPerYear: 5, maxHoursPerYear: 15 }, windows: [] },

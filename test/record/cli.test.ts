@@ -1,9 +1,9 @@
-import { execFile, spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { generateResults, ndjsonLine } from "./results.js";
 
 const ROOT = join(import.meta.dirname, "../..");
@@ -11,8 +11,8 @@ const ROOT = join(import.meta.dirname, "../..");
  * The CLI as `npm run build` makes it, in a git-ignored directory of this run's own: other suites
  * rebuild dist/ concurrently, and a half-written module there would fail a run at random.
  */
-const OUT_DIR = join(ROOT, `.vitest-record-dist-${process.pid}`);
-const CLI = join(OUT_DIR, "cli/main.js");
+/** Built once for every suite by test/global-build.ts. */
+const CLI = join(ROOT, "dist/cli/main.js");
 const START = Date.UTC(2026, 9, 1);
 
 const SLO_YAML = `version: 1
@@ -73,17 +73,6 @@ function storedRows(dir: string): { ts: number; probe: string }[] {
     db.close();
   }
 }
-
-beforeAll(() => {
-  // Work in progress elsewhere may fail type checks; tsc still emits, and the CLI is what is tested.
-  const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json", "--outDir", OUT_DIR], {
-    cwd: ROOT,
-    encoding: "utf8",
-  });
-  if (!existsSync(CLI)) throw new Error(`build produced no ${CLI}:\n${build.stdout}${build.stderr}`);
-}, 300_000);
-
-afterAll(() => rmSync(OUT_DIR, { recursive: true, force: true }));
 
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MonthlyReport } from "../../src/reports/index.js";
-import { buildCli, REPO, removeCli, slo } from "./cli-run.js";
+import { REPO, slo } from "./cli-run.js";
 import {
   countByDay,
   exactP99,
@@ -58,7 +58,6 @@ let results: ScenarioResult[];
 let report: MonthlyReport;
 
 beforeAll(() => {
-  buildCli();
   dir = mkdtempSync(join(tmpdir(), "slo-report-"));
   results = generateMonth();
   writeFileSync(join(dir, "slo.yaml"), sloYaml("./data"));
@@ -71,7 +70,6 @@ beforeAll(() => {
 }, 180_000);
 
 afterAll(() => {
-  removeCli();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
