@@ -1,0 +1,176 @@
+import type { ServerResponse } from "node:http";
+import {
+  closedPort,
+  httpServer,
+  httpsServer,
+  json,
+  type Loopback,
+  type Route,
+  tcpServer,
+} from "../probes/loopback.js";
+
+/** Bytes in the large body: 50 MiB, far above the 1 MiB the probe keeps. */
+export const LARGE_BODY_BYTES = 50 * (1 << 20);
+
+/**
+ * One hostile behaviour the agent must classify: where it lives (a target's base URL and a path)
+ * and the probe keys it needs beyond the defaults. Each case gets a target of its own, so that
+ * one target's pause or broken connections cannot change another case's outcome.
+ */
+export interface HostileCase {
+  readonly id: string;
+  readonly baseUrl: string;
+  readonly path: string;
+  readonly timeoutMs: number;
+  readonly probeExtra?: Readonly<Record<string, unknown>>;
+}
+
+export interface HostileServers {
+  readonly cases: readonly HostileCase[];
+  close(): Promise<void>;
+}
+
+/** Sends 50 MiB in 1 MiB chunks, respecting back-pressure so the test process stays small. */
+function largeBody(res: ServerResponse): void {
+  const chunk = Buffer.alloc(1 << 20, 120);
+  const chunks = LARGE_BODY_BYTES / chunk.length;
+  res.writeHead(200, {
+    "content-type": "application/octet-stream",
+    "content-length": String(LARGE_BODY_BYTES),
+  });
+  let sent = 0;
+  const pump = () => {
+    while (sent < chunks) {
+      sent++;
+      if (!res.write(chunk)) return void res.once("drain", pump);
+    }
+    res.end();
+  };
+  res.on("close", () => {
+    sent = chunks;
+  });
+  pump();
+}
+
+function hostileRoutes(): Record<string, Route> {
+  return {
+    "/ok": (_req, res) => json(res, 200, { status: "AUTHORIZED" }),
+    // Never answers: the probe's deadline must end it.
+    "/slow-headers": () => {},
+    "/slow-body": (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.write('{"partial":');
+    },
+    "/reset-mid-body": (_req, res) => {
+      res.writeHead(200, { "content-length": "100000" });
+      res.write("x".repeat(1000), () => res.socket?.resetAndDestroy());
+    },
+    "/large-body": (_req, res) => largeBody(res),
+    "/redirect-loop": (_req, res) => res.writeHead(302, { location: "/redirect-loop" }).end(),
+    "/html-error": (_req, res) =>
+      res
+        .writeHead(502, { "content-type": "text/html", "klarna-correlation-id": "corr-html" })
+        .end("<html><body>Bad gateway</body></html>"),
+    // Longer than max_body_bytes: the JSON is cut by the agent's cap.
+    "/capped-error": (_req, res) =>
+      res
+        .writeHead(400, { "content-type": "application/json" })
+        .end(
+          `{"error_code":"BAD_VALUE","correlation_id":"corr-capped","error_messages":["${"x".repeat(5000)}"]}`,
+        ),
+    // Cut by the server: it promises 500 bytes and closes the connection after 80.
+    "/cut-error": (_req, res) => {
+      res.writeHead(404, { "content-type": "application/json", "content-length": "500" });
+      res.write('{"error_code":"NOT_FOUND","correlation_id":"corr-cut","error_messa', () =>
+        res.socket?.end(),
+      );
+    },
+    "/newer-error": (_req, res) =>
+      json(res, 503, {
+        error_id: "err-503",
+        error_type: "SERVICE_UNAVAILABLE",
+        error_code: "TEMPORARILY_UNAVAILABLE",
+        errors: [{ code: "TEMPORARILY_UNAVAILABLE", message: "try later" }],
+      }),
+    "/rate-limited": (_req, res) =>
+      json(res, 429, { error_code: "RATE_LIMITED", correlation_id: "corr-429" }, { "retry-after": "3" }),
+  };
+}
+
+/**
+ * Every hostile behaviour of issue 3 on loopback: one plain HTTP server for the behaviours that
+ * speak HTTP, one HTTPS server with a self-signed certificate, raw TCP servers for a reset before
+ * any response and for garbage bytes, a closed port and a host name that cannot resolve.
+ */
+export async function startHostileServers(): Promise<HostileServers> {
+  const api = await httpServer(hostileRoutes());
+  const tls = await httpsServer(hostileRoutes());
+  const reset = await tcpServer((socket) => socket.once("data", () => socket.resetAndDestroy()));
+  const garbage = await tcpServer((socket) =>
+    socket.once("data", () => socket.end("SSH-2.0-OpenSSH\r\n\r\n")),
+  );
+  const refused = await closedPort();
+  const servers: Loopback[] = [api, tls, reset, garbage];
+  const cases: HostileCase[] = [
+    { id: "control", baseUrl: api.origin, path: "/ok", timeoutMs: 2000 },
+    { id: "slow-headers", baseUrl: api.origin, path: "/slow-headers", timeoutMs: 1500 },
+    { id: "slow-body", baseUrl: api.origin, path: "/slow-body", timeoutMs: 1500 },
+    { id: "reset-before-response", baseUrl: reset.origin, path: "/ok", timeoutMs: 2000 },
+    { id: "reset-mid-body", baseUrl: api.origin, path: "/reset-mid-body", timeoutMs: 2000 },
+    { id: "large-body", baseUrl: api.origin, path: "/large-body", timeoutMs: 5000 },
+    { id: "self-signed-tls", baseUrl: tls.origin, path: "/ok", timeoutMs: 2000 },
+    { id: "garbage-bytes", baseUrl: garbage.origin, path: "/ok", timeoutMs: 2000 },
+    {
+      id: "redirect-loop",
+      baseUrl: api.origin,
+      path: "/redirect-loop",
+      timeoutMs: 2000,
+      probeExtra: { follow_redirects: 3 },
+    },
+    { id: "non-json-error", baseUrl: api.origin, path: "/html-error", timeoutMs: 2000 },
+    {
+      id: "capped-error",
+      baseUrl: api.origin,
+      path: "/capped-error",
+      timeoutMs: 2000,
+      probeExtra: { max_body_bytes: 200 },
+    },
+    { id: "cut-error", baseUrl: api.origin, path: "/cut-error", timeoutMs: 2000 },
+    { id: "newer-error", baseUrl: api.origin, path: "/newer-error", timeoutMs: 2000 },
+    { id: "rate-limited", baseUrl: api.origin, path: "/rate-limited", timeoutMs: 2000 },
+    { id: "closed-port", baseUrl: `http://127.0.0.1:${refused}`, path: "/ok", timeoutMs: 2000 },
+    { id: "unresolvable-host", baseUrl: "http://nonexistent.invalid", path: "/ok", timeoutMs: 2000 },
+  ];
+  return {
+    cases,
+    close: async () => {
+      await Promise.all(servers.map((s) => s.close()));
+    },
+  };
+}
+
+/** A slo.yaml with one target and one inline probe per hostile case, every second. */
+export function hostileConfig(cases: readonly HostileCase[]): string {
+  const flow = (extra: Readonly<Record<string, unknown>> | undefined) =>
+    Object.entries(extra ?? {})
+      .map(([key, value]) => `, ${key}: ${JSON.stringify(value)}`)
+      .join("");
+  const targets = cases.map((c) => `  ${c.id}: {base_url: "${c.baseUrl}", environment: simulator}`);
+  const probes = cases.map(
+    (c) =>
+      `  - {id: ${c.id}, category: payment_request, target: ${c.id}, every: 1s, path: "${c.path}", timeout_ms: ${c.timeoutMs}${flow(c.probeExtra)}}`,
+  );
+  return [
+    "version: 1",
+    "agent: {region: test, listen: 127.0.0.1:0, data_dir: ./evidence}",
+    "service_classes:",
+    "  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}",
+    "categories:",
+    "  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 1500}",
+    "targets:",
+    ...targets,
+    "probes:",
+    ...probes,
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,270 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { systemClock } from "../../src/clock/system.js";
+import type { FailureReason, ProbeResult } from "../../src/model/result.js";
+import { openEvidenceStore } from "../../src/record/index.js";
+import { type HostileServers, hostileConfig, startHostileServers } from "./hostile-servers.js";
+
+const MAIN = join(import.meta.dirname, "../../dist/cli/main.js");
+/** How long the agent faces the hostile servers before SIGTERM. */
+const RUN_MS = 10_000;
+/** The agent's resident memory must stay under this, although it is sent 50 MiB bodies every second. */
+const MAX_RSS_BYTES = 300 * (1 << 20);
+
+interface AgentRun {
+  readonly exitCode: number | null;
+  readonly stderr: string;
+  /** Scrapes of /metrics or /healthz that failed or did not answer 200. */
+  readonly failedScrapes: string[];
+  readonly scrapes: number;
+  readonly lastMetrics: string;
+  readonly maxRssBytes: number;
+  readonly stoppedAt: number;
+  readonly results: ReadonlyMap<string, ProbeResult[]>;
+  readonly verify: { code: number | null; stdout: string; stderr: string };
+}
+
+function rssOf(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb === undefined ? 0 : Number(kb) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+async function scrape(url: string, failed: string[]): Promise<string> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    const body = await response.text();
+    if (response.status !== 200) failed.push(`${url}: HTTP ${response.status}`);
+    return body;
+  } catch (error) {
+    failed.push(`${url}: ${(error as Error).message}`);
+    return "";
+  }
+}
+
+async function listeningUrl(child: ChildProcess, output: () => string): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline && child.exitCode === null) {
+    const url = /listening on (http:\/\/\S+)/.exec(output())?.[1];
+    if (url) return url;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the agent did not start listening: ${output()}`);
+}
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], (error, stdout, stderr) =>
+      resolve({ code: error ? ((error.code as number | undefined) ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Runs the real CLI against the hostile servers, scraping it the whole time, then stops it with SIGTERM. */
+async function runAgent(dir: string): Promise<AgentRun> {
+  const child = spawn(
+    process.execPath,
+    [MAIN, "run", "--config", join(dir, "slo.yaml"), "--listen", "127.0.0.1:0"],
+    {
+      cwd: dir,
+    },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const url = await listeningUrl(child, () => stdout + stderr);
+  const failedScrapes: string[] = [];
+  let scrapes = 0;
+  let lastMetrics = "";
+  let maxRssBytes = 0;
+  const until = Date.now() + RUN_MS;
+  while (Date.now() < until && child.exitCode === null) {
+    const [metrics] = await Promise.all([
+      scrape(`${url}/metrics`, failedScrapes),
+      scrape(`${url}/healthz`, failedScrapes),
+    ]);
+    lastMetrics = metrics || lastMetrics;
+    scrapes++;
+    maxRssBytes = Math.max(maxRssBytes, rssOf(child.pid!));
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const stoppedAt = Date.now();
+  child.kill("SIGTERM");
+  const exitCode = await exited;
+
+  const store = openEvidenceStore({ dataDir: join(dir, "evidence"), clock: systemClock, logger: () => {} });
+  const results = new Map<string, ProbeResult[]>();
+  try {
+    for (const r of store.results({ from: 0, to: Date.now() + 1 })) {
+      results.set(r.probe, [...(results.get(r.probe) ?? []), r]);
+    }
+  } finally {
+    store.close();
+  }
+  const verify = await runCli(["verify", "--data-dir", join(dir, "evidence")]);
+  return { exitCode, stderr, failedScrapes, scrapes, lastMetrics, maxRssBytes, stoppedAt, results, verify };
+}
+
+/** The slo_probe_requests_total series of one probe in a scrape (labels in any order). */
+function requestSeriesOf(metrics: string, probe: string): string[] {
+  return metrics
+    .split("\n")
+    .filter((line) => line.startsWith("slo_probe_requests_total{") && line.includes(`probe="${probe}"`));
+}
+
+/** What the contract demands of every result of one probe. */
+interface Expected {
+  readonly status: number | null;
+  readonly error: FailureReason | null;
+  readonly errorCode?: string | null;
+  readonly correlationId?: string | null;
+  /** Timeouts are recorded at exactly their timeout value. */
+  readonly durationMs?: number;
+  /** Responses are timed to their headers, so a body that never ends stays below the timeout. */
+  readonly durationBelowMs?: number;
+}
+
+const CLASSIFICATIONS: readonly [string, string, Expected][] = [
+  ["a healthy endpoint is a plain 200", "control", { status: 200, error: null }],
+  [
+    "headers slower than the timeout are a timeout recorded at the timeout value",
+    "slow-headers",
+    { status: null, error: "timeout", durationMs: 1500 },
+  ],
+  [
+    "a body slower than the timeout keeps its status, timed to the headers",
+    "slow-body",
+    { status: 200, error: null, durationBelowMs: 1500 },
+  ],
+  [
+    "a connection reset before any response is a reset",
+    "reset-before-response",
+    { status: null, error: "reset" },
+  ],
+  ["a reset in the middle of the body keeps the status", "reset-mid-body", { status: 200, error: null }],
+  ["a 50 MiB body is a 200 like any other", "large-body", { status: 200, error: null }],
+  ["a self-signed certificate is a tls failure", "self-signed-tls", { status: null, error: "tls" }],
+  [
+    "garbage bytes instead of HTTP are a protocol failure",
+    "garbage-bytes",
+    { status: null, error: "protocol" },
+  ],
+  [
+    "a redirect loop ends as the last 302, not followed forever",
+    "redirect-loop",
+    { status: 302, error: null },
+  ],
+  [
+    "a non-JSON error body yields no code but keeps the header's correlation id",
+    "non-json-error",
+    { status: 502, error: null, errorCode: null, correlationId: "corr-html" },
+  ],
+  [
+    "an error body cut at max_body_bytes still yields its code and correlation id",
+    "capped-error",
+    { status: 400, error: null, errorCode: "BAD_VALUE", correlationId: "corr-capped" },
+  ],
+  [
+    "an error body the server cut short still yields its code and correlation id",
+    "cut-error",
+    { status: 404, error: null, errorCode: "NOT_FOUND", correlationId: "corr-cut" },
+  ],
+  [
+    "the newer error format yields its code and error id",
+    "newer-error",
+    { status: 503, error: null, errorCode: "TEMPORARILY_UNAVAILABLE", correlationId: "err-503" },
+  ],
+  [
+    "a 429 is a served response with its vendor code",
+    "rate-limited",
+    { status: 429, error: null, errorCode: "RATE_LIMITED", correlationId: "corr-429" },
+  ],
+  ["a closed port is a connect failure", "closed-port", { status: null, error: "connect" }],
+  ["an unresolvable host name is a dns failure", "unresolvable-host", { status: null, error: "dns" }],
+];
+
+describe("slo-agent run against every hostile target at once", () => {
+  let servers: HostileServers;
+  let dir: string;
+  let run: AgentRun;
+
+  beforeAll(async () => {
+    servers = await startHostileServers();
+    dir = await mkdtemp(join(tmpdir(), "slo-hostile-"));
+    await writeFile(join(dir, "slo.yaml"), hostileConfig(servers.cases));
+    run = await runAgent(dir);
+  }, 60_000);
+  afterAll(async () => {
+    await servers?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("keeps answering /metrics and /healthz the whole time and exits 0 on SIGTERM", () => {
+    expect(run.failedScrapes).toEqual([]);
+    expect(run.scrapes).toBeGreaterThanOrEqual(10);
+    expect(run.exitCode).toBe(0);
+    expect(run.stderr).not.toMatch(/ error |\n\s+at /);
+  });
+
+  it("runs every probe, and keeps running the healthy one to the end", () => {
+    for (const c of servers.cases) {
+      expect(run.results.get(c.id)?.length ?? 0, c.id).toBeGreaterThanOrEqual(2);
+    }
+    const control = run.results.get("control") ?? [];
+    expect(control.length).toBeGreaterThanOrEqual(RUN_MS / 1000 - 3);
+    expect(Math.max(...control.map((r) => r.ts))).toBeGreaterThan(run.stoppedAt - 3_000);
+  });
+
+  for (const [rule, probe, expected] of CLASSIFICATIONS) {
+    it(rule, () => {
+      const results = run.results.get(probe) ?? [];
+      expect(results.length, probe).toBeGreaterThan(0);
+      for (const r of results) {
+        expect(r, probe).toMatchObject({ probe, category: "payment_request", status: expected.status });
+        expect(r.error, probe).toBe(expected.error);
+        if (expected.errorCode !== undefined) expect(r.errorCode, probe).toBe(expected.errorCode);
+        if (expected.correlationId !== undefined) expect(r.correlationId, probe).toBe(expected.correlationId);
+        if (expected.durationMs !== undefined) expect(r.durationMs, probe).toBe(expected.durationMs);
+        if (expected.durationBelowMs !== undefined)
+          expect(r.durationMs, probe).toBeLessThan(expected.durationBelowMs);
+      }
+    });
+  }
+
+  it("pauses the rate-limited target on Retry-After: fewer runs than scheduled, none of them failures", () => {
+    const limited = run.results.get("rate-limited") ?? [];
+    const control = run.results.get("control") ?? [];
+    // Retry-After: 3 allows at most one run in every three to four seconds.
+    expect(limited.length).toBeLessThanOrEqual(Math.ceil(RUN_MS / 3_000) + 1);
+    expect(limited.length).toBeLessThan(control.length / 2);
+    const series = requestSeriesOf(run.lastMetrics, "rate-limited");
+    expect(series.length).toBeGreaterThan(0);
+    for (const line of series) expect(line).toContain('outcome="served"');
+  });
+
+  it("reads the 50 MiB bodies to the end while its memory stays bounded", () => {
+    const large = run.results.get("large-body") ?? [];
+    expect(large.some((r) => r.phases?.bodyEndMs !== null && r.phases?.bodyEndMs !== undefined)).toBe(true);
+    expect(run.maxRssBytes).toBeGreaterThan(0);
+    expect(run.maxRssBytes).toBeLessThan(MAX_RSS_BYTES);
+  });
+
+  it("leaves an evidence chain that slo-agent verify accepts", () => {
+    expect(run.verify.stderr).toBe("");
+    expect(run.verify.code).toBe(0);
+    expect(run.verify.stdout).toMatch(/^ok: \d+ records verified/);
+  });
+});
