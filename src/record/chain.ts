@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { ProbeResult } from "../model/result.js";
-import { canonicalForm, chainHash, GENESIS_HASH } from "./canonical.js";
-import { INSERT_RESULT_SQL, rowValues } from "./rows.js";
+import { canonicalForm, chainHashHex, GENESIS_HASH } from "./canonical.js";
+import { fillRowValues, INSERT_RESULT_SQL } from "./rows.js";
 
 /** A result once it is part of the chain. */
 export interface ChainedResult {
@@ -31,30 +31,46 @@ export function latestAnchor(db: Database.Database): ChainLink | undefined {
 }
 
 /**
- * Appends results to the chain in the given order, skipping any whose probe + ts is already
- * stored. Must run inside a write transaction: the tail is read there, so two writers (the daemon
- * and an import) never fork the chain.
+ * Appends results to the chain one at a time, skipping any whose probe + ts is already stored.
+ * Create it inside a write transaction and use it only there: the tail is read when it is
+ * created, so two writers (the daemon and an import) never fork the chain.
  */
-export function appendToChain(
-  db: Database.Database,
-  results: Iterable<ProbeResult>,
-  onEach?: (done: number) => void,
-): { appended: ChainedResult[]; duplicates: number } {
-  const insert = db.prepare(INSERT_RESULT_SQL);
-  let tail = chainTail(db);
-  const appended: ChainedResult[] = [];
-  let duplicates = 0;
-  let done = 0;
-  for (const result of results) {
-    const seq = tail.seq + 1;
-    const hash = chainHash(tail.hash, canonicalForm(result));
-    if (insert.run(rowValues(result, seq, tail.hash, hash)).changes === 1) {
-      appended.push({ seq, result });
-      tail = { seq, hash };
-    } else {
-      duplicates++;
-    }
-    if (onEach && ++done % 10_000 === 0) onEach(done);
+export class ChainWriter {
+  /** What was appended, in chain order; null when the caller did not ask to keep it. */
+  readonly appended: ChainedResult[] | null;
+  duplicates = 0;
+  #count = 0;
+  readonly #insert: Database.Statement;
+  readonly #params: unknown[] = new Array(13);
+  #tailSeq: number;
+  #tailHex: string;
+
+  constructor(db: Database.Database, keepAppended: boolean) {
+    this.#insert = db.prepare(INSERT_RESULT_SQL);
+    const tail = chainTail(db);
+    this.#tailSeq = tail.seq;
+    this.#tailHex = tail.hash.toString("hex");
+    this.appended = keepAppended ? [] : null;
   }
-  return { appended, duplicates };
+
+  /** How many results this writer appended. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Returns whether the result was appended (false: its probe + ts was already stored). */
+  append(result: ProbeResult, canonical: string = canonicalForm(result)): boolean {
+    const seq = this.#tailSeq + 1;
+    const hash = chainHashHex(this.#tailHex, canonical);
+    const params = fillRowValues(this.#params, result, seq, this.#tailHex, hash);
+    if (this.#insert.run(params).changes !== 1) {
+      this.duplicates++;
+      return false;
+    }
+    this.#tailSeq = seq;
+    this.#tailHex = hash;
+    this.#count++;
+    this.appended?.push({ seq, result });
+    return true;
+  }
 }

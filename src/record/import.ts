@@ -1,13 +1,12 @@
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { on } from "node:events";
+import { Worker } from "node:worker_threads";
 import type { ProbeResult } from "../model/result.js";
-import { type KnownIds, parseResultLine } from "./ndjson.js";
+import type { ImportSession } from "./import-session.js";
+import { type LineChunk, type RejectedLine, readLineChunks, type WorkerRequest } from "./line-chunks.js";
+import type { KnownIds } from "./ndjson.js";
 import type { EvidenceStore } from "./store.js";
 
-export interface RejectedLine {
-  readonly line: number;
-  readonly message: string;
-}
+export type { RejectedLine };
 
 export interface ImportProgress {
   readonly phase: "reading" | "writing";
@@ -31,55 +30,113 @@ export interface ImportFileOutcome {
   readonly stored: boolean;
 }
 
-/** Reads and checks every line of an NDJSON file; blank lines are allowed and ignored. */
+/** Reads and checks every line of an NDJSON file on this thread; blank lines are allowed and ignored. */
 export async function readResultFile(
   file: string,
   known: KnownIds | null,
   onProgress?: (progress: ImportProgress) => void,
 ): Promise<{ results: ProbeResult[]; rejected: RejectedLine[] }> {
-  const total = (await stat(file)).size;
   const results: ProbeResult[] = [];
   const rejected: RejectedLine[] = [];
-  let number = 0;
-  const take = (text: string) => {
-    number++;
-    const line = text.endsWith("\r") ? text.slice(0, -1) : text;
-    if (line.trim() === "") return;
-    const parsed = parseResultLine(line, known);
-    if ("result" in parsed) results.push(parsed.result);
-    else rejected.push({ line: number, message: parsed.problem });
-  };
-  // Split by hand: readline costs more than the JSON parsing it feeds.
-  const stream = createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20 });
-  let partial = "";
-  for await (const chunk of stream as AsyncIterable<string>) {
-    const lines = (partial + chunk).split("\n");
-    partial = lines.pop()!;
-    for (const text of lines) take(text);
-    onProgress?.({ phase: "reading", done: stream.bytesRead, total });
+  for await (const chunk of readLineChunks(file, known)) {
+    for (const result of chunk.results) results.push(result);
+    for (const line of chunk.rejected) rejected.push(line);
+    onProgress?.({ phase: "reading", done: chunk.bytesRead, total: chunk.totalBytes });
   }
-  if (partial !== "") take(partial);
   return { results, rejected };
 }
 
 /**
  * `slo-agent import`: all or nothing unless skipInvalid; idempotent on probe + ts, so importing a
- * file twice stores nothing the second time.
+ * file twice stores nothing the second time. A worker thread parses and checks the lines while
+ * this thread chains and writes them, in one transaction; a file not in ts order is sorted
+ * once it has been read, and written from the start.
  */
 export async function importResultFile(
   store: EvidenceStore,
   file: string,
   options: ImportFileOptions,
 ): Promise<ImportFileOutcome> {
-  const { results, rejected } = await readResultFile(file, options.known, options.onProgress);
-  if (rejected.length > 0 && !options.skipInvalid) {
-    return { rejected, imported: 0, alreadyPresent: 0, stored: false };
+  const rejected: RejectedLine[] = [];
+  let session: ImportSession | null = store.beginImport();
+  let ordered = true;
+  try {
+    // Chunks are written and dropped as they come: keeping a month of them costs more in garbage
+    // collection than reading an unordered file a second time.
+    for await (const chunk of parsedInWorker(file, options.known)) {
+      for (const line of chunk.rejected) rejected.push(line);
+      if (session && rejected.length > 0 && !options.skipInvalid) session = ended(session);
+      if (session && !session.appendInOrder(chunk.results, chunk.canonicals ?? undefined)) {
+        session = ended(session);
+        ordered = false;
+      }
+      options.onProgress?.({ phase: "reading", done: chunk.bytesRead, total: chunk.totalBytes });
+    }
+    if (rejected.length > 0 && !options.skipInvalid) {
+      return { rejected, imported: 0, alreadyPresent: 0, stored: false };
+    }
+    if (!ordered) session = await sortedImport(store, file, options);
+    return { rejected, ...session!.commit(), stored: true };
+  } finally {
+    session?.rollback();
   }
-  const total = results.length;
-  const progress = options.onProgress;
-  const outcome = store.importResults(
-    results,
-    progress ? (done) => progress({ phase: "writing", done, total }) : undefined,
-  );
-  return { rejected, ...outcome, stored: true };
+}
+
+function ended(session: ImportSession): null {
+  session.rollback();
+  return null;
+}
+
+/** A file not in chain order: read again, all of it, sorted, and written in a fresh transaction. */
+async function sortedImport(
+  store: EvidenceStore,
+  file: string,
+  options: ImportFileOptions,
+): Promise<ImportSession> {
+  const results: ProbeResult[] = [];
+  const canonicals: string[] = [];
+  for await (const chunk of parsedInWorker(file, options.known)) {
+    for (const result of chunk.results) results.push(result);
+    for (const canonical of chunk.canonicals ?? []) canonicals.push(canonical);
+  }
+  const session = store.beginImport();
+  try {
+    session.appendAll(results, canonicals, (done) =>
+      options.onProgress?.({ phase: "writing", done, total: results.length }),
+    );
+  } catch (error) {
+    session.rollback();
+    throw error;
+  }
+  return session;
+}
+
+/** The file's checked lines, parsed (and put in canonical form) by a worker thread. */
+async function* parsedInWorker(file: string, known: KnownIds | null): AsyncGenerator<LineChunk> {
+  const request: WorkerRequest = {
+    file,
+    known: known && { probes: [...known.probes], categories: [...known.categories] },
+  };
+  const worker = startParseWorker(request);
+  try {
+    for await (const [message] of on(worker, "message")) {
+      if ("done" in message) return;
+      if ("failed" in message) throw new Error(message.failed);
+      yield message as LineChunk;
+    }
+  } finally {
+    await worker.terminate();
+  }
+}
+
+function startParseWorker(request: WorkerRequest): Worker {
+  if (!import.meta.url.endsWith(".ts")) {
+    return new Worker(new URL("./parse-worker.js", import.meta.url), { workerData: request });
+  }
+  // Run from source (tsx, vitest): Node 20 loads a worker's entry before any --import hook, so
+  // the worker registers tsx itself and then imports the TypeScript source.
+  const tsx = import.meta.resolve?.("tsx/esm/api") ?? "tsx/esm/api";
+  const source = new URL("./parse-worker.ts", import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(source)}); })`;
+  return new Worker(bootstrap, { eval: true, workerData: request });
 }

@@ -1,5 +1,5 @@
-import type { Phases, ProbeResult } from "../model/result.js";
-import { isoTimestamp } from "./canonical.js";
+import type { ProbeResult } from "../model/result.js";
+import { isoTimestamp, phasesOfWire } from "./canonical.js";
 import { resultProblem } from "./validation.js";
 
 /** The probes and categories a configuration declares, to check imported ids against. */
@@ -109,18 +109,6 @@ function resultOfWire(fields: Record<string, unknown>): ProbeResult {
     correlationId: (fields.correlation_id as string | null | undefined) ?? null,
     phases: phasesOfWire(fields.phases as Record<string, number | null> | null | undefined),
     serverMs: (fields.server_ms as number | null | undefined) ?? null,
-  };
-}
-
-function phasesOfWire(wire: Record<string, number | null> | null | undefined): Phases | null {
-  if (wire === undefined || wire === null) return null;
-  return {
-    dnsMs: wire.dns_ms ?? null,
-    connectMs: wire.connect_ms ?? null,
-    tlsMs: wire.tls_ms ?? null,
-    requestSentMs: wire.request_sent_ms ?? null,
-    ttfbMs: wire.ttfb_ms ?? null,
-    bodyEndMs: wire.body_end_ms ?? null,
   };
 }
 

@@ -1,11 +1,15 @@
 import type Database from "better-sqlite3";
 import type { EpochMs } from "../model/time.js";
+import { HOUR_MS } from "../model/time.js";
 import type { ChainLink } from "./chain.js";
+import { COUNT_COLUMNS } from "./rollups.js";
 
 export interface PruneOutcome {
   readonly pruned: number;
   /** The anchor written by this prune; null when nothing was old enough. */
   readonly anchor: ChainLink | null;
+  /** Per-minute rollup rows merged into hour rows by this prune. */
+  readonly minutesCompacted: number;
 }
 
 /**
@@ -14,7 +18,11 @@ export interface PruneOutcome {
  * record imported late with an old ts stays until every record chained before it is old enough.
  * Must run inside a write transaction. Rollups are not touched.
  */
-export function pruneChainPrefix(db: Database.Database, cutoff: EpochMs, now: EpochMs): PruneOutcome {
+export function pruneChainPrefix(
+  db: Database.Database,
+  cutoff: EpochMs,
+  now: EpochMs,
+): Omit<PruneOutcome, "minutesCompacted"> {
   const firstKept = db.prepare("SELECT min(seq) FROM results WHERE ts >= ?").pluck().get(cutoff) as
     | number
     | null;
@@ -32,4 +40,35 @@ export function pruneChainPrefix(db: Database.Database, cutoff: EpochMs, now: Ep
     pruned,
   );
   return { pruned, anchor: { seq: lastPruned, hash } };
+}
+
+const HOUR_ROLLUP_SQL = `INSERT INTO rollups (probe, minute, category, span_ms, ${COUNT_COLUMNS.join(", ")}, latency)
+  SELECT probe, minute - minute % ${HOUR_MS}, min(category), ${HOUR_MS},
+    ${COUNT_COLUMNS.map((c) => `sum(${c})`).join(", ")}, merge_latency_all(latency)
+  FROM old_minutes WHERE true GROUP BY minute - minute % ${HOUR_MS}, probe
+  ON CONFLICT (minute, probe) DO UPDATE SET
+  ${COUNT_COLUMNS.map((c) => `${c} = rollups.${c} + excluded.${c}`).join(",\n  ")},
+  latency = merge_latency(rollups.latency, excluded.latency)`;
+
+/**
+ * Merges the per-minute rollups of every whole hour before `cutoff` into one row per probe-hour
+ * (span_ms 3 600 000, keyed by the hour's start); sums and latency lose nothing, only the minute
+ * detail goes. A minute imported later into a compacted hour is merged at the next prune. Must run
+ * inside a write transaction on a connection with the rollup SQL functions registered.
+ */
+export function compactMinuteRollups(db: Database.Database, cutoff: EpochMs): number {
+  const hourCutoff = cutoff - (((cutoff % HOUR_MS) + HOUR_MS) % HOUR_MS);
+  // Copied aside first: an hour row is keyed like the minute at the hour's start.
+  db.prepare(
+    "CREATE TEMP TABLE old_minutes AS SELECT * FROM rollups WHERE minute < ? AND span_ms = 60000",
+  ).run(hourCutoff);
+  try {
+    const moved = db
+      .prepare("DELETE FROM rollups WHERE minute < ? AND span_ms = 60000")
+      .run(hourCutoff).changes;
+    if (moved > 0) db.prepare(HOUR_ROLLUP_SQL).run();
+    return moved;
+  } finally {
+    db.exec("DROP TABLE temp.old_minutes");
+  }
 }

@@ -11,11 +11,16 @@ import {
 import { MINUTE_MS } from "../model/time.js";
 import type { LatencyHistogram } from "../slo/histogram.js";
 import type { MinuteRollup } from "../slo/tally.js";
-import { histogramOfBlob, mergeLatencyBlobs, SparseLatency } from "./latency-blob.js";
+import { forEachValue, histogramOfBlob, mergeLatencyBlobs, SparseLatency } from "./latency-blob.js";
 
-/** A stored per-minute rollup of one probe: the slo layer's MinuteRollup plus the probe and error reasons. */
+/**
+ * A stored rollup of one probe: the slo layer's MinuteRollup plus the probe and error reasons.
+ * Older than minuteRollupDays it covers a whole hour (spanMs 3 600 000) and `minute` is the hour's start.
+ */
 export interface StoredRollup extends MinuteRollup {
   readonly probe: string;
+  /** How long the row covers from `minute`: 60 000 (a minute) or 3 600 000 (a compacted hour). */
+  readonly spanMs: number;
   /** Requests without a response, by reason (non-excluded only). */
   readonly errors: Readonly<Record<FailureReason, number>>;
 }
@@ -41,7 +46,7 @@ interface MinuteTotals {
 
 const CLASS_COLUMNS = STATUS_CLASSES.map((c) => `count_${c}`);
 const ERROR_COLUMNS = FAILURE_REASONS.map((r) => `err_${r}`);
-const COUNT_COLUMNS = [...CLASS_COLUMNS, ...ERROR_COLUMNS, "excluded"];
+export const COUNT_COLUMNS = [...CLASS_COLUMNS, ...ERROR_COLUMNS, "excluded"];
 const CLASS_INDEX = new Map<StatusClass, number>(STATUS_CLASSES.map((c, i) => [c, i]));
 const ERROR_INDEX = new Map<FailureReason, number>(
   FAILURE_REASONS.map((r, i) => [r, STATUS_CLASSES.length + i]),
@@ -54,26 +59,46 @@ const UPSERT_SQL = `INSERT INTO rollups (probe, minute, category, ${COUNT_COLUMN
   ${COUNT_COLUMNS.map((c) => `${c} = rollups.${c} + excluded.${c}`).join(",\n  ")},
   latency = merge_latency(rollups.latency, excluded.latency)`;
 
-/** Registers the SQL function the upsert merges latency with; call once per connection. */
+/** Registers the SQL functions rollups merge latency with; call once per writer connection. */
 export function registerRollupFunctions(db: Database.Database): void {
   db.function("merge_latency", { deterministic: true }, (a: Uint8Array | null, b: Uint8Array | null) =>
     mergeLatencyBlobs(a, b),
   );
+  db.aggregate("merge_latency_all", {
+    start: () => new SparseLatency(),
+    step: (sum: SparseLatency, blob: unknown) => {
+      if (blob instanceof Uint8Array) forEachValue(blob, (us, count) => sum.add(us, count));
+      return sum;
+    },
+    result: (sum: SparseLatency) => (sum.count === 0 ? null : sum.encode()),
+  });
 }
 
-/** Sums results per probe-minute in memory, then adds the sums to the stored rows in one pass. */
+/**
+ * Sums results per probe-minute in memory, then adds the sums to the stored rows in one pass:
+ * one upsert per probe-minute instead of one per result.
+ */
 export class RollupAccumulator {
-  readonly #minutes = new Map<string, MinuteTotals>();
+  /** Minute -> probe -> totals: results come in ts order, so the outer lookup mostly hits the last minute. */
+  readonly #minutes = new Map<number, Map<string, MinuteTotals>>();
+  #lastMinute = Number.NaN;
+  #lastProbes: Map<string, MinuteTotals> | null = null;
 
   constructor(private readonly isExcluded: ExclusionJudge) {}
 
   add(result: ProbeResult): void {
-    const minute = Math.floor(result.ts / MINUTE_MS) * MINUTE_MS;
-    const key = `${result.probe}\u0000${minute}`;
-    let totals = this.#minutes.get(key);
+    const minute = result.ts - (((result.ts % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
+    let probes = this.#lastProbes;
+    if (minute !== this.#lastMinute || probes === null) {
+      probes = this.#minutes.get(minute) ?? new Map<string, MinuteTotals>();
+      this.#minutes.set(minute, probes);
+      this.#lastMinute = minute;
+      this.#lastProbes = probes;
+    }
+    let totals = probes.get(result.probe);
     if (!totals) {
       totals = emptyTotals(result.probe, result.category, minute);
-      this.#minutes.set(key, totals);
+      probes.set(result.probe, totals);
     }
     if (this.isExcluded(result)) {
       totals.counts[EXCLUDED_INDEX]!++;
@@ -87,9 +112,17 @@ export class RollupAccumulator {
   /** Must run inside the write transaction that stored the results. */
   writeTo(db: Database.Database): void {
     const upsert = db.prepare(UPSERT_SQL);
-    for (const t of this.#minutes.values()) {
-      const latency = t.latency.count === 0 ? null : t.latency.encode();
-      upsert.run([t.probe, t.minute, t.category, ...t.counts, latency]);
+    const params: unknown[] = new Array(COUNT_COLUMNS.length + 4);
+    const latencyAt = params.length - 1;
+    for (const probes of this.#minutes.values()) {
+      for (const t of probes.values()) {
+        params[0] = t.probe;
+        params[1] = t.minute;
+        params[2] = t.category;
+        for (let i = 0; i < t.counts.length; i++) params[3 + i] = t.counts[i];
+        params[latencyAt] = t.latency.count === 0 ? null : t.latency.encode();
+        upsert.run(params);
+      }
     }
   }
 }
@@ -123,6 +156,7 @@ function rollupOfRow(row: RollupRow): StoredRollup {
     probe: row.probe,
     category: row.category,
     minute: row.minute,
+    spanMs: Number(row.span_ms ?? MINUTE_MS),
     byClass: byClass as Record<StatusClass, number>,
     errors: errors as Record<FailureReason, number>,
     excluded: Number(row.excluded),

@@ -62,6 +62,10 @@ const MIGRATIONS: readonly string[] = [
     records   INTEGER NOT NULL           -- how many records this prune removed
   );
   `,
+  // Minutes older than minuteRollupDays are compacted into one row per probe-hour, keyed by its start.
+  `
+  ALTER TABLE rollups ADD COLUMN span_ms INTEGER NOT NULL DEFAULT 60000;  -- 60000 a minute, 3600000 an hour
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

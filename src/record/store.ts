@@ -1,13 +1,14 @@
-import { mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { Clock } from "../clock/clock.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS, type EpochMs, type Interval, monthInterval } from "../model/time.js";
-import { appendToChain, type ChainedResult } from "./chain.js";
+import { type ChainedResult, ChainWriter } from "./chain.js";
+import { type ImportOutcome, ImportSession } from "./import-session.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
-import { type PruneOutcome, pruneChainPrefix } from "./retention.js";
+import { compactMinuteRollups, type PruneOutcome, pruneChainPrefix } from "./retention.js";
 import {
   type ExclusionJudge,
   queryRollups,
@@ -39,12 +40,16 @@ export interface EvidenceStoreOptions {
   readonly maxDatabaseBytes?: number | null;
   /** Whether a result is excluded (maintenance, exclusions), for the rollups. Default: none is. */
   readonly isExcluded?: ExclusionJudge;
+  /** Per-minute rollups older than this are compacted into hour rollups by prune(). Default 400. */
+  readonly minuteRollupDays?: number;
+  /**
+   * Open an existing store only to read (verify, reports): no file or directory is created and
+   * nothing is written. Throws `no evidence store at DIR (evidence.sqlite not found)` if there is none.
+   */
+  readonly readOnly?: boolean;
 }
 
-export interface ImportOutcome {
-  readonly imported: number;
-  readonly alreadyPresent: number;
-}
+export type { ImportOutcome };
 
 const MAX_BATCH = 5_000;
 const NOT_EXCLUDED: ExclusionJudge = () => false;
@@ -64,6 +69,7 @@ export class EvidenceStore implements ResultSink {
   #committed = 0;
   #maxBytes: number | null;
   #closed = false;
+  #importing: ImportSession | null = null;
 
   constructor(options: EvidenceStoreOptions) {
     this.#options = options;
@@ -71,7 +77,10 @@ export class EvidenceStore implements ResultSink {
     this.#log = options.logger ?? ((line) => process.stderr.write(`${line}\n`));
     this.#maxBytes = options.maxDatabaseBytes ?? null;
     this.path = join(options.dataDir, EVIDENCE_FILE);
-    this.#db = this.#openWriter();
+    if (options.readOnly && !existsSync(this.path)) {
+      throw new Error(`no evidence store at ${options.dataDir} (${EVIDENCE_FILE} not found)`);
+    }
+    this.#db = options.readOnly ? openReader(this.path, options.busyTimeoutMs ?? 100) : this.#openWriter();
     this.#fileId = fileIdentity(this.path);
     this.#queue = new WriteQueue({
       clock: options.clock,
@@ -87,6 +96,7 @@ export class EvidenceStore implements ResultSink {
   /** Queues a result for the next batch; it is acknowledged once onCommitted reports it. */
   record(result: ProbeResult): void {
     if (this.#closed) throw new Error("evidence store is closed");
+    if (this.#options.readOnly) throw new Error("evidence store was opened read-only");
     // Clocks may read fractions of a millisecond; the evidence keeps whole ones.
     const whole = Number.isInteger(result.ts) ? result : { ...result, ts: Math.floor(result.ts) };
     const problem = resultProblem(whole);
@@ -103,6 +113,7 @@ export class EvidenceStore implements ResultSink {
 
   close(): void {
     if (this.#closed) return;
+    this.#importing?.rollback();
     this.#queue.flush();
     this.#queue.stop();
     const left = this.#queue.buffered;
@@ -190,14 +201,22 @@ export class EvidenceStore implements ResultSink {
 
   /** Prunes raw results older than retentionDays (a chain prefix) and anchors the chain there. */
   prune(now: EpochMs): PruneOutcome {
+    // An import holds the write transaction open; the next daily prune catches up.
+    if (this.#importing) return { pruned: 0, anchor: null, minutesCompacted: 0 };
     this.flush();
     const cutoff = now - (this.#options.retentionDays ?? 400) * DAY_MS;
+    const minuteCutoff = now - (this.#options.minuteRollupDays ?? 400) * DAY_MS;
     try {
-      return this.#db.transaction(() => pruneChainPrefix(this.#db, cutoff, now)).immediate();
+      return this.#db
+        .transaction(() => ({
+          ...pruneChainPrefix(this.#db, cutoff, now),
+          minutesCompacted: compactMinuteRollups(this.#db, minuteCutoff),
+        }))
+        .immediate();
     } catch (error) {
       // A prune that cannot write (full disk, lock) changes nothing and is simply tried again next time.
       this.#log(`evidence store: prune skipped (${describeWriteError(error)}); nothing was removed`);
-      return { pruned: 0, anchor: null };
+      return { pruned: 0, anchor: null, minutesCompacted: 0 };
     }
   }
 
@@ -207,14 +226,38 @@ export class EvidenceStore implements ResultSink {
       const problem = resultProblem(result);
       if (problem) throw new RangeError(`cannot import a result of probe ${result.probe}: ${problem}`);
     }
+    const session = this.beginImport();
+    try {
+      session.appendAll(results, undefined, onProgress);
+    } catch (error) {
+      session.rollback();
+      throw error;
+    }
+    return session.commit();
+  }
+
+  /**
+   * Starts an import written as it arrives, in one transaction held until commit or rollback.
+   * Live results wait in memory meanwhile. The caller checks results (resultProblem) first.
+   */
+  beginImport(): ImportSession {
+    if (this.#closed) throw new Error("evidence store is closed");
+    if (this.#importing) throw new Error("an import is already in progress on this store");
     this.flush();
-    const ordered = [...results].sort((a, b) => a.ts - b.ts || compareText(a.probe, b.probe));
-    const { appended, duplicates } = this.#db
-      .transaction(() => this.#append(ordered, onProgress))
-      .immediate();
-    this.#committed += appended.length;
-    this.#notify(appended);
-    return { imported: appended.length, alreadyPresent: duplicates };
+    this.#queue.pause();
+    const session = new ImportSession(this.#db, {
+      isExcluded: this.#options.isExcluded ?? NOT_EXCLUDED,
+      keepAppended: this.#listeners.size > 0,
+      end: (committed) => {
+        this.#importing = null;
+        this.#queue.resume();
+        if (committed === null) return;
+        this.#committed += committed.imported;
+        if (committed.appended) this.#notify(committed.appended);
+      },
+    });
+    this.#importing = session;
+    return session;
   }
 
   /** Changes the size cap (null removes it); a store that was full resumes at its next retry. */
@@ -223,12 +266,13 @@ export class EvidenceStore implements ResultSink {
     applySizeCap(this.#db, bytes);
   }
 
-  #append(results: readonly ProbeResult[], onProgress?: (done: number) => void) {
-    const outcome = appendToChain(this.#db, results, onProgress);
+  /** Must run inside a write transaction. */
+  #append(results: readonly ProbeResult[]): ChainedResult[] {
+    const chain = new ChainWriter(this.#db, true);
     const rollups = new RollupAccumulator(this.#options.isExcluded ?? NOT_EXCLUDED);
-    for (const { result } of outcome.appended) rollups.add(result);
+    for (const result of results) if (chain.append(result)) rollups.add(result);
     rollups.writeTo(this.#db);
-    return outcome;
+    return chain.appended ?? [];
   }
 
   #writeBatch(batch: readonly ProbeResult[]): void {
@@ -238,7 +282,7 @@ export class EvidenceStore implements ResultSink {
     const run = this.#run;
     const appended = this.#db
       .transaction(() => {
-        const { appended } = this.#append(batch);
+        const appended = this.#append(batch);
         if (run?.dirty) writeRun(this.#db, run);
         return appended;
       })
@@ -304,8 +348,4 @@ function fileIdentity(path: string): string {
   } catch {
     return "missing";
   }
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

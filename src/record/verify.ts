@@ -34,7 +34,7 @@ export type VerifyOutcome =
  */
 export function verifyEvidence(dataDir: string, options: { month?: string } = {}): VerifyOutcome {
   const path = join(dataDir, EVIDENCE_FILE);
-  if (!existsSync(path)) throw new Error(`no evidence store at ${path}`);
+  if (!existsSync(path)) throw new Error(`no evidence store at ${dataDir} (${EVIDENCE_FILE} not found)`);
   const db = openReader(path, 5_000);
   try {
     if (options.month === undefined) return verifyChain(db);

@@ -41,6 +41,8 @@ export class WriteQueue {
   #droppingLogged = false;
   /** Set when something besides results (the run state) must be written. */
   #extraDirty = false;
+  /** While an import holds the write transaction, results wait here instead of being written. */
+  #paused = false;
 
   constructor(options: WriteQueueOptions) {
     this.#options = options;
@@ -60,9 +62,21 @@ export class WriteQueue {
     if (this.#lastErrorText === null) this.#schedule(this.#options.batchMs);
   }
 
+  /** Holds writes (results keep queuing) until resume(). */
+  pause(): void {
+    this.#paused = true;
+    this.#cancelTimer();
+  }
+
+  resume(): void {
+    this.#paused = false;
+    if (this.#pending.length > 0 || this.#extraDirty) this.#schedule(0);
+  }
+
   /** Writes everything buffered now; returns whether it was written. */
   flush(): boolean {
     this.#cancelTimer();
+    if (this.#paused) return false;
     if (this.#pending.length === 0 && !this.#extraDirty) return true;
     if (this.#lastErrorText !== null) {
       try {
@@ -139,7 +153,7 @@ export class WriteQueue {
   }
 
   #schedule(delayMs: number): void {
-    if (this.#timer) return;
+    if (this.#timer || this.#paused) return;
     this.#timer = this.#options.clock.setTimeout(() => {
       this.#timer = null;
       this.flush();

@@ -174,7 +174,11 @@ describe("slo-agent verify", () => {
     expect((await cli(dir, "verify", "--month", "2026-13")).code).toBe(2);
     const none = await cli(dir, "verify", "--data-dir", "nowhere");
     expect(none.code).toBe(2);
-    expect(none.stderr).toMatch(/no evidence store at .*nowhere\/evidence\.sqlite/);
+    expect(none.stderr).toMatch(/no evidence store at \S*nowhere \(evidence\.sqlite not found\)/);
+    expect(existsSync(join(dir, "nowhere"))).toBe(false);
+    const absent = await cli(dir, "verify", "--data-dir", "/nonexistent/slo-data");
+    expect(absent.code).toBe(2);
+    expect(absent.stderr).toContain("no evidence store at /nonexistent/slo-data (evidence.sqlite not found)");
     expect(readFileSync(join(dir, "slo.yaml"), "utf8")).toBe(SLO_YAML);
   });
 });

@@ -1,12 +1,17 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/result.js";
-import { DAY_MS, MINUTE_MS } from "../../src/model/time.js";
-import { type EvidenceStore, type EvidenceStoreOptions, openEvidenceStore } from "../../src/record/index.js";
+import { DAY_MS, HOUR_MS, MINUTE_MS } from "../../src/model/time.js";
+import {
+  type EvidenceStore,
+  type EvidenceStoreOptions,
+  openEvidenceStore,
+  type StoredRollup,
+} from "../../src/record/index.js";
 import { generateResults } from "./results.js";
 
 const START = Date.UTC(2026, 9, 1);
@@ -216,9 +221,75 @@ describe("retention", () => {
     const store = open(tempDir(), clock, { retentionDays: 10 });
     store.importResults([ok(START + 20 * DAY_MS)]);
     store.importResults([ok(START)]);
-    expect(store.prune(START + 25 * DAY_MS)).toEqual({ pruned: 0, anchor: null });
+    expect(store.prune(START + 25 * DAY_MS)).toEqual({ pruned: 0, anchor: null, minutesCompacted: 0 });
     expect(store.prune(START + 31 * DAY_MS).pruned).toBe(2);
     expect(store.verify()).toMatchObject({ ok: true, records: 0 });
+  });
+});
+
+describe("rollup retention", () => {
+  function totals(rollups: Iterable<StoredRollup>) {
+    let requests = 0;
+    let timeouts = 0;
+    let latencyCount = 0;
+    for (const r of rollups) {
+      requests += Object.values(r.byClass).reduce((a, b) => a + b, 0);
+      timeouts += r.errors.timeout;
+      latencyCount += r.latency?.count ?? 0;
+    }
+    return { requests, timeouts, latencyCount };
+  }
+
+  it("compacts minutes older than minuteRollupDays into hour rows that lose no count or latency", () => {
+    const clock = new FakeClock(START);
+    const store = open(tempDir(), clock, { retentionDays: 400, minuteRollupDays: 10 });
+    // Three days of 13 probes every 30 s; the first two end up older than 10 days.
+    store.importResults([...generateResults(START, 13 * 2 * 60 * 24 * 3)]);
+    const before = totals(store.rollups({ from: START, to: START + 3 * DAY_MS }));
+    const outcome = store.prune(START + 12 * DAY_MS);
+    expect(outcome.minutesCompacted).toBe(13 * 60 * 24 * 2);
+    const after = [...store.rollups({ from: START, to: START + 3 * DAY_MS })];
+    expect(totals(after)).toEqual(before);
+    const hours = after.filter((r) => r.spanMs === HOUR_MS);
+    expect(hours).toHaveLength(13 * 24 * 2);
+    expect(hours.every((r) => r.minute % HOUR_MS === 0 && r.minute < START + 2 * DAY_MS)).toBe(true);
+    expect(after.filter((r) => r.spanMs === MINUTE_MS)).toHaveLength(13 * 60 * 24);
+    // Raw results are kept for their own 400 days, and a second prune has nothing left to compact.
+    expect(store.verify()).toMatchObject({ ok: true, records: 13 * 2 * 60 * 24 * 3 });
+    expect(store.prune(START + 12 * DAY_MS).minutesCompacted).toBe(0);
+  });
+
+  it("a minute imported late into a compacted hour joins that hour at the next prune", () => {
+    const clock = new FakeClock(START);
+    const store = open(tempDir(), clock, { minuteRollupDays: 1 });
+    store.importResults([ok(START + 5 * MINUTE_MS)]);
+    store.prune(START + 3 * DAY_MS);
+    store.importResults([ok(START + 7 * MINUTE_MS, "payment-request-read", 300)]);
+    expect(store.prune(START + 3 * DAY_MS).minutesCompacted).toBe(1);
+    const rows = [...store.rollups({ from: START, to: START + DAY_MS })];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ minute: START, spanMs: HOUR_MS, byClass: { "2xx": 2 } });
+    expect(rows[0]!.latency?.count).toBe(2);
+  });
+});
+
+describe("read-only store", () => {
+  it("refuses a directory without a store and creates nothing there", () => {
+    const missing = join(tempDir(), "typo");
+    expect(() =>
+      openEvidenceStore({ dataDir: missing, clock: new FakeClock(START), readOnly: true }),
+    ).toThrow(`no evidence store at ${missing} (evidence.sqlite not found)`);
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it("reads what a writer stored, and refuses to record", () => {
+    const dir = tempDir();
+    const clock = new FakeClock(START);
+    open(dir, clock).importResults([ok(START), ok(START + 1000)]);
+    const reader = open(dir, clock, { readOnly: true });
+    expect([...reader.results({ from: START, to: START + DAY_MS })]).toHaveLength(2);
+    expect(reader.verify()).toMatchObject({ ok: true, records: 2 });
+    expect(() => reader.record(ok(START + 2000))).toThrow("read-only");
   });
 });
 
@@ -234,7 +305,7 @@ describe("retention under disk trouble", () => {
     store.importResults([ok(START), ok(START + 1000)]);
     const other = new Database(store.path);
     other.exec("BEGIN IMMEDIATE");
-    expect(store.prune(START + 5 * DAY_MS)).toEqual({ pruned: 0, anchor: null });
+    expect(store.prune(START + 5 * DAY_MS)).toEqual({ pruned: 0, anchor: null, minutesCompacted: 0 });
     expect(lines).toEqual([expect.stringMatching(/^evidence store: prune skipped \(SQLITE_BUSY/)]);
     other.exec("ROLLBACK");
     other.close();
