@@ -27,6 +27,8 @@ export interface HostileCase {
 
 export interface HostileServers {
   readonly cases: readonly HostileCase[];
+  /** Requests the plain HTTP server received for a path. */
+  requestsTo(path: string): number;
   close(): Promise<void>;
 }
 
@@ -65,7 +67,8 @@ function hostileRoutes(): Record<string, Route> {
       res.writeHead(200, { "content-length": "100000" });
       res.write("x".repeat(1000), () => res.socket?.resetAndDestroy());
     },
-    "/large-body": (_req, res) => largeBody(res),
+    "/large-body": (_req, res) => largeBody(res, true),
+    "/large-body-chunked": (_req, res) => largeBody(res, false),
     "/redirect-loop": (_req, res) => res.writeHead(302, { location: "/redirect-loop" }).end(),
     "/html-error": (_req, res) =>
       res
@@ -103,7 +106,17 @@ function hostileRoutes(): Record<string, Route> {
  * any response and for garbage bytes, a closed port and a host name that cannot resolve.
  */
 export async function startHostileServers(): Promise<HostileServers> {
-  const api = await httpServer(hostileRoutes());
+  const requests = new Map<string, number>();
+  const counted = Object.fromEntries(
+    Object.entries(hostileRoutes()).map(([path, route]): [string, Route] => [
+      path,
+      (req, res) => {
+        requests.set(path, (requests.get(path) ?? 0) + 1);
+        route(req, res);
+      },
+    ]),
+  );
+  const api = await httpServer(counted);
   const tls = await httpsServer(hostileRoutes());
   const reset = await tcpServer((socket) => socket.once("data", () => socket.resetAndDestroy()));
   const garbage = await tcpServer((socket) =>
@@ -118,6 +131,7 @@ export async function startHostileServers(): Promise<HostileServers> {
     { id: "reset-before-response", baseUrl: reset.origin, path: "/ok", timeoutMs: 2000 },
     { id: "reset-mid-body", baseUrl: api.origin, path: "/reset-mid-body", timeoutMs: 2000 },
     { id: "large-body", baseUrl: api.origin, path: "/large-body", timeoutMs: 5000 },
+    { id: "large-body-chunked", baseUrl: api.origin, path: "/large-body-chunked", timeoutMs: 5000 },
     { id: "self-signed-tls", baseUrl: tls.origin, path: "/ok", timeoutMs: 2000 },
     { id: "garbage-bytes", baseUrl: garbage.origin, path: "/ok", timeoutMs: 2000 },
     {
@@ -143,6 +157,7 @@ export async function startHostileServers(): Promise<HostileServers> {
   ];
   return {
     cases,
+    requestsTo: (path) => requests.get(path) ?? 0,
     close: async () => {
       await Promise.all(servers.map((s) => s.close()));
     },
