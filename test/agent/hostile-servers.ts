@@ -32,14 +32,15 @@ export interface HostileServers {
   close(): Promise<void>;
 }
 
-/** Sends 50 MiB in 1 MiB chunks, respecting back-pressure so the test process stays small. */
-function largeBody(res: ServerResponse): void {
+/**
+ * Sends 50 MiB in 1 MiB chunks, with a Content-Length or chunked, respecting back-pressure so the
+ * test process stays small.
+ */
+function largeBody(res: ServerResponse, announced: boolean): void {
   const chunk = Buffer.alloc(1 << 20, 120);
   const chunks = LARGE_BODY_BYTES / chunk.length;
-  res.writeHead(200, {
-    "content-type": "application/octet-stream",
-    "content-length": String(LARGE_BODY_BYTES),
-  });
+  const length: Record<string, string> = announced ? { "content-length": String(LARGE_BODY_BYTES) } : {};
+  res.writeHead(200, { "content-type": "application/octet-stream", ...length });
   let sent = 0;
   const pump = () => {
     while (sent < chunks) {
