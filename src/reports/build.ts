@@ -1,13 +1,7 @@
 import type { CategoryId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import { type EpochMs, type Interval, isoUtc, monthInterval } from "../model/time.js";
-import {
-  dailyFigures,
-  type ExclusionIndex,
-  exclusionsOf,
-  type FiguresConfig,
-  monthlyFigures,
-} from "../slo/index.js";
+import { type FiguresConfig, monthFigures } from "../slo/index.js";
 import { DataGapFinder, expectedProbeRuns, FALLBACK_PROBE_INTERVAL_MS, probeIntervalOf } from "./coverage.js";
 import { IncidentDetector, MERGE_PROBE_INTERVALS } from "./incidents.js";
 import { type Coverage, type MonthlyReport, missedObjectives, type ReportSummary } from "./model.js";
@@ -65,15 +59,13 @@ function scopedConfig(config: SloConfig, selected: readonly CategoryId[] | undef
   return { ...config, categories, serviceClasses };
 }
 
-/** What one pass over the month's results yields besides the SLA figures. */
+/** What the same pass over the month's results yields besides the SLA figures. */
 class MonthWatch {
   recorded = 0;
   readonly incidents: IncidentDetector;
   readonly gaps: DataGapFinder;
-  readonly #index: ExclusionIndex;
 
   constructor(config: SloConfig, categories: readonly CategoryId[], period: Interval) {
-    this.#index = exclusionsOf(config).index;
     const intervalOf = (category: CategoryId) => probeIntervalOf(config.probes, category, period.start);
     this.incidents = new IncidentDetector((category) => MERGE_PROBE_INTERVALS * intervalOf(category));
     // Nothing at all for a few runs of the slowest selected probe: nobody was measuring.
@@ -84,14 +76,11 @@ class MonthWatch {
     this.gaps = new DataGapFinder(period.start, MERGE_PROBE_INTERVALS * slowest);
   }
 
-  /** Passes results through untouched while counting them and watching for failures and gaps. */
-  *through(results: Iterable<ProbeResult>): Generator<ProbeResult> {
-    for (const result of results) {
-      this.recorded += 1;
-      this.gaps.observe(result.ts);
-      if (!this.#index.excludedBy(result.category, result.ts)) this.incidents.observe(result);
-      yield result;
-    }
+  /** Counts a result and watches it for failures (excluded requests are no incident) and gaps. */
+  observe(result: ProbeResult, excluded: boolean): void {
+    this.recorded += 1;
+    this.gaps.observe(result.ts);
+    if (!excluded) this.incidents.observe(result);
   }
 }
 
@@ -128,7 +117,7 @@ function coverageOf(
 
 /**
  * The monthly SLA evidence report from the evidence store and the configuration. Reads the month
- * twice (totals with incidents and gaps, then the daily series); everything else is arithmetic.
+ * once, in ts order: totals, daily series, incidents and gaps in the same pass.
  */
 export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const { config, store, month } = input;
@@ -137,8 +126,12 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const categories = [...scoped.categories.keys()];
   const query = { from: period.start, to: period.end, categories };
   const watch = new MonthWatch(config, categories, period);
-  const figures = monthlyFigures({ config: scoped, month, results: watch.through(store.results(query)) });
-  const daily = dailyFigures({ config: scoped, month, results: store.results(query) });
+  const { monthly: figures, daily } = monthFigures({
+    config: scoped,
+    month,
+    results: store.results(query),
+    observe: (result, excluded) => watch.observe(result, excluded),
+  });
   const { coverage, unmonitored, data_gaps } = coverageOf(input, categories, period, watch);
   // With --category, windows and exclusions that cover none of the selected categories are noise.
   const touches = (x: { readonly categories: readonly string[] }) =>

@@ -15,7 +15,7 @@ import {
   serviceClassFigures,
 } from "./figures.js";
 import { type QualifiedWindow, qualifyMaintenanceWindows } from "./maintenance.js";
-import { CategoryTally, ExclusionLedger, type MinuteRollup } from "./tally.js";
+import { CategoryTally, ExclusionLedger, type MinuteRollup, MonthTally } from "./tally.js";
 
 /** The parts of the configuration the figures depend on. */
 export type FiguresConfig = Pick<SloConfig, "categories" | "serviceClasses" | "maintenance" | "exclusions">;
@@ -130,29 +130,46 @@ export interface DailyFigures {
   readonly latency_p99_ms: number | null;
 }
 
-/** Every category for every day of the month (days without traffic included, with null figures). */
-export function dailyFigures({ config, month, results }: MonthlyInput): DailyFigures[] {
+/** A month's figures and its daily series, from one pass over results in ts order. */
+export interface MonthFigures {
+  readonly monthly: MonthlyFigures;
+  /** Every category for every day of the month (days without traffic included, with null figures). */
+  readonly daily: DailyFigures[];
+}
+
+/**
+ * Contract section 4's figures and the daily series in one pass. The results must be in ts order
+ * (the evidence store's order; a RangeError otherwise); `observe` sees each result of the month
+ * with whether it was excluded, so that a caller can watch the same pass (incidents, coverage).
+ */
+export function monthFigures(
+  input: MonthlyInput & { readonly observe?: (result: ProbeResult, excluded: boolean) => void },
+): MonthFigures {
+  const { config, month, results, observe } = input;
   const period = monthInterval(month);
-  const days = Math.round((period.end - period.start) / DAY_MS);
-  const { index } = exclusionsOf(config);
-  const grid = new Map<CategoryId, CategoryTally[]>();
-  for (const id of config.categories.keys()) {
-    // Compact histograms: a month holds 13 categories x 31 days of them at once.
-    grid.set(
-      id,
-      Array.from({ length: days }, () => new CategoryTally({ compact: true })),
-    );
-  }
+  const { qualified, index } = exclusionsOf(config);
+  const tally = new MonthTally(index, config.categories.keys(), period);
   for (const result of results) {
-    if (result.ts < period.start || result.ts >= period.end) continue;
-    const tally = grid.get(result.category)?.[Math.floor((result.ts - period.start) / DAY_MS)];
-    tally?.add(result, index.excludedBy(result.category, result.ts) !== null);
+    const excluded = tally.add(result);
+    if (excluded !== null && observe) observe(result, excluded);
   }
+  const monthly = assemble(
+    config,
+    month,
+    period,
+    new Map([...config.categories.keys()].map((id) => [id, tally.month(id)])),
+    qualified,
+    (kind, id) => tally.ledger.countFor(kind, id),
+  );
+  return { monthly, daily: dailyRows(config, period, tally) };
+}
+
+function dailyRows(config: FiguresConfig, period: Interval, tally: MonthTally): DailyFigures[] {
   const rows: DailyFigures[] = [];
-  for (let day = 0; day < days; day++) {
+  for (let day = 0; day < tally.days; day++) {
     const date = isoUtc(period.start + day * DAY_MS).slice(0, 10);
     for (const category of config.categories.values()) {
-      const { counts, latency } = grid.get(category.id)![day]!;
+      const { counts, p99 } = tally.day(category.id, day);
       rows.push({
         date,
         category: category.id,
@@ -161,9 +178,15 @@ export function dailyFigures({ config, month, results }: MonthlyInput): DailyFig
         served: counts.served,
         excluded: counts.excluded,
         availability_pct: availabilityPct(counts),
-        latency_p99_ms: latency.percentile(99),
+        latency_p99_ms: p99,
       });
     }
   }
   return rows;
+}
+
+/** Every category for every day of the month, from results in any order. */
+export function dailyFigures({ config, month, results }: MonthlyInput): DailyFigures[] {
+  const ordered = [...results].sort((a, b) => a.ts - b.ts);
+  return monthFigures({ config, month, results: ordered }).daily;
 }

@@ -1,5 +1,6 @@
 import type { CategoryId } from "../model/config.js";
-import type { ProbeResult, StatusClass } from "../model/result.js";
+import { type ProbeResult, STATUS_CLASSES, type StatusClass } from "../model/result.js";
+import { DAY_MS, type Interval } from "../model/time.js";
 import { StatusCounts } from "./availability.js";
 import type { ExclusionIndex } from "./exclusions.js";
 import { LatencyHistogram, type LatencyHistogramOptions } from "./histogram.js";
@@ -63,5 +64,106 @@ export class ExclusionLedger {
 
   countFor(kind: "maintenance" | "exclusion", id: string): number {
     return this.excludedRequests.get(`${kind}:${id}`) ?? 0;
+  }
+}
+
+/** One category of a MonthTally: counts for every day, latency for the open day and the closed ones merged. */
+class CategoryMonth {
+  readonly month = new CategoryTally();
+  readonly days: StatusCounts[];
+  readonly dayP99: (number | null)[];
+  openDay = new LatencyHistogram();
+
+  constructor(days: number) {
+    this.days = Array.from({ length: days }, () => new StatusCounts());
+    this.dayP99 = new Array<number | null>(days).fill(null);
+  }
+
+  closeDay(day: number): void {
+    this.dayP99[day] = this.openDay.percentile(99);
+    this.month.latency.merge(this.openDay);
+    this.openDay = new LatencyHistogram();
+  }
+}
+
+/**
+ * A month of results tallied per category for the month and for each UTC day in one pass.
+ * Results must arrive in ts order (as the evidence store yields them), so that only the open
+ * day's histograms are alive: each is read for the day's p99 and merged into the month's when
+ * the next day starts (HDR merges are exact, so the month's p99 is the one direct recording gives).
+ */
+export class MonthTally {
+  readonly ledger: ExclusionLedger;
+  readonly days: number;
+  readonly #period: Interval;
+  readonly #categories = new Map<CategoryId, CategoryMonth>();
+  #openDay = 0;
+  #finished = false;
+
+  constructor(index: ExclusionIndex, categories: Iterable<CategoryId>, period: Interval) {
+    this.ledger = new ExclusionLedger(index);
+    this.#period = period;
+    this.days = Math.round((period.end - period.start) / DAY_MS);
+    for (const id of categories) this.#categories.set(id, new CategoryMonth(this.days));
+  }
+
+  /** Tallies one result: whether it was excluded, or null when it is outside the month or of no known category. */
+  add(result: ProbeResult): boolean | null {
+    if (this.#finished) throw new RangeError("a month tally takes no results once its figures were read");
+    const { ts } = result;
+    if (ts < this.#period.start || ts >= this.#period.end) return null;
+    const category = this.#categories.get(result.category);
+    if (!category) return null;
+    const day = Math.floor((ts - this.#period.start) / DAY_MS);
+    if (day !== this.#openDay) this.#advanceTo(day);
+    const counts = category.days[day]!;
+    if (this.ledger.judge(result)) {
+      counts.excluded += 1;
+      return true;
+    }
+    counts.count(result);
+    category.openDay.recordResult(result);
+    return false;
+  }
+
+  /** The month's tally of a category, every day included. */
+  month(category: CategoryId): CategoryTally {
+    this.#finish();
+    return this.#categoryMonth(category).month;
+  }
+
+  /** One UTC day of a category (day 0 is the month's first). */
+  day(category: CategoryId, day: number): { readonly counts: StatusCounts; readonly p99: number | null } {
+    this.#finish();
+    const month = this.#categoryMonth(category);
+    return { counts: month.days[day]!, p99: month.dayP99[day]! };
+  }
+
+  #categoryMonth(category: CategoryId): CategoryMonth {
+    const month = this.#categories.get(category);
+    if (!month) throw new RangeError(`category "${category}" is not tallied`);
+    return month;
+  }
+
+  #advanceTo(day: number): void {
+    if (day < this.#openDay) {
+      throw new RangeError("a month tally needs its results in ts order");
+    }
+    for (const category of this.#categories.values()) category.closeDay(this.#openDay);
+    this.#openDay = day;
+  }
+
+  /** Closes the open day and sums the days' counts into the month's (once, rather than per result). */
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    for (const category of this.#categories.values()) {
+      category.closeDay(this.#openDay);
+      const total = category.month.counts;
+      for (const counts of category.days) {
+        for (const c of STATUS_CLASSES) total.byClass[c] += counts.byClass[c];
+        total.excluded += counts.excluded;
+      }
+    }
   }
 }

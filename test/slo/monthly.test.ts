@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ProbeResult } from "../../src/model/index.js";
-import { dailyFigures, monthlyFigures } from "../../src/slo/index.js";
+import { dailyFigures, LatencyHistogram, monthFigures, monthlyFigures } from "../../src/slo/index.js";
 import { at, configWith, result, window } from "./config.js";
 
 const MONTH = "2026-10";
@@ -191,5 +191,51 @@ describe("daily figures", () => {
       availability_pct: null,
       latency_p99_ms: null,
     });
+  });
+});
+
+describe("month and days in one pass (monthFigures)", () => {
+  // Day 1: 100 fast requests; day 2: two slow ones; day 3: a maintenance window's requests only.
+  const results = [
+    ...Array.from({ length: 100 }, (_, i) => result(at("2026-10-01T00:00:00Z") + i * 30_000, 200, 10)),
+    result("2026-10-02T12:00:00Z", 200, 500),
+    result("2026-10-02T12:00:30Z", 503, 500),
+    result("2026-10-03T01:30:00Z", 503, 900),
+  ];
+  const config = configWith([
+    window("mw-1", "2026-10-03T01:00:00Z", "2026-10-03T02:00:00Z", "2026-09-01T00:00:00Z"),
+  ]);
+  const { monthly, daily } = monthFigures({ config, month: MONTH, results });
+  const day = (date: string) => daily.find((r) => r.date === date && r.category === "payment_request")!;
+
+  it("the month's figures are those of monthlyFigures over the same results", () => {
+    expect(monthly).toEqual(monthlyFigures({ config, month: MONTH, results }));
+  });
+
+  it("the month's p99 ranks over every day (rank 101 of 102 is a slow request of day 2)", () => {
+    const pr = monthly.categories.find((c) => c.category === "payment_request")!;
+    expect(pr.latency_p99_ms).toBe(LatencyHistogram.readingOf(500));
+    expect(pr.requests).toBe(102);
+  });
+
+  it("each day's p99 ranks over that day alone; a day of excluded requests has none", () => {
+    expect(day("2026-10-01").latency_p99_ms).toBe(LatencyHistogram.readingOf(10));
+    expect(day("2026-10-02").latency_p99_ms).toBe(LatencyHistogram.readingOf(500));
+    expect(day("2026-10-03")).toMatchObject({ requests: 0, excluded: 1, latency_p99_ms: null });
+  });
+
+  it("every result of the month is observed once, with whether it was excluded", () => {
+    const seen: boolean[] = [];
+    monthFigures({ config, month: MONTH, results, observe: (_, excluded) => seen.push(excluded) });
+    expect(seen).toEqual([...Array(102).fill(false), true]);
+  });
+
+  it("results that go back to an earlier day are refused (the daily series would be wrong)", () => {
+    const backwards = [result("2026-10-02T00:00:00Z", 200), result("2026-10-01T23:59:59Z", 200)];
+    expect(() => monthFigures({ config, month: MONTH, results: backwards })).toThrow(/ts order/);
+  });
+
+  it("dailyFigures takes results in any order", () => {
+    expect(dailyFigures({ config, month: MONTH, results: [...results].reverse() })).toEqual(daily);
   });
 });

@@ -1,0 +1,134 @@
+/**
+ * Monthly report at Klarna scale: the shipped profile's probes (13 every 30 s, one every 5 min)
+ * over October 2026, about 1.17M results with a few outages, imported into a real evidence store;
+ * then buildMonthlyReport and each renderer timed on it.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { FakeClock } from "../src/clock/fake.js";
+import { loadConfig } from "../src/config/index.js";
+import type { ProbeResult, ProbeSpec, SloConfig } from "../src/model/index.js";
+import { DAY_MS, monthInterval } from "../src/model/time.js";
+import { openEvidenceStore } from "../src/record/index.js";
+import { buildMonthlyReport, REPORT_FORMATS, renderReport } from "../src/reports/index.js";
+
+const MONTH = "2026-10";
+const PERIOD = monthInterval(MONTH);
+const MINUTE = 60_000;
+
+/** Deterministic PRNG (mulberry32) so every run measures the same month. */
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Outages of the month: [category, start, minutes, what the probe saw]. */
+const OUTAGES: readonly [string, number, number, "503" | "timeout" | "reset"][] = [
+  ["payment_request", PERIOD.start + 4 * DAY_MS + 14 * 60 * MINUTE, 40, "503"],
+  ["settlements", PERIOD.start + 13 * DAY_MS + 2 * 60 * MINUTE, 120, "timeout"],
+  ["identity", PERIOD.start + 21 * DAY_MS + 9 * 60 * MINUTE, 25, "reset"],
+  ["disputes", PERIOD.start + 27 * DAY_MS + 18 * 60 * MINUTE, 600, "503"],
+];
+
+function outageAt(category: string, ts: number): "503" | "timeout" | "reset" | null {
+  for (const [c, start, minutes, kind] of OUTAGES) {
+    if (c === category && ts >= start && ts < start + minutes * MINUTE) return kind;
+  }
+  return null;
+}
+
+function resultOf(probe: ProbeSpec, ts: number, random: () => number): ProbeResult {
+  const outage = outageAt(probe.category, ts);
+  const roll = random();
+  // Log-normal around 40 ms (p99 near 130 ms), in whole microseconds as a probe measures them.
+  const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const latency = Math.round(40_000 * Math.exp(0.5 * z)) / 1000;
+  const base = { ts, probe: probe.id, category: probe.category, errorCode: null, correlationId: null };
+  if (outage === "timeout") return { ...base, status: null, durationMs: probe.timeoutMs, error: "timeout" };
+  if (outage === "reset") return { ...base, status: null, durationMs: 3, error: "reset" };
+  const status = outage === "503" || roll > 0.9995 ? 503 : roll < 0.02 ? 404 : 200;
+  const coded = status === 200 ? {} : { errorCode: status === 404 ? "NOT_FOUND" : "TEMPORARILY_UNAVAILABLE" };
+  const correlationId = status === 200 ? null : `corr-${ts}-${probe.id}`;
+  return { ...base, ...coded, correlationId, status, durationMs: latency, error: null };
+}
+
+/** One UTC day of every probe's runs, in chain order (ts, then probe). */
+function dayOfResults(config: SloConfig, day: number, random: () => number): ProbeResult[] {
+  const results: ProbeResult[] = [];
+  const from = PERIOD.start + day * DAY_MS;
+  const probes = [...config.probes].sort((a, b) => (a.id < b.id ? -1 : 1));
+  for (let t = from; t < from + DAY_MS; t += 30_000) {
+    for (const probe of probes) {
+      const every = probe.schedule.kind === "every" ? probe.schedule.intervalMs : 30_000;
+      if ((t - from) % every === 0) results.push(resultOf(probe, t, random));
+    }
+  }
+  return results;
+}
+
+/** Imports the bench month into a new store in dataDir; exported for profiling by hand. */
+export function importMonth(config: SloConfig, dataDir: string): number {
+  const store = openEvidenceStore({ dataDir, clock: new FakeClock(PERIOD.end + DAY_MS), logger: () => {} });
+  const random = prng(6);
+  let total = 0;
+  try {
+    for (let day = 0; day < Math.round((PERIOD.end - PERIOD.start) / DAY_MS); day++) {
+      total += store.importResults(dayOfResults(config, day, random)).imported;
+    }
+  } finally {
+    store.close();
+  }
+  return total;
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+export async function run(): Promise<void> {
+  const { config } = await loadConfig(join(import.meta.dirname, "..", "slo.yaml"), { env: {} });
+  const dir = mkdtempSync(join(tmpdir(), "slo-report-bench-"));
+  try {
+    const t0 = performance.now();
+    const results = importMonth(config, join(dir, "data"));
+    const importSeconds = (performance.now() - t0) / 1000;
+    console.log(JSON.stringify({ bench: "report.month_import", results, seconds: round(importSeconds) }));
+
+    const store = openEvidenceStore({ dataDir: join(dir, "data"), clock: new FakeClock(PERIOD.end) });
+    try {
+      const t = performance.now();
+      const report = buildMonthlyReport({ config, store, month: MONTH, now: PERIOD.end + DAY_MS });
+      const seconds = (performance.now() - t) / 1000;
+      console.log(
+        JSON.stringify({
+          bench: "report.build",
+          results,
+          seconds: round(seconds),
+          results_per_s: Math.round(results / seconds),
+          incidents: report.incidents.length,
+          missed: report.summary.missed,
+        }),
+      );
+      for (const format of REPORT_FORMATS) {
+        const r = performance.now();
+        const text = renderReport(report, format);
+        const renderSeconds = (performance.now() - r) / 1000;
+        console.log(
+          JSON.stringify({
+            bench: `report.render_${format}`,
+            seconds: round(renderSeconds),
+            bytes: text.length,
+          }),
+        );
+      }
+    } finally {
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
