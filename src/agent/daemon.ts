@@ -22,7 +22,7 @@ export interface DaemonOptions {
   readonly listen: { readonly host: string; readonly port: number };
   readonly clock: Clock;
   readonly log: Logger;
-  /** How often the SLO gauges, heartbeat and self-metrics are refreshed. Default 10 s. */
+  /** How often the SLO gauges, heartbeat and self-metrics are refreshed. Default 5 s. */
   readonly refreshMs?: number;
 }
 
@@ -37,7 +37,7 @@ export interface RunningDaemon {
 
 /** Longest rolling window (30d, or a 31-day month) plus slack: what a restart replays. */
 const REPLAY_MS = 32 * DAY_MS;
-const DEFAULT_REFRESH_MS = 10_000;
+const DEFAULT_REFRESH_MS = 5_000;
 const PRUNE_EVERY_MS = DAY_MS;
 
 /**
@@ -105,7 +105,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const stats = scheduler.stats();
     metrics.setSelfMetrics({
       coverage: new Map(scheduler.coverage().flatMap((c) => (c.ratio === null ? [] : [[c.probe, c.ratio]]))),
-      skippedRuns: new Map(stats.map((s) => [s.probe, s.skippedOverlap + s.skippedNoSlot])),
+      skippedRuns: new Map(
+        stats.map((s) => [
+          s.probe,
+          {
+            overlap: s.skippedOverlap,
+            no_slot: s.skippedNoSlot,
+            paused: s.paused,
+            throttled: s.throttled,
+            refused: s.refused,
+          },
+        ]),
+      ),
       storeHealthy: health.writable,
       bufferedResults: health.buffered,
     });

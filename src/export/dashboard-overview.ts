@@ -153,11 +153,12 @@ export function overviewDashboard(): Record<string, unknown> {
     {
       type: "timeseries",
       title: "Skipped runs",
-      description: "Probe runs skipped (overlap or no free slot), per probe.",
+      description:
+        "Probe runs not sent, per probe and reason: overlap, no free slot, paused by the target's rate limit (429), throttled, refused. None counts against the provider.",
       queries: [
         {
-          expr: `sum by (${LABEL.probe}) (increase(${METRIC.skippedRuns}{${IN}}[$__rate_interval]))`,
-          legend: "{{probe}}",
+          expr: `sum by (${LABEL.probe}, ${LABEL.reason}) (increase(${METRIC.skippedRuns}{${IN}}[$__rate_interval]))`,
+          legend: "{{probe}} {{reason}}",
         },
       ],
       unit: "short",

@@ -51,7 +51,17 @@ export const LABEL = {
   window: "window",
   slo: "slo",
   phase: "phase",
+  reason: "reason",
 } as const;
+
+/**
+ * Why a scheduled run was not sent: `overlap` (the previous run of the probe still going),
+ * `no_slot` (no free concurrency slot in time), `paused` (the target asked to back off: 429,
+ * Retry-After, X-Ratelimit-Remaining 0), `throttled` (the target's max_requests_per_second) and
+ * `refused` (the runner would not send it). None of them is a provider failure.
+ */
+export const SKIP_REASONS = ["overlap", "no_slot", "paused", "throttled", "refused"] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
 
 /**
  * `served` and `failed` are contract section 5. `excluded` is the agent's addition: requests inside

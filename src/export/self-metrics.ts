@@ -1,6 +1,6 @@
 import type { Attributes, Meter } from "@opentelemetry/api";
 import type { ProbeId } from "../model/config.js";
-import { LABEL, LATENESS_BUCKETS_SECONDS, METRIC } from "./names.js";
+import { LABEL, LATENESS_BUCKETS_SECONDS, METRIC, SKIP_REASONS, type SkipReason } from "./names.js";
 
 /**
  * The agent's view of its own health, as last reported by the daemon. A field never set is not
@@ -9,8 +9,8 @@ import { LABEL, LATENESS_BUCKETS_SECONDS, METRIC } from "./names.js";
 export interface AgentSelfFigures {
   /** Per probe: recorded runs / expected runs since the agent started, in [0, 1]. */
   readonly coverage?: ReadonlyMap<ProbeId, number>;
-  /** Per probe: runs skipped since the agent started (cumulative, never decreasing). */
-  readonly skippedRuns?: ReadonlyMap<ProbeId, number>;
+  /** Per probe and reason: runs not sent since the agent started (cumulative, never decreasing). */
+  readonly skippedRuns?: ReadonlyMap<ProbeId, Readonly<Record<SkipReason, number>>>;
   /** Whether the evidence store accepts writes. */
   readonly storeHealthy?: boolean;
   /** Results held in memory waiting for the evidence store. */
@@ -41,7 +41,8 @@ export function registerSelfMetrics(
     description: "Recorded probe runs / expected probe runs since the agent started",
   });
   const skipped = meter.createObservableCounter(METRIC.skippedRuns, {
-    description: "Probe runs skipped since the agent started (overlap, overload or shutdown)",
+    description:
+      "Probe runs not sent since the agent started, by reason (overlap, no_slot, paused, throttled, refused)",
   });
   const storeHealthy = meter.createObservableGauge(METRIC.storeHealthy, {
     description: "1 while the evidence store accepts writes, 0 when it does not",
@@ -58,8 +59,11 @@ export function registerSelfMetrics(
     (result) => {
       for (const [probe, ratio] of figures.coverage ?? [])
         result.observe(coverage, ratio, probeLabels(probe));
-      for (const [probe, count] of figures.skippedRuns ?? [])
-        result.observe(skipped, count, probeLabels(probe));
+      for (const [probe, byReason] of figures.skippedRuns ?? []) {
+        for (const reason of SKIP_REASONS) {
+          result.observe(skipped, byReason[reason], { ...probeLabels(probe), [LABEL.reason]: reason });
+        }
+      }
       if (figures.storeHealthy !== undefined) {
         result.observe(storeHealthy, figures.storeHealthy ? 1 : 0, agentLabels);
       }

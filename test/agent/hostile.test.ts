@@ -267,6 +267,13 @@ describe("slo-agent run against every hostile target at once", () => {
     const series = requestSeriesOf(run.lastMetrics, "rate-limited");
     expect(series.length).toBeGreaterThan(0);
     for (const line of series) expect(line).toContain('outcome="served"');
+    // The runs held back are counted as paused, apart from overlap or overload.
+    const paused = run.lastMetrics
+      .split("\n")
+      .find((line) =>
+        /^slo_agent_skipped_runs_total\{[^}]*probe="rate-limited"[^}]*reason="paused"/.test(line),
+      );
+    expect(Number(paused?.split(" ").pop())).toBeGreaterThan(0);
   });
 
   it("reads the 50 MiB bodies to the end while its memory stays bounded", () => {

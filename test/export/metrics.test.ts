@@ -249,6 +249,20 @@ describe("SLO gauges from the latest snapshot", () => {
 });
 
 describe("agent self-metrics", () => {
+  it("skipped runs carry their reason, so a rate-limit pause is told apart from overload", async () => {
+    const { metrics, scrape } = await serve();
+    metrics.setSelfMetrics({
+      skippedRuns: new Map([
+        ["settlements-list", { overlap: 1, no_slot: 0, paused: 4, throttled: 0, refused: 0 }],
+      ]),
+    });
+    const samples = parseExposition(await scrape());
+    const byReason = Object.fromEntries(
+      samplesOf(samples, METRIC.skippedRuns).map((s) => [s.labels.reason, s.value]),
+    );
+    expect(byReason).toEqual({ overlap: 1, no_slot: 0, paused: 4, throttled: 0, refused: 0 });
+  });
+
   it("fields never set are not exported; set ones are, with the probe's category", async () => {
     const { metrics, scrape } = await serve();
     metrics.setSelfMetrics({ coverage: new Map([["settlements-list", 0.75]]) });
@@ -285,7 +299,9 @@ describe("exposition format", () => {
     metrics.updateSnapshot(snapshotOf([category()]));
     metrics.setSelfMetrics({
       coverage: new Map([["payment-request-read", 1]]),
-      skippedRuns: new Map([["payment-request-read", 2]]),
+      skippedRuns: new Map([
+        ["payment-request-read", { overlap: 2, no_slot: 0, paused: 3, throttled: 0, refused: 0 }],
+      ]),
       storeHealthy: true,
       bufferedResults: 0,
       alertQueueDepth: 0,
