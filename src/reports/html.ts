@@ -1,28 +1,20 @@
 import { AVAILABILITY_CHART, dailySeriesSvg, LATENCY_CHART } from "./charts.js";
 import {
   categoryVerdict,
-  classVerdict,
   coverageSentence,
   formatCount,
   formatDuration,
-  formatExcluded,
-  formatHours,
   formatInstant,
-  formatMs,
-  formatPct,
   formatRatio,
-  formatTarget,
   headline,
-  missedParts,
   monthTitle,
-  reasonText,
-  SHOWN_CORRELATION_IDS,
 } from "./format.js";
 import { REPORT_CSS } from "./html-style.js";
 import { type Cell, mark, named, num, pill, table, when } from "./html-table.js";
 import type { Incident, MonthlyReport } from "./model.js";
 import { escapeXml as e } from "./svg.js";
 import { timelineSvg } from "./timeline.js";
+import * as say from "./wording.js";
 
 function header(report: MonthlyReport): string {
   const { summary, categories, coverage } = report;
@@ -34,28 +26,31 @@ function header(report: MonthlyReport): string {
   return `<header>
 <div class="kicker">SLA evidence report</div>
 <h1>${e(monthTitle(report.month))}</h1>
-<div class="meta">Period ${e(formatInstant(report.period.start))} to ${e(formatInstant(report.period.end))} UTC · generated ${e(formatInstant(report.generated_at))} UTC</div>
+<div class="meta">${e(say.periodSentence(report))} · generated ${e(formatInstant(report.generated_at))} UTC</div>
 <div class="verdict ${verdict}" data-verdict="${verdict}">${e(headline(summary.missed, summary.objectives_met))}</div>
 <div class="cards">${card(`${metCount} of ${categories.length}`, "categories met every objective")}${card(String(summary.missed.length), "objectives missed")}${card(formatCount(requests), "requests counted")}${card(formatRatio(coverage.ratio), "probe coverage")}</div>
 </header>`;
 }
 
 function summaryTable(report: MonthlyReport): string {
-  const rows = report.categories.map((c) => ({
-    missed: categoryVerdict(c) === "missed",
-    cells: [
-      { html: named(c.title, c.category) },
-      { html: `<code>${e(c.service_class)}</code>` },
-      mark(formatPct(c.availability_pct), c.availability_met === false),
-      num(formatTarget(c.availability_target_pct)),
-      mark(formatMs(c.latency_p99_ms), c.latency_met === false),
-      num(`${formatCount(c.latency_objective_ms)} ms`),
-      num(formatCount(c.requests)),
-      num(formatCount(c.excluded)),
-      num(formatRatio(c.error_budget_used_ratio)),
-      { html: pill(categoryVerdict(c), missedParts(c).join(", ")) },
-    ],
-  }));
+  const rows = report.categories.map((c) => {
+    const t = say.categoryTexts(c);
+    return {
+      missed: t.verdict === "missed",
+      cells: [
+        { html: named(c.title, c.category) },
+        { html: `<code>${e(c.service_class)}</code>` },
+        mark(t.availability, c.availability_met === false),
+        num(t.target),
+        mark(t.p99, c.latency_met === false),
+        num(t.objective),
+        num(t.requests),
+        num(t.excluded),
+        num(t.budgetUsed),
+        { html: pill(t.verdict, t.missed) },
+      ],
+    };
+  });
   const head: Cell[] = [
     "Category",
     "Service class",
@@ -79,17 +74,20 @@ ${figure("The month at a glance: failure periods, maintenance and declared exclu
 }
 
 function classes(report: MonthlyReport): string {
-  const rows = report.service_classes.map((s) => ({
-    missed: classVerdict(s) === "missed",
-    cells: [
-      { html: named(s.title, s.service_class) },
-      num(formatCount(s.requests)),
-      num(formatCount(s.successful)),
-      mark(formatPct(s.availability_pct), s.availability_met === false),
-      num(formatTarget(s.availability_target_pct)),
-      { html: pill(classVerdict(s)) },
-    ],
-  }));
+  const rows = report.service_classes.map((s) => {
+    const t = say.classTexts(s);
+    return {
+      missed: t.verdict === "missed",
+      cells: [
+        { html: named(s.title, s.service_class) },
+        num(t.requests),
+        num(t.served),
+        mark(t.availability, s.availability_met === false),
+        num(t.target),
+        { html: pill(t.verdict) },
+      ],
+    };
+  });
   const head: Cell[] = [
     "Service class",
     num("Requests"),
@@ -98,26 +96,28 @@ function classes(report: MonthlyReport): string {
     num("Target"),
     "Result",
   ];
-  return `<section id="service-classes" class="page"><h2>Service classes</h2><p class="meta">A class's availability pools the requests of all its categories.</p>${table(head, rows)}</section>`;
+  return `<section id="service-classes" class="page"><h2>Service classes</h2><p class="meta">${e(say.CLASS_POOLING)}</p>${table(head, rows)}</section>`;
 }
 
 function maintenance(report: MonthlyReport): string {
   const m = report.maintenance;
-  const policy = `Policy: at least ${m.policy.min_notice_days} days' notice, at most ${m.policy.max_occasions_per_year} occasions and ${formatHours(m.policy.max_hours_per_year)} per year. Used from January 1 to the end of ${monthTitle(report.month)}: ${m.year_occasions_used} occasions, ${formatHours(m.year_hours_used)}.`;
-  const rows = m.windows.map((w) => ({
-    missed: !w.qualified,
-    cells: [
-      { html: `<code>${e(w.id)}</code>` },
-      when(w.start),
-      when(w.end),
-      when(w.announced_at),
-      w.categories.join(", "),
-      { html: w.qualified ? "yes" : '<span class="bad">no</span>' },
-      // One cell for time and requests keeps the table inside an A4 page.
-      num(`${formatHours(w.qualified_hours)} · ${formatExcluded(w.excluded_requests)} req.`),
-      w.reason === null ? "" : reasonText(w.reason),
-    ],
-  }));
+  const rows = m.windows.map((w) => {
+    const t = say.windowTexts(w);
+    return {
+      missed: !w.qualified,
+      cells: [
+        { html: `<code>${e(w.id)}</code>` },
+        when(w.start),
+        when(w.end),
+        when(w.announced_at),
+        w.categories.join(", "),
+        { html: w.qualified ? "yes" : '<span class="bad">no</span>' },
+        // One cell for time and requests keeps the table inside an A4 page.
+        num(`${t.excludedTime} · ${t.excludedRequests} req.`),
+        t.note,
+      ],
+    };
+  });
   const head: Cell[] = [
     "Window",
     "Start",
@@ -128,8 +128,8 @@ function maintenance(report: MonthlyReport): string {
     num("Excluded"),
     "Note",
   ];
-  const body = rows.length === 0 ? "<p>No maintenance windows in this month.</p>" : table(head, rows);
-  return `<section id="maintenance"><h2>Maintenance windows</h2><p class="meta">${e(policy)}</p>${body}</section>`;
+  const body = rows.length === 0 ? `<p>${e(say.NO_WINDOWS)}</p>` : table(head, rows);
+  return `<section id="maintenance"><h2>Maintenance windows</h2><p class="meta">${e(say.policySentence(report))}</p>${body}</section>`;
 }
 
 function exclusions(report: MonthlyReport): string {
@@ -138,9 +138,9 @@ function exclusions(report: MonthlyReport): string {
       { html: `<code>${e(x.id)}</code>` },
       when(x.start),
       when(x.end),
-      num(formatDuration(Date.parse(x.end) - Date.parse(x.start))),
+      num(say.exclusionTexts(x).span),
       x.categories.join(", "),
-      num(formatExcluded(x.excluded_requests)),
+      num(say.exclusionTexts(x).excludedRequests),
       x.reason,
     ],
   }));
@@ -153,26 +153,28 @@ function exclusions(report: MonthlyReport): string {
     num("Requests excluded"),
     "Reason",
   ];
-  const body = rows.length === 0 ? "<p>No declared exclusions in this month.</p>" : table(head, rows);
+  const body = rows.length === 0 ? `<p>${e(say.NO_EXCLUSIONS)}</p>` : table(head, rows);
   return `<section id="exclusions"><h2>Exclusions</h2>${body}</section>`;
 }
 
 function incidentRow(i: Incident) {
-  const ids = i.correlation_ids.slice(0, SHOWN_CORRELATION_IDS).map((id) => `<code>${e(id)}</code>`);
-  const more = i.correlation_ids.length - ids.length;
-  if (more > 0) ids.push(`and ${more} more (JSON form)`);
+  const { shown, rest } = say.shownCorrelationIds(i);
+  const ids = shown.map((id) => `<code>${e(id)}</code>`);
+  if (rest) ids.push(rest);
   return {
     cells: [
       when(i.start),
       {
-        html: `<span class="when">${e(formatInstant(i.end))}</span>${i.recovered ? "" : " (no recovery seen)"}`,
+        html: `<span class="when">${e(formatInstant(i.end))}</span>${i.recovered ? "" : say.NOT_RECOVERED}`,
       },
       num(formatDuration(i.duration_ms)),
-      num(`${formatCount(i.failed_requests)} / ${formatCount(i.requests)}`),
-      { html: i.failures.map((f) => `<span class="when">${e(f.code)} ×${f.count}</span>`).join(", ") },
+      num(say.failedOfRequests(i)),
+      {
+        html: i.failures.map((f) => `<span class="when">${say.countedText(f, e(f.code))}</span>`).join(", "),
+      },
       {
         html: i.error_codes
-          .map((f) => `<span class="when"><code>${e(f.code)}</code> ×${f.count}</span>`)
+          .map((f) => `<span class="when">${say.countedText(f, `<code>${e(f.code)}</code>`)}</span>`)
           .join(", "),
       },
     ],
@@ -184,17 +186,16 @@ function incidentRow(i: Incident) {
 }
 
 function incidents(report: MonthlyReport): string {
-  const missed = report.categories.filter((c) => categoryVerdict(c) === "missed");
+  const { missed, others } = say.incidentsBehindMisses(report);
   const parts = ['<section id="incidents" class="page"><h2>Incidents behind missed objectives</h2>'];
-  if (missed.length === 0) parts.push("<p>No category missed an objective.</p>");
-  for (const c of missed) {
-    const own = report.incidents.filter((i) => i.category === c.category);
+  if (missed.length === 0) parts.push(`<p>${e(say.NO_MISSED)}</p>`);
+  for (const { row: c, incidents: own } of missed) {
     parts.push(
       `<h3>${e(c.title)} <code>${e(c.category)}</code></h3>`,
-      `<p class="meta">Availability ${e(formatPct(c.availability_pct))} against ${e(formatTarget(c.availability_target_pct))}; p99 ${e(formatMs(c.latency_p99_ms))} against ${e(formatCount(c.latency_objective_ms))} ms.</p>`,
+      `<p class="meta">${e(say.objectiveSentence(c))}</p>`,
     );
     if (own.length === 0) {
-      parts.push("<p>No failure periods: every request was served.</p>");
+      parts.push(`<p>${e(say.NO_FAILURE_PERIODS)}</p>`);
       continue;
     }
     const head: Cell[] = [
@@ -207,39 +208,29 @@ function incidents(report: MonthlyReport): string {
     ];
     parts.push(`<div class="incident-table">${table(head, own.map(incidentRow))}</div>`);
   }
-  const others = report.incidents.filter((i) => !missed.some((c) => c.category === i.category)).length;
-  if (others > 0) {
-    parts.push(
-      `<p class="meta">${others} further failure periods in categories that met their objectives are listed in the JSON form.</p>`,
-    );
-  }
+  if (others > 0) parts.push(`<p class="meta">${e(say.othersSentence(others))}</p>`);
   parts.push("</section>");
   return parts.join("\n");
 }
 
 function intervalList(intervals: readonly { start: string; end: string }[]): string {
-  const items = intervals.map((u) => {
-    const span = formatDuration(Date.parse(u.end) - Date.parse(u.start));
-    return `<li>${e(formatInstant(u.start))} to ${e(formatInstant(u.end))} (${e(span)})</li>`;
-  });
+  const items = intervals.map((u) => `<li>${e(say.intervalText(u))}</li>`);
   return `<ul class="plain">${items.join("")}</ul>`;
 }
 
 function coverageAndEvidence(report: MonthlyReport): string {
   const { coverage: c, unmonitored, data_gaps } = report;
   const parts = [`<section id="coverage"><h2>Coverage</h2><p>${e(coverageSentence(report))}</p>`];
-  if (data_gaps.length > 0)
-    parts.push(`<p>Stretches with no recorded result at all:</p>${intervalList(data_gaps)}`);
-  if (c.agent_runs === 0)
-    parts.push('<p class="meta">No agent run was recorded in this month: its results were imported.</p>');
+  if (data_gaps.length > 0) parts.push(`<p>${e(say.GAPS_INTRO)}</p>${intervalList(data_gaps)}`);
+  if (c.agent_runs === 0) parts.push(`<p class="meta">${e(say.IMPORTED_ONLY)}</p>`);
   else if (unmonitored.length > 0)
-    parts.push(`<p>Time the agent was not running:</p>${intervalList(unmonitored)}`);
+    parts.push(`<p>${e(say.UNMONITORED_INTRO)}</p>${intervalList(unmonitored)}`);
   parts.push("</section>");
   return `${parts.join("\n")}
 <section id="evidence"><h2>Evidence</h2>
-<p>${e(formatCount(report.evidence.records))} records in the evidence log for this month; chain digest (SHA-256):</p>
+<p>${e(say.evidenceSentence(report))}</p>
 <div class="digest mono">${e(report.evidence.sha256)}</div>
-<p class="meta">Anyone holding the data directory can re-check it with <code>slo-agent verify --month ${e(report.month)}</code>.</p>
+<p class="meta">Anyone holding the data directory can re-check it with <code>${e(say.verifyCommand(report))}</code>.</p>
 </section>`;
 }
 

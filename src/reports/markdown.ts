@@ -1,23 +1,6 @@
-import {
-  categoryVerdict,
-  classVerdict,
-  coverageSentence,
-  formatCount,
-  formatDuration,
-  formatExcluded,
-  formatHours,
-  formatInstant,
-  formatMs,
-  formatPct,
-  formatRatio,
-  formatTarget,
-  headline,
-  missedParts,
-  monthTitle,
-  reasonText,
-  SHOWN_CORRELATION_IDS,
-} from "./format.js";
-import type { CategoryRow, Incident, MonthlyReport } from "./model.js";
+import { coverageSentence, formatDuration, formatInstant, headline, monthTitle } from "./format.js";
+import type { Incident, MonthlyReport } from "./model.js";
+import * as say from "./wording.js";
 
 /** Free text from configuration or data, made inert inside Markdown (and any HTML it is rendered to). */
 export function mdText(text: string): string {
@@ -41,22 +24,20 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   ];
 }
 
-function verdictCell(row: CategoryRow): string {
-  const verdict = categoryVerdict(row);
-  return verdict === "missed" ? `**missed** (${missedParts(row).join(", ")})` : verdict;
-}
-
 function summary(report: MonthlyReport): string[] {
-  const rows = report.categories.map((c) => [
-    `${mdText(c.title)} (${mdCode(c.category)})`,
-    mdCode(c.service_class),
-    `${formatPct(c.availability_pct)} / ${formatTarget(c.availability_target_pct)}`,
-    `${formatMs(c.latency_p99_ms)} / ${formatCount(c.latency_objective_ms)} ms`,
-    formatCount(c.requests),
-    formatCount(c.excluded),
-    formatRatio(c.error_budget_used_ratio),
-    verdictCell(c),
-  ]);
+  const rows = report.categories.map((c) => {
+    const t = say.categoryTexts(c);
+    return [
+      `${mdText(c.title)} (${mdCode(c.category)})`,
+      mdCode(c.service_class),
+      `${t.availability} / ${t.target}`,
+      `${t.p99} / ${t.objective}`,
+      t.requests,
+      t.excluded,
+      t.budgetUsed,
+      t.verdict === "missed" ? `**missed** (${t.missed})` : t.verdict,
+    ];
+  });
   return [
     "## Summary",
     "",
@@ -77,44 +58,47 @@ function summary(report: MonthlyReport): string[] {
 }
 
 function serviceClasses(report: MonthlyReport): string[] {
-  const rows = report.service_classes.map((s) => [
-    `${mdText(s.title)} (${mdCode(s.service_class)})`,
-    formatCount(s.requests),
-    formatCount(s.successful),
-    formatPct(s.availability_pct),
-    formatTarget(s.availability_target_pct),
-    classVerdict(s) === "missed" ? "**missed**" : classVerdict(s),
-  ]);
+  const rows = report.service_classes.map((s) => {
+    const t = say.classTexts(s);
+    const verdict = t.verdict === "missed" ? "**missed**" : t.verdict;
+    return [
+      `${mdText(s.title)} (${mdCode(s.service_class)})`,
+      t.requests,
+      t.served,
+      t.availability,
+      t.target,
+      verdict,
+    ];
+  });
   return [
     "## Service classes",
     "",
-    "A class's availability pools the requests of all its categories.",
+    say.CLASS_POOLING,
     "",
     ...table(["Service class", "Requests", "Served", "Availability", "Target", "Result"], rows),
   ];
 }
 
 function maintenance(report: MonthlyReport): string[] {
-  const { windows, policy } = report.maintenance;
-  const lines = [
-    "## Maintenance windows",
-    "",
-    `Policy: at least ${policy.min_notice_days} days' notice, at most ${policy.max_occasions_per_year} occasions and ${formatHours(policy.max_hours_per_year)} per year. ` +
-      `Used from January 1 to the end of ${monthTitle(report.month)}: ${report.maintenance.year_occasions_used} occasions, ${formatHours(report.maintenance.year_hours_used)}.`,
-    "",
-  ];
-  if (windows.length === 0) return [...lines, "No maintenance windows in this month."];
-  const rows = windows.map((w) => [
-    mdCode(w.id),
-    formatInstant(w.start),
-    formatInstant(w.end),
-    formatInstant(w.announced_at),
-    w.categories.map(mdCode).join(", "),
-    w.qualified ? "yes" : "**no**",
-    formatHours(w.qualified_hours),
-    formatExcluded(w.excluded_requests),
-    w.reason === null ? "" : mdText(reasonText(w.reason)),
-  ]);
+  const { windows } = report.maintenance;
+  const lines = ["## Maintenance windows", "", say.policySentence(report), ""];
+  if (windows.length === 0) return [...lines, say.NO_WINDOWS];
+  const rows = windows.map((w) => {
+    const t = say.windowTexts(w);
+    const scope = w.categories.map(mdCode).join(", ");
+    const qualified = w.qualified ? "yes" : "**no**";
+    return [
+      mdCode(w.id),
+      t.start,
+      t.end,
+      t.announced,
+      scope,
+      qualified,
+      t.excludedTime,
+      t.excludedRequests,
+      mdText(t.note),
+    ];
+  });
   return [
     ...lines,
     ...table(
@@ -136,14 +120,14 @@ function maintenance(report: MonthlyReport): string[] {
 
 function exclusions(report: MonthlyReport): string[] {
   const lines = ["## Exclusions", ""];
-  if (report.exclusions.length === 0) return [...lines, "No declared exclusions in this month."];
+  if (report.exclusions.length === 0) return [...lines, say.NO_EXCLUSIONS];
   const rows = report.exclusions.map((e) => [
     mdCode(e.id),
     formatInstant(e.start),
     formatInstant(e.end),
-    formatDuration(Date.parse(e.end) - Date.parse(e.start)),
+    say.exclusionTexts(e).span,
     e.categories.map(mdCode).join(", "),
-    formatExcluded(e.excluded_requests),
+    say.exclusionTexts(e).excludedRequests,
     mdText(e.reason),
   ]);
   const header = ["Exclusion", "Start", "End", "Duration", "Categories", "Requests excluded", "Reason"];
@@ -151,21 +135,15 @@ function exclusions(report: MonthlyReport): string[] {
 }
 
 function intervalList(intervals: readonly { start: string; end: string }[]): string[] {
-  return intervals.map((u) => {
-    const span = formatDuration(Date.parse(u.end) - Date.parse(u.start));
-    return `- ${formatInstant(u.start)} to ${formatInstant(u.end)} (${span})`;
-  });
+  return intervals.map((u) => `- ${say.intervalText(u)}`);
 }
 
 function coverage(report: MonthlyReport): string[] {
   const { coverage: c, unmonitored, data_gaps } = report;
   const lines = ["## Coverage", "", coverageSentence(report)];
-  if (data_gaps.length > 0)
-    lines.push("", "Stretches with no recorded result at all:", "", ...intervalList(data_gaps));
-  if (c.agent_runs === 0)
-    lines.push("", "No agent run was recorded in this month: its results were imported.");
-  else if (unmonitored.length > 0)
-    lines.push("", "Time the agent was not running:", "", ...intervalList(unmonitored));
+  if (data_gaps.length > 0) lines.push("", say.GAPS_INTRO, "", ...intervalList(data_gaps));
+  if (c.agent_runs === 0) lines.push("", say.IMPORTED_ONLY);
+  else if (unmonitored.length > 0) lines.push("", say.UNMONITORED_INTRO, "", ...intervalList(unmonitored));
   return lines;
 }
 
@@ -173,43 +151,37 @@ function evidence(report: MonthlyReport): string[] {
   return [
     "## Evidence",
     "",
-    `${formatCount(report.evidence.records)} records in the evidence log for this month; chain digest (SHA-256):`,
+    say.evidenceSentence(report),
     "",
     `    ${report.evidence.sha256}`,
     "",
-    `Anyone holding the data directory can re-check it with \`slo-agent verify --month ${report.month}\`.`,
+    `Anyone holding the data directory can re-check it with \`${say.verifyCommand(report)}\`.`,
   ];
 }
 
 function incidentRow(i: Incident): string[] {
-  const ids = i.correlation_ids.slice(0, SHOWN_CORRELATION_IDS).map(mdCode);
-  const more = i.correlation_ids.length - ids.length;
-  if (more > 0) ids.push(`and ${more} more (JSON form)`);
+  const { shown, rest } = say.shownCorrelationIds(i);
+  const ids = shown.map(mdCode);
+  if (rest) ids.push(rest);
   return [
     formatInstant(i.start),
-    `${formatInstant(i.end)}${i.recovered ? "" : " (no recovery seen)"}`,
+    `${formatInstant(i.end)}${i.recovered ? "" : say.NOT_RECOVERED}`,
     formatDuration(i.duration_ms),
-    `${formatCount(i.failed_requests)} / ${formatCount(i.requests)}`,
-    i.failures.map((f) => `${mdText(f.code)} ×${f.count}`).join(", "),
-    i.error_codes.map((f) => `${mdCode(f.code)} ×${f.count}`).join(", "),
+    say.failedOfRequests(i),
+    i.failures.map((f) => say.countedText(f, mdText(f.code))).join(", "),
+    i.error_codes.map((f) => say.countedText(f, mdCode(f.code))).join(", "),
     ids.join(" "),
   ];
 }
 
 function incidents(report: MonthlyReport): string[] {
-  const missed = report.categories.filter((c) => categoryVerdict(c) === "missed");
+  const { missed, others } = say.incidentsBehindMisses(report);
   const lines = ["## Incidents behind missed objectives", ""];
-  if (missed.length === 0) lines.push("No category missed an objective.");
-  for (const c of missed) {
-    const own = report.incidents.filter((i) => i.category === c.category);
-    lines.push(
-      `### ${mdText(c.title)} (${mdCode(c.category)})`,
-      "",
-      `Availability ${formatPct(c.availability_pct)} against ${formatTarget(c.availability_target_pct)}; p99 ${formatMs(c.latency_p99_ms)} against ${formatCount(c.latency_objective_ms)} ms.`,
-      "",
-    );
+  if (missed.length === 0) lines.push(say.NO_MISSED);
+  for (const { row: c, incidents: own } of missed) {
+    lines.push(`### ${mdText(c.title)} (${mdCode(c.category)})`, "", say.objectiveSentence(c), "");
     if (own.length === 0) {
-      lines.push("No failure periods: every request was served.", "");
+      lines.push(say.NO_FAILURE_PERIODS, "");
       continue;
     }
     const header = [
@@ -223,11 +195,7 @@ function incidents(report: MonthlyReport): string[] {
     ];
     lines.push(...table(header, own.map(incidentRow)), "");
   }
-  const others = report.incidents.filter((i) => !missed.some((c) => c.category === i.category)).length;
-  if (others > 0)
-    lines.push(
-      `${others} further failure periods in categories that met their objectives are listed in the JSON form.`,
-    );
+  if (others > 0) lines.push(say.othersSentence(others));
   return lines;
 }
 
@@ -237,7 +205,7 @@ export function renderMarkdown(report: MonthlyReport): string {
     [
       `# SLA evidence report: ${monthTitle(report.month)}`,
       "",
-      `Period ${formatInstant(report.period.start)} to ${formatInstant(report.period.end)} UTC. Generated ${formatInstant(report.generated_at)} UTC.`,
+      `${say.periodSentence(report)}. Generated ${formatInstant(report.generated_at)} UTC.`,
       "",
       `**${headline(report.summary.missed, report.summary.objectives_met)}**`,
     ],

@@ -1,0 +1,152 @@
+/**
+ * What the Markdown and HTML forms both say, in the same words: their sentences and what they
+ * choose to list. Each form adds only its own markup (and escaping) around these.
+ */
+import {
+  categoryVerdict,
+  classVerdict,
+  formatCount,
+  formatDuration,
+  formatExcluded,
+  formatHours,
+  formatInstant,
+  formatMs,
+  formatPct,
+  formatRatio,
+  formatTarget,
+  missedParts,
+  monthTitle,
+  reasonText,
+  SHOWN_CORRELATION_IDS,
+} from "./format.js";
+import type {
+  CategoryRow,
+  CountedCode,
+  ExclusionRow,
+  Incident,
+  MaintenanceRow,
+  MonthlyReport,
+  ServiceClassRow,
+} from "./model.js";
+
+export const NO_WINDOWS = "No maintenance windows in this month.";
+export const NO_EXCLUSIONS = "No declared exclusions in this month.";
+export const NO_MISSED = "No category missed an objective.";
+export const NO_FAILURE_PERIODS = "No failure periods: every request was served.";
+export const CLASS_POOLING = "A class's availability pools the requests of all its categories.";
+export const GAPS_INTRO = "Stretches with no recorded result at all:";
+export const UNMONITORED_INTRO = "Time the agent was not running:";
+export const IMPORTED_ONLY = "No agent run was recorded in this month: its results were imported.";
+export const NOT_RECOVERED = " (no recovery seen)";
+
+export function periodSentence(report: MonthlyReport): string {
+  return `Period ${formatInstant(report.period.start)} to ${formatInstant(report.period.end)} UTC`;
+}
+
+export function policySentence(report: MonthlyReport): string {
+  const { policy, year_occasions_used, year_hours_used } = report.maintenance;
+  return (
+    `Policy: at least ${policy.min_notice_days} days' notice, at most ${policy.max_occasions_per_year} occasions and ${formatHours(policy.max_hours_per_year)} per year. ` +
+    `Used from January 1 to the end of ${monthTitle(report.month)}: ${year_occasions_used} occasions, ${formatHours(year_hours_used)}.`
+  );
+}
+
+/** A missed category's figures against its objectives, above its incidents. */
+export function objectiveSentence(c: CategoryRow): string {
+  return `Availability ${formatPct(c.availability_pct)} against ${formatTarget(c.availability_target_pct)}; p99 ${formatMs(c.latency_p99_ms)} against ${formatCount(c.latency_objective_ms)} ms.`;
+}
+
+export interface MissedCategory {
+  readonly row: CategoryRow;
+  readonly incidents: readonly Incident[];
+}
+
+/** The categories that missed an objective with their incidents; how many incidents are left to the JSON form. */
+export function incidentsBehindMisses(report: MonthlyReport): {
+  missed: MissedCategory[];
+  others: number;
+} {
+  const rows = report.categories.filter((c) => categoryVerdict(c) === "missed");
+  const missed = rows.map((row) => ({
+    row,
+    incidents: report.incidents.filter((i) => i.category === row.category),
+  }));
+  const others = report.incidents.filter((i) => !rows.some((c) => c.category === i.category)).length;
+  return { missed, others };
+}
+
+export function othersSentence(others: number): string {
+  return `${others} further failure periods in categories that met their objectives are listed in the JSON form.`;
+}
+
+/** The correlation ids a document shows, and a note for the rest. */
+export function shownCorrelationIds(incident: Incident): { shown: string[]; rest: string | null } {
+  const shown = incident.correlation_ids.slice(0, SHOWN_CORRELATION_IDS);
+  const more = incident.correlation_ids.length - shown.length;
+  return { shown, rest: more > 0 ? `and ${more} more (JSON form)` : null };
+}
+
+export function failedOfRequests(incident: Incident): string {
+  return `${formatCount(incident.failed_requests)} / ${formatCount(incident.requests)}`;
+}
+
+/** "503 ×12"; `code` is the code already made safe for the document. */
+export function countedText(counted: CountedCode, code = counted.code): string {
+  return `${code} ×${counted.count}`;
+}
+
+export function spanOf(interval: { readonly start: string; readonly end: string }): string {
+  return formatDuration(Date.parse(interval.end) - Date.parse(interval.start));
+}
+
+export function intervalText(interval: { readonly start: string; readonly end: string }): string {
+  return `${formatInstant(interval.start)} to ${formatInstant(interval.end)} (${spanOf(interval)})`;
+}
+
+export function evidenceSentence(report: MonthlyReport): string {
+  return `${formatCount(report.evidence.records)} records in the evidence log for this month; chain digest (SHA-256):`;
+}
+
+export function verifyCommand(report: MonthlyReport): string {
+  return `slo-agent verify --month ${report.month}`;
+}
+
+/** A category's summary figures as both documents show them. */
+export function categoryTexts(c: CategoryRow) {
+  return {
+    availability: formatPct(c.availability_pct),
+    target: formatTarget(c.availability_target_pct),
+    p99: formatMs(c.latency_p99_ms),
+    objective: `${formatCount(c.latency_objective_ms)} ms`,
+    requests: formatCount(c.requests),
+    excluded: formatCount(c.excluded),
+    budgetUsed: formatRatio(c.error_budget_used_ratio),
+    verdict: categoryVerdict(c),
+    missed: missedParts(c).join(", "),
+  };
+}
+
+export function classTexts(s: ServiceClassRow) {
+  return {
+    requests: formatCount(s.requests),
+    served: formatCount(s.successful),
+    availability: formatPct(s.availability_pct),
+    target: formatTarget(s.availability_target_pct),
+    verdict: classVerdict(s),
+  };
+}
+
+export function windowTexts(w: MaintenanceRow) {
+  return {
+    start: formatInstant(w.start),
+    end: formatInstant(w.end),
+    announced: formatInstant(w.announced_at),
+    excludedTime: formatHours(w.qualified_hours),
+    excludedRequests: formatExcluded(w.excluded_requests),
+    note: w.reason === null ? "" : reasonText(w.reason),
+  };
+}
+
+export function exclusionTexts(x: ExclusionRow) {
+  return { span: spanOf(x), excludedRequests: formatExcluded(x.excluded_requests) };
+}
