@@ -289,6 +289,16 @@ describe("slo-agent report: formats and flags", () => {
     expect(run.stdout).toBe("");
   });
 
+  it("a mistyped --data-dir is bad usage (exit 2) and creates nothing", () => {
+    const run = slo(["report", "--month", MONTH, "--data-dir", "dtaa"], dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /^slo-agent report: no evidence store at \S*dtaa \(evidence\.sqlite not found\)\n$/,
+    );
+    expect(run.stdout).toBe("");
+    expect(existsSync(join(dir, "dtaa"))).toBe(false);
+  });
+
   it("a month with no data still produces a report, with null figures", () => {
     const run = slo(["report", "--month", "2026-05"], dir);
     expect(run.code, run.stderr).toBe(0);

@@ -2,7 +2,7 @@ import { type Command, Option } from "commander";
 import type { Clock } from "../../clock/clock.js";
 import { systemClock } from "../../clock/system.js";
 import { monthInterval } from "../../model/time.js";
-import { openEvidenceStore } from "../../record/index.js";
+import { type EvidenceStore, openEvidenceStore } from "../../record/index.js";
 import {
   buildMonthlyReport,
   defaultFormat,
@@ -34,7 +34,8 @@ Examples:
   $ slo-agent report --month 2026-10 --fail-on-miss > report.json || echo "SLA missed"
 
 Exit codes: 0 report written, 1 an objective was missed and --fail-on-miss was given,
-2 bad usage (bad --month, unknown --category, bad configuration).`;
+2 bad usage (bad --month, unknown --category, bad configuration, no evidence store in the data
+directory, an --out file that cannot be written).`;
 
 /** --category may be repeated and each may be a comma list. */
 function collectCategories(value: string, previous: string[]): string[] {
@@ -77,12 +78,21 @@ async function writeReportFile(file: string, text: string): Promise<void> {
   }
 }
 
+/** Read-only, so that a mistyped --data-dir is one line and exit 2 rather than a new empty store. */
+function openStore(dataDir: string, clock: Clock): EvidenceStore {
+  try {
+    return openEvidenceStore({ dataDir, clock, readOnly: true });
+  } catch (error) {
+    throw new UsageError(`slo-agent report: ${(error as Error).message}`);
+  }
+}
+
 async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   const month = checkedMonth(opts.month);
   const format = checkedFormat(opts);
   const { config, dataDir } = await loadCommandContext(opts);
   const categories = opts.category.length > 0 ? [...new Set(opts.category)] : undefined;
-  const store = openEvidenceStore({ dataDir, clock });
+  const store = openStore(dataDir, clock);
   let report: ReturnType<typeof buildMonthlyReport>;
   try {
     report = buildMonthlyReport({ config, store, month, now: clock.now(), categories });
