@@ -11,7 +11,7 @@ import {
 import { DATASOURCE_VARIABLE } from "../../src/export/grafana.js";
 import { exposedSeriesNames } from "../../src/export/names.js";
 import { generateRules } from "../../src/export/rules.js";
-import { fixtureConfig } from "./fixture-config.js";
+import { fixtureConfig } from "../support/slo-config.js";
 import { metricNamesIn } from "./promql.js";
 
 const DASHBOARDS = join(import.meta.dirname, "../../dashboards");

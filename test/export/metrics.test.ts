@@ -4,8 +4,8 @@ import { exposedSeriesNames, METRIC } from "../../src/export/names.js";
 import { type MetricsServer, startMetricsServer } from "../../src/export/server.js";
 import type { ProbeResult } from "../../src/model/result.js";
 import type { CategorySnapshot, SloSnapshot } from "../../src/model/snapshot.js";
+import { fixtureConfig } from "../support/slo-config.js";
 import { parseExposition, promtoolCheckMetrics, samplesOf } from "./exposition.js";
-import { fixtureConfig } from "./fixture-config.js";
 
 const T0 = Date.UTC(2026, 9, 1);
 

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createSloMetrics } from "../../src/export/metrics.js";
 import { METRIC } from "../../src/export/names.js";
 import { Secret } from "../../src/model/secret.js";
-import { fixtureConfig } from "./fixture-config.js";
+import { fixtureConfig } from "../support/slo-config.js";
 
 interface Received {
   readonly path: string;

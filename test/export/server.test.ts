@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createSloMetrics, type SloMetrics } from "../../src/export/metrics.js";
 import { type MetricsServer, startMetricsServer } from "../../src/export/server.js";
-import { fixtureConfig } from "./fixture-config.js";
+import { fixtureConfig } from "../support/slo-config.js";
 
 let metrics: SloMetrics;
 let server: MetricsServer | null;

@@ -9,26 +9,11 @@ import { Secret } from "../../src/model/secret.js";
 import { ProbeRunner, USER_AGENT } from "../../src/probes/index.js";
 import { Scheduler } from "../../src/schedule/index.js";
 import { type RunningSimulator, startSimulator } from "../../src/sim/index.js";
+import { fixtureConfig } from "../support/slo-config.js";
 import { httpServer, httpSpec, json, type Loopback, target } from "./loopback.js";
 
 function configOf(targets: Target[], probes: HttpProbeSpec[] = []): SloConfig {
-  return {
-    version: 1,
-    file: "/tmp/slo.yaml",
-    agent: {
-      region: "eu",
-      listen: { host: "127.0.0.1", port: 0 },
-      dataDir: "/tmp/data",
-      retentionDays: 90,
-      otlp: null,
-    },
-    serviceClasses: new Map(),
-    categories: new Map(),
-    maintenance: { policy: { minNoticeDays: 7, maxOccasionsPerYear: 5, maxHoursPerYear: 15 }, windows: [] },
-    exclusions: [],
-    targets: new Map(targets.map((t) => [t.id, t])),
-    probes,
-  };
+  return fixtureConfig({ targets: new Map(targets.map((t) => [t.id, t])), probes });
 }
 
 function runnerFor(t: Target, clock: Clock = systemClock) {
