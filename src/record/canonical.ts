@@ -7,7 +7,9 @@ export const GENESIS_HASH = Buffer.alloc(32);
 /**
  * The canonical form of a record, the text its hash covers: one JSON object with the fields in
  * exactly this order, `ts` as ISO-8601 UTC with milliseconds, numbers as JSON.stringify writes them
- * (the NDJSON of contract section 3), absent optional fields as null.
+ * (the NDJSON of contract section 3), absent optional fields as null. The classification detail
+ * (flags, body_error, detail) is appended only when present, so records without it hash as they
+ * did before it was kept.
  */
 export function canonicalForm(result: ProbeResult): string {
   return (
@@ -20,8 +22,19 @@ export function canonicalForm(result: ProbeResult): string {
     `,"error_code":${nullableText(result.errorCode)}` +
     `,"correlation_id":${nullableText(result.correlationId)}` +
     `,"phases":${phasesJson(result.phases ?? null)}` +
-    `,"server_ms":${nullableNumber(result.serverMs ?? null)}}`
+    `,"server_ms":${nullableNumber(result.serverMs ?? null)}` +
+    `${classificationJson(result)}}`
   );
+}
+
+/** `,"flags":[…],"body_error":…,"detail":…`, each only when present; "" for most records. */
+function classificationJson(result: ProbeResult): string {
+  const { flags, bodyError, detail } = result;
+  let text = "";
+  if (flags !== undefined && flags.length > 0) text += `,"flags":${JSON.stringify(flags)}`;
+  if (bodyError != null) text += `,"body_error":${JSON.stringify(bodyError)}`;
+  if (detail != null) text += `,"detail":${JSON.stringify(detail)}`;
+  return text;
 }
 
 /** Phases as JSON with a fixed key order, or "null"; also the form stored in the phases column. */

@@ -41,7 +41,7 @@ export class ChainWriter {
   duplicates = 0;
   #count = 0;
   readonly #insert: Database.Statement;
-  readonly #params: unknown[] = new Array(13);
+  readonly #params: unknown[] = new Array(16);
   #tailSeq: number;
   #tailHex: string;
 

@@ -1,4 +1,4 @@
-import type { ProbeResult } from "../model/result.js";
+import { type FailureReason, type ProbeResult, RESULT_FLAGS, type ResultFlag } from "../model/result.js";
 import { isoTimestamp, phasesOfWire } from "./canonical.js";
 import { resultProblem } from "./validation.js";
 
@@ -12,14 +12,22 @@ export interface KnownIds {
 export type ParsedLine = { readonly result: ProbeResult } | { readonly problem: string };
 
 const REQUIRED = ["ts", "probe", "category", "status", "duration_ms", "error"] as const;
-const OPTIONAL = ["error_code", "correlation_id", "phases", "server_ms"] as const;
+const OPTIONAL = [
+  "error_code",
+  "correlation_id",
+  "phases",
+  "server_ms",
+  "flags",
+  "body_error",
+  "detail",
+] as const;
 const FIELDS: ReadonlySet<string> = new Set([...REQUIRED, ...OPTIONAL]);
 const PHASE_FIELDS = ["dns_ms", "connect_ms", "tls_ms", "request_sent_ms", "ttfb_ms", "body_end_ms"] as const;
 const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
- * One NDJSON line of contract section 3 (plus the optional `phases` and `server_ms` the store
- * exports), checked strictly: unknown fields, wrong types and impossible combinations are refused.
+ * One NDJSON line of contract section 3 (plus the optional `phases`, `server_ms`, `flags`,
+ * `body_error` and `detail` the store keeps), checked strictly: unknown fields, wrong types and impossible combinations are refused.
  * `known` null accepts any probe and category id (--allow-unknown).
  */
 export function parseResultLine(text: string, known: KnownIds | null): ParsedLine {
@@ -64,13 +72,24 @@ function shapeProblems(fields: Record<string, unknown>, problems: string[]): voi
   if (error !== undefined && error !== null && typeof error !== "string") {
     problems.push(`error must be null or a failure reason, got ${JSON.stringify(error)}`);
   }
-  for (const key of ["error_code", "correlation_id"] as const) {
+  for (const key of ["error_code", "correlation_id", "detail"] as const) {
     const value = fields[key];
     if (value !== undefined && value !== null && typeof value !== "string")
       problems.push(`${key} must be a string or null`);
   }
   if (fields.server_ms !== undefined && fields.server_ms !== null && typeof fields.server_ms !== "number") {
     problems.push("server_ms must be a number or null");
+  }
+  if (
+    fields.body_error !== undefined &&
+    fields.body_error !== null &&
+    typeof fields.body_error !== "string"
+  ) {
+    problems.push(`body_error must be null or a failure reason, got ${JSON.stringify(fields.body_error)}`);
+  }
+  const { flags } = fields;
+  if (flags !== undefined && !(Array.isArray(flags) && flags.every((f) => typeof f === "string"))) {
+    problems.push(`flags must be an array of ${RESULT_FLAGS.join(", ")}, got ${JSON.stringify(flags)}`);
   }
   phaseProblems(fields.phases, problems);
 }
@@ -109,6 +128,9 @@ function resultOfWire(fields: Record<string, unknown>): ProbeResult {
     correlationId: (fields.correlation_id as string | null | undefined) ?? null,
     phases: phasesOfWire(fields.phases as Record<string, number | null> | null | undefined),
     serverMs: (fields.server_ms as number | null | undefined) ?? null,
+    flags: (fields.flags as ResultFlag[] | undefined) ?? [],
+    bodyError: (fields.body_error as FailureReason | null | undefined) ?? null,
+    detail: (fields.detail as string | null | undefined) ?? null,
   };
 }
 

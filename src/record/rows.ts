@@ -1,4 +1,4 @@
-import type { FailureReason, Phases, ProbeResult } from "../model/result.js";
+import type { FailureReason, Phases, ProbeResult, ResultFlag } from "../model/result.js";
 import { phasesJson, phasesOfWire } from "./canonical.js";
 
 /** One row of the results table as better-sqlite3 returns it. */
@@ -14,16 +14,19 @@ export interface ResultRow {
   readonly correlation_id: string | null;
   readonly phases: string | null;
   readonly server_ms: number | null;
+  readonly flags: string | null;
+  readonly body_error: string | null;
+  readonly detail: string | null;
   readonly prev_hash: Buffer;
   readonly hash: Buffer;
 }
 
 export const RESULT_COLUMNS =
-  "seq, ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, prev_hash, hash";
+  "seq, ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, prev_hash, hash";
 
 /** Hashes are bound as hex text and stored as 32-byte blobs: hex is what the chain computes in. */
 export const INSERT_RESULT_SQL = `INSERT OR IGNORE INTO results (${RESULT_COLUMNS})
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))`;
 
 export function resultOfRow(row: ResultRow): ProbeResult {
   return {
@@ -37,12 +40,16 @@ export function resultOfRow(row: ResultRow): ProbeResult {
     correlationId: row.correlation_id,
     phases: row.phases === null ? null : phasesOfJson(row.phases),
     serverMs: row.server_ms,
+    // Split as stored, never filtered: an altered flags column must change the canonical form.
+    flags: row.flags === null ? [] : (row.flags.split(",") as ResultFlag[]),
+    bodyError: row.body_error as FailureReason | null,
+    detail: row.detail,
   };
 }
 
 /**
  * Fills `into` with the INSERT_RESULT_SQL parameters in RESULT_COLUMNS order: positional binding
- * is the fastest, and reusing one array spares the garbage collector a 13-slot array per record.
+ * is the fastest, and reusing one array spares the garbage collector a 16-slot array per record.
  */
 export function fillRowValues(
   into: unknown[],
@@ -63,8 +70,11 @@ export function fillRowValues(
   into[8] = result.correlationId;
   into[9] = phases === null ? null : phasesJson(phases);
   into[10] = result.serverMs ?? null;
-  into[11] = prevHashHex;
-  into[12] = hashHex;
+  into[11] = result.flags !== undefined && result.flags.length > 0 ? result.flags.join(",") : null;
+  into[12] = result.bodyError ?? null;
+  into[13] = result.detail ?? null;
+  into[14] = prevHashHex;
+  into[15] = hashHex;
   return into;
 }
 

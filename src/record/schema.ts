@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import Database from "better-sqlite3";
 import type { Clock } from "../clock/clock.js";
 
@@ -66,6 +67,12 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE rollups ADD COLUMN span_ms INTEGER NOT NULL DEFAULT 60000;  -- 60000 a minute, 3600000 an hour
   `,
+  // The probe's classification detail, so a probable edge block or a body that failed can be shown.
+  `
+  ALTER TABLE results ADD COLUMN flags TEXT;       -- comma-separated result flags, or NULL for none
+  ALTER TABLE results ADD COLUMN body_error TEXT;  -- failure reason of a body that broke after the headers
+  ALTER TABLE results ADD COLUMN detail TEXT;      -- one line for people
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -101,6 +108,24 @@ export function openReader(path: string, busyTimeoutMs: number): Database.Databa
     throw new Error(newerSchemaMessage(version));
   }
   return db;
+}
+
+/** Caps the file's size (null: no cap); a write beyond fails like a full disk. */
+export function applySizeCap(db: Database.Database, bytes: number | null): void {
+  const pageSize = db.pragma("page_size", { simple: true }) as number;
+  // SQLite's own default cap (2^32 - 2 pages) stands for "no cap".
+  const pages = bytes === null ? 4294967294 : Math.max(1, Math.floor(bytes / pageSize));
+  db.pragma(`max_page_count = ${pages}`);
+}
+
+/** Device and inode of the file at path, or "missing": tells a replaced or deleted file. */
+export function fileIdentity(path: string): string {
+  try {
+    const s = statSync(path);
+    return `${s.dev}:${s.ino}`;
+  } catch {
+    return "missing";
+  }
 }
 
 function migrate(db: Database.Database, clock: Clock): void {

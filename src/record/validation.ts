@@ -1,6 +1,7 @@
-import { FAILURE_REASONS, type ProbeResult } from "../model/result.js";
+import { FAILURE_REASONS, type ProbeResult, RESULT_FLAGS } from "../model/result.js";
 
 const REASONS: ReadonlySet<string> = new Set(FAILURE_REASONS);
+const FLAGS: ReadonlySet<string> = new Set(RESULT_FLAGS);
 
 /**
  * What is wrong with a result by contract section 3, or null. The store refuses such results so
@@ -27,5 +28,30 @@ export function resultProblem(result: ProbeResult): string | null {
   }
   if (result.serverMs != null && !Number.isFinite(result.serverMs))
     return "server_ms must be a finite number or null";
+  return classificationProblem(result);
+}
+
+/** The optional classification detail: known flags once each, a body error only beside a status. */
+function classificationProblem(result: ProbeResult): string | null {
+  const { flags, bodyError, detail } = result;
+  if (flags !== undefined) {
+    if (!Array.isArray(flags)) return `flags must be an array of ${RESULT_FLAGS.join(", ")}`;
+    for (const flag of flags) {
+      if (!FLAGS.has(flag))
+        return `flags may hold only ${RESULT_FLAGS.join(", ")}, got ${JSON.stringify(flag)}`;
+    }
+    if (new Set(flags).size !== flags.length)
+      return `flags must not repeat a flag, got ${JSON.stringify(flags)}`;
+  }
+  if (bodyError != null) {
+    if (!REASONS.has(bodyError)) {
+      return `body_error must be null or one of ${FAILURE_REASONS.join(", ")}, got ${JSON.stringify(bodyError)}`;
+    }
+    // The body can only fail after headers arrived, and then the status stands.
+    if (result.status === null)
+      return `body_error needs a status (the body failed after the headers arrived)`;
+  }
+  if (detail != null && typeof detail !== "string")
+    return `detail must be a string or null, got ${JSON.stringify(detail)}`;
   return null;
 }

@@ -37,7 +37,22 @@ describe("an import line (contract section 3)", () => {
         correlationId: null,
         phases: null,
         serverMs: null,
+        flags: [],
+        bodyError: null,
+        detail: null,
       },
+    });
+  });
+
+  it("flags, body_error and detail are read as the probe's classification detail", () => {
+    const text = line({
+      status: 403,
+      flags: ["edge_block", "body_capped"],
+      body_error: "reset",
+      detail: "a b",
+    });
+    expect(parseResultLine(text, KNOWN)).toMatchObject({
+      result: { status: 403, flags: ["edge_block", "body_capped"], bodyError: "reset", detail: "a b" },
     });
   });
 
@@ -63,6 +78,8 @@ describe("an import line (contract section 3)", () => {
       }),
     },
     { rule: "duration 0 is allowed", text: line({ duration_ms: 0 }) },
+    { rule: "an empty flags array is no flags", text: line({ flags: [] }) },
+    { rule: "body_error and detail may be null", text: line({ body_error: null, detail: null }) },
   ];
   for (const c of accepted) {
     it(`accepts: ${c.rule}`, () => {
@@ -132,6 +149,39 @@ describe("an import line (contract section 3)", () => {
       text: line({ duration: 5 }),
       message: /unknown field "duration"/,
     },
+    {
+      rule: "flags that are not an array",
+      text: line({ flags: "edge_block" }),
+      message: /^flags must be an array of edge_block, redirect_limit, body_capped, got "edge_block"/,
+    },
+    { rule: "flags null (no flags is [])", text: line({ flags: null }), message: /^flags must be an array/ },
+    { rule: "a flag that is not text", text: line({ flags: [1] }), message: /^flags must be an array/ },
+    {
+      rule: "an unknown flag",
+      text: line({ flags: ["waf"] }),
+      message: /^flags may hold only edge_block, redirect_limit, body_capped, got "waf"/,
+    },
+    {
+      rule: "a repeated flag",
+      text: line({ flags: ["edge_block", "edge_block"] }),
+      message: /^flags must not repeat a flag/,
+    },
+    {
+      rule: "an unknown body_error",
+      text: line({ body_error: "eof" }),
+      message: /^body_error must be null or one of timeout, connect/,
+    },
+    {
+      rule: "body_error as a number",
+      text: line({ body_error: 1 }),
+      message: /^body_error must be null or a failure/,
+    },
+    {
+      rule: "body_error without a status (no headers, no body)",
+      text: line({ status: null, error: "reset", body_error: "reset" }),
+      message: /^body_error needs a status/,
+    },
+    { rule: "detail as a number", text: line({ detail: 5 }), message: /^detail must be a string or null/ },
     {
       rule: "an unknown probe",
       text: line({ probe: "nope" }),
