@@ -1,8 +1,8 @@
 import type Database from "better-sqlite3";
-import type { EpochMs } from "../model/time.js";
-import { HOUR_MS } from "../model/time.js";
+import { DAY_MS, type EpochMs, HOUR_MS } from "../model/time.js";
 import type { ChainLink } from "./chain.js";
 import { COUNT_COLUMNS } from "./rollups.js";
+import { describeWriteError } from "./write-queue.js";
 
 export interface PruneOutcome {
   readonly pruned: number;
@@ -10,6 +10,43 @@ export interface PruneOutcome {
   readonly anchor: ChainLink | null;
   /** Per-minute rollup rows merged into hour rows by this prune. */
   readonly minutesCompacted: number;
+}
+
+export interface RetentionDays {
+  /** Raw results older than this are pruned. */
+  readonly results: number;
+  /** Minute rollups older than this are compacted into hours. */
+  readonly minuteRollups: number;
+}
+
+const NOTHING_PRUNED: PruneOutcome = { pruned: 0, anchor: null, minutesCompacted: 0 };
+
+/**
+ * The daily prune, in one write transaction: the chain prefix past retention, and minute rollups
+ * compacted into hours. A prune that cannot write (full disk, lock) changes nothing and says so.
+ */
+export function pruneEvidence(
+  db: Database.Database,
+  now: EpochMs,
+  days: RetentionDays,
+  log: (line: string) => void,
+): PruneOutcome {
+  try {
+    return db
+      .transaction(() => ({
+        ...pruneChainPrefix(db, now - days.results * DAY_MS, now),
+        minutesCompacted: compactMinuteRollups(db, now - days.minuteRollups * DAY_MS),
+      }))
+      .immediate();
+  } catch (error) {
+    log(`evidence store: prune skipped (${describeWriteError(error)}); nothing was removed`);
+    return NOTHING_PRUNED;
+  }
+}
+
+/** An import holds the write transaction open; the next daily prune catches up. */
+export function prunePostponed(): PruneOutcome {
+  return NOTHING_PRUNED;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import type { Clock } from "../clock/clock.js";
 import type { EpochMs, Interval } from "../model/time.js";
 
 /** One period the agent was up. A run that crashed has no end: it covers up to its last heartbeat. */
@@ -12,7 +13,7 @@ export interface RunInterval {
 }
 
 /** The run of this process, kept in memory and written with the next batch (so disk trouble loses none of it). */
-export interface LiveRun {
+interface LiveRun {
   id: number | null;
   start: EpochMs;
   lastHeartbeat: EpochMs;
@@ -28,8 +29,87 @@ interface RunRow {
   readonly clean: number;
 }
 
+/** What the run bookkeeping needs of the store's write queue. */
+export interface RunWrites {
+  /** Asks for a write soon, even with no result waiting. */
+  touch(): void;
+  /** Writes now. */
+  flush(): void;
+}
+
+/**
+ * The agent's run bookkeeping: this process's run (start, heartbeats, clean end) is written with
+ * the store's batches, and the stored runs read back with it, as the intervals the agent was up.
+ */
+export class AgentRuns {
+  readonly #clock: Clock;
+  readonly #writes: RunWrites;
+  #live: LiveRun | null = null;
+
+  constructor(clock: Clock, writes: RunWrites) {
+    this.#clock = clock;
+    this.#writes = writes;
+  }
+
+  start(now: EpochMs): void {
+    this.#live = { id: null, start: now, lastHeartbeat: now, end: null, dirty: true };
+    this.#writes.touch();
+    this.#writes.flush();
+  }
+
+  heartbeat(now: EpochMs): void {
+    if (!this.#live) return;
+    this.#live.lastHeartbeat = now;
+    this.#live.dirty = true;
+    this.#writes.touch();
+  }
+
+  end(now: EpochMs): void {
+    if (!this.#live) return;
+    Object.assign(this.#live, { lastHeartbeat: now, end: now, dirty: true });
+    this.#writes.touch();
+    this.#writes.flush();
+  }
+
+  /** Writes the live run if it changed; must run inside the batch's write transaction. */
+  writeIfChanged(db: Database.Database): void {
+    if (this.#live?.dirty) writeRun(db, this.#live);
+  }
+
+  /** The batch that wrote the live run committed. */
+  committed(): void {
+    if (this.#live) this.#live.dirty = false;
+  }
+
+  /** The store now writes to a new file: the run is written there afresh. */
+  movedToNewFile(): void {
+    if (this.#live) Object.assign(this.#live, { id: null, dirty: true });
+  }
+
+  /** Runs overlapping [from, to), this process's own one as up until now. */
+  intervals(db: Database.Database, from: EpochMs, to: EpochMs): RunInterval[] {
+    const stored = queryRuns(db, from, to);
+    const live = this.#live;
+    if (live === null || live.end !== null) return stored;
+    // This process's run is up until now, whatever its last stored heartbeat says.
+    const now = this.#clock.now();
+    const others = stored.filter((r) => r.id !== live.id);
+    if (live.start >= to) return others;
+    return [...others, { id: live.id ?? -1, start: live.start, lastHeartbeat: now, end: null, clean: false }];
+  }
+
+  /** The parts of [from, to) when no agent run was up: not the provider's unavailability. */
+  unmonitored(db: Database.Database, from: EpochMs, to: EpochMs): Interval[] {
+    const covered = this.intervals(db, from, to).map((r) => ({
+      start: r.start,
+      end: r.end ?? r.lastHeartbeat,
+    }));
+    return gapsBetween(covered, from, to);
+  }
+}
+
 /** Writes the live run's state; must run inside a write transaction. */
-export function writeRun(db: Database.Database, run: LiveRun): void {
+function writeRun(db: Database.Database, run: LiveRun): void {
   if (run.id === null) {
     const info = db
       .prepare("INSERT INTO runs (started_at, last_heartbeat, ended_at, clean) VALUES (?, ?, ?, ?)")
@@ -46,7 +126,7 @@ export function writeRun(db: Database.Database, run: LiveRun): void {
 }
 
 /** Runs overlapping [from, to), oldest first. */
-export function queryRuns(db: Database.Database, from: EpochMs, to: EpochMs): RunInterval[] {
+function queryRuns(db: Database.Database, from: EpochMs, to: EpochMs): RunInterval[] {
   const rows = db
     .prepare(
       `SELECT * FROM runs WHERE started_at < ? AND coalesce(ended_at, last_heartbeat) >= ?

@@ -1,14 +1,14 @@
-import { existsSync, mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { Clock } from "../clock/clock.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
-import { DAY_MS, type EpochMs, type Interval, monthInterval } from "../model/time.js";
+import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
 import { type ChainedResult, ChainWriter } from "./chain.js";
 import { type ImportOutcome, ImportSession } from "./import-session.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
-import { compactMinuteRollups, type PruneOutcome, pruneChainPrefix } from "./retention.js";
+import { type PruneOutcome, pruneEvidence, prunePostponed } from "./retention.js";
 import {
   type ExclusionJudge,
   queryRollups,
@@ -17,11 +17,11 @@ import {
   registerRollupFunctions,
   type StoredRollup,
 } from "./rollups.js";
-import { gapsBetween, type LiveRun, queryRuns, type RunInterval, writeRun } from "./runs.js";
-import { EVIDENCE_FILE, openReader, openWriter } from "./schema.js";
+import { AgentRuns, type RunInterval } from "./runs.js";
+import { applySizeCap, EVIDENCE_FILE, fileIdentity, openReader, openWriter } from "./schema.js";
 import { resultProblem } from "./validation.js";
 import { type VerifyOutcome, verifyChain, verifyPeriod } from "./verify.js";
-import { describeWriteError, type StoreHealth, WriteQueue } from "./write-queue.js";
+import { type StoreHealth, WriteQueue } from "./write-queue.js";
 
 export interface EvidenceStoreOptions {
   readonly dataDir: string;
@@ -65,7 +65,7 @@ export class EvidenceStore implements ResultSink {
   #db: Database.Database;
   #fileId: string;
   #reader: Database.Database | null = null;
-  #run: LiveRun | null = null;
+  readonly #runs: AgentRuns;
   #committed = 0;
   #maxBytes: number | null;
   #closed = false;
@@ -91,6 +91,7 @@ export class EvidenceStore implements ResultSink {
       write: (batch) => this.#writeBatch(batch),
       recover: () => this.#reopenIfMoved(),
     });
+    this.#runs = new AgentRuns(options.clock, this.#queue);
   }
 
   /** Queues a result for the next batch; it is acknowledged once onCommitted reports it. */
@@ -147,24 +148,14 @@ export class EvidenceStore implements ResultSink {
     return queryRollups(this.#readerDb(), query);
   }
 
+  /** Agent runs overlapping [from, to), this process's own one as up until now. */
   runIntervals(query: { from: EpochMs; to: EpochMs }): RunInterval[] {
-    const stored = queryRuns(this.#readerDb(), query.from, query.to);
-    const live = this.#run;
-    if (live === null || live.end !== null) return stored;
-    // This process's run is up until now, whatever its last stored heartbeat says.
-    const now = this.#clock.now();
-    const others = stored.filter((r) => r.id !== live.id);
-    if (live.start >= query.to) return others;
-    return [...others, { id: live.id ?? -1, start: live.start, lastHeartbeat: now, end: null, clean: false }];
+    return this.#runs.intervals(this.#readerDb(), query.from, query.to);
   }
 
   /** The parts of [from, to) when no agent run was up: not the provider's unavailability. */
   unmonitoredIntervals(from: EpochMs, to: EpochMs): Interval[] {
-    const covered = this.runIntervals({ from, to }).map((r) => ({
-      start: r.start,
-      end: r.end ?? r.lastHeartbeat,
-    }));
-    return gapsBetween(covered, from, to);
+    return this.#runs.unmonitored(this.#readerDb(), from, to);
   }
 
   /** Without a period: the last record's hash. With one: the period digest (docs/evidence-store.md). */
@@ -180,44 +171,26 @@ export class EvidenceStore implements ResultSink {
   }
 
   startRun(now: EpochMs): void {
-    this.#run = { id: null, start: now, lastHeartbeat: now, end: null, dirty: true };
-    this.#queue.touch();
-    this.#queue.flush();
+    this.#runs.start(now);
   }
 
   heartbeat(now: EpochMs): void {
-    if (!this.#run) return;
-    this.#run.lastHeartbeat = now;
-    this.#run.dirty = true;
-    this.#queue.touch();
+    this.#runs.heartbeat(now);
   }
 
   endRun(now: EpochMs): void {
-    if (!this.#run) return;
-    Object.assign(this.#run, { lastHeartbeat: now, end: now, dirty: true });
-    this.#queue.touch();
-    this.#queue.flush();
+    this.#runs.end(now);
   }
 
   /** Prunes raw results older than retentionDays (a chain prefix) and anchors the chain there. */
   prune(now: EpochMs): PruneOutcome {
-    // An import holds the write transaction open; the next daily prune catches up.
-    if (this.#importing) return { pruned: 0, anchor: null, minutesCompacted: 0 };
+    if (this.#importing) return prunePostponed();
     this.flush();
-    const cutoff = now - (this.#options.retentionDays ?? 400) * DAY_MS;
-    const minuteCutoff = now - (this.#options.minuteRollupDays ?? 400) * DAY_MS;
-    try {
-      return this.#db
-        .transaction(() => ({
-          ...pruneChainPrefix(this.#db, cutoff, now),
-          minutesCompacted: compactMinuteRollups(this.#db, minuteCutoff),
-        }))
-        .immediate();
-    } catch (error) {
-      // A prune that cannot write (full disk, lock) changes nothing and is simply tried again next time.
-      this.#log(`evidence store: prune skipped (${describeWriteError(error)}); nothing was removed`);
-      return { pruned: 0, anchor: null, minutesCompacted: 0 };
-    }
+    const days = {
+      results: this.#options.retentionDays ?? 400,
+      minuteRollups: this.#options.minuteRollupDays ?? 400,
+    };
+    return pruneEvidence(this.#db, now, days, this.#log);
   }
 
   /** Stores a backfill in ts order in one transaction: all of it or, on error, none. */
@@ -279,15 +252,14 @@ export class EvidenceStore implements ResultSink {
     if (fileIdentity(this.path) !== this.#fileId) {
       throw Object.assign(new Error(`${this.path} vanished or was replaced`), { code: "VANISHED" });
     }
-    const run = this.#run;
     const appended = this.#db
       .transaction(() => {
         const appended = this.#append(batch);
-        if (run?.dirty) writeRun(this.#db, run);
+        this.#runs.writeIfChanged(this.#db);
         return appended;
       })
       .immediate();
-    if (run) run.dirty = false;
+    this.#runs.committed();
     this.#committed += appended.length;
     this.#notify(appended);
   }
@@ -311,7 +283,7 @@ export class EvidenceStore implements ResultSink {
     this.#db.close();
     this.#db = this.#openWriter();
     this.#fileId = fileIdentity(this.path);
-    if (this.#run) Object.assign(this.#run, { id: null, dirty: true });
+    this.#runs.movedToNewFile();
     this.#log(`evidence store: ${this.path} vanished or was replaced; writing to the file now at that path`);
   }
 
@@ -332,20 +304,4 @@ export class EvidenceStore implements ResultSink {
 
 export function openEvidenceStore(options: EvidenceStoreOptions): EvidenceStore {
   return new EvidenceStore(options);
-}
-
-function applySizeCap(db: Database.Database, bytes: number | null): void {
-  const pageSize = db.pragma("page_size", { simple: true }) as number;
-  // SQLite's own default cap (2^32 - 2 pages) stands for "no cap".
-  const pages = bytes === null ? 4294967294 : Math.max(1, Math.floor(bytes / pageSize));
-  db.pragma(`max_page_count = ${pages}`);
-}
-
-function fileIdentity(path: string): string {
-  try {
-    const s = statSync(path);
-    return `${s.dev}:${s.ino}`;
-  } catch {
-    return "missing";
-  }
 }
