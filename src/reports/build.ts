@@ -1,7 +1,8 @@
 import type { CategoryId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import { type EpochMs, type Interval, isoUtc, monthInterval } from "../model/time.js";
-import { type FiguresConfig, monthFigures } from "../slo/index.js";
+import { type FiguresConfig, type MonthlyFigures, monthFigures } from "../slo/index.js";
+import { ClassificationTally } from "./classification.js";
 import { DataGapFinder, expectedProbeRuns, FALLBACK_PROBE_INTERVAL_MS, probeIntervalOf } from "./coverage.js";
 import { IncidentDetector, MERGE_PROBE_INTERVALS } from "./incidents.js";
 import { type Coverage, type MonthlyReport, missedObjectives, type ReportSummary } from "./model.js";
@@ -64,6 +65,8 @@ class MonthWatch {
   recorded = 0;
   readonly incidents: IncidentDetector;
   readonly gaps: DataGapFinder;
+  /** Flags and body errors of each category's counted (non-excluded) requests. */
+  readonly classification = new Map<CategoryId, ClassificationTally>();
 
   constructor(config: SloConfig, categories: readonly CategoryId[], period: Interval) {
     const intervalOf = (category: CategoryId) => probeIntervalOf(config.probes, category, period.start);
@@ -80,11 +83,22 @@ class MonthWatch {
   observe(result: ProbeResult, excluded: boolean): void {
     this.recorded += 1;
     this.gaps.observe(result.ts);
-    if (!excluded) this.incidents.observe(result);
+    if (excluded) return;
+    this.incidents.observe(result);
+    this.tallyOf(result.category).add(result);
+  }
+
+  tallyOf(category: CategoryId): ClassificationTally {
+    let tally = this.classification.get(category);
+    if (!tally) {
+      tally = new ClassificationTally();
+      this.classification.set(category, tally);
+    }
+    return tally;
   }
 }
 
-function summaryOf(report: Pick<MonthlyReport, "categories" | "service_classes">): ReportSummary {
+function summaryOf(report: Pick<MonthlyFigures, "categories" | "service_classes">): ReportSummary {
   const missed = missedObjectives(report.categories, report.service_classes);
   const flags = report.categories.flatMap((c) => [c.availability_met, c.latency_met]);
   const anyFigure = flags.some((f) => f !== null);
@@ -141,7 +155,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     month,
     generated_at: isoUtc(input.now),
     period: figures.period,
-    categories: figures.categories,
+    categories: figures.categories.map((c) => ({ ...c, ...watch.tallyOf(c.category).counts() })),
     service_classes: figures.service_classes,
     maintenance: { ...figures.maintenance, windows: figures.maintenance.windows.filter(touches) },
     exclusions: figures.exclusions.filter(touches),

@@ -47,6 +47,9 @@ tr:has(+ tr.detail) td { border-bottom: none; }
 .ids code { font-size: 11px; margin-right: 6px; white-space: nowrap; }
 .when { white-space: nowrap; }
 ul.plain { margin: 6px 0; padding-left: 20px; }
+.notes { margin-top: 12px; padding: 8px 12px; border-left: 3px solid #d69e2e; background: #fffbeb; font-size: 13px; }
+.notes p { margin: 0; font-weight: 600; }
+tr.detail .note { color: #975a16; font-size: 12px; margin-top: 2px; }
 footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
 @page { size: A4 landscape; margin: 12mm; }
 @media print {
@@ -54,6 +57,6 @@ footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
   main { max-width: none; padding: 0; }
   section.page { break-before: page; }
   section, figure, tr { break-inside: avoid; }
-  .verdict, .pill, tr.missed td, .digest { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  .verdict, .pill, tr.missed td, .digest, .notes { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 `;

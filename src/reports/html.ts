@@ -60,7 +60,18 @@ function summaryTable(report: MonthlyReport): string {
     num("Objective"),
   ];
   head.push(num("Requests"), num("Excluded"), num("Budget used"), "Result");
-  return `<section id="summary"><h2>Summary</h2>${table(head, rows)}</section>`;
+  return `<section id="summary"><h2>Summary</h2>${table(head, rows)}${categoryNotes(report)}</section>`;
+}
+
+/** Flags and body errors worth a look before escalating; nothing when there are none. */
+function categoryNotes(report: MonthlyReport): string {
+  const notes = say.categoryNotes(report);
+  if (notes.length === 0) return "";
+  const items = notes.map(
+    ({ row, note }) =>
+      `<li><strong>${e(row.title)}</strong> <code>${e(row.category)}</code>: ${e(note)}</li>`,
+  );
+  return `<div class="notes"><p>${e(say.NOTES_INTRO)}</p><ul class="plain">${items.join("")}</ul></div>`;
 }
 
 function charts(report: MonthlyReport): string {
@@ -178,10 +189,12 @@ function incidentRow(i: Incident) {
           .join(", "),
       },
     ],
-    detail:
+    detail: [
       ids.length === 0
         ? ""
         : `<span class="label">Correlation ids</span> <span class="ids">${ids.join(" ")}</span>`,
+      ...say.incidentNotes(i).map((note) => `<div class="note">${e(note)}</div>`),
+    ].join(""),
   };
 }
 

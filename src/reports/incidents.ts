@@ -1,4 +1,5 @@
 import { isoUtc, isServed, type ProbeResult } from "../model/index.js";
+import { ClassificationTally } from "./classification.js";
 import type { CountedCode, Incident } from "./model.js";
 
 /** Failures closer than this many probe intervals belong to one incident (a flapping service is one outage). */
@@ -17,6 +18,7 @@ interface OpenIncident {
   readonly failures: Map<string, number>;
   readonly errorCodes: Map<string, number>;
   readonly correlationIds: string[];
+  readonly classification: ClassificationTally;
 }
 
 /**
@@ -82,6 +84,7 @@ function startIncident(first: ProbeResult): OpenIncident {
     failures: new Map(),
     errorCodes: new Map(),
     correlationIds: [],
+    classification: new ClassificationTally(),
   };
 }
 
@@ -96,6 +99,7 @@ function recordFailure(open: OpenIncident, result: ProbeResult): void {
   if (result.errorCode)
     open.errorCodes.set(result.errorCode, (open.errorCodes.get(result.errorCode) ?? 0) + 1);
   if (result.correlationId) open.correlationIds.push(result.correlationId);
+  open.classification.add(result);
 }
 
 function closeIncident(open: OpenIncident): Incident {
@@ -113,6 +117,7 @@ function closeIncident(open: OpenIncident): Incident {
     failures: countedByFrequency(open.failures),
     error_codes: countedByFrequency(open.errorCodes),
     correlation_ids: open.correlationIds,
+    ...open.classification.counts(),
   };
 }
 

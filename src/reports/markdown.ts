@@ -54,7 +54,18 @@ function summary(report: MonthlyReport): string[] {
       ],
       rows,
     ),
+    ...categoryNotes(report),
   ];
+}
+
+/** Flags and body errors worth a look before escalating; nothing when there are none. */
+function categoryNotes(report: MonthlyReport): string[] {
+  const notes = say.categoryNotes(report);
+  if (notes.length === 0) return [];
+  const lines = notes.map(
+    ({ row, note }) => `- ${mdText(row.title)} (${mdCode(row.category)}): ${mdText(note)}`,
+  );
+  return ["", say.NOTES_INTRO, "", ...lines];
 }
 
 function serviceClasses(report: MonthlyReport): string[] {
@@ -174,6 +185,14 @@ function incidentRow(i: Incident): string[] {
   ];
 }
 
+/** Below a category's incident table: one line per flagged incident, named by its start. */
+function incidentNotes(own: readonly Incident[]): string[] {
+  const lines = own.flatMap((i) =>
+    say.incidentNotes(i).map((note) => `- ${formatInstant(i.start)}: ${mdText(note)}`),
+  );
+  return lines.length === 0 ? [] : [...lines, ""];
+}
+
 function incidents(report: MonthlyReport): string[] {
   const { missed, others } = say.incidentsBehindMisses(report);
   const lines = ["## Incidents behind missed objectives", ""];
@@ -193,7 +212,7 @@ function incidents(report: MonthlyReport): string[] {
       "Error codes",
       "Correlation ids",
     ];
-    lines.push(...table(header, own.map(incidentRow)), "");
+    lines.push(...table(header, own.map(incidentRow)), "", ...incidentNotes(own));
   }
   if (others > 0) lines.push(say.othersSentence(others));
   return lines;

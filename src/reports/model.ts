@@ -11,6 +11,7 @@ import type {
   MaintenanceWindowFigures,
   ServiceClassFigures,
 } from "../slo/index.js";
+import type { ClassificationCounts } from "./classification.js";
 
 /** An instant as ISO-8601 UTC with milliseconds. */
 export type IsoInstant = string;
@@ -24,7 +25,8 @@ export interface ReportPeriod {
  * The section 4 pieces come from src/slo as they are, so that the report can never disagree with
  * the SLA arithmetic: these names are the report's view of them.
  */
-export type CategoryRow = CategoryFigures;
+/** Beyond the contract, each category row also counts the probe's flags and body errors of its requests. */
+export type CategoryRow = CategoryFigures & ClassificationCounts;
 export type ServiceClassRow = ServiceClassFigures;
 export type MaintenanceRow = MaintenanceWindowFigures;
 export type MaintenanceSection = MaintenanceFigures;
@@ -51,8 +53,11 @@ export interface CountedCode {
   readonly count: number;
 }
 
-/** A contiguous failure period of one category: what the provider's support desk asks for. */
-export interface Incident {
+/**
+ * A contiguous failure period of one category: what the provider's support desk asks for.
+ * `result_flags` and `body_errors` count the classification detail of its failed requests.
+ */
+export interface Incident extends ClassificationCounts {
   readonly category: string;
   readonly start: IsoInstant;
   /** When a served request showed recovery, else the end of the last failed request. */
@@ -102,7 +107,7 @@ export interface MonthlyReport {
 
 /** Every objective the report shows as missed, in report order. */
 export function missedObjectives(
-  categories: readonly CategoryRow[],
+  categories: readonly CategoryFigures[],
   classes: readonly ServiceClassRow[],
 ): string[] {
   const missed: string[] = [];

@@ -2,6 +2,7 @@
  * What the Markdown and HTML forms both say, in the same words: their sentences and what they
  * choose to list. Each form adds only its own markup (and escaping) around these.
  */
+import { classificationNotes } from "./classification.js";
 import {
   categoryVerdict,
   classVerdict,
@@ -38,6 +39,17 @@ export const GAPS_INTRO = "Stretches with no recorded result at all:";
 export const UNMONITORED_INTRO = "Time the agent was not running:";
 export const IMPORTED_ONLY = "No agent run was recorded in this month: its results were imported.";
 export const NOT_RECOVERED = " (no recovery seen)";
+export const NOTES_INTRO = "Before escalating, note what the probes saw:";
+
+/** The classification notes of every category that has any, in report order. */
+export function categoryNotes(report: MonthlyReport): { row: CategoryRow; note: string }[] {
+  return report.categories.flatMap((row) => classificationNotes(row).map((note) => ({ row, note })));
+}
+
+/** The notes on an incident's failed requests; empty when nothing was flagged. */
+export function incidentNotes(incident: Incident): string[] {
+  return classificationNotes(incident).map((note) => `Of its failures, ${note}`);
+}
 
 export function periodSentence(report: MonthlyReport): string {
   return `Period ${formatInstant(report.period.start)} to ${formatInstant(report.period.end)} UTC`;

@@ -59,4 +59,15 @@ describe("incident detection", () => {
     expect(incident!.error_codes).toEqual([{ code: "INTERNAL_ERROR", count: 4 }]);
     expect(incident!.correlation_ids).toEqual(["c-1", "c-2", "c-3", "c-4", "c-5", "c-6"]);
   });
+
+  it("counts the flags and body errors of its failed requests only, not of served ones in between", () => {
+    // Index 1 is a failed 503, index 3 a served 200 between failures: only the first is counted.
+    const results = timeline(".55.5.").map((r, i) =>
+      i === 1 || i === 3 ? { ...r, bodyError: "reset" as const, flags: ["body_capped" as const] } : r,
+    );
+    const [incident] = detectIncidents(results, 3 * STEP);
+    expect(incident!.failed_requests).toBe(3);
+    expect(incident!.body_errors).toMatchObject({ reset: 1, timeout: 0 });
+    expect(incident!.result_flags).toEqual({ edge_block: 0, redirect_limit: 0, body_capped: 1 });
+  });
 });

@@ -4,7 +4,17 @@ import { formatDuration } from "../../src/reports/format.js";
 import { renderHtml } from "../../src/reports/html.js";
 import { renderJson } from "../../src/reports/json.js";
 import { renderMarkdown } from "../../src/reports/markdown.js";
-import { sampleReport } from "./sample-report.js";
+import { classified, sampleReport } from "./sample-report.js";
+
+/** The sample report with every flag and body error count at zero. */
+function unflaggedReport() {
+  const report = sampleReport();
+  return {
+    ...report,
+    categories: report.categories.map((c) => ({ ...c, ...classified() })),
+    incidents: report.incidents.map((i) => ({ ...i, ...classified() })),
+  };
+}
 
 /** Splits CSV text by RFC 4180 (quoted fields may hold commas, quotes and line breaks). */
 function parseCsv(text: string): string[][] {
@@ -146,6 +156,33 @@ describe("Markdown form", () => {
     expect(incidents).toContain("1 further failure periods");
   });
 
+  it("notes a category's edge blocks and body errors under the summary, before anything is disputed", () => {
+    const summary = md.slice(md.indexOf("## Summary"), md.indexOf("## Service classes"));
+    expect(summary).toContain("Before escalating, note what the probes saw:");
+    expect(summary).toContain(
+      "- Payment \\| Request &lt;script&gt;alert(1)&lt;/script&gt; (`payment_request`): 12 answers looked like an edge block (403 without Klarna's error body): check IP allow-lists or the CDN before disputing.",
+    );
+    expect(summary).toContain("4 responses broke off after the headers arrived (timeout ×3, reset ×1)");
+    expect(summary).not.toContain("(`settlements`):");
+  });
+
+  it("notes an incident's body errors below its table, named by the incident's start", () => {
+    const incidents = md.slice(md.indexOf("## Incidents"), md.indexOf("## Coverage"));
+    expect(incidents).toContain(
+      "- 2026-02-03 10:00:00: Of its failures, 2 responses broke off after the headers arrived (timeout ×2)",
+    );
+  });
+
+  it.each([
+    ["Markdown", (r: ReturnType<typeof sampleReport>) => renderMarkdown(r)],
+    ["HTML", (r: ReturnType<typeof sampleReport>) => renderHtml(r)],
+  ])("%s shows no note at all when every flag and body error count is zero", (_form, render) => {
+    const text = render(unflaggedReport());
+    expect(text).not.toContain("Before escalating");
+    expect(text).not.toContain("Of its failures");
+    expect(text).not.toMatch(/edge block|broke off/);
+  });
+
   it("shows maintenance qualification, the year's allowance, coverage and the evidence digest", () => {
     expect(md).toContain("Used from January 1 to the end of February 2026: 1 occasions, 2 h.");
     expect(md).toMatch(/`mw-late` .*\| \*\*no\*\* \| 0 h \| 0 \| announced too late \|/);
@@ -166,6 +203,18 @@ describe("HTML form", () => {
     expect(html).not.toContain("<b>bold");
     expect(html).toContain("Payment | Request &lt;script&gt;alert(1)&lt;/script&gt;");
     expect(html).toContain("acquirer &quot;Bank, Ltd&quot; outage");
+  });
+
+  it("notes flagged categories in the summary section and flagged incidents under their row", () => {
+    const summary = html.slice(html.indexOf('id="summary"'), html.indexOf('id="charts"'));
+    expect(summary).toContain('<div class="notes">');
+    expect(summary).toContain(
+      "<code>payment_request</code>: 12 answers looked like an edge block (403 without Klarna&#39;s error body)",
+    );
+    const incidents = html.slice(html.indexOf('id="incidents"'), html.indexOf('id="coverage"'));
+    expect(incidents).toContain(
+      '<div class="note">Of its failures, 2 responses broke off after the headers arrived (timeout ×2)',
+    );
   });
 
   it("is self-contained: no URL it could fetch, only the SVG namespace", () => {

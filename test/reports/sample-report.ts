@@ -1,4 +1,25 @@
+import type { ClassificationCounts } from "../../src/reports/classification.js";
 import type { MonthlyReport } from "../../src/reports/model.js";
+
+/** Flag and body-error counts: zeros except the ones given. */
+export function classified(
+  flags: Partial<ClassificationCounts["result_flags"]> = {},
+  bodyErrors: Partial<ClassificationCounts["body_errors"]> = {},
+): ClassificationCounts {
+  return {
+    result_flags: { edge_block: 0, redirect_limit: 0, body_capped: 0, ...flags },
+    body_errors: {
+      timeout: 0,
+      connect: 0,
+      dns: 0,
+      tls: 0,
+      reset: 0,
+      protocol: 0,
+      aborted: 0,
+      ...bodyErrors,
+    },
+  };
+}
 
 /**
  * A hand-written report (not built from data) for the renderer tests: one category that missed,
@@ -25,6 +46,7 @@ export function sampleReport(): MonthlyReport {
         latency_met: true,
         error_budget_requests: 80.64,
         error_budget_used_ratio: 164 / 80.64,
+        ...classified({ edge_block: 12 }, { reset: 1, timeout: 3 }),
       },
       {
         category: "settlements",
@@ -41,6 +63,7 @@ export function sampleReport(): MonthlyReport {
         latency_met: true,
         error_budget_requests: 80.64,
         error_budget_used_ratio: 0,
+        ...classified(),
       },
       {
         category: "disputes",
@@ -57,6 +80,7 @@ export function sampleReport(): MonthlyReport {
         latency_met: null,
         error_budget_requests: 0,
         error_budget_used_ratio: null,
+        ...classified(),
       },
     ],
     service_classes: [
@@ -141,6 +165,7 @@ export function sampleReport(): MonthlyReport {
         ],
         error_codes: [{ code: "INTERNAL_ERROR", count: 7 }],
         correlation_ids: Array.from({ length: 25 }, (_, i) => `corr-${String(i).padStart(2, "0")}`),
+        ...classified({}, { timeout: 2 }),
       },
       {
         category: "settlements",
@@ -153,6 +178,7 @@ export function sampleReport(): MonthlyReport {
         failures: [{ code: "reset", count: 1 }],
         error_codes: [],
         correlation_ids: [],
+        ...classified(),
       },
     ],
     unmonitored: [{ start: "2026-02-21T00:00:00.000Z", end: "2026-02-21T06:30:00.000Z" }],
