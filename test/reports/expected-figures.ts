@@ -2,6 +2,7 @@
  * The figures of the generated month computed by plain counting over the generated records,
  * with the exact sorted-array p99: the independent side of the comparison.
  */
+import { FAILURE_REASONS, RESULT_FLAGS } from "../../src/model/index.js";
 import { CATEGORIES, CLASSES, EXCLUDED, type ScenarioResult } from "./month-scenario.js";
 
 export interface Counted {
@@ -97,4 +98,25 @@ export function expectedClassRows(results: readonly ScenarioResult[]) {
 export function withinHdrPrecision(reported: number | null, exact: number | null): boolean {
   if (reported === null || exact === null) return reported === exact;
   return reported >= exact - 0.001 && reported <= exact * 1.001 + 0.001;
+}
+
+/** Flag and body-error counts by plain counting: every known key, zeros included. */
+export function countClassification(results: readonly ScenarioResult[]) {
+  const count = (has: (r: ScenarioResult) => boolean) => results.filter(has).length;
+  return {
+    result_flags: Object.fromEntries(
+      RESULT_FLAGS.map((f) => [f, count((r) => r.flags?.includes(f) ?? false)]),
+    ),
+    body_errors: Object.fromEntries(FAILURE_REASONS.map((e) => [e, count((r) => r.body_error === e)])),
+  };
+}
+
+/** Per category, over its counted (non-excluded) results, as the report counts them. */
+export function expectedClassificationByCategory(results: readonly ScenarioResult[]) {
+  return new Map(
+    CATEGORIES.map((c) => [
+      c.id as string,
+      countClassification(results.filter((r) => r.category === c.id && !isExcluded(r))),
+    ]),
+  );
 }

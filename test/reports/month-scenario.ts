@@ -1,7 +1,8 @@
 /**
  * A generated month of probe results with known outages, maintenance windows judged by every rule
  * (late notice, the occasion cap, the hours cap) and a declared exclusion, written as the import
- * format of contract section 3. The expected figures are derived here from the rules by hand,
+ * format of contract section 3, with an hour of edge-block 403s and some bodies that broke off
+ * after their headers. The expected figures are derived here from the rules by hand,
  * never by calling src/slo.
  */
 
@@ -95,6 +96,12 @@ export const OUTAGE = {
   start: at("2026-03-12T10:00:00Z"),
   end: at("2026-03-12T20:00:00Z"),
 };
+/** A CDN/WAF in front of the API refused the probes: 403s without Klarna's error body (served, flagged). */
+export const EDGE_BLOCK = {
+  category: "payment_request",
+  start: at("2026-03-03T14:00:00Z"),
+  end: at("2026-03-03T15:00:00Z"),
+};
 /** The agent was not running: no results at all. */
 export const AGENT_DOWN = { start: at("2026-03-25T06:00:00Z"), end: at("2026-03-25T12:00:00Z") };
 
@@ -107,6 +114,10 @@ export interface ScenarioResult {
   error: string | null;
   error_code: string | null;
   correlation_id: string | null;
+  /** The probe's classification detail, present only where a probe would set it. */
+  flags?: string[];
+  body_error?: string;
+  detail?: string;
 }
 
 /** A small deterministic generator, so that the month is the same on every run. */
@@ -149,7 +160,18 @@ function resultAt(ts: number, category: CategoryId, index: number, random: () =>
     };
   }
   if (category === OUTAGE.category && ts >= OUTAGE.start && ts < OUTAGE.end) {
-    return { ...base, status: 503, duration_ms: latency, error_code: "INTERNAL_ERROR", correlation_id: corr };
+    const failed = {
+      ...base,
+      status: 503,
+      duration_ms: latency,
+      error_code: "INTERNAL_ERROR",
+      correlation_id: corr,
+    };
+    // Some error pages broke off mid-body: the 503 stands, the body failure is kept beside it.
+    return index % 6 === 0 ? { ...failed, body_error: "timeout", detail: "body: timed out" } : failed;
+  }
+  if (category === EDGE_BLOCK.category && ts >= EDGE_BLOCK.start && ts < EDGE_BLOCK.end) {
+    return { ...base, status: 403, duration_ms: latency, flags: ["edge_block"] };
   }
   if (category === "settlements" && inWindow(ts, EXCLUSION, category)) {
     return { ...base, status: null, duration_ms: 10_000, error: "timeout" };
@@ -162,6 +184,9 @@ function resultAt(ts: number, category: CategoryId, index: number, random: () =>
   }
   if (index % 97 === 5)
     return { ...base, status: 404, duration_ms: latency, error_code: "NOT_FOUND", correlation_id: corr };
+  if (category === "disputes" && index % 450 === 9) {
+    return { ...base, status: 200, duration_ms: latency, body_error: "reset", detail: "body: ECONNRESET" };
+  }
   return { ...base, status: 200, duration_ms: latency };
 }
 

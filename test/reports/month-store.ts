@@ -1,7 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FakeClock } from "../../src/clock/fake.js";
-import type { FailureReason, ProbeResult } from "../../src/model/index.js";
+import type { FailureReason, ProbeResult, ResultFlag } from "../../src/model/index.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { generateMonth, MONTH_END, type ScenarioResult, sloYaml, toNdjson } from "./month-scenario.js";
 
@@ -23,6 +23,9 @@ function toProbeResult(r: ScenarioResult): ProbeResult {
     error: r.error as FailureReason | null,
     errorCode: r.error_code,
     correlationId: r.correlation_id,
+    flags: (r.flags ?? []) as ResultFlag[],
+    bodyError: (r.body_error ?? null) as FailureReason | null,
+    detail: r.detail ?? null,
   };
 }
 

@@ -89,6 +89,15 @@ describe("the HTML report in a real headless Chromium", () => {
     expect(await page.locator(".verdict").textContent()).toBe("3 objectives were missed.");
   });
 
+  it("shows the edge blocks and broken bodies under the summary, where a vendor manager looks first", async () => {
+    const notes = page.locator("#summary .notes");
+    expect(await notes.isVisible()).toBe(true);
+    const text = (await notes.textContent()) ?? "";
+    expect(text).toContain("looked like an edge block");
+    expect(text).toContain("broke off after the headers arrived");
+    expect(await page.locator("#incidents tr.detail .note").count()).toBeGreaterThan(0);
+  });
+
   it.each([
     ["availability", "circle.point", 3 * 31],
     ["latency", "circle.point", 3 * 31],

@@ -14,14 +14,17 @@ import type { MonthlyReport } from "../../src/reports/index.js";
 import { REPO, slo } from "./cli-run.js";
 import {
   countByDay,
+  countClassification,
   exactP99,
   expectedCategoryRows,
+  expectedClassificationByCategory,
   expectedClassRows,
   withinHdrPrecision,
 } from "./expected-figures.js";
 import {
   AGENT_DOWN,
   CATEGORIES,
+  EDGE_BLOCK,
   EXCLUDED,
   EXCLUSION,
   EXPECTED_MAINTENANCE,
@@ -185,6 +188,34 @@ describe("slo-agent import then report: figures match an independent count", () 
     });
     const qualifying = report.incidents.filter((i) => i.start.startsWith("2026-03-08T0"));
     expect(qualifying, "failures inside qualifying maintenance are excluded, not incidents").toEqual([]);
+  });
+
+  it("each category counts the probe's flags and body errors of its counted requests", () => {
+    const expected = expectedClassificationByCategory(results);
+    for (const c of report.categories) {
+      expect({ result_flags: c.result_flags, body_errors: c.body_errors }, c.category).toEqual(
+        expected.get(c.category),
+      );
+    }
+    // The scenario holds what it was built to hold, so the comparison above compares something.
+    const edgeBlocks = results.filter(
+      (r) => r.category === EDGE_BLOCK.category && r.ts >= EDGE_BLOCK.start && r.ts < EDGE_BLOCK.end,
+    );
+    expect(report.categories[0]!.result_flags.edge_block).toBe(edgeBlocks.length);
+    expect(edgeBlocks.length).toBeGreaterThan(0);
+    expect(report.categories.find((c) => c.category === "disputes")!.body_errors.reset).toBeGreaterThan(0);
+  });
+
+  it("an incident counts the flags and body errors of its failures", () => {
+    const outage = report.incidents.find(
+      (i) => i.category === OUTAGE.category && Date.parse(i.start) >= OUTAGE.start,
+    )!;
+    const failed = results.filter(
+      (r) => r.category === OUTAGE.category && r.ts >= OUTAGE.start && r.ts < OUTAGE.end,
+    );
+    const expected = countClassification(failed);
+    expect({ result_flags: outage.result_flags, body_errors: outage.body_errors }).toEqual(expected);
+    expect(expected.body_errors.timeout).toBeGreaterThan(0);
   });
 
   it("the CSV has one row per category per day, matching per-day counts", () => {
