@@ -99,13 +99,25 @@ export function isoTimestamp(ts: number): string {
 export class PeriodDigest {
   readonly #hash = createHash("sha256");
   #records = 0;
+  /** Lines not yet hashed: one update per thousand records instead of one per record. */
+  #pending = "";
 
   add(recordHash: Buffer): void {
-    this.#hash.update(`${recordHash.toString("hex")}\n`);
-    this.#records++;
+    this.addHex(recordHash.toString("hex"));
+  }
+
+  /** add() for a hash already in lowercase hex, as `lower(hex(hash))` reads it without a Buffer per row. */
+  addHex(recordHashHex: string): void {
+    this.#pending += `${recordHashHex}\n`;
+    if (++this.#records % 1024 === 0) {
+      this.#hash.update(this.#pending);
+      this.#pending = "";
+    }
   }
 
   finish(): { records: number; sha256: string } {
+    this.#hash.update(this.#pending);
+    this.#pending = "";
     return { records: this.#records, sha256: this.#hash.digest("hex") };
   }
 }

@@ -4,6 +4,7 @@ import type Database from "better-sqlite3";
 import { type EpochMs, monthInterval } from "../model/time.js";
 import { canonicalForm, chainHash, GENESIS_HASH, PeriodDigest } from "./canonical.js";
 import { type ChainLink, latestAnchor } from "./chain.js";
+import { periodInChainOrder } from "./queries.js";
 import { RESULT_COLUMNS, type ResultRow, resultOfRow } from "./rows.js";
 import { EVIDENCE_FILE, openReader } from "./schema.js";
 
@@ -78,32 +79,33 @@ export function verifyChain(db: Database.Database): VerifyOutcome {
  * that is) plus the whole chain for gaps, and returns the period digest of chainHead({from, to}).
  */
 export function verifyPeriod(db: Database.Database, from: EpochMs, to: EpochMs): VerifyOutcome {
-  const anchor = latestAnchor(db) ?? null;
-  const missing = firstGap(db, anchor);
-  if (missing) return { ok: false, records: 0, problem: missing };
-  const digest = new PeriodDigest();
-  const hashAt = db.prepare("SELECT hash FROM results WHERE seq = ?").pluck();
-  let previous: ChainLink | null = null;
-  let records = 0;
-  const rows = db
-    .prepare(`SELECT ${RESULT_COLUMNS} FROM results WHERE ts >= ? AND ts < ? ORDER BY seq`)
-    .iterate(from, to);
-  for (const row of rows as Iterable<ResultRow>) {
-    const before = row.seq - 1;
-    const expected =
-      previous?.seq === before
-        ? previous.hash
-        : before === (anchor?.seq ?? 0)
-          ? (anchor?.hash ?? GENESIS_HASH)
-          : (hashAt.get(before) as Buffer | undefined);
-    const problem = expected ? (link(db, row, expected) ?? content(row)) : missingBefore(row);
-    if (problem) return { ok: false, records, problem };
-    digest.add(row.hash);
-    previous = { seq: row.seq, hash: row.hash };
-    records++;
-  }
-  const { sha256 } = digest.finish();
-  return { ok: true, records, sha256, anchor };
+  // One read transaction: the gap check, the choice of query and the walk see the same records.
+  return db.transaction((): VerifyOutcome => {
+    const anchor = latestAnchor(db) ?? null;
+    const missing = firstGap(db, anchor);
+    if (missing) return { ok: false, records: 0, problem: missing };
+    const digest = new PeriodDigest();
+    const hashAt = db.prepare("SELECT hash FROM results WHERE seq = ?").pluck();
+    let previous: ChainLink | null = null;
+    let records = 0;
+    const { statement, args } = periodInChainOrder(db, RESULT_COLUMNS, from, to);
+    for (const row of statement.iterate(...args) as Iterable<ResultRow>) {
+      const before = row.seq - 1;
+      const expected =
+        previous?.seq === before
+          ? previous.hash
+          : before === (anchor?.seq ?? 0)
+            ? (anchor?.hash ?? GENESIS_HASH)
+            : (hashAt.get(before) as Buffer | undefined);
+      const problem = expected ? (link(db, row, expected) ?? content(row)) : missingBefore(row);
+      if (problem) return { ok: false, records, problem };
+      digest.add(row.hash);
+      previous = { seq: row.seq, hash: row.hash };
+      records++;
+    }
+    const { sha256 } = digest.finish();
+    return { ok: true, records, sha256, anchor };
+  })();
 }
 
 function content(row: ResultRow): ChainProblem | null {

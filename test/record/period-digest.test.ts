@@ -1,0 +1,89 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeClock } from "../../src/clock/fake.js";
+import type { ProbeResult } from "../../src/model/result.js";
+import { DAY_MS } from "../../src/model/time.js";
+import { openEvidenceStore, verifyEvidence } from "../../src/record/index.js";
+import { generateResults } from "./results.js";
+
+const OCTOBER = { from: Date.UTC(2026, 9, 1), to: Date.UTC(2026, 10, 1) };
+const NOVEMBER = Date.UTC(2026, 10, 1);
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** `count` results from `day` days into October (or November for `month: 11`). */
+function batch(month: 10 | 11, day: number, count: number): ProbeResult[] {
+  const start = (month === 10 ? OCTOBER.from : NOVEMBER) + day * DAY_MS;
+  return [...generateResults(start, count)];
+}
+
+/** The digest as docs/evidence-store.md defines it, worked out here from the raw table. */
+function documentedDigest(dir: string, from: number, to: number): { records: number; sha256: string } {
+  const db = new Database(join(dir, "evidence.sqlite"), { readonly: true });
+  const rows = db.prepare("SELECT seq, ts, hash FROM results").all() as {
+    seq: number;
+    ts: number;
+    hash: Buffer;
+  }[];
+  db.close();
+  const inPeriod = rows.filter((r) => r.ts >= from && r.ts < to).sort((a, b) => a.seq - b.seq);
+  const sha = createHash("sha256");
+  for (const r of inPeriod) sha.update(`${r.hash.toString("hex")}\n`);
+  return { records: inPeriod.length, sha256: sha.digest("hex") };
+}
+
+describe("the digest of a period", () => {
+  const cases: { rule: string; imports: ProbeResult[][] }[] = [
+    {
+      rule: "covers a month chained in one run of seqs",
+      imports: [batch(10, 0, 300), batch(11, 0, 40)],
+    },
+    {
+      rule: "covers a month chained alternately with the next one, in ts order within each",
+      imports: Array.from({ length: 12 }, (_, i) => batch(i % 2 === 0 ? 10 : 11, i, 25)),
+    },
+    {
+      rule: "covers a month whose backfill was chained long after the next month's records",
+      imports: [batch(10, 2, 20), batch(11, 0, 600), batch(10, 0, 30), batch(10, 20, 5)],
+    },
+    {
+      rule: "covers the last records of a month that ends the chain",
+      imports: [batch(11, 0, 200), batch(10, 30, 13)],
+    },
+    { rule: "is the digest of nothing for a month without records", imports: [batch(11, 0, 50)] },
+  ];
+
+  for (const c of cases) {
+    it(`${c.rule}: every record with ts in the period, in seq order, as documented`, () => {
+      const dir = mkdtempSync(join(tmpdir(), "slo-digest-"));
+      dirs.push(dir);
+      const store = openEvidenceStore({ dataDir: dir, clock: new FakeClock(NOVEMBER), logger: () => {} });
+      for (const results of c.imports) store.importResults(results);
+      const head = store.chainHead(OCTOBER);
+      store.close();
+      expect(head).toEqual(documentedDigest(dir, OCTOBER.from, OCTOBER.to));
+      expect(verifyEvidence(dir, { month: "2026-10" })).toMatchObject({ ok: true, ...head });
+    });
+  }
+
+  it("of a period with one bound open reaches to the start or end of the chain", () => {
+    const dir = mkdtempSync(join(tmpdir(), "slo-digest-"));
+    dirs.push(dir);
+    const store = openEvidenceStore({ dataDir: dir, clock: new FakeClock(NOVEMBER), logger: () => {} });
+    for (const results of [batch(10, 3, 40), batch(11, 1, 30), batch(10, 1, 20)])
+      store.importResults(results);
+    const before = store.chainHead({ to: NOVEMBER });
+    const after = store.chainHead({ from: NOVEMBER });
+    store.close();
+    expect(before).toEqual(documentedDigest(dir, Number.MIN_SAFE_INTEGER, NOVEMBER));
+    expect(after).toEqual(documentedDigest(dir, NOVEMBER, Number.MAX_SAFE_INTEGER));
+    expect([before.records, after.records]).toEqual([60, 30]);
+  });
+});
