@@ -12,20 +12,15 @@ import type { ProbeResult, ProbeSpec, SloConfig } from "../src/model/index.js";
 import { DAY_MS, monthInterval } from "../src/model/time.js";
 import { openEvidenceStore } from "../src/record/index.js";
 import { buildMonthlyReport, REPORT_FORMATS, renderReport } from "../src/reports/index.js";
+import { createRng } from "../src/sim/rng.js";
 
 const MONTH = "2026-10";
 const PERIOD = monthInterval(MONTH);
 const MINUTE = 60_000;
 
-/** Deterministic PRNG (mulberry32) so every run measures the same month. */
+/** Deterministic PRNG (the simulator's mulberry32) so every run measures the same month. */
 function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRng(seed).next;
 }
 
 /** Outages of the month: [category, start, minutes, what the probe saw]. */

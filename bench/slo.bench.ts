@@ -4,6 +4,7 @@
  * comes from HDR: the error of Prometheus-style histogram_quantile over default buckets.
  */
 import type { Category, ProbeResult, ServiceClass } from "../src/model/index.js";
+import { createRng } from "../src/sim/rng.js";
 import {
   type FiguresConfig,
   LatencyHistogram,
@@ -16,15 +17,9 @@ import {
 const MONTH_START = Date.UTC(2026, 9, 1);
 const MONTH_MINUTES = 31 * 1440;
 
-/** Deterministic PRNG (mulberry32) so every run measures the same data. */
+/** Deterministic PRNG (the simulator's mulberry32) so every run measures the same data. */
 function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRng(seed).next;
 }
 
 function logNormal(random: () => number, medianMs: number, sigma: number): number {
