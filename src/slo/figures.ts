@@ -8,6 +8,7 @@ import {
   targetPct,
 } from "./availability.js";
 import { errorBudget } from "./budget.js";
+import { meetsLatencyObjective } from "./histogram.js";
 import type { QualifiedWindow } from "./maintenance.js";
 import { maintenanceYearUsage } from "./maintenance.js";
 import type { CategoryTally } from "./tally.js";
@@ -112,7 +113,7 @@ export function categoryFigures(
     availability_met: meetsAvailabilityTarget(counts, target),
     latency_p99_ms: p99,
     latency_objective_ms: category.latencyP99Ms,
-    latency_met: p99 === null ? null : p99 <= category.latencyP99Ms,
+    latency_met: meetsLatencyObjective(p99, category.latencyP99Ms),
     error_budget_requests: budget.budgetRequests,
     error_budget_used_ratio: budget.usedRatio,
   };

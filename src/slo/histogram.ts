@@ -109,3 +109,13 @@ export class LatencyHistogram {
     return copy;
   }
 }
+
+/**
+ * Whether a p99 reading meets a latency objective (contract: p99 <= objective), compared at the
+ * histogram's precision: a reading is the top of its 3-digit step (1500 ms reads 1500.159), so the
+ * objective is read the same way and a p99 of exactly the objective meets it. Null without a p99.
+ */
+export function meetsLatencyObjective(p99Ms: number | null, objectiveMs: number): boolean | null {
+  if (p99Ms === null) return null;
+  return p99Ms <= LatencyHistogram.readingOf(objectiveMs);
+}

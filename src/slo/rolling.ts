@@ -12,7 +12,7 @@ import { availabilityRatio, meetsAvailabilityTarget } from "./availability.js";
 import { TimeBucket, type WindowTotals, windowTotals } from "./buckets.js";
 import { burnRate, errorBudget } from "./budget.js";
 import { ExclusionIndex } from "./exclusions.js";
-import { LatencyHistogram } from "./histogram.js";
+import { LatencyHistogram, meetsLatencyObjective } from "./histogram.js";
 import { qualifyMaintenanceWindows } from "./maintenance.js";
 
 /** Minute detail is kept this long: enough for the 3d window to start on its exact minute. */
@@ -152,7 +152,7 @@ export class RollingWindows {
         errorBudgetRemaining: errorBudget({ target, ...monthTally }).remainingRatio,
         breach: {
           availability: meetsAvailabilityTarget(monthTally, target) === false,
-          latency: month.latencyP99Ms !== null && month.latencyP99Ms > category.latencyP99Ms,
+          latency: meetsLatencyObjective(month.latencyP99Ms, category.latencyP99Ms) === false,
         },
         maintenanceActive: this.#index.activeMaintenance(category.id, now),
       });

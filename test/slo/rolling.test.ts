@@ -35,6 +35,18 @@ describe("RollingWindows", () => {
     expect(cat.errorBudgetRemaining).toBeCloseTo(-1, 10);
   });
 
+  const latencyBreachCases: [string, number, boolean][] = [
+    ["a month-to-date p99 of exactly the objective is no latency breach", 1500, false],
+    ["a month-to-date p99 one HDR step above the objective is a latency breach", 1500.2, true],
+  ];
+  for (const [rule, ms, breach] of latencyBreachCases) {
+    it(rule, () => {
+      const rolling = new RollingWindows(configWith());
+      for (let i = 0; i < 100; i++) rolling.record(result(NOW - i * 60_000, 200, ms));
+      expect(monthOf(rolling).cat.breach.latency).toBe(breach);
+    });
+  }
+
   it("decides exclusion when recording: qualifying maintenance is excluded and reported active", () => {
     const config = configWith([
       window("mw", "2026-10-20T11:00:00Z", "2026-10-20T13:00:00Z", "2026-10-01T00:00:00Z"),
