@@ -87,6 +87,8 @@ export class LatencyHistogram {
     } catch (cause) {
       throw new RangeError(`not an encoded latency histogram: ${(cause as Error).message}`);
     }
+    // Decoding sizes the histogram to the stored values; it must still grow for slower ones merged in.
+    hdr.autoResize = true;
     const histogram = new LatencyHistogram(options);
     histogram.#hdr = hdr;
     return histogram;

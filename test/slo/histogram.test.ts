@@ -60,6 +60,23 @@ describe("LatencyHistogram", () => {
     for (const p of [0, 50, 90, 99, 99.9, 100]) expect(back.percentile(p)).toBe(h.percentile(p));
   });
 
+  // A stored minute of fast requests must still take a slow minute merged in, or a month of them.
+  const growCases: [string, boolean, (h: LatencyHistogram) => void][] = [
+    ["a decoded histogram takes a merge of slower requests", false, (h) => h.merge(slow())],
+    ["a decoded compact histogram takes a merge of slower requests", true, (h) => h.merge(slow())],
+    ["a decoded histogram records a slower request", false, (h) => h.record(100_000)],
+  ];
+  for (const [rule, compact, grow] of growCases) {
+    it(rule, () => {
+      const fast = new LatencyHistogram({ compact });
+      fast.record(1);
+      const back = LatencyHistogram.decode(fast.encode(), { compact });
+      grow(back);
+      expect(back.count).toBe(2);
+      expect(back.percentile(100)).toBe(LatencyHistogram.readingOf(100_000));
+    });
+  }
+
   it("a corrupt encoding is refused with a one-line message", () => {
     expect(() => LatencyHistogram.decode("not base64 at all")).toThrow(/not an encoded latency histogram/);
   });
@@ -96,3 +113,9 @@ describe("LatencyHistogram", () => {
     );
   });
 });
+
+function slow(): LatencyHistogram {
+  const h = new LatencyHistogram();
+  h.record(100_000);
+  return h;
+}
