@@ -47,10 +47,16 @@ export function targetPct(target: number): number {
  */
 export function meetsAvailabilityTarget(tally: Tally, target: number): boolean | null {
   if (tally.requests === 0) return null;
+  const { numerator, denominator } = targetFraction(target);
+  return tally.served * denominator >= numerator * tally.requests;
+}
+
+/** The target as a fraction of integers (99.95% is 9995 / 10000), for arithmetic that rounds once. */
+export function targetFraction(target: number): { readonly numerator: number; readonly denominator: number } {
   const pct = targetPct(target);
   const decimals = (String(pct).split(".")[1] ?? "").length;
   const scale = 10 ** decimals;
-  return tally.served * 100 * scale >= Math.round(pct * scale) * tally.requests;
+  return { numerator: Math.round(pct * scale), denominator: 100 * scale };
 }
 
 /** Counts of one category over some period, by status class, plus what was excluded. */

@@ -1,5 +1,5 @@
 import { DAY_MS, type EpochMs, HOUR_MS, MINUTE_MS } from "../model/time.js";
-import { decimal, type Tally } from "./availability.js";
+import { decimal, type Tally, targetFraction } from "./availability.js";
 
 export interface BudgetInput extends Tally {
   /** The availability target as a ratio, e.g. 0.99. */
@@ -20,10 +20,26 @@ export function allowedFailureRatio(target: number): number {
   return decimal(1 - target);
 }
 
+/**
+ * Failures allowed per `denominator` requests, in integers (99.5% allows 5 per 1000): every budget
+ * figure is then one division of exact integers, so 0.01 * 70 reads 0.7, not 0.7000000000000001.
+ */
+function allowedFailures(target: number): { readonly allowed: number; readonly denominator: number } {
+  const { numerator, denominator } = targetFraction(target);
+  return { allowed: denominator - numerator, denominator };
+}
+
+/** (R - SR) / ((1 - target) * R), rounded once; the caller rules out R = 0 and a 100% target. */
+function spentRatio(target: number, requests: number, served: number): number {
+  const { allowed, denominator } = allowedFailures(target);
+  return ((requests - served) * denominator) / (allowed * requests);
+}
+
 export function errorBudget({ target, requests, served }: BudgetInput): ErrorBudget {
-  const budgetRequests = allowedFailureRatio(target) * requests;
+  const { allowed, denominator } = allowedFailures(target);
+  const budgetRequests = (allowed * requests) / denominator;
   if (budgetRequests === 0) return { budgetRequests, usedRatio: null, remainingRatio: null };
-  const usedRatio = (requests - served) / budgetRequests;
+  const usedRatio = spentRatio(target, requests, served);
   return { budgetRequests, usedRatio, remainingRatio: 1 - usedRatio };
 }
 
@@ -32,9 +48,8 @@ export function errorBudget({ target, requests, served }: BudgetInput): ErrorBud
  * budget in 50 hours. Null with no traffic, and for a 100% target (there is no budget to burn).
  */
 export function burnRate({ target, requests, served }: BudgetInput): number | null {
-  const allowed = allowedFailureRatio(target);
-  if (requests === 0 || allowed === 0) return null;
-  return (1 - served / requests) / allowed;
+  if (requests === 0 || allowedFailures(target).allowed === 0) return null;
+  return spentRatio(target, requests, served);
 }
 
 export interface ExhaustionInput extends BudgetInput {

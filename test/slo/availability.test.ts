@@ -72,6 +72,20 @@ describe("error budget and burn rate", () => {
     expect(budget.remainingRatio).toBeCloseTo(1 - 8 / 89.28, 12);
   });
 
+  // One division of exact integers, so a figure that is exact in decimal reads exactly: the paging
+  // factor 14.4 must not read 14.39999999999999 on the very threshold.
+  const exactCases: [string, () => number | null, number][] = [
+    ["the budget of 70 requests at 99% is 0.7 requests", budgetOf(0.99, 70, 70), 0.7],
+    ["the budget of 35 requests at 99% is 0.35 requests", budgetOf(0.99, 35, 35), 0.35],
+    ["72 failures of 1000 burn a 99.5% budget at exactly 14.4", burnOf(0.995, 1000, 928), 14.4],
+    ["9 failures of 625 burn a 99.9% budget at exactly 14.4", burnOf(0.999, 625, 616), 14.4],
+    ["1 failure of 5 burns a 99% budget at exactly 20", burnOf(0.99, 5, 4), 20],
+    ["1 failure of 7 uses 100/7 of a 99% budget", usedOf(0.99, 7, 6), 100 / 7],
+  ];
+  for (const [rule, figure, expected] of exactCases) {
+    it(rule, () => expect(figure()).toBe(expected));
+  }
+
   it("an overspent budget has a negative remaining ratio (not clamped)", () => {
     expect(errorBudget({ target: 0.99, requests: 100, served: 97 }).remainingRatio).toBeCloseTo(-2, 12);
   });
@@ -154,3 +168,10 @@ describe("burn-rate tables are data", () => {
     }
   });
 });
+
+const budgetOf = (target: number, requests: number, served: number) => () =>
+  errorBudget({ target, requests, served }).budgetRequests;
+const usedOf = (target: number, requests: number, served: number) => () =>
+  errorBudget({ target, requests, served }).usedRatio;
+const burnOf = (target: number, requests: number, served: number) => () =>
+  burnRate({ target, requests, served });
