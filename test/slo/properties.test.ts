@@ -47,42 +47,47 @@ function resultAt(ts: fc.Arbitrary<number>): fc.Arbitrary<ProbeResult> {
 const scope = fc.oneof(fc.constant("all" as const), fc.subarray(CATEGORIES.map((c) => c.id)));
 
 function windowsAround(from: number, to: number): fc.Arbitrary<MaintenanceWindow[]> {
-  return fc.array(
-    fc
-      .record({
-        start: fc.integer({ min: from, max: to }),
-        minutes: fc.integer({ min: 0, max: 600 }),
-        noticeHours: fc.integer({ min: -24, max: 480 }),
-        categories: scope,
-      })
-      .map((w) => ({
-        id: `mw-${w.start}`,
-        start: w.start,
-        end: w.start + w.minutes * 60_000,
-        announcedAt: w.start - w.noticeHours * HOUR,
-        categories: w.categories,
-      })),
-    { maxLength: 10 },
-  );
+  return fc
+    .array(
+      fc
+        .record({
+          start: fc.integer({ min: from, max: to }),
+          minutes: fc.integer({ min: 0, max: 600 }),
+          noticeHours: fc.integer({ min: -24, max: 480 }),
+          categories: scope,
+        })
+        .map((w) => ({
+          id: `mw-${w.start}`,
+          start: w.start,
+          end: w.start + w.minutes * 60_000,
+          announcedAt: w.start - w.noticeHours * HOUR,
+          categories: w.categories,
+        })),
+      { maxLength: 10 },
+      // Ids are unique in a valid configuration; two windows at one start would share `mw-${start}`.
+    )
+    .map((ws) => ws.map((w, i) => ({ ...w, id: `mw-${i}` })));
 }
 
 function exclusionsAround(from: number, to: number): fc.Arbitrary<Exclusion[]> {
-  return fc.array(
-    fc
-      .record({
-        start: fc.integer({ min: from, max: to }),
-        ms: fc.integer({ min: 0, max: 2 * DAY }),
-        categories: scope,
-      })
-      .map((e) => ({
-        id: `ex-${e.start}`,
-        start: e.start,
-        end: e.start + e.ms,
-        reason: "test",
-        categories: e.categories,
-      })),
-    { maxLength: 3 },
-  );
+  return fc
+    .array(
+      fc
+        .record({
+          start: fc.integer({ min: from, max: to }),
+          ms: fc.integer({ min: 0, max: 2 * DAY }),
+          categories: scope,
+        })
+        .map((e) => ({
+          id: `ex-${e.start}`,
+          start: e.start,
+          end: e.start + e.ms,
+          reason: "test",
+          categories: e.categories,
+        })),
+      { maxLength: 3 },
+    )
+    .map((es) => es.map((e, i) => ({ ...e, id: `ex-${i}` })));
 }
 
 const policy = fc.record({
