@@ -8,7 +8,9 @@ export interface Tally {
 
 /** A% = SR / R * 100 at full precision; null for no traffic (never 100). */
 export function availabilityPct(tally: Tally): number | null {
-  return tally.requests === 0 ? null : (tally.served / tally.requests) * 100;
+  // SR * 100 is an exact integer, so one division gives the correctly rounded percentage:
+  // 619 of 625 is 99.04, where (SR / R) * 100 would print 99.03999999999999.
+  return tally.requests === 0 ? null : (tally.served * 100) / tally.requests;
 }
 
 /** SR / R as a ratio in [0, 1]; null for no traffic. */

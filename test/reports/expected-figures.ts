@@ -61,7 +61,7 @@ export function expectedCategoryRows(results: readonly ScenarioResult[]) {
   return CATEGORIES.map((c) => {
     const n = counts.get(c.id)!;
     const target = CLASSES.find((k) => k.id === c.cls)!.target;
-    const availability = n.requests === 0 ? null : (n.successful / n.requests) * 100;
+    const availability = n.requests === 0 ? null : (n.successful * 100) / n.requests;
     const p99 = exactP99(n.durations);
     return {
       category: c.id,
@@ -83,7 +83,7 @@ export function expectedClassRows(results: readonly ScenarioResult[]) {
     const members = CATEGORIES.filter((c) => c.cls === k.id).map((c) => counts.get(c.id)!);
     const requests = members.reduce((s, m) => s + m.requests, 0);
     const successful = members.reduce((s, m) => s + m.successful, 0);
-    const availability = requests === 0 ? null : (successful / requests) * 100;
+    const availability = requests === 0 ? null : (successful * 100) / requests;
     return {
       service_class: k.id,
       requests,

@@ -236,7 +236,7 @@ describe("slo-agent import then report: figures match an independent count", () 
         want.excluded,
       ]);
       expect(availability === "" ? null : Number(availability)).toBe(
-        want.requests === 0 ? null : (want.successful / want.requests) * 100,
+        want.requests === 0 ? null : (want.successful * 100) / want.requests,
       );
       expect(
         withinHdrPrecision(p99 === "" ? null : Number(p99), exactP99(want.durations)),

@@ -48,8 +48,14 @@ describe("availability arithmetic", () => {
   });
 
   it("is SR / R * 100 at full precision", () => {
-    expect(availabilityPct({ requests: 8928, served: 8920 })).toBe((8920 / 8928) * 100);
-    expect(availabilityPct({ requests: 3, served: 2 })).toBe((2 / 3) * 100);
+    expect(availabilityPct({ requests: 8928, served: 8920 })).toBe((8920 * 100) / 8928);
+    expect(availabilityPct({ requests: 3, served: 2 })).toBe((2 * 100) / 3);
+  });
+
+  it("is the correctly rounded percentage, with no noise in the last digit", () => {
+    expect(availabilityPct({ requests: 625, served: 619 })).toBe(99.04);
+    expect(availabilityPct({ requests: 50, served: 29 })).toBe(58);
+    expect(availabilityPct({ requests: 1000, served: 995 })).toBe(99.5);
   });
 
   const targetCases: [string, number, number, number, boolean][] = [

@@ -125,7 +125,7 @@ describe("monthlyFigures agrees with the naive reference", () => {
               ref.served,
               ref.excluded,
             ]);
-            expect(row.availability_pct).toBe(ref.requests === 0 ? null : (ref.served / ref.requests) * 100);
+            expect(row.availability_pct).toBe(ref.requests === 0 ? null : (ref.served * 100) / ref.requests);
             expect(row.latency_p99_ms).toBe(ref.p99Ms);
           }
           const naiveHours = new Map(qualified.map((q) => [q.id, (q.qualifiedEnd - q.start) / HOUR]));
