@@ -2,10 +2,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { type EpochMs, monthInterval } from "../model/time.js";
-import { canonicalForm, chainHash, GENESIS_HASH, PeriodDigest } from "./canonical.js";
+import { canonicalForm, chainHashHex, GENESIS_HASH, PeriodDigest } from "./canonical.js";
 import { type ChainLink, latestAnchor } from "./chain.js";
 import { periodInChainOrder } from "./queries.js";
-import { RESULT_COLUMNS, type ResultRow, resultOfRow } from "./rows.js";
+import { RESULT_VALUE_COLUMNS, resultOfValues } from "./rows.js";
 import { EVIDENCE_FILE, openReader } from "./schema.js";
 
 export type ChainProblemKind = "altered" | "missing" | "reordered";
@@ -54,24 +54,56 @@ export function describeProblem(problem: ChainProblem): string {
 }
 
 /**
+ * A record as verify reads it, an array (stmt.raw()): RESULT_VALUE_COLUMNS, then seq and both
+ * hashes as lowercase hex made by SQLite. Two Buffers and an object per row were most of a
+ * month's verify.
+ */
+type StoredRecord = readonly unknown[];
+const RECORD_COLUMNS = `${RESULT_VALUE_COLUMNS}, seq, lower(hex(prev_hash)), lower(hex(hash))`;
+const TS = 0;
+const PROBE = 1;
+const SEQ = 13;
+const PREV_HASH = 14;
+const HASH = 15;
+
+/** Where a problem is: a record's seq and what names it to a reader. */
+interface Located {
+  readonly seq: number;
+  readonly probe: string;
+  readonly ts: EpochMs;
+}
+
+/**
  * Recomputes the whole chain from the newest anchor (or genesis): every record must follow the
  * previous one by seq, name its hash as prev_hash, and hash to its stored hash.
  */
 export function verifyChain(db: Database.Database): VerifyOutcome {
   const anchor = latestAnchor(db) ?? null;
-  let previous: ChainLink = anchor ?? { seq: 0, hash: GENESIS_HASH };
+  let previousSeq = anchor?.seq ?? 0;
+  let previousHash = (anchor?.hash ?? GENESIS_HASH).toString("hex");
   let records = 0;
-  const rows = db.prepare(`SELECT ${RESULT_COLUMNS} FROM results ORDER BY seq`).iterate();
-  for (const row of rows as Iterable<ResultRow>) {
-    const problem =
-      row.seq <= previous.seq
-        ? pruned(row, previous)
-        : (gap(row, previous) ?? link(db, row, previous.hash) ?? content(row));
+  const rows = db.prepare(`SELECT ${RECORD_COLUMNS} FROM results ORDER BY seq`).raw(true).iterate();
+  for (const row of rows as Iterable<StoredRecord>) {
+    const problem = nextInChain(db, row, previousSeq, previousHash);
     if (problem) return { ok: false, records, problem };
-    previous = { seq: row.seq, hash: row.hash };
+    previousSeq = row[SEQ] as number;
+    previousHash = row[HASH] as string;
     records++;
   }
-  return { ok: true, records, sha256: previous.hash.toString("hex"), anchor };
+  return { ok: true, records, sha256: previousHash, anchor };
+}
+
+/** What is wrong with row as the successor of the record (or anchor) at previousSeq, if anything. */
+function nextInChain(
+  db: Database.Database,
+  row: StoredRecord,
+  previousSeq: number,
+  previousHash: string,
+): ChainProblem | null {
+  const seq = row[SEQ] as number;
+  if (seq <= previousSeq) return pruned(row, previousSeq);
+  if (seq !== previousSeq + 1) return gap(located(row), previousSeq);
+  return link(db, row, previousHash) ?? content(row);
 }
 
 /**
@@ -84,23 +116,27 @@ export function verifyPeriod(db: Database.Database, from: EpochMs, to: EpochMs):
     const anchor = latestAnchor(db) ?? null;
     const missing = firstGap(db, anchor);
     if (missing) return { ok: false, records: 0, problem: missing };
+    const anchorSeq = anchor?.seq ?? 0;
+    const anchorHash = (anchor?.hash ?? GENESIS_HASH).toString("hex");
     const digest = new PeriodDigest();
-    const hashAt = db.prepare("SELECT hash FROM results WHERE seq = ?").pluck();
-    let previous: ChainLink | null = null;
+    const hashAt = db.prepare("SELECT lower(hex(hash)) FROM results WHERE seq = ?").pluck();
+    let previousSeq = Number.NaN;
+    let previousHash = "";
     let records = 0;
-    const { statement, args } = periodInChainOrder(db, RESULT_COLUMNS, from, to);
-    for (const row of statement.iterate(...args) as Iterable<ResultRow>) {
-      const before = row.seq - 1;
+    const { statement, args } = periodInChainOrder(db, RECORD_COLUMNS, from, to);
+    for (const row of statement.raw(true).iterate(...args) as Iterable<StoredRecord>) {
+      const before = (row[SEQ] as number) - 1;
       const expected =
-        previous?.seq === before
-          ? previous.hash
-          : before === (anchor?.seq ?? 0)
-            ? (anchor?.hash ?? GENESIS_HASH)
-            : (hashAt.get(before) as Buffer | undefined);
+        previousSeq === before
+          ? previousHash
+          : before === anchorSeq
+            ? anchorHash
+            : (hashAt.get(before) as string | undefined);
       const problem = expected ? (link(db, row, expected) ?? content(row)) : missingBefore(row);
       if (problem) return { ok: false, records, problem };
-      digest.add(row.hash);
-      previous = { seq: row.seq, hash: row.hash };
+      previousSeq = before + 1;
+      previousHash = row[HASH] as string;
+      digest.addHex(previousHash);
       records++;
     }
     const { sha256 } = digest.finish();
@@ -108,55 +144,57 @@ export function verifyPeriod(db: Database.Database, from: EpochMs, to: EpochMs):
   })();
 }
 
-function content(row: ResultRow): ChainProblem | null {
-  const recomputed = chainHash(row.prev_hash, canonicalForm(resultOfRow(row)));
-  if (recomputed.equals(row.hash)) return null;
-  return problemAt("altered", row, "its content does not match its hash");
+function content(row: StoredRecord): ChainProblem | null {
+  const recomputed = chainHashHex(row[PREV_HASH] as string, canonicalForm(resultOfValues(row)));
+  if (recomputed === row[HASH]) return null;
+  return problemAt("altered", located(row), "its content does not match its hash");
 }
 
 /** A broken link means the predecessor was altered (its hash changed) or this record was moved. */
-function link(db: Database.Database, row: ResultRow, expected: Buffer): ChainProblem | null {
-  if (row.prev_hash.equals(expected)) return null;
-  const realPredecessor = db.prepare("SELECT seq FROM results WHERE hash = ?").pluck().get(row.prev_hash) as
-    | number
-    | undefined;
+function link(db: Database.Database, row: StoredRecord, expected: string): ChainProblem | null {
+  if (row[PREV_HASH] === expected) return null;
+  const at = located(row);
+  const realPredecessor = db
+    .prepare("SELECT seq FROM results WHERE hash = unhex(?)")
+    .pluck()
+    .get(row[PREV_HASH]) as number | undefined;
   if (realPredecessor !== undefined) {
     return problemAt(
       "reordered",
-      row,
-      `it was chained after record seq ${realPredecessor}, not seq ${row.seq - 1}`,
+      at,
+      `it was chained after record seq ${realPredecessor}, not seq ${at.seq - 1}`,
     );
   }
   return problemAt(
     "altered",
-    row,
-    `the record before it (seq ${row.seq - 1}) is not the one it was chained to (hash changed or replaced)`,
+    at,
+    `the record before it (seq ${at.seq - 1}) is not the one it was chained to (hash changed or replaced)`,
   );
 }
 
-function gap(row: ResultRow, previous: ChainLink): ChainProblem | null {
-  if (row.seq === previous.seq + 1) return null;
-  const first = previous.seq + 1;
-  const last = row.seq - 1;
+function gap(next: Located, previousSeq: number): ChainProblem | null {
+  if (next.seq === previousSeq + 1) return null;
+  const first = previousSeq + 1;
+  const last = next.seq - 1;
   const range = first === last ? `seq ${first} is` : `seq ${first}..${last} are`;
   return {
     kind: "missing",
     seq: first,
     probe: null,
     ts: null,
-    detail: `record ${range} missing before record seq ${row.seq} (probe ${row.probe})`,
+    detail: `record ${range} missing before record seq ${next.seq} (probe ${next.probe})`,
   };
 }
 
-function missingBefore(row: ResultRow): ChainProblem {
-  return gap(row, { seq: row.seq - 2, hash: GENESIS_HASH })!;
+function missingBefore(row: StoredRecord): ChainProblem {
+  return gap(located(row), (row[SEQ] as number) - 2)!;
 }
 
-function pruned(row: ResultRow, previous: ChainLink): ChainProblem {
+function pruned(row: StoredRecord, previousSeq: number): ChainProblem {
   return problemAt(
     "reordered",
-    row,
-    `it sits at or before seq ${previous.seq}, where the chain already passed`,
+    located(row),
+    `it sits at or before seq ${previousSeq}, where the chain already passed`,
   );
 }
 
@@ -171,22 +209,26 @@ function firstGap(db: Database.Database, anchor: ChainLink | null): ChainProblem
   if (stats.n === 0 || (stats.lo === start + 1 && stats.hi! - stats.lo + 1 === stats.n)) return null;
   const after = db
     .prepare(
-      `SELECT ${RESULT_COLUMNS} FROM results r WHERE r.seq > ? + 1
+      `SELECT seq, probe, ts FROM results r WHERE r.seq > ? + 1
        AND NOT EXISTS (SELECT 1 FROM results p WHERE p.seq = r.seq - 1) ORDER BY r.seq LIMIT 1`,
     )
-    .get(start) as ResultRow | undefined;
+    .get(start) as Located | undefined;
   if (stats.lo !== start + 1) {
-    const first = db.prepare(`SELECT ${RESULT_COLUMNS} FROM results ORDER BY seq LIMIT 1`).get() as ResultRow;
-    if (first.seq > start + 1) return gap(first, { seq: start, hash: GENESIS_HASH });
+    const first = db.prepare("SELECT seq, probe, ts FROM results ORDER BY seq LIMIT 1").get() as Located;
+    if (first.seq > start + 1) return gap(first, start);
   }
   if (!after) return null;
   const previousSeq = db
     .prepare("SELECT max(seq) FROM results WHERE seq < ?")
     .pluck()
     .get(after.seq) as number;
-  return gap(after, { seq: previousSeq ?? start, hash: GENESIS_HASH });
+  return gap(after, previousSeq ?? start);
 }
 
-function problemAt(kind: ChainProblemKind, row: ResultRow, detail: string): ChainProblem {
-  return { kind, seq: row.seq, probe: row.probe, ts: row.ts, detail };
+function located(row: StoredRecord): Located {
+  return { seq: row[SEQ] as number, probe: row[PROBE] as string, ts: row[TS] as EpochMs };
+}
+
+function problemAt(kind: ChainProblemKind, at: Located, detail: string): ChainProblem {
+  return { kind, seq: at.seq, probe: at.probe, ts: at.ts, detail };
 }
