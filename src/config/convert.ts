@@ -10,6 +10,7 @@ import type {
   TargetAuth,
 } from "../model/config.js";
 import { Secret } from "../model/secret.js";
+import { headerValues } from "./header-credentials.js";
 import {
   canonicalBaseUrl,
   parseDuration,
@@ -25,6 +26,8 @@ export interface LocatedProbe {
   readonly wire: ProbeWireValue;
   readonly file: string;
   readonly line: number;
+  /** Names of its headers whose values are credentials. */
+  readonly secretHeaders: ReadonlySet<string>;
 }
 
 export interface ConversionInput {
@@ -34,6 +37,8 @@ export interface ConversionInput {
   readonly configDir: string;
   readonly probes: readonly LocatedProbe[];
   readonly auth: ReadonlyMap<string, TargetAuth>;
+  /** pathKey() of every slo.yaml header value that is a credential. */
+  readonly secretHeaders: ReadonlySet<string>;
 }
 
 /** The one place the wire form becomes the domain model; input is already validated. */
@@ -94,12 +99,16 @@ export function toSloConfig(input: ConversionInput): SloConfig {
       reason: e.reason,
       categories: scopeOf(e.categories),
     })),
-    targets: targetsOf(wire, input.auth),
+    targets: targetsOf(wire, input.auth, input.secretHeaders),
     probes: input.probes.map(toProbeSpec),
   };
 }
 
-function targetsOf(wire: SloFile, auth: ReadonlyMap<string, TargetAuth>): ReadonlyMap<string, Target> {
+function targetsOf(
+  wire: SloFile,
+  auth: ReadonlyMap<string, TargetAuth>,
+  secretHeaders: ReadonlySet<string>,
+): ReadonlyMap<string, Target> {
   return new Map(
     Object.entries(wire.targets).map(([id, t]): [string, Target] => [
       id,
@@ -108,7 +117,7 @@ function targetsOf(wire: SloFile, auth: ReadonlyMap<string, TargetAuth>): Readon
         baseUrl: canonicalBaseUrl(t.base_url),
         environment: t.environment,
         auth: auth.get(id) ?? { type: "none" },
-        headers: t.headers,
+        headers: headerValues(t.headers, ["targets", id, "headers"], secretHeaders),
         maxRequestsPerSecond: t.max_requests_per_second ?? null,
         keepAlive: t.keep_alive,
         tlsVerify: t.tls_verify,
@@ -122,8 +131,13 @@ function scopeOf(categories: readonly string[]): CategoryScope {
   return categories.includes("all") ? "all" : [...new Set(categories)];
 }
 
-function toProbeSpec({ wire: p, file, line }: LocatedProbe): HttpProbeSpec {
-  const headers = { ...p.headers };
+function toProbeSpec({ wire: p, file, line, secretHeaders }: LocatedProbe): HttpProbeSpec {
+  const headers: Record<string, string | Secret> = Object.fromEntries(
+    Object.entries(p.headers).map(([name, value]) => [
+      name,
+      secretHeaders.has(name) ? new Secret(value) : value,
+    ]),
+  );
   let body: string | null = null;
   if (typeof p.body === "string") body = p.body;
   else if (p.body !== undefined) {

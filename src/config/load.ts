@@ -4,6 +4,7 @@ import type { LocatedProbe } from "./convert.js";
 import { toSloConfig } from "./convert.js";
 import { checkReferences, type ProbeEntry } from "./crossref.js";
 import { type Environment, expandEnvironment } from "./env.js";
+import { headerCredentials, sloHeaderPlaces } from "./header-credentials.js";
 import { problemsFromIssues } from "./issues.js";
 import { harvestProbes, probeDirectoryOf, readProbeDirectory } from "./probe-files.js";
 import { ConfigError, type ConfigProblem, formatProblem } from "./problems.js";
@@ -41,7 +42,9 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   const problems = parsed.success ? [] : problemsFromIssues(parsed.error.issues, slo, SloFileWire, data);
 
   const root = (data ?? {}) as Record<string, unknown>;
-  const inline = root.probes === undefined ? null : harvestProbes(slo, ["probes"], root.probes);
+  const credentials = headerCredentials(slo, expanded, sloHeaderPlaces(data));
+  const inline =
+    root.probes === undefined ? null : harvestProbes(slo, ["probes"], root.probes, credentials.secret);
   const fromDir =
     typeof root.probes_dir === "string" && root.probes_dir !== ""
       ? await readFromDirectory(root.probes_dir, configDir, dirname(shown), env, slo)
@@ -53,7 +56,11 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
 
   const auth = await resolveTargetAuth(root.targets, slo, configDir);
   problems.push(...auth.problems);
-  const secrets = secretValues(root.targets, auth.byTarget);
+  const secrets = [
+    ...secretValues(root.targets, auth.byTarget),
+    ...credentials.values,
+    ...harvests.flatMap((h) => h.secrets),
+  ];
   const all = withoutEchoes([...expansionProblems, ...problems], expansionProblems).map((p) =>
     redacted(p, secrets),
   );
@@ -65,11 +72,18 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     configDir,
     probes: located,
     auth: auth.byTarget,
+    secretHeaders: credentials.secret,
   });
   // Missing credentials matter only where a probe will use them.
   const probed = new Set(config.probes.map((probe) => probe.target));
   const authWarnings = auth.warnings.filter((w) => probed.has(w.path.split(".")[1] ?? ""));
-  return { config, warnings: [...authWarnings, ...categoriesWithoutProbes(slo, config)] };
+  const warnings = [
+    ...authWarnings,
+    ...credentials.warnings,
+    ...harvests.flatMap((h) => h.warnings),
+    ...categoriesWithoutProbes(slo, config),
+  ];
+  return { config, warnings: warnings.map((w) => redacted(w, secrets)) };
 }
 
 async function readFromDirectory(

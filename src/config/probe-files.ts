@@ -2,7 +2,8 @@ import { readdir } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import type { LocatedProbe } from "./convert.js";
 import type { ProbeEntry } from "./crossref.js";
-import { type Environment, expandEnvironment } from "./env.js";
+import { type Environment, expandEnvironment, pathKey } from "./env.js";
+import { headerCredentials, probeFileHeaderPlaces } from "./header-credentials.js";
 import { problemsFromIssues } from "./issues.js";
 import type { ConfigProblem } from "./problems.js";
 import { type FieldPath, readFailure, readYamlSource, type YamlSource } from "./source.js";
@@ -13,12 +14,23 @@ export interface ProbeHarvest {
   readonly entries: ProbeEntry[];
   readonly located: LocatedProbe[];
   readonly problems: ConfigProblem[];
+  /** Header credentials and environment values in bodies: text no message may repeat. */
+  readonly secrets: string[];
+  readonly warnings: ConfigProblem[];
 }
 
-const empty = (): ProbeHarvest => ({ entries: [], located: [], problems: [] });
+const empty = (): ProbeHarvest => ({ entries: [], located: [], problems: [], secrets: [], warnings: [] });
 
-/** Validates a list of probes found at `at` in `source` (`[]` for a probe file, `["probes"]` inline). */
-export function harvestProbes(source: YamlSource, at: FieldPath, list: unknown): ProbeHarvest {
+/**
+ * Validates a list of probes found at `at` in `source` (`[]` for a probe file, `["probes"]` inline);
+ * `secretHeaders` holds the pathKey() of each header value that is a credential.
+ */
+export function harvestProbes(
+  source: YamlSource,
+  at: FieldPath,
+  list: unknown,
+  secretHeaders: ReadonlySet<string>,
+): ProbeHarvest {
   const harvest = empty();
   const schema = at.length === 0 ? ProbeFileWire : ProbeWire.array();
   const parsed = schema.safeParse(list);
@@ -29,8 +41,12 @@ export function harvestProbes(source: YamlSource, at: FieldPath, list: unknown):
     const path = [...at, i];
     harvest.entries.push({ source, path, raw });
     const one = ProbeWire.safeParse(raw);
-    if (one.success)
-      harvest.located.push({ wire: one.data, file: source.file, line: source.position(path).line });
+    if (!one.success) return;
+    const names = Object.keys(one.data.headers).filter((n) =>
+      secretHeaders.has(pathKey([...path, "headers", n])),
+    );
+    const line = source.position(path).line;
+    harvest.located.push({ wire: one.data, file: source.file, line, secretHeaders: new Set(names) });
   });
   return harvest;
 }
@@ -59,10 +75,13 @@ export async function readProbeDirectory(
     if (!read.source) continue;
     const expanded = expandEnvironment(read.source.toData() ?? [], env);
     all.problems.push(...expanded.problems.map((p) => read.source.problem(p.path, p.message)));
-    const harvest = harvestProbes(read.source, [], expanded.value);
+    const credentials = headerCredentials(read.source, expanded, probeFileHeaderPlaces(expanded.value));
+    const harvest = harvestProbes(read.source, [], expanded.value, credentials.secret);
     all.entries.push(...harvest.entries);
     all.located.push(...harvest.located);
     all.problems.push(...harvest.problems);
+    all.secrets.push(...credentials.values);
+    all.warnings.push(...credentials.warnings);
   }
   return all;
 }

@@ -82,7 +82,8 @@ export interface Target {
   readonly baseUrl: string;
   readonly environment: TargetEnvironment;
   readonly auth: TargetAuth;
-  readonly headers: Readonly<Record<string, string>>;
+  /** Values that are credentials (from the environment, or a credential's header name) are Secrets. */
+  readonly headers: Readonly<Record<string, string | Secret>>;
   /** Requests per second at most to this target across all its probes; null for no cap. */
   readonly maxRequestsPerSecond: number | null;
   /** Reuse connections like a real client (keep-alive); false opens one per request. */
@@ -104,7 +105,8 @@ export interface HttpProbeSpec {
   readonly method: string;
   /** Path and query appended to the target's baseUrl. */
   readonly path: string;
-  readonly headers: Readonly<Record<string, string>>;
+  /** Values that are credentials (from the environment, or a credential's header name) are Secrets. */
+  readonly headers: Readonly<Record<string, string | Secret>>;
   readonly body: string | null;
   readonly timeoutMs: number;
   /** A probe that creates objects; refused unless its target is a playground. */

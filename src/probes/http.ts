@@ -72,8 +72,9 @@ function requestHeaders(
   { withAuth, withBody }: { withAuth: boolean; withBody: boolean },
 ): Record<string, string> {
   const headers: Record<string, string> = { "user-agent": USER_AGENT, accept: "application/json" };
+  // A credential header is revealed here, into the request, and nowhere else.
   for (const [name, value] of Object.entries({ ...target.headers, ...spec.headers })) {
-    headers[name.toLowerCase()] = value;
+    headers[name.toLowerCase()] = typeof value === "string" ? value : value.reveal();
   }
   if (withBody && headers["content-type"] === undefined) headers["content-type"] = "application/json";
   const authorization = withAuth ? authorizationOf(target.auth) : null;
