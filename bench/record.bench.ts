@@ -1,15 +1,18 @@
 /**
  * Evidence store figures: import throughput (a month-sized NDJSON file through the same path as
- * `slo-agent import`, hash chain and rollups included), restart replay rate, live batch write rate.
+ * `slo-agent import`, hash chain and rollups included), restart replay rate, live batch write rate,
+ * and `verify` (--month and full) on a month at Klarna scale (report.bench's 1.17M results).
  */
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeClock } from "../src/clock/fake.js";
 import { systemClock } from "../src/clock/system.js";
+import { loadConfig } from "../src/config/index.js";
 import { DAY_MS } from "../src/model/time.js";
-import { importResultFile, openEvidenceStore, readResultFile } from "../src/record/index.js";
+import { importResultFile, openEvidenceStore, readResultFile, verifyEvidence } from "../src/record/index.js";
 import { generateResults, ndjsonLine } from "../test/record/results.js";
+import { importMonth } from "./report.bench.js";
 
 const START = Date.UTC(2026, 9, 1);
 const LINES = 180_000;
@@ -135,6 +138,30 @@ function batchFigures(dir: string): void {
   );
 }
 
+/** `slo-agent verify --month 2026-10`, then full `verify`, on 14 probes every 30 s for a month. */
+async function largeVerifyFigures(dir: string): Promise<void> {
+  const { config } = await loadConfig(join(import.meta.dirname, "..", "slo.yaml"), { env: {} });
+  const results = importMonth(config, dir);
+  for (const [bench, options] of [
+    ["record.verify_month_large", { month: "2026-10" }],
+    ["record.verify_full_large", {}],
+  ] as const) {
+    const t = performance.now();
+    const outcome = verifyEvidence(dir, options);
+    const seconds = (performance.now() - t) / 1000;
+    console.log(
+      JSON.stringify({
+        bench,
+        results,
+        records: outcome.records,
+        ok: outcome.ok,
+        seconds: round(seconds),
+        records_per_s: Math.round(outcome.records / seconds),
+      }),
+    );
+  }
+}
+
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "slo-bench-record-"));
   try {
@@ -145,6 +172,7 @@ export async function run(): Promise<void> {
     replayFigures(storeDir);
     batchFigures(join(dir, "batch"));
     await importPhaseFigures(join(dir, "phases"), file);
+    await largeVerifyFigures(join(dir, "large"));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
