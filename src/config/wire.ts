@@ -44,7 +44,9 @@ const categoryList = z
 const headers = z
   .record(z.string(), z.string())
   .default({})
-  .describe(`Extra request headers (values may use ${ENV}).`);
+  .describe(
+    `Extra request headers (values may use ${ENV}); a value from the environment, or of Authorization, Cookie or an API-key/token header, is a secret.`,
+  );
 
 export const AgentWire = z
   .strictObject({
