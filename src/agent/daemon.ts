@@ -51,6 +51,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     dataDir: options.dataDir,
     clock,
     retentionDays: config.agent.retentionDays,
+    minuteRollupDays: config.agent.minuteRollupDays,
     logger: (line) => log("warn", line),
   });
   const windows = new RollingWindows(config);

@@ -51,6 +51,7 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     // Contract section 2: data_dir is relative to the config file, else ./data in the working directory.
     dataDir: wire.agent.data_dir === undefined ? resolve("data") : resolve(configDir, wire.agent.data_dir),
     retentionDays: wire.agent.retention_days,
+    minuteRollupDays: wire.agent.minute_rollup_days,
     otlp: wire.agent.otlp
       ? {
           endpoint: wire.agent.otlp.endpoint,

@@ -67,6 +67,12 @@ export const AgentWire = z
       .positive("must be > 0")
       .default(400)
       .describe("Days raw probe results are kept; rollups are kept longer."),
+    minute_rollup_days: z
+      .number()
+      .int("must be a whole number of days")
+      .positive("must be > 0")
+      .default(400)
+      .describe("Days per-minute rollups are kept before they are merged into hourly ones (kept for good)."),
     otlp: z
       .strictObject({
         endpoint: z

@@ -18,6 +18,8 @@ export interface AgentSettings {
   readonly dataDir: string;
   /** How long raw results are kept; rollups are kept longer. */
   readonly retentionDays: number;
+  /** How long per-minute rollups are kept before they are merged into hourly ones. */
+  readonly minuteRollupDays: number;
   /** Push metrics to an OpenTelemetry Collector as well; null when not configured. */
   readonly otlp: OtlpPush | null;
 }

@@ -81,6 +81,7 @@ describe("loading expands references and fills defaults", () => {
       listen: { host: "0.0.0.0", port: 9464 },
       dataDir: join(process.cwd(), "data"),
       retentionDays: 400,
+      minuteRollupDays: 400,
       otlp: null,
     });
     expect(config.maintenance).toEqual({

@@ -44,6 +44,7 @@ export function fixtureConfig(overrides: Partial<SloConfig> = {}): SloConfig {
       listen: { host: "127.0.0.1", port: 0 },
       dataDir: "/tmp/data",
       retentionDays: 400,
+      minuteRollupDays: 400,
       otlp: null,
     },
     serviceClasses: new Map(CLASSES.map((c) => [c.id, c])),
