@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { ProbeResult } from "../model/result.js";
 import { canonicalForm, chainHashHex, GENESIS_HASH } from "./canonical.js";
-import { fillRowValues, INSERT_RESULT_SQL } from "./rows.js";
+import { fillRowValues, INSERT_RESULT_SQL, insertResultsSql, RESULT_COLUMN_COUNT } from "./rows.js";
 
 /** A result once it is part of the chain. */
 export interface ChainedResult {
@@ -30,6 +30,14 @@ export function latestAnchor(db: Database.Database): ChainLink | undefined {
     | undefined;
 }
 
+/** Rows per multi-row INSERT: one statement step per batch instead of per row is most of an import's write. */
+const BATCH_ROWS = 64;
+
+function isConflict(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+}
+
 /**
  * Appends results to the chain one at a time, skipping any whose probe + ts is already stored.
  * Create it inside a write transaction and use it only there: the tail is read when it is
@@ -41,11 +49,17 @@ export class ChainWriter {
   duplicates = 0;
   #count = 0;
   readonly #insert: Database.Statement;
-  readonly #params: unknown[] = new Array(16);
+  readonly #params: unknown[] = new Array(RESULT_COLUMN_COUNT);
+  readonly #db: Database.Database;
+  #batchInsert: Database.Statement | null = null;
+  #batchParams: unknown[] | null = null;
+  /** A batch met a stored probe + ts: more are likely (a re-import), so go row by row until one is clean. */
+  #rowByRow = false;
   #tailSeq: number;
   #tailHex: string;
 
   constructor(db: Database.Database, keepAppended: boolean) {
+    this.#db = db;
     this.#insert = db.prepare(INSERT_RESULT_SQL);
     const tail = chainTail(db);
     this.#tailSeq = tail.seq;
@@ -71,6 +85,68 @@ export class ChainWriter {
     this.#tailHex = hash;
     this.#count++;
     this.appended?.push({ seq, result });
+    return true;
+  }
+
+  /**
+   * Appends results in the order given, as append() would one by one, calling onAppended for each
+   * one stored. Rows go in multi-row INSERTs; a batch that meets a stored (or repeated) probe + ts
+   * is undone by SQLite as a whole and written again row by row, so duplicates are skipped exactly as before.
+   */
+  appendMany(
+    results: readonly ProbeResult[],
+    canonicals: readonly string[] | undefined,
+    onAppended: (result: ProbeResult) => void,
+  ): void {
+    let from = 0;
+    for (; from + BATCH_ROWS <= results.length; from += BATCH_ROWS) {
+      if (!this.#rowByRow && this.#appendBatch(results, canonicals, from)) {
+        for (let i = from; i < from + BATCH_ROWS; i++) onAppended(results[i]!);
+        continue;
+      }
+      const duplicatesBefore = this.duplicates;
+      for (let i = from; i < from + BATCH_ROWS; i++) {
+        if (this.append(results[i]!, canonicals?.[i])) onAppended(results[i]!);
+      }
+      this.#rowByRow = this.duplicates > duplicatesBefore;
+    }
+    for (let i = from; i < results.length; i++) {
+      if (this.append(results[i]!, canonicals?.[i])) onAppended(results[i]!);
+    }
+  }
+
+  /** Writes results[from, from + BATCH_ROWS) in one statement; false, having written none, on a conflict. */
+  #appendBatch(
+    results: readonly ProbeResult[],
+    canonicals: readonly string[] | undefined,
+    from: number,
+  ): boolean {
+    // Prepared on first use: the daemon's small batches never need it.
+    this.#batchInsert ??= this.#db.prepare(insertResultsSql(BATCH_ROWS));
+    this.#batchParams ??= new Array(BATCH_ROWS * RESULT_COLUMN_COUNT);
+    const params = this.#batchParams;
+    const row = this.#params;
+    let seq = this.#tailSeq;
+    let tailHex = this.#tailHex;
+    for (let i = 0; i < BATCH_ROWS; i++) {
+      const result = results[from + i]!;
+      const hash = chainHashHex(tailHex, canonicals?.[from + i] ?? canonicalForm(result));
+      fillRowValues(row, result, ++seq, tailHex, hash);
+      for (let c = 0; c < RESULT_COLUMN_COUNT; c++) params[i * RESULT_COLUMN_COUNT + c] = row[c];
+      tailHex = hash;
+    }
+    try {
+      this.#batchInsert.run(params);
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
+    for (let i = 0; i < BATCH_ROWS; i++) {
+      this.appended?.push({ seq: this.#tailSeq + 1 + i, result: results[from + i]! });
+    }
+    this.#tailSeq = seq;
+    this.#tailHex = tailHex;
+    this.#count += BATCH_ROWS;
     return true;
   }
 }

@@ -31,6 +31,7 @@ export class ImportSession {
   readonly #chain: ChainWriter;
   readonly #rollups: RollupAccumulator;
   #last: ProbeResult | null = null;
+  readonly #addRollup = (result: ProbeResult) => this.#rollups.add(result);
   #open = true;
 
   constructor(
@@ -67,10 +68,7 @@ export class ImportSession {
       if (previous !== null && compareChainOrder(previous, result) > 0) return false;
       previous = result;
     }
-    for (let i = 0; i < results.length; i++) {
-      const result = results[i]!;
-      if (this.#chain.append(result, canonicals?.[i])) this.#rollups.add(result);
-    }
+    this.#chain.appendMany(results, canonicals, this.#addRollup);
     this.#last = previous;
     return true;
   }

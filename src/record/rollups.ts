@@ -53,11 +53,18 @@ const ERROR_INDEX = new Map<FailureReason, number>(
 );
 const EXCLUDED_INDEX = COUNT_COLUMNS.length - 1;
 
-const UPSERT_SQL = `INSERT INTO rollups (probe, minute, category, ${COUNT_COLUMNS.join(", ")}, latency)
-  VALUES (?, ?, ?, ${COUNT_COLUMNS.map(() => "?").join(", ")}, ?)
+const ROLLUP_ROW = `(?, ?, ?, ${COUNT_COLUMNS.map(() => "?").join(", ")}, ?)`;
+const ROLLUP_PARAMS = COUNT_COLUMNS.length + 4;
+/** Probe-minutes per upsert statement: an import has about one per two results, so one statement each was a sixth of its write. */
+const UPSERT_ROWS = 32;
+
+function upsertSql(rows: number): string {
+  return `INSERT INTO rollups (probe, minute, category, ${COUNT_COLUMNS.join(", ")}, latency)
+  VALUES ${Array(rows).fill(ROLLUP_ROW).join(", ")}
   ON CONFLICT (minute, probe) DO UPDATE SET
   ${COUNT_COLUMNS.map((c) => `${c} = rollups.${c} + excluded.${c}`).join(",\n  ")},
   latency = merge_latency(rollups.latency, excluded.latency)`;
+}
 
 /** Registers the SQL functions rollups merge latency with; call once per writer connection. */
 export function registerRollupFunctions(db: Database.Database): void {
@@ -111,20 +118,32 @@ export class RollupAccumulator {
 
   /** Must run inside the write transaction that stored the results. */
   writeTo(db: Database.Database): void {
-    const upsert = db.prepare(UPSERT_SQL);
-    const params: unknown[] = new Array(COUNT_COLUMNS.length + 4);
-    const latencyAt = params.length - 1;
+    const upsertMany = db.prepare(upsertSql(UPSERT_ROWS));
+    const upsertOne = db.prepare(upsertSql(1));
+    const params: unknown[] = new Array(UPSERT_ROWS * ROLLUP_PARAMS);
+    let rows = 0;
     for (const probes of this.#minutes.values()) {
       for (const t of probes.values()) {
-        params[0] = t.probe;
-        params[1] = t.minute;
-        params[2] = t.category;
-        for (let i = 0; i < t.counts.length; i++) params[3 + i] = t.counts[i];
-        params[latencyAt] = t.latency.count === 0 ? null : t.latency.encode();
-        upsert.run(params);
+        fillRollupValues(params, rows * ROLLUP_PARAMS, t);
+        if (++rows === UPSERT_ROWS) {
+          upsertMany.run(params);
+          rows = 0;
+        }
       }
     }
+    for (let row = 0; row < rows; row++) {
+      upsertOne.run(params.slice(row * ROLLUP_PARAMS, (row + 1) * ROLLUP_PARAMS));
+    }
   }
+}
+
+/** One probe-minute's upsert parameters, in upsertSql column order, from `at` on. */
+function fillRollupValues(params: unknown[], at: number, t: MinuteTotals): void {
+  params[at] = t.probe;
+  params[at + 1] = t.minute;
+  params[at + 2] = t.category;
+  for (let i = 0; i < t.counts.length; i++) params[at + 3 + i] = t.counts[i];
+  params[at + ROLLUP_PARAMS - 1] = t.latency.count === 0 ? null : t.latency.encode();
 }
 
 interface RollupRow {

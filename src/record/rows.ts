@@ -24,6 +24,14 @@ export interface ResultRow {
 export const RESULT_COLUMNS =
   "seq, ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, prev_hash, hash";
 
+export const RESULT_COLUMN_COUNT = 16;
+
+/** A plain INSERT of `rows` rows: a conflict fails the whole statement, which SQLite then undoes. */
+export function insertResultsSql(rows: number): string {
+  const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))";
+  return `INSERT INTO results (${RESULT_COLUMNS}) VALUES ${Array(rows).fill(row).join(", ")}`;
+}
+
 /** Hashes are bound as hex text and stored as 32-byte blobs: hex is what the chain computes in. */
 export const INSERT_RESULT_SQL = `INSERT OR IGNORE INTO results (${RESULT_COLUMNS})
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))`;
