@@ -11,6 +11,7 @@ import { systemClock } from "../src/clock/system.js";
 import type { HttpProbeSpec, SloConfig, Target } from "../src/model/config.js";
 import { createTargetDispatcher, ProbeRunner, runProbe } from "../src/probes/index.js";
 import { Scheduler } from "../src/schedule/index.js";
+import { httpSpec, target as loopbackTarget } from "../test/probes/loopback.js";
 
 const SERVER = `
 const http = require("node:http");
@@ -42,35 +43,17 @@ function percentile(values: number[], p: number): number | null {
 const round = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
 
 function targetOf(origin: string): Target {
-  return {
-    id: "bench",
-    baseUrl: origin,
-    environment: "simulator",
-    auth: { type: "none" },
-    headers: {},
-    maxRequestsPerSecond: null,
-    keepAlive: true,
-    tlsVerify: true,
-  };
+  return loopbackTarget(origin, { id: "bench" });
 }
 
 function specOf(id: string, intervalMs: number): HttpProbeSpec {
-  return {
-    kind: "http",
+  return httpSpec("/payments/v1/sessions/x", {
     id,
-    category: "payment_request",
     target: "bench",
     schedule: { kind: "every", intervalMs },
-    method: "GET",
-    path: "/payments/v1/sessions/x",
-    headers: {},
-    body: null,
     timeoutMs: 10_000,
-    writes: false,
-    followRedirects: 0,
-    maxBodyBytes: 1 << 20,
     source: { file: "bench", line: 1 },
-  };
+  });
 }
 
 async function throughput(origin: string, ratePerSecond: number, seconds: number): Promise<void> {
