@@ -61,7 +61,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     windows.record(result);
     replayed++;
   }
-  store.startRun(started);
   log("info", `evidence store ${store.path}: replayed ${replayed} results into the rolling windows`);
 
   const metrics = createSloMetrics({
@@ -94,8 +93,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     server = await startMetricsServer({ ...options.listen, metrics, ready: () => ready });
   } catch (error) {
     store.close();
+    await metrics.shutdown();
     throw error;
   }
+  // The run starts once the agent can serve: a failed start is not recorded as monitored time.
+  store.startRun(started);
 
   const refresh = () => {
     const now = clock.now();

@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDaemon } from "../../src/agent/daemon.js";
 import { SHIPPED_PROFILE, startDemo } from "../../src/agent/demo.js";
 import type { Logger } from "../../src/agent/log.js";
 import { systemClock } from "../../src/clock/system.js";
@@ -105,4 +107,28 @@ describe("the daemon (slo-agent demo in-process)", () => {
     expect(runs.every((run) => run.end !== null)).toBe(true);
     reopened.close();
   }, 90_000);
+
+  it("a start that cannot listen fails without recording a monitored run", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = (busy.address() as { port: number }).port;
+    const dir = await mkdtemp(join(tmpdir(), "slo-daemon-busy-"));
+    try {
+      await expect(
+        startDaemon({
+          config,
+          dataDir: dir,
+          listen: { host: "127.0.0.1", port },
+          clock: systemClock,
+          log: quiet,
+        }),
+      ).rejects.toThrow(/EADDRINUSE/);
+      const store = openEvidenceStore({ dataDir: dir, clock: systemClock, logger: () => {} });
+      expect(store.runIntervals({ from: 0, to: Date.now() + 1 })).toEqual([]);
+      store.close();
+    } finally {
+      busy.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
