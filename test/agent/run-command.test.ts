@@ -119,3 +119,27 @@ describe("slo-agent run", () => {
     expect(done.stderr).toContain("--listen: expected HOST:PORT");
   }, 30_000);
 });
+
+describe("slo-agent demo", () => {
+  it("runs the shipped profile against the simulator without warning about the credentials it replaces", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "slo-demo-"));
+    const child = spawn(process.execPath, [MAIN, "demo", "--listen", "127.0.0.1:0", "--data-dir", dir], {
+      cwd: dir,
+      env: { ...process.env, KLARNA_USERNAME: "", KLARNA_PASSWORD: "" },
+    });
+    const { output, exited } = collect(child);
+    const deadline = Date.now() + 20_000;
+    while (!/simulator on http/.test(output().stdout) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(output().stdout).toMatch(
+      /^listening on http:\/\/127\.0\.0\.1:\d+\nsimulator on http:\/\/127\.0\.0\.1:\d+\n$/,
+    );
+    child.kill("SIGTERM");
+    const done = await exited;
+    await rm(dir, { recursive: true, force: true });
+    expect(done.code).toBe(0);
+    expect(done.stderr).not.toMatch(/auth\.username/);
+    expect(done.stderr).not.toMatch(/ error /);
+  }, 60_000);
+});

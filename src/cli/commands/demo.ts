@@ -1,8 +1,9 @@
-import { Writable } from "node:stream";
+import { PassThrough } from "node:stream";
 import type { Command } from "commander";
 import { SHIPPED_PROFILE, startDemo } from "../../agent/demo.js";
 import { streamLogger } from "../../agent/log.js";
 import { systemClock } from "../../clock/system.js";
+import { formatWarning } from "../../config/index.js";
 import { parseDuration } from "../../config/values.js";
 import { loadScenario, shippedScenario } from "../../sim/index.js";
 import { loadCommandContext } from "../context.js";
@@ -51,7 +52,11 @@ export function registerDemo(program: Command): void {
     .addHelpText("after", HELP)
     .action(async (opts: DemoCliOptions) => {
       // The demo replaces every target's credentials, so warnings about them would only mislead.
-      const { config, dataDir } = await loadCommandContext(opts, withoutAuthWarnings(process.stderr));
+      const { config, dataDir, warnings } = await loadCommandContext(opts, new PassThrough());
+      for (const warning of warnings) {
+        if (!/^targets\.[^.]+\.auth\./.test(warning.path))
+          process.stderr.write(`${formatWarning(warning)}\n`);
+      }
       const listen = listenOption(opts.listen);
       const everyMs = opts.every === undefined ? null : parseEvery(opts.every);
       const scenario = opts.scenario === undefined ? shippedScenario("demo") : loadScenario(opts.scenario);
@@ -62,16 +67,6 @@ export function registerDemo(program: Command): void {
       log("info", `${signal}: stopping`);
       await demo.close();
     });
-}
-
-function withoutAuthWarnings(stream: NodeJS.WritableStream): NodeJS.WritableStream {
-  return new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      const text = chunk.toString();
-      if (!/^\S+: targets\.[^.]+\.auth\./.test(text)) stream.write(text);
-      done();
-    },
-  });
 }
 
 function parseEvery(text: string): number {
