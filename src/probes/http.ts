@@ -18,14 +18,14 @@ export const httpProbe: Probe<HttpProbeSpec> = {
     let url = new URL(`${ctx.target.baseUrl}${spec.path.startsWith("/") ? "" : "/"}${spec.path}`);
     let method = spec.method.toUpperCase();
     let body = spec.body;
-    let withAuth = true;
+    let sameOrigin = true;
     let hops = 0;
     for (;;) {
       const seen = await exchange(ctx.dispatcher, ctx.clock, {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method,
-        headers: requestHeaders(spec, ctx.target, { withAuth, withBody: body !== null }),
+        headers: requestHeaders(spec, ctx.target, { sameOrigin, withBody: body !== null }),
         body,
         maxBodyBytes: spec.maxBodyBytes,
         reset: !ctx.target.keepAlive,
@@ -36,8 +36,9 @@ export const httpProbe: Probe<HttpProbeSpec> = {
       if (!redirected || seen.bodyError || ctx.signal.aborted) return observationOf(seen, ctx, hops, false);
       if (hops >= spec.followRedirects) return observationOf(seen, ctx, hops, spec.followRedirects > 0);
       const next = new URL(location, url);
-      // Credentials never follow a redirect to another origin.
-      withAuth &&= next.origin === url.origin;
+      // Credentials never follow a redirect to another origin: neither `auth` nor any configured
+      // header (a header credential such as X-Api-Key is just a header), and never back again.
+      sameOrigin &&= next.origin === url.origin;
       if (seen.status === 303 || ((seen.status === 301 || seen.status === 302) && method === "POST")) {
         method = "GET";
         body = null;
@@ -69,15 +70,18 @@ function observationOf(seen: Exchange, ctx: ProbeContext, hops: number, limitHit
 function requestHeaders(
   spec: HttpProbeSpec,
   target: Target,
-  { withAuth, withBody }: { withAuth: boolean; withBody: boolean },
+  { sameOrigin, withBody }: { sameOrigin: boolean; withBody: boolean },
 ): Record<string, string> {
   const headers: Record<string, string> = { "user-agent": USER_AGENT, accept: "application/json" };
-  // A credential header is revealed here, into the request, and nowhere else.
-  for (const [name, value] of Object.entries({ ...target.headers, ...spec.headers })) {
+  // A credential header is revealed here, into the request, and nowhere else. The configured
+  // headers are for the target's own origin: which of them carry a credential cannot be known
+  // (an inline literal in a custom header looks like any value), so another origin gets none.
+  const configured = sameOrigin ? { ...target.headers, ...spec.headers } : {};
+  for (const [name, value] of Object.entries(configured)) {
     headers[name.toLowerCase()] = typeof value === "string" ? value : value.reveal();
   }
   if (withBody && headers["content-type"] === undefined) headers["content-type"] = "application/json";
-  const authorization = withAuth ? authorizationOf(target.auth) : null;
+  const authorization = sameOrigin ? authorizationOf(target.auth) : null;
   if (authorization) headers.authorization = authorization;
   return headers;
 }

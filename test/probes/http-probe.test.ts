@@ -3,6 +3,7 @@ import type { Dispatcher } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/clock/system.js";
 import type { HttpProbeSpec, Target } from "../../src/model/config.js";
+import { Secret } from "../../src/model/secret.js";
 import { createTargetDispatcher, httpProbe, runProbe } from "../../src/probes/index.js";
 import {
   closedPort,
@@ -268,5 +269,78 @@ describe("HTTP probe: phases", () => {
     expect(p.dnsMs).toBeNull(); // an IP literal needs no lookup
     expect(p.connectMs!).toBeLessThanOrEqual(p.tlsMs!);
     expect(p.tlsMs!).toBeLessThanOrEqual(p.requestSentMs!);
+  });
+});
+
+describe("HTTP probe: credentials and redirects", () => {
+  // Regression: header credentials (X-Api-Key, Authorization set in `headers`) followed a redirect
+  // to another origin; only `auth:` credentials were stripped.
+  const seenBy = new Map<string, Record<string, string | string[] | undefined>[]>();
+  const remember = (server: string) => (req: { headers: Record<string, string | string[] | undefined> }) => {
+    seenBy.set(server, [...(seenBy.get(server) ?? []), req.headers]);
+  };
+  let provider: Loopback;
+  let elsewhere: Loopback;
+
+  beforeAll(async () => {
+    elsewhere = await httpServer({
+      "/collect": (req, res) => {
+        remember("elsewhere")(req);
+        res.writeHead(302, { location: `${provider.origin}/landing` }).end();
+      },
+    });
+    provider = await httpServer({
+      "/away": (req, res) => {
+        remember("provider")(req);
+        res.writeHead(302, { location: `${elsewhere.origin}/collect` }).end();
+      },
+      "/here": (req, res) => {
+        remember("provider")(req);
+        res.writeHead(307, { location: "/landing" }).end();
+      },
+      "/landing": (req, res) => {
+        remember("landing")(req);
+        json(res, 200, {});
+      },
+    });
+    open.push(provider, elsewhere);
+  });
+
+  const credentialed = () =>
+    target(provider.origin, {
+      auth: { type: "bearer", token: new Secret("auth-canary-token") },
+      headers: { "x-api-key": new Secret("header-canary-key"), "x-merchant-ref": "plain-canary" },
+    });
+  const spec = (path: string) =>
+    httpSpec(path, {
+      followRedirects: 3,
+      headers: {
+        cookie: new Secret("session=cookie-canary"),
+        authorization: new Secret("Basic probe-canary"),
+      },
+    });
+  const canaries = /auth-canary-token|header-canary-key|plain-canary|cookie-canary|probe-canary/;
+
+  it("a redirect to another origin carries no configured header and no auth, and none come back", async () => {
+    seenBy.clear();
+    const { result } = await probe(credentialed(), spec("/away"));
+    expect(result).toMatchObject({ status: 200, error: null });
+    expect(JSON.stringify(seenBy.get("provider"))).toMatch(/header-canary-key/);
+    expect(seenBy.get("elsewhere")).toHaveLength(1);
+    expect(JSON.stringify(seenBy.get("elsewhere"))).not.toMatch(canaries);
+    // Bounced back to the provider's origin, the chain has already left it once: still nothing.
+    expect(JSON.stringify(seenBy.get("landing"))).not.toMatch(canaries);
+    expect(seenBy.get("elsewhere")?.[0]?.authorization).toBeUndefined();
+  });
+
+  it("a redirect within the same origin keeps every configured header", async () => {
+    seenBy.clear();
+    const { result } = await probe(credentialed(), spec("/here"));
+    expect(result).toMatchObject({ status: 200, error: null });
+    const landed = seenBy.get("landing")?.[0] ?? {};
+    expect(landed["x-api-key"]).toBe("header-canary-key");
+    expect(landed["x-merchant-ref"]).toBe("plain-canary");
+    expect(landed.authorization).toBe("Bearer auth-canary-token");
+    expect(landed.cookie).toBe("session=cookie-canary");
   });
 });
