@@ -57,13 +57,14 @@ base_s=$(( $(now) - t_base ))
 # --- build
 t_build=$(now)
 step "build $image"
+bh rmi "$image" >/dev/null 2>&1 || true   # the previous run's image: vfs keeps every copy in full
 # This machine's extra CA (a TLS-intercepting proxy in front of the npm registry), if any, for the
 # build stage's npm only. No --layers: with vfs every layer is a full copy of the root filesystem.
 ca_args=()
 if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
   ca_args=(--volume "$NODE_EXTRA_CA_CERTS:/tmp/build-extra-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/tmp/build-extra-ca.crt)
 fi
-bh build --isolation chroot --pull=never "${ca_args[@]}" \
+bh build --isolation chroot --pull=never --format docker "${ca_args[@]}" \
   --build-arg NODE_IMAGE="$base" --build-arg VERSION="$version" --build-arg REVISION="$revision" \
   --build-arg CREATED="$(date -u +%Y-%m-%dT%H:%M:%SZ)" -t "$image" -f Dockerfile . || fail "buildah build"
 build_s=$(( $(now) - t_build ))
@@ -76,8 +77,24 @@ node scripts/image/check-image-config.mjs "$workdir/image.json" "$version" || fa
 # --- run it
 ctr=$(bh from --pull=never "$image")
 demo_pid=
+# buildah run forwards no signal to the container: like `docker stop`, signal the container's own
+# process, which chroot isolation leaves in the host's PID namespace (found under buildah run).
+container_node_pid() {
+  local queue=("$1") pid child
+  while [ ${#queue[@]} -gt 0 ]; do
+    pid=${queue[0]}
+    queue=("${queue[@]:1}")
+    if [ "$(ps -o comm= -p "$pid" 2>/dev/null)" = node ]; then echo "$pid"; return 0; fi
+    for child in $(pgrep -P "$pid" || true); do queue+=("$child"); done
+  done
+  return 1
+}
 cleanup() {
-  [ -n "$demo_pid" ] && kill "$demo_pid" 2>/dev/null || true
+  if [ -n "$demo_pid" ]; then
+    node_pid=$(container_node_pid "$demo_pid") && kill -KILL "$node_pid" 2>/dev/null
+    kill "$demo_pid" 2>/dev/null
+  fi
+  true
   bh rm "$ctr" >/dev/null 2>&1 || true
   rm -rf "$workdir"
 }
@@ -98,10 +115,14 @@ demo_pid=$!
 node scripts/image/probe-demo.mjs "$workdir/demo.out" "$workdir/image.json" "$ctr" || { cat "$workdir/demo.err" >&2; fail "demo in the image"; }
 
 step "run: SIGTERM stops the demo cleanly"
-kill -TERM "$demo_pid"
+node_pid=$(container_node_pid "$demo_pid") || fail "no node process under buildah run"
+kill -TERM "$node_pid"
+( sleep 60; kill -KILL "$node_pid" 2>/dev/null ) &
+watchdog=$!
 demo_status=0
 wait "$demo_pid" || demo_status=$?
 demo_pid=
+kill "$watchdog" 2>/dev/null || true
 cat "$workdir/demo.err"
 [ "$demo_status" -eq 0 ] || fail "demo exited $demo_status after SIGTERM"
 grep -q "SIGTERM: stopping" "$workdir/demo.err" || fail "demo did not log its SIGTERM shutdown"
