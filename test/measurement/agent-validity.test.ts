@@ -78,17 +78,21 @@ describe.concurrent("measurement validity (contract section 8), agent and report
     expect(report(run.dir, "html")).toContain("auth_failed: ");
   });
 
-  it("a status outside expect is unexpected_status; the expected one keeps slo_probe_valid at 1", async () => {
-    const provider = await answering(404);
+  it("the status the probe expects keeps slo_probe_valid at 1 and lists no problem", async () => {
     const good = await runAgent(
-      configFor({ provider, expect: ", expect: {status: [404]}" }),
+      configFor({ provider: await answering(404), expect: ", expect: {status: [404]}" }),
       (m) => seriesValue(m, "slo_probe_valid", "payment-request-read") === 1,
     );
+    expect(seriesValue(good.metrics, "slo_probe_valid", 'probe="payment-request-read"')).toBe(1);
     expect(JSON.parse(report(good.dir)).categories[0].measurement_problems).toEqual([]);
+  });
+
+  it("a status outside expect is unexpected_status and slo_probe_valid 0", async () => {
     const bad = await runAgent(
-      configFor({ provider, expect: ", expect: {status: [200]}" }),
+      configFor({ provider: await answering(404), expect: ", expect: {status: [200]}" }),
       (m) => seriesValue(m, "slo_probe_valid", "payment-request-read") === 0,
     );
+    expect(seriesValue(bad.metrics, "slo_probe_valid", 'probe="payment-request-read"')).toBe(0);
     const problems = JSON.parse(report(bad.dir)).categories[0].measurement_problems;
     expect(problems.map((p: { kind: string }) => p.kind)).toEqual(["unexpected_status"]);
   });
