@@ -30,14 +30,15 @@ export type MeasurementProblem = (typeof MEASUREMENT_PROBLEMS)[number];
 
 /**
  * Whether a response is outside what the probe should get: 401/403 that it does not expect are
- * auth_failed; any other status outside `expect.status` is unexpected_status. No response: null
- * (a failure, judged by the SLA formula and the controls instead).
+ * auth_failed; any other status below 500 outside `expect.status` is unexpected_status. No
+ * response and 5xx: null (failures, judged by the SLA formula and the controls instead).
  */
 export function measurementProblemOf(
   status: number | null,
   expectation: ProbeExpectation | null | undefined,
 ): MeasurementProblem | null {
-  if (status === null) return null;
+  // No response, or a 5xx: the provider failing, which the SLA formula already counts.
+  if (status === null || status >= 500) return null;
   if (expectation?.status.includes(status)) return null;
   if (status === 401 || status === 403) return "auth_failed";
   if (expectation && !expectation.status.includes(status)) return "unexpected_status";

@@ -142,6 +142,7 @@ describe("expectations", () => {
     [403, null, "auth_failed"],
     [401, [401], null],
     [500, null, null],
+    [503, [404], null],
     [null, [404], null],
   ];
   it.each(cases)("status %s with expect %j: %s", (status, statuses, problem) => {
