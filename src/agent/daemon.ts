@@ -9,12 +9,13 @@ import type { ProbeSpec, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS } from "../model/time.js";
-import { ProbeRunner } from "../probes/index.js";
+import { controlProbe, ProbeRunner } from "../probes/index.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import { Scheduler } from "../schedule/index.js";
-import { RollingWindows } from "../slo/index.js";
+import { automaticReasonOf, ControlTimeline, RollingWindows } from "../slo/index.js";
 import { AGENT_VERSION } from "../version.js";
 import type { Logger } from "./log.js";
+import { ValidityTracker } from "./validity.js";
 
 export interface DaemonOptions {
   readonly config: SloConfig;
@@ -57,8 +58,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const windows = new RollingWindows(config);
   const started = clock.now();
   let replayed = 0;
+  // In ts order every control result before a request is known: the report's classification.
+  const replayControls = new ControlTimeline(config.controls ?? []);
   for (const result of store.results({ from: started - REPLAY_MS, to: started })) {
-    windows.record(result);
+    replayControls.add(result);
+    windows.record(result, automaticReasonOf(result, replayControls) !== null);
     replayed++;
   }
   log("info", `evidence store ${store.path}: replayed ${replayed} results into the rolling windows`);
@@ -68,14 +72,41 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     version: AGENT_VERSION,
     ...(config.agent.otlp ? { otlp: config.agent.otlp } : {}),
   });
+  const validity = new ValidityTracker({
+    config,
+    clock,
+    log,
+    decided: (result, reason) => {
+      windows.record(result, reason !== null);
+      metrics.recordResult(result, reason);
+    },
+  });
   const sink: ResultSink = {
     record(result: ProbeResult) {
       store.record(result);
-      windows.record(result);
-      metrics.recordResult(result);
+      validity.record(result);
     },
   };
-  const runner = new ProbeRunner({ clock, config, sink, logger: (line: string) => log("warn", line) });
+  const controls = (config.controls ?? []).map(controlProbe);
+  const runnerConfig = {
+    ...config,
+    targets: new Map([...config.targets, ...controls.map((c) => [c.target.id, c.target] as const)]),
+  };
+  const runner = new ProbeRunner({
+    clock,
+    config: runnerConfig,
+    sink,
+    logger: (line: string) => log("warn", line),
+  });
+  // Controls run on a scheduler of their own: they are not the provider's probes, so they stay
+  // out of its coverage and self-metrics.
+  const controlScheduler = new Scheduler({
+    clock,
+    probes: controls.map((c) => c.spec),
+    execute: (spec: ProbeSpec, plannedAt: number) => runner.execute(spec, plannedAt),
+    onError: (spec, error) =>
+      log("error", `control ${spec.id}: ${error instanceof Error ? error.message : error}`),
+  });
   const scheduler = new Scheduler({
     clock,
     probes: config.probes,
@@ -102,7 +133,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const refresh = () => {
     const now = clock.now();
     windows.prune(now);
-    metrics.updateSnapshot(windows.snapshot(now));
+    validity.flush(now);
+    const probes = validity.validity();
+    metrics.updateSnapshot({ ...windows.snapshot(now), validity: probes });
+    metrics.updateValidity(probes);
     store.heartbeat(now);
     const health = store.health();
     const stats = scheduler.stats();
@@ -137,6 +171,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   };
 
   scheduler.start();
+  controlScheduler.start();
   tick();
   ready = true;
   log(
@@ -151,8 +186,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     async close() {
       ready = false;
       timer?.cancel();
-      await scheduler.stop();
+      await Promise.all([scheduler.stop(), controlScheduler.stop()]);
       await runner.close();
+      // What still waits for its controls is decided with what is known: no more will come.
+      validity.flush(Number.POSITIVE_INFINITY);
       refresh();
       store.endRun(clock.now());
       store.close();

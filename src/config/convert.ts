@@ -102,6 +102,13 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     })),
     targets: targetsOf(wire, input.auth, input.secretHeaders),
     probes: input.probes.map(toProbeSpec),
+    controls: wire.controls.map((c) => ({
+      id: c.id,
+      kind: c.kind,
+      url: c.url,
+      intervalMs: parseDuration(c.every)!,
+      timeoutMs: c.timeout_ms,
+    })),
   };
 }
 
@@ -164,5 +171,6 @@ function toProbeSpec({ wire: p, file, line, secretHeaders }: LocatedProbe): Http
     followRedirects: p.follow_redirects,
     maxBodyBytes: p.max_body_bytes,
     source: { file, line },
+    expect: p.expect ? { status: [...new Set(p.expect.status)].sort((a, b) => a - b) } : null,
   };
 }

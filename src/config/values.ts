@@ -78,7 +78,53 @@ export function cronProblem(expression: string): string | null {
     return `must be a cron expression with 5 fields, or 6 with seconds first (got ${fields})`;
   }
   const result = validateDetailed(expression);
-  if (result.valid) return null;
-  const first = result.errors?.[0];
-  return `invalid cron expression${first ? `: ${first.message}` : ""}`;
+  if (!result.valid) {
+    const first = result.errors?.[0];
+    return `invalid cron expression${first ? `: ${first.message}` : ""}`;
+  }
+  return stepProblem(expression.trim().split(/\s+/));
+}
+
+/** Each field's name and how many values it has, for 6 fields (seconds first); 5 fields drop the first. */
+const CRON_FIELDS: readonly (readonly [string, number])[] = [
+  ["second", 60],
+  ["minute", 60],
+  ["hour", 24],
+  ["day of month", 31],
+  ["month", 12],
+  ["day of week", 7],
+];
+
+/**
+ * A step at least as large as its field ("*\/90" seconds) fires once per cycle at most: almost
+ * certainly a mistaken interval, which cron libraries accept silently.
+ */
+function stepProblem(fields: readonly string[]): string | null {
+  const names = fields.length === 6 ? CRON_FIELDS : CRON_FIELDS.slice(1);
+  for (const [i, field] of fields.entries()) {
+    const [name, size] = names[i]!;
+    for (const part of field.split(",")) {
+      const step = /\/(\d+)$/.exec(part);
+      if (step && Number(step[1]) >= size) {
+        return `step ${step[1]} is not smaller than the ${name} field (${size} values): it would fire once per cycle at most`;
+      }
+    }
+  }
+  return null;
+}
+
+/** RFC 9110 field-name: a token. */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** RFC 9110 field-value characters (visible ASCII, obs-text, space and tab); never CR, LF or NUL. */
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Why a header name or value cannot be sent (undici refuses it, so every request would fail), or null. */
+export function headerProblem(name: string, value: string): string | null {
+  if (!HEADER_NAME.test(name)) {
+    return `header name ${JSON.stringify(name)} is not a valid HTTP token (letters, digits and !#$%&'*+-.^_\`|~ only)`;
+  }
+  if (!HEADER_VALUE.test(value)) {
+    return `header ${name}: value holds a character HTTP does not allow (a line break, NUL or other control character)`;
+  }
+  return null;
 }

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import {
   cronProblem,
+  headerProblem,
   isHttpUrl,
   parseDuration,
   parseListen,
@@ -41,8 +42,14 @@ const categoryList = z
   .min(1, 'must name at least one category, or "all"')
   .describe("Category ids this applies to, or [all].");
 
-const headers = z
-  .record(z.string(), z.string())
+const headerMap = z.record(z.string(), z.string()).superRefine((map, ctx) => {
+  for (const [name, value] of Object.entries(map)) {
+    const problem = headerProblem(name, value);
+    if (problem) ctx.addIssue({ code: "custom", path: [name], message: problem });
+  }
+});
+
+const headers = headerMap
   .default({})
   .describe(
     `Extra request headers (values may use ${ENV}); a value from the environment, or of Authorization, Cookie or an API-key/token header, is a secret.`,
@@ -84,8 +91,7 @@ export const AgentWire = z
           .refine((v) => (parseDuration(v) ?? 0) >= 1000, "must be a duration of at least 1s, like 60s")
           .default("60s")
           .describe("How often metrics are pushed."),
-        headers: z
-          .record(z.string(), z.string())
+        headers: headerMap
           .default({})
           .describe(`Request headers, e.g. an API key (values may use ${ENV}; they are treated as secrets).`),
       })
@@ -243,6 +249,17 @@ export const ProbeWire = z
       .default(1_048_576)
       .describe("Response body bytes read at most; the rest is discarded."),
     timeout_ms: z.number().int().positive("must be > 0").default(10_000).describe("Request timeout in ms."),
+    expect: z
+      .strictObject({
+        status: z
+          .array(z.number().int().min(100, "must be a status 100-599").max(599, "must be a status 100-599"))
+          .min(1, "must list at least one status")
+          .describe("Statuses this probe should get, e.g. [404] for a nonexistent id."),
+      })
+      .optional()
+      .describe(
+        "What a valid measurement looks like. A response outside it still counts per the SLA formula but is a measurement problem (auth_failed for 401/403, else unexpected_status); without it only 401/403 are.",
+      ),
   })
   .superRefine((probe, ctx) => {
     if (probe.every === undefined && probe.schedule === undefined) {
@@ -259,11 +276,51 @@ export const ProbeWire = z
 
 export const ProbeFileWire = z.array(ProbeWire);
 
+export const ControlWire = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, '-', '_' or '.'")
+    .describe("Unique control id, e.g. egress; its results are stored as probe control:<id>."),
+  kind: z.enum(["http"]).default("http").describe("Probe kind of the control."),
+  url: z
+    .string()
+    .refine(isHttpUrl, "must be an absolute http:// or https:// URL")
+    .describe("A neutral endpoint off the provider's network path; any HTTP response means it is up."),
+  every: z
+    .string()
+    .refine((v) => (parseDuration(v) ?? 0) >= 1000, "must be a duration of at least 1s, like 10s")
+    .default("10s")
+    .describe("Run interval."),
+  timeout_ms: z.number().int().positive("must be > 0").default(5_000).describe("Request timeout in ms."),
+});
+
+const controlList = z
+  .array(ControlWire)
+  .superRefine((controls, ctx) => {
+    const seen = new Set<string>();
+    for (const [i, c] of controls.entries()) {
+      if (seen.has(c.id))
+        ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate control id "${c.id}"` });
+      seen.add(c.id);
+    }
+  })
+  .default([])
+  .describe(
+    "Neutral endpoints probed beside the provider. A provider request with no response while every control was failing too is merchant_side (excluded; see docs/sla-arithmetic.md).",
+  );
+
 export const SloFileWire = z.strictObject({
   version: z.literal(1).describe("Schema version; this agent reads 1."),
   agent: AgentWire,
   service_classes: z.record(z.string(), ServiceClassWire).describe("Service classes by id."),
-  categories: z.record(z.string(), CategoryWire).describe("SLO categories by id."),
+  categories: z
+    .record(
+      z
+        .string()
+        .refine((id) => !id.startsWith("@"), 'category ids starting with "@" are reserved (@control)'),
+      CategoryWire,
+    )
+    .describe("SLO categories by id."),
   maintenance: z
     .strictObject({
       policy: z
@@ -292,6 +349,7 @@ export const SloFileWire = z.strictObject({
     .describe("Announced downtime and the rules it must meet to be excluded."),
   exclusions: z.array(ExclusionWire).default([]).describe("Declared exclusions (no notice rule, no caps)."),
   targets: z.record(z.string(), TargetWire).describe("API targets by id."),
+  controls: controlList,
   probes_dir: z.string().optional().describe("Directory of probe files (*.yaml), relative to this file."),
   probes: z.array(ProbeWire).optional().describe("Probes declared inline, besides those in probes_dir."),
 });

@@ -5,10 +5,12 @@ import { type IMetricReader, MeterProvider } from "@opentelemetry/sdk-metrics";
 import type { ProbeId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import type { SloSnapshot } from "../model/snapshot.js";
+import type { AutomaticReason, ProbeValidity } from "../model/validity.js";
 import { type OtlpPushOptions, otlpReader } from "./otlp.js";
 import { registerProbeMetrics, seriesLabels } from "./probe-metrics.js";
 import { type AgentSelfFigures, registerSelfMetrics } from "./self-metrics.js";
 import { registerSnapshotGauges } from "./snapshot-gauges.js";
+import { registerValidityGauge } from "./validity-gauge.js";
 
 export interface SloMetricsOptions {
   readonly config: SloConfig;
@@ -21,8 +23,13 @@ export interface SloMetricsOptions {
 }
 
 export interface SloMetrics {
-  /** Counts one probe attempt (every result, excluded ones under outcome="excluded"). */
-  recordResult(result: ProbeResult): void;
+  /**
+   * Counts one probe attempt (every result, excluded ones under outcome="excluded"); `automatic`
+   * is why it was excluded automatically, if it was (contract section 8).
+   */
+  recordResult(result: ProbeResult, automatic?: AutomaticReason | null): void;
+  /** Replaces each probe's measurement validity (slo_probe_valid). */
+  updateValidity(validity: readonly ProbeValidity[]): void;
   /** Replaces the figures the SLO gauges report. */
   updateSnapshot(snapshot: SloSnapshot): void;
   /** Replaces the self-metric fields given; fields never set are not exported. */
@@ -56,11 +63,16 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   let snapshot: SloSnapshot | null = null;
   registerSnapshotGauges(meter, region, () => snapshot);
   const self = registerSelfMetrics(meter, region, labels.ofProbe);
+  let validity: readonly ProbeValidity[] = [];
+  registerValidityGauge(meter, labels, () => validity);
 
   return {
     recordResult,
     updateSnapshot(next) {
       snapshot = next;
+    },
+    updateValidity(next) {
+      validity = next;
     },
     setSelfMetrics: (figures) => self.set(figures),
     recordLateness: (probe, lateMs) => self.recordLateness(probe, lateMs),

@@ -8,6 +8,8 @@ export const METRIC = {
   probeDuration: "slo_probe_duration_seconds",
   probePhase: "slo_probe_phase_seconds",
   vendorErrors: "slo_vendor_errors_total",
+  automaticExclusions: "slo_probe_automatic_exclusions_total",
+  probeValid: "slo_probe_valid",
   availability: "slo_availability_ratio",
   availabilityTarget: "slo_availability_target_ratio",
   latencyP99: "slo_latency_p99_seconds",

@@ -2,6 +2,7 @@ import type { Attributes, Meter } from "@opentelemetry/api";
 import { metricErrorCode } from "../model/catalog.js";
 import type { CategoryId, ProbeId, SloConfig } from "../model/config.js";
 import { countsForLatency, isServed, type ProbeResult, statusClassOf } from "../model/result.js";
+import type { AutomaticReason } from "../model/validity.js";
 import { exclusionTest } from "./exclusion.js";
 import { durationBucketsWith, LABEL, METRIC, type Outcome, PHASE_BUCKETS_SECONDS } from "./names.js";
 import { phaseDurations } from "./phases.js";
@@ -32,7 +33,7 @@ export function registerProbeMetrics(
   meter: Meter,
   config: SloConfig,
   labelsOf: SeriesLabels,
-): (result: ProbeResult) => void {
+): (result: ProbeResult, automatic?: AutomaticReason | null) => void {
   const requests = meter.createCounter(METRIC.probeRequests, {
     description: "Probe requests by status class and outcome (served: 2xx-4xx, failed: 5xx or no response)",
   });
@@ -48,11 +49,17 @@ export function registerProbeMetrics(
   const vendorErrors = meter.createCounter(METRIC.vendorErrors, {
     description: "Vendor error codes parsed from responses (codes outside the catalogue count as OTHER)",
   });
+  const automaticExclusions = meter.createCounter(METRIC.automaticExclusions, {
+    description:
+      "Requests excluded automatically, by reason: merchant_side (the controls were failing too) or agent_error (failed inside the agent); also counted under outcome=excluded",
+  });
   const isExcluded = exclusionTest(config);
 
-  return (result) => {
+  return (result, automatic = null) => {
     const labels = { ...labelsOf.ofCategory(result.category), [LABEL.probe]: result.probe };
-    const excluded = isExcluded(result);
+    const declared = isExcluded(result);
+    const excluded = declared || automatic !== null;
+    if (!declared && automatic !== null) automaticExclusions.add(1, { ...labels, [LABEL.reason]: automatic });
     const outcome: Outcome = excluded ? "excluded" : isServed(result.status) ? "served" : "failed";
     const statusClass = statusClassOf(result.status);
     requests.add(1, { ...labels, [LABEL.statusClass]: statusClass, [LABEL.outcome]: outcome });

@@ -119,6 +119,25 @@ export interface HttpProbeSpec {
   readonly maxBodyBytes: number;
   /** Where the probe was declared, for error messages. */
   readonly source: { readonly file: string; readonly line: number };
+  /** Statuses a valid measurement gets (`expect.status`); absent: only 401/403 are problems. */
+  readonly expect?: ProbeExpectation | null;
+}
+
+export interface ProbeExpectation {
+  readonly status: readonly number[];
+}
+
+/**
+ * A neutral endpoint probed beside the provider (contract section 8). Its results are stored as
+ * probe `control:<id>` in the reserved category CONTROL_CATEGORY (src/model/validity.ts).
+ */
+export interface Control {
+  readonly id: string;
+  readonly kind: "http";
+  /** Absolute URL. */
+  readonly url: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
 }
 
 /** The union grows one member per probe kind. */
@@ -138,6 +157,8 @@ export interface SloConfig {
   readonly exclusions: readonly Exclusion[];
   readonly targets: ReadonlyMap<TargetId, Target>;
   readonly probes: readonly ProbeSpec[];
+  /** Controls (contract section 8); absent or empty: none, and nothing is classified merchant_side. */
+  readonly controls?: readonly Control[];
 }
 
 export function categoryInScope(scope: CategoryScope, category: CategoryId): boolean {

@@ -12,9 +12,11 @@ export type StatusClass = (typeof STATUS_CLASSES)[number];
  * Notes a probe can attach to a result (optional detail beside the contract fields):
  * - edge_block: a 403 with no vendor error body, probably a CDN/WAF block rather than the API;
  * - redirect_limit: still redirected after follow_redirects hops (a loop, typically);
- * - body_capped: the body was longer than max_body_bytes; the rest was read and discarded.
+ * - body_capped: the body was longer than max_body_bytes; the rest was read and discarded;
+ * - agent_error: the request failed inside the agent (file descriptors exhausted, an invalid
+ *   header, a TLS option it cannot use): never the provider's failure (contract section 8).
  */
-export const RESULT_FLAGS = ["edge_block", "redirect_limit", "body_capped"] as const;
+export const RESULT_FLAGS = ["edge_block", "redirect_limit", "body_capped", "agent_error"] as const;
 export type ResultFlag = (typeof RESULT_FLAGS)[number];
 
 /** Per-phase timing of one HTTP request, in milliseconds from its start; null where a phase did not happen. */

@@ -1,5 +1,6 @@
 import type { CategoryId, ServiceClassId } from "./config.js";
 import type { EpochMs } from "./time.js";
+import type { ProbeValidity } from "./validity.js";
 
 /** The rolling windows the daemon reports (contract section 5, label `window`). */
 export const SLO_WINDOWS = ["5m", "30m", "1h", "6h", "1d", "3d", "30d", "month"] as const;
@@ -34,4 +35,9 @@ export interface CategorySnapshot {
 export interface SloSnapshot {
   readonly at: EpochMs;
   readonly categories: readonly CategorySnapshot[];
+  /**
+   * Each provider probe's current measurement validity (merchant_side, agent_error, auth_failed,
+   * unexpected_status); absent where no daemon tracks it.
+   */
+  readonly validity?: readonly ProbeValidity[];
 }

@@ -106,6 +106,48 @@ export function failureReasonOf(error: unknown, connected: boolean): FailureReas
   return connected ? "protocol" : "connect";
 }
 
+/**
+ * Failures raised inside the agent, not by the network or the provider: the process ran out of
+ * file descriptors or memory, undici refused the request as built (an invalid header, argument
+ * or TLS option), or OpenSSL could not use a local setting. Never counted against the provider.
+ */
+const AGENT_CODES: ReadonlySet<string> = new Set([
+  "EMFILE",
+  "ENFILE",
+  "ENOMEM",
+  "ENOBUFS",
+  "UND_ERR_INVALID_ARG",
+  "UND_ERR_NOT_SUPPORTED",
+  "ERR_INVALID_ARG_TYPE",
+  "ERR_INVALID_ARG_VALUE",
+  "ERR_INVALID_HTTP_TOKEN",
+  "ERR_INVALID_CHAR",
+  "ERR_HTTP_INVALID_HEADER_VALUE",
+  "ERR_TLS_INVALID_PROTOCOL_VERSION",
+  "ERR_TLS_PROTOCOL_VERSION_CONFLICT",
+  "ERR_TLS_INVALID_CONTEXT",
+  "ERR_SSL_NO_CIPHERS_AVAILABLE",
+  "ERR_SSL_NO_PROTOCOLS_AVAILABLE",
+]);
+const AGENT_NAMES: ReadonlySet<string> = new Set(["InvalidArgumentError", "NotSupportedError"]);
+/** OpenSSL library errors raised while the agent sets up a context (a key or CA it cannot load). */
+const AGENT_PREFIXES = ["ERR_OSSL_"];
+
+/** The code (or undici class name) of a failure raised inside the agent, else null. */
+export function agentErrorOf(error: unknown): string | null {
+  for (const e of causeChain(error)) {
+    const { code, name } = e as { code?: unknown; name?: unknown };
+    if (
+      typeof code === "string" &&
+      (AGENT_CODES.has(code) || AGENT_PREFIXES.some((p) => code.startsWith(p)))
+    ) {
+      return code;
+    }
+    if (typeof name === "string" && AGENT_NAMES.has(name)) return name;
+  }
+  return null;
+}
+
 function* causeChain(error: unknown, depth = 0): Generator<object> {
   if (error === null || typeof error !== "object" || depth > 8) return;
   yield error;

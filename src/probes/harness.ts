@@ -2,7 +2,7 @@ import type { Dispatcher } from "undici";
 import type { Clock } from "../clock/clock.js";
 import type { ProbeSpec, Target } from "../model/config.js";
 import type { FailureReason, ProbeResult, ResultFlag } from "../model/result.js";
-import { errorCodeOf, failureReasonOf } from "./failure.js";
+import { agentErrorOf, errorCodeOf, failureReasonOf } from "./failure.js";
 import type { Observation } from "./probe.js";
 import { probeFor } from "./registry.js";
 import { vendorErrorOf } from "./vendor-error.js";
@@ -80,6 +80,7 @@ function classify(
   const base = { ts, probe: spec.id, category: spec.category, phases: seen.phases };
   if (seen.status === null) {
     const error = reasonOf(seen.error, seen.connected);
+    const agentError = agentErrorOf(seen.error) !== null;
     return {
       ...base,
       status: null,
@@ -90,7 +91,7 @@ function classify(
       correlationId: null,
       serverMs: null,
       bodyError: null,
-      flags: seen.flags,
+      flags: agentError ? [...seen.flags, "agent_error"] : seen.flags,
       detail: describe(seen.error) ?? seen.detail,
     };
   }

@@ -6,7 +6,8 @@ export {
   type TargetDispatcherOptions,
   timedConnector,
 } from "./connection.js";
-export { errorCodeOf, failureReasonOf } from "./failure.js";
+export { controlProbe } from "./controls.js";
+export { agentErrorOf, errorCodeOf, failureReasonOf } from "./failure.js";
 export { DeadlineReached, type HarnessOutcome, type HarnessRun, RunAborted, runProbe } from "./harness.js";
 export { httpProbe, USER_AGENT } from "./http.js";
 export {

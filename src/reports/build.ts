@@ -1,7 +1,18 @@
 import type { CategoryId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import { type EpochMs, type Interval, isoUtc, monthInterval } from "../model/time.js";
-import { type FiguresConfig, type MonthlyFigures, monthFigures } from "../slo/index.js";
+import { CONTROL_CATEGORY, measurementProblemOf } from "../model/validity.js";
+import {
+  AutomaticExclusionLog,
+  automaticReasonOf,
+  availabilityPct,
+  ControlTimeline,
+  type FiguresConfig,
+  MeasurementProblemLog,
+  type MonthlyFigures,
+  monthFigures,
+  StatusCounts,
+} from "../slo/index.js";
 import { ClassificationTally } from "./classification.js";
 import { DataGapFinder, expectedProbeRuns, FALLBACK_PROBE_INTERVAL_MS, probeIntervalOf } from "./coverage.js";
 import { IncidentDetector, MERGE_PROBE_INTERVALS } from "./incidents.js";
@@ -67,8 +78,13 @@ class MonthWatch {
   readonly gaps: DataGapFinder;
   /** Flags and body errors of each category's counted (non-excluded) requests. */
   readonly classification = new Map<CategoryId, ClassificationTally>();
+  /** Every request of each category, excluded or not: the measured availability. */
+  readonly measured = new Map<CategoryId, StatusCounts>();
+  readonly problems = new MeasurementProblemLog();
+  readonly #expectations: ReadonlyMap<string, SloConfig["probes"][number]["expect"]>;
 
   constructor(config: SloConfig, categories: readonly CategoryId[], period: Interval) {
+    this.#expectations = new Map(config.probes.map((p) => [p.id, p.expect]));
     const intervalOf = (category: CategoryId) => probeIntervalOf(config.probes, category, period.start);
     this.incidents = new IncidentDetector((category) => MERGE_PROBE_INTERVALS * intervalOf(category));
     // Nothing at all for a few runs of the slowest selected probe: nobody was measuring.
@@ -83,9 +99,25 @@ class MonthWatch {
   observe(result: ProbeResult, excluded: boolean): void {
     this.recorded += 1;
     this.gaps.observe(result.ts);
+    let measured = this.measured.get(result.category);
+    if (!measured) {
+      measured = new StatusCounts();
+      this.measured.set(result.category, measured);
+    }
+    measured.count(result);
+    const problem = measurementProblemOf(result.status, this.#expectations.get(result.probe));
+    if (problem) this.problems.add(result.category, problem, result.ts);
     if (excluded) return;
     this.incidents.observe(result);
     this.tallyOf(result.category).add(result);
+  }
+
+  validityOf(category: CategoryId) {
+    const measured = this.measured.get(category);
+    return {
+      measured_availability_pct: measured ? availabilityPct(measured) : null,
+      measurement_problems: this.problems.of(category),
+    };
   }
 
   tallyOf(category: CategoryId): ClassificationTally {
@@ -130,6 +162,24 @@ function coverageOf(
 }
 
 /**
+ * The stored control results that can decide requests of the period: from one staleness bound
+ * before it (a control result counts for every + timeout_ms after it was sent).
+ */
+function controlTimelineOf(config: SloConfig, store: EvidenceSource, period: Interval): ControlTimeline {
+  const controls = config.controls ?? [];
+  const timeline = new ControlTimeline(controls);
+  if (controls.length === 0) return timeline;
+  const lookBack = Math.max(...controls.map((c) => c.intervalMs + c.timeoutMs));
+  const results = store.results({
+    from: period.start - lookBack,
+    to: period.end,
+    categories: [CONTROL_CATEGORY],
+  });
+  for (const result of results) timeline.add(result);
+  return timeline;
+}
+
+/**
  * The monthly SLA evidence report from the evidence store and the configuration. Reads the month
  * once, in ts order: totals, daily series, incidents and gaps in the same pass.
  */
@@ -140,10 +190,16 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const categories = [...scoped.categories.keys()];
   const query = { from: period.start, to: period.end, categories };
   const watch = new MonthWatch(config, categories, period);
+  const automatic = new AutomaticExclusionLog(controlTimelineOf(config, store, period));
   const { monthly: figures, daily } = monthFigures({
     config: scoped,
     month,
     results: store.results(query),
+    automatic: (result) => {
+      const reason = automaticReasonOf(result, automatic.controls);
+      automatic.observe(result, reason);
+      return reason !== null;
+    },
     observe: (result, excluded) => watch.observe(result, excluded),
   });
   const { coverage, unmonitored, data_gaps } = coverageOf(input, categories, period, watch);
@@ -155,13 +211,18 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     month,
     generated_at: isoUtc(input.now),
     period: figures.period,
-    categories: figures.categories.map((c) => ({ ...c, ...watch.tallyOf(c.category).counts() })),
+    categories: figures.categories.map((c) => ({
+      ...c,
+      ...watch.validityOf(c.category),
+      ...watch.tallyOf(c.category).counts(),
+    })),
     service_classes: figures.service_classes,
     maintenance: { ...figures.maintenance, windows: figures.maintenance.windows.filter(touches) },
     exclusions: figures.exclusions.filter(touches),
     coverage,
     evidence: { records: chain.records, sha256: chain.sha256 },
     summary: summaryOf(figures),
+    automatic_exclusions: automatic.episodes(),
     incidents: watch.incidents.incidents(),
     unmonitored,
     data_gaps,

@@ -47,6 +47,9 @@ const FLAG_NOTES: Record<ResultFlag, (n: number) => string> = {
     `${plural(n, "answer was", "answers were")} still redirecting at the redirect limit (a loop, typically): check the probe's path and the target's base URL before disputing.`,
   body_capped: (n) =>
     `${plural(n, "body was", "bodies were")} longer than max_body_bytes and cut short: raise the cap if error codes or correlation ids are missing.`,
+  // Excluded automatically, so never among the counted requests: see automatic_exclusions.
+  agent_error: (n) =>
+    `${plural(n, "request", "requests")} failed inside the agent and were excluded (see automatic exclusions).`,
 };
 
 function plural(n: number, one: string, many: string): string {

@@ -42,6 +42,7 @@ function summaryTable(report: MonthlyReport): string {
         { html: `<code>${e(c.service_class)}</code>` },
         mark(t.availability, c.availability_met === false),
         num(t.target),
+        num(t.measured),
         mark(t.p99, c.latency_met === false),
         num(t.objective),
         num(t.requests),
@@ -56,6 +57,7 @@ function summaryTable(report: MonthlyReport): string {
     "Service class",
     num("Availability"),
     num("Target"),
+    num("Measured"),
     num("p99"),
     num("Objective"),
   ];
@@ -105,6 +107,7 @@ function classes(report: MonthlyReport): string {
     num("Served"),
     num("Availability"),
     num("Target"),
+    num("Measured"),
     "Result",
   ];
   return `<section id="service-classes" class="page"><h2>Service classes</h2><p class="meta">${e(say.CLASS_POOLING)}</p>${table(head, rows)}</section>`;
@@ -248,6 +251,30 @@ function coverageAndEvidence(report: MonthlyReport): string {
 }
 
 /** One self-contained HTML file: inline CSS and SVG, no scripts, nothing fetched from the network. */
+/** Automatic exclusions and measurement problems (contract section 8). */
+function validity(report: MonthlyReport): string {
+  const rows = report.automatic_exclusions.map((x) => ({
+    cells: [
+      { html: `<code>${e(x.reason)}</code>` },
+      when(x.start),
+      when(x.end),
+      x.categories.join(", "),
+      num(formatCount(x.requests)),
+      say.automaticEvidenceText(x),
+    ],
+  }));
+  const head: Cell[] = ["Reason", "Start", "End", "Categories", num("Requests excluded"), "Evidence"];
+  const body = rows.length === 0 ? `<p>${e(say.NO_AUTOMATIC_EXCLUSIONS)}</p>` : table(head, rows);
+  const problems = report.categories.flatMap((c) =>
+    c.measurement_problems.map(
+      (p) =>
+        `<li><strong>${e(c.title)}</strong> <code>${e(c.category)}</code>: ${e(say.measurementProblemText(p))}</li>`,
+    ),
+  );
+  const list = problems.length === 0 ? "" : `<ul class="plain">${problems.join("")}</ul>`;
+  return `<section id="validity"><h2>Measurement validity</h2><p>${e(say.VALIDITY_INTRO)}</p>${body}${list}</section>`;
+}
+
 export function renderHtml(report: MonthlyReport): string {
   return `<!doctype html>
 <html lang="en">
@@ -266,6 +293,7 @@ ${charts(report)}
 ${classes(report)}
 ${maintenance(report)}
 ${exclusions(report)}
+${validity(report)}
 ${incidents(report)}
 ${coverageAndEvidence(report)}
 <footer>Produced by slo-agent from its evidence store. Availability is rounded to 3 decimals and p99 to 1 decimal for display; the JSON form holds full precision.</footer>

@@ -1,4 +1,11 @@
-import { coverageSentence, formatDuration, formatInstant, headline, monthTitle } from "./format.js";
+import {
+  coverageSentence,
+  formatCount,
+  formatDuration,
+  formatInstant,
+  headline,
+  monthTitle,
+} from "./format.js";
 import type { Incident, MonthlyReport } from "./model.js";
 import * as say from "./wording.js";
 
@@ -31,6 +38,7 @@ function summary(report: MonthlyReport): string[] {
       `${mdText(c.title)} (${mdCode(c.category)})`,
       mdCode(c.service_class),
       `${t.availability} / ${t.target}`,
+      t.measured,
       `${t.p99} / ${t.objective}`,
       t.requests,
       t.excluded,
@@ -46,6 +54,7 @@ function summary(report: MonthlyReport): string[] {
         "Category",
         "Service class",
         "Availability / target",
+        "Measured",
         "p99 / objective",
         "Requests",
         "Excluded",
@@ -145,6 +154,29 @@ function exclusions(report: MonthlyReport): string[] {
   return [...lines, ...table(header, rows)];
 }
 
+/** Automatic exclusions and measurement problems (contract section 8). */
+function validity(report: MonthlyReport): string[] {
+  const lines = ["## Measurement validity", "", say.VALIDITY_INTRO, ""];
+  if (report.automatic_exclusions.length === 0) lines.push(say.NO_AUTOMATIC_EXCLUSIONS);
+  else {
+    const rows = report.automatic_exclusions.map((x) => [
+      mdCode(x.reason),
+      formatInstant(x.start),
+      formatInstant(x.end),
+      x.categories.map(mdCode).join(", "),
+      formatCount(x.requests),
+      mdText(say.automaticEvidenceText(x)),
+    ]);
+    lines.push(...table(["Reason", "Start", "End", "Categories", "Requests excluded", "Evidence"], rows));
+  }
+  const problems = report.categories.flatMap((c) =>
+    c.measurement_problems.map(
+      (p) => `- ${mdText(c.title)} (${mdCode(c.category)}): ${mdText(say.measurementProblemText(p))}`,
+    ),
+  );
+  return problems.length === 0 ? lines : [...lines, "", ...problems];
+}
+
 function intervalList(intervals: readonly { start: string; end: string }[]): string[] {
   return intervals.map((u) => `- ${say.intervalText(u)}`);
 }
@@ -232,6 +264,7 @@ export function renderMarkdown(report: MonthlyReport): string {
     serviceClasses(report),
     maintenance(report),
     exclusions(report),
+    validity(report),
     incidents(report),
     coverage(report),
     evidence(report),

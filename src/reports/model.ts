@@ -4,11 +4,13 @@
  */
 
 import type {
+  AutomaticExclusionFigures,
   CategoryFigures,
   DailyFigures,
   ExclusionFigures,
   MaintenanceFigures,
   MaintenanceWindowFigures,
+  MeasurementProblemFigures,
   ServiceClassFigures,
 } from "../slo/index.js";
 import type { ClassificationCounts } from "./classification.js";
@@ -26,7 +28,16 @@ export interface ReportPeriod {
  * the SLA arithmetic: these names are the report's view of them.
  */
 /** Beyond the contract, each category row also counts the probe's flags and body errors of its requests. */
-export type CategoryRow = CategoryFigures & ClassificationCounts;
+export type CategoryRow = CategoryFigures & ClassificationCounts & MeasurementValidity;
+
+/** Contract section 8, per category. */
+export interface MeasurementValidity {
+  /** SR/R over every request made, before maintenance, exclusions and automatic exclusions; null without traffic. */
+  readonly measured_availability_pct: number | null;
+  /** Responses that measured nothing useful (they still count per the SLA formula). */
+  readonly measurement_problems: readonly MeasurementProblemFigures[];
+}
+export type AutomaticExclusionRow = AutomaticExclusionFigures;
 export type ServiceClassRow = ServiceClassFigures;
 export type MaintenanceRow = MaintenanceWindowFigures;
 export type MaintenanceSection = MaintenanceFigures;
@@ -97,6 +108,8 @@ export interface MonthlyReport {
   readonly coverage: Coverage;
   readonly evidence: Evidence;
   readonly summary: ReportSummary;
+  /** Requests excluded because the evidence says they were not the provider's (contract section 8). */
+  readonly automatic_exclusions: readonly AutomaticExclusionRow[];
   readonly incidents: readonly Incident[];
   /** When the agent was not running; empty when no agent ran in the month (imported data). */
   readonly unmonitored: readonly UnmonitoredInterval[];

@@ -2,6 +2,8 @@
  * What the Markdown and HTML forms both say, in the same words: their sentences and what they
  * choose to list. Each form adds only its own markup (and escaping) around these.
  */
+
+import type { MeasurementProblemFigures } from "../slo/index.js";
 import { classificationNotes } from "./classification.js";
 import {
   categoryVerdict,
@@ -21,6 +23,7 @@ import {
   SHOWN_CORRELATION_IDS,
 } from "./format.js";
 import type {
+  AutomaticExclusionRow,
   CategoryRow,
   CountedCode,
   ExclusionRow,
@@ -127,6 +130,7 @@ export function verifyCommand(report: MonthlyReport): string {
 export function categoryTexts(c: CategoryRow) {
   return {
     availability: formatPct(c.availability_pct),
+    measured: formatPct(c.measured_availability_pct),
     target: formatTarget(c.availability_target_pct),
     p99: formatMs(c.latency_p99_ms),
     objective: `${formatCount(c.latency_objective_ms)} ms`,
@@ -161,4 +165,26 @@ export function windowTexts(w: MaintenanceRow) {
 
 export function exclusionTexts(x: ExclusionRow) {
   return { span: spanOf(x), excludedRequests: formatExcluded(x.excluded_requests) };
+}
+
+/** The measurement validity section (contract section 8), in words. */
+export const VALIDITY_INTRO =
+  "Measured availability counts every request made; the SLA figure leaves out maintenance, declared exclusions and the automatic exclusions below (requests the evidence shows were not the provider's).";
+export const NO_AUTOMATIC_EXCLUSIONS = "No request was excluded automatically.";
+
+export function automaticEvidenceText(x: AutomaticExclusionRow): string {
+  if (x.evidence.controls) {
+    return x.evidence.controls
+      .map(
+        (c) =>
+          `control ${c.control}: ${formatCount(c.failed_results)} failed (${c.errors.join(", ")}) ${formatInstant(c.first)} to ${formatInstant(c.last)}`,
+      )
+      .join("; ");
+  }
+  return (x.evidence.failures ?? []).map((f) => `${f.detail} ×${formatCount(f.requests)}`).join("; ");
+}
+
+export function measurementProblemText(p: MeasurementProblemFigures): string {
+  const what = p.kind === "auth_failed" ? "401/403 not expected (credentials?)" : "status outside expect";
+  return `${p.kind}: ${formatCount(p.requests)} ${p.requests === 1 ? "response" : "responses"}, ${what}, ${formatInstant(p.first)} to ${formatInstant(p.last)}`;
 }

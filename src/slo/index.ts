@@ -2,6 +2,7 @@
 export * from "./availability.js";
 export * from "./buckets.js";
 export * from "./budget.js";
+export * from "./controls.js";
 export * from "./exclusions.js";
 export * from "./figures.js";
 export * from "./histogram.js";
@@ -9,3 +10,4 @@ export * from "./maintenance.js";
 export * from "./monthly.js";
 export * from "./rolling.js";
 export * from "./tally.js";
+export * from "./validity-log.js";

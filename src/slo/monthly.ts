@@ -15,7 +15,13 @@ import {
   serviceClassFigures,
 } from "./figures.js";
 import { type QualifiedWindow, qualifyMaintenanceWindows } from "./maintenance.js";
-import { CategoryTally, ExclusionLedger, type MinuteRollup, MonthTally } from "./tally.js";
+import {
+  type AutomaticJudge,
+  CategoryTally,
+  ExclusionLedger,
+  type MinuteRollup,
+  MonthTally,
+} from "./tally.js";
 
 /** The parts of the configuration the figures depend on. */
 export type FiguresConfig = Pick<SloConfig, "categories" | "serviceClasses" | "maintenance" | "exclusions">;
@@ -35,6 +41,8 @@ export interface MonthlyInput {
   readonly month: string;
   /** Raw results; those outside the month or of unknown categories are ignored. */
   readonly results: Iterable<ProbeResult>;
+  /** Automatic exclusions (merchant_side, agent_error); none when absent. */
+  readonly automatic?: AutomaticJudge;
 }
 
 export interface MonthlyRollupInput {
@@ -55,7 +63,7 @@ function emptyTallies(config: FiguresConfig): Map<CategoryId, CategoryTally> {
 }
 
 /** Contract section 4's figures for one month, from the raw results (the authoritative path). */
-export function monthlyFigures({ config, month, results }: MonthlyInput): MonthlyFigures {
+export function monthlyFigures({ config, month, results, automatic }: MonthlyInput): MonthlyFigures {
   const period = monthInterval(month);
   const { qualified, index } = exclusionsOf(config);
   const ledger = new ExclusionLedger(index);
@@ -63,7 +71,7 @@ export function monthlyFigures({ config, month, results }: MonthlyInput): Monthl
   for (const result of results) {
     if (result.ts < period.start || result.ts >= period.end) continue;
     const tally = tallies.get(result.category);
-    if (tally) tally.add(result, ledger.judge(result));
+    if (tally) tally.add(result, ledger.judge(result) || (automatic?.(result) ?? false));
   }
   const counted: ExcludedCount = (kind, id) => ledger.countFor(kind, id);
   return assemble(config, month, period, tallies, qualified, counted);
@@ -148,7 +156,7 @@ export function monthFigures(
   const { config, month, results, observe } = input;
   const period = monthInterval(month);
   const { qualified, index } = exclusionsOf(config);
-  const tally = new MonthTally(index, config.categories.keys(), period);
+  const tally = new MonthTally(index, config.categories.keys(), period, input.automatic);
   for (const result of results) {
     const excluded = tally.add(result);
     if (excluded !== null && observe) observe(result, excluded);

@@ -112,11 +112,14 @@ export class RollingWindows {
     for (const id of config.categories.keys()) this.#buckets.set(id, new CategoryBuckets());
   }
 
-  /** Counts one result; results of categories the configuration does not know are ignored. */
-  record(result: ProbeResult): void {
+  /**
+   * Counts one result; results of categories the configuration does not know (controls among
+   * them) are ignored. `automaticallyExcluded`: merchant_side or agent_error (src/slo/controls.ts).
+   */
+  record(result: ProbeResult, automaticallyExcluded = false): void {
     const buckets = this.#buckets.get(result.category);
     if (!buckets) return;
-    buckets.add(result, this.#index.excludedBy(result.category, result.ts) !== null);
+    buckets.add(result, automaticallyExcluded || this.#index.excludedBy(result.category, result.ts) !== null);
   }
 
   /** Totals of one category over the whole minutes [first, last] (see windowMinutes). */

@@ -47,6 +47,12 @@ export class CategoryTally {
   }
 }
 
+/**
+ * Whether a result not excluded by maintenance or a declared exclusion is excluded automatically
+ * (merchant_side, agent_error: src/slo/controls.ts). Called once per such result, in ts order.
+ */
+export type AutomaticJudge = (result: ProbeResult) => boolean;
+
 /** Counts results per excluding interval id, for the report's audit trail. */
 export class ExclusionLedger {
   readonly excludedRequests = new Map<string, number>();
@@ -100,8 +106,16 @@ export class MonthTally {
   #openDay = 0;
   #finished = false;
 
-  constructor(index: ExclusionIndex, categories: Iterable<CategoryId>, period: Interval) {
+  readonly #automatic: AutomaticJudge;
+
+  constructor(
+    index: ExclusionIndex,
+    categories: Iterable<CategoryId>,
+    period: Interval,
+    automatic: AutomaticJudge = () => false,
+  ) {
     this.ledger = new ExclusionLedger(index);
+    this.#automatic = automatic;
     this.#period = period;
     this.days = Math.round((period.end - period.start) / DAY_MS);
     for (const id of categories) this.#categories.set(id, new CategoryMonth(this.days));
@@ -117,7 +131,8 @@ export class MonthTally {
     const day = Math.floor((ts - this.#period.start) / DAY_MS);
     if (day !== this.#openDay) this.#advanceTo(day);
     const counts = category.days[day]!;
-    if (this.ledger.judge(result)) {
+    // Declared maintenance and exclusions first; only what they leave is judged automatically.
+    if (this.ledger.judge(result) || this.#automatic(result)) {
       counts.excluded += 1;
       return true;
     }

@@ -175,6 +175,17 @@ describe("probe results on /metrics", () => {
   it("every series carries the region label, and only names the agent declares appear", async () => {
     const { metrics, scrape } = await serve();
     metrics.recordResult(result({ status: 500, errorCode: "INTERNAL_SERVER_ERROR" }));
+    metrics.recordResult(result({ status: null, error: "connect", flags: ["agent_error"] }), "agent_error");
+    metrics.updateValidity([
+      {
+        probe: "payment-request-read",
+        category: "payment_request",
+        merchantSide: false,
+        agentErrors: true,
+        authFailed: false,
+        unexpectedStatus: false,
+      },
+    ]);
     metrics.updateSnapshot(snapshotOf([category()]));
     metrics.setSelfMetrics({ storeHealthy: true, coverage: new Map([["payment-request-read", 1]]) });
     const samples = parseExposition(await scrape());
@@ -296,6 +307,17 @@ describe("exposition format", () => {
     metrics.recordResult(
       result({ phases: { dnsMs: 1, connectMs: 2, tlsMs: 5, requestSentMs: 6, ttfbMs: 100, bodyEndMs: 101 } }),
     );
+    metrics.recordResult(result({ status: null, error: "connect", flags: ["agent_error"] }), "agent_error");
+    metrics.updateValidity([
+      {
+        probe: "payment-request-read",
+        category: "payment_request",
+        merchantSide: false,
+        agentErrors: true,
+        authFailed: false,
+        unexpectedStatus: false,
+      },
+    ]);
     metrics.updateSnapshot(snapshotOf([category()]));
     metrics.setSelfMetrics({
       coverage: new Map([["payment-request-read", 1]]),

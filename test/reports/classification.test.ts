@@ -30,7 +30,7 @@ describe("counting the probe's flags and body errors", () => {
 
   it("every known flag and failure reason is a key, in a fixed order, even at zero", () => {
     const { result_flags, body_errors } = new ClassificationTally().counts();
-    expect(Object.keys(result_flags)).toEqual(["edge_block", "redirect_limit", "body_capped"]);
+    expect(Object.keys(result_flags)).toEqual(["edge_block", "redirect_limit", "body_capped", "agent_error"]);
     expect(Object.keys(body_errors)).toEqual([
       "timeout",
       "connect",

@@ -126,7 +126,7 @@ describe("Markdown form", () => {
   it("marks what was missed and shows no traffic as a dash, not 100%", () => {
     expect(md).toContain("**missed** (availability)");
     expect(md).toMatch(
-      /Disputes \(`disputes`\) \| `additional` \| — \/ 99\.0% \| — \/ 2,000 ms .*\| no data \|/,
+      /Disputes \(`disputes`\) \| `additional` \| — \/ 99\.0% \| — \| — \/ 2,000 ms .*\| no data \|/,
     );
     expect(md).toContain("**2 objectives were missed.**");
   });

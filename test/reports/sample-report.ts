@@ -7,7 +7,7 @@ export function classified(
   bodyErrors: Partial<ClassificationCounts["body_errors"]> = {},
 ): ClassificationCounts {
   return {
-    result_flags: { edge_block: 0, redirect_limit: 0, body_capped: 0, ...flags },
+    result_flags: { edge_block: 0, redirect_limit: 0, body_capped: 0, agent_error: 0, ...flags },
     body_errors: {
       timeout: 0,
       connect: 0,
@@ -46,6 +46,15 @@ export function sampleReport(): MonthlyReport {
         latency_met: true,
         error_budget_requests: 80.64,
         error_budget_used_ratio: 164 / 80.64,
+        measured_availability_pct: (7990 / 8224) * 100,
+        measurement_problems: [
+          {
+            kind: "auth_failed",
+            requests: 3,
+            first: "2026-02-03T10:00:00.000Z",
+            last: "2026-02-03T10:01:00.000Z",
+          },
+        ],
         ...classified({ edge_block: 12 }, { reset: 1, timeout: 3 }),
       },
       {
@@ -63,6 +72,8 @@ export function sampleReport(): MonthlyReport {
         latency_met: true,
         error_budget_requests: 80.64,
         error_budget_used_ratio: 0,
+        measured_availability_pct: 100,
+        measurement_problems: [],
         ...classified(),
       },
       {
@@ -80,6 +91,8 @@ export function sampleReport(): MonthlyReport {
         latency_met: null,
         error_budget_requests: 0,
         error_budget_used_ratio: null,
+        measured_availability_pct: null,
+        measurement_problems: [],
         ...classified(),
       },
     ],
@@ -150,6 +163,34 @@ export function sampleReport(): MonthlyReport {
       objectives_met: false,
       missed: ["payment_request:availability", "transaction_critical:availability"],
     },
+    automatic_exclusions: [
+      {
+        reason: "merchant_side",
+        start: "2026-02-20T09:00:00.000Z",
+        end: "2026-02-20T09:04:30.000Z",
+        categories: ["payment_request"],
+        requests: 100,
+        evidence: {
+          controls: [
+            {
+              control: "egress",
+              failed_results: 27,
+              first: "2026-02-20T08:59:55.000Z",
+              last: "2026-02-20T09:04:25.000Z",
+              errors: ["dns"],
+            },
+          ],
+        },
+      },
+      {
+        reason: "agent_error",
+        start: "2026-02-21T09:00:00.000Z",
+        end: "2026-02-21T09:00:40.000Z",
+        categories: ["payment_request"],
+        requests: 10,
+        evidence: { failures: [{ detail: "connect EMFILE 127.0.0.1:443 <x>", requests: 10 }] },
+      },
+    ],
     incidents: [
       {
         category: "payment_request",

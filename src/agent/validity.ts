@@ -1,0 +1,143 @@
+import type { Clock } from "../clock/clock.js";
+import type { ProbeExpectation, ProbeId, SloConfig } from "../model/config.js";
+import type { ProbeResult } from "../model/result.js";
+import { type EpochMs, isoUtc } from "../model/time.js";
+import {
+  type AutomaticReason,
+  controlIdOf,
+  type MeasurementProblem,
+  measurementProblemOf,
+  type ProbeValidity,
+} from "../model/validity.js";
+import { automaticReasonOf, ControlTimeline, isNetworkFailure } from "../slo/index.js";
+import type { Logger } from "./log.js";
+
+/** Told once per provider result, when its automatic exclusion has been decided. */
+export type Decided = (result: ProbeResult, reason: AutomaticReason | null) => void;
+
+/** Control results kept in memory: far more than any every + timeout_ms. */
+const CONTROL_MEMORY_MS = 3_600_000;
+
+/**
+ * The daemon's side of measurement validity. A provider failure that controls could make
+ * merchant_side waits until every control result sent before it is in (ControlTimeline.settledFor),
+ * then is decided by the same pure function the report uses; everything else is decided at once.
+ * Keeps each probe's current validity and logs each episode once, at its start and its end.
+ */
+export class ValidityTracker {
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #decided: Decided;
+  readonly #timeline: ControlTimeline;
+  readonly #expectations: ReadonlyMap<ProbeId, ProbeExpectation | null | undefined>;
+  readonly #pending: ProbeResult[] = [];
+  readonly #state = new Map<ProbeId, ProbeValidity>();
+  readonly #controlDown = new Set<string>();
+  #episode: Record<AutomaticReason, number> = { merchant_side: 0, agent_error: 0 };
+
+  constructor(options: { config: SloConfig; clock: Clock; log: Logger; decided: Decided }) {
+    this.#clock = options.clock;
+    this.#log = options.log;
+    this.#decided = options.decided;
+    this.#timeline = new ControlTimeline(options.config.controls ?? []);
+    this.#expectations = new Map(options.config.probes.map((p) => [p.id, p.expect]));
+  }
+
+  /** Takes every result the runner records, control or provider. */
+  record(result: ProbeResult): void {
+    const control = controlIdOf(result);
+    if (control !== null) {
+      this.#timeline.add(result);
+      this.#noteControl(control, result);
+    } else if (!this.#timeline.empty && isNetworkFailure(result) && !result.flags?.includes("agent_error")) {
+      this.#pending.push(result);
+    } else {
+      this.#decide(result);
+    }
+    this.flush();
+  }
+
+  /** Decides the pending results whose controls are all in; call now and then (the daemon's tick). */
+  flush(now: EpochMs = this.#clock.now()): void {
+    let kept = 0;
+    for (const result of this.#pending) {
+      if (this.#timeline.settledFor(result.ts, now)) this.#decide(result);
+      else this.#pending[kept++] = result;
+    }
+    this.#pending.length = kept;
+    this.#timeline.prune(now - CONTROL_MEMORY_MS);
+  }
+
+  /** Every provider probe's current validity (for /metrics and alerting). */
+  validity(): ProbeValidity[] {
+    return [...this.#state.values()];
+  }
+
+  #decide(result: ProbeResult): void {
+    const reason = automaticReasonOf(result, this.#timeline);
+    const problem = measurementProblemOf(result.status, this.#expectations.get(result.probe));
+    this.#noteEpisode(reason, result);
+    this.#noteProbe(result, reason, problem);
+    this.#decided(result, reason);
+  }
+
+  /** One log line when an automatic exclusion episode starts and one when it ends. */
+  #noteEpisode(reason: AutomaticReason | null, result: ProbeResult): void {
+    if (reason !== "agent_error" && this.#episode.agent_error > 0) {
+      this.#log("info", `agent_error episode over: ${this.#episode.agent_error} requests excluded`);
+      this.#episode.agent_error = 0;
+    }
+    if (reason === null) return;
+    if (this.#episode[reason]++ > 0) return;
+    if (reason === "agent_error") {
+      this.#log(
+        "error",
+        `agent_error: requests fail inside the agent (${result.detail ?? result.error}); excluded, not the provider's`,
+      );
+    } else {
+      this.#log(
+        "warn",
+        `merchant_side: every control is failing too; provider failures since ${isoUtc(result.ts)} are excluded as the merchant's`,
+      );
+    }
+  }
+
+  #noteControl(control: string, result: ProbeResult): void {
+    const down = result.status === null;
+    if (down && !this.#controlDown.has(control)) {
+      this.#controlDown.add(control);
+      this.#log(
+        "warn",
+        `control ${control} failing: ${result.error}${result.detail ? ` (${result.detail})` : ""}`,
+      );
+    } else if (!down && this.#controlDown.delete(control)) {
+      this.#log("info", `control ${control} answering again (${result.status})`);
+      if (this.#episode.merchant_side > 0) {
+        this.#log("info", `merchant_side episode over: ${this.#episode.merchant_side} requests excluded`);
+        this.#episode.merchant_side = 0;
+      }
+    }
+  }
+
+  #noteProbe(result: ProbeResult, reason: AutomaticReason | null, problem: MeasurementProblem | null): void {
+    const before = this.#state.get(result.probe);
+    const next: ProbeValidity = {
+      probe: result.probe,
+      category: result.category,
+      merchantSide: reason === "merchant_side",
+      agentErrors: reason === "agent_error",
+      authFailed: problem === "auth_failed",
+      unexpectedStatus: problem === "unexpected_status",
+    };
+    this.#state.set(result.probe, next);
+    const was = before?.authFailed ? "auth_failed" : before?.unexpectedStatus ? "unexpected_status" : null;
+    if (problem !== null && problem !== was) {
+      this.#log(
+        "warn",
+        `probe ${result.probe}: ${problem} (status ${result.status}); it counts per the SLA formula but measures nothing useful: check credentials and expect:`,
+      );
+    } else if (problem === null && was !== null && result.status !== null) {
+      this.#log("info", `probe ${result.probe}: ${was} over (status ${result.status})`);
+    }
+  }
+}

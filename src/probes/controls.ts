@@ -1,0 +1,43 @@
+import type { Control, HttpProbeSpec, Target } from "../model/config.js";
+import { CONTROL_CATEGORY, controlProbeId } from "../model/validity.js";
+
+/** Bytes of a control's answer kept: its status is all that matters. */
+const CONTROL_BODY_BYTES = 4_096;
+
+/**
+ * A control as a probe the runner can run: probe `control:<id>` in the reserved category, through
+ * a target of its own with no credentials and a fresh connection per run (so each run exercises
+ * DNS, TCP and TLS like the provider's first request would), and no expectation: any HTTP
+ * response shows the agent's network path works.
+ */
+export function controlProbe(control: Control): { readonly spec: HttpProbeSpec; readonly target: Target } {
+  const url = new URL(control.url);
+  const id = controlProbeId(control.id);
+  const target: Target = {
+    id,
+    baseUrl: url.origin,
+    environment: "production",
+    auth: { type: "none" },
+    headers: {},
+    maxRequestsPerSecond: null,
+    keepAlive: false,
+    tlsVerify: true,
+  };
+  const spec: HttpProbeSpec = {
+    kind: control.kind,
+    id,
+    category: CONTROL_CATEGORY,
+    target: id,
+    schedule: { kind: "every", intervalMs: control.intervalMs },
+    method: "GET",
+    path: `${url.pathname}${url.search}`,
+    headers: {},
+    body: null,
+    timeoutMs: control.timeoutMs,
+    writes: false,
+    followRedirects: 0,
+    maxBodyBytes: CONTROL_BODY_BYTES,
+    source: { file: "slo.yaml", line: 0 },
+  };
+  return { spec, target };
+}

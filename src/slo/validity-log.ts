@@ -1,0 +1,176 @@
+import type { CategoryId } from "../model/config.js";
+import type { ProbeResult } from "../model/result.js";
+import { type EpochMs, isoUtc } from "../model/time.js";
+import type { AutomaticReason, MeasurementProblem } from "../model/validity.js";
+import type { ControlFailure, ControlTimeline } from "./controls.js";
+
+/** One stretch of automatically excluded requests (the report's `automatic_exclusions`). */
+export interface AutomaticExclusionFigures {
+  readonly reason: AutomaticReason;
+  readonly start: string;
+  /** When its last request ended (ts + duration). */
+  readonly end: string;
+  readonly categories: readonly CategoryId[];
+  readonly requests: number;
+  /** merchant_side: the failing control results; agent_error: the agent's failures, by detail. */
+  readonly evidence: {
+    readonly controls?: readonly ControlEvidence[];
+    readonly failures?: readonly { readonly detail: string; readonly requests: number }[];
+  };
+}
+
+export interface ControlEvidence {
+  readonly control: string;
+  readonly failed_results: number;
+  readonly first: string;
+  readonly last: string;
+  readonly errors: readonly string[];
+}
+
+interface OpenEpisode {
+  readonly reason: AutomaticReason;
+  readonly start: EpochMs;
+  lastTs: EpochMs;
+  end: EpochMs;
+  readonly categories: Set<CategoryId>;
+  requests: number;
+  readonly controls: Map<string, Map<EpochMs, ControlFailure>>;
+  readonly details: Map<string, number>;
+}
+
+/** Most distinct failure details listed per agent_error episode. */
+const MAX_DETAILS = 5;
+
+/**
+ * Groups automatically excluded requests into episodes, from provider results in ts order. A
+ * merchant_side episode goes on until some control answers; an agent_error episode until a
+ * provider request does not fail inside the agent.
+ */
+export class AutomaticExclusionLog {
+  readonly #closed: OpenEpisode[] = [];
+  readonly #open = new Map<AutomaticReason, OpenEpisode>();
+
+  constructor(readonly controls: ControlTimeline) {}
+
+  /** Observes a provider result with the reason it was excluded automatically (null: counted). */
+  observe(result: ProbeResult, reason: AutomaticReason | null): void {
+    if (reason !== "agent_error") this.#close("agent_error");
+    const merchant = this.#open.get("merchant_side");
+    if (merchant && this.controls.answeredBetween(merchant.lastTs, result.ts)) this.#close("merchant_side");
+    if (reason === null) return;
+    let episode = this.#open.get(reason);
+    if (!episode) {
+      episode = {
+        reason,
+        start: result.ts,
+        lastTs: result.ts,
+        end: result.ts,
+        categories: new Set(),
+        requests: 0,
+        controls: new Map(),
+        details: new Map(),
+      };
+      this.#open.set(reason, episode);
+    }
+    episode.lastTs = result.ts;
+    episode.end = Math.max(episode.end, result.ts + result.durationMs);
+    episode.categories.add(result.category);
+    episode.requests += 1;
+    if (reason === "merchant_side") {
+      for (const failure of this.controls.failingAt(result.ts) ?? []) {
+        let seen = episode.controls.get(failure.control);
+        if (!seen) {
+          seen = new Map();
+          episode.controls.set(failure.control, seen);
+        }
+        seen.set(failure.ts, failure);
+      }
+    } else {
+      const detail = result.detail ?? result.error ?? "unknown";
+      if (episode.details.has(detail) || episode.details.size < MAX_DETAILS) {
+        episode.details.set(detail, (episode.details.get(detail) ?? 0) + 1);
+      }
+    }
+  }
+
+  /** Every episode, in order of start. */
+  episodes(): AutomaticExclusionFigures[] {
+    const all = [...this.#closed, ...this.#open.values()].sort((a, b) => a.start - b.start);
+    return all.map(figuresOf);
+  }
+
+  #close(reason: AutomaticReason): void {
+    const episode = this.#open.get(reason);
+    if (!episode) return;
+    this.#closed.push(episode);
+    this.#open.delete(reason);
+  }
+}
+
+function figuresOf(e: OpenEpisode): AutomaticExclusionFigures {
+  const base = {
+    reason: e.reason,
+    start: isoUtc(e.start),
+    end: isoUtc(Math.round(e.end)),
+    categories: [...e.categories].sort(),
+    requests: e.requests,
+  };
+  if (e.reason === "agent_error") {
+    return {
+      ...base,
+      evidence: { failures: [...e.details].map(([detail, requests]) => ({ detail, requests })) },
+    };
+  }
+  const controls = [...e.controls]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([control, failures]) => {
+      const times = [...failures.keys()].sort((a, b) => a - b);
+      const errors = new Set([...failures.values()].map((f) => f.error ?? "none"));
+      return {
+        control,
+        failed_results: failures.size,
+        first: isoUtc(times[0]!),
+        last: isoUtc(times.at(-1)!),
+        errors: [...errors].sort(),
+      };
+    });
+  return { ...base, evidence: { controls } };
+}
+
+/** One kind of measurement problem in one category (the report's `measurement_problems`). */
+export interface MeasurementProblemFigures {
+  readonly kind: MeasurementProblem;
+  readonly requests: number;
+  readonly first: string;
+  readonly last: string;
+}
+
+/** Counts measurement problems per category and kind. */
+export class MeasurementProblemLog {
+  readonly #byCategory = new Map<
+    CategoryId,
+    Map<MeasurementProblem, { n: number; first: number; last: number }>
+  >();
+
+  add(category: CategoryId, kind: MeasurementProblem, ts: EpochMs): void {
+    let kinds = this.#byCategory.get(category);
+    if (!kinds) {
+      kinds = new Map();
+      this.#byCategory.set(category, kinds);
+    }
+    const seen = kinds.get(kind);
+    if (seen) {
+      seen.n += 1;
+      seen.first = Math.min(seen.first, ts);
+      seen.last = Math.max(seen.last, ts);
+    } else kinds.set(kind, { n: 1, first: ts, last: ts });
+  }
+
+  of(category: CategoryId): MeasurementProblemFigures[] {
+    const kinds = this.#byCategory.get(category);
+    if (!kinds) return [];
+    return [...kinds]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([kind, s]) => ({ kind, requests: s.n, first: isoUtc(s.first), last: isoUtc(s.last) }));
+  }
+}

@@ -1,0 +1,169 @@
+import { describe, expect, it } from "vitest";
+import { systemClock } from "../../src/clock/system.js";
+import type { Control } from "../../src/model/config.js";
+import type { ProbeResult } from "../../src/model/result.js";
+import { CONTROL_CATEGORY, controlProbeId, measurementProblemOf } from "../../src/model/validity.js";
+import { createTargetDispatcher, runProbe } from "../../src/probes/index.js";
+import { AutomaticExclusionLog, automaticReasonOf, ControlTimeline } from "../../src/slo/index.js";
+import { httpServer, httpSpec, target } from "../probes/loopback.js";
+
+const controls: Control[] = [
+  { id: "a", kind: "http", url: "http://127.0.0.1:9/", intervalMs: 10_000, timeoutMs: 5_000 },
+  { id: "b", kind: "http", url: "http://127.0.0.1:9/", intervalMs: 10_000, timeoutMs: 5_000 },
+];
+
+function result(ts: number, over: Partial<ProbeResult> = {}): ProbeResult {
+  return {
+    ts,
+    probe: "payment-request-read",
+    category: "payment_request",
+    status: null,
+    durationMs: 3,
+    error: "connect",
+    errorCode: null,
+    correlationId: null,
+    ...over,
+  };
+}
+
+function control(id: string, ts: number, up: boolean): ProbeResult {
+  return result(ts, {
+    probe: controlProbeId(id),
+    category: CONTROL_CATEGORY,
+    status: up ? 200 : null,
+    error: up ? null : "dns",
+  });
+}
+
+function timeline(...results: ProbeResult[]): ControlTimeline {
+  const t = new ControlTimeline(controls);
+  for (const r of results) t.add(r);
+  return t;
+}
+
+describe("merchant_side: every control's latest result before ts, fresh and failed", () => {
+  const cases: [string, ControlTimeline, ProbeResult, string | null][] = [
+    [
+      "all controls failing: merchant_side",
+      timeline(control("a", 0, false), control("b", 1, false)),
+      result(100),
+      "merchant_side",
+    ],
+    [
+      "one control answering: the provider's",
+      timeline(control("a", 0, false), control("b", 1, true)),
+      result(100),
+      null,
+    ],
+    [
+      "a control result at the same ts is not before it",
+      timeline(control("a", 0, false), control("b", 100, false)),
+      result(100),
+      null,
+    ],
+    [
+      "stale beyond every + timeout_ms: unknown, the provider's",
+      timeline(control("a", 0, false), control("b", 1, false)),
+      result(15_001),
+      null,
+    ],
+    [
+      "exactly every + timeout_ms old still counts",
+      timeline(control("a", 0, false), control("b", 0, false)),
+      result(15_000),
+      "merchant_side",
+    ],
+    [
+      "a response (even 503) is never merchant_side",
+      timeline(control("a", 0, false), control("b", 1, false)),
+      result(100, { status: 503, error: null }),
+      null,
+    ],
+    [
+      "protocol errors are never merchant_side",
+      timeline(control("a", 0, false), control("b", 1, false)),
+      result(100, { error: "protocol" }),
+      null,
+    ],
+    ["no controls configured: the provider's", new ControlTimeline([]), result(100), null],
+    [
+      "agent_error wins regardless of controls",
+      timeline(),
+      result(100, { flags: ["agent_error"] }),
+      "agent_error",
+    ],
+    [
+      "the latest result decides: failed then answered",
+      timeline(control("a", 0, false), control("a", 50, true), control("b", 1, false)),
+      result(100),
+      null,
+    ],
+  ];
+  it.each(cases)("%s", (_name, t, r, expected) => {
+    expect(automaticReasonOf(r, t)).toBe(expected);
+  });
+
+  it("the daemon waits until every control result sent before ts is in (settledFor)", () => {
+    const t = timeline(control("a", 0, false));
+    expect(t.settledFor(100, 200)).toBe(false); // b may still be running
+    expect(t.settledFor(100, 100 + 5_000 + 2_000)).toBe(true); // any run of b started before ts is over
+    t.add(control("b", 150, false));
+    expect(t.settledFor(100, 200)).toBe(false); // a has nothing at or after ts yet
+    t.add(control("a", 101, true));
+    expect(t.settledFor(100, 200)).toBe(true);
+  });
+
+  it("an episode goes on until a control answers, and lists the control evidence", () => {
+    const t = timeline(
+      control("a", 0, false),
+      control("b", 1, false),
+      control("a", 200, true),
+      control("a", 300, false),
+    );
+    const log = new AutomaticExclusionLog(t);
+    for (const ts of [100, 150, 350]) log.observe(result(ts), automaticReasonOf(result(ts), t));
+    const episodes = log.episodes();
+    expect(episodes.map((e) => [e.start, e.requests])).toEqual([
+      ["1970-01-01T00:00:00.100Z", 2],
+      ["1970-01-01T00:00:00.350Z", 1],
+    ]);
+    expect(episodes[0]!.evidence.controls?.map((c) => [c.control, c.failed_results, c.errors])).toEqual([
+      ["a", 1, ["dns"]],
+      ["b", 1, ["dns"]],
+    ]);
+  });
+});
+
+describe("expectations", () => {
+  const cases: [number | null, readonly number[] | null, string | null][] = [
+    [404, [404], null],
+    [200, [404], "unexpected_status"],
+    [401, [404], "auth_failed"],
+    [403, null, "auth_failed"],
+    [401, [401], null],
+    [500, null, null],
+    [503, [404], null],
+    [null, [404], null],
+  ];
+  it.each(cases)("status %s with expect %j: %s", (status, statuses, problem) => {
+    expect(measurementProblemOf(status, statuses ? { status: statuses } : null)).toBe(problem);
+  });
+});
+
+describe("agent_error from a real request", () => {
+  it("a header undici refuses (a space in its name) is flagged agent_error, not the provider's connect", async () => {
+    const server = await httpServer({ "/": (_req, res) => res.end("{}") });
+    const t = target(server.origin);
+    const dispatcher = createTargetDispatcher(t, { clock: systemClock });
+    try {
+      const spec = httpSpec("/", { headers: { "X Trace": "abc" } });
+      const { result: r } = await runProbe({ spec, target: t, dispatcher, clock: systemClock });
+      expect(r.status).toBeNull();
+      expect(r.flags).toContain("agent_error");
+      expect(automaticReasonOf(r, new ControlTimeline([]))).toBe("agent_error");
+    } finally {
+      await dispatcher.destroy();
+      await server.close();
+    }
+  });
+});
