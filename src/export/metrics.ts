@@ -5,6 +5,7 @@ import { type IMetricReader, MeterProvider } from "@opentelemetry/sdk-metrics";
 import type { ProbeId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import type { SloSnapshot } from "../model/snapshot.js";
+import { type AlertFigures, registerAlertMetrics } from "./alert-metrics.js";
 import { type OtlpPushOptions, otlpReader } from "./otlp.js";
 import { registerProbeMetrics, seriesLabels } from "./probe-metrics.js";
 import { type AgentSelfFigures, registerSelfMetrics } from "./self-metrics.js";
@@ -29,6 +30,8 @@ export interface SloMetrics {
   setSelfMetrics(figures: AgentSelfFigures): void;
   /** How late a probe run started after it was due. */
   recordLateness(probe: ProbeId, lateMs: number): void;
+  /** Where the alert metrics are read from at each scrape (none: not exported). */
+  setAlertSource(source: () => AlertFigures): void;
   /** Serves one Prometheus scrape (text exposition format). */
   serveScrape(request: IncomingMessage, response: ServerResponse): void;
   /** Flushes a pending OTLP push and stops every reader. */
@@ -56,6 +59,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   let snapshot: SloSnapshot | null = null;
   registerSnapshotGauges(meter, region, () => snapshot);
   const self = registerSelfMetrics(meter, region, labels.ofProbe);
+  const setAlertSource = registerAlertMetrics(meter, region);
 
   return {
     recordResult,
@@ -64,6 +68,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     },
     setSelfMetrics: (figures) => self.set(figures),
     recordLateness: (probe, lateMs) => self.recordLateness(probe, lateMs),
+    setAlertSource,
     serveScrape: (request, response) => prometheus.getMetricsRequestHandler(request, response),
     shutdown: () => provider.shutdown(),
   };
