@@ -112,12 +112,16 @@ export function categoryDashboard(config?: SloConfig): Record<string, unknown> {
     {
       type: "timeseries",
       title: "Availability and burn rate (5m, rules)",
-      description: "Recorded availability over 5 minutes and its burn rate.",
+      description:
+        "Recorded availability over 5 minutes (left axis, a ratio) and its burn rate (right axis, a multiple of the budget).",
       queries: [
         { expr: `${RECORDED.availability("category", "5m")}{${IN}}`, legend: "availability" },
         { expr: `${RECORDED.burnRate("category", "5m")}{${IN}}`, legend: "burn rate" },
       ],
-      unit: "short",
+      unit: "percentunit",
+      min: 0,
+      max: 1,
+      rightAxis: { series: "burn rate", unit: "short" },
       width: 12,
     },
     {
