@@ -1,3 +1,5 @@
+import { Agent } from "undici";
+import { AgentAlerting } from "../alerts/index.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import {
   createSloMetrics,
@@ -12,7 +14,7 @@ import { DAY_MS } from "../model/time.js";
 import { controlProbe, ProbeRunner } from "../probes/index.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import { Scheduler } from "../schedule/index.js";
-import { automaticReasonOf, ControlTimeline, RollingWindows } from "../slo/index.js";
+import { automaticReasonOf, burnRateWindowMs, ControlTimeline, RollingWindows } from "../slo/index.js";
 import { AGENT_VERSION } from "../version.js";
 import type { Logger } from "./log.js";
 import { ValidityTracker } from "./validity.js";
@@ -23,8 +25,10 @@ export interface DaemonOptions {
   readonly listen: { readonly host: string; readonly port: number };
   readonly clock: Clock;
   readonly log: Logger;
-  /** How often the SLO gauges, heartbeat and self-metrics are refreshed. Default 5 s. */
+  /** How often the SLO gauges, heartbeat and self-metrics are refreshed (and alerts evaluated). Default 5 s. */
   readonly refreshMs?: number;
+  /** Uniform in [0, 1), for the jitter of alert delivery retries. Default Math.random. */
+  readonly random?: () => number;
 }
 
 export interface RunningDaemon {
@@ -32,6 +36,7 @@ export interface RunningDaemon {
   readonly url: string;
   readonly store: EvidenceStore;
   readonly metrics: SloMetrics;
+  readonly alerting: AgentAlerting;
   /** Stops probing, waits for running probes, writes everything and closes the store. */
   close(): Promise<void>;
 }
@@ -118,30 +123,66 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       log("error", `probe ${spec.id}: ${error instanceof Error ? error.message : error}`),
   });
 
+  let agentUrl = "";
+  const alertDispatcher = new Agent({ connections: 4 });
+  const alerting = new AgentAlerting({
+    config,
+    clock,
+    ledger: store.notifications,
+    dispatcher: alertDispatcher,
+    random: options.random ?? Math.random,
+    log,
+    generatorUrl: () => `${agentUrl}/alerts`,
+  });
+  metrics.setAlertSource(() => {
+    const view = alerting.view();
+    const firing = view.alerts.filter((a) => a.state === "firing" && a.inhibitedBy === null);
+    return { firing: firing.map((a) => a.labels), deliveries: view.deliveries, queueDepth: view.queueDepth };
+  });
+
   let ready = false;
   let server: MetricsServer;
   try {
-    server = await startMetricsServer({ ...options.listen, metrics, ready: () => ready });
+    server = await startMetricsServer({
+      ...options.listen,
+      metrics,
+      ready: () => ready,
+      alerts: () => alertsDocument(alerting),
+    });
   } catch (error) {
+    await alertDispatcher.close();
     store.close();
     await metrics.shutdown();
     throw error;
   }
   // The run starts once the agent can serve: a failed start is not recorded as monitored time.
   store.startRun(started);
+  agentUrl = server.url;
+  alerting.start();
 
   const refresh = () => {
     const now = clock.now();
     windows.prune(now);
     validity.flush(now);
     const probes = validity.validity();
-    metrics.updateSnapshot({ ...windows.snapshot(now), validity: probes });
+    const snapshot = { ...windows.snapshot(now), validity: probes };
+    metrics.updateSnapshot(snapshot);
     metrics.updateValidity(probes);
     store.heartbeat(now);
     const health = store.health();
     const stats = scheduler.stats();
+    const coverage = scheduler.coverage();
+    try {
+      alerting.evaluate({
+        snapshot,
+        coverage: coverageByCategory(config, coverage),
+        burnRate: (category, window) => windows.burnRateOver(category, burnRateWindowMs(window), now),
+      });
+    } catch (error) {
+      log("error", `alerts: evaluation failed: ${error instanceof Error ? error.message : error}`);
+    }
     metrics.setSelfMetrics({
-      coverage: new Map(scheduler.coverage().flatMap((c) => (c.ratio === null ? [] : [[c.probe, c.ratio]]))),
+      coverage: new Map(coverage.flatMap((c) => (c.ratio === null ? [] : [[c.probe, c.ratio]]))),
       skippedRuns: new Map(
         stats.map((s) => [
           s.probe,
@@ -183,6 +224,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     url: server.url,
     store,
     metrics,
+    alerting,
     async close() {
       ready = false;
       timer?.cancel();
@@ -191,10 +233,50 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       // What still waits for its controls is decided with what is known: no more will come.
       validity.flush(Number.POSITIVE_INFINITY);
       refresh();
+      await alerting.close();
+      await alertDispatcher.close();
       store.endRun(clock.now());
       store.close();
       await server.close();
       await metrics.shutdown();
     },
+  };
+}
+
+/** The lowest coverage of a category's probes: the category is as well covered as its worst probe. */
+function coverageByCategory(
+  config: SloConfig,
+  coverage: readonly { readonly probe: string; readonly ratio: number | null }[],
+): Map<string, number> {
+  const categoryOf = new Map(config.probes.map((p) => [p.id, p.category]));
+  const byCategory = new Map<string, number>();
+  for (const { probe, ratio } of coverage) {
+    const category = categoryOf.get(probe);
+    if (category === undefined || ratio === null) continue;
+    byCategory.set(category, Math.min(ratio, byCategory.get(category) ?? 1));
+  }
+  return byCategory;
+}
+
+/** The /alerts document: every listed alert, then each receiver's queue and delivery counts. */
+function alertsDocument(alerting: AgentAlerting): unknown {
+  const view = alerting.view();
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    alerts: view.alerts.map((a) => ({
+      labels: a.labels,
+      annotations: a.annotations,
+      state: a.state,
+      activeAt: iso(a.activeAt),
+      firedAt: iso(a.firedAt),
+      resolvedAt: iso(a.resolvedAt),
+      inhibitedBy: a.inhibitedBy,
+    })),
+    receivers: [...view.queueDepth].map(([id, queued]) => ({
+      id,
+      queued,
+      delivered: view.deliveries.get(id)?.success ?? 0,
+      failed: view.deliveries.get(id)?.failure ?? 0,
+    })),
   };
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { ConfigError, formatProblem } from "../config/problems.js";
 import { AGENT_VERSION } from "../version.js";
 import { registerCheckConfig } from "./commands/check-config.js";
+import { registerDashboards } from "./commands/dashboards.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerImport } from "./commands/import.js";
 import { registerReport } from "./commands/report.js";
@@ -27,6 +28,7 @@ function buildProgram(): Command {
     registerReport,
     registerVerify,
     registerRules,
+    registerDashboards,
   ]) {
     register(program);
   }

@@ -1,9 +1,11 @@
 import { resolve } from "node:path";
 import type {
   AgentSettings,
+  AlertingSettings,
   Category,
   CategoryScope,
   HttpProbeSpec,
+  ReceiverSpec,
   ServiceClass,
   SloConfig,
   Target,
@@ -19,7 +21,7 @@ import {
   parseTimestamp,
   percentToRatio,
 } from "./values.js";
-import type { ProbeWireValue, SloFile } from "./wire.js";
+import type { AlertingWireValue, ProbeWireValue, SloFile } from "./wire.js";
 
 /** A validated probe and where it was declared. */
 export interface LocatedProbe {
@@ -109,6 +111,30 @@ export function toSloConfig(input: ConversionInput): SloConfig {
       intervalMs: parseDuration(c.every)!,
       timeoutMs: c.timeout_ms,
     })),
+    alerting: alertingOf(wire.alerting),
+  };
+}
+
+function receiverOf(r: AlertingWireValue["receivers"][number]): ReceiverSpec {
+  const timeoutMs = parseDuration(r.timeout)!;
+  switch (r.type) {
+    case "alertmanager":
+      return { type: r.type, id: r.id, url: canonicalBaseUrl(r.url), timeoutMs };
+    case "webhook":
+      return { type: r.type, id: r.id, url: r.url, secret: new Secret(r.secret), timeoutMs };
+    case "slack":
+      return { type: r.type, id: r.id, url: new Secret(r.url), timeoutMs };
+  }
+}
+
+function alertingOf(wire: AlertingWireValue): AlertingSettings {
+  return {
+    receivers: wire.receivers.map(receiverOf),
+    forMs: parseDuration(wire.for)!,
+    repeatIntervalMs: parseDuration(wire.repeat_interval)!,
+    coverageBelow: percentToRatio(parsePercent(wire.coverage_below_pct)!),
+    latencyWindow: wire.latency_window,
+    runbookBaseUrl: canonicalBaseUrl(wire.runbook_base_url),
   };
 }
 

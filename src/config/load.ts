@@ -60,6 +60,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     ...secretValues(root.targets, auth.byTarget),
     ...credentials.values,
     ...harvests.flatMap((h) => h.secrets),
+    ...receiverSecrets(root.alerting),
   ];
   const all = withoutEchoes([...expansionProblems, ...problems], expansionProblems).map((p) =>
     redacted(p, secrets),
@@ -138,6 +139,16 @@ function secretValues(targets: unknown, auth: ReadonlyMap<string, TargetAuth>): 
   }
   values.delete("");
   return [...values];
+}
+
+/** The webhook secrets and Slack URLs of alerting.receivers, as written (after expansion). */
+function receiverSecrets(alerting: unknown): string[] {
+  const receivers = (alerting as { receivers?: unknown } | null)?.receivers;
+  if (!Array.isArray(receivers)) return [];
+  return receivers.flatMap((r: Record<string, unknown> | null) => {
+    const value = r?.type === "slack" ? r.url : r?.secret;
+    return typeof value === "string" && value !== "" ? [value] : [];
+  });
 }
 
 /** No message repeats a credential, even one written by mistake where an id or a URL belongs. */

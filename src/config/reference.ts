@@ -72,6 +72,8 @@ function rowsOf(schema: JsonSchema, key: string, required: boolean): Row[] {
     rows.push(...rowsOf(schema.items, `${key}[]`, true).slice(1));
   } else if (schema.oneOf?.every((option) => option.properties?.type?.const !== undefined)) {
     rows.push(...variantRows(schema.oneOf, prefix));
+  } else if (schema.items?.oneOf?.every((option) => option.properties?.type?.const !== undefined)) {
+    rows.push(...variantRows(schema.items.oneOf, `${key}[].`));
   }
   return rows;
 }

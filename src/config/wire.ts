@@ -274,6 +274,87 @@ export const ProbeWire = z
     }
   });
 
+const receiverUrl = z.string().refine(isHttpUrl, "must be an absolute http:// or https:// URL");
+
+const receiverTimeout = z
+  .string()
+  .refine((v) => (parseDuration(v) ?? 0) >= 100, "must be a duration of at least 100ms, like 10s")
+  .default("10s")
+  .describe("How long one delivery attempt may take.");
+
+const receiverId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, '-', '_' or '.'")
+  .describe("Unique receiver id: the `receiver` label of the delivery metrics.");
+
+export const ReceiverWire = z
+  .discriminatedUnion("type", [
+    z.strictObject({
+      id: receiverId,
+      type: z.literal("alertmanager"),
+      url: receiverUrl.describe("Alertmanager's base URL; alerts are posted to URL/api/v2/alerts."),
+      timeout: receiverTimeout,
+    }),
+    z.strictObject({
+      id: receiverId,
+      type: z.literal("webhook"),
+      url: receiverUrl.describe("Where the signed JSON notifications are posted."),
+      secret: z
+        .string()
+        .min(16, "must be at least 16 characters")
+        .describe(`HMAC-SHA256 key for the signature header (use ${ENV}; a secret).`),
+      timeout: receiverTimeout,
+    }),
+    z.strictObject({
+      id: receiverId,
+      type: z.literal("slack"),
+      url: receiverUrl.describe(`Slack-compatible incoming-webhook URL (use ${ENV}; a secret).`),
+      timeout: receiverTimeout,
+    }),
+  ])
+  .describe("Where the agent's own alerts go: {id, type: alertmanager|webhook|slack, url, ...}.");
+
+const alertDuration = (min: number, what: string) =>
+  z.string().refine((v) => (parseDuration(v) ?? -1) >= min, what);
+
+export const AlertingWire = z
+  .strictObject({
+    receivers: z
+      .array(ReceiverWire)
+      .superRefine((receivers, ctx) => {
+        const seen = new Set<string>();
+        receivers.forEach((r, i) => {
+          if (seen.has(r.id))
+            ctx.addIssue({ code: "custom", path: [i, "id"], message: `duplicate receiver id "${r.id}"` });
+          seen.add(r.id);
+        });
+      })
+      .default([])
+      .describe("Receivers every alert is delivered to (none: alerts are only listed on /alerts)."),
+    for: alertDuration(0, "must be a duration like 0s, 30s or 2m")
+      .default("2m")
+      .describe("How long a condition must hold (pending) before its alert fires."),
+    repeat_interval: alertDuration(60_000, "must be a duration of at least 1m, like 4h")
+      .default("4h")
+      .describe("How often a firing alert is notified again while it lasts."),
+    coverage_below_pct: percent
+      .default(90)
+      .describe("Alert when a category's probe coverage (recorded / expected runs) falls below this."),
+    latency_window: z
+      .enum(["5m", "30m", "1h", "6h", "1d"])
+      .default("1h")
+      .describe("The window whose p99 is compared with the latency objective."),
+    runbook_base_url: z
+      .string()
+      .refine(isHttpUrl, "must be an absolute http:// or https:// URL")
+      .default("https://slo-agent.example/runbooks")
+      .describe(
+        "Where your runbooks live: every alert (the agent's and the generated Prometheus rules) gets runbook_url = this/ALERTNAME.",
+      ),
+  })
+  .prefault({})
+  .describe("Alerts evaluated by the agent itself and delivered without loss (docs/alerts.md).");
+
 export const ProbeFileWire = z.array(ProbeWire);
 
 export const ControlWire = z.strictObject({
@@ -352,9 +433,11 @@ export const SloFileWire = z.strictObject({
   controls: controlList,
   probes_dir: z.string().optional().describe("Directory of probe files (*.yaml), relative to this file."),
   probes: z.array(ProbeWire).optional().describe("Probes declared inline, besides those in probes_dir."),
+  alerting: AlertingWire,
 });
 
 export type SloFile = z.output<typeof SloFileWire>;
 export type ProbeWireValue = z.output<typeof ProbeWire>;
 export type TargetWireValue = z.output<typeof TargetWire>;
 export type AuthWireValue = z.output<typeof AuthWire>;
+export type AlertingWireValue = z.output<typeof AlertingWire>;

@@ -6,6 +6,7 @@ import { promDuration } from "./rule-types.js";
 import { availabilityRunbook, latencyRunbook } from "./runbook.js";
 
 const BY_CATEGORY = `${LABEL.region}, ${LABEL.category}, ${LABEL.serviceClass}`;
+const ANY_REGION = "{{ with $labels.region }}region {{ . }}{{ else }}any region{{ end }}";
 const ON_CATEGORY = `{{ $labels.category }} ({{ $labels.service_class }}, region {{ $labels.region }})`;
 const MIN_NO_DATA_MS = 10 * 60_000;
 // A cron-scheduled probe may legitimately wait up to a day between runs.
@@ -20,7 +21,14 @@ export const ALERT = {
   agentNoData: "SLOAgentNoData",
 } as const;
 
+/** Requests a category needs in the last day before missing the month is worth a ticket. */
+const BREACH_MIN_REQUESTS = 100;
+
 export function alertGroup(config: SloConfig): RuleGroup {
+  const withRunbook = (rule: AlertingRule): AlertingRule => ({
+    ...rule,
+    annotations: { ...rule.annotations, runbook_url: `${config.alerting.runbookBaseUrl}/${rule.alert}` },
+  });
   return {
     name: "slo-agent-alerts",
     rules: [
@@ -28,9 +36,9 @@ export function alertGroup(config: SloConfig): RuleGroup {
       latencyAlert(),
       breachAlert(),
       maintenanceOverrunAlert(),
-      agentNoDataAlert(config.agent.region),
+      agentNoDataAlert(),
       ...[...config.categories.keys()].sort().flatMap((c) => probeNoDataAlert(config, c)),
-    ],
+    ].map(withRunbook),
   };
 }
 
@@ -46,7 +54,7 @@ function burnAlert(row: MultiWindowAlert): AlertingRule {
       description:
         `The error budget burn rate is above ${row.factor}x over both ${row.long} and ${row.short}: ` +
         `at this pace ${row.budgetSpent * 100}% of a 30-day budget is gone within ${row.long}.`,
-      runbook: availabilityRunbook(),
+      hints: availabilityRunbook(),
     },
   };
 }
@@ -61,7 +69,7 @@ function latencyAlert(): AlertingRule {
       summary: `${ON_CATEGORY} p99 latency over 1h is {{ $value | humanizeDuration }}, above its objective`,
       description:
         "The 99th percentile of response times over the last hour exceeds the category's latency objective.",
-      runbook: latencyRunbook(),
+      hints: latencyRunbook(),
     },
   };
 }
@@ -69,14 +77,19 @@ function latencyAlert(): AlertingRule {
 function breachAlert(): AlertingRule {
   return {
     alert: ALERT.breach,
-    expr: `${METRIC.breach} == 1`,
+    // A handful of requests is no evidence of a breach: ask for real traffic, and for it to last.
+    expr:
+      `${METRIC.breach} == 1 and on (${BY_CATEGORY}) ` +
+      `(${RECORDED.requests("category", "1d")} * 86400) >= ${BREACH_MIN_REQUESTS}`,
+    for: "30m",
     labels: { severity: "ticket" },
     annotations: {
       summary: `${ON_CATEGORY} misses its {{ $labels.slo }} objective for the month so far`,
       description:
-        "Month to date, the category is below its availability target or above its latency objective: " +
+        "Month to date, the category is below its availability target or above its latency objective " +
+        `(with at least ${BREACH_MIN_REQUESTS} requests in the last day, for 30 minutes): ` +
         "this is SLA evidence for the monthly report (slo-agent report).",
-      runbook: "Gather the month's evidence with: slo-agent report --month YYYY-MM --format md",
+      hints: "Gather the month's evidence with: slo-agent report --month YYYY-MM --format md",
     },
   };
 }
@@ -97,24 +110,31 @@ function maintenanceOverrunAlert(): AlertingRule {
       description:
         "Requests are no longer excluded (the window ended, or the yearly occasion or hours cap ran out) " +
         "but the category still burns budget: this downtime counts against the SLA.",
-      runbook: availabilityRunbook(),
+      hints: availabilityRunbook(),
     },
   };
 }
 
-function agentNoDataAlert(region: string): AlertingRule {
-  const selector = `${METRIC.probeRequests}{${LABEL.region}="${region}"}`;
+/**
+ * Any region's agent: its counters stopped increasing, or vanished within the last day, or no agent
+ * reports at all. No region is written into the rule, so one rule file serves every region.
+ */
+function agentNoDataAlert(): AlertingRule {
+  const m = METRIC.probeRequests;
+  const by = `max by (${LABEL.region})`;
   return {
     alert: ALERT.agentNoData,
     expr:
-      `absent_over_time(${selector}[10m])` + ` or sum by (${LABEL.region}) (increase(${selector}[10m])) == 0`,
+      `sum by (${LABEL.region}) (increase(${m}[10m])) == 0` +
+      ` or (${by} (present_over_time(${m}[1d])) unless on (${LABEL.region}) ${by} (present_over_time(${m}[10m])))` +
+      ` or absent_over_time(${m}[10m])`,
     labels: { severity: "page", category: "all", service_class: "all" },
     annotations: {
-      summary: `No probe results from the slo-agent of region ${region} for 10 minutes`,
+      summary: `No probe results from the slo-agent of ${ANY_REGION} for 10 minutes`,
       description:
         "Prometheus has no new probe results: the agent is down, not scraped, or not probing. " +
         "Nothing is being measured, so SLA evidence is missing for this time.",
-      runbook: "Check the agent's /healthz and /readyz and its log; check the Prometheus target's up series.",
+      hints: "Check the agent's /healthz and /readyz and its log; check the Prometheus target's up series.",
     },
   };
 }
@@ -124,28 +144,32 @@ function probeNoDataAlert(config: SloConfig, category: CategoryId): AlertingRule
   const probes = config.probes.filter((p) => p.category === category);
   const serviceClass = config.categories.get(category)?.serviceClass;
   if (probes.length === 0 || serviceClass === undefined) return [];
-  const windowMs = Math.max(
-    MIN_NO_DATA_MS,
-    ...probes.map((p) => (p.schedule.kind === "every" ? 3 * p.schedule.intervalMs : CRON_NO_DATA_MS)),
-  );
+  const intervals = probes.map((p) => (p.schedule.kind === "every" ? p.schedule.intervalMs : null));
+  const longest = intervals.includes(null) ? null : Math.max(...(intervals as number[]));
+  const windowMs = longest === null ? CRON_NO_DATA_MS : Math.max(MIN_NO_DATA_MS, 3 * longest);
   const window = promDuration(windowMs);
-  const region = config.agent.region;
-  const ofCategory = `${METRIC.probeRequests}{${LABEL.region}="${region}", ${LABEL.category}="${category}"}`;
-  const ofAgent = `${METRIC.probeRequests}{${LABEL.region}="${region}"}`;
+  const ofCategory = `${METRIC.probeRequests}{${LABEL.category}="${category}"}`;
+  const by = `max by (${LABEL.region}, ${LABEL.category})`;
+  const why =
+    longest === null
+      ? "a cron-scheduled probe may wait up to a day between runs"
+      : 3 * longest >= MIN_NO_DATA_MS
+        ? `3 runs of its probes, which run every ${promDuration(longest)}`
+        : `at least 10 minutes; its probes run every ${Math.round(longest / 1000)}s`;
   return [
     {
       alert: ALERT.probeNoData,
       expr:
         `sum by (${LABEL.region}, ${LABEL.category}) (increase(${ofCategory}[${window}])) == 0` +
-        ` or (absent_over_time(${ofCategory}[${window}]) unless on (${LABEL.region}) absent_over_time(${ofAgent}[${window}]))`,
+        ` or (${by} (present_over_time(${ofCategory}[1d])) unless on (${LABEL.region}, ${LABEL.category}) ${by} (present_over_time(${ofCategory}[${window}])))` +
+        ` or (absent_over_time(${ofCategory}[${window}]) and on () count(present_over_time(${METRIC.probeRequests}[${window}])) > 0)`,
       labels: { severity: "ticket", category, service_class: serviceClass },
       annotations: {
-        summary: `No probe results for ${category} in region ${region} for ${window}`,
+        summary: `No probe results for ${category} in ${ANY_REGION} for ${window}`,
         description:
-          `The agent reports, but no probe of ${category} produced a result for ${window} ` +
-          "(3 probe intervals): its availability cannot be measured.",
-        runbook:
-          "Check the probe's schedule and target in probes/*.yaml and the agent's skipped-run counter.",
+          `The agent reports, but no probe of ${category} produced a result for ${window} (${why}): ` +
+          "its availability cannot be measured.",
+        hints: "Check the probe's schedule and target in probes/*.yaml and the agent's skipped-run counter.",
       },
     },
   ];

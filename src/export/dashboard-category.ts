@@ -1,4 +1,12 @@
-import { IN, maintenanceAnnotation, OF_PROBE, variables } from "./dashboard-common.js";
+import type { SloConfig } from "../model/config.js";
+import {
+  availabilityThresholds,
+  FAST_BURN,
+  IN,
+  maintenanceAnnotation,
+  OF_PROBE,
+  variables,
+} from "./dashboard-common.js";
 import { dashboard, type PanelSpec } from "./grafana.js";
 import { LABEL, METRIC, RECORDED } from "./names.js";
 
@@ -13,8 +21,14 @@ function quantileBy(by: string, histogram: string, q: number): string {
 }
 
 /** Drill-down into one category and its probes: where the failures and the time come from. */
-export function categoryDashboard(): Record<string, unknown> {
-  const stat = (title: string, description: string, expr: string, unit: string): PanelSpec => ({
+export function categoryDashboard(config?: SloConfig): Record<string, unknown> {
+  const stat = (
+    title: string,
+    description: string,
+    expr: string,
+    unit: string,
+    colours: Pick<PanelSpec, "thresholds" | "baseColor"> = {},
+  ): PanelSpec => ({
     type: "stat",
     title,
     description,
@@ -22,6 +36,7 @@ export function categoryDashboard(): Record<string, unknown> {
     unit,
     width: 6,
     height: 5,
+    ...colours,
   });
   const panels: PanelSpec[] = [
     stat(
@@ -29,6 +44,7 @@ export function categoryDashboard(): Record<string, unknown> {
       "SR/R for the month so far.",
       `${METRIC.availability}{${IN}, ${LABEL.window}="month"}`,
       "percentunit",
+      { thresholds: availabilityThresholds(config), baseColor: "red" },
     ),
     stat(
       "p99 latency (month)",
@@ -41,12 +57,26 @@ export function categoryDashboard(): Record<string, unknown> {
       "Share of the month's error budget left.",
       `${METRIC.errorBudgetRemaining}{${IN}, ${LABEL.window}="month"}`,
       "percentunit",
+      {
+        thresholds: [
+          { value: 0, color: "orange" },
+          { value: 0.25, color: "green" },
+        ],
+        baseColor: "red",
+      },
     ),
     stat(
       "Burn rate (1h)",
       "The agent's burn rate over the last hour.",
       `${METRIC.burnRate}{${IN}, ${LABEL.window}="1h"}`,
       "short",
+      {
+        thresholds: [
+          { value: 1, color: "orange" },
+          { value: FAST_BURN.factor, color: "red" },
+        ],
+        baseColor: "green",
+      },
     ),
     {
       type: "timeseries",
@@ -82,12 +112,16 @@ export function categoryDashboard(): Record<string, unknown> {
     {
       type: "timeseries",
       title: "Availability and burn rate (5m, rules)",
-      description: "Recorded availability over 5 minutes and its burn rate.",
+      description:
+        "Recorded availability over 5 minutes (left axis, a ratio) and its burn rate (right axis, a multiple of the budget).",
       queries: [
         { expr: `${RECORDED.availability("category", "5m")}{${IN}}`, legend: "availability" },
         { expr: `${RECORDED.burnRate("category", "5m")}{${IN}}`, legend: "burn rate" },
       ],
-      unit: "short",
+      unit: "percentunit",
+      min: 0,
+      max: 1,
+      rightAxis: { series: "burn rate", unit: "short" },
       width: 12,
     },
     {

@@ -1,3 +1,4 @@
+import type { SloConfig } from "../model/config.js";
 import { MULTI_WINDOW_ALERTS } from "../slo/index.js";
 import { DATASOURCE, labelVariable } from "./grafana.js";
 import { LABEL, METRIC } from "./names.js";
@@ -46,4 +47,20 @@ export function burnAlertAnnotation(): Record<string, unknown> {
     titleFormat: "{{alertname}} {{severity}}",
     textFormat: "{{category}}: {{long_window}}/{{short_window}}",
   };
+}
+
+/**
+ * Stat thresholds for availability from the configuration: red below the strictest service-class
+ * target (0.99 without a configuration), amber within the first half of the error budget, green above.
+ */
+export function availabilityThresholds(
+  config?: Pick<SloConfig, "serviceClasses">,
+): { value: number; color: string }[] {
+  const targets = [...(config?.serviceClasses.values() ?? [])].map((c) => c.availabilityTarget);
+  const target = targets.length === 0 ? 0.99 : Math.max(...targets);
+  const amberUntil = Number((target + (1 - target) / 2).toPrecision(12));
+  return [
+    { value: target, color: "orange" },
+    { value: amberUntil, color: "green" },
+  ];
 }

@@ -1,11 +1,19 @@
-import { burnAlertAnnotation, FAST_BURN, IN, maintenanceAnnotation, variables } from "./dashboard-common.js";
+import type { SloConfig } from "../model/config.js";
+import {
+  availabilityThresholds,
+  burnAlertAnnotation,
+  FAST_BURN,
+  IN,
+  maintenanceAnnotation,
+  variables,
+} from "./dashboard-common.js";
 import { dashboard, type PanelSpec } from "./grafana.js";
 import { LABEL, METRIC, RECORDED } from "./names.js";
 
 const RATIO = { unit: "percentunit", min: 0, max: 1 } as const;
 
 /** Every category against its objectives, plus the agent's own health. */
-export function overviewDashboard(): Record<string, unknown> {
+export function overviewDashboard(config?: SloConfig): Record<string, unknown> {
   const panels: PanelSpec[] = [
     {
       type: "stat",
@@ -15,7 +23,8 @@ export function overviewDashboard(): Record<string, unknown> {
       ...RATIO,
       unit: "percentunit",
       width: 12,
-      thresholds: [{ value: 0.99, color: "green" }],
+      // Red below the strictest target, amber while less than half the budget is left, green above.
+      thresholds: availabilityThresholds(config),
       baseColor: "red",
     },
     {

@@ -1,14 +1,18 @@
+import type { SloConfig } from "../model/config.js";
 import { categoryDashboard } from "./dashboard-category.js";
 import { overviewDashboard } from "./dashboard-overview.js";
 
 /** Files under dashboards/ and the function that builds each. */
-export const DASHBOARD_FILES: Readonly<Record<string, () => Record<string, unknown>>> = {
+export const DASHBOARD_FILES: Readonly<Record<string, (config?: SloConfig) => Record<string, unknown>>> = {
   "slo-overview.json": overviewDashboard,
   "slo-category.json": categoryDashboard,
 };
 
-export function renderDashboard(build: () => Record<string, unknown>): string {
-  return `${JSON.stringify(build(), null, 2)}\n`;
+export function renderDashboard(
+  build: (config?: SloConfig) => Record<string, unknown>,
+  config?: SloConfig,
+): string {
+  return `${JSON.stringify(build(config), null, 2)}\n`;
 }
 
 export interface DashboardExpression {

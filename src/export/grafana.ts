@@ -31,6 +31,8 @@ export interface PanelSpec {
   readonly thresholds?: readonly { readonly value: number; readonly color: string }[];
   readonly baseColor?: string;
   readonly stacked?: boolean;
+  /** A series (by its legend) drawn against its own axis on the right, in its own unit. */
+  readonly rightAxis?: { readonly series: string; readonly unit: string };
 }
 
 type Json = Record<string, unknown>;
@@ -90,6 +92,18 @@ function panelOptions(spec: PanelSpec): Json {
   }
 }
 
+function rightAxisOverride(axis: { series: string; unit: string }): Json {
+  return {
+    matcher: { id: "byName", options: axis.series },
+    properties: [
+      { id: "custom.axisPlacement", value: "right" },
+      { id: "unit", value: axis.unit },
+      { id: "min", value: 0 },
+      { id: "max" },
+    ],
+  };
+}
+
 /** Lays panels out left to right, wrapping at 24 columns, and numbers them. */
 export function layoutPanels(specs: readonly PanelSpec[]): Json[] {
   let x = 0;
@@ -113,7 +127,10 @@ export function layoutPanels(specs: readonly PanelSpec[]): Json[] {
       datasource: DATASOURCE,
       gridPos,
       targets: spec.queries.map(target),
-      fieldConfig: { defaults: fieldDefaults(spec), overrides: [] },
+      fieldConfig: {
+        defaults: fieldDefaults(spec),
+        overrides: spec.rightAxis ? [rightAxisOverride(spec.rightAxis)] : [],
+      },
       options: panelOptions(spec),
       ...(spec.type === "table" ? { transformations: [{ id: "merge", options: {} }] } : {}),
     };

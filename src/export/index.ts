@@ -1,3 +1,4 @@
+export type { AlertFigures } from "./alert-metrics.js";
 export { ALERT } from "./alerting-rules.js";
 export { DASHBOARD_FILES, dashboardExpressions, renderDashboard } from "./dashboards.js";
 export { createSloMetrics, type SloMetrics, type SloMetricsOptions } from "./metrics.js";

@@ -6,6 +6,7 @@ import type { ProbeId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import type { SloSnapshot } from "../model/snapshot.js";
 import type { AutomaticReason, ProbeValidity } from "../model/validity.js";
+import { type AlertFigures, registerAlertMetrics } from "./alert-metrics.js";
 import { type OtlpPushOptions, otlpReader } from "./otlp.js";
 import { registerProbeMetrics, seriesLabels } from "./probe-metrics.js";
 import { type AgentSelfFigures, registerSelfMetrics } from "./self-metrics.js";
@@ -36,6 +37,8 @@ export interface SloMetrics {
   setSelfMetrics(figures: AgentSelfFigures): void;
   /** How late a probe run started after it was due. */
   recordLateness(probe: ProbeId, lateMs: number): void;
+  /** Where the alert metrics are read from at each scrape (none: not exported). */
+  setAlertSource(source: () => AlertFigures): void;
   /** Serves one Prometheus scrape (text exposition format). */
   serveScrape(request: IncomingMessage, response: ServerResponse): void;
   /** Flushes a pending OTLP push and stops every reader. */
@@ -65,6 +68,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   const self = registerSelfMetrics(meter, region, labels.ofProbe);
   let validity: readonly ProbeValidity[] = [];
   registerValidityGauge(meter, labels, () => validity);
+  const setAlertSource = registerAlertMetrics(meter, region);
 
   return {
     recordResult,
@@ -76,6 +80,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     },
     setSelfMetrics: (figures) => self.set(figures),
     recordLateness: (probe, lateMs) => self.recordLateness(probe, lateMs),
+    setAlertSource,
     serveScrape: (request, response) => prometheus.getMetricsRequestHandler(request, response),
     shutdown: () => provider.shutdown(),
   };

@@ -23,7 +23,9 @@ export const METRIC = {
   skippedRuns: "slo_agent_skipped_runs_total",
   storeHealthy: "slo_agent_store_healthy",
   bufferedResults: "slo_agent_store_buffered_results",
-  alertQueueDepth: "slo_agent_alert_queue_depth",
+  alertFiring: "slo_alert_firing",
+  alertDeliveries: "slo_alert_deliveries_total",
+  alertQueueDepth: "slo_alert_queue_depth",
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
@@ -54,6 +56,9 @@ export const LABEL = {
   slo: "slo",
   phase: "phase",
   reason: "reason",
+  alertname: "alertname",
+  receiver: "receiver",
+  result: "result",
 } as const;
 
 /**

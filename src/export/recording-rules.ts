@@ -41,10 +41,23 @@ function objectiveRules(level: RuleLevel, target: number, labels: Record<string,
   return rules;
 }
 
+/** The window recorded rates are averaged from instead of rating raw counters over days. */
+const BASE_WINDOW = "5m";
+/** Windows longer than this are averages of the recorded 5m rates. */
+const LONGEST_RAW_RATE_MS = 86_400_000;
+
 /** One group per window: category rules first, then the service classes pooled from them. */
 export function windowGroup(window: string): RuleGroup {
-  const counted = `rate(${METRIC.probeRequests}{${COUNTED}}[${window}])`;
-  const failed = `rate(${METRIC.probeRequests}{${FAILED}}[${window}])`;
+  // rate() over raw counters for days reads millions of samples at every evaluation; the mean of
+  // the recorded 5m rates over the window is the same rate (for evenly spaced evaluations) at a
+  // fraction of the cost, and it survives a counter reset or an agent restart the same way.
+  const long = durationMs(window) > LONGEST_RAW_RATE_MS;
+  const counted = long
+    ? `avg_over_time(${RECORDED.requests("category", BASE_WINDOW)}[${window}])`
+    : `rate(${METRIC.probeRequests}{${COUNTED}}[${window}])`;
+  const failed = long
+    ? `avg_over_time(${RECORDED.failed("category", BASE_WINDOW)}[${window}])`
+    : `rate(${METRIC.probeRequests}{${FAILED}}[${window}])`;
   return {
     name: `slo-agent-sli-${window}`,
     rules: [

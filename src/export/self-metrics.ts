@@ -15,8 +15,6 @@ export interface AgentSelfFigures {
   readonly storeHealthy?: boolean;
   /** Results held in memory waiting for the evidence store. */
   readonly bufferedResults?: number;
-  /** Alert notifications waiting for delivery. */
-  readonly alertQueueDepth?: number;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -50,9 +48,6 @@ export function registerSelfMetrics(
   const buffered = meter.createObservableGauge(METRIC.bufferedResults, {
     description: "Probe results held in memory waiting for the evidence store",
   });
-  const alertQueue = meter.createObservableGauge(METRIC.alertQueueDepth, {
-    description: "Alert notifications waiting for delivery",
-  });
   const agentLabels = { [LABEL.region]: region };
 
   meter.addBatchObservableCallback(
@@ -69,11 +64,8 @@ export function registerSelfMetrics(
       }
       if (figures.bufferedResults !== undefined)
         result.observe(buffered, figures.bufferedResults, agentLabels);
-      if (figures.alertQueueDepth !== undefined) {
-        result.observe(alertQueue, figures.alertQueueDepth, agentLabels);
-      }
     },
-    [coverage, skipped, storeHealthy, buffered, alertQueue],
+    [coverage, skipped, storeHealthy, buffered],
   );
 
   return {

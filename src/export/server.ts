@@ -9,6 +9,8 @@ export interface MetricsServerOptions {
   readonly metrics: Pick<SloMetrics, "serveScrape">;
   /** Whether the agent is ready to be scraped and trusted (config loaded, store open, probes scheduled). */
   readonly ready: () => boolean;
+  /** The agent's alerts as a JSON-serialisable value, served on /alerts (contract section 9). */
+  readonly alerts?: () => unknown;
 }
 
 export interface MetricsServer {
@@ -59,8 +61,13 @@ function route(options: MetricsServerOptions, request: IncomingMessage, response
       if (options.ready()) reply(response, 200, "ready\n");
       else reply(response, 503, "not ready\n");
       return;
+    case "/alerts":
+      reply(response, 200, `${JSON.stringify(options.alerts?.() ?? { alerts: [] }, null, 2)}\n`, {
+        "content-type": "application/json",
+      });
+      return;
     default:
-      reply(response, 404, "not found: try /metrics, /healthz or /readyz\n");
+      reply(response, 404, "not found: try /metrics, /healthz, /readyz or /alerts\n");
   }
 }
 

@@ -143,6 +143,34 @@ export interface Control {
 /** The union grows one member per probe kind. */
 export type ProbeSpec = HttpProbeSpec;
 
+/** One delivery channel for the agent's own alerts; the union grows one member per channel. */
+export type ReceiverSpec =
+  | { readonly type: "alertmanager"; readonly id: string; readonly url: string; readonly timeoutMs: number }
+  | {
+      readonly type: "webhook";
+      readonly id: string;
+      readonly url: string;
+      /** HMAC-SHA256 key of the signature header. */
+      readonly secret: Secret;
+      readonly timeoutMs: number;
+    }
+  /** A Slack incoming-webhook URL is itself the credential. */
+  | { readonly type: "slack"; readonly id: string; readonly url: Secret; readonly timeoutMs: number };
+
+export interface AlertingSettings {
+  readonly receivers: readonly ReceiverSpec[];
+  /** How long a condition must hold before its alert fires. */
+  readonly forMs: number;
+  /** How often a firing alert is notified again. */
+  readonly repeatIntervalMs: number;
+  /** Ratio in [0, 1]: a category whose probe coverage is below this alerts. */
+  readonly coverageBelow: number;
+  /** The window whose p99 is compared with the latency objective. */
+  readonly latencyWindow: "5m" | "30m" | "1h" | "6h" | "1d";
+  /** runbook_url of an alert is this + "/" + its alertname. */
+  readonly runbookBaseUrl: string;
+}
+
 export interface SloConfig {
   readonly version: 1;
   /** Absolute path of the slo.yaml this was loaded from. */
@@ -159,6 +187,7 @@ export interface SloConfig {
   readonly probes: readonly ProbeSpec[];
   /** Controls (contract section 8); absent or empty: none, and nothing is classified merchant_side. */
   readonly controls?: readonly Control[];
+  readonly alerting: AlertingSettings;
 }
 
 export function categoryInScope(scope: CategoryScope, category: CategoryId): boolean {

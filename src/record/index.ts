@@ -10,6 +10,7 @@ export {
   readResultFile,
 } from "./import.js";
 export { type KnownIds, type ParsedLine, parseResultLine } from "./ndjson.js";
+export type { NotificationLedger, NotificationToQueue, QueuedNotification } from "./notifications.js";
 export type { ResultQuery } from "./queries.js";
 export type { PruneOutcome } from "./retention.js";
 export type { ExclusionJudge, RollupQuery, StoredRollup } from "./rollups.js";

@@ -73,6 +73,28 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE results ADD COLUMN body_error TEXT;  -- failure reason of a body that broke after the headers
   ALTER TABLE results ADD COLUMN detail TEXT;      -- one line for people
   `,
+  // The agent's own alerts (docs/alerts.md): notifications queued per receiver until delivered, so
+  // none is lost while a receiver is down or the agent restarts, and the alerts' states, so a
+  // restart neither repeats nor forgets a transition. Not evidence: outside the hash chain.
+  `
+  CREATE TABLE notifications (
+    id              INTEGER PRIMARY KEY,  -- delivery order within a receiver
+    receiver        TEXT    NOT NULL,
+    alert_key       TEXT    NOT NULL,
+    kind            TEXT    NOT NULL,     -- firing, reminder or resolved
+    payload         TEXT    NOT NULL,     -- the notification as JSON
+    created_at      INTEGER NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error      TEXT,                 -- why the last attempt failed (no secrets)
+    delivered_at    INTEGER               -- NULL until delivered
+  );
+  CREATE INDEX notifications_queued ON notifications (receiver, id) WHERE delivered_at IS NULL;
+  CREATE TABLE alert_states (
+    alert_key TEXT PRIMARY KEY,
+    alert     TEXT NOT NULL               -- the alert as JSON
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -7,6 +7,7 @@ import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
 import { type ChainedResult, ChainWriter } from "./chain.js";
 import { type ImportOutcome, ImportSession } from "./import-session.js";
+import { NotificationLedger } from "./notifications.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
 import { type PruneOutcome, pruneEvidence, prunePostponed } from "./retention.js";
 import {
@@ -70,6 +71,8 @@ export class EvidenceStore implements ResultSink {
   #maxBytes: number | null;
   #closed = false;
   #importing: ImportSession | null = null;
+  /** The alert notification queue and alert states (outside the hash chain). */
+  readonly notifications = new NotificationLedger(() => this.#writerDb());
 
   constructor(options: EvidenceStoreOptions) {
     this.#options = options;
@@ -293,6 +296,12 @@ export class EvidenceStore implements ResultSink {
     registerRollupFunctions(db);
     applySizeCap(db, this.#maxBytes);
     return db;
+  }
+
+  #writerDb(): Database.Database {
+    if (this.#closed) throw new Error("evidence store is closed");
+    if (this.#options.readOnly) throw new Error("evidence store was opened read-only");
+    return this.#db;
   }
 
   #readerDb(): Database.Database {

@@ -326,8 +326,12 @@ describe("exposition format", () => {
       ]),
       storeHealthy: true,
       bufferedResults: 0,
-      alertQueueDepth: 0,
     });
+    metrics.setAlertSource(() => ({
+      firing: [{ alertname: "SLOErrorBudgetBurn", category: "payment_request" }],
+      deliveries: new Map([["am", { success: 2, failure: 1 }]]),
+      queueDepth: new Map([["am", 0]]),
+    }));
     metrics.recordLateness("payment-request-read", 5);
     const text = await scrape();
     const names = new Set(parseExposition(text).map((s) => s.name));

@@ -45,7 +45,7 @@ describe("rules generated from the shipped slo.yaml", () => {
     expect(check.status).toBe(0);
   });
 
-  it("give every alert severity, category and service_class (from the series or the rule) and a runbook", () => {
+  it("give every alert severity, category and service_class (from the series or the rule) and a runbook_url", () => {
     const file = parse(readFileSync(GOLDEN, "utf8")) as {
       groups: {
         rules: {
@@ -67,9 +67,13 @@ describe("rules generated from the shipped slo.yaml", () => {
         );
       expect(Object.keys(alert.annotations ?? {}).sort(), alert.alert).toEqual([
         "description",
-        "runbook",
+        "hints",
+        "runbook_url",
         "summary",
       ]);
+      expect(alert.annotations?.runbook_url, alert.alert).toBe(
+        `https://slo-agent.example/runbooks/${alert.alert}`,
+      );
     }
   });
 });

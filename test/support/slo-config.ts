@@ -56,6 +56,14 @@ export function fixtureConfig(overrides: Partial<SloConfig> = {}): SloConfig {
     exclusions: [],
     targets: new Map(),
     probes: [probe("payment-request-read", "payment_request"), probe("settlements-list", "settlements")],
+    alerting: {
+      receivers: [],
+      forMs: 120_000,
+      repeatIntervalMs: 4 * 3_600_000,
+      coverageBelow: 0.9,
+      latencyWindow: "1h",
+      runbookBaseUrl: "https://runbooks.test/slo",
+    },
     ...overrides,
   };
 }

@@ -1,0 +1,134 @@
+import type { Dispatcher } from "undici";
+import type { Clock } from "../clock/clock.js";
+import type { SloConfig } from "../model/config.js";
+import { DAY_MS } from "../model/time.js";
+import type { NotificationLedger } from "../record/index.js";
+import { type AlertInput, alertConditions } from "./conditions.js";
+import { AlertStateMachine } from "./machine.js";
+import { AlertOutbox, type DeliveryResult } from "./outbox.js";
+import { createReceiver } from "./receivers/index.js";
+import type { AgentAlert, AlertNotification } from "./types.js";
+
+export interface AgentAlertingOptions {
+  readonly config: SloConfig;
+  readonly clock: Clock;
+  readonly ledger: NotificationLedger;
+  readonly dispatcher: Dispatcher;
+  /** Uniform in [0, 1), for retry jitter. */
+  readonly random: () => number;
+  readonly log: (level: "info" | "warn" | "error", message: string) => void;
+  /** The agent's /alerts URL, once it listens. */
+  readonly generatorUrl: () => string;
+  /** Retry delays (tests shorten them). */
+  readonly baseRetryMs?: number;
+  readonly maxRetryMs?: number;
+}
+
+/** What /alerts and the alert metrics show. */
+export interface AlertingView {
+  readonly alerts: readonly AgentAlert[];
+  /** Undelivered notifications per configured receiver (0 included). */
+  readonly queueDepth: ReadonlyMap<string, number>;
+  /** Delivery attempts since start, per receiver and result. */
+  readonly deliveries: ReadonlyMap<string, Readonly<Record<DeliveryResult, number>>>;
+}
+
+const KEEP_DELIVERED_MS = 7 * DAY_MS;
+
+/**
+ * The agent's own alerting: conditions from each SLO snapshot -> state machine -> notifications
+ * queued in the evidence store -> receivers. States and queue survive a restart.
+ */
+export class AgentAlerting {
+  readonly #options: AgentAlertingOptions;
+  readonly #machine: AlertStateMachine;
+  readonly #outbox: AlertOutbox;
+  readonly #deliveries = new Map<string, Record<DeliveryResult, number>>();
+
+  constructor(options: AgentAlertingOptions) {
+    this.#options = options;
+    const { config, ledger } = options;
+    const receivers = config.alerting.receivers.map((spec) => createReceiver(spec, options.dispatcher));
+    const problems = receivers.flatMap((r) => r.validate());
+    if (problems.length > 0) throw new Error(problems.join("; "));
+    for (const r of receivers) this.#deliveries.set(r.id, { success: 0, failure: 0 });
+    this.#machine = new AlertStateMachine({
+      forMs: config.alerting.forMs,
+      repeatIntervalMs: config.alerting.repeatIntervalMs,
+      restored: ledger.loadAlerts().map((json) => JSON.parse(json) as AgentAlert),
+    });
+    this.#outbox = new AlertOutbox({
+      ledger,
+      receivers,
+      clock: options.clock,
+      random: options.random,
+      log: options.log,
+      generatorUrl: options.generatorUrl,
+      firing: () => this.#firing(),
+      onDelivery: (receiver, result) => {
+        const counts = this.#deliveries.get(receiver);
+        if (counts) counts[result]++;
+      },
+      ...(options.baseRetryMs === undefined ? {} : { baseRetryMs: options.baseRetryMs }),
+      ...(options.maxRetryMs === undefined ? {} : { maxRetryMs: options.maxRetryMs }),
+    });
+  }
+
+  /** Starts delivering what a previous run left queued. */
+  start(): void {
+    this.#options.ledger.pruneDelivered(this.#options.clock.now() - KEEP_DELIVERED_MS);
+    this.#outbox.pump();
+  }
+
+  /** One evaluation at input.snapshot.at: state changes are stored before anything is sent. */
+  evaluate(input: AlertInput): void {
+    const now = input.snapshot.at;
+    const { notifications, changed } = this.#machine.evaluate(
+      alertConditions(this.#options.config, input),
+      now,
+    );
+    if (changed) {
+      this.#options.ledger.saveAlerts(
+        this.#machine.alerts().map((a) => ({ key: a.key, json: JSON.stringify(a) })),
+      );
+    }
+    for (const n of notifications) {
+      const what = n.status === "resolved" ? "resolved" : n.reminder ? "still firing" : "firing";
+      this.#options.log(
+        n.status === "resolved" ? "info" : "warn",
+        `alert ${what}: ${n.labels.alertname} ${n.labels.category}: ${n.annotations.summary}`,
+      );
+    }
+    this.#outbox.enqueue(notifications);
+    this.#outbox.pump();
+  }
+
+  view(): AlertingView {
+    const depth = this.#options.ledger.depth();
+    return {
+      alerts: this.#machine.alerts(),
+      queueDepth: new Map([...this.#deliveries.keys()].map((id) => [id, depth.get(id) ?? 0])),
+      deliveries: this.#deliveries,
+    };
+  }
+
+  close(): Promise<void> {
+    return this.#outbox.close();
+  }
+
+  #firing(): AlertNotification[] {
+    return this.#machine
+      .alerts()
+      .filter((a) => a.state === "firing" && a.notifiedAt !== null && a.inhibitedBy === null)
+      .map((a) => ({
+        key: a.key,
+        status: "firing",
+        reminder: true,
+        labels: a.labels,
+        annotations: a.annotations,
+        startsAt: a.activeAt,
+        endsAt: null,
+        at: this.#options.clock.now(),
+      }));
+  }
+}

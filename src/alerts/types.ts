@@ -1,0 +1,63 @@
+import type { EpochMs } from "../model/time.js";
+
+/** Labels every agent alert carries (contract section 9), plus a few that tell alerts apart. */
+export type AlertLabels = Readonly<Record<string, string>> & {
+  readonly alertname: string;
+  readonly category: string;
+  readonly service_class: string;
+  readonly region: string;
+  readonly severity: string;
+};
+
+export interface AlertAnnotations {
+  readonly summary: string;
+  readonly description: string;
+  readonly runbook_url: string;
+}
+
+/** A condition that holds at one evaluation: the input of the state machine. */
+export interface AlertCondition {
+  /** Identity of the alert across evaluations: its labels, sorted. */
+  readonly key: string;
+  readonly labels: AlertLabels;
+  readonly annotations: AlertAnnotations;
+  /** The qualifying maintenance window that mutes it right now, or null. */
+  readonly inhibitedBy: string | null;
+}
+
+export type AlertState = "pending" | "firing" | "resolved";
+
+/** One alert's episode as the state machine tracks it (persisted, so a restart resumes it). */
+export interface AgentAlert {
+  readonly key: string;
+  readonly labels: AlertLabels;
+  readonly annotations: AlertAnnotations;
+  readonly state: AlertState;
+  /** When the condition started to hold (the episode's startsAt). */
+  readonly activeAt: EpochMs;
+  readonly firedAt: EpochMs | null;
+  readonly resolvedAt: EpochMs | null;
+  /** When the last firing notification (first or reminder) was queued; null while none was. */
+  readonly notifiedAt: EpochMs | null;
+  readonly inhibitedBy: string | null;
+}
+
+/** What is queued for every receiver when an alert fires, is reminded of, or resolves. */
+export interface AlertNotification {
+  readonly key: string;
+  readonly status: "firing" | "resolved";
+  /** A repeat of a firing notification (repeat_interval); a newer one replaces an undelivered one. */
+  readonly reminder: boolean;
+  readonly labels: AlertLabels;
+  readonly annotations: AlertAnnotations;
+  readonly startsAt: EpochMs;
+  /** When it resolved; null while firing. */
+  readonly endsAt: EpochMs | null;
+  /** When the state machine produced it. */
+  readonly at: EpochMs;
+}
+
+/** The identity of an alert: its labels in name order. */
+export function alertKey(labels: Readonly<Record<string, string>>): string {
+  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

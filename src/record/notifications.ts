@@ -1,0 +1,106 @@
+import type Database from "better-sqlite3";
+import type { EpochMs } from "../model/time.js";
+
+/** A notification to queue for one receiver; `payload` is opaque JSON to the store. */
+export interface NotificationToQueue {
+  readonly receiver: string;
+  readonly alertKey: string;
+  readonly kind: "firing" | "reminder" | "resolved";
+  readonly payload: string;
+}
+
+export interface QueuedNotification {
+  readonly id: number;
+  readonly receiver: string;
+  readonly payload: string;
+  readonly attempts: number;
+  readonly nextAttemptAt: EpochMs;
+}
+
+/**
+ * The alert notification queue and alert states in the evidence store's file (not in the hash
+ * chain). Every change is one transaction, so a crash loses nothing that was acknowledged.
+ */
+export class NotificationLedger {
+  readonly #db: () => Database.Database;
+
+  constructor(db: () => Database.Database) {
+    this.#db = db;
+  }
+
+  /** Appends in order; a reminder replaces an undelivered reminder of the same alert (no pile-up). */
+  enqueue(notifications: readonly NotificationToQueue[], now: EpochMs): void {
+    const db = this.#db();
+    const dropReminder = db.prepare(
+      "DELETE FROM notifications WHERE receiver = ? AND alert_key = ? AND kind = 'reminder' AND delivered_at IS NULL",
+    );
+    const insert = db.prepare(
+      "INSERT INTO notifications (receiver, alert_key, kind, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    db.transaction(() => {
+      for (const n of notifications) {
+        if (n.kind === "reminder") dropReminder.run(n.receiver, n.alertKey);
+        insert.run(n.receiver, n.alertKey, n.kind, n.payload, now, now);
+      }
+    }).immediate();
+  }
+
+  /** The oldest undelivered notification of a receiver: the only one it may be sent. */
+  head(receiver: string): QueuedNotification | null {
+    const row = this.#db()
+      .prepare(
+        `SELECT id, receiver, payload, attempts, next_attempt_at AS nextAttemptAt FROM notifications
+         WHERE receiver = ? AND delivered_at IS NULL ORDER BY id LIMIT 1`,
+      )
+      .get(receiver) as QueuedNotification | undefined;
+    return row ?? null;
+  }
+
+  markDelivered(id: number, now: EpochMs): void {
+    this.#db()
+      .prepare("UPDATE notifications SET delivered_at = ?, last_error = NULL WHERE id = ?")
+      .run(now, id);
+  }
+
+  markFailed(id: number, nextAttemptAt: EpochMs, error: string): void {
+    this.#db()
+      .prepare(
+        "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+      )
+      .run(nextAttemptAt, error, id);
+  }
+
+  /** Undelivered notifications per receiver. */
+  depth(): Map<string, number> {
+    const rows = this.#db()
+      .prepare(
+        "SELECT receiver, count(*) AS n FROM notifications WHERE delivered_at IS NULL GROUP BY receiver",
+      )
+      .all() as { receiver: string; n: number }[];
+    return new Map(rows.map((r) => [r.receiver, r.n]));
+  }
+
+  /** Forgets delivered notifications older than `before` (undelivered ones are kept whatever their age). */
+  pruneDelivered(before: EpochMs): number {
+    return this.#db()
+      .prepare("DELETE FROM notifications WHERE delivered_at IS NOT NULL AND delivered_at < ?")
+      .run(before).changes;
+  }
+
+  /** Replaces the stored alert states with these (key, JSON) pairs. */
+  saveAlerts(alerts: readonly { readonly key: string; readonly json: string }[]): void {
+    const db = this.#db();
+    const insert = db.prepare("INSERT INTO alert_states (alert_key, alert) VALUES (?, ?)");
+    db.transaction(() => {
+      db.prepare("DELETE FROM alert_states").run();
+      for (const a of alerts) insert.run(a.key, a.json);
+    }).immediate();
+  }
+
+  loadAlerts(): string[] {
+    const rows = this.#db().prepare("SELECT alert FROM alert_states ORDER BY alert_key").all() as {
+      alert: string;
+    }[];
+    return rows.map((r) => r.alert);
+  }
+}
