@@ -6,6 +6,7 @@ import { classificationNotes } from "./classification.js";
 import {
   categoryVerdict,
   classVerdict,
+  counted,
   formatCount,
   formatDuration,
   formatExcluded,
@@ -58,8 +59,8 @@ export function periodSentence(report: MonthlyReport): string {
 export function policySentence(report: MonthlyReport): string {
   const { policy, year_occasions_used, year_hours_used } = report.maintenance;
   return (
-    `Policy: at least ${policy.min_notice_days} days' notice, at most ${policy.max_occasions_per_year} occasions and ${formatHours(policy.max_hours_per_year)} per year. ` +
-    `Used from January 1 to the end of ${monthTitle(report.month)}: ${year_occasions_used} occasions, ${formatHours(year_hours_used)}.`
+    `Policy: at least ${counted(policy.min_notice_days, "day's", "days'")} notice, at most ${counted(policy.max_occasions_per_year, "occasion")} and ${formatHours(policy.max_hours_per_year)} per year. ` +
+    `Used from January 1 to the end of ${monthTitle(report.month)}: ${counted(year_occasions_used, "occasion")}, ${formatHours(year_hours_used)}.`
   );
 }
 
@@ -88,7 +89,7 @@ export function incidentsBehindMisses(report: MonthlyReport): {
 }
 
 export function othersSentence(others: number): string {
-  return `${others} further failure periods in categories that met their objectives are listed in the JSON form.`;
+  return `${counted(others, "further failure period")} in categories that met their objectives ${others === 1 ? "is" : "are"} listed in the JSON form.`;
 }
 
 /** The correlation ids a document shows, and a note for the rest. */
@@ -116,7 +117,7 @@ export function intervalText(interval: { readonly start: string; readonly end: s
 }
 
 export function evidenceSentence(report: MonthlyReport): string {
-  return `${formatCount(report.evidence.records)} records in the evidence log for this month; chain digest (SHA-256):`;
+  return `${counted(report.evidence.records, "record")} in the evidence log for this month; chain digest (SHA-256):`;
 }
 
 export function verifyCommand(report: MonthlyReport): string {

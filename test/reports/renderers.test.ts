@@ -153,7 +153,7 @@ describe("Markdown form", () => {
     expect(incidents).not.toContain("`corr-20`");
     expect(incidents).toContain("and 5 more (JSON form)");
     expect(incidents).not.toContain("2026-02-05 00:00:00");
-    expect(incidents).toContain("1 further failure periods");
+    expect(incidents).toContain("1 further failure period in categories that met their objectives is listed");
   });
 
   it("notes a category's edge blocks and body errors under the summary, before anything is disputed", () => {
@@ -184,7 +184,7 @@ describe("Markdown form", () => {
   });
 
   it("shows maintenance qualification, the year's allowance, coverage and the evidence digest", () => {
-    expect(md).toContain("Used from January 1 to the end of February 2026: 1 occasions, 2 h.");
+    expect(md).toContain("Used from January 1 to the end of February 2026: 1 occasion, 2 h.");
     expect(md).toMatch(/`mw-late` .*\| \*\*no\*\* \| 0 h \| 0 \| announced too late \|/);
     expect(md).toMatch(/`fm-1` .*\| 1 h 00 min \| `settlements` \| 12 \| acquirer/);
     expect(md).toContain(

@@ -307,7 +307,7 @@ describe("slo-agent report: formats and flags", () => {
     ["a month outside 01..12 is bad usage", ["--month", "2026-13"], /--month: month must be 01\.\.12/],
     ["a month not in YYYY-MM form is bad usage", ["--month", "March"], /--month: month must be YYYY-MM/],
     ["a missing --month is bad usage", [], /--month YYYY-MM is required/],
-    ["an unknown format is bad usage", ["--month", MONTH, "--format", "pdf"], /format/],
+    ["an unknown format is bad usage", ["--month", MONTH, "--format", "docx"], /format/],
     [
       "an --out file that cannot be written is bad usage",
       ["--month", MONTH, "--out", "no/such/dir/r.md"],
