@@ -102,6 +102,13 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     })),
     targets: targetsOf(wire, input.auth, input.secretHeaders),
     probes: input.probes.map(toProbeSpec),
+    sla: {
+      provider: wire.sla.provider,
+      credits: wire.sla.credits.map((tier) => ({
+        belowRatio: percentToRatio(parsePercent(tier.below_pct)!),
+        creditPct: tier.credit_pct,
+      })),
+    },
   };
 }
 

@@ -124,6 +124,18 @@ export interface HttpProbeSpec {
 /** The union grows one member per probe kind. */
 export type ProbeSpec = HttpProbeSpec;
 
+/** One service-credit tier (contract section 10): under `belowRatio` availability earns `creditPct`. */
+export interface CreditTier {
+  readonly belowRatio: number;
+  readonly creditPct: number;
+}
+
+/** Who the SLA is with, and the service credits it grants (none when the terms name none). */
+export interface SlaTerms {
+  readonly provider: string;
+  readonly credits: readonly CreditTier[];
+}
+
 export interface SloConfig {
   readonly version: 1;
   /** Absolute path of the slo.yaml this was loaded from. */
@@ -138,6 +150,7 @@ export interface SloConfig {
   readonly exclusions: readonly Exclusion[];
   readonly targets: ReadonlyMap<TargetId, Target>;
   readonly probes: readonly ProbeSpec[];
+  readonly sla: SlaTerms;
 }
 
 export function categoryInScope(scope: CategoryScope, category: CategoryId): boolean {

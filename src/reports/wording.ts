@@ -52,6 +52,32 @@ export function incidentNotes(incident: Incident): string[] {
   return classificationNotes(incident).map((note) => `Of its failures, ${note}`);
 }
 
+/** Who measured what, as label and value pairs (contract section 10's context). */
+export function contextPairs(report: MonthlyReport): [string, string][] {
+  const c = report.context;
+  return [
+    ["Provider", c.provider],
+    ["Region", c.region],
+    ["Measured by", `${c.agent ?? "an slo-agent"} (slo-agent ${c.agent_version})`],
+    ["Targets", c.targets.map((t) => `${t.id} ${t.base_url}`).join(", ") || "none"],
+  ];
+}
+
+/** The banner of a report whose figures may still change; null for a final one. */
+export function preliminarySentence(report: MonthlyReport): string | null {
+  if (!report.preliminary) return null;
+  return `PRELIMINARY: ${report.preliminary_reasons.join(" and ")}; these figures may still change.`;
+}
+
+/** Whether any service credit tiers were configured (then the class tables show the credit). */
+export function showsCredits(report: MonthlyReport): boolean {
+  return report.service_classes.some((s) => s.credit_pct !== null);
+}
+
+export function creditText(credit: number | null): string {
+  return credit === null ? "—" : `${formatCount(credit)}%`;
+}
+
 export function periodSentence(report: MonthlyReport): string {
   return `Period ${formatInstant(report.period.start)} to ${formatInstant(report.period.end)} UTC`;
 }

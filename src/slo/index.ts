@@ -2,6 +2,7 @@
 export * from "./availability.js";
 export * from "./buckets.js";
 export * from "./budget.js";
+export * from "./credits.js";
 export * from "./exclusions.js";
 export * from "./figures.js";
 export * from "./histogram.js";

@@ -51,10 +51,13 @@ describe("JSON form", () => {
     const parsed = JSON.parse(renderJson(report));
     expect(parsed).toEqual(report);
     expect(parsed.categories[0].availability_pct).toBe((7900 / 8064) * 100);
-    expect(Object.keys(parsed).slice(0, 10)).toEqual([
+    expect(Object.keys(parsed).slice(0, 13)).toEqual([
       "month",
       "generated_at",
       "period",
+      "context",
+      "preliminary",
+      "preliminary_reasons",
       "categories",
       "service_classes",
       "maintenance",
@@ -218,7 +221,12 @@ describe("HTML form", () => {
   });
 
   it("is self-contained: no URL it could fetch, only the SVG namespace", () => {
-    const urls = [...html.matchAll(/(?:https?:)?\/\/[\w.-]+[^\s"'<)]*/g)].map((m) => m[0]);
+    // The targets' base URLs are shown as text in the context list; nothing else may hold a URL.
+    const context = /<dl class="context">.*?<\/dl>/s.exec(html)?.[0] ?? "";
+    expect(context).toContain("<dd>klarna https://api.klarna.com</dd>");
+    const urls = [...html.replace(context, "").matchAll(/(?:https?:)?\/\/[\w.-]+[^\s"'<)]*/g)].map(
+      (m) => m[0],
+    );
     expect(new Set(urls)).toEqual(new Set(["http://www.w3.org/2000/svg"]));
     expect(html).not.toMatch(/<link|@import|url\(|<img|<iframe/);
   });

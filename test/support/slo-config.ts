@@ -56,6 +56,7 @@ export function fixtureConfig(overrides: Partial<SloConfig> = {}): SloConfig {
     exclusions: [],
     targets: new Map(),
     probes: [probe("payment-request-read", "payment_request"), probe("settlements-list", "settlements")],
+    sla: { provider: "Klarna", credits: [] },
     ...overrides,
   };
 }

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import type { Clock } from "../../clock/clock.js";
 import { systemClock } from "../../clock/system.js";
@@ -113,7 +114,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   const store = openStore(dataDir, clock);
   let report: ReturnType<typeof buildMonthlyReport>;
   try {
-    report = buildMonthlyReport({ config, store, month, now: clock.now(), categories });
+    report = buildMonthlyReport({ config, store, month, now: clock.now(), categories, agent: hostname() });
   } catch (error) {
     if (error instanceof UnknownCategoryError)
       throw new UsageError(`slo-agent report: --category: ${error.message}`);
