@@ -11,7 +11,7 @@ import { loadConfig } from "../src/config/index.js";
 import type { ProbeResult, ProbeSpec, SloConfig } from "../src/model/index.js";
 import { DAY_MS, monthInterval } from "../src/model/time.js";
 import { openEvidenceStore } from "../src/record/index.js";
-import { buildMonthlyReport, REPORT_FORMATS, renderReport } from "../src/reports/index.js";
+import { buildMonthlyReport, renderReport, TEXT_FORMATS } from "../src/reports/index.js";
 import { createRng } from "../src/sim/rng.js";
 
 const MONTH = "2026-10";
@@ -108,7 +108,7 @@ export async function run(): Promise<void> {
           missed: report.summary.missed,
         }),
       );
-      for (const format of REPORT_FORMATS) {
+      for (const format of TEXT_FORMATS) {
         const r = performance.now();
         const text = renderReport(report, format);
         const renderSeconds = (performance.now() - r) / 1000;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real peers the end-to-end suites run against (Prometheus, promtool, Alertmanager,
-# headless Chromium) from Debian's packages, unless they are already there. Nothing is downloaded
+# headless Chromium, poppler's PDF tools) from Debian's packages, unless they are already there. Nothing is downloaded
 # at test run time beyond these packages.
 set -euo pipefail
 
@@ -9,6 +9,8 @@ command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# pdftotext/pdfinfo/pdftoppm read the PDF reports back in the tests.
+command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)

@@ -112,6 +112,13 @@ export function toSloConfig(input: ConversionInput): SloConfig {
       timeoutMs: c.timeout_ms,
     })),
     alerting: alertingOf(wire.alerting),
+    sla: {
+      provider: wire.sla.provider,
+      credits: wire.sla.credits.map((tier) => ({
+        belowRatio: percentToRatio(parsePercent(tier.below_pct)!),
+        creditPct: tier.credit_pct,
+      })),
+    },
   };
 }
 

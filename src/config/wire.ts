@@ -389,6 +389,25 @@ const controlList = z
   .describe(
     "Neutral endpoints probed beside the provider. A provider request with no response while every control was failing too is merchant_side (excluded; see docs/sla-arithmetic.md).",
   );
+const CreditTierWire = z.strictObject({
+  below_pct: percent.describe("Availability below this percentage (strictly) earns this tier's credit."),
+  credit_pct: z
+    .number()
+    .min(0, "must be >= 0")
+    .max(100, "must be <= 100")
+    .describe("Service credit, in percent of the month's fees."),
+});
+
+export const SlaWire = z
+  .strictObject({
+    provider: text().default("Klarna").describe("The provider the SLA is with, named in reports and claims."),
+    credits: z
+      .array(CreditTierWire)
+      .default([])
+      .describe("Service-credit tiers; a class earns the tier with the lowest below_pct it is under."),
+  })
+  .prefault({})
+  .describe("The SLA's terms beyond the objectives: the provider and its service credits.");
 
 export const SloFileWire = z.strictObject({
   version: z.literal(1).describe("Schema version; this agent reads 1."),
@@ -434,6 +453,7 @@ export const SloFileWire = z.strictObject({
   probes_dir: z.string().optional().describe("Directory of probe files (*.yaml), relative to this file."),
   probes: z.array(ProbeWire).optional().describe("Probes declared inline, besides those in probes_dir."),
   alerting: AlertingWire,
+  sla: SlaWire,
 });
 
 export type SloFile = z.output<typeof SloFileWire>;

@@ -171,6 +171,18 @@ export interface AlertingSettings {
   readonly runbookBaseUrl: string;
 }
 
+/** One service-credit tier (contract section 10): under `belowRatio` availability earns `creditPct`. */
+export interface CreditTier {
+  readonly belowRatio: number;
+  readonly creditPct: number;
+}
+
+/** Who the SLA is with, and the service credits it grants (none when the terms name none). */
+export interface SlaTerms {
+  readonly provider: string;
+  readonly credits: readonly CreditTier[];
+}
+
 export interface SloConfig {
   readonly version: 1;
   /** Absolute path of the slo.yaml this was loaded from. */
@@ -188,6 +200,7 @@ export interface SloConfig {
   /** Controls (contract section 8); absent or empty: none, and nothing is classified merchant_side. */
   readonly controls?: readonly Control[];
   readonly alerting: AlertingSettings;
+  readonly sla: SlaTerms;
 }
 
 export function categoryInScope(scope: CategoryScope, category: CategoryId): boolean {

@@ -7,6 +7,7 @@ import {
   automaticReasonOf,
   availabilityPct,
   ControlTimeline,
+  creditPctOf,
   type FiguresConfig,
   MeasurementProblemLog,
   type MonthlyFigures,
@@ -14,6 +15,7 @@ import {
   StatusCounts,
 } from "../slo/index.js";
 import { ClassificationTally } from "./classification.js";
+import { preliminaryReasons, reportContext } from "./context.js";
 import { DataGapFinder, expectedProbeRuns, FALLBACK_PROBE_INTERVAL_MS, probeIntervalOf } from "./coverage.js";
 import { IncidentDetector, MERGE_PROBE_INTERVALS } from "./incidents.js";
 import { type Coverage, type MonthlyReport, missedObjectives, type ReportSummary } from "./model.js";
@@ -46,6 +48,8 @@ export interface MonthlyReportInput {
   readonly now: EpochMs;
   /** Only these categories (and the service classes they belong to); all when absent. */
   readonly categories?: readonly CategoryId[];
+  /** Who writes the report (the host name), for its context; null when not known. */
+  readonly agent?: string | null;
 }
 
 /** A category id that the configuration does not know; the message lists the known ones. */
@@ -207,16 +211,23 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const touches = (x: { readonly categories: readonly string[] }) =>
     x.categories.includes("all") || x.categories.some((c) => scoped.categories.has(c));
   const chain = store.chainHead({ from: period.start, to: period.end });
+  const preliminary_reasons = preliminaryReasons(period, input.now, coverage);
   return {
     month,
     generated_at: isoUtc(input.now),
     period: figures.period,
+    context: reportContext(config, input.agent ?? null),
+    preliminary: preliminary_reasons.length > 0,
+    preliminary_reasons,
     categories: figures.categories.map((c) => ({
       ...c,
       ...watch.validityOf(c.category),
       ...watch.tallyOf(c.category).counts(),
     })),
-    service_classes: figures.service_classes,
+    service_classes: figures.service_classes.map((s) => ({
+      ...s,
+      credit_pct: creditPctOf({ requests: s.requests, served: s.successful }, config.sla.credits),
+    })),
     maintenance: { ...figures.maintenance, windows: figures.maintenance.windows.filter(touches) },
     exclusions: figures.exclusions.filter(touches),
     coverage,

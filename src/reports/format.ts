@@ -48,6 +48,11 @@ export function formatCount(value: number): string {
   return value.toLocaleString("en-US", { maximumFractionDigits: 2 });
 }
 
+/** "1 occasion", "2 occasions": a count with its noun in the right number. */
+export function counted(value: number, noun: string, plural = `${noun}s`): string {
+  return `${formatCount(value)} ${value === 1 ? noun : plural}`;
+}
+
 /** Requests an interval excluded; unknown (a dash) when the figures came from rollups. */
 export function formatExcluded(count: number | null): string {
   return count === null ? "—" : formatCount(count);
@@ -101,7 +106,7 @@ export function classVerdict(row: ServiceClassRow): Verdict {
 export function headline(missed: readonly string[], met: boolean | null): string {
   if (met === null) return "No traffic was recorded for this month.";
   if (missed.length === 0) return "All objectives were met.";
-  return `${missed.length} objective${missed.length === 1 ? " was" : "s were"} missed.`;
+  return `${counted(missed.length, "objective")} ${missed.length === 1 ? "was" : "were"} missed.`;
 }
 
 /** Correlation ids shown in the documents people read; the JSON form keeps all of them. */
@@ -109,7 +114,7 @@ export const SHOWN_CORRELATION_IDS = 20;
 
 export function coverageSentence(report: MonthlyReport): string {
   const c = report.coverage;
-  return `${formatCount(c.recorded_probes)} probe results recorded of ${formatCount(c.expected_probes)} the configured schedules call for (${formatRatio(c.ratio)}).`;
+  return `${counted(c.recorded_probes, "probe result")} recorded of ${formatCount(c.expected_probes)} the configured schedules call for (${formatRatio(c.ratio)}).`;
 }
 
 const REASON_TEXT: Record<string, string> = {

@@ -12,6 +12,12 @@ h2 { font-size: 18px; margin: 0 0 10px; padding-top: 6px; border-top: 1px solid 
 h3 { font-size: 15px; margin: 18px 0 6px; }
 section { margin: 26px 0; }
 .meta { color: var(--muted); font-size: 13px; }
+.context { display: flex; flex-wrap: wrap; gap: 4px 24px; margin: 10px 0 0; font-size: 13px; }
+.context div { display: flex; gap: 6px; min-width: 0; }
+.context dt { color: var(--muted); }
+.context dd { margin: 0; overflow-wrap: anywhere; }
+.preliminary { margin-top: 10px; padding: 8px 14px; border-radius: 6px; font-weight: 600; color: #744210;
+  background: #fffbeb; border: 1px solid #f6e05e; }
 .verdict { display: inline-block; margin-top: 10px; padding: 8px 14px; border-radius: 6px; font-weight: 600;
   border: 1px solid; }
 .verdict.met { color: var(--good); background: #f0fff4; border-color: #9ae6b4; }

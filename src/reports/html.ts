@@ -27,9 +27,18 @@ function header(report: MonthlyReport): string {
 <div class="kicker">SLA evidence report</div>
 <h1>${e(monthTitle(report.month))}</h1>
 <div class="meta">${e(say.periodSentence(report))} · generated ${e(formatInstant(report.generated_at))} UTC</div>
-<div class="verdict ${verdict}" data-verdict="${verdict}">${e(headline(summary.missed, summary.objectives_met))}</div>
+<dl class="context">${say
+    .contextPairs(report)
+    .map(([label, value]) => `<div><dt>${e(label)}</dt><dd>${e(value)}</dd></div>`)
+    .join("")}</dl>
+${preliminaryBanner(report)}<div class="verdict ${verdict}" data-verdict="${verdict}">${e(headline(summary.missed, summary.objectives_met))}</div>
 <div class="cards">${card(`${metCount} of ${categories.length}`, "categories met every objective")}${card(String(summary.missed.length), "objectives missed")}${card(formatCount(requests), "requests counted")}${card(formatRatio(coverage.ratio), "probe coverage")}</div>
 </header>`;
+}
+
+function preliminaryBanner(report: MonthlyReport): string {
+  const sentence = say.preliminarySentence(report);
+  return sentence === null ? "" : `<div class="preliminary" role="alert">${e(sentence)}</div>\n`;
 }
 
 function summaryTable(report: MonthlyReport): string {
@@ -87,6 +96,7 @@ ${figure("The month at a glance: failure periods, maintenance and declared exclu
 }
 
 function classes(report: MonthlyReport): string {
+  const credits = say.showsCredits(report);
   const rows = report.service_classes.map((s) => {
     const t = say.classTexts(s);
     return {
@@ -98,6 +108,7 @@ function classes(report: MonthlyReport): string {
         mark(t.availability, s.availability_met === false),
         num(t.target),
         { html: pill(t.verdict) },
+        ...(credits ? [num(say.creditText(s.credit_pct))] : []),
       ],
     };
   });
@@ -109,6 +120,7 @@ function classes(report: MonthlyReport): string {
     num("Target"),
     num("Measured"),
     "Result",
+    ...(credits ? [num("Service credit")] : []),
   ];
   return `<section id="service-classes" class="page"><h2>Service classes</h2><p class="meta">${e(say.CLASS_POOLING)}</p>${table(head, rows)}</section>`;
 }

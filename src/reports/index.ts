@@ -8,11 +8,14 @@ export {
 export { expectedProbeRuns } from "./coverage.js";
 export { detectIncidents, IncidentDetector } from "./incidents.js";
 export type * from "./model.js";
+export { findChromium, NoChromiumError, renderPdf } from "./pdf.js";
 export {
   defaultFormat,
   parseFormat,
   REPORT_FORMATS,
   type ReportFormat,
   renderReport,
+  TEXT_FORMATS,
+  type TextFormat,
   writeAtomically,
 } from "./render.js";

@@ -90,12 +90,15 @@ function serviceClasses(report: MonthlyReport): string[] {
       verdict,
     ];
   });
+  const credits = say.showsCredits(report);
+  const header = ["Service class", "Requests", "Served", "Availability", "Target", "Result"];
+  const withCredits = report.service_classes.map((s, i) => [...rows[i]!, say.creditText(s.credit_pct)]);
   return [
     "## Service classes",
     "",
     say.CLASS_POOLING,
     "",
-    ...table(["Service class", "Requests", "Served", "Availability", "Target", "Result"], rows),
+    ...(credits ? table([...header, "Service credit"], withCredits) : table(header, rows)),
   ];
 }
 
@@ -250,6 +253,11 @@ function incidents(report: MonthlyReport): string[] {
   return lines;
 }
 
+function preliminaryBanner(report: MonthlyReport): string[] {
+  const sentence = say.preliminarySentence(report);
+  return sentence === null ? [] : [`> **${sentence}**`, ""];
+}
+
 /** The Markdown form: what a person reads, rounded for display (availability 3 decimals, p99 1 decimal). */
 export function renderMarkdown(report: MonthlyReport): string {
   const sections = [
@@ -258,6 +266,9 @@ export function renderMarkdown(report: MonthlyReport): string {
       "",
       `${say.periodSentence(report)}. Generated ${formatInstant(report.generated_at)} UTC.`,
       "",
+      ...say.contextPairs(report).map(([label, value]) => `- ${label}: ${mdText(value)}`),
+      "",
+      ...preliminaryBanner(report),
       `**${headline(report.summary.missed, report.summary.objectives_met)}**`,
     ],
     summary(report),

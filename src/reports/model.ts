@@ -38,7 +38,11 @@ export interface MeasurementValidity {
   readonly measurement_problems: readonly MeasurementProblemFigures[];
 }
 export type AutomaticExclusionRow = AutomaticExclusionFigures;
-export type ServiceClassRow = ServiceClassFigures;
+/** Beyond section 4, each class has the service credit its availability earns (section 10). */
+export type ServiceClassRow = ServiceClassFigures & {
+  /** The credit tier's credit_pct; 0 under no tier; null with no traffic or no credits configured. */
+  readonly credit_pct: number | null;
+};
 export type MaintenanceRow = MaintenanceWindowFigures;
 export type MaintenanceSection = MaintenanceFigures;
 export type ExclusionRow = ExclusionFigures;
@@ -91,6 +95,17 @@ export interface UnmonitoredInterval {
   readonly end: IsoInstant;
 }
 
+/** Who measured what (contract section 10); never a credential. */
+export interface ReportContext {
+  readonly provider: string;
+  readonly region: string;
+  /** The agent that wrote the report (its host name); null when not known. */
+  readonly agent: string | null;
+  readonly agent_version: string;
+  /** The targets the probes call, by base URL. */
+  readonly targets: readonly { readonly id: string; readonly base_url: string }[];
+}
+
 export interface ReportSummary {
   readonly objectives_met: boolean | null;
   /** "category:availability" / "category:latency" / "class:availability" for every objective missed. */
@@ -101,6 +116,11 @@ export interface MonthlyReport {
   readonly month: string;
   readonly generated_at: IsoInstant;
   readonly period: ReportPeriod;
+  readonly context: ReportContext;
+  /** The figures may still change: the month is open or coverage is under 90% (contract section 10). */
+  readonly preliminary: boolean;
+  /** Why, in words; empty when final. */
+  readonly preliminary_reasons: readonly string[];
   readonly categories: readonly CategoryRow[];
   readonly service_classes: readonly ServiceClassRow[];
   readonly maintenance: MaintenanceSection;
@@ -121,7 +141,7 @@ export interface MonthlyReport {
 /** Every objective the report shows as missed, in report order. */
 export function missedObjectives(
   categories: readonly CategoryFigures[],
-  classes: readonly ServiceClassRow[],
+  classes: readonly ServiceClassFigures[],
 ): string[] {
   const missed: string[] = [];
   for (const c of categories) {

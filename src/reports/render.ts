@@ -7,10 +7,14 @@ import { renderJson } from "./json.js";
 import { renderMarkdown } from "./markdown.js";
 import type { MonthlyReport } from "./model.js";
 
-export const REPORT_FORMATS = ["json", "md", "html", "csv"] as const;
+/** The text forms, rendered in-process. */
+export const TEXT_FORMATS = ["json", "md", "html", "csv"] as const;
+export type TextFormat = (typeof TEXT_FORMATS)[number];
+/** Every form `report` writes: the text forms and a PDF printed from the HTML by Chromium. */
+export const REPORT_FORMATS = [...TEXT_FORMATS, "pdf"] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
-const RENDERERS: Record<ReportFormat, (report: MonthlyReport) => string> = {
+const RENDERERS: Record<TextFormat, (report: MonthlyReport) => string> = {
   json: renderJson,
   md: renderMarkdown,
   html: renderHtml,
@@ -25,9 +29,10 @@ const ALIASES: Record<string, ReportFormat> = {
   html: "html",
   htm: "html",
   csv: "csv",
+  pdf: "pdf",
 };
 
-export function renderReport(report: MonthlyReport, format: ReportFormat): string {
+export function renderReport(report: MonthlyReport, format: TextFormat): string {
   return RENDERERS[format](report);
 }
 
@@ -36,20 +41,25 @@ export function parseFormat(value: string): ReportFormat | null {
   return ALIASES[value.toLowerCase()] ?? null;
 }
 
+/** The format an --out file's extension names, or null (no extension, or one of no known format). */
+export function formatOfFile(out: string): ReportFormat | null {
+  return parseFormat(extname(out).slice(1));
+}
+
 /**
- * The format when --format is not given: from the --out file's extension when it has a known
- * one, else Markdown for a person at a terminal and JSON for a pipe or a file.
+ * The format when --format is not given: the --out file's (the caller refuses an --out whose
+ * extension names no format), else Markdown for a person at a terminal and JSON for a pipe.
  */
-export function defaultFormat(out: string | undefined, stdoutIsTerminal: boolean): ReportFormat {
-  if (out !== undefined) return parseFormat(extname(out).slice(1)) ?? "json";
+export function defaultFormat(out: string | undefined, stdoutIsTerminal: boolean): ReportFormat | null {
+  if (out !== undefined) return formatOfFile(out);
   return stdoutIsTerminal ? "md" : "json";
 }
 
 /** Writes beside the target and renames over it, so that a reader never sees half a report. */
-export async function writeAtomically(file: string, text: string): Promise<void> {
+export async function writeAtomically(file: string, content: string | Uint8Array): Promise<void> {
   const temp = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    await writeFile(temp, text, { encoding: "utf8", flag: "wx" });
+    await writeFile(temp, content, { flag: "wx" });
     await rename(temp, file);
   } catch (error) {
     await rm(temp, { force: true });

@@ -8,6 +8,7 @@ import { classificationNotes } from "./classification.js";
 import {
   categoryVerdict,
   classVerdict,
+  counted,
   formatCount,
   formatDuration,
   formatExcluded,
@@ -54,6 +55,32 @@ export function incidentNotes(incident: Incident): string[] {
   return classificationNotes(incident).map((note) => `Of its failures, ${note}`);
 }
 
+/** Who measured what, as label and value pairs (contract section 10's context). */
+export function contextPairs(report: MonthlyReport): [string, string][] {
+  const c = report.context;
+  return [
+    ["Provider", c.provider],
+    ["Region", c.region],
+    ["Measured by", `${c.agent ?? "an slo-agent"} (slo-agent ${c.agent_version})`],
+    ["Targets", c.targets.map((t) => `${t.id} ${t.base_url}`).join(", ") || "none"],
+  ];
+}
+
+/** The banner of a report whose figures may still change; null for a final one. */
+export function preliminarySentence(report: MonthlyReport): string | null {
+  if (!report.preliminary) return null;
+  return `PRELIMINARY: ${report.preliminary_reasons.join(" and ")}; these figures may still change.`;
+}
+
+/** Whether any service credit tiers were configured (then the class tables show the credit). */
+export function showsCredits(report: MonthlyReport): boolean {
+  return report.service_classes.some((s) => s.credit_pct !== null);
+}
+
+export function creditText(credit: number | null): string {
+  return credit === null ? "—" : `${formatCount(credit)}%`;
+}
+
 export function periodSentence(report: MonthlyReport): string {
   return `Period ${formatInstant(report.period.start)} to ${formatInstant(report.period.end)} UTC`;
 }
@@ -61,8 +88,8 @@ export function periodSentence(report: MonthlyReport): string {
 export function policySentence(report: MonthlyReport): string {
   const { policy, year_occasions_used, year_hours_used } = report.maintenance;
   return (
-    `Policy: at least ${policy.min_notice_days} days' notice, at most ${policy.max_occasions_per_year} occasions and ${formatHours(policy.max_hours_per_year)} per year. ` +
-    `Used from January 1 to the end of ${monthTitle(report.month)}: ${year_occasions_used} occasions, ${formatHours(year_hours_used)}.`
+    `Policy: at least ${counted(policy.min_notice_days, "day's", "days'")} notice, at most ${counted(policy.max_occasions_per_year, "occasion")} and ${formatHours(policy.max_hours_per_year)} per year. ` +
+    `Used from January 1 to the end of ${monthTitle(report.month)}: ${counted(year_occasions_used, "occasion")}, ${formatHours(year_hours_used)}.`
   );
 }
 
@@ -91,7 +118,7 @@ export function incidentsBehindMisses(report: MonthlyReport): {
 }
 
 export function othersSentence(others: number): string {
-  return `${others} further failure periods in categories that met their objectives are listed in the JSON form.`;
+  return `${counted(others, "further failure period")} in categories that met their objectives ${others === 1 ? "is" : "are"} listed in the JSON form.`;
 }
 
 /** The correlation ids a document shows, and a note for the rest. */
@@ -119,7 +146,7 @@ export function intervalText(interval: { readonly start: string; readonly end: s
 }
 
 export function evidenceSentence(report: MonthlyReport): string {
-  return `${formatCount(report.evidence.records)} records in the evidence log for this month; chain digest (SHA-256):`;
+  return `${counted(report.evidence.records, "record")} in the evidence log for this month; chain digest (SHA-256):`;
 }
 
 export function verifyCommand(report: MonthlyReport): string {

@@ -3,6 +3,7 @@ export * from "./availability.js";
 export * from "./buckets.js";
 export * from "./budget.js";
 export * from "./controls.js";
+export * from "./credits.js";
 export * from "./exclusions.js";
 export * from "./figures.js";
 export * from "./histogram.js";

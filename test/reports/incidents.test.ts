@@ -68,6 +68,11 @@ describe("incident detection", () => {
     const [incident] = detectIncidents(results, 3 * STEP);
     expect(incident!.failed_requests).toBe(3);
     expect(incident!.body_errors).toMatchObject({ reset: 1, timeout: 0 });
-    expect(incident!.result_flags).toEqual({ edge_block: 0, redirect_limit: 0, body_capped: 1 });
+    expect(incident!.result_flags).toEqual({
+      edge_block: 0,
+      redirect_limit: 0,
+      body_capped: 1,
+      agent_error: 0,
+    });
   });
 });

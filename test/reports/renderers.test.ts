@@ -51,10 +51,13 @@ describe("JSON form", () => {
     const parsed = JSON.parse(renderJson(report));
     expect(parsed).toEqual(report);
     expect(parsed.categories[0].availability_pct).toBe((7900 / 8064) * 100);
-    expect(Object.keys(parsed).slice(0, 10)).toEqual([
+    expect(Object.keys(parsed).slice(0, 13)).toEqual([
       "month",
       "generated_at",
       "period",
+      "context",
+      "preliminary",
+      "preliminary_reasons",
       "categories",
       "service_classes",
       "maintenance",
@@ -153,7 +156,7 @@ describe("Markdown form", () => {
     expect(incidents).not.toContain("`corr-20`");
     expect(incidents).toContain("and 5 more (JSON form)");
     expect(incidents).not.toContain("2026-02-05 00:00:00");
-    expect(incidents).toContain("1 further failure periods");
+    expect(incidents).toContain("1 further failure period in categories that met their objectives is listed");
   });
 
   it("notes a category's edge blocks and body errors under the summary, before anything is disputed", () => {
@@ -184,7 +187,7 @@ describe("Markdown form", () => {
   });
 
   it("shows maintenance qualification, the year's allowance, coverage and the evidence digest", () => {
-    expect(md).toContain("Used from January 1 to the end of February 2026: 1 occasions, 2 h.");
+    expect(md).toContain("Used from January 1 to the end of February 2026: 1 occasion, 2 h.");
     expect(md).toMatch(/`mw-late` .*\| \*\*no\*\* \| 0 h \| 0 \| announced too late \|/);
     expect(md).toMatch(/`fm-1` .*\| 1 h 00 min \| `settlements` \| 12 \| acquirer/);
     expect(md).toContain(
@@ -218,7 +221,12 @@ describe("HTML form", () => {
   });
 
   it("is self-contained: no URL it could fetch, only the SVG namespace", () => {
-    const urls = [...html.matchAll(/(?:https?:)?\/\/[\w.-]+[^\s"'<)]*/g)].map((m) => m[0]);
+    // The targets' base URLs are shown as text in the context list; nothing else may hold a URL.
+    const context = /<dl class="context">.*?<\/dl>/s.exec(html)?.[0] ?? "";
+    expect(context).toContain("<dd>klarna https://api.klarna.com</dd>");
+    const urls = [...html.replace(context, "").matchAll(/(?:https?:)?\/\/[\w.-]+[^\s"'<)]*/g)].map(
+      (m) => m[0],
+    );
     expect(new Set(urls)).toEqual(new Set(["http://www.w3.org/2000/svg"]));
     expect(html).not.toMatch(/<link|@import|url\(|<img|<iframe/);
   });

@@ -30,6 +30,15 @@ export function sampleReport(): MonthlyReport {
     month: "2026-02",
     generated_at: "2026-03-01T08:00:00.000Z",
     period: { start: "2026-02-01T00:00:00.000Z", end: "2026-03-01T00:00:00.000Z" },
+    context: {
+      provider: "Klarna <b>AB</b>",
+      region: "eu",
+      agent: "probe-host-1",
+      agent_version: "0.1.0",
+      targets: [{ id: "klarna", base_url: "https://api.klarna.com" }],
+    },
+    preliminary: false,
+    preliminary_reasons: [],
     categories: [
       {
         category: "payment_request",
@@ -106,6 +115,7 @@ export function sampleReport(): MonthlyReport {
         availability_pct: (7900 / 8064) * 100,
         availability_target_pct: 99,
         availability_met: false,
+        credit_pct: 10,
       },
       {
         service_class: "additional",
@@ -116,6 +126,7 @@ export function sampleReport(): MonthlyReport {
         availability_pct: 100,
         availability_target_pct: 99,
         availability_met: true,
+        credit_pct: 0,
       },
     ],
     maintenance: {

@@ -64,6 +64,7 @@ export function fixtureConfig(overrides: Partial<SloConfig> = {}): SloConfig {
       latencyWindow: "1h",
       runbookBaseUrl: "https://runbooks.test/slo",
     },
+    sla: { provider: "Klarna", credits: [] },
     ...overrides,
   };
 }

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import type { Clock } from "../../clock/clock.js";
 import { systemClock } from "../../clock/system.js";
@@ -6,9 +7,12 @@ import { type EvidenceStore, openEvidenceStore } from "../../record/index.js";
 import {
   buildMonthlyReport,
   defaultFormat,
+  type MonthlyReport,
+  NoChromiumError,
   parseFormat,
   REPORT_FORMATS,
   type ReportFormat,
+  renderPdf,
   renderReport,
   UnknownCategoryError,
   writeAtomically,
@@ -30,12 +34,14 @@ Examples:
   $ slo-agent report --month 2026-10                          Markdown on a terminal, JSON into a pipe
   $ slo-agent report --month 2026-10 --format html --out october.html
   $ slo-agent report --month 2026-10 --out october.csv        format from the file's extension
+  $ slo-agent report --month 2026-10 --out october.pdf        A4 PDF through the system's Chromium
   $ slo-agent report --month 2026-10 --category payment_request,settlements --format md
   $ slo-agent report --month 2026-10 --fail-on-miss > report.json || echo "SLA missed"
 
 Exit codes: 0 report written, 1 an objective was missed and --fail-on-miss was given,
 2 bad usage (bad --month, unknown --category, bad configuration, no evidence store in the data
-directory, an --out file that cannot be written).`;
+directory, an --out file that cannot be written or whose extension names no format, --format pdf
+with no Chromium installed).`;
 
 /** --category may be repeated and each may be a comma list. */
 function collectCategories(value: string, previous: string[]): string[] {
@@ -58,20 +64,33 @@ function checkedMonth(month: string | undefined): string {
   return month;
 }
 
+/**
+ * The format asked for. An --out file must name a format by its extension (october.pdf, .html,
+ * .md, .json, .csv): a report must never be JSON in disguise under another file's name.
+ */
 function checkedFormat(opts: ReportOptions): ReportFormat {
-  if (opts.format === undefined) return defaultFormat(opts.out, process.stdout.isTTY === true);
+  if (opts.out !== undefined && defaultFormat(opts.out, false) === null) {
+    throw new UsageError(
+      `slo-agent report: --out: "${opts.out}" has no report file extension (use .${REPORT_FORMATS.join(", .")})`,
+    );
+  }
+  if (opts.format === undefined) return defaultFormat(opts.out, process.stdout.isTTY === true) ?? "json";
   const format = parseFormat(opts.format);
   if (format === null) {
     throw new UsageError(
       `slo-agent report: --format must be one of ${REPORT_FORMATS.join(", ")}, got "${opts.format}"`,
     );
   }
+  const named = opts.out === undefined ? null : defaultFormat(opts.out, false);
+  if (named !== null && named !== format) {
+    throw new UsageError(`slo-agent report: --out: "${opts.out}" names ${named}, but --format is ${format}`);
+  }
   return format;
 }
 
-async function writeReportFile(file: string, text: string): Promise<void> {
+async function writeReportFile(file: string, content: string | Uint8Array): Promise<void> {
   try {
-    await writeAtomically(file, text);
+    await writeAtomically(file, content);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new UsageError(`slo-agent report: --out: cannot write ${file} (${reason})`);
@@ -95,7 +114,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   const store = openStore(dataDir, clock);
   let report: ReturnType<typeof buildMonthlyReport>;
   try {
-    report = buildMonthlyReport({ config, store, month, now: clock.now(), categories });
+    report = buildMonthlyReport({ config, store, month, now: clock.now(), categories, agent: hostname() });
   } catch (error) {
     if (error instanceof UnknownCategoryError)
       throw new UsageError(`slo-agent report: --category: ${error.message}`);
@@ -103,13 +122,24 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   } finally {
     store.close();
   }
-  const text = renderReport(report, format);
-  if (opts.out === undefined) process.stdout.write(text);
-  else await writeReportFile(opts.out, text);
+  const content = await rendered(report, format);
+  if (opts.out === undefined) process.stdout.write(content);
+  else await writeReportFile(opts.out, content);
   if (opts.failOnMiss && report.summary.missed.length > 0) {
     throw new CheckFailed(
       `slo-agent report: objectives missed in ${month}: ${report.summary.missed.join(", ")}`,
     );
+  }
+}
+
+async function rendered(report: MonthlyReport, format: ReportFormat): Promise<string | Uint8Array> {
+  if (format !== "pdf") return renderReport(report, format);
+  try {
+    return await renderPdf(report);
+  } catch (error) {
+    if (error instanceof NoChromiumError)
+      throw new UsageError(`slo-agent report: --format pdf: ${error.message}`);
+    throw error;
   }
 }
 
@@ -120,7 +150,7 @@ export function registerReport(program: Command, clock: Clock = systemClock): vo
     .addOption(
       new Option(
         "-f, --format <format>",
-        "json | md | html | csv (default: md on a terminal, else json)",
+        "json | md | html | csv | pdf (default: from --out's extension, else md on a terminal and json into a pipe)",
       ).choices([...REPORT_FORMATS, "markdown"]),
     )
     .option("-o, --out <file>", "write the report to this file (atomically) instead of stdout")

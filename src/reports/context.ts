@@ -1,0 +1,39 @@
+import type { SloConfig } from "../model/config.js";
+import type { EpochMs, Interval } from "../model/time.js";
+import { AGENT_VERSION } from "../version.js";
+import type { Coverage, ReportContext } from "./model.js";
+
+/** Below this coverage a month's figures are preliminary even after it ended (contract section 10). */
+export const FINAL_COVERAGE_RATIO = 0.9;
+
+/**
+ * Who measured what: the provider, region, agent and its version, and the targets probed by
+ * their base URL only (a credential lives in `auth` or headers, never in what is shown here).
+ */
+export function reportContext(config: SloConfig, agent: string | null): ReportContext {
+  const probed = new Set(config.probes.map((p) => p.target));
+  return {
+    provider: config.sla.provider,
+    region: config.agent.region,
+    agent,
+    agent_version: AGENT_VERSION,
+    targets: [...config.targets.values()]
+      .filter((t) => probed.has(t.id))
+      .map((t) => ({ id: t.id, base_url: withoutUserInfo(t.baseUrl) })),
+  };
+}
+
+/** A base URL with any user:password@ taken out, in case one was written there. */
+function withoutUserInfo(url: string): string {
+  return url.replace(/^([a-z]+:\/\/)[^/@]*@/i, "$1");
+}
+
+/** Why the figures may still change: the month is open, or too little of it was measured. */
+export function preliminaryReasons(period: Interval, now: EpochMs, coverage: Coverage): string[] {
+  const reasons: string[] = [];
+  if (now < period.end) reasons.push("the month has not ended");
+  if (coverage.ratio !== null && coverage.ratio < FINAL_COVERAGE_RATIO) {
+    reasons.push(`probe coverage is under ${FINAL_COVERAGE_RATIO * 100}%`);
+  }
+  return reasons;
+}
