@@ -5,6 +5,7 @@
  * - probes.duration_vs_server: the agent's duration (to the end of headers) and its edge-normalised
  *   serverMs against the server's own `Server-Timing: app;dur=X`, p50/p99 of the differences.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { systemClock } from "../src/clock/system.js";
@@ -12,6 +13,7 @@ import type { HttpProbeSpec, SloConfig, Target } from "../src/model/config.js";
 import { createTargetDispatcher, ProbeRunner, runProbe } from "../src/probes/index.js";
 import { Scheduler } from "../src/schedule/index.js";
 import { httpSpec, target as loopbackTarget } from "../test/probes/loopback.js";
+import { emit, percentile, round } from "./figures.js";
 
 const SERVER = `
 const http = require("node:http");
@@ -33,14 +35,6 @@ async function startServer(): Promise<{ origin: string; child: ChildProcess }> {
   const [chunk] = (await once(child.stdout!, "data")) as [Buffer];
   return { origin: `http://127.0.0.1:${chunk.toString().trim()}`, child };
 }
-
-function percentile(values: number[], p: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-const round = (v: number | null) => (v === null ? null : Math.round(v * 1000) / 1000);
 
 function targetOf(origin: string): Target {
   return loopbackTarget(origin, { id: "bench" });
@@ -91,18 +85,16 @@ async function throughput(origin: string, ratePerSecond: number, seconds: number
   const used = process.cpuUsage(cpu);
   await runner.close();
   const stats = scheduler.stats();
-  console.log(
-    JSON.stringify({
-      bench: "probes.throughput",
-      planned_per_s: ratePerSecond,
-      performed_per_s: round(recorded / elapsedS),
-      non_200: failed,
-      lateness_p50_ms: round(percentile(lateness, 50)),
-      lateness_p99_ms: round(percentile(lateness, 99)),
-      skipped: stats.reduce((n, s) => n + s.skippedOverlap + s.skippedNoSlot, 0),
-      cpu_share_of_one_core: round((used.user + used.system) / 1e6 / elapsedS),
-    }),
-  );
+  emit({
+    bench: "probes.throughput",
+    planned_per_s: ratePerSecond,
+    performed_per_s: round(recorded / elapsedS),
+    non_200: failed,
+    lateness_p50_ms: round(percentile(lateness, 50)),
+    lateness_p99_ms: round(percentile(lateness, 99)),
+    skipped: stats.reduce((n, s) => n + s.skippedOverlap + s.skippedNoSlot, 0),
+    cpu_share_of_one_core: round((used.user + used.system) / 1e6 / elapsedS),
+  });
 }
 
 async function durationVsServer(origin: string, requests: number): Promise<void> {
@@ -126,23 +118,21 @@ async function durationVsServer(origin: string, requests: number): Promise<void>
     if (outcome.result.serverMs != null) serverDiff.push(outcome.result.serverMs - dur);
   }
   await dispatcher.close();
-  console.log(
-    JSON.stringify({
-      bench: "probes.duration_vs_server",
-      requests: durationDiff.length,
-      duration_minus_server_p50_ms: round(percentile(durationDiff, 50)),
-      duration_minus_server_p99_ms: round(percentile(durationDiff, 99)),
-      server_ms_minus_server_p50_ms: round(percentile(serverDiff, 50)),
-      server_ms_minus_server_p99_ms: round(percentile(serverDiff, 99)),
-    }),
-  );
+  emit({
+    bench: "probes.duration_vs_server",
+    requests: durationDiff.length,
+    duration_minus_server_p50_ms: round(percentile(durationDiff, 50)),
+    duration_minus_server_p99_ms: round(percentile(durationDiff, 99)),
+    server_ms_minus_server_p50_ms: round(percentile(serverDiff, 50)),
+    server_ms_minus_server_p99_ms: round(percentile(serverDiff, 99)),
+  });
 }
 
-export async function run(): Promise<void> {
+export async function run(options: { quick?: boolean } = {}): Promise<void> {
   const { origin, child } = await startServer();
   try {
-    for (const rate of [100, 1_000, 3_000]) await throughput(origin, rate, 6);
-    await durationVsServer(origin, 2_000);
+    for (const rate of [100, 1_000, 5_000]) await throughput(origin, rate, options.quick ? 3 : 6);
+    await durationVsServer(origin, options.quick ? 500 : 2_000);
   } finally {
     child.kill();
   }

@@ -3,6 +3,7 @@
  * `slo-agent import`, hash chain and rollups included), restart replay rate, live batch write rate,
  * and `verify` (--month and full) on a month at Klarna scale (report.bench's 1.17M results).
  */
+
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,8 @@ import { loadConfig } from "../src/config/index.js";
 import { DAY_MS } from "../src/model/time.js";
 import { importResultFile, openEvidenceStore, readResultFile, verifyEvidence } from "../src/record/index.js";
 import { generateResults, ndjsonLine } from "../test/record/results.js";
+import { emit, round } from "./figures.js";
+import { peakRssOf } from "./peers/process-stats.js";
 import { importMonth } from "./report.bench.js";
 
 const START = Date.UTC(2026, 9, 1);
@@ -30,32 +33,28 @@ async function importFigures(dir: string, file: string): Promise<void> {
   const seconds = (performance.now() - wall) / 1000;
   const cpuSeconds = (cpuMs() - cpu) / 1000;
   store.close();
-  console.log(
-    JSON.stringify({
-      bench: "record.import",
-      lines: LINES,
-      imported: outcome.imported,
-      seconds: round(seconds),
-      records_per_s: Math.round(LINES / seconds),
-      cpu_seconds: round(cpuSeconds),
-      records_per_cpu_s: Math.round(LINES / cpuSeconds),
-      file_mb: round(statSync(file).size / 1e6),
-      db_mb: round(statSync(join(dir, "evidence.sqlite")).size / 1e6),
-    }),
-  );
+  emit({
+    bench: "record.import",
+    lines: LINES,
+    imported: outcome.imported,
+    seconds: round(seconds),
+    records_per_s: Math.round(LINES / seconds),
+    cpu_seconds: round(cpuSeconds),
+    records_per_cpu_s: Math.round(LINES / cpuSeconds),
+    file_mb: round(statSync(file).size / 1e6),
+    db_mb: round(statSync(join(dir, "evidence.sqlite")).size / 1e6),
+  });
   const again = openEvidenceStore({ dataDir: dir, clock: systemClock, logger: () => {} });
   const t = performance.now();
   const repeat = await importResultFile(again, file, { known: null, skipInvalid: false });
   const repeatSeconds = (performance.now() - t) / 1000;
   again.close();
-  console.log(
-    JSON.stringify({
-      bench: "record.reimport",
-      already_present: repeat.alreadyPresent,
-      seconds: round(repeatSeconds),
-      records_per_s: Math.round(LINES / repeatSeconds),
-    }),
-  );
+  emit({
+    bench: "record.reimport",
+    already_present: repeat.alreadyPresent,
+    seconds: round(repeatSeconds),
+    records_per_s: Math.round(LINES / repeatSeconds),
+  });
 }
 
 /** The two halves of an import apart: reading and checking the file, then chaining and writing. */
@@ -68,15 +67,13 @@ async function importPhaseFigures(dir: string, file: string): Promise<void> {
   store.importResults(results);
   const writeSeconds = (performance.now() - t) / 1000;
   store.close();
-  console.log(
-    JSON.stringify({
-      bench: "record.import_phases",
-      read_and_check_per_s: Math.round(LINES / readSeconds),
-      chain_and_write_per_s: Math.round(LINES / writeSeconds),
-      read_seconds: round(readSeconds),
-      write_seconds: round(writeSeconds),
-    }),
-  );
+  emit({
+    bench: "record.import_phases",
+    read_and_check_per_s: Math.round(LINES / readSeconds),
+    chain_and_write_per_s: Math.round(LINES / writeSeconds),
+    read_seconds: round(readSeconds),
+    write_seconds: round(writeSeconds),
+  });
 }
 
 function replayFigures(dir: string): void {
@@ -93,23 +90,19 @@ function replayFigures(dir: string): void {
   const verified = store.verify({ month: "2026-10" });
   const verifySeconds = (performance.now() - v) / 1000;
   store.close();
-  console.log(
-    JSON.stringify({
-      bench: "record.replay",
-      results: n,
-      seconds: round(seconds),
-      results_per_s: Math.round(n / seconds),
-    }),
-  );
-  console.log(
-    JSON.stringify({
-      bench: "record.verify_month",
-      records: verified.records,
-      ok: verified.ok,
-      seconds: round(verifySeconds),
-      records_per_s: Math.round(verified.records / verifySeconds),
-    }),
-  );
+  emit({
+    bench: "record.replay",
+    results: n,
+    seconds: round(seconds),
+    results_per_s: Math.round(n / seconds),
+  });
+  emit({
+    bench: "record.verify_month",
+    records: verified.records,
+    ok: verified.ok,
+    seconds: round(verifySeconds),
+    records_per_s: Math.round(verified.records / verifySeconds),
+  });
 }
 
 /** The daemon's path: record() one at a time, committed in batches of whatever accumulated. */
@@ -126,16 +119,14 @@ function batchFigures(dir: string): void {
   }
   const seconds = (performance.now() - t) / 1000;
   store.close();
-  console.log(
-    JSON.stringify({
-      bench: "record.batch_write",
-      results: total,
-      per_batch: perBatch,
-      seconds: round(seconds),
-      results_per_s: Math.round(total / seconds),
-      ms_per_batch: round((seconds * 1000 * perBatch) / total),
-    }),
-  );
+  emit({
+    bench: "record.batch_write",
+    results: total,
+    per_batch: perBatch,
+    seconds: round(seconds),
+    results_per_s: Math.round(total / seconds),
+    ms_per_batch: round((seconds * 1000 * perBatch) / total),
+  });
 }
 
 /** `slo-agent verify --month 2026-10`, then full `verify`, on 14 probes every 30 s for a month. */
@@ -149,17 +140,36 @@ async function largeVerifyFigures(dir: string): Promise<void> {
     const t = performance.now();
     const outcome = verifyEvidence(dir, options);
     const seconds = (performance.now() - t) / 1000;
-    console.log(
-      JSON.stringify({
-        bench,
-        results,
-        records: outcome.records,
-        ok: outcome.ok,
-        seconds: round(seconds),
-        records_per_s: Math.round(outcome.records / seconds),
-      }),
-    );
+    emit({
+      bench,
+      results,
+      records: outcome.records,
+      ok: outcome.ok,
+      seconds: round(seconds),
+      records_per_s: Math.round(outcome.records / seconds),
+    });
   }
+}
+
+/** `slo-agent import` as users run it, in a process of its own: rate and peak RSS. */
+async function cliImportFigures(dataDir: string, file: string): Promise<void> {
+  const main = join(import.meta.dirname, "../dist/cli/main.js");
+  const run = await peakRssOf(process.execPath, [
+    main,
+    "import",
+    "--allow-unknown",
+    "--data-dir",
+    dataDir,
+    file,
+  ]);
+  emit({
+    bench: "record.import_cli",
+    lines: LINES,
+    exit: run.code,
+    seconds: round(run.seconds),
+    records_per_s: Math.round(LINES / run.seconds),
+    peak_rss_mb: round(run.peakMb, 1),
+  });
 }
 
 export async function run(): Promise<void> {
@@ -169,6 +179,7 @@ export async function run(): Promise<void> {
     writeFileSync(file, `${[...generateResults(START, LINES)].map(ndjsonLine).join("\n")}\n`);
     const storeDir = join(dir, "store");
     await importFigures(storeDir, file);
+    await cliImportFigures(join(dir, "cli"), file);
     replayFigures(storeDir);
     batchFigures(join(dir, "batch"));
     await importPhaseFigures(join(dir, "phases"), file);
@@ -176,8 +187,4 @@ export async function run(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function round(n: number): number {
-  return Math.round(n * 1000) / 1000;
 }

@@ -3,6 +3,7 @@
  * over October 2026, about 1.17M results with a few outages, imported into a real evidence store;
  * then buildMonthlyReport and each renderer timed on it.
  */
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { DAY_MS, monthInterval } from "../src/model/time.js";
 import { openEvidenceStore } from "../src/record/index.js";
 import { buildMonthlyReport, renderReport, TEXT_FORMATS } from "../src/reports/index.js";
 import { createRng } from "../src/sim/rng.js";
+import { emit, round } from "./figures.js";
 
 const MONTH = "2026-10";
 const PERIOD = monthInterval(MONTH);
@@ -82,43 +84,44 @@ export function importMonth(config: SloConfig, dataDir: string): number {
   return total;
 }
 
-const round = (x: number) => Math.round(x * 1000) / 1000;
+/** The profile with every probe run `copies` times over (ids `probe~k`): a larger merchant's month. */
+function scaled(config: SloConfig, copies: number): SloConfig {
+  if (copies === 1) return config;
+  const probes = config.probes.flatMap((p) =>
+    Array.from({ length: copies }, (_, k) => (k === 0 ? p : { ...p, id: `${p.id}~${k}` })),
+  );
+  return { ...config, probes };
+}
 
-export async function run(): Promise<void> {
-  const { config } = await loadConfig(join(import.meta.dirname, "..", "slo.yaml"), { env: {} });
+/** Imports a month of `copies` x the profile's probes and times the report on it. */
+function monthFigures(profile: SloConfig, copies: number, renderFormats: boolean): void {
+  const config = scaled(profile, copies);
   const dir = mkdtempSync(join(tmpdir(), "slo-report-bench-"));
   try {
     const t0 = performance.now();
     const results = importMonth(config, join(dir, "data"));
     const importSeconds = (performance.now() - t0) / 1000;
-    console.log(JSON.stringify({ bench: "report.month_import", results, seconds: round(importSeconds) }));
+    emit({ bench: "report.month_import", results, seconds: round(importSeconds) });
 
     const store = openEvidenceStore({ dataDir: join(dir, "data"), clock: new FakeClock(PERIOD.end) });
     try {
       const t = performance.now();
       const report = buildMonthlyReport({ config, store, month: MONTH, now: PERIOD.end + DAY_MS });
       const seconds = (performance.now() - t) / 1000;
-      console.log(
-        JSON.stringify({
-          bench: "report.build",
-          results,
-          seconds: round(seconds),
-          results_per_s: Math.round(results / seconds),
-          incidents: report.incidents.length,
-          missed: report.summary.missed,
-        }),
-      );
+      emit({
+        bench: "report.build",
+        results,
+        seconds: round(seconds),
+        results_per_s: Math.round(results / seconds),
+        incidents: report.incidents.length,
+        missed: report.summary.missed,
+      });
+      if (!renderFormats) return;
       for (const format of TEXT_FORMATS) {
         const r = performance.now();
         const text = renderReport(report, format);
         const renderSeconds = (performance.now() - r) / 1000;
-        console.log(
-          JSON.stringify({
-            bench: `report.render_${format}`,
-            seconds: round(renderSeconds),
-            bytes: text.length,
-          }),
-        );
+        emit({ bench: `report.render_${format}`, seconds: round(renderSeconds), bytes: text.length });
       }
     } finally {
       store.close();
@@ -126,4 +129,10 @@ export async function run(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The shipped profile's month (1.17M results), then 2x and 3x of it (2.3M, 3.5M) unless quick. */
+export async function run(options: { quick?: boolean } = {}): Promise<void> {
+  const { config } = await loadConfig(join(import.meta.dirname, "..", "slo.yaml"), { env: {} });
+  for (const copies of options.quick ? [1] : [1, 2, 3]) monthFigures(config, copies, copies === 1);
 }

@@ -1,21 +1,33 @@
 /**
- * `npm run bench`: runs every bench/*.bench.ts in turn. Each prints its figures as JSON lines
- * ({"bench": "...", ...}) on stdout. Figures, not assertions: nothing here fails on timing.
+ * `npm run bench [-- --quick] [NAME...]`: runs every bench/*.bench.ts (or those whose file name
+ * contains a NAME) in turn. Each prints its figures as JSON lines ({"bench": "...", ...}) on
+ * stdout; at the end they are written to bench/results.md with the machine they ran on.
+ * Figures, not assertions: nothing here fails on timing.
  */
-import { readdirSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { collectedFigures } from "./figures.js";
+import { resultsMarkdown } from "./results-md.js";
 
-const only = process.argv.slice(2);
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const only = args.filter((a) => !a.startsWith("--"));
 const dir = import.meta.dirname;
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".bench.ts"))
   .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
   .sort();
 
+const startedAt = new Date();
 for (const file of files) {
-  const mod = (await import(pathToFileURL(join(dir, file)).href)) as { run?: () => Promise<void> };
+  const mod = (await import(pathToFileURL(join(dir, file)).href)) as {
+    run?: (options: { quick: boolean }) => Promise<void>;
+  };
   if (typeof mod.run !== "function") throw new Error(`${file} must export async function run()`);
   process.stderr.write(`# ${file}\n`);
-  await mod.run();
+  await mod.run({ quick });
 }
+const out = join(dir, "results.md");
+writeFileSync(out, resultsMarkdown(collectedFigures(), startedAt, quick));
+process.stderr.write(`# figures written to ${out}\n`);

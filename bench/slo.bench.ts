@@ -3,6 +3,7 @@
  * minute rollups), RollingWindows record and snapshot cost with 31 days of data, and why latency
  * comes from HDR: the error of Prometheus-style histogram_quantile over default buckets.
  */
+
 import type { Category, ProbeResult, ServiceClass } from "../src/model/index.js";
 import { createRng } from "../src/sim/rng.js";
 import {
@@ -13,6 +14,7 @@ import {
   monthlyFiguresFromRollups,
   RollingWindows,
 } from "../src/slo/index.js";
+import { emit } from "./figures.js";
 
 const MONTH_START = Date.UTC(2026, 9, 1);
 const MONTH_MINUTES = 31 * 1440;
@@ -84,9 +86,7 @@ function timed<T>(work: () => T): { ms: number; value: T } {
 
 function benchMonthly(results: ProbeResult[]): void {
   const raw = timed(() => monthlyFigures({ config: CONFIG, month: "2026-10", results }));
-  console.log(
-    JSON.stringify({ bench: "slo.monthly_from_raw", categories: 13, results: results.length, ms: raw.ms }),
-  );
+  emit({ bench: "slo.monthly_from_raw", categories: 13, results: results.length, ms: raw.ms });
 
   // Stored rollups hold one HDR histogram per minute; a pool stands in for them to keep memory sane.
   const random = prng(7);
@@ -113,16 +113,14 @@ function benchMonthly(results: ProbeResult[]): void {
   const hour = timed(() =>
     monthlyFiguresFromRollups({ config: CONFIG, month: "2026-10", rollups: rollups(60) }),
   );
-  console.log(
-    JSON.stringify({
-      bench: "slo.monthly_from_minute_rollups",
-      categories: 13,
-      rollups_measured: 60 * 13,
-      ms_measured: hour.ms,
-      ms_per_month_estimate: hour.ms * 24 * 31,
-      note: "merging one HDR histogram per minute dominates; hour rollups or raw results are cheaper",
-    }),
-  );
+  emit({
+    bench: "slo.monthly_from_minute_rollups",
+    categories: 13,
+    rollups_measured: 60 * 13,
+    ms_measured: hour.ms,
+    ms_per_month_estimate: hour.ms * 24 * 31,
+    note: "merging one HDR histogram per minute dominates; hour rollups or raw results are cheaper",
+  });
 }
 
 function benchRolling(label: string, results: ProbeResult[]): void {
@@ -139,18 +137,16 @@ function benchRolling(label: string, results: ProbeResult[]): void {
   const snap = timed(() => {
     for (let i = 0; i < rounds; i++) rolling.snapshot(now + i * 10_000);
   });
-  console.log(
-    JSON.stringify({
-      bench: "slo.rolling_windows",
-      load: label,
-      categories: 13,
-      results: results.length,
-      record_ns_per_result: (record.ms * 1e6) / results.length,
-      snapshot_ms: snap.ms / rounds,
-      buckets: rolling.bucketCount,
-      heap_growth_mb_incl_garbage: (heapAfter - heapBefore) / 1e6,
-    }),
-  );
+  emit({
+    bench: "slo.rolling_windows",
+    load: label,
+    categories: 13,
+    results: results.length,
+    record_ns_per_result: (record.ms * 1e6) / results.length,
+    snapshot_ms: snap.ms / rounds,
+    buckets: rolling.bucketCount,
+    heap_growth_mb_incl_garbage: (heapAfter - heapBefore) / 1e6,
+  });
 }
 
 /** Prometheus histogram_quantile: linear interpolation inside the bucket holding the rank. */
@@ -188,17 +184,15 @@ function benchQuantileError(): void {
         bounds,
         values.map((v) => v / 1000),
       ) * 1000;
-    console.log(
-      JSON.stringify({
-        bench: "slo.p99_error",
-        distribution: `lognormal(median=${medianMs}ms, sigma=${sigma})`,
-        exact_p99_ms: exact,
-        hdr_p99_ms: hdr.percentile(99),
-        hdr_rel_error: (hdr.percentile(99)! - exact) / exact,
-        histogram_quantile_p99_ms: prom,
-        histogram_quantile_rel_error: (prom - exact) / exact,
-      }),
-    );
+    emit({
+      bench: "slo.p99_error",
+      distribution: `lognormal(median=${medianMs}ms, sigma=${sigma})`,
+      exact_p99_ms: exact,
+      hdr_p99_ms: hdr.percentile(99),
+      hdr_rel_error: (hdr.percentile(99)! - exact) / exact,
+      histogram_quantile_p99_ms: prom,
+      histogram_quantile_rel_error: (prom - exact) / exact,
+    });
   }
 }
 

@@ -1,0 +1,190 @@
+/**
+ * slo-agent side by side with blackbox_exporter (Debian's package, when installed): the same
+ * loopback target answering after 20 ms, the same probe rates, each tool's own CPU and RSS read
+ * from /proc. blackbox_exporter is driven the way Prometheus drives it (GET /probe), from a
+ * process of its own; it opens a fresh connection for every probe, so it is compared with the
+ * agent both reusing connections (its default, keep_alive: true) and opening fresh ones.
+ * Figures, not assertions.
+ */
+import { emit, percentile, round } from "./figures.js";
+import { type AgentLoad, startAgent } from "./peers/agent.js";
+import { blackboxBinary, startBlackbox } from "./peers/blackbox.js";
+import { driveProbes } from "./peers/driver.js";
+import { cpuSeconds, rssMb, sleep } from "./peers/process-stats.js";
+import { type DelayedTarget, startDelayedTarget } from "./peers/target.js";
+
+const SERVER_DELAY_MS = 20;
+
+/** Seconds of warm-up, of measurement at a rate, of the idle profile and before reading RSS. */
+interface Timing {
+  readonly warmS: number;
+  readonly measureS: number;
+  readonly idleS: number;
+  readonly rssS: number;
+}
+
+const FULL: Timing = { warmS: 5, measureS: 30, idleS: 90, rssS: 40 };
+const QUICK: Timing = { warmS: 3, measureS: 8, idleS: 30, rssS: 20 };
+
+function overhead(durations: readonly number[], delayMs: number) {
+  const over = durations.map((d) => d - delayMs);
+  return { p50: round(percentile(over, 50)), p99: round(percentile(over, 99)) };
+}
+
+/** The agent at `rate` probes a second (that many probes every 1 s): CPU per probe and overhead. */
+async function agentAtRate(target: DelayedTarget, rate: number, keepAlive: boolean, t: Timing) {
+  const load: AgentLoad = { origin: target.origin, probes: rate, everySeconds: 1, keepAlive };
+  const agent = await startAgent(load);
+  try {
+    await sleep(t.warmS * 1000);
+    const from = Date.now();
+    const cpuBefore = cpuSeconds(agent.pid);
+    await sleep(t.measureS * 1000);
+    const cpu = cpuSeconds(agent.pid) - cpuBefore;
+    const to = Date.now();
+    const rss = rssMb(agent.pid);
+    await agent.stop();
+    const durations = agent.durationsBetween(from, to);
+    return {
+      probes: durations.length,
+      cpuMsPerProbe: (cpu * 1000) / Math.max(1, durations.length),
+      rss,
+      ...overhead(durations, target.delayMs),
+    };
+  } finally {
+    await agent.stop();
+    agent.cleanup();
+  }
+}
+
+async function blackboxAtRate(binary: string, target: DelayedTarget, rate: number, seconds: number) {
+  const blackbox = await startBlackbox(binary);
+  try {
+    // Warm-up: a second of probes, so that start-up costs are not counted.
+    await driveProbes(blackbox.probeUrl(target.origin), rate, 1);
+    const before = cpuSeconds(blackbox.pid);
+    const outcome = await driveProbes(blackbox.probeUrl(target.origin), rate, seconds);
+    const cpu = cpuSeconds(blackbox.pid) - before;
+    const probes = outcome.durationsMs.length;
+    return {
+      probes,
+      failed: outcome.failed,
+      cpuMsPerProbe: (cpu * 1000) / Math.max(1, probes),
+      rss: rssMb(blackbox.pid),
+      ...overhead(outcome.durationsMs, target.delayMs),
+    };
+  } finally {
+    await blackbox.stop();
+  }
+}
+
+/** The shipped profile's load: 13 probes (one a category) every 30 s; CPU ms per wall second. */
+async function agentIdle(target: DelayedTarget, seconds: number) {
+  const agent = await startAgent({ origin: target.origin, probes: 13, everySeconds: 30, keepAlive: true });
+  try {
+    await sleep(5_000);
+    const before = cpuSeconds(agent.pid);
+    await sleep(seconds * 1000);
+    return { cpuMsPerSecond: ((cpuSeconds(agent.pid) - before) * 1000) / seconds, rss: rssMb(agent.pid) };
+  } finally {
+    await agent.stop();
+    agent.cleanup();
+  }
+}
+
+async function blackboxIdle(binary: string, target: DelayedTarget, seconds: number) {
+  const blackbox = await startBlackbox(binary);
+  try {
+    const before = cpuSeconds(blackbox.pid);
+    await driveProbes(blackbox.probeUrl(target.origin), 13 / 30, seconds);
+    return {
+      cpuMsPerSecond: ((cpuSeconds(blackbox.pid) - before) * 1000) / seconds,
+      rss: rssMb(blackbox.pid),
+    };
+  } finally {
+    await blackbox.stop();
+  }
+}
+
+/** RSS after `seconds` with `probes` probes every 30 s, and how long /metrics takes to render then. */
+async function agentRss(target: DelayedTarget, probes: number, seconds: number) {
+  const agent = await startAgent({ origin: target.origin, probes, everySeconds: 30, keepAlive: true });
+  try {
+    await sleep(seconds * 1000);
+    const renders: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await (await fetch(`${agent.url}/metrics`)).text();
+      renders.push(performance.now() - t);
+    }
+    return { rss: rssMb(agent.pid), metricsMs: percentile(renders, 50) };
+  } finally {
+    await agent.stop();
+    agent.cleanup();
+  }
+}
+
+const ratio = (a: number | null, b: number | null) =>
+  a === null || b === null || b === 0 ? null : round(a / b, 2);
+
+export async function run(options: { quick?: boolean } = {}): Promise<void> {
+  const t = options.quick ? QUICK : FULL;
+  const blackbox = blackboxBinary();
+  const target = await startDelayedTarget(SERVER_DELAY_MS);
+  try {
+    for (const rate of [50, 200]) {
+      const reuse = await agentAtRate(target, rate, true, t);
+      const fresh = await agentAtRate(target, rate, false, t);
+      const peer = blackbox ? await blackboxAtRate(blackbox.path, target, rate, t.measureS) : null;
+      emit({
+        bench: "compare.cpu_per_probe",
+        rate_per_s: rate,
+        agent_reuse_ms: round(reuse.cpuMsPerProbe),
+        agent_fresh_ms: round(fresh.cpuMsPerProbe),
+        blackbox_ms: round(peer?.cpuMsPerProbe ?? null),
+        ratio_reuse: ratio(reuse.cpuMsPerProbe, peer?.cpuMsPerProbe ?? null),
+        ratio_fresh: ratio(fresh.cpuMsPerProbe, peer?.cpuMsPerProbe ?? null),
+        agent_probes: reuse.probes + fresh.probes,
+        blackbox_probes: peer?.probes ?? null,
+        blackbox_failed: peer?.failed ?? null,
+      });
+      emit({
+        bench: "compare.overhead",
+        rate_per_s: rate,
+        agent_reuse_p50_ms: reuse.p50,
+        agent_reuse_p99_ms: reuse.p99,
+        agent_fresh_p50_ms: fresh.p50,
+        agent_fresh_p99_ms: fresh.p99,
+        blackbox_p50_ms: peer?.p50 ?? null,
+        blackbox_p99_ms: peer?.p99 ?? null,
+        ratio_p99_reuse: ratio(reuse.p99, peer?.p99 ?? null),
+        ratio_p99_fresh: ratio(fresh.p99, peer?.p99 ?? null),
+      });
+    }
+    const idle = await agentIdle(target, t.idleS);
+    const peerIdle = blackbox ? await blackboxIdle(blackbox.path, target, t.idleS) : null;
+    emit({
+      bench: "compare.idle",
+      probes: 13,
+      every_s: 30,
+      agent_cpu_ms_per_s: round(idle.cpuMsPerSecond),
+      blackbox_cpu_ms_per_s: round(peerIdle?.cpuMsPerSecond ?? null),
+      ratio: ratio(idle.cpuMsPerSecond, peerIdle?.cpuMsPerSecond ?? null),
+      agent_rss_mb: round(idle.rss, 1),
+      blackbox_rss_mb: round(peerIdle?.rss ?? null, 1),
+    });
+    for (const probes of [13, 1_000, 10_000]) {
+      const { rss, metricsMs } = await agentRss(target, probes, t.rssS);
+      emit({
+        bench: "compare.rss",
+        probes,
+        every_s: 30,
+        agent_rss_mb: round(rss, 1),
+        metrics_render_ms: round(metricsMs),
+      });
+    }
+    emit({ bench: "compare.peer", blackbox_exporter: blackbox?.version ?? "not installed" });
+  } finally {
+    target.stop();
+  }
+}

@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { parse, stringify } from "yaml";
+
+const ROOT = join(import.meta.dirname, "../..");
+
+export interface AgentRun {
+  readonly pid: number;
+  readonly url: string;
+  /** Durations (ms) of the 200 results the agent sent in [from, to) (epoch ms). */
+  durationsBetween(from: number, to: number): number[];
+  /** Stops the agent (SIGTERM: it flushes the store). */
+  stop(): Promise<void>;
+  /** Removes its temporary directory; after stop(). */
+  cleanup(): void;
+}
+
+export interface AgentLoad {
+  readonly origin: string;
+  readonly probes: number;
+  readonly everySeconds: number;
+  readonly keepAlive: boolean;
+}
+
+/**
+ * The real agent (`node dist/cli/main.js run`) on the shipped profile's categories, with its
+ * targets replaced by the bench target and `probes` probes spread over the 13 categories.
+ */
+export async function startAgent(load: AgentLoad): Promise<AgentRun> {
+  const dir = mkdtempSync(join(tmpdir(), "slo-bench-agent-"));
+  const config = parse(readFileSync(join(ROOT, "slo.yaml"), "utf8")) as Record<string, unknown>;
+  const categories = Object.keys(config.categories as Record<string, unknown>);
+  config.agent = { ...(config.agent as object), listen: "127.0.0.1:0", data_dir: "./data" };
+  config.targets = { bench: { base_url: load.origin, keep_alive: load.keepAlive } };
+  config.probes_dir = "./probes";
+  delete config.simulator;
+  mkdirSync(join(dir, "probes"));
+  writeFileSync(join(dir, "slo.yaml"), stringify(config));
+  const probes = Array.from({ length: load.probes }, (_, i) => ({
+    id: `bench-${i}`,
+    category: categories[i % categories.length],
+    target: "bench",
+    every: `${load.everySeconds}s`,
+    method: "GET",
+    path: `/bench/${i}`,
+    timeout_ms: 10_000,
+  }));
+  writeFileSync(join(dir, "probes/bench.yaml"), stringify(probes));
+
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(ROOT, "dist/cli/main.js"), "run", "--config", join(dir, "slo.yaml")],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const found = /listening on (\S+)/.exec(out);
+      if (found) resolve(found[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`agent exited ${code}: ${stderr}`)));
+  });
+  const store = join(dir, "data/evidence.sqlite");
+  return {
+    pid: child.pid!,
+    url,
+    durationsBetween(from, to) {
+      const db = new Database(store, { readonly: true, fileMustExist: true });
+      try {
+        const rows = db
+          .prepare("SELECT duration_ms AS d FROM results WHERE ts >= ? AND ts < ? AND status = 200")
+          .all(from, to);
+        return (rows as { d: number }[]).map((r) => r.d);
+      } finally {
+        db.close();
+      }
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await once(child, "exit");
+      }
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}

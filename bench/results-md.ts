@@ -1,0 +1,102 @@
+import { cpus, totalmem } from "node:os";
+import type { Figure, Figures } from "./figures.js";
+
+/**
+ * bench/results.md: the machine, the side-by-side table against blackbox_exporter with the
+ * issue's targets as ratios, and every other figure, grouped by bench.
+ */
+export function resultsMarkdown(figures: readonly Figures[], startedAt: Date, quick: boolean): string {
+  const lines = [
+    "# Benchmark results",
+    "",
+    `Written by \`npm run bench${quick ? " -- --quick" : ""}\` on ${startedAt.toISOString()}. Figures, never assertions.`,
+    "",
+    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}.`,
+    "",
+    ...sideBySide(figures),
+    "## Every figure",
+    "",
+  ];
+  const benches = [...new Set(figures.map((f) => f.bench))];
+  for (const bench of benches) {
+    const rows = figures.filter((f) => f.bench === bench);
+    const keys = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => k !== "bench")))];
+    lines.push(`### ${bench}`, "", `| ${keys.join(" | ")} |`, `|${" --- |".repeat(keys.length)}`);
+    for (const row of rows) lines.push(`| ${keys.map((k) => cell(row[k])).join(" | ")} |`);
+    lines.push("");
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function cell(value: Figure | undefined): string {
+  if (value === undefined || value === null) return "–";
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+function sideBySide(figures: readonly Figures[]): string[] {
+  const all = (bench: string) => figures.filter((f) => f.bench === bench);
+  const peer = figures.find((f) => f.bench === "compare.peer")?.blackbox_exporter ?? "not run";
+  const rows: string[][] = [];
+  for (const f of all("compare.cpu_per_probe")) {
+    rows.push([
+      `CPU per probe, ${f.rate_per_s}/s, reused connections (ms)`,
+      cell(f.agent_reuse_ms),
+      cell(f.blackbox_ms),
+      cell(f.ratio_reuse),
+      "<= 0.25",
+    ]);
+    rows.push([
+      `CPU per probe, ${f.rate_per_s}/s, fresh connections (ms)`,
+      cell(f.agent_fresh_ms),
+      cell(f.blackbox_ms),
+      cell(f.ratio_fresh),
+      "<= 0.5",
+    ]);
+  }
+  for (const f of all("compare.overhead")) {
+    rows.push([
+      `overhead p50, ${f.rate_per_s}/s, reuse / fresh (ms)`,
+      `${cell(f.agent_reuse_p50_ms)} / ${cell(f.agent_fresh_p50_ms)}`,
+      cell(f.blackbox_p50_ms),
+      "",
+      "",
+    ]);
+    rows.push([
+      `overhead p99, ${f.rate_per_s}/s, reuse / fresh (ms)`,
+      `${cell(f.agent_reuse_p99_ms)} / ${cell(f.agent_fresh_p99_ms)}`,
+      cell(f.blackbox_p99_ms),
+      `${cell(f.ratio_p99_reuse)} / ${cell(f.ratio_p99_fresh)}`,
+      "<= 1",
+    ]);
+  }
+  for (const f of all("compare.idle")) {
+    rows.push([
+      "idle cost, 13 probes every 30 s (CPU ms per s)",
+      cell(f.agent_cpu_ms_per_s),
+      cell(f.blackbox_cpu_ms_per_s),
+      cell(f.ratio),
+      "agent <= 1 ms/s",
+    ]);
+    rows.push(["RSS, 13 probes (MB)", cell(f.agent_rss_mb), cell(f.blackbox_rss_mb), "", ""]);
+  }
+  for (const f of all("compare.rss").filter((r) => r.probes !== 13)) {
+    rows.push([
+      `RSS, ${f.probes} probes every 30 s (MB)`,
+      cell(f.agent_rss_mb),
+      "",
+      "",
+      f.probes === 1000 ? "<= 100 MB" : "",
+    ]);
+  }
+  if (rows.length === 0) return [];
+  return [
+    `## Side by side with blackbox_exporter ${peer}`,
+    "",
+    "Same loopback target answering after 20 ms, same rates; each tool's own CPU and RSS from /proc; the driver and the target run in processes of their own.",
+    "",
+    "| figure | slo-agent | blackbox_exporter | ratio | target |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+    "",
+  ];
+}
