@@ -5,6 +5,7 @@ import type { FailureReason, ProbeResult, ResultFlag } from "../model/result.js"
 import { errorCodeOf, failureReasonOf } from "./failure.js";
 import type { Observation } from "./probe.js";
 import { probeFor } from "./registry.js";
+import { credentialFormsOf, withoutCredentials } from "./scrub.js";
 import { vendorErrorOf } from "./vendor-error.js";
 
 export interface HarnessRun {
@@ -66,7 +67,8 @@ export async function runProbe(run: HarnessRun): Promise<HarnessOutcome> {
     run.signal?.removeEventListener("abort", onStop);
   }
   const elapsedMs = clock.monotonic() - startedAt;
-  const result = classify(spec, ts, observation, elapsedMs, run.fallbackRoundTripMs ?? null);
+  const classified = classify(spec, ts, observation, elapsedMs, run.fallbackRoundTripMs ?? null);
+  const result = withoutCredentials(classified, credentialFormsOf(run.target, spec));
   return { result, headers: observation.headers, roundTripMs: observation.roundTripMs };
 }
 
