@@ -75,7 +75,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const metrics = createSloMetrics({
     config,
     version: AGENT_VERSION,
-    ...(config.agent.otlp ? { otlp: config.agent.otlp } : {}),
+    ...(config.agent.otlp ? { otlp: { ...config.agent.otlp, log } } : {}),
   });
   const validity = new ValidityTracker({
     config,

@@ -1,9 +1,10 @@
 import { dirname, normalize, resolve } from "node:path";
 import type { SloConfig, TargetAuth } from "../model/config.js";
+import { redactSecrets } from "../model/secret.js";
 import type { LocatedProbe } from "./convert.js";
 import { toSloConfig } from "./convert.js";
 import { checkReferences, type ProbeEntry } from "./crossref.js";
-import { type Environment, expandEnvironment } from "./env.js";
+import { type Environment, expandEnvironment, pathKey } from "./env.js";
 import { headerCredentials, sloHeaderPlaces } from "./header-credentials.js";
 import { problemsFromIssues } from "./issues.js";
 import { harvestProbes, probeDirectoryOf, readProbeDirectory } from "./probe-files.js";
@@ -54,7 +55,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   const located: LocatedProbe[] = harvests.flatMap((h) => h.located);
   problems.push(...harvests.flatMap((h) => h.problems), ...checkReferences(slo, data, entries));
 
-  const auth = await resolveTargetAuth(root.targets, slo, configDir);
+  const auth = await resolveTargetAuth(root.targets, slo, configDir, expanded.references);
   problems.push(...auth.problems);
   const secrets = [
     ...secretValues(root.targets, auth.byTarget),
@@ -98,7 +99,12 @@ async function readFromDirectory(
   return readProbeDirectory(where.directory, where.shown, env, slo);
 }
 
-async function resolveTargetAuth(targets: unknown, slo: YamlSource, configDir: string) {
+async function resolveTargetAuth(
+  targets: unknown,
+  slo: YamlSource,
+  configDir: string,
+  fromEnvironment: ReadonlyMap<string, unknown>,
+) {
   const byTarget = new Map<string, TargetAuth>();
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
@@ -109,7 +115,10 @@ async function resolveTargetAuth(targets: unknown, slo: YamlSource, configDir: s
     const rawAuth = raw !== null && typeof raw === "object" ? (raw as { auth?: unknown }).auth : undefined;
     const wire = TargetWire.shape.auth.safeParse(rawAuth).data;
     if (!wire) continue;
-    const resolved = await resolveAuth(wire, ["targets", id, "auth"], slo, configDir);
+    const at = ["targets", id, "auth"];
+    const resolved = await resolveAuth(wire, at, slo, configDir, (key) =>
+      fromEnvironment.has(pathKey([...at, key])),
+    );
     byTarget.set(id, resolved.auth);
     problems.push(...resolved.problems);
     warnings.push(...resolved.warnings);
@@ -153,7 +162,7 @@ function receiverSecrets(alerting: unknown): string[] {
 
 /** No message repeats a credential, even one written by mistake where an id or a URL belongs. */
 function redacted(problem: ConfigProblem, secrets: readonly string[]): ConfigProblem {
-  const message = secrets.reduce((text, secret) => text.replaceAll(secret, "[redacted]"), problem.message);
+  const message = redactSecrets(problem.message, secrets);
   return message === problem.message ? problem : { ...problem, message };
 }
 

@@ -1,7 +1,7 @@
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { TargetAuth } from "../model/config.js";
 import { Secret } from "../model/secret.js";
+import { readBoundedFile } from "./bounded-read.js";
 import type { ConfigProblem } from "./problems.js";
 import { type FieldPath, readFailure, type YamlSource } from "./source.js";
 import type { AuthWireValue } from "./wire.js";
@@ -12,15 +12,20 @@ export interface ResolvedAuth {
   readonly warnings: ConfigProblem[];
 }
 
+/** The most a secret file may hold: a credential, not a data set (and `/dev/zero` fails fast). */
+export const MAX_SECRET_FILE_BYTES = 64 * 1024;
+
 /**
  * Turns a target's wire auth into Secrets, reading `*_file` keys relative to the config file
- * (one trailing newline trimmed). Problems name the file, never what it holds.
+ * (one trailing newline trimmed). Problems name the file, never what it holds, and never a path
+ * that came from the environment (`password_file: "${KLARNA_PASSWORD}"` would print the secret).
  */
 export async function resolveAuth(
   wire: AuthWireValue,
   at: FieldPath,
   source: YamlSource,
   configDir: string,
+  fromEnvironment: (key: string) => boolean = () => false,
 ): Promise<ResolvedAuth> {
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
@@ -31,11 +36,12 @@ export async function resolveAuth(
   ): Promise<Secret> => {
     if (inline !== undefined) return new Secret(inline);
     if (file === undefined) return new Secret("");
+    const shown = fromEnvironment(`${key}_file`) ? "(path from the environment)" : `"${file}"`;
     try {
-      const text = await readFile(resolve(configDir, file), "utf8");
+      const text = await readBoundedFile(resolve(configDir, file), MAX_SECRET_FILE_BYTES);
       return new Secret(text.replace(/\r?\n$/, ""));
     } catch (error) {
-      problems.push(source.problem([...at, `${key}_file`], `secret file "${file}": ${readFailure(error)}`));
+      problems.push(source.problem([...at, `${key}_file`], `secret file ${shown}: ${readFailure(error)}`));
       return new Secret("");
     }
   };

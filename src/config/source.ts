@@ -1,5 +1,5 @@
-import { readFile } from "node:fs/promises";
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
+import { MAX_CONFIG_FILE_BYTES, readBoundedFile } from "./bounded-read.js";
 import type { ConfigProblem } from "./problems.js";
 
 /** A field path inside one YAML document: mapping keys and list indexes. */
@@ -20,20 +20,23 @@ type YamlDocument = ReturnType<typeof parseDocument>;
 export class YamlSource {
   readonly #doc: YamlDocument;
   readonly #lines: LineCounter;
+  readonly #data: unknown;
 
   constructor(
     /** The path shown in problems: as the user gave it, or relative to it. */
     readonly file: string,
     doc: YamlDocument,
     lines: LineCounter,
+    data: unknown,
   ) {
     this.#doc = doc;
     this.#lines = lines;
+    this.#data = data;
   }
 
   /** The document as plain data (mappings become objects, lists arrays). */
   toData(): unknown {
-    return this.#doc.toJS({ maxAliasCount: 1000 });
+    return this.#data;
   }
 
   /** A problem at the value of `path` (or, with `at: "key"`, at its key); at the nearest ancestor if absent. */
@@ -95,19 +98,74 @@ export type ReadResult =
 export async function readYamlSource(absolutePath: string, shownAs: string): Promise<ReadResult> {
   let text: string;
   try {
-    text = await readFile(absolutePath, "utf8");
+    text = await readBoundedFile(absolutePath, MAX_CONFIG_FILE_BYTES);
   } catch (error) {
     const message = readFailure(error);
     return { source: null, problems: [{ file: shownAs, line: 1, col: 1, path: "(file)", message }] };
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const source = new YamlSource(shownAs, doc, lines);
-  const problems = doc.errors.map((e): ConfigProblem => {
-    const { line, col } = lines.linePos(e.pos[0]);
-    return { file: shownAs, line, col, path: "(yaml)", message: `YAML syntax: ${e.message.split("\n")[0]}` };
+  const at = (offset: number, message: string): ConfigProblem => {
+    const { line, col } = lines.linePos(offset);
+    return { file: shownAs, line, col, path: "(yaml)", message };
+  };
+  const problems = doc.errors.map((e) => at(e.pos[0], `YAML syntax: ${e.message.split("\n")[0]}`));
+  if (problems.length > 0) return { source: null, problems };
+  const alias = aliasProblem(doc);
+  if (alias) return { source: null, problems: [at(alias.offset, alias.message)] };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    return { source: null, problems: [at(0, `YAML: ${error instanceof Error ? error.message : error}`)] };
+  }
+  return { source: new YamlSource(shownAs, doc, lines, data), problems };
+}
+
+/** Aliases may expand to at most this many nodes in all: a configuration, not a "billion laughs". */
+const MAX_ALIAS_COUNT = 1000;
+
+/**
+ * An alias with no anchor before it, or the alias where the expansion passes MAX_ALIAS_COUNT
+ * (an alias bomb), located; yaml's own errors for these carry no position.
+ */
+function aliasProblem(doc: YamlDocument): { offset: number; message: string } | null {
+  const sizes = new Map<unknown, number>();
+  const expandedSize = (node: unknown, depth: number): number => {
+    if (depth > 64) return Number.POSITIVE_INFINITY;
+    if (isAlias(node)) return expandedSize(node.resolve(doc), depth + 1);
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    let size = 1;
+    if (isMap(node) || isSeq(node)) {
+      for (const item of node.items) {
+        size += isPair(item)
+          ? expandedSize(item.key, depth + 1) + expandedSize(item.value, depth + 1)
+          : expandedSize(item, depth + 1);
+        if (size > MAX_ALIAS_COUNT * 100) break;
+      }
+    }
+    sizes.set(node, size);
+    return size;
+  };
+  let found: { offset: number; message: string } | null = null;
+  let expanded = 0;
+  visit(doc, {
+    Alias(_key, alias) {
+      const offset = alias.range?.[0] ?? 0;
+      if (alias.resolve(doc) === undefined) {
+        found = { offset, message: `YAML: alias *${alias.source} has no anchor &${alias.source} before it` };
+        return visit.BREAK;
+      }
+      expanded += expandedSize(alias, 0);
+      if (expanded > MAX_ALIAS_COUNT * 100) {
+        found = { offset, message: "YAML: aliases expand to too many nodes (an alias bomb?)" };
+        return visit.BREAK;
+      }
+      return undefined;
+    },
   });
-  return problems.length > 0 ? { source: null, problems } : { source, problems };
+  return found;
 }
 
 /** A one-line reason for an unreadable file, without a stack. */
@@ -116,5 +174,6 @@ export function readFailure(error: unknown): string {
   if (code === "ENOENT") return "file not found";
   if (code === "EACCES") return "permission denied";
   if (code === "EISDIR") return "is a directory, not a file";
+  if (code === "EFBIG" && error instanceof Error) return error.message;
   return `cannot read: ${error instanceof Error ? error.message : String(error)}`;
 }

@@ -1,5 +1,10 @@
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
-import { type IMetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
+import {
+  type IMetricReader,
+  PeriodicExportingMetricReader,
+  type PushMetricExporter,
+  type ResourceMetrics,
+} from "@opentelemetry/sdk-metrics";
 import { Secret } from "../model/secret.js";
 
 /** Pushing to an OpenTelemetry Collector (OTLP over HTTP, JSON encoding) besides serving /metrics. */
@@ -10,6 +15,8 @@ export interface OtlpPushOptions {
   readonly intervalMs?: number;
   /** Extra request headers, e.g. an API key for a hosted collector (a Secret stays redacted elsewhere). */
   readonly headers?: Readonly<Record<string, string | Secret>>;
+  /** Told when pushes start failing (once per episode) and when they recover (the agent's Logger). */
+  readonly log?: (level: "info" | "warn", message: string) => void;
 }
 
 const DEFAULT_INTERVAL_MS = 60_000;
@@ -17,7 +24,11 @@ const DEFAULT_INTERVAL_MS = 60_000;
 export function otlpReader(options: OtlpPushOptions): IMetricReader {
   const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
   return new PeriodicExportingMetricReader({
-    exporter: new OTLPMetricExporter({ url: options.endpoint, headers: revealed(options.headers ?? {}) }),
+    exporter: reportingFailures(
+      new OTLPMetricExporter({ url: options.endpoint, headers: revealed(options.headers ?? {}) }),
+      shownEndpoint(options.endpoint),
+      options.log ?? (() => {}),
+    ),
     exportIntervalMillis: intervalMs,
     // The timeout must not exceed the interval (the SDK rejects it otherwise).
     exportTimeoutMillis: Math.min(intervalMs, 30_000),
@@ -28,4 +39,50 @@ function revealed(headers: Readonly<Record<string, string | Secret>>): Record<st
   return Object.fromEntries(
     Object.entries(headers).map(([name, value]) => [name, value instanceof Secret ? value.reveal() : value]),
   );
+}
+
+/** ExportResultCode.SUCCESS of @opentelemetry/core. */
+const EXPORT_SUCCESS = 0;
+
+/**
+ * The exporter, logging a failing push once when it starts failing and once when it recovers:
+ * a collector that is down must be visible, but not as one line per interval for hours.
+ */
+function reportingFailures(
+  exporter: PushMetricExporter,
+  endpoint: string,
+  log: NonNullable<OtlpPushOptions["log"]>,
+): PushMetricExporter {
+  let failing = false;
+  return {
+    export(metrics: ResourceMetrics, done) {
+      exporter.export(metrics, (result) => {
+        if (result.code === EXPORT_SUCCESS && failing) {
+          failing = false;
+          log("info", `OTLP push to ${endpoint} recovered`);
+        } else if (result.code !== EXPORT_SUCCESS && !failing) {
+          failing = true;
+          const why = result.error?.message.split("\n")[0]?.slice(0, 200) ?? "unknown error";
+          log("warn", `OTLP push to ${endpoint} failed: ${why} (logged again only once it recovers)`);
+        }
+        done(result);
+      });
+    },
+    forceFlush: () => exporter.forceFlush(),
+    shutdown: () => exporter.shutdown(),
+    ...(exporter.selectAggregationTemporality
+      ? { selectAggregationTemporality: exporter.selectAggregationTemporality.bind(exporter) }
+      : {}),
+    ...(exporter.selectAggregation ? { selectAggregation: exporter.selectAggregation.bind(exporter) } : {}),
+  };
+}
+
+/** The endpoint without any user:password it may carry. */
+function shownEndpoint(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return "(the configured endpoint)";
+  }
 }

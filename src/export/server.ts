@@ -1,5 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import {
+  type ConnectionLimits,
+  capConnections,
+  DEFAULT_CONNECTION_LIMITS,
+  limitedServerOptions,
+} from "./connection-limits.js";
 import type { SloMetrics } from "./metrics.js";
 
 export interface MetricsServerOptions {
@@ -11,6 +17,8 @@ export interface MetricsServerOptions {
   readonly ready: () => boolean;
   /** The agent's alerts as a JSON-serialisable value, served on /alerts (contract section 9). */
   readonly alerts?: () => unknown;
+  /** Connection cap and timeouts (default DEFAULT_CONNECTION_LIMITS). */
+  readonly limits?: ConnectionLimits;
 }
 
 export interface MetricsServer {
@@ -22,7 +30,11 @@ export interface MetricsServer {
 
 /** `/metrics`, `/healthz` and `/readyz` on one port (contract section 6, agent.listen). */
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
-  const server = createServer((request, response) => route(options, request, response));
+  const limits = options.limits ?? DEFAULT_CONNECTION_LIMITS;
+  const server = createServer(limitedServerOptions(limits), (request, response) =>
+    route(options, request, response),
+  );
+  capConnections(server, limits.maxConnections);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {

@@ -54,7 +54,12 @@ export function exchange(dispatcher: Dispatcher, clock: Clock, req: ExchangeRequ
       resolve({ status, headers, body, bodyBytes, error, bodyError, trace });
     };
     const onAbort = () => {
-      controller?.abort(req.signal.reason);
+      // undici's own abort destroys the socket with an "informational" error, which puts the
+      // request back in its queue: it then opened one extra, empty connection per timed-out run.
+      // Failing the request's own socket fails the request in place and leaves the queue empty.
+      const socket = trace.socket;
+      if (socket && !socket.destroyed) socket.destroy(req.signal.reason as Error);
+      else controller?.abort(req.signal.reason);
       settle(req.signal.reason);
     };
 

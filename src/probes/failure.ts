@@ -100,6 +100,7 @@ function reasonForCode(code: string): FailureReason | undefined {
  * connection was ever made and `protocol` once one was (something went wrong in the exchange).
  */
 export function failureReasonOf(error: unknown, connected: boolean): FailureReason {
+  if (misbehaviourOf(error)) return "protocol";
   const code = errorCodeOf(error);
   const known = code === null ? undefined : reasonForCode(code);
   if (known) return known;
@@ -144,6 +145,28 @@ export function agentErrorOf(error: unknown): string | null {
       return code;
     }
     if (typeof name === "string" && AGENT_NAMES.has(name)) return name;
+  }
+  return null;
+}
+
+/**
+ * undici raises its socket error (UND_ERR_SOCKET, otherwise a reset) with these messages when
+ * the server broke HTTP rather than the connection: a 100 Continue that was never asked for (a
+ * flood of them was classified `reset`), a response with no request, an unasked upgrade.
+ */
+const MISBEHAVIOUR_BY_SOCKET_MESSAGE: Readonly<Record<string, string>> = {
+  "bad response":
+    "the server sent a response that was not due (an unasked 100 Continue or a response before any request)",
+  "bad upgrade": "the server switched protocols without being asked",
+};
+
+/** A one-line account of a server that broke HTTP, or null for any other failure. */
+export function misbehaviourOf(error: unknown): string | null {
+  for (const e of causeChain(error)) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (code !== "UND_ERR_SOCKET" || typeof message !== "string") continue;
+    const account = MISBEHAVIOUR_BY_SOCKET_MESSAGE[message];
+    if (account) return `${code}: ${message}: ${account}`;
   }
   return null;
 }

@@ -2,9 +2,10 @@ import type { Dispatcher } from "undici";
 import type { Clock } from "../clock/clock.js";
 import type { ProbeSpec, Target } from "../model/config.js";
 import type { FailureReason, ProbeResult, ResultFlag } from "../model/result.js";
-import { agentErrorOf, errorCodeOf, failureReasonOf } from "./failure.js";
+import { agentErrorOf, errorCodeOf, failureReasonOf, misbehaviourOf } from "./failure.js";
 import type { Observation } from "./probe.js";
 import { probeFor } from "./registry.js";
+import { credentialFormsOf, withoutCredentials } from "./scrub.js";
 import { vendorErrorOf } from "./vendor-error.js";
 
 export interface HarnessRun {
@@ -66,7 +67,8 @@ export async function runProbe(run: HarnessRun): Promise<HarnessOutcome> {
     run.signal?.removeEventListener("abort", onStop);
   }
   const elapsedMs = clock.monotonic() - startedAt;
-  const result = classify(spec, ts, observation, elapsedMs, run.fallbackRoundTripMs ?? null);
+  const classified = classify(spec, ts, observation, elapsedMs, run.fallbackRoundTripMs ?? null);
+  const result = withoutCredentials(classified, credentialFormsOf(run.target, spec));
   return { result, headers: observation.headers, roundTripMs: observation.roundTripMs };
 }
 
@@ -134,6 +136,8 @@ function serverTimeOf(seen: Observation, ttfbMs: number, roundTripMs: number | n
 /** A one-line description of a failure: its code and first message line, bounded. */
 function describe(failure: unknown): string | null {
   if (failure === null || failure === undefined) return null;
+  const misbehaviour = misbehaviourOf(failure);
+  if (misbehaviour) return misbehaviour;
   const code = errorCodeOf(failure);
   const message = failure instanceof Error ? failure.message.split("\n")[0] : String(failure);
   const text = code && !message?.includes(code) ? `${code}: ${message}` : (message ?? code ?? "");

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { systemClock } from "../clock/system.js";
 import { ADMIN_PREFIX, answerAdmin } from "./admin.js";
+import { type AdminAccess, adminRefusal, isLoopbackAddress } from "./admin-access.js";
 import { errorBody, errorForStatus } from "./error-body.js";
 import { type Plan, planRequest } from "./faults.js";
 import { LiveScenario } from "./live-scenario.js";
@@ -37,6 +38,10 @@ export interface SimulatorOptions {
   readonly seed?: number;
   /** Time for bursts, rate-limit windows, Server-Timing and delays (default: the system clock). */
   readonly clock?: Clock;
+  /** A host other than loopback is refused unless this is true (the simulator has no auth of its own). */
+  readonly allowNonLoopback?: boolean;
+  /** Bearer token for the admin API; required there when the simulator is not on loopback. */
+  readonly adminToken?: string;
 }
 
 export interface RunningSimulator {
@@ -62,9 +67,15 @@ interface Context {
   readonly limiter: RateLimiter;
   readonly rng: Rng;
   readonly schedule: Schedule;
+  readonly admin: AdminAccess;
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const host = options.host ?? "127.0.0.1";
+  const loopbackOnly = isLoopbackAddress(host);
+  if (!loopbackOnly && options.allowNonLoopback !== true) {
+    throw new Error(`simulator: refusing to listen on ${host}: it is for loopback (127.0.0.1, ::1) only`);
+  }
   const clock = options.clock ?? systemClock;
   const pending = new Set<TimerHandle>();
   let closed = false;
@@ -84,6 +95,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     limiter: new RateLimiter(),
     rng: createRng(options.seed ?? 1),
     schedule,
+    admin: { loopbackOnly, token: options.adminToken ?? null },
   };
   const server = createServer((req, res) => {
     handleRequest(ctx, req, res).catch((error: unknown) => {
@@ -93,7 +105,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       res.destroy();
     });
   });
-  const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port ?? 0, host, () => {
@@ -125,7 +136,10 @@ async function handleRequest(ctx: Context, req: IncomingMessage, res: ServerResp
   const url = new URL(req.url ?? "/", "http://simulator.invalid");
   const method = req.method ?? "GET";
   if (url.pathname.startsWith(ADMIN_PREFIX)) {
-    const answer = answerAdmin(method, url.pathname, body ?? "", ctx.live, ctx.stats);
+    const refusal = adminRefusal(req.headers, ctx.admin);
+    const answer = refusal
+      ? { status: 403, body: { error: refusal } }
+      : answerAdmin(method, url.pathname, body ?? "", ctx.live, ctx.stats);
     const json = Buffer.from(`${JSON.stringify(answer.body)}\n`);
     res.writeHead(answer.status, { "Content-Type": "application/json", "Content-Length": json.length });
     res.end(json);

@@ -1,0 +1,59 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { createSloMetrics, type SloMetrics } from "../../src/export/metrics.js";
+import { fixtureConfig } from "../support/slo-config.js";
+
+let collector: Server | null = null;
+let metrics: SloMetrics | null = null;
+afterEach(async () => {
+  await metrics?.shutdown().catch(() => {});
+  collector?.closeAllConnections();
+  await new Promise((resolve) => collector?.close(resolve) ?? resolve(undefined));
+});
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 300 && !condition(); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!condition()) throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("OTLP push failures", () => {
+  it("are logged once when pushes start failing and once when they recover", async () => {
+    let answer = 400;
+    let posts = 0;
+    collector = createServer((request, response) => {
+      request.resume();
+      request.on("end", () => {
+        posts++;
+        response.writeHead(answer, { "content-type": "application/json" }).end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => collector!.listen(0, "127.0.0.1", resolve));
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/metrics`;
+    const lines: string[] = [];
+    metrics = createSloMetrics({
+      config: fixtureConfig(),
+      otlp: { endpoint, intervalMs: 300, log: (level, message) => lines.push(`${level} ${message}`) },
+    });
+    // The reader pushes nothing while there is nothing to push.
+    metrics.recordResult({
+      ts: Date.UTC(2026, 9, 1),
+      probe: "payment-request-read",
+      category: "payment_request",
+      status: 200,
+      durationMs: 80,
+      error: null,
+      errorCode: null,
+      correlationId: null,
+    });
+
+    await until(() => posts >= 4, "four refused pushes");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      new RegExp(`^warn OTLP push to ${endpoint} failed: .+ \\(logged again only once it recovers\\)$`),
+    );
+    answer = 200;
+    await until(() => lines.length >= 2, "the recovery line");
+    expect(lines[1]).toBe(`info OTLP push to ${endpoint} recovered`);
+  }, 60_000);
+});
