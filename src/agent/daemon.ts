@@ -14,6 +14,7 @@ import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import { Scheduler } from "../schedule/index.js";
 import { RollingWindows } from "../slo/index.js";
 import { AGENT_VERSION } from "../version.js";
+import { lockDataDir } from "./data-dir-lock.js";
 import type { Logger } from "./log.js";
 
 export interface DaemonOptions {
@@ -47,13 +48,20 @@ const PRUNE_EVERY_MS = DAY_MS;
  */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
   const { config, clock, log } = options;
-  const store = openEvidenceStore({
-    dataDir: options.dataDir,
-    clock,
-    retentionDays: config.agent.retentionDays,
-    minuteRollupDays: config.agent.minuteRollupDays,
-    logger: (line) => log("warn", line),
-  });
+  const lock = lockDataDir(options.dataDir, clock.now());
+  let store: EvidenceStore;
+  try {
+    store = openEvidenceStore({
+      dataDir: options.dataDir,
+      clock,
+      retentionDays: config.agent.retentionDays,
+      minuteRollupDays: config.agent.minuteRollupDays,
+      logger: (line) => log("warn", line),
+    });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const windows = new RollingWindows(config);
   const started = clock.now();
   let replayed = 0;
@@ -93,6 +101,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     server = await startMetricsServer({ ...options.listen, metrics, ready: () => ready });
   } catch (error) {
     store.close();
+    lock.release();
     await metrics.shutdown();
     throw error;
   }
@@ -156,6 +165,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       refresh();
       store.endRun(clock.now());
       store.close();
+      lock.release();
       await server.close();
       await metrics.shutdown();
     },
