@@ -6,6 +6,7 @@ import {
   startMetricsServer,
 } from "../export/index.js";
 import type { ProbeSpec, SloConfig } from "../model/config.js";
+import { sameProbe, structurallyEqual } from "../model/equal.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS } from "../model/time.js";
@@ -16,6 +17,8 @@ import { RollingWindows } from "../slo/index.js";
 import { AGENT_VERSION } from "../version.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import type { Logger } from "./log.js";
+import { classificationChanged, problemLines, type ReloadOutcome, settleAgentSettings } from "./reload.js";
+import { reloadRoute } from "./reload-route.js";
 
 export interface DaemonOptions {
   readonly config: SloConfig;
@@ -25,6 +28,8 @@ export interface DaemonOptions {
   readonly log: Logger;
   /** How often the SLO gauges, heartbeat and self-metrics are refreshed. Default 5 s. */
   readonly refreshMs?: number;
+  /** Reads the configuration again (SIGHUP, POST /-/reload); throws a ConfigError when invalid. */
+  readonly reloadConfig?: () => Promise<SloConfig>;
 }
 
 export interface RunningDaemon {
@@ -32,6 +37,8 @@ export interface RunningDaemon {
   readonly url: string;
   readonly store: EvidenceStore;
   readonly metrics: SloMetrics;
+  /** Reads the configuration again and applies it; an invalid one is refused and the running one kept. */
+  reload(trigger: string): Promise<ReloadOutcome>;
   /** Stops probing, waits for running probes, writes everything and closes the store. */
   close(): Promise<void>;
 }
@@ -47,7 +54,8 @@ const PRUNE_EVERY_MS = DAY_MS;
  * restart leaves no gap or reset in the SLO figures.
  */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  const { config, clock, log } = options;
+  const { clock, log } = options;
+  let config = options.config;
   const lock = lockDataDir(options.dataDir, clock.now());
   let store: EvidenceStore;
   try {
@@ -62,14 +70,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     lock.release();
     throw error;
   }
-  const windows = new RollingWindows(config);
   const started = clock.now();
-  let replayed = 0;
-  for (const result of store.results({ from: started - REPLAY_MS, to: started })) {
-    windows.record(result);
-    replayed++;
-  }
-  log("info", `evidence store ${store.path}: replayed ${replayed} results into the rolling windows`);
+  const replay = (from: SloConfig, now: number): RollingWindows => {
+    const rebuilt = new RollingWindows(from);
+    let replayed = 0;
+    for (const result of store.results({ from: now - REPLAY_MS, to: now })) {
+      rebuilt.record(result);
+      replayed++;
+    }
+    log("info", "rolling windows replayed from the evidence store", { store: store.path, results: replayed });
+    return rebuilt;
+  };
+  let windows = replay(config, started);
 
   const metrics = createSloMetrics({
     config,
@@ -86,7 +98,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const runner = new ProbeRunner({ clock, config, sink, logger: (line: string) => log("warn", line) });
   const scheduler = new Scheduler({
     clock,
-    probes: config.probes,
+    probes: options.config.probes,
     execute: (spec: ProbeSpec, plannedAt: number) => {
       metrics.recordLateness(spec.id, Math.max(0, clock.now() - plannedAt));
       return runner.execute(spec, plannedAt);
@@ -98,7 +110,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   let ready = false;
   let server: MetricsServer;
   try {
-    server = await startMetricsServer({ ...options.listen, metrics, ready: () => ready });
+    server = await startMetricsServer({
+      ...options.listen,
+      metrics,
+      ready: () => ready,
+      routes: [
+        reloadRoute(
+          () => config.agent.adminToken,
+          (trigger) => reload(trigger),
+        ),
+      ],
+    });
   } catch (error) {
     store.close();
     lock.release();
@@ -153,10 +175,55 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     `probing ${config.probes.length} probes in ${config.categories.size} categories; metrics on ${server.url}/metrics`,
   );
 
+  // Reloads run one at a time, in the order asked.
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (trigger: string): Promise<ReloadOutcome> => {
+    const next = reloading.then(() => applyReload(trigger));
+    reloading = next.catch(() => {});
+    return next;
+  };
+  const applyReload = async (trigger: string): Promise<ReloadOutcome> => {
+    if (!options.reloadConfig)
+      return { ok: false, problems: ["this agent was started without a configuration file"] };
+    let loaded: SloConfig;
+    try {
+      loaded = await options.reloadConfig();
+    } catch (error) {
+      const problems = problemLines(error);
+      for (const problem of problems) log("error", "configuration problem", { problem });
+      log("warn", "configuration reload refused; the running configuration is kept", {
+        trigger,
+        problems: problems.length,
+      });
+      return { ok: false, problems };
+    }
+    const { agent, needRestart } = settleAgentSettings(config.agent, loaded.agent);
+    const next: SloConfig = { ...loaded, agent };
+    const windowsRecomputed = classificationChanged(config, next);
+    if (windowsRecomputed) windows = replay(next, clock.now());
+    runner.reconfigure(next, structurallyEqual);
+    metrics.reconfigure(next);
+    const outcome = scheduler.reconcile(next.probes, sameProbe);
+    config = next;
+    refresh();
+    for (const key of needRestart)
+      log("warn", "configuration key changed; it takes effect at the next start", { key });
+    log("info", "configuration reloaded", {
+      trigger,
+      kept: outcome.kept.length,
+      added: outcome.added,
+      changed: outcome.changed,
+      removed: outcome.removed,
+      windows_recomputed: windowsRecomputed,
+    });
+    return { ok: true, ...outcome, windowsRecomputed, needRestart };
+  };
+
   return {
     url: server.url,
     store,
     metrics,
+    reload,
     async close() {
       ready = false;
       timer?.cancel();

@@ -16,3 +16,9 @@ export function untilSignalled(): Promise<NodeJS.Signals> {
     process.on("SIGTERM", onSignal);
   });
 }
+
+/** Calls `handler` on every SIGHUP (reload the configuration) until the returned function is called. */
+export function onHangup(handler: () => void): () => void {
+  process.on("SIGHUP", handler);
+  return () => process.off("SIGHUP", handler);
+}

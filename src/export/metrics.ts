@@ -6,7 +6,7 @@ import type { ProbeId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import type { SloSnapshot } from "../model/snapshot.js";
 import { type OtlpPushOptions, otlpReader } from "./otlp.js";
-import { registerProbeMetrics, seriesLabels } from "./probe-metrics.js";
+import { registerProbeMetrics, type SeriesLabels, seriesLabels } from "./probe-metrics.js";
 import { type AgentSelfFigures, registerSelfMetrics } from "./self-metrics.js";
 import { registerSnapshotGauges } from "./snapshot-gauges.js";
 
@@ -31,6 +31,12 @@ export interface SloMetrics {
   recordLateness(probe: ProbeId, lateMs: number): void;
   /** Serves one Prometheus scrape (text exposition format). */
   serveScrape(request: IncomingMessage, response: ServerResponse): void;
+  /**
+   * A configuration reload: probes and categories get their labels from `config` from now on.
+   * Instruments, and so every histogram and counter, are kept; histogram bucket boundaries stay
+   * those of the configuration the agent started with.
+   */
+  reconfigure(config: SloConfig): void;
   /** Flushes a pending OTLP push and stops every reader. */
   shutdown(): Promise<void>;
 }
@@ -51,14 +57,22 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     readers,
   });
   const meter = provider.getMeter("slo-agent");
-  const labels = seriesLabels(config, region);
-  const recordResult = registerProbeMetrics(meter, config, labels);
+  let labels = seriesLabels(config, region);
+  const current: SeriesLabels = {
+    ofCategory: (category) => labels.ofCategory(category),
+    ofProbe: (probe) => labels.ofProbe(probe),
+  };
+  const probeMetrics = registerProbeMetrics(meter, config, current);
   let snapshot: SloSnapshot | null = null;
   registerSnapshotGauges(meter, region, () => snapshot);
-  const self = registerSelfMetrics(meter, region, labels.ofProbe);
+  const self = registerSelfMetrics(meter, region, current.ofProbe);
 
   return {
-    recordResult,
+    recordResult: probeMetrics.record,
+    reconfigure(next) {
+      labels = seriesLabels(next, region);
+      probeMetrics.reconfigure(next);
+    },
     updateSnapshot(next) {
       snapshot = next;
     },

@@ -32,7 +32,7 @@ export function registerProbeMetrics(
   meter: Meter,
   config: SloConfig,
   labelsOf: SeriesLabels,
-): (result: ProbeResult) => void {
+): { record(result: ProbeResult): void; reconfigure(config: SloConfig): void } {
   const requests = meter.createCounter(METRIC.probeRequests, {
     description: "Probe requests by status class and outcome (served: 2xx-4xx, failed: 5xx or no response)",
   });
@@ -48,9 +48,9 @@ export function registerProbeMetrics(
   const vendorErrors = meter.createCounter(METRIC.vendorErrors, {
     description: "Vendor error codes parsed from responses (codes outside the catalogue count as OTHER)",
   });
-  const isExcluded = exclusionTest(config);
+  let isExcluded = exclusionTest(config);
 
-  return (result) => {
+  const record = (result: ProbeResult) => {
     const labels = { ...labelsOf.ofCategory(result.category), [LABEL.probe]: result.probe };
     const excluded = isExcluded(result);
     const outcome: Outcome = excluded ? "excluded" : isServed(result.status) ? "served" : "failed";
@@ -63,5 +63,11 @@ export function registerProbeMetrics(
     if (result.errorCode !== null) {
       vendorErrors.add(1, { ...labels, [LABEL.errorCode]: metricErrorCode(result.errorCode) });
     }
+  };
+  return {
+    record,
+    reconfigure(next) {
+      isExcluded = exclusionTest(next);
+    },
   };
 }
