@@ -16,6 +16,7 @@ import { Scheduler } from "../schedule/index.js";
 import { RollingWindows } from "../slo/index.js";
 import { AGENT_VERSION } from "../version.js";
 import { lockDataDir } from "./data-dir-lock.js";
+import { ProbeEvents } from "./events.js";
 import type { Logger } from "./log.js";
 import { classificationChanged, problemLines, type ReloadOutcome, settleAgentSettings } from "./reload.js";
 import { reloadRoute } from "./reload-route.js";
@@ -86,10 +87,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const metrics = createSloMetrics({
     config,
     version: AGENT_VERSION,
+    runtimeMetrics: true,
     ...(config.agent.otlp ? { otlp: config.agent.otlp } : {}),
+  });
+  const events = new ProbeEvents({
+    clock,
+    log,
+    targetOf: (probe) => config.probes.find((p) => p.id === probe)?.target,
   });
   const sink: ResultSink = {
     record(result: ProbeResult) {
+      events.observe(result);
       store.record(result);
       windows.record(result);
       metrics.recordResult(result);
@@ -104,7 +112,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       return runner.execute(spec, plannedAt);
     },
     onError: (spec, error) =>
-      log("error", `probe ${spec.id}: ${error instanceof Error ? error.message : error}`),
+      log("error", "probe could not run", {
+        probe: spec.id,
+        error: error instanceof Error ? error.message : String(error),
+      }),
   });
 
   let ready = false;
@@ -136,6 +147,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     metrics.updateSnapshot(windows.snapshot(now));
     store.heartbeat(now);
     const health = store.health();
+    events.storeHealth(health.writable, health.buffered);
     const stats = scheduler.stats();
     metrics.setSelfMetrics({
       coverage: new Map(scheduler.coverage().flatMap((c) => (c.ratio === null ? [] : [[c.probe, c.ratio]]))),
@@ -162,7 +174,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (clock.now() - lastPrune >= PRUNE_EVERY_MS) {
       lastPrune = clock.now();
       const outcome = store.prune(lastPrune);
-      log("info", `retention: ${JSON.stringify(outcome)}`);
+      log("info", "retention pruned the evidence store", { ...outcome });
     }
     timer = clock.setTimeout(tick, options.refreshMs ?? DEFAULT_REFRESH_MS);
   };
@@ -170,10 +182,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   scheduler.start();
   tick();
   ready = true;
-  log(
-    "info",
-    `probing ${config.probes.length} probes in ${config.categories.size} categories; metrics on ${server.url}/metrics`,
-  );
+  log("info", "agent started", {
+    probes: config.probes.length,
+    categories: config.categories.size,
+    metrics: `${server.url}/metrics`,
+    version: AGENT_VERSION,
+  });
 
   // Reloads run one at a time, in the order asked.
   let reloading: Promise<unknown> = Promise.resolve();

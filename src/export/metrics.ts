@@ -7,6 +7,7 @@ import type { ProbeResult } from "../model/result.js";
 import type { SloSnapshot } from "../model/snapshot.js";
 import { type OtlpPushOptions, otlpReader } from "./otlp.js";
 import { registerProbeMetrics, type SeriesLabels, seriesLabels } from "./probe-metrics.js";
+import { registerBuildInfo, startRuntimeMetrics } from "./runtime-metrics.js";
 import { type AgentSelfFigures, registerSelfMetrics } from "./self-metrics.js";
 import { registerSnapshotGauges } from "./snapshot-gauges.js";
 
@@ -16,8 +17,10 @@ export interface SloMetricsOptions {
   readonly region?: string;
   /** Also push every metric to an OpenTelemetry Collector. */
   readonly otlp?: OtlpPushOptions;
-  /** Version reported in target_info. */
+  /** Version reported in target_info and slo_agent_build_info. */
   readonly version?: string;
+  /** Also export the process and Node.js runtime metrics (the daemon does; unit tests need not). */
+  readonly runtimeMetrics?: boolean;
 }
 
 export interface SloMetrics {
@@ -66,6 +69,8 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   let snapshot: SloSnapshot | null = null;
   registerSnapshotGauges(meter, region, () => snapshot);
   const self = registerSelfMetrics(meter, region, current.ofProbe);
+  registerBuildInfo(meter, { version: options.version ?? "0.0.0", region });
+  const runtime = options.runtimeMetrics ? startRuntimeMetrics(provider) : null;
 
   return {
     recordResult: probeMetrics.record,
@@ -79,6 +84,9 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     setSelfMetrics: (figures) => self.set(figures),
     recordLateness: (probe, lateMs) => self.recordLateness(probe, lateMs),
     serveScrape: (request, response) => prometheus.getMetricsRequestHandler(request, response),
-    shutdown: () => provider.shutdown(),
+    shutdown: () => {
+      runtime?.stop();
+      return provider.shutdown();
+    },
   };
 }

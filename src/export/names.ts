@@ -22,6 +22,7 @@ export const METRIC = {
   storeHealthy: "slo_agent_store_healthy",
   bufferedResults: "slo_agent_store_buffered_results",
   alertQueueDepth: "slo_agent_alert_queue_depth",
+  buildInfo: "slo_agent_build_info",
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
