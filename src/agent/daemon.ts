@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import {
   createSloMetrics,
+  type FiringAlert,
   type MetricsServer,
   type SloMetrics,
   startMetricsServer,
@@ -20,6 +21,7 @@ import { ProbeEvents } from "./events.js";
 import type { Logger } from "./log.js";
 import { classificationChanged, problemLines, type ReloadOutcome, settleAgentSettings } from "./reload.js";
 import { reloadRoute } from "./reload-route.js";
+import { pageRoutes } from "./status-route.js";
 
 export interface DaemonOptions {
   readonly config: SloConfig;
@@ -29,6 +31,8 @@ export interface DaemonOptions {
   readonly log: Logger;
   /** How often the SLO gauges, heartbeat and self-metrics are refreshed. Default 5 s. */
   readonly refreshMs?: number;
+  /** The alerts firing now, for /status (src/alerts provides them; none without it). */
+  readonly firingAlerts?: () => readonly FiringAlert[];
   /** Reads the configuration again (SIGHUP, POST /-/reload); throws a ConfigError when invalid. */
   readonly reloadConfig?: () => Promise<SloConfig>;
 }
@@ -130,6 +134,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           () => config.agent.adminToken,
           (trigger) => reload(trigger),
         ),
+        ...pageRoutes(() => ({
+          snapshot: windows.snapshot(clock.now()),
+          titles: new Map([...config.categories.values()].map((c) => [c.id, c.title])),
+          maintenance: config.maintenance.windows,
+          alerts: options.firingAlerts?.() ?? [],
+          failures: events.recentFailures(),
+          version: AGENT_VERSION,
+        })),
       ],
     });
   } catch (error) {

@@ -25,6 +25,7 @@ interface CategoryState {
 
 const DEFAULT_INTERVAL_MS = 10 * 60_000;
 const DEFAULT_OUTAGE_AFTER = 3;
+const RECENT_FAILURES = 20;
 
 /**
  * Turns the stream of probe results into the few log lines an operator needs: a category's
@@ -38,6 +39,8 @@ export class ProbeEvents {
   readonly #categories = new Map<CategoryId, CategoryState>();
   readonly #lastLogged = new Map<string, { at: number; suppressed: number }>();
   #storeWritable = true;
+  /** The latest failed results, newest last, for /status. */
+  readonly #recentFailures: ProbeResult[] = [];
 
   constructor(options: ProbeEventsOptions) {
     this.#options = options;
@@ -59,6 +62,8 @@ export class ProbeEvents {
       });
     }
     if (failed) {
+      this.#recentFailures.push(result);
+      if (this.#recentFailures.length > RECENT_FAILURES) this.#recentFailures.shift();
       this.#emit("warn", "failure_reason", `${target}|${reason}`, "probe failure", {
         target,
         probe: result.probe,
@@ -71,6 +76,11 @@ export class ProbeEvents {
       });
     }
     this.#track(result, failed, reason);
+  }
+
+  /** The latest failed results, newest first. */
+  recentFailures(): ProbeResult[] {
+    return [...this.#recentFailures].reverse();
   }
 
   /** Called with the store's state now and then; logs the changes only. */

@@ -15,3 +15,4 @@ export {
   reply,
   startMetricsServer,
 } from "./server.js";
+export { type FiringAlert, renderIndexPage, renderStatusPage, type StatusPageModel } from "./status-page.js";
