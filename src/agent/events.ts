@@ -124,7 +124,8 @@ export class ProbeEvents {
 
   #startOutage(category: CategoryId, state: CategoryState): void {
     const since = state.firstFailureAt!;
-    const logged = this.#emit("error", "outage", category, "category outage started", {
+    // The provider's outage is no fault of the agent: warn, so level=error stays the agent's own trouble.
+    const logged = this.#emit("warn", "outage", category, "category outage started", {
       category,
       since: isoUtc(since),
       failed: state.failing,

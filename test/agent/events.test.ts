@@ -62,7 +62,7 @@ describe("logs that say what happened (slo-agent demo, JSON logs)", () => {
       demo,
       (l) => l.msg === "category outage started" && l.category === "payment_request",
     );
-    expect(started).toMatchObject({ level: "error", reasons: ["http_503"] });
+    expect(started).toMatchObject({ level: "warn", reasons: ["http_503"] });
     expect(typeof started.time).toBe("string");
     const failure = await line(demo, (l) => l.msg === "probe failure" && l.category === "payment_request");
     expect(failure).toMatchObject({ level: "warn", reason: "http_503", status: 503 });
