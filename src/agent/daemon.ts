@@ -1,13 +1,15 @@
 import { Agent } from "undici";
-import { AgentAlerting } from "../alerts/index.js";
+import { AgentAlerting, alertsDocument, firingAlerts } from "../alerts/index.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import {
   createSloMetrics,
+  type FiringAlert,
   type MetricsServer,
   type SloMetrics,
   startMetricsServer,
 } from "../export/index.js";
 import type { ProbeSpec, SloConfig } from "../model/config.js";
+import { sameProbe, structurallyEqual } from "../model/equal.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS } from "../model/time.js";
@@ -16,7 +18,12 @@ import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import { Scheduler } from "../schedule/index.js";
 import { automaticReasonOf, burnRateWindowMs, ControlTimeline, RollingWindows } from "../slo/index.js";
 import { AGENT_VERSION } from "../version.js";
+import { lockDataDir } from "./data-dir-lock.js";
+import { ProbeEvents } from "./events.js";
 import type { Logger } from "./log.js";
+import { classificationChanged, problemLines, type ReloadOutcome, settleAgentSettings } from "./reload.js";
+import { reloadRoute } from "./reload-route.js";
+import { pageRoutes } from "./status-route.js";
 import { ValidityTracker } from "./validity.js";
 
 export interface DaemonOptions {
@@ -29,6 +36,8 @@ export interface DaemonOptions {
   readonly refreshMs?: number;
   /** Uniform in [0, 1), for the jitter of alert delivery retries. Default Math.random. */
   readonly random?: () => number;
+  /** Reads the configuration again (SIGHUP, POST /-/reload); throws a ConfigError when invalid. */
+  readonly reloadConfig?: () => Promise<SloConfig>;
 }
 
 export interface RunningDaemon {
@@ -37,6 +46,8 @@ export interface RunningDaemon {
   readonly store: EvidenceStore;
   readonly metrics: SloMetrics;
   readonly alerting: AgentAlerting;
+  /** Reads the configuration again and applies it; an invalid one is refused and the running one kept. */
+  reload(trigger: string): Promise<ReloadOutcome>;
   /** Stops probing, waits for running probes, writes everything and closes the store. */
   close(): Promise<void>;
 }
@@ -46,36 +57,63 @@ const REPLAY_MS = 32 * DAY_MS;
 const DEFAULT_REFRESH_MS = 5_000;
 const PRUNE_EVERY_MS = DAY_MS;
 
+/** The runner's view: the provider's targets and, beside them, one per control. */
+function runnerConfigOf(config: SloConfig): SloConfig {
+  const controls = (config.controls ?? []).map(controlProbe);
+  return {
+    ...config,
+    targets: new Map([...config.targets, ...controls.map((c) => [c.target.id, c.target] as const)]),
+  };
+}
+
 /**
  * The agent: config -> schedule -> probes -> record (evidence store, rolling windows, counters)
- * -> SLO snapshot -> /metrics. On start it replays the stored month into the rolling windows so a
- * restart leaves no gap or reset in the SLO figures.
+ * -> SLO snapshot -> /metrics, /status and alerts. On start it replays the stored month into the
+ * rolling windows so a restart leaves no gap or reset in the SLO figures.
  */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  const { config, clock, log } = options;
-  const store = openEvidenceStore({
-    dataDir: options.dataDir,
-    clock,
-    retentionDays: config.agent.retentionDays,
-    minuteRollupDays: config.agent.minuteRollupDays,
-    logger: (line) => log("warn", line),
-  });
-  const windows = new RollingWindows(config);
-  const started = clock.now();
-  let replayed = 0;
-  // In ts order every control result before a request is known: the report's classification.
-  const replayControls = new ControlTimeline(config.controls ?? []);
-  for (const result of store.results({ from: started - REPLAY_MS, to: started })) {
-    replayControls.add(result);
-    windows.record(result, automaticReasonOf(result, replayControls) !== null);
-    replayed++;
+  const { clock, log } = options;
+  let config = options.config;
+  const lock = lockDataDir(options.dataDir, clock.now());
+  let store: EvidenceStore;
+  try {
+    store = openEvidenceStore({
+      dataDir: options.dataDir,
+      clock,
+      retentionDays: config.agent.retentionDays,
+      minuteRollupDays: config.agent.minuteRollupDays,
+      logger: (line) => log("warn", line),
+    });
+  } catch (error) {
+    lock.release();
+    throw error;
   }
-  log("info", `evidence store ${store.path}: replayed ${replayed} results into the rolling windows`);
+  const started = clock.now();
+  const replay = (from: SloConfig, now: number): RollingWindows => {
+    const rebuilt = new RollingWindows(from);
+    let replayed = 0;
+    // In ts order every control result before a request is known: the report's classification.
+    const controls = new ControlTimeline(from.controls ?? []);
+    for (const result of store.results({ from: now - REPLAY_MS, to: now })) {
+      controls.add(result);
+      rebuilt.record(result, automaticReasonOf(result, controls) !== null);
+      replayed++;
+    }
+    log("info", "rolling windows replayed from the evidence store", { store: store.path, results: replayed });
+    return rebuilt;
+  };
+  let windows = replay(config, started);
 
   const metrics = createSloMetrics({
     config,
     version: AGENT_VERSION,
+    runtimeMetrics: true,
     ...(config.agent.otlp ? { otlp: { ...config.agent.otlp, log } } : {}),
+  });
+  const events = new ProbeEvents({
+    clock,
+    log,
+    targetOf: (probe) => config.probes.find((p) => p.id === probe)?.target,
   });
   const validity = new ValidityTracker({
     config,
@@ -88,29 +126,29 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   });
   const sink: ResultSink = {
     record(result: ProbeResult) {
+      events.observe(result);
       store.record(result);
       validity.record(result);
     },
   };
-  const controls = (config.controls ?? []).map(controlProbe);
-  const runnerConfig = {
-    ...config,
-    targets: new Map([...config.targets, ...controls.map((c) => [c.target.id, c.target] as const)]),
-  };
   const runner = new ProbeRunner({
     clock,
-    config: runnerConfig,
+    config: runnerConfigOf(config),
     sink,
     logger: (line: string) => log("warn", line),
   });
+  const onError = (what: string) => (spec: ProbeSpec, error: unknown) =>
+    log("error", `${what} could not run`, {
+      probe: spec.id,
+      error: error instanceof Error ? error.message : String(error),
+    });
   // Controls run on a scheduler of their own: they are not the provider's probes, so they stay
   // out of its coverage and self-metrics.
   const controlScheduler = new Scheduler({
     clock,
-    probes: controls.map((c) => c.spec),
+    probes: (config.controls ?? []).map((c) => controlProbe(c).spec),
     execute: (spec: ProbeSpec, plannedAt: number) => runner.execute(spec, plannedAt),
-    onError: (spec, error) =>
-      log("error", `control ${spec.id}: ${error instanceof Error ? error.message : error}`),
+    onError: onError("control"),
   });
   const scheduler = new Scheduler({
     clock,
@@ -119,8 +157,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       metrics.recordLateness(spec.id, Math.max(0, clock.now() - plannedAt));
       return runner.execute(spec, plannedAt);
     },
-    onError: (spec, error) =>
-      log("error", `probe ${spec.id}: ${error instanceof Error ? error.message : error}`),
+    onError: onError("probe"),
   });
 
   let agentUrl = "";
@@ -148,10 +185,25 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       metrics,
       ready: () => ready,
       alerts: () => alertsDocument(alerting),
+      routes: [
+        reloadRoute(
+          () => config.agent.adminToken,
+          (trigger) => reload(trigger),
+        ),
+        ...pageRoutes(() => ({
+          snapshot: windows.snapshot(clock.now()),
+          titles: new Map([...config.categories.values()].map((c) => [c.id, c.title])),
+          maintenance: config.maintenance.windows,
+          alerts: firingAlerts(alerting) satisfies readonly FiringAlert[],
+          failures: events.recentFailures(),
+          version: AGENT_VERSION,
+        })),
+      ],
     });
   } catch (error) {
     await alertDispatcher.close();
     store.close();
+    lock.release();
     await metrics.shutdown();
     throw error;
   }
@@ -170,6 +222,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     metrics.updateValidity(probes);
     store.heartbeat(now);
     const health = store.health();
+    events.storeHealth(health.writable, health.buffered);
     const stats = scheduler.stats();
     const coverage = scheduler.coverage();
     try {
@@ -179,7 +232,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         burnRate: (category, window) => windows.burnRateOver(category, burnRateWindowMs(window), now),
       });
     } catch (error) {
-      log("error", `alerts: evaluation failed: ${error instanceof Error ? error.message : error}`);
+      log("error", "alerts: evaluation failed", {
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
     metrics.setSelfMetrics({
       coverage: new Map(coverage.flatMap((c) => (c.ratio === null ? [] : [[c.probe, c.ratio]]))),
@@ -206,7 +261,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     if (clock.now() - lastPrune >= PRUNE_EVERY_MS) {
       lastPrune = clock.now();
       const outcome = store.prune(lastPrune);
-      log("info", `retention: ${JSON.stringify(outcome)}`);
+      log("info", "retention pruned the evidence store", { ...outcome });
     }
     timer = clock.setTimeout(tick, options.refreshMs ?? DEFAULT_REFRESH_MS);
   };
@@ -215,16 +270,64 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   controlScheduler.start();
   tick();
   ready = true;
-  log(
-    "info",
-    `probing ${config.probes.length} probes in ${config.categories.size} categories; metrics on ${server.url}/metrics`,
-  );
+  log("info", "agent started", {
+    probes: config.probes.length,
+    categories: config.categories.size,
+    controls: config.controls?.length ?? 0,
+    metrics: `${server.url}/metrics`,
+    version: AGENT_VERSION,
+  });
+
+  // Reloads run one at a time, in the order asked.
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (trigger: string): Promise<ReloadOutcome> => {
+    const next = reloading.then(() => applyReload(trigger));
+    reloading = next.catch(() => {});
+    return next;
+  };
+  const applyReload = async (trigger: string): Promise<ReloadOutcome> => {
+    if (!options.reloadConfig)
+      return { ok: false, problems: ["this agent was started without a configuration file"] };
+    let loaded: SloConfig;
+    try {
+      loaded = await options.reloadConfig();
+    } catch (error) {
+      const problems = problemLines(error);
+      for (const problem of problems) log("error", "configuration problem", { problem });
+      log("warn", "configuration reload refused; the running configuration is kept", {
+        trigger,
+        problems: problems.length,
+      });
+      return { ok: false, problems };
+    }
+    const { agent, needRestart } = settleAgentSettings(config.agent, loaded.agent);
+    const next: SloConfig = { ...loaded, agent };
+    const windowsRecomputed = classificationChanged(config, next);
+    if (windowsRecomputed) windows = replay(next, clock.now());
+    runner.reconfigure(runnerConfigOf(next), structurallyEqual);
+    metrics.reconfigure(next);
+    const outcome = scheduler.reconcile(next.probes, sameProbe);
+    config = next;
+    refresh();
+    for (const key of needRestart)
+      log("warn", "configuration key changed; it takes effect at the next start", { key });
+    log("info", "configuration reloaded", {
+      trigger,
+      kept: outcome.kept.length,
+      added: outcome.added,
+      changed: outcome.changed,
+      removed: outcome.removed,
+      windows_recomputed: windowsRecomputed,
+    });
+    return { ok: true, ...outcome, windowsRecomputed, needRestart };
+  };
 
   return {
     url: server.url,
     store,
     metrics,
     alerting,
+    reload,
     async close() {
       ready = false;
       timer?.cancel();
@@ -237,6 +340,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await alertDispatcher.close();
       store.endRun(clock.now());
       store.close();
+      lock.release();
       await server.close();
       await metrics.shutdown();
     },
@@ -256,27 +360,4 @@ function coverageByCategory(
     byCategory.set(category, Math.min(ratio, byCategory.get(category) ?? 1));
   }
   return byCategory;
-}
-
-/** The /alerts document: every listed alert, then each receiver's queue and delivery counts. */
-function alertsDocument(alerting: AgentAlerting): unknown {
-  const view = alerting.view();
-  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-  return {
-    alerts: view.alerts.map((a) => ({
-      labels: a.labels,
-      annotations: a.annotations,
-      state: a.state,
-      activeAt: iso(a.activeAt),
-      firedAt: iso(a.firedAt),
-      resolvedAt: iso(a.resolvedAt),
-      inhibitedBy: a.inhibitedBy,
-    })),
-    receivers: [...view.queueDepth].map(([id, queued]) => ({
-      id,
-      queued,
-      delivered: view.deliveries.get(id)?.success ?? 0,
-      failed: view.deliveries.get(id)?.failure ?? 0,
-    })),
-  };
 }

@@ -20,6 +20,8 @@ export interface DemoOptions {
   readonly log: Logger;
   /** How often the SLO gauges are refreshed (default: the daemon's). */
   readonly refreshMs?: number;
+  /** Reads the configuration again on a reload; the demo points it at the simulator again. */
+  readonly reloadConfig?: () => Promise<SloConfig>;
 }
 
 export interface RunningDemo {
@@ -31,10 +33,17 @@ export interface RunningDemo {
 /** The daemon with every target pointed at an embedded simulated Klarna API on loopback. */
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const simulator = await startSimulator({ host: "127.0.0.1", port: 0, scenario: options.scenario });
-  let config = retargetForSimulator(options.config, simulator.url);
-  if (options.everyMs !== null) config = withInterval(config, options.everyMs);
+  const demoConfig = (loaded: SloConfig): SloConfig => {
+    const retargeted = retargetForSimulator(loaded, simulator.url);
+    return options.everyMs === null ? retargeted : withInterval(retargeted, options.everyMs);
+  };
+  const { reloadConfig } = options;
   try {
-    const daemon = await startDaemon({ ...options, config });
+    const daemon = await startDaemon({
+      ...options,
+      config: demoConfig(options.config),
+      ...(reloadConfig ? { reloadConfig: async () => demoConfig(await reloadConfig()) } : {}),
+    });
     return {
       daemon,
       simulator,

@@ -63,6 +63,7 @@ export function toSloConfig(input: ConversionInput): SloConfig {
           ),
         }
       : null,
+    adminToken: wire.agent.admin_token === undefined ? null : new Secret(wire.agent.admin_token),
   };
   return {
     version: 1,

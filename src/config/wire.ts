@@ -97,6 +97,13 @@ export const AgentWire = z
       })
       .optional()
       .describe("Also push every metric to an OpenTelemetry Collector (besides serving /metrics)."),
+    admin_token: z
+      .string()
+      .min(16, "must be at least 16 characters (e.g. the output of `openssl rand -hex 32`)")
+      .optional()
+      .describe(
+        `Bearer token for the agent's admin endpoints (POST /-/reload); use ${ENV}. Without it they answer 403.`,
+      ),
   })
   .prefault({})
   .describe("The agent process itself.");

@@ -8,7 +8,8 @@ import type { SloSnapshot } from "../model/snapshot.js";
 import type { AutomaticReason, ProbeValidity } from "../model/validity.js";
 import { type AlertFigures, registerAlertMetrics } from "./alert-metrics.js";
 import { type OtlpPushOptions, otlpReader } from "./otlp.js";
-import { registerProbeMetrics, seriesLabels } from "./probe-metrics.js";
+import { registerProbeMetrics, type SeriesLabels, seriesLabels } from "./probe-metrics.js";
+import { registerBuildInfo, startRuntimeMetrics } from "./runtime-metrics.js";
 import { type AgentSelfFigures, registerSelfMetrics } from "./self-metrics.js";
 import { registerSnapshotGauges } from "./snapshot-gauges.js";
 import { registerValidityGauge } from "./validity-gauge.js";
@@ -19,8 +20,10 @@ export interface SloMetricsOptions {
   readonly region?: string;
   /** Also push every metric to an OpenTelemetry Collector. */
   readonly otlp?: OtlpPushOptions;
-  /** Version reported in target_info. */
+  /** Version reported in target_info and slo_agent_build_info. */
   readonly version?: string;
+  /** Also export the process and Node.js runtime metrics (the daemon does; unit tests need not). */
+  readonly runtimeMetrics?: boolean;
 }
 
 export interface SloMetrics {
@@ -41,6 +44,12 @@ export interface SloMetrics {
   setAlertSource(source: () => AlertFigures): void;
   /** Serves one Prometheus scrape (text exposition format). */
   serveScrape(request: IncomingMessage, response: ServerResponse): void;
+  /**
+   * A configuration reload: probes and categories get their labels from `config` from now on.
+   * Instruments, and so every histogram and counter, are kept; histogram bucket boundaries stay
+   * those of the configuration the agent started with.
+   */
+  reconfigure(config: SloConfig): void;
   /** Flushes a pending OTLP push and stops every reader. */
   shutdown(): Promise<void>;
 }
@@ -61,17 +70,27 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     readers,
   });
   const meter = provider.getMeter("slo-agent");
-  const labels = seriesLabels(config, region);
-  const recordResult = registerProbeMetrics(meter, config, labels);
+  let labels = seriesLabels(config, region);
+  const current: SeriesLabels = {
+    ofCategory: (category) => labels.ofCategory(category),
+    ofProbe: (probe) => labels.ofProbe(probe),
+  };
+  const probeMetrics = registerProbeMetrics(meter, config, current);
   let snapshot: SloSnapshot | null = null;
   registerSnapshotGauges(meter, region, () => snapshot);
-  const self = registerSelfMetrics(meter, region, labels.ofProbe);
+  const self = registerSelfMetrics(meter, region, current.ofProbe);
   let validity: readonly ProbeValidity[] = [];
-  registerValidityGauge(meter, labels, () => validity);
+  registerValidityGauge(meter, current, () => validity);
   const setAlertSource = registerAlertMetrics(meter, region);
+  registerBuildInfo(meter, { version: options.version ?? "0.0.0", region });
+  const runtime = options.runtimeMetrics ? startRuntimeMetrics(provider) : null;
 
   return {
-    recordResult,
+    recordResult: probeMetrics.record,
+    reconfigure(next) {
+      labels = seriesLabels(next, region);
+      probeMetrics.reconfigure(next);
+    },
     updateSnapshot(next) {
       snapshot = next;
     },
@@ -82,6 +101,9 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     recordLateness: (probe, lateMs) => self.recordLateness(probe, lateMs),
     setAlertSource,
     serveScrape: (request, response) => prometheus.getMetricsRequestHandler(request, response),
-    shutdown: () => provider.shutdown(),
+    shutdown: () => {
+      runtime?.stop();
+      return provider.shutdown();
+    },
   };
 }

@@ -26,6 +26,7 @@ export const METRIC = {
   alertFiring: "slo_alert_firing",
   alertDeliveries: "slo_alert_deliveries_total",
   alertQueueDepth: "slo_alert_queue_depth",
+  buildInfo: "slo_agent_build_info",
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

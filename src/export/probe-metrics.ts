@@ -33,7 +33,10 @@ export function registerProbeMetrics(
   meter: Meter,
   config: SloConfig,
   labelsOf: SeriesLabels,
-): (result: ProbeResult, automatic?: AutomaticReason | null) => void {
+): {
+  record(result: ProbeResult, automatic?: AutomaticReason | null): void;
+  reconfigure(config: SloConfig): void;
+} {
   const requests = meter.createCounter(METRIC.probeRequests, {
     description: "Probe requests by status class and outcome (served: 2xx-4xx, failed: 5xx or no response)",
   });
@@ -53,9 +56,9 @@ export function registerProbeMetrics(
     description:
       "Requests excluded automatically, by reason: merchant_side (the controls were failing too) or agent_error (failed inside the agent); also counted under outcome=excluded",
   });
-  const isExcluded = exclusionTest(config);
+  let isExcluded = exclusionTest(config);
 
-  return (result, automatic = null) => {
+  const record = (result: ProbeResult, automatic: AutomaticReason | null = null) => {
     const labels = { ...labelsOf.ofCategory(result.category), [LABEL.probe]: result.probe };
     const declared = isExcluded(result);
     const excluded = declared || automatic !== null;
@@ -70,5 +73,11 @@ export function registerProbeMetrics(
     if (result.errorCode !== null) {
       vendorErrors.add(1, { ...labels, [LABEL.errorCode]: metricErrorCode(result.errorCode) });
     }
+  };
+  return {
+    record,
+    reconfigure(next) {
+      isExcluded = exclusionTest(next);
+    },
   };
 }

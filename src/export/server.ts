@@ -19,6 +19,15 @@ export interface MetricsServerOptions {
   readonly alerts?: () => unknown;
   /** Connection cap and timeouts (default DEFAULT_CONNECTION_LIMITS). */
   readonly limits?: ConnectionLimits;
+  /** More endpoints (the reload, the status page), matched before the built-in ones. */
+  readonly routes?: readonly Route[];
+}
+
+/** One endpoint: an exact path and the methods it answers (HEAD is served by a GET route). */
+export interface Route {
+  readonly path: string;
+  readonly method: "GET" | "POST";
+  handle(request: IncomingMessage, response: ServerResponse): void | Promise<void>;
 }
 
 export interface MetricsServer {
@@ -58,6 +67,11 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
 
 function route(options: MetricsServerOptions, request: IncomingMessage, response: ServerResponse): void {
   const path = (request.url ?? "/").split("?")[0];
+  const extra = (options.routes ?? []).filter((r) => r.path === path);
+  if (extra.length > 0) {
+    serveExtra(extra, request, response);
+    return;
+  }
   if (request.method !== "GET" && request.method !== "HEAD") {
     reply(response, 405, "method not allowed\n", { allow: "GET, HEAD" });
     return;
@@ -83,7 +97,23 @@ function route(options: MetricsServerOptions, request: IncomingMessage, response
   }
 }
 
-function reply(
+function serveExtra(routes: readonly Route[], request: IncomingMessage, response: ServerResponse): void {
+  const method = request.method === "HEAD" ? "GET" : request.method;
+  const match = routes.find((r) => r.method === method);
+  if (!match) {
+    const allow = routes.map((r) => (r.method === "GET" ? "GET, HEAD" : r.method)).join(", ");
+    reply(response, 405, "method not allowed\n", { allow });
+    return;
+  }
+  Promise.resolve()
+    .then(() => match.handle(request, response))
+    .catch(() => {
+      if (!response.headersSent) reply(response, 500, "internal error\n");
+      else response.destroy();
+    });
+}
+
+export function reply(
   response: ServerResponse,
   status: number,
   body: string,

@@ -22,6 +22,8 @@ export interface AgentSettings {
   readonly minuteRollupDays: number;
   /** Push metrics to an OpenTelemetry Collector as well; null when not configured. */
   readonly otlp: OtlpPush | null;
+  /** Bearer token of the admin endpoints (POST /-/reload); null: they answer 403. */
+  readonly adminToken: Secret | null;
 }
 
 export interface OtlpPush {

@@ -40,7 +40,7 @@ type Counts = { -readonly [K in Exclude<keyof RunnerProbeStats, "probe">]: numbe
  */
 export class ProbeRunner {
   readonly #clock: Clock;
-  readonly #config: SloConfig;
+  #config: SloConfig;
   readonly #sink: ResultSink;
   readonly #dispatcherFor: (target: Target) => Dispatcher;
   readonly #log: (message: string) => void;
@@ -102,6 +102,23 @@ export class ProbeRunner {
   /** The pause in force for a target, if any (for status pages and tests). */
   pausedUntil(target: TargetId): EpochMs | null {
     return this.#politeness.get(target)?.pausedNow()?.until ?? null;
+  }
+
+  /**
+   * A configuration reload: targets whose settings changed (or that went away) lose their
+   * connections and politeness state; the others keep theirs (a pause a target asked for holds).
+   */
+  reconfigure(config: SloConfig, sameTarget: (a: Target, b: Target) => boolean): void {
+    for (const [id, before] of this.#config.targets) {
+      const after = config.targets.get(id);
+      if (after && sameTarget(before, after)) continue;
+      this.#politeness.delete(id);
+      const dispatcher = this.#dispatchers.get(id);
+      this.#dispatchers.delete(id);
+      // Runs in flight on it finish first: close() waits for them.
+      void dispatcher?.close().catch(() => {});
+    }
+    this.#config = config;
   }
 
   /** Aborts runs still going (recorded as `aborted`) and closes every target's connections. */

@@ -4,6 +4,7 @@ export {
   type Coverage,
   type Execute,
   type ProbeRunStats,
+  type ReconcileOutcome,
   type RunDisposition,
   Scheduler,
   type SchedulerOptions,

@@ -66,6 +66,16 @@ interface ProbeSlot {
   queuedAt: EpochMs | null;
   /** Runs handed over whose disposition is not known yet. */
   inFlight: number;
+  /** Removed or replaced by a reload: never armed again. */
+  retired: boolean;
+}
+
+/** Probe ids by what a reload did to them. */
+export interface ReconcileOutcome {
+  readonly kept: ProbeId[];
+  readonly added: ProbeId[];
+  readonly changed: ProbeId[];
+  readonly removed: ProbeId[];
 }
 
 const HELD: ReadonlySet<RunDisposition> = new Set(["paused", "throttled", "refused"]);
@@ -78,10 +88,12 @@ export class Scheduler {
   readonly #maxConcurrent: number;
   readonly #lateAfterMs: number;
   readonly #onError: ((spec: ProbeSpec, error: unknown) => void) | undefined;
-  readonly #slots: ProbeSlot[];
+  #slots: ProbeSlot[];
   /** Due runs waiting for a slot, oldest planned instant first. */
   #queue: ProbeSlot[] = [];
   #running = 0;
+  /** Runs still going of probes a reload removed or changed; stop() waits for them too. */
+  readonly #retiring = new Set<Promise<void>>();
   #started = false;
   #stopped = false;
 
@@ -92,15 +104,40 @@ export class Scheduler {
     this.#lateAfterMs = options.lateAfterMs ?? DEFAULT_LATE_AFTER_MS;
     this.#onError = options.onError;
     const plans = firePlansFor(options.probes);
-    this.#slots = options.probes.map((spec) => ({
-      spec,
-      plan: plans.get(spec.id)!,
-      counts: zeroCounters(),
-      timer: null,
-      running: null,
-      queuedAt: null,
-      inFlight: 0,
-    }));
+    this.#slots = options.probes.map((spec) => newSlot(spec, plans.get(spec.id)!));
+  }
+
+  /**
+   * A configuration reload: probes `unchanged` judges equal keep their slot (timer, offset,
+   * counters, and its offset even where spreading the new set would place it elsewhere); the
+   * others are stopped (a run in flight finishes) and the new ones armed.
+   */
+  reconcile(
+    probes: readonly ProbeSpec[],
+    unchanged: (a: ProbeSpec, b: ProbeSpec) => boolean,
+  ): ReconcileOutcome {
+    const plans = firePlansFor(probes);
+    const old = new Map(this.#slots.map((slot) => [slot.spec.id, slot]));
+    const outcome: ReconcileOutcome = { kept: [], added: [], changed: [], removed: [] };
+    const slots = probes.map((spec) => {
+      const before = old.get(spec.id);
+      old.delete(spec.id);
+      if (before && unchanged(before.spec, spec)) {
+        outcome.kept.push(spec.id);
+        return before;
+      }
+      (before ? outcome.changed : outcome.added).push(spec.id);
+      if (before) this.#retire(before);
+      const slot = newSlot(spec, plans.get(spec.id)!);
+      if (this.#started && !this.#stopped) this.#arm(slot, slot.plan.next(this.#clock.now() - 1));
+      return slot;
+    });
+    for (const slot of old.values()) {
+      outcome.removed.push(slot.spec.id);
+      this.#retire(slot);
+    }
+    this.#slots = slots;
+    return outcome;
   }
 
   start(): void {
@@ -119,7 +156,7 @@ export class Scheduler {
       if (slot.queuedAt !== null) this.#dropQueued(slot);
     }
     this.#queue = [];
-    await Promise.all(this.#slots.map((s) => s.running));
+    await Promise.all([...this.#slots.map((s) => s.running), ...this.#retiring]);
   }
 
   /** The stable offset of a probe within its interval (0 for cron probes). */
@@ -143,14 +180,23 @@ export class Scheduler {
     });
   }
 
+  #retire(slot: ProbeSlot): void {
+    slot.retired = true;
+    slot.timer?.cancel();
+    slot.timer = null;
+    if (slot.queuedAt !== null) this.#dropQueued(slot);
+    if (slot.running) this.#retiring.add(slot.running);
+    void slot.running?.finally(() => this.#retiring.delete(slot.running!));
+  }
+
   #arm(slot: ProbeSlot, plannedAt: EpochMs): void {
-    if (this.#stopped) return;
+    if (this.#stopped || slot.retired) return;
     slot.timer = this.#clock.setTimeout(() => this.#due(slot, plannedAt), plannedAt - this.#clock.now());
   }
 
   #due(slot: ProbeSlot, plannedAt: EpochMs): void {
     slot.timer = null;
-    if (this.#stopped) return;
+    if (this.#stopped || slot.retired) return;
     slot.counts.expected++;
     this.#arm(slot, this.#nextAfterMissed(slot, plannedAt));
     if (slot.running) {
@@ -226,6 +272,19 @@ export class Scheduler {
 
 function isHeld(disposition: unknown): disposition is Exclude<RunDisposition, "performed"> {
   return typeof disposition === "string" && HELD.has(disposition as RunDisposition);
+}
+
+function newSlot(spec: ProbeSpec, plan: FirePlan): ProbeSlot {
+  return {
+    spec,
+    plan,
+    counts: zeroCounters(),
+    timer: null,
+    running: null,
+    queuedAt: null,
+    inFlight: 0,
+    retired: false,
+  };
 }
 
 function zeroCounters(): Counters {

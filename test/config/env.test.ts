@@ -83,6 +83,7 @@ describe("loading expands references and fills defaults", () => {
       retentionDays: 400,
       minuteRollupDays: 400,
       otlp: null,
+      adminToken: null,
     });
     expect(config.maintenance).toEqual({
       policy: { minNoticeDays: 7, maxOccasionsPerYear: 5, maxHoursPerYear: 15 },

@@ -46,6 +46,7 @@ export function fixtureConfig(overrides: Partial<SloConfig> = {}): SloConfig {
       retentionDays: 400,
       minuteRollupDays: 400,
       otlp: null,
+      adminToken: null,
     },
     serviceClasses: new Map(CLASSES.map((c) => [c.id, c])),
     categories: new Map(CATEGORIES.map((c) => [c.id, c])),

@@ -1,16 +1,17 @@
 import { PassThrough } from "node:stream";
 import type { Command } from "commander";
 import { SHIPPED_PROFILE, startDemo } from "../../agent/demo.js";
-import { streamLogger } from "../../agent/log.js";
 import { systemClock } from "../../clock/system.js";
 import { formatWarning } from "../../config/index.js";
 import { parseDuration } from "../../config/values.js";
 import { loadScenario, shippedScenario } from "../../sim/index.js";
 import { loadCommandContext } from "../context.js";
 import { UsageError } from "../errors.js";
-import { untilSignalled } from "../lifecycle.js";
+import { onHangup, untilSignalled } from "../lifecycle.js";
 import { listenOption } from "../listen.js";
+import { type LogCliOptions, loggerFrom, withLogOptions } from "../log-options.js";
 import type { CommonOptions } from "../options.js";
+import { configReloader } from "../reload-config.js";
 
 const HELP = `
 Starts a simulated Klarna API on a free loopback port and runs the agent against it with the
@@ -22,6 +23,9 @@ while it runs through the simulator's admin API (see docs/simulator.md):
   curl -X PATCH -H 'content-type: application/json' -d '{"error_rate":1}' \\
        SIMULATOR/__sim/scenario/categories/payment_request
 
+SIGHUP reloads --config (still pointed at the simulator); see slo-agent run --help and
+docs/operations.md for reloads, logs and the one-agent-per-data-dir lock.
+
 It prints "listening on URL" (metrics) and "simulator on URL" and runs until SIGINT or SIGTERM.
 
 Examples:
@@ -29,15 +33,14 @@ Examples:
   $ slo-agent demo --listen 127.0.0.1:0 --every 1s --data-dir /tmp/slo-demo
 `;
 
-interface DemoCliOptions extends CommonOptions {
+interface DemoCliOptions extends CommonOptions, LogCliOptions {
   listen: string;
   every?: string;
   scenario?: string;
 }
 
 export function registerDemo(program: Command): void {
-  program
-    .command("demo")
+  withLogOptions(program.command("demo"))
     .description("run the agent against an embedded simulated Klarna API (no credentials needed)")
     .option("-c, --config <file>", "configuration file", SHIPPED_PROFILE)
     .option("-d, --data-dir <dir>", "evidence store directory (default: the config's agent.data_dir)")
@@ -60,11 +63,17 @@ export function registerDemo(program: Command): void {
       const listen = listenOption(opts.listen);
       const everyMs = opts.every === undefined ? null : parseEvery(opts.every);
       const scenario = opts.scenario === undefined ? shippedScenario("demo") : loadScenario(opts.scenario);
-      const log = streamLogger(systemClock);
-      const demo = await startDemo({ config, dataDir, listen, scenario, everyMs, clock: systemClock, log });
+      const log = loggerFrom(opts);
+      const reloadConfig = configReloader(opts.config ?? SHIPPED_PROFILE, log);
+      const demo = await startDemo({
+        ...{ config, dataDir, listen, scenario, everyMs, clock: systemClock, log },
+        reloadConfig,
+      });
+      const stopHangup = onHangup(() => void demo.daemon.reload("SIGHUP"));
       process.stdout.write(`listening on ${demo.daemon.url}\nsimulator on ${demo.simulator.url}\n`);
       const signal = await untilSignalled();
-      log("info", `${signal}: stopping`);
+      stopHangup();
+      log("info", "stopping", { signal });
       await demo.close();
     });
 }

@@ -1,11 +1,12 @@
 import type { Command } from "commander";
 import { startDaemon } from "../../agent/daemon.js";
-import { streamLogger } from "../../agent/log.js";
 import { systemClock } from "../../clock/system.js";
-import { loadCommandContext } from "../context.js";
-import { untilSignalled } from "../lifecycle.js";
+import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
+import { onHangup, untilSignalled } from "../lifecycle.js";
 import { listenOption } from "../listen.js";
+import { type LogCliOptions, loggerFrom, withLogOptions } from "../log-options.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
+import { configReloader } from "../reload-config.js";
 
 const HELP = `
 Runs the agent in the foreground until SIGINT or SIGTERM: every probe of the configuration on its
@@ -14,28 +15,39 @@ http://LISTEN/metrics (with /healthz and /readyz). A restart replays the stored 
 rolling windows continue where they stopped; the time the agent was down is recorded as
 unmonitored, never as the provider's unavailability.
 
+One agent per data directory: a second one on the same --data-dir exits 2 naming the first's pid.
+SIGHUP (or POST /-/reload with "Authorization: Bearer <agent.admin_token>") re-reads the
+configuration: an invalid one is refused with its problems logged and the running one kept;
+probes that did not change keep their schedule and figures. Logs go to stderr: JSON lines
+(level, time, msg and fields) unless stderr is a terminal; see docs/operations.md.
+
 Examples:
   $ slo-agent run
   $ slo-agent run --config /etc/slo-agent/slo.yaml --data-dir /var/lib/slo-agent --listen 0.0.0.0:9464
+  $ slo-agent run --log-format json --log-level debug
+  $ kill -HUP <pid>      # reload the configuration
 `;
 
-interface RunOptions extends CommonOptions {
+interface RunOptions extends CommonOptions, LogCliOptions {
   listen?: string;
 }
 
 export function registerRun(program: Command): void {
-  withCommonOptions(program.command("run"))
+  withLogOptions(withCommonOptions(program.command("run")))
     .description("run the agent: schedule probes, record evidence, export /metrics")
     .option("-l, --listen <host:port>", "where /metrics, /healthz and /readyz listen (default: agent.listen)")
     .addHelpText("after", HELP)
     .action(async (opts: RunOptions) => {
       const { config, dataDir } = await loadCommandContext(opts);
       const listen = opts.listen === undefined ? config.agent.listen : listenOption(opts.listen);
-      const log = streamLogger(systemClock);
-      const daemon = await startDaemon({ config, dataDir, listen, clock: systemClock, log });
+      const log = loggerFrom(opts);
+      const reloadConfig = configReloader(opts.config ?? DEFAULT_CONFIG_FILE, log);
+      const daemon = await startDaemon({ config, dataDir, listen, clock: systemClock, log, reloadConfig });
+      const stopHangup = onHangup(() => void daemon.reload("SIGHUP"));
       process.stdout.write(`listening on ${daemon.url}\n`);
       const signal = await untilSignalled();
-      log("info", `${signal}: stopping`);
+      stopHangup();
+      log("info", "stopping", { signal });
       await daemon.close();
     });
 }

@@ -1,0 +1,43 @@
+import type { Meter } from "@opentelemetry/api";
+import { HostMetrics } from "@opentelemetry/host-metrics";
+import { RuntimeNodeInstrumentation } from "@opentelemetry/instrumentation-runtime-node";
+import type { MeterProvider } from "@opentelemetry/sdk-metrics";
+import { LABEL, METRIC } from "./names.js";
+
+/** What `slo_agent_build_info` says about the running agent. */
+export interface BuildInfo {
+  readonly version: string;
+  readonly region: string;
+}
+
+/** `slo_agent_build_info{version,node_version,region,...} 1`, the usual join target for dashboards. */
+export function registerBuildInfo(meter: Meter, info: BuildInfo): void {
+  const gauge = meter.createObservableGauge(METRIC.buildInfo, {
+    description: "Always 1; the labels say which agent build and Node.js runtime are running",
+  });
+  const labels = {
+    [LABEL.region]: info.region,
+    version: info.version,
+    node_version: process.versions.node,
+    platform: process.platform,
+    arch: process.arch,
+  };
+  gauge.addCallback((result) => result.observe(1, labels));
+}
+
+/**
+ * The process and Node.js runtime metrics of the OpenTelemetry packages (event-loop delay and
+ * utilisation, GC, V8 heap; process CPU and memory), on the agent's own MeterProvider. Host-wide
+ * system.* groups are left out: a sidecar reports its own process, the node exporter the host.
+ */
+export function startRuntimeMetrics(provider: MeterProvider): { stop(): void } {
+  const runtime = new RuntimeNodeInstrumentation();
+  runtime.setMeterProvider(provider);
+  runtime.enable();
+  new HostMetrics({
+    meterProvider: provider,
+    name: "slo-agent-process",
+    metricGroups: ["process.cpu", "process.memory"],
+  }).start();
+  return { stop: () => runtime.disable() };
+}

@@ -1,0 +1,119 @@
+import type { MaintenanceWindow } from "../model/config.js";
+import type { ProbeResult } from "../model/result.js";
+import type { CategorySnapshot, SloSnapshot } from "../model/snapshot.js";
+import { isoUtc } from "../model/time.js";
+
+/** A firing alert as the status page shows it (src/alerts provides them; none until it does). */
+export interface FiringAlert {
+  readonly name: string;
+  readonly category: string;
+  readonly severity: string;
+  readonly since: number;
+}
+
+export interface StatusPageModel {
+  readonly snapshot: SloSnapshot;
+  readonly titles: ReadonlyMap<string, string>;
+  readonly maintenance: readonly MaintenanceWindow[];
+  readonly alerts: readonly FiringAlert[];
+  readonly failures: readonly ProbeResult[];
+  readonly version: string;
+}
+
+const STYLE = `body{font:15px/1.4 system-ui,sans-serif;margin:0;padding:12px;color:#1b1b1b;background:#fafafa}
+h1{font-size:1.3em;margin:0 0 4px}h2{font-size:1.1em;margin:20px 0 8px}
+.meta{color:#555;font-size:.9em}.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:10px}
+.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px}.card h3{font-size:1em;margin:0 0 6px}
+.ok{color:#17692b}.bad{color:#b00020}.row{display:flex;justify-content:space-between;gap:8px}
+.bar{height:8px;background:#eee;border-radius:4px;overflow:hidden;margin:4px 0}.bar span{display:block;height:100%;background:#2e7d32}
+.bar span.low{background:#c62828}.tag{font-size:.8em;padding:1px 6px;border-radius:8px;background:#fff3cd}
+table{border-collapse:collapse;width:100%;background:#fff;font-size:.9em}td,th{border:1px solid #ddd;padding:4px 6px;text-align:left}
+.scroll{overflow-x:auto}code{font-size:.9em;word-break:break-all}`;
+
+/** The agent's /status: server-rendered, no script, no external asset, readable on a phone. */
+export function renderStatusPage(model: StatusPageModel): string {
+  const { snapshot } = model;
+  const now = snapshot.at;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="refresh" content="30"><title>slo-agent status</title><style>${STYLE}</style></head>
+<body><h1>slo-agent status</h1>
+<p class="meta">At ${html(isoUtc(now))} · agent ${html(model.version)} · <a href="/">endpoints</a> · <a href="/metrics">/metrics</a></p>
+<h2>Categories</h2><div class="cards">${snapshot.categories.map((c) => categoryCard(c, model.titles)).join("")}</div>
+<h2>Active maintenance</h2>${maintenanceList(model.maintenance, now)}
+<h2>Firing alerts</h2>${alertList(model.alerts)}
+<h2>Latest failures</h2>${failureTable(model.failures)}
+</body></html>
+`;
+}
+
+function categoryCard(c: CategorySnapshot, titles: ReadonlyMap<string, string>): string {
+  const month = c.windows.find((w) => w.window === "month");
+  const hour = c.windows.find((w) => w.window === "1h");
+  const p99 = month?.latencyP99Ms ?? null;
+  const budget = c.errorBudgetRemaining;
+  const width = budget === null ? 0 : Math.max(0, Math.min(1, budget)) * 100;
+  return `<section class="card"><h3>${html(titles.get(c.category) ?? c.category)} <small>${html(c.category)}</small>
+${c.maintenanceActive ? ' <span class="tag">maintenance</span>' : ""}</h3>
+<div class="row"><span>Month to date</span><b class="${c.breach.availability ? "bad" : "ok"}">${pct(month?.availability ?? null)}</b></div>
+<div class="row"><span>Last hour</span><b>${pct(hour?.availability ?? null)}</b></div>
+<div class="row"><span>Target</span><span>${pct(c.availabilityTarget)}</span></div>
+<div class="row"><span>p99 / objective</span><b class="${c.breach.latency ? "bad" : "ok"}">${p99 === null ? "–" : `${Math.round(p99)} ms`} / ${c.latencyObjectiveMs} ms</b></div>
+<div class="row"><span>Error budget left</span><span>${budget === null ? "–" : `${(budget * 100).toFixed(1)}%`}</span></div>
+<div class="bar" role="img" aria-label="error budget left"><span class="${width < 25 ? "low" : ""}" style="width:${width.toFixed(1)}%"></span></div>
+<div class="meta">${month?.requests ?? 0} requests this month, ${month?.excluded ?? 0} excluded</div></section>`;
+}
+
+function maintenanceList(windows: readonly MaintenanceWindow[], now: number): string {
+  const active = windows.filter((w) => w.start <= now && now < w.end);
+  if (active.length === 0) return "<p>None.</p>";
+  return `<ul>${active
+    .map(
+      (w) =>
+        `<li><b>${html(w.id)}</b> ${html(isoUtc(w.start))} – ${html(isoUtc(w.end))}, ${html(w.categories === "all" ? "all categories" : w.categories.join(", "))}${w.description ? `: ${html(w.description)}` : ""}</li>`,
+    )
+    .join("")}</ul>`;
+}
+
+function alertList(alerts: readonly FiringAlert[]): string {
+  if (alerts.length === 0) return "<p>None.</p>";
+  return `<ul>${alerts
+    .map(
+      (a) =>
+        `<li><b>${html(a.name)}</b> ${html(a.category)} (${html(a.severity)}) since ${html(isoUtc(a.since))}</li>`,
+    )
+    .join("")}</ul>`;
+}
+
+function failureTable(failures: readonly ProbeResult[]): string {
+  if (failures.length === 0) return "<p>None recorded since the agent started.</p>";
+  const rows = failures
+    .map(
+      (f) =>
+        `<tr><td>${html(isoUtc(f.ts))}</td><td>${html(f.category)}</td><td>${html(f.probe)}</td><td>${f.status ?? html(f.error ?? "")}</td><td><code>${html(f.errorCode ?? "")}</code></td><td><code>${html(f.correlationId ?? "")}</code></td></tr>`,
+    )
+    .join("");
+  return `<div class="scroll"><table><thead><tr><th>Time (UTC)</th><th>Category</th><th>Probe</th><th>Status / error</th><th>Error code</th><th>Correlation id</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+function pct(value: number | null): string {
+  return value === null ? "–" : `${(value * 100).toFixed(3)}%`;
+}
+
+function html(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+/** `/`: the endpoints this agent serves. */
+export function renderIndexPage(version: string): string {
+  const links: readonly [string, string][] = [
+    ["/status", "status page: every category's SLO figures, maintenance, alerts, latest failures"],
+    ["/metrics", "Prometheus metrics"],
+    ["/healthz", "liveness"],
+    ["/readyz", "readiness"],
+  ];
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>slo-agent</title><style>${STYLE}</style></head>
+<body><h1>slo-agent ${html(version)}</h1><ul>${links.map(([href, what]) => `<li><a href="${href}">${href}</a> – ${html(what)}</li>`).join("")}
+<li><code>POST /-/reload</code> – reload the configuration (Authorization: Bearer agent.admin_token)</li></ul></body></html>
+`;
+}
