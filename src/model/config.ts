@@ -22,6 +22,10 @@ export interface AgentSettings {
   readonly minuteRollupDays: number;
   /** Push metrics to an OpenTelemetry Collector as well; null when not configured. */
   readonly otlp: OtlpPush | null;
+  /** The agent's Ed25519 key file (absolute); null: agent-signing-key.pem in dataDir. */
+  readonly signingKeyFile?: string | null;
+  /** RFC 3161 time-stamping authority for signed statements; null for none. */
+  readonly tsaUrl?: string | null;
 }
 
 export interface OtlpPush {

@@ -39,10 +39,10 @@ async function runVerify(opts: VerifyOptions): Promise<void> {
       throw new UsageError(`slo-agent verify: --month: ${(error as Error).message}`);
     }
   }
-  const dataDir = await dataDirOf(opts);
+  const { dataDir, signingKeyFile } = await storeOf(opts);
   let outcome: ReturnType<typeof verifyEvidence>;
   try {
-    outcome = verifyEvidence(dataDir, { month: opts.month });
+    outcome = verifyEvidence(dataDir, { month: opts.month, signingKeyFile });
   } catch (error) {
     throw new UsageError(`slo-agent verify: ${(error as Error).message}`);
   }
@@ -51,12 +51,16 @@ async function runVerify(opts: VerifyOptions): Promise<void> {
 }
 
 /** --data-dir needs no configuration; otherwise the config's agent.data_dir, else ./data (contract section 2). */
-async function dataDirOf(opts: VerifyOptions): Promise<string> {
-  if (opts.dataDir !== undefined) return resolve(opts.dataDir);
+async function storeOf(opts: VerifyOptions): Promise<{ dataDir: string; signingKeyFile: string | null }> {
   const configFile = opts.config ?? DEFAULT_CONFIG_FILE;
   const exists = await access(configFile).then(
     () => true,
     () => false,
   );
-  return exists ? (await loadCommandContext(opts)).dataDir : resolve("./data");
+  if (opts.dataDir !== undefined && opts.config === undefined) {
+    return { dataDir: resolve(opts.dataDir), signingKeyFile: null };
+  }
+  if (!exists) return { dataDir: resolve(opts.dataDir ?? "./data"), signingKeyFile: null };
+  const { config, dataDir } = await loadCommandContext(opts);
+  return { dataDir, signingKeyFile: config.agent.signingKeyFile ?? null };
 }
