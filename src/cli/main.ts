@@ -4,6 +4,7 @@ import { ConfigError, formatProblem } from "../config/problems.js";
 import { AGENT_VERSION } from "../version.js";
 import { registerCheckConfig } from "./commands/check-config.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerEvidence } from "./commands/evidence.js";
 import { registerImport } from "./commands/import.js";
 import { registerReport } from "./commands/report.js";
 import { registerRules } from "./commands/rules.js";
@@ -26,6 +27,7 @@ function buildProgram(): Command {
     registerImport,
     registerReport,
     registerVerify,
+    registerEvidence,
     registerRules,
   ]) {
     register(program);

@@ -5,6 +5,7 @@ import type { Clock } from "../clock/clock.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
+import { type BundleInput, writeBundle } from "./bundle.js";
 import { type ChainedResult, ChainWriter } from "./chain.js";
 import { CHECKPOINT_INTERVAL_MS, writeCheckpoint } from "./checkpoints.js";
 import { type ImportOutcome, ImportSession } from "./import-session.js";
@@ -212,6 +213,22 @@ export class EvidenceStore implements ResultSink {
       );
       return checked.ok ? p : { ...p, problem: checked.problem };
     })();
+  }
+
+  /**
+   * Writes the evidence bundle of a verified period into dir: its records, everything chained
+   * between them and one record on each side, with the signed statement. Returns lines written.
+   */
+  writeBundle(
+    dir: string,
+    input: Omit<BundleInput, "fromSeq" | "toSeq">,
+    period: PeriodVerification,
+  ): number {
+    const db = this.#readerDb();
+    const anchorSeq = period.anchor?.seq ?? 0;
+    const fromSeq = period.firstSeq === 0 ? 1 : Math.max(period.firstSeq - 1, anchorSeq + 1);
+    const toSeq = period.lastSeq === 0 ? 0 : period.lastSeq + 1;
+    return db.transaction(() => writeBundle(db, dir, { ...input, fromSeq, toSeq }))();
   }
 
   /** The agent key: loaded (or, for a writer, created) on first use; null when there is none. */
