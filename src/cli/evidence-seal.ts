@@ -61,7 +61,7 @@ export function monthEvidence(input: SealInput): MonthEvidence {
   return { verification, problemText, configSha256: config, statement, key };
 }
 
-export function sealOf(evidence: MonthEvidence, timestampToken: string | null): EvidenceSeal {
+export function sealOf(evidence: MonthEvidence): EvidenceSeal {
   return {
     records: evidence.verification.records,
     sha256: evidence.verification.sha256,
@@ -70,6 +70,5 @@ export function sealOf(evidence: MonthEvidence, timestampToken: string | null): 
     configSha256: evidence.configSha256,
     statement: evidence.statement,
     signature: evidence.key.sign(evidence.statement),
-    timestampToken,
   };
 }

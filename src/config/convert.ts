@@ -63,7 +63,6 @@ export function toSloConfig(input: ConversionInput): SloConfig {
       : null,
     signingKeyFile:
       wire.agent.signing_key_file === undefined ? null : resolve(configDir, wire.agent.signing_key_file),
-    tsaUrl: wire.agent.tsa_url ?? null,
   };
   return {
     version: 1,

@@ -96,11 +96,6 @@ export const AgentWire = z
       .describe(
         "The agent's Ed25519 private key (PKCS#8 PEM), relative to this file; default agent-signing-key.pem in data_dir, created 0600 on first use.",
       ),
-    tsa_url: z
-      .string()
-      .refine(isHttpUrl, "must be an absolute http:// or https:// URL")
-      .optional()
-      .describe("An RFC 3161 time-stamping authority: signed statements get a timestamp token from it."),
   })
   .prefault({})
   .describe("The agent process itself.");

@@ -24,8 +24,6 @@ export interface AgentSettings {
   readonly otlp: OtlpPush | null;
   /** The agent's Ed25519 key file (absolute); null: agent-signing-key.pem in dataDir. */
   readonly signingKeyFile?: string | null;
-  /** RFC 3161 time-stamping authority for signed statements; null for none. */
-  readonly tsaUrl?: string | null;
 }
 
 export interface OtlpPush {

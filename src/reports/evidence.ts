@@ -11,8 +11,6 @@ export interface EvidenceSeal {
   readonly configSha256: string;
   readonly statement: Statement;
   readonly signature: Signature;
-  /** An RFC 3161 token (base64 DER) over the statement's bytes, when a TSA is configured. */
-  readonly timestampToken: string | null;
 }
 
 /**
@@ -28,7 +26,6 @@ export function sealReport(report: MonthlyReport, seal: EvidenceSeal): MonthlyRe
     config_sha256: seal.configSha256,
     statement: seal.statement,
     signature: seal.signature,
-    ...(seal.timestampToken === null ? {} : { timestamp_token: seal.timestampToken }),
   };
   return { ...report, evidence };
 }

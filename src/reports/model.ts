@@ -54,8 +54,6 @@ export interface Evidence {
   readonly config_sha256?: string;
   readonly statement?: Statement;
   readonly signature?: Signature;
-  /** RFC 3161 timestamp token over the statement's JCS bytes (base64 DER), when a TSA is configured. */
-  readonly timestamp_token?: string;
 }
 
 export interface CountedCode {

@@ -126,7 +126,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
       `slo-agent report: the evidence for ${month} did not verify: ${evidence.problemText} (--allow-unverified writes the report stamped UNVERIFIED)`,
     );
   }
-  report = sealReport(report, sealOf(evidence, null));
+  report = sealReport(report, sealOf(evidence));
   const text = renderReport(report, format);
   if (opts.out === undefined) process.stdout.write(text);
   else await writeReportFile(opts.out, text);
