@@ -23,14 +23,26 @@ export interface SealInput {
   readonly dataDir: string;
   readonly month: string;
   readonly now: EpochMs;
+  /** Whether a statement that cannot be signed is an error (export) or a warning (report). */
+  readonly signatureRequired: boolean;
 }
 
-/** The agent key of a data directory (or agent.signing_key_file), created on first use. */
-export function agentKeyFor(command: string, config: SloConfig, dataDir: string): AgentKey {
+/**
+ * The agent key of a data directory (or agent.signing_key_file), created on first use. A store on
+ * read-only media without a key is still reported on: unsigned, with a warning (required: exit 2).
+ */
+export function agentKeyFor(
+  command: string,
+  config: SloConfig,
+  dataDir: string,
+  required: boolean,
+): AgentKey | null {
   try {
-    return loadAgentKey(keyFileOf(dataDir, config.agent.signingKeyFile), { create: true })!;
+    return loadAgentKey(keyFileOf(dataDir, config.agent.signingKeyFile), { create: true });
   } catch (error) {
-    throw new UsageError(`${command}: ${(error as Error).message}`);
+    if (required) throw new UsageError(`${command}: ${(error as Error).message}`);
+    process.stderr.write(`${command}: warning: the statement is not signed: ${(error as Error).message}\n`);
+    return null;
   }
 }
 
@@ -40,12 +52,12 @@ export interface MonthEvidence {
   readonly problemText: string | null;
   readonly configSha256: string;
   readonly statement: Statement;
-  readonly key: AgentKey;
+  readonly key: AgentKey | null;
 }
 
 /** Verifies the month's records in the store and signs the statement about them. */
 export function monthEvidence(input: SealInput): MonthEvidence {
-  const key = agentKeyFor(input.command, input.config, input.dataDir);
+  const key = agentKeyFor(input.command, input.config, input.dataDir, input.signatureRequired);
   const { start, end } = monthInterval(input.month);
   const verification = input.store.verifyPeriod({ from: start, to: end });
   const config = configSha256(input.config);
@@ -69,6 +81,6 @@ export function sealOf(evidence: MonthEvidence): EvidenceSeal {
     problemText: evidence.problemText,
     configSha256: evidence.configSha256,
     statement: evidence.statement,
-    signature: evidence.key.sign(evidence.statement),
+    signature: evidence.key?.sign(evidence.statement) ?? null,
   };
 }

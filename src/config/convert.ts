@@ -61,8 +61,9 @@ export function toSloConfig(input: ConversionInput): SloConfig {
           ),
         }
       : null,
-    signingKeyFile:
-      wire.agent.signing_key_file === undefined ? null : resolve(configDir, wire.agent.signing_key_file),
+    ...(wire.agent.signing_key_file === undefined
+      ? {}
+      : { signingKeyFile: resolve(configDir, wire.agent.signing_key_file) }),
   };
   return {
     version: 1,

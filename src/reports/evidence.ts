@@ -10,7 +10,8 @@ export interface EvidenceSeal {
   readonly problemText: string | null;
   readonly configSha256: string;
   readonly statement: Statement;
-  readonly signature: Signature;
+  /** Null when no key could be had (a store on read-only media without one). */
+  readonly signature: Signature | null;
 }
 
 /**
@@ -25,7 +26,7 @@ export function sealReport(report: MonthlyReport, seal: EvidenceSeal): MonthlyRe
     ...(seal.problemText === null ? {} : { problem: seal.problemText }),
     config_sha256: seal.configSha256,
     statement: seal.statement,
-    signature: seal.signature,
+    ...(seal.signature === null ? {} : { signature: seal.signature }),
   };
   return { ...report, evidence };
 }

@@ -59,11 +59,19 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
   }
   try {
     const month = opts.month;
-    const evidence = monthEvidence({ command, store, config, dataDir, month, now: clock.now() });
+    const evidence = monthEvidence({
+      command,
+      store,
+      config,
+      dataDir,
+      month,
+      now: clock.now(),
+      signatureRequired: true,
+    });
     if (evidence.problemText !== null && !opts.allowUnverified) {
       throw new CheckFailed(`${command}: the evidence for ${month} did not verify: ${evidence.problemText}`);
     }
-    const signature = evidence.key.sign(evidence.statement);
+    const signature = evidence.key!.sign(evidence.statement);
     let lines: number;
     try {
       lines = store.writeBundle(

@@ -113,6 +113,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
       dataDir,
       month,
       now: clock.now(),
+      signatureRequired: false,
     });
   } catch (error) {
     if (error instanceof UnknownCategoryError)
