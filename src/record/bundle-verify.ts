@@ -14,6 +14,9 @@ export type BundleOutcome =
   | { readonly ok: false; readonly where: string; readonly detail: string };
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const LISTED_FILES: ReadonlySet<string> = new Set(
+  Object.values(BUNDLE_FILES).filter((name) => name !== BUNDLE_FILES.sums),
+);
 
 /**
  * Checks a bundle with no store: every line's hash and link, the month digest and counts against
@@ -127,6 +130,14 @@ function checkSums(dir: string, text: string): BundleOutcome | null {
     const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
     if (!match)
       return { ok: false, where: `${BUNDLE_FILES.sums}:${index + 1}`, detail: "not a sha256sum line" };
+    // Only the bundle's own files: a SHA256SUMS line never makes verify read elsewhere.
+    if (!LISTED_FILES.has(match[2]!)) {
+      return {
+        ok: false,
+        where: `${BUNDLE_FILES.sums}:${index + 1}`,
+        detail: `names ${match[2]}, not a bundle file`,
+      };
+    }
     const actual = createHash("sha256").update(readBundleFile(dir, match[2]!)).digest("hex");
     if (actual !== match[1])
       return { ok: false, where: match[2]!, detail: "its SHA-256 is not the one in SHA256SUMS" };
