@@ -83,6 +83,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       retentionDays: config.agent.retentionDays,
       minuteRollupDays: config.agent.minuteRollupDays,
       logger: (line) => log("warn", line),
+      signingKeyFile: config.agent.signingKeyFile ?? null,
     });
   } catch (error) {
     lock.release();

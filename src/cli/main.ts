@@ -5,6 +5,7 @@ import { AGENT_VERSION } from "../version.js";
 import { registerCheckConfig } from "./commands/check-config.js";
 import { registerDashboards } from "./commands/dashboards.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerEvidence } from "./commands/evidence.js";
 import { registerImport } from "./commands/import.js";
 import { registerReport } from "./commands/report.js";
 import { registerRules } from "./commands/rules.js";
@@ -27,6 +28,7 @@ function buildProgram(): Command {
     registerImport,
     registerReport,
     registerVerify,
+    registerEvidence,
     registerRules,
     registerDashboards,
   ]) {

@@ -104,6 +104,11 @@ export const AgentWire = z
       .describe(
         `Bearer token for the agent's admin endpoints (POST /-/reload); use ${ENV}. Without it they answer 403.`,
       ),
+    signing_key_file: text()
+      .optional()
+      .describe(
+        "The agent's Ed25519 private key (PKCS#8 PEM), relative to this file; default agent-signing-key.pem in data_dir, created 0600 on first use.",
+      ),
   })
   .prefault({})
   .describe("The agent process itself.");

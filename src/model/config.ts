@@ -24,6 +24,8 @@ export interface AgentSettings {
   readonly otlp: OtlpPush | null;
   /** Bearer token of the admin endpoints (POST /-/reload); null: they answer 403. */
   readonly adminToken: Secret | null;
+  /** The agent's Ed25519 key file (absolute); null: agent-signing-key.pem in dataDir. */
+  readonly signingKeyFile?: string | null;
 }
 
 export interface OtlpPush {

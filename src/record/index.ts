@@ -1,6 +1,10 @@
 /** The evidence store: durable, tamper-evident probe results, rollups and agent runs (docs/evidence-store.md). */
+
+export { BUNDLE_FILES, bundleLine, canonicalOfLine } from "./bundle.js";
+export { type BundleOutcome, BundleUnreadable, verifyBundle } from "./bundle-verify.js";
 export { canonicalForm, chainHash, GENESIS_HASH, PeriodDigest } from "./canonical.js";
 export type { ChainedResult, ChainLink } from "./chain.js";
+export { checkpointStatement, newestCheckpoint } from "./checkpoints.js";
 export {
   type ImportFileOptions,
   type ImportFileOutcome,
@@ -16,6 +20,16 @@ export type { PruneOutcome } from "./retention.js";
 export type { ExclusionJudge, RollupQuery, StoredRollup } from "./rollups.js";
 export type { RunInterval } from "./runs.js";
 export { EVIDENCE_FILE, SCHEMA_VERSION } from "./schema.js";
+export {
+  AgentKey,
+  keyFileOf,
+  loadAgentKey,
+  type Signature,
+  type Statement,
+  signatureValid,
+  statementBytes,
+} from "./signing.js";
+export { monthStatement, STATEMENT_KIND } from "./statement.js";
 export { EvidenceStore, type EvidenceStoreOptions, type ImportOutcome, openEvidenceStore } from "./store.js";
 export { resultProblem } from "./validation.js";
 export {
@@ -25,4 +39,5 @@ export {
   type VerifyOutcome,
   verifyEvidence,
 } from "./verify.js";
+export type { PeriodVerification } from "./verify-period.js";
 export { describeWriteError, type StoreHealth } from "./write-queue.js";

@@ -30,13 +30,16 @@ export function pruneEvidence(
   now: EpochMs,
   days: RetentionDays,
   log: (line: string) => void,
+  /** Runs in the same transaction after a prune that wrote an anchor (signs it). */
+  anchored: () => void = () => {},
 ): PruneOutcome {
   try {
     return db
-      .transaction(() => ({
-        ...pruneChainPrefix(db, now - days.results * DAY_MS, now),
-        minutesCompacted: compactMinuteRollups(db, now - days.minuteRollups * DAY_MS),
-      }))
+      .transaction(() => {
+        const chain = pruneChainPrefix(db, now - days.results * DAY_MS, now);
+        if (chain.anchor) anchored();
+        return { ...chain, minutesCompacted: compactMinuteRollups(db, now - days.minuteRollups * DAY_MS) };
+      })
       .immediate();
   } catch (error) {
     log(`evidence store: prune skipped (${describeWriteError(error)}); nothing was removed`);

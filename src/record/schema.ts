@@ -95,6 +95,20 @@ const MIGRATIONS: readonly string[] = [
     alert     TEXT NOT NULL               -- the alert as JSON
   );
   `,
+  // Signed checkpoints of the chain head and the newest anchor (docs/evidence-store.md, threat
+  // model): deleting or rewriting the newest records, or forging an anchor, no longer verifies.
+  `
+  CREATE TABLE checkpoints (
+    id          INTEGER PRIMARY KEY,
+    head_seq    INTEGER NOT NULL,        -- the newest record's seq when it was written (anchor_seq if none)
+    head_hash   BLOB    NOT NULL,        -- its chain hash
+    anchor_seq  INTEGER NOT NULL,        -- the newest anchor's seq, 0 for genesis
+    anchor_hash BLOB    NOT NULL,        -- its hash, 32 zero bytes for genesis
+    created_at  INTEGER NOT NULL,        -- epoch ms, from the store's clock
+    key_id      TEXT    NOT NULL,        -- the agent key that signed it
+    signature   BLOB    NOT NULL         -- Ed25519 over the JCS form of checkpointStatement()
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -5,7 +5,9 @@ import type { Clock } from "../clock/clock.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
+import { type BundleInput, writeBundle } from "./bundle.js";
 import { type ChainedResult, ChainWriter } from "./chain.js";
+import { CHECKPOINT_INTERVAL_MS, writeCheckpoint } from "./checkpoints.js";
 import { type ImportOutcome, ImportSession } from "./import-session.js";
 import { NotificationLedger } from "./notifications.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
@@ -20,8 +22,10 @@ import {
 } from "./rollups.js";
 import { AgentRuns, type RunInterval } from "./runs.js";
 import { applySizeCap, EVIDENCE_FILE, fileIdentity, openReader, openWriter } from "./schema.js";
+import { type AgentKey, keyFileOf, loadAgentKey } from "./signing.js";
 import { resultProblem } from "./validation.js";
-import { type VerifyOutcome, verifyChain, verifyPeriod } from "./verify.js";
+import { type VerifyOutcome, verifyChain, withCheckpoint } from "./verify.js";
+import { type PeriodVerification, verifyPeriod } from "./verify-period.js";
 import { type StoreHealth, WriteQueue } from "./write-queue.js";
 
 export interface EvidenceStoreOptions {
@@ -48,6 +52,14 @@ export interface EvidenceStoreOptions {
    * nothing is written. Throws `no evidence store at DIR (evidence.sqlite not found)` if there is none.
    */
   readonly readOnly?: boolean;
+  /**
+   * The agent's Ed25519 key file (`agent.signing_key_file`); default agent-signing-key.pem in the
+   * data directory, created (0600) on first use. The writer signs a checkpoint of the chain head
+   * every CHECKPOINT_INTERVAL_MS, after a prune or an import, and on close.
+   */
+  readonly signingKeyFile?: string | null;
+  /** False: write no checkpoints (and create no key). Default true. */
+  readonly checkpoints?: boolean;
 }
 
 export type { ImportOutcome };
@@ -73,6 +85,8 @@ export class EvidenceStore implements ResultSink {
   #importing: ImportSession | null = null;
   /** The alert notification queue and alert states (outside the hash chain). */
   readonly notifications = new NotificationLedger(() => this.#writerDb());
+  #key: AgentKey | null = null;
+  #lastCheckpointAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: EvidenceStoreOptions) {
     this.#options = options;
@@ -120,6 +134,7 @@ export class EvidenceStore implements ResultSink {
     this.#importing?.rollback();
     this.#queue.flush();
     this.#queue.stop();
+    if (!this.#options.readOnly) this.#checkpointNow();
     const left = this.#queue.buffered;
     if (left > 0) this.#log(`evidence store closed with ${left} results it could not write`);
     this.#closed = true;
@@ -166,11 +181,107 @@ export class EvidenceStore implements ResultSink {
     return chainHeadOf(this.#readerDb(), period);
   }
 
+  /** The whole chain, or one month, plus the newest checkpoint against the agent key (when known). */
   verify(options: { month?: string } = {}): VerifyOutcome {
     this.flush();
-    if (options.month === undefined) return verifyChain(this.#readerDb());
-    const { start, end } = monthInterval(options.month);
-    return verifyPeriod(this.#readerDb(), start, end);
+    const db = this.#readerDb();
+    return db.transaction((): VerifyOutcome => {
+      let outcome: VerifyOutcome;
+      if (options.month === undefined) outcome = verifyChain(db);
+      else {
+        const { start, end } = monthInterval(options.month);
+        const p = verifyPeriod(db, start, end);
+        outcome = p.problem
+          ? { ok: false, records: p.records, problem: p.problem }
+          : { ok: true, records: p.records, sha256: p.sha256, anchor: p.anchor };
+      }
+      return outcome.ok ? withCheckpoint(db, outcome, this.#publicKeyPem()) : outcome;
+    })();
+  }
+
+  /**
+   * What a report needs: the period's records re-hashed (digest from the recomputed hashes), its
+   * links on both sides, gaps in the chain and the newest checkpoint; problem is the first found.
+   */
+  verifyPeriod(period: { from: EpochMs; to: EpochMs }): PeriodVerification {
+    this.flush();
+    const db = this.#readerDb();
+    return db.transaction((): PeriodVerification => {
+      const p = verifyPeriod(db, period.from, period.to);
+      if (p.problem) return p;
+      const checked = withCheckpoint(
+        db,
+        { ok: true, records: p.records, sha256: p.sha256, anchor: p.anchor },
+        this.#publicKeyPem(),
+      );
+      return checked.ok ? p : { ...p, problem: checked.problem };
+    })();
+  }
+
+  /**
+   * Writes the evidence bundle of a verified period into dir: its records, everything chained
+   * between them and one record on each side, with the signed statement. Returns lines written.
+   */
+  writeBundle(
+    dir: string,
+    input: Omit<BundleInput, "fromSeq" | "toSeq">,
+    period: PeriodVerification,
+  ): number {
+    const db = this.#readerDb();
+    const anchorSeq = period.anchor?.seq ?? 0;
+    const fromSeq = period.firstSeq === 0 ? 1 : Math.max(period.firstSeq - 1, anchorSeq + 1);
+    const toSeq = period.lastSeq === 0 ? 0 : period.lastSeq + 1;
+    return db.transaction(() => writeBundle(db, dir, { ...input, fromSeq, toSeq }))();
+  }
+
+  /** The agent key: loaded (or, for a writer, created) on first use; null when there is none. */
+  signingKey(): AgentKey | null {
+    if (this.#key) return this.#key;
+    const file = keyFileOf(this.#options.dataDir, this.#options.signingKeyFile);
+    this.#key = loadAgentKey(file, { create: !this.#options.readOnly });
+    return this.#key;
+  }
+
+  #publicKeyPem(): string | null {
+    return this.signingKey()?.publicKeyPem ?? null;
+  }
+
+  /** Signs the head now (its own transaction); a failure is logged, the next batch retries. */
+  #checkpointNow(): void {
+    if (this.#options.checkpoints === false) return;
+    try {
+      const key = this.signingKey();
+      if (!key) return;
+      const now = this.#clock.now();
+      this.#db.transaction(() => writeCheckpoint(this.#db, key, now)).immediate();
+      this.#lastCheckpointAt = now;
+    } catch (error) {
+      this.#log(`evidence store: checkpoint not written (${describeCheckpointError(error)})`);
+    }
+  }
+
+  /** Inside a batch's transaction: a checkpoint when the last one is CHECKPOINT_INTERVAL_MS old. */
+  #checkpointIfDue(): void {
+    if (this.#options.checkpoints === false) return;
+    const now = this.#clock.now();
+    if (now - this.#lastCheckpointAt < CHECKPOINT_INTERVAL_MS) return;
+    this.#signHead(now, false);
+  }
+
+  /** Writes a checkpoint inside the caller's transaction; a key that cannot be had is logged, once. */
+  #signHead(now: EpochMs, required: boolean): void {
+    let key: AgentKey | null;
+    try {
+      key = this.signingKey();
+    } catch (error) {
+      if (required) throw error;
+      this.#lastCheckpointAt = Number.POSITIVE_INFINITY;
+      this.#log(`evidence store: no checkpoints will be written (${(error as Error).message})`);
+      return;
+    }
+    if (!key) return;
+    writeCheckpoint(this.#db, key, now);
+    this.#lastCheckpointAt = now;
   }
 
   startRun(now: EpochMs): void {
@@ -193,7 +304,8 @@ export class EvidenceStore implements ResultSink {
       results: this.#options.retentionDays ?? 400,
       minuteRollups: this.#options.minuteRollupDays ?? 400,
     };
-    return pruneEvidence(this.#db, now, days, this.#log);
+    // The new anchor is signed in the same transaction: an anchor no checkpoint names fails verify.
+    return pruneEvidence(this.#db, now, days, this.#log, () => this.#signHead(now, true));
   }
 
   /** Stores a backfill in ts order in one transaction: all of it or, on error, none. */
@@ -229,6 +341,7 @@ export class EvidenceStore implements ResultSink {
         this.#queue.resume();
         if (committed === null) return;
         this.#committed += committed.imported;
+        if (committed.imported > 0) this.#checkpointNow();
         if (committed.appended) this.#notify(committed.appended);
       },
     });
@@ -259,6 +372,7 @@ export class EvidenceStore implements ResultSink {
       .transaction(() => {
         const appended = this.#append(batch);
         this.#runs.writeIfChanged(this.#db);
+        this.#checkpointIfDue();
         return appended;
       })
       .immediate();
@@ -309,6 +423,10 @@ export class EvidenceStore implements ResultSink {
     this.#reader ??= openReader(this.path, this.#options.busyTimeoutMs ?? 100);
     return this.#reader;
   }
+}
+
+function describeCheckpointError(error: unknown): string {
+  return (error as { code?: string }).code ?? (error as Error).message;
 }
 
 export function openEvidenceStore(options: EvidenceStoreOptions): EvidenceStore {

@@ -2,11 +2,13 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { type EpochMs, monthInterval } from "../model/time.js";
-import { canonicalForm, chainHashHex, GENESIS_HASH, PeriodDigest } from "./canonical.js";
+import { canonicalForm, chainHashHex, GENESIS_HASH } from "./canonical.js";
 import { type ChainLink, latestAnchor } from "./chain.js";
-import { periodInChainOrder } from "./queries.js";
+import { checkCheckpoint } from "./checkpoints.js";
 import { RESULT_VALUE_COLUMNS, resultOfValues } from "./rows.js";
 import { EVIDENCE_FILE, openReader } from "./schema.js";
+import { keyFileOf, loadAgentKey } from "./signing.js";
+import { verifyPeriod } from "./verify-period.js";
 
 export type ChainProblemKind = "altered" | "missing" | "reordered";
 
@@ -29,21 +31,58 @@ export type VerifyOutcome =
     }
   | { readonly ok: false; readonly records: number; readonly problem: ChainProblem };
 
+export interface VerifyOptions {
+  readonly month?: string;
+  /** The agent's key file (`agent.signing_key_file`); default the data directory's. */
+  readonly signingKeyFile?: string | null;
+}
+
 /**
  * `slo-agent verify`: checks the evidence file in a data directory without writing to it (a
- * running agent may keep writing meanwhile). Throws when there is no evidence file.
+ * running agent may keep writing meanwhile), and its newest signed checkpoint against the agent's
+ * key when that key is there. Throws when there is no evidence file.
  */
-export function verifyEvidence(dataDir: string, options: { month?: string } = {}): VerifyOutcome {
+export function verifyEvidence(dataDir: string, options: VerifyOptions = {}): VerifyOutcome {
   const path = join(dataDir, EVIDENCE_FILE);
   if (!existsSync(path)) throw new Error(`no evidence store at ${dataDir} (${EVIDENCE_FILE} not found)`);
+  const key = loadAgentKey(keyFileOf(dataDir, options.signingKeyFile), { create: false });
   const db = openReader(path, 5_000);
   try {
-    if (options.month === undefined) return verifyChain(db);
-    const { start, end } = monthInterval(options.month);
-    return verifyPeriod(db, start, end);
+    return db.transaction((): VerifyOutcome => {
+      const outcome = options.month === undefined ? verifyChain(db) : verifyMonth(db, options.month);
+      return outcome.ok ? withCheckpoint(db, outcome, key?.publicKeyPem ?? null) : outcome;
+    })();
   } finally {
     db.close();
   }
+}
+
+function verifyMonth(db: Database.Database, month: string): VerifyOutcome {
+  const { start, end } = monthInterval(month);
+  const period = verifyPeriod(db, start, end);
+  if (period.problem) return { ok: false, records: period.records, problem: period.problem };
+  return { ok: true, records: period.records, sha256: period.sha256, anchor: period.anchor };
+}
+
+/** A chain that verifies must also still hold the head and anchor its newest checkpoint signed. */
+export function withCheckpoint(
+  db: Database.Database,
+  outcome: VerifyOutcome,
+  publicKeyPem: string | null,
+): VerifyOutcome {
+  const finding = checkCheckpoint(db, publicKeyPem);
+  if (!finding) return outcome;
+  const record = db.prepare("SELECT probe, ts FROM results WHERE seq = ?").get(finding.seq) as
+    | { probe: string; ts: EpochMs }
+    | undefined;
+  const problem: ChainProblem = {
+    kind: finding.kind,
+    seq: finding.seq,
+    probe: record?.probe ?? null,
+    ts: record?.ts ?? null,
+    detail: finding.detail,
+  };
+  return { ok: false, records: outcome.records, problem };
 }
 
 /** One line naming the first problem, as `slo-agent verify` prints it. */
@@ -58,13 +97,13 @@ export function describeProblem(problem: ChainProblem): string {
  * hashes as lowercase hex made by SQLite. Two Buffers and an object per row were most of a
  * month's verify.
  */
-type StoredRecord = readonly unknown[];
-const RECORD_COLUMNS = `${RESULT_VALUE_COLUMNS}, seq, lower(hex(prev_hash)), lower(hex(hash))`;
-const TS = 0;
+export type StoredRecord = readonly unknown[];
+export const RECORD_COLUMNS = `${RESULT_VALUE_COLUMNS}, seq, lower(hex(prev_hash)), lower(hex(hash))`;
+export const TS = 0;
 const PROBE = 1;
-const SEQ = 13;
-const PREV_HASH = 14;
-const HASH = 15;
+export const SEQ = 13;
+export const PREV_HASH = 14;
+export const HASH = 15;
 
 /** Where a problem is: a record's seq and what names it to a reader. */
 interface Located {
@@ -106,52 +145,14 @@ function nextInChain(
   return link(db, row, previousHash) ?? content(row);
 }
 
-/**
- * Checks only the records whose ts falls in [from, to) (each against its predecessor, wherever
- * that is) plus the whole chain for gaps, and returns the period digest of chainHead({from, to}).
- */
-export function verifyPeriod(db: Database.Database, from: EpochMs, to: EpochMs): VerifyOutcome {
-  // One read transaction: the gap check, the choice of query and the walk see the same records.
-  return db.transaction((): VerifyOutcome => {
-    const anchor = latestAnchor(db) ?? null;
-    const missing = firstGap(db, anchor);
-    if (missing) return { ok: false, records: 0, problem: missing };
-    const anchorSeq = anchor?.seq ?? 0;
-    const anchorHash = (anchor?.hash ?? GENESIS_HASH).toString("hex");
-    const digest = new PeriodDigest();
-    const hashAt = db.prepare("SELECT lower(hex(hash)) FROM results WHERE seq = ?").pluck();
-    let previousSeq = Number.NaN;
-    let previousHash = "";
-    let records = 0;
-    const { statement, args } = periodInChainOrder(db, RECORD_COLUMNS, from, to);
-    for (const row of statement.raw(true).iterate(...args) as Iterable<StoredRecord>) {
-      const before = (row[SEQ] as number) - 1;
-      const expected =
-        previousSeq === before
-          ? previousHash
-          : before === anchorSeq
-            ? anchorHash
-            : (hashAt.get(before) as string | undefined);
-      const problem = expected ? (link(db, row, expected) ?? content(row)) : missingBefore(row);
-      if (problem) return { ok: false, records, problem };
-      previousSeq = before + 1;
-      previousHash = row[HASH] as string;
-      digest.addHex(previousHash);
-      records++;
-    }
-    const { sha256 } = digest.finish();
-    return { ok: true, records, sha256, anchor };
-  })();
-}
-
-function content(row: StoredRecord): ChainProblem | null {
+export function content(row: StoredRecord): ChainProblem | null {
   const recomputed = chainHashHex(row[PREV_HASH] as string, canonicalForm(resultOfValues(row)));
   if (recomputed === row[HASH]) return null;
   return problemAt("altered", located(row), "its content does not match its hash");
 }
 
 /** A broken link means the predecessor was altered (its hash changed) or this record was moved. */
-function link(db: Database.Database, row: StoredRecord, expected: string): ChainProblem | null {
+export function link(db: Database.Database, row: StoredRecord, expected: string): ChainProblem | null {
   if (row[PREV_HASH] === expected) return null;
   const at = located(row);
   const realPredecessor = db
@@ -172,7 +173,7 @@ function link(db: Database.Database, row: StoredRecord, expected: string): Chain
   );
 }
 
-function gap(next: Located, previousSeq: number): ChainProblem | null {
+export function gap(next: Located, previousSeq: number): ChainProblem | null {
   if (next.seq === previousSeq + 1) return null;
   const first = previousSeq + 1;
   const last = next.seq - 1;
@@ -186,10 +187,6 @@ function gap(next: Located, previousSeq: number): ChainProblem | null {
   };
 }
 
-function missingBefore(row: StoredRecord): ChainProblem {
-  return gap(located(row), (row[SEQ] as number) - 2)!;
-}
-
 function pruned(row: StoredRecord, previousSeq: number): ChainProblem {
   return problemAt(
     "reordered",
@@ -199,7 +196,7 @@ function pruned(row: StoredRecord, previousSeq: number): ChainProblem {
 }
 
 /** The first hole in seq numbering after the anchor, found without hashing anything. */
-function firstGap(db: Database.Database, anchor: ChainLink | null): ChainProblem | null {
+export function firstGap(db: Database.Database, anchor: ChainLink | null): ChainProblem | null {
   const start = anchor?.seq ?? 0;
   const stats = db.prepare("SELECT count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM results").get() as {
     n: number;
@@ -225,10 +222,10 @@ function firstGap(db: Database.Database, anchor: ChainLink | null): ChainProblem
   return gap(after, previousSeq ?? start);
 }
 
-function located(row: StoredRecord): Located {
+export function located(row: StoredRecord): Located {
   return { seq: row[SEQ] as number, probe: row[PROBE] as string, ts: row[TS] as EpochMs };
 }
 
-function problemAt(kind: ChainProblemKind, at: Located, detail: string): ChainProblem {
+export function problemAt(kind: ChainProblemKind, at: Located, detail: string): ChainProblem {
   return { kind, seq: at.seq, probe: at.probe, ts: at.ts, detail };
 }

@@ -20,7 +20,9 @@ export function csvField(value: string | number | null): string {
 
 /** One row per category per UTC day, full precision; an empty cell where a figure is null. */
 export function renderCsv(report: MonthlyReport): string {
-  const lines = [COLUMNS.join(",")];
-  for (const row of report.daily) lines.push(COLUMNS.map((c) => csvField(row[c])).join(","));
+  // Unverified evidence: every row says so in a last column, so no spreadsheet loses the stamp.
+  const stamp = report.evidence.verified === false ? ",UNVERIFIED" : "";
+  const lines = [`${COLUMNS.join(",")}${stamp === "" ? "" : ",evidence"}`];
+  for (const row of report.daily) lines.push(`${COLUMNS.map((c) => csvField(row[c])).join(",")}${stamp}`);
   return `${lines.join("\r\n")}\r\n`;
 }

@@ -1,4 +1,6 @@
+import { statementBytes } from "../record/index.js";
 import { AVAILABILITY_CHART, dailySeriesSvg, LATENCY_CHART } from "./charts.js";
+import { unverifiedBanner } from "./evidence.js";
 import {
   categoryVerdict,
   coverageSentence,
@@ -31,7 +33,8 @@ function header(report: MonthlyReport): string {
     .contextPairs(report)
     .map(([label, value]) => `<div><dt>${e(label)}</dt><dd>${e(value)}</dd></div>`)
     .join("")}</dl>
-${preliminaryBanner(report)}<div class="verdict ${verdict}" data-verdict="${verdict}">${e(headline(summary.missed, summary.objectives_met))}</div>
+${preliminaryBanner(report)}${unverifiedBanner(report.evidence) ? `<div class="verdict missed" data-verdict="unverified">${e(unverifiedBanner(report.evidence)!)}</div>` : ""}
+<div class="verdict ${verdict}" data-verdict="${verdict}">${e(headline(summary.missed, summary.objectives_met))}</div>
 <div class="cards">${card(`${metCount} of ${categories.length}`, "categories met every objective")}${card(String(summary.missed.length), "objectives missed")}${card(formatCount(requests), "requests counted")}${card(formatRatio(coverage.ratio), "probe coverage")}</div>
 </header>`;
 }
@@ -258,8 +261,25 @@ function coverageAndEvidence(report: MonthlyReport): string {
 <section id="evidence"><h2>Evidence</h2>
 <p>${e(say.evidenceSentence(report))}</p>
 <div class="digest mono">${e(report.evidence.sha256)}</div>
+${signatureHtml(report)}
 <p class="meta">Anyone holding the data directory can re-check it with <code>${e(say.verifyCommand(report))}</code>.</p>
 </section>`;
+}
+
+function signatureHtml(report: MonthlyReport): string {
+  const { config_sha256, statement, signature } = report.evidence;
+  const parts: string[] = [];
+  if (config_sha256)
+    parts.push(`<p>Configuration digest (SHA-256):</p><div class="digest mono">${e(config_sha256)}</div>`);
+  if (statement && signature) {
+    parts.push(
+      `<p>Signed by agent key <code>${e(signature.key_id)}</code> (Ed25519) over this statement (RFC 8785 JSON):</p>`,
+      `<div class="digest mono">${e(statementBytes(statement).toString("utf8"))}</div>`,
+      `<p>Signature (base64):</p><div class="digest mono">${e(signature.value)}</div>`,
+      `<p>Public key:</p><pre class="mono">${e(signature.public_key_pem)}</pre>`,
+    );
+  }
+  return parts.join("\n");
 }
 
 /** One self-contained HTML file: inline CSS and SVG, no scripts, nothing fetched from the network. */

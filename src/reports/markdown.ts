@@ -1,3 +1,5 @@
+import { statementBytes } from "../record/index.js";
+import { unverifiedBanner } from "./evidence.js";
 import {
   coverageSentence,
   formatCount,
@@ -194,15 +196,33 @@ function coverage(report: MonthlyReport): string[] {
 }
 
 function evidence(report: MonthlyReport): string[] {
-  return [
-    "## Evidence",
-    "",
-    say.evidenceSentence(report),
-    "",
-    `    ${report.evidence.sha256}`,
-    "",
-    `Anyone holding the data directory can re-check it with \`${say.verifyCommand(report)}\`.`,
-  ];
+  const e = report.evidence;
+  const banner = unverifiedBanner(e);
+  const lines = ["## Evidence", ""];
+  if (banner) lines.push(`**${banner}**`, "");
+  lines.push(say.evidenceSentence(report), "", `    ${e.sha256}`, "");
+  if (e.config_sha256) lines.push("Configuration digest (SHA-256):", "", `    ${e.config_sha256}`, "");
+  if (e.signature && e.statement) {
+    lines.push(
+      `Signed by agent key \`${e.signature.key_id}\` (Ed25519) over this statement (RFC 8785 JSON):`,
+      "",
+      `    ${statementBytes(e.statement).toString("utf8")}`,
+      "",
+      "Signature (base64):",
+      "",
+      `    ${e.signature.value}`,
+      "",
+      "Public key:",
+      "",
+      ...e.signature.public_key_pem
+        .trimEnd()
+        .split("\n")
+        .map((l) => `    ${l}`),
+      "",
+    );
+  }
+  lines.push(`Anyone holding the data directory can re-check it with \`${say.verifyCommand(report)}\`.`);
+  return lines;
 }
 
 function incidentRow(i: Incident): string[] {
@@ -270,6 +290,7 @@ export function renderMarkdown(report: MonthlyReport): string {
       "",
       ...preliminaryBanner(report),
       `**${headline(report.summary.missed, report.summary.objectives_met)}**`,
+      ...(unverifiedBanner(report.evidence) ? ["", `**${unverifiedBanner(report.evidence)}**`] : []),
     ],
     summary(report),
     serviceClasses(report),

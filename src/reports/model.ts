@@ -3,6 +3,7 @@
  * precision) plus keys beyond it. Every renderer reads only this; nothing here does I/O.
  */
 
+import type { Signature, Statement } from "../record/index.js";
 import type {
   AutomaticExclusionFigures,
   CategoryFigures,
@@ -61,6 +62,13 @@ export interface Coverage {
 export interface Evidence {
   readonly records: number;
   readonly sha256: string;
+  /** Contract section 7, set by sealReport: false only with --allow-unverified. */
+  readonly verified?: boolean;
+  /** The first problem found, when not verified. */
+  readonly problem?: string;
+  readonly config_sha256?: string;
+  readonly statement?: Statement;
+  readonly signature?: Signature;
 }
 
 export interface CountedCode {

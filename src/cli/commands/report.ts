@@ -4,6 +4,7 @@ import type { Clock } from "../../clock/clock.js";
 import { systemClock } from "../../clock/system.js";
 import { monthInterval } from "../../model/time.js";
 import { type EvidenceStore, openEvidenceStore } from "../../record/index.js";
+import { sealReport } from "../../reports/evidence.js";
 import {
   buildMonthlyReport,
   defaultFormat,
@@ -19,6 +20,7 @@ import {
 } from "../../reports/index.js";
 import { loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
+import { type MonthEvidence, monthEvidence, sealOf } from "../evidence-seal.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
 
 interface ReportOptions extends CommonOptions {
@@ -27,6 +29,7 @@ interface ReportOptions extends CommonOptions {
   out?: string;
   category: string[];
   failOnMiss?: boolean;
+  allowUnverified?: boolean;
 }
 
 const EXAMPLES = `
@@ -38,7 +41,13 @@ Examples:
   $ slo-agent report --month 2026-10 --category payment_request,settlements --format md
   $ slo-agent report --month 2026-10 --fail-on-miss > report.json || echo "SLA missed"
 
-Exit codes: 0 report written, 1 an objective was missed and --fail-on-miss was given,
+The report re-hashes every record it reports (and the records on both sides of the month) and
+refuses altered evidence: exit 1 naming the first bad record. With --allow-unverified it is
+written anyway, stamped UNVERIFIED in every format ("evidence": {"verified": false} in JSON).
+The JSON evidence object carries a statement signed with the agent's Ed25519 key.
+
+Exit codes: 0 report written, 1 the evidence did not verify (without --allow-unverified) or an
+objective was missed and --fail-on-miss was given,
 2 bad usage (bad --month, unknown --category, bad configuration, no evidence store in the data
 directory, an --out file that cannot be written or whose extension names no format, --format pdf
 with no Chromium installed).`;
@@ -113,8 +122,18 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   const categories = opts.category.length > 0 ? [...new Set(opts.category)] : undefined;
   const store = openStore(dataDir, clock);
   let report: ReturnType<typeof buildMonthlyReport>;
+  let evidence: MonthEvidence;
   try {
     report = buildMonthlyReport({ config, store, month, now: clock.now(), categories, agent: hostname() });
+    evidence = monthEvidence({
+      command: "slo-agent report",
+      store,
+      config,
+      dataDir,
+      month,
+      now: clock.now(),
+      signatureRequired: false,
+    });
   } catch (error) {
     if (error instanceof UnknownCategoryError)
       throw new UsageError(`slo-agent report: --category: ${error.message}`);
@@ -122,6 +141,12 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   } finally {
     store.close();
   }
+  if (evidence.problemText !== null && !opts.allowUnverified) {
+    throw new CheckFailed(
+      `slo-agent report: the evidence for ${month} did not verify: ${evidence.problemText} (--allow-unverified writes the report stamped UNVERIFIED)`,
+    );
+  }
+  report = sealReport(report, sealOf(evidence));
   const content = await rendered(report, format);
   if (opts.out === undefined) process.stdout.write(content);
   else await writeReportFile(opts.out, content);
@@ -156,6 +181,7 @@ export function registerReport(program: Command, clock: Clock = systemClock): vo
     .option("-o, --out <file>", "write the report to this file (atomically) instead of stdout")
     .option("--category <ids>", "only these categories (repeatable, or a comma list)", collectCategories, [])
     .option("--fail-on-miss", "exit 1 when any objective was missed (for pipelines)")
+    .option("--allow-unverified", "write the report even if its evidence does not verify, stamped UNVERIFIED")
     .addHelpText("after", EXAMPLES)
     .action((opts: ReportOptions) => runReport(opts, clock));
 }

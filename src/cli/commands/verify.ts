@@ -2,13 +2,20 @@ import { access } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { monthInterval } from "../../model/time.js";
-import { describeProblem, verifyEvidence } from "../../record/index.js";
+import {
+  type BundleOutcome,
+  BundleUnreadable,
+  describeProblem,
+  verifyBundle,
+  verifyEvidence,
+} from "../../record/index.js";
 import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
 
 interface VerifyOptions extends CommonOptions {
   month?: string;
+  bundle?: string;
 }
 
 const EXAMPLES = `
@@ -17,9 +24,14 @@ Examples:
   ok: 1123200 records verified, head 3f1c...
   $ slo-agent verify --month 2026-10        the head printed is the report's evidence.sha256
   altered: record seq 48213 (probe settlements-list, ts 2026-10-14T08:00:30.000Z): its content does not match its hash
+  $ slo-agent verify --bundle evidence-2026-10
+  altered: records.ndjson:1234: seq 48213: its content does not match its hash
 
-Exit codes: 0 the chain verifies, 1 a record was altered, is missing or was moved, 2 bad usage
-or no evidence store in the data directory.`;
+verify also checks the newest signed checkpoint against the agent's key (in the data directory,
+or agent.signing_key_file): deleted newest records and forged chain anchors fail.
+
+Exit codes: 0 the chain (or bundle) verifies, 1 a record was altered, is missing or was moved,
+2 bad usage, no evidence store in the data directory, or a bundle that cannot be read.`;
 
 export function registerVerify(program: Command): void {
   withCommonOptions(program.command("verify"))
@@ -27,11 +39,13 @@ export function registerVerify(program: Command): void {
       "re-check the evidence store's hash chain; exit 1 naming the first altered, missing or moved record",
     )
     .option("-m, --month <YYYY-MM>", "check only the records of this UTC month; prints the month's digest")
+    .option("--bundle <dir>", "check an evidence bundle (slo-agent evidence export) instead of a store")
     .addHelpText("after", EXAMPLES)
     .action(async (opts: VerifyOptions) => runVerify(opts));
 }
 
 async function runVerify(opts: VerifyOptions): Promise<void> {
+  if (opts.bundle !== undefined) return runVerifyBundle(opts.bundle);
   if (opts.month !== undefined) {
     try {
       monthInterval(opts.month);
@@ -39,10 +53,10 @@ async function runVerify(opts: VerifyOptions): Promise<void> {
       throw new UsageError(`slo-agent verify: --month: ${(error as Error).message}`);
     }
   }
-  const dataDir = await dataDirOf(opts);
+  const { dataDir, signingKeyFile } = await storeOf(opts);
   let outcome: ReturnType<typeof verifyEvidence>;
   try {
-    outcome = verifyEvidence(dataDir, { month: opts.month });
+    outcome = verifyEvidence(dataDir, { month: opts.month, signingKeyFile });
   } catch (error) {
     throw new UsageError(`slo-agent verify: ${(error as Error).message}`);
   }
@@ -50,13 +64,33 @@ async function runVerify(opts: VerifyOptions): Promise<void> {
   process.stdout.write(`ok: ${outcome.records} records verified, head ${outcome.sha256}\n`);
 }
 
+/** Exit 0 intact, 1 altered (naming the first bad file and line), 2 unreadable (contract section 7). */
+function runVerifyBundle(dir: string): void {
+  let outcome: BundleOutcome;
+  try {
+    outcome = verifyBundle(dir);
+  } catch (error) {
+    if (error instanceof BundleUnreadable)
+      throw new UsageError(`slo-agent verify --bundle: ${error.message}`);
+    throw error;
+  }
+  if (!outcome.ok) throw new CheckFailed(`altered: ${outcome.where}: ${outcome.detail}`);
+  process.stdout.write(
+    `ok: ${outcome.records} records verified, digest ${outcome.sha256}, signed by key ${outcome.keyId}\n`,
+  );
+}
+
 /** --data-dir needs no configuration; otherwise the config's agent.data_dir, else ./data (contract section 2). */
-async function dataDirOf(opts: VerifyOptions): Promise<string> {
-  if (opts.dataDir !== undefined) return resolve(opts.dataDir);
+async function storeOf(opts: VerifyOptions): Promise<{ dataDir: string; signingKeyFile: string | null }> {
   const configFile = opts.config ?? DEFAULT_CONFIG_FILE;
   const exists = await access(configFile).then(
     () => true,
     () => false,
   );
-  return exists ? (await loadCommandContext(opts)).dataDir : resolve("./data");
+  if (opts.dataDir !== undefined && opts.config === undefined) {
+    return { dataDir: resolve(opts.dataDir), signingKeyFile: null };
+  }
+  if (!exists) return { dataDir: resolve(opts.dataDir ?? "./data"), signingKeyFile: null };
+  const { config, dataDir } = await loadCommandContext(opts);
+  return { dataDir, signingKeyFile: config.agent.signingKeyFile ?? null };
 }

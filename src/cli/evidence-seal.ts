@@ -1,0 +1,86 @@
+import { hostname } from "node:os";
+import { configSha256 } from "../config/fingerprint.js";
+import type { SloConfig } from "../model/config.js";
+import { type EpochMs, monthInterval } from "../model/time.js";
+import {
+  type AgentKey,
+  describeProblem,
+  type EvidenceStore,
+  keyFileOf,
+  loadAgentKey,
+  monthStatement,
+  type PeriodVerification,
+  type Statement,
+} from "../record/index.js";
+import type { EvidenceSeal } from "../reports/evidence.js";
+import { AGENT_VERSION } from "../version.js";
+import { UsageError } from "./errors.js";
+
+export interface SealInput {
+  readonly command: string;
+  readonly store: EvidenceStore;
+  readonly config: SloConfig;
+  readonly dataDir: string;
+  readonly month: string;
+  readonly now: EpochMs;
+  /** Whether a statement that cannot be signed is an error (export) or a warning (report). */
+  readonly signatureRequired: boolean;
+}
+
+/**
+ * The agent key of a data directory (or agent.signing_key_file), created on first use. A store on
+ * read-only media without a key is still reported on: unsigned, with a warning (required: exit 2).
+ */
+export function agentKeyFor(
+  command: string,
+  config: SloConfig,
+  dataDir: string,
+  required: boolean,
+): AgentKey | null {
+  try {
+    return loadAgentKey(keyFileOf(dataDir, config.agent.signingKeyFile), { create: true });
+  } catch (error) {
+    if (required) throw new UsageError(`${command}: ${(error as Error).message}`);
+    process.stderr.write(`${command}: warning: the statement is not signed: ${(error as Error).message}\n`);
+    return null;
+  }
+}
+
+/** A month's records re-checked, and the statement over them signed. */
+export interface MonthEvidence {
+  readonly verification: PeriodVerification;
+  readonly problemText: string | null;
+  readonly configSha256: string;
+  readonly statement: Statement;
+  readonly key: AgentKey | null;
+}
+
+/** Verifies the month's records in the store and signs the statement about them. */
+export function monthEvidence(input: SealInput): MonthEvidence {
+  const key = agentKeyFor(input.command, input.config, input.dataDir, input.signatureRequired);
+  const { start, end } = monthInterval(input.month);
+  const verification = input.store.verifyPeriod({ from: start, to: end });
+  const config = configSha256(input.config);
+  const statement = monthStatement({
+    month: input.month,
+    verification,
+    configSha256: config,
+    agent: hostname(),
+    agentVersion: AGENT_VERSION,
+    generatedAt: input.now,
+  });
+  const problemText = verification.problem ? describeProblem(verification.problem) : null;
+  return { verification, problemText, configSha256: config, statement, key };
+}
+
+export function sealOf(evidence: MonthEvidence): EvidenceSeal {
+  return {
+    records: evidence.verification.records,
+    sha256: evidence.verification.sha256,
+    problem: evidence.verification.problem,
+    problemText: evidence.problemText,
+    configSha256: evidence.configSha256,
+    statement: evidence.statement,
+    signature: evidence.key?.sign(evidence.statement) ?? null,
+  };
+}

@@ -1,0 +1,41 @@
+import { createHash } from "node:crypto";
+import canonicalize from "canonicalize";
+import type { SloConfig } from "../model/config.js";
+import { Secret } from "../model/secret.js";
+
+/**
+ * Keys left out of the fingerprint: where files are on this machine (moving a data directory
+ * changes no figure) and which header values are secret (their values already say "[secret]").
+ */
+const MACHINE_LOCAL = new Set(["file", "dataDir", "source", "secretHeaders", "signingKeyFile"]);
+
+/** Stands in for every credential: the fingerprint must not become an oracle for a secret. */
+const SECRET = "[secret]";
+
+/**
+ * The effective configuration as plain JSON data: Maps become objects, Sets arrays, every Secret
+ * "[secret]", machine-local paths dropped. What `config_sha256` is computed over.
+ */
+export function effectiveConfiguration(config: SloConfig): unknown {
+  return plain(config);
+}
+
+/** SHA-256 (hex) of the RFC 8785 (JCS) form of effectiveConfiguration(config). */
+export function configSha256(config: SloConfig): string {
+  const text = canonicalize(effectiveConfiguration(config)) ?? "";
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+function plain(value: unknown): unknown {
+  if (value instanceof Secret) return SECRET;
+  if (value === null || typeof value !== "object") return typeof value === "function" ? undefined : value;
+  if (Array.isArray(value)) return value.map(plain);
+  if (value instanceof Set) return [...value].map(plain);
+  const entries = value instanceof Map ? [...value.entries()] : Object.entries(value);
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of entries) {
+    if (MACHINE_LOCAL.has(String(key)) || item === undefined) continue;
+    out[String(key)] = plain(item);
+  }
+  return out;
+}

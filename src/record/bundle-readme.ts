@@ -1,0 +1,76 @@
+/**
+ * The README inside an evidence bundle: how to check it with sha256sum, openssl and Python, with
+ * nothing of slo-agent's. The Python block is run by the test suite on a real bundle.
+ */
+export function bundleReadme(month: string, keyId: string): string {
+  return `# SLA evidence bundle for ${month}
+
+Written by \`slo-agent evidence export\`. Everything here can be checked with standard tools;
+\`slo-agent verify --bundle DIR\` does the same checks.
+
+| file | holds |
+| --- | --- |
+| \`records.ndjson\` | the month's probe results in chain order (\`seq\`), plus the records chained right before and after them |
+| \`statement.json\` | what the agent states about the month, as RFC 8785 (JCS) JSON: exactly the bytes that are signed |
+| \`statement.sig\` | the Ed25519 signature of \`statement.json\` (64 raw bytes) |
+| \`signature.json\` | the same signature in base64 with the key id (\`${keyId}\`) and public key |
+| \`public_key.pem\` | the agent's Ed25519 public key |
+| \`SHA256SUMS\` | SHA-256 of every file above |
+
+## 1. Nothing was changed in transit
+
+    sha256sum -c SHA256SUMS
+
+## 2. The agent signed the statement
+
+    openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin -in statement.json -sigfile statement.sig
+
+This prints \`Signature Verified Successfully\`. Compare the key id (\`${keyId}\`: the first 16 hex
+digits of \`openssl pkey -pubin -in public_key.pem -outform DER | sha256sum\`) with the one the
+merchant published or sent before: a bundle signed by another key proves nothing.
+
+## 3. The records are the ones stated
+
+Each line of \`records.ndjson\` is one record. Its first three members are \`seq\`, \`prev_hash\`
+and \`hash\`; the rest of the line, from \`"ts"\` on, is byte for byte the record's canonical
+form, the text its hash covers:
+
+    hash = SHA-256( prev_hash + "\\n" + canonical )      (hex, UTF-8)
+    canonical = "{" + line[line.index(',"ts":') + 1:]
+
+Each record's \`prev_hash\` is the hash of the line before it. The month's digest
+(\`sha256\` in the statement) is SHA-256 over the hashes of the records whose \`ts\` falls in the
+month, in seq order, each followed by "\\n"; \`records\` counts them.
+
+\`\`\`python
+import hashlib, json
+statement = json.load(open("statement.json", encoding="utf-8"))
+month, digest, count, previous = statement["month"], hashlib.sha256(), 0, None
+for number, line in enumerate(open("records.ndjson", encoding="utf-8"), 1):
+    line = line.rstrip("\\n")
+    record = json.loads(line)
+    canonical = "{" + line[line.index(',"ts":') + 1:]
+    if previous is not None and record["prev_hash"] != previous:
+        raise SystemExit(f"records.ndjson:{number}: not chained to the line before it")
+    recomputed = hashlib.sha256((record["prev_hash"] + "\\n" + canonical).encode("utf-8")).hexdigest()
+    if recomputed != record["hash"]:
+        raise SystemExit(f"records.ndjson:{number}: content does not match its hash")
+    if record["ts"].startswith(month):
+        digest.update((recomputed + "\\n").encode("ascii"))
+        count += 1
+    previous = recomputed
+if (count, digest.hexdigest()) != (statement["records"], statement["sha256"]):
+    raise SystemExit("the records do not give the statement's records and sha256")
+print(f"ok: {count} records, digest {digest.hexdigest()}")
+\`\`\`
+
+## What this proves, and what it does not
+
+The signature proves that the holder of the agent's key stated these records and this digest,
+and that nothing changed since. It does not prove the measurements are true: whoever runs the
+agent holds the key and could sign anything. What makes the evidence strong is that the merchant
+published or sent the statement (or its digest) at the time: a month rewritten later no longer
+matches it. \`config_sha256\` is the SHA-256 of the agent's configuration (secrets removed) that
+the report was computed with.
+`;
+}

@@ -1,0 +1,74 @@
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type Database from "better-sqlite3";
+import { bundleReadme } from "./bundle-readme.js";
+import { canonicalForm } from "./canonical.js";
+import { resultOfValues } from "./rows.js";
+import { type Signature, type Statement, statementBytes } from "./signing.js";
+import { HASH, PREV_HASH, RECORD_COLUMNS, SEQ, type StoredRecord } from "./verify.js";
+
+/** The files of an evidence bundle (contract section 7), each listed in SHA256SUMS. */
+export const BUNDLE_FILES = {
+  records: "records.ndjson",
+  statement: "statement.json",
+  signature: "signature.json",
+  rawSignature: "statement.sig",
+  publicKey: "public_key.pem",
+  readme: "README.md",
+  sums: "SHA256SUMS",
+} as const;
+
+/**
+ * One bundle line: the record's seq, prev_hash and hash first, then its canonical form's members
+ * byte for byte. Dropping the first three members gives back exactly the text the hash covers:
+ * `"{" + line[line.index(',"ts":') + 1:]`.
+ */
+export function bundleLine(seq: number, prevHashHex: string, hashHex: string, canonical: string): string {
+  return `{"seq":${seq},"prev_hash":"${prevHashHex}","hash":"${hashHex}",${canonical.slice(1)}`;
+}
+
+/** The canonical form inside a bundle line (see bundleLine); null when the line has no ts member. */
+export function canonicalOfLine(line: string): string | null {
+  const at = line.indexOf(',"ts":');
+  return at < 0 ? null : `{${line.slice(at + 1)}`;
+}
+
+export interface BundleInput {
+  readonly month: string;
+  /** Seq run to export: the month's records, everything chained between them and one link on each side. */
+  readonly fromSeq: number;
+  readonly toSeq: number;
+  readonly statement: Statement;
+  readonly signature: Signature;
+}
+
+/** Writes a bundle into dir (created; must be empty). Returns the number of lines written. */
+export function writeBundle(db: Database.Database, dir: string, input: BundleInput): number {
+  mkdirSync(dir, { recursive: true });
+  if (readdirSync(dir).length > 0) throw new Error(`--out ${dir} is not empty`);
+  const lines: string[] = [];
+  const rows = db
+    .prepare(`SELECT ${RECORD_COLUMNS} FROM results WHERE seq >= ? AND seq <= ? ORDER BY seq`)
+    .raw(true)
+    .iterate(input.fromSeq, input.toSeq) as Iterable<StoredRecord>;
+  for (const row of rows) {
+    const canonical = canonicalForm(resultOfValues(row));
+    lines.push(bundleLine(row[SEQ] as number, row[PREV_HASH] as string, row[HASH] as string, canonical));
+  }
+  const files: Record<string, Buffer | string> = {
+    [BUNDLE_FILES.records]: lines.length === 0 ? "" : `${lines.join("\n")}\n`,
+    [BUNDLE_FILES.statement]: statementBytes(input.statement),
+    [BUNDLE_FILES.signature]: `${JSON.stringify(input.signature, null, 2)}\n`,
+    [BUNDLE_FILES.rawSignature]: Buffer.from(input.signature.value, "base64"),
+    [BUNDLE_FILES.publicKey]: input.signature.public_key_pem,
+    [BUNDLE_FILES.readme]: bundleReadme(input.month, input.signature.key_id),
+  };
+  const sums: string[] = [];
+  for (const [name, content] of Object.entries(files)) {
+    writeFileSync(join(dir, name), content);
+    sums.push(`${createHash("sha256").update(content).digest("hex")}  ${name}`);
+  }
+  writeFileSync(join(dir, BUNDLE_FILES.sums), `${sums.join("\n")}\n`);
+  return lines.length;
+}

@@ -1,0 +1,38 @@
+import type { ChainProblem, Signature, Statement } from "../record/index.js";
+import type { Evidence, MonthlyReport } from "./model.js";
+
+/** What the report command found when it checked the month's records, and what it signed. */
+export interface EvidenceSeal {
+  readonly records: number;
+  /** The period digest over the recomputed hashes. */
+  readonly sha256: string;
+  readonly problem: ChainProblem | null;
+  readonly problemText: string | null;
+  readonly configSha256: string;
+  readonly statement: Statement;
+  /** Null when no key could be had (a store on read-only media without one). */
+  readonly signature: Signature | null;
+}
+
+/**
+ * The report with its evidence object as contract section 7 has it: the figures re-derived from
+ * the recomputed hashes, `verified`, the configuration's digest, the statement and its signature.
+ */
+export function sealReport(report: MonthlyReport, seal: EvidenceSeal): MonthlyReport {
+  const evidence: Evidence = {
+    records: seal.records,
+    sha256: seal.sha256,
+    verified: seal.problem === null,
+    ...(seal.problemText === null ? {} : { problem: seal.problemText }),
+    config_sha256: seal.configSha256,
+    statement: seal.statement,
+    ...(seal.signature === null ? {} : { signature: seal.signature }),
+  };
+  return { ...report, evidence };
+}
+
+/** The line every format leads with when the evidence did not verify. */
+export function unverifiedBanner(evidence: Evidence): string | null {
+  if (evidence.verified !== false) return null;
+  return `UNVERIFIED: the evidence log did not verify (${evidence.problem ?? "altered"}); these figures cannot be relied on.`;
+}
