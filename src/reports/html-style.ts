@@ -62,7 +62,8 @@ footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
   body { background: #fff; font-size: 11px; }
   main { max-width: none; padding: 0; }
   section.page { break-before: page; }
-  section, figure, tr { break-inside: avoid; }
+  figure, tr, h2, .notes { break-inside: avoid; }
+  h2 { break-after: avoid; }
   .verdict, .pill, tr.missed td, .digest, .notes { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 `;

@@ -125,7 +125,7 @@ function classes(report: MonthlyReport): string {
     "Result",
     ...(credits ? [num("Service credit")] : []),
   ];
-  return `<section id="service-classes" class="page"><h2>Service classes</h2><p class="meta">${e(say.CLASS_POOLING)}</p>${table(head, rows)}</section>`;
+  return `<section id="service-classes"><h2>Service classes</h2><p class="meta">${e(say.CLASS_POOLING)}</p>${table(head, rows)}</section>`;
 }
 
 function maintenance(report: MonthlyReport): string {
@@ -218,7 +218,7 @@ function incidentRow(i: Incident) {
 
 function incidents(report: MonthlyReport): string {
   const { missed, others } = say.incidentsBehindMisses(report);
-  const parts = ['<section id="incidents" class="page"><h2>Incidents behind missed objectives</h2>'];
+  const parts = ['<section id="incidents"><h2>Incidents behind missed objectives</h2>'];
   if (missed.length === 0) parts.push(`<p>${e(say.NO_MISSED)}</p>`);
   for (const { row: c, incidents: own } of missed) {
     parts.push(
