@@ -91,6 +91,8 @@ export function openWriter(path: string, clock: Clock, options: OpenOptions): Da
     db.pragma("synchronous = FULL");
     // Room for a large import to build its pages in memory instead of spilling them mid-transaction.
     db.pragma("cache_size = -65536");
+    // An import of a file out of order is sorted in a temporary table: on disk, not in memory.
+    db.pragma("temp_store = FILE");
     migrate(db, clock);
     return db;
   } catch (error) {
