@@ -5,9 +5,8 @@
  */
 
 /** C0 and C1 control characters, DEL, and UTF-16 surrogates not part of a pair. */
-const UNSAFE = new RegExp(
-  "[\\u0000-\\u001f\\u007f-\\u009f]|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]",
-);
+const UNSAFE =
+  /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const UNSAFE_ALL = new RegExp(UNSAFE.source, "g");
 
 /** What makes `value` unfit for the evidence (with its UTF-16 offset), or null when it is fine. */

@@ -54,6 +54,8 @@ function summary(report: MonthlyReport): string[] {
       ],
       rows,
     ),
+    "",
+    mdText(say.latencySourceLine(report)),
     ...categoryNotes(report),
   ];
 }
