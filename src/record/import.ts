@@ -150,14 +150,18 @@ async function* parsedInWorker(file: string, known: KnownIds | null): AsyncGener
   }
 }
 
+/** The parser needs little heap: a few chunks in flight. A small young generation keeps its garbage small. */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
+
 function startParseWorker(request: WorkerRequest): Worker {
   if (!import.meta.url.endsWith(".ts")) {
-    return new Worker(new URL("./parse-worker.js", import.meta.url), { workerData: request });
+    const entry = new URL("./parse-worker.js", import.meta.url);
+    return new Worker(entry, { workerData: request, resourceLimits: WORKER_LIMITS });
   }
   // Run from source (tsx, vitest): Node 20 loads a worker's entry before any --import hook, so
   // the worker registers tsx itself and then imports the TypeScript source.
   const tsx = import.meta.resolve?.("tsx/esm/api") ?? "tsx/esm/api";
   const source = new URL("./parse-worker.ts", import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(source)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: request });
+  return new Worker(bootstrap, { eval: true, workerData: request, resourceLimits: WORKER_LIMITS });
 }
