@@ -77,3 +77,20 @@ export function isServed(status: number | null): boolean {
 export function countsForLatency(result: Pick<ProbeResult, "status" | "error">): boolean {
   return result.status !== null || result.error === "timeout";
 }
+
+/** The longest duration a result may hold: one day. Longer is a unit mistake, not a request. */
+export const MAX_DURATION_MS = 86_400_000;
+
+/**
+ * The duration a result counts at in latency, or null when it does not count: a response at its
+ * duration, a timeout at max(duration, the probe's timeout) when the probe's timeout is known, so
+ * that a timeout recorded short (an import from another tool) can never improve p99.
+ */
+export function latencyMsOf(
+  result: Pick<ProbeResult, "status" | "error" | "durationMs">,
+  timeoutMs?: number,
+): number | null {
+  if (!countsForLatency(result)) return null;
+  if (result.error === "timeout" && timeoutMs !== undefined) return Math.max(result.durationMs, timeoutMs);
+  return result.durationMs;
+}

@@ -2,6 +2,7 @@ import type { Dispatcher } from "undici";
 import type { Clock } from "../clock/clock.js";
 import type { ProbeSpec, Target } from "../model/config.js";
 import type { FailureReason, ProbeResult, ResultFlag } from "../model/result.js";
+import { safeText } from "../model/text.js";
 import { agentErrorOf, errorCodeOf, failureReasonOf, misbehaviourOf } from "./failure.js";
 import type { Observation } from "./probe.js";
 import { probeFor } from "./registry.js";
@@ -94,7 +95,7 @@ function classify(
       serverMs: null,
       bodyError: null,
       flags: agentError ? [...seen.flags, "agent_error"] : seen.flags,
-      detail: describe(seen.error) ?? seen.detail,
+      detail: describe(seen.error) ?? safeDetail(seen.detail),
     };
   }
   const vendor = vendorErrorOf(seen.status >= 400 ? seen.body : new Uint8Array(), seen.headers);
@@ -112,8 +113,13 @@ function classify(
     serverMs: serverTimeOf(seen, ttfbMs, seen.roundTripMs ?? fallbackRoundTripMs),
     bodyError,
     flags,
-    detail: bodyError ? `body: ${describe(seen.bodyError)}` : seen.detail,
+    detail: bodyError ? `body: ${describe(seen.bodyError)}` : safeDetail(seen.detail),
   };
+}
+
+/** The store refuses unsafe text (model/text.ts): what a probe says is made safe before it is kept. */
+function safeDetail(detail: string | null): string | null {
+  return detail === null ? null : safeText(detail);
 }
 
 function reasonOf(failure: unknown, connected: boolean): FailureReason {
@@ -141,7 +147,7 @@ function describe(failure: unknown): string | null {
   const code = errorCodeOf(failure);
   const message = failure instanceof Error ? failure.message.split("\n")[0] : String(failure);
   const text = code && !message?.includes(code) ? `${code}: ${message}` : (message ?? code ?? "");
-  return text.slice(0, 200);
+  return safeText(text.slice(0, 200));
 }
 
 function failedObservation(error: unknown): Observation {

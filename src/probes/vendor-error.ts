@@ -1,3 +1,5 @@
+import { safeText } from "../model/text.js";
+
 /**
  * The vendor's error code and correlation id from a response. Klarna answers errors in two
  * shapes: v1 `{error_code, error_messages, correlation_id}` and the newer
@@ -69,8 +71,9 @@ function fieldsOfText(text: string): BodyFields {
   };
 }
 
+/** Trimmed, bounded, and with lone surrogates and control characters replaced (model/text.ts). */
 function cleanValue(value: unknown): string | null {
   if (typeof value !== "string") return null;
-  const trimmed = value.trim();
+  const trimmed = safeText(value.trim());
   return trimmed.length > 0 && trimmed.length <= MAX_VALUE_LENGTH ? trimmed : null;
 }

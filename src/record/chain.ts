@@ -91,12 +91,14 @@ export class ChainWriter {
   /**
    * Appends results in the order given, as append() would one by one, calling onAppended for each
    * one stored. Rows go in multi-row INSERTs; a batch that meets a stored (or repeated) probe + ts
-   * is undone by SQLite as a whole and written again row by row, so duplicates are skipped exactly as before.
+   * is undone by SQLite as a whole and written again row by row, so duplicates are skipped exactly as
+   * before; onDuplicate hears of each one skipped (by its index), so the caller can compare it.
    */
   appendMany(
     results: readonly ProbeResult[],
     canonicals: readonly string[] | undefined,
     onAppended: (result: ProbeResult) => void,
+    onDuplicate?: (index: number) => void,
   ): void {
     let from = 0;
     for (; from + BATCH_ROWS <= results.length; from += BATCH_ROWS) {
@@ -107,11 +109,13 @@ export class ChainWriter {
       const duplicatesBefore = this.duplicates;
       for (let i = from; i < from + BATCH_ROWS; i++) {
         if (this.append(results[i]!, canonicals?.[i])) onAppended(results[i]!);
+        else onDuplicate?.(i);
       }
       this.#rowByRow = this.duplicates > duplicatesBefore;
     }
     for (let i = from; i < results.length; i++) {
       if (this.append(results[i]!, canonicals?.[i])) onAppended(results[i]!);
+      else onDuplicate?.(i);
     }
   }
 

@@ -1,7 +1,11 @@
 import type Database from "better-sqlite3";
 import type { ProbeResult } from "../model/result.js";
+import { canonicalForm, isoTimestamp } from "./canonical.js";
 import { type ChainedResult, ChainWriter } from "./chain.js";
-import { type ExclusionJudge, RollupAccumulator } from "./rollups.js";
+import { conflictWithLine, ImportStaging, type LineBatch } from "./import-staging.js";
+import type { RejectedLine } from "./line-chunks.js";
+import { type ExclusionJudge, type LatencyOf, RollupAccumulator } from "./rollups.js";
+import { RESULT_VALUE_COLUMNS, resultOfValues } from "./rows.js";
 
 export interface ImportOutcome {
   readonly imported: number;
@@ -14,23 +18,40 @@ export interface CommittedImport {
   readonly appended: readonly ChainedResult[] | null;
 }
 
+/** Results to append, with (optionally) their canonical forms and line numbers, index for index. */
+export interface ImportBatch {
+  readonly results: readonly ProbeResult[];
+  readonly canonicals?: readonly string[];
+  readonly lines?: readonly number[];
+}
+
 /** Chain order for an import: ts, then probe. */
 export function compareChainOrder(a: ProbeResult, b: ProbeResult): number {
   return a.ts - b.ts || (a.probe < b.probe ? -1 : a.probe > b.probe ? 1 : 0);
 }
 
+/** Probe-minutes of rollups summed in memory before they are written: bounds an import's memory. */
+const ROLLUP_FLUSH_ROWS = 20_000;
+
 /**
  * One import, written as its results arrive inside a single write transaction (BEGIN IMMEDIATE)
- * that stays open until commit() or rollback(): all of it is stored, or none. Results must come
- * in chain order; appendInOrder refuses a chunk that would break it, so the caller can start over
- * sorted. Rollups are summed in memory and written once, at commit.
+ * that stays open until commit() or rollback(): all of it is stored, or none. Results come in
+ * chain order (appendInOrder refuses a batch that would break it), or in any order through
+ * stage() and appendStaged(). A result with the probe + ts of an earlier line or of a stored
+ * record is dropped when it is the same and listed in `conflicts` when it is not.
  */
 export class ImportSession {
   readonly #db: Database.Database;
   readonly #end: (committed: CommittedImport | null) => void;
   readonly #chain: ChainWriter;
   readonly #rollups: RollupAccumulator;
-  #last: ProbeResult | null = null;
+  readonly #stored: Database.Statement;
+  /** Results refused for meeting an earlier line or a stored record with other content. */
+  readonly conflicts: RejectedLine[] = [];
+  #repeats = 0;
+  #storedConflicts = 0;
+  #last: { result: ProbeResult; canonical: string; line: number } | null = null;
+  #staging: ImportStaging | null = null;
   readonly #addRollup = (result: ProbeResult) => this.#rollups.add(result);
   #open = true;
 
@@ -38,6 +59,7 @@ export class ImportSession {
     db: Database.Database,
     options: {
       isExcluded: ExclusionJudge;
+      latencyOf?: LatencyOf;
       keepAppended: boolean;
       /** Called once when the session ends: what was committed, or null after a rollback. */
       end: (committed: CommittedImport | null) => void;
@@ -48,55 +70,80 @@ export class ImportSession {
     db.exec("BEGIN IMMEDIATE");
     try {
       this.#chain = new ChainWriter(db, options.keepAppended);
+      this.#stored = db
+        .prepare(`SELECT seq, ${RESULT_VALUE_COLUMNS} FROM results WHERE ts = ? AND probe = ?`)
+        .raw(true);
     } catch (error) {
       db.exec("ROLLBACK");
       options.end(null);
       throw error;
     }
-    this.#rollups = new RollupAccumulator(options.isExcluded);
+    this.#rollups = new RollupAccumulator(options.isExcluded, options.latencyOf);
   }
 
   /**
-   * Appends results that continue the chain order (canonicals[i], when given, is the canonical
-   * form of results[i], computed elsewhere). Returns false, having written none of them, when
-   * they are out of order.
+   * Appends results that continue the chain order. Returns false, having written none of them,
+   * when they are out of order.
    */
-  appendInOrder(results: readonly ProbeResult[], canonicals?: readonly string[]): boolean {
+  appendInOrder(batch: ImportBatch): boolean {
     this.#assertOpen();
-    let previous = this.#last;
-    for (const result of results) {
+    let previous = this.#last?.result ?? null;
+    for (const result of batch.results) {
       if (previous !== null && compareChainOrder(previous, result) > 0) return false;
       previous = result;
     }
-    this.#chain.appendMany(results, canonicals, this.#addRollup);
-    this.#last = previous;
+    const fresh = this.#withoutRepeats(batch);
+    this.#chain.appendMany(fresh.results, fresh.canonicals, this.#addRollup, (i) =>
+      this.#checkStored(fresh.results[i]!, fresh.canonicals[i]!, fresh.lines[i]!),
+    );
+    if (this.#rollups.size >= ROLLUP_FLUSH_ROWS) this.#rollups.flushTo(this.#db);
     return true;
   }
 
   /** Appends results in any order: they are sorted into chain order first (stably: the first of equals wins). */
-  appendAll(
-    results: readonly ProbeResult[],
-    canonicals?: readonly string[],
-    onProgress?: (done: number) => void,
-  ): void {
+  appendAll(results: readonly ProbeResult[], onProgress?: (done: number) => void): void {
     const order = Array.from(results.keys()).sort((a, b) => compareChainOrder(results[a]!, results[b]!));
     const chunk = 10_000;
     for (let from = 0; from < order.length; from += chunk) {
       const indexes = order.slice(from, from + chunk);
-      const ok = this.appendInOrder(
-        indexes.map((i) => results[i]!),
-        canonicals && indexes.map((i) => canonicals[i]!),
-      );
+      const ok = this.appendInOrder({ results: indexes.map((i) => results[i]!), lines: indexes });
       if (!ok) throw new Error("import: results out of chain order after sorting");
       onProgress?.(Math.min(order.length, from + chunk));
     }
+  }
+
+  /** Keeps a batch in any order, on disk, for appendStaged(); conflicts between its lines are listed. */
+  stage(batch: LineBatch): void {
+    this.#assertOpen();
+    this.#staging ??= new ImportStaging(this.#db);
+    for (const conflict of this.#staging.add(batch)) this.conflicts.push(conflict);
+  }
+
+  /** Results staged (repeats of an earlier line left out). */
+  get stagedCount(): number {
+    return this.#staging?.count ?? 0;
+  }
+
+  /** Appends what was staged, in chain order. */
+  appendStaged(onProgress?: (done: number) => void): void {
+    if (!this.#staging) return;
+    let done = 0;
+    for (const batch of this.#staging.sorted()) {
+      if (!this.appendInOrder(batch)) throw new Error("import: staged results out of chain order");
+      done += batch.results.length;
+      onProgress?.(done);
+    }
+    this.#repeats += this.#staging.repeats;
+    this.#staging.drop();
+    this.#staging = null;
   }
 
   /** Writes the rollups and commits; on failure nothing is stored and the error is thrown. */
   commit(): ImportOutcome {
     this.#assertOpen();
     try {
-      this.#rollups.writeTo(this.#db);
+      this.#rollups.flushTo(this.#db);
+      this.#staging?.drop();
       this.#db.exec("COMMIT");
     } catch (error) {
       this.rollback();
@@ -104,7 +151,10 @@ export class ImportSession {
     }
     this.#open = false;
     this.#end({ imported: this.#chain.count, appended: this.#chain.appended });
-    return { imported: this.#chain.count, alreadyPresent: this.#chain.duplicates };
+    return {
+      imported: this.#chain.count,
+      alreadyPresent: this.#chain.duplicates - this.#storedConflicts + this.#repeats,
+    };
   }
 
   rollback(): void {
@@ -112,6 +162,45 @@ export class ImportSession {
     this.#open = false;
     if (this.#db.inTransaction) this.#db.exec("ROLLBACK");
     this.#end(null);
+  }
+
+  /**
+   * The batch without results whose probe + ts the one before it had (equal keys are neighbours
+   * in chain order): the same result is a repeat, counted as already present; another is a conflict.
+   */
+  #withoutRepeats(batch: ImportBatch): Required<ImportBatch> {
+    const results: ProbeResult[] = [];
+    const canonicals: string[] = [];
+    const lines: number[] = [];
+    batch.results.forEach((result, i) => {
+      const canonical = batch.canonicals?.[i] ?? canonicalForm(result);
+      const line = batch.lines?.[i] ?? i;
+      const last = this.#last;
+      this.#last = { result, canonical, line };
+      if (last === null || last.result.ts !== result.ts || last.result.probe !== result.probe) {
+        results.push(result);
+        canonicals.push(canonical);
+        lines.push(line);
+        return;
+      }
+      // Compared with the first of the run of equals, which is the one kept.
+      this.#last = last;
+      if (last.canonical === canonical) this.#repeats++;
+      else this.conflicts.push(conflictWithLine(line, last.line));
+    });
+    return { results, canonicals, lines };
+  }
+
+  /** A result whose probe + ts is stored: the same is idempotent, other content is a conflict. */
+  #checkStored(result: ProbeResult, canonical: string, line: number): void {
+    const row = this.#stored.get(result.ts, result.probe) as unknown[] | undefined;
+    if (row === undefined) return;
+    if (canonicalForm(resultOfValues(row.slice(1))) === canonical) return;
+    this.#storedConflicts++;
+    this.conflicts.push({
+      line,
+      message: `probe ${result.probe} at ${isoTimestamp(result.ts)} is already stored (record seq ${row[0]}) with other content (conflicting duplicate)`,
+    });
   }
 
   #assertOpen(): void {

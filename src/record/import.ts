@@ -2,6 +2,7 @@ import { on } from "node:events";
 import { Worker } from "node:worker_threads";
 import type { ProbeResult } from "../model/result.js";
 import type { ImportSession } from "./import-session.js";
+import type { LineBatch } from "./import-staging.js";
 import { type LineChunk, type RejectedLine, readLineChunks, type WorkerRequest } from "./line-chunks.js";
 import type { KnownIds } from "./ndjson.js";
 import type { EvidenceStore } from "./store.js";
@@ -48,9 +49,11 @@ export async function readResultFile(
 
 /**
  * `slo-agent import`: all or nothing unless skipInvalid; idempotent on probe + ts, so importing a
- * file twice stores nothing the second time. A worker thread parses and checks the lines while
- * this thread chains and writes them, in one transaction; a file not in ts order is sorted
- * once it has been read, and written from the start.
+ * file twice stores nothing the second time, and a line whose probe + ts meets another line or a
+ * stored record with other content is refused, naming both. A worker thread parses and checks the
+ * lines while this thread chains and writes them, in one transaction. A file not in ts order is
+ * read a second time into a table on disk and written from it sorted: memory stays bounded
+ * whatever the file's size.
  */
 export async function importResultFile(
   store: EvidenceStore,
@@ -58,52 +61,68 @@ export async function importResultFile(
   options: ImportFileOptions,
 ): Promise<ImportFileOutcome> {
   const rejected: RejectedLine[] = [];
-  let session: ImportSession | null = store.beginImport();
+  const first = store.beginImport();
+  let sorted: ImportSession | null = null;
   let ordered = true;
+  let writing = true;
   try {
-    // Chunks are written and dropped as they come: keeping a month of them costs more in garbage
-    // collection than reading an unordered file a second time.
+    // Chunks are written and dropped as they come: memory holds a few of them, never the file.
     for await (const chunk of parsedInWorker(file, options.known)) {
       for (const line of chunk.rejected) rejected.push(line);
-      if (session && rejected.length > 0 && !options.skipInvalid) session = ended(session);
-      if (session && !session.appendInOrder(chunk.results, chunk.canonicals ?? undefined)) {
-        session = ended(session);
-        ordered = false;
-      }
+      if (writing && !first.appendInOrder(batchOf(chunk))) ordered = writing = false;
+      if (writing && refused(rejected, first.conflicts, options)) writing = false;
+      if (!writing) first.rollback();
       options.onProgress?.({ phase: "reading", done: chunk.bytesRead, total: chunk.totalBytes });
     }
-    if (rejected.length > 0 && !options.skipInvalid) {
-      return { rejected, imported: 0, alreadyPresent: 0, stored: false };
-    }
-    if (!ordered) session = await sortedImport(store, file, options);
-    return { rejected, ...session!.commit(), stored: true };
+    // Conflicts of a file read out of order are only known once it has been staged.
+    const known = inLineOrder(rejected, ordered ? first.conflicts : []);
+    if (refused(known, [], options)) return refusal(known);
+    if (!ordered) sorted = await sortedImport(store, file, options);
+    const session = sorted ?? first;
+    const all = inLineOrder(rejected, session.conflicts);
+    if (refused(all, [], options)) return refusal(all);
+    return { rejected: all, ...session.commit(), stored: true };
   } finally {
-    session?.rollback();
+    first.rollback();
+    sorted?.rollback();
   }
 }
 
-function ended(session: ImportSession): null {
-  session.rollback();
-  return null;
+function batchOf(chunk: LineChunk): LineBatch {
+  return { results: chunk.results, canonicals: chunk.canonicals!, lines: chunk.lines };
 }
 
-/** A file not in chain order: read again, all of it, sorted, and written in a fresh transaction. */
+function inLineOrder(...lists: (readonly RejectedLine[])[]): RejectedLine[] {
+  return lists.flat().sort((a, b) => a.line - b.line);
+}
+
+/** Whether what was refused so far stops the import (always, unless skipInvalid). */
+function refused(
+  rejected: readonly RejectedLine[],
+  conflicts: readonly RejectedLine[],
+  options: ImportFileOptions,
+): boolean {
+  return !options.skipInvalid && (rejected.length > 0 || conflicts.length > 0);
+}
+
+function refusal(rejected: RejectedLine[]): ImportFileOutcome {
+  return { rejected, imported: 0, alreadyPresent: 0, stored: false };
+}
+
+/** A file not in chain order: read again into a staging table on disk, then written from it sorted. */
 async function sortedImport(
   store: EvidenceStore,
   file: string,
   options: ImportFileOptions,
 ): Promise<ImportSession> {
-  const results: ProbeResult[] = [];
-  const canonicals: string[] = [];
-  for await (const chunk of parsedInWorker(file, options.known)) {
-    for (const result of chunk.results) results.push(result);
-    for (const canonical of chunk.canonicals ?? []) canonicals.push(canonical);
-  }
   const session = store.beginImport();
   try {
-    session.appendAll(results, canonicals, (done) =>
-      options.onProgress?.({ phase: "writing", done, total: results.length }),
-    );
+    for await (const chunk of parsedInWorker(file, options.known)) {
+      session.stage(batchOf(chunk));
+      options.onProgress?.({ phase: "reading", done: chunk.bytesRead, total: chunk.totalBytes });
+    }
+    const total = session.stagedCount;
+    session.appendStaged((done) => options.onProgress?.({ phase: "writing", done, total }));
   } catch (error) {
     session.rollback();
     throw error;
@@ -123,20 +142,26 @@ async function* parsedInWorker(file: string, known: KnownIds | null): AsyncGener
       if ("done" in message) return;
       if ("failed" in message) throw new Error(message.failed);
       yield message as LineChunk;
+      // Written: the worker may read one more chunk ahead.
+      worker.postMessage(0);
     }
   } finally {
     await worker.terminate();
   }
 }
 
+/** The parser needs little heap: a few chunks in flight. A small young generation keeps its garbage small. */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
+
 function startParseWorker(request: WorkerRequest): Worker {
   if (!import.meta.url.endsWith(".ts")) {
-    return new Worker(new URL("./parse-worker.js", import.meta.url), { workerData: request });
+    const entry = new URL("./parse-worker.js", import.meta.url);
+    return new Worker(entry, { workerData: request, resourceLimits: WORKER_LIMITS });
   }
   // Run from source (tsx, vitest): Node 20 loads a worker's entry before any --import hook, so
   // the worker registers tsx itself and then imports the TypeScript source.
   const tsx = import.meta.resolve?.("tsx/esm/api") ?? "tsx/esm/api";
   const source = new URL("./parse-worker.ts", import.meta.url).href;
   const bootstrap = `import(${JSON.stringify(tsx)}).then((t) => { t.register(); return import(${JSON.stringify(source)}); })`;
-  return new Worker(bootstrap, { eval: true, workerData: request });
+  return new Worker(bootstrap, { eval: true, workerData: request, resourceLimits: WORKER_LIMITS });
 }

@@ -17,7 +17,7 @@ export { type KnownIds, type ParsedLine, parseResultLine } from "./ndjson.js";
 export type { NotificationLedger, NotificationToQueue, QueuedNotification } from "./notifications.js";
 export type { ResultQuery } from "./queries.js";
 export type { PruneOutcome } from "./retention.js";
-export type { ExclusionJudge, RollupQuery, StoredRollup } from "./rollups.js";
+export type { ExclusionJudge, LatencyOf, RollupQuery, StoredRollup } from "./rollups.js";
 export type { RunInterval } from "./runs.js";
 export { EVIDENCE_FILE, SCHEMA_VERSION } from "./schema.js";
 export {

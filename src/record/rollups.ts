@@ -35,6 +35,11 @@ export interface RollupQuery {
 /** Decides, when a result is stored, whether maintenance or an exclusion covers it. */
 export type ExclusionJudge = (result: ProbeResult) => boolean;
 
+/** The duration a result counts at in latency, or null (model/result.ts latencyMsOf with the probe's timeout). */
+export type LatencyOf = (result: ProbeResult) => number | null;
+
+const LATENCY_AS_RECORDED: LatencyOf = (result) => (countsForLatency(result) ? result.durationMs : null);
+
 interface MinuteTotals {
   readonly probe: string;
   readonly category: string;
@@ -90,8 +95,17 @@ export class RollupAccumulator {
   readonly #minutes = new Map<number, Map<string, MinuteTotals>>();
   #lastMinute = Number.NaN;
   #lastProbes: Map<string, MinuteTotals> | null = null;
+  #size = 0;
 
-  constructor(private readonly isExcluded: ExclusionJudge) {}
+  constructor(
+    private readonly isExcluded: ExclusionJudge,
+    private readonly latencyOf: LatencyOf = LATENCY_AS_RECORDED,
+  ) {}
+
+  /** Probe-minutes summed and not yet written. */
+  get size(): number {
+    return this.#size;
+  }
 
   add(result: ProbeResult): void {
     const minute = result.ts - (((result.ts % MINUTE_MS) + MINUTE_MS) % MINUTE_MS);
@@ -106,6 +120,7 @@ export class RollupAccumulator {
     if (!totals) {
       totals = emptyTotals(result.probe, result.category, minute);
       probes.set(result.probe, totals);
+      this.#size++;
     }
     if (this.isExcluded(result)) {
       totals.counts[EXCLUDED_INDEX]!++;
@@ -113,7 +128,17 @@ export class RollupAccumulator {
     }
     totals.counts[CLASS_INDEX.get(statusClassOf(result.status))!]!++;
     if (result.error !== null) totals.counts[ERROR_INDEX.get(result.error)!]!++;
-    if (countsForLatency(result)) totals.latency.record(result.durationMs);
+    const latencyMs = this.latencyOf(result);
+    if (latencyMs !== null) totals.latency.record(latencyMs);
+  }
+
+  /** writeTo(), then forgets what it wrote: the stored rows add up, so sums may be written in parts. */
+  flushTo(db: Database.Database): void {
+    this.writeTo(db);
+    this.#minutes.clear();
+    this.#lastMinute = Number.NaN;
+    this.#lastProbes = null;
+    this.#size = 0;
   }
 
   /** Must run inside the write transaction that stored the results. */

@@ -2,7 +2,10 @@ import type Database from "better-sqlite3";
 import type { Clock } from "../clock/clock.js";
 import type { EpochMs, Interval } from "../model/time.js";
 
-/** One period the agent was up. A run that crashed has no end: it covers up to its last heartbeat. */
+/**
+ * One period the agent was up. A run that crashed has no end: it covers up to its last heartbeat
+ * or its last stored result, whichever is later.
+ */
 export interface RunInterval {
   readonly id: number;
   readonly start: EpochMs;
@@ -11,6 +14,9 @@ export interface RunInterval {
   readonly end: EpochMs | null;
   readonly clean: boolean;
 }
+
+/** A run not ended whose last heartbeat or result is this recent counts as still running (heartbeats come every 5 s). */
+export const STILL_RUNNING_WITHIN_MS = 60_000;
 
 /** The run of this process, kept in memory and written with the next batch (so disk trouble loses none of it). */
 interface LiveRun {
@@ -100,10 +106,18 @@ export class AgentRuns {
 
   /** The parts of [from, to) when no agent run was up: not the provider's unavailability. */
   unmonitored(db: Database.Database, from: EpochMs, to: EpochMs): Interval[] {
-    const covered = this.intervals(db, from, to).map((r) => ({
-      start: r.start,
-      end: r.end ?? r.lastHeartbeat,
-    }));
+    const runs = this.intervals(db, from, to);
+    const lastResult = db.prepare("SELECT max(ts) AS ts FROM results WHERE ts >= ? AND ts < ?");
+    const covered = runs.map((run, i) => {
+      if (run.end !== null) return { start: run.start, end: run.end };
+      const next = runs[i + 1]?.start;
+      const { ts } = lastResult.get(run.start, next ?? to) as { ts: number | null };
+      const lastSign = Math.max(run.lastHeartbeat, ts ?? run.lastHeartbeat);
+      // The newest run, heard from lately, is still going: another process reads the store
+      // between its heartbeats (and before the first one), which is not time nobody watched.
+      const running = next === undefined && to - lastSign <= STILL_RUNNING_WITHIN_MS;
+      return { start: run.start, end: running ? to : lastSign };
+    });
     return gapsBetween(covered, from, to);
   }
 }

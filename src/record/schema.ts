@@ -1,6 +1,12 @@
-import { statSync } from "node:fs";
+import { accessSync, constants, existsSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Clock } from "../clock/clock.js";
+
+// better-sqlite3 builds SQLite with URI filenames off and turns them on from this variable when
+// its addon loads (the first connection): openImmutable needs `file:...?immutable=1`. Paths that
+// do not start with "file:" (all the others: absolute paths) are read as plain names either way.
+process.env.SQLITE_USE_URI ??= "1";
 
 /**
  * Schema migrations, applied in order inside one transaction each. Never edit a released entry:
@@ -121,29 +127,112 @@ export interface OpenOptions {
 
 /** Opens the writer connection: WAL, fsync at every commit (evidence must survive power loss), migrated. */
 export function openWriter(path: string, clock: Clock, options: OpenOptions): Database.Database {
-  const db = new Database(path, { timeout: options.busyTimeoutMs });
+  let db: Database.Database;
+  try {
+    db = new Database(path, { timeout: options.busyTimeoutMs });
+  } catch (error) {
+    throw openFailure(path, error);
+  }
   try {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");
-    // Room for a large import to build its pages in memory instead of spilling them mid-transaction.
-    db.pragma("cache_size = -65536");
+    // Room for an import to build its pages in memory; beyond, they spill to the WAL. Kept small
+    // enough for an import of any size to stay within 200 MB (docs/evidence-store.md).
+    db.pragma("cache_size = -16384");
+    // An import of a file out of order is sorted in a temporary table: on disk, not in memory.
+    db.pragma("temp_store = FILE");
     migrate(db, clock);
     return db;
   } catch (error) {
     db.close();
-    throw error;
+    throw (error as { code?: string }).code === "SQLITE_CANTOPEN" ? openFailure(path, error) : error;
   }
 }
 
-/** A second connection for queries, so a long iteration never blocks or breaks a batch write. */
+/**
+ * A second connection for queries, so a long iteration never blocks or breaks a batch write.
+ * A store on read-only media (a copy on a CD, a read-only mount or snapshot) cannot be opened the
+ * usual way, since reading a WAL database creates its -shm file: there it is opened `immutable`,
+ * which SQLite reads as it is, with no locks and no side files.
+ */
 export function openReader(path: string, busyTimeoutMs: number): Database.Database {
-  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
-  const version = currentVersion(db);
-  if (version > SCHEMA_VERSION) {
-    db.close();
-    throw new Error(newerSchemaMessage(version));
+  if (!existsSync(path)) throw openFailure(path, Object.assign(new Error("not found"), { code: "ENOENT" }));
+  let db: Database.Database | null = null;
+  try {
+    if (writable(dirname(path))) {
+      db = new Database(path, { readonly: true, fileMustExist: true, timeout: busyTimeoutMs });
+      checkVersion(db);
+      return db;
+    }
+  } catch (error) {
+    db?.close();
+    if ((error as { code?: string }).code !== "SQLITE_CANTOPEN") throw openFailure(path, error);
   }
-  return db;
+  return openImmutable(path);
+}
+
+function openImmutable(path: string): Database.Database {
+  const wal = `${path}-wal`;
+  if (existsSync(wal) && statSync(wal).size > 0) {
+    throw openFailure(
+      path,
+      new Error(
+        `it cannot be opened read-write and ${wal} holds changes not yet in the database file (copy the store from a stopped agent, or onto writable media)`,
+      ),
+    );
+  }
+  const uri = `file:${path.split("/").map(encodeURIComponent).join("/")}?immutable=1`;
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(uri, { readonly: true });
+    checkVersion(db);
+    return db;
+  } catch (error) {
+    db?.close();
+    throw openFailure(path, error);
+  }
+}
+
+function checkVersion(db: Database.Database): void {
+  const version = currentVersion(db);
+  if (version > SCHEMA_VERSION) throw new Error(newerSchemaMessage(version));
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every failure to open names the file and the cause (SQLite's own message says neither). */
+function openFailure(path: string, error: unknown): Error {
+  const { message, code } = error as { message?: string; code?: string };
+  if (message?.startsWith("evidence store schema version")) return error as Error;
+  let cause = code && !message?.includes(code) ? `${message} (${code})` : (message ?? String(error));
+  if (code === "SQLITE_CANTOPEN" || code === "SQLITE_READONLY") {
+    const access = fileAccessProblem(path);
+    if (access) cause = `${cause}: ${access}`;
+  }
+  return Object.assign(new Error(`cannot open the evidence store ${path}: ${cause}`), { code, cause: error });
+}
+
+/** Why the file or its directory may not be usable, in the file system's words, or null. */
+function fileAccessProblem(path: string): string | null {
+  for (const [target, mode, what] of [
+    [path, constants.R_OK, "the file is not readable"],
+    [dirname(path), constants.W_OK, "its directory is not writable"],
+    [path, constants.W_OK, "the file is not writable"],
+  ] as const) {
+    try {
+      accessSync(target, mode);
+    } catch (error) {
+      return `${what} (${(error as NodeJS.ErrnoException).code})`;
+    }
+  }
+  return null;
 }
 
 /** Caps the file's size (null: no cap); a write beyond fails like a full disk. */

@@ -14,6 +14,7 @@ import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
 import { type PruneOutcome, pruneEvidence, prunePostponed } from "./retention.js";
 import {
   type ExclusionJudge,
+  type LatencyOf,
   queryRollups,
   RollupAccumulator,
   type RollupQuery,
@@ -45,6 +46,8 @@ export interface EvidenceStoreOptions {
   readonly maxDatabaseBytes?: number | null;
   /** Whether a result is excluded (maintenance, exclusions), for the rollups. Default: none is. */
   readonly isExcluded?: ExclusionJudge;
+  /** The duration a result counts at in the rollups' latency (timeouts at the probe's timeout). Default: as recorded. */
+  readonly latencyOf?: LatencyOf;
   /** Per-minute rollups older than this are compacted into hour rollups by prune(). Default 400. */
   readonly minuteRollupDays?: number;
   /**
@@ -308,7 +311,10 @@ export class EvidenceStore implements ResultSink {
     return pruneEvidence(this.#db, now, days, this.#log, () => this.#signHead(now, true));
   }
 
-  /** Stores a backfill in ts order in one transaction: all of it or, on error, none. */
+  /**
+   * Stores a backfill in ts order in one transaction: all of it or, on error, none. A result with
+   * the probe + ts of another (or of a stored record) but other content is refused, naming its index.
+   */
   importResults(results: readonly ProbeResult[], onProgress?: (done: number) => void): ImportOutcome {
     for (const result of results) {
       const problem = resultProblem(result);
@@ -316,7 +322,9 @@ export class EvidenceStore implements ResultSink {
     }
     const session = this.beginImport();
     try {
-      session.appendAll(results, undefined, onProgress);
+      session.appendAll(results, onProgress);
+      const conflict = session.conflicts[0];
+      if (conflict) throw new RangeError(`cannot import result ${conflict.line}: ${conflict.message}`);
     } catch (error) {
       session.rollback();
       throw error;
@@ -335,6 +343,7 @@ export class EvidenceStore implements ResultSink {
     this.#queue.pause();
     const session = new ImportSession(this.#db, {
       isExcluded: this.#options.isExcluded ?? NOT_EXCLUDED,
+      latencyOf: this.#options.latencyOf,
       keepAppended: this.#listeners.size > 0,
       end: (committed) => {
         this.#importing = null;
@@ -358,7 +367,7 @@ export class EvidenceStore implements ResultSink {
   /** Must run inside a write transaction. */
   #append(results: readonly ProbeResult[]): ChainedResult[] {
     const chain = new ChainWriter(this.#db, true);
-    const rollups = new RollupAccumulator(this.#options.isExcluded ?? NOT_EXCLUDED);
+    const rollups = new RollupAccumulator(this.#options.isExcluded ?? NOT_EXCLUDED, this.#options.latencyOf);
     for (const result of results) if (chain.append(result)) rollups.add(result);
     rollups.writeTo(this.#db);
     return chain.appended ?? [];

@@ -1,4 +1,5 @@
-import { FAILURE_REASONS, type ProbeResult, RESULT_FLAGS } from "../model/result.js";
+import { FAILURE_REASONS, MAX_DURATION_MS, type ProbeResult, RESULT_FLAGS } from "../model/result.js";
+import { unsafeTextProblem } from "../model/text.js";
 
 const REASONS: ReadonlySet<string> = new Set(FAILURE_REASONS);
 const FLAGS: ReadonlySet<string> = new Set(RESULT_FLAGS);
@@ -23,12 +24,33 @@ export function resultProblem(result: ProbeResult): string | null {
   if (status !== null && error !== null)
     return `error must be null when status is set (status ${status}, error "${error}")`;
   if (status === null && error === null) return "error must say why when status is null";
-  if (!(Number.isFinite(result.durationMs) && result.durationMs >= 0)) {
-    return `duration_ms must be a number >= 0, got ${JSON.stringify(result.durationMs)}`;
+  if (
+    !(Number.isFinite(result.durationMs) && result.durationMs >= 0 && result.durationMs <= MAX_DURATION_MS)
+  ) {
+    return `duration_ms must be a number >= 0 and <= ${MAX_DURATION_MS} (one day), got ${JSON.stringify(result.durationMs)}`;
   }
   if (result.serverMs != null && !Number.isFinite(result.serverMs))
     return "server_ms must be a finite number or null";
-  return classificationProblem(result);
+  return textProblem(result) ?? classificationProblem(result);
+}
+
+const TEXT_FIELDS = [
+  ["probe", "probe"],
+  ["category", "category"],
+  ["errorCode", "error_code"],
+  ["correlationId", "correlation_id"],
+  ["detail", "detail"],
+] as const;
+
+/** A string field that could not be hashed and read back as it came (see model/text.ts). */
+function textProblem(result: ProbeResult): string | null {
+  for (const [key, name] of TEXT_FIELDS) {
+    const value = result[key];
+    if (typeof value !== "string") continue;
+    const problem = unsafeTextProblem(value);
+    if (problem) return `${name} ${problem}; strings must be valid Unicode without control characters`;
+  }
+  return null;
 }
 
 /** The optional classification detail: known flags once each, a body error only beside a status. */

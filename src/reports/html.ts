@@ -74,7 +74,8 @@ function summaryTable(report: MonthlyReport): string {
     num("Objective"),
   ];
   head.push(num("Requests"), num("Excluded"), num("Budget used"), "Result");
-  return `<section id="summary"><h2>Summary</h2>${table(head, rows)}${categoryNotes(report)}</section>`;
+  const source = `<p class="latency-source">${e(say.latencySourceLine(report))}</p>`;
+  return `<section id="summary"><h2>Summary</h2>${table(head, rows)}${source}${categoryNotes(report)}</section>`;
 }
 
 /** Flags and body errors worth a look before escalating; nothing when there are none. */

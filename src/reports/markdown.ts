@@ -65,6 +65,8 @@ function summary(report: MonthlyReport): string[] {
       ],
       rows,
     ),
+    "",
+    mdText(say.latencySourceLine(report)),
     ...categoryNotes(report),
   ];
 }

@@ -215,3 +215,12 @@ export function measurementProblemText(p: MeasurementProblemFigures): string {
   const what = p.kind === "auth_failed" ? "401/403 not expected (credentials?)" : "status outside expect";
   return `${p.kind}: ${formatCount(p.requests)} ${p.requests === 1 ? "response" : "responses"}, ${what}, ${formatInstant(p.first)} to ${formatInstant(p.last)}`;
 }
+
+/** Where the p99 figures come from (contract section 1, amended): exact, or HDR for pruned months. */
+export function latencySourceLine(report: MonthlyReport): string {
+  const histogram = report.categories.filter((c) => c.latency_source === "histogram").map((c) => c.category);
+  const exact =
+    "p99 latency is exact: the nearest-rank 99th percentile of the raw durations (timeouts at their probe's timeout)";
+  if (histogram.length === 0) return `${exact}.`;
+  return `${exact}, except for ${histogram.join(", ")}: their raw records were pruned, so their p99 comes from stored HDR histograms (3 significant digits).`;
+}

@@ -8,10 +8,9 @@ import {
   targetPct,
 } from "./availability.js";
 import { errorBudget } from "./budget.js";
-import { meetsLatencyObjective } from "./histogram.js";
 import type { QualifiedWindow } from "./maintenance.js";
 import { maintenanceYearUsage } from "./maintenance.js";
-import type { CategoryTally } from "./tally.js";
+import type { CategoryTally, LatencySource } from "./tally.js";
 
 /**
  * The pieces of the monthly report (contract section 4) in its snake_case wire form, so the
@@ -30,7 +29,10 @@ export interface CategoryFigures {
   readonly availability_target_pct: number;
   readonly availability_met: boolean | null;
   readonly latency_p99_ms: number | null;
+  /** Beyond section 4: "exact" (nearest rank of the raw durations) or "histogram" (HDR, raw records pruned). */
+  readonly latency_source: LatencySource;
   readonly latency_objective_ms: number;
+  /** p99 <= objective, strictly (contract section 1, amended); null without a p99. */
   readonly latency_met: boolean | null;
   /** (1 - target) * R. */
   readonly error_budget_requests: number;
@@ -96,10 +98,10 @@ export function categoryFigures(
   cls: ServiceClass,
   tally: CategoryTally,
 ): CategoryFigures {
-  const { counts, latency } = tally;
+  const { counts } = tally;
   const target = cls.availabilityTarget;
   const availability = availabilityPct(counts);
-  const p99 = latency.percentile(99);
+  const { ms: p99, source } = tally.p99();
   const budget = errorBudget({ target, requests: counts.requests, served: counts.served });
   return {
     category: category.id,
@@ -112,8 +114,9 @@ export function categoryFigures(
     availability_target_pct: targetPct(target),
     availability_met: meetsAvailabilityTarget(counts, target),
     latency_p99_ms: p99,
+    latency_source: source,
     latency_objective_ms: category.latencyP99Ms,
-    latency_met: meetsLatencyObjective(p99, category.latencyP99Ms),
+    latency_met: p99 === null ? null : p99 <= category.latencyP99Ms,
     error_budget_requests: budget.budgetRequests,
     error_budget_used_ratio: budget.usedRatio,
   };

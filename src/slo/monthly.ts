@@ -1,4 +1,4 @@
-import type { CategoryId, SloConfig } from "../model/config.js";
+import type { CategoryId, ProbeSpec, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import { DAY_MS, type Interval, isoUtc, monthInterval } from "../model/time.js";
 import { availabilityPct } from "./availability.js";
@@ -21,10 +21,23 @@ import {
   ExclusionLedger,
   type MinuteRollup,
   MonthTally,
+  type ProbeTimeouts,
 } from "./tally.js";
 
-/** The parts of the configuration the figures depend on. */
-export type FiguresConfig = Pick<SloConfig, "categories" | "serviceClasses" | "maintenance" | "exclusions">;
+/**
+ * The parts of the configuration the figures depend on; the probes, when given, for their
+ * timeouts (an imported timeout counts at max(duration, timeout)).
+ */
+export type FiguresConfig = Pick<
+  SloConfig,
+  "categories" | "serviceClasses" | "maintenance" | "exclusions"
+> & {
+  readonly probes?: readonly Pick<ProbeSpec, "id" | "timeoutMs">[];
+};
+
+function timeoutsOf(config: FiguresConfig): ProbeTimeouts {
+  return new Map((config.probes ?? []).map((p) => [p.id, p.timeoutMs]));
+}
 
 export interface MonthlyFigures {
   readonly month: string;
@@ -68,10 +81,12 @@ export function monthlyFigures({ config, month, results, automatic }: MonthlyInp
   const { qualified, index } = exclusionsOf(config);
   const ledger = new ExclusionLedger(index);
   const tallies = emptyTallies(config);
+  const timeouts = timeoutsOf(config);
   for (const result of results) {
     if (result.ts < period.start || result.ts >= period.end) continue;
     const tally = tallies.get(result.category);
-    if (tally) tally.add(result, ledger.judge(result) || (automatic?.(result) ?? false));
+    if (tally)
+      tally.add(result, ledger.judge(result) || (automatic?.(result) ?? false), timeouts.get(result.probe));
   }
   const counted: ExcludedCount = (kind, id) => ledger.countFor(kind, id);
   return assemble(config, month, period, tallies, qualified, counted);
@@ -156,7 +171,7 @@ export function monthFigures(
   const { config, month, results, observe } = input;
   const period = monthInterval(month);
   const { qualified, index } = exclusionsOf(config);
-  const tally = new MonthTally(index, config.categories.keys(), period, input.automatic);
+  const tally = new MonthTally(index, config.categories.keys(), period, timeoutsOf(config), input.automatic);
   for (const result of results) {
     const excluded = tally.add(result);
     if (excluded !== null && observe) observe(result, excluded);

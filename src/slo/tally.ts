@@ -1,9 +1,18 @@
-import type { CategoryId } from "../model/config.js";
-import { type ProbeResult, STATUS_CLASSES, type StatusClass } from "../model/result.js";
+import type { CategoryId, ProbeId } from "../model/config.js";
+import { latencyMsOf, type ProbeResult, STATUS_CLASSES, type StatusClass } from "../model/result.js";
 import { DAY_MS, type Interval } from "../model/time.js";
 import { StatusCounts } from "./availability.js";
 import type { ExclusionIndex } from "./exclusions.js";
 import { LatencyHistogram, type LatencyHistogramOptions } from "./histogram.js";
+import { DurationList } from "./percentile.js";
+
+/** Each probe's timeout: a timeout counts in latency at max(duration, timeout) (contract section 1, amended). */
+export type ProbeTimeouts = ReadonlyMap<ProbeId, number>;
+
+const NO_TIMEOUTS: ProbeTimeouts = new Map();
+
+/** Where a p99 came from: the raw durations (exact nearest rank) or stored HDR histograms (pruned months). */
+export type LatencySource = "exact" | "histogram";
 
 /**
  * One category's non-excluded requests over one minute, already judged against the exclusions:
@@ -23,19 +32,24 @@ export interface MinuteRollup {
 export class CategoryTally {
   readonly counts = new StatusCounts();
   readonly latency: LatencyHistogram;
+  /** Every latency-counted duration while they all came from raw results; null once a rollup's histogram was merged. */
+  exact: DurationList | null = new DurationList();
 
   constructor(options: LatencyHistogramOptions = {}) {
     this.latency = new LatencyHistogram(options);
   }
 
   /** Counts a result whose exclusion has already been decided. */
-  add(result: ProbeResult, excluded: boolean): void {
+  add(result: ProbeResult, excluded: boolean, timeoutMs?: number): void {
     if (excluded) {
       this.counts.excluded += 1;
       return;
     }
     this.counts.count(result);
-    this.latency.recordResult(result);
+    const ms = latencyMsOf(result, timeoutMs);
+    if (ms === null) return;
+    this.latency.record(ms);
+    this.exact?.push(ms);
   }
 
   addRollup(rollup: MinuteRollup): void {
@@ -43,7 +57,16 @@ export class CategoryTally {
       this.counts.byClass[statusClass as StatusClass] += n;
     }
     this.counts.excluded += rollup.excluded;
-    if (rollup.latency) this.latency.merge(rollup.latency);
+    if (rollup.latency && rollup.latency.count > 0) {
+      this.latency.merge(rollup.latency);
+      this.exact = null;
+    }
+  }
+
+  /** The p99: exact from the raw durations where every one is known, else from the histogram. */
+  p99(): { readonly ms: number | null; readonly source: LatencySource } {
+    if (this.exact) return { ms: this.exact.percentile(99), source: "exact" };
+    return { ms: this.latency.percentile(99), source: "histogram" };
   }
 }
 
@@ -73,12 +96,12 @@ export class ExclusionLedger {
   }
 }
 
-/** One category of a MonthTally: counts for every day, latency for the open day and the closed ones merged. */
+/** One category of a MonthTally: counts for every day, the open day's durations, the closed days' kept for the month. */
 class CategoryMonth {
   readonly month = new CategoryTally();
   readonly days: StatusCounts[];
   readonly dayP99: (number | null)[];
-  openDay = new LatencyHistogram();
+  openDay = new DurationList();
 
   constructor(days: number) {
     this.days = Array.from({ length: days }, () => new StatusCounts());
@@ -87,22 +110,23 @@ class CategoryMonth {
 
   closeDay(day: number): void {
     this.dayP99[day] = this.openDay.percentile(99);
-    this.month.latency.merge(this.openDay);
-    this.openDay = new LatencyHistogram();
+    this.month.exact!.append(this.openDay);
+    this.openDay = new DurationList();
   }
 }
 
 /**
  * A month of results tallied per category for the month and for each UTC day in one pass.
- * Results must arrive in ts order (as the evidence store yields them), so that only the open
- * day's histograms are alive: each is read for the day's p99 and merged into the month's when
- * the next day starts (HDR merges are exact, so the month's p99 is the one direct recording gives).
+ * Results must arrive in ts order (as the evidence store yields them). Latency is exact: every
+ * counted duration is kept (8 bytes each), the open day's read for its p99 and added to the
+ * month's when the next day starts.
  */
 export class MonthTally {
   readonly ledger: ExclusionLedger;
   readonly days: number;
   readonly #period: Interval;
   readonly #categories = new Map<CategoryId, CategoryMonth>();
+  readonly #timeouts: ProbeTimeouts;
   #openDay = 0;
   #finished = false;
 
@@ -112,9 +136,11 @@ export class MonthTally {
     index: ExclusionIndex,
     categories: Iterable<CategoryId>,
     period: Interval,
+    timeouts: ProbeTimeouts = NO_TIMEOUTS,
     automatic: AutomaticJudge = () => false,
   ) {
     this.ledger = new ExclusionLedger(index);
+    this.#timeouts = timeouts;
     this.#automatic = automatic;
     this.#period = period;
     this.days = Math.round((period.end - period.start) / DAY_MS);
@@ -137,7 +163,8 @@ export class MonthTally {
       return true;
     }
     counts.count(result);
-    category.openDay.recordResult(result);
+    const ms = latencyMsOf(result, this.#timeouts.get(result.probe));
+    if (ms !== null) category.openDay.push(ms);
     return false;
   }
 

@@ -115,6 +115,12 @@ describe("vendor error parsing", () => {
       { errorCode: null, correlationId: null, errorBody: false },
     ],
     [
+      "a lone surrogate or a control character from the vendor is replaced, so the store can keep the result",
+      '{"error_code":"BAD\\ud800","correlation_id":"c\\u0007-1"}',
+      {},
+      { errorCode: "BAD\ufffd", correlationId: "c\ufffd-1", errorBody: true },
+    ],
+    [
       "invalid UTF-8 does not crash",
       "\u00ff\u00fe{",
       {},

@@ -53,12 +53,26 @@ const cases: { rule: string; imports: ProbeResult[][] }[] = [
     imports: [month.filter((_, i) => i % 50 === 7), month],
   },
   {
-    rule: "a probe + ts repeated inside one import is stored once: the first wins",
-    imports: [[...month.slice(0, 130), slower(month[129]!), slower(month[3]!), ...month.slice(130)]],
+    rule: "a result repeated inside one import is stored once",
+    imports: [[...month.slice(0, 130), month[129]!, month[3]!, ...month.slice(130)]],
   },
 ];
 
 describe("import in multi-row batches", () => {
+  it("refuses a probe + ts repeated inside one import with other content, storing nothing", () => {
+    const imported = open();
+    const results = [...month.slice(0, 130), slower(month[3]!), ...month.slice(130)];
+    expect(() => imported.importResults(results)).toThrow(/same probe and ts as line 3, with other content/);
+    expect(imported.chainHead().records).toBe(0);
+  });
+
+  it("refuses a result that meets a stored record with other content", () => {
+    const imported = open();
+    imported.importResults(month.slice(0, 10));
+    expect(() => imported.importResults([slower(month[4]!)])).toThrow(/already stored \(record seq 5\)/);
+    expect(imported.importResults(month.slice(0, 12))).toMatchObject({ imported: 2, alreadyPresent: 10 });
+  });
+
   for (const c of cases) {
     it(c.rule, () => {
       const imported = open();

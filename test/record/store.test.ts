@@ -182,6 +182,31 @@ describe("agent runs", () => {
     ]);
   });
 
+  it("a crashed run covers up to its last stored result when that is later than its last heartbeat", () => {
+    const dir = tempDir();
+    const clock = new FakeClock(START);
+    const crashed = open(dir, clock);
+    crashed.startRun(START);
+    crashed.heartbeat(START + 30_000);
+    // Results kept being written for 29 s after the last heartbeat that made it to disk.
+    for (let t = START + 31_000; t <= START + 59_000; t += 1_000) crashed.record(ok(t));
+    crashed.flush();
+    const reader = open(dir, clock, { readOnly: true });
+    expect(reader.unmonitoredIntervals(START, START + 10 * MINUTE_MS)).toEqual([
+      { start: START + 59_000, end: START + 10 * MINUTE_MS },
+    ]);
+  });
+
+  it("another process reading a running agent's store sees no phantom gap before its next heartbeat", () => {
+    const dir = tempDir();
+    const clock = new FakeClock(START);
+    const agent = open(dir, clock);
+    agent.startRun(START);
+    clock.advance(3_000);
+    const reader = open(dir, clock, { readOnly: true });
+    expect(reader.unmonitoredIntervals(START, clock.now())).toEqual([]);
+  });
+
   it("the running agent's own run covers up to now", () => {
     const clock = new FakeClock(START);
     const store = open(tempDir(), clock);

@@ -4,7 +4,6 @@
  */
 import type { MaintenancePolicy, MaintenanceWindow, ProbeResult } from "../../src/model/index.js";
 import type { FiguresConfig } from "../../src/slo/index.js";
-import { LatencyHistogram } from "../../src/slo/index.js";
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -79,11 +78,11 @@ export function naiveFigures(
     }
     requests++;
     if (r.status !== null && r.status >= 200 && r.status <= 499) served++;
-    if (r.status !== null || r.error === "timeout") durations.push(Math.round(r.durationMs * 1000));
+    if (r.status !== null || r.error === "timeout") durations.push(r.durationMs);
   }
   durations.sort((a, b) => a - b);
   const rank = Math.ceil((99 * durations.length) / 100);
-  // The module reads p99 through HDR; reading the exact ranked value the same way must agree exactly.
-  const p99Ms = durations.length === 0 ? null : LatencyHistogram.readingOf(durations[rank - 1]! / 1000);
+  // The report's p99 is exact nearest rank (contract section 1, amended): the ranked raw value itself.
+  const p99Ms = durations.length === 0 ? null : durations[rank - 1]!;
   return { requests, served, excluded, p99Ms };
 }

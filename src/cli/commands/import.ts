@@ -1,10 +1,18 @@
+import { existsSync, rmdirSync, rmSync } from "node:fs";
 import { access } from "node:fs/promises";
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { systemClock } from "../../clock/system.js";
 import type { SloConfig } from "../../model/config.js";
+import { latencyMsOf } from "../../model/result.js";
 import { type ImportProgress, importResultFile } from "../../record/import.js";
-import { describeWriteError, type ExclusionJudge, openEvidenceStore } from "../../record/index.js";
+import {
+  describeWriteError,
+  EVIDENCE_FILE,
+  type ExclusionJudge,
+  type LatencyOf,
+  openEvidenceStore,
+} from "../../record/index.js";
 import type { KnownIds } from "../../record/ndjson.js";
 import { exclusionsOf } from "../../slo/index.js";
 import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
@@ -26,7 +34,11 @@ Examples:
   $ slo-agent import --allow-unknown --data-dir ./data other-tool.ndjson    no slo.yaml needed
 
 Lines are stored in ts order whatever their order in the file; a result already stored (same
-probe and ts) is left as it is, so importing a file twice stores nothing the second time.
+probe and ts) is left as it is, so importing a file twice stores nothing the second time. A line
+with the probe and ts of another line, or of a stored record, but other content is refused,
+naming both. Strings must be valid Unicode without control characters, duration_ms at most
+86400000 (one day); a UTF-8 byte order mark is accepted. A refused import stores nothing, and
+leaves no evidence store behind where there was none. See docs/evidence-store.md.
 Exit codes: 0 imported, 2 bad usage, bad configuration or invalid lines (nothing stored).`;
 
 /** How long the import waits for the daemon's batch write before giving up on the lock. */
@@ -52,13 +64,16 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
   await readable(file, `slo-agent import: cannot read ${file}`);
   const { config, dataDir } = await importContext(opts);
   const known = opts.allowUnknown || config === null ? null : knownIdsOf(config);
+  const leftover = newStoreFiles(dataDir);
   const store = openEvidenceStore({
     dataDir,
     clock: systemClock,
     busyTimeoutMs: IMPORT_BUSY_TIMEOUT_MS,
     isExcluded: config === null ? undefined : exclusionJudgeOf(config),
+    latencyOf: config === null ? undefined : latencyOfConfig(config),
   });
   const bar = process.stderr.isTTY ? new ProgressBar(process.stderr) : null;
+  let stored = false;
   try {
     const outcome = await importResultFile(store, file, {
       known,
@@ -75,6 +90,7 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
         `slo-agent import: nothing stored: ${outcome.rejected.length} invalid lines (fix them, or pass --skip-invalid to store the rest)`,
       );
     }
+    stored = true;
     if (outcome.rejected.length > 0)
       process.stderr.write(`skipped ${outcome.rejected.length} invalid lines\n`);
     process.stdout.write(
@@ -83,7 +99,33 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
   } finally {
     bar?.clear();
     store.close();
+    if (!stored) leftover.remove();
   }
+}
+
+/**
+ * What opening the store in dataDir creates, so that a refused import can take it away again:
+ * an import that stored nothing must not leave an empty store (or directory) that looks like evidence.
+ */
+function newStoreFiles(dataDir: string): { remove(): void } {
+  const store = join(dataDir, EVIDENCE_FILE);
+  if (existsSync(store)) return { remove: () => {} };
+  const dirs: string[] = [];
+  for (let dir = resolve(dataDir); !existsSync(dir) && dirname(dir) !== dir; dir = dirname(dir))
+    dirs.push(dir);
+  return {
+    remove() {
+      for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(`${store}${suffix}`, { force: true });
+      // Innermost first, and only while empty: nothing the user put there is ever removed.
+      for (const dir of dirs) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          return;
+        }
+      }
+    },
+  };
 }
 
 /** The configuration when there is one; without it, ids cannot be checked, so --allow-unknown must say so. */
@@ -107,6 +149,12 @@ function knownIdsOf(config: SloConfig): KnownIds {
     probes: new Map(config.probes.map((p) => [p.id, p.category])),
     categories: new Set(config.categories.keys()),
   };
+}
+
+/** Rollups count an imported timeout at max(duration_ms, the probe's timeout_ms) (contract section 1, amended). */
+function latencyOfConfig(config: SloConfig): LatencyOf {
+  const timeouts = new Map(config.probes.map((p) => [p.id, p.timeoutMs]));
+  return (result) => latencyMsOf(result, timeouts.get(result.probe));
 }
 
 /** Rollups count excluded results apart, judged by the configured maintenance and exclusions. */
