@@ -55,12 +55,19 @@ export interface AgentProcess {
 
 export function spawnAgent(
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[] } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; fdLimit?: number } = {},
 ): AgentProcess {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN, ...args], {
-    cwd: options.cwd,
-    env: options.env ?? { PATH: process.env.PATH ?? "" },
-  });
+  const argv = [...(options.nodeArgs ?? []), MAIN, ...args];
+  const spawnOptions = { cwd: options.cwd, env: options.env ?? { PATH: process.env.PATH ?? "" } };
+  // With an fd limit, a shell sets it and execs node: the pid stays the agent's.
+  const child =
+    options.fdLimit === undefined
+      ? spawn(process.execPath, argv, spawnOptions)
+      : spawn(
+          "/bin/sh",
+          ["-c", `ulimit -n ${options.fdLimit} && exec "$@"`, "sh", process.execPath, ...argv],
+          spawnOptions,
+        );
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (d) => {
