@@ -110,7 +110,7 @@ describe("canary secrets never leave the agent", () => {
       CANARY_ECHO_KEY: ECHO.apiKey,
     };
     // Default logging, and the most verbose the agent offers (its output holds every other level's).
-    const help = await runCli(["run", "--help"], { env });
+    const help = await runCli(["run", "--help"], { env, timeoutMs: 120_000 });
     const verbose = help.stdout.includes("--log-level") ? ["--log-level", "debug", "--debug"] : ["--debug"];
     for (const [name, flags] of [
       ["default", []],
@@ -146,15 +146,16 @@ describe("canary secrets never leave the agent", () => {
           `report.${format}`,
           "--debug",
         ],
-        { cwd: dir, env },
+        { cwd: dir, env, timeoutMs: 120_000 },
       );
+      if (out.code !== 0) throw new Error(`report --format ${format}: exit ${out.code}: ${out.stderr}`);
       outputs.logs.set(`report ${format} stdout+stderr`, out.stdout + out.stderr);
       outputs.reports.set(`report.${format}`, readFileSync(join(dir, `report.${format}`), "utf8"));
     }
     for (const file of readdirSync(join(dir, "evidence"))) {
       outputs.evidence.set(`evidence/${file}`, readFileSync(join(dir, "evidence", file)).toString("latin1"));
     }
-  }, 240_000);
+  }, 290_000);
 
   afterAll(async () => {
     await plain?.close();

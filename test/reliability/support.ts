@@ -26,7 +26,7 @@ export function runCli(
       {
         cwd: options.cwd,
         env: options.env ?? { PATH: process.env.PATH ?? "" },
-        timeout: options.timeoutMs ?? 20_000,
+        timeout: options.timeoutMs ?? 120_000,
         killSignal: "SIGKILL",
         maxBuffer: 64 << 20,
       },
