@@ -72,7 +72,7 @@ async function fuzz(name: string, seed: number, count: number, insertions: reado
 
 describe("config fuzzing, in-process", () => {
   it(`${MUTATIONS} mutations of slo.yaml and probes/ load or fail located (seed ${SEED})`, {
-    timeout: 170_000,
+    timeout: 400_000,
   }, async () => {
     const { failures, loaded } = await fuzz("plain", SEED, MUTATIONS, INSERTIONS);
     expect(failures, `seed ${SEED}: the same seed reproduces these`).toEqual([]);

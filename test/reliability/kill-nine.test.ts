@@ -86,7 +86,7 @@ async function verifyCli(records: number, round: number): Promise<void> {
 
 describe("kill -9 of the daemon while probing", () => {
   it(`${ROUNDS} rounds: no committed result lost, verify passes, the daemon restarts (seed ${SEED})`, {
-    timeout: 290_000,
+    timeout: 600_000,
   }, async () => {
     const rng = createRng(SEED);
     const log: string[] = [];

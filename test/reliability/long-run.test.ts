@@ -24,7 +24,7 @@ interface Checkpoint {
 }
 
 describe("a long run", () => {
-  it(`${RESULTS} results: RSS grows less than 10 % after the warm-up`, { timeout: 280_000 }, async () => {
+  it(`${RESULTS} results: RSS grows less than 10 % after the warm-up`, { timeout: 600_000 }, async () => {
     const child = spawn(
       process.execPath,
       ["--expose-gc", "--import", "tsx", CHILD, dir, String(RESULTS), String(WARM_UP)],
