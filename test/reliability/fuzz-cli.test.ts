@@ -87,9 +87,10 @@ describe("fuzzing through the CLI", () => {
       if (wrong) failures.push(`${where}: ${wrong}`);
     });
     expect(failures.slice(0, 10), `seed ${seed}: the same seed reproduces these`).toEqual([]);
+    expect(ran).toBeGreaterThanOrEqual(MIN_PROCESSES);
     expect(Object.keys(codes).sort()).toEqual(["0", "2"]);
     console.log(
-      `check-config fuzz (seed ${seed}): ${CONFIG_PROCESSES} processes, exit codes ${JSON.stringify(codes)}`,
+      `check-config fuzz (seed ${seed}): ${ran} of ${CONFIG_PROCESSES} processes, exit codes ${JSON.stringify(codes)}`,
     );
   });
 
@@ -132,9 +133,10 @@ describe("fuzzing through the CLI", () => {
       rmSync(dir, { recursive: true, force: true });
     });
     expect(failures.slice(0, 10), `seed ${seed}: the same seed reproduces these`).toEqual([]);
+    expect(ran).toBeGreaterThanOrEqual(MIN_PROCESSES);
     expect(Object.keys(codes).sort()).toEqual(["0", "2"]);
     console.log(
-      `import fuzz (seed ${seed}): ${IMPORT_PROCESSES} processes, exit codes ${JSON.stringify(codes)}`,
+      `import fuzz (seed ${seed}): ${ran} of ${IMPORT_PROCESSES} processes, exit codes ${JSON.stringify(codes)}`,
     );
   });
 });
