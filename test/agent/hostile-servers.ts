@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import type { FailureReason } from "../../src/model/result.js";
 import {
   closedPort,
   httpServer,
@@ -119,10 +120,15 @@ export async function startHostileServers(): Promise<HostileServers> {
   );
   const api = await httpServer(counted);
   const tls = await httpsServer(hostileRoutes());
-  const reset = await tcpServer((socket) => socket.once("data", () => socket.resetAndDestroy()));
-  const garbage = await tcpServer((socket) =>
-    socket.once("data", () => socket.end("SSH-2.0-OpenSSH\r\n\r\n")),
-  );
+  // A client that resets first must not crash the test process with an unhandled socket error.
+  const reset = await tcpServer((socket) => {
+    socket.on("error", () => {});
+    socket.once("data", () => socket.resetAndDestroy());
+  });
+  const garbage = await tcpServer((socket) => {
+    socket.on("error", () => {});
+    socket.once("data", () => socket.end("SSH-2.0-OpenSSH\r\n\r\n"));
+  });
   const refused = await closedPort();
   const servers: Loopback[] = [api, tls, reset, garbage];
   const cases: HostileCase[] = [
@@ -190,3 +196,75 @@ export function hostileConfig(cases: readonly HostileCase[]): string {
     "",
   ].join("\n");
 }
+
+/** What the contract demands of every result of one probe. */
+export interface Expected {
+  readonly status: number | null;
+  readonly error: FailureReason | null;
+  readonly errorCode?: string | null;
+  readonly correlationId?: string | null;
+  /** Timeouts are recorded at exactly their timeout value. */
+  readonly durationMs?: number;
+  /** Responses are timed to their headers, so a body that never ends stays below the timeout. */
+  readonly durationBelowMs?: number;
+}
+
+export const CLASSIFICATIONS: readonly [string, string, Expected][] = [
+  ["a healthy endpoint is a plain 200", "control", { status: 200, error: null }],
+  [
+    "headers slower than the timeout are a timeout recorded at the timeout value",
+    "slow-headers",
+    { status: null, error: "timeout", durationMs: 1500 },
+  ],
+  [
+    "a body slower than the timeout keeps its status, timed to the headers",
+    "slow-body",
+    { status: 200, error: null, durationBelowMs: 1500 },
+  ],
+  [
+    "a connection reset before any response is a reset",
+    "reset-before-response",
+    { status: null, error: "reset" },
+  ],
+  ["a reset in the middle of the body keeps the status", "reset-mid-body", { status: 200, error: null }],
+  ["a 50 MiB body is a 200 like any other", "large-body", { status: 200, error: null }],
+  ["a chunked 50 MiB body is a 200 like any other", "large-body-chunked", { status: 200, error: null }],
+  ["a self-signed certificate is a tls failure", "self-signed-tls", { status: null, error: "tls" }],
+  [
+    "garbage bytes instead of HTTP are a protocol failure",
+    "garbage-bytes",
+    { status: null, error: "protocol" },
+  ],
+  [
+    "a redirect loop ends as the last 302, not followed forever",
+    "redirect-loop",
+    { status: 302, error: null },
+  ],
+  [
+    "a non-JSON error body yields no code but keeps the header's correlation id",
+    "non-json-error",
+    { status: 502, error: null, errorCode: null, correlationId: "corr-html" },
+  ],
+  [
+    "an error body cut at max_body_bytes still yields its code and correlation id",
+    "capped-error",
+    { status: 400, error: null, errorCode: "BAD_VALUE", correlationId: "corr-capped" },
+  ],
+  [
+    "an error body the server cut short still yields its code and correlation id",
+    "cut-error",
+    { status: 404, error: null, errorCode: "NOT_FOUND", correlationId: "corr-cut" },
+  ],
+  [
+    "the newer error format yields its code and error id",
+    "newer-error",
+    { status: 503, error: null, errorCode: "TEMPORARILY_UNAVAILABLE", correlationId: "err-503" },
+  ],
+  [
+    "a 429 is a served response with its vendor code",
+    "rate-limited",
+    { status: 429, error: null, errorCode: "RATE_LIMITED", correlationId: "corr-429" },
+  ],
+  ["a closed port is a connect failure", "closed-port", { status: null, error: "connect" }],
+  ["an unresolvable host name is a dns failure", "unresolvable-host", { status: null, error: "dns" }],
+];

@@ -1,0 +1,119 @@
+import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** The built CLI, as `.ci/run` builds it before the suite (test/global-build.ts). */
+export const MAIN = join(import.meta.dirname, "../../dist/cli/main.js");
+export const ROOT = join(import.meta.dirname, "../..");
+
+export interface CliOutcome {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** True when the process had to be killed at the deadline. */
+  readonly hung: boolean;
+}
+
+/** Runs `node dist/cli/main.js ARGS` to completion, killed after `timeoutMs` (counted as a hang). */
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliOutcome> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [MAIN, ...args],
+      {
+        cwd: options.cwd,
+        env: options.env ?? { PATH: process.env.PATH ?? "" },
+        timeout: options.timeoutMs ?? 120_000,
+        killSignal: "SIGKILL",
+        maxBuffer: 64 << 20,
+      },
+      (error, stdout, stderr) => {
+        const failed = error as (Error & { code?: number | string; killed?: boolean }) | null;
+        resolve({
+          code: failed ? (typeof failed.code === "number" ? failed.code : null) : 0,
+          stdout,
+          stderr,
+          hung: failed?.killed === true,
+        });
+      },
+    );
+  });
+}
+
+/** A daemon (`run`) as a child process, with its output collected. */
+export interface AgentProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  output(): { stdout: string; stderr: string };
+  /** Resolves with the exit code and signal once the process has ended. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The http://HOST:PORT it printed as "listening on ...". */
+  listening(timeoutMs?: number): Promise<string>;
+}
+
+export function spawnAgent(
+  args: readonly string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; nodeArgs?: readonly string[]; fdLimit?: number } = {},
+): AgentProcess {
+  const argv = [...(options.nodeArgs ?? []), MAIN, ...args];
+  const spawnOptions = { cwd: options.cwd, env: options.env ?? { PATH: process.env.PATH ?? "" } };
+  // With an fd limit, a shell sets it and execs node: the pid stays the agent's.
+  const child =
+    options.fdLimit === undefined
+      ? spawn(process.execPath, argv, spawnOptions)
+      : spawn(
+          "/bin/sh",
+          ["-c", `ulimit -n ${options.fdLimit} && exec "$@"`, "sh", process.execPath, ...argv],
+          spawnOptions,
+        );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    output: () => ({ stdout, stderr }),
+    exited,
+    async listening(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+        const url = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
+        if (url) return url;
+        await sleep(25);
+      }
+      throw new Error(`the agent did not start listening:\n${stdout}${stderr}`);
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Resident set size of a process in bytes, from /proc/PID/status (0 once it is gone). */
+export function rssOf(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb === undefined ? 0 : Number(kb) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** Open file descriptors of a process, from /proc/PID/fd (0 once it is gone). */
+export function fdsOf(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return 0;
+  }
+}
+
+export const MIB = 1 << 20;
