@@ -184,8 +184,7 @@ describe("canary secrets never leave the agent", () => {
     expect(found(ECHO_CANARIES, outputs.metrics)).toEqual([]);
   });
 
-  // enabled when issue-12a-security merges
-  it.skip("an echoing server's copy of the credentials is scrubbed before it is hashed: not in evidence or reports", () => {
+  it("an echoing server's copy of the credentials is scrubbed before it is hashed: not in evidence or reports", () => {
     expect(found(ECHO_CANARIES, outputs.evidence)).toEqual([]);
     expect(found(ECHO_CANARIES, outputs.reports)).toEqual([]);
   });
