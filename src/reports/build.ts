@@ -1,6 +1,6 @@
 import type { CategoryId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
-import { type EpochMs, type Interval, isoUtc, monthInterval } from "../model/time.js";
+import { DAY_MS, type EpochMs, type Interval, isoUtc, monthInterval } from "../model/time.js";
 import { CONTROL_CATEGORY, measurementProblemOf } from "../model/validity.js";
 import {
   AutomaticExclusionLog,
@@ -8,6 +8,7 @@ import {
   availabilityPct,
   ControlTimeline,
   creditPctOf,
+  type DailyFigures,
   type FiguresConfig,
   MeasurementProblemLog,
   type MonthlyFigures,
@@ -18,7 +19,13 @@ import { ClassificationTally } from "./classification.js";
 import { preliminaryReasons, reportContext } from "./context.js";
 import { DataGapFinder, expectedProbeRuns, FALLBACK_PROBE_INTERVAL_MS, probeIntervalOf } from "./coverage.js";
 import { IncidentDetector, MERGE_PROBE_INTERVALS } from "./incidents.js";
-import { type Coverage, type MonthlyReport, missedObjectives, type ReportSummary } from "./model.js";
+import {
+  type Coverage,
+  type DailyRow,
+  type MonthlyReport,
+  missedObjectives,
+  type ReportSummary,
+} from "./model.js";
 
 /** What the report reads from the evidence store (src/record's store satisfies it). */
 export interface EvidenceSource {
@@ -84,11 +91,15 @@ class MonthWatch {
   readonly classification = new Map<CategoryId, ClassificationTally>();
   /** Every request of each category, excluded or not: the measured availability. */
   readonly measured = new Map<CategoryId, StatusCounts>();
+  /** The same per category and UTC day (index from the month's start), for the daily rows. */
+  readonly #measuredDaily = new Map<string, StatusCounts>();
+  readonly #periodStart: number;
   readonly problems = new MeasurementProblemLog();
   readonly #expectations: ReadonlyMap<string, SloConfig["probes"][number]["expect"]>;
 
   constructor(config: SloConfig, categories: readonly CategoryId[], period: Interval) {
     this.#expectations = new Map(config.probes.map((p) => [p.id, p.expect]));
+    this.#periodStart = period.start;
     const intervalOf = (category: CategoryId) => probeIntervalOf(config.probes, category, period.start);
     this.incidents = new IncidentDetector((category) => MERGE_PROBE_INTERVALS * intervalOf(category));
     // Nothing at all for a few runs of the slowest selected probe: nobody was measuring.
@@ -109,6 +120,13 @@ class MonthWatch {
       this.measured.set(result.category, measured);
     }
     measured.count(result);
+    const dayKey = `${result.category}|${Math.floor((result.ts - this.#periodStart) / DAY_MS)}`;
+    let daily = this.#measuredDaily.get(dayKey);
+    if (!daily) {
+      daily = new StatusCounts();
+      this.#measuredDaily.set(dayKey, daily);
+    }
+    daily.count(result);
     const problem = measurementProblemOf(result.status, this.#expectations.get(result.probe));
     if (problem) this.problems.add(result.category, problem, result.ts);
     if (excluded) return;
@@ -122,6 +140,13 @@ class MonthWatch {
       measured_availability_pct: measured ? availabilityPct(measured) : null,
       measurement_problems: this.problems.of(category),
     };
+  }
+
+  /** A daily row with its measured availability. */
+  withMeasured(row: DailyFigures): DailyRow {
+    const day = Math.round((Date.parse(`${row.date}T00:00:00Z`) - this.#periodStart) / DAY_MS);
+    const counts = this.#measuredDaily.get(`${row.category}|${day}`);
+    return { ...row, measured_availability_pct: counts ? availabilityPct(counts) : null };
   }
 
   tallyOf(category: CategoryId): ClassificationTally {
@@ -237,6 +262,6 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     incidents: watch.incidents.incidents(),
     unmonitored,
     data_gaps,
-    daily,
+    daily: daily.map((row) => watch.withMeasured(row)),
   };
 }

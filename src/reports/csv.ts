@@ -9,6 +9,7 @@ const COLUMNS = [
   "excluded",
   "availability_pct",
   "latency_p99_ms",
+  "measured_availability_pct",
 ] as const satisfies readonly (keyof DailyRow)[];
 
 /** RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled. */

@@ -48,7 +48,10 @@ export type MaintenanceRow = MaintenanceWindowFigures;
 export type MaintenanceSection = MaintenanceFigures;
 export type ExclusionRow = ExclusionFigures;
 /** One category over one UTC day (the CSV rows and the charts). */
-export type DailyRow = DailyFigures;
+export type DailyRow = DailyFigures & {
+  /** Contract section 8 per day: SR/R over every request made, before any exclusion; null without traffic. */
+  readonly measured_availability_pct: number | null;
+};
 
 export interface Coverage {
   readonly expected_probes: number;

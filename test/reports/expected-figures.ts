@@ -10,6 +10,9 @@ export interface Counted {
   successful: number;
   excluded: number;
   durations: number[];
+  /** Every request made and those served, exclusions included: the measured availability. */
+  made: number;
+  madeServed: number;
 }
 
 export function isExcluded(r: ScenarioResult): boolean {
@@ -20,16 +23,19 @@ export function isExcluded(r: ScenarioResult): boolean {
 }
 
 function emptyCount(): Counted {
-  return { requests: 0, successful: 0, excluded: 0, durations: [] };
+  return { requests: 0, successful: 0, excluded: 0, durations: [], made: 0, madeServed: 0 };
 }
 
 function add(count: Counted, r: ScenarioResult): void {
+  const served = r.status !== null && r.status >= 200 && r.status <= 499;
+  count.made += 1;
+  if (served) count.madeServed += 1;
   if (isExcluded(r)) {
     count.excluded += 1;
     return;
   }
   count.requests += 1;
-  if (r.status !== null && r.status >= 200 && r.status <= 499) count.successful += 1;
+  if (served) count.successful += 1;
   if (r.status !== null || r.error === "timeout") count.durations.push(r.duration_ms);
 }
 

@@ -101,6 +101,7 @@ describe("CSV form", () => {
       "excluded",
       "availability_pct",
       "latency_p99_ms",
+      "measured_availability_pct",
     ]);
     expect(rows).toHaveLength(1 + 28 * 3);
     expect(rows[7]).toEqual([
@@ -112,8 +113,9 @@ describe("CSV form", () => {
       "0",
       String((124 / 288) * 100),
       "10000",
+      String((124 / 290) * 100),
     ]);
-    expect(rows[3]).toEqual(["2026-02-01", "disputes", "additional", "0", "0", "0", "", ""]);
+    expect(rows[3]).toEqual(["2026-02-01", "disputes", "additional", "0", "0", "0", "", "", ""]);
   });
 });
 

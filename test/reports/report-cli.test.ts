@@ -236,7 +236,7 @@ describe("slo-agent import then report: figures match an independent count", () 
       .map((l) => l.split(","));
     expect(rows).toHaveLength(31 * CATEGORIES.length);
     const days = countByDay(results);
-    for (const [date, category, , requests, served, excluded, availability, p99] of rows) {
+    for (const [date, category, , requests, served, excluded, availability, p99, measured] of rows) {
       const want = days.get(`${date}/${category}`)!;
       expect([Number(requests), Number(served), Number(excluded)], `${date} ${category}`).toEqual([
         want.requests,
@@ -250,6 +250,9 @@ describe("slo-agent import then report: figures match an independent count", () 
         withinHdrPrecision(p99 === "" ? null : Number(p99), exactP99(want.durations)),
         `${date} ${category} p99`,
       ).toBe(true);
+      expect(measured === "" ? null : Number(measured), `${date} ${category} measured`).toBe(
+        want.made === 0 ? null : (want.madeServed * 100) / want.made,
+      );
     }
     expectGolden("march.csv", csv.stdout);
   });
@@ -288,7 +291,7 @@ describe("slo-agent report: formats and flags", () => {
     const run = slo(["report", "--month", MONTH, "--format", "csv", ...flags], dir);
     expect(run.code, run.stderr).toBe(code);
     expect(run.stdout.split("\r\n")[0]).toBe(
-      "date,category,service_class,requests,served,excluded,availability_pct,latency_p99_ms",
+      "date,category,service_class,requests,served,excluded,availability_pct,latency_p99_ms,measured_availability_pct",
     );
     if (code === 1) expect(run.stderr).toMatch(/objectives missed in 2026-03: payment_request:availability/);
   });

@@ -251,6 +251,7 @@ export function sampleReport(): MonthlyReport {
           excluded: 0,
           availability_pct: bad ? (124 / 288) * 100 : 100,
           latency_p99_ms: bad ? 10_000 : 120 + i,
+          measured_availability_pct: bad ? (124 / 290) * 100 : 100,
         },
         {
           date,
@@ -261,6 +262,7 @@ export function sampleReport(): MonthlyReport {
           excluded: 0,
           availability_pct: 100,
           latency_p99_ms: 90 + i / 10,
+          measured_availability_pct: 100,
         },
         {
           date,
@@ -271,6 +273,7 @@ export function sampleReport(): MonthlyReport {
           excluded: 0,
           availability_pct: null,
           latency_p99_ms: null,
+          measured_availability_pct: null,
         },
       ];
     }).flat(),
