@@ -282,7 +282,8 @@ describe("rollup retention", () => {
     // Raw results are kept for their own 400 days, and a second prune has nothing left to compact.
     expect(store.verify()).toMatchObject({ ok: true, records: 13 * 2 * 60 * 24 * 3 });
     expect(store.prune(START + 12 * DAY_MS).minutesCompacted).toBe(0);
-  });
+    // 112k records imported, compacted and verified: room for a busy 2-core CI box.
+  }, 180_000);
 
   it("a minute imported late into a compacted hour joins that hour at the next prune", () => {
     const clock = new FakeClock(START);
