@@ -29,6 +29,9 @@ section { margin: 26px 0; }
 .card .label { font-size: 12px; color: var(--muted); }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+.pill { white-space: normal; }
+/* The summary has eleven columns: tighter cells keep it inside the card at 1280 px. */
+#summary th, #summary td { padding: 6px 5px; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; border-bottom: 2px solid var(--line); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.missed td { background: #fff8f8; }

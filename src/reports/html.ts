@@ -39,6 +39,11 @@ ${preliminaryBanner(report)}${unverifiedBanner(report.evidence) ? `<div class="v
 </header>`;
 }
 
+/** An id such as transaction_non_critical that may wrap after its underscores, never mid-word. */
+function breakableId(id: string): string {
+  return e(id).replaceAll("_", "_<wbr>");
+}
+
 function preliminaryBanner(report: MonthlyReport): string {
   const sentence = say.preliminarySentence(report);
   return sentence === null ? "" : `<div class="preliminary" role="alert">${e(sentence)}</div>\n`;
@@ -51,7 +56,7 @@ function summaryTable(report: MonthlyReport): string {
       missed: t.verdict === "missed",
       cells: [
         { html: named(c.title, c.category) },
-        { html: `<code>${e(c.service_class)}</code>` },
+        { html: `<code>${breakableId(c.service_class)}</code>` },
         mark(t.availability, c.availability_met === false),
         num(t.target),
         num(t.measured),

@@ -119,6 +119,32 @@ describe("the HTML report in a real headless Chromium", () => {
     expect(await page.locator('svg[data-chart="timeline"] rect.event.incident').count()).toBeGreaterThan(3);
   });
 
+  it("keeps every table and chart inside the page's content box at 1280 px", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const main = (await page.locator("main").boundingBox())!;
+    type Styled = { getComputedStyle(el: unknown): { paddingRight: string } };
+    const padding = await page
+      .locator("main")
+      .evaluate((el) =>
+        Number.parseFloat((globalThis as unknown as Styled).getComputedStyle(el).paddingRight),
+      );
+    const right = main.x + main.width - padding;
+    const spills: string[] = [];
+    for (const el of await page.locator("main table, main svg.chart").all()) {
+      const box = (await el.boundingBox())!;
+      if (box.x + box.width > right + 0.5)
+        spills.push(
+          await el.evaluate(
+            (e) =>
+              (e as unknown as { closest(s: string): { id: string } | null }).closest("section")?.id ?? "?",
+          ),
+        );
+    }
+    await page.setViewportSize({ width: 1200, height: 900 });
+    expect(padding).toBeGreaterThan(0);
+    expect(spills).toEqual([]);
+  });
+
   it("saves a full-page screenshot and a PDF as CI artefacts", async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     const png = join(ARTIFACTS, "report.png");
