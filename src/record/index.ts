@@ -22,6 +22,7 @@ export type { RunInterval } from "./runs.js";
 export { EVIDENCE_FILE, SCHEMA_VERSION } from "./schema.js";
 export {
   AgentKey,
+  DEFAULT_KEY_FILE,
   keyFileOf,
   loadAgentKey,
   type Signature,

@@ -7,6 +7,7 @@ import type { SloConfig } from "../../model/config.js";
 import { latencyMsOf } from "../../model/result.js";
 import { type ImportProgress, importResultFile } from "../../record/import.js";
 import {
+  DEFAULT_KEY_FILE,
   describeWriteError,
   EVIDENCE_FILE,
   type ExclusionJudge,
@@ -110,12 +111,16 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
 function newStoreFiles(dataDir: string): { remove(): void } {
   const store = join(dataDir, EVIDENCE_FILE);
   if (existsSync(store)) return { remove: () => {} };
+  // Closing a new store signs a checkpoint, which creates the agent key beside it when there was none.
+  const key = join(dataDir, DEFAULT_KEY_FILE);
+  const keyIsNew = !existsSync(key);
   const dirs: string[] = [];
   for (let dir = resolve(dataDir); !existsSync(dir) && dirname(dir) !== dir; dir = dirname(dir))
     dirs.push(dir);
   return {
     remove() {
       for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(`${store}${suffix}`, { force: true });
+      if (keyIsNew) rmSync(key, { force: true });
       // Innermost first, and only while empty: nothing the user put there is ever removed.
       for (const dir of dirs) {
         try {
