@@ -33,6 +33,8 @@ export type FeedPoll =
 export class MaintenanceFeedPoller {
   readonly #options: MaintenanceFeedOptions;
   readonly #url: string;
+  /** The URL as logged: without any user:password in it. */
+  readonly #shownUrl: string;
   readonly #loggedUnmapped = new Set<string>();
   #timer: TimerHandle | null = null;
   #polling: Promise<FeedPoll> | null = null;
@@ -41,6 +43,10 @@ export class MaintenanceFeedPoller {
   constructor(options: MaintenanceFeedOptions) {
     this.#options = options;
     this.#url = `${options.feed.url}${SCHEDULED_MAINTENANCES_PATH}`;
+    const shown = new URL(this.#url);
+    shown.username = "";
+    shown.password = "";
+    this.#shownUrl = shown.href;
   }
 
   /** Reads the feed now, then every `feed.everyMs`. */
@@ -74,7 +80,7 @@ export class MaintenanceFeedPoller {
     try {
       text = await this.#fetch();
     } catch (error) {
-      const problem = `GET ${this.#url} failed: ${(error as Error).message}`;
+      const problem = `GET ${this.#shownUrl} failed: ${(error as Error).message}`;
       log("warn", "maintenance feed: unreachable; the windows already seen are kept", { problem });
       return { ok: false, problem };
     }
@@ -82,7 +88,7 @@ export class MaintenanceFeedPoller {
     try {
       parsed = parseScheduledMaintenances(text, feed);
     } catch (error) {
-      const problem = `${this.#url}: malformed body: ${(error as Error).message}`;
+      const problem = `${this.#shownUrl}: malformed body: ${(error as Error).message}`;
       log("warn", "maintenance feed: malformed body; the windows already seen are kept", { problem });
       return { ok: false, problem };
     }

@@ -192,6 +192,30 @@ describe("maintenance feed against a loopback Statuspage", () => {
   });
 });
 
+it("never logs credentials given in the feed URL", async () => {
+  reply = { status: 503, body: "" };
+  const lines: string[] = [];
+  const store = openEvidenceStore({
+    dataDir: join(dir, "secret"),
+    clock: new FakeClock(0),
+    logger: () => {},
+  });
+  const poller = new MaintenanceFeedPoller({
+    feed: { url: url.replace("http://", "http://reader:pw-93ac-secret@"), everyMs: 60_000, components: null },
+    clock: new FakeClock(0),
+    dispatcher,
+    ledger: store.feedWindows,
+    log: (level, message, fields) => lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`),
+  });
+  const outcome = await poller.poll();
+  await poller.close();
+  store.close();
+  expect(outcome.ok).toBe(false);
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toContain(`${url}/api/v2/scheduled-maintenances.json failed: answered 503`);
+  expect(lines.join("\n")).not.toContain("pw-93ac-secret");
+});
+
 describe("merging feed windows with declared ones", () => {
   const feedWindow = {
     providerId: "m2days7hjk3n",
