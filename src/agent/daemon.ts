@@ -16,11 +16,18 @@ import { DAY_MS } from "../model/time.js";
 import { controlProbe, ProbeRunner } from "../probes/index.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import { Scheduler } from "../schedule/index.js";
-import { automaticReasonOf, burnRateWindowMs, ControlTimeline, RollingWindows } from "../slo/index.js";
+import {
+  automaticReasonOf,
+  burnRateWindowMs,
+  ControlTimeline,
+  RollingWindows,
+  withFeedWindows,
+} from "../slo/index.js";
 import { AGENT_VERSION } from "../version.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { ProbeEvents } from "./events.js";
 import type { Logger } from "./log.js";
+import { MaintenanceFeedPoller } from "./maintenance-feed.js";
 import { classificationChanged, problemLines, type ReloadOutcome, settleAgentSettings } from "./reload.js";
 import { reloadRoute } from "./reload-route.js";
 import { pageRoutes } from "./status-route.js";
@@ -90,8 +97,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     throw error;
   }
   const started = clock.now();
+  // Declared maintenance plus the feed's windows, as the evidence store has them now.
+  const effective = (from: SloConfig): SloConfig => withFeedWindows(from, store.feedWindows.all());
   const replay = (from: SloConfig, now: number): RollingWindows => {
-    const rebuilt = new RollingWindows(from);
+    const rebuilt = new RollingWindows(effective(from));
     let replayed = 0;
     // In ts order every control result before a request is known: the report's classification.
     const controls = new ControlTimeline(from.controls ?? []);
@@ -163,6 +172,25 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   let agentUrl = "";
   const alertDispatcher = new Agent({ connections: 4 });
+  const feedDispatcher = new Agent({ connections: 1 });
+  const startFeed = (from: SloConfig): MaintenanceFeedPoller | null => {
+    const feed = from.maintenance.feed;
+    if (!feed) return null;
+    const poller = new MaintenanceFeedPoller({
+      feed,
+      clock,
+      dispatcher: feedDispatcher,
+      ledger: store.feedWindows,
+      log,
+      // New or moved windows change which requests are excluded: rebuild the rolling windows.
+      changed: () => {
+        windows = replay(config, clock.now());
+      },
+    });
+    poller.start();
+    return poller;
+  };
+  let feedPoller: MaintenanceFeedPoller | null = null;
   const alerting = new AgentAlerting({
     config,
     clock,
@@ -194,7 +222,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         ...pageRoutes(() => ({
           snapshot: windows.snapshot(clock.now()),
           titles: new Map([...config.categories.values()].map((c) => [c.id, c.title])),
-          maintenance: config.maintenance.windows,
+          maintenance: effective(config).maintenance.windows,
           alerts: firingAlerts(alerting) satisfies readonly FiringAlert[],
           failures: events.recentFailures(),
           version: AGENT_VERSION,
@@ -203,6 +231,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
   } catch (error) {
     await alertDispatcher.close();
+    await feedDispatcher.close();
     store.close();
     lock.release();
     await metrics.shutdown();
@@ -212,6 +241,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   store.startRun(started);
   agentUrl = server.url;
   alerting.start();
+  feedPoller = startFeed(config);
 
   const refresh = () => {
     const now = clock.now();
@@ -308,7 +338,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     runner.reconfigure(runnerConfigOf(next), structurallyEqual);
     metrics.reconfigure(next);
     const outcome = scheduler.reconcile(next.probes, sameProbe);
+    const feedChanged = !structurallyEqual(config.maintenance.feed, next.maintenance.feed);
     config = next;
+    if (feedChanged) {
+      await feedPoller?.close();
+      feedPoller = startFeed(next);
+    }
     refresh();
     for (const key of needRestart)
       log("warn", "configuration key changed; it takes effect at the next start", { key });
@@ -332,13 +367,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     async close() {
       ready = false;
       timer?.cancel();
-      await Promise.all([scheduler.stop(), controlScheduler.stop()]);
+      await Promise.all([scheduler.stop(), controlScheduler.stop(), feedPoller?.close()]);
       await runner.close();
       // What still waits for its controls is decided with what is known: no more will come.
       validity.flush(Number.POSITIVE_INFINITY);
       refresh();
       await alerting.close();
       await alertDispatcher.close();
+      await feedDispatcher.close();
       store.endRun(clock.now());
       store.close();
       lock.release();

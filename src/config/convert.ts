@@ -5,6 +5,7 @@ import type {
   Category,
   CategoryScope,
   HttpProbeSpec,
+  MaintenanceFeed,
   ReceiverSpec,
   ServiceClass,
   SloConfig,
@@ -98,6 +99,7 @@ export function toSloConfig(input: ConversionInput): SloConfig {
         categories: scopeOf(w.categories),
         ...(w.description === undefined ? {} : { description: w.description }),
       })),
+      ...(wire.maintenance.feed ? { feed: feedOf(wire.maintenance.feed) } : {}),
     },
     exclusions: wire.exclusions.map((e) => ({
       id: e.id,
@@ -209,5 +211,15 @@ function toProbeSpec({ wire: p, file, line, secretHeaders }: LocatedProbe): Http
     maxBodyBytes: p.max_body_bytes,
     source: { file, line },
     expect: p.expect ? { status: [...new Set(p.expect.status)].sort((a, b) => a - b) } : null,
+  };
+}
+
+function feedOf(feed: NonNullable<SloFile["maintenance"]["feed"]>): MaintenanceFeed {
+  return {
+    url: feed.url.replace(/\/+$/, ""),
+    everyMs: parseDuration(feed.every)!,
+    components: feed.components
+      ? new Map(Object.entries(feed.components).map(([name, list]) => [name, scopeOf(list)]))
+      : null,
   };
 }

@@ -41,6 +41,7 @@ export function checkReferences(
   const maintenance = isRecord(root.maintenance) ? root.maintenance : {};
   problems.push(...checkScopedList(slo, ["maintenance", "windows"], maintenance.windows, categories));
   problems.push(...checkScopedList(slo, ["exclusions"], root.exclusions, categories));
+  problems.push(...checkFeedComponents(slo, maintenance.feed, categories));
   problems.push(...checkProbes(probes, categories, root.targets));
   return problems;
 }
@@ -69,6 +70,19 @@ function checkScopedList(
     else seen.set(item.id, [...at, i, "id"]);
   });
   return problems;
+}
+
+/** maintenance.feed.components: every mapped category is known (or "all"). */
+function checkFeedComponents(slo: YamlSource, feed: unknown, categories: string[]): ConfigProblem[] {
+  if (!isRecord(feed) || !isRecord(feed.components)) return [];
+  const at: FieldPath = ["maintenance", "feed", "components"];
+  return Object.entries(feed.components).flatMap(([name, list]) =>
+    listOf(list).flatMap((category, j) =>
+      typeof category === "string" && category !== "all" && !categories.includes(category)
+        ? [slo.problem([...at, name, j], unknown("category", category, ["all", ...categories]))]
+        : [],
+    ),
+  );
 }
 
 function checkProbes(probes: readonly ProbeEntry[], categories: string[], targets: unknown): ConfigProblem[] {

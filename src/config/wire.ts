@@ -137,6 +137,24 @@ export const MaintenanceWindowWire = z
   })
   .superRefine(endAfterStart);
 
+export const MaintenanceFeedWire = z.strictObject({
+  url: z
+    .string()
+    .refine(isHttpUrl, "must be an http(s) URL, like https://status.example.com")
+    .describe("Base URL of the Statuspage; {url}/api/v2/scheduled-maintenances.json is read."),
+  every: z
+    .string()
+    .refine((v) => (parseDuration(v) ?? 0) >= 60_000, "must be a duration of at least 1m, like 10m")
+    .default("10m")
+    .describe("How often the feed is read."),
+  components: z
+    .record(z.string(), categoryList)
+    .optional()
+    .describe(
+      "Statuspage component name -> category ids it covers (or [all]). Absent: every window covers all categories.",
+    ),
+});
+
 export const ExclusionWire = z
   .strictObject({
     id: text().describe("Unique exclusion id."),
@@ -456,6 +474,9 @@ export const SloFileWire = z.strictObject({
         })
         .prefault({}),
       windows: z.array(MaintenanceWindowWire).default([]).describe("Announced maintenance windows."),
+      feed: MaintenanceFeedWire.optional().describe(
+        "Scheduled maintenance imported from an Atlassian Statuspage (see docs/operations.md).",
+      ),
     })
     .prefault({})
     .describe("Announced downtime and the rules it must meet to be excluded."),

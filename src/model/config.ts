@@ -65,6 +65,40 @@ export interface MaintenanceWindow {
   readonly announcedAt: EpochMs;
   readonly categories: CategoryScope;
   readonly description?: string;
+  /** Present on windows imported from the maintenance feed. */
+  readonly feed?: FeedWindowOrigin;
+}
+
+/** Where a feed window's notice comes from: the provider's claim and what the agent saw. */
+export interface FeedWindowOrigin {
+  /** The provider's created_at: what it claims as the announcement. */
+  readonly providerAnnouncedAt: EpochMs;
+  /** When this agent first read the window in the feed: the notice it can prove. */
+  readonly firstSeenAt: EpochMs;
+  /** The feed's polling interval: disagreements within it are not worth a note. */
+  readonly everyMs: number;
+}
+
+/** A window of the maintenance feed as the evidence store keeps it. */
+export interface FeedWindow {
+  /** The provider's id (Statuspage's scheduled maintenance id); also the window id. */
+  readonly providerId: string;
+  readonly name: string;
+  readonly start: EpochMs;
+  readonly end: EpochMs;
+  /** The provider's created_at: what it claims as the announcement. */
+  readonly providerCreatedAt: EpochMs;
+  /** When this agent first read it in the feed. */
+  readonly firstSeenAt: EpochMs;
+  readonly categories: CategoryScope;
+}
+
+/** maintenance.feed: an Atlassian Statuspage read on a schedule. */
+export interface MaintenanceFeed {
+  readonly url: string;
+  readonly everyMs: number;
+  /** Component name -> categories; null: every window covers all categories. */
+  readonly components: ReadonlyMap<string, CategoryScope> | null;
 }
 
 export interface Exclusion {
@@ -197,6 +231,7 @@ export interface SloConfig {
   readonly maintenance: {
     readonly policy: MaintenancePolicy;
     readonly windows: readonly MaintenanceWindow[];
+    readonly feed?: MaintenanceFeed;
   };
   readonly exclusions: readonly Exclusion[];
   readonly targets: ReadonlyMap<TargetId, Target>;

@@ -5,6 +5,7 @@ export { type BundleOutcome, BundleUnreadable, verifyBundle } from "./bundle-ver
 export { canonicalForm, chainHash, GENESIS_HASH, PeriodDigest } from "./canonical.js";
 export type { ChainedResult, ChainLink } from "./chain.js";
 export { checkpointStatement, newestCheckpoint } from "./checkpoints.js";
+export type { FeedObservation, FeedWindowLedger, FeedWindowReading } from "./feed-windows.js";
 export {
   type ImportFileOptions,
   type ImportFileOutcome,

@@ -115,6 +115,21 @@ const MIGRATIONS: readonly string[] = [
     signature   BLOB    NOT NULL         -- Ed25519 over the JCS form of checkpointStatement()
   );
   `,
+  // Windows of the maintenance feed (docs/operations.md, "Maintenance feed"): when each was first
+  // seen is the notice the agent can prove. Outside the hash chain, like the notification ledger.
+  `
+  CREATE TABLE feed_windows (
+    provider_id         TEXT PRIMARY KEY,     -- the Statuspage scheduled maintenance id
+    name                TEXT    NOT NULL,
+    start               INTEGER NOT NULL,     -- epoch ms, scheduled_for
+    end                 INTEGER NOT NULL,     -- epoch ms, scheduled_until
+    provider_created_at INTEGER NOT NULL,     -- epoch ms, the provider's created_at
+    first_seen_at       INTEGER NOT NULL,     -- epoch ms, when this agent first read it (never updated)
+    last_seen_at        INTEGER NOT NULL,
+    categories          TEXT    NOT NULL,     -- JSON: "all" or a list of category ids
+    last_digest         TEXT    NOT NULL      -- SHA-256 (hex) of the JCS form of the last entry seen
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,6 +8,7 @@ import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
 import { type BundleInput, writeBundle } from "./bundle.js";
 import { type ChainedResult, ChainWriter } from "./chain.js";
 import { CHECKPOINT_INTERVAL_MS, writeCheckpoint } from "./checkpoints.js";
+import { FeedWindowLedger } from "./feed-windows.js";
 import { type ImportOutcome, ImportSession } from "./import-session.js";
 import { NotificationLedger } from "./notifications.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
@@ -88,6 +89,8 @@ export class EvidenceStore implements ResultSink {
   #importing: ImportSession | null = null;
   /** The alert notification queue and alert states (outside the hash chain). */
   readonly notifications = new NotificationLedger(() => this.#writerDb());
+  /** The maintenance feed's windows and when each was first seen (outside the hash chain). */
+  readonly feedWindows = new FeedWindowLedger(() => this.#ownDb());
   #key: AgentKey | null = null;
   #lastCheckpointAt = Number.NEGATIVE_INFINITY;
 
@@ -424,6 +427,12 @@ export class EvidenceStore implements ResultSink {
   #writerDb(): Database.Database {
     if (this.#closed) throw new Error("evidence store is closed");
     if (this.#options.readOnly) throw new Error("evidence store was opened read-only");
+    return this.#db;
+  }
+
+  /** The writer, or the reader of a read-only store. */
+  #ownDb(): Database.Database {
+    if (this.#closed) throw new Error("evidence store is closed");
     return this.#db;
   }
 

@@ -163,7 +163,8 @@ function maintenance(report: MonthlyReport): string {
     num("Excluded"),
     "Note",
   ];
-  const body = rows.length === 0 ? `<p>${e(say.NO_WINDOWS)}</p>` : table(head, rows);
+  const feed = m.windows.some((w) => w.source === "feed") ? `<p class="meta">${e(say.FEED_WINDOWS)}</p>` : "";
+  const body = rows.length === 0 ? `<p>${e(say.NO_WINDOWS)}</p>` : table(head, rows) + feed;
   return `<section id="maintenance"><h2>Maintenance windows</h2><p class="meta">${e(say.policySentence(report))}</p>${body}</section>`;
 }
 

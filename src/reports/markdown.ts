@@ -142,6 +142,7 @@ function maintenance(report: MonthlyReport): string[] {
       ],
       rows,
     ),
+    ...(windows.some((w) => w.source === "feed") ? ["", say.FEED_WINDOWS] : []),
   ];
 }
 

@@ -186,9 +186,19 @@ export function windowTexts(w: MaintenanceRow) {
     announced: formatInstant(w.announced_at),
     excludedTime: formatHours(w.qualified_hours),
     excludedRequests: formatExcluded(w.excluded_requests),
-    note: w.reason === null ? "" : reasonText(w.reason),
+    note: [w.reason === null ? "" : reasonText(w.reason), feedNote(w)].filter((x) => x !== "").join("; "),
   };
 }
+
+/** Where the provider's announced time and the agent's first sighting of a feed window disagree. */
+export function feedNote(w: MaintenanceRow): string {
+  if (w.source !== "feed" || !w.announcement_disputed) return "";
+  return `from the maintenance feed: the provider says announced ${formatInstant(w.provider_announced_at!)}, first seen by this agent ${formatInstant(w.first_seen_at!)}; notice counts from the first sighting`;
+}
+
+/** Said under the maintenance table when some window came from the maintenance feed. */
+export const FEED_WINDOWS =
+  "Windows from the maintenance feed count their notice from when this agent first saw them in the provider's status page (the notice the evidence proves), not from the provider's own announcement time; a window declared in the configuration with the same id overrides this.";
 
 export function exclusionTexts(x: ExclusionRow) {
   return { span: spanOf(x), excludedRequests: formatExcluded(x.excluded_requests) };

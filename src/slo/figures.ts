@@ -1,4 +1,11 @@
-import type { Category, CategoryScope, Exclusion, MaintenancePolicy, ServiceClass } from "../model/config.js";
+import type {
+  Category,
+  CategoryScope,
+  Exclusion,
+  MaintenancePolicy,
+  MaintenanceWindow,
+  ServiceClass,
+} from "../model/config.js";
 import { type Interval, isoUtc } from "../model/time.js";
 import {
   availabilityPct,
@@ -65,6 +72,14 @@ export interface MaintenanceWindowFigures {
   readonly reason: QualifiedWindow["reason"];
   /** Beyond the contract: requests of the month it excluded; null when computed from rollups. */
   readonly excluded_requests: number | null;
+  /** Windows from the maintenance feed: "feed" (declared windows have no source). */
+  readonly source?: "feed";
+  /** Feed windows: the provider's created_at (announced_at is first_seen_at, the provable notice). */
+  readonly provider_announced_at?: string;
+  /** Feed windows: when the agent first read the window in the feed. */
+  readonly first_seen_at?: string;
+  /** Feed windows: the two times are further apart than the feed interval. */
+  readonly announcement_disputed?: boolean;
 }
 
 export interface MaintenanceFigures {
@@ -76,6 +91,17 @@ export interface MaintenanceFigures {
     readonly min_notice_days: number;
     readonly max_occasions_per_year: number;
     readonly max_hours_per_year: number;
+  };
+}
+
+function feedFigures(window: MaintenanceWindow) {
+  const feed = window.feed;
+  if (!feed) return {};
+  return {
+    source: "feed" as const,
+    provider_announced_at: isoUtc(feed.providerAnnouncedAt),
+    first_seen_at: isoUtc(feed.firstSeenAt),
+    announcement_disputed: Math.abs(feed.firstSeenAt - feed.providerAnnouncedAt) > feed.everyMs,
   };
 }
 
@@ -164,6 +190,7 @@ export function maintenanceFigures(
         qualified_hours: q.qualifiedMs / 3_600_000,
         reason: q.reason,
         excluded_requests: excludedCount("maintenance", q.window.id),
+        ...feedFigures(q.window),
       })),
     year_occasions_used: usage.occasions,
     year_hours_used: usage.hours,

@@ -5,6 +5,7 @@ export * from "./budget.js";
 export * from "./controls.js";
 export * from "./credits.js";
 export * from "./exclusions.js";
+export * from "./feed-windows.js";
 export * from "./figures.js";
 export * from "./histogram.js";
 export * from "./maintenance.js";

@@ -1,0 +1,88 @@
+import { createHash } from "node:crypto";
+import canonicalize from "canonicalize";
+import * as z from "zod";
+import type { MaintenanceFeed } from "../model/config.js";
+import type { FeedWindowReading } from "../record/index.js";
+import { scopeOfComponents } from "../slo/index.js";
+
+/** The path of Statuspage's scheduled maintenance list (API v2), under the page's base URL. */
+export const SCHEDULED_MAINTENANCES_PATH = "/api/v2/scheduled-maintenances.json";
+
+const instant = z.string().refine((v) => Number.isFinite(Date.parse(v)), "must be an ISO-8601 time");
+
+/** The fields used, leniently: the provider adds fields as it likes. */
+const ScheduledMaintenance = z.looseObject({
+  id: z.string().min(1),
+  name: z.string(),
+  status: z.string(),
+  created_at: instant,
+  scheduled_for: instant,
+  scheduled_until: instant,
+  components: z.array(z.looseObject({ name: z.string() })).default([]),
+});
+
+const ScheduledMaintenancesBody = z.looseObject({
+  scheduled_maintenances: z.array(z.unknown()),
+});
+
+export interface FeedParse {
+  readonly readings: FeedWindowReading[];
+  /** One line per entry left out, naming it and why. */
+  readonly skipped: string[];
+  /** Component names without a mapping. */
+  readonly unmapped: string[];
+}
+
+/**
+ * The windows of a scheduled-maintenances.json body. Throws a one-line Error when the body is not
+ * that document at all; a single bad entry is skipped (and named) so the others still count.
+ */
+export function parseScheduledMaintenances(text: string, feed: MaintenanceFeed): FeedParse {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`not JSON (${(error as Error).message})`);
+  }
+  const body = ScheduledMaintenancesBody.safeParse(json);
+  if (!body.success) throw new Error(`no scheduled_maintenances list (${firstIssue(body.error)})`);
+  const readings: FeedWindowReading[] = [];
+  const skipped: string[] = [];
+  const unmapped = new Set<string>();
+  body.data.scheduled_maintenances.forEach((raw, i) => {
+    const entry = ScheduledMaintenance.safeParse(raw);
+    if (!entry.success) {
+      skipped.push(`scheduled_maintenances[${i}]: ${firstIssue(entry.error)}`);
+      return;
+    }
+    const m = entry.data;
+    const { scope, unmapped: names } = scopeOfComponents(
+      feed,
+      m.components.map((c) => c.name),
+    );
+    for (const name of names) unmapped.add(name);
+    if (scope === null) {
+      skipped.push(`${m.id} (${m.name}): none of its components is mapped to a category`);
+      return;
+    }
+    readings.push({
+      providerId: m.id,
+      name: m.name,
+      start: Date.parse(m.scheduled_for),
+      end: Date.parse(m.scheduled_until),
+      providerCreatedAt: Date.parse(m.created_at),
+      categories: scope,
+      digest: createHash("sha256")
+        .update(canonicalize(raw) ?? "")
+        .digest("hex"),
+    });
+  });
+  return { readings, skipped, unmapped: [...unmapped] };
+}
+
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "invalid";
+  const path = issue.path.map(String).join(".");
+  return path === "" ? issue.message : `${path}: ${issue.message}`;
+}

@@ -1,0 +1,96 @@
+import type Database from "better-sqlite3";
+import type { CategoryScope, FeedWindow } from "../model/config.js";
+import type { EpochMs } from "../model/time.js";
+
+/** A feed window as read now, before the store knows when it was first seen. */
+export interface FeedWindowReading extends Omit<FeedWindow, "firstSeenAt"> {
+  /** SHA-256 (hex) of the canonical form of the provider's entry. */
+  readonly digest: string;
+}
+
+export interface FeedObservation {
+  /** Provider ids seen for the first time. */
+  readonly added: readonly string[];
+  /** Provider ids whose entry changed since last seen. */
+  readonly changed: readonly string[];
+}
+
+interface Row {
+  provider_id: string;
+  name: string;
+  start: number;
+  end: number;
+  provider_created_at: number;
+  first_seen_at: number;
+  categories: string;
+  last_digest: string;
+}
+
+/**
+ * The windows of the maintenance feed (outside the hash chain). first_seen_at is written once;
+ * later readings update the schedule, name, categories and digest, never the first sighting.
+ */
+export class FeedWindowLedger {
+  readonly #db: () => Database.Database;
+
+  constructor(db: () => Database.Database) {
+    this.#db = db;
+  }
+
+  observe(readings: readonly FeedWindowReading[], now: EpochMs): FeedObservation {
+    const db = this.#db();
+    const find = db.prepare("SELECT last_digest FROM feed_windows WHERE provider_id = ?");
+    const insert = db.prepare(
+      `INSERT INTO feed_windows (provider_id, name, start, end, provider_created_at, first_seen_at,
+         last_seen_at, categories, last_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const update = db.prepare(
+      `UPDATE feed_windows SET name = ?, start = ?, end = ?, provider_created_at = ?, last_seen_at = ?,
+         categories = ?, last_digest = ? WHERE provider_id = ?`,
+    );
+    const added: string[] = [];
+    const changed: string[] = [];
+    db.transaction(() => {
+      for (const r of readings) {
+        const categories = JSON.stringify(r.categories);
+        const row = find.get(r.providerId) as { last_digest: string } | undefined;
+        if (row === undefined) {
+          insert.run(
+            r.providerId,
+            r.name,
+            r.start,
+            r.end,
+            r.providerCreatedAt,
+            now,
+            now,
+            categories,
+            r.digest,
+          );
+          added.push(r.providerId);
+          continue;
+        }
+        if (row.last_digest !== r.digest) changed.push(r.providerId);
+        update.run(r.name, r.start, r.end, r.providerCreatedAt, now, categories, r.digest, r.providerId);
+      }
+    }).immediate();
+    return { added, changed };
+  }
+
+  /** Every window the feed ever showed, in start order. */
+  all(): FeedWindow[] {
+    const db = this.#db();
+    // A read-only store written by an older agent has no such table: no feed windows.
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feed_windows'");
+    if (table.get() === undefined) return [];
+    const rows = db.prepare("SELECT * FROM feed_windows ORDER BY start, provider_id").all() as Row[];
+    return rows.map((r) => ({
+      providerId: r.provider_id,
+      name: r.name,
+      start: r.start,
+      end: r.end,
+      providerCreatedAt: r.provider_created_at,
+      firstSeenAt: r.first_seen_at,
+      categories: JSON.parse(r.categories) as CategoryScope,
+    }));
+  }
+}
