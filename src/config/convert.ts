@@ -68,6 +68,7 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     ...(wire.agent.signing_key_file === undefined
       ? {}
       : { signingKeyFile: resolve(configDir, wire.agent.signing_key_file) }),
+    ...(wire.agent.tsa_url === undefined ? {} : { tsaUrl: wire.agent.tsa_url }),
   };
   return {
     version: 1,

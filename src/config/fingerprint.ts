@@ -5,9 +5,10 @@ import { Secret } from "../model/secret.js";
 
 /**
  * Keys left out of the fingerprint: where files are on this machine (moving a data directory
- * changes no figure) and which header values are secret (their values already say "[secret]").
+ * changes no figure), which TSA timestamps statements, and which header values are secret (their
+ * values already say "[secret]").
  */
-const MACHINE_LOCAL = new Set(["file", "dataDir", "source", "secretHeaders", "signingKeyFile"]);
+const MACHINE_LOCAL = new Set(["file", "dataDir", "source", "secretHeaders", "signingKeyFile", "tsaUrl"]);
 
 /** Stands in for every credential: the fingerprint must not become an oracle for a secret. */
 const SECRET = "[secret]";

@@ -109,6 +109,13 @@ export const AgentWire = z
       .describe(
         "The agent's Ed25519 private key (PKCS#8 PEM), relative to this file; default agent-signing-key.pem in data_dir, created 0600 on first use.",
       ),
+    tsa_url: z
+      .string()
+      .refine(isHttpUrl, "must be an absolute http:// or https:// URL")
+      .optional()
+      .describe(
+        "An RFC 3161 time-stamp authority: `report` and `evidence export` have it timestamp each signed statement (docs/evidence-store.md). Unset: no timestamps.",
+      ),
   })
   .prefault({})
   .describe("The agent process itself.");

@@ -26,6 +26,8 @@ export interface AgentSettings {
   readonly adminToken: Secret | null;
   /** The agent's Ed25519 key file (absolute); null: agent-signing-key.pem in dataDir. */
   readonly signingKeyFile?: string | null;
+  /** RFC 3161 time-stamp authority that timestamps statements; absent: none. */
+  readonly tsaUrl?: string | null;
 }
 
 export interface OtlpPush {

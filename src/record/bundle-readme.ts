@@ -1,8 +1,31 @@
+import type { StatementTimestamp } from "./timestamp.js";
+
+/** How to check statement.tsr, when the bundle has one. */
+function timestampSection(timestamp: StatementTimestamp): string {
+  return `
+## 2b. The statement existed at ${timestamp.gen_time}
+
+\`statement.tsr\` is the RFC 3161 time-stamp reply of the time-stamp authority
+\`${timestamp.tsa_url}\` over SHA-256 of \`statement.json\`. Get the TSA's CA certificate
+(\`tsa.pem\`) from the TSA operator's published documentation, not from the bundle or the
+merchant, then:
+
+    openssl ts -verify -data statement.json -in statement.tsr -CAfile tsa.pem
+
+This prints \`Verification: OK\`. \`openssl ts -reply -in statement.tsr -text\` shows the time
+(\`Time stamp:\`), the TSA and the nonce.
+`;
+}
+
 /**
  * The README inside an evidence bundle: how to check it with sha256sum, openssl and Python, with
  * nothing of slo-agent's. The Python block is run by the test suite on a real bundle.
  */
-export function bundleReadme(month: string, keyId: string): string {
+export function bundleReadme(
+  month: string,
+  keyId: string,
+  timestamp: StatementTimestamp | null = null,
+): string {
   return `# SLA evidence bundle for ${month}
 
 Written by \`slo-agent evidence export\`. Everything here can be checked with standard tools;
@@ -15,7 +38,7 @@ Written by \`slo-agent evidence export\`. Everything here can be checked with st
 | \`statement.sig\` | the Ed25519 signature of \`statement.json\` (64 raw bytes) |
 | \`signature.json\` | the same signature in base64 with the key id (\`${keyId}\`) and public key |
 | \`public_key.pem\` | the agent's Ed25519 public key |
-| \`SHA256SUMS\` | SHA-256 of every file above |
+${timestamp ? "| `statement.tsr` | an RFC 3161 timestamp of `statement.json` by a time-stamp authority |\n" : ""}| \`SHA256SUMS\` | SHA-256 of every file above |
 
 ## 1. Nothing was changed in transit
 
@@ -28,7 +51,7 @@ Written by \`slo-agent evidence export\`. Everything here can be checked with st
 This prints \`Signature Verified Successfully\`. Compare the key id (\`${keyId}\`: the first 16 hex
 digits of \`openssl pkey -pubin -in public_key.pem -outform DER | sha256sum\`) with the one the
 merchant published or sent before: a bundle signed by another key proves nothing.
-
+${timestamp ? timestampSection(timestamp) : ""}
 ## 3. The records are the ones stated
 
 Each line of \`records.ndjson\` is one record. Its first three members are \`seq\`, \`prev_hash\`
@@ -71,6 +94,10 @@ and that nothing changed since. It does not prove the measurements are true: who
 agent holds the key and could sign anything. What makes the evidence strong is that the merchant
 published or sent the statement (or its digest) at the time: a month rewritten later no longer
 matches it. \`config_sha256\` is the SHA-256 of the agent's configuration (secrets removed) that
-the report was computed with.
+the report was computed with.${
+    timestamp
+      ? " The timestamp proves the statement existed at the TSA's time, as far as the TSA is trusted."
+      : ""
+  }
 `;
 }

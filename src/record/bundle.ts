@@ -6,6 +6,7 @@ import { bundleReadme } from "./bundle-readme.js";
 import { canonicalForm } from "./canonical.js";
 import { resultOfValues } from "./rows.js";
 import { type Signature, type Statement, statementBytes } from "./signing.js";
+import type { StatementTimestamp } from "./timestamp.js";
 import { HASH, PREV_HASH, RECORD_COLUMNS, SEQ, type StoredRecord } from "./verify.js";
 
 /** The files of an evidence bundle (contract section 7), each listed in SHA256SUMS. */
@@ -14,6 +15,8 @@ export const BUNDLE_FILES = {
   statement: "statement.json",
   signature: "signature.json",
   rawSignature: "statement.sig",
+  /** Only when a TSA timestamped the statement (agent.tsa_url). */
+  timestamp: "statement.tsr",
   publicKey: "public_key.pem",
   readme: "README.md",
   sums: "SHA256SUMS",
@@ -41,6 +44,8 @@ export interface BundleInput {
   readonly toSeq: number;
   readonly statement: Statement;
   readonly signature: Signature;
+  /** The TSA's timestamp of the statement, written as statement.tsr; null: none. */
+  readonly timestamp?: StatementTimestamp | null;
 }
 
 /** Writes a bundle into dir (created; must be empty). Returns the number of lines written. */
@@ -62,7 +67,10 @@ export function writeBundle(db: Database.Database, dir: string, input: BundleInp
     [BUNDLE_FILES.signature]: `${JSON.stringify(input.signature, null, 2)}\n`,
     [BUNDLE_FILES.rawSignature]: Buffer.from(input.signature.value, "base64"),
     [BUNDLE_FILES.publicKey]: input.signature.public_key_pem,
-    [BUNDLE_FILES.readme]: bundleReadme(input.month, input.signature.key_id),
+    [BUNDLE_FILES.readme]: bundleReadme(input.month, input.signature.key_id, input.timestamp ?? null),
+    ...(input.timestamp
+      ? { [BUNDLE_FILES.timestamp]: Buffer.from(input.timestamp.tsr_base64, "base64") }
+      : {}),
   };
   const sums: string[] = [];
   for (const [name, content] of Object.entries(files)) {

@@ -33,6 +33,12 @@ export {
 } from "./signing.js";
 export { monthStatement, STATEMENT_KIND } from "./statement.js";
 export { EvidenceStore, type EvidenceStoreOptions, type ImportOutcome, openEvidenceStore } from "./store.js";
+export {
+  checkTimestampReply,
+  type StatementTimestamp,
+  type TimestampRequest,
+  timestampRequest,
+} from "./timestamp.js";
 export { resultProblem } from "./validation.js";
 export {
   type ChainProblem,

@@ -172,6 +172,18 @@ export class EvidenceStore implements ResultSink {
     return queryRollups(this.#readerDb(), query);
   }
 
+  /**
+   * Where raw results begin after retention pruned some: the oldest kept result's ts (every result
+   * before it is gone; rollups remain). Null when nothing was ever pruned; +Infinity when nothing
+   * is kept.
+   */
+  prunedUntil(): EpochMs | null {
+    const db = this.#readerDb();
+    if (db.prepare("SELECT 1 FROM chain_anchors LIMIT 1").get() === undefined) return null;
+    const oldest = db.prepare("SELECT min(ts) FROM results").pluck().get() as number | null;
+    return oldest ?? Number.POSITIVE_INFINITY;
+  }
+
   /** Agent runs overlapping [from, to), this process's own one as up until now. */
   runIntervals(query: { from: EpochMs; to: EpochMs }): RunInterval[] {
     return this.#runs.intervals(this.#readerDb(), query.from, query.to);

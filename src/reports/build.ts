@@ -11,6 +11,7 @@ import {
   type DailyFigures,
   type FiguresConfig,
   MeasurementProblemLog,
+  type MinuteRollup,
   type MonthlyFigures,
   monthFigures,
   StatusCounts,
@@ -44,6 +45,14 @@ export interface EvidenceSource {
   runIntervals(range: { readonly from: EpochMs; readonly to: EpochMs }): readonly unknown[];
   /** Stretches of [from, to) when no agent was running. */
   unmonitoredIntervals(from: EpochMs, to: EpochMs): readonly Interval[];
+  /** Where raw results begin after retention pruned older ones; null when none were pruned. */
+  prunedUntil?(): EpochMs | null;
+  /** Stored rollups of [from, to) (minute or compacted hour rows), for the pruned part of a month. */
+  rollups?(query: {
+    readonly from: EpochMs;
+    readonly to: EpochMs;
+    readonly categories?: readonly CategoryId[];
+  }): Iterable<MinuteRollup & { readonly spanMs: number }>;
 }
 
 export interface MonthlyReportInput {
@@ -209,6 +218,19 @@ function controlTimelineOf(config: SloConfig, store: EvidenceSource, period: Int
 }
 
 /**
+ * The rollups of the month's pruned part (contract section 1, amended: HDR only where the raw
+ * records are gone): rows that end before the oldest kept result, so none overlaps a raw one.
+ */
+function* prunedRollups(store: EvidenceSource, period: Interval, categories: readonly CategoryId[]) {
+  const until = store.prunedUntil?.() ?? null;
+  if (until === null || until <= period.start || !store.rollups) return;
+  const to = Math.min(until, period.end);
+  for (const rollup of store.rollups({ from: period.start, to, categories })) {
+    if (rollup.minute + rollup.spanMs <= until) yield rollup;
+  }
+}
+
+/**
  * The monthly SLA evidence report from the evidence store and the configuration. Reads the month
  * once, in ts order: totals, daily series, incidents and gaps in the same pass.
  */
@@ -224,6 +246,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     config: scoped,
     month,
     results: store.results(query),
+    rollups: prunedRollups(store, period, categories),
     automatic: (result) => {
       const reason = automaticReasonOf(result, automatic.controls);
       automatic.observe(result, reason);

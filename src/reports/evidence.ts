@@ -1,4 +1,4 @@
-import type { ChainProblem, Signature, Statement } from "../record/index.js";
+import type { ChainProblem, Signature, Statement, StatementTimestamp } from "../record/index.js";
 import type { Evidence, MonthlyReport } from "./model.js";
 
 /** What the report command found when it checked the month's records, and what it signed. */
@@ -12,6 +12,8 @@ export interface EvidenceSeal {
   readonly statement: Statement;
   /** Null when no key could be had (a store on read-only media without one). */
   readonly signature: Signature | null;
+  /** The TSA's timestamp of the statement; null when none is configured or the TSA failed. */
+  readonly timestamp?: StatementTimestamp | null;
 }
 
 /**
@@ -27,6 +29,7 @@ export function sealReport(report: MonthlyReport, seal: EvidenceSeal): MonthlyRe
     config_sha256: seal.configSha256,
     statement: seal.statement,
     ...(seal.signature === null ? {} : { signature: seal.signature }),
+    ...(seal.timestamp ? { timestamp: seal.timestamp } : {}),
   };
   return { ...report, evidence };
 }

@@ -3,7 +3,7 @@
  * precision) plus keys beyond it. Every renderer reads only this; nothing here does I/O.
  */
 
-import type { Signature, Statement } from "../record/index.js";
+import type { Signature, Statement, StatementTimestamp } from "../record/index.js";
 import type {
   AutomaticExclusionFigures,
   CategoryFigures,
@@ -72,6 +72,8 @@ export interface Evidence {
   readonly config_sha256?: string;
   readonly statement?: Statement;
   readonly signature?: Signature;
+  /** RFC 3161 timestamp of the statement, when agent.tsa_url is set and the TSA answered. */
+  readonly timestamp?: StatementTimestamp;
 }
 
 export interface CountedCode {

@@ -166,7 +166,14 @@ export interface MonthFigures {
  * with whether it was excluded, so that a caller can watch the same pass (incidents, coverage).
  */
 export function monthFigures(
-  input: MonthlyInput & { readonly observe?: (result: ProbeResult, excluded: boolean) => void },
+  input: MonthlyInput & {
+    readonly observe?: (result: ProbeResult, excluded: boolean) => void;
+    /**
+     * Rollups of the part of the month whose raw results were pruned (none may overlap a raw
+     * result): counted in the monthly figures, with latency from their HDR histograms.
+     */
+    readonly rollups?: Iterable<MinuteRollup>;
+  },
 ): MonthFigures {
   const { config, month, results, observe } = input;
   const period = monthInterval(month);
@@ -175,6 +182,10 @@ export function monthFigures(
   for (const result of results) {
     const excluded = tally.add(result);
     if (excluded !== null && observe) observe(result, excluded);
+  }
+  for (const rollup of input.rollups ?? []) {
+    if (rollup.minute < period.start || rollup.minute >= period.end) continue;
+    if (config.categories.has(rollup.category)) tally.month(rollup.category).addRollup(rollup);
   }
   const monthly = assemble(
     config,

@@ -6,6 +6,7 @@ import { openEvidenceStore } from "../../record/index.js";
 import { loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
 import { monthEvidence } from "../evidence-seal.js";
+import { timestampStatement } from "../evidence-timestamp.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
 
 interface ExportOptions extends CommonOptions {
@@ -22,7 +23,8 @@ Examples:
 
 The bundle holds the month's records as NDJSON (with seq, prev_hash and hash), the records on
 both sides, the signed statement, the public key, SHA256SUMS and a README that shows how to
-check it with sha256sum, openssl and a few lines of Python.
+check it with sha256sum, openssl and a few lines of Python. With agent.tsa_url set, the statement
+is also timestamped by that RFC 3161 TSA (statement.tsr); a TSA that fails is one warning line.
 
 Exit codes: 0 written, 1 the month's evidence does not verify (unless --allow-unverified),
 2 bad usage, bad configuration, no evidence store, or --out exists and is not empty.`;
@@ -72,11 +74,14 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
       throw new CheckFailed(`${command}: the evidence for ${month} did not verify: ${evidence.problemText}`);
     }
     const signature = evidence.key!.sign(evidence.statement);
+    const timestamp = config.agent.tsaUrl
+      ? await timestampStatement(command, config.agent.tsaUrl, evidence.statement)
+      : null;
     let lines: number;
     try {
       lines = store.writeBundle(
         opts.out,
-        { month, statement: evidence.statement, signature },
+        { month, statement: evidence.statement, signature, timestamp },
         evidence.verification,
       );
     } catch (error) {
@@ -84,7 +89,7 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
       throw new UsageError(`${command}: cannot write the bundle (${reason})`);
     }
     process.stdout.write(
-      `wrote ${opts.out}: ${lines} records, statement signed by key ${signature.key_id}\n`,
+      `wrote ${opts.out}: ${lines} records, statement signed by key ${signature.key_id}${timestamp ? `, timestamped by ${timestamp.tsa_url} at ${timestamp.gen_time}` : ""}\n`,
     );
   } finally {
     store.close();

@@ -22,6 +22,7 @@ import { withFeedWindows } from "../../slo/index.js";
 import { loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
 import { type MonthEvidence, monthEvidence, sealOf } from "../evidence-seal.js";
+import { timestampStatement } from "../evidence-timestamp.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
 
 interface ReportOptions extends CommonOptions {
@@ -45,7 +46,8 @@ Examples:
 The report re-hashes every record it reports (and the records on both sides of the month) and
 refuses altered evidence: exit 1 naming the first bad record. With --allow-unverified it is
 written anyway, stamped UNVERIFIED in every format ("evidence": {"verified": false} in JSON).
-The JSON evidence object carries a statement signed with the agent's Ed25519 key.
+The JSON evidence object carries a statement signed with the agent's Ed25519 key, and with
+agent.tsa_url set, the TSA's RFC 3161 timestamp of it (a TSA that fails is one warning line).
 
 Exit codes: 0 report written, 1 the evidence did not verify (without --allow-unverified) or an
 objective was missed and --fail-on-miss was given,
@@ -156,7 +158,10 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
       `slo-agent report: the evidence for ${month} did not verify: ${evidence.problemText} (--allow-unverified writes the report stamped UNVERIFIED)`,
     );
   }
-  report = sealReport(report, sealOf(evidence));
+  const timestamp = config.agent.tsaUrl
+    ? await timestampStatement("slo-agent report", config.agent.tsaUrl, evidence.statement)
+    : null;
+  report = sealReport(report, { ...sealOf(evidence), timestamp });
   const content = await rendered(report, format);
   if (opts.out === undefined) process.stdout.write(content);
   else await writeReportFile(opts.out, content);
