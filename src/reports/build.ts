@@ -18,6 +18,7 @@ import { ClassificationTally } from "./classification.js";
 import { preliminaryReasons, reportContext } from "./context.js";
 import { DataGapFinder, expectedProbeRuns, FALLBACK_PROBE_INTERVAL_MS, probeIntervalOf } from "./coverage.js";
 import { IncidentDetector, MERGE_PROBE_INTERVALS } from "./incidents.js";
+import { HourlyLatencyWatch } from "./latency-incidents.js";
 import { type Coverage, type MonthlyReport, missedObjectives, type ReportSummary } from "./model.js";
 
 /** What the report reads from the evidence store (src/record's store satisfies it). */
@@ -80,6 +81,7 @@ class MonthWatch {
   recorded = 0;
   readonly incidents: IncidentDetector;
   readonly gaps: DataGapFinder;
+  readonly latency: HourlyLatencyWatch;
   /** Flags and body errors of each category's counted (non-excluded) requests. */
   readonly classification = new Map<CategoryId, ClassificationTally>();
   /** Every request of each category, excluded or not: the measured availability. */
@@ -89,6 +91,8 @@ class MonthWatch {
 
   constructor(config: SloConfig, categories: readonly CategoryId[], period: Interval) {
     this.#expectations = new Map(config.probes.map((p) => [p.id, p.expect]));
+    const timeouts = new Map(config.probes.map((p) => [p.id, p.timeoutMs]));
+    this.latency = new HourlyLatencyWatch((probe) => timeouts.get(probe));
     const intervalOf = (category: CategoryId) => probeIntervalOf(config.probes, category, period.start);
     this.incidents = new IncidentDetector((category) => MERGE_PROBE_INTERVALS * intervalOf(category));
     // Nothing at all for a few runs of the slowest selected probe: nobody was measuring.
@@ -113,6 +117,7 @@ class MonthWatch {
     if (problem) this.problems.add(result.category, problem, result.ts);
     if (excluded) return;
     this.incidents.observe(result);
+    this.latency.observe(result);
     this.tallyOf(result.category).add(result);
   }
 
@@ -235,6 +240,10 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     summary: summaryOf(figures),
     automatic_exclusions: automatic.episodes(),
     incidents: watch.incidents.incidents(),
+    latency_incidents: watch.latency.incidents((category) => {
+      const row = figures.categories.find((c) => c.category === category);
+      return row?.latency_met === false ? row.latency_objective_ms : null;
+    }),
     unmonitored,
     data_gaps,
     daily,

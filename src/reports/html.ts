@@ -217,30 +217,53 @@ function incidentRow(i: Incident) {
   };
 }
 
-function incidents(report: MonthlyReport): string {
-  const { missed, others } = say.incidentsBehindMisses(report);
-  const parts = ['<section id="incidents"><h2>Incidents behind missed objectives</h2>'];
-  if (missed.length === 0) parts.push(`<p>${e(say.NO_MISSED)}</p>`);
-  for (const { row: c, incidents: own } of missed) {
-    parts.push(
-      `<h3>${e(c.title)} <code>${e(c.category)}</code></h3>`,
-      `<p class="meta">${e(say.objectiveSentence(c))}</p>`,
-    );
-    if (own.length === 0) {
-      parts.push(`<p>${e(say.NO_FAILURE_PERIODS)}</p>`);
-      continue;
+const INCIDENT_HEAD: Cell[] = [
+  "Start",
+  "End",
+  num("Duration"),
+  num("Failed / requests"),
+  "Failures",
+  "Error codes",
+];
+
+/** A category's failure periods, worst first, and its hours over the latency objective. */
+function categoryIncidents({
+  row: c,
+  incidents: own,
+  more,
+  slowHours,
+  moreSlowHours,
+}: say.CategoryIncidents): string[] {
+  const parts = [
+    `<h3>${e(c.title)} <code>${e(c.category)}</code></h3>`,
+    `<p class="meta">${e(say.categoryIncidentSentence(c))}</p>`,
+  ];
+  if (own.length === 0) parts.push(`<p>${e(say.NO_FAILURE_PERIODS)}</p>`);
+  else parts.push(`<div class="incident-table">${table(INCIDENT_HEAD, own.map(incidentRow))}</div>`);
+  if (more > 0) parts.push(`<p class="meta">${e(say.moreIncidentsSentence(more))}</p>`);
+  if (c.latency_met === false) {
+    if (slowHours.length === 0) parts.push(`<p>${e(say.NO_SLOW_HOURS)}</p>`);
+    else {
+      const rows = slowHours.map((l) => {
+        const t = say.slowHourTexts(l);
+        return { missed: true, cells: [when(l.start), when(l.end), num(t.p99), num(t.requests)] };
+      });
+      const head: Cell[] = ["Hour", "End", num("p99"), num("Requests")];
+      parts.push(
+        `<p>${e(say.slowHoursIntro(c, slowHours.length, moreSlowHours))}</p>`,
+        `<div class="latency-incidents">${table(head, rows)}</div>`,
+      );
     }
-    const head: Cell[] = [
-      "Start",
-      "End",
-      num("Duration"),
-      num("Failed / requests"),
-      "Failures",
-      "Error codes",
-    ];
-    parts.push(`<div class="incident-table">${table(head, own.map(incidentRow))}</div>`);
   }
-  if (others > 0) parts.push(`<p class="meta">${e(say.othersSentence(others))}</p>`);
+  return parts;
+}
+
+function incidents(report: MonthlyReport): string {
+  const sections = say.incidentsByCategory(report);
+  const parts = ['<section id="incidents"><h2>Incidents</h2>'];
+  if (sections.length === 0) parts.push(`<p>${e(say.NO_INCIDENTS)}</p>`);
+  else parts.push(`<p class="meta">${e(say.INCIDENTS_INTRO)}</p>`);
+  for (const section of sections) parts.push(...categoryIncidents(section));
   parts.push("</section>");
   return parts.join("\n");
 }

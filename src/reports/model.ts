@@ -98,6 +98,18 @@ export interface Incident extends ClassificationCounts {
   readonly correlation_ids: readonly string[];
 }
 
+/** An hour whose exact p99 exceeded the category's latency objective (listed for latency misses). */
+export interface LatencyIncident {
+  readonly category: string;
+  /** The UTC hour, [start, end). */
+  readonly start: IsoInstant;
+  readonly end: IsoInstant;
+  /** Nearest-rank p99 of the hour's latency-counted durations (timeouts at their probe's timeout). */
+  readonly p99_ms: number;
+  /** The hour's latency-counted requests. */
+  readonly requests: number;
+}
+
 export interface UnmonitoredInterval {
   readonly start: IsoInstant;
   readonly end: IsoInstant;
@@ -139,6 +151,8 @@ export interface MonthlyReport {
   /** Requests excluded because the evidence says they were not the provider's (contract section 8). */
   readonly automatic_exclusions: readonly AutomaticExclusionRow[];
   readonly incidents: readonly Incident[];
+  /** Hours over the latency objective, for every category that missed it; start order. */
+  readonly latency_incidents: readonly LatencyIncident[];
   /** When the agent was not running; empty when no agent ran in the month (imported data). */
   readonly unmonitored: readonly UnmonitoredInterval[];
   /** Stretches with no recorded result at all, for at least the gap threshold. */
