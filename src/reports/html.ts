@@ -1,5 +1,6 @@
 import { statementBytes } from "../record/index.js";
 import { AVAILABILITY_CHART, dailySeriesSvg, LATENCY_CHART } from "./charts.js";
+import { CLAIM_TITLE, claimBlocks } from "./claim-text.js";
 import { unverifiedBanner } from "./evidence.js";
 import {
   categoryVerdict,
@@ -331,6 +332,17 @@ function validity(report: MonthlyReport): string {
   return `<section id="validity"><h2>Measurement validity</h2><p>${e(say.VALIDITY_INTRO)}</p>${body}${list}</section>`;
 }
 
+/** The letter to the provider, only with --claim, on a page of its own. */
+function claim(report: MonthlyReport): string {
+  if (!report.claim) return "";
+  const blocks = claimBlocks(report.claim).map((b) => {
+    if (b.kind === "p") return `<p>${e(b.text)}</p>`;
+    if (b.kind === "list") return `<ul>${b.items.map((i) => `<li>${e(i)}</li>`).join("")}</ul>`;
+    return `<pre class="mono">${e(b.lines.join("\n"))}</pre>`;
+  });
+  return `<section id="claim" class="page claim"><h2>${e(CLAIM_TITLE)}</h2>${blocks.join("\n")}</section>`;
+}
+
 export function renderHtml(report: MonthlyReport): string {
   return `<!doctype html>
 <html lang="en">
@@ -352,6 +364,7 @@ ${exclusions(report)}
 ${validity(report)}
 ${incidents(report)}
 ${coverageAndEvidence(report)}
+${claim(report)}
 <footer>Produced by slo-agent from its evidence store. Availability is rounded to 3 decimals and p99 to 1 decimal for display; the JSON form holds full precision.</footer>
 </main>
 </body>

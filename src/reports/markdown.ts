@@ -1,4 +1,5 @@
 import { statementBytes } from "../record/index.js";
+import { CLAIM_TITLE, type ClaimBlock, claimBlocks } from "./claim-text.js";
 import { unverifiedBanner } from "./evidence.js";
 import {
   coverageSentence,
@@ -299,6 +300,18 @@ function incidents(report: MonthlyReport): string[] {
   return lines;
 }
 
+function claimBlock(block: ClaimBlock): string[] {
+  if (block.kind === "p") return [mdText(block.text), ""];
+  if (block.kind === "list") return [...block.items.map((i) => `- ${mdText(i)}`), ""];
+  return [...block.lines.map((l) => `    ${l}`), ""];
+}
+
+/** The letter to the provider, only with --claim. */
+function claim(report: MonthlyReport): string[] {
+  if (!report.claim) return [];
+  return [`## ${CLAIM_TITLE}`, "", ...claimBlocks(report.claim).flatMap(claimBlock)];
+}
+
 function preliminaryBanner(report: MonthlyReport): string[] {
   const sentence = say.preliminarySentence(report);
   return sentence === null ? [] : [`> **${sentence}**`, ""];
@@ -326,6 +339,7 @@ export function renderMarkdown(report: MonthlyReport): string {
     incidents(report),
     coverage(report),
     evidence(report),
-  ];
+    claim(report),
+  ].filter((s) => s.length > 0);
   return `${sections.map((s) => s.join("\n").trimEnd()).join("\n\n")}\n`;
 }

@@ -14,6 +14,7 @@ import type {
   MeasurementProblemFigures,
   ServiceClassFigures,
 } from "../slo/index.js";
+import type { Claim } from "./claim.js";
 import type { ClassificationCounts } from "./classification.js";
 
 /** An instant as ISO-8601 UTC with milliseconds. */
@@ -158,6 +159,8 @@ export interface MonthlyReport {
   /** Stretches with no recorded result at all, for at least the gap threshold. */
   readonly data_gaps: readonly UnmonitoredInterval[];
   readonly daily: readonly DailyRow[];
+  /** Only with `report --claim`: the letter to the provider (src/reports/claim.ts). */
+  readonly claim?: Claim;
 }
 
 /** Every objective the report shows as missed, in report order. */
