@@ -53,15 +53,18 @@ function creditBlocks(claim: Claim): ClaimBlock[] {
         text: "No service credit tiers are configured (sla.credits), so no credit percentage is computed here; we claim the credit your agreement sets for the misses above.",
       },
     ];
+  const earned = claim.credits.filter((c) => c.credit_pct !== null && c.credit_pct > 0);
+  if (earned.length === 0) {
+    const text =
+      "No service class fell under a configured credit tier (sla.credits), so no service credit is claimed.";
+    return [{ kind: "p", text }];
+  }
+  const items = earned.map(
+    (c) => `${c.title} (${c.service_class}): ${formatCount(c.credit_pct ?? 0)}% service credit`,
+  );
   return [
     { kind: "p", text: "We claim the following service credits, per the agreed tiers:" },
-    {
-      kind: "list",
-      items: claim.credits.map(
-        (c) =>
-          `${c.title} (${c.service_class}): ${c.credit_pct === null ? "no traffic, no credit" : `${formatCount(c.credit_pct)}% service credit`}`,
-      ),
-    },
+    { kind: "list", items },
   ];
 }
 
