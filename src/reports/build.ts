@@ -20,6 +20,7 @@ import { ClassificationTally } from "./classification.js";
 import { preliminaryReasons, reportContext } from "./context.js";
 import { DataGapFinder, expectedProbeRuns, FALLBACK_PROBE_INTERVAL_MS, probeIntervalOf } from "./coverage.js";
 import { IncidentDetector, MERGE_PROBE_INTERVALS } from "./incidents.js";
+import { HourlyLatencyWatch } from "./latency-incidents.js";
 import {
   type Coverage,
   type DailyRow,
@@ -96,6 +97,7 @@ class MonthWatch {
   recorded = 0;
   readonly incidents: IncidentDetector;
   readonly gaps: DataGapFinder;
+  readonly latency: HourlyLatencyWatch;
   /** Flags and body errors of each category's counted (non-excluded) requests. */
   readonly classification = new Map<CategoryId, ClassificationTally>();
   /** Every request of each category, excluded or not: the measured availability. */
@@ -109,6 +111,8 @@ class MonthWatch {
   constructor(config: SloConfig, categories: readonly CategoryId[], period: Interval) {
     this.#expectations = new Map(config.probes.map((p) => [p.id, p.expect]));
     this.#periodStart = period.start;
+    const timeouts = new Map(config.probes.map((p) => [p.id, p.timeoutMs]));
+    this.latency = new HourlyLatencyWatch((probe) => timeouts.get(probe));
     const intervalOf = (category: CategoryId) => probeIntervalOf(config.probes, category, period.start);
     this.incidents = new IncidentDetector((category) => MERGE_PROBE_INTERVALS * intervalOf(category));
     // Nothing at all for a few runs of the slowest selected probe: nobody was measuring.
@@ -140,6 +144,7 @@ class MonthWatch {
     if (problem) this.problems.add(result.category, problem, result.ts);
     if (excluded) return;
     this.incidents.observe(result);
+    this.latency.observe(result);
     this.tallyOf(result.category).add(result);
   }
 
@@ -283,6 +288,10 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     summary: summaryOf(figures),
     automatic_exclusions: automatic.episodes(),
     incidents: watch.incidents.incidents(),
+    latency_incidents: watch.latency.incidents((category) => {
+      const row = figures.categories.find((c) => c.category === category);
+      return row?.latency_met === false ? row.latency_objective_ms : null;
+    }),
     unmonitored,
     data_gaps,
     daily: daily.map((row) => watch.withMeasured(row)),

@@ -1,5 +1,6 @@
 import { statementBytes } from "../record/index.js";
 import { AVAILABILITY_CHART, dailySeriesSvg, LATENCY_CHART } from "./charts.js";
+import { CLAIM_TITLE, claimBlocks } from "./claim-text.js";
 import { unverifiedBanner } from "./evidence.js";
 import {
   categoryVerdict,
@@ -127,7 +128,6 @@ function classes(report: MonthlyReport): string {
     num("Served"),
     num("Availability"),
     num("Target"),
-    num("Measured"),
     "Result",
     ...(credits ? [num("Service credit")] : []),
   ];
@@ -223,30 +223,53 @@ function incidentRow(i: Incident) {
   };
 }
 
-function incidents(report: MonthlyReport): string {
-  const { missed, others } = say.incidentsBehindMisses(report);
-  const parts = ['<section id="incidents"><h2>Incidents behind missed objectives</h2>'];
-  if (missed.length === 0) parts.push(`<p>${e(say.NO_MISSED)}</p>`);
-  for (const { row: c, incidents: own } of missed) {
-    parts.push(
-      `<h3>${e(c.title)} <code>${e(c.category)}</code></h3>`,
-      `<p class="meta">${e(say.objectiveSentence(c))}</p>`,
-    );
-    if (own.length === 0) {
-      parts.push(`<p>${e(say.NO_FAILURE_PERIODS)}</p>`);
-      continue;
+const INCIDENT_HEAD: Cell[] = [
+  "Start",
+  "End",
+  num("Duration"),
+  num("Failed / requests"),
+  "Failures",
+  "Error codes",
+];
+
+/** A category's failure periods, worst first, and its hours over the latency objective. */
+function categoryIncidents({
+  row: c,
+  incidents: own,
+  more,
+  slowHours,
+  moreSlowHours,
+}: say.CategoryIncidents): string[] {
+  const parts = [
+    `<h3>${e(c.title)} <code>${e(c.category)}</code></h3>`,
+    `<p class="meta">${e(say.categoryIncidentSentence(c))}</p>`,
+  ];
+  if (own.length === 0) parts.push(`<p>${e(say.NO_FAILURE_PERIODS)}</p>`);
+  else parts.push(`<div class="incident-table">${table(INCIDENT_HEAD, own.map(incidentRow))}</div>`);
+  if (more > 0) parts.push(`<p class="meta">${e(say.moreIncidentsSentence(more))}</p>`);
+  if (c.latency_met === false) {
+    if (slowHours.length === 0) parts.push(`<p>${e(say.NO_SLOW_HOURS)}</p>`);
+    else {
+      const rows = slowHours.map((l) => {
+        const t = say.slowHourTexts(l);
+        return { missed: true, cells: [when(l.start), when(l.end), num(t.p99), num(t.requests)] };
+      });
+      const head: Cell[] = ["Hour", "End", num("p99"), num("Requests")];
+      parts.push(
+        `<p>${e(say.slowHoursIntro(c, slowHours.length, moreSlowHours))}</p>`,
+        `<div class="latency-incidents">${table(head, rows)}</div>`,
+      );
     }
-    const head: Cell[] = [
-      "Start",
-      "End",
-      num("Duration"),
-      num("Failed / requests"),
-      "Failures",
-      "Error codes",
-    ];
-    parts.push(`<div class="incident-table">${table(head, own.map(incidentRow))}</div>`);
   }
-  if (others > 0) parts.push(`<p class="meta">${e(say.othersSentence(others))}</p>`);
+  return parts;
+}
+
+function incidents(report: MonthlyReport): string {
+  const sections = say.incidentsByCategory(report);
+  const parts = ['<section id="incidents"><h2>Incidents</h2>'];
+  if (sections.length === 0) parts.push(`<p>${e(say.NO_INCIDENTS)}</p>`);
+  else parts.push(`<p class="meta">${e(say.INCIDENTS_INTRO)}</p>`);
+  for (const section of sections) parts.push(...categoryIncidents(section));
   parts.push("</section>");
   return parts.join("\n");
 }
@@ -314,6 +337,17 @@ function validity(report: MonthlyReport): string {
   return `<section id="validity"><h2>Measurement validity</h2><p>${e(say.VALIDITY_INTRO)}</p>${body}${list}</section>`;
 }
 
+/** The letter to the provider, only with --claim, on a page of its own. */
+function claim(report: MonthlyReport): string {
+  if (!report.claim) return "";
+  const blocks = claimBlocks(report.claim).map((b) => {
+    if (b.kind === "p") return `<p>${e(b.text)}</p>`;
+    if (b.kind === "list") return `<ul>${b.items.map((i) => `<li>${e(i)}</li>`).join("")}</ul>`;
+    return `<pre class="mono">${e(b.lines.join("\n"))}</pre>`;
+  });
+  return `<section id="claim" class="page claim"><h2>${e(CLAIM_TITLE)}</h2>${blocks.join("\n")}</section>`;
+}
+
 export function renderHtml(report: MonthlyReport): string {
   return `<!doctype html>
 <html lang="en">
@@ -335,6 +369,7 @@ ${exclusions(report)}
 ${validity(report)}
 ${incidents(report)}
 ${coverageAndEvidence(report)}
+${claim(report)}
 <footer>Produced by slo-agent from its evidence store. Availability is rounded to 3 decimals and p99 to 1 decimal for display; the JSON form holds full precision.</footer>
 </main>
 </body>

@@ -5,6 +5,7 @@ export {
   type MonthlyReportInput,
   UnknownCategoryError,
 } from "./build.js";
+export { type Claim, claimOf, hasClaim } from "./claim.js";
 export { expectedProbeRuns } from "./coverage.js";
 export { detectIncidents, IncidentDetector } from "./incidents.js";
 export type * from "./model.js";

@@ -1,4 +1,5 @@
 import { statementBytes } from "../record/index.js";
+import { CLAIM_TITLE, type ClaimBlock, claimBlocks } from "./claim-text.js";
 import { unverifiedBanner } from "./evidence.js";
 import {
   coverageSentence,
@@ -251,29 +252,65 @@ function incidentNotes(own: readonly Incident[]): string[] {
   return lines.length === 0 ? [] : [...lines, ""];
 }
 
-function incidents(report: MonthlyReport): string[] {
-  const { missed, others } = say.incidentsBehindMisses(report);
-  const lines = ["## Incidents behind missed objectives", ""];
-  if (missed.length === 0) lines.push(say.NO_MISSED);
-  for (const { row: c, incidents: own } of missed) {
-    lines.push(`### ${mdText(c.title)} (${mdCode(c.category)})`, "", say.objectiveSentence(c), "");
-    if (own.length === 0) {
-      lines.push(say.NO_FAILURE_PERIODS, "");
-      continue;
+const INCIDENT_HEADER = [
+  "Start",
+  "End",
+  "Duration",
+  "Failed / requests",
+  "Failures",
+  "Error codes",
+  "Correlation ids",
+];
+
+/** A category's failure periods, worst first, and its hours over the latency objective. */
+function categoryIncidents({
+  row: c,
+  incidents: own,
+  more,
+  slowHours,
+  moreSlowHours,
+}: say.CategoryIncidents): string[] {
+  const lines = [`### ${mdText(c.title)} (${mdCode(c.category)})`, "", say.categoryIncidentSentence(c), ""];
+  if (own.length === 0) lines.push(say.NO_FAILURE_PERIODS, "");
+  else lines.push(...table(INCIDENT_HEADER, own.map(incidentRow)), "", ...incidentNotes(own));
+  if (more > 0) lines.push(say.moreIncidentsSentence(more), "");
+  if (c.latency_met === false) {
+    if (slowHours.length === 0) lines.push(say.NO_SLOW_HOURS, "");
+    else {
+      const rows = slowHours.map((l) => {
+        const t = say.slowHourTexts(l);
+        return [t.start, t.end, t.p99, t.requests];
+      });
+      lines.push(
+        say.slowHoursIntro(c, slowHours.length, moreSlowHours),
+        "",
+        ...table(["Hour", "End", "p99", "Requests"], rows),
+        "",
+      );
     }
-    const header = [
-      "Start",
-      "End",
-      "Duration",
-      "Failed / requests",
-      "Failures",
-      "Error codes",
-      "Correlation ids",
-    ];
-    lines.push(...table(header, own.map(incidentRow)), "", ...incidentNotes(own));
   }
-  if (others > 0) lines.push(say.othersSentence(others));
   return lines;
+}
+
+function incidents(report: MonthlyReport): string[] {
+  const sections = say.incidentsByCategory(report);
+  const lines = ["## Incidents", ""];
+  if (sections.length === 0) return [...lines, say.NO_INCIDENTS];
+  lines.push(say.INCIDENTS_INTRO, "");
+  for (const section of sections) lines.push(...categoryIncidents(section));
+  return lines;
+}
+
+function claimBlock(block: ClaimBlock): string[] {
+  if (block.kind === "p") return [mdText(block.text), ""];
+  if (block.kind === "list") return [...block.items.map((i) => `- ${mdText(i)}`), ""];
+  return [...block.lines.map((l) => `    ${l}`), ""];
+}
+
+/** The letter to the provider, only with --claim. */
+function claim(report: MonthlyReport): string[] {
+  if (!report.claim) return [];
+  return [`## ${CLAIM_TITLE}`, "", ...claimBlocks(report.claim).flatMap(claimBlock)];
 }
 
 function preliminaryBanner(report: MonthlyReport): string[] {
@@ -303,6 +340,7 @@ export function renderMarkdown(report: MonthlyReport): string {
     incidents(report),
     coverage(report),
     evidence(report),
-  ];
+    claim(report),
+  ].filter((s) => s.length > 0);
   return `${sections.map((s) => s.join("\n").trimEnd()).join("\n\n")}\n`;
 }

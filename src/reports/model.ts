@@ -14,6 +14,7 @@ import type {
   MeasurementProblemFigures,
   ServiceClassFigures,
 } from "../slo/index.js";
+import type { Claim } from "./claim.js";
 import type { ClassificationCounts } from "./classification.js";
 
 /** An instant as ISO-8601 UTC with milliseconds. */
@@ -103,6 +104,18 @@ export interface Incident extends ClassificationCounts {
   readonly correlation_ids: readonly string[];
 }
 
+/** An hour whose exact p99 exceeded the category's latency objective (listed for latency misses). */
+export interface LatencyIncident {
+  readonly category: string;
+  /** The UTC hour, [start, end). */
+  readonly start: IsoInstant;
+  readonly end: IsoInstant;
+  /** Nearest-rank p99 of the hour's latency-counted durations (timeouts at their probe's timeout). */
+  readonly p99_ms: number;
+  /** The hour's latency-counted requests. */
+  readonly requests: number;
+}
+
 export interface UnmonitoredInterval {
   readonly start: IsoInstant;
   readonly end: IsoInstant;
@@ -144,11 +157,15 @@ export interface MonthlyReport {
   /** Requests excluded because the evidence says they were not the provider's (contract section 8). */
   readonly automatic_exclusions: readonly AutomaticExclusionRow[];
   readonly incidents: readonly Incident[];
+  /** Hours over the latency objective, for every category that missed it; start order. */
+  readonly latency_incidents: readonly LatencyIncident[];
   /** When the agent was not running; empty when no agent ran in the month (imported data). */
   readonly unmonitored: readonly UnmonitoredInterval[];
   /** Stretches with no recorded result at all, for at least the gap threshold. */
   readonly data_gaps: readonly UnmonitoredInterval[];
   readonly daily: readonly DailyRow[];
+  /** Only with `report --claim`: the letter to the provider (src/reports/claim.ts). */
+  readonly claim?: Claim;
 }
 
 /** Every objective the report shows as missed, in report order. */

@@ -29,6 +29,7 @@ import type {
   CountedCode,
   ExclusionRow,
   Incident,
+  LatencyIncident,
   MaintenanceRow,
   MonthlyReport,
   ServiceClassRow,
@@ -36,7 +37,6 @@ import type {
 
 export const NO_WINDOWS = "No maintenance windows in this month.";
 export const NO_EXCLUSIONS = "No declared exclusions in this month.";
-export const NO_MISSED = "No category missed an objective.";
 export const NO_FAILURE_PERIODS = "No failure periods: every request was served.";
 export const CLASS_POOLING = "A class's availability pools the requests of all its categories.";
 export const GAPS_INTRO = "Stretches with no recorded result at all:";
@@ -98,27 +98,81 @@ export function objectiveSentence(c: CategoryRow): string {
   return `Availability ${formatPct(c.availability_pct)} against ${formatTarget(c.availability_target_pct)}; p99 ${formatMs(c.latency_p99_ms)} against ${formatCount(c.latency_objective_ms)} ms.`;
 }
 
-export interface MissedCategory {
+/**
+ * At most this many incidents (and slow hours) of a category that missed an objective in Markdown
+ * and HTML, the worst first, and SHOWN_INCIDENTS_MET of one that met them; the JSON has all.
+ * Together they keep a 13-category month's PDF within 6 pages.
+ */
+export const SHOWN_INCIDENTS = 5;
+export const SHOWN_INCIDENTS_MET = 3;
+export const INCIDENTS_INTRO =
+  "Failure periods of every category that had any, worst first (most failed requests, then the longest); hours whose p99 exceeded the objective for every latency miss.";
+export const NO_INCIDENTS = "No failure periods in any category, and no latency objective missed.";
+export const NO_SLOW_HOURS = "No single hour's p99 exceeded the objective.";
+
+export interface CategoryIncidents {
   readonly row: CategoryRow;
+  /** The worst first, at most SHOWN_INCIDENTS. */
   readonly incidents: readonly Incident[];
+  /** Incidents left to the JSON form. */
+  readonly more: number;
+  /** Hours over the latency objective (only for a latency miss), the slowest first, at most SHOWN_INCIDENTS. */
+  readonly slowHours: readonly LatencyIncident[];
+  /** Slow hours left to the JSON form. */
+  readonly moreSlowHours: number;
 }
 
-/** The categories that missed an objective with their incidents; how many incidents are left to the JSON form. */
-export function incidentsBehindMisses(report: MonthlyReport): {
-  missed: MissedCategory[];
-  others: number;
-} {
-  const rows = report.categories.filter((c) => categoryVerdict(c) === "missed");
-  const missed = rows.map((row) => ({
-    row,
-    incidents: report.incidents.filter((i) => i.category === row.category),
-  }));
-  const others = report.incidents.filter((i) => !rows.some((c) => c.category === i.category)).length;
-  return { missed, others };
+/** By impact: most failed requests, then the longest, then the earliest. */
+export function byImpact(a: Incident, b: Incident): number {
+  return (
+    b.failed_requests - a.failed_requests || b.duration_ms - a.duration_ms || (a.start < b.start ? -1 : 1)
+  );
 }
 
-export function othersSentence(others: number): string {
-  return `${counted(others, "further failure period")} in categories that met their objectives ${others === 1 ? "is" : "are"} listed in the JSON form.`;
+/** Every category with a failure period or a miss, in report order, its incidents ranked by impact. */
+export function incidentsByCategory(report: MonthlyReport): CategoryIncidents[] {
+  return report.categories
+    .map((row) => {
+      const own = report.incidents.filter((i) => i.category === row.category).sort(byImpact);
+      const slow = report.latency_incidents
+        .filter((l) => l.category === row.category)
+        .sort((a, b) => b.p99_ms - a.p99_ms || (a.start < b.start ? -1 : 1));
+      const shown = categoryVerdict(row) === "missed" ? SHOWN_INCIDENTS : SHOWN_INCIDENTS_MET;
+      return {
+        row,
+        incidents: own.slice(0, shown),
+        more: Math.max(0, own.length - shown),
+        slowHours: slow.slice(0, SHOWN_INCIDENTS),
+        moreSlowHours: Math.max(0, slow.length - SHOWN_INCIDENTS),
+      };
+    })
+    .filter((c) => c.incidents.length > 0 || categoryVerdict(c.row) === "missed");
+}
+
+/** A category's verdict and figures above its incidents. */
+export function categoryIncidentSentence(c: CategoryRow): string {
+  const verdict =
+    categoryVerdict(c) === "missed" ? `Missed (${missedParts(c).join(", ")})` : "Met its objectives";
+  return `${verdict}. ${objectiveSentence(c)}`;
+}
+
+export function moreIncidentsSentence(more: number): string {
+  return `${counted(more, "further failure period")} with less impact ${more === 1 ? "is" : "are"} listed in the JSON form.`;
+}
+
+export function slowHoursIntro(c: CategoryRow, shown: number, more: number): string {
+  const which = more > 0 ? `The ${shown} slowest of ${more + shown} hours` : "Hours";
+  const rest = more > 0 ? " (the JSON form lists them all)" : "";
+  return `${which} whose p99 exceeded ${formatCount(c.latency_objective_ms)} ms${rest}:`;
+}
+
+export function slowHourTexts(l: LatencyIncident) {
+  return {
+    start: formatInstant(l.start),
+    end: formatInstant(l.end),
+    p99: formatMs(l.p99_ms),
+    requests: formatCount(l.requests),
+  };
 }
 
 /** The correlation ids a document shows, and a note for the rest. */

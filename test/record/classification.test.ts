@@ -165,7 +165,9 @@ describe("flags, body_error and detail", () => {
     store.record(EDGE_BLOCK);
     store.flush();
     expect(lines).toEqual([
-      expect.stringContaining('flags may hold only edge_block, redirect_limit, body_capped, agent_error, got "waf"'),
+      expect.stringContaining(
+        'flags may hold only edge_block, redirect_limit, body_capped, agent_error, got "waf"',
+      ),
     ]);
     expect(store.chainHead().records).toBe(1);
   });

@@ -152,7 +152,8 @@ describe("an import line (contract section 3)", () => {
     {
       rule: "flags that are not an array",
       text: line({ flags: "edge_block" }),
-      message: /^flags must be an array of edge_block, redirect_limit, body_capped, agent_error, got "edge_block"/,
+      message:
+        /^flags must be an array of edge_block, redirect_limit, body_capped, agent_error, got "edge_block"/,
     },
     { rule: "flags null (no flags is [])", text: line({ flags: null }), message: /^flags must be an array/ },
     { rule: "a flag that is not text", text: line({ flags: [1] }), message: /^flags must be an array/ },

@@ -148,7 +148,7 @@ describe("Markdown form", () => {
     expect(md).toContain('acquirer "Bank, Ltd" outage second line \\| &lt;b&gt;bold&lt;/b&gt;');
   });
 
-  it("lists incidents with error codes and correlation ids only for categories that missed", () => {
+  it("lists incidents with error codes and correlation ids for every category, met or missed", () => {
     const incidents = md.slice(md.indexOf("## Incidents"), md.indexOf("## Coverage"));
     expect(incidents).toContain(
       "2026-02-03 10:00:00 | 2026-02-03 10:45:00 | 45 min | 9 / 9 | 503 ×7, timeout ×2",
@@ -157,8 +157,10 @@ describe("Markdown form", () => {
     expect(incidents).toContain("`corr-19`");
     expect(incidents).not.toContain("`corr-20`");
     expect(incidents).toContain("and 5 more (JSON form)");
-    expect(incidents).not.toContain("2026-02-05 00:00:00");
-    expect(incidents).toContain("1 further failure period in categories that met their objectives is listed");
+    // settlements met its objectives, and its failure period is listed all the same.
+    expect(incidents).toContain("### Settlements");
+    expect(incidents).toContain("Met its objectives.");
+    expect(incidents).toContain("| 2026-02-05 00:00:00 | 2026-02-05 00:05:00 | 5 min | 1 / 1 | reset ×1 |");
   });
 
   it("notes a category's edge blocks and body errors under the summary, before anything is disputed", () => {
@@ -202,6 +204,21 @@ describe("Markdown form", () => {
 
 describe("HTML form", () => {
   const html = renderHtml(sampleReport());
+
+  it("every table row has as many cells as its header (colspans counted)", () => {
+    const tables = [...html.matchAll(/<table[^>]*>(.*?)<\/table>/gs)].map((m) => m[1]!);
+    expect(tables.length).toBeGreaterThan(3);
+    for (const table of tables) {
+      const rows = [...table.matchAll(/<tr[^>]*>(.*?)<\/tr>/gs)].map((m) => m[1]!);
+      const width = (row: string) =>
+        [...row.matchAll(/<t[hd](?:\s+[^>]*?colspan="(\d+)")?[^>]*>/g)].reduce(
+          (n, c) => n + Number(c[1] ?? 1),
+          0,
+        );
+      const header = width(rows[0]!);
+      for (const row of rows.slice(1)) expect(width(row), row.slice(0, 80)).toBe(header);
+    }
+  });
 
   it("escapes every string that came from data", () => {
     expect(html).not.toContain("<script");

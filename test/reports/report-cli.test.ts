@@ -19,6 +19,7 @@ import {
   expectedCategoryRows,
   expectedClassificationByCategory,
   expectedClassRows,
+  isExcluded,
   withinHdrPrecision,
 } from "./expected-figures.js";
 import {
@@ -115,6 +116,49 @@ describe("slo-agent import then report: figures match an independent count", () 
       "disputes:latency",
       "transaction_critical:availability",
     ]);
+  });
+
+  it("latency incidents are exactly the hours whose nearest-rank p99 exceeded a missed latency objective", () => {
+    const hour = 3_600_000;
+    const byHour = new Map<string, number[]>();
+    for (const r of results) {
+      if (isExcluded(r) || (r.status === null && r.error !== "timeout")) continue;
+      const key = `${r.category}@${Math.floor(r.ts / hour) * hour}`;
+      byHour.set(key, [...(byHour.get(key) ?? []), r.duration_ms]);
+    }
+    const missed = report.categories.filter((c) => c.latency_met === false);
+    expect(missed.map((c) => c.category)).toEqual(["disputes"]);
+    const want = [...byHour]
+      .map(([key, durations]) => {
+        const [category, start] = key.split("@") as [string, string];
+        const sorted = [...durations].sort((a, b) => a - b);
+        // Nearest rank in integers: the ceil(99 n / 100)-th smallest.
+        const p99 = sorted[Math.ceil((99 * sorted.length) / 100) - 1]!;
+        return { category, start: Number(start), p99_ms: p99, requests: durations.length };
+      })
+      .filter((h) => missed.some((c) => c.category === h.category && h.p99_ms > c.latency_objective_ms))
+      .sort((a, b) => a.start - b.start || a.category.localeCompare(b.category))
+      .map((h) => ({
+        category: h.category,
+        start: new Date(h.start).toISOString(),
+        end: new Date(h.start + hour).toISOString(),
+        p99_ms: h.p99_ms,
+        requests: h.requests,
+      }));
+    expect(want.length).toBeGreaterThan(0);
+    expect(report.latency_incidents).toEqual(want);
+  });
+
+  it("a category that met its objectives still lists its failure periods in Markdown", () => {
+    const md = slo(["report", "--month", MONTH, "--format", "md", "--category", "settlements"], dir);
+    expect(md.code, md.stderr).toBe(0);
+    expect(report.categories.find((c) => c.category === "settlements")!.availability_met).toBe(true);
+    const section = md.stdout.slice(md.stdout.indexOf("## Incidents"), md.stdout.indexOf("## Coverage"));
+    expect(section).toContain("### Settlements (`settlements`)");
+    expect(section).toContain("Met its objectives.");
+    expect(section).toMatch(
+      /\| 2026-03-05 01:01:40 \| 2026-03-05 02:01:40 \| 1 h 00 min \| 12 \/ 12 \| 503 ×12 \|/,
+    );
   });
 
   it("a service class pools its categories' requests", () => {

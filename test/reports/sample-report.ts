@@ -236,6 +236,7 @@ export function sampleReport(): MonthlyReport {
         ...classified(),
       },
     ],
+    latency_incidents: [],
     unmonitored: [{ start: "2026-02-21T00:00:00.000Z", end: "2026-02-21T06:30:00.000Z" }],
     data_gaps: [{ start: "2026-02-21T00:00:00.000Z", end: "2026-02-21T06:30:00.000Z" }],
     daily: Array.from({ length: 28 }, (_, i) => {

@@ -7,7 +7,9 @@ import { type EvidenceStore, openEvidenceStore } from "../../record/index.js";
 import { sealReport } from "../../reports/evidence.js";
 import {
   buildMonthlyReport,
+  claimOf,
   defaultFormat,
+  hasClaim,
   type MonthlyReport,
   NoChromiumError,
   parseFormat,
@@ -32,6 +34,8 @@ interface ReportOptions extends CommonOptions {
   category: string[];
   failOnMiss?: boolean;
   allowUnverified?: boolean;
+  claim?: boolean;
+  allowPreliminary?: boolean;
 }
 
 const EXAMPLES = `
@@ -42,6 +46,12 @@ Examples:
   $ slo-agent report --month 2026-10 --out october.pdf        A4 PDF through the system's Chromium
   $ slo-agent report --month 2026-10 --category payment_request,settlements --format md
   $ slo-agent report --month 2026-10 --fail-on-miss > report.json || echo "SLA missed"
+  $ slo-agent report --month 2026-10 --claim --out claim-2026-10.pdf   the letter to the provider
+
+--claim adds a letter to the provider (sla.provider): each missed objective with its figures,
+the service credit per class, the incidents with error codes and correlation ids, and how to
+check the signed statement and the evidence bundle. A month with nothing missed gets no claim
+(a note on stderr, exit 0); a PRELIMINARY month is refused (exit 2) unless --allow-preliminary.
 
 The report re-hashes every record it reports (and the records on both sides of the month) and
 refuses altered evidence: exit 1 naming the first bad record. With --allow-unverified it is
@@ -162,6 +172,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
     ? await timestampStatement("slo-agent report", config.agent.tsaUrl, evidence.statement)
     : null;
   report = sealReport(report, { ...sealOf(evidence), timestamp });
+  if (opts.claim) report = withClaim(report, opts);
   const content = await rendered(report, format);
   if (opts.out === undefined) process.stdout.write(content);
   else await writeReportFile(opts.out, content);
@@ -170,6 +181,23 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
       `slo-agent report: objectives missed in ${month}: ${report.summary.missed.join(", ")}`,
     );
   }
+}
+
+/**
+ * The claim letter: refused for a preliminary month (its figures may still change) unless
+ * --allow-preliminary; left out, with a note, for a month that missed nothing.
+ */
+function withClaim(report: MonthlyReport, opts: ReportOptions): MonthlyReport {
+  if (report.preliminary && !opts.allowPreliminary) {
+    throw new UsageError(
+      `slo-agent report --claim: ${report.month} is PRELIMINARY (${report.preliminary_reasons.join(" and ")}); claim once it is final, or pass --allow-preliminary`,
+    );
+  }
+  if (!hasClaim(report)) {
+    process.stderr.write(`slo-agent report: no claim written: nothing was missed in ${report.month}\n`);
+    return report;
+  }
+  return { ...report, claim: claimOf(report) };
 }
 
 async function rendered(report: MonthlyReport, format: ReportFormat): Promise<string | Uint8Array> {
@@ -197,6 +225,8 @@ export function registerReport(program: Command, clock: Clock = systemClock): vo
     .option("--category <ids>", "only these categories (repeatable, or a comma list)", collectCategories, [])
     .option("--fail-on-miss", "exit 1 when any objective was missed (for pipelines)")
     .option("--allow-unverified", "write the report even if its evidence does not verify, stamped UNVERIFIED")
+    .option("--claim", "add a service credit claim addressed to the provider (only for a month with a miss)")
+    .option("--allow-preliminary", "with --claim: write the claim even while the month is PRELIMINARY")
     .addHelpText("after", EXAMPLES)
     .action((opts: ReportOptions) => runReport(opts, clock));
 }

@@ -1,0 +1,116 @@
+import type { Claim, ClaimedMiss } from "./claim.js";
+import {
+  counted,
+  formatCount,
+  formatDuration,
+  formatInstant,
+  formatMs,
+  formatPct,
+  formatTarget,
+  monthTitle,
+  SHOWN_CORRELATION_IDS,
+} from "./format.js";
+
+/** The claim in words, as blocks each form marks up its own way (the same words in Markdown, HTML and PDF). */
+export type ClaimBlock =
+  | { readonly kind: "p"; readonly text: string }
+  | { readonly kind: "list"; readonly items: readonly string[] }
+  | { readonly kind: "code"; readonly lines: readonly string[] };
+
+export const CLAIM_TITLE = "Service credit claim";
+const SHOWN_CLAIM_INCIDENTS = 20;
+
+function missText(m: ClaimedMiss): string {
+  const measured = m.unit === "%" ? formatPct(m.measured) : formatMs(m.measured);
+  const target =
+    m.unit === "%" ? `the ${formatTarget(m.target)} target` : `the ${formatCount(m.target)} ms p99 objective`;
+  const what = m.objective.endsWith(":latency") ? "p99 latency" : "availability";
+  return `${m.title} (${m.objective}): ${what} ${measured} against ${target}.`;
+}
+
+function incidentItems(claim: Claim): string[] {
+  const items = claim.incidents.slice(0, SHOWN_CLAIM_INCIDENTS).map((i) => {
+    const codes = i.error_codes.map((c) => `${c.code} ×${c.count}`).join(", ") || "none";
+    const how = i.failures.map((f) => `${f.code} ×${f.count}`).join(", ");
+    const ids = i.correlation_ids.slice(0, SHOWN_CORRELATION_IDS);
+    const more = i.correlation_ids.length - ids.length;
+    const idText =
+      ids.length === 0
+        ? "none recorded"
+        : `${ids.join(" ")}${more > 0 ? ` and ${more} more (JSON form)` : ""}`;
+    return `${i.category}, ${formatInstant(i.start)} to ${formatInstant(i.end)} UTC (${formatDuration(i.duration_ms)}): ${formatCount(i.failed_requests)} of ${formatCount(i.requests)} requests failed (${how}); error codes: ${codes}; correlation ids: ${idText}.`;
+  });
+  const rest = claim.incidents.length - SHOWN_CLAIM_INCIDENTS;
+  if (rest > 0) items.push(`${counted(rest, "further failure period")} with less impact: see the JSON form.`);
+  return items;
+}
+
+function creditBlocks(claim: Claim): ClaimBlock[] {
+  if (claim.credits === null)
+    return [
+      {
+        kind: "p",
+        text: "No service credit tiers are configured (sla.credits), so no credit percentage is computed here; we claim the credit your agreement sets for the misses above.",
+      },
+    ];
+  const earned = claim.credits.filter((c) => c.credit_pct !== null && c.credit_pct > 0);
+  if (earned.length === 0) {
+    const text =
+      "No service class fell under a configured credit tier (sla.credits), so no service credit is claimed.";
+    return [{ kind: "p", text }];
+  }
+  const items = earned.map(
+    (c) => `${c.title} (${c.service_class}): ${formatCount(c.credit_pct ?? 0)}% service credit`,
+  );
+  return [
+    { kind: "p", text: "We claim the following service credits, per the agreed tiers:" },
+    { kind: "list", items },
+  ];
+}
+
+/** The letter: to the provider, what was missed, the credit, the incidents, and how to check it all. */
+export function claimBlocks(claim: Claim): ClaimBlock[] {
+  const e = claim.evidence;
+  const blocks: ClaimBlock[] = [
+    { kind: "p", text: `To: ${claim.provider}` },
+    {
+      kind: "p",
+      text: `For ${monthTitle(claim.month)} (${formatInstant(claim.period.start)} to ${formatInstant(claim.period.end)} UTC) our measurements show that the following service level ${claim.missed.length === 1 ? "objective was" : "objectives were"} missed:`,
+    },
+    { kind: "list", items: claim.missed.map(missText) },
+  ];
+  if (claim.preliminary)
+    blocks.push({
+      kind: "p",
+      text: "These figures are PRELIMINARY (see the banner above) and may still change.",
+    });
+  blocks.push(...creditBlocks(claim));
+  const items = incidentItems(claim);
+  if (items.length > 0) {
+    blocks.push(
+      {
+        kind: "p",
+        text: "The failure periods behind these misses, with your error codes and correlation ids:",
+      },
+      { kind: "list", items },
+    );
+  }
+  blocks.push(
+    {
+      kind: "p",
+      text: `The figures come from ${counted(e.records, "record")} in a hash-chained evidence log (chain digest SHA-256 ${e.chain_sha256})${e.key_id ? `, covered by a statement signed with our agent's Ed25519 key ${e.key_id} (statement SHA-256 ${e.statement_sha256})` : ""}. We can send the month's evidence bundle; it can be checked without trusting us:`,
+    },
+    {
+      kind: "code",
+      lines: [
+        `slo-agent evidence export --month ${claim.month} --out evidence-${claim.month}`,
+        `slo-agent verify --bundle evidence-${claim.month}`,
+      ],
+    },
+    {
+      kind: "p",
+      text: "The bundle's README shows the same check with sha256sum, openssl and a few lines of Python.",
+    },
+  );
+  return blocks;
+}
