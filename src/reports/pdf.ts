@@ -1,6 +1,5 @@
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
-import { chromium } from "playwright-core";
 import { renderHtml } from "./html.js";
 import type { MonthlyReport } from "./model.js";
 
@@ -41,6 +40,8 @@ const FOOTER_STYLE = "font: 8px sans-serif; color: #555; width: 100%; margin: 0 
  * network (the HTML is self-contained, and every request is refused).
  */
 export async function renderPdf(report: MonthlyReport, executablePath = findChromium()): Promise<Buffer> {
+  // Loaded only here: playwright-core costs every other command half a second of start-up.
+  const { chromium } = await import("playwright-core");
   const browser = await chromium.launch({
     executablePath,
     args: [
