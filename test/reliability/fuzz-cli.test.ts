@@ -23,7 +23,7 @@ const LANES = 2;
  * can take several seconds. The jobs run in seed order, so a shorter run is a prefix of the same
  * sequence; each test prints how many ran, and at least MIN_PROCESSES must.
  */
-const BUDGET_MS = 150_000;
+const BUDGET_MS = 60_000;
 const MIN_PROCESSES = 10;
 
 const workDir = mkdtempSync(join(tmpdir(), "slo-fuzz-cli-"));
