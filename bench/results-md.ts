@@ -1,4 +1,4 @@
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import type { Figure, Figures } from "./figures.js";
 
 /**
@@ -11,7 +11,7 @@ export function resultsMarkdown(figures: readonly Figures[], startedAt: Date, qu
     "",
     `Written by \`npm run bench${quick ? " -- --quick" : ""}\` on ${startedAt.toISOString()}. Figures, never assertions.`,
     "",
-    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}.`,
+    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}; load average ${loadavg()[0]!.toFixed(1)} when the run ended (figures from a busy machine are not comparable).`,
     "",
     ...sideBySide(figures),
     "## Every figure",
