@@ -248,7 +248,8 @@ describe("merging feed windows with declared ones", () => {
   });
 });
 
+/** Waits for a loopback round trip to land; generous, since a busy CI box can take seconds. */
 async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  for (let i = 0; i < 12_000 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
   expect(done()).toBe(true);
 }

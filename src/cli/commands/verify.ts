@@ -16,6 +16,8 @@ import { type CommonOptions, withCommonOptions } from "../options.js";
 interface VerifyOptions extends CommonOptions {
   month?: string;
   bundle?: string;
+  /** --config was given on the command line (it always has a value: the default ./slo.yaml). */
+  configGiven?: boolean;
 }
 
 const EXAMPLES = `
@@ -41,7 +43,9 @@ export function registerVerify(program: Command): void {
     .option("-m, --month <YYYY-MM>", "check only the records of this UTC month; prints the month's digest")
     .option("--bundle <dir>", "check an evidence bundle (slo-agent evidence export) instead of a store")
     .addHelpText("after", EXAMPLES)
-    .action(async (opts: VerifyOptions) => runVerify(opts));
+    .action(async (opts: VerifyOptions, cmd: Command) =>
+      runVerify({ ...opts, configGiven: cmd.getOptionValueSource("config") === "cli" }),
+    );
 }
 
 async function runVerify(opts: VerifyOptions): Promise<void> {
@@ -87,7 +91,9 @@ async function storeOf(opts: VerifyOptions): Promise<{ dataDir: string; signingK
     () => true,
     () => false,
   );
-  if (opts.dataDir !== undefined && opts.config === undefined) {
+  // --data-dir alone needs no configuration: a slo.yaml that happens to be in the working
+  // directory is not read (its warnings are not about the evidence).
+  if (opts.dataDir !== undefined && !opts.configGiven) {
     return { dataDir: resolve(opts.dataDir), signingKeyFile: null };
   }
   if (!exists) return { dataDir: resolve(opts.dataDir ?? "./data"), signingKeyFile: null };
