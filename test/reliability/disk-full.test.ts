@@ -155,7 +155,7 @@ describe.skipIf(!mounted)("the daemon on a full disk, then on a store another wr
     ]);
     expect(stderr).toMatch(/evidence store unwritable \(SQLITE_FULL/);
     expect(stderr).toMatch(/evidence store unwritable \(SQLITE_BUSY/);
-    expect(stderr).toMatch(/evidence store writable again: wrote \d+ buffered results\n/);
+    expect(stderr).toMatch(/"msg":"evidence store writable again: wrote \d+ buffered results"/);
     expect(stderr).not.toMatch(/dropped|dropping/);
     expect(stderr).not.toMatch(/\n\s+at /);
     expect(exit).toEqual({ code: 0, signal: null });
