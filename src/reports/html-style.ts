@@ -62,9 +62,11 @@ tr.detail .note { color: #975a16; font-size: 12px; margin-top: 2px; }
 footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
 @page { size: A4 landscape; margin: 12mm; }
 @media print {
-  body { background: #fff; font-size: 11px; }
+  body { background: #fff; font-size: 10px; }
+  th, td { padding: 3px 6px; }
+  table { font-size: 10px; }
+  h2 { margin: 14px 0 6px; }
   main { max-width: none; padding: 0; }
-  section.page { break-before: page; }
   figure, tr, h2, .notes { break-inside: avoid; }
   h2 { break-after: avoid; }
   .verdict, .pill, tr.missed td, .digest, .notes { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
