@@ -125,7 +125,7 @@ demo_pid=
 kill "$watchdog" 2>/dev/null || true
 cat "$workdir/demo.err"
 [ "$demo_status" -eq 0 ] || fail "demo exited $demo_status after SIGTERM"
-grep -q "SIGTERM: stopping" "$workdir/demo.err" || fail "demo did not log its SIGTERM shutdown"
+grep -q "\"signal\":\"SIGTERM\",\"msg\":\"stopping\"" "$workdir/demo.err" || fail "demo did not log its SIGTERM shutdown"
 as_agent node /app/dist/cli/main.js verify --data-dir /data || fail "verify of the demo's evidence"
 run_s=$(( $(now) - t_run ))
 

@@ -33,7 +33,9 @@ const server = await startMetricsServer({ host: "127.0.0.1", port: 0, metrics, r
 store.startRun(clock.now());
 
 const checkpoint = async (done: number) => {
-  const scrape = await fetch(`${server.url}/metrics`);
+  // The server closes idle keep-alive sockets after 5 s; a checkpoint after a long stretch of
+  // recording can race that close on the reused socket, so a reset is tried once more.
+  const scrape = await fetch(`${server.url}/metrics`).catch(() => fetch(`${server.url}/metrics`));
   const bytes = (await scrape.text()).length;
   gc();
   gc();
