@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpServer, json, type Loopback } from "../probes/loopback.js";
-import { runCli, sleep, spawnAgent } from "./support.js";
+import { runCli, sleep, spawnAgent, writeLoopbackConfig } from "./support.js";
 
 /**
  * Canary secrets: credentials set to unmistakable values in the environment and in secret files,
@@ -83,25 +83,18 @@ describe("canary secrets never leave the agent", () => {
     writeFileSync(join(dir, "secrets", "token"), `${ECHO.token}\n`, { mode: 0o600 });
     const probe = (id: string, target: string, path: string, extra = "") =>
       `  - {id: ${id}, category: payment_request, target: ${target}, every: 1s, path: ${path}, timeout_ms: 2000${extra}}`;
-    writeFileSync(
-      join(dir, "slo.yaml"),
+    writeLoopbackConfig(
+      dir,
       [
-        "version: 1",
-        "agent: {region: test, listen: 127.0.0.1:0, data_dir: ./evidence}",
-        "service_classes:",
-        "  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}",
-        "categories:",
-        "  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 1500}",
-        "targets:",
         `  plain: {base_url: "${plain.origin}", environment: simulator, auth: {type: basic, username: "\${CANARY_USER}", password_file: secrets/password}, headers: {X-Api-Key: "\${CANARY_PLAIN_KEY}"}}`,
         `  echo: {base_url: "${echo.origin}", environment: simulator, auth: {type: bearer, token_file: secrets/token}, headers: {X-Api-Key: "\${CANARY_ECHO_KEY}"}}`,
-        "probes:",
+      ],
+      [
         probe("plain-ok", "plain", "/ok"),
         probe("plain-fail", "plain", "/fail"),
         probe("plain-redirected", "plain", "/away", ", follow_redirects: 1"),
         probe("echo", "echo", "/echo"),
-        "",
-      ].join("\n"),
+      ],
     );
     const env = {
       PATH: process.env.PATH ?? "",

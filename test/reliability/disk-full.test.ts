@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -8,7 +8,7 @@ import { systemClock } from "../../src/clock/system.js";
 import type { ProbeResult } from "../../src/model/result.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { httpServer, json, type Loopback } from "../probes/loopback.js";
-import { runCli, sleep, spawnAgent } from "./support.js";
+import { runCli, sleep, spawnAgent, writeLoopbackConfig } from "./support.js";
 
 /**
  * Disk full and an unwritable store under the full daemon: its data directory is a small tmpfs
@@ -63,22 +63,7 @@ describe.skipIf(!mounted)("the daemon on a full disk, then on a store another wr
       (_, i) =>
         `  - {id: p${i}, category: payment_request, target: api, every: 1s, path: /ok, timeout_ms: 2000}`,
     );
-    writeFileSync(
-      join(dir, "slo.yaml"),
-      [
-        "version: 1",
-        "agent: {region: test, listen: 127.0.0.1:0, data_dir: ./evidence}",
-        "service_classes:",
-        "  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}",
-        "categories:",
-        "  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 1500}",
-        "targets:",
-        `  api: {base_url: "${api.origin}", environment: simulator}`,
-        "probes:",
-        ...probes,
-        "",
-      ].join("\n"),
-    );
+    writeLoopbackConfig(dir, [`  api: {base_url: "${api.origin}", environment: simulator}`], probes);
     const agent = spawnAgent(["run", "--config", "slo.yaml", "--listen", "127.0.0.1:0"], { cwd: dir });
     try {
       const url = await agent.listening(90_000);

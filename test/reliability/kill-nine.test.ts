@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -7,7 +7,7 @@ import { systemClock } from "../../src/clock/system.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { createRng } from "../../src/sim/rng.js";
 import { httpServer, json, type Loopback } from "../probes/loopback.js";
-import { runCli, sleep, spawnAgent } from "./support.js";
+import { runCli, sleep, spawnAgent, writeLoopbackConfig } from "./support.js";
 
 /**
  * kill -9 of the full daemon at random moments while it probes a fast loopback target.
@@ -34,22 +34,7 @@ beforeAll(async () => {
     (_, i) =>
       `  - {id: p${i}, category: payment_request, target: api, every: 1s, path: /ok, timeout_ms: 2000}`,
   );
-  writeFileSync(
-    join(dir, "slo.yaml"),
-    [
-      "version: 1",
-      "agent: {region: test, listen: 127.0.0.1:0, data_dir: ./evidence}",
-      "service_classes:",
-      "  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}",
-      "categories:",
-      "  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 1500}",
-      "targets:",
-      `  api: {base_url: "${api.origin}", environment: simulator}`,
-      "probes:",
-      ...probes,
-      "",
-    ].join("\n"),
-  );
+  writeLoopbackConfig(dir, [`  api: {base_url: "${api.origin}", environment: simulator}`], probes);
 });
 afterAll(async () => {
   await api?.close();

@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpServer, json, type Loopback } from "../probes/loopback.js";
-import { fdsOf, sleep, spawnAgent } from "./support.js";
+import { fdsOf, sleep, spawnAgent, writeLoopbackConfig } from "./support.js";
 
 /**
  * A slowloris against the agent's own server: CONNECTIONS connections, half idle and half
@@ -25,21 +25,10 @@ describe("a slowloris against /metrics", () => {
   beforeAll(async () => {
     api = await httpServer({ "/ok": (_req, res) => json(res, 200, { status: "AUTHORIZED" }) });
     dir = mkdtempSync(join(tmpdir(), "slo-slowloris-"));
-    writeFileSync(
-      join(dir, "slo.yaml"),
-      [
-        "version: 1",
-        "agent: {region: test, listen: 127.0.0.1:0, data_dir: ./evidence}",
-        "service_classes:",
-        "  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}",
-        "categories:",
-        "  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 1500}",
-        "targets:",
-        `  api: {base_url: "${api.origin}", environment: simulator}`,
-        "probes:",
-        "  - {id: ok, category: payment_request, target: api, every: 1s, path: /ok, timeout_ms: 2000}",
-        "",
-      ].join("\n"),
+    writeLoopbackConfig(
+      dir,
+      [`  api: {base_url: "${api.origin}", environment: simulator}`],
+      ["  - {id: ok, category: payment_request, target: api, every: 1s, path: /ok, timeout_ms: 2000}"],
     );
   });
   afterAll(async () => {

@@ -1,5 +1,5 @@
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** The built CLI, as `.ci/run` builds it before the suite (test/global-build.ts). */
@@ -117,3 +117,31 @@ export function fdsOf(pid: number): number {
 }
 
 export const MIB = 1 << 20;
+
+/**
+ * Writes dir/slo.yaml for a reliability case: one category in one class, evidence in
+ * dir/evidence, listening on a free loopback port, with the given target and probe lines
+ * (each a YAML mapping entry, indented as the file needs).
+ */
+export function writeLoopbackConfig(
+  dir: string,
+  targets: readonly string[],
+  probes: readonly string[],
+): void {
+  writeFileSync(
+    join(dir, "slo.yaml"),
+    [
+      "version: 1",
+      "agent: {region: test, listen: 127.0.0.1:0, data_dir: ./evidence}",
+      "service_classes:",
+      "  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}",
+      "categories:",
+      "  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 1500}",
+      "targets:",
+      ...targets,
+      "probes:",
+      ...probes,
+      "",
+    ].join("\n"),
+  );
+}
