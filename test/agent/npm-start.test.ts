@@ -35,7 +35,9 @@ async function npmStart(dataDir: string) {
   child.stderr!.on("data", (d) => {
     output += d;
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // "close", not "exit": only when every holder of the pipes (npm, sh, the launcher, the agent) has
+  // gone is all of their output read; "exit" can come before the agent's last lines are.
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   const deadline = Date.now() + 30_000;
   while (!/listening on http/.test(output)) {
     if (Date.now() > deadline || child.exitCode !== null)
