@@ -21,6 +21,7 @@ const RESTART_ONLY: readonly (readonly [keyof AgentSettings, string])[] = [
   ["listen", "agent.listen"],
   ["dataDir", "agent.data_dir"],
   ["region", "agent.region"],
+  ["id", "agent.id"],
   ["retentionDays", "agent.retention_days"],
   ["minuteRollupDays", "agent.minute_rollup_days"],
   ["otlp", "agent.otlp"],

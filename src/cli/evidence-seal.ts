@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { configSha256 } from "../config/fingerprint.js";
 import type { SloConfig } from "../model/config.js";
 import { type EpochMs, monthInterval } from "../model/time.js";
@@ -65,7 +64,7 @@ export function monthEvidence(input: SealInput): MonthEvidence {
     month: input.month,
     verification,
     configSha256: config,
-    agent: hostname(),
+    agent: input.config.agent.id,
     agentVersion: AGENT_VERSION,
     generatedAt: input.now,
   });

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import type {
   AgentSettings,
@@ -50,6 +51,7 @@ export function toSloConfig(input: ConversionInput): SloConfig {
   const listen = parseListen(wire.agent.listen)!;
   const agent: AgentSettings = {
     region: wire.agent.region,
+    id: wire.agent.id ?? hostname(),
     listen,
     // Contract section 2: data_dir is relative to the config file, else ./data in the working directory.
     dataDir: wire.agent.data_dir === undefined ? resolve("data") : resolve(configDir, wire.agent.data_dir),

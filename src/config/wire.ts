@@ -58,6 +58,11 @@ const headers = headerMap
 export const AgentWire = z
   .strictObject({
     region: text().default("eu").describe("The `region` label on every exported series."),
+    id: text()
+      .optional()
+      .describe(
+        "This agent's identity among several (the `agent` label and the agent of its records); default: the host name.",
+      ),
     listen: z
       .string()
       .refine((v) => parseListen(v) !== null, "must be HOST:PORT, like 0.0.0.0:9464")

@@ -13,6 +13,8 @@ export type TargetId = string;
 
 export interface AgentSettings {
   readonly region: string;
+  /** This agent's identity among several (the `agent` label and the `agent` of its records). */
+  readonly id: string;
   readonly listen: { readonly host: string; readonly port: number };
   /** Absolute path. */
   readonly dataDir: string;

@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about literal ${NAME} references.
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { expandString } from "../../src/config/env.js";
@@ -78,6 +79,7 @@ describe("loading expands references and fills defaults", () => {
     const { config } = await loadConfig(join(dir, "slo.yaml"), { env: {} });
     expect(config.agent).toEqual({
       region: "eu",
+      id: hostname(),
       listen: { host: "0.0.0.0", port: 9464 },
       dataDir: join(process.cwd(), "data"),
       retentionDays: 400,

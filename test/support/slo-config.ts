@@ -41,6 +41,7 @@ export function fixtureConfig(overrides: Partial<SloConfig> = {}): SloConfig {
     file: "/tmp/slo.yaml",
     agent: {
       region: "eu",
+      id: "test-agent",
       listen: { host: "127.0.0.1", port: 0 },
       dataDir: "/tmp/data",
       retentionDays: 400,

@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { type Command, Option } from "commander";
 import type { Clock } from "../../clock/clock.js";
 import { systemClock } from "../../clock/system.js";
@@ -145,7 +144,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
       month,
       now: clock.now(),
       categories,
-      agent: hostname(),
+      agent: config.agent.id,
     });
     evidence = monthEvidence({
       command: "slo-agent report",
