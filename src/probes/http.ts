@@ -1,8 +1,8 @@
 import type { HttpProbeSpec, Target, TargetAuth } from "../model/config.js";
 import type { ResultFlag } from "../model/result.js";
 import { AGENT_VERSION } from "../version.js";
-import { type Exchange, exchange } from "./exchange.js";
 import type { Observation, Probe, ProbeContext } from "./probe.js";
+import { exchangeOnLiveConnection, type LiveExchange } from "./stale-connection.js";
 
 export const USER_AGENT = `slo-agent/${AGENT_VERSION}`;
 
@@ -21,7 +21,7 @@ export const httpProbe: Probe<HttpProbeSpec> = {
     let sameOrigin = true;
     let hops = 0;
     for (;;) {
-      const seen = await exchange(ctx.dispatcher, ctx.clock, {
+      const seen = await exchangeOnLiveConnection(ctx.dispatcher, ctx.clock, {
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method,
@@ -49,7 +49,7 @@ export const httpProbe: Probe<HttpProbeSpec> = {
   },
 };
 
-function observationOf(seen: Exchange, ctx: ProbeContext, hops: number, limitHit: boolean): Observation {
+function observationOf(seen: LiveExchange, ctx: ProbeContext, hops: number, limitHit: boolean): Observation {
   const flags: ResultFlag[] = [];
   if (limitHit) flags.push("redirect_limit");
   if (seen.bodyBytes > seen.body.length) flags.push("body_capped");
@@ -63,7 +63,7 @@ function observationOf(seen: Exchange, ctx: ProbeContext, hops: number, limitHit
     phases: seen.trace.phases(ctx.startedAt),
     roundTripMs: seen.trace.roundTripMs,
     flags,
-    detail: limitHit ? `still redirected after ${hops} hops` : null,
+    detail: limitHit ? `still redirected after ${hops} hops` : seen.staleRetry,
   };
 }
 

@@ -16,6 +16,8 @@ export class RequestTrace {
   readonly #clock: Clock;
   readonly startedAt: number;
   socket: Socket | null = null;
+  /** The socket's bytesRead when this request was written: a response byte moves it. */
+  bytesReadAtSend: number | null = null;
   sentAt: number | null = null;
   headersAt: number | null = null;
   endAt: number | null = null;
@@ -81,6 +83,7 @@ function subscribeOnce(): void {
     if (!attaching) return;
     traces.set(m.request, attaching);
     attaching.socket = m.socket ?? null;
+    attaching.bytesReadAtSend = m.socket?.bytesRead ?? null;
     attaching = null;
   });
   on("undici:request:bodySent", (_, t) => {
