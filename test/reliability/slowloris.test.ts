@@ -8,14 +8,17 @@ import { fdsOf, sleep, spawnAgent, writeLoopbackConfig } from "./support.js";
 
 /**
  * A slowloris against the agent's own server: CONNECTIONS connections, half idle and half
- * sending a /metrics request one header byte at a time, held for HOLD_MS while a well-behaved
- * scraper asks for /metrics every second. The agent runs with `ulimit -n 1024`, the limit many
- * containers get: without a connection cap, the held connections take every descriptor.
- * Every scrape must be answered within SCRAPE_BOUND_MS.
+ * sending a /metrics request one header byte at a time, while a well-behaved scraper asks for
+ * /metrics. The agent runs with `ulimit -n 1024`, the limit many containers get: without a
+ * connection cap, the held connections take every descriptor.
+ * Promised (behaviour, not speed, so a busy machine cannot fail it): every scrape is answered
+ * while the slow clients hold their connections, and the server itself cuts every slow client
+ * off (headers timeout, or the cap evicting idle ones). SCRAPE_LIMIT_MS only keeps a hung scrape
+ * from hanging the test; it is not a latency bound.
  */
 const CONNECTIONS = 1_100;
-const HOLD_MS = 15_000;
-const SCRAPE_BOUND_MS = 5_000;
+const SCRAPE_LIMIT_MS = 60_000;
+const MIN_SCRAPES = 3;
 
 describe("a slowloris against /metrics", () => {
   let api: Loopback;
@@ -37,8 +40,8 @@ describe("a slowloris against /metrics", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it(`answers every /metrics scrape within ${SCRAPE_BOUND_MS} ms while ${CONNECTIONS} slow and idle connections are held`, {
-    timeout: 120_000,
+  it(`answers /metrics while ${CONNECTIONS} slow and idle connections are held, and cuts the slow ones off`, {
+    timeout: 180_000,
   }, async () => {
     const agent = spawnAgent(["run", "--config", "slo.yaml", "--listen", "127.0.0.1:0"], {
       cwd: dir,
@@ -47,6 +50,8 @@ describe("a slowloris against /metrics", () => {
     try {
       const url = new URL(await agent.listening(90_000));
       const port = Number(url.port);
+      const slowOpen = new Set<Socket>();
+      const cutOffByServer = new Set<Socket>();
       for (let i = 0; i < CONNECTIONS; i++) {
         const socket = connect(port, "127.0.0.1");
         socket.on("error", () => {});
@@ -54,29 +59,38 @@ describe("a slowloris against /metrics", () => {
         if (i % 2 === 0) {
           // Slow: a request line, then one header byte at a time, never finishing.
           socket.write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
+          slowOpen.add(socket);
+          // We never end or destroy a slow socket before the end: a close is the server's doing.
+          socket.on("close", () => {
+            slowOpen.delete(socket);
+            cutOffByServer.add(socket);
+          });
         }
         if (i % 100 === 99) await sleep(50);
       }
       const drip = setInterval(() => {
-        for (const [i, s] of sockets.entries()) if (i % 2 === 0 && !s.destroyed) s.write("a");
+        for (const s of slowOpen) s.write("a");
       }, 2_000);
-      const slow: string[] = [];
+      const failed: string[] = [];
       let scrapes = 0;
+      let answeredWhileHeld = 0;
       let maxFds = 0;
       try {
-        const until = Date.now() + HOLD_MS;
-        while (Date.now() < until) {
+        // Scrape until the server has cut off every slow client (and at least MIN_SCRAPES times);
+        // bounded by the test's own timeout.
+        while (slowOpen.size > 0 || scrapes < MIN_SCRAPES) {
+          const held = slowOpen.size > 0;
           const started = Date.now();
           try {
             const response = await fetch(`${url.origin}/metrics`, {
-              signal: AbortSignal.timeout(SCRAPE_BOUND_MS),
+              signal: AbortSignal.timeout(SCRAPE_LIMIT_MS),
             });
             const body = await response.text();
             if (response.status !== 200 || !body.includes("slo_probe_requests_total")) {
-              slow.push(`HTTP ${response.status} after ${Date.now() - started} ms`);
-            }
+              failed.push(`HTTP ${response.status} after ${Date.now() - started} ms`);
+            } else if (held) answeredWhileHeld++;
           } catch (error) {
-            slow.push(`${(error as Error).message} after ${Date.now() - started} ms`);
+            failed.push(`${(error as Error).message} after ${Date.now() - started} ms`);
           }
           scrapes++;
           maxFds = Math.max(maxFds, fdsOf(agent.child.pid!));
@@ -85,12 +99,12 @@ describe("a slowloris against /metrics", () => {
       } finally {
         clearInterval(drip);
       }
-      const open = sockets.filter((s) => !s.destroyed).length;
       console.log(
-        `slowloris: ${CONNECTIONS} connections (${open} still open at the end), ${scrapes} scrapes, agent fds max ${maxFds}, failed: ${slow.length}`,
+        `slowloris: ${CONNECTIONS} connections, ${scrapes} scrapes (${answeredWhileHeld} while slow clients held connections), ${cutOffByServer.size} slow clients cut off by the server, agent fds max ${maxFds}, failed: ${failed.length}`,
       );
-      expect(scrapes).toBeGreaterThan(5);
-      expect(slow).toEqual([]);
+      expect(failed).toEqual([]);
+      expect(answeredWhileHeld).toBeGreaterThan(0);
+      expect(cutOffByServer.size).toBe(CONNECTIONS / 2);
     } finally {
       agent.child.kill("SIGTERM");
       await agent.exited;
