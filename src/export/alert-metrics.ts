@@ -1,5 +1,5 @@
 import type { Meter } from "@opentelemetry/api";
-import { LABEL, METRIC } from "./names.js";
+import { type AgentIdentity, identityLabels, LABEL, METRIC } from "./names.js";
 
 /** The agent's own alerting as the metrics see it (contract section 9), read at every scrape. */
 export interface AlertFigures {
@@ -12,7 +12,10 @@ export interface AlertFigures {
 }
 
 /** Registers the three alert metrics; nothing is exported until a source is set. */
-export function registerAlertMetrics(meter: Meter, region: string): (source: () => AlertFigures) => void {
+export function registerAlertMetrics(
+  meter: Meter,
+  identity: AgentIdentity,
+): (source: () => AlertFigures) => void {
   let source: (() => AlertFigures) | null = null;
   const firing = meter.createObservableGauge(METRIC.alertFiring, {
     description: "Alerts of the agent itself firing now, by alertname and category",
@@ -36,7 +39,7 @@ export function registerAlertMetrics(meter: Meter, region: string): (source: () 
       }
       for (const c of counts.values()) {
         result.observe(firing, c.n, {
-          [LABEL.region]: region,
+          ...identityLabels(identity),
           [LABEL.alertname]: c.alertname,
           [LABEL.category]: c.category,
         });
@@ -44,14 +47,14 @@ export function registerAlertMetrics(meter: Meter, region: string): (source: () 
       for (const [receiver, byResult] of figures.deliveries) {
         for (const outcome of ["success", "failure"] as const) {
           result.observe(deliveries, byResult[outcome], {
-            [LABEL.region]: region,
+            ...identityLabels(identity),
             [LABEL.receiver]: receiver,
             [LABEL.result]: outcome,
           });
         }
       }
       for (const [receiver, depth] of figures.queueDepth) {
-        result.observe(queueDepth, depth, { [LABEL.region]: region, [LABEL.receiver]: receiver });
+        result.observe(queueDepth, depth, { ...identityLabels(identity), [LABEL.receiver]: receiver });
       }
     },
     [firing, deliveries, queueDepth],

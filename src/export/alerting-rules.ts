@@ -6,7 +6,10 @@ import { promDuration } from "./rule-types.js";
 import { availabilityRunbook, latencyRunbook } from "./runbook.js";
 
 const BY_CATEGORY = `${LABEL.region}, ${LABEL.category}, ${LABEL.serviceClass}`;
-const ANY_REGION = "{{ with $labels.region }}region {{ . }}{{ else }}any region{{ end }}";
+const ANY_REGION =
+  "{{ with $labels.region }}region {{ . }}{{ else }}any region{{ end }}{{ with $labels.agent }} (agent {{ . }}){{ end }}";
+/** Each agent on its own: another agent of the same region still reporting must not hide a silent one. */
+const BY_AGENT = `${LABEL.region}, ${LABEL.agent}`;
 const ON_CATEGORY = `{{ $labels.category }} ({{ $labels.service_class }}, region {{ $labels.region }})`;
 const MIN_NO_DATA_MS = 10 * 60_000;
 // A cron-scheduled probe may legitimately wait up to a day between runs.
@@ -116,17 +119,17 @@ function maintenanceOverrunAlert(): AlertingRule {
 }
 
 /**
- * Any region's agent: its counters stopped increasing, or vanished within the last day, or no agent
+ * Any agent (each region's, each on its own): its counters stopped increasing, or vanished within the last day, or no agent
  * reports at all. No region is written into the rule, so one rule file serves every region.
  */
 function agentNoDataAlert(): AlertingRule {
   const m = METRIC.probeRequests;
-  const by = `max by (${LABEL.region})`;
+  const by = `max by (${BY_AGENT})`;
   return {
     alert: ALERT.agentNoData,
     expr:
-      `sum by (${LABEL.region}) (increase(${m}[10m])) == 0` +
-      ` or (${by} (present_over_time(${m}[1d])) unless on (${LABEL.region}) ${by} (present_over_time(${m}[10m])))` +
+      `sum by (${BY_AGENT}) (increase(${m}[10m])) == 0` +
+      ` or (${by} (present_over_time(${m}[1d])) unless on (${BY_AGENT}) ${by} (present_over_time(${m}[10m])))` +
       ` or absent_over_time(${m}[10m])`,
     labels: { severity: "page", category: "all", service_class: "all" },
     annotations: {
@@ -149,7 +152,7 @@ function probeNoDataAlert(config: SloConfig, category: CategoryId): AlertingRule
   const windowMs = longest === null ? CRON_NO_DATA_MS : Math.max(MIN_NO_DATA_MS, 3 * longest);
   const window = promDuration(windowMs);
   const ofCategory = `${METRIC.probeRequests}{${LABEL.category}="${category}"}`;
-  const by = `max by (${LABEL.region}, ${LABEL.category})`;
+  const by = `max by (${BY_AGENT}, ${LABEL.category})`;
   const why =
     longest === null
       ? "a cron-scheduled probe may wait up to a day between runs"
@@ -160,8 +163,8 @@ function probeNoDataAlert(config: SloConfig, category: CategoryId): AlertingRule
     {
       alert: ALERT.probeNoData,
       expr:
-        `sum by (${LABEL.region}, ${LABEL.category}) (increase(${ofCategory}[${window}])) == 0` +
-        ` or (${by} (present_over_time(${ofCategory}[1d])) unless on (${LABEL.region}, ${LABEL.category}) ${by} (present_over_time(${ofCategory}[${window}])))` +
+        `sum by (${BY_AGENT}, ${LABEL.category}) (increase(${ofCategory}[${window}])) == 0` +
+        ` or (${by} (present_over_time(${ofCategory}[1d])) unless on (${BY_AGENT}, ${LABEL.category}) ${by} (present_over_time(${ofCategory}[${window}])))` +
         ` or (absent_over_time(${ofCategory}[${window}]) and on () count(present_over_time(${METRIC.probeRequests}[${window}])) > 0)`,
       labels: { severity: "ticket", category, service_class: serviceClass },
       annotations: {

@@ -7,6 +7,7 @@ import type { ProbeResult } from "../model/result.js";
 import type { SloSnapshot } from "../model/snapshot.js";
 import type { AutomaticReason, ProbeValidity } from "../model/validity.js";
 import { type AlertFigures, registerAlertMetrics } from "./alert-metrics.js";
+import type { AgentIdentity } from "./names.js";
 import { type OtlpPushOptions, otlpReader } from "./otlp.js";
 import { registerProbeMetrics, type SeriesLabels, seriesLabels } from "./probe-metrics.js";
 import { registerBuildInfo, startRuntimeMetrics } from "./runtime-metrics.js";
@@ -18,6 +19,8 @@ export interface SloMetricsOptions {
   readonly config: SloConfig;
   /** The `region` label on every series; defaults to the config's agent.region. */
   readonly region?: string;
+  /** The `agent` label on every series; defaults to the config's agent.id. */
+  readonly agent?: string;
   /** Also push every metric to an OpenTelemetry Collector. */
   readonly otlp?: OtlpPushOptions;
   /** Version reported in target_info and slo_agent_build_info. */
@@ -56,7 +59,10 @@ export interface SloMetrics {
 
 export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   const { config } = options;
-  const region = options.region ?? config.agent.region;
+  const identity: AgentIdentity = {
+    region: options.region ?? config.agent.region,
+    agent: options.agent ?? config.agent.id,
+  };
   // Scope labels on every series add nothing for a single-meter agent; target_info keeps the resource.
   const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
   const readers: IMetricReader[] = [prometheus];
@@ -65,30 +71,31 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     resource: resourceFromAttributes({
       "service.name": "slo-agent",
       "service.version": options.version ?? "0.0.0",
-      "slo_agent.region": region,
+      "slo_agent.region": identity.region,
+      "service.instance.id": identity.agent,
     }),
     readers,
   });
   const meter = provider.getMeter("slo-agent");
-  let labels = seriesLabels(config, region);
+  let labels = seriesLabels(config, identity);
   const current: SeriesLabels = {
     ofCategory: (category) => labels.ofCategory(category),
     ofProbe: (probe) => labels.ofProbe(probe),
   };
   const probeMetrics = registerProbeMetrics(meter, config, current);
   let snapshot: SloSnapshot | null = null;
-  registerSnapshotGauges(meter, region, () => snapshot);
-  const self = registerSelfMetrics(meter, region, current.ofProbe);
+  registerSnapshotGauges(meter, identity, () => snapshot);
+  const self = registerSelfMetrics(meter, identity, current.ofProbe);
   let validity: readonly ProbeValidity[] = [];
   registerValidityGauge(meter, current, () => validity);
-  const setAlertSource = registerAlertMetrics(meter, region);
-  registerBuildInfo(meter, { version: options.version ?? "0.0.0", region });
+  const setAlertSource = registerAlertMetrics(meter, identity);
+  registerBuildInfo(meter, { version: options.version ?? "0.0.0", identity });
   const runtime = options.runtimeMetrics ? startRuntimeMetrics(provider) : null;
 
   return {
     recordResult: probeMetrics.record,
     reconfigure(next) {
-      labels = seriesLabels(next, region);
+      labels = seriesLabels(next, identity);
       probeMetrics.reconfigure(next);
     },
     updateSnapshot(next) {

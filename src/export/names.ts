@@ -47,6 +47,8 @@ export function exposedSeriesNames(): string[] {
 
 export const LABEL = {
   region: "region",
+  /** The agent's identity (`agent.id`): several agents may measure one region. */
+  agent: "agent",
   category: "category",
   serviceClass: "service_class",
   probe: "probe",
@@ -61,6 +63,16 @@ export const LABEL = {
   receiver: "receiver",
   result: "result",
 } as const;
+
+/** The labels that say which agent measured a series: its region and its identity. */
+export interface AgentIdentity {
+  readonly region: string;
+  readonly agent: string;
+}
+
+export function identityLabels(identity: AgentIdentity): { region: string; agent: string } {
+  return { [LABEL.region]: identity.region, [LABEL.agent]: identity.agent };
+}
 
 /**
  * Why a scheduled run was not sent: `overlap` (the previous run of the probe still going),

@@ -4,21 +4,29 @@ import type { CategoryId, ProbeId, SloConfig } from "../model/config.js";
 import { countsForLatency, isServed, type ProbeResult, statusClassOf } from "../model/result.js";
 import type { AutomaticReason } from "../model/validity.js";
 import { exclusionTest } from "./exclusion.js";
-import { durationBucketsWith, LABEL, METRIC, type Outcome, PHASE_BUCKETS_SECONDS } from "./names.js";
+import {
+  type AgentIdentity,
+  durationBucketsWith,
+  identityLabels,
+  LABEL,
+  METRIC,
+  type Outcome,
+  PHASE_BUCKETS_SECONDS,
+} from "./names.js";
 import { phaseDurations } from "./phases.js";
 
 const UNKNOWN = "unknown";
 
-/** The region, category and service class labels of a category or of a probe's category. */
+/** The region, agent, category and service class labels of a category or of a probe's category. */
 export interface SeriesLabels {
   ofCategory(category: CategoryId): Attributes;
   ofProbe(probe: ProbeId): Attributes;
 }
 
-export function seriesLabels(config: SloConfig, region: string): SeriesLabels {
+export function seriesLabels(config: SloConfig, identity: AgentIdentity): SeriesLabels {
   const probeCategory = new Map(config.probes.map((p) => [p.id, p.category]));
   const ofCategory = (category: CategoryId): Attributes => ({
-    [LABEL.region]: region,
+    ...identityLabels(identity),
     [LABEL.category]: category,
     [LABEL.serviceClass]: config.categories.get(category)?.serviceClass ?? UNKNOWN,
   });

@@ -12,6 +12,8 @@ export const RULE_WINDOWS: readonly string[] = [
   ...new Set([...SLO_WINDOWS.filter((w) => w !== "month"), ...BURN_RATE_WINDOWS.map((w) => w.window)]),
 ].sort((a, b) => durationMs(a) - durationMs(b));
 
+// Summing by region drops the `agent` label: R and SR of every agent in a region add up before any
+// ratio is taken (a ratio of sums, never a mean of the agents' ratios).
 const BY_CATEGORY = `${LABEL.region}, ${LABEL.category}, ${LABEL.serviceClass}`;
 const BY_CLASS = `${LABEL.region}, ${LABEL.serviceClass}`;
 // Excluded requests (maintenance, declared exclusions) carry outcome="excluded" and stay out of R.

@@ -2,21 +2,21 @@ import type { Meter } from "@opentelemetry/api";
 import { HostMetrics } from "@opentelemetry/host-metrics";
 import { RuntimeNodeInstrumentation } from "@opentelemetry/instrumentation-runtime-node";
 import type { MeterProvider } from "@opentelemetry/sdk-metrics";
-import { LABEL, METRIC } from "./names.js";
+import { type AgentIdentity, identityLabels, LABEL, METRIC } from "./names.js";
 
 /** What `slo_agent_build_info` says about the running agent. */
 export interface BuildInfo {
   readonly version: string;
-  readonly region: string;
+  readonly identity: AgentIdentity;
 }
 
-/** `slo_agent_build_info{version,node_version,region,...} 1`, the usual join target for dashboards. */
+/** `slo_agent_build_info{version,node_version,region,agent,...} 1`, the usual join target for dashboards. */
 export function registerBuildInfo(meter: Meter, info: BuildInfo): void {
   const gauge = meter.createObservableGauge(METRIC.buildInfo, {
     description: "Always 1; the labels say which agent build and Node.js runtime are running",
   });
   const labels = {
-    [LABEL.region]: info.region,
+    ...identityLabels(info.identity),
     version: info.version,
     node_version: process.versions.node,
     platform: process.platform,

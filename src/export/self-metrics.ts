@@ -1,6 +1,14 @@
 import type { Attributes, Meter } from "@opentelemetry/api";
 import type { ProbeId } from "../model/config.js";
-import { LABEL, LATENESS_BUCKETS_SECONDS, METRIC, SKIP_REASONS, type SkipReason } from "./names.js";
+import {
+  type AgentIdentity,
+  identityLabels,
+  LABEL,
+  LATENESS_BUCKETS_SECONDS,
+  METRIC,
+  SKIP_REASONS,
+  type SkipReason,
+} from "./names.js";
 
 /**
  * The agent's view of its own health, as last reported by the daemon. A field never set is not
@@ -27,7 +35,7 @@ export interface SelfMetrics {
 /** `probeLabels(probe)` gives the region, category, service class and probe labels of a probe. */
 export function registerSelfMetrics(
   meter: Meter,
-  region: string,
+  identity: AgentIdentity,
   probeLabels: (probe: ProbeId) => Attributes,
 ): SelfMetrics {
   const figures: Mutable<AgentSelfFigures> = {};
@@ -48,7 +56,7 @@ export function registerSelfMetrics(
   const buffered = meter.createObservableGauge(METRIC.bufferedResults, {
     description: "Probe results held in memory waiting for the evidence store",
   });
-  const agentLabels = { [LABEL.region]: region };
+  const agentLabels = identityLabels(identity);
 
   meter.addBatchObservableCallback(
     (result) => {

@@ -1,6 +1,6 @@
 import type { Attributes, Meter } from "@opentelemetry/api";
 import type { CategorySnapshot, SloSnapshot } from "../model/snapshot.js";
-import { LABEL, METRIC } from "./names.js";
+import { type AgentIdentity, identityLabels, LABEL, METRIC } from "./names.js";
 
 type Observe = (name: string, value: number, attributes: Attributes) => void;
 
@@ -8,7 +8,11 @@ type Observe = (name: string, value: number, attributes: Attributes) => void;
  * The SLO gauges of contract section 5, read from the latest snapshot at every scrape or push.
  * A figure that is null (no traffic) is left out rather than reported as a made-up value.
  */
-export function registerSnapshotGauges(meter: Meter, region: string, latest: () => SloSnapshot | null): void {
+export function registerSnapshotGauges(
+  meter: Meter,
+  identity: AgentIdentity,
+  latest: () => SloSnapshot | null,
+): void {
   const gauges = {
     [METRIC.availability]: "Availability SR/R over the window (served / non-excluded requests)",
     [METRIC.availabilityTarget]: "Availability objective of the category's service class, as a ratio",
@@ -34,15 +38,15 @@ export function registerSnapshotGauges(meter: Meter, region: string, latest: () 
         const gauge = instruments.get(name);
         if (gauge) result.observe(gauge, value, attributes);
       };
-      for (const category of snapshot.categories) observeCategory(observe, region, category);
+      for (const category of snapshot.categories) observeCategory(observe, identity, category);
     },
     [...instruments.values()],
   );
 }
 
-function observeCategory(observe: Observe, region: string, c: CategorySnapshot): void {
+function observeCategory(observe: Observe, identity: AgentIdentity, c: CategorySnapshot): void {
   const labels = {
-    [LABEL.region]: region,
+    ...identityLabels(identity),
     [LABEL.category]: c.category,
     [LABEL.serviceClass]: c.serviceClass,
   };

@@ -1,8 +1,18 @@
 import type { CategoryRow, DailyRow, MonthlyReport } from "./model.js";
 import { daysInPeriod, escapeXml, gridPanels, n, PALETTE, type PanelBox } from "./svg.js";
 
-const COLUMNS = 3;
-const PANEL = { width: 320, height: 150 };
+/**
+ * Three panels a row up to nine categories; more (the shipped profile has 13) get five smaller
+ * ones a row, so that each chart stays within half an A4 landscape page and the month prints
+ * on six pages.
+ */
+function layoutFor(count: number): { columns: number; panel: { width: number; height: number } } {
+  return count <= 9
+    ? { columns: 3, panel: { width: 320, height: 150 } }
+    : { columns: 5, panel: { width: 200, height: 106 } };
+}
+/** The width of one character of a 10 px tick label, generously. */
+const TICK_CHAR_PX = 6;
 const PAD = { left: 46, right: 14, top: 24, bottom: 22 };
 
 /** Maps a value to a y coordinate inside a panel and labels the axis. */
@@ -128,7 +138,7 @@ function panel(
   const x = (day: number) => left + ((day - 0.5) / days) * (right - left);
   const parts = [
     `<g class="panel" data-category="${escapeXml(category.category)}">`,
-    `<text x="${n(box.x + 4)}" y="${n(box.y + 14)}" class="panel-title">${escapeXml(category.title)}</text>`,
+    `<text x="${n(box.x + 4)}" y="${n(box.y + 14)}" class="panel-title${box.width < 320 ? " compact" : ""}">${escapeXml(category.title)}</text>`,
     ...spacedTicks(scale).map(
       (t) =>
         `<line x1="${n(left)}" x2="${n(right)}" y1="${n(scale.y(t))}" y2="${n(scale.y(t))}" stroke="${PALETTE.grid}"/>` +
@@ -155,9 +165,10 @@ function panel(
       // Staggered upwards, so that neighbouring bad days do not print over each other.
       const y = scale.y(p.value) + (p.value < scale.lo ? -6 - 11 * (offScale % 3) : 12 + 11 * (offScale % 3));
       const short = chart.kind === "availability" ? `${p.value.toFixed(1)}%` : `${Math.round(p.value)} ms`;
-      parts.push(
-        `<text x="${n(x(p.day) + 5)}" y="${n(y)}" class="tick off-scale">${escapeXml(short)}</text>`,
-      );
+      // Near the panel's right edge the figure goes left of its point, so it is never cut off.
+      const leftward = x(p.day) + 5 + short.length * TICK_CHAR_PX > box.x + box.width;
+      const anchor = leftward ? `x="${n(x(p.day) - 5)}" text-anchor="end"` : `x="${n(x(p.day) + 5)}"`;
+      parts.push(`<text ${anchor} y="${n(y)}" class="tick off-scale">${escapeXml(short)}</text>`);
       offScale += 1;
     }
   }
@@ -178,10 +189,11 @@ function panel(
 /** Small multiples, one panel per category, each against its own objective line. */
 export function dailySeriesSvg(chart: DailySeriesChart, report: MonthlyReport): string {
   const days = daysInPeriod(report.period.start, report.period.end);
-  const boxes = gridPanels(report.categories.length, COLUMNS, PANEL);
-  const rows = Math.max(1, Math.ceil(report.categories.length / COLUMNS));
-  const width = COLUMNS * PANEL.width;
-  const height = rows * PANEL.height;
+  const { columns, panel: size } = layoutFor(report.categories.length);
+  const boxes = gridPanels(report.categories.length, columns, size);
+  const rows = Math.max(1, Math.ceil(report.categories.length / columns));
+  const width = columns * size.width;
+  const height = rows * size.height;
   const panels = report.categories.map((c, i) =>
     panel(
       chart,

@@ -54,6 +54,8 @@ tr:has(+ tr.detail) td { border-bottom: none; }
 .label { font-weight: 600; margin-right: 4px; }
 .ids { overflow-wrap: anywhere; }
 .ids code { font-size: 11px; margin-right: 6px; white-space: nowrap; }
+.incident-table td:last-child { width: 38%; }
+svg .panel-title.compact { font-size: 10.5px; }
 .when { white-space: nowrap; }
 ul.plain { margin: 6px 0; padding-left: 20px; }
 .notes { margin-top: 12px; padding: 8px 12px; border-left: 3px solid #d69e2e; background: #fffbeb; font-size: 13px; }
@@ -64,10 +66,42 @@ footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
 @media print {
   body { background: #fff; font-size: 10px; }
   th, td { padding: 3px 6px; }
-  table { font-size: 10px; }
-  h2 { margin: 14px 0 6px; }
+  table { font-size: 10px; line-height: 1.3; }
+  h2 { font-size: 15px; margin: 8px 0 4px; padding-top: 4px; }
   main { max-width: none; padding: 0; }
   figure, tr, h2, .notes { break-inside: avoid; }
+  /* Condensed so that a 13-category month prints on six pages; nothing is left out. */
+  header { padding-bottom: 8px; margin-bottom: 10px; }
+  h1 { font-size: 20px; margin: 2px 0 4px; }
+  h3 { font-size: 11px; margin: 8px 0 2px; break-after: avoid; }
+  section { margin: 8px 0; }
+  section p { margin: 3px 0; }
+  .meta { font-size: 9.5px; }
+  .cards { margin-top: 8px; gap: 8px; }
+  .card { padding: 4px 10px; }
+  .card .value { font-size: 15px; }
+  .card .label { font-size: 9.5px; }
+  figure { margin: 4px 0 8px; }
+  figcaption { font-size: 9.5px; margin-bottom: 2px; }
+  th { font-size: 9.5px; }
+  #summary th, #summary td, th, td { padding: 2px 5px; }
+  .id { font-size: 9px; }
+  code, .mono { font-size: 9.5px; }
+  tr.detail td { font-size: 9px; padding-bottom: 3px; }
+  .ids code { font-size: 9px; margin-right: 4px; }
+  .digest { padding: 4px 8px; }
+  .verdict, .preliminary { margin-top: 6px; padding: 3px 10px; }
+  #incidents h3 { display: inline-block; margin: 4px 10px 1px 0; }
+  #incidents h3 + p.meta { display: inline; }
+  svg.chart { max-width: 84%; }
+  svg.chart[data-chart="timeline"] { max-width: 76%; }
+  #service-classes .id { display: inline; margin-left: 6px; }
+  #incidents p.meta { margin: 1px 0 2px; }
+  footer { margin-top: 8px; font-size: 9px; }
+  #evidence p { margin: 2px 0; }
+  #evidence .digest, #evidence pre { font-size: 8.5px; margin: 0; padding: 2px 6px; }
+  .incident-table td, .latency-incidents td { padding: 1px 5px; }
+  .incident-table table, .latency-incidents table { font-size: 9.5px; }
   h2 { break-after: avoid; }
   .verdict, .pill, tr.missed td, .digest, .notes { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }

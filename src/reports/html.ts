@@ -213,13 +213,13 @@ function incidentRow(i: Incident) {
           .map((f) => `<span class="when">${say.countedText(f, `<code>${e(f.code)}</code>`)}</span>`)
           .join(", "),
       },
+      // A column, not a line of its own: one short id per row keeps a 13-category month on six pages.
+      { html: `<span class="ids">${ids.join(" ")}</span>` },
     ],
-    detail: [
-      ids.length === 0
-        ? ""
-        : `<span class="label">Correlation ids</span> <span class="ids">${ids.join(" ")}</span>`,
-      ...say.incidentNotes(i).map((note) => `<div class="note">${e(note)}</div>`),
-    ].join(""),
+    detail: say
+      .incidentNotes(i)
+      .map((note) => `<div class="note">${e(note)}</div>`)
+      .join(""),
   };
 }
 
@@ -230,6 +230,7 @@ const INCIDENT_HEAD: Cell[] = [
   num("Failed / requests"),
   "Failures",
   "Error codes",
+  "Correlation ids",
 ];
 
 /** A category's failure periods, worst first, and its hours over the latency objective. */
@@ -240,13 +241,14 @@ function categoryIncidents({
   slowHours,
   moreSlowHours,
 }: say.CategoryIncidents): string[] {
+  // How many more the JSON holds goes on the category's line, not a line of its own under the table.
+  const sentence = [say.categoryIncidentSentence(c), ...(more > 0 ? [say.moreIncidentsSentence(more)] : [])];
   const parts = [
     `<h3>${e(c.title)} <code>${e(c.category)}</code></h3>`,
-    `<p class="meta">${e(say.categoryIncidentSentence(c))}</p>`,
+    `<p class="meta">${e(sentence.join(" "))}</p>`,
   ];
   if (own.length === 0) parts.push(`<p>${e(say.NO_FAILURE_PERIODS)}</p>`);
   else parts.push(`<div class="incident-table">${table(INCIDENT_HEAD, own.map(incidentRow))}</div>`);
-  if (more > 0) parts.push(`<p class="meta">${e(say.moreIncidentsSentence(more))}</p>`);
   if (c.latency_met === false) {
     if (slowHours.length === 0) parts.push(`<p>${e(say.NO_SLOW_HOURS)}</p>`);
     else {

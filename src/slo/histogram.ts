@@ -1,10 +1,18 @@
-import {
-  build,
-  decodeFromCompressedBase64,
-  encodeIntoCompressedBase64,
-  type Histogram,
-} from "hdr-histogram-js";
+import { createRequire } from "node:module";
+import type { Histogram } from "hdr-histogram-js";
 import { countsForLatency, type ProbeResult } from "../model/result.js";
+
+type HdrLibrary = typeof import("hdr-histogram-js");
+let library: HdrLibrary | null = null;
+
+/**
+ * hdr-histogram-js, loaded on first use: it costs ~15 MB of RSS (it carries its WebAssembly build
+ * inline), and the running agent only needs readingOf(), which is plain arithmetic.
+ */
+function hdr(): HdrLibrary {
+  library ??= createRequire(import.meta.url)("hdr-histogram-js") as HdrLibrary;
+  return library;
+}
 
 /** Values are recorded in whole microseconds; 3 significant digits keeps every reading within 0.1%. */
 const SIGNIFICANT_DIGITS = 3;
@@ -19,7 +27,7 @@ export interface LatencyHistogramOptions {
 }
 
 function newHistogram(compact: boolean): Histogram {
-  return build({
+  return hdr().build({
     bitBucketSize: compact ? "packed" : 32,
     numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
     lowestDiscernibleValue: 1,
@@ -30,8 +38,21 @@ function newHistogram(compact: boolean): Histogram {
   });
 }
 
-// Reused by readingOf(); nothing else touches it.
-const scratch = newHistogram(false);
+/** HDR's layout at 3 digits from 1 us: 2048 sub-buckets, half of them per doubling after the first. */
+const SUB_BUCKET_HALF_COUNT_MAGNITUDE = 10;
+const SUB_BUCKET_COUNT = 2048;
+
+/**
+ * The highest value HDR counts together with `us` (its highestEquivalentValue), computed the way
+ * hdr-histogram-js 3 does for these settings, so readings match its percentiles bit for bit.
+ */
+function highestEquivalentUs(us: number): number {
+  const bucket = Math.max(Math.floor(Math.log2(us)) - SUB_BUCKET_HALF_COUNT_MAGNITUDE, 0);
+  const subBucket = Math.floor(us / 2 ** bucket);
+  const lowest = subBucket * 2 ** bucket;
+  const size = 2 ** (subBucket >= SUB_BUCKET_COUNT ? bucket + 1 : bucket);
+  return lowest + size - 1;
+}
 
 /**
  * Request durations of contract section 1 in an HDR histogram: milliseconds in and out,
@@ -77,20 +98,20 @@ export class LatencyHistogram {
 
   /** Compressed base64 (the standard HdrHistogram V2 encoding), for storage. */
   encode(): string {
-    return encodeIntoCompressedBase64(this.#hdr);
+    return hdr().encodeIntoCompressedBase64(this.#hdr);
   }
 
   static decode(encoded: string, options: LatencyHistogramOptions = {}): LatencyHistogram {
-    let hdr: Histogram;
+    let decoded: Histogram;
     try {
-      hdr = decodeFromCompressedBase64(encoded, options.compact ? "packed" : 32, false);
+      decoded = hdr().decodeFromCompressedBase64(encoded, options.compact ? "packed" : 32, false);
     } catch (cause) {
       throw new RangeError(`not an encoded latency histogram: ${(cause as Error).message}`);
     }
     // Decoding sizes the histogram to the stored values; it must still grow for slower ones merged in.
-    hdr.autoResize = true;
+    decoded.autoResize = true;
     const histogram = new LatencyHistogram(options);
-    histogram.#hdr = hdr;
+    histogram.#hdr = decoded;
     return histogram;
   }
 
@@ -99,9 +120,10 @@ export class LatencyHistogram {
    * it at 3 digits). Lets exact rank selection reproduce this histogram's readings bit for bit.
    */
   static readingOf(ms: number): number {
-    scratch.reset();
-    scratch.recordValue(Math.round(ms * US_PER_MS));
-    return scratch.getValueAtPercentile(100) / US_PER_MS;
+    if (!Number.isFinite(ms) || ms < 0) {
+      throw new RangeError(`latency must be a finite number of milliseconds >= 0, got ${ms}`);
+    }
+    return highestEquivalentUs(Math.round(ms * US_PER_MS)) / US_PER_MS;
   }
 
   /** A copy that shares nothing with this one. */

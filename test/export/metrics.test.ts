@@ -60,6 +60,7 @@ describe("probe results on /metrics", () => {
           name: METRIC.probeRequests,
           labels: {
             region: "eu",
+            agent: "test-agent",
             category: "payment_request",
             service_class: "transaction_critical",
             probe: "payment-request-read",
@@ -172,7 +173,7 @@ describe("probe results on /metrics", () => {
     expect(sums).toEqual({ send: 0.002, wait: 0.1, receive: 0.008 });
   });
 
-  it("every series carries the region label, and only names the agent declares appear", async () => {
+  it("every series carries the region and agent labels, and only names the agent declares appear", async () => {
     const { metrics, scrape } = await serve();
     metrics.recordResult(result({ status: 500, errorCode: "INTERNAL_SERVER_ERROR" }));
     metrics.recordResult(result({ status: null, error: "connect", flags: ["agent_error"] }), "agent_error");
@@ -191,7 +192,11 @@ describe("probe results on /metrics", () => {
     const samples = parseExposition(await scrape());
     const known = new Set([...exposedSeriesNames(), "target_info"]);
     expect(samples.filter((s) => !known.has(s.name)).map((s) => s.name)).toEqual([]);
-    expect(samples.filter((s) => s.name !== "target_info" && s.labels.region !== "eu")).toEqual([]);
+    expect(
+      samples.filter(
+        (s) => s.name !== "target_info" && (s.labels.region !== "eu" || s.labels.agent !== "test-agent"),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -285,6 +290,7 @@ describe("agent self-metrics", () => {
         name: METRIC.coverage,
         labels: {
           region: "eu",
+          agent: "test-agent",
           category: "settlements",
           service_class: "transaction_non_critical",
           probe: "settlements-list",
