@@ -91,6 +91,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       minuteRollupDays: config.agent.minuteRollupDays,
       logger: (line) => log("warn", line),
       signingKeyFile: config.agent.signingKeyFile ?? null,
+      identity: { agent: config.agent.id, region: config.agent.region },
     });
   } catch (error) {
     lock.release();
