@@ -7,6 +7,7 @@ import Database from "better-sqlite3";
 import { parse, stringify } from "yaml";
 
 const ROOT = join(import.meta.dirname, "../..");
+const PROBES_PER_FILE = 1_000;
 
 export interface AgentRun {
   readonly pid: number;
@@ -49,7 +50,11 @@ export async function startAgent(load: AgentLoad): Promise<AgentRun> {
     path: `/bench/${i}`,
     timeout_ms: 10_000,
   }));
-  writeFileSync(join(dir, "probes/bench.yaml"), stringify(probes));
+  // A probe file holds at most 1 MiB: 10,000 probes go into files of PROBES_PER_FILE.
+  for (let i = 0; i * PROBES_PER_FILE < probes.length; i++) {
+    const part = probes.slice(i * PROBES_PER_FILE, (i + 1) * PROBES_PER_FILE);
+    writeFileSync(join(dir, `probes/bench-${i}.yaml`), stringify(part));
+  }
 
   const child: ChildProcess = spawn(
     process.execPath,

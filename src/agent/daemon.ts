@@ -91,6 +91,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       minuteRollupDays: config.agent.minuteRollupDays,
       logger: (line) => log("warn", line),
       signingKeyFile: config.agent.signingKeyFile ?? null,
+      identity: { agent: config.agent.id, region: config.agent.region },
     });
   } catch (error) {
     lock.release();
@@ -332,7 +333,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       return { ok: false, problems };
     }
     const { agent, needRestart } = settleAgentSettings(config.agent, loaded.agent);
-    const next: SloConfig = { ...loaded, agent };
+    // Controls run on a scheduler and timeline fixed at start: the running ones are kept.
+    if (!structurallyEqual(config.controls ?? [], loaded.controls ?? [])) needRestart.push("controls");
+    const next: SloConfig = { ...loaded, agent, controls: config.controls ?? [] };
+    try {
+      // First: an alert receiver it cannot use refuses the reload before anything has changed.
+      alerting.reconfigure(next);
+    } catch (error) {
+      const problems = problemLines(error);
+      log("warn", "configuration reload refused; the running configuration is kept", { trigger, problems });
+      return { ok: false, problems };
+    }
+    validity.reconfigure(next);
     const windowsRecomputed = classificationChanged(config, next);
     if (windowsRecomputed) windows = replay(next, clock.now());
     runner.reconfigure(runnerConfigOf(next), structurallyEqual);

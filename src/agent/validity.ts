@@ -29,7 +29,7 @@ export class ValidityTracker {
   readonly #log: Logger;
   readonly #decided: Decided;
   readonly #timeline: ControlTimeline;
-  readonly #expectations: ReadonlyMap<ProbeId, ProbeExpectation | null | undefined>;
+  #expectations: ReadonlyMap<ProbeId, ProbeExpectation | null | undefined>;
   readonly #pending: ProbeResult[] = [];
   readonly #state = new Map<ProbeId, ProbeValidity>();
   readonly #controlDown = new Set<string>();
@@ -41,6 +41,15 @@ export class ValidityTracker {
     this.#decided = options.decided;
     this.#timeline = new ControlTimeline(options.config.controls ?? []);
     this.#expectations = new Map(options.config.probes.map((p) => [p.id, p.expect]));
+  }
+
+  /**
+   * Takes a reloaded configuration's expectations (`expect:`); a removed probe leaves /metrics.
+   * The next result of each probe is judged by them. Controls are fixed until restart.
+   */
+  reconfigure(config: SloConfig): void {
+    this.#expectations = new Map(config.probes.map((p) => [p.id, p.expect]));
+    for (const probe of this.#state.keys()) if (!this.#expectations.has(probe)) this.#state.delete(probe);
   }
 
   /** Takes every result the runner records, control or provider. */

@@ -41,6 +41,8 @@ const KEEP_DELIVERED_MS = 7 * DAY_MS;
  */
 export class AgentAlerting {
   readonly #options: AgentAlertingOptions;
+  /** The configuration in force: the start-up one until a reload hands over another. */
+  #config: SloConfig;
   readonly #machine: AlertStateMachine;
   readonly #outbox: AlertOutbox;
   readonly #deliveries = new Map<string, Record<DeliveryResult, number>>();
@@ -48,9 +50,8 @@ export class AgentAlerting {
   constructor(options: AgentAlertingOptions) {
     this.#options = options;
     const { config, ledger } = options;
-    const receivers = config.alerting.receivers.map((spec) => createReceiver(spec, options.dispatcher));
-    const problems = receivers.flatMap((r) => r.validate());
-    if (problems.length > 0) throw new Error(problems.join("; "));
+    this.#config = config;
+    const receivers = this.#receiversOf(config);
     for (const r of receivers) this.#deliveries.set(r.id, { success: 0, failure: 0 });
     this.#machine = new AlertStateMachine({
       forMs: config.alerting.forMs,
@@ -74,6 +75,24 @@ export class AgentAlerting {
     });
   }
 
+  /**
+   * Takes a reloaded configuration: its conditions and thresholds, `for` and `repeat_interval`,
+   * and receivers. Alert states and the queue are kept (see AlertOutbox.setReceivers). Throws,
+   * changing nothing, when a receiver is invalid.
+   */
+  reconfigure(config: SloConfig): void {
+    const receivers = this.#receiversOf(config);
+    this.#config = config;
+    this.#machine.retime({
+      forMs: config.alerting.forMs,
+      repeatIntervalMs: config.alerting.repeatIntervalMs,
+    });
+    const ids = new Set(receivers.map((r) => r.id));
+    for (const id of this.#deliveries.keys()) if (!ids.has(id)) this.#deliveries.delete(id);
+    for (const id of ids) if (!this.#deliveries.has(id)) this.#deliveries.set(id, { success: 0, failure: 0 });
+    this.#outbox.setReceivers(receivers);
+  }
+
   /** Starts delivering what a previous run left queued. */
   start(): void {
     this.#options.ledger.pruneDelivered(this.#options.clock.now() - KEEP_DELIVERED_MS);
@@ -83,10 +102,7 @@ export class AgentAlerting {
   /** One evaluation at input.snapshot.at: state changes are stored before anything is sent. */
   evaluate(input: AlertInput): void {
     const now = input.snapshot.at;
-    const { notifications, changed } = this.#machine.evaluate(
-      alertConditions(this.#options.config, input),
-      now,
-    );
+    const { notifications, changed } = this.#machine.evaluate(alertConditions(this.#config, input), now);
     if (changed) {
       this.#options.ledger.saveAlerts(
         this.#machine.alerts().map((a) => ({ key: a.key, json: JSON.stringify(a) })),
@@ -114,6 +130,13 @@ export class AgentAlerting {
 
   close(): Promise<void> {
     return this.#outbox.close();
+  }
+
+  #receiversOf(config: SloConfig) {
+    const receivers = config.alerting.receivers.map((spec) => createReceiver(spec, this.#options.dispatcher));
+    const problems = receivers.flatMap((r) => r.validate());
+    if (problems.length > 0) throw new Error(problems.join("; "));
+    return receivers;
   }
 
   #firing(): AlertNotification[] {

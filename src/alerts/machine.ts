@@ -29,12 +29,17 @@ const DEFAULT_KEEP_RESOLVED_MS = 3_600_000;
  * notified; a firing alert never notified resolves silently.
  */
 export class AlertStateMachine {
-  readonly #options: AlertMachineOptions;
+  #options: AlertMachineOptions;
   readonly #alerts = new Map<string, AgentAlert>();
 
   constructor(options: AlertMachineOptions) {
     this.#options = options;
     for (const alert of options.restored ?? []) this.#alerts.set(alert.key, alert);
+  }
+
+  /** New timings from a reloaded configuration; every alert keeps its state and times. */
+  retime(timing: Pick<AlertMachineOptions, "forMs" | "repeatIntervalMs">): void {
+    this.#options = { ...this.#options, forMs: timing.forMs, repeatIntervalMs: timing.repeatIntervalMs };
   }
 
   /** The alerts listed now: pending, firing, and recently resolved, oldest first. */

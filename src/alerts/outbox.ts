@@ -41,6 +41,8 @@ const MAX_PER_DRAIN = 100;
  */
 export class AlertOutbox {
   readonly #options: OutboxOptions;
+  /** By id, in configuration order; replaced by a reload (setReceivers). */
+  #receivers: ReadonlyMap<string, Receiver>;
   readonly #busy = new Map<string, Promise<void>>();
   readonly #timers = new Map<string, TimerHandle>();
   readonly #refreshedAt = new Map<string, EpochMs>();
@@ -48,13 +50,30 @@ export class AlertOutbox {
 
   constructor(options: OutboxOptions) {
     this.#options = options;
+    this.#receivers = new Map(options.receivers.map((r) => [r.id, r]));
+  }
+
+  /**
+   * The receivers of a reloaded configuration. What is queued stays queued: a kept id (even with a
+   * new URL) delivers its queue to the new settings; a removed id gets nothing more (its rows stay
+   * in the store, as after a restart without it); a new id receives what is queued from now on.
+   */
+  setReceivers(receivers: readonly Receiver[]): void {
+    this.#receivers = new Map(receivers.map((r) => [r.id, r]));
+    for (const [id, timer] of this.#timers) {
+      if (this.#receivers.has(id)) continue;
+      timer.cancel();
+      this.#timers.delete(id);
+    }
+    for (const id of this.#refreshedAt.keys()) if (!this.#receivers.has(id)) this.#refreshedAt.delete(id);
+    this.pump();
   }
 
   /** Queues each notification for every receiver (in one transaction) and starts delivering. */
   enqueue(notifications: readonly AlertNotification[]): void {
-    if (notifications.length === 0 || this.#options.receivers.length === 0) return;
+    if (notifications.length === 0 || this.#receivers.size === 0) return;
     const rows = notifications.flatMap((n) =>
-      this.#options.receivers.map((r) => ({
+      [...this.#receivers.values()].map((r) => ({
         receiver: r.id,
         alertKey: n.key,
         kind:
@@ -73,10 +92,10 @@ export class AlertOutbox {
   /** Starts a delivery round for every receiver that is not already in one. */
   pump(): void {
     if (this.#closed) return;
-    for (const receiver of this.#options.receivers) {
-      if (this.#busy.has(receiver.id)) continue;
-      const round = this.#drain(receiver).finally(() => this.#busy.delete(receiver.id));
-      this.#busy.set(receiver.id, round);
+    for (const id of this.#receivers.keys()) {
+      if (this.#busy.has(id)) continue;
+      const round = this.#drain(id).finally(() => this.#busy.delete(id));
+      this.#busy.set(id, round);
     }
   }
 
@@ -92,9 +111,12 @@ export class AlertOutbox {
     await Promise.all(this.#busy.values());
   }
 
-  async #drain(receiver: Receiver): Promise<void> {
+  async #drain(id: string): Promise<void> {
     const { ledger, clock } = this.#options;
     for (let sent = 0; sent < MAX_PER_DRAIN && !this.#closed; sent++) {
+      // Looked up at every send: a reload may have changed or removed the receiver meanwhile.
+      const receiver = this.#receivers.get(id);
+      if (receiver === undefined) return;
       const head = ledger.head(receiver.id);
       if (head === null) return this.#refresh(receiver);
       const wait = head.nextAttemptAt - clock.now();
@@ -119,7 +141,8 @@ export class AlertOutbox {
       ledger.markDelivered(head.id, clock.now());
       this.#options.onDelivery?.(receiver.id, "success");
     }
-    if (!this.#closed) this.#retryIn(receiver, 0);
+    const receiver = this.#receivers.get(id);
+    if (!this.#closed && receiver) this.#retryIn(receiver, 0);
   }
 
   /** Re-sends the firing alerts to receivers that forget them otherwise, when nothing is queued. */

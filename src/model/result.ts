@@ -54,6 +54,26 @@ export interface ProbeResult {
   readonly flags?: readonly ResultFlag[];
   /** One line for people (e.g. the transport error's code); never holds a secret. */
   readonly detail?: string | null;
+  /** The agent that made the request (`agent.id`); with probe + ts, the result's identity. */
+  readonly agent?: string | null;
+  /** The region the agent measures from (`agent.region`). */
+  readonly region?: string | null;
+}
+
+/** Who measured: stamped on every result an agent stores (docs/regions-merge.md). */
+export interface AgentIdentity {
+  readonly agent: string;
+  readonly region: string;
+}
+
+/**
+ * The result with the identity filled where it has none: a result without an agent is the
+ * storing agent's own (an import from another tool, a live probe); one naming another agent keeps
+ * what it says, region included.
+ */
+export function withIdentity(result: ProbeResult, own: AgentIdentity | null | undefined): ProbeResult {
+  if (!own || result.agent != null) return result;
+  return { ...result, agent: own.agent, region: result.region ?? own.region };
 }
 
 export function statusClassOf(status: number | null): StatusClass {

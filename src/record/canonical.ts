@@ -8,8 +8,8 @@ export const GENESIS_HASH = Buffer.alloc(32);
  * The canonical form of a record, the text its hash covers: one JSON object with the fields in
  * exactly this order, `ts` as ISO-8601 UTC with milliseconds, numbers as JSON.stringify writes them
  * (the NDJSON of contract section 3), absent optional fields as null. The classification detail
- * (flags, body_error, detail) is appended only when present, so records without it hash as they
- * did before it was kept.
+ * (flags, body_error, detail) and the identity (agent, region) are appended only when present, so
+ * records without them hash as they did before they were kept.
  */
 export function canonicalForm(result: ProbeResult): string {
   return (
@@ -23,8 +23,16 @@ export function canonicalForm(result: ProbeResult): string {
     `,"correlation_id":${nullableText(result.correlationId)}` +
     `,"phases":${phasesJson(result.phases ?? null)}` +
     `,"server_ms":${nullableNumber(result.serverMs ?? null)}` +
-    `${classificationJson(result)}}`
+    `${classificationJson(result)}${identityJson(result)}}`
   );
+}
+
+/** `,"agent":…,"region":…`, each only when present: records stored before identity hash as they did. */
+function identityJson(result: ProbeResult): string {
+  let text = "";
+  if (result.agent != null) text += `,"agent":${JSON.stringify(result.agent)}`;
+  if (result.region != null) text += `,"region":${JSON.stringify(result.region)}`;
+  return text;
 }
 
 /** `,"flags":[…],"body_error":…,"detail":…`, each only when present; "" for most records. */

@@ -25,9 +25,18 @@ export interface ImportBatch {
   readonly lines?: readonly number[];
 }
 
-/** Chain order for an import: ts, then probe. */
+/** Chain order for an import: ts, then probe, then agent (none first). */
 export function compareChainOrder(a: ProbeResult, b: ProbeResult): number {
-  return a.ts - b.ts || (a.probe < b.probe ? -1 : a.probe > b.probe ? 1 : 0);
+  return a.ts - b.ts || compareText(a.probe, b.probe) || compareText(a.agent ?? "", b.agent ?? "");
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Whether two results have the same identity: agent + probe + ts (docs/regions-merge.md). */
+export function sameIdentity(a: ProbeResult, b: ProbeResult): boolean {
+  return a.ts === b.ts && a.probe === b.probe && (a.agent ?? "") === (b.agent ?? "");
 }
 
 /** Probe-minutes of rollups summed in memory before they are written: bounds an import's memory. */
@@ -71,7 +80,9 @@ export class ImportSession {
     try {
       this.#chain = new ChainWriter(db, options.keepAppended);
       this.#stored = db
-        .prepare(`SELECT seq, ${RESULT_VALUE_COLUMNS} FROM results WHERE ts = ? AND probe = ?`)
+        .prepare(
+          `SELECT seq, ${RESULT_VALUE_COLUMNS} FROM results WHERE ts = ? AND probe = ? AND ifnull(agent, '') = ?`,
+        )
         .raw(true);
     } catch (error) {
       db.exec("ROLLBACK");
@@ -177,7 +188,7 @@ export class ImportSession {
       const line = batch.lines?.[i] ?? i;
       const last = this.#last;
       this.#last = { result, canonical, line };
-      if (last === null || last.result.ts !== result.ts || last.result.probe !== result.probe) {
+      if (last === null || !sameIdentity(last.result, result)) {
         results.push(result);
         canonicals.push(canonical);
         lines.push(line);
@@ -193,17 +204,21 @@ export class ImportSession {
 
   /** A result whose probe + ts is stored: the same is idempotent, other content is a conflict. */
   #checkStored(result: ProbeResult, canonical: string, line: number): void {
-    const row = this.#stored.get(result.ts, result.probe) as unknown[] | undefined;
+    const row = this.#stored.get(result.ts, result.probe, result.agent ?? "") as unknown[] | undefined;
     if (row === undefined) return;
     if (canonicalForm(resultOfValues(row.slice(1))) === canonical) return;
     this.#storedConflicts++;
     this.conflicts.push({
       line,
-      message: `probe ${result.probe} at ${isoTimestamp(result.ts)} is already stored (record seq ${row[0]}) with other content (conflicting duplicate)`,
+      message: `probe ${result.probe} at ${isoTimestamp(result.ts)} is already stored (record seq ${row[0]}) with other content (conflicting duplicate${agentText(result)})`,
     });
   }
 
   #assertOpen(): void {
     if (!this.#open) throw new Error("import session already ended");
   }
+}
+
+function agentText(result: ProbeResult): string {
+  return result.agent == null ? "" : `, agent ${result.agent}`;
 }

@@ -39,13 +39,15 @@ export class ImportStaging {
     this.#db = db;
     db.exec(`DROP TABLE IF EXISTS temp.import_staging;
       CREATE TEMP TABLE import_staging (
-        ts INTEGER NOT NULL, probe TEXT NOT NULL, line INTEGER NOT NULL, canonical TEXT NOT NULL,
-        PRIMARY KEY (ts, probe)
+        ts INTEGER NOT NULL, probe TEXT NOT NULL, agent TEXT NOT NULL, line INTEGER NOT NULL,
+        canonical TEXT NOT NULL, PRIMARY KEY (ts, probe, agent)
       ) WITHOUT ROWID`);
     this.#insert = db.prepare(
-      "INSERT INTO temp.import_staging (ts, probe, line, canonical) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      "INSERT INTO temp.import_staging (ts, probe, agent, line, canonical) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     );
-    this.#earlier = db.prepare("SELECT line, canonical FROM temp.import_staging WHERE ts = ? AND probe = ?");
+    this.#earlier = db.prepare(
+      "SELECT line, canonical FROM temp.import_staging WHERE ts = ? AND probe = ? AND agent = ?",
+    );
   }
 
   /** Stages a batch; returns the lines refused as conflicting with an earlier one. */
@@ -53,27 +55,37 @@ export class ImportStaging {
     const conflicts: RejectedLine[] = [];
     batch.results.forEach((result, i) => {
       const canonical = batch.canonicals[i]!;
-      if (this.#insert.run(result.ts, result.probe, batch.lines[i]!, canonical).changes === 1) {
+      const agent = result.agent ?? "";
+      if (this.#insert.run(result.ts, result.probe, agent, batch.lines[i]!, canonical).changes === 1) {
         this.count++;
         return;
       }
-      const earlier = this.#earlier.get(result.ts, result.probe) as { line: number; canonical: string };
+      const earlier = this.#earlier.get(result.ts, result.probe, agent) as {
+        line: number;
+        canonical: string;
+      };
       if (earlier.canonical === canonical) this.repeats++;
       else conflicts.push(conflictWithLine(batch.lines[i]!, earlier.line));
     });
     return conflicts;
   }
 
-  /** The staged results in chain order (ts, then probe), a page at a time. */
+  /** The staged results in chain order (ts, probe, agent), a page at a time. */
   *sorted(): Generator<LineBatch> {
     // Paged by key rather than iterated: the connection writes each page before reading the next.
     const page = this.#db.prepare(
-      `SELECT ts, probe, line, canonical FROM temp.import_staging
-       WHERE (ts, probe) > (?, ?) ORDER BY ts, probe LIMIT ${PAGE_ROWS}`,
+      `SELECT ts, probe, agent, line, canonical FROM temp.import_staging
+       WHERE (ts, probe, agent) > (?, ?, ?) ORDER BY ts, probe, agent LIMIT ${PAGE_ROWS}`,
     );
-    let after: [number, string] = [Number.MIN_SAFE_INTEGER, ""];
+    let after: [number, string, string] = [Number.MIN_SAFE_INTEGER, "", ""];
     for (;;) {
-      const rows = page.all(...after) as { ts: number; probe: string; line: number; canonical: string }[];
+      const rows = page.all(...after) as {
+        ts: number;
+        probe: string;
+        agent: string;
+        line: number;
+        canonical: string;
+      }[];
       if (rows.length === 0) return;
       yield {
         results: rows.map((row) => resultOfCanonical(row.canonical)),
@@ -81,7 +93,7 @@ export class ImportStaging {
         lines: rows.map((row) => row.line),
       };
       const last = rows[rows.length - 1]!;
-      after = [last.ts, last.probe];
+      after = [last.ts, last.probe, last.agent];
     }
   }
 

@@ -1,6 +1,6 @@
 import { on } from "node:events";
 import { Worker } from "node:worker_threads";
-import type { ProbeResult } from "../model/result.js";
+import type { AgentIdentity, ProbeResult } from "../model/result.js";
 import type { ImportSession } from "./import-session.js";
 import type { LineBatch } from "./import-staging.js";
 import { type LineChunk, type RejectedLine, readLineChunks, type WorkerRequest } from "./line-chunks.js";
@@ -48,9 +48,10 @@ export async function readResultFile(
 }
 
 /**
- * `slo-agent import`: all or nothing unless skipInvalid; idempotent on probe + ts, so importing a
- * file twice stores nothing the second time, and a line whose probe + ts meets another line or a
- * stored record with other content is refused, naming both. A worker thread parses and checks the
+ * `slo-agent import`: all or nothing unless skipInvalid; idempotent on agent + probe + ts (a line
+ * naming no agent is the store's own agent's), so importing a file twice stores nothing the second
+ * time, and a line whose identity meets another line or a stored record with other content is
+ * refused, naming both. A worker thread parses and checks the
  * lines while this thread chains and writes them, in one transaction. A file not in ts order is
  * read a second time into a table on disk and written from it sorted: memory stays bounded
  * whatever the file's size.
@@ -67,7 +68,7 @@ export async function importResultFile(
   let writing = true;
   try {
     // Chunks are written and dropped as they come: memory holds a few of them, never the file.
-    for await (const chunk of parsedInWorker(file, options.known)) {
+    for await (const chunk of parsedInWorker(file, options.known, store.identity)) {
       for (const line of chunk.rejected) rejected.push(line);
       if (writing && !first.appendInOrder(batchOf(chunk))) ordered = writing = false;
       if (writing && refused(rejected, first.conflicts, options)) writing = false;
@@ -117,7 +118,7 @@ async function sortedImport(
 ): Promise<ImportSession> {
   const session = store.beginImport();
   try {
-    for await (const chunk of parsedInWorker(file, options.known)) {
+    for await (const chunk of parsedInWorker(file, options.known, store.identity)) {
       session.stage(batchOf(chunk));
       options.onProgress?.({ phase: "reading", done: chunk.bytesRead, total: chunk.totalBytes });
     }
@@ -131,10 +132,15 @@ async function sortedImport(
 }
 
 /** The file's checked lines, parsed (and put in canonical form) by a worker thread. */
-async function* parsedInWorker(file: string, known: KnownIds | null): AsyncGenerator<LineChunk> {
+async function* parsedInWorker(
+  file: string,
+  known: KnownIds | null,
+  own: AgentIdentity | null,
+): AsyncGenerator<LineChunk> {
   const request: WorkerRequest = {
     file,
     known: known && { probes: [...known.probes], categories: [...known.categories] },
+    own,
   };
   const worker = startParseWorker(request);
   try {

@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import type { ProbeResult } from "../model/result.js";
+import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/result.js";
 import { type KnownIds, parseResultLine } from "./ndjson.js";
 
 const BOM = "\ufeff";
@@ -31,17 +31,21 @@ export const CHUNKS_IN_FLIGHT = 4;
 export interface WorkerRequest {
   readonly file: string;
   readonly known: { probes: [string, string][]; categories: string[] } | null;
+  /** The importing agent: a line that names no agent is its own (docs/regions-merge.md). */
+  readonly own?: AgentIdentity | null;
 }
 
 /**
  * Reads and checks an NDJSON file a piece at a time; blank lines are allowed and ignored, line
  * numbers count every line, and a UTF-8 byte order mark before the first line is skipped (editors
- * on Windows write one). `canonical`, when given, is applied to every valid result.
+ * on Windows write one). `canonical`, when given, is applied to every valid result; `own` fills
+ * the identity of a result that names no agent.
  */
 export async function* readLineChunks(
   file: string,
   known: KnownIds | null,
   canonical?: (result: ProbeResult) => string,
+  own?: AgentIdentity | null,
 ): AsyncGenerator<LineChunk> {
   const totalBytes = (await stat(file)).size;
   let number = 0;
@@ -63,9 +67,10 @@ export async function* readLineChunks(
       chunk.rejected.push({ line: number, message: parsed.problem });
       return;
     }
-    chunk.results.push(parsed.result);
+    const result = withIdentity(parsed.result, own);
+    chunk.results.push(result);
     chunk.lines.push(number);
-    chunk.canonicals?.push(canonical!(parsed.result));
+    chunk.canonicals?.push(canonical!(result));
   };
   // Split by hand: readline costs more than the JSON parsing it feeds.
   const stream = createReadStream(file, { encoding: "utf8", highWaterMark: 256 * 1024 });

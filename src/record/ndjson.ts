@@ -20,6 +20,8 @@ const OPTIONAL = [
   "flags",
   "body_error",
   "detail",
+  "agent",
+  "region",
 ] as const;
 const FIELDS: ReadonlySet<string> = new Set([...REQUIRED, ...OPTIONAL]);
 const PHASE_FIELDS = ["dns_ms", "connect_ms", "tls_ms", "request_sent_ms", "ttfb_ms", "body_end_ms"] as const;
@@ -27,7 +29,7 @@ const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
  * One NDJSON line of contract section 3 (plus the optional `phases`, `server_ms`, `flags`,
- * `body_error` and `detail` the store keeps), checked strictly: unknown fields, wrong types and impossible combinations are refused.
+ * `body_error`, `detail`, `agent` and `region` the store keeps), checked strictly: unknown fields, wrong types and impossible combinations are refused.
  * `known` null accepts any probe and category id (--allow-unknown).
  */
 export function parseResultLine(text: string, known: KnownIds | null): ParsedLine {
@@ -71,6 +73,12 @@ function shapeProblems(fields: Record<string, unknown>, problems: string[]): voi
   }
   if (error !== undefined && error !== null && typeof error !== "string") {
     problems.push(`error must be null or a failure reason, got ${JSON.stringify(error)}`);
+  }
+  for (const key of ["agent", "region"] as const) {
+    const value = fields[key];
+    if (value !== undefined && value !== null && !(typeof value === "string" && value !== "")) {
+      problems.push(`${key} must be a non-empty string or null, got ${JSON.stringify(value)}`);
+    }
   }
   for (const key of ["error_code", "correlation_id", "detail"] as const) {
     const value = fields[key];
@@ -131,7 +139,16 @@ function resultOfWire(fields: Record<string, unknown>): ProbeResult {
     flags: (fields.flags as ResultFlag[] | undefined) ?? [],
     bodyError: (fields.body_error as FailureReason | null | undefined) ?? null,
     detail: (fields.detail as string | null | undefined) ?? null,
+    ...identityOfWire(fields),
   };
+}
+
+/** `agent` and `region` only when the line gives them: a line without is the importing agent's own. */
+function identityOfWire(fields: Record<string, unknown>): Pick<ProbeResult, "agent" | "region"> {
+  const identity: { agent?: string; region?: string } = {};
+  if (typeof fields.agent === "string") identity.agent = fields.agent;
+  if (typeof fields.region === "string") identity.region = fields.region;
+  return identity;
 }
 
 function idProblem(result: ProbeResult, known: KnownIds | null): string | null {

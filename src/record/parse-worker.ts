@@ -21,7 +21,7 @@ parentPort!.on("message", () => {
   wake?.();
 });
 try {
-  for await (const chunk of readLineChunks(request.file, known, canonicalForm)) {
+  for await (const chunk of readLineChunks(request.file, known, canonicalForm, request.own)) {
     parentPort!.postMessage(chunk satisfies LineChunk);
     inFlight++;
     while (inFlight >= CHUNKS_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));

@@ -17,27 +17,29 @@ export interface ResultRow {
   readonly flags: string | null;
   readonly body_error: string | null;
   readonly detail: string | null;
+  readonly agent: string | null;
+  readonly region: string | null;
   readonly prev_hash: Buffer;
   readonly hash: Buffer;
 }
 
 export const RESULT_COLUMNS =
-  "seq, ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, prev_hash, hash";
+  "seq, ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region, prev_hash, hash";
 
-export const RESULT_COLUMN_COUNT = 16;
+export const RESULT_COLUMN_COUNT = 18;
 
 /** A plain INSERT of `rows` rows: a conflict fails the whole statement, which SQLite then undoes. */
 export function insertResultsSql(rows: number): string {
-  const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))";
+  const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))";
   return `INSERT INTO results (${RESULT_COLUMNS}) VALUES ${Array(rows).fill(row).join(", ")}`;
 }
 
 /** Hashes are bound as hex text and stored as 32-byte blobs: hex is what the chain computes in. */
 export const INSERT_RESULT_SQL = `INSERT OR IGNORE INTO results (${RESULT_COLUMNS})
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))`;
 
 export function resultOfRow(row: ResultRow): ProbeResult {
-  return {
+  return withStoredIdentity(row.agent, row.region, {
     ts: row.ts,
     probe: row.probe,
     category: row.category,
@@ -52,12 +54,20 @@ export function resultOfRow(row: ResultRow): ProbeResult {
     flags: row.flags === null ? [] : (row.flags.split(",") as ResultFlag[]),
     bodyError: row.body_error as FailureReason | null,
     detail: row.detail,
-  };
+  });
+}
+
+/** Sets agent and region only when stored: a record from before identity reads as it always did. */
+function withStoredIdentity(agent: string | null, region: string | null, result: ProbeResult): ProbeResult {
+  const r = result as { agent?: string; region?: string };
+  if (agent !== null) r.agent = agent;
+  if (region !== null) r.region = region;
+  return result;
 }
 
 /**
  * Fills `into` with the INSERT_RESULT_SQL parameters in RESULT_COLUMNS order: positional binding
- * is the fastest, and reusing one array spares the garbage collector a 16-slot array per record.
+ * is the fastest, and reusing one array spares the garbage collector an 18-slot array per record.
  */
 export function fillRowValues(
   into: unknown[],
@@ -81,8 +91,10 @@ export function fillRowValues(
   into[11] = result.flags !== undefined && result.flags.length > 0 ? result.flags.join(",") : null;
   into[12] = result.bodyError ?? null;
   into[13] = result.detail ?? null;
-  into[14] = prevHashHex;
-  into[15] = hashHex;
+  into[14] = result.agent ?? null;
+  into[15] = result.region ?? null;
+  into[16] = prevHashHex;
+  into[17] = hashHex;
   return into;
 }
 
@@ -91,13 +103,13 @@ export function fillRowValues(
  * since reading two 32-byte blobs per row was a third of a month's read.
  */
 export const RESULT_VALUE_COLUMNS =
-  "ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail";
+  "ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region";
 
 /** resultOfRow for a row of RESULT_VALUE_COLUMNS read as an array (stmt.raw()): no object per row to build. */
 export function resultOfValues(v: readonly unknown[]): ProbeResult {
   const phases = v[8] as string | null;
   const flags = v[10] as string | null;
-  return {
+  return withStoredIdentity(v[13] as string | null, v[14] as string | null, {
     ts: v[0] as number,
     probe: v[1] as string,
     category: v[2] as string,
@@ -111,7 +123,7 @@ export function resultOfValues(v: readonly unknown[]): ProbeResult {
     flags: flags === null ? [] : (flags.split(",") as ResultFlag[]),
     bodyError: v[11] as FailureReason | null,
     detail: v[12] as string | null,
-  };
+  });
 }
 
 /** The phases column holds the canonical snake_case JSON; a row altered into garbage reads as null phases. */

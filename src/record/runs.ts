@@ -15,14 +15,24 @@ export interface RunInterval {
   readonly clean: boolean;
 }
 
-/** A run not ended whose last heartbeat or result is this recent counts as still running (heartbeats come every 5 s). */
+/** A run not ended whose last heartbeat or result is this recent counts as still running (heartbeats reach disk every 30 s at most). */
 export const STILL_RUNNING_WITHIN_MS = 60_000;
+
+/**
+ * A heartbeat is written on its own at most this often; between, it rides along with the next
+ * batch of results. Each write is a transaction with an fsync, the largest idle cost when it came
+ * every 5 s. A crash while no result is written loses at most this much coverage; while results
+ * flow, the last stored result bounds the loss as before.
+ */
+export const HEARTBEAT_WRITE_MS = 30_000;
 
 /** The run of this process, kept in memory and written with the next batch (so disk trouble loses none of it). */
 interface LiveRun {
   id: number | null;
   start: EpochMs;
   lastHeartbeat: EpochMs;
+  /** The last heartbeat a committed batch carried. */
+  writtenHeartbeat: EpochMs;
   end: EpochMs | null;
   dirty: boolean;
 }
@@ -58,7 +68,7 @@ export class AgentRuns {
   }
 
   start(now: EpochMs): void {
-    this.#live = { id: null, start: now, lastHeartbeat: now, end: null, dirty: true };
+    this.#live = { id: null, start: now, lastHeartbeat: now, writtenHeartbeat: now, end: null, dirty: true };
     this.#writes.touch();
     this.#writes.flush();
   }
@@ -67,7 +77,7 @@ export class AgentRuns {
     if (!this.#live) return;
     this.#live.lastHeartbeat = now;
     this.#live.dirty = true;
-    this.#writes.touch();
+    if (now - this.#live.writtenHeartbeat >= HEARTBEAT_WRITE_MS) this.#writes.touch();
   }
 
   end(now: EpochMs): void {
@@ -84,7 +94,9 @@ export class AgentRuns {
 
   /** The batch that wrote the live run committed. */
   committed(): void {
-    if (this.#live) this.#live.dirty = false;
+    if (!this.#live?.dirty) return;
+    this.#live.writtenHeartbeat = this.#live.lastHeartbeat;
+    this.#live.dirty = false;
   }
 
   /** The store now writes to a new file: the run is written there afresh. */

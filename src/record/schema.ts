@@ -130,6 +130,15 @@ const MIGRATIONS: readonly string[] = [
     last_digest         TEXT    NOT NULL      -- SHA-256 (hex) of the JCS form of the last entry seen
   );
   `,
+  // Who measured (docs/regions-merge.md): the agent (agent.id) and its region, in the hashed form when
+  // present. A result is identified by agent + probe + ts, so several agents' results can share a
+  // store; records from before have no agent and keep the old identity ('' here).
+  `
+  ALTER TABLE results ADD COLUMN agent TEXT;   -- agent.id of the agent that made the request, or NULL (older)
+  ALTER TABLE results ADD COLUMN region TEXT;  -- agent.region of that agent, or NULL
+  DROP INDEX results_ts_probe;
+  CREATE UNIQUE INDEX results_ts_probe_agent ON results (ts, probe, ifnull(agent, ''));
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import type { Clock } from "../clock/clock.js";
-import type { ProbeResult } from "../model/result.js";
+import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
 import { type BundleInput, writeBundle } from "./bundle.js";
@@ -64,6 +64,11 @@ export interface EvidenceStoreOptions {
   readonly signingKeyFile?: string | null;
   /** False: write no checkpoints (and create no key). Default true. */
   readonly checkpoints?: boolean;
+  /**
+   * The agent writing (agent.id, agent.region): stamped on every result that names no agent,
+   * live or imported. Null (default): results are stored as they come.
+   */
+  readonly identity?: AgentIdentity | null;
 }
 
 export type { ImportOutcome };
@@ -121,8 +126,9 @@ export class EvidenceStore implements ResultSink {
   record(result: ProbeResult): void {
     if (this.#closed) throw new Error("evidence store is closed");
     if (this.#options.readOnly) throw new Error("evidence store was opened read-only");
+    const stamped = withIdentity(result, this.identity);
     // Clocks may read fractions of a millisecond; the evidence keeps whole ones.
-    const whole = Number.isInteger(result.ts) ? result : { ...result, ts: Math.floor(result.ts) };
+    const whole = Number.isInteger(stamped.ts) ? stamped : { ...stamped, ts: Math.floor(stamped.ts) };
     const problem = resultProblem(whole);
     if (problem) {
       this.#log(`evidence store: refused a result of probe ${result.probe}: ${problem}`);
@@ -133,6 +139,11 @@ export class EvidenceStore implements ResultSink {
 
   flush(): void {
     this.#queue.flush();
+  }
+
+  /** The agent whose results this store keeps (stamped on those that name none), or null. */
+  get identity(): AgentIdentity | null {
+    return this.#options.identity ?? null;
   }
 
   close(): void {
@@ -330,7 +341,8 @@ export class EvidenceStore implements ResultSink {
    * Stores a backfill in ts order in one transaction: all of it or, on error, none. A result with
    * the probe + ts of another (or of a stored record) but other content is refused, naming its index.
    */
-  importResults(results: readonly ProbeResult[], onProgress?: (done: number) => void): ImportOutcome {
+  importResults(given: readonly ProbeResult[], onProgress?: (done: number) => void): ImportOutcome {
+    const results = this.identity ? given.map((result) => withIdentity(result, this.identity)) : given;
     for (const result of results) {
       const problem = resultProblem(result);
       if (problem) throw new RangeError(`cannot import a result of probe ${result.probe}: ${problem}`);

@@ -101,9 +101,9 @@ export type StoredRecord = readonly unknown[];
 export const RECORD_COLUMNS = `${RESULT_VALUE_COLUMNS}, seq, lower(hex(prev_hash)), lower(hex(hash))`;
 export const TS = 0;
 const PROBE = 1;
-export const SEQ = 13;
-export const PREV_HASH = 14;
-export const HASH = 15;
+export const SEQ = 15;
+export const PREV_HASH = 16;
+export const HASH = 17;
 
 /** Where a problem is: a record's seq and what names it to a reader. */
 interface Located {

@@ -94,7 +94,7 @@ footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
   #incidents h3 { display: inline-block; margin: 4px 10px 1px 0; }
   #incidents h3 + p.meta { display: inline; }
   svg.chart { max-width: 84%; }
-  svg.chart[data-chart="timeline"] { max-width: 76%; }
+  svg.chart[data-chart=timeline] { max-width: 76%; }
   #service-classes .id { display: inline; margin-left: 6px; }
   #incidents p.meta { margin: 1px 0 2px; }
   footer { margin-top: 8px; font-size: 9px; }

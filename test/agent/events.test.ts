@@ -87,7 +87,12 @@ describe("logs that say what happened (slo-agent demo, JSON logs)", () => {
   }, 60_000);
 
   it("exports the process and Node.js runtime metrics and slo_agent_build_info", async () => {
-    const text = await (await fetch(metricsUrl)).text();
+    // The event-loop delay series appear once the collector holds 5 samples (2.5 s of uptime).
+    let text = "";
+    for (let attempt = 0; attempt < 20 && !/^nodejs_eventloop_delay_p99[{ ]/m.test(text); attempt++) {
+      if (attempt > 0) await sleep(500);
+      text = await (await fetch(metricsUrl)).text();
+    }
     const build = text.split("\n").filter((l) => l.startsWith("slo_agent_build_info{"));
     expect(build).toHaveLength(1);
     expect(build[0]).toContain(`node_version="${process.versions.node}"`);

@@ -89,10 +89,10 @@ export async function eventually<T>(
   }
 }
 
-/** Starts /usr/bin/prometheus scraping `target` every second with `rulesFile`, evaluating every second. */
+/** Starts /usr/bin/prometheus scraping `target`(s) every second with `rulesFile`, evaluating every second. */
 export async function startPrometheus(
   dir: string,
-  target: string,
+  target: string | readonly string[],
   rulesFile: string,
 ): Promise<{ url: string; process: Running }> {
   const port = await freePort();
@@ -106,7 +106,7 @@ export async function startPrometheus(
       `rule_files: [${JSON.stringify(rulesFile)}]`,
       "scrape_configs:",
       "  - job_name: slo-agent",
-      `    static_configs: [{targets: [${JSON.stringify(target)}]}]`,
+      `    static_configs: [{targets: ${JSON.stringify(typeof target === "string" ? [target] : target)}}]`,
       "",
     ].join("\n"),
   );

@@ -207,6 +207,30 @@ describe("agent runs", () => {
     expect(reader.unmonitoredIntervals(START, clock.now())).toEqual([]);
   });
 
+  it("a heartbeat alone reaches disk every 30 s at most; results carry it in between", () => {
+    const dir = tempDir();
+    const clock = new FakeClock(START);
+    const agent = open(dir, clock);
+    agent.startRun(START);
+    const reader = open(dir, clock, { readOnly: true });
+    const stored = () => reader.runIntervals({ from: START, to: START + DAY_MS })[0]!.lastHeartbeat;
+    for (const step of [5_000, 5_000, 15_000]) {
+      clock.advance(step);
+      agent.heartbeat(clock.now());
+    }
+    clock.advance(1_000);
+    expect(stored()).toBe(START);
+    clock.advance(4_000);
+    agent.heartbeat(clock.now());
+    clock.advance(1_000);
+    expect(stored()).toBe(START + 30_000);
+    clock.advance(4_000);
+    agent.heartbeat(clock.now());
+    agent.record(ok(START + 35_000));
+    clock.advance(1_000);
+    expect(stored()).toBe(START + 35_000);
+  });
+
   it("the running agent's own run covers up to now", () => {
     const clock = new FakeClock(START);
     const store = open(tempDir(), clock);

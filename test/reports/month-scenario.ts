@@ -215,6 +215,7 @@ export function sloYaml(dataDir: string): string {
   );
   return `version: 1
 agent:
+  id: probe-eu-1
   region: eu
   listen: 127.0.0.1:0
   data_dir: ${JSON.stringify(dataDir)}

@@ -72,6 +72,8 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
     busyTimeoutMs: IMPORT_BUSY_TIMEOUT_MS,
     isExcluded: config === null ? undefined : exclusionJudgeOf(config),
     latencyOf: config === null ? undefined : latencyOfConfig(config),
+    // A line naming no agent is this agent's own (docs/regions-merge.md).
+    identity: config === null ? null : { agent: config.agent.id, region: config.agent.region },
   });
   const bar = process.stderr.isTTY ? new ProgressBar(process.stderr) : null;
   let stored = false;

@@ -25,6 +25,7 @@ import { CheckFailed, UsageError } from "../errors.js";
 import { type MonthEvidence, monthEvidence, sealOf } from "../evidence-seal.js";
 import { timestampStatement } from "../evidence-timestamp.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
+import { PROMETHEUS_TOKEN_ENV, runPrometheusReport } from "./report-prometheus.js";
 
 interface ReportOptions extends CommonOptions {
   month?: string;
@@ -35,6 +36,7 @@ interface ReportOptions extends CommonOptions {
   allowUnverified?: boolean;
   claim?: boolean;
   allowPreliminary?: boolean;
+  prometheus?: string;
 }
 
 const EXAMPLES = `
@@ -46,6 +48,13 @@ Examples:
   $ slo-agent report --month 2026-10 --category payment_request,settlements --format md
   $ slo-agent report --month 2026-10 --fail-on-miss > report.json || echo "SLA missed"
   $ slo-agent report --month 2026-10 --claim --out claim-2026-10.pdf   the letter to the provider
+  $ slo-agent report --month 2026-10 --prometheus http://prometheus:9090 --format md
+
+--prometheus URL computes the month from the agents' counters and latency histogram in any
+Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics), every region and agent
+pooled: approximate figures, with their precision limits stated, and no evidence (json or md
+only). A bearer token for that API is read from ${PROMETHEUS_TOKEN_ENV}. An unreachable URL or
+an answer that is not a Prometheus one is exit 2 naming the URL. See docs/regions.md.
 
 --claim adds a letter to the provider (sla.provider): each missed objective with its figures,
 the service credit per class, the incidents with error codes and correlation ids, and how to
@@ -129,6 +138,8 @@ function openStore(dataDir: string, clock: Clock): EvidenceStore {
 
 async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   const month = checkedMonth(opts.month);
+  if (opts.prometheus !== undefined)
+    return runPrometheusReport(month, { ...opts, prometheus: opts.prometheus }, clock);
   const format = checkedFormat(opts);
   const { config, dataDir } = await loadCommandContext(opts);
   const categories = opts.category.length > 0 ? [...new Set(opts.category)] : undefined;
@@ -226,6 +237,10 @@ export function registerReport(program: Command, clock: Clock = systemClock): vo
     .option("--allow-unverified", "write the report even if its evidence does not verify, stamped UNVERIFIED")
     .option("--claim", "add a service credit claim addressed to the provider (only for a month with a miss)")
     .option("--allow-preliminary", "with --claim: write the claim even while the month is PRELIMINARY")
+    .option(
+      "--prometheus <url>",
+      `approximate figures from a Prometheus-compatible API instead of the store (token: $${PROMETHEUS_TOKEN_ENV})`,
+    )
     .addHelpText("after", EXAMPLES)
     .action((opts: ReportOptions) => runReport(opts, clock));
 }

@@ -1,0 +1,115 @@
+import type { Clock } from "../../clock/clock.js";
+import { writeAtomically } from "../../reports/index.js";
+import { MonthNotStartedError, prometheusMonthReport } from "../../reports/prometheus-month.js";
+import { PrometheusQueryError } from "../../reports/prometheus-query.js";
+import {
+  PROMETHEUS_REPORT_FORMATS,
+  type PrometheusReportFormat,
+  renderPrometheusReport,
+} from "../../reports/prometheus-render.js";
+import { loadCommandContext } from "../context.js";
+import { CheckFailed, UsageError } from "../errors.js";
+import type { CommonOptions } from "../options.js";
+
+/** The bearer token for the Prometheus API: from the environment only, never from argv. */
+export const PROMETHEUS_TOKEN_ENV = "SLO_AGENT_PROMETHEUS_TOKEN";
+
+export interface PrometheusReportOptions extends CommonOptions {
+  prometheus: string;
+  format?: string;
+  out?: string;
+  category: string[];
+  failOnMiss?: boolean;
+  claim?: boolean;
+}
+
+const COMMAND = "slo-agent report --prometheus";
+
+/** `report --month M --prometheus URL`: the month from a Prometheus-compatible API, approximate. */
+export async function runPrometheusReport(
+  month: string,
+  opts: PrometheusReportOptions,
+  clock: Clock,
+): Promise<void> {
+  if (opts.claim) throw new UsageError(`${COMMAND}: --claim needs the evidence store (drop --prometheus)`);
+  const url = checkedUrl(opts.prometheus);
+  const format = checkedFormat(opts);
+  const { config } = await loadCommandContext(opts);
+  const known = new Set(config.categories.keys());
+  const unknown = opts.category.filter((c) => !known.has(c));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `${COMMAND}: --category: unknown ${unknown.join(", ")} (known: ${[...known].join(", ")})`,
+    );
+  }
+  const token = process.env[PROMETHEUS_TOKEN_ENV];
+  let report: Awaited<ReturnType<typeof prometheusMonthReport>>;
+  try {
+    report = await prometheusMonthReport({
+      config,
+      source: { url, ...(token ? { bearerToken: token } : {}) },
+      month,
+      now: clock.now(),
+      ...(opts.category.length > 0 ? { categories: [...new Set(opts.category)] } : {}),
+    });
+  } catch (error) {
+    if (error instanceof PrometheusQueryError || error instanceof MonthNotStartedError) {
+      throw new UsageError(`${COMMAND}: ${error.message}`);
+    }
+    throw error;
+  }
+  const content = renderPrometheusReport(report, format);
+  if (opts.out === undefined) process.stdout.write(content);
+  else await writeOut(opts.out, content);
+  const missed = report.categories.filter((c) => c.availability_met === false || c.latency_met === false);
+  if (opts.failOnMiss && missed.length > 0) {
+    throw new CheckFailed(
+      `${COMMAND}: objectives missed in ${month}: ${missed.map((c) => c.category).join(", ")}`,
+    );
+  }
+}
+
+function checkedUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`${COMMAND}: "${text}" is not a URL (e.g. http://prometheus:9090)`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`${COMMAND}: ${url.protocol} URLs are not supported (use http or https)`);
+  }
+  if (url.username !== "" || url.password !== "") {
+    throw new UsageError(
+      `${COMMAND}: put credentials in ${PROMETHEUS_TOKEN_ENV} (a bearer token), not in the URL: argv is visible to every user`,
+    );
+  }
+  return url.toString().replace(/\/+$/, "");
+}
+
+function checkedFormat(opts: PrometheusReportOptions): PrometheusReportFormat {
+  const fromOut = opts.out?.match(/\.(json|md)$/)?.[1];
+  if (opts.out !== undefined && fromOut === undefined) {
+    throw new UsageError(`${COMMAND}: --out: "${opts.out}" must end in .json or .md`);
+  }
+  const asked = opts.format === "markdown" ? "md" : (opts.format ?? fromOut);
+  const format = asked ?? (process.stdout.isTTY === true ? "md" : "json");
+  if (!(PROMETHEUS_REPORT_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(
+      `${COMMAND}: --format must be json or md (the other formats need the evidence store)`,
+    );
+  }
+  if (fromOut !== undefined && fromOut !== format) {
+    throw new UsageError(`${COMMAND}: --out: "${opts.out}" names ${fromOut}, but --format is ${format}`);
+  }
+  return format as PrometheusReportFormat;
+}
+
+async function writeOut(file: string, content: string): Promise<void> {
+  try {
+    await writeAtomically(file, content);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`${COMMAND}: --out: cannot write ${file} (${reason})`);
+  }
+}

@@ -1,0 +1,196 @@
+import type { Category, SloConfig } from "../model/config.js";
+import { isoUtc, monthInterval } from "../model/time.js";
+import {
+  addBuckets,
+  type CumulativeBuckets,
+  parseLe,
+  type QuantileBounds,
+  quantileBucket,
+} from "./prometheus-buckets.js";
+import { PROMETHEUS_PRECISION } from "./prometheus-precision.js";
+import { instantVector, type PrometheusSource, shownUrl, type VectorSample } from "./prometheus-query.js";
+
+/** Metric and label names as src/export writes them (kept literal: reports do not import export/). */
+const REQUESTS = "slo_probe_requests_total";
+const DURATION_BUCKETS = "slo_probe_duration_seconds_bucket";
+
+/** R, SR and the p99 of one category in one region, or of all regions pooled. */
+export interface PrometheusFigures {
+  /** From increase(): not whole numbers (see precision). */
+  readonly requests: number;
+  readonly successful: number;
+  readonly excluded: number;
+  readonly availability_pct: number | null;
+  /** histogram_quantile(0.99, ...) of the bucketed durations. */
+  readonly latency_p99_ms: number | null;
+  /** The bucket the p99 lies in: the exact p99 is between these bounds. */
+  readonly latency_p99_bucket_ms: QuantileBounds | null;
+}
+
+export interface PrometheusCategoryRow extends PrometheusFigures {
+  readonly category: string;
+  readonly title: string;
+  readonly service_class: string;
+  readonly availability_target_pct: number | null;
+  readonly availability_met: boolean | null;
+  readonly latency_objective_ms: number;
+  readonly latency_met: boolean | null;
+  readonly regions: readonly ({ readonly region: string } & PrometheusFigures)[];
+}
+
+export interface PrometheusMonthReport {
+  readonly month: string;
+  readonly period: { readonly start: string; readonly end: string };
+  readonly source: {
+    readonly kind: "prometheus";
+    readonly url: string;
+    /** The instant the queries were evaluated at: the month's end, or now for the current month. */
+    readonly evaluated_at: string;
+    readonly range: string;
+  };
+  readonly notice: string;
+  readonly precision: readonly { readonly figure: string; readonly limit: string }[];
+  readonly categories: readonly PrometheusCategoryRow[];
+  readonly service_classes: readonly {
+    readonly service_class: string;
+    readonly requests: number;
+    readonly successful: number;
+    readonly availability_pct: number | null;
+    readonly availability_target_pct: number;
+    readonly availability_met: boolean | null;
+  }[];
+}
+
+export interface PrometheusMonthInput {
+  readonly config: SloConfig;
+  readonly source: PrometheusSource;
+  readonly month: string;
+  readonly now: number;
+  readonly categories?: readonly string[];
+}
+
+/** A month that has not started yet has nothing to ask Prometheus about. */
+export class MonthNotStartedError extends Error {}
+
+/** The month's figures from the counters and the duration histogram in a Prometheus-compatible API. */
+export async function prometheusMonthReport(input: PrometheusMonthInput): Promise<PrometheusMonthReport> {
+  const period = monthInterval(input.month);
+  const at = Math.min(period.end, input.now);
+  const seconds = Math.floor((at - period.start) / 1000);
+  if (seconds <= 0) throw new MonthNotStartedError(`${input.month} has not started yet`);
+  const range = `${seconds}s`;
+  const by = (extra: string) => `sum by (region, category${extra})`;
+  const ask = (expr: string) => instantVector(input.source, expr, at);
+  const [counts, buckets, regionP99, pooledP99] = await Promise.all([
+    ask(`${by(", outcome")} (increase(${REQUESTS}[${range}]))`),
+    ask(`${by(", le")} (increase(${DURATION_BUCKETS}[${range}]))`),
+    ask(`histogram_quantile(0.99, ${by(", le")} (increase(${DURATION_BUCKETS}[${range}])))`),
+    ask(`histogram_quantile(0.99, sum by (category, le) (increase(${DURATION_BUCKETS}[${range}])))`),
+  ]);
+  const wanted = [...input.config.categories.values()]
+    .filter((c) => input.categories === undefined || input.categories.includes(c.id))
+    .sort((a, b) => a.id.localeCompare(b.id));
+  const rows = wanted.map((c) => categoryRow(input.config, c, { counts, buckets, regionP99, pooledP99 }));
+  return {
+    month: input.month,
+    period: { start: isoUtc(period.start), end: isoUtc(period.end) },
+    source: { kind: "prometheus", url: shownUrl(input.source.url), evaluated_at: isoUtc(at), range },
+    notice:
+      "These figures come from Prometheus (the agents' counters and bucketed latency histogram), not " +
+      "from the evidence store: they are approximate, carry no evidence and are not signed. The exact " +
+      "figures are those of `slo-agent report` on the agents' stores (or `--from-agents`).",
+    precision: PROMETHEUS_PRECISION,
+    categories: rows,
+    service_classes: serviceClassRows(input.config, rows),
+  };
+}
+
+interface Answers {
+  readonly counts: readonly VectorSample[];
+  readonly buckets: readonly VectorSample[];
+  readonly regionP99: readonly VectorSample[];
+  readonly pooledP99: readonly VectorSample[];
+}
+
+function categoryRow(config: SloConfig, category: Category, answers: Answers): PrometheusCategoryRow {
+  const of = (samples: readonly VectorSample[]) => samples.filter((s) => s.labels.category === category.id);
+  const counts = of(answers.counts);
+  const buckets = of(answers.buckets);
+  const regions = [...new Set([...counts, ...buckets].map((s) => s.labels.region ?? ""))].sort();
+  const regionRows = regions.map((region) => {
+    const inRegion = (s: VectorSample) => (s.labels.region ?? "") === region;
+    return {
+      region,
+      ...figures(
+        counts.filter(inRegion),
+        bucketsOf(buckets.filter(inRegion)),
+        of(answers.regionP99).find(inRegion),
+      ),
+    };
+  });
+  const pooled = figures(counts, bucketsOf(buckets), of(answers.pooledP99)[0]);
+  const target = config.serviceClasses.get(category.serviceClass)?.availabilityTarget ?? null;
+  return {
+    category: category.id,
+    title: category.title,
+    service_class: category.serviceClass,
+    ...pooled,
+    availability_target_pct: target === null ? null : target * 100,
+    availability_met:
+      pooled.availability_pct === null || target === null ? null : pooled.availability_pct >= target * 100,
+    latency_objective_ms: category.latencyP99Ms,
+    latency_met: pooled.latency_p99_ms === null ? null : pooled.latency_p99_ms <= category.latencyP99Ms,
+    regions: regionRows,
+  };
+}
+
+function figures(
+  counts: readonly VectorSample[],
+  buckets: CumulativeBuckets,
+  p99: VectorSample | undefined,
+): PrometheusFigures {
+  const sum = (outcome: string) =>
+    counts.filter((s) => s.labels.outcome === outcome).reduce((total, s) => total + s.value, 0);
+  const successful = sum("served");
+  const requests = successful + sum("failed");
+  const bucket = quantileBucket(buckets, 0.99);
+  const p99Ms = p99 !== undefined && Number.isFinite(p99.value) ? p99.value * 1000 : null;
+  return {
+    requests,
+    successful,
+    excluded: sum("excluded"),
+    availability_pct: requests > 0 ? (successful / requests) * 100 : null,
+    latency_p99_ms: bucket === null ? null : p99Ms,
+    latency_p99_bucket_ms: bucket,
+  };
+}
+
+/** Sums the `le` series of several regions into one cumulative histogram. */
+function bucketsOf(samples: readonly VectorSample[]): Map<number, number> {
+  const perSeries = samples.flatMap((s) => {
+    const le = parseLe(s.labels.le);
+    return le === null || !Number.isFinite(s.value) ? [] : [new Map([[le, s.value]])];
+  });
+  return addBuckets(perSeries);
+}
+
+function serviceClassRows(config: SloConfig, rows: readonly PrometheusCategoryRow[]) {
+  return [...config.serviceClasses.values()]
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .filter((cls) => rows.some((r) => r.service_class === cls.id))
+    .map((cls) => {
+      // Pooled: the requests of all its categories, not a mean of their ratios.
+      const own = rows.filter((r) => r.service_class === cls.id);
+      const requests = own.reduce((total, r) => total + r.requests, 0);
+      const successful = own.reduce((total, r) => total + r.successful, 0);
+      const availability = requests > 0 ? (successful / requests) * 100 : null;
+      return {
+        service_class: cls.id,
+        requests,
+        successful,
+        availability_pct: availability,
+        availability_target_pct: cls.availabilityTarget * 100,
+        availability_met: availability === null ? null : availability >= cls.availabilityTarget * 100,
+      };
+    });
+}

@@ -1,0 +1,119 @@
+import { type Dispatcher, request } from "undici";
+import { z } from "zod";
+
+/** A Prometheus that has not answered one query in this long is treated as unreachable. */
+export const PROMETHEUS_TIMEOUT_MS = 30_000;
+/** Answers are a few series per category and region; more than this is not one. */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/** The Prometheus could not be asked, or answered something that is not a vector: names the URL. */
+export class PrometheusQueryError extends Error {
+  constructor(url: string, reason: string) {
+    super(`${url}: ${reason}`);
+    this.name = "PrometheusQueryError";
+  }
+}
+
+/** One series of an instant vector: its labels and its value (NaN and ±Inf as Prometheus sends them). */
+export interface VectorSample {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+}
+
+export interface PrometheusSource {
+  /** The base URL, e.g. http://prometheus:9090 or https://mimir.example/prometheus. */
+  readonly url: string;
+  /** Sent as `Authorization: Bearer ...`; never shown. */
+  readonly bearerToken?: string;
+  readonly dispatcher?: Dispatcher;
+}
+
+const answerSchema = z.discriminatedUnion("status", [
+  z.object({
+    status: z.literal("success"),
+    data: z.object({
+      resultType: z.literal("vector"),
+      result: z.array(
+        z.object({ metric: z.record(z.string(), z.string()), value: z.tuple([z.number(), z.string()]) }),
+      ),
+    }),
+  }),
+  z.object({ status: z.literal("error"), errorType: z.string().optional(), error: z.string() }),
+]);
+
+/** The URL as it may be shown: without user:password, query or fragment. */
+export function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return "(the --prometheus URL)";
+  }
+}
+
+/** An instant query (`/api/v1/query`) at `time` (ms since the epoch): the vector it returns. */
+export async function instantVector(
+  source: PrometheusSource,
+  expr: string,
+  time: number,
+): Promise<VectorSample[]> {
+  const shown = shownUrl(source.url);
+  const endpoint = `${source.url.replace(/\/+$/, "")}/api/v1/query`;
+  const body = new URLSearchParams({ query: expr, time: (time / 1000).toFixed(3) }).toString();
+  let text: string;
+  let status: number;
+  try {
+    const response = await request(endpoint, {
+      method: "POST",
+      body,
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        accept: "application/json",
+        ...(source.bearerToken ? { authorization: `Bearer ${source.bearerToken}` } : {}),
+      },
+      signal: AbortSignal.timeout(PROMETHEUS_TIMEOUT_MS),
+      ...(source.dispatcher ? { dispatcher: source.dispatcher } : {}),
+    });
+    status = response.statusCode;
+    text = await boundedText(response.body);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new PrometheusQueryError(shown, `unreachable (${reason})`);
+  }
+  return parsedVector(shown, status, text);
+}
+
+function parsedVector(shown: string, status: number, text: string): VectorSample[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new PrometheusQueryError(shown, `HTTP ${status}, not a Prometheus API answer (not JSON)`);
+  }
+  const answer = answerSchema.safeParse(json);
+  if (!answer.success) {
+    throw new PrometheusQueryError(shown, `HTTP ${status}, not a Prometheus instant-vector answer`);
+  }
+  if (answer.data.status === "error") {
+    throw new PrometheusQueryError(
+      shown,
+      `HTTP ${status}, query refused: ${answer.data.error.slice(0, 200)}`,
+    );
+  }
+  if (status !== 200) throw new PrometheusQueryError(shown, `HTTP ${status}`);
+  return answer.data.data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
+}
+
+async function boundedText(body: AsyncIterable<unknown> & { destroy(): void }): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_ANSWER_BYTES) {
+      body.destroy();
+      throw new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

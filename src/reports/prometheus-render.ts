@@ -1,0 +1,63 @@
+import type { QuantileBounds } from "./prometheus-buckets.js";
+import type { PrometheusFigures, PrometheusMonthReport } from "./prometheus-month.js";
+
+/** The formats a Prometheus-based report comes in. */
+export const PROMETHEUS_REPORT_FORMATS = ["json", "md"] as const;
+export type PrometheusReportFormat = (typeof PROMETHEUS_REPORT_FORMATS)[number];
+
+export function renderPrometheusReport(
+  report: PrometheusMonthReport,
+  format: PrometheusReportFormat,
+): string {
+  return format === "json" ? `${JSON.stringify(report, null, 2)}\n` : markdownOf(report);
+}
+
+const count = (n: number) => n.toFixed(1);
+const pct = (p: number | null) => (p === null ? "no traffic" : `${p.toFixed(3)} %`);
+const met = (m: boolean | null) => (m === null ? "n/a" : m ? "met" : "**missed**");
+
+function ms(p99: number | null, bucket: QuantileBounds | null): string {
+  if (p99 === null || bucket === null) return "no responses";
+  const upper = bucket.upper === null ? "∞" : `${bucket.upper}`;
+  return `${p99.toFixed(1)} ms (bucket ${bucket.lower}–${upper} ms)`;
+}
+
+function figureCells(f: PrometheusFigures): string {
+  return `${count(f.requests)} | ${count(f.successful)} | ${pct(f.availability_pct)} | ${ms(f.latency_p99_ms, f.latency_p99_bucket_ms)}`;
+}
+
+function markdownOf(r: PrometheusMonthReport): string {
+  const lines = [
+    `# SLA figures for ${r.month} from Prometheus (approximate)`,
+    "",
+    `> ${r.notice}`,
+    "",
+    `Source: ${r.source.url}, instant queries at ${r.source.evaluated_at} over [${r.source.range}] ` +
+      `(period ${r.period.start} to ${r.period.end}).`,
+    "",
+    "## Categories",
+    "",
+    "| category | region | requests | successful | availability | p99 | availability objective | latency objective |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const c of r.categories) {
+    const target = c.availability_target_pct === null ? "n/a" : `${c.availability_target_pct} %`;
+    lines.push(
+      `| **${c.title}** (${c.category}) | all | ${figureCells(c)} | ${target}: ${met(c.availability_met)} | ${c.latency_objective_ms} ms: ${met(c.latency_met)} |`,
+    );
+    for (const region of c.regions) lines.push(`| | ${region.region} | ${figureCells(region)} | | |`);
+  }
+  lines.push("", "## Service classes (categories pooled)", "");
+  lines.push(
+    "| service class | requests | successful | availability | objective |",
+    "| --- | --- | --- | --- | --- |",
+  );
+  for (const s of r.service_classes) {
+    lines.push(
+      `| ${s.service_class} | ${count(s.requests)} | ${count(s.successful)} | ${pct(s.availability_pct)} | ${s.availability_target_pct} %: ${met(s.availability_met)} |`,
+    );
+  }
+  lines.push("", "## Precision: how these figures differ from the store-based report", "");
+  for (const p of r.precision) lines.push(`- **${p.figure}**: ${p.limit}`);
+  return `${lines.join("\n")}\n`;
+}

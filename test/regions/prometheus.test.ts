@@ -1,0 +1,292 @@
+/**
+ * Three agents (eu, na, oc), each against its own simulator with its own latency, oc's settlements
+ * failing a third of its requests, and one real Prometheus scraping all three every second.
+ * `report --prometheus` must agree with the agents' own stores within the precision it states:
+ * counts within the requests increase() cannot see (before a series' first scrape, after the last
+ * one), and each p99 inside the bucket range those count errors allow.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { monthOf } from "../../src/model/time.js";
+import { parseLe, quantileBucket } from "../../src/reports/prometheus-buckets.js";
+import type { PrometheusMonthReport } from "../../src/reports/prometheus-month.js";
+import { nearestRankPercentile } from "../../src/slo/percentile.js";
+import {
+  eventually,
+  freePort,
+  instantQuery,
+  type Running,
+  sleep,
+  startProcess,
+  startPrometheus,
+} from "../export/live-processes.js";
+
+const REPO = join(import.meta.dirname, "../..");
+const CLI = join(REPO, "dist/cli/main.js");
+const SECOND = 1000;
+const EVERY_MS = 250;
+const SCRAPE_MS = 1000;
+const RUN_MS = 10 * SECOND;
+
+/** Median latencies sit just above a bucket bound, so jitter stays inside one bucket. */
+const AGENTS = [
+  { region: "eu", latencyMs: 105, settlementsErrors: 0 },
+  { region: "na", latencyMs: 210, settlementsErrors: 0 },
+  { region: "oc", latencyMs: 520, settlementsErrors: 0.3 },
+] as const;
+const CATEGORIES = ["payment_request", "settlements"] as const;
+
+interface StoreRow {
+  category: string;
+  requests: number;
+  successful: number;
+  latency_p99_ms: number | null;
+}
+
+let dir: string;
+const agents: Running[] = [];
+let prometheus: { url: string; process: Running } | null = null;
+let month: string;
+let fromPrometheus: PrometheusMonthReport;
+const stores = new Map<string, StoreRow[]>();
+
+function writeAgent(region: string, latencyMs: number, settlementsErrors: number): string {
+  const home = join(dir, region);
+  mkdirSync(home);
+  // Probe ids differ per agent, so the pooled raw results below never collide.
+  const probe = (id: string, category: string, path: string) =>
+    `  - {id: ${id}-${region}, category: ${category}, target: klarna, every: 30s, path: "${path}", timeout_ms: 5000}`;
+  writeFileSync(
+    join(home, "slo.yaml"),
+    [
+      "version: 1",
+      `agent: {region: ${region}, id: agent-${region}, listen: 127.0.0.1:0, data_dir: ./evidence}`,
+      "service_classes:",
+      "  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}",
+      "  transaction_non_critical: {title: Transactions Non-critical Services, availability_target_pct: 99.0}",
+      "categories:",
+      "  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 150}",
+      "  settlements: {title: Settlements, service_class: transaction_non_critical, latency_p99_ms: 6000}",
+      "targets:",
+      `  klarna: {base_url: "http://127.0.0.1:9", environment: simulator}`,
+      "probes:",
+      probe(
+        "payment-request-read",
+        "payment_request",
+        "/payments/v1/sessions/00000000-0000-0000-0000-000000000000",
+      ),
+      probe(
+        "settlements-payout-summary",
+        "settlements",
+        "/settlements/v1/payouts/summary?start_date=2026-01-01T00:00:00Z&end_date=2026-01-02T00:00:00Z",
+      ),
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(home, "scenario.yaml"),
+    [
+      "version: 1",
+      `name: ${region}`,
+      `default: {latency: {median_ms: ${latencyMs}, sigma: 0}}`,
+      `categories: {settlements: {error_rate: ${settlementsErrors}}}`,
+      "",
+    ].join("\n"),
+  );
+  return home;
+}
+
+function cli(args: readonly string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [CLI, ...args], {
+    cwd: REPO,
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    timeout: 60 * SECOND,
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "slo-regions-prometheus-"));
+  const homes = AGENTS.map((a) => writeAgent(a.region, a.latencyMs, a.settlementsErrors));
+  // Prometheus first, on ports picked now, so it scrapes each agent from its first results on.
+  const targets = await Promise.all(AGENTS.map(async () => `127.0.0.1:${await freePort()}`));
+  writeFileSync(join(dir, "rules.yml"), "groups: []\n");
+  prometheus = await startPrometheus(dir, targets, join(dir, "rules.yml"));
+  for (const [i, home] of homes.entries()) {
+    agents.push(
+      startProcess(
+        process.execPath,
+        [CLI, "demo", "--config", join(home, "slo.yaml"), "--scenario", join(home, "scenario.yaml")].concat([
+          "--listen",
+          targets[i]!,
+          "--every",
+          `${EVERY_MS}ms`,
+        ]),
+        REPO,
+      ),
+    );
+  }
+  await Promise.all(agents.map((a) => a.waitFor(/listening on (http:\/\/\S+)/, 60 * SECOND)));
+  month = monthOf(Date.now());
+  await sleep(RUN_MS);
+  // Every agent has been scraped with results of both categories.
+  await eventually(
+    async () => {
+      const answer = await instantQuery(prometheus!.url, "count(slo_probe_requests_total)");
+      const value = (answer.data?.result[0] as { value?: [number, string] } | undefined)?.value?.[1];
+      return Number(value ?? 0) >= AGENTS.length * CATEGORIES.length ? true : null;
+    },
+    30 * SECOND,
+    "both categories of all three agents in Prometheus",
+  );
+  // Stop the agents first, so the queries see every scrape there will be: what an agent recorded
+  // after its last scrape is what increase() cannot see.
+  await Promise.all(agents.map((a) => a.stop()));
+  const report = cli(
+    ["report", "--month", month, "--config", join(homes[0]!, "slo.yaml")].concat([
+      "--prometheus",
+      prometheus.url,
+      "--format",
+      "json",
+    ]),
+  );
+  if (report.status !== 0) throw new Error(`report --prometheus failed: ${report.stderr}`);
+  fromPrometheus = JSON.parse(report.stdout) as PrometheusMonthReport;
+  for (const [i, a] of AGENTS.entries()) {
+    const store = cli([
+      "report",
+      "--month",
+      month,
+      "--config",
+      join(homes[i]!, "slo.yaml"),
+      "--format",
+      "json",
+    ]);
+    if (store.status !== 0) throw new Error(`report on ${a.region}'s store failed: ${store.stderr}`);
+    stores.set(a.region, (JSON.parse(store.stdout) as { categories: StoreRow[] }).categories);
+  }
+}, 180 * SECOND);
+
+afterAll(async () => {
+  await Promise.all(agents.map((a) => a.stop()));
+  await prometheus?.process.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 60 * SECOND);
+
+/**
+ * The stated count precision at this time scale: per series (one per status class), the requests
+ * of a scrape interval before its first scrape, plus those after the last scrape before the stop.
+ */
+function countTolerance(series: number): number {
+  const perScrape = SCRAPE_MS / EVERY_MS;
+  return series * (perScrape + 1) + 2 * perScrape;
+}
+
+/** Raw durations of every agent's responded requests of a category, pooled. */
+function pooledDurations(category: string): Float64Array {
+  const all: number[] = [];
+  for (const a of AGENTS) {
+    const db = new Database(join(dir, a.region, "evidence", "evidence.sqlite"), { readonly: true });
+    const rows = db.prepare("SELECT duration_ms FROM results WHERE category = ?").all(category) as {
+      duration_ms: number;
+    }[];
+    db.close();
+    all.push(...rows.map((r) => r.duration_ms));
+  }
+  return Float64Array.from(all.sort((x, y) => x - y));
+}
+
+/** The p99 bucket range Prometheus' buckets allow when the total may be off by `tolerance`. */
+async function p99Range(category: string, region: string | null, tolerance: number) {
+  const selector = region === null ? `category="${category}"` : `category="${category}",region="${region}"`;
+  const answer = await instantQuery(
+    prometheus!.url,
+    `sum by (le) (last_over_time(slo_probe_duration_seconds_bucket{${selector}}[10m]))`,
+  );
+  const buckets = new Map(
+    (answer.data!.result as unknown as { metric: { le: string }; value: [number, string] }[]).map((s) => [
+      parseLe(s.metric.le)!,
+      Number(s.value[1]),
+    ]),
+  );
+  const total = buckets.get(Number.POSITIVE_INFINITY)!;
+  const low = quantileBucket(buckets, Math.max(0, (0.99 * total - tolerance) / total))!;
+  const high = quantileBucket(buckets, Math.min(1, (0.99 * total + tolerance) / total))!;
+  return { lower: low.lower, upper: high.upper ?? Number.POSITIVE_INFINITY };
+}
+
+describe("three agents under one real Prometheus: report --prometheus", { timeout: 60 * SECOND }, () => {
+  it("says where its figures come from and states its precision", () => {
+    expect(fromPrometheus.source).toMatchObject({ kind: "prometheus", url: prometheus!.url });
+    expect(fromPrometheus.notice).toMatch(/come from Prometheus/);
+    expect(fromPrometheus.precision.map((p) => p.figure)).toEqual(
+      expect.arrayContaining(["requests, successful", "latency p99", "exclusions"]),
+    );
+  });
+
+  for (const category of CATEGORIES) {
+    it(`${category}: each region's counts and p99 agree with that agent's store within the stated precision`, async () => {
+      const row = fromPrometheus.categories.find((c) => c.category === category)!;
+      expect(row.regions.map((r) => r.region)).toEqual(AGENTS.map((a) => a.region));
+      for (const a of AGENTS) {
+        const exact = stores.get(a.region)!.find((c) => c.category === category)!;
+        const approx = row.regions.find((r) => r.region === a.region)!;
+        const tolerance = countTolerance(a.settlementsErrors > 0 && category === "settlements" ? 2 : 1);
+        console.log(
+          category,
+          a.region,
+          approx.requests,
+          exact.requests,
+          approx.successful,
+          exact.successful,
+          tolerance,
+        );
+        process.stderr.write(
+          `DEBUG ${category} ${a.region} ${approx.requests} ${exact.requests} ${approx.successful} ${exact.successful} ${tolerance}\n`,
+        );
+        expect(Math.abs(approx.requests - exact.requests), `${a.region} R`).toBeLessThanOrEqual(tolerance);
+        expect(Math.abs(approx.successful - exact.successful), `${a.region} SR`).toBeLessThanOrEqual(
+          tolerance,
+        );
+        const range = await p99Range(category, a.region, tolerance);
+        expect(exact.latency_p99_ms!, `${a.region} p99`).toBeGreaterThanOrEqual(range.lower);
+        expect(exact.latency_p99_ms!, `${a.region} p99`).toBeLessThanOrEqual(range.upper * 1.001);
+        expect(approx.latency_p99_ms!).toBeGreaterThanOrEqual(approx.latency_p99_bucket_ms!.lower);
+      }
+    });
+
+    it(`${category}: all regions pooled agree with the agents' raw results pooled`, async () => {
+      const row = fromPrometheus.categories.find((c) => c.category === category)!;
+      const exactRows = AGENTS.map((a) => stores.get(a.region)!.find((c) => c.category === category)!);
+      const tolerance = AGENTS.length * countTolerance(2);
+      const requests = exactRows.reduce((sum, r) => sum + r.requests, 0);
+      const successful = exactRows.reduce((sum, r) => sum + r.successful, 0);
+      expect(Math.abs(row.requests - requests)).toBeLessThanOrEqual(tolerance);
+      expect(Math.abs(row.successful - successful)).toBeLessThanOrEqual(tolerance);
+      const durations = pooledDurations(category);
+      expect(durations.length).toBe(requests);
+      const exactP99 = nearestRankPercentile(durations, 99)!;
+      const range = await p99Range(category, null, tolerance);
+      expect(exactP99).toBeGreaterThanOrEqual(range.lower);
+      expect(exactP99).toBeLessThanOrEqual(range.upper * 1.001);
+    });
+  }
+
+  it("the outage in oc shows in oc alone, and pooled availability is a ratio of sums", () => {
+    const settlements = fromPrometheus.categories.find((c) => c.category === "settlements")!;
+    const byRegion = new Map(settlements.regions.map((r) => [r.region, r]));
+    expect(byRegion.get("eu")!.availability_pct).toBe(100);
+    expect(byRegion.get("na")!.availability_pct).toBe(100);
+    expect(byRegion.get("oc")!.availability_pct!).toBeLessThan(90);
+    const pooled = (settlements.successful / settlements.requests) * 100;
+    expect(settlements.availability_pct).toBeCloseTo(pooled, 9);
+    expect(settlements.availability_met).toBe(false);
+    const payment = fromPrometheus.categories.find((c) => c.category === "payment_request")!;
+    // 150 ms objective: na (210 ms) and oc (520 ms) miss it, so the regions pooled do too.
+    expect(payment.latency_met).toBe(false);
+  });
+});
