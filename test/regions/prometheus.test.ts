@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { monthOf } from "../../src/model/time.js";
 import { parseLe, quantileBucket } from "../../src/reports/prometheus-buckets.js";
 import type { PrometheusMonthReport } from "../../src/reports/prometheus-month.js";
+import { renderPrometheusReport } from "../../src/reports/prometheus-render.js";
 import { nearestRankPercentile } from "../../src/slo/percentile.js";
 import {
   eventually,
@@ -231,6 +232,10 @@ describe("three agents under one real Prometheus: report --prometheus", { timeou
     expect(fromPrometheus.precision.map((p) => p.figure)).toEqual(
       expect.arrayContaining(["requests, successful", "latency p99", "exclusions"]),
     );
+    const md = renderPrometheusReport(fromPrometheus, "md");
+    expect(md).toMatch(/^# SLA figures for \d{4}-\d{2} from Prometheus \(approximate\)/);
+    expect(md).toContain("## Precision: how these figures differ from the store-based report");
+    expect(md).toMatch(/\| \| oc \| [\d.]+ \| 0\.0 \| 0\.000 % \|/);
   });
 
   for (const category of CATEGORIES) {
