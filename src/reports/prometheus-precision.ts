@@ -16,8 +16,8 @@ export const PROMETHEUS_PRECISION: readonly { readonly figure: string; readonly 
   {
     figure: "retention",
     limit:
-      "Prometheus keeps 15 days by default: a month older than its retention (or its downsampling, in " +
-      "Thanos) is counted only for the part still stored, with no error. Query a long-term store " +
+      "Prometheus keeps 15 days by default: a month older than its retention " +
+      "is counted only for the part still stored, with no error. Query a long-term store " +
       "(Thanos, Mimir, VictoriaMetrics) that keeps raw samples for the whole month.",
   },
   {
