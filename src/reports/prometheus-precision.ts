@@ -14,6 +14,13 @@ export const PROMETHEUS_PRECISION: readonly { readonly figure: string; readonly 
       "counts every request exactly.",
   },
   {
+    figure: "retention",
+    limit:
+      "Prometheus keeps 15 days by default: a month older than its retention " +
+      "is counted only for the part still stored, with no error. Query a long-term store " +
+      "(Thanos, Mimir, VictoriaMetrics) that keeps raw samples for the whole month.",
+  },
+  {
     figure: "availability",
     limit:
       "SR/R of the two figures above, pooled over agents and regions (a ratio of sums); it inherits " +
