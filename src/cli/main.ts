@@ -2,18 +2,35 @@
 import { Command, CommanderError } from "commander";
 import { ConfigError, formatProblem } from "../config/problems.js";
 import { AGENT_VERSION } from "../version.js";
-import { registerCheckConfig } from "./commands/check-config.js";
-import { registerDashboards } from "./commands/dashboards.js";
-import { registerDemo } from "./commands/demo.js";
-import { registerEvidence } from "./commands/evidence.js";
-import { registerImport } from "./commands/import.js";
-import { registerReport } from "./commands/report.js";
-import { registerRules } from "./commands/rules.js";
-import { registerRun } from "./commands/run.js";
-import { registerVerify } from "./commands/verify.js";
 import { CheckFailed, EXIT_CHECK_FAILED, EXIT_USAGE, UsageError } from "./errors.js";
 
-function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Each command's module, loaded only when needed: loading all of them (OpenTelemetry, the report
+ * renderers, the simulator, alerting) cost about a CPU second per invocation, `--help` included.
+ * In the order `--help` lists them.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
+  run: async () => (await import("./commands/run.js")).registerRun,
+  demo: async () => (await import("./commands/demo.js")).registerDemo,
+  "check-config": async () => (await import("./commands/check-config.js")).registerCheckConfig,
+  import: async () => (await import("./commands/import.js")).registerImport,
+  report: async () => (await import("./commands/report.js")).registerReport,
+  verify: async () => (await import("./commands/verify.js")).registerVerify,
+  evidence: async () => (await import("./commands/evidence.js")).registerEvidence,
+  rules: async () => (await import("./commands/rules.js")).registerRules,
+  dashboards: async () => (await import("./commands/dashboards.js")).registerDashboards,
+};
+
+/** The command argv names, when it names one; otherwise every command is registered (help, typos). */
+function commandsFor(argv: readonly string[]): string[] {
+  const first = argv.find((arg) => !arg.startsWith("-"));
+  if (first === undefined && (argv.includes("-V") || argv.includes("--version"))) return [];
+  return first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS);
+}
+
+async function buildProgram(argv: readonly string[]): Promise<Command> {
   const program = new Command("slo-agent")
     .description(
       "Service-level monitoring and synthetic probing for an API provider's published SLA (Klarna profile included).",
@@ -21,19 +38,9 @@ function buildProgram(): Command {
     .version(AGENT_VERSION, "-V, --version")
     .showHelpAfterError("(add --help for usage)")
     .exitOverride();
-  for (const register of [
-    registerRun,
-    registerDemo,
-    registerCheckConfig,
-    registerImport,
-    registerReport,
-    registerVerify,
-    registerEvidence,
-    registerRules,
-    registerDashboards,
-  ]) {
-    register(program);
-  }
+  const names = commandsFor(argv);
+  const registers = await Promise.all(names.map((name) => COMMANDS[name]!()));
+  for (const register of registers) register(program);
   for (const cmd of program.commands) cmd.exitOverride();
   return program;
 }
@@ -64,7 +71,7 @@ function reportError(error: unknown, debug: boolean): number {
 export async function main(argv: readonly string[]): Promise<number> {
   const debug = argv.includes("--debug");
   try {
-    await buildProgram().parseAsync([...argv], { from: "user" });
+    await (await buildProgram(argv)).parseAsync([...argv], { from: "user" });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {
     if (debug && !(error instanceof CommanderError) && error instanceof Error && error.stack) {
