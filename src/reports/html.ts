@@ -100,7 +100,7 @@ function charts(report: MonthlyReport): string {
   const figure = (caption: string, svg: string) =>
     `<figure><figcaption>${e(caption)}</figcaption>${svg}</figure>`;
   return `<section id="charts" class="page"><h2>Charts</h2>
-${figure("Daily availability per category; dashed line: the target. Red points are days below it.", dailySeriesSvg(AVAILABILITY_CHART, report))}
+${figure("Daily availability per category; dashed line: the target. Red points are days below it; a day below the axis sits on its floor with its figure; hollow points are days with under a tenth of the usual requests.", dailySeriesSvg(AVAILABILITY_CHART, report))}
 ${figure("Daily p99 latency per category; dashed line: the objective. Red points are days above it.", dailySeriesSvg(LATENCY_CHART, report))}
 ${figure("The month at a glance: failure periods, maintenance and declared exclusions per category.", timelineSvg(report))}
 </section>`;
