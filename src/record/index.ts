@@ -37,7 +37,9 @@ export {
   checkTimestampReply,
   type StatementTimestamp,
   type TimestampRequest,
+  type TimestampTokenInfo,
   timestampRequest,
+  timestampTokenInfo,
 } from "./timestamp.js";
 export { resultProblem } from "./validation.js";
 export {

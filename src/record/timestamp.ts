@@ -113,6 +113,18 @@ const GRANTED = new Set([0, 1]);
  * imprint and nonce. Returns the genTime (ISO); throws with a one-line reason otherwise.
  */
 export function checkTimestampReply(reply: Buffer, request: TimestampRequest): string {
+  const fields = tstInfoFields(reply);
+  const imprint = child(fields[2] ?? { tag: 0, content: Buffer.alloc(0) }, 1, OCTET_STRING, "hashedMessage");
+  if (!imprint.content.equals(request.imprint)) throw new Error("the token is for other data");
+  const genTime = fields[4];
+  if (!genTime || genTime.tag !== GENERALIZED_TIME) throw new Error("no genTime");
+  const nonce = fields.slice(5).find((f) => f.tag === INTEGER);
+  if (!nonce?.content.equals(request.nonce)) throw new Error("the token does not carry our nonce");
+  return isoOfGeneralizedTime(genTime.content.toString("latin1"));
+}
+
+/** The TSTInfo's fields of a granted TimeStampResp; throws with a one-line reason otherwise. */
+function tstInfoFields(reply: Buffer): Tlv[] {
   const response = only(reply, SEQUENCE, "TimeStampResp");
   const status = child(child(response, 0, SEQUENCE, "PKIStatusInfo"), 0, INTEGER, "PKIStatus");
   const code = status.content.length === 1 ? status.content[0]! : -1;
@@ -121,13 +133,34 @@ export function checkTimestampReply(reply: Buffer, request: TimestampRequest): s
   const signedData = only(child(token, 1, CONTEXT_0, "signedData").content, SEQUENCE, "SignedData");
   const encap = child(signedData, 2, SEQUENCE, "encapContentInfo");
   const octets = only(child(encap, 1, CONTEXT_0, "eContent").content, OCTET_STRING, "TSTInfo octets");
-  const tstInfo = only(octets.content, SEQUENCE, "TSTInfo");
-  const fields = children(tstInfo.content);
+  return children(only(octets.content, SEQUENCE, "TSTInfo").content);
+}
+
+/** What a report shows of a timestamp token, as `openssl ts -reply -text` names it. */
+export interface TimestampTokenInfo {
+  /** The TSA's serial number of the token, as openssl prints it ("0x" and hex digits). */
+  readonly serial: string;
+  /** The message imprint: SHA-256 (hex) of the bytes the TSA timestamped. */
+  readonly imprintSha256: string;
+  readonly genTime: string;
+}
+
+/** Reads a stored token (a TimeStampResp); throws with a one-line reason when it is not one. */
+export function timestampTokenInfo(reply: Buffer): TimestampTokenInfo {
+  const fields = tstInfoFields(reply);
   const imprint = child(fields[2] ?? { tag: 0, content: Buffer.alloc(0) }, 1, OCTET_STRING, "hashedMessage");
-  if (!imprint.content.equals(request.imprint)) throw new Error("the token is for other data");
+  const serial = fields[3];
+  if (!serial || serial.tag !== INTEGER) throw new Error("no serialNumber");
   const genTime = fields[4];
   if (!genTime || genTime.tag !== GENERALIZED_TIME) throw new Error("no genTime");
-  const nonce = fields.slice(5).find((f) => f.tag === INTEGER);
-  if (!nonce?.content.equals(request.nonce)) throw new Error("the token does not carry our nonce");
-  return isoOfGeneralizedTime(genTime.content.toString("latin1"));
+  // DER keeps a leading zero octet only to keep the number positive; openssl prints without it.
+  const digits = serial.content
+    .toString("hex")
+    .replace(/^(00)+(?=..)/, "")
+    .toUpperCase();
+  return {
+    serial: `0x${digits}`,
+    imprintSha256: imprint.content.toString("hex"),
+    genTime: isoOfGeneralizedTime(genTime.content.toString("latin1")),
+  };
 }

@@ -123,6 +123,15 @@ export const LATENCY_CHART: DailySeriesChart = {
   good: (value, objective) => value <= objective,
 };
 
+/** Days with fewer requests than a tenth of the category's median day count as sparse. */
+function sparseThreshold(rows: readonly DailyRow[]): number {
+  const counts = rows
+    .map((r) => r.requests)
+    .filter((r) => r > 0)
+    .sort((a, b) => a - b);
+  return counts.length === 0 ? 0 : counts[Math.floor(counts.length / 2)]! / 10;
+}
+
 function panel(
   chart: DailySeriesChart,
   category: CategoryRow,
@@ -146,9 +155,15 @@ function panel(
     ),
     `<line class="reference" x1="${n(left)}" x2="${n(right)}" y1="${n(scale.y(reference))}" y2="${n(scale.y(reference))}" stroke="${PALETTE.objective}" stroke-dasharray="5 3"/>`,
   ];
+  const sparseBelow = sparseThreshold(rows);
   const points = rows
-    .map((row) => ({ day: Number(row.date.slice(8, 10)), value: chart.value(row), date: row.date }))
-    .filter((p): p is { day: number; value: number; date: string } => p.value !== null);
+    .map((row) => ({
+      day: Number(row.date.slice(8, 10)),
+      value: chart.value(row),
+      date: row.date,
+      requests: row.requests,
+    }))
+    .filter((p): p is { day: number; value: number; date: string; requests: number } => p.value !== null);
   if (points.length > 1) {
     const path = points.map((p) => `${n(x(p.day))},${n(scale.y(p.value))}`).join(" ");
     parts.push(`<polyline points="${path}" fill="none" stroke="${PALETTE.series}" stroke-width="1.2"/>`);
@@ -157,8 +172,13 @@ function panel(
   for (const p of points) {
     const good = chart.good(p.value, reference);
     const shown = chart.kind === "availability" ? `${p.value.toFixed(3)}%` : `${p.value.toFixed(1)} ms`;
+    const colour = good ? PALETTE.good : PALETTE.bad;
+    // A day with few requests is drawn hollow, never left out: its figure rests on little evidence.
+    const sparse = p.requests < sparseBelow;
+    const paint = sparse ? `fill="#fff" stroke="${colour}" stroke-width="1.4"` : `fill="${colour}"`;
+    const tooltip = `${category.title} ${p.date}: ${shown} (${p.requests} request${p.requests === 1 ? "" : "s"})`;
     parts.push(
-      `<circle class="point${good ? "" : " miss"}" data-date="${p.date}" cx="${n(x(p.day))}" cy="${n(scale.y(p.value))}" r="${good ? 2.2 : 3.2}" fill="${good ? PALETTE.good : PALETTE.bad}"><title>${escapeXml(`${category.title} ${p.date}: ${shown}`)}</title></circle>`,
+      `<circle class="point${good ? "" : " miss"}${sparse ? " sparse" : ""}" data-date="${p.date}" cx="${n(x(p.day))}" cy="${n(scale.y(p.value))}" r="${good && !sparse ? 2.2 : 3.2}" ${paint}><title>${escapeXml(tooltip)}</title></circle>`,
     );
     if (p.value < scale.lo || p.value > scale.hi) {
       // Off the zoomed scale: pinned to the edge, so say the real figure.

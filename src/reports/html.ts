@@ -17,6 +17,7 @@ import { type Cell, mark, named, num, pill, table, when } from "./html-table.js"
 import type { Incident, MonthlyReport } from "./model.js";
 import { escapeXml as e } from "./svg.js";
 import { timelineSvg } from "./timeline.js";
+import { timestampTexts } from "./timestamp-text.js";
 import * as say from "./wording.js";
 
 function header(report: MonthlyReport): string {
@@ -99,7 +100,7 @@ function charts(report: MonthlyReport): string {
   const figure = (caption: string, svg: string) =>
     `<figure><figcaption>${e(caption)}</figcaption>${svg}</figure>`;
   return `<section id="charts" class="page"><h2>Charts</h2>
-${figure("Daily availability per category; dashed line: the target. Red points are days below it.", dailySeriesSvg(AVAILABILITY_CHART, report))}
+${figure("Daily availability per category; dashed line: the target. Red points are days below it; a day below the axis sits on its floor with its figure; hollow points are days with under a tenth of the usual requests.", dailySeriesSvg(AVAILABILITY_CHART, report))}
 ${figure("Daily p99 latency per category; dashed line: the objective. Red points are days above it.", dailySeriesSvg(LATENCY_CHART, report))}
 ${figure("The month at a glance: failure periods, maintenance and declared exclusions per category.", timelineSvg(report))}
 </section>`;
@@ -309,6 +310,12 @@ function signatureHtml(report: MonthlyReport): string {
       `<div class="digest mono">${e(statementBytes(statement).toString("utf8"))}</div>`,
       `<p>Signature (base64):</p><div class="digest mono">${e(signature.value)}</div>`,
       `<p>Public key:</p><pre class="mono">${e(signature.public_key_pem)}</pre>`,
+    );
+  }
+  if (report.evidence.timestamp) {
+    const t = timestampTexts(report.evidence.timestamp, statement);
+    parts.push(
+      `<div class="timestamp"><p>${e(t.sentence)}</p><p>${t.howTo((name) => `<code>${e(name)}</code>`)}</p><div class="digest mono">${e(t.command)}</div></div>`,
     );
   }
   return parts.join("\n");

@@ -10,6 +10,7 @@ import {
   monthTitle,
 } from "./format.js";
 import type { Incident, MonthlyReport } from "./model.js";
+import { timestampTexts } from "./timestamp-text.js";
 import * as say from "./wording.js";
 
 /** Free text from configuration or data, made inert inside Markdown (and any HTML it is rendered to). */
@@ -224,6 +225,10 @@ function evidence(report: MonthlyReport): string[] {
         .map((l) => `    ${l}`),
       "",
     );
+  }
+  if (e.timestamp) {
+    const t = timestampTexts(e.timestamp, e.statement);
+    lines.push(mdText(t.sentence), "", t.howTo(mdCode), "", `    ${t.command}`, "");
   }
   lines.push(`Anyone holding the data directory can re-check it with \`${say.verifyCommand(report)}\`.`);
   return lines;

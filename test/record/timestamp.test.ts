@@ -272,6 +272,37 @@ describe("report and evidence export with agent.tsa_url", () => {
   );
 
   it(
+    "the Markdown report names the TSA, the time and the token's serial number, as openssl reads the token",
+    async () => {
+      const out = await slo([
+        "report",
+        "--config",
+        config("ok.yaml", tsaUrl),
+        "--month",
+        MONTH,
+        "--format",
+        "md",
+      ]);
+      expect(out.stderr).toBe("");
+      expect(out.code).toBe(0);
+      // The TSA server kept the reply it sent: what openssl says of it is what the report must say.
+      const text = execFileSync("openssl", ["ts", "-reply", "-in", join(dir, `r${requests}.tsr`), "-text"], {
+        encoding: "utf8",
+      });
+      const serial = /^Serial number: (0x[0-9A-F]+)$/m.exec(text)![1]!;
+      expect(out.stdout).toMatch(
+        new RegExp(
+          `time-stamp authority ${tsaUrl.replaceAll(".", "\\.")} at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC \\(serial number ${serial}, over SHA-256 [0-9a-f]{64}, the statement's\\)`,
+        ),
+      );
+      expect(out.stdout).toContain(
+        "    openssl ts -verify -data statement.json -in statement.tsr -CAfile tsa.pem",
+      );
+    },
+    SLOW,
+  );
+
+  it(
     "the bundle's statement.tsr verifies with the command its README shows, and verify --bundle accepts it",
     async () => {
       const bundle = join(dir, "bundle");
