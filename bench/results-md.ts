@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
+import { join } from "node:path";
 import type { Figure, Figures } from "./figures.js";
 
 /**
@@ -20,6 +22,7 @@ export function resultsMarkdown(
     `Machine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}; load average ${startLoad}${loadavg()[0]!.toFixed(1)} when it ended (figures from a busy machine are not comparable).`,
     "",
     ...sideBySide(figures),
+    ...boundsSection(),
     "## Every figure",
     "",
   ];
@@ -32,6 +35,12 @@ export function resultsMarkdown(
     lines.push("");
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** bench/bounds.md: what the profiles say bounds the targets not met; kept by hand, copied in. */
+function boundsSection(): string[] {
+  const file = join(import.meta.dirname, "bounds.md");
+  return existsSync(file) ? [readFileSync(file, "utf8").trimEnd(), ""] : [];
 }
 
 function cell(value: Figure | undefined): string {
