@@ -11,7 +11,7 @@ import { FakeClock } from "../src/clock/fake.js";
 import { loadConfig } from "../src/config/index.js";
 import type { ProbeResult, ProbeSpec, SloConfig } from "../src/model/index.js";
 import { DAY_MS, monthInterval } from "../src/model/time.js";
-import { openEvidenceStore } from "../src/record/index.js";
+import { type EvidenceStore, openEvidenceStore } from "../src/record/index.js";
 import { buildMonthlyReport, renderReport, TEXT_FORMATS } from "../src/reports/index.js";
 import { createRng } from "../src/sim/rng.js";
 import { emit, round } from "./figures.js";
@@ -93,6 +93,22 @@ function scaled(config: SloConfig, copies: number): SloConfig {
   return { ...config, probes };
 }
 
+/**
+ * Where a report's time goes: reading the month's rows alone (no report work: the floor the
+ * store sets), and the evidence digest (hashes read in chain order), each timed apart.
+ */
+function buildParts(store: EvidenceStore, config: SloConfig) {
+  const categories = [...config.categories.keys()];
+  let t = performance.now();
+  let rows = 0;
+  for (const _ of store.results({ from: PERIOD.start, to: PERIOD.end, categories })) rows++;
+  const readSeconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  store.chainHead({ from: PERIOD.start, to: PERIOD.end });
+  const digestSeconds = (performance.now() - t) / 1000;
+  return { rows, read_rows_seconds: round(readSeconds), digest_seconds: round(digestSeconds) };
+}
+
 /** Imports a month of `copies` x the profile's probes and times the report on it. */
 function monthFigures(profile: SloConfig, copies: number, renderFormats: boolean): void {
   const config = scaled(profile, copies);
@@ -116,6 +132,7 @@ function monthFigures(profile: SloConfig, copies: number, renderFormats: boolean
         incidents: report.incidents.length,
         missed: report.summary.missed,
       });
+      emit({ bench: "report.build_parts", results, ...buildParts(store, config) });
       if (!renderFormats) return;
       for (const format of TEXT_FORMATS) {
         const r = performance.now();

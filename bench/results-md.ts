@@ -1,19 +1,28 @@
+import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
+import { join } from "node:path";
 import type { Figure, Figures } from "./figures.js";
 
 /**
  * bench/results.md: the machine, the side-by-side table against blackbox_exporter with the
  * issue's targets as ratios, and every other figure, grouped by bench.
  */
-export function resultsMarkdown(figures: readonly Figures[], startedAt: Date, quick: boolean): string {
+export function resultsMarkdown(
+  figures: readonly Figures[],
+  startedAt: Date,
+  quick: boolean,
+  loadAtStart: number | null = null,
+): string {
+  const startLoad = loadAtStart === null ? "" : `${loadAtStart.toFixed(1)} when the run started, `;
   const lines = [
     "# Benchmark results",
     "",
     `Written by \`npm run bench${quick ? " -- --quick" : ""}\` on ${startedAt.toISOString()}. Figures, never assertions.`,
     "",
-    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}; load average ${loadavg()[0]!.toFixed(1)} when the run ended (figures from a busy machine are not comparable).`,
+    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}; load average ${startLoad}${loadavg()[0]!.toFixed(1)} when it ended (figures from a busy machine are not comparable).`,
     "",
     ...sideBySide(figures),
+    ...boundsSection(),
     "## Every figure",
     "",
   ];
@@ -26,6 +35,12 @@ export function resultsMarkdown(figures: readonly Figures[], startedAt: Date, qu
     lines.push("");
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** bench/bounds.md: what the profiles say bounds the targets not met; kept by hand, copied in. */
+function boundsSection(): string[] {
+  const file = join(import.meta.dirname, "bounds.md");
+  return existsSync(file) ? [readFileSync(file, "utf8").trimEnd(), ""] : [];
 }
 
 function cell(value: Figure | undefined): string {

@@ -5,6 +5,7 @@
  * Figures, not assertions: nothing here fails on timing.
  */
 import { readdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { collectedFigures } from "./figures.js";
@@ -20,6 +21,7 @@ const files = readdirSync(dir)
   .sort();
 
 const startedAt = new Date();
+const loadAtStart = loadavg()[0]!;
 for (const file of files) {
   const mod = (await import(pathToFileURL(join(dir, file)).href)) as {
     run?: (options: { quick: boolean }) => Promise<void>;
@@ -29,5 +31,5 @@ for (const file of files) {
   await mod.run({ quick });
 }
 const out = join(dir, "results.md");
-writeFileSync(out, resultsMarkdown(collectedFigures(), startedAt, quick));
+writeFileSync(out, resultsMarkdown(collectedFigures(), startedAt, quick, loadAtStart));
 process.stderr.write(`# figures written to ${out}\n`);

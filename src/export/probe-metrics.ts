@@ -65,27 +65,81 @@ export function registerProbeMetrics(
       "Requests excluded automatically, by reason: merchant_side (the controls were failing too) or agent_error (failed inside the agent); also counted under outcome=excluded",
   });
   let isExcluded = exclusionTest(config);
+  let labelSets = new SeriesLabelCache(labelsOf);
 
   const record = (result: ProbeResult, automatic: AutomaticReason | null = null) => {
-    const labels = { ...labelsOf.ofCategory(result.category), [LABEL.probe]: result.probe };
+    const series = labelSets.of(result.category, result.probe);
     const declared = isExcluded(result);
     const excluded = declared || automatic !== null;
-    if (!declared && automatic !== null) automaticExclusions.add(1, { ...labels, [LABEL.reason]: automatic });
+    if (!declared && automatic !== null) automaticExclusions.add(1, series.with(LABEL.reason, automatic));
     const outcome: Outcome = excluded ? "excluded" : isServed(result.status) ? "served" : "failed";
-    const statusClass = statusClassOf(result.status);
-    requests.add(1, { ...labels, [LABEL.statusClass]: statusClass, [LABEL.outcome]: outcome });
-    if (!excluded && countsForLatency(result)) duration.record(result.durationMs / 1000, labels);
+    requests.add(1, series.requests(statusClassOf(result.status), outcome));
+    if (!excluded && countsForLatency(result)) duration.record(result.durationMs / 1000, series.labels);
     for (const [name, ms] of phaseDurations(result.phases)) {
-      phase.record(ms / 1000, { ...labels, [LABEL.phase]: name });
+      phase.record(ms / 1000, series.with(LABEL.phase, name));
     }
     if (result.errorCode !== null) {
-      vendorErrors.add(1, { ...labels, [LABEL.errorCode]: metricErrorCode(result.errorCode) });
+      vendorErrors.add(1, series.with(LABEL.errorCode, metricErrorCode(result.errorCode)));
     }
   };
   return {
     record,
     reconfigure(next) {
       isExcluded = exclusionTest(next);
+      labelSets = new SeriesLabelCache(labelsOf);
     },
   };
+}
+
+/**
+ * One probe's label sets, each made once and reused (never mutated): building them anew for
+ * every result, several per result, was a visible share of a probe's CPU. Bounded by the series.
+ */
+class ProbeSeriesLabels {
+  readonly labels: Attributes;
+  readonly #derived = new Map<string, Attributes>();
+
+  constructor(labels: Attributes) {
+    this.labels = labels;
+  }
+
+  with(name: string, value: string): Attributes {
+    return this.#memo(`${name}\u0000${value}`, () => ({ ...this.labels, [name]: value }));
+  }
+
+  requests(statusClass: string, outcome: Outcome): Attributes {
+    return this.#memo(`requests\u0000${statusClass}\u0000${outcome}`, () => ({
+      ...this.labels,
+      [LABEL.statusClass]: statusClass,
+      [LABEL.outcome]: outcome,
+    }));
+  }
+
+  #memo(key: string, make: () => Attributes): Attributes {
+    let labels = this.#derived.get(key);
+    if (labels === undefined) {
+      labels = make();
+      this.#derived.set(key, labels);
+    }
+    return labels;
+  }
+}
+
+class SeriesLabelCache {
+  readonly #labelsOf: SeriesLabels;
+  readonly #byProbe = new Map<string, ProbeSeriesLabels>();
+
+  constructor(labelsOf: SeriesLabels) {
+    this.#labelsOf = labelsOf;
+  }
+
+  of(category: CategoryId, probe: ProbeId): ProbeSeriesLabels {
+    const key = `${category}\u0000${probe}`;
+    let series = this.#byProbe.get(key);
+    if (series === undefined) {
+      series = new ProbeSeriesLabels({ ...this.#labelsOf.ofCategory(category), [LABEL.probe]: probe });
+      this.#byProbe.set(key, series);
+    }
+    return series;
+  }
 }

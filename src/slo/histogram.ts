@@ -54,6 +54,12 @@ function highestEquivalentUs(us: number): number {
   return lowest + size - 1;
 }
 
+/** The lowest value HDR counts together with `us` (whole microseconds >= 0): its 3-digit step. */
+export function hdrStepOf(us: number): number {
+  const bucket = Math.max(Math.floor(Math.log2(us)) - SUB_BUCKET_HALF_COUNT_MAGNITUDE, 0);
+  return Math.floor(us / 2 ** bucket) * 2 ** bucket;
+}
+
 /**
  * Request durations of contract section 1 in an HDR histogram: milliseconds in and out,
  * microseconds inside, percentiles with nearest-rank semantics (HDR's getValueAtPercentile,

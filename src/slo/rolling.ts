@@ -181,7 +181,7 @@ export class RollingWindows {
     for (const b of this.#buckets.values()) {
       minutes += b.minutes.size;
       hours += b.hours.size;
-      for (const h of b.hours.values()) latencyValues += h.latencyUs.length;
+      for (const h of b.hours.values()) latencyValues += h.latencyEntries;
     }
     return { minutes, hours, latencyValues };
   }

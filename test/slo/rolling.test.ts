@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RollingWindows } from "../../src/slo/index.js";
+import { LatencyHistogram, RollingWindows } from "../../src/slo/index.js";
 import { at, configWith, result, window } from "./config.js";
 
 const NOW = at("2026-10-20T12:00:30.000Z");
@@ -85,6 +85,24 @@ describe("RollingWindows", () => {
     rolling.prune(NOW);
     expect(rolling.snapshot(NOW)).toEqual(before);
     expect(rolling.bucketCount).toMatchObject({ minutes: 1, hours: 2 });
+  });
+
+  it("a busy hour is counted by HDR step: the same p99 reading as every duration, in a few hundred numbers", () => {
+    const rolling = new RollingWindows(configWith());
+    const durations: number[] = [];
+    // 60,000 durations within the 1h window before NOW, in no order, with a slow tail and a 5 s outlier.
+    for (let i = 0; i < 60_000; i++) {
+      const ms = i === 777 ? 5_000 : 20 + ((i * 7919) % 997) / 10 + (i % 100 === 0 ? (i % 3_000) / 7 : 0);
+      durations.push(ms);
+      rolling.record(result(NOW - 3_540_000 + ((i * 104_729) % 3_540_000), 200, ms));
+    }
+    const sorted = durations.map((ms) => Math.round(ms * 1000)).sort((a, b) => a - b);
+    const exact = (n: number) => LatencyHistogram.readingOf(sorted[Math.ceil(0.99 * n) - 1]! / 1000);
+    const hour = rolling.snapshot(NOW).categories[0]!.windows.find((w) => w.window === "1h")!;
+    const month = monthOf(rolling).month;
+    expect([hour.requests, hour.latencyP99Ms]).toEqual([durations.length, exact(sorted.length)]);
+    expect(month.latencyP99Ms).toBe(exact(sorted.length));
+    expect(rolling.bucketCount.latencyValues).toBeLessThan(10_000);
   });
 
   it("results recorded out of order give the same figures", () => {
