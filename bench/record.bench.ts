@@ -4,7 +4,7 @@
  * and `verify` (--month and full) on a month at Klarna scale (report.bench's 1.17M results).
  */
 
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeClock } from "../src/clock/fake.js";
@@ -172,6 +172,42 @@ async function cliImportFigures(dataDir: string, file: string): Promise<void> {
   });
 }
 
+/** The issue's bound: a 2M-line import within 200 MB RSS (the test checks 200k and 600k lines). */
+const LARGE_IMPORT_LINES = 2_000_000;
+
+async function largeCliImportFigures(dir: string): Promise<void> {
+  const file = join(dir, "large.ndjson");
+  const fd = openSync(file, "w");
+  let buffer = "";
+  for (const result of generateResults(START, LARGE_IMPORT_LINES)) {
+    buffer += `${ndjsonLine(result)}\n`;
+    if (buffer.length > 1 << 20) {
+      writeSync(fd, buffer);
+      buffer = "";
+    }
+  }
+  writeSync(fd, buffer);
+  closeSync(fd);
+  const main = join(import.meta.dirname, "../dist/cli/main.js");
+  const run = await peakRssOf(process.execPath, [
+    main,
+    "import",
+    "--allow-unknown",
+    "--data-dir",
+    join(dir, "large"),
+    file,
+  ]);
+  emit({
+    bench: "record.import_cli_2m",
+    lines: LARGE_IMPORT_LINES,
+    exit: run.code,
+    seconds: round(run.seconds),
+    records_per_s: Math.round(LARGE_IMPORT_LINES / run.seconds),
+    peak_rss_mb: round(run.peakMb, 1),
+  });
+  rmSync(file);
+}
+
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "slo-bench-record-"));
   try {
@@ -180,6 +216,7 @@ export async function run(): Promise<void> {
     const storeDir = join(dir, "store");
     await importFigures(storeDir, file);
     await cliImportFigures(join(dir, "cli"), file);
+    await largeCliImportFigures(dir);
     replayFigures(storeDir);
     batchFigures(join(dir, "batch"));
     await importPhaseFigures(join(dir, "phases"), file);

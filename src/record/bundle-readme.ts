@@ -62,13 +62,19 @@ form, the text its hash covers:
     canonical = "{" + line[line.index(',"ts":') + 1:]
 
 Each record's \`prev_hash\` is the hash of the line before it. The month's digest
-(\`sha256\` in the statement) is SHA-256 over the hashes of the records whose \`ts\` falls in the
-month, in seq order, each followed by "\\n"; \`records\` counts them.
+(\`sha256\` in the statement) is SHA-256 over the canonical forms of the records whose \`ts\`
+falls in the month, sorted by their UTF-8 bytes, each followed by "\\n"; \`records\` counts
+them. It covers what the records say, not the order they were chained in: the same results give
+the same digest however they were imported. With standard tools:
+
+    sed 's/^{"seq":[0-9]*,"prev_hash":"[0-9a-f]*","hash":"[0-9a-f]*",/{/' records.ndjson | grep '^{"ts":"${month}-' | LC_ALL=C sort | sha256sum
+
+The Python below checks every hash and link, then the digest and count:
 
 \`\`\`python
 import hashlib, json
 statement = json.load(open("statement.json", encoding="utf-8"))
-month, digest, count, previous = statement["month"], hashlib.sha256(), 0, None
+month, canonicals, previous = statement["month"], [], None
 for number, line in enumerate(open("records.ndjson", encoding="utf-8"), 1):
     line = line.rstrip("\\n")
     record = json.loads(line)
@@ -78,13 +84,13 @@ for number, line in enumerate(open("records.ndjson", encoding="utf-8"), 1):
     recomputed = hashlib.sha256((record["prev_hash"] + "\\n" + canonical).encode("utf-8")).hexdigest()
     if recomputed != record["hash"]:
         raise SystemExit(f"records.ndjson:{number}: content does not match its hash")
-    if record["ts"].startswith(month):
-        digest.update((recomputed + "\\n").encode("ascii"))
-        count += 1
+    if record["ts"].startswith(month + "-"):
+        canonicals.append(canonical.encode("utf-8"))
     previous = recomputed
-if (count, digest.hexdigest()) != (statement["records"], statement["sha256"]):
+digest = hashlib.sha256(b"".join(c + b"\\n" for c in sorted(canonicals))).hexdigest()
+if (len(canonicals), digest) != (statement["records"], statement["sha256"]):
     raise SystemExit("the records do not give the statement's records and sha256")
-print(f"ok: {count} records, digest {digest.hexdigest()}")
+print(f"ok: {len(canonicals)} records, digest {digest}")
 \`\`\`
 
 ## What this proves, and what it does not

@@ -75,7 +75,8 @@ type RecordsOutcome =
 function checkRecords(text: string, month: string): RecordsOutcome {
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
-  const digest = new PeriodDigest();
+  /** The month's records, for the digest: it wants them in ts order (PeriodDigest). */
+  const monthRecords: { ts: number; canonical: string }[] = [];
   let previous: { seq: number; hash: string } | null = null;
   let first = 0;
   let last = 0;
@@ -99,13 +100,20 @@ function checkRecords(text: string, month: string): RecordsOutcome {
     const recomputed = chainHashHex(prevHash, canonical);
     if (recomputed !== hash) return bad(`seq ${seq}: its content does not match its hash`);
     if (ts.startsWith(`${month}-`)) {
-      digest.addHex(recomputed);
+      monthRecords.push({ ts: Date.parse(ts), canonical });
       first ||= seq;
       last = seq;
     }
     previous = { seq, hash };
   }
-  return { ok: true, ...digest.finish(), seqs: { first, last } };
+  return { ok: true, ...digestOf(monthRecords), seqs: { first, last } };
+}
+
+function digestOf(records: { ts: number; canonical: string }[]): { records: number; sha256: string } {
+  const digest = new PeriodDigest();
+  // Stable, and mostly in order already: the chain follows ts except where imports interleave.
+  for (const r of records.sort((a, b) => a.ts - b.ts)) digest.add(r.ts, r.canonical);
+  return digest.finish();
 }
 
 function compareToStatement(

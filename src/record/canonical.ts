@@ -101,33 +101,57 @@ export function isoTimestamp(ts: number): string {
 }
 
 /**
- * The digest of a period (the report's `evidence.sha256`): SHA-256 over the hex chain hashes of
- * the period's records in chain order, each followed by "\n". An empty period digests "".
+ * The digest of a period (the report's and statement's `sha256`): SHA-256 over the canonical forms
+ * of the period's records sorted by their UTF-8 bytes, each followed by "\n" (what
+ * `LC_ALL=C sort | sha256sum` gives). It covers what the records say, not how they were chained:
+ * the same results give the same digest in whatever order and files they were imported; the
+ * chain (seq and hashes) is what tamper detection checks. A canonical form starts with its ts in
+ * fixed-width ISO-8601, so byte order is ts order first: feed records in ts order and the few that
+ * share a ts are sorted here. An empty period digests "".
  */
 export class PeriodDigest {
   readonly #hash = createHash("sha256");
   #records = 0;
-  /** Lines not yet hashed: one update per thousand records instead of one per record. */
+  /** Text not yet hashed: one update per few hundred records instead of one per record. */
   #pending = "";
+  #groupTs = Number.NEGATIVE_INFINITY;
+  /** The canonical forms of the records at #groupTs, not yet hashed. */
+  #group: string[] = [];
 
-  add(recordHash: Buffer): void {
-    this.addHex(recordHash.toString("hex"));
-  }
-
-  /** add() for a hash already in lowercase hex, as `lower(hex(hash))` reads it without a Buffer per row. */
-  addHex(recordHashHex: string): void {
-    this.#pending += `${recordHashHex}\n`;
-    if (++this.#records % 1024 === 0) {
-      this.#hash.update(this.#pending);
-      this.#pending = "";
+  /** Adds a record; records must come in ts order (throws otherwise: the digest would be wrong). */
+  add(ts: number, canonical: string): void {
+    if (ts !== this.#groupTs) {
+      if (ts < this.#groupTs) throw new Error("period digest: records out of ts order");
+      this.#hashGroup();
+      this.#groupTs = ts;
     }
+    this.#group.push(canonical);
   }
 
   finish(): { records: number; sha256: string } {
+    this.#hashGroup();
     this.#hash.update(this.#pending);
     this.#pending = "";
     return { records: this.#records, sha256: this.#hash.digest("hex") };
   }
+
+  #hashGroup(): void {
+    const group = this.#group;
+    if (group.length > 1) group.sort(compareUtf8);
+    for (const canonical of group) {
+      this.#pending += `${canonical}\n`;
+      if (++this.#records % 256 === 0) {
+        this.#hash.update(this.#pending);
+        this.#pending = "";
+      }
+    }
+    this.#group = [];
+  }
+}
+
+/** Byte order of the UTF-8 encodings (code point order; JS's < compares UTF-16 code units). */
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
 }
 
 function nullableText(value: string | null): string {

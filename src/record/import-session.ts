@@ -40,7 +40,7 @@ export function sameIdentity(a: ProbeResult, b: ProbeResult): boolean {
 }
 
 /** Probe-minutes of rollups summed in memory before they are written: bounds an import's memory. */
-const ROLLUP_FLUSH_ROWS = 20_000;
+const ROLLUP_FLUSH_ROWS = 2_000;
 
 /**
  * One import, written as its results arrive inside a single write transaction (BEGIN IMMEDIATE)

@@ -1,6 +1,7 @@
 import { on } from "node:events";
 import { Worker } from "node:worker_threads";
 import type { AgentIdentity, ProbeResult } from "../model/result.js";
+import { fullCollection } from "./heap.js";
 import type { ImportSession } from "./import-session.js";
 import type { LineBatch } from "./import-staging.js";
 import { type LineChunk, type RejectedLine, readLineChunks, type WorkerRequest } from "./line-chunks.js";
@@ -131,6 +132,9 @@ async function sortedImport(
   return session;
 }
 
+/** Chunks (of about 2 400 lines) written between two full collections of this thread's heap. */
+const CHUNKS_PER_COLLECTION = 32;
+
 /** The file's checked lines, parsed (and put in canonical form) by a worker thread. */
 async function* parsedInWorker(
   file: string,
@@ -142,12 +146,15 @@ async function* parsedInWorker(
     known: known && { probes: [...known.probes], categories: [...known.categories] },
     own,
   };
+  const collect = fullCollection();
+  let chunks = 0;
   const worker = startParseWorker(request);
   try {
     for await (const [message] of on(worker, "message")) {
       if ("done" in message) return;
       if ("failed" in message) throw new Error(message.failed);
       yield message as LineChunk;
+      if (++chunks % CHUNKS_PER_COLLECTION === 0) collect();
       // Written: the worker may read one more chunk ahead.
       worker.postMessage(0);
     }

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 import type { ProbeResult } from "../model/result.js";
 import type { EpochMs } from "../model/time.js";
-import { PeriodDigest } from "./canonical.js";
+import { canonicalForm, PeriodDigest } from "./canonical.js";
 import { chainTail } from "./chain.js";
 import { RESULT_VALUE_COLUMNS, resultOfValues } from "./rows.js";
 
@@ -30,7 +30,8 @@ export function* queryResults(db: Database.Database, query: ResultQuery): Genera
 
 /**
  * Without a period: every stored record and the last one's hash (the anchor's or genesis's when
- * none is stored). With a period: its records and their digest (see PeriodDigest).
+ * none is stored). With a period: its records and their digest (see PeriodDigest), made from the
+ * records' content as stored.
  */
 export function chainHeadOf(
   db: Database.Database,
@@ -42,50 +43,11 @@ export function chainHeadOf(
   }
   const from = period.from ?? Number.MIN_SAFE_INTEGER;
   const to = period.to ?? Number.MAX_SAFE_INTEGER;
-  return db.transaction(() => {
-    const digest = new PeriodDigest();
-    // Hex made by SQLite: a Buffer per row, then its hex, cost more than reading the rows.
-    const { statement, args } = periodInChainOrder(db, "lower(hex(hash))", from, to);
-    for (const hex of statement.pluck().iterate(...args) as Iterable<string>) digest.addHex(hex);
-    return digest.finish();
-  })();
-}
-
-/** A period's records spread over at most this many times their number of seqs are read by seq. */
-const SEQ_SCAN_SPREAD = 4;
-
-/** A statement and its arguments; iterate them inside one read transaction (see periodInChainOrder). */
-export interface BoundQuery {
-  readonly statement: Database.Statement;
-  readonly args: readonly unknown[];
-}
-
-/**
- * The query for the records with from <= ts < to in seq order. It is chosen by a first statement,
- * so iterate it in the same read transaction, where both see the same records.
- *
- * Records mostly arrive in ts order, so a period is mostly one run of seqs: walking the table by
- * seq over that run, ts filtered, spares sorting the period in a temporary b-tree (most of a
- * month's digest). A period scattered over a much longer run (a backfill imported long after)
- * is still read by ts and sorted.
- */
-export function periodInChainOrder(
-  db: Database.Database,
-  columns: string,
-  from: EpochMs,
-  to: EpochMs,
-): BoundQuery {
-  const [records, first, last] = db
-    .prepare("SELECT count(*), min(seq), max(seq) FROM results WHERE ts >= ? AND ts < ?")
+  const digest = new PeriodDigest();
+  const rows = db
+    .prepare(`SELECT ${RESULT_VALUE_COLUMNS} FROM results WHERE ts >= ? AND ts < ? ORDER BY ts, probe`)
     .raw(true)
-    .get(from, to) as [number, number | null, number | null];
-  if (first !== null && last !== null && last - first + 1 <= records * SEQ_SCAN_SPREAD) {
-    // The unary + keeps the planner off the ts index, whose order would need that sort again.
-    const statement = db.prepare(
-      `SELECT ${columns} FROM results WHERE seq >= ? AND seq <= ? AND +ts >= ? AND +ts < ? ORDER BY seq`,
-    );
-    return { statement, args: [first, last, from, to] };
-  }
-  const statement = db.prepare(`SELECT ${columns} FROM results WHERE ts >= ? AND ts < ? ORDER BY seq`);
-  return { statement, args: [from, to] };
+    .iterate(from, to) as Iterable<unknown[]>;
+  for (const row of rows) digest.add(row[0] as number, canonicalForm(resultOfValues(row)));
+  return digest.finish();
 }

@@ -5,6 +5,7 @@ import { type ChainLink, latestAnchor } from "./chain.js";
 import { resultOfValues } from "./rows.js";
 import {
   type ChainProblem,
+  content,
   firstGap,
   gap,
   HASH,
@@ -18,16 +19,16 @@ import {
   TS,
 } from "./verify.js";
 
-/** A period's records checked, with the digest made from the hashes they recompute to. */
+/** A period's records checked, with the digest made from their content. */
 export interface PeriodVerification {
   readonly records: number;
-  /** The period digest over recomputed hashes: equal to the stored one only if nothing was altered. */
+  /** The period digest (PeriodDigest) over the records' content as read: altered content changes it. */
   readonly sha256: string;
   /** The lowest and highest seq of the period's records; 0 when it has none. */
   readonly firstSeq: number;
   readonly lastSeq: number;
   readonly anchor: ChainLink | null;
-  /** The first problem met; the walk goes on past it so that the digest is still computed. */
+  /** The first problem in seq order; the digest is computed even when there is one. */
   readonly problem: ChainProblem | null;
 }
 
@@ -36,45 +37,88 @@ export interface PeriodVerification {
  * record on each side: every one must follow its predecessor by seq, name its hash and hash to
  * its own. Walking the whole seq run, not just the period's ts, catches a record whose ts was
  * moved out of the period (it still sits in the run and no longer hashes). The whole chain is
- * also checked for gaps. Run it inside one read transaction.
+ * also checked for gaps. Two passes: the links in seq order, then the period's records in ts
+ * order, each re-hashed once and digested. Run it inside one read transaction.
  */
 export function verifyPeriod(db: Database.Database, from: EpochMs, to: EpochMs): PeriodVerification {
   const anchor = latestAnchor(db) ?? null;
-  let problem: ChainProblem | null = firstGap(db, anchor);
+  const chainGap = firstGap(db, anchor);
   const [count, first, last] = db
     .prepare("SELECT count(*), min(seq), max(seq) FROM results WHERE ts >= ? AND ts < ?")
     .raw(true)
     .get(from, to) as [number, number | null, number | null];
-  const digest = new PeriodDigest();
   if (count === 0 || first === null || last === null) {
-    return { ...digest.finish(), firstSeq: 0, lastSeq: 0, anchor, problem };
+    return { ...new PeriodDigest().finish(), firstSeq: 0, lastSeq: 0, anchor, problem: chainGap };
   }
-  const anchorSeq = anchor?.seq ?? 0;
-  const lo = Math.max(first - 1, anchorSeq + 1);
+  const links = firstBrokenLink(db, { from, to, first, last, anchor });
+  const { digest, altered } = digestOfContent(db, from, to);
+  // As one walk in seq order would name it: the lower seq first, a link before content at one seq.
+  const problem =
+    chainGap ?? (altered !== null && (links === null || altered.seq < links.seq) ? altered : links);
+  return { ...digest, firstSeq: first, lastSeq: last, anchor, problem };
+}
+
+interface SeqRun {
+  readonly from: EpochMs;
+  readonly to: EpochMs;
+  /** The lowest and highest seq of the period's records. */
+  readonly first: number;
+  readonly last: number;
+  readonly anchor: ChainLink | null;
+}
+
+/**
+ * The first record in [first - 1, last + 1] (not before the anchor) that does not follow its
+ * predecessor, or, being outside the period's ts, does not hash to its own hash (the period's
+ * own records are re-hashed by digestOfContent).
+ */
+function firstBrokenLink(db: Database.Database, run: SeqRun): ChainProblem | null {
+  const anchorSeq = run.anchor?.seq ?? 0;
+  const lo = Math.max(run.first - 1, anchorSeq + 1);
   let previousSeq = lo - 1;
   let previousHash =
     previousSeq === anchorSeq
-      ? (anchor?.hash ?? GENESIS_HASH).toString("hex")
+      ? (run.anchor?.hash ?? GENESIS_HASH).toString("hex")
       : (db.prepare("SELECT lower(hex(hash)) FROM results WHERE seq = ?").pluck().get(previousSeq) as
           | string
           | undefined);
   const rows = db
     .prepare(`SELECT ${RECORD_COLUMNS} FROM results WHERE seq >= ? AND seq <= ? ORDER BY seq`)
     .raw(true)
-    .iterate(lo, last + 1) as Iterable<StoredRecord>;
+    .iterate(lo, run.last + 1) as Iterable<StoredRecord>;
   for (const row of rows) {
     const seq = row[SEQ] as number;
-    const recomputed = chainHashHex(row[PREV_HASH] as string, canonicalForm(resultOfValues(row)));
-    problem ??=
+    const ts = row[TS] as number;
+    const problem =
       (seq !== previousSeq + 1 ? gap(located(row), previousSeq) : null) ??
       (previousHash === undefined ? null : link(db, row, previousHash)) ??
-      (recomputed === row[HASH]
-        ? null
-        : problemAt("altered", located(row), "its content does not match its hash"));
-    const ts = row[TS] as number;
-    if (ts >= from && ts < to) digest.addHex(recomputed);
+      (ts >= run.from && ts < run.to ? null : content(row));
+    if (problem) return problem;
     previousSeq = seq;
     previousHash = row[HASH] as string;
   }
-  return { ...digest.finish(), firstSeq: first, lastSeq: last, anchor, problem };
+  return null;
+}
+
+/** The period's digest, and its altered record of lowest seq (content not matching its hash). */
+function digestOfContent(
+  db: Database.Database,
+  from: EpochMs,
+  to: EpochMs,
+): { digest: { records: number; sha256: string }; altered: ChainProblem | null } {
+  const digest = new PeriodDigest();
+  let altered: ChainProblem | null = null;
+  const rows = db
+    .prepare(`SELECT ${RECORD_COLUMNS} FROM results WHERE ts >= ? AND ts < ? ORDER BY ts, probe`)
+    .raw(true)
+    .iterate(from, to) as Iterable<StoredRecord>;
+  for (const row of rows) {
+    const canonical = canonicalForm(resultOfValues(row));
+    digest.add(row[TS] as number, canonical);
+    if (chainHashHex(row[PREV_HASH] as string, canonical) === row[HASH]) continue;
+    if (altered === null || (row[SEQ] as number) < altered.seq) {
+      altered = problemAt("altered", located(row), "its content does not match its hash");
+    }
+  }
+  return { digest: digest.finish(), altered };
 }

@@ -98,7 +98,7 @@ export function claimBlocks(claim: Claim): ClaimBlock[] {
   blocks.push(
     {
       kind: "p",
-      text: `The figures come from ${counted(e.records, "record")} in a hash-chained evidence log (chain digest SHA-256 ${e.chain_sha256})${e.key_id ? `, covered by a statement signed with our agent's Ed25519 key ${e.key_id} (statement SHA-256 ${e.statement_sha256})` : ""}. We can send the month's evidence bundle; it can be checked without trusting us:`,
+      text: `The figures come from ${counted(e.records, "record")} in a hash-chained evidence log (digest of their content, SHA-256 ${e.chain_sha256})${e.key_id ? `, covered by a statement signed with our agent's Ed25519 key ${e.key_id} (statement SHA-256 ${e.statement_sha256})` : ""}. We can send the month's evidence bundle; it can be checked without trusting us:`,
     },
     {
       kind: "code",

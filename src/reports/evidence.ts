@@ -4,7 +4,7 @@ import type { Evidence, MonthlyReport } from "./model.js";
 /** What the report command found when it checked the month's records, and what it signed. */
 export interface EvidenceSeal {
   readonly records: number;
-  /** The period digest over the recomputed hashes. */
+  /** The period digest over the records' content (PeriodDigest). */
   readonly sha256: string;
   readonly problem: ChainProblem | null;
   readonly problemText: string | null;
@@ -18,7 +18,7 @@ export interface EvidenceSeal {
 
 /**
  * The report with its evidence object as contract section 7 has it: the figures re-derived from
- * the recomputed hashes, `verified`, the configuration's digest, the statement and its signature.
+ * the re-hashed records, `verified`, the configuration's digest, the statement and its signature.
  */
 export function sealReport(report: MonthlyReport, seal: EvidenceSeal): MonthlyReport {
   const evidence: Evidence = {

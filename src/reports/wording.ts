@@ -200,7 +200,7 @@ export function intervalText(interval: { readonly start: string; readonly end: s
 }
 
 export function evidenceSentence(report: MonthlyReport): string {
-  return `${counted(report.evidence.records, "record")} in the evidence log for this month; chain digest (SHA-256):`;
+  return `${counted(report.evidence.records, "record")} in the evidence log for this month; digest of their content (SHA-256):`;
 }
 
 export function verifyCommand(report: MonthlyReport): string {

@@ -7,7 +7,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/result.js";
 import { DAY_MS } from "../../src/model/time.js";
+import { canonicalForm } from "../../src/record/canonical.js";
 import { openEvidenceStore, verifyEvidence } from "../../src/record/index.js";
+import { RESULT_COLUMNS, type ResultRow, resultOfRow } from "../../src/record/rows.js";
 import { generateResults } from "./results.js";
 
 const OCTOBER = { from: Date.UTC(2026, 9, 1), to: Date.UTC(2026, 10, 1) };
@@ -24,19 +26,21 @@ function batch(month: 10 | 11, day: number, count: number): ProbeResult[] {
   return [...generateResults(start, count)];
 }
 
-/** The digest as docs/evidence-store.md defines it, worked out here from the raw table. */
+/**
+ * The digest as docs/evidence-store.md defines it, worked out here from the raw table: the
+ * canonical forms of the period's records, sorted by their UTF-8 bytes, each followed by "\n".
+ */
 function documentedDigest(dir: string, from: number, to: number): { records: number; sha256: string } {
   const db = new Database(join(dir, "evidence.sqlite"), { readonly: true });
-  const rows = db.prepare("SELECT seq, ts, hash FROM results").all() as {
-    seq: number;
-    ts: number;
-    hash: Buffer;
-  }[];
+  const rows = db.prepare(`SELECT ${RESULT_COLUMNS} FROM results`).all() as ResultRow[];
   db.close();
-  const inPeriod = rows.filter((r) => r.ts >= from && r.ts < to).sort((a, b) => a.seq - b.seq);
+  const canonicals = rows
+    .filter((r) => r.ts >= from && r.ts < to)
+    .map((r) => Buffer.from(canonicalForm(resultOfRow(r)), "utf8"))
+    .sort(Buffer.compare);
   const sha = createHash("sha256");
-  for (const r of inPeriod) sha.update(`${r.hash.toString("hex")}\n`);
-  return { records: inPeriod.length, sha256: sha.digest("hex") };
+  for (const c of canonicals) sha.update(Buffer.concat([c, Buffer.from("\n")]));
+  return { records: canonicals.length, sha256: sha.digest("hex") };
 }
 
 describe("the digest of a period", () => {
@@ -61,7 +65,7 @@ describe("the digest of a period", () => {
   ];
 
   for (const c of cases) {
-    it(`${c.rule}: every record with ts in the period, in seq order, as documented`, () => {
+    it(`${c.rule}: every record with ts in the period, in byte order, as documented`, () => {
       const dir = mkdtempSync(join(tmpdir(), "slo-digest-"));
       dirs.push(dir);
       const store = openEvidenceStore({ dataDir: dir, clock: new FakeClock(NOVEMBER), logger: () => {} });
@@ -85,5 +89,29 @@ describe("the digest of a period", () => {
     expect(before).toEqual(documentedDigest(dir, Number.MIN_SAFE_INTEGER, NOVEMBER));
     expect(after).toEqual(documentedDigest(dir, NOVEMBER, Number.MAX_SAFE_INTEGER));
     expect([before.records, after.records]).toEqual([60, 30]);
+  });
+
+  it("is the same for the same results chained in another order and split (records sharing a ts too)", () => {
+    // Same ts, probes whose UTF-16 and UTF-8 orders differ: the digest sorts by UTF-8 bytes.
+    const sameTs = ["p-\uff01", "p-\u{1f600}", "p-a"].map((probe) => ({
+      ...batch(10, 4, 1)[0]!,
+      probe,
+    }));
+    const parts = [batch(10, 0, 60), sameTs, batch(10, 9, 40), batch(11, 0, 20)];
+    const heads = [parts, [parts[3]!, parts[2]!, ...parts[1]!.map((r) => [r]).reverse(), parts[0]!]].map(
+      (imports) => {
+        const dir = mkdtempSync(join(tmpdir(), "slo-digest-"));
+        dirs.push(dir);
+        const store = openEvidenceStore({ dataDir: dir, clock: new FakeClock(NOVEMBER), logger: () => {} });
+        for (const results of imports) store.importResults(results);
+        const head = store.chainHead(OCTOBER);
+        store.close();
+        expect(verifyEvidence(dir, { month: "2026-10" })).toMatchObject({ ok: true, ...head });
+        expect(head).toEqual(documentedDigest(dir, OCTOBER.from, OCTOBER.to));
+        return head;
+      },
+    );
+    expect(heads[1]).toEqual(heads[0]);
+    expect(heads[0]!.records).toBe(103);
   });
 });

@@ -282,6 +282,9 @@ describe("attacks on a bundle", () => {
       const statement = JSON.parse(readFileSync(join(bundle, "statement.json"), "utf8"));
       const intact = spawnSync("python3", ["-c", python], { cwd: bundle, encoding: "utf8" });
       expect(intact.stdout).toBe(`ok: ${statement.records} records, digest ${statement.sha256}\n`);
+      const pipeline = /^ {4}(sed .*sha256sum)$/m.exec(readFileSync(join(bundle, "README.md"), "utf8"))![1]!;
+      const shell = spawnSync("bash", ["-c", pipeline], { cwd: bundle, encoding: "utf8" });
+      expect(shell.stdout).toBe(`${statement.sha256}  -\n`);
 
       const file = join(bundle, "records.ndjson");
       const lines = readFileSync(file, "utf8").split("\n");

@@ -3,18 +3,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, expect, it } from "vitest";
+import { monthEvidence, sealOf } from "../../src/cli/evidence-seal.js";
 import { FakeClock } from "../../src/clock/fake.js";
 import { importResultFile, openEvidenceStore } from "../../src/record/index.js";
+import { sealReport } from "../../src/reports/evidence.js";
 import { buildMonthlyReport, renderReport } from "../../src/reports/index.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
 // The evidence a month's report rests on must not depend on how it arrived: the same results
-// imported in any order, split into any number of files, give the same report to the byte.
-const config = fixtureConfig();
-const T0 = Date.UTC(2026, 9, 1);
-const NOW = Date.UTC(2026, 10, 5);
+// imported in any order, split into any number of files, give the same report to the byte,
+// digest, statement and signature included (one agent key, one clock).
 const root = mkdtempSync(join(tmpdir(), "slo-import-order-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+const base = fixtureConfig();
+const config = { ...base, agent: { ...base.agent, signingKeyFile: join(root, "agent.key") } };
+const T0 = Date.UTC(2026, 9, 1);
+const NOW = Date.UTC(2026, 10, 5);
+const FORMATS = ["json", "md", "html", "csv"] as const;
 
 /** 80 results of both configured probes with responses, 5xx and timeouts (some recorded short). */
 const LINES = Array.from({ length: 80 }, (_, i) => {
@@ -31,13 +36,11 @@ const LINES = Array.from({ length: 80 }, (_, i) => {
 });
 
 let runs = 0;
+/** The signed report in every text format, of a fresh store the files were imported into in turn. */
 async function reportOf(files: readonly string[][]): Promise<string> {
   const dir = join(root, `run-${runs++}`);
-  const store = openEvidenceStore({
-    dataDir: join(dir, "data"),
-    clock: new FakeClock(NOW),
-    logger: () => {},
-  });
+  const dataDir = join(dir, "data");
+  const store = openEvidenceStore({ dataDir, clock: new FakeClock(NOW), logger: () => {} });
   try {
     for (const [i, lines] of files.entries()) {
       const file = join(root, `run-${runs}-${i}.ndjson`);
@@ -45,7 +48,19 @@ async function reportOf(files: readonly string[][]): Promise<string> {
       const outcome = await importResultFile(store, file, { known: null, skipInvalid: false });
       expect(outcome.rejected).toEqual([]);
     }
-    return renderReport(buildMonthlyReport({ config, store, month: "2026-10", now: NOW }), "json");
+    const month = "2026-10";
+    const report = buildMonthlyReport({ config, store, month, now: NOW });
+    const evidence = monthEvidence({
+      command: "test",
+      store,
+      config,
+      dataDir,
+      month,
+      now: NOW,
+      signatureRequired: true,
+    });
+    const sealed = sealReport(report, { ...sealOf(evidence), timestamp: null });
+    return FORMATS.map((format) => renderReport(sealed, format)).join("\n----\n");
   } finally {
     store.close();
   }
@@ -62,24 +77,16 @@ const shuffledSplits = fc
     return bounds.slice(1).map((end, i) => order.slice(bounds[i], end));
   });
 
-/**
- * The report without its evidence digest: files imported one after another are chained in that
- * order, so the digest (over the chain hashes) tells the store's history apart, by design.
- */
-function figuresOf(json: string): unknown {
-  const { evidence, ...figures } = JSON.parse(json) as { evidence: { records: number } };
-  return { ...figures, records: evidence.records };
-}
-
-it("one file in any order gives a byte-identical JSON report; any split, identical figures", async () => {
+it("the same results in any order and any split give a byte-identical signed report", async () => {
   const reference = await reportOf([LINES]);
-  expect(JSON.parse(reference).categories[0].requests).toBeGreaterThan(0);
+  const json = JSON.parse(reference.slice(0, reference.indexOf("\n----\n")));
+  expect(json.categories[0].requests).toBeGreaterThan(0);
+  expect(json.evidence).toMatchObject({ verified: true, records: LINES.length });
+  expect(json.evidence.signature.value).toMatch(/^[A-Za-z0-9+/]+=*$/);
   await fc.assert(
     fc.asyncProperty(shuffledSplits, async (files) => {
-      const whole = files.flat();
-      expect(await reportOf([whole])).toBe(reference);
-      expect(figuresOf(await reportOf(files))).toEqual(figuresOf(reference));
+      expect(await reportOf(files)).toBe(reference);
     }),
-    { numRuns: 4 },
+    { numRuns: 6 },
   );
 }, 600_000);
