@@ -25,6 +25,7 @@ import { CheckFailed, UsageError } from "../errors.js";
 import { type MonthEvidence, monthEvidence, sealOf } from "../evidence-seal.js";
 import { timestampStatement } from "../evidence-timestamp.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
+import { agentUrls, reportFromAgents, TOKEN_ENV } from "./report-agents.js";
 
 interface ReportOptions extends CommonOptions {
   month?: string;
@@ -35,6 +36,7 @@ interface ReportOptions extends CommonOptions {
   allowUnverified?: boolean;
   claim?: boolean;
   allowPreliminary?: boolean;
+  fromAgents?: string;
 }
 
 const EXAMPLES = `
@@ -46,6 +48,13 @@ Examples:
   $ slo-agent report --month 2026-10 --category payment_request,settlements --format md
   $ slo-agent report --month 2026-10 --fail-on-miss > report.json || echo "SLA missed"
   $ slo-agent report --month 2026-10 --claim --out claim-2026-10.pdf   the letter to the provider
+  $ SLO_AGENT_API_TOKEN=... slo-agent report --month 2026-10 --from-agents http://eu:9464,http://na:9464
+
+--from-agents merges the agents' month summaries (GET /api/v1/months/M/summary, bearer token
+agent.api_token from SLO_AGENT_API_TOKEN) into one report: counts add exactly, each p99 is the
+nearest rank of all the agents' durations, and each category lists its regions. It refuses
+(exit 2, naming the agent) an unreachable agent, a refused token, two agents with the same
+agent.id and agents whose SLA configuration differs (docs/regions-merge.md).
 
 --claim adds a letter to the provider (sla.provider): each missed objective with its figures,
 the service credit per class, the incidents with error codes and correlation ids, and how to
@@ -130,6 +139,7 @@ function openStore(dataDir: string, clock: Clock): EvidenceStore {
 async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   const month = checkedMonth(opts.month);
   const format = checkedFormat(opts);
+  if (opts.fromAgents !== undefined) return runMergedReport(opts, month, format, clock);
   const { config, dataDir } = await loadCommandContext(opts);
   const categories = opts.category.length > 0 ? [...new Set(opts.category)] : undefined;
   const store = openStore(dataDir, clock);
@@ -172,6 +182,26 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
     : null;
   report = sealReport(report, { ...sealOf(evidence), timestamp });
   if (opts.claim) report = withClaim(report, opts);
+  const content = await rendered(report, format);
+  if (opts.out === undefined) process.stdout.write(content);
+  else await writeReportFile(opts.out, content);
+  if (opts.failOnMiss && report.summary.missed.length > 0) {
+    throw new CheckFailed(
+      `slo-agent report: objectives missed in ${month}: ${report.summary.missed.join(", ")}`,
+    );
+  }
+}
+
+/** `--from-agents`: one report from several running agents; no local configuration or store is read. */
+async function runMergedReport(opts: ReportOptions, month: string, format: ReportFormat, clock: Clock) {
+  for (const [given, flag] of [
+    [opts.category.length > 0, "--category"],
+    [opts.claim, "--claim"],
+  ] as const) {
+    if (given) throw new UsageError(`slo-agent report: ${flag} does not go with --from-agents`);
+  }
+  const urls = agentUrls(opts.fromAgents!);
+  const report = await reportFromAgents(urls, month, process.env[TOKEN_ENV], clock);
   const content = await rendered(report, format);
   if (opts.out === undefined) process.stdout.write(content);
   else await writeReportFile(opts.out, content);
@@ -226,6 +256,10 @@ export function registerReport(program: Command, clock: Clock = systemClock): vo
     .option("--allow-unverified", "write the report even if its evidence does not verify, stamped UNVERIFIED")
     .option("--claim", "add a service credit claim addressed to the provider (only for a month with a miss)")
     .option("--allow-preliminary", "with --claim: write the claim even while the month is PRELIMINARY")
+    .option(
+      "--from-agents <urls>",
+      `one report merged from running agents (comma list of base URLs); the token comes from ${TOKEN_ENV}`,
+    )
     .addHelpText("after", EXAMPLES)
     .action((opts: ReportOptions) => runReport(opts, clock));
 }
