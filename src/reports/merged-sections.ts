@@ -35,7 +35,7 @@ const AGENT_HEAD = ["Agent", "Region", "Records", "Evidence SHA-256", "Statement
 const REGION_HEAD = ["Category", "Region", "Requests", "Successful", "Availability", "p99"];
 
 function intro(report: Merged): string {
-  return `Merged from ${report.merged_from.length} agents: counts are added exactly and each p99 is the nearest rank of all the agents' durations pooled. Each agent's own statement is signed with its key (JSON: merged_from[].evidence).`;
+  return `Merged from ${report.merged_from.length} agent${report.merged_from.length === 1 ? "" : "s"}: counts are added exactly and each p99 is the nearest rank of all the agents' durations pooled. Each agent's own statement is signed with its key (JSON: merged_from[].evidence).`;
 }
 
 /** The Markdown section: the agents, their evidence, and every category per region. */
