@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { configSha256, slaConfigSha256 } from "../config/fingerprint.js";
 import { authorizeAdmin, type Route, reply } from "../export/index.js";
 import type { SloConfig } from "../model/config.js";
-import type { Secret } from "../model/secret.js";
 import { type EpochMs, monthInterval } from "../model/time.js";
 import { describeProblem, type EvidenceStore, monthStatement } from "../record/index.js";
 import { SummaryCollector } from "../reports/agent-summary.js";
