@@ -31,6 +31,7 @@ import { MaintenanceFeedPoller } from "./maintenance-feed.js";
 import { classificationChanged, problemLines, type ReloadOutcome, settleAgentSettings } from "./reload.js";
 import { reloadRoute } from "./reload-route.js";
 import { pageRoutes } from "./status-route.js";
+import { summaryRoute } from "./summary-route.js";
 import { ValidityTracker } from "./validity.js";
 
 export interface DaemonOptions {
@@ -220,6 +221,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           () => config.agent.adminToken,
           (trigger) => reload(trigger),
         ),
+        summaryRoute({ config: () => config, store, now: () => clock.now() }),
         ...pageRoutes(() => ({
           snapshot: windows.snapshot(clock.now()),
           titles: new Map([...config.categories.values()].map((c) => [c.id, c.title])),

@@ -41,6 +41,8 @@ export const REDACTED_PATHS = [
   "*.authorization",
   "*.admin_token",
   "*.adminToken",
+  "*.api_token",
+  "*.apiToken",
 ];
 
 /** The agent's logger: pino, with ISO times from the injected clock and textual levels. */

@@ -38,7 +38,7 @@ export function settleAgentSettings(
   const needRestart = RESTART_ONLY.filter(([key]) => !structurallyEqual(running[key], next[key])).map(
     ([, name]) => name,
   );
-  return { agent: { ...running, adminToken: next.adminToken }, needRestart };
+  return { agent: { ...running, adminToken: next.adminToken, apiToken: next.apiToken }, needRestart };
 }
 
 /** Whether results would be classified differently (targets, maintenance, exclusions, categories). */

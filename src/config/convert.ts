@@ -67,6 +67,7 @@ export function toSloConfig(input: ConversionInput): SloConfig {
         }
       : null,
     adminToken: wire.agent.admin_token === undefined ? null : new Secret(wire.agent.admin_token),
+    ...(wire.agent.api_token === undefined ? {} : { apiToken: new Secret(wire.agent.api_token) }),
     ...(wire.agent.signing_key_file === undefined
       ? {}
       : { signingKeyFile: resolve(configDir, wire.agent.signing_key_file) }),

@@ -40,3 +40,25 @@ function plain(value: unknown): unknown {
   }
   return out;
 }
+
+/**
+ * SHA-256 (hex) of the JCS form of what the SLA figures depend on: service classes, categories,
+ * maintenance, exclusions, credits and each probe's category and timeout (controls are left out:
+ * each agent judges its own results against its own controls). Agents in
+ * different regions (other targets, listen address, identity) that agree on it report the same
+ * SLA: `report --from-agents` merges only those.
+ */
+export function slaConfigSha256(config: SloConfig): string {
+  const sla = {
+    service_classes: config.serviceClasses,
+    categories: config.categories,
+    maintenance: config.maintenance,
+    exclusions: config.exclusions,
+    sla: config.sla,
+    probes: [...config.probes]
+      .map((p) => ({ id: p.id, category: p.category, timeout_ms: p.timeoutMs }))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+  };
+  const text = canonicalize(plain(sla)) ?? "";
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}

@@ -109,6 +109,13 @@ export const AgentWire = z
       .describe(
         `Bearer token for the agent's admin endpoints (POST /-/reload); use ${ENV}. Without it they answer 403.`,
       ),
+    api_token: z
+      .string()
+      .min(16, "must be at least 16 characters (e.g. the output of `openssl rand -hex 32`)")
+      .optional()
+      .describe(
+        `Bearer token for the agent's read API (GET /api/v1/months/YYYY-MM/summary, read by \`report --from-agents\`); use ${ENV}. Without it the API answers 403.`,
+      ),
     signing_key_file: text()
       .optional()
       .describe(

@@ -23,9 +23,11 @@ export interface MetricsServerOptions {
   readonly routes?: readonly Route[];
 }
 
-/** One endpoint: an exact path and the methods it answers (HEAD is served by a GET route). */
+/** One endpoint: an exact path (or, with prefix, every path under it) and the methods it answers (HEAD is served by a GET route). */
 export interface Route {
   readonly path: string;
+  /** Match every path that starts with `path` (the handler reads the rest from request.url). */
+  readonly prefix?: boolean;
   readonly method: "GET" | "POST";
   handle(request: IncomingMessage, response: ServerResponse): void | Promise<void>;
 }
@@ -67,7 +69,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
 
 function route(options: MetricsServerOptions, request: IncomingMessage, response: ServerResponse): void {
   const path = (request.url ?? "/").split("?")[0];
-  const extra = (options.routes ?? []).filter((r) => r.path === path);
+  const extra = (options.routes ?? []).filter((r) => (r.prefix ? path?.startsWith(r.path) : r.path === path));
   if (extra.length > 0) {
     serveExtra(extra, request, response);
     return;

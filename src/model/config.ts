@@ -26,6 +26,8 @@ export interface AgentSettings {
   readonly otlp: OtlpPush | null;
   /** Bearer token of the admin endpoints (POST /-/reload); null: they answer 403. */
   readonly adminToken: Secret | null;
+  /** Bearer token of the read API (the month summary for `report --from-agents`); absent/null: it answers 403. */
+  readonly apiToken?: Secret | null;
   /** The agent's Ed25519 key file (absolute); null: agent-signing-key.pem in dataDir. */
   readonly signingKeyFile?: string | null;
   /** RFC 3161 time-stamp authority that timestamps statements; absent: none. */

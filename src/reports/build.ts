@@ -67,6 +67,8 @@ export interface MonthlyReportInput {
   readonly categories?: readonly CategoryId[];
   /** Who writes the report (the host name), for its context; null when not known. */
   readonly agent?: string | null;
+  /** Sees every result of the month and whether it was excluded, in the same pass (the agent's summary). */
+  readonly observeResult?: (result: ProbeResult, excluded: boolean) => void;
 }
 
 /** A category id that the configuration does not know; the message lists the known ones. */
@@ -257,7 +259,10 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
       automatic.observe(result, reason);
       return reason !== null;
     },
-    observe: (result, excluded) => watch.observe(result, excluded),
+    observe: (result, excluded) => {
+      watch.observe(result, excluded);
+      input.observeResult?.(result, excluded);
+    },
   });
   const { coverage, unmonitored, data_gaps } = coverageOf(input, categories, period, watch);
   // With --category, windows and exclusions that cover none of the selected categories are noise.

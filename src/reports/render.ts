@@ -5,6 +5,7 @@ import { renderCsv } from "./csv.js";
 import { renderHtml } from "./html.js";
 import { renderJson } from "./json.js";
 import { renderMarkdown } from "./markdown.js";
+import { isMerged, mergedHtml, mergedMarkdown } from "./merged-sections.js";
 import type { MonthlyReport } from "./model.js";
 
 /** The text forms, rendered in-process. */
@@ -33,7 +34,12 @@ const ALIASES: Record<string, ReportFormat> = {
 };
 
 export function renderReport(report: MonthlyReport, format: TextFormat): string {
-  return RENDERERS[format](report);
+  const text = RENDERERS[format](report);
+  // A report merged from several agents (report --from-agents) also says who measured what.
+  if (!isMerged(report)) return text;
+  if (format === "md") return `${text.trimEnd()}\n\n${mergedMarkdown(report)}`;
+  if (format === "html") return text.replace("</main>", `${mergedHtml(report)}</main>`);
+  return text;
 }
 
 /** The format a --format value names, or null. */

@@ -25,6 +25,7 @@ import { CheckFailed, UsageError } from "../errors.js";
 import { type MonthEvidence, monthEvidence, sealOf } from "../evidence-seal.js";
 import { timestampStatement } from "../evidence-timestamp.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
+import { agentUrls, reportFromAgents, TOKEN_ENV } from "./report-agents.js";
 import { PROMETHEUS_TOKEN_ENV, runPrometheusReport } from "./report-prometheus.js";
 
 interface ReportOptions extends CommonOptions {
@@ -37,6 +38,7 @@ interface ReportOptions extends CommonOptions {
   claim?: boolean;
   allowPreliminary?: boolean;
   prometheus?: string;
+  fromAgents?: string;
 }
 
 const EXAMPLES = `
@@ -49,12 +51,19 @@ Examples:
   $ slo-agent report --month 2026-10 --fail-on-miss > report.json || echo "SLA missed"
   $ slo-agent report --month 2026-10 --claim --out claim-2026-10.pdf   the letter to the provider
   $ slo-agent report --month 2026-10 --prometheus http://prometheus:9090 --format md
+  $ SLO_AGENT_API_TOKEN=... slo-agent report --month 2026-10 --from-agents http://eu:9464,http://na:9464
 
 --prometheus URL computes the month from the agents' counters and latency histogram in any
 Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics), every region and agent
 pooled: approximate figures, with their precision limits stated, and no evidence (json or md
 only). A bearer token for that API is read from ${PROMETHEUS_TOKEN_ENV}. An unreachable URL or
 an answer that is not a Prometheus one is exit 2 naming the URL. See docs/regions.md.
+
+--from-agents merges the agents' month summaries (GET /api/v1/months/M/summary, bearer token
+agent.api_token from SLO_AGENT_API_TOKEN) into one report: counts add exactly, each p99 is the
+nearest rank of all the agents' durations, and each category lists its regions. It refuses
+(exit 2, naming the agent) an unreachable agent, a refused token, two agents with the same
+agent.id and agents whose SLA configuration differs (docs/regions-merge.md).
 
 --claim adds a letter to the provider (sla.provider): each missed objective with its figures,
 the service credit per class, the incidents with error codes and correlation ids, and how to
@@ -138,9 +147,14 @@ function openStore(dataDir: string, clock: Clock): EvidenceStore {
 
 async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   const month = checkedMonth(opts.month);
+  if (opts.prometheus !== undefined && opts.fromAgents !== undefined)
+    throw new UsageError(
+      "slo-agent report: --prometheus and --from-agents are two ways to the same month; give one",
+    );
   if (opts.prometheus !== undefined)
     return runPrometheusReport(month, { ...opts, prometheus: opts.prometheus }, clock);
   const format = checkedFormat(opts);
+  if (opts.fromAgents !== undefined) return runMergedReport(opts, month, format, clock);
   const { config, dataDir } = await loadCommandContext(opts);
   const categories = opts.category.length > 0 ? [...new Set(opts.category)] : undefined;
   const store = openStore(dataDir, clock);
@@ -183,6 +197,26 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
     : null;
   report = sealReport(report, { ...sealOf(evidence), timestamp });
   if (opts.claim) report = withClaim(report, opts);
+  const content = await rendered(report, format);
+  if (opts.out === undefined) process.stdout.write(content);
+  else await writeReportFile(opts.out, content);
+  if (opts.failOnMiss && report.summary.missed.length > 0) {
+    throw new CheckFailed(
+      `slo-agent report: objectives missed in ${month}: ${report.summary.missed.join(", ")}`,
+    );
+  }
+}
+
+/** `--from-agents`: one report from several running agents; no local configuration or store is read. */
+async function runMergedReport(opts: ReportOptions, month: string, format: ReportFormat, clock: Clock) {
+  for (const [given, flag] of [
+    [opts.category.length > 0, "--category"],
+    [opts.claim, "--claim"],
+  ] as const) {
+    if (given) throw new UsageError(`slo-agent report: ${flag} does not go with --from-agents`);
+  }
+  const urls = agentUrls(opts.fromAgents!);
+  const report = await reportFromAgents(urls, month, process.env[TOKEN_ENV], clock);
   const content = await rendered(report, format);
   if (opts.out === undefined) process.stdout.write(content);
   else await writeReportFile(opts.out, content);
@@ -240,6 +274,10 @@ export function registerReport(program: Command, clock: Clock = systemClock): vo
     .option(
       "--prometheus <url>",
       `approximate figures from a Prometheus-compatible API instead of the store (token: $${PROMETHEUS_TOKEN_ENV})`,
+    )
+    .option(
+      "--from-agents <urls>",
+      `one report merged from running agents (comma list of base URLs); the token comes from ${TOKEN_ENV}`,
     )
     .addHelpText("after", EXAMPLES)
     .action((opts: ReportOptions) => runReport(opts, clock));
