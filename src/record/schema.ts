@@ -130,6 +130,11 @@ const MIGRATIONS: readonly string[] = [
     last_digest         TEXT    NOT NULL      -- SHA-256 (hex) of the JCS form of the last entry seen
   );
   `,
+  // A feed window the provider called off stops counting but stays listed: when the agent first
+  // read it as cancelled (epoch ms), NULL while it stands (docs/operations.md, "Maintenance feed").
+  `
+  ALTER TABLE feed_windows ADD COLUMN cancelled_at INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
