@@ -20,6 +20,7 @@ import {
   automaticReasonOf,
   burnRateWindowMs,
   ControlTimeline,
+  isCancelled,
   RollingWindows,
   withFeedWindows,
 } from "../slo/index.js";
@@ -225,7 +226,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         ...pageRoutes(() => ({
           snapshot: windows.snapshot(clock.now()),
           titles: new Map([...config.categories.values()].map((c) => [c.id, c.title])),
-          maintenance: effective(config).maintenance.windows,
+          maintenance: effective(config).maintenance.windows.filter((w) => !isCancelled(w)),
           alerts: firingAlerts(alerting) satisfies readonly FiringAlert[],
           failures: events.recentFailures(),
           version: AGENT_VERSION,

@@ -19,7 +19,24 @@ const ScheduledMaintenance = z.looseObject({
   scheduled_for: instant,
   scheduled_until: instant,
   components: z.array(z.looseObject({ name: z.string() })).default([]),
+  resolved_at: instant.nullable().optional(),
+  incident_updates: z.array(z.looseObject({ status: z.string() })).optional(),
 });
+
+/**
+ * Statuspage's API v2 has no cancelled state (scheduled, in_progress, verifying, completed): a
+ * maintenance called off is marked completed without ever having started. So: an explicit
+ * "cancelled" (other status pages say so), or completed with no in_progress/verifying update,
+ * or (no updates listed) resolved before its scheduled start.
+ */
+function cancelledOf(m: z.infer<typeof ScheduledMaintenance>): boolean {
+  const status = m.status.toLowerCase();
+  if (status === "cancelled" || status === "canceled") return true;
+  if (status !== "completed") return false;
+  const updates = m.incident_updates ?? [];
+  if (updates.length > 0) return !updates.some((u) => u.status === "in_progress" || u.status === "verifying");
+  return typeof m.resolved_at === "string" && Date.parse(m.resolved_at) < Date.parse(m.scheduled_for);
+}
 
 const ScheduledMaintenancesBody = z.looseObject({
   scheduled_maintenances: z.array(z.unknown()),
@@ -72,6 +89,7 @@ export function parseScheduledMaintenances(text: string, feed: MaintenanceFeed):
       end: Date.parse(m.scheduled_until),
       providerCreatedAt: Date.parse(m.created_at),
       categories: scope,
+      cancelled: cancelledOf(m),
       digest: createHash("sha256")
         .update(canonicalize(raw) ?? "")
         .digest("hex"),

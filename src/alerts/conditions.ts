@@ -5,6 +5,7 @@ import { HOUR_MS, isoUtc, monthInterval, monthOf } from "../model/time.js";
 import type { ProbeValidity } from "../model/validity.js";
 import {
   type BurnRateWindow,
+  isCancelled,
   MULTI_WINDOW_ALERTS,
   type MultiWindowAlert,
   projectedExhaustion,
@@ -73,6 +74,7 @@ export function alertConditions(config: SloConfig, input: AlertInput): AlertCond
     const episodes = validity.get(category.category);
     for (const v of VALIDITY) if (episodes?.[v.key]) ctx.validity(v.alertname, v.what);
     for (const window of config.maintenance.windows) {
+      if (isCancelled(window)) continue;
       const overrun = now >= window.end && now < window.end + OVERRUN_HORIZON_MS;
       if (overrun && categoryInScope(window.categories, category.category))
         ctx.overrun(window.id, window.end);

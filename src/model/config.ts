@@ -83,6 +83,8 @@ export interface FeedWindowOrigin {
   readonly firstSeenAt: EpochMs;
   /** The feed's polling interval: disagreements within it are not worth a note. */
   readonly everyMs: number;
+  /** When the agent first read the window as cancelled by the provider: it then never counts. */
+  readonly cancelledAt?: EpochMs | null;
 }
 
 /** A window of the maintenance feed as the evidence store keeps it. */
@@ -97,6 +99,8 @@ export interface FeedWindow {
   /** When this agent first read it in the feed. */
   readonly firstSeenAt: EpochMs;
   readonly categories: CategoryScope;
+  /** When the agent first read it as cancelled (see parseScheduledMaintenances); null while it stands. */
+  readonly cancelledAt?: EpochMs | null;
 }
 
 /** maintenance.feed: an Atlassian Statuspage read on a schedule. */

@@ -3,7 +3,9 @@ import type { CategoryScope, FeedWindow } from "../model/config.js";
 import type { EpochMs } from "../model/time.js";
 
 /** A feed window as read now, before the store knows when it was first seen. */
-export interface FeedWindowReading extends Omit<FeedWindow, "firstSeenAt"> {
+export interface FeedWindowReading extends Omit<FeedWindow, "firstSeenAt" | "cancelledAt"> {
+  /** The provider called the window off (see parseScheduledMaintenances). */
+  readonly cancelled: boolean;
   /** SHA-256 (hex) of the canonical form of the provider's entry. */
   readonly digest: string;
 }
@@ -24,11 +26,14 @@ interface Row {
   first_seen_at: number;
   categories: string;
   last_digest: string;
+  /** Absent in a store not yet migrated (read-only). */
+  cancelled_at?: number | null;
 }
 
 /**
  * The windows of the maintenance feed (outside the hash chain). first_seen_at is written once;
  * later readings update the schedule, name, categories and digest, never the first sighting.
+ * cancelled_at is when a reading first showed the window cancelled (cleared if reinstated).
  */
 export class FeedWindowLedger {
   readonly #db: () => Database.Database;
@@ -42,11 +47,12 @@ export class FeedWindowLedger {
     const find = db.prepare("SELECT last_digest FROM feed_windows WHERE provider_id = ?");
     const insert = db.prepare(
       `INSERT INTO feed_windows (provider_id, name, start, end, provider_created_at, first_seen_at,
-         last_seen_at, categories, last_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         last_seen_at, categories, last_digest, cancelled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const update = db.prepare(
       `UPDATE feed_windows SET name = ?, start = ?, end = ?, provider_created_at = ?, last_seen_at = ?,
-         categories = ?, last_digest = ? WHERE provider_id = ?`,
+         categories = ?, last_digest = ?,
+         cancelled_at = CASE WHEN ? THEN coalesce(cancelled_at, ?) ELSE NULL END WHERE provider_id = ?`,
     );
     const added: string[] = [];
     const changed: string[] = [];
@@ -65,12 +71,24 @@ export class FeedWindowLedger {
             now,
             categories,
             r.digest,
+            r.cancelled ? now : null,
           );
           added.push(r.providerId);
           continue;
         }
         if (row.last_digest !== r.digest) changed.push(r.providerId);
-        update.run(r.name, r.start, r.end, r.providerCreatedAt, now, categories, r.digest, r.providerId);
+        update.run(
+          r.name,
+          r.start,
+          r.end,
+          r.providerCreatedAt,
+          now,
+          categories,
+          r.digest,
+          r.cancelled ? 1 : 0,
+          now,
+          r.providerId,
+        );
       }
     }).immediate();
     return { added, changed };
@@ -91,6 +109,7 @@ export class FeedWindowLedger {
       providerCreatedAt: r.provider_created_at,
       firstSeenAt: r.first_seen_at,
       categories: JSON.parse(r.categories) as CategoryScope,
+      ...(r.cancelled_at ? { cancelledAt: r.cancelled_at } : {}),
     }));
   }
 }

@@ -139,6 +139,11 @@ const MIGRATIONS: readonly string[] = [
   DROP INDEX results_ts_probe;
   CREATE UNIQUE INDEX results_ts_probe_agent ON results (ts, probe, ifnull(agent, ''));
   `,
+  // A feed window the provider called off stops counting but stays listed: when the agent first
+  // read it as cancelled (epoch ms), NULL while it stands (docs/operations.md, "Maintenance feed").
+  `
+  ALTER TABLE feed_windows ADD COLUMN cancelled_at INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

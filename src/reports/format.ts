@@ -118,6 +118,7 @@ export function coverageSentence(report: MonthlyReport): string {
 }
 
 const REASON_TEXT: Record<string, string> = {
+  cancelled: "cancelled by the provider (never counted)",
   late_notice: "announced too late",
   occasion_cap: "over the yearly occasion cap",
   hours_cap: "cut by the yearly hours cap",

@@ -51,7 +51,12 @@ export function mergeFeedWindows(
         announcedAt: f.firstSeenAt,
         categories: f.categories,
         description: f.name,
-        feed: { providerAnnouncedAt: f.providerCreatedAt, firstSeenAt: f.firstSeenAt, everyMs },
+        feed: {
+          providerAnnouncedAt: f.providerCreatedAt,
+          firstSeenAt: f.firstSeenAt,
+          everyMs,
+          ...(f.cancelledAt ? { cancelledAt: f.cancelledAt } : {}),
+        },
       }),
     );
   return [...declared, ...imported];

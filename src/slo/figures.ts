@@ -80,6 +80,8 @@ export interface MaintenanceWindowFigures {
   readonly first_seen_at?: string;
   /** Feed windows: the two times are further apart than the feed interval. */
   readonly announcement_disputed?: boolean;
+  /** Feed windows the provider cancelled: when the agent first read them so (reason "cancelled"). */
+  readonly cancelled_at?: string;
 }
 
 export interface MaintenanceFigures {
@@ -102,6 +104,7 @@ function feedFigures(window: MaintenanceWindow) {
     provider_announced_at: isoUtc(feed.providerAnnouncedAt),
     first_seen_at: isoUtc(feed.firstSeenAt),
     announcement_disputed: Math.abs(feed.firstSeenAt - feed.providerAnnouncedAt) > feed.everyMs,
+    ...(feed.cancelledAt ? { cancelled_at: isoUtc(feed.cancelledAt) } : {}),
   };
 }
 

@@ -1,7 +1,8 @@
 import type { MaintenancePolicy, MaintenanceWindow } from "../model/config.js";
 import { DAY_MS, type EpochMs, HOUR_MS } from "../model/time.js";
 
-export type DisqualifyReason = "late_notice" | "occasion_cap" | "hours_cap";
+/** cancelled: the provider called a feed window off; it uses no occasion and no hours. */
+export type DisqualifyReason = "cancelled" | "late_notice" | "occasion_cap" | "hours_cap";
 
 /** A maintenance window with the verdict of contract section 1, rules 1–3. */
 export interface QualifiedWindow {
@@ -45,6 +46,7 @@ export function qualifyMaintenanceWindows(
   const years = new Map<number, YearUse>();
   const capMs = policy.maxHoursPerYear * HOUR_MS;
   return ordered.map((window) => {
+    if (isCancelled(window)) return rejected(window, "cancelled");
     if (window.announcedAt > window.start - policy.minNoticeDays * DAY_MS) {
       return rejected(window, "late_notice");
     }
@@ -65,6 +67,11 @@ export function qualifyMaintenanceWindows(
       reason: qualifiedMs < durationMs ? "hours_cap" : null,
     };
   });
+}
+
+/** A feed window the provider cancelled: kept for the record, never counted. */
+export function isCancelled(window: Pick<MaintenanceWindow, "feed">): boolean {
+  return window.feed?.cancelledAt !== undefined && window.feed.cancelledAt !== null;
 }
 
 function rejected(window: MaintenanceWindow, reason: DisqualifyReason): QualifiedWindow {

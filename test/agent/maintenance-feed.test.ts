@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Agent } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MaintenanceFeedPoller } from "../../src/agent/maintenance-feed.js";
+import { parseScheduledMaintenances } from "../../src/agent/statuspage.js";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { MaintenanceFeed } from "../../src/model/config.js";
 import { type EvidenceStore, openEvidenceStore } from "../../src/record/index.js";
@@ -253,3 +254,84 @@ async function until(done: () => boolean): Promise<void> {
   for (let i = 0; i < 12_000 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
   expect(done()).toBe(true);
 }
+
+/** The one-window fixture as the provider shows it after calling the maintenance off. */
+function calledOff(statuses: readonly string[]): string {
+  const body = JSON.parse(fixture("one-window.json"));
+  const m = body.scheduled_maintenances[0];
+  m.status = statuses.at(-1);
+  m.resolved_at = "2026-10-05T00:00:00.000Z";
+  m.incident_updates = statuses.map((status, i) => ({ ...m.incident_updates[0], id: `u${i}`, status }));
+  return JSON.stringify(body);
+}
+
+describe("a feed window the provider cancels", () => {
+  it("stops counting, stays in the store as cancelled and is shown so in the report", async () => {
+    const clock = new FakeClock(Date.parse("2026-10-02T00:00:00Z"));
+    const store = openEvidenceStore({ dataDir: join(dir, "cancelled"), clock, logger: () => {} });
+    const feed: MaintenanceFeed = { url, everyMs: 600_000, components: null };
+    const lines: string[] = [];
+    const poller = new MaintenanceFeedPoller({
+      feed,
+      clock,
+      dispatcher,
+      ledger: store.feedWindows,
+      log: (level, message, fields) => lines.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`),
+    });
+    try {
+      reply = { status: 200, body: fixture("one-window.json") };
+      await poller.poll();
+      const report = () => {
+        const config = withFeedWindows(
+          fixtureConfig({ maintenance: { ...fixtureConfig().maintenance, feed } }),
+          store.feedWindows.all(),
+        );
+        return buildMonthlyReport({ config, store, month: "2026-10", now: clock.now() });
+      };
+      expect(JSON.parse(renderReport(report(), "json") as string).maintenance.windows[0]).toMatchObject({
+        qualified: true,
+        reason: null,
+      });
+
+      // Statuspage has no cancelled state: completed straight from scheduled, before its start.
+      clock.advance(3 * DAY);
+      reply = { status: 200, body: calledOff(["scheduled", "completed"]) };
+      await poller.poll();
+      expect(store.feedWindows.all()).toEqual([
+        expect.objectContaining({ providerId: "m8days2wqs1l", cancelledAt: clock.now() }),
+      ]);
+      expect(lines.at(-1)).toContain("maintenance feed: window changed by the provider");
+      const json = JSON.parse(renderReport(report(), "json") as string);
+      expect(json.maintenance.windows).toEqual([
+        expect.objectContaining({
+          id: "m8days2wqs1l",
+          source: "feed",
+          qualified: false,
+          qualified_hours: 0,
+          reason: "cancelled",
+          cancelled_at: "2026-10-05T00:00:00.000Z",
+        }),
+      ]);
+      expect(json.maintenance.year_occasions_used).toBe(0);
+      expect(renderReport(report(), "md") as string).toContain("cancelled by the provider (never counted)");
+    } finally {
+      await poller.close();
+      store.close();
+    }
+  });
+
+  it("a window that ran (in_progress, then completed) is not cancelled", () => {
+    const [ran] = parseScheduledMaintenances(calledOff(["scheduled", "in_progress", "completed"]), {
+      url,
+      everyMs: 600_000,
+      components: null,
+    }).readings;
+    expect(ran?.cancelled).toBe(false);
+    const [cancelled] = parseScheduledMaintenances(calledOff(["scheduled", "completed"]), {
+      url,
+      everyMs: 600_000,
+      components: null,
+    }).readings;
+    expect(cancelled?.cancelled).toBe(true);
+  });
+});
