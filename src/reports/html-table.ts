@@ -9,8 +9,9 @@ export function pill(verdict: Verdict, detail = ""): string {
   return `<span class="pill ${css}">${verdict}${detail ? ` (${e(detail)})` : ""}</span>`;
 }
 
+/** A title over its id; the id may wrap after its underscores (personalized_message_placements is long). */
 export function named(title: string, id: string): string {
-  return `${e(title)}<span class="id">${e(id)}</span>`;
+  return `${e(title)}<span class="id">${e(id).replaceAll("_", "_<wbr>")}</span>`;
 }
 
 /** Text cells are escaped here; pre-built HTML cells are marked as such by their producer. */

@@ -65,6 +65,20 @@ const withoutGeneratedAt = (text: string) =>
     .replace(/^- Measured by: \S+ /m, "- Measured by: <host> ")
     .replace(/Generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/, "Generated <generated_at> UTC");
 
+/** The JSON with what differs between runs and stores (time, the store's key, its signature) masked. */
+function maskedJson(text: string): string {
+  const json = JSON.parse(text);
+  json.generated_at = "<generated_at>";
+  json.evidence.statement.generated_at = "<generated_at>";
+  json.evidence.signature = {
+    ...json.evidence.signature,
+    key_id: "<key_id>",
+    public_key_pem: "<public key>",
+    value: "<signature>",
+  };
+  return `${JSON.stringify(json, null, 2)}\n`;
+}
+
 let dir: string;
 let results: ScenarioResult[];
 let report: MonthlyReport;
@@ -309,6 +323,24 @@ describe("slo-agent report: formats and flags", () => {
     const first = slo(["report", "--month", MONTH], dir);
     expect(withoutGeneratedAt(again.stdout)).toBe(withoutGeneratedAt(first.stdout));
     expect(again.stdout).toMatch(/"generated_at": "\d{4}-\d\d-\d\dT/);
+    expectGolden("march.json", maskedJson(first.stdout));
+  });
+
+  it("HTML matches its golden file", () => {
+    const html = slo(["report", "--month", MONTH, "--format", "html"], dir);
+    expect(html.code, html.stderr).toBe(0);
+    expectGolden(
+      "march.html",
+      html.stdout
+        .replace(/generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/, "generated <generated_at> UTC")
+        .replace(/agent key <code>[0-9a-f]{16}<\/code>/, "agent key <code><key_id></code>")
+        .replace(/\{&quot;agent&quot;:.*?\}<\/div>/, "<statement></div>")
+        .replace(
+          /<div class="digest mono">[A-Za-z0-9+/]{86}==<\/div>/,
+          '<div class="digest mono"><signature></div>',
+        )
+        .replace(/-----BEGIN PUBLIC KEY-----\n.*\n-----END PUBLIC KEY-----/, "<public key>"),
+    );
   });
 
   it("Markdown matches its golden file", () => {

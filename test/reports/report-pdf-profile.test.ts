@@ -1,8 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { renderHtml } from "../../src/reports/html.js";
 import type { MonthlyReport } from "../../src/reports/index.js";
 import { REPO, slo } from "./cli-run.js";
 import { PROFILE_MONTH, prepareProfileMonth, shippedProfile } from "./profile-month.js";
@@ -78,4 +80,43 @@ describe("a 13-category month as a PDF without --claim", () => {
     expect(text).toContain("Service credit");
     expect(text).toContain(report.evidence.sha256);
   });
+});
+
+describe("the same month's HTML at 1280 px in Chromium", () => {
+  it(
+    "keeps every table and chart inside the page's content box (long category ids wrap)",
+    async () => {
+      const file = join(dir, "october.html");
+      writeFileSync(file, renderHtml(report));
+      const browser = await chromium.launch({
+        executablePath: "/usr/bin/chromium",
+        args: ["--headless", "--no-sandbox"],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+        await page.route("**/*", (route) =>
+          route.request().url().startsWith("file:") ? route.continue() : route.abort(),
+        );
+        await page.goto(`file://${file}`, { waitUntil: "load" });
+        type Box = { right: number };
+        type El = { getBoundingClientRect(): Box; closest(s: string): { id: string } | null };
+        type Doc = { querySelector(s: string): El; querySelectorAll(s: string): El[] };
+        type Win = { getComputedStyle(el: El): { paddingRight: string } };
+        const spills = await page.evaluate(() => {
+          const doc = (globalThis as unknown as { document: Doc }).document;
+          const main = doc.querySelector("main");
+          const right =
+            main.getBoundingClientRect().right -
+            Number.parseFloat((globalThis as unknown as Win).getComputedStyle(main).paddingRight);
+          return [...doc.querySelectorAll("main table, main svg.chart")]
+            .filter((el) => el.getBoundingClientRect().right > right + 0.5)
+            .map((el) => el.closest("section")?.id ?? "?");
+        });
+        expect(spills).toEqual([]);
+      } finally {
+        await browser.close();
+      }
+    },
+    SLOW,
+  );
 });
