@@ -1,18 +1,10 @@
-import { createRequire } from "node:module";
-import type { Histogram } from "hdr-histogram-js";
+import {
+  build,
+  decodeFromCompressedBase64,
+  encodeIntoCompressedBase64,
+  type Histogram,
+} from "hdr-histogram-js";
 import { countsForLatency, type ProbeResult } from "../model/result.js";
-
-type HdrLibrary = typeof import("hdr-histogram-js");
-let library: HdrLibrary | null = null;
-
-/**
- * hdr-histogram-js, loaded on first use: it costs ~15 MB of RSS (it carries its WebAssembly build
- * inline), and the running agent only needs readingOf(), which is plain arithmetic.
- */
-function hdr(): HdrLibrary {
-  library ??= createRequire(import.meta.url)("hdr-histogram-js") as HdrLibrary;
-  return library;
-}
 
 /** Values are recorded in whole microseconds; 3 significant digits keeps every reading within 0.1%. */
 const SIGNIFICANT_DIGITS = 3;
@@ -27,7 +19,7 @@ export interface LatencyHistogramOptions {
 }
 
 function newHistogram(compact: boolean): Histogram {
-  return hdr().build({
+  return build({
     bitBucketSize: compact ? "packed" : 32,
     numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
     lowestDiscernibleValue: 1,
@@ -104,13 +96,13 @@ export class LatencyHistogram {
 
   /** Compressed base64 (the standard HdrHistogram V2 encoding), for storage. */
   encode(): string {
-    return hdr().encodeIntoCompressedBase64(this.#hdr);
+    return encodeIntoCompressedBase64(this.#hdr);
   }
 
   static decode(encoded: string, options: LatencyHistogramOptions = {}): LatencyHistogram {
     let decoded: Histogram;
     try {
-      decoded = hdr().decodeFromCompressedBase64(encoded, options.compact ? "packed" : 32, false);
+      decoded = decodeFromCompressedBase64(encoded, options.compact ? "packed" : 32, false);
     } catch (cause) {
       throw new RangeError(`not an encoded latency histogram: ${(cause as Error).message}`);
     }

@@ -20,6 +20,15 @@ const CONNECTIONS = 1_100;
 const SCRAPE_LIMIT_MS = 60_000;
 const MIN_SCRAPES = 3;
 
+async function firstProbeSeries(origin: string): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    const body = await fetch(`${origin}/metrics`).then((r) => r.text());
+    if (body.includes("slo_probe_requests_total")) return;
+    await sleep(500);
+  }
+  throw new Error("the probe's first result never reached /metrics");
+}
+
 describe("a slowloris against /metrics", () => {
   let api: Loopback;
   let dir: string;
@@ -50,6 +59,9 @@ describe("a slowloris against /metrics", () => {
     try {
       const url = new URL(await agent.listening(90_000));
       const port = Number(url.port);
+      // The probe's series appear with its first result: wait for it before the attack, so every
+      // scrape during it can be held to the same answer.
+      await firstProbeSeries(url.origin);
       const slowOpen = new Set<Socket>();
       const cutOffByServer = new Set<Socket>();
       for (let i = 0; i < CONNECTIONS; i++) {
