@@ -197,6 +197,11 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
     : null;
   report = sealReport(report, { ...sealOf(evidence), timestamp });
   if (opts.claim) report = withClaim(report, opts);
+  await deliver(report, format, opts, month);
+}
+
+/** Writes the report to --out or stdout; with --fail-on-miss, a missed objective is exit 1. */
+async function deliver(report: MonthlyReport, format: ReportFormat, opts: ReportOptions, month: string) {
   const content = await rendered(report, format);
   if (opts.out === undefined) process.stdout.write(content);
   else await writeReportFile(opts.out, content);
@@ -217,14 +222,7 @@ async function runMergedReport(opts: ReportOptions, month: string, format: Repor
   }
   const urls = agentUrls(opts.fromAgents!);
   const report = await reportFromAgents(urls, month, process.env[TOKEN_ENV], clock);
-  const content = await rendered(report, format);
-  if (opts.out === undefined) process.stdout.write(content);
-  else await writeReportFile(opts.out, content);
-  if (opts.failOnMiss && report.summary.missed.length > 0) {
-    throw new CheckFailed(
-      `slo-agent report: objectives missed in ${month}: ${report.summary.missed.join(", ")}`,
-    );
-  }
+  await deliver(report, format, opts, month);
 }
 
 /**
