@@ -70,8 +70,10 @@ export function registerDemo(program: Command): void {
         reloadConfig,
       });
       const stopHangup = onHangup(() => void demo.daemon.reload("SIGHUP"));
+      // Handlers first: whoever reads "listening on" may signal at once (a supervisor, a test).
+      const signalled = untilSignalled();
       process.stdout.write(`listening on ${demo.daemon.url}\nsimulator on ${demo.simulator.url}\n`);
-      const signal = await untilSignalled();
+      const signal = await signalled;
       stopHangup();
       log("info", "stopping", { signal });
       await demo.close();

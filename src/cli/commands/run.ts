@@ -44,8 +44,10 @@ export function registerRun(program: Command): void {
       const reloadConfig = configReloader(opts.config ?? DEFAULT_CONFIG_FILE, log);
       const daemon = await startDaemon({ config, dataDir, listen, clock: systemClock, log, reloadConfig });
       const stopHangup = onHangup(() => void daemon.reload("SIGHUP"));
+      // Handlers first: whoever reads "listening on" may signal at once (a supervisor, a test).
+      const signalled = untilSignalled();
       process.stdout.write(`listening on ${daemon.url}\n`);
-      const signal = await untilSignalled();
+      const signal = await signalled;
       stopHangup();
       log("info", "stopping", { signal });
       await daemon.close();
