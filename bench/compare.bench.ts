@@ -10,6 +10,7 @@ import { emit, percentile, round } from "./figures.js";
 import { type AgentLoad, startAgent } from "./peers/agent.js";
 import { blackboxBinary, startBlackbox } from "./peers/blackbox.js";
 import { driveProbes } from "./peers/driver.js";
+import { startFloorClient } from "./peers/floor.js";
 import { cpuSeconds, rssMb, sleep } from "./peers/process-stats.js";
 import { type DelayedTarget, startDelayedTarget } from "./peers/target.js";
 
@@ -78,6 +79,36 @@ async function blackboxAtRate(binary: string, target: DelayedTarget, rate: numbe
   }
 }
 
+/**
+ * The floor: bare undici in a Node.js process of its own, sending the same requests at the same
+ * rate and spread (bench/peers/floor.ts). CPU ms per request, and CPU ms per wall second.
+ */
+async function floorAt(
+  target: DelayedTarget,
+  probes: number,
+  everySeconds: number,
+  keepAlive: boolean,
+  warmS: number,
+  seconds: number,
+) {
+  const floor = startFloorClient(target.origin, probes, everySeconds, keepAlive);
+  try {
+    await sleep(warmS * 1000);
+    const before = cpuSeconds(floor.pid);
+    const sentBefore = await floor.sent();
+    await sleep(seconds * 1000);
+    const cpu = cpuSeconds(floor.pid) - before;
+    const sent = (await floor.sent()) - sentBefore;
+    return {
+      msPerProbe: (cpu * 1000) / Math.max(1, sent),
+      msPerSecond: (cpu * 1000) / seconds,
+      rss: rssMb(floor.pid),
+    };
+  } finally {
+    await floor.stop();
+  }
+}
+
 /** The shipped profile's load: 13 probes (one a category) every 30 s; CPU ms per wall second. */
 async function agentIdle(target: DelayedTarget, seconds: number) {
   const agent = await startAgent({ origin: target.origin, probes: 13, everySeconds: 30, keepAlive: true });
@@ -136,6 +167,18 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
       const reuse = await agentAtRate(target, rate, true, t);
       const fresh = await agentAtRate(target, rate, false, t);
       const peer = blackbox ? await blackboxAtRate(blackbox.path, target, rate, t.measureS) : null;
+      const floorReuse = await floorAt(target, rate, 1, true, t.warmS, t.measureS);
+      const floorFresh = await floorAt(target, rate, 1, false, t.warmS, t.measureS);
+      emit({
+        bench: "compare.floor",
+        rate_per_s: rate,
+        undici_reuse_ms: round(floorReuse.msPerProbe),
+        undici_fresh_ms: round(floorFresh.msPerProbe),
+        agent_over_floor_reuse: ratio(reuse.cpuMsPerProbe, floorReuse.msPerProbe),
+        agent_over_floor_fresh: ratio(fresh.cpuMsPerProbe, floorFresh.msPerProbe),
+        floor_over_blackbox_reuse: ratio(floorReuse.msPerProbe, peer?.cpuMsPerProbe ?? null),
+        floor_over_blackbox_fresh: ratio(floorFresh.msPerProbe, peer?.cpuMsPerProbe ?? null),
+      });
       emit({
         bench: "compare.cpu_per_probe",
         rate_per_s: rate,
@@ -163,6 +206,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
     }
     const idle = await agentIdle(target, t.idleS);
     const peerIdle = blackbox ? await blackboxIdle(blackbox.path, target, t.idleS) : null;
+    const floorIdle = await floorAt(target, 13, 30, true, 5, t.idleS);
     emit({
       bench: "compare.idle",
       probes: 13,
@@ -172,6 +216,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
       ratio: ratio(idle.cpuMsPerSecond, peerIdle?.cpuMsPerSecond ?? null),
       agent_rss_mb: round(idle.rss, 1),
       blackbox_rss_mb: round(peerIdle?.rss ?? null, 1),
+      undici_floor_cpu_ms_per_s: round(floorIdle.msPerSecond),
+      undici_floor_rss_mb: round(floorIdle.rss, 1),
     });
     for (const probes of [13, 1_000, 10_000]) {
       const { rss, metricsMs } = await agentRss(target, probes, t.rssS);

@@ -52,10 +52,13 @@ function sideBySide(figures: readonly Figures[]): string[] {
   const all = (bench: string) => figures.filter((f) => f.bench === bench);
   const peer = figures.find((f) => f.bench === "compare.peer")?.blackbox_exporter ?? "not run";
   const rows: string[][] = [];
+  const floorAt = (rate: Figure) => all("compare.floor").find((f) => f.rate_per_s === rate);
   for (const f of all("compare.cpu_per_probe")) {
+    const floor = floorAt(f.rate_per_s);
     rows.push([
       `CPU per probe, ${f.rate_per_s}/s, reused connections (ms)`,
       cell(f.agent_reuse_ms),
+      cell(floor?.undici_reuse_ms),
       cell(f.blackbox_ms),
       cell(f.ratio_reuse),
       "<= 0.25",
@@ -63,6 +66,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
     rows.push([
       `CPU per probe, ${f.rate_per_s}/s, fresh connections (ms)`,
       cell(f.agent_fresh_ms),
+      cell(floor?.undici_fresh_ms),
       cell(f.blackbox_ms),
       cell(f.ratio_fresh),
       "<= 0.5",
@@ -72,6 +76,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
     rows.push([
       `overhead p50, ${f.rate_per_s}/s, reuse / fresh (ms)`,
       `${cell(f.agent_reuse_p50_ms)} / ${cell(f.agent_fresh_p50_ms)}`,
+      "",
       cell(f.blackbox_p50_ms),
       "",
       "",
@@ -79,6 +84,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
     rows.push([
       `overhead p99, ${f.rate_per_s}/s, reuse / fresh (ms)`,
       `${cell(f.agent_reuse_p99_ms)} / ${cell(f.agent_fresh_p99_ms)}`,
+      "",
       cell(f.blackbox_p99_ms),
       `${cell(f.ratio_p99_reuse)} / ${cell(f.ratio_p99_fresh)}`,
       "<= 1",
@@ -88,16 +94,25 @@ function sideBySide(figures: readonly Figures[]): string[] {
     rows.push([
       "idle cost, 13 probes every 30 s (CPU ms per s)",
       cell(f.agent_cpu_ms_per_s),
+      cell(f.undici_floor_cpu_ms_per_s),
       cell(f.blackbox_cpu_ms_per_s),
       cell(f.ratio),
       "agent <= 1 ms/s",
     ]);
-    rows.push(["RSS, 13 probes (MB)", cell(f.agent_rss_mb), cell(f.blackbox_rss_mb), "", ""]);
+    rows.push([
+      "RSS, 13 probes (MB)",
+      cell(f.agent_rss_mb),
+      cell(f.undici_floor_rss_mb),
+      cell(f.blackbox_rss_mb),
+      "",
+      "",
+    ]);
   }
   for (const f of all("compare.rss").filter((r) => r.probes !== 13)) {
     rows.push([
       `RSS, ${f.probes} probes every 30 s (MB)`,
       cell(f.agent_rss_mb),
+      "",
       "",
       "",
       f.probes === 1000 ? "<= 100 MB" : "",
@@ -107,10 +122,10 @@ function sideBySide(figures: readonly Figures[]): string[] {
   return [
     `## Side by side with blackbox_exporter ${peer}`,
     "",
-    "Same loopback target answering after 20 ms, same rates; each tool's own CPU and RSS from /proc; the driver and the target run in processes of their own.",
+    "Same loopback target answering after 20 ms, same rates; each tool's own CPU and RSS from /proc; the driver and the target run in processes of their own. The floor is bare undici (the agent's HTTP client) in a Node.js process that only sends the same requests at the same rate and spread (bench/peers/floor.ts): what any Node.js prober pays on this machine. Ratios are slo-agent / blackbox_exporter.",
     "",
-    "| figure | slo-agent | blackbox_exporter | ratio | target |",
-    "| --- | --- | --- | --- | --- |",
+    "| figure | slo-agent | floor: bare undici | blackbox_exporter | ratio | target |",
+    "| --- | --- | --- | --- | --- | --- |",
     ...rows.map((r) => `| ${r.join(" | ")} |`),
     "",
   ];

@@ -56,9 +56,17 @@ export async function startAgent(load: AgentLoad): Promise<AgentRun> {
     writeFileSync(join(dir, `probes/bench-${i}.yaml`), stringify(part));
   }
 
+  // BENCH_AGENT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the agent by hand.
+  const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
   const child: ChildProcess = spawn(
     process.execPath,
-    [join(ROOT, "dist/cli/main.js"), "run", "--config", join(dir, "slo.yaml")],
+    [
+      ...nodeArgs,
+      process.env.BENCH_AGENT_MAIN ?? join(ROOT, "dist/cli/main.js"),
+      "run",
+      "--config",
+      join(dir, "slo.yaml"),
+    ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
