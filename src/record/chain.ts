@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { ProbeResult } from "../model/result.js";
 import { canonicalForm, chainHashHex, GENESIS_HASH } from "./canonical.js";
 import { fillRowValues, INSERT_RESULT_SQL, insertResultsSql, RESULT_COLUMN_COUNT } from "./rows.js";
+import { statementOf } from "./statements.js";
 
 /** A result once it is part of the chain. */
 export interface ChainedResult {
@@ -16,7 +17,7 @@ export interface ChainLink {
 
 /** The last link of the chain: the newest record, else the newest anchor, else genesis (seq 0). */
 export function chainTail(db: Database.Database): ChainLink {
-  const last = db.prepare("SELECT seq, hash FROM results ORDER BY seq DESC LIMIT 1").get() as
+  const last = statementOf(db, "SELECT seq, hash FROM results ORDER BY seq DESC LIMIT 1").get() as
     | ChainLink
     | undefined;
   if (last) return last;
@@ -25,7 +26,7 @@ export function chainTail(db: Database.Database): ChainLink {
 }
 
 export function latestAnchor(db: Database.Database): ChainLink | undefined {
-  return db.prepare("SELECT seq, hash FROM chain_anchors ORDER BY seq DESC LIMIT 1").get() as
+  return statementOf(db, "SELECT seq, hash FROM chain_anchors ORDER BY seq DESC LIMIT 1").get() as
     | ChainLink
     | undefined;
 }
@@ -60,7 +61,7 @@ export class ChainWriter {
 
   constructor(db: Database.Database, keepAppended: boolean) {
     this.#db = db;
-    this.#insert = db.prepare(INSERT_RESULT_SQL);
+    this.#insert = statementOf(db, INSERT_RESULT_SQL);
     const tail = chainTail(db);
     this.#tailSeq = tail.seq;
     this.#tailHex = tail.hash.toString("hex");
@@ -126,7 +127,7 @@ export class ChainWriter {
     from: number,
   ): boolean {
     // Prepared on first use: the daemon's small batches never need it.
-    this.#batchInsert ??= this.#db.prepare(insertResultsSql(BATCH_ROWS));
+    this.#batchInsert ??= statementOf(this.#db, insertResultsSql(BATCH_ROWS));
     this.#batchParams ??= new Array(BATCH_ROWS * RESULT_COLUMN_COUNT);
     const params = this.#batchParams;
     const row = this.#params;

@@ -12,6 +12,7 @@ import { MINUTE_MS } from "../model/time.js";
 import type { LatencyHistogram } from "../slo/histogram.js";
 import type { MinuteRollup } from "../slo/tally.js";
 import { forEachValue, histogramOfBlob, mergeLatencyBlobs, SparseLatency } from "./latency-blob.js";
+import { statementOf } from "./statements.js";
 
 /**
  * A stored rollup of one probe: the slo layer's MinuteRollup plus the probe and error reasons.
@@ -70,6 +71,9 @@ function upsertSql(rows: number): string {
   ${COUNT_COLUMNS.map((c) => `${c} = rollups.${c} + excluded.${c}`).join(",\n  ")},
   latency = merge_latency(rollups.latency, excluded.latency)`;
 }
+
+const UPSERT_MANY_SQL = upsertSql(UPSERT_ROWS);
+const UPSERT_ONE_SQL = upsertSql(1);
 
 /** Registers the SQL functions rollups merge latency with; call once per writer connection. */
 export function registerRollupFunctions(db: Database.Database): void {
@@ -143,8 +147,8 @@ export class RollupAccumulator {
 
   /** Must run inside the write transaction that stored the results. */
   writeTo(db: Database.Database): void {
-    const upsertMany = db.prepare(upsertSql(UPSERT_ROWS));
-    const upsertOne = db.prepare(upsertSql(1));
+    const upsertMany = statementOf(db, UPSERT_MANY_SQL);
+    const upsertOne = statementOf(db, UPSERT_ONE_SQL);
     const params: unknown[] = new Array(UPSERT_ROWS * ROLLUP_PARAMS);
     let rows = 0;
     for (const probes of this.#minutes.values()) {

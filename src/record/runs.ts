@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import type { Clock } from "../clock/clock.js";
 import type { EpochMs, Interval } from "../model/time.js";
+import { statementOf } from "./statements.js";
 
 /**
  * One period the agent was up. A run that crashed has no end: it covers up to its last heartbeat
@@ -137,12 +138,13 @@ export class AgentRuns {
 /** Writes the live run's state; must run inside a write transaction. */
 function writeRun(db: Database.Database, run: LiveRun): void {
   if (run.id === null) {
-    const info = db
-      .prepare("INSERT INTO runs (started_at, last_heartbeat, ended_at, clean) VALUES (?, ?, ?, ?)")
-      .run(run.start, run.lastHeartbeat, run.end, run.end === null ? 0 : 1);
+    const info = statementOf(
+      db,
+      "INSERT INTO runs (started_at, last_heartbeat, ended_at, clean) VALUES (?, ?, ?, ?)",
+    ).run(run.start, run.lastHeartbeat, run.end, run.end === null ? 0 : 1);
     run.id = Number(info.lastInsertRowid);
   } else {
-    db.prepare("UPDATE runs SET last_heartbeat = ?, ended_at = ?, clean = ? WHERE id = ?").run(
+    statementOf(db, "UPDATE runs SET last_heartbeat = ?, ended_at = ?, clean = ? WHERE id = ?").run(
       run.lastHeartbeat,
       run.end,
       run.end === null ? 0 : 1,
