@@ -118,7 +118,7 @@ class MonthWatch {
   /** Every request of each category, excluded or not: the measured availability. */
   readonly measured = new Map<CategoryId, StatusCounts>();
   /** The same per category and UTC day (index from the month's start), for the daily rows. */
-  readonly #measuredDaily = new Map<string, StatusCounts>();
+  readonly #measuredDaily = new Map<CategoryId, StatusCounts[]>();
   readonly #periodStart: number;
   readonly problems = new MeasurementProblemLog();
   readonly #expectations: ReadonlyMap<string, SloConfig["probes"][number]["expect"]>;
@@ -148,13 +148,15 @@ class MonthWatch {
       this.measured.set(result.category, measured);
     }
     measured.count(result);
-    const dayKey = `${result.category}|${Math.floor((result.ts - this.#periodStart) / DAY_MS)}`;
-    let daily = this.#measuredDaily.get(dayKey);
-    if (!daily) {
-      daily = new StatusCounts();
-      this.#measuredDaily.set(dayKey, daily);
+    let days = this.#measuredDaily.get(result.category);
+    if (!days) {
+      days = [];
+      this.#measuredDaily.set(result.category, days);
     }
-    daily.count(result);
+    // A day index, not a `${category}|${day}` key: no string made and hashed per result.
+    const day = Math.floor((result.ts - this.#periodStart) / DAY_MS);
+    days[day] ??= new StatusCounts();
+    days[day].count(result);
     const problem = measurementProblemOf(result.status, this.#expectations.get(result.probe));
     if (problem) this.problems.add(result.category, problem, result.ts);
     if (excluded) return;
@@ -174,7 +176,7 @@ class MonthWatch {
   /** A daily row with its measured availability. */
   withMeasured(row: DailyFigures): DailyRow {
     const day = Math.round((Date.parse(`${row.date}T00:00:00Z`) - this.#periodStart) / DAY_MS);
-    const counts = this.#measuredDaily.get(`${row.category}|${day}`);
+    const counts = this.#measuredDaily.get(row.category)?.[day];
     return { ...row, measured_availability_pct: counts ? availabilityPct(counts) : null };
   }
 
