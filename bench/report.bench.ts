@@ -109,6 +109,33 @@ function buildParts(store: EvidenceStore, config: SloConfig) {
   return { rows, read_rows_seconds: round(readSeconds), digest_seconds: round(digestSeconds) };
 }
 
+/**
+ * What `slo-agent report` waits for: the month's evidence verified (links, every record
+ * re-hashed, the digest) with the report built in the same read; and the verification alone.
+ */
+function cliPath(store: EvidenceStore, config: SloConfig, results: number) {
+  const period = { from: PERIOD.start, to: PERIOD.end };
+  let t = performance.now();
+  let missed: readonly string[] = [];
+  const verification = store.verifyPeriod(period, (verified) => {
+    const report = buildMonthlyReport({ config, store, month: MONTH, now: PERIOD.end + DAY_MS, verified });
+    missed = report.summary.missed;
+  });
+  const seconds = (performance.now() - t) / 1000;
+  t = performance.now();
+  store.verifyPeriod(period);
+  const verifySeconds = (performance.now() - t) / 1000;
+  emit({
+    bench: "report.cli_path",
+    results,
+    seconds: round(seconds),
+    results_per_s: Math.round(results / seconds),
+    verify_alone_seconds: round(verifySeconds),
+    verified: verification.problem === null,
+    missed,
+  });
+}
+
 /** Imports a month of `copies` x the profile's probes and times the report on it. */
 function monthFigures(profile: SloConfig, copies: number, renderFormats: boolean): void {
   const config = scaled(profile, copies);
@@ -133,6 +160,7 @@ function monthFigures(profile: SloConfig, copies: number, renderFormats: boolean
         missed: report.summary.missed,
       });
       emit({ bench: "report.build_parts", results, ...buildParts(store, config) });
+      cliPath(store, config, results);
       if (!renderFormats) return;
       for (const format of TEXT_FORMATS) {
         const r = performance.now();
