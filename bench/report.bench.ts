@@ -109,6 +109,45 @@ function buildParts(store: EvidenceStore, config: SloConfig) {
   return { rows, read_rows_seconds: round(readSeconds), digest_seconds: round(digestSeconds) };
 }
 
+/** This process's CPU seconds (user + system) since `since`: steadier than wall time on a shared box. */
+function cpuSeconds(since: NodeJS.CpuUsage): number | null {
+  const used = process.cpuUsage(since);
+  return round((used.user + used.system) / 1e6);
+}
+
+/**
+ * What `slo-agent report` waits for: the month's evidence verified (links, every record
+ * re-hashed, the digest) with the report built in the same read; and the verification alone.
+ */
+function cliPath(store: EvidenceStore, config: SloConfig, results: number) {
+  const period = { from: PERIOD.start, to: PERIOD.end };
+  let t = performance.now();
+  let cpu = process.cpuUsage();
+  let missed: readonly string[] = [];
+  const verification = store.verifyPeriod(period, (verified) => {
+    const report = buildMonthlyReport({ config, store, month: MONTH, now: PERIOD.end + DAY_MS, verified });
+    missed = report.summary.missed;
+  });
+  const seconds = (performance.now() - t) / 1000;
+  const cliCpu = cpuSeconds(cpu);
+  t = performance.now();
+  cpu = process.cpuUsage();
+  store.verifyPeriod(period);
+  const verifySeconds = (performance.now() - t) / 1000;
+  const verifyCpu = cpuSeconds(cpu);
+  emit({
+    bench: "report.cli_path",
+    results,
+    seconds: round(seconds),
+    results_per_s: Math.round(results / seconds),
+    cpu_seconds: cliCpu,
+    verify_alone_seconds: round(verifySeconds),
+    verify_alone_cpu_seconds: verifyCpu,
+    verified: verification.problem === null,
+    missed,
+  });
+}
+
 /** Imports a month of `copies` x the profile's probes and times the report on it. */
 function monthFigures(profile: SloConfig, copies: number, renderFormats: boolean): void {
   const config = scaled(profile, copies);
@@ -122,17 +161,21 @@ function monthFigures(profile: SloConfig, copies: number, renderFormats: boolean
     const store = openEvidenceStore({ dataDir: join(dir, "data"), clock: new FakeClock(PERIOD.end) });
     try {
       const t = performance.now();
+      const cpu = process.cpuUsage();
       const report = buildMonthlyReport({ config, store, month: MONTH, now: PERIOD.end + DAY_MS });
       const seconds = (performance.now() - t) / 1000;
+      const buildCpu = cpuSeconds(cpu);
       emit({
         bench: "report.build",
         results,
         seconds: round(seconds),
         results_per_s: Math.round(results / seconds),
+        cpu_seconds: buildCpu,
         incidents: report.incidents.length,
         missed: report.summary.missed,
       });
       emit({ bench: "report.build_parts", results, ...buildParts(store, config) });
+      cliPath(store, config, results);
       if (!renderFormats) return;
       for (const format of TEXT_FORMATS) {
         const r = performance.now();

@@ -10,6 +10,7 @@ import {
   monthStatement,
   type PeriodVerification,
   type Statement,
+  type VerifiedRecords,
 } from "../record/index.js";
 import type { EvidenceSeal } from "../reports/evidence.js";
 import { AGENT_VERSION } from "../version.js";
@@ -24,6 +25,8 @@ export interface SealInput {
   readonly now: EpochMs;
   /** Whether a statement that cannot be signed is an error (export) or a warning (report). */
   readonly signatureRequired: boolean;
+  /** Reads the month's records in the verification's pass (the report's build). */
+  readonly readAlong?: (records: VerifiedRecords) => void;
 }
 
 /**
@@ -56,9 +59,10 @@ export interface MonthEvidence {
 
 /** Verifies the month's records in the store and signs the statement about them. */
 export function monthEvidence(input: SealInput): MonthEvidence {
-  const key = agentKeyFor(input.command, input.config, input.dataDir, input.signatureRequired);
   const { start, end } = monthInterval(input.month);
-  const verification = input.store.verifyPeriod({ from: start, to: end });
+  const verification = input.store.verifyPeriod({ from: start, to: end }, input.readAlong);
+  // After the pass: a report refused by its build (an unknown --category) creates no key.
+  const key = agentKeyFor(input.command, input.config, input.dataDir, input.signatureRequired);
   const config = configSha256(input.config);
   const statement = monthStatement({
     month: input.month,

@@ -137,7 +137,7 @@ export class PeriodDigest {
 
   #hashGroup(): void {
     const group = this.#group;
-    if (group.length > 1) group.sort(compareUtf8);
+    if (group.length > 1 && !inOrder(group)) group.sort(compareUtf8);
     for (const canonical of group) {
       this.#pending += `${canonical}\n`;
       if (++this.#records % 256 === 0) {
@@ -149,9 +149,29 @@ export class PeriodDigest {
   }
 }
 
-/** Byte order of the UTF-8 encodings (code point order; JS's < compares UTF-16 code units). */
+/** Whether the canonical forms are already in byte order: the store reads a ts's records by probe. */
+function inOrder(group: readonly string[]): boolean {
+  for (let i = 1; i < group.length; i++) if (compareUtf8(group[i - 1]!, group[i]!) > 0) return false;
+  return true;
+}
+
+/**
+ * Byte order of the UTF-8 encodings (code point order; JS's < compares UTF-16 code units). Where
+ * the first differing code units are no surrogates they order as their code points do, and so as
+ * the bytes do: no encoding needed (two Buffers per comparison were a tenth of a report).
+ */
 function compareUtf8(a: string, b: string): number {
+  const shorter = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < shorter && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  const x = i < a.length ? a.charCodeAt(i) : -1;
+  const y = i < b.length ? b.charCodeAt(i) : -1;
+  if (!isSurrogate(x) && !isSurrogate(y) && !(i > 0 && isSurrogate(a.charCodeAt(i - 1)))) return x - y;
   return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
+
+function isSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdfff;
 }
 
 function nullableText(value: string | null): string {

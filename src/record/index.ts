@@ -49,5 +49,5 @@ export {
   type VerifyOutcome,
   verifyEvidence,
 } from "./verify.js";
-export type { PeriodVerification } from "./verify-period.js";
+export type { PeriodVerification, VerifiedRecords } from "./verify-period.js";
 export { describeWriteError, type StoreHealth } from "./write-queue.js";

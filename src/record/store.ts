@@ -27,7 +27,7 @@ import { applySizeCap, EVIDENCE_FILE, fileIdentity, openReader, openWriter } fro
 import { type AgentKey, keyFileOf, loadAgentKey } from "./signing.js";
 import { resultProblem } from "./validation.js";
 import { type VerifyOutcome, verifyChain, withCheckpoint } from "./verify.js";
-import { type PeriodVerification, verifyPeriod } from "./verify-period.js";
+import { type PeriodVerification, type VerifiedRecords, verifyPeriod } from "./verify-period.js";
 import { type StoreHealth, WriteQueue } from "./write-queue.js";
 
 export interface EvidenceStoreOptions {
@@ -231,12 +231,16 @@ export class EvidenceStore implements ResultSink {
   /**
    * What a report needs: the period's records re-hashed (digest from the recomputed hashes), its
    * links on both sides, gaps in the chain and the newest checkpoint; problem is the first found.
+   * `readAlong` reads the period's records as they are re-hashed, in the same read transaction.
    */
-  verifyPeriod(period: { from: EpochMs; to: EpochMs }): PeriodVerification {
+  verifyPeriod(
+    period: { from: EpochMs; to: EpochMs },
+    readAlong?: (records: VerifiedRecords) => void,
+  ): PeriodVerification {
     this.flush();
     const db = this.#readerDb();
     return db.transaction((): PeriodVerification => {
-      const p = verifyPeriod(db, period.from, period.to);
+      const p = verifyPeriod(db, period.from, period.to, readAlong);
       if (p.problem) return p;
       const checked = withCheckpoint(
         db,

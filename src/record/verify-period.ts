@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import type { ProbeResult } from "../model/result.js";
 import type { EpochMs } from "../model/time.js";
 import { canonicalForm, chainHashHex, GENESIS_HASH, PeriodDigest } from "./canonical.js";
 import { type ChainLink, latestAnchor } from "./chain.js";
@@ -33,14 +34,29 @@ export interface PeriodVerification {
 }
 
 /**
+ * The period's records as the verification reads them (all categories, in ts then probe order),
+ * for a report built in the same pass; digest() is the period digest once they have been read.
+ */
+export interface VerifiedRecords {
+  readonly results: Iterable<ProbeResult>;
+  digest(): { readonly records: number; readonly sha256: string };
+}
+
+/**
  * Checks the records whose ts falls in [from, to) and everything chained between them, plus the
  * record on each side: every one must follow its predecessor by seq, name its hash and hash to
  * its own. Walking the whole seq run, not just the period's ts, catches a record whose ts was
  * moved out of the period (it still sits in the run and no longer hashes). The whole chain is
  * also checked for gaps. Two passes: the links in seq order, then the period's records in ts
- * order, each re-hashed once and digested. Run it inside one read transaction.
+ * order, each re-hashed once and digested; `readAlong` sees the second pass's results (the
+ * report reads the month once). Run it inside one read transaction.
  */
-export function verifyPeriod(db: Database.Database, from: EpochMs, to: EpochMs): PeriodVerification {
+export function verifyPeriod(
+  db: Database.Database,
+  from: EpochMs,
+  to: EpochMs,
+  readAlong?: (records: VerifiedRecords) => void,
+): PeriodVerification {
   const anchor = latestAnchor(db) ?? null;
   const chainGap = firstGap(db, anchor);
   const [count, first, last] = db
@@ -48,10 +64,19 @@ export function verifyPeriod(db: Database.Database, from: EpochMs, to: EpochMs):
     .raw(true)
     .get(from, to) as [number, number | null, number | null];
   if (count === 0 || first === null || last === null) {
+    readAlong?.({ results: [], digest: () => new PeriodDigest().finish() });
     return { ...new PeriodDigest().finish(), firstSeq: 0, lastSeq: 0, anchor, problem: chainGap };
   }
   const links = firstBrokenLink(db, { from, to, first, last, anchor });
-  const { digest, altered } = digestOfContent(db, from, to);
+  const pass = new ContentPass(db, from, to);
+  try {
+    readAlong?.({ results: pass.results(), digest: () => pass.finish() });
+  } catch (error) {
+    pass.abandon(); // an open read would keep the transaction from ending and hide the error
+    throw error;
+  }
+  const digest = pass.finish();
+  const altered = pass.altered;
   // As one walk in seq order would name it: the lower seq first, a link before content at one seq.
   const problem =
     chainGap ?? (altered !== null && (links === null || altered.seq < links.seq) ? altered : links);
@@ -82,6 +107,7 @@ function firstBrokenLink(db: Database.Database, run: SeqRun): ChainProblem | nul
       : (db.prepare("SELECT lower(hex(hash)) FROM results WHERE seq = ?").pluck().get(previousSeq) as
           | string
           | undefined);
+  if (linksHold(db, run, lo, previousHash)) return null;
   const rows = db
     .prepare(`SELECT ${RECORD_COLUMNS} FROM results WHERE seq >= ? AND seq <= ? ORDER BY seq`)
     .raw(true)
@@ -100,25 +126,86 @@ function firstBrokenLink(db: Database.Database, run: SeqRun): ChainProblem | nul
   return null;
 }
 
-/** The period's digest, and its altered record of lowest seq (content not matching its hash). */
-function digestOfContent(
+/**
+ * firstBrokenLink's walk finds nothing, checked inside SQLite: no seq missing in [lo, last], the
+ * first record naming previousHash, every later one naming its predecessor's hash, and the run's
+ * records outside the period's ts hashing to their own. A walk in JS costs a row object per
+ * record (most of a month's verification); it runs only where this says something is wrong, to
+ * name the problem exactly as before.
+ */
+function linksHold(
   db: Database.Database,
-  from: EpochMs,
-  to: EpochMs,
-): { digest: { records: number; sha256: string }; altered: ChainProblem | null } {
-  const digest = new PeriodDigest();
-  let altered: ChainProblem | null = null;
-  const rows = db
-    .prepare(`SELECT ${RECORD_COLUMNS} FROM results WHERE ts >= ? AND ts < ? ORDER BY ts, probe`)
-    .raw(true)
-    .iterate(from, to) as Iterable<StoredRecord>;
-  for (const row of rows) {
-    const canonical = canonicalForm(resultOfValues(row));
-    digest.add(row[TS] as number, canonical);
-    if (chainHashHex(row[PREV_HASH] as string, canonical) === row[HASH]) continue;
-    if (altered === null || (row[SEQ] as number) < altered.seq) {
-      altered = problemAt("altered", located(row), "its content does not match its hash");
-    }
+  run: SeqRun,
+  lo: number,
+  previousHash: string | undefined,
+): boolean {
+  const present = db
+    .prepare("SELECT count(*) FROM results WHERE seq >= ? AND seq <= ?")
+    .pluck()
+    .get(lo, run.last) as number;
+  if (present !== run.last - lo + 1) return false;
+  if (previousHash !== undefined) {
+    const named = db.prepare("SELECT lower(hex(prev_hash)) FROM results WHERE seq = ?").pluck().get(lo);
+    if (named !== previousHash) return false;
   }
-  return { digest: digest.finish(), altered };
+  const unlinked = db
+    .prepare(
+      `SELECT 1 FROM results r JOIN results before ON before.seq = r.seq - 1
+       WHERE r.seq > ? AND r.seq <= ? AND r.prev_hash IS NOT before.hash LIMIT 1`,
+    )
+    .get(lo, run.last + 1);
+  if (unlinked !== undefined) return false;
+  const outside = db
+    .prepare(`SELECT ${RECORD_COLUMNS} FROM results WHERE seq >= ? AND seq <= ? AND NOT (ts >= ? AND ts < ?)`)
+    .raw(true)
+    .all(lo, run.last + 1, run.from, run.to) as StoredRecord[];
+  return outside.every((row) => content(row) === null);
+}
+
+/**
+ * The period's records in ts order, each re-hashed and digested as it is read: the digest, and
+ * the altered record of lowest seq (content not matching its hash). Read once, by results() or,
+ * for what nobody read, by finish().
+ */
+class ContentPass {
+  altered: ChainProblem | null = null;
+  readonly #digest = new PeriodDigest();
+  readonly #rows: IterableIterator<StoredRecord>;
+  #result: { records: number; sha256: string } | null = null;
+
+  constructor(db: Database.Database, from: EpochMs, to: EpochMs) {
+    this.#rows = db
+      .prepare(`SELECT ${RECORD_COLUMNS} FROM results WHERE ts >= ? AND ts < ? ORDER BY ts, probe`)
+      .raw(true)
+      .iterate(from, to) as IterableIterator<StoredRecord>;
+  }
+
+  *results(): Generator<ProbeResult> {
+    // Not for-of: a reader that stops early must not close the rows that finish() still digests.
+    for (let row = this.#rows.next(); !row.done; row = this.#rows.next()) yield this.#check(row.value);
+  }
+
+  finish(): { records: number; sha256: string } {
+    if (this.#result === null) {
+      for (const row of this.#rows) this.#check(row);
+      this.#result = this.#digest.finish();
+    }
+    return this.#result;
+  }
+
+  abandon(): void {
+    this.#rows.return?.();
+  }
+
+  #check(row: StoredRecord): ProbeResult {
+    const result = resultOfValues(row);
+    const canonical = canonicalForm(result);
+    this.#digest.add(row[TS] as number, canonical);
+    if (chainHashHex(row[PREV_HASH] as string, canonical) !== row[HASH]) {
+      if (this.altered === null || (row[SEQ] as number) < this.altered.seq) {
+        this.altered = problemAt("altered", located(row), "its content does not match its hash");
+      }
+    }
+    return result;
+  }
 }

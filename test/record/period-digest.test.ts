@@ -77,6 +77,38 @@ describe("the digest of a period", () => {
     });
   }
 
+  it("made in the verification's pass is the same whether a report reads all, part or none of it there", () => {
+    const dir = mkdtempSync(join(tmpdir(), "slo-digest-"));
+    dirs.push(dir);
+    const store = openEvidenceStore({ dataDir: dir, clock: new FakeClock(NOVEMBER), logger: () => {} });
+    for (const results of [batch(10, 0, 300), batch(11, 0, 40), batch(10, 20, 5)])
+      store.importResults(results);
+    const head = store.chainHead(OCTOBER);
+    for (const take of [Number.POSITIVE_INFINITY, 7, 0]) {
+      let read = 0;
+      let digest: unknown = null;
+      const verification = store.verifyPeriod(OCTOBER, (records) => {
+        for (const result of records.results) {
+          if (read >= take) break;
+          expect(result.ts).toBeGreaterThanOrEqual(OCTOBER.from);
+          read++;
+        }
+        digest = records.digest();
+      });
+      expect(verification).toMatchObject({ problem: null, ...head });
+      expect(digest).toEqual(head);
+      expect(read).toBe(Math.min(take, head.records));
+    }
+    // A report that fails halfway (an unknown --category) fails with its own error, and the store reads on.
+    const failing = () =>
+      store.verifyPeriod(OCTOBER, (records) => {
+        for (const _ of records.results) throw new RangeError("unknown category");
+      });
+    expect(failing).toThrow("unknown category");
+    expect(store.chainHead(OCTOBER)).toEqual(head);
+    store.close();
+  });
+
   it("of a period with one bound open reaches to the start or end of the chain", () => {
     const dir = mkdtempSync(join(tmpdir(), "slo-digest-"));
     dirs.push(dir);

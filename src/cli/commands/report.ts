@@ -158,19 +158,13 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   const { config, dataDir } = await loadCommandContext(opts);
   const categories = opts.category.length > 0 ? [...new Set(opts.category)] : undefined;
   const store = openStore(dataDir, clock);
-  let report: ReturnType<typeof buildMonthlyReport>;
+  // Assigned in the verification's pass (a callback: `as` keeps TypeScript from narrowing it away).
+  let report = undefined as MonthlyReport | undefined;
   let evidence: MonthEvidence;
   try {
     // The feed's windows (docs/operations.md, "Maintenance feed") count like declared ones.
     const maintained = withFeedWindows(config, store.feedWindows.all());
-    report = buildMonthlyReport({
-      config: maintained,
-      store,
-      month,
-      now: clock.now(),
-      categories,
-      agent: config.agent.id,
-    });
+    // One read of the month: the report is built from the records the verification re-hashes.
     evidence = monthEvidence({
       command: "slo-agent report",
       store,
@@ -179,6 +173,17 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
       month,
       now: clock.now(),
       signatureRequired: false,
+      readAlong: (verified) => {
+        report = buildMonthlyReport({
+          config: maintained,
+          store,
+          month,
+          now: clock.now(),
+          categories,
+          agent: config.agent.id,
+          verified,
+        });
+      },
     });
   } catch (error) {
     if (error instanceof UnknownCategoryError)
@@ -187,6 +192,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   } finally {
     store.close();
   }
+  if (report === undefined) throw new Error("slo-agent report: the verification did not read the month");
   if (evidence.problemText !== null && !opts.allowUnverified) {
     throw new CheckFailed(
       `slo-agent report: the evidence for ${month} did not verify: ${evidence.problemText} (--allow-unverified writes the report stamped UNVERIFIED)`,
