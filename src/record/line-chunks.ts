@@ -31,6 +31,8 @@ export interface WorkerRequest {
   readonly known: { probes: [string, string][]; categories: string[] } | null;
   /** The importing agent: a line that names no agent is its own (docs/regions-merge.md). */
   readonly own?: AgentIdentity | null;
+  /** The chain's last hash (hex), when the results are to be hashed ahead in file order. */
+  readonly chainTail?: string | null;
 }
 
 /** Bytes read at a time. */
