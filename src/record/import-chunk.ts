@@ -62,28 +62,24 @@ export function packChunk(
   tail: string | null,
 ): { packed: PackedChunk; tail: string | null } {
   const count = chunk.results.length;
-  const texts: string[] = [];
-  const indexOf = new Map<string, number>();
-  const text = (value: string | null | undefined): number => {
-    if (value == null) return -1;
-    let index = indexOf.get(value);
-    if (index === undefined) {
-      index = texts.push(value) - 1;
-      indexOf.set(value, index);
-    }
-    return index;
-  };
+  const texts = new TextTable();
   const textIndexes = new Int32Array(count * T);
   const numbers = new Float64Array(count * N);
   const phases = new Float64Array(count * P).fill(Number.NaN);
   const hasPhases = new Uint8Array(count);
-  chunk.results.forEach((r, i) => {
-    const flags = r.flags !== undefined && r.flags.length > 0 ? r.flags.join(",") : null;
-    const values = [r.probe, r.category, r.error, r.errorCode, r.correlationId, r.bodyError, r.detail];
-    for (let f = 0; f < values.length; f++) textIndexes[i * T + f] = text(values[f]);
-    textIndexes[i * T + 7] = text(r.agent);
-    textIndexes[i * T + 8] = text(r.region);
-    textIndexes[i * T + 9] = text(flags);
+  for (let i = 0; i < count; i++) {
+    const r = chunk.results[i]!;
+    const t = i * T;
+    textIndexes[t] = texts.indexOf(r.probe);
+    textIndexes[t + 1] = texts.indexOf(r.category);
+    textIndexes[t + 2] = texts.indexOf(r.error);
+    textIndexes[t + 3] = texts.indexOf(r.errorCode);
+    textIndexes[t + 4] = texts.indexOf(r.correlationId);
+    textIndexes[t + 5] = texts.indexOf(r.bodyError);
+    textIndexes[t + 6] = texts.indexOf(r.detail);
+    textIndexes[t + 7] = texts.indexOf(r.agent);
+    textIndexes[t + 8] = texts.indexOf(r.region);
+    textIndexes[t + 9] = r.flags !== undefined && r.flags.length > 0 ? texts.indexOf(r.flags.join(",")) : -1;
     numbers[i * N] = r.ts;
     numbers[i * N + 1] = r.status ?? Number.NaN;
     numbers[i * N + 2] = r.durationMs;
@@ -92,7 +88,7 @@ export function packChunk(
       hasPhases[i] = 1;
       for (let p = 0; p < P; p++) phases[i * P + p] = r.phases[PHASES[p]!] ?? Number.NaN;
     }
-  });
+  }
   const canonicals = chunk.canonicals ?? [];
   let hashes: string[] | null = null;
   let last = tail;
@@ -105,7 +101,7 @@ export function packChunk(
     last = previous;
   }
   const packed: PackedChunk = {
-    texts,
+    texts: texts.texts,
     textIndexes,
     numbers,
     phases,
@@ -118,6 +114,23 @@ export function packChunk(
     totalBytes: chunk.totalBytes,
   };
   return { packed, tail: last };
+}
+
+/** The distinct texts of a chunk, each with its index. */
+class TextTable {
+  readonly texts: string[] = [];
+  readonly #indexes = new Map<string, number>();
+
+  /** The text's index (added if new), or -1 for null or absent. */
+  indexOf(value: string | null | undefined): number {
+    if (value == null) return -1;
+    let index = this.#indexes.get(value);
+    if (index === undefined) {
+      index = this.texts.push(value) - 1;
+      this.#indexes.set(value, index);
+    }
+    return index;
+  }
 }
 
 /** The buffers packChunk's chunk can hand over rather than copy. */
