@@ -96,6 +96,8 @@ export class RollupAccumulator {
   #lastMinute = Number.NaN;
   #lastProbes: Map<string, MinuteTotals> | null = null;
   #size = 0;
+  /** The upserts, prepared once per connection: an import flushes hundreds of times. */
+  #upserts: { db: Database.Database; many: Database.Statement; one: Database.Statement } | null = null;
 
   constructor(
     private readonly isExcluded: ExclusionJudge,
@@ -143,8 +145,10 @@ export class RollupAccumulator {
 
   /** Must run inside the write transaction that stored the results. */
   writeTo(db: Database.Database): void {
-    const upsertMany = db.prepare(upsertSql(UPSERT_ROWS));
-    const upsertOne = db.prepare(upsertSql(1));
+    if (this.#upserts?.db !== db) {
+      this.#upserts = { db, many: db.prepare(upsertSql(UPSERT_ROWS)), one: db.prepare(upsertSql(1)) };
+    }
+    const { many: upsertMany, one: upsertOne } = this.#upserts;
     const params: unknown[] = new Array(UPSERT_ROWS * ROLLUP_PARAMS);
     let rows = 0;
     for (const probes of this.#minutes.values()) {
