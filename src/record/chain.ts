@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import type { ProbeResult } from "../model/result.js";
 import { canonicalForm, chainHashHex, GENESIS_HASH } from "./canonical.js";
+import type { SpeculativeHashes } from "./import-chunk.js";
 import { fillRowValues, INSERT_RESULT_SQL, insertResultsSql, RESULT_COLUMN_COUNT } from "./rows.js";
 import { statementOf } from "./statements.js";
 
@@ -73,10 +74,15 @@ export class ChainWriter {
     return this.#count;
   }
 
+  /** The hash of the chain's last link, as hex. */
+  get tailHex(): string {
+    return this.#tailHex;
+  }
+
   /** Returns whether the result was appended (false: its probe + ts was already stored). */
-  append(result: ProbeResult, canonical: string = canonicalForm(result)): boolean {
+  append(result: ProbeResult, canonical: string = canonicalForm(result), speculative?: string): boolean {
     const seq = this.#tailSeq + 1;
-    const hash = chainHashHex(this.#tailHex, canonical);
+    const hash = speculative ?? chainHashHex(this.#tailHex, canonical);
     const params = fillRowValues(this.#params, result, seq, this.#tailHex, hash);
     if (this.#insert.run(params).changes !== 1) {
       this.duplicates++;
@@ -94,30 +100,42 @@ export class ChainWriter {
    * one stored. Rows go in multi-row INSERTs; a batch that meets a stored (or repeated) probe + ts
    * is undone by SQLite as a whole and written again row by row, so duplicates are skipped exactly as
    * before; onDuplicate hears of each one skipped (by its index), so the caller can compare it.
+   * `speculative` hashes, computed ahead by the import's parse worker, are used for a result only
+   * when the tail they assumed is the chain's tail: the hash is the same, computed once.
    */
   appendMany(
     results: readonly ProbeResult[],
     canonicals: readonly string[] | undefined,
     onAppended: (result: ProbeResult) => void,
     onDuplicate?: (index: number) => void,
+    speculative?: SpeculativeHashes,
   ): void {
     let from = 0;
     for (; from + BATCH_ROWS <= results.length; from += BATCH_ROWS) {
-      if (!this.#rowByRow && this.#appendBatch(results, canonicals, from)) {
+      if (!this.#rowByRow && this.#appendBatch(results, canonicals, from, speculative)) {
         for (let i = from; i < from + BATCH_ROWS; i++) onAppended(results[i]!);
         continue;
       }
       const duplicatesBefore = this.duplicates;
-      for (let i = from; i < from + BATCH_ROWS; i++) {
-        if (this.append(results[i]!, canonicals?.[i])) onAppended(results[i]!);
-        else onDuplicate?.(i);
-      }
+      for (let i = from; i < from + BATCH_ROWS; i++)
+        this.#appendOne(results, canonicals, i, onAppended, onDuplicate, speculative);
       this.#rowByRow = this.duplicates > duplicatesBefore;
     }
-    for (let i = from; i < results.length; i++) {
-      if (this.append(results[i]!, canonicals?.[i])) onAppended(results[i]!);
-      else onDuplicate?.(i);
-    }
+    for (let i = from; i < results.length; i++)
+      this.#appendOne(results, canonicals, i, onAppended, onDuplicate, speculative);
+  }
+
+  #appendOne(
+    results: readonly ProbeResult[],
+    canonicals: readonly string[] | undefined,
+    i: number,
+    onAppended: (result: ProbeResult) => void,
+    onDuplicate: ((index: number) => void) | undefined,
+    speculative: SpeculativeHashes | undefined,
+  ): void {
+    const hash = speculativeHash(speculative, i, this.#tailHex);
+    if (this.append(results[i]!, canonicals?.[i], hash)) onAppended(results[i]!);
+    else onDuplicate?.(i);
   }
 
   /** Writes results[from, from + BATCH_ROWS) in one statement; false, having written none, on a conflict. */
@@ -125,6 +143,7 @@ export class ChainWriter {
     results: readonly ProbeResult[],
     canonicals: readonly string[] | undefined,
     from: number,
+    speculative: SpeculativeHashes | undefined,
   ): boolean {
     // Prepared on first use: the daemon's small batches never need it.
     this.#batchInsert ??= statementOf(this.#db, insertResultsSql(BATCH_ROWS));
@@ -135,7 +154,9 @@ export class ChainWriter {
     let tailHex = this.#tailHex;
     for (let i = 0; i < BATCH_ROWS; i++) {
       const result = results[from + i]!;
-      const hash = chainHashHex(tailHex, canonicals?.[from + i] ?? canonicalForm(result));
+      const hash =
+        speculativeHash(speculative, from + i, tailHex) ??
+        chainHashHex(tailHex, canonicals?.[from + i] ?? canonicalForm(result));
       fillRowValues(row, result, ++seq, tailHex, hash);
       for (let c = 0; c < RESULT_COLUMN_COUNT; c++) params[i * RESULT_COLUMN_COUNT + c] = row[c];
       tailHex = hash;
@@ -154,4 +175,13 @@ export class ChainWriter {
     this.#count += BATCH_ROWS;
     return true;
   }
+}
+
+/** The worker's hash of result i when it assumed this tail, else undefined (compute it). */
+function speculativeHash(
+  speculative: SpeculativeHashes | undefined,
+  i: number,
+  tailHex: string,
+): string | undefined {
+  return speculative !== undefined && speculative.prevs[i] === tailHex ? speculative.hashes[i] : undefined;
 }

@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { ProbeResult } from "../model/result.js";
 import { canonicalForm, isoTimestamp } from "./canonical.js";
 import { type ChainedResult, ChainWriter } from "./chain.js";
+import type { SpeculativeHashes } from "./import-chunk.js";
 import { conflictWithLine, ImportStaging, type LineBatch } from "./import-staging.js";
 import type { RejectedLine } from "./line-chunks.js";
 import { type ExclusionJudge, type LatencyOf, RollupAccumulator } from "./rollups.js";
@@ -23,6 +24,8 @@ export interface ImportBatch {
   readonly results: readonly ProbeResult[];
   readonly canonicals?: readonly string[];
   readonly lines?: readonly number[];
+  /** Chain hashes computed ahead (by the parse worker), used where the tail they assumed holds. */
+  readonly speculative?: SpeculativeHashes | null;
 }
 
 /** Chain order for an import: ts, then probe, then agent (none first). */
@@ -104,8 +107,12 @@ export class ImportSession {
       previous = result;
     }
     const fresh = this.#withoutRepeats(batch);
-    this.#chain.appendMany(fresh.results, fresh.canonicals, this.#addRollup, (i) =>
-      this.#checkStored(fresh.results[i]!, fresh.canonicals[i]!, fresh.lines[i]!),
+    this.#chain.appendMany(
+      fresh.results,
+      fresh.canonicals,
+      this.#addRollup,
+      (i) => this.#checkStored(fresh.results[i]!, fresh.canonicals[i]!, fresh.lines[i]!),
+      fresh.speculative ?? undefined,
     );
     if (this.#rollups.size >= ROLLUP_FLUSH_ROWS) this.#rollups.flushTo(this.#db);
     return true;
@@ -128,6 +135,11 @@ export class ImportSession {
     this.#assertOpen();
     this.#staging ??= new ImportStaging(this.#db);
     for (const conflict of this.#staging.add(batch)) this.conflicts.push(conflict);
+  }
+
+  /** The chain's last hash (hex): where a parse worker's speculative hashes start. */
+  get chainTailHex(): string {
+    return this.#chain.tailHex;
   }
 
   /** Results staged (repeats of an earlier line left out). */
@@ -183,6 +195,8 @@ export class ImportSession {
     const results: ProbeResult[] = [];
     const canonicals: string[] = [];
     const lines: number[] = [];
+    const given = batch.speculative ?? null;
+    const speculative = given && { prevs: [] as string[], hashes: [] as string[] };
     batch.results.forEach((result, i) => {
       const canonical = batch.canonicals?.[i] ?? canonicalForm(result);
       const line = batch.lines?.[i] ?? i;
@@ -192,6 +206,8 @@ export class ImportSession {
         results.push(result);
         canonicals.push(canonical);
         lines.push(line);
+        speculative?.prevs.push(given!.prevs[i]!);
+        speculative?.hashes.push(given!.hashes[i]!);
         return;
       }
       // Compared with the first of the run of equals, which is the one kept.
@@ -199,7 +215,7 @@ export class ImportSession {
       if (last.canonical === canonical) this.#repeats++;
       else this.conflicts.push(conflictWithLine(line, last.line));
     });
-    return { results, canonicals, lines };
+    return { results, canonicals, lines, speculative };
   }
 
   /** A result whose probe + ts is stored: the same is idempotent, other content is a conflict. */

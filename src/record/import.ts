@@ -2,8 +2,13 @@ import { on } from "node:events";
 import { Worker } from "node:worker_threads";
 import type { AgentIdentity, ProbeResult } from "../model/result.js";
 import { fullCollection } from "./heap.js";
-import type { ImportSession } from "./import-session.js";
-import type { LineBatch } from "./import-staging.js";
+import {
+  type PackedChunk,
+  type SpeculativeHashes,
+  speculativeHashesOf,
+  unpackChunk,
+} from "./import-chunk.js";
+import type { ImportBatch, ImportSession } from "./import-session.js";
 import { type LineChunk, type RejectedLine, readLineChunks, type WorkerRequest } from "./line-chunks.js";
 import type { KnownIds } from "./ndjson.js";
 import type { EvidenceStore } from "./store.js";
@@ -69,9 +74,10 @@ export async function importResultFile(
   let writing = true;
   try {
     // Chunks are written and dropped as they come: memory holds a few of them, never the file.
-    for await (const chunk of parsedInWorker(file, options.known, store.identity)) {
+    const chunks = parsedInWorker(file, options.known, store.identity, first.chainTailHex);
+    for await (const { chunk, speculative } of chunks) {
       for (const line of chunk.rejected) rejected.push(line);
-      if (writing && !first.appendInOrder(batchOf(chunk))) ordered = writing = false;
+      if (writing && !first.appendInOrder(batchOf(chunk, speculative))) ordered = writing = false;
       if (writing && refused(rejected, first.conflicts, options)) writing = false;
       if (!writing) first.rollback();
       options.onProgress?.({ phase: "reading", done: chunk.bytesRead, total: chunk.totalBytes });
@@ -90,8 +96,8 @@ export async function importResultFile(
   }
 }
 
-function batchOf(chunk: LineChunk): LineBatch {
-  return { results: chunk.results, canonicals: chunk.canonicals!, lines: chunk.lines };
+function batchOf(chunk: ParsedChunk["chunk"], speculative: SpeculativeHashes | null): ImportBatch {
+  return { results: chunk.results, canonicals: chunk.canonicals, lines: chunk.lines, speculative };
 }
 
 function inLineOrder(...lists: (readonly RejectedLine[])[]): RejectedLine[] {
@@ -119,8 +125,8 @@ async function sortedImport(
 ): Promise<ImportSession> {
   const session = store.beginImport();
   try {
-    for await (const chunk of parsedInWorker(file, options.known, store.identity)) {
-      session.stage(batchOf(chunk));
+    for await (const { chunk } of parsedInWorker(file, options.known, store.identity, null)) {
+      session.stage({ results: chunk.results, canonicals: chunk.canonicals, lines: chunk.lines });
       options.onProgress?.({ phase: "reading", done: chunk.bytesRead, total: chunk.totalBytes });
     }
     const total = session.stagedCount;
@@ -135,17 +141,29 @@ async function sortedImport(
 /** Chunks (of about 2 400 lines) written between two full collections of this thread's heap. */
 const CHUNKS_PER_COLLECTION = 32;
 
-/** The file's checked lines, parsed (and put in canonical form) by a worker thread. */
+interface ParsedChunk {
+  readonly chunk: LineChunk & { canonicals: string[] };
+  /** With a chain tail: the hashes the worker computed ahead (see parse-worker.ts). */
+  readonly speculative: SpeculativeHashes | null;
+}
+
+/**
+ * The file's checked lines, parsed (and put in canonical form) by a worker thread; with
+ * `chainTail`, also hashed ahead as if appended after it in file order.
+ */
 async function* parsedInWorker(
   file: string,
   known: KnownIds | null,
   own: AgentIdentity | null,
-): AsyncGenerator<LineChunk> {
+  chainTail: string | null,
+): AsyncGenerator<ParsedChunk> {
   const request: WorkerRequest = {
     file,
     known: known && { probes: [...known.probes], categories: [...known.categories] },
     own,
+    chainTail,
   };
+  let before = chainTail ?? "";
   const collect = fullCollection();
   let chunks = 0;
   const worker = startParseWorker(request);
@@ -153,7 +171,10 @@ async function* parsedInWorker(
     for await (const [message] of on(worker, "message")) {
       if ("done" in message) return;
       if ("failed" in message) throw new Error(message.failed);
-      yield message as LineChunk;
+      const packed = message as PackedChunk;
+      const speculative = speculativeHashesOf(packed, before);
+      if (speculative) before = speculative.hashes[speculative.hashes.length - 1]!;
+      yield { chunk: unpackChunk(packed), speculative };
       if (++chunks % CHUNKS_PER_COLLECTION === 0) collect();
       // Written: the worker may read one more chunk ahead.
       worker.postMessage(0);
@@ -163,8 +184,12 @@ async function* parsedInWorker(
   }
 }
 
-/** The parser needs little heap: a few chunks in flight. A small young generation keeps its garbage small. */
-const WORKER_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 64 };
+/**
+ * The parser needs little heap: a few chunks in flight. Its young generation holds a chunk being
+ * parsed (about 1 MB of objects): at 4 MB, every chunk outlived a scavenge or two and was promoted,
+ * and collecting it cost more CPU (on the helper threads) than the parsing; 16 MB adds ~10 MB RSS.
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 64 };
 
 function startParseWorker(request: WorkerRequest): Worker {
   if (!import.meta.url.endsWith(".ts")) {

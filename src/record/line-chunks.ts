@@ -1,11 +1,9 @@
-import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/result.js";
 import { type KnownIds, parseResultLine } from "./ndjson.js";
 
-const BOM = "\ufeff";
-/** No result needs more than this; a longer line is refused rather than held in memory. */
-export const MAX_LINE_CHARS = 1 << 20;
+/** No result needs more than this (1 MiB); a longer line is refused rather than held in memory. */
+export const MAX_LINE_BYTES = 1 << 20;
 
 export interface RejectedLine {
   readonly line: number;
@@ -33,7 +31,16 @@ export interface WorkerRequest {
   readonly known: { probes: [string, string][]; categories: string[] } | null;
   /** The importing agent: a line that names no agent is its own (docs/regions-merge.md). */
   readonly own?: AgentIdentity | null;
+  /** The chain's last hash (hex), when the results are to be hashed ahead in file order. */
+  readonly chainTail?: string | null;
 }
+
+/** Bytes read at a time. */
+const READ_BYTES = 256 * 1024;
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const OPEN_BRACE = 0x7b;
+const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
 
 /**
  * Reads and checks an NDJSON file a piece at a time; blank lines are allowed and ignored, line
@@ -47,48 +54,105 @@ export async function* readLineChunks(
   canonical?: (result: ProbeResult) => string,
   own?: AgentIdentity | null,
 ): AsyncGenerator<LineChunk> {
-  const totalBytes = (await stat(file)).size;
-  let number = 0;
-  let chunk = emptyChunk(canonical !== undefined);
-  /** The line being read is already longer than MAX_LINE_CHARS: its rest is skipped. */
-  let overlong = false;
-  const take = (text: string) => {
-    number++;
-    if (overlong) {
-      overlong = false;
-      chunk.rejected.push({ line: number, message: `longer than ${MAX_LINE_CHARS} characters` });
+  const handle = await open(file, "r");
+  try {
+    const totalBytes = (await handle.stat()).size;
+    const lines = new LineReader(known, canonical, own);
+    // The file is split into lines as bytes and each line decoded on its own: no piece of the file
+    // is ever one large string (decoding, joining and splitting those was a third of the reading),
+    // and the one buffer is reused, so the reader's memory stays the same whatever the file's size.
+    const buffer = Buffer.allocUnsafeSlow(MAX_LINE_BYTES + READ_BYTES);
+    let held = 0;
+    let bytesRead = 0;
+    for (;;) {
+      const { bytesRead: n } = await handle.read(buffer, held, READ_BYTES, null);
+      if (n === 0) break;
+      bytesRead += n;
+      held = lines.takeComplete(buffer.subarray(0, held + n), held);
+      yield lines.chunk(bytesRead, totalBytes);
+    }
+    lines.takeRest(buffer.subarray(0, held));
+    yield lines.chunk(totalBytes, totalBytes);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Splits bytes into lines and checks each one, numbering every line; collects them into chunks. */
+class LineReader {
+  #number = 0;
+  /** The line being read is already longer than MAX_LINE_BYTES: its rest is skipped. */
+  #overlong = false;
+  #chunk: LineChunk;
+
+  constructor(
+    private readonly known: KnownIds | null,
+    private readonly canonical: ((result: ProbeResult) => string) | undefined,
+    private readonly own: AgentIdentity | null | undefined,
+  ) {
+    this.#chunk = emptyChunk(canonical !== undefined);
+  }
+
+  /**
+   * Takes every complete line of `bytes` (newline bytes before `searchFrom` were looked for
+   * already), moves the incomplete last one to the buffer's start and returns its length.
+   */
+  takeComplete(bytes: Buffer, searchFrom: number): number {
+    let start = 0;
+    for (let end = bytes.indexOf(NEWLINE, searchFrom); end !== -1; end = bytes.indexOf(NEWLINE, start)) {
+      this.#take(bytes, start, end);
+      start = end + 1;
+    }
+    const rest = bytes.length - start;
+    // A file with no line breaks must not be held whole: memory stays bounded whatever the input.
+    if (rest > MAX_LINE_BYTES) {
+      this.#overlong = true;
+      return 0;
+    }
+    bytes.copyWithin(0, start);
+    return rest;
+  }
+
+  /** The last line, which has no line break after it. */
+  takeRest(bytes: Buffer): void {
+    if (bytes.length > 0 || this.#overlong) this.#take(bytes, 0, bytes.length);
+  }
+
+  /** The lines taken since the last call. */
+  chunk(bytesRead: number, totalBytes: number): LineChunk {
+    const chunk = { ...this.#chunk, bytesRead, totalBytes };
+    this.#chunk = emptyChunk(this.canonical !== undefined);
+    return chunk;
+  }
+
+  #take(bytes: Buffer, from: number, to: number): void {
+    const number = ++this.#number;
+    const chunk = this.#chunk;
+    if (this.#overlong) {
+      this.#overlong = false;
+      chunk.rejected.push({ line: number, message: `longer than ${MAX_LINE_BYTES} bytes` });
       return;
     }
-    let line = text.endsWith("\r") ? text.slice(0, -1) : text;
-    if (number === 1 && line.startsWith(BOM)) line = line.slice(1);
-    if (line.trim() === "") return;
-    const parsed = parseResultLine(line, known);
+    let start = from;
+    let end = to;
+    if (end > start && bytes[end - 1] === CARRIAGE_RETURN) end--;
+    if (number === 1 && end - start >= 3 && UTF8_BOM.every((byte, i) => bytes[start + i] === byte)) {
+      start += 3;
+    }
+    if (start === end) return;
+    // Invalid UTF-8 reads as U+FFFD, as it did when the file was decoded in pieces.
+    const line = bytes.toString("utf8", start, end);
+    if (bytes[start] !== OPEN_BRACE && line.trim() === "") return;
+    const parsed = parseResultLine(line, this.known);
     if ("problem" in parsed) {
       chunk.rejected.push({ line: number, message: parsed.problem });
       return;
     }
-    const result = withIdentity(parsed.result, own);
+    const result = withIdentity(parsed.result, this.own);
     chunk.results.push(result);
     chunk.lines.push(number);
-    chunk.canonicals?.push(canonical!(result));
-  };
-  // Split by hand: readline costs more than the JSON parsing it feeds.
-  const stream = createReadStream(file, { encoding: "utf8", highWaterMark: 256 * 1024 });
-  let partial = "";
-  for await (const piece of stream as AsyncIterable<string>) {
-    const lines = (partial + piece).split("\n");
-    partial = lines.pop()!;
-    for (const text of lines) take(text);
-    // A file with no line breaks must not be held whole: memory stays bounded whatever the input.
-    if (partial.length > MAX_LINE_CHARS) {
-      overlong = true;
-      partial = "";
-    }
-    yield { ...chunk, bytesRead: stream.bytesRead, totalBytes };
-    chunk = emptyChunk(canonical !== undefined);
+    chunk.canonicals?.push(this.canonical!(result));
   }
-  if (partial !== "" || overlong) take(partial);
-  yield { ...chunk, bytesRead: totalBytes, totalBytes };
 }
 
 function emptyChunk(withCanonicals: boolean): LineChunk {

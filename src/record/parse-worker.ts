@@ -4,10 +4,13 @@
  * thread chains and writes one chunk while this thread parses the next. It stays at most
  * CHUNKS_IN_FLIGHT chunks ahead (the main thread acknowledges each one it has written): parsing
  * is faster than writing, and an unbounded lead once held a whole 1 GB file in the message queue.
+ * Given the chain's tail, it also hashes each result as if all were appended in file order, which
+ * they are unless some repeat a stored record: the main thread uses a hash only where it holds.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { canonicalForm } from "./canonical.js";
-import { CHUNKS_IN_FLIGHT, type LineChunk, readLineChunks, type WorkerRequest } from "./line-chunks.js";
+import { packChunk, transferablesOf } from "./import-chunk.js";
+import { CHUNKS_IN_FLIGHT, readLineChunks, type WorkerRequest } from "./line-chunks.js";
 
 const request = workerData as WorkerRequest;
 const known = request.known && {
@@ -20,9 +23,12 @@ parentPort!.on("message", () => {
   inFlight--;
   wake?.();
 });
+let tail = request.chainTail ?? null;
 try {
   for await (const chunk of readLineChunks(request.file, known, canonicalForm, request.own)) {
-    parentPort!.postMessage(chunk satisfies LineChunk);
+    const next = packChunk(chunk, tail);
+    tail = next.tail;
+    parentPort!.postMessage(next.packed, transferablesOf(next.packed));
     inFlight++;
     while (inFlight >= CHUNKS_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
   }
