@@ -81,11 +81,12 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   const current: SeriesLabels = {
     ofCategory: (category) => labels.ofCategory(category),
     ofProbe: (probe) => labels.ofProbe(probe),
+    ofCategoryOfProbe: (probe) => labels.ofCategoryOfProbe(probe),
   };
   const probeMetrics = registerProbeMetrics(meter, config, current);
   let snapshot: SloSnapshot | null = null;
   registerSnapshotGauges(meter, identity, () => snapshot);
-  const self = registerSelfMetrics(meter, identity, current.ofProbe);
+  const self = registerSelfMetrics(meter, identity, current);
   let validity: readonly ProbeValidity[] = [];
   registerValidityGauge(meter, current, () => validity);
   const setAlertSource = registerAlertMetrics(meter, identity);
