@@ -82,7 +82,8 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   let labels = seriesLabels(config, identity);
   const current: SeriesLabels = {
     ofCategory: (category) => labels.ofCategory(category),
-    ofProbe: (probe) => labels.ofProbe(probe),
+    ofProbe: (probe, extra) => labels.ofProbe(probe, extra),
+    ofProbeIn: (category, probe) => labels.ofProbeIn(category, probe),
     ofCategoryOfProbe: (probe) => labels.ofCategoryOfProbe(probe),
   };
   const probeMetrics = registerProbeMetrics(meter, config, current);

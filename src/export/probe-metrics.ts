@@ -17,33 +17,51 @@ import { phaseDurations } from "./phases.js";
 
 const UNKNOWN = "unknown";
 
-/** The region, agent, category and service class labels of a category or of a probe's category. */
+/**
+ * The region, agent, category and service class labels of a category or of a probe's category.
+ * Each label set is made once and shared (never mutate one): the observable gauges ask for
+ * ~6 per probe at every scrape, and a reused object is also a reused line prefix in /metrics.
+ */
 export interface SeriesLabels {
   ofCategory(category: CategoryId): Attributes;
-  ofProbe(probe: ProbeId): Attributes;
-  /** The labels of a probe's category (no probe label); made once per probe and reused. */
+  /** The probe's labels in its configured category, with one more label if `extra` is given. */
+  ofProbe(probe: ProbeId, extra?: readonly [name: string, value: string]): Attributes;
+  /** The probe's labels in `category` (the one its result was measured in). */
+  ofProbeIn(category: CategoryId, probe: ProbeId): Attributes;
+  /** The labels of a probe's category (no probe label). */
   ofCategoryOfProbe(probe: ProbeId): Attributes;
 }
 
 export function seriesLabels(config: SloConfig, identity: AgentIdentity): SeriesLabels {
   const probeCategory = new Map(config.probes.map((p) => [p.id, p.category]));
-  const ofCategory = (category: CategoryId): Attributes => ({
-    ...identityLabels(identity),
-    [LABEL.category]: category,
-    [LABEL.serviceClass]: config.categories.get(category)?.serviceClass ?? UNKNOWN,
-  });
-  const categoryOfProbe = new Map<ProbeId, Attributes>();
+  const made = new Map<string, Attributes>();
+  const memo = (key: string, make: () => Attributes): Attributes => {
+    let labels = made.get(key);
+    if (labels === undefined) {
+      labels = make();
+      made.set(key, labels);
+    }
+    return labels;
+  };
+  const ofCategory = (category: CategoryId): Attributes =>
+    memo(`c\u0000${category}`, () => ({
+      ...identityLabels(identity),
+      [LABEL.category]: category,
+      [LABEL.serviceClass]: config.categories.get(category)?.serviceClass ?? UNKNOWN,
+    }));
+  const categoryOf = (probe: ProbeId): CategoryId => probeCategory.get(probe) ?? UNKNOWN;
+  const ofProbeIn = (category: CategoryId, probe: ProbeId): Attributes =>
+    memo(`p\u0000${category}\u0000${probe}`, () => ({ ...ofCategory(category), [LABEL.probe]: probe }));
   return {
     ofCategory,
-    ofProbe: (probe) => ({ ...ofCategory(probeCategory.get(probe) ?? UNKNOWN), [LABEL.probe]: probe }),
-    ofCategoryOfProbe(probe) {
-      let labels = categoryOfProbe.get(probe);
-      if (labels === undefined) {
-        labels = ofCategory(probeCategory.get(probe) ?? UNKNOWN);
-        categoryOfProbe.set(probe, labels);
-      }
-      return labels;
+    ofProbeIn,
+    ofProbe(probe, extra) {
+      const labels = ofProbeIn(categoryOf(probe), probe);
+      if (extra === undefined) return labels;
+      const [name, value] = extra;
+      return memo(`x\u0000${probe}\u0000${name}\u0000${value}`, () => ({ ...labels, [name]: value }));
     },
+    ofCategoryOfProbe: (probe) => ofCategory(categoryOf(probe)),
   };
 }
 

@@ -68,7 +68,7 @@ export function registerSelfMetrics(
         result.observe(coverage, ratio, probeLabels(probe));
       for (const [probe, byReason] of figures.skippedRuns ?? []) {
         for (const reason of SKIP_REASONS) {
-          result.observe(skipped, byReason[reason], { ...probeLabels(probe), [LABEL.reason]: reason });
+          result.observe(skipped, byReason[reason], labelsOf.ofProbe(probe, [LABEL.reason, reason]));
         }
       }
       if (figures.storeHealthy !== undefined) {
