@@ -25,6 +25,8 @@ export interface AgentLoad {
   readonly probes: number;
   readonly everySeconds: number;
   readonly keepAlive: boolean;
+  /** Node.js options before the script, as the container's entry point passes them. */
+  readonly nodeOptions?: readonly string[];
 }
 
 /**
@@ -58,7 +60,7 @@ export async function startAgent(load: AgentLoad): Promise<AgentRun> {
 
   const child: ChildProcess = spawn(
     process.execPath,
-    [join(ROOT, "dist/cli/main.js"), "run", "--config", join(dir, "slo.yaml")],
+    [...(load.nodeOptions ?? []), join(ROOT, "dist/cli/main.js"), "run", "--config", join(dir, "slo.yaml")],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
