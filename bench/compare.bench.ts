@@ -137,9 +137,13 @@ async function blackboxIdle(binary: string, target: DelayedTarget, seconds: numb
   }
 }
 
+/** The container's entry point (Dockerfile): V8 sized for memory rather than speed. */
+const SMALL_HEAP = ["--optimize-for-size"];
+
 /** RSS after `seconds` with `probes` probes every 30 s, and how long /metrics takes to render then. */
-async function agentRss(target: DelayedTarget, probes: number, seconds: number) {
-  const agent = await startAgent({ origin: target.origin, probes, everySeconds: 30, keepAlive: true });
+async function agentRss(target: DelayedTarget, probes: number, seconds: number, nodeOptions: string[] = []) {
+  const load = { origin: target.origin, probes, everySeconds: 30, keepAlive: true, nodeOptions };
+  const agent = await startAgent(load);
   try {
     await sleep(seconds * 1000);
     const renders: number[] = [];
@@ -158,12 +162,19 @@ async function agentRss(target: DelayedTarget, probes: number, seconds: number) 
 const ratio = (a: number | null, b: number | null) =>
   a === null || b === null || b === 0 ? null : round(a / b, 2);
 
+/** COMPARE_PARTS=rss (or cpu,idle,rss: any of them) runs only those parts; all by default. */
+function partsToRun(): Set<string> {
+  const named = process.env.COMPARE_PARTS?.split(",").filter((p) => p !== "");
+  return new Set(named && named.length > 0 ? named : ["cpu", "idle", "rss"]);
+}
+
 export async function run(options: { quick?: boolean } = {}): Promise<void> {
   const t = options.quick ? QUICK : FULL;
+  const parts = partsToRun();
   const blackbox = blackboxBinary();
   const target = await startDelayedTarget(SERVER_DELAY_MS);
   try {
-    for (const rate of [50, 200]) {
+    for (const rate of parts.has("cpu") ? [50, 200] : []) {
       const reuse = await agentAtRate(target, rate, true, t);
       const fresh = await agentAtRate(target, rate, false, t);
       const peer = blackbox ? await blackboxAtRate(blackbox.path, target, rate, t.measureS) : null;
@@ -204,33 +215,43 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
         ratio_p99_fresh: ratio(fresh.p99, peer?.p99 ?? null),
       });
     }
-    const idle = await agentIdle(target, t.idleS);
-    const peerIdle = blackbox ? await blackboxIdle(blackbox.path, target, t.idleS) : null;
-    const floorIdle = await floorAt(target, 13, 30, true, 5, t.idleS);
-    emit({
-      bench: "compare.idle",
-      probes: 13,
-      every_s: 30,
-      agent_cpu_ms_per_s: round(idle.cpuMsPerSecond),
-      blackbox_cpu_ms_per_s: round(peerIdle?.cpuMsPerSecond ?? null),
-      ratio: ratio(idle.cpuMsPerSecond, peerIdle?.cpuMsPerSecond ?? null),
-      agent_rss_mb: round(idle.rss, 1),
-      blackbox_rss_mb: round(peerIdle?.rss ?? null, 1),
-      undici_floor_cpu_ms_per_s: round(floorIdle.msPerSecond),
-      undici_floor_rss_mb: round(floorIdle.rss, 1),
-    });
-    for (const probes of [13, 1_000, 10_000]) {
-      const { rss, metricsMs } = await agentRss(target, probes, t.rssS);
-      emit({
-        bench: "compare.rss",
-        probes,
-        every_s: 30,
-        agent_rss_mb: round(rss, 1),
-        metrics_render_ms: round(metricsMs),
-      });
-    }
+    if (parts.has("idle")) await idleFigures(blackbox, target, t);
+    if (parts.has("rss")) await rssFigures(target, t);
     emit({ bench: "compare.peer", blackbox_exporter: blackbox?.version ?? "not installed" });
   } finally {
     target.stop();
+  }
+}
+
+async function idleFigures(blackbox: ReturnType<typeof blackboxBinary>, target: DelayedTarget, t: Timing) {
+  const idle = await agentIdle(target, t.idleS);
+  const peerIdle = blackbox ? await blackboxIdle(blackbox.path, target, t.idleS) : null;
+  const floorIdle = await floorAt(target, 13, 30, true, 5, t.idleS);
+  emit({
+    bench: "compare.idle",
+    probes: 13,
+    every_s: 30,
+    agent_cpu_ms_per_s: round(idle.cpuMsPerSecond),
+    blackbox_cpu_ms_per_s: round(peerIdle?.cpuMsPerSecond ?? null),
+    ratio: ratio(idle.cpuMsPerSecond, peerIdle?.cpuMsPerSecond ?? null),
+    agent_rss_mb: round(idle.rss, 1),
+    blackbox_rss_mb: round(peerIdle?.rss ?? null, 1),
+    undici_floor_cpu_ms_per_s: round(floorIdle.msPerSecond),
+    undici_floor_rss_mb: round(floorIdle.rss, 1),
+  });
+}
+
+async function rssFigures(target: DelayedTarget, t: Timing) {
+  for (const probes of [13, 1_000, 10_000]) {
+    const { rss, metricsMs } = await agentRss(target, probes, t.rssS);
+    const small = await agentRss(target, probes, t.rssS, SMALL_HEAP);
+    emit({
+      bench: "compare.rss",
+      probes,
+      every_s: 30,
+      agent_rss_mb: round(rss, 1),
+      metrics_render_ms: round(metricsMs),
+      agent_rss_optimize_for_size_mb: round(small.rss, 1),
+    });
   }
 }

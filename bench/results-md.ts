@@ -118,6 +118,15 @@ function sideBySide(figures: readonly Figures[]): string[] {
       f.probes === 1000 ? "<= 100 MB" : "",
     ]);
   }
+  for (const f of all("compare.rss").filter((r) => r.agent_rss_optimize_for_size_mb !== undefined)) {
+    rows.push([
+      `RSS, ${f.probes} probes every 30 s, node --optimize-for-size as in the container (MB)`,
+      cell(f.agent_rss_optimize_for_size_mb),
+      "",
+      "",
+      f.probes === 1000 ? "<= 100 MB" : "",
+    ]);
+  }
   if (rows.length === 0) return [];
   return [
     `## Side by side with blackbox_exporter ${peer}`,

@@ -25,6 +25,8 @@ export interface AgentLoad {
   readonly probes: number;
   readonly everySeconds: number;
   readonly keepAlive: boolean;
+  /** Node.js options before the script, as the container's entry point passes them. */
+  readonly nodeOptions?: readonly string[];
 }
 
 /**
@@ -61,6 +63,7 @@ export async function startAgent(load: AgentLoad): Promise<AgentRun> {
   const child: ChildProcess = spawn(
     process.execPath,
     [
+      ...(load.nodeOptions ?? []),
       ...nodeArgs,
       process.env.BENCH_AGENT_MAIN ?? join(ROOT, "dist/cli/main.js"),
       "run",

@@ -12,12 +12,12 @@ import { LABEL, METRIC, RECORDED } from "./names.js";
 
 const RATE = "[$__rate_interval]";
 
-function rateBy(by: string, metric: string): string {
-  return `sum by (${by}) (rate(${metric}{${OF_PROBE}}${RATE}))`;
+function rateBy(by: string, metric: string, of: string = OF_PROBE): string {
+  return `sum by (${by}) (rate(${metric}{${of}}${RATE}))`;
 }
 
-function quantileBy(by: string, histogram: string, q: number): string {
-  return `histogram_quantile(${q}, sum by (le, ${by}) (rate(${histogram}_bucket{${OF_PROBE}}${RATE})))`;
+function quantileBy(by: string, histogram: string, q: number, of: string = OF_PROBE): string {
+  return `histogram_quantile(${q}, sum by (le, ${by}) (rate(${histogram}_bucket{${of}}${RATE})))`;
 }
 
 /** Drill-down into one category and its probes: where the failures and the time come from. */
@@ -128,10 +128,10 @@ export function categoryDashboard(config?: SloConfig): Record<string, unknown> {
       type: "timeseries",
       title: "Phase timing (mean)",
       description:
-        "Where a request's time goes: dns, connect, tls (network), send, wait (the vendor), receive.",
+        "Where a request's time goes: dns, connect, tls (network), send, wait (the vendor), receive. Per category: the probe filter does not apply.",
       queries: [
         {
-          expr: `${rateBy(LABEL.phase, `${METRIC.probePhase}_sum`)} / ${rateBy(LABEL.phase, `${METRIC.probePhase}_count`)}`,
+          expr: `${rateBy(LABEL.phase, `${METRIC.probePhase}_sum`, IN)} / ${rateBy(LABEL.phase, `${METRIC.probePhase}_count`, IN)}`,
           legend: "{{phase}}",
         },
       ],
@@ -142,8 +142,8 @@ export function categoryDashboard(config?: SloConfig): Record<string, unknown> {
     {
       type: "timeseries",
       title: "Phase timing p99",
-      description: "99th percentile of each phase alone.",
-      queries: [{ expr: quantileBy(LABEL.phase, METRIC.probePhase, 0.99), legend: "{{phase}}" }],
+      description: "99th percentile of each phase alone, per category: the probe filter does not apply.",
+      queries: [{ expr: quantileBy(LABEL.phase, METRIC.probePhase, 0.99, IN), legend: "{{phase}}" }],
       unit: "s",
       width: 12,
     },

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { diag } from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { type IMetricReader, MeterProvider } from "@opentelemetry/sdk-metrics";
@@ -7,6 +8,7 @@ import type { ProbeResult } from "../model/result.js";
 import type { SloSnapshot } from "../model/snapshot.js";
 import type { AutomaticReason, ProbeValidity } from "../model/validity.js";
 import { type AlertFigures, registerAlertMetrics } from "./alert-metrics.js";
+import { ExpositionWriter } from "./exposition.js";
 import type { AgentIdentity } from "./names.js";
 import { type OtlpPushOptions, otlpReader } from "./otlp.js";
 import { registerProbeMetrics, type SeriesLabels, seriesLabels } from "./probe-metrics.js";
@@ -80,17 +82,20 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   let labels = seriesLabels(config, identity);
   const current: SeriesLabels = {
     ofCategory: (category) => labels.ofCategory(category),
-    ofProbe: (probe) => labels.ofProbe(probe),
+    ofProbe: (probe, extra) => labels.ofProbe(probe, extra),
+    ofProbeIn: (category, probe) => labels.ofProbeIn(category, probe),
+    ofCategoryOfProbe: (probe) => labels.ofCategoryOfProbe(probe),
   };
   const probeMetrics = registerProbeMetrics(meter, config, current);
   let snapshot: SloSnapshot | null = null;
   registerSnapshotGauges(meter, identity, () => snapshot);
-  const self = registerSelfMetrics(meter, identity, current.ofProbe);
+  const self = registerSelfMetrics(meter, identity, current);
   let validity: readonly ProbeValidity[] = [];
   registerValidityGauge(meter, current, () => validity);
   const setAlertSource = registerAlertMetrics(meter, identity);
   registerBuildInfo(meter, { version: options.version ?? "0.0.0", identity });
   const runtime = options.runtimeMetrics ? startRuntimeMetrics(provider) : null;
+  const exposition = new ExpositionWriter();
 
   return {
     recordResult: probeMetrics.record,
@@ -107,10 +112,27 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     setSelfMetrics: (figures) => self.set(figures),
     recordLateness: (probe, lateMs) => self.recordLateness(probe, lateMs),
     setAlertSource,
-    serveScrape: (request, response) => prometheus.getMetricsRequestHandler(request, response),
+    serveScrape: (_request, response) => serveExposition(prometheus, exposition, response),
     shutdown: () => {
       runtime?.stop();
       return provider.shutdown();
     },
   };
+}
+
+/** What the exporter's own request handler does, written by the agent's ExpositionWriter. */
+function serveExposition(
+  reader: PrometheusExporter,
+  writer: ExpositionWriter,
+  response: ServerResponse,
+): void {
+  response.statusCode = 200;
+  response.setHeader("content-type", "text/plain");
+  reader.collect().then(
+    ({ resourceMetrics, errors }) => {
+      if (errors.length > 0) diag.error("PrometheusExporter: metrics collection errors", ...errors);
+      response.end(writer.write(resourceMetrics));
+    },
+    (error: unknown) => response.end(`# failed to export metrics: ${error}`),
+  );
 }

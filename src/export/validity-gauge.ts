@@ -1,6 +1,6 @@
 import type { Meter } from "@opentelemetry/api";
 import { isProbeValid, type ProbeValidity } from "../model/validity.js";
-import { LABEL, METRIC } from "./names.js";
+import { METRIC } from "./names.js";
 import type { SeriesLabels } from "./probe-metrics.js";
 
 /**
@@ -20,7 +20,7 @@ export function registerValidityGauge(
   });
   gauge.addCallback((result) => {
     for (const v of latest()) {
-      result.observe(isProbeValid(v) ? 1 : 0, { ...labels.ofCategory(v.category), [LABEL.probe]: v.probe });
+      result.observe(isProbeValid(v) ? 1 : 0, labels.ofProbeIn(v.category, v.probe));
     }
   });
 }

@@ -173,6 +173,36 @@ describe("probe results on /metrics", () => {
     expect(sums).toEqual({ send: 0.002, wait: 0.1, receive: 0.008 });
   });
 
+  it("phase and lateness histograms are per category: two probes of a category share their series", async () => {
+    const config = fixtureConfig();
+    const read = config.probes.find((p) => p.id === "payment-request-read")!;
+    const { metrics, scrape } = await serve({
+      ...config,
+      probes: [...config.probes, { ...read, id: "payment-request-create" }],
+    });
+    const phases = {
+      dnsMs: null,
+      connectMs: null,
+      tlsMs: null,
+      requestSentMs: 2,
+      ttfbMs: 102,
+      bodyEndMs: 110,
+    };
+    metrics.recordResult(result({ probe: "payment-request-read", phases }));
+    metrics.recordResult(result({ probe: "payment-request-create", phases }));
+    metrics.recordLateness("payment-request-read", 5);
+    metrics.recordLateness("payment-request-create", 15);
+    const samples = parseExposition(await scrape());
+    const wait = samplesOf(samples, `${METRIC.probePhase}_count`, { phase: "wait" });
+    expect(wait.map((s) => [s.labels.category, s.labels.probe, s.value])).toEqual([
+      ["payment_request", undefined, 2],
+    ]);
+    const lateness = samplesOf(samples, `${METRIC.scheduleLateness}_count`);
+    expect(lateness.map((s) => [s.labels.category, s.labels.probe, s.value])).toEqual([
+      ["payment_request", undefined, 2],
+    ]);
+  });
+
   it("every series carries the region and agent labels, and only names the agent declares appear", async () => {
     const { metrics, scrape } = await serve();
     metrics.recordResult(result({ status: 500, errorCode: "INTERNAL_SERVER_ERROR" }));
