@@ -17,7 +17,10 @@ const checks = [
   ["declares the /data volume", Object.hasOwn(oci.Volumes ?? {}, "/data")],
   ["exposes 9464/tcp", Object.hasOwn(oci.ExposedPorts ?? {}, "9464/tcp")],
   ["stops with SIGTERM", oci.StopSignal === "SIGTERM"],
-  ["enters through the CLI", JSON.stringify(oci.Entrypoint) === '["node","/app/dist/cli/main.js"]'],
+  [
+    "enters through the CLI",
+    JSON.stringify(oci.Entrypoint) === '["node","--optimize-for-size","/app/dist/cli/main.js"]',
+  ],
   [
     "runs `run` on /data by default",
     oci.Cmd?.[0] === "run" && oci.Cmd.join(" ").includes("--data-dir /data"),
