@@ -124,6 +124,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       cell(f.agent_rss_optimize_for_size_mb),
       "",
       "",
+      "",
       f.probes === 1000 ? "<= 100 MB" : "",
     ]);
   }
