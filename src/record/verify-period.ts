@@ -155,11 +155,13 @@ function linksHold(
     )
     .get(lo, run.last + 1);
   if (unlinked !== undefined) return false;
+  // Iterated, not all(): after out-of-order imports the run may hold many other months' records.
   const outside = db
     .prepare(`SELECT ${RECORD_COLUMNS} FROM results WHERE seq >= ? AND seq <= ? AND NOT (ts >= ? AND ts < ?)`)
     .raw(true)
-    .all(lo, run.last + 1, run.from, run.to) as StoredRecord[];
-  return outside.every((row) => content(row) === null);
+    .iterate(lo, run.last + 1, run.from, run.to) as Iterable<StoredRecord>;
+  for (const row of outside) if (content(row) !== null) return false;
+  return true;
 }
 
 /**
