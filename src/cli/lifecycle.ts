@@ -9,14 +9,16 @@ const SAME_REQUEST_MS = 1_000;
 export function untilSignalled(now: () => number = () => performance.now()): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
       const first = now();
       const force = () => {
         if (now() - first >= SAME_REQUEST_MS) process.exit(130);
       };
+      // The new listeners first: removing a signal's last listener restores its default action,
+      // and the launcher's forwarded Ctrl-C, arriving in that instant, killed the agent silently.
       process.on("SIGINT", force);
       process.on("SIGTERM", force);
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
       resolve(signal);
     };
     process.on("SIGINT", onSignal);
