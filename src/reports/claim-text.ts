@@ -69,7 +69,7 @@ function creditBlocks(claim: Claim): ClaimBlock[] {
 }
 
 /** The letter: to the provider, what was missed, the credit, the incidents, and how to check it all. */
-export function claimBlocks(claim: Claim): ClaimBlock[] {
+export function claimBlocks(claim: Claim, reportDigest?: string): ClaimBlock[] {
   const e = claim.evidence;
   const blocks: ClaimBlock[] = [
     { kind: "p", text: `To: ${claim.provider}` },
@@ -109,8 +109,13 @@ export function claimBlocks(claim: Claim): ClaimBlock[] {
     },
     {
       kind: "p",
-      text: "The bundle's README shows the same check with sha256sum, openssl and a few lines of Python.",
+      text: "The bundle's README shows the same check with sha256sum, openssl and a few lines of Python; its recompute.py recomputes every figure from the bundle alone.",
     },
   );
+  if (reportDigest)
+    blocks.push({
+      kind: "p",
+      text: `This letter belongs to our JSON report of the month, SHA-256 ${reportDigest} (of its RFC 8785 form without report_signature)${e.key_id ? `, signed whole with the same key ${e.key_id}: slo-agent verify --report, or openssl as docs/report.md shows, checks that no figure was changed` : ""}.`,
+    });
   return blocks;
 }

@@ -15,6 +15,7 @@ import {
 import { REPORT_CSS } from "./html-style.js";
 import { type Cell, mark, named, num, pill, table, when } from "./html-table.js";
 import type { Incident, MonthlyReport } from "./model.js";
+import { reportDigest } from "./signature.js";
 import { escapeXml as e } from "./svg.js";
 import { timelineSvg } from "./timeline.js";
 import { timestampTexts } from "./timestamp-text.js";
@@ -294,6 +295,8 @@ function coverageAndEvidence(report: MonthlyReport): string {
 <section id="evidence"><h2>Evidence</h2>
 <p>${e(say.evidenceSentence(report))}</p>
 <div class="digest mono">${e(report.evidence.sha256)}</div>
+<p>${e(say.reportDigestSentence(report))}</p>
+<div class="digest mono" data-report-digest>${e(reportDigest(report))}</div>
 ${signatureHtml(report)}
 <p class="meta">Anyone holding the data directory can re-check it with <code>${e(say.verifyCommand(report))}</code>.</p>
 </section>`;
@@ -349,7 +352,7 @@ function validity(report: MonthlyReport): string {
 /** The letter to the provider, only with --claim, on a page of its own. */
 function claim(report: MonthlyReport): string {
   if (!report.claim) return "";
-  const blocks = claimBlocks(report.claim).map((b) => {
+  const blocks = claimBlocks(report.claim, reportDigest(report)).map((b) => {
     if (b.kind === "p") return `<p>${e(b.text)}</p>`;
     if (b.kind === "list") return `<ul>${b.items.map((i) => `<li>${e(i)}</li>`).join("")}</ul>`;
     return `<pre class="mono">${e(b.lines.join("\n"))}</pre>`;

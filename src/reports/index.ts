@@ -20,3 +20,11 @@ export {
   type TextFormat,
   writeAtomically,
 } from "./render.js";
+export {
+  checkReportSignature,
+  type ReportCheck,
+  ReportUnreadable,
+  reportBytes,
+  reportDigest,
+  signReport,
+} from "./signature.js";

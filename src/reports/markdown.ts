@@ -10,6 +10,7 @@ import {
   monthTitle,
 } from "./format.js";
 import type { Incident, MonthlyReport } from "./model.js";
+import { reportDigest } from "./signature.js";
 import { timestampTexts } from "./timestamp-text.js";
 import * as say from "./wording.js";
 
@@ -206,6 +207,7 @@ function evidence(report: MonthlyReport): string[] {
   const lines = ["## Evidence", ""];
   if (banner) lines.push(`**${banner}**`, "");
   lines.push(say.evidenceSentence(report), "", `    ${e.sha256}`, "");
+  lines.push(say.reportDigestSentence(report), "", `    ${reportDigest(report)}`, "");
   if (e.config_sha256) lines.push("Configuration digest (SHA-256):", "", `    ${e.config_sha256}`, "");
   if (e.signature && e.statement) {
     lines.push(
@@ -315,7 +317,7 @@ function claimBlock(block: ClaimBlock): string[] {
 /** The letter to the provider, only with --claim. */
 function claim(report: MonthlyReport): string[] {
   if (!report.claim) return [];
-  return [`## ${CLAIM_TITLE}`, "", ...claimBlocks(report.claim).flatMap(claimBlock)];
+  return [`## ${CLAIM_TITLE}`, "", ...claimBlocks(report.claim, reportDigest(report)).flatMap(claimBlock)];
 }
 
 function preliminaryBanner(report: MonthlyReport): string[] {

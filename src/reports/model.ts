@@ -166,6 +166,16 @@ export interface MonthlyReport {
   readonly daily: readonly DailyRow[];
   /** Only with `report --claim`: the letter to the provider (src/reports/claim.ts). */
   readonly claim?: Claim;
+  /** Contract section 13: the agent's signature of this whole report (src/reports/signature.ts); absent when unsigned. */
+  readonly report_signature?: ReportSignature;
+}
+
+/** `report_signature`: Ed25519 over the JCS bytes of the report without it. */
+export interface ReportSignature {
+  readonly alg: "ed25519";
+  readonly key_id: string;
+  /** Base64 of the 64 signature bytes. */
+  readonly value: string;
 }
 
 /** Every objective the report shows as missed, in report order. */

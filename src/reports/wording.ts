@@ -203,6 +203,13 @@ export function evidenceSentence(report: MonthlyReport): string {
   return `${counted(report.evidence.records, "record")} in the evidence log for this month; digest of their content (SHA-256):`;
 }
 
+/** The line above the report's own digest (contract section 13), signed or not. */
+export function reportDigestSentence(report: MonthlyReport): string {
+  return report.report_signature
+    ? `This report's JSON form is signed whole by agent key ${report.report_signature.key_id}; its digest (SHA-256 of its RFC 8785 bytes without report_signature, checked by slo-agent verify --report FILE.json):`
+    : "Digest of this report's JSON form (SHA-256 of its RFC 8785 bytes; the report is not signed):";
+}
+
 export function verifyCommand(report: MonthlyReport): string {
   return `slo-agent verify --month ${report.month}`;
 }

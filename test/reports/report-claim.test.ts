@@ -19,6 +19,13 @@ const masked = (text: string) =>
   text
     .replace(/agent key `[0-9a-f]{16}`/, "agent key `<key_id>`")
     .replace(/Ed25519 key [0-9a-f]{16}/, "Ed25519 key <key_id>")
+    .replace(/(signed whole by agent key )[0-9a-f]{16}/g, "$1<key_id>")
+    .replace(
+      /(verify --report FILE\.json\):(?:\n\n {4}|<\/p>\n<div class="digest mono" data-report-digest>))[0-9a-f]{64}/g,
+      "$1<report digest>",
+    )
+    .replace(/SHA-256 [0-9a-f]{64} \(of its RFC 8785/g, "SHA-256 <report digest> (of its RFC 8785")
+    .replace(/the same key [0-9a-f]{16}/g, "the same key <key_id>")
     .replace(/statement SHA-256 [0-9a-f]{64}/, "statement SHA-256 <statement sha256>")
     .replace(/^ {4}[A-Za-z0-9+/]{86}==$/m, "    <signature>")
     .replace(/^ {4}\{"agent":"[^"]*".*$/m, "    <statement>")

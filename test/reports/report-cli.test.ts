@@ -58,8 +58,16 @@ const withoutGeneratedAt = (text: string) =>
     .replace(/"generated_at": "[^"]+"/g, '"generated_at": "<generated_at>"')
     .replace(/"generated_at":"[^"]+"/g, '"generated_at":"<generated_at>"')
     .replace(/\{"agent":"[^"]*"/, '{"agent":"<host name>"')
-    .replace(/"value": "[A-Za-z0-9+/=]+"/, '"value": "<signature>"')
+    .replace(/"value": "[A-Za-z0-9+/=]+"/g, '"value": "<signature>"')
+    .replace(/"key_id": "[0-9a-f]{16}"/g, '"key_id": "<key_id>"')
     .replace(/agent key `[0-9a-f]{16}`/, "agent key `<key_id>`")
+    .replace(/(signed whole by agent key )[0-9a-f]{16}/g, "$1<key_id>")
+    .replace(
+      /(verify --report FILE\.json\):(?:\n\n {4}|<\/p>\n<div class="digest mono" data-report-digest>))[0-9a-f]{64}/g,
+      "$1<report digest>",
+    )
+    .replace(/SHA-256 [0-9a-f]{64} \(of its RFC 8785/g, "SHA-256 <report digest> (of its RFC 8785")
+    .replace(/the same key [0-9a-f]{16}/g, "the same key <key_id>")
     .replace(/^ {4}[A-Za-z0-9+/]{86}==$/m, "    <signature>")
     .replace(/^ {4}-----BEGIN PUBLIC KEY-----\n.*\n {4}-----END PUBLIC KEY-----$/m, "    <public key>")
     .replace(/^- Measured by: \S+ /m, "- Measured by: <host> ")
@@ -76,6 +84,7 @@ function maskedJson(text: string): string {
     public_key_pem: "<public key>",
     value: "<signature>",
   };
+  json.report_signature = { ...json.report_signature, key_id: "<key_id>", value: "<signature>" };
   return `${JSON.stringify(json, null, 2)}\n`;
 }
 
@@ -339,7 +348,14 @@ describe("slo-agent report: formats and flags", () => {
           /<div class="digest mono">[A-Za-z0-9+/]{86}==<\/div>/,
           '<div class="digest mono"><signature></div>',
         )
-        .replace(/-----BEGIN PUBLIC KEY-----\n.*\n-----END PUBLIC KEY-----/, "<public key>"),
+        .replace(/-----BEGIN PUBLIC KEY-----\n.*\n-----END PUBLIC KEY-----/, "<public key>")
+        .replace(/(signed whole by agent key )[0-9a-f]{16}/g, "$1<key_id>")
+        .replace(
+          /(verify --report FILE\.json\):(?:\n\n {4}|<\/p>\n<div class="digest mono" data-report-digest>))[0-9a-f]{64}/g,
+          "$1<report digest>",
+        )
+        .replace(/SHA-256 [0-9a-f]{64} \(of its RFC 8785/g, "SHA-256 <report digest> (of its RFC 8785")
+        .replace(/the same key [0-9a-f]{16}/g, "the same key <key_id>"),
     );
   });
 

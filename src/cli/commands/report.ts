@@ -16,6 +16,7 @@ import {
   type ReportFormat,
   renderPdf,
   renderReport,
+  signReport,
   UnknownCategoryError,
   writeAtomically,
 } from "../../reports/index.js";
@@ -75,6 +76,9 @@ refuses altered evidence: exit 1 naming the first bad record. With --allow-unver
 written anyway, stamped UNVERIFIED in every format ("evidence": {"verified": false} in JSON).
 The JSON evidence object carries a statement signed with the agent's Ed25519 key, and with
 agent.tsa_url set, the TSA's RFC 3161 timestamp of it (a TSA that fails is one warning line).
+The JSON report is also signed whole (report_signature, over its RFC 8785 form without it):
+\`slo-agent verify --report FILE.json\` checks that no figure was changed; every other format
+shows that form's SHA-256, the report's digest.
 
 Exit codes: 0 report written, 1 the evidence did not verify (without --allow-unverified) or an
 objective was missed and --fail-on-miss was given,
@@ -203,6 +207,8 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
     : null;
   report = sealReport(report, { ...sealOf(evidence), timestamp });
   if (opts.claim) report = withClaim(report, opts);
+  // Last: the signature covers the whole report, claim included (contract section 13).
+  if (evidence.key) report = signReport(report, evidence.key);
   await deliver(report, format, opts, month);
 }
 

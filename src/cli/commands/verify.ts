@@ -1,4 +1,4 @@
-import { access } from "node:fs/promises";
+import { access, readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { monthInterval } from "../../model/time.js";
@@ -9,6 +9,7 @@ import {
   verifyBundle,
   verifyEvidence,
 } from "../../record/index.js";
+import { checkReportSignature, type ReportCheck, ReportUnreadable } from "../../reports/index.js";
 import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
@@ -16,6 +17,7 @@ import { type CommonOptions, withCommonOptions } from "../options.js";
 interface VerifyOptions extends CommonOptions {
   month?: string;
   bundle?: string;
+  report?: string;
   /** --config was given on the command line (it always has a value: the default ./slo.yaml). */
   configGiven?: boolean;
 }
@@ -28,12 +30,20 @@ Examples:
   altered: record seq 48213 (probe settlements-list, ts 2026-10-14T08:00:30.000Z): its content does not match its hash
   $ slo-agent verify --bundle evidence-2026-10
   altered: records.ndjson:1234: seq 48213: its content does not match its hash
+  $ slo-agent verify --report report-2026-10.json
+  ok: report signed whole by key 59ca6f1d1d1465d1, digest 5be1...
 
 verify also checks the newest signed checkpoint against the agent's key (in the data directory,
 or agent.signing_key_file): deleted newest records and forged chain anchors fail.
 
-Exit codes: 0 the chain (or bundle) verifies, 1 a record was altered, is missing or was moved,
-2 bad usage, no evidence store in the data directory, or a bundle that cannot be read.`;
+--report checks a JSON report's report_signature: its key id must be the one derived from the
+public key in evidence.signature, and the signature must hold over the report's RFC 8785 form
+without report_signature, so a changed figure, credit or word fails. Compare the key id printed
+with the one the merchant published: whoever holds a key can sign anything.
+
+Exit codes: 0 the chain (bundle, report) verifies, 1 a record was altered, is missing or was
+moved, or the report was changed after it was signed, 2 bad usage, no evidence store in the data
+directory, or a bundle or report that cannot be read.`;
 
 export function registerVerify(program: Command): void {
   withCommonOptions(program.command("verify"))
@@ -42,6 +52,7 @@ export function registerVerify(program: Command): void {
     )
     .option("-m, --month <YYYY-MM>", "check only the records of this UTC month; prints the month's digest")
     .option("--bundle <dir>", "check an evidence bundle (slo-agent evidence export) instead of a store")
+    .option("--report <file>", "check a JSON report's signature (report_signature) instead of a store")
     .addHelpText("after", EXAMPLES)
     .action(async (opts: VerifyOptions, cmd: Command) =>
       runVerify({ ...opts, configGiven: cmd.getOptionValueSource("config") === "cli" }),
@@ -49,6 +60,13 @@ export function registerVerify(program: Command): void {
 }
 
 async function runVerify(opts: VerifyOptions): Promise<void> {
+  if (opts.report !== undefined) {
+    if (opts.bundle !== undefined || opts.month !== undefined)
+      throw new UsageError(
+        "slo-agent verify: --report checks one report file; it does not go with --bundle or --month",
+      );
+    return runVerifyReport(opts.report);
+  }
   if (opts.bundle !== undefined) return runVerifyBundle(opts.bundle);
   if (opts.month !== undefined) {
     try {
@@ -82,6 +100,41 @@ function runVerifyBundle(dir: string): void {
   process.stdout.write(
     `ok: ${outcome.records} records verified, digest ${outcome.sha256}, signed by key ${outcome.keyId}\n`,
   );
+}
+
+/** A report is at most a few MB; a bound keeps /dev/zero or a mistaken file from filling memory. */
+const MAX_REPORT_BYTES = 64 * 1024 * 1024;
+
+/** Exit 0 intact, 1 altered (what: the signature or the key id), 2 unreadable (contract section 13). */
+async function runVerifyReport(file: string): Promise<void> {
+  const command = "slo-agent verify --report";
+  let text: string;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new UsageError(`${command}: ${file} is not a regular file`);
+    if (info.size > MAX_REPORT_BYTES)
+      throw new UsageError(`${command}: ${file} is larger than ${MAX_REPORT_BYTES} bytes: not a report`);
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`${command}: cannot read ${file} (${reason})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${command}: ${file} is not JSON (${(error as Error).message})`);
+  }
+  let check: ReportCheck;
+  try {
+    check = checkReportSignature(parsed);
+  } catch (error) {
+    if (error instanceof ReportUnreadable) throw new UsageError(`${command}: ${file}: ${error.message}`);
+    throw error;
+  }
+  if (!check.ok) throw new CheckFailed(`altered: ${file}: ${check.problem}`);
+  process.stdout.write(`ok: report signed whole by key ${check.keyId}, digest ${check.digest}\n`);
 }
 
 /** --data-dir needs no configuration; otherwise the config's agent.data_dir, else ./data (contract section 2). */
