@@ -48,6 +48,7 @@ WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
+COPY bundle ./bundle
 # The shipped Klarna profile: used by `demo`, and by `run` unless /etc/slo-agent is mounted over.
 COPY slo.yaml ./
 COPY probes ./probes

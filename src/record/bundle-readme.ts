@@ -17,6 +17,35 @@ This prints \`Verification: OK\`. \`openssl ts -reply -in statement.tsr -text\` 
 `;
 }
 
+const RECOMPUTE_ROWS = `| \`configuration.json\` | the agent's configuration the month was computed with, secrets removed, as RFC 8785 JSON: its SHA-256 is the statement's \`config_sha256\` |
+| \`maintenance.json\` | the maintenance feed's windows as the agent read them (\`firstSeenAt\` is the notice it can prove), and the report's verdict on each window and exclusion |
+| \`classification.ndjson\` | one line per record of the month: \`counted\`, or excluded by \`maintenance\` or \`exclusion\` (with its id), \`merchant_side\` (with the failing control results) or \`agent_error\` |
+| \`report.json\` | the month's report, signed whole (\`report_signature\`) |
+| \`recompute.py\` | recomputes every figure of the report from the files above (Python 3, standard library only) |
+`;
+
+const RECOMPUTE_SECTION = `## 4. Every figure, recomputed from this bundle alone
+
+    sha256sum configuration.json          # the statement's config_sha256
+    python3 recompute.py > figures.json
+
+\`recompute.py\` is short enough to read first. It takes each record of the month from
+\`records.ndjson\` with its verdict from \`classification.ndjson\`, recomputes requests,
+successful, excluded, availability and the nearest-rank p99 per category, each service class's
+pooled availability and its credit tier (contract arithmetic, from \`configuration.json\`), and
+prints them as one JSON object. It also checks every verdict against what lies beside it: a
+maintenance exclusion must fall in the qualifying part of that window (notice, occasions and
+hours re-applied to the declared and feed windows), a declared exclusion inside its interval, a
+\`merchant_side\` one on failed, fresh results of every control found in \`records.ndjson\`, an
+\`agent_error\` one on a record flagged so, and no counted record may lie inside an excluding
+interval. Any verdict that does not hold, or a figure that differs from \`report.json\`, is one
+line on stderr and exit 1: dispute exactly that record.
+
+The signed report itself: \`slo-agent verify --report report.json\`, or with openssl as the
+report documentation shows.
+
+`;
+
 /**
  * The README inside an evidence bundle: how to check it with sha256sum, openssl and Python, with
  * nothing of slo-agent's. The Python block is run by the test suite on a real bundle.
@@ -25,6 +54,7 @@ export function bundleReadme(
   month: string,
   keyId: string,
   timestamp: StatementTimestamp | null = null,
+  recomputable = false,
 ): string {
   return `# SLA evidence bundle for ${month}
 
@@ -38,7 +68,7 @@ Written by \`slo-agent evidence export\`. Everything here can be checked with st
 | \`statement.sig\` | the Ed25519 signature of \`statement.json\` (64 raw bytes) |
 | \`signature.json\` | the same signature in base64 with the key id (\`${keyId}\`) and public key |
 | \`public_key.pem\` | the agent's Ed25519 public key |
-${timestamp ? "| `statement.tsr` | an RFC 3161 timestamp of `statement.json` by a time-stamp authority |\n" : ""}| \`SHA256SUMS\` | SHA-256 of every file above |
+${timestamp ? "| `statement.tsr` | an RFC 3161 timestamp of `statement.json` by a time-stamp authority |\n" : ""}${recomputable ? RECOMPUTE_ROWS : ""}| \`SHA256SUMS\` | SHA-256 of every file above |
 
 ## 1. Nothing was changed in transit
 
@@ -93,7 +123,7 @@ if (len(canonicals), digest) != (statement["records"], statement["sha256"]):
 print(f"ok: {len(canonicals)} records, digest {digest}")
 \`\`\`
 
-## What this proves, and what it does not
+${recomputable ? RECOMPUTE_SECTION : ""}## What this proves, and what it does not
 
 The signature proves that the holder of the agent's key stated these records and this digest,
 and that nothing changed since. It does not prove the measurements are true: whoever runs the

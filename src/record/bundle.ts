@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { bundleReadme } from "./bundle-readme.js";
@@ -19,8 +19,36 @@ export const BUNDLE_FILES = {
   timestamp: "statement.tsr",
   publicKey: "public_key.pem",
   readme: "README.md",
+  /**
+   * The effective configuration the month was computed with, secrets removed, as RFC 8785 JSON:
+   * the bytes config_sha256 is the SHA-256 of. Written from the loaded configuration; once
+   * configuration loads are log records, from the record the report names.
+   */
+  configuration: "configuration.json",
+  /** The maintenance feed's windows as the store read them, and the report's window verdicts. */
+  maintenance: "maintenance.json",
+  /** One line per record of the month: counted, or excluded and by what (src/reports/verdicts.ts). */
+  classification: "classification.ndjson",
+  /** The JSON report of the month, signed whole (report_signature). */
+  report: "report.json",
+  /** Recomputes every figure of report.json from the files above, with Python 3's standard library. */
+  recompute: "recompute.py",
   sums: "SHA256SUMS",
 } as const;
+
+/** Shipped beside dist/ (package.json "files"); read from the same place under src/ and dist/. */
+const RECOMPUTE_SCRIPT = new URL("../../bundle/recompute.py", import.meta.url);
+
+/** What lets the provider recompute the month's figures from the bundle alone (contract section 13). */
+export interface Recomputation {
+  /** JCS bytes of the effective configuration (sha256 = config_sha256). */
+  readonly configuration: string;
+  readonly maintenance: string;
+  /** classification.ndjson's lines, without newlines. */
+  readonly classification: readonly string[];
+  /** The signed JSON report as `report --format json` writes it. */
+  readonly report: string;
+}
 
 /**
  * One bundle line: the record's seq, prev_hash and hash first, then its canonical form's members
@@ -46,6 +74,22 @@ export interface BundleInput {
   readonly signature: Signature;
   /** The TSA's timestamp of the statement, written as statement.tsr; null: none. */
   readonly timestamp?: StatementTimestamp | null;
+  /** The files recompute.py needs, and recompute.py itself; absent: a bundle that only proves the records. */
+  readonly recomputation?: Recomputation | null;
+}
+
+function recomputationFiles(
+  recomputation: Recomputation | null | undefined,
+): Record<string, Buffer | string> {
+  if (!recomputation) return {};
+  const { classification } = recomputation;
+  return {
+    [BUNDLE_FILES.configuration]: recomputation.configuration,
+    [BUNDLE_FILES.maintenance]: recomputation.maintenance,
+    [BUNDLE_FILES.classification]: classification.length === 0 ? "" : `${classification.join("\n")}\n`,
+    [BUNDLE_FILES.report]: recomputation.report,
+    [BUNDLE_FILES.recompute]: readFileSync(RECOMPUTE_SCRIPT),
+  };
 }
 
 /** Writes a bundle into dir (created; must be empty). Returns the number of lines written. */
@@ -67,7 +111,13 @@ export function writeBundle(db: Database.Database, dir: string, input: BundleInp
     [BUNDLE_FILES.signature]: `${JSON.stringify(input.signature, null, 2)}\n`,
     [BUNDLE_FILES.rawSignature]: Buffer.from(input.signature.value, "base64"),
     [BUNDLE_FILES.publicKey]: input.signature.public_key_pem,
-    [BUNDLE_FILES.readme]: bundleReadme(input.month, input.signature.key_id, input.timestamp ?? null),
+    [BUNDLE_FILES.readme]: bundleReadme(
+      input.month,
+      input.signature.key_id,
+      input.timestamp ?? null,
+      Boolean(input.recomputation),
+    ),
+    ...recomputationFiles(input.recomputation),
     ...(input.timestamp
       ? { [BUNDLE_FILES.timestamp]: Buffer.from(input.timestamp.tsr_base64, "base64") }
       : {}),

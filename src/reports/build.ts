@@ -1,7 +1,7 @@
 import type { CategoryId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import { DAY_MS, type EpochMs, type Interval, isoUtc, monthInterval } from "../model/time.js";
-import { CONTROL_CATEGORY, measurementProblemOf } from "../model/validity.js";
+import { type AutomaticReason, CONTROL_CATEGORY, measurementProblemOf } from "../model/validity.js";
 import {
   AutomaticExclusionLog,
   automaticReasonOf,
@@ -28,6 +28,7 @@ import {
   missedObjectives,
   type ReportSummary,
 } from "./model.js";
+import { type RecordVerdict, verdictOf } from "./verdicts.js";
 
 /** What the report reads from the evidence store (src/record's store satisfies it). */
 export interface EvidenceSource {
@@ -69,6 +70,8 @@ export interface MonthlyReportInput {
   readonly agent?: string | null;
   /** Sees every result of the month and whether it was excluded, in the same pass (the agent's summary). */
   readonly observeResult?: (result: ProbeResult, excluded: boolean) => void;
+  /** Sees every result of the month with its verdict, in the same pass (the evidence bundle's classification). */
+  readonly classify?: (result: ProbeResult, verdict: RecordVerdict) => void;
   /**
    * The month's results as the evidence verification reads them (every category, ts order) and
    * the digest it makes of them: the report reads the month in that pass instead of twice more.
@@ -264,6 +267,9 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const query = { from: period.start, to: period.end, categories };
   const watch = new MonthWatch(config, categories, period);
   const automatic = new AutomaticExclusionLog(controlTimelineOf(config, store, period));
+  // The automatic reason of the result being judged, for its verdict once the pass has counted it.
+  let reasonOfLast: AutomaticReason | null = null;
+  const failingControls = (ts: number) => automatic.controls.failingAt(ts);
   const { monthly: figures, daily } = monthFigures({
     config: scoped,
     month,
@@ -274,11 +280,14 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     automatic: (result) => {
       const reason = automaticReasonOf(result, automatic.controls);
       automatic.observe(result, reason);
+      reasonOfLast = reason;
       return reason !== null;
     },
-    observe: (result, excluded) => {
+    observe: (result, excluded, by) => {
       watch.observe(result, excluded);
       input.observeResult?.(result, excluded);
+      input.classify?.(result, verdictOf(excluded, by, reasonOfLast, failingControls, result));
+      reasonOfLast = null;
     },
   });
   const { coverage, unmonitored, data_gaps } = coverageOf(input, categories, period, watch);

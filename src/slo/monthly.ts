@@ -2,7 +2,7 @@ import type { CategoryId, ProbeSpec, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import { DAY_MS, type Interval, isoUtc, monthInterval } from "../model/time.js";
 import { availabilityPct } from "./availability.js";
-import { ExclusionIndex } from "./exclusions.js";
+import { type ExcludedBy, ExclusionIndex } from "./exclusions.js";
 import {
   type CategoryFigures,
   categoryFigures,
@@ -163,11 +163,12 @@ export interface MonthFigures {
 /**
  * Contract section 4's figures and the daily series in one pass. The results must be in ts order
  * (the evidence store's order; a RangeError otherwise); `observe` sees each result of the month
- * with whether it was excluded, so that a caller can watch the same pass (incidents, coverage).
+ * with whether it was excluded and by which declared interval, so that a caller can watch the
+ * same pass (incidents, coverage, the bundle's classification).
  */
 export function monthFigures(
   input: MonthlyInput & {
-    readonly observe?: (result: ProbeResult, excluded: boolean) => void;
+    readonly observe?: (result: ProbeResult, excluded: boolean, by: ExcludedBy | null) => void;
     /**
      * Rollups of the part of the month whose raw results were pruned (none may overlap a raw
      * result): counted in the monthly figures, with latency from their HDR histograms.
@@ -181,7 +182,9 @@ export function monthFigures(
   const tally = new MonthTally(index, config.categories.keys(), period, timeoutsOf(config), input.automatic);
   for (const result of results) {
     const excluded = tally.add(result);
-    if (excluded !== null && observe) observe(result, excluded);
+    // `by`: the maintenance window or exclusion that excluded it; null when counted or excluded automatically.
+    if (excluded !== null && observe)
+      observe(result, excluded, excluded ? tally.ledger.lastExcludedBy : null);
   }
   for (const rollup of input.rollups ?? []) {
     if (rollup.minute < period.start || rollup.minute >= period.end) continue;

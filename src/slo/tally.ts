@@ -2,7 +2,7 @@ import type { CategoryId, ProbeId } from "../model/config.js";
 import { latencyMsOf, type ProbeResult, STATUS_CLASSES, type StatusClass } from "../model/result.js";
 import { DAY_MS, type Interval } from "../model/time.js";
 import { StatusCounts } from "./availability.js";
-import type { ExclusionIndex } from "./exclusions.js";
+import type { ExcludedBy, ExclusionIndex } from "./exclusions.js";
 import { LatencyHistogram, type LatencyHistogramOptions } from "./histogram.js";
 import { DurationList } from "./percentile.js";
 
@@ -79,12 +79,15 @@ export type AutomaticJudge = (result: ProbeResult) => boolean;
 /** Counts results per excluding interval id, for the report's audit trail. */
 export class ExclusionLedger {
   readonly excludedRequests = new Map<string, number>();
+  /** What excluded the result judged last; null when nothing declared did (the bundle's classification). */
+  lastExcludedBy: ExcludedBy | null = null;
 
   constructor(readonly index: ExclusionIndex) {}
 
   /** Whether the result is excluded; remembers what excluded it. */
   judge(result: ProbeResult): boolean {
     const by = this.index.excludedBy(result.category, result.ts);
+    this.lastExcludedBy = by;
     if (!by) return false;
     const key = `${by.kind}:${by.id}`;
     this.excludedRequests.set(key, (this.excludedRequests.get(key) ?? 0) + 1);

@@ -1,11 +1,18 @@
+import canonicalize from "canonicalize";
 import type { Command } from "commander";
 import type { Clock } from "../../clock/clock.js";
 import { systemClock } from "../../clock/system.js";
+import { effectiveConfiguration } from "../../config/fingerprint.js";
+import type { FeedWindow } from "../../model/config.js";
 import { monthInterval } from "../../model/time.js";
 import { openEvidenceStore } from "../../record/index.js";
+import { sealReport } from "../../reports/evidence.js";
+import { buildMonthlyReport, type MonthlyReport, renderReport, signReport } from "../../reports/index.js";
+import { verdictLine } from "../../reports/verdicts.js";
+import { withFeedWindows } from "../../slo/index.js";
 import { loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
-import { monthEvidence } from "../evidence-seal.js";
+import { monthEvidence, sealOf } from "../evidence-seal.js";
 import { timestampStatement } from "../evidence-timestamp.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
 
@@ -23,7 +30,11 @@ Examples:
 
 The bundle holds the month's records as NDJSON (with seq, prev_hash and hash), the records on
 both sides, the signed statement, the public key, SHA256SUMS and a README that shows how to
-check it with sha256sum, openssl and a few lines of Python. With agent.tsa_url set, the statement
+check it with sha256sum, openssl and a few lines of Python. It also holds what the figures were
+computed from: the configuration (secrets removed; its SHA-256 is config_sha256), the
+maintenance feed's windows, each record's verdict (counted, or excluded and by which window,
+exclusion, control failure or agent error), the signed JSON report, and recompute.py, which
+recomputes every figure from the bundle alone with Python 3 (python3 recompute.py). With agent.tsa_url set, the statement
 is also timestamped by that RFC 3161 TSA (statement.tsr); a TSA that fails is one warning line.
 
 Exit codes: 0 written, 1 the month's evidence does not verify (unless --allow-unverified),
@@ -41,6 +52,22 @@ export function registerEvidence(program: Command, clock: Clock = systemClock): 
     .addHelpText("after", EXAMPLES)
     .action((opts: ExportOptions) => runExport(opts, clock));
   evidence.exitOverride();
+}
+
+/**
+ * maintenance.json: the feed's windows as the store read them (epoch ms, the configuration's
+ * units, so recompute.py merges them with the declared ones as the agent does), and the report's
+ * verdict on every window and exclusion of the month.
+ */
+function maintenanceFile(report: MonthlyReport, feedWindows: readonly FeedWindow[]): string {
+  const document = {
+    month: report.month,
+    feed_windows: feedWindows,
+    windows: report.maintenance.windows,
+    exclusions: report.exclusions,
+    automatic_exclusions: report.automatic_exclusions,
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
 }
 
 async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
@@ -61,6 +88,10 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
   }
   try {
     const month = opts.month;
+    const feedWindows = store.feedWindows.all();
+    // The report's own pass over the verified records decides each record's verdict.
+    const classification: string[] = [];
+    let built = undefined as MonthlyReport | undefined;
     const evidence = monthEvidence({
       command,
       store,
@@ -69,19 +100,39 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
       month,
       now: clock.now(),
       signatureRequired: true,
+      readAlong: (verified) => {
+        built = buildMonthlyReport({
+          config: withFeedWindows(config, feedWindows),
+          store,
+          month,
+          now: clock.now(),
+          agent: config.agent.id,
+          verified,
+          classify: (result, verdict) => classification.push(verdictLine(result, verdict)),
+        });
+      },
     });
     if (evidence.problemText !== null && !opts.allowUnverified) {
       throw new CheckFailed(`${command}: the evidence for ${month} did not verify: ${evidence.problemText}`);
     }
-    const signature = evidence.key!.sign(evidence.statement);
+    if (built === undefined) throw new Error(`${command}: the verification did not read the month`);
+    const key = evidence.key!;
+    const signature = key.sign(evidence.statement);
     const timestamp = config.agent.tsaUrl
       ? await timestampStatement(command, config.agent.tsaUrl, evidence.statement)
       : null;
+    const report = signReport(sealReport(built, { ...sealOf(evidence), timestamp }), key);
+    const recomputation = {
+      configuration: canonicalize(effectiveConfiguration(config)) ?? "",
+      maintenance: maintenanceFile(report, feedWindows),
+      classification,
+      report: renderReport(report, "json"),
+    };
     let lines: number;
     try {
       lines = store.writeBundle(
         opts.out,
-        { month, statement: evidence.statement, signature, timestamp },
+        { month, statement: evidence.statement, signature, timestamp, recomputation },
         evidence.verification,
       );
     } catch (error) {

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""Recomputes every figure of an slo-agent evidence bundle from the bundle alone.
+
+Run in the bundle directory:  python3 recompute.py > figures.json
+
+Reads configuration.json (the agent's configuration, secrets removed; its SHA-256 is the
+statement's config_sha256), records.ndjson (the month's hash-chained records), classification.ndjson
+(each record's verdict) and maintenance.json (the maintenance feed's windows). Prints one JSON
+object: per category requests, successful, excluded, availability_pct and latency_p99_ms, and per
+service class availability_pct and credit_pct, by the contract's arithmetic:
+
+  availability = successful * 100 / requests, over the requests not excluded; successful = answered
+  200-499; no response and 5xx count as failed; no requests: null. p99 = the nearest-rank 99th
+  percentile of the durations of counted requests that got a response (a timeout counts at its
+  probe's timeout). A service class pools its categories' requests. Its credit is the credit_pct of
+  the tier with the lowest below_pct its availability is under; 0 under none; null without traffic
+  or tiers.
+
+Every verdict is also checked against what lies beside it (the windows, exclusions and control
+results); a verdict that does not hold, or a figure that differs from report.json, is one line on
+stderr and exit status 1. Python 3 standard library only.
+"""
+import json
+import sys
+from datetime import datetime, timezone
+from fractions import Fraction
+
+DAY_MS, HOUR_MS = 86_400_000, 3_600_000
+NETWORK_FAILURES = {"timeout", "connect", "dns", "tls", "reset"}
+disputes = []
+
+
+def ms(iso):
+    """An ISO-8601 UTC instant ("2026-10-01T00:00:30.000Z") as epoch milliseconds."""
+    return round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def in_scope(scope, category):
+    return scope == "all" or category in scope
+
+
+def load_ndjson(name):
+    with open(name, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+# --- The inputs -------------------------------------------------------------------------------
+config = json.load(open("configuration.json", encoding="utf-8"))
+maintenance = json.load(open("maintenance.json", encoding="utf-8"))
+statement = json.load(open("statement.json", encoding="utf-8"))
+month = statement["month"]
+year, mon = int(month[:4]), int(month[5:7])
+month_start = ms(f"{month}-01T00:00:00Z")
+month_end = ms(f"{year + mon // 12}-{mon % 12 + 1:02d}-01T00:00:00Z")
+categories = config["categories"]
+timeouts = {p["id"]: p["timeoutMs"] for p in config["probes"]}
+
+
+def identity(line):
+    return (line["ts"], line["probe"], line.get("agent"))
+
+
+records = [r for r in load_ndjson("records.ndjson")]
+verdicts = {}
+for v in load_ndjson("classification.ndjson"):
+    verdicts.setdefault(identity(v), []).append(v)
+
+
+# --- Maintenance windows that qualify (notice, occasions, hours per calendar year) --------------
+def qualifying_windows():
+    """{window id: (start, end of its qualifying part, categories)}, declared and feed windows."""
+    declared = config["maintenance"]["windows"]
+    ids = {w["id"] for w in declared}
+    # A feed window's notice is when the agent first read it; a declared window of the same id replaces it.
+    feed = [
+        {"id": f["providerId"], "start": f["start"], "end": f["end"], "announcedAt": f["firstSeenAt"],
+         "categories": f["categories"], "cancelled": f.get("cancelledAt") is not None}
+        for f in maintenance["feed_windows"] if f["providerId"] not in ids
+    ]
+    policy = config["maintenance"]["policy"]
+    used = {}  # year -> [notice-qualified occasions, qualified ms]
+    qualifying = {}
+    for w in sorted(declared + feed, key=lambda w: w["start"]):  # stable: ties keep their order
+        if w.get("cancelled") or w["announcedAt"] > w["start"] - policy["minNoticeDays"] * DAY_MS:
+            continue
+        use = used.setdefault(datetime.fromtimestamp(w["start"] / 1000, timezone.utc).year, [0, 0])
+        use[0] += 1
+        if use[0] > policy["maxOccasionsPerYear"]:
+            continue
+        length = min(max(0, w["end"] - w["start"]), max(0, policy["maxHoursPerYear"] * HOUR_MS - use[1]))
+        use[1] += length
+        if length > 0:
+            qualifying[w["id"]] = (w["start"], w["start"] + length, w["categories"])
+    return qualifying
+
+
+windows = qualifying_windows()
+exclusions = {e["id"]: (e["start"], e["end"], e["categories"]) for e in config["exclusions"]}
+
+
+def covering(intervals, category, ts):
+    return [i for i, (start, end, scope) in intervals.items() if start <= ts < end and in_scope(scope, category)]
+
+
+# --- merchant_side: every control's latest result before ts was a fresh failure -----------------
+controls = {c["id"]: c for c in config.get("controls", [])}
+control_results = {}  # control id -> [(ts, failed)] from the bundle's records
+for r in records:
+    if r["category"] == "@control" and r["probe"].startswith("control:"):
+        failed = r["status"] is None and "agent_error" not in r.get("flags", [])
+        control_results.setdefault(r["probe"][len("control:"):], []).append((ms(r["ts"]), failed))
+
+
+def merchant_side_problem(record, ts, cited):
+    if record["status"] is not None or record["error"] not in NETWORK_FAILURES:
+        return "not a request that failed without a response of a network kind"
+    if sorted(c["control"] for c in cited) != sorted(controls):
+        return f"cites controls {sorted(c['control'] for c in cited)}, but {sorted(controls)} are configured"
+    for c in cited:
+        at, control = ms(c["ts"]), controls[c["control"]]
+        if not (0 < ts - at <= control["intervalMs"] + control["timeoutMs"]):
+            return f"control {c['control']} result at {c['ts']} is not fresh at {record['ts']}"
+        seen = control_results.get(c["control"], [])
+        if not seen or min(t for t, _ in seen) > at:
+            continue  # the cited result is older than the bundle's first record: not checkable here
+        if (at, True) not in seen:
+            return f"control {c['control']} has no failed result at {c['ts']} in records.ndjson"
+        if any(at < t < ts for t, _ in seen):
+            return f"control {c['control']} has a newer result before {record['ts']} than the one cited"
+    return None
+
+
+def verdict_problem(record, category, ts, verdict):
+    kind = verdict["verdict"]
+    if kind == "counted":
+        inside = covering(windows, category, ts) + covering(exclusions, category, ts)
+        return f"counted, but inside {inside[0]}" if inside else None
+    if kind == "maintenance":
+        return None if verdict["by"] in covering(windows, category, ts) else (
+            f"excluded by maintenance {verdict['by']}, which does not qualify for it at this time")
+    if kind == "exclusion":
+        return None if verdict["by"] in covering(exclusions, category, ts) else (
+            f"excluded by exclusion {verdict['by']}, which does not cover it")
+    if kind == "merchant_side":
+        return merchant_side_problem(record, ts, verdict["controls"])
+    if kind == "agent_error":
+        return None if "agent_error" in record.get("flags", []) else "agent_error, but the record has no agent_error flag"
+    return f"unknown verdict {kind}"
+
+
+# --- The figures --------------------------------------------------------------------------------
+tallies = {c: {"requests": 0, "successful": 0, "excluded": 0, "durations": []} for c in categories}
+for r in records:
+    ts, category = ms(r["ts"]), r["category"]
+    if not (month_start <= ts < month_end) or category not in categories:
+        continue
+    found = verdicts.pop(identity(r), [])
+    if len(found) != 1:
+        disputes.append(f"{r['ts']} {r['probe']}: {len(found)} verdicts in classification.ndjson, expected 1")
+        continue
+    problem = verdict_problem(r, category, ts, found[0])
+    if problem:
+        disputes.append(f"{r['ts']} {r['probe']}: {problem}")
+    tally = tallies[category]
+    if found[0]["verdict"] != "counted":
+        tally["excluded"] += 1
+        continue
+    tally["requests"] += 1
+    if r["status"] is not None and 200 <= r["status"] <= 499:
+        tally["successful"] += 1
+    if r["status"] is not None or r["error"] == "timeout":
+        duration = r["duration_ms"]
+        if r["error"] == "timeout" and r["probe"] in timeouts:
+            duration = max(duration, timeouts[r["probe"]])
+        tally["durations"].append(duration)
+for key in verdicts:
+    disputes.append(f"{key[0]} {key[1]}: has a verdict but no record of the month in records.ndjson")
+
+
+def availability(successful, requests):
+    return None if requests == 0 else successful * 100 / requests
+
+
+def p99(durations):
+    if not durations:
+        return None
+    return sorted(durations)[-(-99 * len(durations) // 100) - 1]  # the ceil(0.99 n)-th smallest
+
+
+def pct(ratio):
+    """A configured ratio (0.99) as the decimal percentage it was written as (99), exactly."""
+    return Fraction(repr(float(f"{ratio * 100:.12g}")))
+
+
+def credit(successful, requests):
+    tiers = config["sla"]["credits"]
+    if not tiers or requests == 0:
+        return None
+    under = [t for t in tiers if Fraction(successful * 100, requests) < pct(t["belowRatio"])]
+    return min(under, key=lambda t: t["belowRatio"])["creditPct"] if under else 0
+
+
+figures = {"categories": [], "service_classes": []}
+for cid in sorted(categories):
+    t = tallies[cid]
+    figures["categories"].append({
+        "category": cid, "requests": t["requests"], "successful": t["successful"], "excluded": t["excluded"],
+        "availability_pct": availability(t["successful"], t["requests"]), "latency_p99_ms": p99(t["durations"]),
+    })
+for sid in sorted(config["serviceClasses"]):
+    members = [tallies[c] for c in categories if categories[c]["serviceClass"] == sid]
+    requests = sum(m["requests"] for m in members)
+    successful = sum(m["successful"] for m in members)
+    figures["service_classes"].append({
+        "service_class": sid, "availability_pct": availability(successful, requests),
+        "credit_pct": credit(successful, requests),
+    })
+print(json.dumps(figures, indent=2))
+
+# --- The report's figures, compared -------------------------------------------------------------
+try:
+    report = json.load(open("report.json", encoding="utf-8"))
+except FileNotFoundError:
+    report = None
+if report is not None:
+    for section, key in (("categories", "category"), ("service_classes", "service_class")):
+        stated = {row[key]: row for row in report[section]}
+        for row in figures[section]:
+            for field, value in row.items():
+                if row[key] in stated and stated[row[key]].get(field) != value:
+                    disputes.append(f"report.json {section} {row[key]} {field}: "
+                                    f"{stated[row[key]].get(field)!r}, recomputed {value!r}")
+for line in disputes:
+    print(line, file=sys.stderr)
+sys.exit(1 if disputes else 0)

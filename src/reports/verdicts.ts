@@ -1,0 +1,50 @@
+/**
+ * Each record's verdict as the report decided it: counted, or excluded and by what. The evidence
+ * bundle carries one line per record so that the provider can recompute every figure and dispute
+ * any single exclusion against the windows, exclusions and control results beside it. The verdict
+ * is taken from the report's own pass (src/slo decides); nothing here classifies a second time.
+ */
+import type { ProbeResult } from "../model/result.js";
+import { isoUtc } from "../model/time.js";
+import type { AutomaticReason } from "../model/validity.js";
+import type { ControlFailure, ExcludedBy } from "../slo/index.js";
+
+export type RecordVerdict =
+  | { readonly verdict: "counted" }
+  | { readonly verdict: ExcludedBy["kind"]; readonly by: string }
+  | { readonly verdict: "merchant_side"; readonly controls: readonly ControlFailure[] }
+  | { readonly verdict: "agent_error" };
+
+/** What the report's pass knows about one result once it was judged. */
+export function verdictOf(
+  excluded: boolean,
+  by: ExcludedBy | null,
+  automatic: AutomaticReason | null,
+  failingControls: (ts: number) => readonly ControlFailure[] | null,
+  result: ProbeResult,
+): RecordVerdict {
+  if (!excluded) return { verdict: "counted" };
+  if (by) return { verdict: by.kind, by: by.id };
+  if (automatic === "merchant_side")
+    return { verdict: "merchant_side", controls: failingControls(result.ts) ?? [] };
+  if (automatic === "agent_error") return { verdict: "agent_error" };
+  throw new RangeError(
+    `result ${result.probe} at ${isoUtc(result.ts)} was excluded by nothing the report knows`,
+  );
+}
+
+/**
+ * One line of classification.ndjson: the record's identity (ts, probe, agent when it has one, the
+ * same members as its line in records.ndjson), its category and the verdict. Control results are
+ * cited by control id, ts and error, so that they can be found among the bundle's records.
+ */
+export function verdictLine(result: ProbeResult, verdict: RecordVerdict): string {
+  const line: Record<string, unknown> = { ts: isoUtc(result.ts), probe: result.probe };
+  if (result.agent != null) line.agent = result.agent;
+  line.category = result.category;
+  line.verdict = verdict.verdict;
+  if ("by" in verdict) line.by = verdict.by;
+  if ("controls" in verdict)
+    line.controls = verdict.controls.map((c) => ({ control: c.control, ts: isoUtc(c.ts), error: c.error }));
+  return JSON.stringify(line);
+}
