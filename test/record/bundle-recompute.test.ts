@@ -1,0 +1,284 @@
+import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeClock } from "../../src/clock/fake.js";
+import type { FailureReason, ProbeResult, ResultFlag } from "../../src/model/index.js";
+import { CONTROL_CATEGORY, controlProbeId } from "../../src/model/validity.js";
+import { openEvidenceStore } from "../../src/record/index.js";
+import { slo } from "../reports/cli-run.js";
+import { generateMonth, MONTH, MONTH_END, sloYaml } from "../reports/month-scenario.js";
+
+/**
+ * Contract section 13, "Self-sufficient bundle": a real store holding a month with a provider
+ * outage, announced maintenance (qualifying, late, capped, and a feed window), a declared
+ * exclusion, a merchant-side control failure and an agent_error result; `evidence export`
+ * writes the bundle and `python3 recompute.py`, run in it with nothing else, must give every
+ * figure of the report, and must name any single verdict that does not hold.
+ */
+
+const MERCHANT_SIDE = { start: Date.parse("2026-03-18T09:00:00Z"), end: Date.parse("2026-03-18T09:30:00Z") };
+const AGENT_ERROR_TS = Date.parse("2026-03-19T10:00:07Z");
+const EXTRA_CONFIG = `controls:
+  - {id: egress, url: "http://127.0.0.1:9/", every: 10s, timeout_ms: 5000}
+  - {id: dns, url: "http://127.0.0.1:9/", every: 10s, timeout_ms: 5000}
+sla:
+  provider: Klarna Bank AB
+  credits: [{below_pct: 99.0, credit_pct: 10}, {below_pct: 95.0, credit_pct: 25}]
+`;
+
+function result(ts: number, over: Partial<ProbeResult>): ProbeResult {
+  return {
+    ts,
+    probe: "payment-request-read",
+    category: "payment_request",
+    status: 200,
+    durationMs: 100,
+    error: null,
+    errorCode: null,
+    correlationId: null,
+    ...over,
+  };
+}
+
+/** The scenario month, with both controls failing for half an hour and the provider unreachable then. */
+function monthResults(): ProbeResult[] {
+  const inMerchantSide = (ts: number) => ts >= MERCHANT_SIDE.start && ts < MERCHANT_SIDE.end;
+  const results: ProbeResult[] = generateMonth()
+    .filter((r) => !(r.category === "payment_request" && inMerchantSide(r.ts)))
+    .map((r) => ({
+      ts: r.ts,
+      probe: r.probe,
+      category: r.category,
+      status: r.status,
+      durationMs: r.duration_ms,
+      error: r.error as FailureReason | null,
+      errorCode: r.error_code,
+      correlationId: r.correlation_id,
+      flags: (r.flags ?? []) as ResultFlag[],
+      bodyError: (r.body_error ?? null) as FailureReason | null,
+      detail: r.detail ?? null,
+    }));
+  for (const control of ["egress", "dns"]) {
+    for (let ts = MERCHANT_SIDE.start - 20_000; ts < MERCHANT_SIDE.end + 600_000; ts += 10_000) {
+      const down = ts < MERCHANT_SIDE.end;
+      results.push(
+        result(ts + (control === "dns" ? 1 : 0), {
+          probe: controlProbeId(control),
+          category: CONTROL_CATEGORY,
+          status: down ? null : 200,
+          error: down ? "connect" : null,
+          durationMs: 3,
+        }),
+      );
+    }
+  }
+  for (let ts = MERCHANT_SIDE.start + 5_000; ts < MERCHANT_SIDE.end; ts += 60_000)
+    results.push(result(ts, { status: null, error: "connect", durationMs: 2 }));
+  results.push(
+    result(AGENT_ERROR_TS, {
+      probe: "settlements-read",
+      category: "settlements",
+      status: null,
+      error: "connect",
+      durationMs: 1,
+      flags: ["agent_error"],
+      detail: "EMFILE",
+    }),
+  );
+  return results.sort((a, b) => a.ts - b.ts);
+}
+
+let dir: string;
+let bundle: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "slo-bundle-recompute-"));
+  writeFileSync(join(dir, "slo.yaml"), sloYaml("./data").replace("targets:", `${EXTRA_CONFIG}targets:`));
+  const store = openEvidenceStore({
+    dataDir: join(dir, "data"),
+    clock: new FakeClock(MONTH_END + 86_400_000),
+  });
+  try {
+    store.importResults(monthResults());
+    // A window the maintenance feed announced 17 days ahead (over the occasion cap of this year).
+    store.feedWindows.observe(
+      [
+        {
+          providerId: "sp-db-upgrade",
+          name: "Database upgrade",
+          start: Date.parse("2026-03-27T02:00:00Z"),
+          end: Date.parse("2026-03-27T03:00:00Z"),
+          providerCreatedAt: Date.parse("2026-03-09T23:00:00Z"),
+          categories: "all",
+          cancelled: false,
+          digest: "feed-entry-1",
+        },
+      ],
+      Date.parse("2026-03-10T00:05:00Z"),
+    );
+  } finally {
+    store.close();
+  }
+  const run = slo(["evidence", "export", "--month", MONTH, "--out", "bundle"], dir);
+  if (run.code !== 0) throw new Error(run.stderr);
+  bundle = join(dir, "bundle");
+}, 180_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function recompute(cwd: string) {
+  const run = spawnSync("python3", ["recompute.py"], { cwd, encoding: "utf8", timeout: 120_000 });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+interface Figures {
+  categories: Record<string, unknown>[];
+  service_classes: Record<string, unknown>[];
+}
+
+/** A copy of the bundle with one line of classification.ndjson rewritten. */
+function withVerdict(name: string, find: (line: string) => boolean, rewrite: (line: string) => string) {
+  const copy = join(dir, name);
+  cpSync(bundle, copy, { recursive: true });
+  const file = join(copy, "classification.ndjson");
+  const lines = readFileSync(file, "utf8").split("\n");
+  const at = lines.findIndex(find);
+  expect(at).toBeGreaterThanOrEqual(0);
+  const line = lines[at]!;
+  lines[at] = rewrite(line);
+  writeFileSync(file, lines.join("\n"));
+  return { copy, ts: JSON.parse(line).ts as string };
+}
+
+describe("the self-sufficient bundle: python3 recompute.py (contract section 13)", {
+  timeout: 180_000,
+}, () => {
+  it("recomputes every figure of the report from the bundle alone, field by field", () => {
+    const report = slo(["report", "--month", MONTH, "--format", "json"], dir);
+    expect(report.code, report.stderr).toBe(0);
+    const json = JSON.parse(report.stdout);
+    const run = recompute(bundle);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const figures = JSON.parse(run.stdout) as Figures;
+    expect(Object.keys(figures)).toEqual(["categories", "service_classes"]);
+    expect(figures.categories).toHaveLength(json.categories.length);
+    for (const row of figures.categories) {
+      const stated = json.categories.find((c: { category: string }) => c.category === row.category);
+      expect(Object.keys(row)).toEqual([
+        "category",
+        "requests",
+        "successful",
+        "excluded",
+        "availability_pct",
+        "latency_p99_ms",
+      ]);
+      for (const [field, value] of Object.entries(row))
+        expect([row.category, field, value]).toEqual([row.category, field, stated[field]]);
+    }
+    expect(figures.service_classes).toHaveLength(json.service_classes.length);
+    for (const row of figures.service_classes) {
+      const stated = json.service_classes.find(
+        (s: { service_class: string }) => s.service_class === row.service_class,
+      );
+      expect(Object.keys(row)).toEqual(["service_class", "availability_pct", "credit_pct"]);
+      for (const [field, value] of Object.entries(row))
+        expect([row.service_class, field, value]).toEqual([row.service_class, field, stated[field]]);
+    }
+    // The month is what it was built to be: a credit is owed, and every kind of verdict occurs.
+    expect(figures.service_classes.find((s) => s.service_class === "transaction_critical")?.credit_pct).toBe(
+      10,
+    );
+    const verdicts = readFileSync(join(bundle, "classification.ndjson"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).verdict);
+    expect(new Set(verdicts)).toEqual(
+      new Set(["counted", "maintenance", "exclusion", "merchant_side", "agent_error"]),
+    );
+    expect(json.categories.reduce((n: number, c: { excluded: number }) => n + c.excluded, 0)).toBe(
+      verdicts.filter((v) => v !== "counted").length,
+    );
+  });
+
+  it("holds the configuration config_sha256 names, the feed's windows and the signed report", () => {
+    const statement = JSON.parse(readFileSync(join(bundle, "statement.json"), "utf8"));
+    const configuration = readFileSync(join(bundle, "configuration.json"));
+    expect(createHash("sha256").update(configuration).digest("hex")).toBe(statement.config_sha256);
+    expect(configuration.toString()).not.toMatch(/api_token|password|Bearer/i);
+    const maintenance = JSON.parse(readFileSync(join(bundle, "maintenance.json"), "utf8"));
+    expect(maintenance.feed_windows.map((w: { providerId: string }) => w.providerId)).toEqual([
+      "sp-db-upgrade",
+    ]);
+    expect(maintenance.windows.find((w: { id: string }) => w.id === "sp-db-upgrade")).toMatchObject({
+      qualified: false,
+      reason: "occasion_cap",
+      source: "feed",
+    });
+    expect(slo(["verify", "--report", join(bundle, "report.json")], dir).code).toBe(0);
+    const verified = slo(["verify", "--bundle", "bundle"], dir);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+    expect(readFileSync(join(bundle, "SHA256SUMS"), "utf8")).toMatch(/ {2}recompute\.py\n/);
+  });
+
+  it.each<[string, (line: string) => boolean, (line: string) => string, RegExp]>([
+    [
+      "an outage 503 claimed as inside the declared exclusion",
+      (l) => l.includes('"2026-03-12T12:') && l.includes('"counted"'),
+      (l) => l.replace('"verdict":"counted"', '"verdict":"exclusion","by":"fm-1"'),
+      /excluded by exclusion fm-1, which does not cover it/,
+    ],
+    [
+      "an outage 503 claimed as merchant-side",
+      (l) => l.includes('"2026-03-12T12:') && l.includes('"counted"'),
+      (l) =>
+        l.replace(
+          '"verdict":"counted"',
+          '"verdict":"merchant_side","controls":[{"control":"egress","ts":"2026-03-12T11:59:50.000Z","error":"connect"}]',
+        ),
+      /not a request that failed without a response of a network kind/,
+    ],
+    [
+      "a request inside a window cut by the hours cap claimed as maintenance",
+      (l) => l.includes('"2026-03-15T01:3') && l.includes("payment_request") && l.includes('"counted"'),
+      (l) => l.replace('"verdict":"counted"', '"verdict":"maintenance","by":"mw-b"'),
+      /excluded by maintenance mw-b, which does not qualify for it at this time/,
+    ],
+    [
+      "a maintenance exclusion turned into a counted request",
+      (l) => l.includes('"2026-03-08T00:1') && l.includes('"maintenance"'),
+      (l) => l.replace('"verdict":"maintenance","by":"mw-a"', '"verdict":"counted"'),
+      /counted, but inside mw-a/,
+    ],
+    [
+      "a merchant-side verdict citing a control result that is not in the records",
+      (l) => l.includes('"merchant_side"'),
+      (l) => l.replace(/"control":"egress","ts":"([^"]+)\.000Z"/, '"control":"egress","ts":"$1.500Z"'),
+      /control egress has no failed result at .* in records\.ndjson/,
+    ],
+  ])("disputes a single verdict that does not hold: %s (exit 1)", (_what, find, rewrite, message) => {
+    const { copy, ts } = withVerdict(`disputed-${Math.random().toString(36).slice(2)}`, find, rewrite);
+    const run = recompute(copy);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`^${ts.replaceAll(".", "\\.")} \\S+: ${message.source}`, "m"));
+    expect(() => JSON.parse(run.stdout)).not.toThrow();
+  });
+
+  it("a figure of report.json that the records do not give is named (exit 1)", () => {
+    const copy = join(dir, "edited-report");
+    cpSync(bundle, copy, { recursive: true });
+    const report = JSON.parse(readFileSync(join(copy, "report.json"), "utf8"));
+    report.service_classes[0].credit_pct = 25;
+    writeFileSync(join(copy, "report.json"), JSON.stringify(report));
+    const run = recompute(copy);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `report.json service_classes ${report.service_classes[0].service_class} credit_pct: 25, recomputed 10`,
+    );
+  });
+});
