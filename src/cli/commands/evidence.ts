@@ -123,6 +123,8 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
       : null;
     const report = signReport(sealReport(built, { ...sealOf(evidence), timestamp }), key);
     const recomputation = {
+      // The loaded configuration in config_sha256's form; once configuration loads are log
+      // records, the record the statement names is the source instead.
       configuration: canonicalize(effectiveConfiguration(config)) ?? "",
       maintenance: maintenanceFile(report, feedWindows),
       classification,
