@@ -5,7 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AgentKey } from "../../src/record/index.js";
-import { type MonthlyReport, renderReport, reportBytes, signReport } from "../../src/reports/index.js";
+import {
+  type MonthlyReport,
+  renderPdf,
+  renderReport,
+  reportBytes,
+  signReport,
+} from "../../src/reports/index.js";
 import { REPO, slo } from "./cli-run.js";
 import { MONTH, sloYaml } from "./month-scenario.js";
 import { prepareMonth } from "./month-store.js";
@@ -162,6 +168,15 @@ describe("verify --report: the JSON report signed whole (contract section 13)", 
     const run = slo(["verify", "--report", "a-dir"], dir);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("is not a regular file");
+  });
+
+  it("the PDF printed from the signed report shows its digest", async () => {
+    const report = JSON.parse(signedText) as MonthlyReport;
+    const digest = createHash("sha256").update(reportBytes(report)).digest("hex");
+    const pdf = join(dir, "report.pdf");
+    writeFileSync(pdf, await renderPdf(report));
+    const text = spawnSync("pdftotext", [pdf, "-"], { encoding: "utf8" }).stdout;
+    expect(text.replace(/\s+/g, "")).toContain(digest);
   });
 
   it("Markdown and HTML rendered from the signed report show its digest", () => {
