@@ -20,6 +20,7 @@ Every verdict is also checked against what lies beside it (the windows, exclusio
 results); a verdict that does not hold, or a figure that differs from report.json, is one line on
 stderr and exit status 1. Python 3 standard library only.
 """
+import hashlib
 import json
 import sys
 from datetime import datetime, timezone
@@ -49,6 +50,8 @@ config = json.load(open("configuration.json", encoding="utf-8"))
 maintenance = json.load(open("maintenance.json", encoding="utf-8"))
 statement = json.load(open("statement.json", encoding="utf-8"))
 month = statement["month"]
+if hashlib.sha256(open("configuration.json", "rb").read()).hexdigest() != statement["config_sha256"]:
+    disputes.append("configuration.json: its SHA-256 is not the statement's config_sha256")
 year, mon = int(month[:4]), int(month[5:7])
 month_start = ms(f"{month}-01T00:00:00Z")
 month_end = ms(f"{year + mon // 12}-{mon % 12 + 1:02d}-01T00:00:00Z")

@@ -269,6 +269,16 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
     expect(() => JSON.parse(run.stdout)).not.toThrow();
   });
 
+  it("a configuration.json that is not the one config_sha256 names is named (exit 1)", () => {
+    const copy = join(dir, "edited-configuration");
+    cpSync(bundle, copy, { recursive: true });
+    const file = join(copy, "configuration.json");
+    writeFileSync(file, readFileSync(file, "utf8").replace('"maxHoursPerYear":5', '"maxHoursPerYear":6'));
+    const run = recompute(copy);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("configuration.json: its SHA-256 is not the statement's config_sha256");
+  });
+
   it("a figure of report.json that the records do not give is named (exit 1)", () => {
     const copy = join(dir, "edited-report");
     cpSync(bundle, copy, { recursive: true });
