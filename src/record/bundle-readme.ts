@@ -32,8 +32,8 @@ const RECOMPUTE_SECTION = `## 4. Every figure, recomputed from this bundle alone
 \`recompute.py\` is short enough to read first. It takes each record of the month from
 \`records.ndjson\` with its verdict from \`classification.ndjson\`, recomputes requests,
 successful, excluded, availability and the nearest-rank p99 per category, each service class's
-pooled availability and its credit tier (contract arithmetic, from \`configuration.json\`), and
-prints them as one JSON object. It also checks every verdict against what lies beside it: a
+pooled availability and its credit tier (the SLA arithmetic, written out at the top of the
+script; the policy and tiers from \`configuration.json\`), and prints them as one JSON object. It also checks every verdict against what lies beside it: a
 maintenance exclusion must fall in the qualifying part of that window (notice, occasions and
 hours re-applied to the declared and feed windows), a declared exclusion inside its interval, a
 \`merchant_side\` one on failed, fresh results of every control found in \`records.ndjson\`, an
@@ -41,8 +41,38 @@ hours re-applied to the declared and feed windows), a declared exclusion inside 
 interval. Any verdict that does not hold, or a figure that differs from \`report.json\`, is one
 line on stderr and exit 1: dispute exactly that record.
 
-The signed report itself: \`slo-agent verify --report report.json\`, or with openssl as the
-report documentation shows.
+## 5. The report is the one the agent signed
+
+\`report.json\` is signed whole: \`report_signature\` is the agent's Ed25519 signature over the
+RFC 8785 form of the report without that member. The numbers in the file are already in RFC 8785
+form, so Python keeps their text and sorts the keys to rebuild the signed bytes:
+
+\`\`\`sh
+python3 - report.json <<'PY'
+import base64, json, sys
+class Number(str): pass          # keeps each number's text as the agent wrote it (RFC 8785 form)
+def jcs(v):
+    if isinstance(v, dict):
+        keys = sorted(v, key=lambda k: k.encode("utf-16-be"))
+        return "{" + ",".join(jcs(k) + ":" + jcs(v[k]) for k in keys) + "}"
+    if isinstance(v, list):
+        return "[" + ",".join(jcs(x) for x in v) + "]"
+    if isinstance(v, Number):
+        return str(v)
+    return json.dumps(v, ensure_ascii=False)
+report = json.load(open(sys.argv[1], encoding="utf-8"), parse_float=Number, parse_int=Number)
+signature = report.pop("report_signature")
+open("report.jcs", "wb").write(jcs(report).encode("utf-8"))
+open("report.sig", "wb").write(base64.b64decode(signature["value"]))
+print("key_id in the report:", signature["key_id"])
+PY
+openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin -in report.jcs -sigfile report.sig
+sha256sum report.jcs
+\`\`\`
+
+\`Signature Verified Successfully\` means no figure, credit or word of the report changed since
+the agent signed it; \`sha256sum\` prints the report's digest, which its Markdown, HTML and PDF
+forms and the claim letter show. \`slo-agent verify --report report.json\` does the same.
 
 `;
 

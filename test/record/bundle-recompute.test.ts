@@ -269,6 +269,21 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
     expect(() => JSON.parse(run.stdout)).not.toThrow();
   });
 
+  it("the README's python3 + openssl check of report.json runs as written and fails on a changed credit", () => {
+    const readme = readFileSync(join(bundle, "README.md"), "utf8");
+    const block = /## 5\.[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+    const intact = spawnSync("bash", ["-c", block], { cwd: bundle, encoding: "utf8", timeout: 60_000 });
+    expect(intact.status, intact.stderr).toBe(0);
+    expect(intact.stdout).toContain("Signature Verified Successfully");
+    const copy = join(dir, "edited-credit");
+    cpSync(bundle, copy, { recursive: true });
+    const report = JSON.parse(readFileSync(join(copy, "report.json"), "utf8"));
+    report.service_classes[0].credit_pct = 25;
+    writeFileSync(join(copy, "report.json"), JSON.stringify(report, null, 2));
+    const edited = spawnSync("bash", ["-c", block], { cwd: copy, encoding: "utf8", timeout: 60_000 });
+    expect(edited.stdout).not.toContain("Signature Verified Successfully");
+  });
+
   it("a configuration.json that is not the one config_sha256 names is named (exit 1)", () => {
     const copy = join(dir, "edited-configuration");
     cpSync(bundle, copy, { recursive: true });
