@@ -4,10 +4,12 @@
  * any single exclusion against the windows, exclusions and control results beside it. The verdict
  * is taken from the report's own pass (src/slo decides); nothing here classifies a second time.
  */
+import type { FeedWindow } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import { isoUtc } from "../model/time.js";
 import type { AutomaticReason } from "../model/validity.js";
 import type { ControlFailure, ExcludedBy } from "../slo/index.js";
+import type { MonthlyReport } from "./model.js";
 
 export type RecordVerdict =
   | { readonly verdict: "counted" }
@@ -47,4 +49,20 @@ export function verdictLine(result: ProbeResult, verdict: RecordVerdict): string
   if ("controls" in verdict)
     line.controls = verdict.controls.map((c) => ({ control: c.control, ts: isoUtc(c.ts), error: c.error }));
   return JSON.stringify(line);
+}
+
+/**
+ * The bundle's maintenance.json: the feed's windows as the store read them (epoch ms, the
+ * configuration's units, so recompute.py merges them with the declared ones as the agent does),
+ * and the report's verdict on every window, exclusion and automatic exclusion of the month.
+ */
+export function maintenanceDocument(report: MonthlyReport, feedWindows: readonly FeedWindow[]): string {
+  const document = {
+    month: report.month,
+    feed_windows: feedWindows,
+    windows: report.maintenance.windows,
+    exclusions: report.exclusions,
+    automatic_exclusions: report.automatic_exclusions,
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
 }

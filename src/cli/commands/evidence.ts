@@ -3,12 +3,11 @@ import type { Command } from "commander";
 import type { Clock } from "../../clock/clock.js";
 import { systemClock } from "../../clock/system.js";
 import { effectiveConfiguration } from "../../config/fingerprint.js";
-import type { FeedWindow } from "../../model/config.js";
 import { monthInterval } from "../../model/time.js";
 import { openEvidenceStore } from "../../record/index.js";
 import { sealReport } from "../../reports/evidence.js";
 import { buildMonthlyReport, type MonthlyReport, renderReport, signReport } from "../../reports/index.js";
-import { verdictLine } from "../../reports/verdicts.js";
+import { maintenanceDocument, verdictLine } from "../../reports/verdicts.js";
 import { withFeedWindows } from "../../slo/index.js";
 import { loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
@@ -52,22 +51,6 @@ export function registerEvidence(program: Command, clock: Clock = systemClock): 
     .addHelpText("after", EXAMPLES)
     .action((opts: ExportOptions) => runExport(opts, clock));
   evidence.exitOverride();
-}
-
-/**
- * maintenance.json: the feed's windows as the store read them (epoch ms, the configuration's
- * units, so recompute.py merges them with the declared ones as the agent does), and the report's
- * verdict on every window and exclusion of the month.
- */
-function maintenanceFile(report: MonthlyReport, feedWindows: readonly FeedWindow[]): string {
-  const document = {
-    month: report.month,
-    feed_windows: feedWindows,
-    windows: report.maintenance.windows,
-    exclusions: report.exclusions,
-    automatic_exclusions: report.automatic_exclusions,
-  };
-  return `${JSON.stringify(document, null, 2)}\n`;
 }
 
 async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
@@ -126,7 +109,7 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
       // The loaded configuration in config_sha256's form; once configuration loads are log
       // records, the record the statement names is the source instead.
       configuration: canonicalize(effectiveConfiguration(config)) ?? "",
-      maintenance: maintenanceFile(report, feedWindows),
+      maintenance: maintenanceDocument(report, feedWindows),
       classification,
       report: renderReport(report, "json"),
     };
