@@ -28,7 +28,7 @@ export function registerDashboards(program: Command): void {
     .option("-o, --out <dir>", "directory to write the dashboards into (created if missing)", "dashboards")
     .addHelpText("after", HELP)
     .action(async (opts: DashboardsOptions) => {
-      const { config } = await loadCommandContext(opts);
+      const { config } = await loadCommandContext(opts, process.stderr, "offline");
       try {
         await mkdir(opts.out, { recursive: true });
       } catch (error) {

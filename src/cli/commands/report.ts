@@ -155,7 +155,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
     return runPrometheusReport(month, { ...opts, prometheus: opts.prometheus }, clock);
   const format = checkedFormat(opts);
   if (opts.fromAgents !== undefined) return runMergedReport(opts, month, format, clock);
-  const { config, dataDir } = await loadCommandContext(opts);
+  const { config, dataDir } = await loadCommandContext(opts, process.stderr, "offline");
   const categories = opts.category.length > 0 ? [...new Set(opts.category)] : undefined;
   const store = openStore(dataDir, clock);
   // Assigned in the verification's pass (a callback: `as` keeps TypeScript from narrowing it away).

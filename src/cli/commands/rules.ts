@@ -26,7 +26,7 @@ export function registerRules(program: Command): void {
     .option("-o, --out <file>", "write the rules to this file instead of stdout")
     .addHelpText("after", HELP)
     .action(async (opts: RulesOptions) => {
-      const { config } = await loadCommandContext(opts);
+      const { config } = await loadCommandContext(opts, process.stderr, "offline");
       const rules = renderRules(config);
       if (opts.out === undefined) process.stdout.write(rules);
       else await writeFile(opts.out, rules);
