@@ -134,8 +134,8 @@ probes:
       expect(run.stdout).toBe("");
       const err = records(run.stderr);
       // The configuration's warnings (warn) may come first; the reason it stopped is an error record.
-    expect(err.every((r) => r.level === "error" || r.level === "warn")).toBe(true);
-    expect(err.at(-1)?.level).toBe("error");
+      expect(err.every((r) => r.level === "error" || r.level === "warn")).toBe(true);
+      expect(err.at(-1)?.level).toBe("error");
       expect(err.map((r) => r.msg)).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
     },
     60_000,
