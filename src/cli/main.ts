@@ -23,6 +23,12 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   dashboards: async () => (await import("./commands/dashboards.js")).registerDashboards,
 };
 
+const TOP_LEVEL_HELP = `
+Every command prints its options, examples and exit codes with --help (slo-agent report --help).
+Exit codes: 0 success, 1 a check failed (evidence that does not verify, a missed objective with
+--fail-on-miss), 2 bad usage, bad configuration or bad input, one line per problem on stderr.
+Documentation: README.md, and docs/ in the source repository.`;
+
 /** The command argv names, when it names one; otherwise every command is registered (help, typos). */
 function commandsFor(argv: readonly string[]): string[] {
   const first = argv.find((arg) => !arg.startsWith("-"));
@@ -44,6 +50,7 @@ async function buildProgram(argv: readonly string[], errorLines: ErrorLines | nu
     )
     .version(AGENT_VERSION, "-V, --version")
     .showHelpAfterError("(add --help for usage)")
+    .addHelpText("after", TOP_LEVEL_HELP)
     .exitOverride();
   if (errorLines) {
     // Commander's own messages (unknown option, missing argument) as log records too.

@@ -16,6 +16,8 @@ slo.yaml.
 Examples:
   $ slo-agent dashboards --out dashboards/
   $ slo-agent dashboards --config /etc/slo-agent/slo.yaml --out /var/lib/grafana/dashboards/slo
+
+Exit codes: 0 written, 2 bad usage, bad configuration or an --out directory that cannot be written.
 `;
 
 interface DashboardsOptions extends CommonOptions {

@@ -32,6 +32,9 @@ It prints "listening on URL" (metrics) and "simulator on URL" and runs until SIG
 Examples:
   $ slo-agent demo
   $ slo-agent demo --listen 127.0.0.1:0 --every 1s --data-dir /tmp/slo-demo
+
+Exit codes: 0 stopped cleanly on SIGINT or SIGTERM, 2 bad usage, bad configuration or scenario,
+or a --listen address that cannot be bound.
 `;
 
 interface DemoCliOptions extends CommonOptions, LogCliOptions {

@@ -261,7 +261,9 @@ async function rendered(report: MonthlyReport, format: ReportFormat): Promise<st
 
 export function registerReport(program: Command, clock: Clock = systemClock): void {
   withCommonOptions(program.command("report"))
-    .description("the monthly SLA evidence report (JSON, Markdown, HTML with charts, or CSV)")
+    .description(
+      "the monthly SLA evidence report: JSON, Markdown, HTML with charts, CSV or PDF (with --claim, the letter to the provider)",
+    )
     .option("-m, --month <YYYY-MM>", "the UTC calendar month to report on (required)")
     .addOption(
       new Option(

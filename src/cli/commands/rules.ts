@@ -18,6 +18,8 @@ Examples:
   $ slo-agent rules > /etc/prometheus/rules/slo-agent.yml && promtool check rules /etc/prometheus/rules/slo-agent.yml
   $ slo-agent rules --config /etc/slo-agent/slo.yaml --out slo-agent.rules.yml
   $ slo-agent rules --format prometheus-operator | kubectl apply -f -
+
+Exit codes: 0 written, 2 bad usage, bad configuration or an --out file that cannot be written.
 `;
 
 interface RulesOptions extends CommonOptions {
@@ -27,7 +29,9 @@ interface RulesOptions extends CommonOptions {
 
 export function registerRules(program: Command): void {
   withCommonOptions(program.command("rules"))
-    .description("print Prometheus recording and alerting rules for the configured SLOs")
+    .description(
+      "print Prometheus recording and alerting rules for the configured SLOs (a rule file or a PrometheusRule)",
+    )
     .option("-o, --out <file>", "write the rules to this file instead of stdout")
     .addOption(
       new Option(

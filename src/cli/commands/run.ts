@@ -28,6 +28,12 @@ Examples:
   $ slo-agent run --config /etc/slo-agent/slo.yaml --data-dir /var/lib/slo-agent --listen 0.0.0.0:9464
   $ slo-agent run --log-format json --log-level debug
   $ kill -HUP <pid>      # reload the configuration
+
+It needs every value the configuration takes from the environment or a *_file (credentials,
+tokens, receivers' secrets); report, verify, evidence, import, rules and dashboards do not.
+
+Exit codes: 0 stopped cleanly on SIGINT or SIGTERM, 2 bad usage, bad configuration, a data
+directory another agent holds, or a --listen address that cannot be bound.
 `;
 
 interface RunOptions extends CommonOptions, LogCliOptions {
