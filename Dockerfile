@@ -31,7 +31,8 @@ RUN npm run build \
 # ---- runtime: Node, the compiled agent, production dependencies; no compiler, no npm cache
 FROM ${NODE_IMAGE}
 ARG NODE_IMAGE
-ARG VERSION=0.0.0-dev
+# The release version, package.json's (test/deploy/image-version.test.ts keeps them equal).
+ARG VERSION=0.1.0
 ARG REVISION=unknown
 ARG CREATED=unknown
 LABEL org.opencontainers.image.title="slo-agent" \
