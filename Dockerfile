@@ -31,7 +31,8 @@ RUN npm run build \
 # ---- runtime: Node, the compiled agent, production dependencies; no compiler, no npm cache
 FROM ${NODE_IMAGE}
 ARG NODE_IMAGE
-ARG VERSION=0.0.0-dev
+# The release version, package.json's (test/deploy/image-version.test.ts keeps them equal).
+ARG VERSION=0.1.0
 ARG REVISION=unknown
 ARG CREATED=unknown
 LABEL org.opencontainers.image.title="slo-agent" \
@@ -72,6 +73,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
 STOPSIGNAL SIGTERM
 # --optimize-for-size: V8 collects before its heap grows to several times what is live (~30 MB at
 # 1,000 probes), for ~100 MB RSS at 1,000 probes instead of ~180 MB, at ~18% more CPU per probe
-# (bench/bounds.md, issue 17). Remove it where CPU matters more than memory.
+# (bench/bounds.md). Remove it where CPU matters more than memory.
 ENTRYPOINT ["node", "--optimize-for-size", "/app/dist/cli/main.js"]
-CMD ["run", "--config", "/etc/slo-agent/slo.yaml", "--data-dir", "/data", "--listen", "0.0.0.0:9464"]
+CMD ["run", "--config", "/etc/slo-agent/slo.yaml", "--data-dir", "/data", "--listen", "0.0.0.0:9464", "--log-format", "json"]

@@ -36,8 +36,8 @@ bh umount "$probe" >/dev/null && bh rm "$probe" >/dev/null
 
 node_version=$(node -p process.versions.node)
 base=localhost/slo-agent-ci-base:bookworm-node$node_version
-image=localhost/slo-agent:ci
 version=$(node -p 'require("./package.json").version')
+image=localhost/slo-agent:$version   # named by the release version, as docs/deployment.md builds it
 revision=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 
 # --- lint (dockerfile-utils: the Dockerfile linter of the VS Code Docker language server, from npm)

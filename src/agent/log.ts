@@ -22,6 +22,8 @@ export interface LoggerOptions {
   readonly level?: LogLevel;
   /** Default stderr (file descriptor 2, written synchronously so nothing is lost at exit). */
   readonly stream?: NodeJS.WritableStream;
+  /** With no stream: stdout (file descriptor 1) instead, for the records a script waits for there. */
+  readonly stdout?: boolean;
 }
 
 /** Field paths that may hold a credential, whatever type the value has. */
@@ -47,16 +49,17 @@ export const REDACTED_PATHS = [
 
 /** The agent's logger: pino, with ISO times from the injected clock and textual levels. */
 export function createLogger(options: LoggerOptions): Logger {
+  const fd = options.stdout === true ? 1 : 2;
   const destination =
     options.format === "pretty"
       ? pretty({
-          destination: options.stream ?? 2,
+          destination: options.stream ?? fd,
           sync: true,
           colorize: options.stream === undefined && process.stderr.isTTY === true,
           translateTime: "SYS:yyyy-mm-dd HH:MM:ss.l",
           ignore: "pid,hostname",
         })
-      : (options.stream ?? pino.destination({ dest: 2, sync: true }));
+      : (options.stream ?? pino.destination({ dest: fd, sync: true }));
   const logger = pino(
     {
       level: options.level ?? "info",

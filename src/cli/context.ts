@@ -11,6 +11,12 @@ export interface CommandContext {
   readonly dataDir: string;
 }
 
+/**
+ * "offline": the command never probes nor delivers (report, verify, evidence, import, rules,
+ * dashboards), so values only `run` uses -- credentials, tokens, receivers' secrets -- may be unset.
+ */
+export type CommandUse = "probing" | "offline";
+
 export const DEFAULT_CONFIG_FILE = "./slo.yaml";
 
 /**
@@ -21,8 +27,11 @@ export const DEFAULT_CONFIG_FILE = "./slo.yaml";
 export async function loadCommandContext(
   opts: CommonOptions,
   stderr: NodeJS.WritableStream = process.stderr,
+  use: CommandUse = "probing",
 ): Promise<CommandContext> {
-  const { config, warnings } = await loadConfig(opts.config ?? DEFAULT_CONFIG_FILE);
+  const { config, warnings } = await loadConfig(opts.config ?? DEFAULT_CONFIG_FILE, {
+    probing: use === "probing",
+  });
   for (const warning of warnings) stderr.write(`${formatWarning(warning)}\n`);
   // The loader already resolved agent.data_dir against the config file (or ./data when absent).
   const dataDir = opts.dataDir === undefined ? config.agent.dataDir : resolve(opts.dataDir);

@@ -23,6 +23,12 @@ const COMMANDS: Readonly<Record<string, () => Promise<Register>>> = {
   dashboards: async () => (await import("./commands/dashboards.js")).registerDashboards,
 };
 
+const TOP_LEVEL_HELP = `
+Every command prints its options, examples and exit codes with --help (slo-agent report --help).
+Exit codes: 0 success, 1 a check failed (evidence that does not verify, a missed objective with
+--fail-on-miss), 2 bad usage, bad configuration or bad input, one line per problem on stderr.
+Documentation: README.md, and docs/ in the source repository.`;
+
 /** The command argv names, when it names one; otherwise every command is registered (help, typos). */
 function commandsFor(argv: readonly string[]): string[] {
   const first = argv.find((arg) => !arg.startsWith("-"));
@@ -30,14 +36,29 @@ function commandsFor(argv: readonly string[]): string[] {
   return first !== undefined && Object.hasOwn(COMMANDS, first) ? [first] : Object.keys(COMMANDS);
 }
 
-async function buildProgram(argv: readonly string[]): Promise<Command> {
+/** Where the CLI's own error lines go: stderr as text, or one JSON log record a line. */
+type ErrorLines = (line: string) => void;
+
+const textLines: ErrorLines = (line) => {
+  process.stderr.write(`${line}\n`);
+};
+
+async function buildProgram(argv: readonly string[], errorLines: ErrorLines | null): Promise<Command> {
   const program = new Command("slo-agent")
     .description(
       "Service-level monitoring and synthetic probing for an API provider's published SLA (Klarna profile included).",
     )
     .version(AGENT_VERSION, "-V, --version")
     .showHelpAfterError("(add --help for usage)")
+    .addHelpText("after", TOP_LEVEL_HELP)
     .exitOverride();
+  if (errorLines) {
+    // Commander's own messages (unknown option, missing argument) as log records too.
+    const asRecords = (text: string) => {
+      for (const line of text.split("\n")) if (line.trim() !== "") errorLines(line);
+    };
+    program.configureOutput({ writeErr: asRecords, outputError: asRecords });
+  }
   const names = commandsFor(argv);
   const registers = await Promise.all(names.map((name) => COMMANDS[name]!()));
   for (const register of registers) register(program);
@@ -45,40 +66,50 @@ async function buildProgram(argv: readonly string[]): Promise<Command> {
   return program;
 }
 
-function reportError(error: unknown, debug: boolean): number {
+function reportError(error: unknown, debug: boolean, write: ErrorLines): number {
   if (error instanceof CommanderError) {
     // commander already printed its message (or the help text).
     return error.exitCode === 0 ? 0 : EXIT_USAGE;
   }
   if (error instanceof ConfigError) {
-    for (const p of error.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    for (const p of error.problems) write(formatProblem(p));
     return EXIT_USAGE;
   }
   if (error instanceof UsageError) {
-    for (const line of error.lines) process.stderr.write(`${line}\n`);
+    for (const line of error.lines) write(line);
     return EXIT_USAGE;
   }
   if (error instanceof CheckFailed) {
-    process.stderr.write(`${error.message}\n`);
+    write(error.message);
     return EXIT_CHECK_FAILED;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`slo-agent: ${message.split("\n")[0]}\n`);
-  if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  write(`slo-agent: ${message.split("\n")[0]}`);
+  if (debug && error instanceof Error && error.stack) write(error.stack);
   return EXIT_USAGE;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   const debug = argv.includes("--debug");
+  // pino is loaded only when asked for: the commands that do not log stay light at start-up.
+  const jsonLines = jsonLogsRequested(argv) ? (await import("./json-lines.js")).stderrJsonLogger() : null;
+  const errorLines: ErrorLines | null = jsonLines ? (line) => jsonLines("error", line) : null;
+  const write = errorLines ?? textLines;
   try {
-    await (await buildProgram(argv)).parseAsync([...argv], { from: "user" });
+    await (await buildProgram(argv, errorLines)).parseAsync([...argv], { from: "user" });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {
     if (debug && !(error instanceof CommanderError) && error instanceof Error && error.stack) {
-      process.stderr.write(`${error.stack}\n`);
+      write(error.stack);
     }
-    return reportError(error, false);
+    return reportError(error, false, write);
   }
+}
+
+/** `--log-format json` on the command line (see json-lines.ts); kept here so pino loads only then. */
+function jsonLogsRequested(argv: readonly string[]): boolean {
+  const at = argv.indexOf("--log-format");
+  return (at !== -1 && argv[at + 1] === "json") || argv.includes("--log-format=json");
 }
 
 // A reader that goes away (`slo-agent rules | head`) is not an error of ours.

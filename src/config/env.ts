@@ -11,6 +11,8 @@ export interface ExpansionProblem {
 export interface Expansion {
   readonly value: unknown;
   readonly problems: ExpansionProblem[];
+  /** Fields whose variable is unset but that only `run` uses: they hold a stand-in, not a problem. */
+  readonly deferred: readonly FieldPath[];
   /** Every string that referenced the environment, by pathKey(), with the values the environment gave it. */
   readonly references: ReadonlyMap<string, readonly string[]>;
 }
@@ -21,18 +23,30 @@ export function pathKey(path: FieldPath): string {
 }
 
 /**
+ * Stands in for a field only `run` uses whose variable is unset, in commands that never probe or
+ * deliver: the field's value, or undefined where an unset variable is a problem.
+ */
+export type StandIn = (path: FieldPath) => string | undefined;
+
+/**
  * Expands `${NAME}` and `${NAME:-default}` in every string value of a parsed document (keys are
  * left alone); `$$` is a literal `$`. Like the shell, `:-` also applies when NAME is set but empty.
  */
-export function expandEnvironment(data: unknown, env: Environment): Expansion {
+export function expandEnvironment(data: unknown, env: Environment, standIn?: StandIn): Expansion {
   const problems: ExpansionProblem[] = [];
+  const deferred: FieldPath[] = [];
   const references = new Map<string, string[]>();
   const walk = (node: unknown, path: FieldPath): unknown => {
     if (typeof node === "string") {
       const result = expandString(node, env);
-      if (result.problem) problems.push({ path, message: result.problem });
       const given = environmentValuesIn(node, env);
       if (given) references.set(pathKey(path), given);
+      const stand = result.unset ? standIn?.(path) : undefined;
+      if (stand !== undefined) {
+        deferred.push(path);
+        return stand;
+      }
+      if (result.problem) problems.push({ path, message: result.problem });
       return result.value;
     }
     if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
@@ -41,25 +55,34 @@ export function expandEnvironment(data: unknown, env: Environment): Expansion {
     }
     return node;
   };
-  return { value: walk(data, []), problems, references };
+  return { value: walk(data, []), problems, deferred, references };
 }
 
 const REFERENCE = /\$\$|\$\{([^}]*)\}|\$\{/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Expands one string; on a problem the value has every bad reference replaced by "". */
-export function expandString(text: string, env: Environment): { value: string; problem: string | null } {
+/**
+ * Expands one string; on a problem the value has every bad reference replaced by "". `unset` says
+ * the only problems are unset variables (the syntax is right).
+ */
+export function expandString(
+  text: string,
+  env: Environment,
+): { value: string; problem: string | null; unset: boolean } {
   let problem: string | null = null;
+  let syntax = false;
   const value = text.replace(REFERENCE, (match, inner: string | undefined) => {
     if (match === "$$") return "$";
     if (inner === undefined) {
       problem ??= `unterminated "\${": write \${NAME}, \${NAME:-default}, or $$ for a literal $`;
+      syntax = true;
       return "";
     }
     const split = inner.indexOf(":-");
     const name = split === -1 ? inner : inner.slice(0, split);
     if (!NAME.test(name)) {
       problem ??= `invalid variable reference "\${${name}}": a name is letters, digits and _`;
+      syntax = true;
       return "";
     }
     const found = lookup(env, name);
@@ -70,7 +93,7 @@ export function expandString(text: string, env: Environment): { value: string; p
     }
     return found;
   });
-  return { value, problem };
+  return { value, problem, unset: problem !== null && !syntax };
 }
 
 /** The non-empty values the environment gives the references in `text`; null when it references none. */

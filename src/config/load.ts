@@ -9,6 +9,7 @@ import { headerCredentials, sloHeaderPlaces } from "./header-credentials.js";
 import { problemsFromIssues } from "./issues.js";
 import { harvestProbes, probeDirectoryOf, readProbeDirectory } from "./probe-files.js";
 import { ConfigError, type ConfigProblem, formatProblem } from "./problems.js";
+import { probeFileRunOnly, sloRunOnly } from "./run-only.js";
 import { resolveAuth } from "./secrets.js";
 import { readYamlSource, type YamlSource } from "./source.js";
 import { SloFileWire, TargetWire } from "./wire.js";
@@ -16,6 +17,12 @@ import { SloFileWire, TargetWire } from "./wire.js";
 export interface LoadOptions {
   /** Where ${NAME} references are looked up; the process environment by default. */
   readonly env?: Environment;
+  /**
+   * False for commands that never probe nor deliver (report, verify, evidence, import, rules,
+   * dashboards): values only `run` uses may be unset and their secret files absent (run-only.ts).
+   * True (the default) for run and check-config, which require them.
+   */
+  readonly probing?: boolean;
 }
 
 export interface LoadedConfig {
@@ -29,6 +36,7 @@ export interface LoadedConfig {
  */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
+  const probing = options.probing ?? true;
   const shown = normalize(file);
   const absolute = resolve(file);
   const configDir = dirname(absolute);
@@ -36,7 +44,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   if (!read.source) throw new ConfigError(read.problems);
   const slo = read.source;
 
-  const expanded = expandEnvironment(slo.toData(), env);
+  const expanded = expandEnvironment(slo.toData(), env, probing ? undefined : sloRunOnly(slo.toData()));
   const expansionProblems = expanded.problems.map((p) => slo.problem(p.path, p.message));
   const data = expanded.value;
   const parsed = SloFileWire.safeParse(data);
@@ -48,7 +56,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     root.probes === undefined ? null : harvestProbes(slo, ["probes"], root.probes, credentials.secret);
   const fromDir =
     typeof root.probes_dir === "string" && root.probes_dir !== ""
-      ? await readFromDirectory(root.probes_dir, configDir, dirname(shown), env, slo)
+      ? await readFromDirectory(root.probes_dir, configDir, dirname(shown), env, slo, probing)
       : null;
   const harvests = [inline, fromDir].filter((h) => h !== null);
   const entries: ProbeEntry[] = harvests.flatMap((h) => h.entries);
@@ -56,7 +64,8 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   problems.push(...harvests.flatMap((h) => h.problems), ...checkReferences(slo, data, entries));
 
   const auth = await resolveTargetAuth(root.targets, slo, configDir, expanded.references);
-  problems.push(...auth.problems);
+  // A credential file mounted only where the agent runs is no problem for the report.
+  if (probing) problems.push(...auth.problems);
   const secrets = [
     ...secretValues(root.targets, auth.byTarget),
     ...credentials.values,
@@ -78,7 +87,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   });
   // Missing credentials matter only where a probe will use them.
   const probed = new Set(config.probes.map((probe) => probe.target));
-  const authWarnings = auth.warnings.filter((w) => probed.has(w.path.split(".")[1] ?? ""));
+  const authWarnings = probing ? auth.warnings.filter((w) => probed.has(w.path.split(".")[1] ?? "")) : [];
   const warnings = [
     ...authWarnings,
     ...credentials.warnings,
@@ -94,9 +103,10 @@ async function readFromDirectory(
   shownConfigDir: string,
   env: Environment,
   slo: YamlSource,
+  probing: boolean,
 ) {
   const where = probeDirectoryOf(probesDir, configDir, shownConfigDir);
-  return readProbeDirectory(where.directory, where.shown, env, slo);
+  return readProbeDirectory(where.directory, where.shown, env, slo, probing ? undefined : probeFileRunOnly);
 }
 
 async function resolveTargetAuth(

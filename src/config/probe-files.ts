@@ -2,7 +2,7 @@ import { readdir } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
 import type { LocatedProbe } from "./convert.js";
 import type { ProbeEntry } from "./crossref.js";
-import { type Environment, expandEnvironment, pathKey } from "./env.js";
+import { type Environment, expandEnvironment, pathKey, type StandIn } from "./env.js";
 import { headerCredentials, probeFileHeaderPlaces } from "./header-credentials.js";
 import { problemsFromIssues } from "./issues.js";
 import type { ConfigProblem } from "./problems.js";
@@ -60,6 +60,7 @@ export async function readProbeDirectory(
   shownDir: string,
   env: Environment,
   slo: YamlSource,
+  standIn?: StandIn,
 ): Promise<ProbeHarvest> {
   let names: string[];
   try {
@@ -73,7 +74,7 @@ export async function readProbeDirectory(
     const read = await readYamlSource(join(directory, name), join(shownDir, name));
     all.problems.push(...read.problems);
     if (!read.source) continue;
-    const expanded = expandEnvironment(read.source.toData() ?? [], env);
+    const expanded = expandEnvironment(read.source.toData() ?? [], env, standIn);
     all.problems.push(...expanded.problems.map((p) => read.source.problem(p.path, p.message)));
     const credentials = headerCredentials(read.source, expanded, probeFileHeaderPlaces(expanded.value));
     const harvest = harvestProbes(read.source, [], expanded.value, credentials.secret);

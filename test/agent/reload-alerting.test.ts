@@ -96,7 +96,7 @@ describe("a reload hands the new configuration to measurement validity and alert
     const file = join(dir, "slo.yaml");
     await writeFile(file, config(api.origin, { expect: 200, hook: { id: "a", url: a.url } }));
     agent = startProcess(process.execPath, [MAIN, "run", "--config", file, "--log-format", "json"], dir);
-    const url = (await agent.waitFor(/listening on (\S+)/, 30_000))[1]!;
+    const url = (await agent.waitFor(/listening on (http:\/\/[^\s"]+)/, 30_000))[1]!;
     const valid = async () => {
       const text = await (await fetch(`${url}/metrics`)).text();
       const line = text

@@ -70,7 +70,7 @@ describe("configuration reload of a running agent (slo-agent run in a child proc
     dir = await mkdtemp(join(tmpdir(), "slo-reload-"));
     await writeFile(file(), config(simulator.url, ["first"]));
     agent = startProcess(process.execPath, [MAIN, "run", "--config", file(), "--log-format", "json"], dir);
-    url = (await agent.waitFor(/listening on (\S+)/, 20_000))[1]!;
+    url = (await agent.waitFor(/listening on (http:\/\/[^\s"]+)/, 20_000))[1]!;
   }, 30_000);
   afterAll(async () => {
     await agent?.stop();

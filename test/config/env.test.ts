@@ -23,7 +23,7 @@ describe("${NAME} references expand from the environment", () => {
     ["several references in one string", "${HOST}:${PORT:-443}", "api.klarna.com:443"],
     ["a default may contain colons and slashes", "${URL:-https://x.test:8080/a}", "https://x.test:8080/a"],
   ])("%s", (_rule, text, expected) => {
-    expect(expandString(text, env)).toEqual({ value: expected, problem: null });
+    expect(expandString(text, env)).toEqual({ value: expected, problem: null, unset: false });
   });
 
   it.each([

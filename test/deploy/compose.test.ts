@@ -17,6 +17,7 @@ interface Service {
   image: string;
   command?: string[];
   volumes?: (string | { type: string; target: string })[];
+  ports?: (string | { host_ip?: string; published?: string | number })[];
 }
 const compose = parse(readFileSync(join(COMPOSE_DIR, "compose.yaml"), "utf8")) as {
   services: Record<string, Service>;
@@ -119,5 +120,16 @@ describe("deploy/compose", () => {
     expect(bindMounts("grafana").get(join(COMPOSE_DIR, "grafana/provisioning"))).toBe(
       "/etc/grafana/provisioning",
     );
+  });
+
+  it("publishes every port on the host's loopback only (none of them asks for credentials)", () => {
+    const published = Object.entries(compose.services).flatMap(([name, s]) =>
+      (s.ports ?? []).map((port) => [name, port] as const),
+    );
+    expect(published.length).toBeGreaterThanOrEqual(4);
+    for (const [name, port] of published) {
+      if (typeof port === "string") expect(port, name).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+      else expect(port.host_ip, name).toBe("127.0.0.1");
+    }
   });
 });

@@ -93,6 +93,33 @@ describe("slo-agent rules on the command line", () => {
     expect(readFileSync(out, "utf8")).toBe(readFileSync(GOLDEN, "utf8"));
   });
 
+  it("--format prometheus-operator writes a PrometheusRule holding the rule file's groups", {
+    timeout: 60_000,
+  }, () => {
+    const out = join(scratch, "rule.yaml");
+    const run = cli(["--config", SHIPPED_CONFIG, "--format", "prometheus-operator", "--out", out]);
+    expect(run.status).toBe(0);
+    const resource = parse(readFileSync(out, "utf8")) as {
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string };
+      spec: { groups: unknown };
+    };
+    expect([resource.apiVersion, resource.kind, resource.metadata.name]).toEqual([
+      "monitoring.coreos.com/v1",
+      "PrometheusRule",
+      "slo-agent",
+    ]);
+    expect(resource.spec.groups).toEqual(parse(readFileSync(GOLDEN, "utf8")).groups);
+  });
+
+  it("an unknown --format is bad usage: exit 2, no rules", { timeout: 60_000 }, () => {
+    const run = cli(["--config", SHIPPED_CONFIG, "--format", "thanos"]);
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toMatch(/--format.*thanos.*(prometheus, prometheus-operator|choices)/s);
+  });
+
   it("a configuration that does not exist is bad input: exit 2, one line, no rules", {
     timeout: 60_000,
   }, () => {

@@ -17,6 +17,12 @@ Examples:
   $ slo-agent check-config
   slo.yaml: ok: 13 categories, 3 service classes, 14 probes, 7 targets
   $ slo-agent check-config --config /etc/slo-agent/slo.yaml
+
+It checks what \`run\` needs, so a value only run uses (credentials, tokens, receivers' secrets)
+that is unset is a problem here even though report, verify, evidence, rules and dashboards work
+without it.
+
+Exit codes: 0 the configuration is valid (warnings or not), 2 a problem was found.
 `;
 
 /** "13 categories, 3 service classes, 14 probes, 7 targets" */

@@ -16,6 +16,8 @@ slo.yaml.
 Examples:
   $ slo-agent dashboards --out dashboards/
   $ slo-agent dashboards --config /etc/slo-agent/slo.yaml --out /var/lib/grafana/dashboards/slo
+
+Exit codes: 0 written, 2 bad usage, bad configuration or an --out directory that cannot be written.
 `;
 
 interface DashboardsOptions extends CommonOptions {
@@ -28,7 +30,7 @@ export function registerDashboards(program: Command): void {
     .option("-o, --out <dir>", "directory to write the dashboards into (created if missing)", "dashboards")
     .addHelpText("after", HELP)
     .action(async (opts: DashboardsOptions) => {
-      const { config } = await loadCommandContext(opts);
+      const { config } = await loadCommandContext(opts, process.stderr, "offline");
       try {
         await mkdir(opts.out, { recursive: true });
       } catch (error) {

@@ -9,7 +9,7 @@ import { loadCommandContext } from "../context.js";
 import { UsageError } from "../errors.js";
 import { onHangup, untilSignalled } from "../lifecycle.js";
 import { listenOption } from "../listen.js";
-import { type LogCliOptions, loggerFrom, withLogOptions } from "../log-options.js";
+import { announce, type LogCliOptions, loggerFrom, warningStream, withLogOptions } from "../log-options.js";
 import type { CommonOptions } from "../options.js";
 import { configReloader } from "../reload-config.js";
 
@@ -26,11 +26,15 @@ while it runs through the simulator's admin API (see docs/simulator.md):
 SIGHUP reloads --config (still pointed at the simulator); see slo-agent run --help and
 docs/operations.md for reloads, logs and the one-agent-per-data-dir lock.
 
-It prints "listening on URL" (metrics) and "simulator on URL" and runs until SIGINT or SIGTERM.
+It prints "listening on URL" (metrics) and "simulator on URL" and runs until SIGINT or SIGTERM
+(with --log-format json, as log records on stdout whose msg is that text).
 
 Examples:
   $ slo-agent demo
   $ slo-agent demo --listen 127.0.0.1:0 --every 1s --data-dir /tmp/slo-demo
+
+Exit codes: 0 stopped cleanly on SIGINT or SIGTERM, 2 bad usage, bad configuration or scenario,
+or a --listen address that cannot be bound.
 `;
 
 interface DemoCliOptions extends CommonOptions, LogCliOptions {
@@ -56,9 +60,9 @@ export function registerDemo(program: Command): void {
     .action(async (opts: DemoCliOptions) => {
       // The demo replaces every target's credentials, so warnings about them would only mislead.
       const { config, dataDir, warnings } = await loadCommandContext(opts, new PassThrough());
+      const warn = warningStream(opts);
       for (const warning of warnings) {
-        if (!/^targets\.[^.]+\.auth\./.test(warning.path))
-          process.stderr.write(`${formatWarning(warning)}\n`);
+        if (!/^targets\.[^.]+\.auth\./.test(warning.path)) warn.write(`${formatWarning(warning)}\n`);
       }
       const listen = listenOption(opts.listen);
       const everyMs = opts.every === undefined ? null : parseEvery(opts.every);
@@ -72,7 +76,10 @@ export function registerDemo(program: Command): void {
       const stopHangup = onHangup(() => void demo.daemon.reload("SIGHUP"));
       // Handlers first: whoever reads "listening on" may signal at once (a supervisor, a test).
       const signalled = untilSignalled();
-      process.stdout.write(`listening on ${demo.daemon.url}\nsimulator on ${demo.simulator.url}\n`);
+      announce(opts, [
+        { msg: `listening on ${demo.daemon.url}`, url: demo.daemon.url },
+        { msg: `simulator on ${demo.simulator.url}`, url: demo.simulator.url },
+      ]);
       const signal = await signalled;
       stopHangup();
       log("info", "stopping", { signal });

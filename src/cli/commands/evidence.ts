@@ -62,7 +62,7 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
   } catch (error) {
     throw new UsageError(`${command}: --month: ${(error as Error).message}`);
   }
-  const { config, dataDir } = await loadCommandContext(opts);
+  const { config, dataDir } = await loadCommandContext(opts, process.stderr, "offline");
   let store: ReturnType<typeof openEvidenceStore>;
   try {
     store = openEvidenceStore({ dataDir, clock, readOnly: true });

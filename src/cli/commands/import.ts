@@ -142,7 +142,7 @@ async function importContext(opts: ImportOptions): Promise<{ config: SloConfig |
     () => true,
     () => false,
   );
-  if (exists) return loadCommandContext(opts);
+  if (exists) return loadCommandContext(opts, process.stderr, "offline");
   if (!opts.allowUnknown) {
     throw new UsageError(
       `slo-agent import: cannot read the configuration ${configFile}, so probe and category ids cannot be checked; pass --config FILE, or --allow-unknown to import without checking`,

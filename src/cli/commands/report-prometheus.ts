@@ -34,7 +34,7 @@ export async function runPrometheusReport(
   if (opts.claim) throw new UsageError(`${COMMAND}: --claim needs the evidence store (drop --prometheus)`);
   const url = checkedUrl(opts.prometheus);
   const format = checkedFormat(opts);
-  const { config } = await loadCommandContext(opts);
+  const { config } = await loadCommandContext(opts, process.stderr, "offline");
   const known = new Set(config.categories.keys());
   const unknown = opts.category.filter((c) => !known.has(c));
   if (unknown.length > 0) {

@@ -159,7 +159,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
     return runPrometheusReport(month, { ...opts, prometheus: opts.prometheus }, clock);
   const format = checkedFormat(opts);
   if (opts.fromAgents !== undefined) return runMergedReport(opts, month, format, clock);
-  const { config, dataDir } = await loadCommandContext(opts);
+  const { config, dataDir } = await loadCommandContext(opts, process.stderr, "offline");
   const categories = opts.category.length > 0 ? [...new Set(opts.category)] : undefined;
   const store = openStore(dataDir, clock);
   // Assigned in the verification's pass (a callback: `as` keeps TypeScript from narrowing it away).
@@ -267,7 +267,9 @@ async function rendered(report: MonthlyReport, format: ReportFormat): Promise<st
 
 export function registerReport(program: Command, clock: Clock = systemClock): void {
   withCommonOptions(program.command("report"))
-    .description("the monthly SLA evidence report (JSON, Markdown, HTML with charts, or CSV)")
+    .description(
+      "the monthly SLA evidence report: JSON, Markdown, HTML with charts, CSV or PDF (with --claim, the letter to the provider)",
+    )
     .option("-m, --month <YYYY-MM>", "the UTC calendar month to report on (required)")
     .addOption(
       new Option(

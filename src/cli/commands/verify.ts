@@ -150,6 +150,6 @@ async function storeOf(opts: VerifyOptions): Promise<{ dataDir: string; signingK
     return { dataDir: resolve(opts.dataDir), signingKeyFile: null };
   }
   if (!exists) return { dataDir: resolve(opts.dataDir ?? "./data"), signingKeyFile: null };
-  const { config, dataDir } = await loadCommandContext(opts);
+  const { config, dataDir } = await loadCommandContext(opts, process.stderr, "offline");
   return { dataDir, signingKeyFile: config.agent.signingKeyFile ?? null };
 }
