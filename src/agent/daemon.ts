@@ -1,6 +1,7 @@
 import { Agent } from "undici";
 import { AgentAlerting, alertsDocument, firingAlerts } from "../alerts/index.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
+import { systemClock } from "../clock/system.js";
 import {
   createSloMetrics,
   type FiringAlert,
@@ -13,7 +14,7 @@ import { sameProbe, structurallyEqual } from "../model/equal.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS } from "../model/time.js";
-import { controlProbe, ProbeRunner } from "../probes/index.js";
+import { controlProbe, ProbeRunner, type Prober, ProberThread, StallWatch } from "../probes/index.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import { Scheduler } from "../schedule/index.js";
 import {
@@ -65,6 +66,8 @@ export interface RunningDaemon {
 const REPLAY_MS = 32 * DAY_MS;
 const DEFAULT_REFRESH_MS = 5_000;
 const PRUNE_EVERY_MS = DAY_MS;
+const DEFAULT_MAX_STALL_MS = 50;
+const DEFAULT_MAX_IN_FLIGHT = 8;
 
 /** The runner's view: the provider's targets and, beside them, one per control. */
 function runnerConfigOf(config: SloConfig): SloConfig {
@@ -144,12 +147,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       validity.record(result);
     },
   };
-  const runner = new ProbeRunner({
-    clock,
-    config: runnerConfigOf(config),
-    sink,
+  const runner = startProber(clock, runnerConfigOf(config), sink, {
+    maxStallMs: config.agent.maxStallMs ?? DEFAULT_MAX_STALL_MS,
     logger: (line: string) => log("warn", line),
+    onLag: (lagMs) => metrics.recordStall(lagMs),
   });
+  // Controls' own targets are not in config.targets: they get the default budget.
+  const maxInFlightOf = (spec: ProbeSpec) =>
+    config.targets.get(spec.target)?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const onError = (what: string) => (spec: ProbeSpec, error: unknown) =>
     log("error", `${what} could not run`, {
       probe: spec.id,
@@ -161,6 +166,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     clock,
     probes: (config.controls ?? []).map((c) => controlProbe(c).spec),
     execute: (spec: ProbeSpec, plannedAt: number) => runner.execute(spec, plannedAt),
+    maxInFlightOf,
     onError: onError("control"),
   });
   const scheduler = new Scheduler({
@@ -170,6 +176,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       metrics.recordLateness(spec.id, Math.max(0, clock.now() - plannedAt));
       return runner.execute(spec, plannedAt);
     },
+    maxInFlightOf,
     onError: onError("probe"),
   });
 
@@ -395,6 +402,30 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       lock.release();
       await server.close();
       await metrics.shutdown();
+    },
+  };
+}
+
+/**
+ * The prober: on the system clock, a thread of its own (prober-thread.ts), so nothing the main
+ * thread does can stretch a measured duration; on any other clock (a test's), which cannot cross
+ * to a thread, a runner on this thread under the same stall guard.
+ */
+function startProber(
+  clock: Clock,
+  config: SloConfig,
+  sink: ResultSink,
+  options: { maxStallMs: number; logger: (line: string) => void; onLag: (lagMs: number) => void },
+): Prober {
+  if (clock === systemClock) return new ProberThread({ config, sink, ...options });
+  const stalls = new StallWatch({ clock, maxStallMs: options.maxStallMs, onLag: options.onLag }).start();
+  const runner = new ProbeRunner({ clock, config, sink, logger: options.logger, stalls });
+  return {
+    execute: (spec, plannedAt) => runner.execute(spec, plannedAt),
+    reconfigure: (next, sameTarget) => runner.reconfigure(next, sameTarget),
+    close: () => {
+      stalls.stop();
+      return runner.close();
     },
   };
 }

@@ -45,6 +45,8 @@ export interface SloMetrics {
   setSelfMetrics(figures: AgentSelfFigures): void;
   /** How late a probe run started after it was due. */
   recordLateness(probe: ProbeId, lateMs: number): void;
+  /** A stall of the prober's event loop (slo_agent_stall_seconds). */
+  recordStall(stallMs: number): void;
   /** Where the alert metrics are read from at each scrape (none: not exported). */
   setAlertSource(source: () => AlertFigures): void;
   /** Serves one Prometheus scrape (text exposition format). */
@@ -111,6 +113,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     },
     setSelfMetrics: (figures) => self.set(figures),
     recordLateness: (probe, lateMs) => self.recordLateness(probe, lateMs),
+    recordStall: (stallMs) => self.recordStall(stallMs),
     setAlertSource,
     serveScrape: (_request, response) => serveExposition(prometheus, exposition, response),
     shutdown: () => {
