@@ -74,9 +74,14 @@ export interface AgentRun {
 export async function runAgent(
   config: string,
   done: (metrics: string) => boolean,
-  options: { prefix?: readonly string[]; during?: (url: string, agent: Running) => Promise<void> } = {},
+  options: {
+    prefix?: readonly string[];
+    during?: (url: string, agent: Running) => Promise<void>;
+    /** A directory already holding slo.yaml (and perhaps a store); default: a new one. */
+    dir?: string;
+  } = {},
 ): Promise<AgentRun> {
-  const dir = workDir(config);
+  const dir = options.dir ?? workDir(config);
   const [command, ...prefix] = [...(options.prefix ?? []), process.execPath];
   const agent: Running = startProcess(command!, [...prefix, CLI, "run", "--config", "slo.yaml"], dir);
   cleanups.push(() => agent.stop());
