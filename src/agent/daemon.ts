@@ -9,14 +9,13 @@ import {
   type SloMetrics,
   startMetricsServer,
 } from "../export/index.js";
-import type { ProbeSpec, SloConfig } from "../model/config.js";
-import { sameProbe, structurallyEqual } from "../model/equal.js";
+import type { SloConfig } from "../model/config.js";
+import { structurallyEqual } from "../model/equal.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS } from "../model/time.js";
-import { controlProbe, ProbeRunner, type Prober, ProberThread, StallWatch } from "../probes/index.js";
+import { controlProbe } from "../probes/index.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
-import { Scheduler } from "../schedule/index.js";
 import {
   automaticReasonOf,
   burnRateWindowMs,
@@ -26,10 +25,13 @@ import {
   withFeedWindows,
 } from "../slo/index.js";
 import { AGENT_VERSION } from "../version.js";
+import { CommittedCounts } from "./committed-counts.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { ProbeEvents } from "./events.js";
 import type { Logger } from "./log.js";
 import { MaintenanceFeedPoller } from "./maintenance-feed.js";
+import { ProberThread } from "./prober-thread.js";
+import { type Probing, type ProbingSetup, probeHere } from "./probing.js";
 import { classificationChanged, problemLines, type ReloadOutcome, settleAgentSettings } from "./reload.js";
 import { reloadRoute } from "./reload-route.js";
 import { pageRoutes } from "./status-route.js";
@@ -67,7 +69,6 @@ const REPLAY_MS = 32 * DAY_MS;
 const DEFAULT_REFRESH_MS = 5_000;
 const PRUNE_EVERY_MS = DAY_MS;
 const DEFAULT_MAX_STALL_MS = 50;
-const DEFAULT_MAX_IN_FLIGHT = 8;
 
 /** The runner's view: the provider's targets and, beside them, one per control. */
 function runnerConfigOf(config: SloConfig): SloConfig {
@@ -131,13 +132,20 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log,
     targetOf: (probe) => config.probes.find((p) => p.id === probe)?.target,
   });
+  const counts = new CommittedCounts((result, reason) => metrics.recordResult(result, reason));
+  store.onCommitted((batch) =>
+    counts.committed(
+      batch.map((c) => c.result),
+      clock.now(),
+    ),
+  );
   const validity = new ValidityTracker({
     config,
     clock,
     log,
     decided: (result, reason) => {
       windows.record(result, reason !== null);
-      metrics.recordResult(result, reason);
+      counts.decided(result, reason, clock.now());
     },
   });
   const sink: ResultSink = {
@@ -147,37 +155,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       validity.record(result);
     },
   };
-  const runner = startProber(clock, runnerConfigOf(config), sink, {
-    maxStallMs: config.agent.maxStallMs ?? DEFAULT_MAX_STALL_MS,
-    logger: (line: string) => log("warn", line),
-    onLag: (lagMs) => metrics.recordStall(lagMs),
-  });
-  // Controls' own targets are not in config.targets: they get the default budget.
-  const maxInFlightOf = (spec: ProbeSpec) =>
-    config.targets.get(spec.target)?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-  const onError = (what: string) => (spec: ProbeSpec, error: unknown) =>
-    log("error", `${what} could not run`, {
-      probe: spec.id,
-      error: error instanceof Error ? error.message : String(error),
-    });
-  // Controls run on a scheduler of their own: they are not the provider's probes, so they stay
-  // out of its coverage and self-metrics.
-  const controlScheduler = new Scheduler({
-    clock,
-    probes: (config.controls ?? []).map((c) => controlProbe(c).spec),
-    execute: (spec: ProbeSpec, plannedAt: number) => runner.execute(spec, plannedAt),
-    maxInFlightOf,
-    onError: onError("control"),
-  });
-  const scheduler = new Scheduler({
-    clock,
+  const probing = startProbing(clock, {
+    config: runnerConfigOf(config),
     probes: config.probes,
-    execute: (spec: ProbeSpec, plannedAt: number) => {
-      metrics.recordLateness(spec.id, Math.max(0, clock.now() - plannedAt));
-      return runner.execute(spec, plannedAt);
-    },
-    maxInFlightOf,
-    onError: onError("probe"),
+    controls: (config.controls ?? []).map((c) => controlProbe(c).spec),
+    sink,
+    maxStallMs: config.agent.maxStallMs ?? DEFAULT_MAX_STALL_MS,
+    log: (level, message, fields) => log(level, message, fields),
+    onLag: (lagMs) => metrics.recordStall(lagMs),
+    onLateness: (probe, lateMs) => metrics.recordLateness(probe, lateMs),
   });
 
   let agentUrl = "";
@@ -258,6 +244,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const now = clock.now();
     windows.prune(now);
     validity.flush(now);
+    counts.prune(now);
     const probes = validity.validity();
     const snapshot = { ...windows.snapshot(now), validity: probes };
     metrics.updateSnapshot(snapshot);
@@ -265,8 +252,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     store.heartbeat(now);
     const health = store.health();
     events.storeHealth(health.writable, health.buffered);
-    const stats = scheduler.stats();
-    const coverage = scheduler.coverage();
+    const stats = probing.stats();
+    const coverage = probing.coverage();
     try {
       alerting.evaluate({
         snapshot,
@@ -308,8 +295,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     timer = clock.setTimeout(tick, options.refreshMs ?? DEFAULT_REFRESH_MS);
   };
 
-  scheduler.start();
-  controlScheduler.start();
+  probing.start();
   tick();
   ready = true;
   log("info", "agent started", {
@@ -357,9 +343,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     validity.reconfigure(next);
     const windowsRecomputed = classificationChanged(config, next);
     if (windowsRecomputed) windows = replay(next, clock.now());
-    runner.reconfigure(runnerConfigOf(next), structurallyEqual);
     metrics.reconfigure(next);
-    const outcome = scheduler.reconcile(next.probes, sameProbe);
+    const outcome = probing.reconcile(runnerConfigOf(next), next.probes);
     const feedChanged = !structurallyEqual(config.maintenance.feed, next.maintenance.feed);
     config = next;
     if (feedChanged) {
@@ -389,8 +374,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     async close() {
       ready = false;
       timer?.cancel();
-      await Promise.all([scheduler.stop(), controlScheduler.stop(), feedPoller?.close()]);
-      await runner.close();
+      await Promise.all([probing.stop(), feedPoller?.close()]);
       // What still waits for its controls is decided with what is known: no more will come.
       validity.flush(Number.POSITIVE_INFINITY);
       refresh();
@@ -407,27 +391,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 }
 
 /**
- * The prober: on the system clock, a thread of its own (prober-thread.ts), so nothing the main
- * thread does can stretch a measured duration; on any other clock (a test's), which cannot cross
- * to a thread, a runner on this thread under the same stall guard.
+ * The probing: on the system clock, a thread of its own (prober-thread.ts), so nothing the main
+ * thread does can delay a run or stretch a measured duration; on any other clock (a test's),
+ * which cannot cross to a thread, on this thread under the same stall guard.
  */
-function startProber(
-  clock: Clock,
-  config: SloConfig,
-  sink: ResultSink,
-  options: { maxStallMs: number; logger: (line: string) => void; onLag: (lagMs: number) => void },
-): Prober {
-  if (clock === systemClock) return new ProberThread({ config, sink, ...options });
-  const stalls = new StallWatch({ clock, maxStallMs: options.maxStallMs, onLag: options.onLag }).start();
-  const runner = new ProbeRunner({ clock, config, sink, logger: options.logger, stalls });
-  return {
-    execute: (spec, plannedAt) => runner.execute(spec, plannedAt),
-    reconfigure: (next, sameTarget) => runner.reconfigure(next, sameTarget),
-    close: () => {
-      stalls.stop();
-      return runner.close();
-    },
-  };
+function startProbing(clock: Clock, setup: Omit<ProbingSetup, "clock">): Probing {
+  return clock === systemClock ? new ProberThread(setup) : probeHere({ ...setup, clock });
 }
 
 /** The lowest coverage of a category's probes: the category is as well covered as its worst probe. */

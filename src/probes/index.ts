@@ -18,7 +18,6 @@ export {
   TargetPoliteness,
 } from "./politeness.js";
 export type { Observation, Probe, ProbeContext } from "./probe.js";
-export { type Prober, ProberThread, type ProberThreadOptions } from "./prober-thread.js";
 export { PROBES, probeFor } from "./registry.js";
 export {
   ProbeRunner,
