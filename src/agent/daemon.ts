@@ -227,6 +227,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ],
     });
   } catch (error) {
+    // The prober's thread would keep the process alive: a failed start must end it.
+    await probing.stop();
     await alertDispatcher.close();
     await feedDispatcher.close();
     store.close();
