@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import type { ProbeSpec } from "../model/config.js";
 import { sameProbe } from "../model/equal.js";
@@ -9,6 +10,8 @@ import { toThreadForm } from "./thread-form.js";
 
 /** How long stop() waits for the thread to finish its runs before ending it. */
 const STOP_GRACE_MS = 15_000;
+/** A thread that dies this soon after it started is started again only after this long. */
+const RESTART_AFTER_MS = 5_000;
 
 /**
  * The probing in a worker thread of its own (prober-worker.ts). Results arrive in the sink as the
@@ -25,6 +28,9 @@ export class ProberThread implements Probing {
   #stats: ProbeRunStats[] = [];
   #coverage: Coverage[] = [];
   #stopped: (() => void) | null = null;
+  #spawnedAt = 0;
+  /** The current thread has not exited. */
+  #alive = false;
 
   constructor(setup: Omit<ProbingSetup, "clock">) {
     this.#setup = setup;
@@ -59,6 +65,7 @@ export class ProberThread implements Probing {
     if (this.#stopping) return;
     this.#stopping = true;
     const worker = this.#worker;
+    if (!this.#alive) return;
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
       worker.once("exit", () => {
@@ -82,15 +89,22 @@ export class ProberThread implements Probing {
       maxStallMs: this.#setup.maxStallMs,
       started: this.#started,
     };
+    this.#spawnedAt = performance.now();
+    this.#alive = true;
     const worker = startWorker(start);
     worker.on("message", (reply: ProberReply) => this.#receive(reply));
     worker.on("error", (error) =>
       this.#setup.log("error", "the prober thread failed", { error: error.message }),
     );
     worker.on("exit", (code) => {
+      if (worker === this.#worker) this.#alive = false;
       if (this.#stopping || worker !== this.#worker) return;
       this.#setup.log("error", "the prober thread ended; starting it again", { code });
-      this.#worker = this.#spawn();
+      // One that dies at once (a bug at start) is not restarted in a tight loop.
+      const wait = performance.now() - this.#spawnedAt < RESTART_AFTER_MS ? RESTART_AFTER_MS : 0;
+      setTimeout(() => {
+        if (!this.#stopping) this.#worker = this.#spawn();
+      }, wait);
     });
     return worker;
   }
@@ -120,6 +134,8 @@ export class ProberThread implements Probing {
         this.#setup.log(reply.level, reply.message, reply.fields);
         return;
       case "stopped":
+        // Everything it sent before this has arrived: nothing is lost by ending it now.
+        void this.#worker.terminate();
         this.#stopped?.();
         return;
     }
