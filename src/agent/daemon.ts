@@ -1,6 +1,7 @@
 import { Agent } from "undici";
 import { AgentAlerting, alertsDocument, firingAlerts } from "../alerts/index.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
+import { systemClock } from "../clock/system.js";
 import {
   createSloMetrics,
   type FiringAlert,
@@ -8,14 +9,13 @@ import {
   type SloMetrics,
   startMetricsServer,
 } from "../export/index.js";
-import type { ProbeSpec, SloConfig } from "../model/config.js";
-import { sameProbe, structurallyEqual } from "../model/equal.js";
+import type { SloConfig } from "../model/config.js";
+import { structurallyEqual } from "../model/equal.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS } from "../model/time.js";
-import { controlProbe, ProbeRunner } from "../probes/index.js";
+import { controlProbe } from "../probes/index.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
-import { Scheduler } from "../schedule/index.js";
 import {
   automaticReasonOf,
   burnRateWindowMs,
@@ -25,10 +25,13 @@ import {
   withFeedWindows,
 } from "../slo/index.js";
 import { AGENT_VERSION } from "../version.js";
+import { CommittedCounts } from "./committed-counts.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { ProbeEvents } from "./events.js";
 import type { Logger } from "./log.js";
 import { MaintenanceFeedPoller } from "./maintenance-feed.js";
+import { ProberThread } from "./prober-thread.js";
+import { type Probing, type ProbingSetup, probeHere } from "./probing.js";
 import { classificationChanged, problemLines, type ReloadOutcome, settleAgentSettings } from "./reload.js";
 import { reloadRoute } from "./reload-route.js";
 import { pageRoutes } from "./status-route.js";
@@ -65,6 +68,7 @@ export interface RunningDaemon {
 const REPLAY_MS = 32 * DAY_MS;
 const DEFAULT_REFRESH_MS = 5_000;
 const PRUNE_EVERY_MS = DAY_MS;
+const DEFAULT_MAX_STALL_MS = 50;
 
 /** The runner's view: the provider's targets and, beside them, one per control. */
 function runnerConfigOf(config: SloConfig): SloConfig {
@@ -128,13 +132,20 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log,
     targetOf: (probe) => config.probes.find((p) => p.id === probe)?.target,
   });
+  const counts = new CommittedCounts((result, reason) => metrics.recordResult(result, reason));
+  store.onCommitted((batch) =>
+    counts.committed(
+      batch.map((c) => c.result),
+      clock.now(),
+    ),
+  );
   const validity = new ValidityTracker({
     config,
     clock,
     log,
     decided: (result, reason) => {
       windows.record(result, reason !== null);
-      metrics.recordResult(result, reason);
+      counts.decided(result, reason, clock.now());
     },
   });
   const sink: ResultSink = {
@@ -144,33 +155,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       validity.record(result);
     },
   };
-  const runner = new ProbeRunner({
-    clock,
+  const probing = startProbing(clock, {
     config: runnerConfigOf(config),
-    sink,
-    logger: (line: string) => log("warn", line),
-  });
-  const onError = (what: string) => (spec: ProbeSpec, error: unknown) =>
-    log("error", `${what} could not run`, {
-      probe: spec.id,
-      error: error instanceof Error ? error.message : String(error),
-    });
-  // Controls run on a scheduler of their own: they are not the provider's probes, so they stay
-  // out of its coverage and self-metrics.
-  const controlScheduler = new Scheduler({
-    clock,
-    probes: (config.controls ?? []).map((c) => controlProbe(c).spec),
-    execute: (spec: ProbeSpec, plannedAt: number) => runner.execute(spec, plannedAt),
-    onError: onError("control"),
-  });
-  const scheduler = new Scheduler({
-    clock,
     probes: config.probes,
-    execute: (spec: ProbeSpec, plannedAt: number) => {
-      metrics.recordLateness(spec.id, Math.max(0, clock.now() - plannedAt));
-      return runner.execute(spec, plannedAt);
-    },
-    onError: onError("probe"),
+    controls: (config.controls ?? []).map((c) => controlProbe(c).spec),
+    sink,
+    maxStallMs: config.agent.maxStallMs ?? DEFAULT_MAX_STALL_MS,
+    log: (level, message, fields) => log(level, message, fields),
+    onLag: (lagMs) => metrics.recordStall(lagMs),
+    onLateness: (probe, lateMs) => metrics.recordLateness(probe, lateMs),
   });
 
   let agentUrl = "";
@@ -234,6 +227,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ],
     });
   } catch (error) {
+    // The prober's thread would keep the process alive: a failed start must end it.
+    await probing.stop();
     await alertDispatcher.close();
     await feedDispatcher.close();
     store.close();
@@ -251,6 +246,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const now = clock.now();
     windows.prune(now);
     validity.flush(now);
+    counts.prune(now);
     const probes = validity.validity();
     const snapshot = { ...windows.snapshot(now), validity: probes };
     metrics.updateSnapshot(snapshot);
@@ -258,8 +254,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     store.heartbeat(now);
     const health = store.health();
     events.storeHealth(health.writable, health.buffered);
-    const stats = scheduler.stats();
-    const coverage = scheduler.coverage();
+    const stats = probing.stats();
+    const coverage = probing.coverage();
     try {
       alerting.evaluate({
         snapshot,
@@ -301,8 +297,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     timer = clock.setTimeout(tick, options.refreshMs ?? DEFAULT_REFRESH_MS);
   };
 
-  scheduler.start();
-  controlScheduler.start();
+  probing.start();
   tick();
   ready = true;
   log("info", "agent started", {
@@ -350,9 +345,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     validity.reconfigure(next);
     const windowsRecomputed = classificationChanged(config, next);
     if (windowsRecomputed) windows = replay(next, clock.now());
-    runner.reconfigure(runnerConfigOf(next), structurallyEqual);
     metrics.reconfigure(next);
-    const outcome = scheduler.reconcile(next.probes, sameProbe);
+    const outcome = probing.reconcile(runnerConfigOf(next), next.probes);
     const feedChanged = !structurallyEqual(config.maintenance.feed, next.maintenance.feed);
     config = next;
     if (feedChanged) {
@@ -382,8 +376,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     async close() {
       ready = false;
       timer?.cancel();
-      await Promise.all([scheduler.stop(), controlScheduler.stop(), feedPoller?.close()]);
-      await runner.close();
+      await Promise.all([probing.stop(), feedPoller?.close()]);
       // What still waits for its controls is decided with what is known: no more will come.
       validity.flush(Number.POSITIVE_INFINITY);
       refresh();
@@ -397,6 +390,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await metrics.shutdown();
     },
   };
+}
+
+/**
+ * The probing: on the system clock, a thread of its own (prober-thread.ts), so nothing the main
+ * thread does can delay a run or stretch a measured duration; on any other clock (a test's),
+ * which cannot cross to a thread, on this thread under the same stall guard.
+ */
+function startProbing(clock: Clock, setup: Omit<ProbingSetup, "clock">): Probing {
+  return clock === systemClock ? new ProberThread(setup) : probeHere({ ...setup, clock });
 }
 
 /** The lowest coverage of a category's probes: the category is as well covered as its worst probe. */

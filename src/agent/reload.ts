@@ -25,6 +25,7 @@ const RESTART_ONLY: readonly (readonly [keyof AgentSettings, string])[] = [
   ["retentionDays", "agent.retention_days"],
   ["minuteRollupDays", "agent.minute_rollup_days"],
   ["otlp", "agent.otlp"],
+  ["maxStallMs", "agent.max_stall_ms"],
 ];
 
 /**

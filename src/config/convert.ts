@@ -57,6 +57,7 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     dataDir: wire.agent.data_dir === undefined ? resolve("data") : resolve(configDir, wire.agent.data_dir),
     retentionDays: wire.agent.retention_days,
     minuteRollupDays: wire.agent.minute_rollup_days,
+    maxStallMs: wire.agent.max_stall_ms,
     otlp: wire.agent.otlp
       ? {
           endpoint: wire.agent.otlp.endpoint,
@@ -170,6 +171,7 @@ function targetsOf(
         auth: auth.get(id) ?? { type: "none" },
         headers: headerValues(t.headers, ["targets", id, "headers"], secretHeaders),
         maxRequestsPerSecond: t.max_requests_per_second ?? null,
+        maxInFlight: t.max_in_flight,
         keepAlive: t.keep_alive,
         tlsVerify: t.tls_verify,
       },

@@ -121,6 +121,14 @@ export const AgentWire = z
       .describe(
         "The agent's Ed25519 private key (PKCS#8 PEM), relative to this file; default agent-signing-key.pem in data_dir, created 0600 on first use.",
       ),
+    max_stall_ms: z
+      .number()
+      .int("must be a whole number of milliseconds")
+      .positive("must be > 0")
+      .default(50)
+      .describe(
+        "A probe result whose timing overlapped a stall of the prober's event loop longer than this (ms) is `agent_error`: the delay was the agent's, not the provider's.",
+      ),
     tsa_url: z
       .string()
       .refine(isHttpUrl, "must be an absolute http:// or https:// URL")
@@ -248,6 +256,14 @@ export const TargetWire = z.strictObject({
     .positive("must be > 0")
     .optional()
     .describe("Cap on requests per second to this target across its probes (default: no cap)."),
+  max_in_flight: z
+    .number()
+    .int("must be a whole number")
+    .positive("must be > 0")
+    .default(8)
+    .describe(
+      "Runs of this target's probes in flight at once at most; a due run past it waits for one of them (and is skipped if its next run comes due first). A slow target cannot take the slots of the others.",
+    ),
   keep_alive: z.boolean().default(true).describe("Reuse connections like a real client."),
   tls_verify: z.boolean().default(true).describe("Verify TLS certificates."),
 });

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
 import { diag } from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -45,6 +46,8 @@ export interface SloMetrics {
   setSelfMetrics(figures: AgentSelfFigures): void;
   /** How late a probe run started after it was due. */
   recordLateness(probe: ProbeId, lateMs: number): void;
+  /** A stall of the prober's event loop (slo_agent_stall_seconds). */
+  recordStall(stallMs: number): void;
   /** Where the alert metrics are read from at each scrape (none: not exported). */
   setAlertSource(source: () => AlertFigures): void;
   /** Serves one Prometheus scrape (text exposition format). */
@@ -96,6 +99,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   registerBuildInfo(meter, { version: options.version ?? "0.0.0", identity });
   const runtime = options.runtimeMetrics ? startRuntimeMetrics(provider) : null;
   const exposition = new ExpositionWriter();
+  const scrape = sharedRendering(prometheus, exposition);
 
   return {
     recordResult: probeMetrics.record,
@@ -111,8 +115,13 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     },
     setSelfMetrics: (figures) => self.set(figures),
     recordLateness: (probe, lateMs) => self.recordLateness(probe, lateMs),
+    recordStall: (stallMs) => self.recordStall(stallMs),
     setAlertSource,
-    serveScrape: (_request, response) => serveExposition(prometheus, exposition, response),
+    serveScrape: (_request, response) => {
+      response.statusCode = 200;
+      response.setHeader("content-type", "text/plain");
+      void scrape().then((text) => response.end(text));
+    },
     shutdown: () => {
       runtime?.stop();
       return provider.shutdown();
@@ -120,19 +129,29 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   };
 }
 
-/** What the exporter's own request handler does, written by the agent's ExpositionWriter. */
-function serveExposition(
-  reader: PrometheusExporter,
-  writer: ExpositionWriter,
-  response: ServerResponse,
-): void {
-  response.statusCode = 200;
-  response.setHeader("content-type", "text/plain");
-  reader.collect().then(
-    ({ resourceMetrics, errors }) => {
-      if (errors.length > 0) diag.error("PrometheusExporter: metrics collection errors", ...errors);
-      response.end(writer.write(resourceMetrics));
-    },
-    (error: unknown) => response.end(`# failed to export metrics: ${error}`),
-  );
+/** Scrapes within this long of a rendering's start get its bytes. */
+const SHARED_RENDERING_MS = 100;
+
+/**
+ * Scrapes that arrive while a rendering is in progress, or within SHARED_RENDERING_MS of its
+ * start, get the same bytes instead of a rendering of their own: 200 concurrent scrapers each had
+ * their own, and the renderings held the main thread and the heap long enough to delay
+ * everything else the agent does. "In progress" alone would share almost nothing: a rendering is
+ * mostly synchronous, and node hands each connection's request over in a turn of its own.
+ */
+function sharedRendering(reader: PrometheusExporter, writer: ExpositionWriter): () => Promise<string> {
+  let shared: { readonly text: Promise<string>; readonly startedAt: number } | null = null;
+  return () => {
+    const now = performance.now();
+    if (shared && now - shared.startedAt < SHARED_RENDERING_MS) return shared.text;
+    const text = reader.collect().then(
+      ({ resourceMetrics, errors }) => {
+        if (errors.length > 0) diag.error("PrometheusExporter: metrics collection errors", ...errors);
+        return writer.write(resourceMetrics);
+      },
+      (error: unknown) => `# failed to export metrics: ${error}`,
+    );
+    shared = { text, startedAt: now };
+    return text;
+  };
 }

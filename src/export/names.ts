@@ -19,6 +19,7 @@ export const METRIC = {
   breach: "slo_breach",
   maintenanceActive: "slo_maintenance_active",
   scheduleLateness: "slo_agent_schedule_lateness_seconds",
+  agentStall: "slo_agent_stall_seconds",
   coverage: "slo_agent_coverage_ratio",
   skippedRuns: "slo_agent_skipped_runs_total",
   storeHealthy: "slo_agent_store_healthy",
@@ -36,6 +37,7 @@ export const HISTOGRAMS: readonly MetricName[] = [
   METRIC.probeDuration,
   METRIC.probePhase,
   METRIC.scheduleLateness,
+  METRIC.agentStall,
 ];
 
 /** Every series name a scrape of the agent can contain (histograms expanded). */
@@ -108,6 +110,11 @@ export const PHASE_BUCKETS_SECONDS: readonly number[] = [
 /** Seconds a run started after it was due. */
 export const LATENESS_BUCKETS_SECONDS: readonly number[] = [
   0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
+/** Seconds the prober's event loop was stalled (noted from 5 ms; agent.max_stall_ms is 50 ms by default). */
+export const STALL_BUCKETS_SECONDS: readonly number[] = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
 
 /** Bucket boundaries that also hold each latency objective, so a histogram answers "under objective" exactly. */

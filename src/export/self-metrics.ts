@@ -8,6 +8,7 @@ import {
   METRIC,
   SKIP_REASONS,
   type SkipReason,
+  STALL_BUCKETS_SECONDS,
 } from "./names.js";
 import type { SeriesLabels } from "./probe-metrics.js";
 
@@ -31,6 +32,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export interface SelfMetrics {
   set(figures: AgentSelfFigures): void;
   recordLateness(probe: ProbeId, lateMs: number): void;
+  recordStall(stallMs: number): void;
 }
 
 /** `labelsOf` gives the region, category, service class (and probe) labels of a probe. */
@@ -46,6 +48,11 @@ export function registerSelfMetrics(
   const lateness = meter.createHistogram(METRIC.scheduleLateness, {
     description: "How late each probe run started after it was due, in seconds, per category",
     advice: { explicitBucketBoundaries: [...LATENESS_BUCKETS_SECONDS] },
+  });
+  const stalls = meter.createHistogram(METRIC.agentStall, {
+    description:
+      "Stalls of the prober's event loop (5 ms and longer), in seconds; a probe result that overlapped one longer than agent.max_stall_ms is agent_error",
+    advice: { explicitBucketBoundaries: [...STALL_BUCKETS_SECONDS] },
   });
   const coverage = meter.createObservableGauge(METRIC.coverage, {
     description: "Recorded probe runs / expected probe runs since the agent started",
@@ -89,6 +96,9 @@ export function registerSelfMetrics(
     },
     recordLateness(probe, lateMs) {
       lateness.record(Math.max(0, lateMs) / 1000, labelsOf.ofCategoryOfProbe(probe));
+    },
+    recordStall(stallMs) {
+      stalls.record(Math.max(0, stallMs) / 1000, agentLabels);
     },
   };
 }

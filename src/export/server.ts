@@ -5,6 +5,7 @@ import {
   capConnections,
   DEFAULT_CONNECTION_LIMITS,
   limitedServerOptions,
+  oneRequestInFlight,
 } from "./connection-limits.js";
 import type { SloMetrics } from "./metrics.js";
 
@@ -42,8 +43,9 @@ export interface MetricsServer {
 /** `/metrics`, `/healthz` and `/readyz` on one port (contract section 6, agent.listen). */
 export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
   const limits = options.limits ?? DEFAULT_CONNECTION_LIMITS;
-  const server = createServer(limitedServerOptions(limits), (request, response) =>
-    route(options, request, response),
+  const server = createServer(
+    limitedServerOptions(limits),
+    oneRequestInFlight((request, response) => route(options, request, response), limits.maxPipelined),
   );
   capConnections(server, limits.maxConnections);
   await new Promise<void>((resolve, reject) => {

@@ -22,6 +22,8 @@ export interface AgentSettings {
   readonly retentionDays: number;
   /** How long per-minute rollups are kept before they are merged into hourly ones. */
   readonly minuteRollupDays: number;
+  /** A result whose timing overlapped a longer stall of the prober's event loop is agent_error (default 50). */
+  readonly maxStallMs?: number;
   /** Push metrics to an OpenTelemetry Collector as well; null when not configured. */
   readonly otlp: OtlpPush | null;
   /** Bearer token of the admin endpoints (POST /-/reload); null: they answer 403. */
@@ -136,6 +138,8 @@ export interface Target {
   readonly headers: Readonly<Record<string, string | Secret>>;
   /** Requests per second at most to this target across all its probes; null for no cap. */
   readonly maxRequestsPerSecond: number | null;
+  /** Runs of this target's probes in flight at once at most (default 8). */
+  readonly maxInFlight?: number;
   /** Reuse connections like a real client (keep-alive); false opens one per request. */
   readonly keepAlive: boolean;
   /** Verify TLS certificates (default true). */

@@ -7,6 +7,7 @@ import { agentErrorOf, errorCodeOf, failureReasonOf, misbehaviourOf } from "./fa
 import type { Observation } from "./probe.js";
 import { probeFor } from "./registry.js";
 import { credentialFormsOf, withoutCredentials } from "./scrub.js";
+import type { StallGuard } from "./stall.js";
 import { vendorErrorOf } from "./vendor-error.js";
 
 export interface HarnessRun {
@@ -18,6 +19,8 @@ export interface HarnessRun {
   readonly signal?: AbortSignal;
   /** The target's last measured round trip, for a connection whose own was not measured. */
   readonly fallbackRoundTripMs?: number | null;
+  /** Watches the loop this run is timed on: a run that overlapped a longer stall is agent_error. */
+  readonly stalls?: StallGuard;
 }
 
 export interface HarnessOutcome {
@@ -70,7 +73,8 @@ export async function runProbe(run: HarnessRun): Promise<HarnessOutcome> {
   }
   const elapsedMs = clock.monotonic() - startedAt;
   const classified = classify(spec, ts, observation, elapsedMs, run.fallbackRoundTripMs ?? null);
-  const result = withoutCredentials(classified, credentialFormsOf(run.target, spec));
+  const guarded = stallGuarded(classified, run.stalls, startedAt, startedAt + elapsedMs);
+  const result = withoutCredentials(guarded, credentialFormsOf(run.target, spec));
   return { result, headers: observation.headers, roundTripMs: observation.roundTripMs };
 }
 
@@ -115,6 +119,27 @@ function classify(
     bodyError,
     flags,
     detail: bodyError ? `body: ${describe(seen.bodyError)}` : safeDetail(seen.detail),
+  };
+}
+
+/**
+ * A run whose timing overlapped a stall of the agent's own event loop longer than
+ * agent.max_stall_ms measured the agent, not the target: whatever it saw (a slow success, a
+ * timeout), it is agent_error, excluded from the provider's figures (contract section 14).
+ */
+function stallGuarded(
+  result: ProbeResult,
+  stalls: StallGuard | undefined,
+  from: number,
+  to: number,
+): ProbeResult {
+  if (!stalls) return result;
+  const stallMs = stalls.longestWithin(from, to);
+  if (stallMs <= stalls.maxStallMs || result.flags?.includes("agent_error")) return result;
+  return {
+    ...result,
+    flags: [...(result.flags ?? []), "agent_error"],
+    detail: `agent stall of ${Math.round(stallMs)} ms during the measurement`,
   };
 }
 

@@ -19,5 +19,12 @@ export {
 } from "./politeness.js";
 export type { Observation, Probe, ProbeContext } from "./probe.js";
 export { PROBES, probeFor } from "./registry.js";
-export { ProbeRunner, type ProbeRunnerOptions, type RunnerProbeStats, type RunOutcome } from "./runner.js";
+export {
+  ProbeRunner,
+  type ProbeRunnerOptions,
+  type RunnerConfig,
+  type RunnerProbeStats,
+  type RunOutcome,
+} from "./runner.js";
+export { type StallGuard, StallWatch } from "./stall.js";
 export { type VendorError, vendorErrorOf } from "./vendor-error.js";

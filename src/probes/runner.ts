@@ -7,18 +7,24 @@ import { type EpochMs, isoUtc } from "../model/time.js";
 import { createTargetDispatcher } from "./connection.js";
 import { runProbe } from "./harness.js";
 import { TargetPoliteness } from "./politeness.js";
+import type { StallGuard } from "./stall.js";
+
+/** What the runner reads of the configuration: the targets, by id. */
+export type RunnerConfig = Pick<SloConfig, "targets">;
 
 /** What became of a run (the Scheduler's RunDisposition). */
 export type RunOutcome = "performed" | "paused" | "throttled" | "refused";
 
 export interface ProbeRunnerOptions {
   readonly clock: Clock;
-  readonly config: SloConfig;
+  readonly config: RunnerConfig;
   readonly sink: ResultSink;
   /** One dispatcher per target; default: an undici Agent with timed connections (connection.ts). */
   readonly dispatcherFor?: (target: Target) => Dispatcher;
   /** One line per notable event; never given a secret. */
   readonly logger?: (message: string) => void;
+  /** Watches the loop runs are timed on (agent.max_stall_ms); none: no stall guard. */
+  readonly stalls?: StallGuard;
 }
 
 export interface RunnerProbeStats {
@@ -40,7 +46,7 @@ type Counts = { -readonly [K in Exclude<keyof RunnerProbeStats, "probe">]: numbe
  */
 export class ProbeRunner {
   readonly #clock: Clock;
-  #config: SloConfig;
+  #config: RunnerConfig;
   readonly #sink: ResultSink;
   readonly #dispatcherFor: (target: Target) => Dispatcher;
   readonly #log: (message: string) => void;
@@ -50,6 +56,7 @@ export class ProbeRunner {
   readonly #counts = new Map<ProbeId, Counts>();
   readonly #refusedOnce = new Set<ProbeId>();
   readonly #stopping = new AbortController();
+  readonly #stalls: StallGuard | undefined;
 
   constructor(options: ProbeRunnerOptions) {
     this.#clock = options.clock;
@@ -58,6 +65,7 @@ export class ProbeRunner {
     this.#dispatcherFor =
       options.dispatcherFor ?? ((target) => createTargetDispatcher(target, { clock: options.clock }));
     this.#log = options.logger ?? (() => {});
+    this.#stalls = options.stalls;
     // Every run in flight listens for the stop: hundreds at once are normal, not a leak.
     setMaxListeners(0, this.#stopping.signal);
   }
@@ -83,6 +91,7 @@ export class ProbeRunner {
       clock: this.#clock,
       signal: this.#stopping.signal,
       fallbackRoundTripMs: this.#roundTrips.get(target.id) ?? null,
+      ...(this.#stalls ? { stalls: this.#stalls } : {}),
     });
     if (outcome.roundTripMs !== null) this.#roundTrips.set(target.id, outcome.roundTripMs);
     const pause = politeness.observe(outcome.result.status, outcome.headers);
@@ -108,7 +117,7 @@ export class ProbeRunner {
    * A configuration reload: targets whose settings changed (or that went away) lose their
    * connections and politeness state; the others keep theirs (a pause a target asked for holds).
    */
-  reconfigure(config: SloConfig, sameTarget: (a: Target, b: Target) => boolean): void {
+  reconfigure(config: RunnerConfig, sameTarget: (a: Target, b: Target) => boolean): void {
     for (const [id, before] of this.#config.targets) {
       const after = config.targets.get(id);
       if (after && sameTarget(before, after)) continue;

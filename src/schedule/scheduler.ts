@@ -17,8 +17,13 @@ export interface SchedulerOptions {
   readonly clock: Clock;
   readonly probes: readonly ProbeSpec[];
   readonly execute: Execute;
-  /** Runs in flight at most across all probes (default 32). */
+  /** Runs in flight at most across all probes (default 256: a bound on the agent's sockets). */
   readonly maxConcurrent?: number;
+  /**
+   * Runs in flight at most per target (default: no budget but maxConcurrent): a target whose
+   * probes are slow fills its own budget, not the slots of the others.
+   */
+  readonly maxInFlightOf?: (spec: ProbeSpec) => number;
   /** A run starting this long after its planned instant counts as late (default 1000 ms). */
   readonly lateAfterMs?: number;
   /** Told when execute rejects; the run counts as `failedToRun`. */
@@ -79,7 +84,7 @@ export interface ReconcileOutcome {
 }
 
 const HELD: ReadonlySet<RunDisposition> = new Set(["paused", "throttled", "refused"]);
-const DEFAULT_MAX_CONCURRENT = 32;
+const DEFAULT_MAX_CONCURRENT = 256;
 const DEFAULT_LATE_AFTER_MS = 1000;
 
 export class Scheduler {
@@ -92,6 +97,9 @@ export class Scheduler {
   /** Due runs waiting for a slot, oldest planned instant first. */
   #queue: ProbeSlot[] = [];
   #running = 0;
+  readonly #maxInFlightOf: (spec: ProbeSpec) => number;
+  /** Runs in flight by target. */
+  readonly #runningByTarget = new Map<string, number>();
   /** Runs still going of probes a reload removed or changed; stop() waits for them too. */
   readonly #retiring = new Set<Promise<void>>();
   #started = false;
@@ -103,6 +111,7 @@ export class Scheduler {
     this.#maxConcurrent = Math.max(1, options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
     this.#lateAfterMs = options.lateAfterMs ?? DEFAULT_LATE_AFTER_MS;
     this.#onError = options.onError;
+    this.#maxInFlightOf = options.maxInFlightOf ?? (() => Number.POSITIVE_INFINITY);
     const plans = firePlansFor(options.probes);
     this.#slots = options.probes.map((spec) => newSlot(spec, plans.get(spec.id)!));
   }
@@ -205,7 +214,7 @@ export class Scheduler {
     }
     // The queued run could not start before this newer one was due: it is skipped.
     if (slot.queuedAt !== null) this.#dropQueued(slot);
-    if (this.#running < this.#maxConcurrent) {
+    if (this.#hasRoom(slot.spec)) {
       this.#launch(slot, plannedAt);
       return;
     }
@@ -239,10 +248,15 @@ export class Scheduler {
     c.latenessTotalMs += lateness;
     c.latenessMaxMs = Math.max(c.latenessMaxMs, lateness);
     if (lateness > this.#lateAfterMs) c.late++;
+    const target = slot.spec.target;
     this.#running++;
+    this.#runningByTarget.set(target, (this.#runningByTarget.get(target) ?? 0) + 1);
     slot.inFlight++;
     slot.running = this.#run(slot, plannedAt).finally(() => {
       this.#running--;
+      const left = (this.#runningByTarget.get(target) ?? 1) - 1;
+      if (left > 0) this.#runningByTarget.set(target, left);
+      else this.#runningByTarget.delete(target);
       slot.inFlight--;
       slot.running = null;
       this.#launchQueued();
@@ -259,10 +273,27 @@ export class Scheduler {
     }
   }
 
+  #hasRoom(spec: ProbeSpec): boolean {
+    return (
+      this.#running < this.#maxConcurrent &&
+      (this.#runningByTarget.get(spec.target) ?? 0) < Math.max(1, this.#maxInFlightOf(spec))
+    );
+  }
+
+  /** Oldest first, each run whose target has room in its budget (the others keep waiting). */
   #launchQueued(): void {
-    while (!this.#stopped && this.#running < this.#maxConcurrent) {
-      const slot = this.#queue.shift();
-      if (!slot || slot.queuedAt === null) return;
+    let i = 0;
+    while (!this.#stopped && this.#running < this.#maxConcurrent && i < this.#queue.length) {
+      const slot = this.#queue[i]!;
+      if (slot.queuedAt === null) {
+        this.#queue.splice(i, 1);
+        continue;
+      }
+      if (!this.#hasRoom(slot.spec)) {
+        i++;
+        continue;
+      }
+      this.#queue.splice(i, 1);
       const plannedAt = slot.queuedAt;
       slot.queuedAt = null;
       this.#launch(slot, plannedAt);

@@ -369,6 +369,7 @@ describe("exposition format", () => {
       queueDepth: new Map([["am", 0]]),
     }));
     metrics.recordLateness("payment-request-read", 5);
+    metrics.recordStall(120);
     const text = await scrape();
     const names = new Set(parseExposition(text).map((s) => s.name));
     expect([...exposedSeriesNames()].filter((n) => !names.has(n))).toEqual([]);

@@ -214,3 +214,43 @@ describe("Scheduler", () => {
     expect(scheduler.offsetOf("c")).toBe(0);
   });
 });
+
+describe("Scheduler budgets per target", () => {
+  it("36 slow probes on one target cannot take the slots of another target's probes", async () => {
+    const clock = new FakeClock(T0);
+    const slowRunning = { now: 0, max: 0 };
+    const execute = (spec: ProbeSpec) =>
+      new Promise<undefined>((resolve) => {
+        const slow = spec.target === "slow";
+        if (slow) slowRunning.max = Math.max(slowRunning.max, ++slowRunning.now);
+        clock.setTimeout(
+          () => {
+            if (slow) slowRunning.now--;
+            resolve(undefined);
+          },
+          slow ? 9_500 : 10,
+        );
+      });
+    const slow = Array.from({ length: 36 }, (_, i) => ({
+      ...probeSpec(`slow-${i}`, 10_000),
+      target: "slow",
+    }));
+    const fast = Array.from({ length: 10 }, (_, i) => ({
+      ...probeSpec(`fast-${i}`, 10_000),
+      target: "fast",
+    }));
+    const scheduler = new Scheduler({
+      clock,
+      probes: [...slow, ...fast],
+      execute,
+      maxConcurrent: 32,
+      maxInFlightOf: () => 8,
+    });
+    scheduler.start();
+    await advance(clock, 120_000);
+    const coverage = new Map(scheduler.coverage().map((c) => [c.probe, c.ratio]));
+    for (const probe of fast) expect(coverage.get(probe.id), probe.id).toBe(1);
+    expect(slowRunning.max).toBe(8);
+    await stopAndDrain(scheduler, clock);
+  });
+});

@@ -1,0 +1,32 @@
+import type { ProbeResult } from "../model/result.js";
+import type { Coverage, ProbeRunStats } from "../schedule/index.js";
+
+/** What the prober's thread starts with (workerData); targets and specs are in thread form. */
+export interface ProberStart {
+  readonly config: unknown;
+  readonly probes: unknown;
+  readonly controls: unknown;
+  readonly maxStallMs: number;
+  /** Start scheduling at once (a thread started again after one died). */
+  readonly started: boolean;
+}
+
+/** Main thread -> prober thread. */
+export type ProberRequest =
+  | { readonly type: "start" }
+  | { readonly type: "reconcile"; readonly config: unknown; readonly probes: unknown }
+  | { readonly type: "stop" };
+
+/** Prober thread -> main thread. */
+export type ProberReply =
+  | { readonly type: "result"; readonly result: ProbeResult }
+  | { readonly type: "accounting"; readonly stats: ProbeRunStats[]; readonly coverage: Coverage[] }
+  | { readonly type: "lateness"; readonly probe: string; readonly lateMs: number }
+  | { readonly type: "lag"; readonly lagMs: number }
+  | {
+      readonly type: "log";
+      readonly level: "warn" | "error";
+      readonly message: string;
+      readonly fields?: Record<string, unknown>;
+    }
+  | { readonly type: "stopped" };

@@ -1,0 +1,59 @@
+/**
+ * The prober's own thread: probes are scheduled, run and timed here, where nothing else of the
+ * agent runs. Scrapes, evidence-store commits, month summaries, reports, alert deliveries and the
+ * main thread's garbage collection happen on the main thread's loop and heap, so they can neither
+ * stretch a duration measured here nor delay a run; what does stall this loop (its own GC, the
+ * process not being scheduled) is watched, and a run that overlapped such a stall is agent_error.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { systemClock } from "../clock/system.js";
+import type { ProbeSpec } from "../model/config.js";
+import type { RunnerConfig } from "../probes/index.js";
+import type { ProberReply, ProberRequest, ProberStart } from "./prober-messages.js";
+import { probeHere } from "./probing.js";
+import { fromThreadForm } from "./thread-form.js";
+
+/** How often the run accounting (coverage, skipped runs) is sent to the main thread. */
+const ACCOUNTING_EVERY_MS = 1_000;
+
+const port = parentPort!;
+const start = workerData as ProberStart;
+const post = (reply: ProberReply) => port.postMessage(reply);
+
+const probing = probeHere({
+  clock: systemClock,
+  config: fromThreadForm<RunnerConfig>(start.config),
+  probes: fromThreadForm<ProbeSpec[]>(start.probes),
+  controls: fromThreadForm<ProbeSpec[]>(start.controls),
+  sink: { record: (result) => post({ type: "result", result }) },
+  maxStallMs: start.maxStallMs,
+  log: (level, message, fields) => post({ type: "log", level, message, ...(fields ? { fields } : {}) }),
+  onLag: (lagMs) => post({ type: "lag", lagMs }),
+  onLateness: (probe, lateMs) => post({ type: "lateness", probe, lateMs }),
+});
+const account = () => post({ type: "accounting", stats: probing.stats(), coverage: probing.coverage() });
+const accounting = setInterval(account, ACCOUNTING_EVERY_MS);
+if (start.started) probing.start();
+
+port.on("message", (request: ProberRequest) => {
+  switch (request.type) {
+    case "start":
+      probing.start();
+      return;
+    case "reconcile":
+      probing.reconcile(
+        fromThreadForm<RunnerConfig>(request.config),
+        fromThreadForm<ProbeSpec[]>(request.probes),
+      );
+      account();
+      return;
+    case "stop":
+      clearInterval(accounting);
+      void probing.stop().finally(() => {
+        account();
+        post({ type: "stopped" });
+        port.close();
+      });
+      return;
+  }
+});

@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ProberThread } from "../../src/agent/prober-thread.js";
+import { systemClock } from "../../src/clock/system.js";
+import type { ProbeResult } from "../../src/model/result.js";
+import { Secret } from "../../src/model/secret.js";
+import { createTargetDispatcher, runProbe, StallWatch } from "../../src/probes/index.js";
+import { automaticReasonOf, ControlTimeline } from "../../src/slo/index.js";
+import { startProcess } from "../export/live-processes.js";
+import { httpServer, httpSpec, type Loopback, target } from "./loopback.js";
+
+/** Blocks this thread, as a long synchronous task or a full GC would. */
+function block(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {}
+}
+
+let api: Loopback;
+beforeAll(async () => {
+  api = await httpServer({
+    "/ok": (_req, res) => res.writeHead(200).end("{}"),
+    "/later": (_req, res) => void setTimeout(() => res.writeHead(200).end("{}"), 100),
+    "/never": () => {},
+  });
+});
+afterAll(() => api.close());
+
+async function probeWith(watch: StallWatch, path: string, during: () => void, timeoutMs = 5_000) {
+  const t = target(api.origin);
+  const dispatcher = createTargetDispatcher(t, { clock: systemClock });
+  try {
+    const running = runProbe({
+      spec: httpSpec(path, { timeoutMs }),
+      target: t,
+      dispatcher,
+      clock: systemClock,
+      stalls: watch,
+    });
+    setTimeout(during, 20);
+    return (await running).result;
+  } finally {
+    await dispatcher.destroy();
+  }
+}
+
+const excludedAs = (r: ProbeResult) => automaticReasonOf(r, new ControlTimeline([]));
+
+describe("the stall guard (agent.max_stall_ms)", { timeout: 60_000 }, () => {
+  it("a StallWatch finds a blocked loop inside a span and not outside it", async () => {
+    const watch = new StallWatch({ clock: systemClock, maxStallMs: 50 }).start();
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      const before = performance.now();
+      block(300);
+      const after = performance.now();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(watch.longestWithin(before, after)).toBeGreaterThan(200);
+      expect(watch.longestWithin(after + 1_000, after + 2_000)).toBe(0);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it("a success whose timing overlapped a stall is agent_error, excluded, never the provider's latency", async () => {
+    const watch = new StallWatch({ clock: systemClock, maxStallMs: 50 }).start();
+    try {
+      const result = await probeWith(watch, "/later", () => block(400));
+      expect(result.status).toBe(200);
+      expect(result.flags).toContain("agent_error");
+      expect(result.detail).toMatch(/agent stall of \d+ ms/);
+      expect(excludedAs(result)).toBe("agent_error");
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it("a timeout caused by a stall is agent_error, not a provider failure", async () => {
+    const watch = new StallWatch({ clock: systemClock, maxStallMs: 50 }).start();
+    try {
+      const result = await probeWith(watch, "/never", () => block(600), 300);
+      expect(result.error).toBe("timeout");
+      expect(result.flags).toContain("agent_error");
+      expect(excludedAs(result)).toBe("agent_error");
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it("a stall shorter than max_stall_ms changes nothing", async () => {
+    const watch = new StallWatch({ clock: systemClock, maxStallMs: 5_000 }).start();
+    try {
+      const result = await probeWith(watch, "/later", () => block(200));
+      expect(result.status).toBe(200);
+      expect(result.flags ?? []).not.toContain("agent_error");
+    } finally {
+      watch.stop();
+    }
+  });
+});
+
+describe("the prober's own thread", { timeout: 60_000 }, () => {
+  it("runs and times probes while the main thread is blocked, without the block in any duration; secrets cross intact", async () => {
+    // The target in a process of its own: blocking this thread must not delay it.
+    const script = `require("node:http").createServer((q, s) => { s.writeHead(q.headers.authorization === "Bearer tok-cross-thread-9" ? 200 : 401); s.end("{}"); })
+      .listen(0, "127.0.0.1", function () { console.log("port " + this.address().port); });`;
+    const server = startProcess(process.execPath, ["-e", script], process.cwd());
+    try {
+      const port = (await server.waitFor(/port (\d+)/, 30_000))[1];
+      const t = target(`http://127.0.0.1:${port}`, {
+        auth: { type: "bearer", token: new Secret("tok-cross-thread-9") },
+      });
+      const results: ProbeResult[] = [];
+      const prober = new ProberThread({
+        config: { targets: new Map([[t.id, t]]) },
+        probes: [httpSpec("/ok", { schedule: { kind: "every", intervalMs: 1_000 } })],
+        controls: [],
+        sink: { record: (r) => results.push(r) },
+        maxStallMs: 50,
+        log: () => {},
+        onLag: () => {},
+        onLateness: () => {},
+      });
+      prober.start();
+      let blockedFrom = 0;
+      let blockedTo = 0;
+      try {
+        // Let the thread load its modules and run once, then block this thread for 3.5 s.
+        await vi.waitFor(() => expect(results.length).toBeGreaterThan(0), { timeout: 30_000 });
+        blockedFrom = Date.now();
+        block(3_500);
+        blockedTo = Date.now();
+        await new Promise((r) => setTimeout(r, 1_500));
+      } finally {
+        await prober.stop();
+      }
+      expect(new Set(results.map((r) => r.status))).toEqual(new Set([200]));
+      // Runs went on while this thread could do nothing...
+      const during = results.filter((r) => r.ts >= blockedFrom && r.ts < blockedTo);
+      expect(during.length).toBeGreaterThanOrEqual(2);
+      // ... and none holds the block: 3.5 s of this thread's time is in no duration.
+      for (const r of during) expect(r.durationMs < 1_000 || r.flags?.includes("agent_error")).toBe(true);
+      expect(prober.coverage()[0]?.performed).toBeGreaterThan(0);
+    } finally {
+      await server.stop();
+    }
+  });
+});
