@@ -106,7 +106,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const rebuilt = new RollingWindows(effective(from));
     let replayed = 0;
     // In ts order every control result before a request is known: the report's classification.
-    const controls = new ControlTimeline(from.controls ?? []);
+    const controls = new ControlTimeline(from.controls ?? [], from.controlsQuorum);
     for (const result of store.results({ from: now - REPLAY_MS, to: now })) {
       controls.add(result);
       rebuilt.record(result, automaticReasonOf(result, controls) !== null);

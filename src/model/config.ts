@@ -248,6 +248,11 @@ export interface SloConfig {
   readonly probes: readonly ProbeSpec[];
   /** Controls (contract section 8); absent or empty: none, and nothing is classified merchant_side. */
   readonly controls?: readonly Control[];
+  /**
+   * How many controls must be failing, each a healthy witness, for a provider failure to be
+   * merchant_side (contract section 14); absent: 2, or 1 when one control is configured.
+   */
+  readonly controlsQuorum?: number;
   readonly alerting: AlertingSettings;
   readonly sla: SlaTerms;
 }

@@ -343,7 +343,8 @@ function validity(report: MonthlyReport): string {
     ),
   );
   const list = problems.length === 0 ? "" : `<ul class="plain">${problems.join("")}</ul>`;
-  return `<section id="validity"><h2>Measurement validity</h2><p>${e(say.VALIDITY_INTRO)}</p>${body}${list}</section>`;
+  const minutes = `<p>${e(say.merchantSideMinutesText(report.categories))}</p>`;
+  return `<section id="validity"><h2>Measurement validity</h2><p>${e(say.VALIDITY_INTRO)}</p>${body}${minutes}${list}</section>`;
 }
 
 /** The letter to the provider, only with --claim, on a page of its own. */

@@ -275,9 +275,27 @@ export function automaticEvidenceText(x: AutomaticExclusionRow): string {
   return (x.evidence.failures ?? []).map((f) => `${f.detail} ×${formatCount(f.requests)}`).join("; ");
 }
 
+const PROBLEM_WHAT: Record<MeasurementProblemFigures["kind"], string> = {
+  auth_failed: "401/403 not expected (credentials?)",
+  unexpected_status: "status outside expect",
+  control_unhealthy:
+    "controls were failing too but had not answered in the 10 minutes before: no witnesses, counted as the provider's (check the controls)",
+  control_flapping:
+    "controls were failing too but alternating between answering and failing: no witnesses, counted as the provider's (check the controls)",
+};
+
+/** "payment_request 12.5 min, ...": each category's minutes inside merchant_side episodes. */
+export function merchantSideMinutesText(
+  rows: readonly { readonly category: string; readonly merchant_side_excluded_minutes: number }[],
+): string {
+  const list = rows.map((r) => `${r.category} ${r.merchant_side_excluded_minutes} min`).join(", ");
+  return `Excluded as merchant_side (minutes inside episodes, per category): ${list || "none"}.`;
+}
+
 export function measurementProblemText(p: MeasurementProblemFigures): string {
-  const what = p.kind === "auth_failed" ? "401/403 not expected (credentials?)" : "status outside expect";
-  return `${p.kind}: ${formatCount(p.requests)} ${p.requests === 1 ? "response" : "responses"}, ${what}, ${formatInstant(p.first)} to ${formatInstant(p.last)}`;
+  const what = PROBLEM_WHAT[p.kind];
+  const noun = p.kind === "control_unhealthy" || p.kind === "control_flapping" ? "failure" : "response";
+  return `${p.kind}: ${formatCount(p.requests)} ${p.requests === 1 ? noun : `${noun}s`}, ${what}, ${formatInstant(p.first)} to ${formatInstant(p.last)}`;
 }
 
 /** Where the p99 figures come from (contract section 1, amended): exact, or HDR for pruned months. */
