@@ -15,6 +15,7 @@ import {
   targetPct,
 } from "./availability.js";
 import { errorBudget } from "./budget.js";
+import { meetsLatencyObjective } from "./histogram.js";
 import type { QualifiedWindow } from "./maintenance.js";
 import { maintenanceYearUsage } from "./maintenance.js";
 import type { CategoryTally, LatencySource } from "./tally.js";
@@ -145,7 +146,7 @@ export function categoryFigures(
     latency_p99_ms: p99,
     latency_source: source,
     latency_objective_ms: category.latencyP99Ms,
-    latency_met: p99 === null ? null : p99 <= category.latencyP99Ms,
+    latency_met: meetsLatencyObjective(p99, category.latencyP99Ms, source),
     error_budget_requests: budget.budgetRequests,
     error_budget_used_ratio: budget.usedRatio,
   };
