@@ -13,12 +13,14 @@ import { sameProbe, structurallyEqual } from "../model/equal.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS } from "../model/time.js";
+import { CONTROL_CATEGORY } from "../model/validity.js";
 import { controlProbe, ProbeRunner } from "../probes/index.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import { Scheduler } from "../schedule/index.js";
 import {
   automaticReasonOf,
   burnRateWindowMs,
+  CONTROL_LOOKBACK_MS,
   ControlTimeline,
   isCancelled,
   RollingWindows,
@@ -137,6 +139,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       metrics.recordResult(result, reason);
     },
   });
+  // The controls' stored results of the last day: whether each was a healthy witness before a
+  // restart is judged as the report judges it, not afresh (src/slo/controls.ts).
+  validity.rememberControls(
+    store.results({ from: started - CONTROL_LOOKBACK_MS, to: started, categories: [CONTROL_CATEGORY] }),
+  );
   const sink: ResultSink = {
     record(result: ProbeResult) {
       events.observe(result);

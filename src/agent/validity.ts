@@ -52,6 +52,11 @@ export class ValidityTracker {
     for (const probe of this.#state.keys()) if (!this.#expectations.has(probe)) this.#state.delete(probe);
   }
 
+  /** Takes stored control results from before the start (nothing is decided or logged for them). */
+  rememberControls(results: Iterable<ProbeResult>): void {
+    for (const result of results) if (controlIdOf(result) !== null) this.#timeline.add(result);
+  }
+
   /** Takes every result the runner records, control or provider. */
   record(result: ProbeResult): void {
     const control = controlIdOf(result);

@@ -165,7 +165,11 @@ function maintenance(report: MonthlyReport): string {
     "Note",
   ];
   const feed = m.windows.some((w) => w.source === "feed") ? `<p class="meta">${e(say.FEED_WINDOWS)}</p>` : "";
-  const body = rows.length === 0 ? `<p>${e(say.NO_WINDOWS)}</p>` : table(head, rows) + feed;
+  const history = say
+    .windowHistoryLines(m.windows)
+    .map((line) => `<p class="meta">${e(line)}</p>`)
+    .join("");
+  const body = rows.length === 0 ? `<p>${e(say.NO_WINDOWS)}</p>` : table(head, rows) + feed + history;
   return `<section id="maintenance"><h2>Maintenance windows</h2><p class="meta">${e(say.policySentence(report))}</p>${body}</section>`;
 }
 

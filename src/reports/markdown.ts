@@ -145,6 +145,7 @@ function maintenance(report: MonthlyReport): string[] {
       rows,
     ),
     ...(windows.some((w) => w.source === "feed") ? ["", say.FEED_WINDOWS] : []),
+    ...say.windowHistoryLines(windows).flatMap((line) => ["", mdText(line)]),
   ];
 }
 

@@ -284,6 +284,37 @@ const PROBLEM_WHAT: Record<MeasurementProblemFigures["kind"], string> = {
     "controls were failing too but alternating between answering and failing: no witnesses, counted as the provider's (check the controls)",
 };
 
+/**
+ * One line per window whose schedule or scope changed: each version as observed. A window judged
+ * in parts is listed once here. Empty when no window changed.
+ */
+export function windowHistoryLines(
+  windows: readonly {
+    readonly id: string;
+    readonly history: readonly {
+      seen_at: string;
+      start: string;
+      end: string;
+      categories: readonly string[];
+    }[];
+  }[],
+): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const w of windows) {
+    if (w.history.length < 2 || seen.has(w.id)) continue;
+    seen.add(w.id);
+    const versions = w.history.map(
+      (v) =>
+        `seen ${formatInstant(v.seen_at)}: ${formatInstant(v.start)} to ${formatInstant(v.end)} (${v.categories.join(", ")})`,
+    );
+    lines.push(
+      `${w.id} changed after it was announced; each change is judged from when it was first seen: ${versions.join("; ")}.`,
+    );
+  }
+  return lines;
+}
+
 /** "payment_request 12.5 min, ...": each category's minutes inside merchant_side episodes. */
 export function merchantSideMinutesText(
   rows: readonly { readonly category: string; readonly merchant_side_excluded_minutes: number }[],

@@ -147,6 +147,7 @@ export function sampleReport(): MonthlyReport {
           qualified_hours: 2,
           reason: null,
           excluded_requests: 24,
+          history: [],
         },
         {
           id: "mw-late",
@@ -158,6 +159,14 @@ export function sampleReport(): MonthlyReport {
           qualified_hours: 0,
           reason: "late_notice",
           excluded_requests: 0,
+          history: [
+            {
+              seen_at: "2026-02-18T12:00:00.000Z",
+              start: "2026-02-20T01:00:00.000Z",
+              end: "2026-02-20T02:00:00.000Z",
+              categories: ["payment_request"],
+            },
+          ],
         },
       ],
       year_occasions_used: 1,
