@@ -14,11 +14,13 @@ import { structurallyEqual } from "../model/equal.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS } from "../model/time.js";
+import { CONTROL_CATEGORY } from "../model/validity.js";
 import { controlProbe } from "../probes/index.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import {
   automaticReasonOf,
   burnRateWindowMs,
+  CONTROL_LOOKBACK_MS,
   ControlTimeline,
   isCancelled,
   RollingWindows,
@@ -110,7 +112,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const rebuilt = new RollingWindows(effective(from));
     let replayed = 0;
     // In ts order every control result before a request is known: the report's classification.
-    const controls = new ControlTimeline(from.controls ?? []);
+    const controls = new ControlTimeline(from.controls ?? [], from.controlsQuorum);
     for (const result of store.results({ from: now - REPLAY_MS, to: now })) {
       controls.add(result);
       rebuilt.record(result, automaticReasonOf(result, controls) !== null);
@@ -148,6 +150,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       counts.decided(result, reason, clock.now());
     },
   });
+  // The controls' stored results of the last day: whether each was a healthy witness before a
+  // restart is judged as the report judges it, not afresh (src/slo/controls.ts).
+  validity.rememberControls(
+    store.results({ from: started - CONTROL_LOOKBACK_MS, to: started, categories: [CONTROL_CATEGORY] }),
+  );
   const sink: ResultSink = {
     record(result: ProbeResult) {
       events.observe(result);

@@ -9,14 +9,14 @@ import {
   measurementProblemOf,
   type ProbeValidity,
 } from "../model/validity.js";
-import { automaticReasonOf, ControlTimeline, isNetworkFailure } from "../slo/index.js";
+import { automaticReasonOf, CONTROL_LOOKBACK_MS, ControlTimeline, isNetworkFailure } from "../slo/index.js";
 import type { Logger } from "./log.js";
 
 /** Told once per provider result, when its automatic exclusion has been decided. */
 export type Decided = (result: ProbeResult, reason: AutomaticReason | null) => void;
 
-/** Control results kept in memory: far more than any every + timeout_ms. */
-const CONTROL_MEMORY_MS = 3_600_000;
+/** Control results kept in memory: as far back as the report reads them, so both judge alike. */
+const CONTROL_MEMORY_MS = CONTROL_LOOKBACK_MS;
 
 /**
  * The daemon's side of measurement validity. A provider failure that controls could make
@@ -39,7 +39,7 @@ export class ValidityTracker {
     this.#clock = options.clock;
     this.#log = options.log;
     this.#decided = options.decided;
-    this.#timeline = new ControlTimeline(options.config.controls ?? []);
+    this.#timeline = new ControlTimeline(options.config.controls ?? [], options.config.controlsQuorum);
     this.#expectations = new Map(options.config.probes.map((p) => [p.id, p.expect]));
   }
 
@@ -50,6 +50,11 @@ export class ValidityTracker {
   reconfigure(config: SloConfig): void {
     this.#expectations = new Map(config.probes.map((p) => [p.id, p.expect]));
     for (const probe of this.#state.keys()) if (!this.#expectations.has(probe)) this.#state.delete(probe);
+  }
+
+  /** Takes stored control results from before the start (nothing is decided or logged for them). */
+  rememberControls(results: Iterable<ProbeResult>): void {
+    for (const result of results) if (controlIdOf(result) !== null) this.#timeline.add(result);
   }
 
   /** Takes every result the runner records, control or provider. */

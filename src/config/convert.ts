@@ -122,6 +122,7 @@ export function toSloConfig(input: ConversionInput): SloConfig {
       intervalMs: parseDuration(c.every)!,
       timeoutMs: c.timeout_ms,
     })),
+    ...(wire.controls_quorum === undefined ? {} : { controlsQuorum: wire.controls_quorum }),
     alerting: alertingOf(wire.alerting),
     sla: {
       provider: wire.sla.provider,

@@ -43,6 +43,12 @@ export function checkReferences(
   problems.push(...checkScopedList(slo, ["exclusions"], root.exclusions, categories));
   problems.push(...checkFeedComponents(slo, maintenance.feed, categories));
   problems.push(...checkProbes(probes, categories, root.targets));
+  const quorum = root.controls_quorum;
+  const controls = listOf(root.controls).length;
+  if (typeof quorum === "number" && quorum > controls) {
+    // A quorum no set of controls can reach would silently turn merchant_side off.
+    problems.push(slo.problem(["controls_quorum"], `${quorum} exceeds the ${controls} controls configured`));
+  }
   return problems;
 }
 

@@ -452,7 +452,7 @@ const controlList = z
   })
   .default([])
   .describe(
-    "Neutral endpoints probed beside the provider. A provider request with no response while every control was failing too is merchant_side (excluded; see docs/sla-arithmetic.md).",
+    "Neutral endpoints probed beside the provider. A provider request with no response while controls_quorum controls were failing too, each a healthy witness (it answered in the 10 minutes before its failures began and was not flapping), is merchant_side (excluded; see docs/sla-arithmetic.md).",
   );
 const CreditTierWire = z.strictObject({
   below_pct: percent.describe("Availability below this percentage (strictly) earns this tier's credit."),
@@ -518,6 +518,14 @@ export const SloFileWire = z.strictObject({
   exclusions: z.array(ExclusionWire).default([]).describe("Declared exclusions (no notice rule, no caps)."),
   targets: z.record(z.string(), TargetWire).describe("API targets by id."),
   controls: controlList,
+  controls_quorum: z
+    .number()
+    .int("must be an integer")
+    .min(1, "must be >= 1")
+    .optional()
+    .describe(
+      "How many controls must be failing, each a healthy witness, for a provider failure to be merchant_side. Default 2, or 1 with one control; more than the controls configured is an error.",
+    ),
   probes_dir: z.string().optional().describe("Directory of probe files (*.yaml), relative to this file."),
   probes: z.array(ProbeWire).optional().describe("Probes declared inline, besides those in probes_dir."),
   alerting: AlertingWire,

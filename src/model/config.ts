@@ -75,6 +75,19 @@ export interface MaintenanceWindow {
   readonly description?: string;
   /** Present on windows imported from the maintenance feed. */
   readonly feed?: FeedWindowOrigin;
+  /**
+   * Every version of the window as observed, oldest first (feed windows). When a window is split
+   * into parts by the notice of its changes, each part keeps the window's id: one occasion.
+   */
+  readonly history?: readonly WindowVersion[];
+}
+
+/** One observed version of a maintenance window: its schedule and scope, and when it was first seen so. */
+export interface WindowVersion {
+  readonly seenAt: EpochMs;
+  readonly start: EpochMs;
+  readonly end: EpochMs;
+  readonly categories: CategoryScope;
 }
 
 /** Where a feed window's notice comes from: the provider's claim and what the agent saw. */
@@ -103,6 +116,8 @@ export interface FeedWindow {
   readonly categories: CategoryScope;
   /** When the agent first read it as cancelled (see parseScheduledMaintenances); null while it stands. */
   readonly cancelledAt?: EpochMs | null;
+  /** Every version the agent observed, oldest first; absent from stores that kept none. */
+  readonly history?: readonly WindowVersion[];
 }
 
 /** maintenance.feed: an Atlassian Statuspage read on a schedule. */
@@ -252,6 +267,11 @@ export interface SloConfig {
   readonly probes: readonly ProbeSpec[];
   /** Controls (contract section 8); absent or empty: none, and nothing is classified merchant_side. */
   readonly controls?: readonly Control[];
+  /**
+   * How many controls must be failing, each a healthy witness, for a provider failure to be
+   * merchant_side (contract section 14); absent: 2, or 1 when one control is configured.
+   */
+  readonly controlsQuorum?: number;
   readonly alerting: AlertingSettings;
   readonly sla: SlaTerms;
 }

@@ -85,9 +85,21 @@ export function statusClassOf(status: number | null): StatusClass {
   return "none";
 }
 
-/** Served in Klarna's sense: answered 2xx, 3xx or 4xx. */
+/**
+ * Served in Klarna's sense: answered 2xx, 3xx or 4xx. The one definition: every count of
+ * "successful" requests (metrics, rolling windows, reports) sums these classes.
+ */
+export const SERVED_CLASSES: readonly StatusClass[] = ["2xx", "3xx", "4xx"];
+
 export function isServed(status: number | null): boolean {
-  return status !== null && status >= 200 && status <= 499;
+  return SERVED_CLASSES.includes(statusClassOf(status));
+}
+
+/** Served requests among counts by status class. */
+export function servedOf(byClass: Readonly<Record<StatusClass, number>>): number {
+  let served = 0;
+  for (const c of SERVED_CLASSES) served += byClass[c];
+  return served;
 }
 
 /**

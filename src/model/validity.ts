@@ -24,9 +24,20 @@ export function controlIdOf(result: Pick<ProbeResult, "probe" | "category">): st
 export const AUTOMATIC_REASONS = ["merchant_side", "agent_error"] as const;
 export type AutomaticReason = (typeof AUTOMATIC_REASONS)[number];
 
-/** A response that measures nothing useful; it still counts per the SLA formula. */
-export const MEASUREMENT_PROBLEMS = ["auth_failed", "unexpected_status"] as const;
+/**
+ * What makes a measurement say less than it seems: a response that measures nothing useful (it
+ * still counts per the SLA formula), or provider failures beside controls that were failing but
+ * were no witnesses (never healthy before, or flapping), which therefore count as the provider's.
+ */
+export const MEASUREMENT_PROBLEMS = [
+  "auth_failed",
+  "unexpected_status",
+  "control_unhealthy",
+  "control_flapping",
+] as const;
 export type MeasurementProblem = (typeof MEASUREMENT_PROBLEMS)[number];
+/** The measurement problems that the controls' own state causes (src/slo/controls.ts). */
+export type ControlProblem = Extract<MeasurementProblem, "control_unhealthy" | "control_flapping">;
 
 /**
  * Whether a response is outside what the probe should get: 401/403 that it does not expect are
@@ -36,7 +47,7 @@ export type MeasurementProblem = (typeof MEASUREMENT_PROBLEMS)[number];
 export function measurementProblemOf(
   status: number | null,
   expectation: ProbeExpectation | null | undefined,
-): MeasurementProblem | null {
+): Extract<MeasurementProblem, "auth_failed" | "unexpected_status"> | null {
   // No response, or a 5xx: the provider failing, which the SLA formula already counts.
   if (status === null || status >= 500) return null;
   if (expectation?.status.includes(status)) return null;

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { CategoryScope, FeedWindow } from "../model/config.js";
+import type { CategoryScope, FeedWindow, WindowVersion } from "../model/config.js";
 import type { EpochMs } from "../model/time.js";
 
 /** A feed window as read now, before the store knows when it was first seen. */
@@ -60,6 +60,7 @@ export class FeedWindowLedger {
       for (const r of readings) {
         const categories = JSON.stringify(r.categories);
         const row = find.get(r.providerId) as { last_digest: string } | undefined;
+        appendWindowVersion(db, r, now);
         if (row === undefined) {
           insert.run(
             r.providerId,
@@ -94,14 +95,16 @@ export class FeedWindowLedger {
     return { added, changed };
   }
 
-  /** Every window the feed ever showed, in start order. */
+  /** Every window the feed ever showed, in start order, each with the versions observed. */
   all(): FeedWindow[] {
     const db = this.#db();
     // A read-only store written by an older agent has no such table: no feed windows.
-    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'feed_windows'");
-    if (table.get() === undefined) return [];
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    if (table.get("feed_windows") === undefined) return [];
     const rows = db.prepare("SELECT * FROM feed_windows ORDER BY start, provider_id").all() as Row[];
+    const history = table.get("feed_window_history") === undefined ? null : versionsById(db);
     return rows.map((r) => ({
+      ...(history?.has(r.provider_id) ? { history: history.get(r.provider_id)! } : {}),
       providerId: r.provider_id,
       name: r.name,
       start: r.start,
@@ -112,4 +115,51 @@ export class FeedWindowLedger {
       ...(r.cancelled_at ? { cancelledAt: r.cancelled_at } : {}),
     }));
   }
+}
+
+/**
+ * Appends the window as read now to its history when its schedule, scope or status differs from
+ * the last version kept (append-only: a version is never updated). Called for every reading.
+ */
+export function appendWindowVersion(db: Database.Database, r: FeedWindowReading, now: EpochMs): void {
+  const last = db
+    .prepare(
+      "SELECT start, end, categories, status FROM feed_window_history WHERE provider_id = ? ORDER BY seen_at DESC LIMIT 1",
+    )
+    .get(r.providerId) as { start: number; end: number; categories: string; status: string } | undefined;
+  const categories = JSON.stringify(r.categories);
+  const status = r.cancelled ? "cancelled" : "scheduled";
+  if (
+    last &&
+    last.start === r.start &&
+    last.end === r.end &&
+    last.categories === categories &&
+    last.status === status
+  ) {
+    return;
+  }
+  db.prepare(
+    "INSERT OR IGNORE INTO feed_window_history (provider_id, seen_at, start, end, categories, status) VALUES (?, ?, ?, ?, ?, ?)",
+  ).run(r.providerId, now, r.start, r.end, categories, status);
+}
+
+/** Each window's scheduled versions, oldest first (a cancellation is judged by cancelled_at instead). */
+function versionsById(db: Database.Database): Map<string, WindowVersion[]> {
+  const rows = db
+    .prepare(
+      "SELECT provider_id, seen_at, start, end, categories FROM feed_window_history WHERE status = 'scheduled' ORDER BY provider_id, seen_at",
+    )
+    .all() as { provider_id: string; seen_at: number; start: number; end: number; categories: string }[];
+  const byId = new Map<string, WindowVersion[]>();
+  for (const row of rows) {
+    const list = byId.get(row.provider_id) ?? [];
+    list.push({
+      seenAt: row.seen_at,
+      start: row.start,
+      end: row.end,
+      categories: JSON.parse(row.categories) as CategoryScope,
+    });
+    byId.set(row.provider_id, list);
+  }
+  return byId;
 }

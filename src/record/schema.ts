@@ -144,6 +144,22 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE feed_windows ADD COLUMN cancelled_at INTEGER;
   `,
+  // Each version of a feed window as observed, append-only (contract section 14): a change of
+  // start, end or categories is judged from when it was first seen, so every version is kept.
+  `
+  CREATE TABLE feed_window_history (
+    provider_id TEXT    NOT NULL,
+    seen_at     INTEGER NOT NULL,             -- epoch ms, when this version was first read
+    start       INTEGER NOT NULL,
+    end         INTEGER NOT NULL,
+    categories  TEXT    NOT NULL,             -- JSON: "all" or a list of category ids
+    status      TEXT    NOT NULL,             -- "scheduled" or "cancelled"
+    PRIMARY KEY (provider_id, seen_at)
+  );
+  INSERT INTO feed_window_history (provider_id, seen_at, start, end, categories, status)
+    SELECT provider_id, first_seen_at, start, end, categories,
+           CASE WHEN cancelled_at IS NULL THEN 'scheduled' ELSE 'cancelled' END FROM feed_windows;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

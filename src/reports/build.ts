@@ -4,8 +4,9 @@ import { DAY_MS, type EpochMs, type Interval, isoUtc, monthInterval } from "../m
 import { type AutomaticReason, CONTROL_CATEGORY, measurementProblemOf } from "../model/validity.js";
 import {
   AutomaticExclusionLog,
-  automaticReasonOf,
+  automaticVerdictOf,
   availabilityPct,
+  CONTROL_LOOKBACK_MS,
   ControlTimeline,
   creditPctOf,
   type DailyFigures,
@@ -168,11 +169,12 @@ class MonthWatch {
     this.tallyOf(result.category).add(result);
   }
 
-  validityOf(category: CategoryId) {
+  validityOf(category: CategoryId, merchantSideMinutes: ReadonlyMap<CategoryId, number>) {
     const measured = this.measured.get(category);
     return {
       measured_availability_pct: measured ? availabilityPct(measured) : null,
       measurement_problems: this.problems.of(category),
+      merchant_side_excluded_minutes: merchantSideMinutes.get(category) ?? 0,
     };
   }
 
@@ -225,16 +227,15 @@ function coverageOf(
 }
 
 /**
- * The stored control results that can decide requests of the period: from one staleness bound
- * before it (a control result counts for every + timeout_ms after it was sent).
+ * The stored control results that can decide requests of the period: from CONTROL_LOOKBACK_MS
+ * before it (a control's witness state depends on when its run of failures began).
  */
 function controlTimelineOf(config: SloConfig, store: EvidenceSource, period: Interval): ControlTimeline {
   const controls = config.controls ?? [];
-  const timeline = new ControlTimeline(controls);
+  const timeline = new ControlTimeline(controls, config.controlsQuorum);
   if (controls.length === 0) return timeline;
-  const lookBack = Math.max(...controls.map((c) => c.intervalMs + c.timeoutMs));
   const results = store.results({
-    from: period.start - lookBack,
+    from: period.start - CONTROL_LOOKBACK_MS,
     to: period.end,
     categories: [CONTROL_CATEGORY],
   });
@@ -278,9 +279,10 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
       : store.results(query),
     rollups: prunedRollups(store, period, categories),
     automatic: (result) => {
-      const reason = automaticReasonOf(result, automatic.controls);
+      const { reason, problem } = automaticVerdictOf(result, automatic.controls);
       automatic.observe(result, reason);
       reasonOfLast = reason;
+      if (problem) watch.problems.add(result.category, problem, result.ts);
       return reason !== null;
     },
     observe: (result, excluded, by) => {
@@ -296,6 +298,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     x.categories.includes("all") || x.categories.some((c) => scoped.categories.has(c));
   const chain = input.verified?.digest() ?? store.chainHead({ from: period.start, to: period.end });
   const preliminary_reasons = preliminaryReasons(period, input.now, coverage);
+  const merchantSideMinutes = automatic.merchantSideMinutes();
   return {
     month,
     generated_at: isoUtc(input.now),
@@ -305,7 +308,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     preliminary_reasons,
     categories: figures.categories.map((c) => ({
       ...c,
-      ...watch.validityOf(c.category),
+      ...watch.validityOf(c.category, merchantSideMinutes),
       ...watch.tallyOf(c.category).counts(),
     })),
     service_classes: figures.service_classes.map((s) => ({

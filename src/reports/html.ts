@@ -166,7 +166,11 @@ function maintenance(report: MonthlyReport): string {
     "Note",
   ];
   const feed = m.windows.some((w) => w.source === "feed") ? `<p class="meta">${e(say.FEED_WINDOWS)}</p>` : "";
-  const body = rows.length === 0 ? `<p>${e(say.NO_WINDOWS)}</p>` : table(head, rows) + feed;
+  const history = say
+    .windowHistoryLines(m.windows)
+    .map((line) => `<p class="meta">${e(line)}</p>`)
+    .join("");
+  const body = rows.length === 0 ? `<p>${e(say.NO_WINDOWS)}</p>` : table(head, rows) + feed + history;
   return `<section id="maintenance"><h2>Maintenance windows</h2><p class="meta">${e(say.policySentence(report))}</p>${body}</section>`;
 }
 
@@ -346,7 +350,8 @@ function validity(report: MonthlyReport): string {
     ),
   );
   const list = problems.length === 0 ? "" : `<ul class="plain">${problems.join("")}</ul>`;
-  return `<section id="validity"><h2>Measurement validity</h2><p>${e(say.VALIDITY_INTRO)}</p>${body}${list}</section>`;
+  const minutes = `<p>${e(say.merchantSideMinutesText(report.categories))}</p>`;
+  return `<section id="validity"><h2>Measurement validity</h2><p>${e(say.VALIDITY_INTRO)}</p>${body}${minutes}${list}</section>`;
 }
 
 /** The letter to the provider, only with --claim, on a page of its own. */

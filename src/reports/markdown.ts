@@ -146,6 +146,7 @@ function maintenance(report: MonthlyReport): string[] {
       rows,
     ),
     ...(windows.some((w) => w.source === "feed") ? ["", say.FEED_WINDOWS] : []),
+    ...say.windowHistoryLines(windows).flatMap((line) => ["", mdText(line)]),
   ];
 }
 
@@ -180,6 +181,7 @@ function validity(report: MonthlyReport): string[] {
     ]);
     lines.push(...table(["Reason", "Start", "End", "Categories", "Requests excluded", "Evidence"], rows));
   }
+  lines.push("", mdText(say.merchantSideMinutesText(report.categories)));
   const problems = report.categories.flatMap((c) =>
     c.measurement_problems.map(
       (p) => `- ${mdText(c.title)} (${mdCode(c.category)}): ${mdText(say.measurementProblemText(p))}`,

@@ -4,9 +4,10 @@ import type { AgentPart } from "./merge.js";
 import type { CategoryRow, Coverage, MonthlyReport } from "./model.js";
 
 /** Flags, body errors and measurement problems of one category, added across agents. */
-export function mergeCategoryExtras(
-  rows: readonly CategoryRow[],
-): ClassificationCounts & { measurement_problems: MeasurementProblemFigures[] } {
+export function mergeCategoryExtras(rows: readonly CategoryRow[]): ClassificationCounts & {
+  measurement_problems: MeasurementProblemFigures[];
+  merchant_side_excluded_minutes: number;
+} {
   const addCounts = <K extends string>(maps: readonly Readonly<Record<K, number>>[]) => {
     const out = {} as Record<K, number>;
     for (const map of maps) {
@@ -33,6 +34,9 @@ export function mergeCategoryExtras(
     result_flags: addCounts(rows.map((r) => r.result_flags)),
     body_errors: addCounts(rows.map((r) => r.body_errors)),
     measurement_problems: [...problems.values()],
+    // Each agent's own controls judged its own requests: the minutes add up like its requests.
+    merchant_side_excluded_minutes:
+      Math.round(rows.reduce((n, r) => n + (r.merchant_side_excluded_minutes ?? 0), 0) * 100) / 100,
   };
 }
 

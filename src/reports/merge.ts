@@ -7,6 +7,7 @@ import {
   creditPctOf,
   errorBudget,
   meetsAvailabilityTarget,
+  meetsLatencyObjective,
   serviceClassFigures,
 } from "../slo/index.js";
 import type { AgentMonthSummary, LatencyTail, Served } from "./agent-summary.js";
@@ -147,7 +148,8 @@ function mergedCategory(
     availability_met: meetsAvailabilityTarget({ requests, served }, target),
     latency_p99_ms: p99,
     latency_source: "exact",
-    latency_met: p99 === null ? null : p99 <= row.latency_objective_ms,
+    // The pooled p99 is exact (merged without bucket interpolation).
+    latency_met: meetsLatencyObjective(p99, row.latency_objective_ms, "exact"),
     error_budget_requests: budget.budgetRequests,
     error_budget_used_ratio: budget.usedRatio,
   };

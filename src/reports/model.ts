@@ -38,6 +38,8 @@ export interface MeasurementValidity {
   readonly measured_availability_pct: number | null;
   /** Responses that measured nothing useful (they still count per the SLA formula). */
   readonly measurement_problems: readonly MeasurementProblemFigures[];
+  /** Minutes of the category inside merchant_side episodes: what the controls took off the provider's account. */
+  readonly merchant_side_excluded_minutes: number;
 }
 export type AutomaticExclusionRow = AutomaticExclusionFigures;
 /** Beyond section 4, each class has the service credit its availability earns (section 10). */

@@ -1,5 +1,6 @@
 import type { Category, SloConfig } from "../model/config.js";
 import { isoUtc, monthInterval } from "../model/time.js";
+import { meetsAvailabilityTarget, meetsLatencyObjective } from "../slo/index.js";
 import {
   addBuckets,
   type CumulativeBuckets,
@@ -137,9 +138,12 @@ function categoryRow(config: SloConfig, category: Category, answers: Answers): P
     ...pooled,
     availability_target_pct: target === null ? null : target * 100,
     availability_met:
-      pooled.availability_pct === null || target === null ? null : pooled.availability_pct >= target * 100,
+      pooled.availability_pct === null || target === null
+        ? null
+        : meetsAvailabilityTarget({ requests: pooled.requests, served: pooled.successful }, target),
     latency_objective_ms: category.latencyP99Ms,
-    latency_met: pooled.latency_p99_ms === null ? null : pooled.latency_p99_ms <= category.latencyP99Ms,
+    // Prometheus' quantile is interpolated from its own buckets, not HDR-quantised: compared as it is.
+    latency_met: meetsLatencyObjective(pooled.latency_p99_ms, category.latencyP99Ms, "exact"),
     regions: regionRows,
   };
 }

@@ -282,9 +282,58 @@ export function automaticEvidenceText(x: AutomaticExclusionRow): string {
   return (x.evidence.failures ?? []).map((f) => `${f.detail} ×${formatCount(f.requests)}`).join("; ");
 }
 
+const PROBLEM_WHAT: Record<MeasurementProblemFigures["kind"], string> = {
+  auth_failed: "401/403 not expected (credentials?)",
+  unexpected_status: "status outside expect",
+  control_unhealthy:
+    "controls were failing too but had not answered in the 10 minutes before: no witnesses, counted as the provider's (check the controls)",
+  control_flapping:
+    "controls were failing too but alternating between answering and failing: no witnesses, counted as the provider's (check the controls)",
+};
+
+/**
+ * One line per window whose schedule or scope changed: each version as observed. A window judged
+ * in parts is listed once here. Empty when no window changed.
+ */
+export function windowHistoryLines(
+  windows: readonly {
+    readonly id: string;
+    readonly history: readonly {
+      seen_at: string;
+      start: string;
+      end: string;
+      categories: readonly string[];
+    }[];
+  }[],
+): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const w of windows) {
+    if (w.history.length < 2 || seen.has(w.id)) continue;
+    seen.add(w.id);
+    const versions = w.history.map(
+      (v) =>
+        `seen ${formatInstant(v.seen_at)}: ${formatInstant(v.start)} to ${formatInstant(v.end)} (${v.categories.join(", ")})`,
+    );
+    lines.push(
+      `${w.id} changed after it was announced; each change is judged from when it was first seen: ${versions.join("; ")}.`,
+    );
+  }
+  return lines;
+}
+
+/** "payment_request 12.5 min, ...": each category's minutes inside merchant_side episodes. */
+export function merchantSideMinutesText(
+  rows: readonly { readonly category: string; readonly merchant_side_excluded_minutes: number }[],
+): string {
+  const list = rows.map((r) => `${r.category} ${r.merchant_side_excluded_minutes} min`).join(", ");
+  return `Excluded as merchant_side (minutes inside episodes, per category): ${list || "none"}.`;
+}
+
 export function measurementProblemText(p: MeasurementProblemFigures): string {
-  const what = p.kind === "auth_failed" ? "401/403 not expected (credentials?)" : "status outside expect";
-  return `${p.kind}: ${formatCount(p.requests)} ${p.requests === 1 ? "response" : "responses"}, ${what}, ${formatInstant(p.first)} to ${formatInstant(p.last)}`;
+  const what = PROBLEM_WHAT[p.kind];
+  const noun = p.kind === "control_unhealthy" || p.kind === "control_flapping" ? "failure" : "response";
+  return `${p.kind}: ${formatCount(p.requests)} ${p.requests === 1 ? noun : `${noun}s`}, ${what}, ${formatInstant(p.first)} to ${formatInstant(p.last)}`;
 }
 
 /** Where the p99 figures come from (contract section 1, amended): exact, or HDR for pruned months. */

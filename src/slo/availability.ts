@@ -1,4 +1,10 @@
-import { type ProbeResult, STATUS_CLASSES, type StatusClass, statusClassOf } from "../model/result.js";
+import {
+  type ProbeResult,
+  STATUS_CLASSES,
+  type StatusClass,
+  servedOf,
+  statusClassOf,
+} from "../model/result.js";
 
 /** R and SR of contract section 1: non-excluded requests, and those of them answered 200–499. */
 export interface Tally {
@@ -78,6 +84,6 @@ export class StatusCounts implements Tally {
   }
 
   get served(): number {
-    return this.byClass["2xx"] + this.byClass["3xx"] + this.byClass["4xx"];
+    return servedOf(this.byClass);
   }
 }

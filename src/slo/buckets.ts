@@ -1,5 +1,5 @@
 import type { ProbeResult } from "../model/result.js";
-import { countsForLatency, statusClassOf } from "../model/result.js";
+import { countsForLatency, servedOf, statusClassOf } from "../model/result.js";
 import type { Tally } from "./availability.js";
 import { hdrStepOf } from "./histogram.js";
 
@@ -60,7 +60,13 @@ export class TimeBucket implements Tally {
   }
 
   get served(): number {
-    return this.c2xx + this.c3xx + this.c4xx;
+    return servedOf({
+      "2xx": this.c2xx,
+      "3xx": this.c3xx,
+      "4xx": this.c4xx,
+      "5xx": this.c5xx,
+      none: this.none,
+    });
   }
 
   /** Durations that count for latency. */

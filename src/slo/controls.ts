@@ -1,19 +1,36 @@
 import type { Control } from "../model/config.js";
 import type { FailureReason, ProbeResult } from "../model/result.js";
 import type { EpochMs } from "../model/time.js";
-import { type AutomaticReason, controlIdOf } from "../model/validity.js";
+import { type AutomaticReason, type ControlProblem, controlIdOf } from "../model/validity.js";
 
 /**
- * "The controls were failing" at a provider request's `ts` (docs/sla-arithmetic.md): for EVERY
- * configured control, its latest result sent strictly before `ts` exists, is no older than the
- * control's `every + timeout_ms`, and got no HTTP response. One control answering, one control
- * with no fresh result, or no controls at all: not failing. The same function serves the daemon
- * (once the controls' results before `ts` are all in, see settledFor) and the report (from the
- * stored control results), so both classify every request identically.
+ * "The controls were failing" at a provider request's `ts` (contract section 14,
+ * docs/sla-arithmetic.md): at least `quorum` configured controls (default 2, or 1 when one is
+ * configured) each have a latest result sent strictly before `ts`, no older than the control's
+ * `every + timeout_ms`, that got no HTTP response, AND are healthy witnesses: the run of failures
+ * that result belongs to began after the control had answered in the 10 minutes before, and the
+ * control was not flapping then. A control dead from the start, or failing at random, is no
+ * witness: a provider failure beside it is the provider's, with a measurement problem. The same
+ * function serves the daemon (once the controls' results before `ts` are all in, see settledFor)
+ * and the report (from the stored control results), so both classify every request identically.
  */
-
 /** Failures that a broken merchant-side network produces; protocol/aborted/5xx never are. */
 const NETWORK_FAILURES: ReadonlySet<FailureReason> = new Set(["timeout", "connect", "dns", "tls", "reset"]);
+
+/** A control is a witness only if it answered within this long before its failures began. */
+export const WITNESS_HEALTH_MS = 10 * 60_000;
+
+/**
+ * Separate runs of failures within WITNESS_HEALTH_MS before a run began that make the control
+ * flapping (two earlier runs: it alternated at least twice between answering and failing).
+ */
+export const FLAPPING_RUNS = 2;
+
+/**
+ * How far back control results are kept (daemon) and read (report): a run of failures that
+ * began longer ago than this, minus WITNESS_HEALTH_MS, has an unknown start and is no witness.
+ */
+export const CONTROL_LOOKBACK_MS = 86_400_000;
 
 /** How long after `ts` a control run started before `ts` may still be on its way to the record. */
 export const SETTLE_GRACE_MS = 2_000;
@@ -31,12 +48,29 @@ interface ControlSeries {
   readonly results: (ControlFailure | null)[];
 }
 
+/** How a failing control stands as a witness at the start of its current run of failures. */
+type WitnessState = "healthy" | ControlProblem;
+
+/** What the controls say about a provider failure at some `ts`. */
+export type ControlJudgement =
+  /** Quorum reached by healthy witnesses: merchant_side, with their failing results. */
+  | { readonly witnessed: readonly ControlFailure[] }
+  /** Quorum reached only with controls that are no witnesses: the provider's, a measurement problem. */
+  | { readonly problem: ControlProblem }
+  /** Not enough controls failing: the provider's. */
+  | null;
+
 /** The control results seen so far, per control, in ts order. */
 export class ControlTimeline {
   readonly #series = new Map<string, ControlSeries>();
+  readonly quorum: number;
+  /** Witness state per control and run start, until the next result is added. */
+  readonly #witness = new Map<string, WitnessState>();
 
-  constructor(controls: readonly Control[]) {
+  /** `quorum`: the configured controls_quorum, if any (clamped to the number of controls). */
+  constructor(controls: readonly Control[], quorum?: number) {
     for (const control of controls) this.#series.set(control.id, { control, ts: [], results: [] });
+    this.quorum = Math.min(quorum ?? 2, Math.max(1, controls.length));
   }
 
   get empty(): boolean {
@@ -54,20 +88,56 @@ export class ControlTimeline {
     const at = upperBound(series.ts, result.ts);
     series.ts.splice(at, 0, result.ts);
     series.results.splice(at, 0, entry);
+    this.#witness.clear();
   }
 
-  /** The failing control results that make `ts` merchant-side, or null when the controls were not all failing. */
-  failingAt(ts: EpochMs): ControlFailure[] | null {
+  /** The failing control results that make `ts` merchant-side, or null when they do not. */
+  failingAt(ts: EpochMs): readonly ControlFailure[] | null {
+    const judgement = this.judgeAt(ts);
+    return judgement && "witnessed" in judgement ? judgement.witnessed : null;
+  }
+
+  /** What the controls say about a provider failure sent at `ts` (see the comment at the top). */
+  judgeAt(ts: EpochMs): ControlJudgement {
     if (this.#series.size === 0) return null;
-    const evidence: ControlFailure[] = [];
-    for (const { control, ts: times, results } of this.#series.values()) {
+    const witnessed: ControlFailure[] = [];
+    let failing = 0;
+    let flapping = false;
+    for (const series of this.#series.values()) {
+      const { control, ts: times, results } = series;
       const i = lowerBound(times, ts) - 1;
-      if (i < 0 || ts - times[i]! > control.intervalMs + control.timeoutMs) return null;
+      if (i < 0 || ts - times[i]! > control.intervalMs + control.timeoutMs) continue;
       const failure = results[i];
-      if (!failure) return null;
-      evidence.push(failure);
+      if (!failure) continue;
+      failing += 1;
+      const state = this.#witnessState(series, i);
+      if (state === "healthy") witnessed.push(failure);
+      else if (state === "control_flapping") flapping = true;
     }
-    return evidence;
+    if (witnessed.length >= this.quorum) return { witnessed };
+    if (failing >= this.quorum) return { problem: flapping ? "control_flapping" : "control_unhealthy" };
+    return null;
+  }
+
+  /** Whether the failing result at `i` belongs to a run that began after a healthy, steady spell. */
+  #witnessState(series: ControlSeries, i: number): WitnessState {
+    const { ts: times, results } = series;
+    let first = i;
+    while (first > 0 && results[first - 1] !== null) first -= 1;
+    const key = `${series.control.id}@${times[first]}`;
+    const known = this.#witness.get(key);
+    if (known) return known;
+    const since = times[first]! - WITNESS_HEALTH_MS;
+    let answered = false;
+    let earlierRuns = 0;
+    for (let j = first - 1; j >= 0 && times[j]! >= since; j--) {
+      if (results[j] === null) answered = true;
+      else if (j === 0 || results[j - 1] === null) earlierRuns += 1;
+    }
+    const state: WitnessState =
+      earlierRuns >= FLAPPING_RUNS ? "control_flapping" : answered ? "healthy" : "control_unhealthy";
+    this.#witness.set(key, state);
+    return state;
   }
 
   /** Whether some control answered in [from, to): the controls recovered in between. */
@@ -109,11 +179,24 @@ export class ControlTimeline {
  * the controls were failing is merchant_side. Control results themselves are never classified.
  */
 export function automaticReasonOf(result: ProbeResult, controls: ControlTimeline): AutomaticReason | null {
-  if (controlIdOf(result) !== null) return null;
-  if (result.flags?.includes("agent_error")) return "agent_error";
-  if (isNetworkFailure(result) && controls.failingAt(result.ts) !== null) return "merchant_side";
-  return null;
+  return automaticVerdictOf(result, controls).reason;
 }
+
+/** The automatic reason and, for a provider failure the controls cannot witness, the measurement problem. */
+export function automaticVerdictOf(
+  result: ProbeResult,
+  controls: ControlTimeline,
+): { readonly reason: AutomaticReason | null; readonly problem: ControlProblem | null } {
+  if (controlIdOf(result) !== null) return NEITHER;
+  if (result.flags?.includes("agent_error")) return { reason: "agent_error", problem: null };
+  if (!isNetworkFailure(result)) return NEITHER;
+  const judgement = controls.judgeAt(result.ts);
+  if (judgement === null) return NEITHER;
+  if ("witnessed" in judgement) return { reason: "merchant_side", problem: null };
+  return { reason: null, problem: judgement.problem };
+}
+
+const NEITHER = { reason: null, problem: null } as const;
 
 /** A request that the merchant's own network could have caused to fail: no response, of a network kind. */
 export function isNetworkFailure(result: Pick<ProbeResult, "status" | "error">): boolean {

@@ -5,6 +5,7 @@ import type {
   MaintenanceWindow,
   SloConfig,
 } from "../model/config.js";
+import { windowsByNotice } from "./moved-maintenance.js";
 
 export interface ComponentScope {
   /** The categories the components cover; null when none of them is mapped. */
@@ -32,7 +33,8 @@ export function scopeOfComponents(feed: MaintenanceFeed, components: readonly st
 
 /**
  * Declared windows plus the feed's. A feed window's announced_at is its first-seen time — the
- * notice the agent can prove — not the provider's created_at; a declared window with the same id
+ * notice the agent can prove — not the provider's created_at; a window whose start, end or
+ * categories changed is judged in parts, each part from when it was first seen (windowsByNotice); a declared window with the same id
  * replaces the feed's entirely (that is how an operator vouches for an earlier announcement).
  */
 export function mergeFeedWindows(
@@ -43,8 +45,8 @@ export function mergeFeedWindows(
   const ids = new Set(declared.map((w) => w.id));
   const imported = feed
     .filter((f) => !ids.has(f.providerId))
-    .map(
-      (f): MaintenanceWindow => ({
+    .flatMap((f) =>
+      windowsByNotice({
         id: f.providerId,
         start: f.start,
         end: f.end,
@@ -57,6 +59,7 @@ export function mergeFeedWindows(
           everyMs,
           ...(f.cancelledAt ? { cancelledAt: f.cancelledAt } : {}),
         },
+        ...(f.history ? { history: f.history } : {}),
       }),
     );
   return [...declared, ...imported];

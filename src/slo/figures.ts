@@ -15,6 +15,7 @@ import {
   targetPct,
 } from "./availability.js";
 import { errorBudget } from "./budget.js";
+import { meetsLatencyObjective } from "./histogram.js";
 import type { QualifiedWindow } from "./maintenance.js";
 import { maintenanceYearUsage } from "./maintenance.js";
 import type { CategoryTally, LatencySource } from "./tally.js";
@@ -82,6 +83,19 @@ export interface MaintenanceWindowFigures {
   readonly announcement_disputed?: boolean;
   /** Feed windows the provider cancelled: when the agent first read them so (reason "cancelled"). */
   readonly cancelled_at?: string;
+  /**
+   * Every version of the window as observed, oldest first (contract section 14); empty for a
+   * declared window. A window changed late is listed once per notice part, each with its own
+   * announced_at, and every part carries the whole history.
+   */
+  readonly history: readonly WindowVersionFigures[];
+}
+
+export interface WindowVersionFigures {
+  readonly seen_at: string;
+  readonly start: string;
+  readonly end: string;
+  readonly categories: readonly string[];
 }
 
 export interface MaintenanceFigures {
@@ -145,7 +159,7 @@ export function categoryFigures(
     latency_p99_ms: p99,
     latency_source: source,
     latency_objective_ms: category.latencyP99Ms,
-    latency_met: p99 === null ? null : p99 <= category.latencyP99Ms,
+    latency_met: meetsLatencyObjective(p99, category.latencyP99Ms, source),
     error_budget_requests: budget.budgetRequests,
     error_budget_used_ratio: budget.usedRatio,
   };
@@ -194,6 +208,12 @@ export function maintenanceFigures(
         reason: q.reason,
         excluded_requests: excludedCount("maintenance", q.window.id),
         ...feedFigures(q.window),
+        history: (q.window.history ?? []).map((v) => ({
+          seen_at: isoUtc(v.seenAt),
+          start: isoUtc(v.start),
+          end: isoUtc(v.end),
+          categories: scopeList(v.categories),
+        })),
       })),
     year_occasions_used: usage.occasions,
     year_hours_used: usage.hours,

@@ -133,11 +133,18 @@ export class LatencyHistogram {
 }
 
 /**
- * Whether a p99 reading meets a latency objective (contract: p99 <= objective), compared at the
- * histogram's precision: a reading is the top of its 3-digit step (1500 ms reads 1500.159), so the
- * objective is read the same way and a p99 of exactly the objective meets it. Null without a p99.
+ * "Latency objective met", the one definition (contract: p99 <= objective, strictly), for a p99
+ * of known precision. An exact p99 (raw durations, or a quantile that is not HDR-quantised) is
+ * compared as it is. An HDR reading is the top of its 3-digit step (1500 ms reads 1500.159), so
+ * the objective is read the same way: a p99 of exactly the objective meets it in both, a p99 one
+ * step above misses in both; they can differ only for an exact p99 strictly inside the
+ * objective's own step (at most 0.1 % above it), which the histogram cannot see. Null without a p99.
  */
-export function meetsLatencyObjective(p99Ms: number | null, objectiveMs: number): boolean | null {
+export function meetsLatencyObjective(
+  p99Ms: number | null,
+  objectiveMs: number,
+  precision: "exact" | "histogram" = "histogram",
+): boolean | null {
   if (p99Ms === null) return null;
-  return p99Ms <= LatencyHistogram.readingOf(objectiveMs);
+  return p99Ms <= (precision === "exact" ? objectiveMs : LatencyHistogram.readingOf(objectiveMs));
 }

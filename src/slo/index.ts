@@ -10,6 +10,7 @@ export * from "./figures.js";
 export * from "./histogram.js";
 export * from "./maintenance.js";
 export * from "./monthly.js";
+export * from "./moved-maintenance.js";
 export * from "./rolling.js";
 export * from "./tally.js";
 export * from "./validity-log.js";

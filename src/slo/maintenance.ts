@@ -26,7 +26,8 @@ export function maintenanceYearOf(window: Pick<MaintenanceWindow, "start">): num
 }
 
 interface YearUse {
-  noticeQualified: number;
+  /** Ids of the notice-qualified windows: the parts of a moved window are one occasion. */
+  readonly noticeQualified: Set<string>;
   usedMs: number;
 }
 
@@ -51,10 +52,10 @@ export function qualifyMaintenanceWindows(
       return rejected(window, "late_notice");
     }
     const year = maintenanceYearOf(window);
-    const use = years.get(year) ?? { noticeQualified: 0, usedMs: 0 };
+    const use = years.get(year) ?? { noticeQualified: new Set<string>(), usedMs: 0 };
     years.set(year, use);
-    use.noticeQualified += 1;
-    if (use.noticeQualified > policy.maxOccasionsPerYear) return rejected(window, "occasion_cap");
+    use.noticeQualified.add(window.id);
+    if (use.noticeQualified.size > policy.maxOccasionsPerYear) return rejected(window, "occasion_cap");
     const durationMs = Math.max(0, window.end - window.start);
     const qualifiedMs = Math.min(durationMs, Math.max(0, capMs - use.usedMs));
     use.usedMs += qualifiedMs;
@@ -92,12 +93,12 @@ export function maintenanceYearUsage(
   year: number,
   until: EpochMs,
 ): MaintenanceUsage {
-  let occasions = 0;
+  const occasions = new Set<string>();
   let ms = 0;
   for (const q of qualified) {
     if (!q.qualified || maintenanceYearOf(q.window) !== year || q.window.start >= until) continue;
-    occasions += 1;
+    occasions.add(q.window.id);
     ms += q.qualifiedMs;
   }
-  return { occasions, hours: ms / HOUR_MS };
+  return { occasions: occasions.size, hours: ms / HOUR_MS };
 }

@@ -155,7 +155,7 @@ export class RollingWindows {
         errorBudgetRemaining: errorBudget({ target, ...monthTally }).remainingRatio,
         breach: {
           availability: meetsAvailabilityTarget(monthTally, target) === false,
-          latency: meetsLatencyObjective(month.latencyP99Ms, category.latencyP99Ms) === false,
+          latency: meetsLatencyObjective(month.latencyP99Ms, category.latencyP99Ms, "histogram") === false,
         },
         maintenanceActive: this.#index.activeMaintenance(category.id, now),
       });

@@ -32,7 +32,8 @@ interface OpenEpisode {
   readonly start: EpochMs;
   lastTs: EpochMs;
   end: EpochMs;
-  readonly categories: Set<CategoryId>;
+  /** Per category: its first request's ts and its last request's end. */
+  readonly categories: Map<CategoryId, { readonly from: EpochMs; to: EpochMs }>;
   requests: number;
   readonly controls: Map<string, Map<EpochMs, ControlFailure>>;
   readonly details: Map<string, number>;
@@ -65,7 +66,7 @@ export class AutomaticExclusionLog {
         start: result.ts,
         lastTs: result.ts,
         end: result.ts,
-        categories: new Set(),
+        categories: new Map(),
         requests: 0,
         controls: new Map(),
         details: new Map(),
@@ -74,7 +75,10 @@ export class AutomaticExclusionLog {
     }
     episode.lastTs = result.ts;
     episode.end = Math.max(episode.end, result.ts + result.durationMs);
-    episode.categories.add(result.category);
+    const extent = episode.categories.get(result.category);
+    const to = result.ts + result.durationMs;
+    if (extent) extent.to = Math.max(extent.to, to);
+    else episode.categories.set(result.category, { from: result.ts, to });
     episode.requests += 1;
     if (reason === "merchant_side") {
       for (const failure of this.controls.failingAt(result.ts) ?? []) {
@@ -99,6 +103,21 @@ export class AutomaticExclusionLog {
     return all.map(figuresOf);
   }
 
+  /**
+   * Minutes of each category inside merchant_side episodes (from each episode's first request of
+   * the category to the end of its last one), to one hundredth: what the controls took off the
+   * provider's account.
+   */
+  merchantSideMinutes(): Map<CategoryId, number> {
+    const ms = new Map<CategoryId, number>();
+    for (const e of [...this.#closed, ...this.#open.values()]) {
+      if (e.reason !== "merchant_side") continue;
+      for (const [category, { from, to }] of e.categories)
+        ms.set(category, (ms.get(category) ?? 0) + to - from);
+    }
+    return new Map([...ms].map(([category, total]) => [category, Math.round(total / 600) / 100]));
+  }
+
   #close(reason: AutomaticReason): void {
     const episode = this.#open.get(reason);
     if (!episode) return;
@@ -112,7 +131,7 @@ function figuresOf(e: OpenEpisode): AutomaticExclusionFigures {
     reason: e.reason,
     start: isoUtc(e.start),
     end: isoUtc(Math.round(e.end)),
-    categories: [...e.categories].sort(),
+    categories: [...e.categories.keys()].sort(),
     requests: e.requests,
   };
   if (e.reason === "agent_error") {

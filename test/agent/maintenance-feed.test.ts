@@ -93,6 +93,14 @@ describe("maintenance feed against a loopback Statuspage", () => {
         providerCreatedAt: Date.parse("2026-10-02T00:00:00Z"),
         firstSeenAt: Date.parse("2026-10-02T00:00:00Z"),
         categories: ["payment_request"],
+        history: [
+          {
+            seenAt: Date.parse("2026-10-02T00:00:00Z"),
+            start: EARLY_START,
+            end: EARLY_START + 2 * 3_600_000,
+            categories: ["payment_request"],
+          },
+        ],
       },
     ]);
     expect(changes).toBe(1);

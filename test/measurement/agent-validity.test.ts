@@ -1,5 +1,14 @@
 import { afterAll, describe, expect, it } from "vitest";
-import { answering, cleanUp, closedPort, configFor, report, runAgent, seriesValue } from "./agent-runs.js";
+import {
+  answering,
+  answeringThenDown,
+  cleanUp,
+  closedPort,
+  configFor,
+  report,
+  runAgent,
+  seriesValue,
+} from "./agent-runs.js";
 
 /**
  * Contract section 8 end to end: `slo-agent run` as a child process against real loopback
@@ -13,10 +22,30 @@ const MERCHANT = 'reason="merchant_side"';
 describe.concurrent("measurement validity (contract section 8), agent and report", {
   timeout: 150_000,
 }, () => {
-  it("controls down and provider down: the provider's failures are merchant_side, excluded and listed", async () => {
+  it("controls dead from the start are no witnesses: the provider's failures count, control_unhealthy", async () => {
     const config = configFor({
       provider: await closedPort(),
       controls: [await closedPort(), await closedPort()],
+    });
+    const run = await runAgent(
+      config,
+      (m) => (seriesValue(m, "slo_probe_requests_total", 'outcome="failed"') ?? 0) >= 3,
+    );
+    expect(seriesValue(run.metrics, "slo_probe_automatic_exclusions_total", MERCHANT)).toBeNull();
+    const json = JSON.parse(report(run.dir));
+    const category = json.categories[0];
+    expect(json.automatic_exclusions).toEqual([]);
+    expect(category.excluded).toBe(0);
+    expect(category.availability_pct).toBe(0);
+    expect(category.merchant_side_excluded_minutes).toBe(0);
+    expect(category.measurement_problems.map((p: { kind: string }) => p.kind)).toContain("control_unhealthy");
+    expect(report(run.dir, "md")).toMatch(/control\\?_unhealthy: /);
+  });
+
+  it("controls healthy, then down with the provider: the provider's failures are merchant_side, excluded and listed", async () => {
+    const config = configFor({
+      provider: await closedPort(),
+      controls: [await answeringThenDown(2), await answeringThenDown(2)],
     });
     const run = await runAgent(
       config,
@@ -42,6 +71,7 @@ describe.concurrent("measurement validity (contract section 8), agent and report
     expect(episodes[0].evidence.controls[0].errors).toEqual(["connect"]);
     // Every request made failed; the SLA figure counts only those before the controls had a say.
     expect(category.measured_availability_pct).toBe(0);
+    expect(category.merchant_side_excluded_minutes).toBeGreaterThan(0);
     expect(category.requests + category.excluded).toBeGreaterThan(category.requests);
     expect(report(run.dir, "md")).toMatch(/\| `merchant_side` \|.*control c0: \d+ failed \(connect\)/);
   });

@@ -4,7 +4,12 @@ import type { Control } from "../../src/model/config.js";
 import type { ProbeResult } from "../../src/model/result.js";
 import { CONTROL_CATEGORY, controlProbeId, measurementProblemOf } from "../../src/model/validity.js";
 import { createTargetDispatcher, runProbe } from "../../src/probes/index.js";
-import { AutomaticExclusionLog, automaticReasonOf, ControlTimeline } from "../../src/slo/index.js";
+import {
+  AutomaticExclusionLog,
+  automaticReasonOf,
+  automaticVerdictOf,
+  ControlTimeline,
+} from "../../src/slo/index.js";
 import { httpServer, httpSpec, target } from "../probes/loopback.js";
 
 const controls: Control[] = [
@@ -35,13 +40,18 @@ function control(id: string, ts: number, up: boolean): ProbeResult {
   });
 }
 
+/** Both controls answered a minute before: healthy witnesses for what follows. */
 function timeline(...results: ProbeResult[]): ControlTimeline {
+  return bare(control("a", -60_000, true), control("b", -60_000, true), ...results);
+}
+
+function bare(...results: ProbeResult[]): ControlTimeline {
   const t = new ControlTimeline(controls);
   for (const r of results) t.add(r);
   return t;
 }
 
-describe("merchant_side: every control's latest result before ts, fresh and failed", () => {
+describe("merchant_side: a quorum of controls' latest results before ts, fresh, failed and healthy witnesses", () => {
   const cases: [string, ControlTimeline, ProbeResult, string | null][] = [
     [
       "all controls failing: merchant_side",
@@ -87,6 +97,58 @@ describe("merchant_side: every control's latest result before ts, fresh and fail
     ],
     ["no controls configured: the provider's", new ControlTimeline([]), result(100), null],
     [
+      "controls that never answered are no witnesses: the provider's",
+      bare(control("a", 0, false), control("b", 1, false)),
+      result(100),
+      null,
+    ],
+    [
+      "controls that last answered over 10 minutes before their failures began: the provider's",
+      bare(
+        control("a", -600_001, true),
+        control("b", -600_001, true),
+        control("a", 0, false),
+        control("b", 1, false),
+      ),
+      result(100),
+      null,
+    ],
+    [
+      "a long merchant-side outage stays merchant_side: health is judged before the failures began",
+      timeline(
+        control("a", 0, false),
+        control("b", 1, false),
+        control("a", 7_200_000, false),
+        control("b", 7_200_001, false),
+      ),
+      result(7_200_100),
+      "merchant_side",
+    ],
+    [
+      "a flapping control (two earlier runs of failures within 10 minutes) is no witness",
+      timeline(
+        control("a", -50_000, false),
+        control("a", -40_000, true),
+        control("a", -30_000, false),
+        control("a", -20_000, true),
+        control("a", 0, false),
+        control("b", 1, false),
+      ),
+      result(100),
+      null,
+    ],
+    [
+      "one earlier blip does not make a control flapping",
+      timeline(
+        control("a", -30_000, false),
+        control("a", -20_000, true),
+        control("a", 0, false),
+        control("b", 1, false),
+      ),
+      result(100),
+      "merchant_side",
+    ],
+    [
       "agent_error wins regardless of controls",
       timeline(),
       result(100, { flags: ["agent_error"] }),
@@ -101,6 +163,35 @@ describe("merchant_side: every control's latest result before ts, fresh and fail
   ];
   it.each(cases)("%s", (_name, t, r, expected) => {
     expect(automaticReasonOf(r, t)).toBe(expected);
+  });
+
+  it("controls that fail but are no witnesses say why: control_unhealthy or control_flapping", () => {
+    expect(automaticVerdictOf(result(100), bare(control("a", 0, false), control("b", 1, false)))).toEqual({
+      reason: null,
+      problem: "control_unhealthy",
+    });
+    const flapping = timeline(
+      control("a", -50_000, false),
+      control("a", -40_000, true),
+      control("a", -30_000, false),
+      control("a", -20_000, true),
+      control("a", 0, false),
+      control("b", 1, false),
+    );
+    expect(automaticVerdictOf(result(100), flapping)).toEqual({ reason: null, problem: "control_flapping" });
+    // Under the quorum, nothing to say: one control failing of two.
+    expect(automaticVerdictOf(result(100), bare(control("a", 0, false)))).toEqual({
+      reason: null,
+      problem: null,
+    });
+  });
+
+  it("controls_quorum: one healthy witness of two suffices with quorum 1; one control means quorum 1", () => {
+    const t = new ControlTimeline(controls, 1);
+    for (const r of [control("a", -60_000, true), control("a", 0, false), control("b", 1, false)]) t.add(r);
+    expect(automaticReasonOf(result(100), t)).toBe("merchant_side");
+    expect(new ControlTimeline(controls).quorum).toBe(2);
+    expect(new ControlTimeline([controls[0]!]).quorum).toBe(1);
   });
 
   it("the daemon waits until every control result sent before ts is in (settledFor)", () => {

@@ -65,6 +65,7 @@ export function sampleReport(): MonthlyReport {
             last: "2026-02-03T10:01:00.000Z",
           },
         ],
+        merchant_side_excluded_minutes: 4.5,
         ...classified({ edge_block: 12 }, { reset: 1, timeout: 3 }),
       },
       {
@@ -85,6 +86,7 @@ export function sampleReport(): MonthlyReport {
         error_budget_used_ratio: 0,
         measured_availability_pct: 100,
         measurement_problems: [],
+        merchant_side_excluded_minutes: 0,
         ...classified(),
       },
       {
@@ -105,6 +107,7 @@ export function sampleReport(): MonthlyReport {
         error_budget_used_ratio: null,
         measured_availability_pct: null,
         measurement_problems: [],
+        merchant_side_excluded_minutes: 0,
         ...classified(),
       },
     ],
@@ -144,6 +147,7 @@ export function sampleReport(): MonthlyReport {
           qualified_hours: 2,
           reason: null,
           excluded_requests: 24,
+          history: [],
         },
         {
           id: "mw-late",
@@ -155,6 +159,14 @@ export function sampleReport(): MonthlyReport {
           qualified_hours: 0,
           reason: "late_notice",
           excluded_requests: 0,
+          history: [
+            {
+              seen_at: "2026-02-18T12:00:00.000Z",
+              start: "2026-02-20T01:00:00.000Z",
+              end: "2026-02-20T02:00:00.000Z",
+              categories: ["payment_request"],
+            },
+          ],
         },
       ],
       year_occasions_used: 1,
