@@ -1,8 +1,9 @@
+import { createPublicKey } from "node:crypto";
 import type Database from "better-sqlite3";
 import type { EpochMs } from "../model/time.js";
 import { GENESIS_HASH } from "./canonical.js";
 import { chainTail, latestAnchor } from "./chain.js";
-import { type AgentKey, type Statement, signatureValid, statementBytes } from "./signing.js";
+import { type AgentKey, keyIdOf, type Statement, signatureValid, statementBytes } from "./signing.js";
 
 /** How often the store signs its chain head while results keep coming (store clock). */
 export const CHECKPOINT_INTERVAL_MS = 5 * 60_000;
@@ -84,21 +85,44 @@ export interface CheckpointFinding {
 }
 
 /**
- * Checks the newest checkpoint: its signature (when the agent's public key is known), that the
- * store's newest anchor is the one it signed, and that the record it signed as head is still there
- * with the same hash. The chain walk then ties every record up to that head to the signature.
+ * A period that must be committed by the newest checkpoint: its records' seq range, and its end
+ * when that has passed (`now`), so that a checkpoint signed before it cannot stand for it.
+ */
+export interface PeriodCommitment {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly end: EpochMs;
+  readonly now: EpochMs;
+}
+
+/**
+ * Checks the newest checkpoint: it is signed by the agent's key (a missing key is a finding
+ * naming the key the checkpoints need, never a silent skip), the store's newest anchor is the one
+ * it signed, and the record it signed as head is still there with the same hash. With a period:
+ * the period's records are at or before that head (else they are not committed), and, for a
+ * period that has ended, the checkpoint was signed after its end (else the log was rolled back
+ * to an older checkpoint, or never signed since). The chain walk ties every record up to the head
+ * to the signature; when the head was rewritten, the first signed checkpoint the stored chain no
+ * longer matches is named, as near as the checkpoints get to where the rewrite began.
  */
 export function checkCheckpoint(
   db: Database.Database,
   publicKeyPem: string | null,
+  period?: PeriodCommitment,
 ): CheckpointFinding | null {
   const c = newestCheckpoint(db);
-  if (!c) return null;
+  if (!c) {
+    if (period === undefined || period.lastSeq === 0) return null;
+    return {
+      seq: period.firstSeq,
+      kind: "missing",
+      detail: `no signed checkpoint commits records seq ${period.firstSeq}..${period.lastSeq}: the store's checkpoints were deleted, or it was never signed`,
+    };
+  }
   const when = new Date(c.createdAt).toISOString();
-  if (
-    publicKeyPem !== null &&
-    !signatureValid(statementBytes(checkpointStatement(c)), c.signature, publicKeyPem)
-  ) {
+  const keyProblem = keyFinding(c, publicKeyPem);
+  if (keyProblem) return keyProblem;
+  if (!signatureValid(statementBytes(checkpointStatement(c)), c.signature, publicKeyPem!)) {
     return {
       seq: c.headSeq,
       kind: "altered",
@@ -114,23 +138,99 @@ export function checkCheckpoint(
       detail: `chain anchor at seq ${anchor.seq} is not the one the signed checkpoint of ${when} names (seq ${c.anchorSeq}): forged or replaced`,
     };
   }
-  if (c.headSeq === c.anchorSeq) return null;
+  const head = c.headSeq === c.anchorSeq ? null : headFinding(db, c, publicKeyPem!, anchor.seq);
+  return head ?? (period ? commitmentFinding(c, period) : null);
+}
+
+/** The key the checkpoint names must be the agent's, and the agent's key must be there to check it. */
+function keyFinding(c: Checkpoint, publicKeyPem: string | null): CheckpointFinding | null {
+  if (publicKeyPem === null) {
+    return {
+      seq: c.headSeq,
+      kind: "missing",
+      detail: `the signing key ${c.keyId} that the checkpoints need is missing: restore agent.signing_key_file (or the data directory's agent-signing-key.pem); no checkpoint can be checked without it`,
+    };
+  }
+  const keyId = keyIdOf(createPublicKey(publicKeyPem));
+  if (keyId === c.keyId) return null;
+  return {
+    seq: c.headSeq,
+    kind: "altered",
+    detail: `the newest checkpoint (head seq ${c.headSeq}) names key ${c.keyId}, not the agent's key ${keyId}: forged, or the key was replaced`,
+  };
+}
+
+function headFinding(
+  db: Database.Database,
+  c: Checkpoint,
+  publicKeyPem: string,
+  anchorSeq: number,
+): CheckpointFinding | null {
+  const when = new Date(c.createdAt).toISOString();
   const stored = db.prepare("SELECT lower(hex(hash)) FROM results WHERE seq = ?").pluck().get(c.headSeq) as
     | string
     | undefined;
+  if (stored === c.headHash) return null;
+  const first = firstBrokenCheckpoint(db, publicKeyPem);
+  if (first && first.id !== c.id) {
+    return {
+      seq: first.headSeq,
+      kind: "altered",
+      detail: `its hash is not the one the signed checkpoint of ${new Date(first.createdAt).toISOString()} names: the chain was rewritten at or before this record, and every newer checkpoint disagrees too`,
+    };
+  }
   if (stored === undefined) {
-    const newest = (db.prepare("SELECT max(seq) FROM results").pluck().get() as number | null) ?? anchor.seq;
+    const newest = (db.prepare("SELECT max(seq) FROM results").pluck().get() as number | null) ?? anchorSeq;
     return {
       seq: newest + 1,
       kind: "missing",
       detail: `records seq ${newest + 1}..${c.headSeq} are missing: the signed checkpoint of ${when} names seq ${c.headSeq} as the head`,
     };
   }
-  if (stored !== c.headHash) {
+  return {
+    seq: c.headSeq,
+    kind: "altered",
+    detail: `its hash is not the one the signed checkpoint of ${when} names: the chain was rewritten up to here`,
+  };
+}
+
+/**
+ * The oldest checkpoint, validly signed, whose head record is not the one it signed (a different
+ * hash, or gone). Only reached when the newest one disagrees: the newest alone carries the proof.
+ */
+function firstBrokenCheckpoint(db: Database.Database, publicKeyPem: string): Checkpoint | undefined {
+  const candidates = db
+    .prepare(
+      `SELECT c.id, c.head_seq AS headSeq, lower(hex(c.head_hash)) AS headHash, c.anchor_seq AS anchorSeq,
+       lower(hex(c.anchor_hash)) AS anchorHash, c.created_at AS createdAt, c.key_id AS keyId, c.signature
+       FROM checkpoints c LEFT JOIN results r ON r.seq = c.head_seq
+       WHERE c.head_seq > c.anchor_seq AND r.hash IS NOT c.head_hash
+         AND c.head_seq > (SELECT coalesce(max(seq), 0) FROM chain_anchors)
+       ORDER BY c.head_seq, c.id`,
+    )
+    .iterate() as Iterable<Checkpoint>;
+  for (const c of candidates) {
+    if (signatureValid(statementBytes(checkpointStatement(c)), c.signature, publicKeyPem)) return c;
+  }
+  return undefined;
+}
+
+function commitmentFinding(c: Checkpoint, period: PeriodCommitment): CheckpointFinding | null {
+  if (period.lastSeq === 0) return null;
+  const when = new Date(c.createdAt).toISOString();
+  if (period.lastSeq > c.headSeq) {
+    const from = Math.max(c.headSeq + 1, period.firstSeq);
+    return {
+      seq: from,
+      kind: "missing",
+      detail: `records seq ${from}..${period.lastSeq} of the period are not committed by the newest signed checkpoint (of ${when}, head seq ${c.headSeq}): added without the key, or not signed yet (the agent signs every 5 minutes and when it stops)`,
+    };
+  }
+  if (period.end <= period.now && c.createdAt < period.end) {
     return {
       seq: c.headSeq,
-      kind: "altered",
-      detail: `its hash is not the one the signed checkpoint of ${when} names: the chain was rewritten up to here`,
+      kind: "missing",
+      detail: `the newest signed checkpoint is of ${when}, before the end of the period (${new Date(period.end).toISOString()}): newer checkpoints and the records after them were deleted, or the agent has not signed since; run the agent (it signs when it starts writing) and retry`,
     };
   }
   return null;

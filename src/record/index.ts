@@ -26,6 +26,7 @@ export {
   DEFAULT_KEY_FILE,
   keyFileOf,
   loadAgentKey,
+  MissingKeyError,
   type Signature,
   type Statement,
   signatureValid,
