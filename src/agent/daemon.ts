@@ -1,6 +1,7 @@
 import { Agent } from "undici";
 import { AgentAlerting, alertsDocument, firingAlerts } from "../alerts/index.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
+import { effectiveConfiguration } from "../config/fingerprint.js";
 import {
   createSloMetrics,
   type FiringAlert,
@@ -67,6 +68,19 @@ const DEFAULT_REFRESH_MS = 5_000;
 const PRUNE_EVERY_MS = DAY_MS;
 
 /** The runner's view: the provider's targets and, beside them, one per control. */
+/**
+ * The configuration now in force, as an input record of the evidence log (canonical, secrets
+ * "[secret]", machine-local paths left out): a report's figures follow from it. A store that cannot
+ * write it costs a warning; the agent keeps probing.
+ */
+function recordConfiguration(store: EvidenceStore, config: SloConfig, log: DaemonOptions["log"]): void {
+  try {
+    store.recordInput("config", effectiveConfiguration(config));
+  } catch (error) {
+    log("warn", "configuration not recorded in the evidence log", { error: (error as Error).message });
+  }
+}
+
 function runnerConfigOf(config: SloConfig): SloConfig {
   const controls = (config.controls ?? []).map(controlProbe);
   return {
@@ -100,6 +114,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     throw error;
   }
   const started = clock.now();
+  recordConfiguration(store, config, log);
   // Declared maintenance plus the feed's windows, as the evidence store has them now.
   const effective = (from: SloConfig): SloConfig => withFeedWindows(from, store.feedWindows.all());
   const replay = (from: SloConfig, now: number): RollingWindows => {
@@ -355,6 +370,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const outcome = scheduler.reconcile(next.probes, sameProbe);
     const feedChanged = !structurallyEqual(config.maintenance.feed, next.maintenance.feed);
     config = next;
+    recordConfiguration(store, next, log);
     if (feedChanged) {
       await feedPoller?.close();
       feedPoller = startFeed(next);

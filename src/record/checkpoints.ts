@@ -3,6 +3,8 @@ import type Database from "better-sqlite3";
 import type { EpochMs } from "../model/time.js";
 import { GENESIS_HASH } from "./canonical.js";
 import { chainTail, latestAnchor } from "./chain.js";
+import { feedWindowsDisagree } from "./feed-windows.js";
+import { hasInputLog, inputHead, verifyInputChain } from "./input-log.js";
 import { type AgentKey, keyIdOf, type Statement, signatureValid, statementBytes } from "./signing.js";
 
 /** How often the store signs its chain head while results keep coming (store clock). */
@@ -18,11 +20,14 @@ export interface Checkpoint {
   readonly createdAt: EpochMs;
   readonly keyId: string;
   readonly signature: Buffer;
+  /** The input chain's head (input-log.ts); null in checkpoints signed before it existed. */
+  readonly inputsSeq: number | null;
+  readonly inputsHash: string | null;
 }
 
 /** What a checkpoint's signature covers (JCS bytes of this object). */
 export function checkpointStatement(c: Omit<Checkpoint, "id" | "keyId" | "signature">): Statement {
-  return {
+  const statement: Record<string, string | number> = {
     kind: "slo-agent/checkpoint/v1",
     head_seq: c.headSeq,
     head_hash: c.headHash,
@@ -30,6 +35,12 @@ export function checkpointStatement(c: Omit<Checkpoint, "id" | "keyId" | "signat
     anchor_hash: c.anchorHash,
     created_at: new Date(c.createdAt).toISOString(),
   };
+  // Only when present: checkpoints signed before the input chain still verify as they were signed.
+  if (c.inputsSeq !== null && c.inputsHash !== null) {
+    statement.inputs_seq = c.inputsSeq;
+    statement.inputs_hash = c.inputsHash;
+  }
+  return statement;
 }
 
 /**
@@ -40,33 +51,58 @@ export function writeCheckpoint(db: Database.Database, key: AgentKey, now: Epoch
   const tail = chainTail(db);
   const anchor = latestAnchor(db) ?? { seq: 0, hash: GENESIS_HASH };
   const newest = newestCheckpoint(db);
+  const inputs = inputHead(db);
   const body = {
     headSeq: tail.seq,
     headHash: tail.hash.toString("hex"),
     anchorSeq: anchor.seq,
     anchorHash: anchor.hash.toString("hex"),
     createdAt: now,
+    inputsSeq: inputs.seq,
+    inputsHash: inputs.hash,
   };
   if (newest && newest.headSeq === body.headSeq && newest.headHash === body.headHash) {
-    if (newest.anchorSeq === body.anchorSeq && newest.anchorHash === body.anchorHash) return false;
+    if (
+      newest.anchorSeq === body.anchorSeq &&
+      newest.anchorHash === body.anchorHash &&
+      newest.inputsSeq === body.inputsSeq &&
+      newest.inputsHash === body.inputsHash
+    )
+      return false;
   }
   const signature = key.signBytes(statementBytes(checkpointStatement(body)));
   db.prepare(
-    `INSERT INTO checkpoints (head_seq, head_hash, anchor_seq, anchor_hash, created_at, key_id, signature)
-     VALUES (?, unhex(?), ?, unhex(?), ?, ?, ?)`,
-  ).run(body.headSeq, body.headHash, body.anchorSeq, body.anchorHash, now, key.keyId, signature);
+    `INSERT INTO checkpoints (head_seq, head_hash, anchor_seq, anchor_hash, created_at, key_id, signature,
+       inputs_seq, inputs_hash)
+     VALUES (?, unhex(?), ?, unhex(?), ?, ?, ?, ?, unhex(?))`,
+  ).run(
+    body.headSeq,
+    body.headHash,
+    body.anchorSeq,
+    body.anchorHash,
+    now,
+    key.keyId,
+    signature,
+    body.inputsSeq,
+    body.inputsHash,
+  );
   return true;
 }
 
 export function newestCheckpoint(db: Database.Database): Checkpoint | undefined {
   if (!hasCheckpointTable(db)) return undefined;
-  return db
-    .prepare(
-      `SELECT id, head_seq AS headSeq, lower(hex(head_hash)) AS headHash, anchor_seq AS anchorSeq,
-       lower(hex(anchor_hash)) AS anchorHash, created_at AS createdAt, key_id AS keyId, signature
-       FROM checkpoints ORDER BY id DESC LIMIT 1`,
-    )
-    .get() as Checkpoint | undefined;
+  return db.prepare(`SELECT ${checkpointColumns(db)} FROM checkpoints ORDER BY id DESC LIMIT 1`).get() as
+    | Checkpoint
+    | undefined;
+}
+
+/** A store opened read-only may predate the input chain and the checkpoint columns naming its head. */
+function checkpointColumns(db: Database.Database): string {
+  const inputs = hasInputLog(db)
+    ? "inputs_seq AS inputsSeq, lower(hex(inputs_hash)) AS inputsHash"
+    : "NULL AS inputsSeq, NULL AS inputsHash";
+  return `id, head_seq AS headSeq, lower(hex(head_hash)) AS headHash, anchor_seq AS anchorSeq,
+    lower(hex(anchor_hash)) AS anchorHash, created_at AS createdAt, key_id AS keyId, signature, ${inputs}`;
 }
 
 /** A store opened read-only may predate the checkpoints table. */
@@ -139,7 +175,7 @@ export function checkCheckpoint(
     };
   }
   const head = c.headSeq === c.anchorSeq ? null : headFinding(db, c, publicKeyPem!, anchor.seq);
-  return head ?? (period ? commitmentFinding(c, period) : null);
+  return head ?? inputsFinding(db, c) ?? (period ? commitmentFinding(c, period) : null);
 }
 
 /** The key the checkpoint names must be the agent's, and the agent's key must be there to check it. */
@@ -201,18 +237,44 @@ function headFinding(
 function firstBrokenCheckpoint(db: Database.Database, publicKeyPem: string): Checkpoint | undefined {
   const candidates = db
     .prepare(
-      `SELECT c.id, c.head_seq AS headSeq, lower(hex(c.head_hash)) AS headHash, c.anchor_seq AS anchorSeq,
-       lower(hex(c.anchor_hash)) AS anchorHash, c.created_at AS createdAt, c.key_id AS keyId, c.signature
-       FROM checkpoints c LEFT JOIN results r ON r.seq = c.head_seq
-       WHERE c.head_seq > c.anchor_seq AND r.hash IS NOT c.head_hash
-         AND c.head_seq > (SELECT coalesce(max(seq), 0) FROM chain_anchors)
-       ORDER BY c.head_seq, c.id`,
+      `SELECT c.* FROM (SELECT ${checkpointColumns(db)} FROM checkpoints) c
+       LEFT JOIN results r ON r.seq = c.headSeq
+       WHERE c.headSeq > c.anchorSeq AND lower(hex(r.hash)) IS NOT c.headHash
+         AND c.headSeq > (SELECT coalesce(max(seq), 0) FROM chain_anchors)
+       ORDER BY c.headSeq, c.id`,
     )
     .iterate() as Iterable<Checkpoint>;
   for (const c of candidates) {
     if (signatureValid(statementBytes(checkpointStatement(c)), c.signature, publicKeyPem)) return c;
   }
   return undefined;
+}
+
+/**
+ * The input chain must verify, its head be the one the checkpoint signed (every input record
+ * committed: an observation added since could back a forged window), and the feed's windows be
+ * what the observations in it say.
+ */
+function inputsFinding(db: Database.Database, c: Checkpoint): CheckpointFinding | null {
+  const broken = verifyInputChain(db);
+  if (broken)
+    return {
+      seq: broken.seq,
+      kind: broken.kind === "missing" ? "missing" : "altered",
+      detail: broken.detail,
+    };
+  const head = inputHead(db);
+  const signedSeq = c.inputsSeq ?? 0;
+  const when = new Date(c.createdAt).toISOString();
+  if (head.seq !== signedSeq || (c.inputsHash !== null && head.hash !== c.inputsHash)) {
+    return {
+      seq: c.headSeq,
+      kind: "altered",
+      detail: `the input records (configuration, maintenance observations) end at seq ${head.seq}, not at the input seq ${signedSeq} the signed checkpoint of ${when} commits: added, removed or rewritten without the key, or not signed yet`,
+    };
+  }
+  const feed = feedWindowsDisagree(db);
+  return feed ? { seq: c.headSeq, kind: "altered", detail: feed } : null;
 }
 
 function commitmentFinding(c: Checkpoint, period: PeriodCommitment): CheckpointFinding | null {

@@ -1,6 +1,8 @@
 import type Database from "better-sqlite3";
+import canonicalize from "canonicalize";
 import type { CategoryScope, FeedWindow } from "../model/config.js";
 import type { EpochMs } from "../model/time.js";
+import { appendInput, hasInputLog } from "./input-log.js";
 
 /** A feed window as read now, before the store knows when it was first seen. */
 export interface FeedWindowReading extends Omit<FeedWindow, "firstSeenAt" | "cancelledAt"> {
@@ -77,6 +79,10 @@ export class FeedWindowLedger {
           continue;
         }
         if (row.last_digest !== r.digest) changed.push(r.providerId);
+        const cancelledBefore = db
+          .prepare("SELECT cancelled_at IS NOT NULL FROM feed_windows WHERE provider_id = ?")
+          .pluck()
+          .get(r.providerId);
         update.run(
           r.name,
           r.start,
@@ -89,7 +95,10 @@ export class FeedWindowLedger {
           now,
           r.providerId,
         );
+        if (row.last_digest !== r.digest || Boolean(cancelledBefore) !== r.cancelled)
+          recordFeedObservation(db, r.providerId, now);
       }
+      for (const id of added) recordFeedObservation(db, id, now);
     }).immediate();
     return { added, changed };
   }
@@ -112,4 +121,94 @@ export class FeedWindowLedger {
       ...(r.cancelled_at ? { cancelledAt: r.cancelled_at } : {}),
     }));
   }
+}
+
+interface ObservedRow {
+  provider_id: string;
+  name: string;
+  start: number;
+  end: number;
+  provider_created_at: number;
+  first_seen_at: number;
+  categories: string;
+  last_digest: string;
+  cancelled_at: number | null;
+}
+
+const OBSERVED_COLUMNS =
+  "provider_id, name, start, end, provider_created_at, first_seen_at, categories, last_digest, cancelled_at";
+
+/** A window as an observation records it: everything that decides an exclusion, not last_seen_at. */
+function observedForm(r: ObservedRow): unknown {
+  return {
+    provider_id: r.provider_id,
+    name: r.name,
+    start: r.start,
+    end: r.end,
+    provider_created_at: r.provider_created_at,
+    first_seen_at: r.first_seen_at,
+    categories: JSON.parse(r.categories) as unknown,
+    digest: r.last_digest,
+    cancelled_at: r.cancelled_at ?? null,
+  };
+}
+
+/**
+ * Records, as an input record of the log, a window as the ledger holds it once a reading added or
+ * changed it, at the time it was read (inside the ledger's write transaction). The one place a
+ * feed observation enters the log.
+ */
+export function recordFeedObservation(db: Database.Database, providerId: string, readAt: EpochMs): void {
+  if (!hasInputLog(db)) return;
+  const row = db
+    .prepare(`SELECT ${OBSERVED_COLUMNS} FROM feed_windows WHERE provider_id = ?`)
+    .get(providerId) as ObservedRow | undefined;
+  if (row) appendInput(db, "maintenance_observation", readAt, observedForm(row));
+}
+
+/**
+ * Windows stored before observations were logged: each recorded once, as found, when a writer
+ * first opens the store (only while the log holds no observation at all, so that a window
+ * inserted later is never adopted).
+ */
+export function recordStoredWindows(db: Database.Database, now: EpochMs): void {
+  if (!hasInputLog(db)) return;
+  const logged = db
+    .prepare("SELECT 1 FROM input_records WHERE kind = 'maintenance_observation' LIMIT 1")
+    .get();
+  if (logged !== undefined) return;
+  const ids = db
+    .prepare("SELECT provider_id FROM feed_windows ORDER BY provider_id")
+    .pluck()
+    .all() as string[];
+  for (const id of ids) recordFeedObservation(db, id, now);
+}
+
+/**
+ * Whether the stored feed windows are exactly what the newest observation of each in the log
+ * says: an UPDATE, INSERT or DELETE on feed_windows (which decide exclusions) is a sentence here.
+ */
+export function feedWindowsDisagree(db: Database.Database): string | null {
+  if (!hasInputLog(db)) return null;
+  const logged = new Map<string, string>();
+  const payloads = db
+    .prepare("SELECT payload FROM input_records WHERE kind = 'maintenance_observation' ORDER BY seq")
+    .pluck()
+    .iterate() as Iterable<string>;
+  for (const payload of payloads)
+    logged.set(String((JSON.parse(payload) as { provider_id: unknown }).provider_id), payload);
+  const rows = db
+    .prepare(`SELECT ${OBSERVED_COLUMNS} FROM feed_windows ORDER BY provider_id`)
+    .iterate() as Iterable<ObservedRow>;
+  for (const row of rows) {
+    const expected = logged.get(row.provider_id);
+    if (expected === undefined)
+      return `feed window ${row.provider_id} is in feed_windows but no maintenance observation in the log records it (inserted)`;
+    if (canonicalize(observedForm(row)) !== expected)
+      return `feed window ${row.provider_id} is not the window its newest maintenance observation in the log records (edited)`;
+    logged.delete(row.provider_id);
+  }
+  for (const id of logged.keys())
+    return `feed window ${id}, recorded by a maintenance observation in the log, is missing from feed_windows (deleted)`;
+  return null;
 }

@@ -144,6 +144,20 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE feed_windows ADD COLUMN cancelled_at INTEGER;
   `,
+  // Inputs that decide a figure, hash-chained on their own (src/record/input-log.ts): configuration
+  // loads and maintenance-feed observations. Checkpoints commit this chain's head too.
+  `
+  CREATE TABLE input_records (
+    seq       INTEGER PRIMARY KEY,  -- input chain position
+    kind      TEXT    NOT NULL,     -- config | maintenance_observation
+    ts        INTEGER NOT NULL,     -- epoch ms, when it was loaded or read
+    payload   TEXT    NOT NULL,     -- RFC 8785 (JCS) JSON, secrets removed
+    prev_hash BLOB    NOT NULL,
+    hash      BLOB    NOT NULL      -- SHA-256 of hex(prev_hash), a newline and the canonical input record
+  );
+  ALTER TABLE checkpoints ADD COLUMN inputs_seq INTEGER;  -- the input chain's head when signed, NULL before
+  ALTER TABLE checkpoints ADD COLUMN inputs_hash BLOB;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
+import canonicalize from "canonicalize";
 import type { Clock } from "../clock/clock.js";
 import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
@@ -8,8 +9,9 @@ import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
 import { type BundleInput, writeBundle } from "./bundle.js";
 import { type ChainedResult, ChainWriter } from "./chain.js";
 import { CHECKPOINT_INTERVAL_MS, newestCheckpoint, writeCheckpoint } from "./checkpoints.js";
-import { FeedWindowLedger } from "./feed-windows.js";
+import { FeedWindowLedger, recordStoredWindows } from "./feed-windows.js";
 import { type ImportOutcome, ImportSession } from "./import-session.js";
+import { appendInput, latestInputOf } from "./input-log.js";
 import { NotificationLedger } from "./notifications.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
 import { type PruneOutcome, pruneEvidence, prunePostponed } from "./retention.js";
@@ -120,6 +122,27 @@ export class EvidenceStore implements ResultSink {
       recover: () => this.#reopenIfMoved(),
     });
     this.#runs = new AgentRuns(options.clock, this.#queue);
+    if (!options.readOnly) {
+      const db = this.#db;
+      db.transaction(() => recordStoredWindows(db, options.clock.now())).immediate();
+    }
+  }
+
+  /**
+   * Records an input that decides figures (a configuration as loaded, canonical and without
+   * secrets) in the input log, unless the newest record of that kind says the same. Returns the
+   * seq of the record that holds it, which a report names.
+   */
+  recordInput(kind: "config", payload: unknown): number {
+    const db = this.#ownDb();
+    return db
+      .transaction(() => {
+        const text = canonicalize(payload) ?? "null";
+        const latest = latestInputOf(db, kind);
+        if (latest?.payload === text) return latest.seq;
+        return appendInput(db, kind, this.#clock.now(), payload);
+      })
+      .immediate();
   }
 
   /** Queues a result for the next batch; it is acknowledged once onCommitted reports it. */
