@@ -15,6 +15,7 @@ import { appendInput, latestInputOf } from "./input-log.js";
 import { NotificationLedger } from "./notifications.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
 import { type PruneOutcome, pruneEvidence, prunePostponed } from "./retention.js";
+import { commitPrunedDays } from "./rollup-commitments.js";
 import {
   type ExclusionJudge,
   type LatencyOf,
@@ -124,7 +125,10 @@ export class EvidenceStore implements ResultSink {
     this.#runs = new AgentRuns(options.clock, this.#queue);
     if (!options.readOnly) {
       const db = this.#db;
-      db.transaction(() => recordStoredWindows(db, options.clock.now())).immediate();
+      db.transaction(() => {
+        recordStoredWindows(db, options.clock.now());
+        commitPrunedDays(db, options.clock.now());
+      }).immediate();
     }
   }
 
@@ -240,7 +244,7 @@ export class EvidenceStore implements ResultSink {
     return db.transaction((): VerifyOutcome => {
       if (options.month === undefined) return withCheckpoint(db, verifyChain(db), this.#publicKeyPem());
       const { start, end } = monthInterval(options.month);
-      const p = this.#againstCheckpoint(db, verifyPeriod(db, start, end), end);
+      const p = this.#againstCheckpoint(db, verifyPeriod(db, start, end), start, end);
       return p.problem
         ? { ok: false, records: p.records, problem: p.problem }
         : { ok: true, records: p.records, sha256: p.sha256, anchor: p.anchor };
@@ -248,9 +252,14 @@ export class EvidenceStore implements ResultSink {
   }
 
   /** The period checked against the newest checkpoint, unless this store signs none. */
-  #againstCheckpoint(db: Database.Database, p: PeriodVerification, end: EpochMs): PeriodVerification {
+  #againstCheckpoint(
+    db: Database.Database,
+    p: PeriodVerification,
+    start: EpochMs,
+    end: EpochMs,
+  ): PeriodVerification {
     if (this.#options.checkpoints === false) return p;
-    return periodWithCheckpoint(db, p, this.#publicKeyPem(), { end, now: this.#clock.now() });
+    return periodWithCheckpoint(db, p, this.#publicKeyPem(), { start, end, now: this.#clock.now() });
   }
 
   /**
@@ -267,7 +276,8 @@ export class EvidenceStore implements ResultSink {
     if (!this.#options.readOnly) this.#checkpointNow();
     const db = this.#readerDb();
     return db.transaction((): PeriodVerification => {
-      return this.#againstCheckpoint(db, verifyPeriod(db, period.from, period.to, readAlong), period.to);
+      const p = verifyPeriod(db, period.from, period.to, readAlong);
+      return this.#againstCheckpoint(db, p, period.from, period.to);
     })();
   }
 

@@ -4,7 +4,8 @@ import type Database from "better-sqlite3";
 import { type EpochMs, monthInterval } from "../model/time.js";
 import { canonicalForm, chainHashHex, GENESIS_HASH } from "./canonical.js";
 import { type ChainLink, latestAnchor } from "./chain.js";
-import { checkCheckpoint, type PeriodCommitment } from "./checkpoints.js";
+import { checkCheckpoint, newestCheckpoint, type PeriodCommitment } from "./checkpoints.js";
+import { rollupsDisagree } from "./rollup-commitments.js";
 import { RESULT_VALUE_COLUMNS, resultOfValues } from "./rows.js";
 import { EVIDENCE_FILE, openReader } from "./schema.js";
 import { keyFileOf, loadAgentKey } from "./signing.js";
@@ -61,6 +62,7 @@ export function verifyEvidence(dataDir: string, options: VerifyOptions = {}): Ve
 function verifyMonth(db: Database.Database, month: string, publicKeyPem: string | null): VerifyOutcome {
   const { start, end } = monthInterval(month);
   const period = periodWithCheckpoint(db, verifyPeriod(db, start, end), publicKeyPem, {
+    start,
     end,
     now: Date.now(),
   });
@@ -100,7 +102,7 @@ export function periodWithCheckpoint(
   db: Database.Database,
   p: PeriodVerification,
   publicKeyPem: string | null,
-  span: { readonly end: EpochMs; readonly now: EpochMs },
+  span: { readonly start?: EpochMs; readonly end: EpochMs; readonly now: EpochMs },
 ): PeriodVerification {
   const outcome: VerifyOutcome = p.problem
     ? { ok: false, records: p.records, problem: p.problem }
@@ -111,7 +113,12 @@ export function periodWithCheckpoint(
     end: span.end,
     now: span.now,
   });
-  return checked.ok ? p : { ...p, problem: checked.problem };
+  if (!checked.ok) return { ...p, problem: checked.problem };
+  // The input chain is verified and committed now, so its rollup commitments can be relied on.
+  const rollups = span.start === undefined ? null : rollupsDisagree(db, span.start, span.end);
+  if (rollups === null) return p;
+  const head = newestCheckpoint(db)?.headSeq ?? 0;
+  return { ...p, problem: { kind: "altered", seq: head, probe: null, ts: null, detail: rollups } };
 }
 
 /** One line naming the first problem, as `slo-agent verify` prints it. */
