@@ -89,3 +89,22 @@ export function verifyInputChain(db: Database.Database): ChainProblem | null {
   }
   return null;
 }
+
+/**
+ * The configuration records in force during [from, to): the newest one loaded before `from` and
+ * every one loaded inside. What a report's evidence names as the configuration it used.
+ */
+export function configRecordsOf(db: Database.Database, from: number, to: number): InputRecord[] {
+  if (!hasInputLog(db)) return [];
+  const before = db
+    .prepare(
+      "SELECT seq, kind, ts, payload FROM input_records WHERE kind = 'config' AND ts < ? ORDER BY seq DESC LIMIT 1",
+    )
+    .all(from) as InputRecord[];
+  const inside = db
+    .prepare(
+      "SELECT seq, kind, ts, payload FROM input_records WHERE kind = 'config' AND ts >= ? AND ts < ? ORDER BY seq",
+    )
+    .all(from, to) as InputRecord[];
+  return [...before, ...inside];
+}

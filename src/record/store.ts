@@ -11,7 +11,7 @@ import { type ChainedResult, ChainWriter } from "./chain.js";
 import { CHECKPOINT_INTERVAL_MS, newestCheckpoint, writeCheckpoint } from "./checkpoints.js";
 import { FeedWindowLedger, recordStoredWindows } from "./feed-windows.js";
 import { type ImportOutcome, ImportSession } from "./import-session.js";
-import { appendInput, latestInputOf } from "./input-log.js";
+import { appendInput, configRecordsOf, type InputRecord, latestInputOf } from "./input-log.js";
 import { NotificationLedger } from "./notifications.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
 import { type PruneOutcome, pruneEvidence, prunePostponed } from "./retention.js";
@@ -304,6 +304,11 @@ export class EvidenceStore implements ResultSink {
     const signedBy = newestCheckpoint(this.#readerDb())?.keyId ?? null;
     this.#key = loadAgentKey(file, { create: !this.#options.readOnly, signedBy });
     return this.#key;
+  }
+
+  /** The configuration records (input log) in force during [from, to), for the report to name. */
+  configRecords(period: { from: EpochMs; to: EpochMs }): InputRecord[] {
+    return configRecordsOf(this.#readerDb(), period.from, period.to);
   }
 
   /** The key id the newest checkpoint names: the key this store's signatures need; null for none. */

@@ -56,6 +56,9 @@ beforeAll(() => {
     clock.now(),
   );
   expect(store.recordInput("config", { objective: 1 })).toBe(store.recordInput("config", { objective: 1 }));
+  expect(store.configRecords({ from: Date.UTC(2026, 2, 1), to: Date.UTC(2026, 3, 1) })).toMatchObject([
+    { seq: 3, kind: "config", payload: '{"objective":1}' },
+  ]);
   clock.advance(32 * 24 * HOUR);
   store.importResults(hourly(Date.UTC(2026, 2, 1), Date.UTC(2026, 3, 2)));
   store.close();
