@@ -95,3 +95,43 @@ describe("rollup commitments", () => {
     if (!outcome.ok) expect(outcome.problem.detail).toContain("the rollups of 2026-03-06");
   });
 });
+
+describe("a half-pruned month's p99", () => {
+  it("counts the raw part in the histogram too: within 0.1 % of the exact p99", () => {
+    const dir = mkdtempSync(join(tmpdir(), "slo-p99-"));
+    dirs.push(dir);
+    const clock = new FakeClock(APRIL + 5 * DAY);
+    const store = openEvidenceStore({
+      dataDir: join(dir, "data"),
+      clock,
+      retentionDays: 20,
+      logger: () => {},
+    });
+    try {
+      // Fast before 17 March (to be pruned), slow after: the p99 lies in the raw part.
+      const fast = results(MARCH, MARCH + 16 * DAY).map((r) => ({
+        ...r,
+        durationMs: 50 + (r.durationMs % 50),
+      }));
+      const slow = results(MARCH + 16 * DAY, APRIL + 5 * DAY).map((r) => ({
+        ...r,
+        durationMs: 1500 + r.durationMs,
+      }));
+      store.importResults([...fast, ...slow]);
+      const p99 = () =>
+        buildMonthlyReport({ config, store, month: "2026-03", now: APRIL + 5 * DAY }).categories.find(
+          (c) => c.category === "payment_request",
+        )!;
+      const exact = p99();
+      expect(exact.latency_source).toBe("exact");
+      expect(store.prune(APRIL + 5 * DAY).pruned).toBe(16 * 144);
+      const mixed = p99();
+      expect(mixed.latency_source).toBe("histogram");
+      expect(Math.abs(mixed.latency_p99_ms! - exact.latency_p99_ms!)).toBeLessThanOrEqual(
+        exact.latency_p99_ms! / 1000,
+      );
+    } finally {
+      store.close();
+    }
+  });
+});
