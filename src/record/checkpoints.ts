@@ -257,11 +257,12 @@ function firstBrokenCheckpoint(db: Database.Database, publicKeyPem: string): Che
  */
 function inputsFinding(db: Database.Database, c: Checkpoint): CheckpointFinding | null {
   const broken = verifyInputChain(db);
+  // Named at the head this checkpoint signed: an input seq is not a record seq.
   if (broken)
     return {
-      seq: broken.seq,
+      seq: c.headSeq,
       kind: broken.kind === "missing" ? "missing" : "altered",
-      detail: broken.detail,
+      detail: `${broken.probe} at input seq ${broken.seq}: ${broken.detail}`,
     };
   const head = inputHead(db);
   const signedSeq = c.inputsSeq ?? 0;
