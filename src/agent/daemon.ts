@@ -2,6 +2,7 @@ import { Agent } from "undici";
 import { AgentAlerting, alertsDocument, firingAlerts } from "../alerts/index.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { systemClock } from "../clock/system.js";
+import { effectiveConfiguration } from "../config/fingerprint.js";
 import {
   createSloMetrics,
   type FiringAlert,
@@ -73,6 +74,19 @@ const PRUNE_EVERY_MS = DAY_MS;
 const DEFAULT_MAX_STALL_MS = 50;
 
 /** The runner's view: the provider's targets and, beside them, one per control. */
+/**
+ * The configuration now in force, as an input record of the evidence log (canonical, secrets
+ * "[secret]", machine-local paths left out): a report's figures follow from it. A store that cannot
+ * write it costs a warning; the agent keeps probing.
+ */
+function recordConfiguration(store: EvidenceStore, config: SloConfig, log: DaemonOptions["log"]): void {
+  try {
+    store.recordInput("config", effectiveConfiguration(config));
+  } catch (error) {
+    log("warn", "configuration not recorded in the evidence log", { error: (error as Error).message });
+  }
+}
+
 function runnerConfigOf(config: SloConfig): SloConfig {
   const controls = (config.controls ?? []).map(controlProbe);
   return {
@@ -106,6 +120,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     throw error;
   }
   const started = clock.now();
+  recordConfiguration(store, config, log);
   // Declared maintenance plus the feed's windows, as the evidence store has them now.
   const effective = (from: SloConfig): SloConfig => withFeedWindows(from, store.feedWindows.all());
   const replay = (from: SloConfig, now: number): RollingWindows => {
@@ -356,6 +371,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const outcome = probing.reconcile(runnerConfigOf(next), next.probes);
     const feedChanged = !structurallyEqual(config.maintenance.feed, next.maintenance.feed);
     config = next;
+    recordConfiguration(store, next, log);
     if (feedChanged) {
       await feedPoller?.close();
       feedPoller = startFeed(next);

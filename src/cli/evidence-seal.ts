@@ -7,6 +7,7 @@ import {
   type EvidenceStore,
   keyFileOf,
   loadAgentKey,
+  MissingKeyError,
   monthStatement,
   type PeriodVerification,
   type Statement,
@@ -38,11 +39,14 @@ export function agentKeyFor(
   config: SloConfig,
   dataDir: string,
   required: boolean,
+  signedBy: string | null = null,
 ): AgentKey | null {
   try {
-    return loadAgentKey(keyFileOf(dataDir, config.agent.signingKeyFile), { create: true });
+    return loadAgentKey(keyFileOf(dataDir, config.agent.signingKeyFile), { create: true, signedBy });
   } catch (error) {
-    if (required) throw new UsageError(`${command}: ${(error as Error).message}`);
+    // A key the checkpoints need is missing: the verification already names it (exit 1).
+    if (required && !(error instanceof MissingKeyError))
+      throw new UsageError(`${command}: ${(error as Error).message}`);
     process.stderr.write(`${command}: warning: the statement is not signed: ${(error as Error).message}\n`);
     return null;
   }
@@ -62,7 +66,13 @@ export function monthEvidence(input: SealInput): MonthEvidence {
   const { start, end } = monthInterval(input.month);
   const verification = input.store.verifyPeriod({ from: start, to: end }, input.readAlong);
   // After the pass: a report refused by its build (an unknown --category) creates no key.
-  const key = agentKeyFor(input.command, input.config, input.dataDir, input.signatureRequired);
+  const key = agentKeyFor(
+    input.command,
+    input.config,
+    input.dataDir,
+    input.signatureRequired,
+    input.store.checkpointKeyId(),
+  );
   const config = configSha256(input.config);
   const statement = monthStatement({
     month: input.month,

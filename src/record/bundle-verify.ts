@@ -1,10 +1,18 @@
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { createHash, createPublicKey } from "node:crypto";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import canonicalize from "canonicalize";
 import { BUNDLE_FILES, canonicalOfLine } from "./bundle.js";
 import { chainHashHex, PeriodDigest } from "./canonical.js";
-import { signatureValid } from "./signing.js";
+import { keyIdOf, signatureValid } from "./signing.js";
+import { timestampTokenInfo } from "./timestamp.js";
+
+/**
+ * The largest bundle file verify reads: records.ndjson of a month (a probe every 10 s for 30
+ * probes is about 300 MB), and every other file far smaller. Anything larger is refused, not read.
+ */
+export const MAX_RECORDS_BYTES = 1024 * 1024 * 1024;
+export const MAX_FILE_BYTES = 1024 * 1024;
 
 /** A bundle that cannot be read at all: `verify --bundle` exits 2. */
 export class BundleUnreadable extends Error {}
@@ -19,11 +27,13 @@ const LISTED_FILES: ReadonlySet<string> = new Set(
 );
 
 /**
- * Checks a bundle with no store: every line's hash and link, the month digest and counts against
- * the statement, the statement's signature, and SHA256SUMS. The first problem is returned, named
- * by file and line.
+ * Checks a bundle with no store: every line's hash and link, the link lines on both sides of the
+ * month, the month digest and counts against the statement (which must say the chain verified),
+ * the statement's signature under public_key.pem, the key id derived from that key (and pinned by
+ * `expectedKeyId`), statement.tsr's imprint when present, and SHA256SUMS. The first problem is
+ * returned, named by file and line. Only regular files within the size bounds are read.
  */
-export function verifyBundle(dir: string): BundleOutcome {
+export function verifyBundle(dir: string, expectedKeyId?: string): BundleOutcome {
   const read = (name: string) => readBundleFile(dir, name);
   const statementBytes = read(BUNDLE_FILES.statement);
   const statement = parseStatement(statementBytes);
@@ -31,8 +41,17 @@ export function verifyBundle(dir: string): BundleOutcome {
   if (!records.ok) return records;
   const stated = compareToStatement(statement, records.records, records.sha256, records.seqs);
   if (stated) return { ok: false, where: BUNDLE_FILES.statement, detail: stated };
+  const links = missingLinkLine(records.seqs, records.span);
+  if (links) return { ok: false, where: BUNDLE_FILES.records, detail: links };
   if (canonicalize(statement) !== statementBytes.toString("utf8")) {
     return { ok: false, where: BUNDLE_FILES.statement, detail: "not in RFC 8785 canonical form (edited)" };
+  }
+  if (statement.chain !== "verified") {
+    return {
+      ok: false,
+      where: BUNDLE_FILES.statement,
+      detail: `says the chain is ${JSON.stringify(statement.chain)}: the store did not verify when it was exported`,
+    };
   }
   const publicKeyPem = read(BUNDLE_FILES.publicKey).toString("utf8");
   if (!signatureValid(statementBytes, read(BUNDLE_FILES.rawSignature), publicKeyPem)) {
@@ -42,18 +61,93 @@ export function verifyBundle(dir: string): BundleOutcome {
       detail: "the signature of statement.json does not verify with public_key.pem",
     };
   }
+  const keyId = keyIdOf(createPublicKey(publicKeyPem));
+  if (expectedKeyId !== undefined && expectedKeyId.toLowerCase() !== keyId) {
+    return {
+      ok: false,
+      where: BUNDLE_FILES.publicKey,
+      detail: `the bundle is signed by key ${keyId}, not the expected key ${expectedKeyId.toLowerCase()}`,
+    };
+  }
+  const timestamp = checkTimestamp(dir, statementBytes);
+  if (timestamp) return timestamp;
   const sums = checkSums(dir, read(BUNDLE_FILES.sums).toString("utf8"));
   if (sums) return sums;
-  const signature = JSON.parse(read(BUNDLE_FILES.signature).toString("utf8")) as { key_id?: string };
-  return { ok: true, records: records.records, sha256: records.sha256, keyId: String(signature.key_id) };
+  return { ok: true, records: records.records, sha256: records.sha256, keyId };
 }
 
-function readBundleFile(dir: string, name: string): Buffer {
+/**
+ * The record chained before the month's first must be there: it ties the month to what came
+ * before. The one after is there when the store had one at export (a month at the chain's tail
+ * has none), so only its link is checked, by the walk.
+ */
+function missingLinkLine(
+  seqs: { first: number; last: number },
+  span: { first: number; last: number },
+): string | null {
+  if (seqs.first === 0) return null;
+  if (seqs.first > 1 && span.first !== seqs.first - 1)
+    return `the record chained before the month's first (seq ${seqs.first - 1}) is missing`;
+  if (span.last < seqs.last) return `the records after seq ${span.last} are missing`;
+  return null;
+}
+
+/** statement.tsr, when present, must be a granted RFC 3161 token over statement.json's bytes. */
+function checkTimestamp(dir: string, statementBytes: Buffer): BundleOutcome | null {
+  const tsr = readBundleFile(dir, BUNDLE_FILES.timestamp, true);
+  if (tsr === null) return null;
+  const where = BUNDLE_FILES.timestamp;
+  let imprint: string;
   try {
-    return readFileSync(join(dir, name));
+    imprint = timestampTokenInfo(tsr).imprintSha256;
+  } catch (error) {
+    return {
+      ok: false,
+      where,
+      detail: `not a granted RFC 3161 time-stamp reply (${(error as Error).message})`,
+    };
+  }
+  const expected = createHash("sha256").update(statementBytes).digest("hex");
+  if (imprint !== expected)
+    return { ok: false, where, detail: `timestamps SHA-256 ${imprint}, not statement.json's ${expected}` };
+  return null;
+}
+
+/**
+ * A bundle file's bytes, read through a descriptor opened without following a symlink and without
+ * blocking on a FIFO, and only once fstat shows a regular file within its bound: a bundle is
+ * hostile input, and a link out of it, /dev/zero or a pipe must not make verify read elsewhere,
+ * forever or without end. `optional`: null when the file is not there.
+ */
+function readBundleFile(dir: string, name: string, optional: true): Buffer | null;
+function readBundleFile(dir: string, name: string): Buffer;
+function readBundleFile(dir: string, name: string, optional = false): Buffer | null {
+  const path = join(dir, name);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new BundleUnreadable(`${join(dir, name)}: cannot read it (${code})`);
+    if (optional && code === "ENOENT") return null;
+    if (code === "ELOOP") throw new BundleUnreadable(`${path}: is a symbolic link (refused)`);
+    throw new BundleUnreadable(`${path}: cannot read it (${code})`);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new BundleUnreadable(`${path}: not a regular file (refused)`);
+    const bound = name === BUNDLE_FILES.records ? MAX_RECORDS_BYTES : MAX_FILE_BYTES;
+    if (stat.size > bound)
+      throw new BundleUnreadable(`${path}: ${stat.size} bytes, over the bound of ${bound} (refused)`);
+    const bytes = Buffer.alloc(stat.size);
+    let done = 0;
+    while (done < bytes.length) {
+      const n = readSync(fd, bytes, done, bytes.length - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return bytes.subarray(0, done);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -69,7 +163,14 @@ function parseStatement(bytes: Buffer): Record<string, unknown> {
 }
 
 type RecordsOutcome =
-  | { ok: true; records: number; sha256: string; seqs: { first: number; last: number } }
+  | {
+      ok: true;
+      records: number;
+      sha256: string;
+      /** The month's lowest and highest seq, and the file's. */
+      seqs: { first: number; last: number };
+      span: { first: number; last: number };
+    }
   | { ok: false; where: string; detail: string };
 
 function checkRecords(text: string, month: string): RecordsOutcome {
@@ -80,6 +181,7 @@ function checkRecords(text: string, month: string): RecordsOutcome {
   let previous: { seq: number; hash: string } | null = null;
   let first = 0;
   let last = 0;
+  let spanFirst = 0;
   for (const [index, line] of lines.entries()) {
     const where = `${BUNDLE_FILES.records}:${index + 1}`;
     const bad = (detail: string): RecordsOutcome => ({ ok: false, where, detail });
@@ -104,9 +206,11 @@ function checkRecords(text: string, month: string): RecordsOutcome {
       first ||= seq;
       last = seq;
     }
+    if (previous === null) spanFirst = seq;
     previous = { seq, hash };
   }
-  return { ok: true, ...digestOf(monthRecords), seqs: { first, last } };
+  const span = { first: spanFirst, last: previous?.seq ?? 0 };
+  return { ok: true, ...digestOf(monthRecords), seqs: { first, last }, span };
 }
 
 function digestOf(records: { ts: number; canonical: string }[]): { records: number; sha256: string } {

@@ -1,8 +1,11 @@
+import { createPublicKey } from "node:crypto";
 import type Database from "better-sqlite3";
 import type { EpochMs } from "../model/time.js";
 import { GENESIS_HASH } from "./canonical.js";
 import { chainTail, latestAnchor } from "./chain.js";
-import { type AgentKey, type Statement, signatureValid, statementBytes } from "./signing.js";
+import { feedWindowsDisagree } from "./feed-windows.js";
+import { hasInputLog, inputHead, verifyInputChain } from "./input-log.js";
+import { type AgentKey, keyIdOf, type Statement, signatureValid, statementBytes } from "./signing.js";
 
 /** How often the store signs its chain head while results keep coming (store clock). */
 export const CHECKPOINT_INTERVAL_MS = 5 * 60_000;
@@ -17,11 +20,14 @@ export interface Checkpoint {
   readonly createdAt: EpochMs;
   readonly keyId: string;
   readonly signature: Buffer;
+  /** The input chain's head (input-log.ts); null in checkpoints signed before it existed. */
+  readonly inputsSeq: number | null;
+  readonly inputsHash: string | null;
 }
 
 /** What a checkpoint's signature covers (JCS bytes of this object). */
 export function checkpointStatement(c: Omit<Checkpoint, "id" | "keyId" | "signature">): Statement {
-  return {
+  const statement: Record<string, string | number> = {
     kind: "slo-agent/checkpoint/v1",
     head_seq: c.headSeq,
     head_hash: c.headHash,
@@ -29,6 +35,12 @@ export function checkpointStatement(c: Omit<Checkpoint, "id" | "keyId" | "signat
     anchor_hash: c.anchorHash,
     created_at: new Date(c.createdAt).toISOString(),
   };
+  // Only when present: checkpoints signed before the input chain still verify as they were signed.
+  if (c.inputsSeq !== null && c.inputsHash !== null) {
+    statement.inputs_seq = c.inputsSeq;
+    statement.inputs_hash = c.inputsHash;
+  }
+  return statement;
 }
 
 /**
@@ -39,33 +51,58 @@ export function writeCheckpoint(db: Database.Database, key: AgentKey, now: Epoch
   const tail = chainTail(db);
   const anchor = latestAnchor(db) ?? { seq: 0, hash: GENESIS_HASH };
   const newest = newestCheckpoint(db);
+  const inputs = inputHead(db);
   const body = {
     headSeq: tail.seq,
     headHash: tail.hash.toString("hex"),
     anchorSeq: anchor.seq,
     anchorHash: anchor.hash.toString("hex"),
     createdAt: now,
+    inputsSeq: inputs.seq,
+    inputsHash: inputs.hash,
   };
   if (newest && newest.headSeq === body.headSeq && newest.headHash === body.headHash) {
-    if (newest.anchorSeq === body.anchorSeq && newest.anchorHash === body.anchorHash) return false;
+    if (
+      newest.anchorSeq === body.anchorSeq &&
+      newest.anchorHash === body.anchorHash &&
+      newest.inputsSeq === body.inputsSeq &&
+      newest.inputsHash === body.inputsHash
+    )
+      return false;
   }
   const signature = key.signBytes(statementBytes(checkpointStatement(body)));
   db.prepare(
-    `INSERT INTO checkpoints (head_seq, head_hash, anchor_seq, anchor_hash, created_at, key_id, signature)
-     VALUES (?, unhex(?), ?, unhex(?), ?, ?, ?)`,
-  ).run(body.headSeq, body.headHash, body.anchorSeq, body.anchorHash, now, key.keyId, signature);
+    `INSERT INTO checkpoints (head_seq, head_hash, anchor_seq, anchor_hash, created_at, key_id, signature,
+       inputs_seq, inputs_hash)
+     VALUES (?, unhex(?), ?, unhex(?), ?, ?, ?, ?, unhex(?))`,
+  ).run(
+    body.headSeq,
+    body.headHash,
+    body.anchorSeq,
+    body.anchorHash,
+    now,
+    key.keyId,
+    signature,
+    body.inputsSeq,
+    body.inputsHash,
+  );
   return true;
 }
 
 export function newestCheckpoint(db: Database.Database): Checkpoint | undefined {
   if (!hasCheckpointTable(db)) return undefined;
-  return db
-    .prepare(
-      `SELECT id, head_seq AS headSeq, lower(hex(head_hash)) AS headHash, anchor_seq AS anchorSeq,
-       lower(hex(anchor_hash)) AS anchorHash, created_at AS createdAt, key_id AS keyId, signature
-       FROM checkpoints ORDER BY id DESC LIMIT 1`,
-    )
-    .get() as Checkpoint | undefined;
+  return db.prepare(`SELECT ${checkpointColumns(db)} FROM checkpoints ORDER BY id DESC LIMIT 1`).get() as
+    | Checkpoint
+    | undefined;
+}
+
+/** A store opened read-only may predate the input chain and the checkpoint columns naming its head. */
+function checkpointColumns(db: Database.Database): string {
+  const inputs = hasInputLog(db)
+    ? "inputs_seq AS inputsSeq, lower(hex(inputs_hash)) AS inputsHash"
+    : "NULL AS inputsSeq, NULL AS inputsHash";
+  return `id, head_seq AS headSeq, lower(hex(head_hash)) AS headHash, anchor_seq AS anchorSeq,
+    lower(hex(anchor_hash)) AS anchorHash, created_at AS createdAt, key_id AS keyId, signature, ${inputs}`;
 }
 
 /** A store opened read-only may predate the checkpoints table. */
@@ -84,21 +121,44 @@ export interface CheckpointFinding {
 }
 
 /**
- * Checks the newest checkpoint: its signature (when the agent's public key is known), that the
- * store's newest anchor is the one it signed, and that the record it signed as head is still there
- * with the same hash. The chain walk then ties every record up to that head to the signature.
+ * A period that must be committed by the newest checkpoint: its records' seq range, and its end
+ * when that has passed (`now`), so that a checkpoint signed before it cannot stand for it.
+ */
+export interface PeriodCommitment {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly end: EpochMs;
+  readonly now: EpochMs;
+}
+
+/**
+ * Checks the newest checkpoint: it is signed by the agent's key (a missing key is a finding
+ * naming the key the checkpoints need, never a silent skip), the store's newest anchor is the one
+ * it signed, and the record it signed as head is still there with the same hash. With a period:
+ * the period's records are at or before that head (else they are not committed), and, for a
+ * period that has ended, the checkpoint was signed after its end (else the log was rolled back
+ * to an older checkpoint, or never signed since). The chain walk ties every record up to the head
+ * to the signature; when the head was rewritten, the first signed checkpoint the stored chain no
+ * longer matches is named, as near as the checkpoints get to where the rewrite began.
  */
 export function checkCheckpoint(
   db: Database.Database,
   publicKeyPem: string | null,
+  period?: PeriodCommitment,
 ): CheckpointFinding | null {
   const c = newestCheckpoint(db);
-  if (!c) return null;
+  if (!c) {
+    if (period === undefined || period.lastSeq === 0) return null;
+    return {
+      seq: period.firstSeq,
+      kind: "missing",
+      detail: `no signed checkpoint commits records seq ${period.firstSeq}..${period.lastSeq}: the store's checkpoints were deleted, or it was never signed`,
+    };
+  }
   const when = new Date(c.createdAt).toISOString();
-  if (
-    publicKeyPem !== null &&
-    !signatureValid(statementBytes(checkpointStatement(c)), c.signature, publicKeyPem)
-  ) {
+  const keyProblem = keyFinding(c, publicKeyPem);
+  if (keyProblem) return keyProblem;
+  if (!signatureValid(statementBytes(checkpointStatement(c)), c.signature, publicKeyPem!)) {
     return {
       seq: c.headSeq,
       kind: "altered",
@@ -114,23 +174,126 @@ export function checkCheckpoint(
       detail: `chain anchor at seq ${anchor.seq} is not the one the signed checkpoint of ${when} names (seq ${c.anchorSeq}): forged or replaced`,
     };
   }
-  if (c.headSeq === c.anchorSeq) return null;
+  const head = c.headSeq === c.anchorSeq ? null : headFinding(db, c, publicKeyPem!, anchor.seq);
+  return head ?? inputsFinding(db, c) ?? (period ? commitmentFinding(c, period) : null);
+}
+
+/** The key the checkpoint names must be the agent's, and the agent's key must be there to check it. */
+function keyFinding(c: Checkpoint, publicKeyPem: string | null): CheckpointFinding | null {
+  if (publicKeyPem === null) {
+    return {
+      seq: c.headSeq,
+      kind: "missing",
+      detail: `the signing key ${c.keyId} that the checkpoints need is missing: restore agent.signing_key_file (or the data directory's agent-signing-key.pem); no checkpoint can be checked without it`,
+    };
+  }
+  const keyId = keyIdOf(createPublicKey(publicKeyPem));
+  if (keyId === c.keyId) return null;
+  return {
+    seq: c.headSeq,
+    kind: "altered",
+    detail: `the newest checkpoint (head seq ${c.headSeq}) names key ${c.keyId}, not the agent's key ${keyId}: forged, or the key was replaced`,
+  };
+}
+
+function headFinding(
+  db: Database.Database,
+  c: Checkpoint,
+  publicKeyPem: string,
+  anchorSeq: number,
+): CheckpointFinding | null {
+  const when = new Date(c.createdAt).toISOString();
   const stored = db.prepare("SELECT lower(hex(hash)) FROM results WHERE seq = ?").pluck().get(c.headSeq) as
     | string
     | undefined;
+  if (stored === c.headHash) return null;
+  const first = firstBrokenCheckpoint(db, publicKeyPem);
+  if (first && first.id !== c.id) {
+    return {
+      seq: first.headSeq,
+      kind: "altered",
+      detail: `its hash is not the one the signed checkpoint of ${new Date(first.createdAt).toISOString()} names: the chain was rewritten at or before this record, and every newer checkpoint disagrees too`,
+    };
+  }
   if (stored === undefined) {
-    const newest = (db.prepare("SELECT max(seq) FROM results").pluck().get() as number | null) ?? anchor.seq;
+    const newest = (db.prepare("SELECT max(seq) FROM results").pluck().get() as number | null) ?? anchorSeq;
     return {
       seq: newest + 1,
       kind: "missing",
       detail: `records seq ${newest + 1}..${c.headSeq} are missing: the signed checkpoint of ${when} names seq ${c.headSeq} as the head`,
     };
   }
-  if (stored !== c.headHash) {
+  return {
+    seq: c.headSeq,
+    kind: "altered",
+    detail: `its hash is not the one the signed checkpoint of ${when} names: the chain was rewritten up to here`,
+  };
+}
+
+/**
+ * The oldest checkpoint, validly signed, whose head record is not the one it signed (a different
+ * hash, or gone). Only reached when the newest one disagrees: the newest alone carries the proof.
+ */
+function firstBrokenCheckpoint(db: Database.Database, publicKeyPem: string): Checkpoint | undefined {
+  const candidates = db
+    .prepare(
+      `SELECT c.* FROM (SELECT ${checkpointColumns(db)} FROM checkpoints) c
+       LEFT JOIN results r ON r.seq = c.headSeq
+       WHERE c.headSeq > c.anchorSeq AND lower(hex(r.hash)) IS NOT c.headHash
+         AND c.headSeq > (SELECT coalesce(max(seq), 0) FROM chain_anchors)
+       ORDER BY c.headSeq, c.id`,
+    )
+    .iterate() as Iterable<Checkpoint>;
+  for (const c of candidates) {
+    if (signatureValid(statementBytes(checkpointStatement(c)), c.signature, publicKeyPem)) return c;
+  }
+  return undefined;
+}
+
+/**
+ * The input chain must verify, its head be the one the checkpoint signed (every input record
+ * committed: an observation added since could back a forged window), and the feed's windows be
+ * what the observations in it say.
+ */
+function inputsFinding(db: Database.Database, c: Checkpoint): CheckpointFinding | null {
+  const broken = verifyInputChain(db);
+  // Named at the head this checkpoint signed: an input seq is not a record seq.
+  if (broken)
+    return {
+      seq: c.headSeq,
+      kind: broken.kind === "missing" ? "missing" : "altered",
+      detail: `${broken.probe} at input seq ${broken.seq}: ${broken.detail}`,
+    };
+  const head = inputHead(db);
+  const signedSeq = c.inputsSeq ?? 0;
+  const when = new Date(c.createdAt).toISOString();
+  if (head.seq !== signedSeq || (c.inputsHash !== null && head.hash !== c.inputsHash)) {
     return {
       seq: c.headSeq,
       kind: "altered",
-      detail: `its hash is not the one the signed checkpoint of ${when} names: the chain was rewritten up to here`,
+      detail: `the input records (configuration, maintenance observations) end at seq ${head.seq}, not at the input seq ${signedSeq} the signed checkpoint of ${when} commits: added, removed or rewritten without the key, or not signed yet`,
+    };
+  }
+  const feed = feedWindowsDisagree(db);
+  return feed ? { seq: c.headSeq, kind: "altered", detail: feed } : null;
+}
+
+function commitmentFinding(c: Checkpoint, period: PeriodCommitment): CheckpointFinding | null {
+  if (period.lastSeq === 0) return null;
+  const when = new Date(c.createdAt).toISOString();
+  if (period.lastSeq > c.headSeq) {
+    const from = Math.max(c.headSeq + 1, period.firstSeq);
+    return {
+      seq: from,
+      kind: "missing",
+      detail: `records seq ${from}..${period.lastSeq} of the period are not committed by the newest signed checkpoint (of ${when}, head seq ${c.headSeq}): added without the key, or not signed yet (the agent signs every 5 minutes and when it stops)`,
+    };
+  }
+  if (period.end <= period.now && c.createdAt < period.end) {
+    return {
+      seq: c.headSeq,
+      kind: "missing",
+      detail: `the newest signed checkpoint is of ${when}, before the end of the period (${new Date(period.end).toISOString()}): newer checkpoints and the records after them were deleted, or the agent has not signed since; run the agent (it signs when it starts writing) and retry`,
     };
   }
   return null;

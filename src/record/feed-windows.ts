@@ -1,6 +1,8 @@
 import type Database from "better-sqlite3";
+import canonicalize from "canonicalize";
 import type { CategoryScope, FeedWindow, WindowVersion } from "../model/config.js";
 import type { EpochMs } from "../model/time.js";
+import { appendInput, hasInputLog } from "./input-log.js";
 
 /** A feed window as read now, before the store knows when it was first seen. */
 export interface FeedWindowReading extends Omit<FeedWindow, "firstSeenAt" | "cancelledAt"> {
@@ -60,7 +62,6 @@ export class FeedWindowLedger {
       for (const r of readings) {
         const categories = JSON.stringify(r.categories);
         const row = find.get(r.providerId) as { last_digest: string } | undefined;
-        appendWindowVersion(db, r, now);
         if (row === undefined) {
           insert.run(
             r.providerId,
@@ -78,6 +79,10 @@ export class FeedWindowLedger {
           continue;
         }
         if (row.last_digest !== r.digest) changed.push(r.providerId);
+        const cancelledBefore = db
+          .prepare("SELECT cancelled_at IS NOT NULL FROM feed_windows WHERE provider_id = ?")
+          .pluck()
+          .get(r.providerId);
         update.run(
           r.name,
           r.start,
@@ -90,7 +95,10 @@ export class FeedWindowLedger {
           now,
           r.providerId,
         );
+        if (row.last_digest !== r.digest || Boolean(cancelledBefore) !== r.cancelled)
+          recordFeedObservation(db, r.providerId, now);
       }
+      for (const id of added) recordFeedObservation(db, id, now);
     }).immediate();
     return { added, changed };
   }
@@ -102,7 +110,7 @@ export class FeedWindowLedger {
     const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
     if (table.get("feed_windows") === undefined) return [];
     const rows = db.prepare("SELECT * FROM feed_windows ORDER BY start, provider_id").all() as Row[];
-    const history = table.get("feed_window_history") === undefined ? null : versionsById(db);
+    const history = versionsById(db);
     return rows.map((r) => ({
       ...(history?.has(r.provider_id) ? { history: history.get(r.provider_id)! } : {}),
       providerId: r.provider_id,
@@ -118,48 +126,130 @@ export class FeedWindowLedger {
 }
 
 /**
- * Appends the window as read now to its history when its schedule, scope or status differs from
- * the last version kept (append-only: a version is never updated). Called for every reading.
+ * Each window's scheduled versions, oldest first, read from the maintenance observations of the
+ * evidence log (verified with it, so a version cannot be edited away without verification
+ * failing). A window's first version counts from when the ledger first saw it; each later one from
+ * the observation that changed its schedule or scope. A cancellation is judged by cancelled_at.
  */
-export function appendWindowVersion(db: Database.Database, r: FeedWindowReading, now: EpochMs): void {
-  const last = db
-    .prepare(
-      "SELECT start, end, categories, status FROM feed_window_history WHERE provider_id = ? ORDER BY seen_at DESC LIMIT 1",
-    )
-    .get(r.providerId) as { start: number; end: number; categories: string; status: string } | undefined;
-  const categories = JSON.stringify(r.categories);
-  const status = r.cancelled ? "cancelled" : "scheduled";
-  if (
-    last &&
-    last.start === r.start &&
-    last.end === r.end &&
-    last.categories === categories &&
-    last.status === status
-  ) {
-    return;
-  }
-  db.prepare(
-    "INSERT OR IGNORE INTO feed_window_history (provider_id, seen_at, start, end, categories, status) VALUES (?, ?, ?, ?, ?, ?)",
-  ).run(r.providerId, now, r.start, r.end, categories, status);
-}
-
-/** Each window's scheduled versions, oldest first (a cancellation is judged by cancelled_at instead). */
 function versionsById(db: Database.Database): Map<string, WindowVersion[]> {
-  const rows = db
-    .prepare(
-      "SELECT provider_id, seen_at, start, end, categories FROM feed_window_history WHERE status = 'scheduled' ORDER BY provider_id, seen_at",
-    )
-    .all() as { provider_id: string; seen_at: number; start: number; end: number; categories: string }[];
   const byId = new Map<string, WindowVersion[]>();
+  if (!hasInputLog(db)) return byId;
+  const rows = db
+    .prepare("SELECT ts, payload FROM input_records WHERE kind = 'maintenance_observation' ORDER BY seq")
+    .iterate() as Iterable<{ ts: number; payload: string }>;
+  const last = new Map<string, string>();
   for (const row of rows) {
-    const list = byId.get(row.provider_id) ?? [];
+    const o = JSON.parse(row.payload) as {
+      provider_id: string;
+      start: number;
+      end: number;
+      first_seen_at: number;
+      categories: CategoryScope;
+      cancelled_at: number | null;
+    };
+    const shape = JSON.stringify([o.start, o.end, o.categories, o.cancelled_at === null]);
+    if (last.get(o.provider_id) === shape) continue;
+    const isFirst = !last.has(o.provider_id);
+    last.set(o.provider_id, shape);
+    if (o.cancelled_at !== null) continue;
+    const list = byId.get(o.provider_id) ?? [];
     list.push({
-      seenAt: row.seen_at,
-      start: row.start,
-      end: row.end,
-      categories: JSON.parse(row.categories) as CategoryScope,
+      seenAt: isFirst ? o.first_seen_at : row.ts,
+      start: o.start,
+      end: o.end,
+      categories: o.categories,
     });
-    byId.set(row.provider_id, list);
+    byId.set(o.provider_id, list);
   }
   return byId;
+}
+
+interface ObservedRow {
+  provider_id: string;
+  name: string;
+  start: number;
+  end: number;
+  provider_created_at: number;
+  first_seen_at: number;
+  categories: string;
+  last_digest: string;
+  cancelled_at: number | null;
+}
+
+const OBSERVED_COLUMNS =
+  "provider_id, name, start, end, provider_created_at, first_seen_at, categories, last_digest, cancelled_at";
+
+/** A window as an observation records it: everything that decides an exclusion, not last_seen_at. */
+function observedForm(r: ObservedRow): unknown {
+  return {
+    provider_id: r.provider_id,
+    name: r.name,
+    start: r.start,
+    end: r.end,
+    provider_created_at: r.provider_created_at,
+    first_seen_at: r.first_seen_at,
+    categories: JSON.parse(r.categories) as unknown,
+    digest: r.last_digest,
+    cancelled_at: r.cancelled_at ?? null,
+  };
+}
+
+/**
+ * Records, as an input record of the log, a window as the ledger holds it once a reading added or
+ * changed it, at the time it was read (inside the ledger's write transaction). The one place a
+ * feed observation enters the log.
+ */
+export function recordFeedObservation(db: Database.Database, providerId: string, readAt: EpochMs): void {
+  if (!hasInputLog(db)) return;
+  const row = db
+    .prepare(`SELECT ${OBSERVED_COLUMNS} FROM feed_windows WHERE provider_id = ?`)
+    .get(providerId) as ObservedRow | undefined;
+  if (row) appendInput(db, "maintenance_observation", readAt, observedForm(row));
+}
+
+/**
+ * Windows stored before observations were logged: each recorded once, as found, when a writer
+ * first opens the store (only while the log holds no observation at all, so that a window
+ * inserted later is never adopted).
+ */
+export function recordStoredWindows(db: Database.Database, now: EpochMs): void {
+  if (!hasInputLog(db)) return;
+  const logged = db
+    .prepare("SELECT 1 FROM input_records WHERE kind = 'maintenance_observation' LIMIT 1")
+    .get();
+  if (logged !== undefined) return;
+  const ids = db
+    .prepare("SELECT provider_id FROM feed_windows ORDER BY provider_id")
+    .pluck()
+    .all() as string[];
+  for (const id of ids) recordFeedObservation(db, id, now);
+}
+
+/**
+ * Whether the stored feed windows are exactly what the newest observation of each in the log
+ * says: an UPDATE, INSERT or DELETE on feed_windows (which decide exclusions) is a sentence here.
+ */
+export function feedWindowsDisagree(db: Database.Database): string | null {
+  if (!hasInputLog(db)) return null;
+  const logged = new Map<string, string>();
+  const payloads = db
+    .prepare("SELECT payload FROM input_records WHERE kind = 'maintenance_observation' ORDER BY seq")
+    .pluck()
+    .iterate() as Iterable<string>;
+  for (const payload of payloads)
+    logged.set(String((JSON.parse(payload) as { provider_id: unknown }).provider_id), payload);
+  const rows = db
+    .prepare(`SELECT ${OBSERVED_COLUMNS} FROM feed_windows ORDER BY provider_id`)
+    .iterate() as Iterable<ObservedRow>;
+  for (const row of rows) {
+    const expected = logged.get(row.provider_id);
+    if (expected === undefined)
+      return `feed window ${row.provider_id} is in feed_windows but no maintenance observation in the log records it (inserted)`;
+    if (canonicalize(observedForm(row)) !== expected)
+      return `feed window ${row.provider_id} is not the window its newest maintenance observation in the log records (edited)`;
+    logged.delete(row.provider_id);
+  }
+  for (const id of logged.keys())
+    return `feed window ${id}, recorded by a maintenance observation in the log, is missing from feed_windows (deleted)`;
+  return null;
 }

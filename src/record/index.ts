@@ -14,6 +14,7 @@ export {
   type RejectedLine,
   readResultFile,
 } from "./import.js";
+export type { InputKind, InputRecord } from "./input-log.js";
 export { type KnownIds, type ParsedLine, parseResultLine } from "./ndjson.js";
 export type { NotificationLedger, NotificationToQueue, QueuedNotification } from "./notifications.js";
 export type { ResultQuery } from "./queries.js";
@@ -26,6 +27,7 @@ export {
   DEFAULT_KEY_FILE,
   keyFileOf,
   loadAgentKey,
+  MissingKeyError,
   type Signature,
   type Statement,
   signatureValid,

@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { DAY_MS, type EpochMs, HOUR_MS } from "../model/time.js";
 import type { ChainLink } from "./chain.js";
+import { commitPrunedDays } from "./rollup-commitments.js";
 import { COUNT_COLUMNS } from "./rollups.js";
 import { describeWriteError } from "./write-queue.js";
 
@@ -37,8 +38,13 @@ export function pruneEvidence(
     return db
       .transaction(() => {
         const chain = pruneChainPrefix(db, now - days.results * DAY_MS, now);
-        if (chain.anchor) anchored();
-        return { ...chain, minutesCompacted: compactMinuteRollups(db, now - days.minuteRollups * DAY_MS) };
+        const minutesCompacted = compactMinuteRollups(db, now - days.minuteRollups * DAY_MS);
+        if (chain.anchor) {
+          // The pruned days' rollups now stand for their records: committed before the head is signed.
+          commitPrunedDays(db, now);
+          anchored();
+        }
+        return { ...chain, minutesCompacted };
       })
       .immediate();
   } catch (error) {

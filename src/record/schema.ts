@@ -144,21 +144,19 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE feed_windows ADD COLUMN cancelled_at INTEGER;
   `,
-  // Each version of a feed window as observed, append-only (contract section 14): a change of
-  // start, end or categories is judged from when it was first seen, so every version is kept.
+  // Inputs that decide a figure, hash-chained on their own (src/record/input-log.ts): configuration
+  // loads and maintenance-feed observations. Checkpoints commit this chain's head too.
   `
-  CREATE TABLE feed_window_history (
-    provider_id TEXT    NOT NULL,
-    seen_at     INTEGER NOT NULL,             -- epoch ms, when this version was first read
-    start       INTEGER NOT NULL,
-    end         INTEGER NOT NULL,
-    categories  TEXT    NOT NULL,             -- JSON: "all" or a list of category ids
-    status      TEXT    NOT NULL,             -- "scheduled" or "cancelled"
-    PRIMARY KEY (provider_id, seen_at)
+  CREATE TABLE input_records (
+    seq       INTEGER PRIMARY KEY,  -- input chain position
+    kind      TEXT    NOT NULL,     -- config | maintenance_observation
+    ts        INTEGER NOT NULL,     -- epoch ms, when it was loaded or read
+    payload   TEXT    NOT NULL,     -- RFC 8785 (JCS) JSON, secrets removed
+    prev_hash BLOB    NOT NULL,
+    hash      BLOB    NOT NULL      -- SHA-256 of hex(prev_hash), a newline and the canonical input record
   );
-  INSERT INTO feed_window_history (provider_id, seen_at, start, end, categories, status)
-    SELECT provider_id, first_seen_at, start, end, categories,
-           CASE WHEN cancelled_at IS NULL THEN 'scheduled' ELSE 'cancelled' END FROM feed_windows;
+  ALTER TABLE checkpoints ADD COLUMN inputs_seq INTEGER;  -- the input chain's head when signed, NULL before
+  ALTER TABLE checkpoints ADD COLUMN inputs_hash BLOB;
   `,
 ];
 

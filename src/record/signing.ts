@@ -91,14 +91,20 @@ export function keyFileOf(dataDir: string, signingKeyFile: string | null | undef
 
 /**
  * Loads the agent key, creating it (PKCS#8 PEM, mode 0600) when the file does not exist yet and
- * create is true. Returns null when it does not exist and may not be created.
+ * create is true. Returns null when it does not exist and may not be created. `signedBy` is the
+ * key id the store's checkpoints name: then a missing file is an error naming it, never a new key
+ * (a fresh key would sign over whatever the store holds now, rewritten or not).
  */
-export function loadAgentKey(file: string, options: { create: boolean }): AgentKey | null {
+export function loadAgentKey(
+  file: string,
+  options: { create: boolean; signedBy?: string | null },
+): AgentKey | null {
   let pem: string;
   try {
     pem = readFileSync(file, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw keyError(file, error);
+    if (options.signedBy != null) throw new MissingKeyError(file, options.signedBy);
     if (!options.create) return null;
     return createKeyFile(file);
   }
@@ -106,6 +112,18 @@ export function loadAgentKey(file: string, options: { create: boolean }): AgentK
     return new AgentKey(createPrivateKey(pem));
   } catch (error) {
     throw new Error(`signing key ${file}: not a readable Ed25519 private key (${(error as Error).message})`);
+  }
+}
+
+/** The store's checkpoints are signed by a key whose file is gone. */
+export class MissingKeyError extends Error {
+  constructor(
+    readonly file: string,
+    readonly keyId: string,
+  ) {
+    super(
+      `signing key ${file} is missing, and the store's checkpoints are signed by key ${keyId}: restore that key (no new key is created while such checkpoints exist)`,
+    );
   }
 }
 

@@ -1,18 +1,21 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
+import canonicalize from "canonicalize";
 import type { Clock } from "../clock/clock.js";
 import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
 import { type BundleInput, writeBundle } from "./bundle.js";
 import { type ChainedResult, ChainWriter } from "./chain.js";
-import { CHECKPOINT_INTERVAL_MS, writeCheckpoint } from "./checkpoints.js";
-import { FeedWindowLedger } from "./feed-windows.js";
+import { CHECKPOINT_INTERVAL_MS, newestCheckpoint, writeCheckpoint } from "./checkpoints.js";
+import { FeedWindowLedger, recordStoredWindows } from "./feed-windows.js";
 import { type ImportOutcome, ImportSession } from "./import-session.js";
+import { appendInput, configRecordsOf, type InputRecord, latestInputOf } from "./input-log.js";
 import { NotificationLedger } from "./notifications.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
 import { type PruneOutcome, pruneEvidence, prunePostponed } from "./retention.js";
+import { commitPrunedDays } from "./rollup-commitments.js";
 import {
   type ExclusionJudge,
   type LatencyOf,
@@ -24,9 +27,9 @@ import {
 } from "./rollups.js";
 import { AgentRuns, type RunInterval } from "./runs.js";
 import { applySizeCap, EVIDENCE_FILE, fileIdentity, openReader, openWriter } from "./schema.js";
-import { type AgentKey, keyFileOf, loadAgentKey } from "./signing.js";
+import { type AgentKey, keyFileOf, loadAgentKey, MissingKeyError } from "./signing.js";
 import { resultProblem } from "./validation.js";
-import { type VerifyOutcome, verifyChain, withCheckpoint } from "./verify.js";
+import { periodWithCheckpoint, type VerifyOutcome, verifyChain, withCheckpoint } from "./verify.js";
 import { type PeriodVerification, type VerifiedRecords, verifyPeriod } from "./verify-period.js";
 import { type StoreHealth, WriteQueue } from "./write-queue.js";
 
@@ -120,6 +123,30 @@ export class EvidenceStore implements ResultSink {
       recover: () => this.#reopenIfMoved(),
     });
     this.#runs = new AgentRuns(options.clock, this.#queue);
+    if (!options.readOnly) {
+      const db = this.#db;
+      db.transaction(() => {
+        recordStoredWindows(db, options.clock.now());
+        commitPrunedDays(db, options.clock.now());
+      }).immediate();
+    }
+  }
+
+  /**
+   * Records an input that decides figures (a configuration as loaded, canonical and without
+   * secrets) in the input log, unless the newest record of that kind says the same. Returns the
+   * seq of the record that holds it, which a report names.
+   */
+  recordInput(kind: "config", payload: unknown): number {
+    const db = this.#ownDb();
+    return db
+      .transaction(() => {
+        const text = canonicalize(payload) ?? "null";
+        const latest = latestInputOf(db, kind);
+        if (latest?.payload === text) return latest.seq;
+        return appendInput(db, kind, this.#clock.now(), payload);
+      })
+      .immediate();
   }
 
   /** Queues a result for the next batch; it is acknowledged once onCommitted reports it. */
@@ -215,17 +242,24 @@ export class EvidenceStore implements ResultSink {
     this.flush();
     const db = this.#readerDb();
     return db.transaction((): VerifyOutcome => {
-      let outcome: VerifyOutcome;
-      if (options.month === undefined) outcome = verifyChain(db);
-      else {
-        const { start, end } = monthInterval(options.month);
-        const p = verifyPeriod(db, start, end);
-        outcome = p.problem
-          ? { ok: false, records: p.records, problem: p.problem }
-          : { ok: true, records: p.records, sha256: p.sha256, anchor: p.anchor };
-      }
-      return outcome.ok ? withCheckpoint(db, outcome, this.#publicKeyPem()) : outcome;
+      if (options.month === undefined) return withCheckpoint(db, verifyChain(db), this.#publicKeyPem());
+      const { start, end } = monthInterval(options.month);
+      const p = this.#againstCheckpoint(db, verifyPeriod(db, start, end), start, end);
+      return p.problem
+        ? { ok: false, records: p.records, problem: p.problem }
+        : { ok: true, records: p.records, sha256: p.sha256, anchor: p.anchor };
     })();
+  }
+
+  /** The period checked against the newest checkpoint, unless this store signs none. */
+  #againstCheckpoint(
+    db: Database.Database,
+    p: PeriodVerification,
+    start: EpochMs,
+    end: EpochMs,
+  ): PeriodVerification {
+    if (this.#options.checkpoints === false) return p;
+    return periodWithCheckpoint(db, p, this.#publicKeyPem(), { start, end, now: this.#clock.now() });
   }
 
   /**
@@ -238,16 +272,12 @@ export class EvidenceStore implements ResultSink {
     readAlong?: (records: VerifiedRecords) => void,
   ): PeriodVerification {
     this.flush();
+    // The writer signs its head first: a period must be committed by the newest checkpoint.
+    if (!this.#options.readOnly) this.#checkpointNow();
     const db = this.#readerDb();
     return db.transaction((): PeriodVerification => {
       const p = verifyPeriod(db, period.from, period.to, readAlong);
-      if (p.problem) return p;
-      const checked = withCheckpoint(
-        db,
-        { ok: true, records: p.records, sha256: p.sha256, anchor: p.anchor },
-        this.#publicKeyPem(),
-      );
-      return checked.ok ? p : { ...p, problem: checked.problem };
+      return this.#againstCheckpoint(db, p, period.from, period.to);
     })();
   }
 
@@ -271,12 +301,29 @@ export class EvidenceStore implements ResultSink {
   signingKey(): AgentKey | null {
     if (this.#key) return this.#key;
     const file = keyFileOf(this.#options.dataDir, this.#options.signingKeyFile);
-    this.#key = loadAgentKey(file, { create: !this.#options.readOnly });
+    const signedBy = newestCheckpoint(this.#readerDb())?.keyId ?? null;
+    this.#key = loadAgentKey(file, { create: !this.#options.readOnly, signedBy });
     return this.#key;
   }
 
+  /** The configuration records (input log) in force during [from, to), for the report to name. */
+  configRecords(period: { from: EpochMs; to: EpochMs }): InputRecord[] {
+    return configRecordsOf(this.#readerDb(), period.from, period.to);
+  }
+
+  /** The key id the newest checkpoint names: the key this store's signatures need; null for none. */
+  checkpointKeyId(): string | null {
+    return newestCheckpoint(this.#readerDb())?.keyId ?? null;
+  }
+
+  /** The agent's public key; null when its file is missing (verification then names the key id). */
   #publicKeyPem(): string | null {
-    return this.signingKey()?.publicKeyPem ?? null;
+    try {
+      return this.signingKey()?.publicKeyPem ?? null;
+    } catch (error) {
+      if (error instanceof MissingKeyError) return null;
+      throw error;
+    }
   }
 
   /** Signs the head now (its own transaction); a failure is logged, the next batch retries. */

@@ -43,13 +43,16 @@ export interface VerifiedRecords {
 }
 
 /**
- * Checks the records whose ts falls in [from, to) and everything chained between them, plus the
- * record on each side: every one must follow its predecessor by seq, name its hash and hash to
- * its own. Walking the whole seq run, not just the period's ts, catches a record whose ts was
- * moved out of the period (it still sits in the run and no longer hashes). The whole chain is
- * also checked for gaps. Two passes: the links in seq order, then the period's records in ts
- * order, each re-hashed once and digested; `readAlong` sees the second pass's results (the
- * report reads the month once). Run it inside one read transaction.
+ * Checks the records whose ts falls in [from, to) and everything chained from the record before
+ * the period's first one up to the chain's tail: every one must follow its predecessor by seq,
+ * name its hash and hash to its own. Walking on to the tail, not just the period's run, ties the
+ * period to the head the newest checkpoint signs (checkPeriodCommitted): a month rewritten and
+ * rechained only as far as its last record + 1 breaks a link after it. Walking the whole seq
+ * run, not just the period's ts, catches a record whose ts was moved out of the period (it still
+ * sits in the run and no longer hashes). The whole chain is also checked for gaps. Two passes:
+ * the links in seq order, then the period's records in ts order, each re-hashed once and
+ * digested; `readAlong` sees the second pass's results (the report reads the month once). Run it
+ * inside one read transaction.
  */
 export function verifyPeriod(
   db: Database.Database,
@@ -67,7 +70,8 @@ export function verifyPeriod(
     readAlong?.({ results: [], digest: () => new PeriodDigest().finish() });
     return { ...new PeriodDigest().finish(), firstSeq: 0, lastSeq: 0, anchor, problem: chainGap };
   }
-  const links = firstBrokenLink(db, { from, to, first, last, anchor });
+  const tail = db.prepare("SELECT max(seq) FROM results").pluck().get() as number;
+  const links = firstBrokenLink(db, { from, to, first, last, tail, anchor });
   const pass = new ContentPass(db, from, to);
   try {
     readAlong?.({ results: pass.results(), digest: () => pass.finish() });
@@ -89,11 +93,13 @@ interface SeqRun {
   /** The lowest and highest seq of the period's records. */
   readonly first: number;
   readonly last: number;
+  /** The highest seq of the chain: the walk goes on to it. */
+  readonly tail: number;
   readonly anchor: ChainLink | null;
 }
 
 /**
- * The first record in [first - 1, last + 1] (not before the anchor) that does not follow its
+ * The first record in [first - 1, tail] (not before the anchor) that does not follow its
  * predecessor, or, being outside the period's ts, does not hash to its own hash (the period's
  * own records are re-hashed by digestOfContent).
  */
@@ -111,7 +117,7 @@ function firstBrokenLink(db: Database.Database, run: SeqRun): ChainProblem | nul
   const rows = db
     .prepare(`SELECT ${RECORD_COLUMNS} FROM results WHERE seq >= ? AND seq <= ? ORDER BY seq`)
     .raw(true)
-    .iterate(lo, run.last + 1) as Iterable<StoredRecord>;
+    .iterate(lo, run.tail) as Iterable<StoredRecord>;
   for (const row of rows) {
     const seq = row[SEQ] as number;
     const ts = row[TS] as number;
@@ -127,7 +133,7 @@ function firstBrokenLink(db: Database.Database, run: SeqRun): ChainProblem | nul
 }
 
 /**
- * firstBrokenLink's walk finds nothing, checked inside SQLite: no seq missing in [lo, last], the
+ * firstBrokenLink's walk finds nothing, checked inside SQLite: no seq missing in [lo, tail], the
  * first record naming previousHash, every later one naming its predecessor's hash, and the run's
  * records outside the period's ts hashing to their own. A walk in JS costs a row object per
  * record (most of a month's verification); it runs only where this says something is wrong, to
@@ -142,8 +148,8 @@ function linksHold(
   const present = db
     .prepare("SELECT count(*) FROM results WHERE seq >= ? AND seq <= ?")
     .pluck()
-    .get(lo, run.last) as number;
-  if (present !== run.last - lo + 1) return false;
+    .get(lo, run.tail) as number;
+  if (present !== run.tail - lo + 1) return false;
   if (previousHash !== undefined) {
     const named = db.prepare("SELECT lower(hex(prev_hash)) FROM results WHERE seq = ?").pluck().get(lo);
     if (named !== previousHash) return false;
@@ -153,13 +159,13 @@ function linksHold(
       `SELECT 1 FROM results r JOIN results before ON before.seq = r.seq - 1
        WHERE r.seq > ? AND r.seq <= ? AND r.prev_hash IS NOT before.hash LIMIT 1`,
     )
-    .get(lo, run.last + 1);
+    .get(lo, run.tail);
   if (unlinked !== undefined) return false;
   // Iterated, not all(): after out-of-order imports the run may hold many other months' records.
   const outside = db
     .prepare(`SELECT ${RECORD_COLUMNS} FROM results WHERE seq >= ? AND seq <= ? AND NOT (ts >= ? AND ts < ?)`)
     .raw(true)
-    .iterate(lo, run.last + 1, run.from, run.to) as Iterable<StoredRecord>;
+    .iterate(lo, run.tail, run.from, run.to) as Iterable<StoredRecord>;
   for (const row of outside) if (content(row) !== null) return false;
   return true;
 }

@@ -4,11 +4,12 @@ import type Database from "better-sqlite3";
 import { type EpochMs, monthInterval } from "../model/time.js";
 import { canonicalForm, chainHashHex, GENESIS_HASH } from "./canonical.js";
 import { type ChainLink, latestAnchor } from "./chain.js";
-import { checkCheckpoint } from "./checkpoints.js";
+import { checkCheckpoint, newestCheckpoint, type PeriodCommitment } from "./checkpoints.js";
+import { rollupsDisagree } from "./rollup-commitments.js";
 import { RESULT_VALUE_COLUMNS, resultOfValues } from "./rows.js";
 import { EVIDENCE_FILE, openReader } from "./schema.js";
 import { keyFileOf, loadAgentKey } from "./signing.js";
-import { verifyPeriod } from "./verify-period.js";
+import { type PeriodVerification, verifyPeriod } from "./verify-period.js";
 
 export type ChainProblemKind = "altered" | "missing" | "reordered";
 
@@ -49,29 +50,40 @@ export function verifyEvidence(dataDir: string, options: VerifyOptions = {}): Ve
   const db = openReader(path, 5_000);
   try {
     return db.transaction((): VerifyOutcome => {
-      const outcome = options.month === undefined ? verifyChain(db) : verifyMonth(db, options.month);
-      return outcome.ok ? withCheckpoint(db, outcome, key?.publicKeyPem ?? null) : outcome;
+      const publicKeyPem = key?.publicKeyPem ?? null;
+      if (options.month !== undefined) return verifyMonth(db, options.month, publicKeyPem);
+      return withCheckpoint(db, verifyChain(db), publicKeyPem);
     })();
   } finally {
     db.close();
   }
 }
 
-function verifyMonth(db: Database.Database, month: string): VerifyOutcome {
+function verifyMonth(db: Database.Database, month: string, publicKeyPem: string | null): VerifyOutcome {
   const { start, end } = monthInterval(month);
-  const period = verifyPeriod(db, start, end);
+  const period = periodWithCheckpoint(db, verifyPeriod(db, start, end), publicKeyPem, {
+    start,
+    end,
+    now: Date.now(),
+  });
   if (period.problem) return { ok: false, records: period.records, problem: period.problem };
   return { ok: true, records: period.records, sha256: period.sha256, anchor: period.anchor };
 }
 
-/** A chain that verifies must also still hold the head and anchor its newest checkpoint signed. */
+/**
+ * A chain must also still hold the head and anchor its newest checkpoint signed, and a period's
+ * records must be committed by it. Of a problem the walk found and one the checkpoint shows, the
+ * lower seq is named: the first bad place in the chain.
+ */
 export function withCheckpoint(
   db: Database.Database,
   outcome: VerifyOutcome,
   publicKeyPem: string | null,
+  period?: PeriodCommitment,
 ): VerifyOutcome {
-  const finding = checkCheckpoint(db, publicKeyPem);
+  const finding = checkCheckpoint(db, publicKeyPem, period);
   if (!finding) return outcome;
+  if (!outcome.ok && outcome.problem.seq <= finding.seq) return outcome;
   const record = db.prepare("SELECT probe, ts FROM results WHERE seq = ?").get(finding.seq) as
     | { probe: string; ts: EpochMs }
     | undefined;
@@ -83,6 +95,30 @@ export function withCheckpoint(
     detail: finding.detail,
   };
   return { ok: false, records: outcome.records, problem };
+}
+
+/** A period's verification with the checkpoint's findings: the first problem of either, by seq. */
+export function periodWithCheckpoint(
+  db: Database.Database,
+  p: PeriodVerification,
+  publicKeyPem: string | null,
+  span: { readonly start?: EpochMs; readonly end: EpochMs; readonly now: EpochMs },
+): PeriodVerification {
+  const outcome: VerifyOutcome = p.problem
+    ? { ok: false, records: p.records, problem: p.problem }
+    : { ok: true, records: p.records, sha256: p.sha256, anchor: p.anchor };
+  const checked = withCheckpoint(db, outcome, publicKeyPem, {
+    firstSeq: p.firstSeq,
+    lastSeq: p.lastSeq,
+    end: span.end,
+    now: span.now,
+  });
+  if (!checked.ok) return { ...p, problem: checked.problem };
+  // The input chain is verified and committed now, so its rollup commitments can be relied on.
+  const rollups = span.start === undefined ? null : rollupsDisagree(db, span.start, span.end);
+  if (rollups === null) return p;
+  const head = newestCheckpoint(db)?.headSeq ?? 0;
+  return { ...p, problem: { kind: "altered", seq: head, probe: null, ts: null, detail: rollups } };
 }
 
 /** One line naming the first problem, as `slo-agent verify` prints it. */

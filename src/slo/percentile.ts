@@ -34,6 +34,10 @@ export class DurationList {
     for (let i = 0; i < other.#length; i++) this.push(other.#values[i]!);
   }
 
+  forEach(callback: (ms: number) => void): void {
+    for (let i = 0; i < this.#length; i++) callback(this.#values[i]!);
+  }
+
   /** The nearest-rank p-th percentile of the values (sorted in place); null when there are none. */
   percentile(p: number): number | null {
     const values = this.#values.subarray(0, this.#length);

@@ -52,12 +52,28 @@ export class CategoryTally {
     this.exact?.push(ms);
   }
 
+  /**
+   * Durations a MonthTally kept per day, added to the exact list only: recorded in the histogram
+   * too once a rollup makes the histogram the source (a pruned month's raw part must count there).
+   */
+  addDurations(list: DurationList): void {
+    if (this.exact === null) {
+      list.forEach((ms) => this.latency.record(ms));
+      return;
+    }
+    this.exact.append(list);
+    this.#unrecorded.push(list);
+  }
+
+  readonly #unrecorded: DurationList[] = [];
+
   addRollup(rollup: MinuteRollup): void {
     for (const [statusClass, n] of Object.entries(rollup.byClass)) {
       this.counts.byClass[statusClass as StatusClass] += n;
     }
     this.counts.excluded += rollup.excluded;
     if (rollup.latency && rollup.latency.count > 0) {
+      for (const list of this.#unrecorded.splice(0)) list.forEach((ms) => this.latency.record(ms));
       this.latency.merge(rollup.latency);
       this.exact = null;
     }
@@ -113,7 +129,7 @@ class CategoryMonth {
 
   closeDay(day: number): void {
     this.dayP99[day] = this.openDay.percentile(99);
-    this.month.exact!.append(this.openDay);
+    this.month.addDurations(this.openDay);
     this.openDay = new DurationList();
   }
 }

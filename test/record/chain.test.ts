@@ -27,8 +27,11 @@ afterEach(() => {
 function storeWithRecords(): string {
   const dir = mkdtempSync(join(tmpdir(), "slo-chain-"));
   dirs.push(dir);
-  const store = openEvidenceStore({ dataDir: dir, clock: new FakeClock(START), logger: () => {} });
+  const clock = new FakeClock(START);
+  const store = openEvidenceStore({ dataDir: dir, clock, logger: () => {} });
   store.importResults([...generateResults(START, 50)]);
+  // Signed after November ended: a past month verifies only under a checkpoint from after its end.
+  clock.advance(62 * DAY_MS);
   store.importResults([...generateResults(START + 31 * DAY_MS, 10)]);
   store.close();
   return dir;

@@ -193,6 +193,8 @@ describe("read-only stores", () => {
     const copy = join(dir, "copy");
     mkdirSync(copy);
     cpSync(join(dir, "evidence", "evidence.sqlite"), join(copy, "evidence.sqlite"));
+    // The key its checkpoints need: without it verify is exit 1 naming the key id.
+    cpSync(join(dir, "evidence", "agent-signing-key.pem"), join(copy, "agent-signing-key.pem"));
     const ro = readOnlyDir(copy);
     if (ro === null) return ctx.skip();
     try {

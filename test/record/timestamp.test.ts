@@ -329,6 +329,7 @@ describe("report and evidence export with agent.tsa_url", () => {
         "statement.tsr: OK",
       );
       const check = await slo(["verify", "--bundle", bundle]);
+      expect(check.stderr).toBe("");
       expect(check.code).toBe(0);
     },
     SLOW,

@@ -40,7 +40,12 @@ let runs = 0;
 async function reportOf(files: readonly string[][]): Promise<string> {
   const dir = join(root, `run-${runs++}`);
   const dataDir = join(dir, "data");
-  const store = openEvidenceStore({ dataDir, clock: new FakeClock(NOW), logger: () => {} });
+  const store = openEvidenceStore({
+    dataDir,
+    clock: new FakeClock(NOW),
+    logger: () => {},
+    signingKeyFile: config.agent.signingKeyFile,
+  });
   try {
     for (const [i, lines] of files.entries()) {
       const file = join(root, `run-${runs}-${i}.ndjson`);

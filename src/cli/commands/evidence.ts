@@ -65,7 +65,12 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
   const { config, dataDir } = await loadCommandContext(opts, process.stderr, "offline");
   let store: ReturnType<typeof openEvidenceStore>;
   try {
-    store = openEvidenceStore({ dataDir, clock, readOnly: true });
+    store = openEvidenceStore({
+      dataDir,
+      clock,
+      readOnly: true,
+      signingKeyFile: config.agent.signingKeyFile,
+    });
   } catch (error) {
     throw new UsageError(`${command}: ${(error as Error).message}`);
   }

@@ -141,9 +141,10 @@ async function writeReportFile(file: string, content: string | Uint8Array): Prom
 }
 
 /** Read-only, so that a mistyped --data-dir is one line and exit 2 rather than a new empty store. */
-function openStore(dataDir: string, clock: Clock): EvidenceStore {
+function openStore(dataDir: string, clock: Clock, signingKeyFile: string | null | undefined): EvidenceStore {
   try {
-    return openEvidenceStore({ dataDir, clock, readOnly: true });
+    // The configured key: the one the checkpoints are checked against and the statement signed by.
+    return openEvidenceStore({ dataDir, clock, readOnly: true, signingKeyFile });
   } catch (error) {
     throw new UsageError(`slo-agent report: ${(error as Error).message}`);
   }
@@ -161,7 +162,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   if (opts.fromAgents !== undefined) return runMergedReport(opts, month, format, clock);
   const { config, dataDir } = await loadCommandContext(opts, process.stderr, "offline");
   const categories = opts.category.length > 0 ? [...new Set(opts.category)] : undefined;
-  const store = openStore(dataDir, clock);
+  const store = openStore(dataDir, clock, config.agent.signingKeyFile);
   // Assigned in the verification's pass (a callback: `as` keeps TypeScript from narrowing it away).
   let report = undefined as MonthlyReport | undefined;
   let evidence: MonthEvidence;

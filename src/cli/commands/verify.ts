@@ -18,6 +18,7 @@ interface VerifyOptions extends CommonOptions {
   month?: string;
   bundle?: string;
   report?: string;
+  keyId?: string;
   /** --config was given on the command line (it always has a value: the default ./slo.yaml). */
   configGiven?: boolean;
 }
@@ -53,6 +54,7 @@ export function registerVerify(program: Command): void {
     .option("-m, --month <YYYY-MM>", "check only the records of this UTC month; prints the month's digest")
     .option("--bundle <dir>", "check an evidence bundle (slo-agent evidence export) instead of a store")
     .option("--report <file>", "check a JSON report's signature (report_signature) instead of a store")
+    .option("--key-id <hex>", "with --bundle: fail unless the bundle is signed by this key (16 hex digits)")
     .addHelpText("after", EXAMPLES)
     .action(async (opts: VerifyOptions, cmd: Command) =>
       runVerify({ ...opts, configGiven: cmd.getOptionValueSource("config") === "cli" }),
@@ -67,7 +69,8 @@ async function runVerify(opts: VerifyOptions): Promise<void> {
       );
     return runVerifyReport(opts.report);
   }
-  if (opts.bundle !== undefined) return runVerifyBundle(opts.bundle);
+  if (opts.bundle !== undefined) return runVerifyBundle(opts.bundle, opts.keyId);
+  if (opts.keyId !== undefined) throw new UsageError("slo-agent verify: --key-id goes with --bundle");
   if (opts.month !== undefined) {
     try {
       monthInterval(opts.month);
@@ -87,10 +90,12 @@ async function runVerify(opts: VerifyOptions): Promise<void> {
 }
 
 /** Exit 0 intact, 1 altered (naming the first bad file and line), 2 unreadable (contract section 7). */
-function runVerifyBundle(dir: string): void {
+function runVerifyBundle(dir: string, keyId: string | undefined): void {
+  if (keyId !== undefined && !/^[0-9a-fA-F]{16}$/.test(keyId))
+    throw new UsageError("slo-agent verify --key-id: 16 hex digits (the key id a report or bundle names)");
   let outcome: BundleOutcome;
   try {
-    outcome = verifyBundle(dir);
+    outcome = verifyBundle(dir, keyId);
   } catch (error) {
     if (error instanceof BundleUnreadable)
       throw new UsageError(`slo-agent verify --bundle: ${error.message}`);

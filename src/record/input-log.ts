@@ -1,0 +1,110 @@
+import type Database from "better-sqlite3";
+import canonicalize from "canonicalize";
+import { chainHashHex, GENESIS_HASH, isoTimestamp } from "./canonical.js";
+import type { ChainProblem } from "./verify.js";
+
+/**
+ * Inputs that decide a figure, as records of their own hash chain (docs/evidence-store.md, "Input
+ * records"): each configuration the agent loads or reloads, each maintenance-feed observation that
+ * adds or changes a window. The signed checkpoints commit this chain's head beside the results'
+ * head. A generic kind with a canonical payload, so that other inputs can be added without a
+ * schema change. Kept apart from `results` so no reader of results has to tell records apart.
+ */
+export type InputKind = "config" | "maintenance_observation" | "rollup_commitment";
+
+export interface InputRecord {
+  readonly seq: number;
+  readonly kind: InputKind;
+  readonly ts: number;
+  /** The payload as its RFC 8785 (JCS) text. */
+  readonly payload: string;
+}
+
+/**
+ * The text an input record's hash covers: `{"kind":…,"ts":"<ISO ms>","payload":<JCS>}`, hashed
+ * like a result: SHA-256(hex(prev_hash) + "\n" + canonical).
+ */
+export function inputCanonical(kind: string, ts: number, payload: string): string {
+  return `{"kind":${JSON.stringify(kind)},"ts":"${isoTimestamp(ts)}","payload":${payload}}`;
+}
+
+export function hasInputLog(db: Database.Database): boolean {
+  return (
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'input_records'").get() !==
+    undefined
+  );
+}
+
+/** The head of the input chain: its newest record's seq and hash, or 0 and genesis. */
+export function inputHead(db: Database.Database): { seq: number; hash: string } {
+  if (!hasInputLog(db)) return { seq: 0, hash: GENESIS_HASH.toString("hex") };
+  const row = db
+    .prepare("SELECT seq, lower(hex(hash)) AS hash FROM input_records ORDER BY seq DESC LIMIT 1")
+    .get() as { seq: number; hash: string } | undefined;
+  return row ?? { seq: 0, hash: GENESIS_HASH.toString("hex") };
+}
+
+/** Appends an input record (inside the caller's write transaction). Returns its seq. */
+export function appendInput(db: Database.Database, kind: InputKind, ts: number, payload: unknown): number {
+  const text = canonicalize(payload) ?? "null";
+  const head = inputHead(db);
+  const hash = chainHashHex(head.hash, inputCanonical(kind, ts, text));
+  db.prepare(
+    "INSERT INTO input_records (seq, kind, ts, payload, prev_hash, hash) VALUES (?, ?, ?, ?, unhex(?), unhex(?))",
+  ).run(head.seq + 1, kind, ts, text, head.hash, hash);
+  return head.seq + 1;
+}
+
+/** The newest config record's seq whose payload is this text, or null. */
+export function latestInputOf(db: Database.Database, kind: InputKind): InputRecord | undefined {
+  if (!hasInputLog(db)) return undefined;
+  return db
+    .prepare("SELECT seq, kind, ts, payload FROM input_records WHERE kind = ? ORDER BY seq DESC LIMIT 1")
+    .get(kind) as InputRecord | undefined;
+}
+
+/**
+ * Walks the whole input chain (it holds a record per configuration load and per feed change: small)
+ * and returns the first record that does not follow its predecessor, name its hash or hash to its own.
+ */
+export function verifyInputChain(db: Database.Database): ChainProblem | null {
+  if (!hasInputLog(db)) return null;
+  let previousSeq = 0;
+  let previousHash = GENESIS_HASH.toString("hex");
+  const rows = db
+    .prepare(
+      "SELECT seq, kind, ts, payload, lower(hex(prev_hash)) AS prev, lower(hex(hash)) AS hash FROM input_records ORDER BY seq",
+    )
+    .iterate() as Iterable<InputRecord & { prev: string; hash: string }>;
+  for (const row of rows) {
+    const at = { seq: row.seq, probe: `input ${row.kind}`, ts: row.ts };
+    if (row.seq !== previousSeq + 1)
+      return { kind: "missing", ...at, detail: `input record seq ${previousSeq + 1} is missing` };
+    if (row.prev !== previousHash)
+      return { kind: "altered", ...at, detail: "input record: not chained to the input record before it" };
+    if (chainHashHex(row.prev, inputCanonical(row.kind, row.ts, row.payload)) !== row.hash)
+      return { kind: "altered", ...at, detail: "input record: its content does not match its hash" };
+    previousSeq = row.seq;
+    previousHash = row.hash;
+  }
+  return null;
+}
+
+/**
+ * The configuration records in force during [from, to): the newest one loaded before `from` and
+ * every one loaded inside. What a report's evidence names as the configuration it used.
+ */
+export function configRecordsOf(db: Database.Database, from: number, to: number): InputRecord[] {
+  if (!hasInputLog(db)) return [];
+  const before = db
+    .prepare(
+      "SELECT seq, kind, ts, payload FROM input_records WHERE kind = 'config' AND ts < ? ORDER BY seq DESC LIMIT 1",
+    )
+    .all(from) as InputRecord[];
+  const inside = db
+    .prepare(
+      "SELECT seq, kind, ts, payload FROM input_records WHERE kind = 'config' AND ts >= ? AND ts < ? ORDER BY seq",
+    )
+    .all(from, to) as InputRecord[];
+  return [...before, ...inside];
+}

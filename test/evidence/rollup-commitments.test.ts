@@ -1,0 +1,137 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { FakeClock } from "../../src/clock/fake.js";
+import type { ProbeResult } from "../../src/model/index.js";
+import { openEvidenceStore, verifyEvidence } from "../../src/record/index.js";
+import { buildMonthlyReport } from "../../src/reports/index.js";
+import { fixtureConfig } from "../support/slo-config.js";
+
+/** A pruned month's figures come from rollups: those are committed per day, and an edit is caught. */
+
+const DAY = 86_400_000;
+const MARCH = Date.UTC(2026, 2, 1);
+const APRIL = Date.UTC(2026, 3, 1);
+const config = fixtureConfig();
+const dirs: string[] = [];
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function results(from: number, to: number): ProbeResult[] {
+  const out: ProbeResult[] = [];
+  for (let t = from, i = 0; t < to; t += 600_000, i++) {
+    out.push({
+      ts: t,
+      probe: "payment-request-read",
+      category: "payment_request",
+      status: i % 17 === 0 ? 503 : 200,
+      durationMs: 40 + ((i * 7919) % 1961),
+      error: null,
+      errorCode: null,
+      correlationId: null,
+    });
+  }
+  return out;
+}
+
+/** March and 1-10 April imported, then pruned on 20 April with ten days' retention: March lives on in rollups. */
+function prunedStore(): string {
+  const dir = mkdtempSync(join(tmpdir(), "slo-rollup-commit-"));
+  dirs.push(dir);
+  const clock = new FakeClock(APRIL + 10 * DAY);
+  const store = openEvidenceStore({ dataDir: dir, clock, retentionDays: 10, logger: () => {} });
+  store.importResults(results(MARCH, APRIL + 10 * DAY));
+  clock.advance(10 * DAY);
+  expect(store.prune(clock.now()).pruned).toBeGreaterThan(31 * 144);
+  store.close();
+  return dir;
+}
+
+function availability(dir: string): number {
+  const store = openEvidenceStore({
+    dataDir: dir,
+    clock: new FakeClock(APRIL + 20 * DAY),
+    readOnly: true,
+    logger: () => {},
+  });
+  try {
+    const report = buildMonthlyReport({ config, store, month: "2026-03", now: APRIL + 20 * DAY });
+    return report.categories.find((c) => c.category === "payment_request")!.availability_pct!;
+  } finally {
+    store.close();
+  }
+}
+
+describe("rollup commitments", () => {
+  it("a pruned month verifies; an edited rollup changes its figure and no longer verifies", () => {
+    const dir = prunedStore();
+    expect(verifyEvidence(dir, { month: "2026-03" })).toMatchObject({ ok: true, records: 0 });
+    const before = availability(dir);
+    const db = new Database(join(dir, "evidence.sqlite"));
+    db.prepare("UPDATE rollups SET count_5xx = count_5xx + count_2xx, count_2xx = 0 WHERE minute < ?").run(
+      MARCH + 4 * DAY,
+    );
+    db.close();
+    expect(availability(dir)).toBeLessThan(before);
+    const outcome = verifyEvidence(dir, { month: "2026-03" });
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok)
+      expect(outcome.problem.detail).toBe(
+        "the rollups of 2026-03-01 (records pruned) are not what its rollup commitment in the log says (edited or deleted)",
+      );
+  });
+
+  it("a pruned day whose rollups were deleted is caught", () => {
+    const dir = prunedStore();
+    const db = new Database(join(dir, "evidence.sqlite"));
+    db.prepare("DELETE FROM rollups WHERE minute >= ? AND minute < ?").run(MARCH + 5 * DAY, MARCH + 6 * DAY);
+    db.close();
+    const outcome = verifyEvidence(dir, { month: "2026-03" });
+    expect(outcome.ok).toBe(false);
+    if (!outcome.ok) expect(outcome.problem.detail).toContain("the rollups of 2026-03-06");
+  });
+});
+
+describe("a half-pruned month's p99", () => {
+  it("counts the raw part in the histogram too: within 0.1 % of the exact p99", () => {
+    const dir = mkdtempSync(join(tmpdir(), "slo-p99-"));
+    dirs.push(dir);
+    const clock = new FakeClock(APRIL + 5 * DAY);
+    const store = openEvidenceStore({
+      dataDir: join(dir, "data"),
+      clock,
+      retentionDays: 20,
+      logger: () => {},
+    });
+    try {
+      // Fast before 17 March (to be pruned), slow after: the p99 lies in the raw part.
+      const fast = results(MARCH, MARCH + 16 * DAY).map((r) => ({
+        ...r,
+        durationMs: 50 + (r.durationMs % 50),
+      }));
+      const slow = results(MARCH + 16 * DAY, APRIL + 5 * DAY).map((r) => ({
+        ...r,
+        durationMs: 1500 + r.durationMs,
+      }));
+      store.importResults([...fast, ...slow]);
+      const p99 = () =>
+        buildMonthlyReport({ config, store, month: "2026-03", now: APRIL + 5 * DAY }).categories.find(
+          (c) => c.category === "payment_request",
+        )!;
+      const exact = p99();
+      expect(exact.latency_source).toBe("exact");
+      expect(store.prune(APRIL + 5 * DAY).pruned).toBe(16 * 144);
+      const mixed = p99();
+      expect(mixed.latency_source).toBe("histogram");
+      expect(Math.abs(mixed.latency_p99_ms! - exact.latency_p99_ms!)).toBeLessThanOrEqual(
+        exact.latency_p99_ms! / 1000,
+      );
+    } finally {
+      store.close();
+    }
+  });
+});
