@@ -2,7 +2,7 @@ import type { Dispatcher } from "undici";
 import type { Clock } from "../clock/clock.js";
 import type { SloConfig } from "../model/config.js";
 import { DAY_MS } from "../model/time.js";
-import type { NotificationLedger } from "../record/index.js";
+import { describeWriteError, type NotificationLedger } from "../record/index.js";
 import { type AlertInput, alertConditions } from "./conditions.js";
 import { AlertStateMachine } from "./machine.js";
 import { AlertOutbox, type DeliveryResult } from "./outbox.js";
@@ -46,6 +46,12 @@ export class AgentAlerting {
   readonly #machine: AlertStateMachine;
   readonly #outbox: AlertOutbox;
   readonly #deliveries = new Map<string, Record<DeliveryResult, number>>();
+  #storeError: string | null = null;
+  /** Notifications made while the store could not take them, in order, and whether states wait too. */
+  #unstored: AlertNotification[] = [];
+  #statesUnstored = false;
+  /** The queue depths last read, shown while the store cannot be read. */
+  #depth = new Map<string, number>();
 
   constructor(options: AgentAlertingOptions) {
     this.#options = options;
@@ -95,19 +101,24 @@ export class AgentAlerting {
 
   /** Starts delivering what a previous run left queued. */
   start(): void {
-    this.#options.ledger.pruneDelivered(this.#options.clock.now() - KEEP_DELIVERED_MS);
+    try {
+      this.#options.ledger.pruneDelivered(this.#options.clock.now() - KEEP_DELIVERED_MS);
+    } catch (error) {
+      // Delivered rows only: they are pruned at the next start.
+      this.#storeTrouble(error, 0);
+    }
     this.#outbox.pump();
   }
 
-  /** One evaluation at input.snapshot.at: state changes are stored before anything is sent. */
+  /**
+   * One evaluation at input.snapshot.at: state changes and their notifications are stored in one
+   * transaction before anything is sent. When the store cannot take them (disk full, another
+   * writer holding the lock), they wait here, in order, and every later evaluation stores them with
+   * its own: no alert counts as notified in the store without its notification queued beside it.
+   */
   evaluate(input: AlertInput): void {
     const now = input.snapshot.at;
     const { notifications, changed } = this.#machine.evaluate(alertConditions(this.#config, input), now);
-    if (changed) {
-      this.#options.ledger.saveAlerts(
-        this.#machine.alerts().map((a) => ({ key: a.key, json: JSON.stringify(a) })),
-      );
-    }
     for (const n of notifications) {
       const what = n.status === "resolved" ? "resolved" : n.reminder ? "still firing" : "firing";
       this.#options.log(
@@ -115,12 +126,52 @@ export class AgentAlerting {
         `alert ${what}: ${n.labels.alertname} ${n.labels.category}: ${n.annotations.summary}`,
       );
     }
-    this.#outbox.enqueue(notifications);
+    this.#unstored.push(...notifications);
+    if (changed) this.#statesUnstored = true;
+    if (this.#statesUnstored) this.#store();
     this.#outbox.pump();
   }
 
+  /** Writes the alert states and the notifications not yet stored, together; keeps them on failure. */
+  #store(): void {
+    try {
+      this.#options.ledger.commit(
+        this.#machine.alerts().map((a) => ({ key: a.key, json: JSON.stringify(a) })),
+        this.#outbox.rowsOf(this.#unstored),
+        this.#options.clock.now(),
+      );
+    } catch (error) {
+      this.#storeTrouble(error, this.#unstored.length);
+      return;
+    }
+    this.#unstored = [];
+    this.#statesUnstored = false;
+    this.#storeWorks();
+  }
+
+  #storeTrouble(error: unknown, waiting: number): void {
+    const text = describeWriteError(error);
+    if (text === this.#storeError) return;
+    this.#storeError = text;
+    this.#options.log(
+      "warn",
+      `alerts: the evidence store cannot record alert states (${text}); ${waiting} notifications wait in memory and are stored at the next evaluation that can`,
+    );
+  }
+
+  #storeWorks(): void {
+    if (this.#storeError === null) return;
+    this.#storeError = null;
+    this.#options.log("info", "alerts: the evidence store records alert states again");
+  }
+
   view(): AlertingView {
-    const depth = this.#options.ledger.depth();
+    try {
+      this.#depth = this.#options.ledger.depth();
+    } catch {
+      // Keep the last depths: /metrics and /alerts must answer while the store is in trouble.
+    }
+    const depth = this.#depth;
     return {
       alerts: this.#machine.alerts(),
       queueDepth: new Map([...this.#deliveries.keys()].map((id) => [id, depth.get(id) ?? 0])),
