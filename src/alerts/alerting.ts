@@ -7,6 +7,7 @@ import { type AlertInput, alertConditions } from "./conditions.js";
 import { AlertStateMachine } from "./machine.js";
 import { AlertOutbox, type DeliveryResult } from "./outbox.js";
 import { createReceiver } from "./receivers/index.js";
+import { resolvedAnnotations } from "./resolution.js";
 import type { AgentAlert, AlertNotification } from "./types.js";
 
 export interface AgentAlertingOptions {
@@ -118,7 +119,10 @@ export class AgentAlerting {
    */
   evaluate(input: AlertInput): void {
     const now = input.snapshot.at;
-    const { notifications, changed } = this.#machine.evaluate(alertConditions(this.#config, input), now);
+    const config = this.#config;
+    const { notifications, changed } = this.#machine.evaluate(alertConditions(config, input), now, (alert) =>
+      resolvedAnnotations(config, input, alert.labels, alert.annotations),
+    );
     for (const n of notifications) {
       const what = n.status === "resolved" ? "resolved" : n.reminder ? "still firing" : "firing";
       this.#options.log(

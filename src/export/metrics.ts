@@ -1,15 +1,20 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { diag } from "@opentelemetry/api";
+import { type Attributes, diag } from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { type IMetricReader, MeterProvider } from "@opentelemetry/sdk-metrics";
 import type { ProbeId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import type { SloSnapshot } from "../model/snapshot.js";
-import type { AutomaticReason, ProbeValidity } from "../model/validity.js";
+import {
+  type AutomaticReason,
+  CONTROL_CATEGORY,
+  controlProbeId,
+  type ProbeValidity,
+} from "../model/validity.js";
 import { type AlertFigures, registerAlertMetrics } from "./alert-metrics.js";
 import { ExpositionWriter } from "./exposition.js";
-import type { AgentIdentity } from "./names.js";
+import { type AgentIdentity, LABEL } from "./names.js";
 import { type OtlpPushOptions, otlpReader } from "./otlp.js";
 import { registerProbeMetrics, type SeriesLabels, seriesLabels } from "./probe-metrics.js";
 import { registerBuildInfo, startRuntimeMetrics } from "./runtime-metrics.js";
@@ -96,12 +101,14 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   registerBuildInfo(meter, { version: options.version ?? "0.0.0", identity });
   const runtime = options.runtimeMetrics ? startRuntimeMetrics(provider) : null;
   const exposition = new ExpositionWriter();
+  let shown = configuredSeries(config);
 
   return {
     recordResult: probeMetrics.record,
     reconfigure(next) {
       labels = seriesLabels(next, identity);
       probeMetrics.reconfigure(next);
+      shown = configuredSeries(next);
     },
     updateSnapshot(next) {
       snapshot = next;
@@ -112,7 +119,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     setSelfMetrics: (figures) => self.set(figures),
     recordLateness: (probe, lateMs) => self.recordLateness(probe, lateMs),
     setAlertSource,
-    serveScrape: (_request, response) => serveExposition(prometheus, exposition, response),
+    serveScrape: (_request, response) => serveExposition(prometheus, exposition, response, shown),
     shutdown: () => {
       runtime?.stop();
       return provider.shutdown();
@@ -125,14 +132,33 @@ function serveExposition(
   reader: PrometheusExporter,
   writer: ExpositionWriter,
   response: ServerResponse,
+  keep: (attributes: Attributes) => boolean,
 ): void {
   response.statusCode = 200;
   response.setHeader("content-type", "text/plain");
   reader.collect().then(
     ({ resourceMetrics, errors }) => {
       if (errors.length > 0) diag.error("PrometheusExporter: metrics collection errors", ...errors);
-      response.end(writer.write(resourceMetrics));
+      response.end(writer.write(resourceMetrics, keep));
     },
     (error: unknown) => response.end(`# failed to export metrics: ${error}`),
   );
+}
+
+/**
+ * Whether a series belongs to the running configuration: one naming a probe or category that a
+ * reload removed is not shown (the SDK keeps every series it ever saw; Prometheus then marks it stale).
+ */
+function configuredSeries(config: SloConfig): (attributes: Attributes) => boolean {
+  const probes = new Set([
+    ...config.probes.map((p) => p.id),
+    ...(config.controls ?? []).map((c) => controlProbeId(c.id)),
+  ]);
+  const categories = new Set([...config.categories.keys(), CONTROL_CATEGORY]);
+  return (attributes) => {
+    const probe = attributes[LABEL.probe];
+    if (typeof probe === "string" && !probes.has(probe)) return false;
+    const category = attributes[LABEL.category];
+    return typeof category !== "string" || categories.has(category) || category === "unknown";
+  };
 }
