@@ -95,9 +95,26 @@ export class AgentAlerting {
       repeatIntervalMs: config.alerting.repeatIntervalMs,
     });
     const ids = new Set(receivers.map((r) => r.id));
+    const added = [...ids].filter((id) => !this.#deliveries.has(id));
     for (const id of this.#deliveries.keys()) if (!ids.has(id)) this.#deliveries.delete(id);
-    for (const id of ids) if (!this.#deliveries.has(id)) this.#deliveries.set(id, { success: 0, failure: 0 });
+    for (const id of added) this.#deliveries.set(id, { success: 0, failure: 0 });
     this.#outbox.setReceivers(receivers);
+    this.#tellAdded(added);
+  }
+
+  /** A receiver added by a reload is told what is firing, as Alertmanager tells a new route. */
+  #tellAdded(added: readonly string[]): void {
+    const firing = this.#firing().map((n) => ({ ...n, reminder: false }));
+    if (added.length === 0 || firing.length === 0) return;
+    const rows = this.#outbox.rowsOf(firing).filter((row) => added.includes(row.receiver));
+    try {
+      this.#options.ledger.commit(null, rows, this.#options.clock.now());
+    } catch (error) {
+      this.#storeTrouble(error, rows.length);
+      this.#options.log("warn", `alerts: receivers ${added.join(", ")} were not told what is firing`);
+      return;
+    }
+    this.#outbox.pump();
   }
 
   /** Starts delivering what a previous run left queued. */

@@ -151,7 +151,7 @@ function alertingOf(wire: AlertingWireValue): AlertingSettings {
     repeatIntervalMs: parseDuration(wire.repeat_interval)!,
     coverageBelow: percentToRatio(parsePercent(wire.coverage_below_pct)!),
     latencyWindow: wire.latency_window,
-    runbookBaseUrl: canonicalBaseUrl(wire.runbook_base_url),
+    runbookBaseUrl: wire.runbook_base_url === undefined ? null : canonicalBaseUrl(wire.runbook_base_url),
   };
 }
 

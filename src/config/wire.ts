@@ -396,9 +396,9 @@ export const AlertingWire = z
     runbook_base_url: z
       .string()
       .refine(isHttpUrl, "must be an absolute http:// or https:// URL")
-      .default("https://slo-agent.example/runbooks")
+      .optional()
       .describe(
-        "Where your runbooks live: every alert (the agent's and the generated Prometheus rules) gets runbook_url = this/ALERTNAME.",
+        "Where your runbooks live: every alert (the agent's and the generated Prometheus rules) gets runbook_url = this/ALERTNAME. Unset: alerts carry no runbook_url (their hints annotation says what to check).",
       ),
   })
   .prefault({})

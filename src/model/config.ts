@@ -215,8 +215,8 @@ export interface AlertingSettings {
   readonly coverageBelow: number;
   /** The window whose p99 is compared with the latency objective. */
   readonly latencyWindow: "5m" | "30m" | "1h" | "6h" | "1d";
-  /** runbook_url of an alert is this + "/" + its alertname. */
-  readonly runbookBaseUrl: string;
+  /** runbook_url of an alert is this + "/" + its alertname; null: alerts carry no runbook_url. */
+  readonly runbookBaseUrl: string | null;
 }
 
 /** One service-credit tier (contract section 10): under `belowRatio` availability earns `creditPct`. */
