@@ -141,6 +141,8 @@ function receiverOf(r: AlertingWireValue["receivers"][number]): ReceiverSpec {
       return { type: r.type, id: r.id, url: r.url, secret: new Secret(r.secret), timeoutMs };
     case "slack":
       return { type: r.type, id: r.id, url: new Secret(r.url), timeoutMs };
+    case "pagerduty":
+      return { type: r.type, id: r.id, routingKey: new Secret(r.routing_key), url: r.url, timeoutMs };
   }
 }
 

@@ -360,8 +360,22 @@ export const ReceiverWire = z
       url: receiverUrl.describe(`Slack-compatible incoming-webhook URL (use ${ENV}; a secret).`),
       timeout: receiverTimeout,
     }),
+    z.strictObject({
+      id: receiverId,
+      type: z.literal("pagerduty"),
+      routing_key: z
+        .string()
+        .min(1, "must not be empty")
+        .describe(`The PagerDuty service's Events API v2 integration key (use ${ENV}; a secret).`),
+      url: receiverUrl
+        .default("https://events.pagerduty.com/v2/enqueue")
+        .describe(
+          "The Events API v2 endpoint (a PagerDuty EU account: https://events.eu.pagerduty.com/v2/enqueue).",
+        ),
+      timeout: receiverTimeout,
+    }),
   ])
-  .describe("Where the agent's own alerts go: {id, type: alertmanager|webhook|slack, url, ...}.");
+  .describe("Where the agent's own alerts go: {id, type: alertmanager|webhook|slack|pagerduty, ...}.");
 
 const alertDuration = (min: number, what: string) =>
   z.string().refine((v) => (parseDuration(v) ?? -1) >= min, what);

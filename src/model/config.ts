@@ -203,7 +203,16 @@ export type ReceiverSpec =
       readonly timeoutMs: number;
     }
   /** A Slack incoming-webhook URL is itself the credential. */
-  | { readonly type: "slack"; readonly id: string; readonly url: Secret; readonly timeoutMs: number };
+  | { readonly type: "slack"; readonly id: string; readonly url: Secret; readonly timeoutMs: number }
+  | {
+      readonly type: "pagerduty";
+      readonly id: string;
+      /** The Events API v2 integration key of the PagerDuty service. */
+      readonly routingKey: Secret;
+      /** Where events are posted: https://events.pagerduty.com/v2/enqueue unless set. */
+      readonly url: string;
+      readonly timeoutMs: number;
+    };
 
 export interface AlertingSettings {
   readonly receivers: readonly ReceiverSpec[];
