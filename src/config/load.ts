@@ -155,7 +155,14 @@ function receiverSecrets(alerting: unknown): string[] {
   const receivers = (alerting as { receivers?: unknown } | null)?.receivers;
   if (!Array.isArray(receivers)) return [];
   return receivers.flatMap((r: Record<string, unknown> | null) => {
-    const value = r?.type === "slack" ? r.url : r?.type === "pagerduty" ? r.routing_key : r?.secret;
+    const value =
+      r?.type === "slack"
+        ? r.url
+        : r?.type === "pagerduty"
+          ? r.routing_key
+          : r?.type === "email"
+            ? (r.smtp as { password?: unknown } | undefined)?.password
+            : r?.secret;
     return typeof value === "string" && value !== "" ? [value] : [];
   });
 }

@@ -374,8 +374,39 @@ export const ReceiverWire = z
         ),
       timeout: receiverTimeout,
     }),
+    z.strictObject({
+      id: receiverId,
+      type: z.literal("email"),
+      smtp: z
+        .strictObject({
+          host: z.string().min(1).describe("The SMTP relay's host name."),
+          port: z
+            .number()
+            .int()
+            .min(1)
+            .max(65535)
+            .default(587)
+            .describe("The relay's port (submission: 587)."),
+          from: z.string().min(3).describe("The sender address."),
+          to: z
+            .union([z.string().min(3), z.array(z.string().min(3)).min(1)])
+            .describe("One recipient address or a list."),
+          starttls: z
+            .boolean()
+            .default(true)
+            .describe("Upgrade the connection with STARTTLS and refuse to send in clear text."),
+          ca_file: z
+            .string()
+            .optional()
+            .describe("PEM file of the CA that signed the relay's certificate (default: the system's CAs)."),
+          username: z.string().optional().describe("SMTP AUTH user name, if the relay asks for one."),
+          password: z.string().optional().describe(`SMTP AUTH password (use ${ENV}; a secret).`),
+        })
+        .describe("The SMTP relay and the addresses."),
+      timeout: receiverTimeout,
+    }),
   ])
-  .describe("Where the agent's own alerts go: {id, type: alertmanager|webhook|slack|pagerduty, ...}.");
+  .describe("Where the agent's own alerts go: {id, type: alertmanager|webhook|slack|pagerduty|email, ...}.");
 
 const alertDuration = (min: number, what: string) =>
   z.string().refine((v) => (parseDuration(v) ?? -1) >= min, what);

@@ -212,7 +212,27 @@ export type ReceiverSpec =
       /** Where events are posted: https://events.pagerduty.com/v2/enqueue unless set. */
       readonly url: string;
       readonly timeoutMs: number;
+    }
+  | {
+      readonly type: "email";
+      readonly id: string;
+      readonly smtp: SmtpSettings;
+      readonly timeoutMs: number;
     };
+
+/** An SMTP relay and the message's addresses (receiver type email). */
+export interface SmtpSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly from: string;
+  readonly to: readonly string[];
+  /** Upgrade with STARTTLS and refuse to send without it. */
+  readonly starttls: boolean;
+  /** PEM file of the CA that signed the relay's certificate; null: the system's CAs. */
+  readonly caFile: string | null;
+  readonly username: string | null;
+  readonly password: Secret | null;
+}
 
 export interface AlertingSettings {
   readonly receivers: readonly ReceiverSpec[];

@@ -1,6 +1,7 @@
 import type { Dispatcher } from "undici";
 import type { ReceiverSpec } from "../../model/config.js";
 import { AlertmanagerReceiver } from "./alertmanager.js";
+import { EmailReceiver } from "./email.js";
 import { PagerDutyReceiver } from "./pagerduty.js";
 import type { Receiver } from "./receiver.js";
 import { SlackReceiver } from "./slack.js";
@@ -20,5 +21,7 @@ export function createReceiver(spec: ReceiverSpec, dispatcher: Dispatcher): Rece
       return new SlackReceiver(spec, dispatcher);
     case "pagerduty":
       return new PagerDutyReceiver(spec, dispatcher);
+    case "email":
+      return new EmailReceiver(spec);
   }
 }
