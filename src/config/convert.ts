@@ -128,6 +128,9 @@ export function toSloConfig(input: ConversionInput): SloConfig {
         belowRatio: percentToRatio(parsePercent(tier.below_pct)!),
         creditPct: tier.credit_pct,
       })),
+      merchant: wire.sla.merchant ?? null,
+      contractRef: wire.sla.contract_ref ?? null,
+      monthlyFee: wire.sla.monthly_fee ?? null,
     },
   };
 }

@@ -499,6 +499,26 @@ export const SlaWire = z
       .array(CreditTierWire)
       .default([])
       .describe("Service-credit tiers; a class earns the tier with the lowest below_pct it is under."),
+    merchant: z
+      .strictObject({
+        name: text().describe("The merchant's legal name: the claim's sender."),
+        contact: text().describe("Who the provider answers to (name and e-mail or address)."),
+      })
+      .optional()
+      .describe("Who claims: named as the claim's sender and in its signature block."),
+    contract_ref: text()
+      .optional()
+      .describe("The agreement's reference (contract or order number), quoted by the claim."),
+    monthly_fee: z
+      .strictObject({
+        amount: z.number().nonnegative().describe("The month's fee under the agreement."),
+        currency: z
+          .string()
+          .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code like EUR")
+          .describe("ISO 4217 currency code."),
+      })
+      .optional()
+      .describe("The fee the credit percentages apply to: credit_amount = amount * credit_pct / 100."),
   })
   .prefault({})
   .describe("The SLA's terms beyond the objectives: the provider and its service credits.");

@@ -258,6 +258,10 @@ export interface CreditTier {
 export interface SlaTerms {
   readonly provider: string;
   readonly credits: readonly CreditTier[];
+  /** The claim's sender; null when not configured. */
+  readonly merchant: { readonly name: string; readonly contact: string } | null;
+  readonly contractRef: string | null;
+  readonly monthlyFee: { readonly amount: number; readonly currency: string } | null;
 }
 
 export interface SloConfig {

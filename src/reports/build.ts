@@ -7,6 +7,7 @@ import {
   automaticReasonOf,
   availabilityPct,
   ControlTimeline,
+  creditAmountOf,
   creditPctOf,
   type DailyFigures,
   type FiguresConfig,
@@ -299,10 +300,10 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
       ...watch.validityOf(c.category),
       ...watch.tallyOf(c.category).counts(),
     })),
-    service_classes: figures.service_classes.map((s) => ({
-      ...s,
-      credit_pct: creditPctOf({ requests: s.requests, served: s.successful }, config.sla.credits),
-    })),
+    service_classes: figures.service_classes.map((s) => {
+      const credit_pct = creditPctOf({ requests: s.requests, served: s.successful }, config.sla.credits);
+      return { ...s, credit_pct, credit_amount: creditAmountOf(credit_pct, config.sla.monthlyFee) };
+    }),
     maintenance: { ...figures.maintenance, windows: figures.maintenance.windows.filter(touches) },
     exclusions: figures.exclusions.filter(touches),
     coverage,
