@@ -160,7 +160,10 @@ class MonthWatch {
     days[day].count(result);
     const problem = measurementProblemOf(result.status, this.#expectations.get(result.probe));
     if (problem) this.problems.add(result.category, problem, result.ts);
-    if (excluded) return;
+    if (excluded) {
+      this.incidents.observeExcluded(result);
+      return;
+    }
     this.incidents.observe(result);
     this.latency.observe(result);
     this.tallyOf(result.category).add(result);
