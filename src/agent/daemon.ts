@@ -283,6 +283,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         snapshot,
         coverage: coverageByCategory(config, coverage),
         burnRate: (category, window) => windows.burnRateOver(category, burnRateWindowMs(window), now),
+        measuredSince: windows.firstRecordedAt(),
       });
     } catch (error) {
       log("error", "alerts: evaluation failed", {

@@ -2,11 +2,12 @@ import type { Dispatcher } from "undici";
 import type { Clock } from "../clock/clock.js";
 import type { SloConfig } from "../model/config.js";
 import { DAY_MS } from "../model/time.js";
-import type { NotificationLedger } from "../record/index.js";
+import { describeWriteError, type NotificationLedger } from "../record/index.js";
 import { type AlertInput, alertConditions } from "./conditions.js";
 import { AlertStateMachine } from "./machine.js";
 import { AlertOutbox, type DeliveryResult } from "./outbox.js";
 import { createReceiver } from "./receivers/index.js";
+import { resolvedAnnotations } from "./resolution.js";
 import type { AgentAlert, AlertNotification } from "./types.js";
 
 export interface AgentAlertingOptions {
@@ -46,6 +47,12 @@ export class AgentAlerting {
   readonly #machine: AlertStateMachine;
   readonly #outbox: AlertOutbox;
   readonly #deliveries = new Map<string, Record<DeliveryResult, number>>();
+  #storeError: string | null = null;
+  /** Notifications made while the store could not take them, in order, and whether states wait too. */
+  #unstored: AlertNotification[] = [];
+  #statesUnstored = false;
+  /** The queue depths last read, shown while the store cannot be read. */
+  #depth = new Map<string, number>();
 
   constructor(options: AgentAlertingOptions) {
     this.#options = options;
@@ -88,26 +95,51 @@ export class AgentAlerting {
       repeatIntervalMs: config.alerting.repeatIntervalMs,
     });
     const ids = new Set(receivers.map((r) => r.id));
+    const added = [...ids].filter((id) => !this.#deliveries.has(id));
     for (const id of this.#deliveries.keys()) if (!ids.has(id)) this.#deliveries.delete(id);
-    for (const id of ids) if (!this.#deliveries.has(id)) this.#deliveries.set(id, { success: 0, failure: 0 });
+    for (const id of added) this.#deliveries.set(id, { success: 0, failure: 0 });
     this.#outbox.setReceivers(receivers);
+    this.#tellAdded(added);
+  }
+
+  /** A receiver added by a reload is told what is firing, as Alertmanager tells a new route. */
+  #tellAdded(added: readonly string[]): void {
+    const firing = this.#firing().map((n) => ({ ...n, reminder: false }));
+    if (added.length === 0 || firing.length === 0) return;
+    const rows = this.#outbox.rowsOf(firing).filter((row) => added.includes(row.receiver));
+    try {
+      this.#options.ledger.commit(null, rows, this.#options.clock.now());
+    } catch (error) {
+      this.#storeTrouble(error, rows.length);
+      this.#options.log("warn", `alerts: receivers ${added.join(", ")} were not told what is firing`);
+      return;
+    }
+    this.#outbox.pump();
   }
 
   /** Starts delivering what a previous run left queued. */
   start(): void {
-    this.#options.ledger.pruneDelivered(this.#options.clock.now() - KEEP_DELIVERED_MS);
+    try {
+      this.#options.ledger.pruneDelivered(this.#options.clock.now() - KEEP_DELIVERED_MS);
+    } catch (error) {
+      // Delivered rows only: they are pruned at the next start.
+      this.#storeTrouble(error, 0);
+    }
     this.#outbox.pump();
   }
 
-  /** One evaluation at input.snapshot.at: state changes are stored before anything is sent. */
+  /**
+   * One evaluation at input.snapshot.at: state changes and their notifications are stored in one
+   * transaction before anything is sent. When the store cannot take them (disk full, another
+   * writer holding the lock), they wait here, in order, and every later evaluation stores them with
+   * its own: no alert counts as notified in the store without its notification queued beside it.
+   */
   evaluate(input: AlertInput): void {
     const now = input.snapshot.at;
-    const { notifications, changed } = this.#machine.evaluate(alertConditions(this.#config, input), now);
-    if (changed) {
-      this.#options.ledger.saveAlerts(
-        this.#machine.alerts().map((a) => ({ key: a.key, json: JSON.stringify(a) })),
-      );
-    }
+    const config = this.#config;
+    const { notifications, changed } = this.#machine.evaluate(alertConditions(config, input), now, (alert) =>
+      resolvedAnnotations(config, input, alert.labels, alert.annotations),
+    );
     for (const n of notifications) {
       const what = n.status === "resolved" ? "resolved" : n.reminder ? "still firing" : "firing";
       this.#options.log(
@@ -115,12 +147,52 @@ export class AgentAlerting {
         `alert ${what}: ${n.labels.alertname} ${n.labels.category}: ${n.annotations.summary}`,
       );
     }
-    this.#outbox.enqueue(notifications);
+    this.#unstored.push(...notifications);
+    if (changed) this.#statesUnstored = true;
+    if (this.#statesUnstored) this.#store();
     this.#outbox.pump();
   }
 
+  /** Writes the alert states and the notifications not yet stored, together; keeps them on failure. */
+  #store(): void {
+    try {
+      this.#options.ledger.commit(
+        this.#machine.alerts().map((a) => ({ key: a.key, json: JSON.stringify(a) })),
+        this.#outbox.rowsOf(this.#unstored),
+        this.#options.clock.now(),
+      );
+    } catch (error) {
+      this.#storeTrouble(error, this.#unstored.length);
+      return;
+    }
+    this.#unstored = [];
+    this.#statesUnstored = false;
+    this.#storeWorks();
+  }
+
+  #storeTrouble(error: unknown, waiting: number): void {
+    const text = describeWriteError(error);
+    if (text === this.#storeError) return;
+    this.#storeError = text;
+    this.#options.log(
+      "warn",
+      `alerts: the evidence store cannot record alert states (${text}); ${waiting} notifications wait in memory and are stored at the next evaluation that can`,
+    );
+  }
+
+  #storeWorks(): void {
+    if (this.#storeError === null) return;
+    this.#storeError = null;
+    this.#options.log("info", "alerts: the evidence store records alert states again");
+  }
+
   view(): AlertingView {
-    const depth = this.#options.ledger.depth();
+    try {
+      this.#depth = this.#options.ledger.depth();
+    } catch {
+      // Keep the last depths: /metrics and /alerts must answer while the store is in trouble.
+    }
+    const depth = this.#depth;
     return {
       alerts: this.#machine.alerts(),
       queueDepth: new Map([...this.#deliveries.keys()].map((id) => [id, depth.get(id) ?? 0])),

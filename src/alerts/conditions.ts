@@ -1,7 +1,8 @@
 import { ALERT } from "../export/alerting-rules.js";
+import { availabilityHints, latencyHints } from "../export/runbook.js";
 import { type CategoryId, categoryInScope, type SloConfig } from "../model/config.js";
 import type { CategorySnapshot, SloSnapshot, SloWindow, WindowFigures } from "../model/snapshot.js";
-import { HOUR_MS, isoUtc, monthInterval, monthOf } from "../model/time.js";
+import { DAY_MS, type EpochMs, HOUR_MS, isoUtc, monthInterval, monthOf } from "../model/time.js";
 import type { ProbeValidity } from "../model/validity.js";
 import {
   type BurnRateWindow,
@@ -35,6 +36,11 @@ export interface AlertInput {
    * (the 2h short window); without it, only the snapshot's windows are read.
    */
   readonly burnRate?: (category: CategoryId, window: BurnRateWindow) => number | null;
+  /**
+   * The oldest result the figures rest on (null: none yet). The month's budget is projected only
+   * once there is a day of data: minutes of a fresh store extrapolate to nonsense.
+   */
+  readonly measuredSince?: EpochMs | null;
 }
 
 const VALIDITY: readonly { key: keyof ValidityEpisodes; alertname: string; what: string }[] = [
@@ -55,6 +61,14 @@ const VALIDITY: readonly { key: keyof ValidityEpisodes; alertname: string; what:
   },
 ];
 
+/** The vendor error-code hints the generated Prometheus rules carry, by alertname. */
+const HINTS: Readonly<Record<string, () => string>> = {
+  [ALERT.burn]: availabilityHints,
+  [ALERT.maintenanceOverrun]: availabilityHints,
+  [AGENT_ALERT.budgetExhaustion]: availabilityHints,
+  [ALERT.latency]: latencyHints,
+};
+
 /** How long after a window's announced end failures still count as it running over. */
 const OVERRUN_HORIZON_MS = HOUR_MS;
 
@@ -68,7 +82,8 @@ export function alertConditions(config: SloConfig, input: AlertInput): AlertCond
     const ctx = new CategoryContext(config, category, muting(category.category), input.burnRate);
     for (const row of MULTI_WINDOW_ALERTS) ctx.burn(row);
     ctx.latency(config.alerting.latencyWindow);
-    ctx.budget(now);
+    const since = input.measuredSince;
+    if (since === undefined || (since !== null && now - since >= DAY_MS)) ctx.budget(now);
     const coverage = input.coverage?.get(category.category);
     if (coverage !== undefined && coverage < config.alerting.coverageBelow) ctx.coverage(coverage);
     const episodes = validity.get(category.category);
@@ -81,7 +96,26 @@ export function alertConditions(config: SloConfig, input: AlertInput): AlertCond
     }
     for (const condition of ctx.conditions) found.set(condition.key, condition);
   }
-  return [...found.values()];
+  return inhibitTicketsUnderPages([...found.values()]);
+}
+
+/**
+ * Alertmanager's usual inhibit rule: while a `page` of a category holds, that category's `ticket`
+ * alerts are not sent (one outage, one page); they keep their states and are sent if they still
+ * hold once the page is gone. A maintenance window's muting is kept as it is.
+ */
+function inhibitTicketsUnderPages(conditions: readonly AlertCondition[]): AlertCondition[] {
+  const paging = new Map<string, string>();
+  for (const c of conditions) {
+    if (c.labels.severity === "page" && c.inhibitedBy === null && !paging.has(c.labels.category))
+      paging.set(c.labels.category, `${c.labels.alertname} (page)`);
+  }
+  return conditions.map((c) => {
+    const page = paging.get(c.labels.category);
+    return c.labels.severity === "ticket" && c.inhibitedBy === null && page !== undefined
+      ? { ...c, inhibitedBy: page }
+      : c;
+  });
 }
 
 /** A category is in an episode while any of its probes is. */
@@ -234,10 +268,13 @@ class CategoryContext {
       service_class: this.#category.serviceClass,
       region: this.#config.agent.region,
     };
+    const base = this.#config.alerting.runbookBaseUrl;
+    const hints = HINTS[extra.alertname]?.();
     const annotations: AlertAnnotations = {
       summary,
       description,
-      runbook_url: `${this.#config.alerting.runbookBaseUrl}/${extra.alertname}`,
+      ...(base === null ? {} : { runbook_url: `${base}/${extra.alertname}` }),
+      ...(hints === undefined ? {} : { hints }),
     };
     const inhibitedBy = inhibitable ? this.#inhibitedBy : null;
     this.conditions.push({ key: alertKey(labels), labels, annotations, inhibitedBy });

@@ -1,5 +1,5 @@
 import type { EpochMs } from "../model/time.js";
-import type { AgentAlert, AlertCondition, AlertNotification } from "./types.js";
+import type { AgentAlert, AlertAnnotations, AlertCondition, AlertNotification } from "./types.js";
 
 export interface AlertMachineOptions {
   /** How long a condition must hold before its alert fires. */
@@ -47,7 +47,12 @@ export class AlertStateMachine {
     return [...this.#alerts.values()].sort((a, b) => a.activeAt - b.activeAt || (a.key < b.key ? -1 : 1));
   }
 
-  evaluate(conditions: readonly AlertCondition[], now: EpochMs): Evaluation {
+  /** `resolution` gives a resolving alert's annotations (the figures at resolution); default: kept. */
+  evaluate(
+    conditions: readonly AlertCondition[],
+    now: EpochMs,
+    resolution: (alert: AgentAlert) => AlertAnnotations = (alert) => alert.annotations,
+  ): Evaluation {
     const holding = new Map(conditions.map((c) => [c.key, c]));
     const notifications: AlertNotification[] = [];
     let changed = false;
@@ -60,7 +65,13 @@ export class AlertStateMachine {
       if (holding.has(key)) continue;
       if (alert.state === "pending") put(null, key);
       else if (alert.state === "firing") {
-        const resolved: AgentAlert = { ...alert, state: "resolved", resolvedAt: now, inhibitedBy: null };
+        const resolved: AgentAlert = {
+          ...alert,
+          annotations: resolution(alert),
+          state: "resolved",
+          resolvedAt: now,
+          inhibitedBy: null,
+        };
         put(resolved, key);
         if (alert.notifiedAt !== null) notifications.push(notification(resolved, "resolved", false, now));
       } else if (

@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { EpochMs } from "../model/time.js";
-import type { NotificationLedger } from "../record/index.js";
+import { describeWriteError, type NotificationLedger, type NotificationToQueue } from "../record/index.js";
 import {
   type DeliveryContext,
   DeliveryError,
@@ -46,6 +46,19 @@ export class AlertOutbox {
   readonly #busy = new Map<string, Promise<void>>();
   readonly #timers = new Map<string, TimerHandle>();
   readonly #refreshedAt = new Map<string, EpochMs>();
+  /** Per receiver: the last delivery its endpoint accepted that the store has not recorded yet. */
+  readonly #deliveredUnsaved = new Map<string, { readonly id: number; readonly at: EpochMs }>();
+  /** By notification id: failed attempts the store has not recorded yet. */
+  readonly #failuresUnsaved = new Map<
+    number,
+    {
+      readonly receiver: string;
+      readonly attempts: number;
+      readonly nextAttemptAt: EpochMs;
+      readonly reason: string;
+    }
+  >();
+  #storeError: string | null = null;
   #closed = false;
 
   constructor(options: OutboxOptions) {
@@ -71,8 +84,13 @@ export class AlertOutbox {
 
   /** Queues each notification for every receiver (in one transaction) and starts delivering. */
   enqueue(notifications: readonly AlertNotification[]): void {
-    if (notifications.length === 0 || this.#receivers.size === 0) return;
-    const rows = notifications.flatMap((n) =>
+    this.#options.ledger.enqueue(this.rowsOf(notifications), this.#options.clock.now());
+    this.pump();
+  }
+
+  /** The queue rows of these notifications: one per notification and receiver, in order. */
+  rowsOf(notifications: readonly AlertNotification[]): NotificationToQueue[] {
+    return notifications.flatMap((n) =>
       [...this.#receivers.values()].map((r) => ({
         receiver: r.id,
         alertKey: n.key,
@@ -85,8 +103,6 @@ export class AlertOutbox {
         payload: JSON.stringify(n),
       })),
     );
-    this.#options.ledger.enqueue(rows, this.#options.clock.now());
-    this.pump();
   }
 
   /** Starts a delivery round for every receiver that is not already in one. */
@@ -109,17 +125,43 @@ export class AlertOutbox {
     this.#closed = true;
     for (const timer of this.#timers.values()) timer.cancel();
     await Promise.all(this.#busy.values());
+    // A last try at recording what was delivered: what stays unrecorded is sent again after a restart.
+    for (const receiver of new Set([
+      ...this.#deliveredUnsaved.keys(),
+      ...[...this.#failuresUnsaved.values()].map((f) => f.receiver),
+    ])) {
+      try {
+        this.#recordUnsaved(receiver);
+      } catch (error) {
+        this.#storeTrouble(error);
+      }
+    }
   }
 
   async #drain(id: string): Promise<void> {
+    try {
+      await this.#deliver(id);
+    } catch (error) {
+      // The store could not be read or written (disk full, another writer holding the lock): what
+      // is queued stays queued, and what was delivered is remembered until it can be recorded.
+      const receiver = this.#receivers.get(id);
+      this.#storeTrouble(error);
+      if (receiver) this.#retryIn(receiver, this.#options.baseRetryMs ?? DEFAULT_BASE_RETRY_MS);
+    }
+  }
+
+  async #deliver(id: string): Promise<void> {
     const { ledger, clock } = this.#options;
     for (let sent = 0; sent < MAX_PER_DRAIN && !this.#closed; sent++) {
       // Looked up at every send: a reload may have changed or removed the receiver meanwhile.
       const receiver = this.#receivers.get(id);
       if (receiver === undefined) return;
+      this.#recordUnsaved(receiver.id);
       const head = ledger.head(receiver.id);
       if (head === null) return this.#refresh(receiver);
-      const wait = head.nextAttemptAt - clock.now();
+      const unsavedFailure = this.#failuresUnsaved.get(head.id);
+      const attempts = Math.max(head.attempts, unsavedFailure?.attempts ?? 0);
+      const wait = Math.max(head.nextAttemptAt, unsavedFailure?.nextAttemptAt ?? 0) - clock.now();
       if (wait > 0) return this.#retryIn(receiver, wait);
       const notification: OutgoingNotification = {
         ...(JSON.parse(head.payload) as AlertNotification),
@@ -129,20 +171,72 @@ export class AlertOutbox {
         await receiver.send(notification, this.#context());
       } catch (error) {
         const reason = error instanceof DeliveryError ? error.message : "request failed";
-        const delay = this.#backoff(head.attempts + 1);
-        ledger.markFailed(head.id, clock.now() + delay, reason);
+        const delay = this.#backoff(attempts + 1);
+        this.#failuresUnsaved.set(head.id, {
+          receiver: receiver.id,
+          attempts: attempts + 1,
+          nextAttemptAt: clock.now() + delay,
+          reason,
+        });
         this.#options.onDelivery?.(receiver.id, "failure");
         this.#options.log(
           "warn",
-          `alerts: delivery to ${receiver.id} failed (${reason}), attempt ${head.attempts + 1}; retrying in ${Math.round(delay / 1000)} s`,
+          `alerts: delivery to ${receiver.id} failed (${reason}), attempt ${attempts + 1}; retrying in ${Math.round(delay / 1000)} s`,
         );
-        return this.#retryIn(receiver, delay);
+        this.#retryIn(receiver, delay);
+        this.#recordUnsaved(receiver.id);
+        return;
       }
-      ledger.markDelivered(head.id, clock.now());
+      this.#failuresUnsaved.delete(head.id);
+      this.#deliveredUnsaved.set(receiver.id, { id: head.id, at: clock.now() });
       this.#options.onDelivery?.(receiver.id, "success");
+      this.#recordUnsaved(receiver.id);
     }
     const receiver = this.#receivers.get(id);
     if (!this.#closed && receiver) this.#retryIn(receiver, 0);
+  }
+
+  /**
+   * Records in the store what was delivered or failed. A delivery the store cannot record yet
+   * throws and stays here, and the receiver gets nothing more until it is recorded: a delivered
+   * notification is never sent again. A failed attempt the store cannot record is kept here and
+   * counts all the same.
+   */
+  #recordUnsaved(receiver: string): void {
+    const { ledger } = this.#options;
+    const delivered = this.#deliveredUnsaved.get(receiver);
+    if (delivered) {
+      ledger.markDelivered(delivered.id, delivered.at);
+      this.#deliveredUnsaved.delete(receiver);
+      this.#storeWorks();
+    }
+    for (const [id, failure] of this.#failuresUnsaved) {
+      if (failure.receiver !== receiver) continue;
+      try {
+        ledger.markFailed(id, failure.nextAttemptAt, failure.reason, failure.attempts);
+        this.#failuresUnsaved.delete(id);
+        this.#storeWorks();
+      } catch (error) {
+        this.#storeTrouble(error);
+      }
+    }
+  }
+
+  /** Logs once when the store fails and once when it works again, not at every retry. */
+  #storeTrouble(error: unknown): void {
+    const text = describeWriteError(error);
+    if (text === this.#storeError) return;
+    this.#storeError = text;
+    this.#options.log(
+      "warn",
+      `alerts: the evidence store cannot record deliveries (${text}); notifications stay queued and are retried`,
+    );
+  }
+
+  #storeWorks(): void {
+    if (this.#storeError === null) return;
+    this.#storeError = null;
+    this.#options.log("info", "alerts: the evidence store records deliveries again");
   }
 
   /** Re-sends the firing alerts to receivers that forget them otherwise, when nothing is queued. */

@@ -12,7 +12,10 @@ export type AlertLabels = Readonly<Record<string, string>> & {
 export interface AlertAnnotations {
   readonly summary: string;
   readonly description: string;
-  readonly runbook_url: string;
+  /** Absent without alerting.runbook_base_url. */
+  readonly runbook_url?: string;
+  /** What to check: the vendor error codes that burn the budget and what each one asks for. */
+  readonly hints?: string;
 }
 
 /** A condition that holds at one evaluation: the input of the state machine. */

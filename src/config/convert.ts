@@ -123,18 +123,21 @@ export function toSloConfig(input: ConversionInput): SloConfig {
       timeoutMs: c.timeout_ms,
     })),
     ...(wire.controls_quorum === undefined ? {} : { controlsQuorum: wire.controls_quorum }),
-    alerting: alertingOf(wire.alerting),
+    alerting: alertingOf(wire.alerting, configDir),
     sla: {
       provider: wire.sla.provider,
       credits: wire.sla.credits.map((tier) => ({
         belowRatio: percentToRatio(parsePercent(tier.below_pct)!),
         creditPct: tier.credit_pct,
       })),
+      merchant: wire.sla.merchant ?? null,
+      contractRef: wire.sla.contract_ref ?? null,
+      monthlyFee: wire.sla.monthly_fee ?? null,
     },
   };
 }
 
-function receiverOf(r: AlertingWireValue["receivers"][number]): ReceiverSpec {
+function receiverOf(r: AlertingWireValue["receivers"][number], configDir: string): ReceiverSpec {
   const timeoutMs = parseDuration(r.timeout)!;
   switch (r.type) {
     case "alertmanager":
@@ -143,17 +146,38 @@ function receiverOf(r: AlertingWireValue["receivers"][number]): ReceiverSpec {
       return { type: r.type, id: r.id, url: r.url, secret: new Secret(r.secret), timeoutMs };
     case "slack":
       return { type: r.type, id: r.id, url: new Secret(r.url), timeoutMs };
+    case "pagerduty":
+      return { type: r.type, id: r.id, routingKey: new Secret(r.routing_key), url: r.url, timeoutMs };
+    case "email": {
+      const { smtp } = r;
+      return {
+        type: r.type,
+        id: r.id,
+        timeoutMs,
+        smtp: {
+          host: smtp.host,
+          port: smtp.port,
+          from: smtp.from,
+          to: typeof smtp.to === "string" ? [smtp.to] : smtp.to,
+          starttls: smtp.starttls,
+          // Relative to the config file, like every other path in it.
+          caFile: smtp.ca_file === undefined ? null : resolve(configDir, smtp.ca_file),
+          username: smtp.username ?? null,
+          password: smtp.password === undefined ? null : new Secret(smtp.password),
+        },
+      };
+    }
   }
 }
 
-function alertingOf(wire: AlertingWireValue): AlertingSettings {
+function alertingOf(wire: AlertingWireValue, configDir: string): AlertingSettings {
   return {
-    receivers: wire.receivers.map(receiverOf),
+    receivers: wire.receivers.map((r) => receiverOf(r, configDir)),
     forMs: parseDuration(wire.for)!,
     repeatIntervalMs: parseDuration(wire.repeat_interval)!,
     coverageBelow: percentToRatio(parsePercent(wire.coverage_below_pct)!),
     latencyWindow: wire.latency_window,
-    runbookBaseUrl: canonicalBaseUrl(wire.runbook_base_url),
+    runbookBaseUrl: wire.runbook_base_url === undefined ? null : canonicalBaseUrl(wire.runbook_base_url),
   };
 }
 

@@ -160,12 +160,19 @@ function secretValues(targets: unknown, auth: ReadonlyMap<string, TargetAuth>): 
   return [...values];
 }
 
-/** The webhook secrets and Slack URLs of alerting.receivers, as written (after expansion). */
+/** The webhook secrets, Slack URLs and PagerDuty routing keys of alerting.receivers, as written (after expansion). */
 function receiverSecrets(alerting: unknown): string[] {
   const receivers = (alerting as { receivers?: unknown } | null)?.receivers;
   if (!Array.isArray(receivers)) return [];
   return receivers.flatMap((r: Record<string, unknown> | null) => {
-    const value = r?.type === "slack" ? r.url : r?.secret;
+    const value =
+      r?.type === "slack"
+        ? r.url
+        : r?.type === "pagerduty"
+          ? r.routing_key
+          : r?.type === "email"
+            ? (r.smtp as { password?: unknown } | undefined)?.password
+            : r?.secret;
     return typeof value === "string" && value !== "" ? [value] : [];
   });
 }

@@ -376,8 +376,53 @@ export const ReceiverWire = z
       url: receiverUrl.describe(`Slack-compatible incoming-webhook URL (use ${ENV}; a secret).`),
       timeout: receiverTimeout,
     }),
+    z.strictObject({
+      id: receiverId,
+      type: z.literal("pagerduty"),
+      routing_key: z
+        .string()
+        .min(1, "must not be empty")
+        .describe(`The PagerDuty service's Events API v2 integration key (use ${ENV}; a secret).`),
+      url: receiverUrl
+        .default("https://events.pagerduty.com/v2/enqueue")
+        .describe(
+          "The Events API v2 endpoint (a PagerDuty EU account: https://events.eu.pagerduty.com/v2/enqueue).",
+        ),
+      timeout: receiverTimeout,
+    }),
+    z.strictObject({
+      id: receiverId,
+      type: z.literal("email"),
+      smtp: z
+        .strictObject({
+          host: z.string().min(1).describe("The SMTP relay's host name."),
+          port: z
+            .number()
+            .int()
+            .min(1)
+            .max(65535)
+            .default(587)
+            .describe("The relay's port (submission: 587)."),
+          from: z.string().min(3).describe("The sender address."),
+          to: z
+            .union([z.string().min(3), z.array(z.string().min(3)).min(1)])
+            .describe("One recipient address or a list."),
+          starttls: z
+            .boolean()
+            .default(true)
+            .describe("Upgrade the connection with STARTTLS and refuse to send in clear text."),
+          ca_file: z
+            .string()
+            .optional()
+            .describe("PEM file of the CA that signed the relay's certificate (default: the system's CAs)."),
+          username: z.string().optional().describe("SMTP AUTH user name, if the relay asks for one."),
+          password: z.string().optional().describe(`SMTP AUTH password (use ${ENV}; a secret).`),
+        })
+        .describe("The SMTP relay and the addresses."),
+      timeout: receiverTimeout,
+    }),
   ])
-  .describe("Where the agent's own alerts go: {id, type: alertmanager|webhook|slack, url, ...}.");
+  .describe("Where the agent's own alerts go: {id, type: alertmanager|webhook|slack|pagerduty|email, ...}.");
 
 const alertDuration = (min: number, what: string) =>
   z.string().refine((v) => (parseDuration(v) ?? -1) >= min, what);
@@ -412,9 +457,9 @@ export const AlertingWire = z
     runbook_base_url: z
       .string()
       .refine(isHttpUrl, "must be an absolute http:// or https:// URL")
-      .default("https://slo-agent.example/runbooks")
+      .optional()
       .describe(
-        "Where your runbooks live: every alert (the agent's and the generated Prometheus rules) gets runbook_url = this/ALERTNAME.",
+        "Where your runbooks live: every alert (the agent's and the generated Prometheus rules) gets runbook_url = this/ALERTNAME. Unset: alerts carry no runbook_url (their hints annotation says what to check).",
       ),
   })
   .prefault({})
@@ -470,6 +515,26 @@ export const SlaWire = z
       .array(CreditTierWire)
       .default([])
       .describe("Service-credit tiers; a class earns the tier with the lowest below_pct it is under."),
+    merchant: z
+      .strictObject({
+        name: text().describe("The merchant's legal name: the claim's sender."),
+        contact: text().describe("Who the provider answers to (name and e-mail or address)."),
+      })
+      .optional()
+      .describe("Who claims: named as the claim's sender and in its signature block."),
+    contract_ref: text()
+      .optional()
+      .describe("The agreement's reference (contract or order number), quoted by the claim."),
+    monthly_fee: z
+      .strictObject({
+        amount: z.number().nonnegative().describe("The month's fee under the agreement."),
+        currency: z
+          .string()
+          .regex(/^[A-Z]{3}$/, "must be an ISO 4217 code like EUR")
+          .describe("ISO 4217 currency code."),
+      })
+      .optional()
+      .describe("The fee the credit percentages apply to: credit_amount = amount * credit_pct / 100."),
   })
   .prefault({})
   .describe("The SLA's terms beyond the objectives: the provider and its service credits.");

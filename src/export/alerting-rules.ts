@@ -28,10 +28,11 @@ export const ALERT = {
 const BREACH_MIN_REQUESTS = 100;
 
 export function alertGroup(config: SloConfig): RuleGroup {
-  const withRunbook = (rule: AlertingRule): AlertingRule => ({
-    ...rule,
-    annotations: { ...rule.annotations, runbook_url: `${config.alerting.runbookBaseUrl}/${rule.alert}` },
-  });
+  const base = config.alerting.runbookBaseUrl;
+  const withRunbook = (rule: AlertingRule): AlertingRule =>
+    base === null
+      ? rule
+      : { ...rule, annotations: { ...rule.annotations, runbook_url: `${base}/${rule.alert}` } };
   return {
     name: "slo-agent-alerts",
     rules: [

@@ -17,11 +17,12 @@ import {
 export class ExpositionWriter {
   readonly #labelText = new WeakMap<Attributes, string>();
 
-  write(collection: ResourceMetrics): string {
+  /** `keep` says which series are shown: the SDK never forgets a series, the agent's view does. */
+  write(collection: ResourceMetrics, keep: (attributes: Attributes) => boolean = () => true): string {
     let metrics = "";
     for (const scope of collection.scopeMetrics) {
       for (const metric of scope.metrics) {
-        const text = this.#metric(metric);
+        const text = this.#metric(metric, keep);
         if (text) metrics += `${text}\n`;
       }
     }
@@ -35,7 +36,7 @@ export class ExpositionWriter {
     return `# HELP target_info Target metadata\n# TYPE target_info gauge\n${series} 1\n`;
   }
 
-  #metric(metric: MetricData): string {
+  #metric(metric: MetricData, keep: (attributes: Attributes) => boolean): string {
     const name = metricName(metric);
     if (name === "") return "";
     const { description, unit } = metric.descriptor;
@@ -44,10 +45,13 @@ export class ExpositionWriter {
     const type = `# TYPE ${name} ${prometheusType(metric)}`;
     const lines: string[] = [];
     if (metric.dataPointType === DataPointType.HISTOGRAM) {
-      for (const point of metric.dataPoints) this.#histogram(lines, name, point.attributes, point.value);
+      for (const point of metric.dataPoints) {
+        if (keep(point.attributes)) this.#histogram(lines, name, point.attributes, point.value);
+      }
     } else {
       for (const point of metric.dataPoints) {
-        lines.push(series(name, this.#labels(point.attributes), point.value as number));
+        if (keep(point.attributes))
+          lines.push(series(name, this.#labels(point.attributes), point.value as number));
       }
     }
     return `${help}${unitLine}\n${type}\n${lines.join("")}`.trim();

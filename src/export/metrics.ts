@@ -1,16 +1,21 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { diag } from "@opentelemetry/api";
+import { type Attributes, diag } from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { type IMetricReader, MeterProvider } from "@opentelemetry/sdk-metrics";
 import type { ProbeId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import type { SloSnapshot } from "../model/snapshot.js";
-import type { AutomaticReason, ProbeValidity } from "../model/validity.js";
+import {
+  type AutomaticReason,
+  CONTROL_CATEGORY,
+  controlProbeId,
+  type ProbeValidity,
+} from "../model/validity.js";
 import { type AlertFigures, registerAlertMetrics } from "./alert-metrics.js";
 import { ExpositionWriter } from "./exposition.js";
-import type { AgentIdentity } from "./names.js";
+import { type AgentIdentity, LABEL } from "./names.js";
 import { type OtlpPushOptions, otlpReader } from "./otlp.js";
 import { registerProbeMetrics, type SeriesLabels, seriesLabels } from "./probe-metrics.js";
 import { registerBuildInfo, startRuntimeMetrics } from "./runtime-metrics.js";
@@ -99,13 +104,15 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   registerBuildInfo(meter, { version: options.version ?? "0.0.0", identity });
   const runtime = options.runtimeMetrics ? startRuntimeMetrics(provider) : null;
   const exposition = new ExpositionWriter();
-  const scrape = sharedRendering(prometheus, exposition);
+  let shown = configuredSeries(config);
+  const scrape = sharedRendering(prometheus, exposition, (attributes) => shown(attributes));
 
   return {
     recordResult: probeMetrics.record,
     reconfigure(next) {
       labels = seriesLabels(next, identity);
       probeMetrics.reconfigure(next);
+      shown = configuredSeries(next);
     },
     updateSnapshot(next) {
       snapshot = next;
@@ -139,7 +146,11 @@ const SHARED_RENDERING_MS = 100;
  * everything else the agent does. "In progress" alone would share almost nothing: a rendering is
  * mostly synchronous, and node hands each connection's request over in a turn of its own.
  */
-function sharedRendering(reader: PrometheusExporter, writer: ExpositionWriter): () => Promise<string> {
+function sharedRendering(
+  reader: PrometheusExporter,
+  writer: ExpositionWriter,
+  keep: (attributes: Attributes) => boolean,
+): () => Promise<string> {
   let shared: { readonly text: Promise<string>; readonly startedAt: number } | null = null;
   return () => {
     const now = performance.now();
@@ -147,11 +158,29 @@ function sharedRendering(reader: PrometheusExporter, writer: ExpositionWriter): 
     const text = reader.collect().then(
       ({ resourceMetrics, errors }) => {
         if (errors.length > 0) diag.error("PrometheusExporter: metrics collection errors", ...errors);
-        return writer.write(resourceMetrics);
+        return writer.write(resourceMetrics, keep);
       },
       (error: unknown) => `# failed to export metrics: ${error}`,
     );
     shared = { text, startedAt: now };
     return text;
+  };
+}
+
+/**
+ * Whether a series belongs to the running configuration: one naming a probe or category that a
+ * reload removed is not shown (the SDK keeps every series it ever saw; Prometheus then marks it stale).
+ */
+function configuredSeries(config: SloConfig): (attributes: Attributes) => boolean {
+  const probes = new Set([
+    ...config.probes.map((p) => p.id),
+    ...(config.controls ?? []).map((c) => controlProbeId(c.id)),
+  ]);
+  const categories = new Set([...config.categories.keys(), CONTROL_CATEGORY]);
+  return (attributes) => {
+    const probe = attributes[LABEL.probe];
+    if (typeof probe === "string" && !probes.has(probe)) return false;
+    const category = attributes[LABEL.category];
+    return typeof category !== "string" || categories.has(category) || category === "unknown";
   };
 }

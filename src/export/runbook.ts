@@ -33,6 +33,28 @@ export function availabilityRunbook(): string {
   ].join(" ");
 }
 
+/**
+ * The vendor error-code hints of availabilityRunbook for the agent's own alert payloads: the same
+ * catalogue lines, without the PromQL that only Prometheus can evaluate.
+ */
+export function availabilityHints(): string {
+  return [
+    `Codes that count against availability: ${budgetBurningCodes().map(adviceLine).join("; ")}.`,
+    "4xx answers (e.g. TOO_MANY_REQUESTS) count as served and do not burn the budget.",
+    "See the vendor error codes on /metrics (slo_vendor_errors_total) for what the vendor answered.",
+  ].join(" ");
+}
+
+/** latencyRunbook for the agent's own payloads (no PromQL). */
+export function latencyHints(): string {
+  return [
+    "slo_probe_phase_seconds shows where the time went: phase wait is the vendor's processing time; dns, connect and tls point at the network between the agent and the vendor.",
+    ...CATALOG.filter((e) => e.retry === "retry_after").map(
+      (e) => `Rate limiting slows answers too: ${adviceLine(e)}.`,
+    ),
+  ].join(" ");
+}
+
 /** Runbook text for latency alerts: where in the request the time went. */
 export function latencyRunbook(): string {
   return [

@@ -222,7 +222,36 @@ export type ReceiverSpec =
       readonly timeoutMs: number;
     }
   /** A Slack incoming-webhook URL is itself the credential. */
-  | { readonly type: "slack"; readonly id: string; readonly url: Secret; readonly timeoutMs: number };
+  | { readonly type: "slack"; readonly id: string; readonly url: Secret; readonly timeoutMs: number }
+  | {
+      readonly type: "pagerduty";
+      readonly id: string;
+      /** The Events API v2 integration key of the PagerDuty service. */
+      readonly routingKey: Secret;
+      /** Where events are posted: https://events.pagerduty.com/v2/enqueue unless set. */
+      readonly url: string;
+      readonly timeoutMs: number;
+    }
+  | {
+      readonly type: "email";
+      readonly id: string;
+      readonly smtp: SmtpSettings;
+      readonly timeoutMs: number;
+    };
+
+/** An SMTP relay and the message's addresses (receiver type email). */
+export interface SmtpSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly from: string;
+  readonly to: readonly string[];
+  /** Upgrade with STARTTLS and refuse to send without it. */
+  readonly starttls: boolean;
+  /** PEM file of the CA that signed the relay's certificate; null: the system's CAs. */
+  readonly caFile: string | null;
+  readonly username: string | null;
+  readonly password: Secret | null;
+}
 
 export interface AlertingSettings {
   readonly receivers: readonly ReceiverSpec[];
@@ -234,8 +263,8 @@ export interface AlertingSettings {
   readonly coverageBelow: number;
   /** The window whose p99 is compared with the latency objective. */
   readonly latencyWindow: "5m" | "30m" | "1h" | "6h" | "1d";
-  /** runbook_url of an alert is this + "/" + its alertname. */
-  readonly runbookBaseUrl: string;
+  /** runbook_url of an alert is this + "/" + its alertname; null: alerts carry no runbook_url. */
+  readonly runbookBaseUrl: string | null;
 }
 
 /** One service-credit tier (contract section 10): under `belowRatio` availability earns `creditPct`. */
@@ -248,6 +277,10 @@ export interface CreditTier {
 export interface SlaTerms {
   readonly provider: string;
   readonly credits: readonly CreditTier[];
+  /** The claim's sender; null when not configured. */
+  readonly merchant: { readonly name: string; readonly contact: string } | null;
+  readonly contractRef: string | null;
+  readonly monthlyFee: { readonly amount: number; readonly currency: string } | null;
 }
 
 export interface SloConfig {

@@ -30,6 +30,21 @@ export class NotificationLedger {
 
   /** Appends in order; a reminder replaces an undelivered reminder of the same alert (no pile-up). */
   enqueue(notifications: readonly NotificationToQueue[], now: EpochMs): void {
+    this.commit(null, notifications, now);
+  }
+
+  /**
+   * Stores alert states (all of them, replacing the stored ones; null leaves them as they are) and
+   * queues notifications in one transaction: either both are written or neither is, so an alert is
+   * never recorded as notified without its notification queued. Throws (a SqliteError) when the
+   * store is unwritable; the caller keeps its state and tries again.
+   */
+  commit(
+    alerts: readonly { readonly key: string; readonly json: string }[] | null,
+    notifications: readonly NotificationToQueue[],
+    now: EpochMs,
+  ): void {
+    if (alerts === null && notifications.length === 0) return;
     const db = this.#db();
     const dropReminder = db.prepare(
       "DELETE FROM notifications WHERE receiver = ? AND alert_key = ? AND kind = 'reminder' AND delivered_at IS NULL",
@@ -37,7 +52,12 @@ export class NotificationLedger {
     const insert = db.prepare(
       "INSERT INTO notifications (receiver, alert_key, kind, payload, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)",
     );
+    const insertAlert = db.prepare("INSERT INTO alert_states (alert_key, alert) VALUES (?, ?)");
     db.transaction(() => {
+      if (alerts !== null) {
+        db.prepare("DELETE FROM alert_states").run();
+        for (const a of alerts) insertAlert.run(a.key, a.json);
+      }
       for (const n of notifications) {
         if (n.kind === "reminder") dropReminder.run(n.receiver, n.alertKey);
         insert.run(n.receiver, n.alertKey, n.kind, n.payload, now, now);
@@ -62,12 +82,13 @@ export class NotificationLedger {
       .run(now, id);
   }
 
-  markFailed(id: number, nextAttemptAt: EpochMs, error: string): void {
+  /** Records a failed attempt: `attempts` failed so far, the next one not before nextAttemptAt. */
+  markFailed(id: number, nextAttemptAt: EpochMs, error: string, attempts: number): void {
     this.#db()
       .prepare(
-        "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE id = ?",
+        "UPDATE notifications SET attempts = max(attempts, ?), next_attempt_at = ?, last_error = ? WHERE id = ?",
       )
-      .run(nextAttemptAt, error, id);
+      .run(attempts, nextAttemptAt, error, id);
   }
 
   /** Undelivered notifications per receiver. */
@@ -85,16 +106,6 @@ export class NotificationLedger {
     return this.#db()
       .prepare("DELETE FROM notifications WHERE delivered_at IS NOT NULL AND delivered_at < ?")
       .run(before).changes;
-  }
-
-  /** Replaces the stored alert states with these (key, JSON) pairs. */
-  saveAlerts(alerts: readonly { readonly key: string; readonly json: string }[]): void {
-    const db = this.#db();
-    const insert = db.prepare("INSERT INTO alert_states (alert_key, alert) VALUES (?, ?)");
-    db.transaction(() => {
-      db.prepare("DELETE FROM alert_states").run();
-      for (const a of alerts) insert.run(a.key, a.json);
-    }).immediate();
   }
 
   loadAlerts(): string[] {

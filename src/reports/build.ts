@@ -8,6 +8,7 @@ import {
   availabilityPct,
   CONTROL_LOOKBACK_MS,
   ControlTimeline,
+  creditAmountOf,
   creditPctOf,
   type DailyFigures,
   type FiguresConfig,
@@ -163,7 +164,10 @@ class MonthWatch {
     days[day].count(result);
     const problem = measurementProblemOf(result.status, this.#expectations.get(result.probe));
     if (problem) this.problems.add(result.category, problem, result.ts);
-    if (excluded) return;
+    if (excluded) {
+      this.incidents.observeExcluded(result);
+      return;
+    }
     this.incidents.observe(result);
     this.latency.observe(result);
     this.tallyOf(result.category).add(result);
@@ -311,10 +315,10 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
       ...watch.validityOf(c.category, merchantSideMinutes),
       ...watch.tallyOf(c.category).counts(),
     })),
-    service_classes: figures.service_classes.map((s) => ({
-      ...s,
-      credit_pct: creditPctOf({ requests: s.requests, served: s.successful }, config.sla.credits),
-    })),
+    service_classes: figures.service_classes.map((s) => {
+      const credit_pct = creditPctOf({ requests: s.requests, served: s.successful }, config.sla.credits);
+      return { ...s, credit_pct, credit_amount: creditAmountOf(credit_pct, config.sla.monthlyFee) };
+    }),
     maintenance: { ...figures.maintenance, windows: figures.maintenance.windows.filter(touches) },
     exclusions: figures.exclusions.filter(touches),
     coverage,

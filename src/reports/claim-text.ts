@@ -59,20 +59,91 @@ function creditBlocks(claim: Claim): ClaimBlock[] {
       "No service class fell under a configured credit tier (sla.credits), so no service credit is claimed.";
     return [{ kind: "p", text }];
   }
-  const items = earned.map(
-    (c) => `${c.title} (${c.service_class}): ${formatCount(c.credit_pct ?? 0)}% service credit`,
-  );
-  return [
+  const fee = claim.monthly_fee;
+  const items = earned.map((c) => {
+    const amount =
+      c.credit_amount === null || fee === null ? "" : ` = ${formatMoney(c.credit_amount, fee.currency)}`;
+    return `${c.title} (${c.service_class}): ${formatCount(c.credit_pct ?? 0)}% service credit${amount}`;
+  });
+  const blocks: ClaimBlock[] = [
     { kind: "p", text: "We claim the following service credits, per the agreed tiers:" },
     { kind: "list", items },
   ];
+  if (claim.total_credit_amount !== null && fee !== null)
+    blocks.push({
+      kind: "p",
+      text: `Total service credit claimed: ${formatMoney(claim.total_credit_amount, fee.currency)} (the percentages apply to the monthly fee of ${formatMoney(fee.amount, fee.currency)}), to be credited against the next invoice.`,
+    });
+  else
+    blocks.push({
+      kind: "p",
+      text: "The percentages apply to the month's fee under the agreement (no fee is configured here, sla.monthly_fee, so no amount is computed).",
+    });
+  return blocks;
+}
+
+/** "EUR 1,250.00": an amount with its ISO 4217 code, always two decimals. */
+export function formatMoney(amount: number, currency: string): string {
+  return `${currency} ${amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+}
+
+/** Sender, recipient, date and reference: what makes the letter one that can be sent as it is. */
+function headerBlocks(claim: Claim): ClaimBlock[] {
+  const from = claim.merchant
+    ? `From: ${claim.merchant.name}, ${claim.merchant.contact}`
+    : "From: (set sla.merchant: name and contact of the merchant)";
+  const reference = claim.contract_ref
+    ? `Reference: agreement ${claim.contract_ref}, service credit claim for ${monthTitle(claim.month)}`
+    : `Reference: service credit claim for ${monthTitle(claim.month)} (set sla.contract_ref to quote the agreement)`;
+  return [
+    { kind: "p", text: from },
+    { kind: "p", text: `To: ${claim.provider}` },
+    { kind: "p", text: `Date: ${claim.date}` },
+    { kind: "p", text: reference },
+  ];
+}
+
+/** How the provider checks the attached bundle with standard tools, without our software. */
+function verificationBlocks(claim: Claim, reportDigest?: string): ClaimBlock[] {
+  const e = claim.evidence;
+  const blocks: ClaimBlock[] = [
+    {
+      kind: "p",
+      text: `The figures come from ${counted(e.records, "record")} in a hash-chained evidence log (digest of their content, SHA-256 ${e.chain_sha256})${e.key_id ? `, covered by a statement signed with our agent's Ed25519 key ${e.key_id} (statement SHA-256 ${e.statement_sha256})` : ""}. The month's evidence bundle (evidence-${claim.month}) is attached. You can check it with standard tools, without trusting us or our software; in the bundle's directory:`,
+    },
+    {
+      kind: "code",
+      lines: [
+        "sha256sum -c SHA256SUMS",
+        "openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin -in statement.json -sigfile statement.sig",
+      ],
+    },
+    {
+      kind: "p",
+      text: "The first checks that no file was altered; the second prints \"Signature Verified Successfully\" for the signed statement of the month's figures. The bundle's README.md shows how to recompute the month's digest from records.ndjson with sed, sort and sha256sum, and how to check the hash chain with a few lines of Python; its recompute.py (Python 3 standard library only) recomputes every figure from the bundle alone: python3 recompute.py",
+    },
+  ];
+  if (reportDigest)
+    blocks.push({
+      kind: "p",
+      text: `This letter belongs to our JSON report of the month, SHA-256 ${reportDigest} (of its RFC 8785 form without report_signature)${e.key_id ? `, signed whole with the same key ${e.key_id}; the bundle's README shows how openssl checks that no figure was changed` : ""}.`,
+    });
+  return blocks;
+}
+
+/** Where the merchant signs: the letter is ready to print and sign as it is. */
+function signatureBlocks(claim: Claim): ClaimBlock[] {
+  const lines = ["Yours sincerely,", "", "", "______________________________"];
+  if (claim.merchant) lines.push(claim.merchant.contact, claim.merchant.name);
+  else lines.push("(name and contact: sla.merchant)");
+  lines.push(`Date: ${claim.date}`);
+  return [{ kind: "code", lines }];
 }
 
 /** The letter: to the provider, what was missed, the credit, the incidents, and how to check it all. */
 export function claimBlocks(claim: Claim, reportDigest?: string): ClaimBlock[] {
-  const e = claim.evidence;
   const blocks: ClaimBlock[] = [
-    { kind: "p", text: `To: ${claim.provider}` },
+    ...headerBlocks(claim),
     {
       kind: "p",
       text: `For ${monthTitle(claim.month)} (${formatInstant(claim.period.start)} to ${formatInstant(claim.period.end)} UTC) our measurements show that the following service level ${claim.missed.length === 1 ? "objective was" : "objectives were"} missed:`,
@@ -95,27 +166,6 @@ export function claimBlocks(claim: Claim, reportDigest?: string): ClaimBlock[] {
       { kind: "list", items },
     );
   }
-  blocks.push(
-    {
-      kind: "p",
-      text: `The figures come from ${counted(e.records, "record")} in a hash-chained evidence log (digest of their content, SHA-256 ${e.chain_sha256})${e.key_id ? `, covered by a statement signed with our agent's Ed25519 key ${e.key_id} (statement SHA-256 ${e.statement_sha256})` : ""}. We can send the month's evidence bundle; it can be checked without trusting us:`,
-    },
-    {
-      kind: "code",
-      lines: [
-        `slo-agent evidence export --month ${claim.month} --out evidence-${claim.month}`,
-        `slo-agent verify --bundle evidence-${claim.month}`,
-      ],
-    },
-    {
-      kind: "p",
-      text: "The bundle's README shows the same check with sha256sum, openssl and a few lines of Python; its recompute.py recomputes every figure from the bundle alone.",
-    },
-  );
-  if (reportDigest)
-    blocks.push({
-      kind: "p",
-      text: `This letter belongs to our JSON report of the month, SHA-256 ${reportDigest} (of its RFC 8785 form without report_signature)${e.key_id ? `, signed whole with the same key ${e.key_id}: slo-agent verify --report, or openssl as docs/report.md shows, checks that no figure was changed` : ""}.`,
-    });
+  blocks.push(...verificationBlocks(claim, reportDigest), ...signatureBlocks(claim));
   return blocks;
 }

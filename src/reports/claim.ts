@@ -16,6 +16,16 @@ export interface ClaimedMiss {
 /** A letter to the provider claiming the service credits of a month (report --claim). */
 export interface Claim {
   readonly provider: string;
+  /** The sender (sla.merchant); null when not configured. */
+  readonly merchant: { readonly name: string; readonly contact: string } | null;
+  /** The letter's date: the day the report was generated (UTC), YYYY-MM-DD. */
+  readonly date: string;
+  /** The agreement's reference (sla.contract_ref); null when not configured. */
+  readonly contract_ref: string | null;
+  /** The fee the credit percentages apply to (sla.monthly_fee); null without one. */
+  readonly monthly_fee: { readonly amount: number; readonly currency: string } | null;
+  /** The sum of the classes' credit_amount; null without a fee or credit tiers. */
+  readonly total_credit_amount: number | null;
   readonly month: string;
   readonly period: { readonly start: string; readonly end: string };
   readonly preliminary: boolean;
@@ -26,6 +36,7 @@ export interface Claim {
         readonly service_class: string;
         readonly title: string;
         readonly credit_pct: number | null;
+        readonly credit_amount: number | null;
       }[]
     | null;
   /** The failure periods of every category that missed an objective, worst first. */
@@ -82,8 +93,18 @@ export function claimOf(report: MonthlyReport): Claim {
   );
   const configured = report.service_classes.some((s) => s.credit_pct !== null);
   const { statement, signature } = report.evidence;
+  const fee = report.context.monthly_fee ?? null;
+  const amounts = report.service_classes.map((s) => s.credit_amount ?? null);
   return {
     provider: report.context.provider,
+    merchant: report.context.merchant ?? null,
+    date: report.generated_at.slice(0, 10),
+    contract_ref: report.context.contract_ref ?? null,
+    monthly_fee: fee,
+    total_credit_amount:
+      configured && fee !== null
+        ? Math.round(amounts.reduce<number>((sum, a) => sum + (a ?? 0) * 100, 0)) / 100
+        : null,
     month: report.month,
     period: report.period,
     preliminary: report.preliminary,
@@ -93,6 +114,7 @@ export function claimOf(report: MonthlyReport): Claim {
           service_class: s.service_class,
           title: s.title,
           credit_pct: s.credit_pct,
+          credit_amount: s.credit_amount ?? null,
         }))
       : null,
     incidents: report.incidents.filter((i) => missing.has(i.category)).sort(byImpact),

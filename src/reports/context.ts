@@ -20,6 +20,9 @@ export function reportContext(config: SloConfig, agent: string | null): ReportCo
     targets: [...config.targets.values()]
       .filter((t) => probed.has(t.id))
       .map((t) => ({ id: t.id, base_url: withoutUserInfo(t.baseUrl) })),
+    merchant: config.sla.merchant,
+    contract_ref: config.sla.contractRef,
+    monthly_fee: config.sla.monthlyFee,
   };
 }
 

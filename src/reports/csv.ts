@@ -19,11 +19,17 @@ export function csvField(value: string | number | null): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-/** One row per category per UTC day, full precision; an empty cell where a figure is null. */
+/**
+ * One row per category per UTC day that has begun when the report was generated, full precision;
+ * an empty cell where a figure is null. Days still to come have no row: an empty row for them
+ * reads in a spreadsheet like a day with no traffic.
+ */
 export function renderCsv(report: MonthlyReport): string {
   // Unverified evidence: every row says so in a last column, so no spreadsheet loses the stamp.
   const stamp = report.evidence.verified === false ? ",UNVERIFIED" : "";
   const lines = [`${COLUMNS.join(",")}${stamp === "" ? "" : ",evidence"}`];
-  for (const row of report.daily) lines.push(`${COLUMNS.map((c) => csvField(row[c])).join(",")}${stamp}`);
+  const today = report.generated_at.slice(0, 10);
+  for (const row of report.daily.filter((r) => r.date <= today))
+    lines.push(`${COLUMNS.map((c) => csvField(row[c])).join(",")}${stamp}`);
   return `${lines.join("\r\n")}\r\n`;
 }

@@ -9,6 +9,12 @@ interface OpenIncident {
   readonly category: string;
   readonly start: number;
   lastFailure: ProbeResult;
+  /**
+   * The last excluded request (maintenance, exclusion) seen since the last failure with no
+   * served request between: the gap to the next failure is counted from it, so an outage that a
+   * maintenance window cuts in two stays one incident.
+   */
+  bridgedUntil: number | null;
   /** First served request after the last failure, if any yet. */
   recoveredAt: number | null;
   requests: number;
@@ -35,6 +41,12 @@ export class IncidentDetector {
     this.#mergeGapOf = mergeGapOf;
   }
 
+  /** An excluded request: no part of an incident, but it bridges an open one across the exclusion. */
+  observeExcluded(result: ProbeResult): void {
+    const open = this.#open.get(result.category);
+    if (open && open.recoveredAt === null) open.bridgedUntil = result.ts;
+  }
+
   observe(result: ProbeResult): void {
     const open = this.#open.get(result.category);
     if (isServed(result.status)) {
@@ -44,7 +56,8 @@ export class IncidentDetector {
       }
       return;
     }
-    if (open && result.ts - open.lastFailure.ts < this.#mergeGapOf(result.category)) {
+    const since = Math.max(open?.lastFailure.ts ?? 0, open?.bridgedUntil ?? 0);
+    if (open && result.ts - since < this.#mergeGapOf(result.category)) {
       recordFailure(open, result);
       return;
     }
@@ -77,6 +90,7 @@ function startIncident(first: ProbeResult): OpenIncident {
     category: first.category,
     start: first.ts,
     lastFailure: first,
+    bridgedUntil: null,
     recoveredAt: null,
     requests: 0,
     pendingServed: 0,
@@ -92,6 +106,7 @@ function recordFailure(open: OpenIncident, result: ProbeResult): void {
   open.requests += open.pendingServed + 1;
   open.pendingServed = 0;
   open.recoveredAt = null;
+  open.bridgedUntil = null;
   open.failed += 1;
   open.lastFailure = result;
   const how = result.status !== null ? String(result.status) : (result.error ?? "none");

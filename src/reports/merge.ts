@@ -4,6 +4,7 @@ import { isoUtc, monthInterval } from "../model/time.js";
 import {
   availabilityPct,
   type CategoryFigures,
+  creditAmountOf,
   creditPctOf,
   errorBudget,
   meetsAvailabilityTarget,
@@ -76,9 +77,11 @@ export function mergeAgentReports(
       { id: cls.service_class, title: cls.title, availabilityTarget: cls.availability_target_pct / 100 },
       categories.filter((c) => c.service_class === cls.service_class),
     );
+    const credit_pct = creditPctOf({ requests: figures.requests, served: figures.successful }, first.credits);
     return {
       ...figures,
-      credit_pct: creditPctOf({ requests: figures.requests, served: figures.successful }, first.credits),
+      credit_pct,
+      credit_amount: creditAmountOf(credit_pct, first.report.context.monthly_fee ?? null),
     };
   });
   const period = monthInterval(first.month);

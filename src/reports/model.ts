@@ -46,6 +46,8 @@ export type AutomaticExclusionRow = AutomaticExclusionFigures;
 export type ServiceClassRow = ServiceClassFigures & {
   /** The credit tier's credit_pct; 0 under no tier; null with no traffic or no credits configured. */
   readonly credit_pct: number | null;
+  /** sla.monthly_fee.amount * credit_pct / 100 (to the cent); null without a fee or credit_pct. */
+  readonly credit_amount: number | null;
 };
 export type MaintenanceRow = MaintenanceWindowFigures;
 export type MaintenanceSection = MaintenanceFigures;
@@ -132,6 +134,12 @@ export interface ReportContext {
   readonly agent_version: string;
   /** The targets the probes call, by base URL. */
   readonly targets: readonly { readonly id: string; readonly base_url: string }[];
+  /** The claimant (sla.merchant); null when not configured. */
+  readonly merchant: { readonly name: string; readonly contact: string } | null;
+  /** The agreement's reference (sla.contract_ref); null when not configured. */
+  readonly contract_ref: string | null;
+  /** The fee credits apply to (sla.monthly_fee); null when not configured. */
+  readonly monthly_fee: { readonly amount: number; readonly currency: string } | null;
 }
 
 export interface ReportSummary {

@@ -21,3 +21,16 @@ export function creditPctOf(tally: Tally, tiers: readonly CreditTier[]): number 
   }
   return credit;
 }
+
+/**
+ * The credit in money: monthly_fee.amount * credit_pct / 100, rounded to the cent (half away
+ * from zero); null without a fee or a credit percentage.
+ */
+export function creditAmountOf(
+  creditPct: number | null,
+  fee: { readonly amount: number } | null,
+): number | null {
+  if (creditPct === null || fee === null) return null;
+  // amount * pct is the credit in hundredths of the currency unit: round there, then scale.
+  return Math.round(fee.amount * creditPct) / 100;
+}

@@ -104,6 +104,7 @@ export class RollingWindows {
   readonly #config: Pick<SloConfig, "categories" | "serviceClasses">;
   readonly #index: ExclusionIndex;
   readonly #buckets = new Map<CategoryId, CategoryBuckets>();
+  #firstRecordedAt = Number.POSITIVE_INFINITY;
 
   constructor(config: Pick<SloConfig, "categories" | "serviceClasses" | "maintenance" | "exclusions">) {
     this.#config = config;
@@ -119,7 +120,13 @@ export class RollingWindows {
   record(result: ProbeResult, automaticallyExcluded = false): void {
     const buckets = this.#buckets.get(result.category);
     if (!buckets) return;
+    if (result.ts < this.#firstRecordedAt) this.#firstRecordedAt = result.ts;
     buckets.add(result, automaticallyExcluded || this.#index.excludedBy(result.category, result.ts) !== null);
+  }
+
+  /** The oldest result recorded (replayed ones included), or null before any: how long there is data. */
+  firstRecordedAt(): EpochMs | null {
+    return Number.isFinite(this.#firstRecordedAt) ? this.#firstRecordedAt : null;
   }
 
   /** Totals of one category over the whole minutes [first, last] (see windowMinutes). */

@@ -98,6 +98,49 @@ describe("alert conditions from the SLO snapshot", () => {
     ]);
   });
 
+  it("no exhaustion is projected before there is a day of data (a fresh store's minutes say nothing of a month)", () => {
+    const c = category({ month: 0.5, "1d": 0.5, "30d": 0.5 });
+    const with_ = (measuredSince: number | null) =>
+      names(alertConditions(fixtureConfig(), { snapshot: snapshot(c), measuredSince }));
+    expect(with_(NOW - 10 * 60_000)).not.toContain(AGENT_ALERT.budgetExhaustion);
+    expect(with_(null)).not.toContain(AGENT_ALERT.budgetExhaustion);
+    expect(with_(NOW - 24 * HOUR)).toContain(AGENT_ALERT.budgetExhaustion);
+  });
+
+  it("the agent's alerts carry the vendor error-code hints the Prometheus rules carry", () => {
+    const found = alertConditions(fixtureConfig(), { snapshot: snapshot(category({ "5m": 1, "1h": 0.2 })) });
+    expect(found[0]!.annotations.hints).toMatch(/Codes that count against availability: .*\(HTTP 5\d\d/);
+    expect(found[0]!.annotations.hints).not.toContain("{{");
+  });
+
+  it("without alerting.runbook_base_url an alert carries no runbook_url (never a placeholder)", () => {
+    const base = fixtureConfig();
+    const config = { ...base, alerting: { ...base.alerting, runbookBaseUrl: null } };
+    const found = alertConditions(config, { snapshot: snapshot(category({ "5m": 1, "1h": 0.2 })) });
+    expect(found[0]!.annotations).not.toHaveProperty("runbook_url");
+  });
+
+  it("a page of a category inhibits that category's tickets, not another category's", () => {
+    // Everything failing: the page pairs and the ticket pairs all hold.
+    const failing = category({ "5m": 1, "30m": 1, "1h": 1, "6h": 1, "1d": 1, "3d": 1 });
+    const other = { ...category({ "1d": 0.05 }), category: "settlements" };
+    const found = alertConditions(fixtureConfig(), {
+      snapshot: { at: NOW, categories: [failing, other] },
+      burnRate: () => 5,
+      coverage: new Map([["payment_request", 0.5]]),
+    });
+    const of = (c: string, severity: string) =>
+      found.filter((f) => f.labels.category === c && f.labels.severity === severity);
+    expect(of("payment_request", "page").length).toBeGreaterThan(0);
+    expect(of("payment_request", "page").every((f) => f.inhibitedBy === null)).toBe(true);
+    expect(of("payment_request", "ticket").length).toBeGreaterThan(1);
+    expect(of("payment_request", "ticket").every((f) => f.inhibitedBy === "SLOErrorBudgetBurn (page)")).toBe(
+      true,
+    );
+    expect(of("settlements", "ticket").length).toBeGreaterThan(0);
+    expect(of("settlements", "ticket").every((f) => f.inhibitedBy === null)).toBe(true);
+  });
+
   it("coverage below the threshold raises the coverage alert; at the threshold it does not", () => {
     const at = (ratio: number) =>
       names(

@@ -4,6 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { Agent } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { AlertOutbox } from "../../src/alerts/outbox.js";
@@ -191,6 +192,48 @@ describe("alert notification queue", () => {
     outbox.enqueue([notification("A", "firing", clock.now()), reminder, reminder, reminder]);
     await outbox.idle();
     expect(store.notifications.depth().get("hook")).toBe(2);
+    await outbox.close();
+    store.close();
+    await hook.close();
+  });
+
+  it("a retry while another writer holds the store's lock neither throws nor sends twice: outcomes wait until the store takes them", async () => {
+    let up = false;
+    const hook = await webhookServer(() => (up ? 200 : 503));
+    const clock = new FakeClock(START);
+    const store = openEvidenceStore({ dataDir: dir, clock });
+    const { outbox, logs } = outboxOn(store, clock, hook.url);
+    outbox.enqueue([notification("A", "firing", clock.now())]);
+    await outbox.idle();
+    expect(hook.refused()).toBe(1);
+
+    // Another connection (an import, a backup) takes the write lock: a retry fails and cannot be recorded.
+    const holder = new Database(store.path);
+    holder.exec("BEGIN IMMEDIATE");
+    try {
+      clock.advance(MINUTE);
+      outbox.pump();
+      await outbox.idle();
+      expect(hook.refused()).toBe(2);
+      // The receiver accepts; the store cannot record it, so it is remembered, and not sent again.
+      up = true;
+      for (let i = 0; i < 5; i++) {
+        clock.advance(MINUTE);
+        outbox.pump();
+        await outbox.idle();
+      }
+      expect(hook.accepted).toHaveLength(1);
+      expect(logs.join("\n")).toMatch(/cannot record deliveries \(SQLITE_BUSY/);
+    } finally {
+      holder.exec("ROLLBACK");
+      holder.close();
+    }
+    clock.advance(MINUTE);
+    outbox.pump();
+    await outbox.idle();
+    expect(hook.accepted).toHaveLength(1);
+    expect(store.notifications.depth().get("hook")).toBeUndefined();
+    expect(logs.join("\n")).toContain("records deliveries again");
     await outbox.close();
     store.close();
     await hook.close();

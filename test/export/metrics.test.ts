@@ -376,3 +376,19 @@ describe("exposition format", () => {
     expect(promtoolCheckMetrics(text)).toEqual({ status: 0, output: "" });
   });
 });
+
+describe("a reload that removes a probe", () => {
+  it("takes the probe's series off /metrics, and keeps those of the probes still configured", async () => {
+    const config = fixtureConfig();
+    const { metrics, scrape } = await serve(config);
+    metrics.recordResult(result({}));
+    metrics.recordResult(result({ probe: "settlements-list", category: "settlements", status: 503 }));
+    metrics.setSelfMetrics({ coverage: new Map([["settlements-list", 1]]) });
+    expect(await scrape()).toContain('probe="settlements-list"');
+
+    metrics.reconfigure({ ...config, probes: config.probes.filter((p) => p.id !== "settlements-list") });
+    const after = await scrape();
+    expect(after).not.toContain('probe="settlements-list"');
+    expect(after).toContain('probe="payment-request-read"');
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ProbeResult } from "../../src/model/index.js";
-import { detectIncidents } from "../../src/reports/incidents.js";
+import { detectIncidents, IncidentDetector } from "../../src/reports/incidents.js";
 
 const T0 = Date.UTC(2026, 9, 5, 12, 0, 0);
 const STEP = 60_000;
@@ -74,5 +74,34 @@ describe("incident detection", () => {
       body_capped: 1,
       agent_error: 0,
     });
+  });
+});
+
+describe("an incident cut by a maintenance window", () => {
+  it("stays one incident across the excluded stretch, not a fragment with no recovery and then another", () => {
+    // Failing, then 10 minutes inside maintenance (excluded, failing too), then failing and recovering.
+    const results = timeline("555" + "5555555555" + "55.");
+    const detector = new IncidentDetector(() => 3 * STEP);
+    results.forEach((r, i) => {
+      if (i >= 3 && i < 13) detector.observeExcluded(r);
+      else detector.observe(r);
+    });
+    const incidents = detector.incidents();
+    expect(incidents.map((i) => [i.start, i.end, i.failed_requests, i.recovered])).toEqual([
+      [at(0), at(15), 5, true],
+    ]);
+  });
+
+  it("a served request before the window ends the incident as before: the window bridges only an unrecovered one", () => {
+    const results = timeline("55." + "5555555555" + "5.");
+    const detector = new IncidentDetector(() => 3 * STEP);
+    results.forEach((r, i) => {
+      if (i >= 3 && i < 13) detector.observeExcluded(r);
+      else detector.observe(r);
+    });
+    expect(detector.incidents().map((i) => [i.start, i.end])).toEqual([
+      [at(0), at(2)],
+      [at(13), at(14)],
+    ]);
   });
 });

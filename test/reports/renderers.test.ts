@@ -117,6 +117,13 @@ describe("CSV form", () => {
     ]);
     expect(rows[3]).toEqual(["2026-02-01", "disputes", "additional", "0", "0", "0", "", "", ""]);
   });
+
+  it("has rows only for the days that have begun when the report was generated (a month still open)", () => {
+    const report = { ...sampleReport(), generated_at: "2026-02-10T08:00:00.000Z", preliminary: true };
+    const rows = parseCsv(renderCsv(report)).slice(1);
+    expect(rows).toHaveLength(10 * 3);
+    expect(rows.at(-1)?.[0]).toBe("2026-02-10");
+  });
 });
 
 describe("Markdown form", () => {

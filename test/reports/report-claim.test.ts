@@ -12,6 +12,9 @@ const GOLDEN = join(REPO, "test/fixtures/reports/march-claim.md");
 const CREDITS = `sla:
   provider: Klarna Bank AB
   credits: [{below_pct: 99.0, credit_pct: 10}, {below_pct: 95.0, credit_pct: 25}]
+  merchant: {name: Example Shop GmbH, contact: "Jane Doe, vendor-management@shop.example"}
+  contract_ref: KL-2025-0042
+  monthly_fee: {amount: 12500, currency: EUR}
 `;
 
 /** What differs with the host, the test's fresh agent key and the clock. */
@@ -31,7 +34,8 @@ const masked = (text: string) =>
     .replace(/^ {4}\{"agent":"[^"]*".*$/m, "    <statement>")
     .replace(/^ {4}-----BEGIN PUBLIC KEY-----\n.*\n {4}-----END PUBLIC KEY-----$/m, "    <public key>")
     .replace(/^- Measured by: \S+ /m, "- Measured by: <host> ")
-    .replace(/Generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/, "Generated <generated_at> UTC");
+    .replace(/Generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/, "Generated <generated_at> UTC")
+    .replace(/Date: \d{4}-\d\d-\d\d/g, "Date: <generated_at date>");
 
 let dir: string;
 
@@ -54,12 +58,28 @@ describe("report --claim: the letter to the provider", () => {
     expect(text).toBe(readFileSync(GOLDEN, "utf8"));
     const claim = text.slice(text.indexOf("## Service credit claim"));
     expect(claim).toContain("To: Klarna Bank AB");
-    expect(claim).toContain("Transactions Critical Services (transaction\\_critical): 10% service credit");
+    expect(claim).toContain("From: Example Shop GmbH, Jane Doe, vendor-management@shop.example");
+    expect(claim).toContain("Reference: agreement KL-2025-0042, service credit claim for March 2026");
+    expect(claim).toContain(
+      "Transactions Critical Services (transaction\\_critical): 10% service credit = EUR 1,250.00",
+    );
+    expect(claim).toMatch(/Total service credit claimed: EUR [\d,]+\.\d\d/);
+    expect(claim).toContain("Yours sincerely,");
+    // How the provider checks the bundle: standard tools, not the merchant's own command.
+    expect(claim).toContain("sha256sum -c SHA256SUMS");
+    expect(claim).toContain("openssl pkeyutl -verify");
+    expect(claim).not.toContain("slo-agent evidence export");
   });
 
   it("JSON gains claim only with --claim", () => {
     const plain = JSON.parse(slo(["report", "--month", MONTH], dir).stdout) as MonthlyReport;
     expect(plain).not.toHaveProperty("claim");
+    // credit_amount = monthly_fee.amount * credit_pct / 100, per class.
+    for (const cls of plain.service_classes)
+      expect(cls.credit_amount, cls.service_class).toBe(
+        cls.credit_pct === null ? null : (12500 * cls.credit_pct) / 100,
+      );
+    expect(plain.service_classes.some((c) => (c.credit_amount ?? 0) > 0)).toBe(true);
     const run = slo(["report", "--month", MONTH, "--claim"], dir);
     const claimed = JSON.parse(run.stdout) as MonthlyReport;
     expect(claimed.claim?.provider).toBe("Klarna Bank AB");

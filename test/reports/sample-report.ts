@@ -36,6 +36,9 @@ export function sampleReport(): MonthlyReport {
       agent: "probe-host-1",
       agent_version: "0.1.0",
       targets: [{ id: "klarna", base_url: "https://api.klarna.com" }],
+      merchant: { name: "Example Shop <GmbH>", contact: "Jane Doe, vendor-management@shop.example" },
+      contract_ref: "KL-2025-0042",
+      monthly_fee: { amount: 12500, currency: "EUR" },
     },
     preliminary: false,
     preliminary_reasons: [],
@@ -122,6 +125,7 @@ export function sampleReport(): MonthlyReport {
         availability_target_pct: 99,
         availability_met: false,
         credit_pct: 10,
+        credit_amount: 1250,
       },
       {
         service_class: "additional",
@@ -133,6 +137,7 @@ export function sampleReport(): MonthlyReport {
         availability_target_pct: 99,
         availability_met: true,
         credit_pct: 0,
+        credit_amount: 0,
       },
     ],
     maintenance: {

@@ -66,7 +66,7 @@ export function fixtureConfig(overrides: Partial<SloConfig> = {}): SloConfig {
       latencyWindow: "1h",
       runbookBaseUrl: "https://runbooks.test/slo",
     },
-    sla: { provider: "Klarna", credits: [] },
+    sla: { provider: "Klarna", credits: [], merchant: null, contractRef: null, monthlyFee: null },
     ...overrides,
   };
 }

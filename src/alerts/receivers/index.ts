@@ -1,6 +1,8 @@
 import type { Dispatcher } from "undici";
 import type { ReceiverSpec } from "../../model/config.js";
 import { AlertmanagerReceiver } from "./alertmanager.js";
+import { EmailReceiver } from "./email.js";
+import { PagerDutyReceiver } from "./pagerduty.js";
 import type { Receiver } from "./receiver.js";
 import { SlackReceiver } from "./slack.js";
 import { WebhookReceiver } from "./webhook.js";
@@ -17,5 +19,9 @@ export function createReceiver(spec: ReceiverSpec, dispatcher: Dispatcher): Rece
       return new WebhookReceiver(spec, dispatcher);
     case "slack":
       return new SlackReceiver(spec, dispatcher);
+    case "pagerduty":
+      return new PagerDutyReceiver(spec, dispatcher);
+    case "email":
+      return new EmailReceiver(spec);
   }
 }

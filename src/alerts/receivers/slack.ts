@@ -37,6 +37,8 @@ export function slackText(n: OutgoingNotification, context: DeliveryContext): st
   return [
     `*[${head}] ${alertname}* ${category} (${severity})`,
     n.annotations.summary,
-    `runbook: ${n.annotations.runbook_url} · alerts: ${context.generatorUrl}`,
+    n.annotations.runbook_url === undefined
+      ? `alerts: ${context.generatorUrl}`
+      : `runbook: ${n.annotations.runbook_url} · alerts: ${context.generatorUrl}`,
   ].join("\n");
 }
