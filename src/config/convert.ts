@@ -122,6 +122,9 @@ export function toSloConfig(input: ConversionInput): SloConfig {
       timeoutMs: c.timeout_ms,
     })),
     alerting: alertingOf(wire.alerting),
+    ...(wire.regions?.trusted_keys_file === undefined
+      ? {}
+      : { regions: { trustedKeysFile: resolve(configDir, wire.regions.trusted_keys_file) } }),
     sla: {
       provider: wire.sla.provider,
       credits: wire.sla.credits.map((tier) => ({

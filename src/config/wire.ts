@@ -506,6 +506,16 @@ export const SloFileWire = z.strictObject({
   probes: z.array(ProbeWire).optional().describe("Probes declared inline, besides those in probes_dir."),
   alerting: AlertingWire,
   sla: SlaWire,
+  regions: z
+    .strictObject({
+      trusted_keys_file: text()
+        .optional()
+        .describe(
+          "The other agents' Ed25519 public keys (PEM, concatenated), relative to this file: `report --from-agents` merges only summaries signed by one of them (like --trust-keys).",
+        ),
+    })
+    .optional()
+    .describe("Merging several agents' months into one report (see docs/regions-merge.md)."),
 });
 
 export type SloFile = z.output<typeof SloFileWire>;

@@ -250,6 +250,8 @@ export interface SloConfig {
   readonly controls?: readonly Control[];
   readonly alerting: AlertingSettings;
   readonly sla: SlaTerms;
+  /** `report --from-agents`: the pinned agent keys (regions.trusted_keys_file), absolute. */
+  readonly regions?: { readonly trustedKeysFile: string };
 }
 
 export function categoryInScope(scope: CategoryScope, category: CategoryId): boolean {
