@@ -8,8 +8,8 @@ import {
 } from "../../reports/agent-summary.js";
 import { checkSummary, checkTail } from "../../reports/agent-summary-schema.js";
 import { type AgentPart, type MergedReport, mergeAgentReports } from "../../reports/merge.js";
+import { printable } from "../../reports/printable.js";
 import { CheckFailed, UsageError } from "../errors.js";
-import { printable } from "../printable.js";
 
 const COMMAND = "slo-agent report --from-agents";
 /** Per request: a month's summary reads the agent's whole month of evidence. */
