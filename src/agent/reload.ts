@@ -25,6 +25,8 @@ const RESTART_ONLY: readonly (readonly [keyof AgentSettings, string])[] = [
   ["retentionDays", "agent.retention_days"],
   ["minuteRollupDays", "agent.minute_rollup_days"],
   ["otlp", "agent.otlp"],
+  ["adminListen", "agent.admin_listen"],
+  ["allowedHosts", "agent.allowed_hosts"],
 ];
 
 /**

@@ -53,6 +53,10 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     region: wire.agent.region,
     id: wire.agent.id ?? hostname(),
     listen,
+    ...(wire.agent.admin_listen === undefined ? {} : { adminListen: parseListen(wire.agent.admin_listen)! }),
+    ...(wire.agent.allowed_hosts === undefined
+      ? {}
+      : { allowedHosts: wire.agent.allowed_hosts.map((h) => h.toLowerCase()) }),
     // Contract section 2: data_dir is relative to the config file, else ./data in the working directory.
     dataDir: wire.agent.data_dir === undefined ? resolve("data") : resolve(configDir, wire.agent.data_dir),
     retentionDays: wire.agent.retention_days,

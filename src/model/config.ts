@@ -16,6 +16,10 @@ export interface AgentSettings {
   /** This agent's identity among several (the `agent` label and the `agent` of its records). */
   readonly id: string;
   readonly listen: { readonly host: string; readonly port: number };
+  /** Where /-/reload and /api/v1/* are served instead of `listen`; absent: on `listen`. */
+  readonly adminListen?: { readonly host: string; readonly port: number };
+  /** The Host header values answered (lower case); absent: any. */
+  readonly allowedHosts?: readonly string[];
   /** Absolute path. */
   readonly dataDir: string;
   /** How long raw results are kept; rollups are kept longer. */

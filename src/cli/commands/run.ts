@@ -47,6 +47,7 @@ export function registerRun(program: Command): void {
       // Handlers first: whoever reads "listening on" may signal at once (a supervisor, a test).
       const signalled = untilSignalled();
       process.stdout.write(`listening on ${daemon.url}\n`);
+      if (daemon.adminUrl !== null) process.stdout.write(`admin on ${daemon.adminUrl}\n`);
       const signal = await signalled;
       stopHangup();
       log("info", "stopping", { signal });
