@@ -32,6 +32,8 @@ export interface LocatedProbe {
   readonly line: number;
   /** Names of its headers whose values are credentials. */
   readonly secretHeaders: ReadonlySet<string>;
+  /** The values the environment gave the probe's fields (`${NAME}` anywhere in it). */
+  readonly environmentValues?: readonly string[];
 }
 
 export interface ConversionInput {
@@ -189,7 +191,7 @@ function scopeOf(categories: readonly string[]): CategoryScope {
   return categories.includes("all") ? "all" : [...new Set(categories)];
 }
 
-function toProbeSpec({ wire: p, file, line, secretHeaders }: LocatedProbe): HttpProbeSpec {
+function toProbeSpec({ wire: p, file, line, secretHeaders, environmentValues }: LocatedProbe): HttpProbeSpec {
   const headers: Record<string, string | Secret> = Object.fromEntries(
     Object.entries(p.headers).map(([name, value]) => [
       name,
@@ -220,6 +222,9 @@ function toProbeSpec({ wire: p, file, line, secretHeaders }: LocatedProbe): Http
     writes: p.writes,
     followRedirects: p.follow_redirects,
     maxBodyBytes: p.max_body_bytes,
+    ...(environmentValues && environmentValues.length > 0
+      ? { environmentValues: environmentValues.map((v) => new Secret(v)) }
+      : {}),
     source: { file, line },
     expect: p.expect ? { status: [...new Set(p.expect.status)].sort((a, b) => a - b) } : null,
   };

@@ -173,6 +173,11 @@ export interface HttpProbeSpec {
   readonly source: { readonly file: string; readonly line: number };
   /** Statuses a valid measurement gets (`expect.status`); absent: only 401/403 are problems. */
   readonly expect?: ProbeExpectation | null;
+  /**
+   * Every value the environment put anywhere in this probe (its body, path or a header): scrubbed,
+   * with its parts and encodings, from what a server sends back. Absent: none.
+   */
+  readonly environmentValues?: readonly Secret[];
 }
 
 export interface ProbeExpectation {

@@ -18,6 +18,8 @@ export function credentialFormsOf(target: Target, spec: ProbeSpec): string[] {
   if (auth.type === "bearer") forms.push(auth.token.reveal());
   for (const value of Object.values({ ...target.headers, ...spec.headers }))
     if (value instanceof Secret) forms.push(value.reveal());
+  // A value from the environment in a body or a path is sent too, and may come back.
+  for (const value of spec.environmentValues ?? []) forms.push(value.reveal());
   return secretForms(forms);
 }
 

@@ -17,8 +17,19 @@ import { CLI } from "../reports/cli-run.js";
 const PARTNER = "partner-tok/3e9f+a1c";
 const SID = "sid-val-7b2d4e91";
 const KEY = "apikey-c0ffee42";
+const IN_BODY = "body-secret-5e8a1d";
 const b64 = (s: string) => Buffer.from(s).toString("base64");
-const CANARIES = [PARTNER, SID, KEY, b64(PARTNER), b64(SID), b64(KEY), encodeURIComponent(PARTNER)];
+const CANARIES = [
+  PARTNER,
+  SID,
+  KEY,
+  IN_BODY,
+  b64(PARTNER),
+  b64(SID),
+  b64(KEY),
+  b64(IN_BODY),
+  encodeURIComponent(PARTNER),
+];
 
 /** The token after the last space or = of a header value: what a careless server reflects. */
 const tokenOf = (value: unknown) =>
@@ -28,15 +39,22 @@ const tokenOf = (value: unknown) =>
 
 function echoingServer(): Server {
   let n = 0;
-  return createServer((req: IncomingMessage, res: ServerResponse) => {
+  return createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const partner = tokenOf(req.headers.authorization);
     const sid = tokenOf(req.headers.cookie);
     const key = tokenOf(req.headers["x-api-key"]);
+    let sent = "";
+    req.on("data", (c) => {
+      sent += c;
+    });
+    await new Promise((resolve) => req.on("end", resolve));
+    const inBody = sent === "" ? "" : String(JSON.parse(sent).merchant_reference ?? "");
     const variants = [
       { headers: {}, body: { error_code: partner, correlation_id: sid } },
       { headers: { "Klarna-Correlation-Id": `corr-${key}` }, body: { error_code: b64(partner) } },
       { headers: {}, body: { error_code: encodeURIComponent(partner), correlation_id: b64(sid) } },
       { headers: {}, body: { error_id: b64(key), errors: [{ code: `E-${sid}` }] } },
+      { headers: { "Klarna-Correlation-Id": b64(inBody) }, body: { error_code: `ref-${inBody}` } },
     ];
     const v = variants[n++ % variants.length]!;
     res.writeHead(401, { "content-type": "application/json", ...v.headers });
@@ -44,7 +62,7 @@ function echoingServer(): Server {
   });
 }
 
-const ENV = { ...process.env, PARTNER_TOKEN: PARTNER, SID, KEY };
+const ENV = { ...process.env, PARTNER_TOKEN: PARTNER, SID, KEY, IN_BODY };
 
 function slo(args: readonly string[], cwd: string) {
   const run = spawnSync(process.execPath, [CLI, ...args], {
@@ -69,7 +87,7 @@ targets:
     environment: playground
     headers: {Authorization: "Bearer \${PARTNER_TOKEN}", Cookie: "sid=\${SID}", X-Api-Key: "key=\${KEY}"}
 probes:
-  - {id: payment-request-read, category: payment_request, target: echo, every: 1s, path: /payments/v1/sessions/0}
+  - {id: payment-request-read, category: payment_request, target: echo, every: 1s, path: /payments/v1/sessions, method: POST, body: {merchant_reference: "\${IN_BODY}"}}
 `;
 }
 
@@ -129,10 +147,10 @@ describe("a target that echoes the token inside a composite credential", () => {
       metrics = await until(
         async () => {
           const text = await (await fetch(`${url}/metrics`)).text();
-          return /slo_probe_requests_total\{[^}]*\} ([4-9]|\d\d)/.test(text) ? text : null;
+          return /slo_probe_requests_total\{[^}]*\} ([5-9]|\d\d)/.test(text) ? text : null;
         },
         30_000,
-        "four probe results",
+        "five probe results",
       );
       status = await (await fetch(`${url}/status`)).text();
     } finally {
@@ -170,5 +188,6 @@ describe("a target that echoes the token inside a composite credential", () => {
     expect(storeBytes.join("")).toContain("[redacted]");
     expect(storeBytes.join("")).toContain("corr-[redacted]");
     expect(status.length).toBeGreaterThan(100);
+    expect(storeBytes.join("")).toContain("ref-[redacted]");
   }, 120_000);
 });
