@@ -297,9 +297,11 @@ describe("report --from-agents: one exact report from three agents", () => {
     const missing = await report({ SLO_AGENT_API_TOKEN: undefined });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("set SLO_AGENT_API_TOKEN");
+    // The same URL spelt twice is a usage error; one agent behind two URLs is exit 1
+    // (test/regions/hostile-agent.test.ts).
     const twice = await report({ SLO_AGENT_API_TOKEN: TOKEN }, [urls[0]!, `${urls[0]!}/`]);
-    expect(twice.code).toBe(1);
-    expect(twice.stderr).toContain('same agent "agent-eu"');
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toContain("an agent URL is given twice");
     const anonymous = await fetch(`${urls[0]}/api/v1/months/${MONTH}/summary`);
     expect(anonymous.status).toBe(401);
 
