@@ -156,6 +156,33 @@ describe("report --from-agents against a hostile agent", () => {
     expect(merged.evidence.verified).toBe(true);
   }, 60_000);
 
+  it("takes the pinned keys from regions.trusted_keys_file of the configuration", async () => {
+    const config = join(dir, "slo.yaml");
+    writeFileSync(
+      config,
+      [
+        "version: 1",
+        "agent: {region: eu, listen: 127.0.0.1:0}",
+        "service_classes:",
+        "  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}",
+        "categories:",
+        "  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 150}",
+        "targets:",
+        "  klarna: {base_url: http://127.0.0.1:9}",
+        "probes:",
+        "  - {id: p, category: payment_request, target: klarna, every: 30s, path: /}",
+        "regions: {trusted_keys_file: honest.pem}",
+        "",
+      ].join("\n"),
+    );
+    const ok = await report(["--config", config, "--from-agents", honest.url, "--format", "json"]);
+    expect(ok.code, ok.stderr).toBe(0);
+    serve = () => signAnswer(tampered(inflate), hostileKey);
+    const refused = await report(["--config", config, "--from-agents", hostileUrl]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("which --trust-keys does not pin");
+  }, 60_000);
+
   it("refuses inflated counts replayed under the honest signature (exit 1, naming the agent)", async () => {
     serve = () => tampered(inflate);
     const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "honest.pem")], {

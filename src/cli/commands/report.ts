@@ -249,7 +249,8 @@ async function runMergedReport(opts: ReportOptions, month: string, format: Repor
  */
 async function agentTrust(opts: ReportOptions): Promise<AgentTrust> {
   let file = opts.trustKeys;
-  if (file === undefined && opts.config !== undefined && existsSync(opts.config)) {
+  // The configuration is read only when it is the one place left to find the keys.
+  if (file === undefined && !opts.insecureUnsigned && opts.config !== undefined && existsSync(opts.config)) {
     const { config } = await loadCommandContext(opts);
     file = config.regions?.trustedKeysFile;
   }
