@@ -7,6 +7,8 @@ import {
   createSloMetrics,
   type FiringAlert,
   type MetricsServer,
+  type Route,
+  reply,
   type SloMetrics,
   startMetricsServer,
 } from "../export/index.js";
@@ -58,6 +60,8 @@ export interface DaemonOptions {
 export interface RunningDaemon {
   /** http://HOST:PORT serving /metrics, /healthz and /readyz. */
   readonly url: string;
+  /** http://HOST:PORT of agent.admin_listen (/-/reload, /api/v1/*); null when they are on `url`. */
+  readonly adminUrl: string | null;
   readonly store: EvidenceStore;
   readonly metrics: SloMetrics;
   readonly alerting: AgentAlerting;
@@ -226,18 +230,29 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   let ready = false;
   let server: MetricsServer;
+  let admin: MetricsServer | null = null;
+  const adminRoutes = [
+    reloadRoute(
+      () => config.agent.adminToken,
+      (trigger) => reload(trigger),
+    ),
+    summaryRoute({ config: () => config, store, now: () => clock.now() }),
+  ];
+  const adminListen = config.agent.adminListen;
+  const allowedHosts = config.agent.allowedHosts;
+  const common = {
+    metrics,
+    ready: () => ready,
+    alerts: () => alertsDocument(alerting),
+    ...(allowedHosts === undefined ? {} : { allowedHosts }),
+  };
   try {
     server = await startMetricsServer({
       ...options.listen,
-      metrics,
-      ready: () => ready,
-      alerts: () => alertsDocument(alerting),
+      ...common,
       routes: [
-        reloadRoute(
-          () => config.agent.adminToken,
-          (trigger) => reload(trigger),
-        ),
-        summaryRoute({ config: () => config, store, now: () => clock.now() }),
+        // With agent.admin_listen, the admin and read API are not on the public listener at all.
+        ...(adminListen === undefined ? adminRoutes : elsewhere(["/-/reload", "/api/v1/"])),
         ...pageRoutes(() => ({
           snapshot: windows.snapshot(clock.now()),
           titles: new Map([...config.categories.values()].map((c) => [c.id, c.title])),
@@ -248,6 +263,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         })),
       ],
     });
+    if (adminListen !== undefined) {
+      try {
+        admin = await startMetricsServer({ ...adminListen, ...common, routes: adminRoutes });
+      } catch (error) {
+        await server.close();
+        throw error;
+      }
+    }
   } catch (error) {
     // The prober's thread would keep the process alive: a failed start must end it.
     await probing.stop();
@@ -393,6 +416,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
 
   return {
     url: server.url,
+    adminUrl: admin?.url ?? null,
     store,
     metrics,
     alerting,
@@ -411,6 +435,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       store.close();
       lock.release();
       await server.close();
+      await admin?.close();
       await metrics.shutdown();
     },
   };
@@ -438,4 +463,21 @@ function coverageByCategory(
     byCategory.set(category, Math.min(ratio, byCategory.get(category) ?? 1));
   }
   return byCategory;
+}
+
+/** Paths served on agent.admin_listen instead: 404 on the public listener, whatever the method. */
+function elsewhere(paths: readonly string[]): Route[] {
+  return paths.flatMap((path) =>
+    (["GET", "POST"] as const).map(
+      (method): Route => ({
+        path,
+        prefix: path.endsWith("/"),
+        method,
+        handle(request, response) {
+          request.resume();
+          reply(response, 404, "not found: served on agent.admin_listen\n");
+        },
+      }),
+    ),
+  );
 }

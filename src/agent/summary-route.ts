@@ -4,6 +4,7 @@ import { authorizeAdmin, type Route, reply } from "../export/index.js";
 import type { SloConfig } from "../model/config.js";
 import { type EpochMs, monthInterval } from "../model/time.js";
 import { describeProblem, type EvidenceStore, monthStatement } from "../record/index.js";
+import { signAnswer } from "../reports/agent-signature.js";
 import { SummaryCollector } from "../reports/agent-summary.js";
 import { sealReport } from "../reports/evidence.js";
 import { buildMonthlyReport, type MonthlyReport } from "../reports/index.js";
@@ -93,8 +94,14 @@ function answer(
         sla_config_sha256: slaConfigSha256(config),
         credits: config.sla.credits,
       });
+  // Signed whole by the agent's key: the merge adds only answers from keys it pinned.
+  const key = source.store.signingKey();
+  if (key === null) {
+    reply(response, 503, "no signing key: the agent cannot sign its summary (see agent.signing_key_file)\n");
+    return;
+  }
   response.writeHead(200, { "content-type": "application/json" });
-  response.end(`${JSON.stringify(body)}\n`);
+  response.end(`${JSON.stringify(signAnswer(body, key))}\n`);
 }
 
 /** The agent's own report with its evidence re-checked and its statement signed, as `report` writes it. */

@@ -32,6 +32,8 @@ export interface LocatedProbe {
   readonly line: number;
   /** Names of its headers whose values are credentials. */
   readonly secretHeaders: ReadonlySet<string>;
+  /** The values the environment gave the probe's fields (`${NAME}` anywhere in it). */
+  readonly environmentValues?: readonly string[];
 }
 
 export interface ConversionInput {
@@ -53,6 +55,10 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     region: wire.agent.region,
     id: wire.agent.id ?? hostname(),
     listen,
+    ...(wire.agent.admin_listen === undefined ? {} : { adminListen: parseListen(wire.agent.admin_listen)! }),
+    ...(wire.agent.allowed_hosts === undefined
+      ? {}
+      : { allowedHosts: wire.agent.allowed_hosts.map((h) => h.toLowerCase()) }),
     // Contract section 2: data_dir is relative to the config file, else ./data in the working directory.
     dataDir: wire.agent.data_dir === undefined ? resolve("data") : resolve(configDir, wire.agent.data_dir),
     retentionDays: wire.agent.retention_days,
@@ -124,6 +130,9 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     })),
     ...(wire.controls_quorum === undefined ? {} : { controlsQuorum: wire.controls_quorum }),
     alerting: alertingOf(wire.alerting, configDir),
+    ...(wire.regions?.trusted_keys_file === undefined
+      ? {}
+      : { regions: { trustedKeysFile: resolve(configDir, wire.regions.trusted_keys_file) } }),
     sla: {
       provider: wire.sla.provider,
       credits: wire.sla.credits.map((tier) => ({
@@ -209,7 +218,7 @@ function scopeOf(categories: readonly string[]): CategoryScope {
   return categories.includes("all") ? "all" : [...new Set(categories)];
 }
 
-function toProbeSpec({ wire: p, file, line, secretHeaders }: LocatedProbe): HttpProbeSpec {
+function toProbeSpec({ wire: p, file, line, secretHeaders, environmentValues }: LocatedProbe): HttpProbeSpec {
   const headers: Record<string, string | Secret> = Object.fromEntries(
     Object.entries(p.headers).map(([name, value]) => [
       name,
@@ -240,6 +249,9 @@ function toProbeSpec({ wire: p, file, line, secretHeaders }: LocatedProbe): Http
     writes: p.writes,
     followRedirects: p.follow_redirects,
     maxBodyBytes: p.max_body_bytes,
+    ...(environmentValues && environmentValues.length > 0
+      ? { environmentValues: environmentValues.map((v) => new Secret(v)) }
+      : {}),
     source: { file, line },
     expect: p.expect ? { status: [...new Set(p.expect.status)].sort((a, b) => a - b) } : null,
   };

@@ -8,7 +8,15 @@ import { Secret } from "../model/secret.js";
  * changes no figure), which TSA timestamps statements, and which header values are secret (their
  * values already say "[secret]").
  */
-const MACHINE_LOCAL = new Set(["file", "dataDir", "source", "secretHeaders", "signingKeyFile", "tsaUrl"]);
+const MACHINE_LOCAL = new Set([
+  "file",
+  "dataDir",
+  "source",
+  "secretHeaders",
+  "signingKeyFile",
+  "tsaUrl",
+  "regions",
+]);
 
 /** Stands in for every credential: the fingerprint must not become an oracle for a secret. */
 const SECRET = "[secret]";

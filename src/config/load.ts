@@ -53,7 +53,9 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   const root = (data ?? {}) as Record<string, unknown>;
   const credentials = headerCredentials(slo, expanded, sloHeaderPlaces(data));
   const inline =
-    root.probes === undefined ? null : harvestProbes(slo, ["probes"], root.probes, credentials.secret);
+    root.probes === undefined
+      ? null
+      : harvestProbes(slo, ["probes"], root.probes, credentials.secret, expanded.references);
   const fromDir =
     typeof root.probes_dir === "string" && root.probes_dir !== ""
       ? await readFromDirectory(root.probes_dir, configDir, dirname(shown), env, slo, probing)

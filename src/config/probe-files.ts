@@ -30,6 +30,7 @@ export function harvestProbes(
   at: FieldPath,
   list: unknown,
   secretHeaders: ReadonlySet<string>,
+  references: ReadonlyMap<string, readonly string[]> = new Map(),
 ): ProbeHarvest {
   const harvest = empty();
   const schema = at.length === 0 ? ProbeFileWire : ProbeWire.array();
@@ -46,7 +47,17 @@ export function harvestProbes(
       secretHeaders.has(pathKey([...path, "headers", n])),
     );
     const line = source.position(path).line;
-    harvest.located.push({ wire: one.data, file: source.file, line, secretHeaders: new Set(names) });
+    const inProbe = `${pathKey(path)}\0`;
+    const environmentValues = [...references]
+      .filter(([key]) => key.startsWith(inProbe))
+      .flatMap(([, values]) => values);
+    harvest.located.push({
+      wire: one.data,
+      file: source.file,
+      line,
+      secretHeaders: new Set(names),
+      environmentValues,
+    });
   });
   return harvest;
 }
@@ -77,7 +88,7 @@ export async function readProbeDirectory(
     const expanded = expandEnvironment(read.source.toData() ?? [], env, standIn);
     all.problems.push(...expanded.problems.map((p) => read.source.problem(p.path, p.message)));
     const credentials = headerCredentials(read.source, expanded, probeFileHeaderPlaces(expanded.value));
-    const harvest = harvestProbes(read.source, [], expanded.value, credentials.secret);
+    const harvest = harvestProbes(read.source, [], expanded.value, credentials.secret, expanded.references);
     all.entries.push(...harvest.entries);
     all.located.push(...harvest.located);
     all.problems.push(...harvest.problems);

@@ -68,6 +68,20 @@ export const AgentWire = z
       .refine((v) => parseListen(v) !== null, "must be HOST:PORT, like 0.0.0.0:9464")
       .default("0.0.0.0:9464")
       .describe("Where /metrics, /healthz and /readyz are served (HOST:PORT; port 0 picks a free one)."),
+    admin_listen: z
+      .string()
+      .refine((v) => parseListen(v) !== null, "must be HOST:PORT, like 127.0.0.1:9465")
+      .optional()
+      .describe(
+        "Where /-/reload and /api/v1/* are served instead of agent.listen (HOST:PORT, e.g. loopback or a private interface); agent.listen then answers them 404.",
+      ),
+    allowed_hosts: z
+      .array(text())
+      .min(1, "list at least one host name, or leave allowed_hosts out")
+      .optional()
+      .describe(
+        "Host header values every listener answers (a name, or NAME:PORT); any other Host is answered 421, so a DNS-rebinding page cannot read the agent. Default: any.",
+      ),
     data_dir: text()
       .optional()
       .describe(
@@ -595,6 +609,16 @@ export const SloFileWire = z.strictObject({
   probes: z.array(ProbeWire).optional().describe("Probes declared inline, besides those in probes_dir."),
   alerting: AlertingWire,
   sla: SlaWire,
+  regions: z
+    .strictObject({
+      trusted_keys_file: text()
+        .optional()
+        .describe(
+          "The other agents' Ed25519 public keys (PEM, concatenated), relative to this file: `report --from-agents` merges only summaries signed by one of them (like --trust-keys).",
+        ),
+    })
+    .optional()
+    .describe("Merging several agents' months into one report (see docs/regions-merge.md)."),
 });
 
 export type SloFile = z.output<typeof SloFileWire>;

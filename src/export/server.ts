@@ -22,6 +22,8 @@ export interface MetricsServerOptions {
   readonly limits?: ConnectionLimits;
   /** More endpoints (the reload, the status page), matched before the built-in ones. */
   readonly routes?: readonly Route[];
+  /** The Host header values answered (lower case, NAME or NAME:PORT); others get 421. Absent: any. */
+  readonly allowedHosts?: readonly string[];
 }
 
 /** One endpoint: an exact path (or, with prefix, every path under it) and the methods it answers (HEAD is served by a GET route). */
@@ -70,6 +72,11 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
 }
 
 function route(options: MetricsServerOptions, request: IncomingMessage, response: ServerResponse): void {
+  if (options.allowedHosts !== undefined && !hostAllowed(options.allowedHosts, request.headers.host)) {
+    // DNS rebinding: a page on evil.example resolved to this address sends Host: evil.example.
+    reply(response, 421, "misdirected request: this Host is not in agent.allowed_hosts\n");
+    return;
+  }
   const path = (request.url ?? "/").split("?")[0];
   const extra = (options.routes ?? []).filter((r) => (r.prefix ? path?.startsWith(r.path) : r.path === path));
   if (extra.length > 0) {
@@ -99,6 +106,14 @@ function route(options: MetricsServerOptions, request: IncomingMessage, response
     default:
       reply(response, 404, "not found: try /metrics, /healthz, /readyz or /alerts\n");
   }
+}
+
+/** Whether the Host header names an allowed host, with or without its port. */
+export function hostAllowed(allowed: readonly string[], host: string | undefined): boolean {
+  if (host === undefined || host === "") return false;
+  const full = host.toLowerCase();
+  const name = full.startsWith("[") ? full.slice(0, full.indexOf("]") + 1) : full.replace(/:\d+$/, "");
+  return allowed.includes(full) || allowed.includes(name);
 }
 
 function serveExtra(routes: readonly Route[], request: IncomingMessage, response: ServerResponse): void {

@@ -16,6 +16,10 @@ export interface AgentSettings {
   /** This agent's identity among several (the `agent` label and the `agent` of its records). */
   readonly id: string;
   readonly listen: { readonly host: string; readonly port: number };
+  /** Where /-/reload and /api/v1/* are served instead of `listen`; absent: on `listen`. */
+  readonly adminListen?: { readonly host: string; readonly port: number };
+  /** The Host header values answered (lower case); absent: any. */
+  readonly allowedHosts?: readonly string[];
   /** Absolute path. */
   readonly dataDir: string;
   /** How long raw results are kept; rollups are kept longer. */
@@ -188,6 +192,11 @@ export interface HttpProbeSpec {
   readonly source: { readonly file: string; readonly line: number };
   /** Statuses a valid measurement gets (`expect.status`); absent: only 401/403 are problems. */
   readonly expect?: ProbeExpectation | null;
+  /**
+   * Every value the environment put anywhere in this probe (its body, path or a header): scrubbed,
+   * with its parts and encodings, from what a server sends back. Absent: none.
+   */
+  readonly environmentValues?: readonly Secret[];
 }
 
 export interface ProbeExpectation {
@@ -307,6 +316,8 @@ export interface SloConfig {
   readonly controlsQuorum?: number;
   readonly alerting: AlertingSettings;
   readonly sla: SlaTerms;
+  /** `report --from-agents`: the pinned agent keys (regions.trusted_keys_file), absolute. */
+  readonly regions?: { readonly trustedKeysFile: string };
 }
 
 export function categoryInScope(scope: CategoryScope, category: CategoryId): boolean {

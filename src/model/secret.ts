@@ -71,3 +71,33 @@ function wholeTokens(text: string, secret: string): string {
   }
   return out + text.slice(from);
 }
+
+/** Where a composite credential value splits into its parts: `Bearer X`, `sid=X; b=Y`, `a:X`, `k=X&l=Y`. */
+const PART_SEPARATORS = /[\s=:;,&]+/;
+
+/**
+ * Every form in which a credential value may come back from a server: the value whole, each
+ * part of MIN_REDACTED_SUBSTRING+ characters inside a composite value (a server may echo just
+ * the token of `Bearer X` or `sid=X`), and of each of those its base64 (with and without
+ * padding, and URL-safe), URL-encoded and JSON-escaped forms. Longest first, so that a form
+ * containing another is replaced whole.
+ */
+export function secretForms(values: Iterable<string>): string[] {
+  const forms = new Set<string>();
+  for (const value of values) {
+    if (value === "") continue;
+    const parts = [value, ...value.split(PART_SEPARATORS).filter((p) => p.length >= MIN_REDACTED_SUBSTRING)];
+    for (const part of parts) {
+      const base64 = Buffer.from(part, "utf8").toString("base64");
+      forms
+        .add(part)
+        .add(base64)
+        .add(base64.replace(/=+$/, ""))
+        .add(Buffer.from(part, "utf8").toString("base64url"))
+        .add(encodeURIComponent(part))
+        .add(JSON.stringify(part).slice(1, -1));
+    }
+  }
+  forms.delete("");
+  return [...forms].sort((a, b) => b.length - a.length);
+}

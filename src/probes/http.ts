@@ -36,6 +36,17 @@ export const httpProbe: Probe<HttpProbeSpec> = {
       if (!redirected || seen.bodyError || ctx.signal.aborted) return observationOf(seen, ctx, hops, false);
       if (hops >= spec.followRedirects) return observationOf(seen, ctx, hops, spec.followRedirects > 0);
       const next = new URL(location, url);
+      // A 307/308 repeats the request with its body: to another origin that would hand a
+      // request body (often a payment or a credential in JSON) to a server nobody configured.
+      if ((seen.status === 307 || seen.status === 308) && body !== null && next.origin !== url.origin) {
+        return observationOf(
+          seen,
+          ctx,
+          hops,
+          false,
+          `${seen.status} to ${next.origin} not followed: the request has a body`,
+        );
+      }
       // Credentials never follow a redirect to another origin: neither `auth` nor any configured
       // header (a header credential such as X-Api-Key is just a header), and never back again.
       sameOrigin &&= next.origin === url.origin;
@@ -49,7 +60,13 @@ export const httpProbe: Probe<HttpProbeSpec> = {
   },
 };
 
-function observationOf(seen: LiveExchange, ctx: ProbeContext, hops: number, limitHit: boolean): Observation {
+function observationOf(
+  seen: LiveExchange,
+  ctx: ProbeContext,
+  hops: number,
+  limitHit: boolean,
+  notFollowed: string | null = null,
+): Observation {
   const flags: ResultFlag[] = [];
   if (limitHit) flags.push("redirect_limit");
   if (seen.bodyBytes > seen.body.length) flags.push("body_capped");
@@ -63,7 +80,7 @@ function observationOf(seen: LiveExchange, ctx: ProbeContext, hops: number, limi
     phases: seen.trace.phases(ctx.startedAt),
     roundTripMs: seen.trace.roundTripMs,
     flags,
-    detail: limitHit ? `still redirected after ${hops} hops` : seen.staleRetry,
+    detail: limitHit ? `still redirected after ${hops} hops` : (notFollowed ?? seen.staleRetry),
   };
 }
 

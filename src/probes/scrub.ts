@@ -1,10 +1,12 @@
 import type { ProbeSpec, Target } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
-import { redactSecrets, Secret } from "../model/secret.js";
+import { redactSecrets, Secret, secretForms } from "../model/secret.js";
 
 /**
  * Every form in which this run sends a credential: the `auth` values, the base64 of
- * `user:password` that Basic auth puts on the wire, and each configured header held as a Secret.
+ * `user:password` that Basic auth puts on the wire, and each configured header held as a Secret,
+ * each with its parts and encodings (secretForms): a server echoing only the token of
+ * `Authorization: Bearer X` or `Cookie: sid=X` must not get X into the evidence either.
  */
 export function credentialFormsOf(target: Target, spec: ProbeSpec): string[] {
   const forms: string[] = [];
@@ -16,8 +18,9 @@ export function credentialFormsOf(target: Target, spec: ProbeSpec): string[] {
   if (auth.type === "bearer") forms.push(auth.token.reveal());
   for (const value of Object.values({ ...target.headers, ...spec.headers }))
     if (value instanceof Secret) forms.push(value.reveal());
-  // Longest first, so that a secret containing another is replaced whole.
-  return forms.filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
+  // A value from the environment in a body or a path is sent too, and may come back.
+  for (const value of spec.environmentValues ?? []) forms.push(value.reveal());
+  return secretForms(forms);
 }
 
 /**

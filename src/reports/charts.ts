@@ -178,7 +178,7 @@ function panel(
     const paint = sparse ? `fill="#fff" stroke="${colour}" stroke-width="1.4"` : `fill="${colour}"`;
     const tooltip = `${category.title} ${p.date}: ${shown} (${p.requests} request${p.requests === 1 ? "" : "s"})`;
     parts.push(
-      `<circle class="point${good ? "" : " miss"}${sparse ? " sparse" : ""}" data-date="${p.date}" cx="${n(x(p.day))}" cy="${n(scale.y(p.value))}" r="${good && !sparse ? 2.2 : 3.2}" ${paint}><title>${escapeXml(tooltip)}</title></circle>`,
+      `<circle class="point${good ? "" : " miss"}${sparse ? " sparse" : ""}" data-date="${escapeXml(p.date)}" cx="${n(x(p.day))}" cy="${n(scale.y(p.value))}" r="${good && !sparse ? 2.2 : 3.2}" ${paint}><title>${escapeXml(tooltip)}</title></circle>`,
     );
     if (p.value < scale.lo || p.value > scale.hi) {
       // Off the zoomed scale: pinned to the edge, so say the real figure.

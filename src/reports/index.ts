@@ -9,7 +9,7 @@ export { type Claim, claimOf, hasClaim } from "./claim.js";
 export { expectedProbeRuns } from "./coverage.js";
 export { detectIncidents, IncidentDetector } from "./incidents.js";
 export type * from "./model.js";
-export { findChromium, NoChromiumError, renderPdf } from "./pdf.js";
+export { findChromium, NoChromiumError, PdfRenderError, renderPdf } from "./pdf.js";
 export {
   defaultFormat,
   parseFormat,

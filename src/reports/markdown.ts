@@ -111,7 +111,7 @@ function serviceClasses(report: MonthlyReport): string[] {
 
 function maintenance(report: MonthlyReport): string[] {
   const { windows } = report.maintenance;
-  const lines = ["## Maintenance windows", "", say.policySentence(report), ""];
+  const lines = ["## Maintenance windows", "", mdText(say.policySentence(report)), ""];
   if (windows.length === 0) return [...lines, say.NO_WINDOWS];
   const rows = windows.map((w) => {
     const t = say.windowTexts(w);
@@ -234,7 +234,7 @@ function evidence(report: MonthlyReport): string[] {
     const t = timestampTexts(e.timestamp, e.statement);
     lines.push(mdText(t.sentence), "", t.howTo(mdCode), "", `    ${t.command}`, "");
   }
-  lines.push(`Anyone holding the data directory can re-check it with \`${say.verifyCommand(report)}\`.`);
+  lines.push(`Anyone holding the data directory can re-check it with ${mdCode(say.verifyCommand(report))}.`);
   return lines;
 }
 
@@ -331,7 +331,7 @@ function preliminaryBanner(report: MonthlyReport): string[] {
 export function renderMarkdown(report: MonthlyReport): string {
   const sections = [
     [
-      `# SLA evidence report: ${monthTitle(report.month)}`,
+      `# SLA evidence report: ${mdText(monthTitle(report.month))}`,
       "",
       `${say.periodSentence(report)}. Generated ${formatInstant(report.generated_at)} UTC.`,
       "",

@@ -70,6 +70,31 @@ export interface PrometheusMonthInput {
   readonly categories?: readonly string[];
 }
 
+/**
+ * A value no counter can have: not finite or below 0 (a counter's increase never is; served and
+ * failed add up to the requests, so each is at most that). Exit 1: the source cannot be trusted.
+ */
+export class PrometheusValueError extends Error {
+  constructor(url: string, what: string) {
+    super(`${url}: ${what}: counts must be finite and >= 0; this source cannot be trusted for the month`);
+    this.name = "PrometheusValueError";
+  }
+}
+
+function labelsOf(sample: VectorSample): string {
+  return `{${Object.entries(sample.labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(", ")}}`;
+}
+
+function checkedCounts(url: string, what: string, samples: readonly VectorSample[]): void {
+  for (const sample of samples) {
+    if (!Number.isFinite(sample.value) || sample.value < 0) {
+      throw new PrometheusValueError(url, `${what} ${labelsOf(sample)} is ${sample.value}`);
+    }
+  }
+}
+
 /** A month that has not started yet has nothing to ask Prometheus about. */
 export class MonthNotStartedError extends Error {}
 
@@ -88,6 +113,13 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
     ask(`histogram_quantile(0.99, ${by(", le")} (increase(${DURATION_BUCKETS}[${range}])))`),
     ask(`histogram_quantile(0.99, sum by (category, le) (increase(${DURATION_BUCKETS}[${range}])))`),
   ]);
+  const shown = shownUrl(input.source.url);
+  checkedCounts(shown, "slo_probe_requests_total", counts);
+  checkedCounts(shown, "the latency histogram's buckets", buckets);
+  for (const p99 of [...regionP99, ...pooledP99]) {
+    // NaN (no data) and +Inf (beyond the last bucket) are Prometheus' own answers; below 0 is not.
+    if (p99.value < 0) throw new PrometheusValueError(shown, `a p99 of ${p99.value} s ${labelsOf(p99)}`);
+  }
   const wanted = [...input.config.categories.values()]
     .filter((c) => input.categories === undefined || input.categories.includes(c.id))
     .sort((a, b) => a.id.localeCompare(b.id));

@@ -1,5 +1,6 @@
 import { type Dispatcher, request } from "undici";
 import { z } from "zod";
+import { printable } from "./printable.js";
 
 /** A Prometheus that has not answered one query in this long is treated as unreachable. */
 export const PROMETHEUS_TIMEOUT_MS = 30_000;
@@ -97,11 +98,15 @@ function parsedVector(shown: string, status: number, text: string): VectorSample
   if (answer.data.status === "error") {
     throw new PrometheusQueryError(
       shown,
-      `HTTP ${status}, query refused: ${answer.data.error.slice(0, 200)}`,
+      `HTTP ${status}, query refused: ${printable(answer.data.error.slice(0, 200))}`,
     );
   }
   if (status !== 200) throw new PrometheusQueryError(shown, `HTTP ${status}`);
-  return answer.data.data.result.map((r) => ({ labels: r.metric, value: Number(r.value[1]) }));
+  // Labels end up on a terminal and in the report: no control characters from a remote server.
+  return answer.data.data.result.map((r) => ({
+    labels: Object.fromEntries(Object.entries(r.metric).map(([k, v]) => [printable(k), printable(v)])),
+    value: Number(r.value[1]),
+  }));
 }
 
 async function boundedText(body: AsyncIterable<unknown> & { destroy(): void }): Promise<string> {

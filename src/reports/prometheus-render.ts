@@ -1,3 +1,4 @@
+import { mdText } from "./markdown.js";
 import type { QuantileBounds } from "./prometheus-buckets.js";
 import type { PrometheusFigures, PrometheusMonthReport } from "./prometheus-month.js";
 
@@ -45,7 +46,7 @@ function markdownOf(r: PrometheusMonthReport): string {
     lines.push(
       `| **${c.title}** (${c.category}) | all | ${figureCells(c)} | ${target}: ${met(c.availability_met)} | ${c.latency_objective_ms} ms: ${met(c.latency_met)} |`,
     );
-    for (const region of c.regions) lines.push(`| | ${region.region} | ${figureCells(region)} | | |`);
+    for (const region of c.regions) lines.push(`| | ${mdText(region.region)} | ${figureCells(region)} | | |`);
   }
   lines.push("", "## Service classes (categories pooled)", "");
   lines.push(

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { createPublicKey } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,6 +95,20 @@ async function startAgents(command: "demo" | "run"): Promise<void> {
   urls.splice(0, urls.length, ...listening.map((m) => m[1]!));
 }
 
+/** The agents' public keys, as an operator pins them (openssl pkey -pubout of each key file). */
+async function pinKeys(): Promise<string> {
+  const pems = await Promise.all(
+    REGIONS.map(async (r) =>
+      createPublicKey(await readFile(join(dataDir(r.region), "agent-signing-key.pem"), "utf8"))
+        .export({ type: "spki", format: "pem" })
+        .toString(),
+    ),
+  );
+  const file = join(dir, "agents.pem");
+  await writeFile(file, pems.join(""));
+  return file;
+}
+
 async function stopAgents(): Promise<void> {
   await Promise.all(agents.splice(0).map((a) => a.stop()));
 }
@@ -118,7 +133,17 @@ describe("report --from-agents: one exact report from three agents", () => {
 
   it("equals the report of all the raw results pooled, category by category, with each region's figures", async () => {
     const merged = await cli(
-      ["report", "--month", MONTH, "--from-agents", urls.join(","), "--format", "json"],
+      [
+        "report",
+        "--month",
+        MONTH,
+        "--from-agents",
+        urls.join(","),
+        "--trust-keys",
+        await pinKeys(),
+        "--format",
+        "json",
+      ],
       {
         SLO_AGENT_API_TOKEN: TOKEN,
       },
@@ -226,17 +251,44 @@ describe("report --from-agents: one exact report from three agents", () => {
     }
     expect(merged.stdout).not.toContain(TOKEN);
 
-    const md = await cli(["report", "--month", MONTH, "--from-agents", urls.join(","), "--format", "md"], {
-      SLO_AGENT_API_TOKEN: TOKEN,
-    });
+    const md = await cli(
+      [
+        "report",
+        "--month",
+        MONTH,
+        "--from-agents",
+        urls.join(","),
+        "--trust-keys",
+        await pinKeys(),
+        "--format",
+        "md",
+      ],
+      {
+        SLO_AGENT_API_TOKEN: TOKEN,
+      },
+    );
     expect(md.code, md.stderr).toBe(0);
     expect(md.stdout).toContain("Merged from 3 agents");
     expect(md.stdout).toMatch(/\| `payment_request` \| na \|/);
   }, 240_000);
 
   it("refuses a wrong or missing token, an agent that is down and the same agent twice, naming the agent", async () => {
+    const keys = await pinKeys();
     const report = (env: Record<string, string | undefined>, list = urls) =>
-      cli(["report", "--month", MONTH, "--from-agents", list.join(","), "--format", "json"], env);
+      cli(
+        [
+          "report",
+          "--month",
+          MONTH,
+          "--from-agents",
+          list.join(","),
+          "--trust-keys",
+          keys,
+          "--format",
+          "json",
+        ],
+        env,
+      );
     const wrong = await report({ SLO_AGENT_API_TOKEN: "not-the-token-at-all-0000" });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(
@@ -245,9 +297,11 @@ describe("report --from-agents: one exact report from three agents", () => {
     const missing = await report({ SLO_AGENT_API_TOKEN: undefined });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("set SLO_AGENT_API_TOKEN");
+    // The same URL spelt twice is a usage error; one agent behind two URLs is exit 1
+    // (test/regions/hostile-agent.test.ts).
     const twice = await report({ SLO_AGENT_API_TOKEN: TOKEN }, [urls[0]!, `${urls[0]!}/`]);
     expect(twice.code).toBe(2);
-    expect(twice.stderr).toContain('same agent "agent-eu"');
+    expect(twice.stderr).toContain("an agent URL is given twice");
     const anonymous = await fetch(`${urls[0]}/api/v1/months/${MONTH}/summary`);
     expect(anonymous.status).toBe(401);
 

@@ -1,64 +1,103 @@
 import type { Clock } from "../../clock/clock.js";
+import { answerProblem, type TrustedKeys } from "../../reports/agent-signature.js";
 import {
   type AgentMonthSummary,
   type LatencyTail,
   SUMMARY_KIND,
   tailSizeFor,
 } from "../../reports/agent-summary.js";
+import { checkSummary, checkTail } from "../../reports/agent-summary-schema.js";
 import { type AgentPart, type MergedReport, mergeAgentReports } from "../../reports/merge.js";
-import { UsageError } from "../errors.js";
+import { printable } from "../../reports/printable.js";
+import { CheckFailed, UsageError } from "../errors.js";
 
 const COMMAND = "slo-agent report --from-agents";
 /** Per request: a month's summary reads the agent's whole month of evidence. */
 export const AGENT_TIMEOUT_MS = 120_000;
 export const TOKEN_ENV = "SLO_AGENT_API_TOKEN";
 
-/** The agents' base URLs from `--from-agents URL[,URL...]`, checked. */
-export function agentUrls(value: string): string[] {
-  const urls = value
+/** One agent to merge: its base URL and the environment variable its bearer token is read from. */
+export interface AgentSource {
+  readonly url: string;
+  readonly tokenEnv: string;
+}
+
+const TOKEN_FRAGMENT = /^#token-env=([A-Za-z_][A-Za-z0-9_]*)$/;
+
+/**
+ * The agents from `--from-agents URL[,URL...]`, checked. `URL#token-env=NAME` reads that agent's
+ * token from $NAME instead of SLO_AGENT_API_TOKEN, so that no agent ever sees another's token
+ * (the fragment is never sent).
+ */
+export function agentUrls(value: string): AgentSource[] {
+  const given = value
     .split(",")
     .map((u) => u.trim())
     .filter((u) => u !== "");
-  if (urls.length === 0)
+  if (given.length === 0)
     throw new UsageError(`${COMMAND}: give at least one agent URL, like http://agent-eu:9464`);
-  for (const url of urls) {
+  const agents = given.map((text): AgentSource => {
     let parsed: URL;
     try {
-      parsed = new URL(url);
+      parsed = new URL(text);
     } catch {
-      throw new UsageError(`${COMMAND}: "${url}" is not a URL (like http://agent-eu:9464)`);
+      throw new UsageError(`${COMMAND}: "${text}" is not a URL (like http://agent-eu:9464)`);
     }
     if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-      throw new UsageError(`${COMMAND}: ${url}: only http:// and https:// agents are supported`);
+      throw new UsageError(`${COMMAND}: ${text}: only http:// and https:// agents are supported`);
     }
     if (parsed.username || parsed.password) {
       throw new UsageError(
-        `${COMMAND}: ${parsed.host}: put no credentials in the URL; the token comes from ${TOKEN_ENV}`,
+        `${COMMAND}: ${parsed.host}: put no credentials in the URL; the token comes from ${TOKEN_ENV} (or URL#token-env=NAME)`,
       );
     }
-  }
-  if (new Set(urls).size !== urls.length) throw new UsageError(`${COMMAND}: an agent URL is given twice`);
-  return urls.map((u) => u.replace(/\/+$/, ""));
+    const fragment = TOKEN_FRAGMENT.exec(parsed.hash);
+    if (parsed.hash !== "" && fragment === null) {
+      throw new UsageError(`${COMMAND}: ${parsed.host}: the only URL fragment understood is #token-env=NAME`);
+    }
+    parsed.hash = "";
+    return { url: parsed.href.replace(/\/+$/, ""), tokenEnv: fragment?.[1] ?? TOKEN_ENV };
+  });
+  if (new Set(agents.map((a) => a.url)).size !== agents.length)
+    throw new UsageError(`${COMMAND}: an agent URL is given twice`);
+  return agents;
+}
+
+/** The pinned agent keys (--trust-keys), or null for --insecure-unsigned. */
+export type AgentTrust = TrustedKeys | null;
+
+/** The problem with one agent's answer: exit 1, one line naming the agent. */
+function refused(url: string, problem: string): CheckFailed {
+  return new CheckFailed(`${COMMAND}: the agent at ${url}: ${problem}`);
 }
 
 /**
  * One report from several running agents (docs/regions-merge.md): each agent's month summary,
- * checked to be the same SLA from distinct agents, then each category's largest durations, as
- * many as the pooled nearest rank needs, so that the merged p99 is exact.
+ * its signature checked against the pinned keys and its figures against the schema, then checked
+ * to be the same SLA from distinct agents, then each category's largest durations, as many as the
+ * pooled nearest rank needs, so that the merged p99 is exact.
  */
 export async function reportFromAgents(
-  urls: readonly string[],
+  agents: readonly AgentSource[],
   month: string,
-  token: string | undefined,
+  env: NodeJS.ProcessEnv,
+  trust: AgentTrust,
   clock: Clock,
 ): Promise<MergedReport> {
-  if (token === undefined || token === "") {
-    throw new UsageError(
-      `${COMMAND}: set ${TOKEN_ENV} to the agents' agent.api_token (it is never read from the command line)`,
-    );
-  }
-  const summaries = await Promise.all(urls.map((url) => fetchJson(url, summaryPath(month), token)));
-  const parts = urls.map((url, i) => ({ url, summary: checkedSummary(url, month, summaries[i]) }));
+  const tokens = agents.map((a) => {
+    const token = env[a.tokenEnv];
+    if (token === undefined || token === "") {
+      throw new UsageError(
+        `${COMMAND}: set ${a.tokenEnv} to the agent.api_token of ${a.url} (it is never read from the command line)`,
+      );
+    }
+    return token;
+  });
+  const fetchFrom = (i: number, path: string) => fetchJson(agents[i]!, path, tokens[i]!);
+  const bodies = await Promise.all(agents.map((_, i) => fetchFrom(i, summaryPath(month))));
+  const keyIds = agents.map((a, i) => trusted(a.url, bodies[i], trust));
+  const parts = agents.map((a, i) => ({ url: a.url, summary: checkedSummary(a.url, month, bodies[i]) }));
+  checkDistinct(parts, keyIds);
   checkSameSla(parts);
   const tails = new Map<string, LatencyTail[]>();
   for (const row of parts[0]!.summary.report.categories) {
@@ -67,25 +106,54 @@ export async function reportFromAgents(
     if (month_n === 0) continue;
     const days = counts[0]!.days.map((_, d) => tailSizeFor(counts.reduce((n, c) => n + (c.days[d] ?? 0), 0)));
     const query = `category=${encodeURIComponent(row.category)}&top=${tailSizeFor(month_n)}&days=${days.join(",")}`;
-    const answers = await Promise.all(
-      parts.map((p) => fetchJson(p.url, `${summaryPath(month)}?${query}`, token)),
+    const answers = await Promise.all(parts.map((_, i) => fetchFrom(i, `${summaryPath(month)}?${query}`)));
+    tails.set(
+      row.category,
+      answers.map((answer, i) => {
+        trusted(agents[i]!.url, answer, trust);
+        const tail = checkTail(answer, row.category, days.length);
+        if (typeof tail === "string") throw refused(agents[i]!.url, `its latency tail: ${tail}`);
+        return tail;
+      }),
     );
-    tails.set(row.category, answers as LatencyTail[]);
   }
+  let merged: MergedReport;
   try {
-    return mergeAgentReports(parts, tails, clock.now());
+    merged = mergeAgentReports(parts, tails, clock.now());
   } catch (error) {
     throw new UsageError(
       `${COMMAND}: ${(error as Error).message} (did an agent's evidence change meanwhile? run it again)`,
     );
   }
+  return trust === null ? unverified(merged) : merged;
+}
+
+/** The key id a pinned key signed the answer with; with --insecure-unsigned, none is checked. */
+function trusted(url: string, body: unknown, trust: AgentTrust): string | null {
+  if (trust === null) return null;
+  const verdict = answerProblem(body, trust);
+  if (verdict.problem !== null) throw refused(url, verdict.problem);
+  return verdict.keyId;
+}
+
+/** --insecure-unsigned: every format stamps the merged report UNVERIFIED. */
+function unverified(report: MergedReport): MergedReport {
+  return {
+    ...report,
+    evidence: {
+      ...report.evidence,
+      verified: false,
+      problem: "the agents' summaries were merged without checking their signatures (--insecure-unsigned)",
+    },
+  };
 }
 
 function summaryPath(month: string): string {
   return `/api/v1/months/${month}/summary`;
 }
 
-async function fetchJson(base: string, path: string, token: string): Promise<unknown> {
+async function fetchJson(agent: AgentSource, path: string, token: string): Promise<unknown> {
+  const base = agent.url;
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
@@ -99,14 +167,14 @@ async function fetchJson(base: string, path: string, token: string): Promise<unk
   if (response.status === 401 || response.status === 403) {
     const why =
       response.status === 401
-        ? `it refused the token in ${TOKEN_ENV}`
+        ? `it refused the token in ${agent.tokenEnv}`
         : "its agent.api_token is not configured";
     throw new UsageError(`${COMMAND}: the agent at ${base} answered ${response.status}: ${why}`);
   }
   const text = await response.text();
   if (response.status !== 200) {
     throw new UsageError(
-      `${COMMAND}: the agent at ${base} answered ${response.status}: ${text.split("\n")[0]!.slice(0, 200)}`,
+      `${COMMAND}: the agent at ${base} answered ${response.status}: ${printable(text.split("\n")[0]!.slice(0, 200))}`,
     );
   }
   try {
@@ -123,39 +191,60 @@ function reasonOf(error: unknown): string {
 }
 
 function checkedSummary(url: string, month: string, body: unknown): AgentMonthSummary {
-  const summary = body as Partial<AgentMonthSummary> | null;
-  if (summary?.kind !== SUMMARY_KIND || !summary.report) {
-    throw new UsageError(`${COMMAND}: the agent at ${url} did not answer a month summary (${SUMMARY_KIND})`);
+  if ((body as { kind?: unknown } | null)?.kind !== SUMMARY_KIND) {
+    throw refused(url, `it did not answer a month summary (${SUMMARY_KIND})`);
   }
-  if (summary.month !== month) {
-    throw new UsageError(`${COMMAND}: the agent at ${url} answered for ${summary.month}, not ${month}`);
-  }
+  const summary = checkSummary(body, month);
+  if (typeof summary === "string") throw refused(url, summary);
   const pruned = summary.report.categories.filter((c) => c.latency_source !== "exact").map((c) => c.category);
   if (pruned.length > 0) {
     throw new UsageError(
       `${COMMAND}: the agent at ${url} pruned raw results of ${month} (${pruned.join(", ")}): no exact merge is possible; use its own report`,
     );
   }
-  return summary as AgentMonthSummary;
+  return summary;
+}
+
+/** Each agent once: two answers with one agent.id or one signing key are one agent counted twice. */
+function checkDistinct(parts: readonly AgentPart[], keyIds: readonly (string | null)[]): void {
+  const byAgent = new Map<string, string>();
+  const byKey = new Map<string, string>();
+  parts.forEach(({ url, summary }, i) => {
+    const other = byAgent.get(summary.agent);
+    if (other !== undefined) {
+      throw refused(
+        url,
+        `it is the same agent "${summary.agent}" as ${other} (give each agent its own agent.id)`,
+      );
+    }
+    byAgent.set(summary.agent, url);
+    const keyId = keyIds[i];
+    if (keyId === null || keyId === undefined) return;
+    const sameKey = byKey.get(keyId);
+    if (sameKey !== undefined) throw refused(url, `it signs with the same key ${keyId} as ${sameKey}`);
+    byKey.set(keyId, url);
+  });
 }
 
 /** Distinct agents measuring the same SLA: otherwise adding their counts means nothing. */
 function checkSameSla(parts: readonly AgentPart[]): void {
-  const byAgent = new Map<string, string>();
-  for (const { url, summary } of parts) {
-    const other = byAgent.get(summary.agent);
-    if (other !== undefined) {
-      throw new UsageError(
-        `${COMMAND}: ${other} and ${url} are the same agent "${summary.agent}" (give each agent its own agent.id)`,
-      );
-    }
-    byAgent.set(summary.agent, url);
-  }
   const first = parts[0]!;
+  const layout = (s: AgentMonthSummary) =>
+    JSON.stringify([
+      s.report.categories.map((c) => c.category),
+      s.report.daily.map((d) => [d.date, d.category]),
+    ]);
   for (const part of parts.slice(1)) {
     if (part.summary.sla_config_sha256 !== first.summary.sla_config_sha256) {
       throw new UsageError(
         `${COMMAND}: the agents at ${first.url} and ${part.url} measure different SLA configurations (categories, classes, maintenance, exclusions, credits or probe timeouts differ: sla_config_sha256 ${first.summary.sla_config_sha256.slice(0, 12)} vs ${part.summary.sla_config_sha256.slice(0, 12)})`,
+      );
+    }
+    // Same configuration claimed, so the same categories and days, in the same order.
+    if (layout(part.summary) !== layout(first.summary)) {
+      throw refused(
+        part.url,
+        `its categories or days differ from those of ${first.url} under the same SLA configuration`,
       );
     }
   }

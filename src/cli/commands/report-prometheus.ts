@@ -1,6 +1,10 @@
 import type { Clock } from "../../clock/clock.js";
 import { writeAtomically } from "../../reports/index.js";
-import { MonthNotStartedError, prometheusMonthReport } from "../../reports/prometheus-month.js";
+import {
+  MonthNotStartedError,
+  PrometheusValueError,
+  prometheusMonthReport,
+} from "../../reports/prometheus-month.js";
 import { PrometheusQueryError } from "../../reports/prometheus-query.js";
 import {
   PROMETHEUS_REPORT_FORMATS,
@@ -53,6 +57,7 @@ export async function runPrometheusReport(
       ...(opts.category.length > 0 ? { categories: [...new Set(opts.category)] } : {}),
     });
   } catch (error) {
+    if (error instanceof PrometheusValueError) throw new CheckFailed(`${COMMAND}: ${error.message}`);
     if (error instanceof PrometheusQueryError || error instanceof MonthNotStartedError) {
       throw new UsageError(`${COMMAND}: ${error.message}`);
     }

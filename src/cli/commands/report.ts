@@ -1,8 +1,10 @@
+import { existsSync, readFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import type { Clock } from "../../clock/clock.js";
 import { systemClock } from "../../clock/system.js";
 import { monthInterval } from "../../model/time.js";
 import { type EvidenceStore, openEvidenceStore } from "../../record/index.js";
+import { parseTrustedKeys } from "../../reports/agent-signature.js";
 import { sealReport } from "../../reports/evidence.js";
 import {
   buildMonthlyReport,
@@ -11,6 +13,7 @@ import {
   hasClaim,
   type MonthlyReport,
   NoChromiumError,
+  PdfRenderError,
   parseFormat,
   REPORT_FORMATS,
   type ReportFormat,
@@ -26,7 +29,7 @@ import { CheckFailed, UsageError } from "../errors.js";
 import { type MonthEvidence, monthEvidence, sealOf } from "../evidence-seal.js";
 import { timestampStatement } from "../evidence-timestamp.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
-import { agentUrls, reportFromAgents, TOKEN_ENV } from "./report-agents.js";
+import { type AgentTrust, agentUrls, reportFromAgents, TOKEN_ENV } from "./report-agents.js";
 import { PROMETHEUS_TOKEN_ENV, runPrometheusReport } from "./report-prometheus.js";
 
 interface ReportOptions extends CommonOptions {
@@ -40,6 +43,8 @@ interface ReportOptions extends CommonOptions {
   allowPreliminary?: boolean;
   prometheus?: string;
   fromAgents?: string;
+  trustKeys?: string;
+  insecureUnsigned?: boolean;
 }
 
 const EXAMPLES = `
@@ -52,7 +57,9 @@ Examples:
   $ slo-agent report --month 2026-10 --fail-on-miss > report.json || echo "SLA missed"
   $ slo-agent report --month 2026-10 --claim --out claim-2026-10.pdf   the letter to the provider
   $ slo-agent report --month 2026-10 --prometheus http://prometheus:9090 --format md
-  $ SLO_AGENT_API_TOKEN=... slo-agent report --month 2026-10 --from-agents http://eu:9464,http://na:9464
+  $ SLO_AGENT_API_TOKEN=... slo-agent report --month 2026-10 --from-agents http://eu:9464,http://na:9464 --trust-keys agents.pem
+  $ EU_TOKEN=... NA_TOKEN=... slo-agent report --month 2026-10 --trust-keys agents.pem \\
+      --from-agents 'http://eu:9464#token-env=EU_TOKEN,http://na:9464#token-env=NA_TOKEN'
 
 --prometheus URL computes the month from the agents' counters and latency histogram in any
 Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics), every region and agent
@@ -61,10 +68,14 @@ only). A bearer token for that API is read from ${PROMETHEUS_TOKEN_ENV}. An unre
 an answer that is not a Prometheus one is exit 2 naming the URL. See docs/regions.md.
 
 --from-agents merges the agents' month summaries (GET /api/v1/months/M/summary, bearer token
-agent.api_token from SLO_AGENT_API_TOKEN) into one report: counts add exactly, each p99 is the
-nearest rank of all the agents' durations, and each category lists its regions. It refuses
-(exit 2, naming the agent) an unreachable agent, a refused token, two agents with the same
-agent.id and agents whose SLA configuration differs (docs/regions-merge.md).
+agent.api_token from SLO_AGENT_API_TOKEN, or per agent from $NAME with URL#token-env=NAME) into
+one report: counts add exactly, each p99 is the nearest rank of all the agents' durations, and
+each category lists its regions. Each summary is signed by its agent's key; only keys pinned in
+--trust-keys FILE (or regions.trusted_keys_file) are merged. It refuses, naming the agent, a bad
+signature, an unpinned key, a month other than asked, one agent twice and any count that is not
+a whole number >= 0 with successful <= requests (exit 1); an unreachable agent, a refused token,
+agents whose SLA configuration differs, or no trusted keys without --insecure-unsigned (exit 2).
+See docs/regions-merge.md.
 
 --claim adds a letter to the provider (sla.provider): each missed objective with its figures,
 the service credit per class, the incidents with error codes and correlation ids, and how to
@@ -233,9 +244,40 @@ async function runMergedReport(opts: ReportOptions, month: string, format: Repor
   ] as const) {
     if (given) throw new UsageError(`slo-agent report: ${flag} does not go with --from-agents`);
   }
-  const urls = agentUrls(opts.fromAgents!);
-  const report = await reportFromAgents(urls, month, process.env[TOKEN_ENV], clock);
+  const agents = agentUrls(opts.fromAgents!);
+  const trust = await agentTrust(opts);
+  const report = await reportFromAgents(agents, month, process.env, trust, clock);
   await deliver(report, format, opts, month);
+}
+
+/**
+ * The pinned agent keys: --trust-keys, else regions.trusted_keys_file of the configuration (when
+ * there is one); without either, only --insecure-unsigned merges (stamped UNVERIFIED).
+ */
+async function agentTrust(opts: ReportOptions): Promise<AgentTrust> {
+  let file = opts.trustKeys;
+  // The configuration is read only when it is the one place left to find the keys.
+  if (file === undefined && !opts.insecureUnsigned && opts.config !== undefined && existsSync(opts.config)) {
+    const { config } = await loadCommandContext(opts);
+    file = config.regions?.trustedKeysFile;
+  }
+  if (file === undefined) {
+    if (opts.insecureUnsigned) return null;
+    throw new UsageError(
+      "slo-agent report --from-agents: give --trust-keys FILE (the agents' public keys, PEM) or regions.trusted_keys_file; --insecure-unsigned merges unchecked summaries, stamped UNVERIFIED",
+    );
+  }
+  if (opts.insecureUnsigned) {
+    throw new UsageError(
+      "slo-agent report: --insecure-unsigned and trusted keys contradict each other; give one",
+    );
+  }
+  try {
+    return parseTrustedKeys(readFileSync(file, "utf8"));
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`slo-agent report: trusted keys ${file}: ${reason}`);
+  }
 }
 
 /**
@@ -262,6 +304,8 @@ async function rendered(report: MonthlyReport, format: ReportFormat): Promise<st
   } catch (error) {
     if (error instanceof NoChromiumError)
       throw new UsageError(`slo-agent report: --format pdf: ${error.message}`);
+    if (error instanceof PdfRenderError)
+      throw new CheckFailed(`slo-agent report: --format pdf: ${error.message}`);
     throw error;
   }
 }
@@ -290,7 +334,15 @@ export function registerReport(program: Command, clock: Clock = systemClock): vo
     )
     .option(
       "--from-agents <urls>",
-      `one report merged from running agents (comma list of base URLs); the token comes from ${TOKEN_ENV}`,
+      `one report merged from running agents (comma list of base URLs, each optionally URL#token-env=NAME); the token comes from ${TOKEN_ENV}`,
+    )
+    .option(
+      "--trust-keys <file>",
+      "with --from-agents: the agents' Ed25519 public keys (PEM); only their signed summaries are merged",
+    )
+    .option(
+      "--insecure-unsigned",
+      "with --from-agents and no trusted keys: merge unchecked summaries, stamped UNVERIFIED",
     )
     .addHelpText("after", EXAMPLES)
     .action((opts: ReportOptions) => runReport(opts, clock));

@@ -54,7 +54,10 @@ export function registerRun(program: Command): void {
       const stopHangup = onHangup(() => void daemon.reload("SIGHUP"));
       // Handlers first: whoever reads "listening on" may signal at once (a supervisor, a test).
       const signalled = untilSignalled();
-      announce(opts, [{ msg: `listening on ${daemon.url}`, url: daemon.url }]);
+      announce(opts, [
+        { msg: `listening on ${daemon.url}`, url: daemon.url },
+        ...(daemon.adminUrl === null ? [] : [{ msg: `admin on ${daemon.adminUrl}`, url: daemon.adminUrl }]),
+      ]);
       const signal = await signalled;
       stopHangup();
       log("info", "stopping", { signal });

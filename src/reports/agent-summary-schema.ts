@@ -1,0 +1,143 @@
+import { z } from "zod";
+import { monthInterval } from "../model/time.js";
+import { type AgentMonthSummary, type LatencyTail, SUMMARY_KIND } from "./agent-summary.js";
+
+/**
+ * What another agent says is checked before a figure is made of it: a signed agent can still be
+ * buggy or compromised, and a count that is negative, fractional, a string or larger than its
+ * total must stop the merge rather than become a percentage. Fields the merge adds or renders
+ * are typed strictly; the rest of the report passes as data that the renderers escape.
+ */
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const nullablePct = z.number().min(0).max(100).nullable();
+const nullableMs = z.number().finite().min(0).nullable();
+/** agent.id and region: names shown in every format; the config's own ids are plain. */
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "letters, digits and . _ : - only");
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD");
+
+const served = z
+  .object({ requests: count, served: count })
+  .refine((s) => s.served <= s.requests, "served exceeds requests");
+
+const categoryRow = z
+  .looseObject({
+    category: name,
+    service_class: name,
+    requests: count,
+    successful: count,
+    excluded: count,
+    availability_pct: nullablePct,
+    availability_target_pct: z.number().min(0).max(100),
+    latency_p99_ms: nullableMs,
+    latency_objective_ms: z.number().finite().min(0),
+    latency_source: z.string(),
+    measured_availability_pct: nullablePct,
+  })
+  .refine((r) => r.successful <= r.requests, "successful exceeds requests");
+
+const dailyRow = z
+  .looseObject({
+    date: day,
+    category: name,
+    service_class: name,
+    requests: count,
+    served: count,
+    excluded: count,
+    availability_pct: nullablePct,
+    latency_p99_ms: nullableMs,
+    measured_availability_pct: nullablePct,
+  })
+  .refine((r) => r.served <= r.requests, "served exceeds requests");
+
+const serviceClassRow = z.looseObject({
+  service_class: name,
+  title: z.string(),
+  availability_target_pct: z.number().min(0).max(100),
+});
+
+const evidence = z.looseObject({
+  records: count,
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  verified: z.boolean().optional(),
+  problem: z.string().optional(),
+});
+
+const summarySchema = z.looseObject({
+  kind: z.literal(SUMMARY_KIND),
+  month: z.string(),
+  agent: name,
+  region: name,
+  agent_version: z.string().max(100),
+  sla_config_sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  credits: z.array(z.looseObject({})),
+  report: z.looseObject({
+    month: z.string(),
+    categories: z.array(categoryRow).min(1),
+    service_classes: z.array(serviceClassRow),
+    daily: z.array(dailyRow),
+    evidence,
+  }),
+  latency_counts: z.record(name, z.object({ month: count, days: z.array(count) })),
+  measured: z.record(name, z.object({ month: served, days: z.array(served) })),
+});
+
+const tailSchema = z.looseObject({
+  category: name,
+  month_ms: z.array(z.number().finite().min(0)),
+  days_ms: z.array(z.array(z.number().finite().min(0))),
+});
+
+/** The first problem zod found, as "field.path: message". */
+function firstIssue(error: z.ZodError): string {
+  const issue = error.issues[0]!;
+  const path = issue.path.map(String).join(".");
+  return `${path === "" ? "answer" : path}: ${issue.message}`;
+}
+
+/**
+ * The summary, checked field by field and against the month asked: every date in the month,
+ * every category of the counts known to the report, the day series as long as the month.
+ */
+export function checkSummary(body: unknown, month: string): AgentMonthSummary | string {
+  const parsed = summarySchema.safeParse(body);
+  if (!parsed.success) return firstIssue(parsed.error);
+  const s = parsed.data;
+  if (s.month !== month || s.report.month !== month) return `it answered for ${s.month}, not ${month}`;
+  const { start, end } = monthInterval(month);
+  const days = Math.round((end - start) / 86_400_000);
+  const known = new Set(s.report.categories.map((c) => c.category));
+  const classes = new Set(s.report.service_classes.map((c) => c.service_class));
+  for (const row of s.report.categories) {
+    if (!classes.has(row.service_class)) return `category ${row.category}: unknown service class`;
+  }
+  for (const row of s.report.daily) {
+    if (
+      !row.date.startsWith(`${month}-`) ||
+      Number(row.date.slice(8)) < 1 ||
+      Number(row.date.slice(8)) > days
+    )
+      return `daily: ${row.date} is not a day of ${month}`;
+    if (!known.has(row.category)) return `daily: unknown category ${row.category}`;
+  }
+  for (const [table, rows] of [
+    ["latency_counts", s.latency_counts],
+    ["measured", s.measured],
+  ] as const) {
+    for (const [id, entry] of Object.entries(rows)) {
+      if (!known.has(id)) return `${table}: unknown category ${id}`;
+      if (entry.days.length !== days)
+        return `${table}.${id}: ${entry.days.length} days, ${month} has ${days}`;
+    }
+  }
+  return s as unknown as AgentMonthSummary;
+}
+
+/** A category's largest durations, checked: the category asked, one list per day of the month. */
+export function checkTail(body: unknown, category: string, days: number): LatencyTail | string {
+  const parsed = tailSchema.safeParse(body);
+  if (!parsed.success) return firstIssue(parsed.error);
+  if (parsed.data.category !== category)
+    return `it answered durations of ${parsed.data.category}, not ${category}`;
+  if (parsed.data.days_ms.length !== days) return `days_ms: ${parsed.data.days_ms.length} days, not ${days}`;
+  return parsed.data as LatencyTail;
+}

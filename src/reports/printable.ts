@@ -1,0 +1,8 @@
+/**
+ * Text from elsewhere (an agent's or a Prometheus server's answer), safe to print on a terminal:
+ * every control character (C0, DEL and C1, so ESC sequences too) becomes a space-free nothing,
+ * so that a hostile server cannot move the cursor, rewrite earlier lines or set the title.
+ */
+export function printable(text: string): string {
+  return text.replace(/\p{Cc}/gu, "");
+}

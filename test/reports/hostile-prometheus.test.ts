@@ -1,0 +1,147 @@
+/**
+ * A hostile Prometheus-compatible API on loopback: counters that no counter can have (a negative
+ * failed count that made availability 200 %, NaN, a string) are exit 1, and control characters in
+ * its labels or error text never reach the terminal or the report.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, REPO } from "./cli-run.js";
+
+const ESC = "\u001b";
+let dir: string;
+let server: Server;
+let base: string;
+
+const vector = (result: unknown[]) =>
+  JSON.stringify({ status: "success", data: { resultType: "vector", result } });
+const count = (outcome: string, value: string, region = "eu") => ({
+  metric: { category: "payment_request", region, outcome },
+  value: [1_700_000_000, value],
+});
+
+/** The path's first segment picks what the counters say; histogram queries get no series. */
+function answer(path: string, query: string): [number, string] {
+  if (path.startsWith("/escape/")) {
+    return [
+      400,
+      JSON.stringify({
+        status: "error",
+        errorType: "bad_data",
+        error: `${ESC}]0;owned${ESC}\\${ESC}[2Jgone`,
+      }),
+    ];
+  }
+  if (!query.includes("slo_probe_requests_total")) return [200, vector([])];
+  if (path.startsWith("/negative/")) return [200, vector([count("served", "100"), count("failed", "-50")])];
+  if (path.startsWith("/nan/")) return [200, vector([count("served", "NaN"), count("failed", "0")])];
+  if (path.startsWith("/inf/")) return [200, vector([count("served", "+Inf"), count("failed", "0")])];
+  if (path.startsWith("/label/")) {
+    return [
+      200,
+      vector([
+        count("served", "100", `eu${ESC}[31m|<b>x</b>`),
+        count("failed", "1", `eu${ESC}[31m|<b>x</b>`),
+      ]),
+    ];
+  }
+  return [200, vector([count("served", "100"), count("failed", "1")])];
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "slo-hostile-prometheus-"));
+  writeFileSync(
+    join(dir, "slo.yaml"),
+    [
+      "version: 1",
+      "agent: {region: eu, listen: 127.0.0.1:0, data_dir: ./evidence}",
+      "service_classes:",
+      "  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}",
+      "categories:",
+      "  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 1500}",
+      "targets:",
+      `  api: {base_url: "http://127.0.0.1:9", environment: simulator}`,
+      "probes:",
+      "  - {id: p, category: payment_request, target: api, every: 30s, path: /}",
+      "",
+    ].join("\n"),
+  );
+  server = createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk) => {
+      body += chunk;
+    });
+    request.on("end", () => {
+      const [status, text] = answer(request.url ?? "/", new URLSearchParams(body).get("query") ?? "");
+      response.writeHead(status, { "content-type": "application/json" });
+      response.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server?.close(resolve));
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function report(prefix: string, format: string) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [
+        CLI,
+        "report",
+        "--month",
+        "2026-10",
+        "--config",
+        join(dir, "slo.yaml"),
+        "--prometheus",
+        `${base}/${prefix}`,
+        "--format",
+        format,
+      ],
+      { cwd: REPO, env: { ...process.env, SLO_AGENT_PROMETHEUS_TOKEN: "" }, timeout: 60_000 },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe("report --prometheus against a hostile source", () => {
+  for (const [prefix, shown] of [
+    ["negative", "-50"],
+    ["nan", "NaN"],
+    ["inf", "NaN"],
+  ]) {
+    it(`refuses a ${prefix} counter (exit 1, naming the URL)`, async () => {
+      const run = await report(prefix!, "json");
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain(`${base}/${prefix}: slo_probe_requests_total`);
+      expect(run.stderr).toContain(`is ${shown}`);
+    }, 60_000);
+  }
+
+  it("counts that are sound still report (exit 0)", async () => {
+    const run = await report("ok", "json");
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).categories[0].availability_pct).toBeCloseTo((100 / 101) * 100, 6);
+  }, 60_000);
+
+  it("prints no control character of a remote label or error, and escapes the label in Markdown", async () => {
+    const refused = await report("escape", "md");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("query refused: ]0;owned\\[2Jgone");
+    expect(refused.stderr).not.toContain(ESC);
+    const labelled = await report("label", "md");
+    expect(labelled.code, labelled.stderr).toBe(0);
+    expect(labelled.stdout).not.toContain(ESC);
+    expect(labelled.stdout).not.toContain("<b>");
+    expect(labelled.stdout).toContain("eu\\[31m\\|&lt;b&gt;x&lt;/b&gt;");
+  }, 60_000);
+});
