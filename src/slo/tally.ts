@@ -58,7 +58,9 @@ export class CategoryTally {
    */
   addDurations(list: DurationList): void {
     if (this.exact === null) {
-      list.forEach((ms) => this.latency.record(ms));
+      list.forEach((ms) => {
+        this.latency.record(ms);
+      });
       return;
     }
     this.exact.append(list);
@@ -73,7 +75,10 @@ export class CategoryTally {
     }
     this.counts.excluded += rollup.excluded;
     if (rollup.latency && rollup.latency.count > 0) {
-      for (const list of this.#unrecorded.splice(0)) list.forEach((ms) => this.latency.record(ms));
+      for (const list of this.#unrecorded.splice(0))
+        list.forEach((ms) => {
+          this.latency.record(ms);
+        });
       this.latency.merge(rollup.latency);
       this.exact = null;
     }
