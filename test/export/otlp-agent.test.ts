@@ -105,7 +105,18 @@ beforeAll(async () => {
   );
   agent = startProcess(
     process.execPath,
-    [CLI, "demo", "--config", join(dir, "slo.yaml"), "--every", "250ms", "--log-level", "debug"],
+    [
+      CLI,
+      "demo",
+      "--config",
+      join(dir, "slo.yaml"),
+      "--listen",
+      "127.0.0.1:0",
+      "--every",
+      "250ms",
+      "--log-level",
+      "debug",
+    ],
     REPO,
     { OTLP_KEY: KEY },
   );
