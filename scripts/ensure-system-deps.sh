@@ -3,17 +3,34 @@
 # headless Chromium, poppler's PDF tools) and the peer `npm run bench` compares the agent with
 # (blackbox_exporter) from Debian's packages, unless they are already there. Nothing is downloaded
 # at test run time beyond these packages.
+#
+#   scripts/ensure-system-deps.sh [--image-tools]
+#
+# --image-tools: also buildah and debootstrap, for the container image step
+# (scripts/image/ci-image.sh), so that .ci/run installs everything in one apt-get before it starts
+# anything in parallel.
+# SYSTEM_DEPS="COMMAND=PACKAGE ...": check and install these instead of the list below (for
+# scripts/ci/apt-lock-check.sh, which installs a small package while the apt locks are held).
 set -euo pipefail
+. "$(dirname "$0")/lib/apt.sh"
+
+deps=(
+  prometheus=prometheus
+  promtool=prometheus
+  prometheus-alertmanager=prometheus-alertmanager
+  chromium=chromium
+  # pdftotext/pdfinfo/pdftoppm read the PDF reports back in the tests.
+  pdftotext=poppler-utils
+  # Not used by the tests: `npm run bench` runs it beside the agent (bench/peers/blackbox.ts).
+  prometheus-blackbox-exporter=prometheus-blackbox-exporter
+)
+if [ "${1:-}" = --image-tools ]; then deps+=(buildah=buildah debootstrap=debootstrap); fi
+if [ -n "${SYSTEM_DEPS:-}" ]; then read -r -a deps <<<"$SYSTEM_DEPS"; fi
 
 need=()
-command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
-command -v promtool >/dev/null 2>&1 || need+=(prometheus)
-command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-# pdftotext/pdfinfo/pdftoppm read the PDF reports back in the tests.
-command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
-# Not used by the tests: `npm run bench` runs it beside the agent (bench/peers/blackbox.ts).
-command -v prometheus-blackbox-exporter >/dev/null 2>&1 || need+=(prometheus-blackbox-exporter)
+for dep in "${deps[@]}"; do
+  command -v "${dep%%=*}" >/dev/null 2>&1 || need+=("${dep#*=}")
+done
 
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
@@ -23,9 +40,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 echo "installing system packages: ${need[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+apt_install "${need[@]}" >/dev/null
 # Debian starts the services it installs; the tests start their own on free ports.
 for svc in prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter; do
   (systemctl stop "$svc" || service "$svc" stop || true) >/dev/null 2>&1
