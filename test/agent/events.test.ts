@@ -46,8 +46,8 @@ describe("logs that say what happened (slo-agent demo, JSON logs)", () => {
       ]),
       dir,
     );
-    simulator = (await demo.waitFor(/simulator on (\S+)/, 20_000))[1]!;
-    metricsUrl = `${(await demo.waitFor(/listening on (\S+)/, 1_000))[1]!}/metrics`;
+    simulator = await demo.simulator(20_000);
+    metricsUrl = `${await demo.listening(1_000)}/metrics`;
   }, 30_000);
   afterAll(async () => {
     await demo?.stop();

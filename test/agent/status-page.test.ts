@@ -34,8 +34,8 @@ describe("/status in headless Chromium (slo-agent demo)", () => {
       ],
       dir,
     );
-    const simulator = (await demo.waitFor(/simulator on (\S+)/, 20_000))[1]!;
-    agent = (await demo.waitFor(/listening on (\S+)/, 1_000))[1]!;
+    const simulator = await demo.simulator(20_000);
+    agent = await demo.listening(1_000);
     const patch = await fetch(`${simulator}/__sim/scenario/categories/payment_request`, {
       method: "PATCH",
       body: '{"error_rate": 1, "error_status": 503}',

@@ -77,8 +77,8 @@ beforeAll(async () => {
     [CLI, "demo", "--listen", "127.0.0.1:0", "--data-dir", join(dir, "data"), "--every", "1s"],
     REPO,
   );
-  agentUrl = (await demo.waitFor(/listening on (http:\/\/\S+)/, 60 * SECOND))[1]!;
-  simulatorUrl = (await demo.waitFor(/simulator on (http:\/\/\S+)/, 10 * SECOND))[1]!;
+  agentUrl = await demo.listening(60 * SECOND);
+  simulatorUrl = await demo.simulator(10 * SECOND);
   prometheus = await startPrometheus(dir, new URL(agentUrl).host, join(dir, "rules.yml"));
 
   // Every configured category has been probed and the longest-window rule has two samples to rate.

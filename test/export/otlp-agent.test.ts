@@ -122,7 +122,7 @@ beforeAll(async () => {
   );
   agent.child.stdout!.on("data", (chunk: Buffer) => logged.push(chunk.toString("utf8")));
   agent.child.stderr!.on("data", (chunk: Buffer) => logged.push(chunk.toString("utf8")));
-  await agent.waitFor(/listening on/, 60_000);
+  await agent.listening(60_000);
   // A push accepted after the rejected one, with probe results in it.
   await eventually(
     async () => (pushes.length >= 2 && metricOf(lastPush(), METRIC.probeRequests) ? true : null),

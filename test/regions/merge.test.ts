@@ -90,8 +90,8 @@ async function startAgents(command: "demo" | "run"): Promise<void> {
     });
   });
   agents.push(...started);
-  const listening = await Promise.all(started.map((a) => a.waitFor(/listening on (\S+)/, 30_000)));
-  urls.splice(0, urls.length, ...listening.map((m) => m[1]!));
+  const listening = await Promise.all(started.map((a) => a.listening(30_000)));
+  urls.splice(0, urls.length, ...listening);
 }
 
 async function stopAgents(): Promise<void> {
