@@ -4,17 +4,17 @@
 # (blackbox_exporter) from Debian's packages, unless they are already there. Nothing is downloaded
 # at test run time beyond these packages.
 #
-#   scripts/ensure-system-deps.sh [--image-tools]
+#   scripts/ensure-system-deps.sh [tests] [image]
 #
-# --image-tools: also buildah and debootstrap, for the container image step
-# (scripts/image/ci-image.sh), so that .ci/run installs everything in one apt-get before it starts
-# anything in parallel.
+# tests (the default): the packages above. image: buildah and debootstrap, for the container image
+# step (scripts/image/ci-image.sh); .ci/run installs these first, so that the image step, the
+# longest part of CI on a fresh machine, can start while the rest installs.
 # SYSTEM_DEPS="COMMAND=PACKAGE ...": check and install these instead of the list below (for
 # scripts/ci/apt-lock-check.sh, which installs a small package while the apt locks are held).
 set -euo pipefail
 . "$(dirname "$0")/lib/apt.sh"
 
-deps=(
+test_deps=(
   prometheus=prometheus
   promtool=prometheus
   prometheus-alertmanager=prometheus-alertmanager
@@ -24,7 +24,15 @@ deps=(
   # Not used by the tests: `npm run bench` runs it beside the agent (bench/peers/blackbox.ts).
   prometheus-blackbox-exporter=prometheus-blackbox-exporter
 )
-if [ "${1:-}" = --image-tools ]; then deps+=(buildah=buildah debootstrap=debootstrap); fi
+image_deps=(buildah=buildah debootstrap=debootstrap)
+deps=()
+for set in "${@:-tests}"; do
+  case "$set" in
+    tests) deps+=("${test_deps[@]}") ;;
+    image) deps+=("${image_deps[@]}") ;;
+    *) echo "usage: ensure-system-deps.sh [tests] [image]" >&2; exit 2 ;;
+  esac
+done
 if [ -n "${SYSTEM_DEPS:-}" ]; then read -r -a deps <<<"$SYSTEM_DEPS"; fi
 
 need=()
