@@ -1,13 +1,12 @@
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { runCliSync } from "../support/cli.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const MANIFESTS = join(ROOT, "deploy/kubernetes");
-const CLI = join(ROOT, "dist/cli/main.js");
 const scratch = mkdtempSync(join(tmpdir(), "slo-k8s-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -165,18 +164,17 @@ describe("deploy/kubernetes manifests", () => {
     }
     const secretEnv = only("Secret").stringData ?? {};
     const check = (env: Record<string, string>) =>
-      spawnSync(process.execPath, [CLI, "check-config", "--config", join(root, "slo.yaml")], {
-        encoding: "utf8",
+      runCliSync(["check-config", "--config", join(root, "slo.yaml")], {
         env: { PATH: process.env.PATH ?? "", ...env },
-        timeout: 60_000,
+        timeoutMs: 60_000,
       });
     const ok = check(secretEnv);
     expect(`${ok.stdout}${ok.stderr}`).toMatch(/ok: 13 categories, 3 service classes, 13 probes/);
-    expect(ok.status).toBe(0);
+    expect(ok.code).toBe(0);
     // Without the Secret the credentials are missing, and check-config says so: the Secret is what supplies them.
     const bare = check({});
     expect(bare.stderr).toMatch(/KLARNA_USERNAME is not set/);
-    expect(bare.status).toBe(2);
+    expect(bare.code).toBe(2);
     expect(configMap.data?.["slo.yaml"]).toMatch(/^\s+data_dir: \/data\b/m);
     expect(configMap.data?.["slo.yaml"]).toMatch(/^\s+listen: 0\.0\.0\.0:9464\b/m);
   });

@@ -26,6 +26,7 @@ import {
   startProcess,
   startPrometheus,
 } from "../export/live-processes.js";
+import { runCliSync } from "../support/cli.js";
 
 const REPO = join(import.meta.dirname, "../..");
 const CLI = join(REPO, "dist/cli/main.js");
@@ -67,8 +68,8 @@ beforeAll(async () => {
   // Users run the built package (test/global-build.ts builds dist/ once before every suite).
   if (!existsSync(CLI)) throw new Error(`no ${CLI}: run npm run build`);
 
-  const generated = spawnSync(process.execPath, [CLI, "rules"], { cwd: REPO, encoding: "utf8" });
-  if (generated.status !== 0) throw new Error(`slo-agent rules failed: ${generated.stderr}`);
+  const generated = runCliSync(["rules"], { cwd: REPO });
+  if (generated.code !== 0) throw new Error(`slo-agent rules failed: ${generated.stderr}`);
   writeFileSync(join(dir, "rules.yml"), generated.stdout);
   rules = parse(generated.stdout) as RuleFile;
 
