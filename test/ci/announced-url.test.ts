@@ -1,6 +1,6 @@
 /** How the suites learn where an agent or the demo's simulator listens (test/support/processes.ts). */
 import { describe, expect, it } from "vitest";
-import { announcedUrl } from "../support/processes.js";
+import { announcedUrl } from "../support/announced.js";
 
 describe("the announced URL", () => {
   it("is read from the plain lines run and demo print", () => {
