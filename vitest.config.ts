@@ -1,9 +1,13 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
+import { systemSuites } from "./test/support/suites.js";
+
+const root = import.meta.dirname;
+const system = systemSuites(root);
+const cpus = availableParallelism();
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["test/global-build.ts"],
     // Real servers, real SQLite files and child processes (each CLI start costs about a CPU second):
     // give them room on a 2-core CI box running suites side by side. Tests never fail on timing.
     testTimeout: 120_000,
@@ -12,5 +16,31 @@ export default defineConfig({
     // The JSON report lets .ci/run print one plain "N passed, N failed" closing line.
     reporters: ["default", "json"],
     outputFile: { json: "artifacts/vitest-results.json" },
+    projects: [
+      {
+        // In-process suites: CPU-bound, one worker per core, run first for fast feedback.
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["test/**/*.test.ts"],
+          exclude: system,
+          maxWorkers: cpus,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Suites that start other processes (test/support/suites.ts): they mostly wait on those
+        // processes and share nothing (every server on its own port 0 or free port, every store in
+        // its own temporary directory), so more of them run at once than there are cores.
+        extends: true,
+        test: {
+          name: "system",
+          include: system,
+          globalSetup: ["test/global-build.ts"],
+          maxWorkers: Number(process.env.SLO_TEST_SYSTEM_WORKERS) || Math.max(2, Math.min(6, cpus * 2)),
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

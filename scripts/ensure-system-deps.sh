@@ -3,17 +3,42 @@
 # headless Chromium, poppler's PDF tools) and the peer `npm run bench` compares the agent with
 # (blackbox_exporter) from Debian's packages, unless they are already there. Nothing is downloaded
 # at test run time beyond these packages.
+#
+#   scripts/ensure-system-deps.sh [tests] [image]
+#
+# tests (the default): the packages above. image: buildah and debootstrap, for the container image
+# step (scripts/image/ci-image.sh); .ci/run installs these first, so that the image step, the
+# longest part of CI on a fresh machine, can start while the rest installs.
+# SYSTEM_DEPS="COMMAND=PACKAGE ...": check and install these instead of the list below (for
+# scripts/ci/apt-lock-check.sh, which installs a small package while the apt locks are held).
 set -euo pipefail
+. "$(dirname "$0")/lib/apt.sh"
+
+test_deps=(
+  prometheus=prometheus
+  promtool=prometheus
+  prometheus-alertmanager=prometheus-alertmanager
+  chromium=chromium
+  # pdftotext/pdfinfo/pdftoppm read the PDF reports back in the tests.
+  pdftotext=poppler-utils
+  # Not used by the tests: `npm run bench` runs it beside the agent (bench/peers/blackbox.ts).
+  prometheus-blackbox-exporter=prometheus-blackbox-exporter
+)
+image_deps=(buildah=buildah debootstrap=debootstrap)
+deps=()
+for set in "${@:-tests}"; do
+  case "$set" in
+    tests) deps+=("${test_deps[@]}") ;;
+    image) deps+=("${image_deps[@]}") ;;
+    *) echo "usage: ensure-system-deps.sh [tests] [image]" >&2; exit 2 ;;
+  esac
+done
+if [ -n "${SYSTEM_DEPS:-}" ]; then read -r -a deps <<<"$SYSTEM_DEPS"; fi
 
 need=()
-command -v prometheus >/dev/null 2>&1 || need+=(prometheus)
-command -v promtool >/dev/null 2>&1 || need+=(prometheus)
-command -v prometheus-alertmanager >/dev/null 2>&1 || need+=(prometheus-alertmanager)
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-# pdftotext/pdfinfo/pdftoppm read the PDF reports back in the tests.
-command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
-# Not used by the tests: `npm run bench` runs it beside the agent (bench/peers/blackbox.ts).
-command -v prometheus-blackbox-exporter >/dev/null 2>&1 || need+=(prometheus-blackbox-exporter)
+for dep in "${deps[@]}"; do
+  command -v "${dep%%=*}" >/dev/null 2>&1 || need+=("${dep#*=}")
+done
 
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 mapfile -t need < <(printf '%s\n' "${need[@]}" | sort -u)
@@ -23,9 +48,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 echo "installing system packages: ${need[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >/dev/null
-apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+apt_install "${need[@]}" >/dev/null
 # Debian starts the services it installs; the tests start their own on free ports.
 for svc in prometheus prometheus-alertmanager prometheus-node-exporter prometheus-blackbox-exporter; do
   (systemctl stop "$svc" || service "$svc" stop || true) >/dev/null 2>&1

@@ -1,21 +1,40 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
+const root = join(import.meta.dirname, "..");
+const MAIN = join(root, "dist/cli/main.js");
+
+/** The newest modification time of the build's inputs: src/ and the compiler configuration. */
+function newestInput(): number {
+  const inputs = [join(root, "tsconfig.json"), join(root, "tsconfig.build.json"), join(root, "package.json")];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else inputs.push(path);
+    }
+  };
+  walk(join(root, "src"));
+  return Math.max(...inputs.map((file) => statSync(file).mtimeMs));
+}
+
 /**
- * Builds dist/ once before any suite runs: the CLI suites spawn `node dist/cli/main.js`, the
- * program users run, and building per suite in parallel would race on the same files. Type errors
- * do not stop the emit (npm test type-checks separately, before this), so a suite can still run
- * while unrelated code is mid-change.
+ * Builds dist/ once before the system suites run: they spawn `node dist/cli/main.js`, the program
+ * users run, and building per suite in parallel would race on the same files. `npm test` has just
+ * built (one build per run), so this builds only when dist/ is missing or older than a source
+ * file, as when one suite is run by hand after an edit. Type errors do not stop the emit (npm test
+ * type-checks separately, before this), so a suite can still run while unrelated code is
+ * mid-change.
  */
 export default function buildOnce(): void {
-  const root = join(import.meta.dirname, "..");
+  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestInput()) return;
   const build = spawnSync(
     process.execPath,
     [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"],
     { cwd: root, encoding: "utf8" },
   );
-  if (!existsSync(join(root, "dist/cli/main.js"))) {
+  if (!existsSync(MAIN)) {
     throw new Error(`the build produced no dist/cli/main.js:\n${build.stdout}${build.stderr}`);
   }
 }

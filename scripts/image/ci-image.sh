@@ -26,8 +26,9 @@ t0=$(now)
 if ! command -v buildah >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then
   command -v apt-get >/dev/null 2>&1 || skip "buildah/debootstrap missing and no apt-get to install them"
   step "installing buildah and debootstrap"
-  (export DEBIAN_FRONTEND=noninteractive
-   apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends buildah debootstrap) >/dev/null 2>&1 \
+  # .ci/run installs them before it starts this step (ensure-system-deps.sh --image-tools); this is
+  # for a run of this script on its own. apt.sh waits for the apt locks rather than failing.
+  (. scripts/lib/apt.sh && apt_install buildah debootstrap) >/dev/null 2>&1 \
     || skip "could not install buildah/debootstrap with apt-get"
 fi
 probe=$(bh from scratch 2>&1) || skip "buildah cannot create containers here: $(echo "$probe" | tail -n 1)"

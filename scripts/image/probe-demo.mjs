@@ -14,7 +14,9 @@ const inTime = () => performance.now() - started < DEADLINE_MS;
 
 async function listeningUrl() {
   while (inTime()) {
-    const match = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/m.exec(readFileSync(stdoutFile, "utf8"));
+    // A plain line, or a JSON log record whose msg says it; followed by a newline or a quote, so
+    // that a line still being written is not read with half its port number.
+    const match = /listening on (http:\/\/127\.0\.0\.1:\d+)(?=["\n])/.exec(readFileSync(stdoutFile, "utf8"));
     if (match) return match[1];
     await sleep(250);
   }

@@ -11,6 +11,7 @@ import { loadConfig } from "../../src/config/index.js";
 import type { SloConfig } from "../../src/model/config.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { shippedScenario } from "../../src/sim/index.js";
+import { eventually } from "../support/eventually.js";
 
 const quiet: Logger = () => {};
 
@@ -29,14 +30,6 @@ function sample(text: string, name: string, labels: Record<string, string>): num
     }
   }
   return undefined;
-}
-
-async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe("the daemon (slo-agent demo in-process)", () => {
@@ -67,12 +60,16 @@ describe("the daemon (slo-agent demo in-process)", () => {
     // First life: payment_request is hard down.
     const first = await demo("outage");
     try {
-      await until(async () => {
-        const text = await scrape(first.daemon.url);
-        return [...config.categories.keys()].every(
-          (category) => (sample(text, "slo_availability_ratio", { category, window: "month" }) ?? -1) >= 0,
-        );
-      });
+      await eventually(
+        async () => {
+          const text = await scrape(first.daemon.url);
+          return [...config.categories.keys()].every(
+            (category) => (sample(text, "slo_availability_ratio", { category, window: "month" }) ?? -1) >= 0,
+          );
+        },
+        20_000,
+        "the condition",
+      );
       const text = await scrape(first.daemon.url);
       expect(sample(text, "slo_availability_ratio", { category: "payment_request", window: "month" })).toBe(
         0,

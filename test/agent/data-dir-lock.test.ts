@@ -33,7 +33,7 @@ describe("one agent per data dir", () => {
   it("refuses a second agent on a directory in use with exit 2 naming the holder's pid, and a kill -9 leaves no stuck lock", async () => {
     const first = demo(dir);
     try {
-      await first.waitFor(/listening on http/, 20_000);
+      await first.listening(20_000);
       const second = demo(dir);
       const code = await exitOf(second);
       expect(code, second.output()).toBe(2);
@@ -51,7 +51,7 @@ describe("one agent per data dir", () => {
       await exitOf(first);
       const third = demo(dir);
       try {
-        await third.waitFor(/listening on http/, 20_000);
+        await third.listening(20_000);
       } finally {
         await third.stop();
       }

@@ -2,10 +2,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Running, sleep, startProcess } from "../export/live-processes.js";
+import { type Running, sleep } from "../export/live-processes.js";
+import { startAgent } from "../support/processes.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const MAIN = join(ROOT, "dist/cli/main.js");
 
 function jsonLines(run: Running): Record<string, unknown>[] {
   const stderr = run.output().split("--- stderr\n")[1] ?? "";
@@ -36,18 +36,23 @@ describe("logs that say what happened (slo-agent demo, JSON logs)", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "slo-events-"));
-    demo = startProcess(
-      process.execPath,
-      [MAIN, "demo", ...["--listen", "127.0.0.1:0", "--data-dir", dir, "--every", "200ms"]].concat([
+    const started = await startAgent(
+      "demo",
+      [
+        "--data-dir",
+        dir,
+        "--every",
+        "200ms",
         "--scenario",
         join(ROOT, "scenarios/healthy.yaml"),
         "--log-format",
         "json",
-      ]),
-      dir,
+      ],
+      { cwd: dir, timeoutMs: 20_000 },
     );
-    simulator = (await demo.waitFor(/simulator on (http:\/\/[^\s"]+)/, 20_000))[1]!;
-    metricsUrl = `${(await demo.waitFor(/listening on (http:\/\/[^\s"]+)/, 1_000))[1]!}/metrics`;
+    demo = started.agent;
+    metricsUrl = `${started.url}/metrics`;
+    simulator = await demo.simulator(1_000);
   }, 30_000);
   afterAll(async () => {
     await demo?.stop();

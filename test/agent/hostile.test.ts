@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/clock/system.js";
 import type { ProbeResult } from "../../src/model/result.js";
 import { openEvidenceStore } from "../../src/record/index.js";
+import { runCli } from "../support/cli.js";
+import { announcedUrl } from "../support/processes.js";
 import {
   CLASSIFICATIONS,
   type HostileServers,
@@ -61,19 +63,11 @@ async function scrape(url: string, failed: string[]): Promise<string> {
 async function listeningUrl(child: ChildProcess, output: () => string): Promise<string> {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline && child.exitCode === null) {
-    const url = /listening on (http:\/\/\S+)/.exec(output())?.[1];
+    const url = announcedUrl(output());
     if (url) return url;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`the agent did not start listening: ${output()}`);
-}
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [MAIN, ...args], (error, stdout, stderr) =>
-      resolve({ code: error ? ((error.code as number | undefined) ?? 1) : 0, stdout, stderr }),
-    );
-  });
 }
 
 /** Runs the real CLI against the hostile servers, scraping it the whole time, then stops it with SIGTERM. */

@@ -13,6 +13,7 @@ import type { MaintenanceFeed } from "../../src/model/config.js";
 import { type EvidenceStore, openEvidenceStore } from "../../src/record/index.js";
 import { buildMonthlyReport, renderReport } from "../../src/reports/index.js";
 import { mergeFeedWindows, withFeedWindows } from "../../src/slo/index.js";
+import { eventually } from "../support/eventually.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/statuspage");
@@ -109,13 +110,18 @@ describe("maintenance feed against a loopback Statuspage", () => {
   it("reads the feed again on schedule through the injected clock", async () => {
     const before = hits;
     poller.start(); // reads now, then every 10 minutes
-    await until(() => hits === before + 1);
+    await eventually(() => hits === before + 1, 60_000, "the loopback round trip", { intervalMs: 5 });
     // The next read is scheduled once this one has been handled, which the server's count cannot
     // tell: advance the clock a period at a time until the second read arrives.
-    await until(() => {
-      if (hits === before + 1) clock.advance(feed.everyMs);
-      return hits >= before + 2;
-    });
+    await eventually(
+      () => {
+        if (hits === before + 1) clock.advance(feed.everyMs);
+        return hits >= before + 2;
+      },
+      60_000,
+      "the loopback round trip",
+      { intervalMs: 5 },
+    );
     expect(hits).toBe(before + 2);
     await poller.close();
     clock.advance(feed.everyMs * 3);
@@ -261,12 +267,6 @@ describe("merging feed windows with declared ones", () => {
     expect(mergeFeedWindows([declared], [feedWindow], 600_000)).toEqual([declared]);
   });
 });
-
-/** Waits for a loopback round trip to land; generous, since a busy CI box can take seconds. */
-async function until(done: () => boolean): Promise<void> {
-  for (let i = 0; i < 12_000 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  expect(done()).toBe(true);
-}
 
 /** The one-window fixture as the provider shows it after calling the maintenance off. */
 function calledOff(statuses: readonly string[]): string {

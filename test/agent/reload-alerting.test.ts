@@ -4,8 +4,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Running, sleep, startProcess } from "../export/live-processes.js";
+import { type Running, startProcess } from "../export/live-processes.js";
 import { httpServer, json, type Loopback } from "../probes/loopback.js";
+import { eventually } from "../support/eventually.js";
 
 const MAIN = join(import.meta.dirname, "../../dist/cli/main.js");
 const TOKEN = "reload-token-3f9a1c7e2d";
@@ -53,21 +54,6 @@ alerting:
 `;
 }
 
-async function until<T>(
-  what: string,
-  run: Running,
-  check: () => Promise<T | undefined> | T | undefined,
-): Promise<T> {
-  // Bounded so a broken reload fails with the agent's output rather than the test's timeout.
-  const deadline = Date.now() + 45_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not in time\n${run.output()}`);
-    await sleep(100);
-  }
-}
-
 describe("a reload hands the new configuration to measurement validity and alerting (real daemon)", () => {
   let api: Loopback;
   let a: Awaited<ReturnType<typeof hookServer>>;
@@ -96,7 +82,7 @@ describe("a reload hands the new configuration to measurement validity and alert
     const file = join(dir, "slo.yaml");
     await writeFile(file, config(api.origin, { expect: 200, hook: { id: "a", url: a.url } }));
     agent = startProcess(process.execPath, [MAIN, "run", "--config", file, "--log-format", "json"], dir);
-    const url = (await agent.waitFor(/listening on (http:\/\/[^\s"]+)/, 30_000))[1]!;
+    const url = await agent.listening(30_000);
     const valid = async () => {
       const text = await (await fetch(`${url}/metrics`)).text();
       const line = text
@@ -106,9 +92,17 @@ describe("a reload hands the new configuration to measurement validity and alert
     };
 
     // Start-up configuration: a 401 it does not expect is auth_failed; its alert fires at a.
-    await until("guarded measured as invalid", agent, async () => ((await valid()) === 0 ? 0 : undefined));
-    const fired = await until("the auth alert fired at receiver a", agent, () =>
-      a.hooks.find((h) => h.status === "firing" && !h.reminder),
+    await eventually(
+      async () => ((await valid()) === 0 ? 0 : undefined),
+      45_000,
+      "guarded measured as invalid",
+      { context: agent.output },
+    );
+    const fired = await eventually(
+      () => a.hooks.find((h) => h.status === "firing" && !h.reminder),
+      45_000,
+      "the auth alert fired at receiver a",
+      { context: agent.output },
     );
 
     // The provider's 401 is now what the probe expects; receiver a is replaced by b.
@@ -120,11 +114,19 @@ describe("a reload hands the new configuration to measurement validity and alert
     expect(reloaded.status, await reloaded.clone().text()).toBe(200);
     const atReload = a.hooks.length;
 
-    await until("guarded measured as valid", agent, async () => ((await valid()) === 1 ? 1 : undefined));
+    await eventually(
+      async () => ((await valid()) === 1 ? 1 : undefined),
+      45_000,
+      "guarded measured as valid",
+      { context: agent.output },
+    );
     // The alert kept its state through the reload: b, added by it, is told what is firing, then
     // the alert resolves (it was notified), at b only.
-    const resolved = await until("the alert resolved at receiver b", agent, () =>
-      b.hooks.find((h) => h.status === "resolved"),
+    const resolved = await eventually(
+      () => b.hooks.find((h) => h.status === "resolved"),
+      45_000,
+      "the alert resolved at receiver b",
+      { context: agent.output },
     );
     expect(resolved.alert.labels).toEqual(fired.alert.labels);
     const firingAtB = b.hooks.filter((h) => h.status === "firing" && !h.reminder);

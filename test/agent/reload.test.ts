@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon } from "../../src/agent/daemon.js";
 import { systemClock } from "../../src/clock/system.js";
 import { type RunningSimulator, startSimulator } from "../../src/sim/index.js";
-import { type Running, sleep, startProcess } from "../export/live-processes.js";
+import { type Running, startProcess } from "../export/live-processes.js";
+import { eventually } from "../support/eventually.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
 const MAIN = join(import.meta.dirname, "../../dist/cli/main.js");
@@ -41,20 +42,6 @@ function logged(run: Running, msg: string): Record<string, unknown>[] {
     .filter((l) => l.msg === msg);
 }
 
-async function until<T>(
-  what: string,
-  run: Running,
-  check: () => Promise<T | undefined> | T | undefined,
-): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not in time\n${run.output()}`);
-    await sleep(100);
-  }
-}
-
 describe("configuration reload of a running agent (slo-agent run in a child process)", () => {
   let simulator: RunningSimulator;
   let dir: string;
@@ -70,7 +57,7 @@ describe("configuration reload of a running agent (slo-agent run in a child proc
     dir = await mkdtemp(join(tmpdir(), "slo-reload-"));
     await writeFile(file(), config(simulator.url, ["first"]));
     agent = startProcess(process.execPath, [MAIN, "run", "--config", file(), "--log-format", "json"], dir);
-    url = (await agent.waitFor(/listening on (http:\/\/[^\s"]+)/, 20_000))[1]!;
+    url = await agent.listening(20_000);
   }, 30_000);
   afterAll(async () => {
     await agent?.stop();
@@ -87,22 +74,37 @@ describe("configuration reload of a running agent (slo-agent run in a child proc
   });
 
   it("SIGHUP adds a new probe and keeps the unchanged one's schedule, counters and histograms", async () => {
-    const before = await until("first probed", agent, async () => {
-      const n = countOf(await scrape(), "slo_probe_duration_seconds_count", "first");
-      return n !== undefined && n >= 2 ? n : undefined;
-    });
+    const before = await eventually(
+      async () => {
+        const n = countOf(await scrape(), "slo_probe_duration_seconds_count", "first");
+        return n !== undefined && n >= 2 ? n : undefined;
+      },
+      20_000,
+      "first probed",
+      { context: agent.output },
+    );
     await writeFile(file(), config(simulator.url, ["first", "second"]));
     agent.child.kill("SIGHUP");
-    const [line] = await until("reload logged", agent, () => {
-      const lines = logged(agent, "configuration reloaded");
-      return lines.length > 0 ? lines : undefined;
-    });
+    const [line] = await eventually(
+      () => {
+        const lines = logged(agent, "configuration reloaded");
+        return lines.length > 0 ? lines : undefined;
+      },
+      20_000,
+      "reload logged",
+      { context: agent.output },
+    );
     expect(line).toMatchObject({ level: "info", trigger: "SIGHUP", kept: 1, added: ["second"], removed: [] });
     expect(line!.windows_recomputed).toBe(false);
-    const text = await until("second probed", agent, async () => {
-      const t = await scrape();
-      return (countOf(t, "slo_probe_duration_seconds_count", "second") ?? 0) >= 1 ? t : undefined;
-    });
+    const text = await eventually(
+      async () => {
+        const t = await scrape();
+        return (countOf(t, "slo_probe_duration_seconds_count", "second") ?? 0) >= 1 ? t : undefined;
+      },
+      20_000,
+      "second probed",
+      { context: agent.output },
+    );
     expect(countOf(text, "slo_probe_duration_seconds_count", "first")).toBeGreaterThanOrEqual(before);
   });
 
@@ -121,8 +123,12 @@ describe("configuration reload of a running agent (slo-agent run in a child proc
     expect(logged(agent, "configuration problem").map((l) => l.problem)).toEqual(body.problems);
     expect(logged(agent, "configuration reload refused; the running configuration is kept")).toHaveLength(1);
     const at = countOf(await scrape(), "slo_probe_duration_seconds_count", "second") ?? 0;
-    await until("still probing", agent, async () =>
-      (countOf(await scrape(), "slo_probe_duration_seconds_count", "second") ?? 0) > at ? true : undefined,
+    await eventually(
+      async () =>
+        (countOf(await scrape(), "slo_probe_duration_seconds_count", "second") ?? 0) > at ? true : undefined,
+      20_000,
+      "still probing",
+      { context: agent.output },
     );
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     expect(agent.output()).not.toContain(TOKEN);

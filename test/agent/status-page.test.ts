@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Running, sleep, startProcess } from "../export/live-processes.js";
+import { type Running, sleep } from "../export/live-processes.js";
+import { startAgent } from "../support/processes.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const MAIN = join(ROOT, "dist/cli/main.js");
 const ARTIFACTS = join(ROOT, "artifacts");
 
 describe("/status in headless Chromium (slo-agent demo)", () => {
@@ -18,24 +18,17 @@ describe("/status in headless Chromium (slo-agent demo)", () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "slo-status-"));
-    demo = startProcess(
-      process.execPath,
-      [
-        MAIN,
-        "demo",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir,
-        "--every",
-        "200ms",
-        "--log-level",
-        "error",
-      ],
-      dir,
+    const started = await startAgent(
+      "demo",
+      ["--data-dir", dir, "--every", "200ms", "--log-level", "error"],
+      {
+        cwd: dir,
+        timeoutMs: 20_000,
+      },
     );
-    const simulator = (await demo.waitFor(/simulator on (\S+)/, 20_000))[1]!;
-    agent = (await demo.waitFor(/listening on (\S+)/, 1_000))[1]!;
+    demo = started.agent;
+    agent = started.url;
+    const simulator = await demo.simulator(1_000);
     const patch = await fetch(`${simulator}/__sim/scenario/categories/payment_request`, {
       method: "PATCH",
       body: '{"error_rate": 1, "error_status": 503}',

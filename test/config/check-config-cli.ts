@@ -1,10 +1,6 @@
-import { execFile } from "node:child_process";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { runCli } from "../support/cli.js";
 
-export const ROOT = join(import.meta.dirname, "../..");
-const CLI = join(ROOT, "dist/cli/main.js");
-const run = promisify(execFile);
+export { ROOT } from "../support/cli.js";
 
 export interface Outcome {
   readonly code: number;
@@ -18,14 +14,9 @@ export async function checkConfig(
   cwd: string,
   env: Record<string, string> = {},
 ): Promise<Outcome> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, "check-config", ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? "", ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+  const { code, stdout, stderr } = await runCli(["check-config", ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? "", ...env },
+  });
+  return { code: code ?? -1, stdout, stderr };
 }

@@ -152,8 +152,8 @@ alerting:
     REPO,
     { HOOK_SECRET: SECRET },
   );
-  agentUrl = (await demo.waitFor(/listening on (http:\/\/\S+)/, 60 * SECOND))[1]!;
-  simulatorUrl = (await demo.waitFor(/simulator on (http:\/\/\S+)/, 10 * SECOND))[1]!;
+  agentUrl = await demo.listening(60 * SECOND);
+  simulatorUrl = await demo.simulator(10 * SECOND);
 }, 120 * SECOND);
 
 afterAll(async () => {

@@ -26,6 +26,7 @@ import {
   startProcess,
   startPrometheus,
 } from "../export/live-processes.js";
+import { runCliSync } from "../support/cli.js";
 
 const REPO = join(import.meta.dirname, "../..");
 const CLI = join(REPO, "dist/cli/main.js");
@@ -67,8 +68,8 @@ beforeAll(async () => {
   // Users run the built package (test/global-build.ts builds dist/ once before every suite).
   if (!existsSync(CLI)) throw new Error(`no ${CLI}: run npm run build`);
 
-  const generated = spawnSync(process.execPath, [CLI, "rules"], { cwd: REPO, encoding: "utf8" });
-  if (generated.status !== 0) throw new Error(`slo-agent rules failed: ${generated.stderr}`);
+  const generated = runCliSync(["rules"], { cwd: REPO });
+  if (generated.code !== 0) throw new Error(`slo-agent rules failed: ${generated.stderr}`);
   writeFileSync(join(dir, "rules.yml"), generated.stdout);
   rules = parse(generated.stdout) as RuleFile;
 
@@ -77,8 +78,8 @@ beforeAll(async () => {
     [CLI, "demo", "--listen", "127.0.0.1:0", "--data-dir", join(dir, "data"), "--every", "1s"],
     REPO,
   );
-  agentUrl = (await demo.waitFor(/listening on (http:\/\/\S+)/, 60 * SECOND))[1]!;
-  simulatorUrl = (await demo.waitFor(/simulator on (http:\/\/\S+)/, 10 * SECOND))[1]!;
+  agentUrl = await demo.listening(60 * SECOND);
+  simulatorUrl = await demo.simulator(10 * SECOND);
   prometheus = await startPrometheus(dir, new URL(agentUrl).host, join(dir, "rules.yml"));
 
   // Every configured category has been probed and the longest-window rule has two samples to rate.

@@ -105,13 +105,24 @@ beforeAll(async () => {
   );
   agent = startProcess(
     process.execPath,
-    [CLI, "demo", "--config", join(dir, "slo.yaml"), "--every", "250ms", "--log-level", "debug"],
+    [
+      CLI,
+      "demo",
+      "--config",
+      join(dir, "slo.yaml"),
+      "--listen",
+      "127.0.0.1:0",
+      "--every",
+      "250ms",
+      "--log-level",
+      "debug",
+    ],
     REPO,
     { OTLP_KEY: KEY },
   );
   agent.child.stdout!.on("data", (chunk: Buffer) => logged.push(chunk.toString("utf8")));
   agent.child.stderr!.on("data", (chunk: Buffer) => logged.push(chunk.toString("utf8")));
-  await agent.waitFor(/listening on/, 60_000);
+  await agent.listening(60_000);
   // A push accepted after the rejected one, with probe results in it.
   await eventually(
     async () => (pushes.length >= 2 && metricOf(lastPush(), METRIC.probeRequests) ? true : null),

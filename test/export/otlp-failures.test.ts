@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSloMetrics, type SloMetrics } from "../../src/export/metrics.js";
+import { eventually } from "../support/eventually.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
 let collector: Server | null = null;
@@ -11,11 +12,6 @@ afterEach(async () => {
   collector?.closeAllConnections();
   await new Promise((resolve) => collector?.close(resolve) ?? resolve(undefined));
 });
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 300 && !condition(); i++) await new Promise((r) => setTimeout(r, 100));
-  if (!condition()) throw new Error(`timed out waiting for ${what}`);
-}
 
 describe("OTLP push failures", () => {
   it("are logged once when pushes start failing and once when they recover", async () => {
@@ -47,13 +43,13 @@ describe("OTLP push failures", () => {
       correlationId: null,
     });
 
-    await until(() => posts >= 4, "four refused pushes");
+    await eventually(() => posts >= 4, 30_000, "four refused pushes");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
       new RegExp(`^warn OTLP push to ${endpoint} failed: .+ \\(logged again only once it recovers\\)$`),
     );
     answer = 200;
-    await until(() => lines.length >= 2, "the recovery line");
+    await eventually(() => lines.length >= 2, 30_000, "the recovery line");
     expect(lines[1]).toBe(`info OTLP push to ${endpoint} recovered`);
   }, 60_000);
 });

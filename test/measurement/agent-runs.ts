@@ -110,7 +110,7 @@ export async function runAgent(
   const [command, ...prefix] = [...(options.prefix ?? []), process.execPath];
   const agent: Running = startProcess(command!, [...prefix, CLI, "run", "--config", "slo.yaml"], dir);
   cleanups.push(() => agent.stop());
-  const url = (await agent.waitFor(/listening on (http:\/\/\S+)/, 60_000))[1]!;
+  const url = await agent.listening(60_000);
   await options.during?.(url, agent);
   let metrics = "";
   for (let i = 0; i < 200 && !done(metrics); i++) {

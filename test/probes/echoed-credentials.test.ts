@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -7,6 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "../reports/cli-run.js";
+import { runCliSync } from "../support/cli.js";
+import { eventually } from "../support/eventually.js";
+import { announcedUrl } from "../support/processes.js";
 
 /**
  * A hostile target echoes every credential it is sent back into the fields the agent keeps:
@@ -39,13 +42,7 @@ function echoingServer(): Server {
 const ENV = { ...process.env, ECHO_USER: USERNAME, ECHO_PASSWORD: PASSWORD, ECHO_API_KEY: API_KEY };
 
 function slo(args: readonly string[], cwd: string) {
-  const run = spawnSync(process.execPath, [CLI, ...args], {
-    cwd,
-    env: ENV,
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  return runCliSync(args, { cwd, env: ENV, timeoutMs: 60_000 });
 }
 
 function configFor(url: string): string {
@@ -77,16 +74,6 @@ function outputOf(child: ChildProcess): () => string {
   return () => out;
 }
 
-async function until<T>(get: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe("a target that echoes the credentials back", () => {
   let server: Server;
   let dir: string;
@@ -112,13 +99,9 @@ describe("a target that echoes the credentials back", () => {
     const exited = new Promise((resolve) => child.once("exit", resolve));
     let metrics = "";
     try {
-      const url = await until(
-        async () => /listening on (\S+)/.exec(output())?.[1] ?? null,
-        30_000,
-        "the agent to listen",
-      );
+      const url = await eventually(async () => announcedUrl(output()), 30_000, "the agent to listen");
       // Every echo variant at least once: the fourth result has been counted.
-      metrics = await until(
+      metrics = await eventually(
         async () => {
           const text = await (await fetch(`${url}/metrics`)).text();
           return /slo_probe_requests_total\{[^}]*\} ([4-9]|\d\d)/.test(text) ? text : null;

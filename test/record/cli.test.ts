@@ -1,18 +1,11 @@
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
 import { generateResults, ndjsonLine } from "./results.js";
 
-const ROOT = join(import.meta.dirname, "../..");
-/**
- * The CLI as `npm run build` makes it, in a git-ignored directory of this run's own: other suites
- * rebuild dist/ concurrently, and a half-written module there would fail a run at random.
- */
-/** Built once for every suite by test/global-build.ts. */
-const CLI = join(ROOT, "dist/cli/main.js");
 const START = Date.UTC(2026, 9, 1);
 
 const SLO_YAML = `version: 1
@@ -35,13 +28,9 @@ interface Run {
   stderr: string;
 }
 
-function cli(cwd: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+async function cli(cwd: string, ...args: string[]): Promise<Run> {
+  const { code, stdout, stderr } = await runCli(args, { cwd });
+  return { code: code ?? -1, stdout, stderr };
 }
 
 const dirs: string[] = [];

@@ -1,11 +1,11 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { runCli } from "../support/cli.js";
 
 // Each defect of issue 10 (import and report) reproduced through the real CLI on a real store.
-const CLI = join(import.meta.dirname, "../../dist/cli/main.js");
 
 const SLO_YAML = `version: 1
 agent: {data_dir: ./evidence}
@@ -25,12 +25,9 @@ interface Run {
   stderr: string;
 }
 
-function cli(cwd: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
+async function cli(cwd: string, ...args: string[]): Promise<Run> {
+  const { code, stdout, stderr } = await runCli(args, { cwd });
+  return { code: code ?? -1, stdout, stderr };
 }
 
 const dirs: string[] = [];

@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -10,8 +10,8 @@ import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { checkTimestampReply, timestampRequest } from "../../src/record/timestamp.js";
-import { CLI } from "../reports/cli-run.js";
 import { sloYaml } from "../reports/month-scenario.js";
+import { runCli } from "../support/cli.js";
 
 /**
  * RFC 3161 timestamps of statements against a real TSA: `openssl ts -reply` behind a loopback
@@ -130,18 +130,7 @@ function tsaServer(): Server {
 
 /** The CLI as a child process, without blocking this process's servers. */
 function slo(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: dir, timeout: 60_000 });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on("data", (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runCli(args, { cwd: dir, timeoutMs: 60_000 });
 }
 
 function config(name: string, url: string): string {

@@ -91,8 +91,8 @@ async function startAgents(command: "demo" | "run"): Promise<void> {
     });
   });
   agents.push(...started);
-  const listening = await Promise.all(started.map((a) => a.waitFor(/listening on (\S+)/, 30_000)));
-  urls.splice(0, urls.length, ...listening.map((m) => m[1]!));
+  const listening = await Promise.all(started.map((a) => a.listening(30_000)));
+  urls.splice(0, urls.length, ...listening);
 }
 
 /** The agents' public keys, as an operator pins them (openssl pkey -pubout of each key file). */

@@ -139,7 +139,7 @@ beforeAll(async () => {
       ),
     );
   }
-  await Promise.all(agents.map((a) => a.waitFor(/listening on (http:\/\/\S+)/, 60 * SECOND)));
+  await Promise.all(agents.map((a) => a.listening(60 * SECOND)));
   month = monthOf(Date.now());
   await sleep(RUN_MS);
   // Every agent has been scraped with results of both categories.

@@ -1,46 +1,20 @@
-import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type CliOutcome, CLI as MAIN, runCli as runCliShared } from "../support/cli.js";
+import { sleep } from "../support/eventually.js";
+import { announcedUrl } from "../support/processes.js";
 
-/** The built CLI, as `.ci/run` builds it before the suite (test/global-build.ts). */
-export const MAIN = join(import.meta.dirname, "../../dist/cli/main.js");
-export const ROOT = join(import.meta.dirname, "../..");
+export type { CliOutcome } from "../support/cli.js";
+export { ROOT } from "../support/cli.js";
+export { sleep } from "../support/eventually.js";
 
-export interface CliOutcome {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** True when the process had to be killed at the deadline. */
-  readonly hung: boolean;
-}
-
-/** Runs `node dist/cli/main.js ARGS` to completion, killed after `timeoutMs` (counted as a hang). */
+/** Runs `node dist/cli/main.js ARGS` to completion with only PATH set unless `env` is given. */
 export function runCli(
   args: readonly string[],
   options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<CliOutcome> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [MAIN, ...args],
-      {
-        cwd: options.cwd,
-        env: options.env ?? { PATH: process.env.PATH ?? "" },
-        timeout: options.timeoutMs ?? 120_000,
-        killSignal: "SIGKILL",
-        maxBuffer: 64 << 20,
-      },
-      (error, stdout, stderr) => {
-        const failed = error as (Error & { code?: number | string; killed?: boolean }) | null;
-        resolve({
-          code: failed ? (typeof failed.code === "number" ? failed.code : null) : 0,
-          stdout,
-          stderr,
-          hung: failed?.killed === true,
-        });
-      },
-    );
-  });
+  return runCliShared(args, { ...options, env: options.env ?? { PATH: process.env.PATH ?? "" } });
 }
 
 /** A daemon (`run`) as a child process, with its output collected. */
@@ -86,7 +60,7 @@ export function spawnAgent(
     async listening(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
-        const url = /listening on (http:\/\/\S+)/.exec(stdout)?.[1];
+        const url = announcedUrl(stdout) ?? announcedUrl(stderr);
         if (url) return url;
         await sleep(25);
       }
@@ -94,8 +68,6 @@ export function spawnAgent(
     },
   };
 }
-
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Resident set size of a process in bytes, from /proc/PID/status (0 once it is gone). */
 export function rssOf(pid: number): number {

@@ -1,9 +1,6 @@
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { runCliSync } from "../support/cli.js";
 
-export const REPO = join(import.meta.dirname, "../..");
-/** The CLI as `npm run build` makes it; test/global-build.ts builds it once before every suite. */
-export const CLI = join(REPO, "dist/cli/main.js");
+export { CLI, ROOT as REPO } from "../support/cli.js";
 
 export interface CliOutcome {
   readonly code: number | null;
@@ -11,12 +8,8 @@ export interface CliOutcome {
   readonly stderr: string;
 }
 
+/** `slo-agent ARGS` in `cwd`, to completion (test/support/cli.ts). */
 export function slo(args: readonly string[], cwd: string): CliOutcome {
-  const run = spawnSync(process.execPath, [CLI, ...args], {
-    cwd,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 120_000,
-  });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  const { code, stdout, stderr } = runCliSync(args, { cwd });
+  return { code, stdout, stderr };
 }
