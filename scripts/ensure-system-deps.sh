@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real peers the end-to-end suites run against (Prometheus, promtool, Alertmanager,
-# headless Chromium, poppler's PDF tools) and the peer `npm run bench` compares the agent with
+# headless Chromium, poppler's PDF tools, an SMTP server) and the peer `npm run bench` compares the agent with
 # (blackbox_exporter) from Debian's packages, unless they are already there. Nothing is downloaded
 # at test run time beyond these packages.
 #
@@ -21,6 +21,8 @@ test_deps=(
   chromium=chromium
   # pdftotext/pdfinfo/pdftoppm read the PDF reports back in the tests.
   pdftotext=poppler-utils
+  # A real SMTP server with STARTTLS for the email receiver's tests (test/support/smtp-server.py).
+  aiosmtpd=python3-aiosmtpd
   # Not used by the tests: `npm run bench` runs it beside the agent (bench/peers/blackbox.ts).
   prometheus-blackbox-exporter=prometheus-blackbox-exporter
 )
