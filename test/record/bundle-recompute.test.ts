@@ -375,4 +375,30 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
     expect(run.stderr).toMatch(/^recompute\.py: the bundle cannot be read: .+\n$/);
     expect(run.stderr).not.toContain("Traceback");
   });
+  it("evidence export --report puts the signed report already sent in the bundle, so its digest is the bundle's", () => {
+    const sent = slo(["report", "--month", MONTH, "--format", "json", "--out", "sent.json"], dir);
+    expect(sent.code, sent.stderr).toBe(0);
+    const digest = slo(["verify", "--report", "sent.json"], dir).stdout.match(/digest ([0-9a-f]{64})/)![1];
+    const run = slo(
+      ["evidence", "export", "--month", MONTH, "--out", "with-sent", "--report", "sent.json"],
+      dir,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(join(dir, "with-sent", "report.json"), "utf8")).toBe(
+      readFileSync(join(dir, "sent.json"), "utf8"),
+    );
+    const again = slo(["verify", "--report", join("with-sent", "report.json")], dir);
+    expect(again.stdout).toContain(`digest ${digest}`);
+    expect(recompute(join(dir, "with-sent")).code).toBe(0);
+    // A report that is not the signed one, or not this month's evidence, is never put in a bundle.
+    const report = JSON.parse(readFileSync(join(dir, "sent.json"), "utf8"));
+    report.service_classes[0].credit_pct = 25;
+    writeFileSync(join(dir, "changed.json"), JSON.stringify(report));
+    const refused = slo(
+      ["evidence", "export", "--month", MONTH, "--out", "with-changed", "--report", "changed.json"],
+      dir,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("report_signature is not a valid signature");
+  });
 });
