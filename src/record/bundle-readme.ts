@@ -39,7 +39,14 @@ hours re-applied to the declared and feed windows), a declared exclusion inside 
 \`merchant_side\` one on failed, fresh results of every control found in \`records.ndjson\`, an
 \`agent_error\` one on a record flagged so, and no counted record may lie inside an excluding
 interval. Any verdict that does not hold, or a figure that differs from \`report.json\`, is one
-line on stderr and exit 1: dispute exactly that record.
+line on stderr and exit 1: dispute exactly that record. It reads each record only from the
+bytes its hash covers (a line must be the three chain members followed by the canonical form;
+hashes, links and the statement's digest are checked again), checks that \`report.json\` is this
+bundle's (month, records, digest, configuration, key) and compares its rows with the recomputed
+ones as sets. A bundle it cannot read is one line on stderr and exit 2.
+
+\`recompute.py\` here is the merchant's copy: read it first, or compare \`sha256sum recompute.py\`
+with \`bundle/recompute.py\` of the published slo-agent release, before trusting what it prints.
 
 ## 5. The report is the one the agent signed
 
