@@ -18,10 +18,18 @@ service class availability_pct and credit_pct, by the contract's arithmetic:
 
 Every verdict is also checked against what lies beside it (the windows, exclusions and control
 results); a verdict that does not hold, or a figure that differs from report.json, is one line on
-stderr and exit status 1. Python 3 standard library only.
+stderr and exit status 1. A record is read only from the bytes its hash covers: a line of
+records.ndjson that is not `{"seq":N,"prev_hash":"…","hash":"…",` followed by its canonical form,
+or whose hash, link or month digest does not hold, is a dispute too. A bundle that cannot be read
+(a missing file or member) is one line on stderr and exit status 2. Python 3 standard library only.
+
+This file is the merchant's copy: read it (it is short) or compare its SHA-256 with the one of the
+published slo-agent release before trusting what it says.
 """
 import hashlib
 import json
+import os
+import re
 import sys
 from datetime import datetime, timezone
 from fractions import Fraction
@@ -40,17 +48,74 @@ def in_scope(scope, category):
     return scope == "all" or category in scope
 
 
+class Malformed(Exception):
+    """The bundle cannot be read (exit 2): not a dispute about what it says."""
+
+
+def unique(pairs):
+    # Python's json keeps the last of duplicate keys: a value nobody signed could hide before it.
+    if len({k for k, _ in pairs}) != len(pairs):
+        raise Malformed(f"duplicate key in {[k for k, _ in pairs]}")
+    return dict(pairs)
+
+
+def refuse_constant(name):
+    raise Malformed(f"{name} is not a JSON number")
+
+
+def loads(text):
+    return json.loads(text, object_pairs_hook=unique, parse_constant=refuse_constant)
+
+
+def load(name):
+    with open(name, encoding="utf-8") as f:
+        return loads(f.read())
+
+
 def load_ndjson(name):
     with open(name, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        return [loads(line) for line in f if line.strip()]
 
+
+def sha256_of(name):
+    with open(name, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+# The prefix a bundle line adds to a record's canonical form (the text its hash covers), exactly.
+LINE = re.compile(r'\{"seq":(0|[1-9][0-9]*),"prev_hash":"([0-9a-f]{64})","hash":"([0-9a-f]{64})",(?="ts":)')
+
+
+def hashed_records(first_pass=False):
+    """Each record of records.ndjson read from its hashed bytes only, with its canonical form."""
+    with open("records.ndjson", encoding="utf-8") as f:
+        for number, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            head = LINE.match(line)
+            if not head:
+                if first_pass:
+                    disputes.append(f"records.ndjson:{number}: not a record's hashed form behind seq, prev_hash and hash")
+                continue
+            canonical = "{" + line[head.end():]
+            yield number, head, canonical, loads(canonical)
+
+
+def unreadable(kind, error, _traceback):
+    """Any error reading the bundle is one line and exit 2: exit 1 is kept for a real dispute."""
+    sys.stdout.flush()
+    print(f"recompute.py: the bundle cannot be read: {kind.__name__}: {error}", file=sys.stderr)
+    sys.stderr.flush()
+    os._exit(2)
+
+
+sys.excepthook = unreadable
 
 # --- The inputs -------------------------------------------------------------------------------
-config = json.load(open("configuration.json", encoding="utf-8"))
-maintenance = json.load(open("maintenance.json", encoding="utf-8"))
-statement = json.load(open("statement.json", encoding="utf-8"))
+config = load("configuration.json")
+maintenance = load("maintenance.json")
+statement = load("statement.json")
 month = statement["month"]
-if hashlib.sha256(open("configuration.json", "rb").read()).hexdigest() != statement["config_sha256"]:
+if sha256_of("configuration.json") != statement["config_sha256"]:
     disputes.append("configuration.json: its SHA-256 is not the statement's config_sha256")
 year, mon = int(month[:4]), int(month[5:7])
 month_start = ms(f"{month}-01T00:00:00Z")
@@ -63,7 +128,6 @@ def identity(line):
     return (line["ts"], line["probe"], line.get("agent"))
 
 
-records = [r for r in load_ndjson("records.ndjson")]
 verdicts = {}
 for v in load_ndjson("classification.ndjson"):
     verdicts.setdefault(identity(v), []).append(v)
@@ -108,10 +172,40 @@ def covering(intervals, category, ts):
 # --- merchant_side: every control's latest result before ts was a fresh failure -----------------
 controls = {c["id"]: c for c in config.get("controls", [])}
 control_results = {}  # control id -> [(ts, failed)] from the bundle's records
-for r in records:
+month_canonicals, previous = [], None
+for number, head, canonical, r in hashed_records(first_pass=True):
+    if previous is not None and head.group(2) != previous:
+        disputes.append(f"records.ndjson:{number}: not chained to the line before it")
+    previous = hashlib.sha256(f"{head.group(2)}\n{canonical}".encode("utf-8")).hexdigest()
+    if previous != head.group(3):
+        disputes.append(f"records.ndjson:{number}: its content does not match its hash")
+    if month_start <= ms(r["ts"]) < month_end:
+        month_canonicals.append(canonical.encode("utf-8"))
     if r["category"] == "@control" and r["probe"].startswith("control:"):
-        failed = r["status"] is None and "agent_error" not in r.get("flags", [])
+        failed = r["status"] is None and "agent_error" not in (r.get("flags") or [])
         control_results.setdefault(r["probe"][len("control:"):], []).append((ms(r["ts"]), failed))
+digest = hashlib.sha256(b"".join(c + b"\n" for c in sorted(month_canonicals))).hexdigest()
+if digest != statement["sha256"] or len(month_canonicals) != statement["records"]:
+    disputes.append(f"records.ndjson: the month's {len(month_canonicals)} records digest to {digest}, "
+                    f"not the statement's {statement['records']} records, sha256 {statement['sha256']}")
+del month_canonicals
+for results in control_results.values():
+    results.sort()
+
+
+def failing_at(ts):
+    """Whether every configured control's latest result before ts in the bundle was a fresh failure
+    (the merchant_side rule); None when the bundle holds no such result to decide it with."""
+    if not controls:
+        return False
+    for cid, control in controls.items():
+        before = [(t, failed) for t, failed in control_results.get(cid, []) if t < ts]
+        if not before:
+            return None
+        t, failed = before[-1]
+        if ts - t > control["intervalMs"] + control["timeoutMs"] or not failed:
+            return False
+    return True
 
 
 def merchant_side_problem(record, ts, cited):
@@ -137,7 +231,13 @@ def verdict_problem(record, category, ts, verdict):
     kind = verdict["verdict"]
     if kind == "counted":
         inside = covering(windows, category, ts) + covering(exclusions, category, ts)
-        return f"counted, but inside {inside[0]}" if inside else None
+        if inside:
+            return f"counted, but inside {inside[0]}"
+        if "agent_error" in (record.get("flags") or []):
+            return "counted, but the record is flagged agent_error: the agent's own failure"
+        if record["status"] is None and record["error"] in NETWORK_FAILURES and failing_at(ts):
+            return "counted, but every control was failing then: merchant_side"
+        return None
     if kind == "maintenance":
         return None if verdict["by"] in covering(windows, category, ts) else (
             f"excluded by maintenance {verdict['by']}, which does not qualify for it at this time")
@@ -147,13 +247,13 @@ def verdict_problem(record, category, ts, verdict):
     if kind == "merchant_side":
         return merchant_side_problem(record, ts, verdict["controls"])
     if kind == "agent_error":
-        return None if "agent_error" in record.get("flags", []) else "agent_error, but the record has no agent_error flag"
+        return None if "agent_error" in (record.get("flags") or []) else "agent_error, but the record has no agent_error flag"
     return f"unknown verdict {kind}"
 
 
 # --- The figures --------------------------------------------------------------------------------
 tallies = {c: {"requests": 0, "successful": 0, "excluded": 0, "durations": []} for c in categories}
-for r in records:
+for _, _, _, r in hashed_records():
     ts, category = ms(r["ts"]), r["category"]
     if not (month_start <= ts < month_end) or category not in categories:
         continue
@@ -222,17 +322,43 @@ print(json.dumps(figures, indent=2))
 
 # --- The report's figures, compared -------------------------------------------------------------
 try:
-    report = json.load(open("report.json", encoding="utf-8"))
+    report = load("report.json")
 except FileNotFoundError:
     report = None
+
+
+def tie_report(report):
+    """report.json must be about this bundle: its month, records, configuration and key."""
+    evidence, signature = report["evidence"], load("signature.json")
+    with open("public_key.pem", encoding="utf-8") as f:
+        public_key = f.read()
+    for what, stated, bundle in (
+        ("month", report["month"], month),
+        ("evidence.records", evidence["records"], statement["records"]),
+        ("evidence.sha256", evidence["sha256"], statement["sha256"]),
+        ("evidence.config_sha256", evidence.get("config_sha256"), sha256_of("configuration.json")),
+        ("report_signature.key_id", report["report_signature"]["key_id"], signature["key_id"]),
+        ("evidence.signature.public_key_pem", evidence["signature"]["public_key_pem"], public_key),
+    ):
+        if stated != bundle:
+            disputes.append(f"report.json {what}: {stated!r}, but this bundle's is {bundle!r}")
+    if evidence.get("verified") is False:
+        disputes.append("report.json: UNVERIFIED: the report says its evidence did not verify")
+
+
 if report is not None:
+    tie_report(report)
     for section, key in (("categories", "category"), ("service_classes", "service_class")):
         stated = {row[key]: row for row in report[section]}
-        for row in figures[section]:
-            for field, value in row.items():
-                if row[key] in stated and stated[row[key]].get(field) != value:
-                    disputes.append(f"report.json {section} {row[key]} {field}: "
-                                    f"{stated[row[key]].get(field)!r}, recomputed {value!r}")
+        recomputed = {row[key]: row for row in figures[section]}
+        for missing in sorted(set(stated) ^ set(recomputed)):
+            where = "report.json" if missing in stated else "the recomputation"
+            disputes.append(f"report.json {section} {missing}: only in {where}")
+        for name in sorted(set(stated) & set(recomputed)):
+            for field, value in recomputed[name].items():
+                if stated[name].get(field, "absent") != value:
+                    disputes.append(f"report.json {section} {name} {field}: "
+                                    f"{stated[name].get(field, 'absent')!r}, recomputed {value!r}")
 for line in disputes:
     print(line, file=sys.stderr)
 sys.exit(1 if disputes else 0)

@@ -39,7 +39,14 @@ hours re-applied to the declared and feed windows), a declared exclusion inside 
 \`merchant_side\` one on failed, fresh results of every control found in \`records.ndjson\`, an
 \`agent_error\` one on a record flagged so, and no counted record may lie inside an excluding
 interval. Any verdict that does not hold, or a figure that differs from \`report.json\`, is one
-line on stderr and exit 1: dispute exactly that record.
+line on stderr and exit 1: dispute exactly that record. It reads each record only from the
+bytes its hash covers (a line must be the three chain members followed by the canonical form;
+hashes, links and the statement's digest are checked again), checks that \`report.json\` is this
+bundle's (month, records, digest, configuration, key) and compares its rows with the recomputed
+ones as sets. A bundle it cannot read is one line on stderr and exit 2.
+
+\`recompute.py\` here is the merchant's copy: read it first, or compare \`sha256sum recompute.py\`
+with \`bundle/recompute.py\` of the published slo-agent release, before trusting what it prints.
 
 ## 5. The report is the one the agent signed
 
@@ -49,8 +56,14 @@ form, so Python keeps their text and sorts the keys to rebuild the signed bytes:
 
 \`\`\`sh
 python3 - report.json <<'PY'
-import base64, json, sys
+import base64, json, os, sys
 class Number(str): pass          # keeps each number's text as the agent wrote it (RFC 8785 form)
+def refuse(why): sys.exit("not the signed bytes: " + why)
+def unique(pairs):               # a duplicate key is read one way here and another way elsewhere
+    if len({k for k, _ in pairs}) != len(pairs): refuse("a duplicate key")
+    return dict(pairs)
+for stale in ("report.jcs", "report.sig"):
+    if os.path.exists(stale): os.remove(stale)
 def jcs(v):
     if isinstance(v, dict):
         keys = sorted(v, key=lambda k: k.encode("utf-16-be"))
@@ -60,10 +73,13 @@ def jcs(v):
     if isinstance(v, Number):
         return str(v)
     return json.dumps(v, ensure_ascii=False)
-report = json.load(open(sys.argv[1], encoding="utf-8"), parse_float=Number, parse_int=Number)
+report = json.load(open(sys.argv[1], encoding="utf-8"), parse_float=Number, parse_int=Number,
+                   object_pairs_hook=unique, parse_constant=lambda name: refuse(name))
 signature = report.pop("report_signature")
+if sorted(signature) != ["alg", "key_id", "value"]: refuse("report_signature has other members")
+if report["evidence"].get("verified") is False: print("UNVERIFIED: the report says its evidence did not verify")
+open("report.sig", "wb").write(base64.b64decode(signature["value"], validate=True))
 open("report.jcs", "wb").write(jcs(report).encode("utf-8"))
-open("report.sig", "wb").write(base64.b64decode(signature["value"]))
 print("key_id in the report:", signature["key_id"])
 PY
 openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin -in report.jcs -sigfile report.sig

@@ -28,3 +28,4 @@ export {
   reportDigest,
   signReport,
 } from "./signature.js";
+export { strictJsonProblem } from "./strict-json.js";

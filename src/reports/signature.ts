@@ -75,6 +75,23 @@ function parsedSignature(report: unknown): Parsed {
  */
 export function checkReportSignature(report: unknown): ReportCheck {
   const { signature, publicKeyPem } = parsedSignature(report);
+  // Nothing unsigned may ride along: report_signature is outside the signed bytes, so any
+  // member beyond these three (a "note") would be read by people yet covered by nothing.
+  const members = Object.keys(signature).sort().join(",");
+  if (members !== "alg,key_id,value")
+    return {
+      ok: false,
+      problem: `not the signed bytes: report_signature holds members other than alg, key_id and value (${members})`,
+    };
+  // Buffer.from(_, "base64") skips characters that are not base64: the value must be exactly the
+  // canonical base64 of a 64-byte Ed25519 signature, so junk in it cannot pass for the signature.
+  const raw = Buffer.from(signature.value, "base64");
+  if (raw.length !== 64 || raw.toString("base64") !== signature.value)
+    return {
+      ok: false,
+      problem:
+        "not the signed bytes: report_signature.value is not the base64 of a 64-byte Ed25519 signature",
+    };
   let keyId: string;
   try {
     keyId = keyIdOf(createPublicKey(publicKeyPem));
@@ -89,7 +106,7 @@ export function checkReportSignature(report: unknown): ReportCheck {
       problem: `report_signature.key_id ${signature.key_id} is not the id of the report's public key (${keyId})`,
     };
   const bytes = reportBytes(report as object);
-  if (!signatureValid(bytes, Buffer.from(signature.value, "base64"), publicKeyPem))
+  if (!signatureValid(bytes, raw, publicKeyPem))
     return {
       ok: false,
       problem: `report_signature is not a valid signature of this report by key ${keyId}: the report was changed after it was signed`,

@@ -306,4 +306,99 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
       `report.json service_classes ${report.service_classes[0].service_class} credit_pct: 25, recomputed 10`,
     );
   });
+  it("a member inserted before a record's hashed form is refused, not read (exit 1)", () => {
+    const copy = join(dir, "unhashed-member");
+    cpSync(bundle, copy, { recursive: true });
+    const verdicts = readFileSync(join(copy, "classification.ndjson"), "utf8").split("\n");
+    const at = verdicts.findIndex((l) => l.includes('"verdict":"counted"') && !l.includes("@control"));
+    const target = JSON.parse(verdicts[at]!) as { ts: string; probe: string };
+    verdicts[at] = verdicts[at]!.replace('"verdict":"counted"', '"verdict":"agent_error"');
+    writeFileSync(join(copy, "classification.ndjson"), verdicts.join("\n"));
+    const file = join(copy, "records.ndjson");
+    const lines = readFileSync(file, "utf8").split("\n");
+    const line = lines.findIndex((l) =>
+      l.includes(`"ts":"${target.ts}","probe":${JSON.stringify(target.probe)}`),
+    );
+    lines[line] = lines[line]!.replace(',"ts":', ',"flags":["agent_error"],"ts":');
+    writeFileSync(file, lines.join("\n"));
+    const run = recompute(copy);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`records.ndjson:${line + 1}: not a record's hashed form`);
+    // The line is not read at all: its verdict has no record to hold on.
+    expect(run.stderr).toContain(`${target.ts} ${target.probe}: has a verdict but no record of the month`);
+  });
+
+  it.each([
+    ["agent_error", "counted, but the record is flagged agent_error"],
+    ["merchant_side", "counted, but every control was failing then: merchant_side"],
+  ])("a %s record relabelled counted is named (exit 1)", (verdict, message) => {
+    const { copy, ts } = withVerdict(
+      `relabelled-${verdict}`,
+      (l) => l.includes(`"verdict":"${verdict}"`),
+      (l) => {
+        const { controls: _, ...line } = JSON.parse(l);
+        return JSON.stringify({ ...line, verdict: "counted" });
+      },
+    );
+    const run = recompute(copy);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${ts} `);
+    expect(run.stderr).toContain(message);
+  });
+
+  it("report.json must be this bundle's: month, records, digest, configuration, key; rows compared as sets", () => {
+    const copy = join(dir, "foreign-report");
+    cpSync(bundle, copy, { recursive: true });
+    const report = JSON.parse(readFileSync(join(copy, "report.json"), "utf8"));
+    report.evidence.sha256 = "0".repeat(64);
+    report.evidence.config_sha256 = "1".repeat(64);
+    report.report_signature.key_id = "0123456789abcdef";
+    const dropped = report.categories.pop().category;
+    writeFileSync(join(copy, "report.json"), JSON.stringify(report));
+    const run = recompute(copy);
+    expect(run.code).toBe(1);
+    for (const what of ["evidence.sha256", "evidence.config_sha256", "report_signature.key_id"])
+      expect(run.stderr).toContain(`report.json ${what}: `);
+    expect(run.stderr).toContain(`report.json categories ${dropped}: only in the recomputation`);
+  });
+
+  it.each([
+    ["an empty maintenance.json", "maintenance.json", "{}"],
+    ["a statement without its month", "statement.json", '{"sha256":"00"}'],
+    ["a duplicate key", "maintenance.json", '{"feed_windows":[],"feed_windows":[]}'],
+  ])("%s is one line and exit 2, not a traceback", (_what, name, content) => {
+    const copy = join(dir, `malformed-${name}-${content.length}`);
+    cpSync(bundle, copy, { recursive: true });
+    writeFileSync(join(copy, name), content);
+    const run = recompute(copy);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^recompute\.py: the bundle cannot be read: .+\n$/);
+    expect(run.stderr).not.toContain("Traceback");
+  });
+  it("evidence export --report puts the signed report already sent in the bundle, so its digest is the bundle's", () => {
+    const sent = slo(["report", "--month", MONTH, "--format", "json", "--out", "sent.json"], dir);
+    expect(sent.code, sent.stderr).toBe(0);
+    const digest = slo(["verify", "--report", "sent.json"], dir).stdout.match(/digest ([0-9a-f]{64})/)![1];
+    const run = slo(
+      ["evidence", "export", "--month", MONTH, "--out", "with-sent", "--report", "sent.json"],
+      dir,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(join(dir, "with-sent", "report.json"), "utf8")).toBe(
+      readFileSync(join(dir, "sent.json"), "utf8"),
+    );
+    const again = slo(["verify", "--report", join("with-sent", "report.json")], dir);
+    expect(again.stdout).toContain(`digest ${digest}`);
+    expect(recompute(join(dir, "with-sent")).code).toBe(0);
+    // A report that is not the signed one, or not this month's evidence, is never put in a bundle.
+    const report = JSON.parse(readFileSync(join(dir, "sent.json"), "utf8"));
+    report.service_classes[0].credit_pct = 25;
+    writeFileSync(join(dir, "changed.json"), JSON.stringify(report));
+    const refused = slo(
+      ["evidence", "export", "--month", MONTH, "--out", "with-changed", "--report", "changed.json"],
+      dir,
+    );
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("report_signature is not a valid signature");
+  });
 });

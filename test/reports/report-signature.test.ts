@@ -53,6 +53,12 @@ interface EditableReport {
 }
 type Edit = (report: EditableReport) => void;
 
+/** The signed report with a member added to report_signature (the last "alg" in the file). */
+function withNote(): string {
+  const at = signedText.lastIndexOf('"alg": "ed25519"');
+  return `${signedText.slice(0, at)}"note": "credit owed: 25%", ${signedText.slice(at)}`;
+}
+
 /** Writes an edited copy of the signed report and runs `verify --report` on it. */
 function verifyEdited(name: string, edit: Edit) {
   const report = JSON.parse(signedText);
@@ -163,6 +169,53 @@ describe("verify --report: the JSON report signed whole (contract section 13)", 
     expect(run.stderr).toMatch(message);
   });
 
+  /** The attacks on the bytes: JSON that Node reads as the signed report although it is not. */
+  function unsignedBytes(): [string, string][] {
+    const at = signedText.indexOf('"credit_pct"');
+    const nullAt = signedText.search(/: null[,\n]/);
+    const value = (JSON.parse(signedText) as MonthlyReport).report_signature!.value;
+    return [
+      // Node keeps the last of two keys; another reader (or a person) sees the first.
+      [
+        "a duplicate key before the signed one",
+        `${signedText.slice(0, at)}"credit_pct": 25, ${signedText.slice(at)}`,
+      ],
+      // Node reads 1e999 as Infinity and writes it back as null: the signed bytes, not the file's.
+      [
+        "a signed null replaced by 1e999",
+        `${signedText.slice(0, nullAt)}: 1e999${signedText.slice(nullAt + 6)}`,
+      ],
+      ["an unsigned member inside report_signature", withNote()],
+      [
+        "junk characters in the base64 value",
+        signedText.replace(value, `${value.slice(0, 20)}!*${value.slice(20)}`),
+      ],
+    ];
+  }
+
+  it("bytes that were not signed are refused (exit 1, not the signed bytes), though JSON.parse reads the signed report", () => {
+    for (const [what, text] of unsignedBytes()) {
+      expect(text, what).not.toBe(signedText);
+      writeFileSync(join(dir, "unsigned.json"), text);
+      const run = slo(["verify", "--report", "unsigned.json"], dir);
+      expect(run.code, `${what}: ${run.stdout}`).toBe(1);
+      expect(run.stderr, what).toContain("not the signed bytes");
+    }
+  });
+
+  it("a signed report whose evidence did not verify says UNVERIFIED loudly", () => {
+    const report = JSON.parse(signedText) as MonthlyReport;
+    const unverified = signReport(
+      { ...report, evidence: { ...report.evidence, verified: false, problem: "record 7 altered" } },
+      agentKey(),
+    );
+    writeFileSync(join(dir, "unverified.json"), renderReport(unverified, "json"));
+    const run = slo(["verify", "--report", "unverified.json"], dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^UNVERIFIED: .*did NOT verify \(record 7 altered\)/m);
+    expect(runDocumented(renderReport(unverified, "json")).stdout).toContain("UNVERIFIED");
+  });
+
   it("a directory is unreadable (exit 2), never read", () => {
     mkdirSync(join(dir, "a-dir"), { recursive: true });
     const run = slo(["verify", "--report", "a-dir"], dir);
@@ -216,6 +269,23 @@ describe("the documented openssl check (docs/report.md), run as it stands", { ti
     expect(lines[2]).toBe("Signature Verified Successfully");
     const digest = createHash("sha256").update(reportBytes(report)).digest("hex");
     expect(lines[3]).toBe(`${digest}  report.jcs`);
+  });
+
+  it("refuses the same unsigned bytes as verify --report: a duplicate key, 1e999, an extra member, junk base64", () => {
+    const report = JSON.parse(signedText) as MonthlyReport;
+    const at = signedText.indexOf('"credit_pct"');
+    const nullAt = signedText.search(/: null[,\n]/);
+    const value = report.report_signature!.value;
+    for (const text of [
+      `${signedText.slice(0, at)}"credit_pct": 25, ${signedText.slice(at)}`,
+      `${signedText.slice(0, nullAt)}: 1e999${signedText.slice(nullAt + 6)}`,
+      `${signedText.slice(0, nullAt)}: Infinity${signedText.slice(nullAt + 6)}`,
+      withNote(),
+      signedText.replace(value, `${value.slice(0, 20)}!*${value.slice(20)}`),
+    ]) {
+      const run = runDocumented(text);
+      expect(run.stdout, text.slice(0, 80)).not.toContain("Signature Verified Successfully");
+    }
   });
 
   it("fails on a report whose credit_pct was changed", () => {

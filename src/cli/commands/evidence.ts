@@ -11,6 +11,7 @@ import { maintenanceDocument, verdictLine } from "../../reports/verdicts.js";
 import { withFeedWindows } from "../../slo/index.js";
 import { loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
+import { existingReport } from "../evidence-report.js";
 import { monthEvidence, sealOf } from "../evidence-seal.js";
 import { timestampStatement } from "../evidence-timestamp.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
@@ -19,6 +20,7 @@ interface ExportOptions extends CommonOptions {
   month?: string;
   out?: string;
   allowUnverified?: boolean;
+  report?: string;
 }
 
 const EXAMPLES = `
@@ -26,6 +28,7 @@ Examples:
   $ slo-agent evidence export --month 2026-10 --out evidence-2026-10
   wrote evidence-2026-10: 1123202 records, statement signed by key 59ca6f1d1d1465d1
   $ slo-agent verify --bundle evidence-2026-10
+  $ slo-agent evidence export --month 2026-10 --out evidence-2026-10 --report report-2026-10.json
 
 The bundle holds the month's records as NDJSON (with seq, prev_hash and hash), the records on
 both sides, the signed statement, the public key, SHA256SUMS and a README that shows how to
@@ -48,6 +51,10 @@ export function registerEvidence(program: Command, clock: Clock = systemClock): 
     .option("-m, --month <YYYY-MM>", "the UTC calendar month (required)")
     .option("-o, --out <dir>", "the bundle directory to create (must be empty or absent; required)")
     .option("--allow-unverified", "export even if the month does not verify (the statement says UNVERIFIED)")
+    .option(
+      "--report <file.json>",
+      "put this signed JSON report of the month in the bundle (checked first) instead of a new one: the digest a claim letter shows is then the bundle's",
+    )
     .addHelpText("after", EXAMPLES)
     .action((opts: ExportOptions) => runExport(opts, clock));
   evidence.exitOverride();
@@ -109,14 +116,16 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
     const timestamp = config.agent.tsaUrl
       ? await timestampStatement(command, config.agent.tsaUrl, evidence.statement)
       : null;
-    const report = signReport(sealReport(built, { ...sealOf(evidence), timestamp }), key);
+    const given =
+      opts.report === undefined ? null : existingReport(command, opts.report, evidence.statement, key.keyId);
+    const report = given?.report ?? signReport(sealReport(built, { ...sealOf(evidence), timestamp }), key);
     const recomputation = {
       // The loaded configuration in config_sha256's form; once configuration loads are log
       // records, the record the statement names is the source instead.
       configuration: canonicalize(effectiveConfiguration(config)) ?? "",
       maintenance: maintenanceDocument(report, feedWindows),
       classification,
-      report: renderReport(report, "json"),
+      report: given?.text ?? renderReport(report, "json"),
     };
     let lines: number;
     try {

@@ -89,7 +89,9 @@ The JSON evidence object carries a statement signed with the agent's Ed25519 key
 agent.tsa_url set, the TSA's RFC 3161 timestamp of it (a TSA that fails is one warning line).
 The JSON report is also signed whole (report_signature, over its RFC 8785 form without it):
 \`slo-agent verify --report FILE.json\` checks that no figure was changed; every other format
-shows that form's SHA-256, the report's digest.
+shows that form's SHA-256, the report's digest. Each run stamps its own generated_at, so to send
+a provider one digest throughout, write the JSON report with --claim once, send it, and export
+the bundle with it: \`slo-agent evidence export --month M --out DIR --report FILE.json\`.
 
 Exit codes: 0 report written, 1 the evidence did not verify (without --allow-unverified) or an
 objective was missed and --fail-on-miss was given,

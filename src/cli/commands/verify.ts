@@ -9,7 +9,12 @@ import {
   verifyBundle,
   verifyEvidence,
 } from "../../record/index.js";
-import { checkReportSignature, type ReportCheck, ReportUnreadable } from "../../reports/index.js";
+import {
+  checkReportSignature,
+  type ReportCheck,
+  ReportUnreadable,
+  strictJsonProblem,
+} from "../../reports/index.js";
 import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
@@ -131,6 +136,8 @@ async function runVerifyReport(file: string): Promise<void> {
   } catch (error) {
     throw new UsageError(`${command}: ${file} is not JSON (${(error as Error).message})`);
   }
+  const strict = strictJsonProblem(text);
+  if (strict !== null) throw new CheckFailed(`altered: ${file}: not the signed bytes: ${strict}`);
   let check: ReportCheck;
   try {
     check = checkReportSignature(parsed);
@@ -140,6 +147,11 @@ async function runVerifyReport(file: string): Promise<void> {
   }
   if (!check.ok) throw new CheckFailed(`altered: ${file}: ${check.problem}`);
   process.stdout.write(`ok: report signed whole by key ${check.keyId}, digest ${check.digest}\n`);
+  const evidence = (parsed as { evidence?: { verified?: unknown; problem?: unknown } }).evidence;
+  if (evidence?.verified === false)
+    process.stdout.write(
+      `UNVERIFIED: the signature is intact, but the report says its evidence did NOT verify (${String(evidence.problem ?? "no reason given")}): its figures prove nothing\n`,
+    );
 }
 
 /** --data-dir needs no configuration; otherwise the config's agent.data_dir, else ./data (contract section 2). */
