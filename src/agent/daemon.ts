@@ -14,7 +14,6 @@ import { structurallyEqual } from "../model/equal.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS } from "../model/time.js";
-import { CONTROL_CATEGORY } from "../model/validity.js";
 import { controlProbe } from "../probes/index.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import {
@@ -150,11 +149,12 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       counts.decided(result, reason, clock.now());
     },
   });
-  // The controls' stored results of the last day: whether each was a healthy witness before a
-  // restart is judged as the report judges it, not afresh (src/slo/controls.ts).
-  validity.rememberControls(
-    store.results({ from: started - CONTROL_LOOKBACK_MS, to: started, categories: [CONTROL_CATEGORY] }),
-  );
+  // The stored results of the last day: whether each control was a healthy, consistent witness
+  // before a restart is judged as the report judges it, not afresh (src/slo/controls.ts). The
+  // provider's answers matter too (the consistency rule), so every category is read.
+  if ((config.controls ?? []).length > 0) {
+    validity.rememberResults(store.results({ from: started - CONTROL_LOOKBACK_MS, to: started }));
+  }
   const sink: ResultSink = {
     record(result: ProbeResult) {
       events.observe(result);

@@ -52,9 +52,9 @@ export class ValidityTracker {
     for (const probe of this.#state.keys()) if (!this.#expectations.has(probe)) this.#state.delete(probe);
   }
 
-  /** Takes stored control results from before the start (nothing is decided or logged for them). */
-  rememberControls(results: Iterable<ProbeResult>): void {
-    for (const result of results) if (controlIdOf(result) !== null) this.#timeline.add(result);
+  /** Takes stored results from before the start, control or provider (nothing is decided or logged for them). */
+  rememberResults(results: Iterable<ProbeResult>): void {
+    for (const result of results) this.#timeline.add(result);
   }
 
   /** Takes every result the runner records, control or provider. */
@@ -66,6 +66,8 @@ export class ValidityTracker {
     } else if (!this.#timeline.empty && isNetworkFailure(result) && !result.flags?.includes("agent_error")) {
       this.#pending.push(result);
     } else {
+      // A provider answer is the controls' consistency evidence (src/slo/controls.ts).
+      this.#timeline.add(result);
       this.#decide(result);
     }
     this.flush();
