@@ -1,11 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { ValidityTracker } from "../../src/agent/validity.js";
 import { FakeClock } from "../../src/clock/fake.js";
+import { renderStatusPage } from "../../src/export/index.js";
 import type { Control } from "../../src/model/config.js";
 import type { ProbeResult } from "../../src/model/result.js";
 import type { AutomaticReason } from "../../src/model/validity.js";
 import { CONTROL_CATEGORY, controlProbeId } from "../../src/model/validity.js";
-import { automaticReasonOf, ControlTimeline } from "../../src/slo/index.js";
+import {
+  AutomaticExclusionLog,
+  automaticReasonOf,
+  ControlTimeline,
+  RollingWindows,
+} from "../../src/slo/index.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
 /**
@@ -61,6 +67,10 @@ function results(outage: number): ProbeResult[] {
 
 /** The daemon's verdicts: results handed over as they complete, restarted at `restart` if given. */
 function daemonVerdicts(all: ProbeResult[], restart?: number): Map<number, AutomaticReason | null> {
+  return daemonRun(all, restart).verdicts;
+}
+
+function daemonRun(all: ProbeResult[], restart?: number) {
   const config = fixtureConfig({ controls: [egress] });
   const byCompletion = [...all].sort((a, b) => a.ts + a.durationMs - (b.ts + b.durationMs));
   const verdicts = new Map<number, AutomaticReason | null>();
@@ -85,7 +95,20 @@ function daemonVerdicts(all: ProbeResult[], restart?: number): Map<number, Autom
     validity.record(result);
   }
   validity.flush(T + 7 * HOUR);
-  return verdicts;
+  return { verdicts, minutes: validity.merchantSideMinutes(T + 7 * HOUR) };
+}
+
+/** The report's merchant-side minutes per category (src/reports/build.ts groups them so). */
+function reportMinutes(all: ProbeResult[]): ReadonlyMap<string, number> {
+  const timeline = new ControlTimeline([egress]);
+  for (const r of all) if (r.category === CONTROL_CATEGORY) timeline.add(r);
+  const log = new AutomaticExclusionLog(timeline);
+  for (const r of [...all].sort((a, b) => a.ts - b.ts)) {
+    if (r.category === CONTROL_CATEGORY) continue;
+    timeline.add(r);
+    log.observe(r, automaticReasonOf(r, timeline));
+  }
+  return log.merchantSideMinutes();
 }
 
 /** The report's verdicts: every control result known, provider results in ts order. */
@@ -122,5 +145,24 @@ describe("a control contradicted by the provider's answers is no witness (daemon
     expect(merchantSide(report)).toBe(outage);
     expect(daemonVerdicts(all)).toEqual(report);
     expect(daemonVerdicts(all, T + 3 * HOUR)).toEqual(report);
+  });
+
+  it("/status shows the month's merchant-side minutes per category as the report does, across a restart", () => {
+    const all = results(T);
+    const expected = reportMinutes(all);
+    expect(expected.get("payment_request")).toBeGreaterThan(5 * 60);
+    expect(daemonRun(all).minutes).toEqual(expected);
+    const restarted = daemonRun(all, T + 3 * HOUR).minutes;
+    expect(restarted).toEqual(expected);
+    const page = renderStatusPage({
+      snapshot: new RollingWindows(fixtureConfig()).snapshot(T + 7 * HOUR),
+      titles: new Map(),
+      maintenance: [],
+      alerts: [],
+      failures: [],
+      merchantSideMinutes: restarted,
+      version: "test",
+    });
+    expect(page).toContain(`${expected.get("payment_request")!.toFixed(2)} min excluded as merchant_side`);
   });
 });
