@@ -16,8 +16,7 @@ import type { SloConfig } from "../model/config.js";
 import { structurallyEqual } from "../model/equal.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
-import { DAY_MS } from "../model/time.js";
-import { CONTROL_CATEGORY } from "../model/validity.js";
+import { DAY_MS, monthInterval, monthOf } from "../model/time.js";
 import { controlProbe } from "../probes/index.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import {
@@ -169,11 +168,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       counts.decided(result, reason, clock.now());
     },
   });
-  // The controls' stored results of the last day: whether each was a healthy witness before a
-  // restart is judged as the report judges it, not afresh (src/slo/controls.ts).
-  validity.rememberControls(
-    store.results({ from: started - CONTROL_LOOKBACK_MS, to: started, categories: [CONTROL_CATEGORY] }),
-  );
+  // The stored results of the last day: whether each control was a healthy, consistent witness
+  // before a restart is judged as the report judges it, not afresh (src/slo/controls.ts). The
+  // provider's answers matter too (the consistency rule), so every category is read.
+  // From a day before the month too: /status shows the month's merchant-side minutes as the report does.
+  if ((config.controls ?? []).length > 0) {
+    const from = Math.min(
+      started - CONTROL_LOOKBACK_MS,
+      monthInterval(monthOf(started)).start - CONTROL_LOOKBACK_MS,
+    );
+    validity.rememberResults(store.results({ from, to: started }));
+  }
   const sink: ResultSink = {
     record(result: ProbeResult) {
       events.observe(result);
@@ -259,6 +264,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           maintenance: effective(config).maintenance.windows.filter((w) => !isCancelled(w)),
           alerts: firingAlerts(alerting) satisfies readonly FiringAlert[],
           failures: events.recentFailures(),
+          merchantSideMinutes: validity.merchantSideMinutes(),
           version: AGENT_VERSION,
         })),
       ],

@@ -1,7 +1,7 @@
 import type { Clock } from "../clock/clock.js";
 import type { ProbeExpectation, ProbeId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
-import { type EpochMs, isoUtc } from "../model/time.js";
+import { type EpochMs, isoUtc, monthOf } from "../model/time.js";
 import {
   type AutomaticReason,
   controlIdOf,
@@ -9,7 +9,13 @@ import {
   measurementProblemOf,
   type ProbeValidity,
 } from "../model/validity.js";
-import { automaticReasonOf, CONTROL_LOOKBACK_MS, ControlTimeline, isNetworkFailure } from "../slo/index.js";
+import {
+  AutomaticExclusionLog,
+  automaticReasonOf,
+  CONTROL_LOOKBACK_MS,
+  ControlTimeline,
+  isNetworkFailure,
+} from "../slo/index.js";
 import type { Logger } from "./log.js";
 
 /** Told once per provider result, when its automatic exclusion has been decided. */
@@ -34,6 +40,8 @@ export class ValidityTracker {
   readonly #state = new Map<ProbeId, ProbeValidity>();
   readonly #controlDown = new Set<string>();
   #episode: Record<AutomaticReason, number> = { merchant_side: 0, agent_error: 0 };
+  /** The month to date's automatic exclusion episodes, as the report groups them (for /status). */
+  #month: { readonly month: string; readonly log: AutomaticExclusionLog } | null = null;
 
   constructor(options: { config: SloConfig; clock: Clock; log: Logger; decided: Decided }) {
     this.#clock = options.clock;
@@ -52,9 +60,32 @@ export class ValidityTracker {
     for (const probe of this.#state.keys()) if (!this.#expectations.has(probe)) this.#state.delete(probe);
   }
 
-  /** Takes stored control results from before the start (nothing is decided or logged for them). */
-  rememberControls(results: Iterable<ProbeResult>): void {
-    for (const result of results) if (controlIdOf(result) !== null) this.#timeline.add(result);
+  /**
+   * Takes stored results from before the start, control or provider, in ts order (nothing is
+   * decided or logged for them); the provider's of the current month are grouped into the month's
+   * episodes exactly as the report groups them, so /status matches it across a restart.
+   */
+  rememberResults(results: Iterable<ProbeResult>): void {
+    const month = monthOf(this.#clock.now());
+    for (const result of results) {
+      this.#timeline.add(result);
+      if (controlIdOf(result) === null && monthOf(result.ts) === month) {
+        this.#observeMonth(result, automaticReasonOf(result, this.#timeline));
+      }
+    }
+  }
+
+  /** Minutes of each category inside the month to date's merchant_side episodes (the report's figure). */
+  merchantSideMinutes(now: EpochMs = this.#clock.now()): ReadonlyMap<string, number> {
+    return this.#month?.month === monthOf(now) ? this.#month.log.merchantSideMinutes() : new Map();
+  }
+
+  #observeMonth(result: ProbeResult, reason: AutomaticReason | null): void {
+    const month = monthOf(result.ts);
+    if (this.#month === null || this.#month.month < month) {
+      this.#month = { month, log: new AutomaticExclusionLog(this.#timeline) };
+    }
+    if (this.#month.month === month) this.#month.log.observe(result, reason);
   }
 
   /** Takes every result the runner records, control or provider. */
@@ -66,6 +97,8 @@ export class ValidityTracker {
     } else if (!this.#timeline.empty && isNetworkFailure(result) && !result.flags?.includes("agent_error")) {
       this.#pending.push(result);
     } else {
+      // A provider answer is the controls' consistency evidence (src/slo/controls.ts).
+      this.#timeline.add(result);
       this.#decide(result);
     }
     this.flush();
@@ -89,6 +122,7 @@ export class ValidityTracker {
 
   #decide(result: ProbeResult): void {
     const reason = automaticReasonOf(result, this.#timeline);
+    this.#observeMonth(result, reason);
     const problem = measurementProblemOf(result.status, this.#expectations.get(result.probe));
     this.#noteEpisode(reason, result);
     this.#noteProbe(result, reason, problem);

@@ -17,6 +17,8 @@ export interface StatusPageModel {
   readonly maintenance: readonly MaintenanceWindow[];
   readonly alerts: readonly FiringAlert[];
   readonly failures: readonly ProbeResult[];
+  /** Per category, minutes of the month to date inside merchant_side episodes (the report's figure). */
+  readonly merchantSideMinutes?: ReadonlyMap<string, number>;
   readonly version: string;
 }
 
@@ -39,7 +41,7 @@ export function renderStatusPage(model: StatusPageModel): string {
 <meta http-equiv="refresh" content="30"><title>slo-agent status</title><style>${STYLE}</style></head>
 <body><h1>slo-agent status</h1>
 <p class="meta">At ${html(isoUtc(now))} · agent ${html(model.version)} · <a href="/">endpoints</a> · <a href="/metrics">/metrics</a></p>
-<h2>Categories</h2><div class="cards">${snapshot.categories.map((c) => categoryCard(c, model.titles)).join("")}</div>
+<h2>Categories</h2><div class="cards">${snapshot.categories.map((c) => categoryCard(c, model.titles, model.merchantSideMinutes?.get(c.category) ?? 0)).join("")}</div>
 <h2>Active maintenance</h2>${maintenanceList(model.maintenance, now)}
 <h2>Firing alerts</h2>${alertList(model.alerts)}
 <h2>Latest failures</h2>${failureTable(model.failures)}
@@ -47,7 +49,11 @@ export function renderStatusPage(model: StatusPageModel): string {
 `;
 }
 
-function categoryCard(c: CategorySnapshot, titles: ReadonlyMap<string, string>): string {
+function categoryCard(
+  c: CategorySnapshot,
+  titles: ReadonlyMap<string, string>,
+  merchantSide: number,
+): string {
   const month = c.windows.find((w) => w.window === "month");
   const hour = c.windows.find((w) => w.window === "1h");
   const p99 = month?.latencyP99Ms ?? null;
@@ -61,7 +67,7 @@ ${c.maintenanceActive ? ' <span class="tag">maintenance</span>' : ""}</h3>
 <div class="row"><span>p99 / objective</span><b class="${c.breach.latency ? "bad" : "ok"}">${p99 === null ? "–" : `${Math.round(p99)} ms`} / ${c.latencyObjectiveMs} ms</b></div>
 <div class="row"><span>Error budget left</span><span>${budget === null ? "–" : `${(budget * 100).toFixed(1)}%`}</span></div>
 <div class="bar" role="img" aria-label="error budget left"><span class="${width < 25 ? "low" : ""}" style="width:${width.toFixed(1)}%"></span></div>
-<div class="meta">${month?.requests ?? 0} requests this month, ${month?.excluded ?? 0} excluded</div></section>`;
+<div class="meta">${month?.requests ?? 0} requests this month, ${month?.excluded ?? 0} excluded; ${merchantSide.toFixed(2)} min excluded as merchant_side</div></section>`;
 }
 
 function maintenanceList(windows: readonly MaintenanceWindow[], now: number): string {

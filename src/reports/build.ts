@@ -1,7 +1,12 @@
 import type { CategoryId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import { DAY_MS, type EpochMs, type Interval, isoUtc, monthInterval } from "../model/time.js";
-import { type AutomaticReason, CONTROL_CATEGORY, measurementProblemOf } from "../model/validity.js";
+import {
+  type AutomaticReason,
+  CONTROL_CATEGORY,
+  controlIdOf,
+  measurementProblemOf,
+} from "../model/validity.js";
 import {
   AutomaticExclusionLog,
   automaticVerdictOf,
@@ -85,8 +90,20 @@ export interface MonthlyReportInput {
 }
 
 /** The results of the selected categories among all of the month's. */
-function* ofCategories(results: Iterable<ProbeResult>, categories: ReadonlySet<CategoryId>) {
-  for (const result of results) if (categories.has(result.category)) yield result;
+/**
+ * The results of `categories`, in ts order, after handing every provider result (of any
+ * category) to the control timeline: a provider answer is consistency evidence against a failing
+ * control (src/slo/controls.ts), and the daemon sees every category's answers too.
+ */
+function* answersNoted(
+  results: Iterable<ProbeResult>,
+  timeline: ControlTimeline,
+  categories: ReadonlySet<CategoryId>,
+) {
+  for (const result of results) {
+    if (controlIdOf(result) === null) timeline.add(result);
+    if (categories.has(result.category)) yield result;
+  }
 }
 
 /** A category id that the configuration does not know; the message lists the known ones. */
@@ -244,6 +261,10 @@ function controlTimelineOf(config: SloConfig, store: EvidenceSource, period: Int
     categories: [CONTROL_CATEGORY],
   });
   for (const result of results) timeline.add(result);
+  // The provider's answers of the day before the month: the consistency evidence of a control
+  // run that began before it (the month's own are added in the pass, in ts order).
+  const before = store.results({ from: period.start - CONTROL_LOOKBACK_MS, to: period.start });
+  for (const result of before) if (controlIdOf(result) === null) timeline.add(result);
   return timeline;
 }
 
@@ -278,9 +299,12 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const { monthly: figures, daily } = monthFigures({
     config: scoped,
     month,
-    results: input.verified
-      ? ofCategories(input.verified.results, new Set(categories))
-      : store.results(query),
+    // Every category's answers are the controls' consistency evidence, as in the daemon.
+    results: answersNoted(
+      input.verified?.results ?? store.results({ ...query, categories: [...config.categories.keys()] }),
+      automatic.controls,
+      new Set(categories),
+    ),
     rollups: prunedRollups(store, period, categories),
     automatic: (result) => {
       const { reason, problem } = automaticVerdictOf(result, automatic.controls);

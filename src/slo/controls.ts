@@ -9,8 +9,9 @@ import { type AutomaticReason, type ControlProblem, controlIdOf } from "../model
  * configured) each have a latest result sent strictly before `ts`, no older than the control's
  * `every + timeout_ms`, that got no HTTP response, AND are healthy witnesses: the run of failures
  * that result belongs to began after the control had answered in the 10 minutes before, and the
- * control was not flapping then. A control dead from the start, or failing at random, is no
- * witness: a provider failure beside it is the provider's, with a measurement problem. The same
+ * control was not flapping then, and no provider request got an answer while the control was
+ * failing (#contradicted). A control dead from the start, failing at random, or dead while the
+ * provider answers, is no witness: a provider failure beside it is the provider's, with a measurement problem. The same
  * function serves the daemon (once the controls' results before `ts` are all in, see settledFor)
  * and the report (from the stored control results), so both classify every request identically.
  */
@@ -64,8 +65,13 @@ export type ControlJudgement =
 export class ControlTimeline {
   readonly #series = new Map<string, ControlSeries>();
   readonly quorum: number;
-  /** Witness state per control and run start, until the next result is added. */
+  /** Witness state per control and run start, until the next control result is added. */
   readonly #witness = new Map<string, WitnessState>();
+  /**
+   * When provider requests got an HTTP response: their completion (ts + duration) rounded up to
+   * the whole second, sorted and unique (a day of them stays small whatever the probe rate).
+   */
+  readonly #answeredSeconds: number[] = [];
 
   /** `quorum`: the configured controls_quorum, if any (clamped to the number of controls). */
   constructor(controls: readonly Control[], quorum?: number) {
@@ -77,10 +83,17 @@ export class ControlTimeline {
     return this.#series.size === 0;
   }
 
-  /** Records a control result (others, and results of unconfigured controls, are ignored). */
+  /**
+   * Records a control result, or a provider result that got an HTTP response (the consistency
+   * rule's evidence); results of unconfigured controls and other provider results are ignored.
+   */
   add(result: ProbeResult): void {
     const id = controlIdOf(result);
-    const series = id === null ? undefined : this.#series.get(id);
+    if (id === null) {
+      if (result.status !== null && this.#series.size > 0) this.#noteAnswered(result);
+      return;
+    }
+    const series = this.#series.get(id);
     if (!series) return;
     // A control whose request failed inside the agent says nothing about the network: unknown.
     const failed = result.status === null && !result.flags?.includes("agent_error");
@@ -111,7 +124,7 @@ export class ControlTimeline {
       if (!failure) continue;
       failing += 1;
       const state = this.#witnessState(series, i);
-      if (state === "healthy") witnessed.push(failure);
+      if (state === "healthy" && !this.#contradicted(series, i)) witnessed.push(failure);
       else if (state === "control_flapping") flapping = true;
     }
     if (witnessed.length >= this.quorum) return { witnessed };
@@ -119,11 +132,34 @@ export class ControlTimeline {
     return null;
   }
 
+  #noteAnswered(result: ProbeResult): void {
+    const second = Math.ceil((result.ts + result.durationMs) / 1000);
+    const seconds = this.#answeredSeconds;
+    if (seconds.at(-1) === second) return;
+    const at = lowerBound(seconds, second);
+    if (seconds[at] !== second) seconds.splice(at, 0, second);
+  }
+
+  /**
+   * The consistency rule: a control's run of failures is no witness once a provider request got
+   * a response while the control was failing -- completed after the run's first request had timed
+   * out and no later than the run's request at `i` was sent. The merchant's network evidently
+   * worked, so the control failed for reasons of its own. Responses recorded after `i` was sent
+   * cannot qualify, so the daemon (which decides a failure once the controls' results before it
+   * are in) and the report (which reads all results in ts order) see the same responses.
+   */
+  #contradicted(series: ControlSeries, i: number): boolean {
+    const from = series.ts[runStart(series.results, i)]! + series.control.timeoutMs;
+    const to = series.ts[i]!;
+    const seconds = this.#answeredSeconds;
+    const at = lowerBound(seconds, Math.ceil(from / 1000));
+    return at < seconds.length && seconds[at]! * 1000 <= to;
+  }
+
   /** Whether the failing result at `i` belongs to a run that began after a healthy, steady spell. */
   #witnessState(series: ControlSeries, i: number): WitnessState {
     const { ts: times, results } = series;
-    let first = i;
-    while (first > 0 && results[first - 1] !== null) first -= 1;
+    const first = runStart(results, i);
     const key = `${series.control.id}@${times[first]}`;
     const known = this.#witness.get(key);
     if (known) return known;
@@ -170,7 +206,15 @@ export class ControlTimeline {
       series.ts.splice(0, cut);
       series.results.splice(0, cut);
     }
+    this.#answeredSeconds.splice(0, lowerBound(this.#answeredSeconds, Math.floor(before / 1000)));
   }
+}
+
+/** The index of the first failure of the run that the failing result at `i` belongs to. */
+function runStart(results: readonly (ControlFailure | null)[], i: number): number {
+  let first = i;
+  while (first > 0 && results[first - 1] !== null) first -= 1;
+  return first;
 }
 
 /**

@@ -156,6 +156,18 @@ describe("controls are witnesses only while healthy and consistent", { timeout: 
     expect(category.measurement_problems).toEqual([]);
   });
 
+  it("a control that died for good two hours before the outage, while the provider kept answering, hides none of it", () => {
+    const { report, category } = reportWith({ egress: (ts) => ts < OUTAGE.start - 2 * HOUR });
+    expect(merchantSide(report)).toBe(0);
+    expect(category.excluded).toBe(0);
+    expect(category.successful).toBe(TOTAL - OUTAGE_REQUESTS);
+    expect(category.merchant_side_excluded_minutes).toBe(0);
+    expect(category.measurement_problems).toContainEqual(
+      expect.objectContaining({ kind: "control_unhealthy", requests: OUTAGE_REQUESTS }),
+    );
+    expect(report.incidents.filter((i) => i.category === "payment_request")).toHaveLength(1);
+  });
+
   it("two controls: one healthy witness is under the default quorum of 2; with controls_quorum 1 it suffices", () => {
     const down = (ts: number) => !(ts >= OUTAGE.start - 30_000 && ts < OUTAGE.end);
     const quorum2 = reportWith({ dead: () => false, egress: down });
