@@ -86,6 +86,7 @@ describe("loading expands references and fills defaults", () => {
       minuteRollupDays: 400,
       otlp: null,
       adminToken: null,
+      maxStallMs: 50,
     });
     expect(config.maintenance).toEqual({
       policy: { minNoticeDays: 7, maxOccasionsPerYear: 5, maxHoursPerYear: 15 },
