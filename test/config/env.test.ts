@@ -101,6 +101,7 @@ describe("loading expands references and fills defaults", () => {
       auth: { type: "none" },
       headers: {},
       maxRequestsPerSecond: null,
+      maxInFlight: 8,
       keepAlive: true,
       tlsVerify: true,
     });
