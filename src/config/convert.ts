@@ -45,6 +45,8 @@ export interface ConversionInput {
   readonly auth: ReadonlyMap<string, TargetAuth>;
   /** pathKey() of every slo.yaml header value that is a credential. */
   readonly secretHeaders: ReadonlySet<string>;
+  /** The values the environment gave any field of slo.yaml. */
+  readonly environmentValues?: readonly string[];
 }
 
 /** The one place the wire form becomes the domain model; input is already validated. */
@@ -119,6 +121,9 @@ export function toSloConfig(input: ConversionInput): SloConfig {
       reason: e.reason,
       categories: scopeOf(e.categories),
     })),
+    ...(input.environmentValues && input.environmentValues.length > 0
+      ? { environmentValues: input.environmentValues.map((v) => new Secret(v)) }
+      : {}),
     targets: targetsOf(wire, input.auth, input.secretHeaders),
     probes: input.probes.map(toProbeSpec),
     controls: wire.controls.map((c) => ({

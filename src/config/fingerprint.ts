@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import type { SloConfig } from "../model/config.js";
-import { Secret } from "../model/secret.js";
+import { redactSecrets, Secret, secretForms } from "../model/secret.js";
 
 /**
  * Keys left out of the fingerprint: where files are on this machine (moving a data directory
@@ -16,6 +16,7 @@ const MACHINE_LOCAL = new Set([
   "signingKeyFile",
   "tsaUrl",
   "regions",
+  "environmentValues",
 ]);
 
 /** Stands in for every credential: the fingerprint must not become an oracle for a secret. */
@@ -23,10 +24,12 @@ const SECRET = "[secret]";
 
 /**
  * The effective configuration as plain JSON data: Maps become objects, Sets arrays, every Secret
- * "[secret]", machine-local paths dropped. What `config_sha256` is computed over.
+ * "[secret]", machine-local paths dropped, and every form of a value from the environment
+ * (secretForms) "[redacted]" wherever it stands -- a token in a webhook's or the collector's URL
+ * would otherwise be hash-chained into the evidence log. What `config_sha256` is computed over.
  */
 export function effectiveConfiguration(config: SloConfig): unknown {
-  return plain(config);
+  return plain(config, secretForms((config.environmentValues ?? []).map((v) => v.reveal())));
 }
 
 /** SHA-256 (hex) of the RFC 8785 (JCS) form of effectiveConfiguration(config). */
@@ -35,16 +38,17 @@ export function configSha256(config: SloConfig): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
-function plain(value: unknown): unknown {
+function plain(value: unknown, forms: readonly string[] = []): unknown {
   if (value instanceof Secret) return SECRET;
+  if (typeof value === "string") return forms.length === 0 ? value : redactSecrets(value, forms);
   if (value === null || typeof value !== "object") return typeof value === "function" ? undefined : value;
-  if (Array.isArray(value)) return value.map(plain);
-  if (value instanceof Set) return [...value].map(plain);
+  if (Array.isArray(value)) return value.map((item) => plain(item, forms));
+  if (value instanceof Set) return [...value].map((item) => plain(item, forms));
   const entries = value instanceof Map ? [...value.entries()] : Object.entries(value);
   const out: Record<string, unknown> = {};
   for (const [key, item] of entries) {
     if (MACHINE_LOCAL.has(String(key)) || item === undefined) continue;
-    out[String(key)] = plain(item);
+    out[String(key)] = plain(item, forms);
   }
   return out;
 }

@@ -86,6 +86,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     probes: located,
     auth: auth.byTarget,
     secretHeaders: credentials.secret,
+    environmentValues: [...expanded.references.values()].flat(),
   });
   // Missing credentials matter only where a probe will use them.
   const probed = new Set(config.probes.map((probe) => probe.target));

@@ -5,7 +5,7 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from "@opentelemetry/sdk-metrics";
-import { Secret } from "../model/secret.js";
+import { redactSecrets, Secret, secretForms } from "../model/secret.js";
 
 /** Pushing to an OpenTelemetry Collector (OTLP over HTTP, JSON encoding) besides serving /metrics. */
 export interface OtlpPushOptions {
@@ -28,6 +28,7 @@ export function otlpReader(options: OtlpPushOptions): IMetricReader {
       new OTLPMetricExporter({ url: options.endpoint, headers: revealed(options.headers ?? {}) }),
       shownEndpoint(options.endpoint),
       options.log ?? (() => {}),
+      secretForms(Object.values(revealed(options.headers ?? {}))),
     ),
     exportIntervalMillis: intervalMs,
     // The timeout must not exceed the interval (the SDK rejects it otherwise).
@@ -52,6 +53,7 @@ function reportingFailures(
   exporter: PushMetricExporter,
   endpoint: string,
   log: NonNullable<OtlpPushOptions["log"]>,
+  credentialForms: readonly string[],
 ): PushMetricExporter {
   let failing = false;
   return {
@@ -62,7 +64,11 @@ function reportingFailures(
           log("info", `OTLP push to ${endpoint} recovered`);
         } else if (result.code !== EXPORT_SUCCESS && !failing) {
           failing = true;
-          const why = result.error?.message.split("\n")[0]?.slice(0, 200) ?? "unknown error";
+          // The collector's answer (its status text) is remote: it may echo the Authorization
+          // header's token, whole, in part or encoded. Scrubbed before the 200-character cut,
+          // which could otherwise leave a tail that no longer matches.
+          const message = redactSecrets(result.error?.message ?? "unknown error", credentialForms);
+          const why = message.split("\n")[0]?.slice(0, 200) ?? "unknown error";
           log("warn", `OTLP push to ${endpoint} failed: ${why} (logged again only once it recovers)`);
         }
         done(result);

@@ -318,6 +318,12 @@ export interface SloConfig {
   readonly sla: SlaTerms;
   /** `report --from-agents`: the pinned agent keys (regions.trusted_keys_file), absolute. */
   readonly regions?: { readonly trustedKeysFile: string };
+  /**
+   * Every value the environment (or a `*_file`) put into slo.yaml: wherever one lands in a field
+   * that is not a Secret itself (a receiver's or the collector's URL, say), it is scrubbed before
+   * the configuration is recorded (secretForms).
+   */
+  readonly environmentValues?: readonly Secret[];
 }
 
 export function categoryInScope(scope: CategoryScope, category: CategoryId): boolean {
