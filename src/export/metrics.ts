@@ -113,6 +113,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
       labels = seriesLabels(next, identity);
       probeMetrics.reconfigure(next);
       shown = configuredSeries(next);
+      scrape.forget();
     },
     updateSnapshot(next) {
       snapshot = next;
@@ -150,9 +151,9 @@ function sharedRendering(
   reader: PrometheusExporter,
   writer: ExpositionWriter,
   keep: (attributes: Attributes) => boolean,
-): () => Promise<string> {
+): { (): Promise<string>; forget(): void } {
   let shared: { readonly text: Promise<string>; readonly startedAt: number } | null = null;
-  return () => {
+  const render = () => {
     const now = performance.now();
     if (shared && now - shared.startedAt < SHARED_RENDERING_MS) return shared.text;
     const text = reader.collect().then(
@@ -165,6 +166,12 @@ function sharedRendering(
     shared = { text, startedAt: now };
     return text;
   };
+  // A reload changes which series are shown: a rendering started before it is not shared after it.
+  return Object.assign(render, {
+    forget: () => {
+      shared = null;
+    },
+  });
 }
 
 /**
