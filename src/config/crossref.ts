@@ -126,7 +126,17 @@ function writesProblem(targetId: string, target: unknown): string | null {
 }
 
 function unknown(what: string, value: string, known: readonly string[]): string {
-  return `unknown ${what} "${value}" (known: ${known.length > 0 ? known.join(", ") : "none declared"})`;
+  const names = known.map(oneLine);
+  return `unknown ${what} "${oneLine(value)}" (known: ${names.length > 0 ? names.join(", ") : "none declared"})`;
+}
+
+/**
+ * A name as a one-line message shows it: one holding a line break or another control character
+ * (a YAML complex key can) is JSON-escaped, so every problem stays one located line.
+ */
+function oneLine(name: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is looked for
+  return /[\u0000-\u001f\u007f]/.test(name) ? JSON.stringify(name).slice(1, -1) : name;
 }
 
 function duplicate(what: string, value: string, firstSource: YamlSource, firstPath: FieldPath): string {
