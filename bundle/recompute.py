@@ -31,6 +31,7 @@ import json
 import os
 import re
 import sys
+from bisect import bisect_left
 from datetime import datetime, timezone
 from fractions import Fraction
 
@@ -169,11 +170,16 @@ def covering(intervals, category, ts):
     return [i for i, (start, end, scope) in intervals.items() if start <= ts < end and in_scope(scope, category)]
 
 
-# --- merchant_side: every control's latest result before ts was a fresh failure -----------------
+# --- merchant_side: controls_quorum controls failing, each a healthy witness (contract 14) ------
+WITNESS_HEALTH_MS, FLAPPING_RUNS = 10 * 60_000, 2
 controls = {c["id"]: c for c in config.get("controls", [])}
+quorum = min(config.get("controlsQuorum", 2), max(1, len(controls)))
 control_results = {}  # control id -> [(ts, failed)] from the bundle's records
+answered = []  # provider requests that got an HTTP response: completion, in whole seconds rounded up
+first_ts = None  # the earliest ts in records.ndjson: nothing before it can be seen here
 month_canonicals, previous = [], None
 for number, head, canonical, r in hashed_records(first_pass=True):
+    first_ts = ms(r["ts"]) if first_ts is None else min(first_ts, ms(r["ts"]))
     if previous is not None and head.group(2) != previous:
         disputes.append(f"records.ndjson:{number}: not chained to the line before it")
     previous = hashlib.sha256(f"{head.group(2)}\n{canonical}".encode("utf-8")).hexdigest()
@@ -184,35 +190,52 @@ for number, head, canonical, r in hashed_records(first_pass=True):
     if r["category"] == "@control" and r["probe"].startswith("control:"):
         failed = r["status"] is None and "agent_error" not in (r.get("flags") or [])
         control_results.setdefault(r["probe"][len("control:"):], []).append((ms(r["ts"]), failed))
+    elif r["status"] is not None:
+        answered.append(-(-(ms(r["ts"]) + r["duration_ms"]) // 1000))
 digest = hashlib.sha256(b"".join(c + b"\n" for c in sorted(month_canonicals))).hexdigest()
 if digest != statement["sha256"] or len(month_canonicals) != statement["records"]:
     disputes.append(f"records.ndjson: the month's {len(month_canonicals)} records digest to {digest}, "
                     f"not the statement's {statement['records']} records, sha256 {statement['sha256']}")
 del month_canonicals
 for results in control_results.values():
-    results.sort()
+    results.sort(key=lambda result: result[0])
+answered.sort()
 
 
-def failing_at(ts):
-    """Whether every configured control's latest result before ts in the bundle was a fresh failure
-    (the merchant_side rule); None when the bundle holds no such result to decide it with."""
-    if not controls:
+def witness(cid, ts):
+    """Whether control cid witnesses a provider failure sent at ts (contract section 14): its latest
+    result before ts is a failure no older than its intervalMs + timeoutMs, whose run of failures
+    began after the control answered in the 10 minutes before, with fewer than FLAPPING_RUNS earlier
+    runs of failures in those 10 minutes (not flapping), and no provider request got an HTTP
+    response between the run's first timeout and that result. True, False, or None when the run or
+    its 10 minutes began before the bundle's first record, so records.ndjson cannot tell."""
+    control, seen = controls[cid], control_results.get(cid, [])
+    fresh = control["intervalMs"] + control["timeoutMs"]
+    i = bisect_left(seen, (ts,)) - 1  # (ts,) sorts before every (ts, failed)
+    if i < 0:
+        return None if ts - first_ts <= fresh else False
+    if ts - seen[i][0] > fresh or not seen[i][1]:
         return False
-    for cid, control in controls.items():
-        before = [(t, failed) for t, failed in control_results.get(cid, []) if t < ts]
-        if not before:
-            return None
-        t, failed = before[-1]
-        if ts - t > control["intervalMs"] + control["timeoutMs"] or not failed:
-            return False
-    return True
+    first = i
+    while first > 0 and seen[first - 1][1]:
+        first -= 1
+    start = seen[first][0]
+    if start - WITNESS_HEALTH_MS < first_ts:
+        return None
+    spell = range(bisect_left(seen, (start - WITNESS_HEALTH_MS,)), first)
+    earlier_runs = sum(1 for j in spell if seen[j][1] and (j == 0 or not seen[j - 1][1]))
+    if earlier_runs >= FLAPPING_RUNS or all(seen[j][1] for j in spell):
+        return False
+    k = bisect_left(answered, -(-(start + control["timeoutMs"]) // 1000))
+    return not (k < len(answered) and answered[k] * 1000 <= seen[i][0])
 
 
 def merchant_side_problem(record, ts, cited):
     if record["status"] is not None or record["error"] not in NETWORK_FAILURES:
         return "not a request that failed without a response of a network kind"
-    if sorted(c["control"] for c in cited) != sorted(controls):
-        return f"cites controls {sorted(c['control'] for c in cited)}, but {sorted(controls)} are configured"
+    names = [c["control"] for c in cited]
+    if len(set(names)) != len(names) or not set(names) <= set(controls) or len(names) < quorum:
+        return f"cites controls {sorted(names)}, not {quorum} distinct of the configured {sorted(controls)}"
     for c in cited:
         at, control = ms(c["ts"]), controls[c["control"]]
         if not (0 < ts - at <= control["intervalMs"] + control["timeoutMs"]):
@@ -224,6 +247,9 @@ def merchant_side_problem(record, ts, cited):
             return f"control {c['control']} has no failed result at {c['ts']} in records.ndjson"
         if any(at < t < ts for t, _ in seen):
             return f"control {c['control']} has a newer result before {record['ts']} than the one cited"
+        if witness(c["control"], ts) is False:
+            return (f"control {c['control']} was no witness at {record['ts']}: not answering in the 10 minutes "
+                    f"before its failures began, flapping, or contradicted by a provider response")
     return None
 
 
@@ -235,8 +261,10 @@ def verdict_problem(record, category, ts, verdict):
             return f"counted, but inside {inside[0]}"
         if "agent_error" in (record.get("flags") or []):
             return "counted, but the record is flagged agent_error: the agent's own failure"
-        if record["status"] is None and record["error"] in NETWORK_FAILURES and failing_at(ts):
-            return "counted, but every control was failing then: merchant_side"
+        network_failure = record["status"] is None and record["error"] in NETWORK_FAILURES
+        witnesses = [cid for cid in sorted(controls) if network_failure and witness(cid, ts)]
+        if controls and len(witnesses) >= quorum:
+            return f"counted, but controls {witnesses} were failing witnesses then: merchant_side"
         return None
     if kind == "maintenance":
         return None if verdict["by"] in covering(windows, category, ts) else (

@@ -36,7 +36,8 @@ pooled availability and its credit tier (the SLA arithmetic, written out at the 
 script; the policy and tiers from \`configuration.json\`), and prints them as one JSON object. It also checks every verdict against what lies beside it: a
 maintenance exclusion must fall in the qualifying part of that window (notice, occasions and
 hours re-applied to the declared and feed windows), a declared exclusion inside its interval, a
-\`merchant_side\` one on failed, fresh results of every control found in \`records.ndjson\`, an
+\`merchant_side\` one on failed, fresh results of \`controlsQuorum\` controls found in
+\`records.ndjson\`, each a healthy witness (contract section 14) as far as those records reach back, an
 \`agent_error\` one on a record flagged so, and no counted record may lie inside an excluding
 interval. Any verdict that does not hold, or a figure that differs from \`report.json\`, is one
 line on stderr and exit 1: dispute exactly that record. It reads each record only from the

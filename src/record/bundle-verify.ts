@@ -9,10 +9,14 @@ import { timestampTokenInfo } from "./timestamp.js";
 
 /**
  * The largest bundle file verify reads: records.ndjson of a month (a probe every 10 s for 30
- * probes is about 300 MB), and every other file far smaller. Anything larger is refused, not read.
+ * probes is about 300 MB) and classification.ndjson (one verdict line per record of the month,
+ * so it grows with the month the same way); every other file is far smaller. Anything larger is
+ * refused, not read.
  */
 export const MAX_RECORDS_BYTES = 1024 * 1024 * 1024;
 export const MAX_FILE_BYTES = 1024 * 1024;
+/** The files with a line per record of the month: bounded by MAX_RECORDS_BYTES. */
+const PER_RECORD_FILES: ReadonlySet<string> = new Set([BUNDLE_FILES.records, BUNDLE_FILES.classification]);
 
 /** A bundle that cannot be read at all: `verify --bundle` exits 2. */
 export class BundleUnreadable extends Error {}
@@ -135,7 +139,7 @@ function readBundleFile(dir: string, name: string, optional = false): Buffer | n
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new BundleUnreadable(`${path}: not a regular file (refused)`);
-    const bound = name === BUNDLE_FILES.records ? MAX_RECORDS_BYTES : MAX_FILE_BYTES;
+    const bound = PER_RECORD_FILES.has(name) ? MAX_RECORDS_BYTES : MAX_FILE_BYTES;
     if (stat.size > bound)
       throw new BundleUnreadable(`${path}: ${stat.size} bytes, over the bound of ${bound} (refused)`);
     const bytes = Buffer.alloc(stat.size);

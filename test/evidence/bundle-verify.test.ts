@@ -163,6 +163,22 @@ describe("verify --bundle", () => {
   );
 
   it(
+    "reads a classification.ndjson of several MiB: it has a line per record of the month, like records.ndjson",
+    () => {
+      const dir = bundle();
+      const file = join(dir, "classification.ndjson");
+      const lines = readFileSync(file, "utf8");
+      expect(lines.length).toBeGreaterThan(0);
+      writeFileSync(file, lines.repeat(Math.ceil((3 * 1024 * 1024) / lines.length)));
+      resum(dir);
+      const run = verify(dir);
+      expect(run.stderr).not.toContain("over the bound");
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+    },
+    SLOW,
+  );
+
+  it(
     "checks statement.tsr when present",
     () => {
       const dir = bundle();
@@ -194,6 +210,11 @@ describe("verify --bundle", () => {
           /not a regular file/,
         ],
         ["oversized", (d) => truncateSync(join(d, "public_key.pem"), 2 * 1024 * 1024), /over the bound/],
+        [
+          "oversized classification",
+          (d) => truncateSync(join(d, "classification.ndjson"), 1024 * 1024 * 1024 + 1),
+          /classification\.ndjson: 1073741825 bytes, over the bound of 1073741824/,
+        ],
       ];
       for (const [name, attack, expected] of cases) {
         const dir = bundle();

@@ -20,6 +20,10 @@ import { generateMonth, MONTH, MONTH_END, sloYaml } from "../reports/month-scena
  */
 
 const MERCHANT_SIDE = { start: Date.parse("2026-03-18T09:00:00Z"), end: Date.parse("2026-03-18T09:30:00Z") };
+/** Both controls fail, but a provider request is answered meanwhile: no witnesses, the failures count. */
+const CONTRADICTED = { start: Date.parse("2026-03-20T09:00:00Z"), end: Date.parse("2026-03-20T09:10:00Z") };
+/** The controls' failures begin this long before an episode's provider failures. */
+const LEAD_MS = 20_000;
 const AGENT_ERROR_TS = Date.parse("2026-03-19T10:00:07Z");
 const EXTRA_CONFIG = `controls:
   - {id: egress, url: "http://127.0.0.1:9/", every: 10s, timeout_ms: 5000}
@@ -43,11 +47,41 @@ function result(ts: number, over: Partial<ProbeResult>): ProbeResult {
   };
 }
 
-/** The scenario month, with both controls failing for half an hour and the provider unreachable then. */
+/**
+ * Both controls answering every 10 s for a quarter of an hour, then failing together from
+ * LEAD_MS before the episode until its end (healthy witnesses, contract section 14), then
+ * answering again for 10 minutes.
+ */
+function controlEpisode(episode: { start: number; end: number }): ProbeResult[] {
+  const results: ProbeResult[] = [];
+  for (const control of ["egress", "dns"]) {
+    for (let ts = episode.start - 15 * 60_000; ts < episode.end + 600_000; ts += 10_000) {
+      const down = ts >= episode.start - LEAD_MS && ts < episode.end;
+      results.push(
+        result(ts + (control === "dns" ? 1 : 0), {
+          probe: controlProbeId(control),
+          category: CONTROL_CATEGORY,
+          status: down ? null : 200,
+          error: down ? "connect" : null,
+          durationMs: 3,
+        }),
+      );
+    }
+  }
+  return results;
+}
+
+/**
+ * The scenario month, with both controls failing for half an hour and the provider unreachable
+ * then (merchant_side), and failing for 10 minutes while the provider still answers a request
+ * (no witnesses: the provider's failures then count).
+ */
 function monthResults(): ProbeResult[] {
-  const inMerchantSide = (ts: number) => ts >= MERCHANT_SIDE.start && ts < MERCHANT_SIDE.end;
+  // No provider answer while the controls fail in the merchant-side episode (it would contradict them).
+  const inMerchantSide = (ts: number) =>
+    ts >= MERCHANT_SIDE.start - LEAD_MS - 60_000 && ts < MERCHANT_SIDE.end;
   const results: ProbeResult[] = generateMonth()
-    .filter((r) => !(r.category === "payment_request" && inMerchantSide(r.ts)))
+    .filter((r) => !inMerchantSide(r.ts))
     .map((r) => ({
       ts: r.ts,
       probe: r.probe,
@@ -61,21 +95,11 @@ function monthResults(): ProbeResult[] {
       bodyError: (r.body_error ?? null) as FailureReason | null,
       detail: r.detail ?? null,
     }));
-  for (const control of ["egress", "dns"]) {
-    for (let ts = MERCHANT_SIDE.start - 20_000; ts < MERCHANT_SIDE.end + 600_000; ts += 10_000) {
-      const down = ts < MERCHANT_SIDE.end;
-      results.push(
-        result(ts + (control === "dns" ? 1 : 0), {
-          probe: controlProbeId(control),
-          category: CONTROL_CATEGORY,
-          status: down ? null : 200,
-          error: down ? "connect" : null,
-          durationMs: 3,
-        }),
-      );
-    }
-  }
+  results.push(...controlEpisode(MERCHANT_SIDE), ...controlEpisode(CONTRADICTED));
   for (let ts = MERCHANT_SIDE.start + 5_000; ts < MERCHANT_SIDE.end; ts += 60_000)
+    results.push(result(ts, { status: null, error: "connect", durationMs: 2 }));
+  results.push(result(CONTRADICTED.start + 30_003, { status: 200, durationMs: 120 }));
+  for (let ts = CONTRADICTED.start + 65_003; ts < CONTRADICTED.end; ts += 60_000)
     results.push(result(ts, { status: null, error: "connect", durationMs: 2 }));
   results.push(
     result(AGENT_ERROR_TS, {
@@ -261,6 +285,22 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
       (l) => l.replace(/"control":"egress","ts":"([^"]+)\.000Z"/, '"control":"egress","ts":"$1.500Z"'),
       /control egress has no failed result at .* in records\.ndjson/,
     ],
+    [
+      "a failure while the provider still answered claimed as merchant-side (the controls were no witnesses)",
+      (l) => l.includes('"ts":"2026-03-20T09:01:05.003Z"') && l.includes('"counted"'),
+      (l) =>
+        l.replace(
+          '"verdict":"counted"',
+          '"verdict":"merchant_side","controls":[{"control":"dns","ts":"2026-03-20T09:01:00.001Z","error":"connect"},{"control":"egress","ts":"2026-03-20T09:01:00.000Z","error":"connect"}]',
+        ),
+      /control dns was no witness at .*: not answering in the 10 minutes before its failures began, flapping, or contradicted by a provider response/,
+    ],
+    [
+      "a merchant-side verdict citing one control where the quorum is two",
+      (l) => l.includes('"merchant_side"'),
+      (l) => l.replace(/"controls":\[\{[^}]*\},/, '"controls":['),
+      /cites controls \[.*\], not 2 distinct of the configured \['dns', 'egress'\]/,
+    ],
   ])("disputes a single verdict that does not hold: %s (exit 1)", (_what, find, rewrite, message) => {
     const { copy, ts } = withVerdict(`disputed-${Math.random().toString(36).slice(2)}`, find, rewrite);
     const run = recompute(copy);
@@ -330,7 +370,7 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
 
   it.each([
     ["agent_error", "counted, but the record is flagged agent_error"],
-    ["merchant_side", "counted, but every control was failing then: merchant_side"],
+    ["merchant_side", "counted, but controls ['dns', 'egress'] were failing witnesses then: merchant_side"],
   ])("a %s record relabelled counted is named (exit 1)", (verdict, message) => {
     const { copy, ts } = withVerdict(
       `relabelled-${verdict}`,
