@@ -170,7 +170,7 @@ export function checkSummary(body: unknown, month: string): AgentMonthSummary | 
   const s = parsed.data;
   if (s.month !== month || s.report.month !== month)
     return `it answered for ${s.month === month ? s.report.month : s.month}, not ${month}`;
-  const identity = statementMismatch(s.agent, s.report.evidence);
+  const identity = statementMismatch(s.agent, month, s.report.evidence);
   if (identity) return identity;
   const { start, end } = monthInterval(month);
   const days = Math.round((end - start) / 86_400_000);
@@ -206,13 +206,20 @@ export function checkSummary(body: unknown, month: string): AgentMonthSummary | 
  * record count: a pinned key could otherwise sign a summary that claims another agent's id while
  * merged_from shows a statement by someone else.
  */
-function statementMismatch(agent: string, evidence: { records: number; statement?: unknown }): string | null {
+function statementMismatch(
+  agent: string,
+  month: string,
+  evidence: { records: number; statement?: unknown },
+): string | null {
   const statement = evidence.statement;
   if (statement === undefined || statement === null) return null;
   if (typeof statement !== "object") return "report.evidence.statement: not an object";
   const named = (statement as { agent?: unknown }).agent;
   if (named !== agent)
     return `it says it is agent "${agent}" but its signed statement names ${JSON.stringify(named)}`;
+  const signedMonth = (statement as { month?: unknown }).month;
+  if (signedMonth !== month)
+    return `its signed statement is for ${JSON.stringify(signedMonth)}, not ${month}`;
   const records = (statement as { records?: unknown }).records;
   if (records !== evidence.records)
     return `its evidence counts ${evidence.records} records but its signed statement ${JSON.stringify(records)}`;

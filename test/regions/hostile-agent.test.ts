@@ -266,6 +266,11 @@ describe("report --from-agents against a hostile agent", () => {
       /its signed statement/,
     ],
     [
+      "a signed statement of another month",
+      (s) => (s.report.evidence.statement.month = "2026-10"),
+      /its signed statement is for "2026-10", not 2026-11/,
+    ],
+    [
       "a report of another month than the summary's",
       (s) => (s.report.month = "2026-10"),
       /answered for 2026-10, not 2026-11/,
