@@ -34,6 +34,8 @@ export interface LocatedProbe {
   readonly secretHeaders: ReadonlySet<string>;
   /** The values the environment gave the probe's fields (`${NAME}` anywhere in it). */
   readonly environmentValues?: readonly string[];
+  /** True when its body references the environment (set or not): the body is then a secret. */
+  readonly bodyFromEnvironment?: boolean;
 }
 
 export interface ConversionInput {
@@ -223,7 +225,14 @@ function scopeOf(categories: readonly string[]): CategoryScope {
   return categories.includes("all") ? "all" : [...new Set(categories)];
 }
 
-function toProbeSpec({ wire: p, file, line, secretHeaders, environmentValues }: LocatedProbe): HttpProbeSpec {
+function toProbeSpec({
+  wire: p,
+  file,
+  line,
+  secretHeaders,
+  environmentValues,
+  bodyFromEnvironment,
+}: LocatedProbe): HttpProbeSpec {
   const headers: Record<string, string | Secret> = Object.fromEntries(
     Object.entries(p.headers).map(([name, value]) => [
       name,
@@ -257,6 +266,7 @@ function toProbeSpec({ wire: p, file, line, secretHeaders, environmentValues }: 
     ...(environmentValues && environmentValues.length > 0
       ? { environmentValues: environmentValues.map((v) => new Secret(v)) }
       : {}),
+    ...(bodyFromEnvironment ? { bodyFromEnvironment: true } : {}),
     source: { file, line },
     expect: p.expect ? { status: [...new Set(p.expect.status)].sort((a, b) => a - b) } : null,
   };

@@ -17,6 +17,7 @@ const MACHINE_LOCAL = new Set([
   "tsaUrl",
   "regions",
   "environmentValues",
+  "bodyFromEnvironment",
 ]);
 
 /** Stands in for every credential: the fingerprint must not become an oracle for a secret. */
@@ -45,10 +46,12 @@ function plain(value: unknown, forms: readonly string[] = []): unknown {
   if (Array.isArray(value)) return value.map((item) => plain(item, forms));
   if (value instanceof Set) return [...value].map((item) => plain(item, forms));
   const entries = value instanceof Map ? [...value.entries()] : Object.entries(value);
+  // A probe body holding a value from the environment is a secret whether or not it is set.
+  const secretBody = (value as { bodyFromEnvironment?: unknown }).bodyFromEnvironment === true;
   const out: Record<string, unknown> = {};
   for (const [key, item] of entries) {
     if (MACHINE_LOCAL.has(String(key)) || item === undefined) continue;
-    out[String(key)] = plain(item, forms);
+    out[String(key)] = secretBody && key === "body" ? SECRET : plain(item, forms);
   }
   return out;
 }

@@ -48,6 +48,7 @@ export function harvestProbes(
     );
     const line = source.position(path).line;
     const inProbe = `${pathKey(path)}\0`;
+    const body = pathKey([...path, "body"]);
     const environmentValues = [...references]
       .filter(([key]) => key.startsWith(inProbe))
       .flatMap(([, values]) => values);
@@ -57,6 +58,7 @@ export function harvestProbes(
       line,
       secretHeaders: new Set(names),
       environmentValues,
+      bodyFromEnvironment: [...references.keys()].some((key) => key === body || key.startsWith(`${body}\0`)),
     });
   });
   return harvest;

@@ -197,6 +197,11 @@ export interface HttpProbeSpec {
    * with its parts and encodings, from what a server sends back. Absent: none.
    */
   readonly environmentValues?: readonly Secret[];
+  /**
+   * True when the body references the environment, set or not: the recorded configuration then
+   * shows the body as "[secret]", so the fingerprint neither holds the value nor depends on it.
+   */
+  readonly bodyFromEnvironment?: boolean;
 }
 
 export interface ProbeExpectation {

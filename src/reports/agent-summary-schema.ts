@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { FAILURE_REASONS, RESULT_FLAGS } from "../model/result.js";
 import { monthInterval } from "../model/time.js";
 import { type AgentMonthSummary, type LatencyTail, SUMMARY_KIND } from "./agent-summary.js";
 
@@ -55,6 +56,42 @@ const serviceClassRow = z.looseObject({
   availability_target_pct: z.number().min(0).max(100),
 });
 
+const instant = z.iso.datetime({ offset: true });
+const countedCodes = z.array(z.strictObject({ code: z.string().max(200), count }));
+const countsOf = (keys: readonly string[]) => z.strictObject(Object.fromEntries(keys.map((k) => [k, count])));
+
+/** The lists the merge copies into the report: each renderer reads every field, so all must be there. */
+const incident = z.looseObject({
+  category: name,
+  start: instant,
+  end: instant,
+  duration_ms: count,
+  recovered: z.boolean(),
+  requests: count,
+  failed_requests: count,
+  failures: countedCodes,
+  error_codes: countedCodes,
+  correlation_ids: z.array(z.string().max(200)),
+  result_flags: countsOf(RESULT_FLAGS),
+  body_errors: countsOf(FAILURE_REASONS),
+});
+const latencyIncident = z.looseObject({
+  category: name,
+  start: instant,
+  end: instant,
+  p99_ms: z.number().finite().min(0),
+  requests: count,
+});
+const interval = z.looseObject({ start: instant, end: instant });
+const automaticExclusion = z.looseObject({
+  reason: name,
+  start: instant,
+  end: instant,
+  categories: z.array(name),
+  requests: count,
+  evidence: z.looseObject({}),
+});
+
 const evidence = z.looseObject({
   records: count,
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
@@ -76,6 +113,11 @@ const summarySchema = z.looseObject({
     service_classes: z.array(serviceClassRow),
     daily: z.array(dailyRow),
     evidence,
+    incidents: z.array(incident).optional(),
+    latency_incidents: z.array(latencyIncident).optional(),
+    unmonitored: z.array(interval).optional(),
+    data_gaps: z.array(interval).optional(),
+    automatic_exclusions: z.array(automaticExclusion).optional(),
   }),
   latency_counts: z.record(name, z.object({ month: count, days: z.array(count) })),
   measured: z.record(name, z.object({ month: served, days: z.array(served) })),
@@ -86,6 +128,28 @@ const tailSchema = z.looseObject({
   month_ms: z.array(z.number().finite().min(0)),
   days_ms: z.array(z.array(z.number().finite().min(0))),
 });
+
+/**
+ * C0 controls but tab and line feed, DEL, C1 controls and the bidirectional controls (U+061C,
+ * U+200E-U+200F, U+202A-U+202E, U+2066-U+2069): an ESC sequence in a title would drive the terminal
+ * the Markdown is printed on, and a right-to-left override makes "99.9" read as "9.99" in HTML.
+ * No honest summary holds one, so the summary is refused rather than cleaned.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+/** The path of the first string (key or value) in `value` that holds a control character, or null. */
+function controlAt(value: unknown, path: string): string | null {
+  if (typeof value === "string") return CONTROL.test(value) ? path : null;
+  if (value === null || typeof value !== "object") return null;
+  for (const [key, item] of Object.entries(value)) {
+    const at = path === "" ? key : `${path}.${key}`;
+    if (CONTROL.test(key)) return at;
+    const found = controlAt(item, at);
+    if (found !== null) return found;
+  }
+  return null;
+}
 
 /** The first problem zod found, as "field.path: message". */
 function firstIssue(error: z.ZodError): string {
@@ -99,10 +163,15 @@ function firstIssue(error: z.ZodError): string {
  * every category of the counts known to the report, the day series as long as the month.
  */
 export function checkSummary(body: unknown, month: string): AgentMonthSummary | string {
+  const control = controlAt(body, "");
+  if (control !== null) return `${control}: a control character`;
   const parsed = summarySchema.safeParse(body);
   if (!parsed.success) return firstIssue(parsed.error);
   const s = parsed.data;
-  if (s.month !== month || s.report.month !== month) return `it answered for ${s.month}, not ${month}`;
+  if (s.month !== month || s.report.month !== month)
+    return `it answered for ${s.month === month ? s.report.month : s.month}, not ${month}`;
+  const identity = statementMismatch(s.agent, month, s.report.evidence);
+  if (identity) return identity;
   const { start, end } = monthInterval(month);
   const days = Math.round((end - start) / 86_400_000);
   const known = new Set(s.report.categories.map((c) => c.category));
@@ -130,6 +199,31 @@ export function checkSummary(body: unknown, month: string): AgentMonthSummary | 
     }
   }
   return s as unknown as AgentMonthSummary;
+}
+
+/**
+ * The summary's agent id must be the agent its own signed statement names, with the statement's
+ * record count: a pinned key could otherwise sign a summary that claims another agent's id while
+ * merged_from shows a statement by someone else.
+ */
+function statementMismatch(
+  agent: string,
+  month: string,
+  evidence: { records: number; statement?: unknown },
+): string | null {
+  const statement = evidence.statement;
+  if (statement === undefined || statement === null) return null;
+  if (typeof statement !== "object") return "report.evidence.statement: not an object";
+  const named = (statement as { agent?: unknown }).agent;
+  if (named !== agent)
+    return `it says it is agent "${agent}" but its signed statement names ${JSON.stringify(named)}`;
+  const signedMonth = (statement as { month?: unknown }).month;
+  if (signedMonth !== month)
+    return `its signed statement is for ${JSON.stringify(signedMonth)}, not ${month}`;
+  const records = (statement as { records?: unknown }).records;
+  if (records !== evidence.records)
+    return `its evidence counts ${evidence.records} records but its signed statement ${JSON.stringify(records)}`;
+  return null;
 }
 
 /** A category's largest durations, checked: the category asked, one list per day of the month. */

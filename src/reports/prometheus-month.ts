@@ -87,11 +87,48 @@ function labelsOf(sample: VectorSample): string {
     .join(", ")}}`;
 }
 
+/** "+Inf" and "NaN" as Prometheus writes them, so the message says what was sent. */
+function shownValue(value: number): string {
+  if (Number.isNaN(value)) return "NaN (not a number)";
+  if (!Number.isFinite(value)) return `${value > 0 ? "+Inf" : "-Inf"} (infinite)`;
+  return String(value);
+}
+
 function checkedCounts(url: string, what: string, samples: readonly VectorSample[]): void {
   for (const sample of samples) {
     if (!Number.isFinite(sample.value) || sample.value < 0) {
-      throw new PrometheusValueError(url, `${what} ${labelsOf(sample)} is ${sample.value}`);
+      throw new PrometheusValueError(url, `${what} ${labelsOf(sample)} is ${shownValue(sample.value)}`);
     }
+  }
+}
+
+/**
+ * What the report shows, checked after adding: series that are each finite can sum to Infinity
+ * (1.7e308 + 1.7e308), a count beyond 2^53 is no longer exact, and an interpolated p99 lies inside
+ * the bucket it is in. Excluded requests are not part of the requests (contract section 1), so
+ * they may exceed them; they are held to the same bounds.
+ */
+function checkedFigures(url: string, category: string, region: string | null, f: PrometheusFigures): void {
+  const where = region === null ? category : `${category} in region ${region}`;
+  for (const [name, value] of [
+    ["requests", f.requests],
+    ["successful", f.successful],
+    ["excluded", f.excluded],
+  ] as const) {
+    if (!Number.isFinite(value) || value > Number.MAX_SAFE_INTEGER) {
+      throw new PrometheusValueError(
+        url,
+        `${where}: ${name} adds up to ${shownValue(value)}, beyond ${Number.MAX_SAFE_INTEGER}`,
+      );
+    }
+  }
+  const bucket = f.latency_p99_bucket_ms;
+  const p99 = f.latency_p99_ms;
+  if (p99 !== null && bucket !== null && bucket.upper !== null && p99 > bucket.upper * 1.001) {
+    throw new PrometheusValueError(
+      url,
+      `${where}: a p99 of ${p99} ms above the bucket it is in (${bucket.lower}-${bucket.upper} ms)`,
+    );
   }
 }
 
@@ -124,6 +161,10 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
     .filter((c) => input.categories === undefined || input.categories.includes(c.id))
     .sort((a, b) => a.id.localeCompare(b.id));
   const rows = wanted.map((c) => categoryRow(input.config, c, { counts, buckets, regionP99, pooledP99 }));
+  for (const row of rows) {
+    checkedFigures(shown, row.category, null, row);
+    for (const region of row.regions) checkedFigures(shown, row.category, region.region, region);
+  }
   return {
     month: input.month,
     period: { start: isoUtc(period.start), end: isoUtc(period.end) },

@@ -105,7 +105,7 @@ function parsedVector(shown: string, status: number, text: string): VectorSample
   // Labels end up on a terminal and in the report: no control characters from a remote server.
   return answer.data.data.result.map((r) => ({
     labels: Object.fromEntries(Object.entries(r.metric).map(([k, v]) => [printable(k), printable(v)])),
-    value: Number(r.value[1]),
+    value: sampleValue(r.value[1]),
   }));
 }
 
@@ -121,4 +121,11 @@ async function boundedText(body: AsyncIterable<unknown> & { destroy(): void }): 
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** A sample's value as Prometheus writes it: a decimal, "+Inf", "-Inf" or "NaN" (Number() reads "+Inf" as NaN). */
+function sampleValue(text: string): number {
+  if (text === "+Inf" || text === "Inf") return Number.POSITIVE_INFINITY;
+  if (text === "-Inf") return Number.NEGATIVE_INFINITY;
+  return Number(text);
 }

@@ -17,7 +17,8 @@ import { CLI } from "../reports/cli-run.js";
 const PARTNER = "partner-tok/3e9f+a1c";
 const SID = "sid-val-7b2d4e91";
 const KEY = "apikey-c0ffee42";
-const IN_BODY = "body-secret-5e8a1d";
+/** Its URL-encoded and JSON-escaped forms differ from it: each must be scrubbed too. */
+const IN_BODY = 'body-secret/5e8a+1d"q';
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const CANARIES = [
   PARTNER,
@@ -29,6 +30,8 @@ const CANARIES = [
   b64(KEY),
   b64(IN_BODY),
   encodeURIComponent(PARTNER),
+  encodeURIComponent(IN_BODY),
+  JSON.stringify(IN_BODY).slice(1, -1),
 ];
 
 /** The token after the last space or = of a header value: what a careless server reflects. */
@@ -55,6 +58,8 @@ function echoingServer(): Server {
       { headers: {}, body: { error_code: encodeURIComponent(partner), correlation_id: b64(sid) } },
       { headers: {}, body: { error_id: b64(key), errors: [{ code: `E-${sid}` }] } },
       { headers: { "Klarna-Correlation-Id": b64(inBody) }, body: { error_code: `ref-${inBody}` } },
+      { headers: {}, body: { error_code: `url-${encodeURIComponent(inBody)}` } },
+      { headers: {}, body: { error_code: `json-${JSON.stringify(inBody).slice(1, -1)}` } },
     ];
     const v = variants[n++ % variants.length]!;
     res.writeHead(401, { "content-type": "application/json", ...v.headers });
@@ -147,10 +152,10 @@ describe("a target that echoes the token inside a composite credential", () => {
       metrics = await until(
         async () => {
           const text = await (await fetch(`${url}/metrics`)).text();
-          return /slo_probe_requests_total\{[^}]*\} ([5-9]|\d\d)/.test(text) ? text : null;
+          return /slo_probe_requests_total\{[^}]*\} ([7-9]|\d\d)/.test(text) ? text : null;
         },
         30_000,
-        "five probe results",
+        "seven probe results",
       );
       status = await (await fetch(`${url}/status`)).text();
     } finally {
@@ -189,5 +194,7 @@ describe("a target that echoes the token inside a composite credential", () => {
     expect(storeBytes.join("")).toContain("corr-[redacted]");
     expect(status.length).toBeGreaterThan(100);
     expect(storeBytes.join("")).toContain("ref-[redacted]");
+    expect(storeBytes.join("")).toContain("url-[redacted]");
+    expect(storeBytes.join("")).toContain("json-[redacted]");
   }, 120_000);
 });

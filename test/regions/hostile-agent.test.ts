@@ -236,6 +236,46 @@ describe("report --from-agents against a hostile agent", () => {
       /2026-12-01 is not a day of 2026-11/,
     ],
     [
+      "an ESC sequence in a category title",
+      (s) => (s.report.categories[0].title = "\u001b[31mPayment\u001b[0m"),
+      /report\.categories\.0\.title: a control character/,
+    ],
+    [
+      "a right-to-left override in the provider name",
+      (s) => (s.report.context.provider = "Kla\u202Erna"),
+      /report\.context\.provider: a control character/,
+    ],
+    [
+      "a C1 control in a service class title",
+      (s) => (s.report.service_classes[0].title = "Trans\u009bactions"),
+      /report\.service_classes\.0\.title: a control character/,
+    ],
+    [
+      "a minimal incident",
+      (s) => (s.report.incidents = [{ category: "payment_request", start: "2026-11-20T11:00:00.000Z" }]),
+      /report\.incidents\.0\.end/,
+    ],
+    [
+      "another agent's id than its signed statement names",
+      (s) => (s.agent = "a-other"),
+      /it says it is agent "a-other" but its signed statement names "a-eu"/,
+    ],
+    [
+      "a record count other than its signed statement's",
+      (s) => (s.report.evidence.records += 1),
+      /its signed statement/,
+    ],
+    [
+      "a signed statement of another month",
+      (s) => (s.report.evidence.statement.month = "2026-10"),
+      /its signed statement is for "2026-10", not 2026-11/,
+    ],
+    [
+      "a report of another month than the summary's",
+      (s) => (s.report.month = "2026-10"),
+      /answered for 2026-10, not 2026-11/,
+    ],
+    [
       "an unknown category",
       (s) => (s.latency_counts.bogus = { month: 1, days: [] }),
       /unknown category bogus/,
@@ -253,6 +293,16 @@ describe("report --from-agents against a hostile agent", () => {
       expect(run.stdout).toBe("");
     }, 60_000);
   }
+
+  it("refuses an answer larger than 16 MiB without reading it whole (exit 1, naming the agent)", async () => {
+    const filler = "x".repeat(1024 * 1024);
+    serve = () => ({ ...honestBody, padding: Array.from({ length: 20 }, () => filler) });
+    const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "both.pem")]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toBe(
+      `slo-agent report --from-agents: the agent at ${hostileUrl}: its answer is larger than 16 MiB\n`,
+    );
+  }, 60_000);
 
   it("refuses two summaries of one agent (exit 1)", async () => {
     serve = () => honestBody;
@@ -288,6 +338,7 @@ describe("report --from-agents against a hostile agent", () => {
         tampered((s) => {
           s.agent = "a-hostile";
           s.region = "na";
+          s.report.evidence.statement.agent = "a-hostile";
         }),
         hostileKey,
       );

@@ -32,11 +32,28 @@ function answer(path: string, query: string): [number, string] {
       JSON.stringify({
         status: "error",
         errorType: "bad_data",
-        error: `${ESC}]0;owned${ESC}\\${ESC}[2Jgone`,
+        error: `${ESC}]0;owned${ESC}\\${ESC}[2Jgone\u202Edesrever`,
       }),
     ];
   }
+  if (path.startsWith("/p99/") && !query.includes("slo_probe_requests_total")) {
+    const metric = { category: "payment_request", region: "eu" };
+    // The p99 says 50 s while every request is in the bucket up to 0.1 s.
+    if (query.includes("histogram_quantile"))
+      return [200, vector([{ metric, value: [1_700_000_000, "50"] }])];
+    return [
+      200,
+      vector([
+        { metric: { ...metric, le: "0.1" }, value: [1_700_000_000, "101"] },
+        { metric: { ...metric, le: "+Inf" }, value: [1_700_000_000, "101"] },
+      ]),
+    ];
+  }
   if (!query.includes("slo_probe_requests_total")) return [200, vector([])];
+  if (path.startsWith("/overflow/"))
+    return [200, vector([count("served", "1.7e308"), count("failed", "1.7e308")])];
+  if (path.startsWith("/unsafe/"))
+    return [200, vector([count("served", "9007199254740993"), count("failed", "0")])];
   if (path.startsWith("/negative/")) return [200, vector([count("served", "100"), count("failed", "-50")])];
   if (path.startsWith("/nan/")) return [200, vector([count("served", "NaN"), count("failed", "0")])];
   if (path.startsWith("/inf/")) return [200, vector([count("served", "+Inf"), count("failed", "0")])];
@@ -116,7 +133,7 @@ describe("report --prometheus against a hostile source", () => {
   for (const [prefix, shown] of [
     ["negative", "-50"],
     ["nan", "NaN"],
-    ["inf", "NaN"],
+    ["inf", "+Inf (infinite)"],
   ]) {
     it(`refuses a ${prefix} counter (exit 1, naming the URL)`, async () => {
       const run = await report(prefix!, "json");
@@ -124,6 +141,20 @@ describe("report --prometheus against a hostile source", () => {
       expect(run.stdout).toBe("");
       expect(run.stderr).toContain(`${base}/${prefix}: slo_probe_requests_total`);
       expect(run.stderr).toContain(`is ${shown}`);
+    }, 60_000);
+  }
+
+  for (const [prefix, shown] of [
+    ["overflow", "payment_request: requests adds up to +Inf (infinite)"],
+    ["unsafe", "payment_request: requests adds up to 9007199254740992, beyond 9007199254740991"],
+    ["p99", "payment_request: a p99 of 50000 ms above the bucket it is in (0-100 ms)"],
+  ]) {
+    it(`refuses derived figures no counter can give: ${prefix} (exit 1, naming the URL)`, async () => {
+      const run = await report(prefix!, "json");
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain(`${base}/${prefix}: ${shown}`);
+      expect(run.stdout + run.stderr).not.toContain("Infinity");
     }, 60_000);
   }
 
@@ -136,8 +167,9 @@ describe("report --prometheus against a hostile source", () => {
   it("prints no control character of a remote label or error, and escapes the label in Markdown", async () => {
     const refused = await report("escape", "md");
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain("query refused: ]0;owned\\[2Jgone");
+    expect(refused.stderr).toContain("query refused: ]0;owned\\[2Jgonedesrever");
     expect(refused.stderr).not.toContain(ESC);
+    expect(refused.stderr).not.toContain("\u202E");
     const labelled = await report("label", "md");
     expect(labelled.code, labelled.stderr).toBe(0);
     expect(labelled.stdout).not.toContain(ESC);

@@ -171,7 +171,7 @@ async function fetchJson(agent: AgentSource, path: string, token: string): Promi
         : "its agent.api_token is not configured";
     throw new UsageError(`${COMMAND}: the agent at ${base} answered ${response.status}: ${why}`);
   }
-  const text = await response.text();
+  const text = await cappedText(response, base);
   if (response.status !== 200) {
     throw new UsageError(
       `${COMMAND}: the agent at ${base} answered ${response.status}: ${printable(text.split("\n")[0]!.slice(0, 200))}`,
@@ -182,6 +182,33 @@ async function fetchJson(agent: AgentSource, path: string, token: string): Promi
   } catch {
     throw new UsageError(`${COMMAND}: the agent at ${base} did not answer JSON (is it an slo-agent?)`);
   }
+}
+
+/**
+ * A summary is a few counts per category and day, and a tail query the largest durations: more
+ * than this is not an answer but an attempt to exhaust the memory of the machine that merges.
+ */
+const MAX_AGENT_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/** The body as text, read at most MAX_AGENT_ANSWER_BYTES: a larger one is refused naming the agent. */
+async function cappedText(response: Response, base: string): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body === null) return "";
+  try {
+    for await (const chunk of response.body) {
+      size += chunk.byteLength;
+      if (size > MAX_AGENT_ANSWER_BYTES) {
+        await response.body.cancel().catch(() => undefined);
+        throw refused(base, `its answer is larger than ${MAX_AGENT_ANSWER_BYTES / (1024 * 1024)} MiB`);
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof CheckFailed) throw error;
+    throw new UsageError(`${COMMAND}: cannot read the answer of the agent at ${base}: ${reasonOf(error)}`);
+  }
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 function reasonOf(error: unknown): string {
