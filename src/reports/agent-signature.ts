@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import canonicalize from "canonicalize";
 import type { AgentKey, Signature } from "../record/index.js";
-import { keyIdOf } from "../record/signing.js";
+import { keyIdOf, type Statement, statementBytes } from "../record/signing.js";
 
 /**
  * What an agent serves to `report --from-agents` is signed whole (docs/regions-merge.md): the
@@ -25,15 +25,33 @@ export function signAnswer<T extends object>(answer: T, key: AgentKey): SignedAn
   };
 }
 
-/** The operator's pinned agent keys, by key id (keyIdOf). */
-export type TrustedKeys = ReadonlyMap<string, KeyObject>;
+/** One pinned agent key and, when the key file names it, the one agent id it may sign for. */
+export interface PinnedKey {
+  readonly key: KeyObject;
+  readonly agent: string | null;
+}
 
-/** Public keys from PEM text (concatenated `BEGIN PUBLIC KEY` blocks; text between them is ignored). */
+/** The operator's pinned agent keys, by key id (keyIdOf). */
+export type TrustedKeys = ReadonlyMap<string, PinnedKey>;
+
+/** `agent: ID` (or `# agent: ID`) as the last line before a PEM block binds that key to the id. */
+const AGENT_LABEL = /(?:^|\n)[ \t]*#?[ \t]*agent:[ \t]*([A-Za-z0-9][A-Za-z0-9._:-]{0,127})[ \t]*\r?\n\s*$/;
+const PEM_BLOCK = /-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g;
+
+/**
+ * Public keys from PEM text (concatenated `BEGIN PUBLIC KEY` blocks; other text between them is
+ * ignored). A line `agent: ID` right before a block binds the key to that agent id: the merge then
+ * refuses a summary signed with it that names another agent. One key pinned for two ids is refused.
+ */
 export function parseTrustedKeys(pem: string): TrustedKeys {
-  const blocks = pem.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? [];
+  const blocks = [...pem.matchAll(PEM_BLOCK)];
   if (blocks.length === 0) throw new Error("no PEM public key (-----BEGIN PUBLIC KEY-----) in it");
-  const keys = new Map<string, KeyObject>();
-  blocks.forEach((block, i) => {
+  const keys = new Map<string, PinnedKey>();
+  let after = 0;
+  blocks.forEach((match, i) => {
+    const block = match[0];
+    const before = pem.slice(after, match.index);
+    after = match.index + block.length;
     let key: KeyObject;
     try {
       key = createPublicKey(block);
@@ -43,7 +61,15 @@ export function parseTrustedKeys(pem: string): TrustedKeys {
     if (key.asymmetricKeyType !== "ed25519") {
       throw new Error(`key ${i + 1}: an agent key is Ed25519, not ${key.asymmetricKeyType}`);
     }
-    keys.set(keyIdOf(key), key);
+    const agent = AGENT_LABEL.exec(before)?.[1] ?? null;
+    const keyId = keyIdOf(key);
+    const earlier = keys.get(keyId);
+    if (earlier !== undefined && earlier.agent !== agent) {
+      throw new Error(
+        `key ${i + 1}: key ${keyId} is pinned for agent ${earlier.agent ?? "(any)"} and again for ${agent ?? "(any)"}: pin each key for one agent`,
+      );
+    }
+    keys.set(keyId, { key, agent });
   });
   return keys;
 }
@@ -61,7 +87,7 @@ export function answerProblem(
   if (signature.alg !== "ed25519" || typeof signature.value !== "string")
     return { problem: "its answer's signature is not an Ed25519 signature" };
   const keyId = typeof signature.key_id === "string" ? signature.key_id : "";
-  const key = trusted.get(keyId);
+  const key = trusted.get(keyId)?.key;
   if (key === undefined)
     return {
       problem: `it signed with key ${keyId.slice(0, 16) || "(none)"}, which --trust-keys does not pin`,
@@ -70,4 +96,33 @@ export function answerProblem(
   if (!verify(null, bytes, key, Buffer.from(signature.value, "base64")))
     return { problem: `its answer's signature does not verify under its pinned key ${keyId}` };
   return { keyId, problem: null };
+}
+
+/**
+ * Why the summary's own signed statement (report.evidence: statement and signature) is not to be
+ * trusted, or null. The statement is what a provider checks against the bundle, so it must verify
+ * under the same pinned key as the answer: otherwise a pinned agent could rewrite it to name
+ * another agent, another month or more records, and the merge would show it as signed.
+ */
+export function statementProblem(evidence: unknown, keyId: string, trusted: TrustedKeys): string | null {
+  const { statement, signature } = (evidence ?? {}) as {
+    statement?: unknown;
+    signature?: Partial<Signature>;
+  };
+  if (typeof statement !== "object" || statement === null || Array.isArray(statement))
+    return "report.evidence.statement: its signed statement is missing";
+  if (typeof signature !== "object" || signature === null || typeof signature.value !== "string")
+    return "report.evidence.signature: its statement is not signed";
+  if (signature.key_id !== keyId)
+    return `its statement is signed with key ${String(signature.key_id).slice(0, 16)}, not the key ${keyId} that signed its answer`;
+  let bytes: Buffer;
+  try {
+    bytes = statementBytes(statement as Statement);
+  } catch (error) {
+    return `report.evidence.statement: ${(error as Error).message}`;
+  }
+  const key = trusted.get(keyId)!.key;
+  if (!verify(null, bytes, key, Buffer.from(signature.value, "base64")))
+    return `its signed statement does not verify under its pinned key ${keyId}`;
+  return null;
 }

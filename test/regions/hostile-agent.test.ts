@@ -27,6 +27,9 @@ const ROOT = join(import.meta.dirname, "../..");
 const MAIN = join(ROOT, "dist/cli/main.js");
 const NOW = Date.parse("2026-11-20T12:00:00.000Z");
 const MONTH = "2026-11";
+/** When the honest agent answers: after the month ended, so its statement covers the whole month. */
+const AFTER = Date.parse("2026-12-01T00:05:00.000Z");
+let routeNow = AFTER;
 const HONEST_TOKEN = "honest-agent-token-0b6e7d41c2";
 const HOSTILE_TOKEN = "hostile-agent-token-93f0aa17";
 
@@ -68,7 +71,7 @@ beforeAll(async () => {
     port: 0,
     metrics: { serveScrape: () => undefined },
     ready: () => true,
-    routes: [summaryRoute({ config: () => config, store, now: () => NOW })],
+    routes: [summaryRoute({ config: () => config, store, now: () => routeNow })],
   });
   honestBody = await (
     await fetch(`${honest.url}/api/v1/months/${MONTH}/summary`, {
@@ -133,6 +136,12 @@ function tampered(edit: (s: Loose) => void): Loose {
   edit(copy);
   return copy;
 }
+
+/** The statement rewritten by `edit` and signed again with the hostile agent's key. */
+const restated = (edit: (statement: Loose) => void) => (s: Loose) => {
+  edit(s.report.evidence.statement);
+  s.report.evidence.signature = hostileKey.sign(s.report.evidence.statement);
+};
 
 const inflate = (s: Loose) => {
   for (const row of s.report.categories) row.successful = row.requests;
@@ -281,7 +290,44 @@ describe("report --from-agents against a hostile agent", () => {
       /unknown category bogus/,
     ],
   ];
-  for (const [what, edit, message] of pinnedButWrong) {
+  const forgedStatements: [string, (s: Loose) => void, RegExp][] = [
+    [
+      "a statement another agent id than the honest one signed, re-signed under its own answer",
+      (s) => {
+        s.agent = "a-other";
+        s.report.evidence.statement.agent = "a-other";
+      },
+      /its statement is signed with key [0-9a-f]{16}, not the key [0-9a-f]{16} that signed its answer/,
+    ],
+    [
+      "a statement whose record count it changed under the old statement signature",
+      (s) => {
+        s.report.evidence.signature = { ...s.report.evidence.signature, key_id: hostileKey.keyId };
+        s.report.evidence.statement.records += 1;
+        s.report.evidence.records += 1;
+      },
+      /its signed statement does not verify under its pinned key/,
+    ],
+    [
+      "more requests than its signed statement has records",
+      (s) => {
+        restated((st) => (st.records = 10))(s);
+        s.report.evidence.records = 10;
+      },
+      /its summary counts 300 requests but its signed statement only 10 records/,
+    ],
+    [
+      "a statement made before the month ended (a replayed partial month)",
+      restated((st) => (st.generated_at = "2026-11-20T12:00:00.000Z")),
+      /before 2026-11 ended: an earlier statement replayed/,
+    ],
+    [
+      "a statement made in the future",
+      restated((st) => (st.generated_at = "2099-01-01T00:00:00.000Z")),
+      /generated_at "2099-01-01T00:00:00.000Z" is not between the start of 2026-11 and now/,
+    ],
+  ];
+  for (const [what, edit, message] of [...pinnedButWrong, ...forgedStatements]) {
     it(`refuses ${what} even from a pinned key (exit 1, one line naming the agent)`, async () => {
       serve = () => signAnswer(tampered(edit), hostileKey);
       const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "both.pem")]);
@@ -293,6 +339,47 @@ describe("report --from-agents against a hostile agent", () => {
       expect(run.stdout).toBe("");
     }, 60_000);
   }
+
+  it("refuses the honest agent's own earlier statement of the month, replayed after the month ended", async () => {
+    routeNow = NOW;
+    const midMonth = await (
+      await fetch(`${honest.url}/api/v1/months/${MONTH}/summary`, {
+        headers: { authorization: `Bearer ${HONEST_TOKEN}` },
+      })
+    ).json();
+    routeNow = AFTER;
+    serve = () => midMonth;
+    const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "honest.pem")]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toBe(
+      `slo-agent report --from-agents: the agent at ${hostileUrl}: its signed statement was made at 2026-11-20T12:00:00.000Z, before 2026-11 ended: an earlier statement replayed, not the whole month\n`,
+    );
+  }, 60_000);
+
+  it("refuses a key pinned for one agent id signing as another, and one key pinned for two ids", async () => {
+    const labelled = join(dir, "labelled.pem");
+    writeFileSync(
+      labelled,
+      `agent: a-eu\n${store.signingKey()!.publicKeyPem}# agent: a-hostile\n${hostileKey.publicKeyPem}`,
+    );
+    // The hostile key signs a complete, self-consistent summary and statement naming a-eu.
+    serve = () => signAnswer(tampered(restated(() => undefined)), hostileKey);
+    const posing = await report(["--from-agents", hostileUrl, "--trust-keys", labelled]);
+    expect(posing.code, posing.stderr).toBe(1);
+    expect(posing.stderr).toBe(
+      `slo-agent report --from-agents: the agent at ${hostileUrl}: it signs as agent "a-eu" with key ${hostileKey.keyId}, which is pinned for agent a-hostile\n`,
+    );
+    // Unbound, the same answer passes: the binding is what refuses it.
+    const unbound = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "both.pem")]);
+    expect(unbound.code, unbound.stderr).toBe(0);
+    const twice = join(dir, "twice.pem");
+    writeFileSync(twice, `agent: a-eu\n${hostileKey.publicKeyPem}agent: a-na\n${hostileKey.publicKeyPem}`);
+    const refused = await report(["--from-agents", hostileUrl, "--trust-keys", twice]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      `key 2: key ${hostileKey.keyId} is pinned for agent a-eu and again for a-na`,
+    );
+  }, 60_000);
 
   it("refuses an answer larger than 16 MiB without reading it whole (exit 1, naming the agent)", async () => {
     const filler = "x".repeat(1024 * 1024);
@@ -338,7 +425,7 @@ describe("report --from-agents against a hostile agent", () => {
         tampered((s) => {
           s.agent = "a-hostile";
           s.region = "na";
-          s.report.evidence.statement.agent = "a-hostile";
+          restated((st) => (st.agent = "a-hostile"))(s);
         }),
         hostileKey,
       );

@@ -1,5 +1,6 @@
 import type { Clock } from "../../clock/clock.js";
-import { answerProblem, type TrustedKeys } from "../../reports/agent-signature.js";
+import { type EpochMs, monthInterval } from "../../model/time.js";
+import { answerProblem, statementProblem, type TrustedKeys } from "../../reports/agent-signature.js";
 import {
   type AgentMonthSummary,
   type LatencyTail,
@@ -97,6 +98,7 @@ export async function reportFromAgents(
   const bodies = await Promise.all(agents.map((_, i) => fetchFrom(i, summaryPath(month))));
   const keyIds = agents.map((a, i) => trusted(a.url, bodies[i], trust));
   const parts = agents.map((a, i) => ({ url: a.url, summary: checkedSummary(a.url, month, bodies[i]) }));
+  if (trust !== null) parts.forEach((p, i) => checkStatement(p, keyIds[i]!, trust, month, clock.now()));
   checkDistinct(parts, keyIds);
   checkSameSla(parts);
   const tails = new Map<string, LatencyTail[]>();
@@ -134,6 +136,57 @@ function trusted(url: string, body: unknown, trust: AgentTrust): string | null {
   const verdict = answerProblem(body, trust);
   if (verdict.problem !== null) throw refused(url, verdict.problem);
   return verdict.keyId;
+}
+
+/** How far a statement's generated_at may lie ahead of this machine's clock. */
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * The summary's own signed statement, checked under the pinned key that signed the answer
+ * (docs/regions-merge.md#what-the-merge-refuses): it verifies, names the agent the key is pinned
+ * for (when the key file binds one), counts at least the requests the summary adds, and is not a
+ * replay of an earlier one: for a month that has ended it must have been signed after the month's
+ * end (so it covers the whole month), and never before the month began or after now.
+ */
+function checkStatement(
+  part: AgentPart,
+  keyId: string,
+  trust: TrustedKeys,
+  month: string,
+  now: EpochMs,
+): void {
+  const evidence = part.summary.report.evidence as { statement?: Record<string, unknown> };
+  const problem = statementProblem(evidence, keyId, trust);
+  if (problem !== null) throw refused(part.url, problem);
+  const statement = evidence.statement!;
+  const pinnedFor = trust.get(keyId)!.agent;
+  if (pinnedFor !== null && statement.agent !== pinnedFor)
+    throw refused(
+      part.url,
+      `it signs as agent ${JSON.stringify(statement.agent)} with key ${keyId}, which is pinned for agent ${pinnedFor}`,
+    );
+  if (statement.month !== month)
+    throw refused(part.url, `its signed statement is for ${JSON.stringify(statement.month)}, not ${month}`);
+  const requests = part.summary.report.categories.reduce((n, c) => n + c.requests, 0);
+  const records = typeof statement.records === "number" ? statement.records : -1;
+  if (requests > records)
+    throw refused(
+      part.url,
+      `its summary counts ${requests} requests but its signed statement only ${records} records`,
+    );
+  const generated =
+    typeof statement.generated_at === "string" ? Date.parse(statement.generated_at) : Number.NaN;
+  const { start, end } = monthInterval(month);
+  if (Number.isNaN(generated) || generated < start || generated > now + CLOCK_SKEW_MS)
+    throw refused(
+      part.url,
+      `its signed statement's generated_at ${JSON.stringify(statement.generated_at)} is not between the start of ${month} and now`,
+    );
+  if (now >= end && generated < end)
+    throw refused(
+      part.url,
+      `its signed statement was made at ${new Date(generated).toISOString()}, before ${month} ended: an earlier statement replayed, not the whole month`,
+    );
 }
 
 /** --insecure-unsigned: every format stamps the merged report UNVERIFIED. */
