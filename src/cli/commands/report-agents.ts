@@ -98,7 +98,9 @@ export async function reportFromAgents(
   const bodies = await Promise.all(agents.map((_, i) => fetchFrom(i, summaryPath(month))));
   const keyIds = agents.map((a, i) => trusted(a.url, bodies[i], trust));
   const parts = agents.map((a, i) => ({ url: a.url, summary: checkedSummary(a.url, month, bodies[i]) }));
-  if (trust !== null) parts.forEach((p, i) => checkStatement(p, keyIds[i]!, trust, month, clock.now()));
+  if (trust !== null) {
+    for (const [i, part] of parts.entries()) checkStatement(part, keyIds[i]!, trust, month, clock.now());
+  }
   checkDistinct(parts, keyIds);
   checkSameSla(parts);
   const tails = new Map<string, LatencyTail[]>();
