@@ -14,6 +14,7 @@ import type {
   TargetAuth,
 } from "../model/config.js";
 import { Secret } from "../model/secret.js";
+import { pathKey } from "./env.js";
 import { headerValues } from "./header-credentials.js";
 import {
   canonicalBaseUrl,
@@ -49,6 +50,8 @@ export interface ConversionInput {
   readonly secretHeaders: ReadonlySet<string>;
   /** The values the environment gave any field of slo.yaml. */
   readonly environmentValues?: readonly string[];
+  /** The same by field (pathKey of where each `${NAME}` stands): a target's own are found here. */
+  readonly environmentReferences?: ReadonlyMap<string, readonly string[]>;
 }
 
 /** The one place the wire form becomes the domain model; input is already validated. */
@@ -126,7 +129,7 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     ...(input.environmentValues && input.environmentValues.length > 0
       ? { environmentValues: input.environmentValues.map((v) => new Secret(v)) }
       : {}),
-    targets: targetsOf(wire, input.auth, input.secretHeaders),
+    targets: targetsOf(wire, input.auth, input.secretHeaders, input.environmentReferences ?? new Map()),
     probes: input.probes.map(toProbeSpec),
     controls: wire.controls.map((c) => ({
       id: c.id,
@@ -201,7 +204,12 @@ function targetsOf(
   wire: SloFile,
   auth: ReadonlyMap<string, TargetAuth>,
   secretHeaders: ReadonlySet<string>,
+  references: ReadonlyMap<string, readonly string[]>,
 ): ReadonlyMap<string, Target> {
+  const valuesIn = (id: string) => {
+    const inTarget = `${pathKey(["targets", id])}\0`;
+    return [...references].filter(([key]) => key.startsWith(inTarget)).flatMap(([, values]) => values);
+  };
   return new Map(
     Object.entries(wire.targets).map(([id, t]): [string, Target] => [
       id,
@@ -215,6 +223,7 @@ function targetsOf(
         maxInFlight: t.max_in_flight,
         keepAlive: t.keep_alive,
         tlsVerify: t.tls_verify,
+        ...(valuesIn(id).length > 0 ? { environmentValues: valuesIn(id).map((v) => new Secret(v)) } : {}),
       },
     ]),
   );

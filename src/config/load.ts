@@ -87,6 +87,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     auth: auth.byTarget,
     secretHeaders: credentials.secret,
     environmentValues: [...expanded.references.values()].flat(),
+    environmentReferences: expanded.references,
   });
   // Missing credentials matter only where a probe will use them.
   const probed = new Set(config.probes.map((probe) => probe.target));

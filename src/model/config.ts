@@ -163,6 +163,12 @@ export interface Target {
   readonly keepAlive: boolean;
   /** Verify TLS certificates (default true). */
   readonly tlsVerify: boolean;
+  /**
+   * Every value the environment put anywhere in this target (its base_url, a header): sent to
+   * the target with each request, so scrubbed like the probe's own (HttpProbeSpec.environmentValues)
+   * from what it sends back, and from the base URL a report shows. Absent: none.
+   */
+  readonly environmentValues?: readonly Secret[];
 }
 
 export type ProbeSchedule =

@@ -18,8 +18,9 @@ export function credentialFormsOf(target: Target, spec: ProbeSpec): string[] {
   if (auth.type === "bearer") forms.push(auth.token.reveal());
   for (const value of Object.values({ ...target.headers, ...spec.headers }))
     if (value instanceof Secret) forms.push(value.reveal());
-  // A value from the environment in a body or a path is sent too, and may come back.
-  for (const value of spec.environmentValues ?? []) forms.push(value.reveal());
+  // A value from the environment in a body, a path or the target's base URL is sent too, and may come back.
+  for (const value of [...(target.environmentValues ?? []), ...(spec.environmentValues ?? [])])
+    forms.push(value.reveal());
   return secretForms(forms);
 }
 

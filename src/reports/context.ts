@@ -1,4 +1,5 @@
-import type { SloConfig } from "../model/config.js";
+import type { SloConfig, Target } from "../model/config.js";
+import { redactSecrets, secretForms } from "../model/secret.js";
 import type { EpochMs, Interval } from "../model/time.js";
 import { AGENT_VERSION } from "../version.js";
 import type { Coverage, ReportContext } from "./model.js";
@@ -19,11 +20,17 @@ export function reportContext(config: SloConfig, agent: string | null): ReportCo
     agent_version: AGENT_VERSION,
     targets: [...config.targets.values()]
       .filter((t) => probed.has(t.id))
-      .map((t) => ({ id: t.id, base_url: withoutUserInfo(t.baseUrl) })),
+      .map((t) => ({ id: t.id, base_url: shownBaseUrl(t) })),
     merchant: config.sla.merchant,
     contract_ref: config.sla.contractRef,
     monthly_fee: config.sla.monthlyFee,
   };
+}
+
+/** The base URL without user info, and without any value the environment put into it (a key in a path or query). */
+function shownBaseUrl(target: Target): string {
+  const forms = secretForms((target.environmentValues ?? []).map((v) => v.reveal()));
+  return redactSecrets(withoutUserInfo(target.baseUrl), forms);
 }
 
 /** A base URL with any user:password@ taken out, in case one was written there. */

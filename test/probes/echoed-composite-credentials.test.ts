@@ -19,8 +19,21 @@ const SID = "sid-val-7b2d4e91";
 const KEY = "apikey-c0ffee42";
 /** Its URL-encoded and JSON-escaped forms differ from it: each must be scrubbed too. */
 const IN_BODY = 'body-secret/5e8a+1d"q';
+/** A composite body value: a server may echo just its first run, "BODYsecret". */
+const COMPOSITE = 'BODYsecret"GGGG/4444+hh=';
+/** In the probe's query string and in the target's base URL: sent, so echoed too. */
+const QUERY_REF = "qref-5d1c9e77a0";
+const TENANT = "tenant-8f3a2b1c9d";
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 const CANARIES = [
+  COMPOSITE,
+  "BODYsecret",
+  b64("BODYsecret"),
+  QUERY_REF,
+  TENANT,
+  PARTNER.toUpperCase(),
+  SID.toUpperCase(),
+  encodeURIComponent(IN_BODY).toLowerCase(),
   PARTNER,
   SID,
   KEY,
@@ -51,7 +64,12 @@ function echoingServer(): Server {
       sent += c;
     });
     await new Promise((resolve) => req.on("end", resolve));
-    const inBody = sent === "" ? "" : String(JSON.parse(sent).merchant_reference ?? "");
+    const json = sent === "" ? {} : JSON.parse(sent);
+    const inBody = String(json.merchant_reference ?? "");
+    const firstRun = String(json.note ?? "").split('"')[0]!;
+    const url = new URL(req.url ?? "/", "http://echo");
+    const tenant = url.pathname.split("/")[1] ?? "";
+    const ref = url.searchParams.get("ref") ?? "";
     const variants = [
       { headers: {}, body: { error_code: partner, correlation_id: sid } },
       { headers: { "Klarna-Correlation-Id": `corr-${key}` }, body: { error_code: b64(partner) } },
@@ -60,6 +78,13 @@ function echoingServer(): Server {
       { headers: { "Klarna-Correlation-Id": b64(inBody) }, body: { error_code: `ref-${inBody}` } },
       { headers: {}, body: { error_code: `url-${encodeURIComponent(inBody)}` } },
       { headers: {}, body: { error_code: `json-${JSON.stringify(inBody).slice(1, -1)}` } },
+      { headers: {}, body: { error_code: `run-${firstRun}`, correlation_id: b64(firstRun) } },
+      { headers: { "Klarna-Correlation-Id": `ref-${ref}` }, body: { error_code: `tenant-of-${tenant}` } },
+      {
+        headers: {},
+        body: { error_code: `upper-${partner.toUpperCase()}`, correlation_id: sid.toUpperCase() },
+      },
+      { headers: {}, body: { error_code: `lower-${encodeURIComponent(inBody).toLowerCase()}` } },
     ];
     const v = variants[n++ % variants.length]!;
     res.writeHead(401, { "content-type": "application/json", ...v.headers });
@@ -67,7 +92,7 @@ function echoingServer(): Server {
   });
 }
 
-const ENV = { ...process.env, PARTNER_TOKEN: PARTNER, SID, KEY, IN_BODY };
+const ENV = { ...process.env, PARTNER_TOKEN: PARTNER, SID, KEY, IN_BODY, COMPOSITE, QUERY_REF, TENANT };
 
 function slo(args: readonly string[], cwd: string) {
   const run = spawnSync(process.execPath, [CLI, ...args], {
@@ -88,11 +113,11 @@ categories:
   payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 150}
 targets:
   echo:
-    base_url: "${url}"
+    base_url: "${url}/\${TENANT}"
     environment: playground
     headers: {Authorization: "Bearer \${PARTNER_TOKEN}", Cookie: "sid=\${SID}", X-Api-Key: "key=\${KEY}"}
 probes:
-  - {id: payment-request-read, category: payment_request, target: echo, every: 1s, path: /payments/v1/sessions, method: POST, body: {merchant_reference: "\${IN_BODY}"}}
+  - {id: payment-request-read, category: payment_request, target: echo, every: 1s, path: "/payments/v1/sessions?ref=\${QUERY_REF}", method: POST, body: {merchant_reference: "\${IN_BODY}", note: "\${COMPOSITE}"}}
 `;
 }
 
@@ -148,14 +173,14 @@ describe("a target that echoes the token inside a composite credential", () => {
         30_000,
         "the agent to listen",
       );
-      // Every echo variant at least once: the fourth result has been counted.
+      // Every echo variant at least once: the eleventh result has been counted.
       metrics = await until(
         async () => {
           const text = await (await fetch(`${url}/metrics`)).text();
-          return /slo_probe_requests_total\{[^}]*\} ([7-9]|\d\d)/.test(text) ? text : null;
+          return /slo_probe_requests_total\{[^}]*\} (1[1-9]|[2-9]\d|\d{3})/.test(text) ? text : null;
         },
         30_000,
-        "seven probe results",
+        "eleven probe results",
       );
       status = await (await fetch(`${url}/status`)).text();
     } finally {
@@ -196,5 +221,11 @@ describe("a target that echoes the token inside a composite credential", () => {
     expect(storeBytes.join("")).toContain("ref-[redacted]");
     expect(storeBytes.join("")).toContain("url-[redacted]");
     expect(storeBytes.join("")).toContain("json-[redacted]");
+    expect(storeBytes.join("")).toContain("run-[redacted]");
+    expect(storeBytes.join("")).toContain("tenant-of-[redacted]");
+    expect(storeBytes.join("")).toContain("upper-[redacted]");
+    expect(storeBytes.join("")).toContain("lower-[redacted]");
+    // The report names the target by its base URL, without the value the environment put there.
+    expect(reports[0]).toMatch(/"base_url": "http:\/\/127\.0\.0\.1:\d+\/\[redacted\]"/);
   }, 120_000);
 });
