@@ -70,13 +70,22 @@ export interface PrometheusMonthInput {
   readonly categories?: readonly string[];
 }
 
+/** What a value broke, as the message's tail says it. */
+export const PROMETHEUS_RULES = {
+  counts: "counts must be finite and >= 0",
+  sum: "a sum of counts must stay a whole number up to 2^53 - 1",
+  p99: "a p99 must be >= 0 (no data and +Inf are Prometheus' own answers)",
+  bucket: "a p99 interpolated from the histogram lies inside its bucket",
+} as const;
+
 /**
- * A value no counter can have: not finite or below 0 (a counter's increase never is; served and
- * failed add up to the requests, so each is at most that). Exit 1: the source cannot be trusted.
+ * A value no counter or histogram can give: a count not finite or below 0, a sum beyond exact
+ * integers, a negative p99 or one outside its bucket. The message ends with the rule it broke.
+ * Exit 1: the source cannot be trusted.
  */
 export class PrometheusValueError extends Error {
-  constructor(url: string, what: string) {
-    super(`${url}: ${what}: counts must be finite and >= 0; this source cannot be trusted for the month`);
+  constructor(url: string, what: string, rule: keyof typeof PROMETHEUS_RULES = "counts") {
+    super(`${url}: ${what}: ${PROMETHEUS_RULES[rule]}; this source cannot be trusted for the month`);
     this.name = "PrometheusValueError";
   }
 }
@@ -119,6 +128,7 @@ function checkedFigures(url: string, category: string, region: string | null, f:
       throw new PrometheusValueError(
         url,
         `${where}: ${name} adds up to ${shownValue(value)}, beyond ${Number.MAX_SAFE_INTEGER}`,
+        "sum",
       );
     }
   }
@@ -128,6 +138,7 @@ function checkedFigures(url: string, category: string, region: string | null, f:
     throw new PrometheusValueError(
       url,
       `${where}: a p99 of ${p99} ms above the bucket it is in (${bucket.lower}-${bucket.upper} ms)`,
+      "bucket",
     );
   }
 }
@@ -155,7 +166,8 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
   checkedCounts(shown, "the latency histogram's buckets", buckets);
   for (const p99 of [...regionP99, ...pooledP99]) {
     // NaN (no data) and +Inf (beyond the last bucket) are Prometheus' own answers; below 0 is not.
-    if (p99.value < 0) throw new PrometheusValueError(shown, `a p99 of ${p99.value} s ${labelsOf(p99)}`);
+    if (p99.value < 0)
+      throw new PrometheusValueError(shown, `a p99 of ${p99.value} s ${labelsOf(p99)}`, "p99");
   }
   const wanted = [...input.config.categories.values()]
     .filter((c) => input.categories === undefined || input.categories.includes(c.id))

@@ -49,6 +49,12 @@ function answer(path: string, query: string): [number, string] {
       ]),
     ];
   }
+  if (path.startsWith("/negp99/") && query.includes("histogram_quantile")) {
+    return [
+      200,
+      vector([{ metric: { category: "payment_request", region: "eu" }, value: [1_700_000_000, "-2"] }]),
+    ];
+  }
   if (!query.includes("slo_probe_requests_total")) return [200, vector([])];
   if (path.startsWith("/overflow/"))
     return [200, vector([count("served", "1.7e308"), count("failed", "1.7e308")])];
@@ -132,7 +138,7 @@ function report(prefix: string, format: string) {
 describe("report --prometheus against a hostile source", () => {
   for (const [prefix, shown] of [
     ["negative", "-50"],
-    ["nan", "NaN"],
+    ["nan", "NaN (not a number)"],
     ["inf", "+Inf (infinite)"],
   ]) {
     it(`refuses a ${prefix} counter (exit 1, naming the URL)`, async () => {
@@ -140,20 +146,34 @@ describe("report --prometheus against a hostile source", () => {
       expect(run.code, run.stderr).toBe(1);
       expect(run.stdout).toBe("");
       expect(run.stderr).toContain(`${base}/${prefix}: slo_probe_requests_total`);
-      expect(run.stderr).toContain(`is ${shown}`);
+      expect(run.stderr).toContain(`is ${shown}: counts must be finite and >= 0;`);
     }, 60_000);
   }
 
   for (const [prefix, shown] of [
-    ["overflow", "payment_request: requests adds up to +Inf (infinite)"],
-    ["unsafe", "payment_request: requests adds up to 9007199254740992, beyond 9007199254740991"],
-    ["p99", "payment_request: a p99 of 50000 ms above the bucket it is in (0-100 ms)"],
+    [
+      "overflow",
+      "payment_request: requests adds up to +Inf (infinite), beyond 9007199254740991: a sum of counts must stay a whole number up to 2^53 - 1;",
+    ],
+    [
+      "unsafe",
+      "payment_request: requests adds up to 9007199254740992, beyond 9007199254740991: a sum of counts must stay a whole number up to 2^53 - 1;",
+    ],
+    [
+      "negp99",
+      'a p99 of -2 s {category="payment_request", region="eu"}: a p99 must be >= 0 (no data and +Inf are Prometheus\' own answers);',
+    ],
+    [
+      "p99",
+      "payment_request: a p99 of 50000 ms above the bucket it is in (0-100 ms): a p99 interpolated from the histogram lies inside its bucket;",
+    ],
   ]) {
     it(`refuses derived figures no counter can give: ${prefix} (exit 1, naming the URL)`, async () => {
       const run = await report(prefix!, "json");
       expect(run.code, run.stderr).toBe(1);
       expect(run.stdout).toBe("");
       expect(run.stderr).toContain(`${base}/${prefix}: ${shown}`);
+      expect(run.stderr).not.toContain("counts must be finite");
       expect(run.stdout + run.stderr).not.toContain("Infinity");
     }, 60_000);
   }
