@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { invisibleCharacterIn } from "../model/text.js";
 import {
   cronProblem,
   headerProblem,
@@ -19,6 +20,21 @@ import {
 const ENV = "$" + "{NAME}";
 
 const text = () => z.string().min(1, "must not be empty");
+
+/**
+ * A name shown in every report format (a title, the provider): no control character and none of
+ * the invisible ones (zero-width space, BOM, U+2028/U+2029, bidirectional controls, tag
+ * characters) that make it read otherwise than it is or hide text in it.
+ */
+const shownName = () =>
+  text().superRefine((value, ctx) => {
+    const found = invisibleCharacterIn(value);
+    if (found !== null)
+      ctx.addIssue({
+        code: "custom",
+        message: `holds a control or invisible character (${found}); write it plainly`,
+      });
+  });
 
 const timestamp = (what: string) =>
   z
@@ -155,14 +171,14 @@ export const AgentWire = z
   .describe("The agent process itself.");
 
 export const ServiceClassWire = z.strictObject({
-  title: text().describe("Human title, e.g. Transactions Critical Services."),
+  title: shownName().describe("Human title, e.g. Transactions Critical Services."),
   availability_target_pct: percent.describe(
     "Monthly availability target in percent, in (0, 100], e.g. 99.0.",
   ),
 });
 
 export const CategoryWire = z.strictObject({
-  title: text().describe("Human title, e.g. Payment Request."),
+  title: shownName().describe("Human title, e.g. Payment Request."),
   service_class: text().describe("Id of the service class the category belongs to."),
   latency_p99_ms: z.number().positive("must be > 0").describe("Latency objective: p99 in milliseconds."),
 });
@@ -524,7 +540,9 @@ const CreditTierWire = z.strictObject({
 
 export const SlaWire = z
   .strictObject({
-    provider: text().default("Klarna").describe("The provider the SLA is with, named in reports and claims."),
+    provider: shownName()
+      .default("Klarna")
+      .describe("The provider the SLA is with, named in reports and claims."),
     credits: z
       .array(CreditTierWire)
       .default([])

@@ -28,3 +28,23 @@ export function unsafeTextProblem(value: string): string | null {
 export function safeText(value: string): string {
   return UNSAFE.test(value) ? value.replace(UNSAFE_ALL, "\ufffd") : value;
 }
+
+/**
+ * Characters that change how text reads without showing: bidirectional controls (U+061C,
+ * U+200E-U+200F, U+202A-U+202E, U+2066-U+2069) make "99.9" read as "9.99"; zero-width space
+ * (U+200B) and the byte order mark (U+FEFF) make two different names look alike; the line and
+ * paragraph separators (U+2028, U+2029) break a line where a reader (or a JSON-in-script
+ * consumer) does not expect one; Unicode tag characters (U+E0000-U+E007F) carry hidden text.
+ */
+export const INVISIBLE_CHARACTERS =
+  "\\u061c\\u200b\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069\\ufeff\\u{e0000}-\\u{e007f}";
+
+/** A control or invisible character (INVISIBLE_CHARACTERS): not in a title or name. */
+const CONTROL_OR_INVISIBLE = new RegExp(`[\\p{Cc}${INVISIBLE_CHARACTERS}]`, "u");
+
+/** The first control or invisible character of `value` as "U+XXXX", or null when it has none. */
+export function invisibleCharacterIn(value: string): string | null {
+  const match = CONTROL_OR_INVISIBLE.exec(value);
+  if (match === null) return null;
+  return `U+${match[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+}

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { FAILURE_REASONS, RESULT_FLAGS } from "../model/result.js";
+import { INVISIBLE_CHARACTERS } from "../model/text.js";
 import { monthInterval } from "../model/time.js";
 import { type AgentMonthSummary, type LatencyTail, SUMMARY_KIND } from "./agent-summary.js";
 
@@ -60,37 +61,47 @@ const instant = z.iso.datetime({ offset: true });
 const countedCodes = z.array(z.strictObject({ code: z.string().max(200), count }));
 const countsOf = (keys: readonly string[]) => z.strictObject(Object.fromEntries(keys.map((k) => [k, count])));
 
+/** An interval's end is not before its start: a negative duration would be drawn and summed as is. */
+const inOrder = (i: { start: string; end: string }) => Date.parse(i.end) >= Date.parse(i.start);
+const ORDER = "it ends before it starts";
+
 /** The lists the merge copies into the report: each renderer reads every field, so all must be there. */
-const incident = z.looseObject({
-  category: name,
-  start: instant,
-  end: instant,
-  duration_ms: count,
-  recovered: z.boolean(),
-  requests: count,
-  failed_requests: count,
-  failures: countedCodes,
-  error_codes: countedCodes,
-  correlation_ids: z.array(z.string().max(200)),
-  result_flags: countsOf(RESULT_FLAGS),
-  body_errors: countsOf(FAILURE_REASONS),
-});
-const latencyIncident = z.looseObject({
-  category: name,
-  start: instant,
-  end: instant,
-  p99_ms: z.number().finite().min(0),
-  requests: count,
-});
-const interval = z.looseObject({ start: instant, end: instant });
-const automaticExclusion = z.looseObject({
-  reason: name,
-  start: instant,
-  end: instant,
-  categories: z.array(name),
-  requests: count,
-  evidence: z.looseObject({}),
-});
+const incident = z
+  .looseObject({
+    category: name,
+    start: instant,
+    end: instant,
+    duration_ms: count,
+    recovered: z.boolean(),
+    requests: count,
+    failed_requests: count,
+    failures: countedCodes,
+    error_codes: countedCodes,
+    correlation_ids: z.array(z.string().max(200)),
+    result_flags: countsOf(RESULT_FLAGS),
+    body_errors: countsOf(FAILURE_REASONS),
+  })
+  .refine(inOrder, ORDER);
+const latencyIncident = z
+  .looseObject({
+    category: name,
+    start: instant,
+    end: instant,
+    p99_ms: z.number().finite().min(0),
+    requests: count,
+  })
+  .refine(inOrder, ORDER);
+const interval = z.looseObject({ start: instant, end: instant }).refine(inOrder, ORDER);
+const automaticExclusion = z
+  .looseObject({
+    reason: name,
+    start: instant,
+    end: instant,
+    categories: z.array(name),
+    requests: count,
+    evidence: z.looseObject({}),
+  })
+  .refine(inOrder, ORDER);
 
 const evidence = z.looseObject({
   records: count,
@@ -130,13 +141,13 @@ const tailSchema = z.looseObject({
 });
 
 /**
- * C0 controls but tab and line feed, DEL, C1 controls and the bidirectional controls (U+061C,
- * U+200E-U+200F, U+202A-U+202E, U+2066-U+2069): an ESC sequence in a title would drive the terminal
- * the Markdown is printed on, and a right-to-left override makes "99.9" read as "9.99" in HTML.
- * No honest summary holds one, so the summary is refused rather than cleaned.
+ * C0 controls but tab and line feed, DEL, C1 controls, and the invisible characters
+ * (INVISIBLE_CHARACTERS: bidirectional controls, zero-width space, BOM, U+2028/U+2029, tags): an
+ * ESC sequence in a title would drive the terminal the Markdown is printed on, a right-to-left
+ * override makes "99.9" read as "9.99" in HTML, a zero-width space or tag characters make two
+ * names look alike or hide text. No honest summary holds one, so it is refused rather than cleaned.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+const CONTROL = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f${INVISIBLE_CHARACTERS}]`, "u");
 
 /** The path of the first string (key or value) in `value` that holds a control character, or null. */
 function controlAt(value: unknown, path: string): string | null {
@@ -164,7 +175,7 @@ function firstIssue(error: z.ZodError): string {
  */
 export function checkSummary(body: unknown, month: string): AgentMonthSummary | string {
   const control = controlAt(body, "");
-  if (control !== null) return `${control}: a control character`;
+  if (control !== null) return `${control}: a control or invisible character`;
   const parsed = summarySchema.safeParse(body);
   if (!parsed.success) return firstIssue(parsed.error);
   const s = parsed.data;
@@ -178,6 +189,19 @@ export function checkSummary(body: unknown, month: string): AgentMonthSummary | 
   const classes = new Set(s.report.service_classes.map((c) => c.service_class));
   for (const row of s.report.categories) {
     if (!classes.has(row.service_class)) return `category ${row.category}: unknown service class`;
+  }
+  const lists = [
+    ["incidents", s.report.incidents ?? []],
+    ["latency_incidents", s.report.latency_incidents ?? []],
+  ] as const;
+  for (const [list, items] of lists) {
+    // Each format lists incidents under their category: one of another would be shown by none.
+    const stray = items.find((item) => !known.has(item.category));
+    if (stray) return `report.${list}: unknown category ${stray.category}`;
+  }
+  for (const item of s.report.automatic_exclusions ?? []) {
+    const stray = item.categories.find((c) => !known.has(c));
+    if (stray) return `report.automatic_exclusions: unknown category ${stray}`;
   }
   for (const row of s.report.daily) {
     if (

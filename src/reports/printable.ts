@@ -1,9 +1,15 @@
+import { INVISIBLE_CHARACTERS } from "../model/text.js";
+
 /**
  * Text from elsewhere (an agent's or a Prometheus server's answer), safe to print on a terminal:
  * every control character (C0, DEL and C1, so ESC sequences too) becomes a space-free nothing,
  * so that a hostile server cannot move the cursor, rewrite earlier lines or set the title; and the
- * bidirectional controls (U+202E and kin), which make text read in another order than it is.
+ * bidirectional controls (U+202E and kin), which make text read in another order than it is, and
+ * the other invisible characters (zero-width space, BOM, U+2028/U+2029, tag characters).
  */
 export function printable(text: string): string {
-  return text.replace(/[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu, "");
+  return text.replace(UNPRINTABLE, "");
 }
+
+/** Control characters and the invisible ones (INVISIBLE_CHARACTERS: zero-width, U+2028, tags...). */
+const UNPRINTABLE = new RegExp(`[\\p{Cc}${INVISIBLE_CHARACTERS}]`, "gu");

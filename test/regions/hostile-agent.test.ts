@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summaryRoute } from "../../src/agent/summary-route.js";
 import { FakeClock } from "../../src/clock/fake.js";
 import { type MetricsServer, startMetricsServer } from "../../src/export/server.js";
+import { FAILURE_REASONS, RESULT_FLAGS } from "../../src/model/result.js";
 import { Secret } from "../../src/model/secret.js";
 import { AgentKey } from "../../src/record/signing.js";
 import { type EvidenceStore, openEvidenceStore } from "../../src/record/store.js";
@@ -143,6 +144,24 @@ const restated = (edit: (statement: Loose) => void) => (s: Loose) => {
   s.report.evidence.signature = hostileKey.sign(s.report.evidence.statement);
 };
 
+/** An incident with every field the report shows, in `category` from `start` to `end`. */
+function incidentOf(category: string, start: string, end: string): Loose {
+  return {
+    category,
+    start,
+    end,
+    duration_ms: Math.max(0, Date.parse(end) - Date.parse(start)),
+    recovered: true,
+    requests: 10,
+    failed_requests: 10,
+    failures: [],
+    error_codes: [],
+    correlation_ids: [],
+    result_flags: Object.fromEntries(RESULT_FLAGS.map((f) => [f, 0])),
+    body_errors: Object.fromEntries(FAILURE_REASONS.map((f) => [f, 0])),
+  };
+}
+
 const inflate = (s: Loose) => {
   for (const row of s.report.categories) row.successful = row.requests;
 };
@@ -247,17 +266,56 @@ describe("report --from-agents against a hostile agent", () => {
     [
       "an ESC sequence in a category title",
       (s) => (s.report.categories[0].title = "\u001b[31mPayment\u001b[0m"),
-      /report\.categories\.0\.title: a control character/,
+      /report\.categories\.0\.title: a control or invisible character/,
     ],
     [
       "a right-to-left override in the provider name",
       (s) => (s.report.context.provider = "Kla\u202Erna"),
-      /report\.context\.provider: a control character/,
+      /report\.context\.provider: a control or invisible character/,
     ],
     [
       "a C1 control in a service class title",
       (s) => (s.report.service_classes[0].title = "Trans\u009bactions"),
-      /report\.service_classes\.0\.title: a control character/,
+      /report\.service_classes\.0\.title: a control or invisible character/,
+    ],
+    [
+      "a line separator in a category title",
+      (s) => (s.report.categories[0].title = "Payment\u2028Request"),
+      /report\.categories\.0\.title: a control or invisible character/,
+    ],
+    [
+      "a zero-width space in the provider name",
+      (s) => (s.report.context.provider = "Kla\u200Brna"),
+      /report\.context\.provider: a control or invisible character/,
+    ],
+    [
+      "a byte order mark in a service class title",
+      (s) => (s.report.service_classes[0].title = "\uFEFFTransactions"),
+      /report\.service_classes\.0\.title: a control or invisible character/,
+    ],
+    [
+      "Unicode tag characters hiding text in a title",
+      (s) => (s.report.categories[0].title = "Payment\u{E0069}\u{E0067}\u{E006E}"),
+      /report\.categories\.0\.title: a control or invisible character/,
+    ],
+    [
+      "an incident that ends before it starts",
+      (s) =>
+        (s.report.incidents = [
+          incidentOf("payment_request", "2026-11-20T11:00:00.000Z", "2026-11-20T10:00:00.000Z"),
+        ]),
+      /report\.incidents\.0: it ends before it starts/,
+    ],
+    [
+      "an incident of a category the report does not have",
+      (s) =>
+        (s.report.incidents = [incidentOf("bogus", "2026-11-20T10:00:00.000Z", "2026-11-20T11:00:00.000Z")]),
+      /report\.incidents: unknown category bogus/,
+    ],
+    [
+      "a data gap that ends before it starts",
+      (s) => (s.report.data_gaps = [{ start: "2026-11-20T11:00:00.000Z", end: "2026-11-20T10:00:00.000Z" }]),
+      /report\.data_gaps\.0: it ends before it starts/,
     ],
     [
       "a minimal incident",

@@ -32,7 +32,7 @@ function answer(path: string, query: string): [number, string] {
       JSON.stringify({
         status: "error",
         errorType: "bad_data",
-        error: `${ESC}]0;owned${ESC}\\${ESC}[2Jgone\u202Edesrever`,
+        error: `${ESC}]0;owned${ESC}\\${ESC}[2Jgone\u202Edesrever\u2028\u200B\uFEFF\u{E0041}`,
       }),
     ];
   }
@@ -190,6 +190,8 @@ describe("report --prometheus against a hostile source", () => {
     expect(refused.stderr).toContain("query refused: ]0;owned\\[2Jgonedesrever");
     expect(refused.stderr).not.toContain(ESC);
     expect(refused.stderr).not.toContain("\u202E");
+    for (const invisible of ["\u2028", "\u200B", "\uFEFF", "\u{E0041}"])
+      expect(refused.stderr).not.toContain(invisible);
     const labelled = await report("label", "md");
     expect(labelled.code, labelled.stderr).toBe(0);
     expect(labelled.stdout).not.toContain(ESC);
