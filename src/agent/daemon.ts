@@ -145,7 +145,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     config,
     version: AGENT_VERSION,
     runtimeMetrics: true,
-    ...(config.agent.otlp ? { otlp: { ...config.agent.otlp, log } } : {}),
+    ...(config.agent.otlp
+      ? { otlp: { ...config.agent.otlp, log, environmentValues: config.environmentValues ?? [] } }
+      : {}),
   });
   const events = new ProbeEvents({
     clock,

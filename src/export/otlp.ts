@@ -17,18 +17,27 @@ export interface OtlpPushOptions {
   readonly headers?: Readonly<Record<string, string | Secret>>;
   /** Told when pushes start failing (once per episode) and when they recover (the agent's Logger). */
   readonly log?: (level: "info" | "warn", message: string) => void;
+  /**
+   * Values the environment put into the configuration (SloConfig.environmentValues): one in the
+   * endpoint's path (a hosted collector's token) is scrubbed from the logged endpoint and failures.
+   */
+  readonly environmentValues?: readonly Secret[];
 }
 
 const DEFAULT_INTERVAL_MS = 60_000;
 
 export function otlpReader(options: OtlpPushOptions): IMetricReader {
   const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
+  const forms = secretForms([
+    ...Object.values(revealed(options.headers ?? {})),
+    ...(options.environmentValues ?? []).map((v) => v.reveal()),
+  ]);
   return new PeriodicExportingMetricReader({
     exporter: reportingFailures(
       new OTLPMetricExporter({ url: options.endpoint, headers: revealed(options.headers ?? {}) }),
-      shownEndpoint(options.endpoint),
+      redactSecrets(shownEndpoint(options.endpoint), forms),
       options.log ?? (() => {}),
-      secretForms(Object.values(revealed(options.headers ?? {}))),
+      forms,
     ),
     exportIntervalMillis: intervalMs,
     // The timeout must not exceed the interval (the SDK rejects it otherwise).
