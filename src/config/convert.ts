@@ -15,6 +15,7 @@ import type {
 } from "../model/config.js";
 import { Secret } from "../model/secret.js";
 import { headerValues } from "./header-credentials.js";
+import { trafficOf } from "./traffic-wire.js";
 import {
   canonicalBaseUrl,
   parseDuration,
@@ -49,6 +50,8 @@ export interface ConversionInput {
   readonly secretHeaders: ReadonlySet<string>;
   /** The values the environment gave any field of slo.yaml. */
   readonly environmentValues?: readonly string[];
+  /** traffic.token, or what traffic.token_file holds; absent without a traffic section. */
+  readonly trafficToken?: Secret;
 }
 
 /** The one place the wire form becomes the domain model; input is already validated. */
@@ -149,7 +152,11 @@ export function toSloConfig(input: ConversionInput): SloConfig {
       merchant: wire.sla.merchant ?? null,
       contractRef: wire.sla.contract_ref ?? null,
       monthlyFee: wire.sla.monthly_fee ?? null,
+      source: wire.sla.source,
     },
+    ...(wire.traffic
+      ? { traffic: trafficOf(wire.traffic, input.trafficToken ?? new Secret(wire.traffic.token ?? "")) }
+      : {}),
   };
 }
 

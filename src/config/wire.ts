@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { TrafficWire } from "./traffic-wire.js";
 import {
   cronProblem,
   headerProblem,
@@ -525,6 +526,12 @@ const CreditTierWire = z.strictObject({
 export const SlaWire = z
   .strictObject({
     provider: text().default("Klarna").describe("The provider the SLA is with, named in reports and claims."),
+    source: z
+      .enum(["probes", "traffic", "both"], { message: "must be probes, traffic or both" })
+      .default("probes")
+      .describe(
+        "Which results decide the SLA figures: the agent's probes, the merchant's own requests (traffic:), or both; the report shows both either way.",
+      ),
     credits: z
       .array(CreditTierWire)
       .default([])
@@ -609,6 +616,7 @@ export const SloFileWire = z.strictObject({
   probes: z.array(ProbeWire).optional().describe("Probes declared inline, besides those in probes_dir."),
   alerting: AlertingWire,
   sla: SlaWire,
+  traffic: TrafficWire.optional(),
   regions: z
     .strictObject({
       trusted_keys_file: text()

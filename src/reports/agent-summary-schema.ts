@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { FAILURE_REASONS, RESULT_FLAGS } from "../model/result.js";
+import { FAILURE_REASONS } from "../model/result.js";
 import { monthInterval } from "../model/time.js";
 import { type AgentMonthSummary, type LatencyTail, SUMMARY_KIND } from "./agent-summary.js";
+import { COUNTED_FLAGS } from "./classification.js";
 
 /**
  * What another agent says is checked before a figure is made of it: a signed agent can still be
@@ -72,7 +73,7 @@ const incident = z.looseObject({
   failures: countedCodes,
   error_codes: countedCodes,
   correlation_ids: z.array(z.string().max(200)),
-  result_flags: countsOf(RESULT_FLAGS),
+  result_flags: countsOf(COUNTED_FLAGS),
   body_errors: countsOf(FAILURE_REASONS),
 });
 const latencyIncident = z.looseObject({
