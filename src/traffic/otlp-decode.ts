@@ -49,17 +49,27 @@ export class OtlpDecodeError extends Error {
  * the dependency tree through the OpenTelemetry gRPC exporter) parses the vendored OTLP .proto
  * text: @opentelemetry/otlp-transformer no longer ships a protobuf root, only an encoder.
  */
-let request: protobuf.Type | null = null;
+let types: { readonly request: protobuf.Type; readonly response: protobuf.Type } | null = null;
 
-function exportRequestType(): protobuf.Type {
-  if (request) return request;
+function otlpTypes(): { readonly request: protobuf.Type; readonly response: protobuf.Type } {
+  if (types) return types;
   const root = new protobuf.Root();
   for (const source of [COMMON_PROTO, RESOURCE_PROTO, TRACE_PROTO, TRACE_SERVICE_PROTO]) {
     protobuf.parse(source, root, { keepCase: false });
   }
   root.resolveAll();
-  request = root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest");
-  return request;
+  types = {
+    request: root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest"),
+    response: root.lookupType("opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse"),
+  };
+  return types;
+}
+
+/** An ExportTraceServiceResponse: empty when every span was taken, else its partial_success. */
+export function encodeProtobufResponse(rejectedSpans: number, errorMessage: string): Uint8Array {
+  const { response } = otlpTypes();
+  const message = rejectedSpans === 0 ? {} : { partialSuccess: { rejectedSpans, errorMessage } };
+  return response.encode(response.create(message)).finish();
 }
 
 interface LongLike {
@@ -108,7 +118,7 @@ function nanosBetween(start: LongLike | number | undefined, end: LongLike | numb
 export function decodeProtobufSpans(body: Uint8Array): OtlpSpan[] {
   let message: ProtoRequest;
   try {
-    message = exportRequestType().decode(body) as unknown as ProtoRequest;
+    message = otlpTypes().request.decode(body) as unknown as ProtoRequest;
   } catch (error) {
     throw new OtlpDecodeError(
       `not a valid OTLP protobuf ExportTraceServiceRequest (${(error as Error).message})`,
