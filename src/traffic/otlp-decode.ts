@@ -131,11 +131,13 @@ export function decodeProtobufSpans(body: Uint8Array): OtlpSpan[] {
         const attributes: Record<string, string | number | boolean> = {};
         for (const kv of span.attributes ?? []) {
           if (kv.key === undefined || !READ_ATTRIBUTES.has(kv.key) || !kv.value) continue;
+          // The oneof member that was sent is an own property; the others read their defaults
+          // ("" and 0) from the prototype.
           const v = kv.value;
-          if (v.stringValue !== undefined) attributes[kv.key] = v.stringValue;
-          else if (v.intValue !== undefined) attributes[kv.key] = nanos(v.intValue);
-          else if (v.doubleValue !== undefined) attributes[kv.key] = v.doubleValue;
-          else if (v.boolValue !== undefined) attributes[kv.key] = v.boolValue;
+          if (Object.hasOwn(v, "stringValue")) attributes[kv.key] = v.stringValue!;
+          else if (Object.hasOwn(v, "intValue")) attributes[kv.key] = nanos(v.intValue);
+          else if (Object.hasOwn(v, "doubleValue")) attributes[kv.key] = v.doubleValue!;
+          else if (Object.hasOwn(v, "boolValue")) attributes[kv.key] = v.boolValue!;
         }
         spans.push({
           spanId: Buffer.from(span.spanId ?? []).toString("hex"),

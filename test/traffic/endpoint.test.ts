@@ -2,6 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { SpanKind } from "@opentelemetry/api";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-proto";
+import { NodeTracerProvider, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-node";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import { trafficRoutesOf } from "../../src/config/traffic-wire.js";
@@ -251,6 +254,34 @@ describe("POST /v1/traces (contract section 19)", () => {
     const file = readFileSync(store.path).toString("latin1");
     for (const secretish of ["cust-4711", "email", "a%40b", "0af7651916cd43dd", "shop"])
       expect(file).not.toContain(secretish);
+  });
+
+  it("reads the protobuf the OpenTelemetry SDK's OTLP exporter sends, integer attributes included", async () => {
+    const { server, store } = await agent();
+    const provider = new NodeTracerProvider({
+      spanProcessors: [
+        new SimpleSpanProcessor(
+          new OTLPTraceExporter({
+            url: `${server.url}/v1/traces`,
+            headers: { Authorization: `Bearer ${TOKEN}` },
+          }),
+        ),
+      ],
+    });
+    const tracer = provider.getTracer("merchant");
+    const span = tracer.startSpan("POST", {
+      kind: SpanKind.CLIENT,
+      startTime: START,
+      attributes: post("POST", "https://api.klarna.example/payments/v1/sessions", 502),
+    });
+    span.end(START + 250);
+    await provider.forceFlush();
+    await provider.shutdown();
+    store.flush();
+    const stored = [...store.results({ from: START - 1, to: START + 1 })];
+    expect(stored.map((r) => [r.probe, r.status, r.durationMs, r.correlationId])).toEqual([
+      ["traffic:POST /payments/v1/sessions", 502, 250, span.spanContext().spanId],
+    ]);
   });
 
   it("reads gzip bodies, and stores a span sent twice (a retried export) once", async () => {
