@@ -152,7 +152,7 @@ export function toSloConfig(input: ConversionInput): SloConfig {
       merchant: wire.sla.merchant ?? null,
       contractRef: wire.sla.contract_ref ?? null,
       monthlyFee: wire.sla.monthly_fee ?? null,
-      source: wire.sla.source,
+      ...(wire.sla.source === "probes" ? {} : { figuresFrom: wire.sla.source }),
     },
     ...(wire.traffic
       ? { traffic: trafficOf(wire.traffic, input.trafficToken ?? new Secret(wire.traffic.token ?? "")) }

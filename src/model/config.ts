@@ -295,8 +295,12 @@ export interface SlaTerms {
   /** The claim's sender; null when not configured. */
   readonly merchant: { readonly name: string; readonly contact: string } | null;
   readonly contractRef: string | null;
-  /** Which results decide the SLA figures (contract section 19); absent: probes. */
-  readonly source?: SlaSource;
+  /**
+   * Which results decide the SLA figures (contract section 19, `sla.source`); absent: probes, so
+   * that the configuration hashes of probe-only agents stay as they were. (Not named `source`:
+   * that key names a probe's file and line, which the configuration's hash leaves out.)
+   */
+  readonly figuresFrom?: SlaSource;
   readonly monthlyFee: { readonly amount: number; readonly currency: string } | null;
 }
 

@@ -125,8 +125,8 @@ interface SourceSplit {
 function sourceSplitOf(config: SloConfig): SourceSplit {
   return {
     tally: new TrafficTally(),
-    decides: decidesFigures(config.sla.source, true),
-    probesDecide: decidesFigures(config.sla.source, false),
+    decides: decidesFigures(config.sla.figuresFrom, true),
+    probesDecide: decidesFigures(config.sla.figuresFrom, false),
   };
 }
 

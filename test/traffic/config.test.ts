@@ -35,7 +35,8 @@ describe("the traffic: section (contract section 19)", () => {
     );
     const { config } = await loadConfig(file, { env: { SLO_AGENT_TRAFFIC_TOKEN: TOKEN } });
     expect(config.traffic?.token.reveal()).toBe(TOKEN);
-    expect(config.sla.source).toBe("both");
+    expect(config.sla.figuresFrom).toBe("both");
+    expect(effectiveConfiguration(config)).toMatchObject({ sla: { figuresFrom: "both" } });
     expect(config.traffic?.routes.map((r) => [r.method, r.probe, r.segments])).toEqual([
       ["POST", "traffic:POST /payments/v1/sessions", ["payments", "v1", "sessions"]],
       ["GET", "traffic:GET /payments/v1/sessions/{id}", ["payments", "v1", "sessions", null]],
@@ -52,7 +53,8 @@ describe("the traffic: section (contract section 19)", () => {
       { env: {} },
     );
     expect(config.traffic?.token.reveal()).toBe(TOKEN);
-    expect(config.sla.source).toBe("probes");
+    // The default is left out: a probe-only configuration hashes as it did before sla.source.
+    expect(config.sla).not.toHaveProperty("figuresFrom");
   });
 
   it("a missing token file stops run, but not a report, which never serves /v1/traces", async () => {

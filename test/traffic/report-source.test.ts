@@ -56,7 +56,7 @@ function reportWith(source: SlaSource | undefined, traffic = true) {
   const base = fixtureConfig();
   const config = {
     ...base,
-    sla: { ...base.sla, ...(source === undefined ? {} : { source }) },
+    sla: { ...base.sla, ...(source === undefined ? {} : { figuresFrom: source }) },
     ...(traffic
       ? {
           traffic: {
