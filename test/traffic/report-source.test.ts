@@ -8,7 +8,7 @@ import type { ProbeResult } from "../../src/model/result.js";
 import { Secret } from "../../src/model/secret.js";
 import type { SlaSource } from "../../src/model/traffic.js";
 import { openEvidenceStore } from "../../src/record/index.js";
-import { buildMonthlyReport } from "../../src/reports/index.js";
+import { buildMonthlyReport, renderReport } from "../../src/reports/index.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
 const T0 = Date.UTC(2026, 9, 1);
@@ -74,13 +74,16 @@ function reportWith(source: SlaSource | undefined, traffic = true) {
         }
       : {}),
   };
-  const report = buildMonthlyReport({ config, store, month: "2026-10", now: NOW });
-  return report.categories.find((c) => c.category === "payment_request")!;
+  return buildMonthlyReport({ config, store, month: "2026-10", now: NOW });
+}
+
+function rowWith(source: SlaSource | undefined, traffic = true) {
+  return reportWith(source, traffic).categories.find((c) => c.category === "payment_request")!;
 }
 
 describe("the report's traffic figures and sla.source (contract section 19)", () => {
   it("shows the merchant requests beside the probe figures, which the probes decide by default", () => {
-    const row = reportWith(undefined);
+    const row = rowWith(undefined);
     expect(row.traffic).toEqual({
       requests: 195,
       successful: 180,
@@ -92,18 +95,25 @@ describe("the report's traffic figures and sla.source (contract section 19)", ()
   });
 
   it("sla.source traffic: the merchant requests decide, client_side ones excluded as merchant_side", () => {
-    const row = reportWith("traffic");
+    const row = rowWith("traffic");
     expect(row.requests).toBe(195);
     expect(row.successful).toBe(180);
   });
 
   it("sla.source both: probes and merchant requests together", () => {
-    const row = reportWith("both");
+    const row = rowWith("both");
     expect(row.requests).toBe(205);
     expect(row.successful).toBe(189);
   });
 
   it("a configuration without traffic keeps the report's shape", () => {
-    expect(reportWith(undefined, false)).not.toHaveProperty("traffic");
+    expect(rowWith(undefined, false)).not.toHaveProperty("traffic");
+    expect(renderReport(reportWith(undefined, false), "md")).not.toContain("Merchant requests");
+  });
+
+  it("the Markdown report shows the merchant requests per category", () => {
+    const md = renderReport(reportWith(undefined), "md");
+    expect(md).toContain("## Merchant requests");
+    expect(md).toMatch(/\| Payment Request \(`payment_request`\) \| 195 \| 180 \| 92\.308% \| 198\.0 ms \|/);
   });
 });
