@@ -114,6 +114,7 @@ export async function run({ quick }: { quick: boolean }): Promise<void> {
       trafficRoute({
         settings: () => ({ traffic, targets: new Map([["klarna", target]]) }),
         sink: store,
+        now: () => Date.now(),
         dropped: (n) => {
           refused += n;
         },

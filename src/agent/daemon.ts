@@ -273,6 +273,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
                 settings: () => ({ traffic: config.traffic ?? startTraffic!, targets: config.targets }),
                 sink: store,
                 dropped: (n) => metrics.traffic.dropped(n),
+                now: () => clock.now(),
               }),
             ]
           : []),

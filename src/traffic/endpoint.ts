@@ -37,7 +37,14 @@ export interface TrafficEndpointOptions {
   readonly retryAfterSeconds?: number;
   /** Hears of the requests refused with 429 (slo_traffic_dropped_total). */
   readonly dropped?: (count: number) => void;
+  /** The agent's clock: spans dated too far from it are rejected (a sender's clock gone wrong). */
+  readonly now: () => number;
 }
+
+/** How far ahead of the agent's clock a span may start: more is a sender's clock gone wrong. */
+export const MAX_SPAN_AHEAD_MS = 5 * 60_000;
+/** How old a span may be when it arrives: a Collector's retries after an outage, not a back-fill. */
+export const MAX_SPAN_AGE_MS = 7 * 24 * 3_600_000;
 
 /** What one export request came to: spans read, results queued, spans ignored and rejected. */
 export interface IngestOutcome {
@@ -45,6 +52,8 @@ export interface IngestOutcome {
   readonly accepted: number;
   readonly ignored: number;
   readonly rejected: number;
+  /** Of the rejected: dated more than MAX_SPAN_AHEAD_MS ahead of the agent's clock or MAX_SPAN_AGE_MS behind. */
+  readonly misdated: number;
 }
 
 const DEFAULT_MAX_QUEUED = 50_000;
@@ -119,9 +128,17 @@ function ingest(
   const results: ProbeResult[] = [];
   let ignored = 0;
   let rejected = 0;
+  const now = options.now();
+  let misdated = 0;
   for (const span of spans) {
     const outcome = classifier.classify(span);
-    if (outcome.kind === "result") results.push(outcome.result);
+    if (
+      outcome.kind === "result" &&
+      (span.startMs > now + MAX_SPAN_AHEAD_MS || span.startMs < now - MAX_SPAN_AGE_MS)
+    ) {
+      misdated++;
+      rejected++;
+    } else if (outcome.kind === "result") results.push(outcome.result);
     else if (outcome.kind === "ignored") ignored++;
     else rejected++;
   }
@@ -136,15 +153,22 @@ function ingest(
     return "full";
   }
   for (const result of results) options.sink.record(result);
-  return { spans: spans.length, accepted: results.length, ignored, rejected };
+  return { spans: spans.length, accepted: results.length, ignored, rejected, misdated };
 }
 
 /** 200 with an ExportTraceServiceResponse, in the request's encoding; partial_success names rejected spans. */
 function answer(response: ServerResponse, json: boolean, outcome: IngestOutcome): void {
-  const message =
-    outcome.rejected === 0
-      ? ""
-      : `${outcome.rejected} span(s) matched a traffic route but carried neither http.response.status_code nor error.type, or no valid span id or times`;
+  const unreadable = outcome.rejected - outcome.misdated;
+  const message = [
+    unreadable > 0
+      ? `${unreadable} span(s) matched a traffic route but carried neither http.response.status_code nor error.type, or no valid span id or times`
+      : "",
+    outcome.misdated > 0
+      ? `${outcome.misdated} span(s) started more than 5 minutes ahead of the agent's clock or more than 7 days ago: check the sender's clock`
+      : "",
+  ]
+    .filter((m) => m !== "")
+    .join("; ");
   if (json) {
     const body =
       outcome.rejected === 0

@@ -118,6 +118,7 @@ async function agent(
       trafficRoute({
         settings: () => ({ traffic, targets: new Map([["klarna", target]]) }),
         sink: store,
+        now: () => START,
         ...(maxQueued === undefined ? {} : { maxQueued }),
         dropped: (n) => dropped.push(n),
       }),
@@ -317,6 +318,32 @@ describe("POST /v1/traces (contract section 19)", () => {
     };
     expect(body.partialSuccess.rejectedSpans).toBe("1");
     expect(body.partialSuccess.errorMessage).toMatch(/neither http.response.status_code nor error.type/);
+  });
+
+  it("rejects spans dated far from the agent's clock (a sender's clock gone wrong), and takes the rest", async () => {
+    const { server, store } = await agent();
+    const url = "https://api.klarna.example/payments/v1/sessions";
+    const response = await send(
+      server,
+      otlpJson([
+        { id: "00000000000000f1", startMs: START + 6 * 60_000, attributes: post("POST", url, 201) },
+        { id: "00000000000000f2", startMs: START - 8 * 24 * 3_600_000, attributes: post("POST", url, 201) },
+        { id: "00000000000000f3", startMs: START - 6 * 24 * 3_600_000, attributes: post("POST", url, 201) },
+        { id: "00000000000000f4", startMs: START + 4 * 60_000, attributes: post("POST", url, 201) },
+      ]),
+    );
+    const body = (await response.json()) as {
+      partialSuccess: { rejectedSpans: string; errorMessage: string };
+    };
+    expect(body.partialSuccess.rejectedSpans).toBe("2");
+    expect(body.partialSuccess.errorMessage).toBe(
+      "2 span(s) started more than 5 minutes ahead of the agent's clock or more than 7 days ago: check the sender's clock",
+    );
+    store.flush();
+    expect([...store.results({ from: 0, to: START * 2 })].map((r) => r.correlationId)).toEqual([
+      "00000000000000f3",
+      "00000000000000f4",
+    ]);
   });
 
   const refusals: {
