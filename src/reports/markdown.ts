@@ -190,7 +190,7 @@ function merchantRequests(report: MonthlyReport): string[] {
   return [
     "## Merchant requests",
     "",
-    "The merchant's own requests to the provider, reported by its OpenTelemetry traces (route templates only; requests its own client failed left out).",
+    say.MERCHANT_REQUESTS_INTRO,
     "",
     ...table(["Category", "Requests", "Served", "Availability", "p99 latency"], rows),
   ];

@@ -109,6 +109,15 @@ describe("the report's traffic figures and sla.source (contract section 19)", ()
   it("a configuration without traffic keeps the report's shape", () => {
     expect(rowWith(undefined, false)).not.toHaveProperty("traffic");
     expect(renderReport(reportWith(undefined, false), "md")).not.toContain("Merchant requests");
+    expect(renderReport(reportWith(undefined, false), "html")).not.toContain("Merchant requests");
+  });
+
+  it("the HTML report shows the merchant requests per category", () => {
+    const html = renderReport(reportWith(undefined), "html");
+    expect(html).toContain('<section id="traffic"><h2>Merchant requests</h2>');
+    expect(html).toMatch(
+      /payment_<wbr>request<\/span><\/td><td class="num">195<\/td><td class="num">180<\/td>/,
+    );
   });
 
   it("the Markdown report shows the merchant requests per category", () => {
