@@ -14,7 +14,8 @@ service class availability_pct and credit_pct, by the contract's arithmetic:
   percentile of the durations of counted requests that got a response (a timeout counts at its
   probe's timeout). A service class pools its categories' requests. Its credit is the credit_pct of
   the tier with the lowest below_pct its availability is under; 0 under none; null without traffic
-  or tiers.
+  or tiers. Which records count is configuration.json's sla.figuresFrom (sla.source): the probes' (default), the
+  merchant requests' (records with "source":"traffic"), or both.
 
 Every verdict is also checked against what lies beside it (the windows, exclusions and control
 results); a verdict that does not hold, or a figure that differs from report.json, is one line on
@@ -126,7 +127,17 @@ timeouts = {p["id"]: p["timeoutMs"] for p in config["probes"]}
 
 
 def identity(line):
-    return (line["ts"], line["probe"], line.get("agent"))
+    # A merchant request (source traffic) is identified by its span id too: many share a ms and a route.
+    span = line.get("correlation_id") if line.get("source") == "traffic" else None
+    return (line["ts"], line["probe"], line.get("agent"), span)
+
+
+# Which records make the figures (contract section 19, sla.source): the probes' by default.
+sla_source = (config.get("sla") or {}).get("figuresFrom") or "probes"
+
+
+def decides(record):
+    return sla_source == "both" or sla_source == ("traffic" if record.get("source") == "traffic" else "probes")
 
 
 verdicts = {}
@@ -231,6 +242,9 @@ def witness(cid, ts):
 
 
 def merchant_side_problem(record, ts, cited):
+    if record.get("source") == "traffic" and "client_side" in (record.get("flags") or []):
+        # The merchant's own client failed the request, by its span: no control needed.
+        return None if record["status"] is None else "client_side, but the request was answered"
     if record["status"] is not None or record["error"] not in NETWORK_FAILURES:
         return "not a request that failed without a response of a network kind"
     names = [c["control"] for c in cited]
@@ -261,6 +275,8 @@ def verdict_problem(record, category, ts, verdict):
             return f"counted, but inside {inside[0]}"
         if "agent_error" in (record.get("flags") or []):
             return "counted, but the record is flagged agent_error: the agent's own failure"
+        if "client_side" in (record.get("flags") or []):
+            return "counted, but the record is flagged client_side: the merchant's own client failed it"
         network_failure = record["status"] is None and record["error"] in NETWORK_FAILURES
         witnesses = [cid for cid in sorted(controls) if network_failure and witness(cid, ts)]
         if controls and len(witnesses) >= quorum:
@@ -283,7 +299,7 @@ def verdict_problem(record, category, ts, verdict):
 tallies = {c: {"requests": 0, "successful": 0, "excluded": 0, "durations": []} for c in categories}
 for _, _, _, r in hashed_records():
     ts, category = ms(r["ts"]), r["category"]
-    if not (month_start <= ts < month_end) or category not in categories:
+    if not (month_start <= ts < month_end) or category not in categories or not decides(r):
         continue
     found = verdicts.pop(identity(r), [])
     if len(found) != 1:

@@ -28,6 +28,7 @@ import {
   RollingWindows,
   withFeedWindows,
 } from "../slo/index.js";
+import { trafficRoute } from "../traffic/endpoint.js";
 import { AGENT_VERSION } from "../version.js";
 import { CommittedCounts } from "./committed-counts.js";
 import { lockDataDir } from "./data-dir-lock.js";
@@ -133,6 +134,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const controls = new ControlTimeline(from.controls ?? [], from.controlsQuorum);
     for (const result of store.results({ from: now - REPLAY_MS, to: now })) {
       controls.add(result);
+      // The live windows and alerts follow the probes; merchant requests are in the report.
+      if (result.source === "traffic") continue;
       rebuilt.record(result, automaticReasonOf(result, controls) !== null);
       replayed++;
     }
@@ -155,12 +158,16 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     targetOf: (probe) => config.probes.find((p) => p.id === probe)?.target,
   });
   const counts = new CommittedCounts((result, reason) => metrics.recordResult(result, reason));
-  store.onCommitted((batch) =>
+  store.onCommitted((batch) => {
+    const results = batch.map((c) => c.result);
+    // Merchant requests (contract section 19) have their own counters and no probe to validate.
+    const traffic = results.filter((r) => r.source === "traffic");
+    if (traffic.length > 0) metrics.traffic.committed(traffic);
     counts.committed(
-      batch.map((c) => c.result),
+      traffic.length > 0 ? results.filter((r) => r.source !== "traffic") : results,
       clock.now(),
-    ),
-  );
+    );
+  });
   const validity = new ValidityTracker({
     config,
     clock,
@@ -235,6 +242,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return { firing: firing.map((a) => a.labels), deliveries: view.deliveries, queueDepth: view.queueDepth };
   });
 
+  const startTraffic = config.traffic;
   let ready = false;
   let server: MetricsServer;
   let admin: MetricsServer | null = null;
@@ -260,6 +268,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       routes: [
         // With agent.admin_listen, the admin and read API are not on the public listener at all.
         ...(adminListen === undefined ? adminRoutes : elsewhere(["/-/reload", "/api/v1/"])),
+        ...(config.traffic
+          ? [
+              trafficRoute({
+                // The section a reload brings (a new token, new routes); the one at start if a reload removed it.
+                settings: () => ({ traffic: config.traffic ?? startTraffic!, targets: config.targets }),
+                sink: store,
+                dropped: (n) => metrics.traffic.dropped(n),
+                now: () => clock.now(),
+              }),
+            ]
+          : []),
         ...pageRoutes(() => ({
           snapshot: windows.snapshot(clock.now()),
           titles: new Map([...config.categories.values()].map((c) => [c.id, c.title])),

@@ -16,6 +16,7 @@ import type {
 import { Secret } from "../model/secret.js";
 import { pathKey } from "./env.js";
 import { headerValues } from "./header-credentials.js";
+import { trafficOf } from "./traffic-wire.js";
 import {
   canonicalBaseUrl,
   parseDuration,
@@ -52,6 +53,8 @@ export interface ConversionInput {
   readonly environmentValues?: readonly string[];
   /** The same by field (pathKey of where each `${NAME}` stands): a target's own are found here. */
   readonly environmentReferences?: ReadonlyMap<string, readonly string[]>;
+  /** traffic.token, or what traffic.token_file holds; absent without a traffic section. */
+  readonly trafficToken?: Secret;
 }
 
 /** The one place the wire form becomes the domain model; input is already validated. */
@@ -152,7 +155,11 @@ export function toSloConfig(input: ConversionInput): SloConfig {
       merchant: wire.sla.merchant ?? null,
       contractRef: wire.sla.contract_ref ?? null,
       monthlyFee: wire.sla.monthly_fee ?? null,
+      ...(wire.sla.source === "probes" ? {} : { figuresFrom: wire.sla.source }),
     },
+    ...(wire.traffic
+      ? { traffic: trafficOf(wire.traffic, input.trafficToken ?? new Secret(wire.traffic.token ?? "")) }
+      : {}),
   };
 }
 

@@ -43,12 +43,34 @@ export function checkReferences(
   problems.push(...checkScopedList(slo, ["exclusions"], root.exclusions, categories));
   problems.push(...checkFeedComponents(slo, maintenance.feed, categories));
   problems.push(...checkProbes(probes, categories, root.targets));
+  problems.push(...checkTrafficRoutes(slo, root.traffic, categories, keysOf(root.targets)));
   const quorum = root.controls_quorum;
   const controls = listOf(root.controls).length;
   if (typeof quorum === "number" && quorum > controls) {
     // A quorum no set of controls can reach would silently turn merchant_side off.
     problems.push(slo.problem(["controls_quorum"], `${quorum} exceeds the ${controls} controls configured`));
   }
+  return problems;
+}
+
+/** traffic.routes: each names a declared target and category. */
+function checkTrafficRoutes(
+  slo: YamlSource,
+  traffic: unknown,
+  categories: string[],
+  targets: string[],
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  listOf(isRecord(traffic) ? traffic.routes : undefined).forEach((route, i) => {
+    if (!isRecord(route)) return;
+    const { target, category } = route;
+    if (typeof target === "string" && target !== "" && !targets.includes(target))
+      problems.push(slo.problem(["traffic", "routes", i, "target"], unknown("target", target, targets)));
+    if (typeof category === "string" && category !== "" && !categories.includes(category))
+      problems.push(
+        slo.problem(["traffic", "routes", i, "category"], unknown("category", category, categories)),
+      );
+  });
   return problems;
 }
 

@@ -12,6 +12,7 @@ import { ConfigError, type ConfigProblem, formatProblem } from "./problems.js";
 import { probeFileRunOnly, sloRunOnly } from "./run-only.js";
 import { resolveAuth } from "./secrets.js";
 import { readYamlSource, type YamlSource } from "./source.js";
+import { TrafficWire } from "./traffic-wire.js";
 import { SloFileWire, TargetWire } from "./wire.js";
 
 export interface LoadOptions {
@@ -68,7 +69,11 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   const auth = await resolveTargetAuth(root.targets, slo, configDir, expanded.references);
   // A credential file mounted only where the agent runs is no problem for the report.
   if (probing) problems.push(...auth.problems);
+  const traffic = await readTrafficToken(root.traffic, slo, configDir, expanded.references);
+  // Like target credentials: a token file mounted only where the agent runs is no problem for a report.
+  if (probing) problems.push(...traffic.problems);
   const secrets = [
+    ...traffic.values,
     ...secretValues(root.targets, auth.byTarget),
     ...credentials.values,
     ...harvests.flatMap((h) => h.secrets),
@@ -88,6 +93,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     secretHeaders: credentials.secret,
     environmentValues: [...expanded.references.values()].flat(),
     environmentReferences: expanded.references,
+    ...(traffic.token ? { trafficToken: traffic.token } : {}),
   });
   // Missing credentials matter only where a probe will use them.
   const probed = new Set(config.probes.map((probe) => probe.target));
@@ -111,6 +117,28 @@ async function readFromDirectory(
 ) {
   const where = probeDirectoryOf(probesDir, configDir, shownConfigDir);
   return readProbeDirectory(where.directory, where.shown, env, slo, probing ? undefined : probeFileRunOnly);
+}
+
+/** traffic.token, or the file traffic.token_file names read like a target's secret file. */
+async function readTrafficToken(
+  raw: unknown,
+  slo: YamlSource,
+  configDir: string,
+  fromEnvironment: ReadonlyMap<string, unknown>,
+) {
+  const wire = TrafficWire.safeParse(raw).data;
+  if (!wire) return { token: null, problems: [], values: [] };
+  const resolved = await resolveAuth(
+    wire.token === undefined
+      ? { type: "bearer", token_file: wire.token_file }
+      : { type: "bearer", token: wire.token },
+    ["traffic"],
+    slo,
+    configDir,
+    (key) => fromEnvironment.has(pathKey(["traffic", key])),
+  );
+  const token = resolved.auth.type === "bearer" ? resolved.auth.token : null;
+  return { token, problems: resolved.problems, values: token && !token.isEmpty ? [token.reveal()] : [] };
 }
 
 async function resolveTargetAuth(

@@ -4,7 +4,7 @@ import type { FieldPath } from "./source.js";
 /**
  * What a command that never probes nor delivers (report, verify, evidence, rules, dashboards)
  * does with a value only `run` uses -- the targets' credentials and headers, probe headers and
- * bodies, the admin and API tokens, the OTLP push headers, the receivers' secrets -- whose
+ * bodies, the admin, API and traffic tokens, the OTLP push headers, the receivers' secrets -- whose
  * variable is unset: it holds a stand-in, so a finance job that builds the report needs no
  * webhook secret. Every stand-in field is a Secret in the model, so the configuration's
  * fingerprint does not change with it; `check-config` and `run` still require the values.
@@ -25,6 +25,7 @@ function sloStandIn(path: FieldPath, data: unknown): string | undefined {
     if (second === "admin_token" || second === "api_token") return RUN_ONLY_STAND_IN;
     return second === "otlp" && third === "headers" ? RUN_ONLY_STAND_IN : undefined;
   }
+  if (top === "traffic" && second === "token") return RUN_ONLY_STAND_IN;
   if (top === "alerting" && second === "receivers") {
     if (path[3] === "secret") return RUN_ONLY_STAND_IN;
     // Only a Slack URL is a secret; an Alertmanager or webhook URL is configuration like any other.

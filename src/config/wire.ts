@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { invisibleCharacterIn } from "../model/text.js";
+import { TrafficWire } from "./traffic-wire.js";
 import {
   cronProblem,
   headerProblem,
@@ -543,6 +544,12 @@ export const SlaWire = z
     provider: shownName()
       .default("Klarna")
       .describe("The provider the SLA is with, named in reports and claims."),
+    source: z
+      .enum(["probes", "traffic", "both"], { message: "must be probes, traffic or both" })
+      .default("probes")
+      .describe(
+        "Which results decide the SLA figures: the agent's probes, the merchant's own requests (traffic:), or both; the report shows both either way.",
+      ),
     credits: z
       .array(CreditTierWire)
       .default([])
@@ -627,6 +634,7 @@ export const SloFileWire = z.strictObject({
   probes: z.array(ProbeWire).optional().describe("Probes declared inline, besides those in probes_dir."),
   alerting: AlertingWire,
   sla: SlaWire,
+  traffic: TrafficWire.optional(),
   regions: z
     .strictObject({
       trusted_keys_file: text()

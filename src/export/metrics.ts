@@ -21,6 +21,7 @@ import { registerProbeMetrics, type SeriesLabels, seriesLabels } from "./probe-m
 import { registerBuildInfo, startRuntimeMetrics } from "./runtime-metrics.js";
 import { type AgentSelfFigures, registerSelfMetrics } from "./self-metrics.js";
 import { registerSnapshotGauges } from "./snapshot-gauges.js";
+import { registerTrafficMetrics, type TrafficMetrics } from "./traffic-metrics.js";
 import { registerValidityGauge } from "./validity-gauge.js";
 
 export interface SloMetricsOptions {
@@ -63,6 +64,8 @@ export interface SloMetrics {
    * those of the configuration the agent started with.
    */
   reconfigure(config: SloConfig): void;
+  /** Counts committed merchant requests (contract section 19) and those refused or dropped. */
+  readonly traffic: TrafficMetrics;
   /** Flushes a pending OTLP push and stops every reader. */
   shutdown(): Promise<void>;
 }
@@ -102,6 +105,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   registerValidityGauge(meter, current, () => validity);
   const setAlertSource = registerAlertMetrics(meter, identity);
   registerBuildInfo(meter, { version: options.version ?? "0.0.0", identity });
+  const traffic = registerTrafficMetrics(meter, identity);
   const runtime = options.runtimeMetrics ? startRuntimeMetrics(provider) : null;
   const exposition = new ExpositionWriter();
   let shown = configuredSeries(config);
@@ -109,6 +113,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
 
   return {
     recordResult: probeMetrics.record,
+    traffic,
     reconfigure(next) {
       labels = seriesLabels(next, identity);
       probeMetrics.reconfigure(next);

@@ -28,6 +28,8 @@ export const METRIC = {
   alertDeliveries: "slo_alert_deliveries_total",
   alertQueueDepth: "slo_alert_queue_depth",
   buildInfo: "slo_agent_build_info",
+  trafficRequests: "slo_traffic_requests_total",
+  trafficDropped: "slo_traffic_dropped_total",
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

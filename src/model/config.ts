@@ -1,5 +1,6 @@
 import type { Secret } from "./secret.js";
 import type { EpochMs } from "./time.js";
+import type { SlaSource, TrafficSettings } from "./traffic.js";
 
 /**
  * The domain model of a loaded configuration. The wire form (YAML strings like "99.0" or "30s")
@@ -300,6 +301,12 @@ export interface SlaTerms {
   /** The claim's sender; null when not configured. */
   readonly merchant: { readonly name: string; readonly contact: string } | null;
   readonly contractRef: string | null;
+  /**
+   * Which results decide the SLA figures (contract section 19, `sla.source`); absent: probes, so
+   * that the configuration hashes of probe-only agents stay as they were. (Not named `source`:
+   * that key names a probe's file and line, which the configuration's hash leaves out.)
+   */
+  readonly figuresFrom?: SlaSource;
   readonly monthlyFee: { readonly amount: number; readonly currency: string } | null;
 }
 
@@ -327,6 +334,8 @@ export interface SloConfig {
   readonly controlsQuorum?: number;
   readonly alerting: AlertingSettings;
   readonly sla: SlaTerms;
+  /** Real-traffic evidence (contract section 19); absent: POST /v1/traces is not served. */
+  readonly traffic?: TrafficSettings;
   /** `report --from-agents`: the pinned agent keys (regions.trusted_keys_file), absolute. */
   readonly regions?: { readonly trustedKeysFile: string };
   /**

@@ -9,14 +9,29 @@ export const STATUS_CLASSES = ["2xx", "3xx", "4xx", "5xx", "none"] as const;
 export type StatusClass = (typeof STATUS_CLASSES)[number];
 
 /**
+ * Where a result comes from (contract section 19): the agent's own probe, or a merchant request
+ * reported as an OpenTelemetry CLIENT span (src/traffic/).
+ */
+export const RESULT_SOURCES = ["probe", "traffic"] as const;
+export type ResultSource = (typeof RESULT_SOURCES)[number];
+
+/**
  * Notes a probe can attach to a result (optional detail beside the contract fields):
  * - edge_block: a 403 with no vendor error body, probably a CDN/WAF block rather than the API;
  * - redirect_limit: still redirected after follow_redirects hops (a loop, typically);
  * - body_capped: the body was longer than max_body_bytes; the rest was read and discarded;
  * - agent_error: the request failed inside the agent (file descriptors exhausted, an invalid
- *   header, a TLS option it cannot use): never the provider's failure (contract section 8).
+ *   header, a TLS option it cannot use): never the provider's failure (contract section 8);
+ * - client_side: a merchant request (source traffic) that failed inside the merchant's own client,
+ *   by its span's error.type (aborted by the caller, an invalid argument): merchant_side.
  */
-export const RESULT_FLAGS = ["edge_block", "redirect_limit", "body_capped", "agent_error"] as const;
+export const RESULT_FLAGS = [
+  "edge_block",
+  "redirect_limit",
+  "body_capped",
+  "agent_error",
+  "client_side",
+] as const;
 export type ResultFlag = (typeof RESULT_FLAGS)[number];
 
 /** Per-phase timing of one HTTP request, in milliseconds from its start; null where a phase did not happen. */
@@ -58,6 +73,12 @@ export interface ProbeResult {
   readonly agent?: string | null;
   /** The region the agent measures from (`agent.region`). */
   readonly region?: string | null;
+  /** Absent or "probe": the agent's probe; "traffic": a merchant request from a span (contract section 19). */
+  readonly source?: ResultSource;
+}
+
+export function sourceOf(result: Pick<ProbeResult, "source">): ResultSource {
+  return result.source ?? "probe";
 }
 
 /** Who measured: stamped on every result an agent stores (docs/regions-merge.md). */

@@ -23,7 +23,7 @@ export function canonicalForm(result: ProbeResult): string {
     `,"correlation_id":${nullableText(result.correlationId)}` +
     `,"phases":${phasesJson(result.phases ?? null)}` +
     `,"server_ms":${nullableNumber(result.serverMs ?? null)}` +
-    `${classificationJson(result)}${identityJson(result)}}`
+    `${classificationJson(result)}${identityJson(result)}${sourceJson(result)}}`
   );
 }
 
@@ -33,6 +33,11 @@ function identityJson(result: ProbeResult): string {
   if (result.agent != null) text += `,"agent":${JSON.stringify(result.agent)}`;
   if (result.region != null) text += `,"region":${JSON.stringify(result.region)}`;
   return text;
+}
+
+/** `,"source":"traffic"` for a merchant request; "" for a probe's result, which hashes as it did before sources. */
+function sourceJson(result: ProbeResult): string {
+  return result.source === "traffic" ? ',"source":"traffic"' : "";
 }
 
 /** `,"flags":[…],"body_error":…,"detail":…`, each only when present; "" for most records. */

@@ -22,6 +22,7 @@ const OPTIONAL = [
   "detail",
   "agent",
   "region",
+  "source",
 ] as const;
 const FIELDS: ReadonlySet<string> = new Set([...REQUIRED, ...OPTIONAL]);
 const PHASE_FIELDS = ["dns_ms", "connect_ms", "tls_ms", "request_sent_ms", "ttfb_ms", "body_end_ms"] as const;
@@ -29,7 +30,7 @@ const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /**
  * One NDJSON line of contract section 3 (plus the optional `phases`, `server_ms`, `flags`,
- * `body_error`, `detail`, `agent` and `region` the store keeps), checked strictly: unknown fields, wrong types and impossible combinations are refused.
+ * `body_error`, `detail`, `agent`, `region` and `source` the store keeps), checked strictly: unknown fields, wrong types and impossible combinations are refused.
  * `known` null accepts any probe and category id (--allow-unknown).
  */
 export function parseResultLine(text: string, known: KnownIds | null): ParsedLine {
@@ -79,6 +80,10 @@ function shapeProblems(fields: Record<string, unknown>, problems: string[]): voi
     if (value !== undefined && value !== null && !(typeof value === "string" && value !== "")) {
       problems.push(`${key} must be a non-empty string or null, got ${JSON.stringify(value)}`);
     }
+  }
+  const { source } = fields;
+  if (source !== undefined && source !== "probe" && source !== "traffic") {
+    problems.push(`source must be "probe" or "traffic", got ${JSON.stringify(source)}`);
   }
   for (const key of ["error_code", "correlation_id", "detail"] as const) {
     const value = fields[key];
@@ -140,6 +145,8 @@ function resultOfWire(fields: Record<string, unknown>): ProbeResult {
     bodyError: (fields.body_error as FailureReason | null | undefined) ?? null,
     detail: (fields.detail as string | null | undefined) ?? null,
     ...identityOfWire(fields),
+    // "probe" is the default and is not kept: a probe's record hashes as it did before sources.
+    ...(fields.source === "traffic" ? { source: "traffic" as const } : {}),
   };
 }
 

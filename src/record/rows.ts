@@ -19,27 +19,28 @@ export interface ResultRow {
   readonly detail: string | null;
   readonly agent: string | null;
   readonly region: string | null;
+  readonly source: string | null;
   readonly prev_hash: Buffer;
   readonly hash: Buffer;
 }
 
 export const RESULT_COLUMNS =
-  "seq, ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region, prev_hash, hash";
+  "seq, ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region, source, prev_hash, hash";
 
-export const RESULT_COLUMN_COUNT = 18;
+export const RESULT_COLUMN_COUNT = 19;
 
 /** A plain INSERT of `rows` rows: a conflict fails the whole statement, which SQLite then undoes. */
 export function insertResultsSql(rows: number): string {
-  const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))";
+  const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))";
   return `INSERT INTO results (${RESULT_COLUMNS}) VALUES ${Array(rows).fill(row).join(", ")}`;
 }
 
 /** Hashes are bound as hex text and stored as 32-byte blobs: hex is what the chain computes in. */
 export const INSERT_RESULT_SQL = `INSERT OR IGNORE INTO results (${RESULT_COLUMNS})
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))`;
 
 export function resultOfRow(row: ResultRow): ProbeResult {
-  return withStoredIdentity(row.agent, row.region, {
+  return withStoredIdentity(row.agent, row.region, row.source, {
     ts: row.ts,
     probe: row.probe,
     category: row.category,
@@ -57,11 +58,21 @@ export function resultOfRow(row: ResultRow): ProbeResult {
   });
 }
 
-/** Sets agent and region only when stored: a record from before identity reads as it always did. */
-function withStoredIdentity(agent: string | null, region: string | null, result: ProbeResult): ProbeResult {
-  const r = result as { agent?: string; region?: string };
+/**
+ * Sets agent, region and source only when stored: a record from before identity reads as it always
+ * did, and a probe's result (source NULL) carries no source, as before sources were kept.
+ */
+function withStoredIdentity(
+  agent: string | null,
+  region: string | null,
+  source: string | null,
+  result: ProbeResult,
+): ProbeResult {
+  const r = result as { agent?: string; region?: string; source?: string };
   if (agent !== null) r.agent = agent;
   if (region !== null) r.region = region;
+  // Kept as stored, never checked: an altered source column must change the canonical form.
+  if (source !== null) r.source = source;
   return result;
 }
 
@@ -93,8 +104,9 @@ export function fillRowValues(
   into[13] = result.detail ?? null;
   into[14] = result.agent ?? null;
   into[15] = result.region ?? null;
-  into[16] = prevHashHex;
-  into[17] = hashHex;
+  into[16] = result.source === "traffic" ? "traffic" : null;
+  into[17] = prevHashHex;
+  into[18] = hashHex;
   return into;
 }
 
@@ -103,13 +115,13 @@ export function fillRowValues(
  * since reading two 32-byte blobs per row was a third of a month's read.
  */
 export const RESULT_VALUE_COLUMNS =
-  "ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region";
+  "ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region, source";
 
 /** resultOfRow for a row of RESULT_VALUE_COLUMNS read as an array (stmt.raw()): no object per row to build. */
 export function resultOfValues(v: readonly unknown[]): ProbeResult {
   const phases = v[8] as string | null;
   const flags = v[10] as string | null;
-  return withStoredIdentity(v[13] as string | null, v[14] as string | null, {
+  return withStoredIdentity(v[13] as string | null, v[14] as string | null, v[15] as string | null, {
     ts: v[0] as number,
     probe: v[1] as string,
     category: v[2] as string,

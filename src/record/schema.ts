@@ -158,6 +158,15 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE checkpoints ADD COLUMN inputs_seq INTEGER;  -- the input chain's head when signed, NULL before
   ALTER TABLE checkpoints ADD COLUMN inputs_hash BLOB;
   `,
+  // Where a result comes from (contract section 19): NULL for a probe's, 'traffic' for a merchant
+  // request reported as an OpenTelemetry span. Many merchant requests share a millisecond and a
+  // route, so theirs are identified by the span id (correlation_id) too; a probe's as before.
+  `
+  ALTER TABLE results ADD COLUMN source TEXT;  -- NULL: the agent's probe; 'traffic': a merchant request
+  DROP INDEX results_ts_probe_agent;
+  CREATE UNIQUE INDEX results_ts_probe_agent
+    ON results (ts, probe, ifnull(agent, ''), CASE WHEN source IS NULL THEN '' ELSE ifnull(correlation_id, '') END);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

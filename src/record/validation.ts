@@ -29,6 +29,8 @@ export function resultProblem(result: ProbeResult): string | null {
   ) {
     return `duration_ms must be a number >= 0 and <= ${MAX_DURATION_MS} (one day), got ${JSON.stringify(result.durationMs)}`;
   }
+  if (result.source !== undefined && result.source !== "probe" && result.source !== "traffic")
+    return `source must be "probe" or "traffic", got ${JSON.stringify(result.source)}`;
   if (result.serverMs != null && !Number.isFinite(result.serverMs))
     return "server_ms must be a finite number or null";
   return textProblem(result) ?? classificationProblem(result);

@@ -1,8 +1,9 @@
 import { z } from "zod";
-import { FAILURE_REASONS, RESULT_FLAGS } from "../model/result.js";
+import { FAILURE_REASONS } from "../model/result.js";
 import { INVISIBLE_CHARACTERS } from "../model/text.js";
 import { monthInterval } from "../model/time.js";
 import { type AgentMonthSummary, type LatencyTail, SUMMARY_KIND } from "./agent-summary.js";
+import { COUNTED_FLAGS } from "./classification.js";
 
 /**
  * What another agent says is checked before a figure is made of it: a signed agent can still be
@@ -78,7 +79,7 @@ const incident = z
     failures: countedCodes,
     error_codes: countedCodes,
     correlation_ids: z.array(z.string().max(200)),
-    result_flags: countsOf(RESULT_FLAGS),
+    result_flags: countsOf(COUNTED_FLAGS),
     body_errors: countsOf(FAILURE_REASONS),
   })
   .refine(inOrder, ORDER);

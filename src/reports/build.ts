@@ -1,6 +1,7 @@
 import type { CategoryId, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import { DAY_MS, type EpochMs, type Interval, isoUtc, monthInterval } from "../model/time.js";
+import { isTrafficProbeId } from "../model/traffic.js";
 import {
   type AutomaticReason,
   CONTROL_CATEGORY,
@@ -35,6 +36,7 @@ import {
   missedObjectives,
   type ReportSummary,
 } from "./model.js";
+import { decidesFigures, TrafficTally } from "./traffic-figures.js";
 import { type RecordVerdict, verdictOf } from "./verdicts.js";
 
 /** What the report reads from the evidence store (src/record's store satisfies it). */
@@ -61,7 +63,7 @@ export interface EvidenceSource {
     readonly from: EpochMs;
     readonly to: EpochMs;
     readonly categories?: readonly CategoryId[];
-  }): Iterable<MinuteRollup & { readonly spanMs: number }>;
+  }): Iterable<MinuteRollup & { readonly spanMs: number; readonly probe?: string }>;
 }
 
 export interface MonthlyReportInput {
@@ -99,11 +101,33 @@ function* answersNoted(
   results: Iterable<ProbeResult>,
   timeline: ControlTimeline,
   categories: ReadonlySet<CategoryId>,
+  traffic: SourceSplit,
 ) {
   for (const result of results) {
     if (controlIdOf(result) === null) timeline.add(result);
-    if (categories.has(result.category)) yield result;
+    if (!categories.has(result.category)) continue;
+    if (result.source === "traffic") {
+      traffic.tally.add(result);
+      if (traffic.decides) yield result;
+    } else if (traffic.probesDecide) yield result;
   }
+}
+
+/** Contract section 19: merchant requests are tallied beside the probes; sla.source says which decide. */
+interface SourceSplit {
+  readonly tally: TrafficTally;
+  /** Whether merchant requests enter the SLA figures. */
+  readonly decides: boolean;
+  /** Whether the probes' results enter them. */
+  readonly probesDecide: boolean;
+}
+
+function sourceSplitOf(config: SloConfig): SourceSplit {
+  return {
+    tally: new TrafficTally(),
+    decides: decidesFigures(config.sla.figuresFrom, true),
+    probesDecide: decidesFigures(config.sla.figuresFrom, false),
+  };
 }
 
 /** A category id that the configuration does not know; the message lists the known ones. */
@@ -162,7 +186,9 @@ class MonthWatch {
 
   /** Counts a result and watches it for failures (excluded requests are no incident) and gaps. */
   observe(result: ProbeResult, excluded: boolean): void {
-    this.recorded += 1;
+    // Coverage counts the probes' runs; merchant requests are counted in their own block.
+    const traffic = result.source === "traffic";
+    if (!traffic) this.recorded += 1;
     this.gaps.observe(result.ts);
     let measured = this.measured.get(result.category);
     if (!measured) {
@@ -179,7 +205,10 @@ class MonthWatch {
     const day = Math.floor((result.ts - this.#periodStart) / DAY_MS);
     days[day] ??= new StatusCounts();
     days[day].count(result);
-    const problem = measurementProblemOf(result.status, this.#expectations.get(result.probe));
+    // A merchant's own 401 is its request's answer, not a probe misconfigured.
+    const problem = traffic
+      ? null
+      : measurementProblemOf(result.status, this.#expectations.get(result.probe));
     if (problem) this.problems.add(result.category, problem, result.ts);
     if (excluded) {
       this.incidents.observeExcluded(result);
@@ -272,12 +301,20 @@ function controlTimelineOf(config: SloConfig, store: EvidenceSource, period: Int
  * The rollups of the month's pruned part (contract section 1, amended: HDR only where the raw
  * records are gone): rows that end before the oldest kept result, so none overlaps a raw one.
  */
-function* prunedRollups(store: EvidenceSource, period: Interval, categories: readonly CategoryId[]) {
+function* prunedRollups(
+  store: EvidenceSource,
+  period: Interval,
+  categories: readonly CategoryId[],
+  split: SourceSplit,
+) {
   const until = store.prunedUntil?.() ?? null;
   if (until === null || until <= period.start || !store.rollups) return;
   const to = Math.min(until, period.end);
   for (const rollup of store.rollups({ from: period.start, to, categories })) {
-    if (rollup.minute + rollup.spanMs <= until) yield rollup;
+    // Rollups are kept per probe id; a route's id says the minute's requests were merchant requests.
+    const traffic = rollup.probe !== undefined && isTrafficProbeId(rollup.probe);
+    const decides = traffic ? split.decides : split.probesDecide;
+    if (decides && rollup.minute + rollup.spanMs <= until) yield rollup;
   }
 }
 
@@ -296,6 +333,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   // The automatic reason of the result being judged, for its verdict once the pass has counted it.
   let reasonOfLast: AutomaticReason | null = null;
   const failingControls = (ts: number) => automatic.controls.failingAt(ts);
+  const split = sourceSplitOf(config);
   const { monthly: figures, daily } = monthFigures({
     config: scoped,
     month,
@@ -304,8 +342,9 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
       input.verified?.results ?? store.results({ ...query, categories: [...config.categories.keys()] }),
       automatic.controls,
       new Set(categories),
+      split,
     ),
-    rollups: prunedRollups(store, period, categories),
+    rollups: prunedRollups(store, period, categories, split),
     automatic: (result) => {
       const { reason, problem } = automaticVerdictOf(result, automatic.controls);
       automatic.observe(result, reason);
@@ -338,6 +377,8 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
       ...c,
       ...watch.validityOf(c.category, merchantSideMinutes),
       ...watch.tallyOf(c.category).counts(),
+      // Only where traffic is configured or decides: reports of probe-only agents keep their shape.
+      ...(config.traffic || split.decides ? { traffic: split.tally.figuresOf(c.category) } : {}),
     })),
     service_classes: figures.service_classes.map((s) => {
       const credit_pct = creditPctOf({ requests: s.requests, served: s.successful }, config.sla.credits);

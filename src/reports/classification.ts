@@ -12,19 +12,28 @@ import {
 } from "../model/index.js";
 import { formatCount } from "./format.js";
 
+/**
+ * The flags a report counts: client_side marks a merchant request (source traffic) that its own
+ * client failed, which is excluded as merchant_side and shown among the automatic exclusions.
+ */
+type CountedFlag = Exclude<ResultFlag, "client_side">;
+export const COUNTED_FLAGS = RESULT_FLAGS.filter((f): f is CountedFlag => f !== "client_side");
+
 /** Every known flag and body error as a key, zeros included, so that the JSON shape never varies. */
 export interface ClassificationCounts {
-  readonly result_flags: Readonly<Record<ResultFlag, number>>;
+  readonly result_flags: Readonly<Record<CountedFlag, number>>;
   readonly body_errors: Readonly<Record<FailureReason, number>>;
 }
 
 /** Counts flags and body errors of the results it is shown. */
 export class ClassificationTally {
-  readonly #flags = new Map<ResultFlag, number>();
+  readonly #flags = new Map<CountedFlag, number>();
   readonly #bodyErrors = new Map<FailureReason, number>();
 
   add(result: Pick<ProbeResult, "flags" | "bodyError">): void {
-    for (const flag of result.flags ?? []) this.#flags.set(flag, (this.#flags.get(flag) ?? 0) + 1);
+    for (const flag of result.flags ?? []) {
+      if (flag !== "client_side") this.#flags.set(flag, (this.#flags.get(flag) ?? 0) + 1);
+    }
     const reason = result.bodyError;
     if (reason) this.#bodyErrors.set(reason, (this.#bodyErrors.get(reason) ?? 0) + 1);
   }
@@ -33,14 +42,14 @@ export class ClassificationTally {
     const countOf = <K extends string>(keys: readonly K[], seen: ReadonlyMap<K, number>) =>
       Object.fromEntries(keys.map((k) => [k, seen.get(k) ?? 0])) as Record<K, number>;
     return {
-      result_flags: countOf(RESULT_FLAGS, this.#flags),
+      result_flags: countOf(COUNTED_FLAGS, this.#flags),
       body_errors: countOf(FAILURE_REASONS, this.#bodyErrors),
     };
   }
 }
 
 /** What a vendor manager should check for each flag, in one sentence from a count. */
-const FLAG_NOTES: Record<ResultFlag, (n: number) => string> = {
+const FLAG_NOTES: Record<CountedFlag, (n: number) => string> = {
   edge_block: (n) =>
     `${plural(n, "answer", "answers")} looked like an edge block (403 without Klarna's error body): check IP allow-lists or the CDN before disputing.`,
   redirect_limit: (n) =>
@@ -68,7 +77,7 @@ function bodyErrorList(counts: ClassificationCounts): { total: number; list: str
 
 /** One plain sentence per non-zero count, flags first; none when every count is zero. */
 export function classificationNotes(counts: ClassificationCounts): string[] {
-  const notes = RESULT_FLAGS.filter((flag) => counts.result_flags[flag] > 0).map((flag) =>
+  const notes = COUNTED_FLAGS.filter((flag) => counts.result_flags[flag] > 0).map((flag) =>
     FLAG_NOTES[flag](counts.result_flags[flag]),
   );
   const { total, list } = bodyErrorList(counts);

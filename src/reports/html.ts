@@ -8,6 +8,8 @@ import {
   formatCount,
   formatDuration,
   formatInstant,
+  formatMs,
+  formatPct,
   formatRatio,
   headline,
   monthTitle,
@@ -354,6 +356,31 @@ function validity(report: MonthlyReport): string {
   return `<section id="validity"><h2>Measurement validity</h2><p>${e(say.VALIDITY_INTRO)}</p>${body}${minutes}${list}</section>`;
 }
 
+/**
+ * The merchant's own requests per category (contract section 19), only where traffic: is
+ * configured: "" otherwise, so a probe-only report is unchanged to the byte.
+ */
+function merchantRequests(report: MonthlyReport): string {
+  const rows = report.categories.flatMap((c) =>
+    c.traffic
+      ? [
+          {
+            cells: [
+              { html: named(c.title, c.category) },
+              num(formatCount(c.traffic.requests)),
+              num(formatCount(c.traffic.successful)),
+              num(formatPct(c.traffic.availability_pct)),
+              num(formatMs(c.traffic.latency_p99_ms)),
+            ],
+          },
+        ]
+      : [],
+  );
+  if (rows.length === 0) return "";
+  const head: Cell[] = ["Category", num("Requests"), num("Served"), num("Availability"), num("p99 latency")];
+  return `<section id="traffic"><h2>Merchant requests</h2><p>${e(say.MERCHANT_REQUESTS_INTRO)}</p>${table(head, rows)}</section>`;
+}
+
 /** The letter to the provider, only with --claim, on a page of its own. */
 function claim(report: MonthlyReport): string {
   if (!report.claim) return "";
@@ -383,7 +410,7 @@ ${charts(report)}
 ${classes(report)}
 ${maintenance(report)}
 ${exclusions(report)}
-${validity(report)}
+${validity(report)}${merchantRequests(report)}
 ${incidents(report)}
 ${coverageAndEvidence(report)}
 ${claim(report)}

@@ -6,6 +6,8 @@ import {
   formatCount,
   formatDuration,
   formatInstant,
+  formatMs,
+  formatPct,
   headline,
   monthTitle,
 } from "./format.js";
@@ -164,6 +166,34 @@ function exclusions(report: MonthlyReport): string[] {
   ]);
   const header = ["Exclusion", "Start", "End", "Duration", "Categories", "Requests excluded", "Reason"];
   return [...lines, ...table(header, rows)];
+}
+
+/**
+ * The merchant's own requests per category (contract section 19), only where traffic: is
+ * configured: a report of a probe-only agent is unchanged.
+ */
+function merchantRequests(report: MonthlyReport): string[] {
+  const rows = report.categories.flatMap((c) =>
+    c.traffic
+      ? [
+          [
+            `${mdText(c.title)} (${mdCode(c.category)})`,
+            formatCount(c.traffic.requests),
+            formatCount(c.traffic.successful),
+            formatPct(c.traffic.availability_pct),
+            formatMs(c.traffic.latency_p99_ms),
+          ],
+        ]
+      : [],
+  );
+  if (rows.length === 0) return [];
+  return [
+    "## Merchant requests",
+    "",
+    say.MERCHANT_REQUESTS_INTRO,
+    "",
+    ...table(["Category", "Requests", "Served", "Availability", "p99 latency"], rows),
+  ];
 }
 
 /** Automatic exclusions and measurement problems (contract section 8). */
@@ -346,6 +376,7 @@ export function renderMarkdown(report: MonthlyReport): string {
     maintenance(report),
     exclusions(report),
     validity(report),
+    merchantRequests(report),
     incidents(report),
     coverage(report),
     evidence(report),

@@ -16,6 +16,7 @@ import type {
 } from "../slo/index.js";
 import type { Claim } from "./claim.js";
 import type { ClassificationCounts } from "./classification.js";
+import type { TrafficFigures } from "./traffic-figures.js";
 
 /** An instant as ISO-8601 UTC with milliseconds. */
 export type IsoInstant = string;
@@ -30,7 +31,12 @@ export interface ReportPeriod {
  * the SLA arithmetic: these names are the report's view of them.
  */
 /** Beyond the contract, each category row also counts the probe's flags and body errors of its requests. */
-export type CategoryRow = CategoryFigures & ClassificationCounts & MeasurementValidity;
+export type CategoryRow = CategoryFigures &
+  ClassificationCounts &
+  MeasurementValidity & {
+    /** The month's merchant requests (contract section 19); present when traffic: is configured. */
+    readonly traffic?: TrafficFigures;
+  };
 
 /** Contract section 8, per category. */
 export interface MeasurementValidity {

@@ -27,6 +27,9 @@ export function verdictOf(
 ): RecordVerdict {
   if (!excluded) return { verdict: "counted" };
   if (by) return { verdict: by.kind, by: by.id };
+  // A merchant request its own client failed (flag client_side) is merchant_side by its span alone.
+  if (automatic === "merchant_side" && result.flags?.includes("client_side"))
+    return { verdict: "merchant_side", controls: [] };
   if (automatic === "merchant_side")
     return { verdict: "merchant_side", controls: failingControls(result.ts) ?? [] };
   if (automatic === "agent_error") return { verdict: "agent_error" };
@@ -36,13 +39,18 @@ export function verdictOf(
 }
 
 /**
- * One line of classification.ndjson: the record's identity (ts, probe, agent when it has one, the
- * same members as its line in records.ndjson), its category and the verdict. Control results are
+ * One line of classification.ndjson: the record's identity (ts, probe, agent when it has one, and
+ * for a merchant request source and correlation_id: the same members as its line in records.ndjson), its category and the verdict. Control results are
  * cited by control id, ts and error, so that they can be found among the bundle's records.
  */
 export function verdictLine(result: ProbeResult, verdict: RecordVerdict): string {
   const line: Record<string, unknown> = { ts: isoUtc(result.ts), probe: result.probe };
   if (result.agent != null) line.agent = result.agent;
+  // A merchant request's identity includes its span id (contract section 19).
+  if (result.source === "traffic") {
+    line.source = "traffic";
+    line.correlation_id = result.correlationId;
+  }
   line.category = result.category;
   line.verdict = verdict.verdict;
   if ("by" in verdict) line.by = verdict.by;

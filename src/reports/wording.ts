@@ -344,3 +344,7 @@ export function latencySourceLine(report: MonthlyReport): string {
   if (histogram.length === 0) return `${exact}.`;
   return `${exact}, except for ${histogram.join(", ")}: their raw records were pruned, so their p99 comes from stored HDR histograms (3 significant digits).`;
 }
+
+/** The merchant requests section (contract section 19, docs/traffic.md). */
+export const MERCHANT_REQUESTS_INTRO =
+  "The merchant's own requests to the provider, reported by its OpenTelemetry traces (route templates only; requests its own client failed left out).";

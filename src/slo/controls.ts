@@ -219,7 +219,8 @@ function runStart(results: readonly (ControlFailure | null)[], i: number): numbe
 
 /**
  * Why a provider result is excluded automatically, or null when it counts: a failure inside the
- * agent (flag agent_error) is agent_error; a request with no response of a network kind while
+ * agent (flag agent_error) is agent_error; a merchant request its own client failed (flag
+ * client_side) is merchant_side; a request with no response of a network kind while
  * the controls were failing is merchant_side. Control results themselves are never classified.
  */
 export function automaticReasonOf(result: ProbeResult, controls: ControlTimeline): AutomaticReason | null {
@@ -233,6 +234,8 @@ export function automaticVerdictOf(
 ): { readonly reason: AutomaticReason | null; readonly problem: ControlProblem | null } {
   if (controlIdOf(result) !== null) return NEITHER;
   if (result.flags?.includes("agent_error")) return { reason: "agent_error", problem: null };
+  // A merchant request that its own client failed (span error.type, src/traffic/spans.ts).
+  if (result.flags?.includes("client_side")) return { reason: "merchant_side", problem: null };
   if (!isNetworkFailure(result)) return NEITHER;
   const judgement = controls.judgeAt(result.ts);
   if (judgement === null) return NEITHER;

@@ -370,6 +370,8 @@ describe("exposition format", () => {
     }));
     metrics.recordLateness("payment-request-read", 5);
     metrics.recordStall(120);
+    metrics.traffic.committed([result({ probe: "traffic:POST /payments/v1/sessions", source: "traffic" })]);
+    metrics.traffic.dropped(3);
     const text = await scrape();
     const names = new Set(parseExposition(text).map((s) => s.name));
     expect([...exposedSeriesNames()].filter((n) => !names.has(n))).toEqual([]);

@@ -166,7 +166,7 @@ describe("flags, body_error and detail", () => {
     store.flush();
     expect(lines).toEqual([
       expect.stringContaining(
-        'flags may hold only edge_block, redirect_limit, body_capped, agent_error, got "waf"',
+        'flags may hold only edge_block, redirect_limit, body_capped, agent_error, client_side, got "waf"',
       ),
     ]);
     expect(store.chainHead().records).toBe(1);

@@ -153,14 +153,15 @@ describe("an import line (contract section 3)", () => {
       rule: "flags that are not an array",
       text: line({ flags: "edge_block" }),
       message:
-        /^flags must be an array of edge_block, redirect_limit, body_capped, agent_error, got "edge_block"/,
+        /^flags must be an array of edge_block, redirect_limit, body_capped, agent_error, client_side, got "edge_block"/,
     },
     { rule: "flags null (no flags is [])", text: line({ flags: null }), message: /^flags must be an array/ },
     { rule: "a flag that is not text", text: line({ flags: [1] }), message: /^flags must be an array/ },
     {
       rule: "an unknown flag",
       text: line({ flags: ["waf"] }),
-      message: /^flags may hold only edge_block, redirect_limit, body_capped, agent_error, got "waf"/,
+      message:
+        /^flags may hold only edge_block, redirect_limit, body_capped, agent_error, client_side, got "waf"/,
     },
     {
       rule: "a repeated flag",
