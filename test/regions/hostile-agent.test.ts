@@ -9,11 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summaryRoute } from "../../src/agent/summary-route.js";
 import { FakeClock } from "../../src/clock/fake.js";
 import { type MetricsServer, startMetricsServer } from "../../src/export/server.js";
-import { FAILURE_REASONS, RESULT_FLAGS } from "../../src/model/result.js";
+import { FAILURE_REASONS } from "../../src/model/result.js";
 import { Secret } from "../../src/model/secret.js";
 import { AgentKey } from "../../src/record/signing.js";
 import { type EvidenceStore, openEvidenceStore } from "../../src/record/store.js";
 import { signAnswer } from "../../src/reports/agent-signature.js";
+import { COUNTED_FLAGS } from "../../src/reports/classification.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
 /**
@@ -157,7 +158,7 @@ function incidentOf(category: string, start: string, end: string): Loose {
     failures: [],
     error_codes: [],
     correlation_ids: [],
-    result_flags: Object.fromEntries(RESULT_FLAGS.map((f) => [f, 0])),
+    result_flags: Object.fromEntries(COUNTED_FLAGS.map((f) => [f, 0])),
     body_errors: Object.fromEntries(FAILURE_REASONS.map((f) => [f, 0])),
   };
 }
