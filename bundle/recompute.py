@@ -176,6 +176,7 @@ controls = {c["id"]: c for c in config.get("controls", [])}
 quorum = min(config.get("controlsQuorum", 2), max(1, len(controls)))
 control_results = {}  # control id -> [(ts, failed)] from the bundle's records
 answered = []  # provider requests that got an HTTP response: completion, in whole seconds rounded up
+answered_at = {}  # probe -> sorted ts of its requests that got an HTTP response (target_unreached)
 first_ts = None  # the earliest ts in records.ndjson: nothing before it can be seen here
 month_canonicals, previous = [], None
 for number, head, canonical, r in hashed_records(first_pass=True):
@@ -192,6 +193,7 @@ for number, head, canonical, r in hashed_records(first_pass=True):
         control_results.setdefault(r["probe"][len("control:"):], []).append((ms(r["ts"]), failed))
     elif r["status"] is not None:
         answered.append(-(-(ms(r["ts"]) + r["duration_ms"]) // 1000))
+        answered_at.setdefault(r["probe"], []).append(ms(r["ts"]))
 digest = hashlib.sha256(b"".join(c + b"\n" for c in sorted(month_canonicals))).hexdigest()
 if digest != statement["sha256"] or len(month_canonicals) != statement["records"]:
     disputes.append(f"records.ndjson: the month's {len(month_canonicals)} records digest to {digest}, "
@@ -200,6 +202,8 @@ del month_canonicals
 for results in control_results.values():
     results.sort(key=lambda result: result[0])
 answered.sort()
+for times in answered_at.values():
+    times.sort()
 
 
 def witness(cid, ts):
@@ -276,7 +280,22 @@ def verdict_problem(record, category, ts, verdict):
         return merchant_side_problem(record, ts, verdict["controls"])
     if kind == "agent_error":
         return None if "agent_error" in (record.get("flags") or []) else "agent_error, but the record has no agent_error flag"
+    if kind == "target_unreached":
+        return target_unreached_problem(record, ts, verdict.get("since"))
     return f"unknown verdict {kind}"
+
+
+def target_unreached_problem(record, ts, since):
+    """A target_unreached verdict holds on a request without a response (not the agent's own
+    failure) when no request of the same probe got a response between `since` (when the probe's
+    configuration took effect, from the agent's input log; null: from the first record) and it."""
+    if record["status"] is not None or "agent_error" in (record.get("flags") or []):
+        return "target_unreached, but the request got a response or failed inside the agent"
+    times = answered_at.get(record["probe"], [])
+    k = bisect_left(times, ms(since) if since else float("-inf"))
+    if k < len(times) and times[k] < ts:
+        return f"target_unreached, but the probe's target answered at {datetime.fromtimestamp(times[k] / 1000, timezone.utc).isoformat()} under the same configuration"
+    return None
 
 
 # --- The figures --------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import {
   type MonthlyFigures,
   monthFigures,
   StatusCounts,
+  TargetReach,
 } from "../slo/index.js";
 import { ClassificationTally } from "./classification.js";
 import { preliminaryReasons, reportContext } from "./context.js";
@@ -56,6 +57,13 @@ export interface EvidenceSource {
   unmonitoredIntervals(from: EpochMs, to: EpochMs): readonly Interval[];
   /** Where raw results begin after retention pruned older ones; null when none were pruned. */
   prunedUntil?(): EpochMs | null;
+  /** The configuration records (input log) in force during [from, to). */
+  configRecords?(period: { readonly from: EpochMs; readonly to: EpochMs }): readonly {
+    readonly ts: EpochMs;
+    readonly payload: string;
+  }[];
+  /** Whether the probe got an HTTP response sent in [from, to) (target_unreached). */
+  answeredBetween?(probe: string, from: EpochMs, to: EpochMs): boolean;
   /** Stored rollups of [from, to) (minute or compacted hour rows), for the pruned part of a month. */
   rollups?(query: {
     readonly from: EpochMs;
@@ -93,17 +101,35 @@ export interface MonthlyReportInput {
 /**
  * The results of `categories`, in ts order, after handing every provider result (of any
  * category) to the control timeline: a provider answer is consistency evidence against a failing
- * control (src/slo/controls.ts), and the daemon sees every category's answers too.
+ * control (src/slo/controls.ts), and the daemon sees every category's answers too. Each result
+ * is also shown to `reach` (every one, maintenance or not: an answer is an answer) and
+ * `unreached` told its verdict just before it is yielded.
  */
 function* answersNoted(
   results: Iterable<ProbeResult>,
   timeline: ControlTimeline,
   categories: ReadonlySet<CategoryId>,
+  reach: TargetReach,
+  unreached: (result: ProbeResult, verdict: boolean, since: EpochMs | null) => void,
 ) {
   for (const result of results) {
-    if (controlIdOf(result) === null) timeline.add(result);
-    if (categories.has(result.category)) yield result;
+    if (controlIdOf(result) !== null) continue;
+    timeline.add(result);
+    const verdict = reach.observe(result);
+    if (!categories.has(result.category)) continue;
+    unreached(result, verdict, reach.epochOf(result.probe));
+    yield result;
   }
+}
+
+/**
+ * Whether each probe's target had answered under its configuration, from the evidence log: the
+ * configuration records up to the period's end and the answers before it (src/slo/target-reach.ts).
+ */
+function targetReachOf(store: EvidenceSource, period: Interval): TargetReach {
+  const records = store.configRecords?.({ from: Number.MIN_SAFE_INTEGER, to: period.end }) ?? [];
+  const answered = store.answeredBetween?.bind(store) ?? (() => false);
+  return new TargetReach(records, period.start, answered);
 }
 
 /** A category id that the configuration does not know; the message lists the known ones. */
@@ -295,6 +321,8 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const automatic = new AutomaticExclusionLog(controlTimelineOf(config, store, period));
   // The automatic reason of the result being judged, for its verdict once the pass has counted it.
   let reasonOfLast: AutomaticReason | null = null;
+  let unreachedLast = false;
+  let unreachedSince: EpochMs | null = null;
   const failingControls = (ts: number) => automatic.controls.failingAt(ts);
   const { monthly: figures, daily } = monthFigures({
     config: scoped,
@@ -304,10 +332,17 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
       input.verified?.results ?? store.results({ ...query, categories: [...config.categories.keys()] }),
       automatic.controls,
       new Set(categories),
+      targetReachOf(store, period),
+      (result, verdict, since) => {
+        unreachedLast = verdict;
+        unreachedSince = since;
+        // A measurement problem even inside maintenance: the probe measures nothing either way.
+        if (verdict) watch.problems.add(result.category, "target_unreached", result.ts);
+      },
     ),
     rollups: prunedRollups(store, period, categories),
     automatic: (result) => {
-      const { reason, problem } = automaticVerdictOf(result, automatic.controls);
+      const { reason, problem } = automaticVerdictOf(result, automatic.controls, unreachedLast);
       automatic.observe(result, reason);
       reasonOfLast = reason;
       if (problem) watch.problems.add(result.category, problem, result.ts);
@@ -316,7 +351,10 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     observe: (result, excluded, by) => {
       watch.observe(result, excluded);
       input.observeResult?.(result, excluded);
-      input.classify?.(result, verdictOf(excluded, by, reasonOfLast, failingControls, result));
+      input.classify?.(
+        result,
+        verdictOf(excluded, by, reasonOfLast, failingControls, result, unreachedSince),
+      );
       reasonOfLast = null;
     },
   });

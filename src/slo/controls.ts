@@ -222,17 +222,27 @@ function runStart(results: readonly (ControlFailure | null)[], i: number): numbe
  * agent (flag agent_error) is agent_error; a request with no response of a network kind while
  * the controls were failing is merchant_side. Control results themselves are never classified.
  */
-export function automaticReasonOf(result: ProbeResult, controls: ControlTimeline): AutomaticReason | null {
-  return automaticVerdictOf(result, controls).reason;
+export function automaticReasonOf(
+  result: ProbeResult,
+  controls: ControlTimeline,
+  unreached = false,
+): AutomaticReason | null {
+  return automaticVerdictOf(result, controls, unreached).reason;
 }
 
-/** The automatic reason and, for a provider failure the controls cannot witness, the measurement problem. */
+/**
+ * The automatic reason and, for a provider failure the controls cannot witness, the measurement
+ * problem. `unreached`: TargetReach's verdict on the result (its target never answered under its
+ * configuration), which goes before the controls: such a failure measures the configuration.
+ */
 export function automaticVerdictOf(
   result: ProbeResult,
   controls: ControlTimeline,
+  unreached = false,
 ): { readonly reason: AutomaticReason | null; readonly problem: ControlProblem | null } {
   if (controlIdOf(result) !== null) return NEITHER;
   if (result.flags?.includes("agent_error")) return { reason: "agent_error", problem: null };
+  if (unreached && result.status === null) return { reason: "target_unreached", problem: null };
   if (!isNetworkFailure(result)) return NEITHER;
   const judgement = controls.judgeAt(result.ts);
   if (judgement === null) return NEITHER;
