@@ -1,4 +1,3 @@
-import canonicalize from "canonicalize";
 import type { ProbeId } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import type { EpochMs } from "../model/time.js";
@@ -52,9 +51,18 @@ export function targetIdentityOf(plainConfig: unknown, probe: ProbeId): string |
   if (!spec) return null;
   const targets = (config.targets ?? {}) as Record<string, unknown>;
   const target = typeof spec.target === "string" ? targets[spec.target] : undefined;
-  return (
-    canonicalize({ probe: without(spec, NOT_IDENTITY), target: without(target, TARGET_NOT_IDENTITY) }) ?? ""
-  );
+  return sortedJson({ probe: without(spec, NOT_IDENTITY), target: without(target, TARGET_NOT_IDENTITY) });
+}
+
+/** JSON with object keys in sorted order: equal data, equal text. */
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
 }
 
 function without(value: unknown, keys: ReadonlySet<string>): unknown {
