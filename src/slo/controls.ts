@@ -8,9 +8,9 @@ import { type AutomaticReason, type ControlProblem, controlIdOf } from "../model
  * docs/sla-arithmetic.md): at least `quorum` configured controls (default 2, or 1 when one is
  * configured) each have a latest result sent strictly before `ts`, no older than the control's
  * `every + timeout_ms`, that got no HTTP response, AND are healthy witnesses: the run of failures
- * that result belongs to began after the control had answered in the 10 minutes before, and the
- * control was not flapping then, and no provider request got an answer while the control was
- * failing (#contradicted). A control dead from the start, failing at random, or dead while the
+ * that result belongs to began after a steady spell -- the control answered in the 10 minutes
+ * before and failed not once in them (one earlier failure makes it flapping) -- and no provider
+ * request got an answer while the control was failing (#contradicted). A control dead from the start, failing at random, or dead while the
  * provider answers, is no witness: a provider failure beside it is the provider's, with a measurement problem. The same
  * function serves the daemon (once the controls' results before `ts` are all in, see settledFor)
  * and the report (from the stored control results), so both classify every request identically.
@@ -22,10 +22,12 @@ const NETWORK_FAILURES: ReadonlySet<FailureReason> = new Set(["timeout", "connec
 export const WITNESS_HEALTH_MS = 10 * 60_000;
 
 /**
- * Separate runs of failures within WITNESS_HEALTH_MS before a run began that make the control
- * flapping (two earlier runs: it alternated at least twice between answering and failing).
+ * Earlier runs of failures within WITNESS_HEALTH_MS before a run began that make the control
+ * flapping. One: a control that failed at all in the 10 minutes before is no witness, so a control
+ * down 3 minutes and up 3 minutes, or failing 1 probe in 9, hides almost nothing (issue 24), while
+ * one that is steady until the merchant's network goes down still witnesses the outage.
  */
-export const FLAPPING_RUNS = 2;
+export const FLAPPING_RUNS = 1;
 
 /**
  * How far back control results are kept (daemon) and read (report): a run of failures that
