@@ -225,11 +225,18 @@ class MonthWatch {
     };
   }
 
-  /** A daily row with its measured availability. */
-  withMeasured(row: DailyFigures): DailyRow {
+  /** A daily row with its measured availability and merchant-side minutes. */
+  withMeasured(
+    row: DailyFigures,
+    merchantSide: ReadonlyMap<CategoryId, ReadonlyMap<number, number>>,
+  ): DailyRow {
     const day = Math.round((Date.parse(`${row.date}T00:00:00Z`) - this.#periodStart) / DAY_MS);
     const counts = this.#measuredDaily.get(row.category)?.[day];
-    return { ...row, measured_availability_pct: counts ? availabilityPct(counts) : null };
+    return {
+      ...row,
+      measured_availability_pct: counts ? availabilityPct(counts) : null,
+      merchant_side_excluded_minutes: merchantSide.get(row.category)?.get(day) ?? 0,
+    };
   }
 
   tallyOf(category: CategoryId): ClassificationTally {
@@ -365,6 +372,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const chain = input.verified?.digest() ?? store.chainHead({ from: period.start, to: period.end });
   const preliminary_reasons = preliminaryReasons(period, input.now, coverage);
   const merchantSideMinutes = automatic.merchantSideMinutes();
+  const merchantSideByDay = automatic.merchantSideMinutesByDay(period.start);
   return {
     month,
     generated_at: isoUtc(input.now),
@@ -394,6 +402,6 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     }),
     unmonitored,
     data_gaps,
-    daily: daily.map((row) => watch.withMeasured(row)),
+    daily: daily.map((row) => watch.withMeasured(row, merchantSideByDay)),
   };
 }

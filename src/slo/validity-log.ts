@@ -1,6 +1,6 @@
 import type { CategoryId } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
-import { type EpochMs, isoUtc } from "../model/time.js";
+import { DAY_MS, type EpochMs, isoUtc } from "../model/time.js";
 import type { AutomaticReason, MeasurementProblem } from "../model/validity.js";
 import type { ControlFailure, ControlTimeline } from "./controls.js";
 
@@ -130,6 +130,33 @@ export class AutomaticExclusionLog {
         ms.set(category, (ms.get(category) ?? 0) + to - from);
     }
     return new Map([...ms].map(([category, total]) => [category, Math.round(total / 600) / 100]));
+  }
+
+  /**
+   * The same minutes per category and UTC day of the period starting at `periodStart` (day index
+   * from 0), each episode's stretch cut at midnight, to one hundredth: the CSV's daily column.
+   */
+  merchantSideMinutesByDay(periodStart: EpochMs): Map<CategoryId, Map<number, number>> {
+    const ms = new Map<CategoryId, Map<number, number>>();
+    for (const e of [...this.#closed, ...this.#open.values()]) {
+      if (e.reason !== "merchant_side") continue;
+      for (const [category, { from, to }] of e.categories) {
+        let days = ms.get(category);
+        if (!days) {
+          days = new Map();
+          ms.set(category, days);
+        }
+        for (let at = from; at < to; ) {
+          const day = Math.floor((at - periodStart) / DAY_MS);
+          const dayEnd = Math.min(to, periodStart + (day + 1) * DAY_MS);
+          days.set(day, (days.get(day) ?? 0) + dayEnd - at);
+          at = dayEnd;
+        }
+      }
+    }
+    for (const days of ms.values())
+      for (const [day, total] of days) days.set(day, Math.round(total / 600) / 100);
+    return ms;
   }
 
   #close(reason: AutomaticReason): void {

@@ -209,5 +209,14 @@ describe("controls are witnesses only while healthy and consistent", { timeout: 
     expect(JSON.parse(renderReport(report, "json")).categories[0].merchant_side_excluded_minutes).toBe(
       358.17,
     );
+    // The CSV's daily rows: the outage's day holds its minutes, the other days none.
+    const [header, ...rows] = (renderReport(report, "csv") as string)
+      .trim()
+      .split("\r\n")
+      .map((l) => l.split(","));
+    const column = header!.indexOf("merchant_side_excluded_minutes");
+    expect(column).toBeGreaterThan(0);
+    const minutes = rows.filter((r) => r[1] === "payment_request").map((r) => [r[0], Number(r[column])]);
+    expect(minutes.filter(([, m]) => m !== 0)).toEqual([["2026-11-06", 358.17]]);
   });
 });
