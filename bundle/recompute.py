@@ -171,7 +171,7 @@ def covering(intervals, category, ts):
 
 
 # --- merchant_side: controls_quorum controls failing, each a healthy witness (contract 14) ------
-WITNESS_HEALTH_MS, FLAPPING_RUNS = 10 * 60_000, 1
+WITNESS_HEALTH_MS, FLAPPING_RUNS, FLAPPING_FAILURES = 10 * 60_000, 2, 2
 controls = {c["id"]: c for c in config.get("controls", [])}
 quorum = min(config.get("controlsQuorum", 2), max(1, len(controls)))
 control_results = {}  # control id -> [(ts, failed)] from the bundle's records
@@ -210,7 +210,8 @@ def witness(cid, ts):
     """Whether control cid witnesses a provider failure sent at ts (contract section 14): its latest
     result before ts is a failure no older than its intervalMs + timeoutMs, whose run of failures
     began after the control answered in the 10 minutes before, with fewer than FLAPPING_RUNS earlier
-    runs of failures in those 10 minutes (not flapping: with FLAPPING_RUNS 1, no failure at all), and no provider request got an HTTP
+    runs of failures and fewer than FLAPPING_FAILURES earlier failed results in those 10 minutes
+    (not flapping), and no provider request got an HTTP
     response between the run's first timeout and that result. True, False, or None when the run or
     its 10 minutes began before the bundle's first record, so records.ndjson cannot tell."""
     control, seen = controls[cid], control_results.get(cid, [])
@@ -228,7 +229,8 @@ def witness(cid, ts):
         return None
     spell = range(bisect_left(seen, (start - WITNESS_HEALTH_MS,)), first)
     earlier_runs = sum(1 for j in spell if seen[j][1] and (j == 0 or not seen[j - 1][1]))
-    if earlier_runs >= FLAPPING_RUNS or all(seen[j][1] for j in spell):
+    earlier_failures = sum(1 for j in spell if seen[j][1])
+    if earlier_runs >= FLAPPING_RUNS or earlier_failures >= FLAPPING_FAILURES or all(seen[j][1] for j in spell):
         return False
     k = bisect_left(answered, -(-(start + control["timeoutMs"]) // 1000))
     return not (k < len(answered) and answered[k] * 1000 <= seen[i][0])

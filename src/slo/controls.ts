@@ -9,7 +9,7 @@ import { type AutomaticReason, type ControlProblem, controlIdOf } from "../model
  * configured) each have a latest result sent strictly before `ts`, no older than the control's
  * `every + timeout_ms`, that got no HTTP response, AND are healthy witnesses: the run of failures
  * that result belongs to began after a steady spell -- the control answered in the 10 minutes
- * before and failed not once in them (one earlier failure makes it flapping) -- and no provider
+ * before and was not flapping in them (FLAPPING_RUNS, FLAPPING_FAILURES) -- and no provider
  * request got an answer while the control was failing (#contradicted). A control dead from the start, failing at random, or dead while the
  * provider answers, is no witness: a provider failure beside it is the provider's, with a measurement problem. The same
  * function serves the daemon (once the controls' results before `ts` are all in, see settledFor)
@@ -22,12 +22,14 @@ const NETWORK_FAILURES: ReadonlySet<FailureReason> = new Set(["timeout", "connec
 export const WITNESS_HEALTH_MS = 10 * 60_000;
 
 /**
- * Earlier runs of failures within WITNESS_HEALTH_MS before a run began that make the control
- * flapping. One: a control that failed at all in the 10 minutes before is no witness, so a control
- * down 3 minutes and up 3 minutes, or failing 1 probe in 9, hides almost nothing (issue 24), while
- * one that is steady until the merchant's network goes down still witnesses the outage.
+ * What makes a control flapping, counted within WITNESS_HEALTH_MS before its run of failures
+ * began: two earlier runs of failures (it alternated twice), or two earlier failed results at all
+ * (a run of failures longer than one blip). So a control down 3 minutes and up 3 minutes, or
+ * failing 1 probe in 9, hides almost nothing (issue 24), while one isolated blip does not cost a
+ * steady control its witness to a real merchant-side outage.
  */
-export const FLAPPING_RUNS = 1;
+export const FLAPPING_RUNS = 2;
+export const FLAPPING_FAILURES = 2;
 
 /**
  * How far back control results are kept (daemon) and read (report): a run of failures that
@@ -168,12 +170,16 @@ export class ControlTimeline {
     const since = times[first]! - WITNESS_HEALTH_MS;
     let answered = false;
     let earlierRuns = 0;
+    let earlierFailures = 0;
     for (let j = first - 1; j >= 0 && times[j]! >= since; j--) {
       if (results[j] === null) answered = true;
-      else if (j === 0 || results[j - 1] === null) earlierRuns += 1;
+      else {
+        earlierFailures += 1;
+        if (j === 0 || results[j - 1] === null) earlierRuns += 1;
+      }
     }
-    const state: WitnessState =
-      earlierRuns >= FLAPPING_RUNS ? "control_flapping" : answered ? "healthy" : "control_unhealthy";
+    const flapping = earlierRuns >= FLAPPING_RUNS || (answered && earlierFailures >= FLAPPING_FAILURES);
+    const state: WitnessState = flapping ? "control_flapping" : answered ? "healthy" : "control_unhealthy";
     this.#witness.set(key, state);
     return state;
   }
