@@ -99,7 +99,10 @@ describe.concurrent("measurement validity (contract section 8), agent and report
     const config = configFor({ provider: await answering(401), expect: ", expect: {status: [404]}" });
     const run = await runAgent(
       config,
-      (m) => seriesValue(m, "slo_probe_valid", "payment-request-read") === 0,
+      // A response must be in: before one, an early timeout on a loaded machine is target_unreached.
+      (m) =>
+        seriesValue(m, "slo_probe_valid", "payment-request-read") === 0 &&
+        (seriesValue(m, "slo_probe_requests_total", 'outcome="served"') ?? 0) >= 1,
     );
     expect(seriesValue(run.metrics, "slo_probe_valid", 'probe="payment-request-read"')).toBe(0);
     const json = JSON.parse(report(run.dir));
@@ -124,10 +127,16 @@ describe.concurrent("measurement validity (contract section 8), agent and report
   it("a status outside expect is unexpected_status and slo_probe_valid 0", async () => {
     const bad = await runAgent(
       configFor({ provider: await answering(404), expect: ", expect: {status: [200]}" }),
-      (m) => seriesValue(m, "slo_probe_valid", "payment-request-read") === 0,
+      // A response must be in: before one, an early timeout on a loaded machine is target_unreached.
+      (m) =>
+        seriesValue(m, "slo_probe_valid", "payment-request-read") === 0 &&
+        (seriesValue(m, "slo_probe_requests_total", 'outcome="served"') ?? 0) >= 1,
     );
     expect(seriesValue(bad.metrics, "slo_probe_valid", 'probe="payment-request-read"')).toBe(0);
     const problems = JSON.parse(report(bad.dir)).categories[0].measurement_problems;
-    expect(problems.map((p: { kind: string }) => p.kind)).toEqual(["unexpected_status"]);
+    // On a loaded machine the agent's very first request may time out before the first answer:
+    // target_unreached, rightly. Every answer after it is unexpected_status.
+    const kinds = problems.map((p: { kind: string }) => p.kind);
+    expect(kinds.filter((k: string) => k !== "target_unreached")).toEqual(["unexpected_status"]);
   });
 });
