@@ -182,11 +182,12 @@ def covering(intervals, category, ts):
 
 
 # --- merchant_side: controls_quorum controls failing, each a healthy witness (contract 14) ------
-WITNESS_HEALTH_MS, FLAPPING_RUNS = 10 * 60_000, 2
+WITNESS_HEALTH_MS, FLAPPING_RUNS, FLAPPING_FAILURES = 10 * 60_000, 2, 2
 controls = {c["id"]: c for c in config.get("controls", [])}
 quorum = min(config.get("controlsQuorum", 2), max(1, len(controls)))
 control_results = {}  # control id -> [(ts, failed)] from the bundle's records
 answered = []  # provider requests that got an HTTP response: completion, in whole seconds rounded up
+answered_at = {}  # probe -> sorted ts of its requests that got an HTTP response (target_unreached)
 first_ts = None  # the earliest ts in records.ndjson: nothing before it can be seen here
 month_canonicals, previous = [], None
 for number, head, canonical, r in hashed_records(first_pass=True):
@@ -203,6 +204,7 @@ for number, head, canonical, r in hashed_records(first_pass=True):
         control_results.setdefault(r["probe"][len("control:"):], []).append((ms(r["ts"]), failed))
     elif r["status"] is not None:
         answered.append(-(-(ms(r["ts"]) + r["duration_ms"]) // 1000))
+        answered_at.setdefault(r["probe"], []).append(ms(r["ts"]))
 digest = hashlib.sha256(b"".join(c + b"\n" for c in sorted(month_canonicals))).hexdigest()
 if digest != statement["sha256"] or len(month_canonicals) != statement["records"]:
     disputes.append(f"records.ndjson: the month's {len(month_canonicals)} records digest to {digest}, "
@@ -211,13 +213,16 @@ del month_canonicals
 for results in control_results.values():
     results.sort(key=lambda result: result[0])
 answered.sort()
+for times in answered_at.values():
+    times.sort()
 
 
 def witness(cid, ts):
     """Whether control cid witnesses a provider failure sent at ts (contract section 14): its latest
     result before ts is a failure no older than its intervalMs + timeoutMs, whose run of failures
     began after the control answered in the 10 minutes before, with fewer than FLAPPING_RUNS earlier
-    runs of failures in those 10 minutes (not flapping), and no provider request got an HTTP
+    runs of failures and fewer than FLAPPING_FAILURES earlier failed results in those 10 minutes
+    (not flapping), and no provider request got an HTTP
     response between the run's first timeout and that result. True, False, or None when the run or
     its 10 minutes began before the bundle's first record, so records.ndjson cannot tell."""
     control, seen = controls[cid], control_results.get(cid, [])
@@ -235,7 +240,8 @@ def witness(cid, ts):
         return None
     spell = range(bisect_left(seen, (start - WITNESS_HEALTH_MS,)), first)
     earlier_runs = sum(1 for j in spell if seen[j][1] and (j == 0 or not seen[j - 1][1]))
-    if earlier_runs >= FLAPPING_RUNS or all(seen[j][1] for j in spell):
+    earlier_failures = sum(1 for j in spell if seen[j][1])
+    if earlier_runs >= FLAPPING_RUNS or earlier_failures >= FLAPPING_FAILURES or all(seen[j][1] for j in spell):
         return False
     k = bisect_left(answered, -(-(start + control["timeoutMs"]) // 1000))
     return not (k < len(answered) and answered[k] * 1000 <= seen[i][0])
@@ -292,7 +298,22 @@ def verdict_problem(record, category, ts, verdict):
         return merchant_side_problem(record, ts, verdict["controls"])
     if kind == "agent_error":
         return None if "agent_error" in (record.get("flags") or []) else "agent_error, but the record has no agent_error flag"
+    if kind == "target_unreached":
+        return target_unreached_problem(record, ts, verdict.get("since"))
     return f"unknown verdict {kind}"
+
+
+def target_unreached_problem(record, ts, since):
+    """A target_unreached verdict holds on a request without a response (not the agent's own
+    failure) when no request of the same probe got a response between `since` (when the probe's
+    configuration took effect, from the agent's input log; null: from the first record) and it."""
+    if record["status"] is not None or "agent_error" in (record.get("flags") or []):
+        return "target_unreached, but the request got a response or failed inside the agent"
+    times = answered_at.get(record["probe"], [])
+    k = bisect_left(times, ms(since) if since else float("-inf"))
+    if k < len(times) and times[k] < ts:
+        return f"target_unreached, but the probe's target answered at {datetime.fromtimestamp(times[k] / 1000, timezone.utc).isoformat()} under the same configuration"
+    return None
 
 
 # --- The figures --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import { structurallyEqual } from "../model/equal.js";
 import type { ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS, monthInterval, monthOf } from "../model/time.js";
+import { controlIdOf } from "../model/validity.js";
 import { controlProbe } from "../probes/index.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import {
@@ -26,6 +27,7 @@ import {
   ControlTimeline,
   isCancelled,
   RollingWindows,
+  TargetReach,
   withFeedWindows,
 } from "../slo/index.js";
 import { trafficRoute } from "../traffic/endpoint.js";
@@ -91,6 +93,16 @@ function recordConfiguration(store: EvidenceStore, config: SloConfig, log: Daemo
   }
 }
 
+/**
+ * Whether each probe's target has answered under its configuration, judged from the evidence log
+ * (src/slo/target-reach.ts) for a stream of results from `from` on: the configuration records and
+ * the stored answers before `from`. A restart therefore forgets nothing.
+ */
+function targetReachFrom(store: EvidenceStore, from: number): TargetReach {
+  const records = store.configRecords({ from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER });
+  return new TargetReach(records, from, (probe, lo, hi) => store.answeredBetween(probe, lo, hi));
+}
+
 function runnerConfigOf(config: SloConfig): SloConfig {
   const controls = (config.controls ?? []).map(controlProbe);
   return {
@@ -132,11 +144,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     let replayed = 0;
     // In ts order every control result before a request is known: the report's classification.
     const controls = new ControlTimeline(from.controls ?? [], from.controlsQuorum);
+    const reach = targetReachFrom(store, now - REPLAY_MS);
     for (const result of store.results({ from: now - REPLAY_MS, to: now })) {
       controls.add(result);
       // The live windows and alerts follow the probes; merchant requests are in the report.
       if (result.source === "traffic") continue;
-      rebuilt.record(result, automaticReasonOf(result, controls) !== null);
+      const unreached = controlIdOf(result) === null && reach.observe(result);
+      rebuilt.record(result, automaticReasonOf(result, controls, unreached) !== null);
       replayed++;
     }
     log("info", "rolling windows replayed from the evidence store", { store: store.path, results: replayed });
@@ -168,10 +182,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       clock.now(),
     );
   });
+  // Live results come after everything stored (the store stamps them with this clock).
+  const reach = targetReachFrom(store, started);
   const validity = new ValidityTracker({
     config,
     clock,
     log,
+    reach,
     decided: (result, reason) => {
       windows.record(result, reason !== null);
       counts.decided(result, reason, clock.now());
@@ -186,7 +203,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       started - CONTROL_LOOKBACK_MS,
       monthInterval(monthOf(started)).start - CONTROL_LOOKBACK_MS,
     );
-    validity.rememberResults(store.results({ from, to: started }));
+    validity.rememberResults(store.results({ from, to: started }), targetReachFrom(store, from));
   }
   const sink: ResultSink = {
     record(result: ProbeResult) {
@@ -286,6 +303,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           alerts: firingAlerts(alerting) satisfies readonly FiringAlert[],
           failures: events.recentFailures(),
           merchantSideMinutes: validity.merchantSideMinutes(),
+          validity: validity.validity(),
           version: AGENT_VERSION,
         })),
       ],
@@ -423,6 +441,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const feedChanged = !structurallyEqual(config.maintenance.feed, next.maintenance.feed);
     config = next;
     recordConfiguration(store, next, log);
+    // Results sent from now on are judged under the new configuration's target identities.
+    const latest = store.configRecords({ from: Number.MAX_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER }).at(-1);
+    if (latest) reach.configured(latest);
     if (feedChanged) {
       await feedPoller?.close();
       feedPoller = startFeed(next);

@@ -27,7 +27,8 @@ const ScheduledMaintenance = z.looseObject({
  * Statuspage's API v2 has no cancelled state (scheduled, in_progress, verifying, completed): a
  * maintenance called off is marked completed without ever having started. So: an explicit
  * "cancelled" (other status pages say so), or completed with no in_progress/verifying update,
- * or (no updates listed) resolved before its scheduled start.
+ * or (no updates listed) resolved before its scheduled start or not resolved at all: a completed
+ * window the page gives no sign of having run is not the provider's to exclude (issue 24).
  */
 function cancelledOf(m: z.infer<typeof ScheduledMaintenance>): boolean {
   const status = m.status.toLowerCase();
@@ -35,7 +36,8 @@ function cancelledOf(m: z.infer<typeof ScheduledMaintenance>): boolean {
   if (status !== "completed") return false;
   const updates = m.incident_updates ?? [];
   if (updates.length > 0) return !updates.some((u) => u.status === "in_progress" || u.status === "verifying");
-  return typeof m.resolved_at === "string" && Date.parse(m.resolved_at) < Date.parse(m.scheduled_for);
+  if (typeof m.resolved_at !== "string") return true;
+  return Date.parse(m.resolved_at) < Date.parse(m.scheduled_for);
 }
 
 const ScheduledMaintenancesBody = z.looseObject({

@@ -15,6 +15,7 @@ import {
   CONTROL_LOOKBACK_MS,
   ControlTimeline,
   isNetworkFailure,
+  type TargetReach,
 } from "../slo/index.js";
 import type { Logger } from "./log.js";
 
@@ -39,11 +40,21 @@ export class ValidityTracker {
   readonly #pending: ProbeResult[] = [];
   readonly #state = new Map<ProbeId, ProbeValidity>();
   readonly #controlDown = new Set<string>();
-  #episode: Record<AutomaticReason, number> = { merchant_side: 0, agent_error: 0 };
+  #episode: Record<AutomaticReason, number> = { merchant_side: 0, agent_error: 0, target_unreached: 0 };
+  /** Whether each probe's target answered under its configuration, from the store (target_unreached). */
+  readonly #reach: TargetReach;
   /** The month to date's automatic exclusion episodes, as the report groups them (for /status). */
   #month: { readonly month: string; readonly log: AutomaticExclusionLog } | null = null;
 
-  constructor(options: { config: SloConfig; clock: Clock; log: Logger; decided: Decided }) {
+  constructor(options: {
+    config: SloConfig;
+    clock: Clock;
+    log: Logger;
+    decided: Decided;
+    /** Live results from the start on; the store answers for before (src/slo/target-reach.ts). */
+    reach: TargetReach;
+  }) {
+    this.#reach = options.reach;
     this.#clock = options.clock;
     this.#log = options.log;
     this.#decided = options.decided;
@@ -65,12 +76,14 @@ export class ValidityTracker {
    * decided or logged for them); the provider's of the current month are grouped into the month's
    * episodes exactly as the report groups them, so /status matches it across a restart.
    */
-  rememberResults(results: Iterable<ProbeResult>): void {
+  rememberResults(results: Iterable<ProbeResult>, reach: TargetReach): void {
     const month = monthOf(this.#clock.now());
     for (const result of results) {
       this.#timeline.add(result);
-      if (controlIdOf(result) === null && monthOf(result.ts) === month) {
-        this.#observeMonth(result, automaticReasonOf(result, this.#timeline));
+      if (controlIdOf(result) !== null) continue;
+      const unreached = reach.observe(result);
+      if (monthOf(result.ts) === month) {
+        this.#observeMonth(result, automaticReasonOf(result, this.#timeline, unreached));
       }
     }
   }
@@ -94,6 +107,13 @@ export class ValidityTracker {
     if (control !== null) {
       this.#timeline.add(result);
       this.#noteControl(control, result);
+      this.flush();
+      return;
+    }
+    // A probe's runs never overlap, so its results come in ts order, as the report reads them.
+    const unreached = this.#reach.observe(result);
+    if (unreached) {
+      this.#decide(result, true);
     } else if (!this.#timeline.empty && isNetworkFailure(result) && !result.flags?.includes("agent_error")) {
       this.#pending.push(result);
     } else {
@@ -120,8 +140,8 @@ export class ValidityTracker {
     return [...this.#state.values()];
   }
 
-  #decide(result: ProbeResult): void {
-    const reason = automaticReasonOf(result, this.#timeline);
+  #decide(result: ProbeResult, unreached = false): void {
+    const reason = automaticReasonOf(result, this.#timeline, unreached);
     this.#observeMonth(result, reason);
     const problem = measurementProblemOf(result.status, this.#expectations.get(result.probe));
     this.#noteEpisode(reason, result);
@@ -136,6 +156,10 @@ export class ValidityTracker {
       this.#episode.agent_error = 0;
     }
     if (reason === null) return;
+    if (reason === "target_unreached") {
+      // Logged per probe when it starts and ends (#noteProbe): each probe is its own misconfiguration.
+      return;
+    }
     if (this.#episode[reason]++ > 0) return;
     if (reason === "agent_error") {
       this.#log(
@@ -176,8 +200,20 @@ export class ValidityTracker {
       agentErrors: reason === "agent_error",
       authFailed: problem === "auth_failed",
       unexpectedStatus: problem === "unexpected_status",
+      targetUnreached: reason === "target_unreached",
     };
     this.#state.set(result.probe, next);
+    if (next.targetUnreached && !before?.targetUnreached) {
+      this.#log(
+        "warn",
+        `probe ${result.probe}: target_unreached: its target has not answered once under this configuration (${result.error}${result.detail ? `, ${result.detail}` : ""}); its failures are excluded as a measurement problem, not the provider's: check the probe's URL and port`,
+      );
+    } else if (before?.targetUnreached && result.status !== null) {
+      this.#log(
+        "info",
+        `probe ${result.probe}: target answered (${result.status}); its failures count from now on`,
+      );
+    }
     const was = before?.authFailed ? "auth_failed" : before?.unexpectedStatus ? "unexpected_status" : null;
     if (problem !== null && problem !== was) {
       this.#log(

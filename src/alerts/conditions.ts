@@ -22,10 +22,13 @@ export const AGENT_ALERT = {
   merchantSide: "SLOMeasurementMerchantSide",
   agentErrors: "SLOMeasurementAgentErrors",
   authFailed: "SLOMeasurementAuthFailed",
+  targetUnreached: "SLOMeasurementTargetUnreached",
 } as const;
 
 /** Measurement-validity episodes of a category (contract section 8) an alert is raised for. */
-type ValidityEpisodes = Pick<ProbeValidity, "merchantSide" | "agentErrors" | "authFailed">;
+type ValidityEpisodes = Required<
+  Pick<ProbeValidity, "merchantSide" | "agentErrors" | "authFailed" | "targetUnreached">
+>;
 
 export interface AlertInput {
   readonly snapshot: SloSnapshot;
@@ -58,6 +61,11 @@ const VALIDITY: readonly { key: keyof ValidityEpisodes; alertname: string; what:
     key: "authFailed",
     alertname: AGENT_ALERT.authFailed,
     what: "the provider answers 401/403 (auth_failed): the probes' credentials are wrong or expired",
+  },
+  {
+    key: "targetUnreached",
+    alertname: AGENT_ALERT.targetUnreached,
+    what: "a probe's target never answered under its configuration (target_unreached): its failures are excluded; check its URL, host name and port",
   },
 ];
 
@@ -127,6 +135,7 @@ function validityByCategory(probes: readonly ProbeValidity[]): Map<CategoryId, V
       merchantSide: p.merchantSide || (seen?.merchantSide ?? false),
       agentErrors: p.agentErrors || (seen?.agentErrors ?? false),
       authFailed: p.authFailed || (seen?.authFailed ?? false),
+      targetUnreached: (p.targetUnreached ?? false) || (seen?.targetUnreached ?? false),
     });
   }
   return byCategory;

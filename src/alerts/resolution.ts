@@ -61,6 +61,7 @@ function resolutionOf(
     case AGENT_ALERT.merchantSide:
     case AGENT_ALERT.agentErrors:
     case AGENT_ALERT.authFailed:
+    case AGENT_ALERT.targetUnreached:
       return `${name} resolved: the probes measure validly again`;
     case AGENT_ALERT.maintenanceOverrun:
       return `${name} resolved: no longer failing after maintenance ${labels.maintenance ?? ""} (5m burn rate ${rate("5m")})`;

@@ -94,7 +94,7 @@ export function registerProbeMetrics(
   });
   const automaticExclusions = meter.createCounter(METRIC.automaticExclusions, {
     description:
-      "Requests excluded automatically, by reason: merchant_side (the controls were failing too) or agent_error (failed inside the agent); also counted under outcome=excluded",
+      "Requests excluded automatically, by reason: merchant_side (the controls were failing too), agent_error (failed inside the agent) or target_unreached (the target never answered under the probe's configuration); also counted under outcome=excluded",
   });
   let isExcluded = exclusionTest(config);
   let labelSets = new SeriesLabelCache(labelsOf);

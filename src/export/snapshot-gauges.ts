@@ -1,5 +1,6 @@
 import type { Attributes, Meter } from "@opentelemetry/api";
 import type { CategorySnapshot, SloSnapshot } from "../model/snapshot.js";
+import { stepFloorMs } from "../slo/index.js";
 import { type AgentIdentity, identityLabels, LABEL, METRIC } from "./names.js";
 
 type Observe = (name: string, value: number, attributes: Attributes) => void;
@@ -55,7 +56,8 @@ function observeCategory(observe: Observe, identity: AgentIdentity, c: CategoryS
   for (const w of c.windows) {
     const windowed = { ...labels, [LABEL.window]: w.window };
     if (w.availability !== null) observe(METRIC.availability, w.availability, windowed);
-    if (w.latencyP99Ms !== null) observe(METRIC.latencyP99, w.latencyP99Ms / 1000, windowed);
+    // The floor of the reading's HDR step: `p99 > objective` is then exactly "objective missed".
+    if (w.latencyP99Ms !== null) observe(METRIC.latencyP99, stepFloorMs(w.latencyP99Ms) / 1000, windowed);
     if (w.burnRate !== null) observe(METRIC.burnRate, w.burnRate, windowed);
   }
   if (c.errorBudgetRemaining !== null) {

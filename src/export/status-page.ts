@@ -2,6 +2,7 @@ import type { MaintenanceWindow } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import type { CategorySnapshot, SloSnapshot } from "../model/snapshot.js";
 import { isoUtc } from "../model/time.js";
+import type { ProbeValidity } from "../model/validity.js";
 
 /** A firing alert as the status page shows it (src/alerts provides them; none until it does). */
 export interface FiringAlert {
@@ -19,6 +20,8 @@ export interface StatusPageModel {
   readonly failures: readonly ProbeResult[];
   /** Per category, minutes of the month to date inside merchant_side episodes (the report's figure). */
   readonly merchantSideMinutes?: ReadonlyMap<string, number>;
+  /** Each probe's current measurement validity (slo_probe_valid); the invalid ones are listed. */
+  readonly validity?: readonly ProbeValidity[];
   readonly version: string;
 }
 
@@ -42,6 +45,7 @@ export function renderStatusPage(model: StatusPageModel): string {
 <body><h1>slo-agent status</h1>
 <p class="meta">At ${html(isoUtc(now))} · agent ${html(model.version)} · <a href="/">endpoints</a> · <a href="/metrics">/metrics</a></p>
 <h2>Categories</h2><div class="cards">${snapshot.categories.map((c) => categoryCard(c, model.titles, model.merchantSideMinutes?.get(c.category) ?? 0)).join("")}</div>
+<h2>Measurement problems</h2>${problemList(model.validity ?? [])}
 <h2>Active maintenance</h2>${maintenanceList(model.maintenance, now)}
 <h2>Firing alerts</h2>${alertList(model.alerts)}
 <h2>Latest failures</h2>${failureTable(model.failures)}
@@ -68,6 +72,26 @@ ${c.maintenanceActive ? ' <span class="tag">maintenance</span>' : ""}</h3>
 <div class="row"><span>Error budget left</span><span>${budget === null ? "–" : `${(budget * 100).toFixed(1)}%`}</span></div>
 <div class="bar" role="img" aria-label="error budget left"><span class="${width < 25 ? "low" : ""}" style="width:${width.toFixed(1)}%"></span></div>
 <div class="meta">${month?.requests ?? 0} requests this month, ${month?.excluded ?? 0} excluded; ${merchantSide.toFixed(2)} min excluded as merchant_side</div></section>`;
+}
+
+/** Why a probe's latest result does not measure the provider, in the report's words. */
+const PROBLEM_LINES: readonly [keyof ProbeValidity, string][] = [
+  [
+    "targetUnreached",
+    "target_unreached: its target has not answered once under this configuration (check URL, host name, port); its failures are excluded, not the provider's",
+  ],
+  ["agentErrors", "agent_error: requests fail inside the agent; excluded"],
+  ["authFailed", "auth_failed: 401/403 not expected (credentials?)"],
+  ["unexpectedStatus", "unexpected_status: a status outside expect"],
+];
+
+function problemList(validity: readonly ProbeValidity[]): string {
+  const items = validity.flatMap((v) =>
+    PROBLEM_LINES.filter(([key]) => v[key] === true).map(
+      ([, line]) => `<li><b>${html(v.probe)}</b> (${html(v.category)}): ${html(line)}</li>`,
+    ),
+  );
+  return items.length === 0 ? "<p>None.</p>" : `<ul>${items.join("")}</ul>`;
 }
 
 function maintenanceList(windows: readonly MaintenanceWindow[], now: number): string {

@@ -6,8 +6,8 @@ import type { SeriesLabels } from "./probe-metrics.js";
 /**
  * slo_probe_valid{probe}: 1 while the probe's latest result measured the provider as configured,
  * 0 after a 401/403 it does not expect (auth_failed), another status outside `expect`
- * (unexpected_status) or a failure inside the agent (agent_error). Probes with no result yet
- * are left out.
+ * (unexpected_status), a failure inside the agent (agent_error) or while its target has never
+ * answered under its configuration (target_unreached). Probes with no result yet are left out.
  */
 export function registerValidityGauge(
   meter: Meter,
@@ -16,7 +16,7 @@ export function registerValidityGauge(
 ): void {
   const gauge = meter.createObservableGauge(METRIC.probeValid, {
     description:
-      "1 while the probe's latest result is a valid measurement; 0 after auth_failed, unexpected_status or agent_error",
+      "1 while the probe's latest result is a valid measurement; 0 after auth_failed, unexpected_status, agent_error or target_unreached",
   });
   gauge.addCallback((result) => {
     for (const v of latest()) {

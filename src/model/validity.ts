@@ -21,19 +21,22 @@ export function controlIdOf(result: Pick<ProbeResult, "probe" | "category">): st
 }
 
 /** Why a result is excluded automatically: not the provider's fault by the evidence. */
-export const AUTOMATIC_REASONS = ["merchant_side", "agent_error"] as const;
+export const AUTOMATIC_REASONS = ["merchant_side", "agent_error", "target_unreached"] as const;
 export type AutomaticReason = (typeof AUTOMATIC_REASONS)[number];
 
 /**
  * What makes a measurement say less than it seems: a response that measures nothing useful (it
- * still counts per the SLA formula), or provider failures beside controls that were failing but
- * were no witnesses (never healthy before, or flapping), which therefore count as the provider's.
+ * still counts per the SLA formula), provider failures beside controls that were failing but
+ * were no witnesses (never healthy before, or flapping), which therefore count as the provider's,
+ * or failures of a probe whose target never answered under its configuration (target_unreached,
+ * excluded: a closed port or a wrong host name measures the configuration, not the provider).
  */
 export const MEASUREMENT_PROBLEMS = [
   "auth_failed",
   "unexpected_status",
   "control_unhealthy",
   "control_flapping",
+  "target_unreached",
 ] as const;
 export type MeasurementProblem = (typeof MEASUREMENT_PROBLEMS)[number];
 /** The measurement problems that the controls' own state causes (src/slo/controls.ts). */
@@ -68,9 +71,11 @@ export interface ProbeValidity {
   readonly authFailed: boolean;
   /** Its latest response was another status outside `expect.status`. */
   readonly unexpectedStatus: boolean;
+  /** Its target has not answered once under its current configuration (target_unreached). */
+  readonly targetUnreached?: boolean;
 }
 
 /** slo_probe_valid: the probe's latest result measured the provider as configured. */
 export function isProbeValid(v: ProbeValidity): boolean {
-  return !(v.agentErrors || v.authFailed || v.unexpectedStatus);
+  return !(v.agentErrors || v.authFailed || v.unexpectedStatus || v.targetUnreached);
 }

@@ -73,7 +73,7 @@ export async function runProbe(run: HarnessRun): Promise<HarnessOutcome> {
   }
   const elapsedMs = clock.monotonic() - startedAt;
   const classified = classify(spec, ts, observation, elapsedMs, run.fallbackRoundTripMs ?? null);
-  const guarded = stallGuarded(classified, run.stalls, startedAt, startedAt + elapsedMs);
+  const guarded = stallGuarded(classified, run.stalls, startedAt, startedAt + elapsedMs, spec.timeoutMs);
   const result = withoutCredentials(guarded, credentialFormsOf(run.target, spec));
   return { result, headers: observation.headers, roundTripMs: observation.roundTripMs };
 }
@@ -124,17 +124,22 @@ function classify(
 
 /**
  * A run whose timing overlapped a stall of the agent's own event loop longer than
- * agent.max_stall_ms measured the agent, not the target: whatever it saw (a slow success, a
- * timeout), it is agent_error, excluded from the provider's figures (contract section 14).
+ * agent.max_stall_ms measured the agent, not the target: a slow success, or a timeout the stall
+ * may have caused, is agent_error, excluded from the provider's figures (contract section 14).
+ * A timeout is caused by a stall only when the stall was going on at the deadline: an answer that
+ * arrived during an earlier stall is read as soon as it ends, before the deadline, so a target
+ * that stayed silent for a 10 s timeout beside a 60 ms stall in the middle timed out on its own.
  */
 function stallGuarded(
   result: ProbeResult,
   stalls: StallGuard | undefined,
   from: number,
   to: number,
+  timeoutMs: number,
 ): ProbeResult {
   if (!stalls) return result;
-  const stallMs = stalls.longestWithin(from, to);
+  const stallMs =
+    result.error === "timeout" ? stalls.stalledBefore(from + timeoutMs) : stalls.longestWithin(from, to);
   if (stallMs <= stalls.maxStallMs || result.flags?.includes("agent_error")) return result;
   return {
     ...result,

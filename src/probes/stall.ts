@@ -12,6 +12,8 @@ export interface StallGuard {
   readonly maxStallMs: number;
   /** The longest stall (ms) overlapping [from, to] of monotonic time, including one still going on. */
   longestWithin(from: number, to: number): number;
+  /** How long (ms) before `at` the stall in progress at `at` had begun; 0 when none was. */
+  stalledBefore(at: number): number;
 }
 
 export interface StallWatchOptions {
@@ -73,6 +75,13 @@ export class StallWatch implements StallGuard {
       longest = Math.max(longest, overlap(stall, from, to));
     }
     return longest;
+  }
+
+  stalledBefore(at: number): number {
+    for (const stall of [this.#ongoing(), ...this.#stalls]) {
+      if (stall.from < at && at <= stall.to) return at - stall.from;
+    }
+    return 0;
   }
 
   /** The gap since the last tick beyond one tick: a stall that has not been seen by a tick yet. */

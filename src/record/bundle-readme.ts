@@ -19,7 +19,7 @@ This prints \`Verification: OK\`. \`openssl ts -reply -in statement.tsr -text\` 
 
 const RECOMPUTE_ROWS = `| \`configuration.json\` | the agent's configuration the month was computed with, secrets removed, as RFC 8785 JSON: its SHA-256 is the statement's \`config_sha256\` |
 | \`maintenance.json\` | the maintenance feed's windows as the agent read them (\`firstSeenAt\` is the notice it can prove), and the report's verdict on each window and exclusion |
-| \`classification.ndjson\` | one line per record of the month: \`counted\`, or excluded by \`maintenance\` or \`exclusion\` (with its id), \`merchant_side\` (with the failing control results) or \`agent_error\` |
+| \`classification.ndjson\` | one line per record of the month: \`counted\`, or excluded by \`maintenance\` or \`exclusion\` (with its id), \`merchant_side\` (with the failing control results), \`agent_error\` or \`target_unreached\` (with \`since\`: when the probe's configuration took effect, from the agent's input log; null for from the first record) |
 | \`report.json\` | the month's report, signed whole (\`report_signature\`) |
 | \`recompute.py\` | recomputes every figure of the report from the files above (Python 3, standard library only) |
 `;
@@ -38,7 +38,8 @@ maintenance exclusion must fall in the qualifying part of that window (notice, o
 hours re-applied to the declared and feed windows), a declared exclusion inside its interval, a
 \`merchant_side\` one on failed, fresh results of \`controlsQuorum\` controls found in
 \`records.ndjson\`, each a healthy witness (contract section 14) as far as those records reach back, an
-\`agent_error\` one on a record flagged so, and no counted record may lie inside an excluding
+\`agent_error\` one on a record flagged so, a \`target_unreached\` one on a request without a response
+whose probe got no response between \`since\` and it in \`records.ndjson\`, and no counted record may lie inside an excluding
 interval. Any verdict that does not hold, or a figure that differs from \`report.json\`, is one
 line on stderr and exit 1: dispute exactly that record. It reads each record only from the
 bytes its hash covers (a line must be the three chain members followed by the canonical form;

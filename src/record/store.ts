@@ -206,6 +206,29 @@ export class EvidenceStore implements ResultSink {
     return queryResults(this.#readerDb(), query);
   }
 
+  /**
+   * Whether the probe got an HTTP response sent in [from, to): in the raw results, or, where
+   * retention pruned them, in the rollups (a status class counted). What decides target_unreached
+   * (src/slo/target-reach.ts) after a restart or in a report, from the evidence itself.
+   */
+  answeredBetween(probe: string, from: EpochMs, to: EpochMs): boolean {
+    const db = this.#readerDb();
+    const lo = Math.max(from, Number.MIN_SAFE_INTEGER);
+    const hi = Math.min(to, Number.MAX_SAFE_INTEGER);
+    const raw = db
+      .prepare("SELECT 1 FROM results WHERE ts >= ? AND ts < ? AND probe = ? AND status IS NOT NULL LIMIT 1")
+      .get(lo, hi, probe);
+    if (raw !== undefined) return true;
+    const pruned = this.prunedUntil();
+    if (pruned === null || pruned <= lo) return false;
+    const rolled = db
+      .prepare(
+        "SELECT 1 FROM rollups WHERE minute >= ? AND minute < ? AND probe = ? AND count_2xx + count_3xx + count_4xx + count_5xx > 0 LIMIT 1",
+      )
+      .get(lo, Math.min(hi, pruned), probe);
+    return rolled !== undefined;
+  }
+
   rollups(query: RollupQuery): Iterable<StoredRollup> {
     return queryRollups(this.#readerDb(), query);
   }

@@ -49,6 +49,8 @@ const dailyRow = z
     availability_pct: nullablePct,
     latency_p99_ms: nullableMs,
     measured_availability_pct: nullablePct,
+    // Absent in summaries of agents before it: read as 0.
+    merchant_side_excluded_minutes: z.number().finite().min(0).optional(),
   })
   .refine((r) => r.served <= r.requests, "served exceeds requests");
 

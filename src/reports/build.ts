@@ -23,6 +23,7 @@ import {
   type MonthlyFigures,
   monthFigures,
   StatusCounts,
+  TargetReach,
 } from "../slo/index.js";
 import { ClassificationTally } from "./classification.js";
 import { preliminaryReasons, reportContext } from "./context.js";
@@ -58,6 +59,13 @@ export interface EvidenceSource {
   unmonitoredIntervals(from: EpochMs, to: EpochMs): readonly Interval[];
   /** Where raw results begin after retention pruned older ones; null when none were pruned. */
   prunedUntil?(): EpochMs | null;
+  /** The configuration records (input log) in force during [from, to). */
+  configRecords?(period: { readonly from: EpochMs; readonly to: EpochMs }): readonly {
+    readonly ts: EpochMs;
+    readonly payload: string;
+  }[];
+  /** Whether the probe got an HTTP response sent in [from, to) (target_unreached). */
+  answeredBetween?(probe: string, from: EpochMs, to: EpochMs): boolean;
   /** Stored rollups of [from, to) (minute or compacted hour rows), for the pruned part of a month. */
   rollups?(query: {
     readonly from: EpochMs;
@@ -91,25 +99,36 @@ export interface MonthlyReportInput {
   };
 }
 
-/** The results of the selected categories among all of the month's. */
 /**
  * The results of `categories`, in ts order, after handing every provider result (of any
  * category) to the control timeline: a provider answer is consistency evidence against a failing
- * control (src/slo/controls.ts), and the daemon sees every category's answers too.
+ * control (src/slo/controls.ts), and the daemon sees every category's answers too. Each result
+ * is also shown to `reach` (every one, maintenance or not: an answer is an answer) and
+ * `unreached` told its verdict just before it is yielded.
  */
 function* answersNoted(
   results: Iterable<ProbeResult>,
   timeline: ControlTimeline,
   categories: ReadonlySet<CategoryId>,
   traffic: SourceSplit,
+  reach: TargetReach,
+  unreached: (result: ProbeResult, verdict: boolean, since: EpochMs | null) => void,
 ) {
   for (const result of results) {
-    if (controlIdOf(result) === null) timeline.add(result);
-    if (!categories.has(result.category)) continue;
+    if (controlIdOf(result) !== null) continue;
+    timeline.add(result);
     if (result.source === "traffic") {
+      // A merchant request has no probe configuration: target_unreached is the probes' own rule.
+      if (!categories.has(result.category)) continue;
       traffic.tally.add(result);
+      unreached(result, false, null);
       if (traffic.decides) yield result;
-    } else if (traffic.probesDecide) yield result;
+      continue;
+    }
+    const verdict = reach.observe(result);
+    if (!categories.has(result.category)) continue;
+    unreached(result, verdict, reach.epochOf(result.probe));
+    if (traffic.probesDecide) yield result;
   }
 }
 
@@ -128,6 +147,16 @@ function sourceSplitOf(config: SloConfig): SourceSplit {
     decides: decidesFigures(config.sla.figuresFrom, true),
     probesDecide: decidesFigures(config.sla.figuresFrom, false),
   };
+}
+
+/**
+ * Whether each probe's target had answered under its configuration, from the evidence log: the
+ * configuration records up to the period's end and the answers before it (src/slo/target-reach.ts).
+ */
+function targetReachOf(store: EvidenceSource, period: Interval): TargetReach {
+  const records = store.configRecords?.({ from: Number.MIN_SAFE_INTEGER, to: period.end }) ?? [];
+  const answered = store.answeredBetween?.bind(store) ?? (() => false);
+  return new TargetReach(records, period.start, answered);
 }
 
 /** A category id that the configuration does not know; the message lists the known ones. */
@@ -228,11 +257,18 @@ class MonthWatch {
     };
   }
 
-  /** A daily row with its measured availability. */
-  withMeasured(row: DailyFigures): DailyRow {
+  /** A daily row with its measured availability and merchant-side minutes. */
+  withMeasured(
+    row: DailyFigures,
+    merchantSide: ReadonlyMap<CategoryId, ReadonlyMap<number, number>>,
+  ): DailyRow {
     const day = Math.round((Date.parse(`${row.date}T00:00:00Z`) - this.#periodStart) / DAY_MS);
     const counts = this.#measuredDaily.get(row.category)?.[day];
-    return { ...row, measured_availability_pct: counts ? availabilityPct(counts) : null };
+    return {
+      ...row,
+      measured_availability_pct: counts ? availabilityPct(counts) : null,
+      merchant_side_excluded_minutes: merchantSide.get(row.category)?.get(day) ?? 0,
+    };
   }
 
   tallyOf(category: CategoryId): ClassificationTally {
@@ -332,6 +368,8 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const automatic = new AutomaticExclusionLog(controlTimelineOf(config, store, period));
   // The automatic reason of the result being judged, for its verdict once the pass has counted it.
   let reasonOfLast: AutomaticReason | null = null;
+  let unreachedLast = false;
+  let unreachedSince: EpochMs | null = null;
   const failingControls = (ts: number) => automatic.controls.failingAt(ts);
   const split = sourceSplitOf(config);
   const { monthly: figures, daily } = monthFigures({
@@ -343,10 +381,17 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
       automatic.controls,
       new Set(categories),
       split,
+      targetReachOf(store, period),
+      (result, verdict, since) => {
+        unreachedLast = verdict;
+        unreachedSince = since;
+        // A measurement problem even inside maintenance: the probe measures nothing either way.
+        if (verdict) watch.problems.add(result.category, "target_unreached", result.ts);
+      },
     ),
     rollups: prunedRollups(store, period, categories, split),
     automatic: (result) => {
-      const { reason, problem } = automaticVerdictOf(result, automatic.controls);
+      const { reason, problem } = automaticVerdictOf(result, automatic.controls, unreachedLast);
       automatic.observe(result, reason);
       reasonOfLast = reason;
       if (problem) watch.problems.add(result.category, problem, result.ts);
@@ -355,7 +400,10 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     observe: (result, excluded, by) => {
       watch.observe(result, excluded);
       input.observeResult?.(result, excluded);
-      input.classify?.(result, verdictOf(excluded, by, reasonOfLast, failingControls, result));
+      input.classify?.(
+        result,
+        verdictOf(excluded, by, reasonOfLast, failingControls, result, unreachedSince),
+      );
       reasonOfLast = null;
     },
   });
@@ -366,6 +414,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const chain = input.verified?.digest() ?? store.chainHead({ from: period.start, to: period.end });
   const preliminary_reasons = preliminaryReasons(period, input.now, coverage);
   const merchantSideMinutes = automatic.merchantSideMinutes();
+  const merchantSideByDay = automatic.merchantSideMinutesByDay(period.start);
   return {
     month,
     generated_at: isoUtc(input.now),
@@ -397,6 +446,6 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     }),
     unmonitored,
     data_gaps,
-    daily: daily.map((row) => watch.withMeasured(row)),
+    daily: daily.map((row) => watch.withMeasured(row, merchantSideByDay)),
   };
 }

@@ -10,6 +10,7 @@ const COLUMNS = [
   "availability_pct",
   "latency_p99_ms",
   "measured_availability_pct",
+  "merchant_side_excluded_minutes",
 ] as const satisfies readonly (keyof DailyRow)[];
 
 /** RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled. */

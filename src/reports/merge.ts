@@ -197,6 +197,8 @@ function mergedDay(
       tails.map((t) => t.days_ms[day] ?? []),
     ),
     measured_availability_pct: availabilityPct(measured),
+    merchant_side_excluded_minutes:
+      Math.round(sum(rows.map((r) => (r.merchant_side_excluded_minutes ?? 0) * 100))) / 100,
   };
 }
 

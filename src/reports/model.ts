@@ -62,6 +62,8 @@ export type ExclusionRow = ExclusionFigures;
 export type DailyRow = DailyFigures & {
   /** Contract section 8 per day: SR/R over every request made, before any exclusion; null without traffic. */
   readonly measured_availability_pct: number | null;
+  /** Minutes of the day inside merchant_side episodes for the category (contract section 14). */
+  readonly merchant_side_excluded_minutes: number;
 };
 
 export interface Coverage {

@@ -40,7 +40,7 @@ export const PROMETHEUS_PRECISION: readonly { readonly figure: string; readonly 
     limit:
       'Prometheus only knows what the agents counted under outcome="excluded": qualifying ' +
       "maintenance windows and exclusions that were in an agent's configuration when it made the " +
-      "request, and its automatic exclusions (merchant_side, agent_error). Windows or exclusions " +
+      "request, and its automatic exclusions (merchant_side, agent_error, target_unreached). Windows or exclusions " +
       "declared afterwards, and windows from the maintenance feed (agent.maintenance.feed), are not " +
       "applied: those requests count in R here, but not in the store-based report.",
   },

@@ -15,7 +15,9 @@ export type RecordVerdict =
   | { readonly verdict: "counted" }
   | { readonly verdict: ExcludedBy["kind"]; readonly by: string }
   | { readonly verdict: "merchant_side"; readonly controls: readonly ControlFailure[] }
-  | { readonly verdict: "agent_error" };
+  | { readonly verdict: "agent_error" }
+  /** `since`: when the configuration it was judged under took effect (null: from the first record). */
+  | { readonly verdict: "target_unreached"; readonly since: number | null };
 
 /** What the report's pass knows about one result once it was judged. */
 export function verdictOf(
@@ -24,6 +26,7 @@ export function verdictOf(
   automatic: AutomaticReason | null,
   failingControls: (ts: number) => readonly ControlFailure[] | null,
   result: ProbeResult,
+  unreachedSince: number | null = null,
 ): RecordVerdict {
   if (!excluded) return { verdict: "counted" };
   if (by) return { verdict: by.kind, by: by.id };
@@ -33,6 +36,7 @@ export function verdictOf(
   if (automatic === "merchant_side")
     return { verdict: "merchant_side", controls: failingControls(result.ts) ?? [] };
   if (automatic === "agent_error") return { verdict: "agent_error" };
+  if (automatic === "target_unreached") return { verdict: "target_unreached", since: unreachedSince };
   throw new RangeError(
     `result ${result.probe} at ${isoUtc(result.ts)} was excluded by nothing the report knows`,
   );
@@ -54,6 +58,7 @@ export function verdictLine(result: ProbeResult, verdict: RecordVerdict): string
   line.category = result.category;
   line.verdict = verdict.verdict;
   if ("by" in verdict) line.by = verdict.by;
+  if ("since" in verdict) line.since = verdict.since === null ? null : isoUtc(verdict.since);
   if ("controls" in verdict)
     line.controls = verdict.controls.map((c) => ({ control: c.control, ts: isoUtc(c.ts), error: c.error }));
   return JSON.stringify(line);

@@ -289,6 +289,8 @@ const PROBLEM_WHAT: Record<MeasurementProblemFigures["kind"], string> = {
     "controls were failing too but had not answered in the 10 minutes before: no witnesses, counted as the provider's (check the controls)",
   control_flapping:
     "controls were failing too but alternating between answering and failing: no witnesses, counted as the provider's (check the controls)",
+  target_unreached:
+    "the probe's target never answered under its configuration (a closed port, a wrong host name?): excluded, not the provider's (check the probe)",
 };
 
 /**
@@ -332,7 +334,10 @@ export function merchantSideMinutesText(
 
 export function measurementProblemText(p: MeasurementProblemFigures): string {
   const what = PROBLEM_WHAT[p.kind];
-  const noun = p.kind === "control_unhealthy" || p.kind === "control_flapping" ? "failure" : "response";
+  const noun =
+    p.kind === "control_unhealthy" || p.kind === "control_flapping" || p.kind === "target_unreached"
+      ? "failure"
+      : "response";
   return `${p.kind}: ${formatCount(p.requests)} ${p.requests === 1 ? noun : `${noun}s`}, ${what}, ${formatInstant(p.first)} to ${formatInstant(p.last)}`;
 }
 

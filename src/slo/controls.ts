@@ -8,9 +8,9 @@ import { type AutomaticReason, type ControlProblem, controlIdOf } from "../model
  * docs/sla-arithmetic.md): at least `quorum` configured controls (default 2, or 1 when one is
  * configured) each have a latest result sent strictly before `ts`, no older than the control's
  * `every + timeout_ms`, that got no HTTP response, AND are healthy witnesses: the run of failures
- * that result belongs to began after the control had answered in the 10 minutes before, and the
- * control was not flapping then, and no provider request got an answer while the control was
- * failing (#contradicted). A control dead from the start, failing at random, or dead while the
+ * that result belongs to began after a steady spell -- the control answered in the 10 minutes
+ * before and was not flapping in them (FLAPPING_RUNS, FLAPPING_FAILURES) -- and no provider
+ * request got an answer while the control was failing (#contradicted). A control dead from the start, failing at random, or dead while the
  * provider answers, is no witness: a provider failure beside it is the provider's, with a measurement problem. The same
  * function serves the daemon (once the controls' results before `ts` are all in, see settledFor)
  * and the report (from the stored control results), so both classify every request identically.
@@ -22,10 +22,14 @@ const NETWORK_FAILURES: ReadonlySet<FailureReason> = new Set(["timeout", "connec
 export const WITNESS_HEALTH_MS = 10 * 60_000;
 
 /**
- * Separate runs of failures within WITNESS_HEALTH_MS before a run began that make the control
- * flapping (two earlier runs: it alternated at least twice between answering and failing).
+ * What makes a control flapping, counted within WITNESS_HEALTH_MS before its run of failures
+ * began: two earlier runs of failures (it alternated twice), or two earlier failed results at all
+ * (a run of failures longer than one blip). So a control down 3 minutes and up 3 minutes, or
+ * failing 1 probe in 9, hides almost nothing (issue 24), while one isolated blip does not cost a
+ * steady control its witness to a real merchant-side outage.
  */
 export const FLAPPING_RUNS = 2;
+export const FLAPPING_FAILURES = 2;
 
 /**
  * How far back control results are kept (daemon) and read (report): a run of failures that
@@ -166,12 +170,16 @@ export class ControlTimeline {
     const since = times[first]! - WITNESS_HEALTH_MS;
     let answered = false;
     let earlierRuns = 0;
+    let earlierFailures = 0;
     for (let j = first - 1; j >= 0 && times[j]! >= since; j--) {
       if (results[j] === null) answered = true;
-      else if (j === 0 || results[j - 1] === null) earlierRuns += 1;
+      else {
+        earlierFailures += 1;
+        if (j === 0 || results[j - 1] === null) earlierRuns += 1;
+      }
     }
-    const state: WitnessState =
-      earlierRuns >= FLAPPING_RUNS ? "control_flapping" : answered ? "healthy" : "control_unhealthy";
+    const flapping = earlierRuns >= FLAPPING_RUNS || (answered && earlierFailures >= FLAPPING_FAILURES);
+    const state: WitnessState = flapping ? "control_flapping" : answered ? "healthy" : "control_unhealthy";
     this.#witness.set(key, state);
     return state;
   }
@@ -223,19 +231,29 @@ function runStart(results: readonly (ControlFailure | null)[], i: number): numbe
  * client_side) is merchant_side; a request with no response of a network kind while
  * the controls were failing is merchant_side. Control results themselves are never classified.
  */
-export function automaticReasonOf(result: ProbeResult, controls: ControlTimeline): AutomaticReason | null {
-  return automaticVerdictOf(result, controls).reason;
+export function automaticReasonOf(
+  result: ProbeResult,
+  controls: ControlTimeline,
+  unreached = false,
+): AutomaticReason | null {
+  return automaticVerdictOf(result, controls, unreached).reason;
 }
 
-/** The automatic reason and, for a provider failure the controls cannot witness, the measurement problem. */
+/**
+ * The automatic reason and, for a provider failure the controls cannot witness, the measurement
+ * problem. `unreached`: TargetReach's verdict on the result (its target never answered under its
+ * configuration), which goes before the controls: such a failure measures the configuration.
+ */
 export function automaticVerdictOf(
   result: ProbeResult,
   controls: ControlTimeline,
+  unreached = false,
 ): { readonly reason: AutomaticReason | null; readonly problem: ControlProblem | null } {
   if (controlIdOf(result) !== null) return NEITHER;
   if (result.flags?.includes("agent_error")) return { reason: "agent_error", problem: null };
   // A merchant request that its own client failed (span error.type, src/traffic/spans.ts).
   if (result.flags?.includes("client_side")) return { reason: "merchant_side", problem: null };
+  if (unreached && result.status === null) return { reason: "target_unreached", problem: null };
   if (!isNetworkFailure(result)) return NEITHER;
   const judgement = controls.judgeAt(result.ts);
   if (judgement === null) return NEITHER;

@@ -41,26 +41,30 @@ export function mergeFeedWindows(
   declared: readonly MaintenanceWindow[],
   feed: readonly FeedWindow[],
   everyMs: number,
+  known?: readonly string[],
 ): MaintenanceWindow[] {
   const ids = new Set(declared.map((w) => w.id));
   const imported = feed
     .filter((f) => !ids.has(f.providerId))
     .flatMap((f) =>
-      windowsByNotice({
-        id: f.providerId,
-        start: f.start,
-        end: f.end,
-        announcedAt: f.firstSeenAt,
-        categories: f.categories,
-        description: f.name,
-        feed: {
-          providerAnnouncedAt: f.providerCreatedAt,
-          firstSeenAt: f.firstSeenAt,
-          everyMs,
-          ...(f.cancelledAt ? { cancelledAt: f.cancelledAt } : {}),
+      windowsByNotice(
+        {
+          id: f.providerId,
+          start: f.start,
+          end: f.end,
+          announcedAt: f.firstSeenAt,
+          categories: f.categories,
+          description: f.name,
+          feed: {
+            providerAnnouncedAt: f.providerCreatedAt,
+            firstSeenAt: f.firstSeenAt,
+            everyMs,
+            ...(f.cancelledAt ? { cancelledAt: f.cancelledAt } : {}),
+          },
+          ...(f.history ? { history: f.history } : {}),
         },
-        ...(f.history ? { history: f.history } : {}),
-      }),
+        known,
+      ),
     );
   return [...declared, ...imported];
 }
@@ -69,12 +73,13 @@ export function mergeFeedWindows(
 export const DEFAULT_FEED_EVERY_MS = 600_000;
 
 /** The configuration with the feed's windows merged into its declared ones (mergeFeedWindows). */
-export function withFeedWindows<T extends Pick<SloConfig, "maintenance">>(
-  config: T,
-  feed: readonly FeedWindow[],
-): T {
+export function withFeedWindows<
+  T extends Pick<SloConfig, "maintenance"> & { readonly categories?: SloConfig["categories"] },
+>(config: T, feed: readonly FeedWindow[]): T {
   if (feed.length === 0) return config;
   const everyMs = config.maintenance.feed?.everyMs ?? DEFAULT_FEED_EVERY_MS;
-  const windows = mergeFeedWindows(config.maintenance.windows, feed, everyMs);
+  // The configured categories let a window widened to "all" late keep its notice per category.
+  const known = config.categories ? [...config.categories.keys()] : undefined;
+  const windows = mergeFeedWindows(config.maintenance.windows, feed, everyMs, known);
   return { ...config, maintenance: { ...config.maintenance, windows } };
 }

@@ -13,4 +13,5 @@ export * from "./monthly.js";
 export * from "./moved-maintenance.js";
 export * from "./rolling.js";
 export * from "./tally.js";
+export * from "./target-reach.js";
 export * from "./validity-log.js";

@@ -29,6 +29,20 @@ interface YearUse {
   /** Ids of the notice-qualified windows: the parts of a moved window are one occasion. */
   readonly noticeQualified: Set<string>;
   usedMs: number;
+  /**
+   * Per id, the spans already counted against the hours cap: parts of one window that share a
+   * span (its categories announced at different times) use its hours once.
+   */
+  readonly counted: Map<string, { start: EpochMs; end: EpochMs }[]>;
+}
+
+/** How much of [start, end) the spans already counted for the window's id cover. */
+function alreadyCounted(use: YearUse, window: MaintenanceWindow): number {
+  let ms = 0;
+  for (const span of use.counted.get(window.id) ?? []) {
+    ms += Math.max(0, Math.min(span.end, window.end) - Math.max(span.start, window.start));
+  }
+  return ms;
 }
 
 /**
@@ -52,13 +66,18 @@ export function qualifyMaintenanceWindows(
       return rejected(window, "late_notice");
     }
     const year = maintenanceYearOf(window);
-    const use = years.get(year) ?? { noticeQualified: new Set<string>(), usedMs: 0 };
+    const use: YearUse = years.get(year) ?? { noticeQualified: new Set(), usedMs: 0, counted: new Map() };
     years.set(year, use);
     use.noticeQualified.add(window.id);
     if (use.noticeQualified.size > policy.maxOccasionsPerYear) return rejected(window, "occasion_cap");
     const durationMs = Math.max(0, window.end - window.start);
-    const qualifiedMs = Math.min(durationMs, Math.max(0, capMs - use.usedMs));
-    use.usedMs += qualifiedMs;
+    const shared = Math.min(durationMs, alreadyCounted(use, window));
+    const qualifiedMs = Math.min(durationMs, shared + Math.max(0, capMs - use.usedMs));
+    use.usedMs += qualifiedMs - Math.min(shared, qualifiedMs);
+    const span = { start: window.start, end: window.start + qualifiedMs };
+    const spans = use.counted.get(window.id) ?? [];
+    if (!spans.some((s) => s.start === span.start && s.end === span.end)) spans.push(span);
+    use.counted.set(window.id, spans);
     if (qualifiedMs === 0 && durationMs > 0) return rejected(window, "hours_cap");
     return {
       window,

@@ -1,31 +1,47 @@
-import type { CategoryScope, MaintenanceWindow, WindowVersion } from "../model/config.js";
+import type { CategoryId, CategoryScope, MaintenanceWindow, WindowVersion } from "../model/config.js";
 import type { EpochMs } from "../model/time.js";
 
 /**
  * Moved or extended maintenance (contract section 14): when a window's start, end or categories
  * change, the changed part is judged with the time the change was first seen as its
- * announcement. A part of the final window carries the notice of the earliest version from which
- * on every observed version covered it (its time and, at least, the final categories); a part
- * that some later version did not cover was announced only when it came back.
+ * announcement. A part of the final window -- a stretch of time for some of its categories --
+ * carries the notice of the earliest version from which on every observed version covered it;
+ * a part that some later version did not cover was announced only when it came back. Widening
+ * the categories late therefore keeps the original notice for the categories first announced;
+ * only the added ones are announced when the widening was seen.
  */
 export interface NoticePart {
   readonly start: EpochMs;
   readonly end: EpochMs;
   readonly announcedAt: EpochMs;
+  /** The categories of the final window this part's notice holds for. */
+  readonly categories: CategoryScope;
 }
 
-function covers(scope: CategoryScope, wanted: CategoryScope): boolean {
-  if (scope === "all") return true;
-  if (wanted === "all") return false;
-  return wanted.every((c) => scope.includes(c));
+/** A set of categories, or null for every category there is (when they cannot be listed). */
+type CategorySet = ReadonlySet<CategoryId> | null;
+
+function setOf(scope: CategoryScope, known: readonly CategoryId[] | undefined): CategorySet {
+  if (scope !== "all") return new Set(scope);
+  return known ? new Set(known) : null;
+}
+
+/** a ∩ b; undefined when the rest of `a` could not be listed (every category, unlisted, minus some). */
+function intersect(a: CategorySet, b: CategorySet): CategorySet | undefined {
+  if (a === null) return b === null ? null : undefined;
+  if (b === null) return a;
+  return new Set([...a].filter((c) => b.has(c)));
 }
 
 /**
- * The final version's [start, end) cut into parts by announcement, in start order, adjacent
- * parts with the same announcement merged. `history` is oldest first; its last entry is the
- * window as it stands. An empty history gives no parts.
+ * The final version's [start, end) cut into parts by announcement, in start order (parts of the
+ * same stretch in order of announcement), adjacent parts with the same announcement and
+ * categories merged. `history` is oldest first; its last entry is the window as it stands.
+ * `known`: every configured category, so that a window widened to "all" can be split by
+ * category; without it such a window is announced whole when the widening was seen. An empty
+ * history gives no parts.
  */
-export function noticeParts(history: readonly WindowVersion[]): NoticePart[] {
+export function noticeParts(history: readonly WindowVersion[], known?: readonly CategoryId[]): NoticePart[] {
   const final = history.at(-1);
   if (!final || final.end <= final.start) return [];
   const cuts = new Set<EpochMs>([final.start, final.end]);
@@ -37,18 +53,59 @@ export function noticeParts(history: readonly WindowVersion[]): NoticePart[] {
   for (let i = 0; i + 1 < points.length; i++) {
     const start = points[i]!;
     const end = points[i + 1]!;
-    let announcedAt = final.seenAt;
-    for (let j = history.length - 1; j >= 0; j--) {
-      const v = history[j]!;
-      if (v.start > start || v.end < end || !covers(v.categories, final.categories)) break;
-      announcedAt = v.seenAt;
+    for (const { announcedAt, categories } of announcementsOf(history, start, end, known)) {
+      const same = parts.findLast(
+        (p) => p.end === start && p.announcedAt === announcedAt && sameScope(p.categories, categories),
+      );
+      if (same) parts[parts.indexOf(same)] = { ...same, end };
+      else parts.push({ start, end, announcedAt, categories });
     }
-    const last = parts.at(-1);
-    if (last && last.announcedAt === announcedAt && last.end === start)
-      parts[parts.length - 1] = { ...last, end };
-    else parts.push({ start, end, announcedAt });
   }
   return parts;
+}
+
+/** Per category of the final version, when [start, end) was first announced for it, grouped. */
+function announcementsOf(
+  history: readonly WindowVersion[],
+  start: EpochMs,
+  end: EpochMs,
+  known: readonly CategoryId[] | undefined,
+): { announcedAt: EpochMs; categories: CategoryScope }[] {
+  const final = history.at(-1)!;
+  let covered: CategorySet = setOf(final.categories, known);
+  let announcedAt = final.seenAt;
+  /** Categories announced at each seenAt, earliest last; null: every category. */
+  const byTime = new Map<EpochMs, CategorySet>([[announcedAt, covered]]);
+  for (let j = history.length - 2; j >= 0; j--) {
+    const v = history[j]!;
+    if (v.start > start || v.end < end) break;
+    const still = intersect(covered, setOf(v.categories, known));
+    if (still === undefined || (still !== null && still.size === 0)) break;
+    // Those still covered were announced earlier: move them from the later announcement.
+    const later = byTime.get(announcedAt)!;
+    byTime.set(announcedAt, later === null ? null : new Set([...later].filter((c) => !still?.has(c))));
+    if (later === null) byTime.delete(announcedAt);
+    announcedAt = v.seenAt;
+    byTime.set(announcedAt, still);
+    covered = still;
+  }
+  const whole = final.categories === "all" ? null : new Set(final.categories);
+  return [...byTime]
+    .filter(([, set]) => set === null || set.size > 0)
+    .sort(([a], [b]) => a - b)
+    .map(([at, set]) => ({
+      announcedAt: at,
+      categories:
+        set === null || (final.categories === "all" && known && set.size === known.length)
+          ? "all"
+          : whole !== null && set.size === whole.size
+            ? final.categories
+            : [...set].sort(),
+    }));
+}
+
+function sameScope(a: CategoryScope, b: CategoryScope): boolean {
+  return a === b || (a !== "all" && b !== "all" && a.join(",") === b.join(","));
 }
 
 /**
@@ -56,7 +113,10 @@ export function noticeParts(history: readonly WindowVersion[]): NoticePart[] {
  * each with the window's id (so it stays one occasion and one row of excluded requests) and its
  * own announcement. Without a change, the window itself.
  */
-export function windowsByNotice(window: MaintenanceWindow): MaintenanceWindow[] {
+export function windowsByNotice(
+  window: MaintenanceWindow,
+  known?: readonly CategoryId[],
+): MaintenanceWindow[] {
   const history = window.history ?? [];
   const changed = history.some(
     (v, i) =>
@@ -66,10 +126,11 @@ export function windowsByNotice(window: MaintenanceWindow): MaintenanceWindow[] 
         JSON.stringify(v.categories) !== JSON.stringify(history[i - 1]!.categories)),
   );
   if (!changed) return [window];
-  return noticeParts(history).map((part) => ({
+  return noticeParts(history, known).map((part) => ({
     ...window,
     start: part.start,
     end: part.end,
+    categories: part.categories,
     // Never earlier than the window claims as a whole (a declared window's own announced_at).
     announcedAt: Math.max(part.announcedAt, window.announcedAt),
   }));

@@ -1,6 +1,6 @@
 import type { CategoryId } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
-import { type EpochMs, isoUtc } from "../model/time.js";
+import { DAY_MS, type EpochMs, isoUtc } from "../model/time.js";
 import type { AutomaticReason, MeasurementProblem } from "../model/validity.js";
 import type { ControlFailure, ControlTimeline } from "./controls.js";
 
@@ -12,7 +12,10 @@ export interface AutomaticExclusionFigures {
   readonly end: string;
   readonly categories: readonly CategoryId[];
   readonly requests: number;
-  /** merchant_side: the failing control results; agent_error: the agent's failures, by detail. */
+  /**
+   * merchant_side: the failing control results; agent_error and target_unreached: the failures,
+   * by detail (target_unreached: by probe and error, e.g. "payments: connect (ECONNREFUSED)").
+   */
   readonly evidence: {
     readonly controls?: readonly ControlEvidence[];
     readonly failures?: readonly { readonly detail: string; readonly requests: number }[];
@@ -37,6 +40,7 @@ interface OpenEpisode {
   requests: number;
   readonly controls: Map<string, Map<EpochMs, ControlFailure>>;
   readonly details: Map<string, number>;
+  readonly probes: Set<string>;
 }
 
 /** Most distinct failure details listed per agent_error episode. */
@@ -45,7 +49,8 @@ const MAX_DETAILS = 5;
 /**
  * Groups automatically excluded requests into episodes, from provider results in ts order. A
  * merchant_side episode goes on until some control answers; an agent_error episode until a
- * provider request does not fail inside the agent.
+ * provider request does not fail inside the agent; a target_unreached episode until one of its
+ * probes' targets answers.
  */
 export class AutomaticExclusionLog {
   readonly #closed: OpenEpisode[] = [];
@@ -58,6 +63,9 @@ export class AutomaticExclusionLog {
     if (reason !== "agent_error") this.#close("agent_error");
     const merchant = this.#open.get("merchant_side");
     if (merchant && this.controls.answeredBetween(merchant.lastTs, result.ts)) this.#close("merchant_side");
+    const unreached = this.#open.get("target_unreached");
+    if (unreached && reason !== "target_unreached" && unreached.probes.has(result.probe))
+      this.#close("target_unreached");
     if (reason === null) return;
     let episode = this.#open.get(reason);
     if (!episode) {
@@ -70,6 +78,7 @@ export class AutomaticExclusionLog {
         requests: 0,
         controls: new Map(),
         details: new Map(),
+        probes: new Set(),
       };
       this.#open.set(reason, episode);
     }
@@ -80,6 +89,7 @@ export class AutomaticExclusionLog {
     if (extent) extent.to = Math.max(extent.to, to);
     else episode.categories.set(result.category, { from: result.ts, to });
     episode.requests += 1;
+    episode.probes.add(result.probe);
     if (reason === "merchant_side") {
       for (const failure of this.controls.failingAt(result.ts) ?? []) {
         let seen = episode.controls.get(failure.control);
@@ -90,7 +100,11 @@ export class AutomaticExclusionLog {
         seen.set(failure.ts, failure);
       }
     } else {
-      const detail = result.detail ?? result.error ?? "unknown";
+      const failure = result.detail ?? result.error ?? "unknown";
+      const detail =
+        reason === "target_unreached"
+          ? `${result.probe}: ${result.error ?? "unknown"}${result.detail ? ` (${result.detail})` : ""}`
+          : failure;
       if (episode.details.has(detail) || episode.details.size < MAX_DETAILS) {
         episode.details.set(detail, (episode.details.get(detail) ?? 0) + 1);
       }
@@ -118,6 +132,33 @@ export class AutomaticExclusionLog {
     return new Map([...ms].map(([category, total]) => [category, Math.round(total / 600) / 100]));
   }
 
+  /**
+   * The same minutes per category and UTC day of the period starting at `periodStart` (day index
+   * from 0), each episode's stretch cut at midnight, to one hundredth: the CSV's daily column.
+   */
+  merchantSideMinutesByDay(periodStart: EpochMs): Map<CategoryId, Map<number, number>> {
+    const ms = new Map<CategoryId, Map<number, number>>();
+    for (const e of [...this.#closed, ...this.#open.values()]) {
+      if (e.reason !== "merchant_side") continue;
+      for (const [category, { from, to }] of e.categories) {
+        let days = ms.get(category);
+        if (!days) {
+          days = new Map();
+          ms.set(category, days);
+        }
+        for (let at = from; at < to; ) {
+          const day = Math.floor((at - periodStart) / DAY_MS);
+          const dayEnd = Math.min(to, periodStart + (day + 1) * DAY_MS);
+          days.set(day, (days.get(day) ?? 0) + dayEnd - at);
+          at = dayEnd;
+        }
+      }
+    }
+    for (const days of ms.values())
+      for (const [day, total] of days) days.set(day, Math.round(total / 600) / 100);
+    return ms;
+  }
+
   #close(reason: AutomaticReason): void {
     const episode = this.#open.get(reason);
     if (!episode) return;
@@ -134,7 +175,7 @@ function figuresOf(e: OpenEpisode): AutomaticExclusionFigures {
     categories: [...e.categories.keys()].sort(),
     requests: e.requests,
   };
-  if (e.reason === "agent_error") {
+  if (e.reason !== "merchant_side") {
     return {
       ...base,
       evidence: { failures: [...e.details].map(([detail, requests]) => ({ detail, requests })) },

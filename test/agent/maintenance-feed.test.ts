@@ -347,4 +347,20 @@ describe("a feed window the provider cancels", () => {
     }).readings;
     expect(cancelled?.cancelled).toBe(true);
   });
+
+  it("a completed window with no updates and no resolved_at gives no sign it ran: cancelled", () => {
+    const feed = { url, everyMs: 600_000, components: null };
+    const body = (resolvedAt: string | null) => {
+      const json = JSON.parse(calledOff(["completed"]));
+      const m = json.scheduled_maintenances[0];
+      m.incident_updates = [];
+      m.resolved_at = resolvedAt;
+      return JSON.stringify(json);
+    };
+    const start = JSON.parse(fixture("one-window.json")).scheduled_maintenances[0].scheduled_for as string;
+    const after = new Date(Date.parse(start) + 60_000).toISOString();
+    expect(parseScheduledMaintenances(body(null), feed).readings[0]?.cancelled).toBe(true);
+    // Resolved after its start: it ran.
+    expect(parseScheduledMaintenances(body(after), feed).readings[0]?.cancelled).toBe(false);
+  });
 });

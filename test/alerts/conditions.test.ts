@@ -166,9 +166,12 @@ describe("alert conditions from the SLO snapshot", () => {
     const validity = [
       probe("a", { merchantSide: true }),
       probe("b", { authFailed: true, unexpectedStatus: true }),
+      probe("c", { targetUnreached: true }),
     ];
     const alerts = alertConditions(fixtureConfig(), { snapshot: { ...snapshot(category()), validity } });
-    expect(names(alerts).sort()).toEqual([AGENT_ALERT.authFailed, AGENT_ALERT.merchantSide]);
+    expect(names(alerts).sort()).toEqual(
+      [AGENT_ALERT.authFailed, AGENT_ALERT.merchantSide, AGENT_ALERT.targetUnreached].sort(),
+    );
     expect(alerts.every((a) => a.labels.category === "payment_request")).toBe(true);
     const healthy = [probe("a", {}), probe("b", { unexpectedStatus: true })];
     expect(

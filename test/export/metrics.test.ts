@@ -4,6 +4,7 @@ import { exposedSeriesNames, METRIC } from "../../src/export/names.js";
 import { type MetricsServer, startMetricsServer } from "../../src/export/server.js";
 import type { ProbeResult } from "../../src/model/result.js";
 import type { CategorySnapshot, SloSnapshot } from "../../src/model/snapshot.js";
+import { LatencyHistogram, meetsLatencyObjective, stepFloorMs } from "../../src/slo/index.js";
 import { fixtureConfig } from "../support/slo-config.js";
 import { parseExposition, promtoolCheckMetrics, samplesOf } from "./exposition.js";
 
@@ -237,7 +238,8 @@ function category(overrides: Partial<CategorySnapshot> = {}): CategorySnapshot {
     served: availability === null ? 0 : availability * 100,
     excluded: 0,
     availability,
-    latencyP99Ms: availability === null ? null : 250,
+    // An HDR reading (the top of the 3-digit step of 256 ms), as the rolling windows give it.
+    latencyP99Ms: availability === null ? null : 256.127,
     burnRate: availability === null ? null : (1 - availability) / 0.01,
   });
   return {
@@ -258,6 +260,25 @@ function snapshotOf(categories: CategorySnapshot[]): SloSnapshot {
 }
 
 describe("SLO gauges from the latest snapshot", () => {
+  it("a p99 of exactly the objective is not above it: the gauge agrees with the report's verdict", async () => {
+    const { metrics, scrape } = await serve();
+    // The rolling windows read a p99 of exactly 20 ms as 20.015 ms (the top of its HDR step).
+    const reading = LatencyHistogram.readingOf(20);
+    expect(reading).toBeGreaterThan(20);
+    const windows = category().windows.map((w) => ({ ...w, latencyP99Ms: reading }));
+    metrics.updateSnapshot(snapshotOf([category({ latencyObjectiveMs: 20, windows })]));
+    const samples = parseExposition(await scrape());
+    const p99 = samplesOf(samples, METRIC.latencyP99, { window: "5m" })[0]!.value;
+    const objective = samplesOf(samples, METRIC.latencyObjective, {})[0]!.value;
+    // The alert rule's comparison, and meetsLatencyObjective's: met.
+    expect(p99 > objective).toBe(false);
+    expect(meetsLatencyObjective(reading, 20, "histogram")).toBe(true);
+    // One step above the objective is above it in both.
+    const above = LatencyHistogram.readingOf(20.02);
+    expect(stepFloorMs(above) / 1000 > objective).toBe(true);
+    expect(meetsLatencyObjective(above, 20, "histogram")).toBe(false);
+  });
+
   it("report each window's figures in contract units (ratios and seconds)", async () => {
     const { metrics, scrape } = await serve();
     metrics.updateSnapshot(snapshotOf([category()]));
@@ -266,7 +287,7 @@ describe("SLO gauges from the latest snapshot", () => {
       samplesOf(samples, name, labels)[0]?.value;
     expect(value(METRIC.availability, { window: "5m" })).toBe(0.98);
     expect(value(METRIC.availabilityTarget)).toBe(0.99);
-    expect(value(METRIC.latencyP99, { window: "5m" })).toBe(0.25);
+    expect(value(METRIC.latencyP99, { window: "5m" })).toBe(0.256);
     expect(value(METRIC.latencyObjective)).toBe(1.5);
     expect(value(METRIC.burnRate, { window: "5m" })).toBeCloseTo(2);
     expect(value(METRIC.errorBudgetRemaining, { window: "month" })).toBe(0.5);

@@ -11,6 +11,7 @@ import {
   automaticReasonOf,
   ControlTimeline,
   RollingWindows,
+  TargetReach,
 } from "../../src/slo/index.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
@@ -74,11 +75,17 @@ function daemonRun(all: ProbeResult[], restart?: number) {
   const config = fixtureConfig({ controls: [egress] });
   const byCompletion = [...all].sort((a, b) => a.ts + a.durationMs - (b.ts + b.durationMs));
   const verdicts = new Map<number, AutomaticReason | null>();
+  // What a store would answer: the results completed before the (re)start.
+  const reachFrom = (from: number) =>
+    new TargetReach([], from, (probe, lo, hi) =>
+      all.some((r) => r.probe === probe && r.status !== null && r.ts >= lo && r.ts < hi && r.ts < from),
+    );
   const tracker = (clock: FakeClock) =>
     new ValidityTracker({
       config,
       clock,
       log: () => {},
+      reach: reachFrom(clock.now()),
       decided: (result, reason) => verdicts.set(result.ts, reason),
     });
   const clock = new FakeClock(T - HOUR);
@@ -89,7 +96,10 @@ function daemonRun(all: ProbeResult[], restart?: number) {
       validity.flush(restart);
       // The restarted daemon remembers the stored day before it, as src/agent/daemon.ts does.
       validity = tracker(clock);
-      validity.rememberResults(byCompletion.filter((r) => r.ts + r.durationMs < restart));
+      validity.rememberResults(
+        byCompletion.filter((r) => r.ts + r.durationMs < restart),
+        reachFrom(T - HOUR),
+      );
     }
     clock.advance(Math.max(0, done - clock.now()));
     validity.record(result);

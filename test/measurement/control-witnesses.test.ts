@@ -145,6 +145,27 @@ describe("controls are witnesses only while healthy and consistent", { timeout: 
     expect(report.incidents.filter((i) => i.category === "payment_request").length).toBeLessThanOrEqual(2);
   });
 
+  it("a control slowly flapping (down 3 minutes, up 3 minutes) hides under 5 % of the outage", () => {
+    const { report, category } = reportWith({ egress: (ts) => Math.floor(ts / (3 * MIN)) % 2 === 0 });
+    expect(merchantSide(report)).toBeLessThan(OUTAGE_REQUESTS * 0.05);
+    expect(category.measurement_problems.map((p) => p.kind)).toContain("control_flapping");
+  });
+
+  it("a control failing 1 probe in 9, or answering only 1 in 9, hides under 5 % of the outage", () => {
+    let n = 0;
+    expect(merchantSide(reportWith({ egress: () => ++n % 9 !== 0 }).report)).toBeLessThan(
+      OUTAGE_REQUESTS * 0.05,
+    );
+    let m = 0;
+    expect(merchantSide(reportWith({ egress: () => ++m % 9 === 0 }).report)).toBeLessThan(
+      OUTAGE_REQUESTS * 0.05,
+    );
+    // Failing 1 in 9 at random (deterministic coin flips of 1 in 9).
+    const flip = coin(7);
+    const rare = () => flip() && flip() && flip();
+    expect(merchantSide(reportWith({ egress: () => !rare() }).report)).toBeLessThan(OUTAGE_REQUESTS * 0.05);
+  });
+
   it("a real merchant-side outage (healthy control, then down with the provider) is still excluded", () => {
     const { report, category } = reportWith({
       egress: (ts) => !(ts >= OUTAGE.start - 30_000 && ts < OUTAGE.end),
@@ -188,5 +209,14 @@ describe("controls are witnesses only while healthy and consistent", { timeout: 
     expect(JSON.parse(renderReport(report, "json")).categories[0].merchant_side_excluded_minutes).toBe(
       358.17,
     );
+    // The CSV's daily rows: the outage's day holds its minutes, the other days none.
+    const [header, ...rows] = (renderReport(report, "csv") as string)
+      .trim()
+      .split("\r\n")
+      .map((l) => l.split(","));
+    const column = header!.indexOf("merchant_side_excluded_minutes");
+    expect(column).toBeGreaterThan(0);
+    const minutes = rows.filter((r) => r[1] === "payment_request").map((r) => [r[0], Number(r[column])]);
+    expect(minutes.filter(([, m]) => m !== 0)).toEqual([["2026-11-06", 358.17]]);
   });
 });

@@ -85,6 +85,20 @@ describe("the stall guard (agent.max_stall_ms)", { timeout: 60_000 }, () => {
     }
   });
 
+  it("a genuine timeout with a short stall in the middle stays the provider's: the stall was over before the deadline", async () => {
+    const watch = new StallWatch({ clock: systemClock, maxStallMs: 50 }).start();
+    try {
+      // A 150 ms stall from 20 ms on, over long before the 1 s deadline: an answer arriving in it
+      // would have been read right after it; the target stayed silent for the whole timeout.
+      const result = await probeWith(watch, "/never", () => block(150), 1_000);
+      expect(result.error).toBe("timeout");
+      expect(result.flags ?? []).not.toContain("agent_error");
+      expect(excludedAs(result)).toBeNull();
+    } finally {
+      watch.stop();
+    }
+  });
+
   it("a stall shorter than max_stall_ms changes nothing", async () => {
     const watch = new StallWatch({ clock: systemClock, maxStallMs: 5_000 }).start();
     try {

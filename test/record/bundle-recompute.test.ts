@@ -25,6 +25,8 @@ const CONTRADICTED = { start: Date.parse("2026-03-20T09:00:00Z"), end: Date.pars
 /** The controls' failures begin this long before an episode's provider failures. */
 const LEAD_MS = 20_000;
 const AGENT_ERROR_TS = Date.parse("2026-03-19T10:00:07Z");
+/** A probe whose target never answers (a mistyped port): its failures are target_unreached. */
+const UNREACHED_FROM = Date.parse("2026-03-05T10:00:03Z");
 const EXTRA_CONFIG = `controls:
   - {id: egress, url: "http://127.0.0.1:9/", every: 10s, timeout_ms: 5000}
   - {id: dns, url: "http://127.0.0.1:9/", every: 10s, timeout_ms: 5000}
@@ -112,6 +114,16 @@ function monthResults(): ProbeResult[] {
       detail: "EMFILE",
     }),
   );
+  for (let i = 0; i < 5; i++)
+    results.push(
+      result(UNREACHED_FROM + i * 60_000, {
+        probe: "payment-request-typo",
+        status: null,
+        error: "connect",
+        durationMs: 1,
+        detail: "ECONNREFUSED",
+      }),
+    );
   return results.sort((a, b) => a.ts - b.ts);
 }
 
@@ -223,7 +235,7 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
       .split("\n")
       .map((l) => JSON.parse(l).verdict);
     expect(new Set(verdicts)).toEqual(
-      new Set(["counted", "maintenance", "exclusion", "merchant_side", "agent_error"]),
+      new Set(["counted", "maintenance", "exclusion", "merchant_side", "agent_error", "target_unreached"]),
     );
     expect(json.categories.reduce((n: number, c: { excluded: number }) => n + c.excluded, 0)).toBe(
       verdicts.filter((v) => v !== "counted").length,
@@ -294,6 +306,12 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
           '"verdict":"merchant_side","controls":[{"control":"dns","ts":"2026-03-20T09:01:00.001Z","error":"connect"},{"control":"egress","ts":"2026-03-20T09:01:00.000Z","error":"connect"}]',
         ),
       /control dns was no witness at .*: not answering in the 10 minutes before its failures began, flapping, or contradicted by a provider response/,
+    ],
+    [
+      "a provider failure after its target had answered claimed as target_unreached",
+      (l) => l.includes('"ts":"2026-03-20T09:01:05.003Z"') && l.includes('"counted"'),
+      (l) => l.replace('"verdict":"counted"', '"verdict":"target_unreached","since":null'),
+      /target_unreached, but the probe's target answered at 2026-03-\d\dT.* under the same configuration/,
     ],
     [
       "a merchant-side verdict citing one control where the quorum is two",

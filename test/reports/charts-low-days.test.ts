@@ -58,6 +58,7 @@ function day(date: string, category: string, requests: number, served: number): 
     availability_pct: requests === 0 ? null : (served / requests) * 100,
     latency_p99_ms: requests === 0 ? null : 120,
     measured_availability_pct: null,
+    merchant_side_excluded_minutes: 0,
   };
 }
 

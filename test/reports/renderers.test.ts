@@ -102,6 +102,7 @@ describe("CSV form", () => {
       "availability_pct",
       "latency_p99_ms",
       "measured_availability_pct",
+      "merchant_side_excluded_minutes",
     ]);
     expect(rows).toHaveLength(1 + 28 * 3);
     expect(rows[7]).toEqual([
@@ -114,8 +115,9 @@ describe("CSV form", () => {
       String((124 / 288) * 100),
       "10000",
       String((124 / 290) * 100),
+      "0",
     ]);
-    expect(rows[3]).toEqual(["2026-02-01", "disputes", "additional", "0", "0", "0", "", "", ""]);
+    expect(rows[3]).toEqual(["2026-02-01", "disputes", "additional", "0", "0", "0", "", "", "", "0"]);
   });
 
   it("has rows only for the days that have begun when the report was generated (a month still open)", () => {

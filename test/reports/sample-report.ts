@@ -270,6 +270,7 @@ export function sampleReport(): MonthlyReport {
           availability_pct: bad ? (124 / 288) * 100 : 100,
           latency_p99_ms: bad ? 10_000 : 120 + i,
           measured_availability_pct: bad ? (124 / 290) * 100 : 100,
+          merchant_side_excluded_minutes: 0,
         },
         {
           date,
@@ -281,6 +282,7 @@ export function sampleReport(): MonthlyReport {
           availability_pct: 100,
           latency_p99_ms: 90 + i / 10,
           measured_availability_pct: 100,
+          merchant_side_excluded_minutes: 0,
         },
         {
           date,
@@ -292,6 +294,7 @@ export function sampleReport(): MonthlyReport {
           availability_pct: null,
           latency_p99_ms: null,
           measured_availability_pct: null,
+          merchant_side_excluded_minutes: 0,
         },
       ];
     }).flat(),

@@ -76,6 +76,7 @@ describe("noticeParts: each part of the final window from when it was first seen
         start: at("2026-11-15T02:00:00Z"),
         end: at("2026-11-15T12:00:00Z"),
         announcedAt: at("2026-11-15T13:00:00Z"),
+        categories: "all",
       },
     ]);
   });
@@ -90,21 +91,43 @@ describe("noticeParts: each part of the final window from when it was first seen
         start: at("2026-11-10T00:00:00Z"),
         end: at("2026-11-10T01:00:00Z"),
         announcedAt: at("2026-10-01T00:00:00Z"),
+        categories: "all",
       },
       {
         start: at("2026-11-10T01:00:00Z"),
         end: at("2026-11-10T15:00:00Z"),
         announcedAt: at("2026-11-09T00:00:00Z"),
+        categories: "all",
       },
     ]);
   });
 
-  it("categories widened late: the widened window is announced when the widening was seen", () => {
-    const parts = noticeParts([
+  it("categories widened late: the first categories keep their notice, only the added ones are announced late", () => {
+    const history = [
       version("2026-10-01T00:00:00Z", "2026-11-10T00:00:00Z", "2026-11-10T01:00:00Z", ["settlements"]),
       version("2026-11-09T00:00:00Z", "2026-11-10T00:00:00Z", "2026-11-10T01:00:00Z", "all"),
+    ];
+    expect(
+      noticeParts(history, ["payment_request", "settlements"]).map((p) => [p.announcedAt, p.categories]),
+    ).toEqual([
+      [at("2026-10-01T00:00:00Z"), ["settlements"]],
+      [at("2026-11-09T00:00:00Z"), ["payment_request"]],
     ]);
-    expect(parts.map((p) => p.announcedAt)).toEqual([at("2026-11-09T00:00:00Z")]);
+    const listed = [
+      version("2026-10-01T00:00:00Z", "2026-11-10T00:00:00Z", "2026-11-10T01:00:00Z", ["settlements"]),
+      version("2026-11-09T00:00:00Z", "2026-11-10T00:00:00Z", "2026-11-10T01:00:00Z", [
+        "payment_request",
+        "settlements",
+      ]),
+    ];
+    expect(noticeParts(listed).map((p) => [p.announcedAt, p.categories])).toEqual([
+      [at("2026-10-01T00:00:00Z"), ["settlements"]],
+      [at("2026-11-09T00:00:00Z"), ["payment_request"]],
+    ]);
+    // Without the configured categories, "all" minus some cannot be listed: announced whole, late.
+    expect(noticeParts(history).map((p) => [p.announcedAt, p.categories])).toEqual([
+      [at("2026-11-09T00:00:00Z"), "all"],
+    ]);
   });
 
   it("a window shortened keeps its first notice", () => {
@@ -117,6 +140,7 @@ describe("noticeParts: each part of the final window from when it was first seen
         start: at("2026-11-10T01:00:00Z"),
         end: at("2026-11-10T03:00:00Z"),
         announcedAt: at("2026-10-01T00:00:00Z"),
+        categories: "all",
       },
     ]);
   });
@@ -165,6 +189,27 @@ describe("moved maintenance in the monthly figures", () => {
       ["2026-11-10T01:00:00.000Z", false, 0, "late_notice"],
     ]);
     expect(row.excluded).toBe(12); // the first hour's 12 requests; the other 14 h count
+    expect(report.maintenance.year_occasions_used).toBe(1);
+    expect(report.maintenance.year_hours_used).toBe(1);
+  });
+
+  it("a window widened late from payment_request to all categories keeps payment_request's notice", () => {
+    const outage = { from: at("2026-11-10T00:00:00Z"), to: at("2026-11-10T01:00:00Z") };
+    const settlements = november(outage).map((r) => ({
+      ...r,
+      probe: "settlements-list",
+      category: "settlements",
+    }));
+    const window = feedWindow([
+      version("2026-10-01T00:00:00Z", "2026-11-10T00:00:00Z", "2026-11-10T01:00:00Z", ["payment_request"]),
+      version("2026-11-09T00:00:00Z", "2026-11-10T00:00:00Z", "2026-11-10T01:00:00Z", "all"),
+    ]);
+    const config = withFeedWindows(fixtureConfig(), [window]);
+    const results = [...november(outage), ...settlements].sort((a, b) => a.ts - b.ts);
+    const report = monthlyFigures({ config, month: "2026-11", results });
+    const row = (c: string) => report.categories.find((r) => r.category === c)!;
+    expect(row("payment_request").excluded).toBe(12);
+    expect(row("settlements").excluded).toBe(0);
     expect(report.maintenance.year_occasions_used).toBe(1);
     expect(report.maintenance.year_hours_used).toBe(1);
   });

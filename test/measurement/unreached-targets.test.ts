@@ -1,0 +1,105 @@
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  answeringThenDown,
+  cleanUp,
+  closedPort,
+  configFor,
+  report,
+  runAgent,
+  seriesValue,
+} from "./agent-runs.js";
+
+/**
+ * Contract section 14, unreached targets, end to end: `slo-agent run` as a child process against
+ * a closed loopback port, a host name that does not exist and a real server that answers and then
+ * goes down, with the evidence in its real SQLite store, then `slo-agent report` over it.
+ */
+
+afterAll(cleanUp);
+
+const UNREACHED = 'reason="target_unreached"';
+const PROBE = 'probe="payment-request-read"';
+
+interface Episode {
+  readonly reason: string;
+  readonly requests: number;
+  readonly evidence: { readonly failures?: readonly { readonly detail: string }[] };
+}
+
+/** The agent's /status page, fetched while it runs. */
+async function statusOf(url: string): Promise<string> {
+  return fetch(`${url}/status`).then((r) => r.text());
+}
+
+describe.concurrent("unreached targets (contract section 14)", { timeout: 150_000 }, () => {
+  for (const [name, target] of [
+    ["a closed port", closedPort],
+    ["a host name that does not exist", async () => "http://slo-agent-test.invalid"],
+  ] as const) {
+    it(`${name} that never answered: 0 provider failures, target_unreached everywhere`, async () => {
+      let status = "";
+      const run = await runAgent(
+        configFor({ provider: await target() }),
+        (m) =>
+          (seriesValue(m, "slo_probe_automatic_exclusions_total", UNREACHED) ?? 0) >= 3 &&
+          seriesValue(m, "slo_probe_valid", PROBE) !== null,
+        {
+          during: async (url) => {
+            // /status shows it once the first failure is in.
+            for (let i = 0; i < 100 && !status.includes("target_unreached"); i++) {
+              await new Promise((resolve) => setTimeout(resolve, 100));
+              status = await statusOf(url);
+            }
+          },
+        },
+      );
+      expect(seriesValue(run.metrics, "slo_probe_valid", PROBE)).toBe(0);
+      expect(seriesValue(run.metrics, "slo_probe_requests_total", 'outcome="failed"')).toBeNull();
+      expect(status).toMatch(/payment-request-read<\/b> \(payment_request\): target_unreached/);
+
+      const json = JSON.parse(report(run.dir));
+      const category = json.categories[0];
+      const episodes = json.automatic_exclusions.filter((x: Episode) => x.reason === "target_unreached");
+      const unreached = episodes.reduce((n: number, x: Episode) => n + x.requests, 0);
+      expect(unreached).toBeGreaterThanOrEqual(3);
+      // No request counts against the provider: nothing measured, so no figure either.
+      expect(category.requests).toBe(0);
+      expect(category.excluded).toBe(unreached);
+      expect(category.availability_pct).toBeNull();
+      expect(category.measurement_problems).toEqual([
+        expect.objectContaining({ kind: "target_unreached", requests: unreached }),
+      ]);
+      expect(episodes[0].evidence.failures[0].detail).toMatch(/^payment-request-read: (connect|dns|timeout)/);
+      expect(json.incidents).toEqual([]);
+      expect(report(run.dir, "md")).toMatch(
+        /target\\?_unreached: \d+ failures?, the probe's target never answered/,
+      );
+      expect(report(run.dir, "html")).toContain("target_unreached");
+    });
+  }
+
+  it("a target that answered, then the agent restarts during its outage: the failures are the provider's", async () => {
+    const config = configFor({ provider: await answeringThenDown(2) });
+    const first = await runAgent(
+      config,
+      (m) => (seriesValue(m, "slo_probe_requests_total", 'outcome="failed"') ?? 0) >= 1,
+    );
+    expect(seriesValue(first.metrics, "slo_probe_requests_total", 'outcome="served"')).toBe(2);
+    // Restarted on the same store while the target is down: it remembers that it answered.
+    const second = await runAgent(
+      config,
+      (m) =>
+        (seriesValue(m, "slo_probe_requests_total", 'outcome="failed"') ?? 0) >= 3 &&
+        seriesValue(m, "slo_probe_valid", PROBE) !== null,
+      { dir: first.dir },
+    );
+    expect(seriesValue(second.metrics, "slo_probe_automatic_exclusions_total", UNREACHED)).toBeNull();
+    expect(seriesValue(second.metrics, "slo_probe_valid", PROBE)).toBe(1);
+
+    const category = JSON.parse(report(first.dir)).categories[0];
+    expect(category.excluded).toBe(0);
+    expect(category.successful).toBe(2);
+    expect(category.requests).toBeGreaterThanOrEqual(6);
+    expect(category.measurement_problems).toEqual([]);
+  });
+});
