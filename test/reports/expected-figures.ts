@@ -2,7 +2,8 @@
  * The figures of the generated month computed by plain counting over the generated records,
  * with the exact sorted-array p99: the independent side of the comparison.
  */
-import { FAILURE_REASONS, RESULT_FLAGS } from "../../src/model/index.js";
+import { FAILURE_REASONS } from "../../src/model/index.js";
+import { COUNTED_FLAGS } from "../../src/reports/classification.js";
 import { CATEGORIES, CLASSES, EXCLUDED, type ScenarioResult } from "./month-scenario.js";
 
 export interface Counted {
@@ -111,7 +112,7 @@ export function countClassification(results: readonly ScenarioResult[]) {
   const count = (has: (r: ScenarioResult) => boolean) => results.filter(has).length;
   return {
     result_flags: Object.fromEntries(
-      RESULT_FLAGS.map((f) => [f, count((r) => r.flags?.includes(f) ?? false)]),
+      COUNTED_FLAGS.map((f) => [f, count((r) => r.flags?.includes(f) ?? false)]),
     ),
     body_errors: Object.fromEntries(FAILURE_REASONS.map((e) => [e, count((r) => r.body_error === e)])),
   };
