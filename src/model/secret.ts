@@ -174,8 +174,11 @@ function base64Cores(bytes: Buffer): string[] {
   return cores;
 }
 
-/** Invisible characters a server may slip inside an echoed secret to get it past a matcher. */
-const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]/gu;
+/**
+ * Invisible characters a server may slip inside an echoed secret to get it past a matcher, and
+ * U+FFFD, which is what safeText (model/text.ts) makes of some of them before a result is scrubbed.
+ */
+const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff\ufffd]/gu;
 
 const escapeRegExp = (text: string) => text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
 
@@ -184,7 +187,7 @@ const escapeRegExp = (text: string) => text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$
  * text: the forms are compiled once into one alternation, longest first, matched without regard to
  * case. A form of MIN_REDACTED_SUBSTRING+ characters is replaced wherever it stands; a shorter one
  * only as a whole token (redactSecrets). Invisible characters (zero-width spaces and joiners, soft
- * hyphens, byte-order marks) are ignored inside a match, and removed with it.
+ * hyphens, byte-order marks, U+FFFD) are ignored inside a match, and removed with it.
  */
 export class SecretScrubber {
   readonly #pattern: RegExp | null;
