@@ -17,6 +17,7 @@ const MACHINE_LOCAL = new Set([
   "tsaUrl",
   "regions",
   "environmentValues",
+  "secretEnvironmentValues",
   "bodyFromEnvironment",
 ]);
 

@@ -28,8 +28,9 @@ export function credentialValuesOf(target: Target, spec: ProbeSpec): string[] {
 /**
  * Every secret value the configuration holds, whichever probe, target, receiver or exporter it
  * belongs to: each Secret (credentials, secret headers, tokens, receivers' secrets, what a
- * `*_file` held) and each value the environment put anywhere (`environmentValues` of the
- * configuration, its targets and probes), with the `user:password` pair Basic auth sends. A
+ * `*_file` held) and each value the environment put anywhere but in the agent's own identity and
+ * addresses (`secretEnvironmentValues` of the configuration, `environmentValues` of its targets
+ * and probes), with the `user:password` pair Basic auth sends. A
  * server may echo another probe's credential (it got it from that probe, or shares a backend), so
  * each result is scrubbed of all of them, not only of its own probe's.
  */
@@ -49,7 +50,9 @@ export function agentSecretValues(config: unknown): string[] {
     const items = node instanceof Map || node instanceof Set ? [...node.values()] : Object.values(node);
     for (const item of items) walk(item);
   };
-  walk(config);
+  // The top-level list holds the agent's region, id and addresses too: secretEnvironmentValues does not.
+  const { environmentValues: _all, ...rest } = (config ?? {}) as { environmentValues?: unknown };
+  walk(rest);
   values.delete("");
   return [...values];
 }

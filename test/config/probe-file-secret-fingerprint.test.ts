@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { configSha256, effectiveConfiguration } from "../../src/config/fingerprint.js";
 import { loadConfig } from "../../src/config/load.js";
+import { agentSecretValues } from "../../src/probes/scrub.js";
 import { ConfigDirs, minimalSlo } from "./config-dir.js";
 
 /**
@@ -33,5 +34,27 @@ describe("an environment value in a probe file's path", () => {
     expect(configSha256(report.config)).toBe(configSha256(run.config));
     // The probe still sends the real token.
     expect(run.config.probes[0]?.path).toBe(`/get?token=${K2}`);
+  });
+});
+
+describe("the agent's secrets, scrubbed from every result and log line", () => {
+  it("are every environment value of probes, targets and tokens, but not the agent's region or address", async () => {
+    const slo = minimalSlo({ probes: "probes_dir: probes\n" }).replace(
+      "version: 1\n",
+      `version: 1\nagent: {region: "\${REGION}", listen: "\${LISTEN}", api_token: "\${API_TOKEN}"}\n`,
+    );
+    const dir = await dirs.create({ "slo.yaml": slo, "probes/query.yaml": probeFile });
+    const env = {
+      K2,
+      REGION: "eu-west-region",
+      LISTEN: "127.0.0.1:19999",
+      API_TOKEN: "api-token-0123456789abcdef",
+    };
+    const { config } = await loadConfig(join(dir, "slo.yaml"), { env, probing: true });
+    const secrets = agentSecretValues(config);
+    expect(secrets).toContain(K2);
+    expect(secrets).toContain(env.API_TOKEN);
+    expect(secrets).not.toContain(env.REGION);
+    expect(secrets).not.toContain(env.LISTEN);
   });
 });
