@@ -15,10 +15,12 @@ import {
 import type { SloConfig } from "../model/config.js";
 import { structurallyEqual } from "../model/equal.js";
 import type { ProbeResult } from "../model/result.js";
+import { SecretScrubber } from "../model/secret.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS, monthInterval, monthOf } from "../model/time.js";
 import { controlIdOf } from "../model/validity.js";
 import { controlProbe } from "../probes/index.js";
+import { agentSecretValues } from "../probes/scrub.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import {
   automaticReasonOf,
@@ -35,7 +37,7 @@ import { AGENT_VERSION } from "../version.js";
 import { CommittedCounts } from "./committed-counts.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { ProbeEvents } from "./events.js";
-import type { Logger } from "./log.js";
+import { type Logger, scrubbingLogger } from "./log.js";
 import { MaintenanceFeedPoller } from "./maintenance-feed.js";
 import { ProberThread } from "./prober-thread.js";
 import { type Probing, type ProbingSetup, probeHere } from "./probing.js";
@@ -117,8 +119,11 @@ function runnerConfigOf(config: SloConfig): SloConfig {
  * rolling windows so a restart leaves no gap or reset in the SLO figures.
  */
 export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon> {
-  const { clock, log } = options;
+  const { clock } = options;
   let config = options.config;
+  // Every secret of the configuration in force, out of every line the agent logs (rebuilt on reload).
+  let secrets = new SecretScrubber(agentSecretValues(config));
+  const log = scrubbingLogger(options.log, () => secrets);
   const lock = lockDataDir(options.dataDir, clock.now());
   let store: EvidenceStore;
   try {
@@ -440,6 +445,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const outcome = probing.reconcile(runnerConfigOf(next), next.probes);
     const feedChanged = !structurallyEqual(config.maintenance.feed, next.maintenance.feed);
     config = next;
+    secrets = new SecretScrubber(agentSecretValues(next));
     recordConfiguration(store, next, log);
     // Results sent from now on are judged under the new configuration's target identities.
     const latest = store.configRecords({ from: Number.MAX_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER }).at(-1);

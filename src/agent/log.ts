@@ -1,6 +1,7 @@
 import pino from "pino";
 import pretty from "pino-pretty";
 import type { Clock } from "../clock/clock.js";
+import type { SecretScrubber } from "../model/secret.js";
 import { isoUtc } from "../model/time.js";
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -46,6 +47,27 @@ export const REDACTED_PATHS = [
   "*.api_token",
   "*.apiToken",
 ];
+
+/**
+ * `log` with every secret of the agent (SecretScrubber) taken out of the message and of every
+ * string among the fields, however deep: a log line may quote what a server answered, and a
+ * server may echo any probe's credential. `secrets` is read per line, so a reload takes effect.
+ */
+export function scrubbingLogger(log: Logger, secrets: () => SecretScrubber): Logger {
+  return (level, message, fields) => {
+    const scrubber = secrets();
+    const clean = (value: unknown, depth: number): unknown => {
+      if (typeof value === "string") return scrubber.scrub(value);
+      if (value === null || typeof value !== "object" || depth > 8) return value;
+      if (Array.isArray(value)) return value.map((item) => clean(item, depth + 1));
+      if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clean(v, depth + 1)]));
+    };
+    const scrubbed = scrubber.scrub(message);
+    if (fields === undefined) log(level, scrubbed);
+    else log(level, scrubbed, clean(fields, 0) as LogFields);
+  };
+}
 
 /** The agent's logger: pino, with ISO times from the injected clock and textual levels. */
 export function createLogger(options: LoggerOptions): Logger {

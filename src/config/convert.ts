@@ -51,6 +51,8 @@ export interface ConversionInput {
   readonly secretHeaders: ReadonlySet<string>;
   /** The values the environment gave any field of slo.yaml. */
   readonly environmentValues?: readonly string[];
+  /** The same without the agent's identity and addresses (SloConfig.secretEnvironmentValues). */
+  readonly secretEnvironmentValues?: readonly string[];
   /** The same by field (pathKey of where each `${NAME}` stands): a target's own are found here. */
   readonly environmentReferences?: ReadonlyMap<string, readonly string[]>;
   /** traffic.token, or what traffic.token_file holds; absent without a traffic section. */
@@ -131,6 +133,9 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     })),
     ...(input.environmentValues && input.environmentValues.length > 0
       ? { environmentValues: input.environmentValues.map((v) => new Secret(v)) }
+      : {}),
+    ...(input.secretEnvironmentValues && input.secretEnvironmentValues.length > 0
+      ? { secretEnvironmentValues: input.secretEnvironmentValues.map((v) => new Secret(v)) }
       : {}),
     targets: targetsOf(wire, input.auth, input.secretHeaders, input.environmentReferences ?? new Map()),
     probes: input.probes.map(toProbeSpec),

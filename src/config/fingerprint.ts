@@ -17,6 +17,7 @@ const MACHINE_LOCAL = new Set([
   "tsaUrl",
   "regions",
   "environmentValues",
+  "secretEnvironmentValues",
   "bodyFromEnvironment",
 ]);
 
@@ -26,11 +27,25 @@ const SECRET = "[secret]";
 /**
  * The effective configuration as plain JSON data: Maps become objects, Sets arrays, every Secret
  * "[secret]", machine-local paths dropped, and every form of a value from the environment
- * (secretForms) "[redacted]" wherever it stands -- a token in a webhook's or the collector's URL
- * would otherwise be hash-chained into the evidence log. What `config_sha256` is computed over.
+ * (secretForms) "[redacted]" wherever it stands, whichever file it was written in -- a token in a
+ * webhook's or the collector's URL, or in a probe's query (`path: "/get?token=${K}"`, in slo.yaml
+ * or a probe file), would otherwise be hash-chained into the evidence log. What `config_sha256`
+ * is computed over.
  */
 export function effectiveConfiguration(config: SloConfig): unknown {
-  return plain(config, secretForms((config.environmentValues ?? []).map((v) => v.reveal())));
+  return plain(config, secretForms(environmentValuesOf(config)));
+}
+
+/** Every value the environment put into the configuration: slo.yaml's, and each probe file's. */
+function environmentValuesOf(config: SloConfig): string[] {
+  const values = new Set<string>();
+  const add = (list: readonly Secret[] | undefined) => {
+    for (const value of list ?? []) values.add(value.reveal());
+  };
+  add(config.environmentValues);
+  for (const target of config.targets.values()) add(target.environmentValues);
+  for (const probe of config.probes) add(probe.environmentValues);
+  return [...values];
 }
 
 /** SHA-256 (hex) of the RFC 8785 (JCS) form of effectiveConfiguration(config). */

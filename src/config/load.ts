@@ -92,6 +92,9 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     auth: auth.byTarget,
     secretHeaders: credentials.secret,
     environmentValues: [...expanded.references.values()].flat(),
+    secretEnvironmentValues: [...expanded.references]
+      .filter(([key]) => !isAgentIdentity(key))
+      .flatMap(([, values]) => values),
     environmentReferences: expanded.references,
     ...(traffic.token ? { trafficToken: traffic.token } : {}),
   });
@@ -105,6 +108,18 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     ...categoriesWithoutProbes(slo, config),
   ];
   return { config, warnings: warnings.map((w) => redacted(w, secrets)) };
+}
+
+/**
+ * The agent section's fields that are secret (tokens) or go to another party (the OTLP exporter);
+ * the rest of it (region, id, listen, data_dir...) is the agent's identity and addresses.
+ */
+const AGENT_SECRET_FIELDS = new Set(["admin_token", "api_token", "otlp"]);
+
+/** A field of the agent section that says who and where the agent is, by pathKey(). */
+function isAgentIdentity(key: string): boolean {
+  const [top, field] = key.split("\0");
+  return top === "agent" && !AGENT_SECRET_FIELDS.has(field ?? "");
 }
 
 async function readFromDirectory(

@@ -344,6 +344,12 @@ export interface SloConfig {
    * the configuration is recorded (secretForms).
    */
   readonly environmentValues?: readonly Secret[];
+  /**
+   * The same but for the agent's own identity and addresses (`agent.region`, `id`, `listen`,
+   * `data_dir`...: labels and places shown on every series and log line, not secrets): what every
+   * result and log line is scrubbed of (probes/scrub.ts agentSecretValues).
+   */
+  readonly secretEnvironmentValues?: readonly Secret[];
 }
 
 export function categoryInScope(scope: CategoryScope, category: CategoryId): boolean {

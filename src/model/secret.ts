@@ -103,9 +103,10 @@ const PART_SEPARATORS = /[^A-Za-z0-9._~-]+/u;
 /**
  * Every form in which a credential value may come back from a server: the value whole, each
  * part of MIN_REDACTED_SUBSTRING+ characters inside a composite value (a server may echo just
- * the token of `Bearer X` or `sid=X`), and of each of those its base64 (with and without
- * padding, and URL-safe), URL-encoded and JSON-escaped forms. Longest first, so that a form
- * containing another is replaced whole.
+ * the token of `Bearer X` or `sid=X`), and of each of those (encodedForms) its base64 -- whole,
+ * and the part of it that stays the same wherever the value sits in a longer base64 text --, its
+ * URL-encoded, percent-encoded, hex, JSON-escaped and HTML-entity forms. Longest first, so that a
+ * form containing another is replaced whole.
  */
 export function secretForms(values: Iterable<string>): string[] {
   const forms = new Set<string>();
@@ -114,17 +115,129 @@ export function secretForms(values: Iterable<string>): string[] {
     const parts = [value, ...value.split(/[\s=:;,&]+/), ...value.split(PART_SEPARATORS)].filter(
       (p, i) => i === 0 || p.length >= MIN_REDACTED_SUBSTRING,
     );
-    for (const part of parts) {
-      const base64 = Buffer.from(part, "utf8").toString("base64");
-      forms
-        .add(part)
-        .add(base64)
-        .add(base64.replace(/=+$/, ""))
-        .add(Buffer.from(part, "utf8").toString("base64url"))
-        .add(encodeURIComponent(part))
-        .add(JSON.stringify(part).slice(1, -1));
-    }
+    for (const part of parts) for (const form of encodedForms(part)) forms.add(form);
   }
   forms.delete("");
   return [...forms].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * One value and its encodings. Matching is case-insensitive (SecretScrubber), so one form stands
+ * for upper- and lower-case hex digits and percent escapes alike.
+ */
+function encodedForms(part: string): string[] {
+  const bytes = Buffer.from(part, "utf8");
+  const base64 = bytes.toString("base64");
+  const codeUnits = [...part].map((c) => c.codePointAt(0)!);
+  const forms = [
+    part,
+    base64,
+    base64.replace(/=+$/, ""),
+    bytes.toString("base64url"),
+    encodeURIComponent(part),
+    encodeURIComponent(encodeURIComponent(part)),
+    [...bytes].map((b) => `%${b.toString(16).padStart(2, "0")}`).join(""),
+    bytes.toString("hex"),
+    JSON.stringify(part).slice(1, -1),
+    [...part]
+      .flatMap((c) => (c.length === 2 ? [c.charCodeAt(0), c.charCodeAt(1)] : [c.charCodeAt(0)]))
+      .map((u) => `\\u${u.toString(16).padStart(4, "0")}`)
+      .join(""),
+    codeUnits.map((c) => `&#${c};`).join(""),
+    codeUnits.map((c) => `&#x${c.toString(16)};`).join(""),
+  ];
+  // Only a part long enough to stand out may be matched inside a longer base64 text.
+  if (part.length >= MIN_REDACTED_SUBSTRING) {
+    for (const core of base64Cores(bytes)) forms.push(core, core.replace(/\+/g, "-").replace(/\//g, "_"));
+  }
+  return forms;
+}
+
+/**
+ * Base64 turns each 3 bytes into 4 characters, so the value inside a longer text (`b64("x" + S)`,
+ * `b64("user:" + S)`) is encoded in one of three ways, by where it starts modulo 3. For each, the
+ * characters that depend on the value's bytes alone: without the first 0, 2 or 3 characters
+ * (which mix in the bytes before it) and without the last one (which mixes in the bytes after it).
+ */
+function base64Cores(bytes: Buffer): string[] {
+  const cores: string[] = [];
+  for (const offset of [0, 1, 2]) {
+    const total = offset + bytes.length;
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes])
+      .toString("base64")
+      .replace(/=+$/, "");
+    const skip = [0, 2, 3][offset]!;
+    const end = encoded.length - (total % 3 === 0 ? 0 : 1);
+    const core = encoded.slice(skip, end);
+    if (core.length >= MIN_REDACTED_SUBSTRING) cores.push(core);
+  }
+  return cores;
+}
+
+/**
+ * Invisible characters a server may slip inside an echoed secret to get it past a matcher, and
+ * U+FFFD, which is what safeText (model/text.ts) makes of some of them before a result is scrubbed.
+ */
+const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff\ufffd]/gu;
+
+const escapeRegExp = (text: string) => text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+
+/**
+ * Replaces every form (secretForms) of a set of secret values with "[redacted]" in one pass over a
+ * text: the forms are compiled once into one alternation, longest first, matched without regard to
+ * case. A form of MIN_REDACTED_SUBSTRING+ characters is replaced wherever it stands; a shorter one
+ * only as a whole token (redactSecrets). Invisible characters (zero-width spaces and joiners, soft
+ * hyphens, byte-order marks, U+FFFD) are ignored inside a match, and removed with it.
+ */
+export class SecretScrubber {
+  readonly #pattern: RegExp | null;
+  readonly #values: ReadonlySet<string>;
+
+  constructor(values: Iterable<string>) {
+    this.#values = new Set([...values].filter((v) => v !== ""));
+    const forms = secretForms(this.#values);
+    const long = forms.filter((f) => f.length >= MIN_REDACTED_SUBSTRING).map(escapeRegExp);
+    const short = forms.filter((f) => f.length < MIN_REDACTED_SUBSTRING).map(escapeRegExp);
+    const alternatives = [
+      ...(long.length > 0 ? [long.join("|")] : []),
+      ...(short.length > 0 ? [`(?<![A-Za-z0-9_])(?:${short.join("|")})(?![A-Za-z0-9_])`] : []),
+    ];
+    this.#pattern = alternatives.length === 0 ? null : new RegExp(alternatives.join("|"), "giu");
+  }
+
+  /** A scrubber of this one's values and `more`. */
+  with(more: Iterable<string>): SecretScrubber {
+    return new SecretScrubber([...this.#values, ...more]);
+  }
+
+  /** True when every value is among those this scrubber was built from. */
+  covers(values: Iterable<string>): boolean {
+    for (const value of values) if (value !== "" && !this.#values.has(value)) return false;
+    return true;
+  }
+
+  scrub(text: string): string {
+    if (this.#pattern === null || text === "") return text;
+    INVISIBLE.lastIndex = 0;
+    if (!INVISIBLE.test(text)) return text.replace(this.#pattern, REDACTED);
+    // Match on the text without invisible characters; replace in the text as it was.
+    const visible: number[] = [];
+    let stripped = "";
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      INVISIBLE.lastIndex = 0;
+      if (INVISIBLE.test(c)) continue;
+      visible.push(i);
+      stripped += c;
+    }
+    let out = "";
+    let from = 0;
+    for (const match of stripped.matchAll(this.#pattern)) {
+      const start = visible[match.index]!;
+      const end = visible[match.index + match[0].length - 1]! + 1;
+      out += text.slice(from, start) + REDACTED;
+      from = end;
+    }
+    return out + text.slice(from);
+  }
 }

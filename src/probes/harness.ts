@@ -2,11 +2,12 @@ import type { Dispatcher } from "undici";
 import type { Clock } from "../clock/clock.js";
 import type { ProbeSpec, Target } from "../model/config.js";
 import type { FailureReason, ProbeResult, ResultFlag } from "../model/result.js";
+import type { SecretScrubber } from "../model/secret.js";
 import { safeText } from "../model/text.js";
 import { agentErrorOf, errorCodeOf, failureReasonOf, misbehaviourOf } from "./failure.js";
 import type { Observation } from "./probe.js";
 import { probeFor } from "./registry.js";
-import { credentialFormsOf, withoutCredentials } from "./scrub.js";
+import { scrubberForRun, withoutCredentials } from "./scrub.js";
 import type { StallGuard } from "./stall.js";
 import { vendorErrorOf } from "./vendor-error.js";
 
@@ -21,6 +22,11 @@ export interface HarnessRun {
   readonly fallbackRoundTripMs?: number | null;
   /** Watches the loop this run is timed on: a run that overlapped a longer stall is agent_error. */
   readonly stalls?: StallGuard;
+  /**
+   * Every secret of the agent (agentSecretValues), compiled once per configuration: a server may
+   * echo another probe's credential. The run's own credentials are scrubbed with or without it.
+   */
+  readonly secrets?: SecretScrubber;
 }
 
 export interface HarnessOutcome {
@@ -74,7 +80,7 @@ export async function runProbe(run: HarnessRun): Promise<HarnessOutcome> {
   const elapsedMs = clock.monotonic() - startedAt;
   const classified = classify(spec, ts, observation, elapsedMs, run.fallbackRoundTripMs ?? null);
   const guarded = stallGuarded(classified, run.stalls, startedAt, startedAt + elapsedMs, spec.timeoutMs);
-  const result = withoutCredentials(guarded, credentialFormsOf(run.target, spec));
+  const result = withoutCredentials(guarded, scrubberForRun(run.secrets, run.target, spec));
   return { result, headers: observation.headers, roundTripMs: observation.roundTripMs };
 }
 

@@ -2,15 +2,20 @@ import { setMaxListeners } from "node:events";
 import type { Dispatcher } from "undici";
 import type { Clock } from "../clock/clock.js";
 import type { ProbeId, ProbeSpec, SloConfig, Target, TargetId } from "../model/config.js";
+import { SecretScrubber } from "../model/secret.js";
 import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, isoUtc } from "../model/time.js";
 import { createTargetDispatcher } from "./connection.js";
 import { runProbe } from "./harness.js";
 import { TargetPoliteness } from "./politeness.js";
+import { agentSecretValues } from "./scrub.js";
 import type { StallGuard } from "./stall.js";
 
-/** What the runner reads of the configuration: the targets, by id. */
-export type RunnerConfig = Pick<SloConfig, "targets">;
+/**
+ * The targets, and whatever else of the configuration holds secrets (the daemon passes all of it):
+ * every result is scrubbed of every secret found in it (agentSecretValues).
+ */
+export type RunnerConfig = Pick<SloConfig, "targets"> & Partial<SloConfig>;
 
 /** What became of a run (the Scheduler's RunDisposition). */
 export type RunOutcome = "performed" | "paused" | "throttled" | "refused";
@@ -47,6 +52,7 @@ type Counts = { -readonly [K in Exclude<keyof RunnerProbeStats, "probe">]: numbe
 export class ProbeRunner {
   readonly #clock: Clock;
   #config: RunnerConfig;
+  #secrets: SecretScrubber;
   readonly #sink: ResultSink;
   readonly #dispatcherFor: (target: Target) => Dispatcher;
   readonly #log: (message: string) => void;
@@ -61,6 +67,7 @@ export class ProbeRunner {
   constructor(options: ProbeRunnerOptions) {
     this.#clock = options.clock;
     this.#config = options.config;
+    this.#secrets = new SecretScrubber(agentSecretValues(options.config));
     this.#sink = options.sink;
     this.#dispatcherFor =
       options.dispatcherFor ?? ((target) => createTargetDispatcher(target, { clock: options.clock }));
@@ -91,6 +98,7 @@ export class ProbeRunner {
       clock: this.#clock,
       signal: this.#stopping.signal,
       fallbackRoundTripMs: this.#roundTrips.get(target.id) ?? null,
+      secrets: this.#secrets,
       ...(this.#stalls ? { stalls: this.#stalls } : {}),
     });
     if (outcome.roundTripMs !== null) this.#roundTrips.set(target.id, outcome.roundTripMs);
@@ -128,6 +136,7 @@ export class ProbeRunner {
       void dispatcher?.close().catch(() => {});
     }
     this.#config = config;
+    this.#secrets = new SecretScrubber(agentSecretValues(config));
   }
 
   /** Aborts runs still going (recorded as `aborted`) and closes every target's connections. */
