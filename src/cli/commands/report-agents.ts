@@ -9,7 +9,7 @@ import {
 } from "../../reports/agent-summary.js";
 import { checkSummary, checkTail } from "../../reports/agent-summary-schema.js";
 import { type AgentPart, type MergedReport, mergeAgentReports } from "../../reports/merge.js";
-import { printable } from "../../reports/printable.js";
+import { escapedText, printable } from "../../reports/printable.js";
 import { CheckFailed, UsageError } from "../errors.js";
 
 const COMMAND = "slo-agent report --from-agents";
@@ -69,7 +69,8 @@ export type AgentTrust = TrustedKeys | null;
 
 /** The problem with one agent's answer: exit 1, one line naming the agent. */
 function refused(url: string, problem: string): CheckFailed {
-  return new CheckFailed(`${COMMAND}: the agent at ${url}: ${problem}`);
+  // The problem may quote what the agent sent (a key, a category): shown, never acted on.
+  return new CheckFailed(`${COMMAND}: the agent at ${url}: ${escapedText(problem)}`);
 }
 
 /**
@@ -109,13 +110,16 @@ export async function reportFromAgents(
     const month_n = counts.reduce((n, c) => n + c.month, 0);
     if (month_n === 0) continue;
     const days = counts[0]!.days.map((_, d) => tailSizeFor(counts.reduce((n, c) => n + (c.days[d] ?? 0), 0)));
-    const query = `category=${encodeURIComponent(row.category)}&top=${tailSizeFor(month_n)}&days=${days.join(",")}`;
+    const top = tailSizeFor(month_n);
+    const query = `category=${encodeURIComponent(row.category)}&top=${top}&days=${days.join(",")}`;
     const answers = await Promise.all(parts.map((_, i) => fetchFrom(i, `${summaryPath(month)}?${query}`)));
     tails.set(
       row.category,
       answers.map((answer, i) => {
         trusted(agents[i]!.url, answer, trust);
-        const tail = checkTail(answer, row.category, days.length);
+        const summary = parts[i]!.summary;
+        const question = { month, agent: summary.agent, category: row.category, top, days };
+        const tail = checkTail(answer, question, summary);
         if (typeof tail === "string") throw refused(agents[i]!.url, `its latency tail: ${tail}`);
         return tail;
       }),
