@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -502,6 +502,8 @@ describe("report --from-agents against a hostile agent", () => {
         }),
         hostileKey,
       );
+    // Its tails are the honest agent's, signed by it under its own name.
+    editTail = (t) => (t.agent = "a-hostile");
     seenByHostile.length = 0;
     const run = await report(
       [
@@ -514,6 +516,7 @@ describe("report --from-agents against a hostile agent", () => {
       ],
       { SLO_AGENT_API_TOKEN: "", EU_TOKEN: HONEST_TOKEN, NA_TOKEN: HOSTILE_TOKEN },
     );
+    editTail = () => undefined;
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).merged_from.map((a: Loose) => a.agent)).toEqual(["a-eu", "a-hostile"]);
     expect(seenByHostile.length).toBeGreaterThan(0);
@@ -738,4 +741,43 @@ describe("report --from-agents against a pinned agent whose figures disagree wit
       expect(run.stderr).toContain("report.categories.0.title: a control or invisible character");
     }, 60_000);
   }
+});
+
+describe("the trusted keys file and the agent's listener", () => {
+  const labelCases: [string, (eu: string, hostile: string) => string][] = [
+    [
+      "a comment line between agent: and its key",
+      (eu, hostile) => `${eu}agent: a-hostile\n# NA team\n${hostile}`,
+    ],
+    ["a blank-looking id", (eu, hostile) => `${eu}agent: a hostile!\n${hostile}`],
+    ["two agent: lines before one key", (eu, hostile) => `${eu}agent: a-na\nagent: a-hostile\n${hostile}`],
+    ["an agent: line after the last key", (eu, hostile) => `${eu}${hostile}agent: a-hostile\n`],
+  ];
+  for (const [what, file] of labelCases) {
+    it(`refuses a key file with ${what} (exit 2): the key would be left unbound`, async () => {
+      const path = join(dir, "label-case.pem");
+      writeFileSync(path, file(store.signingKey()!.publicKeyPem, hostileKey.publicKeyPem));
+      serve = () => resigned(() => undefined);
+      const run = await report(["--from-agents", hostileUrl, "--trust-keys", path]);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/an "agent:" line (binds nothing|after the last key)/);
+    }, 60_000);
+  }
+
+  it("answers a request with two Host headers 400, whichever comes first", async () => {
+    const { port } = new URL(honest.url);
+    for (const hosts of ["Host: 127.0.0.1\r\nHost: evil.example", "Host: evil.example\r\nHost: 127.0.0.1"]) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), "127.0.0.1");
+        let text = "";
+        socket.on("data", (chunk) => (text += chunk));
+        socket.on("end", () => resolve(text));
+        socket.on("error", reject);
+        socket.write(
+          `GET /api/v1/months/${MONTH}/summary HTTP/1.1\r\n${hosts}\r\nAuthorization: Bearer ${HONEST_TOKEN}\r\nConnection: close\r\n\r\n`,
+        );
+      });
+      expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
+    }
+  }, 60_000);
 });
