@@ -121,6 +121,10 @@ function answer(path: string, query: string): [number, string] {
     return [200, vector([count("served", "100"), count("served", "100"), count("failed", "1")])];
   if (path.startsWith("/nan/")) return [200, vector([count("served", "NaN"), count("failed", "0")])];
   if (path.startsWith("/inf/")) return [200, vector([count("served", "+Inf"), count("failed", "0")])];
+  if (path.startsWith("/invisible/")) {
+    const region = "e\u2060u\u200c\u200d\u00ad\u3164\u115f\ufe0f\u034f\u180e\ufff9";
+    return [200, vector([count("served", "100", region), count("failed", "1", region)])];
+  }
   if (path.startsWith("/label/")) {
     return [
       200,
@@ -274,6 +278,14 @@ describe("report --prometheus against a hostile source", () => {
     const run = await report("sound", "json");
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).categories[0].latency_p99_ms).toBeCloseTo(199.5, 6);
+  }, 60_000);
+
+  it("strips the invisible characters of a remote label by Unicode class, not by a list", async () => {
+    const run = await report("invisible", "md");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/\| eu \|/);
+    for (const point of [0x2060, 0x200c, 0x200d, 0xad, 0x3164, 0x115f, 0xfe0f, 0x34f, 0x180e, 0xfff9])
+      expect(run.stdout).not.toContain(String.fromCodePoint(point));
   }, 60_000);
 
   it("counts that are sound still report (exit 0)", async () => {
