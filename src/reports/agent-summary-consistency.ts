@@ -75,9 +75,27 @@ function dayInconsistency(
 }
 
 /**
- * The tail against the agent's own counts and p99s: exactly min(top, count) durations, each a
- * duration a result can hold, largest first, the month's largest the largest of the days', and
- * the p99s the agent reported the nearest ranks of its own tail.
+ * The tail on its own: each a duration a result can hold, largest first, no day's above the
+ * month's largest.
+ */
+export function tailProblem(tail: LatencyTail): string | null {
+  const lists: [string, number[]][] = [
+    ["month_ms", tail.month_ms],
+    ...tail.days_ms.map((list, d): [string, number[]] => [`days_ms.${d}`, list]),
+  ];
+  for (const [name, list] of lists) {
+    if (list.some((v) => v > MAX_DURATION_MS)) return `${name}: a duration above ${MAX_DURATION_MS} ms`;
+    if (list.some((v, i) => i > 0 && v > list[i - 1]!)) return `${name}: not largest first`;
+  }
+  const above = tail.days_ms.findIndex((list) => (list[0] ?? 0) > (tail.month_ms[0] ?? 0));
+  if (above >= 0) return `days_ms.${above}: a duration above the month's largest`;
+  return null;
+}
+
+/**
+ * The tail against the agent's own summary: exactly min(top, count) durations (per day
+ * likewise), the month's largest the largest of the days', and the p99s the agent reported the nearest ranks of its own durations. Only
+ * meaningful when the agent's evidence did not change between the two answers.
  */
 export function tailInconsistency(tail: LatencyTail, summary: AgentMonthSummary): string | null {
   const id = tail.category;
@@ -94,12 +112,10 @@ export function tailInconsistency(tail: LatencyTail, summary: AgentMonthSummary)
   for (const [name, list, expected] of lists) {
     if (list.length !== expected)
       return `${name}: ${list.length} durations, asked for ${expected} (min of top and its latency count)`;
-    if (list.some((v) => v > MAX_DURATION_MS)) return `${name}: a duration above ${MAX_DURATION_MS} ms`;
-    if (list.some((v, i) => i > 0 && v > list[i - 1]!)) return `${name}: not largest first`;
   }
+  // Every day with durations was asked for at least one: the month's largest is one of them.
   const dayMax = Math.max(0, ...tail.days_ms.map((list) => list[0] ?? 0));
-  const asked = tail.days.some((n, d) => n > 0 && (counts.days[d] ?? 0) > 0);
-  if (asked && (tail.month_ms[0] ?? 0) !== dayMax)
+  if ((tail.month_ms[0] ?? 0) !== dayMax)
     return "month_ms: its largest duration is not the largest of its days'";
   if (
     tail.top >= tailSizeFor(counts.month) &&

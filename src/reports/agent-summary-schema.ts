@@ -9,7 +9,7 @@ import {
   TAIL_KIND,
   type TailQuestion,
 } from "./agent-summary.js";
-import { summaryInconsistency, tailInconsistency } from "./agent-summary-consistency.js";
+import { summaryInconsistency, tailProblem } from "./agent-summary-consistency.js";
 
 /**
  * What another agent says is checked before a figure is made of it: a signed agent can still be
@@ -266,14 +266,10 @@ function statementMismatch(
 
 /**
  * A category's largest durations, checked: the answer to the question asked (month, agent,
- * category, top and days, all signed), one list per day of the month, consistent with the
- * agent's own summary (tailInconsistency).
+ * category, top and days, all signed), one list per day of the month, sound on its own
+ * (tailProblem); the caller checks it against the agent's summary (tailInconsistency).
  */
-export function checkTail(
-  body: unknown,
-  question: TailQuestion,
-  summary: AgentMonthSummary,
-): LatencyTail | string {
+export function checkTail(body: unknown, question: TailQuestion): LatencyTail | string {
   const control = controlAt(body, "");
   if (control !== null) return `${control}: a control or invisible character`;
   const parsed = tailSchema.safeParse(body);
@@ -287,5 +283,5 @@ export function checkTail(
     return `it answered days ${tail.days.join(",")}, not the ${question.days.join(",")} asked`;
   if (tail.days_ms.length !== question.days.length)
     return `days_ms: ${tail.days_ms.length} days, not ${question.days.length}`;
-  return tailInconsistency(tail, summary) ?? tail;
+  return tailProblem(tail) ?? tail;
 }

@@ -7,6 +7,7 @@ import {
   SUMMARY_KIND,
   tailSizeFor,
 } from "../../reports/agent-summary.js";
+import { tailInconsistency } from "../../reports/agent-summary-consistency.js";
 import { checkSummary, checkTail } from "../../reports/agent-summary-schema.js";
 import { type AgentPart, type MergedReport, mergeAgentReports } from "../../reports/merge.js";
 import { escapedText, printable } from "../../reports/printable.js";
@@ -119,8 +120,10 @@ export async function reportFromAgents(
         trusted(agents[i]!.url, answer, trust);
         const summary = parts[i]!.summary;
         const question = { month, agent: summary.agent, category: row.category, top, days };
-        const tail = checkTail(answer, question, summary);
+        const tail = checkTail(answer, question);
         if (typeof tail === "string") throw refused(agents[i]!.url, `its latency tail: ${tail}`);
+        const problem = tailInconsistency(tail, summary);
+        if (problem !== null) throw tailMismatch(agents[i]!.url, problem, month, clock.now());
         return tail;
       }),
     );
@@ -134,6 +137,18 @@ export async function reportFromAgents(
     );
   }
   return trust === null ? unverified(merged) : merged;
+}
+
+/**
+ * A tail that disagrees with the agent's summary: for a month that has ended its evidence no
+ * longer changes, so the agent contradicts itself (exit 1); while the month runs, results may
+ * have arrived between the two answers, so it is worth another run (exit 2). Merged in neither case.
+ */
+function tailMismatch(url: string, problem: string, month: string, now: EpochMs): Error {
+  if (now >= monthInterval(month).end) return refused(url, `its latency tail: ${problem}`);
+  return new UsageError(
+    `${COMMAND}: the agent at ${url}: its latency tail disagrees with its summary (${escapedText(problem)}): ${month} is still running, so its evidence may have changed meanwhile; run it again`,
+  );
 }
 
 /** The key id a pinned key signed the answer with; with --insecure-unsigned, none is checked. */
