@@ -86,7 +86,7 @@ function answer(
     observeResult: (result, excluded) => collector.observe(result, excluded),
   });
   const body = tail
-    ? collector.tail(tail.top, tail.days)
+    ? collector.tail({ month, agent: config.agent.id, top: tail.top, days: tail.days })
     : collector.summary(sealed(source.store, config, report, now), {
         agent: config.agent.id,
         region: config.agent.region,

@@ -72,6 +72,11 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
 }
 
 function route(options: MetricsServerOptions, request: IncomingMessage, response: ServerResponse): void {
+  if (hostHeaders(request.rawHeaders) > 1) {
+    // RFC 9112 3.2: two Host headers are a bad request; Node keeps the first, a proxy may use another.
+    reply(response, 400, "bad request: more than one Host header\n");
+    return;
+  }
   if (options.allowedHosts !== undefined && !hostAllowed(options.allowedHosts, request.headers.host)) {
     // DNS rebinding: a page on evil.example resolved to this address sends Host: evil.example.
     reply(response, 421, "misdirected request: this Host is not in agent.allowed_hosts\n");
@@ -106,6 +111,12 @@ function route(options: MetricsServerOptions, request: IncomingMessage, response
     default:
       reply(response, 404, "not found: try /metrics, /healthz, /readyz or /alerts\n");
   }
+}
+
+function hostHeaders(raw: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === "host") n += 1;
+  return n;
 }
 
 /** Whether the Host header names an allowed host, with or without its port. */

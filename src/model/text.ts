@@ -30,14 +30,15 @@ export function safeText(value: string): string {
 }
 
 /**
- * Characters that change how text reads without showing: bidirectional controls (U+061C,
- * U+200E-U+200F, U+202A-U+202E, U+2066-U+2069) make "99.9" read as "9.99"; zero-width space
- * (U+200B) and the byte order mark (U+FEFF) make two different names look alike; the line and
- * paragraph separators (U+2028, U+2029) break a line where a reader (or a JSON-in-script
- * consumer) does not expect one; Unicode tag characters (U+E0000-U+E007F) carry hidden text.
+ * Characters that change how text reads without showing, as Unicode classes them (a `u`-flag
+ * regex class body): format characters (Cf: bidirectional controls make "99.9" read as "9.99",
+ * zero-width space, joiners, word joiner, soft hyphen, BOM, interlinear annotations, tags carry
+ * hidden text), every default-ignorable code point (Hangul fillers, variation selectors, the
+ * combining grapheme joiner) and the line and paragraph separators (Zl, Zp), which break a line
+ * where a reader (or a JSON-in-script consumer) does not expect one. Classes, not a list: a list
+ * is always one character short.
  */
-export const INVISIBLE_CHARACTERS =
-  "\\u061c\\u200b\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069\\ufeff\\u{e0000}-\\u{e007f}";
+export const INVISIBLE_CHARACTERS = "\\p{Cf}\\p{Default_Ignorable_Code_Point}\\p{Zl}\\p{Zp}";
 
 /** A control or invisible character (INVISIBLE_CHARACTERS): not in a title or name. */
 const CONTROL_OR_INVISIBLE = new RegExp(`[\\p{Cc}${INVISIBLE_CHARACTERS}]`, "u");

@@ -61,7 +61,7 @@ export function parseTrustedKeys(pem: string): TrustedKeys {
     if (key.asymmetricKeyType !== "ed25519") {
       throw new Error(`key ${i + 1}: an agent key is Ed25519, not ${key.asymmetricKeyType}`);
     }
-    const agent = AGENT_LABEL.exec(before)?.[1] ?? null;
+    const agent = agentLabel(before, i + 1);
     const keyId = keyIdOf(key);
     const earlier = keys.get(keyId);
     if (earlier !== undefined && earlier.agent !== agent) {
@@ -71,7 +71,32 @@ export function parseTrustedKeys(pem: string): TrustedKeys {
     }
     keys.set(keyId, { key, agent });
   });
+  const rest = pem.slice(after);
+  if (ANY_LABEL.test(rest)) {
+    throw new Error(
+      `an "agent:" line after the last key binds nothing: put it on the line right before its -----BEGIN PUBLIC KEY-----`,
+    );
+  }
   return keys;
+}
+
+/** Any line that means to bind a key: `agent:` (or `# agent:`), whatever follows. */
+const ANY_LABEL = /^[ \t]*#?[ \t]*agent:/m;
+
+/**
+ * The agent id the text before key `n` binds it to, or null. An `agent:` line anywhere else in
+ * that text (a comment between it and the key, a malformed id, two of them) would silently leave
+ * the key unbound, free to sign for any agent: it is an error instead.
+ */
+function agentLabel(before: string, n: number): string | null {
+  const bound = AGENT_LABEL.exec(before)?.[1] ?? null;
+  const labels = before.split("\n").filter((line) => ANY_LABEL.test(line)).length;
+  if (labels > (bound === null ? 0 : 1)) {
+    throw new Error(
+      `key ${n}: an "agent:" line binds nothing: it must be the line right before -----BEGIN PUBLIC KEY----- (no comment between them), one per key, with an id of letters, digits and . _ : -`,
+    );
+  }
+  return bound;
 }
 
 /** Why an answer is not to be trusted, or null with the key id it was signed by. */

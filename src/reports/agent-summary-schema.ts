@@ -2,7 +2,14 @@ import { z } from "zod";
 import { FAILURE_REASONS } from "../model/result.js";
 import { INVISIBLE_CHARACTERS } from "../model/text.js";
 import { monthInterval } from "../model/time.js";
-import { type AgentMonthSummary, type LatencyTail, SUMMARY_KIND } from "./agent-summary.js";
+import {
+  type AgentMonthSummary,
+  type LatencyTail,
+  SUMMARY_KIND,
+  TAIL_KIND,
+  type TailQuestion,
+} from "./agent-summary.js";
+import { summaryInconsistency, tailProblem } from "./agent-summary-consistency.js";
 import { COUNTED_FLAGS } from "./classification.js";
 
 /**
@@ -138,7 +145,12 @@ const summarySchema = z.looseObject({
 });
 
 const tailSchema = z.looseObject({
+  kind: z.literal(TAIL_KIND),
+  month: z.string(),
+  agent: name,
   category: name,
+  top: count,
+  days: z.array(count),
   month_ms: z.array(z.number().finite().min(0)),
   days_ms: z.array(z.array(z.number().finite().min(0))),
 });
@@ -225,6 +237,8 @@ export function checkSummary(body: unknown, month: string): AgentMonthSummary | 
         return `${table}.${id}: ${entry.days.length} days, ${month} has ${days}`;
     }
   }
+  const inconsistent = summaryInconsistency(s as unknown as AgentMonthSummary, days);
+  if (inconsistent !== null) return inconsistent;
   return s as unknown as AgentMonthSummary;
 }
 
@@ -253,12 +267,24 @@ function statementMismatch(
   return null;
 }
 
-/** A category's largest durations, checked: the category asked, one list per day of the month. */
-export function checkTail(body: unknown, category: string, days: number): LatencyTail | string {
+/**
+ * A category's largest durations, checked: the answer to the question asked (month, agent,
+ * category, top and days, all signed), one list per day of the month, sound on its own
+ * (tailProblem); the caller checks it against the agent's summary (tailInconsistency).
+ */
+export function checkTail(body: unknown, question: TailQuestion): LatencyTail | string {
+  const control = controlAt(body, "");
+  if (control !== null) return `${control}: a control or invisible character`;
   const parsed = tailSchema.safeParse(body);
   if (!parsed.success) return firstIssue(parsed.error);
-  if (parsed.data.category !== category)
-    return `it answered durations of ${parsed.data.category}, not ${category}`;
-  if (parsed.data.days_ms.length !== days) return `days_ms: ${parsed.data.days_ms.length} days, not ${days}`;
-  return parsed.data as LatencyTail;
+  const tail = parsed.data as LatencyTail;
+  for (const field of ["month", "agent", "category", "top"] as const) {
+    if (tail[field] !== question[field])
+      return `it answered ${field} ${JSON.stringify(tail[field])}, not the ${JSON.stringify(question[field])} asked`;
+  }
+  if (tail.days.join(",") !== question.days.join(","))
+    return `it answered days ${tail.days.join(",")}, not the ${question.days.join(",")} asked`;
+  if (tail.days_ms.length !== question.days.length)
+    return `days_ms: ${tail.days_ms.length} days, not ${question.days.length}`;
+  return tailProblem(tail) ?? tail;
 }

@@ -33,14 +33,28 @@ export interface Served {
   readonly served: number;
 }
 
-/** The largest latency-counted durations of one category: the month's and each asked day's, largest first. */
+/**
+ * The largest latency-counted durations of one category: the month's and each asked day's,
+ * largest first. The answer names the month, the agent and the `top` and `days` it was asked
+ * for, all under its signature: an answer to another question (`top=1` written into the query on
+ * the path, another month's tail) is refused by the merge, not merged.
+ */
 export interface LatencyTail {
+  readonly kind: typeof TAIL_KIND;
+  readonly month: string;
+  readonly agent: string;
   readonly category: CategoryId;
+  readonly top: number;
+  readonly days: number[];
   readonly month_ms: number[];
   readonly days_ms: number[][];
 }
 
+/** What a tail answer is asked for: the merge checks the signed answer says the same. */
+export type TailQuestion = Pick<LatencyTail, "month" | "agent" | "category" | "top" | "days">;
+
 export const SUMMARY_KIND = "slo-agent/month-summary/v1";
+export const TAIL_KIND = "slo-agent/latency-tail/v1";
 
 /**
  * Watches the report's pass over the month (buildMonthlyReport's observeResult): counts per
@@ -102,12 +116,21 @@ export class SummaryCollector {
     };
   }
 
-  /** The top `month` durations of the month and the top days[d] of each day d, largest first. */
-  tail(month: number, days: readonly number[]): LatencyTail {
+  /** The top `top` durations of the month and the top days[d] of each day d, largest first. */
+  tail(question: Omit<TailQuestion, "category">): LatencyTail {
     if (this.#tailOf === null) throw new RangeError("no category was asked for");
     const largest = (values: number[], n: number) => values.sort((a, b) => b - a).slice(0, n);
-    const perDay = this.#durations.map((values, d) => largest([...values], days[d] ?? 0));
-    return { category: this.#tailOf, month_ms: largest(this.#durations.flat(), month), days_ms: perDay };
+    const perDay = this.#durations.map((values, d) => largest([...values], question.days[d] ?? 0));
+    return {
+      kind: TAIL_KIND,
+      month: question.month,
+      agent: question.agent,
+      category: this.#tailOf,
+      top: question.top,
+      days: [...question.days],
+      month_ms: largest(this.#durations.flat(), question.top),
+      days_ms: perDay,
+    };
   }
 }
 

@@ -160,13 +160,16 @@ function mergedCategory(
     ...figures,
     ...mergeCategoryExtras(rows),
     measured_availability_pct: availabilityPct(measured),
+    // Each agent's own figures, recomputed from its counts and its tail, never copied from it.
     regions: parts.map((p, i) => ({
       region: p.summary.region,
       agent: p.summary.agent,
       requests: rows[i]!.requests,
       successful: rows[i]!.successful,
-      availability_pct: rows[i]!.availability_pct,
-      latency_p99_ms: rows[i]!.latency_p99_ms,
+      availability_pct: availabilityPct({ requests: rows[i]!.requests, served: rows[i]!.successful }),
+      latency_p99_ms: pooledP99(p.summary.latency_counts[row.category]?.month ?? 0, [
+        tails[i]?.month_ms ?? [],
+      ]),
     })),
   };
 }

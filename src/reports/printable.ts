@@ -13,3 +13,12 @@ export function printable(text: string): string {
 
 /** Control characters and the invisible ones (INVISIBLE_CHARACTERS: zero-width, U+2028, tags...). */
 const UNPRINTABLE = new RegExp(`[\\p{Cc}${INVISIBLE_CHARACTERS}]`, "gu");
+
+/**
+ * `text` with every control and invisible character written as `\u{XXXX}`: for a message that
+ * names what an agent sent (a key path, a category), so the operator sees that the character was
+ * there without the terminal acting on it.
+ */
+export function escapedText(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => `\\u{${c.codePointAt(0)!.toString(16).toUpperCase()}}`);
+}

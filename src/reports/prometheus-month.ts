@@ -8,8 +8,18 @@ import {
   type QuantileBounds,
   quantileBucket,
 } from "./prometheus-buckets.js";
+import {
+  checkedCounts,
+  checkedMonotone,
+  checkedSeries,
+  labelsOf,
+  PrometheusValueError,
+  shownValue,
+} from "./prometheus-checks.js";
 import { PROMETHEUS_PRECISION } from "./prometheus-precision.js";
 import { instantVector, type PrometheusSource, shownUrl, type VectorSample } from "./prometheus-query.js";
+
+export { PROMETHEUS_RULES, PrometheusValueError } from "./prometheus-checks.js";
 
 /** Metric and label names as src/export writes them (kept literal: reports do not import export/). */
 const REQUESTS = "slo_probe_requests_total";
@@ -70,47 +80,6 @@ export interface PrometheusMonthInput {
   readonly categories?: readonly string[];
 }
 
-/** What a value broke, as the message's tail says it. */
-export const PROMETHEUS_RULES = {
-  counts: "counts must be finite and >= 0",
-  sum: "a sum of counts must stay a whole number up to 2^53 - 1",
-  p99: "a p99 must be >= 0 (no data and +Inf are Prometheus' own answers)",
-  bucket: "a p99 interpolated from the histogram lies inside its bucket",
-} as const;
-
-/**
- * A value no counter or histogram can give: a count not finite or below 0, a sum beyond exact
- * integers, a negative p99 or one outside its bucket. The message ends with the rule it broke.
- * Exit 1: the source cannot be trusted.
- */
-export class PrometheusValueError extends Error {
-  constructor(url: string, what: string, rule: keyof typeof PROMETHEUS_RULES = "counts") {
-    super(`${url}: ${what}: ${PROMETHEUS_RULES[rule]}; this source cannot be trusted for the month`);
-    this.name = "PrometheusValueError";
-  }
-}
-
-function labelsOf(sample: VectorSample): string {
-  return `{${Object.entries(sample.labels)
-    .map(([k, v]) => `${k}="${v}"`)
-    .join(", ")}}`;
-}
-
-/** "+Inf" and "NaN" as Prometheus writes them, so the message says what was sent. */
-function shownValue(value: number): string {
-  if (Number.isNaN(value)) return "NaN (not a number)";
-  if (!Number.isFinite(value)) return `${value > 0 ? "+Inf" : "-Inf"} (infinite)`;
-  return String(value);
-}
-
-function checkedCounts(url: string, what: string, samples: readonly VectorSample[]): void {
-  for (const sample of samples) {
-    if (!Number.isFinite(sample.value) || sample.value < 0) {
-      throw new PrometheusValueError(url, `${what} ${labelsOf(sample)} is ${shownValue(sample.value)}`);
-    }
-  }
-}
-
 /**
  * What the report shows, checked after adding: series that are each finite can sum to Infinity
  * (1.7e308 + 1.7e308), a count beyond 2^53 is no longer exact, and an interpolated p99 lies inside
@@ -134,10 +103,18 @@ function checkedFigures(url: string, category: string, region: string | null, f:
   }
   const bucket = f.latency_p99_bucket_ms;
   const p99 = f.latency_p99_ms;
-  if (p99 !== null && bucket !== null && bucket.upper !== null && p99 > bucket.upper * 1.001) {
+  if (bucket === null || bucket.upper === null) return;
+  if (p99 === null) {
     throw new PrometheusValueError(
       url,
-      `${where}: a p99 of ${p99} ms above the bucket it is in (${bucket.lower}-${bucket.upper} ms)`,
+      `${where}: no finite p99 (NaN, +Inf or none) while the histogram puts it in ${bucket.lower}-${bucket.upper} ms`,
+      "answered",
+    );
+  }
+  if (p99 > bucket.upper * 1.001 || p99 < bucket.lower * 0.999) {
+    throw new PrometheusValueError(
+      url,
+      `${where}: a p99 of ${p99} ms ${p99 > bucket.upper ? "above" : "below"} the bucket it is in (${bucket.lower}-${bucket.upper} ms)`,
       "bucket",
     );
   }
@@ -162,8 +139,13 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
     ask(`histogram_quantile(0.99, sum by (category, le) (increase(${DURATION_BUCKETS}[${range}])))`),
   ]);
   const shown = shownUrl(input.source.url);
+  checkedSeries(shown, "slo_probe_requests_total", counts);
+  checkedSeries(shown, "the latency histogram's buckets", buckets);
+  checkedSeries(shown, "the p99 by region", regionP99);
+  checkedSeries(shown, "the p99", pooledP99);
   checkedCounts(shown, "slo_probe_requests_total", counts);
   checkedCounts(shown, "the latency histogram's buckets", buckets);
+  for (const [where, histogram] of histogramsOf(buckets)) checkedMonotone(shown, where, histogram);
   for (const p99 of [...regionP99, ...pooledP99]) {
     // NaN (no data) and +Inf (beyond the last bucket) are Prometheus' own answers; below 0 is not.
     if (p99.value < 0)
@@ -252,6 +234,20 @@ function figures(
     latency_p99_ms: bucket === null ? null : p99Ms,
     latency_p99_bucket_ms: bucket,
   };
+}
+
+/** Each category's and region's own cumulative histogram, by "category in region". */
+function histogramsOf(samples: readonly VectorSample[]): Map<string, Map<number, number>> {
+  const out = new Map<string, Map<number, number>>();
+  for (const s of samples) {
+    const le = parseLe(s.labels.le);
+    if (le === null) continue;
+    const where = `${s.labels.category ?? ""} in region ${s.labels.region ?? ""}`;
+    const histogram = out.get(where) ?? new Map<number, number>();
+    histogram.set(le, s.value);
+    out.set(where, histogram);
+  }
+  return out;
 }
 
 /** Sums the `le` series of several regions into one cumulative histogram. */

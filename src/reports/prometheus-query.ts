@@ -19,6 +19,8 @@ export class PrometheusQueryError extends Error {
 export interface VectorSample {
   readonly labels: Readonly<Record<string, string>>;
   readonly value: number;
+  /** The value as sent, without control characters: checked to be a decimal as Prometheus writes one. */
+  readonly text: string;
 }
 
 export interface PrometheusSource {
@@ -106,6 +108,7 @@ function parsedVector(shown: string, status: number, text: string): VectorSample
   return answer.data.data.result.map((r) => ({
     labels: Object.fromEntries(Object.entries(r.metric).map(([k, v]) => [printable(k), printable(v)])),
     value: sampleValue(r.value[1]),
+    text: printable(r.value[1].slice(0, 100)),
   }));
 }
 

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -45,6 +45,10 @@ const hostileKey = new AgentKey(generateKeyPairSync("ed25519").privateKey);
 /** What the hostile agent answers to the summary; tails are relayed from the honest agent. */
 let serve: (path: string) => unknown = () => ({});
 const seenByHostile: string[] = [];
+/** How the hostile agent changes the honest agent's tail before signing it with its own key. */
+let editTail: (tail: Loose) => void = () => undefined;
+/** When set, the hostile server is on the path to the honest agent: it only rewrites the URL. */
+let onPath: ((path: string) => string) | null = null;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "slo-hostile-agent-"));
@@ -88,12 +92,23 @@ beforeAll(async () => {
   hostile = createServer(async (request, response) => {
     seenByHostile.push(request.headers.authorization ?? "");
     const path = request.url ?? "/";
+    if (onPath !== null) {
+      // An on-path attacker without a key: rewrites the question, relays the genuine answer.
+      const relayed = await fetch(`${honest.url}${onPath(path)}`, {
+        headers: { authorization: `Bearer ${HONEST_TOKEN}` },
+      });
+      response.writeHead(relayed.status, { "content-type": "application/json" });
+      response.end(await relayed.text());
+      return;
+    }
     let body = serve(path);
     if (path.includes("?")) {
       const relayed = await fetch(`${honest.url}${path}`, {
         headers: { authorization: `Bearer ${HONEST_TOKEN}` },
       });
-      body = signAnswer((await relayed.json()) as object, hostileKey);
+      const tail = (await relayed.json()) as Loose;
+      editTail(tail);
+      body = signAnswer(tail, hostileKey);
     }
     response.writeHead(200, { "content-type": "application/json" });
     response.end(JSON.stringify(body));
@@ -488,6 +503,8 @@ describe("report --from-agents against a hostile agent", () => {
         }),
         hostileKey,
       );
+    // Its tails are the honest agent's, signed by it under its own name.
+    editTail = (t) => (t.agent = "a-hostile");
     seenByHostile.length = 0;
     const run = await report(
       [
@@ -500,9 +517,276 @@ describe("report --from-agents against a hostile agent", () => {
       ],
       { SLO_AGENT_API_TOKEN: "", EU_TOKEN: HONEST_TOKEN, NA_TOKEN: HOSTILE_TOKEN },
     );
+    editTail = () => undefined;
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).merged_from.map((a: Loose) => a.agent)).toEqual(["a-eu", "a-hostile"]);
     expect(seenByHostile.length).toBeGreaterThan(0);
     expect(seenByHostile.every((h) => h === `Bearer ${HOSTILE_TOKEN}`)).toBe(true);
+  }, 60_000);
+});
+
+/** A summary the hostile (pinned) agent makes self-consistently its own: statement and answer re-signed. */
+function resigned(edit: (s: Loose) => void): Loose {
+  return signAnswer(
+    tampered((s) => {
+      edit(s);
+      restated(() => undefined)(s);
+    }),
+    hostileKey,
+  );
+}
+
+const PAY = "payment_request";
+/** The index of payment_request's first day with durations, and of a day without any. */
+const busyDay = (s: Loose) => s.latency_counts[PAY].days.findIndex((n: number) => n > 0);
+const quietDay = (s: Loose) => s.latency_counts[PAY].days.findIndex((n: number) => n === 0);
+const dailyOf = (s: Loose, day: number) =>
+  s.report.daily.filter((r: Loose) => r.category === PAY)[day] as Loose;
+
+describe("report --from-agents against a pinned agent whose figures disagree with each other", () => {
+  const inconsistent: [string, (s: Loose) => void, RegExp][] = [
+    [
+      "50 times more latency-counted durations than requests",
+      (s) => {
+        const extra = s.report.categories[0].requests * 49;
+        s.latency_counts[PAY].month += extra;
+        s.latency_counts[PAY].days[busyDay(s)] += extra;
+      },
+      /latency_counts\.payment_request\.month: more durations than requests/,
+    ],
+    [
+      "a month latency count its days do not add up to",
+      (s) => (s.latency_counts[PAY].month -= 1),
+      /latency_counts\.payment_request: the days do not add up to the month/,
+    ],
+    [
+      "a day's latency count above that day's requests",
+      (s) => {
+        s.latency_counts[PAY].days[busyDay(s)] -= 5;
+        s.latency_counts[PAY].days[quietDay(s)] += 5;
+      },
+      /daily 2026-11-\d\d payment_request: more durations \(latency_counts\) than requests/,
+    ],
+    [
+      "more excluded requests than requests measured",
+      (s) => (s.report.categories[0].excluded = s.report.categories[0].requests * 3),
+      /category payment_request: more requests or excluded requests than it measured/,
+    ],
+    [
+      "measured counts of the month that its days do not add up to",
+      (s) => (s.measured[PAY].month = { requests: 1, served: 0 }),
+      /measured\.payment_request: the days do not add up to the month/,
+    ],
+    [
+      "a day of 1000 requests in a month of 300",
+      (s) => Object.assign(dailyOf(s, busyDay(s)), { requests: 1000, served: 0 }),
+      /daily: the rows of payment_request do not add up to the month's requests, successful and excluded/,
+    ],
+    [
+      "a day's availability other than its served / requests",
+      (s) => (dailyOf(s, busyDay(s)).availability_pct = 3),
+      /daily 2026-11-\d\d payment_request: availability_pct is not served \/ requests/,
+    ],
+    [
+      "a category's availability other than its successful / requests",
+      (s) => (s.report.categories[0].availability_pct = 12.5),
+      /category payment_request: availability_pct is not successful \/ requests/,
+    ],
+    [
+      "a measured availability other than its measured counts'",
+      (s) => (s.report.categories[0].measured_availability_pct = 100),
+      /category payment_request: measured_availability_pct is not its measured counts'/,
+    ],
+    [
+      "a p99 of its own other than the nearest rank of its own durations",
+      (s) => (s.report.categories[0].latency_p99_ms = 99_999),
+      /category payment_request: latency_p99_ms 99999 is not the nearest rank of its own durations/,
+    ],
+    [
+      "a day's p99 other than the nearest rank of that day's durations",
+      (s) => (dailyOf(s, busyDay(s)).latency_p99_ms = 1),
+      /daily 2026-11-\d\d payment_request: latency_p99_ms is not the nearest rank of its own durations/,
+    ],
+  ];
+  for (const [what, edit, message] of inconsistent) {
+    it(`refuses ${what} (exit 1, one line naming the agent and the rule)`, async () => {
+      serve = () => resigned(edit);
+      editTail = () => undefined;
+      const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "both.pem")]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(
+        new RegExp(`^slo-agent report --from-agents: the agent at ${hostileUrl}: .*\\n$`),
+      );
+      expect(run.stderr).toMatch(message);
+      expect(run.stdout).toBe("");
+    }, 60_000);
+  }
+
+  it("merges the same agent's self-consistent re-signed summary and tail (the checks refuse only lies)", async () => {
+    serve = () => resigned(() => undefined);
+    editTail = () => undefined;
+    const run = await report([
+      "--from-agents",
+      hostileUrl,
+      "--trust-keys",
+      join(dir, "both.pem"),
+      "--format",
+      "json",
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const row = JSON.parse(run.stdout).categories.find((c: Loose) => c.category === PAY);
+    expect(row.regions[0]).toMatchObject({ requests: 300, successful: 240, availability_pct: 80 });
+    expect(row.regions[0].latency_p99_ms).toBe(row.latency_p99_ms);
+  }, 60_000);
+
+  const shift = (list: number[]) => list.map((v) => v + 5000);
+  const lyingTails: [string, (t: Loose) => void, RegExp][] = [
+    [
+      "durations of 1e300 ms",
+      (t) => (t.month_ms = t.month_ms.map(() => 1e300)),
+      /month_ms: a duration above 86400000 ms/,
+    ],
+    [
+      "more durations than asked",
+      (t) => (t.month_ms = [99_999, ...t.month_ms]),
+      /month_ms: 5 durations, asked for 4/,
+    ],
+    ["no month durations", (t) => (t.month_ms = []), /days_ms\.\d+: a duration above the month's largest/],
+    [
+      "no durations at all",
+      (t) => {
+        t.month_ms = [];
+        t.days_ms = t.days_ms.map(() => []);
+      },
+      /month_ms: 0 durations, asked for 4/,
+    ],
+    ["durations not largest first", (t) => t.month_ms.reverse(), /month_ms: not largest first/],
+    [
+      "a month tail above its days' tails",
+      (t) => (t.month_ms = shift(t.month_ms)),
+      /month_ms: its largest duration is not the largest of its days'/,
+    ],
+    [
+      "day tails above the month tail",
+      (t) => (t.days_ms = t.days_ms.map(shift)),
+      /days_ms\.\d+: a duration above the month's largest/,
+    ],
+    [
+      "month and day tails both above its own p99",
+      (t) => {
+        t.month_ms = shift(t.month_ms);
+        t.days_ms = t.days_ms.map(shift);
+      },
+      /category payment_request: latency_p99_ms \d+ is not the nearest rank of its own durations/,
+    ],
+    [
+      "another category's durations",
+      (t) => (t.category = "settlements"),
+      /it answered category "settlements"/,
+    ],
+    ["an answer to top=1", (t) => (t.top = 1), /it answered top 1, not the 4 asked/],
+    [
+      "another month's tail",
+      (t) => (t.month = "2026-10"),
+      /it answered month "2026-10", not the "2026-11" asked/,
+    ],
+    ["another agent's tail", (t) => (t.agent = "a-na"), /it answered agent "a-na", not the "a-eu" asked/],
+    ["a tail without its question", (t) => delete t.top, /top:/],
+  ];
+  for (const [what, edit, message] of lyingTails) {
+    it(`refuses a latency tail with ${what} (exit 1, naming the agent)`, async () => {
+      serve = () => resigned(() => undefined);
+      editTail = edit;
+      const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "both.pem")]);
+      editTail = () => undefined;
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(
+        new RegExp(`^slo-agent report --from-agents: the agent at ${hostileUrl}: its latency tail: .*\\n$`),
+      );
+      expect(run.stderr).toMatch(message);
+    }, 60_000);
+  }
+
+  const rewrites: [string, (path: string) => string, RegExp][] = [
+    [
+      "top=4 rewritten to top=1 on the path",
+      (path) => path.replace(/top=\d+/, "top=1"),
+      /its latency tail: it answered top 1, not the 4 asked/,
+    ],
+    [
+      "the tail's month rewritten on the path",
+      (path) => (path.includes("?") ? path.replace("2026-11", "2026-10") : path),
+      /its latency tail: it answered month "2026-10", not the "2026-11" asked/,
+    ],
+  ];
+  for (const [what, rewrite, message] of rewrites) {
+    it(`refuses the honest agent's genuine signed answer to a question with ${what}`, async () => {
+      onPath = rewrite;
+      const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "honest.pem")]);
+      onPath = null;
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toMatch(message);
+    }, 60_000);
+  }
+
+  it("escapes the control and invisible characters of a hostile key it names in the refusal", async () => {
+    serve = () =>
+      resigned((s) => (s.latency_counts["pay\u001b]0;PWNED\u0007\u202e"] = { month: 1, days: [] }));
+    const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "both.pem")]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(
+      "latency_counts.pay\\u{1B}]0;PWNED\\u{7}\\u{202E}: a control or invisible character",
+    );
+    for (const raw of ["\u001b", "\u0007", "\u202e"]) expect(run.stderr).not.toContain(raw);
+  }, 60_000);
+
+  // Format characters, default-ignorables and separators the earlier list of code points missed.
+  for (const point of [0x2060, 0x200c, 0x200d, 0x00ad, 0x3164, 0x115f, 0xfe0f, 0x034f, 0x180e, 0xfff9]) {
+    const hex = point.toString(16).toUpperCase().padStart(4, "0");
+    it(`refuses an invisible U+${hex} in a category title`, async () => {
+      serve = () => resigned((s) => (s.report.categories[0].title = `Pay${String.fromCodePoint(point)}ment`));
+      const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "both.pem")]);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain("report.categories.0.title: a control or invisible character");
+    }, 60_000);
+  }
+});
+
+describe("the trusted keys file and the agent's listener", () => {
+  const labelCases: [string, (eu: string, hostile: string) => string][] = [
+    [
+      "a comment line between agent: and its key",
+      (eu, hostile) => `${eu}agent: a-hostile\n# NA team\n${hostile}`,
+    ],
+    ["a blank-looking id", (eu, hostile) => `${eu}agent: a hostile!\n${hostile}`],
+    ["two agent: lines before one key", (eu, hostile) => `${eu}agent: a-na\nagent: a-hostile\n${hostile}`],
+    ["an agent: line after the last key", (eu, hostile) => `${eu}${hostile}agent: a-hostile\n`],
+  ];
+  for (const [what, file] of labelCases) {
+    it(`refuses a key file with ${what} (exit 2): the key would be left unbound`, async () => {
+      const path = join(dir, "label-case.pem");
+      writeFileSync(path, file(store.signingKey()!.publicKeyPem, hostileKey.publicKeyPem));
+      serve = () => resigned(() => undefined);
+      const run = await report(["--from-agents", hostileUrl, "--trust-keys", path]);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/an "agent:" line (binds nothing|after the last key)/);
+    }, 60_000);
+  }
+
+  it("answers a request with two Host headers 400, whichever comes first", async () => {
+    const { port } = new URL(honest.url);
+    for (const hosts of ["Host: 127.0.0.1\r\nHost: evil.example", "Host: evil.example\r\nHost: 127.0.0.1"]) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), "127.0.0.1");
+        let text = "";
+        socket.on("data", (chunk) => (text += chunk));
+        socket.on("end", () => resolve(text));
+        socket.on("error", reject);
+        socket.write(
+          `GET /api/v1/months/${MONTH}/summary HTTP/1.1\r\n${hosts}\r\nAuthorization: Bearer ${HONEST_TOKEN}\r\nConnection: close\r\n\r\n`,
+        );
+      });
+      expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
+    }
   }, 60_000);
 });

@@ -8,7 +8,7 @@ import { type MetricsServer, startMetricsServer } from "../../src/export/server.
 import type { SloConfig } from "../../src/model/config.js";
 import { Secret } from "../../src/model/secret.js";
 import { type EvidenceStore, openEvidenceStore } from "../../src/record/store.js";
-import type { AgentMonthSummary, LatencyTail } from "../../src/reports/agent-summary.js";
+import { type AgentMonthSummary, type LatencyTail, TAIL_KIND } from "../../src/reports/agent-summary.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
 const NOW = Date.parse("2026-11-20T12:00:00.000Z");
@@ -80,6 +80,8 @@ describe("GET /api/v1/months/M/summary", () => {
     const answer = await get("/api/v1/months/2026-11/summary?category=payment_request&top=3", TOKEN);
     const tail = (await answer.json()) as LatencyTail;
     expect(tail.month_ms).toEqual([200, 199, 198]);
+    // The question is part of the signed answer: the merge checks it answers what it asked.
+    expect(tail).toMatchObject({ kind: TAIL_KIND, month: "2026-11", agent: "test-agent", top: 3, days: [] });
     expect((await get("/api/v1/months/2026-11/summary?category=nope&top=3", TOKEN)).status).toBe(400);
     expect((await get("/api/v1/months/2026-13/summary", TOKEN)).status).toBe(400);
     expect((await get("/api/v1/months/2026-11/other", TOKEN)).status).toBe(404);

@@ -24,6 +24,51 @@ const count = (outcome: string, value: string, region = "eu") => ({
   value: [1_700_000_000, value],
 });
 
+/** Histograms (le, cumulative count) and the p99 a hostile source answers with them. */
+const HISTOGRAMS: Record<string, { buckets: [string, string][]; p99: string }> = {
+  // Every response is between 150 and 200 ms, yet the p99 is said to be 0.1 ms.
+  below: {
+    buckets: [
+      ["0.15", "0"],
+      ["0.2", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "0.0001",
+  },
+  p99nan: {
+    buckets: [
+      ["0.15", "0"],
+      ["0.2", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "NaN",
+  },
+  p99inf: {
+    buckets: [
+      ["0.15", "0"],
+      ["0.2", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "+Inf",
+  },
+  nonmono: {
+    buckets: [
+      ["0.1", "100"],
+      ["0.2", "50"],
+      ["+Inf", "101"],
+    ],
+    p99: "0.1",
+  },
+  sound: {
+    buckets: [
+      ["0.15", "0"],
+      ["0.2", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "0.1995",
+  },
+};
+
 /** The path's first segment picks what the counters say; histogram queries get no series. */
 function answer(path: string, query: string): [number, string] {
   if (path.startsWith("/escape/")) {
@@ -49,6 +94,16 @@ function answer(path: string, query: string): [number, string] {
       ]),
     ];
   }
+  const histogram = HISTOGRAMS[path.split("/")[1] ?? ""];
+  if (histogram !== undefined && !query.includes("slo_probe_requests_total")) {
+    const metric = { category: "payment_request", region: "eu" };
+    if (query.includes("histogram_quantile"))
+      return [200, vector([{ metric, value: [1_700_000_000, histogram.p99] }])];
+    return [
+      200,
+      vector(histogram.buckets.map(([le, n]) => ({ metric: { ...metric, le }, value: [1_700_000_000, n] }))),
+    ];
+  }
   if (path.startsWith("/negp99/") && query.includes("histogram_quantile")) {
     return [
       200,
@@ -61,8 +116,15 @@ function answer(path: string, query: string): [number, string] {
   if (path.startsWith("/unsafe/"))
     return [200, vector([count("served", "9007199254740993"), count("failed", "0")])];
   if (path.startsWith("/negative/")) return [200, vector([count("served", "100"), count("failed", "-50")])];
+  if (path.startsWith("/hex/")) return [200, vector([count("served", "0x10"), count("failed", "0")])];
+  if (path.startsWith("/dup/"))
+    return [200, vector([count("served", "100"), count("served", "100"), count("failed", "1")])];
   if (path.startsWith("/nan/")) return [200, vector([count("served", "NaN"), count("failed", "0")])];
   if (path.startsWith("/inf/")) return [200, vector([count("served", "+Inf"), count("failed", "0")])];
+  if (path.startsWith("/invisible/")) {
+    const region = "e\u2060u\u200c\u200d\u00ad\u3164\u115f\ufe0f\u034f\u180e\ufff9";
+    return [200, vector([count("served", "100", region), count("failed", "1", region)])];
+  }
   if (path.startsWith("/label/")) {
     return [
       200,
@@ -177,6 +239,54 @@ describe("report --prometheus against a hostile source", () => {
       expect(run.stdout + run.stderr).not.toContain("Infinity");
     }, 60_000);
   }
+
+  for (const [prefix, shown] of [
+    [
+      "below",
+      "payment_request: a p99 of 0.1 ms below the bucket it is in (150-200 ms): a p99 interpolated from the histogram lies inside its bucket;",
+    ],
+    [
+      "p99nan",
+      "payment_request: no finite p99 (NaN, +Inf or none) while the histogram puts it in 150-200 ms: a finite p99 where the histogram holds responses in a finite bucket;",
+    ],
+    [
+      "p99inf",
+      "payment_request: no finite p99 (NaN, +Inf or none) while the histogram puts it in 150-200 ms",
+    ],
+    [
+      "hex",
+      'slo_probe_requests_total {category="payment_request", region="eu", outcome="served"} is "0x10": values must be decimal numbers as Prometheus writes them',
+    ],
+    [
+      "dup",
+      'slo_probe_requests_total {category="payment_request", region="eu", outcome="served"} comes twice: each series once in an answer (by its labels);',
+    ],
+    [
+      "nonmono",
+      "payment_request in region eu: 50 requests up to le=0.2 but 100 up to le=0.1: cumulative bucket counts never decrease as le grows;",
+    ],
+  ]) {
+    it(`refuses what no Prometheus writes: ${prefix} (exit 1, naming the URL and the rule)`, async () => {
+      const run = await report(prefix!, "md");
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain(`${base}/${prefix}: ${shown}`);
+    }, 60_000);
+  }
+
+  it("a p99 inside its bucket still reports (exit 0)", async () => {
+    const run = await report("sound", "json");
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).categories[0].latency_p99_ms).toBeCloseTo(199.5, 6);
+  }, 60_000);
+
+  it("strips the invisible characters of a remote label by Unicode class, not by a list", async () => {
+    const run = await report("invisible", "md");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/\| eu \|/);
+    for (const point of [0x2060, 0x200c, 0x200d, 0xad, 0x3164, 0x115f, 0xfe0f, 0x34f, 0x180e, 0xfff9])
+      expect(run.stdout).not.toContain(String.fromCodePoint(point));
+  }, 60_000);
 
   it("counts that are sound still report (exit 0)", async () => {
     const run = await report("ok", "json");

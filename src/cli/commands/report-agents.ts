@@ -7,9 +7,10 @@ import {
   SUMMARY_KIND,
   tailSizeFor,
 } from "../../reports/agent-summary.js";
+import { tailInconsistency } from "../../reports/agent-summary-consistency.js";
 import { checkSummary, checkTail } from "../../reports/agent-summary-schema.js";
 import { type AgentPart, type MergedReport, mergeAgentReports } from "../../reports/merge.js";
-import { printable } from "../../reports/printable.js";
+import { escapedText, printable } from "../../reports/printable.js";
 import { CheckFailed, UsageError } from "../errors.js";
 
 const COMMAND = "slo-agent report --from-agents";
@@ -69,7 +70,8 @@ export type AgentTrust = TrustedKeys | null;
 
 /** The problem with one agent's answer: exit 1, one line naming the agent. */
 function refused(url: string, problem: string): CheckFailed {
-  return new CheckFailed(`${COMMAND}: the agent at ${url}: ${problem}`);
+  // The problem may quote what the agent sent (a key, a category): shown, never acted on.
+  return new CheckFailed(`${COMMAND}: the agent at ${url}: ${escapedText(problem)}`);
 }
 
 /**
@@ -109,14 +111,19 @@ export async function reportFromAgents(
     const month_n = counts.reduce((n, c) => n + c.month, 0);
     if (month_n === 0) continue;
     const days = counts[0]!.days.map((_, d) => tailSizeFor(counts.reduce((n, c) => n + (c.days[d] ?? 0), 0)));
-    const query = `category=${encodeURIComponent(row.category)}&top=${tailSizeFor(month_n)}&days=${days.join(",")}`;
+    const top = tailSizeFor(month_n);
+    const query = `category=${encodeURIComponent(row.category)}&top=${top}&days=${days.join(",")}`;
     const answers = await Promise.all(parts.map((_, i) => fetchFrom(i, `${summaryPath(month)}?${query}`)));
     tails.set(
       row.category,
       answers.map((answer, i) => {
         trusted(agents[i]!.url, answer, trust);
-        const tail = checkTail(answer, row.category, days.length);
+        const summary = parts[i]!.summary;
+        const question = { month, agent: summary.agent, category: row.category, top, days };
+        const tail = checkTail(answer, question);
         if (typeof tail === "string") throw refused(agents[i]!.url, `its latency tail: ${tail}`);
+        const problem = tailInconsistency(tail, summary);
+        if (problem !== null) throw tailMismatch(agents[i]!.url, problem, month, clock.now());
         return tail;
       }),
     );
@@ -130,6 +137,18 @@ export async function reportFromAgents(
     );
   }
   return trust === null ? unverified(merged) : merged;
+}
+
+/**
+ * A tail that disagrees with the agent's summary: for a month that has ended its evidence no
+ * longer changes, so the agent contradicts itself (exit 1); while the month runs, results may
+ * have arrived between the two answers, so it is worth another run (exit 2). Merged in neither case.
+ */
+function tailMismatch(url: string, problem: string, month: string, now: EpochMs): Error {
+  if (now >= monthInterval(month).end) return refused(url, `its latency tail: ${problem}`);
+  return new UsageError(
+    `${COMMAND}: the agent at ${url}: its latency tail disagrees with its summary (${escapedText(problem)}): ${month} is still running, so its evidence may have changed meanwhile; run it again`,
+  );
 }
 
 /** The key id a pinned key signed the answer with; with --insecure-unsigned, none is checked. */

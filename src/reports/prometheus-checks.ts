@@ -1,0 +1,96 @@
+import type { VectorSample } from "./prometheus-query.js";
+
+/** What a value broke, as the message's tail says it. */
+export const PROMETHEUS_RULES = {
+  counts: "counts must be finite and >= 0",
+  sum: "a sum of counts must stay a whole number up to 2^53 - 1",
+  p99: "a p99 must be >= 0 (no data and +Inf are Prometheus' own answers)",
+  bucket: "a p99 interpolated from the histogram lies inside its bucket",
+  answered: "a finite p99 where the histogram holds responses in a finite bucket",
+  decimal: "values must be decimal numbers as Prometheus writes them (or NaN, +Inf, -Inf)",
+  duplicate: "each series once in an answer (by its labels)",
+  monotone: "cumulative bucket counts never decrease as le grows",
+} as const;
+
+/**
+ * A value no counter or histogram can give: a count not finite or below 0, a sum beyond exact
+ * integers, a negative p99 or one outside its bucket, a value in another notation, a series
+ * twice, buckets that are not cumulative. The message ends with the rule it broke.
+ * Exit 1: the source cannot be trusted.
+ */
+export class PrometheusValueError extends Error {
+  constructor(url: string, what: string, rule: keyof typeof PROMETHEUS_RULES = "counts") {
+    super(`${url}: ${what}: ${PROMETHEUS_RULES[rule]}; this source cannot be trusted for the month`);
+    this.name = "PrometheusValueError";
+  }
+}
+
+export function labelsOf(sample: VectorSample): string {
+  return `{${Object.entries(sample.labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(", ")}}`;
+}
+
+/** "+Inf" and "NaN" as Prometheus writes them, so the message says what was sent. */
+export function shownValue(value: number): string {
+  if (Number.isNaN(value)) return "NaN (not a number)";
+  if (!Number.isFinite(value)) return `${value > 0 ? "+Inf" : "-Inf"} (infinite)`;
+  return String(value);
+}
+
+export function checkedCounts(url: string, what: string, samples: readonly VectorSample[]): void {
+  for (const sample of samples) {
+    if (!Number.isFinite(sample.value) || sample.value < 0) {
+      throw new PrometheusValueError(url, `${what} ${labelsOf(sample)} is ${shownValue(sample.value)}`);
+    }
+  }
+}
+
+/** How Prometheus formats a sample (strconv 'f'/'e' or the special values): no hex, no blanks. */
+const DECIMAL = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|NaN|[+-]?Inf)$/;
+
+/**
+ * The series of one answer, as any Prometheus gives them: each value a decimal ("0x10" is not
+ * 16 but a lie about the format), each label set once (a second series with the same labels
+ * would be summed into the figures).
+ */
+export function checkedSeries(url: string, what: string, samples: readonly VectorSample[]): void {
+  const seen = new Set<string>();
+  for (const sample of samples) {
+    if (!DECIMAL.test(sample.text))
+      throw new PrometheusValueError(
+        url,
+        `${what} ${labelsOf(sample)} is ${JSON.stringify(sample.text)}`,
+        "decimal",
+      );
+    const key = JSON.stringify(
+      Object.entries(sample.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
+    if (seen.has(key))
+      throw new PrometheusValueError(url, `${what} ${labelsOf(sample)} comes twice`, "duplicate");
+    seen.add(key);
+  }
+}
+
+/**
+ * Cumulative bucket counts (le in seconds -> count) of one category in one region: a bucket
+ * below the one before it is no histogram. A relative tolerance of 1e-9 lets the floating-point
+ * noise of increase() through.
+ */
+export function checkedMonotone(url: string, where: string, buckets: ReadonlyMap<number, number>): void {
+  const bounds = [...buckets.keys()].sort((a, b) => a - b);
+  let previous = 0;
+  let previousLe = 0;
+  for (const le of bounds) {
+    const count = buckets.get(le)!;
+    if (count < previous - Math.max(1e-9, previous * 1e-9)) {
+      throw new PrometheusValueError(
+        url,
+        `${where}: ${count} requests up to le=${le} but ${previous} up to le=${previousLe}`,
+        "monotone",
+      );
+    }
+    previous = count;
+    previousLe = le;
+  }
+}
