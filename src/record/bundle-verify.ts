@@ -6,6 +6,7 @@ import { BUNDLE_FILES, canonicalOfLine } from "./bundle.js";
 import { chainHashHex, PeriodDigest } from "./canonical.js";
 import { keyIdOf, signatureValid } from "./signing.js";
 import { timestampTokenInfo } from "./timestamp.js";
+import { checkTokenSignature, type TokenSigner } from "./timestamp-signature.js";
 
 /**
  * The largest bundle file verify reads: records.ndjson of a month (a probe every 10 s for 30
@@ -22,8 +23,21 @@ const PER_RECORD_FILES: ReadonlySet<string> = new Set([BUNDLE_FILES.records, BUN
 export class BundleUnreadable extends Error {}
 
 export type BundleOutcome =
-  | { readonly ok: true; readonly records: number; readonly sha256: string; readonly keyId: string }
+  | {
+      readonly ok: true;
+      readonly records: number;
+      readonly sha256: string;
+      readonly keyId: string;
+      /** The TSA that signed statement.tsr; null: the bundle has none. */
+      readonly timestamp: TokenSigner | null;
+    }
   | { readonly ok: false; readonly where: string; readonly detail: string };
+
+/** What the reader pins from outside the bundle: the merchant's key id, the TSA's CA certificates (DER). */
+export interface BundlePins {
+  readonly keyId?: string | undefined;
+  readonly tsaCas?: readonly Buffer[] | undefined;
+}
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const LISTED_FILES: ReadonlySet<string> = new Set(
@@ -34,10 +48,12 @@ const LISTED_FILES: ReadonlySet<string> = new Set(
  * Checks a bundle with no store: every line's hash and link, the link lines on both sides of the
  * month, the month digest and counts against the statement (which must say the chain verified),
  * the statement's signature under public_key.pem, the key id derived from that key (and pinned by
- * `expectedKeyId`), statement.tsr's imprint when present, and SHA256SUMS. The first problem is
+ * `pins.keyId`), statement.tsr when present (its imprint and the TSA's signature, chaining to
+ * `pins.tsaCas` when given), and SHA256SUMS. The first problem is
  * returned, named by file and line. Only regular files within the size bounds are read.
  */
-export function verifyBundle(dir: string, expectedKeyId?: string): BundleOutcome {
+export async function verifyBundle(dir: string, pins: BundlePins = {}): Promise<BundleOutcome> {
+  const expectedKeyId = pins.keyId;
   const read = (name: string) => readBundleFile(dir, name);
   const statementBytes = read(BUNDLE_FILES.statement);
   const statement = parseStatement(statementBytes);
@@ -73,11 +89,11 @@ export function verifyBundle(dir: string, expectedKeyId?: string): BundleOutcome
       detail: `the bundle is signed by key ${keyId}, not the expected key ${expectedKeyId.toLowerCase()}`,
     };
   }
-  const timestamp = checkTimestamp(dir, statementBytes);
-  if (timestamp) return timestamp;
+  const timestamp = await checkTimestamp(dir, statementBytes, pins.tsaCas ?? []);
+  if (timestamp && "ok" in timestamp) return timestamp;
   const sums = checkSums(dir, read(BUNDLE_FILES.sums).toString("utf8"));
   if (sums) return sums;
-  return { ok: true, records: records.records, sha256: records.sha256, keyId };
+  return { ok: true, records: records.records, sha256: records.sha256, keyId, timestamp };
 }
 
 /**
@@ -96,8 +112,16 @@ function missingLinkLine(
   return null;
 }
 
-/** statement.tsr, when present, must be a granted RFC 3161 token over statement.json's bytes. */
-function checkTimestamp(dir: string, statementBytes: Buffer): BundleOutcome | null {
+/**
+ * statement.tsr, when present, must be a granted RFC 3161 token over statement.json's bytes, signed
+ * by the TSA certificate it carries (and chaining to a pinned TSA CA when given): a token whose
+ * signature was changed or made by another key is refused, not only one for other bytes.
+ */
+async function checkTimestamp(
+  dir: string,
+  statementBytes: Buffer,
+  trusted: readonly Buffer[],
+): Promise<BundleOutcome | TokenSigner | null> {
   const tsr = readBundleFile(dir, BUNDLE_FILES.timestamp, true);
   if (tsr === null) return null;
   const where = BUNDLE_FILES.timestamp;
@@ -114,7 +138,11 @@ function checkTimestamp(dir: string, statementBytes: Buffer): BundleOutcome | nu
   const expected = createHash("sha256").update(statementBytes).digest("hex");
   if (imprint !== expected)
     return { ok: false, where, detail: `timestamps SHA-256 ${imprint}, not statement.json's ${expected}` };
-  return null;
+  try {
+    return await checkTokenSignature(tsr, statementBytes, trusted);
+  } catch (error) {
+    return { ok: false, where, detail: (error as Error).message };
+  }
 }
 
 /**

@@ -113,9 +113,7 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
     if (built === undefined) throw new Error(`${command}: the verification did not read the month`);
     const key = evidence.key!;
     const signature = key.sign(evidence.statement);
-    const timestamp = config.agent.tsaUrl
-      ? await timestampStatement(command, config.agent.tsaUrl, evidence.statement)
-      : null;
+    const timestamp = await timestampStatement(command, config.agent, evidence.statement);
     const given =
       opts.report === undefined ? null : existingReport(command, opts.report, evidence.statement, key.keyId);
     const report = given?.report ?? signReport(sealReport(built, { ...sealOf(evidence), timestamp }), key);

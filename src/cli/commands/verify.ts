@@ -17,6 +17,7 @@ import {
 } from "../../reports/index.js";
 import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
+import { pinnedCas } from "../evidence-timestamp.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
 
 interface VerifyOptions extends CommonOptions {
@@ -24,6 +25,7 @@ interface VerifyOptions extends CommonOptions {
   bundle?: string;
   report?: string;
   keyId?: string;
+  tsaCa?: string;
   /** --config was given on the command line (it always has a value: the default ./slo.yaml). */
   configGiven?: boolean;
 }
@@ -60,6 +62,10 @@ export function registerVerify(program: Command): void {
     .option("--bundle <dir>", "check an evidence bundle (slo-agent evidence export) instead of a store")
     .option("--report <file>", "check a JSON report's signature (report_signature) instead of a store")
     .option("--key-id <hex>", "with --bundle: fail unless the bundle is signed by this key (16 hex digits)")
+    .option(
+      "--tsa-ca <file>",
+      "with --bundle: the TSA's CA certificate(s) (PEM); statement.tsr must chain to one (from the TSA, never the bundle)",
+    )
     .addHelpText("after", EXAMPLES)
     .action(async (opts: VerifyOptions, cmd: Command) =>
       runVerify({ ...opts, configGiven: cmd.getOptionValueSource("config") === "cli" }),
@@ -74,8 +80,9 @@ async function runVerify(opts: VerifyOptions): Promise<void> {
       );
     return runVerifyReport(opts.report);
   }
-  if (opts.bundle !== undefined) return runVerifyBundle(opts.bundle, opts.keyId);
+  if (opts.bundle !== undefined) return runVerifyBundle(opts.bundle, opts.keyId, opts.tsaCa);
   if (opts.keyId !== undefined) throw new UsageError("slo-agent verify: --key-id goes with --bundle");
+  if (opts.tsaCa !== undefined) throw new UsageError("slo-agent verify: --tsa-ca goes with --bundle");
   if (opts.month !== undefined) {
     try {
       monthInterval(opts.month);
@@ -95,20 +102,30 @@ async function runVerify(opts: VerifyOptions): Promise<void> {
 }
 
 /** Exit 0 intact, 1 altered (naming the first bad file and line), 2 unreadable (contract section 7). */
-function runVerifyBundle(dir: string, keyId: string | undefined): void {
+async function runVerifyBundle(
+  dir: string,
+  keyId: string | undefined,
+  tsaCa: string | undefined,
+): Promise<void> {
   if (keyId !== undefined && !/^[0-9a-fA-F]{16}$/.test(keyId))
     throw new UsageError("slo-agent verify --key-id: 16 hex digits (the key id a report or bundle names)");
+  const tsaCas = tsaCa === undefined ? undefined : pinnedCas("slo-agent verify --tsa-ca", tsaCa);
   let outcome: BundleOutcome;
   try {
-    outcome = verifyBundle(dir, keyId);
+    outcome = await verifyBundle(dir, { keyId, tsaCas });
   } catch (error) {
     if (error instanceof BundleUnreadable)
       throw new UsageError(`slo-agent verify --bundle: ${error.message}`);
     throw error;
   }
   if (!outcome.ok) throw new CheckFailed(`altered: ${outcome.where}: ${outcome.detail}`);
+  const tsa = outcome.timestamp;
+  const stamped =
+    tsa === null
+      ? ""
+      : `, timestamped by ${tsa.subject} (${tsa.chained ? "chains to the pinned TSA CA" : "TSA CA not pinned: --tsa-ca FILE checks who the TSA is"})`;
   process.stdout.write(
-    `ok: ${outcome.records} records verified, digest ${outcome.sha256}, signed by key ${outcome.keyId}\n`,
+    `ok: ${outcome.records} records verified, digest ${outcome.sha256}, signed by key ${outcome.keyId}${stamped}\n`,
   );
 }
 
