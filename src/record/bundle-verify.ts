@@ -3,6 +3,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import canonicalize from "canonicalize";
 import { BUNDLE_FILES, canonicalOfLine } from "./bundle.js";
+import { checkHead } from "./bundle-head.js";
 import { chainHashHex, PeriodDigest } from "./canonical.js";
 import { keyIdOf, signatureValid } from "./signing.js";
 import { timestampTokenInfo } from "./timestamp.js";
@@ -17,7 +18,11 @@ import { checkTokenSignature, type TokenSigner } from "./timestamp-signature.js"
 export const MAX_RECORDS_BYTES = 1024 * 1024 * 1024;
 export const MAX_FILE_BYTES = 1024 * 1024;
 /** The files with a line per record of the month: bounded by MAX_RECORDS_BYTES. */
-const PER_RECORD_FILES: ReadonlySet<string> = new Set([BUNDLE_FILES.records, BUNDLE_FILES.classification]);
+const PER_RECORD_FILES: ReadonlySet<string> = new Set([
+  BUNDLE_FILES.records,
+  BUNDLE_FILES.classification,
+  BUNDLE_FILES.inputs,
+]);
 
 /** A bundle that cannot be read at all: `verify --bundle` exits 2. */
 export class BundleUnreadable extends Error {}
@@ -28,6 +33,10 @@ export type BundleOutcome =
       readonly records: number;
       readonly sha256: string;
       readonly keyId: string;
+      /** The head seq of the signed checkpoint the month reaches; null: an empty month without one. */
+      readonly headSeq: number | null;
+      /** The input record whose configuration is configuration.json; null: not recorded in the log. */
+      readonly configSeq: number | null;
       /** The TSA that signed statement.tsr; null: the bundle has none. */
       readonly timestamp: TokenSigner | null;
     }
@@ -89,11 +98,57 @@ export async function verifyBundle(dir: string, pins: BundlePins = {}): Promise<
       detail: `the bundle is signed by key ${keyId}, not the expected key ${expectedKeyId.toLowerCase()}`,
     };
   }
+  const head = checkHeadFiles(dir, statement, records, publicKeyPem);
+  if (!head.ok) return head;
   const timestamp = await checkTimestamp(dir, statementBytes, pins.tsaCas ?? []);
   if (timestamp && "ok" in timestamp) return timestamp;
   const sums = checkSums(dir, read(BUNDLE_FILES.sums).toString("utf8"));
   if (sums) return sums;
-  return { ok: true, records: records.records, sha256: records.sha256, keyId, timestamp };
+  return {
+    ok: true,
+    records: records.records,
+    sha256: records.sha256,
+    keyId,
+    headSeq: head.headSeq,
+    configSeq: head.configSeq,
+    timestamp,
+  };
+}
+
+/**
+ * checkpoint.json ties the month to the signed head (records.ndjson must end at the head it
+ * commits) and inputs.ndjson to its input head; a month with records needs one.
+ */
+function checkHeadFiles(
+  dir: string,
+  statement: Record<string, unknown>,
+  records: Extract<RecordsOutcome, { ok: true }>,
+  publicKeyPem: string,
+):
+  | { ok: true; headSeq: number | null; configSeq: number | null }
+  | { ok: false; where: string; detail: string } {
+  const checkpoint = readBundleFile(dir, BUNDLE_FILES.checkpoint, true);
+  if (checkpoint === null) {
+    if (records.records === 0) return { ok: true, headSeq: null, configSeq: null };
+    return {
+      ok: false,
+      where: BUNDLE_FILES.checkpoint,
+      detail: "missing: nothing ties the month's records to the agent's newest signed checkpoint",
+    };
+  }
+  const month = String(statement.month ?? "");
+  const monthEnd = Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 1);
+  return checkHead({
+    checkpoint,
+    inputs: (readBundleFile(dir, BUNDLE_FILES.inputs, true) ?? Buffer.alloc(0)).toString("utf8"),
+    publicKeyPem,
+    recordsEnd: records.end,
+    monthRecords: records.records,
+    monthEnd,
+    generatedAt: statement.generated_at,
+    configuration: readBundleFile(dir, BUNDLE_FILES.configuration, true),
+    configSha256: statement.config_sha256,
+  });
 }
 
 /**
@@ -202,6 +257,8 @@ type RecordsOutcome =
       /** The month's lowest and highest seq, and the file's. */
       seqs: { first: number; last: number };
       span: { first: number; last: number };
+      /** The last line's seq and hash: where the chain in the bundle ends. */
+      end: { seq: number; hash: string } | null;
     }
   | { ok: false; where: string; detail: string };
 
@@ -242,7 +299,7 @@ function checkRecords(text: string, month: string): RecordsOutcome {
     previous = { seq, hash };
   }
   const span = { first: spanFirst, last: previous?.seq ?? 0 };
-  return { ok: true, ...digestOf(monthRecords), seqs: { first, last }, span };
+  return { ok: true, ...digestOf(monthRecords), seqs: { first, last }, span, end: previous };
 }
 
 function digestOf(records: { ts: number; canonical: string }[]): { records: number; sha256: string } {

@@ -67,6 +67,12 @@ export interface Coverage {
   readonly agent_runs: number;
 }
 
+export interface ConfigRecordRef {
+  readonly seq: number;
+  readonly loaded_at: IsoInstant;
+  readonly sha256: string;
+}
+
 export interface Evidence {
   readonly records: number;
   readonly sha256: string;
@@ -75,6 +81,13 @@ export interface Evidence {
   /** The first problem found, when not verified. */
   readonly problem?: string;
   readonly config_sha256?: string;
+  /**
+   * The configuration records of the evidence log in force during the month (the newest loaded
+   * before it and each loaded inside): input-log seq, when loaded, SHA-256 of its canonical
+   * payload. The one whose sha256 is config_sha256 decided the figures. Absent: the log has none
+   * (a store the daemon never ran, filled by `import`).
+   */
+  readonly config_records?: readonly ConfigRecordRef[];
   readonly statement?: Statement;
   readonly signature?: Signature;
   /** RFC 3161 timestamp of the statement, when agent.tsa_url is set and the TSA answered. */

@@ -118,9 +118,9 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
       opts.report === undefined ? null : existingReport(command, opts.report, evidence.statement, key.keyId);
     const report = given?.report ?? signReport(sealReport(built, { ...sealOf(evidence), timestamp }), key);
     const recomputation = {
-      // The loaded configuration in config_sha256's form; once configuration loads are log
-      // records, the record the statement names is the source instead.
-      configuration: canonicalize(effectiveConfiguration(config)) ?? "",
+      // The configuration record of the log that config_sha256 names (the same bytes); the loaded
+      // file's only when the log holds none (a store filled by `import`), warned above otherwise.
+      configuration: evidence.recordedConfiguration ?? canonicalize(effectiveConfiguration(config)) ?? "",
       maintenance: maintenanceDocument(report, feedWindows),
       classification,
       report: given?.text ?? renderReport(report, "json"),

@@ -124,8 +124,12 @@ async function runVerifyBundle(
     tsa === null
       ? ""
       : `, timestamped by ${tsa.subject} (${tsa.chained ? "chains to the pinned TSA CA" : "TSA CA not pinned: --tsa-ca FILE checks who the TSA is"})`;
+  const head =
+    outcome.headSeq === null ? "" : `, committed by the signed checkpoint at seq ${outcome.headSeq}`;
+  const configured =
+    outcome.configSeq === null ? "" : `, configuration is input record seq ${outcome.configSeq}`;
   process.stdout.write(
-    `ok: ${outcome.records} records verified, digest ${outcome.sha256}, signed by key ${outcome.keyId}${stamped}\n`,
+    `ok: ${outcome.records} records verified, digest ${outcome.sha256}, signed by key ${outcome.keyId}${head}${configured}${stamped}\n`,
   );
 }
 
