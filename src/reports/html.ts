@@ -36,7 +36,7 @@ function header(report: MonthlyReport): string {
     .contextPairs(report)
     .map(([label, value]) => `<div><dt>${e(label)}</dt><dd>${e(value)}</dd></div>`)
     .join("")}</dl>
-${preliminaryBanner(report)}${unverifiedBanner(report.evidence) ? `<div class="verdict missed" data-verdict="unverified">${e(unverifiedBanner(report.evidence)!)}</div>` : ""}
+${preliminaryBanner(report)}${unverifiedBanner(report.evidence) ? `<div class="verdict missed" data-verdict="unverified">${e(unverifiedBanner(report.evidence)!)}</div>` : ""}${(report.warnings ?? []).map((w) => `<div class="verdict missed" data-verdict="warning">Warning: ${e(w)}</div>`).join("")}
 <div class="verdict ${verdict}" data-verdict="${verdict}">${e(headline(summary.missed, summary.objectives_met))}</div>
 <div class="cards">${card(`${metCount} of ${categories.length}`, "categories met every objective")}${card(String(summary.missed.length), "objectives missed")}${card(formatCount(requests), "requests counted")}${card(formatRatio(coverage.ratio), "probe coverage")}</div>
 </header>`;

@@ -340,6 +340,7 @@ export function renderMarkdown(report: MonthlyReport): string {
       ...preliminaryBanner(report),
       `**${headline(report.summary.missed, report.summary.objectives_met)}**`,
       ...(unverifiedBanner(report.evidence) ? ["", `**${unverifiedBanner(report.evidence)}**`] : []),
+      ...(report.warnings ?? []).flatMap((w) => ["", `**Warning:** ${mdText(w)}`]),
     ],
     summary(report),
     serviceClasses(report),

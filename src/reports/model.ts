@@ -187,6 +187,11 @@ export interface MonthlyReport {
   /** Stretches with no recorded result at all, for at least the gap threshold. */
   readonly data_gaps: readonly UnmonitoredInterval[];
   readonly daily: readonly DailyRow[];
+  /**
+   * Oddities that leave the chain intact but concern the figures (src/reports/warnings.ts):
+   * records of another agent id, back-dated records, coverage above 1. Absent when none.
+   */
+  readonly warnings?: readonly string[];
   /** Only with `report --claim`: the letter to the provider (src/reports/claim.ts). */
   readonly claim?: Claim;
   /** Contract section 13: the agent's signature of this whole report (src/reports/signature.ts); absent when unsigned. */
