@@ -118,6 +118,7 @@ export function sealOf(evidence: MonthEvidence): EvidenceSeal {
     problem: evidence.verification.problem,
     problemText: evidence.problemText,
     configSha256: evidence.configSha256,
+    seqs: { first: evidence.verification.firstSeq, last: evidence.verification.lastSeq },
     configRecords: evidence.configRecords,
     statement: evidence.statement,
     signature: evidence.key?.sign(evidence.statement) ?? null,

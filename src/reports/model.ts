@@ -81,6 +81,9 @@ export interface Evidence {
   /** The first problem found, when not verified. */
   readonly problem?: string;
   readonly config_sha256?: string;
+  /** Where this store chained the month's records (not in the statement: it depends on import order). */
+  readonly first_seq?: number;
+  readonly last_seq?: number;
   /**
    * The configuration records of the evidence log in force during the month (the newest loaded
    * before it and each loaded inside): input-log seq, when loaded, SHA-256 of its canonical
