@@ -11,6 +11,7 @@ import {
   MissingKeyError,
   monthStatement,
   type PeriodVerification,
+  recomputeScriptSha256,
   type Statement,
   type VerifiedRecords,
 } from "../record/index.js";
@@ -118,6 +119,7 @@ export function sealOf(evidence: MonthEvidence): EvidenceSeal {
     problem: evidence.verification.problem,
     problemText: evidence.problemText,
     configSha256: evidence.configSha256,
+    recomputeSha256: recomputeScriptSha256(),
     seqs: { first: evidence.verification.firstSeq, last: evidence.verification.lastSeq },
     configRecords: evidence.configRecords,
     statement: evidence.statement,

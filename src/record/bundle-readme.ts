@@ -92,6 +92,8 @@ ones as sets. A bundle it cannot read is one line on stderr and exit 2.
 
 \`recompute.py\` here is the merchant's copy: read it first, or compare \`sha256sum recompute.py\`
 with \`bundle/recompute.py\` of the published slo-agent release, before trusting what it prints.
+The signed report names the script the agent shipped: \`evidence.recompute_sha256\` in
+\`report.json\` must be the same digest.
 
 ## 5. The report is the one the agent signed
 

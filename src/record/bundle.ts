@@ -44,6 +44,11 @@ export const BUNDLE_FILES = {
 /** Shipped beside dist/ (package.json "files"); read from the same place under src/ and dist/. */
 const RECOMPUTE_SCRIPT = new URL("../../bundle/recompute.py", import.meta.url);
 
+/** SHA-256 (hex) of the recompute.py this agent ships in its bundles: the signed report names it. */
+export function recomputeScriptSha256(): string {
+  return createHash("sha256").update(readFileSync(RECOMPUTE_SCRIPT)).digest("hex");
+}
+
 /** What lets the provider recompute the month's figures from the bundle alone (contract section 13). */
 export interface Recomputation {
   /** JCS bytes of the effective configuration (sha256 = config_sha256). */

@@ -1,6 +1,6 @@
 import { statementBytes } from "../record/index.js";
 import { AVAILABILITY_CHART, dailySeriesSvg, LATENCY_CHART } from "./charts.js";
-import { CLAIM_TITLE, claimBlocks } from "./claim-text.js";
+import { CLAIM_TITLE, claimBlocks, claimPreparation } from "./claim-text.js";
 import { unverifiedBanner } from "./evidence.js";
 import {
   categoryVerdict,
@@ -362,7 +362,8 @@ function claim(report: MonthlyReport): string {
     if (b.kind === "list") return `<ul>${b.items.map((i) => `<li>${e(i)}</li>`).join("")}</ul>`;
     return `<pre class="mono">${e(b.lines.join("\n"))}</pre>`;
   });
-  return `<section id="claim" class="page claim"><h2>${e(CLAIM_TITLE)}</h2>${blocks.join("\n")}</section>`;
+  const note = `<p class="merchant-note" data-merchant-note>${e(claimPreparation(report.claim))}</p>`;
+  return `${note}<section id="claim" class="page claim"><h2>${e(CLAIM_TITLE)}</h2>${blocks.join("\n")}</section>`;
 }
 
 export function renderHtml(report: MonthlyReport): string {

@@ -81,6 +81,8 @@ export interface Evidence {
   /** The first problem found, when not verified. */
   readonly problem?: string;
   readonly config_sha256?: string;
+  /** SHA-256 of the recompute.py the agent ships in its bundles: compare with the bundle's and the release's. */
+  readonly recompute_sha256?: string;
   /** Where this store chained the month's records (not in the statement: it depends on import order). */
   readonly first_seq?: number;
   readonly last_seq?: number;
