@@ -149,7 +149,7 @@ function signatureBlocks(claim: Claim): ClaimBlock[] {
  * from this very report, so the bundle's report.json and digest are the letter's.
  */
 export function claimPreparation(claim: Claim): string {
-  return `Before sending: write this report as JSON too (--format json --out report-${claim.month}.json) and make the attached bundle from it, so that the bundle's report.json and digest are this letter's: slo-agent evidence export --month ${claim.month} --out evidence-${claim.month} --report report-${claim.month}.json`;
+  return `Before sending: attach the bundle made from the signed JSON report of this month that goes with the letter, so that the bundle's report.json is that report: slo-agent evidence export --month ${claim.month} --out evidence-${claim.month} --report report-${claim.month}.json (the digest in the letter is that of the report it was rendered with; a report generated at another time has another digest).`;
 }
 
 /** The letter: to the provider, what was missed, the credit, the incidents, and how to check it all. */

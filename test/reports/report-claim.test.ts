@@ -74,7 +74,7 @@ describe("report --claim: the letter to the provider", () => {
     // For the merchant, beside the letter and not in it: the bundle made from this report.
     const before = text.slice(0, text.indexOf("## Service credit claim"));
     expect(before).toMatch(
-      /^> Before sending: .*slo-agent evidence export --month 2026-03 --out evidence-2026-03 --report report-2026-03\.json$/m,
+      /^> Before sending: .*slo-agent evidence export --month 2026-03 --out evidence-2026-03 --report report-2026-03\.json \(/m,
     );
   });
 
