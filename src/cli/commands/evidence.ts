@@ -30,8 +30,9 @@ Examples:
   $ slo-agent verify --bundle evidence-2026-10
   $ slo-agent evidence export --month 2026-10 --out evidence-2026-10 --report report-2026-10.json
 
-The bundle holds the month's records as NDJSON (with seq, prev_hash and hash), the records on
-both sides, the signed statement, the public key, SHA256SUMS and a README that shows how to
+The bundle holds the month's records as NDJSON (with seq, prev_hash and hash), the record before
+them and every record after them up to the head of the newest signed checkpoint (checkpoint.json),
+the input chain that checkpoint commits (inputs.ndjson), the signed statement, the public key, SHA256SUMS and a README that shows how to
 check it with sha256sum, openssl and a few lines of Python. It also holds what the figures were
 computed from: the configuration (secrets removed; its SHA-256 is config_sha256), the
 maintenance feed's windows, each record's verdict (counted, or excluded and by which window,

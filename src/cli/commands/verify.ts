@@ -38,6 +38,8 @@ Examples:
   altered: record seq 48213 (probe settlements-list, ts 2026-10-14T08:00:30.000Z): its content does not match its hash
   $ slo-agent verify --bundle evidence-2026-10
   altered: records.ndjson:1234: seq 48213: its content does not match its hash
+  $ slo-agent verify --bundle evidence-2026-10 --key-id 59ca6f1d1d1465d1 --tsa-ca tsa.pem
+  ok: 744 records verified, digest 5be1..., signed by key 59ca6f1d1d1465d1, committed by the signed checkpoint at seq 793, ...
   $ slo-agent verify --report report-2026-10.json
   ok: report signed whole by key 59ca6f1d1d1465d1, digest 5be1...
 
