@@ -92,10 +92,11 @@ export function checkHead(input: {
   readonly generatedAt: unknown;
   readonly configuration: Buffer | null;
   readonly configSha256: unknown;
+  readonly maintenance: Buffer | null;
 }): HeadOutcome {
   const where = CHECKPOINT_FILE;
   const parsed = parseCheckpoint(input.checkpoint);
-  if (!parsed || parsed.statement.kind !== "slo-agent/checkpoint/v1")
+  if (parsed?.statement.kind !== "slo-agent/checkpoint/v1")
     return { ok: false, where, detail: "not a checkpoint (statement, signature)" };
   if (!signatureValid(statementBytes(parsed.statement), parsed.signature, input.publicKeyPem))
     return { ok: false, where, detail: "its signature does not verify with public_key.pem" };
@@ -124,6 +125,11 @@ export function checkHead(input: {
   }
   const inputs = checkInputs(input.inputs, parsed.statement);
   if (!inputs.ok) return inputs;
+  // Stores signed before the input chain existed have no observations to compare with.
+  if (input.maintenance !== null && parsed.statement.inputs_seq !== undefined) {
+    const maintenance = checkMaintenance(input.maintenance, inputs.observations);
+    if (maintenance) return maintenance;
+  }
   if (input.configuration === null) return { ok: true, headSeq: Number(headSeq), configSeq: null };
   const sha = createHash("sha256").update(input.configuration).digest("hex");
   if (sha !== input.configSha256)
@@ -139,10 +145,13 @@ export function checkHead(input: {
 function checkInputs(
   text: string,
   checkpoint: Statement,
-): { ok: true; configs: Map<string, number> } | { ok: false; where: string; detail: string } {
+):
+  | { ok: true; configs: Map<string, number>; observations: Map<string, Observation> }
+  | { ok: false; where: string; detail: string } {
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
   const configs = new Map<string, number>();
+  const observations = new Map<string, Observation>();
   let previous = { seq: 0, hash: GENESIS };
   for (const [index, line] of lines.entries()) {
     const bad = (detail: string) => ({ ok: false as const, where: `${INPUTS_FILE}:${index + 1}`, detail });
@@ -164,6 +173,10 @@ function checkInputs(
       const payload = canonicalize(record.payload) ?? "";
       configs.set(createHash("sha256").update(payload, "utf8").digest("hex"), previous.seq + 1);
     }
+    if (record.kind === "maintenance_observation") {
+      const payload = record.payload as Record<string, unknown>;
+      observations.set(String(payload.provider_id), { seq: previous.seq + 1, payload });
+    }
     previous = { seq: previous.seq + 1, hash: record.hash };
   }
   const seq = checkpoint.inputs_seq ?? 0;
@@ -174,5 +187,61 @@ function checkInputs(
       where: INPUTS_FILE,
       detail: `ends at input seq ${previous.seq}, not at the input head the signed checkpoint commits (seq ${String(seq)})`,
     };
-  return { ok: true, configs };
+  return { ok: true, configs, observations };
+}
+
+interface Observation {
+  readonly seq: number;
+  readonly payload: Record<string, unknown>;
+}
+
+/** maintenance.json's feed_windows in the form a maintenance observation records them. */
+function observedFormOf(w: Record<string, unknown>): Record<string, unknown> {
+  return {
+    provider_id: w.providerId,
+    name: w.name,
+    start: w.start,
+    end: w.end,
+    provider_created_at: w.providerCreatedAt,
+    first_seen_at: w.firstSeenAt,
+    categories: w.categories,
+    cancelled_at: w.cancelledAt ?? null,
+  };
+}
+
+/**
+ * Each feed window maintenance.json gives (which recompute.py reads to qualify maintenance) must
+ * be the window the newest maintenance observation in inputs.ndjson records for its id: a window
+ * edited, invented or moved in maintenance.json is named.
+ */
+function checkMaintenance(
+  bytes: Buffer,
+  observations: ReadonlyMap<string, Observation>,
+): { ok: false; where: string; detail: string } | null {
+  const where = "maintenance.json";
+  let windows: unknown;
+  try {
+    windows = (JSON.parse(bytes.toString("utf8")) as { feed_windows?: unknown }).feed_windows;
+  } catch {
+    return { ok: false, where, detail: "not JSON (edited)" };
+  }
+  if (!Array.isArray(windows)) return { ok: false, where, detail: "no feed_windows array" };
+  for (const window of windows as Record<string, unknown>[]) {
+    const id = String(window?.providerId);
+    const observed = observations.get(id);
+    if (!observed)
+      return {
+        ok: false,
+        where,
+        detail: `feed window ${id}: no maintenance observation in inputs.ndjson records it`,
+      };
+    const { digest: _digest, ...recorded } = observed.payload;
+    if (canonicalize(observedFormOf(window)) !== canonicalize(recorded))
+      return {
+        ok: false,
+        where,
+        detail: `feed window ${id} is not the window its newest maintenance observation records (inputs.ndjson seq ${observed.seq})`,
+      };
+  }
+  return null;
 }

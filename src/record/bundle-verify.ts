@@ -148,6 +148,7 @@ function checkHeadFiles(
     generatedAt: statement.generated_at,
     configuration: readBundleFile(dir, BUNDLE_FILES.configuration, true),
     configSha256: statement.config_sha256,
+    maintenance: readBundleFile(dir, BUNDLE_FILES.maintenance, true),
   });
 }
 

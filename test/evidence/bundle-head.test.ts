@@ -50,6 +50,22 @@ beforeAll(async () => {
   const store = openEvidenceStore({ dataDir: join(base, "data"), clock, logger: () => {} });
   // What the daemon records when it loads its configuration.
   store.recordInput("config", effectiveConfiguration(config));
+  // A maintenance window read from the feed: a maintenance observation of the input chain.
+  store.feedWindows.observe(
+    [
+      {
+        providerId: "sp-1",
+        name: "Database upgrade",
+        start: Date.UTC(2026, 2, 20, 1),
+        end: Date.UTC(2026, 2, 20, 3),
+        providerCreatedAt: Date.UTC(2026, 1, 1),
+        categories: "all",
+        cancelled: false,
+        digest: "a".repeat(64),
+      },
+    ],
+    clock.now(),
+  );
   clock.advance(Date.UTC(2026, 3, 3) - clock.now());
   store.importResults(hourly(Date.UTC(2026, 1, 27), Date.UTC(2026, 3, 2)));
   store.close();
@@ -134,7 +150,7 @@ describe("a bundle reaches the signed head", () => {
     const script = /```sh\n([\s\S]+?)```/.exec(section)![1]!;
     const out = execFileSync("sh", ["-c", script], { cwd: dir, encoding: "utf8", stdio: "pipe" });
     expect(out).toMatch(/configuration record seq 1: [0-9a-f]{64}/);
-    expect(out).toMatch(/ok: head seq \d+ input head seq 1 signed at 2026-04-03T/);
+    expect(out).toMatch(/ok: head seq \d+ input head seq 2 signed at 2026-04-03T/);
     expect(out).toContain("Signature Verified Successfully");
     const all = lines(dir, "records.ndjson");
     writeFileSync(join(dir, "records.ndjson"), `${all.slice(0, -1).join("\n")}\n`);
@@ -204,7 +220,22 @@ describe("a bundle reaches the signed head", () => {
     const run = verify(dir);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      /inputs\.ndjson: ends at input seq 1, not at the input head the signed checkpoint commits/,
+      /inputs\.ndjson: ends at input seq 2, not at the input head the signed checkpoint commits/,
+    );
+  });
+
+  it("a feed window moved in maintenance.json: exit 1 naming it and the observation it contradicts", () => {
+    const dir = bundle();
+    const path = join(dir, "maintenance.json");
+    const maintenance = JSON.parse(readFileSync(path, "utf8"));
+    expect(maintenance.feed_windows).toHaveLength(1);
+    maintenance.feed_windows[0].end += 3_600_000;
+    writeFileSync(path, JSON.stringify(maintenance));
+    resum(dir);
+    const run = verify(dir);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /maintenance\.json: feed window sp-1 is not the window its newest maintenance observation records \(inputs\.ndjson seq 2\)/,
     );
   });
 
