@@ -207,9 +207,9 @@ async function checkTimestamp(
  * hostile input, and a link out of it, /dev/zero or a pipe must not make verify read elsewhere,
  * forever or without end. `optional`: null when the file is not there.
  */
-function readBundleFile(dir: string, name: string, optional: true): Buffer | null;
-function readBundleFile(dir: string, name: string): Buffer;
-function readBundleFile(dir: string, name: string, optional = false): Buffer | null {
+export function readBundleFile(dir: string, name: string, optional: true): Buffer | null;
+export function readBundleFile(dir: string, name: string): Buffer;
+export function readBundleFile(dir: string, name: string, optional = false): Buffer | null {
   const path = join(dir, name);
   let fd: number;
   try {

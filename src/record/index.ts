@@ -1,7 +1,13 @@
 /** The evidence store: durable, tamper-evident probe results, rollups and agent runs (docs/evidence-store.md). */
 
 export { BUNDLE_FILES, bundleLine, canonicalOfLine, recomputeScriptSha256 } from "./bundle.js";
-export { type BundleOutcome, type BundlePins, BundleUnreadable, verifyBundle } from "./bundle-verify.js";
+export {
+  type BundleOutcome,
+  type BundlePins,
+  BundleUnreadable,
+  readBundleFile,
+  verifyBundle,
+} from "./bundle-verify.js";
 export { canonicalForm, chainHash, GENESIS_HASH, PeriodDigest } from "./canonical.js";
 export type { ChainedResult, ChainLink } from "./chain.js";
 export { checkpointStatement, newestCheckpoint } from "./checkpoints.js";

@@ -239,6 +239,33 @@ describe("a bundle reaches the signed head", () => {
     );
   });
 
+  it("report.json with a changed credit: exit 1 naming report.json", () => {
+    const dir = bundle();
+    const path = join(dir, "report.json");
+    const report = JSON.parse(readFileSync(path, "utf8"));
+    report.service_classes[0].credit_pct = 50;
+    writeFileSync(path, JSON.stringify(report));
+    resum(dir);
+    const run = verify(dir);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^altered: report\.json: /m);
+  });
+
+  it("a recompute.py that is not the one the signed report names: exit 1", () => {
+    const dir = bundle();
+    const path = join(dir, "recompute.py");
+    writeFileSync(
+      path,
+      readFileSync(path, "utf8").replace("def p99(", "def p99_(durations):\n    return 0\n\n\ndef p99("),
+    );
+    resum(dir);
+    const run = verify(dir);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /recompute\.py: its SHA-256 [0-9a-f]{64} is not the [0-9a-f]{64} the signed report names/,
+    );
+  });
+
   it(
     "a configuration file changed since the agent recorded its configuration is a warning naming the records",
     () => {

@@ -102,6 +102,10 @@ function resign(
     "base64",
   );
   writeFileSync(join(dir, "checkpoint.json"), canonicalize(checkpoint)!);
+  // report.json is signed by the agent's key too: this forger leaves it out.
+  unlinkSync(join(dir, "report.json"));
+  const sums = readFileSync(join(dir, "SHA256SUMS"), "utf8").replace(/^.* {2}report\.json\n/m, "");
+  writeFileSync(join(dir, "SHA256SUMS"), sums);
   writeFileSync(join(dir, "public_key.pem"), pem);
   writeFileSync(
     join(dir, "signature.json"),

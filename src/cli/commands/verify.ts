@@ -1,11 +1,14 @@
+import { createHash } from "node:crypto";
 import { access, readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { monthInterval } from "../../model/time.js";
 import {
+  BUNDLE_FILES,
   type BundleOutcome,
   BundleUnreadable,
   describeProblem,
+  readBundleFile,
   verifyBundle,
   verifyEvidence,
 } from "../../record/index.js";
@@ -121,6 +124,8 @@ async function runVerifyBundle(
     throw error;
   }
   if (!outcome.ok) throw new CheckFailed(`altered: ${outcome.where}: ${outcome.detail}`);
+  const reportProblem = bundledReportProblem(dir, outcome.keyId);
+  if (reportProblem) throw new CheckFailed(`altered: ${reportProblem}`);
   const tsa = outcome.timestamp;
   const stamped =
     tsa === null
@@ -133,6 +138,50 @@ async function runVerifyBundle(
   process.stdout.write(
     `ok: ${outcome.records} records verified, digest ${outcome.sha256}, signed by key ${outcome.keyId}${head}${configured}${stamped}\n`,
   );
+}
+
+/**
+ * The bundle's report.json, when there is one, must be signed whole by the bundle's key, and
+ * recompute.py must be the script it names (evidence.recompute_sha256): both are what the
+ * provider reads the figures from. Null when they hold (or the bundle has no report).
+ */
+function bundledReportProblem(dir: string, keyId: string): string | null {
+  let bytes: Buffer | null;
+  let script: Buffer | null;
+  try {
+    bytes = readBundleFile(dir, BUNDLE_FILES.report, true);
+    script = readBundleFile(dir, BUNDLE_FILES.recompute, true);
+  } catch (error) {
+    if (error instanceof BundleUnreadable)
+      throw new UsageError(`slo-agent verify --bundle: ${error.message}`);
+    throw error;
+  }
+  if (bytes === null) return null;
+  const text = bytes.toString("utf8");
+  let parsed: { evidence?: { recompute_sha256?: unknown } };
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    return `${BUNDLE_FILES.report}: not JSON (edited)`;
+  }
+  const strict = strictJsonProblem(text);
+  if (strict !== null) return `${BUNDLE_FILES.report}: not the signed bytes: ${strict}`;
+  let check: ReportCheck;
+  try {
+    check = checkReportSignature(parsed);
+  } catch (error) {
+    return `${BUNDLE_FILES.report}: ${(error as Error).message}`;
+  }
+  if (!check.ok) return `${BUNDLE_FILES.report}: ${check.problem}`;
+  if (check.keyId !== keyId)
+    return `${BUNDLE_FILES.report}: signed by key ${check.keyId}, not the bundle's key ${keyId}`;
+  const named = parsed.evidence?.recompute_sha256;
+  if (typeof named === "string" && script !== null) {
+    const actual = createHash("sha256").update(script).digest("hex");
+    if (actual !== named)
+      return `${BUNDLE_FILES.recompute}: its SHA-256 ${actual} is not the ${named} the signed report names`;
+  }
+  return null;
 }
 
 /** A report is at most a few MB; a bound keeps /dev/zero or a mistaken file from filling memory. */
