@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { configSha256 } from "../config/fingerprint.js";
 import type { SloConfig } from "../model/config.js";
 import { type EpochMs, monthInterval } from "../model/time.js";
@@ -10,10 +11,12 @@ import {
   MissingKeyError,
   monthStatement,
   type PeriodVerification,
+  recomputeScriptSha256,
   type Statement,
   type VerifiedRecords,
 } from "../record/index.js";
 import type { EvidenceSeal } from "../reports/evidence.js";
+import type { ConfigRecordRef } from "../reports/model.js";
 import { AGENT_VERSION } from "../version.js";
 import { UsageError } from "./errors.js";
 
@@ -57,6 +60,9 @@ export interface MonthEvidence {
   readonly verification: PeriodVerification;
   readonly problemText: string | null;
   readonly configSha256: string;
+  /** The month's configuration records, and the payload (JCS) of the one config_sha256 names; null: none is. */
+  readonly configRecords: readonly ConfigRecordRef[];
+  readonly recordedConfiguration: string | null;
   readonly statement: Statement;
   readonly key: AgentKey | null;
 }
@@ -83,7 +89,27 @@ export function monthEvidence(input: SealInput): MonthEvidence {
     generatedAt: input.now,
   });
   const problemText = verification.problem ? describeProblem(verification.problem) : null;
-  return { verification, problemText, configSha256: config, statement, key };
+  const records = input.store.configRecords({ from: start, to: end });
+  const configRecords = records.map((r) => ({
+    seq: r.seq,
+    loaded_at: new Date(r.ts).toISOString(),
+    sha256: createHash("sha256").update(r.payload, "utf8").digest("hex"),
+  }));
+  const recorded = records.find((_r, i) => configRecords[i]!.sha256 === config);
+  if (records.length > 0 && !recorded) {
+    process.stderr.write(
+      `${input.command}: warning: the configuration loaded now (config_sha256 ${config}) is none of the configurations the agent recorded for ${input.month} (input records ${records.map((r) => r.seq).join(", ")}): the figures are computed with a configuration the log does not hold\n`,
+    );
+  }
+  return {
+    verification,
+    problemText,
+    configSha256: config,
+    configRecords,
+    recordedConfiguration: recorded?.payload ?? null,
+    statement,
+    key,
+  };
 }
 
 export function sealOf(evidence: MonthEvidence): EvidenceSeal {
@@ -93,6 +119,9 @@ export function sealOf(evidence: MonthEvidence): EvidenceSeal {
     problem: evidence.verification.problem,
     problemText: evidence.problemText,
     configSha256: evidence.configSha256,
+    recomputeSha256: recomputeScriptSha256(),
+    seqs: { first: evidence.verification.firstSeq, last: evidence.verification.lastSeq },
+    configRecords: evidence.configRecords,
     statement: evidence.statement,
     signature: evidence.key?.sign(evidence.statement) ?? null,
   };

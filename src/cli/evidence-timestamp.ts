@@ -1,36 +1,70 @@
+import { readFileSync } from "node:fs";
 import { type Dispatcher, request } from "undici";
 import {
   checkTimestampReply,
+  checkTokenSignature,
   type Statement,
   type StatementTimestamp,
   statementBytes,
   timestampRequest,
+  tsaCertificatesOfPem,
 } from "../record/index.js";
+import { UsageError } from "./errors.js";
 
 /** A TSA that has not answered in this long is treated as down. */
 export const TSA_TIMEOUT_MS = 15_000;
 /** A time-stamp reply is a few KiB (the TSA's certificate chain at most); more is not one. */
 const MAX_REPLY_BYTES = 256 * 1024;
 
+/** Where statements are timestamped (`agent.tsa_url`) and whom the token must chain to (`agent.tsa_ca_file`). */
+export interface TsaSettings {
+  readonly tsaUrl?: string | null;
+  readonly tsaCaFile?: string | null;
+}
+
 /**
- * Asks the TSA at url to timestamp the statement's JCS bytes. A TSA that is down, slow or answers
- * garbage costs one warning line on stderr and no timestamp: the report or bundle still comes out.
+ * Asks the TSA at tsaUrl to timestamp the statement's JCS bytes and keeps the reply only when its
+ * status, imprint and nonce are ours and the TSA's signature holds (chaining to tsaCaFile when set).
+ * A TSA that is down, slow, answers garbage or a token that does not verify costs one warning line
+ * on stderr and no timestamp: the report or bundle still comes out. No tsaUrl: null. An unreadable
+ * tsaCaFile is a configuration error (exit 2), not a warning.
  */
 export async function timestampStatement(
   command: string,
-  url: string,
+  tsa: TsaSettings,
   statement: Statement,
   dispatcher?: Dispatcher,
 ): Promise<StatementTimestamp | null> {
-  const tsq = timestampRequest(statementBytes(statement));
+  if (!tsa.tsaUrl) return null;
+  const url = tsa.tsaUrl;
+  const trusted = tsa.tsaCaFile ? pinnedCas(command, tsa.tsaCaFile) : [];
+  const bytes = statementBytes(statement);
+  const tsq = timestampRequest(bytes);
   try {
     const reply = await post(url, tsq.der, dispatcher);
     const genTime = checkTimestampReply(reply, tsq);
+    await checkTokenSignature(reply, bytes, trusted);
     return { tsa_url: url, tsr_base64: reply.toString("base64"), gen_time: genTime };
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     process.stderr.write(`${command}: warning: the statement is not timestamped: ${url}: ${reason}\n`);
     return null;
+  }
+}
+
+/** The DER certificates of agent.tsa_ca_file; exit 2 naming the file when it holds none. */
+export function pinnedCas(command: string, file: string): readonly Buffer[] {
+  let pem: string;
+  try {
+    pem = readFileSync(file, "utf8");
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new UsageError(`${command}: cannot read the TSA CA file ${file} (${reason})`);
+  }
+  try {
+    return tsaCertificatesOfPem(pem, file);
+  } catch (error) {
+    throw new UsageError(`${command}: ${(error as Error).message}`);
   }
 }
 

@@ -91,6 +91,9 @@ export function toSloConfig(input: ConversionInput): SloConfig {
       ? {}
       : { signingKeyFile: resolve(configDir, wire.agent.signing_key_file) }),
     ...(wire.agent.tsa_url === undefined ? {} : { tsaUrl: wire.agent.tsa_url }),
+    ...(wire.agent.tsa_ca_file === undefined
+      ? {}
+      : { tsaCaFile: resolve(configDir, wire.agent.tsa_ca_file) }),
   };
   return {
     version: 1,

@@ -15,6 +15,7 @@ const MACHINE_LOCAL = new Set([
   "secretHeaders",
   "signingKeyFile",
   "tsaUrl",
+  "tsaCaFile",
   "regions",
   "environmentValues",
   "secretEnvironmentValues",

@@ -167,6 +167,11 @@ export const AgentWire = z
       .describe(
         "An RFC 3161 time-stamp authority: `report` and `evidence export` have it timestamp each signed statement (docs/evidence-store.md). Unset: no timestamps.",
       ),
+    tsa_ca_file: text()
+      .optional()
+      .describe(
+        "The TSA's CA certificate(s) (PEM), relative to this file: a token's signer must chain to one, or the token is refused. Unset: the TSA's signature is checked with the certificate in the token only (integrity, not identity).",
+      ),
   })
   .prefault({})
   .describe("The agent process itself.");

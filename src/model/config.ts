@@ -39,6 +39,8 @@ export interface AgentSettings {
   readonly signingKeyFile?: string | null;
   /** RFC 3161 time-stamp authority that timestamps statements; absent: none. */
   readonly tsaUrl?: string | null;
+  /** PEM file of the TSA's CA certificate(s) (absolute); absent: tokens are checked without a pinned CA. */
+  readonly tsaCaFile?: string | null;
 }
 
 export interface OtlpPush {

@@ -24,6 +24,50 @@ const RECOMPUTE_ROWS = `| \`configuration.json\` | the agent's configuration the
 | \`recompute.py\` | recomputes every figure of the report from the files above (Python 3, standard library only) |
 `;
 
+const CHECKPOINT_SECTION = `## 3b. The records reach the agent's newest signed checkpoint
+
+\`records.ndjson\` runs on past the month to the head the checkpoint signs, so a record changed
+anywhere after the month (every hash after it recomputed or not) no longer leads to that head.
+The checkpoint's signature covers the RFC 8785 form of its \`statement\`; the input chain is
+hashed like the records, \`canonical = "{" + line[line.index(',"kind":') + 1:]\`, from a
+\`prev_hash\` of 64 zeros:
+
+\`\`\`sh
+python3 - <<'PY'
+import base64, hashlib, json
+checkpoint = json.load(open("checkpoint.json", encoding="utf-8"))
+signed = checkpoint["statement"]  # strings and integers only: sorted compact JSON is its RFC 8785 form
+open("checkpoint.jcs", "wb").write(json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+open("checkpoint.sig", "wb").write(base64.b64decode(checkpoint["signature"], validate=True))
+*_, last = open("records.ndjson", encoding="utf-8")
+last = json.loads(last)
+if (last["seq"], last["hash"]) != (signed["head_seq"], signed["head_hash"]):
+    raise SystemExit("records.ndjson does not end at the head the checkpoint signs")
+previous, seq = "0" * 64, 0
+for number, line in enumerate(open("inputs.ndjson", encoding="utf-8"), 1):
+    line = line.rstrip("\\n")
+    record = json.loads(line)
+    canonical = "{" + line[line.index(',"kind":') + 1:]
+    recomputed = hashlib.sha256((previous + "\\n" + canonical).encode("utf-8")).hexdigest()
+    if record["prev_hash"] != previous or record["hash"] != recomputed or record["seq"] != seq + 1:
+        raise SystemExit(f"inputs.ndjson:{number}: not chained, or its content does not match its hash")
+    if record["kind"] == "config":
+        print(f"configuration record seq {record['seq']}:", hashlib.sha256(json.dumps(record["payload"], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")).hexdigest())
+    previous, seq = recomputed, seq + 1
+if (seq, previous) != (signed.get("inputs_seq", 0), signed.get("inputs_hash", "0" * 64)):
+    raise SystemExit("inputs.ndjson does not end at the input head the checkpoint signs")
+print("ok: head seq", signed["head_seq"], "input head seq", seq, "signed at", signed["created_at"])
+PY
+openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin -in checkpoint.jcs -sigfile checkpoint.sig
+\`\`\`
+
+A configuration record whose SHA-256 is the statement's \`config_sha256\` is the configuration the
+agent loaded at that time (\`sha256sum configuration.json\` gives the same). For a month that has
+ended, the checkpoint's \`created_at\` must be after the month's end: an older checkpoint would
+leave the tail unproven.
+
+`;
+
 const RECOMPUTE_SECTION = `## 4. Every figure, recomputed from this bundle alone
 
     sha256sum configuration.json          # the statement's config_sha256
@@ -49,6 +93,8 @@ ones as sets. A bundle it cannot read is one line on stderr and exit 2.
 
 \`recompute.py\` here is the merchant's copy: read it first, or compare \`sha256sum recompute.py\`
 with \`bundle/recompute.py\` of the published slo-agent release, before trusting what it prints.
+The signed report names the script the agent shipped: \`evidence.recompute_sha256\` in
+\`report.json\` must be the same digest.
 
 ## 5. The report is the one the agent signed
 
@@ -111,7 +157,9 @@ Written by \`slo-agent evidence export\`. Everything here can be checked with st
 
 | file | holds |
 | --- | --- |
-| \`records.ndjson\` | the month's probe results in chain order (\`seq\`), plus the records chained right before and after them |
+| \`records.ndjson\` | the month's probe results in chain order (\`seq\`), plus the record chained right before them and every record after them up to the head the checkpoint signs |
+| \`checkpoint.json\` | the agent's newest signed checkpoint: the chain head (\`head_seq\`, \`head_hash\`) and input head it commits, and its Ed25519 signature |
+| \`inputs.ndjson\` | the input chain up to that input head: each configuration the agent loaded, each maintenance-feed observation, each rollup commitment |
 | \`statement.json\` | what the agent states about the month, as RFC 8785 (JCS) JSON: exactly the bytes that are signed |
 | \`statement.sig\` | the Ed25519 signature of \`statement.json\` (64 raw bytes) |
 | \`signature.json\` | the same signature in base64 with the key id (\`${keyId}\`) and public key |
@@ -171,6 +219,7 @@ if (len(canonicals), digest) != (statement["records"], statement["sha256"]):
 print(f"ok: {len(canonicals)} records, digest {digest}")
 \`\`\`
 
+${CHECKPOINT_SECTION}
 ${recomputable ? RECOMPUTE_SECTION : ""}## What this proves, and what it does not
 
 The signature proves that the holder of the agent's key stated these records and this digest,

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
+import { CHECKPOINT_FILE, checkpointFile, INPUTS_FILE, inputLines } from "./bundle-head.js";
 import { bundleReadme } from "./bundle-readme.js";
 import { canonicalForm } from "./canonical.js";
 import { resultOfValues } from "./rows.js";
@@ -33,11 +34,20 @@ export const BUNDLE_FILES = {
   report: "report.json",
   /** Recomputes every figure of report.json from the files above, with Python 3's standard library. */
   recompute: "recompute.py",
+  /** The newest signed checkpoint: records.ndjson runs up to the head it commits. */
+  checkpoint: CHECKPOINT_FILE,
+  /** The input chain (configuration loads, maintenance observations, rollup commitments) up to the checkpoint's input head. */
+  inputs: INPUTS_FILE,
   sums: "SHA256SUMS",
 } as const;
 
 /** Shipped beside dist/ (package.json "files"); read from the same place under src/ and dist/. */
 const RECOMPUTE_SCRIPT = new URL("../../bundle/recompute.py", import.meta.url);
+
+/** SHA-256 (hex) of the recompute.py this agent ships in its bundles: the signed report names it. */
+export function recomputeScriptSha256(): string {
+  return createHash("sha256").update(readFileSync(RECOMPUTE_SCRIPT)).digest("hex");
+}
 
 /** What lets the provider recompute the month's figures from the bundle alone (contract section 13). */
 export interface Recomputation {
@@ -92,15 +102,22 @@ function recomputationFiles(
   };
 }
 
+function lines0(lines: readonly string[]): string {
+  return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+}
+
 /** Writes a bundle into dir (created; must be empty). Returns the number of lines written. */
 export function writeBundle(db: Database.Database, dir: string, input: BundleInput): number {
   mkdirSync(dir, { recursive: true });
   if (readdirSync(dir).length > 0) throw new Error(`--out ${dir} is not empty`);
+  const checkpoint = checkpointFile(db);
+  // From the month up to the signed head: every hash between them is recomputed from the bundle.
+  const toSeq = input.toSeq === 0 ? 0 : Math.max(input.toSeq, checkpoint?.headSeq ?? 0);
   const lines: string[] = [];
   const rows = db
     .prepare(`SELECT ${RECORD_COLUMNS} FROM results WHERE seq >= ? AND seq <= ? ORDER BY seq`)
     .raw(true)
-    .iterate(input.fromSeq, input.toSeq) as Iterable<StoredRecord>;
+    .iterate(input.fromSeq, toSeq) as Iterable<StoredRecord>;
   for (const row of rows) {
     const canonical = canonicalForm(resultOfValues(row));
     lines.push(bundleLine(row[SEQ] as number, row[PREV_HASH] as string, row[HASH] as string, canonical));
@@ -118,6 +135,12 @@ export function writeBundle(db: Database.Database, dir: string, input: BundleInp
       Boolean(input.recomputation),
     ),
     ...recomputationFiles(input.recomputation),
+    ...(checkpoint
+      ? {
+          [BUNDLE_FILES.checkpoint]: checkpoint.text,
+          [BUNDLE_FILES.inputs]: lines0(inputLines(db, checkpoint.inputsSeq)),
+        }
+      : {}),
     ...(input.timestamp
       ? { [BUNDLE_FILES.timestamp]: Buffer.from(input.timestamp.tsr_base64, "base64") }
       : {}),

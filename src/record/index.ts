@@ -1,7 +1,13 @@
 /** The evidence store: durable, tamper-evident probe results, rollups and agent runs (docs/evidence-store.md). */
 
-export { BUNDLE_FILES, bundleLine, canonicalOfLine } from "./bundle.js";
-export { type BundleOutcome, BundleUnreadable, verifyBundle } from "./bundle-verify.js";
+export { BUNDLE_FILES, bundleLine, canonicalOfLine, recomputeScriptSha256 } from "./bundle.js";
+export {
+  type BundleOutcome,
+  type BundlePins,
+  BundleUnreadable,
+  readBundleFile,
+  verifyBundle,
+} from "./bundle-verify.js";
 export { canonicalForm, chainHash, GENESIS_HASH, PeriodDigest } from "./canonical.js";
 export type { ChainedResult, ChainLink } from "./chain.js";
 export { checkpointStatement, newestCheckpoint } from "./checkpoints.js";
@@ -43,6 +49,12 @@ export {
   timestampRequest,
   timestampTokenInfo,
 } from "./timestamp.js";
+export {
+  checkTokenSignature,
+  TokenSignatureError,
+  type TokenSigner,
+  tsaCertificatesOfPem,
+} from "./timestamp-signature.js";
 export { resultProblem } from "./validation.js";
 export {
   type ChainProblem,

@@ -16,9 +16,12 @@ export interface MonthStatementInput {
 export const STATEMENT_KIND = "slo-agent/monthly-evidence/v1";
 
 /**
- * The monthly statement: strings and integers only. `chain` says whether the records verified
- * when it was made ("verified") or not ("UNVERIFIED"), so a statement over altered evidence can
- * never pass for one over intact evidence.
+ * The monthly statement: strings and integers only, and only what the records say, never where
+ * one store chained them: the same records imported in any order or split give the same bytes
+ * (contract section 13). The seq range is the report's (`evidence.first_seq`/`last_seq`, under
+ * report_signature) and the bundle's (records.ndjson up to the signed checkpoint). `chain` says
+ * whether the records verified when it was made ("verified") or not ("UNVERIFIED"), so a
+ * statement over altered evidence can never pass for one over intact evidence.
  */
 export function monthStatement(input: MonthStatementInput): Statement {
   const v = input.verification;
@@ -30,8 +33,6 @@ export function monthStatement(input: MonthStatementInput): Statement {
     config_sha256: input.configSha256,
     agent: input.agent,
     agent_version: input.agentVersion,
-    first_seq: v.firstSeq,
-    last_seq: v.lastSeq,
     generated_at: new Date(input.generatedAt).toISOString(),
     chain: v.problem === null ? "verified" : "UNVERIFIED",
   };

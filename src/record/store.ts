@@ -255,6 +255,21 @@ export class EvidenceStore implements ResultSink {
     return this.#runs.unmonitored(this.#readerDb(), from, to);
   }
 
+  /**
+   * Records of [from, to) chained after a record an hour or more past `to`: back-dated (a late
+   * import, a clock set back). The hour leaves out requests sent just before midnight that
+   * completed after the next month's first ones.
+   */
+  backdatedRecords(period: { from: EpochMs; to: EpochMs }): { records: number; firstSeq: number } | null {
+    const row = this.#readerDb()
+      .prepare(
+        `SELECT count(*) AS records, min(seq) AS firstSeq FROM results
+         WHERE ts >= ? AND ts < ? AND seq > (SELECT ifnull(min(seq), 9007199254740991) FROM results WHERE ts >= ?)`,
+      )
+      .get(period.from, period.to, period.to + 3_600_000) as { records: number; firstSeq: number | null };
+    return row.records === 0 ? null : { records: row.records, firstSeq: row.firstSeq ?? 0 };
+  }
+
   /** Without a period: the last record's hash. With one: the period digest (docs/evidence-store.md). */
   chainHead(period: { from?: EpochMs; to?: EpochMs } = {}): { records: number; sha256: string } {
     return chainHeadOf(this.#readerDb(), period);

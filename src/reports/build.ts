@@ -39,6 +39,7 @@ import {
 } from "./model.js";
 import { decidesFigures, TrafficTally } from "./traffic-figures.js";
 import { type RecordVerdict, verdictOf } from "./verdicts.js";
+import { type Backdated, backdatedWarning, coverageWarning, ForeignAgentRecords } from "./warnings.js";
 
 /** What the report reads from the evidence store (src/record's store satisfies it). */
 export interface EvidenceSource {
@@ -57,6 +58,8 @@ export interface EvidenceSource {
   runIntervals(range: { readonly from: EpochMs; readonly to: EpochMs }): readonly unknown[];
   /** Stretches of [from, to) when no agent was running. */
   unmonitoredIntervals(from: EpochMs, to: EpochMs): readonly Interval[];
+  /** Records of [from, to) chained after a record an hour or more past `to` (back-dated); absent: not known. */
+  backdatedRecords?(range: { readonly from: EpochMs; readonly to: EpochMs }): Backdated | null;
   /** Where raw results begin after retention pruned older ones; null when none were pruned. */
   prunedUntil?(): EpochMs | null;
   /** The configuration records (input log) in force during [from, to). */
@@ -365,6 +368,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const categories = [...scoped.categories.keys()];
   const query = { from: period.start, to: period.end, categories };
   const watch = new MonthWatch(config, categories, period);
+  const foreign = new ForeignAgentRecords(config.agent.id);
   const automatic = new AutomaticExclusionLog(controlTimelineOf(config, store, period));
   // The automatic reason of the result being judged, for its verdict once the pass has counted it.
   let reasonOfLast: AutomaticReason | null = null;
@@ -399,6 +403,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     },
     observe: (result, excluded, by) => {
       watch.observe(result, excluded);
+      foreign.observe(result);
       input.observeResult?.(result, excluded);
       input.classify?.(
         result,
@@ -408,6 +413,11 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     },
   });
   const { coverage, unmonitored, data_gaps } = coverageOf(input, categories, period, watch);
+  const warnings = [
+    ...foreign.warnings(),
+    ...backdatedWarning(store.backdatedRecords?.({ from: period.start, to: period.end })),
+    ...coverageWarning(coverage.ratio),
+  ];
   // With --category, windows and exclusions that cover none of the selected categories are noise.
   const touches = (x: { readonly categories: readonly string[] }) =>
     x.categories.includes("all") || x.categories.some((c) => scoped.categories.has(c));
@@ -447,5 +457,6 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     unmonitored,
     data_gaps,
     daily: daily.map((row) => watch.withMeasured(row, merchantSideByDay)),
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }

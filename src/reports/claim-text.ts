@@ -128,6 +128,10 @@ function verificationBlocks(claim: Claim, reportDigest?: string): ClaimBlock[] {
       kind: "p",
       text: `This letter belongs to our JSON report of the month, SHA-256 ${reportDigest} (of its RFC 8785 form without report_signature)${e.key_id ? `, signed whole with the same key ${e.key_id}; the bundle's README shows how openssl checks that no figure was changed` : ""}.`,
     });
+  blocks.push({
+    kind: "p",
+    text: `With slo-agent, the same checks are one command: slo-agent verify --bundle evidence-${claim.month}${e.key_id ? ` --key-id ${e.key_id}` : ""} (add --tsa-ca with the time-stamp authority's CA certificate when the bundle has statement.tsr).`,
+  });
   return blocks;
 }
 
@@ -138,6 +142,14 @@ function signatureBlocks(claim: Claim): ClaimBlock[] {
   else lines.push("(name and contact: sla.merchant)");
   lines.push(`Date: ${claim.date}`);
   return [{ kind: "code", lines }];
+}
+
+/**
+ * For the merchant, shown beside the letter but not in it (nor in print): attach the bundle made
+ * from this very report, so the bundle's report.json and digest are the letter's.
+ */
+export function claimPreparation(claim: Claim): string {
+  return `Before sending: attach the bundle made from the signed JSON report of this month that goes with the letter, so that the bundle's report.json is that report: slo-agent evidence export --month ${claim.month} --out evidence-${claim.month} --report report-${claim.month}.json (the digest in the letter is that of the report it was rendered with; a report generated at another time has another digest).`;
 }
 
 /** The letter: to the provider, what was missed, the credit, the incidents, and how to check it all. */

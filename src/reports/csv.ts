@@ -28,9 +28,12 @@ export function csvField(value: string | number | null): string {
 export function renderCsv(report: MonthlyReport): string {
   // Unverified evidence: every row says so in a last column, so no spreadsheet loses the stamp.
   const stamp = report.evidence.verified === false ? ",UNVERIFIED" : "";
-  const lines = [`${COLUMNS.join(",")}${stamp === "" ? "" : ",evidence"}`];
+  // Warnings likewise: a last column on every row (src/reports/warnings.ts).
+  const warned = report.warnings?.length ? `,${csvField(report.warnings.join(" | "))}` : "";
+  const header = `${COLUMNS.join(",")}${stamp === "" ? "" : ",evidence"}${warned === "" ? "" : ",warnings"}`;
+  const lines = [header];
   const today = report.generated_at.slice(0, 10);
   for (const row of report.daily.filter((r) => r.date <= today))
-    lines.push(`${COLUMNS.map((c) => csvField(row[c])).join(",")}${stamp}`);
+    lines.push(`${COLUMNS.map((c) => csvField(row[c])).join(",")}${stamp}${warned}`);
   return `${lines.join("\r\n")}\r\n`;
 }

@@ -1,5 +1,5 @@
 import type { ChainProblem, Signature, Statement, StatementTimestamp } from "../record/index.js";
-import type { Evidence, MonthlyReport } from "./model.js";
+import type { ConfigRecordRef, Evidence, MonthlyReport } from "./model.js";
 
 /** What the report command found when it checked the month's records, and what it signed. */
 export interface EvidenceSeal {
@@ -9,6 +9,12 @@ export interface EvidenceSeal {
   readonly problem: ChainProblem | null;
   readonly problemText: string | null;
   readonly configSha256: string;
+  /** SHA-256 of the shipped recompute.py. */
+  readonly recomputeSha256?: string;
+  /** The month's seq range in this store's chain (0 and 0 for an empty month). */
+  readonly seqs?: { readonly first: number; readonly last: number };
+  /** The month's configuration records (input log); empty: none recorded. */
+  readonly configRecords?: readonly ConfigRecordRef[];
   readonly statement: Statement;
   /** Null when no key could be had (a store on read-only media without one). */
   readonly signature: Signature | null;
@@ -27,6 +33,9 @@ export function sealReport(report: MonthlyReport, seal: EvidenceSeal): MonthlyRe
     verified: seal.problem === null,
     ...(seal.problemText === null ? {} : { problem: seal.problemText }),
     config_sha256: seal.configSha256,
+    ...(seal.recomputeSha256 ? { recompute_sha256: seal.recomputeSha256 } : {}),
+    ...(seal.seqs ? { first_seq: seal.seqs.first, last_seq: seal.seqs.last } : {}),
+    ...(seal.configRecords?.length ? { config_records: seal.configRecords } : {}),
     statement: seal.statement,
     ...(seal.signature === null ? {} : { signature: seal.signature }),
     ...(seal.timestamp ? { timestamp: seal.timestamp } : {}),

@@ -64,6 +64,7 @@ tr.detail .note { color: #975a16; font-size: 12px; margin-top: 2px; }
 footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
 @page { size: A4 landscape; margin: 12mm; }
 @media print {
+  .merchant-note { display: none; }
   body { background: #fff; font-size: 10px; }
   th, td { padding: 3px 6px; }
   table { font-size: 10px; line-height: 1.3; }

@@ -1,6 +1,6 @@
 import { statementBytes } from "../record/index.js";
 import { AVAILABILITY_CHART, dailySeriesSvg, LATENCY_CHART } from "./charts.js";
-import { CLAIM_TITLE, claimBlocks } from "./claim-text.js";
+import { CLAIM_TITLE, claimBlocks, claimPreparation } from "./claim-text.js";
 import { unverifiedBanner } from "./evidence.js";
 import {
   categoryVerdict,
@@ -38,7 +38,7 @@ function header(report: MonthlyReport): string {
     .contextPairs(report)
     .map(([label, value]) => `<div><dt>${e(label)}</dt><dd>${e(value)}</dd></div>`)
     .join("")}</dl>
-${preliminaryBanner(report)}${unverifiedBanner(report.evidence) ? `<div class="verdict missed" data-verdict="unverified">${e(unverifiedBanner(report.evidence)!)}</div>` : ""}
+${preliminaryBanner(report)}${unverifiedBanner(report.evidence) ? `<div class="verdict missed" data-verdict="unverified">${e(unverifiedBanner(report.evidence)!)}</div>` : ""}${(report.warnings ?? []).map((w) => `<div class="verdict missed" data-verdict="warning">Warning: ${e(w)}</div>`).join("")}
 <div class="verdict ${verdict}" data-verdict="${verdict}">${e(headline(summary.missed, summary.objectives_met))}</div>
 <div class="cards">${card(`${metCount} of ${categories.length}`, "categories met every objective")}${card(String(summary.missed.length), "objectives missed")}${card(formatCount(requests), "requests counted")}${card(formatRatio(coverage.ratio), "probe coverage")}</div>
 </header>`;
@@ -389,7 +389,8 @@ function claim(report: MonthlyReport): string {
     if (b.kind === "list") return `<ul>${b.items.map((i) => `<li>${e(i)}</li>`).join("")}</ul>`;
     return `<pre class="mono">${e(b.lines.join("\n"))}</pre>`;
   });
-  return `<section id="claim" class="page claim"><h2>${e(CLAIM_TITLE)}</h2>${blocks.join("\n")}</section>`;
+  const note = `<p class="merchant-note" data-merchant-note>${e(claimPreparation(report.claim))}</p>`;
+  return `${note}<section id="claim" class="page claim"><h2>${e(CLAIM_TITLE)}</h2>${blocks.join("\n")}</section>`;
 }
 
 export function renderHtml(report: MonthlyReport): string {

@@ -1,5 +1,5 @@
 import { statementBytes } from "../record/index.js";
-import { CLAIM_TITLE, type ClaimBlock, claimBlocks } from "./claim-text.js";
+import { CLAIM_TITLE, type ClaimBlock, claimBlocks, claimPreparation } from "./claim-text.js";
 import { unverifiedBanner } from "./evidence.js";
 import {
   coverageSentence,
@@ -349,7 +349,13 @@ function claimBlock(block: ClaimBlock): string[] {
 /** The letter to the provider, only with --claim. */
 function claim(report: MonthlyReport): string[] {
   if (!report.claim) return [];
-  return [`## ${CLAIM_TITLE}`, "", ...claimBlocks(report.claim, reportDigest(report)).flatMap(claimBlock)];
+  return [
+    `> ${mdText(claimPreparation(report.claim))}`,
+    "",
+    `## ${CLAIM_TITLE}`,
+    "",
+    ...claimBlocks(report.claim, reportDigest(report)).flatMap(claimBlock),
+  ];
 }
 
 function preliminaryBanner(report: MonthlyReport): string[] {
@@ -370,6 +376,7 @@ export function renderMarkdown(report: MonthlyReport): string {
       ...preliminaryBanner(report),
       `**${headline(report.summary.missed, report.summary.objectives_met)}**`,
       ...(unverifiedBanner(report.evidence) ? ["", `**${unverifiedBanner(report.evidence)}**`] : []),
+      ...(report.warnings ?? []).flatMap((w) => ["", `**Warning:** ${mdText(w)}`]),
     ],
     summary(report),
     serviceClasses(report),

@@ -75,6 +75,12 @@ export interface Coverage {
   readonly agent_runs: number;
 }
 
+export interface ConfigRecordRef {
+  readonly seq: number;
+  readonly loaded_at: IsoInstant;
+  readonly sha256: string;
+}
+
 export interface Evidence {
   readonly records: number;
   readonly sha256: string;
@@ -83,6 +89,18 @@ export interface Evidence {
   /** The first problem found, when not verified. */
   readonly problem?: string;
   readonly config_sha256?: string;
+  /** SHA-256 of the recompute.py the agent ships in its bundles: compare with the bundle's and the release's. */
+  readonly recompute_sha256?: string;
+  /** Where this store chained the month's records (not in the statement: it depends on import order). */
+  readonly first_seq?: number;
+  readonly last_seq?: number;
+  /**
+   * The configuration records of the evidence log in force during the month (the newest loaded
+   * before it and each loaded inside): input-log seq, when loaded, SHA-256 of its canonical
+   * payload. The one whose sha256 is config_sha256 decided the figures. Absent: the log has none
+   * (a store the daemon never ran, filled by `import`).
+   */
+  readonly config_records?: readonly ConfigRecordRef[];
   readonly statement?: Statement;
   readonly signature?: Signature;
   /** RFC 3161 timestamp of the statement, when agent.tsa_url is set and the TSA answered. */
@@ -182,6 +200,11 @@ export interface MonthlyReport {
   /** Stretches with no recorded result at all, for at least the gap threshold. */
   readonly data_gaps: readonly UnmonitoredInterval[];
   readonly daily: readonly DailyRow[];
+  /**
+   * Oddities that leave the chain intact but concern the figures (src/reports/warnings.ts):
+   * records of another agent id, back-dated records, coverage above 1. Absent when none.
+   */
+  readonly warnings?: readonly string[];
   /** Only with `report --claim`: the letter to the provider (src/reports/claim.ts). */
   readonly claim?: Claim;
   /** Contract section 13: the agent's signature of this whole report (src/reports/signature.ts); absent when unsigned. */

@@ -85,7 +85,7 @@ function resum(dir: string): void {
   writeFileSync(join(dir, "SHA256SUMS"), execFileSync("sha256sum", names, { cwd: dir, encoding: "utf8" }));
 }
 
-/** Re-signs the bundle's statement (optionally edited) with a fresh key, as someone without the agent's key would. */
+/** Re-signs the bundle's statement (optionally edited) and checkpoint with a fresh key, as someone without the agent's key would. */
 function resign(
   dir: string,
   edit: (s: Record<string, unknown>) => Record<string, unknown> = (s) => s,
@@ -96,6 +96,16 @@ function resign(
   const pem = publicKey.export({ type: "spki", format: "pem" }).toString();
   writeFileSync(join(dir, "statement.json"), statement);
   writeFileSync(join(dir, "statement.sig"), signature);
+  // The checkpoint too: a bundle re-signed wholesale is consistent under the other key.
+  const checkpoint = JSON.parse(readFileSync(join(dir, "checkpoint.json"), "utf8"));
+  checkpoint.signature = sign(null, Buffer.from(canonicalize(checkpoint.statement)!), privateKey).toString(
+    "base64",
+  );
+  writeFileSync(join(dir, "checkpoint.json"), canonicalize(checkpoint)!);
+  // report.json is signed by the agent's key too: this forger leaves it out.
+  unlinkSync(join(dir, "report.json"));
+  const sums = readFileSync(join(dir, "SHA256SUMS"), "utf8").replace(/^.* {2}report\.json\n/m, "");
+  writeFileSync(join(dir, "SHA256SUMS"), sums);
   writeFileSync(join(dir, "public_key.pem"), pem);
   writeFileSync(
     join(dir, "signature.json"),

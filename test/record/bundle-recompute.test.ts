@@ -404,6 +404,18 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
     expect(run.stderr).toContain(message);
   });
 
+  it("the signed report names the SHA-256 of the recompute.py shipped beside it and in the release", () => {
+    const report = JSON.parse(readFileSync(join(bundle, "report.json"), "utf8"));
+    const shipped = createHash("sha256")
+      .update(readFileSync(join(bundle, "recompute.py")))
+      .digest("hex");
+    const release = createHash("sha256")
+      .update(readFileSync(join(import.meta.dirname, "../../bundle/recompute.py")))
+      .digest("hex");
+    expect(report.evidence.recompute_sha256).toBe(shipped);
+    expect(shipped).toBe(release);
+  });
+
   it("report.json must be this bundle's: month, records, digest, configuration, key; rows compared as sets", () => {
     const copy = join(dir, "foreign-report");
     cpSync(bundle, copy, { recursive: true });

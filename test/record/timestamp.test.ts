@@ -1,4 +1,5 @@
 import { execFile, execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -12,6 +13,7 @@ import { openEvidenceStore } from "../../src/record/index.js";
 import { checkTimestampReply, timestampRequest } from "../../src/record/timestamp.js";
 import { sloYaml } from "../reports/month-scenario.js";
 import { runCli } from "../support/cli.js";
+import { makeTestTsa } from "../support/test-tsa.js";
 
 /**
  * RFC 3161 timestamps of statements against a real TSA: `openssl ts -reply` behind a loopback
@@ -133,13 +135,31 @@ function slo(args: readonly string[]): Promise<{ code: number | null; stdout: st
   return runCli(args, { cwd: dir, timeoutMs: 60_000 });
 }
 
-function config(name: string, url: string): string {
+function config(name: string, url: string, caFile?: string): string {
   const file = join(dir, name);
+  const ca = caFile === undefined ? "" : `  tsa_ca_file: ${caFile}\n`;
   writeFileSync(
     file,
-    sloYaml("./data").replace("  retention_days: 36500\n", `  retention_days: 36500\n  tsa_url: ${url}\n`),
+    sloYaml("./data").replace(
+      "  retention_days: 36500\n",
+      `  retention_days: 36500\n  tsa_url: ${url}\n${ca}`,
+    ),
   );
   return file;
+}
+
+/** A token signed again by a fresh key: the TSA's certificate stays, its signature no longer holds. */
+async function resigned(reply: Buffer): Promise<Buffer> {
+  const pkijs = await import("pkijs");
+  const response = pkijs.TimeStampResp.fromBER(new Uint8Array(reply).buffer);
+  const signed = new pkijs.SignedData({ schema: response.timeStampToken!.content });
+  const keys = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, [
+    "sign",
+    "verify",
+  ]);
+  await signed.sign(keys.privateKey, 0, "SHA-256");
+  response.timeStampToken!.content = signed.toSchema(true);
+  return Buffer.from(response.toSchema().toBER(false));
 }
 
 function results(): ProbeResult[] {
@@ -320,6 +340,85 @@ describe("report and evidence export with agent.tsa_url", () => {
       const check = await slo(["verify", "--bundle", bundle]);
       expect(check.stderr).toBe("");
       expect(check.code).toBe(0);
+    },
+    SLOW,
+  );
+
+  it(
+    "verify --bundle checks the TSA's signature: --tsa-ca pins its CA, a token re-signed by another key is exit 1",
+    async () => {
+      const bundle = join(dir, "pinned-bundle");
+      const out = await slo([
+        "evidence",
+        "export",
+        "--config",
+        config("ok.yaml", tsaUrl),
+        "--month",
+        MONTH,
+        "--out",
+        bundle,
+      ]);
+      expect(out.code).toBe(0);
+      const pinned = await slo(["verify", "--bundle", bundle, "--tsa-ca", join(dir, "ca.pem")]);
+      expect(pinned.stderr).toBe("");
+      expect(pinned.code).toBe(0);
+      expect(pinned.stdout).toContain("timestamped by CN=Test TSA (chains to the pinned TSA CA)");
+      const unpinned = await slo(["verify", "--bundle", bundle]);
+      expect(unpinned.stdout).toContain("TSA CA not pinned");
+      const other = makeTestTsa(dir, "Other TSA");
+      const foreign = await slo(["verify", "--bundle", bundle, "--tsa-ca", other.caPem]);
+      expect(foreign.code).toBe(1);
+      expect(foreign.stderr).toMatch(
+        /statement\.tsr: the TSA's certificate does not chain to the pinned TSA CA/,
+      );
+      const missing = await slo(["verify", "--bundle", bundle, "--tsa-ca", join(dir, "nope.pem")]);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain("cannot read the TSA CA file");
+      // Re-signed with another key, SHA256SUMS brought along: only the TSA's signature tells.
+      const tsrPath = join(bundle, "statement.tsr");
+      const forged = await resigned(readFileSync(tsrPath));
+      writeFileSync(tsrPath, forged);
+      const sums = readFileSync(join(bundle, "SHA256SUMS"), "utf8").replace(
+        /^[0-9a-f]{64}(?= [ *]statement\.tsr$)/m,
+        createHash("sha256").update(forged).digest("hex"),
+      );
+      writeFileSync(join(bundle, "SHA256SUMS"), sums);
+      const check = await slo(["verify", "--bundle", bundle]);
+      expect(check.code).toBe(1);
+      expect(check.stderr).toMatch(/altered: statement\.tsr: the TSA's signature does not verify/);
+    },
+    SLOW,
+  );
+
+  it(
+    "with agent.tsa_ca_file, a token from a TSA of another CA is not kept: one warning, no timestamp",
+    async () => {
+      const other = makeTestTsa(dir, "Third TSA");
+      const refused = await slo([
+        "report",
+        "--config",
+        config("pin-other.yaml", tsaUrl, other.caPem),
+        "--month",
+        MONTH,
+        "--format",
+        "json",
+      ]);
+      expect(refused.code).toBe(0);
+      expect(refused.stderr).toMatch(
+        /warning: the statement is not timestamped: .*does not chain to the pinned TSA CA/,
+      );
+      expect(JSON.parse(refused.stdout).evidence.timestamp).toBeUndefined();
+      const kept = await slo([
+        "report",
+        "--config",
+        config("pin-ok.yaml", tsaUrl, join(dir, "ca.pem")),
+        "--month",
+        MONTH,
+        "--format",
+        "json",
+      ]);
+      expect(kept.stderr).toBe("");
+      expect(JSON.parse(kept.stdout).evidence.timestamp.tsa_url).toBe(tsaUrl);
     },
     SLOW,
   );

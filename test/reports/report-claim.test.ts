@@ -29,6 +29,7 @@ const masked = (text: string) =>
     )
     .replace(/SHA-256 [0-9a-f]{64} \(of its RFC 8785/g, "SHA-256 <report digest> (of its RFC 8785")
     .replace(/the same key [0-9a-f]{16}/g, "the same key <key_id>")
+    .replace(/--key-id [0-9a-f]{16}/g, "--key-id <key_id>")
     .replace(/statement SHA-256 [0-9a-f]{64}/, "statement SHA-256 <statement sha256>")
     .replace(/^ {4}[A-Za-z0-9+/]{86}==$/m, "    <signature>")
     .replace(/^ {4}\{"agent":"[^"]*".*$/m, "    <statement>")
@@ -69,6 +70,12 @@ describe("report --claim: the letter to the provider", () => {
     expect(claim).toContain("sha256sum -c SHA256SUMS");
     expect(claim).toContain("openssl pkeyutl -verify");
     expect(claim).not.toContain("slo-agent evidence export");
+    expect(claim).toContain("slo-agent verify --bundle evidence-2026-03 --key-id <key_id>");
+    // For the merchant, beside the letter and not in it: the bundle made from this report.
+    const before = text.slice(0, text.indexOf("## Service credit claim"));
+    expect(before).toMatch(
+      /^> Before sending: .*slo-agent evidence export --month 2026-03 --out evidence-2026-03 --report report-2026-03\.json \(/m,
+    );
   });
 
   it("JSON gains claim only with --claim", () => {

@@ -78,6 +78,8 @@ function maskedJson(text: string): string {
   const json = JSON.parse(text);
   json.generated_at = "<generated_at>";
   json.evidence.statement.generated_at = "<generated_at>";
+  // Changes with every edit of bundle/recompute.py; test/record/bundle-recompute.test.ts checks it.
+  json.evidence.recompute_sha256 = "<recompute.py sha256>";
   json.evidence.signature = {
     ...json.evidence.signature,
     key_id: "<key_id>",

@@ -30,8 +30,9 @@ Examples:
   $ slo-agent verify --bundle evidence-2026-10
   $ slo-agent evidence export --month 2026-10 --out evidence-2026-10 --report report-2026-10.json
 
-The bundle holds the month's records as NDJSON (with seq, prev_hash and hash), the records on
-both sides, the signed statement, the public key, SHA256SUMS and a README that shows how to
+The bundle holds the month's records as NDJSON (with seq, prev_hash and hash), the record before
+them and every record after them up to the head of the newest signed checkpoint (checkpoint.json),
+the input chain that checkpoint commits (inputs.ndjson), the signed statement, the public key, SHA256SUMS and a README that shows how to
 check it with sha256sum, openssl and a few lines of Python. It also holds what the figures were
 computed from: the configuration (secrets removed; its SHA-256 is config_sha256), the
 maintenance feed's windows, each record's verdict (counted, or excluded and by which window,
@@ -113,16 +114,14 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
     if (built === undefined) throw new Error(`${command}: the verification did not read the month`);
     const key = evidence.key!;
     const signature = key.sign(evidence.statement);
-    const timestamp = config.agent.tsaUrl
-      ? await timestampStatement(command, config.agent.tsaUrl, evidence.statement)
-      : null;
+    const timestamp = await timestampStatement(command, config.agent, evidence.statement);
     const given =
       opts.report === undefined ? null : existingReport(command, opts.report, evidence.statement, key.keyId);
     const report = given?.report ?? signReport(sealReport(built, { ...sealOf(evidence), timestamp }), key);
     const recomputation = {
-      // The loaded configuration in config_sha256's form; once configuration loads are log
-      // records, the record the statement names is the source instead.
-      configuration: canonicalize(effectiveConfiguration(config)) ?? "",
+      // The configuration record of the log that config_sha256 names (the same bytes); the loaded
+      // file's only when the log holds none (a store filled by `import`), warned above otherwise.
+      configuration: evidence.recordedConfiguration ?? canonicalize(effectiveConfiguration(config)) ?? "",
       maintenance: maintenanceDocument(report, feedWindows),
       classification,
       report: given?.text ?? renderReport(report, "json"),

@@ -216,9 +216,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
       `slo-agent report: the evidence for ${month} did not verify: ${evidence.problemText} (--allow-unverified writes the report stamped UNVERIFIED)`,
     );
   }
-  const timestamp = config.agent.tsaUrl
-    ? await timestampStatement("slo-agent report", config.agent.tsaUrl, evidence.statement)
-    : null;
+  const timestamp = await timestampStatement("slo-agent report", config.agent, evidence.statement);
   report = sealReport(report, { ...sealOf(evidence), timestamp });
   if (opts.claim) report = withClaim(report, opts);
   // Last: the signature covers the whole report, claim included (contract section 13).

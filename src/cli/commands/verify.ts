@@ -1,11 +1,14 @@
+import { createHash } from "node:crypto";
 import { access, readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { monthInterval } from "../../model/time.js";
 import {
+  BUNDLE_FILES,
   type BundleOutcome,
   BundleUnreadable,
   describeProblem,
+  readBundleFile,
   verifyBundle,
   verifyEvidence,
 } from "../../record/index.js";
@@ -17,6 +20,7 @@ import {
 } from "../../reports/index.js";
 import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
+import { pinnedCas } from "../evidence-timestamp.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
 
 interface VerifyOptions extends CommonOptions {
@@ -24,6 +28,7 @@ interface VerifyOptions extends CommonOptions {
   bundle?: string;
   report?: string;
   keyId?: string;
+  tsaCa?: string;
   /** --config was given on the command line (it always has a value: the default ./slo.yaml). */
   configGiven?: boolean;
 }
@@ -36,6 +41,8 @@ Examples:
   altered: record seq 48213 (probe settlements-list, ts 2026-10-14T08:00:30.000Z): its content does not match its hash
   $ slo-agent verify --bundle evidence-2026-10
   altered: records.ndjson:1234: seq 48213: its content does not match its hash
+  $ slo-agent verify --bundle evidence-2026-10 --key-id 59ca6f1d1d1465d1 --tsa-ca tsa.pem
+  ok: 744 records verified, digest 5be1..., signed by key 59ca6f1d1d1465d1, committed by the signed checkpoint at seq 793, ...
   $ slo-agent verify --report report-2026-10.json
   ok: report signed whole by key 59ca6f1d1d1465d1, digest 5be1...
 
@@ -60,6 +67,10 @@ export function registerVerify(program: Command): void {
     .option("--bundle <dir>", "check an evidence bundle (slo-agent evidence export) instead of a store")
     .option("--report <file>", "check a JSON report's signature (report_signature) instead of a store")
     .option("--key-id <hex>", "with --bundle: fail unless the bundle is signed by this key (16 hex digits)")
+    .option(
+      "--tsa-ca <file>",
+      "with --bundle: the TSA's CA certificate(s) (PEM); statement.tsr must chain to one (from the TSA, never the bundle)",
+    )
     .addHelpText("after", EXAMPLES)
     .action(async (opts: VerifyOptions, cmd: Command) =>
       runVerify({ ...opts, configGiven: cmd.getOptionValueSource("config") === "cli" }),
@@ -74,8 +85,9 @@ async function runVerify(opts: VerifyOptions): Promise<void> {
       );
     return runVerifyReport(opts.report);
   }
-  if (opts.bundle !== undefined) return runVerifyBundle(opts.bundle, opts.keyId);
+  if (opts.bundle !== undefined) return runVerifyBundle(opts.bundle, opts.keyId, opts.tsaCa);
   if (opts.keyId !== undefined) throw new UsageError("slo-agent verify: --key-id goes with --bundle");
+  if (opts.tsaCa !== undefined) throw new UsageError("slo-agent verify: --tsa-ca goes with --bundle");
   if (opts.month !== undefined) {
     try {
       monthInterval(opts.month);
@@ -95,21 +107,81 @@ async function runVerify(opts: VerifyOptions): Promise<void> {
 }
 
 /** Exit 0 intact, 1 altered (naming the first bad file and line), 2 unreadable (contract section 7). */
-function runVerifyBundle(dir: string, keyId: string | undefined): void {
+async function runVerifyBundle(
+  dir: string,
+  keyId: string | undefined,
+  tsaCa: string | undefined,
+): Promise<void> {
   if (keyId !== undefined && !/^[0-9a-fA-F]{16}$/.test(keyId))
     throw new UsageError("slo-agent verify --key-id: 16 hex digits (the key id a report or bundle names)");
+  const tsaCas = tsaCa === undefined ? undefined : pinnedCas("slo-agent verify --tsa-ca", tsaCa);
   let outcome: BundleOutcome;
   try {
-    outcome = verifyBundle(dir, keyId);
+    outcome = await verifyBundle(dir, { keyId, tsaCas });
   } catch (error) {
     if (error instanceof BundleUnreadable)
       throw new UsageError(`slo-agent verify --bundle: ${error.message}`);
     throw error;
   }
   if (!outcome.ok) throw new CheckFailed(`altered: ${outcome.where}: ${outcome.detail}`);
+  const reportProblem = bundledReportProblem(dir, outcome.keyId);
+  if (reportProblem) throw new CheckFailed(`altered: ${reportProblem}`);
+  const tsa = outcome.timestamp;
+  const stamped =
+    tsa === null
+      ? ""
+      : `, timestamped by ${tsa.subject} (${tsa.chained ? "chains to the pinned TSA CA" : "TSA CA not pinned: --tsa-ca FILE checks who the TSA is"})`;
+  const head =
+    outcome.headSeq === null ? "" : `, committed by the signed checkpoint at seq ${outcome.headSeq}`;
+  const configured =
+    outcome.configSeq === null ? "" : `, configuration is input record seq ${outcome.configSeq}`;
   process.stdout.write(
-    `ok: ${outcome.records} records verified, digest ${outcome.sha256}, signed by key ${outcome.keyId}\n`,
+    `ok: ${outcome.records} records verified, digest ${outcome.sha256}, signed by key ${outcome.keyId}${head}${configured}${stamped}\n`,
   );
+}
+
+/**
+ * The bundle's report.json, when there is one, must be signed whole by the bundle's key, and
+ * recompute.py must be the script it names (evidence.recompute_sha256): both are what the
+ * provider reads the figures from. Null when they hold (or the bundle has no report).
+ */
+function bundledReportProblem(dir: string, keyId: string): string | null {
+  let bytes: Buffer | null;
+  let script: Buffer | null;
+  try {
+    bytes = readBundleFile(dir, BUNDLE_FILES.report, true);
+    script = readBundleFile(dir, BUNDLE_FILES.recompute, true);
+  } catch (error) {
+    if (error instanceof BundleUnreadable)
+      throw new UsageError(`slo-agent verify --bundle: ${error.message}`);
+    throw error;
+  }
+  if (bytes === null) return null;
+  const text = bytes.toString("utf8");
+  let parsed: { evidence?: { recompute_sha256?: unknown } };
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch {
+    return `${BUNDLE_FILES.report}: not JSON (edited)`;
+  }
+  const strict = strictJsonProblem(text);
+  if (strict !== null) return `${BUNDLE_FILES.report}: not the signed bytes: ${strict}`;
+  let check: ReportCheck;
+  try {
+    check = checkReportSignature(parsed);
+  } catch (error) {
+    return `${BUNDLE_FILES.report}: ${(error as Error).message}`;
+  }
+  if (!check.ok) return `${BUNDLE_FILES.report}: ${check.problem}`;
+  if (check.keyId !== keyId)
+    return `${BUNDLE_FILES.report}: signed by key ${check.keyId}, not the bundle's key ${keyId}`;
+  const named = parsed.evidence?.recompute_sha256;
+  if (typeof named === "string" && script !== null) {
+    const actual = createHash("sha256").update(script).digest("hex");
+    if (actual !== named)
+      return `${BUNDLE_FILES.recompute}: its SHA-256 ${actual} is not the ${named} the signed report names`;
+  }
+  return null;
 }
 
 /** A report is at most a few MB; a bound keeps /dev/zero or a mistaken file from filling memory. */

@@ -1,0 +1,48 @@
+import type { ProbeResult } from "../model/index.js";
+
+/**
+ * Oddities that do not break the chain but that a reader of the figures must know (issue 23,
+ * item 7): each is one sentence in the report's `warnings`, shown by every format.
+ */
+
+/** Counts the month's records that name another agent than the one reporting. */
+export class ForeignAgentRecords {
+  readonly #counts = new Map<string, number>();
+
+  constructor(private readonly own: string) {}
+
+  observe(result: ProbeResult): void {
+    const agent = result.agent;
+    if (agent == null || agent === this.own) return;
+    this.#counts.set(agent, (this.#counts.get(agent) ?? 0) + 1);
+  }
+
+  warnings(): string[] {
+    return [...this.#counts]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(
+        ([agent, n]) =>
+          `${n} record${n === 1 ? "" : "s"} of the month name agent "${agent}", not this agent "${this.own}": another agent's results count in these figures (imported or merged); the same request under two agent ids counts twice.`,
+      );
+  }
+}
+
+/** Records of the month chained after a record well into a later month (store.backdatedRecords). */
+export interface Backdated {
+  readonly records: number;
+  readonly firstSeq: number;
+}
+
+export function backdatedWarning(backdated: Backdated | null | undefined): string[] {
+  if (!backdated || backdated.records === 0) return [];
+  return [
+    `${backdated.records} record${backdated.records === 1 ? " was" : "s were"} added to the log after records of a later month (first at seq ${backdated.firstSeq}): back-dated, by a late import or a clock that went back.`,
+  ];
+}
+
+export function coverageWarning(ratio: number | null): string[] {
+  if (ratio === null || ratio <= 1) return [];
+  return [
+    `coverage is ${ratio.toFixed(3)}: more results than the schedules expect, so some requests may be counted twice (duplicate imports, several agents, or a changed schedule).`,
+  ];
+}

@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FakeClock } from "../../src/clock/fake.js";
+import type { ProbeResult } from "../../src/model/index.js";
+import { openEvidenceStore } from "../../src/record/index.js";
+import { slo } from "../reports/cli-run.js";
+import { sloYaml } from "../reports/month-scenario.js";
+
+/**
+ * Oddities that leave the chain intact are warnings in every format: records of another agent id,
+ * records back-dated behind a later month, coverage above 1.
+ */
+
+const SLOW = 180_000;
+const HOUR = 3_600_000;
+const dirs: string[] = [];
+
+function hourly(from: number, to: number, agent: string, step = HOUR): ProbeResult[] {
+  const out: ProbeResult[] = [];
+  for (let t = from; t < to; t += step) {
+    out.push({
+      ts: t,
+      probe: "payment-request-read",
+      category: "payment_request",
+      status: 200,
+      durationMs: 100,
+      error: null,
+      errorCode: null,
+      correlationId: null,
+      agent,
+    });
+  }
+  return out;
+}
+
+/** A data directory filled by `imports` in order; returns the directory with slo.yaml. */
+function storeOf(imports: readonly ProbeResult[][]): string {
+  const dir = mkdtempSync(join(tmpdir(), "slo-warnings-"));
+  dirs.push(dir);
+  writeFileSync(join(dir, "slo.yaml"), sloYaml("./data"));
+  const store = openEvidenceStore({ dataDir: join(dir, "data"), clock: new FakeClock(Date.UTC(2026, 3, 3)) });
+  for (const batch of imports) store.importResults(batch);
+  store.close();
+  return dir;
+}
+
+const report = (dir: string, format: string, ...extra: string[]) =>
+  slo(["report", "--month", "2026-03", "--format", format, "--config", "slo.yaml", ...extra], dir);
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const MARCH = [Date.UTC(2026, 2, 1), Date.UTC(2026, 2, 3)] as const;
+
+describe("report warnings", () => {
+  it(
+    "the same requests under another agent id: a warning naming it, and coverage above 1, in JSON, Markdown, HTML and CSV",
+    () => {
+      // Each agent probes on the configured 5-minute schedule all month: twice what it calls for.
+      const month = [Date.UTC(2026, 2, 1), Date.UTC(2026, 3, 1)] as const;
+      const dir = storeOf([hourly(...month, "probe-eu-1", 300_000), hourly(...month, "probe-us-9", 300_000)]);
+      const only = ["--category", "payment_request"];
+      const json = report(dir, "json", ...only);
+      expect(json.code, json.stderr).toBe(0);
+      const warnings: string[] = JSON.parse(json.stdout).warnings;
+      expect(warnings).toHaveLength(2);
+      expect(warnings[0]).toMatch(
+        /^8928 records of the month name agent "probe-us-9", not this agent "probe-eu-1"/,
+      );
+      expect(warnings[1]).toMatch(/^coverage is 2\.000: more results than the schedules expect/);
+      const md = report(dir, "md", ...only).stdout;
+      expect(md).toContain('**Warning:** 8928 records of the month name agent "probe-us-9"');
+      expect(md).toContain("**Warning:** coverage is 2.000");
+      const html = report(dir, "html", ...only).stdout;
+      expect(html.match(/data-verdict="warning">Warning: /g)).toHaveLength(2);
+      const csv = report(dir, "csv", ...only).stdout.split("\r\n");
+      expect(csv[0]).toMatch(/,warnings$/);
+      expect(csv[1]).toMatch(/"8928 records of the month name agent ""probe-us-9"".* \| coverage is 2\.000/);
+    },
+    SLOW,
+  );
+
+  it(
+    "records of the month imported after records of the next month: a back-dated warning with the first seq",
+    () => {
+      const april = hourly(Date.UTC(2026, 3, 1), Date.UTC(2026, 3, 2), "probe-eu-1");
+      const dir = storeOf([april, hourly(...MARCH, "probe-eu-1")]);
+      const json = report(dir, "json");
+      expect(json.code, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout).warnings).toEqual([
+        "48 records were added to the log after records of a later month (first at seq 25): back-dated, by a late import or a clock that went back.",
+      ]);
+    },
+    SLOW,
+  );
+
+  it(
+    "an ordinary month has no warnings member at all",
+    () => {
+      const dir = storeOf([hourly(...MARCH, "probe-eu-1")]);
+      const json = report(dir, "json");
+      expect(json.code, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout).warnings).toBeUndefined();
+      expect(report(dir, "md").stdout).not.toContain("**Warning:**");
+    },
+    SLOW,
+  );
+});
