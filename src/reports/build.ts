@@ -397,6 +397,11 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     }),
     unmonitored,
     data_gaps,
-    daily: daily.map((row) => watch.withMeasured(row)),
+    daily: daily.map((row) => ({
+      ...watch.withMeasured(row),
+      ...(config.traffic || split.decides
+        ? { traffic: split.tally.dayFiguresOf(row.category, row.date) }
+        : {}),
+    })),
   };
 }

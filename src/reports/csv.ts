@@ -12,6 +12,9 @@ const COLUMNS = [
   "measured_availability_pct",
 ] as const satisfies readonly (keyof DailyRow)[];
 
+/** The day's merchant requests (contract section 19), only in reports of agents with traffic: configured. */
+const TRAFFIC_COLUMNS = ["requests", "successful", "availability_pct", "latency_p99_ms"] as const;
+
 /** RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled. */
 export function csvField(value: string | number | null): string {
   if (value === null) return "";
@@ -27,9 +30,14 @@ export function csvField(value: string | number | null): string {
 export function renderCsv(report: MonthlyReport): string {
   // Unverified evidence: every row says so in a last column, so no spreadsheet loses the stamp.
   const stamp = report.evidence.verified === false ? ",UNVERIFIED" : "";
-  const lines = [`${COLUMNS.join(",")}${stamp === "" ? "" : ",evidence"}`];
+  const traffic = report.categories.some((c) => c.traffic !== undefined);
+  const head = [...COLUMNS, ...(traffic ? TRAFFIC_COLUMNS.map((c) => `traffic_${c}`) : [])];
+  const lines = [`${head.join(",")}${stamp === "" ? "" : ",evidence"}`];
   const today = report.generated_at.slice(0, 10);
-  for (const row of report.daily.filter((r) => r.date <= today))
-    lines.push(`${COLUMNS.map((c) => csvField(row[c])).join(",")}${stamp}`);
+  for (const row of report.daily.filter((r) => r.date <= today)) {
+    const cells = COLUMNS.map((c) => csvField(row[c]));
+    if (traffic) cells.push(...TRAFFIC_COLUMNS.map((c) => csvField(row.traffic?.[c] ?? null)));
+    lines.push(`${cells.join(",")}${stamp}`);
+  }
   return `${lines.join("\r\n")}\r\n`;
 }

@@ -62,6 +62,8 @@ export type ExclusionRow = ExclusionFigures;
 export type DailyRow = DailyFigures & {
   /** Contract section 8 per day: SR/R over every request made, before any exclusion; null without traffic. */
   readonly measured_availability_pct: number | null;
+  /** The day's merchant requests (contract section 19); present when traffic: is configured. */
+  readonly traffic?: TrafficFigures;
 };
 
 export interface Coverage {
