@@ -242,7 +242,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return { firing: firing.map((a) => a.labels), deliveries: view.deliveries, queueDepth: view.queueDepth };
   });
 
-  const startTraffic = config.traffic;
   let ready = false;
   let server: MetricsServer;
   let admin: MetricsServer | null = null;
@@ -268,17 +267,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       routes: [
         // With agent.admin_listen, the admin and read API are not on the public listener at all.
         ...(adminListen === undefined ? adminRoutes : elsewhere(["/-/reload", "/api/v1/"])),
-        ...(config.traffic
-          ? [
-              trafficRoute({
-                // The section a reload brings (a new token, new routes); the one at start if a reload removed it.
-                settings: () => ({ traffic: config.traffic ?? startTraffic!, targets: config.targets }),
-                sink: store,
-                dropped: (n) => metrics.traffic.dropped(n),
-                now: () => clock.now(),
-              }),
-            ]
-          : []),
+        // Always routed: a reload that adds `traffic:` starts serving it, one that removes it stops
+        // (404, as for any path not served), and a new token or new routes apply at once.
+        trafficRoute({
+          settings: () => (config.traffic ? { traffic: config.traffic, targets: config.targets } : null),
+          sink: store,
+          dropped: (n) => metrics.traffic.dropped(n),
+          now: () => clock.now(),
+        }),
         ...pageRoutes(() => ({
           snapshot: windows.snapshot(clock.now()),
           titles: new Map([...config.categories.values()].map((c) => [c.id, c.title])),
