@@ -41,6 +41,7 @@ import { classificationChanged, problemLines, type ReloadOutcome, settleAgentSet
 import { reloadRoute } from "./reload-route.js";
 import { pageRoutes } from "./status-route.js";
 import { summaryRoute } from "./summary-route.js";
+import { TrafficStatus } from "./traffic-status.js";
 import { ValidityTracker } from "./validity.js";
 
 export interface DaemonOptions {
@@ -143,6 +144,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return rebuilt;
   };
   let windows = replay(config, started);
+  // /status: the month to date's merchant requests, from the store, then as they are committed.
+  const trafficStatus = new TrafficStatus();
+  trafficStatus.add(store.results({ from: monthInterval(monthOf(started)).start, to: started }), started);
 
   const metrics = createSloMetrics({
     config,
@@ -162,7 +166,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const results = batch.map((c) => c.result);
     // Merchant requests (contract section 19) have their own counters and no probe to validate.
     const traffic = results.filter((r) => r.source === "traffic");
-    if (traffic.length > 0) metrics.traffic.committed(traffic);
+    if (traffic.length > 0) {
+      metrics.traffic.committed(traffic);
+      trafficStatus.add(traffic, clock.now());
+    }
     counts.committed(
       traffic.length > 0 ? results.filter((r) => r.source !== "traffic") : results,
       clock.now(),
@@ -282,6 +289,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           alerts: firingAlerts(alerting) satisfies readonly FiringAlert[],
           failures: events.recentFailures(),
           merchantSideMinutes: validity.merchantSideMinutes(),
+          ...(config.traffic ? { traffic: trafficStatus.counts(clock.now()) } : {}),
           version: AGENT_VERSION,
         })),
       ],
