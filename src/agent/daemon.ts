@@ -45,6 +45,7 @@ import { classificationChanged, problemLines, type ReloadOutcome, settleAgentSet
 import { reloadRoute } from "./reload-route.js";
 import { pageRoutes } from "./status-route.js";
 import { summaryRoute } from "./summary-route.js";
+import { TrafficStatus } from "./traffic-status.js";
 import { ValidityTracker } from "./validity.js";
 
 export interface DaemonOptions {
@@ -162,6 +163,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return rebuilt;
   };
   let windows = replay(config, started);
+  // /status: the month to date's merchant requests, from the store, then as they are committed.
+  const trafficStatus = new TrafficStatus();
+  trafficStatus.add(store.results({ from: monthInterval(monthOf(started)).start, to: started }), started);
 
   const metrics = createSloMetrics({
     config,
@@ -181,7 +185,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const results = batch.map((c) => c.result);
     // Merchant requests (contract section 19) have their own counters and no probe to validate.
     const traffic = results.filter((r) => r.source === "traffic");
-    if (traffic.length > 0) metrics.traffic.committed(traffic);
+    if (traffic.length > 0) {
+      metrics.traffic.committed(traffic);
+      trafficStatus.add(traffic, clock.now());
+    }
     counts.committed(
       traffic.length > 0 ? results.filter((r) => r.source !== "traffic") : results,
       clock.now(),
@@ -264,7 +271,6 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     return { firing: firing.map((a) => a.labels), deliveries: view.deliveries, queueDepth: view.queueDepth };
   });
 
-  const startTraffic = config.traffic;
   let ready = false;
   let server: MetricsServer;
   let admin: MetricsServer | null = null;
@@ -290,17 +296,14 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       routes: [
         // With agent.admin_listen, the admin and read API are not on the public listener at all.
         ...(adminListen === undefined ? adminRoutes : elsewhere(["/-/reload", "/api/v1/"])),
-        ...(config.traffic
-          ? [
-              trafficRoute({
-                // The section a reload brings (a new token, new routes); the one at start if a reload removed it.
-                settings: () => ({ traffic: config.traffic ?? startTraffic!, targets: config.targets }),
-                sink: store,
-                dropped: (n) => metrics.traffic.dropped(n),
-                now: () => clock.now(),
-              }),
-            ]
-          : []),
+        // Always routed: a reload that adds `traffic:` starts serving it, one that removes it stops
+        // (404, as for any path not served), and a new token or new routes apply at once.
+        trafficRoute({
+          settings: () => (config.traffic ? { traffic: config.traffic, targets: config.targets } : null),
+          sink: store,
+          dropped: (n) => metrics.traffic.dropped(n),
+          now: () => clock.now(),
+        }),
         ...pageRoutes(() => ({
           snapshot: windows.snapshot(clock.now()),
           titles: new Map([...config.categories.values()].map((c) => [c.id, c.title])),
@@ -309,6 +312,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           failures: events.recentFailures(),
           merchantSideMinutes: validity.merchantSideMinutes(),
           validity: validity.validity(),
+          ...(config.traffic ? { traffic: trafficStatus.counts(clock.now()) } : {}),
           version: AGENT_VERSION,
         })),
       ],

@@ -12,6 +12,14 @@ export interface FiringAlert {
   readonly since: number;
 }
 
+/** A category's merchant requests of the month to date, by outcome (as slo_traffic_requests_total counts them). */
+export interface TrafficCounts {
+  readonly requests: number;
+  readonly served: number;
+  readonly failed: number;
+  readonly clientSide: number;
+}
+
 export interface StatusPageModel {
   readonly snapshot: SloSnapshot;
   readonly titles: ReadonlyMap<string, string>;
@@ -22,6 +30,8 @@ export interface StatusPageModel {
   readonly merchantSideMinutes?: ReadonlyMap<string, number>;
   /** Each probe's current measurement validity (slo_probe_valid); the invalid ones are listed. */
   readonly validity?: readonly ProbeValidity[];
+  /** Per category, the month to date's merchant requests (contract section 19); only with traffic: configured. */
+  readonly traffic?: ReadonlyMap<string, TrafficCounts>;
   readonly version: string;
 }
 
@@ -44,7 +54,7 @@ export function renderStatusPage(model: StatusPageModel): string {
 <meta http-equiv="refresh" content="30"><title>slo-agent status</title><style>${STYLE}</style></head>
 <body><h1>slo-agent status</h1>
 <p class="meta">At ${html(isoUtc(now))} · agent ${html(model.version)} · <a href="/">endpoints</a> · <a href="/metrics">/metrics</a></p>
-<h2>Categories</h2><div class="cards">${snapshot.categories.map((c) => categoryCard(c, model.titles, model.merchantSideMinutes?.get(c.category) ?? 0)).join("")}</div>
+<h2>Categories</h2><div class="cards">${snapshot.categories.map((c) => categoryCard(c, model.titles, model.merchantSideMinutes?.get(c.category) ?? 0, model.traffic === undefined ? null : (model.traffic.get(c.category) ?? NO_TRAFFIC))).join("")}</div>
 <h2>Measurement problems</h2>${problemList(model.validity ?? [])}
 <h2>Active maintenance</h2>${maintenanceList(model.maintenance, now)}
 <h2>Firing alerts</h2>${alertList(model.alerts)}
@@ -57,6 +67,7 @@ function categoryCard(
   c: CategorySnapshot,
   titles: ReadonlyMap<string, string>,
   merchantSide: number,
+  traffic: TrafficCounts | null,
 ): string {
   const month = c.windows.find((w) => w.window === "month");
   const hour = c.windows.find((w) => w.window === "1h");
@@ -71,7 +82,14 @@ ${c.maintenanceActive ? ' <span class="tag">maintenance</span>' : ""}</h3>
 <div class="row"><span>p99 / objective</span><b class="${c.breach.latency ? "bad" : "ok"}">${p99 === null ? "–" : `${Math.round(p99)} ms`} / ${c.latencyObjectiveMs} ms</b></div>
 <div class="row"><span>Error budget left</span><span>${budget === null ? "–" : `${(budget * 100).toFixed(1)}%`}</span></div>
 <div class="bar" role="img" aria-label="error budget left"><span class="${width < 25 ? "low" : ""}" style="width:${width.toFixed(1)}%"></span></div>
-<div class="meta">${month?.requests ?? 0} requests this month, ${month?.excluded ?? 0} excluded; ${merchantSide.toFixed(2)} min excluded as merchant_side</div></section>`;
+<div class="meta">${month?.requests ?? 0} requests this month, ${month?.excluded ?? 0} excluded; ${merchantSide.toFixed(2)} min excluded as merchant_side</div>${traffic === null ? "" : trafficLine(traffic)}</section>`;
+}
+
+const NO_TRAFFIC: TrafficCounts = { requests: 0, served: 0, failed: 0, clientSide: 0 };
+
+/** The merchant requests of the month to date, as slo_traffic_requests_total counts them. */
+function trafficLine(t: TrafficCounts): string {
+  return `<div class="meta">Merchant requests this month: ${t.requests} (${t.served} served, ${t.failed} failed, ${t.clientSide} client_side)</div>`;
 }
 
 /** Why a probe's latest result does not measure the provider, in the report's words. */

@@ -45,6 +45,7 @@ const TEXT_FIELDS = [
   "agent",
   "region",
   "flags",
+  "source",
 ] as const;
 const NUMBER_FIELDS = ["ts", "status", "durationMs", "serverMs"] as const;
 const PHASES = ["dnsMs", "connectMs", "tlsMs", "requestSentMs", "ttfbMs", "bodyEndMs"] as const;
@@ -80,6 +81,8 @@ export function packChunk(
     textIndexes[t + 7] = texts.indexOf(r.agent);
     textIndexes[t + 8] = texts.indexOf(r.region);
     textIndexes[t + 9] = r.flags !== undefined && r.flags.length > 0 ? texts.indexOf(r.flags.join(",")) : -1;
+    // Only a merchant request's: a probe's result carries no source, as the parser gives it.
+    textIndexes[t + 10] = r.source === "traffic" ? texts.indexOf("traffic") : -1;
     numbers[i * N] = r.ts;
     numbers[i * N + 1] = r.status ?? Number.NaN;
     numbers[i * N + 2] = r.durationMs;
@@ -174,6 +177,7 @@ export function unpackChunk(packed: PackedChunk): LineChunk & { canonicals: stri
     const region = text(t + 8);
     if (agent !== null) result.agent = agent;
     if (region !== null) result.region = region;
+    if (text(t + 10) === "traffic") result.source = "traffic";
     results[i] = result;
   }
   return {

@@ -3,7 +3,7 @@ import type { ProbeResult } from "../model/result.js";
 import { canonicalForm, isoTimestamp } from "./canonical.js";
 import { type ChainedResult, ChainWriter } from "./chain.js";
 import type { SpeculativeHashes } from "./import-chunk.js";
-import { conflictWithLine, ImportStaging, type LineBatch } from "./import-staging.js";
+import { conflictWithLine, ImportStaging, type LineBatch, spanKey } from "./import-staging.js";
 import type { RejectedLine } from "./line-chunks.js";
 import { type ExclusionJudge, type LatencyOf, RollupAccumulator } from "./rollups.js";
 import { RESULT_VALUE_COLUMNS, resultOfValues } from "./rows.js";
@@ -28,18 +28,25 @@ export interface ImportBatch {
   readonly speculative?: SpeculativeHashes | null;
 }
 
-/** Chain order for an import: ts, then probe, then agent (none first). */
+/** Chain order for an import: ts, then probe, then agent (none first), then a merchant request's span id. */
 export function compareChainOrder(a: ProbeResult, b: ProbeResult): number {
-  return a.ts - b.ts || compareText(a.probe, b.probe) || compareText(a.agent ?? "", b.agent ?? "");
+  return (
+    a.ts - b.ts ||
+    compareText(a.probe, b.probe) ||
+    compareText(a.agent ?? "", b.agent ?? "") ||
+    compareText(spanKey(a), spanKey(b))
+  );
 }
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Whether two results have the same identity: agent + probe + ts (docs/regions-merge.md). */
+/** Whether two results have the same identity: agent + probe + ts (docs/regions-merge.md), + span id for traffic. */
 export function sameIdentity(a: ProbeResult, b: ProbeResult): boolean {
-  return a.ts === b.ts && a.probe === b.probe && (a.agent ?? "") === (b.agent ?? "");
+  return (
+    a.ts === b.ts && a.probe === b.probe && (a.agent ?? "") === (b.agent ?? "") && spanKey(a) === spanKey(b)
+  );
 }
 
 /** Probe-minutes of rollups summed in memory before they are written: bounds an import's memory. */
@@ -84,7 +91,8 @@ export class ImportSession {
       this.#chain = new ChainWriter(db, options.keepAppended);
       this.#stored = db
         .prepare(
-          `SELECT seq, ${RESULT_VALUE_COLUMNS} FROM results WHERE ts = ? AND probe = ? AND ifnull(agent, '') = ?`,
+          `SELECT seq, ${RESULT_VALUE_COLUMNS} FROM results WHERE ts = ? AND probe = ? AND ifnull(agent, '') = ?
+             AND (CASE WHEN source IS NULL THEN '' ELSE ifnull(correlation_id, '') END) = ?`,
         )
         .raw(true);
     } catch (error) {
@@ -220,7 +228,9 @@ export class ImportSession {
 
   /** A result whose probe + ts is stored: the same is idempotent, other content is a conflict. */
   #checkStored(result: ProbeResult, canonical: string, line: number): void {
-    const row = this.#stored.get(result.ts, result.probe, result.agent ?? "") as unknown[] | undefined;
+    const row = this.#stored.get(result.ts, result.probe, result.agent ?? "", spanKey(result)) as
+      | unknown[]
+      | undefined;
     if (row === undefined) return;
     if (canonicalForm(resultOfValues(row.slice(1))) === canonical) return;
     this.#storedConflicts++;

@@ -12,6 +12,15 @@ export interface LineBatch {
 
 const PAGE_ROWS = 10_000;
 
+/**
+ * The part of a result's identity beyond agent + probe + ts: a merchant request's span id (many
+ * share a millisecond and a route), '' for a probe's result. The store's unique index
+ * (src/record/schema.ts) keys on the same.
+ */
+export function spanKey(result: ProbeResult): string {
+  return result.source === "traffic" ? (result.correlationId ?? "") : "";
+}
+
 /** The message for a line whose probe + ts an earlier line of the file had, with other content. */
 export function conflictWithLine(line: number, earlier: number): RejectedLine {
   return {
@@ -23,7 +32,7 @@ export function conflictWithLine(line: number, earlier: number): RejectedLine {
 /**
  * A file not in chain order, staged in a temporary table (on disk: the writer sets temp_store to
  * FILE) and read back sorted a page at a time, so memory stays bounded whatever the file's size.
- * The table's key is probe + ts: a repeated line is dropped when it is the same result, and
+ * The table's key is a result's identity (ts, probe, agent, and a merchant request's span id): a repeated line is dropped when it is the same result, and
  * refused, naming both lines, when it is not. Use it inside the import's write transaction.
  */
 export class ImportStaging {
@@ -39,14 +48,14 @@ export class ImportStaging {
     this.#db = db;
     db.exec(`DROP TABLE IF EXISTS temp.import_staging;
       CREATE TEMP TABLE import_staging (
-        ts INTEGER NOT NULL, probe TEXT NOT NULL, agent TEXT NOT NULL, line INTEGER NOT NULL,
-        canonical TEXT NOT NULL, PRIMARY KEY (ts, probe, agent)
+        ts INTEGER NOT NULL, probe TEXT NOT NULL, agent TEXT NOT NULL, span TEXT NOT NULL,
+        line INTEGER NOT NULL, canonical TEXT NOT NULL, PRIMARY KEY (ts, probe, agent, span)
       ) WITHOUT ROWID`);
     this.#insert = db.prepare(
-      "INSERT INTO temp.import_staging (ts, probe, agent, line, canonical) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      "INSERT INTO temp.import_staging (ts, probe, agent, span, line, canonical) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     );
     this.#earlier = db.prepare(
-      "SELECT line, canonical FROM temp.import_staging WHERE ts = ? AND probe = ? AND agent = ?",
+      "SELECT line, canonical FROM temp.import_staging WHERE ts = ? AND probe = ? AND agent = ? AND span = ?",
     );
   }
 
@@ -56,11 +65,12 @@ export class ImportStaging {
     batch.results.forEach((result, i) => {
       const canonical = batch.canonicals[i]!;
       const agent = result.agent ?? "";
-      if (this.#insert.run(result.ts, result.probe, agent, batch.lines[i]!, canonical).changes === 1) {
+      const span = spanKey(result);
+      if (this.#insert.run(result.ts, result.probe, agent, span, batch.lines[i]!, canonical).changes === 1) {
         this.count++;
         return;
       }
-      const earlier = this.#earlier.get(result.ts, result.probe, agent) as {
+      const earlier = this.#earlier.get(result.ts, result.probe, agent, span) as {
         line: number;
         canonical: string;
       };
@@ -70,19 +80,20 @@ export class ImportStaging {
     return conflicts;
   }
 
-  /** The staged results in chain order (ts, probe, agent), a page at a time. */
+  /** The staged results in chain order (ts, probe, agent, span), a page at a time. */
   *sorted(): Generator<LineBatch> {
     // Paged by key rather than iterated: the connection writes each page before reading the next.
     const page = this.#db.prepare(
-      `SELECT ts, probe, agent, line, canonical FROM temp.import_staging
-       WHERE (ts, probe, agent) > (?, ?, ?) ORDER BY ts, probe, agent LIMIT ${PAGE_ROWS}`,
+      `SELECT ts, probe, agent, span, line, canonical FROM temp.import_staging
+       WHERE (ts, probe, agent, span) > (?, ?, ?, ?) ORDER BY ts, probe, agent, span LIMIT ${PAGE_ROWS}`,
     );
-    let after: [number, string, string] = [Number.MIN_SAFE_INTEGER, "", ""];
+    let after: [number, string, string, string] = [Number.MIN_SAFE_INTEGER, "", "", ""];
     for (;;) {
       const rows = page.all(...after) as {
         ts: number;
         probe: string;
         agent: string;
+        span: string;
         line: number;
         canonical: string;
       }[];
@@ -93,7 +104,7 @@ export class ImportStaging {
         lines: rows.map((row) => row.line),
       };
       const last = rows[rows.length - 1]!;
-      after = [last.ts, last.probe, last.agent];
+      after = [last.ts, last.probe, last.agent, last.span];
     }
   }
 

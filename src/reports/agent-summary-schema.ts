@@ -29,6 +29,21 @@ const served = z
   .object({ requests: count, served: count })
   .refine((s) => s.served <= s.requests, "served exceeds requests");
 
+/** A category's or a day's merchant requests (contract section 19): the merge adds them. */
+const traffic = z
+  .strictObject({
+    requests: count,
+    successful: count,
+    availability_pct: nullablePct,
+    latency_p99_ms: nullableMs,
+  })
+  .refine((t) => t.successful <= t.requests, "successful exceeds requests")
+  .refine(
+    (t) => (t.requests === 0) === (t.availability_pct === null),
+    "availability_pct does not match requests",
+  )
+  .optional();
+
 const categoryRow = z
   .looseObject({
     category: name,
@@ -42,6 +57,7 @@ const categoryRow = z
     latency_objective_ms: z.number().finite().min(0),
     latency_source: z.string(),
     measured_availability_pct: nullablePct,
+    traffic,
   })
   .refine((r) => r.successful <= r.requests, "successful exceeds requests");
 
@@ -58,6 +74,7 @@ const dailyRow = z
     measured_availability_pct: nullablePct,
     // Absent in summaries of agents before it: read as 0.
     merchant_side_excluded_minutes: z.number().finite().min(0).optional(),
+    traffic,
   })
   .refine((r) => r.served <= r.requests, "served exceeds requests");
 

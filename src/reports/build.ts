@@ -456,7 +456,12 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     }),
     unmonitored,
     data_gaps,
-    daily: daily.map((row) => watch.withMeasured(row, merchantSideByDay)),
+    daily: daily.map((row) => ({
+      ...watch.withMeasured(row, merchantSideByDay),
+      ...(config.traffic || split.decides
+        ? { traffic: split.tally.dayFiguresOf(row.category, row.date) }
+        : {}),
+    })),
     ...(warnings.length > 0 ? { warnings } : {}),
   };
 }

@@ -13,6 +13,9 @@ const COLUMNS = [
   "merchant_side_excluded_minutes",
 ] as const satisfies readonly (keyof DailyRow)[];
 
+/** The day's merchant requests (contract section 19), only in reports of agents with traffic: configured. */
+const TRAFFIC_COLUMNS = ["requests", "successful", "availability_pct", "latency_p99_ms"] as const;
+
 /** RFC 4180: a field holding a comma, a quote or a line break is quoted, its quotes doubled. */
 export function csvField(value: string | number | null): string {
   if (value === null) return "";
@@ -30,10 +33,14 @@ export function renderCsv(report: MonthlyReport): string {
   const stamp = report.evidence.verified === false ? ",UNVERIFIED" : "";
   // Warnings likewise: a last column on every row (src/reports/warnings.ts).
   const warned = report.warnings?.length ? `,${csvField(report.warnings.join(" | "))}` : "";
-  const header = `${COLUMNS.join(",")}${stamp === "" ? "" : ",evidence"}${warned === "" ? "" : ",warnings"}`;
-  const lines = [header];
+  const traffic = report.categories.some((c) => c.traffic !== undefined);
+  const head = [...COLUMNS, ...(traffic ? TRAFFIC_COLUMNS.map((c) => `traffic_${c}`) : [])];
+  const lines = [`${head.join(",")}${stamp === "" ? "" : ",evidence"}${warned === "" ? "" : ",warnings"}`];
   const today = report.generated_at.slice(0, 10);
-  for (const row of report.daily.filter((r) => r.date <= today))
-    lines.push(`${COLUMNS.map((c) => csvField(row[c])).join(",")}${stamp}${warned}`);
+  for (const row of report.daily.filter((r) => r.date <= today)) {
+    const cells = COLUMNS.map((c) => csvField(row[c]));
+    if (traffic) cells.push(...TRAFFIC_COLUMNS.map((c) => csvField(row.traffic?.[c] ?? null)));
+    lines.push(`${cells.join(",")}${stamp}${warned}`);
+  }
   return `${lines.join("\r\n")}\r\n`;
 }

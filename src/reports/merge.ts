@@ -16,6 +16,7 @@ import { preliminaryReasons } from "./context.js";
 import { mergeCategoryExtras, mergeCoverage, mergeIntervalCounts, tagged } from "./merge-parts.js";
 import type { CategoryRow, DailyRow, MonthlyReport } from "./model.js";
 import { missedObjectives } from "./model.js";
+import type { TrafficFigures } from "./traffic-figures.js";
 
 /** One agent's part of a merged report. */
 export interface AgentPart {
@@ -160,6 +161,7 @@ function mergedCategory(
     ...figures,
     ...mergeCategoryExtras(rows),
     measured_availability_pct: availabilityPct(measured),
+    ...mergedTraffic(rows.map((r) => r.traffic)),
     // Each agent's own figures, recomputed from its counts and its tail, never copied from it.
     regions: parts.map((p, i) => ({
       region: p.summary.region,
@@ -202,6 +204,29 @@ function mergedDay(
     measured_availability_pct: availabilityPct(measured),
     merchant_side_excluded_minutes:
       Math.round(sum(rows.map((r) => (r.merchant_side_excluded_minutes ?? 0) * 100))) / 100,
+    ...mergedTraffic(rows.map((r) => r.traffic)),
+  };
+}
+
+/**
+ * The agents' merchant requests of a category or day (contract section 19), added; present when
+ * any agent has them (an agent without traffic: counts none). The agents send no durations of
+ * merchant requests, so the pooled p99 is known only when at most one agent has any (it is that
+ * agent's); with several it is not mergeable and stays null (docs/traffic.md).
+ */
+function mergedTraffic(blocks: readonly (TrafficFigures | undefined)[]): { traffic?: TrafficFigures } {
+  const given = blocks.filter((b) => b !== undefined);
+  if (given.length === 0) return {};
+  const requests = sum(given.map((b) => b.requests));
+  const successful = sum(given.map((b) => b.successful));
+  const p99s = given.flatMap((b) => (b.latency_p99_ms === null ? [] : [b.latency_p99_ms]));
+  return {
+    traffic: {
+      requests,
+      successful,
+      availability_pct: availabilityPct({ requests, served: successful }),
+      latency_p99_ms: p99s.length === 1 ? p99s[0]! : null,
+    },
   };
 }
 

@@ -64,6 +64,8 @@ export type DailyRow = DailyFigures & {
   readonly measured_availability_pct: number | null;
   /** Minutes of the day inside merchant_side episodes for the category (contract section 14). */
   readonly merchant_side_excluded_minutes: number;
+  /** The day's merchant requests (contract section 19); present when traffic: is configured. */
+  readonly traffic?: TrafficFigures;
 };
 
 export interface Coverage {

@@ -20,11 +20,19 @@ export interface TrafficFigures {
   readonly latency_p99_ms: number | null;
 }
 
-class CategoryTraffic {
+/** A category's merchant requests over one UTC day. */
+class DayTraffic {
   requests = 0;
   served = 0;
   readonly durations = new DurationList();
 }
+
+/** Kept per UTC day (the CSV's rows); the month's figures are the days' pooled. */
+class CategoryTraffic {
+  readonly days = new Map<number, DayTraffic>();
+}
+
+const DAY_MS = 86_400_000;
 
 /** Counts the month's merchant requests per category as the report reads them. */
 export class TrafficTally {
@@ -37,21 +45,43 @@ export class TrafficTally {
       c = new CategoryTraffic();
       this.#categories.set(result.category, c);
     }
-    c.requests += 1;
-    if (isServed(result.status)) c.served += 1;
-    if (countsForLatency(result)) c.durations.push(result.durationMs);
+    const key = Math.floor(result.ts / DAY_MS);
+    let d = c.days.get(key);
+    if (!d) {
+      d = new DayTraffic();
+      c.days.set(key, d);
+    }
+    d.requests += 1;
+    if (isServed(result.status)) d.served += 1;
+    if (countsForLatency(result)) d.durations.push(result.durationMs);
   }
 
+  /** The month's figures of a category: its days' requests pooled (p99 over every duration). */
   figuresOf(category: CategoryId): TrafficFigures {
-    const c = this.#categories.get(category);
-    if (!c) return { requests: 0, successful: 0, availability_pct: null, latency_p99_ms: null };
-    return {
-      requests: c.requests,
-      successful: c.served,
-      availability_pct: availabilityPct({ requests: c.requests, served: c.served }),
-      latency_p99_ms: c.durations.percentile(99),
-    };
+    const days = [...(this.#categories.get(category)?.days.values() ?? [])];
+    const pooled = new DayTraffic();
+    for (const d of days) {
+      pooled.requests += d.requests;
+      pooled.served += d.served;
+      pooled.durations.append(d.durations);
+    }
+    return figuresOfDay(pooled);
   }
+
+  /** One UTC day's figures of a category; `date` is YYYY-MM-DD. */
+  dayFiguresOf(category: CategoryId, date: string): TrafficFigures {
+    const d = this.#categories.get(category)?.days.get(Math.floor(Date.parse(`${date}T00:00:00Z`) / DAY_MS));
+    return figuresOfDay(d ?? new DayTraffic());
+  }
+}
+
+function figuresOfDay(d: DayTraffic): TrafficFigures {
+  return {
+    requests: d.requests,
+    successful: d.served,
+    availability_pct: availabilityPct({ requests: d.requests, served: d.served }),
+    latency_p99_ms: d.durations.percentile(99),
+  };
 }
 
 /** Whether results of a source decide the SLA figures under `sla.source` (absent: probes). */

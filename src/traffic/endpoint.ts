@@ -22,11 +22,14 @@ export interface TrafficSink {
 }
 
 export interface TrafficEndpointOptions {
-  /** The running configuration's traffic section and targets (a reload changes them). */
+  /**
+   * The running configuration's traffic section and targets (a reload changes them); null while
+   * no `traffic:` is configured, when the endpoint answers 404 as for any path not served.
+   */
   readonly settings: () => {
     readonly traffic: TrafficSettings;
     readonly targets: ReadonlyMap<TargetId, Target>;
-  };
+  } | null;
   readonly sink: TrafficSink;
   /**
    * Results waiting to be written beyond which a request is refused with 429: the store's write
@@ -84,7 +87,13 @@ export function trafficRoute(options: TrafficEndpointOptions): Route {
     path: "/v1/traces",
     method: "POST",
     async handle(request, response) {
-      const { traffic, targets } = options.settings();
+      const settings = options.settings();
+      if (settings === null) {
+        request.resume();
+        reply(response, 404, "not found: traffic: is not configured (docs/traffic.md)\n");
+        return;
+      }
+      const { traffic, targets } = settings;
       if (authorizeAdmin(request.headers.authorization, traffic.token) !== 200) {
         request.resume();
         reply(response, 401, "unauthorized: send Authorization: Bearer <traffic.token>\n", {

@@ -110,6 +110,29 @@ describe("the report's traffic figures and sla.source (contract section 19)", ()
     expect(rowWith(undefined, false)).not.toHaveProperty("traffic");
     expect(renderReport(reportWith(undefined, false), "md")).not.toContain("Merchant requests");
     expect(renderReport(reportWith(undefined, false), "html")).not.toContain("Merchant requests");
+    expect(renderReport(reportWith(undefined, false), "csv")).not.toContain("traffic_");
+    expect(reportWith(undefined, false).daily[0]).not.toHaveProperty("traffic");
+  });
+
+  it("the CSV report shows each day's merchant requests per category, which add up to the month's", () => {
+    const lines = renderReport(reportWith(undefined), "csv").trimEnd().split("\r\n");
+    const head = lines[0]!.split(",");
+    expect(head.slice(-4)).toEqual([
+      "traffic_requests",
+      "traffic_successful",
+      "traffic_availability_pct",
+      "traffic_latency_p99_ms",
+    ]);
+    const rows = lines.slice(1).map((l) => l.split(","));
+    const col = (name: string) => head.indexOf(name);
+    const first = rows.find(
+      (r) => r[col("date")] === "2026-10-01" && r[col("category")] === "payment_request",
+    )!;
+    expect(first.slice(-4)).toEqual(["195", "180", String((180 * 100) / 195), "198"]);
+    const second = rows.find(
+      (r) => r[col("date")] === "2026-10-02" && r[col("category")] === "payment_request",
+    )!;
+    expect(second.slice(-4)).toEqual(["0", "0", "", ""]);
   });
 
   it("the HTML report shows the merchant requests per category", () => {

@@ -151,9 +151,14 @@ async function importContext(opts: ImportOptions): Promise<{ config: SloConfig |
   return { config: null, dataDir: resolve(opts.dataDir ?? "./data") };
 }
 
+/** The configured probes' ids and, with `traffic:`, the routes' (a merchant request's record names its route). */
 function knownIdsOf(config: SloConfig): KnownIds {
+  const routes = config.traffic?.routes ?? [];
   return {
-    probes: new Map(config.probes.map((p) => [p.id, p.category])),
+    probes: new Map([
+      ...config.probes.map((p) => [p.id, p.category] as const),
+      ...routes.map((r) => [r.probe, r.category] as const),
+    ]),
     categories: new Set(config.categories.keys()),
   };
 }
