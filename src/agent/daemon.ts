@@ -150,7 +150,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const events = new ProbeEvents({
     clock,
     log,
-    targetOf: (probe) => config.probes.find((p) => p.id === probe)?.target,
+    targetOf: (probe) => config.probes.find((p) => p.id === probe)?.target ?? undefined,
   });
   const counts = new CommittedCounts((result, reason) => metrics.recordResult(result, reason));
   store.onCommitted((batch) =>

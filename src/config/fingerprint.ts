@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import type { SloConfig } from "../model/config.js";
+import { DIAGNOSTIC_CATEGORY } from "../model/result.js";
 import { redactSecrets, Secret, secretForms } from "../model/secret.js";
 
 /**
@@ -70,7 +71,9 @@ export function slaConfigSha256(config: SloConfig): string {
     maintenance: config.maintenance,
     exclusions: config.exclusions,
     sla: config.sla,
+    // Diagnostic probes (tls, dns, tcp) never enter a figure, so they never tell two SLAs apart.
     probes: [...config.probes]
+      .filter((p) => p.category !== DIAGNOSTIC_CATEGORY)
       .map((p) => ({ id: p.id, category: p.category, timeout_ms: p.timeoutMs }))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
   };

@@ -19,6 +19,20 @@ export type StatusClass = (typeof STATUS_CLASSES)[number];
 export const RESULT_FLAGS = ["edge_block", "redirect_limit", "body_capped", "agent_error"] as const;
 export type ResultFlag = (typeof RESULT_FLAGS)[number];
 
+/**
+ * The reserved category of tls, dns and tcp probes: they measure the network path, never the
+ * provider's API, so no SLA figure (which reads the configured categories) ever counts them.
+ */
+export const DIAGNOSTIC_CATEGORY: CategoryId = "@diagnostic";
+
+/**
+ * What a probe kind observed beyond the HTTP fields (a flow's run id and step, a certificate's
+ * expiry, a DNS rcode), kept in one JSON column so that a new kind needs no migration. `reason`
+ * is the kind's own failure reason when it failed; `error` holds the contract reason it maps to.
+ */
+export type ObservedValue = string | number | boolean | null | readonly string[];
+export type Observed = Readonly<Record<string, ObservedValue>>;
+
 /** Per-phase timing of one HTTP request, in milliseconds from its start; null where a phase did not happen. */
 export interface Phases {
   readonly dnsMs: number | null;
@@ -58,6 +72,8 @@ export interface ProbeResult {
   readonly agent?: string | null;
   /** The region the agent measures from (`agent.region`). */
   readonly region?: string | null;
+  /** Kind-specific detail (see Observed); absent for a plain HTTP probe. */
+  readonly observed?: Observed | null;
 }
 
 /** Who measured: stamped on every result an agent stores (docs/regions-merge.md). */

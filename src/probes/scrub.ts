@@ -16,7 +16,7 @@ export function credentialFormsOf(target: Target, spec: ProbeSpec): string[] {
     forms.push(auth.username.reveal(), auth.password.reveal(), Buffer.from(pair, "utf8").toString("base64"));
   }
   if (auth.type === "bearer") forms.push(auth.token.reveal());
-  for (const value of Object.values({ ...target.headers, ...spec.headers }))
+  for (const value of Object.values({ ...target.headers, ...("headers" in spec ? spec.headers : {}) }))
     if (value instanceof Secret) forms.push(value.reveal());
   // A value from the environment in a body or a path is sent too, and may come back.
   for (const value of spec.environmentValues ?? []) forms.push(value.reveal());

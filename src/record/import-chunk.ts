@@ -1,5 +1,5 @@
-import type { FailureReason, Phases, ProbeResult, ResultFlag } from "../model/result.js";
-import { chainHashHex } from "./canonical.js";
+import type { FailureReason, Observed, Phases, ProbeResult, ResultFlag } from "../model/result.js";
+import { chainHashHex, observedJson } from "./canonical.js";
 import type { LineChunk, RejectedLine } from "./line-chunks.js";
 
 /**
@@ -45,6 +45,7 @@ const TEXT_FIELDS = [
   "agent",
   "region",
   "flags",
+  "observed",
 ] as const;
 const NUMBER_FIELDS = ["ts", "status", "durationMs", "serverMs"] as const;
 const PHASES = ["dnsMs", "connectMs", "tlsMs", "requestSentMs", "ttfbMs", "bodyEndMs"] as const;
@@ -80,6 +81,7 @@ export function packChunk(
     textIndexes[t + 7] = texts.indexOf(r.agent);
     textIndexes[t + 8] = texts.indexOf(r.region);
     textIndexes[t + 9] = r.flags !== undefined && r.flags.length > 0 ? texts.indexOf(r.flags.join(",")) : -1;
+    textIndexes[t + 10] = r.observed ? texts.indexOf(observedJson(r.observed)) : -1;
     numbers[i * N] = r.ts;
     numbers[i * N + 1] = r.status ?? Number.NaN;
     numbers[i * N + 2] = r.durationMs;
@@ -174,6 +176,8 @@ export function unpackChunk(packed: PackedChunk): LineChunk & { canonicals: stri
     const region = text(t + 8);
     if (agent !== null) result.agent = agent;
     if (region !== null) result.region = region;
+    const observed = text(t + 10);
+    if (observed !== null) result.observed = JSON.parse(observed) as Observed;
     results[i] = result;
   }
   return {

@@ -1,4 +1,10 @@
-import { type FailureReason, type ProbeResult, RESULT_FLAGS, type ResultFlag } from "../model/result.js";
+import {
+  type FailureReason,
+  type Observed,
+  type ProbeResult,
+  RESULT_FLAGS,
+  type ResultFlag,
+} from "../model/result.js";
 import { isoTimestamp, phasesOfWire } from "./canonical.js";
 import { resultProblem } from "./validation.js";
 
@@ -22,6 +28,7 @@ const OPTIONAL = [
   "detail",
   "agent",
   "region",
+  "observed",
 ] as const;
 const FIELDS: ReadonlySet<string> = new Set([...REQUIRED, ...OPTIONAL]);
 const PHASE_FIELDS = ["dns_ms", "connect_ms", "tls_ms", "request_sent_ms", "ttfb_ms", "body_end_ms"] as const;
@@ -140,6 +147,8 @@ function resultOfWire(fields: Record<string, unknown>): ProbeResult {
     bodyError: (fields.body_error as FailureReason | null | undefined) ?? null,
     detail: (fields.detail as string | null | undefined) ?? null,
     ...identityOfWire(fields),
+    // Its shape is checked with the rest of the result (resultProblem).
+    ...(fields.observed != null ? { observed: fields.observed as Observed } : {}),
   };
 }
 

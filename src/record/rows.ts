@@ -1,5 +1,5 @@
-import type { FailureReason, Phases, ProbeResult, ResultFlag } from "../model/result.js";
-import { phasesJson, phasesOfWire } from "./canonical.js";
+import type { FailureReason, Observed, Phases, ProbeResult, ResultFlag } from "../model/result.js";
+import { observedJson, phasesJson, phasesOfWire } from "./canonical.js";
 
 /** One row of the results table as better-sqlite3 returns it. */
 export interface ResultRow {
@@ -19,27 +19,28 @@ export interface ResultRow {
   readonly detail: string | null;
   readonly agent: string | null;
   readonly region: string | null;
+  readonly observed: string | null;
   readonly prev_hash: Buffer;
   readonly hash: Buffer;
 }
 
 export const RESULT_COLUMNS =
-  "seq, ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region, prev_hash, hash";
+  "seq, ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region, observed, prev_hash, hash";
 
-export const RESULT_COLUMN_COUNT = 18;
+export const RESULT_COLUMN_COUNT = 19;
 
 /** A plain INSERT of `rows` rows: a conflict fails the whole statement, which SQLite then undoes. */
 export function insertResultsSql(rows: number): string {
-  const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))";
+  const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))";
   return `INSERT INTO results (${RESULT_COLUMNS}) VALUES ${Array(rows).fill(row).join(", ")}`;
 }
 
 /** Hashes are bound as hex text and stored as 32-byte blobs: hex is what the chain computes in. */
 export const INSERT_RESULT_SQL = `INSERT OR IGNORE INTO results (${RESULT_COLUMNS})
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))`;
 
 export function resultOfRow(row: ResultRow): ProbeResult {
-  return withStoredIdentity(row.agent, row.region, {
+  return withStoredIdentity(row.agent, row.region, row.observed, {
     ts: row.ts,
     probe: row.probe,
     category: row.category,
@@ -57,12 +58,28 @@ export function resultOfRow(row: ResultRow): ProbeResult {
   });
 }
 
-/** Sets agent and region only when stored: a record from before identity reads as it always did. */
-function withStoredIdentity(agent: string | null, region: string | null, result: ProbeResult): ProbeResult {
-  const r = result as { agent?: string; region?: string };
+/** Sets agent, region and observed only when stored: an older record reads as it always did. */
+function withStoredIdentity(
+  agent: string | null,
+  region: string | null,
+  observed: string | null,
+  result: ProbeResult,
+): ProbeResult {
+  const r = result as { agent?: string; region?: string; observed?: Observed | null };
   if (agent !== null) r.agent = agent;
   if (region !== null) r.region = region;
+  if (observed !== null) r.observed = observedOfJson(observed);
   return result;
+}
+
+/** The observed column as stored; a value altered into garbage reads as null (and fails its hash). */
+function observedOfJson(text: string): Observed | null {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Observed) : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -93,8 +110,9 @@ export function fillRowValues(
   into[13] = result.detail ?? null;
   into[14] = result.agent ?? null;
   into[15] = result.region ?? null;
-  into[16] = prevHashHex;
-  into[17] = hashHex;
+  into[16] = result.observed ? observedJson(result.observed) : null;
+  into[17] = prevHashHex;
+  into[18] = hashHex;
   return into;
 }
 
@@ -103,13 +121,13 @@ export function fillRowValues(
  * since reading two 32-byte blobs per row was a third of a month's read.
  */
 export const RESULT_VALUE_COLUMNS =
-  "ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region";
+  "ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region, observed";
 
 /** resultOfRow for a row of RESULT_VALUE_COLUMNS read as an array (stmt.raw()): no object per row to build. */
 export function resultOfValues(v: readonly unknown[]): ProbeResult {
   const phases = v[8] as string | null;
   const flags = v[10] as string | null;
-  return withStoredIdentity(v[13] as string | null, v[14] as string | null, {
+  return withStoredIdentity(v[13] as string | null, v[14] as string | null, v[15] as string | null, {
     ts: v[0] as number,
     probe: v[1] as string,
     category: v[2] as string,

@@ -158,6 +158,12 @@ const MIGRATIONS: readonly string[] = [
   ALTER TABLE checkpoints ADD COLUMN inputs_seq INTEGER;  -- the input chain's head when signed, NULL before
   ALTER TABLE checkpoints ADD COLUMN inputs_hash BLOB;
   `,
+  // What a probe kind observed beyond the HTTP fields (a flow's run id and step, a certificate's
+  // expiry, a DNS rcode), as JCS JSON and in the hashed form when present. Added once for every
+  // kind: a new kind puts its detail here and needs no migration (src/probes/kinds/).
+  `
+  ALTER TABLE results ADD COLUMN observed TEXT;  -- JSON object, or NULL for a plain HTTP result
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

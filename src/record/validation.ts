@@ -23,7 +23,8 @@ export function resultProblem(result: ProbeResult): string | null {
   }
   if (status !== null && error !== null)
     return `error must be null when status is set (status ${status}, error "${error}")`;
-  if (status === null && error === null) return "error must say why when status is null";
+  if (status === null && error === null && !answeredWithoutHttp(result))
+    return "error must say why when status is null";
   if (
     !(Number.isFinite(result.durationMs) && result.durationMs >= 0 && result.durationMs <= MAX_DURATION_MS)
   ) {
@@ -31,7 +32,7 @@ export function resultProblem(result: ProbeResult): string | null {
   }
   if (result.serverMs != null && !Number.isFinite(result.serverMs))
     return "server_ms must be a finite number or null";
-  return textProblem(result) ?? classificationProblem(result);
+  return textProblem(result) ?? classificationProblem(result) ?? observedProblem(result);
 }
 
 const TEXT_FIELDS = [
@@ -49,6 +50,36 @@ function textProblem(result: ProbeResult): string | null {
     if (typeof value !== "string") continue;
     const problem = unsafeTextProblem(value);
     if (problem) return `${name} ${problem}; strings must be valid Unicode without control characters`;
+  }
+  return null;
+}
+
+/** The kinds that answer without HTTP (src/probes/kinds/): their success has no status. */
+const KINDS_WITHOUT_HTTP: ReadonlySet<unknown> = new Set(["tls", "dns", "tcp"]);
+
+function answeredWithoutHttp(result: ProbeResult): boolean {
+  return KINDS_WITHOUT_HTTP.has(result.observed?.kind);
+}
+
+/** A kind's detail: a mapping of names to strings, finite numbers, booleans, null or lists of strings. */
+function observedProblem(result: ProbeResult): string | null {
+  const { observed } = result;
+  if (observed == null) return null;
+  if (typeof observed !== "object" || Array.isArray(observed))
+    return "observed must be a JSON object or null";
+  for (const [key, value] of Object.entries(observed)) {
+    const ok =
+      value === null ||
+      typeof value === "string" ||
+      typeof value === "boolean" ||
+      (typeof value === "number" && Number.isFinite(value)) ||
+      (Array.isArray(value) && value.every((v) => typeof v === "string"));
+    if (!ok) return `observed.${key} must be a string, a finite number, a boolean, null or a list of strings`;
+    const texts = typeof value === "string" ? [key, value] : Array.isArray(value) ? [key, ...value] : [key];
+    for (const text of texts) {
+      const problem = unsafeTextProblem(text);
+      if (problem) return `observed.${key} ${problem}`;
+    }
   }
   return null;
 }

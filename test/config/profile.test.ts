@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
+import type { HttpProbeSpec } from "../../src/model/config.js";
 
 const PROFILE = join(import.meta.dirname, "../../slo.yaml");
 
@@ -87,7 +88,7 @@ describe("the shipped Klarna profile", () => {
 
   it("keeps its only writing probe on a playground target", async () => {
     const { config } = await loaded;
-    const writers = config.probes.filter((p) => p.writes);
+    const writers = config.probes.filter((p): p is HttpProbeSpec => p.writes && p.kind === "http");
     expect(writers.map((p) => [p.id, p.category, p.target, p.method, p.schedule])).toEqual([
       [
         "payment-session-create",

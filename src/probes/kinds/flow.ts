@@ -1,0 +1,239 @@
+import { randomUUID } from "node:crypto";
+import * as z from "zod";
+import type { FlowProbeSpec, FlowStep, HttpProbeSpec, ProbeSpecBase } from "../../model/config.js";
+import type { ProbeResult } from "../../model/result.js";
+import type { CompositeContext, CompositeProbe } from "../probe.js";
+import { parseJsonPath, valueAtJsonPath } from "./json-path.js";
+
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+const READS: ReadonlySet<string> = new Set(["GET", "HEAD"]);
+/** `${steps.<step>.<name>}`: a value an earlier step extracted. */
+const PLACEHOLDER = /\$\{steps\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_]+)\}/g;
+const STEP_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+// Spelled in two parts: one literal "${steps...}" reads to the linter like a template-literal slip.
+const STEP_VALUE = "$" + "{steps.<id>.<name>}";
+
+const stepWire = z.strictObject({
+  id: z
+    .string()
+    .regex(STEP_ID, "must be letters, digits, '-' or '_'")
+    .describe("Step id, unique in the flow."),
+  method: z.enum(METHODS).default("GET").describe("HTTP method."),
+  path: z.string().startsWith("/", 'must start with "/"').describe(`Path and query; may hold ${STEP_VALUE}.`),
+  body: z
+    .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+    .optional()
+    .describe(`Request body: a string, or a mapping/list sent as JSON; may hold ${STEP_VALUE}.`),
+  category: z
+    .string()
+    .min(1, "must not be empty")
+    .optional()
+    .describe("The step's category (default: the flow's)."),
+  extract: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_]+$/, "must be letters, digits or '_'"),
+      z
+        .string()
+        .refine(
+          (p) => parseJsonPath(p) !== null,
+          'must be a JSONPath like "$.session_id" or "$.items[0].id"',
+        ),
+    )
+    .default({})
+    .describe("Values read from the JSON response, name -> JSONPath, for later steps."),
+});
+type StepWire = z.output<typeof stepWire>;
+
+/** The keys of a `kind: flow` probe besides the common ones (id, category, target, every, ...). */
+export const flowFields = {
+  steps: z
+    .array(stepWire)
+    .min(1, "must list at least one step")
+    .describe("(flow) The steps, run in order; the flow stops at the first that fails."),
+  finally: z
+    .array(stepWire)
+    .default([])
+    .describe("(flow) Cleanup steps, run after the steps whether they failed or not."),
+  max_body_bytes: z
+    .number()
+    .int()
+    .positive("must be > 0")
+    .default(1_048_576)
+    .describe("(flow) Response body bytes read at most per step."),
+};
+
+/**
+ * Flow-wide checks: unique step ids, references only to values an earlier step extracts, and
+ * `writes: true` declared when any step may write (the safe-probe rule then refuses production).
+ */
+export function flowProblems(flow: {
+  steps: readonly StepWire[];
+  finally: readonly StepWire[];
+  writes: boolean;
+}): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const extracted = new Map<string, ReadonlySet<string>>();
+  const check = (list: "steps" | "finally", step: StepWire, i: number) => {
+    if (extracted.has(step.id))
+      problems.push({ path: [list, i, "id"], message: `duplicate step id "${step.id}"` });
+    const texts = [step.path, typeof step.body === "string" ? step.body : JSON.stringify(step.body ?? null)];
+    for (const text of texts) {
+      for (const [, from, name] of text.matchAll(PLACEHOLDER)) {
+        if (!extracted.get(from!)?.has(name!))
+          problems.push({
+            path: [list, i],
+            message: `\${steps.${from}.${name}}: no earlier step extracts "${name}" as step "${from}"`,
+          });
+      }
+    }
+    if (!READS.has(step.method) && !flow.writes)
+      problems.push({
+        path: [list, i, "method"],
+        message: `a ${step.method} step needs writes: true on the flow`,
+      });
+    extracted.set(step.id, new Set(Object.keys(step.extract)));
+  };
+  for (const [i, step] of flow.steps.entries()) check("steps", step, i);
+  for (const [i, step] of flow.finally.entries()) check("finally", step, i);
+  return problems;
+}
+
+export function flowSpecOf(
+  wire: { steps: readonly StepWire[]; finally: readonly StepWire[]; max_body_bytes: number; target: string },
+  base: ProbeSpecBase,
+): FlowProbeSpec {
+  const stepOf = (s: StepWire): FlowStep => ({
+    id: s.id,
+    category: s.category ?? base.category,
+    method: s.method,
+    path: s.path,
+    body: s.body === undefined ? null : typeof s.body === "string" ? s.body : JSON.stringify(s.body),
+    extract: s.extract,
+  });
+  return {
+    ...base,
+    kind: "flow",
+    target: wire.target,
+    steps: wire.steps.map(stepOf),
+    finally: wire.finally.map(stepOf),
+    maxBodyBytes: wire.max_body_bytes,
+  };
+}
+
+/** Why a step stopped its flow: no 2xx/3xx answer, or an `extract` that found nothing. */
+type StepFailure = "no_success" | "extract";
+
+/** A step's probe id: the flow's id and the step's, so each step's results are its own series. */
+export function flowStepProbeId(flow: string, step: string): string {
+  return `${flow}/${step}`;
+}
+
+/**
+ * Runs the steps in order, each one result with the flow's run id; stops at the first that gets
+ * no 2xx/3xx answer (or whose extraction finds nothing): the later steps are not run and not
+ * recorded, so they never count against the provider. Then the `finally` steps whose values exist.
+ */
+export const flowProbe: CompositeProbe<FlowProbeSpec> = {
+  kind: "flow",
+  composite: true,
+  async run(spec, ctx) {
+    const flowRun = randomUUID();
+    const values = new Map<string, Record<string, string>>();
+    const notRun: string[] = [];
+    let failed: { part: number; step: string; why: StepFailure } | null = null;
+    let parts = 0;
+    for (const step of spec.steps) {
+      if (failed !== null || ctx.signal.aborted) {
+        notRun.push(step.id);
+        continue;
+      }
+      const why = await runStep(spec, step, flowRun, values, ctx);
+      if (why !== null) failed = { part: parts, step: step.id, why };
+      parts++;
+    }
+    for (const step of spec.finally) {
+      if (ctx.signal.aborted || !resolvable(step, values)) {
+        notRun.push(step.id);
+        continue;
+      }
+      await runStep(spec, step, flowRun, values, ctx);
+      parts++;
+    }
+    return {
+      failedPart: failed?.part ?? null,
+      summary: {
+        flow_steps: parts,
+        ...(failed ? { failed_step: failed.step, step_failure: failed.why } : {}),
+        ...(notRun.length > 0 ? { not_run: notRun } : {}),
+      },
+    };
+  },
+};
+
+async function runStep(
+  flow: FlowProbeSpec,
+  step: FlowStep,
+  flowRun: string,
+  values: Map<string, Record<string, string>>,
+  ctx: CompositeContext,
+): Promise<StepFailure | null> {
+  const fill = (text: string) =>
+    text.replace(PLACEHOLDER, (_, from: string, name: string) =>
+      encodeURIComponent(values.get(from)?.[name] ?? ""),
+    );
+  const fillBody = (text: string) =>
+    text.replace(PLACEHOLDER, (_, from: string, name: string) => jsonInner(values.get(from)?.[name] ?? ""));
+  const spec: HttpProbeSpec = {
+    kind: "http",
+    id: flowStepProbeId(flow.id, step.id),
+    category: step.category,
+    target: flow.target,
+    schedule: flow.schedule,
+    timeoutMs: flow.timeoutMs,
+    writes: flow.writes,
+    source: flow.source,
+    method: step.method,
+    path: fill(step.path),
+    headers: {},
+    body: step.body === null ? null : fillBody(step.body),
+    followRedirects: 0,
+    maxBodyBytes: flow.maxBodyBytes,
+    ...(flow.environmentValues ? { environmentValues: flow.environmentValues } : {}),
+  };
+  const observed = { flow: flow.id, flow_run: flowRun, step: step.id };
+  const { result, body } = await ctx.part({ spec, observed });
+  if (!answered(result)) return "no_success";
+  const names = Object.entries(step.extract);
+  if (names.length === 0) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(body).toString("utf8"));
+  } catch {
+    return "extract";
+  }
+  const found: Record<string, string> = {};
+  for (const [name, path] of names) {
+    const value = valueAtJsonPath(json, path);
+    if (value === null) return "extract";
+    found[name] = value;
+  }
+  values.set(step.id, found);
+  return null;
+}
+
+function answered(result: ProbeResult): boolean {
+  return result.status !== null && result.status < 400 && !result.bodyError;
+}
+
+function resolvable(step: FlowStep, values: Map<string, Record<string, string>>): boolean {
+  const texts = [step.path, step.body ?? ""];
+  return texts.every((t) =>
+    [...t.matchAll(PLACEHOLDER)].every(([, from, name]) => values.get(from!)?.[name!] !== undefined),
+  );
+}
+
+/** A value inside a JSON string literal, escaped as JSON escapes it. */
+function jsonInner(value: string): string {
+  return JSON.stringify(value).slice(1, -1);
+}
