@@ -281,6 +281,22 @@ export type ProbeSpec = HttpProbeSpec | FlowProbeSpec | TlsProbeSpec | DnsProbeS
 /** The kinds that measure the network path, not the provider's API: never in SLA figures. */
 export type DiagnosticProbeSpec = TlsProbeSpec | DnsProbeSpec | TcpProbeSpec;
 
+/** A flow step's probe id: the flow's id and the step's ("/" is in no probe id, so none collides). */
+export function flowStepProbeId(flow: ProbeId, step: string): ProbeId {
+  return `${flow}/${step}`;
+}
+
+/** The probe ids a spec's results carry, each with its category: one per step of a flow. */
+export function recordedProbesOf(
+  spec: ProbeSpec,
+): { readonly probe: ProbeId; readonly category: CategoryId }[] {
+  if (spec.kind !== "flow") return [{ probe: spec.id, category: spec.category }];
+  return [...spec.steps, ...spec.finally].map((s) => ({
+    probe: flowStepProbeId(spec.id, s.id),
+    category: s.category,
+  }));
+}
+
 /** One delivery channel for the agent's own alerts; the union grows one member per channel. */
 export type ReceiverSpec =
   | { readonly type: "alertmanager"; readonly id: string; readonly url: string; readonly timeoutMs: number }

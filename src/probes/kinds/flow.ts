@@ -1,6 +1,12 @@
 import { randomUUID } from "node:crypto";
 import * as z from "zod";
-import type { FlowProbeSpec, FlowStep, HttpProbeSpec, ProbeSpecBase } from "../../model/config.js";
+import {
+  type FlowProbeSpec,
+  type FlowStep,
+  flowStepProbeId,
+  type HttpProbeSpec,
+  type ProbeSpecBase,
+} from "../../model/config.js";
 import type { ProbeResult } from "../../model/result.js";
 import type { CompositeContext, CompositeProbe } from "../probe.js";
 import { parseJsonPath, valueAtJsonPath } from "./json-path.js";
@@ -124,10 +130,6 @@ export function flowSpecOf(
 /** Why a step stopped its flow: no 2xx/3xx answer, or an `extract` that found nothing. */
 type StepFailure = "no_success" | "extract";
 
-/** A step's probe id: the flow's id and the step's, so each step's results are its own series. */
-export function flowStepProbeId(flow: string, step: string): string {
-  return `${flow}/${step}`;
-}
 
 /**
  * Runs the steps in order, each one result with the flow's run id; stops at the first that gets
