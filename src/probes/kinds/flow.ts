@@ -130,7 +130,6 @@ export function flowSpecOf(
 /** Why a step stopped its flow: no 2xx/3xx answer, or an `extract` that found nothing. */
 type StepFailure = "no_success" | "extract";
 
-
 /**
  * Runs the steps in order, each one result with the flow's run id; stops at the first that gets
  * no 2xx/3xx answer (or whose extraction finds nothing): the later steps are not run and not

@@ -64,8 +64,9 @@ const ports: Record<string, number> = {};
 beforeAll(async () => {
   pki = makePki();
   const serve = (leaf: { key: string; cert: string }, withIntermediate: boolean) =>
-    createTlsServer({ key: leaf.key, cert: withIntermediate ? leaf.cert + pki.intermediate : leaf.cert }, (s) =>
-      s.end(),
+    createTlsServer(
+      { key: leaf.key, cert: withIntermediate ? leaf.cert + pki.intermediate : leaf.cert },
+      (s) => s.end(),
     );
   healthy = serve(pki.leaf(90), true);
   expiring = serve(pki.leaf(5), true);
@@ -136,11 +137,21 @@ describe("kind: tls", () => {
 });
 
 describe("kind: tcp", () => {
-  const tcp = (id: string, port: number): TcpProbeSpec => ({ ...base, kind: "tcp", id, host: "127.0.0.1", port });
+  const tcp = (id: string, port: number): TcpProbeSpec => ({
+    ...base,
+    kind: "tcp",
+    id,
+    host: "127.0.0.1",
+    port,
+  });
 
   it("a listener: success with the connect time", async () => {
     const [r] = await runOnce(tcp("tcp-ok", ports.tcp!));
-    expect(r).toMatchObject({ status: null, error: null, observed: { kind: "tcp", address: `127.0.0.1:${ports.tcp}` } });
+    expect(r).toMatchObject({
+      status: null,
+      error: null,
+      observed: { kind: "tcp", address: `127.0.0.1:${ports.tcp}` },
+    });
     expect(r!.phases?.connectMs).toBeGreaterThan(0);
     expect(r!.durationMs).toBeGreaterThanOrEqual(r!.phases!.connectMs!);
   });
@@ -193,7 +204,10 @@ describe("kind: dns", () => {
     const silent = await startDnsServer({});
     const port = Number(silent.server.split(":")[1]);
     await silent.close();
-    const [r] = await runOnce({ ...dnsSpec("dns-silent", "api.example.test", `127.0.0.1:${port}`), timeoutMs: 500 });
+    const [r] = await runOnce({
+      ...dnsSpec("dns-silent", "api.example.test", `127.0.0.1:${port}`),
+      timeoutMs: 500,
+    });
     expect(r!.error === "timeout" || r!.error === "connect").toBe(true);
   });
 });

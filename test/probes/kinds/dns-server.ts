@@ -35,7 +35,10 @@ function answerTo(query: Buffer, records: Readonly<Record<string, string>>): Buf
   const header = Buffer.alloc(12);
   query.copy(header, 0, 0, 2);
   // QR, opcode 0, AA, RD copied, RA; rcode 0 or 3.
-  header.writeUInt16BE(0x8400 | (query.readUInt16BE(2) & 0x0100) | 0x0080 | (address === undefined ? 3 : 0), 2);
+  header.writeUInt16BE(
+    0x8400 | (query.readUInt16BE(2) & 0x0100) | 0x0080 | (address === undefined ? 3 : 0),
+    2,
+  );
   header.writeUInt16BE(1, 4);
   header.writeUInt16BE(found ? 1 : 0, 6);
   const question = query.subarray(12, questionEnd);
