@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as createTlsServer } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProbeEvents } from "../../../src/agent/events.js";
 import { systemClock } from "../../../src/clock/system.js";
 import type { DnsProbeSpec, ProbeSpec, TcpProbeSpec, TlsProbeSpec } from "../../../src/model/config.js";
 import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../../../src/model/result.js";
@@ -233,5 +234,33 @@ describe("diagnostic results in the evidence store", () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("diagnostic results in the agent's event log", () => {
+  it("a tls/dns/tcp success is no probe failure; one that says why is", () => {
+    const lines: { message: string; fields: unknown }[] = [];
+    const events = new ProbeEvents({
+      clock: systemClock,
+      log: (_level, message, fields) => lines.push({ message, fields }),
+      targetOf: () => undefined,
+    });
+    const diagnostic = {
+      ts: Date.now(),
+      category: DIAGNOSTIC_CATEGORY,
+      status: null,
+      durationMs: 3,
+      errorCode: null,
+      correlationId: null,
+    };
+    events.observe({ ...diagnostic, probe: "api-tcp", error: null, observed: { kind: "tcp" } });
+    expect(lines.filter((l) => l.message === "probe failure")).toEqual([]);
+    events.observe({
+      ...diagnostic,
+      probe: "api-cert",
+      error: "tls",
+      observed: { kind: "tls", reason: "cert_expiring" },
+    });
+    expect(lines.filter((l) => l.message === "probe failure")).toHaveLength(1);
   });
 });
