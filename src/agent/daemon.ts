@@ -14,7 +14,7 @@ import {
 } from "../export/index.js";
 import type { SloConfig } from "../model/config.js";
 import { structurallyEqual } from "../model/equal.js";
-import type { ProbeResult } from "../model/result.js";
+import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS, monthInterval, monthOf } from "../model/time.js";
 import { controlProbe } from "../probes/index.js";
@@ -179,8 +179,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     );
     validity.rememberResults(store.results({ from, to: started }));
   }
+  // The latest run of each tls, dns and tcp probe, for their alerts (they are in no SLA figure).
+  const diagnostics = new Map<string, ProbeResult>();
   const sink: ResultSink = {
     record(result: ProbeResult) {
+      if (result.category === DIAGNOSTIC_CATEGORY) diagnostics.set(result.probe, result);
       events.observe(result);
       store.record(result);
       validity.record(result);
@@ -313,6 +316,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         coverage: coverageByCategory(config, coverage),
         burnRate: (category, window) => windows.burnRateOver(category, burnRateWindowMs(window), now),
         measuredSince: windows.firstRecordedAt(),
+        diagnostics: [...diagnostics.values()],
       });
     } catch (error) {
       log("error", "alerts: evaluation failed", {
