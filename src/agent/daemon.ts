@@ -267,6 +267,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           maintenance: effective(config).maintenance.windows.filter((w) => !isCancelled(w)),
           alerts: firingAlerts(alerting) satisfies readonly FiringAlert[],
           failures: events.recentFailures(),
+          diagnostics: [...diagnostics.values()].filter((r) => config.probes.some((p) => p.id === r.probe)),
           merchantSideMinutes: validity.merchantSideMinutes(),
           version: AGENT_VERSION,
         })),

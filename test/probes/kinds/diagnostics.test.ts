@@ -6,10 +6,12 @@ import { createServer as createTlsServer } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProbeEvents } from "../../../src/agent/events.js";
 import { systemClock } from "../../../src/clock/system.js";
+import { renderStatusPage } from "../../../src/export/index.js";
 import type { DnsProbeSpec, ProbeSpec, TcpProbeSpec, TlsProbeSpec } from "../../../src/model/config.js";
 import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../../../src/model/result.js";
 import { ProbeRunner } from "../../../src/probes/index.js";
 import { openEvidenceStore } from "../../../src/record/index.js";
+import { RollingWindows } from "../../../src/slo/index.js";
 import { fixtureConfig } from "../../support/slo-config.js";
 import { type DnsServer, startDnsServer } from "./dns-server.js";
 import { makePki, type Pki } from "./pki.js";
@@ -262,5 +264,46 @@ describe("diagnostic results in the agent's event log", () => {
       observed: { kind: "tls", reason: "cert_expiring" },
     });
     expect(lines.filter((l) => l.message === "probe failure")).toHaveLength(1);
+  });
+});
+
+describe("diagnostics on /status", () => {
+  it("one row per probe with its latest state and detail; no section without diagnostics", () => {
+    const snapshot = new RollingWindows(fixtureConfig()).snapshot(Date.now());
+    const model = { snapshot, titles: new Map(), maintenance: [], alerts: [], failures: [], version: "test" };
+    const at = Date.UTC(2026, 11, 6);
+    const row = {
+      ts: at,
+      category: DIAGNOSTIC_CATEGORY,
+      status: null,
+      durationMs: 3,
+      errorCode: null,
+      correlationId: null,
+    };
+    const page = renderStatusPage({
+      ...model,
+      diagnostics: [
+        {
+          ...row,
+          probe: "api-tcp",
+          error: null,
+          observed: { kind: "tcp" },
+          detail: "connected to 127.0.0.1:443",
+        },
+        {
+          ...row,
+          probe: "api-cert",
+          error: "tls",
+          observed: { kind: "tls" },
+          detail: "certificate expires in 5.0 days (min_days 14)",
+        },
+      ],
+    });
+    expect(page).toContain("<h2>Diagnostics</h2>");
+    expect(page).toContain(
+      '<tr><td>api-cert</td><td>tls</td><td><b class="bad">tls</b></td><td>certificate expires in 5.0 days (min_days 14)</td>',
+    );
+    expect(page).toContain('<tr><td>api-tcp</td><td>tcp</td><td><b class="ok">ok</b></td>');
+    expect(renderStatusPage(model)).not.toContain("Diagnostics");
   });
 });
