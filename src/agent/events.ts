@@ -76,7 +76,8 @@ export class ProbeEvents {
         detail: result.detail ?? null,
       });
     }
-    this.#track(result, failed, reason);
+    // Diagnostics share one reserved category: their failures are alerted per probe, not as an outage.
+    if (result.category !== DIAGNOSTIC_CATEGORY) this.#track(result, failed, reason);
   }
 
   /** The latest failed results, newest first. */

@@ -264,6 +264,10 @@ describe("diagnostic results in the agent's event log", () => {
       observed: { kind: "tls", reason: "cert_expiring" },
     });
     expect(lines.filter((l) => l.message === "probe failure")).toHaveLength(1);
+    // Failures of several diagnostics in a row are no "category outage" of the reserved category.
+    for (let i = 0; i < 5; i++)
+      events.observe({ ...diagnostic, ts: diagnostic.ts + i, probe: `p${i}`, error: "dns" });
+    expect(lines.filter((l) => l.message.startsWith("category outage"))).toEqual([]);
   });
 });
 
