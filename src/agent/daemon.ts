@@ -12,7 +12,7 @@ import {
   type SloMetrics,
   startMetricsServer,
 } from "../export/index.js";
-import type { SloConfig } from "../model/config.js";
+import { recordedProbesOf, type SloConfig } from "../model/config.js";
 import { structurallyEqual } from "../model/equal.js";
 import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
@@ -150,7 +150,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const events = new ProbeEvents({
     clock,
     log,
-    targetOf: (probe) => config.probes.find((p) => p.id === probe)?.target ?? undefined,
+    // A flow step's results name the step (flow/step): its target is the flow's.
+    targetOf: (probe) =>
+      config.probes.find((p) => recordedProbesOf(p).some((r) => r.probe === probe))?.target ?? undefined,
   });
   const counts = new CommittedCounts((result, reason) => metrics.recordResult(result, reason));
   store.onCommitted((batch) =>

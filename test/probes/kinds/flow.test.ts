@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../../src/clock/system.js";
+import { configSha256, effectiveConfiguration } from "../../../src/config/fingerprint.js";
 import { loadConfig } from "../../../src/config/index.js";
 import type { FlowProbeSpec, SloConfig } from "../../../src/model/config.js";
 import type { ProbeResult } from "../../../src/model/result.js";
@@ -193,5 +194,26 @@ describe("kind: flow configuration errors", () => {
       problems.some((p) => p.includes(message)),
       problems.join("\n"),
     ).toBe(true);
+  });
+});
+
+describe("kind: flow with a value from the environment", () => {
+  it("never puts the value into the recorded configuration, and a report needs no value", async () => {
+    const SECRETV = "flow-secret-4b1d93";
+    const probes = FLOW.replace("order_amount: 100}", `order_amount: 100, note: "\${NOTE}"}`);
+    const targets = `targets:\n  klarna:\n    base_url: ${sim.url}\n    environment: simulator\n`;
+    const slo = minimalSlo({ targets, probes }).replace(/categories:\n.*\n/, CATEGORIES);
+    const dir = await dirs.create({ "slo.yaml": slo });
+    const set = await loadConfig(join(dir, "slo.yaml"), { env: { NOTE: SECRETV }, probing: true });
+    const flow = set.config.probes[0] as FlowProbeSpec;
+    expect(flow.steps[0]!.body).toContain(SECRETV);
+    const text = JSON.stringify(effectiveConfiguration(set.config));
+    expect(text).not.toContain(SECRETV);
+    // A report (no probing) needs no value: it stands in, and the fingerprint is the run's.
+    const unset = await loadConfig(join(dir, "slo.yaml"), { env: {}, probing: false });
+    expect(configSha256(unset.config)).toBe(configSha256(set.config));
+    const steps = (effectiveConfiguration(set.config) as { probes: { steps: { body: unknown }[] }[] })
+      .probes[0]!.steps;
+    expect(steps.map((s) => s.body)).toEqual(["[secret]", null, null]);
   });
 });
