@@ -1,6 +1,6 @@
 import type { Clock } from "../clock/clock.js";
 import type { CategoryId, ProbeId, TargetId } from "../model/config.js";
-import { DIAGNOSTIC_CATEGORY, isServed, type ProbeResult } from "../model/result.js";
+import { DIAGNOSTIC_CATEGORY, isServed, isWithoutHttp, type ProbeResult } from "../model/result.js";
 import { isoUtc } from "../model/time.js";
 import type { LogFields, Logger, LogLevel } from "./log.js";
 
@@ -51,7 +51,7 @@ export class ProbeEvents {
   observe(result: ProbeResult): void {
     const target = this.#options.targetOf(result.probe) ?? "unknown";
     // A tls, dns or tcp run has no status: it failed when it says why.
-    const failed = result.category === DIAGNOSTIC_CATEGORY ? result.error !== null : !isServed(result.status);
+    const failed = isWithoutHttp(result) ? result.error !== null : !isServed(result.status);
     const reason = failureReasonOf(result);
     if (result.status === 401 || result.status === 403) {
       this.#emit("error", "auth_failure", target, "authentication failure at the target", {

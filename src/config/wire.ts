@@ -549,7 +549,12 @@ export const ControlWire = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, '-', '_' or '.'")
     .describe("Unique control id, e.g. egress; its results are stored as probe control:<id>."),
-  kind: z.enum(["http"]).default("http").describe("Probe kind of the control."),
+  kind: z
+    .enum(["http", "tcp", "dns"])
+    .default("http")
+    .describe(
+      "Probe kind of the control: http (any response), tcp (a connection to the URL's host and port) or dns (the URL's host name resolves through the system resolver).",
+    ),
   url: z
     .string()
     .refine(isHttpUrl, "must be an absolute http:// or https:// URL")

@@ -1,6 +1,6 @@
 import type { Meter } from "@opentelemetry/api";
-import type { ProbeId } from "../model/config.js";
-import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
+import type { CategoryId, ProbeId } from "../model/config.js";
+import { isWithoutHttp, type ProbeResult } from "../model/result.js";
 import { METRIC } from "./names.js";
 import type { SeriesLabels } from "./probe-metrics.js";
 
@@ -14,15 +14,16 @@ export function registerDiagnosticGauges(
   meter: Meter,
   labels: SeriesLabels,
 ): { record(result: ProbeResult): void } {
-  const success = new Map<ProbeId, number>();
-  const expiry = new Map<ProbeId, number>();
+  // By probe: its value and the category it was measured in (@diagnostic, or @control for a control).
+  const success = new Map<ProbeId, [number, CategoryId]>();
+  const expiry = new Map<ProbeId, [number, CategoryId]>();
   meter
     .createObservableGauge(METRIC.probeSuccess, {
-      description: "1 while a tls, dns or tcp probe's latest run found nothing wrong, else 0",
+      description: "1 while a tls, dns or tcp probe's (or control's) latest run found nothing wrong, else 0",
     })
     .addCallback((gauge) => {
-      for (const [probe, value] of success)
-        gauge.observe(value, labels.ofProbeIn(DIAGNOSTIC_CATEGORY, probe));
+      for (const [probe, [value, category]] of success)
+        gauge.observe(value, labels.ofProbeIn(category, probe));
     });
   meter
     .createObservableGauge(METRIC.tlsCertExpiry, {
@@ -31,14 +32,15 @@ export function registerDiagnosticGauges(
       unit: "s",
     })
     .addCallback((gauge) => {
-      for (const [probe, value] of expiry) gauge.observe(value, labels.ofProbeIn(DIAGNOSTIC_CATEGORY, probe));
+      for (const [probe, [value, category]] of expiry)
+        gauge.observe(value, labels.ofProbeIn(category, probe));
     });
   return {
     record(result) {
-      if (result.category !== DIAGNOSTIC_CATEGORY) return;
-      success.set(result.probe, result.error === null ? 1 : 0);
+      if (!isWithoutHttp(result)) return;
+      success.set(result.probe, [result.error === null ? 1 : 0, result.category]);
       const seconds = result.observed?.expiry_seconds;
-      if (typeof seconds === "number") expiry.set(result.probe, seconds);
+      if (typeof seconds === "number") expiry.set(result.probe, [seconds, result.category]);
       // A handshake that failed before a certificate was read says nothing about its expiry.
       else if (result.observed?.kind !== "tls") expiry.delete(result.probe);
     },

@@ -5,7 +5,7 @@ import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { type IMetricReader, MeterProvider } from "@opentelemetry/sdk-metrics";
 import { type ProbeId, recordedProbesOf, type SloConfig } from "../model/config.js";
-import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
+import { DIAGNOSTIC_CATEGORY, isWithoutHttp, type ProbeResult } from "../model/result.js";
 import type { SloSnapshot } from "../model/snapshot.js";
 import {
   type AutomaticReason,
@@ -112,7 +112,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   return {
     recordResult(result, automatic) {
       // A tls, dns or tcp run is no request of the provider's API: its own gauges, no request count.
-      if (result.category === DIAGNOSTIC_CATEGORY) diagnostics.record(result);
+      if (isWithoutHttp(result)) diagnostics.record(result);
       else probeMetrics.record(result, automatic);
     },
     reconfigure(next) {

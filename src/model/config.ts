@@ -268,7 +268,8 @@ export interface ProbeExpectation {
  */
 export interface Control {
   readonly id: string;
-  readonly kind: "http";
+  /** http: any response; tcp: a connection to the URL's host and port; dns: its host name resolves. */
+  readonly kind: "http" | "tcp" | "dns";
   /** Absolute URL. */
   readonly url: string;
   readonly intervalMs: number;

@@ -30,6 +30,14 @@ export const DIAGNOSTIC_CATEGORY: CategoryId = "@diagnostic";
  * expiry, a DNS rcode), kept in one JSON column so that a new kind needs no migration. `reason`
  * is the kind's own failure reason when it failed; `error` holds the contract reason it maps to.
  */
+/** The kinds whose results have no HTTP status: a success is `error: null` alone. */
+const KINDS_WITHOUT_HTTP: ReadonlySet<unknown> = new Set(["tls", "dns", "tcp"]);
+
+/** A result of a tls, dns or tcp probe (or control): it failed exactly when it says why. */
+export function isWithoutHttp(result: Pick<ProbeResult, "observed">): boolean {
+  return KINDS_WITHOUT_HTTP.has(result.observed?.kind);
+}
+
 export type ObservedValue = string | number | boolean | null | readonly string[];
 export type Observed = Readonly<Record<string, ObservedValue>>;
 

@@ -6,7 +6,7 @@ import { safeText } from "../model/text.js";
 import { agentErrorOf, errorCodeOf, failureReasonOf, misbehaviourOf } from "./failure.js";
 import { httpProbe } from "./http.js";
 import type { CompositeProbe, Observation, ProbeContext } from "./probe.js";
-import { probeFor } from "./registry.js";
+import { DIAGNOSTIC_KINDS, probeFor } from "./registry.js";
 import { credentialFormsOf, withoutCredentials } from "./scrub.js";
 import type { StallGuard } from "./stall.js";
 import { vendorErrorOf } from "./vendor-error.js";
@@ -58,7 +58,9 @@ export class RunAborted extends Error {
 export async function runProbe(run: HarnessRun): Promise<HarnessOutcome> {
   const probe = probeFor(run.spec);
   if ("composite" in probe) return runComposite(probe, run);
-  const { outcome } = await runOne(run, run.spec, (ctx) => probe.observe(run.spec, ctx), probe.reasons, null);
+  // A kind without HTTP names itself on every result, a failed run's too: its success is `error: null`.
+  const kind = DIAGNOSTIC_KINDS.has(run.spec.kind) ? { kind: run.spec.kind } : null;
+  const { outcome } = await runOne(run, run.spec, (ctx) => probe.observe(run.spec, ctx), probe.reasons, kind);
   return outcome;
 }
 

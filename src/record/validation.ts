@@ -1,4 +1,10 @@
-import { FAILURE_REASONS, MAX_DURATION_MS, type ProbeResult, RESULT_FLAGS } from "../model/result.js";
+import {
+  FAILURE_REASONS,
+  isWithoutHttp,
+  MAX_DURATION_MS,
+  type ProbeResult,
+  RESULT_FLAGS,
+} from "../model/result.js";
 import { unsafeTextProblem } from "../model/text.js";
 
 const REASONS: ReadonlySet<string> = new Set(FAILURE_REASONS);
@@ -23,7 +29,7 @@ export function resultProblem(result: ProbeResult): string | null {
   }
   if (status !== null && error !== null)
     return `error must be null when status is set (status ${status}, error "${error}")`;
-  if (status === null && error === null && !answeredWithoutHttp(result))
+  if (status === null && error === null && !isWithoutHttp(result))
     return "error must say why when status is null";
   if (
     !(Number.isFinite(result.durationMs) && result.durationMs >= 0 && result.durationMs <= MAX_DURATION_MS)
@@ -52,13 +58,6 @@ function textProblem(result: ProbeResult): string | null {
     if (problem) return `${name} ${problem}; strings must be valid Unicode without control characters`;
   }
   return null;
-}
-
-/** The kinds that answer without HTTP (src/probes/kinds/): their success has no status. */
-const KINDS_WITHOUT_HTTP: ReadonlySet<unknown> = new Set(["tls", "dns", "tcp"]);
-
-function answeredWithoutHttp(result: ProbeResult): boolean {
-  return KINDS_WITHOUT_HTTP.has(result.observed?.kind);
 }
 
 /** A kind's detail: a mapping of names to strings, finite numbers, booleans, null or lists of strings. */

@@ -7,11 +7,18 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProbeEvents } from "../../../src/agent/events.js";
 import { systemClock } from "../../../src/clock/system.js";
 import { renderStatusPage } from "../../../src/export/index.js";
-import type { DnsProbeSpec, ProbeSpec, TcpProbeSpec, TlsProbeSpec } from "../../../src/model/config.js";
+import type {
+  Control,
+  DnsProbeSpec,
+  ProbeSpec,
+  TcpProbeSpec,
+  TlsProbeSpec,
+} from "../../../src/model/config.js";
 import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../../../src/model/result.js";
-import { ProbeRunner } from "../../../src/probes/index.js";
+import { CONTROL_CATEGORY } from "../../../src/model/validity.js";
+import { controlProbe, ProbeRunner } from "../../../src/probes/index.js";
 import { openEvidenceStore } from "../../../src/record/index.js";
-import { RollingWindows } from "../../../src/slo/index.js";
+import { ControlTimeline, RollingWindows } from "../../../src/slo/index.js";
 import { fixtureConfig } from "../../support/slo-config.js";
 import { type DnsServer, startDnsServer } from "./dns-server.js";
 import { makePki, type Pki } from "./pki.js";
@@ -309,5 +316,62 @@ describe("diagnostics on /status", () => {
     );
     expect(page).toContain('<tr><td>api-tcp</td><td>tcp</td><td><b class="ok">ok</b></td>');
     expect(renderStatusPage(model)).not.toContain("Diagnostics");
+  });
+});
+
+describe("tcp and dns as controls (contract section 18)", () => {
+  const control = (kind: Control["kind"], url: string): Control => ({
+    id: "egress",
+    kind,
+    url,
+    intervalMs: 10_000,
+    timeoutMs: 2_000,
+  });
+
+  it("a tcp control connects to the URL's host and port; a dns control resolves its host", async () => {
+    const tcp = controlProbe(control("tcp", `http://127.0.0.1:${ports.tcp}/ignored`)).spec;
+    const dnsSpec = controlProbe(control("dns", "https://localhost/")).spec;
+    expect(tcp).toMatchObject({
+      kind: "tcp",
+      id: "control:egress",
+      category: CONTROL_CATEGORY,
+      host: "127.0.0.1",
+      port: ports.tcp,
+    });
+    expect(controlProbe(control("tcp", "https://egress.example")).spec).toMatchObject({ port: 443 });
+    const [up, resolved] = await runOnce(tcp, dnsSpec);
+    expect(up).toMatchObject({
+      probe: "control:egress",
+      category: CONTROL_CATEGORY,
+      status: null,
+      error: null,
+    });
+    expect(resolved).toMatchObject({ error: null, observed: { kind: "dns", rcode: "NOERROR" } });
+  });
+
+  it("its results are judged as an HTTP control's with the same outcomes (answered, then failing)", async () => {
+    const closed = createNetServer();
+    const port = await listening(closed);
+    await new Promise((r) => closed.close(r));
+    const [up] = await runOnce(controlProbe(control("tcp", `http://127.0.0.1:${ports.tcp}`)).spec);
+    const [down] = await runOnce(controlProbe(control("tcp", `http://127.0.0.1:${port}`)).spec);
+    expect(down).toMatchObject({ error: "connect", observed: { kind: "tcp" } });
+    const T0 = Date.UTC(2026, 11, 6);
+    const series = (answered: ProbeResult, failed: ProbeResult) => [
+      ...[0, 1, 2, 3].map((i) => ({ ...answered, ts: T0 + i * 10_000 })),
+      { ...failed, ts: T0 + 40_000 },
+    ];
+    const httpUp = { ...up!, status: 200, error: null, observed: null };
+    const httpDown = { ...down!, status: null, error: "connect" as const, observed: null };
+    const judge = (results: ProbeResult[]) => {
+      const timeline = new ControlTimeline([control("tcp", "http://127.0.0.1")], 1);
+      for (const r of results) timeline.add(r);
+      return timeline.judgeAt(T0 + 40_500);
+    };
+    const tcpJudgement = judge(series(up!, down!));
+    expect(tcpJudgement).toEqual(judge(series(httpUp, httpDown)));
+    expect(tcpJudgement).toMatchObject({ witnessed: [{ control: "egress", error: "connect" }] });
+    // Answering, it witnesses nothing.
+    expect(judge(series(up!, { ...up!, ts: 0 }))).toBeNull();
   });
 });
