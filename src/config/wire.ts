@@ -1,8 +1,8 @@
 import * as z from "zod";
-import { dnsFields } from "../probes/kinds/dns.js";
-import { flowFields, flowProblems } from "../probes/kinds/flow.js";
-import { tcpFields } from "../probes/kinds/tcp.js";
-import { tlsFields } from "../probes/kinds/tls.js";
+import { dnsFields } from "../probes/kinds/dns-wire.js";
+import { flowFields, flowProblems } from "../probes/kinds/flow-wire.js";
+import { tcpFields } from "../probes/kinds/tcp-wire.js";
+import { tlsFields } from "../probes/kinds/tls-wire.js";
 import {
   cronProblem,
   headerProblem,

@@ -1,31 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { checkServerIdentity, connect, type PeerCertificate } from "node:tls";
-import * as z from "zod";
 import type { ProbeSpecBase, TlsProbeSpec } from "../../model/config.js";
 import type { FailureReason } from "../../model/result.js";
 import type { Probe } from "../probe.js";
 import { opened, plainObservation, socketPhases } from "./socket.js";
-import { tcpFields } from "./tcp.js";
 
 const DAY_MS = 86_400_000;
-
-/** The keys of a `kind: tls` probe besides id, kind, every/schedule and timeout_ms. */
-export const tlsFields = {
-  ...tcpFields,
-  port: tcpFields.port.default(443),
-  min_days: z
-    .number()
-    .int("must be a whole number")
-    .min(0, "must be >= 0")
-    .default(14)
-    .describe("(tls) The probe fails when the certificate expires in fewer days than this."),
-  ca_file: z
-    .string()
-    .min(1, "must not be empty")
-    .optional()
-    .describe("(tls) PEM file of the CA certificates to trust instead of the system's (a private CA)."),
-};
 
 export function tlsSpecOf(
   wire: { host: string; port: number; min_days: number; ca_file?: string | undefined },
