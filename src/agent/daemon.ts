@@ -12,9 +12,9 @@ import {
   type SloMetrics,
   startMetricsServer,
 } from "../export/index.js";
-import type { SloConfig } from "../model/config.js";
+import { recordedProbesOf, type SloConfig } from "../model/config.js";
 import { structurallyEqual } from "../model/equal.js";
-import type { ProbeResult } from "../model/result.js";
+import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
 import { SecretScrubber } from "../model/secret.js";
 import type { ResultSink } from "../model/sink.js";
 import { DAY_MS, monthInterval, monthOf } from "../model/time.js";
@@ -178,7 +178,9 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const events = new ProbeEvents({
     clock,
     log,
-    targetOf: (probe) => config.probes.find((p) => p.id === probe)?.target,
+    // A flow step's results name the step (flow/step): its target is the flow's.
+    targetOf: (probe) =>
+      config.probes.find((p) => recordedProbesOf(p).some((r) => r.probe === probe))?.target ?? undefined,
   });
   const counts = new CommittedCounts((result, reason) => metrics.recordResult(result, reason));
   store.onCommitted((batch) => {
@@ -217,8 +219,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     );
     validity.rememberResults(store.results({ from, to: started }), targetReachFrom(store, from));
   }
+  // The latest run of each tls, dns and tcp probe, for their alerts (they are in no SLA figure).
+  const diagnostics = new Map<string, ProbeResult>();
   const sink: ResultSink = {
     record(result: ProbeResult) {
+      if (result.category === DIAGNOSTIC_CATEGORY) diagnostics.set(result.probe, result);
       events.observe(result);
       store.record(result);
       validity.record(result);
@@ -310,6 +315,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           maintenance: effective(config).maintenance.windows.filter((w) => !isCancelled(w)),
           alerts: firingAlerts(alerting) satisfies readonly FiringAlert[],
           failures: events.recentFailures(),
+          diagnostics: [...diagnostics.values()].filter((r) => config.probes.some((p) => p.id === r.probe)),
           merchantSideMinutes: validity.merchantSideMinutes(),
           validity: validity.validity(),
           ...(config.traffic ? { traffic: trafficStatus.counts(clock.now()) } : {}),
@@ -361,6 +367,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         coverage: coverageByCategory(config, coverage),
         burnRate: (category, window) => windows.burnRateOver(category, burnRateWindowMs(window), now),
         measuredSince: windows.firstRecordedAt(),
+        diagnostics: [...diagnostics.values()],
       });
     } catch (error) {
       log("error", "alerts: evaluation failed", {

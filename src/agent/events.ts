@@ -1,6 +1,6 @@
 import type { Clock } from "../clock/clock.js";
 import type { CategoryId, ProbeId, TargetId } from "../model/config.js";
-import { isServed, type ProbeResult } from "../model/result.js";
+import { DIAGNOSTIC_CATEGORY, isServed, isWithoutHttp, type ProbeResult } from "../model/result.js";
 import { isoUtc } from "../model/time.js";
 import type { LogFields, Logger, LogLevel } from "./log.js";
 
@@ -50,7 +50,8 @@ export class ProbeEvents {
 
   observe(result: ProbeResult): void {
     const target = this.#options.targetOf(result.probe) ?? "unknown";
-    const failed = !isServed(result.status);
+    // A tls, dns or tcp run has no status: it failed when it says why.
+    const failed = isWithoutHttp(result) ? result.error !== null : !isServed(result.status);
     const reason = failureReasonOf(result);
     if (result.status === 401 || result.status === 403) {
       this.#emit("error", "auth_failure", target, "authentication failure at the target", {
@@ -75,7 +76,8 @@ export class ProbeEvents {
         detail: result.detail ?? null,
       });
     }
-    this.#track(result, failed, reason);
+    // Diagnostics share one reserved category: their failures are alerted per probe, not as an outage.
+    if (result.category !== DIAGNOSTIC_CATEGORY) this.#track(result, failed, reason);
   }
 
   /** The latest failed results, newest first. */

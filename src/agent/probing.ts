@@ -53,7 +53,8 @@ export function probeHere(setup: ProbingSetup): Probing {
   });
   // Controls' own targets have no max_in_flight: they get the default budget.
   const maxInFlightOf = (spec: ProbeSpec) =>
-    config.targets.get(spec.target)?.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    (spec.target === null ? undefined : config.targets.get(spec.target)?.maxInFlight) ??
+    DEFAULT_MAX_IN_FLIGHT;
   const onError = (what: string) => (spec: ProbeSpec, error: unknown) =>
     setup.log("error", `${what} could not run`, {
       probe: spec.id,

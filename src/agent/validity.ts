@@ -175,7 +175,8 @@ export class ValidityTracker {
   }
 
   #noteControl(control: string, result: ProbeResult): void {
-    const down = result.status === null;
+    // A tcp or dns control has no status: it is down exactly when it says why (as an HTTP one is).
+    const down = result.error !== null;
     if (down && !this.#controlDown.has(control)) {
       this.#controlDown.add(control);
       this.#log(

@@ -1,6 +1,7 @@
 import { ALERT } from "../export/alerting-rules.js";
 import { availabilityHints, latencyHints } from "../export/runbook.js";
 import { type CategoryId, categoryInScope, type SloConfig } from "../model/config.js";
+import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
 import type { CategorySnapshot, SloSnapshot, SloWindow, WindowFigures } from "../model/snapshot.js";
 import { DAY_MS, type EpochMs, HOUR_MS, isoUtc, monthInterval, monthOf } from "../model/time.js";
 import type { ProbeValidity } from "../model/validity.js";
@@ -23,6 +24,8 @@ export const AGENT_ALERT = {
   agentErrors: "SLOMeasurementAgentErrors",
   authFailed: "SLOMeasurementAuthFailed",
   targetUnreached: "SLOMeasurementTargetUnreached",
+  tlsCertificate: "SLOTlsCertificateExpiring",
+  diagnostic: "SLODiagnosticFailing",
 } as const;
 
 /** Measurement-validity episodes of a category (contract section 8) an alert is raised for. */
@@ -44,6 +47,8 @@ export interface AlertInput {
    * once there is a day of data: minutes of a fresh store extrapolate to nonsense.
    */
   readonly measuredSince?: EpochMs | null;
+  /** The latest result of each tls, dns and tcp probe (contract section 18); absent: none. */
+  readonly diagnostics?: readonly ProbeResult[];
 }
 
 const VALIDITY: readonly { key: keyof ValidityEpisodes; alertname: string; what: string }[] = [
@@ -104,7 +109,46 @@ export function alertConditions(config: SloConfig, input: AlertInput): AlertCond
     }
     for (const condition of ctx.conditions) found.set(condition.key, condition);
   }
+  for (const condition of diagnosticConditions(config, input.diagnostics ?? []))
+    found.set(condition.key, condition);
   return inhibitTicketsUnderPages([...found.values()]);
+}
+
+/** The tls reasons that are the certificate's lifetime, alerted as SLOTlsCertificateExpiring. */
+const EXPIRY_REASONS: ReadonlySet<unknown> = new Set(["cert_expiring", "cert_expired"]);
+
+/**
+ * A diagnostic probe whose latest run failed (a certificate under min_days, a broken chain, a
+ * name that does not resolve, a port that refuses): one ticket per probe, never an SLA alert.
+ * A failure inside the agent (agent_error) is the agent's, and alerted as such elsewhere.
+ */
+function diagnosticConditions(config: SloConfig, latest: readonly ProbeResult[]): AlertCondition[] {
+  const configured = new Set(
+    config.probes.filter((p) => p.category === DIAGNOSTIC_CATEGORY).map((p) => p.id),
+  );
+  const base = config.alerting.runbookBaseUrl;
+  return latest
+    .filter((r) => configured.has(r.probe) && r.error !== null && !r.flags?.includes("agent_error"))
+    .map((r) => {
+      const expiry = EXPIRY_REASONS.has(r.observed?.reason);
+      const alertname = expiry ? AGENT_ALERT.tlsCertificate : AGENT_ALERT.diagnostic;
+      const labels: AlertLabels = {
+        alertname,
+        severity: "ticket",
+        category: DIAGNOSTIC_CATEGORY,
+        service_class: "diagnostic",
+        region: config.agent.region,
+        probe: r.probe,
+      };
+      const annotations: AlertAnnotations = {
+        summary: `${r.probe} (region ${config.agent.region}): ${r.detail ?? r.error}`,
+        description: expiry
+          ? "The certificate expires in fewer days than the probe's min_days (or has expired): renew it before clients refuse it."
+          : "A diagnostic of the network path failed; it is not an SLA figure (docs/probes.md).",
+        ...(base === null ? {} : { runbook_url: `${base}/${alertname}` }),
+      };
+      return { key: alertKey(labels), labels, annotations, inhibitedBy: null };
+    });
 }
 
 /**

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type {
   AgentSettings,
   AlertingSettings,
@@ -7,13 +7,21 @@ import type {
   CategoryScope,
   HttpProbeSpec,
   MaintenanceFeed,
+  ProbeSchedule,
+  ProbeSpec,
+  ProbeSpecBase,
   ReceiverSpec,
   ServiceClass,
   SloConfig,
   Target,
   TargetAuth,
 } from "../model/config.js";
+import { DIAGNOSTIC_CATEGORY } from "../model/result.js";
 import { Secret } from "../model/secret.js";
+import { dnsSpecOf } from "../probes/kinds/dns.js";
+import { flowSpecOf } from "../probes/kinds/flow.js";
+import { tcpSpecOf } from "../probes/kinds/tcp.js";
+import { tlsSpecOf } from "../probes/kinds/tls.js";
 import { pathKey } from "./env.js";
 import { headerValues } from "./header-credentials.js";
 import { trafficOf } from "./traffic-wire.js";
@@ -249,14 +257,52 @@ function scopeOf(categories: readonly string[]): CategoryScope {
   return categories.includes("all") ? "all" : [...new Set(categories)];
 }
 
-function toProbeSpec({
-  wire: p,
-  file,
-  line,
-  secretHeaders,
-  environmentValues,
-  bodyFromEnvironment,
-}: LocatedProbe): HttpProbeSpec {
+/**
+ * A probe's spec: the keys every kind has here, the kind's own by its module (src/probes/kinds/).
+ * Paths in a probe (a CA file) are relative to the file that declares it.
+ */
+function toProbeSpec(located: LocatedProbe): ProbeSpec {
+  const { wire: p, file, line, environmentValues } = located;
+  const schedule: ProbeSchedule =
+    p.every !== undefined
+      ? { kind: "every", intervalMs: parseDuration(p.every)! }
+      : { kind: "cron", expression: p.schedule!.trim() };
+  const common = {
+    id: p.id,
+    schedule,
+    timeoutMs: p.timeout_ms,
+    source: { file, line },
+    ...(environmentValues && environmentValues.length > 0
+      ? { environmentValues: environmentValues.map((v) => new Secret(v)) }
+      : {}),
+  };
+  if (p.kind === "tls" || p.kind === "dns" || p.kind === "tcp") {
+    const base: ProbeSpecBase = {
+      ...common,
+      category: DIAGNOSTIC_CATEGORY,
+      target: null,
+      writes: false,
+      expect: null,
+    };
+    if (p.kind === "tls") return tlsSpecOf(p, base, (f) => resolve(dirname(file), f));
+    return p.kind === "dns" ? dnsSpecOf(p, base) : tcpSpecOf(p, base);
+  }
+  const base: ProbeSpecBase = {
+    ...common,
+    category: p.category,
+    target: p.target,
+    writes: p.writes,
+    expect: p.expect ? { status: [...new Set(p.expect.status)].sort((a, b) => a - b) } : null,
+  };
+  if (p.kind === "flow") return flowSpecOf(p, base);
+  return httpSpecOf(p, base, located);
+}
+
+function httpSpecOf(
+  p: Extract<ProbeWireValue, { kind: "http" }>,
+  base: ProbeSpecBase,
+  { secretHeaders, bodyFromEnvironment }: LocatedProbe,
+): HttpProbeSpec {
   const headers: Record<string, string | Secret> = Object.fromEntries(
     Object.entries(p.headers).map(([name, value]) => [
       name,
@@ -270,29 +316,21 @@ function toProbeSpec({
     const hasContentType = Object.keys(headers).some((name) => name.toLowerCase() === "content-type");
     if (!hasContentType) headers["content-type"] = "application/json";
   }
+  const { environmentValues, source, expect, ...rest } = base;
   return {
     kind: p.kind,
-    id: p.id,
-    category: p.category,
+    ...rest,
     target: p.target,
-    schedule:
-      p.every !== undefined
-        ? { kind: "every", intervalMs: parseDuration(p.every)! }
-        : { kind: "cron", expression: p.schedule!.trim() },
     method: p.method,
     path: p.path,
     headers,
     body,
-    timeoutMs: p.timeout_ms,
-    writes: p.writes,
     followRedirects: p.follow_redirects,
     maxBodyBytes: p.max_body_bytes,
-    ...(environmentValues && environmentValues.length > 0
-      ? { environmentValues: environmentValues.map((v) => new Secret(v)) }
-      : {}),
+    ...(environmentValues ? { environmentValues } : {}),
     ...(bodyFromEnvironment ? { bodyFromEnvironment: true } : {}),
-    source: { file, line },
-    expect: p.expect ? { status: [...new Set(p.expect.status)].sort((a, b) => a - b) } : null,
+    source,
+    expect,
   };
 }
 

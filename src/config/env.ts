@@ -60,6 +60,8 @@ export function expandEnvironment(data: unknown, env: Environment, standIn?: Sta
 
 const REFERENCE = /\$\$|\$\{([^}]*)\}|\$\{/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `${steps.<step>.<name>}`: not the environment's, but a value a flow's earlier step extracted. */
+const STEP_VALUE = /^steps\.[A-Za-z0-9_-]+\.[A-Za-z0-9_]+$/;
 
 /**
  * Expands one string; on a problem the value has every bad reference replaced by "". `unset` says
@@ -73,6 +75,7 @@ export function expandString(
   let syntax = false;
   const value = text.replace(REFERENCE, (match, inner: string | undefined) => {
     if (match === "$$") return "$";
+    if (inner !== undefined && STEP_VALUE.test(inner)) return match;
     if (inner === undefined) {
       problem ??= `unterminated "\${": write \${NAME}, \${NAME:-default}, or $$ for a literal $`;
       syntax = true;
@@ -101,7 +104,7 @@ export function environmentValuesIn(text: string, env: Environment): string[] | 
   let referenced = false;
   const values: string[] = [];
   for (const match of text.matchAll(REFERENCE)) {
-    if (match[0] === "$$") continue;
+    if (match[0] === "$$" || STEP_VALUE.test(match[1] ?? "")) continue;
     referenced = true;
     const inner = match[1] ?? "";
     const split = inner.indexOf(":-");

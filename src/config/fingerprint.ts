@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
-import type { SloConfig } from "../model/config.js";
+import type { FlowProbeSpec, FlowStep, SloConfig } from "../model/config.js";
+import { DIAGNOSTIC_CATEGORY } from "../model/result.js";
 import { redactSecrets, Secret, secretForms } from "../model/secret.js";
+import { RUN_ONLY_STAND_IN } from "./run-only.js";
 
 /**
  * Keys left out of the fingerprint: where files are on this machine (moving a data directory
@@ -61,6 +63,11 @@ function plain(value: unknown, forms: readonly string[] = []): unknown {
   if (value === null || typeof value !== "object") return typeof value === "function" ? undefined : value;
   if (Array.isArray(value)) return value.map((item) => plain(item, forms));
   if (value instanceof Set) return [...value].map((item) => plain(item, forms));
+  if ((value as { kind?: unknown }).kind === "flow") return plainFlow(value as FlowProbeSpec, forms);
+  return plainObject(value, forms);
+}
+
+function plainObject(value: object, forms: readonly string[]): unknown {
   const entries = value instanceof Map ? [...value.entries()] : Object.entries(value);
   // A probe body holding a value from the environment is a secret whether or not it is set.
   const secretBody = (value as { bodyFromEnvironment?: unknown }).bodyFromEnvironment === true;
@@ -70,6 +77,21 @@ function plain(value: unknown, forms: readonly string[] = []): unknown {
     out[String(key)] = secretBody && key === "body" ? SECRET : plain(item, forms);
   }
   return out;
+}
+
+/**
+ * A flow whose steps hold values from the environment: each value (and its encodings) is redacted
+ * wherever it stands, and a step body holding one is "[secret]" whether the variable is set (run)
+ * or stood in for (report), as a probe body from the environment is.
+ */
+function plainFlow(flow: FlowProbeSpec, outer: readonly string[]): unknown {
+  const values = secretForms((flow.environmentValues ?? []).map((v) => v.reveal()));
+  const forms = [...outer, ...values];
+  const secret = (body: string | null) =>
+    body !== null && (body.includes(RUN_ONLY_STAND_IN) || values.some((v) => v !== "" && body.includes(v)));
+  const step = (s: FlowStep) => (secret(s.body) ? { ...s, body: SECRET } : s);
+  const { steps, finally: cleanup, ...rest } = flow;
+  return plainObject({ ...rest, steps: steps.map(step), finally: cleanup.map(step) }, forms);
 }
 
 /**
@@ -86,7 +108,9 @@ export function slaConfigSha256(config: SloConfig): string {
     maintenance: config.maintenance,
     exclusions: config.exclusions,
     sla: config.sla,
+    // Diagnostic probes (tls, dns, tcp) never enter a figure, so they never tell two SLAs apart.
     probes: [...config.probes]
+      .filter((p) => p.category !== DIAGNOSTIC_CATEGORY)
       .map((p) => ({ id: p.id, category: p.category, timeout_ms: p.timeoutMs }))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
   };

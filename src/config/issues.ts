@@ -44,7 +44,8 @@ function messageFor(issue: z.core.$ZodIssue, value: unknown): string {
         : `must be one of: ${issue.values.join(", ")}`;
     case "invalid_union":
       if ("options" in issue && Array.isArray(issue.options))
-        return `must be one of: ${issue.options.join(", ")}`;
+        // An option of undefined is a member whose discriminator has a default (kind: http).
+        return `must be one of: ${issue.options.filter((o) => o != null).join(", ")}`;
       return `expected ${describeUnion(issue)}, got ${describeValue(value)}`;
     case "too_small":
       if (issue.origin === "string" && issue.minimum === 1) return "must not be empty";

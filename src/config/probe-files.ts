@@ -43,7 +43,7 @@ export function harvestProbes(
     harvest.entries.push({ source, path, raw });
     const one = ProbeWire.safeParse(raw);
     if (!one.success) return;
-    const names = Object.keys(one.data.headers).filter((n) =>
+    const names = Object.keys("headers" in one.data ? one.data.headers : {}).filter((n) =>
       secretHeaders.has(pathKey([...path, "headers", n])),
     );
     const line = source.position(path).line;

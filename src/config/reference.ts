@@ -70,32 +70,55 @@ function rowsOf(schema: JsonSchema, key: string, required: boolean): Row[] {
     rows.push(...rowsOf(schema.additionalProperties, `${prefix}<id>`, true).slice(1));
   } else if (schema.items?.properties) {
     rows.push(...rowsOf(schema.items, `${key}[]`, true).slice(1));
-  } else if (schema.oneOf?.every((option) => option.properties?.type?.const !== undefined)) {
-    rows.push(...variantRows(schema.oneOf, prefix));
-  } else if (schema.items?.oneOf?.every((option) => option.properties?.type?.const !== undefined)) {
-    rows.push(...variantRows(schema.items.oneOf, `${key}[].`));
+  } else if (discriminatorOf(schema.oneOf)) {
+    rows.push(...variantRows(schema.oneOf!, prefix, discriminatorOf(schema.oneOf)!));
+  } else if (discriminatorOf(schema.items?.oneOf)) {
+    rows.push(...variantRows(schema.items!.oneOf!, `${key}[].`, discriminatorOf(schema.items!.oneOf)!));
   }
   return rows;
 }
 
-/** A discriminated union on `type`: one row for `type`, then each variant's keys, labelled. */
-function variantRows(options: JsonSchema[], prefix: string): Row[] {
-  const kinds = options.map((o) => `\`${String(o.properties!.type!.const)}\``);
+/** The key a union of mappings is discriminated on (`type` for receivers, `kind` for probes). */
+function discriminatorOf(options: JsonSchema[] | undefined): string | null {
+  if (!options) return null;
+  return (
+    ["type", "kind"].find((d) => options.every((option) => option.properties?.[d]?.const !== undefined)) ??
+    null
+  );
+}
+
+/**
+ * A discriminated union: one row for the discriminator, then each variant's keys, labelled. A key
+ * several variants share with the same meaning is listed once, labelled with each of them.
+ */
+function variantRows(options: JsonSchema[], prefix: string, discriminator: string): Row[] {
+  const kinds = options.map((o) => `\`${String(o.properties![discriminator]!.const)}\``);
+  const first = options[0]!.properties![discriminator]!;
   const rows: Row[] = [
     {
-      key: `${prefix}type`,
+      key: `${prefix}${discriminator}`,
       type: kinds.join(" \\| "),
-      default: "required",
-      description: "Which kind; the keys below apply to the kind in brackets.",
+      default: first.default === undefined ? "required" : `\`${JSON.stringify(first.default)}\``,
+      description: `Which kind; the keys below apply to the ${discriminator === "kind" ? "kinds" : "kind"} in brackets.`,
     },
   ];
+  const seen = new Map<string, { row: Row; kinds: string[] }>();
   for (const option of options) {
-    const kind = String(option.properties!.type!.const);
+    const kind = String(option.properties![discriminator]!.const);
     for (const [name, child] of Object.entries(option.properties!)) {
-      if (name === "type") continue;
+      if (name === discriminator) continue;
       const row = rowFor(child, `${prefix}${name}`, option.required?.includes(name) ?? false);
-      rows.push({ ...row, description: `(${kind}) ${row.description}` });
+      // Probe kinds share most keys: each shared key is listed once (receivers list theirs per type).
+      const same = discriminator === "kind" ? JSON.stringify(row) : `${kind}\0${name}`;
+      const entry = seen.get(same);
+      if (entry) entry.kinds.push(kind);
+      else seen.set(same, { row, kinds: [kind] });
     }
+  }
+  for (const { row, kinds: of } of seen.values()) {
+    const own = row.description.replace(/^\([a-z, ]+\) /, "");
+    const label = of.length === options.length ? "" : `(${of.join(", ")}) `;
+    rows.push({ ...row, description: `${label}${own}` });
   }
   return rows;
 }

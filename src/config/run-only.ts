@@ -31,14 +31,18 @@ function sloStandIn(path: FieldPath, data: unknown): string | undefined {
     // Only a Slack URL is a secret; an Alertmanager or webhook URL is configuration like any other.
     return path[3] === "url" && receiverType(data, third) === "slack" ? RUN_ONLY_URL : undefined;
   }
-  return top === "probes" ? probeRunOnly(path[2]) : undefined;
+  return top === "probes" ? probeRunOnly(path.slice(2)) : undefined;
 }
 
 /** A probe file (a list of probes): headers and body are run-only. */
-export const probeFileRunOnly: StandIn = (path) => probeRunOnly(path[1]);
+export const probeFileRunOnly: StandIn = (path) => probeRunOnly(path.slice(1));
 
-function probeRunOnly(field: string | number | undefined): string | undefined {
-  return field === "headers" || field === "body" ? RUN_ONLY_STAND_IN : undefined;
+/** Within one probe: its headers and body, and the body of each of a flow's steps. */
+function probeRunOnly([field, index, stepField]: FieldPath): string | undefined {
+  if (field === "headers" || field === "body") return RUN_ONLY_STAND_IN;
+  const flowBody =
+    (field === "steps" || field === "finally") && typeof index === "number" && stepField === "body";
+  return flowBody ? RUN_ONLY_STAND_IN : undefined;
 }
 
 function receiverType(data: unknown, index: string | number | undefined): unknown {

@@ -13,5 +13,12 @@ export function retargetForSimulator(config: SloConfig, baseUrl: string): SloCon
       { ...target, baseUrl: base, environment: "simulator", auth: { type: "none" } },
     ]),
   );
-  return { ...config, targets };
+  // The diagnostics that name a host of their own ask the simulator's instead: nothing real is called.
+  const sim = new URL(base);
+  const probes = config.probes.map((probe) => {
+    if (probe.kind === "tcp") return { ...probe, host: sim.hostname, port: Number(sim.port) };
+    if (probe.kind === "dns") return { ...probe, name: sim.hostname, server: null };
+    return probe;
+  });
+  return { ...config, targets, probes };
 }

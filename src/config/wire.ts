@@ -1,5 +1,9 @@
 import * as z from "zod";
 import { invisibleCharacterIn } from "../model/text.js";
+import { dnsFields } from "../probes/kinds/dns-wire.js";
+import { flowFields, flowProblems } from "../probes/kinds/flow-wire.js";
+import { tcpFields } from "../probes/kinds/tcp-wire.js";
+import { tlsFields } from "../probes/kinds/tls-wire.js";
 import { TrafficWire } from "./traffic-wire.js";
 import {
   cronProblem,
@@ -306,74 +310,133 @@ export const TargetWire = z.strictObject({
 
 const HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
 
+const probeId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, '-', '_' or '.'")
+  .describe("Unique probe id across all files, e.g. payment-request-read.");
+
+/** When a probe runs and how long a run may take: the keys every kind has. */
+const scheduleFields = {
+  id: probeId,
+  every: z
+    .string()
+    .refine((v) => (parseDuration(v) ?? 0) >= 1000, "must be a duration of at least 1s, like 30s, 5m or 1h")
+    .optional()
+    .describe("Run interval, e.g. 30s (give every or schedule)."),
+  schedule: z
+    .string()
+    .superRefine((v, ctx) => {
+      const problem = cronProblem(v);
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional()
+    .describe('Cron expression, 6 fields with seconds ("*/30 * * * * *") or 5 fields.'),
+  timeout_ms: z.number().int().positive("must be > 0").default(10_000).describe("Request timeout in ms."),
+};
+
+/** The keys of the kinds that call a target's API and count in its SLA figures (http, flow). */
+const apiFields = {
+  category: text().describe("Id of the SLO category the probe measures."),
+  target: text().describe("Id of the target it calls."),
+  writes: z
+    .boolean()
+    .default(false)
+    .describe("The probe creates objects; needs a playground or simulator target."),
+  expect: z
+    .strictObject({
+      status: z
+        .array(z.number().int().min(100, "must be a status 100-599").max(599, "must be a status 100-599"))
+        .min(1, "must list at least one status")
+        .describe("Statuses this probe should get, e.g. [404] for a nonexistent id."),
+    })
+    .optional()
+    .describe(
+      "What a valid measurement looks like. A response outside it still counts per the SLA formula but is a measurement problem (auth_failed for 401/403, else unexpected_status); without it only 401/403 are.",
+    ),
+};
+
+const httpFields = {
+  method: z.enum(HTTP_METHODS).default("GET").describe("(http) HTTP method."),
+  path: z
+    .string()
+    .startsWith("/", 'must start with "/"')
+    .describe("(http) Path and query, appended to the base URL."),
+  headers,
+  body: z
+    .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
+    .optional()
+    .describe("(http) Request body: a string, or a mapping/list sent as JSON."),
+  follow_redirects: z
+    .number()
+    .int()
+    .min(0, "must be >= 0")
+    .default(0)
+    .describe("(http) Redirects to follow."),
+  max_body_bytes: z
+    .number()
+    .int()
+    .positive("must be > 0")
+    .default(1_048_576)
+    .describe("(http) Response body bytes read at most; the rest is discarded."),
+};
+
+function everyOrSchedule(
+  probe: { every?: string | undefined; schedule?: string | undefined },
+  ctx: z.RefinementCtx,
+) {
+  if (probe.every === undefined && probe.schedule === undefined) {
+    ctx.addIssue({ code: "custom", path: ["every"], message: "required (or schedule)" });
+  }
+  if (probe.every !== undefined && probe.schedule !== undefined) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["schedule"],
+      message: "give either every or schedule, not both",
+    });
+  }
+}
+
+/**
+ * One probe: a discriminated union on `kind` (contract section 18), one member per kind in
+ * src/probes/registry.ts; the kind-specific keys live beside each kind's probe (src/probes/kinds/).
+ */
 export const ProbeWire = z
-  .strictObject({
-    id: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, '-', '_' or '.'")
-      .describe("Unique probe id across all files, e.g. payment-request-read."),
-    kind: z.enum(["http"]).default("http").describe("Probe kind."),
-    category: text().describe("Id of the SLO category the probe measures."),
-    target: text().describe("Id of the target it calls."),
-    every: z
-      .string()
-      .refine((v) => (parseDuration(v) ?? 0) >= 1000, "must be a duration of at least 1s, like 30s, 5m or 1h")
-      .optional()
-      .describe("Run interval, e.g. 30s (give every or schedule)."),
-    schedule: z
-      .string()
-      .superRefine((v, ctx) => {
-        const problem = cronProblem(v);
-        if (problem) ctx.addIssue({ code: "custom", message: problem });
-      })
-      .optional()
-      .describe('Cron expression, 6 fields with seconds ("*/30 * * * * *") or 5 fields.'),
-    method: z.enum(HTTP_METHODS).default("GET").describe("HTTP method."),
-    path: z
-      .string()
-      .startsWith("/", 'must start with "/"')
-      .describe("Path and query, appended to the base URL."),
-    headers,
-    body: z
-      .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
-      .optional()
-      .describe("Request body: a string, or a mapping/list sent as JSON."),
-    writes: z
-      .boolean()
-      .default(false)
-      .describe("The probe creates objects; needs a playground or simulator target."),
-    follow_redirects: z.number().int().min(0, "must be >= 0").default(0).describe("Redirects to follow."),
-    max_body_bytes: z
-      .number()
-      .int()
-      .positive("must be > 0")
-      .default(1_048_576)
-      .describe("Response body bytes read at most; the rest is discarded."),
-    timeout_ms: z.number().int().positive("must be > 0").default(10_000).describe("Request timeout in ms."),
-    expect: z
+  .discriminatedUnion("kind", [
+    z
+      // In the order the keys were listed before there were kinds: "known: ..." messages keep it.
       .strictObject({
-        status: z
-          .array(z.number().int().min(100, "must be a status 100-599").max(599, "must be a status 100-599"))
-          .min(1, "must list at least one status")
-          .describe("Statuses this probe should get, e.g. [404] for a nonexistent id."),
+        id: scheduleFields.id,
+        kind: z
+          .literal("http")
+          .default("http")
+          .describe("Probe kind: http (default), flow, tls, dns or tcp."),
+        category: apiFields.category,
+        target: apiFields.target,
+        every: scheduleFields.every,
+        schedule: scheduleFields.schedule,
+        method: httpFields.method,
+        path: httpFields.path,
+        headers: httpFields.headers,
+        body: httpFields.body,
+        writes: apiFields.writes,
+        follow_redirects: httpFields.follow_redirects,
+        max_body_bytes: httpFields.max_body_bytes,
+        timeout_ms: scheduleFields.timeout_ms,
+        expect: apiFields.expect,
       })
-      .optional()
-      .describe(
-        "What a valid measurement looks like. A response outside it still counts per the SLA formula but is a measurement problem (auth_failed for 401/403, else unexpected_status); without it only 401/403 are.",
-      ),
-  })
-  .superRefine((probe, ctx) => {
-    if (probe.every === undefined && probe.schedule === undefined) {
-      ctx.addIssue({ code: "custom", path: ["every"], message: "required (or schedule)" });
-    }
-    if (probe.every !== undefined && probe.schedule !== undefined) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["schedule"],
-        message: "give either every or schedule, not both",
-      });
-    }
-  });
+      .superRefine(everyOrSchedule),
+    z
+      .strictObject({ kind: z.literal("flow"), ...scheduleFields, ...apiFields, ...flowFields })
+      .superRefine(everyOrSchedule)
+      .superRefine((flow, ctx) => {
+        for (const p of flowProblems(flow))
+          ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+      }),
+    z.strictObject({ kind: z.literal("tls"), ...scheduleFields, ...tlsFields }).superRefine(everyOrSchedule),
+    z.strictObject({ kind: z.literal("dns"), ...scheduleFields, ...dnsFields }).superRefine(everyOrSchedule),
+    z.strictObject({ kind: z.literal("tcp"), ...scheduleFields, ...tcpFields }).superRefine(everyOrSchedule),
+  ])
+  .describe("A probe: {id, kind: http|flow|tls|dns|tcp, every, ...}.");
 
 const receiverUrl = z.string().refine(isHttpUrl, "must be an absolute http:// or https:// URL");
 
@@ -508,7 +571,12 @@ export const ControlWire = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, '-', '_' or '.'")
     .describe("Unique control id, e.g. egress; its results are stored as probe control:<id>."),
-  kind: z.enum(["http"]).default("http").describe("Probe kind of the control."),
+  kind: z
+    .enum(["http", "tcp", "dns"])
+    .default("http")
+    .describe(
+      "Probe kind of the control: http (any response), tcp (a connection to the URL's host and port) or dns (the URL's host name resolves through the system resolver).",
+    ),
   url: z
     .string()
     .refine(isHttpUrl, "must be an absolute http:// or https:// URL")

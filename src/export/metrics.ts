@@ -4,8 +4,8 @@ import { type Attributes, diag } from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { type IMetricReader, MeterProvider } from "@opentelemetry/sdk-metrics";
-import type { ProbeId, SloConfig } from "../model/config.js";
-import type { ProbeResult } from "../model/result.js";
+import { type ProbeId, recordedProbesOf, type SloConfig } from "../model/config.js";
+import { DIAGNOSTIC_CATEGORY, isWithoutHttp, type ProbeResult } from "../model/result.js";
 import type { SloSnapshot } from "../model/snapshot.js";
 import {
   type AutomaticReason,
@@ -14,6 +14,7 @@ import {
   type ProbeValidity,
 } from "../model/validity.js";
 import { type AlertFigures, registerAlertMetrics } from "./alert-metrics.js";
+import { registerDiagnosticGauges } from "./diagnostic-metrics.js";
 import { ExpositionWriter } from "./exposition.js";
 import { type AgentIdentity, LABEL } from "./names.js";
 import { type OtlpPushOptions, otlpReader } from "./otlp.js";
@@ -98,6 +99,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     ofCategoryOfProbe: (probe) => labels.ofCategoryOfProbe(probe),
   };
   const probeMetrics = registerProbeMetrics(meter, config, current);
+  const diagnostics = registerDiagnosticGauges(meter, current);
   let snapshot: SloSnapshot | null = null;
   registerSnapshotGauges(meter, identity, () => snapshot);
   const self = registerSelfMetrics(meter, identity, current);
@@ -112,7 +114,11 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   const scrape = sharedRendering(prometheus, exposition, (attributes) => shown(attributes));
 
   return {
-    recordResult: probeMetrics.record,
+    recordResult(result, automatic) {
+      // A tls, dns or tcp run is no request of the provider's API: its own gauges, no request count.
+      if (isWithoutHttp(result)) diagnostics.record(result);
+      else probeMetrics.record(result, automatic);
+    },
     traffic,
     reconfigure(next) {
       labels = seriesLabels(next, identity);
@@ -185,10 +191,10 @@ function sharedRendering(
  */
 function configuredSeries(config: SloConfig): (attributes: Attributes) => boolean {
   const probes = new Set([
-    ...config.probes.map((p) => p.id),
+    ...config.probes.flatMap((p) => recordedProbesOf(p).map((r) => r.probe)),
     ...(config.controls ?? []).map((c) => controlProbeId(c.id)),
   ]);
-  const categories = new Set([...config.categories.keys(), CONTROL_CATEGORY]);
+  const categories = new Set([...config.categories.keys(), CONTROL_CATEGORY, DIAGNOSTIC_CATEGORY]);
   return (attributes) => {
     const probe = attributes[LABEL.probe];
     if (typeof probe === "string" && !probes.has(probe)) return false;

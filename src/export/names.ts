@@ -10,6 +10,8 @@ export const METRIC = {
   vendorErrors: "slo_vendor_errors_total",
   automaticExclusions: "slo_probe_automatic_exclusions_total",
   probeValid: "slo_probe_valid",
+  probeSuccess: "slo_probe_success",
+  tlsCertExpiry: "slo_tls_cert_expiry_seconds",
   availability: "slo_availability_ratio",
   availabilityTarget: "slo_availability_target_ratio",
   latencyP99: "slo_latency_p99_seconds",

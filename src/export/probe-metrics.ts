@@ -1,6 +1,6 @@
 import type { Attributes, Meter } from "@opentelemetry/api";
 import { metricErrorCode } from "../model/catalog.js";
-import type { CategoryId, ProbeId, SloConfig } from "../model/config.js";
+import { type CategoryId, type ProbeId, recordedProbesOf, type SloConfig } from "../model/config.js";
 import { countsForLatency, isServed, type ProbeResult, statusClassOf } from "../model/result.js";
 import type { AutomaticReason } from "../model/validity.js";
 import { exclusionTest } from "./exclusion.js";
@@ -33,7 +33,9 @@ export interface SeriesLabels {
 }
 
 export function seriesLabels(config: SloConfig, identity: AgentIdentity): SeriesLabels {
-  const probeCategory = new Map(config.probes.map((p) => [p.id, p.category]));
+  const probeCategory = new Map(
+    config.probes.flatMap((p) => recordedProbesOf(p).map((r) => [r.probe, r.category] as const)),
+  );
   const made = new Map<string, Attributes>();
   const memo = (key: string, make: () => Attributes): Attributes => {
     let labels = made.get(key);

@@ -26,6 +26,8 @@ export interface StatusPageModel {
   readonly maintenance: readonly MaintenanceWindow[];
   readonly alerts: readonly FiringAlert[];
   readonly failures: readonly ProbeResult[];
+  /** The latest result of each tls, dns and tcp probe (never SLA figures); absent or empty: not shown. */
+  readonly diagnostics?: readonly ProbeResult[];
   /** Per category, minutes of the month to date inside merchant_side episodes (the report's figure). */
   readonly merchantSideMinutes?: ReadonlyMap<string, number>;
   /** Each probe's current measurement validity (slo_probe_valid); the invalid ones are listed. */
@@ -58,7 +60,7 @@ export function renderStatusPage(model: StatusPageModel): string {
 <h2>Measurement problems</h2>${problemList(model.validity ?? [])}
 <h2>Active maintenance</h2>${maintenanceList(model.maintenance, now)}
 <h2>Firing alerts</h2>${alertList(model.alerts)}
-<h2>Latest failures</h2>${failureTable(model.failures)}
+${diagnosticTable(model.diagnostics ?? [])}<h2>Latest failures</h2>${failureTable(model.failures)}
 </body></html>
 `;
 }
@@ -142,6 +144,20 @@ function failureTable(failures: readonly ProbeResult[]): string {
     )
     .join("");
   return `<div class="scroll"><table><thead><tr><th>Time (UTC)</th><th>Category</th><th>Probe</th><th>Status / error</th><th>Error code</th><th>Correlation id</th></tr></thead><tbody>${rows}</tbody></table></div>`;
+}
+
+/** The network-path diagnostics, one row per probe: its latest run, never an SLA figure. */
+function diagnosticTable(latest: readonly ProbeResult[]): string {
+  if (latest.length === 0) return "";
+  const rows = [...latest]
+    .sort((a, b) => (a.probe < b.probe ? -1 : 1))
+    .map((r) => {
+      const state = r.error === null ? '<b class="ok">ok</b>' : `<b class="bad">${html(r.error)}</b>`;
+      const kind = typeof r.observed?.kind === "string" ? r.observed.kind : "";
+      return `<tr><td>${html(r.probe)}</td><td>${html(kind)}</td><td>${state}</td><td>${html(r.detail ?? "")}</td><td>${html(isoUtc(r.ts))}</td></tr>`;
+    })
+    .join("");
+  return `<h2>Diagnostics</h2><div class="scroll"><table><thead><tr><th>Probe</th><th>Kind</th><th>Latest</th><th>Detail</th><th>At (UTC)</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 function pct(value: number | null): string {

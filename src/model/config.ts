@@ -178,25 +178,16 @@ export type ProbeSchedule =
   | { readonly kind: "every"; readonly intervalMs: number }
   | { readonly kind: "cron"; readonly expression: string };
 
-export interface HttpProbeSpec {
-  readonly kind: "http";
+/** What every probe kind's spec has: identity, schedule, deadline and where it was declared. */
+export interface ProbeSpecBase {
   readonly id: ProbeId;
   readonly category: CategoryId;
-  readonly target: TargetId;
+  /** The target it calls; null for a diagnostic probe that names its own host (tls, dns, tcp). */
+  readonly target: TargetId | null;
   readonly schedule: ProbeSchedule;
-  readonly method: string;
-  /** Path and query appended to the target's baseUrl. */
-  readonly path: string;
-  /** Values that are credentials (from the environment, or a credential's header name) are Secrets. */
-  readonly headers: Readonly<Record<string, string | Secret>>;
-  readonly body: string | null;
   readonly timeoutMs: number;
   /** A probe that creates objects; refused unless its target is a playground. */
   readonly writes: boolean;
-  /** Redirects to follow (0 = none, the default). */
-  readonly followRedirects: number;
-  /** Body bytes read at most; the rest is drained and discarded. */
-  readonly maxBodyBytes: number;
   /** Where the probe was declared, for error messages. */
   readonly source: { readonly file: string; readonly line: number };
   /** Statuses a valid measurement gets (`expect.status`); absent: only 401/403 are problems. */
@@ -213,6 +204,69 @@ export interface HttpProbeSpec {
   readonly bodyFromEnvironment?: boolean;
 }
 
+export interface HttpProbeSpec extends ProbeSpecBase {
+  readonly kind: "http";
+  readonly target: TargetId;
+  readonly method: string;
+  /** Path and query appended to the target's baseUrl. */
+  readonly path: string;
+  /** Values that are credentials (from the environment, or a credential's header name) are Secrets. */
+  readonly headers: Readonly<Record<string, string | Secret>>;
+  readonly body: string | null;
+  /** Redirects to follow (0 = none, the default). */
+  readonly followRedirects: number;
+  /** Body bytes read at most; the rest is drained and discarded. */
+  readonly maxBodyBytes: number;
+}
+
+/** One HTTP request of a flow; `${steps.<id>.<name>}` in its path or body is filled at run time. */
+export interface FlowStep {
+  readonly id: string;
+  /** The step's own category, else the flow's. */
+  readonly category: CategoryId;
+  readonly method: string;
+  readonly path: string;
+  readonly body: string | null;
+  /** Values read from the JSON response: name -> JSONPath ("$.session_id"). */
+  readonly extract: Readonly<Record<string, string>>;
+}
+
+/** Ordered HTTP steps against one target, stopping at the first failed one, then `finally`. */
+export interface FlowProbeSpec extends ProbeSpecBase {
+  readonly kind: "flow";
+  readonly target: TargetId;
+  readonly steps: readonly FlowStep[];
+  readonly finally: readonly FlowStep[];
+  readonly maxBodyBytes: number;
+}
+
+/** A TLS handshake to host:port: certificate expiry, chain validity, protocol and cipher. */
+export interface TlsProbeSpec extends ProbeSpecBase {
+  readonly kind: "tls";
+  readonly host: string;
+  readonly port: number;
+  /** Fewer days than this before the certificate expires fails the probe. */
+  readonly minDays: number;
+  /** A PEM file of CA certificates trusted instead of the system's (a private CA); null: the system's. */
+  readonly caFile: string | null;
+}
+
+/** A name resolved through the system resolver or a named server. */
+export interface DnsProbeSpec extends ProbeSpecBase {
+  readonly kind: "dns";
+  readonly name: string;
+  readonly recordType: "A" | "AAAA";
+  /** "host" or "host:port" of the server asked; null: the system resolver. */
+  readonly server: string | null;
+}
+
+/** A TCP connection to host:port, timed, then closed. */
+export interface TcpProbeSpec extends ProbeSpecBase {
+  readonly kind: "tcp";
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface ProbeExpectation {
   readonly status: readonly number[];
 }
@@ -223,15 +277,35 @@ export interface ProbeExpectation {
  */
 export interface Control {
   readonly id: string;
-  readonly kind: "http";
+  /** http: any response; tcp: a connection to the URL's host and port; dns: its host name resolves. */
+  readonly kind: "http" | "tcp" | "dns";
   /** Absolute URL. */
   readonly url: string;
   readonly intervalMs: number;
   readonly timeoutMs: number;
 }
 
-/** The union grows one member per probe kind. */
-export type ProbeSpec = HttpProbeSpec;
+/** The union grows one member per probe kind (src/probes/registry.ts). */
+export type ProbeSpec = HttpProbeSpec | FlowProbeSpec | TlsProbeSpec | DnsProbeSpec | TcpProbeSpec;
+
+/** The kinds that measure the network path, not the provider's API: never in SLA figures. */
+export type DiagnosticProbeSpec = TlsProbeSpec | DnsProbeSpec | TcpProbeSpec;
+
+/** A flow step's probe id: the flow's id and the step's ("/" is in no probe id, so none collides). */
+export function flowStepProbeId(flow: ProbeId, step: string): ProbeId {
+  return `${flow}/${step}`;
+}
+
+/** The probe ids a spec's results carry, each with its category: one per step of a flow. */
+export function recordedProbesOf(
+  spec: ProbeSpec,
+): { readonly probe: ProbeId; readonly category: CategoryId }[] {
+  if (spec.kind !== "flow") return [{ probe: spec.id, category: spec.category }];
+  return [...spec.steps, ...spec.finally].map((s) => ({
+    probe: flowStepProbeId(spec.id, s.id),
+    category: s.category,
+  }));
+}
 
 /** One delivery channel for the agent's own alerts; the union grows one member per channel. */
 export type ReceiverSpec =

@@ -34,6 +34,28 @@ export const RESULT_FLAGS = [
 ] as const;
 export type ResultFlag = (typeof RESULT_FLAGS)[number];
 
+/**
+ * The reserved category of tls, dns and tcp probes: they measure the network path, never the
+ * provider's API, so no SLA figure (which reads the configured categories) ever counts them.
+ */
+export const DIAGNOSTIC_CATEGORY: CategoryId = "@diagnostic";
+
+/**
+ * What a probe kind observed beyond the HTTP fields (a flow's run id and step, a certificate's
+ * expiry, a DNS rcode), kept in one JSON column so that a new kind needs no migration. `reason`
+ * is the kind's own failure reason when it failed; `error` holds the contract reason it maps to.
+ */
+/** The kinds whose results have no HTTP status: a success is `error: null` alone. */
+const KINDS_WITHOUT_HTTP: ReadonlySet<unknown> = new Set(["tls", "dns", "tcp"]);
+
+/** A result of a tls, dns or tcp probe (or control): it failed exactly when it says why. */
+export function isWithoutHttp(result: Pick<ProbeResult, "observed">): boolean {
+  return KINDS_WITHOUT_HTTP.has(result.observed?.kind);
+}
+
+export type ObservedValue = string | number | boolean | null | readonly string[];
+export type Observed = Readonly<Record<string, ObservedValue>>;
+
 /** Per-phase timing of one HTTP request, in milliseconds from its start; null where a phase did not happen. */
 export interface Phases {
   readonly dnsMs: number | null;
@@ -75,6 +97,8 @@ export interface ProbeResult {
   readonly region?: string | null;
   /** Absent or "probe": the agent's probe; "traffic": a merchant request from a span (contract section 19). */
   readonly source?: ResultSource;
+  /** Kind-specific detail (see Observed); absent for a plain HTTP probe. */
+  readonly observed?: Observed | null;
 }
 
 export function sourceOf(result: Pick<ProbeResult, "source">): ResultSource {

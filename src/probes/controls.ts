@@ -1,4 +1,4 @@
-import type { Control, HttpProbeSpec, Target } from "../model/config.js";
+import type { Control, ProbeSpec, Target } from "../model/config.js";
 import { CONTROL_CATEGORY, controlProbeId } from "../model/validity.js";
 
 /** Bytes of a control's answer kept: its status is all that matters. */
@@ -10,7 +10,7 @@ const CONTROL_BODY_BYTES = 4_096;
  * DNS, TCP and TLS like the provider's first request would), and no expectation: any HTTP
  * response shows the agent's network path works.
  */
-export function controlProbe(control: Control): { readonly spec: HttpProbeSpec; readonly target: Target } {
+export function controlProbe(control: Control): { readonly spec: ProbeSpec; readonly target: Target } {
   const url = new URL(control.url);
   const id = controlProbeId(control.id);
   const target: Target = {
@@ -23,7 +23,28 @@ export function controlProbe(control: Control): { readonly spec: HttpProbeSpec; 
     keepAlive: false,
     tlsVerify: true,
   };
-  const spec: HttpProbeSpec = {
+  const common = {
+    id,
+    category: CONTROL_CATEGORY,
+    schedule: { kind: "every", intervalMs: control.intervalMs },
+    timeoutMs: control.timeoutMs,
+    writes: false,
+    source: { file: "slo.yaml", line: 0 },
+  } as const;
+  // tcp and dns controls test the path below HTTP: a connection to the URL's host and port, or
+  // its name resolving through the system resolver (as the provider's requests resolve theirs).
+  if (control.kind === "tcp") {
+    const port = Number(url.port) || (url.protocol === "https:" ? 443 : 80);
+    const host = url.hostname.replace(/^\[|\]$/g, "");
+    return { spec: { ...common, kind: "tcp", target: null, host, port }, target };
+  }
+  if (control.kind === "dns") {
+    return {
+      spec: { ...common, kind: "dns", target: null, name: url.hostname, recordType: "A", server: null },
+      target,
+    };
+  }
+  const spec: ProbeSpec = {
     kind: control.kind,
     id,
     category: CONTROL_CATEGORY,

@@ -1,12 +1,13 @@
 import type { Dispatcher } from "undici";
 import type { Clock } from "../clock/clock.js";
 import type { ProbeSpec, Target } from "../model/config.js";
-import type { FailureReason, ProbeResult, ResultFlag } from "../model/result.js";
+import type { FailureReason, Observed, ObservedValue, ProbeResult, ResultFlag } from "../model/result.js";
 import type { SecretScrubber } from "../model/secret.js";
 import { safeText } from "../model/text.js";
 import { agentErrorOf, errorCodeOf, failureReasonOf, misbehaviourOf } from "./failure.js";
-import type { Observation } from "./probe.js";
-import { probeFor } from "./registry.js";
+import { httpProbe } from "./http.js";
+import type { CompositeProbe, Observation, ProbeContext } from "./probe.js";
+import { DIAGNOSTIC_KINDS, probeFor } from "./registry.js";
 import { scrubberForRun, withoutCredentials } from "./scrub.js";
 import type { StallGuard } from "./stall.js";
 import { vendorErrorOf } from "./vendor-error.js";
@@ -30,7 +31,10 @@ export interface HarnessRun {
 }
 
 export interface HarnessOutcome {
+  /** The run's result; of a composite run, its first failed part, else its last. */
   readonly result: ProbeResult;
+  /** Every result the run made, in order: one, or one per part of a composite run. */
+  readonly results: readonly ProbeResult[];
   /** Response headers, for politeness (Retry-After, X-Ratelimit-*). */
   readonly headers: Readonly<Record<string, string>>;
   /** The round trip this run measured, if any. */
@@ -58,7 +62,61 @@ export class RunAborted extends Error {
  * owns the deadline (timeout_ms), the duration and the classification; the probe only observes.
  */
 export async function runProbe(run: HarnessRun): Promise<HarnessOutcome> {
-  const { clock, spec } = run;
+  const probe = probeFor(run.spec);
+  if ("composite" in probe) return runComposite(probe, run);
+  // A kind without HTTP names itself on every result, a failed run's too: its success is `error: null`.
+  const kind = DIAGNOSTIC_KINDS.has(run.spec.kind) ? { kind: run.spec.kind } : null;
+  const { outcome } = await runOne(run, run.spec, (ctx) => probe.observe(run.spec, ctx), probe.reasons, kind);
+  return outcome;
+}
+
+/** A composite kind's run: each part under its own deadline, each part one result. */
+async function runComposite(probe: CompositeProbe, run: HarnessRun): Promise<HarnessOutcome> {
+  const results: ProbeResult[] = [];
+  let last: HarnessOutcome | null = null;
+  let roundTripMs: number | null = null;
+  const { failedPart, summary } = await probe.run(run.spec, {
+    target: run.target,
+    clock: run.clock,
+    signal: run.signal ?? new AbortController().signal,
+    part: async ({ spec, observed }) => {
+      let body: Uint8Array = new Uint8Array();
+      const observe = async (ctx: ProbeContext) => {
+        const seen = await httpProbe.observe(spec, ctx);
+        body = seen.body;
+        return seen;
+      };
+      const fallback = roundTripMs ?? run.fallbackRoundTripMs ?? null;
+      const { outcome } = await runOne(
+        { ...run, fallbackRoundTripMs: fallback },
+        spec,
+        observe,
+        {},
+        observed,
+      );
+      roundTripMs = outcome.roundTripMs ?? roundTripMs;
+      results.push(outcome.result);
+      last = outcome;
+      return { result: outcome.result, body };
+    },
+  });
+  const index = failedPart ?? results.length - 1;
+  const chosen = results[index];
+  if (!chosen || !last) throw new Error(`probe ${run.spec.id}: a composite run recorded no part`);
+  // The run's summary (steps not run, the step that failed) is kept on the result that decided it.
+  results[index] = { ...chosen, observed: { ...chosen.observed, ...summary } };
+  const { headers } = last as HarnessOutcome;
+  return { result: results[index]!, results, headers, roundTripMs };
+}
+
+async function runOne(
+  run: HarnessRun,
+  spec: ProbeSpec,
+  observe: (ctx: ProbeContext) => Promise<Observation>,
+  reasons: Readonly<Record<string, FailureReason>> | undefined,
+  extra: Observed | null,
+): Promise<{ outcome: HarnessOutcome }> {
+  const { clock } = run;
   const ts = clock.now();
   const startedAt = clock.monotonic();
   const controller = new AbortController();
@@ -70,7 +128,7 @@ export async function runProbe(run: HarnessRun): Promise<HarnessOutcome> {
   run.signal?.addEventListener("abort", onStop, { once: true });
   let observation: Observation;
   try {
-    observation = await probeFor(spec).observe(spec, { ...run, signal: controller.signal, startedAt });
+    observation = await observe({ ...run, signal: controller.signal, startedAt });
   } catch (error) {
     observation = failedObservation(error);
   } finally {
@@ -78,10 +136,31 @@ export async function runProbe(run: HarnessRun): Promise<HarnessOutcome> {
     run.signal?.removeEventListener("abort", onStop);
   }
   const elapsedMs = clock.monotonic() - startedAt;
-  const classified = classify(spec, ts, observation, elapsedMs, run.fallbackRoundTripMs ?? null);
+  const classified = withObserved(
+    classify(spec, ts, observation, elapsedMs, run.fallbackRoundTripMs ?? null, reasons ?? {}),
+    extra,
+    observation,
+  );
   const guarded = stallGuarded(classified, run.stalls, startedAt, startedAt + elapsedMs, spec.timeoutMs);
   const result = withoutCredentials(guarded, scrubberForRun(run.secrets, run.target, spec));
-  return { result, headers: observation.headers, roundTripMs: observation.roundTripMs };
+  return {
+    outcome: {
+      result,
+      results: [result],
+      headers: observation.headers,
+      roundTripMs: observation.roundTripMs,
+    },
+  };
+}
+
+/** The kind's detail (and its own failure reason) on the result; nothing for a plain HTTP probe. */
+function withObserved(result: ProbeResult, extra: Observed | null, seen: Observation): ProbeResult {
+  if (extra === null && !seen.observed && !seen.failure) return result;
+  const observed: Record<string, ObservedValue> = { ...extra, ...seen.observed };
+  if (seen.failure && result.error !== null && result.error !== "timeout" && result.error !== "aborted") {
+    observed.reason = seen.failure;
+  }
+  return { ...result, observed };
 }
 
 function classify(
@@ -90,8 +169,25 @@ function classify(
   seen: Observation,
   elapsedMs: number,
   fallbackRoundTripMs: number | null,
+  reasons: Readonly<Record<string, FailureReason>>,
 ): ProbeResult {
   const base = { ts, probe: spec.id, category: spec.category, phases: seen.phases };
+  if (seen.status === null && seen.error == null && seen.observed != null) {
+    // A kind without HTTP (tls, dns, tcp): it answered; its own failure reason, if any, decides.
+    const error = seen.failure ? (reasons[seen.failure] ?? "protocol") : null;
+    return {
+      ...base,
+      status: null,
+      durationMs: elapsedMs,
+      error,
+      errorCode: null,
+      correlationId: null,
+      serverMs: null,
+      bodyError: null,
+      flags: seen.flags,
+      detail: safeDetail(seen.detail),
+    };
+  }
   if (seen.status === null) {
     const error = reasonOf(seen.error, seen.connected);
     const agentError = agentErrorOf(seen.error) !== null;

@@ -1,7 +1,7 @@
 import type { Dispatcher } from "undici";
 import type { Clock } from "../clock/clock.js";
-import type { ProbeSpec, Target } from "../model/config.js";
-import type { Phases, ResultFlag } from "../model/result.js";
+import type { HttpProbeSpec, ProbeSpec, Target } from "../model/config.js";
+import type { FailureReason, Observed, Phases, ProbeResult, ResultFlag } from "../model/result.js";
 
 /** What a probe gets for one run. The signal aborts at the deadline or when the agent stops. */
 export interface ProbeContext {
@@ -31,10 +31,51 @@ export interface Observation {
   readonly roundTripMs: number | null;
   readonly flags: readonly ResultFlag[];
   readonly detail: string | null;
+  /** What the kind observed beyond the HTTP fields (kept in the result's `observed`). */
+  readonly observed?: Observed | null;
+  /**
+   * The kind's own failure reason (a key of its `reasons`) when what it saw is a failure although
+   * nothing broke (a certificate about to expire, an NXDOMAIN). A probe without a status that
+   * neither failed nor has one succeeded: a diagnostic kind's success.
+   */
+  readonly failure?: string | null;
 }
 
 /** One probe kind. A new kind is one file exporting one of these plus one registry line. */
 export interface Probe<S extends ProbeSpec = ProbeSpec> {
   readonly kind: S["kind"];
+  /**
+   * The kind's own failure reasons, each with the contract reason (`error`) it is recorded as:
+   * the rollups count contract reasons only, so a new reason needs no migration; the kind's own
+   * is kept in the result's `observed.reason`.
+   */
+  readonly reasons?: Readonly<Record<string, FailureReason>>;
   observe(spec: S, ctx: ProbeContext): Promise<Observation>;
+}
+
+/** One HTTP request of a composite run, with the detail its result carries. */
+export interface PartRun {
+  readonly spec: HttpProbeSpec;
+  readonly observed: Observed;
+}
+
+/** What a composite kind gets: its parts run one by one, each classified like a probe of its own. */
+export interface CompositeContext {
+  readonly target: Target;
+  readonly clock: Clock;
+  /** Aborts when the agent stops. */
+  readonly signal: AbortSignal;
+  /** Runs one part under its own deadline; its result is recorded, and its body returned. */
+  part(run: PartRun): Promise<{ readonly result: ProbeResult; readonly body: Uint8Array }>;
+}
+
+/** A kind whose run is several requests, each its own result (a flow). */
+export interface CompositeProbe<S extends ProbeSpec = ProbeSpec> {
+  readonly kind: S["kind"];
+  readonly composite: true;
+  /** `failedPart`: the index of the part that failed the run (its result is the run's result). */
+  run(
+    spec: S,
+    ctx: CompositeContext,
+  ): Promise<{ readonly failedPart: number | null; readonly summary: Observed }>;
 }

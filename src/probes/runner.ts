@@ -79,7 +79,7 @@ export class ProbeRunner {
 
   /** For the Scheduler: performs one run of the probe planned at `plannedAt`. */
   async execute(spec: ProbeSpec, _plannedAt: EpochMs): Promise<RunOutcome> {
-    const target = this.#config.targets.get(spec.target);
+    const target = spec.target === null ? detachedTarget(spec) : this.#config.targets.get(spec.target);
     const refusal = this.#refusalOf(spec, target);
     if (refusal !== null || !target) return this.#refuse(spec, refusal ?? "unknown target");
     if (this.#stopping.signal.aborted) return this.#count(spec, "refused");
@@ -104,10 +104,14 @@ export class ProbeRunner {
     if (outcome.roundTripMs !== null) this.#roundTrips.set(target.id, outcome.roundTripMs);
     const pause = politeness.observe(outcome.result.status, outcome.headers);
     if (pause) this.#log(`target ${target.id}: paused until ${isoUtc(pause.until)} (${pause.cause})`);
-    try {
-      this.#sink.record(outcome.result);
-    } catch (error) {
-      this.#log(`probe ${spec.id}: result not recorded: ${error instanceof Error ? error.message : error}`);
+    for (const result of outcome.results) {
+      try {
+        this.#sink.record(result);
+      } catch (error) {
+        this.#log(
+          `probe ${result.probe}: result not recorded: ${error instanceof Error ? error.message : error}`,
+        );
+      }
     }
     return this.#count(spec, "performed");
   }
@@ -149,6 +153,7 @@ export class ProbeRunner {
 
   #refusalOf(spec: ProbeSpec, target: Target | undefined): string | null {
     if (!target) return `unknown target "${spec.target}"`;
+    // A diagnostic probe (tls, dns, tcp) names its own host and calls no configured target.
     if (spec.writes && target.environment === "production") {
       return `writes, and target ${target.id} is production`;
     }
@@ -203,4 +208,21 @@ export class ProbeRunner {
       signal.addEventListener("abort", done, { once: true });
     });
   }
+}
+
+/**
+ * The stand-in target of a probe that calls no configured one (tls, dns, tcp): no credentials,
+ * no rate cap, its own politeness state; its dispatcher is never used.
+ */
+function detachedTarget(spec: ProbeSpec): Target {
+  return {
+    id: `@${spec.id}`,
+    baseUrl: "http://invalid",
+    environment: "production",
+    auth: { type: "none" },
+    headers: {},
+    maxRequestsPerSecond: null,
+    keepAlive: false,
+    tlsVerify: true,
+  };
 }

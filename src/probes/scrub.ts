@@ -17,7 +17,7 @@ export function credentialValuesOf(target: Target, spec: ProbeSpec): string[] {
     forms.push(auth.username.reveal(), auth.password.reveal(), pair);
   }
   if (auth.type === "bearer") forms.push(auth.token.reveal());
-  for (const value of Object.values({ ...target.headers, ...spec.headers }))
+  for (const value of Object.values({ ...target.headers, ...("headers" in spec ? spec.headers : {}) }))
     if (value instanceof Secret) forms.push(value.reveal());
   // A value from the environment in a body, a path or the target's base URL is sent too, and may come back.
   for (const value of [...(target.environmentValues ?? []), ...(spec.environmentValues ?? [])])

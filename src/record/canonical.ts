@@ -1,5 +1,6 @@
 import { createHash, hash } from "node:crypto";
-import type { Phases, ProbeResult } from "../model/result.js";
+import canonicalize from "canonicalize";
+import type { Observed, Phases, ProbeResult } from "../model/result.js";
 
 /** The predecessor of the first record ever written: 32 zero bytes. */
 export const GENESIS_HASH = Buffer.alloc(32);
@@ -23,8 +24,18 @@ export function canonicalForm(result: ProbeResult): string {
     `,"correlation_id":${nullableText(result.correlationId)}` +
     `,"phases":${phasesJson(result.phases ?? null)}` +
     `,"server_ms":${nullableNumber(result.serverMs ?? null)}` +
-    `${classificationJson(result)}${identityJson(result)}${sourceJson(result)}}`
+    `${classificationJson(result)}${identityJson(result)}${sourceJson(result)}${observedField(result)}}`
   );
+}
+
+/** `,"observed":{…}` only when present: records of plain HTTP probes hash as they always did. */
+function observedField(result: ProbeResult): string {
+  return result.observed ? `,"observed":${observedJson(result.observed)}` : "";
+}
+
+/** A kind's detail in its one form (RFC 8785 JCS): the column and the hashed form hold the same text. */
+export function observedJson(observed: Observed): string {
+  return canonicalize(observed) ?? "null";
 }
 
 /** `,"agent":…,"region":…`, each only when present: records stored before identity hash as they did. */

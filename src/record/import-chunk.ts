@@ -1,5 +1,5 @@
-import type { FailureReason, Phases, ProbeResult, ResultFlag } from "../model/result.js";
-import { chainHashHex } from "./canonical.js";
+import type { FailureReason, Observed, Phases, ProbeResult, ResultFlag } from "../model/result.js";
+import { chainHashHex, observedJson } from "./canonical.js";
 import type { LineChunk, RejectedLine } from "./line-chunks.js";
 
 /**
@@ -46,6 +46,7 @@ const TEXT_FIELDS = [
   "region",
   "flags",
   "source",
+  "observed",
 ] as const;
 const NUMBER_FIELDS = ["ts", "status", "durationMs", "serverMs"] as const;
 const PHASES = ["dnsMs", "connectMs", "tlsMs", "requestSentMs", "ttfbMs", "bodyEndMs"] as const;
@@ -83,6 +84,7 @@ export function packChunk(
     textIndexes[t + 9] = r.flags !== undefined && r.flags.length > 0 ? texts.indexOf(r.flags.join(",")) : -1;
     // Only a merchant request's: a probe's result carries no source, as the parser gives it.
     textIndexes[t + 10] = r.source === "traffic" ? texts.indexOf("traffic") : -1;
+    textIndexes[t + 11] = r.observed ? texts.indexOf(observedJson(r.observed)) : -1;
     numbers[i * N] = r.ts;
     numbers[i * N + 1] = r.status ?? Number.NaN;
     numbers[i * N + 2] = r.durationMs;
@@ -178,6 +180,8 @@ export function unpackChunk(packed: PackedChunk): LineChunk & { canonicals: stri
     if (agent !== null) result.agent = agent;
     if (region !== null) result.region = region;
     if (text(t + 10) === "traffic") result.source = "traffic";
+    const observed = text(t + 11);
+    if (observed !== null) result.observed = JSON.parse(observed) as Observed;
     results[i] = result;
   }
   return {

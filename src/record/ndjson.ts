@@ -1,4 +1,10 @@
-import { type FailureReason, type ProbeResult, RESULT_FLAGS, type ResultFlag } from "../model/result.js";
+import {
+  type FailureReason,
+  type Observed,
+  type ProbeResult,
+  RESULT_FLAGS,
+  type ResultFlag,
+} from "../model/result.js";
 import { isoTimestamp, phasesOfWire } from "./canonical.js";
 import { resultProblem } from "./validation.js";
 
@@ -23,6 +29,7 @@ const OPTIONAL = [
   "agent",
   "region",
   "source",
+  "observed",
 ] as const;
 const FIELDS: ReadonlySet<string> = new Set([...REQUIRED, ...OPTIONAL]);
 const PHASE_FIELDS = ["dns_ms", "connect_ms", "tls_ms", "request_sent_ms", "ttfb_ms", "body_end_ms"] as const;
@@ -147,6 +154,8 @@ function resultOfWire(fields: Record<string, unknown>): ProbeResult {
     ...identityOfWire(fields),
     // "probe" is the default and is not kept: a probe's record hashes as it did before sources.
     ...(fields.source === "traffic" ? { source: "traffic" as const } : {}),
+    // Its shape is checked with the rest of the result (resultProblem).
+    ...(fields.observed != null ? { observed: fields.observed as Observed } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
-import type { FailureReason, Phases, ProbeResult, ResultFlag } from "../model/result.js";
-import { phasesJson, phasesOfWire } from "./canonical.js";
+import type { FailureReason, Observed, Phases, ProbeResult, ResultFlag } from "../model/result.js";
+import { observedJson, phasesJson, phasesOfWire } from "./canonical.js";
 
 /** One row of the results table as better-sqlite3 returns it. */
 export interface ResultRow {
@@ -20,14 +20,15 @@ export interface ResultRow {
   readonly agent: string | null;
   readonly region: string | null;
   readonly source: string | null;
+  readonly observed: string | null;
   readonly prev_hash: Buffer;
   readonly hash: Buffer;
 }
 
 export const RESULT_COLUMNS =
-  "seq, ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region, source, prev_hash, hash";
+  "seq, ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region, source, observed, prev_hash, hash";
 
-export const RESULT_COLUMN_COUNT = 19;
+export const RESULT_COLUMN_COUNT = 20;
 
 /** A plain INSERT of `rows` rows: a conflict fails the whole statement, which SQLite then undoes. */
 export function insertResultsSql(rows: number): string {
@@ -37,10 +38,10 @@ export function insertResultsSql(rows: number): string {
 
 /** Hashes are bound as hex text and stored as 32-byte blobs: hex is what the chain computes in. */
 export const INSERT_RESULT_SQL = `INSERT OR IGNORE INTO results (${RESULT_COLUMNS})
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))`;
 
 export function resultOfRow(row: ResultRow): ProbeResult {
-  return withStoredIdentity(row.agent, row.region, row.source, {
+  return withStoredIdentity(row.agent, row.region, row.source, row.observed, {
     ts: row.ts,
     probe: row.probe,
     category: row.category,
@@ -59,21 +60,33 @@ export function resultOfRow(row: ResultRow): ProbeResult {
 }
 
 /**
- * Sets agent, region and source only when stored: a record from before identity reads as it always
- * did, and a probe's result (source NULL) carries no source, as before sources were kept.
+ * Sets agent, region, source and observed only when stored: a record from before identity reads as
+ * it always did, and a probe's result (source NULL) carries no source, as before sources were kept.
  */
 function withStoredIdentity(
   agent: string | null,
   region: string | null,
   source: string | null,
+  observed: string | null,
   result: ProbeResult,
 ): ProbeResult {
-  const r = result as { agent?: string; region?: string; source?: string };
+  const r = result as { agent?: string; region?: string; source?: string; observed?: Observed | null };
   if (agent !== null) r.agent = agent;
   if (region !== null) r.region = region;
   // Kept as stored, never checked: an altered source column must change the canonical form.
   if (source !== null) r.source = source;
+  if (observed !== null) r.observed = observedOfJson(observed);
   return result;
+}
+
+/** The observed column as stored; a value altered into garbage reads as null (and fails its hash). */
+function observedOfJson(text: string): Observed | null {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Observed) : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -105,8 +118,9 @@ export function fillRowValues(
   into[14] = result.agent ?? null;
   into[15] = result.region ?? null;
   into[16] = result.source === "traffic" ? "traffic" : null;
-  into[17] = prevHashHex;
-  into[18] = hashHex;
+  into[17] = result.observed ? observedJson(result.observed) : null;
+  into[18] = prevHashHex;
+  into[19] = hashHex;
   return into;
 }
 
@@ -115,27 +129,33 @@ export function fillRowValues(
  * since reading two 32-byte blobs per row was a third of a month's read.
  */
 export const RESULT_VALUE_COLUMNS =
-  "ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region, source";
+  "ts, probe, category, status, duration_ms, error, error_code, correlation_id, phases, server_ms, flags, body_error, detail, agent, region, source, observed";
 
 /** resultOfRow for a row of RESULT_VALUE_COLUMNS read as an array (stmt.raw()): no object per row to build. */
 export function resultOfValues(v: readonly unknown[]): ProbeResult {
   const phases = v[8] as string | null;
   const flags = v[10] as string | null;
-  return withStoredIdentity(v[13] as string | null, v[14] as string | null, v[15] as string | null, {
-    ts: v[0] as number,
-    probe: v[1] as string,
-    category: v[2] as string,
-    status: v[3] as number | null,
-    durationMs: v[4] as number,
-    error: v[5] as FailureReason | null,
-    errorCode: v[6] as string | null,
-    correlationId: v[7] as string | null,
-    phases: phases === null ? null : phasesOfJson(phases),
-    serverMs: v[9] as number | null,
-    flags: flags === null ? [] : (flags.split(",") as ResultFlag[]),
-    bodyError: v[11] as FailureReason | null,
-    detail: v[12] as string | null,
-  });
+  return withStoredIdentity(
+    v[13] as string | null,
+    v[14] as string | null,
+    v[15] as string | null,
+    v[16] as string | null,
+    {
+      ts: v[0] as number,
+      probe: v[1] as string,
+      category: v[2] as string,
+      status: v[3] as number | null,
+      durationMs: v[4] as number,
+      error: v[5] as FailureReason | null,
+      errorCode: v[6] as string | null,
+      correlationId: v[7] as string | null,
+      phases: phases === null ? null : phasesOfJson(phases),
+      serverMs: v[9] as number | null,
+      flags: flags === null ? [] : (flags.split(",") as ResultFlag[]),
+      bodyError: v[11] as FailureReason | null,
+      detail: v[12] as string | null,
+    },
+  );
 }
 
 /** The phases column holds the canonical snake_case JSON; a row altered into garbage reads as null phases. */

@@ -167,6 +167,12 @@ const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX results_ts_probe_agent
     ON results (ts, probe, ifnull(agent, ''), CASE WHEN source IS NULL THEN '' ELSE ifnull(correlation_id, '') END);
   `,
+  // What a probe kind observed beyond the HTTP fields (a flow's run id and step, a certificate's
+  // expiry, a DNS rcode), as JCS JSON and in the hashed form when present. Added once for every
+  // kind: a new kind puts its detail here and needs no migration (src/probes/kinds/).
+  `
+  ALTER TABLE results ADD COLUMN observed TEXT;  -- JSON object, or NULL for a plain HTTP result
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

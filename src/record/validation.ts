@@ -1,4 +1,10 @@
-import { FAILURE_REASONS, MAX_DURATION_MS, type ProbeResult, RESULT_FLAGS } from "../model/result.js";
+import {
+  FAILURE_REASONS,
+  isWithoutHttp,
+  MAX_DURATION_MS,
+  type ProbeResult,
+  RESULT_FLAGS,
+} from "../model/result.js";
 import { unsafeTextProblem } from "../model/text.js";
 
 const REASONS: ReadonlySet<string> = new Set(FAILURE_REASONS);
@@ -23,7 +29,8 @@ export function resultProblem(result: ProbeResult): string | null {
   }
   if (status !== null && error !== null)
     return `error must be null when status is set (status ${status}, error "${error}")`;
-  if (status === null && error === null) return "error must say why when status is null";
+  if (status === null && error === null && !isWithoutHttp(result))
+    return "error must say why when status is null";
   if (
     !(Number.isFinite(result.durationMs) && result.durationMs >= 0 && result.durationMs <= MAX_DURATION_MS)
   ) {
@@ -33,7 +40,7 @@ export function resultProblem(result: ProbeResult): string | null {
     return `source must be "probe" or "traffic", got ${JSON.stringify(result.source)}`;
   if (result.serverMs != null && !Number.isFinite(result.serverMs))
     return "server_ms must be a finite number or null";
-  return textProblem(result) ?? classificationProblem(result);
+  return textProblem(result) ?? classificationProblem(result) ?? observedProblem(result);
 }
 
 const TEXT_FIELDS = [
@@ -51,6 +58,29 @@ function textProblem(result: ProbeResult): string | null {
     if (typeof value !== "string") continue;
     const problem = unsafeTextProblem(value);
     if (problem) return `${name} ${problem}; strings must be valid Unicode without control characters`;
+  }
+  return null;
+}
+
+/** A kind's detail: a mapping of names to strings, finite numbers, booleans, null or lists of strings. */
+function observedProblem(result: ProbeResult): string | null {
+  const { observed } = result;
+  if (observed == null) return null;
+  if (typeof observed !== "object" || Array.isArray(observed))
+    return "observed must be a JSON object or null";
+  for (const [key, value] of Object.entries(observed)) {
+    const ok =
+      value === null ||
+      typeof value === "string" ||
+      typeof value === "boolean" ||
+      (typeof value === "number" && Number.isFinite(value)) ||
+      (Array.isArray(value) && value.every((v) => typeof v === "string"));
+    if (!ok) return `observed.${key} must be a string, a finite number, a boolean, null or a list of strings`;
+    const texts = typeof value === "string" ? [key, value] : Array.isArray(value) ? [key, ...value] : [key];
+    for (const text of texts) {
+      const problem = unsafeTextProblem(text);
+      if (problem) return `observed.${key} ${problem}`;
+    }
   }
   return null;
 }

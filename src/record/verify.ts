@@ -137,9 +137,9 @@ export type StoredRecord = readonly unknown[];
 export const RECORD_COLUMNS = `${RESULT_VALUE_COLUMNS}, seq, lower(hex(prev_hash)), lower(hex(hash))`;
 export const TS = 0;
 const PROBE = 1;
-export const SEQ = 16;
-export const PREV_HASH = 17;
-export const HASH = 18;
+export const SEQ = 17;
+export const PREV_HASH = 18;
+export const HASH = 19;
 
 /** Where a problem is: a record's seq and what names it to a reader. */
 interface Located {

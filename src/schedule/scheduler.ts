@@ -99,7 +99,8 @@ export class Scheduler {
   #running = 0;
   readonly #maxInFlightOf: (spec: ProbeSpec) => number;
   /** Runs in flight by target. */
-  readonly #runningByTarget = new Map<string, number>();
+  /** Runs in flight by target; diagnostic probes (no target) share the null entry. */
+  readonly #runningByTarget = new Map<string | null, number>();
   /** Runs still going of probes a reload removed or changed; stop() waits for them too. */
   readonly #retiring = new Set<Promise<void>>();
   #started = false;

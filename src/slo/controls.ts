@@ -100,7 +100,8 @@ export class ControlTimeline {
     const series = this.#series.get(id);
     if (!series) return;
     // A control whose request failed inside the agent says nothing about the network: unknown.
-    const failed = result.status === null && !result.flags?.includes("agent_error");
+    // No answer: no HTTP status, or (a tcp or dns control, which has none) a reason it failed.
+    const failed = result.error !== null && !result.flags?.includes("agent_error");
     const entry = failed ? { control: series.control.id, ts: result.ts, error: result.error } : null;
     const at = upperBound(series.ts, result.ts);
     series.ts.splice(at, 0, result.ts);

@@ -9,6 +9,7 @@ import type { Logger } from "../../src/agent/log.js";
 import { systemClock } from "../../src/clock/system.js";
 import { loadConfig } from "../../src/config/index.js";
 import type { SloConfig } from "../../src/model/config.js";
+import { DIAGNOSTIC_CATEGORY } from "../../src/model/result.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { shippedScenario } from "../../src/sim/index.js";
 import { eventually } from "../support/eventually.js";
@@ -83,7 +84,8 @@ describe("the daemon (slo-agent demo in-process)", () => {
 
     const store = openEvidenceStore({ dataDir, clock: systemClock, logger: () => {} });
     const categories = new Set([...store.results({ from: 0, to: Date.now() + 1 })].map((r) => r.category));
-    expect([...categories].sort()).toEqual([...config.categories.keys()].sort());
+    // The shipped tls/dns/tcp diagnostics are kept too, in their reserved category.
+    expect([...categories].sort()).toEqual([...config.categories.keys(), DIAGNOSTIC_CATEGORY].sort());
     expect(store.verify().ok).toBe(true);
     store.close();
 

@@ -15,7 +15,7 @@ describe("slo-agent check-config", () => {
     await cp(join(ROOT, "probes"), join(dir, "probes"), { recursive: true });
     const outcome = await checkConfig([], dir);
     expect(outcome.code).toBe(0);
-    expect(outcome.stdout).toBe("slo.yaml: ok: 13 categories, 3 service classes, 14 probes, 7 targets\n");
+    expect(outcome.stdout).toBe("slo.yaml: ok: 13 categories, 3 service classes, 18 probes, 7 targets\n");
     // Only the two targets that probes use (klarna, klarna_playground) warn.
     expect(outcome.stderr.trim().split("\n")).toHaveLength(2);
     expect(outcome.stderr).toMatch(

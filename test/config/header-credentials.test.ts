@@ -159,7 +159,9 @@ describe("the model holds header credentials as Secrets", () => {
       ),
     });
     const { config } = await loadConfig(join(dir, "slo.yaml"), { env: ENV });
-    for (const held of [config.targets.get("klarna")!.headers[name], config.probes[0]!.headers[name]]) {
+    const first = config.probes[0]!;
+    if (first.kind !== "http") throw new Error("expected an http probe");
+    for (const held of [config.targets.get("klarna")!.headers[name], first.headers[name]]) {
       expect(held instanceof Secret).toBe(secret);
       expect(held instanceof Secret ? held.reveal() : held).toBe(value);
     }

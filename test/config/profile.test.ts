@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
+import type { HttpProbeSpec } from "../../src/model/config.js";
+import { DIAGNOSTIC_CATEGORY } from "../../src/model/result.js";
 
 const PROFILE = join(import.meta.dirname, "../../slo.yaml");
 
@@ -87,7 +89,7 @@ describe("the shipped Klarna profile", () => {
 
   it("keeps its only writing probe on a playground target", async () => {
     const { config } = await loaded;
-    const writers = config.probes.filter((p) => p.writes);
+    const writers = config.probes.filter((p): p is HttpProbeSpec => p.writes && p.kind === "http");
     expect(writers.map((p) => [p.id, p.category, p.target, p.method, p.schedule])).toEqual([
       [
         "payment-session-create",
@@ -99,6 +101,23 @@ describe("the shipped Klarna profile", () => {
     ]);
     expect(config.targets.get("klarna_playground")?.environment).toBe("playground");
     expect(JSON.parse(writers[0]!.body!)).toMatchObject({ intent: "buy", purchase_currency: "SEK" });
+  });
+
+  it("ships a payment-session flow on the playground and tls/dns/tcp diagnostics of the production API", async () => {
+    const { config } = await loaded;
+    const flow = config.probes.find((p) => p.kind === "flow");
+    expect(flow && [flow.id, flow.target, flow.writes, flow.steps.map((s) => s.id)]).toEqual([
+      "payment-session-flow",
+      "klarna_playground",
+      true,
+      ["create", "read"],
+    ]);
+    const diagnostics = config.probes.filter((p) => p.kind === "tls" || p.kind === "dns" || p.kind === "tcp");
+    expect(diagnostics.map((p) => [p.id, p.kind, p.category, p.target])).toEqual([
+      ["api-cert", "tls", DIAGNOSTIC_CATEGORY, null],
+      ["api-dns", "dns", DIAGNOSTIC_CATEGORY, null],
+      ["api-tcp", "tcp", DIAGNOSTIC_CATEGORY, null],
+    ]);
   });
 
   it("targets Klarna's production and playground regions with basic auth", async () => {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createSloMetrics, type SloMetrics } from "../../src/export/metrics.js";
 import { exposedSeriesNames, METRIC } from "../../src/export/names.js";
 import { type MetricsServer, startMetricsServer } from "../../src/export/server.js";
-import type { ProbeResult } from "../../src/model/result.js";
+import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../../src/model/result.js";
 import type { CategorySnapshot, SloSnapshot } from "../../src/model/snapshot.js";
 import { LatencyHistogram, meetsLatencyObjective, stepFloorMs } from "../../src/slo/index.js";
 import { fixtureConfig } from "../support/slo-config.js";
@@ -357,9 +357,92 @@ describe("agent self-metrics", () => {
   });
 });
 
+/** The fixture's probes plus a tls probe, a tcp probe and a two-step flow. */
+function configWithKinds() {
+  const base = fixtureConfig();
+  const diagnostic = {
+    category: DIAGNOSTIC_CATEGORY,
+    target: null,
+    writes: false,
+    schedule: { kind: "every", intervalMs: 60_000 },
+    timeoutMs: 1000,
+    source: { file: "p.yaml", line: 1 },
+  } as const;
+  const step = (id: string, category: string) => ({
+    id,
+    category,
+    method: "GET",
+    path: "/",
+    body: null,
+    extract: {},
+  });
+  return fixtureConfig({
+    probes: [
+      ...base.probes,
+      { ...diagnostic, kind: "tls", id: "api-cert", host: "localhost", port: 443, minDays: 14, caFile: null },
+      { ...diagnostic, kind: "tcp", id: "api-tcp", host: "localhost", port: 443 },
+      {
+        ...diagnostic,
+        kind: "flow",
+        id: "session-flow",
+        category: "payment_request",
+        target: "klarna",
+        steps: [step("create", "payment_request"), step("read", "settlements")],
+        finally: [],
+        maxBodyBytes: 1000,
+      },
+    ],
+  });
+}
+
+describe("diagnostic kinds (contract section 18)", () => {
+  it("tls and tcp results set slo_probe_success and slo_tls_cert_expiry_seconds, and count no request", async () => {
+    const { metrics, scrape } = await serve(configWithKinds());
+    const diagnostic = { category: DIAGNOSTIC_CATEGORY, status: null, errorCode: null, correlationId: null };
+    metrics.recordResult(
+      result({
+        ...diagnostic,
+        probe: "api-cert",
+        error: "tls",
+        observed: { kind: "tls", expiry_seconds: 432_000, reason: "cert_expiring" },
+      }),
+    );
+    metrics.recordResult(result({ ...diagnostic, probe: "api-tcp", error: null, observed: { kind: "tcp" } }));
+    const samples = parseExposition(await scrape());
+    const byProbe = (name: string) =>
+      Object.fromEntries(samplesOf(samples, name).map((s) => [s.labels.probe, s.value]));
+    expect(byProbe(METRIC.probeSuccess)).toEqual({ "api-cert": 0, "api-tcp": 1 });
+    expect(byProbe(METRIC.tlsCertExpiry)).toEqual({ "api-cert": 432_000 });
+    expect(samplesOf(samples, METRIC.tlsCertExpiry)[0]?.labels.category).toBe(DIAGNOSTIC_CATEGORY);
+    expect(
+      samplesOf(samples, METRIC.probeRequests).filter((s) => s.labels.category === DIAGNOSTIC_CATEGORY),
+    ).toEqual([]);
+  });
+
+  it("each flow step is its own series, in its own category", async () => {
+    const { metrics, scrape } = await serve(configWithKinds());
+    metrics.recordResult(result({ probe: "session-flow/create", category: "payment_request" }));
+    metrics.recordResult(result({ probe: "session-flow/read", category: "settlements", status: 503 }));
+    const requests = samplesOf(parseExposition(await scrape()), METRIC.probeRequests);
+    expect(requests.map((s) => [s.labels.probe, s.labels.category, s.labels.outcome]).sort()).toEqual([
+      ["session-flow/create", "payment_request", "served"],
+      ["session-flow/read", "settlements", "failed"],
+    ]);
+  });
+});
+
 describe("exposition format", () => {
   it("a scrape with every metric family populated passes promtool check metrics", async () => {
-    const { metrics, scrape } = await serve();
+    const { metrics, scrape } = await serve(configWithKinds());
+    metrics.recordResult(
+      result({
+        probe: "api-cert",
+        category: DIAGNOSTIC_CATEGORY,
+        status: null,
+        error: null,
+        observed: { kind: "tls", expiry_seconds: 86_400 },
+      }),
+    );
     metrics.recordResult(result({ status: 500, errorCode: "INTERNAL_SERVER_ERROR" }));
     metrics.recordResult(
       result({ phases: { dnsMs: 1, connectMs: 2, tlsMs: 5, requestSentMs: 6, ttfbMs: 100, bodyEndMs: 101 } }),

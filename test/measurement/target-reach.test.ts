@@ -26,7 +26,9 @@ afterAll(() => {
 
 function withProbe(change: Partial<HttpProbeSpec>): SloConfig {
   const base = fixtureConfig();
-  return fixtureConfig({ probes: base.probes.map((p, i) => (i === 0 ? { ...p, ...change } : p)) });
+  return fixtureConfig({
+    probes: base.probes.map((p, i) => (i === 0 && p.kind === "http" ? { ...p, ...change } : p)),
+  });
 }
 
 function request(ts: number, answered: boolean): ProbeResult {
