@@ -32,7 +32,7 @@ export const RESULT_COLUMN_COUNT = 20;
 
 /** A plain INSERT of `rows` rows: a conflict fails the whole statement, which SQLite then undoes. */
 export function insertResultsSql(rows: number): string {
-  const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))";
+  const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, unhex(?), unhex(?))";
   return `INSERT INTO results (${RESULT_COLUMNS}) VALUES ${Array(rows).fill(row).join(", ")}`;
 }
 
