@@ -191,6 +191,8 @@ function alertingOf(wire: AlertingWireValue, configDir: string): AlertingSetting
     receivers: wire.receivers.map((r) => receiverOf(r, configDir)),
     forMs: parseDuration(wire.for)!,
     repeatIntervalMs: parseDuration(wire.repeat_interval)!,
+    groupWaitMs: parseDuration(wire.group_wait)!,
+    groupIntervalMs: parseDuration(wire.group_interval)!,
     coverageBelow: percentToRatio(parsePercent(wire.coverage_below_pct)!),
     latencyWindow: wire.latency_window,
     runbookBaseUrl: wire.runbook_base_url === undefined ? null : canonicalBaseUrl(wire.runbook_base_url),

@@ -461,6 +461,16 @@ export const AlertingWire = z
     repeat_interval: alertDuration(60_000, "must be a duration of at least 1m, like 4h")
       .default("4h")
       .describe("How often a firing alert is notified again while it lasts."),
+    group_wait: alertDuration(0, "must be a duration like 0s, 30s or 1m")
+      .default("30s")
+      .describe(
+        "How long a new group (alerts of one category and severity) waits before its first notification, so alerts firing together arrive in one.",
+      ),
+    group_interval: alertDuration(1_000, "must be a duration of at least 1s, like 5m")
+      .default("5m")
+      .describe(
+        "How long after a group's last notification a change (an alert firing or resolving in it) is notified.",
+      ),
     coverage_below_pct: percent
       .default(90)
       .describe("Alert when a category's probe coverage (recorded / expected runs) falls below this."),

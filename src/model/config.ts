@@ -273,6 +273,10 @@ export interface AlertingSettings {
   readonly forMs: number;
   /** How often a firing alert is notified again. */
   readonly repeatIntervalMs: number;
+  /** How long a new group waits before its first notification (Alertmanager's group_wait). */
+  readonly groupWaitMs: number;
+  /** How long after a group's last notification a change in it is notified (group_interval). */
+  readonly groupIntervalMs: number;
   /** Ratio in [0, 1]: a category whose probe coverage is below this alerts. */
   readonly coverageBelow: number;
   /** The window whose p99 is compared with the latency objective. */

@@ -127,6 +127,8 @@ beforeAll(async () => {
     `${profile}
 alerting:
   for: 2s
+  group_wait: 0s
+  group_interval: 1s
   receivers:
     - {id: am, type: alertmanager, url: "http://127.0.0.1:${amPort}"}
     - {id: hook, type: webhook, url: "http://127.0.0.1:${hookPort}/slo", secret: "\${HOOK_SECRET}"}
