@@ -227,6 +227,11 @@ export class AgentAlerting {
     };
   }
 
+  /** Resolves when no delivery round is running. */
+  idle(): Promise<void> {
+    return this.#outbox.idle();
+  }
+
   close(): Promise<void> {
     return this.#outbox.close();
   }
