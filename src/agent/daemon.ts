@@ -21,6 +21,7 @@ import { controlProbe } from "../probes/index.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import {
   automaticReasonOf,
+  BURN_RATE_WINDOWS,
   burnRateWindowMs,
   CONTROL_LOOKBACK_MS,
   ControlTimeline,
@@ -265,6 +266,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           alerts: firingAlerts(alerting) satisfies readonly FiringAlert[],
           failures: events.recentFailures(),
           merchantSideMinutes: validity.merchantSideMinutes(),
+          burnRate: (category, window) => {
+            const known = BURN_RATE_WINDOWS.find((w) => w.window === window);
+            return known === undefined ? null : windows.burnRateOver(category, known.ms, clock.now());
+          },
           version: AGENT_VERSION,
         })),
       ],
