@@ -39,6 +39,7 @@ import { ProberThread } from "./prober-thread.js";
 import { type Probing, type ProbingSetup, probeHere } from "./probing.js";
 import { classificationChanged, problemLines, type ReloadOutcome, settleAgentSettings } from "./reload.js";
 import { reloadRoute } from "./reload-route.js";
+import { scheduleReports } from "./report-schedule.js";
 import { pageRoutes } from "./status-route.js";
 import { summaryRoute } from "./summary-route.js";
 import { ValidityTracker } from "./validity.js";
@@ -228,6 +229,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log,
     generatorUrl: () => `${agentUrl}/alerts`,
   });
+  const reports = scheduleReports({
+    dataDir: options.dataDir,
+    store,
+    config: () => config,
+    alerting,
+    clock,
+    log,
+    onSuccess: (at) => metrics.setReportSuccess(at),
+  });
   metrics.setAlertSource(() => {
     const view = alerting.view();
     const firing = view.alerts.filter((a) => a.state === "firing" && a.inhibitedBy === null);
@@ -324,6 +334,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         error: error instanceof Error ? error.message : String(error),
       });
     }
+    reports.tick(config.reportSchedule, now);
     metrics.setSelfMetrics({
       coverage: new Map(coverage.flatMap((c) => (c.ratio === null ? [] : [[c.probe, c.ratio]]))),
       skippedRuns: new Map(
@@ -439,6 +450,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       // What still waits for its controls is decided with what is known: no more will come.
       validity.flush(Number.POSITIVE_INFINITY);
       refresh();
+      await reports.idle();
       await alerting.close();
       await alertDispatcher.close();
       await feedDispatcher.close();

@@ -227,6 +227,21 @@ export class AgentAlerting {
     };
   }
 
+  /**
+   * Queues a notice that is not an alert (no state: a scheduled report written) for some receivers,
+   * delivered like any notification. Throws when the store cannot take it now; the caller retries.
+   */
+  announce(notice: AlertNotification, receivers: readonly string[]): void {
+    const rows = this.#outbox.rowsOf([notice]).filter((row) => receivers.includes(row.receiver));
+    this.#options.ledger.commit(null, rows, this.#options.clock.now());
+    this.#outbox.pump();
+  }
+
+  /** Whether a notice (or notification) was queued under this key, see announce. */
+  announced(key: string): boolean {
+    return this.#options.ledger.hasQueued(key);
+  }
+
   /** Resolves when no delivery round is running. */
   idle(): Promise<void> {
     return this.#outbox.idle();

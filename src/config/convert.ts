@@ -137,6 +137,15 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     })),
     ...(wire.controls_quorum === undefined ? {} : { controlsQuorum: wire.controls_quorum }),
     alerting: alertingOf(wire.alerting, configDir),
+    ...(wire.reports?.schedule === undefined
+      ? {}
+      : {
+          reportSchedule: {
+            day: wire.reports.schedule.day,
+            formats: [...new Set(wire.reports.schedule.formats)],
+            receivers: [...new Set(wire.reports.schedule.receivers)],
+          },
+        }),
     ...(wire.regions?.trusted_keys_file === undefined
       ? {}
       : { regions: { trustedKeysFile: resolve(configDir, wire.regions.trusted_keys_file) } }),

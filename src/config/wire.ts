@@ -619,6 +619,33 @@ export const SloFileWire = z.strictObject({
   probes: z.array(ProbeWire).optional().describe("Probes declared inline, besides those in probes_dir."),
   alerting: AlertingWire,
   sla: SlaWire,
+  reports: z
+    .strictObject({
+      schedule: z
+        .strictObject({
+          day: z
+            .number()
+            .int("must be an integer")
+            .min(1, "must be 1..28")
+            .max(28, "must be 1..28 (every month has it)")
+            .describe("Day of the month (UTC) on which last month's final report is written."),
+          formats: z
+            .array(z.enum(["json", "md", "html", "csv", "pdf"]))
+            .min(1, "name at least one format")
+            .default(["json", "pdf"])
+            .describe("Report formats written (pdf needs Chromium); the bundle is always written."),
+          receivers: z
+            .array(z.string())
+            .default([])
+            .describe("Ids of alerting.receivers told when the report is written (once)."),
+        })
+        .optional()
+        .describe(
+          "Write and announce last month's report by itself (see docs/report.md, Scheduled delivery).",
+        ),
+    })
+    .optional()
+    .describe("Reports the daemon writes by itself."),
   regions: z
     .strictObject({
       trusted_keys_file: text()

@@ -28,6 +28,7 @@ export const METRIC = {
   alertDeliveries: "slo_alert_deliveries_total",
   alertQueueDepth: "slo_alert_queue_depth",
   buildInfo: "slo_agent_build_info",
+  reportLastSuccess: "slo_report_last_success_timestamp_seconds",
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

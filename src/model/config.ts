@@ -301,6 +301,15 @@ export interface SlaTerms {
   readonly monthlyFee: { readonly amount: number; readonly currency: string } | null;
 }
 
+/** `reports.schedule`: last month's report written and announced on a day of each month. */
+export interface ReportSchedule {
+  /** Day of the month (UTC), 1..28. */
+  readonly day: number;
+  readonly formats: readonly ("json" | "md" | "html" | "csv" | "pdf")[];
+  /** Ids of alerting receivers told once the report is written. */
+  readonly receivers: readonly string[];
+}
+
 export interface SloConfig {
   readonly version: 1;
   /** Absolute path of the slo.yaml this was loaded from. */
@@ -325,6 +334,8 @@ export interface SloConfig {
   readonly controlsQuorum?: number;
   readonly alerting: AlertingSettings;
   readonly sla: SlaTerms;
+  /** Absent: reports are written only by `slo-agent report`. */
+  readonly reportSchedule?: ReportSchedule;
   /** `report --from-agents`: the pinned agent keys (regions.trusted_keys_file), absolute. */
   readonly regions?: { readonly trustedKeysFile: string };
   /**

@@ -97,6 +97,14 @@ export class NotificationLedger {
       .run(attempts, nextAttemptAt, error, id);
   }
 
+  /** Whether any notification (delivered or not, not yet pruned) was queued under this key. */
+  hasQueued(alertKey: string): boolean {
+    return (
+      this.#db().prepare("SELECT 1 FROM notifications WHERE alert_key = ? LIMIT 1").get(alertKey) !==
+      undefined
+    );
+  }
+
   /** Undelivered notifications per receiver. */
   depth(): Map<string, number> {
     const rows = this.#db()

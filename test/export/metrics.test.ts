@@ -370,6 +370,7 @@ describe("exposition format", () => {
     }));
     metrics.recordLateness("payment-request-read", 5);
     metrics.recordStall(120);
+    metrics.setReportSuccess(Date.UTC(2026, 10, 3));
     const text = await scrape();
     const names = new Set(parseExposition(text).map((s) => s.name));
     expect([...exposedSeriesNames()].filter((n) => !names.has(n))).toEqual([]);

@@ -74,7 +74,7 @@ export function pagerDutyEvent(routingKey: string, n: OutgoingNotification, cont
     payload: {
       summary: `${n.annotations.summary.slice(0, MAX_SUMMARY - more.length)}${more}`,
       source: `slo-agent region ${region}`,
-      severity: severity === "page" ? "critical" : "warning",
+      severity: severity === "page" ? "critical" : severity === "info" ? "info" : "warning",
       timestamp: isoOf(n.startsAt),
       component: category,
       group: n.labels.service_class,
