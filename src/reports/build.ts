@@ -54,6 +54,11 @@ export interface EvidenceSource {
   runIntervals(range: { readonly from: EpochMs; readonly to: EpochMs }): readonly unknown[];
   /** Stretches of [from, to) when no agent was running. */
   unmonitoredIntervals(from: EpochMs, to: EpochMs): readonly Interval[];
+  /** The configurations recorded in the evidence log: the one in force at `from` and those loaded before `to`. */
+  configRecords?(period: {
+    readonly from: EpochMs;
+    readonly to: EpochMs;
+  }): readonly { readonly payload: string }[];
   /** Where raw results begin after retention pruned older ones; null when none were pruned. */
   prunedUntil?(): EpochMs | null;
   /** Stored rollups of [from, to) (minute or compacted hour rows), for the pruned part of a month. */
@@ -331,7 +336,11 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     month,
     generated_at: isoUtc(input.now),
     period: figures.period,
-    context: reportContext(config, input.agent ?? null),
+    context: reportContext(
+      config,
+      input.agent ?? null,
+      store.configRecords?.({ from: period.start, to: period.end }) ?? [],
+    ),
     preliminary: preliminary_reasons.length > 0,
     preliminary_reasons,
     categories: figures.categories.map((c) => ({
