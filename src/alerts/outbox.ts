@@ -112,18 +112,21 @@ export class AlertOutbox {
    * another right after it, since what was just queued may have come after its last look.
    */
   pump(): void {
+    for (const id of this.#receivers.keys()) this.#startRound(id);
+  }
+
+  /** Only this receiver's next round: re-pumping every receiver here would bounce rounds between them forever. */
+  #startRound(id: string): void {
     if (this.#closed) return;
-    for (const id of this.#receivers.keys()) {
-      if (this.#busy.has(id)) {
-        this.#again.add(id);
-        continue;
-      }
-      const round = this.#drain(id).finally(() => {
-        this.#busy.delete(id);
-        if (this.#again.delete(id)) this.pump();
-      });
-      this.#busy.set(id, round);
+    if (this.#busy.has(id)) {
+      this.#again.add(id);
+      return;
     }
+    const round = this.#drain(id).finally(() => {
+      this.#busy.delete(id);
+      if (this.#again.delete(id)) this.#startRound(id);
+    });
+    this.#busy.set(id, round);
   }
 
   /** Resolves when no delivery round is running (rounds started meanwhile included). */
