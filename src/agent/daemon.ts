@@ -24,6 +24,7 @@ import { agentSecretValues } from "../probes/scrub.js";
 import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
 import {
   automaticReasonOf,
+  BURN_RATE_WINDOWS,
   burnRateWindowMs,
   CONTROL_LOOKBACK_MS,
   ControlTimeline,
@@ -43,6 +44,7 @@ import { ProberThread } from "./prober-thread.js";
 import { type Probing, type ProbingSetup, probeHere } from "./probing.js";
 import { classificationChanged, problemLines, type ReloadOutcome, settleAgentSettings } from "./reload.js";
 import { reloadRoute } from "./reload-route.js";
+import { scheduleReports } from "./report-schedule.js";
 import { pageRoutes } from "./status-route.js";
 import { summaryRoute } from "./summary-route.js";
 import { TrafficStatus } from "./traffic-status.js";
@@ -270,6 +272,15 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     log,
     generatorUrl: () => `${agentUrl}/alerts`,
   });
+  const reports = scheduleReports({
+    dataDir: options.dataDir,
+    store,
+    config: () => config,
+    alerting,
+    clock,
+    log,
+    onSuccess: (at) => metrics.setReportSuccess(at),
+  });
   metrics.setAlertSource(() => {
     const view = alerting.view();
     const firing = view.alerts.filter((a) => a.state === "firing" && a.inhibitedBy === null);
@@ -319,6 +330,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           merchantSideMinutes: validity.merchantSideMinutes(),
           validity: validity.validity(),
           ...(config.traffic ? { traffic: trafficStatus.counts(clock.now()) } : {}),
+          burnRate: (category, window) => {
+            const known = BURN_RATE_WINDOWS.find((w) => w.window === window);
+            return known === undefined ? null : windows.burnRateOver(category, known.ms, clock.now());
+          },
           version: AGENT_VERSION,
         })),
       ],
@@ -374,6 +389,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         error: error instanceof Error ? error.message : String(error),
       });
     }
+    reports.tick(config.reportSchedule, now);
     metrics.setSelfMetrics({
       coverage: new Map(coverage.flatMap((c) => (c.ratio === null ? [] : [[c.probe, c.ratio]]))),
       skippedRuns: new Map(
@@ -493,6 +509,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       // What still waits for its controls is decided with what is known: no more will come.
       validity.flush(Number.POSITIVE_INFINITY);
       refresh();
+      await reports.idle();
       await alerting.close();
       await alertDispatcher.close();
       await feedDispatcher.close();

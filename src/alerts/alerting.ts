@@ -4,11 +4,12 @@ import type { SloConfig } from "../model/config.js";
 import { DAY_MS } from "../model/time.js";
 import { describeWriteError, type NotificationLedger } from "../record/index.js";
 import { type AlertInput, alertConditions } from "./conditions.js";
+import { type AlertGroup, AlertGroups, type GroupTiming, groupKeyOf } from "./grouping.js";
 import { AlertStateMachine } from "./machine.js";
 import { AlertOutbox, type DeliveryResult } from "./outbox.js";
 import { createReceiver } from "./receivers/index.js";
 import { resolvedAnnotations } from "./resolution.js";
-import type { AgentAlert, AlertNotification } from "./types.js";
+import type { AgentAlert, AlertNotification, NotifiedAlert } from "./types.js";
 
 export interface AgentAlertingOptions {
   readonly config: SloConfig;
@@ -45,6 +46,7 @@ export class AgentAlerting {
   /** The configuration in force: the start-up one until a reload hands over another. */
   #config: SloConfig;
   readonly #machine: AlertStateMachine;
+  readonly #groups: AlertGroups;
   readonly #outbox: AlertOutbox;
   readonly #deliveries = new Map<string, Record<DeliveryResult, number>>();
   #storeError: string | null = null;
@@ -60,11 +62,19 @@ export class AgentAlerting {
     this.#config = config;
     const receivers = this.#receiversOf(config);
     for (const r of receivers) this.#deliveries.set(r.id, { success: 0, failure: 0 });
+    const stored = ledger.loadStates();
+    const restored = stored.alerts.map((json) => JSON.parse(json) as AgentAlert);
     this.#machine = new AlertStateMachine({
       forMs: config.alerting.forMs,
       repeatIntervalMs: config.alerting.repeatIntervalMs,
-      restored: ledger.loadAlerts().map((json) => JSON.parse(json) as AgentAlert),
+      restored,
     });
+    this.#groups = new AlertGroups(
+      timingOf(config),
+      stored.groups.length > 0
+        ? stored.groups.map((json) => JSON.parse(json) as AlertGroup)
+        : groupsBeforeGrouping(restored),
+    );
     this.#outbox = new AlertOutbox({
       ledger,
       receivers,
@@ -94,6 +104,7 @@ export class AgentAlerting {
       forMs: config.alerting.forMs,
       repeatIntervalMs: config.alerting.repeatIntervalMs,
     });
+    this.#groups.retime(timingOf(config));
     const ids = new Set(receivers.map((r) => r.id));
     const added = [...ids].filter((id) => !this.#deliveries.has(id));
     for (const id of this.#deliveries.keys()) if (!ids.has(id)) this.#deliveries.delete(id);
@@ -104,7 +115,7 @@ export class AgentAlerting {
 
   /** A receiver added by a reload is told what is firing, as Alertmanager tells a new route. */
   #tellAdded(added: readonly string[]): void {
-    const firing = this.#firing().map((n) => ({ ...n, reminder: false }));
+    const firing = this.#groups.firing(this.#machine.alerts(), this.#options.clock.now());
     if (added.length === 0 || firing.length === 0) return;
     const rows = this.#outbox.rowsOf(firing).filter((row) => added.includes(row.receiver));
     try {
@@ -137,18 +148,31 @@ export class AgentAlerting {
   evaluate(input: AlertInput): void {
     const now = input.snapshot.at;
     const config = this.#config;
-    const { notifications, changed } = this.#machine.evaluate(alertConditions(config, input), now, (alert) =>
+    const transitions = this.#machine.evaluate(alertConditions(config, input), now, (alert) =>
       resolvedAnnotations(config, input, alert.labels, alert.annotations),
     );
-    for (const n of notifications) {
-      const what = n.status === "resolved" ? "resolved" : n.reminder ? "still firing" : "firing";
+    const resolvedNow: NotifiedAlert[] = [];
+    for (const n of transitions.notifications) {
+      if (n.reminder) continue;
+      if (n.status === "resolved") {
+        const { key, status, labels, annotations, startsAt, endsAt } = n;
+        resolvedNow.push({ key, status, labels, annotations, startsAt, endsAt });
+      }
       this.#options.log(
         n.status === "resolved" ? "info" : "warn",
-        `alert ${what}: ${n.labels.alertname} ${n.labels.category}: ${n.annotations.summary}`,
+        `alert ${n.status}: ${n.labels.alertname} ${n.labels.category}: ${n.annotations.summary}`,
       );
     }
-    this.#unstored.push(...notifications);
-    if (changed) this.#statesUnstored = true;
+    const grouped = this.#groups.step(this.#machine.alerts(), resolvedNow, now);
+    for (const n of grouped.notifications) {
+      const counts = countsOf(n);
+      this.#options.log(
+        "info",
+        `alerts: notifying ${n.labels.category} (${n.labels.severity}) ${n.status}${n.reminder ? " again" : ""}: ${counts}`,
+      );
+    }
+    this.#unstored.push(...grouped.notifications);
+    if (transitions.changed || grouped.changed) this.#statesUnstored = true;
     if (this.#statesUnstored) this.#store();
     this.#outbox.pump();
   }
@@ -157,7 +181,10 @@ export class AgentAlerting {
   #store(): void {
     try {
       this.#options.ledger.commit(
-        this.#machine.alerts().map((a) => ({ key: a.key, json: JSON.stringify(a) })),
+        {
+          alerts: this.#machine.alerts().map((a) => ({ key: a.key, json: JSON.stringify(a) })),
+          groups: this.#groups.groups().map((g) => ({ key: g.key, json: JSON.stringify(g) })),
+        },
         this.#outbox.rowsOf(this.#unstored),
         this.#options.clock.now(),
       );
@@ -200,6 +227,26 @@ export class AgentAlerting {
     };
   }
 
+  /**
+   * Queues a notice that is not an alert (no state: a scheduled report written) for some receivers,
+   * delivered like any notification. Throws when the store cannot take it now; the caller retries.
+   */
+  announce(notice: AlertNotification, receivers: readonly string[]): void {
+    const rows = this.#outbox.rowsOf([notice]).filter((row) => receivers.includes(row.receiver));
+    this.#options.ledger.commit(null, rows, this.#options.clock.now());
+    this.#outbox.pump();
+  }
+
+  /** Whether a notice (or notification) was queued under this key, see announce. */
+  announced(key: string): boolean {
+    return this.#options.ledger.hasQueued(key);
+  }
+
+  /** Resolves when no delivery round is running. */
+  idle(): Promise<void> {
+    return this.#outbox.idle();
+  }
+
   close(): Promise<void> {
     return this.#outbox.close();
   }
@@ -226,4 +273,38 @@ export class AgentAlerting {
         at: this.#options.clock.now(),
       }));
   }
+}
+
+function timingOf(config: SloConfig): GroupTiming {
+  const { groupWaitMs, groupIntervalMs, repeatIntervalMs } = config.alerting;
+  return { groupWaitMs, groupIntervalMs, repeatIntervalMs };
+}
+
+function countsOf(n: AlertNotification): string {
+  const alerts = n.alerts ?? [];
+  const firing = alerts.filter((a) => a.status === "firing").length;
+  return `${firing} firing, ${alerts.length - firing} resolved`;
+}
+
+/**
+ * A store written before grouping has alert states but no groups: the alerts it notified count as
+ * announced in their groups, so an upgrade neither repeats them nor forgets to resolve them.
+ */
+function groupsBeforeGrouping(alerts: readonly AgentAlert[]): AlertGroup[] {
+  const groups = new Map<string, AlertGroup>();
+  for (const a of alerts) {
+    if (a.state !== "firing" || a.notifiedAt === null) continue;
+    const key = groupKeyOf(a.labels);
+    const seen = groups.get(key);
+    groups.set(key, {
+      key,
+      category: a.labels.category,
+      severity: a.labels.severity,
+      startedAt: Math.min(seen?.startedAt ?? a.activeAt, a.activeAt),
+      notifiedAt: Math.max(seen?.notifiedAt ?? a.notifiedAt, a.notifiedAt),
+      announced: [...(seen?.announced ?? []), a.key],
+      resolved: [],
+    });
+  }
+  return [...groups.values()];
 }

@@ -33,5 +33,9 @@ export function firingAlerts(alerting: AgentAlerting) {
       category: a.labels.category,
       severity: a.labels.severity,
       since: a.firedAt ?? a.activeAt,
+      summary: a.annotations.summary,
+      ...(a.labels.long_window && a.labels.short_window
+        ? { windows: { long: a.labels.long_window, short: a.labels.short_window } }
+        : {}),
     }));
 }

@@ -44,6 +44,8 @@ export class AlertOutbox {
   /** By id, in configuration order; replaced by a reload (setReceivers). */
   #receivers: ReadonlyMap<string, Receiver>;
   readonly #busy = new Map<string, Promise<void>>();
+  /** Receivers pumped while in a round: they get another one when it ends. */
+  readonly #again = new Set<string>();
   readonly #timers = new Map<string, TimerHandle>();
   readonly #refreshedAt = new Map<string, EpochMs>();
   /** Per receiver: the last delivery its endpoint accepted that the store has not recorded yet. */
@@ -105,14 +107,26 @@ export class AlertOutbox {
     );
   }
 
-  /** Starts a delivery round for every receiver that is not already in one. */
+  /**
+   * Starts a delivery round for every receiver that is not already in one; a receiver in one gets
+   * another right after it, since what was just queued may have come after its last look.
+   */
   pump(): void {
+    for (const id of this.#receivers.keys()) this.#startRound(id);
+  }
+
+  /** Only this receiver's next round: re-pumping every receiver here would bounce rounds between them forever. */
+  #startRound(id: string): void {
     if (this.#closed) return;
-    for (const id of this.#receivers.keys()) {
-      if (this.#busy.has(id)) continue;
-      const round = this.#drain(id).finally(() => this.#busy.delete(id));
-      this.#busy.set(id, round);
+    if (this.#busy.has(id)) {
+      this.#again.add(id);
+      return;
     }
+    const round = this.#drain(id).finally(() => {
+      this.#busy.delete(id);
+      if (this.#again.delete(id)) this.#startRound(id);
+    });
+    this.#busy.set(id, round);
   }
 
   /** Resolves when no delivery round is running (rounds started meanwhile included). */

@@ -45,19 +45,55 @@ export interface AgentAlert {
   readonly inhibitedBy: string | null;
 }
 
-/** What is queued for every receiver when an alert fires, is reminded of, or resolves. */
-export interface AlertNotification {
+/** One alert as a notification carries it: firing, or resolved with the figures at resolution. */
+export interface NotifiedAlert {
   readonly key: string;
   readonly status: "firing" | "resolved";
-  /** A repeat of a firing notification (repeat_interval); a newer one replaces an undelivered one. */
-  readonly reminder: boolean;
   readonly labels: AlertLabels;
   readonly annotations: AlertAnnotations;
   readonly startsAt: EpochMs;
   /** When it resolved; null while firing. */
   readonly endsAt: EpochMs | null;
-  /** When the state machine produced it. */
+}
+
+/**
+ * What is queued for every receiver when a group of alerts (one category and severity) is first
+ * notified, changes, is reminded of, or resolves. `labels`, `annotations` are the group's headline
+ * alert (its first firing one, else its first resolved one); `alerts` lists them all.
+ */
+export interface AlertNotification {
+  /** The group's identity (its category and severity), or an alert's in notifications queued before grouping. */
+  readonly key: string;
+  /** firing while any alert of the group fires; resolved when all that were notified have resolved. */
+  readonly status: "firing" | "resolved";
+  /** A repeat of a firing notification (repeat_interval); a newer one replaces an undelivered one. */
+  readonly reminder: boolean;
+  readonly labels: AlertLabels;
+  readonly annotations: AlertAnnotations;
+  /** When the group's episode began: the same for its first, later and resolved notifications. */
+  readonly startsAt: EpochMs;
+  /** When the group resolved; null while firing. */
+  readonly endsAt: EpochMs | null;
+  /** When it was produced. */
   readonly at: EpochMs;
+  /** Every alert of the group, firing ones first. Absent in notifications queued before grouping. */
+  readonly alerts?: readonly NotifiedAlert[];
+}
+
+/** The alerts a notification carries: its list, or the one alert of a notification queued before grouping. */
+export function alertsOf(n: AlertNotification): readonly NotifiedAlert[] {
+  return (
+    n.alerts ?? [
+      {
+        key: n.key,
+        status: n.status,
+        labels: n.labels,
+        annotations: n.annotations,
+        startsAt: n.startsAt,
+        endsAt: n.endsAt,
+      },
+    ]
+  );
 }
 
 /** The identity of an alert: its labels in name order. */

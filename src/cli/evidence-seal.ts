@@ -1,128 +1,23 @@
-import { createHash } from "node:crypto";
-import { configSha256 } from "../config/fingerprint.js";
-import type { SloConfig } from "../model/config.js";
-import { type EpochMs, monthInterval } from "../model/time.js";
-import {
-  type AgentKey,
-  describeProblem,
-  type EvidenceStore,
-  keyFileOf,
-  loadAgentKey,
-  MissingKeyError,
-  monthStatement,
-  type PeriodVerification,
-  recomputeScriptSha256,
-  type Statement,
-  type VerifiedRecords,
-} from "../record/index.js";
-import type { EvidenceSeal } from "../reports/evidence.js";
-import type { ConfigRecordRef } from "../reports/model.js";
-import { AGENT_VERSION } from "../version.js";
+import * as core from "../reports/month-evidence.js";
 import { UsageError } from "./errors.js";
 
-export interface SealInput {
-  readonly command: string;
-  readonly store: EvidenceStore;
-  readonly config: SloConfig;
-  readonly dataDir: string;
-  readonly month: string;
-  readonly now: EpochMs;
-  /** Whether a statement that cannot be signed is an error (export) or a warning (report). */
-  readonly signatureRequired: boolean;
-  /** Reads the month's records in the verification's pass (the report's build). */
-  readonly readAlong?: (records: VerifiedRecords) => void;
-}
+export { type MonthEvidence, sealOf } from "../reports/month-evidence.js";
 
-/**
- * The agent key of a data directory (or agent.signing_key_file), created on first use. A store on
- * read-only media without a key is still reported on: unsigned, with a warning (required: exit 2).
- */
-export function agentKeyFor(
-  command: string,
-  config: SloConfig,
-  dataDir: string,
-  required: boolean,
-  signedBy: string | null = null,
-): AgentKey | null {
+/** The command line's form: a warning goes to stderr, a key that cannot be had is bad usage (exit 2). */
+export type SealInput = Omit<core.SealInput, "warn">;
+
+const warn = (line: string) => process.stderr.write(`${line}\n`);
+
+function usage<T>(run: () => T): T {
   try {
-    return loadAgentKey(keyFileOf(dataDir, config.agent.signingKeyFile), { create: true, signedBy });
+    return run();
   } catch (error) {
-    // A key the checkpoints need is missing: the verification already names it (exit 1).
-    if (required && !(error instanceof MissingKeyError))
-      throw new UsageError(`${command}: ${(error as Error).message}`);
-    process.stderr.write(`${command}: warning: the statement is not signed: ${(error as Error).message}\n`);
-    return null;
+    if (error instanceof core.AgentKeyError) throw new UsageError(error.message);
+    throw error;
   }
-}
-
-/** A month's records re-checked, and the statement over them signed. */
-export interface MonthEvidence {
-  readonly verification: PeriodVerification;
-  readonly problemText: string | null;
-  readonly configSha256: string;
-  /** The month's configuration records, and the payload (JCS) of the one config_sha256 names; null: none is. */
-  readonly configRecords: readonly ConfigRecordRef[];
-  readonly recordedConfiguration: string | null;
-  readonly statement: Statement;
-  readonly key: AgentKey | null;
 }
 
 /** Verifies the month's records in the store and signs the statement about them. */
-export function monthEvidence(input: SealInput): MonthEvidence {
-  const { start, end } = monthInterval(input.month);
-  const verification = input.store.verifyPeriod({ from: start, to: end }, input.readAlong);
-  // After the pass: a report refused by its build (an unknown --category) creates no key.
-  const key = agentKeyFor(
-    input.command,
-    input.config,
-    input.dataDir,
-    input.signatureRequired,
-    input.store.checkpointKeyId(),
-  );
-  const config = configSha256(input.config);
-  const statement = monthStatement({
-    month: input.month,
-    verification,
-    configSha256: config,
-    agent: input.config.agent.id,
-    agentVersion: AGENT_VERSION,
-    generatedAt: input.now,
-  });
-  const problemText = verification.problem ? describeProblem(verification.problem) : null;
-  const records = input.store.configRecords({ from: start, to: end });
-  const configRecords = records.map((r) => ({
-    seq: r.seq,
-    loaded_at: new Date(r.ts).toISOString(),
-    sha256: createHash("sha256").update(r.payload, "utf8").digest("hex"),
-  }));
-  const recorded = records.find((_r, i) => configRecords[i]!.sha256 === config);
-  if (records.length > 0 && !recorded) {
-    process.stderr.write(
-      `${input.command}: warning: the configuration loaded now (config_sha256 ${config}) is none of the configurations the agent recorded for ${input.month} (input records ${records.map((r) => r.seq).join(", ")}): the figures are computed with a configuration the log does not hold\n`,
-    );
-  }
-  return {
-    verification,
-    problemText,
-    configSha256: config,
-    configRecords,
-    recordedConfiguration: recorded?.payload ?? null,
-    statement,
-    key,
-  };
-}
-
-export function sealOf(evidence: MonthEvidence): EvidenceSeal {
-  return {
-    records: evidence.verification.records,
-    sha256: evidence.verification.sha256,
-    problem: evidence.verification.problem,
-    problemText: evidence.problemText,
-    configSha256: evidence.configSha256,
-    recomputeSha256: recomputeScriptSha256(),
-    seqs: { first: evidence.verification.firstSeq, last: evidence.verification.lastSeq },
-    configRecords: evidence.configRecords,
-    statement: evidence.statement,
-    signature: evidence.key?.sign(evidence.statement) ?? null,
-  };
+export function monthEvidence(input: SealInput): core.MonthEvidence {
+  return usage(() => core.monthEvidence({ ...input, warn }));
 }

@@ -159,6 +159,15 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     })),
     ...(wire.controls_quorum === undefined ? {} : { controlsQuorum: wire.controls_quorum }),
     alerting: alertingOf(wire.alerting, configDir),
+    ...(wire.reports?.schedule === undefined
+      ? {}
+      : {
+          reportSchedule: {
+            day: wire.reports.schedule.day,
+            formats: [...new Set(wire.reports.schedule.formats)],
+            receivers: [...new Set(wire.reports.schedule.receivers)],
+          },
+        }),
     ...(wire.regions?.trusted_keys_file === undefined
       ? {}
       : { regions: { trustedKeysFile: resolve(configDir, wire.regions.trusted_keys_file) } }),
@@ -217,6 +226,8 @@ function alertingOf(wire: AlertingWireValue, configDir: string): AlertingSetting
     receivers: wire.receivers.map((r) => receiverOf(r, configDir)),
     forMs: parseDuration(wire.for)!,
     repeatIntervalMs: parseDuration(wire.repeat_interval)!,
+    groupWaitMs: parseDuration(wire.group_wait)!,
+    groupIntervalMs: parseDuration(wire.group_interval)!,
     coverageBelow: percentToRatio(parsePercent(wire.coverage_below_pct)!),
     latencyWindow: wire.latency_window,
     runbookBaseUrl: wire.runbook_base_url === undefined ? null : canonicalBaseUrl(wire.runbook_base_url),

@@ -44,6 +44,7 @@ export function checkReferences(
   problems.push(...checkFeedComponents(slo, maintenance.feed, categories));
   problems.push(...checkProbes(probes, categories, root.targets));
   problems.push(...checkTrafficRoutes(slo, root.traffic, categories, keysOf(root.targets)));
+  problems.push(...checkReportReceivers(slo, root.reports, root.alerting));
   const quorum = root.controls_quorum;
   const controls = listOf(root.controls).length;
   if (typeof quorum === "number" && quorum > controls) {
@@ -72,6 +73,21 @@ function checkTrafficRoutes(
       );
   });
   return problems;
+  return problems;
+}
+
+/** reports.schedule.receivers name receivers of alerting.receivers. */
+function checkReportReceivers(slo: YamlSource, reports: unknown, alerting: unknown): ConfigProblem[] {
+  const schedule = isRecord(reports) ? reports.schedule : undefined;
+  if (!isRecord(schedule)) return [];
+  const known = listOf(isRecord(alerting) ? alerting.receivers : undefined).flatMap((r) =>
+    isRecord(r) && typeof r.id === "string" ? [r.id] : [],
+  );
+  return listOf(schedule.receivers).flatMap((id, i) =>
+    typeof id === "string" && !known.includes(id)
+      ? [slo.problem(["reports", "schedule", "receivers", i], unknown("receiver", id, known))]
+      : [],
+  );
 }
 
 /** Windows and exclusions: categories known (or "all"), ids unique. */

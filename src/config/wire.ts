@@ -546,6 +546,16 @@ export const AlertingWire = z
     repeat_interval: alertDuration(60_000, "must be a duration of at least 1m, like 4h")
       .default("4h")
       .describe("How often a firing alert is notified again while it lasts."),
+    group_wait: alertDuration(0, "must be a duration like 0s, 30s or 1m")
+      .default("30s")
+      .describe(
+        "How long a new group (alerts of one category and severity) waits before its first notification, so alerts firing together arrive in one.",
+      ),
+    group_interval: alertDuration(1_000, "must be a duration of at least 1s, like 5m")
+      .default("5m")
+      .describe(
+        "How long after a group's last notification a change (an alert firing or resolving in it) is notified.",
+      ),
     coverage_below_pct: percent
       .default(90)
       .describe("Alert when a category's probe coverage (recorded / expected runs) falls below this."),
@@ -708,6 +718,33 @@ export const SloFileWire = z.strictObject({
   alerting: AlertingWire,
   sla: SlaWire,
   traffic: TrafficWire.optional(),
+  reports: z
+    .strictObject({
+      schedule: z
+        .strictObject({
+          day: z
+            .number()
+            .int("must be an integer")
+            .min(1, "must be 1..28")
+            .max(28, "must be 1..28 (every month has it)")
+            .describe("Day of the month (UTC) on which last month's final report is written."),
+          formats: z
+            .array(z.enum(["json", "md", "html", "csv", "pdf"]))
+            .min(1, "name at least one format")
+            .default(["json", "pdf"])
+            .describe("Report formats written (pdf needs Chromium); the bundle is always written."),
+          receivers: z
+            .array(z.string())
+            .default([])
+            .describe("Ids of alerting.receivers told when the report is written (once)."),
+        })
+        .optional()
+        .describe(
+          "Write and announce last month's report by itself (see docs/report.md, Scheduled delivery).",
+        ),
+    })
+    .optional()
+    .describe("Reports the daemon writes by itself."),
   regions: z
     .strictObject({
       trusted_keys_file: text()

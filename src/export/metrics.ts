@@ -16,7 +16,7 @@ import {
 import { type AlertFigures, registerAlertMetrics } from "./alert-metrics.js";
 import { registerDiagnosticGauges } from "./diagnostic-metrics.js";
 import { ExpositionWriter } from "./exposition.js";
-import { type AgentIdentity, LABEL } from "./names.js";
+import { type AgentIdentity, identityLabels, LABEL, METRIC } from "./names.js";
 import { type OtlpPushOptions, otlpReader } from "./otlp.js";
 import { registerProbeMetrics, type SeriesLabels, seriesLabels } from "./probe-metrics.js";
 import { registerBuildInfo, startRuntimeMetrics } from "./runtime-metrics.js";
@@ -57,6 +57,8 @@ export interface SloMetrics {
   recordStall(stallMs: number): void;
   /** Where the alert metrics are read from at each scrape (none: not exported). */
   setAlertSource(source: () => AlertFigures): void;
+  /** When a scheduled monthly report was last written and announced (epoch ms); unset: not exported. */
+  setReportSuccess(at: number): void;
   /** Serves one Prometheus scrape (text exposition format). */
   serveScrape(request: IncomingMessage, response: ServerResponse): void;
   /**
@@ -108,6 +110,15 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   const setAlertSource = registerAlertMetrics(meter, identity);
   registerBuildInfo(meter, { version: options.version ?? "0.0.0", identity });
   const traffic = registerTrafficMetrics(meter, identity);
+  let reportSuccessAt: number | null = null;
+  meter
+    .createObservableGauge(METRIC.reportLastSuccess, {
+      description:
+        "When the scheduled monthly report (reports.schedule) was last written and announced, Unix seconds",
+    })
+    .addCallback((result) => {
+      if (reportSuccessAt !== null) result.observe(reportSuccessAt / 1000, identityLabels(identity));
+    });
   const runtime = options.runtimeMetrics ? startRuntimeMetrics(provider) : null;
   const exposition = new ExpositionWriter();
   let shown = configuredSeries(config);
@@ -136,6 +147,9 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     recordLateness: (probe, lateMs) => self.recordLateness(probe, lateMs),
     recordStall: (stallMs) => self.recordStall(stallMs),
     setAlertSource,
+    setReportSuccess(at) {
+      reportSuccessAt = at;
+    },
     serveScrape: (_request, response) => {
       response.statusCode = 200;
       response.setHeader("content-type", "text/plain");

@@ -32,6 +32,7 @@ export const METRIC = {
   buildInfo: "slo_agent_build_info",
   trafficRequests: "slo_traffic_requests_total",
   trafficDropped: "slo_traffic_dropped_total",
+  reportLastSuccess: "slo_report_last_success_timestamp_seconds",
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -1,15 +1,19 @@
 import type { MaintenanceWindow } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import type { CategorySnapshot, SloSnapshot } from "../model/snapshot.js";
-import { isoUtc } from "../model/time.js";
+import { DAY_MS, isoUtc } from "../model/time.js";
 import type { ProbeValidity } from "../model/validity.js";
 
-/** A firing alert as the status page shows it (src/alerts provides them; none until it does). */
+/** A firing alert as the status page shows it (src/alerts provides them). */
 export interface FiringAlert {
   readonly name: string;
   readonly category: string;
   readonly severity: string;
   readonly since: number;
+  /** What it says now (for a burn-rate alert: the burn rates over its windows). */
+  readonly summary?: string;
+  /** The burn-rate pair of a burn-rate alert ("1h", "5m"); absent for other alerts. */
+  readonly windows?: { readonly long: string; readonly short: string };
 }
 
 /** A category's merchant requests of the month to date, by outcome (as slo_traffic_requests_total counts them). */
@@ -34,49 +38,116 @@ export interface StatusPageModel {
   readonly validity?: readonly ProbeValidity[];
   /** Per category, the month to date's merchant requests (contract section 19); only with traffic: configured. */
   readonly traffic?: ReadonlyMap<string, TrafficCounts>;
+  /** A category's burn rate over a burn-rate window ("2h" too); null when unknown. */
+  readonly burnRate?: (category: string, window: string) => number | null;
   readonly version: string;
 }
+
+const UPCOMING_MS = 30 * DAY_MS;
 
 const STYLE = `body{font:15px/1.4 system-ui,sans-serif;margin:0;padding:12px;color:#1b1b1b;background:#fafafa}
 h1{font-size:1.3em;margin:0 0 4px}h2{font-size:1.1em;margin:20px 0 8px}
 .meta{color:#555;font-size:.9em}.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:10px}
-.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:10px}.card h3{font-size:1em;margin:0 0 6px}
+.card{background:#fff;border:1px solid #ddd;border-left:6px solid #2e7d32;border-radius:6px;padding:10px}.card h3{font-size:1em;margin:0 0 6px}
+.card.page{border-color:#b00020;border-left-color:#b00020}.card.ticket,.card.breach{border-left-color:#e65100}
 .ok{color:#17692b}.bad{color:#b00020}.row{display:flex;justify-content:space-between;gap:8px}
 .bar{height:8px;background:#eee;border-radius:4px;overflow:hidden;margin:4px 0}.bar span{display:block;height:100%;background:#2e7d32}
 .bar span.low{background:#c62828}.tag{font-size:.8em;padding:1px 6px;border-radius:8px;background:#fff3cd}
+.sev{font-size:.75em;font-weight:700;padding:1px 6px;border-radius:8px;color:#fff;background:#2e7d32;text-transform:uppercase}
+.sev.page{background:#b00020}.sev.ticket,.sev.breach{background:#e65100}
+.banner{border-radius:6px;padding:10px 12px;margin:10px 0;background:#e8f5e9;border:1px solid #2e7d32}
+.banner.bad{background:#fdecea;border-color:#b00020;color:#1b1b1b}.banner b{font-size:1.1em}.banner ol{margin:6px 0 0;padding-left:22px}
+nav a{margin-right:10px}ul.alerts{padding-left:0;list-style:none}ul.alerts li{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px;margin:0 0 6px}
 table{border-collapse:collapse;width:100%;background:#fff;font-size:.9em}td,th{border:1px solid #ddd;padding:4px 6px;text-align:left}
 .scroll{overflow-x:auto}code{font-size:.9em;word-break:break-all}`;
 
-/** The agent's /status: server-rendered, no script, no external asset, readable on a phone. */
+/** Where a category stands, worst first: a page firing, a ticket firing, the month missing its objective, fine. */
+type Standing = "page" | "ticket" | "breach" | "ok";
+const RANK: Readonly<Record<Standing, number>> = { page: 0, ticket: 1, breach: 2, ok: 3 };
+
+interface Assessed {
+  readonly category: CategorySnapshot;
+  readonly standing: Standing;
+  /** Why, in a few words (empty when fine). */
+  readonly reasons: readonly string[];
+}
+
+/**
+ * The agent's /status: server-rendered, no script, no external asset, readable on a phone. It
+ * leads with what is wrong: a banner naming the categories that miss their SLO or alert (worst
+ * first), the firing alerts with their windows and burn rates, then the cards in that order.
+ */
 export function renderStatusPage(model: StatusPageModel): string {
   const { snapshot } = model;
   const now = snapshot.at;
+  const assessed = snapshot.categories
+    .map((c, i) => ({ ...assess(c, model.alerts), order: i }))
+    .sort(
+      (a, b) =>
+        RANK[a.standing] - RANK[b.standing] ||
+        (a.category.errorBudgetRemaining ?? 1) - (b.category.errorBudgetRemaining ?? 1) ||
+        a.order - b.order,
+    );
+  const title = (id: string) => model.titles.get(id) ?? id;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="refresh" content="30"><title>slo-agent status</title><style>${STYLE}</style></head>
 <body><h1>slo-agent status</h1>
-<p class="meta">At ${html(isoUtc(now))} · agent ${html(model.version)} · <a href="/">endpoints</a> · <a href="/metrics">/metrics</a></p>
-<h2>Categories</h2><div class="cards">${snapshot.categories.map((c) => categoryCard(c, model.titles, model.merchantSideMinutes?.get(c.category) ?? 0, model.traffic === undefined ? null : (model.traffic.get(c.category) ?? NO_TRAFFIC))).join("")}</div>
+<nav><a href="/alerts">/alerts</a><a href="/metrics">/metrics</a><a href="/">endpoints</a></nav>
+<p class="meta">At ${html(isoUtc(now))} · agent ${html(model.version)}</p>
+${banner(assessed, title)}
+<h2>Firing alerts</h2>${alertList(model.alerts, title, model.burnRate)}
+<h2>Categories</h2><div class="cards">${assessed.map((a) => categoryCard(a, model.titles, model.merchantSideMinutes?.get(a.category.category) ?? 0, model.traffic === undefined ? null : (model.traffic.get(a.category.category) ?? NO_TRAFFIC))).join("")}</div>
 <h2>Measurement problems</h2>${problemList(model.validity ?? [])}
-<h2>Active maintenance</h2>${maintenanceList(model.maintenance, now)}
-<h2>Firing alerts</h2>${alertList(model.alerts)}
+<h2>Maintenance: now and the next 30 days</h2>${maintenanceList(model.maintenance, now)}
 ${diagnosticTable(model.diagnostics ?? [])}<h2>Latest failures</h2>${failureTable(model.failures)}
 </body></html>
 `;
 }
 
+function assess(c: CategorySnapshot, alerts: readonly FiringAlert[]): Assessed {
+  const own = alerts.filter((a) => a.category === c.category);
+  const reasons = own.map(
+    (a) => `${a.name} firing${a.windows ? ` ${a.windows.long}/${a.windows.short}` : ""}`,
+  );
+  const month = c.windows.find((w) => w.window === "month");
+  if (c.breach.availability)
+    reasons.push(
+      `month to date ${pct(month?.availability ?? null)} under the ${pct(c.availabilityTarget)} target`,
+    );
+  if (c.breach.latency && month?.latencyP99Ms != null)
+    reasons.push(`p99 ${Math.round(month.latencyP99Ms)} ms over the ${c.latencyObjectiveMs} ms objective`);
+  const standing: Standing = own.some((a) => a.severity === "page")
+    ? "page"
+    : own.length > 0
+      ? "ticket"
+      : c.breach.availability || c.breach.latency
+        ? "breach"
+        : "ok";
+  return { category: c, standing, reasons };
+}
+
+function banner(assessed: readonly Assessed[], title: (id: string) => string): string {
+  const wrong = assessed.filter((a) => a.standing !== "ok");
+  if (wrong.length === 0)
+    return `<div class="banner" role="status"><b>All ${assessed.length} categories meet their SLO</b>; no alert is firing.</div>`;
+  return `<div class="banner bad" role="alert"><b>${wrong.length} of ${assessed.length} categories missing their SLO or alerting</b>, worst first:
+<ol>${wrong.map((a) => `<li><span class="sev ${a.standing}">${a.standing}</span> <b>${html(title(a.category.category))}</b>: ${html(a.reasons.join("; "))}</li>`).join("")}</ol></div>`;
+}
+
 function categoryCard(
-  c: CategorySnapshot,
+  a: Assessed,
   titles: ReadonlyMap<string, string>,
   merchantSide: number,
   traffic: TrafficCounts | null,
 ): string {
+  const c = a.category;
   const month = c.windows.find((w) => w.window === "month");
   const hour = c.windows.find((w) => w.window === "1h");
   const p99 = month?.latencyP99Ms ?? null;
   const budget = c.errorBudgetRemaining;
   const width = budget === null ? 0 : Math.max(0, Math.min(1, budget)) * 100;
-  return `<section class="card"><h3>${html(titles.get(c.category) ?? c.category)} <small>${html(c.category)}</small>
+  return `<section class="card ${a.standing}" data-standing="${a.standing}"><h3><span class="sev ${a.standing}">${a.standing}</span> ${html(titles.get(c.category) ?? c.category)} <small>${html(c.category)}</small>
 ${c.maintenanceActive ? ' <span class="tag">maintenance</span>' : ""}</h3>
 <div class="row"><span>Month to date</span><b class="${c.breach.availability ? "bad" : "ok"}">${pct(month?.availability ?? null)}</b></div>
 <div class="row"><span>Last hour</span><b>${pct(hour?.availability ?? null)}</b></div>
@@ -114,23 +185,42 @@ function problemList(validity: readonly ProbeValidity[]): string {
   return items.length === 0 ? "<p>None.</p>" : `<ul>${items.join("")}</ul>`;
 }
 
+/** Running windows and those starting within 30 days, soonest first. */
 function maintenanceList(windows: readonly MaintenanceWindow[], now: number): string {
-  const active = windows.filter((w) => w.start <= now && now < w.end);
-  if (active.length === 0) return "<p>None.</p>";
-  return `<ul>${active
+  const shown = windows
+    .filter((w) => now < w.end && w.start < now + UPCOMING_MS)
+    .sort((a, b) => a.start - b.start);
+  if (shown.length === 0) return "<p>None running or announced for the next 30 days.</p>";
+  return `<ul>${shown
     .map(
       (w) =>
-        `<li><b>${html(w.id)}</b> ${html(isoUtc(w.start))} – ${html(isoUtc(w.end))}, ${html(w.categories === "all" ? "all categories" : w.categories.join(", "))}${w.description ? `: ${html(w.description)}` : ""}</li>`,
+        `<li>${w.start <= now ? '<span class="tag">running now</span> ' : ""}<b>${html(w.id)}</b> ${html(isoUtc(w.start))} – ${html(isoUtc(w.end))}, ${html(w.categories === "all" ? "all categories" : w.categories.join(", "))}${w.description ? `: ${html(w.description)}` : ""}</li>`,
     )
     .join("")}</ul>`;
 }
 
-function alertList(alerts: readonly FiringAlert[]): string {
+/** Pages first, then tickets, each oldest first; with windows and burn rates where they apply. */
+function alertList(
+  alerts: readonly FiringAlert[],
+  title: (id: string) => string,
+  burnRate: StatusPageModel["burnRate"],
+): string {
   if (alerts.length === 0) return "<p>None.</p>";
-  return `<ul>${alerts
+  const sorted = [...alerts].sort(
+    (a, b) => Number(a.severity !== "page") - Number(b.severity !== "page") || a.since - b.since,
+  );
+  const rates = (a: FiringAlert) => {
+    if (a.windows === undefined) return "";
+    const over = (w: string) => {
+      const rate = burnRate?.(a.category, w) ?? null;
+      return `${rate === null ? "–" : `${rate.toFixed(1)}×`} over ${html(w)}`;
+    };
+    return `<div>Burn rate ${over(a.windows.long)}, ${over(a.windows.short)}</div>`;
+  };
+  return `<ul class="alerts">${sorted
     .map(
       (a) =>
-        `<li><b>${html(a.name)}</b> ${html(a.category)} (${html(a.severity)}) since ${html(isoUtc(a.since))}</li>`,
+        `<li><span class="sev ${html(a.severity)}">${html(a.severity)}</span> <b>${html(a.name)}</b>${a.windows ? ` (${html(a.windows.long)}/${html(a.windows.short)})` : ""} · ${html(title(a.category))} <small>${html(a.category)}</small> · since ${html(isoUtc(a.since))}${rates(a)}${a.summary ? `<div class="meta">${html(a.summary)}</div>` : ""}</li>`,
     )
     .join("")}</ul>`;
 }
@@ -172,6 +262,7 @@ function html(text: string): string {
 export function renderIndexPage(version: string): string {
   const links: readonly [string, string][] = [
     ["/status", "status page: every category's SLO figures, maintenance, alerts, latest failures"],
+    ["/alerts", "the agent's own alerts and each receiver's queue, as JSON"],
     ["/metrics", "Prometheus metrics"],
     ["/healthz", "liveness"],
     ["/readyz", "readiness"],

@@ -356,6 +356,10 @@ export interface AlertingSettings {
   readonly forMs: number;
   /** How often a firing alert is notified again. */
   readonly repeatIntervalMs: number;
+  /** How long a new group waits before its first notification (Alertmanager's group_wait). */
+  readonly groupWaitMs: number;
+  /** How long after a group's last notification a change in it is notified (group_interval). */
+  readonly groupIntervalMs: number;
   /** Ratio in [0, 1]: a category whose probe coverage is below this alerts. */
   readonly coverageBelow: number;
   /** The window whose p99 is compared with the latency objective. */
@@ -386,6 +390,15 @@ export interface SlaTerms {
   readonly monthlyFee: { readonly amount: number; readonly currency: string } | null;
 }
 
+/** `reports.schedule`: last month's report written and announced on a day of each month. */
+export interface ReportSchedule {
+  /** Day of the month (UTC), 1..28. */
+  readonly day: number;
+  readonly formats: readonly ("json" | "md" | "html" | "csv" | "pdf")[];
+  /** Ids of alerting receivers told once the report is written. */
+  readonly receivers: readonly string[];
+}
+
 export interface SloConfig {
   readonly version: 1;
   /** Absolute path of the slo.yaml this was loaded from. */
@@ -412,6 +425,8 @@ export interface SloConfig {
   readonly sla: SlaTerms;
   /** Real-traffic evidence (contract section 19); absent: POST /v1/traces is not served. */
   readonly traffic?: TrafficSettings;
+  /** Absent: reports are written only by `slo-agent report`. */
+  readonly reportSchedule?: ReportSchedule;
   /** `report --from-agents`: the pinned agent keys (regions.trusted_keys_file), absolute. */
   readonly regions?: { readonly trustedKeysFile: string };
   /**

@@ -22,7 +22,12 @@ export {
 } from "./import.js";
 export type { InputKind, InputRecord } from "./input-log.js";
 export { type KnownIds, type ParsedLine, parseResultLine } from "./ndjson.js";
-export type { NotificationLedger, NotificationToQueue, QueuedNotification } from "./notifications.js";
+export type {
+  AlertStates,
+  NotificationLedger,
+  NotificationToQueue,
+  QueuedNotification,
+} from "./notifications.js";
 export type { ResultQuery } from "./queries.js";
 export type { PruneOutcome } from "./retention.js";
 export type { ExclusionJudge, LatencyOf, RollupQuery, StoredRollup } from "./rollups.js";

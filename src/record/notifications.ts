@@ -17,6 +17,15 @@ export interface QueuedNotification {
   readonly nextAttemptAt: EpochMs;
 }
 
+/** Alert states and notification-group states, each as opaque JSON keyed by its identity. */
+export interface AlertStates {
+  readonly alerts: readonly { readonly key: string; readonly json: string }[];
+  readonly groups: readonly { readonly key: string; readonly json: string }[];
+}
+
+/** Group states share alert_states with the alerts, under this key prefix (no schema change). */
+const GROUP_PREFIX = "group\u0000";
+
 /**
  * The alert notification queue and alert states in the evidence store's file (not in the hash
  * chain). Every change is one transaction, so a crash loses nothing that was acknowledged.
@@ -34,17 +43,13 @@ export class NotificationLedger {
   }
 
   /**
-   * Stores alert states (all of them, replacing the stored ones; null leaves them as they are) and
+   * Stores alert and group states (all of them, replacing the stored ones; null leaves them as they are) and
    * queues notifications in one transaction: either both are written or neither is, so an alert is
    * never recorded as notified without its notification queued. Throws (a SqliteError) when the
    * store is unwritable; the caller keeps its state and tries again.
    */
-  commit(
-    alerts: readonly { readonly key: string; readonly json: string }[] | null,
-    notifications: readonly NotificationToQueue[],
-    now: EpochMs,
-  ): void {
-    if (alerts === null && notifications.length === 0) return;
+  commit(states: AlertStates | null, notifications: readonly NotificationToQueue[], now: EpochMs): void {
+    if (states === null && notifications.length === 0) return;
     const db = this.#db();
     const dropReminder = db.prepare(
       "DELETE FROM notifications WHERE receiver = ? AND alert_key = ? AND kind = 'reminder' AND delivered_at IS NULL",
@@ -54,9 +59,10 @@ export class NotificationLedger {
     );
     const insertAlert = db.prepare("INSERT INTO alert_states (alert_key, alert) VALUES (?, ?)");
     db.transaction(() => {
-      if (alerts !== null) {
+      if (states !== null) {
         db.prepare("DELETE FROM alert_states").run();
-        for (const a of alerts) insertAlert.run(a.key, a.json);
+        for (const a of states.alerts) insertAlert.run(a.key, a.json);
+        for (const g of states.groups) insertAlert.run(GROUP_PREFIX + g.key, g.json);
       }
       for (const n of notifications) {
         if (n.kind === "reminder") dropReminder.run(n.receiver, n.alertKey);
@@ -91,6 +97,14 @@ export class NotificationLedger {
       .run(attempts, nextAttemptAt, error, id);
   }
 
+  /** Whether any notification (delivered or not, not yet pruned) was queued under this key. */
+  hasQueued(alertKey: string): boolean {
+    return (
+      this.#db().prepare("SELECT 1 FROM notifications WHERE alert_key = ? LIMIT 1").get(alertKey) !==
+      undefined
+    );
+  }
+
   /** Undelivered notifications per receiver. */
   depth(): Map<string, number> {
     const rows = this.#db()
@@ -108,10 +122,17 @@ export class NotificationLedger {
       .run(before).changes;
   }
 
-  loadAlerts(): string[] {
-    const rows = this.#db().prepare("SELECT alert FROM alert_states ORDER BY alert_key").all() as {
+  /** The stored alert and group states (JSON), as the last commit left them. */
+  loadStates(): { alerts: string[]; groups: string[] } {
+    const rows = this.#db()
+      .prepare("SELECT alert_key AS key, alert FROM alert_states ORDER BY alert_key")
+      .all() as {
+      key: string;
       alert: string;
     }[];
-    return rows.map((r) => r.alert);
+    return {
+      alerts: rows.filter((r) => !r.key.startsWith(GROUP_PREFIX)).map((r) => r.alert),
+      groups: rows.filter((r) => r.key.startsWith(GROUP_PREFIX)).map((r) => r.alert),
+    };
   }
 }

@@ -429,7 +429,11 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     month,
     generated_at: isoUtc(input.now),
     period: figures.period,
-    context: reportContext(config, input.agent ?? null),
+    context: reportContext(
+      config,
+      input.agent ?? null,
+      store.configRecords?.({ from: period.start, to: period.end }) ?? [],
+    ),
     preliminary: preliminary_reasons.length > 0,
     preliminary_reasons,
     categories: figures.categories.map((c) => ({

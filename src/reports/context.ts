@@ -10,17 +10,26 @@ export const FINAL_COVERAGE_RATIO = 0.9;
 /**
  * Who measured what: the provider, region, agent and its version, and the targets probed by
  * their base URL only (a credential lives in `auth` or headers, never in what is shown here).
+ * The targets are those the month was measured against, read from the configurations the agent
+ * recorded in its evidence log (`recorded`: in force at the month's start and loaded during it);
+ * the current configuration's only when none was recorded (imported data, an older store).
  */
-export function reportContext(config: SloConfig, agent: string | null): ReportContext {
+export function reportContext(
+  config: SloConfig,
+  agent: string | null,
+  recorded: readonly { readonly payload: string }[] = [],
+): ReportContext {
   const probed = new Set(config.probes.map((p) => p.target));
   return {
     provider: config.sla.provider,
     region: config.agent.region,
     agent,
     agent_version: AGENT_VERSION,
-    targets: [...config.targets.values()]
-      .filter((t) => probed.has(t.id))
-      .map((t) => ({ id: t.id, base_url: shownBaseUrl(t) })),
+    targets:
+      measuredTargets(recorded) ??
+      [...config.targets.values()]
+        .filter((t) => probed.has(t.id))
+        .map((t) => ({ id: t.id, base_url: shownBaseUrl(t) })),
     merchant: config.sla.merchant,
     contract_ref: config.sla.contractRef,
     monthly_fee: config.sla.monthlyFee,
@@ -31,6 +40,26 @@ export function reportContext(config: SloConfig, agent: string | null): ReportCo
 function shownBaseUrl(target: Target): string {
   const forms = secretForms((target.environmentValues ?? []).map((v) => v.reveal()));
   return redactSecrets(withoutUserInfo(target.baseUrl), forms);
+}
+
+/** The probed targets of recorded configurations (their effective form), each id and base URL once; null without any. */
+export function measuredTargets(
+  recorded: readonly { readonly payload: string }[],
+): { id: string; base_url: string }[] | null {
+  const seen = new Map<string, { id: string; base_url: string }>();
+  for (const { payload } of recorded) {
+    const config = JSON.parse(payload) as {
+      targets?: Record<string, { id?: string; baseUrl?: string }>;
+      probes?: { target?: string }[];
+    };
+    const probed = new Set((config.probes ?? []).map((p) => p.target));
+    for (const [id, target] of Object.entries(config.targets ?? {})) {
+      if (!probed.has(id) || typeof target.baseUrl !== "string") continue;
+      const shown = { id, base_url: withoutUserInfo(target.baseUrl) };
+      seen.set(`${shown.id}\u0000${shown.base_url}`, shown);
+    }
+  }
+  return seen.size === 0 ? null : [...seen.values()];
 }
 
 /** A base URL with any user:password@ taken out, in case one was written there. */

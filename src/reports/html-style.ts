@@ -53,7 +53,13 @@ tr.detail td { padding-top: 0; color: var(--muted); font-size: 11px; }
 tr:has(+ tr.detail) td { border-bottom: none; }
 .label { font-weight: 600; margin-right: 4px; }
 .ids { overflow-wrap: anywhere; }
-.ids code { font-size: 11px; margin-right: 6px; white-space: nowrap; }
+.ids code { font-size: 11px; margin-right: 6px; overflow-wrap: anywhere; }
+.incident-table td, .incident-table th { overflow-wrap: anywhere; }
+.digest.statement { word-break: normal; overflow-wrap: normal; }
+.digest.statement .tok { white-space: nowrap; }
+.digest.statement .tok.long { white-space: normal; overflow-wrap: anywhere; }
+.plain-words { color: var(--muted); font-size: 12.5px; font-style: italic; margin: 4px 0; }
+.keep-together { break-inside: avoid; }
 .incident-table td:last-child { width: 38%; }
 svg .panel-title.compact { font-size: 10.5px; }
 .when { white-space: nowrap; }
@@ -104,6 +110,7 @@ footer { margin-top: 32px; font-size: 12px; color: var(--muted); }
   .incident-table td, .latency-incidents td { padding: 1px 5px; }
   .incident-table table, .latency-incidents table { font-size: 9.5px; }
   h2 { break-after: avoid; }
+  .plain-words { font-size: 8.5px; margin: 1px 0; }
   .verdict, .pill, tr.missed td, .digest, .notes { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 `;

@@ -84,7 +84,10 @@ function summaryTable(report: MonthlyReport): string {
     num("Objective"),
   ];
   head.push(num("Requests"), num("Excluded"), num("Budget used"), "Result");
-  const source = `<p class="latency-source">${e(say.latencySourceLine(report))}</p>`;
+  const source = `<p class="latency-source">${e(say.latencySourceLine(report))}</p>${say
+    .plainSummaryLines(report)
+    .map((line) => `<p class="plain-words">${e(line)}</p>`)
+    .join("")}`;
   return `<section id="summary"><h2>Summary</h2>${table(head, rows)}${source}${categoryNotes(report)}</section>`;
 }
 
@@ -274,14 +277,37 @@ function categoryIncidents({
   return parts;
 }
 
+/**
+ * The heading, its introduction and the first category's heading and line are one block that a
+ * printed page does not split (Chromium does not keep a heading with what follows by
+ * break-after: avoid alone), so "Incidents" never ends a page by itself.
+ */
 function incidents(report: MonthlyReport): string {
   const sections = say.incidentsByCategory(report);
-  const parts = ['<section id="incidents"><h2>Incidents</h2>'];
-  if (sections.length === 0) parts.push(`<p>${e(say.NO_INCIDENTS)}</p>`);
-  else parts.push(`<p class="meta">${e(say.INCIDENTS_INTRO)}</p>`);
-  for (const section of sections) parts.push(...categoryIncidents(section));
-  parts.push("</section>");
+  const lead = ["<h2>Incidents</h2>"];
+  if (sections.length === 0) lead.push(`<p>${e(say.NO_INCIDENTS)}</p>`);
+  else lead.push(`<p class="meta">${e(say.INCIDENTS_INTRO)}</p>`);
+  const [first, ...rest] = sections.map(categoryIncidents);
+  const parts = [
+    '<section id="incidents">',
+    `<div class="keep-together">${[...lead, ...(first ?? []).slice(0, 3)].join("\n")}</div>`,
+    ...(first ?? []).slice(3),
+    ...rest.flat(),
+    "</section>",
+  ];
   return parts.join("\n");
+}
+
+/**
+ * The statement's JSON, escaped, cut after each "," and ":" into pieces that do not wrap inside
+ * (a date, a key), with a break opportunity between them: it wraps between tokens and copies as
+ * the same bytes. Only a piece longer than a line (a digest) may still wrap inside.
+ */
+function tokenBreaks(json: string): string {
+  return (json.match(/[^,:]*[,:]?/g) ?? [])
+    .filter((piece) => piece !== "")
+    .map((piece) => `<span class="${piece.length > 40 ? "tok long" : "tok"}">${e(piece)}</span>`)
+    .join("<wbr>");
 }
 
 function intervalList(intervals: readonly { start: string; end: string }[]): string {
@@ -303,6 +329,7 @@ function coverageAndEvidence(report: MonthlyReport): string {
 <div class="digest mono">${e(report.evidence.sha256)}</div>
 <p>${e(say.reportDigestSentence(report))}</p>
 <div class="digest mono" data-report-digest>${e(reportDigest(report))}</div>
+<p class="plain-words">${e(say.PLAIN_RFC_8785)}</p>
 ${signatureHtml(report)}
 <p class="meta">Anyone holding the data directory can re-check it with <code>${e(say.verifyCommand(report))}</code>.</p>
 </section>`;
@@ -316,7 +343,7 @@ function signatureHtml(report: MonthlyReport): string {
   if (statement && signature) {
     parts.push(
       `<p>Signed by agent key <code>${e(signature.key_id)}</code> (Ed25519) over this statement (RFC 8785 JSON):</p>`,
-      `<div class="digest mono">${e(statementBytes(statement).toString("utf8"))}</div>`,
+      `<div class="digest mono statement">${tokenBreaks(statementBytes(statement).toString("utf8"))}</div>`,
       `<p>Signature (base64):</p><div class="digest mono">${e(signature.value)}</div>`,
       `<p>Public key:</p><pre class="mono">${e(signature.public_key_pem)}</pre>`,
     );

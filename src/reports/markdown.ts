@@ -72,6 +72,7 @@ function summary(report: MonthlyReport): string[] {
     ),
     "",
     mdText(say.latencySourceLine(report)),
+    ...say.plainSummaryLines(report).flatMap((line) => ["", `_${mdText(line)}_`]),
     ...categoryNotes(report),
   ];
 }
@@ -239,7 +240,14 @@ function evidence(report: MonthlyReport): string[] {
   const lines = ["## Evidence", ""];
   if (banner) lines.push(`**${banner}**`, "");
   lines.push(say.evidenceSentence(report), "", `    ${e.sha256}`, "");
-  lines.push(say.reportDigestSentence(report), "", `    ${reportDigest(report)}`, "");
+  lines.push(
+    say.reportDigestSentence(report),
+    "",
+    `    ${reportDigest(report)}`,
+    "",
+    `_${say.PLAIN_RFC_8785}_`,
+    "",
+  );
   if (e.config_sha256) lines.push("Configuration digest (SHA-256):", "", `    ${e.config_sha256}`, "");
   if (e.signature && e.statement) {
     lines.push(

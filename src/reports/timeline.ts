@@ -3,7 +3,11 @@ import type { MonthlyReport } from "./model.js";
 import { daysInPeriod, escapeXml, n, PALETTE } from "./svg.js";
 
 const WIDTH = 960;
-const LABEL = 190;
+/** The row labels' column: at least this wide, and wide enough for the longest title up to the cap. */
+const MIN_LABEL = 150;
+const MAX_LABEL = 300;
+/** The width of one character of an 11 px row label, generously (bold-ish capitals included). */
+const LABEL_CHAR_PX = 6.6;
 const ROW = 20;
 const TOP = 26;
 const LEGEND = 34;
@@ -79,8 +83,6 @@ export function timelineSvg(report: MonthlyReport): string {
   const from = Date.parse(report.period.start);
   const to = Date.parse(report.period.end);
   const days = daysInPeriod(report.period.start, report.period.end);
-  const x = (t: number) =>
-    LABEL + ((Math.min(Math.max(t, from), to) - from) / (to - from)) * (WIDTH - LABEL - 8);
   const rows = [
     ...report.categories.map((c) => ({ title: c.title, bars: barsOf(report, c.category) })),
     {
@@ -93,6 +95,9 @@ export function timelineSvg(report: MonthlyReport): string {
       })),
     },
   ];
+  const label = labelColumn(rows.map((r) => r.title));
+  const x = (t: number) =>
+    label.width + ((Math.min(Math.max(t, from), to) - from) / (to - from)) * (WIDTH - label.width - 8);
   const height = TOP + rows.length * ROW + LEGEND;
   const parts = [
     `<svg class="chart" data-chart="timeline" role="img" aria-label="Maintenance and incident timeline" viewBox="0 0 ${WIDTH} ${height}" width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">`,
@@ -100,7 +105,9 @@ export function timelineSvg(report: MonthlyReport): string {
   rows.forEach((row, i) => {
     const y = TOP + i * ROW;
     if (i % 2 === 0) parts.push(`<rect x="0" y="${y}" width="${WIDTH}" height="${ROW}" fill="#f7f9fb"/>`);
-    parts.push(`<text x="6" y="${n(y + ROW / 2 + 4)}" class="row-label">${escapeXml(row.title)}</text>`);
+    parts.push(
+      `<text x="6" y="${n(y + ROW / 2 + 4)}" class="row-label">${escapeXml(label.fit(row.title))}<title>${escapeXml(row.title)}</title></text>`,
+    );
   });
   for (let day = 1; day <= days; day++) {
     const dx = x(from + (day - 1) * 86_400_000);
@@ -115,7 +122,7 @@ export function timelineSvg(report: MonthlyReport): string {
     for (const bar of row.bars) parts.push(barSvg(bar, TOP + i * ROW, x));
   });
   const legendY = TOP + rows.length * ROW + 20;
-  let lx = LABEL;
+  let lx = label.width;
   for (const [kind, text] of LEGEND_TEXT) {
     parts.push(
       `<rect x="${lx}" y="${legendY - 9}" width="12" height="10" fill="${COLOURS[kind]}"/><text x="${lx + 16}" y="${legendY}" class="tick">${text}</text>`,
@@ -124,4 +131,12 @@ export function timelineSvg(report: MonthlyReport): string {
   }
   parts.push("</svg>");
   return parts.join("\n");
+}
+
+/** A label column as wide as the longest title needs (within bounds); a title longer than the cap is shortened with "…". */
+function labelColumn(titles: readonly string[]): { width: number; fit: (title: string) => string } {
+  const longest = Math.max(0, ...titles.map((t) => t.length));
+  const width = Math.min(MAX_LABEL, Math.max(MIN_LABEL, Math.ceil(12 + longest * LABEL_CHAR_PX)));
+  const chars = Math.floor((width - 12) / LABEL_CHAR_PX);
+  return { width, fit: (title) => (title.length <= chars ? title : `${title.slice(0, chars - 1)}…`) };
 }

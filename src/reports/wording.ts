@@ -341,6 +341,35 @@ export function measurementProblemText(p: MeasurementProblemFigures): string {
   return `${p.kind}: ${formatCount(p.requests)} ${p.requests === 1 ? noun : `${noun}s`}, ${what}, ${formatInstant(p.first)} to ${formatInstant(p.last)}`;
 }
 
+/**
+ * The summary's figures in plain words, for a reader who is not an engineer (finance, vendor
+ * management): what p99 and "error budget used" mean, with the month's own worst figure.
+ */
+export function plainSummaryLines(report: MonthlyReport): string[] {
+  const worst = [...report.categories]
+    .filter((c) => c.error_budget_used_ratio !== null)
+    .sort((a, b) => (b.error_budget_used_ratio ?? 0) - (a.error_budget_used_ratio ?? 0))[0];
+  const used = worst?.error_budget_used_ratio ?? null;
+  const example =
+    worst === undefined || used === null
+      ? ""
+      : used > 1
+        ? ` ${worst.title} used ${formatRatio(used)}: ${formatTimes(used)} as many failed requests as its SLA allows in a month, so it missed its target.`
+        : ` The most any category used is ${formatRatio(used)} (${worst.title}): within what its SLA allows.`;
+  return [
+    "In plain words: p99 is the time within which 99 of every 100 requests were answered; only the slowest 1 in 100 took longer.",
+    `Error budget used: the SLA allows a small share of requests to fail each month (1 in 100 for a 99.0 % target); 100 % means that allowance is used up.${example}`,
+  ];
+}
+
+function formatTimes(ratio: number): string {
+  return `${ratio >= 10 ? ratio.toFixed(0) : ratio.toFixed(1)} times`;
+}
+
+/** RFC 8785 in plain words, beside the signed statement and the digests. */
+export const PLAIN_RFC_8785 =
+  "In plain words: RFC 8785 is one fixed way of writing JSON, so the same figures always give the same bytes and the same digest; change any figure and the digest and the signature no longer match.";
+
 /** Where the p99 figures come from (contract section 1, amended): exact, or HDR for pruned months. */
 export function latencySourceLine(report: MonthlyReport): string {
   const histogram = report.categories.filter((c) => c.latency_source === "histogram").map((c) => c.category);

@@ -49,6 +49,8 @@ probes:
   - {id: guarded, category: payment_request, target: api, every: 1s, path: /guarded, expect: {status: [${o.expect}]}}
 alerting:
   for: 1s
+  group_wait: 0s
+  group_interval: 1s
   receivers:
     - {id: ${o.hook.id}, type: webhook, url: "${o.hook.url}", secret: "${SECRET}"}
 `;

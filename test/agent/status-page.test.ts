@@ -58,7 +58,7 @@ describe("/status in headless Chromium (slo-agent demo)", () => {
     ["phone", { width: 390, height: 844 }],
     ["desktop", { width: 1280, height: 900 }],
   ] as const) {
-    it(`renders every category, the budget bars and the latest failures at ${name} width, with no external request`, async () => {
+    it(`leads with the failing category (banner, first card, above the fold) and renders every category, the budget bars and the latest failures at ${name} width, with no external request`, async () => {
       const context = await browser.newContext({ viewport });
       const foreign: string[] = [];
       await context.route("**/*", (route) => {
@@ -72,6 +72,24 @@ describe("/status in headless Chromium (slo-agent demo)", () => {
       const response = await page.goto(`${agent}/status`, { waitUntil: "load" });
       expect(response?.status()).toBe(200);
       expect(await page.locator("section.card").count()).toBe(13);
+      // What is wrong comes first: the banner names payment_request, whose card leads, on screen.
+      const banner = page.locator(".banner.bad");
+      expect(await banner.isVisible()).toBe(true);
+      expect(await banner.textContent()).toMatch(/^\d+ of 13 categories missing their SLO or alerting/);
+      expect(await banner.locator("li").first().textContent()).toContain("Payment Request");
+      const first = page.locator("section.card").first();
+      expect(await first.textContent()).toContain("payment_request");
+      expect(await first.getAttribute("data-standing")).toBe("breach");
+      for (const shown of [banner, first]) {
+        const box = await shown.boundingBox();
+        expect(box, "on the first screen").not.toBeNull();
+        expect(box!.y + box!.height).toBeLessThanOrEqual(viewport.height);
+      }
+      expect(await page.locator("nav a").evaluateAll((as) => as.map((a) => a.getAttribute("href")))).toEqual([
+        "/alerts",
+        "/metrics",
+        "/",
+      ]);
       expect(await page.locator(".bar").count()).toBe(13);
       const card = page.locator("section.card", { hasText: "payment_request" });
       expect(await card.textContent()).toMatch(/Month to date\s*\d+\.\d{3}%/);
@@ -95,7 +113,7 @@ describe("/status in headless Chromium (slo-agent demo)", () => {
     const page = await browser.newPage();
     await page.goto(`${agent}/`);
     const links = await page.locator("a").evaluateAll((as) => as.map((a) => a.getAttribute("href")));
-    expect(links).toEqual(["/status", "/metrics", "/healthz", "/readyz"]);
+    expect(links).toEqual(["/status", "/alerts", "/metrics", "/healthz", "/readyz"]);
     for (const link of links) expect((await fetch(`${agent}${link}`)).status).toBe(200);
     await page.close();
   });

@@ -476,6 +476,7 @@ describe("exposition format", () => {
     metrics.recordStall(120);
     metrics.traffic.committed([result({ probe: "traffic:POST /payments/v1/sessions", source: "traffic" })]);
     metrics.traffic.dropped(3);
+    metrics.setReportSuccess(Date.UTC(2026, 10, 3));
     const text = await scrape();
     const names = new Set(parseExposition(text).map((s) => s.name));
     expect([...exposedSeriesNames()].filter((n) => !names.has(n))).toEqual([]);

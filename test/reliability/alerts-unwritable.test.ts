@@ -77,6 +77,8 @@ function writeConfig(api: string, hook: string): void {
       ),
       "alerting:",
       "  for: 1s",
+      "  group_wait: 0s",
+      "  group_interval: 1s",
       "  receivers:",
       `    - {id: hook, type: webhook, url: "${hook}", secret: "${SECRET}"}`,
       "",

@@ -6,7 +6,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/clock/system.js";
 import { loadConfig } from "../../src/config/index.js";
-import { openEvidenceStore } from "../../src/record/index.js";
+import { openEvidenceStore, statementBytes } from "../../src/record/index.js";
 import { renderHtml } from "../../src/reports/html.js";
 import { buildMonthlyReport } from "../../src/reports/index.js";
 import { REPO } from "./cli-run.js";
@@ -16,6 +16,7 @@ import { prepareMonth } from "./month-store.js";
 const ARTIFACTS = join(REPO, "artifacts");
 
 let dir: string;
+let report: ReturnType<typeof buildMonthlyReport>;
 let browser: Browser;
 let page: Page;
 const requests: string[] = [];
@@ -26,7 +27,7 @@ beforeAll(async () => {
   const month = prepareMonth(dir);
   const { config } = await loadConfig(month.configFile);
   const store = openEvidenceStore({ dataDir: month.dataDir, clock: systemClock });
-  const report = (() => {
+  report = (() => {
     try {
       return buildMonthlyReport({ config, store, month: MONTH, now: MONTH_END + 7 * 3_600_000 });
     } finally {
@@ -143,6 +144,82 @@ describe("the HTML report in a real headless Chromium", () => {
     await page.setViewportSize({ width: 1200, height: 900 });
     expect(padding).toBeGreaterThan(0);
     expect(spills).toEqual([]);
+  });
+
+  it("keeps every correlation id inside its column at 1280 px", async () => {
+    await page.setViewportSize({ width: 1280, height: 900 });
+    const cells = page.locator(".incident-table td:last-child");
+    expect(await cells.count()).toBeGreaterThan(0);
+    const overflowing = await cells.evaluateAll(
+      (tds) =>
+        (tds as unknown as { scrollWidth: number; clientWidth: number }[]).filter(
+          (td) => td.scrollWidth > td.clientWidth + 1,
+        ).length,
+    );
+    await page.setViewportSize({ width: 1200, height: 900 });
+    expect(overflowing).toBe(0);
+  });
+
+  it("ends the longest category label before the timeline's grid", async () => {
+    const timeline = page.locator("svg[data-chart=timeline]");
+    const gridStart = (await timeline.locator("line").first().boundingBox())!.x;
+    const labels = await timeline.locator("text.row-label").all();
+    const rights = await Promise.all(
+      labels.map(async (l) => ((b) => b!.x + b!.width)(await l.boundingBox())),
+    );
+    expect(Math.max(...rights)).toBeLessThan(gridStart);
+  });
+
+  it("wraps the signed statement between JSON tokens only, and it copies as its exact bytes", async () => {
+    const statement = {
+      kind: "slo-agent/monthly-evidence/v1",
+      month: MONTH,
+      records: 26568,
+      sha256: "26899e2f50c5fe3fafcc8585659c1b360c5b2494b4fb37b3ade3d4fbdfe1c6e7",
+      config_sha256: "b00b59e35e6c0c88a6a5dab0a9d42d5a8215bcf6227ac822017855de590f3054",
+      agent: "probe-eu-1",
+      agent_version: "0.1.0",
+      first_seq: 1,
+      last_seq: 26568,
+      generated_at: "2026-04-01T07:00:00.000Z",
+    };
+    const signed = {
+      ...report,
+      evidence: {
+        ...report.evidence,
+        statement,
+        signature: { key_id: "k1", value: "c2lnbmF0dXJl", public_key_pem: "-----BEGIN PUBLIC KEY-----" },
+      },
+    } as unknown as typeof report;
+    const narrow = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await narrow.setContent(renderHtml(signed), { waitUntil: "load" });
+    const digest = narrow.locator(".digest.statement");
+    expect(await digest.textContent()).toBe(statementBytes(statement as never).toString("utf8"));
+    // Where each line of the laid-out statement ends: always right after a "," or ":".
+    const lineEnds = (await narrow.evaluate(`(() => {
+      const el = document.querySelector(".digest.statement");
+      const ends = []; let top = null; let prev = "";
+      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+        for (let i = 0; i < t.data.length; i++) {
+          const range = document.createRange(); range.setStart(t, i); range.setEnd(t, i + 1);
+          const r = range.getClientRects()[0]; if (!r) continue;
+          if (top !== null && r.top > top + 2) ends.push(prev);
+          top = r.top; prev = t.data[i];
+        }
+      }
+      return ends;
+    })()`)) as string[];
+    await narrow.close();
+    expect(lineEnds.length).toBeGreaterThan(0);
+    expect(lineEnds.filter((c) => c !== "," && c !== ":")).toEqual([]);
+  });
+
+  it("says each technical figure in plain words under it, for a finance reader", async () => {
+    const plain = (await page.locator(".plain-words").allTextContents()).join("\n");
+    expect(plain).toContain("99 of every 100 requests");
+    expect(plain).toMatch(/Error budget used: the SLA allows a small share of requests to fail/);
+    expect(plain).toMatch(/RFC 8785 is one fixed way of writing JSON/);
   });
 
   it("saves a full-page screenshot and a PDF as CI artefacts", async () => {

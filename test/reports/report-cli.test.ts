@@ -345,7 +345,10 @@ describe("slo-agent report: formats and flags", () => {
       html.stdout
         .replace(/generated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/, "generated <generated_at> UTC")
         .replace(/agent key <code>[0-9a-f]{16}<\/code>/, "agent key <code><key_id></code>")
-        .replace(/\{&quot;agent&quot;:.*?\}<\/div>/, "<statement></div>")
+        .replace(
+          /<div class="digest mono statement">.*?<\/div>/,
+          '<div class="digest mono statement"><statement></div>',
+        )
         .replace(
           /<div class="digest mono">[A-Za-z0-9+/]{86}==<\/div>/,
           '<div class="digest mono"><signature></div>',

@@ -57,6 +57,16 @@ describe("a 13-category month as a PDF without --claim", () => {
     expect(new Set(report.incidents.map((i) => i.category)).size).toBe(13);
   });
 
+  it("never ends a page with the Incidents heading: its introduction is on the same page", () => {
+    const withHeading = pages.findIndex((page) =>
+      page.split("\n").some((line) => line.trim() === "Incidents"),
+    );
+    expect(withHeading).toBeGreaterThanOrEqual(0);
+    expect(pages[withHeading]!.replace(/\s+/g, " ")).toContain(
+      "Failure periods of every category that had any",
+    );
+  });
+
   it("prints on at most 6 A4 pages, each with the header and page N of M", () => {
     expect(pages.length).toBeLessThanOrEqual(6);
     pages.forEach((page, i) => {

@@ -42,6 +42,14 @@ describe("report --format pdf through the system's Chromium", () => {
       expect(page).toContain(`page ${i + 1} of ${pages.length}`);
     });
     expect(pages.join("\n")).toContain("Payment Request");
+    // The "Incidents" heading never ends a page by itself: its introduction is on the same page.
+    const withHeading = pages.findIndex((page) =>
+      page.split("\n").some((line) => line.trim() === "Incidents"),
+    );
+    expect(withHeading).toBeGreaterThanOrEqual(0);
+    expect(pages[withHeading]!.replace(/\s+/g, " ")).toContain(
+      "Failure periods of every category that had any",
+    );
     const info = spawnSync("pdfinfo", [out], { encoding: "utf8" }).stdout;
     expect(info).toMatch(/Page size:\s+\d+(\.\d+)? x \d+(\.\d+)? pts \(A4\)/);
     mkdirSync(ARTIFACTS, { recursive: true });

@@ -108,6 +108,8 @@ probes:
   - {id: payment-request-read, category: payment_request, target: api, every: 1s, path: /payments, timeout_ms: 2000}
 alerting:
   for: 1s
+  group_wait: 0s
+  group_interval: 1s
   receivers:
     - {id: hook, type: webhook, url: "${at("hook")}/hook?token=\${HOOK_URL_TOKEN}", secret: "\${HOOK_SECRET}"}
     - {id: chat, type: slack, url: "${at("slack")}/services/\${SLACK_PATH}"}

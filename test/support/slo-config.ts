@@ -62,6 +62,8 @@ export function fixtureConfig(overrides: Partial<SloConfig> = {}): SloConfig {
       receivers: [],
       forMs: 120_000,
       repeatIntervalMs: 4 * 3_600_000,
+      groupWaitMs: 30_000,
+      groupIntervalMs: 5 * 60_000,
       coverageBelow: 0.9,
       latencyWindow: "1h",
       runbookBaseUrl: "https://runbooks.test/slo",

@@ -1,5 +1,6 @@
 import type { Dispatcher } from "undici";
 import type { ReceiverSpec } from "../../model/config.js";
+import { alertsOf } from "../types.js";
 import {
   type DeliveryContext,
   isoOf,
@@ -43,11 +44,12 @@ export class AlertmanagerReceiver implements Receiver {
   }
 
   #post(notifications: readonly OutgoingNotification[], context: DeliveryContext): Promise<void> {
-    const alerts = notifications.map((n) => ({
-      labels: n.labels,
-      annotations: n.annotations,
-      startsAt: isoOf(n.startsAt),
-      endsAt: isoOf(n.endsAt ?? context.now + HOLD_MS),
+    // Each alert of a group on its own: Alertmanager groups them again by its own routes.
+    const alerts = notifications.flatMap(alertsOf).map((a) => ({
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: isoOf(a.startsAt),
+      endsAt: isoOf(a.endsAt ?? context.now + HOLD_MS),
       generatorURL: context.generatorUrl,
     }));
     return postJson(`${this.#spec.url}/api/v2/alerts`, JSON.stringify(alerts), {

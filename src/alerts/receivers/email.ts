@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createTransport } from "nodemailer";
 import type { ReceiverSpec } from "../../model/config.js";
+import { alertsOf } from "../types.js";
 import {
   type DeliveryContext,
   DeliveryError,
@@ -70,20 +71,32 @@ export class EmailReceiver implements Receiver {
 
 export function emailSubject(n: OutgoingNotification): string {
   const head = n.status === "resolved" ? "RESOLVED" : n.reminder ? "STILL FIRING" : "FIRING";
-  return `[${head}] ${n.labels.alertname} ${n.labels.category} (${n.labels.severity})`;
+  const count = alertsOf(n).length;
+  const what = count === 1 ? n.labels.alertname : `${n.labels.alertname} and ${count - 1} more`;
+  return `[${head}] ${what} ${n.labels.category} (${n.labels.severity})`;
 }
 
+/** Every alert of the group, each with its summary, description, hints, times, labels and runbook. */
 export function emailText(n: OutgoingNotification, context: DeliveryContext): string {
-  const a = n.annotations;
+  const alerts = alertsOf(n);
   return [
-    a.summary,
-    "",
-    a.description,
-    ...(a.hints === undefined ? [] : ["", a.hints]),
-    "",
-    `Since: ${isoOf(n.startsAt)}${n.endsAt === null ? "" : `, resolved ${isoOf(n.endsAt)}`}`,
-    ...Object.entries(n.labels).map(([k, v]) => `${k}: ${v}`),
-    ...(a.runbook_url === undefined ? [] : [`Runbook: ${a.runbook_url}`]),
+    ...alerts.flatMap((alert, i) => {
+      const a = alert.annotations;
+      return [
+        ...(alerts.length === 1
+          ? []
+          : [`${i + 1}/${alerts.length} ${alert.labels.alertname} (${alert.status})`, ""]),
+        a.summary,
+        "",
+        a.description,
+        ...(a.hints === undefined ? [] : ["", a.hints]),
+        "",
+        `Since: ${isoOf(alert.startsAt)}${alert.endsAt === null ? "" : `, resolved ${isoOf(alert.endsAt)}`}`,
+        ...Object.entries(alert.labels).map(([k, v]) => `${k}: ${v}`),
+        ...(a.runbook_url === undefined ? [] : [`Runbook: ${a.runbook_url}`]),
+        "",
+      ];
+    }),
     `Alerts: ${context.generatorUrl}`,
     "",
   ].join("\n");

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Dispatcher } from "undici";
 import type { ReceiverSpec } from "../../model/config.js";
+import { alertsOf } from "../types.js";
 import {
   type DeliveryContext,
   isoOf,
@@ -18,8 +19,9 @@ const MAX_SUMMARY = 1024;
 /**
  * PagerDuty Events API v2 (https://developer.pagerduty.com/docs/events-api-v2/trigger-events/):
  * a firing notification is a `trigger`, a resolved one a `resolve` with the same `dedup_key`, so
- * PagerDuty opens one incident per alert episode and closes it. A reminder re-triggers the same
- * key, which PagerDuty folds into the open incident.
+ * PagerDuty opens one incident per episode of an alert group (a category and severity) and closes
+ * it. A later or repeated notification re-triggers the same key, which PagerDuty folds into the
+ * open incident.
  */
 export class PagerDutyReceiver implements Receiver {
   readonly type = "pagerduty";
@@ -52,7 +54,7 @@ export class PagerDutyReceiver implements Receiver {
   }
 }
 
-/** One alert episode's key: the same for its trigger, reminders and resolve; new when it fires again. */
+/** One group episode's key: the same for its trigger, reminders and resolve; new when it fires again. */
 export function dedupKeyOf(n: Pick<OutgoingNotification, "key" | "startsAt">): string {
   return `slo-agent-${createHash("sha256").update(`${n.key}\u0000${n.startsAt}`).digest("hex").slice(0, 32)}`;
 }
@@ -61,6 +63,8 @@ export function pagerDutyEvent(routingKey: string, n: OutgoingNotification, cont
   const dedup_key = dedupKeyOf(n);
   if (n.status === "resolved") return { routing_key: routingKey, event_action: "resolve", dedup_key };
   const { alertname, category, region, severity } = n.labels;
+  const alerts = alertsOf(n);
+  const more = alerts.length > 1 ? ` (+${alerts.length - 1} more)` : "";
   return {
     routing_key: routingKey,
     event_action: "trigger",
@@ -68,14 +72,18 @@ export function pagerDutyEvent(routingKey: string, n: OutgoingNotification, cont
     client: "slo-agent",
     client_url: context.generatorUrl,
     payload: {
-      summary: n.annotations.summary.slice(0, MAX_SUMMARY),
+      summary: `${n.annotations.summary.slice(0, MAX_SUMMARY - more.length)}${more}`,
       source: `slo-agent region ${region}`,
-      severity: severity === "page" ? "critical" : "warning",
+      severity: severity === "page" ? "critical" : severity === "info" ? "info" : "warning",
       timestamp: isoOf(n.startsAt),
       component: category,
       group: n.labels.service_class,
       class: alertname,
-      custom_details: { labels: n.labels, ...n.annotations },
+      custom_details: {
+        labels: n.labels,
+        ...n.annotations,
+        alerts: alerts.map((a) => ({ status: a.status, labels: a.labels, ...a.annotations })),
+      },
     },
     ...(n.annotations.runbook_url === undefined
       ? {}

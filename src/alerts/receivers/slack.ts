@@ -1,5 +1,6 @@
 import type { Dispatcher } from "undici";
 import type { ReceiverSpec } from "../../model/config.js";
+import { alertsOf } from "../types.js";
 import { type DeliveryContext, type OutgoingNotification, postJson, type Receiver } from "./receiver.js";
 import { isHttpUrlText } from "./urls.js";
 
@@ -32,13 +33,15 @@ export class SlackReceiver implements Receiver {
 }
 
 export function slackText(n: OutgoingNotification, context: DeliveryContext): string {
-  const { alertname, category, severity } = n.labels;
+  const { category, severity } = n.labels;
   const head = n.status === "resolved" ? "RESOLVED" : n.reminder ? "STILL FIRING" : "FIRING";
+  const alerts = alertsOf(n);
   return [
-    `*[${head}] ${alertname}* ${category} (${severity})`,
-    n.annotations.summary,
-    n.annotations.runbook_url === undefined
-      ? `alerts: ${context.generatorUrl}`
-      : `runbook: ${n.annotations.runbook_url} · alerts: ${context.generatorUrl}`,
+    `*[${head}] ${category} (${severity})*: ${alerts.length === 1 ? n.labels.alertname : `${alerts.length} alerts`}`,
+    ...alerts.map(
+      (a) =>
+        `• ${a.status === "resolved" && n.status !== "resolved" ? "resolved: " : ""}${a.labels.alertname}: ${a.annotations.summary}${a.annotations.runbook_url === undefined ? "" : ` (runbook: ${a.annotations.runbook_url})`}`,
+    ),
+    `alerts: ${context.generatorUrl}`,
   ].join("\n");
 }

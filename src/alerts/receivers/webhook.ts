@@ -1,6 +1,7 @@
 import { createHmac } from "node:crypto";
 import type { Dispatcher } from "undici";
 import type { ReceiverSpec } from "../../model/config.js";
+import { alertsOf } from "../types.js";
 import {
   type DeliveryContext,
   isoOf,
@@ -54,13 +55,23 @@ export class WebhookReceiver implements Receiver {
       status: n.status,
       reminder: n.reminder,
       sent_at: isoOf(context.now),
+      group: { category: n.labels.category, severity: n.labels.severity, startsAt: isoOf(n.startsAt) },
+      // The group's headline alert, as before grouping; `alerts` has every alert of the group.
       alert: {
         labels: n.labels,
         annotations: n.annotations,
-        startsAt: isoOf(n.startsAt),
+        startsAt: isoOf(alertsOf(n)[0]?.startsAt ?? n.startsAt),
         endsAt: n.endsAt === null ? null : isoOf(n.endsAt),
         generatorURL: context.generatorUrl,
       },
+      alerts: alertsOf(n).map((a) => ({
+        status: a.status,
+        labels: a.labels,
+        annotations: a.annotations,
+        startsAt: isoOf(a.startsAt),
+        endsAt: a.endsAt === null ? null : isoOf(a.endsAt),
+        generatorURL: context.generatorUrl,
+      })),
     });
     const timestamp = String(Math.floor(context.now / 1000));
     return postJson(this.#spec.url, body, {
