@@ -80,7 +80,10 @@ export function trafficRoute(options: TrafficEndpointOptions): Route {
   let classifierOf: { settings: unknown; classifier: SpanClassifier } | null = null;
   const classifier = (traffic: TrafficSettings, targets: ReadonlyMap<TargetId, Target>) => {
     if (classifierOf?.settings !== traffic)
-      classifierOf = { settings: traffic, classifier: new SpanClassifier(traffic.routes, targets) };
+      classifierOf = {
+        settings: traffic,
+        classifier: new SpanClassifier(traffic.routes, targets, traffic.clientTimeoutMs),
+      };
     return classifierOf.classifier;
   };
   return {

@@ -407,6 +407,20 @@ describe("POST /v1/traces (contract section 19)", () => {
       message: /^bad OTLP request: not a valid OTLP protobuf ExportTraceServiceRequest/,
     },
     {
+      name: "protobuf with an invalid wire type (0f 00)",
+      body: Buffer.from([0x0f, 0x00]),
+      headers: { "content-type": "application/x-protobuf" },
+      status: 400,
+      message: /^bad OTLP request: not a valid OTLP protobuf ExportTraceServiceRequest \(invalid wire type 7/,
+    },
+    {
+      name: "protobuf with a known field sent as another wire type",
+      body: Buffer.from([0x08, 0x01]),
+      headers: { "content-type": "application/x-protobuf" },
+      status: 400,
+      message: /resourceSpans sent with wire type 0, not 2/,
+    },
+    {
       name: "gzip that is not gzip",
       body: "plain",
       headers: { "content-encoding": "gzip" },
