@@ -102,6 +102,7 @@ afterEach(async () => {
 
 async function agent(
   maxQueued?: number,
+  now = START,
 ): Promise<{ server: MetricsServer; store: EvidenceStore; dropped: number[] }> {
   const dir = mkdtempSync(join(tmpdir(), "slo-traffic-"));
   dirs.push(dir);
@@ -118,7 +119,7 @@ async function agent(
       trafficRoute({
         settings: () => ({ traffic, targets: new Map([["klarna", target]]) }),
         sink: store,
-        now: () => START,
+        now: () => now,
         ...(maxQueued === undefined ? {} : { maxQueued }),
         dropped: (n) => dropped.push(n),
       }),
@@ -321,15 +322,17 @@ describe("POST /v1/traces (contract section 19)", () => {
   });
 
   it("rejects spans dated far from the agent's clock (a sender's clock gone wrong), and takes the rest", async () => {
-    const { server, store } = await agent();
+    // Ten days into the month: the 7-day bound lies inside it.
+    const now = START + 10 * 24 * 3_600_000;
+    const { server, store } = await agent(undefined, now);
     const url = "https://api.klarna.example/payments/v1/sessions";
     const response = await send(
       server,
       otlpJson([
-        { id: "00000000000000f1", startMs: START + 6 * 60_000, attributes: post("POST", url, 201) },
-        { id: "00000000000000f2", startMs: START - 8 * 24 * 3_600_000, attributes: post("POST", url, 201) },
-        { id: "00000000000000f3", startMs: START - 6 * 24 * 3_600_000, attributes: post("POST", url, 201) },
-        { id: "00000000000000f4", startMs: START + 4 * 60_000, attributes: post("POST", url, 201) },
+        { id: "00000000000000f1", startMs: now + 6 * 60_000, attributes: post("POST", url, 201) },
+        { id: "00000000000000f2", startMs: now - 8 * 24 * 3_600_000, attributes: post("POST", url, 201) },
+        { id: "00000000000000f3", startMs: now - 6 * 24 * 3_600_000, attributes: post("POST", url, 201) },
+        { id: "00000000000000f4", startMs: now + 4 * 60_000, attributes: post("POST", url, 201) },
       ]),
     );
     const body = (await response.json()) as {
@@ -340,9 +343,41 @@ describe("POST /v1/traces (contract section 19)", () => {
       "2 span(s) started more than 5 minutes ahead of the agent's clock or more than 7 days ago: check the sender's clock",
     );
     store.flush();
-    expect([...store.results({ from: 0, to: START * 2 })].map((r) => r.correlationId)).toEqual([
+    expect([...store.results({ from: 0, to: now * 2 })].map((r) => r.correlationId)).toEqual([
       "00000000000000f3",
       "00000000000000f4",
+    ]);
+  });
+
+  it("refuses spans of a month closed more than 15 minutes ago, so its figures do not change after it", async () => {
+    const monthEnd = Date.UTC(2026, 10, 1);
+    const url = "https://api.klarna.example/payments/v1/sessions";
+    const lateSpan = (id: string) => ({ id, startMs: monthEnd - 60_000, attributes: post("POST", url, 201) });
+    // Within the grace period the last batch of October is still taken.
+    const early = await agent(undefined, monthEnd + 14 * 60_000);
+    expect(await (await send(early.server, otlpJson([lateSpan("00000000000000e1")]))).json()).toEqual({});
+    early.store.flush();
+    expect([...early.store.results({ from: 0, to: monthEnd * 2 })]).toHaveLength(1);
+
+    const late = await agent(undefined, monthEnd + 16 * 60_000);
+    const response = await send(
+      late.server,
+      otlpJson([
+        lateSpan("00000000000000e2"),
+        { id: "00000000000000e3", startMs: monthEnd + 60_000, attributes: post("POST", url, 201) },
+      ]),
+    );
+    const body = (await response.json()) as {
+      partialSuccess: { rejectedSpans: string; errorMessage: string };
+    };
+    expect(body.partialSuccess).toEqual({
+      rejectedSpans: "1",
+      errorMessage:
+        "1 span(s) started in a month that ended more than 15 minutes ago: its figures are closed and late spans are not taken",
+    });
+    late.store.flush();
+    expect([...late.store.results({ from: 0, to: monthEnd * 2 })].map((r) => r.correlationId)).toEqual([
+      "00000000000000e3",
     ]);
   });
 

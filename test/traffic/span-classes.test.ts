@@ -35,7 +35,7 @@ function span(attributes: Record<string, string | number>, durationMs = 42): Otl
 
 function failure(errorType: string, durationMs = 42): [string | null, readonly string[]] | string {
   const outcome = classifier.classify(span({ "error.type": errorType }, durationMs));
-  return outcome.kind === "result" ? [outcome.result.error, outcome.result.flags] : outcome.kind;
+  return outcome.kind === "result" ? [outcome.result.error, outcome.result.flags ?? []] : outcome.kind;
 }
 
 describe("error.type of other runtimes (contract section 19)", () => {
