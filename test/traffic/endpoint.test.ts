@@ -302,6 +302,43 @@ describe("POST /v1/traces (contract section 19)", () => {
     expect([...store.results({ from: START - 1, to: START + 1 })]).toHaveLength(1);
   });
 
+  it("stores a span id once even when it is re-sent 1 ms later or on another route", async () => {
+    const { server, store } = await agent();
+    const first = {
+      id: "00000000000000c2",
+      attributes: post("POST", "https://api.klarna.example/payments/v1/sessions", 200),
+    };
+    expect((await send(server, otlpJson([first]))).status).toBe(200);
+    store.flush();
+    const again = [
+      { ...first, startMs: START + 1 },
+      {
+        id: "00000000000000c2",
+        startMs: START + 2,
+        attributes: post("GET", "https://api.klarna.example/payments/v1/sessions/x1", 500),
+      },
+      { id: "00000000000000c3", attributes: first.attributes },
+    ];
+    expect((await send(server, otlpJson(again))).status).toBe(200);
+    store.flush();
+    expect(
+      [...store.results({ from: START - 1, to: START + 10 })].map((r) => [r.correlationId, r.ts, r.status]),
+    ).toEqual([
+      ["00000000000000c2", START, 200],
+      ["00000000000000c3", START, 200],
+    ]);
+    // Many in one batch (the multi-row INSERT path) with a repeat among them.
+    const many = Array.from({ length: 70 }, (_, i) => ({
+      id: (0x100 + i).toString(16).padStart(16, "0"),
+      startMs: START + 100 + i,
+      attributes: first.attributes,
+    }));
+    many[10] = { ...many[10]!, id: "00000000000000c2" };
+    expect((await send(server, otlpJson(many))).status).toBe(200);
+    store.flush();
+    expect([...store.results({ from: START - 1, to: START + 1000 })]).toHaveLength(2 + 69);
+  });
+
   it("answers partial_success for a matching span it cannot count", async () => {
     const { server } = await agent();
     const response = await send(
