@@ -12,7 +12,7 @@ import { type MetricsServer, startMetricsServer } from "../../src/export/index.j
 import type { Target } from "../../src/model/config.js";
 import { Secret } from "../../src/model/secret.js";
 import type { TrafficSettings } from "../../src/model/traffic.js";
-import { type EvidenceStore, openEvidenceStore } from "../../src/record/index.js";
+import { type EvidenceStore, openEvidenceStore, verifyEvidence } from "../../src/record/index.js";
 import { trafficRoute } from "../../src/traffic/endpoint.js";
 
 const TOKEN = "traffic-token-0123456789abcdef";
@@ -103,7 +103,7 @@ afterEach(async () => {
 async function agent(
   maxQueued?: number,
   now = START,
-): Promise<{ server: MetricsServer; store: EvidenceStore; dropped: number[] }> {
+): Promise<{ server: MetricsServer; store: EvidenceStore; dropped: number[]; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), "slo-traffic-"));
   dirs.push(dir);
   // The batch timer never fires on a fake clock: results wait in the queue until flush().
@@ -126,7 +126,7 @@ async function agent(
     ],
   });
   closers.push(() => server.close());
-  return { server, store, dropped };
+  return { server, store, dropped, dir };
 }
 
 async function send(
@@ -303,7 +303,7 @@ describe("POST /v1/traces (contract section 19)", () => {
   });
 
   it("stores a span id once even when it is re-sent 1 ms later or on another route", async () => {
-    const { server, store } = await agent();
+    const { server, store, dir } = await agent();
     const first = {
       id: "00000000000000c2",
       attributes: post("POST", "https://api.klarna.example/payments/v1/sessions", 200),
@@ -334,9 +334,12 @@ describe("POST /v1/traces (contract section 19)", () => {
       attributes: first.attributes,
     }));
     many[10] = { ...many[10]!, id: "00000000000000c2" };
+    many[40] = { ...many[40]!, id: many[30]!.id };
     expect((await send(server, otlpJson(many))).status).toBe(200);
     store.flush();
-    expect([...store.results({ from: START - 1, to: START + 1000 })]).toHaveLength(2 + 69);
+    expect([...store.results({ from: START - 1, to: START + 1000 })]).toHaveLength(2 + 68);
+    // The repeats refused leave the chain whole.
+    expect(verifyEvidence(dir).ok).toBe(true);
   });
 
   it("answers partial_success for a matching span it cannot count", async () => {
