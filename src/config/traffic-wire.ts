@@ -52,8 +52,16 @@ export const TrafficWire = z
       .number()
       .int("must be a whole number of bytes")
       .min(1024, "must be >= 1024")
-      .default(4 * 1024 * 1024)
+      .default(1024 * 1024)
       .describe("Largest OTLP request accepted, compressed and decompressed (413 beyond)."),
+    client_timeout_ms: z
+      .number()
+      .int("must be a whole number of milliseconds")
+      .min(1, "must be >= 1")
+      .default(5_000)
+      .describe(
+        "An AbortError/TaskCanceledException span lasting at least this long counts as a provider timeout.",
+      ),
     routes: z
       .array(TrafficRouteWire)
       .min(1, "must name at least one route")
@@ -97,5 +105,10 @@ export function trafficRoutesOf(routes: TrafficWireValue["routes"]): TrafficRout
 
 /** The `traffic:` section as the domain model has it, with its token already read. */
 export function trafficOf(wire: TrafficWireValue, token: Secret): TrafficSettings {
-  return { token, routes: trafficRoutesOf(wire.routes), maxBodyBytes: wire.max_body_bytes };
+  return {
+    token,
+    routes: trafficRoutesOf(wire.routes),
+    maxBodyBytes: wire.max_body_bytes,
+    clientTimeoutMs: wire.client_timeout_ms,
+  };
 }

@@ -26,6 +26,12 @@ export interface TrafficSettings {
   readonly routes: readonly TrafficRoute[];
   /** The largest request body accepted, compressed and after decompression. */
   readonly maxBodyBytes: number;
+  /**
+   * An ambiguous cancellation (AbortError, TaskCanceledException) lasting at least this long is
+   * the merchant's timeout on a slow provider, counted as a timeout; shorter, the merchant's own
+   * cancellation (client_side). Absent: DEFAULT_CLIENT_TIMEOUT_MS.
+   */
+  readonly clientTimeoutMs?: number;
 }
 
 /** The stored probe id of a route: its method and template, nothing from a real request. */

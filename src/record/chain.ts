@@ -3,6 +3,7 @@ import type { ProbeResult } from "../model/result.js";
 import { canonicalForm, chainHashHex, GENESIS_HASH } from "./canonical.js";
 import type { SpeculativeHashes } from "./import-chunk.js";
 import { fillRowValues, INSERT_RESULT_SQL, insertResultsSql, RESULT_COLUMN_COUNT } from "./rows.js";
+import { DUPLICATE_SPAN } from "./schema.js";
 import { statementOf } from "./statements.js";
 
 /** A result once it is part of the chain. */
@@ -37,7 +38,17 @@ const BATCH_ROWS = 64;
 
 function isConflict(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
-  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+  return (
+    code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || isDuplicateSpan(error)
+  );
+}
+
+/** The trigger's refusal of a merchant request whose span id is already stored (src/record/schema.ts). */
+function isDuplicateSpan(error: unknown): boolean {
+  return (
+    (error as { code?: unknown }).code === "SQLITE_CONSTRAINT_TRIGGER" &&
+    (error as Error).message === DUPLICATE_SPAN
+  );
 }
 
 /**
@@ -84,7 +95,14 @@ export class ChainWriter {
     const seq = this.#tailSeq + 1;
     const hash = speculative ?? chainHashHex(this.#tailHex, canonical);
     const params = fillRowValues(this.#params, result, seq, this.#tailHex, hash);
-    if (this.#insert.run(params).changes !== 1) {
+    let changes: number;
+    try {
+      changes = this.#insert.run(params).changes;
+    } catch (error) {
+      if (!isDuplicateSpan(error)) throw error;
+      changes = 0;
+    }
+    if (changes !== 1) {
       this.duplicates++;
       return false;
     }

@@ -12,6 +12,9 @@ process.env.SQLITE_USE_URI ??= "1";
  * Schema migrations, applied in order inside one transaction each. Never edit a released entry:
  * append a new one, so that every existing evidence file upgrades the same way.
  */
+/** The message of the trigger that refuses a merchant request's span id already stored. */
+export const DUPLICATE_SPAN = "duplicate traffic span id";
+
 const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE results (
@@ -172,6 +175,22 @@ const MIGRATIONS: readonly string[] = [
   // kind: a new kind puts its detail here and needs no migration (src/probes/kinds/).
   `
   ALTER TABLE results ADD COLUMN observed TEXT;  -- JSON object, or NULL for a plain HTTP result
+  `,
+  // A merchant request is stored once per span id, whatever ts or route a re-sent span claims
+  // (issue #29): a span re-sent 1 ms later or on another route is the same request. A trigger,
+  // not a unique index, so that a store already holding such repeats (which the chain forbids
+  // deleting) still opens; the writer counts a refused row as a duplicate (src/record/chain.ts).
+  `
+  CREATE INDEX results_traffic_span ON results (correlation_id, source, ifnull(agent, ''))
+    WHERE source IS NOT NULL AND correlation_id IS NOT NULL;
+  CREATE TRIGGER results_traffic_span_once BEFORE INSERT ON results
+    WHEN NEW.source IS NOT NULL AND NEW.correlation_id IS NOT NULL AND EXISTS (
+      SELECT 1 FROM results
+      WHERE correlation_id = NEW.correlation_id AND source = NEW.source
+        AND ifnull(agent, '') = ifnull(NEW.agent, ''))
+  BEGIN
+    SELECT RAISE(ABORT, '${DUPLICATE_SPAN}');
+  END;
   `,
 ];
 

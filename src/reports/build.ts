@@ -37,7 +37,7 @@ import {
   missedObjectives,
   type ReportSummary,
 } from "./model.js";
-import { decidesFigures, TrafficTally } from "./traffic-figures.js";
+import { decidesFigures, sourcesDisagreeWarnings, TrafficTally } from "./traffic-figures.js";
 import { type RecordVerdict, verdictOf } from "./verdicts.js";
 import { type Backdated, backdatedWarning, coverageWarning, ForeignAgentRecords } from "./warnings.js";
 
@@ -130,6 +130,7 @@ function* answersNoted(
     }
     const verdict = reach.observe(result);
     if (!categories.has(result.category)) continue;
+    traffic.probes.add(result);
     unreached(result, verdict, reach.epochOf(result.probe));
     if (traffic.probesDecide) yield result;
   }
@@ -138,6 +139,8 @@ function* answersNoted(
 /** Contract section 19: merchant requests are tallied beside the probes; sla.source says which decide. */
 interface SourceSplit {
   readonly tally: TrafficTally;
+  /** The probes' results counted the same way, to cross-check the merchant's (sourcesDisagreeWarnings). */
+  readonly probes: TrafficTally;
   /** Whether merchant requests enter the SLA figures. */
   readonly decides: boolean;
   /** Whether the probes' results enter them. */
@@ -147,6 +150,7 @@ interface SourceSplit {
 function sourceSplitOf(config: SloConfig): SourceSplit {
   return {
     tally: new TrafficTally(),
+    probes: new TrafficTally(),
     decides: decidesFigures(config.sla.figuresFrom, true),
     probesDecide: decidesFigures(config.sla.figuresFrom, false),
   };
@@ -417,6 +421,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...foreign.warnings(),
     ...backdatedWarning(store.backdatedRecords?.({ from: period.start, to: period.end })),
     ...coverageWarning(coverage.ratio),
+    ...sourcesDisagreeWarnings(split.tally, split.probes),
   ];
   // With --category, windows and exclusions that cover none of the selected categories are noise.
   const touches = (x: { readonly categories: readonly string[] }) =>

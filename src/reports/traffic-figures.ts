@@ -68,11 +68,56 @@ export class TrafficTally {
     return figuresOfDay(pooled);
   }
 
+  /** The categories with results, sorted. */
+  categories(): CategoryId[] {
+    return [...this.#categories.keys()].sort();
+  }
+
+  /** A category's days (epoch day number to its counts). */
+  daysOf(category: CategoryId): ReadonlyMap<number, DayTraffic> {
+    return this.#categories.get(category)?.days ?? new Map();
+  }
+
   /** One UTC day's figures of a category; `date` is YYYY-MM-DD. */
   dayFiguresOf(category: CategoryId, date: string): TrafficFigures {
     const d = this.#categories.get(category)?.days.get(Math.floor(Date.parse(`${date}T00:00:00Z`) / DAY_MS));
     return figuresOfDay(d ?? new DayTraffic());
   }
+}
+
+/**
+ * Availability points between the merchant's requests and the probes, over the days both have
+ * results, beyond which the report warns that the figures disagree (issue #29 item 6).
+ */
+export const SOURCES_DISAGREE_POINTS = 5;
+
+/**
+ * Warnings for categories whose merchant-request availability and probe availability (answered
+ * 2xx-4xx over all results, before any exclusion) differ by more than SOURCES_DISAGREE_POINTS
+ * over the same UTC days: spans fabricated by a holder of the traffic token, or probes that do
+ * not exercise what the merchant's requests do. Either way a reader must not take one alone.
+ */
+export function sourcesDisagreeWarnings(traffic: TrafficTally, probes: TrafficTally): string[] {
+  const warnings: string[] = [];
+  for (const category of traffic.categories()) {
+    const t = new DayTraffic();
+    const p = new DayTraffic();
+    for (const [day, td] of traffic.daysOf(category)) {
+      const pd = probes.daysOf(category).get(day);
+      if (!pd || pd.requests === 0 || td.requests === 0) continue;
+      t.requests += td.requests;
+      t.served += td.served;
+      p.requests += pd.requests;
+      p.served += pd.served;
+    }
+    const tPct = availabilityPct({ requests: t.requests, served: t.served });
+    const pPct = availabilityPct({ requests: p.requests, served: p.served });
+    if (tPct === null || pPct === null || Math.abs(tPct - pPct) <= SOURCES_DISAGREE_POINTS) continue;
+    warnings.push(
+      `${category}: the merchant's requests and the probes disagree: ${tPct.toFixed(3)}% of ${t.requests} merchant request(s) were served against ${pPct.toFixed(3)}% of ${p.requests} probe request(s) over the same days (more than ${SOURCES_DISAGREE_POINTS} points apart); check the traffic sender (anyone holding the traffic token can send spans) and what the probes exercise before relying on either figure.`,
+    );
+  }
+  return warnings;
 }
 
 function figuresOfDay(d: DayTraffic): TrafficFigures {

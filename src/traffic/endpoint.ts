@@ -4,6 +4,7 @@ import { gunzip } from "node:zlib";
 import { authorizeAdmin, type Route, reply } from "../export/index.js";
 import type { Target, TargetId } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
+import { monthInterval, monthOf } from "../model/time.js";
 import type { TrafficSettings } from "../model/traffic.js";
 import {
   decodeJsonSpans,
@@ -49,6 +50,18 @@ export const MAX_SPAN_AHEAD_MS = 5 * 60_000;
 /** How old a span may be when it arrives: a Collector's retries after an outage, not a back-fill. */
 export const MAX_SPAN_AGE_MS = 7 * 24 * 3_600_000;
 
+/**
+ * How long after a UTC month ends its spans are still taken (an exporter's last batch in flight).
+ * After that the month is closed: its statement and bundle may have been made, and a late span
+ * would change their figures.
+ */
+export const CLOSED_MONTH_GRACE_MS = 15 * 60_000;
+
+/** The earliest start a span may have at `now`: within MAX_SPAN_AGE_MS, and in a month not closed. */
+export function earliestSpanStart(now: number): number {
+  return Math.max(now - MAX_SPAN_AGE_MS, monthInterval(monthOf(now - CLOSED_MONTH_GRACE_MS)).start);
+}
+
 /** What one export request came to: spans read, results queued, spans ignored and rejected. */
 export interface IngestOutcome {
   readonly spans: number;
@@ -57,6 +70,8 @@ export interface IngestOutcome {
   readonly rejected: number;
   /** Of the rejected: dated more than MAX_SPAN_AHEAD_MS ahead of the agent's clock or MAX_SPAN_AGE_MS behind. */
   readonly misdated: number;
+  /** Of the rejected: started in a month closed more than CLOSED_MONTH_GRACE_MS ago. */
+  readonly closed: number;
 }
 
 const DEFAULT_MAX_QUEUED = 50_000;
@@ -80,7 +95,10 @@ export function trafficRoute(options: TrafficEndpointOptions): Route {
   let classifierOf: { settings: unknown; classifier: SpanClassifier } | null = null;
   const classifier = (traffic: TrafficSettings, targets: ReadonlyMap<TargetId, Target>) => {
     if (classifierOf?.settings !== traffic)
-      classifierOf = { settings: traffic, classifier: new SpanClassifier(traffic.routes, targets) };
+      classifierOf = {
+        settings: traffic,
+        classifier: new SpanClassifier(traffic.routes, targets, traffic.clientTimeoutMs),
+      };
     return classifierOf.classifier;
   };
   return {
@@ -138,7 +156,9 @@ function ingest(
   let ignored = 0;
   let rejected = 0;
   const now = options.now();
+  const earliest = earliestSpanStart(now);
   let misdated = 0;
+  let closed = 0;
   for (const span of spans) {
     const outcome = classifier.classify(span);
     if (
@@ -146,6 +166,9 @@ function ingest(
       (span.startMs > now + MAX_SPAN_AHEAD_MS || span.startMs < now - MAX_SPAN_AGE_MS)
     ) {
       misdated++;
+      rejected++;
+    } else if (outcome.kind === "result" && span.startMs < earliest) {
+      closed++;
       rejected++;
     } else if (outcome.kind === "result") results.push(outcome.result);
     else if (outcome.kind === "ignored") ignored++;
@@ -162,18 +185,21 @@ function ingest(
     return "full";
   }
   for (const result of results) options.sink.record(result);
-  return { spans: spans.length, accepted: results.length, ignored, rejected, misdated };
+  return { spans: spans.length, accepted: results.length, ignored, rejected, misdated, closed };
 }
 
 /** 200 with an ExportTraceServiceResponse, in the request's encoding; partial_success names rejected spans. */
 function answer(response: ServerResponse, json: boolean, outcome: IngestOutcome): void {
-  const unreadable = outcome.rejected - outcome.misdated;
+  const unreadable = outcome.rejected - outcome.misdated - outcome.closed;
   const message = [
     unreadable > 0
       ? `${unreadable} span(s) matched a traffic route but carried neither http.response.status_code nor error.type, or no valid span id or times`
       : "",
     outcome.misdated > 0
       ? `${outcome.misdated} span(s) started more than 5 minutes ahead of the agent's clock or more than 7 days ago: check the sender's clock`
+      : "",
+    outcome.closed > 0
+      ? `${outcome.closed} span(s) started in a month that ended more than 15 minutes ago: its figures are closed and late spans are not taken`
       : "",
   ]
     .filter((m) => m !== "")

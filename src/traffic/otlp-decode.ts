@@ -118,7 +118,11 @@ function nanosBetween(start: LongLike | number | undefined, end: LongLike | numb
 export function decodeProtobufSpans(body: Uint8Array): OtlpSpan[] {
   let message: ProtoRequest;
   try {
-    message = otlpTypes().request.decode(body) as unknown as ProtoRequest;
+    const { request } = otlpTypes();
+    // protobufjs reads a known field whatever wire type its tag says: `0f 00` would pass as an
+    // empty request. Check the wire types against the schema first.
+    checkWireTypes(request, protobuf.Reader.create(body), body.length);
+    message = request.decode(body) as unknown as ProtoRequest;
   } catch (error) {
     throw new OtlpDecodeError(
       `not a valid OTLP protobuf ExportTraceServiceRequest (${(error as Error).message})`,
@@ -150,6 +154,41 @@ export function decodeProtobufSpans(body: Uint8Array): OtlpSpan[] {
     }
   }
   return spans;
+}
+
+/** The wire type a field's values are sent with, or null for any (a repeated number may be packed). */
+function wireTypeOf(field: protobuf.Field): number | null {
+  if (field.resolvedType instanceof protobuf.Type) return 2;
+  if (field.resolvedType instanceof protobuf.Enum) return field.repeated ? null : 0;
+  const wire = (protobuf.types.basic as Record<string, number | undefined>)[field.type];
+  if (wire === undefined) return 2;
+  return field.repeated && wire !== 2 ? null : wire;
+}
+
+/** Throws when a tag's wire type is invalid or not the one its field is declared with. */
+function checkWireTypes(type: protobuf.Type, reader: protobuf.Reader, end: number): void {
+  while (reader.pos < end) {
+    const tag = reader.uint32();
+    const wire = tag & 7;
+    const id = tag >>> 3;
+    if (id === 0 || wire === 3 || wire === 4 || wire > 5)
+      throw new Error(`invalid wire type ${wire} at offset ${reader.pos}`);
+    const field = type.fieldsById[id];
+    if (field) {
+      const expected = wireTypeOf(field);
+      if (expected !== null && expected !== wire)
+        throw new Error(`field ${type.name}.${field.name} sent with wire type ${wire}, not ${expected}`);
+      if (field.resolvedType instanceof protobuf.Type) {
+        const length = reader.uint32();
+        const stop = reader.pos + length;
+        if (stop > end) throw new Error(`field ${type.name}.${field.name} runs past its end`);
+        checkWireTypes(field.resolvedType, reader, stop);
+        continue;
+      }
+    }
+    reader.skipType(wire);
+  }
+  if (reader.pos !== end) throw new Error("a field runs past the end of its message");
 }
 
 const JSON_KINDS: Readonly<Record<string, number>> = {

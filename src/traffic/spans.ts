@@ -8,6 +8,8 @@ interface TargetAddress {
   readonly id: TargetId;
   readonly host: string;
   readonly port: number;
+  /** base_url's scheme, e.g. "https:": a url.full of another scheme is another service. */
+  readonly protocol: string;
   /** base_url's path without a trailing slash ("" for none). */
   readonly basePath: string;
 }
@@ -30,9 +32,19 @@ const DEFAULT_PORTS: Readonly<Record<string, number>> = { "http:": 80, "https:":
 export class SpanClassifier {
   readonly #targets: readonly TargetAddress[];
   readonly #routes: readonly TrafficRoute[];
+  readonly #clientTimeoutMs: number;
 
-  constructor(routes: readonly TrafficRoute[], targets: ReadonlyMap<TargetId, Target>) {
+  /**
+   * clientTimeoutMs: an ambiguous cancellation (AbortError, TaskCanceledException) that lasted at
+   * least this long is the merchant's own timeout on a slow provider: it counts as a timeout.
+   */
+  constructor(
+    routes: readonly TrafficRoute[],
+    targets: ReadonlyMap<TargetId, Target>,
+    clientTimeoutMs: number = DEFAULT_CLIENT_TIMEOUT_MS,
+  ) {
     this.#routes = routes;
+    this.#clientTimeoutMs = clientTimeoutMs;
     const used = new Set(routes.map((r) => r.target));
     this.#targets = [...targets.values()].filter((t) => used.has(t.id)).map(addressOf);
   }
@@ -51,14 +63,21 @@ export class SpanClassifier {
     const path = url?.pathname ?? text(a["url.path"]);
     const method = (text(a["http.request.method"]) ?? text(a["http.method"]))?.toUpperCase();
     if (host === "" || path === undefined || method === undefined) return IGNORED;
-    const route = this.#routeOf(host, port, method, path);
+    const route = this.#routeOf(host, port, url?.protocol ?? null, method, path);
     if (!route) return IGNORED;
-    return outcomeOf(span, route);
+    return outcomeOf(span, route, this.#clientTimeoutMs);
   }
 
-  #routeOf(host: string, port: number | null, method: string, path: string): TrafficRoute | null {
+  #routeOf(
+    host: string,
+    port: number | null,
+    protocol: string | null,
+    method: string,
+    path: string,
+  ): TrafficRoute | null {
     for (const target of this.#targets) {
       if (target.host !== host || (port !== null && port !== target.port)) continue;
+      if (protocol !== null && protocol !== target.protocol) continue;
       const segments = segmentsUnder(path, target.basePath);
       if (segments === null) continue;
       const route = this.#routes.find(
@@ -72,12 +91,16 @@ export class SpanClassifier {
 
 const IGNORED: SpanOutcome = { kind: "ignored" };
 
+/** traffic.client_timeout_ms when not configured. */
+export const DEFAULT_CLIENT_TIMEOUT_MS = 5_000;
+
 function addressOf(target: Target): TargetAddress {
   const url = new URL(target.baseUrl);
   return {
     id: target.id,
     host: url.hostname.toLowerCase().replace(/^\[|\]$/g, ""),
     port: url.port === "" ? (DEFAULT_PORTS[url.protocol] ?? 0) : Number(url.port),
+    protocol: url.protocol,
     basePath: url.pathname.replace(/\/+$/, ""),
   };
 }
@@ -97,7 +120,7 @@ function templateMatches(template: readonly (string | null)[], segments: readonl
   return true;
 }
 
-function outcomeOf(span: OtlpSpan, route: TrafficRoute): SpanOutcome {
+function outcomeOf(span: OtlpSpan, route: TrafficRoute, clientTimeoutMs: number): SpanOutcome {
   const a = span.attributes;
   const status = numberOf(a["http.response.status_code"]) ?? numberOf(a["http.status_code"]);
   if (!/^[0-9a-f]{16}$/.test(span.spanId) || span.spanId === "0000000000000000")
@@ -113,8 +136,9 @@ function outcomeOf(span: OtlpSpan, route: TrafficRoute): SpanOutcome {
         kind: "rejected",
         reason: "a matching span has neither http.response.status_code nor error.type",
       };
-    error = failureOf(errorType);
-    if (CLIENT_SIDE.has(errorType)) flags = ["client_side"];
+    const failure = failureOf(errorType, span.durationMs, clientTimeoutMs);
+    error = failure.reason;
+    if (failure.clientSide) flags = ["client_side"];
   }
   const result: ProbeResult = {
     ts: Math.floor(span.startMs),
@@ -136,12 +160,13 @@ function outcomeOf(span: OtlpSpan, route: TrafficRoute): SpanOutcome {
 
 /**
  * error.type values (Node.js and undici error codes, exception names) that say the merchant's own
- * client failed the request before the provider could answer it: merchant_side.
+ * client failed the request before the provider could answer it: merchant_side. Go's
+ * `context canceled` is the caller cancelling (a deadline is `context deadline exceeded`).
  */
 const CLIENT_SIDE: ReadonlySet<string> = new Set([
-  "AbortError",
   "ABORT_ERR",
   "UND_ERR_ABORTED",
+  "context canceled",
   "ERR_INVALID_ARG_TYPE",
   "ERR_INVALID_ARG_VALUE",
   "ERR_INVALID_URL",
@@ -154,14 +179,21 @@ const CLIENT_SIDE: ReadonlySet<string> = new Set([
   "EADDRNOTAVAIL",
 ]);
 
+/**
+ * Cancellations that are also how a client times a request out (fetch's AbortSignal.timeout, an
+ * AbortController on a timer; .NET HttpClient.Timeout): a timeout against the provider when the
+ * span lasted at least traffic.client_timeout_ms, the merchant's own cancellation when shorter.
+ */
+const AMBIGUOUS_CANCEL: ReadonlySet<string> = new Set([
+  "AbortError",
+  "System.Threading.Tasks.TaskCanceledException",
+  "TaskCanceledException",
+  "System.OperationCanceledException",
+  "OperationCanceledException",
+]);
+
 /** The contract's failure reason for an error.type (Node.js and undici codes; OpenTelemetry's _OTHER). */
 const FAILURES: Readonly<Record<string, FailureReason>> = {
-  timeout: "timeout",
-  ETIMEDOUT: "timeout",
-  TimeoutError: "timeout",
-  UND_ERR_CONNECT_TIMEOUT: "timeout",
-  UND_ERR_HEADERS_TIMEOUT: "timeout",
-  UND_ERR_BODY_TIMEOUT: "timeout",
   ECONNREFUSED: "connect",
   EHOSTUNREACH: "connect",
   ENETUNREACH: "connect",
@@ -180,10 +212,31 @@ const FAILURES: Readonly<Record<string, FailureReason>> = {
   HPE_INVALID_STATUS: "protocol",
 };
 
-function failureOf(errorType: string): FailureReason {
+/**
+ * Timeouts of any runtime: ETIMEDOUT, ESOCKETTIMEDOUT, TimeoutError, UND_ERR_*_TIMEOUT,
+ * java.net.SocketTimeoutException, java.net.http.HttpTimeoutException, Go's
+ * `context deadline exceeded`, Python's ReadTimeout... (docs/traffic.md has the table).
+ */
+function isTimeout(errorType: string): boolean {
+  return /time[_ -]?out|timedout|deadline exceeded/i.test(errorType);
+}
+
+function failureOf(
+  errorType: string,
+  durationMs: number,
+  clientTimeoutMs: number,
+): { readonly reason: FailureReason; readonly clientSide: boolean } {
+  if (AMBIGUOUS_CANCEL.has(errorType))
+    return durationMs >= clientTimeoutMs
+      ? { reason: "timeout", clientSide: false }
+      : { reason: "aborted", clientSide: true };
   if (CLIENT_SIDE.has(errorType))
-    return errorType.includes("ABORT") || errorType === "AbortError" ? "aborted" : "protocol";
-  return FAILURES[errorType] ?? "protocol";
+    return {
+      reason: /abort|cancel/i.test(errorType) ? "aborted" : "protocol",
+      clientSide: true,
+    };
+  if (isTimeout(errorType)) return { reason: "timeout", clientSide: false };
+  return { reason: FAILURES[errorType] ?? "protocol", clientSide: false };
 }
 
 function urlOf(a: SpanAttributes): URL | undefined {

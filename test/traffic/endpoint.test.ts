@@ -12,7 +12,7 @@ import { type MetricsServer, startMetricsServer } from "../../src/export/index.j
 import type { Target } from "../../src/model/config.js";
 import { Secret } from "../../src/model/secret.js";
 import type { TrafficSettings } from "../../src/model/traffic.js";
-import { type EvidenceStore, openEvidenceStore } from "../../src/record/index.js";
+import { type EvidenceStore, openEvidenceStore, verifyEvidence } from "../../src/record/index.js";
 import { trafficRoute } from "../../src/traffic/endpoint.js";
 
 const TOKEN = "traffic-token-0123456789abcdef";
@@ -102,7 +102,8 @@ afterEach(async () => {
 
 async function agent(
   maxQueued?: number,
-): Promise<{ server: MetricsServer; store: EvidenceStore; dropped: number[] }> {
+  now = START,
+): Promise<{ server: MetricsServer; store: EvidenceStore; dropped: number[]; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), "slo-traffic-"));
   dirs.push(dir);
   // The batch timer never fires on a fake clock: results wait in the queue until flush().
@@ -118,14 +119,14 @@ async function agent(
       trafficRoute({
         settings: () => ({ traffic, targets: new Map([["klarna", target]]) }),
         sink: store,
-        now: () => START,
+        now: () => now,
         ...(maxQueued === undefined ? {} : { maxQueued }),
         dropped: (n) => dropped.push(n),
       }),
     ],
   });
   closers.push(() => server.close());
-  return { server, store, dropped };
+  return { server, store, dropped, dir };
 }
 
 async function send(
@@ -301,6 +302,46 @@ describe("POST /v1/traces (contract section 19)", () => {
     expect([...store.results({ from: START - 1, to: START + 1 })]).toHaveLength(1);
   });
 
+  it("stores a span id once even when it is re-sent 1 ms later or on another route", async () => {
+    const { server, store, dir } = await agent();
+    const first = {
+      id: "00000000000000c2",
+      attributes: post("POST", "https://api.klarna.example/payments/v1/sessions", 200),
+    };
+    expect((await send(server, otlpJson([first]))).status).toBe(200);
+    store.flush();
+    const again = [
+      { ...first, startMs: START + 1 },
+      {
+        id: "00000000000000c2",
+        startMs: START + 2,
+        attributes: post("GET", "https://api.klarna.example/payments/v1/sessions/x1", 500),
+      },
+      { id: "00000000000000c3", attributes: first.attributes },
+    ];
+    expect((await send(server, otlpJson(again))).status).toBe(200);
+    store.flush();
+    expect(
+      [...store.results({ from: START - 1, to: START + 10 })].map((r) => [r.correlationId, r.ts, r.status]),
+    ).toEqual([
+      ["00000000000000c2", START, 200],
+      ["00000000000000c3", START, 200],
+    ]);
+    // Many in one batch (the multi-row INSERT path) with a repeat among them.
+    const many = Array.from({ length: 70 }, (_, i) => ({
+      id: (0x100 + i).toString(16).padStart(16, "0"),
+      startMs: START + 100 + i,
+      attributes: first.attributes,
+    }));
+    many[10] = { ...many[10]!, id: "00000000000000c2" };
+    many[40] = { ...many[40]!, id: many[30]!.id };
+    expect((await send(server, otlpJson(many))).status).toBe(200);
+    store.flush();
+    expect([...store.results({ from: START - 1, to: START + 1000 })]).toHaveLength(2 + 68);
+    // The repeats refused leave the chain whole.
+    expect(verifyEvidence(dir).ok).toBe(true);
+  });
+
   it("answers partial_success for a matching span it cannot count", async () => {
     const { server } = await agent();
     const response = await send(
@@ -321,15 +362,17 @@ describe("POST /v1/traces (contract section 19)", () => {
   });
 
   it("rejects spans dated far from the agent's clock (a sender's clock gone wrong), and takes the rest", async () => {
-    const { server, store } = await agent();
+    // Ten days into the month: the 7-day bound lies inside it.
+    const now = START + 10 * 24 * 3_600_000;
+    const { server, store } = await agent(undefined, now);
     const url = "https://api.klarna.example/payments/v1/sessions";
     const response = await send(
       server,
       otlpJson([
-        { id: "00000000000000f1", startMs: START + 6 * 60_000, attributes: post("POST", url, 201) },
-        { id: "00000000000000f2", startMs: START - 8 * 24 * 3_600_000, attributes: post("POST", url, 201) },
-        { id: "00000000000000f3", startMs: START - 6 * 24 * 3_600_000, attributes: post("POST", url, 201) },
-        { id: "00000000000000f4", startMs: START + 4 * 60_000, attributes: post("POST", url, 201) },
+        { id: "00000000000000f1", startMs: now + 6 * 60_000, attributes: post("POST", url, 201) },
+        { id: "00000000000000f2", startMs: now - 8 * 24 * 3_600_000, attributes: post("POST", url, 201) },
+        { id: "00000000000000f3", startMs: now - 6 * 24 * 3_600_000, attributes: post("POST", url, 201) },
+        { id: "00000000000000f4", startMs: now + 4 * 60_000, attributes: post("POST", url, 201) },
       ]),
     );
     const body = (await response.json()) as {
@@ -340,9 +383,41 @@ describe("POST /v1/traces (contract section 19)", () => {
       "2 span(s) started more than 5 minutes ahead of the agent's clock or more than 7 days ago: check the sender's clock",
     );
     store.flush();
-    expect([...store.results({ from: 0, to: START * 2 })].map((r) => r.correlationId)).toEqual([
+    expect([...store.results({ from: 0, to: now * 2 })].map((r) => r.correlationId)).toEqual([
       "00000000000000f3",
       "00000000000000f4",
+    ]);
+  });
+
+  it("refuses spans of a month closed more than 15 minutes ago, so its figures do not change after it", async () => {
+    const monthEnd = Date.UTC(2026, 10, 1);
+    const url = "https://api.klarna.example/payments/v1/sessions";
+    const lateSpan = (id: string) => ({ id, startMs: monthEnd - 60_000, attributes: post("POST", url, 201) });
+    // Within the grace period the last batch of October is still taken.
+    const early = await agent(undefined, monthEnd + 14 * 60_000);
+    expect(await (await send(early.server, otlpJson([lateSpan("00000000000000e1")]))).json()).toEqual({});
+    early.store.flush();
+    expect([...early.store.results({ from: 0, to: monthEnd * 2 })]).toHaveLength(1);
+
+    const late = await agent(undefined, monthEnd + 16 * 60_000);
+    const response = await send(
+      late.server,
+      otlpJson([
+        lateSpan("00000000000000e2"),
+        { id: "00000000000000e3", startMs: monthEnd + 60_000, attributes: post("POST", url, 201) },
+      ]),
+    );
+    const body = (await response.json()) as {
+      partialSuccess: { rejectedSpans: string; errorMessage: string };
+    };
+    expect(body.partialSuccess).toEqual({
+      rejectedSpans: "1",
+      errorMessage:
+        "1 span(s) started in a month that ended more than 15 minutes ago: its figures are closed and late spans are not taken",
+    });
+    late.store.flush();
+    expect([...late.store.results({ from: 0, to: monthEnd * 2 })].map((r) => r.correlationId)).toEqual([
+      "00000000000000e3",
     ]);
   });
 
@@ -405,6 +480,20 @@ describe("POST /v1/traces (contract section 19)", () => {
       headers: { "content-type": "application/x-protobuf" },
       status: 400,
       message: /^bad OTLP request: not a valid OTLP protobuf ExportTraceServiceRequest/,
+    },
+    {
+      name: "protobuf with an invalid wire type (0f 00)",
+      body: Buffer.from([0x0f, 0x00]),
+      headers: { "content-type": "application/x-protobuf" },
+      status: 400,
+      message: /^bad OTLP request: not a valid OTLP protobuf ExportTraceServiceRequest \(invalid wire type 7/,
+    },
+    {
+      name: "protobuf with a known field sent as another wire type",
+      body: Buffer.from([0x08, 0x01]),
+      headers: { "content-type": "application/x-protobuf" },
+      status: 400,
+      message: /resourceSpans sent with wire type 0, not 2/,
     },
     {
       name: "gzip that is not gzip",
