@@ -73,7 +73,6 @@ function checkTrafficRoutes(
       );
   });
   return problems;
-  return problems;
 }
 
 /** reports.schedule.receivers name receivers of alerting.receivers. */
