@@ -137,6 +137,8 @@ function encodedForms(part: string): string[] {
     encodeURIComponent(part),
     encodeURIComponent(encodeURIComponent(part)),
     [...bytes].map((b) => `%${b.toString(16).padStart(2, "0")}`).join(""),
+    // The same URL-encoded once more (`%254B%2578...`): a query parameter echoed inside a URL.
+    [...bytes].map((b) => `%25${b.toString(16).padStart(2, "0")}`).join(""),
     bytes.toString("hex"),
     JSON.stringify(part).slice(1, -1),
     [...part]

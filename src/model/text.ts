@@ -24,9 +24,13 @@ export function unsafeTextProblem(value: string): string | null {
 /**
  * `value` with every unsafe character replaced by U+FFFD: what a probe keeps of a vendor's
  * string, so that a hostile body can neither break the hash chain nor be refused by the store.
+ * Invisible characters (INVISIBLE_CHARACTERS: a U+202E in an error code would reverse how every
+ * format and terminal shows it) are replaced too: what the store keeps is what the merge of
+ * agents' summaries accepts (src/reports/agent-summary-schema.ts refuses them).
  */
 export function safeText(value: string): string {
-  return UNSAFE.test(value) ? value.replace(UNSAFE_ALL, "\ufffd") : value;
+  const visible = value.replace(INVISIBLE_ALL, "\ufffd");
+  return UNSAFE.test(visible) ? visible.replace(UNSAFE_ALL, "\ufffd") : visible;
 }
 
 /**
@@ -39,6 +43,9 @@ export function safeText(value: string): string {
  * is always one character short.
  */
 export const INVISIBLE_CHARACTERS = "\\p{Cf}\\p{Default_Ignorable_Code_Point}\\p{Zl}\\p{Zp}";
+
+/** Every invisible character, for replace. */
+const INVISIBLE_ALL = new RegExp(`[${INVISIBLE_CHARACTERS}]`, "gu");
 
 /** A control or invisible character (INVISIBLE_CHARACTERS): not in a title or name. */
 const CONTROL_OR_INVISIBLE = new RegExp(`[\\p{Cc}${INVISIBLE_CHARACTERS}]`, "u");

@@ -48,14 +48,110 @@ export function summaryInconsistency(s: AgentMonthSummary, dayCount: number): st
       ],
       [latency.month === 0 && row.latency_p99_ms !== null, `category ${id}: a p99 without any duration`],
     ];
-    const broken = rules.find(([wrong]) => wrong);
+    const broken = rules.find(([wrong]) => wrong) ?? detailRules(row, measured.month, daily)?.[0];
     if (broken) return broken[1];
     for (const [d, day] of daily.entries()) {
       const problem = dayInconsistency(id, day, latency.days[d]!, measured.days[d]!);
       if (problem !== null) return problem;
     }
   }
+  return reportListsInconsistency(s);
+}
+
+type CategoryRowOf = AgentMonthSummary["report"]["categories"][number];
+type DailyRowOf = AgentMonthSummary["report"]["daily"][number];
+
+/** Minutes of a UTC day: a day's merchant-side minutes cannot exceed them. */
+const DAY_MINUTES = 1440;
+
+/**
+ * A category's detail counts against its requests: each flag and body error is counted once per
+ * request it was seen on, a measurement problem once per measured request, and the merchant-side
+ * minutes (to one hundredth, src/slo/validity-log.ts) are time within the period, the month's the
+ * sum of its days'. Returns the first broken rule, as [true, message], or null.
+ */
+function detailRules(
+  row: CategoryRowOf,
+  measured: Served,
+  daily: readonly DailyRowOf[],
+): [boolean, string][] | null {
+  const id = row.category;
+  const detail = row as CategoryRowOf & {
+    result_flags?: Record<string, number>;
+    body_errors?: Record<string, number>;
+    measurement_problems?: { kind: string; requests: number }[];
+    merchant_side_excluded_minutes?: number;
+  };
+  const flags = Object.entries(detail.result_flags ?? {});
+  const bodyErrors = Object.values(detail.body_errors ?? {});
+  const minutes = detail.merchant_side_excluded_minutes ?? 0;
+  const dayMinutes = daily.map((d) => d.merchant_side_excluded_minutes ?? 0);
+  const rules: [boolean, string][] = [
+    [flags.some(([, n]) => n > row.requests), `category ${id}: a result_flags count above its requests`],
+    [sum(bodyErrors) > row.requests, `category ${id}: more body_errors than requests`],
+    [
+      (detail.measurement_problems ?? []).some((p) => p.requests > measured.requests),
+      `category ${id}: a measurement problem of more requests than it measured`,
+    ],
+    [
+      [minutes, ...dayMinutes].some((m) => !hundredths(m)),
+      `category ${id}: merchant_side_excluded_minutes not to one hundredth of a minute`,
+    ],
+    [
+      dayMinutes.some((m) => m > DAY_MINUTES),
+      `daily ${id}: merchant_side_excluded_minutes above the ${DAY_MINUTES} minutes of a day`,
+    ],
+    [
+      // Month and days are each rounded to 0.01: they may differ by half a hundredth per day.
+      Math.abs(minutes - sum(dayMinutes)) > 0.005 * (daily.length + 1) + 1e-9,
+      `category ${id}: merchant_side_excluded_minutes is not the sum of its days'`,
+    ],
+  ];
+  const broken = rules.filter(([wrong]) => wrong);
+  return broken.length > 0 ? broken : null;
+}
+
+/**
+ * The incidents, automatic exclusions and coverage against the categories' counts: an incident
+ * holds no more requests than its category, failed ones no more than its requests, each flag and
+ * body error no more than its failed requests; an automatic exclusion no more requests than its
+ * categories excluded; coverage's ratio is its recorded / expected probes, and no more probes
+ * recorded than results measured.
+ */
+function reportListsInconsistency(s: AgentMonthSummary): string | null {
+  const rows = new Map(s.report.categories.map((c) => [c.category, c]));
+  for (const incident of s.report.incidents ?? []) {
+    const row = rows.get(incident.category)!;
+    const at = `incident ${incident.start} ${incident.category}`;
+    if (incident.requests > row.requests) return `${at}: more requests than its category`;
+    if (incident.failed_requests > incident.requests) return `${at}: more failed requests than requests`;
+    const counts = [...Object.values(incident.result_flags), ...Object.values(incident.body_errors)];
+    if (
+      counts.some((n) => n > incident.failed_requests) ||
+      sum(Object.values(incident.body_errors)) > incident.failed_requests
+    )
+      return `${at}: a result_flags or body_errors count above its failed requests`;
+  }
+  for (const incident of s.report.latency_incidents ?? []) {
+    if (incident.requests > rows.get(incident.category)!.requests)
+      return `latency incident ${incident.start} ${incident.category}: more requests than its category`;
+  }
+  for (const exclusion of s.report.automatic_exclusions ?? []) {
+    const excluded = sum(exclusion.categories.map((c) => rows.get(c)?.excluded ?? 0));
+    if (exclusion.requests > excluded)
+      return `automatic exclusion ${exclusion.start}: more requests than its categories excluded`;
+  }
+  const coverage = s.report.coverage;
+  const measured = sum(Object.values(s.measured).map((m) => m.month.requests));
+  const ratio = coverage.expected_probes === 0 ? null : coverage.recorded_probes / coverage.expected_probes;
+  if (coverage.ratio !== ratio) return "coverage: ratio is not recorded_probes / expected_probes";
+  if (coverage.recorded_probes > measured) return "coverage: more recorded probes than results measured";
   return null;
+}
+
+/** A value to one hundredth (0.01), as the agent rounds minutes. */
+function hundredths(value: number): boolean {
+  return Math.abs(value * 100 - Math.round(value * 100)) < 1e-6;
 }
 
 function dayInconsistency(
@@ -122,6 +218,10 @@ export function tailInconsistency(tail: LatencyTail, summary: AgentMonthSummary)
     !same(row.latency_p99_ms, pooledP99(counts.month, [tail.month_ms]))
   )
     return `category ${id}: latency_p99_ms ${row.latency_p99_ms} is not the nearest rank of its own durations`;
+  const largest = tail.month_ms[0] ?? 0;
+  const above = (summary.report.latency_incidents ?? []).find((i) => i.category === id && i.p99_ms > largest);
+  if (above)
+    return `latency incident ${above.start} ${id}: p99_ms ${above.p99_ms} above its largest duration`;
   const daily = summary.report.daily.filter((d) => d.category === id);
   for (const [d, day] of daily.entries()) {
     if ((tail.days[d] ?? 0) < tailSizeFor(counts.days[d] ?? 0)) continue;

@@ -25,6 +25,14 @@ const nullableMs = z.number().finite().min(0).nullable();
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, "letters, digits and . _ : - only");
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "a date YYYY-MM-DD");
 
+/** Merchant-side minutes; absent in summaries of agents before them: read as 0. */
+const minutes = z
+  .number()
+  .finite()
+  .min(0)
+  .max(31 * 1440)
+  .optional();
+
 const served = z
   .object({ requests: count, served: count })
   .refine((s) => s.served <= s.requests, "served exceeds requests");
@@ -44,6 +52,9 @@ const traffic = z
   )
   .optional();
 
+const countedCodes = z.array(z.strictObject({ code: z.string().max(200), count }));
+const countsOf = (keys: readonly string[]) => z.strictObject(Object.fromEntries(keys.map((k) => [k, count])));
+
 const categoryRow = z
   .looseObject({
     category: name,
@@ -57,6 +68,10 @@ const categoryRow = z
     latency_objective_ms: z.number().finite().min(0),
     latency_source: z.string(),
     measured_availability_pct: nullablePct,
+    merchant_side_excluded_minutes: minutes,
+    result_flags: countsOf(COUNTED_FLAGS).optional(),
+    body_errors: countsOf(FAILURE_REASONS).optional(),
+    measurement_problems: z.array(z.looseObject({ kind: z.string(), requests: count })).optional(),
     traffic,
   })
   .refine((r) => r.successful <= r.requests, "successful exceeds requests");
@@ -72,8 +87,7 @@ const dailyRow = z
     availability_pct: nullablePct,
     latency_p99_ms: nullableMs,
     measured_availability_pct: nullablePct,
-    // Absent in summaries of agents before it: read as 0.
-    merchant_side_excluded_minutes: z.number().finite().min(0).optional(),
+    merchant_side_excluded_minutes: minutes,
     traffic,
   })
   .refine((r) => r.served <= r.requests, "served exceeds requests");
@@ -85,8 +99,6 @@ const serviceClassRow = z.looseObject({
 });
 
 const instant = z.iso.datetime({ offset: true });
-const countedCodes = z.array(z.strictObject({ code: z.string().max(200), count }));
-const countsOf = (keys: readonly string[]) => z.strictObject(Object.fromEntries(keys.map((k) => [k, count])));
 
 /** An interval's end is not before its start: a negative duration would be drawn and summed as is. */
 const inOrder = (i: { start: string; end: string }) => Date.parse(i.end) >= Date.parse(i.start);
@@ -151,6 +163,12 @@ const summarySchema = z.looseObject({
     service_classes: z.array(serviceClassRow),
     daily: z.array(dailyRow),
     evidence,
+    coverage: z.looseObject({
+      expected_probes: count,
+      recorded_probes: count,
+      ratio: z.number().finite().min(0).nullable(),
+      agent_runs: count,
+    }),
     incidents: z.array(incident).optional(),
     latency_incidents: z.array(latencyIncident).optional(),
     unmonitored: z.array(interval).optional(),

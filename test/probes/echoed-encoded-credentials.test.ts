@@ -33,6 +33,10 @@ const FORMS: Record<string, readonly [string, string]> = {
     bytes.map((b) => `%${b.toString(16)}`).join(""),
     bytes.map((b) => `%${b.toString(16)}`).join(""),
   ],
+  "every byte percent-encoded, URL-encoded once more": [
+    bytes.map((b) => `%25${b.toString(16).toUpperCase()}`).join(""),
+    bytes.map((b) => `%25${b.toString(16).toUpperCase()}`).join(""),
+  ],
   "hex, lower case": [Buffer.from(S).toString("hex"), Buffer.from(S).toString("hex")],
   "hex, upper case": [
     Buffer.from(S).toString("hex").toUpperCase(),

@@ -607,6 +607,111 @@ describe("report --from-agents against a pinned agent whose figures disagree wit
       (s) => (dailyOf(s, busyDay(s)).latency_p99_ms = 1),
       /daily 2026-11-\d\d payment_request: latency_p99_ms is not the nearest rank of its own durations/,
     ],
+    [
+      "negative merchant-side minutes",
+      (s) => (s.report.categories[0].merchant_side_excluded_minutes = -50),
+      /categories\.0\.merchant_side_excluded_minutes/,
+    ],
+    [
+      "merchant-side minutes finer than a hundredth",
+      (s) => {
+        s.report.categories[0].merchant_side_excluded_minutes = 0.001;
+        dailyOf(s, busyDay(s)).merchant_side_excluded_minutes = 0.001;
+      },
+      /category payment_request: merchant_side_excluded_minutes not to one hundredth of a minute/,
+    ],
+    [
+      "a day of 3000 merchant-side minutes",
+      (s) => {
+        s.report.categories[0].merchant_side_excluded_minutes = 3000;
+        dailyOf(s, busyDay(s)).merchant_side_excluded_minutes = 3000;
+      },
+      /daily payment_request: merchant_side_excluded_minutes above the 1440 minutes of a day/,
+    ],
+    [
+      "month merchant-side minutes its days do not add up to",
+      (s) => (s.report.categories[0].merchant_side_excluded_minutes = 999),
+      /category payment_request: merchant_side_excluded_minutes is not the sum of its days'/,
+    ],
+    [
+      "a million agent_error flags",
+      (s) => (s.report.categories[0].result_flags.agent_error = 1e6),
+      /category payment_request: a result_flags count above its requests/,
+    ],
+    [
+      "a million body errors",
+      (s) => (s.report.categories[0].body_errors.timeout = 1e6),
+      /category payment_request: more body_errors than requests/,
+    ],
+    [
+      "a measurement problem of a billion requests",
+      (s) =>
+        s.report.categories[0].measurement_problems.push({
+          kind: "target_unreached",
+          requests: 1e9,
+          first: "2026-11-02T00:00:00.000Z",
+          last: "2026-11-02T01:00:00.000Z",
+        }),
+      /category payment_request: a measurement problem of more requests than it measured/,
+    ],
+    [
+      "an incident of more requests than its category",
+      (s) =>
+        s.report.incidents.push({
+          ...incidentOf(PAY, "2026-11-02T00:00:00.000Z", "2026-11-02T01:00:00.000Z"),
+          requests: 999_999,
+          failed_requests: 999_999,
+        }),
+      /incident 2026-11-02T00:00:00.000Z payment_request: more requests than its category/,
+    ],
+    [
+      "an incident of more failed requests than requests, and more flags than failed requests",
+      (s) => {
+        const incident = incidentOf(PAY, "2026-11-02T00:00:00.000Z", "2026-11-02T01:00:00.000Z");
+        incident.result_flags.agent_error = 11;
+        s.report.incidents.push(incident);
+      },
+      /incident 2026-11-02T00:00:00.000Z payment_request: a result_flags or body_errors count above its failed requests/,
+    ],
+    [
+      "an automatic exclusion of more requests than its categories excluded",
+      (s) =>
+        s.report.automatic_exclusions.push({
+          reason: "agent_error",
+          start: "2026-11-02T00:00:00.000Z",
+          end: "2026-11-03T00:00:00.000Z",
+          categories: [PAY],
+          requests: 123_456,
+          evidence: { failures: [] },
+        }),
+      /automatic exclusion 2026-11-02T00:00:00.000Z: more requests than its categories excluded/,
+    ],
+    [
+      "a coverage ratio other than recorded / expected",
+      (s) => Object.assign(s.report.coverage, { ratio: 0.01, expected_probes: 99_999_999 }),
+      /coverage: ratio is not recorded_probes \/ expected_probes/,
+    ],
+    [
+      "more probes recorded than results measured",
+      (s) => {
+        s.report.coverage.recorded_probes = 99_999_999;
+        s.report.coverage.expected_probes = 99_999_999;
+        s.report.coverage.ratio = 1;
+      },
+      /coverage: more recorded probes than results measured/,
+    ],
+    [
+      "a latency incident's p99 above its largest duration",
+      (s) =>
+        s.report.latency_incidents.push({
+          category: PAY,
+          start: "2026-11-02T03:00:00.000Z",
+          end: "2026-11-02T04:00:00.000Z",
+          p99_ms: 987_654,
+          requests: 5,
+        }),
+      /latency incident 2026-11-02T03:00:00.000Z payment_request: p99_ms 987654 above its largest duration/,
+    ],
   ];
   for (const [what, edit, message] of inconsistent) {
     it(`refuses ${what} (exit 1, one line naming the agent and the rule)`, async () => {
