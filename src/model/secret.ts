@@ -101,6 +101,18 @@ function isWholeToken(text: string, at: number, length: number): boolean {
 const PART_SEPARATORS = /[^A-Za-z0-9._~-]+/u;
 
 /**
+ * Whether a run between PART_SEPARATORS is worth scrubbing on its own: 8+ characters and not a
+ * plain word. A URL from the environment splits at `/` into its path's words too (a Slack
+ * webhook's `.../services/T0/B0/...`), and scrubbing "services" would redact every title and log
+ * line that says it -- and change the configuration's fingerprint with the environment.
+ */
+function looksLikeToken(part: string): boolean {
+  if (part.length < MIN_REDACTED_SUBSTRING) return false;
+  if (part.length >= 16 || /[0-9._~-]/.test(part)) return true;
+  return /[a-z]/.test(part) && /[A-Z]/.test(part);
+}
+
+/**
  * Every form in which a credential value may come back from a server: the value whole, each
  * part of MIN_REDACTED_SUBSTRING+ characters inside a composite value (a server may echo just
  * the token of `Bearer X` or `sid=X`), and of each of those (encodedForms) its base64 -- whole,
@@ -112,9 +124,11 @@ export function secretForms(values: Iterable<string>): string[] {
   const forms = new Set<string>();
   for (const value of values) {
     if (value === "") continue;
-    const parts = [value, ...value.split(/[\s=:;,&]+/), ...value.split(PART_SEPARATORS)].filter(
-      (p, i) => i === 0 || p.length >= MIN_REDACTED_SUBSTRING,
-    );
+    const parts = [
+      value,
+      ...value.split(/[\s=:;,&]+/).filter((p) => p.length >= MIN_REDACTED_SUBSTRING),
+      ...value.split(PART_SEPARATORS).filter(looksLikeToken),
+    ];
     for (const part of parts) for (const form of encodedForms(part)) forms.add(form);
   }
   forms.delete("");
