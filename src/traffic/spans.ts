@@ -192,6 +192,15 @@ const AMBIGUOUS_CANCEL: ReadonlySet<string> = new Set([
   "OperationCanceledException",
 ]);
 
+/**
+ * An AMBIGUOUS_CANCEL however a runtime writes it: `DOMException [AbortError]`, `aborterror`,
+ * `AbortError: The operation was aborted` name the same cancellation as `AbortError`.
+ */
+function isAmbiguousCancel(errorType: string): boolean {
+  if (AMBIGUOUS_CANCEL.has(errorType)) return true;
+  return /\b(aborterror|taskcanceledexception|operationcanceledexception)\b/i.test(errorType);
+}
+
 /** The contract's failure reason for an error.type (Node.js and undici codes; OpenTelemetry's _OTHER). */
 const FAILURES: Readonly<Record<string, FailureReason>> = {
   ECONNREFUSED: "connect",
@@ -226,7 +235,7 @@ function failureOf(
   durationMs: number,
   clientTimeoutMs: number,
 ): { readonly reason: FailureReason; readonly clientSide: boolean } {
-  if (AMBIGUOUS_CANCEL.has(errorType))
+  if (isAmbiguousCancel(errorType))
     return durationMs >= clientTimeoutMs
       ? { reason: "timeout", clientSide: false }
       : { reason: "aborted", clientSide: true };

@@ -58,7 +58,13 @@ describe("error.type of other runtimes (contract section 19)", () => {
     expect(failure("context canceled")).toEqual(["aborted", ["client_side"]]);
   });
 
-  it.each(["AbortError", "System.Threading.Tasks.TaskCanceledException"])(
+  it.each([
+    "AbortError",
+    "System.Threading.Tasks.TaskCanceledException",
+    "DOMException [AbortError]",
+    "aborterror",
+    "AbortError: The operation was aborted",
+  ])(
     "counts %s lasting at least client_timeout_ms as a provider timeout, shorter as the merchant's",
     (errorType) => {
       expect(failure(errorType, 3_000)).toEqual(["timeout", []]);
