@@ -63,7 +63,15 @@ export class SpanClassifier {
     const path = url?.pathname ?? text(a["url.path"]);
     const method = (text(a["http.request.method"]) ?? text(a["http.method"]))?.toUpperCase();
     if (host === "" || path === undefined || method === undefined) return IGNORED;
-    const route = this.#routeOf(host, port, url?.protocol ?? null, method, path);
+    // url.scheme (semantic conventions) when the span has no url.full: https to an http target is another service.
+    const scheme = text(a["url.scheme"]);
+    const route = this.#routeOf(
+      host,
+      port,
+      url?.protocol ?? (scheme ? `${scheme.toLowerCase()}:` : null),
+      method,
+      path,
+    );
     if (!route) return IGNORED;
     return outcomeOf(span, route, this.#clientTimeoutMs);
   }

@@ -91,4 +91,17 @@ describe("matching url.full to a target", () => {
     );
     expect(other.kind).toBe("ignored");
   });
+
+  it("without url.full, takes url.scheme: an https span to the http target's host:port is another service", () => {
+    const parts = (scheme: string) => ({
+      "http.response.status_code": 200,
+      "url.full": "",
+      "server.address": "api.klarna.example",
+      "server.port": 8080,
+      "url.path": "/payments/v1/sessions",
+      "url.scheme": scheme,
+    });
+    expect(classifier.classify(span(parts("http"))).kind).toBe("result");
+    expect(classifier.classify(span(parts("https"))).kind).toBe("ignored");
+  });
 });
