@@ -13,16 +13,7 @@ const CONTROL_BODY_BYTES = 4_096;
 export function controlProbe(control: Control): { readonly spec: ProbeSpec; readonly target: Target } {
   const url = new URL(control.url);
   const id = controlProbeId(control.id);
-  const target: Target = {
-    id,
-    baseUrl: url.origin,
-    environment: "production",
-    auth: { type: "none" },
-    headers: {},
-    maxRequestsPerSecond: null,
-    keepAlive: false,
-    tlsVerify: true,
-  };
+  const target = bareTarget(id, url.origin);
   const common = {
     id,
     category: CONTROL_CATEGORY,
@@ -61,4 +52,21 @@ export function controlProbe(control: Control): { readonly spec: ProbeSpec; read
     source: { file: "slo.yaml", line: 0 },
   };
   return { spec, target };
+}
+
+/**
+ * A target of the agent's own making (a control's origin, the stand-in of a tls, dns or tcp
+ * probe): no credentials, no headers, no rate cap, a fresh connection each time, TLS verified.
+ */
+export function bareTarget(id: string, baseUrl: string): Target {
+  return {
+    id,
+    baseUrl,
+    environment: "production",
+    auth: { type: "none" },
+    headers: {},
+    maxRequestsPerSecond: null,
+    keepAlive: false,
+    tlsVerify: true,
+  };
 }

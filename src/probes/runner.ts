@@ -6,6 +6,7 @@ import { SecretScrubber } from "../model/secret.js";
 import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, isoUtc } from "../model/time.js";
 import { createTargetDispatcher } from "./connection.js";
+import { bareTarget } from "./controls.js";
 import { runProbe } from "./harness.js";
 import { TargetPoliteness } from "./politeness.js";
 import { agentSecretValues } from "./scrub.js";
@@ -215,14 +216,5 @@ export class ProbeRunner {
  * no rate cap, its own politeness state; its dispatcher is never used.
  */
 function detachedTarget(spec: ProbeSpec): Target {
-  return {
-    id: `@${spec.id}`,
-    baseUrl: "http://invalid",
-    environment: "production",
-    auth: { type: "none" },
-    headers: {},
-    maxRequestsPerSecond: null,
-    keepAlive: false,
-    tlsVerify: true,
-  };
+  return bareTarget(`@${spec.id}`, "http://invalid");
 }
