@@ -13,7 +13,7 @@ import { openEvidenceStore } from "../../src/record/index.js";
 import { checkTimestampReply, timestampRequest } from "../../src/record/timestamp.js";
 import { sloYaml } from "../reports/month-scenario.js";
 import { runCli } from "../support/cli.js";
-import { makeTestTsa } from "../support/test-tsa.js";
+import { makeTestTsa, type TestTsa } from "../support/test-tsa.js";
 
 /**
  * RFC 3161 timestamps of statements against a real TSA: `openssl ts -reply` behind a loopback
@@ -25,6 +25,8 @@ const run = promisify(execFile);
 const SLOW = 120_000;
 const MONTH = "2026-03";
 let dir: string;
+/** The TSA (makeTestTsa): its CA is ca.pem, its `openssl ts -reply` configuration tsa.cnf. */
+let testTsa: TestTsa;
 let tsa: Server;
 let tsaUrl: string;
 let garbage: Server;
@@ -32,64 +34,6 @@ let garbageUrl: string;
 /** A port nothing listens on: a TSA that is down. */
 let downUrl: string;
 let requests = 0;
-
-function ssl(args: readonly string[]): void {
-  execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-}
-
-/** A CA, and a TSA certificate it issued with extendedKeyUsage critical,timeStamping. */
-function makeTsa(): void {
-  ssl(
-    ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key"]
-      .concat(["-out", "ca.pem", "-subj", "/CN=Test TSA CA", "-days", "2"])
-      .concat(["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]),
-  );
-  ssl(
-    [
-      "req",
-      "-new",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      "tsa.key",
-    ].concat(["-out", "tsa.csr", "-subj", "/CN=Test TSA"]),
-  );
-  writeFileSync(join(dir, "tsa.ext"), "extendedKeyUsage=critical,timeStamping\nbasicConstraints=CA:FALSE\n");
-  ssl(
-    ["x509", "-req", "-in", "tsa.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"].concat([
-      "-out",
-      "tsa.pem",
-      "-days",
-      "2",
-      "-extfile",
-      "tsa.ext",
-    ]),
-  );
-  writeFileSync(join(dir, "serial"), "01\n");
-  writeFileSync(
-    join(dir, "tsa.cnf"),
-    `[ tsa ]
-default_tsa = tsa_config
-[ tsa_config ]
-dir = ${dir}
-serial = $dir/serial
-signer_cert = $dir/tsa.pem
-certs = $dir/ca.pem
-signer_key = $dir/tsa.key
-signer_digest = sha256
-default_policy = 1.2.3.4.1
-digests = sha256
-accuracy = secs:1
-ordering = no
-tsa_name = no
-ess_cert_id_chain = no
-ess_cert_id_alg = sha256
-`,
-  );
-}
 
 function listen(server: Server): Promise<string> {
   return new Promise((resolve) =>
@@ -117,7 +61,7 @@ function tsaServer(): Server {
         "ts",
         "-reply",
         "-config",
-        join(dir, "tsa.cnf"),
+        join(testTsa.dir, "tsa.cnf"),
         "-queryfile",
         query,
         "-out",
@@ -181,7 +125,7 @@ function results(): ProbeResult[] {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "slo-tsa-"));
-  makeTsa();
+  testTsa = makeTestTsa(dir, "Test TSA");
   const store = openEvidenceStore({ dataDir: join(dir, "data"), clock: new FakeClock(Date.UTC(2026, 3, 3)) });
   store.importResults(results());
   store.close();
@@ -223,7 +167,7 @@ describe("the time-stamp request", () => {
     writeFileSync(join(dir, "own.tsq"), request.der);
     execFileSync(
       "openssl",
-      ["ts", "-reply", "-config", join(dir, "tsa.cnf"), "-queryfile", "own.tsq", "-out", "own.tsr"],
+      ["ts", "-reply", "-config", join(testTsa.dir, "tsa.cnf"), "-queryfile", "own.tsq", "-out", "own.tsr"],
       {
         cwd: dir,
         stdio: "pipe",
@@ -261,7 +205,7 @@ describe("report and evidence export with agent.tsa_url", () => {
       writeFileSync(join(dir, "report.tsr"), Buffer.from(evidence.timestamp.tsr_base64, "base64"));
       const verified = execFileSync(
         "openssl",
-        ["ts", "-verify", "-data", "report-statement.json", "-in", "report.tsr", "-CAfile", "ca.pem"],
+        ["ts", "-verify", "-data", "report-statement.json", "-in", "report.tsr", "-CAfile", testTsa.caPem],
         { cwd: dir, encoding: "utf8", stdio: "pipe" },
       );
       expect(verified).toMatch(/Verification: OK/);
@@ -269,7 +213,7 @@ describe("report and evidence export with agent.tsa_url", () => {
       writeFileSync(join(dir, "report-statement.json"), `${canonical} `);
       const forged = await run(
         "openssl",
-        ["ts", "-verify", "-data", "report-statement.json", "-in", "report.tsr", "-CAfile", "ca.pem"],
+        ["ts", "-verify", "-data", "report-statement.json", "-in", "report.tsr", "-CAfile", testTsa.caPem],
         { cwd: dir },
       ).then(
         () => "verified",
@@ -331,7 +275,7 @@ describe("report and evidence export with agent.tsa_url", () => {
       const readme = readFileSync(join(bundle, "README.md"), "utf8");
       const command = "openssl ts -verify -data statement.json -in statement.tsr -CAfile tsa.pem";
       expect(readme).toContain(command);
-      writeFileSync(join(bundle, "tsa.pem"), readFileSync(join(dir, "ca.pem")));
+      writeFileSync(join(bundle, "tsa.pem"), readFileSync(testTsa.caPem));
       const verified = execFileSync("sh", ["-c", command], { cwd: bundle, encoding: "utf8", stdio: "pipe" });
       expect(verified).toMatch(/Verification: OK/);
       expect(execFileSync("sha256sum", ["-c", "SHA256SUMS"], { cwd: bundle, encoding: "utf8" })).toContain(
@@ -359,7 +303,7 @@ describe("report and evidence export with agent.tsa_url", () => {
         bundle,
       ]);
       expect(out.code).toBe(0);
-      const pinned = await slo(["verify", "--bundle", bundle, "--tsa-ca", join(dir, "ca.pem")]);
+      const pinned = await slo(["verify", "--bundle", bundle, "--tsa-ca", testTsa.caPem]);
       expect(pinned.stderr).toBe("");
       expect(pinned.code).toBe(0);
       expect(pinned.stdout).toContain("timestamped by CN=Test TSA (chains to the pinned TSA CA)");
@@ -411,7 +355,7 @@ describe("report and evidence export with agent.tsa_url", () => {
       const kept = await slo([
         "report",
         "--config",
-        config("pin-ok.yaml", tsaUrl, join(dir, "ca.pem")),
+        config("pin-ok.yaml", tsaUrl, testTsa.caPem),
         "--month",
         MONTH,
         "--format",
