@@ -6,7 +6,7 @@
  * configuration and key.
  */
 import { readFileSync } from "node:fs";
-import type { Statement } from "../record/signing.js";
+import type { Statement } from "../record/evidence/signing.js";
 import {
   checkReportSignature,
   type MonthlyReport,

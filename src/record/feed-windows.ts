@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import canonicalize from "canonicalize";
 import type { CategoryScope, FeedWindow, WindowVersion } from "../model/config.js";
 import type { EpochMs } from "../model/time.js";
-import { appendInput, hasInputLog } from "./input-log.js";
+import { appendInput, hasInputLog } from "./evidence/input-log.js";
 
 /** A feed window as read now, before the store knows when it was first seen. */
 export interface FeedWindowReading extends Omit<FeedWindow, "firstSeenAt" | "cancelledAt"> {

@@ -1,8 +1,8 @@
 import type Database from "better-sqlite3";
 import type { ProbeResult } from "../model/result.js";
 import type { EpochMs } from "../model/time.js";
-import { canonicalForm, PeriodDigest } from "./canonical.js";
-import { chainTail } from "./chain.js";
+import { canonicalForm, PeriodDigest } from "./evidence/canonical.js";
+import { chainTail } from "./evidence/chain.js";
 import { RESULT_VALUE_COLUMNS, resultOfValues } from "./rows.js";
 
 export interface ResultQuery {

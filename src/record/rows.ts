@@ -1,5 +1,5 @@
 import type { FailureReason, Observed, Phases, ProbeResult, ResultFlag } from "../model/result.js";
-import { observedJson, phasesJson, phasesOfWire } from "./canonical.js";
+import { observedJson, phasesJson, phasesOfWire } from "./evidence/canonical.js";
 
 /** One row of the results table as better-sqlite3 returns it. */
 export interface ResultRow {

@@ -147,7 +147,7 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE feed_windows ADD COLUMN cancelled_at INTEGER;
   `,
-  // Inputs that decide a figure, hash-chained on their own (src/record/input-log.ts): configuration
+  // Inputs that decide a figure, hash-chained on their own (src/record/evidence/input-log.ts): configuration
   // loads and maintenance-feed observations. Checkpoints commit this chain's head too.
   `
   CREATE TABLE input_records (
@@ -179,7 +179,7 @@ const MIGRATIONS: readonly string[] = [
   // A merchant request is stored once per span id, whatever ts or route a re-sent span claims
   // (issue #29): a span re-sent 1 ms later or on another route is the same request. A trigger,
   // not a unique index, so that a store already holding such repeats (which the chain forbids
-  // deleting) still opens; the writer counts a refused row as a duplicate (src/record/chain.ts).
+  // deleting) still opens; the writer counts a refused row as a duplicate (src/record/evidence/chain.ts).
   `
   CREATE INDEX results_traffic_span ON results (correlation_id, source, ifnull(agent, ''))
     WHERE source IS NOT NULL AND correlation_id IS NOT NULL;

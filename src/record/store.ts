@@ -6,16 +6,19 @@ import type { Clock } from "../clock/clock.js";
 import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
-import { type BundleInput, writeBundle } from "./bundle.js";
-import { type ChainedResult, ChainWriter } from "./chain.js";
-import { CHECKPOINT_INTERVAL_MS, newestCheckpoint, writeCheckpoint } from "./checkpoints.js";
+import { type BundleInput, writeBundle } from "./evidence/bundle.js";
+import { type ChainedResult, ChainWriter } from "./evidence/chain.js";
+import { CHECKPOINT_INTERVAL_MS, newestCheckpoint, writeCheckpoint } from "./evidence/checkpoints.js";
+import { appendInput, configRecordsOf, type InputRecord, latestInputOf } from "./evidence/input-log.js";
+import { commitPrunedDays } from "./evidence/rollup-commitments.js";
+import { type AgentKey, keyFileOf, loadAgentKey, MissingKeyError } from "./evidence/signing.js";
+import { periodWithCheckpoint, type VerifyOutcome, verifyChain, withCheckpoint } from "./evidence/verify.js";
+import { type PeriodVerification, type VerifiedRecords, verifyPeriod } from "./evidence/verify-period.js";
 import { FeedWindowLedger, recordStoredWindows } from "./feed-windows.js";
-import { type ImportOutcome, ImportSession } from "./import-session.js";
-import { appendInput, configRecordsOf, type InputRecord, latestInputOf } from "./input-log.js";
+import { type ImportOutcome, ImportSession } from "./import/import-session.js";
 import { NotificationLedger } from "./notifications.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
 import { type PruneOutcome, pruneEvidence, prunePostponed } from "./retention.js";
-import { commitPrunedDays } from "./rollup-commitments.js";
 import {
   type ExclusionJudge,
   type LatencyOf,
@@ -27,10 +30,7 @@ import {
 } from "./rollups.js";
 import { AgentRuns, type RunInterval } from "./runs.js";
 import { applySizeCap, EVIDENCE_FILE, fileIdentity, openReader, openWriter } from "./schema.js";
-import { type AgentKey, keyFileOf, loadAgentKey, MissingKeyError } from "./signing.js";
 import { resultProblem } from "./validation.js";
-import { periodWithCheckpoint, type VerifyOutcome, verifyChain, withCheckpoint } from "./verify.js";
-import { type PeriodVerification, type VerifiedRecords, verifyPeriod } from "./verify-period.js";
 import { type StoreHealth, WriteQueue } from "./write-queue.js";
 
 export interface EvidenceStoreOptions {

@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import canonicalize from "canonicalize";
+import { keyIdOf, type Statement, statementBytes } from "../record/evidence/signing.js";
 import type { AgentKey, Signature } from "../record/index.js";
-import { keyIdOf, type Statement, statementBytes } from "../record/signing.js";
 
 /**
  * What an agent serves to `report --from-agents` is signed whole (docs/regions-merge.md): the

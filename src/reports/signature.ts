@@ -5,8 +5,8 @@
  */
 import { createHash, createPublicKey } from "node:crypto";
 import canonicalize from "canonicalize";
+import { keyIdOf } from "../record/evidence/signing.js";
 import { type AgentKey, signatureValid } from "../record/index.js";
-import { keyIdOf } from "../record/signing.js";
 import type { MonthlyReport, ReportSignature } from "./model.js";
 
 /**

@@ -16,8 +16,8 @@ import canonicalize from "canonicalize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
+import { keyIdOf } from "../../src/record/evidence/signing.js";
 import { openEvidenceStore } from "../../src/record/index.js";
-import { keyIdOf } from "../../src/record/signing.js";
 import { slo } from "../reports/cli-run.js";
 import { sloYaml } from "../reports/month-scenario.js";
 

@@ -5,7 +5,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
-import { canonicalForm, chainHashHex } from "../../src/record/canonical.js";
+import { canonicalForm, chainHashHex } from "../../src/record/evidence/canonical.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { type ResultRow, resultOfRow } from "../../src/record/rows.js";
 import { slo } from "../reports/cli-run.js";

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as pkijs from "pkijs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { timestampRequest } from "../../src/record/timestamp.js";
-import { checkTokenSignature, tsaCertificatesOfPem } from "../../src/record/timestamp-signature.js";
+import { timestampRequest } from "../../src/record/evidence/timestamp.js";
+import { checkTokenSignature, tsaCertificatesOfPem } from "../../src/record/evidence/timestamp-signature.js";
 import { makeTestTsa, type TestTsa } from "../support/test-tsa.js";
 
 /**

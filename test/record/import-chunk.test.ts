@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { ProbeResult } from "../../src/model/result.js";
-import { canonicalForm, chainHashHex, GENESIS_HASH } from "../../src/record/canonical.js";
-import { packChunk, speculativeHashesOf, unpackChunk } from "../../src/record/import-chunk.js";
-import type { LineChunk } from "../../src/record/line-chunks.js";
+import { canonicalForm, chainHashHex, GENESIS_HASH } from "../../src/record/evidence/canonical.js";
+import { packChunk, speculativeHashesOf, unpackChunk } from "../../src/record/import/import-chunk.js";
+import type { LineChunk } from "../../src/record/import/line-chunks.js";
 
 const BASE: ProbeResult = {
   ts: Date.UTC(2026, 9, 1),

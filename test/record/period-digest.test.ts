@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/result.js";
 import { DAY_MS } from "../../src/model/time.js";
-import { canonicalForm } from "../../src/record/canonical.js";
+import { canonicalForm } from "../../src/record/evidence/canonical.js";
 import { openEvidenceStore, verifyEvidence } from "../../src/record/index.js";
 import { RESULT_COLUMNS, type ResultRow, resultOfRow } from "../../src/record/rows.js";
 import { generateResults } from "./results.js";

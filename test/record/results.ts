@@ -1,5 +1,5 @@
 import type { ProbeResult } from "../../src/model/result.js";
-import { canonicalForm } from "../../src/record/canonical.js";
+import { canonicalForm } from "../../src/record/evidence/canonical.js";
 
 /** The 13 Klarna SLO categories, one probe each, as the shipped profile declares them. */
 export const CATEGORIES = [

@@ -11,7 +11,7 @@ import { FakeClock } from "../../src/clock/fake.js";
 import { type MetricsServer, startMetricsServer } from "../../src/export/server.js";
 import { FAILURE_REASONS } from "../../src/model/result.js";
 import { Secret } from "../../src/model/secret.js";
-import { AgentKey } from "../../src/record/signing.js";
+import { AgentKey } from "../../src/record/evidence/signing.js";
 import { type EvidenceStore, openEvidenceStore } from "../../src/record/store.js";
 import { signAnswer } from "../../src/reports/agent-signature.js";
 import { COUNTED_FLAGS } from "../../src/reports/classification.js";

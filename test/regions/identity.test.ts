@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/result.js";
-import { canonicalForm } from "../../src/record/canonical.js";
-import { importResultFile } from "../../src/record/import.js";
+import { canonicalForm } from "../../src/record/evidence/canonical.js";
+import { importResultFile } from "../../src/record/import/import.js";
 import { openEvidenceStore } from "../../src/record/store.js";
 
 const TS = Date.parse("2026-11-02T10:00:00.000Z");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseResultLine } from "../../src/record/ndjson.js";
+import { parseResultLine } from "../../src/record/import/ndjson.js";
 import { resultProblem } from "../../src/record/validation.js";
 import { createRng, INSERTIONS, mutate } from "./mutate.js";
 import { NDJSON_LINES } from "./ndjson-lines.js";

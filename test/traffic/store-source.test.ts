@@ -5,9 +5,9 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/result.js";
-import { canonicalForm } from "../../src/record/canonical.js";
+import { canonicalForm } from "../../src/record/evidence/canonical.js";
+import { parseResultLine } from "../../src/record/import/ndjson.js";
 import { type EvidenceStore, openEvidenceStore } from "../../src/record/index.js";
-import { parseResultLine } from "../../src/record/ndjson.js";
 
 const START = Date.UTC(2026, 9, 1);
 const dirs: string[] = [];

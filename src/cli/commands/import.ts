@@ -5,7 +5,8 @@ import type { Command } from "commander";
 import { systemClock } from "../../clock/system.js";
 import type { SloConfig } from "../../model/config.js";
 import { latencyMsOf } from "../../model/result.js";
-import { type ImportProgress, importResultFile } from "../../record/import.js";
+import { type ImportProgress, importResultFile } from "../../record/import/import.js";
+import type { KnownIds } from "../../record/import/ndjson.js";
 import {
   DEFAULT_KEY_FILE,
   describeWriteError,
@@ -14,7 +15,6 @@ import {
   type LatencyOf,
   openEvidenceStore,
 } from "../../record/index.js";
-import type { KnownIds } from "../../record/ndjson.js";
 import { exclusionsOf } from "../../slo/index.js";
 import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
 import { UsageError } from "../errors.js";

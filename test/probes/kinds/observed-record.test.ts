@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ProbeResult } from "../../../src/model/result.js";
-import { canonicalForm } from "../../../src/record/canonical.js";
+import { canonicalForm } from "../../../src/record/evidence/canonical.js";
 import { parseResultLine } from "../../../src/record/index.js";
 import { resultProblem } from "../../../src/record/validation.js";
 

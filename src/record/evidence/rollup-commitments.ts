@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
-import { DAY_MS, type EpochMs } from "../model/time.js";
+import { DAY_MS, type EpochMs } from "../../model/time.js";
+import { COUNT_COLUMNS, registerRollupFunctions } from "../rollups.js";
 import { appendInput, hasInputLog } from "./input-log.js";
-import { COUNT_COLUMNS, registerRollupFunctions } from "./rollups.js";
 
 /**
  * Per-day commitments of the rollups that outlive pruned raw records: before a prune removes a

@@ -2,10 +2,10 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
+import { resultOfValues } from "../rows.js";
 import { CHECKPOINT_FILE, checkpointFile, INPUTS_FILE, inputLines } from "./bundle-head.js";
 import { bundleReadme } from "./bundle-readme.js";
 import { canonicalForm } from "./canonical.js";
-import { resultOfValues } from "./rows.js";
 import { type Signature, type Statement, statementBytes } from "./signing.js";
 import type { StatementTimestamp } from "./timestamp.js";
 import { HASH, PREV_HASH, RECORD_COLUMNS, SEQ, type StoredRecord } from "./verify.js";
@@ -42,7 +42,7 @@ export const BUNDLE_FILES = {
 } as const;
 
 /** Shipped beside dist/ (package.json "files"); read from the same place under src/ and dist/. */
-const RECOMPUTE_SCRIPT = new URL("../../bundle/recompute.py", import.meta.url);
+const RECOMPUTE_SCRIPT = new URL("../../../bundle/recompute.py", import.meta.url);
 
 /** SHA-256 (hex) of the recompute.py this agent ships in its bundles: the signed report names it. */
 export function recomputeScriptSha256(): string {

@@ -1,9 +1,9 @@
 import type Database from "better-sqlite3";
-import type { ProbeResult } from "../model/result.js";
-import type { EpochMs } from "../model/time.js";
+import type { ProbeResult } from "../../model/result.js";
+import type { EpochMs } from "../../model/time.js";
+import { resultOfValues } from "../rows.js";
 import { canonicalForm, chainHashHex, GENESIS_HASH, PeriodDigest } from "./canonical.js";
 import { type ChainLink, latestAnchor } from "./chain.js";
-import { resultOfValues } from "./rows.js";
 import {
   type ChainProblem,
   content,

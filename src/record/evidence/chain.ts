@@ -1,10 +1,10 @@
 import type Database from "better-sqlite3";
-import type { ProbeResult } from "../model/result.js";
+import type { ProbeResult } from "../../model/result.js";
+import type { SpeculativeHashes } from "../import/import-chunk.js";
+import { fillRowValues, INSERT_RESULT_SQL, insertResultsSql, RESULT_COLUMN_COUNT } from "../rows.js";
+import { DUPLICATE_SPAN } from "../schema.js";
+import { statementOf } from "../statements.js";
 import { canonicalForm, chainHashHex, GENESIS_HASH } from "./canonical.js";
-import type { SpeculativeHashes } from "./import-chunk.js";
-import { fillRowValues, INSERT_RESULT_SQL, insertResultsSql, RESULT_COLUMN_COUNT } from "./rows.js";
-import { DUPLICATE_SPAN } from "./schema.js";
-import { statementOf } from "./statements.js";
 
 /** A result once it is part of the chain. */
 export interface ChainedResult {

@@ -4,9 +4,9 @@ import {
   type ProbeResult,
   RESULT_FLAGS,
   type ResultFlag,
-} from "../model/result.js";
-import { isoTimestamp, phasesOfWire } from "./canonical.js";
-import { resultProblem } from "./validation.js";
+} from "../../model/result.js";
+import { isoTimestamp, phasesOfWire } from "../evidence/canonical.js";
+import { resultProblem } from "../validation.js";
 
 /** The probes and categories a configuration declares, to check imported ids against. */
 export interface KnownIds {

@@ -1,5 +1,5 @@
-import type { FailureReason, Observed, Phases, ProbeResult, ResultFlag } from "../model/result.js";
-import { chainHashHex, observedJson } from "./canonical.js";
+import type { FailureReason, Observed, Phases, ProbeResult, ResultFlag } from "../../model/result.js";
+import { chainHashHex, observedJson } from "../evidence/canonical.js";
 import type { LineChunk, RejectedLine } from "./line-chunks.js";
 
 /**

@@ -1,9 +1,9 @@
 import { createPublicKey } from "node:crypto";
 import type Database from "better-sqlite3";
-import type { EpochMs } from "../model/time.js";
+import type { EpochMs } from "../../model/time.js";
+import { feedWindowsDisagree } from "../feed-windows.js";
 import { GENESIS_HASH } from "./canonical.js";
 import { chainTail, latestAnchor } from "./chain.js";
-import { feedWindowsDisagree } from "./feed-windows.js";
 import { hasInputLog, inputHead, verifyInputChain } from "./input-log.js";
 import { type AgentKey, keyIdOf, type Statement, signatureValid, statementBytes } from "./signing.js";
 

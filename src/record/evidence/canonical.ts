@@ -1,6 +1,6 @@
 import { createHash, hash } from "node:crypto";
 import canonicalize from "canonicalize";
-import type { Observed, Phases, ProbeResult } from "../model/result.js";
+import type { Observed, Phases, ProbeResult } from "../../model/result.js";
 
 /** The predecessor of the first record ever written: 32 zero bytes. */
 export const GENESIS_HASH = Buffer.alloc(32);

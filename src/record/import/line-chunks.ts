@@ -1,5 +1,5 @@
 import { open } from "node:fs/promises";
-import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/result.js";
+import { type AgentIdentity, type ProbeResult, withIdentity } from "../../model/result.js";
 import { type KnownIds, parseResultLine } from "./ndjson.js";
 
 /** No result needs more than this (1 MiB); a longer line is refused rather than held in memory. */

@@ -1,6 +1,7 @@
 import { on } from "node:events";
 import { Worker } from "node:worker_threads";
-import type { AgentIdentity, ProbeResult } from "../model/result.js";
+import type { AgentIdentity, ProbeResult } from "../../model/result.js";
+import type { EvidenceStore } from "../store.js";
 import { fullCollection } from "./heap.js";
 import {
   type PackedChunk,
@@ -11,7 +12,6 @@ import {
 import type { ImportBatch, ImportSession } from "./import-session.js";
 import { type LineChunk, type RejectedLine, readLineChunks, type WorkerRequest } from "./line-chunks.js";
 import type { KnownIds } from "./ndjson.js";
-import type { EvidenceStore } from "./store.js";
 
 export type { RejectedLine };
 

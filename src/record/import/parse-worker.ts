@@ -8,7 +8,7 @@
  * they are unless some repeat a stored record: the main thread uses a hash only where it holds.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { canonicalForm } from "./canonical.js";
+import { canonicalForm } from "../evidence/canonical.js";
 import { packChunk, transferablesOf } from "./import-chunk.js";
 import { CHUNKS_IN_FLIGHT, readLineChunks, type WorkerRequest } from "./line-chunks.js";
 

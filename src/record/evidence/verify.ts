@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
-import { type EpochMs, monthInterval } from "../model/time.js";
+import { type EpochMs, monthInterval } from "../../model/time.js";
+import { RESULT_VALUE_COLUMNS, resultOfValues } from "../rows.js";
+import { EVIDENCE_FILE, openReader } from "../schema.js";
 import { canonicalForm, chainHashHex, GENESIS_HASH } from "./canonical.js";
 import { type ChainLink, latestAnchor } from "./chain.js";
 import { checkCheckpoint, newestCheckpoint, type PeriodCommitment } from "./checkpoints.js";
 import { rollupsDisagree } from "./rollup-commitments.js";
-import { RESULT_VALUE_COLUMNS, resultOfValues } from "./rows.js";
-import { EVIDENCE_FILE, openReader } from "./schema.js";
 import { keyFileOf, loadAgentKey } from "./signing.js";
 import { type PeriodVerification, verifyPeriod } from "./verify-period.js";
 

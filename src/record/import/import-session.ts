@@ -1,12 +1,12 @@
 import type Database from "better-sqlite3";
-import type { ProbeResult } from "../model/result.js";
-import { canonicalForm, isoTimestamp } from "./canonical.js";
-import { type ChainedResult, ChainWriter } from "./chain.js";
+import type { ProbeResult } from "../../model/result.js";
+import { canonicalForm, isoTimestamp } from "../evidence/canonical.js";
+import { type ChainedResult, ChainWriter } from "../evidence/chain.js";
+import { type ExclusionJudge, type LatencyOf, RollupAccumulator } from "../rollups.js";
+import { RESULT_VALUE_COLUMNS, resultOfValues } from "../rows.js";
 import type { SpeculativeHashes } from "./import-chunk.js";
 import { conflictWithLine, ImportStaging, type LineBatch, spanKey } from "./import-staging.js";
 import type { RejectedLine } from "./line-chunks.js";
-import { type ExclusionJudge, type LatencyOf, RollupAccumulator } from "./rollups.js";
-import { RESULT_VALUE_COLUMNS, resultOfValues } from "./rows.js";
 
 export interface ImportOutcome {
   readonly imported: number;

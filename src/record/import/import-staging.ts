@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { ProbeResult } from "../model/result.js";
+import type { ProbeResult } from "../../model/result.js";
 import type { RejectedLine } from "./line-chunks.js";
 import { parseResultLine } from "./ndjson.js";
 

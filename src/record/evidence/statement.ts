@@ -1,4 +1,4 @@
-import type { EpochMs } from "../model/time.js";
+import type { EpochMs } from "../../model/time.js";
 import type { Statement } from "./signing.js";
 import type { PeriodVerification } from "./verify-period.js";
 
