@@ -1,12 +1,11 @@
 import { readFileSync } from "node:fs";
 import { type Dispatcher, request } from "undici";
 import {
-  checkTimestampReply,
-  checkTokenSignature,
+  type AnchorRequest,
+  RFC3161_ANCHOR,
   type Statement,
   type StatementTimestamp,
   statementBytes,
-  timestampRequest,
   tsaCertificatesOfPem,
 } from "../record/index.js";
 import { UsageError } from "./errors.js";
@@ -38,12 +37,10 @@ export async function timestampStatement(
   if (!tsa.tsaUrl) return null;
   const url = tsa.tsaUrl;
   const trusted = tsa.tsaCaFile ? pinnedCas(command, tsa.tsaCaFile) : [];
-  const bytes = statementBytes(statement);
-  const tsq = timestampRequest(bytes);
+  const stamp = RFC3161_ANCHOR.stamp(statementBytes(statement));
   try {
-    const reply = await post(url, tsq.der, dispatcher);
-    const genTime = checkTimestampReply(reply, tsq);
-    await checkTokenSignature(reply, bytes, trusted);
+    const reply = await post(url, stamp, dispatcher);
+    const genTime = await stamp.check(reply, trusted);
     return { tsa_url: url, tsr_base64: reply.toString("base64"), gen_time: genTime };
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
@@ -68,11 +65,11 @@ export function pinnedCas(command: string, file: string): readonly Buffer[] {
   }
 }
 
-async function post(url: string, body: Buffer, dispatcher: Dispatcher | undefined): Promise<Buffer> {
+async function post(url: string, stamp: AnchorRequest, dispatcher: Dispatcher | undefined): Promise<Buffer> {
   const response = await request(url, {
     method: "POST",
-    body,
-    headers: { "content-type": "application/timestamp-query", accept: "application/timestamp-reply" },
+    body: stamp.body,
+    headers: { "content-type": stamp.contentType, accept: stamp.accept },
     signal: AbortSignal.timeout(TSA_TIMEOUT_MS),
     ...(dispatcher ? { dispatcher } : {}),
   });

@@ -1,5 +1,6 @@
 /** The evidence store: durable, tamper-evident probe results, rollups and agent runs (docs/evidence-store.md). */
 
+export { type Anchor, AnchorImprintMismatch, type AnchorRequest } from "./evidence/anchor.js";
 export { BUNDLE_FILES, bundleLine, canonicalOfLine, recomputeScriptSha256 } from "./evidence/bundle.js";
 export {
   type BundleOutcome,
@@ -12,6 +13,7 @@ export { canonicalForm, chainHash, GENESIS_HASH, PeriodDigest } from "./evidence
 export type { ChainedResult, ChainLink } from "./evidence/chain.js";
 export { checkpointStatement, newestCheckpoint } from "./evidence/checkpoints.js";
 export type { InputKind, InputRecord } from "./evidence/input-log.js";
+export { RFC3161_ANCHOR } from "./evidence/rfc3161-anchor.js";
 export {
   AgentKey,
   DEFAULT_KEY_FILE,

@@ -2,12 +2,13 @@ import { createHash, createPublicKey } from "node:crypto";
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { join } from "node:path";
 import canonicalize from "canonicalize";
+import { AnchorImprintMismatch } from "./anchor.js";
 import { BUNDLE_FILES, canonicalOfLine } from "./bundle.js";
 import { checkHead } from "./bundle-head.js";
 import { chainHashHex, PeriodDigest } from "./canonical.js";
+import { RFC3161_ANCHOR } from "./rfc3161-anchor.js";
 import { keyIdOf, signatureValid } from "./signing.js";
-import { timestampTokenInfo } from "./timestamp.js";
-import { checkTokenSignature, type TokenSigner } from "./timestamp-signature.js";
+import type { TokenSigner } from "./timestamp-signature.js";
 
 /**
  * The largest bundle file verify reads: records.ndjson of a month (a probe every 10 s for 30
@@ -181,22 +182,15 @@ async function checkTimestamp(
   const tsr = readBundleFile(dir, BUNDLE_FILES.timestamp, true);
   if (tsr === null) return null;
   const where = BUNDLE_FILES.timestamp;
-  let imprint: string;
   try {
-    imprint = timestampTokenInfo(tsr).imprintSha256;
+    return await RFC3161_ANCHOR.verify(tsr, statementBytes, trusted);
   } catch (error) {
-    return {
-      ok: false,
-      where,
-      detail: `not a granted RFC 3161 time-stamp reply (${(error as Error).message})`,
-    };
-  }
-  const expected = createHash("sha256").update(statementBytes).digest("hex");
-  if (imprint !== expected)
-    return { ok: false, where, detail: `timestamps SHA-256 ${imprint}, not statement.json's ${expected}` };
-  try {
-    return await checkTokenSignature(tsr, statementBytes, trusted);
-  } catch (error) {
+    if (error instanceof AnchorImprintMismatch)
+      return {
+        ok: false,
+        where,
+        detail: `timestamps SHA-256 ${error.attested}, not statement.json's ${error.expected}`,
+      };
     return { ok: false, where, detail: (error as Error).message };
   }
 }
