@@ -5,6 +5,7 @@ export {
   type MonthlyReportInput,
   UnknownCategoryError,
 } from "./build.js";
+export { bundledReportProblem } from "./bundled-report.js";
 export { type Claim, claimOf, hasClaim } from "./claim.js";
 export { expectedProbeRuns } from "./coverage.js";
 export { detectIncidents, IncidentDetector } from "./incidents.js";
@@ -20,6 +21,7 @@ export {
   type TextFormat,
   writeAtomically,
 } from "./render.js";
+export { givenReport, type ReportFileCheck, ReportRefused, verifyReportFile } from "./report-file.js";
 export {
   checkReportSignature,
   type ReportCheck,

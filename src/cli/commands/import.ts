@@ -1,21 +1,12 @@
-import { existsSync, rmdirSync, rmSync } from "node:fs";
 import { access } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { systemClock } from "../../clock/system.js";
 import type { SloConfig } from "../../model/config.js";
-import { latencyMsOf } from "../../model/result.js";
 import { type ImportProgress, importResultFile } from "../../record/import/import.js";
-import type { KnownIds } from "../../record/import/ndjson.js";
-import {
-  DEFAULT_KEY_FILE,
-  describeWriteError,
-  EVIDENCE_FILE,
-  type ExclusionJudge,
-  type LatencyOf,
-  openEvidenceStore,
-} from "../../record/index.js";
-import { exclusionsOf } from "../../slo/index.js";
+import { exclusionJudgeOf, knownIdsOf, latencyOfConfig } from "../../record/import/import-config.js";
+import { newStoreFiles } from "../../record/import/new-store.js";
+import { describeWriteError, openEvidenceStore } from "../../record/index.js";
 import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
 import { UsageError } from "../errors.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
@@ -106,35 +97,6 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
   }
 }
 
-/**
- * What opening the store in dataDir creates, so that a refused import can take it away again:
- * an import that stored nothing must not leave an empty store (or directory) that looks like evidence.
- */
-function newStoreFiles(dataDir: string): { remove(): void } {
-  const store = join(dataDir, EVIDENCE_FILE);
-  if (existsSync(store)) return { remove: () => {} };
-  // Closing a new store signs a checkpoint, which creates the agent key beside it when there was none.
-  const key = join(dataDir, DEFAULT_KEY_FILE);
-  const keyIsNew = !existsSync(key);
-  const dirs: string[] = [];
-  for (let dir = resolve(dataDir); !existsSync(dir) && dirname(dir) !== dir; dir = dirname(dir))
-    dirs.push(dir);
-  return {
-    remove() {
-      for (const suffix of ["", "-wal", "-shm", "-journal"]) rmSync(`${store}${suffix}`, { force: true });
-      if (keyIsNew) rmSync(key, { force: true });
-      // Innermost first, and only while empty: nothing the user put there is ever removed.
-      for (const dir of dirs) {
-        try {
-          rmdirSync(dir);
-        } catch {
-          return;
-        }
-      }
-    },
-  };
-}
-
 /** The configuration when there is one; without it, ids cannot be checked, so --allow-unknown must say so. */
 async function importContext(opts: ImportOptions): Promise<{ config: SloConfig | null; dataDir: string }> {
   const configFile = opts.config ?? DEFAULT_CONFIG_FILE;
@@ -149,30 +111,6 @@ async function importContext(opts: ImportOptions): Promise<{ config: SloConfig |
     );
   }
   return { config: null, dataDir: resolve(opts.dataDir ?? "./data") };
-}
-
-/** The configured probes' ids and, with `traffic:`, the routes' (a merchant request's record names its route). */
-function knownIdsOf(config: SloConfig): KnownIds {
-  const routes = config.traffic?.routes ?? [];
-  return {
-    probes: new Map([
-      ...config.probes.map((p) => [p.id, p.category] as const),
-      ...routes.map((r) => [r.probe, r.category] as const),
-    ]),
-    categories: new Set(config.categories.keys()),
-  };
-}
-
-/** Rollups count an imported timeout at max(duration_ms, the probe's timeout_ms) (contract section 1, amended). */
-function latencyOfConfig(config: SloConfig): LatencyOf {
-  const timeouts = new Map(config.probes.map((p) => [p.id, p.timeoutMs]));
-  return (result) => latencyMsOf(result, timeouts.get(result.probe));
-}
-
-/** Rollups count excluded results apart, judged by the configured maintenance and exclusions. */
-function exclusionJudgeOf(config: SloConfig): ExclusionJudge {
-  const { index } = exclusionsOf(config);
-  return (result) => index.excludedBy(result.category, result.ts) !== null;
 }
 
 async function readable(file: string, message: string): Promise<void> {

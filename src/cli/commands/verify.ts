@@ -1,22 +1,19 @@
-import { createHash } from "node:crypto";
-import { access, readFile, stat } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { monthInterval } from "../../model/time.js";
 import {
-  BUNDLE_FILES,
   type BundleOutcome,
   BundleUnreadable,
   describeProblem,
-  readBundleFile,
   verifyBundle,
   verifyEvidence,
 } from "../../record/index.js";
 import {
-  checkReportSignature,
-  type ReportCheck,
+  bundledReportProblem,
+  type ReportFileCheck,
   ReportUnreadable,
-  strictJsonProblem,
+  verifyReportFile,
 } from "../../reports/index.js";
 import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
@@ -116,16 +113,17 @@ async function runVerifyBundle(
     throw new UsageError("slo-agent verify --key-id: 16 hex digits (the key id a report or bundle names)");
   const tsaCas = tsaCa === undefined ? undefined : pinnedCas("slo-agent verify --tsa-ca", tsaCa);
   let outcome: BundleOutcome;
+  let reportProblem: { where: string; detail: string } | null = null;
   try {
     outcome = await verifyBundle(dir, { keyId, tsaCas });
+    if (outcome.ok) reportProblem = bundledReportProblem(dir, outcome.keyId);
   } catch (error) {
     if (error instanceof BundleUnreadable)
       throw new UsageError(`slo-agent verify --bundle: ${error.message}`);
     throw error;
   }
   if (!outcome.ok) throw new CheckFailed(`altered: ${outcome.where}: ${outcome.detail}`);
-  const reportProblem = bundledReportProblem(dir, outcome.keyId);
-  if (reportProblem) throw new CheckFailed(`altered: ${reportProblem}`);
+  if (reportProblem) throw new CheckFailed(`altered: ${reportProblem.where}: ${reportProblem.detail}`);
   const tsa = outcome.timestamp;
   const stamped =
     tsa === null
@@ -140,89 +138,21 @@ async function runVerifyBundle(
   );
 }
 
-/**
- * The bundle's report.json, when there is one, must be signed whole by the bundle's key, and
- * recompute.py must be the script it names (evidence.recompute_sha256): both are what the
- * provider reads the figures from. Null when they hold (or the bundle has no report).
- */
-function bundledReportProblem(dir: string, keyId: string): string | null {
-  let bytes: Buffer | null;
-  let script: Buffer | null;
-  try {
-    bytes = readBundleFile(dir, BUNDLE_FILES.report, true);
-    script = readBundleFile(dir, BUNDLE_FILES.recompute, true);
-  } catch (error) {
-    if (error instanceof BundleUnreadable)
-      throw new UsageError(`slo-agent verify --bundle: ${error.message}`);
-    throw error;
-  }
-  if (bytes === null) return null;
-  const text = bytes.toString("utf8");
-  let parsed: { evidence?: { recompute_sha256?: unknown } };
-  try {
-    parsed = JSON.parse(text) as typeof parsed;
-  } catch {
-    return `${BUNDLE_FILES.report}: not JSON (edited)`;
-  }
-  const strict = strictJsonProblem(text);
-  if (strict !== null) return `${BUNDLE_FILES.report}: not the signed bytes: ${strict}`;
-  let check: ReportCheck;
-  try {
-    check = checkReportSignature(parsed);
-  } catch (error) {
-    return `${BUNDLE_FILES.report}: ${(error as Error).message}`;
-  }
-  if (!check.ok) return `${BUNDLE_FILES.report}: ${check.problem}`;
-  if (check.keyId !== keyId)
-    return `${BUNDLE_FILES.report}: signed by key ${check.keyId}, not the bundle's key ${keyId}`;
-  const named = parsed.evidence?.recompute_sha256;
-  if (typeof named === "string" && script !== null) {
-    const actual = createHash("sha256").update(script).digest("hex");
-    if (actual !== named)
-      return `${BUNDLE_FILES.recompute}: its SHA-256 ${actual} is not the ${named} the signed report names`;
-  }
-  return null;
-}
-
-/** A report is at most a few MB; a bound keeps /dev/zero or a mistaken file from filling memory. */
-const MAX_REPORT_BYTES = 64 * 1024 * 1024;
-
 /** Exit 0 intact, 1 altered (what: the signature or the key id), 2 unreadable (contract section 13). */
 async function runVerifyReport(file: string): Promise<void> {
-  const command = "slo-agent verify --report";
-  let text: string;
+  let check: ReportFileCheck;
   try {
-    const info = await stat(file);
-    if (!info.isFile()) throw new UsageError(`${command}: ${file} is not a regular file`);
-    if (info.size > MAX_REPORT_BYTES)
-      throw new UsageError(`${command}: ${file} is larger than ${MAX_REPORT_BYTES} bytes: not a report`);
-    text = await readFile(file, "utf8");
+    check = await verifyReportFile(file);
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new UsageError(`${command}: cannot read ${file} (${reason})`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new UsageError(`${command}: ${file} is not JSON (${(error as Error).message})`);
-  }
-  const strict = strictJsonProblem(text);
-  if (strict !== null) throw new CheckFailed(`altered: ${file}: not the signed bytes: ${strict}`);
-  let check: ReportCheck;
-  try {
-    check = checkReportSignature(parsed);
-  } catch (error) {
-    if (error instanceof ReportUnreadable) throw new UsageError(`${command}: ${file}: ${error.message}`);
+    if (error instanceof ReportUnreadable)
+      throw new UsageError(`slo-agent verify --report: ${error.message}`);
     throw error;
   }
-  if (!check.ok) throw new CheckFailed(`altered: ${file}: ${check.problem}`);
+  if (!check.ok) throw new CheckFailed(`altered: ${check.problem}`);
   process.stdout.write(`ok: report signed whole by key ${check.keyId}, digest ${check.digest}\n`);
-  const evidence = (parsed as { evidence?: { verified?: unknown; problem?: unknown } }).evidence;
-  if (evidence?.verified === false)
+  if (check.unverified !== null)
     process.stdout.write(
-      `UNVERIFIED: the signature is intact, but the report says its evidence did NOT verify (${String(evidence.problem ?? "no reason given")}): its figures prove nothing\n`,
+      `UNVERIFIED: the signature is intact, but the report says its evidence did NOT verify (${check.unverified}): its figures prove nothing\n`,
     );
 }
 
