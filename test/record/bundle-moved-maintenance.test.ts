@@ -231,7 +231,7 @@ describe("recompute.py and maintenance moved, extended or widened late (contract
     );
   });
 
-  it("a maintenance.json whose history leaves out the late move is named (exit 1)", () => {
+  it("a maintenance.json whose history leaves out the late move is named by recompute.py and verify --bundle (exit 1)", () => {
     const copy = join(dir, "edited-history");
     cpSync(bundle, copy, { recursive: true });
     const file = join(copy, "maintenance.json");
@@ -244,6 +244,13 @@ describe("recompute.py and maintenance moved, extended or widened late (contract
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(
       "maintenance.json feed window sp-moved: its history is not the versions the maintenance observations of inputs.ndjson give",
+    );
+    const intact = slo(["verify", "--bundle", "bundle"], dir);
+    expect(intact.code, intact.stdout + intact.stderr).toBe(0);
+    const verified = slo(["verify", "--bundle", "edited-history"], dir);
+    expect(verified.code).toBe(1);
+    expect(verified.stdout + verified.stderr).toContain(
+      "feed window sp-moved: its history is not the versions its maintenance observations in inputs.ndjson give",
     );
   });
 
