@@ -8,6 +8,7 @@
  */
 import { emit, percentile, round } from "./figures.js";
 import { type AgentLoad, startAgent } from "./peers/agent.js";
+import { monthSummaries, pipelinedFlood, scrapeStorm, seedMonthSoFar } from "./peers/agent-load.js";
 import { blackboxBinary, startBlackbox } from "./peers/blackbox.js";
 import { driveProbes } from "./peers/driver.js";
 import { startFloorClient } from "./peers/floor.js";
@@ -162,10 +163,29 @@ async function agentRss(target: DelayedTarget, probes: number, seconds: number, 
 const ratio = (a: number | null, b: number | null) =>
   a === null || b === null || b === 0 ? null : round(a / b, 2);
 
-/** COMPARE_PARTS=rss (or cpu,idle,rss: any of them) runs only those parts; all by default. */
+/**
+ * COMPARE_PARTS=cpu,load (any of cpu, idle, rss, load) runs only those parts; all by default.
+ * cpu: CPU per probe and overhead p50/p99 beside blackbox_exporter; idle: the shipped profile's
+ * idle cost; rss: RSS at 13, 1,000 and 10,000 probes; load: a 1 ms target's recorded latency
+ * under the agent's own load (issue 24).
+ */
 function partsToRun(): Set<string> {
   const named = process.env.COMPARE_PARTS?.split(",").filter((p) => p !== "");
-  return new Set(named && named.length > 0 ? named : ["cpu", "idle", "rss"]);
+  const known = ["cpu", "idle", "rss", "load"];
+  const unknown = (named ?? []).filter((p) => !known.includes(p));
+  if (unknown.length > 0)
+    throw new Error(`COMPARE_PARTS: unknown part ${unknown.join(", ")}; known: ${known.join(", ")}`);
+  return new Set(named && named.length > 0 ? named : known);
+}
+
+/** COMPARE_RATES=50 (probes a second, comma-separated) for the cpu part; 50 and 200 by default. */
+function ratesToRun(): number[] {
+  const named = process.env.COMPARE_RATES?.split(",").filter((r) => r !== "");
+  if (!named || named.length === 0) return [50, 200];
+  const rates = named.map(Number);
+  if (rates.some((r) => !Number.isInteger(r) || r <= 0))
+    throw new Error(`COMPARE_RATES: not whole positive rates: ${named.join(",")}`);
+  return rates;
 }
 
 export async function run(options: { quick?: boolean } = {}): Promise<void> {
@@ -174,7 +194,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
   const blackbox = blackboxBinary();
   const target = await startDelayedTarget(SERVER_DELAY_MS);
   try {
-    for (const rate of parts.has("cpu") ? [50, 200] : []) {
+    for (const rate of parts.has("cpu") ? ratesToRun() : []) {
       const reuse = await agentAtRate(target, rate, true, t);
       const fresh = await agentAtRate(target, rate, false, t);
       const peer = blackbox ? await blackboxAtRate(blackbox.path, target, rate, t.measureS) : null;
@@ -217,6 +237,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
     }
     if (parts.has("idle")) await idleFigures(blackbox, target, t);
     if (parts.has("rss")) await rssFigures(target, t);
+    if (parts.has("load")) await loadFigures(t);
     emit({ bench: "compare.peer", blackbox_exporter: blackbox?.version ?? "not installed" });
   } finally {
     target.stop();
@@ -253,5 +274,76 @@ async function rssFigures(target: DelayedTarget, t: Timing) {
       metrics_render_ms: round(metricsMs),
       agent_rss_optimize_for_size_mb: round(small.rss, 1),
     });
+  }
+}
+
+/** The agent's own loads of issue 24, each beside 50 probes a second of a target answering in 1 ms. */
+const AGENT_LOADS: Record<
+  string,
+  { token?: string; seed?: boolean; make: (url: string, s: number) => Promise<unknown> }
+> = {
+  none: { make: (_url, s) => sleep(s * 1000) },
+  pipelined_flood: { make: (url, s) => pipelinedFlood(url, s) },
+  scrapers_200: { make: (url, s) => scrapeStorm(url, 200, s) },
+  month_summary: {
+    token: "bench-api-token-0123456789",
+    seed: true,
+    make: (url, s) => monthSummaries(url, "bench-api-token-0123456789", s),
+  },
+};
+
+/**
+ * The recorded latency of a target answering in 1 ms (in a process of its own) while the agent is
+ * loaded as in issue 24: the contract's target is a recorded p99 under 25 ms and nothing booked on
+ * the provider (no failure, no objective missed). agent_error: results the stall guard took off
+ * the provider's figures. RSS: before the load and its peak while it ran.
+ */
+async function loadFigures(t: Timing) {
+  const target = await startDelayedTarget(1);
+  try {
+    for (const [name, load] of Object.entries(AGENT_LOADS)) {
+      const agent = await startAgent({
+        origin: target.origin,
+        probes: 50,
+        everySeconds: 1,
+        keepAlive: true,
+        ...(load.token ? { apiToken: load.token } : {}),
+        ...(load.seed ? { prepare: seedMonthSoFar } : {}),
+      });
+      try {
+        await sleep(t.warmS * 1000);
+        const rssBefore = rssMb(agent.pid);
+        let rssPeak = rssBefore;
+        const sampling = setInterval(() => {
+          rssPeak = Math.max(rssPeak, rssMb(agent.pid));
+        }, 250);
+        const from = Date.now();
+        await load.make(agent.url, t.measureS).finally(() => clearInterval(sampling));
+        const to = Date.now();
+        // Stopped (SIGTERM flushes the store): a loaded main thread may not have committed them yet.
+        await agent.stop();
+        const results = agent.resultsBetween(from, to);
+        const booked = results.filter((r) => !r.agentError);
+        const served = booked.filter((r) => r.status === 200).map((r) => r.durationMs);
+        emit({
+          bench: "compare.agent_load",
+          load: name,
+          probes_per_s: 50,
+          runs_per_s: round(results.length / ((to - from) / 1000), 1),
+          recorded_p50_ms: round(percentile(served, 50)),
+          recorded_p99_ms: round(percentile(served, 99)),
+          recorded_max_ms: round(served.length === 0 ? null : Math.max(...served)),
+          agent_error: results.length - booked.length,
+          provider_failures: booked.length - served.length,
+          rss_before_mb: round(rssBefore, 1),
+          rss_peak_mb: round(rssPeak, 1),
+        });
+      } finally {
+        await agent.stop();
+        agent.cleanup();
+      }
+    }
+  } finally {
+    target.stop();
   }
 }

@@ -81,13 +81,33 @@ function sideBySide(figures: readonly Figures[]): string[] {
       "",
       "",
     ]);
+    // Issue 24: blackbox_exporter opens a fresh connection per probe; the agent must not add more
+    // overhead than it doing the same, and less when it reuses connections.
     rows.push([
-      `overhead p99, ${f.rate_per_s}/s, reuse / fresh (ms)`,
-      `${cell(f.agent_reuse_p99_ms)} / ${cell(f.agent_fresh_p99_ms)}`,
+      `overhead p99, ${f.rate_per_s}/s, fresh connections (ms)`,
+      cell(f.agent_fresh_p99_ms),
       "",
       cell(f.blackbox_p99_ms),
-      `${cell(f.ratio_p99_reuse)} / ${cell(f.ratio_p99_fresh)}`,
-      "<= 1",
+      cell(f.ratio_p99_fresh),
+      "<= 1.0",
+    ]);
+    rows.push([
+      `overhead p99, ${f.rate_per_s}/s, reused connections (ms)`,
+      cell(f.agent_reuse_p99_ms),
+      "",
+      cell(f.blackbox_p99_ms),
+      cell(f.ratio_p99_reuse),
+      "<= 0.8",
+    ]);
+  }
+  for (const f of all("compare.agent_load")) {
+    rows.push([
+      `recorded p99 of a 1 ms target, 50 probes/s, agent load: ${f.load} (ms; agent_error, provider failures, runs/s, peak RSS MB)`,
+      `${cell(f.recorded_p99_ms)} (${cell(f.agent_error)}, ${cell(f.provider_failures)}, ${cell(f.runs_per_s)}, ${cell(f.rss_peak_mb)})`,
+      "",
+      "",
+      "",
+      "< 25 ms, 0 provider failures",
     ]);
   }
   for (const f of all("compare.idle")) {

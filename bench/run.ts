@@ -2,7 +2,9 @@
  * `npm run bench [-- --quick] [NAME...]`: runs every bench/*.bench.ts (or those whose file name
  * contains a NAME) in turn. Each prints its figures as JSON lines ({"bench": "...", ...}) on
  * stdout; at the end they are written to bench/results.md with the machine they ran on.
- * Figures, not assertions: nothing here fails on timing.
+ * Figures, not assertions: nothing here fails on timing. compare.bench.ts reads COMPARE_PARTS
+ * (cpu, idle, rss, load) and COMPARE_RATES: `COMPARE_PARTS=cpu,load npm run bench -- compare`
+ * gives only issue 24's figures (overhead p99 beside blackbox_exporter, a 1 ms target under load).
  */
 import { readdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";

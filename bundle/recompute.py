@@ -5,7 +5,8 @@ Run in the bundle directory:  python3 recompute.py > figures.json
 
 Reads configuration.json (the agent's configuration, secrets removed; its SHA-256 is the
 statement's config_sha256), records.ndjson (the month's hash-chained records), classification.ndjson
-(each record's verdict) and maintenance.json (the maintenance feed's windows). Prints one JSON
+(each record's verdict), maintenance.json (the maintenance feed's windows) and the maintenance
+observations of inputs.ndjson (each version of a feed window, from when it was first seen). Prints one JSON
 object: per category requests, successful, excluded, availability_pct and latency_p99_ms, and per
 service class availability_pct and credit_pct, by the contract's arithmetic:
 
@@ -84,22 +85,37 @@ def sha256_of(name):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-# The prefix a bundle line adds to a record's canonical form (the text its hash covers), exactly.
-LINE = re.compile(r'\{"seq":(0|[1-9][0-9]*),"prev_hash":"([0-9a-f]{64})","hash":"([0-9a-f]{64})",(?="ts":)')
-
-
-def hashed_records(first_pass=False):
-    """Each record of records.ndjson read from its hashed bytes only, with its canonical form."""
-    with open("records.ndjson", encoding="utf-8") as f:
+def hashed_lines(name, first_member, first_pass=False):
+    """Each line of a chain file (records.ndjson, inputs.ndjson) read from its hashed bytes only:
+    `{"seq":N,"prev_hash":"…","hash":"…",` exactly, then the canonical form its hash covers, whose
+    first member is first_member. Yields (line number, that prefix's match, canonical, object)."""
+    prefix = re.compile(r'\{"seq":(0|[1-9][0-9]*),"prev_hash":"([0-9a-f]{64})","hash":"([0-9a-f]{64})",'
+                        f'(?="{first_member}":)')
+    with open(name, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
             line = line.rstrip("\n")
-            head = LINE.match(line)
+            head = prefix.match(line)
             if not head:
                 if first_pass:
-                    disputes.append(f"records.ndjson:{number}: not a record's hashed form behind seq, prev_hash and hash")
+                    disputes.append(f"{name}:{number}: not a record's hashed form behind seq, prev_hash and hash")
                 continue
             canonical = "{" + line[head.end():]
             yield number, head, canonical, loads(canonical)
+
+
+def hashed_records(first_pass=False):
+    return hashed_lines("records.ndjson", "ts", first_pass)
+
+
+def chained(name, number, head, canonical, previous):
+    """Checks one line's link to the line before it (previous: that line's hash) and its own hash;
+    returns its hash as recomputed."""
+    if previous is not None and head.group(2) != previous:
+        disputes.append(f"{name}:{number}: not chained to the line before it")
+    recomputed = hashlib.sha256(f"{head.group(2)}\n{canonical}".encode("utf-8")).hexdigest()
+    if recomputed != head.group(3):
+        disputes.append(f"{name}:{number}: its content does not match its hash")
+    return recomputed
 
 
 def unreadable(kind, error, _traceback):
@@ -145,40 +161,128 @@ for v in load_ndjson("classification.ndjson"):
     verdicts.setdefault(identity(v), []).append(v)
 
 
+# --- Moved maintenance: each part of a window from when it was first seen (contract 14) -------
+def observed_versions():
+    """{feed window id: its versions, oldest first}, read as the agent reads them from the maintenance
+    observations of inputs.ndjson: an observation whose start, end, categories or cancellation differ
+    from the one before for the same window; the first from its first_seen_at, a later one from
+    when it was read (its ts); a cancelled one is no version. As maintenance.json's `history`."""
+    versions, last, previous = {}, {}, None
+    if not os.path.exists("inputs.ndjson"):  # a bundle without a signed checkpoint has no input chain
+        return versions
+    for number, head, canonical, o in hashed_lines("inputs.ndjson", "kind", first_pass=True):
+        previous = chained("inputs.ndjson", number, head, canonical, previous)
+        if o["kind"] != "maintenance_observation":
+            continue
+        p, wid = o["payload"], o["payload"]["provider_id"]
+        shape = (p["start"], p["end"], p["categories"], p["cancelled_at"] is None)
+        if last.get(wid) == shape:
+            continue
+        seen = ms(o["ts"]) if wid in last else p["first_seen_at"]
+        last[wid] = shape
+        if p["cancelled_at"] is None:
+            versions.setdefault(wid, []).append(
+                {"seenAt": seen, "start": p["start"], "end": p["end"], "categories": p["categories"]})
+    return versions
+
+
+def category_set(scope):
+    return set(categories) if scope == "all" else set(scope)
+
+
+def announcements(history, start, end):
+    """[(announced at, categories)]: for each category of the final version, when [start, end) was
+    first announced for it -- the earliest version from which on every version covered it."""
+    final = history[-1]
+    announced, covered = final["seenAt"], category_set(final["categories"])
+    by_time = {announced: covered}
+    for v in reversed(history[:-1]):
+        still = covered & category_set(v["categories"])
+        if v["start"] > start or v["end"] < end or not still:
+            break
+        by_time[announced] = by_time[announced] - still  # announced earlier: not by the later version
+        announced, covered = v["seenAt"], still
+        by_time[announced] = still
+    whole = final["categories"]  # named as the final version names them when all of them are meant
+    return [(at, whole if len(cats) == len(category_set(whole)) else sorted(cats))
+            for at, cats in sorted(by_time.items()) if cats]
+
+
+def notice_parts(history):
+    """The final version's [start, end) cut at every version's start and end, each piece with its
+    announcements; adjacent pieces with the same announcement and categories merged."""
+    final = history[-1]
+    cuts = {t for v in history for t in (v["start"], v["end"]) if final["start"] < t < final["end"]}
+    points = sorted(cuts | {final["start"], final["end"]}) if final["end"] > final["start"] else []
+    parts = []  # [start, end, announced at, categories]
+    for start, end in zip(points, points[1:]):
+        for at, scope in announcements(history, start, end):
+            same = next((p for p in reversed(parts) if p[1] == start and p[2] == at and p[3] == scope), None)
+            if same:
+                same[1] = end
+            else:
+                parts.append([start, end, at, scope])
+    return parts
+
+
+def by_notice(window, history):
+    """A window whose start, end or categories changed, as one window per notice part (same id: one
+    occasion), never announced earlier than the window as a whole; an unchanged window as it is."""
+    shape = [(v["start"], v["end"], v["categories"]) for v in history]
+    if all(a == b for a, b in zip(shape, shape[1:])):
+        return [window]
+    return [dict(window, start=start, end=end, categories=scope, announcedAt=max(at, window["announcedAt"]))
+            for start, end, at, scope in notice_parts(history)]
+
+
 # --- Maintenance windows that qualify (notice, occasions, hours per calendar year) --------------
 def qualifying_windows():
-    """{window id: (start, end of its qualifying part, categories)}, declared and feed windows."""
+    """[(window id, start, end of its qualifying part, categories)], declared and feed windows."""
     declared = config["maintenance"]["windows"]
     ids = {w["id"] for w in declared}
-    # A feed window's notice is when the agent first read it; a declared window of the same id replaces it.
-    feed = [
-        {"id": f["providerId"], "start": f["start"], "end": f["end"], "announcedAt": f["firstSeenAt"],
-         "categories": f["categories"], "cancelled": f.get("cancelledAt") is not None}
-        for f in maintenance["feed_windows"] if f["providerId"] not in ids
-    ]
+    versions = observed_versions()
+    feed = []
+    for f in maintenance["feed_windows"]:
+        if f.get("history") != versions.get(f["providerId"]):
+            disputes.append(f"maintenance.json feed window {f['providerId']}: its history is not the versions "
+                            f"the maintenance observations of inputs.ndjson give")
+        if f["providerId"] in ids:
+            continue  # a declared window of the same id replaces the feed's
+        # A feed window's notice is when the agent first read it; each change's, when it read the change.
+        window = {"id": f["providerId"], "start": f["start"], "end": f["end"], "announcedAt": f["firstSeenAt"],
+                  "categories": f["categories"], "cancelled": f.get("cancelledAt") is not None}
+        feed += by_notice(window, versions.get(f["providerId"], []))
     policy = config["maintenance"]["policy"]
-    used = {}  # year -> [notice-qualified occasions, qualified ms]
-    qualifying = {}
+    cap_ms = policy["maxHoursPerYear"] * HOUR_MS
+    used = {}  # year -> {"ids": notice-qualified window ids, "ms": qualified ms, "spans": {id: [span]}}
+    qualifying = []
     for w in sorted(declared + feed, key=lambda w: w["start"]):  # stable: ties keep their order
         if w.get("cancelled") or w["announcedAt"] > w["start"] - policy["minNoticeDays"] * DAY_MS:
             continue
-        use = used.setdefault(datetime.fromtimestamp(w["start"] / 1000, timezone.utc).year, [0, 0])
-        use[0] += 1
-        if use[0] > policy["maxOccasionsPerYear"]:
+        use = used.setdefault(datetime.fromtimestamp(w["start"] / 1000, timezone.utc).year,
+                              {"ids": set(), "ms": 0, "spans": {}})
+        use["ids"].add(w["id"])  # the parts of a moved window are one occasion
+        if len(use["ids"]) > policy["maxOccasionsPerYear"]:
             continue
-        length = min(max(0, w["end"] - w["start"]), max(0, policy["maxHoursPerYear"] * HOUR_MS - use[1]))
-        use[1] += length
-        if length > 0:
-            qualifying[w["id"]] = (w["start"], w["start"] + length, w["categories"])
+        # Parts of one window over the same hours (its categories announced at different times) use them once.
+        spans = use["spans"].setdefault(w["id"], [])
+        length = max(0, w["end"] - w["start"])
+        shared = min(length, sum(max(0, min(e, w["end"]) - max(s, w["start"])) for s, e in spans))
+        qualified = min(length, shared + max(0, cap_ms - use["ms"]))
+        use["ms"] += qualified - min(shared, qualified)
+        if (w["start"], w["start"] + qualified) not in spans:
+            spans.append((w["start"], w["start"] + qualified))
+        if qualified > 0:
+            qualifying.append((w["id"], w["start"], w["start"] + qualified, w["categories"]))
     return qualifying
 
 
 windows = qualifying_windows()
-exclusions = {e["id"]: (e["start"], e["end"], e["categories"]) for e in config["exclusions"]}
+exclusions = [(e["id"], e["start"], e["end"], e["categories"]) for e in config["exclusions"]]
 
 
 def covering(intervals, category, ts):
-    return [i for i, (start, end, scope) in intervals.items() if start <= ts < end and in_scope(scope, category)]
+    return [i for i, start, end, scope in intervals if start <= ts < end and in_scope(scope, category)]
 
 
 # --- merchant_side: controls_quorum controls failing, each a healthy witness (contract 14) ------
@@ -192,11 +296,7 @@ first_ts = None  # the earliest ts in records.ndjson: nothing before it can be s
 month_canonicals, previous = [], None
 for number, head, canonical, r in hashed_records(first_pass=True):
     first_ts = ms(r["ts"]) if first_ts is None else min(first_ts, ms(r["ts"]))
-    if previous is not None and head.group(2) != previous:
-        disputes.append(f"records.ndjson:{number}: not chained to the line before it")
-    previous = hashlib.sha256(f"{head.group(2)}\n{canonical}".encode("utf-8")).hexdigest()
-    if previous != head.group(3):
-        disputes.append(f"records.ndjson:{number}: its content does not match its hash")
+    previous = chained("records.ndjson", number, head, canonical, previous)
     if month_start <= ms(r["ts"]) < month_end:
         month_canonicals.append(canonical.encode("utf-8"))
     if r["category"] == "@control" and r["probe"].startswith("control:"):

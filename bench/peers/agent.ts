@@ -14,10 +14,19 @@ export interface AgentRun {
   readonly url: string;
   /** Durations (ms) of the 200 results the agent sent in [from, to) (epoch ms). */
   durationsBetween(from: number, to: number): number[];
+  /** Every result the agent sent in [from, to): its status, duration and whether it is agent_error. */
+  resultsBetween(from: number, to: number): RecordedResult[];
   /** Stops the agent (SIGTERM: it flushes the store). */
   stop(): Promise<void>;
   /** Removes its temporary directory; after stop(). */
   cleanup(): void;
+}
+
+export interface RecordedResult {
+  readonly status: number | null;
+  readonly durationMs: number;
+  /** The stall guard (or another failure inside the agent) took it off the provider's figures. */
+  readonly agentError: boolean;
 }
 
 export interface AgentLoad {
@@ -27,6 +36,10 @@ export interface AgentLoad {
   readonly keepAlive: boolean;
   /** Node.js options before the script, as the container's entry point passes them. */
   readonly nodeOptions?: readonly string[];
+  /** agent.api_token, for the read API (the month summary). */
+  readonly apiToken?: string;
+  /** Fills the evidence store (its data directory) before the agent starts; the agent's id is "bench-agent". */
+  readonly prepare?: (dataDir: string, probes: readonly { id: string; category: string }[]) => void;
 }
 
 /**
@@ -37,7 +50,13 @@ export async function startAgent(load: AgentLoad): Promise<AgentRun> {
   const dir = mkdtempSync(join(tmpdir(), "slo-bench-agent-"));
   const config = parse(readFileSync(join(ROOT, "slo.yaml"), "utf8")) as Record<string, unknown>;
   const categories = Object.keys(config.categories as Record<string, unknown>);
-  config.agent = { ...(config.agent as object), listen: "127.0.0.1:0", data_dir: "./data" };
+  config.agent = {
+    ...(config.agent as object),
+    id: "bench-agent",
+    listen: "127.0.0.1:0",
+    data_dir: "./data",
+    ...(load.apiToken ? { api_token: load.apiToken } : {}),
+  };
   config.targets = { bench: { base_url: load.origin, keep_alive: load.keepAlive } };
   config.probes_dir = "./probes";
   delete config.simulator;
@@ -57,6 +76,7 @@ export async function startAgent(load: AgentLoad): Promise<AgentRun> {
     const part = probes.slice(i * PROBES_PER_FILE, (i + 1) * PROBES_PER_FILE);
     writeFileSync(join(dir, `probes/bench-${i}.yaml`), stringify(part));
   }
+  load.prepare?.(join(dir, "data"), probes as { id: string; category: string }[]);
 
   // BENCH_AGENT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the agent by hand.
   const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
@@ -96,6 +116,23 @@ export async function startAgent(load: AgentLoad): Promise<AgentRun> {
           .prepare("SELECT duration_ms AS d FROM results WHERE ts >= ? AND ts < ? AND status = 200")
           .all(from, to);
         return (rows as { d: number }[]).map((r) => r.d);
+      } finally {
+        db.close();
+      }
+    },
+    resultsBetween(from, to) {
+      const db = new Database(store, { readonly: true, fileMustExist: true });
+      try {
+        const rows = db
+          .prepare(
+            "SELECT status, duration_ms AS d, flags FROM results WHERE ts >= ? AND ts < ? AND probe LIKE 'bench-%'",
+          )
+          .all(from, to) as { status: number | null; d: number; flags: string | null }[];
+        return rows.map((r) => ({
+          status: r.status,
+          durationMs: r.d,
+          agentError: (r.flags ?? "").split(",").includes("agent_error"),
+        }));
       } finally {
         db.close();
       }

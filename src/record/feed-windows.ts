@@ -128,25 +128,42 @@ export class FeedWindowLedger {
 /**
  * Each window's scheduled versions, oldest first, read from the maintenance observations of the
  * evidence log (verified with it, so a version cannot be edited away without verification
- * failing). A window's first version counts from when the ledger first saw it; each later one from
- * the observation that changed its schedule or scope. A cancellation is judged by cancelled_at.
+ * failing).
  */
 function versionsById(db: Database.Database): Map<string, WindowVersion[]> {
-  const byId = new Map<string, WindowVersion[]>();
-  if (!hasInputLog(db)) return byId;
+  if (!hasInputLog(db)) return new Map();
   const rows = db
     .prepare("SELECT ts, payload FROM input_records WHERE kind = 'maintenance_observation' ORDER BY seq")
     .iterate() as Iterable<{ ts: number; payload: string }>;
+  return versionsOfObservations(
+    (function* () {
+      for (const row of rows) yield { ts: row.ts, payload: JSON.parse(row.payload) as ObservationPayload };
+    })(),
+  );
+}
+
+/** What a maintenance observation records of a window that decides its versions. */
+export interface ObservationPayload {
+  readonly provider_id: string;
+  readonly start: number;
+  readonly end: number;
+  readonly first_seen_at: number;
+  readonly categories: CategoryScope;
+  readonly cancelled_at: number | null;
+}
+
+/**
+ * Each window's versions from its maintenance observations in log order (the store's, and
+ * `verify --bundle`'s from inputs.ndjson): a window's first version counts from when the ledger
+ * first saw it; each later one from the observation that changed its schedule or scope. A
+ * cancellation is judged by cancelled_at, and is no version.
+ */
+export function versionsOfObservations(
+  observations: Iterable<{ readonly ts: EpochMs; readonly payload: ObservationPayload }>,
+): Map<string, WindowVersion[]> {
+  const byId = new Map<string, WindowVersion[]>();
   const last = new Map<string, string>();
-  for (const row of rows) {
-    const o = JSON.parse(row.payload) as {
-      provider_id: string;
-      start: number;
-      end: number;
-      first_seen_at: number;
-      categories: CategoryScope;
-      cancelled_at: number | null;
-    };
+  for (const { ts, payload: o } of observations) {
     const shape = JSON.stringify([o.start, o.end, o.categories, o.cancelled_at === null]);
     if (last.get(o.provider_id) === shape) continue;
     const isFirst = !last.has(o.provider_id);
@@ -154,7 +171,7 @@ function versionsById(db: Database.Database): Map<string, WindowVersion[]> {
     if (o.cancelled_at !== null) continue;
     const list = byId.get(o.provider_id) ?? [];
     list.push({
-      seenAt: isFirst ? o.first_seen_at : row.ts,
+      seenAt: isFirst ? o.first_seen_at : ts,
       start: o.start,
       end: o.end,
       categories: o.categories,

@@ -275,7 +275,8 @@ function serviceClassRows(config: SloConfig, rows: readonly PrometheusCategoryRo
         successful,
         availability_pct: availability,
         availability_target_pct: cls.availabilityTarget * 100,
-        availability_met: availability === null ? null : availability >= cls.availabilityTarget * 100,
+        // The one definition of "objective met" (slo/availability.ts), decided in integers.
+        availability_met: meetsAvailabilityTarget({ requests, served: successful }, cls.availabilityTarget),
       };
     });
 }

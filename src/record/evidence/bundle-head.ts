@@ -1,8 +1,10 @@
 import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
 import canonicalize from "canonicalize";
+import type { WindowVersion } from "../model/config.js";
 import { chainHashHex, GENESIS_HASH } from "./canonical.js";
 import { checkpointStatement, newestCheckpoint } from "./checkpoints.js";
+import { type ObservationPayload, versionsOfObservations } from "./feed-windows.js";
 import { hasInputLog, inputCanonical } from "./input-log.js";
 import { type Statement, signatureValid, statementBytes } from "./signing.js";
 
@@ -127,7 +129,7 @@ export function checkHead(input: {
   if (!inputs.ok) return inputs;
   // Stores signed before the input chain existed have no observations to compare with.
   if (input.maintenance !== null && parsed.statement.inputs_seq !== undefined) {
-    const maintenance = checkMaintenance(input.maintenance, inputs.observations);
+    const maintenance = checkMaintenance(input.maintenance, inputs.observations, inputs.versions);
     if (maintenance) return maintenance;
   }
   if (input.configuration === null) return { ok: true, headSeq: Number(headSeq), configSeq: null };
@@ -146,16 +148,29 @@ function checkInputs(
   text: string,
   checkpoint: Statement,
 ):
-  | { ok: true; configs: Map<string, number>; observations: Map<string, Observation> }
+  | {
+      ok: true;
+      configs: Map<string, number>;
+      observations: Map<string, Observation>;
+      versions: Map<string, WindowVersion[]>;
+    }
   | { ok: false; where: string; detail: string } {
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
   const configs = new Map<string, number>();
   const observations = new Map<string, Observation>();
+  const observed: { ts: number; payload: ObservationPayload }[] = [];
   let previous = { seq: 0, hash: GENESIS };
   for (const [index, line] of lines.entries()) {
     const bad = (detail: string) => ({ ok: false as const, where: `${INPUTS_FILE}:${index + 1}`, detail });
-    let record: { seq?: unknown; prev_hash?: unknown; hash?: unknown; kind?: unknown; payload?: unknown };
+    let record: {
+      seq?: unknown;
+      prev_hash?: unknown;
+      hash?: unknown;
+      kind?: unknown;
+      ts?: unknown;
+      payload?: unknown;
+    };
     try {
       record = JSON.parse(line) as typeof record;
     } catch {
@@ -176,6 +191,7 @@ function checkInputs(
     if (record.kind === "maintenance_observation") {
       const payload = record.payload as Record<string, unknown>;
       observations.set(String(payload.provider_id), { seq: previous.seq + 1, payload });
+      observed.push({ ts: Date.parse(String(record.ts)), payload: payload as unknown as ObservationPayload });
     }
     previous = { seq: previous.seq + 1, hash: record.hash };
   }
@@ -187,7 +203,7 @@ function checkInputs(
       where: INPUTS_FILE,
       detail: `ends at input seq ${previous.seq}, not at the input head the signed checkpoint commits (seq ${String(seq)})`,
     };
-  return { ok: true, configs, observations };
+  return { ok: true, configs, observations, versions: versionsOfObservations(observed) };
 }
 
 interface Observation {
@@ -211,12 +227,14 @@ function observedFormOf(w: Record<string, unknown>): Record<string, unknown> {
 
 /**
  * Each feed window maintenance.json gives (which recompute.py reads to qualify maintenance) must
- * be the window the newest maintenance observation in inputs.ndjson records for its id: a window
- * edited, invented or moved in maintenance.json is named.
+ * be the window the newest maintenance observation in inputs.ndjson records for its id, and its
+ * history the versions those observations give: a window edited, invented or moved in
+ * maintenance.json, or a late change left out of its history, is named.
  */
 function checkMaintenance(
   bytes: Buffer,
   observations: ReadonlyMap<string, Observation>,
+  versions: ReadonlyMap<string, readonly WindowVersion[]>,
 ): { ok: false; where: string; detail: string } | null {
   const where = "maintenance.json";
   let windows: unknown;
@@ -241,6 +259,12 @@ function checkMaintenance(
         ok: false,
         where,
         detail: `feed window ${id} is not the window its newest maintenance observation records (inputs.ndjson seq ${observed.seq})`,
+      };
+    if (canonicalize(window.history ?? null) !== canonicalize(versions.get(id) ?? null))
+      return {
+        ok: false,
+        where,
+        detail: `feed window ${id}: its history is not the versions its maintenance observations in inputs.ndjson give`,
       };
   }
   return null;
