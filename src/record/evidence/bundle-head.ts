@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import type Database from "better-sqlite3";
 import canonicalize from "canonicalize";
-import type { WindowVersion } from "../model/config.js";
+import type { WindowVersion } from "../../model/config.js";
+import { type ObservationPayload, versionsOfObservations } from "../feed-windows.js";
 import { chainHashHex, GENESIS_HASH } from "./canonical.js";
 import { checkpointStatement, newestCheckpoint } from "./checkpoints.js";
-import { type ObservationPayload, versionsOfObservations } from "./feed-windows.js";
 import { hasInputLog, inputCanonical } from "./input-log.js";
 import { type Statement, signatureValid, statementBytes } from "./signing.js";
 
