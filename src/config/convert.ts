@@ -42,6 +42,10 @@ export interface LocatedProbe {
   readonly line: number;
   /** Names of its headers whose values are credentials. */
   readonly secretHeaders: ReadonlySet<string>;
+  /** pathKey() within the probe of each flow step's header that is a credential (["steps", 0, "headers", name]). */
+  readonly secretStepHeaders?: ReadonlySet<string>;
+  /** What each flow step's body_file holds, by pathKey() of the step within the probe (["steps", 0]). */
+  readonly bodyFiles?: ReadonlyMap<string, string>;
   /** The values the environment gave the probe's fields (`${NAME}` anywhere in it). */
   readonly environmentValues?: readonly string[];
   /** True when its body references the environment (set or not): the body is then a secret. */
@@ -305,7 +309,16 @@ function toProbeSpec(located: LocatedProbe): ProbeSpec {
     writes: p.writes,
     expect: p.expect ? { status: [...new Set(p.expect.status)].sort((a, b) => a - b) } : null,
   };
-  if (p.kind === "flow") return flowSpecOf(p, base);
+  if (p.kind === "flow") {
+    const { secretHeaders, secretStepHeaders, bodyFiles } = located;
+    return flowSpecOf(p, base, {
+      secretHeader: (path) =>
+        path.length === 2
+          ? secretHeaders.has(String(path[1]))
+          : (secretStepHeaders?.has(pathKey(path)) ?? false),
+      bodyFile: (list, index) => bodyFiles?.get(pathKey([list, index])),
+    });
+  }
   return httpSpecOf(p, base, located);
 }
 
