@@ -44,6 +44,7 @@ beforeAll(async () => {
       const answer = (status: number, body: unknown) =>
         res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
       if (req.url === "/echo") return answer(400, { error_code: `BAD_KEY ${req.headers["x-api-key"]}` });
+      if (req.url === "/crlf") return answer(200, { session_id: "s1\r\nX-Injected: yes" });
       if (req.method === "POST" && req.url === "/payments/v1/sessions")
         return answer(200, { session_id: SESSION_ID, client_token: "tok-9" });
       answer(200, {});
@@ -179,6 +180,23 @@ describe("a flow step's headers, body_file and step values, as the server receiv
     const shown = JSON.stringify(effectiveConfiguration(config));
     expect(shown).not.toContain(INLINE_KEY);
     expect(shown).not.toContain(STEP_KEY);
+  });
+
+  it("a value a header cannot hold is never sent: the agent's error, not the provider's", async () => {
+    const crlf = `- id: crlf-flow
+  kind: flow
+  category: payment_request
+  target: klarna
+  every: 5m
+  steps:
+    - {id: first, path: /crlf, extract: {session_id: "$.session_id"}}
+    - {id: second, path: /second, headers: {X-Session: "${ref("first", "session_id")}"}}
+`;
+    const results = await runFlow(await load(crlf));
+    expect(received.map((r) => r.url)).toEqual(["/crlf"]);
+    expect(results.map((r) => r.probe)).toEqual(["crlf-flow/first", "crlf-flow/second"]);
+    expect(results[1]!.flags).toContain("agent_error");
+    expect(results[1]!.observed).toMatchObject({ failed_step: "second" });
   });
 });
 
