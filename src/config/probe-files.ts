@@ -56,18 +56,15 @@ export async function harvestProbes(
     const names = Object.keys("headers" in one.data ? one.data.headers : {}).filter((n) =>
       secretHeaders.has(pathKey([...path, "headers", n])),
     );
-    const inProbeKey = (key: string) => key.slice(pathKey(path).length + 1);
+    const inProbe = `${pathKey(path)}\0`;
+    // A flow step's credential headers, by their key within the probe ("steps\00\0headers\0X-Api-Key").
     const secretStepHeaders = new Set(
       [...secretHeaders]
-        .filter(
-          (key) =>
-            key.startsWith(`${pathKey(path)}\0steps\0`) || key.startsWith(`${pathKey(path)}\0finally\0`),
-        )
-        .map(inProbeKey),
+        .filter((key) => key.startsWith(`${inProbe}steps\0`) || key.startsWith(`${inProbe}finally\0`))
+        .map((key) => key.slice(inProbe.length)),
     );
     const line = source.position(path).line;
     const bodyFiles = await readStepBodyFiles(one.data, path, source, references);
-    const inProbe = `${pathKey(path)}\0`;
     const body = pathKey([...path, "body"]);
     const environmentValues = [...references]
       .filter(([key]) => key.startsWith(inProbe))
