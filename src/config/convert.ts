@@ -44,7 +44,7 @@ export interface LocatedProbe {
   readonly secretHeaders: ReadonlySet<string>;
   /** pathKey() within the probe of each flow step's header that is a credential (["steps", 0, "headers", name]). */
   readonly secretStepHeaders?: ReadonlySet<string>;
-  /** What each flow step's body_file holds, by pathKey() of the step within the probe (["steps", 0]). */
+  /** What each body_file holds, by pathKey() within the probe: "" for its own, ["steps", 0] for a flow step's. */
   readonly bodyFiles?: ReadonlyMap<string, string>;
   /** The values the environment gave the probe's fields (`${NAME}` anywhere in it). */
   readonly environmentValues?: readonly string[];
@@ -325,7 +325,7 @@ function toProbeSpec(located: LocatedProbe): ProbeSpec {
 function httpSpecOf(
   p: Extract<ProbeWireValue, { kind: "http" }>,
   base: ProbeSpecBase,
-  { secretHeaders, bodyFromEnvironment }: LocatedProbe,
+  { secretHeaders, bodyFromEnvironment, bodyFiles }: LocatedProbe,
 ): HttpProbeSpec {
   const headers: Record<string, string | Secret> = Object.fromEntries(
     Object.entries(p.headers).map(([name, value]) => [
@@ -334,7 +334,8 @@ function httpSpecOf(
     ]),
   );
   let body: string | null = null;
-  if (typeof p.body === "string") body = p.body;
+  if (p.body_file !== undefined) body = bodyFiles?.get("") ?? null;
+  else if (typeof p.body === "string") body = p.body;
   else if (p.body !== undefined) {
     body = JSON.stringify(p.body);
     const hasContentType = Object.keys(headers).some((name) => name.toLowerCase() === "content-type");

@@ -1,6 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
-import { readStepBodyFiles } from "./body-files.js";
+import { readBodyFiles } from "./body-files.js";
 import type { LocatedProbe } from "./convert.js";
 import type { ProbeEntry } from "./crossref.js";
 import { type Environment, expandEnvironment, pathKey, type StandIn } from "./env.js";
@@ -64,7 +64,7 @@ export async function harvestProbes(
         .map((key) => key.slice(inProbe.length)),
     );
     const line = source.position(path).line;
-    const bodyFiles = await readStepBodyFiles(one.data, path, source, references);
+    const bodyFiles = await readBodyFiles(one.data, path, source, references);
     const body = pathKey([...path, "body"]);
     const environmentValues = [...references]
       .filter(([key]) => key.startsWith(inProbe))
