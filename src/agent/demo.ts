@@ -2,7 +2,13 @@ import { fileURLToPath } from "node:url";
 import type { Clock } from "../clock/clock.js";
 import { retargetForSimulator } from "../config/index.js";
 import type { ProbeSpec, SloConfig } from "../model/config.js";
-import { type RunningSimulator, type Scenario, startSimulator } from "../sim/index.js";
+import {
+  type RunningSimulator,
+  type Scenario,
+  type SimulatedNetwork,
+  startSimulatedNetwork,
+  startSimulator,
+} from "../sim/index.js";
 import { type RunningDaemon, startDaemon } from "./daemon.js";
 import type { Logger } from "./log.js";
 
@@ -27,14 +33,26 @@ export interface DemoOptions {
 export interface RunningDemo {
   readonly daemon: RunningDaemon;
   readonly simulator: RunningSimulator;
+  /** The TLS listener and DNS server the demo's tls, tcp and dns probes ask. */
+  readonly network: SimulatedNetwork;
   close(): Promise<void>;
 }
 
-/** The daemon with every target pointed at an embedded simulated Klarna API on loopback. */
+/**
+ * The daemon with every target pointed at an embedded simulated Klarna API on loopback, and the
+ * tls, tcp and dns probes at the simulator's TLS listener and name server: nothing outside is asked.
+ */
 export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
   const simulator = await startSimulator({ host: "127.0.0.1", port: 0, scenario: options.scenario });
+  let network: SimulatedNetwork;
+  try {
+    network = await startSimulatedNetwork(options.clock);
+  } catch (error) {
+    await simulator.close();
+    throw error;
+  }
   const demoConfig = (loaded: SloConfig): SloConfig => {
-    const retargeted = retargetForSimulator(loaded, simulator.url);
+    const retargeted = retargetForSimulator(loaded, simulator.url, network);
     return options.everyMs === null ? retargeted : withInterval(retargeted, options.everyMs);
   };
   const { reloadConfig } = options;
@@ -47,12 +65,15 @@ export async function startDemo(options: DemoOptions): Promise<RunningDemo> {
     return {
       daemon,
       simulator,
+      network,
       async close() {
         await daemon.close();
+        await network.close();
         await simulator.close();
       },
     };
   } catch (error) {
+    await network.close();
     await simulator.close();
     throw error;
   }

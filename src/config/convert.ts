@@ -42,6 +42,10 @@ export interface LocatedProbe {
   readonly line: number;
   /** Names of its headers whose values are credentials. */
   readonly secretHeaders: ReadonlySet<string>;
+  /** pathKey() within the probe of each flow step's header that is a credential (["steps", 0, "headers", name]). */
+  readonly secretStepHeaders?: ReadonlySet<string>;
+  /** What each body_file holds, by pathKey() within the probe: "" for its own, ["steps", 0] for a flow step's. */
+  readonly bodyFiles?: ReadonlyMap<string, string>;
   /** The values the environment gave the probe's fields (`${NAME}` anywhere in it). */
   readonly environmentValues?: readonly string[];
   /** True when its body references the environment (set or not): the body is then a secret. */
@@ -305,14 +309,23 @@ function toProbeSpec(located: LocatedProbe): ProbeSpec {
     writes: p.writes,
     expect: p.expect ? { status: [...new Set(p.expect.status)].sort((a, b) => a - b) } : null,
   };
-  if (p.kind === "flow") return flowSpecOf(p, base);
+  if (p.kind === "flow") {
+    const { secretHeaders, secretStepHeaders, bodyFiles } = located;
+    return flowSpecOf(p, base, {
+      secretHeader: (path) =>
+        path.length === 2
+          ? secretHeaders.has(String(path[1]))
+          : (secretStepHeaders?.has(pathKey(path)) ?? false),
+      bodyFile: (list, index) => bodyFiles?.get(pathKey([list, index])),
+    });
+  }
   return httpSpecOf(p, base, located);
 }
 
 function httpSpecOf(
   p: Extract<ProbeWireValue, { kind: "http" }>,
   base: ProbeSpecBase,
-  { secretHeaders, bodyFromEnvironment }: LocatedProbe,
+  { secretHeaders, bodyFromEnvironment, bodyFiles }: LocatedProbe,
 ): HttpProbeSpec {
   const headers: Record<string, string | Secret> = Object.fromEntries(
     Object.entries(p.headers).map(([name, value]) => [
@@ -321,7 +334,8 @@ function httpSpecOf(
     ]),
   );
   let body: string | null = null;
-  if (typeof p.body === "string") body = p.body;
+  if (p.body_file !== undefined) body = bodyFiles?.get("") ?? null;
+  else if (typeof p.body === "string") body = p.body;
   else if (p.body !== undefined) {
     body = JSON.stringify(p.body);
     const hasContentType = Object.keys(headers).some((name) => name.toLowerCase() === "content-type");

@@ -83,21 +83,30 @@ export function headerValues(
 /** Where slo.yaml keeps headers and bodies (targets, OTLP push, inline probes). */
 export function sloHeaderPlaces(data: unknown): HeaderPlaces {
   const targets = Object.keys(mappingAt(data, ["targets"])).map((id) => ["targets", id, "headers"]);
-  const probes = probeIndexes(mappingAt(data, []).probes).map((i) => ["probes", i]);
-  return {
-    headers: [["agent", "otlp", "headers"], ...targets, ...probes.map((p) => [...p, "headers"])],
-    bodies: probes.map((p) => [...p, "body"]),
-  };
+  const probes = probePlaces(data, ["probes"]);
+  return { headers: [["agent", "otlp", "headers"], ...targets, ...probes.headers], bodies: probes.bodies };
 }
 
 /** Where a probe file (a top-level list of probes) keeps headers and bodies. */
 export function probeFileHeaderPlaces(data: unknown): HeaderPlaces {
-  const probes = probeIndexes(data);
-  return { headers: probes.map((i) => [i, "headers"]), bodies: probes.map((i) => [i, "body"]) };
+  return probePlaces(data, []);
 }
 
-function probeIndexes(list: unknown): number[] {
-  return Array.isArray(list) ? list.map((_, i) => i) : [];
+/** Each probe's headers and body in the list at `at`, and those of each of a flow's steps. */
+function probePlaces(data: unknown, at: FieldPath): HeaderPlaces {
+  const list = at.length === 0 ? data : mappingAt(data, [])[String(at[0])];
+  const headers: FieldPath[] = [];
+  const bodies: FieldPath[] = [];
+  for (const [i, probe] of (Array.isArray(list) ? list : []).entries()) {
+    const places = [[...at, i]];
+    for (const steps of ["steps", "finally"]) {
+      const given = isMapping(probe) ? probe[steps] : undefined;
+      for (const j of Array.isArray(given) ? given.keys() : []) places.push([...at, i, steps, j]);
+    }
+    headers.push(...places.map((p) => [...p, "headers"]));
+    bodies.push(...places.map((p) => [...p, "body"]));
+  }
+  return { headers, bodies };
 }
 
 function mappingAt(data: unknown, path: FieldPath): Record<string, unknown> {

@@ -56,7 +56,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   const inline =
     root.probes === undefined
       ? null
-      : harvestProbes(slo, ["probes"], root.probes, credentials.secret, expanded.references);
+      : await harvestProbes(slo, ["probes"], root.probes, credentials.secret, expanded.references);
   const fromDir =
     typeof root.probes_dir === "string" && root.probes_dir !== ""
       ? await readFromDirectory(root.probes_dir, configDir, dirname(shown), env, slo, probing)
@@ -65,6 +65,8 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   const entries: ProbeEntry[] = harvests.flatMap((h) => h.entries);
   const located: LocatedProbe[] = harvests.flatMap((h) => h.located);
   problems.push(...harvests.flatMap((h) => h.problems), ...checkReferences(slo, data, entries));
+  // Like a secret file: a body file kept only where the agent runs is no problem for a report.
+  if (probing) problems.push(...harvests.flatMap((h) => h.runProblems));
 
   const auth = await resolveTargetAuth(root.targets, slo, configDir, expanded.references);
   // A credential file mounted only where the agent runs is no problem for the report.

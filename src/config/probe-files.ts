@@ -1,5 +1,6 @@
 import { readdir } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
+import { readBodyFiles } from "./body-files.js";
 import type { LocatedProbe } from "./convert.js";
 import type { ProbeEntry } from "./crossref.js";
 import { type Environment, expandEnvironment, pathKey, type StandIn } from "./env.js";
@@ -17,37 +18,53 @@ export interface ProbeHarvest {
   /** Header credentials and environment values in bodies: text no message may repeat. */
   readonly secrets: string[];
   readonly warnings: ConfigProblem[];
+  /** Problems only a command that probes has (a flow step's body_file that cannot be read). */
+  readonly runProblems: ConfigProblem[];
 }
 
-const empty = (): ProbeHarvest => ({ entries: [], located: [], problems: [], secrets: [], warnings: [] });
+const empty = (): ProbeHarvest => ({
+  entries: [],
+  located: [],
+  problems: [],
+  secrets: [],
+  warnings: [],
+  runProblems: [],
+});
 
 /**
  * Validates a list of probes found at `at` in `source` (`[]` for a probe file, `["probes"]` inline);
  * `secretHeaders` holds the pathKey() of each header value that is a credential.
  */
-export function harvestProbes(
+export async function harvestProbes(
   source: YamlSource,
   at: FieldPath,
   list: unknown,
   secretHeaders: ReadonlySet<string>,
   references: ReadonlyMap<string, readonly string[]> = new Map(),
-): ProbeHarvest {
+): Promise<ProbeHarvest> {
   const harvest = empty();
   const schema = at.length === 0 ? ProbeFileWire : ProbeWire.array();
   const parsed = schema.safeParse(list);
   if (!parsed.success)
     harvest.problems.push(...problemsFromIssues(parsed.error.issues, source, schema, list, at));
   if (!Array.isArray(list)) return harvest;
-  list.forEach((raw, i) => {
+  for (const [i, raw] of list.entries()) {
     const path = [...at, i];
     harvest.entries.push({ source, path, raw });
     const one = ProbeWire.safeParse(raw);
-    if (!one.success) return;
+    if (!one.success) continue;
     const names = Object.keys("headers" in one.data ? one.data.headers : {}).filter((n) =>
       secretHeaders.has(pathKey([...path, "headers", n])),
     );
-    const line = source.position(path).line;
     const inProbe = `${pathKey(path)}\0`;
+    // A flow step's credential headers, by their key within the probe ("steps\00\0headers\0X-Api-Key").
+    const secretStepHeaders = new Set(
+      [...secretHeaders]
+        .filter((key) => key.startsWith(`${inProbe}steps\0`) || key.startsWith(`${inProbe}finally\0`))
+        .map((key) => key.slice(inProbe.length)),
+    );
+    const line = source.position(path).line;
+    const bodyFiles = await readBodyFiles(one.data, path, source, references);
     const body = pathKey([...path, "body"]);
     const environmentValues = [...references]
       .filter(([key]) => key.startsWith(inProbe))
@@ -57,10 +74,13 @@ export function harvestProbes(
       file: source.file,
       line,
       secretHeaders: new Set(names),
+      ...(secretStepHeaders.size > 0 ? { secretStepHeaders } : {}),
       environmentValues,
       bodyFromEnvironment: [...references.keys()].some((key) => key === body || key.startsWith(`${body}\0`)),
+      ...(bodyFiles.bodies.size > 0 ? { bodyFiles: bodyFiles.bodies } : {}),
     });
-  });
+    harvest.runProblems.push(...bodyFiles.problems);
+  }
   return harvest;
 }
 
@@ -90,10 +110,17 @@ export async function readProbeDirectory(
     const expanded = expandEnvironment(read.source.toData() ?? [], env, standIn);
     all.problems.push(...expanded.problems.map((p) => read.source.problem(p.path, p.message)));
     const credentials = headerCredentials(read.source, expanded, probeFileHeaderPlaces(expanded.value));
-    const harvest = harvestProbes(read.source, [], expanded.value, credentials.secret, expanded.references);
+    const harvest = await harvestProbes(
+      read.source,
+      [],
+      expanded.value,
+      credentials.secret,
+      expanded.references,
+    );
     all.entries.push(...harvest.entries);
     all.located.push(...harvest.located);
     all.problems.push(...harvest.problems);
+    all.runProblems.push(...harvest.runProblems);
     all.secrets.push(...credentials.values);
     all.warnings.push(...credentials.warnings);
   }

@@ -37,12 +37,11 @@ function sloStandIn(path: FieldPath, data: unknown): string | undefined {
 /** A probe file (a list of probes): headers and body are run-only. */
 export const probeFileRunOnly: StandIn = (path) => probeRunOnly(path.slice(1));
 
-/** Within one probe: its headers and body, and the body of each of a flow's steps. */
+/** Within one probe: its headers and body, and the headers and body of each of a flow's steps. */
 function probeRunOnly([field, index, stepField]: FieldPath): string | undefined {
   if (field === "headers" || field === "body") return RUN_ONLY_STAND_IN;
-  const flowBody =
-    (field === "steps" || field === "finally") && typeof index === "number" && stepField === "body";
-  return flowBody ? RUN_ONLY_STAND_IN : undefined;
+  const inStep = (field === "steps" || field === "finally") && typeof index === "number";
+  return inStep && (stepField === "body" || stepField === "headers") ? RUN_ONLY_STAND_IN : undefined;
 }
 
 function receiverType(data: unknown, index: string | number | undefined): unknown {

@@ -366,6 +366,13 @@ const httpFields = {
     .union([z.string(), z.record(z.string(), z.unknown()), z.array(z.unknown())])
     .optional()
     .describe("(http) Request body: a string, or a mapping/list sent as JSON."),
+  body_file: z
+    .string()
+    .min(1, "must not be empty")
+    .optional()
+    .describe(
+      "(http) File holding the request body, relative to the file that declares the probe (instead of body; at most 1 MiB, read at load).",
+    ),
   follow_redirects: z
     .number()
     .int()
@@ -418,13 +425,22 @@ export const ProbeWire = z
         path: httpFields.path,
         headers: httpFields.headers,
         body: httpFields.body,
+        body_file: httpFields.body_file,
         writes: apiFields.writes,
         follow_redirects: httpFields.follow_redirects,
         max_body_bytes: httpFields.max_body_bytes,
         timeout_ms: scheduleFields.timeout_ms,
         expect: apiFields.expect,
       })
-      .superRefine(everyOrSchedule),
+      .superRefine(everyOrSchedule)
+      .superRefine((probe, ctx) => {
+        if (probe.body !== undefined && probe.body_file !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: ["body_file"],
+            message: "give either body or body_file, not both",
+          });
+      }),
     z
       .strictObject({ kind: z.literal("flow"), ...scheduleFields, ...apiFields, ...flowFields })
       .superRefine(everyOrSchedule)

@@ -226,6 +226,9 @@ export interface FlowStep {
   readonly category: CategoryId;
   readonly method: string;
   readonly path: string;
+  /** The flow's headers with the step's own over them (the target's go under both at run time). */
+  readonly headers: Readonly<Record<string, string | Secret>>;
+  /** The body given inline or read from its body_file when the configuration was loaded. */
   readonly body: string | null;
   /** Values read from the JSON response: name -> JSONPath ("$.session_id"). */
   readonly extract: Readonly<Record<string, string>>;

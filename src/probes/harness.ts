@@ -6,7 +6,7 @@ import type { SecretScrubber } from "../model/secret.js";
 import { safeText } from "../model/text.js";
 import { agentErrorOf, errorCodeOf, failureReasonOf, misbehaviourOf } from "./failure.js";
 import { httpProbe } from "./http.js";
-import type { CompositeProbe, Observation, ProbeContext } from "./probe.js";
+import type { CompositeProbe, HeldBack, Observation, ProbeContext } from "./probe.js";
 import { DIAGNOSTIC_KINDS, probeFor } from "./registry.js";
 import { scrubberForRun, withoutCredentials } from "./scrub.js";
 import type { StallGuard } from "./stall.js";
@@ -28,6 +28,19 @@ export interface HarnessRun {
    * echo another probe's credential. The run's own credentials are scrubbed with or without it.
    */
   readonly secrets?: SecretScrubber;
+  /** The target's manners (politeness.ts): asked before each request after the run's first, told each response. */
+  readonly gate?: PartGate;
+}
+
+/**
+ * Rate limits and pauses are per request to the provider: the runner took the slot of a run's
+ * first request; each further request of a composite run takes its own here.
+ */
+export interface PartGate {
+  /** Waits for a send slot; why the request may not be sent, or null to send it. */
+  admit(timeoutMs: number): Promise<HeldBack | null>;
+  /** What a response taught about the target (a 429, X-Ratelimit-* headers). */
+  observe(status: number | null, headers: Readonly<Record<string, string>>): void;
 }
 
 export interface HarnessOutcome {
@@ -67,6 +80,7 @@ export async function runProbe(run: HarnessRun): Promise<HarnessOutcome> {
   // A kind without HTTP names itself on every result, a failed run's too: its success is `error: null`.
   const kind = DIAGNOSTIC_KINDS.has(run.spec.kind) ? { kind: run.spec.kind } : null;
   const { outcome } = await runOne(run, run.spec, (ctx) => probe.observe(run.spec, ctx), probe.reasons, kind);
+  run.gate?.observe(outcome.result.status, outcome.headers);
   return outcome;
 }
 
@@ -75,11 +89,16 @@ async function runComposite(probe: CompositeProbe, run: HarnessRun): Promise<Har
   const results: ProbeResult[] = [];
   let last: HarnessOutcome | null = null;
   let roundTripMs: number | null = null;
+  let sent = 0;
   const { failedPart, summary } = await probe.run(run.spec, {
     target: run.target,
     clock: run.clock,
     signal: run.signal ?? new AbortController().signal,
     part: async ({ spec, observed }) => {
+      if (sent++ > 0) {
+        const held = (await run.gate?.admit(spec.timeoutMs)) ?? null;
+        if (held !== null) return { held };
+      }
       let body: Uint8Array = new Uint8Array();
       const observe = async (ctx: ProbeContext) => {
         const seen = await httpProbe.observe(spec, ctx);
@@ -95,6 +114,7 @@ async function runComposite(probe: CompositeProbe, run: HarnessRun): Promise<Har
         observed,
       );
       roundTripMs = outcome.roundTripMs ?? roundTripMs;
+      run.gate?.observe(outcome.result.status, outcome.headers);
       results.push(outcome.result);
       last = outcome;
       return { result: outcome.result, body };

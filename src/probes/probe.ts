@@ -59,14 +59,22 @@ export interface PartRun {
   readonly observed: Observed;
 }
 
+/** Why a request was not sent: the target asked for a pause, or its rate cap left no slot in time. */
+export type HeldBack = "paused" | "throttled";
+
 /** What a composite kind gets: its parts run one by one, each classified like a probe of its own. */
 export interface CompositeContext {
   readonly target: Target;
   readonly clock: Clock;
   /** Aborts when the agent stops. */
   readonly signal: AbortSignal;
-  /** Runs one part under its own deadline; its result is recorded, and its body returned. */
-  part(run: PartRun): Promise<{ readonly result: ProbeResult; readonly body: Uint8Array }>;
+  /**
+   * Runs one part under its own deadline; its result is recorded, and its body returned. Each part
+   * takes its own rate-limit slot: `held` when the target's pause or rate cap kept it from being sent.
+   */
+  part(
+    run: PartRun,
+  ): Promise<{ readonly result: ProbeResult; readonly body: Uint8Array } | { readonly held: HeldBack }>;
 }
 
 /** A kind whose run is several requests, each its own result (a flow). */

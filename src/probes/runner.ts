@@ -7,7 +7,7 @@ import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, isoUtc } from "../model/time.js";
 import { createTargetDispatcher } from "./connection.js";
 import { bareTarget } from "./controls.js";
-import { runProbe } from "./harness.js";
+import { type PartGate, runProbe } from "./harness.js";
 import { TargetPoliteness } from "./politeness.js";
 import { agentSecretValues } from "./scrub.js";
 import type { StallGuard } from "./stall.js";
@@ -84,13 +84,9 @@ export class ProbeRunner {
     const refusal = this.#refusalOf(spec, target);
     if (refusal !== null || !target) return this.#refuse(spec, refusal ?? "unknown target");
     if (this.#stopping.signal.aborted) return this.#count(spec, "refused");
-    const politeness = this.#politenessOf(target);
-    if (politeness.pausedNow()) return this.#count(spec, "paused");
-    const waitMs = politeness.reserve(spec.timeoutMs);
-    if (waitMs === null) return this.#count(spec, "throttled");
-    if (waitMs > 0) await this.#sleep(waitMs);
-    // A 429 may have arrived while this run waited for its slot.
-    if (politeness.pausedNow() || this.#stopping.signal.aborted) return this.#count(spec, "paused");
+    const gate = this.#gateOf(target);
+    const held = await gate.admit(spec.timeoutMs);
+    if (held !== null) return this.#count(spec, held);
 
     const outcome = await runProbe({
       spec,
@@ -100,11 +96,10 @@ export class ProbeRunner {
       signal: this.#stopping.signal,
       fallbackRoundTripMs: this.#roundTrips.get(target.id) ?? null,
       secrets: this.#secrets,
+      gate,
       ...(this.#stalls ? { stalls: this.#stalls } : {}),
     });
     if (outcome.roundTripMs !== null) this.#roundTrips.set(target.id, outcome.roundTripMs);
-    const pause = politeness.observe(outcome.result.status, outcome.headers);
-    if (pause) this.#log(`target ${target.id}: paused until ${isoUtc(pause.until)} (${pause.cause})`);
     for (const result of outcome.results) {
       try {
         this.#sink.record(result);
@@ -177,6 +172,25 @@ export class ProbeRunner {
     }
     c[outcome]++;
     return outcome;
+  }
+
+  /** Politeness per request: a run's first request and each further one of a flow take a slot. */
+  #gateOf(target: Target): PartGate {
+    const politeness = this.#politenessOf(target);
+    return {
+      admit: async (timeoutMs) => {
+        if (politeness.pausedNow()) return "paused";
+        const waitMs = politeness.reserve(timeoutMs);
+        if (waitMs === null) return "throttled";
+        if (waitMs > 0) await this.#sleep(waitMs);
+        // A 429 may have arrived while this request waited for its slot.
+        return politeness.pausedNow() || this.#stopping.signal.aborted ? "paused" : null;
+      },
+      observe: (status, headers) => {
+        const pause = politeness.observe(status, headers);
+        if (pause) this.#log(`target ${target.id}: paused until ${isoUtc(pause.until)} (${pause.cause})`);
+      },
+    };
   }
 
   #politenessOf(target: Target): TargetPoliteness {

@@ -1,6 +1,7 @@
 /** The simulated Klarna API: used by `slo-agent demo`, the probe and end-to-end tests, and benchmarks. */
 export type { ErrorFormat } from "./error-body.js";
 export { OUTCOMES, type Outcome } from "./faults.js";
+export { type SimulatedNetwork, startSimulatedNetwork } from "./network.js";
 export { SIM_CATEGORIES, type SimCategory, UNMATCHED } from "./routes.js";
 export {
   type BurstFault,

@@ -1,5 +1,5 @@
 import type { ProbeId } from "../model/config.js";
-import type { ProbeResult } from "../model/result.js";
+import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
 import type { EpochMs } from "../model/time.js";
 
 /**
@@ -128,6 +128,8 @@ export class TargetReach {
    * Notes an answer, so call it for every result of the stream, in ts order.
    */
   observe(result: ProbeResult): boolean {
+    // A tls, dns or tcp probe has no HTTP target to reach: its failure is what it measures.
+    if (result.category === DIAGNOSTIC_CATEGORY) return false;
     const epoch = this.#epochAt(result.probe, result.ts);
     let reach = this.#reach.get(result.probe);
     if (!reach || reach.epoch !== epoch) {

@@ -59,7 +59,11 @@ describe("retargetForSimulator points every target at the simulator", () => {
     const { config } = await loadConfig(join(import.meta.dirname, "../../slo.yaml"), {
       env: { KLARNA_PASSWORD: "pw" },
     });
-    const demo = retargetForSimulator(config, "http://127.0.0.1:40123/");
+    const network = {
+      tls: { host: "127.0.0.1", port: 40124, caFile: "/tmp/ca.pem" },
+      dnsServer: "127.0.0.1:40125",
+    };
+    const demo = retargetForSimulator(config, "http://127.0.0.1:40123/", network);
     expect(demo.targets.size).toBe(config.targets.size);
     for (const target of demo.targets.values()) {
       expect(target).toMatchObject({
@@ -68,13 +72,22 @@ describe("retargetForSimulator points every target at the simulator", () => {
         auth: { type: "none" },
       });
     }
-    // Probes of a target keep their spec; the diagnostics that name a host ask the simulator's.
+    // Probes of a target keep their spec; the diagnostics that name a host ask the simulator's network.
     demo.probes.forEach((probe, i) => {
-      if (probe.kind === "tcp") expect([probe.host, probe.port]).toEqual(["127.0.0.1", 40123]);
-      else if (probe.kind === "dns") expect([probe.name, probe.server]).toEqual(["127.0.0.1", null]);
-      else expect(probe).toBe(config.probes[i]);
+      const shipped = config.probes[i]!;
+      if (probe.kind === "tls")
+        expect([probe.host, probe.port, probe.caFile]).toEqual(["127.0.0.1", 40124, "/tmp/ca.pem"]);
+      else if (probe.kind === "tcp") expect([probe.host, probe.port]).toEqual(["127.0.0.1", 40124]);
+      else if (probe.kind === "dns")
+        expect([probe.name, probe.server]).toEqual([
+          shipped.kind === "dns" && shipped.name,
+          "127.0.0.1:40125",
+        ]);
+      else expect(probe).toBe(shipped);
     });
-    expect(demo.probes.filter((p) => p.kind === "tcp" || p.kind === "dns")).toHaveLength(2);
+    expect(demo.probes.filter((p) => p.kind === "tls" || p.kind === "tcp" || p.kind === "dns")).toHaveLength(
+      3,
+    );
     expect(config.targets.get("klarna")?.environment).toBe("playground");
   });
 });

@@ -373,6 +373,7 @@ function configWithKinds() {
     category,
     method: "GET",
     path: "/",
+    headers: {},
     body: null,
     extract: {},
   });
