@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
+import { HeavyFirstSequencer } from "./test/support/heavy-first.js";
 import { systemSuites } from "./test/support/suites.js";
 
 const root = import.meta.dirname;
@@ -13,6 +14,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Each project's longest suites first (a fresh clone has no durations for vitest to go by).
+    sequence: { sequencer: HeavyFirstSequencer },
     // The JSON report lets .ci/run print one plain "N passed, N failed" closing line.
     reporters: ["default", "json"],
     outputFile: { json: "artifacts/vitest-results.json" },
