@@ -3,7 +3,7 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
  * Seconds each of the longest suites took in the CI run of 2026-12-06 (2-core box, the image build
- * beside it): the system suites first, then the unit suites over a second. Refresh with
+ * beside it), every suite of 3 s or more, both projects. Refresh with
  * `node scripts/ci/suite-seconds.mjs artifacts/vitest-results.json` after a CI run.
  */
 export const SUITE_SECONDS: Readonly<Record<string, number>> = {
@@ -31,13 +31,47 @@ export const SUITE_SECONDS: Readonly<Record<string, number>> = {
   "test/measurement/agent-errors.test.ts": 22,
   "test/probes/echoed-composite-credentials.test.ts": 21,
   "test/reports/report-claim.test.ts": 21,
+  "test/cli/json-logs.test.ts": 20,
+  "test/reports/report-pdf-incidents-break.test.ts": 20,
   "test/traffic/import-identity.test.ts": 20,
-  // unit
+  "test/measurement/unreached-targets.test.ts": 19,
   "test/measurement/control-witnesses.test.ts": 19,
+  "test/record/cli.test.ts": 18,
+  "test/reliability/slowloris.test.ts": 18,
+  "test/agent/reload-alerting.test.ts": 17,
+  "test/traffic/bundle-recompute.test.ts": 17,
+  "test/probes/echoed-credentials.test.ts": 16,
+  "test/reports/report-pdf.test.ts": 16,
+  "test/evidence/bundle-head.test.ts": 14,
+  "test/evidence/reach-head.test.ts": 14,
+  "test/evidence/warnings.test.ts": 14,
+  "test/probes/echoed-cross-probe-credentials.test.ts": 14,
+  "test/evidence/bundle-verify.test.ts": 13,
   "test/reports/import-order.test.ts": 12,
+  "test/agent/run-command.test.ts": 11,
+  "test/cli/offline-environment.test.ts": 11,
   "test/record/store.test.ts": 11,
-  "test/export/connection-limits.test.ts": 3,
+  "test/probes/stall-guard.test.ts": 10,
+  "test/ci/closing-line.test.ts": 9,
+  "test/cli/start-up-modules.test.ts": 8,
+  "test/deploy/kubernetes.test.ts": 8,
+  "test/cli/help.test.ts": 7,
+  "test/agent/data-dir-lock.test.ts": 6,
+  "test/agent/npm-start.test.ts": 6,
+  "test/config/header-credentials.test.ts": 6,
+  "test/evidence/keys.test.ts": 6,
+  "test/agent/reload.test.ts": 5,
+  "test/e2e/prometheus.test.ts": 5,
+  "test/agent/maintenance-feed-run.test.ts": 4,
+  "test/config/check-config.test.ts": 4,
+  "test/config/secret-files.test.ts": 4,
+  "test/export/dashboards-cli.test.ts": 4,
+  "test/probes/http-probe.test.ts": 4,
+  "test/agent/events.test.ts": 3,
+  "test/agent/status-page.test.ts": 3,
+  "test/reports/report-prometheus-cli.test.ts": 3,
   "test/agent/daemon.test.ts": 3,
+  "test/export/connection-limits.test.ts": 3,
   "test/export/otlp-failures.test.ts": 3,
 };
 
