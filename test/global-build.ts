@@ -21,11 +21,11 @@ function newestInput(): number {
 
 /**
  * Builds dist/ once before the system suites run: they spawn `node dist/cli/main.js`, the program
- * users run, and building per suite in parallel would race on the same files. `npm test` has just
- * built (one build per run), so this builds only when dist/ is missing or older than a source
- * file, as when one suite is run by hand after an edit. Type errors do not stop the emit (npm test
- * type-checks separately, before this), so a suite can still run while unrelated code is
- * mid-change.
+ * users run, and building per suite in parallel would race on the same files. It is the build of
+ * `npm test` too, and builds only when dist/ is missing or older than a source file: after `npm ci`
+ * (whose `prepare` has just built it, as on CI's fresh clone) it costs nothing, after an edit it
+ * builds once. Type errors do not stop the emit (npm test type-checks separately, before this), so
+ * a suite can still run while unrelated code is mid-change.
  */
 export default function buildOnce(): void {
   if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestInput()) return;

@@ -1,4 +1,4 @@
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import { z } from "zod";
 import { printable } from "./printable.js";
 
@@ -63,6 +63,8 @@ export async function instantVector(
   const shown = shownUrl(source.url);
   const endpoint = `${source.url.replace(/\/+$/, "")}/api/v1/query`;
   const body = new URLSearchParams({ query: expr, time: (time / 1000).toFixed(3) }).toString();
+  // Loaded on the first query, not when `report` starts: most reports ask no Prometheus.
+  const { request } = await import("undici");
   let text: string;
   let status: number;
   try {
