@@ -73,7 +73,7 @@ export interface SloMetrics {
   shutdown(): Promise<void>;
 }
 
-export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
+export async function createSloMetrics(options: SloMetricsOptions): Promise<SloMetrics> {
   const { config } = options;
   const identity: AgentIdentity = {
     region: options.region ?? config.agent.region,
@@ -82,7 +82,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   // Scope labels on every series add nothing for a single-meter agent; target_info keeps the resource.
   const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
   const readers: IMetricReader[] = [prometheus];
-  if (options.otlp) readers.push(otlpReader(options.otlp));
+  if (options.otlp) readers.push(await otlpReader(options.otlp));
   const provider = new MeterProvider({
     resource: resourceFromAttributes({
       "service.name": "slo-agent",

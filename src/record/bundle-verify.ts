@@ -7,7 +7,7 @@ import { checkHead } from "./bundle-head.js";
 import { chainHashHex, PeriodDigest } from "./canonical.js";
 import { keyIdOf, signatureValid } from "./signing.js";
 import { timestampTokenInfo } from "./timestamp.js";
-import { checkTokenSignature, type TokenSigner } from "./timestamp-signature.js";
+import type { TokenSigner } from "./timestamp-signature.js";
 
 /**
  * The largest bundle file verify reads: records.ndjson of a month (a probe every 10 s for 30
@@ -195,6 +195,8 @@ async function checkTimestamp(
   if (imprint !== expected)
     return { ok: false, where, detail: `timestamps SHA-256 ${imprint}, not statement.json's ${expected}` };
   try {
+    // pkijs (~8 MB resident once loaded) only for a bundle's timestamp, never on the daemon's start.
+    const { checkTokenSignature } = await import("./timestamp-signature.js");
     return await checkTokenSignature(tsr, statementBytes, trusted);
   } catch (error) {
     return { ok: false, where, detail: (error as Error).message };

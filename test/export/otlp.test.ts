@@ -47,7 +47,7 @@ describe("OTLP push", () => {
   it("pushes the same metrics to a collector, with the configured headers, and flushes on shutdown", async () => {
     const received: Received[] = [];
     const endpoint = await startCollector(received);
-    const metrics = createSloMetrics({
+    const metrics = await createSloMetrics({
       config: fixtureConfig(),
       // A long interval: the push under test is the one shutdown() flushes.
       otlp: { endpoint, intervalMs: 600_000, headers: { "x-api-key": new Secret("k-123") } },

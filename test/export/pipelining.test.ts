@@ -57,7 +57,7 @@ const REQUEST = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r
 describe("the agent's HTTP server under pipelining and scrape storms", { timeout: 60_000 }, () => {
   it("serves a connection's pipelined requests one at a time, in order", async () => {
     const slow = slowRoute(50);
-    metrics = createSloMetrics({ config: fixtureConfig() });
+    metrics = await createSloMetrics({ config: fixtureConfig() });
     server = await startMetricsServer({
       host: "127.0.0.1",
       port: 0,
@@ -76,7 +76,7 @@ describe("the agent's HTTP server under pipelining and scrape storms", { timeout
 
   it("closes a connection that pipelines more than a few requests, having started at most one plus the queue", async () => {
     const slow = slowRoute(200);
-    metrics = createSloMetrics({ config: fixtureConfig() });
+    metrics = await createSloMetrics({ config: fixtureConfig() });
     server = await startMetricsServer({
       host: "127.0.0.1",
       port: 0,
@@ -94,7 +94,7 @@ describe("the agent's HTTP server under pipelining and scrape storms", { timeout
   });
 
   it("concurrent scrapes share one rendering and get the same bytes", async () => {
-    metrics = createSloMetrics({ config: fixtureConfig() });
+    metrics = await createSloMetrics({ config: fixtureConfig() });
     server = await startMetricsServer({ host: "127.0.0.1", port: 0, metrics, ready: () => true });
     const renders = vi.spyOn(ExpositionWriter.prototype, "write");
     const clients = await Promise.all(Array.from({ length: 50 }, () => open(server.port)));
