@@ -1,8 +1,8 @@
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DEFAULT_CONNECTION_LIMITS } from "../../src/export/connection-limits.js";
-import { ExpositionWriter } from "../../src/export/exposition.js";
 import { createSloMetrics, type SloMetrics } from "../../src/export/metrics.js";
+import { PrometheusMeter } from "../../src/export/prometheus-meter.js";
 import { type MetricsServer, startMetricsServer } from "../../src/export/server.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
@@ -96,7 +96,7 @@ describe("the agent's HTTP server under pipelining and scrape storms", { timeout
   it("concurrent scrapes share one rendering and get the same bytes", async () => {
     metrics = await createSloMetrics({ config: fixtureConfig() });
     server = await startMetricsServer({ host: "127.0.0.1", port: 0, metrics, ready: () => true });
-    const renders = vi.spyOn(ExpositionWriter.prototype, "write");
+    const renders = vi.spyOn(PrometheusMeter.prototype, "write");
     const clients = await Promise.all(Array.from({ length: 50 }, () => open(server.port)));
     // Written in one go, the 50 requests arrive while the first rendering is in progress.
     for (const c of clients)
