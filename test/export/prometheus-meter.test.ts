@@ -118,6 +118,24 @@ describe("PrometheusMeter", () => {
     expect(text).toContain('slo_test_requests_total{b="2",a="1"} 4\n');
   });
 
+  it("writes every series, past the SDK's 2,000 a metric (skipped runs: 5 a probe, folded into otel_metric_overflow from 400 probes)", async () => {
+    const meter = new PrometheusMeter();
+    const skipped = meter.createObservableCounter("slo_test_skipped");
+    meter.addBatchObservableCallback(
+      (result) => {
+        for (let i = 0; i < 2_500; i++)
+          result.observe(skipped, 0, { probe: `probe-${i}`, reason: "overlap" });
+      },
+      [skipped],
+    );
+    await meter.observe();
+    const out = new TextChunks();
+    meter.write(() => true, out);
+    const text = out.finish("").join("");
+    expect(text.split("\n").filter((line) => line.startsWith("slo_test_skipped_total{"))).toHaveLength(2_500);
+    expect(text).not.toContain("otel_metric_overflow");
+  });
+
   it("hands the text over in chunks of about 64 KiB, never one string of the whole exposition", async () => {
     const meter = new PrometheusMeter();
     const histogram = meter.createHistogram("slo_test_seconds", {
