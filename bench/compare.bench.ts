@@ -141,19 +141,31 @@ async function blackboxIdle(binary: string, target: DelayedTarget, seconds: numb
 /** The container's entry point (Dockerfile): V8 sized for memory rather than speed. */
 const SMALL_HEAP = ["--optimize-for-size"];
 
-/** RSS after `seconds` with `probes` probes every 30 s, and how long /metrics takes to render then. */
-async function agentRss(target: DelayedTarget, probes: number, seconds: number, nodeOptions: string[] = []) {
-  const load = { origin: target.origin, probes, everySeconds: 30, keepAlive: true, nodeOptions };
+/**
+ * RSS after `seconds` with `probes` probes every 30 s, before and after five scrapes (one a
+ * second), and how long /metrics takes then (the median of the five, from request to last byte).
+ * `nodeOptions`: none given, the agent starts as `npx slo-agent run` does (its shebang's options).
+ */
+async function agentRss(target: DelayedTarget, probes: number, seconds: number, nodeOptions?: string[]) {
+  const load = {
+    origin: target.origin,
+    probes,
+    everySeconds: 30,
+    keepAlive: true,
+    ...(nodeOptions ? { nodeOptions } : {}),
+  };
   const agent = await startAgent(load);
   try {
     await sleep(seconds * 1000);
+    const before = rssMb(agent.pid);
     const renders: number[] = [];
     for (let i = 0; i < 5; i++) {
       const t = performance.now();
       await (await fetch(`${agent.url}/metrics`)).text();
       renders.push(performance.now() - t);
+      await sleep(1000);
     }
-    return { rss: rssMb(agent.pid), metricsMs: percentile(renders, 50) };
+    return { rssBefore: before, rss: rssMb(agent.pid), metricsMs: percentile(renders, 50) };
   } finally {
     await agent.stop();
     agent.cleanup();
@@ -164,14 +176,14 @@ const ratio = (a: number | null, b: number | null) =>
   a === null || b === null || b === 0 ? null : round(a / b, 2);
 
 /**
- * COMPARE_PARTS=cpu,load (any of cpu, idle, rss, load) runs only those parts; all by default.
+ * COMPARE_PARTS=cpu,load (any of cpu, idle, rss, load, start) runs only those parts; all by default.
  * cpu: CPU per probe and overhead p50/p99 beside blackbox_exporter; idle: the shipped profile's
  * idle cost; rss: RSS at 13, 1,000 and 10,000 probes; load: a 1 ms target's recorded latency
- * under the agent's own load (issue 24).
+ * under the agent's own load (issue 24); start: spawn to listening and to the first probe.
  */
 function partsToRun(): Set<string> {
   const named = process.env.COMPARE_PARTS?.split(",").filter((p) => p !== "");
-  const known = ["cpu", "idle", "rss", "load"];
+  const known = ["cpu", "idle", "rss", "load", "start"];
   const unknown = (named ?? []).filter((p) => !known.includes(p));
   if (unknown.length > 0)
     throw new Error(`COMPARE_PARTS: unknown part ${unknown.join(", ")}; known: ${known.join(", ")}`);
@@ -186,6 +198,34 @@ function ratesToRun(): number[] {
   if (rates.some((r) => !Number.isInteger(r) || r <= 0))
     throw new Error(`COMPARE_RATES: not whole positive rates: ${named.join(",")}`);
   return rates;
+}
+
+/**
+ * Start to first probe: from spawning the agent as `npx slo-agent run` does (the shipped
+ * profile's 13 categories, a probe each every second, so a probe is due every ~77 ms) to its
+ * "listening on" line and to the start of the first probe the store holds. The median of three.
+ */
+async function startFigures(target: DelayedTarget) {
+  const listening: number[] = [];
+  const firstProbe: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const agent = await startAgent({ origin: target.origin, probes: 13, everySeconds: 1, keepAlive: true });
+    try {
+      await sleep(3_000);
+      listening.push(agent.listeningMs);
+      const first = agent.firstProbeMs();
+      if (first !== null) firstProbe.push(first);
+    } finally {
+      await agent.stop();
+      agent.cleanup();
+    }
+  }
+  emit({
+    bench: "compare.start",
+    runs: listening.length,
+    listening_ms: round(percentile(listening, 50)),
+    first_probe_ms: firstProbe.length > 0 ? round(percentile(firstProbe, 50)) : null,
+  });
 }
 
 export async function run(options: { quick?: boolean } = {}): Promise<void> {
@@ -238,6 +278,7 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
     if (parts.has("idle")) await idleFigures(blackbox, target, t);
     if (parts.has("rss")) await rssFigures(target, t);
     if (parts.has("load")) await loadFigures(t);
+    if (parts.has("start")) await startFigures(target);
     emit({ bench: "compare.peer", blackbox_exporter: blackbox?.version ?? "not installed" });
   } finally {
     target.stop();
@@ -264,12 +305,13 @@ async function idleFigures(blackbox: ReturnType<typeof blackboxBinary>, target: 
 
 async function rssFigures(target: DelayedTarget, t: Timing) {
   for (const probes of [13, 1_000, 10_000]) {
-    const { rss, metricsMs } = await agentRss(target, probes, t.rssS);
+    const { rss, rssBefore, metricsMs } = await agentRss(target, probes, t.rssS);
     const small = await agentRss(target, probes, t.rssS, SMALL_HEAP);
     emit({
       bench: "compare.rss",
       probes,
       every_s: 30,
+      agent_rss_before_scrapes_mb: round(rssBefore, 1),
       agent_rss_mb: round(rss, 1),
       metrics_render_ms: round(metricsMs),
       agent_rss_optimize_for_size_mb: round(small.rss, 1),

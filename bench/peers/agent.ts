@@ -12,6 +12,10 @@ const PROBES_PER_FILE = 1_000;
 export interface AgentRun {
   readonly pid: number;
   readonly url: string;
+  /** Milliseconds from the spawn to the agent's "listening on" line. */
+  readonly listeningMs: number;
+  /** Milliseconds from the spawn to the start of the first probe the store holds (null: none yet). */
+  firstProbeMs(): number | null;
   /** Durations (ms) of the 200 results the agent sent in [from, to) (epoch ms). */
   durationsBetween(from: number, to: number): number[];
   /** Every result the agent sent in [from, to): its status, duration and whether it is agent_error. */
@@ -34,12 +38,26 @@ export interface AgentLoad {
   readonly probes: number;
   readonly everySeconds: number;
   readonly keepAlive: boolean;
-  /** Node.js options before the script, as the container's entry point passes them. */
+  /**
+   * Node.js options before the script, as the container's entry point passes them; by default
+   * those of dist/cli/main.js's shebang line, as `npx slo-agent run` starts it.
+   */
   readonly nodeOptions?: readonly string[];
   /** agent.api_token, for the read API (the month summary). */
   readonly apiToken?: string;
   /** Fills the evidence store (its data directory) before the agent starts; the agent's id is "bench-agent". */
   readonly prepare?: (dataDir: string, probes: readonly { id: string; category: string }[]) => void;
+}
+
+/** The Node.js options on a script's `#!/usr/bin/env -S node ...` line (none for `#!/usr/bin/env node`). */
+export function shebangOptions(script: string): string[] {
+  const first = readFileSync(script, "utf8").split("\n", 1)[0] ?? "";
+  const words = first
+    .replace(/^#!\s*/, "")
+    .split(/\s+/)
+    .filter((w) => w !== "");
+  const node = words.findIndex((w) => w === "node" || w.endsWith("/node"));
+  return node === -1 ? [] : words.slice(node + 1);
 }
 
 /**
@@ -80,12 +98,14 @@ export async function startAgent(load: AgentLoad): Promise<AgentRun> {
 
   // BENCH_AGENT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the agent by hand.
   const nodeArgs = (process.env.BENCH_AGENT_NODE_ARGS ?? "").split(" ").filter((a) => a !== "");
+  const main = process.env.BENCH_AGENT_MAIN ?? join(ROOT, "dist/cli/main.js");
+  const spawnedAt = Date.now();
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      ...(load.nodeOptions ?? []),
+      ...(load.nodeOptions ?? shebangOptions(main)),
       ...nodeArgs,
-      process.env.BENCH_AGENT_MAIN ?? join(ROOT, "dist/cli/main.js"),
+      main,
       "run",
       "--config",
       join(dir, "slo.yaml"),
@@ -105,10 +125,21 @@ export async function startAgent(load: AgentLoad): Promise<AgentRun> {
     });
     child.once("exit", (code) => reject(new Error(`agent exited ${code}: ${stderr}`)));
   });
+  const listeningMs = Date.now() - spawnedAt;
   const store = join(dir, "data/evidence.sqlite");
   return {
     pid: child.pid!,
     url,
+    listeningMs,
+    firstProbeMs() {
+      const db = new Database(store, { readonly: true, fileMustExist: true });
+      try {
+        const row = db.prepare("SELECT min(ts) AS ts FROM results").get() as { ts: number | null };
+        return row.ts === null ? null : row.ts - spawnedAt;
+      } finally {
+        db.close();
+      }
+    },
     durationsBetween(from, to) {
       const db = new Database(store, { readonly: true, fileMustExist: true });
       try {

@@ -169,7 +169,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const trafficStatus = new TrafficStatus();
   trafficStatus.add(store.results({ from: monthInterval(monthOf(started)).start, to: started }), started);
 
-  const metrics = createSloMetrics({
+  const metrics = await createSloMetrics({
     config,
     version: AGENT_VERSION,
     runtimeMetrics: true,

@@ -1,4 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
+// The bin sizes V8's young generation for a daemon: semi-spaces of at most 2 MB instead of 16
+// (issue 30: ~35 MB less resident at 100 probes/s, CPU per probe within the noise; 1 MB cost
+// 5-15% more CPU). `npx slo-agent` and an installed bin run this line; `node dist/cli/main.js`
+// does not (the container's entry point passes --optimize-for-size instead).
 import { Command, CommanderError } from "commander";
 import { ConfigError, formatProblem } from "../config/problems.js";
 import { AGENT_VERSION } from "../version.js";

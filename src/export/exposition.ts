@@ -19,18 +19,29 @@ export class ExpositionWriter {
 
   /** `keep` says which series are shown: the SDK never forgets a series, the agent's view does. */
   write(collection: ResourceMetrics, keep: (attributes: Attributes) => boolean = () => true): string {
+    let metrics = this.writeScopes(collection, keep);
+    if (metrics === "") metrics = "# no registered metrics";
+    return this.targetInfo(collection.resource.attributes) + metrics;
+  }
+
+  /** The metric families of the collection's scopes, but for those named in `skip`; no target_info. */
+  writeScopes(
+    collection: ResourceMetrics,
+    keep: (attributes: Attributes) => boolean,
+    skip: ReadonlySet<string> = new Set(),
+  ): string {
     let metrics = "";
     for (const scope of collection.scopeMetrics) {
+      if (skip.has(scope.scope.name)) continue;
       for (const metric of scope.metrics) {
         const text = this.#metric(metric, keep);
         if (text) metrics += `${text}\n`;
       }
     }
-    if (metrics === "") metrics = "# no registered metrics";
-    return this.#targetInfo(collection.resource.attributes) + metrics;
+    return metrics;
   }
 
-  #targetInfo(attributes: Attributes): string {
+  targetInfo(attributes: Attributes): string {
     const labels = labelText(attributes);
     const series = labels === "" ? "target_info" : `target_info{${labels}}`;
     return `# HELP target_info Target metadata\n# TYPE target_info gauge\n${series} 1\n`;
@@ -89,7 +100,7 @@ function series(name: string, labels: string, value: number): string {
   return labels === "" ? `${name} ${valueText(value)}\n` : `${name}{${labels}} ${valueText(value)}\n`;
 }
 
-function labelText(attributes: Attributes): string {
+export function labelText(attributes: Attributes): string {
   let text = "";
   for (const [key, value] of Object.entries(attributes)) {
     text += `${text.length > 0 ? "," : ""}${sanitizeName(key)}="${escapeLabelValue(value)}"`;
@@ -118,7 +129,7 @@ function prometheusType(metric: MetricData): string {
   }
 }
 
-function escapeText(text: string): string {
+export function escapeText(text: string): string {
   return text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
 }
 
@@ -127,7 +138,7 @@ function escapeLabelValue(value: unknown = ""): string {
   return escapeText(text).replace(/"/g, '\\"');
 }
 
-function sanitizeName(name: string): string {
+export function sanitizeName(name: string): string {
   return name.replace(/[^a-z0-9_]/gi, "_").replace(/_{2,}/g, "_");
 }
 

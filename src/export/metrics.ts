@@ -19,6 +19,7 @@ import { ExpositionWriter } from "./exposition.js";
 import { type AgentIdentity, identityLabels, LABEL, METRIC } from "./names.js";
 import { type OtlpPushOptions, otlpReader } from "./otlp.js";
 import { registerProbeMetrics, type SeriesLabels, seriesLabels } from "./probe-metrics.js";
+import { PrometheusMeter, TextChunks } from "./prometheus-meter.js";
 import { registerBuildInfo, startRuntimeMetrics } from "./runtime-metrics.js";
 import { type AgentSelfFigures, registerSelfMetrics } from "./self-metrics.js";
 import { registerSnapshotGauges } from "./snapshot-gauges.js";
@@ -73,16 +74,18 @@ export interface SloMetrics {
   shutdown(): Promise<void>;
 }
 
-export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
+export async function createSloMetrics(options: SloMetricsOptions): Promise<SloMetrics> {
   const { config } = options;
   const identity: AgentIdentity = {
     region: options.region ?? config.agent.region,
     agent: options.agent ?? config.agent.id,
   };
   // Scope labels on every series add nothing for a single-meter agent; target_info keeps the resource.
+  // This reader serves only what the SDK holds: the runtime metrics' instruments (and, with OTLP,
+  // the twins of the agent's own, which /metrics reads from `meter` instead).
   const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
   const readers: IMetricReader[] = [prometheus];
-  if (options.otlp) readers.push(otlpReader(options.otlp));
+  if (options.otlp) readers.push(await otlpReader(options.otlp));
   const provider = new MeterProvider({
     resource: resourceFromAttributes({
       "service.name": "slo-agent",
@@ -92,7 +95,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     }),
     readers,
   });
-  const meter = provider.getMeter("slo-agent");
+  const meter = new PrometheusMeter(options.otlp ? provider.getMeter(AGENT_SCOPE) : null);
   let labels = seriesLabels(config, identity);
   const current: SeriesLabels = {
     ofCategory: (category) => labels.ofCategory(category),
@@ -122,7 +125,7 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
   const runtime = options.runtimeMetrics ? startRuntimeMetrics(provider) : null;
   const exposition = new ExpositionWriter();
   let shown = configuredSeries(config);
-  const scrape = sharedRendering(prometheus, exposition, (attributes) => shown(attributes));
+  const scrape = sharedRendering(meter, prometheus, exposition, (attributes) => shown(attributes));
 
   return {
     recordResult(result, automatic) {
@@ -153,7 +156,11 @@ export function createSloMetrics(options: SloMetricsOptions): SloMetrics {
     serveScrape: (_request, response) => {
       response.statusCode = 200;
       response.setHeader("content-type", "text/plain");
-      void scrape().then((text) => response.end(text));
+      void scrape().then(({ chunks, bytes }) => {
+        response.setHeader("content-length", bytes);
+        for (const chunk of chunks) response.write(chunk);
+        response.end();
+      });
     },
     shutdown: () => {
       runtime?.stop();
@@ -173,21 +180,19 @@ const SHARED_RENDERING_MS = 100;
  * mostly synchronous, and node hands each connection's request over in a turn of its own.
  */
 function sharedRendering(
+  meter: PrometheusMeter,
   reader: PrometheusExporter,
   writer: ExpositionWriter,
   keep: (attributes: Attributes) => boolean,
-): { (): Promise<string>; forget(): void } {
-  let shared: { readonly text: Promise<string>; readonly startedAt: number } | null = null;
+): { (): Promise<Rendering>; forget(): void } {
+  let shared: { readonly text: Promise<Rendering>; readonly startedAt: number } | null = null;
   const render = () => {
     const now = performance.now();
     if (shared && now - shared.startedAt < SHARED_RENDERING_MS) return shared.text;
-    const text = reader.collect().then(
-      ({ resourceMetrics, errors }) => {
-        if (errors.length > 0) diag.error("PrometheusExporter: metrics collection errors", ...errors);
-        return writer.write(resourceMetrics, keep);
-      },
-      (error: unknown) => `# failed to export metrics: ${error}`,
-    );
+    const text = rendering(meter, reader, writer, keep).catch((error: unknown) => {
+      const failed = `# failed to export metrics: ${error}`;
+      return { chunks: [failed], bytes: Buffer.byteLength(failed) };
+    });
     shared = { text, startedAt: now };
     return text;
   };
@@ -197,6 +202,40 @@ function sharedRendering(
       shared = null;
     },
   });
+}
+
+/** The exposition in chunks, and its length in bytes (the response's content-length). */
+interface Rendering {
+  readonly chunks: readonly string[];
+  readonly bytes: number;
+}
+
+/** The scope of the agent's own instruments (PrometheusMeter, and their OTLP twins in the SDK). */
+const AGENT_SCOPE = "slo-agent";
+
+/**
+ * target_info and the agent's own families from PrometheusMeter, then the runtime metrics the
+ * SDK collected (the same order as when the SDK held everything: the agent's meter came first).
+ */
+async function rendering(
+  meter: PrometheusMeter,
+  reader: PrometheusExporter,
+  writer: ExpositionWriter,
+  keep: (attributes: Attributes) => boolean,
+): Promise<Rendering> {
+  await meter.observe();
+  const { resourceMetrics, errors } = await reader.collect();
+  if (errors.length > 0) diag.error("PrometheusExporter: metrics collection errors", ...errors);
+  const out = new TextChunks();
+  meter.write(keep, out);
+  out.push(writer.writeScopes(resourceMetrics, keep, new Set([AGENT_SCOPE])));
+  const chunks = [
+    writer.targetInfo(resourceMetrics.resource.attributes),
+    ...out.finish("# no registered metrics"),
+  ];
+  let bytes = 0;
+  for (const chunk of chunks) bytes += Buffer.byteLength(chunk);
+  return { chunks, bytes };
 }
 
 /**

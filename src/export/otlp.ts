@@ -1,4 +1,3 @@
-import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import {
   type IMetricReader,
   PeriodicExportingMetricReader,
@@ -26,7 +25,12 @@ export interface OtlpPushOptions {
 
 const DEFAULT_INTERVAL_MS = 60_000;
 
-export function otlpReader(options: OtlpPushOptions): IMetricReader {
+/**
+ * The OTLP exporter's package (~1.4 MB of code with its transformers) is loaded here, only when
+ * agent.otlp is configured: an agent that is only scraped never holds it (issue 30).
+ */
+export async function otlpReader(options: OtlpPushOptions): Promise<IMetricReader> {
+  const { OTLPMetricExporter } = await import("@opentelemetry/exporter-metrics-otlp-http");
   const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
   const forms = secretForms([
     ...Object.values(revealed(options.headers ?? {})),

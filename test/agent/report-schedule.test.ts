@@ -196,7 +196,7 @@ describe("scheduled delivery of last month's report", () => {
   }, 60_000);
 
   it("exports slo_report_last_success_timestamp_seconds once a report was delivered", async () => {
-    const metrics = createSloMetrics({ config: fixtureConfig() });
+    const metrics = await createSloMetrics({ config: fixtureConfig() });
     const server = await startMetricsServer({ host: "127.0.0.1", port: 0, metrics, ready: () => true });
     try {
       const scrape = async () => (await fetch(`${server.url}/metrics`)).text();

@@ -53,4 +53,9 @@ describe("each command loads only the modules it needs", () => {
     expect(loaded.some((url) => /@opentelemetry\//.test(url))).toBe(true);
     expect(loaded.some((url) => /\/dist\/alerts\//.test(url))).toBe(true);
   });
+
+  it("slo-agent run loads the OTLP exporter only when agent.otlp is configured (a scraped agent never holds it)", () => {
+    const loaded = modulesLoadedBy(["run", "--help"]);
+    expect(loaded.filter((url) => /exporter-metrics-otlp-http/.test(url))).toEqual([]);
+  });
 });

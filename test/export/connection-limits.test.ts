@@ -44,7 +44,7 @@ async function slowloris(port: number, maxBytes: number): Promise<boolean> {
 
 describe("the metrics server under idle and slow clients", () => {
   it("keeps answering /metrics with 1,000 idle connections open, holding at most maxConnections", async () => {
-    metrics = createSloMetrics({ config: fixtureConfig() });
+    metrics = await createSloMetrics({ config: fixtureConfig() });
     server = await startMetricsServer({ host: "127.0.0.1", port: 0, metrics, ready: () => true });
     let droppedByServer = 0;
     for (let i = 0; i < 1000; i++) {
@@ -63,7 +63,7 @@ describe("the metrics server under idle and slow clients", () => {
   }, 60_000);
 
   it("drops a slowloris client at its headers timeout while /metrics keeps answering", async () => {
-    metrics = createSloMetrics({ config: fixtureConfig() });
+    metrics = await createSloMetrics({ config: fixtureConfig() });
     const limits = { ...DEFAULT_CONNECTION_LIMITS, headersTimeoutMs: 1_000 };
     server = await startMetricsServer({ host: "127.0.0.1", port: 0, metrics, ready: () => true, limits });
     const slow = slowloris(server.port, 120);

@@ -29,7 +29,7 @@ let open: { metrics: SloMetrics; server: MetricsServer }[] = [];
 async function serve(
   config = fixtureConfig(),
 ): Promise<{ metrics: SloMetrics; scrape: () => Promise<string> }> {
-  const metrics = createSloMetrics({ config });
+  const metrics = await createSloMetrics({ config });
   const server = await startMetricsServer({ host: "127.0.0.1", port: 0, metrics, ready: () => true });
   open.push({ metrics, server });
   return { metrics, scrape: async () => (await fetch(`${server.url}/metrics`)).text() };

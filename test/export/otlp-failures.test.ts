@@ -28,7 +28,7 @@ describe("OTLP push failures", () => {
     await new Promise<void>((resolve) => collector!.listen(0, "127.0.0.1", resolve));
     const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/metrics`;
     const lines: string[] = [];
-    metrics = createSloMetrics({
+    metrics = await createSloMetrics({
       config: fixtureConfig(),
       otlp: { endpoint, intervalMs: 300, log: (level, message) => lines.push(`${level} ${message}`) },
     });
@@ -68,7 +68,7 @@ describe("OTLP push failures", () => {
     await new Promise<void>((resolve) => collector!.listen(0, "127.0.0.1", resolve));
     const base = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
     const lines: string[] = [];
-    metrics = createSloMetrics({
+    metrics = await createSloMetrics({
       config: fixtureConfig(),
       otlp: {
         endpoint: `${base}/${token}/v1/metrics`,

@@ -1,7 +1,7 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createSloMetrics } from "../../src/export/metrics.js";
+import { createSloMetrics, type SloMetrics } from "../../src/export/metrics.js";
 import { METRIC } from "../../src/export/names.js";
 import { Secret } from "../../src/model/secret.js";
 import { fixtureConfig } from "../support/slo-config.js";
@@ -43,11 +43,28 @@ function metricNames(body: string): string[] {
   return payload.resourceMetrics.flatMap((r) => r.scopeMetrics.flatMap((s) => s.metrics.map((m) => m.name)));
 }
 
+/** One /metrics response's body, through serveScrape. */
+function scrape(metrics: SloMetrics): Promise<string> {
+  return new Promise((resolve) => {
+    let body = "";
+    const response = {
+      statusCode: 0,
+      setHeader: () => response,
+      write: (chunk: string) => {
+        body += chunk;
+        return true;
+      },
+      end: () => resolve(body),
+    };
+    metrics.serveScrape({} as IncomingMessage, response as unknown as ServerResponse);
+  });
+}
+
 describe("OTLP push", () => {
   it("pushes the same metrics to a collector, with the configured headers, and flushes on shutdown", async () => {
     const received: Received[] = [];
     const endpoint = await startCollector(received);
-    const metrics = createSloMetrics({
+    const metrics = await createSloMetrics({
       config: fixtureConfig(),
       // A long interval: the push under test is the one shutdown() flushes.
       otlp: { endpoint, intervalMs: 600_000, headers: { "x-api-key": new Secret("k-123") } },
@@ -62,6 +79,10 @@ describe("OTLP push", () => {
       errorCode: null,
       correlationId: null,
     });
+    // /metrics reads the agent's own instruments, not their OTLP twins in the SDK: each family once.
+    const scraped = await scrape(metrics);
+    expect(scraped.match(/^# TYPE slo_probe_requests_total counter$/gm)).toHaveLength(1);
+    expect(scraped).toContain('probe="payment-request-read"');
     await metrics.shutdown();
 
     expect(received.length).toBeGreaterThanOrEqual(1);

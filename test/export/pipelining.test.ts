@@ -1,8 +1,8 @@
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { DEFAULT_CONNECTION_LIMITS } from "../../src/export/connection-limits.js";
-import { ExpositionWriter } from "../../src/export/exposition.js";
 import { createSloMetrics, type SloMetrics } from "../../src/export/metrics.js";
+import { PrometheusMeter } from "../../src/export/prometheus-meter.js";
 import { type MetricsServer, startMetricsServer } from "../../src/export/server.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
@@ -57,7 +57,7 @@ const REQUEST = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r
 describe("the agent's HTTP server under pipelining and scrape storms", { timeout: 60_000 }, () => {
   it("serves a connection's pipelined requests one at a time, in order", async () => {
     const slow = slowRoute(50);
-    metrics = createSloMetrics({ config: fixtureConfig() });
+    metrics = await createSloMetrics({ config: fixtureConfig() });
     server = await startMetricsServer({
       host: "127.0.0.1",
       port: 0,
@@ -76,7 +76,7 @@ describe("the agent's HTTP server under pipelining and scrape storms", { timeout
 
   it("closes a connection that pipelines more than a few requests, having started at most one plus the queue", async () => {
     const slow = slowRoute(200);
-    metrics = createSloMetrics({ config: fixtureConfig() });
+    metrics = await createSloMetrics({ config: fixtureConfig() });
     server = await startMetricsServer({
       host: "127.0.0.1",
       port: 0,
@@ -94,9 +94,9 @@ describe("the agent's HTTP server under pipelining and scrape storms", { timeout
   });
 
   it("concurrent scrapes share one rendering and get the same bytes", async () => {
-    metrics = createSloMetrics({ config: fixtureConfig() });
+    metrics = await createSloMetrics({ config: fixtureConfig() });
     server = await startMetricsServer({ host: "127.0.0.1", port: 0, metrics, ready: () => true });
-    const renders = vi.spyOn(ExpositionWriter.prototype, "write");
+    const renders = vi.spyOn(PrometheusMeter.prototype, "write");
     const clients = await Promise.all(Array.from({ length: 50 }, () => open(server.port)));
     // Written in one go, the 50 requests arrive while the first rendering is in progress.
     for (const c of clients)

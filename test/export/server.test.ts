@@ -7,7 +7,7 @@ let metrics: SloMetrics;
 let server: MetricsServer | null;
 
 async function start(ready: () => boolean): Promise<void> {
-  metrics = createSloMetrics({ config: fixtureConfig() });
+  metrics = await createSloMetrics({ config: fixtureConfig() });
   server = await startMetricsServer({ host: "127.0.0.1", port: 0, metrics, ready });
 }
 

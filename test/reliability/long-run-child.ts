@@ -28,7 +28,7 @@ const { config } = await loadConfig(join(import.meta.dirname, "../../slo.yaml"),
 const clock = new FakeClock(START);
 const store = openEvidenceStore({ dataDir: dataDir!, clock, logger: () => {} });
 const windows = new RollingWindows(config);
-const metrics = createSloMetrics({ config, version: "long-run" });
+const metrics = await createSloMetrics({ config, version: "long-run" });
 const server = await startMetricsServer({ host: "127.0.0.1", port: 0, metrics, ready: () => true });
 store.startRun(clock.now());
 

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from "node:fs";
-import { createTransport } from "nodemailer";
 import type { ReceiverSpec } from "../../model/config.js";
 import { alertsOf } from "../types.js";
 import {
@@ -39,6 +38,8 @@ export class EmailReceiver implements Receiver {
 
   async send(n: OutgoingNotification, context: DeliveryContext): Promise<void> {
     const { smtp } = this.#spec;
+    // nodemailer is loaded at the first mail, not with every agent that might send one.
+    const { createTransport } = await import("nodemailer");
     const transport = createTransport({
       host: smtp.host,
       port: smtp.port,

@@ -1,0 +1,152 @@
+import type { Attributes, Meter } from "@opentelemetry/api";
+import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
+import { afterEach, describe, expect, it } from "vitest";
+import { PrometheusMeter, TextChunks } from "../../src/export/prometheus-meter.js";
+
+let providers: MeterProvider[] = [];
+
+afterEach(async () => {
+  for (const provider of providers) await provider.shutdown();
+  providers = [];
+});
+
+const shared = { region: "eu", probe: 'say "hi"\\now', category: "line\nbreak" };
+
+/**
+ * Every kind of instrument the agent uses, with label values that need escaping, label sets given
+ * as one shared object and as equal objects made anew (the same series), and values that sum
+ * exactly in binary (the SDK adds a scrape's measurements before adding them to the total).
+ * `round` changes what each later scrape sees.
+ */
+function instruments(meter: Meter) {
+  const histogram = meter.createHistogram("slo_test_seconds", {
+    description: "A histogram\nwith a \\ in its help",
+    advice: { explicitBucketBoundaries: [1.5, 0.125, 0.5, Number.POSITIVE_INFINITY] },
+  });
+  const plain = meter.createHistogram("slo_test_plain_ms");
+  const requests = meter.createCounter("slo_test_requests");
+  const done = meter.createCounter("slo_test_done_total", { unit: "1" });
+  const queue = meter.createUpDownCounter("slo_test_queue");
+  meter.createHistogram("slo_test_unused_seconds");
+  const gauge = meter.createObservableGauge("9slo.test-gauge", { description: "odd name" });
+  const skipped = meter.createObservableCounter("slo_test_skipped");
+  const valid = meter.createObservableGauge("slo_test_valid");
+  let round = 0;
+  gauge.addCallback((result) => {
+    result.observe(Number.POSITIVE_INFINITY, { window: "5m" });
+    result.observe(Number.NaN, { window: "1h" });
+    result.observe(0.25 * round, { window: "month" });
+    // Observed in the first round only: the SDK keeps the series, at its last value.
+    if (round === 1) result.observe(7, { window: "gone" });
+  });
+  meter.addBatchObservableCallback(
+    (result) => {
+      result.observe(skipped, 3 + round, { probe: "a", reason: "overlap" });
+      result.observe(valid, round % 2, shared);
+    },
+    [skipped, valid],
+  );
+  return {
+    next() {
+      for (const value of [0.0625, 0.25, 0.25, 2, 1.5, -1]) histogram.record(value, shared);
+      histogram.record(0.125 * round, {});
+      histogram.record(0.5, { region: "us", retries: 3, cached: true });
+      plain.record(12 + round, { category: "x" });
+      requests.add(4, { outcome: "served" });
+      requests.add(1, { outcome: "served" });
+      requests.add(-2, { outcome: "served" });
+      if (round > 0) requests.add(1, { outcome: "failed" });
+      // The same series as a label set with the same names and values in another order.
+      requests.add(2, { b: "2", a: "1" });
+      requests.add(2, { a: "1", b: "2" });
+      done.add(2);
+      queue.add(-3 + round, { region: "eu" });
+      round += 1;
+    },
+  };
+}
+
+async function sdkScrapes(rounds: number): Promise<string[]> {
+  const reader = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+  const provider = new MeterProvider({ readers: [reader] });
+  providers.push(provider);
+  const feed = instruments(provider.getMeter("slo-agent"));
+  const serializer = new PrometheusSerializer(undefined, false, undefined, false, true);
+  const texts: string[] = [];
+  for (let i = 0; i < rounds; i++) {
+    feed.next();
+    const text = serializer.serialize((await reader.collect()).resourceMetrics);
+    // Without the resource's target_info, which createSloMetrics writes from the SDK as before.
+    texts.push(text.slice(text.indexOf("\n# HELP", 1) + 1));
+  }
+  return texts;
+}
+
+async function meterScrapes(
+  rounds: number,
+  keep: (a: Attributes) => boolean = () => true,
+): Promise<string[]> {
+  const meter = new PrometheusMeter();
+  const feed = instruments(meter);
+  const texts: string[] = [];
+  for (let i = 0; i < rounds; i++) {
+    feed.next();
+    await meter.observe();
+    const out = new TextChunks();
+    meter.write(keep, out);
+    texts.push(out.finish("").join(""));
+  }
+  return texts;
+}
+
+describe("PrometheusMeter", () => {
+  it("writes what OpenTelemetry's SDK and Prometheus serializer write for the same instruments, scrape after scrape", async () => {
+    const expected = await sdkScrapes(3);
+    const written = await meterScrapes(3);
+    expect(written[0]).toContain(
+      'slo_test_seconds_bucket{region="eu",probe="say \\"hi\\"\\\\now",category="line\\nbreak",le="0.5"} 3',
+    );
+    expect(written[2]).toContain('_9slo_test_gauge{window="gone"} 7');
+    expect(written).toEqual(expected);
+  });
+
+  it("keeps a family's header but not the series that `keep` hides", async () => {
+    const [text] = await meterScrapes(1, (attributes) => attributes.outcome !== "served");
+    expect(text).toContain("# TYPE slo_test_requests_total counter\n");
+    expect(text).not.toContain('outcome="served"');
+    expect(text).toContain('slo_test_requests_total{b="2",a="1"} 4\n');
+  });
+
+  it("writes every series, past the SDK's 2,000 a metric (skipped runs: 5 a probe, folded into otel_metric_overflow from 400 probes)", async () => {
+    const meter = new PrometheusMeter();
+    const skipped = meter.createObservableCounter("slo_test_skipped");
+    meter.addBatchObservableCallback(
+      (result) => {
+        for (let i = 0; i < 2_500; i++)
+          result.observe(skipped, 0, { probe: `probe-${i}`, reason: "overlap" });
+      },
+      [skipped],
+    );
+    await meter.observe();
+    const out = new TextChunks();
+    meter.write(() => true, out);
+    const text = out.finish("").join("");
+    expect(text.split("\n").filter((line) => line.startsWith("slo_test_skipped_total{"))).toHaveLength(2_500);
+    expect(text).not.toContain("otel_metric_overflow");
+  });
+
+  it("hands the text over in chunks of about 64 KiB, never one string of the whole exposition", async () => {
+    const meter = new PrometheusMeter();
+    const histogram = meter.createHistogram("slo_test_seconds", {
+      advice: { explicitBucketBoundaries: [1, 2] },
+    });
+    for (let i = 0; i < 5_000; i++) histogram.record(1, { probe: `probe-${i}` });
+    const out = new TextChunks();
+    meter.write(() => true, out);
+    const chunks = out.finish("");
+    expect(chunks.length).toBeGreaterThan(5);
+    for (const chunk of chunks) expect(chunk.length).toBeLessThan(64 * 1024 + 1024);
+    expect(chunks.join("")).toContain('slo_test_seconds_bucket{probe="probe-4999",le="+Inf"} 1\n');
+  });
+});
