@@ -108,6 +108,19 @@ function targetReachFrom(store: EvidenceStore, from: number): TargetReach {
   return new TargetReach(records, from, (probe, lo, hi) => store.answeredBetween(probe, lo, hi));
 }
 
+/**
+ * Ids of the declared windows whose start, end or categories the reload changed: the changed
+ * part is judged as announced by this reload (contract section 14), whatever announced_at says.
+ */
+function movedWindows(before: SloConfig, after: SloConfig): string[] {
+  const shape = (w: SloConfig["maintenance"]["windows"][number]) =>
+    JSON.stringify([w.start, w.end, w.categories]);
+  const old = new Map(before.maintenance.windows.map((w) => [w.id, shape(w)]));
+  return after.maintenance.windows
+    .filter((w) => old.has(w.id) && old.get(w.id) !== shape(w))
+    .map((w) => w.id);
+}
+
 function runnerConfigOf(config: SloConfig): SloConfig {
   const controls = (config.controls ?? []).map(controlProbe);
   return {
@@ -480,6 +493,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     metrics.reconfigure(effective(next));
     const outcome = probing.reconcile(runnerConfigOf(next), next.probes);
     const feedChanged = !structurallyEqual(config.maintenance.feed, next.maintenance.feed);
+    const moved = movedWindows(config, next);
     config = next;
     secrets = new SecretScrubber(agentSecretValues(next));
     // Results sent from now on are judged under the new configuration's target identities.
@@ -500,6 +514,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       removed: outcome.removed,
       windows_recomputed: windowsRecomputed,
     });
+    if (moved.length > 0)
+      log("warn", "declared maintenance moved: the changed part counts as announced now", { windows: moved });
     return { ok: true, ...outcome, windowsRecomputed, needRestart };
   };
 

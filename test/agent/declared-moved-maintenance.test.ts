@@ -110,6 +110,10 @@ describe("a declared window moved onto an outage by a reload (contract section 1
         "reload logged",
         { context: agent.output },
       );
+      // The operator is told the move counts as announced now.
+      expect(logged(agent, "declared maintenance moved: the changed part counts as announced now")).toEqual([
+        expect.objectContaining({ level: "warn", windows: ["mw1"] }),
+      ]);
       await new Promise((r) => setTimeout(r, 3_000));
     } finally {
       await agent.stop();
