@@ -159,6 +159,14 @@ describe("a declared window moved onto an outage by a reload (contract section 1
     checkReport(report());
   });
 
+  it("the Markdown report lists the declared window's versions", () => {
+    const run = slo(["report", "--config", file(), "--month", MONTH, "--format", "markdown"], dir);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      "mw1 changed after it was announced; each change is judged from when it was first seen",
+    );
+  });
+
   it("a restart keeps it: the daemon's own figures count the outage, and the report is unchanged", async () => {
     const agent = startProcess(
       process.execPath,
