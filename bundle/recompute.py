@@ -6,7 +6,8 @@ Run in the bundle directory:  python3 recompute.py > figures.json
 Reads configuration.json (the agent's configuration, secrets removed; its SHA-256 is the
 statement's config_sha256), records.ndjson (the month's hash-chained records), classification.ndjson
 (each record's verdict), maintenance.json (the maintenance feed's windows) and the maintenance
-observations of inputs.ndjson (each version of a feed window, from when it was first seen). Prints one JSON
+observations and configuration records of inputs.ndjson (each version of a feed or declared window, from
+when it was first seen). Prints one JSON
 object: per category requests, successful, excluded, availability_pct and latency_p99_ms, and per
 service class availability_pct and credit_pct, by the contract's arithmetic:
 
@@ -162,16 +163,29 @@ for v in load_ndjson("classification.ndjson"):
 
 
 # --- Moved maintenance: each part of a window from when it was first seen (contract 14) -------
-def observed_versions():
-    """{feed window id: its versions, oldest first}, read as the agent reads them from the maintenance
-    observations of inputs.ndjson: an observation whose start, end, categories or cancellation differ
-    from the one before for the same window; the first from its first_seen_at, a later one from
-    when it was read (its ts); a cancelled one is no version. As maintenance.json's `history`."""
+def input_versions():
+    """({feed window id: its versions}, {declared window id: its versions}), oldest first, read as the
+    agent reads them from inputs.ndjson. A feed window's: its maintenance observations whose start,
+    end, categories or cancellation differ from the one before for the same window; the first from
+    its first_seen_at, a later one from when it was read (its ts); a cancelled one is no version. A
+    declared window's: the configuration records holding it (by the same rule), the first from its
+    declared announcedAt, a later one whose start, end or categories differ from when that
+    configuration was loaded (its ts). As maintenance.json's and report.json's `history`."""
     versions, last, previous = {}, {}, None
+    declared, declared_last = {}, {}
     if not os.path.exists("inputs.ndjson"):  # a bundle without a signed checkpoint has no input chain
-        return versions
+        return versions, declared
     for number, head, canonical, o in hashed_lines("inputs.ndjson", "kind", first_pass=True):
         previous = chained("inputs.ndjson", number, head, canonical, previous)
+        if o["kind"] == "config":
+            for w in ((o["payload"] or {}).get("maintenance") or {}).get("windows") or []:
+                shape = (w["start"], w["end"], w["categories"])
+                if declared_last.get(w["id"]) == shape:
+                    continue
+                seen = ms(o["ts"]) if w["id"] in declared_last else w["announcedAt"]
+                declared_last[w["id"]] = shape
+                declared.setdefault(w["id"], []).append(
+                    {"seenAt": seen, "start": w["start"], "end": w["end"], "categories": w["categories"]})
         if o["kind"] != "maintenance_observation":
             continue
         p, wid = o["payload"], o["payload"]["provider_id"]
@@ -183,7 +197,24 @@ def observed_versions():
         if p["cancelled_at"] is None:
             versions.setdefault(wid, []).append(
                 {"seenAt": seen, "start": p["start"], "end": p["end"], "categories": p["categories"]})
-    return versions
+    return versions, declared
+
+
+def declared_history(window, logged):
+    """A declared window's versions: the logged ones up to the newest with its start, end and
+    categories; when none has them (a configuration the agent never loaded), one more, first seen
+    when the report was made (report.json's generated_at)."""
+    shape = (window["start"], window["end"], window["categories"])
+    same = [i for i, v in enumerate(logged) if (v["start"], v["end"], v["categories"]) == shape]
+    if same or not logged:
+        return logged[:same[-1] + 1] if same else []
+    made = ms(load("report.json")["generated_at"]) if os.path.exists("report.json") else None
+    if made is None:
+        disputes.append(f"declared window {window['id']}: its schedule is in no configuration record, "
+                        f"and without report.json it cannot be told when that change was first seen")
+        return logged
+    return logged + [{"seenAt": made, "start": window["start"], "end": window["end"],
+                      "categories": window["categories"]}]
 
 
 def category_set(scope):
@@ -238,9 +269,11 @@ def by_notice(window, history):
 # --- Maintenance windows that qualify (notice, occasions, hours per calendar year) --------------
 def qualifying_windows():
     """[(window id, start, end of its qualifying part, categories)], declared and feed windows."""
-    declared = config["maintenance"]["windows"]
-    ids = {w["id"] for w in declared}
-    versions = observed_versions()
+    versions, declared_versions = input_versions()
+    ids = {w["id"] for w in config["maintenance"]["windows"]}
+    # A declared window moved or extended by a reload: each part from when its configuration was loaded.
+    declared = [part for w in config["maintenance"]["windows"]
+                for part in by_notice(w, declared_history(w, declared_versions.get(w["id"], [])))]
     feed = []
     for f in maintenance["feed_windows"]:
         if f.get("history") != versions.get(f["providerId"]):

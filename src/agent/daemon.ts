@@ -108,6 +108,19 @@ function targetReachFrom(store: EvidenceStore, from: number): TargetReach {
   return new TargetReach(records, from, (probe, lo, hi) => store.answeredBetween(probe, lo, hi));
 }
 
+/**
+ * Ids of the declared windows whose start, end or categories the reload changed: the changed
+ * part is judged as announced by this reload (contract section 14), whatever announced_at says.
+ */
+function movedWindows(before: SloConfig, after: SloConfig): string[] {
+  const shape = (w: SloConfig["maintenance"]["windows"][number]) =>
+    JSON.stringify([w.start, w.end, w.categories]);
+  const old = new Map(before.maintenance.windows.map((w) => [w.id, shape(w)]));
+  return after.maintenance.windows
+    .filter((w) => old.has(w.id) && old.get(w.id) !== shape(w))
+    .map((w) => w.id);
+}
+
 function runnerConfigOf(config: SloConfig): SloConfig {
   const controls = (config.controls ?? []).map(controlProbe);
   return {
@@ -145,8 +158,13 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   }
   const started = clock.now();
   recordConfiguration(store, config, log);
-  // Declared maintenance plus the feed's windows, as the evidence store has them now.
-  const effective = (from: SloConfig): SloConfig => withFeedWindows(from, store.feedWindows.all());
+  // Declared maintenance (each window by the notice of its versions in the log's configuration
+  // records) plus the feed's windows, as the evidence store has them now.
+  const effective = (from: SloConfig): SloConfig =>
+    withFeedWindows(from, store.feedWindows.all(), {
+      versions: store.declaredWindowVersions(),
+      now: clock.now(),
+    });
   const replay = (from: SloConfig, now: number): RollingWindows => {
     const rebuilt = new RollingWindows(effective(from));
     let replayed = 0;
@@ -170,7 +188,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   trafficStatus.add(store.results({ from: monthInterval(monthOf(started)).start, to: started }), started);
 
   const metrics = await createSloMetrics({
-    config,
+    // Its outcome="excluded" follows the windows the figures use (declared by notice, and the feed's).
+    config: effective(config),
     version: AGENT_VERSION,
     runtimeMetrics: true,
     ...(config.agent.otlp
@@ -257,6 +276,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       // New or moved windows change which requests are excluded: rebuild the rolling windows.
       changed: () => {
         windows = replay(config, clock.now());
+        metrics.reconfigure(effective(config));
       },
     });
     poller.start();
@@ -465,15 +485,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       log("warn", "configuration reload refused; the running configuration is kept", { trigger, problems });
       return { ok: false, problems };
     }
+    // Recorded first: a declared window moved by this reload is judged from this record's time.
+    recordConfiguration(store, next, log);
     validity.reconfigure(next);
     const windowsRecomputed = classificationChanged(config, next);
     if (windowsRecomputed) windows = replay(next, clock.now());
-    metrics.reconfigure(next);
+    metrics.reconfigure(effective(next));
     const outcome = probing.reconcile(runnerConfigOf(next), next.probes);
     const feedChanged = !structurallyEqual(config.maintenance.feed, next.maintenance.feed);
+    const moved = movedWindows(config, next);
     config = next;
     secrets = new SecretScrubber(agentSecretValues(next));
-    recordConfiguration(store, next, log);
     // Results sent from now on are judged under the new configuration's target identities.
     const latest = store.configRecords({ from: Number.MAX_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER }).at(-1);
     if (latest) reach.configured(latest);
@@ -492,6 +514,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       removed: outcome.removed,
       windows_recomputed: windowsRecomputed,
     });
+    if (moved.length > 0)
+      log("warn", "declared maintenance moved: the changed part counts as announced now", { windows: moved });
     return { ok: true, ...outcome, windowsRecomputed, needRestart };
   };
 

@@ -74,9 +74,12 @@ function answer(
     reply(response, 400, `${tail}\n`);
     return;
   }
-  const effective = withFeedWindows(config, source.store.feedWindows.all());
-  const collector = new SummaryCollector(effective, period, tail?.category ?? null);
   const now = source.now();
+  const effective = withFeedWindows(config, source.store.feedWindows.all(), {
+    versions: source.store.declaredWindowVersions(),
+    now,
+  });
+  const collector = new SummaryCollector(effective, period, tail?.category ?? null);
   const report = buildMonthlyReport({
     config: effective,
     store: source.store,

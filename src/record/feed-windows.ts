@@ -181,6 +181,55 @@ export function versionsOfObservations(
   return byId;
 }
 
+/** A configuration record of the input log: when it was loaded and its payload (JSON text or parsed). */
+export interface ConfigVersionSource {
+  readonly ts: EpochMs;
+  readonly payload: string | unknown;
+}
+
+/**
+ * Each declared window's versions from the configuration records of the log, in log order (the
+ * store's, and `verify --bundle`'s from inputs.ndjson), by the feed's rule (versionsOfObservations):
+ * a window's first version counts from its declared announced_at (the merchant attests when the
+ * provider announced it); each later version whose start, end or categories differ, from when the
+ * configuration holding it was loaded. A window left out of a configuration is no version.
+ */
+export function declaredVersionsOf(records: Iterable<ConfigVersionSource>): Map<string, WindowVersion[]> {
+  return versionsOfObservations(
+    (function* () {
+      for (const record of records) {
+        const plain = (typeof record.payload === "string" ? JSON.parse(record.payload) : record.payload) as {
+          maintenance?: { windows?: unknown };
+        } | null;
+        const windows = plain?.maintenance?.windows;
+        if (!Array.isArray(windows)) continue;
+        for (const w of windows as DeclaredForm[]) {
+          yield {
+            ts: record.ts,
+            payload: {
+              provider_id: w.id,
+              start: w.start,
+              end: w.end,
+              first_seen_at: w.announcedAt,
+              categories: w.categories,
+              cancelled_at: null,
+            },
+          };
+        }
+      }
+    })(),
+  );
+}
+
+/** A declared window as a configuration record holds it (effectiveConfiguration). */
+interface DeclaredForm {
+  readonly id: string;
+  readonly start: EpochMs;
+  readonly end: EpochMs;
+  readonly announcedAt: EpochMs;
+  readonly categories: CategoryScope;
+}
+
 interface ObservedRow {
   provider_id: string;
   name: string;

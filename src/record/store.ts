@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import canonicalize from "canonicalize";
 import type { Clock } from "../clock/clock.js";
+import type { WindowVersion } from "../model/config.js";
 import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
@@ -14,7 +15,7 @@ import { commitPrunedDays } from "./evidence/rollup-commitments.js";
 import { type AgentKey, keyFileOf, loadAgentKey, MissingKeyError } from "./evidence/signing.js";
 import { periodWithCheckpoint, type VerifyOutcome, verifyChain, withCheckpoint } from "./evidence/verify.js";
 import { type PeriodVerification, type VerifiedRecords, verifyPeriod } from "./evidence/verify-period.js";
-import { FeedWindowLedger, recordStoredWindows } from "./feed-windows.js";
+import { declaredVersionsOf, FeedWindowLedger, recordStoredWindows } from "./feed-windows.js";
 import { type ImportOutcome, ImportSession } from "./import/import-session.js";
 import { NotificationLedger } from "./notifications.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
@@ -347,6 +348,16 @@ export class EvidenceStore implements ResultSink {
   /** The configuration records (input log) in force during [from, to), for the report to name. */
   configRecords(period: { from: EpochMs; to: EpochMs }): InputRecord[] {
     return configRecordsOf(this.#readerDb(), period.from, period.to);
+  }
+
+  /**
+   * Each declared maintenance window's versions (contract section 14, moved maintenance), from
+   * every configuration record of the log: a restart or a report reads the same history.
+   */
+  declaredWindowVersions(): Map<string, WindowVersion[]> {
+    return declaredVersionsOf(
+      configRecordsOf(this.#readerDb(), Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
+    );
   }
 
   /** The key id the newest checkpoint names: the key this store's signatures need; null for none. */

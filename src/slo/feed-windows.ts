@@ -4,7 +4,9 @@ import type {
   MaintenanceFeed,
   MaintenanceWindow,
   SloConfig,
+  WindowVersion,
 } from "../model/config.js";
+import type { EpochMs } from "../model/time.js";
 import { windowsByNotice } from "./moved-maintenance.js";
 
 export interface ComponentScope {
@@ -72,14 +74,57 @@ export function mergeFeedWindows(
 /** Feed windows are polled every 10 minutes unless configured otherwise. */
 export const DEFAULT_FEED_EVERY_MS = 600_000;
 
-/** The configuration with the feed's windows merged into its declared ones (mergeFeedWindows). */
+/** What the evidence log says of the declared windows: their versions, and when "now" is. */
+export interface DeclaredHistory {
+  /** Each declared window's versions from the configuration records (declaredVersionsOf). */
+  readonly versions: ReadonlyMap<string, readonly WindowVersion[]>;
+  /** When a window as given differs from every version the log holds: the change is first seen now. */
+  readonly now: EpochMs;
+}
+
+/**
+ * A declared window judged like a feed window (contract section 14): its history is the versions
+ * the configuration records of the log hold, up to the newest one with its schedule and scope (a
+ * report made with an earlier configuration ends there); a window whose schedule or scope no
+ * record holds (a configuration the agent never loaded) gains a version first seen `now`. A window
+ * the log never held has no history: it stands on its declared announced_at.
+ */
+export function declaredWithHistory(
+  window: MaintenanceWindow,
+  history: DeclaredHistory,
+  known?: readonly string[],
+): MaintenanceWindow[] {
+  const logged = history.versions.get(window.id) ?? [];
+  if (logged.length === 0) return [window];
+  const shape = (v: Pick<WindowVersion, "start" | "end" | "categories">) =>
+    JSON.stringify([v.start, v.end, v.categories]);
+  const own = shape(window);
+  const last = logged.findLastIndex((v) => shape(v) === own);
+  const versions =
+    last >= 0
+      ? logged.slice(0, last + 1)
+      : [
+          ...logged,
+          { seenAt: history.now, start: window.start, end: window.end, categories: window.categories },
+        ];
+  return windowsByNotice({ ...window, history: versions }, known);
+}
+
+/**
+ * The configuration with the feed's windows merged into its declared ones (mergeFeedWindows), and,
+ * given the log's declared history, each declared window judged by the notice of its versions.
+ */
 export function withFeedWindows<
   T extends Pick<SloConfig, "maintenance"> & { readonly categories?: SloConfig["categories"] },
->(config: T, feed: readonly FeedWindow[]): T {
-  if (feed.length === 0) return config;
+>(config: T, feed: readonly FeedWindow[], declared?: DeclaredHistory): T {
+  if (feed.length === 0 && declared === undefined) return config;
   const everyMs = config.maintenance.feed?.everyMs ?? DEFAULT_FEED_EVERY_MS;
   // The configured categories let a window widened to "all" late keep its notice per category.
   const known = config.categories ? [...config.categories.keys()] : undefined;
-  const windows = mergeFeedWindows(config.maintenance.windows, feed, everyMs, known);
+  const own =
+    declared === undefined
+      ? config.maintenance.windows
+      : config.maintenance.windows.flatMap((w) => declaredWithHistory(w, declared, known));
+  const windows = mergeFeedWindows(own, feed, everyMs, known);
   return { ...config, maintenance: { ...config.maintenance, windows } };
 }

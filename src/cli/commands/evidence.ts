@@ -85,6 +85,9 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
   try {
     const month = opts.month;
     const feedWindows = store.feedWindows.all();
+    // One instant: a declared window's change no configuration record holds is first seen now.
+    const now = clock.now();
+    const declared = { versions: store.declaredWindowVersions(), now };
     // The report's own pass over the verified records decides each record's verdict.
     const classification: string[] = [];
     let built = undefined as MonthlyReport | undefined;
@@ -94,14 +97,14 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
       config,
       dataDir,
       month,
-      now: clock.now(),
+      now,
       signatureRequired: true,
       readAlong: (verified) => {
         built = buildMonthlyReport({
-          config: withFeedWindows(config, feedWindows),
+          config: withFeedWindows(config, feedWindows, declared),
           store,
           month,
-          now: clock.now(),
+          now,
           agent: config.agent.id,
           verified,
           classify: (result, verdict) => classification.push(verdictLine(result, verdict)),

@@ -179,9 +179,15 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   // Assigned in the verification's pass (a callback: `as` keeps TypeScript from narrowing it away).
   let report = undefined as MonthlyReport | undefined;
   let evidence: MonthEvidence;
+  // One instant: a declared window's change no configuration record holds is first seen now.
+  const now = clock.now();
   try {
     // The feed's windows (docs/operations.md, "Maintenance feed") count like declared ones.
-    const maintained = withFeedWindows(config, store.feedWindows.all());
+    // Declared windows by the notice of their versions in the log's configuration records.
+    const maintained = withFeedWindows(config, store.feedWindows.all(), {
+      versions: store.declaredWindowVersions(),
+      now,
+    });
     // One read of the month: the report is built from the records the verification re-hashes.
     evidence = monthEvidence({
       command: "slo-agent report",
@@ -189,14 +195,14 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
       config,
       dataDir,
       month,
-      now: clock.now(),
+      now,
       signatureRequired: false,
       readAlong: (verified) => {
         report = buildMonthlyReport({
           config: maintained,
           store,
           month,
-          now: clock.now(),
+          now,
           categories,
           agent: config.agent.id,
           verified,

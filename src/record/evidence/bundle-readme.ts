@@ -79,9 +79,10 @@ successful, excluded, availability and the nearest-rank p99 per category, each s
 pooled availability and its credit tier (the SLA arithmetic, written out at the top of the
 script; the policy and tiers from \`configuration.json\`), and prints them as one JSON object. It also checks every verdict against what lies beside it: a
 maintenance exclusion must fall in the qualifying part of that window (notice, occasions and
-hours re-applied to the declared and feed windows; a feed window whose start, end or categories
-changed is judged in parts, each changed part from when the change was first seen, by the
-maintenance observations of \`inputs.ndjson\`), a declared exclusion inside its interval, a
+hours re-applied to the declared and feed windows; a window whose start, end or categories
+changed is judged in parts, each changed part from when the change was first seen: a feed
+window's by the maintenance observations of \`inputs.ndjson\`, a declared one's by its
+configuration records, the first from its \`announcedAt\`, a change from when it was loaded), a declared exclusion inside its interval, a
 \`merchant_side\` one on failed, fresh results of \`controlsQuorum\` controls found in
 \`records.ndjson\`, each a healthy witness (contract section 14) as far as those records reach back, an
 \`agent_error\` one on a record flagged so, a \`target_unreached\` one on a request without a response

@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { effectiveConfiguration } from "../../src/config/fingerprint.js";
+import type { MaintenanceWindow } from "../../src/model/config.js";
+import { declaredVersionsOf } from "../../src/record/feed-windows.js";
+import { declaredWithHistory, qualifyMaintenanceWindows } from "../../src/slo/index.js";
+import { fixtureConfig } from "../support/slo-config.js";
+
+/**
+ * Contract section 14 for declared windows: their versions come from the configuration records
+ * of the evidence log (as the daemon records each load), by the feed windows' rule.
+ */
+
+const at = (iso: string) => Date.parse(iso);
+const POLICY = { minNoticeDays: 7, maxOccasionsPerYear: 5, maxHoursPerYear: 15 };
+
+function window(
+  start: string,
+  end: string,
+  announced: string,
+  description = "db upgrade",
+): MaintenanceWindow {
+  return {
+    id: "mw1",
+    start: at(start),
+    end: at(end),
+    announcedAt: at(announced),
+    categories: "all",
+    description,
+  };
+}
+
+/** A configuration record as the daemon writes it: loaded at `loaded`, holding these windows. */
+function record(loaded: string, windows: MaintenanceWindow[]) {
+  const config = fixtureConfig({ maintenance: { policy: POLICY, windows } });
+  return { ts: at(loaded), payload: JSON.stringify(effectiveConfiguration(config)) };
+}
+
+const FIRST = window("2026-11-25T02:00:00Z", "2026-11-25T03:00:00Z", "2026-10-20T00:00:00Z");
+// Moved on 11-15 onto that very day, and announced_at edited to claim an old announcement.
+const MOVED = window("2026-11-15T02:00:00Z", "2026-11-15T12:00:00Z", "2026-10-20T00:00:00Z");
+const BACKDATED = { ...MOVED, announcedAt: at("2026-10-01T00:00:00Z") };
+
+describe("declared maintenance windows moved by a reload", () => {
+  it("the first version counts from announced_at, a move from when its configuration was loaded", () => {
+    const versions = declaredVersionsOf([
+      record("2026-11-01T00:00:00Z", [FIRST]),
+      // Only the description changed: no version.
+      record("2026-11-05T00:00:00Z", [{ ...FIRST, description: "db upgrade (v2)" }]),
+      record("2026-11-15T01:00:00Z", [BACKDATED]),
+    ]);
+    expect(versions.get("mw1")).toEqual([
+      { seenAt: FIRST.announcedAt, start: FIRST.start, end: FIRST.end, categories: "all" },
+      { seenAt: at("2026-11-15T01:00:00Z"), start: MOVED.start, end: MOVED.end, categories: "all" },
+    ]);
+    const parts = declaredWithHistory(BACKDATED, { versions, now: at("2026-12-01T00:00:00Z") });
+    const verdicts = qualifyMaintenanceWindows(parts, POLICY);
+    expect(verdicts.map((v) => v.reason)).toEqual(["late_notice"]);
+    expect(parts[0]!.history).toHaveLength(2);
+  });
+
+  it("an unchanged window keeps its notice and shows its one version", () => {
+    const versions = declaredVersionsOf([
+      record("2026-11-01T00:00:00Z", [FIRST]),
+      record("2026-11-10T00:00:00Z", [FIRST]),
+    ]);
+    const parts = declaredWithHistory(FIRST, { versions, now: at("2026-12-01T00:00:00Z") });
+    expect(parts).toHaveLength(1);
+    expect(parts[0]!.history).toEqual([
+      { seenAt: FIRST.announcedAt, start: FIRST.start, end: FIRST.end, categories: "all" },
+    ]);
+    expect(qualifyMaintenanceWindows(parts, POLICY)[0]).toMatchObject({ qualified: true, reason: null });
+  });
+
+  it("a report made with an earlier configuration judges the window as that configuration held it", () => {
+    const versions = declaredVersionsOf([
+      record("2026-11-01T00:00:00Z", [FIRST]),
+      record("2026-11-15T01:00:00Z", [MOVED]),
+    ]);
+    const parts = declaredWithHistory(FIRST, { versions, now: at("2026-12-01T00:00:00Z") });
+    expect(parts).toHaveLength(1);
+    expect(qualifyMaintenanceWindows(parts, POLICY)[0]).toMatchObject({ qualified: true });
+  });
+
+  it("a move no configuration record holds is first seen when the report is made", () => {
+    const versions = declaredVersionsOf([record("2026-11-01T00:00:00Z", [FIRST])]);
+    const parts = declaredWithHistory(MOVED, { versions, now: at("2026-12-01T00:00:00Z") });
+    expect(parts[0]!.history?.at(-1)?.seenAt).toBe(at("2026-12-01T00:00:00Z"));
+    expect(qualifyMaintenanceWindows(parts, POLICY).map((v) => v.reason)).toEqual(["late_notice"]);
+  });
+
+  it("an extension keeps the first hour's notice; the added hours need their own", () => {
+    const EXTENDED = window("2026-11-25T02:00:00Z", "2026-11-25T12:00:00Z", "2026-10-20T00:00:00Z");
+    const versions = declaredVersionsOf([
+      record("2026-11-01T00:00:00Z", [FIRST]),
+      record("2026-11-24T00:00:00Z", [EXTENDED]),
+    ]);
+    const verdicts = qualifyMaintenanceWindows(
+      declaredWithHistory(EXTENDED, { versions, now: at("2026-12-01T00:00:00Z") }),
+      POLICY,
+    );
+    expect(verdicts.map((v) => [new Date(v.window.start).toISOString(), v.reason])).toEqual([
+      ["2026-11-25T02:00:00.000Z", null],
+      ["2026-11-25T03:00:00.000Z", "late_notice"],
+    ]);
+  });
+
+  it("a window the log never held stands on its announced_at", () => {
+    const parts = declaredWithHistory(FIRST, { versions: new Map(), now: at("2026-12-01T00:00:00Z") });
+    expect(parts).toEqual([FIRST]);
+  });
+});
