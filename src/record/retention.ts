@@ -31,8 +31,8 @@ export function pruneEvidence(
   now: EpochMs,
   days: RetentionDays,
   log: (line: string) => void,
-  /** Runs in the same transaction after a prune that wrote an anchor (signs it). */
-  anchored: () => void = () => {},
+  /** Runs in the same transaction after a prune that wrote this anchor (signs it; throwing undoes the prune). */
+  anchored: (anchor: ChainLink) => void = () => {},
 ): PruneOutcome {
   try {
     return db
@@ -42,7 +42,7 @@ export function pruneEvidence(
         if (chain.anchor) {
           // The pruned days' rollups now stand for their records: committed before the head is signed.
           commitPrunedDays(db, now);
-          anchored();
+          anchored(chain.anchor);
         }
         return { ...chain, minutesCompacted };
       })
