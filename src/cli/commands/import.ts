@@ -91,14 +91,15 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
     process.stdout.write(
       `imported ${outcome.imported} results (${outcome.alreadyPresent} already present)\n`,
     );
-    // Stored, but the key did not sign them: the store does not extend what was signed before.
-    const refusal = store.signingRefusal();
-    if (refusal !== null) throw new CheckFailed(`slo-agent import: stored, but not signed: ${refusal}`);
   } finally {
     bar?.clear();
     store.close();
     if (!stored) leftover.remove();
   }
+  // Stored, but the key did not sign the store (the import's transaction or, with nothing new,
+  // its close): it does not extend what was signed before.
+  const refusal = store.signingRefusal();
+  if (refusal !== null) throw new CheckFailed(`slo-agent import: stored, but not signed: ${refusal}`);
 }
 
 /** The configuration when there is one; without it, ids cannot be checked, so --allow-unknown must say so. */

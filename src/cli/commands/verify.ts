@@ -101,6 +101,9 @@ async function runVerify(opts: VerifyOptions): Promise<void> {
   }
   if (!outcome.ok) throw new CheckFailed(describeProblem(outcome.problem));
   process.stdout.write(`ok: ${outcome.records} records verified, head ${outcome.sha256}\n`);
+  // Only a key id pinned against the published one catches a store re-signed by a new key.
+  if (outcome.keyIds && outcome.keyIds.length > 0)
+    process.stdout.write(`checkpoints signed by key ${outcome.keyIds.join(", then key ")}\n`);
 }
 
 /** Exit 0 intact, 1 altered (naming the first bad file and line), 2 unreadable (contract section 7). */

@@ -1,9 +1,9 @@
 import type Database from "better-sqlite3";
-import { GENESIS_HASH } from "./canonical.js";
+import { feedWindowsDisagree } from "../feed-windows.js";
+import { chainHashHex, GENESIS_HASH } from "./canonical.js";
 import { type ChainLink, latestAnchor } from "./chain.js";
 import { type Checkpoint, checkpointStatement, newestCheckpoint } from "./checkpoints.js";
 import { hasInputLog, inputCanonical } from "./input-log.js";
-import { chainHashHex } from "./canonical.js";
 import { type AgentKey, signatureValid, statementBytes } from "./signing.js";
 import { content, gap, HASH, link, RECORD_COLUMNS, SEQ, type StoredRecord } from "./verify.js";
 
@@ -37,7 +37,12 @@ export function refusalToSign(db: Database.Database, key: AgentKey, basis: Signi
     return `the newest checkpoint (of ${when}, head seq ${c.headSeq}) is signed by key ${c.keyId}, not by this agent's key ${key.keyId}: forged, or the key was replaced without adopting the store (docs/evidence-store.md, "Rotating the key")`;
   if (!signatureValid(statementBytes(checkpointStatement(c)), c.signature, key.publicKeyPem))
     return `the newest checkpoint (of ${when}, head seq ${c.headSeq}) is not signed by this agent's key: forged or edited`;
-  return anchorRefusal(db, c, basis) ?? resultsRefusal(db, c, basis) ?? inputsRefusal(db, c, basis);
+  return (
+    anchorRefusal(db, c, basis) ??
+    resultsRefusal(db, c, basis) ??
+    inputsRefusal(db, c, basis) ??
+    feedWindowsDisagree(db)
+  );
 }
 
 function unsignedStore(db: Database.Database): string {
