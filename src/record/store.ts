@@ -117,6 +117,8 @@ export class EvidenceStore implements ResultSink {
   #inputsAtOpen = 0;
   /** Why the head was last not signed; null once a checkpoint was written (or none was refused). */
   #refusal: string | null = null;
+  /** Why an import's additions to pruned days were not committed again (their rollups had been edited). */
+  #uncommitted: string | null = null;
 
   constructor(options: EvidenceStoreOptions) {
     this.#options = options;
@@ -143,7 +145,8 @@ export class EvidenceStore implements ResultSink {
       const db = this.#db;
       db.transaction(() => {
         this.#emptyAtOpen =
-          db.prepare("SELECT 1 FROM results UNION ALL SELECT 1 FROM chain_anchors LIMIT 1").get() === undefined;
+          db.prepare("SELECT 1 FROM results UNION ALL SELECT 1 FROM chain_anchors LIMIT 1").get() ===
+          undefined;
         this.#inputsAtOpen = inputHead(db).seq;
         // A store pruned before commitments existed: its pruned days committed once, as found, and signed.
         if (commitLegacyPrunedDays(db, options.clock.now()) > 0) this.#sign(options.clock.now());
@@ -380,10 +383,11 @@ export class EvidenceStore implements ResultSink {
 
   /**
    * Why this process did not sign the store's head the last time it tried (a sentence naming the
-   * first bad record or checkpoint); null when its last checkpoint was written.
+   * first bad record or checkpoint), or did not commit an import's pruned days again; null when
+   * neither happened.
    */
   signingRefusal(): string | null {
-    return this.#refusal;
+    return this.#refusal ?? this.#uncommitted;
   }
 
   /** The key id the newest checkpoint names: the key this store's signatures need; null for none. */
@@ -475,23 +479,23 @@ export class EvidenceStore implements ResultSink {
       results: this.#options.retentionDays ?? 400,
       minuteRollups: this.#options.minuteRollupDays ?? 400,
     };
-    // Nothing is pruned from a store that cannot be signed: the records would take the proof with them.
-    if (this.#options.checkpoints !== false) {
-      const refusal = this.#db.transaction(() => this.#pruneRefusal()).immediate();
-      if (refusal !== null) {
-        this.#log(`evidence store: error: prune skipped, nothing was removed: ${refusal}`);
-        return prunePostponed();
-      }
-    }
     // The new anchor is signed in the same transaction: an anchor no checkpoint names fails verify.
-    return pruneEvidence(this.#db, now, days, this.#log, (anchor) => {
-      if (this.#options.checkpoints === false) return;
-      const key = this.signingKey();
-      const refusal = key === null ? "no signing key" : this.#refusalToSign(key, anchor);
-      if (refusal !== null) throw new Error(refusal);
-      writeCheckpoint(this.#db, key!, now);
-      this.#lastCheckpointAt = now;
-    });
+    return pruneEvidence(
+      this.#db,
+      now,
+      days,
+      this.#log,
+      (anchor) => {
+        if (this.#options.checkpoints === false) return;
+        const key = this.signingKey();
+        const refusal = key === null ? "no signing key" : this.#refusalToSign(key, anchor);
+        if (refusal !== null) throw new Error(refusal);
+        writeCheckpoint(this.#db, key!, now);
+        this.#lastCheckpointAt = now;
+      },
+      // Nothing is pruned from a store that cannot be signed.
+      () => (this.#options.checkpoints === false ? null : this.#pruneRefusal()),
+    );
   }
 
   /** Why the chain as it is now may not be signed (and so not pruned); null when it may. */
@@ -546,7 +550,7 @@ export class EvidenceStore implements ResultSink {
         if (editedDays.length > 0) {
           const refusal = `the rollups of ${editedDays.join(", ")} (records pruned) are not what their rollup commitment says (edited): the import's results are stored, but those days are not committed again`;
           this.#log(`evidence store: error: ${refusal}`);
-          this.#refusal = refusal;
+          this.#uncommitted = refusal;
         }
       },
       end: (committed) => {

@@ -48,7 +48,9 @@ export function checkpointStatement(c: Omit<Checkpoint, "id" | "keyId" | "signat
 
 /** What the next checkpoint chains to: SHA-256 (hex) of this one's signed bytes. */
 export function checkpointDigest(c: Omit<Checkpoint, "id" | "keyId" | "signature">): string {
-  return createHash("sha256").update(statementBytes(checkpointStatement(c))).digest("hex");
+  return createHash("sha256")
+    .update(statementBytes(checkpointStatement(c)))
+    .digest("hex");
 }
 
 /**
@@ -250,7 +252,10 @@ function everyCheckpointFinding(
     });
     if (c.previousSha256 !== null) {
       if (previous === null || c.previousSha256 !== checkpointDigest(previous))
-        return at("missing", "the checkpoint it chains to (previous_sha256) is not the one before it: checkpoints deleted or replaced");
+        return at(
+          "missing",
+          "the checkpoint it chains to (previous_sha256) is not the one before it: checkpoints deleted or replaced",
+        );
       chaining = true;
     } else if (chaining) {
       return at("altered", "it chains to no checkpoint although the ones before it are chained: inserted");
@@ -270,7 +275,8 @@ function everyCheckpointFinding(
     }
     if (c.headSeq > anchorSeq && c.headSeq > c.anchorSeq) {
       const stored = resultHash.get(c.headSeq) as string | undefined;
-      if (stored === undefined) return at("missing", `record seq ${c.headSeq}, its head, is missing: records deleted`);
+      if (stored === undefined)
+        return at("missing", `record seq ${c.headSeq}, its head, is missing: records deleted`);
       if (stored !== c.headHash)
         return at(
           "altered",
@@ -279,7 +285,10 @@ function everyCheckpointFinding(
     }
     if (inputHash !== null && c.inputsSeq !== null && c.inputsSeq > 0 && c.inputsHash !== null) {
       if (inputHash.get(c.inputsSeq) !== c.inputsHash)
-        return at("altered", `input record seq ${c.inputsSeq}, its input head, is not the one it signed: the input chain was rewritten`);
+        return at(
+          "altered",
+          `input record seq ${c.inputsSeq}, its input head, is not the one it signed: the input chain was rewritten`,
+        );
     }
     previous = c;
   }

@@ -126,7 +126,10 @@ export function commitImportedDays(
 }
 
 function appendCommitment(db: Database.Database, day: EpochMs, digest: string, now: EpochMs): void {
-  appendInput(db, "rollup_commitment", now, { day: new Date(day).toISOString().slice(0, 10), sha256: digest });
+  appendInput(db, "rollup_commitment", now, {
+    day: new Date(day).toISOString().slice(0, 10),
+    sha256: digest,
+  });
 }
 
 /**
@@ -138,10 +141,11 @@ export function rollupsDisagree(db: Database.Database, from: EpochMs, to: EpochM
   const bound = prunedBefore(db);
   if (bound === null) return null;
   const latest = latestCommitments(db);
-  const days = new Set(prunedDays(db, from, Math.min(to, bound)));
-  for (const day of latest.keys()) if (day >= from && day < to && day + DAY_MS <= bound) days.add(day);
+  const days = new Set(prunedDays(db, from, Math.min(to, bound)).filter((day) => day + DAY_MS <= bound));
+  // A committed day stays checked when a late import puts raw records before it again (which
+  // moves the oldest kept record, and so the bound, back): its commitment still stands for it.
+  for (const day of latest.keys()) if (day >= from && day < to) days.add(day);
   for (const day of [...days].sort((a, b) => a - b)) {
-    if (day + DAY_MS > bound) continue;
     const iso = new Date(day).toISOString().slice(0, 10);
     const committed = latest.get(day);
     if (committed === undefined)

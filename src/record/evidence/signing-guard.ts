@@ -46,10 +46,11 @@ export function refusalToSign(db: Database.Database, key: AgentKey, basis: Signi
 }
 
 function unsignedStore(db: Database.Database): string {
-  const [count, lo, hi] = db
-    .prepare("SELECT count(*), min(seq), max(seq) FROM results")
-    .raw(true)
-    .get() as [number, number | null, number | null];
+  const [count, lo, hi] = db.prepare("SELECT count(*), min(seq), max(seq) FROM results").raw(true).get() as [
+    number,
+    number | null,
+    number | null,
+  ];
   const what = count > 0 ? `records seq ${lo}..${hi}` : "a pruned chain";
   return `the store holds ${what} but no signed checkpoint: its checkpoints were deleted, or it was written without signing; a writer signs only a store it found empty or that a checkpoint it can check commits (recovery: docs/evidence-store.md, "A store that cannot be signed")`;
 }
@@ -92,7 +93,9 @@ function resultsRefusal(db: Database.Database, c: Checkpoint, basis: SigningBasi
   for (const row of rows) {
     const seq = row[SEQ] as number;
     const problem =
-      (seq !== previousSeq + 1 ? gap({ seq, probe: String(row[1]), ts: row[0] as number }, previousSeq) : null) ??
+      (seq !== previousSeq + 1
+        ? gap({ seq, probe: String(row[1]), ts: row[0] as number }, previousSeq)
+        : null) ??
       link(db, row, previousHash) ??
       content(row);
     if (problem) return `record seq ${problem.seq} after the newest checkpoint: ${problem.detail}`;

@@ -1,8 +1,8 @@
 import type Database from "better-sqlite3";
 import type { ProbeResult } from "../../model/result.js";
+import { DAY_MS } from "../../model/time.js";
 import { canonicalForm, isoTimestamp } from "../evidence/canonical.js";
 import { type ChainedResult, ChainWriter } from "../evidence/chain.js";
-import { DAY_MS } from "../../model/time.js";
 import { commitImportedDays, latestCommitments, rollupDayDigest } from "../evidence/rollup-commitments.js";
 import { type ExclusionJudge, type LatencyOf, RollupAccumulator } from "../rollups.js";
 import { RESULT_VALUE_COLUMNS, resultOfValues } from "../rows.js";
