@@ -39,10 +39,10 @@ interface Row {
  */
 export class FeedWindowLedger {
   readonly #db: () => Database.Database;
-  readonly #signed: (now: EpochMs) => void;
+  readonly #signed: () => void;
 
   /** `signed` signs the store's head inside the transaction that recorded observations. */
-  constructor(db: () => Database.Database, signed: (now: EpochMs) => void = () => {}) {
+  constructor(db: () => Database.Database, signed: () => void = () => {}) {
     this.#db = db;
     this.#signed = signed;
   }
@@ -103,7 +103,7 @@ export class FeedWindowLedger {
         logged.set(r.providerId, observed);
         recorded = true;
       }
-      if (recorded) this.#signed(now);
+      if (recorded) this.#signed();
     }).immediate();
     return { added, changed };
   }

@@ -7,7 +7,7 @@ import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/res
 import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
 import { type BundleInput, writeBundle } from "./evidence/bundle.js";
-import { type ChainedResult, type ChainLink, ChainWriter } from "./evidence/chain.js";
+import { type ChainedResult, type ChainLink, ChainWriter, chainTail } from "./evidence/chain.js";
 import { CHECKPOINT_INTERVAL_MS, newestCheckpoint, writeCheckpoint } from "./evidence/checkpoints.js";
 import {
   appendInput,
@@ -15,13 +15,20 @@ import {
   type InputRecord,
   inputHead,
   latestInputOf,
+  verifyInputChain,
 } from "./evidence/input-log.js";
 import { commitLegacyPrunedDays } from "./evidence/rollup-commitments.js";
 import { type AgentKey, keyFileOf, loadAgentKey, MissingKeyError } from "./evidence/signing.js";
 import { refusalToSign } from "./evidence/signing-guard.js";
-import { periodWithCheckpoint, type VerifyOutcome, verifyChain, withCheckpoint } from "./evidence/verify.js";
+import {
+  describeProblem,
+  periodWithCheckpoint,
+  type VerifyOutcome,
+  verifyChain,
+  withCheckpoint,
+} from "./evidence/verify.js";
 import { type PeriodVerification, type VerifiedRecords, verifyPeriod } from "./evidence/verify-period.js";
-import { FeedWindowLedger } from "./feed-windows.js";
+import { FeedWindowLedger, feedWindowsDisagree } from "./feed-windows.js";
 import { type ImportOutcome, ImportSession } from "./import/import-session.js";
 import { NotificationLedger } from "./notifications.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
@@ -107,7 +114,8 @@ export class EvidenceStore implements ResultSink {
   /** The maintenance feed's windows and when each was first seen (outside the hash chain). */
   readonly feedWindows = new FeedWindowLedger(
     () => this.#ownDb(),
-    (now) => this.#sign(now),
+    // Signed at the store's clock, not the reading's time (a checkpoint dates what it commits).
+    () => this.#sign(this.#clock.now()),
   );
   #key: AgentKey | null = null;
   #lastCheckpointAt = Number.NEGATIVE_INFINITY;
@@ -388,6 +396,51 @@ export class EvidenceStore implements ResultSink {
    */
   signingRefusal(): string | null {
     return this.#refusal ?? this.#uncommitted;
+  }
+
+  /**
+   * `slo-agent evidence adopt`: the operator's explicit decision to sign a store this process
+   * would refuse to sign (its checkpoints deleted, an older store, a rotated or lost key). Only a
+   * chain and input chain consistent with themselves are adopted; an `adoption` input record names
+   * what was overridden, the head, and the key before, and is signed with the agent key (created
+   * if it is missing). Returns the refusal overridden (null: nothing needed adopting) and the key id.
+   */
+  adopt(): { overridden: string | null; keyId: string } {
+    if (this.#options.readOnly) throw new Error("evidence store was opened read-only");
+    const db = this.#db;
+    return db
+      .transaction(() => {
+        const file = keyFileOf(this.#options.dataDir, this.#options.signingKeyFile);
+        this.#key ??= loadAgentKey(file, { create: true });
+        const key = this.#key!;
+        const overridden = this.#refusalToSign(key, null);
+        if (overridden !== null) {
+          const chain = verifyChain(db);
+          if (!chain.ok)
+            throw new Error(
+              `the chain does not verify, so it is not adopted: ${describeProblem(chain.problem)}`,
+            );
+          const inputs = verifyInputChain(db);
+          if (inputs !== null)
+            throw new Error(
+              `the input chain does not verify, so it is not adopted: ${inputs.detail} (input seq ${inputs.seq})`,
+            );
+          const feed = feedWindowsDisagree(db);
+          if (feed !== null) throw new Error(`not adopted: ${feed}`);
+          const head = chainTail(db);
+          appendInput(db, "adoption", this.#clock.now(), {
+            overridden,
+            head_seq: head.seq,
+            head_hash: head.hash.toString("hex"),
+            key_id: key.keyId,
+            previous_key_id: newestCheckpoint(db)?.keyId ?? null,
+          });
+        }
+        writeCheckpoint(db, key, this.#clock.now());
+        this.#refusal = null;
+        return { overridden, keyId: key.keyId };
+      })
+      .immediate();
   }
 
   /** The key id the newest checkpoint names: the key this store's signatures need; null for none. */

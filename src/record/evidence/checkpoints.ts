@@ -220,8 +220,8 @@ function unsignedRecords(db: Database.Database): CheckpointFinding | null {
 }
 
 /**
- * Every checkpoint, not just the newest: each signed by the agent's key (one naming another key
- * must be pinned by the next one's previous_sha256: a rotation), chained to the one before it by
+ * Every checkpoint, not just the newest: each naming the agent's key signed by it (one of an earlier
+ * key, before a rotation or an adoption, is pinned by the chain where it is chained), chained to the one before it by
  * previous_sha256 once chaining began, and still naming the hash the store holds at its head seq
  * and input seq (unless pruned). An older checkpoint that disagrees with the chain shows a rewrite
  * that a later checkpoint was signed over; one deleted between two others breaks the chain.
@@ -242,7 +242,6 @@ function everyCheckpointFinding(
     : null;
   let previous: Checkpoint | null = null;
   let chaining = false;
-  let unpinned: Checkpoint | null = null;
   for (const c of rows) {
     const named = `the signed checkpoint of ${new Date(c.createdAt).toISOString()} (head seq ${c.headSeq})`;
     const at = (kind: "altered" | "missing", detail: string): CheckpointFinding => ({
@@ -260,19 +259,9 @@ function everyCheckpointFinding(
     } else if (chaining) {
       return at("altered", "it chains to no checkpoint although the ones before it are chained: inserted");
     }
-    if (unpinned !== null && c.previousSha256 === null)
-      return {
-        seq: unpinned.headSeq,
-        kind: "altered",
-        detail: `the checkpoint of ${new Date(unpinned.createdAt).toISOString()} names key ${unpinned.keyId}, not the agent's key ${agentKeyId}, and no later checkpoint chains to it: forged`,
-      };
-    unpinned = null;
-    if (c.keyId === agentKeyId) {
-      if (!verify(null, statementBytes(checkpointStatement(c)), key, c.signature))
-        return at("altered", "it is not signed by the agent's key (rewritten or forged)");
-    } else {
-      unpinned = c;
-    }
+    // One of an earlier key (before a rotation) cannot be checked here; it must still agree below.
+    if (c.keyId === agentKeyId && !verify(null, statementBytes(checkpointStatement(c)), key, c.signature))
+      return at("altered", "it is not signed by the agent's key (rewritten or forged)");
     if (c.headSeq > anchorSeq && c.headSeq > c.anchorSeq) {
       const stored = resultHash.get(c.headSeq) as string | undefined;
       if (stored === undefined)
