@@ -458,4 +458,38 @@ describe("a writer signs only what extends its newest checkpoint", () => {
     },
     SLOW,
   );
+
+  it(
+    "recovery: `evidence adopt` signs a store whose checkpoints were deleted, with an adoption record; a chain that does not verify is not adopted",
+    () => {
+      const dir = copy(base);
+      sql(dir, (db) => db.prepare("DELETE FROM checkpoints").run());
+      expectRefused(importOne(dir), /no signed checkpoint/);
+      const adopted = slo(["evidence", "adopt", "--config", "slo.yaml"], dir);
+      expect(adopted.code, adopted.stderr).toBe(0);
+      expect(adopted.stdout).toMatch(
+        /^adopted: the store holds records seq 1\.\.\d+ but no signed checkpoint/,
+      );
+      expect(adopted.stdout).toMatch(/signed by key [0-9a-f]{16}/);
+      const adoption = sql(dir, (db) =>
+        db.prepare("SELECT payload FROM input_records WHERE kind = 'adoption'").pluck().get(),
+      ) as string;
+      expect(JSON.parse(adoption)).toMatchObject({ previous_key_id: null });
+      expect(importOne(dir, "2026-12-06T11:00:00.000Z").code).toBe(0);
+      expect(verifyAll(dir).code).toBe(0);
+
+      const broken = copy(base);
+      sql(broken, (db) => {
+        db.prepare("DELETE FROM checkpoints").run();
+        db.prepare("UPDATE results SET status = 503 WHERE seq = 5").run();
+      });
+      const refused = slo(["evidence", "adopt", "--config", "slo.yaml"], broken);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(
+        "the chain does not verify, so it is not adopted: altered: record seq 5",
+      );
+      expect(checkpoints(broken)).toBe(0);
+    },
+    SLOW,
+  );
 });
