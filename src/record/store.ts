@@ -313,7 +313,11 @@ export class EvidenceStore implements ResultSink {
     this.flush();
     const db = this.#readerDb();
     return db.transaction((): VerifyOutcome => {
-      if (options.month === undefined) return withCheckpoint(db, verifyChain(db), this.#publicKeyPem());
+      if (options.month === undefined) {
+        // A store that signs no checkpoints (checkpoints: false) is checked as a chain only.
+        if (this.#options.checkpoints === false) return verifyChain(db);
+        return withCheckpoint(db, verifyChain(db), this.#publicKeyPem());
+      }
       const { start, end } = monthInterval(options.month);
       const p = this.#againstCheckpoint(db, verifyPeriod(db, start, end), start, end);
       return p.problem
