@@ -39,66 +39,71 @@ interface Row {
  */
 export class FeedWindowLedger {
   readonly #db: () => Database.Database;
+  readonly #signed: () => void;
 
-  constructor(db: () => Database.Database) {
+  /** `signed` signs the store's head inside the transaction that recorded observations. */
+  constructor(db: () => Database.Database, signed: () => void = () => {}) {
     this.#db = db;
+    this.#signed = signed;
   }
 
+  /**
+   * Records a feed reading. What the log's newest observation of a window says is what the agent
+   * knows of it: a window is new (first seen now) when no observation in the log records it,
+   * whatever feed_windows holds, and its first sighting and cancellation carry over from that
+   * observation, never from a table row someone else could have written. feed_windows is then
+   * written to match, and each added or changed window is an observation, signed in the same
+   * transaction (`signed`).
+   */
   observe(readings: readonly FeedWindowReading[], now: EpochMs): FeedObservation {
     const db = this.#db();
-    const find = db.prepare("SELECT last_digest FROM feed_windows WHERE provider_id = ?");
-    const insert = db.prepare(
+    const upsert = db.prepare(
       `INSERT INTO feed_windows (provider_id, name, start, end, provider_created_at, first_seen_at,
-         last_seen_at, categories, last_digest, cancelled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const update = db.prepare(
-      `UPDATE feed_windows SET name = ?, start = ?, end = ?, provider_created_at = ?, last_seen_at = ?,
-         categories = ?, last_digest = ?,
-         cancelled_at = CASE WHEN ? THEN coalesce(cancelled_at, ?) ELSE NULL END WHERE provider_id = ?`,
+         last_seen_at, categories, last_digest, cancelled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (provider_id) DO UPDATE SET name = excluded.name, start = excluded.start,
+         end = excluded.end, provider_created_at = excluded.provider_created_at,
+         first_seen_at = excluded.first_seen_at, last_seen_at = excluded.last_seen_at,
+         categories = excluded.categories, last_digest = excluded.last_digest,
+         cancelled_at = excluded.cancelled_at`,
     );
     const added: string[] = [];
     const changed: string[] = [];
     db.transaction(() => {
+      const logged = loggedObservations(db);
+      let recorded = false;
       for (const r of readings) {
-        const categories = JSON.stringify(r.categories);
-        const row = find.get(r.providerId) as { last_digest: string } | undefined;
-        if (row === undefined) {
-          insert.run(
-            r.providerId,
-            r.name,
-            r.start,
-            r.end,
-            r.providerCreatedAt,
-            now,
-            now,
-            categories,
-            r.digest,
-            r.cancelled ? now : null,
-          );
-          added.push(r.providerId);
-          continue;
-        }
-        if (row.last_digest !== r.digest) changed.push(r.providerId);
-        const cancelledBefore = db
-          .prepare("SELECT cancelled_at IS NOT NULL FROM feed_windows WHERE provider_id = ?")
-          .pluck()
-          .get(r.providerId);
-        update.run(
-          r.name,
-          r.start,
-          r.end,
-          r.providerCreatedAt,
+        const before = logged.get(r.providerId);
+        if (before === undefined) added.push(r.providerId);
+        else if (before.digest !== r.digest) changed.push(r.providerId);
+        const observed: Observation = {
+          provider_id: r.providerId,
+          name: r.name,
+          start: r.start,
+          end: r.end,
+          provider_created_at: r.providerCreatedAt,
+          first_seen_at: before?.first_seen_at ?? now,
+          categories: r.categories,
+          digest: r.digest,
+          cancelled_at: r.cancelled ? (before?.cancelled_at ?? now) : null,
+        };
+        upsert.run(
+          observed.provider_id,
+          observed.name,
+          observed.start,
+          observed.end,
+          observed.provider_created_at,
+          observed.first_seen_at,
           now,
-          categories,
-          r.digest,
-          r.cancelled ? 1 : 0,
-          now,
-          r.providerId,
+          JSON.stringify(observed.categories),
+          observed.digest,
+          observed.cancelled_at,
         );
-        if (row.last_digest !== r.digest || Boolean(cancelledBefore) !== r.cancelled)
-          recordFeedObservation(db, r.providerId, now);
+        if (before !== undefined && canonicalize(before) === canonicalize(observed)) continue;
+        if (hasInputLog(db)) appendInput(db, "maintenance_observation", now, observed);
+        logged.set(r.providerId, observed);
+        recorded = true;
       }
-      for (const id of added) recordFeedObservation(db, id, now);
+      if (recorded) this.#signed();
     }).immediate();
     return { added, changed };
   }
@@ -260,35 +265,32 @@ function observedForm(r: ObservedRow): unknown {
   };
 }
 
-/**
- * Records, as an input record of the log, a window as the ledger holds it once a reading added or
- * changed it, at the time it was read (inside the ledger's write transaction). The one place a
- * feed observation enters the log.
- */
-export function recordFeedObservation(db: Database.Database, providerId: string, readAt: EpochMs): void {
-  if (!hasInputLog(db)) return;
-  const row = db
-    .prepare(`SELECT ${OBSERVED_COLUMNS} FROM feed_windows WHERE provider_id = ?`)
-    .get(providerId) as ObservedRow | undefined;
-  if (row) appendInput(db, "maintenance_observation", readAt, observedForm(row));
+/** A maintenance observation's payload (docs/evidence-store.md, "Input records"). */
+interface Observation {
+  readonly provider_id: string;
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+  readonly provider_created_at: number;
+  readonly first_seen_at: number;
+  readonly categories: CategoryScope;
+  readonly digest: string;
+  readonly cancelled_at: number | null;
 }
 
-/**
- * Windows stored before observations were logged: each recorded once, as found, when a writer
- * first opens the store (only while the log holds no observation at all, so that a window
- * inserted later is never adopted).
- */
-export function recordStoredWindows(db: Database.Database, now: EpochMs): void {
-  if (!hasInputLog(db)) return;
-  const logged = db
-    .prepare("SELECT 1 FROM input_records WHERE kind = 'maintenance_observation' LIMIT 1")
-    .get();
-  if (logged !== undefined) return;
-  const ids = db
-    .prepare("SELECT provider_id FROM feed_windows ORDER BY provider_id")
+/** The newest maintenance observation of each window in the log. */
+function loggedObservations(db: Database.Database): Map<string, Observation> {
+  const logged = new Map<string, Observation>();
+  if (!hasInputLog(db)) return logged;
+  const payloads = db
+    .prepare("SELECT payload FROM input_records WHERE kind = 'maintenance_observation' ORDER BY seq")
     .pluck()
-    .all() as string[];
-  for (const id of ids) recordFeedObservation(db, id, now);
+    .iterate() as Iterable<string>;
+  for (const payload of payloads) {
+    const o = JSON.parse(payload) as Observation;
+    logged.set(o.provider_id, o);
+  }
+  return logged;
 }
 
 /**

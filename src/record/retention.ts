@@ -31,18 +31,26 @@ export function pruneEvidence(
   now: EpochMs,
   days: RetentionDays,
   log: (line: string) => void,
-  /** Runs in the same transaction after a prune that wrote an anchor (signs it). */
-  anchored: () => void = () => {},
+  /** Runs in the same transaction after a prune that wrote this anchor (signs it; throwing undoes the prune). */
+  anchored: (anchor: ChainLink) => void = () => {},
+  /** Why the chain may not be pruned now (it could not be signed); checked first, in the same transaction. */
+  refusal: () => string | null = () => null,
 ): PruneOutcome {
   try {
     return db
       .transaction(() => {
+        const refused = refusal();
+        if (refused !== null) {
+          // The records would take the proof of what was done to them with them.
+          log(`evidence store: error: prune skipped, nothing was removed: ${refused}`);
+          return NOTHING_PRUNED;
+        }
         const chain = pruneChainPrefix(db, now - days.results * DAY_MS, now);
         const minutesCompacted = compactMinuteRollups(db, now - days.minuteRollups * DAY_MS);
         if (chain.anchor) {
           // The pruned days' rollups now stand for their records: committed before the head is signed.
           commitPrunedDays(db, now);
-          anchored();
+          anchored(chain.anchor);
         }
         return { ...chain, minutesCompacted };
       })

@@ -192,6 +192,11 @@ const MIGRATIONS: readonly string[] = [
     SELECT RAISE(ABORT, '${DUPLICATE_SPAN}');
   END;
   `,
+  // Checkpoints chained (docs/evidence-store.md, "Signed checkpoints"): each signs the digest of the
+  // one before it, so a checkpoint deleted or replaced between two others breaks the chain.
+  `
+  ALTER TABLE checkpoints ADD COLUMN previous_sha256 BLOB;  -- SHA-256 of the previous checkpoint's signed bytes; NULL for the first
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -8,14 +8,28 @@ import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/res
 import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
 import { type BundleInput, writeBundle } from "./evidence/bundle.js";
-import { type ChainedResult, ChainWriter } from "./evidence/chain.js";
+import { type ChainedResult, type ChainLink, ChainWriter, chainTail } from "./evidence/chain.js";
 import { CHECKPOINT_INTERVAL_MS, newestCheckpoint, writeCheckpoint } from "./evidence/checkpoints.js";
-import { appendInput, configRecordsOf, type InputRecord, latestInputOf } from "./evidence/input-log.js";
-import { commitPrunedDays } from "./evidence/rollup-commitments.js";
+import {
+  appendInput,
+  configRecordsOf,
+  type InputRecord,
+  inputHead,
+  latestInputOf,
+  verifyInputChain,
+} from "./evidence/input-log.js";
+import { commitLegacyPrunedDays } from "./evidence/rollup-commitments.js";
 import { type AgentKey, keyFileOf, loadAgentKey, MissingKeyError } from "./evidence/signing.js";
-import { periodWithCheckpoint, type VerifyOutcome, verifyChain, withCheckpoint } from "./evidence/verify.js";
+import { refusalToSign } from "./evidence/signing-guard.js";
+import {
+  describeProblem,
+  periodWithCheckpoint,
+  type VerifyOutcome,
+  verifyChain,
+  withCheckpoint,
+} from "./evidence/verify.js";
 import { type PeriodVerification, type VerifiedRecords, verifyPeriod } from "./evidence/verify-period.js";
-import { declaredVersionsOf, FeedWindowLedger, recordStoredWindows } from "./feed-windows.js";
+import { declaredVersionsOf, FeedWindowLedger, feedWindowsDisagree } from "./feed-windows.js";
 import { type ImportOutcome, ImportSession } from "./import/import-session.js";
 import { NotificationLedger } from "./notifications.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
@@ -99,9 +113,21 @@ export class EvidenceStore implements ResultSink {
   /** The alert notification queue and alert states (outside the hash chain). */
   readonly notifications = new NotificationLedger(() => this.#writerDb());
   /** The maintenance feed's windows and when each was first seen (outside the hash chain). */
-  readonly feedWindows = new FeedWindowLedger(() => this.#ownDb());
+  readonly feedWindows = new FeedWindowLedger(
+    () => this.#ownDb(),
+    // Signed at the store's clock, not the reading's time (a checkpoint dates what it commits).
+    () => this.#sign(this.#clock.now()),
+  );
   #key: AgentKey | null = null;
   #lastCheckpointAt = Number.NEGATIVE_INFINITY;
+  /** The store held no record and no anchor when this process opened it (src/record/evidence/signing-guard.ts). */
+  #emptyAtOpen = false;
+  /** The input chain's head seq when this process opened the store: later input records are its own. */
+  #inputsAtOpen = 0;
+  /** Why the head was last not signed; null once a checkpoint was written (or none was refused). */
+  #refusal: string | null = null;
+  /** Why an import's additions to pruned days were not committed again (their rollups had been edited). */
+  #uncommitted: string | null = null;
 
   constructor(options: EvidenceStoreOptions) {
     this.#options = options;
@@ -127,8 +153,12 @@ export class EvidenceStore implements ResultSink {
     if (!options.readOnly) {
       const db = this.#db;
       db.transaction(() => {
-        recordStoredWindows(db, options.clock.now());
-        commitPrunedDays(db, options.clock.now());
+        this.#emptyAtOpen =
+          db.prepare("SELECT 1 FROM results UNION ALL SELECT 1 FROM chain_anchors LIMIT 1").get() ===
+          undefined;
+        this.#inputsAtOpen = inputHead(db).seq;
+        // A store pruned before commitments existed: its pruned days committed once, as found, and signed.
+        if (commitLegacyPrunedDays(db, options.clock.now()) > 0) this.#sign(options.clock.now());
       }).immediate();
     }
   }
@@ -145,7 +175,10 @@ export class EvidenceStore implements ResultSink {
         const text = canonicalize(payload) ?? "null";
         const latest = latestInputOf(db, kind);
         if (latest?.payload === text) return latest.seq;
-        return appendInput(db, kind, this.#clock.now(), payload);
+        const seq = appendInput(db, kind, this.#clock.now(), payload);
+        // Signed as it is written: an input record no checkpoint commits was not written by an agent.
+        this.#sign(this.#clock.now());
+        return seq;
       })
       .immediate();
   }
@@ -281,7 +314,11 @@ export class EvidenceStore implements ResultSink {
     this.flush();
     const db = this.#readerDb();
     return db.transaction((): VerifyOutcome => {
-      if (options.month === undefined) return withCheckpoint(db, verifyChain(db), this.#publicKeyPem());
+      if (options.month === undefined) {
+        // A store that signs no checkpoints (checkpoints: false) is checked as a chain only.
+        if (this.#options.checkpoints === false) return verifyChain(db);
+        return withCheckpoint(db, verifyChain(db), this.#publicKeyPem());
+      }
       const { start, end } = monthInterval(options.month);
       const p = this.#againstCheckpoint(db, verifyPeriod(db, start, end), start, end);
       return p.problem
@@ -341,7 +378,14 @@ export class EvidenceStore implements ResultSink {
     if (this.#key) return this.#key;
     const file = keyFileOf(this.#options.dataDir, this.#options.signingKeyFile);
     const signedBy = newestCheckpoint(this.#readerDb())?.keyId ?? null;
-    this.#key = loadAgentKey(file, { create: !this.#options.readOnly, signedBy });
+    // A new key only for a store this process found empty: one minted for a store holding records
+    // (its key and checkpoints deleted) would sign whatever it holds now.
+    this.#key = loadAgentKey(file, { create: !this.#options.readOnly && this.#emptyAtOpen, signedBy });
+    if (this.#key === null && !this.#options.readOnly && !this.#emptyAtOpen) {
+      throw new Error(
+        `signing key ${file} is missing and the store already holds records: a key is created only for an empty store; restore the key (docs/evidence-store.md, "A store that cannot be signed")`,
+      );
+    }
     return this.#key;
   }
 
@@ -358,6 +402,60 @@ export class EvidenceStore implements ResultSink {
     return declaredVersionsOf(
       configRecordsOf(this.#readerDb(), Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
     );
+  }
+
+  /**
+   * Why this process did not sign the store's head the last time it tried (a sentence naming the
+   * first bad record or checkpoint), or did not commit an import's pruned days again; null when
+   * neither happened.
+   */
+  signingRefusal(): string | null {
+    return this.#refusal ?? this.#uncommitted;
+  }
+
+  /**
+   * `slo-agent evidence adopt`: the operator's explicit decision to sign a store this process
+   * would refuse to sign (its checkpoints deleted, an older store, a rotated or lost key). Only a
+   * chain and input chain consistent with themselves are adopted; an `adoption` input record names
+   * what was overridden, the head, and the key before, and is signed with the agent key (created
+   * if it is missing). Returns the refusal overridden (null: nothing needed adopting) and the key id.
+   */
+  adopt(): { overridden: string | null; keyId: string } {
+    if (this.#options.readOnly) throw new Error("evidence store was opened read-only");
+    const db = this.#db;
+    return db
+      .transaction(() => {
+        const file = keyFileOf(this.#options.dataDir, this.#options.signingKeyFile);
+        this.#key ??= loadAgentKey(file, { create: true });
+        const key = this.#key!;
+        const overridden = this.#refusalToSign(key, null);
+        if (overridden !== null) {
+          const chain = verifyChain(db);
+          if (!chain.ok)
+            throw new Error(
+              `the chain does not verify, so it is not adopted: ${describeProblem(chain.problem)}`,
+            );
+          const inputs = verifyInputChain(db);
+          if (inputs !== null)
+            throw new Error(
+              `the input chain does not verify, so it is not adopted: ${inputs.detail} (input seq ${inputs.seq})`,
+            );
+          const feed = feedWindowsDisagree(db);
+          if (feed !== null) throw new Error(`not adopted: ${feed}`);
+          const head = chainTail(db);
+          appendInput(db, "adoption", this.#clock.now(), {
+            overridden,
+            head_seq: head.seq,
+            head_hash: head.hash.toString("hex"),
+            key_id: key.keyId,
+            previous_key_id: newestCheckpoint(db)?.keyId ?? null,
+          });
+        }
+        writeCheckpoint(db, key, this.#clock.now());
+        this.#refusal = null;
+        return { overridden, keyId: key.keyId };
+      })
+      .immediate();
   }
 
   /** The key id the newest checkpoint names: the key this store's signatures need; null for none. */
@@ -379,14 +477,46 @@ export class EvidenceStore implements ResultSink {
   #checkpointNow(): void {
     if (this.#options.checkpoints === false) return;
     try {
-      const key = this.signingKey();
-      if (!key) return;
       const now = this.#clock.now();
-      this.#db.transaction(() => writeCheckpoint(this.#db, key, now)).immediate();
-      this.#lastCheckpointAt = now;
+      this.#db.transaction(() => this.#sign(now)).immediate();
     } catch (error) {
       this.#log(`evidence store: checkpoint not written (${describeCheckpointError(error)})`);
     }
+  }
+
+  /**
+   * Inside the caller's write transaction: signs the head, unless the store does not extend what
+   * was signed before (signing-guard.ts). A refusal is logged as an error naming the first bad
+   * record or checkpoint, kept for signingRefusal(), and results go on being recorded unsigned.
+   */
+  #sign(now: EpochMs, ownAnchor: ChainLink | null = null): void {
+    if (this.#options.checkpoints === false || this.#options.readOnly) return;
+    let refusal: string | null;
+    let key: AgentKey | null = null;
+    try {
+      key = this.signingKey();
+      refusal = key === null ? null : this.#refusalToSign(key, ownAnchor);
+    } catch (error) {
+      refusal = (error as Error).message;
+    }
+    this.#lastCheckpointAt = now;
+    if (refusal !== null) {
+      if (refusal !== this.#refusal)
+        this.#log(`evidence store: error: not signing the evidence (results are still recorded): ${refusal}`);
+      this.#refusal = refusal;
+      return;
+    }
+    if (!key) return;
+    writeCheckpoint(this.#db, key, now);
+    this.#refusal = null;
+  }
+
+  #refusalToSign(key: AgentKey, ownAnchor: ChainLink | null): string | null {
+    return refusalToSign(this.#db, key, {
+      emptyAtOpen: this.#emptyAtOpen,
+      inputsAtOpen: this.#inputsAtOpen,
+      ownAnchor,
+    });
   }
 
   /** Inside a batch's transaction: a checkpoint when the last one is CHECKPOINT_INTERVAL_MS old. */
@@ -394,23 +524,7 @@ export class EvidenceStore implements ResultSink {
     if (this.#options.checkpoints === false) return;
     const now = this.#clock.now();
     if (now - this.#lastCheckpointAt < CHECKPOINT_INTERVAL_MS) return;
-    this.#signHead(now, false);
-  }
-
-  /** Writes a checkpoint inside the caller's transaction; a key that cannot be had is logged, once. */
-  #signHead(now: EpochMs, required: boolean): void {
-    let key: AgentKey | null;
-    try {
-      key = this.signingKey();
-    } catch (error) {
-      if (required) throw error;
-      this.#lastCheckpointAt = Number.POSITIVE_INFINITY;
-      this.#log(`evidence store: no checkpoints will be written (${(error as Error).message})`);
-      return;
-    }
-    if (!key) return;
-    writeCheckpoint(this.#db, key, now);
-    this.#lastCheckpointAt = now;
+    this.#sign(now);
   }
 
   startRun(now: EpochMs): void {
@@ -434,7 +548,32 @@ export class EvidenceStore implements ResultSink {
       minuteRollups: this.#options.minuteRollupDays ?? 400,
     };
     // The new anchor is signed in the same transaction: an anchor no checkpoint names fails verify.
-    return pruneEvidence(this.#db, now, days, this.#log, () => this.#signHead(now, true));
+    return pruneEvidence(
+      this.#db,
+      now,
+      days,
+      this.#log,
+      (anchor) => {
+        if (this.#options.checkpoints === false) return;
+        const key = this.signingKey();
+        const refusal = key === null ? "no signing key" : this.#refusalToSign(key, anchor);
+        if (refusal !== null) throw new Error(refusal);
+        writeCheckpoint(this.#db, key!, now);
+        this.#lastCheckpointAt = now;
+      },
+      // Nothing is pruned from a store that cannot be signed.
+      () => (this.#options.checkpoints === false ? null : this.#pruneRefusal()),
+    );
+  }
+
+  /** Why the chain as it is now may not be signed (and so not pruned); null when it may. */
+  #pruneRefusal(): string | null {
+    try {
+      const key = this.signingKey();
+      return key === null ? null : this.#refusalToSign(key, null);
+    } catch (error) {
+      return (error as Error).message;
+    }
   }
 
   /**
@@ -472,12 +611,21 @@ export class EvidenceStore implements ResultSink {
       isExcluded: this.#options.isExcluded ?? NOT_EXCLUDED,
       latencyOf: this.#options.latencyOf,
       keepAppended: this.#listeners.size > 0,
+      now: this.#clock.now(),
+      // Signed in the import's own transaction: no crash can leave its records or commitments unsigned.
+      beforeCommit: (imported, editedDays) => {
+        if (imported > 0) this.#sign(this.#clock.now());
+        if (editedDays.length > 0) {
+          const refusal = `the rollups of ${editedDays.join(", ")} (records pruned) are not what their rollup commitment says (edited): the import's results are stored, but those days are not committed again`;
+          this.#log(`evidence store: error: ${refusal}`);
+          this.#uncommitted = refusal;
+        }
+      },
       end: (committed) => {
         this.#importing = null;
         this.#queue.resume();
         if (committed === null) return;
         this.#committed += committed.imported;
-        if (committed.imported > 0) this.#checkpointNow();
         if (committed.appended) this.#notify(committed.appended);
       },
     });

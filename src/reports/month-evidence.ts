@@ -38,8 +38,9 @@ export interface SealInput {
 export class AgentKeyError extends Error {}
 
 /**
- * The agent key of a data directory (or agent.signing_key_file), created on first use. A store on
- * read-only media without a key is still reported on: unsigned, with a warning (required: exit 2).
+ * The agent key of a data directory (or agent.signing_key_file), never created here (the writer that
+ * first fills an empty store creates it). A store without a key is still reported on: unsigned,
+ * with a warning (required: exit 2).
  */
 export function agentKeyFor(
   command: string,
@@ -50,7 +51,15 @@ export function agentKeyFor(
   signedBy: string | null = null,
 ): AgentKey | null {
   try {
-    return loadAgentKey(keyFileOf(dataDir, config.agent.signingKeyFile), { create: true, signedBy });
+    // Never created here: a key minted for a store that already holds records (its key and
+    // checkpoints deleted) would sign whatever it holds (docs/evidence-store.md, "Signed checkpoints").
+    const file = keyFileOf(dataDir, config.agent.signingKeyFile);
+    const key = loadAgentKey(file, { create: false, signedBy });
+    if (key !== null) return key;
+    const why = `no signing key at ${file}: the agent or an import creates it when it first writes to an empty store`;
+    if (required) throw new AgentKeyError(`${command}: ${why}`);
+    warn(`${command}: warning: the statement is not signed: ${why}`);
+    return null;
   } catch (error) {
     // A key the checkpoints need is missing: the verification already names it (exit 1).
     if (required && !(error instanceof MissingKeyError))

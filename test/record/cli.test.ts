@@ -144,9 +144,13 @@ describe("slo-agent verify", () => {
 
     const ok = await cli(dir, "verify");
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^ok: 40 records verified, head [0-9a-f]{64}\n$/);
+    expect(ok.stdout).toMatch(
+      /^ok: 40 records verified, head [0-9a-f]{64}\ncheckpoints signed by key [0-9a-f]{16}\n$/,
+    );
     const month = await cli(dir, "verify", "--month", "2026-10");
-    expect(month.stdout).toMatch(/^ok: 40 records verified, head [0-9a-f]{64}\n$/);
+    expect(month.stdout).toMatch(
+      /^ok: 40 records verified, head [0-9a-f]{64}\ncheckpoints signed by key [0-9a-f]{16}\n$/,
+    );
 
     const db = new Database(join(dir, "evidence", "evidence.sqlite"));
     db.exec("UPDATE results SET status = 200, duration_ms = 1 WHERE seq = 12");

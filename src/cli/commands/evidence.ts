@@ -15,6 +15,7 @@ import { existingReport } from "../evidence-report.js";
 import { monthEvidence, sealOf } from "../evidence-seal.js";
 import { timestampStatement } from "../evidence-timestamp.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
+import { registerAdopt } from "./evidence-adopt.js";
 
 interface ExportOptions extends CommonOptions {
   month?: string;
@@ -58,6 +59,7 @@ export function registerEvidence(program: Command, clock: Clock = systemClock): 
     )
     .addHelpText("after", EXAMPLES)
     .action((opts: ExportOptions) => runExport(opts, clock));
+  registerAdopt(evidence, clock);
   evidence.exitOverride();
 }
 

@@ -8,7 +8,7 @@ import { exclusionJudgeOf, knownIdsOf, latencyOfConfig } from "../../record/impo
 import { newStoreFiles } from "../../record/import/new-store.js";
 import { describeWriteError, openEvidenceStore } from "../../record/index.js";
 import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
-import { UsageError } from "../errors.js";
+import { CheckFailed, UsageError } from "../errors.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
 
 interface ImportOptions extends CommonOptions {
@@ -31,7 +31,8 @@ with the probe and ts of another line, or of a stored record, but other content 
 naming both. Strings must be valid Unicode without control characters, duration_ms at most
 86400000 (one day); a UTF-8 byte order mark is accepted. A refused import stores nothing, and
 leaves no evidence store behind where there was none. See docs/evidence-store.md.
-Exit codes: 0 imported, 2 bad usage, bad configuration or invalid lines (nothing stored).`;
+Exit codes: 0 imported, 1 stored but not signed (the store does not extend its newest signed
+checkpoint: rewritten, truncated or forged without the key; the reason is printed), 2 bad usage, bad configuration or invalid lines (nothing stored).`;
 
 /** How long the import waits for the daemon's batch write before giving up on the lock. */
 const IMPORT_BUSY_TIMEOUT_MS = 30_000;
@@ -95,6 +96,10 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
     store.close();
     if (!stored) leftover.remove();
   }
+  // Stored, but the key did not sign the store (the import's transaction or, with nothing new,
+  // its close): it does not extend what was signed before.
+  const refusal = store.signingRefusal();
+  if (refusal !== null) throw new CheckFailed(`slo-agent import: stored, but not signed: ${refusal}`);
 }
 
 /** The configuration when there is one; without it, ids cannot be checked, so --allow-unknown must say so. */

@@ -43,8 +43,10 @@ Examples:
   $ slo-agent verify --report report-2026-10.json
   ok: report signed whole by key 59ca6f1d1d1465d1, digest 5be1...
 
-verify also checks the newest signed checkpoint against the agent's key (in the data directory,
-or agent.signing_key_file): deleted newest records and forged chain anchors fail.
+verify also checks every signed checkpoint against the agent's key (in the data directory, or
+agent.signing_key_file) and the chain of checkpoints: deleted newest records, forged chain
+anchors, and older checkpoints a rewrite was signed over fail. It prints the key ids the
+checkpoints are signed by: compare them with the one you published.
 
 --report checks a JSON report's report_signature: its key id must be the one derived from the
 public key in evidence.signature, and the signature must hold over the report's RFC 8785 form
@@ -101,6 +103,9 @@ async function runVerify(opts: VerifyOptions): Promise<void> {
   }
   if (!outcome.ok) throw new CheckFailed(describeProblem(outcome.problem));
   process.stdout.write(`ok: ${outcome.records} records verified, head ${outcome.sha256}\n`);
+  // Only a key id pinned against the published one catches a store re-signed by a new key.
+  if (outcome.keyIds && outcome.keyIds.length > 0)
+    process.stdout.write(`checkpoints signed by key ${outcome.keyIds.join(", then key ")}\n`);
 }
 
 /** Exit 0 intact, 1 altered (naming the first bad file and line), 2 unreadable (contract section 7). */

@@ -1,4 +1,4 @@
-import { createPublicKey } from "node:crypto";
+import { createHash, createPublicKey, verify } from "node:crypto";
 import type Database from "better-sqlite3";
 import type { EpochMs } from "../../model/time.js";
 import { feedWindowsDisagree } from "../feed-windows.js";
@@ -23,6 +23,8 @@ export interface Checkpoint {
   /** The input chain's head (input-log.ts); null in checkpoints signed before it existed. */
   readonly inputsSeq: number | null;
   readonly inputsHash: string | null;
+  /** SHA-256 (hex) of the previous checkpoint's signed bytes; null for the first, and before chaining. */
+  readonly previousSha256: string | null;
 }
 
 /** What a checkpoint's signature covers (JCS bytes of this object). */
@@ -40,7 +42,15 @@ export function checkpointStatement(c: Omit<Checkpoint, "id" | "keyId" | "signat
     statement.inputs_seq = c.inputsSeq;
     statement.inputs_hash = c.inputsHash;
   }
+  if (c.previousSha256 !== null) statement.previous_sha256 = c.previousSha256;
   return statement;
+}
+
+/** What the next checkpoint chains to: SHA-256 (hex) of this one's signed bytes. */
+export function checkpointDigest(c: Omit<Checkpoint, "id" | "keyId" | "signature">): string {
+  return createHash("sha256")
+    .update(statementBytes(checkpointStatement(c)))
+    .digest("hex");
 }
 
 /**
@@ -60,6 +70,7 @@ export function writeCheckpoint(db: Database.Database, key: AgentKey, now: Epoch
     createdAt: now,
     inputsSeq: inputs.seq,
     inputsHash: inputs.hash,
+    previousSha256: newest ? checkpointDigest(newest) : null,
   };
   if (newest && newest.headSeq === body.headSeq && newest.headHash === body.headHash) {
     if (
@@ -73,8 +84,8 @@ export function writeCheckpoint(db: Database.Database, key: AgentKey, now: Epoch
   const signature = key.signBytes(statementBytes(checkpointStatement(body)));
   db.prepare(
     `INSERT INTO checkpoints (head_seq, head_hash, anchor_seq, anchor_hash, created_at, key_id, signature,
-       inputs_seq, inputs_hash)
-     VALUES (?, unhex(?), ?, unhex(?), ?, ?, ?, ?, unhex(?))`,
+       inputs_seq, inputs_hash, previous_sha256)
+     VALUES (?, unhex(?), ?, unhex(?), ?, ?, ?, ?, unhex(?), unhex(?))`,
   ).run(
     body.headSeq,
     body.headHash,
@@ -85,6 +96,7 @@ export function writeCheckpoint(db: Database.Database, key: AgentKey, now: Epoch
     signature,
     body.inputsSeq,
     body.inputsHash,
+    body.previousSha256,
   );
   return true;
 }
@@ -97,12 +109,20 @@ export function newestCheckpoint(db: Database.Database): Checkpoint | undefined 
 }
 
 /** A store opened read-only may predate the input chain and the checkpoint columns naming its head. */
-function checkpointColumns(db: Database.Database): string {
+export function checkpointColumns(db: Database.Database): string {
   const inputs = hasInputLog(db)
     ? "inputs_seq AS inputsSeq, lower(hex(inputs_hash)) AS inputsHash"
     : "NULL AS inputsSeq, NULL AS inputsHash";
+  const chained = db
+    .prepare("SELECT 1 FROM pragma_table_info('checkpoints') WHERE name = 'previous_sha256'")
+    .get();
+  // hex(NULL) is '', not NULL.
+  const previous = chained
+    ? "CASE WHEN previous_sha256 IS NULL THEN NULL ELSE lower(hex(previous_sha256)) END AS previousSha256"
+    : "NULL AS previousSha256";
   return `id, head_seq AS headSeq, lower(hex(head_hash)) AS headHash, anchor_seq AS anchorSeq,
-    lower(hex(anchor_hash)) AS anchorHash, created_at AS createdAt, key_id AS keyId, signature, ${inputs}`;
+    lower(hex(anchor_hash)) AS anchorHash, created_at AS createdAt, key_id AS keyId, signature, ${inputs},
+    ${previous}`;
 }
 
 /** A store opened read-only may predate the checkpoints table. */
@@ -148,7 +168,8 @@ export function checkCheckpoint(
 ): CheckpointFinding | null {
   const c = newestCheckpoint(db);
   if (!c) {
-    if (period === undefined || period.lastSeq === 0) return null;
+    if (period === undefined) return unsignedRecords(db);
+    if (period.lastSeq === 0) return null;
     return {
       seq: period.firstSeq,
       kind: "missing",
@@ -175,7 +196,101 @@ export function checkCheckpoint(
     };
   }
   const head = c.headSeq === c.anchorSeq ? null : headFinding(db, c, publicKeyPem!, anchor.seq);
-  return head ?? inputsFinding(db, c) ?? (period ? commitmentFinding(c, period) : null);
+  return (
+    head ??
+    inputsFinding(db, c) ??
+    everyCheckpointFinding(db, publicKeyPem!, anchor.seq) ??
+    (period ? commitmentFinding(c, period) : null)
+  );
+}
+
+/** Records, and a checkpoint table, but no checkpoint: every checkpoint was deleted (or never written). */
+function unsignedRecords(db: Database.Database): CheckpointFinding | null {
+  if (!hasCheckpointTable(db)) return null;
+  const [lo, hi] = db.prepare("SELECT min(seq), max(seq) FROM results").raw(true).get() as [
+    number | null,
+    number | null,
+  ];
+  if (lo === null || hi === null) return null;
+  return {
+    seq: lo,
+    kind: "missing",
+    detail: `no signed checkpoint commits records seq ${lo}..${hi}: the store's checkpoints were deleted, or it was never signed (docs/evidence-store.md, "A store that cannot be signed")`,
+  };
+}
+
+/**
+ * Every checkpoint, not just the newest: each naming the agent's key signed by it (one of an earlier
+ * key, before a rotation or an adoption, is pinned by the chain where it is chained), chained to the one before it by
+ * previous_sha256 once chaining began, and still naming the hash the store holds at its head seq
+ * and input seq (unless pruned). An older checkpoint that disagrees with the chain shows a rewrite
+ * that a later checkpoint was signed over; one deleted between two others breaks the chain.
+ */
+function everyCheckpointFinding(
+  db: Database.Database,
+  publicKeyPem: string,
+  anchorSeq: number,
+): CheckpointFinding | null {
+  const key = createPublicKey(publicKeyPem);
+  const agentKeyId = keyIdOf(key);
+  const rows = db
+    .prepare(`SELECT ${checkpointColumns(db)} FROM checkpoints ORDER BY id`)
+    .iterate() as Iterable<Checkpoint>;
+  const resultHash = db.prepare("SELECT lower(hex(hash)) FROM results WHERE seq = ?").pluck();
+  const inputHash = hasInputLog(db)
+    ? db.prepare("SELECT lower(hex(hash)) FROM input_records WHERE seq = ?").pluck()
+    : null;
+  let previous: Checkpoint | null = null;
+  let chaining = false;
+  for (const c of rows) {
+    const named = `the signed checkpoint of ${new Date(c.createdAt).toISOString()} (head seq ${c.headSeq})`;
+    const at = (kind: "altered" | "missing", detail: string): CheckpointFinding => ({
+      seq: c.headSeq,
+      kind,
+      detail: `${named}: ${detail}`,
+    });
+    if (c.previousSha256 !== null) {
+      if (previous === null || c.previousSha256 !== checkpointDigest(previous))
+        return at(
+          "missing",
+          "the checkpoint it chains to (previous_sha256) is not the one before it: checkpoints deleted or replaced",
+        );
+      chaining = true;
+    } else if (chaining) {
+      return at("altered", "it chains to no checkpoint although the ones before it are chained: inserted");
+    }
+    // One of an earlier key (before a rotation) cannot be checked here; it must still agree below.
+    if (c.keyId === agentKeyId && !verify(null, statementBytes(checkpointStatement(c)), key, c.signature))
+      return at("altered", "it is not signed by the agent's key (rewritten or forged)");
+    if (c.headSeq > anchorSeq && c.headSeq > c.anchorSeq) {
+      const stored = resultHash.get(c.headSeq) as string | undefined;
+      if (stored === undefined)
+        return at("missing", `record seq ${c.headSeq}, its head, is missing: records deleted`);
+      if (stored !== c.headHash)
+        return at(
+          "altered",
+          "its head record no longer has the hash it signed: the chain was rewritten at or before it, and a later checkpoint was signed over the rewrite",
+        );
+    }
+    if (inputHash !== null && c.inputsSeq !== null && c.inputsSeq > 0 && c.inputsHash !== null) {
+      if (inputHash.get(c.inputsSeq) !== c.inputsHash)
+        return at(
+          "altered",
+          `input record seq ${c.inputsSeq}, its input head, is not the one it signed: the input chain was rewritten`,
+        );
+    }
+    previous = c;
+  }
+  return null;
+}
+
+/** The key ids the store's checkpoints name, oldest first: what a provider compares with the published one. */
+export function checkpointKeyIds(db: Database.Database): string[] {
+  if (!hasCheckpointTable(db)) return [];
+  return db
+    .prepare("SELECT key_id FROM checkpoints GROUP BY key_id ORDER BY min(id)")
+    .pluck()
+    .all() as string[];
 }
 
 /** The key the checkpoint names must be the agent's, and the agent's key must be there to check it. */
@@ -267,7 +382,14 @@ function inputsFinding(db: Database.Database, c: Checkpoint): CheckpointFinding 
   const head = inputHead(db);
   const signedSeq = c.inputsSeq ?? 0;
   const when = new Date(c.createdAt).toISOString();
-  if (head.seq !== signedSeq || (c.inputsHash !== null && head.hash !== c.inputsHash)) {
+  if (head.seq === signedSeq && c.inputsHash !== null && head.hash !== c.inputsHash) {
+    return {
+      seq: c.headSeq,
+      kind: "altered",
+      detail: `input record seq ${head.seq} is not the one the signed checkpoint of ${when} commits as the input head: the input chain (configuration, maintenance observations) was rewritten without the key`,
+    };
+  }
+  if (head.seq !== signedSeq) {
     return {
       seq: c.headSeq,
       kind: "altered",

@@ -46,8 +46,10 @@ function prunedBefore(db: Database.Database): EpochMs | null {
   return oldest - (((oldest % DAY_MS) + DAY_MS) % DAY_MS);
 }
 
-function latestCommitments(db: Database.Database): Map<number, string> {
+/** The newest commitment's digest of each committed day (UTC midnight, epoch ms). */
+export function latestCommitments(db: Database.Database): Map<number, string> {
   const latest = new Map<number, string>();
+  if (!hasInputLog(db)) return latest;
   const payloads = db
     .prepare("SELECT payload FROM input_records WHERE kind = 'rollup_commitment' ORDER BY seq")
     .pluck()
@@ -71,8 +73,9 @@ function prunedDays(db: Database.Database, from: EpochMs, to: EpochMs): number[]
 
 /**
  * Inside a prune's write transaction, after the records went: a commitment for every day whose
- * records are all gone and whose rollups are not what its newest commitment says (new, or
- * changed by a late import). Also run once when a writer opens a store pruned before commitments.
+ * records are all gone and that has none yet. A day already committed is never committed again
+ * here: its rollups differing from the commitment means they were edited (a late import
+ * re-commits the days it adds to in its own transaction, after checking them: commitImportedDays).
  */
 export function commitPrunedDays(db: Database.Database, now: EpochMs): number {
   if (!hasInputLog(db)) return 0;
@@ -81,16 +84,52 @@ export function commitPrunedDays(db: Database.Database, now: EpochMs): number {
   const latest = latestCommitments(db);
   let written = 0;
   for (const day of prunedDays(db, Number.MIN_SAFE_INTEGER, Math.min(bound, Number.MAX_SAFE_INTEGER))) {
-    if (day + DAY_MS > bound) continue;
+    if (day + DAY_MS > bound || latest.has(day)) continue;
     const digest = rollupDayDigest(db, day);
-    if (digest === null || latest.get(day) === digest) continue;
-    appendInput(db, "rollup_commitment", now, {
-      day: new Date(day).toISOString().slice(0, 10),
-      sha256: digest,
-    });
+    if (digest === null) continue;
+    appendCommitment(db, day, digest, now);
     written++;
   }
   return written;
+}
+
+/**
+ * A store pruned before rollup commitments existed: its pruned days committed once, as found, when
+ * a writer first opens it; never again once the log holds any commitment.
+ */
+export function commitLegacyPrunedDays(db: Database.Database, now: EpochMs): number {
+  if (!hasInputLog(db)) return 0;
+  const any = db.prepare("SELECT 1 FROM input_records WHERE kind = 'rollup_commitment' LIMIT 1").get();
+  return any === undefined ? commitPrunedDays(db, now) : 0;
+}
+
+/**
+ * After a late import added to committed days (inside its transaction, rollups written): each day
+ * whose rollups were what its commitment says before the import (`checked` true) is committed
+ * again with its new digest; the others (edited before the import) are returned, not committed.
+ */
+export function commitImportedDays(
+  db: Database.Database,
+  checked: ReadonlyMap<number, boolean>,
+  now: EpochMs,
+): string[] {
+  const edited: string[] = [];
+  for (const [day, intact] of [...checked].sort((a, b) => a[0] - b[0])) {
+    if (!intact) {
+      edited.push(new Date(day).toISOString().slice(0, 10));
+      continue;
+    }
+    const digest = rollupDayDigest(db, day);
+    if (digest !== null) appendCommitment(db, day, digest, now);
+  }
+  return edited;
+}
+
+function appendCommitment(db: Database.Database, day: EpochMs, digest: string, now: EpochMs): void {
+  appendInput(db, "rollup_commitment", now, {
+    day: new Date(day).toISOString().slice(0, 10),
+    sha256: digest,
+  });
 }
 
 /**
@@ -102,10 +141,11 @@ export function rollupsDisagree(db: Database.Database, from: EpochMs, to: EpochM
   const bound = prunedBefore(db);
   if (bound === null) return null;
   const latest = latestCommitments(db);
-  const days = new Set(prunedDays(db, from, Math.min(to, bound)));
-  for (const day of latest.keys()) if (day >= from && day < to && day + DAY_MS <= bound) days.add(day);
+  const days = new Set(prunedDays(db, from, Math.min(to, bound)).filter((day) => day + DAY_MS <= bound));
+  // A committed day stays checked when a late import puts raw records before it again (which
+  // moves the oldest kept record, and so the bound, back): its commitment still stands for it.
+  for (const day of latest.keys()) if (day >= from && day < to) days.add(day);
   for (const day of [...days].sort((a, b) => a - b)) {
-    if (day + DAY_MS > bound) continue;
     const iso = new Date(day).toISOString().slice(0, 10);
     const committed = latest.get(day);
     if (committed === undefined)

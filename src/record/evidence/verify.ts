@@ -6,7 +6,7 @@ import { RESULT_VALUE_COLUMNS, resultOfValues } from "../rows.js";
 import { EVIDENCE_FILE, openReader } from "../schema.js";
 import { canonicalForm, chainHashHex, GENESIS_HASH } from "./canonical.js";
 import { type ChainLink, latestAnchor } from "./chain.js";
-import { checkCheckpoint, newestCheckpoint, type PeriodCommitment } from "./checkpoints.js";
+import { checkCheckpoint, checkpointKeyIds, newestCheckpoint, type PeriodCommitment } from "./checkpoints.js";
 import { rollupsDisagree } from "./rollup-commitments.js";
 import { keyFileOf, loadAgentKey } from "./signing.js";
 import { type PeriodVerification, verifyPeriod } from "./verify-period.js";
@@ -29,6 +29,8 @@ export type VerifyOutcome =
       readonly records: number;
       readonly sha256: string;
       readonly anchor: ChainLink | null;
+      /** The key ids the store's checkpoints name, oldest first (verifyEvidence): the key to pin. */
+      readonly keyIds?: readonly string[];
     }
   | { readonly ok: false; readonly records: number; readonly problem: ChainProblem };
 
@@ -51,8 +53,11 @@ export function verifyEvidence(dataDir: string, options: VerifyOptions = {}): Ve
   try {
     return db.transaction((): VerifyOutcome => {
       const publicKeyPem = key?.publicKeyPem ?? null;
-      if (options.month !== undefined) return verifyMonth(db, options.month, publicKeyPem);
-      return withCheckpoint(db, verifyChain(db), publicKeyPem);
+      const outcome =
+        options.month !== undefined
+          ? verifyMonth(db, options.month, publicKeyPem)
+          : withCheckpoint(db, verifyChain(db), publicKeyPem);
+      return outcome.ok ? { ...outcome, keyIds: checkpointKeyIds(db) } : outcome;
     })();
   } finally {
     db.close();

@@ -1,7 +1,9 @@
 import type Database from "better-sqlite3";
 import type { ProbeResult } from "../../model/result.js";
+import { DAY_MS } from "../../model/time.js";
 import { canonicalForm, isoTimestamp } from "../evidence/canonical.js";
 import { type ChainedResult, ChainWriter } from "../evidence/chain.js";
+import { commitImportedDays, latestCommitments, rollupDayDigest } from "../evidence/rollup-commitments.js";
 import { type ExclusionJudge, type LatencyOf, RollupAccumulator } from "../rollups.js";
 import { RESULT_VALUE_COLUMNS, resultOfValues } from "../rows.js";
 import type { SpeculativeHashes } from "./import-chunk.js";
@@ -71,8 +73,17 @@ export class ImportSession {
   #storedConflicts = 0;
   #last: { result: ProbeResult; canonical: string; line: number } | null = null;
   #staging: ImportStaging | null = null;
-  readonly #addRollup = (result: ProbeResult) => this.#rollups.add(result);
+  readonly #addRollup = (result: ProbeResult) => {
+    this.#checkCommittedDay(result.ts);
+    this.#rollups.add(result);
+  };
   #open = true;
+  readonly #beforeCommit: (imported: number, editedDays: readonly string[]) => void;
+  /** The newest rollup commitment of each committed (pruned) day. */
+  #commitments: Map<number, string> | null = null;
+  /** Committed days this import adds to: whether their rollups were what the commitment says before it did. */
+  readonly #committedDays = new Map<number, boolean>();
+  readonly #now: number;
 
   constructor(
     db: Database.Database,
@@ -80,12 +91,21 @@ export class ImportSession {
       isExcluded: ExclusionJudge;
       latencyOf?: LatencyOf;
       keepAppended: boolean;
+      /** The store's clock now: when the import's rollup commitments are made. */
+      now?: number;
+      /**
+       * Inside the transaction, just before COMMIT (signs the head): how many results were
+       * appended, and the committed days whose rollups had been edited before the import.
+       */
+      beforeCommit?: (imported: number, editedDays: readonly string[]) => void;
       /** Called once when the session ends: what was committed, or null after a rollback. */
       end: (committed: CommittedImport | null) => void;
     },
   ) {
     this.#db = db;
     this.#end = options.end;
+    this.#beforeCommit = options.beforeCommit ?? (() => {});
+    this.#now = options.now ?? Date.now();
     db.exec("BEGIN IMMEDIATE");
     try {
       this.#chain = new ChainWriter(db, options.keepAppended);
@@ -175,6 +195,8 @@ export class ImportSession {
     try {
       this.#rollups.flushTo(this.#db);
       this.#staging?.drop();
+      const edited = commitImportedDays(this.#db, this.#committedDays, this.#now);
+      this.#beforeCommit(this.#chain.count, edited);
       this.#db.exec("COMMIT");
     } catch (error) {
       this.rollback();
@@ -238,6 +260,20 @@ export class ImportSession {
       line,
       message: `probe ${result.probe} at ${isoTimestamp(result.ts)} is already stored (record seq ${row[0]}) with other content (conflicting duplicate${agentText(result)})`,
     });
+  }
+
+  /**
+   * A result for a day whose records were pruned (it has a rollup commitment): the first time,
+   * before any of this import's rollups reach that day, whether its rollups are still what the
+   * commitment says. Only such a day is committed again after the import (commitImportedDays).
+   */
+  #checkCommittedDay(ts: number): void {
+    this.#commitments ??= latestCommitments(this.#db);
+    if (this.#commitments.size === 0) return;
+    const day = ts - (((ts % DAY_MS) + DAY_MS) % DAY_MS);
+    const committed = this.#commitments.get(day);
+    if (committed === undefined || this.#committedDays.has(day)) return;
+    this.#committedDays.set(day, rollupDayDigest(this.#db, day) === committed);
   }
 
   #assertOpen(): void {
