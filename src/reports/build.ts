@@ -362,6 +362,15 @@ function* prunedRollups(
 }
 
 /**
+ * The records of the days retention did not prune. A record imported late into a pruned day is in
+ * that day's rollups (an import adds to them, and the day's rollup commitment is renewed): counted
+ * there, it is left out here, so no request is counted twice or dropped.
+ */
+function* rawDaysOnly(results: Iterable<ProbeResult>, prunedUntil: EpochMs | null): Iterable<ProbeResult> {
+  for (const result of results) if (prunedUntil === null || result.ts >= prunedUntil) yield result;
+}
+
+/**
  * The monthly SLA evidence report from the evidence store and the configuration. Reads the month
  * once, in ts order: totals, daily series, incidents and gaps in the same pass.
  */
@@ -385,7 +394,10 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     month,
     // Every category's answers are the controls' consistency evidence, as in the daemon.
     results: answersNoted(
-      input.verified?.results ?? store.results({ ...query, categories: [...config.categories.keys()] }),
+      rawDaysOnly(
+        input.verified?.results ?? store.results({ ...query, categories: [...config.categories.keys()] }),
+        store.prunedUntil?.() ?? null,
+      ),
       automatic.controls,
       new Set(categories),
       split,

@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FakeClock } from "../../src/clock/fake.js";
+import type { ProbeResult } from "../../src/model/index.js";
+import { openEvidenceStore } from "../../src/record/index.js";
+import { buildMonthlyReport } from "../../src/reports/index.js";
+import { fixtureConfig } from "../support/slo-config.js";
+
+/**
+ * Where a pruned month's rollup days end and its raw days begin (audit findings 6 and 7): from
+ * what was pruned (the prune record), on a whole UTC day, never from the oldest kept record. So
+ * pruning at any time of day leaves the month's figures as they were, and a record imported late
+ * into a pruned day is counted once, in its day's rollups.
+ */
+
+const DAY = 86_400_000;
+const MARCH = Date.UTC(2026, 2, 1);
+const APRIL = Date.UTC(2026, 3, 1);
+const config = fixtureConfig();
+const dirs: string[] = [];
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function result(ts: number, status: number): ProbeResult {
+  return {
+    ts,
+    probe: "payment-request-read",
+    category: "payment_request",
+    status,
+    durationMs: 100,
+    error: null,
+    errorCode: null,
+    correlationId: null,
+  };
+}
+
+/** Two results in the first minute of every 10 (at :00 and :40), every 13th a 503. */
+function results(from: number, to: number): ProbeResult[] {
+  const out: ProbeResult[] = [];
+  for (let t = from, i = 0; t < to; t += 600_000, i++) {
+    out.push(result(t, i % 13 === 0 ? 503 : 200), result(t + 40_000, 200));
+  }
+  return out;
+}
+
+function storeAt(now: number) {
+  const dir = mkdtempSync(join(tmpdir(), "slo-prune-boundary-"));
+  dirs.push(dir);
+  const clock = new FakeClock(now);
+  const store = openEvidenceStore({ dataDir: join(dir, "data"), clock, retentionDays: 20, logger: () => {} });
+  store.importResults(results(MARCH, APRIL + 5 * DAY));
+  return store;
+}
+
+function figures(store: ReturnType<typeof storeAt>, now: number) {
+  const report = buildMonthlyReport({ config, store, month: "2026-03", now });
+  const row = report.categories.find((c) => c.category === "payment_request")!;
+  return { requests: row.requests, successful: row.successful, availability_pct: row.availability_pct };
+}
+
+describe("the pruned boundary", { timeout: 180_000 }, () => {
+  it("pruning in the middle of a minute with records on both sides leaves the month's figures as they were", () => {
+    // Retention cuts at 17 March 00:10:30: a rollup minute with one record each side of it.
+    const now = APRIL + 5 * DAY + 10 * 60_000 + 30_000;
+    const store = storeAt(now);
+    try {
+      const before = figures(store, now);
+      expect(before.requests).toBe(31 * 144 * 2);
+      expect(store.prune(now).pruned).toBeGreaterThan(0);
+      expect(store.prunedUntil()).toBe(MARCH + 16 * DAY);
+      expect(figures(store, now)).toEqual(before);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("a record imported late into a pruned day moves nothing and is counted once", () => {
+    const now = APRIL + 5 * DAY;
+    const store = storeAt(now);
+    try {
+      const before = figures(store, now);
+      store.prune(now);
+      const boundary = store.prunedUntil();
+      expect(boundary).toBe(MARCH + 16 * DAY);
+      expect(figures(store, now)).toEqual(before);
+      store.importResults([result(MARCH + 2 * DAY + 12 * 3_600_000 + 1_000, 200)]);
+      expect(store.prunedUntil()).toBe(boundary);
+      const after = figures(store, now);
+      expect(after.requests).toBe(before.requests + 1);
+      expect(after.successful).toBe(before.successful + 1);
+      // The next prune commits the late record's day again; the figures stay.
+      store.prune(now + DAY);
+      expect(figures(store, now + DAY)).toEqual(after);
+    } finally {
+      store.close();
+    }
+  });
+});
