@@ -234,6 +234,30 @@ def link_before_problem():
 
 if link_before_problem():
     disputes.append(link_before_problem())
+
+
+def pruned_until():
+    """Where the month's rollup days end: the newest prune record in inputs.ndjson names the day
+    before which retention removed the records (their figures come from rollups); a store pruned
+    before prune records: the month's first record when it follows the signed chain anchor."""
+    before = None
+    if os.path.exists("inputs.ndjson"):
+        for line in load_ndjson("inputs.ndjson"):
+            if line.get("kind") == "prune":
+                day = ms(line["payload"]["before"] + "T00:00:00Z")
+                before = day if before is None else max(before, day)
+    if before is None and month_first is not None and month_first > 1 and file_first[0] == month_first:
+        before = first_ts
+    return before
+
+
+if not disputes and (pruned_until() or month_start) > month_start:
+    # The raw records of those days are gone; their rollups are not in the bundle (yet): say so
+    # rather than name every figure as a dispute.
+    day = datetime.fromtimestamp(min(pruned_until(), month_end) / 1000, timezone.utc).date().isoformat()
+    raise Malformed(f"retention pruned the records of {month} before {day}: those days' figures come from the "
+                    "agent's rollups, which this bundle does not carry, so its figures cannot be recomputed here "
+                    "(the records, the link to the signed chain anchor and the statement were checked)")
 for results in control_results.values():
     results.sort(key=lambda result: result[0])
 answered.sort()

@@ -1,11 +1,14 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { buildMonthlyReport } from "../../src/reports/index.js";
+import { slo } from "../reports/cli-run.js";
+import { sloYaml } from "../reports/month-scenario.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
 /**
@@ -98,5 +101,29 @@ describe("the pruned boundary", { timeout: 180_000 }, () => {
     } finally {
       store.close();
     }
+  });
+
+  it("an honest pruned month's bundle verifies: its first record follows the signed chain anchor (audit finding 7)", () => {
+    const now = APRIL + 5 * DAY;
+    const store = storeAt(now);
+    const dir = mkdtempSync(join(tmpdir(), "slo-pruned-bundle-"));
+    dirs.push(dir);
+    try {
+      store.prune(now);
+    } finally {
+      store.close();
+    }
+    writeFileSync(join(dir, "slo.yaml"), sloYaml(dirname(store.path)));
+    const exported = slo(
+      ["evidence", "export", "--month", "2026-03", "--out", "B", "--config", "slo.yaml"],
+      dir,
+    );
+    expect(exported.code, exported.stderr).toBe(0);
+    const verified = slo(["verify", "--bundle", "B"], dir);
+    expect(verified.code, verified.stderr).toBe(0);
+    // The pruned days' rollups are not in the bundle: recompute.py says so (exit 2), no false disputes.
+    const recompute = spawnSync("python3", ["recompute.py"], { cwd: join(dir, "B"), encoding: "utf8" });
+    expect(recompute.status).toBe(2);
+    expect(recompute.stderr).toContain("retention pruned the records of 2026-03 before 2026-03-17");
   });
 });

@@ -82,7 +82,7 @@ export async function verifyBundle(dir: string, pins: BundlePins = {}): Promise<
   if (!records.ok) return records;
   const stated = compareToStatement(statement, records.records, records.sha256);
   if (stated) return { ok: false, where: BUNDLE_FILES.statement, detail: stated };
-  const links = missingLinkLine(records.seqs, records.span);
+  const links = missingLinkLine(records.seqs, records.span, records.firstPrevHash, signedAnchor(dir));
   if (links) return { ok: false, where: BUNDLE_FILES.records, detail: links };
   if (canonicalize(statement) !== statementBytes.toString("utf8")) {
     return { ok: false, where: BUNDLE_FILES.statement, detail: "not in RFC 8785 canonical form (edited)" };
@@ -172,12 +172,38 @@ function checkHeadFiles(
 function missingLinkLine(
   seqs: { first: number; last: number },
   span: { first: number; last: number },
+  firstPrevHash: string | null,
+  anchor: { seq: number; hash: string } | null,
 ): string | null {
   if (seqs.first === 0) return null;
-  if (seqs.first > 1 && span.first !== seqs.first - 1)
-    return `the record chained before the month's first (seq ${seqs.first - 1}) is missing`;
+  // Retention pruned it: the month's first record follows the chain anchor the signed checkpoint names.
+  const anchored =
+    anchor !== null &&
+    span.first === seqs.first &&
+    anchor.seq === seqs.first - 1 &&
+    anchor.hash === firstPrevHash;
+  if (seqs.first > 1 && span.first !== seqs.first - 1 && !anchored)
+    return `the record chained before the month's first (seq ${seqs.first - 1}) is missing, and the month does not begin at the chain anchor checkpoint.json signs`;
   if (span.last < seqs.last) return `the records after seq ${span.last} are missing`;
   return null;
+}
+
+/**
+ * The chain anchor checkpoint.json names (anchor_seq, anchor_hash); its signature is checked with
+ * the rest of the checkpoint (checkHeadFiles), so a forged anchor fails there. Null: none named.
+ */
+function signedAnchor(dir: string): { seq: number; hash: string } | null {
+  const bytes = readBundleFile(dir, BUNDLE_FILES.checkpoint, true);
+  if (bytes === null) return null;
+  try {
+    const statement = (JSON.parse(bytes.toString("utf8")) as { statement?: Record<string, unknown> })
+      .statement;
+    const seq = statement?.anchor_seq;
+    const hash = statement?.anchor_hash;
+    return typeof seq === "number" && seq > 0 && typeof hash === "string" ? { seq, hash } : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -265,6 +291,8 @@ type RecordsOutcome =
       span: { first: number; last: number };
       /** The last line's seq and hash: where the chain in the bundle ends. */
       end: { seq: number; hash: string } | null;
+      /** The first line's prev_hash: the chain anchor's hash when the month begins at one. */
+      firstPrevHash: string | null;
     }
   | { ok: false; where: string; detail: string };
 
@@ -277,6 +305,7 @@ function checkRecords(text: string, month: string): RecordsOutcome {
   let first = 0;
   let last = 0;
   let spanFirst = 0;
+  let firstPrevHash: string | null = null;
   for (const [index, line] of lines.entries()) {
     const where = `${BUNDLE_FILES.records}:${index + 1}`;
     const bad = (detail: string): RecordsOutcome => ({ ok: false, where, detail });
@@ -301,11 +330,14 @@ function checkRecords(text: string, month: string): RecordsOutcome {
       first ||= seq;
       last = seq;
     }
-    if (previous === null) spanFirst = seq;
+    if (previous === null) {
+      spanFirst = seq;
+      firstPrevHash = prevHash;
+    }
     previous = { seq, hash };
   }
   const span = { first: spanFirst, last: previous?.seq ?? 0 };
-  return { ok: true, ...digestOf(monthRecords), seqs: { first, last }, span, end: previous };
+  return { ok: true, ...digestOf(monthRecords), seqs: { first, last }, span, end: previous, firstPrevHash };
 }
 
 function digestOf(records: { ts: number; canonical: string }[]): { records: number; sha256: string } {

@@ -8,28 +8,24 @@ export function startOfDay(ts: EpochMs): EpochMs {
 
 /**
  * Where the rollup days end and the raw days begin: the newest `prune` record's day (records of
- * every day before it were pruned; its rollups stand for them, late imports included). Stores
- * pruned before prune records: the day after the newest rollup commitment, else the oldest kept
- * record's day. Null when nothing was ever pruned.
+ * every day before it were pruned; its rollups stand for them, late imports included). A store
+ * pruned before prune records were written: the ts of the record chained right after the newest
+ * chain anchor (the first one that prune kept), so a record imported later with an older ts does
+ * not move it. Null when nothing was ever pruned; +Infinity when nothing after the anchor is kept.
  */
 export function prunedBoundary(db: Database.Database): EpochMs | null {
-  if (db.prepare("SELECT 1 FROM chain_anchors LIMIT 1").get() === undefined) return null;
+  const anchor = db.prepare("SELECT max(seq) FROM chain_anchors").pluck().get() as number | null;
+  if (anchor === null) return null;
   if (hasInputLog(db)) {
-    const days = db
-      .prepare("SELECT payload FROM input_records WHERE kind IN ('prune', 'rollup_commitment')")
+    const before = db
+      .prepare("SELECT max(json_extract(payload, '$.before')) FROM input_records WHERE kind = 'prune'")
       .pluck()
-      .all() as string[];
-    let pruned: EpochMs | null = null;
-    let committed: EpochMs | null = null;
-    for (const text of days) {
-      const payload = JSON.parse(text) as { before?: string; day?: string };
-      if (payload.before !== undefined) pruned = Math.max(pruned ?? -Infinity, Date.parse(payload.before));
-      if (payload.day !== undefined)
-        committed = Math.max(committed ?? -Infinity, Date.parse(payload.day) + DAY_MS);
-    }
-    if (pruned !== null) return pruned;
-    if (committed !== null) return committed;
+      .get() as string | null;
+    if (before !== null) return Date.parse(before);
   }
-  const oldest = db.prepare("SELECT min(ts) FROM results").pluck().get() as number | null;
-  return oldest === null ? Number.POSITIVE_INFINITY : startOfDay(oldest);
+  const firstKept = db
+    .prepare("SELECT ts FROM results WHERE seq = ?")
+    .pluck()
+    .get(anchor + 1) as number | undefined;
+  return firstKept ?? Number.POSITIVE_INFINITY;
 }
