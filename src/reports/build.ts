@@ -25,6 +25,7 @@ import {
   StatusCounts,
   TargetReach,
 } from "../slo/index.js";
+import { CategoryCoverage, mergedIntervals } from "./category-coverage.js";
 import { ClassificationTally } from "./classification.js";
 import { preliminaryReasons, reportContext } from "./context.js";
 import { DataGapFinder, expectedProbeRuns, FALLBACK_PROBE_INTERVAL_MS, probeIntervalOf } from "./coverage.js";
@@ -304,6 +305,7 @@ function coverageOf(
   categories: readonly CategoryId[],
   period: Interval,
   watch: MonthWatch,
+  perCategory: CategoryCoverage,
 ): Pick<MonthlyReport, "coverage" | "unmonitored" | "data_gaps"> {
   const { config, store } = input;
   const until = Math.min(period.end, Math.max(period.start, input.now));
@@ -316,7 +318,9 @@ function coverageOf(
     agent_runs: runs,
   };
   const unmonitored = runs === 0 ? [] : store.unmonitoredIntervals(period.start, until);
-  return { coverage, unmonitored: iso(unmonitored), data_gaps: iso(watch.gaps.gaps(until)) };
+  // A gap in one category's records is a gap even while other categories were recorded.
+  const gaps = mergedIntervals([...watch.gaps.gaps(until), ...perCategory.gaps(until)]);
+  return { coverage, unmonitored: iso(unmonitored), data_gaps: iso(gaps) };
 }
 
 /**
@@ -382,6 +386,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const query = { from: period.start, to: period.end, categories };
   const watch = new MonthWatch(config, categories, period);
   const foreign = new ForeignAgentRecords(config.agent.id);
+  const perCategory = new CategoryCoverage(config, categories, period);
   const automatic = new AutomaticExclusionLog(controlTimelineOf(config, store, period));
   // The automatic reason of the result being judged, for its verdict once the pass has counted it.
   let reasonOfLast: AutomaticReason | null = null;
@@ -419,6 +424,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     },
     observe: (result, excluded, by) => {
       watch.observe(result, excluded);
+      perCategory.observe(result);
       foreign.observe(result);
       input.observeResult?.(result, excluded);
       input.classify?.(
@@ -428,11 +434,12 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
       reasonOfLast = null;
     },
   });
-  const { coverage, unmonitored, data_gaps } = coverageOf(input, categories, period, watch);
+  const { coverage, unmonitored, data_gaps } = coverageOf(input, categories, period, watch, perCategory);
   const warnings = [
     ...foreign.warnings(),
     ...backdatedWarning(store.backdatedRecords?.({ from: period.start, to: period.end })),
     ...coverageWarning(coverage.ratio),
+    ...perCategory.warnings(Math.min(period.end, Math.max(period.start, input.now))),
     ...sourcesDisagreeWarnings(split.tally, split.probes),
   ];
   // With --category, windows and exclusions that cover none of the selected categories are noise.
