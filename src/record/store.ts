@@ -459,6 +459,7 @@ export class EvidenceStore implements ResultSink {
       isExcluded: this.#options.isExcluded ?? NOT_EXCLUDED,
       latencyOf: this.#options.latencyOf,
       keepAppended: this.#listeners.size > 0,
+      now: () => this.#clock.now(),
       end: (committed) => {
         this.#importing = null;
         this.#queue.resume();

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
@@ -110,6 +111,8 @@ describe("the pruned boundary", { timeout: 180_000 }, () => {
     dirs.push(dir);
     try {
       store.prune(now);
+      // A late import into a pruned day: committed again with the import, the month still verifies.
+      store.importResults([result(MARCH + 2 * DAY + 12 * 3_600_000 + 1_000, 200)]);
     } finally {
       store.close();
     }
@@ -125,5 +128,21 @@ describe("the pruned boundary", { timeout: 180_000 }, () => {
     const recompute = spawnSync("python3", ["recompute.py"], { cwd: join(dir, "B"), encoding: "utf8" });
     expect(recompute.status).toBe(2);
     expect(recompute.stderr).toContain("retention pruned the records of 2026-03 before 2026-03-17");
+  });
+
+  it("a late import into a pruned day whose rollups were edited is refused, not committed over", () => {
+    const now = APRIL + 5 * DAY;
+    const store = storeAt(now);
+    try {
+      store.prune(now);
+      const db = new Database(store.path);
+      db.prepare("UPDATE rollups SET count_5xx = count_5xx + 40 WHERE minute = ?").run(MARCH + 2 * DAY);
+      db.close();
+      expect(() => store.importResults([result(MARCH + 2 * DAY + 12 * 3_600_000 + 1_000, 200)])).toThrow(
+        "the rollups of 2026-03-03 (records pruned) are not what its rollup commitment in the log says",
+      );
+    } finally {
+      store.close();
+    }
   });
 });

@@ -8,9 +8,10 @@ function timestampSection(timestamp: StatementTimestamp): string {
 \`statement.tsr\` is the RFC 3161 time-stamp reply of the time-stamp authority
 \`${timestamp.tsa_url}\` over SHA-256 of \`statement.json\`. Get the TSA's CA certificate
 (\`tsa.pem\`) from the TSA operator's published documentation, not from the bundle or the
-merchant, then:
+merchant, and save it beside this directory, not in it (a file added to the bundle fails
+\`slo-agent verify --bundle\`), then:
 
-    openssl ts -verify -data statement.json -in statement.tsr -CAfile tsa.pem
+    openssl ts -verify -data statement.json -in statement.tsr -CAfile ../tsa.pem
 
 This prints \`Verification: OK\`. \`openssl ts -reply -in statement.tsr -text\` shows the time
 (\`Time stamp:\`), the TSA and the nonce.

@@ -3,7 +3,7 @@ import type Database from "better-sqlite3";
 import { DAY_MS, type EpochMs } from "../../model/time.js";
 import { COUNT_COLUMNS, registerRollupFunctions } from "../rollups.js";
 import { appendInput, hasInputLog } from "./input-log.js";
-import { prunedBoundary } from "./pruned-boundary.js";
+import { prunedBoundary, startOfDay } from "./pruned-boundary.js";
 
 /**
  * Per-day commitments of the rollups that outlive pruned raw records: before a prune removes a
@@ -112,4 +112,49 @@ export function rollupsDisagree(db: Database.Database, from: EpochMs, to: EpochM
       return `the rollups of ${iso} (records pruned) are not what its rollup commitment in the log says (edited or deleted)`;
   }
   return null;
+}
+
+/**
+ * A late import into pruned days (audit finding 6): the import adds to those days' rollups, so
+ * each such day is committed again in the import's transaction. Only from rollups that were
+ * still what the day's newest commitment says before the import touched them: an edited day is
+ * refused (nothing imported), never committed over.
+ */
+export class PrunedDayImport {
+  readonly #db: Database.Database;
+  readonly #boundary: EpochMs | null;
+  readonly #touched = new Set<EpochMs>();
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#boundary = hasInputLog(db) ? prunedBoundary(db) : null;
+  }
+
+  /** Before an imported result's rollup is added (and so before any is written for its day). */
+  see(ts: EpochMs): void {
+    if (this.#boundary === null || ts >= this.#boundary) return;
+    const day = startOfDay(ts);
+    if (this.#touched.has(day)) return;
+    const committed = latestCommitments(this.#db).get(day) ?? null;
+    const digest = rollupDayDigest(this.#db, day);
+    if (digest !== committed) {
+      const iso = new Date(day).toISOString().slice(0, 10);
+      throw new Error(
+        `the rollups of ${iso} (records pruned) are not what its rollup commitment in the log says (edited or deleted): nothing imported into that day`,
+      );
+    }
+    this.#touched.add(day);
+  }
+
+  /** After the import's rollups are written, inside its transaction. */
+  commit(now: EpochMs): void {
+    for (const day of [...this.#touched].sort((a, b) => a - b)) {
+      const digest = rollupDayDigest(this.#db, day);
+      if (digest === null) continue;
+      appendInput(this.#db, "rollup_commitment", now, {
+        day: new Date(day).toISOString().slice(0, 10),
+        sha256: digest,
+      });
+    }
+  }
 }

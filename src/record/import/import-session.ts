@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { ProbeResult } from "../../model/result.js";
 import { canonicalForm, isoTimestamp } from "../evidence/canonical.js";
 import { type ChainedResult, ChainWriter } from "../evidence/chain.js";
+import { PrunedDayImport } from "../evidence/rollup-commitments.js";
 import { type ExclusionJudge, type LatencyOf, RollupAccumulator } from "../rollups.js";
 import { RESULT_VALUE_COLUMNS, resultOfValues } from "../rows.js";
 import type { SpeculativeHashes } from "./import-chunk.js";
@@ -71,7 +72,12 @@ export class ImportSession {
   #storedConflicts = 0;
   #last: { result: ProbeResult; canonical: string; line: number } | null = null;
   #staging: ImportStaging | null = null;
-  readonly #addRollup = (result: ProbeResult) => this.#rollups.add(result);
+  readonly #prunedDays: PrunedDayImport;
+  readonly #now: () => number;
+  readonly #addRollup = (result: ProbeResult) => {
+    this.#prunedDays.see(result.ts);
+    this.#rollups.add(result);
+  };
   #open = true;
 
   constructor(
@@ -80,15 +86,19 @@ export class ImportSession {
       isExcluded: ExclusionJudge;
       latencyOf?: LatencyOf;
       keepAppended: boolean;
+      /** The time a rollup commitment of a pruned day the import adds to is written at. */
+      now: () => number;
       /** Called once when the session ends: what was committed, or null after a rollback. */
       end: (committed: CommittedImport | null) => void;
     },
   ) {
     this.#db = db;
     this.#end = options.end;
+    this.#now = options.now;
     db.exec("BEGIN IMMEDIATE");
     try {
       this.#chain = new ChainWriter(db, options.keepAppended);
+      this.#prunedDays = new PrunedDayImport(db);
       this.#stored = db
         .prepare(
           `SELECT seq, ${RESULT_VALUE_COLUMNS} FROM results WHERE ts = ? AND probe = ? AND ifnull(agent, '') = ?
@@ -174,6 +184,7 @@ export class ImportSession {
     this.#assertOpen();
     try {
       this.#rollups.flushTo(this.#db);
+      this.#prunedDays.commit(this.#now());
       this.#staging?.drop();
       this.#db.exec("COMMIT");
     } catch (error) {
