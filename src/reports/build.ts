@@ -319,7 +319,10 @@ function coverageOf(
   };
   const unmonitored = runs === 0 ? [] : store.unmonitoredIntervals(period.start, until);
   // A gap in one category's records is a gap even while other categories were recorded.
-  const gaps = mergedIntervals([...watch.gaps.gaps(until), ...perCategory.gaps(until)]);
+  // Where nothing at all was recorded the overall gap says so already (its own bounds kept).
+  const overall = watch.gaps.gaps(until);
+  const overlapsOverall = (g: Interval) => overall.some((o) => g.start < o.end && o.start < g.end);
+  const gaps = mergedIntervals([...overall, ...perCategory.gaps(until).filter((g) => !overlapsOverall(g))]);
   return { coverage, unmonitored: iso(unmonitored), data_gaps: iso(gaps) };
 }
 

@@ -49,7 +49,13 @@ or agent.signing_key_file): deleted newest records and forged chain anchors fail
 --report checks a JSON report's report_signature: its key id must be the one derived from the
 public key in evidence.signature, and the signature must hold over the report's RFC 8785 form
 without report_signature, so a changed figure, credit or word fails. Compare the key id printed
-with the one the merchant published: whoever holds a key can sign anything.
+with the one the merchant published, or pin it with --key-id HEX (exit 1 for any other key):
+whoever holds a key can sign anything.
+
+--bundle also needs SHA256SUMS signed by the bundle's key (SHA256SUMS.sig) and naming every file
+in the directory, and maintenance.json's window verdicts equal to the signed report's. A flag that
+does not apply (--month with --bundle, --tsa-ca with --report, --config or --data-dir with either)
+is bad usage, exit 2.
 
 Exit codes: 0 the chain (bundle, report) verifies, 1 a record was altered, is missing or was
 moved, or the report was changed after it was signed, 2 bad usage, no evidence store in the data
