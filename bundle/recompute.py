@@ -327,8 +327,13 @@ answered = []  # provider requests that got an HTTP response: completion, in who
 answered_at = {}  # probe -> sorted ts of its requests that got an HTTP response (target_unreached)
 first_ts = None  # the earliest ts in records.ndjson: nothing before it can be seen here
 month_canonicals, previous = [], None
+file_first, month_first = None, None  # (seq, prev_hash) of the file's first line; the month's first seq
 for number, head, canonical, r in hashed_records(first_pass=True):
     first_ts = ms(r["ts"]) if first_ts is None else min(first_ts, ms(r["ts"]))
+    if file_first is None:
+        file_first = (int(head.group(1)), head.group(2))
+    if month_first is None and month_start <= ms(r["ts"]) < month_end:
+        month_first = int(head.group(1))
     previous = chained("records.ndjson", number, head, canonical, previous)
     if month_start <= ms(r["ts"]) < month_end:
         month_canonicals.append(canonical.encode("utf-8"))
@@ -343,6 +348,49 @@ if digest != statement["sha256"] or len(month_canonicals) != statement["records"
     disputes.append(f"records.ndjson: the month's {len(month_canonicals)} records digest to {digest}, "
                     f"not the statement's {statement['records']} records, sha256 {statement['sha256']}")
 del month_canonicals
+
+
+def link_before_problem():
+    """The record chained before the month's first must be in records.ndjson: it ties the month to
+    what came before. Where retention pruned it, the month's first line must follow the chain
+    anchor the signed checkpoint names (anchor_seq, anchor_hash) instead."""
+    if month_first is None or month_first == 1 or file_first[0] == month_first - 1:
+        return None
+    try:
+        signed = load("checkpoint.json")["statement"]
+    except FileNotFoundError:
+        signed = {}
+    if file_first[0] == month_first and (signed.get("anchor_seq"), signed.get("anchor_hash")) == (month_first - 1, file_first[1]):
+        return None
+    return f"records.ndjson: the record chained before the month's first (seq {month_first - 1}) is missing"
+
+
+if link_before_problem():
+    disputes.append(link_before_problem())
+
+
+def pruned_until():
+    """Where the month's rollup days end: the newest prune record in inputs.ndjson names the day
+    before which retention removed the records (their figures come from rollups); a store pruned
+    before prune records: the month's first record when it follows the signed chain anchor."""
+    before = None
+    if os.path.exists("inputs.ndjson"):
+        for line in load_ndjson("inputs.ndjson"):
+            if line.get("kind") == "prune":
+                day = ms(line["payload"]["before"] + "T00:00:00Z")
+                before = day if before is None else max(before, day)
+    if before is None and month_first is not None and month_first > 1 and file_first[0] == month_first:
+        before = first_ts
+    return before
+
+
+if not disputes and (pruned_until() or month_start) > month_start:
+    # The raw records of those days are gone; their rollups are not in the bundle (yet): say so
+    # rather than name every figure as a dispute.
+    day = datetime.fromtimestamp(min(pruned_until(), month_end) / 1000, timezone.utc).date().isoformat()
+    raise Malformed(f"retention pruned the records of {month} before {day}: those days' figures come from the "
+                    "agent's rollups, which this bundle does not carry, so its figures cannot be recomputed here "
+                    "(the records, the link to the signed chain anchor and the statement were checked)")
 for results in control_results.values():
     results.sort(key=lambda result: result[0])
 answered.sort()
@@ -451,6 +499,7 @@ def target_unreached_problem(record, ts, since):
 
 # --- The figures --------------------------------------------------------------------------------
 tallies = {c: {"requests": 0, "successful": 0, "excluded": 0, "durations": []} for c in categories}
+excluded_by = {}  # ("maintenance" | "exclusion", id) -> requests the verdicts exclude by it
 for _, _, _, r in hashed_records():
     ts, category = ms(r["ts"]), r["category"]
     if not (month_start <= ts < month_end) or category not in categories or not decides(r):
@@ -465,6 +514,8 @@ for _, _, _, r in hashed_records():
     tally = tallies[category]
     if found[0]["verdict"] != "counted":
         tally["excluded"] += 1
+        if found[0]["verdict"] in ("maintenance", "exclusion"):
+            excluded_by[(found[0]["verdict"], found[0]["by"])] = excluded_by.get((found[0]["verdict"], found[0]["by"]), 0) + 1
         continue
     tally["requests"] += 1
     if r["status"] is not None and 200 <= r["status"] <= 499:
@@ -557,6 +608,27 @@ if report is not None:
                 if stated[name].get(field, "absent") != value:
                     disputes.append(f"report.json {section} {name} {field}: "
                                     f"{stated[name].get(field, 'absent')!r}, recomputed {value!r}")
+
+
+def check_window_verdicts():
+    """maintenance.json's verdict on each window and exclusion (qualified, excluded_requests) must
+    be the one recomputed from the configuration, the feed's windows and the records' verdicts."""
+    for w in maintenance["windows"]:
+        if w["qualified"] != (w["id"] in windows):
+            disputes.append(f"maintenance.json windows {w['id']} qualified: {w['qualified']!r}, "
+                            f"recomputed {w['id'] in windows!r}")
+        counted = excluded_by.get(("maintenance", w["id"]), 0)
+        if w["excluded_requests"] != counted:
+            disputes.append(f"maintenance.json windows {w['id']} excluded_requests: {w['excluded_requests']!r}, "
+                            f"recomputed {counted!r}")
+    for e in maintenance["exclusions"]:
+        counted = excluded_by.get(("exclusion", e["id"]), 0)
+        if e["excluded_requests"] != counted:
+            disputes.append(f"maintenance.json exclusions {e['id']} excluded_requests: {e['excluded_requests']!r}, "
+                            f"recomputed {counted!r}")
+
+
+check_window_verdicts()
 for line in disputes:
     print(line, file=sys.stderr)
 sys.exit(1 if disputes else 0)

@@ -1,6 +1,8 @@
 import type Database from "better-sqlite3";
 import { DAY_MS, type EpochMs, HOUR_MS } from "../model/time.js";
 import type { ChainLink } from "./evidence/chain.js";
+import { appendInput, hasInputLog } from "./evidence/input-log.js";
+import { startOfDay } from "./evidence/pruned-boundary.js";
 import { commitPrunedDays } from "./evidence/rollup-commitments.js";
 import { COUNT_COLUMNS } from "./rollups.js";
 import { describeWriteError } from "./write-queue.js";
@@ -45,7 +47,11 @@ export function pruneEvidence(
           log(`evidence store: error: prune skipped, nothing was removed: ${refused}`);
           return NOTHING_PRUNED;
         }
-        const chain = pruneChainPrefix(db, now - days.results * DAY_MS, now);
+        // Whole UTC days only: a day's figures then come from its rollups or from its records,
+        // never from both, and no rollup minute straddles where the records end.
+        const cutoff = startOfDay(now - days.results * DAY_MS);
+        const chain = pruneChainPrefix(db, cutoff, now);
+        if (chain.anchor) recordPrune(db, now, cutoff, chain);
         const minutesCompacted = compactMinuteRollups(db, now - days.minuteRollups * DAY_MS);
         if (chain.anchor) {
           // The pruned days' rollups now stand for their records: committed before the head is signed.
@@ -59,6 +65,26 @@ export function pruneEvidence(
     log(`evidence store: prune skipped (${describeWriteError(error)}); nothing was removed`);
     return NOTHING_PRUNED;
   }
+}
+
+/**
+ * A `prune` input record: the day before which records were pruned and the anchor left. Chained
+ * and signed like every input, it is where a report's rollup days end (prunedBoundary), so a
+ * record imported late into a pruned day never moves that boundary.
+ */
+function recordPrune(
+  db: Database.Database,
+  now: EpochMs,
+  cutoff: EpochMs,
+  chain: Omit<PruneOutcome, "minutesCompacted">,
+): void {
+  if (!hasInputLog(db) || !chain.anchor) return;
+  appendInput(db, "prune", now, {
+    before: new Date(cutoff).toISOString().slice(0, 10),
+    anchor_seq: chain.anchor.seq,
+    anchor_hash: chain.anchor.hash.toString("hex"),
+    records: chain.pruned,
+  });
 }
 
 /** An import holds the write transaction open; the next daily prune catches up. */

@@ -18,6 +18,7 @@ import {
   latestInputOf,
   verifyInputChain,
 } from "./evidence/input-log.js";
+import { prunedBoundary } from "./evidence/pruned-boundary.js";
 import { commitLegacyPrunedDays } from "./evidence/rollup-commitments.js";
 import { type AgentKey, keyFileOf, loadAgentKey, MissingKeyError } from "./evidence/signing.js";
 import { refusalToSign } from "./evidence/signing-guard.js";
@@ -268,15 +269,12 @@ export class EvidenceStore implements ResultSink {
   }
 
   /**
-   * Where raw results begin after retention pruned some: the oldest kept result's ts (every result
-   * before it is gone; rollups remain). Null when nothing was ever pruned; +Infinity when nothing
-   * is kept.
+   * Where raw results begin after retention pruned some: the start of the day the newest prune
+   * record names (every day before it is counted from its rollups, late imports included; see
+   * evidence/pruned-boundary.ts). Null when nothing was ever pruned.
    */
   prunedUntil(): EpochMs | null {
-    const db = this.#readerDb();
-    if (db.prepare("SELECT 1 FROM chain_anchors LIMIT 1").get() === undefined) return null;
-    const oldest = db.prepare("SELECT min(ts) FROM results").pluck().get() as number | null;
-    return oldest ?? Number.POSITIVE_INFINITY;
+    return prunedBoundary(this.#readerDb());
   }
 
   /** Agent runs overlapping [from, to), this process's own one as up until now. */

@@ -25,6 +25,7 @@ import {
   StatusCounts,
   TargetReach,
 } from "../slo/index.js";
+import { CategoryCoverage, mergedIntervals } from "./category-coverage.js";
 import { ClassificationTally } from "./classification.js";
 import { preliminaryReasons, reportContext } from "./context.js";
 import { DataGapFinder, expectedProbeRuns, FALLBACK_PROBE_INTERVAL_MS, probeIntervalOf } from "./coverage.js";
@@ -304,6 +305,7 @@ function coverageOf(
   categories: readonly CategoryId[],
   period: Interval,
   watch: MonthWatch,
+  perCategory: CategoryCoverage,
 ): Pick<MonthlyReport, "coverage" | "unmonitored" | "data_gaps"> {
   const { config, store } = input;
   const until = Math.min(period.end, Math.max(period.start, input.now));
@@ -316,7 +318,12 @@ function coverageOf(
     agent_runs: runs,
   };
   const unmonitored = runs === 0 ? [] : store.unmonitoredIntervals(period.start, until);
-  return { coverage, unmonitored: iso(unmonitored), data_gaps: iso(watch.gaps.gaps(until)) };
+  // A gap in one category's records is a gap even while other categories were recorded.
+  // Where nothing at all was recorded the overall gap says so already (its own bounds kept).
+  const overall = watch.gaps.gaps(until);
+  const overlapsOverall = (g: Interval) => overall.some((o) => g.start < o.end && o.start < g.end);
+  const gaps = mergedIntervals([...overall, ...perCategory.gaps(until).filter((g) => !overlapsOverall(g))]);
+  return { coverage, unmonitored: iso(unmonitored), data_gaps: iso(gaps) };
 }
 
 /**
@@ -362,6 +369,15 @@ function* prunedRollups(
 }
 
 /**
+ * The records of the days retention did not prune. A record imported late into a pruned day is in
+ * that day's rollups (an import adds to them, and the day's rollup commitment is renewed): counted
+ * there, it is left out here, so no request is counted twice or dropped.
+ */
+function* rawDaysOnly(results: Iterable<ProbeResult>, prunedUntil: EpochMs | null): Iterable<ProbeResult> {
+  for (const result of results) if (prunedUntil === null || result.ts >= prunedUntil) yield result;
+}
+
+/**
  * The monthly SLA evidence report from the evidence store and the configuration. Reads the month
  * once, in ts order: totals, daily series, incidents and gaps in the same pass.
  */
@@ -373,6 +389,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const query = { from: period.start, to: period.end, categories };
   const watch = new MonthWatch(config, categories, period);
   const foreign = new ForeignAgentRecords(config.agent.id);
+  const perCategory = new CategoryCoverage(config, categories, period);
   const automatic = new AutomaticExclusionLog(controlTimelineOf(config, store, period));
   // The automatic reason of the result being judged, for its verdict once the pass has counted it.
   let reasonOfLast: AutomaticReason | null = null;
@@ -385,7 +402,10 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     month,
     // Every category's answers are the controls' consistency evidence, as in the daemon.
     results: answersNoted(
-      input.verified?.results ?? store.results({ ...query, categories: [...config.categories.keys()] }),
+      rawDaysOnly(
+        input.verified?.results ?? store.results({ ...query, categories: [...config.categories.keys()] }),
+        store.prunedUntil?.() ?? null,
+      ),
       automatic.controls,
       new Set(categories),
       split,
@@ -407,6 +427,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     },
     observe: (result, excluded, by) => {
       watch.observe(result, excluded);
+      perCategory.observe(result);
       foreign.observe(result);
       input.observeResult?.(result, excluded);
       input.classify?.(
@@ -416,11 +437,12 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
       reasonOfLast = null;
     },
   });
-  const { coverage, unmonitored, data_gaps } = coverageOf(input, categories, period, watch);
+  const { coverage, unmonitored, data_gaps } = coverageOf(input, categories, period, watch, perCategory);
   const warnings = [
     ...foreign.warnings(),
     ...backdatedWarning(store.backdatedRecords?.({ from: period.start, to: period.end })),
     ...coverageWarning(coverage.ratio),
+    ...perCategory.warnings(Math.min(period.end, Math.max(period.start, input.now))),
     ...sourcesDisagreeWarnings(split.tally, split.probes),
   ];
   // With --category, windows and exclusions that cover none of the selected categories are noise.

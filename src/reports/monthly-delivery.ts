@@ -111,6 +111,7 @@ export async function writeMonthlyDelivery(input: MonthlyDeliveryInput): Promise
       statement: evidence.statement,
       signature: key.sign(evidence.statement),
       timestamp: null,
+      signSums: (bytes) => key.signBytes(bytes),
       recomputation: {
         configuration: canonicalize(effectiveConfiguration(config)) ?? "",
         maintenance: maintenanceDocument(report, feedWindows),

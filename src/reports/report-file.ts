@@ -88,6 +88,15 @@ export function givenReport(
     ["evidence.config_sha256", report.evidence.config_sha256, statement.config_sha256],
     ["report_signature.key_id", check.keyId, keyId],
   ];
+  // The bundle carries the report's own statement (its generated_at): every other member must be
+  // the one the store's records give now.
+  const own = report.evidence.statement;
+  if (own === undefined || report.evidence.signature === undefined)
+    throw new ReportRefused(`${file} carries no evidence.statement and evidence.signature to bundle`);
+  for (const [member, value] of Object.entries(statement))
+    if (member !== "generated_at") ties.push([`evidence.statement.${member}`, own[member], value]);
+  for (const [member, value] of Object.entries(own))
+    if (!(member in statement)) ties.push([`evidence.statement.${member}`, value, undefined]);
   for (const [what, stated, bundle] of ties)
     if (stated !== bundle)
       throw new ReportRefused(

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { createPrivateKey, sign } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -95,7 +96,11 @@ function resum(dir: string): void {
     .split("\n")
     .filter((l) => l !== "")
     .map((l) => l.slice(66));
-  writeFileSync(join(dir, "SHA256SUMS"), execFileSync("sha256sum", names, { cwd: dir, encoding: "utf8" }));
+  const sums = execFileSync("sha256sum", names, { cwd: dir });
+  writeFileSync(join(dir, "SHA256SUMS"), sums);
+  // Signed with the agent's own key: each case tests the check after SHA256SUMS, not its signature.
+  const key = createPrivateKey(readFileSync(join(base, "data", "agent-signing-key.pem")));
+  writeFileSync(join(dir, "SHA256SUMS.sig"), sign(null, sums, key));
 }
 
 function lines(dir: string, name: string): string[] {

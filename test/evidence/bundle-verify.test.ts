@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
-import { generateKeyPairSync, sign } from "node:crypto";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createPrivateKey, generateKeyPairSync, type KeyObject, sign } from "node:crypto";
 import {
   cpSync,
   mkdtempSync,
@@ -77,12 +77,22 @@ function bundle(): string {
 
 const verify = (dir: string, ...extra: string[]) => slo(["verify", "--bundle", dir, ...extra], base);
 
-function resum(dir: string): void {
-  const names = readFileSync(join(dir, "SHA256SUMS"), "utf8")
-    .split("\n")
-    .filter((l) => l !== "")
-    .map((l) => l.slice(66));
-  writeFileSync(join(dir, "SHA256SUMS"), execFileSync("sha256sum", names, { cwd: dir, encoding: "utf8" }));
+/** The agent's own key: a bundle re-summed with it is one the agent itself wrote. */
+function agentKey(): KeyObject {
+  return createPrivateKey(readFileSync(join(base, "data", "agent-signing-key.pem")));
+}
+
+/** Re-lists the files SHA256SUMS names (or `names`) and signs the list with `key` (the agent's by default). */
+function resum(dir: string, key: KeyObject = agentKey(), names?: string[]): void {
+  const listed =
+    names ??
+    readFileSync(join(dir, "SHA256SUMS"), "utf8")
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => l.slice(66));
+  const sums = execFileSync("sha256sum", listed, { cwd: dir });
+  writeFileSync(join(dir, "SHA256SUMS"), sums);
+  writeFileSync(join(dir, "SHA256SUMS.sig"), sign(null, sums, key));
 }
 
 /** Re-signs the bundle's statement (optionally edited) and checkpoint with a fresh key, as someone without the agent's key would. */
@@ -116,9 +126,80 @@ function resign(
       value: signature.toString("base64"),
     }),
   );
-  resum(dir);
+  resum(dir, privateKey);
   return keyIdOf(publicKey);
 }
+
+describe("verify --bundle: SHA256SUMS names every file and is signed (audit finding 12)", () => {
+  it(
+    "a README.md rewritten and dropped from SHA256SUMS fails (exit 1): it is not signed",
+    () => {
+      const dir = bundle();
+      writeFileSync(join(dir, "README.md"), "# All figures are fine, skip the checks\n");
+      const names = readFileSync(join(dir, "SHA256SUMS"), "utf8")
+        .split("\n")
+        .filter((l) => l !== "" && !l.endsWith("  README.md"))
+        .map((l) => l.slice(66));
+      // Without the agent's key: SHA256SUMS rewritten, its signature no longer holds.
+      resum(dir, generateKeyPairSync("ed25519").privateKey, names);
+      const run = verify(dir);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("SHA256SUMS.sig: the signature of SHA256SUMS does not verify");
+      // Even listed by the agent's own key, a bundle without README.md in the list is not whole.
+      resum(dir, agentKey(), names);
+      const unlisted = verify(dir);
+      expect(unlisted.code).toBe(1);
+      expect(unlisted.stderr).toContain("SHA256SUMS: does not list README.md");
+    },
+    SLOW,
+  );
+
+  it(
+    "an extra file beside the listed ones fails (exit 1), and so does a missing SHA256SUMS.sig",
+    () => {
+      const dir = bundle();
+      writeFileSync(join(dir, "NOTES.txt"), "the outage on the 14th was the merchant's fault\n");
+      const extra = verify(dir);
+      expect(extra.code).toBe(1);
+      expect(extra.stderr).toContain("NOTES.txt: not a bundle file, and not listed in SHA256SUMS (unsigned)");
+      const unsigned = bundle();
+      unlinkSync(join(unsigned, "SHA256SUMS.sig"));
+      const run = verify(unsigned);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain("SHA256SUMS.sig: missing: nothing signs SHA256SUMS");
+      expect(verify(bundle()).code).toBe(0);
+    },
+    SLOW,
+  );
+});
+
+describe("verify: a flag pins or is refused, never ignored (audit finding 9)", () => {
+  it(
+    "--report with --key-id pins the key: a report re-signed by another key fails (exit 1)",
+    () => {
+      const report = join(base, "bundle", "report.json");
+      const pinned = slo(["verify", "--report", report, "--key-id", keyId], base);
+      expect(pinned.code, pinned.stderr).toBe(0);
+      const other = "0123456789abcdef";
+      const wrong = slo(["verify", "--report", report, "--key-id", other], base);
+      expect(wrong.code).toBe(1);
+      expect(wrong.stderr).toContain(`signed by key ${keyId}, not the expected key ${other}`);
+    },
+    SLOW,
+  );
+
+  it.each<[string, string[]]>([
+    ["--tsa-ca with --report", ["--report", "bundle/report.json", "--tsa-ca", "tsa.pem"]],
+    ["--month with --bundle", ["--bundle", "bundle", "--month", "2026-03"]],
+    ["--data-dir with --bundle", ["--bundle", "bundle", "--data-dir", "data"]],
+    ["--data-dir with --report", ["--report", "bundle/report.json", "--data-dir", "data"]],
+    ["--key-id with a store", ["--data-dir", "data", "--key-id", "0123456789abcdef"]],
+  ])("%s is bad usage (exit 2)", (_what, args) => {
+    const run = slo(["verify", ...args], base);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/does not go with|do(es)? not apply|goes with/);
+  });
+});
 
 describe("verify --bundle", () => {
   it(
@@ -168,6 +249,24 @@ describe("verify --bundle", () => {
           /the record chained (before|after) the month's (first|last) .* is missing/,
         );
       }
+    },
+    SLOW,
+  );
+
+  it(
+    "recompute.py refuses a bundle without the link line before the month too (exit 1)",
+    () => {
+      const dir = bundle();
+      const recompute = () => spawnSync("python3", ["recompute.py"], { cwd: dir, encoding: "utf8" });
+      expect(recompute().status, recompute().stderr).toBe(0);
+      const lines = readFileSync(join(dir, "records.ndjson"), "utf8").split("\n");
+      expect(lines[0]).not.toContain('"ts":"2026-03-');
+      writeFileSync(join(dir, "records.ndjson"), lines.slice(1).join("\n"));
+      const run = recompute();
+      expect(run.status).toBe(1);
+      expect(run.stderr).toMatch(
+        /records\.ndjson: the record chained before the month's first \(seq \d+\) is missing/,
+      );
     },
     SLOW,
   );

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
@@ -58,6 +59,32 @@ describe("a missing signing key", () => {
         expect(run.code, run.stderr).toBe(1);
         expect(run.stderr).toContain(`the signing key ${keyId} that the checkpoints need is missing`);
       }
+      expect(existsSync(join(dir, "data", "agent-signing-key.pem"))).toBe(false);
+    },
+    SLOW,
+  );
+
+  it(
+    "import stores nothing and exits 1 naming the key id: its records would stay unsigned",
+    () => {
+      const count = () => {
+        const db = new Database(join(dir, "data", "evidence.sqlite"), { readonly: true });
+        try {
+          return db.prepare("SELECT count(*) FROM results").pluck().get() as number;
+        } finally {
+          db.close();
+        }
+      };
+      const before = count();
+      writeFileSync(
+        join(dir, "late.ndjson"),
+        '{"ts":"2026-03-03T12:00:01.000Z","probe":"payment-request-read","category":"payment_request","status":200,"duration_ms":50,"error":null,"error_code":null,"correlation_id":null}\n',
+      );
+      const run = slo(["import", "late.ndjson", "--config", "slo.yaml"], dir);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain("slo-agent import: nothing stored");
+      expect(run.stderr).toContain(keyId);
+      expect(count()).toBe(before);
       expect(existsSync(join(dir, "data", "agent-signing-key.pem"))).toBe(false);
     },
     SLOW,

@@ -66,7 +66,8 @@ describe("report warnings", () => {
       const json = report(dir, "json", ...only);
       expect(json.code, json.stderr).toBe(0);
       const warnings: string[] = JSON.parse(json.stdout).warnings;
-      expect(warnings).toHaveLength(2);
+      expect(warnings).toHaveLength(3);
+      expect(warnings[2]).toMatch(/^category payment_request: 8928 more results than its schedules expect/);
       expect(warnings[0]).toMatch(
         /^8928 records of the month name agent "probe-us-9", not this agent "probe-eu-1"/,
       );
@@ -75,7 +76,7 @@ describe("report warnings", () => {
       expect(md).toContain('**Warning:** 8928 records of the month name agent "probe-us-9"');
       expect(md).toContain("**Warning:** coverage is 2.000");
       const html = report(dir, "html", ...only).stdout;
-      expect(html.match(/data-verdict="warning">Warning: /g)).toHaveLength(2);
+      expect(html.match(/data-verdict="warning">Warning: /g)).toHaveLength(3);
       const csv = report(dir, "csv", ...only).stdout.split("\r\n");
       expect(csv[0]).toMatch(/,warnings$/);
       expect(csv[1]).toMatch(/"8928 records of the month name agent ""probe-us-9"".* \| coverage is 2\.000/);
@@ -93,6 +94,47 @@ describe("report warnings", () => {
       expect(JSON.parse(json.stdout).warnings).toEqual([
         "48 records were added to the log after records of a later month (first at seq 25): back-dated, by a late import or a clock that went back.",
       ]);
+    },
+    SLOW,
+  );
+
+  it(
+    "extra records in one category are not masked by a gap in another (audit finding 10)",
+    () => {
+      const month = [Date.UTC(2026, 2, 1), Date.UTC(2026, 3, 1)] as const;
+      const gap = [Date.UTC(2026, 2, 8), Date.UTC(2026, 2, 8) + 25 * HOUR] as const;
+      const of = (category: string, from: number, to: number, status = 200) =>
+        hourly(from, to, "probe-eu-1", 300_000).map((r) => ({
+          ...r,
+          category,
+          probe: `${category.replaceAll("_", "-")}-read`,
+          status,
+        }));
+      const injected = Date.UTC(2026, 2, 4, 10);
+      const dir = storeOf([
+        of("payment_request", ...month),
+        of("disputes", ...month),
+        // 300 settlements runs missing (25 hours), 250 extra failing disputes in one hour.
+        of("settlements", month[0], gap[0]),
+        of("settlements", gap[1], month[1]),
+        Array.from({ length: 250 }, (_, i) => ({
+          ...of("disputes", injected, injected + 1, 503)[0]!,
+          ts: injected + 7 + i * 14_000,
+        })),
+      ]);
+      const json = report(dir, "json");
+      expect(json.code, json.stderr).toBe(0);
+      const parsed = JSON.parse(json.stdout);
+      expect(parsed.coverage.ratio).toBeLessThan(1);
+      expect(parsed.warnings).toEqual([
+        expect.stringMatching(
+          /^category disputes: 250 more results than its schedules expect in 1 hour\(s\) \(first 2026-03-04T10:00:00(\.000)?Z: 262 recorded, 12 expected\)/,
+        ),
+      ]);
+      expect(parsed.data_gaps).toContainEqual({
+        start: "2026-03-07T23:55:00.000Z",
+        end: "2026-03-09T01:00:00.000Z",
+      });
     },
     SLOW,
   );

@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash, createPrivateKey, sign } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -352,6 +352,41 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
     expect(run.stderr).toContain("configuration.json: its SHA-256 is not the statement's config_sha256");
   });
 
+  it("maintenance.json's window verdicts are recomputed and checked against the signed report (audit finding 11)", () => {
+    const copy = join(dir, "edited-window-verdicts");
+    cpSync(bundle, copy, { recursive: true });
+    const file = join(copy, "maintenance.json");
+    const document = JSON.parse(readFileSync(file, "utf8"));
+    const at = document.windows.findIndex((w: { qualified: boolean }) => w.qualified);
+    expect(at).toBeGreaterThanOrEqual(0);
+    const window = document.windows[at];
+    const excluded = window.excluded_requests as number;
+    expect(excluded).toBeGreaterThan(0);
+    window.qualified = false;
+    window.excluded_requests = 0;
+    writeFileSync(file, `${JSON.stringify(document, null, 2)}\n`);
+    const run = recompute(copy);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`maintenance.json windows ${window.id} qualified: False, recomputed True`);
+    expect(run.stderr).toContain(
+      `maintenance.json windows ${window.id} excluded_requests: 0, recomputed ${excluded}`,
+    );
+    // verify --bundle names it too (SHA256SUMS re-signed by the agent: only the verdict differs).
+    const names = readFileSync(join(copy, "SHA256SUMS"), "utf8")
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => l.slice(66));
+    const sums = execFileSync("sha256sum", names, { cwd: copy });
+    writeFileSync(join(copy, "SHA256SUMS"), sums);
+    const key = createPrivateKey(readFileSync(join(dir, "data", "agent-signing-key.pem")));
+    writeFileSync(join(copy, "SHA256SUMS.sig"), sign(null, sums, key));
+    const verified = slo(["verify", "--bundle", copy], dir);
+    expect(verified.code).toBe(1);
+    expect(verified.stderr).toContain(
+      `maintenance.json: windows[${at}] is not the signed report's maintenance.windows[${at}] (id ${window.id}): edited`,
+    );
+  });
+
   it("a figure of report.json that the records do not give is named (exit 1)", () => {
     const copy = join(dir, "edited-report");
     cpSync(bundle, copy, { recursive: true });
@@ -457,6 +492,10 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
     expect(readFileSync(join(dir, "with-sent", "report.json"), "utf8")).toBe(
       readFileSync(join(dir, "sent.json"), "utf8"),
     );
+    // The statement is the report's own (its generated_at), not one made again at export.
+    const sentStatement = JSON.parse(readFileSync(join(dir, "sent.json"), "utf8")).evidence.statement;
+    expect(JSON.parse(readFileSync(join(dir, "with-sent", "statement.json"), "utf8"))).toEqual(sentStatement);
+    expect(slo(["verify", "--bundle", "with-sent"], dir).code).toBe(0);
     const again = slo(["verify", "--report", join("with-sent", "report.json")], dir);
     expect(again.stdout).toContain(`digest ${digest}`);
     expect(recompute(join(dir, "with-sent")).code).toBe(0);

@@ -257,7 +257,7 @@ describe("attacks on a bundle", () => {
       expect(exported.stderr).toBe("");
       expect(exported.code).toBe(0);
       const bundle = join(dir, "bundle");
-      expect(verify(dir, "--bundle", "bundle").code).toBe(0);
+      expect(slo(["verify", "--bundle", "bundle"], dir).code).toBe(0);
       expect(
         execFileSync("sha256sum", ["-c", "SHA256SUMS"], { cwd: bundle, encoding: "utf8" }),
       ).not.toContain("FAILED");
@@ -290,7 +290,7 @@ describe("attacks on a bundle", () => {
       const lines = readFileSync(file, "utf8").split("\n");
       lines[99] = lines[99]!.replace(/"duration_ms":\d+/, '"duration_ms":1');
       writeFileSync(file, lines.join("\n"));
-      const altered = verify(dir, "--bundle", "bundle");
+      const altered = slo(["verify", "--bundle", "bundle"], dir);
       expect(altered.code).toBe(1);
       expect(altered.stderr).toContain("altered: records.ndjson:100: ");
       expect(spawnSync("python3", ["-c", python], { cwd: bundle, encoding: "utf8" }).stderr).toContain(
@@ -298,7 +298,7 @@ describe("attacks on a bundle", () => {
       );
 
       rmSync(join(bundle, "statement.json"));
-      const unreadable = verify(dir, "--bundle", "bundle");
+      const unreadable = slo(["verify", "--bundle", "bundle"], dir);
       expect(unreadable.code).toBe(2);
       expect(unreadable.stderr).toContain("statement.json: cannot read it (ENOENT)");
     },

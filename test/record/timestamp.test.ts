@@ -273,9 +273,10 @@ describe("report and evidence export with agent.tsa_url", () => {
       expect(out.code).toBe(0);
       expect(out.stdout).toContain(`timestamped by ${tsaUrl}`);
       const readme = readFileSync(join(bundle, "README.md"), "utf8");
-      const command = "openssl ts -verify -data statement.json -in statement.tsr -CAfile tsa.pem";
+      const command = "openssl ts -verify -data statement.json -in statement.tsr -CAfile ../tsa.pem";
       expect(readme).toContain(command);
-      writeFileSync(join(bundle, "tsa.pem"), readFileSync(testTsa.caPem));
+      // Beside the bundle, as the README says: a file added to the bundle fails verify --bundle.
+      writeFileSync(join(bundle, "..", "tsa.pem"), readFileSync(testTsa.caPem));
       const verified = execFileSync("sh", ["-c", command], { cwd: bundle, encoding: "utf8", stdio: "pipe" });
       expect(verified).toMatch(/Verification: OK/);
       expect(execFileSync("sha256sum", ["-c", "SHA256SUMS"], { cwd: bundle, encoding: "utf8" })).toContain(

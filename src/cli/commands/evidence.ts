@@ -118,10 +118,15 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
     }
     if (built === undefined) throw new Error(`${command}: the verification did not read the month`);
     const key = evidence.key!;
-    const signature = key.sign(evidence.statement);
-    const timestamp = await timestampStatement(command, config.agent, evidence.statement);
     const given =
       opts.report === undefined ? null : existingReport(command, opts.report, evidence.statement, key.keyId);
+    // With --report, the bundle carries the report's own statement, signature and timestamp (the
+    // same generated_at): the merchant sent that statement, and the records tie to it unchanged.
+    const statement = given?.report.evidence.statement ?? evidence.statement;
+    const signature = given?.report.evidence.signature ?? key.sign(statement);
+    const timestamp = given
+      ? (given.report.evidence.timestamp ?? null)
+      : await timestampStatement(command, config.agent, statement);
     const report = given?.report ?? signReport(sealReport(built, { ...sealOf(evidence), timestamp }), key);
     const recomputation = {
       // The configuration record of the log that config_sha256 names (the same bytes); the loaded
@@ -135,7 +140,7 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
     try {
       lines = store.writeBundle(
         opts.out,
-        { month, statement: evidence.statement, signature, timestamp, recomputation },
+        { month, statement, signature, timestamp, recomputation, signSums: (bytes) => key.signBytes(bytes) },
         evidence.verification,
       );
     } catch (error) {

@@ -6,7 +6,7 @@ import type { SloConfig } from "../../model/config.js";
 import { type ImportProgress, importResultFile } from "../../record/import/import.js";
 import { exclusionJudgeOf, knownIdsOf, latencyOfConfig } from "../../record/import/import-config.js";
 import { newStoreFiles } from "../../record/import/new-store.js";
-import { describeWriteError, openEvidenceStore } from "../../record/index.js";
+import { describeWriteError, MissingKeyError, openEvidenceStore } from "../../record/index.js";
 import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
@@ -66,10 +66,12 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
     latencyOf: config === null ? undefined : latencyOfConfig(config),
     // A line naming no agent is this agent's own (docs/regions-merge.md).
     identity: config === null ? null : { agent: config.agent.id, region: config.agent.region },
+    signingKeyFile: config?.agent.signingKeyFile,
   });
   const bar = process.stderr.isTTY ? new ProgressBar(process.stderr) : null;
   let stored = false;
   try {
+    requireSigningKey(store);
     const outcome = await importResultFile(store, file, {
       known,
       skipInvalid: opts.skipInvalid === true,
@@ -100,6 +102,20 @@ async function runImport(file: string, opts: ImportOptions): Promise<void> {
   // its close): it does not extend what was signed before.
   const refusal = store.signingRefusal();
   if (refusal !== null) throw new CheckFailed(`slo-agent import: stored, but not signed: ${refusal}`);
+}
+
+/**
+ * The imported records are signed by the next checkpoint: with the key the store's checkpoints
+ * name gone, nothing is imported (exit 1 naming that key id) rather than records left unsigned.
+ */
+function requireSigningKey(store: ReturnType<typeof openEvidenceStore>): void {
+  try {
+    store.signingKey();
+  } catch (error) {
+    if (error instanceof MissingKeyError)
+      throw new CheckFailed(`slo-agent import: nothing stored: ${error.message}`);
+    throw new UsageError(`slo-agent import: nothing stored: ${(error as Error).message}`);
+  }
 }
 
 /** The configuration when there is one; without it, ids cannot be checked, so --allow-unknown must say so. */

@@ -51,7 +51,13 @@ checkpoints are signed by: compare them with the one you published.
 --report checks a JSON report's report_signature: its key id must be the one derived from the
 public key in evidence.signature, and the signature must hold over the report's RFC 8785 form
 without report_signature, so a changed figure, credit or word fails. Compare the key id printed
-with the one the merchant published: whoever holds a key can sign anything.
+with the one the merchant published, or pin it with --key-id HEX (exit 1 for any other key):
+whoever holds a key can sign anything.
+
+--bundle also needs SHA256SUMS signed by the bundle's key (SHA256SUMS.sig) and naming every file
+in the directory, and maintenance.json's window verdicts equal to the signed report's. A flag that
+does not apply (--month with --bundle, --tsa-ca with --report, --config or --data-dir with either)
+is bad usage, exit 2.
 
 Exit codes: 0 the chain (bundle, report) verifies, 1 a record was altered, is missing or was
 moved, or the report was changed after it was signed, 2 bad usage, no evidence store in the data
@@ -65,7 +71,10 @@ export function registerVerify(program: Command): void {
     .option("-m, --month <YYYY-MM>", "check only the records of this UTC month; prints the month's digest")
     .option("--bundle <dir>", "check an evidence bundle (slo-agent evidence export) instead of a store")
     .option("--report <file>", "check a JSON report's signature (report_signature) instead of a store")
-    .option("--key-id <hex>", "with --bundle: fail unless the bundle is signed by this key (16 hex digits)")
+    .option(
+      "--key-id <hex>",
+      "with --bundle or --report: fail unless it is signed by this key (16 hex digits)",
+    )
     .option(
       "--tsa-ca <file>",
       "with --bundle: the TSA's CA certificate(s) (PEM); statement.tsr must chain to one (from the TSA, never the bundle)",
@@ -76,17 +85,41 @@ export function registerVerify(program: Command): void {
     );
 }
 
-async function runVerify(opts: VerifyOptions): Promise<void> {
+/**
+ * A flag given where it does not apply is bad usage (exit 2), never silently ignored: a reader who
+ * pins a key id or a TSA must get a check, or an error saying there is none.
+ */
+function misplacedFlag(opts: VerifyOptions): string | null {
+  const storeFlags = opts.dataDir !== undefined || opts.configGiven === true;
   if (opts.report !== undefined) {
     if (opts.bundle !== undefined || opts.month !== undefined)
-      throw new UsageError(
-        "slo-agent verify: --report checks one report file; it does not go with --bundle or --month",
-      );
-    return runVerifyReport(opts.report);
+      return "--report checks one report file; it does not go with --bundle or --month";
+    if (opts.tsaCa !== undefined)
+      return "--tsa-ca goes with --bundle (a report file carries no statement.tsr)";
+    if (storeFlags) return "--report reads no store: --config and --data-dir do not apply";
+    return null;
   }
-  if (opts.bundle !== undefined) return runVerifyBundle(opts.bundle, opts.keyId, opts.tsaCa);
-  if (opts.keyId !== undefined) throw new UsageError("slo-agent verify: --key-id goes with --bundle");
-  if (opts.tsaCa !== undefined) throw new UsageError("slo-agent verify: --tsa-ca goes with --bundle");
+  if (opts.bundle !== undefined) {
+    if (opts.month !== undefined) return "--bundle holds one month already: --month does not apply";
+    if (storeFlags) return "--bundle reads no store: --config and --data-dir do not apply";
+    return null;
+  }
+  if (opts.keyId !== undefined) return "--key-id goes with --bundle or --report";
+  if (opts.tsaCa !== undefined) return "--tsa-ca goes with --bundle";
+  return null;
+}
+
+function checkedKeyId(keyId: string | undefined): string | undefined {
+  if (keyId !== undefined && !/^[0-9a-fA-F]{16}$/.test(keyId))
+    throw new UsageError("slo-agent verify --key-id: 16 hex digits (the key id a report or bundle names)");
+  return keyId?.toLowerCase();
+}
+
+async function runVerify(opts: VerifyOptions): Promise<void> {
+  const misplaced = misplacedFlag(opts);
+  if (misplaced !== null) throw new UsageError(`slo-agent verify: ${misplaced}`);
+  if (opts.report !== undefined) return runVerifyReport(opts.report, checkedKeyId(opts.keyId));
+  if (opts.bundle !== undefined) return runVerifyBundle(opts.bundle, checkedKeyId(opts.keyId), opts.tsaCa);
   if (opts.month !== undefined) {
     try {
       monthInterval(opts.month);
@@ -114,8 +147,6 @@ async function runVerifyBundle(
   keyId: string | undefined,
   tsaCa: string | undefined,
 ): Promise<void> {
-  if (keyId !== undefined && !/^[0-9a-fA-F]{16}$/.test(keyId))
-    throw new UsageError("slo-agent verify --key-id: 16 hex digits (the key id a report or bundle names)");
   const tsaCas = tsaCa === undefined ? undefined : pinnedCas("slo-agent verify --tsa-ca", tsaCa);
   let outcome: BundleOutcome;
   let reportProblem: { where: string; detail: string } | null = null;
@@ -144,7 +175,7 @@ async function runVerifyBundle(
 }
 
 /** Exit 0 intact, 1 altered (what: the signature or the key id), 2 unreadable (contract section 13). */
-async function runVerifyReport(file: string): Promise<void> {
+async function runVerifyReport(file: string, keyId: string | undefined): Promise<void> {
   let check: ReportFileCheck;
   try {
     check = await verifyReportFile(file);
@@ -154,6 +185,8 @@ async function runVerifyReport(file: string): Promise<void> {
     throw error;
   }
   if (!check.ok) throw new CheckFailed(`altered: ${check.problem}`);
+  if (keyId !== undefined && check.keyId !== keyId)
+    throw new CheckFailed(`altered: ${file}: signed by key ${check.keyId}, not the expected key ${keyId}`);
   process.stdout.write(`ok: report signed whole by key ${check.keyId}, digest ${check.digest}\n`);
   if (check.unverified !== null)
     process.stdout.write(

@@ -8,9 +8,10 @@ function timestampSection(timestamp: StatementTimestamp): string {
 \`statement.tsr\` is the RFC 3161 time-stamp reply of the time-stamp authority
 \`${timestamp.tsa_url}\` over SHA-256 of \`statement.json\`. Get the TSA's CA certificate
 (\`tsa.pem\`) from the TSA operator's published documentation, not from the bundle or the
-merchant, then:
+merchant, and save it beside this directory, not in it (a file added to the bundle fails
+\`slo-agent verify --bundle\`), then:
 
-    openssl ts -verify -data statement.json -in statement.tsr -CAfile tsa.pem
+    openssl ts -verify -data statement.json -in statement.tsr -CAfile ../tsa.pem
 
 This prints \`Verification: OK\`. \`openssl ts -reply -in statement.tsr -text\` shows the time
 (\`Time stamp:\`), the TSA and the nonce.
@@ -34,11 +35,12 @@ hashed like the records, \`canonical = "{" + line[line.index(',"kind":') + 1:]\`
 
 \`\`\`sh
 python3 - <<'PY'
-import base64, hashlib, json
+import base64, hashlib, json, os
+scratch = os.environ.get("TMPDIR", "/tmp")  # never the bundle: a file added to it fails verify
 checkpoint = json.load(open("checkpoint.json", encoding="utf-8"))
 signed = checkpoint["statement"]  # strings and integers only: sorted compact JSON is its RFC 8785 form
-open("checkpoint.jcs", "wb").write(json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-open("checkpoint.sig", "wb").write(base64.b64decode(checkpoint["signature"], validate=True))
+open(os.path.join(scratch, "checkpoint.jcs"), "wb").write(json.dumps(signed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+open(os.path.join(scratch, "checkpoint.sig"), "wb").write(base64.b64decode(checkpoint["signature"], validate=True))
 *_, last = open("records.ndjson", encoding="utf-8")
 last = json.loads(last)
 if (last["seq"], last["hash"]) != (signed["head_seq"], signed["head_hash"]):
@@ -58,7 +60,7 @@ if (seq, previous) != (signed.get("inputs_seq", 0), signed.get("inputs_hash", "0
     raise SystemExit("inputs.ndjson does not end at the input head the checkpoint signs")
 print("ok: head seq", signed["head_seq"], "input head seq", seq, "signed at", signed["created_at"])
 PY
-openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin -in checkpoint.jcs -sigfile checkpoint.sig
+openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin -in "\${TMPDIR:-/tmp}/checkpoint.jcs" -sigfile "\${TMPDIR:-/tmp}/checkpoint.sig"
 \`\`\`
 
 A configuration record whose SHA-256 is the statement's \`config_sha256\` is the configuration the
@@ -71,7 +73,7 @@ leave the tail unproven.
 const RECOMPUTE_SECTION = `## 4. Every figure, recomputed from this bundle alone
 
     sha256sum configuration.json          # the statement's config_sha256
-    python3 recompute.py > figures.json
+    python3 recompute.py > "\${TMPDIR:-/tmp}/figures.json"
 
 \`recompute.py\` is short enough to read first. It takes each record of the month from
 \`records.ndjson\` with its verdict from \`classification.ndjson\`, recomputes requests,
@@ -113,8 +115,9 @@ def refuse(why): sys.exit("not the signed bytes: " + why)
 def unique(pairs):               # a duplicate key is read one way here and another way elsewhere
     if len({k for k, _ in pairs}) != len(pairs): refuse("a duplicate key")
     return dict(pairs)
+scratch = os.environ.get("TMPDIR", "/tmp")  # never the bundle: a file added to it fails verify
 for stale in ("report.jcs", "report.sig"):
-    if os.path.exists(stale): os.remove(stale)
+    if os.path.exists(os.path.join(scratch, stale)): os.remove(os.path.join(scratch, stale))
 def jcs(v):
     if isinstance(v, dict):
         keys = sorted(v, key=lambda k: k.encode("utf-16-be"))
@@ -129,12 +132,12 @@ report = json.load(open(sys.argv[1], encoding="utf-8"), parse_float=Number, pars
 signature = report.pop("report_signature")
 if sorted(signature) != ["alg", "key_id", "value"]: refuse("report_signature has other members")
 if report["evidence"].get("verified") is False: print("UNVERIFIED: the report says its evidence did not verify")
-open("report.sig", "wb").write(base64.b64decode(signature["value"], validate=True))
-open("report.jcs", "wb").write(jcs(report).encode("utf-8"))
+open(os.path.join(scratch, "report.sig"), "wb").write(base64.b64decode(signature["value"], validate=True))
+open(os.path.join(scratch, "report.jcs"), "wb").write(jcs(report).encode("utf-8"))
 print("key_id in the report:", signature["key_id"])
 PY
-openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin -in report.jcs -sigfile report.sig
-sha256sum report.jcs
+openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin -in "\${TMPDIR:-/tmp}/report.jcs" -sigfile "\${TMPDIR:-/tmp}/report.sig"
+sha256sum < "\${TMPDIR:-/tmp}/report.jcs"
 \`\`\`
 
 \`Signature Verified Successfully\` means no figure, credit or word of the report changed since
@@ -167,11 +170,18 @@ Written by \`slo-agent evidence export\`. Everything here can be checked with st
 | \`statement.sig\` | the Ed25519 signature of \`statement.json\` (64 raw bytes) |
 | \`signature.json\` | the same signature in base64 with the key id (\`${keyId}\`) and public key |
 | \`public_key.pem\` | the agent's Ed25519 public key |
-${timestamp ? "| `statement.tsr` | an RFC 3161 timestamp of `statement.json` by a time-stamp authority |\n" : ""}${recomputable ? RECOMPUTE_ROWS : ""}| \`SHA256SUMS\` | SHA-256 of every file above |
+${timestamp ? "| `statement.tsr` | an RFC 3161 timestamp of `statement.json` by a time-stamp authority |\n" : ""}${recomputable ? RECOMPUTE_ROWS : ""}| \`SHA256SUMS\` | SHA-256 of every file above, this README included |
+| \`SHA256SUMS.sig\` | the agent's Ed25519 signature of \`SHA256SUMS\` (64 raw bytes) |
 
-## 1. Nothing was changed in transit
+## 1. Nothing was changed, dropped or added
 
     sha256sum -c SHA256SUMS
+    openssl pkeyutl -verify -pubin -inkey public_key.pem -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig
+    ls | grep -vxF -e SHA256SUMS -e SHA256SUMS.sig | sort > "\${TMPDIR:-/tmp}/files"
+    sed 's/^[0-9a-f]*  //' SHA256SUMS | sort | diff "\${TMPDIR:-/tmp}/files" -
+
+The second prints \`Signature Verified Successfully\`; the third prints nothing when every file
+in the directory is listed (a file beside the listed ones is not signed: ignore it).
 
 ## 2. The agent signed the statement
 

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey } from "node:crypto";
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from "node:fs";
 import { join } from "node:path";
 import canonicalize from "canonicalize";
 import { AnchorImprintMismatch } from "./anchor.js";
@@ -51,8 +51,19 @@ export interface BundlePins {
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const LISTED_FILES: ReadonlySet<string> = new Set(
-  Object.values(BUNDLE_FILES).filter((name) => name !== BUNDLE_FILES.sums),
+  Object.values(BUNDLE_FILES).filter(
+    (name) => name !== BUNDLE_FILES.sums && name !== BUNDLE_FILES.sumsSignature,
+  ),
 );
+/** Every bundle has these; the others come with a checkpoint, a timestamp or the recomputation. */
+const REQUIRED_FILES: readonly string[] = [
+  BUNDLE_FILES.records,
+  BUNDLE_FILES.statement,
+  BUNDLE_FILES.signature,
+  BUNDLE_FILES.rawSignature,
+  BUNDLE_FILES.publicKey,
+  BUNDLE_FILES.readme,
+];
 
 /**
  * Checks a bundle with no store: every line's hash and link, the link lines on both sides of the
@@ -71,7 +82,7 @@ export async function verifyBundle(dir: string, pins: BundlePins = {}): Promise<
   if (!records.ok) return records;
   const stated = compareToStatement(statement, records.records, records.sha256);
   if (stated) return { ok: false, where: BUNDLE_FILES.statement, detail: stated };
-  const links = missingLinkLine(records.seqs, records.span);
+  const links = missingLinkLine(records.seqs, records.span, records.firstPrevHash, signedAnchor(dir));
   if (links) return { ok: false, where: BUNDLE_FILES.records, detail: links };
   if (canonicalize(statement) !== statementBytes.toString("utf8")) {
     return { ok: false, where: BUNDLE_FILES.statement, detail: "not in RFC 8785 canonical form (edited)" };
@@ -103,7 +114,7 @@ export async function verifyBundle(dir: string, pins: BundlePins = {}): Promise<
   if (!head.ok) return head;
   const timestamp = await checkTimestamp(dir, statementBytes, pins.tsaCas ?? []);
   if (timestamp && "ok" in timestamp) return timestamp;
-  const sums = checkSums(dir, read(BUNDLE_FILES.sums).toString("utf8"));
+  const sums = checkSums(dir, read(BUNDLE_FILES.sums), publicKeyPem);
   if (sums) return sums;
   return {
     ok: true,
@@ -161,12 +172,38 @@ function checkHeadFiles(
 function missingLinkLine(
   seqs: { first: number; last: number },
   span: { first: number; last: number },
+  firstPrevHash: string | null,
+  anchor: { seq: number; hash: string } | null,
 ): string | null {
   if (seqs.first === 0) return null;
-  if (seqs.first > 1 && span.first !== seqs.first - 1)
-    return `the record chained before the month's first (seq ${seqs.first - 1}) is missing`;
+  // Retention pruned it: the month's first record follows the chain anchor the signed checkpoint names.
+  const anchored =
+    anchor !== null &&
+    span.first === seqs.first &&
+    anchor.seq === seqs.first - 1 &&
+    anchor.hash === firstPrevHash;
+  if (seqs.first > 1 && span.first !== seqs.first - 1 && !anchored)
+    return `the record chained before the month's first (seq ${seqs.first - 1}) is missing, and the month does not begin at the chain anchor checkpoint.json signs`;
   if (span.last < seqs.last) return `the records after seq ${span.last} are missing`;
   return null;
+}
+
+/**
+ * The chain anchor checkpoint.json names (anchor_seq, anchor_hash); its signature is checked with
+ * the rest of the checkpoint (checkHeadFiles), so a forged anchor fails there. Null: none named.
+ */
+function signedAnchor(dir: string): { seq: number; hash: string } | null {
+  const bytes = readBundleFile(dir, BUNDLE_FILES.checkpoint, true);
+  if (bytes === null) return null;
+  try {
+    const statement = (JSON.parse(bytes.toString("utf8")) as { statement?: Record<string, unknown> })
+      .statement;
+    const seq = statement?.anchor_seq;
+    const hash = statement?.anchor_hash;
+    return typeof seq === "number" && seq > 0 && typeof hash === "string" ? { seq, hash } : null;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -254,6 +291,8 @@ type RecordsOutcome =
       span: { first: number; last: number };
       /** The last line's seq and hash: where the chain in the bundle ends. */
       end: { seq: number; hash: string } | null;
+      /** The first line's prev_hash: the chain anchor's hash when the month begins at one. */
+      firstPrevHash: string | null;
     }
   | { ok: false; where: string; detail: string };
 
@@ -266,6 +305,7 @@ function checkRecords(text: string, month: string): RecordsOutcome {
   let first = 0;
   let last = 0;
   let spanFirst = 0;
+  let firstPrevHash: string | null = null;
   for (const [index, line] of lines.entries()) {
     const where = `${BUNDLE_FILES.records}:${index + 1}`;
     const bad = (detail: string): RecordsOutcome => ({ ok: false, where, detail });
@@ -290,11 +330,14 @@ function checkRecords(text: string, month: string): RecordsOutcome {
       first ||= seq;
       last = seq;
     }
-    if (previous === null) spanFirst = seq;
+    if (previous === null) {
+      spanFirst = seq;
+      firstPrevHash = prevHash;
+    }
     previous = { seq, hash };
   }
   const span = { first: spanFirst, last: previous?.seq ?? 0 };
-  return { ok: true, ...digestOf(monthRecords), seqs: { first, last }, span, end: previous };
+  return { ok: true, ...digestOf(monthRecords), seqs: { first, last }, span, end: previous, firstPrevHash };
 }
 
 function digestOf(records: { ts: number; canonical: string }[]): { records: number; sha256: string } {
@@ -316,23 +359,47 @@ function compareToStatement(
   return null;
 }
 
-function checkSums(dir: string, text: string): BundleOutcome | null {
-  for (const [index, line] of text.split("\n").entries()) {
+/**
+ * SHA256SUMS must be signed by the statement's key (SHA256SUMS.sig) and name every file in the
+ * bundle directory, each once and with its SHA-256: a file rewritten, dropped from the list or
+ * added beside it (README.md too) fails.
+ */
+function checkSums(dir: string, bytes: Buffer, publicKeyPem: string): BundleOutcome | null {
+  const sumsSignature = readBundleFile(dir, BUNDLE_FILES.sumsSignature, true);
+  if (sumsSignature === null)
+    return { ok: false, where: BUNDLE_FILES.sumsSignature, detail: "missing: nothing signs SHA256SUMS" };
+  if (!signatureValid(bytes, sumsSignature, publicKeyPem))
+    return {
+      ok: false,
+      where: BUNDLE_FILES.sumsSignature,
+      detail: "the signature of SHA256SUMS does not verify with public_key.pem",
+    };
+  const listed = new Set<string>();
+  for (const [index, line] of bytes.toString("utf8").split("\n").entries()) {
     if (line === "") continue;
+    const where = `${BUNDLE_FILES.sums}:${index + 1}`;
     const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
-    if (!match)
-      return { ok: false, where: `${BUNDLE_FILES.sums}:${index + 1}`, detail: "not a sha256sum line" };
+    if (!match) return { ok: false, where, detail: "not a sha256sum line" };
+    const name = match[2]!;
     // Only the bundle's own files: a SHA256SUMS line never makes verify read elsewhere.
-    if (!LISTED_FILES.has(match[2]!)) {
-      return {
-        ok: false,
-        where: `${BUNDLE_FILES.sums}:${index + 1}`,
-        detail: `names ${match[2]}, not a bundle file`,
-      };
-    }
-    const actual = createHash("sha256").update(readBundleFile(dir, match[2]!)).digest("hex");
+    if (!LISTED_FILES.has(name)) return { ok: false, where, detail: `names ${name}, not a bundle file` };
+    if (listed.has(name)) return { ok: false, where, detail: `names ${name} twice` };
+    listed.add(name);
+    const actual = createHash("sha256").update(readBundleFile(dir, name)).digest("hex");
     if (actual !== match[1])
-      return { ok: false, where: match[2]!, detail: "its SHA-256 is not the one in SHA256SUMS" };
+      return { ok: false, where: name, detail: "its SHA-256 is not the one in SHA256SUMS" };
+  }
+  for (const name of REQUIRED_FILES)
+    if (!listed.has(name)) return { ok: false, where: BUNDLE_FILES.sums, detail: `does not list ${name}` };
+  for (const name of readdirSync(dir).sort()) {
+    if (name === BUNDLE_FILES.sums || name === BUNDLE_FILES.sumsSignature || listed.has(name)) continue;
+    return {
+      ok: false,
+      where: name,
+      detail: LISTED_FILES.has(name)
+        ? "not listed in SHA256SUMS (unsigned)"
+        : "not a bundle file, and not listed in SHA256SUMS (unsigned)",
+    };
   }
   return null;
 }

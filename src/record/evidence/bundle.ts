@@ -39,6 +39,11 @@ export const BUNDLE_FILES = {
   /** The input chain (configuration loads, maintenance observations, rollup commitments) up to the checkpoint's input head. */
   inputs: INPUTS_FILE,
   sums: "SHA256SUMS",
+  /**
+   * The agent's Ed25519 signature of SHA256SUMS's bytes: SHA256SUMS names every file of the bundle
+   * (README.md too), so no file can be rewritten, dropped or added without the agent's key.
+   */
+  sumsSignature: "SHA256SUMS.sig",
 } as const;
 
 /** Shipped beside dist/ (package.json "files"); read from the same place under src/ and dist/. */
@@ -86,6 +91,8 @@ export interface BundleInput {
   readonly timestamp?: StatementTimestamp | null;
   /** The files recompute.py needs, and recompute.py itself; absent: a bundle that only proves the records. */
   readonly recomputation?: Recomputation | null;
+  /** Signs SHA256SUMS's bytes with the key that signed the statement (SHA256SUMS.sig). */
+  readonly signSums: (bytes: Buffer) => Buffer;
 }
 
 function recomputationFiles(
@@ -150,6 +157,8 @@ export function writeBundle(db: Database.Database, dir: string, input: BundleInp
     writeFileSync(join(dir, name), content);
     sums.push(`${createHash("sha256").update(content).digest("hex")}  ${name}`);
   }
-  writeFileSync(join(dir, BUNDLE_FILES.sums), `${sums.join("\n")}\n`);
+  const sumsBytes = Buffer.from(`${sums.join("\n")}\n`, "utf8");
+  writeFileSync(join(dir, BUNDLE_FILES.sums), sumsBytes);
+  writeFileSync(join(dir, BUNDLE_FILES.sumsSignature), input.signSums(sumsBytes));
   return lines.length;
 }

@@ -3,6 +3,7 @@ import type Database from "better-sqlite3";
 import { DAY_MS, type EpochMs } from "../../model/time.js";
 import { COUNT_COLUMNS, registerRollupFunctions } from "../rollups.js";
 import { appendInput, hasInputLog } from "./input-log.js";
+import { prunedBoundary } from "./pruned-boundary.js";
 
 /**
  * Per-day commitments of the rollups that outlive pruned raw records: before a prune removes a
@@ -38,12 +39,9 @@ function ensureMerge(db: Database.Database): void {
   }
 }
 
-/** Days whose raw records are all gone: before the oldest kept record's day; none if nothing was pruned. */
+/** Days whose raw records are all gone: before the pruned boundary; none if nothing was pruned. */
 function prunedBefore(db: Database.Database): EpochMs | null {
-  if (db.prepare("SELECT 1 FROM chain_anchors LIMIT 1").get() === undefined) return null;
-  const oldest = db.prepare("SELECT min(ts) FROM results").pluck().get() as number | null;
-  if (oldest === null) return Number.POSITIVE_INFINITY;
-  return oldest - (((oldest % DAY_MS) + DAY_MS) % DAY_MS);
+  return prunedBoundary(db);
 }
 
 /** The newest commitment's digest of each committed day (UTC midnight, epoch ms). */

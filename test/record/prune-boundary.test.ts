@@ -1,0 +1,148 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { FakeClock } from "../../src/clock/fake.js";
+import type { ProbeResult } from "../../src/model/index.js";
+import { openEvidenceStore } from "../../src/record/index.js";
+import { buildMonthlyReport } from "../../src/reports/index.js";
+import { slo } from "../reports/cli-run.js";
+import { sloYaml } from "../reports/month-scenario.js";
+import { fixtureConfig } from "../support/slo-config.js";
+
+/**
+ * Where a pruned month's rollup days end and its raw days begin (audit findings 6 and 7): from
+ * what was pruned (the prune record), on a whole UTC day, never from the oldest kept record. So
+ * pruning at any time of day leaves the month's figures as they were, and a record imported late
+ * into a pruned day is counted once, in its day's rollups.
+ */
+
+const DAY = 86_400_000;
+const MARCH = Date.UTC(2026, 2, 1);
+const APRIL = Date.UTC(2026, 3, 1);
+const config = fixtureConfig();
+const dirs: string[] = [];
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function result(ts: number, status: number): ProbeResult {
+  return {
+    ts,
+    probe: "payment-request-read",
+    category: "payment_request",
+    status,
+    durationMs: 100,
+    error: null,
+    errorCode: null,
+    correlationId: null,
+  };
+}
+
+/** Two results in the first minute of every 10 (at :00 and :40), every 13th a 503. */
+function results(from: number, to: number): ProbeResult[] {
+  const out: ProbeResult[] = [];
+  for (let t = from, i = 0; t < to; t += 600_000, i++) {
+    out.push(result(t, i % 13 === 0 ? 503 : 200), result(t + 40_000, 200));
+  }
+  return out;
+}
+
+function storeAt(now: number) {
+  const dir = mkdtempSync(join(tmpdir(), "slo-prune-boundary-"));
+  dirs.push(dir);
+  const clock = new FakeClock(now);
+  const store = openEvidenceStore({ dataDir: join(dir, "data"), clock, retentionDays: 20, logger: () => {} });
+  store.importResults(results(MARCH, APRIL + 5 * DAY));
+  return store;
+}
+
+function figures(store: ReturnType<typeof storeAt>, now: number) {
+  const report = buildMonthlyReport({ config, store, month: "2026-03", now });
+  const row = report.categories.find((c) => c.category === "payment_request")!;
+  return { requests: row.requests, successful: row.successful, availability_pct: row.availability_pct };
+}
+
+describe("the pruned boundary", { timeout: 180_000 }, () => {
+  it("pruning in the middle of a minute with records on both sides leaves the month's figures as they were", () => {
+    // Retention cuts at 17 March 00:10:30: a rollup minute with one record each side of it.
+    const now = APRIL + 5 * DAY + 10 * 60_000 + 30_000;
+    const store = storeAt(now);
+    try {
+      const before = figures(store, now);
+      expect(before.requests).toBe(31 * 144 * 2);
+      expect(store.prune(now).pruned).toBeGreaterThan(0);
+      expect(store.prunedUntil()).toBe(MARCH + 16 * DAY);
+      expect(figures(store, now)).toEqual(before);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("a record imported late into a pruned day moves nothing and is counted once", () => {
+    const now = APRIL + 5 * DAY;
+    const store = storeAt(now);
+    try {
+      const before = figures(store, now);
+      store.prune(now);
+      const boundary = store.prunedUntil();
+      expect(boundary).toBe(MARCH + 16 * DAY);
+      expect(figures(store, now)).toEqual(before);
+      store.importResults([result(MARCH + 2 * DAY + 12 * 3_600_000 + 1_000, 200)]);
+      expect(store.prunedUntil()).toBe(boundary);
+      const after = figures(store, now);
+      expect(after.requests).toBe(before.requests + 1);
+      expect(after.successful).toBe(before.successful + 1);
+      // The next prune commits the late record's day again; the figures stay.
+      store.prune(now + DAY);
+      expect(figures(store, now + DAY)).toEqual(after);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("an honest pruned month's bundle verifies: its first record follows the signed chain anchor (audit finding 7)", () => {
+    const now = APRIL + 5 * DAY;
+    const store = storeAt(now);
+    const dir = mkdtempSync(join(tmpdir(), "slo-pruned-bundle-"));
+    dirs.push(dir);
+    try {
+      store.prune(now);
+      // A late import into a pruned day: committed again with the import, the month still verifies.
+      store.importResults([result(MARCH + 2 * DAY + 12 * 3_600_000 + 1_000, 200)]);
+    } finally {
+      store.close();
+    }
+    writeFileSync(join(dir, "slo.yaml"), sloYaml(dirname(store.path)));
+    const exported = slo(
+      ["evidence", "export", "--month", "2026-03", "--out", "B", "--config", "slo.yaml"],
+      dir,
+    );
+    expect(exported.code, exported.stderr).toBe(0);
+    const verified = slo(["verify", "--bundle", "B"], dir);
+    expect(verified.code, verified.stderr).toBe(0);
+    // The pruned days' rollups are not in the bundle: recompute.py says so (exit 2), no false disputes.
+    const recompute = spawnSync("python3", ["recompute.py"], { cwd: join(dir, "B"), encoding: "utf8" });
+    expect(recompute.status).toBe(2);
+    expect(recompute.stderr).toContain("retention pruned the records of 2026-03 before 2026-03-17");
+  });
+
+  it("a late import into a pruned day whose rollups were edited is refused, not committed over", () => {
+    const now = APRIL + 5 * DAY;
+    const store = storeAt(now);
+    try {
+      store.prune(now);
+      const db = new Database(store.path);
+      db.prepare("UPDATE rollups SET count_5xx = count_5xx + 40 WHERE minute = ?").run(MARCH + 2 * DAY);
+      db.close();
+      expect(() => store.importResults([result(MARCH + 2 * DAY + 12 * 3_600_000 + 1_000, 200)])).toThrow(
+        "the rollups of 2026-03-03 (records pruned) are not what its rollup commitment in the log says",
+      );
+    } finally {
+      store.close();
+    }
+  });
+});
