@@ -69,6 +69,12 @@ export type { PruneOutcome } from "./retention.js";
 export type { ExclusionJudge, LatencyOf, RollupQuery, StoredRollup } from "./rollups.js";
 export type { RunInterval } from "./runs.js";
 export { EVIDENCE_FILE, SCHEMA_VERSION } from "./schema.js";
-export { EvidenceStore, type EvidenceStoreOptions, type ImportOutcome, openEvidenceStore } from "./store.js";
+export {
+  EvidenceStore,
+  type EvidenceStoreOptions,
+  type ImportOutcome,
+  NoKeyForRecordsError,
+  openEvidenceStore,
+} from "./store.js";
 export { resultProblem } from "./validation.js";
 export { describeWriteError, type StoreHealth } from "./write-queue.js";

@@ -96,6 +96,9 @@ const MAX_BATCH = 5_000;
 const NOT_EXCLUDED: ExclusionJudge = () => false;
 
 /** The evidence store: see docs/evidence-store.md. Single writer process at a time for live results. */
+/** The signing key is missing from a store that already holds records: no key is minted for it. */
+export class NoKeyForRecordsError extends Error {}
+
 export class EvidenceStore implements ResultSink {
   readonly path: string;
   readonly #options: EvidenceStoreOptions;
@@ -380,7 +383,7 @@ export class EvidenceStore implements ResultSink {
     // (its key and checkpoints deleted) would sign whatever it holds now.
     this.#key = loadAgentKey(file, { create: !this.#options.readOnly && this.#emptyAtOpen, signedBy });
     if (this.#key === null && !this.#options.readOnly && !this.#emptyAtOpen) {
-      throw new Error(
+      throw new NoKeyForRecordsError(
         `signing key ${file} is missing and the store already holds records: a key is created only for an empty store; restore the key (docs/evidence-store.md, "A store that cannot be signed")`,
       );
     }

@@ -446,8 +446,11 @@ describe("a writer signs only what extends its newest checkpoint", () => {
       const keyFile = join(dir, "data", "agent-signing-key.pem");
       unlinkSync(keyFile);
       sql(dir, (db) => db.prepare("DELETE FROM checkpoints").run());
-      expectRefused(
-        importOne(dir),
+      // Refused before anything is stored (the import file is still there once the key is back).
+      const refused = importOne(dir);
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toContain("slo-agent import: nothing stored:");
+      expect(refused.stderr).toMatch(
         /is missing and the store already holds records: a key is created only for an empty store/,
       );
       expect(existsSync(keyFile)).toBe(false);

@@ -130,7 +130,7 @@ describe("the pruned boundary", { timeout: 180_000 }, () => {
     expect(recompute.stderr).toContain("retention pruned the records of 2026-03 before 2026-03-17");
   });
 
-  it("a late import into a pruned day whose rollups were edited is refused, not committed over", () => {
+  it("a late import into a pruned day whose rollups were edited is stored but the day is not committed over", () => {
     const now = APRIL + 5 * DAY;
     const store = storeAt(now);
     try {
@@ -138,9 +138,12 @@ describe("the pruned boundary", { timeout: 180_000 }, () => {
       const db = new Database(store.path);
       db.prepare("UPDATE rollups SET count_5xx = count_5xx + 40 WHERE minute = ?").run(MARCH + 2 * DAY);
       db.close();
-      expect(() => store.importResults([result(MARCH + 2 * DAY + 12 * 3_600_000 + 1_000, 200)])).toThrow(
-        "the rollups of 2026-03-03 (records pruned) are not what its rollup commitment in the log says",
+      // The result is kept (nothing lost); the edited day is not committed again, and says why.
+      store.importResults([result(MARCH + 2 * DAY + 12 * 3_600_000 + 1_000, 200)]);
+      expect(store.signingRefusal()).toContain(
+        "the rollups of 2026-03-03 (records pruned) are not what their rollup commitment says (edited)",
       );
+      expect(store.verify({ month: "2026-03" }).ok).toBe(false);
     } finally {
       store.close();
     }

@@ -6,7 +6,12 @@ import type { SloConfig } from "../../model/config.js";
 import { type ImportProgress, importResultFile } from "../../record/import/import.js";
 import { exclusionJudgeOf, knownIdsOf, latencyOfConfig } from "../../record/import/import-config.js";
 import { newStoreFiles } from "../../record/import/new-store.js";
-import { describeWriteError, MissingKeyError, openEvidenceStore } from "../../record/index.js";
+import {
+  describeWriteError,
+  MissingKeyError,
+  NoKeyForRecordsError,
+  openEvidenceStore,
+} from "../../record/index.js";
 import { DEFAULT_CONFIG_FILE, loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
 import { type CommonOptions, withCommonOptions } from "../options.js";
@@ -112,7 +117,7 @@ function requireSigningKey(store: ReturnType<typeof openEvidenceStore>): void {
   try {
     store.signingKey();
   } catch (error) {
-    if (error instanceof MissingKeyError)
+    if (error instanceof MissingKeyError || error instanceof NoKeyForRecordsError)
       throw new CheckFailed(`slo-agent import: nothing stored: ${error.message}`);
     throw new UsageError(`slo-agent import: nothing stored: ${(error as Error).message}`);
   }
