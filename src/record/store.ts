@@ -469,7 +469,7 @@ export class EvidenceStore implements ResultSink {
     try {
       return this.signingKey()?.publicKeyPem ?? null;
     } catch (error) {
-      if (error instanceof MissingKeyError) return null;
+      if (error instanceof MissingKeyError || error instanceof NoKeyForRecordsError) return null;
       throw error;
     }
   }

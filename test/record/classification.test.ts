@@ -94,6 +94,10 @@ describe("records without classification detail hash as before it was kept", () 
     const dir = tempDir();
     copyFileSync(V2_FIXTURE, join(dir, "evidence.sqlite"));
     const store = open(dir);
+    // Written before checkpoints: its chain holds, but nothing signed it, so no writer signs it
+    // until the operator adopts it (docs/evidence-store.md, "A store that cannot be signed").
+    expect(store.verify()).toMatchObject({ ok: false, records: 52 });
+    expect(store.adopt().overridden).toMatch(/no signed checkpoint/);
     expect(store.verify()).toMatchObject({ ok: true, records: 52, sha256: GOLDEN_HEAD_52 });
     const [first] = store.results({ from: START, to: START + 31_000 });
     expect(first).toMatchObject({ ...PLAIN, flags: [], bodyError: null, detail: null });
