@@ -5,6 +5,7 @@
  * stretch a duration measured here nor delay a run; what does stall this loop (its own GC, the
  * process not being scheduled) is watched, and a run that overlapped such a stall is agent_error.
  */
+import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import { systemClock } from "../clock/system.js";
 import type { ProbeSpec } from "../model/config.js";
@@ -27,6 +28,8 @@ const probing = probeHere({
   controls: fromThreadForm<ProbeSpec[]>(start.controls),
   sink: { record: (result) => post({ type: "result", result }) },
   maxStallMs: start.maxStallMs,
+  // This thread's own loop: the system clock's scale, in ms.
+  loopActiveMs: () => performance.eventLoopUtilization().active,
   log: (level, message, fields) => post({ type: "log", level, message, ...(fields ? { fields } : {}) }),
   onLag: (lagMs) => post({ type: "lag", lagMs }),
   onLateness: (probe, lateMs) => post({ type: "lateness", probe, lateMs }),
