@@ -113,7 +113,8 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     ...credentials.warnings,
     ...harvests.flatMap((h) => h.warnings),
     ...categoriesWithoutProbes(slo, config),
-    ...slowControls(slo, root.controls),
+    // How probing would go matters only to a command that probes (run, check-config).
+    ...(probing ? [...harvests.flatMap((h) => h.runWarnings), ...slowControls(slo, root.controls)] : []),
   ];
   return { config, warnings: warnings.map((w) => redacted(w, secrets)) };
 }

@@ -21,6 +21,8 @@ export interface ProbeHarvest {
   readonly warnings: ConfigProblem[];
   /** Problems only a command that probes has (a flow step's body_file that cannot be read). */
   readonly runProblems: ConfigProblem[];
+  /** Warnings only a command that probes needs (a timeout_ms as long as every). */
+  readonly runWarnings: ConfigProblem[];
 }
 
 const empty = (): ProbeHarvest => ({
@@ -30,6 +32,7 @@ const empty = (): ProbeHarvest => ({
   secrets: [],
   warnings: [],
   runProblems: [],
+  runWarnings: [],
 });
 
 /**
@@ -55,7 +58,7 @@ export async function harvestProbes(
     const one = ProbeWire.safeParse(raw);
     if (!one.success) continue;
     const slow = timeoutNotShorterThanEvery(source, path, raw, one.data);
-    if (slow) harvest.warnings.push(slow);
+    if (slow) harvest.runWarnings.push(slow);
     const names = Object.keys("headers" in one.data ? one.data.headers : {}).filter((n) =>
       secretHeaders.has(pathKey([...path, "headers", n])),
     );
@@ -126,6 +129,7 @@ export async function readProbeDirectory(
     all.runProblems.push(...harvest.runProblems);
     all.secrets.push(...credentials.values);
     all.warnings.push(...credentials.warnings, ...harvest.warnings);
+    all.runWarnings.push(...harvest.runWarnings);
   }
   return all;
 }
