@@ -264,8 +264,9 @@ function classify(
  *   agent's, however it was spent (cold code, a thread the host did not schedule).
  * A failure without a response is no duration: only a request written that late makes it the
  * agent's (a server may have given up waiting for it). A timeout is caused by a stall only when
- * the stall was going on at the deadline: an answer that arrived during an earlier stall is read as soon as it ends, before the deadline, so a target
- * that stayed silent for a 10 s timeout beside a 60 ms stall in the middle timed out on its own.
+ * the stall was going on at the deadline: an answer that arrived during an earlier stall is read
+ * as soon as it ends, before the deadline, so a target that stayed silent for a 10 s timeout
+ * beside a 60 ms stall in the middle timed out on its own.
  */
 function stallGuarded(
   result: ProbeResult,

@@ -45,14 +45,17 @@ export class RequestTrace {
    * own start) until the request was handed to the socket, less the connection's set-up when this
    * exchange opened one. Nothing in it waits on the network: undici opens a connection of its own
    * for a request rather than queueing it behind another (pipelining 1, no connection cap), so a
-   * reused connection's whole span is the agent's work. Null when the request was never written.
+   * reused connection's whole span is the agent's work. Null when the request was never written
+   * or the connection's set-up is unknown.
    */
   agentSideMs(origin: number): number | null {
-    if (this.writtenAt === null) return null;
+    // A connector that does not record its timing (an injected dispatcher's) leaves the set-up
+    // unknown, and with it what was the agent's.
     const timing = this.socket ? connectionTimingOf(this.socket) : undefined;
-    const fresh = timing !== undefined && timing.startedAt >= this.startedAt;
-    const setUpEnd = fresh ? (timing.secureAt ?? timing.connectedAt) : null;
-    const setUp = fresh && setUpEnd !== null ? Math.max(0, setUpEnd - timing.startedAt) : 0;
+    if (this.writtenAt === null || timing === undefined) return null;
+    const fresh = timing.startedAt >= this.startedAt;
+    const setUpEnd = timing.secureAt ?? timing.connectedAt ?? this.writtenAt;
+    const setUp = fresh ? Math.max(0, setUpEnd - timing.startedAt) : 0;
     return Math.max(0, this.writtenAt - origin - setUp);
   }
 
