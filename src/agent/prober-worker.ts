@@ -5,10 +5,11 @@
  * stretch a duration measured here nor delay a run; what does stall this loop (its own GC, the
  * process not being scheduled) is watched, and a run that overlapped such a stall is agent_error.
  */
+import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import { systemClock } from "../clock/system.js";
 import type { ProbeSpec } from "../model/config.js";
-import type { RunnerConfig } from "../probes/index.js";
+import { type RunnerConfig, warmUpHttpProbes } from "../probes/index.js";
 import type { ProberReply, ProberRequest, ProberStart } from "./prober-messages.js";
 import { probeHere } from "./probing.js";
 import { fromThreadForm } from "./thread-form.js";
@@ -27,18 +28,32 @@ const probing = probeHere({
   controls: fromThreadForm<ProbeSpec[]>(start.controls),
   sink: { record: (result) => post({ type: "result", result }) },
   maxStallMs: start.maxStallMs,
+  // This thread's own loop: the system clock's scale, in ms.
+  loopActiveMs: () => performance.eventLoopUtilization().active,
   log: (level, message, fields) => post({ type: "log", level, message, ...(fields ? { fields } : {}) }),
   onLag: (lagMs) => post({ type: "lag", lagMs }),
   onLateness: (probe, lateMs) => post({ type: "lateness", probe, lateMs }),
 });
 const account = () => post({ type: "accounting", stats: probing.stats(), coverage: probing.coverage() });
 const accounting = setInterval(account, ACCOUNTING_EVERY_MS);
-if (start.started) probing.start();
+// The first measured run must not pay for cold code (warm-up.ts): the schedules start once the
+// HTTP probe's code has run here once, unmeasured.
+let stopping = false;
+const warm = warmUpHttpProbes(systemClock).catch((error: unknown) =>
+  post({
+    type: "log",
+    level: "warn",
+    message: "the prober's warm-up failed; its first runs may hold cold-start time",
+    fields: { error: error instanceof Error ? error.message : String(error) },
+  }),
+);
+const startProbing = () => void warm.then(() => stopping || probing.start());
+if (start.started) startProbing();
 
 port.on("message", (request: ProberRequest) => {
   switch (request.type) {
     case "start":
-      probing.start();
+      startProbing();
       return;
     case "reconcile":
       probing.reconcile(
@@ -48,12 +63,15 @@ port.on("message", (request: ProberRequest) => {
       account();
       return;
     case "stop":
+      stopping = true;
       clearInterval(accounting);
-      void probing.stop().finally(() => {
-        account();
-        post({ type: "stopped" });
-        port.close();
-      });
+      void warm
+        .then(() => probing.stop())
+        .finally(() => {
+          account();
+          post({ type: "stopped" });
+          port.close();
+        });
       return;
   }
 });

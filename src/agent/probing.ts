@@ -28,6 +28,8 @@ export interface ProbingSetup {
   readonly controls: readonly ProbeSpec[];
   readonly sink: ResultSink;
   readonly maxStallMs: number;
+  /** The loop's busy time so far (ms), on the clock's scale: sizes stalls (StallWatchOptions). */
+  readonly loopActiveMs?: () => number;
   readonly log: (level: "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
   /** A stall of the loop the probes are timed on (slo_agent_stall_seconds). */
   readonly onLag: (lagMs: number) => void;
@@ -43,7 +45,12 @@ export interface ProbingSetup {
 export function probeHere(setup: ProbingSetup): Probing {
   const { clock } = setup;
   let config = setup.config;
-  const stalls = new StallWatch({ clock, maxStallMs: setup.maxStallMs, onLag: setup.onLag });
+  const stalls = new StallWatch({
+    clock,
+    maxStallMs: setup.maxStallMs,
+    onLag: setup.onLag,
+    ...(setup.loopActiveMs ? { loopActiveMs: setup.loopActiveMs } : {}),
+  });
   const runner = new ProbeRunner({
     clock,
     config,

@@ -7,13 +7,18 @@ import { checkReferences, type ProbeEntry } from "./crossref.js";
 import { type Environment, expandEnvironment, pathKey } from "./env.js";
 import { headerCredentials, sloHeaderPlaces } from "./header-credentials.js";
 import { problemsFromIssues } from "./issues.js";
-import { harvestProbes, probeDirectoryOf, readProbeDirectory } from "./probe-files.js";
+import {
+  harvestProbes,
+  probeDirectoryOf,
+  readProbeDirectory,
+  timeoutNotShorterThanEvery,
+} from "./probe-files.js";
 import { ConfigError, type ConfigProblem, formatProblem } from "./problems.js";
 import { probeFileRunOnly, sloRunOnly } from "./run-only.js";
 import { resolveAuth } from "./secrets.js";
 import { readYamlSource, type YamlSource } from "./source.js";
 import { TrafficWire } from "./traffic-wire.js";
-import { SloFileWire, TargetWire } from "./wire.js";
+import { ControlWire, SloFileWire, TargetWire } from "./wire.js";
 
 export interface LoadOptions {
   /** Where ${NAME} references are looked up; the process environment by default. */
@@ -108,6 +113,8 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     ...credentials.warnings,
     ...harvests.flatMap((h) => h.warnings),
     ...categoriesWithoutProbes(slo, config),
+    // How probing would go matters only to a command that probes (run, check-config).
+    ...(probing ? [...harvests.flatMap((h) => h.runWarnings), ...slowControls(slo, root.controls)] : []),
   ];
   return { config, warnings: warnings.map((w) => redacted(w, secrets)) };
 }
@@ -239,6 +246,15 @@ function ordered(problems: ConfigProblem[], configFile: string): ConfigProblem[]
   return unique.sort(
     (a, b) => fileOrder.indexOf(a.file) - fileOrder.indexOf(b.file) || a.line - b.line || a.col - b.col,
   );
+}
+
+/** A control with timeout_ms >= every under-samples its own outage like a probe (probe-files.ts). */
+function slowControls(slo: YamlSource, controls: unknown): ConfigProblem[] {
+  if (!Array.isArray(controls)) return [];
+  return controls.flatMap((raw, i) => {
+    const control = ControlWire.safeParse(raw).data;
+    return control ? (timeoutNotShorterThanEvery(slo, ["controls", i], raw, control) ?? []) : [];
+  });
 }
 
 function categoriesWithoutProbes(slo: YamlSource, config: SloConfig): ConfigProblem[] {

@@ -8,6 +8,7 @@ import { headerCredentials, probeFileHeaderPlaces } from "./header-credentials.j
 import { problemsFromIssues } from "./issues.js";
 import type { ConfigProblem } from "./problems.js";
 import { type FieldPath, readFailure, readYamlSource, type YamlSource } from "./source.js";
+import { parseDuration } from "./values.js";
 import { ProbeFileWire, ProbeWire } from "./wire.js";
 
 /** What the probe declarations of one place (a file, or slo.yaml's inline list) yielded. */
@@ -20,6 +21,8 @@ export interface ProbeHarvest {
   readonly warnings: ConfigProblem[];
   /** Problems only a command that probes has (a flow step's body_file that cannot be read). */
   readonly runProblems: ConfigProblem[];
+  /** Warnings only a command that probes needs (a timeout_ms as long as every). */
+  readonly runWarnings: ConfigProblem[];
 }
 
 const empty = (): ProbeHarvest => ({
@@ -29,6 +32,7 @@ const empty = (): ProbeHarvest => ({
   secrets: [],
   warnings: [],
   runProblems: [],
+  runWarnings: [],
 });
 
 /**
@@ -53,6 +57,8 @@ export async function harvestProbes(
     harvest.entries.push({ source, path, raw });
     const one = ProbeWire.safeParse(raw);
     if (!one.success) continue;
+    const slow = timeoutNotShorterThanEvery(source, path, raw, one.data);
+    if (slow) harvest.runWarnings.push(slow);
     const names = Object.keys("headers" in one.data ? one.data.headers : {}).filter((n) =>
       secretHeaders.has(pathKey([...path, "headers", n])),
     );
@@ -122,9 +128,33 @@ export async function readProbeDirectory(
     all.problems.push(...harvest.problems);
     all.runProblems.push(...harvest.runProblems);
     all.secrets.push(...credentials.values);
-    all.warnings.push(...credentials.warnings);
+    all.warnings.push(...credentials.warnings, ...harvest.warnings);
+    all.runWarnings.push(...harvest.runWarnings);
   }
   return all;
+}
+
+/**
+ * A run never overlaps its own probe's next one: with timeout_ms >= every, while the target
+ * hangs each run lasts the whole timeout and the run due meanwhile is skipped, so an outage is
+ * sampled about half as often as it should be (and weighs half as much against the requests of
+ * healthy probes). Allowed, but hardly ever meant. Also for a control (load.ts).
+ */
+export function timeoutNotShorterThanEvery(
+  source: YamlSource,
+  path: FieldPath,
+  raw: unknown,
+  probe: { readonly every?: string | undefined; readonly timeout_ms: number },
+): ConfigProblem | null {
+  const everyMs = probe.every === undefined ? null : parseDuration(probe.every);
+  if (everyMs === null || probe.timeout_ms < everyMs) return null;
+  const given = raw !== null && typeof raw === "object" && "timeout_ms" in raw;
+  return source.problem(
+    [...path, "timeout_ms"],
+    `${given ? "" : "the default "}timeout_ms ${probe.timeout_ms} is not shorter than every (${probe.every}): ` +
+      "while the target hangs, each run lasts its whole timeout and the run due meanwhile is skipped, " +
+      "so an outage gets about half its runs; make timeout_ms shorter than every",
+  );
 }
 
 /** The probes directory on disk and as shown in problems, both relative to the config file. */

@@ -162,7 +162,7 @@ export const AgentWire = z
       .positive("must be > 0")
       .default(50)
       .describe(
-        "A probe result whose timing overlapped a stall of the prober's event loop longer than this (ms) is `agent_error`: the delay was the agent's, not the provider's.",
+        "A probe result holding more of the agent's own delay than this (ms) is `agent_error`, the delay being the agent's, not the provider's: the prober loop's lateness summed over the result's timing, or the time before its request was written (connection set-up aside).",
       ),
     tsa_url: z
       .string()
@@ -331,7 +331,12 @@ const scheduleFields = {
     })
     .optional()
     .describe('Cron expression, 6 fields with seconds ("*/30 * * * * *") or 5 fields.'),
-  timeout_ms: z.number().int().positive("must be > 0").default(10_000).describe("Request timeout in ms."),
+  timeout_ms: z
+    .number()
+    .int()
+    .positive("must be > 0")
+    .default(10_000)
+    .describe("Request timeout in ms; keep it shorter than `every` (check-config warns otherwise)."),
 };
 
 /** The keys of the kinds that call a target's API and count in its SLA figures (http, flow). */
@@ -612,7 +617,12 @@ export const ControlWire = z.strictObject({
     .refine((v) => (parseDuration(v) ?? 0) >= 1000, "must be a duration of at least 1s, like 10s")
     .default("10s")
     .describe("Run interval."),
-  timeout_ms: z.number().int().positive("must be > 0").default(5_000).describe("Request timeout in ms."),
+  timeout_ms: z
+    .number()
+    .int()
+    .positive("must be > 0")
+    .default(5_000)
+    .describe("Request timeout in ms; keep it shorter than `every` (check-config warns otherwise)."),
 });
 
 const controlList = z

@@ -161,7 +161,16 @@ async function runOne(
     extra,
     observation,
   );
-  const guarded = stallGuarded(classified, run.stalls, startedAt, startedAt + elapsedMs, spec.timeoutMs);
+  // A response's duration ends at its headers: the body read after them is in no duration.
+  const measuredMs = classified.status === null ? elapsedMs : classified.durationMs;
+  const guarded = stallGuarded(
+    classified,
+    run.stalls,
+    observation,
+    startedAt,
+    startedAt + measuredMs,
+    spec.timeoutMs,
+  );
   const result = withoutCredentials(guarded, scrubberForRun(run.secrets, run.target, spec));
   return {
     outcome: {
@@ -245,29 +254,42 @@ function classify(
 }
 
 /**
- * A run whose timing overlapped a stall of the agent's own event loop longer than
- * agent.max_stall_ms measured the agent, not the target: a slow success, or a timeout the stall
- * may have caused, is agent_error, excluded from the provider's figures (contract section 14).
- * A timeout is caused by a stall only when the stall was going on at the deadline: an answer that
- * arrived during an earlier stall is read as soon as it ends, before the deadline, so a target
- * that stayed silent for a 10 s timeout beside a 60 ms stall in the middle timed out on its own.
+ * A run whose duration holds more of the agent's own delay than agent.max_stall_ms measured the
+ * agent, not the target: such a result is agent_error, excluded from the provider's figures
+ * (contract section 14). The agent's delay of a run that got a response is the larger of
+ * - the prober loop's lateness summed over the run's timing (StallWatch.lateWithin): several short
+ *   stalls delay a run as much as one long one; and
+ * - the time before the request was handed to the socket that was not a connection's set-up
+ *   (Observation.agentMs): nothing in it waits on the network, so above the limit it is the
+ *   agent's, however it was spent (cold code, a thread the host did not schedule).
+ * A failure without a response is no duration: only a request written that late makes it the
+ * agent's (a server may have given up waiting for it). A timeout is caused by a stall only when
+ * the stall was going on at the deadline: an answer that arrived during an earlier stall is read
+ * as soon as it ends, before the deadline, so a target that stayed silent for a 10 s timeout
+ * beside a 60 ms stall in the middle timed out on its own.
  */
 function stallGuarded(
   result: ProbeResult,
   stalls: StallGuard | undefined,
+  observation: Observation,
   from: number,
   to: number,
   timeoutMs: number,
 ): ProbeResult {
-  if (!stalls) return result;
-  const stallMs =
-    result.error === "timeout" ? stalls.stalledBefore(from + timeoutMs) : stalls.longestWithin(from, to);
-  if (stallMs <= stalls.maxStallMs || result.flags?.includes("agent_error")) return result;
-  return {
-    ...result,
-    flags: [...(result.flags ?? []), "agent_error"],
-    detail: `agent stall of ${Math.round(stallMs)} ms during the measurement`,
-  };
+  if (!stalls || result.flags?.includes("agent_error")) return result;
+  let detail: string | null = null;
+  if (result.error === "timeout") {
+    const stallMs = stalls.stalledBefore(from + timeoutMs);
+    if (stallMs > stalls.maxStallMs) detail = `agent stall of ${Math.round(stallMs)} ms at the deadline`;
+  } else {
+    const lateMs = result.status === null ? 0 : stalls.lateWithin(from, to);
+    const beforeSendMs = observation.agentMs ?? 0;
+    if (lateMs > stalls.maxStallMs) detail = `agent stall of ${Math.round(lateMs)} ms during the measurement`;
+    else if (beforeSendMs > stalls.maxStallMs)
+      detail = `agent delay of ${Math.round(beforeSendMs)} ms before the request was written`;
+  }
+  if (detail === null) return result;
+  return { ...result, flags: [...(result.flags ?? []), "agent_error"], detail };
 }
 
 /** The store refuses unsafe text (model/text.ts): what a probe says is made safe before it is kept. */

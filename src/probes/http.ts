@@ -79,6 +79,10 @@ function observationOf(
     connected: seen.trace.socket !== null,
     phases: seen.trace.phases(ctx.startedAt),
     roundTripMs: seen.trace.roundTripMs,
+    // From the run's start when this is its only request; a redirect's or a retry's from its own.
+    agentMs: seen.trace.agentSideMs(
+      hops === 0 && seen.staleRetry === null ? ctx.startedAt : seen.trace.startedAt,
+    ),
     flags,
     detail: limitHit ? `still redirected after ${hops} hops` : (notFollowed ?? seen.staleRetry),
   };

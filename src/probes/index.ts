@@ -28,3 +28,4 @@ export {
 } from "./runner.js";
 export { type StallGuard, StallWatch } from "./stall.js";
 export { type VendorError, vendorErrorOf } from "./vendor-error.js";
+export { warmUpHttpProbes } from "./warm-up.js";

@@ -18,6 +18,8 @@ export class RequestTrace {
   socket: Socket | null = null;
   /** The socket's bytesRead when this request was written: a response byte moves it. */
   bytesReadAtSend: number | null = null;
+  /** The request's head was handed to the socket (`undici:client:sendHeaders`). */
+  writtenAt: number | null = null;
   sentAt: number | null = null;
   headersAt: number | null = null;
   endAt: number | null = null;
@@ -36,6 +38,25 @@ export class RequestTrace {
   get roundTripMs(): number | null {
     const timing = this.socket ? connectionTimingOf(this.socket) : undefined;
     return timing ? roundTripOf(timing) : null;
+  }
+
+  /**
+   * Time (ms) that was plainly the agent's: from `origin` (the run's start, or this exchange's
+   * own start) until the request was handed to the socket, less the connection's set-up when this
+   * exchange opened one. Nothing in it waits on the network: undici opens a connection of its own
+   * for a request rather than queueing it behind another (pipelining 1, no connection cap), so a
+   * reused connection's whole span is the agent's work. Null when the request was never written
+   * or the connection's set-up is unknown.
+   */
+  agentSideMs(origin: number): number | null {
+    // A connector that does not record its timing (an injected dispatcher's) leaves the set-up
+    // unknown, and with it what was the agent's.
+    const timing = this.socket ? connectionTimingOf(this.socket) : undefined;
+    if (this.writtenAt === null || timing === undefined) return null;
+    const fresh = timing.startedAt >= this.startedAt;
+    const setUpEnd = timing.secureAt ?? timing.connectedAt ?? this.writtenAt;
+    const setUp = fresh ? Math.max(0, setUpEnd - timing.startedAt) : 0;
+    return Math.max(0, this.writtenAt - origin - setUp);
   }
 
   /** Offsets from `origin` (the probe's start); connection phases only for a fresh connection. */
@@ -84,6 +105,7 @@ function subscribeOnce(): void {
     traces.set(m.request, attaching);
     attaching.socket = m.socket ?? null;
     attaching.bytesReadAtSend = m.socket?.bytesRead ?? null;
+    attaching.writtenAt = attaching.now();
     attaching = null;
   });
   on("undici:request:bodySent", (_, t) => {

@@ -31,6 +31,11 @@ export interface Observation {
   readonly roundTripMs: number | null;
   readonly flags: readonly ResultFlag[];
   readonly detail: string | null;
+  /**
+   * Of an HTTP exchange: the time (ms) from the run's start until the request was handed to the
+   * socket that was the agent's own work, not a connection's set-up (RequestTrace.agentSideMs).
+   */
+  readonly agentMs?: number | null;
   /** What the kind observed beyond the HTTP fields (kept in the result's `observed`). */
   readonly observed?: Observed | null;
   /**

@@ -6,12 +6,15 @@ interface Stall {
   readonly to: number;
 }
 
-/** What the harness asks of a stall watch: the longest stall inside a run's timing. */
+/** What the harness asks of a stall watch: how late the agent's own loop was inside a run's timing. */
 export interface StallGuard {
-  /** Stalls longer than this make a result `agent_error`. */
+  /** More lateness than this (ms) inside a run makes its result `agent_error`. */
   readonly maxStallMs: number;
-  /** The longest stall (ms) overlapping [from, to] of monotonic time, including one still going on. */
-  longestWithin(from: number, to: number): number;
+  /**
+   * All the loop's lateness (ms) overlapping [from, to] of monotonic time, summed, including a
+   * stall still going on: several short stalls delay a run as much as one long one.
+   */
+  lateWithin(from: number, to: number): number;
   /** How long (ms) before `at` the stall in progress at `at` had begun; 0 when none was. */
   stalledBefore(at: number): number;
 }
@@ -21,29 +24,40 @@ export interface StallWatchOptions {
   readonly maxStallMs: number;
   /** How often the loop is looked at (default 10 ms). */
   readonly tickMs?: number;
-  /** Every lag past one tick, in ms (for slo_agent_stall_seconds). */
+  /**
+   * The loop's busy time so far in ms (perf_hooks' eventLoopUtilization().active), to size a
+   * stall a late tick saw: a block that began just after a tick is up to one tick longer than the
+   * tick's lateness. Without it a stall is the tick's lateness alone.
+   */
+  readonly loopActiveMs?: () => number;
+  /** Every stall from 5 ms up, in ms (for slo_agent_stall_seconds). */
   readonly onLag?: (lagMs: number) => void;
 }
 
 /** Stalls are kept this long: longer than any probe's timeout, so every run in flight is covered. */
 const KEEP_MS = 10 * 60_000;
-/** Lags shorter than this are the timer's own jitter, not a stall worth keeping. */
-const NOTED_LAG_MS = 5;
+/** A tick later than this was held up: timers fire up to about a millisecond late on their own. */
+const LATE_MS = 2;
+/** Stalls from this long up go to slo_agent_stall_seconds (shorter ones still count in lateWithin). */
+const REPORTED_MS = 5;
 
 /**
  * Watches the event loop the probes are timed on: a timer due every tickMs that runs late means
  * the loop was blocked (GC, a long synchronous task, the process not being scheduled), and any
- * duration measured across that gap holds the agent's delay, not the target's. The gaps are kept
- * so a finished run can ask whether its timing overlapped one (perf_hooks' monitorEventLoopDelay
- * only gives a histogram, not when the delays happened).
+ * duration measured across that gap holds the agent's delay, not the target's. Every gap from
+ * 2 ms up is kept, so a finished run can ask how late the loop was in all during its timing:
+ * the sum, because a load of short blocks delays a run as much as one long one (perf_hooks'
+ * monitorEventLoopDelay only gives a histogram, not when the delays happened).
  */
 export class StallWatch implements StallGuard {
   readonly maxStallMs: number;
   readonly #clock: Clock;
   readonly #tickMs: number;
+  readonly #loopActiveMs: (() => number) | null;
   readonly #onLag: (lagMs: number) => void;
   readonly #stalls: Stall[] = [];
   #last: number;
+  #activeAtLast = 0;
   #timer: TimerHandle | null = null;
   #stopped = false;
 
@@ -51,12 +65,14 @@ export class StallWatch implements StallGuard {
     this.#clock = options.clock;
     this.maxStallMs = options.maxStallMs;
     this.#tickMs = options.tickMs ?? 10;
+    this.#loopActiveMs = options.loopActiveMs ?? null;
     this.#onLag = options.onLag ?? (() => {});
     this.#last = this.#clock.monotonic();
   }
 
   start(): this {
     this.#last = this.#clock.monotonic();
+    this.#activeAtLast = this.#loopActiveMs?.() ?? 0;
     this.#arm();
     return this;
   }
@@ -67,19 +83,23 @@ export class StallWatch implements StallGuard {
     this.#timer = null;
   }
 
-  longestWithin(from: number, to: number): number {
-    let longest = overlap(this.#ongoing(), from, to);
+  lateWithin(from: number, to: number): number {
+    let late = overlap(this.#ongoing(), from, to);
     for (let i = this.#stalls.length - 1; i >= 0; i--) {
       const stall = this.#stalls[i]!;
       if (stall.to < from) break;
-      longest = Math.max(longest, overlap(stall, from, to));
+      late += overlap(stall, from, to);
     }
-    return longest;
+    return late;
   }
 
   stalledBefore(at: number): number {
-    for (const stall of [this.#ongoing(), ...this.#stalls]) {
-      if (stall.from < at && at <= stall.to) return at - stall.from;
+    const ongoing = this.#ongoing();
+    if (ongoing.from < at && at <= ongoing.to) return at - ongoing.from;
+    for (let i = this.#stalls.length - 1; i >= 0; i--) {
+      const stall = this.#stalls[i]!;
+      if (stall.to < at) break;
+      if (stall.from < at) return at - stall.from;
     }
     return 0;
   }
@@ -98,11 +118,17 @@ export class StallWatch implements StallGuard {
   #tick(): void {
     const now = this.#clock.monotonic();
     const lag = now - this.#last - this.#tickMs;
-    if (lag >= NOTED_LAG_MS) {
-      this.#stalls.push({ from: this.#last + this.#tickMs, to: now });
-      this.#onLag(lag);
+    const active = this.#loopActiveMs?.() ?? 0;
+    if (lag >= LATE_MS) {
+      // The loop was busy for the whole lag, and for at most one tick more (the block may have
+      // begun right after the last tick): its busy time since then sizes the stall within that.
+      const busy = this.#loopActiveMs ? active - this.#activeAtLast : lag;
+      const stallMs = Math.min(Math.max(busy, lag), lag + this.#tickMs);
+      this.#stalls.push({ from: now - stallMs, to: now });
+      if (stallMs >= REPORTED_MS) this.#onLag(stallMs);
     }
     this.#last = now;
+    this.#activeAtLast = active;
     const cut = this.#stalls.findIndex((s) => s.to >= now - KEEP_MS);
     if (cut > 0) this.#stalls.splice(0, cut);
     else if (cut === -1) this.#stalls.length = 0;

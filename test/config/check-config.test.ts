@@ -23,6 +23,39 @@ describe("slo-agent check-config", () => {
     );
   });
 
+  it("warns, without failing, of each probe and control whose timeout_ms is not shorter than its every", async () => {
+    const slo = minimalSlo({
+      probes: `probes:
+  - {id: hangs-half, category: payment_request, target: klarna, every: 5s, timeout_ms: 5000, path: /a}
+  - {id: fits, category: payment_request, target: klarna, every: 5s, timeout_ms: 4999, path: /b}
+`,
+      extra: `probes_dir: ./probes
+controls:
+  - {id: egress, url: "https://example.org/", every: 2s, timeout_ms: 3000}
+  - {id: egress-ok, url: "https://example.net/"}
+`,
+    });
+    const dir = await dirs.create({
+      "slo.yaml": slo,
+      "probes/more.yaml":
+        "- {id: default-timeout, category: payment_request, target: klarna, every: 10s, path: /c}\n",
+    });
+    const outcome = await checkConfig([], dir);
+    expect(outcome.code).toBe(0);
+    const lines = outcome.stderr.trim().split("\n");
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^slo\.yaml:\d+:\d+: probes\[0\]\.timeout_ms: warning: timeout_ms 5000 is not shorter than every \(5s\): .*about half its runs/,
+      ),
+      expect.stringMatching(
+        /^probes\/more\.yaml:1:\d+: \[0\]\.timeout_ms: warning: the default timeout_ms 10000 is not shorter than every \(10s\)/,
+      ),
+      expect.stringMatching(
+        /^slo\.yaml:\d+:\d+: controls\[0\]\.timeout_ms: warning: timeout_ms 3000 is not shorter than every \(2s\)/,
+      ),
+    ]);
+  });
+
   it("names the file as given by --config", async () => {
     const dir = await dirs.create({ "conf/agent.yaml": minimalSlo() });
     const outcome = await checkConfig(["--config", "conf/agent.yaml"], dir);

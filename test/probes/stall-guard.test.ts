@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ProberThread } from "../../src/agent/prober-thread.js";
+import type { Clock, TimerHandle } from "../../src/clock/clock.js";
 import { systemClock } from "../../src/clock/system.js";
 import type { ProbeResult } from "../../src/model/result.js";
 import { Secret } from "../../src/model/secret.js";
@@ -45,7 +46,7 @@ async function probeWith(watch: StallWatch, path: string, during: () => void, ti
 const excludedAs = (r: ProbeResult) => automaticReasonOf(r, new ControlTimeline([]));
 
 describe("the stall guard (agent.max_stall_ms)", { timeout: 60_000 }, () => {
-  it("a StallWatch finds a blocked loop inside a span and not outside it", async () => {
+  it("a StallWatch finds a blocked loop's lateness inside a span and not outside it", async () => {
     const watch = new StallWatch({ clock: systemClock, maxStallMs: 50 }).start();
     try {
       await new Promise((r) => setTimeout(r, 50));
@@ -53,8 +54,8 @@ describe("the stall guard (agent.max_stall_ms)", { timeout: 60_000 }, () => {
       block(300);
       const after = performance.now();
       await new Promise((r) => setTimeout(r, 50));
-      expect(watch.longestWithin(before, after)).toBeGreaterThan(200);
-      expect(watch.longestWithin(after + 1_000, after + 2_000)).toBe(0);
+      expect(watch.lateWithin(before, after)).toBeGreaterThan(200);
+      expect(watch.lateWithin(after + 1_000, after + 2_000)).toBe(0);
     } finally {
       watch.stop();
     }
@@ -108,6 +109,87 @@ describe("the stall guard (agent.max_stall_ms)", { timeout: 60_000 }, () => {
     } finally {
       watch.stop();
     }
+  });
+});
+
+/** A clock whose timers run only when the test says the loop got to them: a blocked loop, exactly. */
+class LoopClock implements Clock {
+  mono = 0;
+  busy = 0;
+  #due: (() => void) | null = null;
+  now = () => this.mono;
+  monotonic = () => this.mono;
+  setTimeout(callback: () => void): TimerHandle {
+    this.#due = callback;
+    return { cancel: () => (this.#due = null) };
+  }
+  /** The loop ran the tick at `at`, having been busy `busyMs` since the last one. */
+  tickAt(at: number, busyMs = 0): void {
+    this.mono = at;
+    this.busy += busyMs;
+    const due = this.#due;
+    this.#due = null;
+    due?.();
+  }
+}
+
+/**
+ * Four 20 ms blocks, each beginning 1 ms after an on-time tick, so the next tick (due 10 ms after
+ * the last) runs only 11 ms late: from 0 to 124 ms.
+ */
+function fourBlocks(clock: LoopClock): void {
+  for (let start = 0; start < 124; start += 31) {
+    clock.tickAt(start + 10);
+    clock.tickAt(start + 31, 20);
+  }
+}
+
+describe("the stall watch's arithmetic (deterministic)", () => {
+  const watchOn = (clock: LoopClock, withBusy: boolean) =>
+    new StallWatch({
+      clock,
+      maxStallMs: 50,
+      ...(withBusy ? { loopActiveMs: () => clock.busy } : {}),
+    }).start();
+
+  it("sums four 20 ms blocks that each made a tick only 11 ms late, sized by the loop's busy time", () => {
+    const clock = new LoopClock();
+    const watch = watchOn(clock, true);
+    fourBlocks(clock);
+    expect(watch.lateWithin(0, 124)).toBeCloseTo(80, 5);
+    expect(watch.lateWithin(0, 124)).toBeGreaterThan(watch.maxStallMs);
+  });
+
+  it("without a busy meter a stall is the tick's lateness: the same blocks sum to 44 ms", () => {
+    const clock = new LoopClock();
+    const watch = watchOn(clock, false);
+    fourBlocks(clock);
+    expect(watch.lateWithin(0, 124)).toBeCloseTo(44, 5);
+  });
+
+  it("a thread not scheduled while idle is late by the lateness alone; busy time never sizes a stall past one tick more", () => {
+    const clock = new LoopClock();
+    const watch = watchOn(clock, true);
+    clock.tickAt(25, 0); // 15 ms late, the loop idle: the host did not run it
+    clock.tickAt(45, 40); // 10 ms late, "busy" 40: at most lateness + one tick
+    expect(watch.lateWithin(0, 25)).toBeCloseTo(15, 5);
+    expect(watch.lateWithin(25, 45)).toBeCloseTo(20, 5);
+  });
+
+  it("timer jitter under 2 ms is not summed, however long the run", () => {
+    const clock = new LoopClock();
+    const watch = watchOn(clock, true);
+    for (let i = 1; i <= 1_000; i++) clock.tickAt(i * 11.5, 0.2);
+    expect(watch.lateWithin(0, 11_500)).toBe(0);
+  });
+
+  it("lateness outside a span is not the span's", () => {
+    const clock = new LoopClock();
+    const watch = watchOn(clock, true);
+    clock.tickAt(110, 100); // a 100 ms block from 10 to 110
+    clock.tickAt(120);
+    expect(watch.lateWithin(110, 120)).toBe(0);
+    expect(watch.lateWithin(100, 120)).toBeCloseTo(10, 5);
   });
 });
 
