@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
@@ -13,6 +13,7 @@ import { openEvidenceStore } from "../../src/record/index.js";
 import { type ResultRow, resultOfRow } from "../../src/record/rows.js";
 import { slo } from "../reports/cli-run.js";
 import { sloYaml } from "../reports/month-scenario.js";
+import { hourly, sql } from "./store-attack.js";
 
 /**
  * Audit findings 1-5 and 8 of issue 23: a forgery made without the key (a rewritten chain, a cut
@@ -27,26 +28,6 @@ const DAY = 24 * HOUR;
 const SLOW = 300_000;
 const MARCH = Date.UTC(2026, 2, 1);
 const APRIL = Date.UTC(2026, 3, 1);
-const CATEGORIES = ["payment_request", "settlements", "disputes"] as const;
-
-function hourly(from: number, to: number): ProbeResult[] {
-  const out: ProbeResult[] = [];
-  for (let t = from; t < to; t += HOUR) {
-    CATEGORIES.forEach((category, i) => {
-      out.push({
-        ts: t + i * 1000,
-        probe: `${category.replaceAll("_", "-")}-read`,
-        category,
-        status: 200,
-        durationMs: 100 + i,
-        error: null,
-        errorCode: null,
-        correlationId: null,
-      });
-    });
-  }
-  return out;
-}
 
 let base: string;
 let pruned: string;
@@ -102,15 +83,6 @@ function copy(from: string): string {
   dirs.push(dir);
   cpSync(from, dir, { recursive: true });
   return dir;
-}
-
-function sql<T>(dir: string, attack: (db: Database.Database) => T): T {
-  const db = new Database(join(dir, "data", "evidence.sqlite"));
-  try {
-    return attack(db);
-  } finally {
-    db.close();
-  }
 }
 
 const checkpoints = (dir: string) =>

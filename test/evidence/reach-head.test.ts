@@ -1,7 +1,7 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
@@ -10,6 +10,7 @@ import { openEvidenceStore } from "../../src/record/index.js";
 import { type ResultRow, resultOfRow } from "../../src/record/rows.js";
 import { slo } from "../reports/cli-run.js";
 import { sloYaml } from "../reports/month-scenario.js";
+import { hourly, sql } from "./store-attack.js";
 
 /**
  * A past month must be committed by the newest signed checkpoint: forging it without the key, by
@@ -17,31 +18,10 @@ import { sloYaml } from "../reports/month-scenario.js";
  * checkpoint signed before the month ended, is exit 1 for report, verify --month and export.
  */
 
-const HOUR = 3_600_000;
 const SLOW = 240_000;
 const MONTH = "2026-03";
 const MARCH = Date.UTC(2026, 2, 1);
 const APRIL = Date.UTC(2026, 3, 1);
-const CATEGORIES = ["payment_request", "settlements", "disputes"] as const;
-
-function hourly(from: number, to: number): ProbeResult[] {
-  const out: ProbeResult[] = [];
-  for (let t = from; t < to; t += HOUR) {
-    CATEGORIES.forEach((category, i) => {
-      out.push({
-        ts: t + i * 1000,
-        probe: `${category.replaceAll("_", "-")}-read`,
-        category,
-        status: 200,
-        durationMs: 100 + i,
-        error: null,
-        errorCode: null,
-        correlationId: null,
-      });
-    });
-  }
-  return out;
-}
 
 let base: string;
 const dirs: string[] = [];
@@ -69,15 +49,6 @@ function copy(): string {
   dirs.push(dir);
   cpSync(base, dir, { recursive: true });
   return dir;
-}
-
-function sql<T>(dir: string, attack: (db: Database.Database) => T): T {
-  const db = new Database(join(dir, "data", "evidence.sqlite"));
-  try {
-    return attack(db);
-  } finally {
-    db.close();
-  }
 }
 
 const report = (dir: string) =>
