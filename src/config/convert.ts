@@ -18,12 +18,10 @@ import type {
 } from "../model/config.js";
 import { DIAGNOSTIC_CATEGORY } from "../model/result.js";
 import { Secret } from "../model/secret.js";
-import { dnsSpecOf } from "../probes/kinds/dns.js";
 import { flowSpecOf } from "../probes/kinds/flow.js";
-import { tcpSpecOf } from "../probes/kinds/tcp.js";
-import { tlsSpecOf } from "../probes/kinds/tls.js";
 import { pathKey } from "./env.js";
 import { headerValues } from "./header-credentials.js";
+import { DIAGNOSTIC_WIRE_KINDS, type DiagnosticWireKind } from "./kinds.js";
 import { trafficOf } from "./traffic-wire.js";
 import {
   canonicalBaseUrl,
@@ -291,7 +289,7 @@ function toProbeSpec(located: LocatedProbe): ProbeSpec {
       ? { environmentValues: environmentValues.map((v) => new Secret(v)) }
       : {}),
   };
-  if (p.kind === "tls" || p.kind === "dns" || p.kind === "tcp") {
+  if (isDiagnostic(p)) {
     const base: ProbeSpecBase = {
       ...common,
       category: DIAGNOSTIC_CATEGORY,
@@ -299,8 +297,13 @@ function toProbeSpec(located: LocatedProbe): ProbeSpec {
       writes: false,
       expect: null,
     };
-    if (p.kind === "tls") return tlsSpecOf(p, base, (f) => resolve(dirname(file), f));
-    return p.kind === "dns" ? dnsSpecOf(p, base) : tcpSpecOf(p, base);
+    // The wire value is the member of this kind (the union is built from the same list).
+    const toSpec = DIAGNOSTIC_WIRE_KINDS.find((entry) => entry.kind === p.kind)!.toSpec as (
+      wire: ProbeWireValue,
+      base: ProbeSpecBase,
+      resolvePath: (f: string) => string,
+    ) => ProbeSpec;
+    return toSpec(p, base, (f) => resolve(dirname(file), f));
   }
   const base: ProbeSpecBase = {
     ...common,
@@ -320,6 +323,12 @@ function toProbeSpec(located: LocatedProbe): ProbeSpec {
     });
   }
   return httpSpecOf(p, base, located);
+}
+
+type DiagnosticWire = Extract<ProbeWireValue, { kind: DiagnosticWireKind["kind"] }>;
+
+function isDiagnostic(p: ProbeWireValue): p is DiagnosticWire {
+  return DIAGNOSTIC_WIRE_KINDS.some((entry) => entry.kind === p.kind);
 }
 
 function httpSpecOf(
