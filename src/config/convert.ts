@@ -18,10 +18,12 @@ import type {
 } from "../model/config.js";
 import { DIAGNOSTIC_CATEGORY } from "../model/result.js";
 import { Secret } from "../model/secret.js";
+import { dnsSpecOf } from "../probes/kinds/dns.js";
 import { flowSpecOf } from "../probes/kinds/flow.js";
+import { tcpSpecOf } from "../probes/kinds/tcp.js";
+import { tlsSpecOf } from "../probes/kinds/tls.js";
 import { pathKey } from "./env.js";
 import { headerValues } from "./header-credentials.js";
-import { DIAGNOSTIC_WIRE_KINDS, type DiagnosticWireKind } from "./kinds.js";
 import { trafficOf } from "./traffic-wire.js";
 import {
   canonicalBaseUrl,
@@ -289,7 +291,7 @@ function toProbeSpec(located: LocatedProbe): ProbeSpec {
       ? { environmentValues: environmentValues.map((v) => new Secret(v)) }
       : {}),
   };
-  if (isDiagnostic(p)) {
+  if (p.kind === "tls" || p.kind === "dns" || p.kind === "tcp") {
     const base: ProbeSpecBase = {
       ...common,
       category: DIAGNOSTIC_CATEGORY,
@@ -297,13 +299,8 @@ function toProbeSpec(located: LocatedProbe): ProbeSpec {
       writes: false,
       expect: null,
     };
-    // The wire value is the member of this kind (the union is built from the same list).
-    const toSpec = DIAGNOSTIC_WIRE_KINDS.find((entry) => entry.kind === p.kind)!.toSpec as (
-      wire: ProbeWireValue,
-      base: ProbeSpecBase,
-      resolvePath: (f: string) => string,
-    ) => ProbeSpec;
-    return toSpec(p, base, (f) => resolve(dirname(file), f));
+    if (p.kind === "tls") return tlsSpecOf(p, base, (f) => resolve(dirname(file), f));
+    return p.kind === "dns" ? dnsSpecOf(p, base) : tcpSpecOf(p, base);
   }
   const base: ProbeSpecBase = {
     ...common,
@@ -323,12 +320,6 @@ function toProbeSpec(located: LocatedProbe): ProbeSpec {
     });
   }
   return httpSpecOf(p, base, located);
-}
-
-type DiagnosticWire = Extract<ProbeWireValue, { kind: DiagnosticWireKind["kind"] }>;
-
-function isDiagnostic(p: ProbeWireValue): p is DiagnosticWire {
-  return DIAGNOSTIC_WIRE_KINDS.some((entry) => entry.kind === p.kind);
 }
 
 function httpSpecOf(

@@ -1,7 +1,9 @@
 import * as z from "zod";
 import { invisibleCharacterIn } from "../model/text.js";
+import { dnsFields } from "../probes/kinds/dns-wire.js";
 import { flowFields, flowProblems } from "../probes/kinds/flow-wire.js";
-import { DIAGNOSTIC_WIRE_KINDS, type DiagnosticWireKind } from "./kinds.js";
+import { tcpFields } from "../probes/kinds/tcp-wire.js";
+import { tlsFields } from "../probes/kinds/tls-wire.js";
 import { TrafficWire } from "./traffic-wire.js";
 import {
   cronProblem,
@@ -406,33 +408,9 @@ function everyOrSchedule(
   }
 }
 
-/** The wire member of one diagnostic kind: its kind, the schedule keys and its own keys. */
-function diagnosticMember<E extends DiagnosticWireKind>(entry: E) {
-  return z
-    .strictObject({
-      kind: z.literal(entry.kind as E["kind"]),
-      ...scheduleFields,
-      ...(entry.fields as E["fields"]),
-    })
-    .superRefine(everyOrSchedule as (probe: unknown, ctx: z.RefinementCtx) => void);
-}
-
-type DiagnosticMember<E> = E extends DiagnosticWireKind ? ReturnType<typeof diagnosticMember<E>> : never;
-type DiagnosticMembers = {
-  -readonly [I in keyof typeof DIAGNOSTIC_WIRE_KINDS]: DiagnosticMember<(typeof DIAGNOSTIC_WIRE_KINDS)[I]>;
-};
-
-const diagnosticKinds = DIAGNOSTIC_WIRE_KINDS.map((entry) => entry.kind);
-
-/** One member per kind of src/config/kinds.ts, in its order. */
-const diagnosticMembers = DIAGNOSTIC_WIRE_KINDS.map((entry) =>
-  diagnosticMember(entry),
-) as unknown as DiagnosticMembers;
-
 /**
- * One probe: a discriminated union on `kind` (contract section 18): http, flow, then one member
- * per diagnostic kind of src/config/kinds.ts; the kind-specific keys live beside each kind's
- * probe (src/probes/kinds/<kind>-wire.ts).
+ * One probe: a discriminated union on `kind` (contract section 18), one member per kind in
+ * src/probes/registry.ts; the kind-specific keys live beside each kind's probe (src/probes/kinds/).
  */
 export const ProbeWire = z
   .discriminatedUnion("kind", [
@@ -443,9 +421,7 @@ export const ProbeWire = z
         kind: z
           .literal("http")
           .default("http")
-          .describe(
-            `Probe kind: http (default), flow, ${diagnosticKinds.slice(0, -1).join(", ")} or ${diagnosticKinds.at(-1)}.`,
-          ),
+          .describe("Probe kind: http (default), flow, tls, dns or tcp."),
         category: apiFields.category,
         target: apiFields.target,
         every: scheduleFields.every,
@@ -477,9 +453,11 @@ export const ProbeWire = z
         for (const p of flowProblems(flow))
           ctx.addIssue({ code: "custom", path: p.path, message: p.message });
       }),
-    ...diagnosticMembers,
+    z.strictObject({ kind: z.literal("tls"), ...scheduleFields, ...tlsFields }).superRefine(everyOrSchedule),
+    z.strictObject({ kind: z.literal("dns"), ...scheduleFields, ...dnsFields }).superRefine(everyOrSchedule),
+    z.strictObject({ kind: z.literal("tcp"), ...scheduleFields, ...tcpFields }).superRefine(everyOrSchedule),
   ])
-  .describe(`A probe: {id, kind: ${["http", "flow", ...diagnosticKinds].join("|")}, every, ...}.`);
+  .describe("A probe: {id, kind: http|flow|tls|dns|tcp, every, ...}.");
 
 const receiverUrl = z.string().refine(isHttpUrl, "must be an absolute http:// or https:// URL");
 

@@ -1,4 +1,3 @@
-import type { DiagnosticWireKind } from "../config/kinds.js";
 import type { Secret } from "./secret.js";
 import type { EpochMs } from "./time.js";
 import type { SlaSource, TrafficSettings } from "./traffic.js";
@@ -244,6 +243,33 @@ export interface FlowProbeSpec extends ProbeSpecBase {
   readonly maxBodyBytes: number;
 }
 
+/** A TLS handshake to host:port: certificate expiry, chain validity, protocol and cipher. */
+export interface TlsProbeSpec extends ProbeSpecBase {
+  readonly kind: "tls";
+  readonly host: string;
+  readonly port: number;
+  /** Fewer days than this before the certificate expires fails the probe. */
+  readonly minDays: number;
+  /** A PEM file of CA certificates trusted instead of the system's (a private CA); null: the system's. */
+  readonly caFile: string | null;
+}
+
+/** A name resolved through the system resolver or a named server. */
+export interface DnsProbeSpec extends ProbeSpecBase {
+  readonly kind: "dns";
+  readonly name: string;
+  readonly recordType: "A" | "AAAA";
+  /** "host" or "host:port" of the server asked; null: the system resolver. */
+  readonly server: string | null;
+}
+
+/** A TCP connection to host:port, timed, then closed. */
+export interface TcpProbeSpec extends ProbeSpecBase {
+  readonly kind: "tcp";
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface ProbeExpectation {
   readonly status: readonly number[];
 }
@@ -262,15 +288,11 @@ export interface Control {
   readonly timeoutMs: number;
 }
 
-/**
- * The kinds that measure the network path, not the provider's API: never in SLA figures. Each
- * declares its spec in its own module; this union follows the list in src/config/kinds.ts (a
- * type-only import: nothing is loaded at run time).
- */
-export type DiagnosticProbeSpec = ReturnType<DiagnosticWireKind["toSpec"]>;
+/** The union grows one member per probe kind (src/probes/registry.ts). */
+export type ProbeSpec = HttpProbeSpec | FlowProbeSpec | TlsProbeSpec | DnsProbeSpec | TcpProbeSpec;
 
-/** One member per probe kind (src/probes/registry.ts). */
-export type ProbeSpec = HttpProbeSpec | FlowProbeSpec | DiagnosticProbeSpec;
+/** The kinds that measure the network path, not the provider's API: never in SLA figures. */
+export type DiagnosticProbeSpec = TlsProbeSpec | DnsProbeSpec | TcpProbeSpec;
 
 /** A flow step's probe id: the flow's id and the step's ("/" is in no probe id, so none collides). */
 export function flowStepProbeId(flow: ProbeId, step: string): ProbeId {

@@ -1,17 +1,8 @@
 import { promises as dns } from "node:dns";
-import type { ProbeSpecBase } from "../../model/config.js";
+import type { DnsProbeSpec, ProbeSpecBase } from "../../model/config.js";
 import type { FailureReason } from "../../model/result.js";
 import type { Observation, Probe, ProbeContext } from "../probe.js";
 import { plainObservation, socketPhases } from "./socket.js";
-
-/** A name resolved through the system resolver or a named server. */
-export interface DnsProbeSpec extends ProbeSpecBase {
-  readonly kind: "dns";
-  readonly name: string;
-  readonly recordType: "A" | "AAAA";
-  /** "host" or "host:port" of the server asked; null: the system resolver. */
-  readonly server: string | null;
-}
 
 export function dnsSpecOf(
   wire: { name: string; type: "A" | "AAAA"; server?: string | undefined },

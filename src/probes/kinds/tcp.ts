@@ -1,14 +1,7 @@
 import { connect } from "node:net";
-import type { ProbeSpecBase } from "../../model/config.js";
+import type { ProbeSpecBase, TcpProbeSpec } from "../../model/config.js";
 import type { Probe } from "../probe.js";
 import { opened, plainObservation, socketPhases } from "./socket.js";
-
-/** A TCP connection to host:port, timed, then closed. */
-export interface TcpProbeSpec extends ProbeSpecBase {
-  readonly kind: "tcp";
-  readonly host: string;
-  readonly port: number;
-}
 
 export function tcpSpecOf(wire: { host: string; port: number }, base: ProbeSpecBase): TcpProbeSpec {
   return { ...base, kind: "tcp", target: null, host: wire.host, port: wire.port };

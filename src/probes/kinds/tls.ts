@@ -1,23 +1,12 @@
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { checkServerIdentity, connect, type PeerCertificate } from "node:tls";
-import type { ProbeSpecBase } from "../../model/config.js";
+import type { ProbeSpecBase, TlsProbeSpec } from "../../model/config.js";
 import type { FailureReason } from "../../model/result.js";
 import type { Probe } from "../probe.js";
 import { opened, plainObservation, socketPhases } from "./socket.js";
 
 const DAY_MS = 86_400_000;
-
-/** A TLS handshake to host:port: certificate expiry, chain validity, protocol and cipher. */
-export interface TlsProbeSpec extends ProbeSpecBase {
-  readonly kind: "tls";
-  readonly host: string;
-  readonly port: number;
-  /** Fewer days than this before the certificate expires fails the probe. */
-  readonly minDays: number;
-  /** A PEM file of CA certificates trusted instead of the system's (a private CA); null: the system's. */
-  readonly caFile: string | null;
-}
 
 export function tlsSpecOf(
   wire: { host: string; port: number; min_days: number; ca_file?: string | undefined },
