@@ -1,5 +1,3 @@
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/clock/system.js";
@@ -7,30 +5,21 @@ import { loadConfig } from "../../src/config/index.js";
 import type { SloConfig } from "../../src/model/config.js";
 import { ProbeRunner } from "../../src/probes/index.js";
 import { ConfigDirs, minimalSlo } from "../config/config-dir.js";
+import { type ReceivedRequest, type RecordingServer, recordingServer } from "./recording-server.js";
 
 /** An http probe's body_file: read at load relative to its probe file, sent as the request body. */
 
-const received: { body: string; contentType: string | undefined }[] = [];
+let server: RecordingServer;
+let received: ReceivedRequest[];
 let origin: string;
-let closeServer: () => Promise<void>;
 
 beforeAll(async () => {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      received.push({
-        body: Buffer.concat(chunks).toString("utf8"),
-        contentType: req.headers["content-type"],
-      });
-      res.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  closeServer = () => new Promise((resolve) => server.close(() => resolve()));
+  server = await recordingServer((_, res) =>
+    res.writeHead(200, { "content-type": "application/json" }).end("{}"),
+  );
+  ({ received, origin } = server);
 });
-afterAll(() => closeServer());
+afterAll(() => server.close());
 
 const dirs = new ConfigDirs();
 afterEach(async () => {
@@ -65,7 +54,9 @@ describe("an http probe's body_file", () => {
     const runner = new ProbeRunner({ clock: systemClock, config, sink: { record: () => {} } });
     await runner.execute(config.probes[0]!, Date.now());
     await runner.close();
-    expect(received).toEqual([{ body: BODY, contentType: "application/json" }]);
+    expect(received.map((r) => ({ body: r.body, contentType: r.headers["content-type"] }))).toEqual([
+      { body: BODY, contentType: "application/json" },
+    ]);
   });
 
   it.each([

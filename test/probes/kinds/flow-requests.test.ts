@@ -1,5 +1,3 @@
-import { createServer, type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../../src/clock/system.js";
@@ -9,6 +7,7 @@ import type { SloConfig } from "../../../src/model/config.js";
 import type { ProbeResult } from "../../../src/model/result.js";
 import { ProbeRunner } from "../../../src/probes/index.js";
 import { ConfigDirs, minimalSlo } from "../../config/config-dir.js";
+import { type ReceivedRequest, type RecordingServer, recordingServer } from "../recording-server.js";
 
 /** `${steps.<step>.<name>}` and `${NAME}`, spelled so that the linter does not read a template-literal slip. */
 const ref = (step: string, name: string) => `$${"{"}steps.${step}.${name}}`;
@@ -19,42 +18,23 @@ const SESSION_ID = 's "1"/2';
 const STEP_KEY = "step-key-7c1e0a";
 const INLINE_KEY = "inline-key-93ab41";
 
-interface Received {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: IncomingHttpHeaders;
-  readonly body: string;
-}
-
-const received: Received[] = [];
+let server: RecordingServer;
+let received: ReceivedRequest[];
 let origin: string;
-let closeServer: () => Promise<void>;
 
 beforeAll(async () => {
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      received.push({
-        method: req.method ?? "",
-        url: req.url ?? "",
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString("utf8"),
-      });
-      const answer = (status: number, body: unknown) =>
-        res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-      if (req.url === "/echo") return answer(400, { error_code: `BAD_KEY ${req.headers["x-api-key"]}` });
-      if (req.url === "/crlf") return answer(200, { session_id: "s1\r\nX-Injected: yes" });
-      if (req.method === "POST" && req.url === "/payments/v1/sessions")
-        return answer(200, { session_id: SESSION_ID, client_token: "tok-9" });
-      answer(200, {});
-    });
+  server = await recordingServer((req, res) => {
+    const answer = (status: number, body: unknown) =>
+      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
+    if (req.url === "/echo") return answer(400, { error_code: `BAD_KEY ${req.headers["x-api-key"]}` });
+    if (req.url === "/crlf") return answer(200, { session_id: "s1\r\nX-Injected: yes" });
+    if (req.method === "POST" && req.url === "/payments/v1/sessions")
+      return answer(200, { session_id: SESSION_ID, client_token: "tok-9" });
+    answer(200, {});
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  closeServer = () => new Promise((resolve) => server.close(() => resolve()));
+  ({ received, origin } = server);
 });
-afterAll(() => closeServer());
+afterAll(() => server.close());
 
 const dirs = new ConfigDirs();
 afterEach(async () => {
