@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import { effectiveConfiguration } from "../../src/config/fingerprint.js";
 import { loadConfig } from "../../src/config/index.js";
-import type { ProbeResult } from "../../src/model/index.js";
 import { canonicalOfLine } from "../../src/record/evidence/bundle.js";
 import { chainHashHex } from "../../src/record/evidence/canonical.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { slo } from "../reports/cli-run.js";
 import { sloYaml } from "../reports/month-scenario.js";
+import { hourlyPaymentRequests } from "./store-attack.js";
 
 /**
  * A bundle reaches the agent's newest signed checkpoint on its own: records.ndjson runs from the
@@ -22,26 +22,8 @@ import { sloYaml } from "../reports/month-scenario.js";
  */
 
 const SLOW = 180_000;
-const HOUR = 3_600_000;
 let base: string;
 const dirs: string[] = [];
-
-function hourly(from: number, to: number): ProbeResult[] {
-  const out: ProbeResult[] = [];
-  for (let t = from; t < to; t += HOUR) {
-    out.push({
-      ts: t,
-      probe: "payment-request-read",
-      category: "payment_request",
-      status: t % (7 * HOUR) === 0 ? 503 : 200,
-      durationMs: 100,
-      error: null,
-      errorCode: null,
-      correlationId: null,
-    });
-  }
-  return out;
-}
 
 beforeAll(async () => {
   base = mkdtempSync(join(tmpdir(), "slo-bundle-head-"));
@@ -68,7 +50,7 @@ beforeAll(async () => {
     clock.now(),
   );
   clock.advance(Date.UTC(2026, 3, 3) - clock.now());
-  store.importResults(hourly(Date.UTC(2026, 1, 27), Date.UTC(2026, 3, 2)));
+  store.importResults(hourlyPaymentRequests(Date.UTC(2026, 1, 27), Date.UTC(2026, 3, 2)));
   store.close();
   const run = slo(
     ["evidence", "export", "--month", "2026-03", "--out", "bundle", "--config", "slo.yaml"],

@@ -15,36 +15,18 @@ import { join } from "node:path";
 import canonicalize from "canonicalize";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
-import type { ProbeResult } from "../../src/model/index.js";
 import { keyIdOf } from "../../src/record/evidence/signing.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { slo } from "../reports/cli-run.js";
 import { sloYaml } from "../reports/month-scenario.js";
+import { hourlyPaymentRequests } from "./store-attack.js";
 
 /** verify --bundle treats the bundle as hostile input: derived key ids, pinned keys, no links out, no endless files. */
 
 const SLOW = 180_000;
-const HOUR = 3_600_000;
 let base: string;
 let keyId: string;
 const dirs: string[] = [];
-
-function hourly(from: number, to: number): ProbeResult[] {
-  const out: ProbeResult[] = [];
-  for (let t = from; t < to; t += HOUR) {
-    out.push({
-      ts: t,
-      probe: "payment-request-read",
-      category: "payment_request",
-      status: t % (7 * HOUR) === 0 ? 503 : 200,
-      durationMs: 100,
-      error: null,
-      errorCode: null,
-      correlationId: null,
-    });
-  }
-  return out;
-}
 
 beforeAll(() => {
   base = mkdtempSync(join(tmpdir(), "slo-bundle-base-"));
@@ -53,7 +35,7 @@ beforeAll(() => {
     dataDir: join(base, "data"),
     clock: new FakeClock(Date.UTC(2026, 3, 3)),
   });
-  store.importResults(hourly(Date.UTC(2026, 1, 27), Date.UTC(2026, 3, 2)));
+  store.importResults(hourlyPaymentRequests(Date.UTC(2026, 1, 27), Date.UTC(2026, 3, 2)));
   keyId = store.signingKey()!.keyId;
   store.close();
   const run = slo(

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import type { ProbeResult } from "../../src/model/index.js";
 
-/** What the evidence attack suites (reach-head, launder) share: a month of results and raw SQL. */
+/** What the evidence suites share: months of results to store, and raw SQL on a store. */
 
 const HOUR = 3_600_000;
 export const CATEGORIES = ["payment_request", "settlements", "disputes"] as const;
@@ -22,6 +22,24 @@ export function hourly(from: number, to: number): ProbeResult[] {
         errorCode: null,
         correlationId: null,
       });
+    });
+  }
+  return out;
+}
+
+/** One payment_request result an hour in [from, to), a 503 every seventh hour (a bundle's month). */
+export function hourlyPaymentRequests(from: number, to: number): ProbeResult[] {
+  const out: ProbeResult[] = [];
+  for (let t = from; t < to; t += HOUR) {
+    out.push({
+      ts: t,
+      probe: "payment-request-read",
+      category: "payment_request",
+      status: t % (7 * HOUR) === 0 ? 503 : 200,
+      durationMs: 100,
+      error: null,
+      errorCode: null,
+      correlationId: null,
     });
   }
   return out;
