@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "../reports/cli-run.js";
+import { eventually } from "../support/eventually.js";
 
 /**
  * A hostile target echoes back only the token inside a composite credential header --
@@ -132,16 +133,6 @@ function outputOf(child: ChildProcess): () => string {
   return () => out;
 }
 
-async function until<T>(get: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe("a target that echoes the token inside a composite credential", () => {
   let server: Server;
   let dir: string;
@@ -168,13 +159,13 @@ describe("a target that echoes the token inside a composite credential", () => {
     let metrics = "";
     let status = "";
     try {
-      const url = await until(
+      const url = await eventually(
         async () => /listening on (\S+)/.exec(output())?.[1] ?? null,
         30_000,
         "the agent to listen",
       );
       // Every echo variant at least once: the eleventh result has been counted.
-      metrics = await until(
+      metrics = await eventually(
         async () => {
           const text = await (await fetch(`${url}/metrics`)).text();
           return /slo_probe_requests_total\{[^}]*\} (1[1-9]|[2-9]\d|\d{3})/.test(text) ? text : null;

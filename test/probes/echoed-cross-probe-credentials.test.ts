@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "../reports/cli-run.js";
+import { eventually } from "../support/eventually.js";
 
 /**
  * A hostile target answers a probe that sends no secret with the secrets of OTHER probes -- an
@@ -115,16 +116,6 @@ function outputOf(child: ChildProcess): () => string {
   return () => out;
 }
 
-async function until<T>(get: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get();
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe("a target that echoes other probes' secrets, encoded", () => {
   let server: Server;
   let dir: string;
@@ -153,13 +144,13 @@ describe("a target that echoes other probes' secrets, encoded", () => {
     const exited = new Promise((resolve) => child.once("exit", resolve));
     let status = "";
     try {
-      const url = await until(
+      const url = await eventually(
         async () => /listening on (\S+)/.exec(output())?.[1] ?? null,
         30_000,
         "the agent to listen",
       );
       // Every echo at least once: the plain probe's ninth result has been counted.
-      await until(
+      await eventually(
         async () => {
           const text = await (await fetch(`${url}/metrics`)).text();
           return /slo_probe_requests_total\{[^}]*probe="p2-plain"[^}]*\} ([9]|\d{2,})\b/.test(text)

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "../reports/cli-run.js";
+import { eventually } from "../support/eventually.js";
 
 /**
  * Every endpoint the agent sends a credential to answers with an error that echoes it: the OTLP
@@ -118,16 +119,6 @@ alerting:
 `;
 }
 
-async function until<T>(get: () => Promise<T | null>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get().catch(() => null);
-    if (value !== null) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 interface Seen {
   readonly where: string;
   readonly text: string;
@@ -152,9 +143,13 @@ async function runAgent(root: string, format: "json" | "pretty", config: string)
   const exited = new Promise((resolve) => child.once("exit", resolve));
   const seen: Seen[] = [];
   try {
-    const url = await until(async () => /listening on ([^\s"]+)/.exec(out)?.[1] ?? null, 60_000, "the agent");
+    const url = await eventually(
+      async () => /listening on ([^\s"]+)/.exec(out)?.[1] ?? null,
+      60_000,
+      "the agent",
+    );
     // Every receiver has failed at least once and the collector has refused a push.
-    await until(
+    await eventually(
       async () =>
         ["hook", "chat", "pager", "mail"].every((id) => new RegExp(`${id}\\b[^\\n]*fail`).test(out)) &&
         /OTLP push[^\n]*failed/.test(out)
