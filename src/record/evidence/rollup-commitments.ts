@@ -39,11 +39,6 @@ function ensureMerge(db: Database.Database): void {
   }
 }
 
-/** Days whose raw records are all gone: before the pruned boundary; none if nothing was pruned. */
-function prunedBefore(db: Database.Database): EpochMs | null {
-  return prunedBoundary(db);
-}
-
 /** The newest commitment's digest of each committed day (UTC midnight, epoch ms). */
 export function latestCommitments(db: Database.Database): Map<number, string> {
   const latest = new Map<number, string>();
@@ -77,7 +72,7 @@ function prunedDays(db: Database.Database, from: EpochMs, to: EpochMs): number[]
  */
 export function commitPrunedDays(db: Database.Database, now: EpochMs): number {
   if (!hasInputLog(db)) return 0;
-  const bound = prunedBefore(db);
+  const bound = prunedBoundary(db);
   if (bound === null) return 0;
   const latest = latestCommitments(db);
   let written = 0;
@@ -136,7 +131,7 @@ function appendCommitment(db: Database.Database, day: EpochMs, digest: string, n
  */
 export function rollupsDisagree(db: Database.Database, from: EpochMs, to: EpochMs): string | null {
   if (!hasInputLog(db)) return null;
-  const bound = prunedBefore(db);
+  const bound = prunedBoundary(db);
   if (bound === null) return null;
   const latest = latestCommitments(db);
   const days = new Set(prunedDays(db, from, Math.min(to, bound)).filter((day) => day + DAY_MS <= bound));
