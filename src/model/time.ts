@@ -31,3 +31,8 @@ export function monthOf(ts: EpochMs): string {
 export function isoUtc(ts: EpochMs): string {
   return new Date(ts).toISOString();
 }
+
+/** UTC midnight of the day `ts` falls in (negative times too). */
+export function startOfDay(ts: EpochMs): EpochMs {
+  return ts - (((ts % DAY_MS) + DAY_MS) % DAY_MS);
+}

@@ -1,8 +1,7 @@
 import type Database from "better-sqlite3";
-import { DAY_MS, type EpochMs, HOUR_MS } from "../model/time.js";
+import { DAY_MS, type EpochMs, HOUR_MS, startOfDay } from "../model/time.js";
 import type { ChainLink } from "./evidence/chain.js";
 import { appendInput, hasInputLog } from "./evidence/input-log.js";
-import { startOfDay } from "./evidence/pruned-boundary.js";
 import { commitPrunedDays } from "./evidence/rollup-commitments.js";
 import { COUNT_COLUMNS } from "./rollups.js";
 import { describeWriteError } from "./write-queue.js";

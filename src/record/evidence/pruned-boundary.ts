@@ -1,10 +1,6 @@
 import type Database from "better-sqlite3";
-import { DAY_MS, type EpochMs } from "../../model/time.js";
+import type { EpochMs } from "../../model/time.js";
 import { hasInputLog } from "./input-log.js";
-
-export function startOfDay(ts: EpochMs): EpochMs {
-  return ts - (((ts % DAY_MS) + DAY_MS) % DAY_MS);
-}
 
 /**
  * Where the rollup days end and the raw days begin: the newest `prune` record's day (records of

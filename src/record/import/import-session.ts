@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { ProbeResult } from "../../model/result.js";
-import { DAY_MS } from "../../model/time.js";
+import { startOfDay } from "../../model/time.js";
 import { canonicalForm, isoTimestamp } from "../evidence/canonical.js";
 import { type ChainedResult, ChainWriter } from "../evidence/chain.js";
 import { commitImportedDays, latestCommitments, rollupDayDigest } from "../evidence/rollup-commitments.js";
@@ -270,7 +270,7 @@ export class ImportSession {
   #checkCommittedDay(ts: number): void {
     this.#commitments ??= latestCommitments(this.#db);
     if (this.#commitments.size === 0) return;
-    const day = ts - (((ts % DAY_MS) + DAY_MS) % DAY_MS);
+    const day = startOfDay(ts);
     const committed = this.#commitments.get(day);
     if (committed === undefined || this.#committedDays.has(day)) return;
     this.#committedDays.set(day, rollupDayDigest(this.#db, day) === committed);
