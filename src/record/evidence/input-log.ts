@@ -64,18 +64,23 @@ export function latestInputOf(db: Database.Database, kind: InputKind): InputReco
 }
 
 /**
- * Walks the whole input chain (it holds a record per configuration load and per feed change: small)
- * and returns the first record that does not follow its predecessor, name its hash or hash to its own.
+ * Walks the input chain (it holds a record per configuration load and per feed change: small)
+ * after `from` (by default from its start) and returns the first record that does not follow its
+ * predecessor, name its hash or hash to its own, or that `refuse` gives a reason against.
  */
-export function verifyInputChain(db: Database.Database): ChainProblem | null {
+export function verifyInputChain(
+  db: Database.Database,
+  from: { readonly seq: number; readonly hash: string } = { seq: 0, hash: GENESIS_HASH.toString("hex") },
+  refuse: (record: InputRecord) => string | null = () => null,
+): ChainProblem | null {
   if (!hasInputLog(db)) return null;
-  let previousSeq = 0;
-  let previousHash = GENESIS_HASH.toString("hex");
+  let previousSeq = from.seq;
+  let previousHash = from.hash;
   const rows = db
     .prepare(
-      "SELECT seq, kind, ts, payload, lower(hex(prev_hash)) AS prev, lower(hex(hash)) AS hash FROM input_records ORDER BY seq",
+      "SELECT seq, kind, ts, payload, lower(hex(prev_hash)) AS prev, lower(hex(hash)) AS hash FROM input_records WHERE seq > ? ORDER BY seq",
     )
-    .iterate() as Iterable<InputRecord & { prev: string; hash: string }>;
+    .iterate(from.seq) as Iterable<InputRecord & { prev: string; hash: string }>;
   for (const row of rows) {
     const at = { seq: row.seq, probe: `input ${row.kind}`, ts: row.ts };
     if (row.seq !== previousSeq + 1)
@@ -84,6 +89,8 @@ export function verifyInputChain(db: Database.Database): ChainProblem | null {
       return { kind: "altered", ...at, detail: "input record: not chained to the input record before it" };
     if (chainHashHex(row.prev, inputCanonical(row.kind, row.ts, row.payload)) !== row.hash)
       return { kind: "altered", ...at, detail: "input record: its content does not match its hash" };
+    const refused = refuse(row);
+    if (refused !== null) return { kind: "altered", ...at, detail: `input record: ${refused}` };
     previousSeq = row.seq;
     previousHash = row.hash;
   }

@@ -1,9 +1,9 @@
 import type Database from "better-sqlite3";
 import { feedWindowsDisagree } from "../feed-windows.js";
-import { chainHashHex, GENESIS_HASH } from "./canonical.js";
+import { GENESIS_HASH } from "./canonical.js";
 import { type ChainLink, latestAnchor } from "./chain.js";
 import { type Checkpoint, checkpointStatement, newestCheckpoint } from "./checkpoints.js";
-import { hasInputLog, inputCanonical } from "./input-log.js";
+import { hasInputLog, verifyInputChain } from "./input-log.js";
 import { type AgentKey, signatureValid, statementBytes } from "./signing.js";
 import { content, gap, HASH, link, RECORD_COLUMNS, SEQ, type StoredRecord } from "./verify.js";
 
@@ -112,8 +112,8 @@ function resultsRefusal(db: Database.Database, c: Checkpoint, basis: SigningBasi
  */
 function inputsRefusal(db: Database.Database, c: Checkpoint, basis: SigningBasis): string | null {
   if (!hasInputLog(db)) return null;
-  let previousSeq = c.inputsSeq ?? 0;
-  let previousHash = c.inputsHash ?? GENESIS_HASH.toString("hex");
+  const previousSeq = c.inputsSeq ?? 0;
+  const previousHash = c.inputsHash ?? GENESIS_HASH.toString("hex");
   if (previousSeq > 0) {
     const stored = db
       .prepare("SELECT lower(hex(hash)) FROM input_records WHERE seq = ?")
@@ -122,28 +122,13 @@ function inputsRefusal(db: Database.Database, c: Checkpoint, basis: SigningBasis
     if (stored !== previousHash)
       return `input record seq ${previousSeq}, the input head the newest checkpoint signed, is ${stored === undefined ? "missing" : "not the one it signed"}: the input chain (configuration, maintenance observations) was rewritten`;
   }
-  const rows = db
-    .prepare(
-      "SELECT seq, kind, ts, payload, lower(hex(prev_hash)) AS prev, lower(hex(hash)) AS hash FROM input_records WHERE seq > ? ORDER BY seq",
-    )
-    .iterate(previousSeq) as Iterable<{
-    seq: number;
-    kind: string;
-    ts: number;
-    payload: string;
-    prev: string;
-    hash: string;
-  }>;
-  for (const row of rows) {
-    const at = `input record seq ${row.seq} (${row.kind})`;
-    if (row.seq !== previousSeq + 1) return `input record seq ${previousSeq + 1} is missing`;
-    if (row.prev !== previousHash) return `${at} is not chained to the input record before it`;
-    if (chainHashHex(row.prev, inputCanonical(row.kind, row.ts, row.payload)) !== row.hash)
-      return `${at}: its content does not match its hash`;
-    if (row.seq <= basis.inputsAtOpen)
-      return `${at} was added after the newest checkpoint, and not by this process: an agent signs its input records as it writes them`;
-    previousSeq = row.seq;
-    previousHash = row.hash;
-  }
-  return null;
+  const problem = verifyInputChain(db, { seq: previousSeq, hash: previousHash }, (record) =>
+    record.seq <= basis.inputsAtOpen
+      ? "added after the newest checkpoint, and not by this process: an agent signs its input records as it writes them"
+      : null,
+  );
+  return (
+    problem &&
+    `input record seq ${problem.seq} (${problem.probe}) after the newest checkpoint: ${problem.detail}`
+  );
 }
