@@ -10,6 +10,8 @@ export { announcedUrl } from "./announced.js";
 export interface Running {
   readonly child: ChildProcess;
   output(): string;
+  /** Everything it wrote on stderr so far (output() keeps only the last 4,000 characters). */
+  stderr(): string;
   /** Resolves with the first match of `pattern` on stdout; rejects if the process exits first. */
   waitFor(pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
   /** The URL it announced ("listening on URL", plain or as a JSON log line, on stdout or stderr). */
@@ -55,6 +57,7 @@ export function startProcess(
   return {
     child,
     output,
+    stderr: () => stderr,
     async waitFor(pattern, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
