@@ -18,10 +18,8 @@ import type {
 } from "../model/config.js";
 import { DIAGNOSTIC_CATEGORY } from "../model/result.js";
 import { Secret } from "../model/secret.js";
-import { dnsSpecOf } from "../probes/kinds/dns.js";
+import { DIAGNOSTIC_KINDS, type ListedDiagnosticKind } from "../probes/kinds/diagnostic.js";
 import { flowSpecOf } from "../probes/kinds/flow.js";
-import { tcpSpecOf } from "../probes/kinds/tcp.js";
-import { tlsSpecOf } from "../probes/kinds/tls.js";
 import { pathKey } from "./env.js";
 import { headerValues } from "./header-credentials.js";
 import { trafficOf } from "./traffic-wire.js";
@@ -291,7 +289,7 @@ function toProbeSpec(located: LocatedProbe): ProbeSpec {
       ? { environmentValues: environmentValues.map((v) => new Secret(v)) }
       : {}),
   };
-  if (p.kind === "tls" || p.kind === "dns" || p.kind === "tcp") {
+  if (isDiagnostic(p)) {
     const base: ProbeSpecBase = {
       ...common,
       category: DIAGNOSTIC_CATEGORY,
@@ -299,8 +297,13 @@ function toProbeSpec(located: LocatedProbe): ProbeSpec {
       writes: false,
       expect: null,
     };
-    if (p.kind === "tls") return tlsSpecOf(p, base, (f) => resolve(dirname(file), f));
-    return p.kind === "dns" ? dnsSpecOf(p, base) : tcpSpecOf(p, base);
+    // The wire value is this kind's member (the union is built from the same list).
+    const toSpec = DIAGNOSTIC_KINDS.find((kind) => kind.kind === p.kind)!.toSpec as (
+      wire: ProbeWireValue,
+      base: ProbeSpecBase,
+      resolvePath: (f: string) => string,
+    ) => ProbeSpec;
+    return toSpec(p, base, (f) => resolve(dirname(file), f));
   }
   const base: ProbeSpecBase = {
     ...common,
@@ -320,6 +323,12 @@ function toProbeSpec(located: LocatedProbe): ProbeSpec {
     });
   }
   return httpSpecOf(p, base, located);
+}
+
+type DiagnosticWire = Extract<ProbeWireValue, { kind: ListedDiagnosticKind["kind"] }>;
+
+function isDiagnostic(p: ProbeWireValue): p is DiagnosticWire {
+  return DIAGNOSTIC_KINDS.some((kind) => kind.kind === p.kind);
 }
 
 function httpSpecOf(

@@ -1,17 +1,15 @@
-import type { SloConfig, Target } from "../model/config.js";
+import type { ProbeSpec, SloConfig, Target } from "../model/config.js";
+import { DIAGNOSTIC_KINDS } from "../probes/kinds/diagnostic.js";
+import type { SimulatorNetwork } from "../probes/kinds/kind.js";
 import { canonicalBaseUrl } from "./values.js";
 
-/** Where the simulator's network stands in for the provider's (src/sim/network.ts). */
-export interface SimulatorNetwork {
-  readonly tls: { readonly host: string; readonly port: number; readonly caFile: string };
-  readonly dnsServer: string;
-}
+export type { SimulatorNetwork };
 
 /**
  * The configuration `slo-agent demo` runs: every target pointed at the embedded simulator, with
  * no credentials, so that writes probes are allowed and nothing real is ever called. The
- * diagnostics that name a host of their own ask the simulator's network instead: tls and tcp its
- * TLS listener (its certificate's CA trusted), dns its name server for the same name.
+ * diagnostics that name a host of their own ask the simulator's network instead, as their kind
+ * says (its `forSimulator`: tls and tcp the TLS listener, dns the name server).
  */
 export function retargetForSimulator(
   config: SloConfig,
@@ -25,12 +23,10 @@ export function retargetForSimulator(
       { ...target, baseUrl: base, environment: "simulator", auth: { type: "none" } },
     ]),
   );
-  const { host, port, caFile } = network.tls;
-  const probes = config.probes.map((probe) => {
-    if (probe.kind === "tls") return { ...probe, host, port, caFile };
-    if (probe.kind === "tcp") return { ...probe, host, port };
-    if (probe.kind === "dns") return { ...probe, server: network.dnsServer };
-    return probe;
+  const probes = config.probes.map((probe): ProbeSpec => {
+    const kind = DIAGNOSTIC_KINDS.find((k) => k.kind === probe.kind);
+    const retarget = kind?.forSimulator as ((spec: ProbeSpec, n: SimulatorNetwork) => ProbeSpec) | undefined;
+    return retarget ? retarget(probe, network) : probe;
   });
   return { ...config, targets, probes };
 }

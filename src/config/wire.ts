@@ -1,9 +1,7 @@
 import * as z from "zod";
 import { invisibleCharacterIn } from "../model/text.js";
-import { dnsFields } from "../probes/kinds/dns-wire.js";
+import { DIAGNOSTIC_KINDS, type ListedDiagnosticKind } from "../probes/kinds/diagnostic.js";
 import { flowFields, flowProblems } from "../probes/kinds/flow-wire.js";
-import { tcpFields } from "../probes/kinds/tcp-wire.js";
-import { tlsFields } from "../probes/kinds/tls-wire.js";
 import { TrafficWire } from "./traffic-wire.js";
 import {
   cronProblem,
@@ -408,9 +406,30 @@ function everyOrSchedule(
   }
 }
 
+/** The wire member of one diagnostic kind: its kind, the schedule keys and its own keys. */
+function diagnosticMember<D extends ListedDiagnosticKind>(kind: D) {
+  return z
+    .strictObject({
+      kind: z.literal(kind.kind as D["kind"]),
+      ...scheduleFields,
+      ...(kind.fields(z) as ReturnType<D["fields"]>),
+    })
+    .superRefine(everyOrSchedule as (probe: unknown, ctx: z.RefinementCtx) => void);
+}
+
+type DiagnosticMember<D> = D extends ListedDiagnosticKind ? ReturnType<typeof diagnosticMember<D>> : never;
+type DiagnosticMembers = {
+  -readonly [I in keyof typeof DIAGNOSTIC_KINDS]: DiagnosticMember<(typeof DIAGNOSTIC_KINDS)[I]>;
+};
+
+/** One member per kind of src/probes/kinds/diagnostic.ts, in its order. */
+const diagnosticMembers = DIAGNOSTIC_KINDS.map(diagnosticMember) as unknown as DiagnosticMembers;
+
+const kindNames = ["http", "flow", ...DIAGNOSTIC_KINDS.map((kind) => kind.kind)];
+
 /**
- * One probe: a discriminated union on `kind` (contract section 18), one member per kind in
- * src/probes/registry.ts; the kind-specific keys live beside each kind's probe (src/probes/kinds/).
+ * One probe: a discriminated union on `kind` (contract section 18): http and flow, then one member
+ * per diagnostic kind, whose keys live in its module (src/probes/kinds/).
  */
 export const ProbeWire = z
   .discriminatedUnion("kind", [
@@ -421,7 +440,9 @@ export const ProbeWire = z
         kind: z
           .literal("http")
           .default("http")
-          .describe("Probe kind: http (default), flow, tls, dns or tcp."),
+          .describe(
+            `Probe kind: http (default), ${kindNames.slice(1, -1).join(", ")} or ${kindNames.at(-1)}.`,
+          ),
         category: apiFields.category,
         target: apiFields.target,
         every: scheduleFields.every,
@@ -453,11 +474,9 @@ export const ProbeWire = z
         for (const p of flowProblems(flow))
           ctx.addIssue({ code: "custom", path: p.path, message: p.message });
       }),
-    z.strictObject({ kind: z.literal("tls"), ...scheduleFields, ...tlsFields }).superRefine(everyOrSchedule),
-    z.strictObject({ kind: z.literal("dns"), ...scheduleFields, ...dnsFields }).superRefine(everyOrSchedule),
-    z.strictObject({ kind: z.literal("tcp"), ...scheduleFields, ...tcpFields }).superRefine(everyOrSchedule),
+    ...diagnosticMembers,
   ])
-  .describe("A probe: {id, kind: http|flow|tls|dns|tcp, every, ...}.");
+  .describe(`A probe: {id, kind: ${kindNames.join("|")}, every, ...}.`);
 
 const receiverUrl = z.string().refine(isHttpUrl, "must be an absolute http:// or https:// URL");
 

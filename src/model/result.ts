@@ -45,12 +45,16 @@ export const DIAGNOSTIC_CATEGORY: CategoryId = "@diagnostic";
  * expiry, a DNS rcode), kept in one JSON column so that a new kind needs no migration. `reason`
  * is the kind's own failure reason when it failed; `error` holds the contract reason it maps to.
  */
-/** The kinds whose results have no HTTP status: a success is `error: null` alone. */
-const KINDS_WITHOUT_HTTP: ReadonlySet<unknown> = new Set(["tls", "dns", "tcp"]);
+/** The kinds that make HTTP requests (the API kinds); their results never name a kind. */
+const HTTP_KINDS: ReadonlySet<unknown> = new Set(["http", "flow"]);
 
-/** A result of a tls, dns or tcp probe (or control): it failed exactly when it says why. */
+/**
+ * A result of a diagnostic probe or control (tls, dns, tcp, ...), which names its kind in
+ * `observed.kind` (the harness writes it): it has no HTTP status and failed exactly when it says why.
+ */
 export function isWithoutHttp(result: Pick<ProbeResult, "observed">): boolean {
-  return KINDS_WITHOUT_HTTP.has(result.observed?.kind);
+  const kind = result.observed?.kind;
+  return typeof kind === "string" && !HTTP_KINDS.has(kind);
 }
 
 export type ObservedValue = string | number | boolean | null | readonly string[];

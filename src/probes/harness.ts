@@ -7,7 +7,7 @@ import { safeText } from "../model/text.js";
 import { agentErrorOf, errorCodeOf, failureReasonOf, misbehaviourOf } from "./failure.js";
 import { httpProbe } from "./http.js";
 import type { CompositeProbe, HeldBack, Observation, ProbeContext } from "./probe.js";
-import { DIAGNOSTIC_KINDS, probeFor } from "./registry.js";
+import { DIAGNOSTIC_KIND_NAMES, probeFor } from "./registry.js";
 import { scrubberForRun, withoutCredentials } from "./scrub.js";
 import type { StallGuard } from "./stall.js";
 import { vendorErrorOf } from "./vendor-error.js";
@@ -78,7 +78,7 @@ export async function runProbe(run: HarnessRun): Promise<HarnessOutcome> {
   const probe = probeFor(run.spec);
   if ("composite" in probe) return runComposite(probe, run);
   // A kind without HTTP names itself on every result, a failed run's too: its success is `error: null`.
-  const kind = DIAGNOSTIC_KINDS.has(run.spec.kind) ? { kind: run.spec.kind } : null;
+  const kind = DIAGNOSTIC_KIND_NAMES.has(run.spec.kind) ? { kind: run.spec.kind } : null;
   const { outcome } = await runOne(run, run.spec, (ctx) => probe.observe(run.spec, ctx), probe.reasons, kind);
   run.gate?.observe(outcome.result.status, outcome.headers);
   return outcome;

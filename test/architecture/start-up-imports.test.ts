@@ -47,3 +47,12 @@ describe("what the CLI commands load at start-up", () => {
     });
   }
 });
+
+describe("what the prober thread loads", () => {
+  it("never zod (a kind's keys are given zod by the config side: src/probes/kinds/kind.ts)", () => {
+    const loaded = packagesLoadedBy(join(SRC, "agent/prober-worker.ts"));
+    expect(loaded.get("zod")).toBeUndefined();
+    // The walk reaches the kinds: undici through the http probe, node's own modules aside.
+    expect(loaded.get("undici")).toMatch(/->.*->/);
+  });
+});

@@ -1,20 +1,35 @@
 import { promises as dns } from "node:dns";
-import type { DnsProbeSpec, ProbeSpecBase } from "../../model/config.js";
+import type * as Zod from "zod";
+import type { ProbeSpecBase } from "../../model/config.js";
 import type { FailureReason } from "../../model/result.js";
 import type { Observation, Probe, ProbeContext } from "../probe.js";
+import { diagnosticKind } from "./kind.js";
 import { plainObservation, socketPhases } from "./socket.js";
 
-export function dnsSpecOf(
-  wire: { name: string; type: "A" | "AAAA"; server?: string | undefined },
-  base: ProbeSpecBase,
-): DnsProbeSpec {
+/** A name resolved through the system resolver or a named server. */
+export interface DnsProbeSpec extends ProbeSpecBase {
+  readonly kind: "dns";
+  readonly name: string;
+  readonly recordType: "A" | "AAAA";
+  /** "host" or "host:port" of the server asked; null: the system resolver. */
+  readonly server: string | null;
+}
+
+declare module "../../model/config.js" {
+  interface DiagnosticProbeSpecs {
+    dns: DnsProbeSpec;
+  }
+}
+
+function dnsFields(z: typeof Zod) {
   return {
-    ...base,
-    kind: "dns",
-    target: null,
-    name: wire.name,
-    recordType: wire.type,
-    server: wire.server ?? null,
+    name: z.string().min(1, "must not be empty").describe("(dns) The name to resolve."),
+    type: z.enum(["A", "AAAA"]).default("A").describe("(dns) The record type asked for."),
+    server: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:]+\]|[^\s:[\]]+)(:\d{1,5})?$/, 'must be "address" or "address:port"')
+      .optional()
+      .describe("(dns) The DNS server asked (address or address:port); default: the system resolver."),
   };
 }
 
@@ -48,7 +63,7 @@ const REASON_BY_RCODE: Readonly<Record<string, keyof typeof REASONS>> = {
  * Resolves one name: through a Resolver aimed at `server` (setServers) when one is named, else
  * through the system's resolver (getaddrinfo, as every client of the provider does).
  */
-export const dnsProbe: Probe<DnsProbeSpec> = {
+const dnsProbe: Probe<DnsProbeSpec> = {
   kind: "dns",
   reasons: REASONS,
   async observe(spec, ctx) {
@@ -108,3 +123,19 @@ function abortable<T>(work: Promise<T>, ctx: ProbeContext, cancel: () => void): 
     work.then(resolve, reject).finally(() => ctx.signal.removeEventListener("abort", onAbort));
   });
 }
+
+export const dnsKind = diagnosticKind({
+  kind: "dns",
+  fields: dnsFields,
+  toSpec: (wire, base): DnsProbeSpec => ({
+    ...base,
+    kind: "dns",
+    target: null,
+    name: wire.name,
+    recordType: wire.type,
+    server: wire.server ?? null,
+  }),
+  probe: dnsProbe,
+  // The simulator's name server, asked for the same name.
+  forSimulator: (spec, network) => ({ ...spec, server: network.dnsServer }),
+});

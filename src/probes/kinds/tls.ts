@@ -1,27 +1,49 @@
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { checkServerIdentity, connect, type PeerCertificate } from "node:tls";
-import type { ProbeSpecBase, TlsProbeSpec } from "../../model/config.js";
+import type * as Zod from "zod";
+import type { ProbeSpecBase } from "../../model/config.js";
 import type { FailureReason } from "../../model/result.js";
 import type { Probe } from "../probe.js";
+import { diagnosticKind } from "./kind.js";
 import { opened, plainObservation, socketPhases } from "./socket.js";
+import { hostPortFields } from "./tcp.js";
 
 const DAY_MS = 86_400_000;
 
-export function tlsSpecOf(
-  wire: { host: string; port: number; min_days: number; ca_file?: string | undefined },
-  base: ProbeSpecBase,
-  resolvePath: (file: string) => string,
-): TlsProbeSpec {
-  const caFile = wire.ca_file === undefined ? null : resolvePath(wire.ca_file);
+/** A TLS handshake to host:port: certificate expiry, chain validity, protocol and cipher. */
+export interface TlsProbeSpec extends ProbeSpecBase {
+  readonly kind: "tls";
+  readonly host: string;
+  readonly port: number;
+  /** Fewer days than this before the certificate expires fails the probe. */
+  readonly minDays: number;
+  /** A PEM file of CA certificates trusted instead of the system's (a private CA); null: the system's. */
+  readonly caFile: string | null;
+}
+
+declare module "../../model/config.js" {
+  interface DiagnosticProbeSpecs {
+    tls: TlsProbeSpec;
+  }
+}
+
+function tlsFields(z: typeof Zod) {
+  const { host, port } = hostPortFields(z);
   return {
-    ...base,
-    kind: "tls",
-    target: null,
-    host: wire.host,
-    port: wire.port,
-    minDays: wire.min_days,
-    caFile,
+    host,
+    port: port.default(443),
+    min_days: z
+      .number()
+      .int("must be a whole number")
+      .min(0, "must be >= 0")
+      .default(14)
+      .describe("(tls) The probe fails when the certificate expires in fewer days than this."),
+    ca_file: z
+      .string()
+      .min(1, "must not be empty")
+      .optional()
+      .describe("(tls) PEM file of the CA certificates to trust instead of the system's (a private CA)."),
   };
 }
 
@@ -37,7 +59,7 @@ const REASONS = {
  * A TLS handshake that reads what a client would decide about the certificate without refusing
  * it: the chain's validity, the host name, the days left, the protocol and the cipher.
  */
-export const tlsProbe: Probe<TlsProbeSpec> = {
+const tlsProbe: Probe<TlsProbeSpec> = {
   kind: "tls",
   reasons: REASONS,
   async observe(spec, ctx) {
@@ -129,3 +151,20 @@ function describe(
       return `certificate valid, expires in ${days} days`;
   }
 }
+
+export const tlsKind = diagnosticKind({
+  kind: "tls",
+  fields: tlsFields,
+  toSpec: (wire, base, resolvePath): TlsProbeSpec => ({
+    ...base,
+    kind: "tls",
+    target: null,
+    host: wire.host,
+    port: wire.port,
+    minDays: wire.min_days,
+    caFile: wire.ca_file === undefined ? null : resolvePath(wire.ca_file),
+  }),
+  probe: tlsProbe,
+  // The simulator's TLS listener, its certificate's CA trusted.
+  forSimulator: (spec, { tls }) => ({ ...spec, host: tls.host, port: tls.port, caFile: tls.caFile }),
+});

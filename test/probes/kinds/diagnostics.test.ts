@@ -7,16 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProbeEvents } from "../../../src/agent/events.js";
 import { systemClock } from "../../../src/clock/system.js";
 import { renderStatusPage } from "../../../src/export/index.js";
-import type {
-  Control,
-  DnsProbeSpec,
-  ProbeSpec,
-  TcpProbeSpec,
-  TlsProbeSpec,
-} from "../../../src/model/config.js";
+import type { Control, ProbeSpec } from "../../../src/model/config.js";
 import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../../../src/model/result.js";
 import { CONTROL_CATEGORY } from "../../../src/model/validity.js";
 import { controlProbe, ProbeRunner } from "../../../src/probes/index.js";
+import type { DnsProbeSpec } from "../../../src/probes/kinds/dns.js";
+import type { TcpProbeSpec } from "../../../src/probes/kinds/tcp.js";
+import type { TlsProbeSpec } from "../../../src/probes/kinds/tls.js";
 import { openEvidenceStore } from "../../../src/record/index.js";
 import { ControlTimeline, RollingWindows } from "../../../src/slo/index.js";
 import { fixtureConfig } from "../../support/slo-config.js";
