@@ -168,13 +168,16 @@ def input_versions():
     agent reads them from inputs.ndjson. A feed window's: its maintenance observations whose start,
     end, categories or cancellation differ from the one before for the same window; the first from
     its first_seen_at, a later one from when it was read (its ts); a cancelled one is no version. A
-    declared window's: the configuration records holding it (by the same rule), the first from its
-    declared announcedAt, a later one whose start, end or categories differ from when that
-    configuration was loaded (its ts). As maintenance.json's and report.json's `history`."""
+    declared window's: the configuration records holding it (by the same rule), the first from the
+    later of its declared announcedAt and the load of the first configuration holding it (its ts) --
+    in the log's first configuration, from its announcedAt (nothing earlier can gainsay it) --, a later
+    one whose start, end or categories differ from when that configuration was loaded (its ts). As
+    maintenance.json's and report.json's `history`. None for declared windows when the log holds no
+    configuration record (a store filled by import)."""
     versions, last, previous = {}, {}, None
-    declared, declared_last = {}, {}
+    declared, declared_last, any_config = {}, {}, False
     if not os.path.exists("inputs.ndjson"):  # a bundle without a signed checkpoint has no input chain
-        return versions, declared
+        return versions, None
     for number, head, canonical, o in hashed_lines("inputs.ndjson", "kind", first_pass=True):
         previous = chained("inputs.ndjson", number, head, canonical, previous)
         if o["kind"] == "config":
@@ -182,10 +185,12 @@ def input_versions():
                 shape = (w["start"], w["end"], w["categories"])
                 if declared_last.get(w["id"]) == shape:
                     continue
-                seen = ms(o["ts"]) if w["id"] in declared_last else w["announcedAt"]
+                loaded = ms(o["ts"]) if any_config else w["announcedAt"]
+                seen = ms(o["ts"]) if w["id"] in declared_last else max(w["announcedAt"], loaded)
                 declared_last[w["id"]] = shape
                 declared.setdefault(w["id"], []).append(
                     {"seenAt": seen, "start": w["start"], "end": w["end"], "categories": w["categories"]})
+            any_config = True
         if o["kind"] != "maintenance_observation":
             continue
         p, wid = o["payload"], o["payload"]["provider_id"]
@@ -197,17 +202,20 @@ def input_versions():
         if p["cancelled_at"] is None:
             versions.setdefault(wid, []).append(
                 {"seenAt": seen, "start": p["start"], "end": p["end"], "categories": p["categories"]})
-    return versions, declared
+    return versions, declared if any_config else None
 
 
 def declared_history(window, logged):
     """A declared window's versions: the logged ones up to the newest with its start, end and
-    categories; when none has them (a configuration the agent never loaded), one more, first seen
-    when the report was made (report.json's generated_at)."""
+    categories; when none has them (a configuration the agent never loaded, or a window in none),
+    one more, first seen when the report was made (report.json's generated_at). None when the log
+    holds no configuration record: the window stands on its announcedAt."""
+    if logged is None:
+        return []
     shape = (window["start"], window["end"], window["categories"])
     same = [i for i, v in enumerate(logged) if (v["start"], v["end"], v["categories"]) == shape]
-    if same or not logged:
-        return logged[:same[-1] + 1] if same else []
+    if same:
+        return logged[:same[-1] + 1]
     made = ms(load("report.json")["generated_at"]) if os.path.exists("report.json") else None
     if made is None:
         disputes.append(f"declared window {window['id']}: its schedule is in no configuration record, "
@@ -260,8 +268,8 @@ def by_notice(window, history):
     """A window whose start, end or categories changed, as one window per notice part (same id: one
     occasion), never announced earlier than the window as a whole; an unchanged window as it is."""
     shape = [(v["start"], v["end"], v["categories"]) for v in history]
-    if all(a == b for a, b in zip(shape, shape[1:])):
-        return [window]
+    if all(a == b for a, b in zip(shape, shape[1:])):  # never announced before it was first seen
+        return [dict(window, announcedAt=max([window["announcedAt"]] + [v["seenAt"] for v in history[:1]]))]
     return [dict(window, start=start, end=end, categories=scope, announcedAt=max(at, window["announcedAt"]))
             for start, end, at, scope in notice_parts(history)]
 
@@ -273,7 +281,8 @@ def qualifying_windows():
     ids = {w["id"] for w in config["maintenance"]["windows"]}
     # A declared window moved or extended by a reload: each part from when its configuration was loaded.
     declared = [part for w in config["maintenance"]["windows"]
-                for part in by_notice(w, declared_history(w, declared_versions.get(w["id"], [])))]
+                for part in by_notice(w, declared_history(
+                    w, None if declared_versions is None else declared_versions.get(w["id"], [])))]
     feed = []
     for f in maintenance["feed_windows"]:
         if f.get("history") != versions.get(f["providerId"]):

@@ -1,6 +1,7 @@
 import type {
   Category,
   CategoryScope,
+  DeclaredNotice,
   Exclusion,
   MaintenancePolicy,
   MaintenanceWindow,
@@ -89,6 +90,12 @@ export interface MaintenanceWindowFigures {
    * announced_at, and every part carries the whole history.
    */
   readonly history: readonly WindowVersionFigures[];
+  /**
+   * Declared windows whose announced_at the evidence log does not bear out (DeclaredNotice): the
+   * announced_at the configuration declares, and why announced_at differs or stands unverified.
+   */
+  readonly declared_announced_at?: string;
+  readonly declared_notice?: DeclaredNotice["check"];
 }
 
 export interface WindowVersionFigures {
@@ -208,6 +215,12 @@ export function maintenanceFigures(
         reason: q.reason,
         excluded_requests: excludedCount("maintenance", q.window.id),
         ...feedFigures(q.window),
+        ...(q.window.declaredNotice
+          ? {
+              declared_announced_at: isoUtc(q.window.declaredNotice.declaredAt),
+              declared_notice: q.window.declaredNotice.check,
+            }
+          : {}),
         history: (q.window.history ?? []).map((v) => ({
           seen_at: isoUtc(v.seenAt),
           start: isoUtc(v.start),
