@@ -327,6 +327,17 @@ def covering(intervals, category, ts):
     return [i for i, start, end, scope in intervals if start <= ts < end and in_scope(scope, category)]
 
 
+def scope_key(categories):  # "all" in the configuration is ["all"] in the report
+    return "all" if categories in ("all", ["all"]) else tuple(sorted(categories))
+
+
+def part_key(by, category, ts):
+    """(id, start, categories) of the qualifying part of window `by` that covers the request: a
+    window changed late is several parts, each with its own excluded_requests."""
+    return next(((i, start, scope_key(scope)) for i, start, end, scope in windows
+                 if i == by and start <= ts < end and in_scope(scope, category)), None)
+
+
 # --- merchant_side: controls_quorum controls failing, each a healthy witness (contract 14) ------
 WITNESS_HEALTH_MS, FLAPPING_RUNS, FLAPPING_FAILURES = 10 * 60_000, 2, 2
 controls = {c["id"]: c for c in config.get("controls", [])}
@@ -508,7 +519,7 @@ def target_unreached_problem(record, ts, since):
 
 # --- The figures --------------------------------------------------------------------------------
 tallies = {c: {"requests": 0, "successful": 0, "excluded": 0, "durations": []} for c in categories}
-excluded_by = {}  # ("maintenance" | "exclusion", id) -> requests the verdicts exclude by it
+excluded_by = {}  # ("exclusion", id) or ("maintenance", part_key) -> requests the verdicts exclude by it
 for _, _, _, r in hashed_records():
     ts, category = ms(r["ts"]), r["category"]
     if not (month_start <= ts < month_end) or category not in categories or not decides(r):
@@ -524,7 +535,8 @@ for _, _, _, r in hashed_records():
     if found[0]["verdict"] != "counted":
         tally["excluded"] += 1
         if found[0]["verdict"] in ("maintenance", "exclusion"):
-            excluded_by[(found[0]["verdict"], found[0]["by"])] = excluded_by.get((found[0]["verdict"], found[0]["by"]), 0) + 1
+            by = found[0]["by"] if found[0]["verdict"] == "exclusion" else part_key(found[0]["by"], category, ts)
+            excluded_by[(found[0]["verdict"], by)] = excluded_by.get((found[0]["verdict"], by), 0) + 1
         continue
     tally["requests"] += 1
     if r["status"] is not None and 200 <= r["status"] <= 499:
@@ -621,19 +633,17 @@ if report is not None:
 
 def check_window_verdicts():
     """maintenance.json's verdict on each window and exclusion (qualified, excluded_requests) must
-    be the one recomputed from the configuration, the feed's windows and the records' verdicts."""
-    def scope(categories):  # "all" in the configuration is ["all"] in the report
-        return "all" if categories in ("all", ["all"]) else tuple(sorted(categories))
-
+    be the one recomputed from the configuration, the feed's windows and the records' verdicts;
+    each part of a window changed late counts the requests it excluded (an unqualified one, none)."""
     for w in maintenance["windows"]:
         # One entry per notice part of a moved window: the part qualifies when a qualifying part of
         # the same window starts where it starts, over the same categories.
-        qualified = any(q[0] == w["id"] and q[1] == ms(w["start"]) and scope(q[3]) == scope(w["categories"])
-                        for q in windows)
+        part = (w["id"], ms(w["start"]), scope_key(w["categories"]))
+        qualified = any((q[0], q[1], scope_key(q[3])) == part for q in windows)
         if w["qualified"] != qualified:
             disputes.append(f"maintenance.json windows {w['id']} qualified: {w['qualified']!r}, "
                             f"recomputed {qualified!r}")
-        counted = excluded_by.get(("maintenance", w["id"]), 0)
+        counted = excluded_by.get(("maintenance", part), 0)
         if w["excluded_requests"] != counted:
             disputes.append(f"maintenance.json windows {w['id']} excluded_requests: {w['excluded_requests']!r}, "
                             f"recomputed {counted!r}")

@@ -190,8 +190,15 @@ export function serviceClassFigures(
   };
 }
 
-/** How many requests an interval excluded; null when unknown (figures computed from rollups). */
-export type ExcludedCount = (kind: "maintenance" | "exclusion", id: string) => number | null;
+/**
+ * How many requests an interval excluded -- given a part of a maintenance window, that part alone
+ * (an unqualified part excludes none); null when unknown (figures computed from rollups).
+ */
+export type ExcludedCount = (
+  kind: "maintenance" | "exclusion",
+  id: string,
+  part?: QualifiedWindow,
+) => number | null;
 
 export function maintenanceFigures(
   qualified: readonly QualifiedWindow[],
@@ -213,7 +220,7 @@ export function maintenanceFigures(
         qualified: q.qualified,
         qualified_hours: q.qualifiedMs / 3_600_000,
         reason: q.reason,
-        excluded_requests: excludedCount("maintenance", q.window.id),
+        excluded_requests: excludedCount("maintenance", q.window.id, q),
         ...feedFigures(q.window),
         ...(q.window.declaredNotice
           ? {
