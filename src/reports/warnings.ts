@@ -50,7 +50,8 @@ export function coverageWarning(ratio: number | null): string[] {
 
 /**
  * The report's warnings for declared windows whose notice the agent's log cannot bear out: one in
- * no configuration the agent loaded, one announced before the log began that depends on it.
+ * no configuration the agent loaded, and one announced before the log began that qualifies on it.
+ * A window judged in parts is named once.
  */
 export function declaredNoticeWarnings(
   windows: readonly {
@@ -60,19 +61,20 @@ export function declaredNoticeWarnings(
     readonly declared_announced_at?: string;
   }[],
 ): string[] {
-  const seen = new Set<string>();
-  const lines: string[] = [];
+  const lines = new Map<string, string>();
   for (const w of windows) {
-    if (seen.has(w.id) || !w.declared_announced_at) continue;
-    seen.add(w.id);
+    const declared = w.declared_announced_at;
+    if (lines.has(w.id) || declared === undefined) continue;
     if (w.declared_notice === "not_loaded")
-      lines.push(
-        `maintenance window ${w.id} is in no configuration this agent loaded: its notice counts from when this report was made (generated_at), not from its declared announced_at ${formatInstant(w.declared_announced_at)}; load the configuration into the agent (SIGHUP) to have it recorded.`,
+      lines.set(
+        w.id,
+        `maintenance window ${w.id} is in no configuration this agent loaded: its notice counts from when this report was made (generated_at), not from its declared announced_at ${formatInstant(declared)}.`,
       );
-    if (w.declared_notice === "before_log" && w.qualified)
-      lines.push(
-        `maintenance window ${w.id} qualifies on its declared announced_at ${formatInstant(w.declared_announced_at)}, before this agent's log began: unverified (the log cannot show it was announced then).`,
+    else if (w.declared_notice === "before_log" && w.qualified)
+      lines.set(
+        w.id,
+        `maintenance window ${w.id} qualifies on its declared announced_at ${formatInstant(declared)}, before this agent's log began: unverified (the log cannot show it was announced then).`,
       );
   }
-  return lines;
+  return [...lines.values()];
 }

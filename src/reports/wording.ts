@@ -319,7 +319,7 @@ export function windowHistoryLines(
     const first = w.history[0];
     if (w.declared_notice === "loaded_later" && w.declared_announced_at && first) {
       lines.push(
-        `${w.id} is declared announced ${formatInstant(w.declared_announced_at)}, but this agent's log first holds it ${formatInstant(first.seen_at)}: its notice counts from then.`,
+        `${w.id} is declared announced ${formatInstant(w.declared_announced_at)}, but this agent's log shows it announced no earlier than ${formatInstant(first.seen_at)}: its notice counts from then.`,
       );
     }
     if (w.history.length < 2) continue;

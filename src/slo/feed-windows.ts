@@ -112,18 +112,33 @@ export function declaredWithHistory(
           ...logged,
           { seenAt: history.now, start: window.start, end: window.end, categories: window.categories },
         ];
-  const check: DeclaredNotice["check"] | null =
-    logged.length === 0
-      ? "not_loaded"
-      : versions[0]!.seenAt > window.announcedAt
-        ? "loaded_later"
-        : window.announcedAt < history.logBegan && window.start - minNoticeMs < history.logBegan
-          ? "before_log"
-          : null;
+  const check = noticeCheck(
+    window,
+    logged.length > 0 ? versions[0]!.seenAt : null,
+    history.logBegan,
+    minNoticeMs,
+  );
   const parts = windowsByNotice({ ...window, history: versions }, known);
   if (check === null) return parts;
   const declaredNotice = { declaredAt: window.announcedAt, check };
   return parts.map((part) => ({ ...part, declaredNotice }));
+}
+
+/**
+ * Whether the log bears out a declared window's announced_at (DeclaredNotice), given when its first
+ * logged version counts from (null: no configuration record holds it); null when it does.
+ */
+function noticeCheck(
+  window: MaintenanceWindow,
+  firstSeen: EpochMs | null,
+  logBegan: EpochMs,
+  minNoticeMs: number,
+): DeclaredNotice["check"] | null {
+  if (firstSeen === null) return "not_loaded";
+  if (firstSeen > window.announcedAt) return "loaded_later";
+  // Trusted from the log's first configuration: unverified where the verdict rests on it.
+  if (window.announcedAt < logBegan && window.start - minNoticeMs < logBegan) return "before_log";
+  return null;
 }
 
 /**

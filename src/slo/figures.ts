@@ -86,7 +86,7 @@ export interface MaintenanceWindowFigures {
   readonly cancelled_at?: string;
   /**
    * Every version of the window as observed, oldest first (contract section 14); empty for a
-   * declared window. A window changed late is listed once per notice part, each with its own
+   * declared window when the log holds no configuration record. A window changed late is listed once per notice part, each with its own
    * announced_at, and every part carries the whole history.
    */
   readonly history: readonly WindowVersionFigures[];

@@ -207,7 +207,7 @@ describe("a declared window added by a reload over an outage (contract section 1
 
   it("Markdown and HTML say the window's notice counts from when the log first holds it", () => {
     const line =
-      /mw2 is declared announced .*, but this agent(?:'|&#39;)s log first holds it .*: its notice counts from then\./;
+      /mw2 is declared announced .*, but this agent(?:'|&#39;)s log shows it announced no earlier than .*: its notice counts from then\./;
     expect(report("markdown")).toMatch(line);
     expect(report("html")).toMatch(line);
   });
