@@ -168,13 +168,16 @@ def input_versions():
     agent reads them from inputs.ndjson. A feed window's: its maintenance observations whose start,
     end, categories or cancellation differ from the one before for the same window; the first from
     its first_seen_at, a later one from when it was read (its ts); a cancelled one is no version. A
-    declared window's: the configuration records holding it (by the same rule), the first from its
-    declared announcedAt, a later one whose start, end or categories differ from when that
-    configuration was loaded (its ts). As maintenance.json's and report.json's `history`."""
+    declared window's: the configuration records holding it (by the same rule), the first from the
+    later of its declared announcedAt and the load of the first configuration holding it (its ts) --
+    in the log's first configuration, from its announcedAt (nothing earlier can gainsay it) --, a later
+    one whose start, end or categories differ from when that configuration was loaded (its ts). As
+    maintenance.json's and report.json's `history`. None for declared windows when the log holds no
+    configuration record (a store filled by import)."""
     versions, last, previous = {}, {}, None
-    declared, declared_last = {}, {}
+    declared, declared_last, any_config = {}, {}, False
     if not os.path.exists("inputs.ndjson"):  # a bundle without a signed checkpoint has no input chain
-        return versions, declared
+        return versions, None
     for number, head, canonical, o in hashed_lines("inputs.ndjson", "kind", first_pass=True):
         previous = chained("inputs.ndjson", number, head, canonical, previous)
         if o["kind"] == "config":
@@ -182,10 +185,12 @@ def input_versions():
                 shape = (w["start"], w["end"], w["categories"])
                 if declared_last.get(w["id"]) == shape:
                     continue
-                seen = ms(o["ts"]) if w["id"] in declared_last else w["announcedAt"]
+                loaded = ms(o["ts"]) if any_config else w["announcedAt"]
+                seen = ms(o["ts"]) if w["id"] in declared_last else max(w["announcedAt"], loaded)
                 declared_last[w["id"]] = shape
                 declared.setdefault(w["id"], []).append(
                     {"seenAt": seen, "start": w["start"], "end": w["end"], "categories": w["categories"]})
+            any_config = True
         if o["kind"] != "maintenance_observation":
             continue
         p, wid = o["payload"], o["payload"]["provider_id"]
@@ -197,17 +202,20 @@ def input_versions():
         if p["cancelled_at"] is None:
             versions.setdefault(wid, []).append(
                 {"seenAt": seen, "start": p["start"], "end": p["end"], "categories": p["categories"]})
-    return versions, declared
+    return versions, declared if any_config else None
 
 
 def declared_history(window, logged):
     """A declared window's versions: the logged ones up to the newest with its start, end and
-    categories; when none has them (a configuration the agent never loaded), one more, first seen
-    when the report was made (report.json's generated_at)."""
+    categories; when none has them (a configuration the agent never loaded, or a window in none),
+    one more, first seen when the report was made (report.json's generated_at). None when the log
+    holds no configuration record: the window stands on its announcedAt."""
+    if logged is None:
+        return []
     shape = (window["start"], window["end"], window["categories"])
     same = [i for i, v in enumerate(logged) if (v["start"], v["end"], v["categories"]) == shape]
-    if same or not logged:
-        return logged[:same[-1] + 1] if same else []
+    if same:
+        return logged[:same[-1] + 1]
     made = ms(load("report.json")["generated_at"]) if os.path.exists("report.json") else None
     if made is None:
         disputes.append(f"declared window {window['id']}: its schedule is in no configuration record, "
@@ -260,8 +268,8 @@ def by_notice(window, history):
     """A window whose start, end or categories changed, as one window per notice part (same id: one
     occasion), never announced earlier than the window as a whole; an unchanged window as it is."""
     shape = [(v["start"], v["end"], v["categories"]) for v in history]
-    if all(a == b for a, b in zip(shape, shape[1:])):
-        return [window]
+    if all(a == b for a, b in zip(shape, shape[1:])):  # never announced before it was first seen
+        return [dict(window, announcedAt=max([window["announcedAt"]] + [v["seenAt"] for v in history[:1]]))]
     return [dict(window, start=start, end=end, categories=scope, announcedAt=max(at, window["announcedAt"]))
             for start, end, at, scope in notice_parts(history)]
 
@@ -273,7 +281,8 @@ def qualifying_windows():
     ids = {w["id"] for w in config["maintenance"]["windows"]}
     # A declared window moved or extended by a reload: each part from when its configuration was loaded.
     declared = [part for w in config["maintenance"]["windows"]
-                for part in by_notice(w, declared_history(w, declared_versions.get(w["id"], [])))]
+                for part in by_notice(w, declared_history(
+                    w, None if declared_versions is None else declared_versions.get(w["id"], [])))]
     feed = []
     for f in maintenance["feed_windows"]:
         if f.get("history") != versions.get(f["providerId"]):
@@ -316,6 +325,17 @@ exclusions = [(e["id"], e["start"], e["end"], e["categories"]) for e in config["
 
 def covering(intervals, category, ts):
     return [i for i, start, end, scope in intervals if start <= ts < end and in_scope(scope, category)]
+
+
+def scope_key(categories):  # "all" in the configuration is ["all"] in the report
+    return "all" if categories in ("all", ["all"]) else tuple(sorted(categories))
+
+
+def part_key(by, category, ts):
+    """(id, start, categories) of the qualifying part of window `by` that covers the request: a
+    window changed late is several parts, each with its own excluded_requests."""
+    return next(((i, start, scope_key(scope)) for i, start, end, scope in windows
+                 if i == by and start <= ts < end and in_scope(scope, category)), None)
 
 
 # --- merchant_side: controls_quorum controls failing, each a healthy witness (contract 14) ------
@@ -499,7 +519,7 @@ def target_unreached_problem(record, ts, since):
 
 # --- The figures --------------------------------------------------------------------------------
 tallies = {c: {"requests": 0, "successful": 0, "excluded": 0, "durations": []} for c in categories}
-excluded_by = {}  # ("maintenance" | "exclusion", id) -> requests the verdicts exclude by it
+excluded_by = {}  # ("exclusion", id) or ("maintenance", part_key) -> requests the verdicts exclude by it
 for _, _, _, r in hashed_records():
     ts, category = ms(r["ts"]), r["category"]
     if not (month_start <= ts < month_end) or category not in categories or not decides(r):
@@ -515,7 +535,8 @@ for _, _, _, r in hashed_records():
     if found[0]["verdict"] != "counted":
         tally["excluded"] += 1
         if found[0]["verdict"] in ("maintenance", "exclusion"):
-            excluded_by[(found[0]["verdict"], found[0]["by"])] = excluded_by.get((found[0]["verdict"], found[0]["by"]), 0) + 1
+            by = found[0]["by"] if found[0]["verdict"] == "exclusion" else part_key(found[0]["by"], category, ts)
+            excluded_by[(found[0]["verdict"], by)] = excluded_by.get((found[0]["verdict"], by), 0) + 1
         continue
     tally["requests"] += 1
     if r["status"] is not None and 200 <= r["status"] <= 499:
@@ -612,19 +633,17 @@ if report is not None:
 
 def check_window_verdicts():
     """maintenance.json's verdict on each window and exclusion (qualified, excluded_requests) must
-    be the one recomputed from the configuration, the feed's windows and the records' verdicts."""
-    def scope(categories):  # "all" in the configuration is ["all"] in the report
-        return "all" if categories in ("all", ["all"]) else tuple(sorted(categories))
-
+    be the one recomputed from the configuration, the feed's windows and the records' verdicts;
+    each part of a window changed late counts the requests it excluded (an unqualified one, none)."""
     for w in maintenance["windows"]:
         # One entry per notice part of a moved window: the part qualifies when a qualifying part of
         # the same window starts where it starts, over the same categories.
-        qualified = any(q[0] == w["id"] and q[1] == ms(w["start"]) and scope(q[3]) == scope(w["categories"])
-                        for q in windows)
+        part = (w["id"], ms(w["start"]), scope_key(w["categories"]))
+        qualified = any((q[0], q[1], scope_key(q[3])) == part for q in windows)
         if w["qualified"] != qualified:
             disputes.append(f"maintenance.json windows {w['id']} qualified: {w['qualified']!r}, "
                             f"recomputed {qualified!r}")
-        counted = excluded_by.get(("maintenance", w["id"]), 0)
+        counted = excluded_by.get(("maintenance", part), 0)
         if w["excluded_requests"] != counted:
             disputes.append(f"maintenance.json windows {w['id']} excluded_requests: {w['excluded_requests']!r}, "
                             f"recomputed {counted!r}")

@@ -17,7 +17,7 @@ import { structurallyEqual } from "../model/equal.js";
 import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
 import { SecretScrubber } from "../model/secret.js";
 import type { ResultSink } from "../model/sink.js";
-import { DAY_MS, monthInterval, monthOf } from "../model/time.js";
+import { DAY_MS, type EpochMs, monthInterval, monthOf } from "../model/time.js";
 import { controlIdOf } from "../model/validity.js";
 import { controlProbe } from "../probes/index.js";
 import { agentSecretValues } from "../probes/scrub.js";
@@ -121,6 +121,12 @@ function movedWindows(before: SloConfig, after: SloConfig): string[] {
     .map((w) => w.id);
 }
 
+/** Ids of the declared windows a reload adds with an announced_at before `now`: they count from now. */
+function backdatedNewWindows(before: SloConfig, after: SloConfig, now: EpochMs): string[] {
+  const old = new Set(before.maintenance.windows.map((w) => w.id));
+  return after.maintenance.windows.filter((w) => !old.has(w.id) && w.announcedAt < now).map((w) => w.id);
+}
+
 function runnerConfigOf(config: SloConfig): SloConfig {
   const controls = (config.controls ?? []).map(controlProbe);
   return {
@@ -162,7 +168,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   // records) plus the feed's windows, as the evidence store has them now.
   const effective = (from: SloConfig): SloConfig =>
     withFeedWindows(from, store.feedWindows.all(), {
-      versions: store.declaredWindowVersions(),
+      ...store.declaredWindowVersions(),
       now: clock.now(),
     });
   const replay = (from: SloConfig, now: number): RollingWindows => {
@@ -494,6 +500,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const outcome = probing.reconcile(runnerConfigOf(next), next.probes);
     const feedChanged = !structurallyEqual(config.maintenance.feed, next.maintenance.feed);
     const moved = movedWindows(config, next);
+    const added = backdatedNewWindows(config, next, clock.now());
     config = next;
     secrets = new SecretScrubber(agentSecretValues(next));
     // Results sent from now on are judged under the new configuration's target identities.
@@ -516,6 +523,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     });
     if (moved.length > 0)
       log("warn", "declared maintenance moved: the changed part counts as announced now", { windows: moved });
+    if (added.length > 0)
+      log("warn", "declared maintenance added: it counts as announced now, not from its announced_at", {
+        windows: added,
+      });
     return { ok: true, ...outcome, windowsRecomputed, needRestart };
   };
 

@@ -76,7 +76,7 @@ function answer(
   }
   const now = source.now();
   const effective = withFeedWindows(config, source.store.feedWindows.all(), {
-    versions: source.store.declaredWindowVersions(),
+    ...source.store.declaredWindowVersions(),
     now,
   });
   const collector = new SummaryCollector(effective, period, tail?.category ?? null);

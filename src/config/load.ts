@@ -114,7 +114,13 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     ...harvests.flatMap((h) => h.warnings),
     ...categoriesWithoutProbes(slo, config),
     // How probing would go matters only to a command that probes (run, check-config).
-    ...(probing ? [...harvests.flatMap((h) => h.runWarnings), ...slowControls(slo, root.controls)] : []),
+    ...(probing
+      ? [
+          ...harvests.flatMap((h) => h.runWarnings),
+          ...slowControls(slo, root.controls),
+          ...slotsShortDuringHang(slo, config),
+        ]
+      : []),
   ];
   return { config, warnings: warnings.map((w) => redacted(w, secrets)) };
 }
@@ -254,6 +260,31 @@ function slowControls(slo: YamlSource, controls: unknown): ConfigProblem[] {
   return controls.flatMap((raw, i) => {
     const control = ControlWire.safeParse(raw).data;
     return control ? (timeoutNotShorterThanEvery(slo, ["controls", i], raw, control) ?? []) : [];
+  });
+}
+
+/**
+ * While a target hangs, each run of its probes holds one of its max_in_flight slots for its whole
+ * timeout_ms: a probe needs timeout_ms / every of them (at most 1: a run never overlaps its own
+ * next one). Past the slots, due runs are skipped and the outage is under-sampled, with no error.
+ */
+function slotsShortDuringHang(slo: YamlSource, config: SloConfig): ConfigProblem[] {
+  return [...config.targets.values()].flatMap((target) => {
+    const needed = config.probes.reduce(
+      (sum, p) =>
+        p.target === target.id && p.schedule.kind === "every"
+          ? sum + Math.min(1, p.timeoutMs / p.schedule.intervalMs)
+          : sum,
+      0,
+    );
+    if (target.maxInFlight === undefined || needed <= target.maxInFlight) return [];
+    return [
+      slo.problem(
+        ["targets", target.id, "max_in_flight"],
+        `while this target hangs its probes need ${Math.ceil(needed)} runs in flight (each probe's timeout_ms over its every, at most 1 each) but max_in_flight is ${target.maxInFlight}: ` +
+          `the runs past it are skipped and an outage is under-sampled; raise max_in_flight to ${Math.ceil(needed)} or shorten timeout_ms`,
+      ),
+    ];
   });
 }
 

@@ -300,7 +300,7 @@ export const TargetWire = z.strictObject({
     .positive("must be > 0")
     .default(8)
     .describe(
-      "Runs of this target's probes in flight at once at most; a due run past it waits for one of them (and is skipped if its next run comes due first). A slow target cannot take the slots of the others.",
+      "Runs of this target's probes in flight at once at most; a due run past it waits for one of them (and is skipped if its next run comes due first). A slow target cannot take the slots of the others. check-config and run warn when, while the target hangs, its probes would need more (the sum of timeout_ms / every, at most 1 a probe).",
     ),
   keep_alive: z.boolean().default(true).describe("Reuse connections like a real client."),
   tls_verify: z.boolean().default(true).describe("Verify TLS certificates."),

@@ -87,6 +87,20 @@ export interface MaintenanceWindow {
    * into parts by the notice of its changes, each part keeps the window's id: one occasion.
    */
   readonly history?: readonly WindowVersion[];
+  /** A declared window whose announced_at the evidence log does not bear out (contract section 14). */
+  readonly declaredNotice?: DeclaredNotice;
+}
+
+/**
+ * What a declared window claims as its announcement and why the log does not bear it out:
+ * "loaded_later": the agent first loaded it after that time, its notice counts from the load;
+ * "not_loaded": no configuration the agent loaded holds it, its notice counts from when the report
+ * is made; "before_log": it is in the log's first configuration and would not qualify from that
+ * load, so its announced_at stands unverified.
+ */
+export interface DeclaredNotice {
+  readonly declaredAt: EpochMs;
+  readonly check: "loaded_later" | "not_loaded" | "before_log";
 }
 
 /** One observed version of a maintenance window: its schedule and scope, and when it was first seen so. */

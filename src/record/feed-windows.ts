@@ -195,18 +195,24 @@ export interface ConfigVersionSource {
 /**
  * Each declared window's versions from the configuration records of the log, in log order (the
  * store's, and `verify --bundle`'s from inputs.ndjson), by the feed's rule (versionsOfObservations):
- * a window's first version counts from its declared announced_at (the merchant attests when the
- * provider announced it); each later version whose start, end or categories differ, from when the
- * configuration holding it was loaded. A window left out of a configuration is no version.
+ * a window's first version counts from the later of its declared announced_at and the load of the
+ * first configuration holding it -- a window added by a reload is announced no earlier than the
+ * log shows it -- except in the log's first configuration, which nothing earlier can gainsay
+ * (slo/feed-windows.ts flags those as unverified); each later version whose start, end or
+ * categories differ, from when the configuration holding it was loaded. A window left out of a
+ * configuration is no version.
  */
 export function declaredVersionsOf(records: Iterable<ConfigVersionSource>): Map<string, WindowVersion[]> {
   return versionsOfObservations(
     (function* () {
+      let first = true;
       for (const record of records) {
         const plain = (typeof record.payload === "string" ? JSON.parse(record.payload) : record.payload) as {
           maintenance?: { windows?: unknown };
         } | null;
         const windows = plain?.maintenance?.windows;
+        const inFirst = first;
+        first = false;
         if (!Array.isArray(windows)) continue;
         for (const w of windows as DeclaredForm[]) {
           yield {
@@ -215,7 +221,7 @@ export function declaredVersionsOf(records: Iterable<ConfigVersionSource>): Map<
               provider_id: w.id,
               start: w.start,
               end: w.end,
-              first_seen_at: w.announcedAt,
+              first_seen_at: inFirst ? w.announcedAt : Math.max(w.announcedAt, record.ts),
               categories: w.categories,
               cancelled_at: null,
             },

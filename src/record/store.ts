@@ -397,12 +397,12 @@ export class EvidenceStore implements ResultSink {
 
   /**
    * Each declared maintenance window's versions (contract section 14, moved maintenance), from
-   * every configuration record of the log: a restart or a report reads the same history.
+   * every configuration record of the log: a restart or a report reads the same history. logBegan:
+   * when the log's first configuration was loaded; null when it holds none (a store filled by import).
    */
-  declaredWindowVersions(): Map<string, WindowVersion[]> {
-    return declaredVersionsOf(
-      configRecordsOf(this.#readerDb(), Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER),
-    );
+  declaredWindowVersions(): { versions: Map<string, WindowVersion[]>; logBegan: EpochMs | null } {
+    const records = configRecordsOf(this.#readerDb(), Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+    return { versions: declaredVersionsOf(records), logBegan: records[0]?.ts ?? null };
   }
 
   /**

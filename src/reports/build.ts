@@ -40,7 +40,13 @@ import {
 } from "./model.js";
 import { decidesFigures, sourcesDisagreeWarnings, TrafficTally } from "./traffic-figures.js";
 import { type RecordVerdict, verdictOf } from "./verdicts.js";
-import { type Backdated, backdatedWarning, coverageWarning, ForeignAgentRecords } from "./warnings.js";
+import {
+  type Backdated,
+  backdatedWarning,
+  coverageWarning,
+  declaredNoticeWarnings,
+  ForeignAgentRecords,
+} from "./warnings.js";
 
 /** What the report reads from the evidence store (src/record's store satisfies it). */
 export interface EvidenceSource {
@@ -438,16 +444,17 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     },
   });
   const { coverage, unmonitored, data_gaps } = coverageOf(input, categories, period, watch, perCategory);
+  // With --category, windows and exclusions that cover none of the selected categories are noise.
+  const touches = (x: { readonly categories: readonly string[] }) =>
+    x.categories.includes("all") || x.categories.some((c) => scoped.categories.has(c));
   const warnings = [
     ...foreign.warnings(),
     ...backdatedWarning(store.backdatedRecords?.({ from: period.start, to: period.end })),
     ...coverageWarning(coverage.ratio),
     ...perCategory.warnings(Math.min(period.end, Math.max(period.start, input.now))),
     ...sourcesDisagreeWarnings(split.tally, split.probes),
+    ...declaredNoticeWarnings(figures.maintenance.windows.filter(touches)),
   ];
-  // With --category, windows and exclusions that cover none of the selected categories are noise.
-  const touches = (x: { readonly categories: readonly string[] }) =>
-    x.categories.includes("all") || x.categories.some((c) => scoped.categories.has(c));
   const chain = input.verified?.digest() ?? store.chainHead({ from: period.start, to: period.end });
   const preliminary_reasons = preliminaryReasons(period, input.now, coverage);
   const merchantSideMinutes = automatic.merchantSideMinutes();

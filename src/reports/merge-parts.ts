@@ -55,17 +55,24 @@ export function mergeCoverage(reports: readonly MonthlyReport[]): Coverage {
 /**
  * Maintenance windows or exclusions (the same configuration everywhere) with the requests each
  * agent saw them exclude added up; a window only some agents know (a feed window) is kept as it is.
+ * The parts of a window changed late share its id: each part is added up on its own.
  */
 export function mergeIntervalCounts<
-  T extends { readonly id: string; readonly excluded_requests: number | null },
+  T extends {
+    readonly id: string;
+    readonly start: string;
+    readonly categories: readonly string[];
+    readonly excluded_requests: number | null;
+  },
 >(lists: readonly (readonly T[])[]): T[] {
   const merged = new Map<string, T>();
   for (const item of lists.flat()) {
-    const seen = merged.get(item.id);
-    if (seen === undefined) merged.set(item.id, item);
+    const key = JSON.stringify([item.id, item.start, item.categories]);
+    const seen = merged.get(key);
+    if (seen === undefined) merged.set(key, item);
     else {
       const both = seen.excluded_requests === null || item.excluded_requests === null;
-      merged.set(item.id, {
+      merged.set(key, {
         ...seen,
         excluded_requests: both ? null : seen.excluded_requests! + item.excluded_requests!,
       });

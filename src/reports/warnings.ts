@@ -1,4 +1,5 @@
 import type { ProbeResult } from "../model/index.js";
+import { formatInstant } from "./format.js";
 
 /**
  * Oddities that do not break the chain but that a reader of the figures must know (issue 23,
@@ -45,4 +46,35 @@ export function coverageWarning(ratio: number | null): string[] {
   return [
     `coverage is ${ratio.toFixed(3)}: more results than the schedules expect, so some requests may be counted twice (duplicate imports, several agents, or a changed schedule).`,
   ];
+}
+
+/**
+ * The report's warnings for declared windows whose notice the agent's log cannot bear out: one in
+ * no configuration the agent loaded, and one announced before the log began that qualifies on it.
+ * A window judged in parts is named once.
+ */
+export function declaredNoticeWarnings(
+  windows: readonly {
+    readonly id: string;
+    readonly qualified: boolean;
+    readonly declared_notice?: string;
+    readonly declared_announced_at?: string;
+  }[],
+): string[] {
+  const lines = new Map<string, string>();
+  for (const w of windows) {
+    const declared = w.declared_announced_at;
+    if (lines.has(w.id) || declared === undefined) continue;
+    if (w.declared_notice === "not_loaded")
+      lines.set(
+        w.id,
+        `maintenance window ${w.id} is in no configuration this agent loaded: its notice counts from when this report was made (generated_at), not from its declared announced_at ${formatInstant(declared)}.`,
+      );
+    else if (w.declared_notice === "before_log" && w.qualified)
+      lines.set(
+        w.id,
+        `maintenance window ${w.id} qualifies on its declared announced_at ${formatInstant(declared)}, before this agent's log began: unverified (the log cannot show it was announced then).`,
+      );
+  }
+  return [...lines.values()];
 }

@@ -294,7 +294,8 @@ const PROBLEM_WHAT: Record<MeasurementProblemFigures["kind"], string> = {
 };
 
 /**
- * One line per window whose schedule or scope changed: each version as observed. A window judged
+ * One line per window whose schedule or scope changed: each version as observed; and one per
+ * declared window the agent's log first shows after its declared announced_at. A window judged
  * in parts is listed once here. Empty when no window changed.
  */
 export function windowHistoryLines(
@@ -306,13 +307,22 @@ export function windowHistoryLines(
       end: string;
       categories: readonly string[];
     }[];
+    readonly declared_announced_at?: string;
+    readonly declared_notice?: string;
   }[],
 ): string[] {
   const seen = new Set<string>();
   const lines: string[] = [];
   for (const w of windows) {
-    if (w.history.length < 2 || seen.has(w.id)) continue;
+    if (seen.has(w.id)) continue;
     seen.add(w.id);
+    const first = w.history[0];
+    if (w.declared_notice === "loaded_later" && w.declared_announced_at && first) {
+      lines.push(
+        `${w.id} is declared announced ${formatInstant(w.declared_announced_at)}, but this agent's log shows it announced no earlier than ${formatInstant(first.seen_at)}: its notice counts from then.`,
+      );
+    }
+    if (w.history.length < 2) continue;
     const versions = w.history.map(
       (v) =>
         `seen ${formatInstant(v.seen_at)}: ${formatInstant(v.start)} to ${formatInstant(v.end)} (${v.categories.join(", ")})`,

@@ -5,6 +5,8 @@ import type { QualifiedWindow } from "./maintenance.js";
 export interface ExcludedBy {
   readonly kind: "maintenance" | "exclusion";
   readonly id: string;
+  /** The qualified part of a maintenance window that excluded it (a window changed late has several). */
+  readonly part?: QualifiedWindow;
 }
 
 interface ExcludingInterval extends ExcludedBy {
@@ -30,6 +32,7 @@ export class ExclusionIndex {
       .map((q) => ({
         kind: "maintenance",
         id: q.window.id,
+        part: q,
         start: q.window.start,
         end: q.window.start + q.qualifiedMs,
         scope: q.window.categories,
@@ -41,7 +44,10 @@ export class ExclusionIndex {
 
   excludedBy(category: CategoryId, ts: EpochMs): ExcludedBy | null {
     for (const interval of this.#intervalsOf(category)) {
-      if (ts >= interval.start && ts < interval.end) return { kind: interval.kind, id: interval.id };
+      if (ts >= interval.start && ts < interval.end) {
+        const { kind, id, part } = interval;
+        return part ? { kind, id, part } : { kind, id };
+      }
     }
     return null;
   }

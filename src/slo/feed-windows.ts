@@ -1,12 +1,13 @@
 import type {
   CategoryScope,
+  DeclaredNotice,
   FeedWindow,
   MaintenanceFeed,
   MaintenanceWindow,
   SloConfig,
   WindowVersion,
 } from "../model/config.js";
-import type { EpochMs } from "../model/time.js";
+import { DAY_MS, type EpochMs } from "../model/time.js";
 import { windowsByNotice } from "./moved-maintenance.js";
 
 export interface ComponentScope {
@@ -78,6 +79,8 @@ export const DEFAULT_FEED_EVERY_MS = 600_000;
 export interface DeclaredHistory {
   /** Each declared window's versions from the configuration records (declaredVersionsOf). */
   readonly versions: ReadonlyMap<string, readonly WindowVersion[]>;
+  /** When the log's first configuration was loaded; null when the log holds none (a store filled by import). */
+  readonly logBegan: EpochMs | null;
   /** When a window as given differs from every version the log holds: the change is first seen now. */
   readonly now: EpochMs;
 }
@@ -86,16 +89,18 @@ export interface DeclaredHistory {
  * A declared window judged like a feed window (contract section 14): its history is the versions
  * the configuration records of the log hold, up to the newest one with its schedule and scope (a
  * report made with an earlier configuration ends there); a window whose schedule or scope no
- * record holds (a configuration the agent never loaded) gains a version first seen `now`. A window
- * the log never held has no history: it stands on its declared announced_at.
+ * record holds (a configuration the agent never loaded) gains a version first seen `now`, and so
+ * does a window no record holds at all. A log without configuration records (a store filled by
+ * import) gives no history: the window stands on its declared announced_at.
  */
 export function declaredWithHistory(
   window: MaintenanceWindow,
   history: DeclaredHistory,
   known?: readonly string[],
+  minNoticeMs = 0,
 ): MaintenanceWindow[] {
+  if (history.logBegan === null) return [window];
   const logged = history.versions.get(window.id) ?? [];
-  if (logged.length === 0) return [window];
   const shape = (v: Pick<WindowVersion, "start" | "end" | "categories">) =>
     JSON.stringify([v.start, v.end, v.categories]);
   const own = shape(window);
@@ -107,7 +112,33 @@ export function declaredWithHistory(
           ...logged,
           { seenAt: history.now, start: window.start, end: window.end, categories: window.categories },
         ];
-  return windowsByNotice({ ...window, history: versions }, known);
+  const check = noticeCheck(
+    window,
+    logged.length > 0 ? versions[0]!.seenAt : null,
+    history.logBegan,
+    minNoticeMs,
+  );
+  const parts = windowsByNotice({ ...window, history: versions }, known);
+  if (check === null) return parts;
+  const declaredNotice = { declaredAt: window.announcedAt, check };
+  return parts.map((part) => ({ ...part, declaredNotice }));
+}
+
+/**
+ * Whether the log bears out a declared window's announced_at (DeclaredNotice), given when its first
+ * logged version counts from (null: no configuration record holds it); null when it does.
+ */
+function noticeCheck(
+  window: MaintenanceWindow,
+  firstSeen: EpochMs | null,
+  logBegan: EpochMs,
+  minNoticeMs: number,
+): DeclaredNotice["check"] | null {
+  if (firstSeen === null) return "not_loaded";
+  if (firstSeen > window.announcedAt) return "loaded_later";
+  // Trusted from the log's first configuration: unverified where the verdict rests on it.
+  if (window.announcedAt < logBegan && window.start - minNoticeMs < logBegan) return "before_log";
+  return null;
 }
 
 /**
@@ -124,7 +155,9 @@ export function withFeedWindows<
   const own =
     declared === undefined
       ? config.maintenance.windows
-      : config.maintenance.windows.flatMap((w) => declaredWithHistory(w, declared, known));
+      : config.maintenance.windows.flatMap((w) =>
+          declaredWithHistory(w, declared, known, config.maintenance.policy.minNoticeDays * DAY_MS),
+        );
   const windows = mergeFeedWindows(own, feed, everyMs, known);
   return { ...config, maintenance: { ...config.maintenance, windows } };
 }

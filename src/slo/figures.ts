@@ -1,6 +1,7 @@
 import type {
   Category,
   CategoryScope,
+  DeclaredNotice,
   Exclusion,
   MaintenancePolicy,
   MaintenanceWindow,
@@ -85,10 +86,16 @@ export interface MaintenanceWindowFigures {
   readonly cancelled_at?: string;
   /**
    * Every version of the window as observed, oldest first (contract section 14); empty for a
-   * declared window. A window changed late is listed once per notice part, each with its own
+   * declared window when the log holds no configuration record. A window changed late is listed once per notice part, each with its own
    * announced_at, and every part carries the whole history.
    */
   readonly history: readonly WindowVersionFigures[];
+  /**
+   * Declared windows whose announced_at the evidence log does not bear out (DeclaredNotice): the
+   * announced_at the configuration declares, and why announced_at differs or stands unverified.
+   */
+  readonly declared_announced_at?: string;
+  readonly declared_notice?: DeclaredNotice["check"];
 }
 
 export interface WindowVersionFigures {
@@ -183,8 +190,15 @@ export function serviceClassFigures(
   };
 }
 
-/** How many requests an interval excluded; null when unknown (figures computed from rollups). */
-export type ExcludedCount = (kind: "maintenance" | "exclusion", id: string) => number | null;
+/**
+ * How many requests an interval excluded -- given a part of a maintenance window, that part alone
+ * (an unqualified part excludes none); null when unknown (figures computed from rollups).
+ */
+export type ExcludedCount = (
+  kind: "maintenance" | "exclusion",
+  id: string,
+  part?: QualifiedWindow,
+) => number | null;
 
 export function maintenanceFigures(
   qualified: readonly QualifiedWindow[],
@@ -206,8 +220,14 @@ export function maintenanceFigures(
         qualified: q.qualified,
         qualified_hours: q.qualifiedMs / 3_600_000,
         reason: q.reason,
-        excluded_requests: excludedCount("maintenance", q.window.id),
+        excluded_requests: excludedCount("maintenance", q.window.id, q),
         ...feedFigures(q.window),
+        ...(q.window.declaredNotice
+          ? {
+              declared_announced_at: isoUtc(q.window.declaredNotice.declaredAt),
+              declared_notice: q.window.declaredNotice.check,
+            }
+          : {}),
         history: (q.window.history ?? []).map((v) => ({
           seen_at: isoUtc(v.seenAt),
           start: isoUtc(v.start),

@@ -88,7 +88,7 @@ export function monthlyFigures({ config, month, results, automatic }: MonthlyInp
     if (tally)
       tally.add(result, ledger.judge(result) || (automatic?.(result) ?? false), timeouts.get(result.probe));
   }
-  const counted: ExcludedCount = (kind, id) => ledger.countFor(kind, id);
+  const counted: ExcludedCount = (kind, id, part) => ledger.countFor(kind, id, part);
   return assemble(config, month, period, tallies, qualified, counted);
 }
 
@@ -196,7 +196,7 @@ export function monthFigures(
     period,
     new Map([...config.categories.keys()].map((id) => [id, tally.month(id)])),
     qualified,
-    (kind, id) => tally.ledger.countFor(kind, id),
+    (kind, id, part) => tally.ledger.countFor(kind, id, part),
   );
   return { monthly, daily: dailyRows(config, period, tally) };
 }

@@ -125,7 +125,8 @@ export function windowsByNotice(
         v.end !== history[i - 1]!.end ||
         JSON.stringify(v.categories) !== JSON.stringify(history[i - 1]!.categories)),
   );
-  if (!changed) return [window];
+  // Never announced before its first version was seen (a declared window added by a reload).
+  if (!changed) return [{ ...window, announcedAt: Math.max(window.announcedAt, history[0]?.seenAt ?? 0) }];
   return noticeParts(history, known).map((part) => ({
     ...window,
     start: part.start,

@@ -4,6 +4,7 @@ import { DAY_MS, type Interval } from "../model/time.js";
 import { StatusCounts } from "./availability.js";
 import type { ExcludedBy, ExclusionIndex } from "./exclusions.js";
 import { LatencyHistogram, type LatencyHistogramOptions } from "./histogram.js";
+import type { QualifiedWindow } from "./maintenance.js";
 import { DurationList } from "./percentile.js";
 
 /** Each probe's timeout: a timeout counts in latency at max(duration, timeout) (contract section 1, amended). */
@@ -100,6 +101,7 @@ export type AutomaticJudge = (result: ProbeResult) => boolean;
 /** Counts results per excluding interval id, for the report's audit trail. */
 export class ExclusionLedger {
   readonly excludedRequests = new Map<string, number>();
+  readonly #byPart = new Map<QualifiedWindow, number>();
   /** What excluded the result judged last; null when nothing declared did (the bundle's classification). */
   lastExcludedBy: ExcludedBy | null = null;
 
@@ -112,10 +114,13 @@ export class ExclusionLedger {
     if (!by) return false;
     const key = `${by.kind}:${by.id}`;
     this.excludedRequests.set(key, (this.excludedRequests.get(key) ?? 0) + 1);
+    if (by.part) this.#byPart.set(by.part, (this.#byPart.get(by.part) ?? 0) + 1);
     return true;
   }
 
-  countFor(kind: "maintenance" | "exclusion", id: string): number {
+  /** Requests excluded by the interval with this id; given a part of a maintenance window, by that part alone. */
+  countFor(kind: "maintenance" | "exclusion", id: string, part?: QualifiedWindow): number {
+    if (part) return this.#byPart.get(part) ?? 0;
     return this.excludedRequests.get(`${kind}:${id}`) ?? 0;
   }
 }

@@ -56,6 +56,31 @@ controls:
     ]);
   });
 
+  it("warns when a target's probes would need more runs in flight during a hang than its max_in_flight", async () => {
+    const slo = minimalSlo({
+      targets: `targets:
+  klarna: {base_url: "https://api.playground.klarna.com/", environment: playground, max_in_flight: 2}
+  roomy: {base_url: "https://api.klarna.com/", max_in_flight: 3}
+`,
+      // klarna: 0.9 + 0.9 + 0.9 = 2.7 slots held while it hangs; roomy: the same within 3.
+      probes: `probes:
+  - {id: a, category: payment_request, target: klarna, every: 1s, timeout_ms: 900, path: /a}
+  - {id: b, category: payment_request, target: klarna, every: 1s, timeout_ms: 900, path: /b}
+  - {id: c, category: payment_request, target: klarna, every: 10s, timeout_ms: 9000, path: /c}
+  - {id: d, category: payment_request, target: roomy, every: 1s, timeout_ms: 900, path: /d}
+  - {id: e, category: payment_request, target: roomy, every: 1s, timeout_ms: 900, path: /e}
+  - {id: f, category: payment_request, target: roomy, every: 1s, timeout_ms: 900, path: /f}
+`,
+    });
+    const outcome = await checkConfig([], await dirs.create({ "slo.yaml": slo }));
+    expect(outcome.code).toBe(0);
+    expect(outcome.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        /^slo\.yaml:7:\d+: targets\.klarna\.max_in_flight: warning: while this target hangs its probes need 3 runs in flight .* but max_in_flight is 2: the runs past it are skipped and an outage is under-sampled/,
+      ),
+    ]);
+  });
+
   it("names the file as given by --config", async () => {
     const dir = await dirs.create({ "conf/agent.yaml": minimalSlo() });
     const outcome = await checkConfig(["--config", "conf/agent.yaml"], dir);

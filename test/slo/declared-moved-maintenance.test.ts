@@ -52,7 +52,11 @@ describe("declared maintenance windows moved by a reload", () => {
       { seenAt: FIRST.announcedAt, start: FIRST.start, end: FIRST.end, categories: "all" },
       { seenAt: at("2026-11-15T01:00:00Z"), start: MOVED.start, end: MOVED.end, categories: "all" },
     ]);
-    const parts = declaredWithHistory(BACKDATED, { versions, now: at("2026-12-01T00:00:00Z") });
+    const parts = declaredWithHistory(BACKDATED, {
+      versions,
+      logBegan: at("2026-11-01T00:00:00Z"),
+      now: at("2026-12-01T00:00:00Z"),
+    });
     const verdicts = qualifyMaintenanceWindows(parts, POLICY);
     expect(verdicts.map((v) => v.reason)).toEqual(["late_notice"]);
     expect(parts[0]!.history).toHaveLength(2);
@@ -63,7 +67,11 @@ describe("declared maintenance windows moved by a reload", () => {
       record("2026-11-01T00:00:00Z", [FIRST]),
       record("2026-11-10T00:00:00Z", [FIRST]),
     ]);
-    const parts = declaredWithHistory(FIRST, { versions, now: at("2026-12-01T00:00:00Z") });
+    const parts = declaredWithHistory(FIRST, {
+      versions,
+      logBegan: at("2026-11-01T00:00:00Z"),
+      now: at("2026-12-01T00:00:00Z"),
+    });
     expect(parts).toHaveLength(1);
     expect(parts[0]!.history).toEqual([
       { seenAt: FIRST.announcedAt, start: FIRST.start, end: FIRST.end, categories: "all" },
@@ -76,14 +84,22 @@ describe("declared maintenance windows moved by a reload", () => {
       record("2026-11-01T00:00:00Z", [FIRST]),
       record("2026-11-15T01:00:00Z", [MOVED]),
     ]);
-    const parts = declaredWithHistory(FIRST, { versions, now: at("2026-12-01T00:00:00Z") });
+    const parts = declaredWithHistory(FIRST, {
+      versions,
+      logBegan: at("2026-11-01T00:00:00Z"),
+      now: at("2026-12-01T00:00:00Z"),
+    });
     expect(parts).toHaveLength(1);
     expect(qualifyMaintenanceWindows(parts, POLICY)[0]).toMatchObject({ qualified: true });
   });
 
   it("a move no configuration record holds is first seen when the report is made", () => {
     const versions = declaredVersionsOf([record("2026-11-01T00:00:00Z", [FIRST])]);
-    const parts = declaredWithHistory(MOVED, { versions, now: at("2026-12-01T00:00:00Z") });
+    const parts = declaredWithHistory(MOVED, {
+      versions,
+      logBegan: at("2026-11-01T00:00:00Z"),
+      now: at("2026-12-01T00:00:00Z"),
+    });
     expect(parts[0]!.history?.at(-1)?.seenAt).toBe(at("2026-12-01T00:00:00Z"));
     expect(qualifyMaintenanceWindows(parts, POLICY).map((v) => v.reason)).toEqual(["late_notice"]);
   });
@@ -95,7 +111,11 @@ describe("declared maintenance windows moved by a reload", () => {
       record("2026-11-24T00:00:00Z", [EXTENDED]),
     ]);
     const verdicts = qualifyMaintenanceWindows(
-      declaredWithHistory(EXTENDED, { versions, now: at("2026-12-01T00:00:00Z") }),
+      declaredWithHistory(EXTENDED, {
+        versions,
+        logBegan: at("2026-11-01T00:00:00Z"),
+        now: at("2026-12-01T00:00:00Z"),
+      }),
       POLICY,
     );
     expect(verdicts.map((v) => [new Date(v.window.start).toISOString(), v.reason])).toEqual([
@@ -104,8 +124,75 @@ describe("declared maintenance windows moved by a reload", () => {
     ]);
   });
 
-  it("a window the log never held stands on its announced_at", () => {
-    const parts = declaredWithHistory(FIRST, { versions: new Map(), now: at("2026-12-01T00:00:00Z") });
+  it("a window a reload adds counts from that load, not from its back-dated announced_at", () => {
+    const ADDED = {
+      ...window("2026-11-15T02:00:00Z", "2026-11-15T12:00:00Z", "2026-10-15T00:00:00Z"),
+      id: "mw2",
+    };
+    const versions = declaredVersionsOf([
+      record("2026-11-01T00:00:00Z", [FIRST]),
+      record("2026-11-15T01:00:00Z", [FIRST, ADDED]),
+    ]);
+    expect(versions.get("mw2")).toEqual([
+      { seenAt: at("2026-11-15T01:00:00Z"), start: ADDED.start, end: ADDED.end, categories: "all" },
+    ]);
+    const parts = declaredWithHistory(ADDED, {
+      versions,
+      logBegan: at("2026-11-01T00:00:00Z"),
+      now: at("2026-12-01T00:00:00Z"),
+    });
+    expect(parts).toEqual([
+      expect.objectContaining({
+        announcedAt: at("2026-11-15T01:00:00Z"),
+        declaredNotice: { declaredAt: ADDED.announcedAt, check: "loaded_later" },
+      }),
+    ]);
+    expect(qualifyMaintenanceWindows(parts, POLICY).map((v) => v.reason)).toEqual(["late_notice"]);
+  });
+
+  it("a window in the log's first configuration keeps its announced_at, unverified when its verdict rests on it", () => {
+    const SOON = window("2026-11-03T02:00:00Z", "2026-11-03T03:00:00Z", "2026-10-01T00:00:00Z");
+    const history = (w: MaintenanceWindow) => ({
+      versions: declaredVersionsOf([record("2026-11-01T00:00:00Z", [w])]),
+      logBegan: at("2026-11-01T00:00:00Z"),
+      now: at("2026-12-01T00:00:00Z"),
+    });
+    const soon = declaredWithHistory(SOON, history(SOON), undefined, 7 * 86_400_000);
+    expect(soon).toEqual([
+      expect.objectContaining({
+        announcedAt: SOON.announcedAt,
+        declaredNotice: { declaredAt: SOON.announcedAt, check: "before_log" },
+      }),
+    ]);
+    expect(qualifyMaintenanceWindows(soon, POLICY)[0]).toMatchObject({ qualified: true });
+    // Starting more than the notice period after the log began: it qualifies either way, no flag.
+    const later = declaredWithHistory(FIRST, history(FIRST), undefined, 7 * 86_400_000);
+    expect(later[0]!.declaredNotice).toBeUndefined();
+  });
+
+  it("a window no configuration record holds is first seen when the report is made", () => {
+    const versions = declaredVersionsOf([record("2026-11-01T00:00:00Z", [FIRST])]);
+    const NEW = { ...MOVED, id: "mw9" };
+    const parts = declaredWithHistory(NEW, {
+      versions,
+      logBegan: at("2026-11-01T00:00:00Z"),
+      now: at("2026-12-01T00:00:00Z"),
+    });
+    expect(parts).toEqual([
+      expect.objectContaining({
+        announcedAt: at("2026-12-01T00:00:00Z"),
+        declaredNotice: { declaredAt: NEW.announcedAt, check: "not_loaded" },
+      }),
+    ]);
+    expect(qualifyMaintenanceWindows(parts, POLICY).map((v) => v.reason)).toEqual(["late_notice"]);
+  });
+
+  it("a log without configuration records (a store filled by import): the window stands on its announced_at", () => {
+    const parts = declaredWithHistory(FIRST, {
+      versions: new Map(),
+      logBegan: null,
+      now: at("2026-12-01T00:00:00Z"),
+    });
     expect(parts).toEqual([FIRST]);
   });
 });

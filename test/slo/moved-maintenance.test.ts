@@ -184,9 +184,12 @@ describe("moved maintenance in the monthly figures", () => {
       outage,
     );
     const parts = report.maintenance.windows.filter((w) => w.id === "sp-1");
-    expect(parts.map((w) => [w.start, w.qualified, w.qualified_hours, w.reason])).toEqual([
-      ["2026-11-10T00:00:00.000Z", true, 1, null],
-      ["2026-11-10T01:00:00.000Z", false, 0, "late_notice"],
+    // Each part shows the requests it excluded: the late part excluded none (they count).
+    expect(
+      parts.map((w) => [w.start, w.qualified, w.qualified_hours, w.reason, w.excluded_requests]),
+    ).toEqual([
+      ["2026-11-10T00:00:00.000Z", true, 1, null, 12],
+      ["2026-11-10T01:00:00.000Z", false, 0, "late_notice", 0],
     ]);
     expect(row.excluded).toBe(12); // the first hour's 12 requests; the other 14 h count
     expect(report.maintenance.year_occasions_used).toBe(1);
@@ -210,6 +213,11 @@ describe("moved maintenance in the monthly figures", () => {
     const row = (c: string) => report.categories.find((r) => r.category === c)!;
     expect(row("payment_request").excluded).toBe(12);
     expect(row("settlements").excluded).toBe(0);
+    const parts = report.maintenance.windows.filter((w) => w.id === "sp-1");
+    expect(parts.map((w) => [w.categories, w.qualified, w.excluded_requests])).toEqual([
+      [["payment_request"], true, 12],
+      [["settlements"], false, 0],
+    ]);
     expect(report.maintenance.year_occasions_used).toBe(1);
     expect(report.maintenance.year_hours_used).toBe(1);
   });

@@ -185,7 +185,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
     // The feed's windows (docs/operations.md, "Maintenance feed") count like declared ones.
     // Declared windows by the notice of their versions in the log's configuration records.
     const maintained = withFeedWindows(config, store.feedWindows.all(), {
-      versions: store.declaredWindowVersions(),
+      ...store.declaredWindowVersions(),
       now,
     });
     // One read of the month: the report is built from the records the verification re-hashes.
