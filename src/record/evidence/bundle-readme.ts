@@ -84,7 +84,7 @@ maintenance exclusion must fall in the qualifying part of that window (notice, o
 hours re-applied to the declared and feed windows; a window whose start, end or categories
 changed is judged in parts, each changed part from when the change was first seen: a feed
 window's by the maintenance observations of \`inputs.ndjson\`, a declared one's by its
-configuration records, the first from its \`announcedAt\`, a change from when it was loaded), a declared exclusion inside its interval, a
+configuration records, the first from the later of its \`announcedAt\` and its first load, a change from when it was loaded), a declared exclusion inside its interval, a
 \`merchant_side\` one on failed, fresh results of \`controlsQuorum\` controls found in
 \`records.ndjson\`, each a healthy witness (contract section 14) as far as those records reach back, an
 \`agent_error\` one on a record flagged so, a \`target_unreached\` one on a request without a response
