@@ -130,8 +130,6 @@ export class EvidenceStore implements ResultSink {
   #inputsAtOpen = 0;
   /** Why the head was last not signed; null once a checkpoint was written (or none was refused). */
   #refusal: string | null = null;
-  /** Why an import's additions to pruned days were not committed again (their rollups had been edited). */
-  #uncommitted: string | null = null;
 
   constructor(options: EvidenceStoreOptions) {
     this.#options = options;
@@ -407,11 +405,10 @@ export class EvidenceStore implements ResultSink {
 
   /**
    * Why this process did not sign the store's head the last time it tried (a sentence naming the
-   * first bad record or checkpoint), or did not commit an import's pruned days again; null when
-   * neither happened.
+   * first bad record or checkpoint); null when it did not refuse.
    */
   signingRefusal(): string | null {
-    return this.#refusal ?? this.#uncommitted;
+    return this.#refusal;
   }
 
   /**
@@ -612,15 +609,9 @@ export class EvidenceStore implements ResultSink {
       isExcluded: this.#options.isExcluded ?? NOT_EXCLUDED,
       latencyOf: this.#options.latencyOf,
       keepAppended: this.#listeners.size > 0,
-      now: this.#clock.now(),
-      // Signed in the import's own transaction: no crash can leave its records or commitments unsigned.
-      beforeCommit: (imported, editedDays) => {
+      // Signed in the import's own transaction: no crash can leave its records unsigned.
+      beforeCommit: (imported) => {
         if (imported > 0) this.#sign(this.#clock.now());
-        if (editedDays.length > 0) {
-          const refusal = `the rollups of ${editedDays.join(", ")} (records pruned) are not what their rollup commitment says (edited): the import's results are stored, but those days are not committed again`;
-          this.#log(`evidence store: error: ${refusal}`);
-          this.#uncommitted = refusal;
-        }
       },
       end: (committed) => {
         this.#importing = null;

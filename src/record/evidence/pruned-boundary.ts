@@ -25,3 +25,25 @@ export function prunedBoundary(db: Database.Database): EpochMs | null {
     .get(anchor + 1) as number | undefined;
   return firstKept ?? Number.POSITIVE_INFINITY;
 }
+
+/**
+ * Whether a ts falls on a day whose figures are its rollups (its records pruned): before the
+ * pruned boundary (a store pruned before prune records with nothing kept has none), or on a
+ * day that has a rollup commitment.
+ */
+export function inPrunedDay(db: Database.Database): (ts: EpochMs) => boolean {
+  const bound = prunedBoundary(db);
+  if (bound === null) return () => false;
+  const committed = new Set(
+    hasInputLog(db)
+      ? (db
+          .prepare(
+            "SELECT DISTINCT json_extract(payload, '$.day') FROM input_records WHERE kind = 'rollup_commitment'",
+          )
+          .pluck()
+          .all() as string[])
+      : [],
+  );
+  return (ts) =>
+    (Number.isFinite(bound) && ts < bound) || committed.has(new Date(ts).toISOString().slice(0, 10));
+}

@@ -67,8 +67,8 @@ function prunedDays(db: Database.Database, from: EpochMs, to: EpochMs): number[]
 /**
  * Inside a prune's write transaction, after the records went: a commitment for every day whose
  * records are all gone and that has none yet. A day already committed is never committed again
- * here: its rollups differing from the commitment means they were edited (a late import
- * re-commits the days it adds to in its own transaction, after checking them: commitImportedDays).
+ * here: its rollups differing from the commitment means they were edited (no import adds to a
+ * pruned day: import-session.ts).
  */
 export function commitPrunedDays(db: Database.Database, now: EpochMs): number {
   if (!hasInputLog(db)) return 0;
@@ -94,28 +94,6 @@ export function commitLegacyPrunedDays(db: Database.Database, now: EpochMs): num
   if (!hasInputLog(db)) return 0;
   const any = db.prepare("SELECT 1 FROM input_records WHERE kind = 'rollup_commitment' LIMIT 1").get();
   return any === undefined ? commitPrunedDays(db, now) : 0;
-}
-
-/**
- * After a late import added to committed days (inside its transaction, rollups written): each day
- * whose rollups were what its commitment says before the import (`checked` true) is committed
- * again with its new digest; the others (edited before the import) are returned, not committed.
- */
-export function commitImportedDays(
-  db: Database.Database,
-  checked: ReadonlyMap<number, boolean>,
-  now: EpochMs,
-): string[] {
-  const edited: string[] = [];
-  for (const [day, intact] of [...checked].sort((a, b) => a[0] - b[0])) {
-    if (!intact) {
-      edited.push(new Date(day).toISOString().slice(0, 10));
-      continue;
-    }
-    const digest = rollupDayDigest(db, day);
-    if (digest !== null) appendCommitment(db, day, digest, now);
-  }
-  return edited;
 }
 
 function appendCommitment(db: Database.Database, day: EpochMs, digest: string, now: EpochMs): void {
