@@ -31,7 +31,7 @@ export function rollupDayDigest(db: Database.Database, day: EpochMs): string | n
 }
 
 /** A reader connection has no rollup functions registered. */
-function ensureMerge(db: Database.Database): void {
+export function ensureMerge(db: Database.Database): void {
   try {
     db.prepare("SELECT merge_latency_all(NULL)").get();
   } catch {
