@@ -7,6 +7,7 @@ import type { WindowVersion } from "../model/config.js";
 import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
+import { type BackdatedRecords, backdatedRecordsOf } from "./backdated.js";
 import { type BundleInput, writeBundle } from "./evidence/bundle.js";
 import { type ChainedResult, type ChainLink, ChainWriter, chainTail } from "./evidence/chain.js";
 import { CHECKPOINT_INTERVAL_MS, newestCheckpoint, writeCheckpoint } from "./evidence/checkpoints.js";
@@ -288,19 +289,9 @@ export class EvidenceStore implements ResultSink {
     return this.#runs.unmonitored(this.#readerDb(), from, to);
   }
 
-  /**
-   * Records of [from, to) chained after a record an hour or more past `to`: back-dated (a late
-   * import, a clock set back). The hour leaves out requests sent just before midnight that
-   * completed after the next month's first ones.
-   */
-  backdatedRecords(period: { from: EpochMs; to: EpochMs }): { records: number; firstSeq: number } | null {
-    const row = this.#readerDb()
-      .prepare(
-        `SELECT count(*) AS records, min(seq) AS firstSeq FROM results
-         WHERE ts >= ? AND ts < ? AND seq > (SELECT ifnull(min(seq), 9007199254740991) FROM results WHERE ts >= ?)`,
-      )
-      .get(period.from, period.to, period.to + 3_600_000) as { records: number; firstSeq: number | null };
-    return row.records === 0 ? null : { records: row.records, firstSeq: row.firstSeq ?? 0 };
+  /** Records of [from, to) chained well after newer ones: back-dated (src/record/backdated.ts). */
+  backdatedRecords(period: { from: EpochMs; to: EpochMs }): BackdatedRecords | null {
+    return backdatedRecordsOf(this.#readerDb(), period.from, period.to);
   }
 
   /** Without a period: the last record's hash. With one: the period digest (docs/evidence-store.md). */
