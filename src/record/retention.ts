@@ -70,7 +70,7 @@ export function pruneEvidence(
 /**
  * A `prune` input record: the day before which records were pruned and the anchor left. Chained
  * and signed like every input, it is where a report's rollup days end (prunedBoundary), so a
- * record imported late into a pruned day never moves that boundary.
+ * record a prune had to keep (imported late, chained after newer ones) never moves that boundary.
  */
 function recordPrune(
   db: Database.Database,

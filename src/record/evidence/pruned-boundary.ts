@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { EpochMs } from "../../model/time.js";
+import { type EpochMs, startOfDay } from "../../model/time.js";
 import { hasInputLog } from "./input-log.js";
 
 /**
@@ -34,16 +34,14 @@ export function prunedBoundary(db: Database.Database): EpochMs | null {
 export function inPrunedDay(db: Database.Database): (ts: EpochMs) => boolean {
   const bound = prunedBoundary(db);
   if (bound === null) return () => false;
-  const committed = new Set(
-    hasInputLog(db)
-      ? (db
-          .prepare(
-            "SELECT DISTINCT json_extract(payload, '$.day') FROM input_records WHERE kind = 'rollup_commitment'",
-          )
-          .pluck()
-          .all() as string[])
-      : [],
-  );
-  return (ts) =>
-    (Number.isFinite(bound) && ts < bound) || committed.has(new Date(ts).toISOString().slice(0, 10));
+  const days = hasInputLog(db)
+    ? (db
+        .prepare(
+          "SELECT DISTINCT json_extract(payload, '$.day') FROM input_records WHERE kind = 'rollup_commitment'",
+        )
+        .pluck()
+        .all() as string[])
+    : [];
+  const committed = new Set(days.map((day) => Date.parse(day)));
+  return (ts) => (Number.isFinite(bound) && ts < bound) || committed.has(startOfDay(ts));
 }
