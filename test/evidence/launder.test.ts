@@ -416,6 +416,27 @@ describe("a writer signs only what extends its newest checkpoint", () => {
   );
 
   it(
+    "with --skip-invalid the lines on a pruned day are skipped and the rest stored and signed",
+    () => {
+      const dir = copy(pruned);
+      const line = (ts: string) =>
+        `{"ts":"${ts}","probe":"disputes-read","category":"disputes","status":200,"duration_ms":50,"error":null,"error_code":null,"correlation_id":null}`;
+      writeFileSync(
+        join(dir, "two.ndjson"),
+        `${line("2026-03-03T12:00:01.000Z")}\n${line("2026-12-06T09:00:00.000Z")}\n`,
+      );
+      const run = slo(["import", "two.ndjson", "--config", "slo.yaml", "--skip-invalid"], dir);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toContain(
+        "two.ndjson:1: probe disputes-read at 2026-03-03T12:00:01.000Z falls on 2026-03-03",
+      );
+      expect(run.stdout).toContain("imported 1 results (0 already present)");
+      expect(verifyMonth(dir).code).toBe(0);
+    },
+    SLOW,
+  );
+
+  it(
     "finding 8: the key and every checkpoint deleted: no command mints a new key, the import refuses to sign, verify and report fail",
     () => {
       const dir = copy(base);
