@@ -13,10 +13,10 @@ import { prunedBoundary } from "./pruned-boundary.js";
  * was (sums and the exact latency distribution lose nothing).
  */
 
-/** SHA-256 (hex) over the day's per-probe sums and latency, one JSON line per probe; null: no rollups. */
-export function rollupDayDigest(db: Database.Database, day: EpochMs): string | null {
+/** The rows a day's commitment digests, one per probe in probe order: [probe, category, the count sums in table order, hex of the merged latency]. */
+export function rollupDayRows(db: Database.Database, day: EpochMs): unknown[][] {
   ensureMerge(db);
-  const rows = db
+  return db
     .prepare(
       `SELECT probe, min(category), ${COUNT_COLUMNS.map((c) => `sum(${c})`).join(", ")},
        lower(hex(merge_latency_all(latency))) FROM rollups WHERE minute >= ? AND minute < ?
@@ -24,10 +24,30 @@ export function rollupDayDigest(db: Database.Database, day: EpochMs): string | n
     )
     .raw(true)
     .all(day, day + DAY_MS) as unknown[][];
+}
+
+/** SHA-256 (hex) over the day's rollup rows, one JSON line per probe; null: no rollups. */
+export function rollupDayDigest(db: Database.Database, day: EpochMs): string | null {
+  const rows = rollupDayRows(db, day);
   if (rows.length === 0) return null;
   const hash = createHash("sha256");
   for (const row of rows) hash.update(`${JSON.stringify(row)}\n`);
   return hash.digest("hex");
+}
+
+/**
+ * A bundle's rollups.ndjson: `{"day","row"}` for each rollup row of the pruned days of [from, to),
+ * the rows their commitments digest, so recompute.py checks them and counts those days from them.
+ */
+export function prunedRollupLines(db: Database.Database, from: EpochMs, to: EpochMs): string[] {
+  const bound = prunedBoundary(db);
+  if (bound === null) return [];
+  const lines: string[] = [];
+  for (let day = from; day + DAY_MS <= Math.min(to, bound); day += DAY_MS) {
+    const iso = new Date(day).toISOString().slice(0, 10);
+    for (const row of rollupDayRows(db, day)) lines.push(JSON.stringify({ day: iso, row }));
+  }
+  return lines;
 }
 
 /** A reader connection has no rollup functions registered. */
