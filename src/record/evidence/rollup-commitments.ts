@@ -51,7 +51,7 @@ export function prunedRollupLines(db: Database.Database, from: EpochMs, to: Epoc
 }
 
 /** A reader connection has no rollup functions registered. */
-export function ensureMerge(db: Database.Database): void {
+function ensureMerge(db: Database.Database): void {
   try {
     db.prepare("SELECT merge_latency_all(NULL)").get();
   } catch {

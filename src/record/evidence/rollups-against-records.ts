@@ -4,7 +4,7 @@ import { DAY_MS, type EpochMs } from "../../model/time.js";
 import { forEachValue } from "../latency-blob.js";
 import { COUNT_COLUMNS } from "../rollups.js";
 import { hasInputLog } from "./input-log.js";
-import { ensureMerge, latestCommitments } from "./rollup-commitments.js";
+import { latestCommitments, rollupDayRows } from "./rollup-commitments.js";
 
 /**
  * Before a prune commits a day's rollups (and deletes its records), the rollups are checked
@@ -57,7 +57,7 @@ export function uncommittedRollupsUnlikeRecords(db: Database.Database, cutoff: E
 /** The first way the day's rollups disagree with its records, as a sentence; null when they agree. */
 export function rollupsUnlikeRecords(db: Database.Database, day: EpochMs): string | null {
   const records = recordsOf(db, day);
-  for (const row of rollupRowsOf(db, day)) {
+  for (const row of rollupDayRows(db, day)) {
     const probe = row[0] as string;
     const problem = disagreement(row, records.get(probe));
     if (problem !== null) return `probe ${probe}: ${problem}`;
@@ -80,23 +80,12 @@ function disagreement(row: unknown[], raw: ProbeDay | undefined): string | null 
       return `its rollups' ${COUNT_COLUMNS[i]} is ${counts[i]}, its records hold ${raw.counts[i]}`;
   }
   let unmatched = 0;
-  forEachValue((row.at(-1) as Buffer | null) ?? Buffer.alloc(0), (us, count) => {
+  forEachValue(Buffer.from(row.at(-1) as string, "hex"), (us, count) => {
     unmatched += count - Math.min(count, raw.responses.get(us) ?? 0);
   });
   if (unmatched > raw.timeouts)
     return `its rollups hold ${unmatched} latencies that none of its records had (${raw.timeouts} timeouts)`;
   return null;
-}
-
-function rollupRowsOf(db: Database.Database, day: EpochMs): unknown[][] {
-  ensureMerge(db);
-  return db
-    .prepare(
-      `SELECT probe, min(category), ${COUNT_COLUMNS.map((c) => `sum(${c})`).join(", ")},
-       merge_latency_all(latency) FROM rollups WHERE minute >= ? AND minute < ? GROUP BY probe ORDER BY probe`,
-    )
-    .raw(true)
-    .all(day, day + DAY_MS) as unknown[][];
 }
 
 function recordsOf(db: Database.Database, day: EpochMs): Map<string, ProbeDay> {
