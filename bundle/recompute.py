@@ -7,7 +7,8 @@ Reads configuration.json (the agent's configuration, secrets removed; its SHA-25
 statement's config_sha256), records.ndjson (the month's hash-chained records), classification.ndjson
 (each record's verdict), maintenance.json (the maintenance feed's windows) and the maintenance
 observations and configuration records of inputs.ndjson (each version of a feed or declared window, from
-when it was first seen). Prints one JSON
+when it was first seen), and for a month retention pruned rollups.ndjson (the pruned days' rollups,
+each day checked against its rollup commitment in inputs.ndjson). Prints one JSON
 object: per category requests, successful, excluded, availability_pct and latency_p99_ms, and per
 service class availability_pct and credit_pct, by the contract's arithmetic:
 
