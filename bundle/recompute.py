@@ -7,7 +7,8 @@ Reads configuration.json (the agent's configuration, secrets removed; its SHA-25
 statement's config_sha256), records.ndjson (the month's hash-chained records), classification.ndjson
 (each record's verdict), maintenance.json (the maintenance feed's windows) and the maintenance
 observations and configuration records of inputs.ndjson (each version of a feed or declared window, from
-when it was first seen). Prints one JSON
+when it was first seen), and for a month retention pruned rollups.ndjson (the pruned days' rollups,
+each day checked against its rollup commitment in inputs.ndjson). Prints one JSON
 object: per category requests, successful, excluded, availability_pct and latency_p99_ms, and per
 service class availability_pct and credit_pct, by the contract's arithmetic:
 
@@ -31,6 +32,7 @@ published slo-agent release before trusting what it says.
 """
 import hashlib
 import json
+import math
 import os
 import re
 import sys
@@ -404,13 +406,57 @@ def pruned_until():
     return before
 
 
-if not disputes and (pruned_until() or month_start) > month_start:
-    # The raw records of those days are gone; their rollups are not in the bundle (yet): say so
-    # rather than name every figure as a dispute.
-    day = datetime.fromtimestamp(min(pruned_until(), month_end) / 1000, timezone.utc).date().isoformat()
-    raise Malformed(f"retention pruned the records of {month} before {day}: those days' figures come from the "
-                    "agent's rollups, which this bundle does not carry, so its figures cannot be recomputed here "
-                    "(the records, the link to the signed chain anchor and the statement were checked)")
+def pruned_rollups(until):
+    """The rows of rollups.ndjson for the month's pruned days (before `until`): each day's rows, one
+    JSON line each, must digest to the sha256 of the day's newest rollup commitment in inputs.ndjson
+    (read from its hashed bytes). A row: [probe, category, count_2xx, count_3xx, count_4xx, count_5xx,
+    count_none, err_timeout, err_connect, err_dns, err_tls, err_reset, err_protocol, err_aborted,
+    excluded, hex of the latency]."""
+    committed, by_day, rows = {}, {}, []
+    if os.path.exists("inputs.ndjson"):
+        for _, _, _, o in hashed_lines("inputs.ndjson", "kind"):
+            if o["kind"] == "rollup_commitment":
+                committed[o["payload"]["day"]] = o["payload"]["sha256"]
+    if os.path.exists("rollups.ndjson"):
+        for line in load_ndjson("rollups.ndjson"):
+            by_day.setdefault(line["day"], []).append(line["row"])
+    day = month_start
+    while day + DAY_MS <= min(until, month_end):
+        iso = datetime.fromtimestamp(day / 1000, timezone.utc).date().isoformat()
+        found = by_day.pop(iso, [])
+        text = "".join(json.dumps(row, separators=(",", ":"), ensure_ascii=False) + "\n" for row in found)
+        if (found or iso in committed) and hashlib.sha256(text.encode("utf-8")).hexdigest() != committed.get(iso):
+            disputes.append(f"rollups.ndjson: the rollups of {iso} are not what its rollup commitment in inputs.ndjson says")
+        rows += found
+        day += DAY_MS
+    for iso in by_day:
+        disputes.append(f"rollups.ndjson: {iso} is not a day of {month} whose records retention pruned")
+    return rows
+
+
+def latency_us(text):
+    """The latency of a rollup (hex): byte 0 is the format (1), then pairs of unsigned LEB128
+    varints (value delta from the previous value, count), values in whole microseconds."""
+    data, at, value, out = bytes.fromhex(text), 1, 0, []
+    while at < len(data):
+        numbers = []
+        for _ in range(2):
+            n, shift = 0, 0
+            while True:
+                byte = data[at]
+                at += 1
+                n |= (byte & 0x7F) << shift
+                shift += 7
+                if byte < 0x80:
+                    break
+            numbers.append(n)
+        value += numbers[0]
+        out += [value] * numbers[1]
+    return out
+
+
+until = pruned_until()
+rollup_rows = pruned_rollups(until) if until is not None and until > month_start else []
 for results in control_results.values():
     results.sort(key=lambda result: result[0])
 answered.sort()
@@ -518,12 +564,22 @@ def target_unreached_problem(record, ts, since):
 
 
 # --- The figures --------------------------------------------------------------------------------
-tallies = {c: {"requests": 0, "successful": 0, "excluded": 0, "durations": []} for c in categories}
+tallies = {c: {"requests": 0, "successful": 0, "excluded": 0, "durations": [], "rollup_us": []} for c in categories}
 excluded_by = {}  # ("exclusion", id) or ("maintenance", part_key) -> requests the verdicts exclude by it
+for row in rollup_rows:
+    # A pruned day counts from its rollups: counted requests by status class, the excluded apart.
+    if row[1] in categories and decides({"source": "traffic" if row[0].startswith("traffic:") else None}):
+        tally = tallies[row[1]]
+        tally["requests"] += sum(row[2:7])
+        tally["successful"] += sum(row[2:5])
+        tally["excluded"] += row[14]
+        tally["rollup_us"] += latency_us(row[15]) if row[15] else []
 for _, _, _, r in hashed_records():
     ts, category = ms(r["ts"]), r["category"]
     if not (month_start <= ts < month_end) or category not in categories or not decides(r):
         continue
+    if until is not None and ts < until:
+        continue  # a record of a pruned day a prune had to keep: counted in its day's rollups
     found = verdicts.pop(identity(r), [])
     if len(found) != 1:
         disputes.append(f"{r['ts']} {r['probe']}: {len(found)} verdicts in classification.ndjson, expected 1")
@@ -554,10 +610,17 @@ def availability(successful, requests):
     return None if requests == 0 else successful * 100 / requests
 
 
-def p99(durations):
-    if not durations:
-        return None
-    return sorted(durations)[-(-99 * len(durations) // 100) - 1]  # the ceil(0.99 n)-th smallest
+def p99(durations, rollup_us):
+    """Nearest rank. Where rollups count (pruned days), the agent's p99 is its HDR histogram's (3
+    significant digits, whole microseconds): the highest value of the ranked value's bucket."""
+    if not rollup_us:
+        return sorted(durations)[-(-99 * len(durations) // 100) - 1] if durations else None  # the ceil(0.99 n)-th
+    values = sorted(rollup_us + [math.floor(d * 1000 + 0.5) for d in durations])
+    at = (99 / 100.0) * len(values)
+    us = values[max(math.ceil(at - math.ulp(at)), 1) - 1]
+    bucket = max(us.bit_length() - 1 - 10, 0)  # HDR: 2048 sub-buckets, half of them per doubling
+    sub = us >> bucket
+    return ((sub << bucket) + (1 << (bucket + 1 if sub >= 2048 else bucket)) - 1) / 1000
 
 
 def pct(ratio):
@@ -578,7 +641,8 @@ for cid in sorted(categories):
     t = tallies[cid]
     figures["categories"].append({
         "category": cid, "requests": t["requests"], "successful": t["successful"], "excluded": t["excluded"],
-        "availability_pct": availability(t["successful"], t["requests"]), "latency_p99_ms": p99(t["durations"]),
+        "availability_pct": availability(t["successful"], t["requests"]),
+        "latency_p99_ms": p99(t["durations"], t["rollup_us"]),
     })
 for sid in sorted(config["serviceClasses"]):
     members = [tallies[c] for c in categories if categories[c]["serviceClass"] == sid]

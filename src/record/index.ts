@@ -1,5 +1,6 @@
 /** The evidence store: durable, tamper-evident probe results, rollups and agent runs (docs/evidence-store.md). */
 
+export { BACKDATED_BEHIND_MS, type BackdatedRecords } from "./backdated.js";
 export { type Anchor, AnchorImprintMismatch, type AnchorRequest } from "./evidence/anchor.js";
 export { BUNDLE_FILES, bundleLine, canonicalOfLine, recomputeScriptSha256 } from "./evidence/bundle.js";
 export {

@@ -3,6 +3,7 @@ import { DAY_MS, type EpochMs, HOUR_MS, startOfDay } from "../model/time.js";
 import type { ChainLink } from "./evidence/chain.js";
 import { appendInput, hasInputLog } from "./evidence/input-log.js";
 import { commitPrunedDays } from "./evidence/rollup-commitments.js";
+import { uncommittedRollupsUnlikeRecords } from "./evidence/rollups-against-records.js";
 import { COUNT_COLUMNS } from "./rollups.js";
 import { describeWriteError } from "./write-queue.js";
 
@@ -40,15 +41,15 @@ export function pruneEvidence(
   try {
     return db
       .transaction(() => {
-        const refused = refusal();
-        if (refused !== null) {
-          // The records would take the proof of what was done to them with them.
-          log(`evidence store: error: prune skipped, nothing was removed: ${refused}`);
-          return NOTHING_PRUNED;
-        }
         // Whole UTC days only: a day's figures then come from its rollups or from its records,
         // never from both, and no rollup minute straddles where the records end.
         const cutoff = startOfDay(now - days.results * DAY_MS);
+        // The records would take the proof of what was done to them (or to their rollups) with them.
+        const refused = refusal() ?? uncommittedRollupsUnlikeRecords(db, cutoff);
+        if (refused !== null) {
+          log(`evidence store: error: prune skipped, nothing was removed: ${refused}`);
+          return NOTHING_PRUNED;
+        }
         const chain = pruneChainPrefix(db, cutoff, now);
         if (chain.anchor) recordPrune(db, now, cutoff, chain);
         const minutesCompacted = compactMinuteRollups(db, now - days.minuteRollups * DAY_MS);
@@ -69,7 +70,7 @@ export function pruneEvidence(
 /**
  * A `prune` input record: the day before which records were pruned and the anchor left. Chained
  * and signed like every input, it is where a report's rollup days end (prunedBoundary), so a
- * record imported late into a pruned day never moves that boundary.
+ * record a prune had to keep (imported late, chained after newer ones) never moves that boundary.
  */
 function recordPrune(
   db: Database.Database,

@@ -7,6 +7,7 @@ import type { WindowVersion } from "../model/config.js";
 import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
+import { type BackdatedRecords, backdatedRecordsOf } from "./backdated.js";
 import { type BundleInput, writeBundle } from "./evidence/bundle.js";
 import { type ChainedResult, type ChainLink, ChainWriter, chainTail } from "./evidence/chain.js";
 import { CHECKPOINT_INTERVAL_MS, newestCheckpoint, writeCheckpoint } from "./evidence/checkpoints.js";
@@ -130,8 +131,6 @@ export class EvidenceStore implements ResultSink {
   #inputsAtOpen = 0;
   /** Why the head was last not signed; null once a checkpoint was written (or none was refused). */
   #refusal: string | null = null;
-  /** Why an import's additions to pruned days were not committed again (their rollups had been edited). */
-  #uncommitted: string | null = null;
 
   constructor(options: EvidenceStoreOptions) {
     this.#options = options;
@@ -290,19 +289,9 @@ export class EvidenceStore implements ResultSink {
     return this.#runs.unmonitored(this.#readerDb(), from, to);
   }
 
-  /**
-   * Records of [from, to) chained after a record an hour or more past `to`: back-dated (a late
-   * import, a clock set back). The hour leaves out requests sent just before midnight that
-   * completed after the next month's first ones.
-   */
-  backdatedRecords(period: { from: EpochMs; to: EpochMs }): { records: number; firstSeq: number } | null {
-    const row = this.#readerDb()
-      .prepare(
-        `SELECT count(*) AS records, min(seq) AS firstSeq FROM results
-         WHERE ts >= ? AND ts < ? AND seq > (SELECT ifnull(min(seq), 9007199254740991) FROM results WHERE ts >= ?)`,
-      )
-      .get(period.from, period.to, period.to + 3_600_000) as { records: number; firstSeq: number | null };
-    return row.records === 0 ? null : { records: row.records, firstSeq: row.firstSeq ?? 0 };
+  /** Records of [from, to) chained well after newer ones: back-dated (src/record/backdated.ts). */
+  backdatedRecords(period: { from: EpochMs; to: EpochMs }): BackdatedRecords | null {
+    return backdatedRecordsOf(this.#readerDb(), period.from, period.to);
   }
 
   /** Without a period: the last record's hash. With one: the period digest (docs/evidence-store.md). */
@@ -407,11 +396,10 @@ export class EvidenceStore implements ResultSink {
 
   /**
    * Why this process did not sign the store's head the last time it tried (a sentence naming the
-   * first bad record or checkpoint), or did not commit an import's pruned days again; null when
-   * neither happened.
+   * first bad record or checkpoint); null when it did not refuse.
    */
   signingRefusal(): string | null {
-    return this.#refusal ?? this.#uncommitted;
+    return this.#refusal;
   }
 
   /**
@@ -612,15 +600,9 @@ export class EvidenceStore implements ResultSink {
       isExcluded: this.#options.isExcluded ?? NOT_EXCLUDED,
       latencyOf: this.#options.latencyOf,
       keepAppended: this.#listeners.size > 0,
-      now: this.#clock.now(),
-      // Signed in the import's own transaction: no crash can leave its records or commitments unsigned.
-      beforeCommit: (imported, editedDays) => {
+      // Signed in the import's own transaction: no crash can leave its records unsigned.
+      beforeCommit: (imported) => {
         if (imported > 0) this.#sign(this.#clock.now());
-        if (editedDays.length > 0) {
-          const refusal = `the rollups of ${editedDays.join(", ")} (records pruned) are not what their rollup commitment says (edited): the import's results are stored, but those days are not committed again`;
-          this.#log(`evidence store: error: ${refusal}`);
-          this.#uncommitted = refusal;
-        }
       },
       end: (committed) => {
         this.#importing = null;

@@ -375,9 +375,9 @@ function* prunedRollups(
 }
 
 /**
- * The records of the days retention did not prune. A record imported late into a pruned day is in
- * that day's rollups (an import adds to them, and the day's rollup commitment is renewed): counted
- * there, it is left out here, so no request is counted twice or dropped.
+ * The records of the days retention did not prune. A record of a pruned day that the prune had to
+ * keep (imported late, chained after newer records) is in that day's rollups: counted there, it is
+ * left out here, so no request is counted twice or dropped (no import adds to a pruned day).
  */
 function* rawDaysOnly(results: Iterable<ProbeResult>, prunedUntil: EpochMs | null): Iterable<ProbeResult> {
   for (const result of results) if (prunedUntil === null || result.ts >= prunedUntil) yield result;

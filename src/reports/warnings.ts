@@ -1,4 +1,5 @@
 import type { ProbeResult } from "../model/index.js";
+import { BACKDATED_BEHIND_MS, type BackdatedRecords } from "../record/index.js";
 import { formatInstant } from "./format.js";
 
 /**
@@ -28,16 +29,15 @@ export class ForeignAgentRecords {
   }
 }
 
-/** Records of the month chained after a record well into a later month (store.backdatedRecords). */
-export interface Backdated {
-  readonly records: number;
-  readonly firstSeq: number;
-}
+/** Records of the month chained well after newer ones (store.backdatedRecords). */
+export type Backdated = BackdatedRecords;
 
+/** Counted, not refused: an honest late import (the agent was offline) is back-dated too. */
 export function backdatedWarning(backdated: Backdated | null | undefined): string[] {
   if (!backdated || backdated.records === 0) return [];
+  const perCategory = backdated.byCategory.map((c) => `${c.category} ${c.records}`).join(", ");
   return [
-    `${backdated.records} record${backdated.records === 1 ? " was" : "s were"} added to the log after records of a later month (first at seq ${backdated.firstSeq}): back-dated, by a late import or a clock that went back.`,
+    `${backdated.records} record${backdated.records === 1 ? " was" : "s were"} back-dated: chained after records at least ${BACKDATED_BEHIND_MS / 60_000} minutes newer (first at seq ${backdated.firstSeq}), so written well after they were observed, by a late import or a clock that went back (${perCategory}); they count in these figures.`,
   ];
 }
 

@@ -372,7 +372,7 @@ describe("a writer signs only what extends its newest checkpoint", () => {
   );
 
   it(
-    "finding 5: a pruned day's rollups edited, then a late import into that day: not committed again (exit 1 naming the day); verify --month still fails",
+    "finding 5: a pruned day's rollups edited, then an import: nothing is imported into the pruned day (exit 2 naming it), nothing signs the edit; verify --month still fails",
     () => {
       for (const ts of ["2026-03-03T12:00:01.000Z", "2026-12-06T09:00:00.000Z"]) {
         const dir = copy(pruned);
@@ -386,10 +386,8 @@ describe("a writer signs only what extends its newest checkpoint", () => {
         expect(verifyMonth(dir).code).toBe(1);
         const run = importOne(dir, ts);
         if (ts.startsWith("2026-03")) {
-          expect(run.code, run.stderr).toBe(1);
-          expect(run.stderr).toContain(
-            "the rollups of 2026-03-03 (records pruned) are not what their rollup commitment says",
-          );
+          expect(run.code, run.stderr).toBe(2);
+          expect(run.stderr).toContain("falls on 2026-03-03, a day whose records retention pruned");
         }
         const after = verifyMonth(dir);
         expect(after.code, after.stderr).toBe(1);
@@ -400,13 +398,40 @@ describe("a writer signs only what extends its newest checkpoint", () => {
   );
 
   it(
-    "finding 5: an honest late import into a pruned day is committed again and verifies",
+    "an import into a pruned day is refused (exit 2 naming the day), nothing is stored, the store still verifies (audit 2, hole 4)",
     () => {
       const dir = copy(pruned);
+      const records = () => sql(dir, (db) => db.prepare("SELECT count(*) FROM results").pluck().get());
+      const before = records();
       const run = importOne(dir, "2026-03-03T12:00:01.000Z");
-      expect(run.code, run.stderr).toBe(0);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(
+        "one.ndjson:1: probe disputes-read at 2026-03-03T12:00:01.000Z falls on 2026-03-03, a day whose records retention pruned",
+      );
+      expect(records()).toBe(before);
       const after = verifyMonth(dir);
       expect(after.code, after.stderr).toBe(0);
+    },
+    SLOW,
+  );
+
+  it(
+    "with --skip-invalid the lines on a pruned day are skipped and the rest stored and signed",
+    () => {
+      const dir = copy(pruned);
+      const line = (ts: string) =>
+        `{"ts":"${ts}","probe":"disputes-read","category":"disputes","status":200,"duration_ms":50,"error":null,"error_code":null,"correlation_id":null}`;
+      writeFileSync(
+        join(dir, "two.ndjson"),
+        `${line("2026-03-03T12:00:01.000Z")}\n${line("2026-12-06T09:00:00.000Z")}\n`,
+      );
+      const run = slo(["import", "two.ndjson", "--config", "slo.yaml", "--skip-invalid"], dir);
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stderr).toContain(
+        "two.ndjson:1: probe disputes-read at 2026-03-03T12:00:01.000Z falls on 2026-03-03",
+      );
+      expect(run.stdout).toContain("imported 1 results (0 already present)");
+      expect(verifyMonth(dir).code).toBe(0);
     },
     SLOW,
   );

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
-import type { ProbeResult } from "../../src/model/index.js";
-import { openEvidenceStore, verifyEvidence } from "../../src/record/index.js";
+import { latencyMsOf, type ProbeResult } from "../../src/model/index.js";
+import { type EvidenceStoreOptions, openEvidenceStore, verifyEvidence } from "../../src/record/index.js";
 import { buildMonthlyReport } from "../../src/reports/index.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
@@ -93,6 +93,102 @@ describe("rollup commitments", () => {
     const outcome = verifyEvidence(dir, { month: "2026-03" });
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.problem.detail).toContain("the rollups of 2026-03-06");
+  });
+});
+
+/** March and 1-10 April imported and kept (a writer store with its log lines), to be pruned on 20 April. */
+function keptStore(options: Pick<EvidenceStoreOptions, "isExcluded" | "latencyOf"> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "slo-rollup-kept-"));
+  dirs.push(dir);
+  const clock = new FakeClock(APRIL + 10 * DAY);
+  const log: string[] = [];
+  const store = openEvidenceStore({
+    dataDir: dir,
+    clock,
+    retentionDays: 10,
+    logger: (line) => log.push(line),
+    ...options,
+  });
+  store.importResults(results(MARCH, APRIL + 10 * DAY));
+  clock.advance(10 * DAY);
+  return { dir, store, log, now: clock.now() };
+}
+
+const editRollups = (dir: string, sqlText: string, ...params: number[]) => {
+  const db = new Database(join(dir, "evidence.sqlite"));
+  db.prepare(sqlText).run(...params);
+  db.close();
+};
+
+describe("a prune commits only rollups that agree with the records (audit 2, hole 3)", () => {
+  const cases = [
+    {
+      name: "successes turned into 503s",
+      edit: "UPDATE rollups SET count_5xx = count_5xx + count_2xx, count_2xx = 0 WHERE minute >= ? AND minute < ?",
+      problem: /probe payment-request-read: its rollups' count_5xx is \d+, its records hold \d+\)/,
+    },
+    {
+      name: "results added",
+      edit: "UPDATE rollups SET count_5xx = count_5xx + 5 WHERE minute >= ? AND minute < ?",
+      problem: /its rollups count \d+ results, its records are 144/,
+    },
+    {
+      name: "latencies replaced",
+      edit: "UPDATE rollups SET latency = X'01B0EA0101' WHERE minute >= ? AND minute < ?",
+      problem: /latencies that none of its records had \(0 timeouts\)/,
+    },
+    {
+      name: "a day's rollups deleted",
+      edit: "DELETE FROM rollups WHERE minute >= ? AND minute < ?",
+      problem: /no rollup counts its 144 records \(deleted\)/,
+    },
+  ];
+  for (const { name, edit, problem } of cases) {
+    it(`${name} while the records are kept: the prune refuses naming the day, removes and commits nothing`, () => {
+      const { dir, store, log, now } = keptStore();
+      try {
+        editRollups(dir, edit, MARCH + 2 * DAY, MARCH + 3 * DAY);
+        // Before the fix the prune committed the edited rollups: a signed commitment over forged figures.
+        expect(store.prune(now)).toMatchObject({ pruned: 0, anchor: null });
+        const refusal = log.find((line) => line.includes("prune skipped"));
+        expect(refusal).toContain(
+          "nothing was removed: the rollups of 2026-03-03 are not what its records say (",
+        );
+        expect(refusal).toMatch(problem);
+        expect(store.prunedUntil()).toBeNull();
+        const db = new Database(join(dir, "evidence.sqlite"), { readonly: true });
+        expect(
+          db.prepare("SELECT count(*) FROM input_records WHERE kind = 'rollup_commitment'").pluck().get(),
+        ).toBe(0);
+        db.close();
+      } finally {
+        store.close();
+      }
+    });
+  }
+
+  it("results the writer excluded and timeouts it counted at their probe's timeout still agree: the prune goes ahead", () => {
+    const inMaintenance = (r: ProbeResult) =>
+      r.ts >= MARCH + 2 * DAY && r.ts < MARCH + 2 * DAY + 6 * 3_600_000;
+    // As `slo-agent import --config` judges: maintenance excluded, a timeout at its probe's 5 s.
+    const { dir, store, now } = keptStore({
+      isExcluded: inMaintenance,
+      latencyOf: (r) => latencyMsOf(r, 5000),
+    });
+    try {
+      const timeout = {
+        ...results(MARCH, MARCH + 1)[0]!,
+        ts: MARCH + 4 * DAY + 7,
+        status: null,
+        error: "timeout" as const,
+        durationMs: 900,
+      };
+      store.importResults([timeout]);
+      expect(store.prune(now).pruned).toBeGreaterThan(31 * 144);
+      expect(verifyEvidence(dir, { month: "2026-03" })).toMatchObject({ ok: true });
+    } finally {
+      store.close();
+    }
   });
 });
 

@@ -36,10 +36,10 @@ function hourly(from: number, to: number, agent: string, step = HOUR): ProbeResu
 }
 
 /** A data directory filled by `imports` in order; returns the directory with slo.yaml. */
-function storeOf(imports: readonly ProbeResult[][]): string {
+function storeOf(imports: readonly ProbeResult[][], every = "5m"): string {
   const dir = mkdtempSync(join(tmpdir(), "slo-warnings-"));
   dirs.push(dir);
-  writeFileSync(join(dir, "slo.yaml"), sloYaml("./data"));
+  writeFileSync(join(dir, "slo.yaml"), sloYaml("./data").replaceAll("every: 5m", `every: ${every}`));
   const store = openEvidenceStore({ dataDir: join(dir, "data"), clock: new FakeClock(Date.UTC(2026, 3, 3)) });
   for (const batch of imports) store.importResults(batch);
   store.close();
@@ -66,17 +66,20 @@ describe("report warnings", () => {
       const json = report(dir, "json", ...only);
       expect(json.code, json.stderr).toBe(0);
       const warnings: string[] = JSON.parse(json.stdout).warnings;
-      expect(warnings).toHaveLength(3);
-      expect(warnings[2]).toMatch(/^category payment_request: 8928 more results than its schedules expect/);
+      expect(warnings).toHaveLength(4);
+      expect(warnings[3]).toMatch(/^category payment_request: 8928 more results than its schedules expect/);
       expect(warnings[0]).toMatch(
         /^8928 records of the month name agent "probe-us-9", not this agent "probe-eu-1"/,
       );
-      expect(warnings[1]).toMatch(/^coverage is 2\.000: more results than the schedules expect/);
+      // The second agent's month was imported after the first's: chained behind newer records (all
+      // but its last 15 minutes).
+      expect(warnings[1]).toMatch(/^8925 records were back-dated: .* \(payment_request 8925\)/);
+      expect(warnings[2]).toMatch(/^coverage is 2\.000: more results than the schedules expect/);
       const md = report(dir, "md", ...only).stdout;
       expect(md).toContain('**Warning:** 8928 records of the month name agent "probe-us-9"');
       expect(md).toContain("**Warning:** coverage is 2.000");
       const html = report(dir, "html", ...only).stdout;
-      expect(html.match(/data-verdict="warning">Warning: /g)).toHaveLength(3);
+      expect(html.match(/data-verdict="warning">Warning: /g)).toHaveLength(4);
       const csv = report(dir, "csv", ...only).stdout.split("\r\n");
       expect(csv[0]).toMatch(/,warnings$/);
       expect(csv[1]).toMatch(/"8928 records of the month name agent ""probe-us-9"".* \| coverage is 2\.000/);
@@ -92,8 +95,43 @@ describe("report warnings", () => {
       const json = report(dir, "json");
       expect(json.code, json.stderr).toBe(0);
       expect(JSON.parse(json.stdout).warnings).toEqual([
-        "48 records were added to the log after records of a later month (first at seq 25): back-dated, by a late import or a clock that went back.",
+        "48 records were back-dated: chained after records at least 15 minutes newer (first at seq 25), so written well after they were observed, by a late import or a clock that went back (payment_request 48); they count in these figures.",
       ]);
+    },
+    SLOW,
+  );
+
+  it(
+    "a thin backfill (two 503s an hour imported into past hours) is counted as back-dated per category, though it stays under the per-hour coverage check (audit 2, hole 7)",
+    () => {
+      const live = hourly(...MARCH, "probe-eu-1", 30_000);
+      const injected = hourly(...MARCH, "probe-eu-1", HOUR).flatMap((r) => [
+        { ...r, ts: r.ts + 10_000, status: 503 },
+        { ...r, ts: r.ts + 1_810_000, status: 503 },
+      ]);
+      const dir = storeOf([live, injected], "30s");
+      const json = report(dir, "json", "--category", "payment_request");
+      expect(json.code, json.stderr).toBe(0);
+      // 122 runs an hour where the schedule calls for 120: within the coverage check's slack.
+      expect(JSON.parse(json.stdout).warnings).toEqual([
+        `96 records were back-dated: chained after records at least 15 minutes newer (first at seq ${live.length + 1}), so written well after they were observed, by a late import or a clock that went back (payment_request 96); they count in these figures.`,
+      ]);
+    },
+    SLOW,
+  );
+
+  it(
+    "an agent's own results, chained as their requests complete, are not back-dated",
+    () => {
+      // Every other result chained after the next one was sent (5 minutes later): out of ts order, not back-dated.
+      const live = hourly(MARCH[0], MARCH[0] + 2 * HOUR, "probe-eu-1", 300_000);
+      const completed = live
+        .flatMap((r, i) => (i % 2 === 0 ? [live[i + 1], r] : []))
+        .filter((r) => r !== undefined);
+      const dir = storeOf(completed.map((r) => [r]));
+      const json = report(dir, "json");
+      expect(json.code, json.stderr).toBe(0);
+      expect(JSON.parse(json.stdout).warnings).toBeUndefined();
     },
     SLOW,
   );
@@ -127,6 +165,8 @@ describe("report warnings", () => {
       const parsed = JSON.parse(json.stdout);
       expect(parsed.coverage.ratio).toBeLessThan(1);
       expect(parsed.warnings).toEqual([
+        // Each category's month imported after the one before it: chained behind newer records.
+        expect.stringMatching(/^17800 records were back-dated: .* \(disputes 9175, settlements 8625\)/),
         expect.stringMatching(
           /^category disputes: 250 more results than its schedules expect in 1 hour\(s\) \(first 2026-03-04T10:00:00(\.000)?Z: 262 recorded, 12 expected\)/,
         ),

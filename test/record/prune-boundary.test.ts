@@ -1,8 +1,7 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
@@ -29,14 +28,17 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
+/** Latencies spread over 40-2000 ms (a quarter ms off the grid), every 29th minute a timeout recorded short. */
 function result(ts: number, status: number): ProbeResult {
+  const minute = Math.floor(ts / 60_000);
+  const timeout = minute % 29 === 0 && ts % 60_000 === 0;
   return {
     ts,
     probe: "payment-request-read",
     category: "payment_request",
-    status,
-    durationMs: 100,
-    error: null,
+    status: timeout ? null : status,
+    durationMs: timeout ? 9000.25 : 40 + ((minute * 7919) % 1961) + 0.25,
+    error: timeout ? "timeout" : null,
     errorCode: null,
     correlationId: null,
   };
@@ -82,7 +84,7 @@ describe("the pruned boundary", { timeout: 180_000 }, () => {
     }
   });
 
-  it("a record imported late into a pruned day moves nothing and is counted once", () => {
+  it("a result imported late into a pruned day is refused naming the day; the boundary and the figures stay", () => {
     const now = APRIL + 5 * DAY;
     const store = storeAt(now);
     try {
@@ -91,14 +93,36 @@ describe("the pruned boundary", { timeout: 180_000 }, () => {
       const boundary = store.prunedUntil();
       expect(boundary).toBe(MARCH + 16 * DAY);
       expect(figures(store, now)).toEqual(before);
-      store.importResults([result(MARCH + 2 * DAY + 12 * 3_600_000 + 1_000, 200)]);
+      expect(() => store.importResults([result(MARCH + 2 * DAY + 12 * 3_600_000 + 1_000, 200)])).toThrow(
+        /falls on 2026-03-03, a day whose records retention pruned/,
+      );
       expect(store.prunedUntil()).toBe(boundary);
-      const after = figures(store, now);
-      expect(after.requests).toBe(before.requests + 1);
-      expect(after.successful).toBe(before.successful + 1);
-      // The next prune commits the late record's day again; the figures stay.
+      expect(figures(store, now)).toEqual(before);
       store.prune(now + DAY);
-      expect(figures(store, now + DAY)).toEqual(after);
+      expect(figures(store, now + DAY)).toEqual(before);
+      expect(store.verify({ month: "2026-03" }).ok).toBe(true);
+    } finally {
+      store.close();
+    }
+  });
+
+  it("the pruned month's own results imported again (an old export) are refused, not counted twice (audit 2, hole 4)", () => {
+    const now = APRIL + 5 * DAY;
+    const store = storeAt(now);
+    try {
+      store.prune(now);
+      const before = figures(store, now);
+      // Before the fix the pruned days' results went in again: their rollups and raw rows both counted.
+      expect(() => store.importResults(results(MARCH, APRIL))).toThrow(
+        /falls on 2026-03-01, a day whose records/,
+      );
+      expect(figures(store, now)).toEqual(before);
+      // Kept days only: the same results are already stored, nothing new.
+      expect(store.importResults(results(MARCH, APRIL).filter((r) => r.ts >= MARCH + 16 * DAY))).toEqual({
+        imported: 0,
+        alreadyPresent: 15 * 144 * 2,
+      });
+      expect(figures(store, now)).toEqual(before);
     } finally {
       store.close();
     }
@@ -111,8 +135,6 @@ describe("the pruned boundary", { timeout: 180_000 }, () => {
     dirs.push(dir);
     try {
       store.prune(now);
-      // A late import into a pruned day: committed again with the import, the month still verifies.
-      store.importResults([result(MARCH + 2 * DAY + 12 * 3_600_000 + 1_000, 200)]);
     } finally {
       store.close();
     }
@@ -124,28 +146,28 @@ describe("the pruned boundary", { timeout: 180_000 }, () => {
     expect(exported.code, exported.stderr).toBe(0);
     const verified = slo(["verify", "--bundle", "B"], dir);
     expect(verified.code, verified.stderr).toBe(0);
-    // The pruned days' rollups are not in the bundle: recompute.py says so (exit 2), no false disputes.
-    const recompute = spawnSync("python3", ["recompute.py"], { cwd: join(dir, "B"), encoding: "utf8" });
-    expect(recompute.status).toBe(2);
-    expect(recompute.stderr).toContain("retention pruned the records of 2026-03 before 2026-03-17");
-  });
-
-  it("a late import into a pruned day whose rollups were edited is stored but the day is not committed over", () => {
-    const now = APRIL + 5 * DAY;
-    const store = storeAt(now);
-    try {
-      store.prune(now);
-      const db = new Database(store.path);
-      db.prepare("UPDATE rollups SET count_5xx = count_5xx + 40 WHERE minute = ?").run(MARCH + 2 * DAY);
-      db.close();
-      // The result is kept (nothing lost); the edited day is not committed again, and says why.
-      store.importResults([result(MARCH + 2 * DAY + 12 * 3_600_000 + 1_000, 200)]);
-      expect(store.signingRefusal()).toContain(
-        "the rollups of 2026-03-03 (records pruned) are not what their rollup commitment says (edited)",
-      );
-      expect(store.verify({ month: "2026-03" }).ok).toBe(false);
-    } finally {
-      store.close();
-    }
+    // The pruned days' rollups are in the bundle, checked against their commitments: recompute.py
+    // gives the report's figures (it compares them with report.json: any difference is exit 1).
+    const recompute = () => spawnSync("python3", ["recompute.py"], { cwd: join(dir, "B"), encoding: "utf8" });
+    const run = recompute();
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+    const figures = JSON.parse(run.stdout).categories.find(
+      (c: { category: string }) => c.category === "payment_request",
+    );
+    expect(figures.requests).toBe(31 * 144 * 2);
+    // A rollup line edited in the bundle (a day's 200s turned 503s) is not what the day's commitment says.
+    const rollups = join(dir, "B", "rollups.ndjson");
+    const lines = readFileSync(rollups, "utf8").split("\n");
+    const row = JSON.parse(lines[2]!);
+    row.row[5] += row.row[2];
+    row.row[2] = 0;
+    lines[2] = JSON.stringify(row);
+    writeFileSync(rollups, lines.join("\n"));
+    const edited = recompute();
+    expect(edited.status).toBe(1);
+    expect(edited.stderr).toContain(
+      `rollups.ndjson: the rollups of ${row.day} are not what its rollup commitment in inputs.ndjson says`,
+    );
   });
 });

@@ -12,7 +12,9 @@ import { fixtureConfig } from "../support/slo-config.js";
 
 // The evidence a month's report rests on must not depend on how it arrived: the same results
 // imported in any order, split into any number of files, give the same report to the byte,
-// digest, statement and signature included (one agent key, one clock).
+// digest, statement and signature included (one agent key, one clock). The results span 13
+// minutes: a record chained 15 minutes or more behind a newer one is back-dated, a warning that
+// reports the order records arrived in, so a wider span would rightly differ there.
 const root = mkdtempSync(join(tmpdir(), "slo-import-order-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 const base = fixtureConfig();
@@ -26,7 +28,7 @@ const LINES = Array.from({ length: 80 }, (_, i) => {
   const settlements = i % 2 === 1;
   const timeout = i % 13 === 0;
   return JSON.stringify({
-    ts: new Date(T0 + Math.floor(i / 2) * 30_000 + (settlements ? 5 : 0)).toISOString(),
+    ts: new Date(T0 + Math.floor(i / 2) * 20_000 + (settlements ? 5 : 0)).toISOString(),
     probe: settlements ? "settlements-list" : "payment-request-read",
     category: settlements ? "settlements" : "payment_request",
     status: timeout ? null : i % 11 === 0 ? 503 : 200,

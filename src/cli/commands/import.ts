@@ -33,7 +33,8 @@ Examples:
 Lines are stored in ts order whatever their order in the file; a result already stored (same
 probe and ts) is left as it is, so importing a file twice stores nothing the second time. A line
 with the probe and ts of another line, or of a stored record, but other content is refused,
-naming both. Strings must be valid Unicode without control characters, duration_ms at most
+naming both, and so is a line on a day retention pruned (that day's figures are its committed
+rollups, which may already count it). Strings must be valid Unicode without control characters, duration_ms at most
 86400000 (one day); a UTF-8 byte order mark is accepted. A refused import stores nothing, and
 leaves no evidence store behind where there was none. See docs/evidence-store.md.
 Exit codes: 0 imported, 1 stored but not signed (the store does not extend its newest signed

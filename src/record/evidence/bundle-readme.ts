@@ -22,6 +22,7 @@ const RECOMPUTE_ROWS = `| \`configuration.json\` | the agent's configuration the
 | \`maintenance.json\` | the maintenance feed's windows as the agent read them (\`firstSeenAt\` is the notice it can prove), and the report's verdict on each window and exclusion |
 | \`classification.ndjson\` | one line per record of the month: \`counted\`, or excluded by \`maintenance\` or \`exclusion\` (with its id), \`merchant_side\` (with the failing control results), \`agent_error\` or \`target_unreached\` (with \`since\`: when the probe's configuration took effect, from the agent's input log; null for from the first record) |
 | \`report.json\` | the month's report, signed whole (\`report_signature\`) |
+| \`rollups.ndjson\` | only for a month retention pruned: the rollups its pruned days are counted from, \`{"day", "row"}\`, each day's rows the ones its rollup commitment in \`inputs.ndjson\` digests |
 | \`recompute.py\` | recomputes every figure of the report from the files above (Python 3, standard library only) |
 `;
 
@@ -94,7 +95,10 @@ line on stderr and exit 1: dispute exactly that record. It reads each record onl
 bytes its hash covers (a line must be the three chain members followed by the canonical form;
 hashes, links and the statement's digest are checked again), checks that \`report.json\` is this
 bundle's (month, records, digest, configuration, key) and compares its rows with the recomputed
-ones as sets. A bundle it cannot read is one line on stderr and exit 2.
+ones as sets. The days of a month whose records retention pruned are counted from
+\`rollups.ndjson\`, whose rows must digest, day by day, to the day's newest rollup commitment in
+\`inputs.ndjson\` (their p99 is then the agent's, from its HDR histogram: the highest value of the
+ranked value's 3-digit bucket). A bundle it cannot read is one line on stderr and exit 2.
 
 \`recompute.py\` here is the merchant's copy: read it first, or compare \`sha256sum recompute.py\`
 with \`bundle/recompute.py\` of the published slo-agent release, before trusting what it prints.

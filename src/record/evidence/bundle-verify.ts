@@ -23,6 +23,7 @@ const PER_RECORD_FILES: ReadonlySet<string> = new Set([
   BUNDLE_FILES.records,
   BUNDLE_FILES.classification,
   BUNDLE_FILES.inputs,
+  BUNDLE_FILES.rollups,
 ]);
 
 /** A bundle that cannot be read at all: `verify --bundle` exits 2. */

@@ -2,10 +2,12 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
+import { monthInterval } from "../../model/time.js";
 import { resultOfValues } from "../rows.js";
 import { CHECKPOINT_FILE, checkpointFile, INPUTS_FILE, inputLines } from "./bundle-head.js";
 import { bundleReadme } from "./bundle-readme.js";
 import { canonicalForm } from "./canonical.js";
+import { prunedRollupLines } from "./rollup-commitments.js";
 import { type Signature, type Statement, statementBytes } from "./signing.js";
 import type { StatementTimestamp } from "./timestamp.js";
 import { HASH, PREV_HASH, RECORD_COLUMNS, SEQ, type StoredRecord } from "./verify.js";
@@ -32,6 +34,8 @@ export const BUNDLE_FILES = {
   classification: "classification.ndjson",
   /** The JSON report of the month, signed whole (report_signature). */
   report: "report.json",
+  /** The rollups of the month's pruned days, as their rollup commitments digest them (only for a month retention pruned). */
+  rollups: "rollups.ndjson",
   /** Recomputes every figure of report.json from the files above, with Python 3's standard library. */
   recompute: "recompute.py",
   /** The newest signed checkpoint: records.ndjson runs up to the head it commits. */
@@ -109,6 +113,12 @@ function recomputationFiles(
   };
 }
 
+function prunedRollupsFile(db: Database.Database, month: string): Record<string, string> {
+  const { start, end } = monthInterval(month);
+  const lines = prunedRollupLines(db, start, end);
+  return lines.length === 0 ? {} : { [BUNDLE_FILES.rollups]: lines0(lines) };
+}
+
 function lines0(lines: readonly string[]): string {
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
@@ -142,6 +152,7 @@ export function writeBundle(db: Database.Database, dir: string, input: BundleInp
       Boolean(input.recomputation),
     ),
     ...recomputationFiles(input.recomputation),
+    ...(input.recomputation ? prunedRollupsFile(db, input.month) : {}),
     ...(checkpoint
       ? {
           [BUNDLE_FILES.checkpoint]: checkpoint.text,

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3";
-import type { EpochMs } from "../../model/time.js";
+import { type EpochMs, startOfDay } from "../../model/time.js";
 import { hasInputLog } from "./input-log.js";
 
 /**
@@ -24,4 +24,24 @@ export function prunedBoundary(db: Database.Database): EpochMs | null {
     .pluck()
     .get(anchor + 1) as number | undefined;
   return firstKept ?? Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Whether a ts falls on a day whose figures are its rollups (its records pruned): before the
+ * pruned boundary (a store pruned before prune records with nothing kept has none), or on a
+ * day that has a rollup commitment.
+ */
+export function inPrunedDay(db: Database.Database): (ts: EpochMs) => boolean {
+  const bound = prunedBoundary(db);
+  if (bound === null) return () => false;
+  const days = hasInputLog(db)
+    ? (db
+        .prepare(
+          "SELECT DISTINCT json_extract(payload, '$.day') FROM input_records WHERE kind = 'rollup_commitment'",
+        )
+        .pluck()
+        .all() as string[])
+    : [];
+  const committed = new Set(days.map((day) => Date.parse(day)));
+  return (ts) => (Number.isFinite(bound) && ts < bound) || committed.has(startOfDay(ts));
 }

@@ -13,10 +13,10 @@ import { prunedBoundary } from "./pruned-boundary.js";
  * was (sums and the exact latency distribution lose nothing).
  */
 
-/** SHA-256 (hex) over the day's per-probe sums and latency, one JSON line per probe; null: no rollups. */
-export function rollupDayDigest(db: Database.Database, day: EpochMs): string | null {
+/** The rows a day's commitment digests, one per probe in probe order: [probe, category, the count sums in table order, hex of the merged latency]. */
+export function rollupDayRows(db: Database.Database, day: EpochMs): unknown[][] {
   ensureMerge(db);
-  const rows = db
+  return db
     .prepare(
       `SELECT probe, min(category), ${COUNT_COLUMNS.map((c) => `sum(${c})`).join(", ")},
        lower(hex(merge_latency_all(latency))) FROM rollups WHERE minute >= ? AND minute < ?
@@ -24,10 +24,30 @@ export function rollupDayDigest(db: Database.Database, day: EpochMs): string | n
     )
     .raw(true)
     .all(day, day + DAY_MS) as unknown[][];
+}
+
+/** SHA-256 (hex) over the day's rollup rows, one JSON line per probe; null: no rollups. */
+export function rollupDayDigest(db: Database.Database, day: EpochMs): string | null {
+  const rows = rollupDayRows(db, day);
   if (rows.length === 0) return null;
   const hash = createHash("sha256");
   for (const row of rows) hash.update(`${JSON.stringify(row)}\n`);
   return hash.digest("hex");
+}
+
+/**
+ * A bundle's rollups.ndjson: `{"day","row"}` for each rollup row of the pruned days of [from, to),
+ * the rows their commitments digest, so recompute.py checks them and counts those days from them.
+ */
+export function prunedRollupLines(db: Database.Database, from: EpochMs, to: EpochMs): string[] {
+  const bound = prunedBoundary(db);
+  if (bound === null) return [];
+  const lines: string[] = [];
+  for (let day = from; day + DAY_MS <= Math.min(to, bound); day += DAY_MS) {
+    const iso = new Date(day).toISOString().slice(0, 10);
+    for (const row of rollupDayRows(db, day)) lines.push(JSON.stringify({ day: iso, row }));
+  }
+  return lines;
 }
 
 /** A reader connection has no rollup functions registered. */
@@ -67,8 +87,8 @@ function prunedDays(db: Database.Database, from: EpochMs, to: EpochMs): number[]
 /**
  * Inside a prune's write transaction, after the records went: a commitment for every day whose
  * records are all gone and that has none yet. A day already committed is never committed again
- * here: its rollups differing from the commitment means they were edited (a late import
- * re-commits the days it adds to in its own transaction, after checking them: commitImportedDays).
+ * here: its rollups differing from the commitment means they were edited (no import adds to a
+ * pruned day: import-session.ts).
  */
 export function commitPrunedDays(db: Database.Database, now: EpochMs): number {
   if (!hasInputLog(db)) return 0;
@@ -94,28 +114,6 @@ export function commitLegacyPrunedDays(db: Database.Database, now: EpochMs): num
   if (!hasInputLog(db)) return 0;
   const any = db.prepare("SELECT 1 FROM input_records WHERE kind = 'rollup_commitment' LIMIT 1").get();
   return any === undefined ? commitPrunedDays(db, now) : 0;
-}
-
-/**
- * After a late import added to committed days (inside its transaction, rollups written): each day
- * whose rollups were what its commitment says before the import (`checked` true) is committed
- * again with its new digest; the others (edited before the import) are returned, not committed.
- */
-export function commitImportedDays(
-  db: Database.Database,
-  checked: ReadonlyMap<number, boolean>,
-  now: EpochMs,
-): string[] {
-  const edited: string[] = [];
-  for (const [day, intact] of [...checked].sort((a, b) => a[0] - b[0])) {
-    if (!intact) {
-      edited.push(new Date(day).toISOString().slice(0, 10));
-      continue;
-    }
-    const digest = rollupDayDigest(db, day);
-    if (digest !== null) appendCommitment(db, day, digest, now);
-  }
-  return edited;
 }
 
 function appendCommitment(db: Database.Database, day: EpochMs, digest: string, now: EpochMs): void {

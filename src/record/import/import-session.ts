@@ -1,9 +1,8 @@
 import type Database from "better-sqlite3";
 import type { ProbeResult } from "../../model/result.js";
-import { startOfDay } from "../../model/time.js";
 import { canonicalForm, isoTimestamp } from "../evidence/canonical.js";
 import { type ChainedResult, ChainWriter } from "../evidence/chain.js";
-import { commitImportedDays, latestCommitments, rollupDayDigest } from "../evidence/rollup-commitments.js";
+import { inPrunedDay } from "../evidence/pruned-boundary.js";
 import { type ExclusionJudge, type LatencyOf, RollupAccumulator } from "../rollups.js";
 import { RESULT_VALUE_COLUMNS, resultOfValues } from "../rows.js";
 import type { SpeculativeHashes } from "./import-chunk.js";
@@ -73,17 +72,11 @@ export class ImportSession {
   #storedConflicts = 0;
   #last: { result: ProbeResult; canonical: string; line: number } | null = null;
   #staging: ImportStaging | null = null;
-  readonly #addRollup = (result: ProbeResult) => {
-    this.#checkCommittedDay(result.ts);
-    this.#rollups.add(result);
-  };
+  readonly #addRollup = (result: ProbeResult) => this.#rollups.add(result);
   #open = true;
-  readonly #beforeCommit: (imported: number, editedDays: readonly string[]) => void;
-  /** The newest rollup commitment of each committed (pruned) day. */
-  #commitments: Map<number, string> | null = null;
-  /** Committed days this import adds to: whether their rollups were what the commitment says before it did. */
-  readonly #committedDays = new Map<number, boolean>();
-  readonly #now: number;
+  readonly #beforeCommit: (imported: number) => void;
+  /** Whether a ts falls on a day retention pruned (its figures are its committed rollups). */
+  readonly #pruned: (ts: number) => boolean;
 
   constructor(
     db: Database.Database,
@@ -91,13 +84,8 @@ export class ImportSession {
       isExcluded: ExclusionJudge;
       latencyOf?: LatencyOf;
       keepAppended: boolean;
-      /** The store's clock now: when the import's rollup commitments are made. */
-      now?: number;
-      /**
-       * Inside the transaction, just before COMMIT (signs the head): how many results were
-       * appended, and the committed days whose rollups had been edited before the import.
-       */
-      beforeCommit?: (imported: number, editedDays: readonly string[]) => void;
+      /** Inside the transaction, just before COMMIT (signs the head): how many results were appended. */
+      beforeCommit?: (imported: number) => void;
       /** Called once when the session ends: what was committed, or null after a rollback. */
       end: (committed: CommittedImport | null) => void;
     },
@@ -105,7 +93,6 @@ export class ImportSession {
     this.#db = db;
     this.#end = options.end;
     this.#beforeCommit = options.beforeCommit ?? (() => {});
-    this.#now = options.now ?? Date.now();
     db.exec("BEGIN IMMEDIATE");
     try {
       this.#chain = new ChainWriter(db, options.keepAppended);
@@ -115,6 +102,7 @@ export class ImportSession {
              AND (CASE WHEN source IS NULL THEN '' ELSE ifnull(correlation_id, '') END) = ?`,
         )
         .raw(true);
+      this.#pruned = inPrunedDay(db);
     } catch (error) {
       db.exec("ROLLBACK");
       options.end(null);
@@ -195,8 +183,7 @@ export class ImportSession {
     try {
       this.#rollups.flushTo(this.#db);
       this.#staging?.drop();
-      const edited = commitImportedDays(this.#db, this.#committedDays, this.#now);
-      this.#beforeCommit(this.#chain.count, edited);
+      this.#beforeCommit(this.#chain.count);
       this.#db.exec("COMMIT");
     } catch (error) {
       this.rollback();
@@ -233,6 +220,7 @@ export class ImportSession {
       const last = this.#last;
       this.#last = { result, canonical, line };
       if (last === null || !sameIdentity(last.result, result)) {
+        if (this.#refusedAsPruned(result, canonical, line)) return;
         results.push(result);
         canonicals.push(canonical);
         lines.push(line);
@@ -250,9 +238,7 @@ export class ImportSession {
 
   /** A result whose probe + ts is stored: the same is idempotent, other content is a conflict. */
   #checkStored(result: ProbeResult, canonical: string, line: number): void {
-    const row = this.#stored.get(result.ts, result.probe, result.agent ?? "", spanKey(result)) as
-      | unknown[]
-      | undefined;
+    const row = this.#storedRow(result);
     if (row === undefined) return;
     if (canonicalForm(resultOfValues(row.slice(1))) === canonical) return;
     this.#storedConflicts++;
@@ -263,17 +249,28 @@ export class ImportSession {
   }
 
   /**
-   * A result for a day whose records were pruned (it has a rollup commitment): the first time,
-   * before any of this import's rollups reach that day, whether its rollups are still what the
-   * commitment says. Only such a day is committed again after the import (commitImportedDays).
+   * A result on a day retention pruned is refused (listed in `conflicts`), unless the very same
+   * record is still stored: that day's figures are its committed rollups, which count results
+   * whose records are gone, so nothing can tell a new result there from one already counted
+   * (an old export imported again would count the day twice).
    */
-  #checkCommittedDay(ts: number): void {
-    this.#commitments ??= latestCommitments(this.#db);
-    if (this.#commitments.size === 0) return;
-    const day = startOfDay(ts);
-    const committed = this.#commitments.get(day);
-    if (committed === undefined || this.#committedDays.has(day)) return;
-    this.#committedDays.set(day, rollupDayDigest(this.#db, day) === committed);
+  #refusedAsPruned(result: ProbeResult, canonical: string, line: number): boolean {
+    if (!this.#pruned(result.ts)) return false;
+    const row = this.#storedRow(result);
+    if (row !== undefined && canonicalForm(resultOfValues(row.slice(1))) === canonical) return false;
+    const day = isoTimestamp(result.ts).slice(0, 10);
+    this.conflicts.push({
+      line,
+      message: `probe ${result.probe} at ${isoTimestamp(result.ts)} falls on ${day}, a day whose records retention pruned: its figures are the rollups committed in the log, which may already count this result, so nothing is imported into it`,
+    });
+    return true;
+  }
+
+  /** The stored record with this result's identity: [seq, ...values], or undefined. */
+  #storedRow(result: ProbeResult): unknown[] | undefined {
+    return this.#stored.get(result.ts, result.probe, result.agent ?? "", spanKey(result)) as
+      | unknown[]
+      | undefined;
   }
 
   #assertOpen(): void {
