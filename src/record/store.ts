@@ -21,7 +21,7 @@ import {
 import { prunedBoundary } from "./evidence/pruned-boundary.js";
 import { commitLegacyPrunedDays } from "./evidence/rollup-commitments.js";
 import { type AgentKey, keyFileOf, loadAgentKey, MissingKeyError } from "./evidence/signing.js";
-import { refusalToSign } from "./evidence/signing-guard.js";
+import { disagreement, refusalToSign } from "./evidence/signing-guard.js";
 import {
   describeProblem,
   periodWithCheckpoint,
@@ -128,6 +128,8 @@ export class EvidenceStore implements ResultSink {
   #emptyAtOpen = false;
   /** The input chain's head seq when this process opened the store: later input records are its own. */
   #inputsAtOpen = 0;
+  /** The results chain's tail seq when this process opened the store: later records are its own. */
+  #resultsAtOpen = 0;
   /** Why the head was last not signed; null once a checkpoint was written (or none was refused). */
   #refusal: string | null = null;
   /** Why an import's additions to pruned days were not committed again (their rollups had been edited). */
@@ -161,6 +163,7 @@ export class EvidenceStore implements ResultSink {
           db.prepare("SELECT 1 FROM results UNION ALL SELECT 1 FROM chain_anchors LIMIT 1").get() ===
           undefined;
         this.#inputsAtOpen = inputHead(db).seq;
+        this.#resultsAtOpen = chainTail(db).seq;
         // A store pruned before commitments existed: its pruned days committed once, as found, and signed.
         if (commitLegacyPrunedDays(db, options.clock.now()) > 0) this.#sign(options.clock.now());
       }).immediate();
@@ -416,10 +419,12 @@ export class EvidenceStore implements ResultSink {
 
   /**
    * `slo-agent evidence adopt`: the operator's explicit decision to sign a store this process
-   * would refuse to sign (its checkpoints deleted, an older store, a rotated or lost key). Only a
-   * chain and input chain consistent with themselves are adopted; an `adoption` input record names
-   * what was overridden, the head, and the key before, and is signed with the agent key (created
-   * if it is missing). Returns the refusal overridden (null: nothing needed adopting) and the key id.
+   * would refuse to sign (its checkpoints deleted, an older store, a rotated or lost key, records
+   * left unsigned too long). Only a chain and input chain consistent with themselves and with the
+   * newest remaining checkpoint (whatever key signed it) are adopted: never one that checkpoint
+   * shows rewritten or cut. An `adoption` input record names what was overridden, the head, and
+   * what was signed before, and is signed with the agent key (created if it is missing). Returns
+   * the refusal overridden (null: nothing needed adopting) and the key id.
    */
   adopt(): { overridden: string | null; keyId: string } {
     if (this.#options.readOnly) throw new Error("evidence store was opened read-only");
@@ -443,13 +448,28 @@ export class EvidenceStore implements ResultSink {
             );
           const feed = feedWindowsDisagree(db);
           if (feed !== null) throw new Error(`not adopted: ${feed}`);
+          const before = newestCheckpoint(db);
+          const contradicted =
+            before && disagreement(db, before, { emptyAtOpen: false, inputsAtOpen: 0, resultsAtOpen: 0 });
+          if (contradicted)
+            throw new Error(
+              `the store does not extend its newest remaining checkpoint, so it is not adopted: ${contradicted}`,
+            );
           const head = chainTail(db);
           appendInput(db, "adoption", this.#clock.now(), {
             overridden,
             head_seq: head.seq,
             head_hash: head.hash.toString("hex"),
             key_id: key.keyId,
-            previous_key_id: newestCheckpoint(db)?.keyId ?? null,
+            previous_key_id: before?.keyId ?? null,
+            previous_checkpoint: before
+              ? {
+                  head_seq: before.headSeq,
+                  head_hash: before.headHash,
+                  inputs_seq: before.inputsSeq,
+                  created_at: new Date(before.createdAt).toISOString(),
+                }
+              : null,
           });
         }
         writeCheckpoint(db, key, this.#clock.now());
@@ -516,6 +536,7 @@ export class EvidenceStore implements ResultSink {
     return refusalToSign(this.#db, key, {
       emptyAtOpen: this.#emptyAtOpen,
       inputsAtOpen: this.#inputsAtOpen,
+      resultsAtOpen: this.#resultsAtOpen,
       ownAnchor,
     });
   }

@@ -10,6 +10,13 @@ import { type AgentKey, keyIdOf, type Statement, signatureValid, statementBytes 
 /** How often the store signs its chain head while results keep coming (store clock). */
 export const CHECKPOINT_INTERVAL_MS = 5 * 60_000;
 
+/**
+ * How long after a checkpoint's created_at the unsigned records a crash left behind can reach, by
+ * their ts: the agent signs at least every CHECKPOINT_INTERVAL_MS while results come, plus a margin
+ * for a batch in flight and clock steps (docs/evidence-store.md, "What a writer signs").
+ */
+export const CRASH_TAIL_MS = CHECKPOINT_INTERVAL_MS + 2 * 60_000;
+
 /** A signed checkpoint: the chain head and the newest anchor at one moment. */
 export interface Checkpoint {
   readonly id: number;
@@ -200,8 +207,25 @@ export function checkCheckpoint(
     head ??
     inputsFinding(db, c) ??
     everyCheckpointFinding(db, publicKeyPem!, anchor.seq) ??
-    (period ? commitmentFinding(c, period) : null)
+    (period ? commitmentFinding(c, period) : tailFinding(db, c))
   );
+}
+
+/**
+ * Records after the newest checkpoint's head are pinned only by the chain: a crash leaves at most
+ * CRASH_TAIL_MS of them (by ts) after it. More shows newer checkpoints deleted (and the records
+ * after this one rewritten or cut), or an agent that recorded long without signing.
+ */
+function tailFinding(db: Database.Database, c: Checkpoint): CheckpointFinding | null {
+  const late = db
+    .prepare("SELECT seq, ts FROM results WHERE seq > ? AND ts > ? ORDER BY seq LIMIT 1")
+    .get(c.headSeq, c.createdAt + CRASH_TAIL_MS) as { seq: number; ts: number } | undefined;
+  if (!late) return null;
+  return {
+    seq: late.seq,
+    kind: "missing",
+    detail: `unsigned after the newest signed checkpoint (of ${new Date(c.createdAt).toISOString()}, head seq ${c.headSeq}) and timed more than ${CRASH_TAIL_MS / 60_000} minutes after it, more than a crash leaves unsigned: newer checkpoints were deleted, or the agent recorded without signing (docs/evidence-store.md, "What a writer signs")`,
+  };
 }
 
 /** Records, and a checkpoint table, but no checkpoint: every checkpoint was deleted (or never written). */
