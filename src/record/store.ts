@@ -15,6 +15,7 @@ import {
   configRecordsOf,
   type InputRecord,
   inputHead,
+  inputRecordsOf,
   latestInputOf,
   verifyInputChain,
 } from "./evidence/input-log.js";
@@ -396,6 +397,11 @@ export class EvidenceStore implements ResultSink {
   /** The configuration records (input log) in force during [from, to), for the report to name. */
   configRecords(period: { from: EpochMs; to: EpochMs }): InputRecord[] {
     return configRecordsOf(this.#readerDb(), period.from, period.to);
+  }
+
+  /** The `adoption` input records (`slo-agent evidence adopt`), oldest first: reports and bundles show them. */
+  adoptions(): InputRecord[] {
+    return inputRecordsOf(this.#readerDb(), "adoption");
   }
 
   /**

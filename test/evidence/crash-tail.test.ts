@@ -22,7 +22,6 @@ import { hourly, sql } from "./store-attack.js";
  */
 
 const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
 const MINUTE = 60_000;
 const SLOW = 300_000;
 const MARCH = Date.UTC(2026, 2, 1);
@@ -257,6 +256,56 @@ describe("evidence adopt never signs over a chain its newest remaining checkpoin
       const run = slo(["evidence", "adopt", "--config", "slo.yaml"], dir);
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toContain("the head the newest checkpoint signed, is missing");
+    },
+    SLOW,
+  );
+});
+
+describe("an adoption is shown to the provider", () => {
+  it(
+    "adopt over the forgery names what was signed before; report (JSON, Markdown, HTML) and verify --bundle --key-id show it",
+    () => {
+      const dir = copy();
+      const signedHead = headSignedAt(dir, MAR20);
+      rewriteAfterOlderCheckpoint(dir);
+      const adopted = slo(["evidence", "adopt", "--config", "slo.yaml"], dir);
+      expect(adopted.code, adopted.stderr).toBe(0);
+      const payload = JSON.parse(
+        sql(dir, (db) =>
+          db.prepare("SELECT payload FROM input_records WHERE kind = 'adoption'").pluck().get(),
+        ) as string,
+      );
+      expect(payload.overridden).toMatch(BEYOND_TAIL);
+      expect(payload.previous_checkpoint).toMatchObject({
+        head_seq: signedHead,
+        created_at: "2026-03-20T00:00:00.000Z",
+      });
+      expect(payload.previous_checkpoint.head_hash).toMatch(/^[0-9a-f]{64}$/);
+
+      const report = (format: string) =>
+        slo(["report", "--month", "2026-03", "--config", "slo.yaml", "--format", format], dir);
+      const json = report("json");
+      expect(json.code, json.stderr).toBe(0);
+      const parsed = JSON.parse(json.stdout);
+      expect(parsed.evidence.adoptions).toHaveLength(1);
+      expect(parsed.evidence.adoptions[0]).toMatchObject({
+        key_id: payload.key_id,
+        previous_checkpoint: { head_seq: signedHead, created_at: "2026-03-20T00:00:00.000Z" },
+      });
+      const warning = `the newest checkpoint left before it signed records up to seq ${signedHead} (2026-03-20T00:00:00.000Z`;
+      expect(parsed.warnings.join("\n")).toContain(warning);
+      expect(report("md").stdout).toMatch(/\*\*Warning:\*\* the evidence store was adopted at/);
+      expect(report("html").stdout).toContain("Warning: the evidence store was adopted at");
+
+      const exported = slo(
+        ["evidence", "export", "--month", "2026-03", "--out", "bundle", "--config", "slo.yaml"],
+        dir,
+      );
+      expect(exported.code, exported.stderr).toBe(0);
+      const bundle = slo(["verify", "--bundle", "bundle", "--key-id", payload.key_id], dir);
+      expect(bundle.code, bundle.stderr).toBe(0);
+      expect(bundle.stderr).toContain("slo-agent verify --bundle: warning: inputs.ndjson seq");
+      expect(bundle.stderr).toContain(warning);
     },
     SLOW,
   );
