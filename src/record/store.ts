@@ -322,7 +322,9 @@ export class EvidenceStore implements ResultSink {
       if (options.month === undefined) {
         // A store that signs no checkpoints (checkpoints: false) is checked as a chain only.
         if (this.#options.checkpoints === false) return verifyChain(db);
-        return withCheckpoint(db, verifyChain(db), this.#publicKeyPem());
+        // A writer's own records after the newest checkpoint are signed when its checkpoint is due.
+        const ownAfter = this.#options.readOnly ? undefined : this.#resultsAtOpen;
+        return withCheckpoint(db, verifyChain(db), this.#publicKeyPem(), undefined, ownAfter);
       }
       const { start, end } = monthInterval(options.month);
       const p = this.#againstCheckpoint(db, verifyPeriod(db, start, end), start, end);

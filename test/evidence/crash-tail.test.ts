@@ -144,6 +144,29 @@ describe("a writer signs an unsigned tail only within one checkpoint interval of
   );
 
   it(
+    "an agent started days after the last checkpoint, crashed two minutes later: the next writer signs its tail (the start signs the unchanged head again)",
+    () => {
+      const dir = copy();
+      const started = MAR30 + 3 * 24 * HOUR;
+      const clock = new FakeClock(started);
+      const crashed = openEvidenceStore({ dataDir: join(dir, "data"), clock, logger: () => {} });
+      crashed.startRun(clock.now());
+      clock.advance(MINUTE);
+      for (const r of hourly(clock.now(), clock.now() + 1)) crashed.record(r);
+      crashed.flush();
+      // Not closed (a closing store signs): its results are the tail a crash leaves.
+      clock.advance(MINUTE);
+      const next = openEvidenceStore({ dataDir: join(dir, "data"), clock, logger: () => {} });
+      next.importResults(hourly(clock.now(), clock.now() + 1));
+      expect(next.signingRefusal()).toBeNull();
+      expect(next.verify()).toMatchObject({ ok: true });
+      next.close();
+      crashed.close();
+    },
+    SLOW,
+  );
+
+  it(
     "an unsigned record timed 8 minutes after the newest checkpoint is refused, naming the seq range",
     () => {
       const dir = copy();

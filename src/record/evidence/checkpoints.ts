@@ -61,8 +61,11 @@ export function checkpointDigest(c: Omit<Checkpoint, "id" | "keyId" | "signature
 }
 
 /**
- * Signs the current head and anchor unless the newest checkpoint already names both. Must run
- * inside a write transaction (so the head cannot move meanwhile). Returns whether it wrote one.
+ * Signs the current head and anchor unless the newest checkpoint already names both and is less
+ * than CHECKPOINT_INTERVAL_MS old: an unchanged head is signed again then, so that the crash tail
+ * a writer started days after the last checkpoint leaves is measured from its own start
+ * (CRASH_TAIL_MS). Must run inside a write transaction (so the head cannot move meanwhile).
+ * Returns whether it wrote one.
  */
 export function writeCheckpoint(db: Database.Database, key: AgentKey, now: EpochMs): boolean {
   const tail = chainTail(db);
@@ -84,7 +87,8 @@ export function writeCheckpoint(db: Database.Database, key: AgentKey, now: Epoch
       newest.anchorSeq === body.anchorSeq &&
       newest.anchorHash === body.anchorHash &&
       newest.inputsSeq === body.inputsSeq &&
-      newest.inputsHash === body.inputsHash
+      newest.inputsHash === body.inputsHash &&
+      now - newest.createdAt < CHECKPOINT_INTERVAL_MS
     )
       return false;
   }
@@ -172,6 +176,7 @@ export function checkCheckpoint(
   db: Database.Database,
   publicKeyPem: string | null,
   period?: PeriodCommitment,
+  ownAfter = Number.POSITIVE_INFINITY,
 ): CheckpointFinding | null {
   const c = newestCheckpoint(db);
   if (!c) {
@@ -207,19 +212,22 @@ export function checkCheckpoint(
     head ??
     inputsFinding(db, c) ??
     everyCheckpointFinding(db, publicKeyPem!, anchor.seq) ??
-    (period ? commitmentFinding(c, period) : tailFinding(db, c))
+    (period ? commitmentFinding(c, period) : tailFinding(db, c, ownAfter))
   );
 }
 
 /**
  * Records after the newest checkpoint's head are pinned only by the chain: a crash leaves at most
  * CRASH_TAIL_MS of them (by ts) after it. More shows newer checkpoints deleted (and the records
- * after this one rewritten or cut), or an agent that recorded long without signing.
+ * after this one rewritten or cut), or an agent that recorded long without signing. Records after
+ * seq `ownAfter` were written by the calling process, which signs them when its checkpoint is due.
  */
-function tailFinding(db: Database.Database, c: Checkpoint): CheckpointFinding | null {
+function tailFinding(db: Database.Database, c: Checkpoint, ownAfter: number): CheckpointFinding | null {
   const late = db
-    .prepare("SELECT seq, ts FROM results WHERE seq > ? AND ts > ? ORDER BY seq LIMIT 1")
-    .get(c.headSeq, c.createdAt + CRASH_TAIL_MS) as { seq: number; ts: number } | undefined;
+    .prepare("SELECT seq, ts FROM results WHERE seq > ? AND seq <= ? AND ts > ? ORDER BY seq LIMIT 1")
+    .get(c.headSeq, Math.min(ownAfter, Number.MAX_SAFE_INTEGER), c.createdAt + CRASH_TAIL_MS) as
+    | { seq: number; ts: number }
+    | undefined;
   if (!late) return null;
   return {
     seq: late.seq,

@@ -4,8 +4,8 @@ import { GENESIS_HASH } from "./canonical.js";
 import { type ChainLink, chainTail, latestAnchor } from "./chain.js";
 import {
   CHECKPOINT_INTERVAL_MS,
-  CRASH_TAIL_MS,
   type Checkpoint,
+  CRASH_TAIL_MS,
   checkpointStatement,
   newestCheckpoint,
 } from "./checkpoints.js";
