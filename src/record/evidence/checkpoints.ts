@@ -12,10 +12,12 @@ export const CHECKPOINT_INTERVAL_MS = 5 * 60_000;
 
 /**
  * How long after a checkpoint's created_at the unsigned records a crash left behind can reach, by
- * their ts: the agent signs at least every CHECKPOINT_INTERVAL_MS while results come, plus a margin
- * for a batch in flight and clock steps (docs/evidence-store.md, "What a writer signs").
+ * their ts: the agent signs at least every CHECKPOINT_INTERVAL_MS while results come; a merchant
+ * span may be dated up to 5 minutes ahead of the agent's clock (MAX_SPAN_AHEAD_MS in
+ * src/traffic/endpoint.ts); 2 more minutes for a batch in flight and clock steps
+ * (docs/evidence-store.md, "What a writer signs").
  */
-export const CRASH_TAIL_MS = CHECKPOINT_INTERVAL_MS + 2 * 60_000;
+export const CRASH_TAIL_MS = CHECKPOINT_INTERVAL_MS + 5 * 60_000 + 2 * 60_000;
 
 /** A signed checkpoint: the chain head and the newest anchor at one moment. */
 export interface Checkpoint {
