@@ -16,13 +16,14 @@ import {
   configRecordsOf,
   type InputRecord,
   inputHead,
+  inputRecordsOf,
   latestInputOf,
   verifyInputChain,
 } from "./evidence/input-log.js";
 import { prunedBoundary } from "./evidence/pruned-boundary.js";
 import { commitLegacyPrunedDays } from "./evidence/rollup-commitments.js";
 import { type AgentKey, keyFileOf, loadAgentKey, MissingKeyError } from "./evidence/signing.js";
-import { refusalToSign } from "./evidence/signing-guard.js";
+import { disagreement, refusalToSign } from "./evidence/signing-guard.js";
 import {
   describeProblem,
   periodWithCheckpoint,
@@ -129,6 +130,8 @@ export class EvidenceStore implements ResultSink {
   #emptyAtOpen = false;
   /** The input chain's head seq when this process opened the store: later input records are its own. */
   #inputsAtOpen = 0;
+  /** The results chain's tail seq when this process opened the store: later records are its own. */
+  #resultsAtOpen = 0;
   /** Why the head was last not signed; null once a checkpoint was written (or none was refused). */
   #refusal: string | null = null;
 
@@ -160,6 +163,7 @@ export class EvidenceStore implements ResultSink {
           db.prepare("SELECT 1 FROM results UNION ALL SELECT 1 FROM chain_anchors LIMIT 1").get() ===
           undefined;
         this.#inputsAtOpen = inputHead(db).seq;
+        this.#resultsAtOpen = chainTail(db).seq;
         // A store pruned before commitments existed: its pruned days committed once, as found, and signed.
         if (commitLegacyPrunedDays(db, options.clock.now()) > 0) this.#sign(options.clock.now());
       }).immediate();
@@ -307,7 +311,9 @@ export class EvidenceStore implements ResultSink {
       if (options.month === undefined) {
         // A store that signs no checkpoints (checkpoints: false) is checked as a chain only.
         if (this.#options.checkpoints === false) return verifyChain(db);
-        return withCheckpoint(db, verifyChain(db), this.#publicKeyPem());
+        // A writer's own records after the newest checkpoint are signed when its checkpoint is due.
+        const ownAfter = this.#options.readOnly ? undefined : this.#resultsAtOpen;
+        return withCheckpoint(db, verifyChain(db), this.#publicKeyPem(), undefined, ownAfter);
       }
       const { start, end } = monthInterval(options.month);
       const p = this.#againstCheckpoint(db, verifyPeriod(db, start, end), start, end);
@@ -384,6 +390,11 @@ export class EvidenceStore implements ResultSink {
     return configRecordsOf(this.#readerDb(), period.from, period.to);
   }
 
+  /** The `adoption` input records (`slo-agent evidence adopt`), oldest first: reports and bundles show them. */
+  adoptions(): InputRecord[] {
+    return inputRecordsOf(this.#readerDb(), "adoption");
+  }
+
   /**
    * Each declared maintenance window's versions (contract section 14, moved maintenance), from
    * every configuration record of the log: a restart or a report reads the same history. logBegan:
@@ -404,10 +415,12 @@ export class EvidenceStore implements ResultSink {
 
   /**
    * `slo-agent evidence adopt`: the operator's explicit decision to sign a store this process
-   * would refuse to sign (its checkpoints deleted, an older store, a rotated or lost key). Only a
-   * chain and input chain consistent with themselves are adopted; an `adoption` input record names
-   * what was overridden, the head, and the key before, and is signed with the agent key (created
-   * if it is missing). Returns the refusal overridden (null: nothing needed adopting) and the key id.
+   * would refuse to sign (its checkpoints deleted, an older store, a rotated or lost key, records
+   * left unsigned too long). Only a chain and input chain consistent with themselves and with the
+   * newest remaining checkpoint (whatever key signed it) are adopted: never one that checkpoint
+   * shows rewritten or cut. An `adoption` input record names what was overridden, the head, and
+   * what was signed before, and is signed with the agent key (created if it is missing). Returns
+   * the refusal overridden (null: nothing needed adopting) and the key id.
    */
   adopt(): { overridden: string | null; keyId: string } {
     if (this.#options.readOnly) throw new Error("evidence store was opened read-only");
@@ -431,13 +444,28 @@ export class EvidenceStore implements ResultSink {
             );
           const feed = feedWindowsDisagree(db);
           if (feed !== null) throw new Error(`not adopted: ${feed}`);
+          const before = newestCheckpoint(db);
+          const contradicted =
+            before && disagreement(db, before, { emptyAtOpen: false, inputsAtOpen: 0, resultsAtOpen: 0 });
+          if (contradicted)
+            throw new Error(
+              `the store does not extend its newest remaining checkpoint, so it is not adopted: ${contradicted}`,
+            );
           const head = chainTail(db);
           appendInput(db, "adoption", this.#clock.now(), {
             overridden,
             head_seq: head.seq,
             head_hash: head.hash.toString("hex"),
             key_id: key.keyId,
-            previous_key_id: newestCheckpoint(db)?.keyId ?? null,
+            previous_key_id: before?.keyId ?? null,
+            previous_checkpoint: before
+              ? {
+                  head_seq: before.headSeq,
+                  head_hash: before.headHash,
+                  inputs_seq: before.inputsSeq,
+                  created_at: new Date(before.createdAt).toISOString(),
+                }
+              : null,
           });
         }
         writeCheckpoint(db, key, this.#clock.now());
@@ -504,6 +532,7 @@ export class EvidenceStore implements ResultSink {
     return refusalToSign(this.#db, key, {
       emptyAtOpen: this.#emptyAtOpen,
       inputsAtOpen: this.#inputsAtOpen,
+      resultsAtOpen: this.#resultsAtOpen,
       ownAnchor,
     });
   }

@@ -1,5 +1,6 @@
 import type { ChainProblem, Signature, Statement, StatementTimestamp } from "../record/index.js";
-import type { ConfigRecordRef, Evidence, MonthlyReport } from "./model.js";
+import { adoptionWarning } from "./adoptions.js";
+import type { AdoptionRef, ConfigRecordRef, Evidence, MonthlyReport } from "./model.js";
 
 /** What the report command found when it checked the month's records, and what it signed. */
 export interface EvidenceSeal {
@@ -15,6 +16,8 @@ export interface EvidenceSeal {
   readonly seqs?: { readonly first: number; readonly last: number };
   /** The month's configuration records (input log); empty: none recorded. */
   readonly configRecords?: readonly ConfigRecordRef[];
+  /** The adoptions the month's figures rest on (src/reports/adoptions.ts); empty: none. */
+  readonly adoptions?: readonly AdoptionRef[];
   readonly statement: Statement;
   /** Null when no key could be had (a store on read-only media without one). */
   readonly signature: Signature | null;
@@ -36,11 +39,13 @@ export function sealReport(report: MonthlyReport, seal: EvidenceSeal): MonthlyRe
     ...(seal.recomputeSha256 ? { recompute_sha256: seal.recomputeSha256 } : {}),
     ...(seal.seqs ? { first_seq: seal.seqs.first, last_seq: seal.seqs.last } : {}),
     ...(seal.configRecords?.length ? { config_records: seal.configRecords } : {}),
+    ...(seal.adoptions?.length ? { adoptions: seal.adoptions } : {}),
     statement: seal.statement,
     ...(seal.signature === null ? {} : { signature: seal.signature }),
     ...(seal.timestamp ? { timestamp: seal.timestamp } : {}),
   };
-  return { ...report, evidence };
+  const warnings = [...(report.warnings ?? []), ...(seal.adoptions ?? []).map(adoptionWarning)];
+  return { ...report, evidence, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 
 /** The line every format leads with when the evidence did not verify. */

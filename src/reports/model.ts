@@ -83,6 +83,29 @@ export interface ConfigRecordRef {
   readonly sha256: string;
 }
 
+/**
+ * An `slo-agent evidence adopt` (an `adoption` input record): the operator signed a store the
+ * writers refused to sign. What the checkpoints signed before it is all they prove of the records
+ * up to its head_seq (docs/evidence-store.md, "A store that cannot be signed").
+ */
+export interface AdoptionRef {
+  /** Its input-log seq. */
+  readonly seq: number;
+  readonly adopted_at: IsoInstant;
+  /** The writers' refusal it overrode. */
+  readonly overridden: string;
+  /** The chain head it signed. */
+  readonly head_seq: number;
+  readonly key_id: string;
+  /** The newest checkpoint left before it; null: the store had none. */
+  readonly previous_checkpoint: {
+    readonly head_seq: number;
+    readonly head_hash: string;
+    readonly created_at: IsoInstant;
+    readonly key_id: string;
+  } | null;
+}
+
 export interface Evidence {
   readonly records: number;
   readonly sha256: string;
@@ -103,6 +126,8 @@ export interface Evidence {
    * (a store the daemon never ran, filled by `import`).
    */
   readonly config_records?: readonly ConfigRecordRef[];
+  /** Adoptions made after the month began or signing over its records; absent when none. */
+  readonly adoptions?: readonly AdoptionRef[];
   readonly statement?: Statement;
   readonly signature?: Signature;
   /** RFC 3161 timestamp of the statement, when agent.tsa_url is set and the TSA answered. */

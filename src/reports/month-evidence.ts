@@ -16,8 +16,9 @@ import {
   type VerifiedRecords,
 } from "../record/index.js";
 import { AGENT_VERSION } from "../version.js";
+import { monthAdoptions } from "./adoptions.js";
 import type { EvidenceSeal } from "./evidence.js";
-import type { ConfigRecordRef } from "./model.js";
+import type { AdoptionRef, ConfigRecordRef } from "./model.js";
 
 export interface SealInput {
   readonly command: string;
@@ -77,6 +78,7 @@ export interface MonthEvidence {
   /** The month's configuration records, and the payload (JCS) of the one config_sha256 names; null: none is. */
   readonly configRecords: readonly ConfigRecordRef[];
   readonly recordedConfiguration: string | null;
+  readonly adoptions: readonly AdoptionRef[];
   readonly statement: Statement;
   readonly key: AgentKey | null;
 }
@@ -122,6 +124,7 @@ export function monthEvidence(input: SealInput): MonthEvidence {
     configSha256: config,
     configRecords,
     recordedConfiguration: recorded?.payload ?? null,
+    adoptions: monthAdoptions(input.store.adoptions(), start, verification.firstSeq),
     statement,
     key,
   };
@@ -137,6 +140,7 @@ export function sealOf(evidence: MonthEvidence): EvidenceSeal {
     recomputeSha256: recomputeScriptSha256(),
     seqs: { first: evidence.verification.firstSeq, last: evidence.verification.lastSeq },
     configRecords: evidence.configRecords,
+    adoptions: evidence.adoptions,
     statement: evidence.statement,
     signature: evidence.key?.sign(evidence.statement) ?? null,
   };

@@ -10,17 +10,20 @@ import { type CommonOptions, withCommonOptions } from "../options.js";
 const EXAMPLES = `
 The agent and import sign a store only when it extends the newest checkpoint they can check
 (docs/evidence-store.md, "A store that cannot be signed"). When you know the store is yours as it
-is (restored from your own copy, written by an older version, the key rotated or lost), adopt it:
-its chain and input chain must verify; an "adoption" input record then names what was overridden,
-the head and the key before, and every later bundle carries it. A missing key is created: publish
-its key id.
+is (restored from your own copy, written by an older version, the key rotated or lost, records
+left unsigned longer than a crash leaves), adopt it: its chain and input chain must verify and
+extend the newest checkpoint left in the store (never one that checkpoint shows rewritten or cut).
+An "adoption" input record then names what was overridden and the newest checkpoint before it;
+every later report (evidence.adoptions, a warning) and bundle shows it. A missing key is created:
+publish its key id.
 
 Example:
   $ slo-agent evidence adopt --data-dir /var/lib/slo-agent
   adopted: the store holds records seq 1..42600 but no signed checkpoint: ...
   signed by key 59ca6f1d1d1465d1 (publish it: verify --bundle DIR --key-id 59ca6f1d1d1465d1)
 
-Exit codes: 0 adopted (or nothing to adopt), 1 the chain does not verify (nothing signed),
+Exit codes: 0 adopted (or nothing to adopt), 1 the chain does not verify or does not extend the
+newest checkpoint (nothing signed),
 2 bad usage or no evidence store.`;
 
 /** `slo-agent evidence adopt`: the operator's explicit signature over a store the writers refuse to sign. */

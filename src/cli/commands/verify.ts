@@ -172,6 +172,8 @@ async function runVerifyBundle(
   process.stdout.write(
     `ok: ${outcome.records} records verified, digest ${outcome.sha256}, signed by key ${outcome.keyId}${head}${configured}${stamped}\n`,
   );
+  for (const adoption of outcome.adoptions)
+    process.stderr.write(`slo-agent verify --bundle: warning: ${adoption}\n`);
 }
 
 /** Exit 0 intact, 1 altered (what: the signature or the key id), 2 unreadable (contract section 13). */

@@ -56,6 +56,8 @@ export type HeadOutcome =
       readonly headSeq: number;
       /** The input record (seq) whose configuration is configuration.json's bytes; null: none is. */
       readonly configSeq: number | null;
+      /** One sentence per `adoption` record in inputs.ndjson (`evidence adopt`): verify prints each as a warning. */
+      readonly adoptions: readonly string[];
     }
   | { readonly ok: false; readonly where: string; readonly detail: string };
 
@@ -132,7 +134,8 @@ export function checkHead(input: {
     const maintenance = checkMaintenance(input.maintenance, inputs.observations, inputs.versions);
     if (maintenance) return maintenance;
   }
-  if (input.configuration === null) return { ok: true, headSeq: Number(headSeq), configSeq: null };
+  const adoptions = inputs.adoptions;
+  if (input.configuration === null) return { ok: true, headSeq: Number(headSeq), configSeq: null, adoptions };
   const sha = createHash("sha256").update(input.configuration).digest("hex");
   if (sha !== input.configSha256)
     return {
@@ -140,7 +143,7 @@ export function checkHead(input: {
       where: "configuration.json",
       detail: "its SHA-256 is not the statement's config_sha256",
     };
-  return { ok: true, headSeq: Number(headSeq), configSeq: inputs.configs.get(sha) ?? null };
+  return { ok: true, headSeq: Number(headSeq), configSeq: inputs.configs.get(sha) ?? null, adoptions };
 }
 
 /** The input chain from genesis up to the checkpoint's inputs head; the config records by payload SHA-256. */
@@ -153,6 +156,7 @@ function checkInputs(
       configs: Map<string, number>;
       observations: Map<string, Observation>;
       versions: Map<string, WindowVersion[]>;
+      adoptions: string[];
     }
   | { ok: false; where: string; detail: string } {
   const lines = text.split("\n");
@@ -160,6 +164,7 @@ function checkInputs(
   const configs = new Map<string, number>();
   const observations = new Map<string, Observation>();
   const observed: { ts: number; payload: ObservationPayload }[] = [];
+  const adoptions: string[] = [];
   let previous = { seq: 0, hash: GENESIS };
   for (const [index, line] of lines.entries()) {
     const bad = (detail: string) => ({ ok: false as const, where: `${INPUTS_FILE}:${index + 1}`, detail });
@@ -193,6 +198,7 @@ function checkInputs(
       observations.set(String(payload.provider_id), { seq: previous.seq + 1, payload });
       observed.push({ ts: Date.parse(String(record.ts)), payload: payload as unknown as ObservationPayload });
     }
+    if (record.kind === "adoption") adoptions.push(adoptionSentence(previous.seq + 1, record));
     previous = { seq: previous.seq + 1, hash: record.hash };
   }
   const seq = checkpoint.inputs_seq ?? 0;
@@ -203,7 +209,22 @@ function checkInputs(
       where: INPUTS_FILE,
       detail: `ends at input seq ${previous.seq}, not at the input head the signed checkpoint commits (seq ${String(seq)})`,
     };
-  return { ok: true, configs, observations, versions: versionsOfObservations(observed) };
+  return { ok: true, configs, observations, versions: versionsOfObservations(observed), adoptions };
+}
+
+/** An `adoption` record (src/record/store.ts, adopt()) as the warning `verify --bundle` prints. */
+function adoptionSentence(seq: number, record: { ts?: unknown; payload?: unknown }): string {
+  const p = (record.payload ?? {}) as {
+    overridden?: unknown;
+    head_seq?: unknown;
+    key_id?: unknown;
+    previous_key_id?: unknown;
+    previous_checkpoint?: { head_seq?: unknown; created_at?: unknown } | null;
+  };
+  const before = p.previous_checkpoint
+    ? `the newest checkpoint left before it signed records up to seq ${String(p.previous_checkpoint.head_seq)} (${String(p.previous_checkpoint.created_at)}, key ${String(p.previous_key_id)})`
+    : "no checkpoint was left before it";
+  return `${INPUTS_FILE} seq ${seq}: the store was adopted at ${String(record.ts)} by key ${String(p.key_id)} (head seq ${String(p.head_seq)}) over the writers' refusal: ${String(p.overridden)}. ${before}; what it signed beyond rests on the operator's word, not on the checkpoints`;
 }
 
 interface Observation {

@@ -41,6 +41,8 @@ export type BundleOutcome =
       readonly configSeq: number | null;
       /** The TSA that signed statement.tsr; null: the bundle has none. */
       readonly timestamp: TokenSigner | null;
+      /** The store's adoptions (`evidence adopt`) inputs.ndjson holds, one sentence each. */
+      readonly adoptions: readonly string[];
     }
   | { readonly ok: false; readonly where: string; readonly detail: string };
 
@@ -125,6 +127,7 @@ export async function verifyBundle(dir: string, pins: BundlePins = {}): Promise<
     headSeq: head.headSeq,
     configSeq: head.configSeq,
     timestamp,
+    adoptions: head.adoptions,
   };
 }
 
@@ -138,11 +141,11 @@ function checkHeadFiles(
   records: Extract<RecordsOutcome, { ok: true }>,
   publicKeyPem: string,
 ):
-  | { ok: true; headSeq: number | null; configSeq: number | null }
+  | { ok: true; headSeq: number | null; configSeq: number | null; adoptions: readonly string[] }
   | { ok: false; where: string; detail: string } {
   const checkpoint = readBundleFile(dir, BUNDLE_FILES.checkpoint, true);
   if (checkpoint === null) {
-    if (records.records === 0) return { ok: true, headSeq: null, configSeq: null };
+    if (records.records === 0) return { ok: true, headSeq: null, configSeq: null, adoptions: [] };
     return {
       ok: false,
       where: BUNDLE_FILES.checkpoint,

@@ -10,6 +10,15 @@ import { type AgentKey, keyIdOf, type Statement, signatureValid, statementBytes 
 /** How often the store signs its chain head while results keep coming (store clock). */
 export const CHECKPOINT_INTERVAL_MS = 5 * 60_000;
 
+/**
+ * How long after a checkpoint's created_at the unsigned records a crash left behind can reach, by
+ * their ts: the agent signs at least every CHECKPOINT_INTERVAL_MS while results come; a merchant
+ * span may be dated up to 5 minutes ahead of the agent's clock (MAX_SPAN_AHEAD_MS in
+ * src/traffic/endpoint.ts); 2 more minutes for a batch in flight and clock steps
+ * (docs/evidence-store.md, "What a writer signs").
+ */
+export const CRASH_TAIL_MS = CHECKPOINT_INTERVAL_MS + 5 * 60_000 + 2 * 60_000;
+
 /** A signed checkpoint: the chain head and the newest anchor at one moment. */
 export interface Checkpoint {
   readonly id: number;
@@ -54,8 +63,11 @@ export function checkpointDigest(c: Omit<Checkpoint, "id" | "keyId" | "signature
 }
 
 /**
- * Signs the current head and anchor unless the newest checkpoint already names both. Must run
- * inside a write transaction (so the head cannot move meanwhile). Returns whether it wrote one.
+ * Signs the current head and anchor unless the newest checkpoint already names both and is less
+ * than CHECKPOINT_INTERVAL_MS old: an unchanged head is signed again then, so that the crash tail
+ * a writer started days after the last checkpoint leaves is measured from its own start
+ * (CRASH_TAIL_MS). Must run inside a write transaction (so the head cannot move meanwhile).
+ * Returns whether it wrote one.
  */
 export function writeCheckpoint(db: Database.Database, key: AgentKey, now: EpochMs): boolean {
   const tail = chainTail(db);
@@ -77,7 +89,8 @@ export function writeCheckpoint(db: Database.Database, key: AgentKey, now: Epoch
       newest.anchorSeq === body.anchorSeq &&
       newest.anchorHash === body.anchorHash &&
       newest.inputsSeq === body.inputsSeq &&
-      newest.inputsHash === body.inputsHash
+      newest.inputsHash === body.inputsHash &&
+      now - newest.createdAt < CHECKPOINT_INTERVAL_MS
     )
       return false;
   }
@@ -165,6 +178,7 @@ export function checkCheckpoint(
   db: Database.Database,
   publicKeyPem: string | null,
   period?: PeriodCommitment,
+  ownAfter = Number.POSITIVE_INFINITY,
 ): CheckpointFinding | null {
   const c = newestCheckpoint(db);
   if (!c) {
@@ -200,8 +214,28 @@ export function checkCheckpoint(
     head ??
     inputsFinding(db, c) ??
     everyCheckpointFinding(db, publicKeyPem!, anchor.seq) ??
-    (period ? commitmentFinding(c, period) : null)
+    (period ? commitmentFinding(c, period) : tailFinding(db, c, ownAfter))
   );
+}
+
+/**
+ * Records after the newest checkpoint's head are pinned only by the chain: a crash leaves at most
+ * CRASH_TAIL_MS of them (by ts) after it. More shows newer checkpoints deleted (and the records
+ * after this one rewritten or cut), or an agent that recorded long without signing. Records after
+ * seq `ownAfter` were written by the calling process, which signs them when its checkpoint is due.
+ */
+function tailFinding(db: Database.Database, c: Checkpoint, ownAfter: number): CheckpointFinding | null {
+  const late = db
+    .prepare("SELECT seq, ts FROM results WHERE seq > ? AND seq <= ? AND ts > ? ORDER BY seq LIMIT 1")
+    .get(c.headSeq, Math.min(ownAfter, Number.MAX_SAFE_INTEGER), c.createdAt + CRASH_TAIL_MS) as
+    | { seq: number; ts: number }
+    | undefined;
+  if (!late) return null;
+  return {
+    seq: late.seq,
+    kind: "missing",
+    detail: `unsigned after the newest signed checkpoint (of ${new Date(c.createdAt).toISOString()}, head seq ${c.headSeq}) and timed more than ${CRASH_TAIL_MS / 60_000} minutes after it, more than a crash leaves unsigned: newer checkpoints were deleted, or the agent recorded without signing (docs/evidence-store.md, "What a writer signs")`,
+  };
 }
 
 /** Records, and a checkpoint table, but no checkpoint: every checkpoint was deleted (or never written). */

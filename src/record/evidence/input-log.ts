@@ -63,6 +63,14 @@ export function latestInputOf(db: Database.Database, kind: InputKind): InputReco
     .get(kind) as InputRecord | undefined;
 }
 
+/** Every input record of a kind, oldest first. */
+export function inputRecordsOf(db: Database.Database, kind: InputKind): InputRecord[] {
+  if (!hasInputLog(db)) return [];
+  return db
+    .prepare("SELECT seq, kind, ts, payload FROM input_records WHERE kind = ? ORDER BY seq")
+    .all(kind) as InputRecord[];
+}
+
 /**
  * Walks the input chain (it holds a record per configuration load and per feed change: small)
  * after `from` (by default from its start) and returns the first record that does not follow its

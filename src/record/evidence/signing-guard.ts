@@ -1,8 +1,14 @@
 import type Database from "better-sqlite3";
 import { feedWindowsDisagree } from "../feed-windows.js";
 import { GENESIS_HASH } from "./canonical.js";
-import { type ChainLink, latestAnchor } from "./chain.js";
-import { type Checkpoint, checkpointStatement, newestCheckpoint } from "./checkpoints.js";
+import { type ChainLink, chainTail, latestAnchor } from "./chain.js";
+import {
+  CHECKPOINT_INTERVAL_MS,
+  type Checkpoint,
+  CRASH_TAIL_MS,
+  checkpointStatement,
+  newestCheckpoint,
+} from "./checkpoints.js";
 import { hasInputLog, verifyInputChain } from "./input-log.js";
 import { type AgentKey, signatureValid, statementBytes } from "./signing.js";
 import { content, gap, HASH, link, RECORD_COLUMNS, SEQ, type StoredRecord } from "./verify.js";
@@ -20,6 +26,8 @@ export interface SigningBasis {
   readonly emptyAtOpen: boolean;
   /** The input chain's head seq when this process opened it: records after it are this process's own. */
   readonly inputsAtOpen: number;
+  /** The results chain's tail seq when this process opened it: records after it are this process's own. */
+  readonly resultsAtOpen: number;
   /** The anchor this process's own prune wrote in the current transaction (the chain was checked before). */
   readonly ownAnchor?: ChainLink | null;
 }
@@ -37,12 +45,17 @@ export function refusalToSign(db: Database.Database, key: AgentKey, basis: Signi
     return `the newest checkpoint (of ${when}, head seq ${c.headSeq}) is signed by key ${c.keyId}, not by this agent's key ${key.keyId}: forged, or the key was replaced without adopting the store (docs/evidence-store.md, "Rotating the key")`;
   if (!signatureValid(statementBytes(checkpointStatement(c)), c.signature, key.publicKeyPem))
     return `the newest checkpoint (of ${when}, head seq ${c.headSeq}) is not signed by this agent's key: forged or edited`;
-  return (
-    anchorRefusal(db, c, basis) ??
-    resultsRefusal(db, c, basis) ??
-    inputsRefusal(db, c, basis) ??
-    feedWindowsDisagree(db)
-  );
+  return disagreement(db, c, basis) ?? feedWindowsDisagree(db);
+}
+
+/**
+ * Why the store does not extend checkpoint `c`, whatever key signed it; null when it does: the
+ * anchor it signed, its head record and every record after it (those the store held at open
+ * within CRASH_TAIL_MS of it), its input head and every input record after it. `evidence adopt`
+ * passes a basis that trusts every record to be this process's own.
+ */
+export function disagreement(db: Database.Database, c: Checkpoint, basis: SigningBasis): string | null {
+  return anchorRefusal(db, c, basis) ?? resultsRefusal(db, c, basis) ?? inputsRefusal(db, c, basis);
 }
 
 function unsignedStore(db: Database.Database): string {
@@ -99,10 +112,23 @@ function resultsRefusal(db: Database.Database, c: Checkpoint, basis: SigningBasi
       link(db, row, previousHash) ??
       content(row);
     if (problem) return `record seq ${problem.seq} after the newest checkpoint: ${problem.detail}`;
+    if (seq <= basis.resultsAtOpen && (row[0] as number) > c.createdAt + CRASH_TAIL_MS)
+      return beyondCrashTail(c, seq, Math.min(basis.resultsAtOpen, chainTail(db).seq));
     previousSeq = seq;
     previousHash = row[HASH] as string;
   }
   return null;
+}
+
+/**
+ * Records the store held unsigned when this process opened it, timed later than a crash can have
+ * left them: what remains after the newest checkpoints were deleted (the records after them
+ * rewritten and rechained, or cut), or an agent that went on recording while it refused to sign.
+ */
+function beyondCrashTail(c: Checkpoint, seq: number, last: number): string {
+  const when = new Date(c.createdAt).toISOString();
+  const minutes = CRASH_TAIL_MS / 60_000;
+  return `records seq ${c.headSeq + 1}..${last} follow the newest checkpoint (of ${when}, head seq ${c.headSeq}) unsigned, and record seq ${seq} is timed more than ${minutes} minutes after it: more than a crash leaves unsigned (the agent signs every ${CHECKPOINT_INTERVAL_MS / 60_000} minutes), so newer checkpoints were deleted and the records after this one rewritten or cut, or the agent recorded long without signing (recovery: docs/evidence-store.md, "A store that cannot be signed")`;
 }
 
 /**

@@ -85,8 +85,9 @@ export function withCheckpoint(
   outcome: VerifyOutcome,
   publicKeyPem: string | null,
   period?: PeriodCommitment,
+  ownAfter?: number,
 ): VerifyOutcome {
-  const finding = checkCheckpoint(db, publicKeyPem, period);
+  const finding = checkCheckpoint(db, publicKeyPem, period, ownAfter);
   if (!finding) return outcome;
   if (!outcome.ok && outcome.problem.seq <= finding.seq) return outcome;
   const record = db.prepare("SELECT probe, ts FROM results WHERE seq = ?").get(finding.seq) as

@@ -1,0 +1,335 @@
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeClock } from "../../src/clock/fake.js";
+import type { ProbeResult } from "../../src/model/index.js";
+import { canonicalForm, chainHashHex } from "../../src/record/evidence/canonical.js";
+import { openEvidenceStore } from "../../src/record/index.js";
+import { type ResultRow, resultOfRow } from "../../src/record/rows.js";
+import { slo } from "../reports/cli-run.js";
+import { sloYaml } from "../reports/month-scenario.js";
+import { hourly, sql } from "./store-attack.js";
+
+/**
+ * Issue 23, second audit: the records a crash leaves unsigned after the newest checkpoint are
+ * signed by the next writer only within a bound (about one checkpoint interval by their ts).
+ * Deleting the newest checkpoints and rewriting (or cutting) the records after an older one
+ * used to pass as such a "crash tail": the next import signed it and report, verify and the
+ * bundle passed. And `evidence adopt` signed over a chain its newest checkpoint shows rewritten.
+ * Real SQLite stores, the real CLI.
+ */
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const SLOW = 300_000;
+const MARCH = Date.UTC(2026, 2, 1);
+/** When the three imports signed: March 1-20 at MAR20, 20-26 at MAR26, 26-30 at MAR30. */
+const MAR20 = Date.UTC(2026, 2, 20);
+const MAR26 = Date.UTC(2026, 2, 26);
+const MAR30 = Date.UTC(2026, 2, 30);
+
+let base: string;
+const dirs: string[] = [];
+
+beforeAll(() => {
+  base = mkdtempSync(join(tmpdir(), "slo-tail-base-"));
+  writeFileSync(join(base, "slo.yaml"), sloYaml("./data"));
+  const clock = new FakeClock(MAR20);
+  const store = openEvidenceStore({ dataDir: join(base, "data"), clock, logger: () => {} });
+  store.recordInput("config", { maintenance: { windows: [] } });
+  store.importResults(hourly(MARCH, MAR20));
+  clock.advance(MAR26 - clock.now());
+  store.importResults(hourly(MAR20, MAR26));
+  clock.advance(MAR30 - clock.now());
+  store.importResults(hourly(MAR26, MAR30));
+  store.close();
+}, SLOW);
+
+afterAll(() => {
+  for (const dir of [base, ...dirs]) rmSync(dir, { recursive: true, force: true });
+});
+
+function copy(): string {
+  const dir = mkdtempSync(join(tmpdir(), "slo-tail-"));
+  dirs.push(dir);
+  cpSync(base, dir, { recursive: true });
+  return dir;
+}
+
+const checkpoints = (dir: string) =>
+  sql(dir, (db) => db.prepare("SELECT count(*) FROM checkpoints").pluck().get() as number);
+
+/** The head seq the (first) checkpoint signed at `at` names. */
+const headSignedAt = (dir: string, at: number) =>
+  sql(
+    dir,
+    (db) =>
+      db.prepare("SELECT max(head_seq) FROM checkpoints WHERE created_at = ?").pluck().get(at) as number,
+  );
+
+function importOne(dir: string, ts = "2026-12-06T09:00:00.000Z") {
+  writeFileSync(
+    join(dir, "one.ndjson"),
+    `{"ts":"${ts}","probe":"disputes-read","category":"disputes","status":200,"duration_ms":50,"error":null,"error_code":null,"correlation_id":null}\n`,
+  );
+  return slo(["import", "one.ndjson", "--config", "slo.yaml"], dir);
+}
+
+/** Records from seq `from` to the tail rewritten by `edit` and rechained, as an attacker without the key would. */
+function rechainToHead(db: Database.Database, from: number, edit: (r: ProbeResult) => ProbeResult): void {
+  const rows = db.prepare("SELECT * FROM results WHERE seq >= ? ORDER BY seq").all(from) as ResultRow[];
+  let previous = db
+    .prepare("SELECT lower(hex(hash)) FROM results WHERE seq = ?")
+    .pluck()
+    .get(from - 1) as string;
+  const update = db.prepare(
+    "UPDATE results SET status = ?, prev_hash = unhex(?), hash = unhex(?) WHERE seq = ?",
+  );
+  for (const row of rows) {
+    const result = edit(resultOfRow(row));
+    const hash = chainHashHex(previous, canonicalForm(result));
+    update.run(result.status, previous, hash, row.seq);
+    previous = hash;
+  }
+}
+
+const onMarch25 = (r: ProbeResult): ProbeResult =>
+  r.ts >= Date.UTC(2026, 2, 25) && r.ts < Date.UTC(2026, 2, 26) ? { ...r, status: 503 } : r;
+
+/** The attack: the checkpoints after MAR20 deleted, the ten days after its head rewritten and rechained. */
+function rewriteAfterOlderCheckpoint(dir: string): void {
+  const head = headSignedAt(dir, MAR20);
+  sql(dir, (db) => {
+    db.prepare("DELETE FROM checkpoints WHERE created_at > ?").run(MAR20);
+    rechainToHead(db, head + 1, onMarch25);
+  });
+}
+
+/** Results with these ts (ms after MAR30) written unsigned after the newest checkpoint, as a crash leaves them. */
+function unsignedAfterNewest(dir: string, offsets: readonly number[]): void {
+  const clock = new FakeClock(MAR30 + Math.max(...offsets));
+  const store = openEvidenceStore({
+    dataDir: join(dir, "data"),
+    clock,
+    logger: () => {},
+    checkpoints: false,
+  });
+  store.importResults(offsets.map((offset) => ({ ...hourly(MAR30, MAR30 + HOUR)[0]!, ts: MAR30 + offset })));
+  store.close();
+}
+
+function expectRefused(run: { code: number | null; stderr: string }, why: string | RegExp): void {
+  expect(run.code, run.stderr).toBe(1);
+  expect(run.stderr).toContain("slo-agent import: stored, but not signed:");
+  expect(run.stderr).toMatch(why);
+}
+
+const BEYOND_TAIL =
+  /records seq \d+\.\.\d+ follow the newest checkpoint \(of 2026-03-20T00:00:00\.000Z, head seq \d+\) unsigned, and record seq \d+ is timed more than 12 minutes after it/;
+
+describe("a writer signs an unsigned tail only within one checkpoint interval of the newest checkpoint", () => {
+  it(
+    "an honest crash tail (records up to 11 minutes after the newest checkpoint: a merchant span may be dated 5 minutes ahead) is signed by the next import",
+    () => {
+      const dir = copy();
+      unsignedAfterNewest(dir, [1 * MINUTE, 3 * MINUTE, 11 * MINUTE]);
+      const run = importOne(dir);
+      expect(run.code, run.stderr).toBe(0);
+      const verified = slo(["verify", "--data-dir", "data"], dir);
+      expect(verified.code, verified.stderr).toBe(0);
+    },
+    SLOW,
+  );
+
+  it(
+    "an agent started days after the last checkpoint, crashed two minutes later: the next writer signs its tail (the start signs the unchanged head again)",
+    () => {
+      const dir = copy();
+      const started = MAR30 + 3 * 24 * HOUR;
+      const clock = new FakeClock(started);
+      const crashed = openEvidenceStore({ dataDir: join(dir, "data"), clock, logger: () => {} });
+      crashed.startRun(clock.now());
+      clock.advance(MINUTE);
+      for (const r of hourly(clock.now(), clock.now() + 1)) crashed.record(r);
+      crashed.flush();
+      // Not closed (a closing store signs): its results are the tail a crash leaves.
+      clock.advance(MINUTE);
+      const next = openEvidenceStore({ dataDir: join(dir, "data"), clock, logger: () => {} });
+      next.importResults(hourly(clock.now(), clock.now() + 1));
+      expect(next.signingRefusal()).toBeNull();
+      expect(next.verify()).toMatchObject({ ok: true });
+      next.close();
+      crashed.close();
+    },
+    SLOW,
+  );
+
+  it(
+    "an unsigned record timed 13 minutes after the newest checkpoint is refused, naming the seq range",
+    () => {
+      const dir = copy();
+      const head = headSignedAt(dir, MAR30);
+      unsignedAfterNewest(dir, [1 * MINUTE, 13 * MINUTE]);
+      expectRefused(
+        importOne(dir),
+        `records seq ${head + 1}..${head + 2} follow the newest checkpoint (of 2026-03-30T00:00:00.000Z, head seq ${head}) unsigned, and record seq ${head + 2} is timed more than 12 minutes after it`,
+      );
+    },
+    SLOW,
+  );
+
+  it(
+    "the newest checkpoints deleted and ten days after the older one rewritten and rechained: the import refuses (exit 1), report and verify fail",
+    () => {
+      const dir = copy();
+      rewriteAfterOlderCheckpoint(dir);
+      const before = checkpoints(dir);
+      expectRefused(importOne(dir), BEYOND_TAIL);
+      expect(checkpoints(dir)).toBe(before);
+      const report = slo(["report", "--month", "2026-03", "--config", "slo.yaml", "--format", "json"], dir);
+      expect(report.code, report.stderr).toBe(1);
+      const verified = slo(["verify", "--data-dir", "data"], dir);
+      expect(verified.code).toBe(1);
+      expect(verified.stderr).toContain("more than a crash leaves unsigned");
+    },
+    SLOW,
+  );
+
+  it(
+    "the same forgery: the agent's writer logs an error and signs nothing, and keeps recording",
+    () => {
+      const dir = copy();
+      rewriteAfterOlderCheckpoint(dir);
+      const before = checkpoints(dir);
+      const lines: string[] = [];
+      const clock = new FakeClock(Date.UTC(2026, 3, 1));
+      const store = openEvidenceStore({ dataDir: join(dir, "data"), clock, logger: (l) => lines.push(l) });
+      store.recordInput("config", { maintenance: { windows: ["restarted"] } });
+      store.importResults(hourly(Date.UTC(2026, 3, 1), Date.UTC(2026, 3, 1) + HOUR));
+      expect(store.signingRefusal()).toMatch(BEYOND_TAIL);
+      store.close();
+      expect(lines.join("\n")).toMatch(
+        /evidence store: error: not signing the evidence \(results are still recorded\): records seq/,
+      );
+      expect(checkpoints(dir)).toBe(before);
+      expect(
+        sql(dir, (db) =>
+          db
+            .prepare("SELECT count(*) FROM results WHERE ts >= ?")
+            .pluck()
+            .get(Date.UTC(2026, 3, 1)),
+        ),
+      ).toBe(3);
+    },
+    SLOW,
+  );
+
+  it(
+    "the last 600 records cut: with the newest checkpoint deleted the next one still names a missing head; with every later checkpoint deleted the tail is beyond the bound; neither is signed",
+    () => {
+      for (const deletedAfter of [MAR26, MAR20]) {
+        const dir = copy();
+        sql(dir, (db) => {
+          const last = db.prepare("SELECT max(seq) FROM results").pluck().get() as number;
+          db.prepare("DELETE FROM results WHERE seq > ?").run(last - 600);
+          db.prepare("DELETE FROM checkpoints WHERE created_at > ?").run(deletedAfter);
+        });
+        expectRefused(
+          importOne(dir),
+          deletedAfter === MAR26
+            ? /the head the newest checkpoint signed, is missing: records deleted/
+            : BEYOND_TAIL,
+        );
+        const report = slo(["report", "--month", "2026-03", "--config", "slo.yaml", "--format", "json"], dir);
+        expect(report.code, report.stderr).toBe(1);
+      }
+    },
+    SLOW,
+  );
+});
+
+describe("evidence adopt never signs over a chain its newest remaining checkpoint contradicts", () => {
+  it(
+    "a record at or before the newest checkpoint's head rewritten and rechained (the chain verifies on its own): adopt exits 1 and signs nothing",
+    () => {
+      const dir = copy();
+      sql(dir, (db) => rechainToHead(db, 5, (r) => ({ ...r, status: 503 })));
+      const before = checkpoints(dir);
+      const run = slo(["evidence", "adopt", "--config", "slo.yaml"], dir);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain(
+        "the store does not extend its newest remaining checkpoint, so it is not adopted: record seq",
+      );
+      expect(run.stderr).toContain("no longer has the hash the newest checkpoint signed");
+      expect(checkpoints(dir)).toBe(before);
+    },
+    SLOW,
+  );
+
+  it(
+    "the chain cut before the newest checkpoint's head: adopt exits 1",
+    () => {
+      const dir = copy();
+      sql(dir, (db) => {
+        const last = db.prepare("SELECT max(seq) FROM results").pluck().get() as number;
+        db.prepare("DELETE FROM results WHERE seq > ?").run(last - 600);
+      });
+      const run = slo(["evidence", "adopt", "--config", "slo.yaml"], dir);
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.stderr).toContain("the head the newest checkpoint signed, is missing");
+    },
+    SLOW,
+  );
+});
+
+describe("an adoption is shown to the provider", () => {
+  it(
+    "adopt over the forgery names what was signed before; report (JSON, Markdown, HTML) and verify --bundle --key-id show it",
+    () => {
+      const dir = copy();
+      const signedHead = headSignedAt(dir, MAR20);
+      rewriteAfterOlderCheckpoint(dir);
+      const adopted = slo(["evidence", "adopt", "--config", "slo.yaml"], dir);
+      expect(adopted.code, adopted.stderr).toBe(0);
+      const payload = JSON.parse(
+        sql(dir, (db) =>
+          db.prepare("SELECT payload FROM input_records WHERE kind = 'adoption'").pluck().get(),
+        ) as string,
+      );
+      expect(payload.overridden).toMatch(BEYOND_TAIL);
+      expect(payload.previous_checkpoint).toMatchObject({
+        head_seq: signedHead,
+        created_at: "2026-03-20T00:00:00.000Z",
+      });
+      expect(payload.previous_checkpoint.head_hash).toMatch(/^[0-9a-f]{64}$/);
+
+      const report = (format: string) =>
+        slo(["report", "--month", "2026-03", "--config", "slo.yaml", "--format", format], dir);
+      const json = report("json");
+      expect(json.code, json.stderr).toBe(0);
+      const parsed = JSON.parse(json.stdout);
+      expect(parsed.evidence.adoptions).toHaveLength(1);
+      expect(parsed.evidence.adoptions[0]).toMatchObject({
+        key_id: payload.key_id,
+        previous_checkpoint: { head_seq: signedHead, created_at: "2026-03-20T00:00:00.000Z" },
+      });
+      const warning = `the newest checkpoint left before it signed records up to seq ${signedHead} (2026-03-20T00:00:00.000Z`;
+      expect(parsed.warnings.join("\n")).toContain(warning);
+      expect(report("md").stdout).toMatch(/\*\*Warning:\*\* the evidence store was adopted at/);
+      expect(report("html").stdout).toContain("Warning: the evidence store was adopted at");
+
+      const exported = slo(
+        ["evidence", "export", "--month", "2026-03", "--out", "bundle", "--config", "slo.yaml"],
+        dir,
+      );
+      expect(exported.code, exported.stderr).toBe(0);
+      const bundle = slo(["verify", "--bundle", "bundle", "--key-id", payload.key_id], dir);
+      expect(bundle.code, bundle.stderr).toBe(0);
+      expect(bundle.stderr).toContain("slo-agent verify --bundle: warning: inputs.ndjson seq");
+      expect(bundle.stderr).toContain(warning);
+    },
+    SLOW,
+  );
+});
