@@ -1,5 +1,6 @@
 import type { HttpProbeSpec, Target, TargetAuth } from "../model/config.js";
 import type { ResultFlag } from "../model/result.js";
+import type { Secret } from "../model/secret.js";
 import { AGENT_VERSION } from "../version.js";
 import type { Observation, Probe, ProbeContext } from "./probe.js";
 import { exchangeOnLiveConnection, type LiveExchange } from "./stale-connection.js";
@@ -97,14 +98,22 @@ function requestHeaders(
   // A credential header is revealed here, into the request, and nowhere else. The configured
   // headers are for the target's own origin: which of them carry a credential cannot be known
   // (an inline literal in a custom header looks like any value), so another origin gets none.
-  const configured = sameOrigin ? { ...target.headers, ...spec.headers } : {};
-  for (const [name, value] of Object.entries(configured)) {
-    headers[name.toLowerCase()] = typeof value === "string" ? value : value.reveal();
+  if (sameOrigin) {
+    // The probe's own headers after the target's: a name in both is the probe's.
+    addHeaders(headers, target.headers);
+    addHeaders(headers, spec.headers);
   }
   if (withBody && headers["content-type"] === undefined) headers["content-type"] = "application/json";
   const authorization = sameOrigin ? authorizationOf(target.auth) : null;
   if (authorization) headers.authorization = authorization;
   return headers;
+}
+
+function addHeaders(headers: Record<string, string>, configured: Readonly<Record<string, string | Secret>>): void {
+  for (const name of Object.keys(configured)) {
+    const value = configured[name]!;
+    headers[name.toLowerCase()] = typeof value === "string" ? value : value.reveal();
+  }
 }
 
 /** The only place a credential is revealed: straight into the request header. */
