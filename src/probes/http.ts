@@ -109,7 +109,10 @@ function requestHeaders(
   return headers;
 }
 
-function addHeaders(headers: Record<string, string>, configured: Readonly<Record<string, string | Secret>>): void {
+function addHeaders(
+  headers: Record<string, string>,
+  configured: Readonly<Record<string, string | Secret>>,
+): void {
   for (const name of Object.keys(configured)) {
     const value = configured[name]!;
     headers[name.toLowerCase()] = typeof value === "string" ? value : value.reveal();
