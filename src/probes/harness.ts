@@ -136,6 +136,22 @@ async function runOne(
   reasons: Readonly<Record<string, FailureReason>> | undefined,
   extra: Observed | null,
 ): Promise<{ outcome: HarnessOutcome }> {
+  // The stall watch looks at the loop from before the clock starts until the run is judged.
+  run.stalls?.runStarted?.();
+  try {
+    return await timedRun(run, spec, observe, reasons, extra);
+  } finally {
+    run.stalls?.runEnded?.();
+  }
+}
+
+async function timedRun(
+  run: HarnessRun,
+  spec: ProbeSpec,
+  observe: (ctx: ProbeContext) => Promise<Observation>,
+  reasons: Readonly<Record<string, FailureReason>> | undefined,
+  extra: Observed | null,
+): Promise<{ outcome: HarnessOutcome }> {
   const { clock } = run;
   const ts = clock.now();
   const startedAt = clock.monotonic();
