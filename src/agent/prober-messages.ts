@@ -19,9 +19,13 @@ export type ProberRequest =
 
 /** Prober thread -> main thread. */
 export type ProberReply =
-  | { readonly type: "result"; readonly result: ProbeResult }
+  | {
+      /** Results recorded and runs' lateness since the last batch (prober-worker.ts's Outbox). */
+      readonly type: "batch";
+      readonly results: ProbeResult[];
+      readonly lateness: { readonly probe: string; readonly lateMs: number }[];
+    }
   | { readonly type: "accounting"; readonly stats: ProbeRunStats[]; readonly coverage: Coverage[] }
-  | { readonly type: "lateness"; readonly probe: string; readonly lateMs: number }
   | { readonly type: "lag"; readonly lagMs: number }
   | {
       readonly type: "log";

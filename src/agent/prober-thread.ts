@@ -2,6 +2,7 @@ import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import type { ProbeSpec } from "../model/config.js";
 import { sameProbe } from "../model/equal.js";
+import type { ProbeResult } from "../model/result.js";
 import type { RunnerConfig } from "../probes/index.js";
 import type { Coverage, ProbeRunStats, ReconcileOutcome } from "../schedule/index.js";
 import type { ProberReply, ProberRequest, ProberStart } from "./prober-messages.js";
@@ -111,21 +112,13 @@ export class ProberThread implements Probing {
 
   #receive(reply: ProberReply): void {
     switch (reply.type) {
-      case "result":
-        try {
-          this.#setup.sink.record(reply.result);
-        } catch (error) {
-          this.#setup.log("warn", `probe ${reply.result.probe}: result not recorded`, {
-            error: error instanceof Error ? error.message : String(error),
-          });
-        }
+      case "batch":
+        for (const { probe, lateMs } of reply.lateness) this.#setup.onLateness(probe, lateMs);
+        for (const result of reply.results) this.#record(result);
         return;
       case "accounting":
         this.#stats = reply.stats;
         this.#coverage = reply.coverage;
-        return;
-      case "lateness":
-        this.#setup.onLateness(reply.probe, reply.lateMs);
         return;
       case "lag":
         this.#setup.onLag(reply.lagMs);
@@ -138,6 +131,16 @@ export class ProberThread implements Probing {
         void this.#worker.terminate();
         this.#stopped?.();
         return;
+    }
+  }
+
+  #record(result: ProbeResult): void {
+    try {
+      this.#setup.sink.record(result);
+    } catch (error) {
+      this.#setup.log("warn", `probe ${result.probe}: result not recorded`, {
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 }

@@ -49,6 +49,7 @@ export function probeHere(setup: ProbingSetup): Probing {
     clock,
     maxStallMs: setup.maxStallMs,
     onLag: setup.onLag,
+    betweenRunsAsleep: true,
     ...(setup.loopActiveMs ? { loopActiveMs: setup.loopActiveMs } : {}),
   });
   const runner = new ProbeRunner({

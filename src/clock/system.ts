@@ -11,6 +11,12 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   monotonic: () => performance.now(),
   setTimeout(callback, delayMs): TimerHandle {
+    // Every probe run arms two of these and the stall watch a hundred a second: the usual delay
+    // takes one timer and one handle, nothing more.
+    if (!(delayMs > MAX_TIMER_MS)) {
+      const timer = setTimeout(callback, Math.max(0, delayMs));
+      return { cancel: () => clearTimeout(timer) };
+    }
     const due = Date.now() + Math.max(0, delayMs);
     let timer: NodeJS.Timeout;
     const arm = (left: number) => {

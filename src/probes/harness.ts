@@ -136,6 +136,22 @@ async function runOne(
   reasons: Readonly<Record<string, FailureReason>> | undefined,
   extra: Observed | null,
 ): Promise<{ outcome: HarnessOutcome }> {
+  // The stall watch looks at the loop from before the clock starts until the run is judged.
+  run.stalls?.runStarted?.();
+  try {
+    return await timedRun(run, spec, observe, reasons, extra);
+  } finally {
+    run.stalls?.runEnded?.();
+  }
+}
+
+async function timedRun(
+  run: HarnessRun,
+  spec: ProbeSpec,
+  observe: (ctx: ProbeContext) => Promise<Observation>,
+  reasons: Readonly<Record<string, FailureReason>> | undefined,
+  extra: Observed | null,
+): Promise<{ outcome: HarnessOutcome }> {
   const { clock } = run;
   const ts = clock.now();
   const startedAt = clock.monotonic();
@@ -148,7 +164,14 @@ async function runOne(
   run.signal?.addEventListener("abort", onStop, { once: true });
   let observation: Observation;
   try {
-    observation = await observe({ ...run, signal: controller.signal, startedAt });
+    const ctx: ProbeContext = {
+      target: run.target,
+      dispatcher: run.dispatcher,
+      clock,
+      signal: controller.signal,
+      startedAt,
+    };
+    observation = await observe(ctx);
   } catch (error) {
     observation = failedObservation(error);
   } finally {
@@ -192,6 +215,8 @@ function withObserved(result: ProbeResult, extra: Observed | null, seen: Observa
   return { ...result, observed };
 }
 
+const NO_BODY = new Uint8Array();
+
 function classify(
   spec: ProbeSpec,
   ts: number,
@@ -200,12 +225,16 @@ function classify(
   fallbackRoundTripMs: number | null,
   reasons: Readonly<Record<string, FailureReason>>,
 ): ProbeResult {
-  const base = { ts, probe: spec.id, category: spec.category, phases: seen.phases };
+  // Each result is one literal, the common fields written out: spreading a shared part into it
+  // left ~3.7 KB of garbage a run (V8's sampling heap profiler), for the prober's young GC.
   if (seen.status === null && seen.error == null && seen.observed != null) {
     // A kind without HTTP (tls, dns, tcp): it answered; its own failure reason, if any, decides.
     const error = seen.failure ? (reasons[seen.failure] ?? "protocol") : null;
     return {
-      ...base,
+      ts,
+      probe: spec.id,
+      category: spec.category,
+      phases: seen.phases,
       status: null,
       durationMs: elapsedMs,
       error,
@@ -221,7 +250,10 @@ function classify(
     const error = reasonOf(seen.error, seen.connected);
     const agentError = agentErrorOf(seen.error) !== null;
     return {
-      ...base,
+      ts,
+      probe: spec.id,
+      category: spec.category,
+      phases: seen.phases,
       status: null,
       // A timeout is recorded at its timeout value so that timing out never improves p99.
       durationMs: error === "timeout" ? spec.timeoutMs : elapsedMs,
@@ -234,13 +266,16 @@ function classify(
       detail: describe(seen.error) ?? safeDetail(seen.detail),
     };
   }
-  const vendor = vendorErrorOf(seen.status >= 400 ? seen.body : new Uint8Array(), seen.headers);
-  const flags: ResultFlag[] = [...seen.flags];
-  if (seen.status === 403 && !vendor.errorBody) flags.push("edge_block");
+  const vendor = vendorErrorOf(seen.status >= 400 ? seen.body : NO_BODY, seen.headers);
+  const flags: readonly ResultFlag[] =
+    seen.status === 403 && !vendor.errorBody ? [...seen.flags, "edge_block"] : seen.flags;
   const bodyError = seen.bodyError ? reasonOf(seen.bodyError, true) : null;
   const ttfbMs = seen.phases.ttfbMs ?? elapsedMs;
   return {
-    ...base,
+    ts,
+    probe: spec.id,
+    category: spec.category,
+    phases: seen.phases,
     status: seen.status,
     durationMs: ttfbMs,
     error: null,

@@ -5,12 +5,14 @@ import type { Phases } from "../model/result.js";
 import { connectionTimingOf, roundTripOf } from "./connection.js";
 
 /**
- * The timeline of one HTTP exchange, filled from undici's diagnostics channels:
+ * The timeline of one HTTP exchange, on the injected clock's monotonic scale. From undici's
+ * diagnostics channels:
  * - `undici:client:sendHeaders` ({request, socket}) ties undici's request to our trace and socket;
- * - `undici:request:bodySent` marks the request fully written;
- * - `undici:request:headers` marks the response headers (TTFB);
- * - `undici:request:trailers` marks the end of the body; `undici:request:error` a failure.
- * All on the injected clock's monotonic scale.
+ * - `undici:request:bodySent` marks the request fully written.
+ * The response headers (TTFB) and the end of the body are marked by the exchange's own handler
+ * (exchange.ts), called in the same synchronous step as undici's `request:headers` and
+ * `request:trailers` channels: subscribing to those too cost a message object per event and
+ * per request for the same reading.
  */
 export class RequestTrace {
   readonly #clock: Clock;
@@ -23,7 +25,6 @@ export class RequestTrace {
   sentAt: number | null = null;
   headersAt: number | null = null;
   endAt: number | null = null;
-  errorAt: number | null = null;
 
   constructor(clock: Clock, startedAt: number) {
     this.#clock = clock;
@@ -110,15 +111,6 @@ function subscribeOnce(): void {
   });
   on("undici:request:bodySent", (_, t) => {
     t.sentAt ??= t.now();
-  });
-  on("undici:request:headers", (_, t) => {
-    t.headersAt ??= t.now();
-  });
-  on("undici:request:trailers", (_, t) => {
-    t.endAt ??= t.now();
-  });
-  on("undici:request:error", (_, t) => {
-    t.errorAt ??= t.now();
   });
 }
 

@@ -59,6 +59,8 @@ export class ProbeRunner {
   readonly #log: (message: string) => void;
   readonly #dispatchers = new Map<TargetId, Dispatcher>();
   readonly #politeness = new Map<TargetId, TargetPoliteness>();
+  /** Each target's gate, made once: a run took two new closures and an object for it. */
+  readonly #gates = new Map<TargetId, PartGate>();
   readonly #roundTrips = new Map<TargetId, number>();
   readonly #counts = new Map<ProbeId, Counts>();
   readonly #refusedOnce = new Set<ProbeId>();
@@ -97,7 +99,7 @@ export class ProbeRunner {
       fallbackRoundTripMs: this.#roundTrips.get(target.id) ?? null,
       secrets: this.#secrets,
       gate,
-      ...(this.#stalls ? { stalls: this.#stalls } : {}),
+      stalls: this.#stalls,
     });
     if (outcome.roundTripMs !== null) this.#roundTrips.set(target.id, outcome.roundTripMs);
     for (const result of outcome.results) {
@@ -130,6 +132,7 @@ export class ProbeRunner {
       const after = config.targets.get(id);
       if (after && sameTarget(before, after)) continue;
       this.#politeness.delete(id);
+      this.#gates.delete(id);
       const dispatcher = this.#dispatchers.get(id);
       this.#dispatchers.delete(id);
       // Runs in flight on it finish first: close() waits for them.
@@ -176,6 +179,15 @@ export class ProbeRunner {
 
   /** Politeness per request: a run's first request and each further one of a flow take a slot. */
   #gateOf(target: Target): PartGate {
+    let gate = this.#gates.get(target.id);
+    if (!gate) {
+      gate = this.#newGate(target);
+      this.#gates.set(target.id, gate);
+    }
+    return gate;
+  }
+
+  #newGate(target: Target): PartGate {
     const politeness = this.#politenessOf(target);
     return {
       admit: async (timeoutMs) => {

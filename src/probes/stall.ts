@@ -17,6 +17,12 @@ export interface StallGuard {
   lateWithin(from: number, to: number): number;
   /** How long (ms) before `at` the stall in progress at `at` had begun; 0 when none was. */
   stalledBefore(at: number): number;
+  /**
+   * A run's timing begins / has been judged (each runStarted is followed by one runEnded): a watch
+   * that sleeps between runs (StallWatchOptions.betweenRunsAsleep) looks at the loop meanwhile.
+   */
+  runStarted?(): void;
+  runEnded?(): void;
 }
 
 export interface StallWatchOptions {
@@ -32,6 +38,13 @@ export interface StallWatchOptions {
   readonly loopActiveMs?: () => number;
   /** Every stall from 5 ms up, in ms (for slo_agent_stall_seconds). */
   readonly onLag?: (lagMs: number) => void;
+  /**
+   * Tick only while a run is being timed (between runStarted and runEnded): a stall nothing was
+   * timed across measures nothing, and a timer every 10 ms costs ~3-10 ms of CPU a second on its
+   * own (a wake-up each time), more than a prober idle between a few probes costs in all.
+   * Stalls while no run is in flight are then not seen (nor in slo_agent_stall_seconds).
+   */
+  readonly betweenRunsAsleep?: boolean;
 }
 
 /** Stalls are kept this long: longer than any probe's timeout, so every run in flight is covered. */
@@ -59,7 +72,11 @@ export class StallWatch implements StallGuard {
   #last: number;
   #activeAtLast = 0;
   #timer: TimerHandle | null = null;
+  #started = false;
   #stopped = false;
+  readonly #betweenRunsAsleep: boolean;
+  /** Runs being timed (runStarted without runEnded yet). */
+  #runs = 0;
 
   constructor(options: StallWatchOptions) {
     this.#clock = options.clock;
@@ -67,13 +84,13 @@ export class StallWatch implements StallGuard {
     this.#tickMs = options.tickMs ?? 10;
     this.#loopActiveMs = options.loopActiveMs ?? null;
     this.#onLag = options.onLag ?? (() => {});
+    this.#betweenRunsAsleep = options.betweenRunsAsleep ?? false;
     this.#last = this.#clock.monotonic();
   }
 
   start(): this {
-    this.#last = this.#clock.monotonic();
-    this.#activeAtLast = this.#loopActiveMs?.() ?? 0;
-    this.#arm();
+    this.#started = true;
+    if (!this.#betweenRunsAsleep || this.#runs > 0) this.#wake();
     return this;
   }
 
@@ -81,6 +98,27 @@ export class StallWatch implements StallGuard {
     this.#stopped = true;
     this.#timer?.cancel();
     this.#timer = null;
+  }
+
+  runStarted(): void {
+    this.#runs++;
+    if (this.#betweenRunsAsleep && this.#runs === 1 && this.#started) this.#wake();
+  }
+
+  runEnded(): void {
+    this.#runs = Math.max(0, this.#runs - 1);
+    if (this.#betweenRunsAsleep && this.#runs === 0) {
+      this.#timer?.cancel();
+      this.#timer = null;
+    }
+  }
+
+  /** Starts ticking from now: the time asleep before is no stall of any run. */
+  #wake(): void {
+    if (this.#stopped) return;
+    this.#last = this.#clock.monotonic();
+    this.#activeAtLast = this.#loopActiveMs?.() ?? 0;
+    this.#arm();
   }
 
   lateWithin(from: number, to: number): number {
@@ -107,6 +145,8 @@ export class StallWatch implements StallGuard {
   /** The gap since the last tick beyond one tick: a stall that has not been seen by a tick yet. */
   #ongoing(): Stall {
     const now = this.#clock.monotonic();
+    // Asleep (no run in flight, or not started): no tick is due, so no gap is a stall.
+    if (this.#timer === null) return { from: now, to: now };
     return { from: this.#last + this.#tickMs, to: now };
   }
 

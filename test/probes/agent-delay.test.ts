@@ -142,4 +142,41 @@ describe("the agent's delay made of short blocks (agent.max_stall_ms 50)", { tim
       expect(r.flags ?? []).not.toContain("agent_error");
     expect(results.some((r) => r.durationMs < 50)).toBe(true);
   });
+
+  it("a watch asleep between runs (the prober's) sees no stall outside a run, and the same blocks inside one", async () => {
+    const lags: number[] = [];
+    const watch = new StallWatch({
+      clock: systemClock,
+      maxStallMs: 50,
+      loopActiveMs,
+      onLag: (ms) => lags.push(ms),
+      betweenRunsAsleep: true,
+    }).start();
+    try {
+      // No run in flight: the watch does not tick, so this block is nobody's stall.
+      block(80);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(lags).toEqual([]);
+      expect(watch.lateWithin(0, performance.now())).toBe(0);
+      // During a run it ticks: four 25 ms blocks while the response is awaited, as above.
+      const timers = [20, 60, 100, 140].map((at) => setTimeout(() => block(25), at));
+      let result: ProbeResult;
+      try {
+        result = (await probe(watch, ["/later"]))[0]!;
+      } finally {
+        for (const t of timers) clearTimeout(t);
+      }
+      expect(result.status).toBe(200);
+      expect(result.flags).toContain("agent_error");
+      expect(result.detail).toMatch(/^agent stall of \d+ ms during the measurement$/);
+      expect(lags.length).toBeGreaterThan(0);
+      // Asleep again after the run: another block between runs is not seen.
+      const seen = lags.length;
+      block(80);
+      await new Promise((r) => setTimeout(r, 30));
+      expect(lags).toHaveLength(seen);
+    } finally {
+      watch.stop();
+    }
+  });
 });

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { ProberThread } from "../../src/agent/prober-thread.js";
+import type { ProbeResult } from "../../src/model/result.js";
+import { httpServer, httpSpec, type Loopback, target } from "../probes/loopback.js";
+
+let api: Loopback;
+beforeAll(async () => {
+  api = await httpServer({
+    "/ok": (_req, res) => res.writeHead(200).end("{}"),
+    "/slow": (_req, res) => void setTimeout(() => res.writeHead(200).end("{}"), 300),
+  });
+});
+afterAll(() => api.close());
+
+describe("the prober thread", { timeout: 60_000 }, () => {
+  it("hands over every result and every run's lateness, the last batch at stop", async () => {
+    const t = target(api.origin);
+    const results: ProbeResult[] = [];
+    const lateness: string[] = [];
+    const probes = ["a", "b", "c"].map((id) =>
+      httpSpec(id === "c" ? "/slow" : "/ok", { id, schedule: { kind: "every", intervalMs: 100 } }),
+    );
+    const prober = new ProberThread({
+      config: { targets: new Map([[t.id, t]]) },
+      probes,
+      controls: [],
+      sink: { record: (r) => results.push(r) },
+      maxStallMs: 50,
+      log: () => {},
+      onLag: () => {},
+      onLateness: (probe) => lateness.push(probe),
+    });
+    prober.start();
+    // Results arrive in batches while it runs...
+    await vi.waitFor(() => expect(results.length).toBeGreaterThanOrEqual(6), { timeout: 30_000 });
+    // ... and a stop waits for the slow run in flight, whose result is handed over with the last batch.
+    await prober.stop();
+    const performed = prober.stats().reduce((sum, s) => sum + s.performed, 0);
+    const started = prober.stats().reduce((sum, s) => sum + s.started, 0);
+    expect(performed).toBeGreaterThanOrEqual(6);
+    expect(results).toHaveLength(performed);
+    expect(lateness).toHaveLength(started);
+    expect(new Set(results.map((r) => r.probe))).toEqual(new Set(["a", "b", "c"]));
+  });
+});
