@@ -2,7 +2,7 @@ import type Database from "better-sqlite3";
 import canonicalize from "canonicalize";
 import type { CategoryScope, FeedWindow, WindowVersion } from "../model/config.js";
 import type { EpochMs } from "../model/time.js";
-import { appendInput, hasInputLog } from "./evidence/input-log.js";
+import { appendInput, hasInputLog, inputHead } from "./evidence/input-log.js";
 
 /** A feed window as read now, before the store knows when it was first seen. */
 export interface FeedWindowReading extends Omit<FeedWindow, "firstSeenAt" | "cancelledAt"> {
@@ -39,10 +39,11 @@ interface Row {
  */
 export class FeedWindowLedger {
   readonly #db: () => Database.Database;
-  readonly #signed: () => void;
+  /** Signs the head; given the input head as this transaction began (what follows is its own). */
+  readonly #signed: (inputsBefore: number) => void;
 
   /** `signed` signs the store's head inside the transaction that recorded observations. */
-  constructor(db: () => Database.Database, signed: () => void = () => {}) {
+  constructor(db: () => Database.Database, signed: (inputsBefore: number) => void = () => {}) {
     this.#db = db;
     this.#signed = signed;
   }
@@ -69,6 +70,7 @@ export class FeedWindowLedger {
     const added: string[] = [];
     const changed: string[] = [];
     db.transaction(() => {
+      const inputsBefore = hasInputLog(db) ? inputHead(db).seq : 0;
       const logged = loggedObservations(db);
       let recorded = false;
       for (const r of readings) {
@@ -103,7 +105,7 @@ export class FeedWindowLedger {
         logged.set(r.providerId, observed);
         recorded = true;
       }
-      if (recorded) this.#signed();
+      if (recorded) this.#signed(inputsBefore);
     }).immediate();
     return { added, changed };
   }

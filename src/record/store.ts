@@ -10,7 +10,7 @@ import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
 import { type BackdatedRecords, backdatedRecordsOf } from "./backdated.js";
 import { type BundleInput, writeBundle } from "./evidence/bundle.js";
 import { type ChainedResult, type ChainLink, ChainWriter, chainTail } from "./evidence/chain.js";
-import { CHECKPOINT_INTERVAL_MS, newestCheckpoint, writeCheckpoint } from "./evidence/checkpoints.js";
+import { newestCheckpoint, writeCheckpoint } from "./evidence/checkpoints.js";
 import {
   appendInput,
   configRecordsOf,
@@ -122,10 +122,13 @@ export class EvidenceStore implements ResultSink {
   readonly feedWindows = new FeedWindowLedger(
     () => this.#ownDb(),
     // Signed at the store's clock, not the reading's time (a checkpoint dates what it commits).
-    () => this.#sign(this.#clock.now()),
+    (inputsBefore) =>
+      this.#sign(this.#clock.now(), null, {
+        resultsAfter: chainTail(this.#db).seq,
+        inputsAfter: inputsBefore,
+      }),
   );
   #key: AgentKey | null = null;
-  #lastCheckpointAt = Number.NEGATIVE_INFINITY;
   /** The store held no record and no anchor when this process opened it (src/record/evidence/signing-guard.ts). */
   #emptyAtOpen = false;
   /** The input chain's head seq when this process opened the store: later input records are its own. */
@@ -182,9 +185,10 @@ export class EvidenceStore implements ResultSink {
         const text = canonicalize(payload) ?? "null";
         const latest = latestInputOf(db, kind);
         if (latest?.payload === text) return latest.seq;
+        const own = this.#ownFromHere();
         const seq = appendInput(db, kind, this.#clock.now(), payload);
         // Signed as it is written: an input record no checkpoint commits was not written by an agent.
-        this.#sign(this.#clock.now());
+        this.#sign(this.#clock.now(), null, own);
         return seq;
       })
       .immediate();
@@ -430,7 +434,7 @@ export class EvidenceStore implements ResultSink {
         const file = keyFileOf(this.#options.dataDir, this.#options.signingKeyFile);
         this.#key ??= loadAgentKey(file, { create: true });
         const key = this.#key!;
-        const overridden = this.#refusalToSign(key, null);
+        const overridden = this.#refusalToSign(key, null, this.#ownAtOpen());
         if (overridden !== null) {
           const chain = verifyChain(db);
           if (!chain.ok)
@@ -495,7 +499,7 @@ export class EvidenceStore implements ResultSink {
     if (this.#options.checkpoints === false) return;
     try {
       const now = this.#clock.now();
-      this.#db.transaction(() => this.#sign(now)).immediate();
+      this.#db.transaction(() => this.#sign(now, null, this.#ownFromHere())).immediate();
     } catch (error) {
       this.#log(`evidence store: checkpoint not written (${describeCheckpointError(error)})`);
     }
@@ -506,17 +510,16 @@ export class EvidenceStore implements ResultSink {
    * was signed before (signing-guard.ts). A refusal is logged as an error naming the first bad
    * record or checkpoint, kept for signingRefusal(), and results go on being recorded unsigned.
    */
-  #sign(now: EpochMs, ownAnchor: ChainLink | null = null): void {
+  #sign(now: EpochMs, ownAnchor: ChainLink | null = null, own: OwnWrites = this.#ownAtOpen()): void {
     if (this.#options.checkpoints === false || this.#options.readOnly) return;
     let refusal: string | null;
     let key: AgentKey | null = null;
     try {
       key = this.signingKey();
-      refusal = key === null ? null : this.#refusalToSign(key, ownAnchor);
+      refusal = key === null ? null : this.#refusalToSign(key, ownAnchor, own);
     } catch (error) {
       refusal = (error as Error).message;
     }
-    this.#lastCheckpointAt = now;
     if (refusal !== null) {
       if (refusal !== this.#refusal)
         this.#log(`evidence store: error: not signing the evidence (results are still recorded): ${refusal}`);
@@ -528,21 +531,23 @@ export class EvidenceStore implements ResultSink {
     this.#refusal = null;
   }
 
-  #refusalToSign(key: AgentKey, ownAnchor: ChainLink | null): string | null {
+  #refusalToSign(key: AgentKey, ownAnchor: ChainLink | null, own: OwnWrites): string | null {
     return refusalToSign(this.#db, key, {
       emptyAtOpen: this.#emptyAtOpen,
-      inputsAtOpen: this.#inputsAtOpen,
-      resultsAtOpen: this.#resultsAtOpen,
+      inputsAtOpen: own.inputsAfter,
+      resultsAtOpen: own.resultsAfter,
       ownAnchor,
     });
   }
 
-  /** Inside a batch's transaction: a checkpoint when the last one is CHECKPOINT_INTERVAL_MS old. */
-  #checkpointIfDue(): void {
-    if (this.#options.checkpoints === false) return;
-    const now = this.#clock.now();
-    if (now - this.#lastCheckpointAt < CHECKPOINT_INTERVAL_MS) return;
-    this.#sign(now);
+  /** Nothing is this process's own but what it wrote since it opened the store (and signed as it went). */
+  #ownAtOpen(): OwnWrites {
+    return { resultsAfter: this.#resultsAtOpen, inputsAfter: this.#inputsAtOpen };
+  }
+
+  /** What the current transaction will append after: the heads as it began. */
+  #ownFromHere(): OwnWrites {
+    return { resultsAfter: chainTail(this.#db).seq, inputsAfter: inputHead(this.#db).seq };
   }
 
   startRun(now: EpochMs): void {
@@ -566,6 +571,8 @@ export class EvidenceStore implements ResultSink {
       minuteRollups: this.#options.minuteRollupDays ?? 400,
     };
     // The new anchor is signed in the same transaction: an anchor no checkpoint names fails verify.
+    // What the prune appends (its prune record) is its own: the heads as its transaction began.
+    let own = this.#ownAtOpen();
     return pruneEvidence(
       this.#db,
       now,
@@ -574,21 +581,23 @@ export class EvidenceStore implements ResultSink {
       (anchor) => {
         if (this.#options.checkpoints === false) return;
         const key = this.signingKey();
-        const refusal = key === null ? "no signing key" : this.#refusalToSign(key, anchor);
+        const refusal = key === null ? "no signing key" : this.#refusalToSign(key, anchor, own);
         if (refusal !== null) throw new Error(refusal);
         writeCheckpoint(this.#db, key!, now);
-        this.#lastCheckpointAt = now;
       },
-      // Nothing is pruned from a store that cannot be signed.
-      () => (this.#options.checkpoints === false ? null : this.#pruneRefusal()),
+      // Nothing is pruned from a store that cannot be signed (checked first, in the same transaction).
+      () => {
+        own = this.#ownFromHere();
+        return this.#options.checkpoints === false ? null : this.#pruneRefusal(own);
+      },
     );
   }
 
   /** Why the chain as it is now may not be signed (and so not pruned); null when it may. */
-  #pruneRefusal(): string | null {
+  #pruneRefusal(own: OwnWrites): string | null {
     try {
       const key = this.signingKey();
-      return key === null ? null : this.#refusalToSign(key, null);
+      return key === null ? null : this.#refusalToSign(key, null, own);
     } catch (error) {
       return (error as Error).message;
     }
@@ -625,13 +634,14 @@ export class EvidenceStore implements ResultSink {
     if (this.#importing) throw new Error("an import is already in progress on this store");
     this.flush();
     this.#queue.pause();
+    const own = this.#ownFromHere();
     const session = new ImportSession(this.#db, {
       isExcluded: this.#options.isExcluded ?? NOT_EXCLUDED,
       latencyOf: this.#options.latencyOf,
       keepAppended: this.#listeners.size > 0,
       // Signed in the import's own transaction: no crash can leave its records unsigned.
       beforeCommit: (imported) => {
-        if (imported > 0) this.#sign(this.#clock.now());
+        if (imported > 0) this.#sign(this.#clock.now(), null, own);
       },
       end: (committed) => {
         this.#importing = null;
@@ -666,9 +676,11 @@ export class EvidenceStore implements ResultSink {
     }
     const appended = this.#db
       .transaction(() => {
+        // Signed in the transaction that appends them: an honest writer leaves no record unsigned.
+        const own = this.#ownFromHere();
         const appended = this.#append(batch);
         this.#runs.writeIfChanged(this.#db);
-        this.#checkpointIfDue();
+        this.#sign(this.#clock.now(), null, own);
         return appended;
       })
       .immediate();
@@ -725,6 +737,12 @@ export class EvidenceStore implements ResultSink {
     this.#reader ??= openReader(this.path, this.#options.busyTimeoutMs ?? 100);
     return this.#reader;
   }
+}
+
+/** Records after these seqs are the calling transaction's own (signing-guard.ts). */
+interface OwnWrites {
+  readonly resultsAfter: number;
+  readonly inputsAfter: number;
 }
 
 function describeCheckpointError(error: unknown): string {

@@ -13,12 +13,13 @@ import { sloYaml } from "../reports/month-scenario.js";
 import { hourly, sql } from "./store-attack.js";
 
 /**
- * Issue 23, second audit: the records a crash leaves unsigned after the newest checkpoint are
- * signed by the next writer only within a bound (about one checkpoint interval by their ts).
- * Deleting the newest checkpoints and rewriting (or cutting) the records after an older one
- * used to pass as such a "crash tail": the next import signed it and report, verify and the
- * bundle passed. And `evidence adopt` signed over a chain its newest checkpoint shows rewritten.
- * Real SQLite stores, the real CLI.
+ * Issue 23, second and third audits: a writer signs each batch in the transaction that appends
+ * it, so no crash leaves a record unsigned, and a writer signs no record it did not write. Records
+ * left unsigned after the newest checkpoint used to be signed by the next writer as a "crash
+ * tail": deleting the newest checkpoints and rewriting (or cutting) the records after an older
+ * one, or appending records dated just before the newest checkpoint, passed report, verify and
+ * the bundle once any import or agent start had run. And `evidence adopt` signed over a chain its
+ * newest checkpoint shows rewritten. Real SQLite stores, the real CLI.
  */
 
 const HOUR = 3_600_000;
@@ -126,35 +127,30 @@ function expectRefused(run: { code: number | null; stderr: string }, why: string
   expect(run.stderr).toMatch(why);
 }
 
-const BEYOND_TAIL =
-  /records seq \d+\.\.\d+ follow the newest checkpoint \(of 2026-03-20T00:00:00\.000Z, head seq \d+\) unsigned, and record seq \d+ is timed more than 12 minutes after it/;
+const UNSIGNED_AFTER_MAR20 =
+  /records seq \d+\.\.\d+ follow the newest checkpoint \(of 2026-03-20T00:00:00\.000Z, head seq \d+\) unsigned, and this process did not write them/;
 
-describe("a writer signs an unsigned tail only within one checkpoint interval of the newest checkpoint", () => {
+describe("a writer signs only the records it writes, in the transaction that writes them", () => {
   it(
-    "an honest crash tail (records up to 11 minutes after the newest checkpoint: a merchant span may be dated 5 minutes ahead) is signed by the next import",
-    () => {
-      const dir = copy();
-      unsignedAfterNewest(dir, [1 * MINUTE, 3 * MINUTE, 11 * MINUTE]);
-      const run = importOne(dir);
-      expect(run.code, run.stderr).toBe(0);
-      const verified = slo(["verify", "--data-dir", "data"], dir);
-      expect(verified.code, verified.stderr).toBe(0);
-    },
-    SLOW,
-  );
-
-  it(
-    "an agent started days after the last checkpoint, crashed two minutes later: the next writer signs its tail (the start signs the unchanged head again)",
+    "an agent killed between batches (never closed) leaves no record unsigned: the next writer signs on",
     () => {
       const dir = copy();
       const started = MAR30 + 3 * 24 * HOUR;
       const clock = new FakeClock(started);
       const crashed = openEvidenceStore({ dataDir: join(dir, "data"), clock, logger: () => {} });
       crashed.startRun(clock.now());
-      clock.advance(MINUTE);
-      for (const r of hourly(clock.now(), clock.now() + 1)) crashed.record(r);
-      crashed.flush();
-      // Not closed (a closing store signs): its results are the tail a crash leaves.
+      for (let i = 0; i < 3; i++) {
+        clock.advance(MINUTE);
+        for (const r of hourly(clock.now(), clock.now() + 1)) crashed.record(r);
+        crashed.flush();
+        // Signed with the batch: the newest checkpoint names the chain's tail after every commit.
+        const [head, tail] = sql(dir, (db) => [
+          db.prepare("SELECT head_seq FROM checkpoints ORDER BY id DESC LIMIT 1").pluck().get(),
+          db.prepare("SELECT max(seq) FROM results").pluck().get(),
+        ]);
+        expect(head).toBe(tail);
+      }
+      // Not closed (a closing store signs too): what a kill -9 leaves.
       clock.advance(MINUTE);
       const next = openEvidenceStore({ dataDir: join(dir, "data"), clock, logger: () => {} });
       next.importResults(hourly(clock.now(), clock.now() + 1));
@@ -166,19 +162,29 @@ describe("a writer signs an unsigned tail only within one checkpoint interval of
     SLOW,
   );
 
-  it(
-    "an unsigned record timed 13 minutes after the newest checkpoint is refused, naming the seq range",
-    () => {
-      const dir = copy();
-      const head = headSignedAt(dir, MAR30);
-      unsignedAfterNewest(dir, [1 * MINUTE, 13 * MINUTE]);
-      expectRefused(
-        importOne(dir),
-        `records seq ${head + 1}..${head + 2} follow the newest checkpoint (of 2026-03-30T00:00:00.000Z, head seq ${head}) unsigned, and record seq ${head + 2} is timed more than 12 minutes after it`,
-      );
-    },
-    SLOW,
-  );
+  for (const [what, offsets] of [
+    ["timed a minute after it", [1 * MINUTE]],
+    [
+      "dated in the month the newest checkpoint already signed (before it)",
+      [-2 * 24 * HOUR + 17_000, -MINUTE + 3_000],
+    ],
+  ] as const) {
+    it(
+      `an unsigned record ${what} is refused, naming the seq range (third audit, findings 1-2)`,
+      () => {
+        const dir = copy();
+        const head = headSignedAt(dir, MAR30);
+        unsignedAfterNewest(dir, offsets);
+        expectRefused(
+          importOne(dir),
+          `records seq ${head + 1}..${head + offsets.length} follow the newest checkpoint (of 2026-03-30T00:00:00.000Z, head seq ${head}) unsigned, and this process did not write them`,
+        );
+        const report = slo(["report", "--month", "2026-03", "--config", "slo.yaml", "--format", "json"], dir);
+        expect(report.code, report.stderr).toBe(1);
+      },
+      SLOW,
+    );
+  }
 
   it(
     "the newest checkpoints deleted and ten days after the older one rewritten and rechained: the import refuses (exit 1), report and verify fail",
@@ -186,13 +192,13 @@ describe("a writer signs an unsigned tail only within one checkpoint interval of
       const dir = copy();
       rewriteAfterOlderCheckpoint(dir);
       const before = checkpoints(dir);
-      expectRefused(importOne(dir), BEYOND_TAIL);
+      expectRefused(importOne(dir), UNSIGNED_AFTER_MAR20);
       expect(checkpoints(dir)).toBe(before);
       const report = slo(["report", "--month", "2026-03", "--config", "slo.yaml", "--format", "json"], dir);
       expect(report.code, report.stderr).toBe(1);
       const verified = slo(["verify", "--data-dir", "data"], dir);
       expect(verified.code).toBe(1);
-      expect(verified.stderr).toContain("more than a crash leaves unsigned");
+      expect(verified.stderr).toContain("unsigned after the newest signed checkpoint");
     },
     SLOW,
   );
@@ -208,7 +214,7 @@ describe("a writer signs an unsigned tail only within one checkpoint interval of
       const store = openEvidenceStore({ dataDir: join(dir, "data"), clock, logger: (l) => lines.push(l) });
       store.recordInput("config", { maintenance: { windows: ["restarted"] } });
       store.importResults(hourly(Date.UTC(2026, 3, 1), Date.UTC(2026, 3, 1) + HOUR));
-      expect(store.signingRefusal()).toMatch(BEYOND_TAIL);
+      expect(store.signingRefusal()).toMatch(UNSIGNED_AFTER_MAR20);
       store.close();
       expect(lines.join("\n")).toMatch(
         /evidence store: error: not signing the evidence \(results are still recorded\): records seq/,
@@ -227,7 +233,7 @@ describe("a writer signs an unsigned tail only within one checkpoint interval of
   );
 
   it(
-    "the last 600 records cut: with the newest checkpoint deleted the next one still names a missing head; with every later checkpoint deleted the tail is beyond the bound; neither is signed",
+    "the last 600 records cut: with the newest checkpoint deleted the next one still names a missing head; with every later checkpoint deleted the rest is unsigned; neither is signed",
     () => {
       for (const deletedAfter of [MAR26, MAR20]) {
         const dir = copy();
@@ -240,7 +246,7 @@ describe("a writer signs an unsigned tail only within one checkpoint interval of
           importOne(dir),
           deletedAfter === MAR26
             ? /the head the newest checkpoint signed, is missing: records deleted/
-            : BEYOND_TAIL,
+            : UNSIGNED_AFTER_MAR20,
         );
         const report = slo(["report", "--month", "2026-03", "--config", "slo.yaml", "--format", "json"], dir);
         expect(report.code, report.stderr).toBe(1);
@@ -298,7 +304,7 @@ describe("an adoption is shown to the provider", () => {
           db.prepare("SELECT payload FROM input_records WHERE kind = 'adoption'").pluck().get(),
         ) as string,
       );
-      expect(payload.overridden).toMatch(BEYOND_TAIL);
+      expect(payload.overridden).toMatch(UNSIGNED_AFTER_MAR20);
       expect(payload.previous_checkpoint).toMatchObject({
         head_seq: signedHead,
         created_at: "2026-03-20T00:00:00.000Z",

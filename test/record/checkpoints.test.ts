@@ -31,7 +31,7 @@ const checkpoints = (dir: string) => {
 };
 
 describe("signed checkpoints", () => {
-  it("are written every 5 minutes of the store's clock while results come, and on close", () => {
+  it("sign every batch as it is written, and are kept about 5 minutes apart of the store's clock", () => {
     const dir = tempDir();
     const clock = new FakeClock(START);
     const store = openEvidenceStore({ dataDir: dir, clock, batchMs: 0 });
@@ -40,12 +40,14 @@ describe("signed checkpoints", () => {
       if (i > 0) clock.advance(60_000);
       store.record(result);
       store.flush();
+      // The batch and its signature commit together: nothing is ever left unsigned.
+      expect((checkpoints(dir) as { headSeq: number }[]).at(-1)!.headSeq).toBe(i + 1);
     }
     store.close();
-    // Minutes 0, 5, 10, ... of 40 results a minute apart, then the head at close.
+    // Each kept checkpoint is the last signing before the next 5 minutes began; the newest, the head.
     const written = checkpoints(dir) as { headSeq: number; createdAt: number }[];
     expect(written.map((c) => c.createdAt - START)).toEqual([
-      0, 300_000, 600_000, 900_000, 1_200_000, 1_500_000, 1_800_000, 2_100_000, 2_340_000,
+      0, 240_000, 480_000, 720_000, 960_000, 1_200_000, 1_440_000, 1_680_000, 1_920_000, 2_160_000, 2_340_000,
     ]);
     expect(written.at(-1)!.headSeq).toBe(40);
     expect(statSync(join(dir, "agent-signing-key.pem")).mode & 0o777).toBe(0o600);

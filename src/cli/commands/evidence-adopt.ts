@@ -11,7 +11,7 @@ const EXAMPLES = `
 The agent and import sign a store only when it extends the newest checkpoint they can check
 (docs/evidence-store.md, "A store that cannot be signed"). When you know the store is yours as it
 is (restored from your own copy, written by an older version, the key rotated or lost, records
-left unsigned longer than a crash leaves), adopt it: its chain and input chain must verify and
+left unsigned after the newest checkpoint), adopt it: its chain and input chain must verify and
 extend the newest checkpoint left in the store (never one that checkpoint shows rewritten or cut).
 An "adoption" input record then names what was overridden and the newest checkpoint before it;
 every later report (evidence.adoptions, a warning) and bundle shows it. A missing key is created:

@@ -7,17 +7,8 @@ import { chainTail, latestAnchor } from "./chain.js";
 import { hasInputLog, inputHead, verifyInputChain } from "./input-log.js";
 import { type AgentKey, keyIdOf, type Statement, signatureValid, statementBytes } from "./signing.js";
 
-/** How often the store signs its chain head while results keep coming (store clock). */
+/** How far apart the checkpoints an agent keeps are (store clock); it signs every batch in between (writeCheckpoint). */
 export const CHECKPOINT_INTERVAL_MS = 5 * 60_000;
-
-/**
- * How long after a checkpoint's created_at the unsigned records a crash left behind can reach, by
- * their ts: the agent signs at least every CHECKPOINT_INTERVAL_MS while results come; a merchant
- * span may be dated up to 5 minutes ahead of the agent's clock (MAX_SPAN_AHEAD_MS in
- * src/traffic/endpoint.ts); 2 more minutes for a batch in flight and clock steps
- * (docs/evidence-store.md, "What a writer signs").
- */
-export const CRASH_TAIL_MS = CHECKPOINT_INTERVAL_MS + 5 * 60_000 + 2 * 60_000;
 
 /** A signed checkpoint: the chain head and the newest anchor at one moment. */
 export interface Checkpoint {
@@ -63,17 +54,38 @@ export function checkpointDigest(c: Omit<Checkpoint, "id" | "keyId" | "signature
 }
 
 /**
- * Signs the current head and anchor unless the newest checkpoint already names both and is less
- * than CHECKPOINT_INTERVAL_MS old: an unchanged head is signed again then, so that the crash tail
- * a writer started days after the last checkpoint leaves is measured from its own start
- * (CRASH_TAIL_MS). Must run inside a write transaction (so the head cannot move meanwhile).
- * Returns whether it wrote one.
+ * Signs the current head and anchor, inside the write transaction that moved them (so the head
+ * cannot move meanwhile, and a crash leaves records and their signature together or neither): an
+ * honest writer never leaves a record unsigned, so one found unsigned was not written by it
+ * (signing-guard.ts). Nothing is written when the newest checkpoint already names the head, the
+ * anchor and the input head and is less than CHECKPOINT_INTERVAL_MS old. Checkpoints are kept
+ * about CHECKPOINT_INTERVAL_MS apart: while the one before the newest is younger than that, the
+ * newest (when this key signed it) is signed again in place over the new head, chained to the same
+ * predecessor, instead of adding a row per batch. Returns whether it wrote one.
  */
 export function writeCheckpoint(db: Database.Database, key: AgentKey, now: EpochMs): boolean {
   const tail = chainTail(db);
   const anchor = latestAnchor(db) ?? { seq: 0, hash: GENESIS_HASH };
   const newest = newestCheckpoint(db);
   const inputs = inputHead(db);
+  if (
+    newest &&
+    newest.headSeq === tail.seq &&
+    newest.headHash === tail.hash.toString("hex") &&
+    newest.anchorSeq === anchor.seq &&
+    newest.anchorHash === anchor.hash.toString("hex") &&
+    newest.inputsSeq === inputs.seq &&
+    newest.inputsHash === inputs.hash &&
+    now - newest.createdAt < CHECKPOINT_INTERVAL_MS
+  )
+    return false;
+  const before = newest ? checkpointBefore(db, newest.id) : undefined;
+  const replace =
+    newest !== undefined &&
+    before !== undefined &&
+    newest.keyId === key.keyId &&
+    now - before.createdAt < CHECKPOINT_INTERVAL_MS;
+  const previous = replace ? before : newest;
   const body = {
     headSeq: tail.seq,
     headHash: tail.hash.toString("hex"),
@@ -82,24 +94,10 @@ export function writeCheckpoint(db: Database.Database, key: AgentKey, now: Epoch
     createdAt: now,
     inputsSeq: inputs.seq,
     inputsHash: inputs.hash,
-    previousSha256: newest ? checkpointDigest(newest) : null,
+    previousSha256: previous ? checkpointDigest(previous) : null,
   };
-  if (newest && newest.headSeq === body.headSeq && newest.headHash === body.headHash) {
-    if (
-      newest.anchorSeq === body.anchorSeq &&
-      newest.anchorHash === body.anchorHash &&
-      newest.inputsSeq === body.inputsSeq &&
-      newest.inputsHash === body.inputsHash &&
-      now - newest.createdAt < CHECKPOINT_INTERVAL_MS
-    )
-      return false;
-  }
   const signature = key.signBytes(statementBytes(checkpointStatement(body)));
-  db.prepare(
-    `INSERT INTO checkpoints (head_seq, head_hash, anchor_seq, anchor_hash, created_at, key_id, signature,
-       inputs_seq, inputs_hash, previous_sha256)
-     VALUES (?, unhex(?), ?, unhex(?), ?, ?, ?, ?, unhex(?), unhex(?))`,
-  ).run(
+  const values = [
     body.headSeq,
     body.headHash,
     body.anchorSeq,
@@ -110,8 +108,27 @@ export function writeCheckpoint(db: Database.Database, key: AgentKey, now: Epoch
     body.inputsSeq,
     body.inputsHash,
     body.previousSha256,
-  );
+  ];
+  if (replace) {
+    db.prepare(
+      `UPDATE checkpoints SET head_seq = ?, head_hash = unhex(?), anchor_seq = ?, anchor_hash = unhex(?),
+         created_at = ?, key_id = ?, signature = ?, inputs_seq = ?, inputs_hash = unhex(?), previous_sha256 = unhex(?)
+       WHERE id = ?`,
+    ).run(...values, newest.id);
+  } else {
+    db.prepare(
+      `INSERT INTO checkpoints (head_seq, head_hash, anchor_seq, anchor_hash, created_at, key_id, signature,
+         inputs_seq, inputs_hash, previous_sha256)
+       VALUES (?, unhex(?), ?, unhex(?), ?, ?, ?, ?, unhex(?), unhex(?))`,
+    ).run(...values);
+  }
   return true;
+}
+
+function checkpointBefore(db: Database.Database, id: number): Checkpoint | undefined {
+  return db
+    .prepare(`SELECT ${checkpointColumns(db)} FROM checkpoints WHERE id < ? ORDER BY id DESC LIMIT 1`)
+    .get(id) as Checkpoint | undefined;
 }
 
 export function newestCheckpoint(db: Database.Database): Checkpoint | undefined {
@@ -219,22 +236,21 @@ export function checkCheckpoint(
 }
 
 /**
- * Records after the newest checkpoint's head are pinned only by the chain: a crash leaves at most
- * CRASH_TAIL_MS of them (by ts) after it. More shows newer checkpoints deleted (and the records
- * after this one rewritten or cut), or an agent that recorded long without signing. Records after
- * seq `ownAfter` were written by the calling process, which signs them when its checkpoint is due.
+ * Records after the newest checkpoint's head are pinned only by the chain: an honest writer signs
+ * each batch in the transaction that appends it, so none is left unsigned, not even by a crash.
+ * Unsigned ones show newer checkpoints deleted (and the records after this one rewritten, cut or
+ * added), or an agent that recorded without its key. Records after seq `ownAfter` were written by
+ * the calling process.
  */
 function tailFinding(db: Database.Database, c: Checkpoint, ownAfter: number): CheckpointFinding | null {
-  const late = db
-    .prepare("SELECT seq, ts FROM results WHERE seq > ? AND seq <= ? AND ts > ? ORDER BY seq LIMIT 1")
-    .get(c.headSeq, Math.min(ownAfter, Number.MAX_SAFE_INTEGER), c.createdAt + CRASH_TAIL_MS) as
-    | { seq: number; ts: number }
-    | undefined;
-  if (!late) return null;
+  const unsigned = db
+    .prepare("SELECT seq FROM results WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 1")
+    .get(c.headSeq, Math.min(ownAfter, Number.MAX_SAFE_INTEGER)) as { seq: number } | undefined;
+  if (!unsigned) return null;
   return {
-    seq: late.seq,
+    seq: unsigned.seq,
     kind: "missing",
-    detail: `unsigned after the newest signed checkpoint (of ${new Date(c.createdAt).toISOString()}, head seq ${c.headSeq}) and timed more than ${CRASH_TAIL_MS / 60_000} minutes after it, more than a crash leaves unsigned: newer checkpoints were deleted, or the agent recorded without signing (docs/evidence-store.md, "What a writer signs")`,
+    detail: `unsigned after the newest signed checkpoint (of ${new Date(c.createdAt).toISOString()}, head seq ${c.headSeq}): an agent signs each batch as it writes it, so newer checkpoints were deleted, or the records were added without the key or while the agent could not sign (docs/evidence-store.md, "What a writer signs")`,
   };
 }
 
@@ -442,7 +458,7 @@ function commitmentFinding(c: Checkpoint, period: PeriodCommitment): CheckpointF
     return {
       seq: from,
       kind: "missing",
-      detail: `records seq ${from}..${period.lastSeq} of the period are not committed by the newest signed checkpoint (of ${when}, head seq ${c.headSeq}): added without the key, or not signed yet (the agent signs every 5 minutes and when it stops)`,
+      detail: `records seq ${from}..${period.lastSeq} of the period are not committed by the newest signed checkpoint (of ${when}, head seq ${c.headSeq}): added without the key, or recorded while the agent could not sign (it signs every batch as it writes it)`,
     };
   }
   if (period.end <= period.now && c.createdAt < period.end) {

@@ -2,13 +2,7 @@ import type Database from "better-sqlite3";
 import { feedWindowsDisagree } from "../feed-windows.js";
 import { GENESIS_HASH } from "./canonical.js";
 import { type ChainLink, chainTail, latestAnchor } from "./chain.js";
-import {
-  CHECKPOINT_INTERVAL_MS,
-  type Checkpoint,
-  CRASH_TAIL_MS,
-  checkpointStatement,
-  newestCheckpoint,
-} from "./checkpoints.js";
+import { type Checkpoint, checkpointStatement, newestCheckpoint } from "./checkpoints.js";
 import { hasInputLog, verifyInputChain } from "./input-log.js";
 import { type AgentKey, signatureValid, statementBytes } from "./signing.js";
 import { content, gap, HASH, link, RECORD_COLUMNS, SEQ, type StoredRecord } from "./verify.js";
@@ -50,8 +44,8 @@ export function refusalToSign(db: Database.Database, key: AgentKey, basis: Signi
 
 /**
  * Why the store does not extend checkpoint `c`, whatever key signed it; null when it does: the
- * anchor it signed, its head record and every record after it (those the store held at open
- * within CRASH_TAIL_MS of it), its input head and every input record after it. `evidence adopt`
+ * anchor it signed, its head record and every record after it (none but the calling
+ * transaction's own may be unsigned), its input head and every input record after it. `evidence adopt`
  * passes a basis that trusts every record to be this process's own.
  */
 export function disagreement(db: Database.Database, c: Checkpoint, basis: SigningBasis): string | null {
@@ -112,8 +106,8 @@ function resultsRefusal(db: Database.Database, c: Checkpoint, basis: SigningBasi
       link(db, row, previousHash) ??
       content(row);
     if (problem) return `record seq ${problem.seq} after the newest checkpoint: ${problem.detail}`;
-    if (seq <= basis.resultsAtOpen && (row[0] as number) > c.createdAt + CRASH_TAIL_MS)
-      return beyondCrashTail(c, seq, Math.min(basis.resultsAtOpen, chainTail(db).seq));
+    if (seq <= basis.resultsAtOpen)
+      return unsignedTail(c, seq, Math.min(basis.resultsAtOpen, chainTail(db).seq));
     previousSeq = seq;
     previousHash = row[HASH] as string;
   }
@@ -121,14 +115,15 @@ function resultsRefusal(db: Database.Database, c: Checkpoint, basis: SigningBasi
 }
 
 /**
- * Records the store held unsigned when this process opened it, timed later than a crash can have
- * left them: what remains after the newest checkpoints were deleted (the records after them
- * rewritten and rechained, or cut), or an agent that went on recording while it refused to sign.
+ * Records after the newest checkpoint that this transaction did not write. An honest writer signs
+ * the records it appends in the transaction that appends them (checkpoints.ts, writeCheckpoint), so
+ * a crash never leaves one unsigned: these were added by someone without the key, or are what
+ * remains after newer checkpoints were deleted (the records after this one rewritten or cut), or
+ * were recorded while the agent could not sign (its key missing).
  */
-function beyondCrashTail(c: Checkpoint, seq: number, last: number): string {
+function unsignedTail(c: Checkpoint, seq: number, last: number): string {
   const when = new Date(c.createdAt).toISOString();
-  const minutes = CRASH_TAIL_MS / 60_000;
-  return `records seq ${c.headSeq + 1}..${last} follow the newest checkpoint (of ${when}, head seq ${c.headSeq}) unsigned, and record seq ${seq} is timed more than ${minutes} minutes after it: more than a crash leaves unsigned (the agent signs every ${CHECKPOINT_INTERVAL_MS / 60_000} minutes), so newer checkpoints were deleted and the records after this one rewritten or cut, or the agent recorded long without signing (recovery: docs/evidence-store.md, "A store that cannot be signed")`;
+  return `records seq ${seq}..${last} follow the newest checkpoint (of ${when}, head seq ${c.headSeq}) unsigned, and this process did not write them: an agent signs each batch as it writes it, so newer checkpoints were deleted and the records after this one rewritten, cut or added, or they were recorded while the agent could not sign (recovery: docs/evidence-store.md, "A store that cannot be signed")`;
 }
 
 /**
