@@ -138,7 +138,9 @@ export class TargetReach {
   #answeredBefore(probe: ProbeId, destination: string | null, before: EpochMs): boolean {
     const probes = destination === null ? [probe] : new Set([probe, ...this.#probes]);
     for (const p of probes) {
-      const epochs = this.#epochsOf(p);
+      // Without configuration records, one epoch for all time.
+      const known = this.#epochsOf(p);
+      const epochs = known.length > 0 ? known : [{ from: Number.NEGATIVE_INFINITY, destination: null }];
       for (const [i, epoch] of epochs.entries()) {
         const to = Math.min(before, epochs[i + 1]?.from ?? Number.POSITIVE_INFINITY);
         if (epoch.destination === destination && epoch.from < to && this.answered(p, epoch.from, to))
