@@ -550,12 +550,24 @@ def verdict_problem(record, category, ts, verdict):
     return f"unknown verdict {kind}"
 
 
+def made_connection(record):
+    """Whether a request without a response got a connection: a phase after the connection's
+    set-up was timed, or it failed as only an open connection can (reset, protocol)."""
+    phases = record.get("phases") or {}
+    timed = any(phases.get(k) is not None for k in ("connect_ms", "tls_ms", "request_sent_ms", "ttfb_ms"))
+    return timed or record["error"] in ("reset", "protocol")
+
+
 def target_unreached_problem(record, ts, since):
-    """A target_unreached verdict holds on a request without a response (not the agent's own
+    """A target_unreached verdict holds on a request that got no connection (not the agent's own
     failure) when no request of the same probe got a response between `since` (when the probe's
-    configuration took effect, from the agent's input log; null: from the first record) and it."""
+    destination took effect, from the agent's input log; null: from the first record) and it.
+    (The agent also counts answers of other probes to the same destination: this bundle holds
+    one configuration, not which destination each probe had when.)"""
     if record["status"] is not None or "agent_error" in (record.get("flags") or []):
         return "target_unreached, but the request got a response or failed inside the agent"
+    if made_connection(record):
+        return "target_unreached, but the request got a connection to its target: the target was reached"
     times = answered_at.get(record["probe"], [])
     k = bisect_left(times, ms(since) if since else float("-inf"))
     if k < len(times) and times[k] < ts:

@@ -11,6 +11,7 @@ import {
   harvestProbes,
   probeDirectoryOf,
   readProbeDirectory,
+  tightestIntervalMs,
   timeoutNotShorterThanEvery,
 } from "./probe-files.js";
 import { ConfigError, type ConfigProblem, formatProblem } from "./problems.js";
@@ -266,14 +267,14 @@ function slowControls(slo: YamlSource, controls: unknown): ConfigProblem[] {
 /**
  * While a target hangs, each run of its probes holds one of its max_in_flight slots for its whole
  * timeout_ms: a probe needs timeout_ms / every of them (at most 1: a run never overlaps its own
- * next one). Past the slots, due runs are skipped and the outage is under-sampled, with no error.
+ * next one; a cron schedule's every is the shortest gap between its runs). Past the slots, due runs are skipped and the outage is under-sampled, with no error.
  */
 function slotsShortDuringHang(slo: YamlSource, config: SloConfig): ConfigProblem[] {
   return [...config.targets.values()].flatMap((target) => {
     const needed = config.probes.reduce(
       (sum, p) =>
-        p.target === target.id && p.schedule.kind === "every"
-          ? sum + Math.min(1, p.timeoutMs / p.schedule.intervalMs)
+        p.target === target.id
+          ? sum + Math.min(1, p.timeoutMs / (tightestIntervalMs(p.schedule) ?? p.timeoutMs))
           : sum,
       0,
     );
@@ -281,7 +282,7 @@ function slotsShortDuringHang(slo: YamlSource, config: SloConfig): ConfigProblem
     return [
       slo.problem(
         ["targets", target.id, "max_in_flight"],
-        `while this target hangs its probes need ${Math.ceil(needed)} runs in flight (each probe's timeout_ms over its every, at most 1 each) but max_in_flight is ${target.maxInFlight}: ` +
+        `while this target hangs its probes need ${Math.ceil(needed)} runs in flight (each probe's timeout_ms over its every or its schedule's shortest gap, at most 1 each) but max_in_flight is ${target.maxInFlight}: ` +
           `the runs past it are skipped and an outage is under-sampled; raise max_in_flight to ${Math.ceil(needed)} or shorten timeout_ms`,
       ),
     ];

@@ -1,5 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { isAbsolute, join, resolve } from "node:path";
+import type { ProbeSchedule } from "../model/config.js";
+import { parseCron, shortestGapMs } from "../schedule/cron.js";
 import { readBodyFiles } from "./body-files.js";
 import type { LocatedProbe } from "./convert.js";
 import type { ProbeEntry } from "./crossref.js";
@@ -8,7 +10,7 @@ import { headerCredentials, probeFileHeaderPlaces } from "./header-credentials.j
 import { problemsFromIssues } from "./issues.js";
 import type { ConfigProblem } from "./problems.js";
 import { type FieldPath, readFailure, readYamlSource, type YamlSource } from "./source.js";
-import { parseDuration } from "./values.js";
+import { cronProblem, parseDuration } from "./values.js";
 import { ProbeFileWire, ProbeWire } from "./wire.js";
 
 /** What the probe declarations of one place (a file, or slo.yaml's inline list) yielded. */
@@ -136,25 +138,53 @@ export async function readProbeDirectory(
 
 /**
  * A run never overlaps its own probe's next one: with timeout_ms >= every, while the target
- * hangs each run lasts the whole timeout and the run due meanwhile is skipped, so an outage is
- * sampled about half as often as it should be (and weighs half as much against the requests of
- * healthy probes). Allowed, but hardly ever meant. Also for a control (load.ts).
+ * hangs each run lasts the whole timeout and the runs due meanwhile are skipped, so an outage is
+ * sampled only 1 in (timeout_ms / every, rounded down, + 1) times as often as it should be (and
+ * weighs that much less against the requests of healthy probes). Allowed, but hardly ever meant.
+ * A cron schedule's every is the shortest gap between its runs. Also for a control (load.ts).
  */
 export function timeoutNotShorterThanEvery(
   source: YamlSource,
   path: FieldPath,
   raw: unknown,
-  probe: { readonly every?: string | undefined; readonly timeout_ms: number },
+  probe: {
+    readonly every?: string | undefined;
+    readonly schedule?: string | undefined;
+    readonly timeout_ms: number;
+  },
 ): ConfigProblem | null {
-  const everyMs = probe.every === undefined ? null : parseDuration(probe.every);
-  if (everyMs === null || probe.timeout_ms < everyMs) return null;
+  const schedule = scheduleOf(probe);
+  const everyMs = schedule && tightestIntervalMs(schedule);
+  if (!everyMs || probe.timeout_ms < everyMs) return null;
   const given = raw !== null && typeof raw === "object" && "timeout_ms" in raw;
+  const every = probe.every ?? `the shortest gap between its scheduled runs, ${everyMs} ms`;
+  const share = Math.floor(probe.timeout_ms / everyMs) + 1;
   return source.problem(
     [...path, "timeout_ms"],
-    `${given ? "" : "the default "}timeout_ms ${probe.timeout_ms} is not shorter than every (${probe.every}): ` +
-      "while the target hangs, each run lasts its whole timeout and the run due meanwhile is skipped, " +
-      "so an outage gets about half its runs; make timeout_ms shorter than every",
+    `${given ? "" : "the default "}timeout_ms ${probe.timeout_ms} is not shorter than every (${every}): ` +
+      "while the target hangs, each run lasts its whole timeout and the runs due meanwhile are skipped, " +
+      `so an outage gets about ${share === 2 ? "half" : `1 in ${share}`} of its runs; make timeout_ms shorter than every`,
   );
+}
+
+function scheduleOf(probe: { readonly every?: string | undefined; readonly schedule?: string | undefined }) {
+  const everyMs = probe.every === undefined ? null : parseDuration(probe.every);
+  if (everyMs !== null) return { kind: "every", intervalMs: everyMs } as const;
+  return probe.schedule === undefined ? null : ({ kind: "cron", expression: probe.schedule } as const);
+}
+
+/**
+ * How often a probe runs at the tightest: its every, or the shortest gap between its cron
+ * schedule's next fire times; null for an expression that is invalid or never fires.
+ */
+export function tightestIntervalMs(schedule: ProbeSchedule): number | null {
+  if (schedule.kind === "every") return schedule.intervalMs;
+  if (cronProblem(schedule.expression) !== null) return null;
+  try {
+    return shortestGapMs(parseCron(schedule.expression), 0);
+  } catch {
+    return null;
+  }
 }
 
 /** The probes directory on disk and as shown in problems, both relative to the config file. */

@@ -196,6 +196,17 @@ function scopedConfig(config: SloConfig, selected: readonly CategoryId[] | undef
   return { ...config, categories, serviceClasses };
 }
 
+/** Per class that `--category` left some categories of out, the categories its figures pool. */
+function classesNarrowed(config: SloConfig, scoped: FiguresConfig): Map<string, CategoryId[]> {
+  const narrowed = new Map<string, CategoryId[]>();
+  for (const id of scoped.serviceClasses.keys()) {
+    const all = [...config.categories.values()].filter((c) => c.serviceClass === id);
+    const pooled = all.filter((c) => scoped.categories.has(c.id)).map((c) => c.id);
+    if (pooled.length < all.length) narrowed.set(id, pooled);
+  }
+  return narrowed;
+}
+
 /** What the same pass over the month's results yields besides the SLA figures. */
 class MonthWatch {
   recorded = 0;
@@ -447,7 +458,12 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   // With --category, windows and exclusions that cover none of the selected categories are noise.
   const touches = (x: { readonly categories: readonly string[] }) =>
     x.categories.includes("all") || x.categories.some((c) => scoped.categories.has(c));
+  const narrowedClasses = classesNarrowed(config, scoped);
   const warnings = [
+    ...[...narrowedClasses].map(
+      ([id, pooled]) =>
+        `--category: service class ${id} pools only ${pooled.join(", ")} of its categories: its availability, result and credit are not the class's SLA figures`,
+    ),
     ...foreign.warnings(),
     ...backdatedWarning(store.backdatedRecords?.({ from: period.start, to: period.end })),
     ...coverageWarning(coverage.ratio),
@@ -479,7 +495,13 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     })),
     service_classes: figures.service_classes.map((s) => {
       const credit_pct = creditPctOf({ requests: s.requests, served: s.successful }, config.sla.credits);
-      return { ...s, credit_pct, credit_amount: creditAmountOf(credit_pct, config.sla.monthlyFee) };
+      const pooled = narrowedClasses.get(s.service_class);
+      return {
+        ...s,
+        credit_pct,
+        credit_amount: creditAmountOf(credit_pct, config.sla.monthlyFee),
+        ...(pooled ? { pooled_categories: pooled } : {}),
+      };
     }),
     maintenance: { ...figures.maintenance, windows: figures.maintenance.windows.filter(touches) },
     exclusions: figures.exclusions.filter(touches),

@@ -138,7 +138,7 @@ function classes(report: MonthlyReport): string {
     "Result",
     ...(credits ? [num("Service credit")] : []),
   ];
-  return `<section id="service-classes"><h2>Service classes</h2><p class="meta">${e(say.CLASS_POOLING)}</p>${table(head, rows)}</section>`;
+  return `<section id="service-classes"><h2>Service classes</h2><p class="meta">${e(say.classPooling(report))}</p>${table(head, rows)}</section>`;
 }
 
 function maintenance(report: MonthlyReport): string {

@@ -106,7 +106,7 @@ function serviceClasses(report: MonthlyReport): string[] {
   return [
     "## Service classes",
     "",
-    say.CLASS_POOLING,
+    say.classPooling(report),
     "",
     ...(credits ? table([...header, "Service credit"], withCredits) : table(header, rows)),
   ];

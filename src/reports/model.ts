@@ -54,6 +54,11 @@ export type ServiceClassRow = ServiceClassFigures & {
   readonly credit_pct: number | null;
   /** sla.monthly_fee.amount * credit_pct / 100 (to the cent); null without a fee or credit_pct. */
   readonly credit_amount: number | null;
+  /**
+   * Only when `--category` left some of the class's categories out: the ones its figures pool
+   * (so they are not the class's SLA figures).
+   */
+  readonly pooled_categories?: readonly string[];
 };
 export type MaintenanceRow = MaintenanceWindowFigures;
 export type MaintenanceSection = MaintenanceFigures;

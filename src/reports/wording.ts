@@ -39,6 +39,14 @@ export const NO_WINDOWS = "No maintenance windows in this month.";
 export const NO_EXCLUSIONS = "No declared exclusions in this month.";
 export const NO_FAILURE_PERIODS = "No failure periods: every request was served.";
 export const CLASS_POOLING = "A class's availability pools the requests of all its categories.";
+
+/** CLASS_POOLING, or which categories each class pools when `--category` left some out. */
+export function classPooling(report: MonthlyReport): string {
+  const narrowed = report.service_classes.filter((s) => s.pooled_categories);
+  if (narrowed.length === 0) return CLASS_POOLING;
+  const pools = narrowed.map((s) => `${s.service_class} pools only ${s.pooled_categories?.join(", ")}`);
+  return `Narrowed by --category: ${pools.join("; ")}, not all its categories; these are not the classes' SLA figures.`;
+}
 export const GAPS_INTRO = "Stretches with no recorded result at all:";
 export const UNMONITORED_INTRO = "Time the agent was not running:";
 export const IMPORTED_ONLY = "No agent run was recorded in this month: its results were imported.";

@@ -58,6 +58,21 @@ export function nextCronFire(plan: CronPlan, after: EpochMs): EpochMs {
   throw new RangeError(`cron expression "${plan.expression}" never fires`);
 }
 
+/**
+ * The shortest gap between the plan's next `fires` fire times after `after`: a cron schedule's
+ * interval as a config warning estimates it (the tightest its runs come).
+ */
+export function shortestGapMs(plan: CronPlan, after: EpochMs, fires = 16): number {
+  let gap = Number.POSITIVE_INFINITY;
+  let previous = nextCronFire(plan, after);
+  for (let i = 1; i < fires; i++) {
+    const next = nextCronFire(plan, previous);
+    gap = Math.min(gap, next - previous);
+    previous = next;
+  }
+  return gap;
+}
+
 function firstTimeOnDay(plan: CronPlan, day: EpochMs, after: EpochMs): EpochMs | null {
   for (const h of plan.hours) {
     if (day + (h + 1) * 3_600_000 <= after) continue;

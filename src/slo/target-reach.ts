@@ -3,12 +3,16 @@ import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
 import type { EpochMs } from "../model/time.js";
 
 /**
- * Unreached targets (contract section 14): until a probe's target has given one HTTP response
- * under the probe's current configuration, its no-response failures say nothing about the
- * provider (a closed port, a wrong host name) and are `target_unreached`. Everything here is
- * derived from the evidence log itself: the configuration records (input log) say when each
- * probe's target identity took effect, the results say when it first answered, so a restart, a
- * report and a verifier all reach the same verdict, and restarting during an outage hides nothing.
+ * Unreached targets (contract section 14): until a probe's target has given one HTTP response,
+ * its failures that made no connection (dns, connect, a TLS handshake, a timeout before the
+ * connection was set up) say nothing about the provider (a closed port, a wrong host name) and
+ * are `target_unreached`. A target is its network destination (scheme, host and port of the
+ * target's base URL), so renaming a probe or changing its path, method or timeout does not
+ * forget that it answered; and a request that reached it (then timed out or was reset) is the
+ * provider's to answer for, whatever the configuration. Everything here is derived from the
+ * evidence log itself: the configuration records (input log) say which destination each probe
+ * had when, the results when each destination answered, so a restart, a report and a verifier
+ * all reach the same verdict, and restarting or reloading during an outage hides nothing.
  */
 
 /** A configuration record as the input log holds it: when it took effect and its plain JSON. */
@@ -19,55 +23,32 @@ export interface ConfigRecordView {
 }
 
 /**
- * Probe keys that do not change where a request goes or what it says: how often, how long it may
- * take, what it counts toward and which statuses it expects. Anything else (method, path, body,
- * headers, redirects, a kind's own keys) is the target identity.
+ * Where the probe's requests go in a configuration's plain form (effectiveConfiguration): the
+ * scheme, host and port of its target's base URL; null when the configuration has no such probe
+ * or it has no target.
  */
-const NOT_IDENTITY = new Set([
-  "id",
-  "category",
-  "schedule",
-  "timeoutMs",
-  "expect",
-  "source",
-  "writes",
-  "maxBodyBytes",
-  "environmentValues",
-  "bodyFromEnvironment",
-]);
-/** Target keys that only pace the requests. */
-const TARGET_NOT_IDENTITY = new Set(["id", "maxRequestsPerSecond", "maxInFlight"]);
-
-/**
- * The probe's target identity in a configuration's plain form (effectiveConfiguration): its
- * request and its target's, as one canonical string; null when the configuration has no such probe.
- */
-export function targetIdentityOf(plainConfig: unknown, probe: ProbeId): string | null {
+export function destinationOf(plainConfig: unknown, probe: ProbeId): string | null {
   const config = plainConfig as { probes?: unknown; targets?: unknown } | null;
   if (!config || !Array.isArray(config.probes)) return null;
   const spec = config.probes.find((p) => (p as { id?: unknown })?.id === probe) as
-    | Record<string, unknown>
+    | { target?: unknown }
     | undefined;
-  if (!spec) return null;
-  const targets = (config.targets ?? {}) as Record<string, unknown>;
-  const target = typeof spec.target === "string" ? targets[spec.target] : undefined;
-  return sortedJson({ probe: without(spec, NOT_IDENTITY), target: without(target, TARGET_NOT_IDENTITY) });
+  const targets = (config.targets ?? {}) as Record<string, { baseUrl?: unknown } | undefined>;
+  const baseUrl = typeof spec?.target === "string" ? targets[spec.target]?.baseUrl : undefined;
+  if (typeof baseUrl !== "string" || !URL.canParse(baseUrl)) return null;
+  const url = new URL(baseUrl);
+  return `${url.protocol}//${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
 }
 
-/** JSON with object keys in sorted order: equal data, equal text. */
-function sortedJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(sortedJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-function without(value: unknown, keys: ReadonlySet<string>): unknown {
-  if (value === null || typeof value !== "object") return value ?? null;
-  return Object.fromEntries(Object.entries(value).filter(([key]) => !keys.has(key)));
+/**
+ * Whether a request without a response got as far as a connection to its target: a phase after
+ * the connection's set-up was timed (a reused connection times none of its own), or it failed in
+ * a way only an open connection can (a reset, a malformed response).
+ */
+export function madeConnection(result: Pick<ProbeResult, "error" | "phases">): boolean {
+  if (result.error === "reset" || result.error === "protocol") return true;
+  const p = result.phases;
+  return !!p && (p.connectMs ?? p.tlsMs ?? p.requestSentMs ?? p.ttfbMs) != null;
 }
 
 /**
@@ -77,26 +58,26 @@ function without(value: unknown, keys: ReadonlySet<string>): unknown {
 export type AnsweredBetween = (probe: ProbeId, from: EpochMs, to: EpochMs) => boolean;
 
 interface Epoch {
-  /** When this target identity took effect (-Infinity: before any recorded configuration). */
+  /** When this destination took effect for the probe (-Infinity: before any recorded configuration). */
   readonly from: EpochMs;
-  readonly identity: string | null;
-}
-
-interface ProbeReach {
-  readonly epoch: EpochMs;
-  answered: boolean;
+  readonly destination: string | null;
 }
 
 /**
  * Judges a stream of one store's results in ts order (per probe, runs never overlap, so a probe's
- * results arrive in ts order in the daemon too): whether each no-response failure came before the
- * probe's target ever answered under the configuration in force when it was sent.
+ * results arrive in ts order in the daemon too): whether each no-response failure made no
+ * connection and came before its destination ever answered.
  */
 export class TargetReach {
-  /** Per probe, the target identity's epochs in ts order (a run of equal identities is one epoch). */
+  /** Per probe, its destination's epochs in ts order (a run of equal destinations is one epoch). */
   readonly #epochs = new Map<ProbeId, Epoch[]>();
   readonly #records: { ts: EpochMs; config: unknown }[] = [];
-  readonly #reach = new Map<ProbeId, ProbeReach>();
+  /** Every probe id some configuration record names: an answer of any of them may count. */
+  readonly #probes = new Set<ProbeId>();
+  /** Per destination (or "probe:<id>" without one), whether it has answered. */
+  readonly #answered = new Map<string, boolean>();
+  /** Per probe, the epoch its latest observed result was sent in. */
+  readonly #latest = new Map<ProbeId, EpochMs>();
 
   /**
    * `records`: every configuration record up to the stream's end, in ts order; `streamStart`:
@@ -114,63 +95,83 @@ export class TargetReach {
   configured(record: ConfigRecordView): void {
     const config = typeof record.payload === "string" ? JSON.parse(record.payload) : record.payload;
     this.#records.push({ ts: record.ts, config });
-    // Epochs of probes already seen are extended; others are built on first use.
-    for (const [probe, epochs] of this.#epochs) {
-      const identity = targetIdentityOf(config, probe);
-      if (epochs.length === 0) epochs.push({ from: Number.NEGATIVE_INFINITY, identity });
-      else if (epochs.at(-1)?.identity !== identity) epochs.push({ from: record.ts, identity });
-    }
+    const probes = (config as { probes?: unknown })?.probes;
+    if (Array.isArray(probes)) for (const p of probes) if (typeof p?.id === "string") this.#probes.add(p.id);
+    // Epochs already built are extended; others are built on first use.
+    for (const [probe, epochs] of this.#epochs) extend(epochs, record.ts, destinationOf(config, probe));
   }
 
   /**
-   * Whether `result` is target_unreached: a request with no HTTP response (not one that failed
-   * inside the agent) sent before its target's first answer under the configuration in force.
-   * Notes an answer, so call it for every result of the stream, in ts order.
+   * Whether `result` is target_unreached: a request that made no connection (and did not fail
+   * inside the agent) before its destination's first answer. Notes an answer, so call it for
+   * every result of the stream, in ts order.
    */
   observe(result: ProbeResult): boolean {
     // A tls, dns or tcp probe has no HTTP target to reach: its failure is what it measures.
     if (result.category === DIAGNOSTIC_CATEGORY) return false;
     const epoch = this.#epochAt(result.probe, result.ts);
-    let reach = this.#reach.get(result.probe);
-    if (!reach || reach.epoch !== epoch) {
-      const before = Math.min(this.streamStart, result.ts);
-      const answered = epoch < before && this.answered(result.probe, epoch, before);
-      reach = { epoch, answered };
-      this.#reach.set(result.probe, reach);
-    }
+    this.#latest.set(result.probe, epoch.from);
+    const key = epoch.destination ?? `probe:${result.probe}`;
     if (result.status !== null) {
-      reach.answered = true;
+      this.#answered.set(key, true);
       return false;
     }
-    return !reach.answered && !result.flags?.includes("agent_error");
+    if (madeConnection(result) || result.flags?.includes("agent_error")) return false;
+    let answered = this.#answered.get(key);
+    if (answered === undefined) {
+      answered = this.#answeredBefore(result.probe, epoch.destination, Math.min(this.streamStart, result.ts));
+      this.#answered.set(key, answered);
+    }
+    return !answered;
   }
 
   /**
-   * When the configuration under which the probe's latest observed result was judged took effect
+   * When the probe's destination under which its latest observed result was judged took effect
    * (null: before the first configuration record): a target_unreached verdict cites it.
    */
   epochOf(probe: ProbeId): EpochMs | null {
-    const epoch = this.#reach.get(probe)?.epoch;
+    const epoch = this.#latest.get(probe);
     return epoch === undefined || epoch === Number.NEGATIVE_INFINITY ? null : epoch;
   }
 
-  #epochAt(probe: ProbeId, ts: EpochMs): EpochMs {
+  /** Whether any probe got a response from `destination` (without one: this probe did) before `before`. */
+  #answeredBefore(probe: ProbeId, destination: string | null, before: EpochMs): boolean {
+    const probes = destination === null ? [probe] : new Set([probe, ...this.#probes]);
+    for (const p of probes) {
+      // Without configuration records, one epoch for all time.
+      const known = this.#epochsOf(p);
+      const epochs = known.length > 0 ? known : [{ from: Number.NEGATIVE_INFINITY, destination: null }];
+      for (const [i, epoch] of epochs.entries()) {
+        const to = Math.min(before, epochs[i + 1]?.from ?? Number.POSITIVE_INFINITY);
+        if (epoch.destination === destination && epoch.from < to && this.answered(p, epoch.from, to))
+          return true;
+      }
+    }
+    return false;
+  }
+
+  #epochAt(probe: ProbeId, ts: EpochMs): Epoch {
+    let found: Epoch = { from: Number.NEGATIVE_INFINITY, destination: null };
+    for (const epoch of this.#epochsOf(probe)) {
+      if (epoch.from > ts) break;
+      found = epoch;
+    }
+    return found;
+  }
+
+  #epochsOf(probe: ProbeId): Epoch[] {
     let epochs = this.#epochs.get(probe);
     if (!epochs) {
       epochs = [];
-      for (const { ts: from, config } of this.#records) {
-        const identity = targetIdentityOf(config, probe);
-        // The first epoch reaches back before the first record: results older than the input log.
-        if (epochs.length === 0) epochs.push({ from: Number.NEGATIVE_INFINITY, identity });
-        else if (epochs.at(-1)?.identity !== identity) epochs.push({ from, identity });
-      }
+      for (const { ts, config } of this.#records) extend(epochs, ts, destinationOf(config, probe));
       this.#epochs.set(probe, epochs);
     }
-    let from = Number.NEGATIVE_INFINITY;
-    for (const epoch of epochs) {
-      if (epoch.from > ts) break;
-      from = epoch.from;
-    }
-    return from;
+    return epochs;
   }
+}
+
+/** Adds a configuration's destination at `ts`; the first epoch reaches back before the first record. */
+function extend(epochs: Epoch[], ts: EpochMs, destination: string | null): void {
+  if (epochs.length === 0) epochs.push({ from: Number.NEGATIVE_INFINITY, destination });
+  else if (epochs.at(-1)?.destination !== destination) epochs.push({ from: ts, destination });
 }

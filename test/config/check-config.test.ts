@@ -45,7 +45,7 @@ controls:
     const lines = outcome.stderr.trim().split("\n");
     expect(lines).toEqual([
       expect.stringMatching(
-        /^slo\.yaml:\d+:\d+: probes\[0\]\.timeout_ms: warning: timeout_ms 5000 is not shorter than every \(5s\): .*about half its runs/,
+        /^slo\.yaml:\d+:\d+: probes\[0\]\.timeout_ms: warning: timeout_ms 5000 is not shorter than every \(5s\): .*about half of its runs/,
       ),
       expect.stringMatching(
         /^probes\/more\.yaml:1:\d+: \[0\]\.timeout_ms: warning: the default timeout_ms 10000 is not shorter than every \(10s\)/,
@@ -77,6 +77,35 @@ controls:
     expect(outcome.stderr.trim().split("\n")).toEqual([
       expect.stringMatching(
         /^slo\.yaml:7:\d+: targets\.klarna\.max_in_flight: warning: while this target hangs its probes need 3 runs in flight .* but max_in_flight is 2: the runs past it are skipped and an outage is under-sampled/,
+      ),
+    ]);
+  });
+
+  // Attack 24b finding 5: probes on schedule: got neither warning, and "about half" was said of any ratio.
+  it("counts a cron schedule's shortest gap as its every in both warnings, and says the share of runs an outage gets", async () => {
+    const slo = minimalSlo({
+      targets: `targets:
+  klarna: {base_url: "https://api.playground.klarna.com/", environment: playground, max_in_flight: 2}
+`,
+      // 1 + 1 + 0.9 = 2.9 slots held while it hangs: more than 2.
+      probes: `probes:
+  - {id: a, category: payment_request, target: klarna, schedule: "*/2 * * * * *", timeout_ms: 5000, path: /a}
+  - {id: b, category: payment_request, target: klarna, every: 1s, timeout_ms: 5000, path: /b}
+  - {id: c, category: payment_request, target: klarna, schedule: "* * * * * *", timeout_ms: 900, path: /c}
+  - {id: d, category: payment_request, target: klarna, schedule: "0 3 * * *", timeout_ms: 30000, path: /d}
+`,
+    });
+    const outcome = await checkConfig([], await dirs.create({ "slo.yaml": slo }));
+    expect(outcome.code).toBe(0);
+    expect(outcome.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        /^slo\.yaml:\d+:\d+: probes\[0\]\.timeout_ms: warning: timeout_ms 5000 is not shorter than every \(the shortest gap between its scheduled runs, 2000 ms\): .*about 1 in 3 of its runs/,
+      ),
+      expect.stringMatching(
+        /^slo\.yaml:\d+:\d+: probes\[1\]\.timeout_ms: warning: timeout_ms 5000 is not shorter than every \(1s\): .*about 1 in 6 of its runs/,
+      ),
+      expect.stringMatching(
+        /^slo\.yaml:\d+:\d+: targets\.klarna\.max_in_flight: warning: while this target hangs its probes need 3 runs in flight .* but max_in_flight is 2/,
       ),
     ]);
   });

@@ -53,6 +53,25 @@ export async function answeringThenDown(n: number): Promise<string> {
   return `http://127.0.0.1:${address.port}`;
 }
 
+/** A loopback server that answers its first `n` requests with 200, then accepts requests and never answers (a hang). */
+export async function answeringThenHanging(n: number): Promise<string> {
+  let seen = 0;
+  const server: Server = createHttpServer((_req, res) => {
+    if (++seen > n) return;
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end("{}");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  cleanups.push(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  server.unref();
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return `http://127.0.0.1:${address.port}`;
+}
+
 /** A loopback URL nothing listens on: every connection is refused. */
 export async function closedPort(): Promise<string> {
   return `http://127.0.0.1:${await freePort()}`;

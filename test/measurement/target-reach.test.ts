@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import { effectiveConfiguration } from "../../src/config/fingerprint.js";
-import type { HttpProbeSpec, SloConfig } from "../../src/model/config.js";
+import type { HttpProbeSpec, SloConfig, Target } from "../../src/model/config.js";
 import type { ProbeResult } from "../../src/model/result.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { buildMonthlyReport } from "../../src/reports/index.js";
@@ -74,14 +74,37 @@ function reportOf(steps: readonly { at: number; config?: SloConfig; results?: Pr
   }
 }
 
+/** The probes' target "klarna" at `baseUrl`, with `change` to the first probe. */
+function withTarget(baseUrl: string, change: Partial<HttpProbeSpec> = {}): SloConfig {
+  const target: Target = {
+    id: "klarna",
+    baseUrl,
+    environment: "production",
+    auth: { type: "none" },
+    headers: {},
+    maxRequestsPerSecond: null,
+    keepAlive: true,
+    tlsVerify: true,
+  };
+  return { ...withProbe(change), targets: new Map([["klarna", target]]) };
+}
+
 const series = (from: number, n: number, answered: boolean) =>
   Array.from({ length: n }, (_, i) => request(from + i * MIN, answered));
 
 describe("target_unreached is judged from the evidence log", { timeout: 60_000 }, () => {
-  it("a changed path starts over: its failures before the first answer are target_unreached, not the provider's", () => {
+  it("a changed port starts over: its failures before the first answer are target_unreached, not the provider's", () => {
     const { category, report, verdicts } = reportOf([
-      { at: NOV + MIN, config: fixtureConfig(), results: series(NOV + 2 * MIN, 10, true) },
-      { at: NOV + 60 * MIN, config: withProbe({ path: "/typo" }), results: series(NOV + 61 * MIN, 5, false) },
+      {
+        at: NOV + MIN,
+        config: withTarget("http://127.0.0.1:8080"),
+        results: series(NOV + 2 * MIN, 10, true),
+      },
+      {
+        at: NOV + 60 * MIN,
+        config: withTarget("http://127.0.0.1:9"),
+        results: series(NOV + 61 * MIN, 5, false),
+      },
     ]);
     expect(category.requests).toBe(10);
     expect(category.excluded).toBe(5);
@@ -91,9 +114,51 @@ describe("target_unreached is judged from the evidence log", { timeout: 60_000 }
     expect(report.automatic_exclusions).toEqual([
       expect.objectContaining({ reason: "target_unreached", requests: 5 }),
     ]);
-    // Each verdict says since when the configuration it was judged under held.
+    // Each verdict says since when the destination it was judged under held.
     expect(verdicts.filter((v) => v.includes("target_unreached"))).toHaveLength(5);
     expect(verdicts.at(-1)).toContain('"since":"2026-11-01T01:00:00.000Z"');
+  });
+
+  // Attack 24b finding 4: a cosmetic reload during an outage hid the rest of it.
+  for (const [change, config] of [
+    ["a changed path", () => withTarget("http://127.0.0.1:8080", { path: "/x?v=2" })],
+    ["a renamed probe", () => withTarget("http://127.0.0.1:8080/", { id: "payment-request-read-v2" })],
+  ] as const) {
+    it(`${change} is the same destination: its target answered, failures after it stay the provider's`, () => {
+      const renamed = change === "a renamed probe";
+      const failures = series(NOV + 61 * MIN, 5, false).map((r) =>
+        renamed ? { ...r, probe: "payment-request-read-v2" } : r,
+      );
+      const { category } = reportOf([
+        {
+          at: NOV + MIN,
+          config: withTarget("http://127.0.0.1:8080"),
+          results: series(NOV + 2 * MIN, 10, true),
+        },
+        { at: NOV + 60 * MIN, config: config(), results: failures },
+      ]);
+      expect(category.requests).toBe(15);
+      expect(category.excluded).toBe(0);
+      expect(category.measurement_problems).toEqual([]);
+    });
+  }
+
+  it("a request that got a connection reached its target: a timeout after it is the provider's", () => {
+    const hung = (ts: number): ProbeResult => ({
+      ...request(ts, false),
+      error: "timeout",
+      durationMs: 500,
+      phases: { dnsMs: null, connectMs: 1, tlsMs: null, requestSentMs: 1.2, ttfbMs: null, bodyEndMs: null },
+    });
+    const { category } = reportOf([
+      {
+        at: NOV + MIN,
+        config: withTarget("http://localhost:8080"),
+        results: [hung(NOV + 2 * MIN), hung(NOV + 3 * MIN)],
+      },
+    ]);
+    expect(category.requests).toBe(2);
+    expect(category.excluded).toBe(0);
   });
 
   it("a changed timeout is the same target: failures after it stay the provider's", () => {

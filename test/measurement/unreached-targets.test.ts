@@ -1,12 +1,17 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { sleep } from "../export/live-processes.js";
 import {
   answeringThenDown,
+  answeringThenHanging,
   cleanUp,
   closedPort,
   configFor,
   report,
   runAgent,
   seriesValue,
+  workDir,
 } from "./agent-runs.js";
 
 /**
@@ -101,5 +106,43 @@ describe.concurrent("unreached targets (contract section 14)", { timeout: 150_00
     expect(category.successful).toBe(2);
     expect(category.requests).toBeGreaterThanOrEqual(6);
     expect(category.measurement_problems).toEqual([]);
+  });
+
+  // Attack 24b finding 4: a reload that changed only the probe's path and id during a hang hid
+  // the rest of the outage as target_unreached.
+  it("a target that answered, then hangs, and a reload renames the probe and changes its path: the timeouts are the provider's", async () => {
+    const config = configFor({ provider: await answeringThenHanging(2) });
+    const renamed = config
+      .replace("id: payment-request-read,", "id: payment-request-read-v2,")
+      .replace("path: /payments/v1/sessions/0", "path: /payments/v1/sessions/0?v=2");
+    const RENAMED = 'probe="payment-request-read-v2"';
+    const dir = workDir(config);
+    const run = await runAgent(
+      config,
+      (m) => (seriesValue(m, "slo_probe_requests_total", 'outcome="failed"', RENAMED) ?? 0) >= 3,
+      {
+        dir,
+        during: async (url, agent) => {
+          // The reload comes once the hang has begun.
+          for (let i = 0; i < 200; i++) {
+            const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+            if ((seriesValue(metrics, "slo_probe_requests_total", 'outcome="failed"', PROBE) ?? 0) >= 1)
+              break;
+            await sleep(100);
+          }
+          writeFileSync(join(dir, "slo.yaml"), renamed);
+          agent.child.kill("SIGHUP");
+        },
+      },
+    );
+    expect(seriesValue(run.metrics, "slo_probe_automatic_exclusions_total", UNREACHED)).toBeNull();
+    expect(seriesValue(run.metrics, "slo_probe_valid", RENAMED)).toBe(1);
+
+    const json = JSON.parse(report(run.dir));
+    const category = json.categories[0];
+    expect(json.automatic_exclusions).toEqual([]);
+    expect(category.excluded).toBe(0);
+    expect(category.successful).toBe(2);
+    expect(category.requests).toBeGreaterThanOrEqual(6);
   });
 });

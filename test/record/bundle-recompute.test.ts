@@ -27,6 +27,8 @@ const LEAD_MS = 20_000;
 const AGENT_ERROR_TS = Date.parse("2026-03-19T10:00:07Z");
 /** A probe whose target never answers (a mistyped port): its failures are target_unreached. */
 const UNREACHED_FROM = Date.parse("2026-03-05T10:00:03Z");
+/** A probe with no answer before it whose request connected, then timed out: counted. */
+const HUNG_TS = Date.parse("2026-03-06T10:00:03Z");
 const EXTRA_CONFIG = `controls:
   - {id: egress, url: "http://127.0.0.1:9/", every: 10s, timeout_ms: 5000}
   - {id: dns, url: "http://127.0.0.1:9/", every: 10s, timeout_ms: 5000}
@@ -124,6 +126,16 @@ function monthResults(): ProbeResult[] {
         detail: "ECONNREFUSED",
       }),
     );
+  // A request that connected, then timed out: the provider's, whatever the probe's history.
+  results.push(
+    result(HUNG_TS, {
+      probe: "payment-request-hung",
+      status: null,
+      error: "timeout",
+      durationMs: 10_000,
+      phases: { dnsMs: null, connectMs: 1, tlsMs: null, requestSentMs: 1.5, ttfbMs: null, bodyEndMs: null },
+    }),
+  );
   return results.sort((a, b) => a.ts - b.ts);
 }
 
@@ -312,6 +324,12 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
       (l) => l.includes('"ts":"2026-03-20T09:01:05.003Z"') && l.includes('"counted"'),
       (l) => l.replace('"verdict":"counted"', '"verdict":"target_unreached","since":null'),
       /target_unreached, but the probe's target answered at 2026-03-\d\dT.* under the same configuration/,
+    ],
+    [
+      "a timeout after connecting claimed as target_unreached",
+      (l) => l.includes('"ts":"2026-03-06T10:00:03.000Z"') && l.includes('"counted"'),
+      (l) => l.replace('"verdict":"counted"', '"verdict":"target_unreached","since":null'),
+      /target_unreached, but the request got a connection to its target/,
     ],
     [
       "a merchant-side verdict citing one control where the quorum is two",

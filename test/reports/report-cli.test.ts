@@ -387,8 +387,10 @@ describe("slo-agent report: formats and flags", () => {
   ])("%s", (_rule, flags, code) => {
     const run = slo(["report", "--month", MONTH, "--format", "csv", ...flags], dir);
     expect(run.code, run.stderr).toBe(code);
+    // A --category that leaves a class's other category out warns, in CSV a last column.
+    const warned = flags.includes("--category") ? ",warnings" : "";
     expect(run.stdout.split("\r\n")[0]).toBe(
-      "date,category,service_class,requests,served,excluded,availability_pct,latency_p99_ms,measured_availability_pct,merchant_side_excluded_minutes",
+      `date,category,service_class,requests,served,excluded,availability_pct,latency_p99_ms,measured_availability_pct,merchant_side_excluded_minutes${warned}`,
     );
     if (code === 1) expect(run.stderr).toMatch(/objectives missed in 2026-03: payment_request:availability/);
   });
@@ -404,6 +406,30 @@ describe("slo-agent report: formats and flags", () => {
     expect(filtered.service_classes.map((c) => c.service_class)).toEqual(["transaction_non_critical"]);
     expect(filtered.maintenance.windows.map((w) => w.id)).not.toContain("mw-b");
     expect(filtered.categories[1]).toEqual(report.categories.find((c) => c.category === "disputes"));
+    // Both categories of the class: its figures are the class's own, nothing to say.
+    expect(filtered.service_classes[0]).not.toHaveProperty("pooled_categories");
+    expect(filtered.warnings ?? []).not.toContainEqual(expect.stringContaining("--category"));
+  });
+
+  // Attack 24b finding 8: the class figure pooled only the selection, and no format said so.
+  it("--category that leaves some of a class's categories out says so in every format", () => {
+    const narrowed = (format: string) =>
+      slo(["report", "--month", MONTH, "--format", format, "--category", "settlements"], dir);
+    const json: MonthlyReport = JSON.parse(narrowed("json").stdout);
+    expect(json.service_classes.map((c) => [c.service_class, c.pooled_categories])).toEqual([
+      ["transaction_non_critical", ["settlements"]],
+    ]);
+    expect(json.warnings).toContainEqual(
+      "--category: service class transaction_non_critical pools only settlements of its categories: its availability, result and credit are not the class's SLA figures",
+    );
+    const line =
+      /Narrowed by --category: transaction\\?_non\\?_critical pools only settlements, not all its categories/;
+    for (const format of ["md", "html"]) {
+      const text = narrowed(format).stdout;
+      expect(text).toMatch(line);
+      expect(text).toContain("service class transaction");
+      expect(text).not.toContain("pools the requests of all its categories");
+    }
   });
 
   it.each([

@@ -20,7 +20,7 @@ This prints \`Verification: OK\`. \`openssl ts -reply -in statement.tsr -text\` 
 
 const RECOMPUTE_ROWS = `| \`configuration.json\` | the agent's configuration the month was computed with, secrets removed, as RFC 8785 JSON: its SHA-256 is the statement's \`config_sha256\` |
 | \`maintenance.json\` | the maintenance feed's windows as the agent read them (\`firstSeenAt\` is the notice it can prove), and the report's verdict on each window and exclusion |
-| \`classification.ndjson\` | one line per record of the month: \`counted\`, or excluded by \`maintenance\` or \`exclusion\` (with its id), \`merchant_side\` (with the failing control results), \`agent_error\` or \`target_unreached\` (with \`since\`: when the probe's configuration took effect, from the agent's input log; null for from the first record) |
+| \`classification.ndjson\` | one line per record of the month: \`counted\`, or excluded by \`maintenance\` or \`exclusion\` (with its id), \`merchant_side\` (with the failing control results), \`agent_error\` or \`target_unreached\` (with \`since\`: when the probe's destination took effect, from the agent's input log; null for from the first record) |
 | \`report.json\` | the month's report, signed whole (\`report_signature\`) |
 | \`rollups.ndjson\` | only for a month retention pruned: the rollups its pruned days are counted from, \`{"day", "row"}\`, each day's rows the ones its rollup commitment in \`inputs.ndjson\` digests |
 | \`recompute.py\` | recomputes every figure of the report from the files above (Python 3, standard library only) |
@@ -88,7 +88,7 @@ window's by the maintenance observations of \`inputs.ndjson\`, a declared one's 
 configuration records, the first from the later of its \`announcedAt\` and its first load, a change from when it was loaded), a declared exclusion inside its interval, a
 \`merchant_side\` one on failed, fresh results of \`controlsQuorum\` controls found in
 \`records.ndjson\`, each a healthy witness (contract section 14) as far as those records reach back, an
-\`agent_error\` one on a record flagged so, a \`target_unreached\` one on a request without a response
+\`agent_error\` one on a record flagged so, a \`target_unreached\` one on a request that got no connection
 whose probe got no response between \`since\` and it in \`records.ndjson\`, and no counted record may lie inside an excluding
 interval. Any verdict that does not hold, or a figure that differs from \`report.json\`, is one
 line on stderr and exit 1: dispute exactly that record. It reads each record only from the
