@@ -76,6 +76,7 @@ describe("a maintenance policy loosened by a reload mid-outage (contract section
   let reloadedAt = 0;
   let checkConfigStderr = "";
   let metricsAfter = "";
+  let agentLog = "";
 
   beforeAll(async () => {
     target = createServer((_req, res) => res.writeHead(503).end("down"));
@@ -112,6 +113,7 @@ describe("a maintenance policy loosened by a reload mid-outage (contract section
         { context: agent.output },
       );
       metricsAfter = await metrics();
+      agentLog = agent.stderr();
     } finally {
       await agent.stop();
     }
@@ -154,6 +156,10 @@ describe("a maintenance policy loosened by a reload mid-outage (contract section
     expect(checkConfigStderr).toMatch(
       /maintenance\.policy\.min_notice_days: warning: looser than the SLA's published terms \(7 days(?:'|&#39;) notice\)/,
     );
+  });
+
+  it("the reload logs that the policy change judges from the next month", () => {
+    expect(agentLog).toContain('"msg":"maintenance policy changed: it judges from the next month');
   });
 
   it("/metrics counts the outage inside the window as failed, none of it excluded", () => {
