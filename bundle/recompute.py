@@ -277,6 +277,20 @@ def by_notice(window, history):
 
 
 # --- Maintenance windows that qualify (notice, occasions, hours per calendar year) --------------
+def month_policy():
+    """The maintenance policy that judges the month (contract 14): the one the configuration records of
+    inputs.ndjson held when the month began (the log's first when it began later); one loaded within the
+    month judges from the next month. config.json's when the log holds no configuration record."""
+    policies = []  # (loaded at, policy), in log order
+    if os.path.exists("inputs.ndjson"):
+        for _, _, _, o in hashed_lines("inputs.ndjson", "kind"):
+            policy = ((o["payload"] or {}).get("maintenance") or {}).get("policy") if o["kind"] == "config" else None
+            if policy is not None:
+                policies.append((ms(o["ts"]), policy))
+    in_force = [p for at, p in policies if at <= month_start]
+    return in_force[-1] if in_force else policies[0][1] if policies else config["maintenance"]["policy"]
+
+
 def qualifying_windows():
     """[(window id, start, end of its qualifying part, categories)], declared and feed windows."""
     versions, declared_versions = input_versions()
@@ -296,7 +310,7 @@ def qualifying_windows():
         window = {"id": f["providerId"], "start": f["start"], "end": f["end"], "announcedAt": f["firstSeenAt"],
                   "categories": f["categories"], "cancelled": f.get("cancelledAt") is not None}
         feed += by_notice(window, versions.get(f["providerId"], []))
-    policy = config["maintenance"]["policy"]
+    policy = month_policy()
     cap_ms = policy["maxHoursPerYear"] * HOUR_MS
     used = {}  # year -> {"ids": notice-qualified window ids, "ms": qualified ms, "spans": {id: [span]}}
     qualifying = []

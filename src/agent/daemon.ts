@@ -501,6 +501,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const feedChanged = !structurallyEqual(config.maintenance.feed, next.maintenance.feed);
     const moved = movedWindows(config, next);
     const added = backdatedNewWindows(config, next, clock.now());
+    const policyChanged = !structurallyEqual(config.maintenance.policy, next.maintenance.policy);
     config = next;
     secrets = new SecretScrubber(agentSecretValues(next));
     // Results sent from now on are judged under the new configuration's target identities.
@@ -527,6 +528,11 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       log("warn", "declared maintenance added: it counts as announced now, not from its announced_at", {
         windows: added,
       });
+    if (policyChanged)
+      log(
+        "warn",
+        "maintenance policy changed: it judges from the next month, this month keeps the policy in force when it began",
+      );
     return { ok: true, ...outcome, windowsRecomputed, needRestart };
   };
 

@@ -78,6 +78,7 @@ function answer(
   const effective = withFeedWindows(config, source.store.feedWindows.all(), {
     ...source.store.declaredWindowVersions(),
     now,
+    month,
   });
   const collector = new SummaryCollector(effective, period, tail?.category ?? null);
   const report = buildMonthlyReport({

@@ -7,6 +7,7 @@ import { checkReferences, type ProbeEntry } from "./crossref.js";
 import { type Environment, expandEnvironment, pathKey } from "./env.js";
 import { headerCredentials, sloHeaderPlaces } from "./header-credentials.js";
 import { problemsFromIssues } from "./issues.js";
+import { policyLooserThanSla } from "./policy-terms.js";
 import {
   harvestProbes,
   probeDirectoryOf,
@@ -120,6 +121,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
           ...harvests.flatMap((h) => h.runWarnings),
           ...slowControls(slo, root.controls),
           ...slotsShortDuringHang(slo, config),
+          ...policyLooserThanSla(slo, config),
         ]
       : []),
   ];

@@ -185,6 +185,15 @@ function problemList(validity: readonly ProbeValidity[]): string {
   return items.length === 0 ? "<p>None.</p>" : `<ul>${items.join("")}</ul>`;
 }
 
+/**
+ * A declared window that stands on an announced_at older than the agent's log (contract section
+ * 14, "before_log"): marked unverified, as every report format marks it.
+ */
+function unverifiedTag(w: MaintenanceWindow): string {
+  if (w.declaredNotice?.check !== "before_log") return "";
+  return `<span class="tag" title="announced before this agent's log began: the log cannot show it was announced then">unverified</span> `;
+}
+
 /** Running windows and those starting within 30 days, soonest first. */
 function maintenanceList(windows: readonly MaintenanceWindow[], now: number): string {
   const shown = windows
@@ -194,7 +203,7 @@ function maintenanceList(windows: readonly MaintenanceWindow[], now: number): st
   return `<ul>${shown
     .map(
       (w) =>
-        `<li>${w.start <= now ? '<span class="tag">running now</span> ' : ""}<b>${html(w.id)}</b> ${html(isoUtc(w.start))} – ${html(isoUtc(w.end))}, ${html(w.categories === "all" ? "all categories" : w.categories.join(", "))}${w.description ? `: ${html(w.description)}` : ""}</li>`,
+        `<li>${w.start <= now ? '<span class="tag">running now</span> ' : ""}${unverifiedTag(w)}<b>${html(w.id)}</b> ${html(isoUtc(w.start))} – ${html(isoUtc(w.end))}, ${html(w.categories === "all" ? "all categories" : w.categories.join(", "))}${w.description ? `: ${html(w.description)}` : ""}</li>`,
     )
     .join("")}</ul>`;
 }

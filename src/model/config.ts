@@ -70,6 +70,12 @@ export interface MaintenancePolicy {
   readonly maxHoursPerYear: number;
 }
 
+/** A maintenance policy as a configuration record of the evidence log holds it, and when it was loaded. */
+export interface PolicyVersion {
+  readonly loadedAt: EpochMs;
+  readonly policy: MaintenancePolicy;
+}
+
 /** "all" or an explicit list of category ids. */
 export type CategoryScope = "all" | readonly CategoryId[];
 
@@ -407,6 +413,14 @@ export interface SloConfig {
     readonly policy: MaintenancePolicy;
     readonly windows: readonly MaintenanceWindow[];
     readonly feed?: MaintenanceFeed;
+    /**
+     * Set when the evidence log chose the policy (withFeedWindows): the policies loaded within the
+     * month after the one that judges it, and the given one when the log holds it nowhere in the month.
+     */
+    readonly policyLog?: {
+      readonly changes: readonly PolicyVersion[];
+      readonly unapplied: MaintenancePolicy | null;
+    };
   };
   readonly exclusions: readonly Exclusion[];
   readonly targets: ReadonlyMap<TargetId, Target>;

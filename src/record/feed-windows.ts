@@ -1,7 +1,14 @@
 import type Database from "better-sqlite3";
 import canonicalize from "canonicalize";
-import type { CategoryScope, FeedWindow, WindowVersion } from "../model/config.js";
+import type {
+  CategoryScope,
+  FeedWindow,
+  MaintenancePolicy,
+  PolicyVersion,
+  WindowVersion,
+} from "../model/config.js";
 import type { EpochMs } from "../model/time.js";
+import { samePolicy } from "../slo/feed-windows.js";
 import { appendInput, hasInputLog, inputHead } from "./evidence/input-log.js";
 
 /** A feed window as read now, before the store knows when it was first seen. */
@@ -232,6 +239,24 @@ export function declaredVersionsOf(records: Iterable<ConfigVersionSource>): Map<
       }
     })(),
   );
+}
+
+/**
+ * The maintenance policies of the log's configuration records in log order, each only where it
+ * differs from the one before (contract section 14: the policy that judges a month, slo/feed-windows.ts).
+ */
+export function policyVersionsOf(records: Iterable<ConfigVersionSource>): PolicyVersion[] {
+  const versions: PolicyVersion[] = [];
+  for (const record of records) {
+    const plain = (typeof record.payload === "string" ? JSON.parse(record.payload) : record.payload) as {
+      maintenance?: { policy?: MaintenancePolicy };
+    } | null;
+    const policy = plain?.maintenance?.policy;
+    if (policy === undefined) continue;
+    const last = versions.at(-1)?.policy;
+    if (last === undefined || !samePolicy(last, policy)) versions.push({ loadedAt: record.ts, policy });
+  }
+  return versions;
 }
 
 /** A declared window as a configuration record holds it (effectiveConfiguration). */

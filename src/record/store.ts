@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import canonicalize from "canonicalize";
 import type { Clock } from "../clock/clock.js";
-import type { WindowVersion } from "../model/config.js";
+import type { PolicyVersion, WindowVersion } from "../model/config.js";
 import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
@@ -32,7 +32,12 @@ import {
   withCheckpoint,
 } from "./evidence/verify.js";
 import { type PeriodVerification, type VerifiedRecords, verifyPeriod } from "./evidence/verify-period.js";
-import { declaredVersionsOf, FeedWindowLedger, feedWindowsDisagree } from "./feed-windows.js";
+import {
+  declaredVersionsOf,
+  FeedWindowLedger,
+  feedWindowsDisagree,
+  policyVersionsOf,
+} from "./feed-windows.js";
 import { type ImportOutcome, ImportSession } from "./import/import-session.js";
 import { NotificationLedger } from "./notifications.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
@@ -404,9 +409,17 @@ export class EvidenceStore implements ResultSink {
    * every configuration record of the log: a restart or a report reads the same history. logBegan:
    * when the log's first configuration was loaded; null when it holds none (a store filled by import).
    */
-  declaredWindowVersions(): { versions: Map<string, WindowVersion[]>; logBegan: EpochMs | null } {
+  declaredWindowVersions(): {
+    versions: Map<string, WindowVersion[]>;
+    logBegan: EpochMs | null;
+    policies: PolicyVersion[];
+  } {
     const records = configRecordsOf(this.#readerDb(), Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-    return { versions: declaredVersionsOf(records), logBegan: records[0]?.ts ?? null };
+    return {
+      versions: declaredVersionsOf(records),
+      logBegan: records[0]?.ts ?? null,
+      policies: policyVersionsOf(records),
+    };
   }
 
   /**

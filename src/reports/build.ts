@@ -46,6 +46,7 @@ import {
   coverageWarning,
   declaredNoticeWarnings,
   ForeignAgentRecords,
+  policyWarnings,
 } from "./warnings.js";
 
 /** What the report reads from the evidence store (src/record's store satisfies it). */
@@ -470,6 +471,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...perCategory.warnings(Math.min(period.end, Math.max(period.start, input.now))),
     ...sourcesDisagreeWarnings(split.tally, split.probes),
     ...declaredNoticeWarnings(figures.maintenance.windows.filter(touches)),
+    ...policyWarnings(config.maintenance),
   ];
   const chain = input.verified?.digest() ?? store.chainHead({ from: period.start, to: period.end });
   const preliminary_reasons = preliminaryReasons(period, input.now, coverage);

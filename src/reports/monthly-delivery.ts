@@ -71,7 +71,7 @@ export async function writeMonthlyDelivery(input: MonthlyDeliveryInput): Promise
     warn: input.warn,
     readAlong: (verified) => {
       built = buildMonthlyReport({
-        config: withFeedWindows(config, feedWindows, { ...store.declaredWindowVersions(), now }),
+        config: withFeedWindows(config, feedWindows, { ...store.declaredWindowVersions(), now, month }),
         store,
         month,
         now,

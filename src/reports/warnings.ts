@@ -1,4 +1,6 @@
+import type { MaintenancePolicy, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/index.js";
+import { isoUtc } from "../model/time.js";
 import { BACKDATED_BEHIND_MS, type BackdatedRecords } from "../record/index.js";
 import { formatInstant } from "./format.js";
 
@@ -77,4 +79,30 @@ export function declaredNoticeWarnings(
       );
   }
   return [...lines.values()];
+}
+
+/** A maintenance policy as one phrase: "at least 7 days' notice, at most 5 occasions and 15 hours per year". */
+function policyText(p: MaintenancePolicy): string {
+  return `at least ${p.minNoticeDays} days' notice, at most ${p.maxOccasionsPerYear} occasions and ${p.maxHoursPerYear} hours per year`;
+}
+
+/**
+ * The maintenance policy's history within the month and a given policy the log does not hold
+ * (contract section 14; slo/feed-windows.ts policyOfMonth): the figures use the logged one.
+ */
+export function policyWarnings(maintenance: SloConfig["maintenance"]): string[] {
+  const log = maintenance.policyLog;
+  if (log === undefined) return [];
+  const judged = policyText(maintenance.policy);
+  const changes = log.changes.map(
+    (v) =>
+      `the maintenance policy changed on ${formatInstant(isoUtc(v.loadedAt))} UTC to ${policyText(v.policy)}: the month is judged by the policy in force when it began (${judged}); a change takes effect from the next month.`,
+  );
+  const unapplied =
+    log.unapplied === null
+      ? []
+      : [
+          `the maintenance policy given now (${policyText(log.unapplied)}) is none the agent's log holds for the month: not applied; the month is judged by the logged policy (${judged}).`,
+        ];
+  return [...changes, ...unapplied];
 }

@@ -3,7 +3,9 @@ import type {
   DeclaredNotice,
   FeedWindow,
   MaintenanceFeed,
+  MaintenancePolicy,
   MaintenanceWindow,
+  PolicyVersion,
   SloConfig,
   WindowVersion,
 } from "../model/config.js";
@@ -83,6 +85,56 @@ export interface DeclaredHistory {
   readonly logBegan: EpochMs | null;
   /** When a window as given differs from every version the log holds: the change is first seen now. */
   readonly now: EpochMs;
+  /** The maintenance policies of the configuration records (policyVersionsOf); absent: the given policy judges. */
+  readonly policies?: readonly PolicyVersion[];
+  /** The month judged, "YYYY-MM" (UTC); absent: the month of `now`. */
+  readonly month?: string;
+}
+
+export function samePolicy(a: MaintenancePolicy, b: MaintenancePolicy): boolean {
+  return (
+    a.minNoticeDays === b.minNoticeDays &&
+    a.maxOccasionsPerYear === b.maxOccasionsPerYear &&
+    a.maxHoursPerYear === b.maxHoursPerYear
+  );
+}
+
+/**
+ * The maintenance policy that judges a month (contract section 14, docs/sla-arithmetic.md): the
+ * one in force when the month began -- the newest the log loaded by then, or the log's first when
+ * it began later. A policy loaded within the month takes effect from the next month: a loosening
+ * cannot let a window of this month qualify, nor a tightening reject one announced under the
+ * earlier policy. changes: the policies loaded within the month after it. null: the log holds none.
+ */
+export function policyOfMonth(
+  policies: readonly PolicyVersion[],
+  month: { readonly start: EpochMs; readonly end: EpochMs },
+): { policy: MaintenancePolicy; changes: PolicyVersion[] } | null {
+  const first = policies[0];
+  if (first === undefined) return null;
+  const inForce = policies.findLast((v) => v.loadedAt <= month.start) ?? first;
+  const changes = policies.filter((v) => v !== inForce && v.loadedAt > month.start && v.loadedAt < month.end);
+  return { policy: inForce.policy, changes };
+}
+
+/** The UTC month of `month` ("YYYY-MM"), else the one `now` falls in. */
+function monthOf(month: string | undefined, now: EpochMs): { start: EpochMs; end: EpochMs } {
+  const at = new Date(month === undefined ? now : Date.parse(`${month}-01T00:00:00Z`));
+  const [year, index] = [at.getUTCFullYear(), at.getUTCMonth()];
+  return { start: Date.UTC(year, index, 1), end: Date.UTC(year, index + 1, 1) };
+}
+
+/**
+ * The configuration's maintenance with the policy the log holds for the month (policyOfMonth);
+ * the given policy, when the log holds it nowhere in the month, is named as not applied.
+ */
+function withLoggedPolicy<T extends Pick<SloConfig, "maintenance">>(config: T, declared: DeclaredHistory): T {
+  const logged = policyOfMonth(declared.policies ?? [], monthOf(declared.month, declared.now));
+  if (logged === null) return config;
+  const given = config.maintenance.policy;
+  const held = [logged.policy, ...logged.changes.map((v) => v.policy)].some((p) => samePolicy(p, given));
+  const policyLog = { changes: logged.changes, unapplied: held ? null : given };
+  return { ...config, maintenance: { ...config.maintenance, policy: logged.policy, policyLog } };
 }
 
 /**
@@ -147,8 +199,10 @@ function noticeCheck(
  */
 export function withFeedWindows<
   T extends Pick<SloConfig, "maintenance"> & { readonly categories?: SloConfig["categories"] },
->(config: T, feed: readonly FeedWindow[], declared?: DeclaredHistory): T {
-  if (feed.length === 0 && declared === undefined) return config;
+>(given: T, feed: readonly FeedWindow[], declared?: DeclaredHistory): T {
+  if (feed.length === 0 && declared === undefined) return given;
+  // The policy the log holds for the month judges it, not the one given now.
+  const config = declared === undefined ? given : withLoggedPolicy(given, declared);
   const everyMs = config.maintenance.feed?.everyMs ?? DEFAULT_FEED_EVERY_MS;
   // The configured categories let a window widened to "all" late keep its notice per category.
   const known = config.categories ? [...config.categories.keys()] : undefined;

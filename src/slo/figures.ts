@@ -3,9 +3,9 @@ import type {
   CategoryScope,
   DeclaredNotice,
   Exclusion,
-  MaintenancePolicy,
   MaintenanceWindow,
   ServiceClass,
+  SloConfig,
 } from "../model/config.js";
 import { type Interval, isoUtc } from "../model/time.js";
 import {
@@ -115,6 +115,13 @@ export interface MaintenanceFigures {
     readonly max_occasions_per_year: number;
     readonly max_hours_per_year: number;
   };
+  /** Policies loaded within the month after the one that judges it (they judge from the next month). */
+  readonly policy_changes?: readonly {
+    readonly loaded_at: string;
+    readonly min_notice_days: number;
+    readonly max_occasions_per_year: number;
+    readonly max_hours_per_year: number;
+  }[];
 }
 
 function feedFigures(window: MaintenanceWindow) {
@@ -202,10 +209,12 @@ export type ExcludedCount = (
 
 export function maintenanceFigures(
   qualified: readonly QualifiedWindow[],
-  policy: MaintenancePolicy,
+  maintenance: SloConfig["maintenance"],
   month: Interval,
   excludedCount: ExcludedCount,
 ): MaintenanceFigures {
+  const policy = maintenance.policy;
+  const changes = maintenance.policyLog?.changes ?? [];
   const year = new Date(month.start).getUTCFullYear();
   const usage = maintenanceYearUsage(qualified, year, month.end);
   return {
@@ -242,6 +251,16 @@ export function maintenanceFigures(
       max_occasions_per_year: policy.maxOccasionsPerYear,
       max_hours_per_year: policy.maxHoursPerYear,
     },
+    ...(changes.length > 0
+      ? {
+          policy_changes: changes.map((v) => ({
+            loaded_at: isoUtc(v.loadedAt),
+            min_notice_days: v.policy.minNoticeDays,
+            max_occasions_per_year: v.policy.maxOccasionsPerYear,
+            max_hours_per_year: v.policy.maxHoursPerYear,
+          })),
+        }
+      : {}),
   };
 }
 

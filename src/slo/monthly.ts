@@ -129,7 +129,7 @@ function assemble(
     period: { start: isoUtc(period.start), end: isoUtc(period.end) },
     categories,
     service_classes: classes,
-    maintenance: maintenanceFigures(qualified, config.maintenance.policy, period, excludedCount),
+    maintenance: maintenanceFigures(qualified, config.maintenance, period, excludedCount),
     exclusions: exclusionFigures(config.exclusions, period, excludedCount),
   };
 }

@@ -89,7 +89,7 @@ async function runExport(opts: ExportOptions, clock: Clock): Promise<void> {
     const feedWindows = store.feedWindows.all();
     // One instant: a declared window's change no configuration record holds is first seen now.
     const now = clock.now();
-    const declared = { ...store.declaredWindowVersions(), now };
+    const declared = { ...store.declaredWindowVersions(), now, month };
     // The report's own pass over the verified records decides each record's verdict.
     const classification: string[] = [];
     let built = undefined as MonthlyReport | undefined;

@@ -187,6 +187,7 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
     const maintained = withFeedWindows(config, store.feedWindows.all(), {
       ...store.declaredWindowVersions(),
       now,
+      month,
     });
     // One read of the month: the report is built from the records the verification re-hashes.
     evidence = monthEvidence({

@@ -80,7 +80,8 @@ const RECOMPUTE_SECTION = `## 4. Every figure, recomputed from this bundle alone
 \`records.ndjson\` with its verdict from \`classification.ndjson\`, recomputes requests,
 successful, excluded, availability and the nearest-rank p99 per category, each service class's
 pooled availability and its credit tier (the SLA arithmetic, written out at the top of the
-script; the policy and tiers from \`configuration.json\`), and prints them as one JSON object. It also checks every verdict against what lies beside it: a
+script; the tiers from \`configuration.json\`, the maintenance policy from the configuration
+records of \`inputs.ndjson\`: the one in force when the month began), and prints them as one JSON object. It also checks every verdict against what lies beside it: a
 maintenance exclusion must fall in the qualifying part of that window (notice, occasions and
 hours re-applied to the declared and feed windows; a window whose start, end or categories
 changed is judged in parts, each changed part from when the change was first seen: a feed
