@@ -160,6 +160,31 @@ describe("imported records are told apart from the agent's own", () => {
   );
 
   it(
+    "a file out of ts order is recorded too (the sorted path), and an import that stores nothing records nothing",
+    async () => {
+      const dir = workDir();
+      const lines = [2, 0, 1].map((i) => wire(T0 + i * 30_000));
+      writeFileSync(join(dir, "shuffled.ndjson"), `${lines.join("\n")}\n\n`);
+      expect((await cli(dir, "import", "shuffled.ndjson")).code).toBe(0);
+      const again = await cli(dir, "import", "shuffled.ndjson");
+      expect(again.stdout).toBe("imported 0 results (3 already present)\n");
+      const db = new Database(join(dir, "evidence", "evidence.sqlite"), { readonly: true });
+      const rows = db.prepare("SELECT payload FROM input_records WHERE kind = 'import'").pluck().all();
+      db.close();
+      expect(rows.map((p) => JSON.parse(p as string))).toEqual([
+        expect.objectContaining({
+          lines: 4,
+          stored: 3,
+          first_seq: 1,
+          last_seq: 3,
+          first_ts: new Date(T0).toISOString(),
+        }),
+      ]);
+    },
+    SLOW,
+  );
+
+  it(
     "an honest backfill is counted as imported, never as interleaved: the agent's buffered runs while it was offline, another agent's results",
     async () => {
       const dir = workDir();

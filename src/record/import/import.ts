@@ -66,7 +66,8 @@ export async function readResultFile(
  * refused, naming both. A worker thread parses and checks the
  * lines while this thread chains and writes them, in one transaction. A file not in ts order is
  * read a second time into a table on disk and written from it sorted: memory stays bounded
- * whatever the file's size.
+ * whatever the file's size. A line dated more than MAX_RESULT_AHEAD_MS after the store's clock is
+ * refused; an import that stores results records itself (an `import` input record) in its transaction.
  */
 export async function importResultFile(
   store: EvidenceStore,
