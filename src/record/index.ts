@@ -59,6 +59,7 @@ export {
   readResultFile,
 } from "./import/import.js";
 export { type KnownIds, type ParsedLine, parseResultLine } from "./import/ndjson.js";
+export { CONSECUTIVE_RUNS_WITHIN, type ImportedRecords } from "./imported.js";
 export type {
   AlertStates,
   NotificationLedger,

@@ -14,6 +14,7 @@ import { newestCheckpoint, writeCheckpoint } from "./evidence/checkpoints.js";
 import {
   appendInput,
   configRecordsOf,
+  hasInputLog,
   type InputRecord,
   inputHead,
   inputRecordsOf,
@@ -39,6 +40,7 @@ import {
   policyVersionsOf,
 } from "./feed-windows.js";
 import { type ImportOutcome, ImportSession } from "./import/import-session.js";
+import { type ImportedRecords, importedRecordsOf } from "./imported.js";
 import { NotificationLedger } from "./notifications.js";
 import { chainHeadOf, queryResults, type ResultQuery } from "./queries.js";
 import { type PruneOutcome, pruneEvidence, prunePostponed } from "./retention.js";
@@ -199,6 +201,11 @@ export class EvidenceStore implements ResultSink {
       .immediate();
   }
 
+  /** The store's clock: an import refuses results dated after it (MAX_RESULT_AHEAD_MS). */
+  now(): EpochMs {
+    return this.#clock.now();
+  }
+
   /** Queues a result for the next batch; it is acknowledged once onCommitted reports it. */
   record(result: ProbeResult): void {
     if (this.#closed) throw new Error("evidence store is closed");
@@ -300,6 +307,14 @@ export class EvidenceStore implements ResultSink {
   /** The parts of [from, to) when no agent run was up: not the provider's unavailability. */
   unmonitoredIntervals(from: EpochMs, to: EpochMs): Interval[] {
     return this.#runs.unmonitored(this.#readerDb(), from, to);
+  }
+
+  /** Records of [from, to) that `import` stored, and those interleaving the agent's own (src/record/imported.ts). */
+  importedRecords(
+    period: { from: EpochMs; to: EpochMs },
+    intervalOf: (probe: string) => number | null,
+  ): ImportedRecords | null {
+    return importedRecordsOf(this.#readerDb(), period.from, period.to, intervalOf);
   }
 
   /** Records of [from, to) chained well after newer ones: back-dated (src/record/backdated.ts). */
@@ -652,8 +667,10 @@ export class EvidenceStore implements ResultSink {
       isExcluded: this.#options.isExcluded ?? NOT_EXCLUDED,
       latencyOf: this.#options.latencyOf,
       keepAppended: this.#listeners.size > 0,
-      // Signed in the import's own transaction: no crash can leave its records unsigned.
-      beforeCommit: (imported) => {
+      // Recorded and signed in the import's own transaction: no crash can leave its records unsigned.
+      beforeCommit: (imported, record) => {
+        if (record !== null && hasInputLog(this.#db))
+          appendInput(this.#db, "import", this.#clock.now(), record);
         if (imported > 0) this.#sign(this.#clock.now(), null, own);
       },
       end: (committed) => {

@@ -8,6 +8,7 @@ import {
   controlIdOf,
   measurementProblemOf,
 } from "../model/validity.js";
+import type { ImportedRecords } from "../record/index.js";
 import {
   AutomaticExclusionLog,
   automaticVerdictOf,
@@ -29,6 +30,7 @@ import { CategoryCoverage, mergedIntervals } from "./category-coverage.js";
 import { ClassificationTally } from "./classification.js";
 import { preliminaryReasons, reportContext } from "./context.js";
 import { DataGapFinder, expectedProbeRuns, FALLBACK_PROBE_INTERVAL_MS, probeIntervalOf } from "./coverage.js";
+import { importedEvidenceOf, importedWarnings, probeIntervalsAround } from "./imported.js";
 import { IncidentDetector, MERGE_PROBE_INTERVALS } from "./incidents.js";
 import { HourlyLatencyWatch } from "./latency-incidents.js";
 import {
@@ -68,6 +70,11 @@ export interface EvidenceSource {
   unmonitoredIntervals(from: EpochMs, to: EpochMs): readonly Interval[];
   /** Records of [from, to) chained after a record an hour or more past `to` (back-dated); absent: not known. */
   backdatedRecords?(range: { readonly from: EpochMs; readonly to: EpochMs }): Backdated | null;
+  /** Records of [from, to) that `import` stored, and those between the agent's own consecutive runs. */
+  importedRecords?(
+    range: { readonly from: EpochMs; readonly to: EpochMs },
+    intervalOf: (probe: string) => number | null,
+  ): ImportedRecords | null;
   /** Where raw results begin after retention pruned older ones; null when none were pruned. */
   prunedUntil?(): EpochMs | null;
   /** The configuration records (input log) in force during [from, to). */
@@ -460,11 +467,19 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const touches = (x: { readonly categories: readonly string[] }) =>
     x.categories.includes("all") || x.categories.some((c) => scoped.categories.has(c));
   const narrowedClasses = classesNarrowed(config, scoped);
+  const imported = importedEvidenceOf(
+    store.importedRecords?.(
+      { from: period.start, to: period.end },
+      probeIntervalsAround(config.probes, period.start),
+    ),
+    categories,
+  );
   const warnings = [
     ...[...narrowedClasses].map(
       ([id, pooled]) =>
         `--category: service class ${id} pools only ${pooled.join(", ")} of its categories: its availability, result and credit are not the class's SLA figures`,
     ),
+    ...importedWarnings(imported),
     ...foreign.warnings(),
     ...backdatedWarning(store.backdatedRecords?.({ from: period.start, to: period.end })),
     ...coverageWarning(coverage.ratio),
@@ -508,7 +523,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     maintenance: { ...figures.maintenance, windows: figures.maintenance.windows.filter(touches) },
     exclusions: figures.exclusions.filter(touches),
     coverage,
-    evidence: { records: chain.records, sha256: chain.sha256 },
+    evidence: { records: chain.records, sha256: chain.sha256, ...(imported ? { imported } : {}) },
     summary: summaryOf(figures),
     automatic_exclusions: automatic.episodes(),
     incidents: watch.incidents.incidents(),

@@ -40,6 +40,7 @@ export function sealReport(report: MonthlyReport, seal: EvidenceSeal): MonthlyRe
     ...(seal.seqs ? { first_seq: seal.seqs.first, last_seq: seal.seqs.last } : {}),
     ...(seal.configRecords?.length ? { config_records: seal.configRecords } : {}),
     ...(seal.adoptions?.length ? { adoptions: seal.adoptions } : {}),
+    ...(report.evidence.imported ? { imported: report.evidence.imported } : {}),
     statement: seal.statement,
     ...(seal.signature === null ? {} : { signature: seal.signature }),
     ...(seal.timestamp ? { timestamp: seal.timestamp } : {}),

@@ -111,6 +111,18 @@ export interface AdoptionRef {
   } | null;
 }
 
+/** The month's records that `slo-agent import` stored (src/record/imported.ts), per category. */
+export interface ImportedEvidence {
+  readonly records: number;
+  /** Imported records between two consecutive runs the agent measured itself (same probe and agent). */
+  readonly interleaved: number;
+  readonly by_category: readonly {
+    readonly category: string;
+    readonly records: number;
+    readonly interleaved: number;
+  }[];
+}
+
 export interface Evidence {
   readonly records: number;
   readonly sha256: string;
@@ -133,6 +145,8 @@ export interface Evidence {
   readonly config_records?: readonly ConfigRecordRef[];
   /** Adoptions made after the month began or signing over its records; absent when none. */
   readonly adoptions?: readonly AdoptionRef[];
+  /** The month's records that `import` stored rather than the agent's run; absent when none. */
+  readonly imported?: ImportedEvidence;
   readonly statement?: Statement;
   readonly signature?: Signature;
   /** RFC 3161 timestamp of the statement, when agent.tsa_url is set and the TSA answered. */

@@ -35,7 +35,10 @@ probe and ts) is left as it is, so importing a file twice stores nothing the sec
 with the probe and ts of another line, or of a stored record, but other content is refused,
 naming both, and so is a line on a day retention pruned (that day's figures are its committed
 rollups, which may already count it). Strings must be valid Unicode without control characters, duration_ms at most
-86400000 (one day); a UTF-8 byte order mark is accepted. A refused import stores nothing, and
+86400000 (one day), ts at most 5 minutes after this import's clock (no result is made before its
+request); a UTF-8 byte order mark is accepted. Each import is recorded in the evidence log (the
+file's sha256, its lines, the records it stored), and reports count the records it stored as
+imported, warning loudly about any between two consecutive runs the agent measured itself. A refused import stores nothing, and
 leaves no evidence store behind where there was none. See docs/evidence-store.md.
 Exit codes: 0 imported, 1 stored but not signed (the store does not extend its newest signed
 checkpoint: rewritten, truncated or forged without the key; the reason is printed), 2 bad usage, bad configuration or invalid lines (nothing stored).`;

@@ -85,6 +85,11 @@ export class ChainWriter {
     return this.#count;
   }
 
+  /** The seq of the chain's last link. */
+  get tailSeq(): number {
+    return this.#tailSeq;
+  }
+
   /** The hash of the chain's last link, as hex. */
   get tailHex(): string {
     return this.#tailHex;

@@ -10,7 +10,13 @@ import type { ChainProblem } from "./verify.js";
  * head. A generic kind with a canonical payload, so that other inputs can be added without a
  * schema change. Kept apart from `results` so no reader of results has to tell records apart.
  */
-export type InputKind = "config" | "maintenance_observation" | "rollup_commitment" | "adoption" | "prune";
+export type InputKind =
+  | "config"
+  | "maintenance_observation"
+  | "rollup_commitment"
+  | "adoption"
+  | "prune"
+  | "import";
 
 export interface InputRecord {
   readonly seq: number;

@@ -14,6 +14,28 @@ export interface ImportOutcome {
   readonly alreadyPresent: number;
 }
 
+/** The file an import read, as its `import` input record names it. */
+export interface ImportSource {
+  readonly file_sha256: string;
+  /** Lines of the file, blank ones included. */
+  readonly lines: number;
+  /** Lines refused and skipped (--skip-invalid). */
+  readonly skipped: number;
+}
+
+/**
+ * The payload of an `import` input record (docs/evidence-store.md, "Input records"): the seq range
+ * holds exactly the records the import stored (its transaction held the store's only writer).
+ */
+export interface ImportRecord extends ImportSource {
+  readonly stored: number;
+  readonly already_present: number;
+  readonly first_seq: number;
+  readonly last_seq: number;
+  readonly first_ts: string;
+  readonly last_ts: string;
+}
+
 export interface CommittedImport {
   readonly imported: number;
   /** Null unless the session was asked to keep what it appended. */
@@ -74,7 +96,7 @@ export class ImportSession {
   #staging: ImportStaging | null = null;
   readonly #addRollup = (result: ProbeResult) => this.#rollups.add(result);
   #open = true;
-  readonly #beforeCommit: (imported: number) => void;
+  readonly #beforeCommit: (imported: number, record: ImportRecord | null) => void;
   /** Whether a ts falls on a day retention pruned (its figures are its committed rollups). */
   readonly #pruned: (ts: number) => boolean;
 
@@ -84,8 +106,11 @@ export class ImportSession {
       isExcluded: ExclusionJudge;
       latencyOf?: LatencyOf;
       keepAppended: boolean;
-      /** Inside the transaction, just before COMMIT (signs the head): how many results were appended. */
-      beforeCommit?: (imported: number) => void;
+      /**
+       * Inside the transaction, just before COMMIT (records the import, signs the head): how many
+       * results were appended, and what the import of a file stored (null: not a file, or nothing).
+       */
+      beforeCommit?: (imported: number, record: ImportRecord | null) => void;
       /** Called once when the session ends: what was committed, or null after a rollback. */
       end: (committed: CommittedImport | null) => void;
     },
@@ -177,13 +202,18 @@ export class ImportSession {
     this.#staging = null;
   }
 
-  /** Writes the rollups and commits; on failure nothing is stored and the error is thrown. */
-  commit(): ImportOutcome {
+  /**
+   * Writes the rollups and commits; on failure nothing is stored and the error is thrown. With
+   * `source` (a file) the store records the import in its input log.
+   */
+  commit(source?: ImportSource): ImportOutcome {
     this.#assertOpen();
+    const alreadyPresent = this.#chain.duplicates - this.#storedConflicts + this.#repeats;
     try {
       this.#rollups.flushTo(this.#db);
       this.#staging?.drop();
-      this.#beforeCommit(this.#chain.count);
+      const record = source && this.#chain.count > 0 ? this.#recordOf(source, alreadyPresent) : null;
+      this.#beforeCommit(this.#chain.count, record);
       this.#db.exec("COMMIT");
     } catch (error) {
       this.rollback();
@@ -191,9 +221,24 @@ export class ImportSession {
     }
     this.#open = false;
     this.#end({ imported: this.#chain.count, appended: this.#chain.appended });
+    return { imported: this.#chain.count, alreadyPresent };
+  }
+
+  /** What this import stored: its records are the chain's last `count` links. */
+  #recordOf(source: ImportSource, alreadyPresent: number): ImportRecord {
+    const last = this.#chain.tailSeq;
+    const first = last - this.#chain.count + 1;
+    const span = this.#db
+      .prepare("SELECT min(ts) AS first, max(ts) AS last FROM results WHERE seq BETWEEN ? AND ?")
+      .get(first, last) as { first: number; last: number };
     return {
-      imported: this.#chain.count,
-      alreadyPresent: this.#chain.duplicates - this.#storedConflicts + this.#repeats,
+      ...source,
+      stored: this.#chain.count,
+      already_present: alreadyPresent,
+      first_seq: first,
+      last_seq: last,
+      first_ts: isoTimestamp(span.first),
+      last_ts: isoTimestamp(span.last),
     };
   }
 

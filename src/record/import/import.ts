@@ -1,6 +1,6 @@
 import { on } from "node:events";
 import { Worker } from "node:worker_threads";
-import type { AgentIdentity, ProbeResult } from "../../model/result.js";
+import type { ProbeResult } from "../../model/result.js";
 import type { EvidenceStore } from "../store.js";
 import { fullCollection } from "./heap.js";
 import {
@@ -10,7 +10,13 @@ import {
   unpackChunk,
 } from "./import-chunk.js";
 import type { ImportBatch, ImportSession } from "./import-session.js";
-import { type LineChunk, type RejectedLine, readLineChunks, type WorkerRequest } from "./line-chunks.js";
+import {
+  type FileSummary,
+  type LineChunk,
+  type RejectedLine,
+  readLineChunks,
+  type WorkerRequest,
+} from "./line-chunks.js";
 import type { KnownIds } from "./ndjson.js";
 
 export type { RejectedLine };
@@ -60,7 +66,8 @@ export async function readResultFile(
  * refused, naming both. A worker thread parses and checks the
  * lines while this thread chains and writes them, in one transaction. A file not in ts order is
  * read a second time into a table on disk and written from it sorted: memory stays bounded
- * whatever the file's size.
+ * whatever the file's size. A line dated more than MAX_RESULT_AHEAD_MS after the store's clock is
+ * refused; an import that stores results records itself (an `import` input record) in its transaction.
  */
 export async function importResultFile(
   store: EvidenceStore,
@@ -72,9 +79,11 @@ export async function importResultFile(
   let sorted: ImportSession | null = null;
   let ordered = true;
   let writing = true;
+  const summary: FileSummary = { sha256: "", lines: 0 };
+  const request = workerRequest(store, file, options.known);
   try {
     // Chunks are written and dropped as they come: memory holds a few of them, never the file.
-    const chunks = parsedInWorker(file, options.known, store.identity, first.chainTailHex);
+    const chunks = parsedInWorker({ ...request, chainTail: first.chainTailHex }, summary);
     for await (const { chunk, speculative } of chunks) {
       for (const line of chunk.rejected) rejected.push(line);
       if (writing && !first.appendInOrder(batchOf(chunk, speculative))) ordered = writing = false;
@@ -85,11 +94,12 @@ export async function importResultFile(
     // Conflicts of a file read out of order are only known once it has been staged.
     const known = inLineOrder(rejected, ordered ? first.conflicts : []);
     if (refused(known, [], options)) return refusal(known);
-    if (!ordered) sorted = await sortedImport(store, file, options);
+    if (!ordered) sorted = await sortedImport(store, request, options);
     const session = sorted ?? first;
     const all = inLineOrder(rejected, session.conflicts);
     if (refused(all, [], options)) return refusal(all);
-    return { rejected: all, ...session.commit(), stored: true };
+    const source = { file_sha256: summary.sha256, lines: summary.lines, skipped: all.length };
+    return { rejected: all, ...session.commit(source), stored: true };
   } finally {
     first.rollback();
     sorted?.rollback();
@@ -120,12 +130,12 @@ function refusal(rejected: RejectedLine[]): ImportFileOutcome {
 /** A file not in chain order: read again into a staging table on disk, then written from it sorted. */
 async function sortedImport(
   store: EvidenceStore,
-  file: string,
+  request: WorkerRequest,
   options: ImportFileOptions,
 ): Promise<ImportSession> {
   const session = store.beginImport();
   try {
-    for await (const { chunk } of parsedInWorker(file, options.known, store.identity, null)) {
+    for await (const { chunk } of parsedInWorker(request)) {
       session.stage({ results: chunk.results, canonicals: chunk.canonicals, lines: chunk.lines });
       options.onProgress?.({ phase: "reading", done: chunk.bytesRead, total: chunk.totalBytes });
     }
@@ -147,29 +157,33 @@ interface ParsedChunk {
   readonly speculative: SpeculativeHashes | null;
 }
 
-/**
- * The file's checked lines, parsed (and put in canonical form) by a worker thread; with
- * `chainTail`, also hashed ahead as if appended after it in file order.
- */
-async function* parsedInWorker(
-  file: string,
-  known: KnownIds | null,
-  own: AgentIdentity | null,
-  chainTail: string | null,
-): AsyncGenerator<ParsedChunk> {
-  const request: WorkerRequest = {
+/** What the parse worker reads: results are checked against the ids and the store's clock. */
+function workerRequest(store: EvidenceStore, file: string, known: KnownIds | null): WorkerRequest {
+  return {
     file,
     known: known && { probes: [...known.probes], categories: [...known.categories] },
-    own,
-    chainTail,
+    own: store.identity,
+    chainTail: null,
+    importedAt: store.now(),
   };
-  let before = chainTail ?? "";
+}
+
+/**
+ * The file's checked lines, parsed (and put in canonical form) by a worker thread; with
+ * `chainTail`, also hashed ahead as if appended after it in file order. `summary` is filled once
+ * the whole file was read.
+ */
+async function* parsedInWorker(request: WorkerRequest, summary?: FileSummary): AsyncGenerator<ParsedChunk> {
+  let before = request.chainTail ?? "";
   const collect = fullCollection();
   let chunks = 0;
   const worker = startParseWorker(request);
   try {
     for await (const [message] of on(worker, "message")) {
-      if ("done" in message) return;
+      if ("done" in message) {
+        if (summary) Object.assign(summary, message.done);
+        return;
+      }
       if ("failed" in message) throw new Error(message.failed);
       const packed = message as PackedChunk;
       const speculative = speculativeHashesOf(packed, before);

@@ -1,9 +1,17 @@
+import { createHash } from "node:crypto";
 import { open } from "node:fs/promises";
 import { type AgentIdentity, type ProbeResult, withIdentity } from "../../model/result.js";
+import { isoTimestamp } from "../evidence/canonical.js";
 import { type KnownIds, parseResultLine } from "./ndjson.js";
 
 /** No result needs more than this (1 MiB); a longer line is refused rather than held in memory. */
 export const MAX_LINE_BYTES = 1 << 20;
+
+/**
+ * How far a result may be dated after the import's clock: clocks of two hosts differ a little, but
+ * a result is only written once its request was made (the agent's own never are ahead).
+ */
+export const MAX_RESULT_AHEAD_MS = 5 * 60_000;
 
 export interface RejectedLine {
   readonly line: number;
@@ -33,6 +41,26 @@ export interface WorkerRequest {
   readonly own?: AgentIdentity | null;
   /** The chain's last hash (hex), when the results are to be hashed ahead in file order. */
   readonly chainTail?: string | null;
+  /** The import's clock: a result dated more than MAX_RESULT_AHEAD_MS after it is refused. */
+  readonly importedAt: number;
+}
+
+/** What the import records of the file it read (its `import` input record). */
+export interface FileSummary {
+  sha256: string;
+  /** Every line, blank ones included. */
+  lines: number;
+}
+
+export interface LineOptions {
+  /** Applied to every valid result. */
+  readonly canonical?: (result: ProbeResult) => string;
+  /** Fills the identity of a result that names no agent. */
+  readonly own?: AgentIdentity | null;
+  /** The import's clock: a later result (beyond MAX_RESULT_AHEAD_MS) is refused. */
+  readonly importedAt?: number;
+  /** Filled once the whole file has been read. */
+  readonly summary?: FileSummary;
 }
 
 /** Bytes read at a time. */
@@ -45,19 +73,18 @@ const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
 /**
  * Reads and checks an NDJSON file a piece at a time; blank lines are allowed and ignored, line
  * numbers count every line, and a UTF-8 byte order mark before the first line is skipped (editors
- * on Windows write one). `canonical`, when given, is applied to every valid result; `own` fills
- * the identity of a result that names no agent.
+ * on Windows write one).
  */
 export async function* readLineChunks(
   file: string,
   known: KnownIds | null,
-  canonical?: (result: ProbeResult) => string,
-  own?: AgentIdentity | null,
+  options: LineOptions = {},
 ): AsyncGenerator<LineChunk> {
   const handle = await open(file, "r");
   try {
     const totalBytes = (await handle.stat()).size;
-    const lines = new LineReader(known, canonical, own);
+    const lines = new LineReader(known, options);
+    const hash = createHash("sha256");
     // The file is split into lines as bytes and each line decoded on its own: no piece of the file
     // is ever one large string (decoding, joining and splitting those was a third of the reading),
     // and the one buffer is reused, so the reader's memory stays the same whatever the file's size.
@@ -67,11 +94,16 @@ export async function* readLineChunks(
     for (;;) {
       const { bytesRead: n } = await handle.read(buffer, held, READ_BYTES, null);
       if (n === 0) break;
+      hash.update(buffer.subarray(held, held + n));
       bytesRead += n;
       held = lines.takeComplete(buffer.subarray(0, held + n), held);
       yield lines.chunk(bytesRead, totalBytes);
     }
     lines.takeRest(buffer.subarray(0, held));
+    if (options.summary) {
+      options.summary.sha256 = hash.digest("hex");
+      options.summary.lines = lines.count;
+    }
     yield lines.chunk(totalBytes, totalBytes);
   } finally {
     await handle.close();
@@ -87,10 +119,14 @@ class LineReader {
 
   constructor(
     private readonly known: KnownIds | null,
-    private readonly canonical: ((result: ProbeResult) => string) | undefined,
-    private readonly own: AgentIdentity | null | undefined,
+    private readonly options: LineOptions,
   ) {
-    this.#chunk = emptyChunk(canonical !== undefined);
+    this.#chunk = emptyChunk(options.canonical !== undefined);
+  }
+
+  /** Lines read so far, blank ones included. */
+  get count(): number {
+    return this.#number;
   }
 
   /**
@@ -121,7 +157,7 @@ class LineReader {
   /** The lines taken since the last call. */
   chunk(bytesRead: number, totalBytes: number): LineChunk {
     const chunk = { ...this.#chunk, bytesRead, totalBytes };
-    this.#chunk = emptyChunk(this.canonical !== undefined);
+    this.#chunk = emptyChunk(this.options.canonical !== undefined);
     return chunk;
   }
 
@@ -148,10 +184,22 @@ class LineReader {
       chunk.rejected.push({ line: number, message: parsed.problem });
       return;
     }
-    const result = withIdentity(parsed.result, this.own);
+    const future = this.#futureProblem(parsed.result.ts);
+    if (future !== null) {
+      chunk.rejected.push({ line: number, message: future });
+      return;
+    }
+    const result = withIdentity(parsed.result, this.options.own);
     chunk.results.push(result);
     chunk.lines.push(number);
-    chunk.canonicals?.push(this.canonical!(result));
+    chunk.canonicals?.push(this.options.canonical!(result));
+  }
+
+  /** A result dated after the import (finding 1 of attack 24b: future successes counted as served). */
+  #futureProblem(ts: number): string | null {
+    const now = this.options.importedAt;
+    if (now === undefined || ts <= now + MAX_RESULT_AHEAD_MS) return null;
+    return `ts ${isoTimestamp(ts)} is in the future: more than ${MAX_RESULT_AHEAD_MS / 60_000} minutes after this import's clock (${isoTimestamp(now)}); a result can only be imported once its request was made`;
   }
 }
 

@@ -10,7 +10,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { canonicalForm } from "../evidence/canonical.js";
 import { packChunk, transferablesOf } from "./import-chunk.js";
-import { CHUNKS_IN_FLIGHT, readLineChunks, type WorkerRequest } from "./line-chunks.js";
+import { CHUNKS_IN_FLIGHT, type FileSummary, readLineChunks, type WorkerRequest } from "./line-chunks.js";
 
 const request = workerData as WorkerRequest;
 const known = request.known && {
@@ -24,15 +24,17 @@ parentPort!.on("message", () => {
   wake?.();
 });
 let tail = request.chainTail ?? null;
+const summary: FileSummary = { sha256: "", lines: 0 };
+const options = { canonical: canonicalForm, own: request.own, importedAt: request.importedAt, summary };
 try {
-  for await (const chunk of readLineChunks(request.file, known, canonicalForm, request.own)) {
+  for await (const chunk of readLineChunks(request.file, known, options)) {
     const next = packChunk(chunk, tail);
     tail = next.tail;
     parentPort!.postMessage(next.packed, transferablesOf(next.packed));
     inFlight++;
     while (inFlight >= CHUNKS_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
   }
-  parentPort!.postMessage({ done: true });
+  parentPort!.postMessage({ done: summary });
 } catch (error) {
   parentPort!.postMessage({ failed: (error as Error).message });
 }
