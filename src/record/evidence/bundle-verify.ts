@@ -17,6 +17,12 @@ import type { TokenSigner } from "./timestamp-signature.js";
  * refused, not read.
  */
 export const MAX_RECORDS_BYTES = 1024 * 1024 * 1024;
+/**
+ * The report and the maintenance verdicts grow with the month's incidents and windows: a flaky
+ * provider's month (thousands of isolated failures) makes a report.json of several MB. The bound
+ * `verify --report` reads a report with.
+ */
+export const MAX_REPORT_BYTES = 64 * 1024 * 1024;
 export const MAX_FILE_BYTES = 1024 * 1024;
 /** The files with a line per record of the month: bounded by MAX_RECORDS_BYTES. */
 const PER_RECORD_FILES: ReadonlySet<string> = new Set([
@@ -258,7 +264,11 @@ export function readBundleFile(dir: string, name: string, optional = false): Buf
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new BundleUnreadable(`${path}: not a regular file (refused)`);
-    const bound = PER_RECORD_FILES.has(name) ? MAX_RECORDS_BYTES : MAX_FILE_BYTES;
+    const bound = PER_RECORD_FILES.has(name)
+      ? MAX_RECORDS_BYTES
+      : name === BUNDLE_FILES.report || name === BUNDLE_FILES.maintenance
+        ? MAX_REPORT_BYTES
+        : MAX_FILE_BYTES;
     if (stat.size > bound)
       throw new BundleUnreadable(`${path}: ${stat.size} bytes, over the bound of ${bound} (refused)`);
     const bytes = Buffer.alloc(stat.size);
