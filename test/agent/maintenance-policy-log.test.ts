@@ -1,13 +1,17 @@
-import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { slo } from "../reports/cli-run.js";
-import { eventually } from "../support/eventually.js";
-import { startProcess } from "../support/processes.js";
+import {
+  maintenanceConfig,
+  metricsWhen,
+  type Outage,
+  openOutage,
+  recomputeBundle,
+  reload,
+  report as reportOf,
+  startAgent,
+} from "./maintenance-agent.js";
 
 /**
  * Contract section 14, the maintenance policy (ATTACK-24b, findings 2 and 3): the real agent
@@ -17,7 +21,6 @@ import { startProcess } from "../support/processes.js";
  * recompute.py. A policy only in the slo.yaml given to `report` is not applied and is named.
  */
 
-const MAIN = join(import.meta.dirname, "../../dist/cli/main.js");
 const HOUR = 3_600_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const T0 = Date.now();
@@ -25,27 +28,17 @@ const T0 = Date.now();
 const MONTH = iso(T0).slice(0, 7);
 
 function config(targetUrl: string, minNoticeDays: number, windows: { id: string; start: number }[]): string {
-  const declared = windows.map(
-    (w) =>
-      `    - {id: ${w.id}, start: "${iso(w.start)}", end: "${iso(w.start + HOUR)}", announced_at: "${iso(w.start - 3_000)}", categories: [all]}`,
+  return maintenanceConfig(
+    "policy-1",
+    targetUrl,
+    { minNoticeDays, maxOccasionsPerYear: 5, maxHoursPerYear: 15 },
+    windows.map((w) => ({
+      id: w.id,
+      start: iso(w.start),
+      end: iso(w.start + HOUR),
+      announcedAt: iso(w.start - 3_000),
+    })),
   );
-  return `version: 1
-agent: {id: policy-1, region: test, listen: 127.0.0.1:0, data_dir: ./evidence}
-service_classes:
-  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}
-categories:
-  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 1500}
-maintenance:
-  policy: {min_notice_days: ${minNoticeDays}, max_occasions_per_year: 5, max_hours_per_year: 15}
-  windows:${declared.length === 0 ? " []" : `\n${declared.join("\n")}`}
-targets:
-  down: {base_url: "${targetUrl}", environment: simulator, auth: {type: none}}
-probes:
-  - {id: pay, category: payment_request, target: down, every: 1s, path: /pay, timeout_ms: 2000}
-sla:
-  provider: Example PSP
-  credits: [{below_pct: 99.0, credit_pct: 10}]
-`;
 }
 
 /** The agent's probe requests of probe pay with the given outcome ("" for all). */
@@ -69,50 +62,31 @@ type Report = {
 describe("a maintenance policy loosened by a reload mid-outage (contract section 14)", {
   timeout: 240_000,
 }, () => {
-  let target: Server;
-  let targetUrl: string;
-  let dir: string;
-  const file = () => join(dir, "slo.yaml");
+  let outage: Outage;
   let reloadedAt = 0;
   let checkConfigStderr = "";
   let metricsAfter = "";
   let agentLog = "";
 
   beforeAll(async () => {
-    target = createServer((_req, res) => res.writeHead(503).end("down"));
-    await new Promise<void>((resolve) => target.listen(0, "127.0.0.1", resolve));
-    targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
-    dir = await mkdtemp(join(tmpdir(), "slo-policy-log-"));
-    await writeFile(file(), config(targetUrl, 7, []));
-    const agent = startProcess(
-      process.execPath,
-      [MAIN, "run", "--config", file(), "--log-format", "json"],
-      dir,
-    );
+    outage = await openOutage("slo-policy-log-");
+    await writeFile(outage.file, config(outage.targetUrl, 7, []));
+    const agent = startAgent(outage);
     try {
       const url = await agent.listening(30_000);
-      const metrics = async () => (await fetch(`${url}/metrics`)).text();
-      await eventually(async () => (requests(await metrics()) >= 3 ? true : undefined), 30_000, "probed", {
-        context: agent.output,
-      });
+      await metricsWhen(agent, url, (text) => requests(text) >= 3, "probed");
       reloadedAt = Date.now();
-      await writeFile(file(), config(targetUrl, 0, [{ id: "mwp", start: reloadedAt + 3_000 }]));
-      checkConfigStderr = slo(["check-config", "--config", file()], dir).stderr;
-      agent.child.kill("SIGHUP");
-      await eventually(
-        () => (agent.stderr().includes('"configuration reloaded"') ? true : undefined),
-        30_000,
-        "reload logged",
-        { context: agent.output },
-      );
+      await writeFile(outage.file, config(outage.targetUrl, 0, [{ id: "mwp", start: reloadedAt + 3_000 }]));
+      checkConfigStderr = slo(["check-config", "--config", outage.file], outage.dir).stderr;
+      await reload(agent);
       // Past mwp's start: requests the loosened policy would hide.
-      await eventually(
-        async () => (Date.now() > reloadedAt + 6_000 && requests(await metrics()) >= 10 ? true : undefined),
-        60_000,
+      metricsAfter = await metricsWhen(
+        agent,
+        url,
+        (text) => Date.now() > reloadedAt + 6_000 && requests(text) >= 10,
         "probed into the window",
-        { context: agent.output },
+        60_000,
       );
-      metricsAfter = await metrics();
       agentLog = agent.stderr();
     } finally {
       await agent.stop();
@@ -120,15 +94,10 @@ describe("a maintenance policy loosened by a reload mid-outage (contract section
   }, 150_000);
 
   afterAll(async () => {
-    await new Promise((r) => target?.close(r));
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await outage?.close();
   });
 
-  function report(format: string, sloYaml = file()) {
-    const run = slo(["report", "--config", sloYaml, "--month", MONTH, "--format", format], dir);
-    expect(run.code).toBe(0);
-    return run.stdout;
-  }
+  const report = (format: string, sloYaml = outage.file) => reportOf(outage, MONTH, format, sloYaml);
 
   function checkJudgedByEarlierPolicy(r: Report) {
     expect(r.maintenance.windows.find((w) => w.id === "mwp")).toMatchObject({
@@ -175,8 +144,8 @@ describe("a maintenance policy loosened by a reload mid-outage (contract section
   });
 
   it("a policy only in the slo.yaml given to report is not applied, and is named", async () => {
-    const reportOnly = join(dir, "report-only.yaml");
-    await writeFile(reportOnly, config(targetUrl, 1, [{ id: "mwp", start: reloadedAt + 3_000 }]));
+    const reportOnly = join(outage.dir, "report-only.yaml");
+    await writeFile(reportOnly, config(outage.targetUrl, 1, [{ id: "mwp", start: reloadedAt + 3_000 }]));
     const r = JSON.parse(report("json", reportOnly)) as Report;
     checkJudgedByEarlierPolicy(r);
     const named =
@@ -186,23 +155,9 @@ describe("a maintenance policy loosened by a reload mid-outage (contract section
   });
 
   it("recompute.py judges the month by the bundle's logged policy, not config.json's", async () => {
-    const reportOnly = join(dir, "report-only.yaml");
-    await writeFile(reportOnly, config(targetUrl, 0, [{ id: "mwp", start: reloadedAt + 3_000 }]));
-    const run = slo(["evidence", "export", "--config", reportOnly, "--month", MONTH, "--out", "bundle"], dir);
-    expect(run.code).toBe(0);
-    const bundle = join(dir, "bundle");
-    const recompute = spawnSync("python3", ["recompute.py"], {
-      cwd: bundle,
-      encoding: "utf8",
-      timeout: 120_000,
-    });
-    expect(recompute.stderr).toBe("");
-    expect(recompute.status).toBe(0);
-    const stated = JSON.parse(await readFile(join(bundle, "report.json"), "utf8")) as Report;
-    checkJudgedByEarlierPolicy(stated);
-    const figures = JSON.parse(recompute.stdout) as { categories: Record<string, unknown>[] };
-    const pay = stated.categories.find((c) => c.category === "payment_request") as Record<string, unknown>;
-    const mine = figures.categories.find((c) => c.category === "payment_request")!;
-    for (const [field, value] of Object.entries(mine)) expect([field, value]).toEqual([field, pay[field]]);
+    const reportOnly = join(outage.dir, "report-only.yaml");
+    await writeFile(reportOnly, config(outage.targetUrl, 0, [{ id: "mwp", start: reloadedAt + 3_000 }]));
+    const { stated } = await recomputeBundle(outage, MONTH, reportOnly);
+    checkJudgedByEarlierPolicy(stated as Report);
   });
 });

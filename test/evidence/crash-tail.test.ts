@@ -1,16 +1,13 @@
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
-import { canonicalForm, chainHashHex } from "../../src/record/evidence/canonical.js";
 import { openEvidenceStore } from "../../src/record/index.js";
-import { type ResultRow, resultOfRow } from "../../src/record/rows.js";
 import { slo } from "../reports/cli-run.js";
 import { sloYaml } from "../reports/month-scenario.js";
-import { hourly, sql } from "./store-attack.js";
+import { checkpoints, expectRefused, hourly, importOne, rechainToHead, sql } from "./store-attack.js";
 
 /**
  * Issue 23, second and third audits: a writer signs each batch in the transaction that appends
@@ -59,9 +56,6 @@ function copy(): string {
   return dir;
 }
 
-const checkpoints = (dir: string) =>
-  sql(dir, (db) => db.prepare("SELECT count(*) FROM checkpoints").pluck().get() as number);
-
 /** The head seq the (first) checkpoint signed at `at` names. */
 const headSignedAt = (dir: string, at: number) =>
   sql(
@@ -69,32 +63,6 @@ const headSignedAt = (dir: string, at: number) =>
     (db) =>
       db.prepare("SELECT max(head_seq) FROM checkpoints WHERE created_at = ?").pluck().get(at) as number,
   );
-
-function importOne(dir: string, ts = "2026-12-06T09:00:00.000Z") {
-  writeFileSync(
-    join(dir, "one.ndjson"),
-    `{"ts":"${ts}","probe":"disputes-read","category":"disputes","status":200,"duration_ms":50,"error":null,"error_code":null,"correlation_id":null}\n`,
-  );
-  return slo(["import", "one.ndjson", "--config", "slo.yaml"], dir);
-}
-
-/** Records from seq `from` to the tail rewritten by `edit` and rechained, as an attacker without the key would. */
-function rechainToHead(db: Database.Database, from: number, edit: (r: ProbeResult) => ProbeResult): void {
-  const rows = db.prepare("SELECT * FROM results WHERE seq >= ? ORDER BY seq").all(from) as ResultRow[];
-  let previous = db
-    .prepare("SELECT lower(hex(hash)) FROM results WHERE seq = ?")
-    .pluck()
-    .get(from - 1) as string;
-  const update = db.prepare(
-    "UPDATE results SET status = ?, prev_hash = unhex(?), hash = unhex(?) WHERE seq = ?",
-  );
-  for (const row of rows) {
-    const result = edit(resultOfRow(row));
-    const hash = chainHashHex(previous, canonicalForm(result));
-    update.run(result.status, previous, hash, row.seq);
-    previous = hash;
-  }
-}
 
 const onMarch25 = (r: ProbeResult): ProbeResult =>
   r.ts >= Date.UTC(2026, 2, 25) && r.ts < Date.UTC(2026, 2, 26) ? { ...r, status: 503 } : r;
@@ -119,12 +87,6 @@ function unsignedAfterNewest(dir: string, offsets: readonly number[]): void {
   });
   store.importResults(offsets.map((offset) => ({ ...hourly(MAR30, MAR30 + HOUR)[0]!, ts: MAR30 + offset })));
   store.close();
-}
-
-function expectRefused(run: { code: number | null; stderr: string }, why: string | RegExp): void {
-  expect(run.code, run.stderr).toBe(1);
-  expect(run.stderr).toContain("slo-agent import: stored, but not signed:");
-  expect(run.stderr).toMatch(why);
 }
 
 const UNSIGNED_AFTER_MAR20 =

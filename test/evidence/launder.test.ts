@@ -1,19 +1,17 @@
 import { cpSync, existsSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
-import { canonicalForm, chainHashHex, GENESIS_HASH } from "../../src/record/evidence/canonical.js";
+import { chainHashHex, GENESIS_HASH } from "../../src/record/evidence/canonical.js";
 import { writeCheckpoint } from "../../src/record/evidence/checkpoints.js";
 import { inputCanonical } from "../../src/record/evidence/input-log.js";
 import { loadAgentKey } from "../../src/record/evidence/signing.js";
 import { openEvidenceStore } from "../../src/record/index.js";
-import { type ResultRow, resultOfRow } from "../../src/record/rows.js";
 import { slo } from "../reports/cli-run.js";
 import { sloYaml } from "../reports/month-scenario.js";
-import { hourly, sql } from "./store-attack.js";
+import { checkpoints, expectRefused, hourly, importOne, rechainToHead, sql } from "./store-attack.js";
 
 /**
  * Audit findings 1-5 and 8 of issue 23: a forgery made without the key (a rewritten chain, a cut
@@ -85,48 +83,12 @@ function copy(from: string): string {
   return dir;
 }
 
-const checkpoints = (dir: string) =>
-  sql(dir, (db) => db.prepare("SELECT count(*) FROM checkpoints").pluck().get() as number);
-
-/** One harmless result imported by the real CLI: the writer that used to sign over a forgery. */
-function importOne(dir: string, ts = "2026-12-06T09:00:00.000Z") {
-  writeFileSync(
-    join(dir, "one.ndjson"),
-    `{"ts":"${ts}","probe":"disputes-read","category":"disputes","status":200,"duration_ms":50,"error":null,"error_code":null,"correlation_id":null}\n`,
-  );
-  return slo(["import", "one.ndjson", "--config", "slo.yaml"], dir);
-}
-
 const verifyMonth = (dir: string, month = "2026-03") =>
   slo(["verify", "--data-dir", "data", "--month", month], dir);
 const verifyAll = (dir: string) => slo(["verify", "--data-dir", "data"], dir);
 
-/** Records from seq `from` to the tail rewritten by `edit` and rechained, as an attacker without the key would. */
-function rechainToHead(db: Database.Database, from: number, edit: (r: ProbeResult) => ProbeResult): void {
-  const rows = db.prepare("SELECT * FROM results WHERE seq >= ? ORDER BY seq").all(from) as ResultRow[];
-  let previous = db
-    .prepare("SELECT lower(hex(hash)) FROM results WHERE seq = ?")
-    .pluck()
-    .get(from - 1) as string;
-  const update = db.prepare(
-    "UPDATE results SET status = ?, prev_hash = unhex(?), hash = unhex(?) WHERE seq = ?",
-  );
-  for (const row of rows) {
-    const result = edit(resultOfRow(row));
-    const hash = chainHashHex(previous, canonicalForm(result));
-    update.run(result.status, previous, hash, row.seq);
-    previous = hash;
-  }
-}
-
 const as503 = (r: ProbeResult): ProbeResult =>
   r.ts >= Date.UTC(2026, 2, 10) && r.ts < Date.UTC(2026, 2, 11) ? { ...r, status: 503 } : r;
-
-function expectRefused(run: { code: number | null; stderr: string }, why: string | RegExp): void {
-  expect(run.code, run.stderr).toBe(1);
-  expect(run.stderr).toContain("slo-agent import: stored, but not signed:");
-  expect(run.stderr).toMatch(why);
-}
 
 describe("a writer signs only what extends its newest checkpoint", () => {
   it(

@@ -4,20 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../support/cli.js";
+import { importSloYaml } from "./import-config.js";
 
 // Each defect of issue 10 (import and report) reproduced through the real CLI on a real store.
 
-const SLO_YAML = `version: 1
-agent: {data_dir: ./evidence}
-service_classes:
-  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}
-categories:
-  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 1500}
-targets:
-  klarna: {base_url: "https://api.playground.klarna.com", environment: playground, auth: {type: none}}
-probes:
-  - {id: pr, category: payment_request, target: klarna, every: 30s, timeout_ms: 10000, path: /payments/v1/sessions/0}
-`;
+const SLO_YAML = importSloYaml();
 
 interface Run {
   code: number;

@@ -7,22 +7,13 @@ import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { runCli } from "../support/cli.js";
+import { importSloYaml } from "./import-config.js";
 
 // Attack 24b, finding 1: `import` into the agent's own store filled a live outage with made-up
 // successes (1 ms after each of the agent's own 503s) and with successes dated weeks ahead, exit
 // 0, and nothing in the report said which records were imported. Real CLI, real SQLite file.
 
-const SLO_YAML = `version: 1
-agent: {id: vm, region: eu, data_dir: ./evidence}
-service_classes:
-  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}
-categories:
-  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 1500}
-targets:
-  klarna: {base_url: "https://api.playground.klarna.com", environment: playground, auth: {type: none}}
-probes:
-  - {id: pr, category: payment_request, target: klarna, every: 30s, timeout_ms: 10000, path: /payments/v1/sessions/0}
-`;
+const SLO_YAML = importSloYaml("id: vm, region: eu, data_dir: ./evidence");
 
 const SLOW = 180_000;
 const T0 = Date.UTC(2026, 9, 1);

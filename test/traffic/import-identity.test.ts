@@ -3,22 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
+import { importSloYaml } from "../record/import-config.js";
 import { runCli } from "../support/cli.js";
 
 // `slo-agent import` identifies a merchant request by its span id too, as the live store's unique
 // index does: several requests in the same millisecond and route are several results.
 
-const SLO_YAML = `version: 1
-agent: {data_dir: ./evidence}
-service_classes:
-  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}
-categories:
-  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 1500}
-targets:
-  klarna: {base_url: "https://api.playground.klarna.com", environment: playground, auth: {type: none}}
-probes:
-  - {id: pr, category: payment_request, target: klarna, every: 30s, timeout_ms: 10000, path: /payments/v1/sessions/0}
-traffic:
+const SLO_YAML = `${importSloYaml()}traffic:
   token: "0123456789abcdef0123"
   routes:
     - {method: POST, path: /payments/v1/sessions, target: klarna, category: payment_request}
