@@ -1,6 +1,7 @@
 import { writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  agentErrors,
   logged,
   maintenanceConfig,
   metric,
@@ -94,8 +95,9 @@ describe("a declared window moved onto an outage by a reload (contract section 1
     expect(seen).toBeGreaterThanOrEqual(reloadedAt - 1_000);
     expect(seen).toBeLessThan(reloadedAt + 30_000);
     const pay = r.categories.find((c) => c.category === "payment_request")!;
-    // Every request of the outage counts against the provider; none is hidden by the window.
-    expect(pay.excluded).toBe(0);
+    // Every request of the outage counts against the provider; none is hidden by the window (an
+    // agent stall on a loaded machine may rightly exclude one as agent_error).
+    expect(pay.excluded).toBe(agentErrors(r, "payment_request"));
     expect(pay.requests).toBeGreaterThanOrEqual(4);
     expect(pay.successful).toBe(0);
   }

@@ -180,3 +180,23 @@ export async function recomputeBundle(
   for (const [field, value] of Object.entries(mine)) expect([field, value]).toEqual([field, pay[field]]);
   return { stated, exportStderr: run.stderr };
 }
+
+/**
+ * Requests of `category` a report excluded as agent_error: a stall of the agent under a loaded
+ * machine may exclude one (rightly); these suites check that maintenance excluded nothing else.
+ */
+export function agentErrors(report: object, category: string): number {
+  const rows = (
+    report as { automatic_exclusions?: { reason: string; categories: string[]; requests: number }[] }
+  ).automatic_exclusions;
+  return (rows ?? [])
+    .filter((x) => x.reason === "agent_error" && x.categories.includes(category))
+    .reduce((sum, x) => sum + x.requests, 0);
+}
+
+/** Requests of probe `probe` that /metrics counts as excluded for an agent stall (agent_error). */
+export function agentErrorsOnMetrics(text: string, probe: string): number {
+  return (
+    metric(text, "slo_probe_automatic_exclusions_total", `probe="${probe}"`, 'reason="agent_error"') ?? 0
+  );
+}
