@@ -9,7 +9,13 @@ import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
 import { type BackdatedRecords, backdatedRecordsOf } from "./backdated.js";
 import { type BundleInput, writeBundle } from "./evidence/bundle.js";
-import { type ChainedResult, type ChainLink, ChainWriter, chainTail } from "./evidence/chain.js";
+import {
+  type ChainedResult,
+  type ChainLink,
+  ChainWriter,
+  chainTail,
+  latestAnchor,
+} from "./evidence/chain.js";
 import { newestCheckpoint, writeCheckpoint } from "./evidence/checkpoints.js";
 import {
   appendInput,
@@ -144,6 +150,14 @@ export class EvidenceStore implements ResultSink {
   #resultsAtOpen = 0;
   /** Why the head was last not signed; null once a checkpoint was written (or none was refused). */
   #refusal: string | null = null;
+  /**
+   * The newest head (results and inputs) this process signed and committed: if the store ever goes
+   * back under it (records deleted and an older, validly signed checkpoint restored), nothing in
+   * the file shows it, but this process knows.
+   */
+  #signedHead: SignedHead | null = null;
+  /** What the current transaction signed, made #signedHead once it commits. */
+  #pendingHead: SignedHead | null = null;
 
   constructor(options: EvidenceStoreOptions) {
     this.#options = options;
@@ -528,6 +542,7 @@ export class EvidenceStore implements ResultSink {
     try {
       const now = this.#clock.now();
       this.#db.transaction(() => this.#sign(now, null, this.#ownFromHere())).immediate();
+      this.#headCommitted();
     } catch (error) {
       this.#log(`evidence store: checkpoint not written (${describeCheckpointError(error)})`);
     }
@@ -540,11 +555,12 @@ export class EvidenceStore implements ResultSink {
    */
   #sign(now: EpochMs, ownAnchor: ChainLink | null = null, own: OwnWrites = this.#ownAtOpen()): void {
     if (this.#options.checkpoints === false || this.#options.readOnly) return;
+    this.#pendingHead = null;
     let refusal: string | null;
     let key: AgentKey | null = null;
     try {
       key = this.signingKey();
-      refusal = key === null ? null : this.#refusalToSign(key, ownAnchor, own);
+      refusal = key === null ? null : (this.#wentBack() ?? this.#refusalToSign(key, ownAnchor, own));
     } catch (error) {
       refusal = (error as Error).message;
     }
@@ -556,6 +572,7 @@ export class EvidenceStore implements ResultSink {
     }
     if (!key) return;
     writeCheckpoint(this.#db, key, now);
+    this.#pendingHead = { results: chainTail(this.#db), inputs: inputHead(this.#db), at: now };
     this.#refusal = null;
   }
 
@@ -566,6 +583,43 @@ export class EvidenceStore implements ResultSink {
       resultsAtOpen: own.resultsAfter,
       ownAnchor,
     });
+  }
+
+  /** The head the last transaction signed has committed: the store must never go back behind it. */
+  #headCommitted(): void {
+    if (this.#pendingHead !== null) this.#signedHead = this.#pendingHead;
+    this.#pendingHead = null;
+  }
+
+  /**
+   * Why the store went back under this process since it last signed, or null: the record (or input
+   * record) it signed as the head is gone or another one. A rollback to an older signed checkpoint
+   * leaves a consistent store that only the process that signed the newer head can tell from an
+   * honest one (docs/evidence-store.md, "What an unanchored rollback can still do").
+   */
+  #wentBack(): string | null {
+    const signed = this.#signedHead;
+    if (signed === null) return null;
+    const when = new Date(signed.at).toISOString();
+    const { seq, hash } = signed.results;
+    const anchor = latestAnchor(this.#db)?.seq ?? 0;
+    if (seq > anchor) {
+      const stored = this.#db.prepare("SELECT hash FROM results WHERE seq = ?").pluck().get(seq) as
+        | Buffer
+        | undefined;
+      if (stored === undefined || !stored.equals(hash))
+        return `the store went back under this agent: record seq ${seq}, the head it signed at ${when}, is ${stored === undefined ? "gone" : "another record now"}: records were deleted and an older checkpoint restored (a rollback); nothing after it is signed until the store is examined (docs/evidence-store.md, "What an unanchored rollback can still do")`;
+    }
+    const input = signed.inputs;
+    if (input.seq > 0) {
+      const stored = this.#db
+        .prepare("SELECT lower(hex(hash)) FROM input_records WHERE seq = ?")
+        .pluck()
+        .get(input.seq) as string | undefined;
+      if (stored !== input.hash)
+        return `the store went back under this agent: input record seq ${input.seq}, the input head it signed at ${when}, is ${stored === undefined ? "gone" : "another record now"}: input records were deleted and an older checkpoint restored (a rollback) (docs/evidence-store.md, "What an unanchored rollback can still do")`;
+    }
+    return null;
   }
 
   /** Nothing is this process's own but what it wrote since it opened the store (and signed as it went). */
@@ -676,7 +730,11 @@ export class EvidenceStore implements ResultSink {
       end: (committed) => {
         this.#importing = null;
         this.#queue.resume();
-        if (committed === null) return;
+        if (committed === null) {
+          this.#pendingHead = null;
+          return;
+        }
+        this.#headCommitted();
         this.#committed += committed.imported;
         if (committed.appended) this.#notify(committed.appended);
       },
@@ -714,6 +772,7 @@ export class EvidenceStore implements ResultSink {
         return appended;
       })
       .immediate();
+    this.#headCommitted();
     this.#runs.committed();
     this.#committed += appended.length;
     this.#notify(appended);
@@ -767,6 +826,13 @@ export class EvidenceStore implements ResultSink {
     this.#reader ??= openReader(this.path, this.#options.busyTimeoutMs ?? 100);
     return this.#reader;
   }
+}
+
+/** A head this process signed: the results chain's tail and the input chain's head, and when. */
+interface SignedHead {
+  readonly results: ChainLink;
+  readonly inputs: { readonly seq: number; readonly hash: string };
+  readonly at: EpochMs;
 }
 
 /** Records after these seqs are the calling transaction's own (signing-guard.ts). */

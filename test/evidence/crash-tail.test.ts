@@ -222,6 +222,51 @@ describe("a writer signs only the records it writes, in the transaction that wri
   );
 });
 
+describe("a running writer notices the store going back under it (fourth audit, i4/i6)", () => {
+  it(
+    "records deleted and an older, validly signed checkpoint restored while the agent runs: it signs nothing more, and verify names the unsigned records",
+    () => {
+      const dir = copy();
+      const lines: string[] = [];
+      const clock = new FakeClock(Date.UTC(2026, 3, 1));
+      const store = openEvidenceStore({ dataDir: join(dir, "data"), clock, logger: (l) => lines.push(l) });
+      const batch = () => {
+        clock.advance(MINUTE);
+        for (const r of hourly(clock.now(), clock.now() + 1)) store.record(r);
+        store.flush();
+      };
+      batch();
+      // The insider copies the newest checkpoint row (validly signed) ...
+      const saved = sql(dir, (db) =>
+        db.prepare("SELECT * FROM checkpoints ORDER BY id DESC LIMIT 1").get(),
+      ) as Record<string, unknown>;
+      batch();
+      batch(); // ... the outage the insider wants gone is recorded and signed ...
+      sql(dir, (db) =>
+        db.transaction(() => {
+          // ... and rolls the store back to the copy: a store that extends a signed checkpoint exactly.
+          db.prepare("DELETE FROM results WHERE seq > ?").run(saved.head_seq);
+          db.prepare("DELETE FROM checkpoints WHERE id >= ?").run(saved.id);
+          const columns = Object.keys(saved);
+          db.prepare(
+            `INSERT INTO checkpoints (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
+          ).run(...columns.map((c) => saved[c]));
+        })(),
+      );
+      batch();
+      expect(store.signingRefusal()).toMatch(
+        /^the store went back under this agent: record seq \d+, the head it signed at .*, is gone: records were deleted and an older checkpoint restored/,
+      );
+      expect(lines.join("\n")).toContain("evidence store: error: not signing the evidence");
+      store.close();
+      const verified = slo(["verify", "--data-dir", "data"], dir);
+      expect(verified.code, verified.stderr).toBe(1);
+      expect(verified.stderr).toContain("unsigned after the newest signed checkpoint");
+    },
+    SLOW,
+  );
+});
+
 describe("evidence adopt never signs over a chain its newest remaining checkpoint contradicts", () => {
   it(
     "a record at or before the newest checkpoint's head rewritten and rechained (the chain verifies on its own): adopt exits 1 and signs nothing",
