@@ -267,6 +267,23 @@ describe("a running writer notices the store going back under it (fourth audit, 
   );
 });
 
+describe("report on forged rows it cannot read", () => {
+  it("an input record whose payload is not JSON: exit 1 naming the evidence, not a crash (exit 2) (fourth audit, minor)", () => {
+    const dir = copy();
+    sql(dir, (db) => {
+      const seq = (db.prepare("SELECT max(seq) FROM input_records").pluck().get() as number) + 1;
+      db.prepare(
+        "INSERT INTO input_records (seq, kind, ts, payload, prev_hash, hash) VALUES (?, 'config', ?, '', zeroblob(32), zeroblob(32))",
+      ).run(seq, MAR30);
+    });
+    const report = slo(["report", "--month", "2026-03", "--config", "slo.yaml", "--format", "json"], dir);
+    expect(report.code, report.stderr).toBe(1);
+    expect(report.stderr).toMatch(
+      /^slo-agent report: the evidence for 2026-03 did not verify: .*input record/,
+    );
+  });
+});
+
 describe("evidence adopt never signs over a chain its newest remaining checkpoint contradicts", () => {
   it(
     "a record at or before the newest checkpoint's head rewritten and rechained (the chain verifies on its own): adopt exits 1 and signs nothing",

@@ -3,7 +3,7 @@ import { type Command, Option } from "commander";
 import type { Clock } from "../../clock/clock.js";
 import { systemClock } from "../../clock/system.js";
 import { monthInterval } from "../../model/time.js";
-import { type EvidenceStore, openEvidenceStore } from "../../record/index.js";
+import { describeProblem, type EvidenceStore, openEvidenceStore } from "../../record/index.js";
 import { parseTrustedKeys } from "../../reports/agent-signature.js";
 import { sealReport } from "../../reports/evidence.js";
 import {
@@ -213,6 +213,13 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   } catch (error) {
     if (error instanceof UnknownCategoryError)
       throw new UsageError(`slo-agent report: --category: ${error.message}`);
+    // Rows forged into the store can break what the report reads before the month is verified:
+    // then the evidence is what is wrong (exit 1, naming it), not the command.
+    const checked = store.verify();
+    if (!checked.ok)
+      throw new CheckFailed(
+        `slo-agent report: the evidence for ${month} did not verify: ${describeProblem(checked.problem)} (reading it failed: ${(error as Error).message})`,
+      );
     throw error;
   } finally {
     store.close();
