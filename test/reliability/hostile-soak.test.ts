@@ -22,7 +22,12 @@ import { fdsOf, MIB, rssOf, runCli, sleep, spawnAgent } from "./support.js";
  */
 const RUN_MS = 60_000;
 const WARM_UP_MS = 20_000;
-/** Generous bounds: a leak of one socket or one body per run would blow through them in 40 s. */
+/**
+ * Generous bounds: a leak of one socket or one body per run would blow through them in 40 s. A
+ * leak grows steadily, so RSS must not grow by more than half the bound in both halves of the
+ * measured time; V8 enlarging its heap once under a loaded machine (up to ~31 MiB seen in honest
+ * fresh-machine runs) is one step, and only a step over twice the bound fails.
+ */
 const MAX_RSS_GROWTH = 25 * MIB;
 const MAX_FD_GROWTH = 20;
 /** The 429 storm: this many probes, every second, against one server answering only 429. */
@@ -129,13 +134,17 @@ describe("the agent against every hostile target at once, for a minute", () => {
     expect(after.length).toBeGreaterThan(10);
     const third = Math.floor(after.length / 3);
     const early = after.slice(0, third);
+    const middle = after.slice(third, -third);
     const late = after.slice(-third);
-    const rssGrowth = median(late.map((s) => s.rss)) - median(early.map((s) => s.rss));
+    const rssOf = (part: typeof after) => median(part.map((s) => s.rss));
+    const rssGrowth = rssOf(late) - rssOf(early);
+    const steadyGrowth = Math.min(rssOf(middle) - rssOf(early), rssOf(late) - rssOf(middle));
     const fdGrowth = median(late.map((s) => s.fds)) - median(early.map((s) => s.fds));
     console.log(
       `hostile soak: ${cases.length} probes for ${RUN_MS / 1000} s; RSS median ${(median(early.map((s) => s.rss)) / MIB).toFixed(1)} -> ${(median(late.map((s) => s.rss)) / MIB).toFixed(1)} MiB (max ${(Math.max(...samples.map((s) => s.rss)) / MIB).toFixed(1)}), fds median ${median(early.map((s) => s.fds))} -> ${median(late.map((s) => s.fds))} (max ${Math.max(...samples.map((s) => s.fds))})`,
     );
-    expect(rssGrowth).toBeLessThan(MAX_RSS_GROWTH);
+    expect(steadyGrowth).toBeLessThan(MAX_RSS_GROWTH / 2);
+    expect(rssGrowth).toBeLessThan(2 * MAX_RSS_GROWTH);
     expect(fdGrowth).toBeLessThan(MAX_FD_GROWTH);
   });
 
