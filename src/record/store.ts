@@ -61,6 +61,7 @@ import {
 } from "./rollups.js";
 import { AgentRuns, type RunInterval } from "./runs.js";
 import { applySizeCap, EVIDENCE_FILE, fileIdentity, openReader, openWriter } from "./schema.js";
+import { statementOf } from "./statements.js";
 import { resultProblem } from "./validation.js";
 import { type StoreHealth, WriteQueue } from "./write-queue.js";
 
@@ -189,7 +190,8 @@ export class EvidenceStore implements ResultSink {
         this.#inputsAtOpen = inputHead(db).seq;
         this.#resultsAtOpen = chainTail(db).seq;
         // A store pruned before commitments existed: its pruned days committed once, as found, and signed.
-        if (commitLegacyPrunedDays(db, options.clock.now()) > 0) this.#sign(options.clock.now());
+        if (commitLegacyPrunedDays(db, options.clock.now()) > 0)
+          this.#sign(options.clock.now(), null, this.#ownFromHere());
       }).immediate();
     }
   }
@@ -349,7 +351,8 @@ export class EvidenceStore implements ResultSink {
       if (options.month === undefined) {
         // A store that signs no checkpoints (checkpoints: false) is checked as a chain only.
         if (this.#options.checkpoints === false) return verifyChain(db);
-        // A writer's own records after the newest checkpoint are signed when its checkpoint is due.
+        // Records this process appended after opening count as its own (it signs each batch as it
+        // writes it, so these are only batches whose signing it refused, which it logged).
         const ownAfter = this.#options.readOnly ? undefined : this.#resultsAtOpen;
         return withCheckpoint(db, verifyChain(db), this.#publicKeyPem(), undefined, ownAfter);
       }
@@ -553,7 +556,7 @@ export class EvidenceStore implements ResultSink {
    * was signed before (signing-guard.ts). A refusal is logged as an error naming the first bad
    * record or checkpoint, kept for signingRefusal(), and results go on being recorded unsigned.
    */
-  #sign(now: EpochMs, ownAnchor: ChainLink | null = null, own: OwnWrites = this.#ownAtOpen()): void {
+  #sign(now: EpochMs, ownAnchor: ChainLink | null, own: OwnWrites): void {
     if (this.#options.checkpoints === false || this.#options.readOnly) return;
     this.#pendingHead = null;
     let refusal: string | null;
@@ -602,9 +605,9 @@ export class EvidenceStore implements ResultSink {
     if (signed === null) return null;
     const when = new Date(signed.at).toISOString();
     const { seq, hash } = signed.results;
-    const anchor = latestAnchor(this.#db)?.seq ?? 0;
-    if (seq > anchor) {
-      const stored = this.#db.prepare("SELECT hash FROM results WHERE seq = ?").pluck().get(seq) as
+    // Run on every batch: the statements are prepared once (statements.ts).
+    if (seq > (latestAnchor(this.#db)?.seq ?? 0)) {
+      const stored = statementOf(this.#db, "SELECT hash FROM results WHERE seq = ?").pluck().get(seq) as
         | Buffer
         | undefined;
       if (stored === undefined || !stored.equals(hash))
@@ -612,8 +615,7 @@ export class EvidenceStore implements ResultSink {
     }
     const input = signed.inputs;
     if (input.seq > 0) {
-      const stored = this.#db
-        .prepare("SELECT lower(hex(hash)) FROM input_records WHERE seq = ?")
+      const stored = statementOf(this.#db, "SELECT lower(hex(hash)) FROM input_records WHERE seq = ?")
         .pluck()
         .get(input.seq) as string | undefined;
       if (stored !== input.hash)
