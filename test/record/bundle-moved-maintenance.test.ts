@@ -1,4 +1,3 @@
-import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +6,7 @@ import { FakeClock } from "../../src/clock/fake.js";
 import type { CategoryScope, ProbeResult } from "../../src/model/index.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { slo } from "../reports/cli-run.js";
+import { recompute } from "../support/recompute.js";
 
 /**
  * Contract sections 13 and 14: `python3 recompute.py` applies the moved-maintenance rule as the
@@ -124,11 +124,6 @@ beforeAll(() => {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-function recompute(cwd: string) {
-  const run = spawnSync("python3", ["recompute.py"], { cwd, encoding: "utf8", timeout: 120_000 });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
 
 interface Row {
   category: string;

@@ -10,6 +10,7 @@ import { CONTROL_CATEGORY, controlProbeId } from "../../src/model/validity.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { slo } from "../reports/cli-run.js";
 import { generateMonth, MONTH, MONTH_END, sloYaml } from "../reports/month-scenario.js";
+import { recompute } from "../support/recompute.js";
 
 /**
  * Contract section 13, "Self-sufficient bundle": a real store holding a month with a provider
@@ -178,11 +179,6 @@ beforeAll(() => {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
-
-function recompute(cwd: string) {
-  const run = spawnSync("python3", ["recompute.py"], { cwd, encoding: "utf8", timeout: 120_000 });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
-}
 
 interface Figures {
   categories: Record<string, unknown>[];
