@@ -49,7 +49,15 @@ if (sources > mtimeOf(main)) {
 }
 
 const args = process.argv.slice(2);
-const agent = spawn(process.execPath, [main, ...(args.length > 0 ? args : ["demo"])], { stdio: "inherit" });
+// The same young-generation size as the bin's shebang (src/cli/main.ts says why): `npm start` is
+// a daemon too, and the default 16 MB semi-spaces cost ~35 MB of resident memory.
+const agent = spawn(
+  process.execPath,
+  ["--max-semi-space-size=2", main, ...(args.length > 0 ? args : ["demo"])],
+  {
+    stdio: "inherit",
+  },
+);
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => agent.kill(signal));
 }
