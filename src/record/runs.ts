@@ -102,9 +102,17 @@ export class AgentRuns {
     if (!live?.dirty) return;
     const startSeq =
       live.startSeq ??
-      appendInput(db, "run_start", live.start, { started_at: isoUtc(live.start), agent: this.#agent });
+      appendInput(db, "run_start", live.start, {
+        started_at: isoUtc(live.start),
+        agent: this.#agent,
+        // The rows an older version wrote before runs were signed: only these may decide anything.
+        unsigned_runs_up_to_id: statementOf(db, "SELECT ifnull(max(id), 0) FROM runs")
+          .pluck()
+          .get() as number,
+      });
     const writeEnd = live.end !== null && !live.endWritten;
-    if (writeEnd) appendInput(db, "run_end", live.end!, { run_start_seq: startSeq, ended_at: isoUtc(live.end!) });
+    if (writeEnd)
+      appendInput(db, "run_end", live.end!, { run_start_seq: startSeq, ended_at: isoUtc(live.end!) });
     live.pending = { id: writeRunRow(db, live), startSeq, endWritten: live.endWritten || writeEnd };
   }
 
@@ -128,7 +136,9 @@ export class AgentRuns {
   intervals(db: Database.Database, from: EpochMs, to: EpochMs): RunInterval[] {
     const runs = this.#withLive(storedRuns(db));
     const newest = runs.at(-1);
-    return runs.filter((run) => run.start < to && (run.lastSeen >= from || (run === newest && run.end === null)));
+    return runs.filter(
+      (run) => run.start < to && (run.lastSeen >= from || (run === newest && run.end === null)),
+    );
   }
 
   /**

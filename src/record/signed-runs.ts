@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { EpochMs } from "../model/time.js";
-import { inputRecordsOf } from "./evidence/input-log.js";
+import { type InputRecord, inputRecordsOf } from "./evidence/input-log.js";
 import { importedRanges } from "./imported.js";
 
 /**
@@ -42,9 +42,8 @@ export function storedRuns(db: Database.Database): RunInterval[] {
   const starts = inputRecordsOf(db, "run_start");
   const ends = new Map<number, EpochMs>();
   for (const record of inputRecordsOf(db, "run_end")) ends.set(runStartSeqOf(record.payload), record.ts);
-  const firstSigned = starts[0]?.ts ?? Number.MAX_SAFE_INTEGER;
   const imported = importedRanges(db, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-  const unsigned = unsignedRuns(db, firstSigned, imported);
+  const unsigned = unsignedRuns(db, olderVersionRuns(starts[0]), imported);
   const signed = starts.map((record, i): RunInterval => {
     const end = ends.get(record.seq) ?? null;
     const until = starts[i + 1]?.ts ?? Number.MAX_SAFE_INTEGER;
@@ -70,11 +69,34 @@ function runStartSeqOf(payload: string): number {
   }
 }
 
-/** The unsigned table's runs that started before `before`, none reaching past it. */
-function unsignedRuns(db: Database.Database, before: EpochMs, imported: ImportedRanges): RunInterval[] {
+/**
+ * Which rows of the unsigned table an older version wrote: those the first `run_start` found there
+ * (by row id), started before it. Without a `run_start` (no agent of this version ran yet) all.
+ */
+function olderVersionRuns(first: InputRecord | undefined): { before: EpochMs; upToId: number } {
+  if (first === undefined) return { before: Number.MAX_SAFE_INTEGER, upToId: Number.MAX_SAFE_INTEGER };
+  let upToId = 0;
+  try {
+    const id = (JSON.parse(first.payload) as { unsigned_runs_up_to_id?: unknown }).unsigned_runs_up_to_id;
+    if (typeof id === "number") upToId = id;
+  } catch {
+    // An unreadable payload names no older row: none decides anything.
+  }
+  return { before: first.ts, upToId };
+}
+
+/** The unsigned table's runs an older version wrote, none reaching past the first signed run. */
+function unsignedRuns(
+  db: Database.Database,
+  older: { before: EpochMs; upToId: number },
+  imported: ImportedRanges,
+): RunInterval[] {
+  const { before } = older;
   const rows = db
-    .prepare("SELECT id, started_at, last_heartbeat, ended_at FROM runs WHERE started_at < ? ORDER BY started_at, id")
-    .all(before) as RunRow[];
+    .prepare(
+      "SELECT id, started_at, last_heartbeat, ended_at FROM runs WHERE started_at < ? AND id <= ? ORDER BY started_at, id",
+    )
+    .all(before, older.upToId) as RunRow[];
   return rows.map((r, i) => {
     const end = r.ended_at === null ? null : Math.min(r.ended_at, before);
     const until = Math.min(rows[i + 1]?.started_at ?? before, before);

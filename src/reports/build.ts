@@ -489,8 +489,10 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...unsignedRunsWarning(
       coverage.agent_runs === 0
         ? null
-        : (store.unsignedRunsUntil?.({ from: period.start, to: Math.min(period.end, Math.max(period.start, input.now)) }) ??
-            null),
+        : (store.unsignedRunsUntil?.({
+            from: period.start,
+            to: Math.min(period.end, Math.max(period.start, input.now)),
+          }) ?? null),
     ),
     ...perCategory.warnings(Math.min(period.end, Math.max(period.start, input.now))),
     ...sourcesDisagreeWarnings(split.tally, split.probes),
