@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import type { ProbeResult } from "../../src/model/index.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { slo } from "../reports/cli-run.js";
 import { sloYaml } from "../reports/month-scenario.js";
+import { recompute } from "../support/recompute.js";
 import { sql } from "./store-attack.js";
 
 /**
@@ -130,6 +131,29 @@ describe("agent runs are signed input records", () => {
       expect(json.unmonitored).toEqual(EXPECTED);
       expect(json.coverage.agent_runs).toBe(2);
       expect(json.warnings ?? []).not.toContainEqual(expect.stringMatching(/unsigned runs table/));
+    },
+    SLOW,
+  );
+
+  it(
+    "the bundle carries the run records, verify --bundle accepts it and recompute.py reads it",
+    () => {
+      const dir = crashedThenClean();
+      const run = slo(
+        ["evidence", "export", "--month", "2026-03", "--out", "bundle", "--config", "slo.yaml"],
+        dir,
+      );
+      expect(run.code, run.stderr).toBe(0);
+      const kinds = readFileSync(join(dir, "bundle", "inputs.ndjson"), "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line).kind);
+      expect(kinds.filter((k) => k === "run_start")).toHaveLength(2);
+      expect(kinds.filter((k) => k === "run_end")).toHaveLength(1);
+      const verify = slo(["verify", "--bundle", "bundle"], dir);
+      expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+      const figures = recompute(join(dir, "bundle"));
+      expect(figures.code, figures.stderr).toBe(0);
     },
     SLOW,
   );
