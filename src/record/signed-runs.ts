@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import type { EpochMs } from "../model/time.js";
 import { type InputRecord, inputRecordsOf } from "./evidence/input-log.js";
+import { prunedBoundary } from "./evidence/pruned-boundary.js";
 import { importedRanges } from "./imported.js";
 
 /**
@@ -106,8 +107,27 @@ function unsignedRuns(
   });
 }
 
-/** The newest result dated in [from, to) that no import stored (the agent's own), or null. */
+/**
+ * The newest result dated in [from, to) that no import stored (the agent's own), or null. Where
+ * retention pruned the raw results, the start of the newest minute the committed rollups count
+ * (imports there can no longer be told apart; docs/evidence-store.md, "Restart and unmonitored time").
+ */
 function lastOwnResult(
+  db: Database.Database,
+  from: EpochMs,
+  to: EpochMs,
+  imported: ImportedRanges,
+): EpochMs | null {
+  const raw = lastOwnRawResult(db, from, to, imported);
+  const pruned = prunedBoundary(db);
+  if (raw !== null || pruned === null || pruned <= from) return raw;
+  return db
+    .prepare("SELECT max(minute) FROM rollups WHERE minute >= ? AND minute < ?")
+    .pluck()
+    .get(from, Math.min(to, pruned)) as EpochMs | null;
+}
+
+function lastOwnRawResult(
   db: Database.Database,
   from: EpochMs,
   to: EpochMs,

@@ -198,6 +198,22 @@ describe("agent runs", () => {
     ]);
   });
 
+  it("a crashed run whose raw results retention pruned covers up to the newest minute its committed rollups count", () => {
+    const dir = tempDir();
+    const clock = new FakeClock(START);
+    const crashed = open(dir, clock, { retentionDays: 10 });
+    crashed.startRun(START);
+    for (let t = START; t < START + 2 * HOUR_MS; t += MINUTE_MS) crashed.record(ok(t));
+    crashed.flush();
+    // No endRun: the process died. Weeks later a prune removes its raw results.
+    clock.advance(25 * DAY_MS);
+    const later = open(dir, clock, { retentionDays: 10 });
+    expect(later.prune(clock.now()).pruned).toBe(120);
+    expect(later.unmonitoredIntervals(START, START + DAY_MS)).toEqual([
+      { start: START + 2 * HOUR_MS - MINUTE_MS, end: START + DAY_MS },
+    ]);
+  });
+
   it("another process reading a running agent's store sees no phantom gap before its next heartbeat", () => {
     const dir = tempDir();
     const clock = new FakeClock(START);
