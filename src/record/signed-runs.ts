@@ -139,7 +139,6 @@ function lastOwnRawResult(
     .iterate(from, to) as IterableIterator<[number, number]>;
   for (const [seq, ts] of rows) {
     if (imported.some(([first, last]) => seq >= first && seq <= last)) continue;
-    rows.return?.();
     return ts;
   }
   return null;

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
 import { openEvidenceStore } from "../../src/record/index.js";
+import { ndjsonLine } from "../record/results.js";
 import { slo } from "../reports/cli-run.js";
 import { sloYaml } from "../reports/month-scenario.js";
 import { recompute } from "../support/recompute.js";
@@ -131,6 +132,19 @@ describe("agent runs are signed input records", () => {
       expect(json.unmonitored).toEqual(EXPECTED);
       expect(json.coverage.agent_runs).toBe(2);
       expect(json.warnings ?? []).not.toContainEqual(expect.stringMatching(/unsigned runs table/));
+    },
+    SLOW,
+  );
+
+  it(
+    "results slo-agent import stores after a crash, dated in its gap, do not extend the crashed run",
+    () => {
+      const dir = crashedThenClean();
+      const gap = [MARCH + DAY + 12 * HOUR, MARCH + DAY + 20 * HOUR].map((t) => ndjsonLine(ok(t)));
+      writeFileSync(join(dir, "gap.ndjson"), `${gap.join("\n")}\n`);
+      const imported = slo(["import", "gap.ndjson", "--config", "slo.yaml"], dir);
+      expect(imported.code, imported.stderr).toBe(0);
+      expect(unmonitoredOf(dir)).toEqual(EXPECTED);
     },
     SLOW,
   );
