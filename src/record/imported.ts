@@ -97,7 +97,7 @@ export function importedRecordsOf(
 }
 
 /** The seq ranges of the imports that stored records dated inside [from, to). */
-function importedRanges(db: Database.Database, from: EpochMs, to: EpochMs): [number, number][] {
+export function importedRanges(db: Database.Database, from: EpochMs, to: EpochMs): [number, number][] {
   if (!hasInputLog(db)) return [];
   const rows = db
     .prepare("SELECT payload FROM input_records WHERE kind = 'import' ORDER BY seq")

@@ -1,49 +1,41 @@
 import type Database from "better-sqlite3";
 import type { Clock } from "../clock/clock.js";
-import type { EpochMs, Interval } from "../model/time.js";
+import { type EpochMs, type Interval, isoUtc } from "../model/time.js";
+import { appendInput } from "./evidence/input-log.js";
+import { firstSignedRunStart, type RunInterval, storedRuns } from "./signed-runs.js";
 import { statementOf } from "./statements.js";
 
-/**
- * One period the agent was up. A run that crashed has no end: it covers up to its last heartbeat
- * or its last stored result, whichever is later.
- */
-export interface RunInterval {
-  readonly id: number;
-  readonly start: EpochMs;
-  readonly lastHeartbeat: EpochMs;
-  /** When it stopped cleanly; null for a run still going or one that crashed. */
-  readonly end: EpochMs | null;
-  readonly clean: boolean;
-}
+export type { RunInterval };
 
-/** A run not ended whose last heartbeat or result is this recent counts as still running (heartbeats reach disk every 30 s at most). */
+/**
+ * The newest run, not ended, whose last result is this recent counts as still running: another
+ * process reads the store between its batches (and before its first result).
+ */
 export const STILL_RUNNING_WITHIN_MS = 60_000;
 
 /**
- * A heartbeat is written on its own at most this often; between, it rides along with the next
- * batch of results. Each write is a transaction with an fsync, the largest idle cost when it came
- * every 5 s. A crash while no result is written loses at most this much coverage; while results
- * flow, the last stored result bounds the loss as before.
+ * A heartbeat is written to the `runs` table on its own at most this often; between, it rides along
+ * with the next batch of results. The table is kept for older versions reading the store; no
+ * figure reads it for a run that has a `run_start` record (signed-runs.ts).
  */
 export const HEARTBEAT_WRITE_MS = 30_000;
 
 /** The run of this process, kept in memory and written with the next batch (so disk trouble loses none of it). */
 interface LiveRun {
+  /** Its `runs` table row, once a batch committed it. */
   id: number | null;
+  /** Its `run_start` input record's seq in this file, once a batch committed it. */
+  startSeq: number | null;
+  /** Whether a committed batch wrote its `run_end` record. */
+  endWritten: boolean;
   start: EpochMs;
   lastHeartbeat: EpochMs;
   /** The last heartbeat a committed batch carried. */
   writtenHeartbeat: EpochMs;
   end: EpochMs | null;
   dirty: boolean;
-}
-
-interface RunRow {
-  readonly id: number;
-  readonly started_at: number;
-  readonly last_heartbeat: number;
-  readonly ended_at: number | null;
-  readonly clean: number;
+  /** What the batch being written wrote, made the run's once it commits. */
+  pending: { id: number | null; startSeq: number | null; endWritten: boolean } | null;
 }
 
 /** What the run bookkeeping needs of the store's write queue. */
@@ -55,21 +47,34 @@ export interface RunWrites {
 }
 
 /**
- * The agent's run bookkeeping: this process's run (start, heartbeats, clean end) is written with
- * the store's batches, and the stored runs read back with it, as the intervals the agent was up.
+ * The agent's run bookkeeping: this process's run is written with the store's batches, its start
+ * and clean end as signed input records (`run_start`, `run_end`), and the stored runs read back
+ * with it, as the intervals the agent was up.
  */
 export class AgentRuns {
   readonly #clock: Clock;
   readonly #writes: RunWrites;
+  readonly #agent: string | null;
   #live: LiveRun | null = null;
 
-  constructor(clock: Clock, writes: RunWrites) {
+  constructor(clock: Clock, writes: RunWrites, agent: string | null = null) {
     this.#clock = clock;
     this.#writes = writes;
+    this.#agent = agent;
   }
 
   start(now: EpochMs): void {
-    this.#live = { id: null, start: now, lastHeartbeat: now, writtenHeartbeat: now, end: null, dirty: true };
+    this.#live = {
+      id: null,
+      startSeq: null,
+      endWritten: false,
+      start: now,
+      lastHeartbeat: now,
+      writtenHeartbeat: now,
+      end: null,
+      dirty: true,
+      pending: null,
+    };
     this.#writes.touch();
     this.#writes.flush();
   }
@@ -88,86 +93,107 @@ export class AgentRuns {
     this.#writes.flush();
   }
 
-  /** Writes the live run if it changed; must run inside the batch's write transaction. */
+  /**
+   * Writes the live run if it changed; must run inside the batch's write transaction, before it
+   * is signed: the run's input records are signed with the batch (store.ts, #writeBatch).
+   */
   writeIfChanged(db: Database.Database): void {
-    if (this.#live?.dirty) writeRun(db, this.#live);
+    const live = this.#live;
+    if (!live?.dirty) return;
+    const startSeq =
+      live.startSeq ??
+      appendInput(db, "run_start", live.start, {
+        started_at: isoUtc(live.start),
+        agent: this.#agent,
+        // The rows an older version wrote before runs were signed: only these may decide anything.
+        unsigned_runs_up_to_id: statementOf(db, "SELECT ifnull(max(id), 0) FROM runs")
+          .pluck()
+          .get() as number,
+      });
+    const writeEnd = live.end !== null && !live.endWritten;
+    if (writeEnd)
+      appendInput(db, "run_end", live.end!, { run_start_seq: startSeq, ended_at: isoUtc(live.end!) });
+    live.pending = { id: writeRunRow(db, live), startSeq, endWritten: live.endWritten || writeEnd };
   }
 
   /** The batch that wrote the live run committed. */
   committed(): void {
-    if (!this.#live?.dirty) return;
-    this.#live.writtenHeartbeat = this.#live.lastHeartbeat;
-    this.#live.dirty = false;
+    const live = this.#live;
+    if (!live?.dirty) return;
+    if (live.pending) Object.assign(live, live.pending);
+    live.pending = null;
+    live.writtenHeartbeat = live.lastHeartbeat;
+    live.dirty = false;
   }
 
   /** The store now writes to a new file: the run is written there afresh. */
   movedToNewFile(): void {
-    if (this.#live) Object.assign(this.#live, { id: null, dirty: true });
+    if (this.#live)
+      Object.assign(this.#live, { id: null, startSeq: null, endWritten: false, pending: null, dirty: true });
   }
 
   /** Runs overlapping [from, to), this process's own one as up until now. */
   intervals(db: Database.Database, from: EpochMs, to: EpochMs): RunInterval[] {
-    const stored = queryRuns(db, from, to);
-    const live = this.#live;
-    if (live === null || live.end !== null) return stored;
-    // This process's run is up until now, whatever its last stored heartbeat says.
-    const now = this.#clock.now();
-    const others = stored.filter((r) => r.id !== live.id);
-    if (live.start >= to) return others;
-    return [...others, { id: live.id ?? -1, start: live.start, lastHeartbeat: now, end: null, clean: false }];
+    const runs = this.#withLive(storedRuns(db));
+    const newest = runs.at(-1);
+    return runs.filter(
+      (run) => run.start < to && (run.lastSeen >= from || (run === newest && run.end === null)),
+    );
+  }
+
+  /**
+   * Where the runs of [from, to) rest on the unsigned `runs` table (a store from before runs were
+   * input records): the end of that part, or null when no such run touches the period.
+   */
+  unsignedUntil(db: Database.Database, from: EpochMs, to: EpochMs): EpochMs | null {
+    const unsigned = this.intervals(db, from, to).filter((run) => !run.signed);
+    if (unsigned.length === 0) return null;
+    return Math.min(to, firstSignedRunStart(db) ?? to);
   }
 
   /** The parts of [from, to) when no agent run was up: not the provider's unavailability. */
   unmonitored(db: Database.Database, from: EpochMs, to: EpochMs): Interval[] {
-    const runs = this.intervals(db, from, to);
-    const lastResult = db.prepare("SELECT max(ts) AS ts FROM results WHERE ts >= ? AND ts < ?");
+    const runs = this.#withLive(storedRuns(db));
+    const now = this.#clock.now();
     const covered = runs.map((run, i) => {
       if (run.end !== null) return { start: run.start, end: run.end };
-      const next = runs[i + 1]?.start;
-      const { ts } = lastResult.get(run.start, next ?? to) as { ts: number | null };
-      const lastSign = Math.max(run.lastHeartbeat, ts ?? run.lastHeartbeat);
       // The newest run, heard from lately, is still going: another process reads the store
-      // between its heartbeats (and before the first one), which is not time nobody watched.
-      const running = next === undefined && to - lastSign <= STILL_RUNNING_WITHIN_MS;
-      return { start: run.start, end: running ? to : lastSign };
+      // between its batches (and before its first result), which is not time nobody watched.
+      const running = i === runs.length - 1 && now - run.lastSeen <= STILL_RUNNING_WITHIN_MS;
+      return { start: run.start, end: running ? Math.max(now, run.lastSeen) : run.lastSeen };
     });
     return gapsBetween(covered, from, to);
   }
+
+  /** The stored runs, with this process's own run (not ended) up until now whatever is stored of it. */
+  #withLive(stored: RunInterval[]): RunInterval[] {
+    const live = this.#live;
+    if (live === null || live.end !== null) return stored;
+    const others = stored.filter((r) => !(r.signed && r.id === live.startSeq));
+    const now = this.#clock.now();
+    return [
+      ...others,
+      { id: live.startSeq ?? -1, start: live.start, end: null, lastSeen: now, clean: false, signed: true },
+    ];
+  }
 }
 
-/** Writes the live run's state; must run inside a write transaction. */
-function writeRun(db: Database.Database, run: LiveRun): void {
+/** Writes the live run's `runs` table row (kept for older readers); returns its id. Inside a write transaction. */
+function writeRunRow(db: Database.Database, run: LiveRun): number {
   if (run.id === null) {
     const info = statementOf(
       db,
       "INSERT INTO runs (started_at, last_heartbeat, ended_at, clean) VALUES (?, ?, ?, ?)",
     ).run(run.start, run.lastHeartbeat, run.end, run.end === null ? 0 : 1);
-    run.id = Number(info.lastInsertRowid);
-  } else {
-    statementOf(db, "UPDATE runs SET last_heartbeat = ?, ended_at = ?, clean = ? WHERE id = ?").run(
-      run.lastHeartbeat,
-      run.end,
-      run.end === null ? 0 : 1,
-      run.id,
-    );
+    return Number(info.lastInsertRowid);
   }
-}
-
-/** Runs overlapping [from, to), oldest first. */
-function queryRuns(db: Database.Database, from: EpochMs, to: EpochMs): RunInterval[] {
-  const rows = db
-    .prepare(
-      `SELECT * FROM runs WHERE started_at < ? AND coalesce(ended_at, last_heartbeat) >= ?
-       ORDER BY started_at, id`,
-    )
-    .all(to, from) as RunRow[];
-  return rows.map((r) => ({
-    id: r.id,
-    start: r.started_at,
-    lastHeartbeat: r.last_heartbeat,
-    end: r.ended_at,
-    clean: r.clean === 1,
-  }));
+  statementOf(db, "UPDATE runs SET last_heartbeat = ?, ended_at = ?, clean = ? WHERE id = ?").run(
+    run.lastHeartbeat,
+    run.end,
+    run.end === null ? 0 : 1,
+    run.id,
+  );
+  return run.id;
 }
 
 /** The parts of [from, to) that no covered interval touches, in order. */

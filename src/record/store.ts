@@ -180,7 +180,7 @@ export class EvidenceStore implements ResultSink {
       write: (batch) => this.#writeBatch(batch),
       recover: () => this.#reopenIfMoved(),
     });
-    this.#runs = new AgentRuns(options.clock, this.#queue);
+    this.#runs = new AgentRuns(options.clock, this.#queue, options.identity?.agent ?? null);
     if (!options.readOnly) {
       const db = this.#db;
       db.transaction(() => {
@@ -323,6 +323,14 @@ export class EvidenceStore implements ResultSink {
   /** The parts of [from, to) when no agent run was up: not the provider's unavailability. */
   unmonitoredIntervals(from: EpochMs, to: EpochMs): Interval[] {
     return this.#runs.unmonitored(this.#readerDb(), from, to);
+  }
+
+  /**
+   * Where the runs of [from, to) rest on the unsigned `runs` table of a store from before runs were
+   * input records: the end of that part (the first signed run's start, or `to`); null when none do.
+   */
+  unsignedRunsUntil(period: { from: EpochMs; to: EpochMs }): EpochMs | null {
+    return this.#runs.unsignedUntil(this.#readerDb(), period.from, period.to);
   }
 
   /** Records of [from, to) that `import` stored, and those interleaving the agent's own (src/record/imported.ts). */

@@ -49,6 +49,7 @@ import {
   declaredNoticeWarnings,
   ForeignAgentRecords,
   policyWarnings,
+  unsignedRunsWarning,
 } from "./warnings.js";
 
 /** What the report reads from the evidence store (src/record's store satisfies it). */
@@ -68,6 +69,8 @@ export interface EvidenceSource {
   runIntervals(range: { readonly from: EpochMs; readonly to: EpochMs }): readonly unknown[];
   /** Stretches of [from, to) when no agent was running. */
   unmonitoredIntervals(from: EpochMs, to: EpochMs): readonly Interval[];
+  /** Where the runs of [from, to) rest on the unsigned runs table of an older store; null: none do; absent: not known. */
+  unsignedRunsUntil?(range: { readonly from: EpochMs; readonly to: EpochMs }): EpochMs | null;
   /** Records of [from, to) chained after a record an hour or more past `to` (back-dated); absent: not known. */
   backdatedRecords?(range: { readonly from: EpochMs; readonly to: EpochMs }): Backdated | null;
   /** Records of [from, to) that `import` stored, and those between the agent's own consecutive runs. */
@@ -483,6 +486,14 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...foreign.warnings(),
     ...backdatedWarning(store.backdatedRecords?.({ from: period.start, to: period.end })),
     ...coverageWarning(coverage.ratio),
+    ...unsignedRunsWarning(
+      coverage.agent_runs === 0
+        ? null
+        : (store.unsignedRunsUntil?.({
+            from: period.start,
+            to: Math.min(period.end, Math.max(period.start, input.now)),
+          }) ?? null),
+    ),
     ...perCategory.warnings(Math.min(period.end, Math.max(period.start, input.now))),
     ...sourcesDisagreeWarnings(split.tally, split.probes),
     ...declaredNoticeWarnings(figures.maintenance.windows.filter(touches)),

@@ -1,6 +1,6 @@
 import type { MaintenancePolicy, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/index.js";
-import { isoUtc } from "../model/time.js";
+import { type EpochMs, isoUtc } from "../model/time.js";
 import { BACKDATED_BEHIND_MS, type BackdatedRecords } from "../record/index.js";
 import { formatInstant } from "./format.js";
 
@@ -40,6 +40,17 @@ export function backdatedWarning(backdated: Backdated | null | undefined): strin
   const perCategory = backdated.byCategory.map((c) => `${c.category} ${c.records}`).join(", ");
   return [
     `${backdated.records} record${backdated.records === 1 ? " was" : "s were"} back-dated: chained after records at least ${BACKDATED_BEHIND_MS / 60_000} minutes newer (first at seq ${backdated.firstSeq}), so written well after they were observed, by a late import or a clock that went back (${perCategory}); they count in these figures.`,
+  ];
+}
+
+/**
+ * A store from before runs were input records: its unmonitored time up to `until` comes from the
+ * unsigned `runs` table, which a row inserted or edited there changes unseen (docs/evidence-store.md).
+ */
+export function unsignedRunsWarning(until: EpochMs | null): string[] {
+  if (until === null) return [];
+  return [
+    `the agent runs before ${isoUtc(until)} come from the store's unsigned runs table (written before runs were signed input records): the unmonitored periods before then rest on it, and a row inserted or edited there would change them unseen.`,
   ];
 }
 

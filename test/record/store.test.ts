@@ -159,11 +159,12 @@ describe("rollups", () => {
 });
 
 describe("agent runs", () => {
-  it("a crashed run covers up to its last heartbeat; the rest until the next start is unmonitored", () => {
+  it("a crashed run covers up to its last stored result, never its unsigned heartbeat; the rest until the next start is unmonitored", () => {
     const dir = tempDir();
     const clock = new FakeClock(START);
     const crashed = open(dir, clock);
     crashed.startRun(START);
+    crashed.record(ok(START + 5 * MINUTE_MS));
     crashed.heartbeat(START + 10 * MINUTE_MS);
     crashed.flush();
     // No endRun: the process died. A new one starts an hour later and stops cleanly.
@@ -171,13 +172,13 @@ describe("agent runs", () => {
     next.startRun(START + 70 * MINUTE_MS);
     next.endRun(START + 90 * MINUTE_MS);
     const runs = next.runIntervals({ from: START, to: START + DAY_MS });
-    expect(runs.map((r) => [r.start, r.end, r.clean])).toEqual([
-      [START, null, false],
-      [START + 70 * MINUTE_MS, START + 90 * MINUTE_MS, true],
+    expect(runs.map((r) => [r.start, r.end, r.clean, r.signed])).toEqual([
+      [START, null, false, true],
+      [START + 70 * MINUTE_MS, START + 90 * MINUTE_MS, true, true],
     ]);
     expect(next.unmonitoredIntervals(START - MINUTE_MS, START + 2 * 60 * MINUTE_MS)).toEqual([
       { start: START - MINUTE_MS, end: START },
-      { start: START + 10 * MINUTE_MS, end: START + 70 * MINUTE_MS },
+      { start: START + 5 * MINUTE_MS, end: START + 70 * MINUTE_MS },
       { start: START + 90 * MINUTE_MS, end: START + 120 * MINUTE_MS },
     ]);
   });
@@ -197,6 +198,22 @@ describe("agent runs", () => {
     ]);
   });
 
+  it("a crashed run whose raw results retention pruned covers up to the newest minute its committed rollups count", () => {
+    const dir = tempDir();
+    const clock = new FakeClock(START);
+    const crashed = open(dir, clock, { retentionDays: 10 });
+    crashed.startRun(START);
+    for (let t = START; t < START + 2 * HOUR_MS; t += MINUTE_MS) crashed.record(ok(t));
+    crashed.flush();
+    // No endRun: the process died. Weeks later a prune removes its raw results.
+    clock.advance(25 * DAY_MS);
+    const later = open(dir, clock, { retentionDays: 10 });
+    expect(later.prune(clock.now()).pruned).toBe(120);
+    expect(later.unmonitoredIntervals(START, START + DAY_MS)).toEqual([
+      { start: START + 2 * HOUR_MS - MINUTE_MS, end: START + DAY_MS },
+    ]);
+  });
+
   it("another process reading a running agent's store sees no phantom gap before its next heartbeat", () => {
     const dir = tempDir();
     const clock = new FakeClock(START);
@@ -212,8 +229,9 @@ describe("agent runs", () => {
     const clock = new FakeClock(START);
     const agent = open(dir, clock);
     agent.startRun(START);
-    const reader = open(dir, clock, { readOnly: true });
-    const stored = () => reader.runIntervals({ from: START, to: START + DAY_MS })[0]!.lastHeartbeat;
+    // The runs table (kept for older readers, decides nothing once runs are input records).
+    const reader = new Database(join(dir, "evidence.sqlite"), { readonly: true });
+    const stored = () => reader.prepare("SELECT last_heartbeat FROM runs").pluck().get() as number;
     for (const step of [5_000, 5_000, 15_000]) {
       clock.advance(step);
       agent.heartbeat(clock.now());
@@ -229,6 +247,7 @@ describe("agent runs", () => {
     agent.record(ok(START + 35_000));
     clock.advance(1_000);
     expect(stored()).toBe(START + 35_000);
+    reader.close();
   });
 
   it("the running agent's own run covers up to now", () => {

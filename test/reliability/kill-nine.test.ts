@@ -14,8 +14,8 @@ import { runCli, sleep, spawnAgent, writeLoopbackConfig } from "./support.js";
  *
  * "Acknowledged" means committed: a result is acknowledged once its write transaction has
  * committed, i.e. once another process reading the SQLite file sees it (the store writes in
- * batches; a result still in the batch buffer has not been acknowledged to anyone, and the
- * agent's run record says the time after its last heartbeat was unmonitored). Just before each
+ * batches; a result still in the batch buffer has not been acknowledged to anyone, and the time
+ * after the crashed run's last stored result is unmonitored). Just before each
  * kill the test reads every committed (ts, probe, hash) from the file; after the kill every one
  * of them must still be there with the same hash, `slo-agent verify` must pass, and the next
  * daemon must start on the same data directory.

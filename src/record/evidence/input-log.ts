@@ -6,7 +6,7 @@ import type { ChainProblem } from "./verify.js";
 /**
  * Inputs that decide a figure, as records of their own hash chain (docs/evidence-store.md, "Input
  * records"): each configuration the agent loads or reloads, each maintenance-feed observation that
- * adds or changes a window. The signed checkpoints commit this chain's head beside the results'
+ * adds or changes a window, each agent run's start and clean end (the unmonitored time). The signed checkpoints commit this chain's head beside the results'
  * head. A generic kind with a canonical payload, so that other inputs can be added without a
  * schema change. Kept apart from `results` so no reader of results has to tell records apart.
  */
@@ -16,7 +16,9 @@ export type InputKind =
   | "rollup_commitment"
   | "adoption"
   | "prune"
-  | "import";
+  | "import"
+  | "run_start"
+  | "run_end";
 
 export interface InputRecord {
   readonly seq: number;

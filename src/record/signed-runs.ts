@@ -1,0 +1,145 @@
+import type Database from "better-sqlite3";
+import type { EpochMs } from "../model/time.js";
+import { type InputRecord, inputRecordsOf } from "./evidence/input-log.js";
+import { prunedBoundary } from "./evidence/pruned-boundary.js";
+import { importedRanges } from "./imported.js";
+
+/**
+ * One period the agent was up, as the evidence gives it. Since runs are input records (`run_start`,
+ * `run_end`, docs/evidence-store.md "Input records") a run is signed like any other input: the
+ * unsigned `runs` table decides only the runs of a store from before, up to its first `run_start`.
+ */
+export interface RunInterval {
+  /** The seq of its `run_start` input record; for a run of the unsigned table, its row id. */
+  readonly id: number;
+  readonly start: EpochMs;
+  /** When it stopped cleanly; null for a run still going or one that crashed. */
+  readonly end: EpochMs | null;
+  /**
+   * The last sign of life it left: its clean end, else its last result the agent stored itself
+   * (never one an import stored), or for a run of the unsigned table its last heartbeat if later.
+   */
+  readonly lastSeen: EpochMs;
+  readonly clean: boolean;
+  /** False: a run of the unsigned `runs` table, from before runs were input records. */
+  readonly signed: boolean;
+}
+
+/** The seq ranges `import` stored (its input records): results no agent run measured. */
+type ImportedRanges = readonly (readonly [number, number])[];
+
+interface RunRow {
+  readonly id: number;
+  readonly started_at: number;
+  readonly last_heartbeat: number;
+  readonly ended_at: number | null;
+}
+
+/**
+ * Every run the store knows, oldest first: the signed runs, and before the first of them the rows
+ * of the unsigned `runs` table (cut at that first signed start: a row there decides nothing later).
+ */
+export function storedRuns(db: Database.Database): RunInterval[] {
+  const starts = inputRecordsOf(db, "run_start");
+  const ends = new Map<number, EpochMs>();
+  for (const record of inputRecordsOf(db, "run_end")) ends.set(runStartSeqOf(record.payload), record.ts);
+  const imported = importedRanges(db, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  const unsigned = unsignedRuns(db, olderVersionRuns(starts[0]), imported);
+  const signed = starts.map((record, i): RunInterval => {
+    const end = ends.get(record.seq) ?? null;
+    const until = starts[i + 1]?.ts ?? Number.MAX_SAFE_INTEGER;
+    const lastResult = end === null ? lastOwnResult(db, record.ts, until, imported) : null;
+    const lastSeen = end ?? Math.max(record.ts, lastResult ?? record.ts);
+    return { id: record.seq, start: record.ts, end, lastSeen, clean: end !== null, signed: true };
+  });
+  return [...unsigned, ...signed];
+}
+
+/** Where the unsigned `runs` table stops deciding: the first signed run's start; null when there is none yet. */
+export function firstSignedRunStart(db: Database.Database): EpochMs | null {
+  return inputRecordsOf(db, "run_start")[0]?.ts ?? null;
+}
+
+/** The `run_start` seq a `run_end` names; -1 for a payload that names none (no run then ends). */
+function runStartSeqOf(payload: string): number {
+  try {
+    const seq = (JSON.parse(payload) as { run_start_seq?: unknown }).run_start_seq;
+    return typeof seq === "number" ? seq : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * Which rows of the unsigned table an older version wrote: those the first `run_start` found there
+ * (by row id), started before it. Without a `run_start` (no agent of this version ran yet) all.
+ */
+function olderVersionRuns(first: InputRecord | undefined): { before: EpochMs; upToId: number } {
+  if (first === undefined) return { before: Number.MAX_SAFE_INTEGER, upToId: Number.MAX_SAFE_INTEGER };
+  let upToId = 0;
+  try {
+    const id = (JSON.parse(first.payload) as { unsigned_runs_up_to_id?: unknown }).unsigned_runs_up_to_id;
+    if (typeof id === "number") upToId = id;
+  } catch {
+    // An unreadable payload names no older row: none decides anything.
+  }
+  return { before: first.ts, upToId };
+}
+
+/** The unsigned table's runs an older version wrote, none reaching past the first signed run. */
+function unsignedRuns(
+  db: Database.Database,
+  older: { before: EpochMs; upToId: number },
+  imported: ImportedRanges,
+): RunInterval[] {
+  const { before } = older;
+  const rows = db
+    .prepare(
+      "SELECT id, started_at, last_heartbeat, ended_at FROM runs WHERE started_at < ? AND id <= ? ORDER BY started_at, id",
+    )
+    .all(before, older.upToId) as RunRow[];
+  return rows.map((r, i) => {
+    const end = r.ended_at === null ? null : Math.min(r.ended_at, before);
+    const until = Math.min(rows[i + 1]?.started_at ?? before, before);
+    const lastResult = end === null ? lastOwnResult(db, r.started_at, until, imported) : null;
+    const lastSeen = end ?? Math.min(Math.max(r.last_heartbeat, lastResult ?? r.started_at), before);
+    return { id: r.id, start: r.started_at, end, lastSeen, clean: end !== null, signed: false };
+  });
+}
+
+/**
+ * The newest result dated in [from, to) that no import stored (the agent's own), or null. Where
+ * retention pruned the raw results, the start of the newest minute the committed rollups count
+ * (imports there can no longer be told apart; docs/evidence-store.md, "Restart and unmonitored time").
+ */
+function lastOwnResult(
+  db: Database.Database,
+  from: EpochMs,
+  to: EpochMs,
+  imported: ImportedRanges,
+): EpochMs | null {
+  const raw = lastOwnRawResult(db, from, to, imported);
+  const pruned = prunedBoundary(db);
+  if (raw !== null || pruned === null || pruned <= from) return raw;
+  return db
+    .prepare("SELECT max(minute) FROM rollups WHERE minute >= ? AND minute < ?")
+    .pluck()
+    .get(from, Math.min(to, pruned)) as EpochMs | null;
+}
+
+function lastOwnRawResult(
+  db: Database.Database,
+  from: EpochMs,
+  to: EpochMs,
+  imported: ImportedRanges,
+): EpochMs | null {
+  const rows = db
+    .prepare("SELECT seq, ts FROM results WHERE ts >= ? AND ts < ? ORDER BY ts DESC")
+    .raw(true)
+    .iterate(from, to) as IterableIterator<[number, number]>;
+  for (const [seq, ts] of rows) {
+    if (imported.some(([first, last]) => seq >= first && seq <= last)) continue;
+    return ts;
+  }
+  return null;
+}
