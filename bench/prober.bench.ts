@@ -74,7 +74,7 @@ function agentRuns(origin: string, keepAlive: boolean): Runs {
   const target = loopbackTarget(origin, { id: "bench", keepAlive });
   let recordedAt = 0;
   // As the prober thread has it (prober-worker.ts): the thread's run-queue wait read at each run's
-  // start and end, where the kernel tells it.
+  // start and response headers, where the kernel tells it.
   const runQueue = runQueueReader();
   const stalls = new StallWatch({
     clock: systemClock,

@@ -171,6 +171,7 @@ async function timedRun(
       clock,
       signal: controller.signal,
       startedAt,
+      queuedMs: queuedAtStart === null ? undefined : () => run.stalls?.queuedMs?.() ?? null,
     };
     observation = await observe(ctx);
   } catch (error) {
@@ -180,7 +181,7 @@ async function timedRun(
     run.signal?.removeEventListener("abort", onStop);
   }
   const elapsedMs = clock.monotonic() - startedAt;
-  const queuedMs = queuedSince(run.stalls, queuedAtStart);
+  const queuedMs = queuedSince(run.stalls, queuedAtStart, observation.queuedAtHeadersMs ?? null);
   const classified = withObserved(
     classify(spec, ts, observation, elapsedMs, run.fallbackRoundTripMs ?? null, reasons ?? {}),
     extra,
@@ -292,14 +293,18 @@ function classify(
 }
 
 /**
- * The prober thread's run-queue wait (ms) from `atStart` until now, told to the guard (for its
- * metric); null where the thread's wait is not known. It is read when the run's observation ends,
- * after its response's headers and body: a wait while a body was read is counted too, a little
- * more than the duration (which ends at the headers) can hold, never less.
+ * The prober thread's run-queue wait (ms) over a run's timing, told to the guard (for its metric):
+ * from `atStart` to the response headers, where a response's duration ends (a wait while its body
+ * was read, after a second wake-up when the body came in a packet of its own, is in no duration),
+ * else to now. Null where the thread's wait is not known.
  */
-function queuedSince(stalls: StallGuard | undefined, atStart: number | null): number | null {
+function queuedSince(
+  stalls: StallGuard | undefined,
+  atStart: number | null,
+  atHeaders: number | null,
+): number | null {
   if (atStart === null) return null;
-  const now = stalls?.queuedMs?.() ?? null;
+  const now = atHeaders ?? stalls?.queuedMs?.() ?? null;
   if (now === null) return null;
   const waitedMs = Math.max(0, now - atStart);
   stalls?.runQueued?.(waitedMs);
