@@ -40,13 +40,25 @@ export function runQueueReader(): RunQueueReader | null {
     return null;
   }
   let closed = false;
+  let lastNs = first;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    closeSync(fd);
+  };
   return {
-    waitedMs: () => (closed ? 0 : (waitedNs() ?? 0) / 1e6),
-    close: () => {
-      if (closed) return;
-      closed = true;
-      closeSync(fd);
+    // Never throws (it is read inside undici's response handler): once a reading fails the last
+    // one is kept, so a wait after it counts as none, as where the kernel does not tell it at all.
+    waitedMs: () => {
+      if (closed) return lastNs / 1e6;
+      try {
+        lastNs = waitedNs() ?? lastNs;
+      } catch {
+        close();
+      }
+      return lastNs / 1e6;
     },
+    close,
   };
 }
 
