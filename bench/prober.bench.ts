@@ -17,7 +17,7 @@ import { PerformanceObserver, performance } from "node:perf_hooks";
 import { Agent, request } from "undici";
 import { systemClock } from "../src/clock/system.js";
 import type { HttpProbeSpec } from "../src/model/config.js";
-import { ProbeRunner, StallWatch } from "../src/probes/index.js";
+import { ProbeRunner, runQueueReader, StallWatch } from "../src/probes/index.js";
 import { httpSpec, target as loopbackTarget } from "../test/probes/loopback.js";
 import { emit, percentile, round } from "./figures.js";
 
@@ -73,11 +73,15 @@ async function measure(runs: number, one: () => Promise<{ t0: number; recordedAt
 function agentRuns(origin: string, keepAlive: boolean): Runs {
   const target = loopbackTarget(origin, { id: "bench", keepAlive });
   let recordedAt = 0;
+  // As the prober thread has it (prober-worker.ts): the thread's run-queue wait read at each run's
+  // start and response headers, where the kernel tells it.
+  const runQueue = runQueueReader();
   const stalls = new StallWatch({
     clock: systemClock,
     maxStallMs: 50,
     loopActiveMs: () => performance.eventLoopUtilization().active,
     betweenRunsAsleep: true,
+    ...(runQueue ? { runQueueMs: runQueue.waitedMs, onRunQueue: () => {} } : {}),
   }).start();
   const runner = new ProbeRunner({
     clock: systemClock,
@@ -101,6 +105,7 @@ function agentRuns(origin: string, keepAlive: boolean): Runs {
     },
     close: async () => {
       stalls.stop();
+      runQueue?.close();
       await runner.close();
     },
   };

@@ -264,6 +264,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     maxStallMs: config.agent.maxStallMs ?? DEFAULT_MAX_STALL_MS,
     log: (level, message, fields) => log(level, message, fields),
     onLag: (lagMs) => metrics.recordStall(lagMs),
+    onRunQueue: (waitedMs) => metrics.recordRunQueue(waitedMs),
     onLateness: (probe, lateMs) => metrics.recordLateness(probe, lateMs),
   });
 

@@ -24,6 +24,8 @@ export type ProberReply =
       readonly type: "batch";
       readonly results: ProbeResult[];
       readonly lateness: { readonly probe: string; readonly lateMs: number }[];
+      /** Each run's run-queue wait (ms), where the kernel tells it. */
+      readonly runQueue: number[];
     }
   | { readonly type: "accounting"; readonly stats: ProbeRunStats[]; readonly coverage: Coverage[] }
   | { readonly type: "lag"; readonly lagMs: number }

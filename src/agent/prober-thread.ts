@@ -114,6 +114,7 @@ export class ProberThread implements Probing {
     switch (reply.type) {
       case "batch":
         for (const { probe, lateMs } of reply.lateness) this.#setup.onLateness(probe, lateMs);
+        for (const waitedMs of reply.runQueue) this.#setup.onRunQueue?.(waitedMs);
         for (const result of reply.results) this.#record(result);
         return;
       case "accounting":

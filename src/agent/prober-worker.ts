@@ -10,7 +10,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { systemClock } from "../clock/system.js";
 import type { ProbeSpec } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
-import { type RunnerConfig, warmUpHttpProbes } from "../probes/index.js";
+import { type RunnerConfig, runQueueReader, warmUpHttpProbes } from "../probes/index.js";
 import type { ProberReply, ProberRequest, ProberStart } from "./prober-messages.js";
 import { probeHere } from "./probing.js";
 import { fromThreadForm } from "./thread-form.js";
@@ -33,19 +33,32 @@ const post = (reply: ProberReply) => port.postMessage(reply);
 const outbox = {
   results: [] as ProbeResult[],
   lateness: [] as { probe: string; lateMs: number }[],
+  runQueue: [] as number[],
   timer: null as NodeJS.Timeout | null,
 };
 const sendBatch = () => {
   if (outbox.timer !== null) clearTimeout(outbox.timer);
   outbox.timer = null;
-  if (outbox.results.length === 0 && outbox.lateness.length === 0) return;
-  post({ type: "batch", results: outbox.results, lateness: outbox.lateness });
+  if (outbox.results.length === 0 && outbox.lateness.length === 0 && outbox.runQueue.length === 0) return;
+  post({ type: "batch", results: outbox.results, lateness: outbox.lateness, runQueue: outbox.runQueue });
   outbox.results = [];
   outbox.lateness = [];
+  outbox.runQueue = [];
 };
 const batchSoon = () => {
   outbox.timer ??= setTimeout(sendBatch, BATCH_MS);
 };
+
+// Made here, on the thread the probes are timed on: it reads this thread's own run-queue wait.
+const runQueue = runQueueReader();
+if (runQueue === null) {
+  post({
+    type: "log",
+    level: "warn",
+    message:
+      "this kernel does not report the prober thread's run-queue wait (/proc/thread-self/schedstat): the stall guard sees only the prober loop's lateness, and slo_agent_run_queue_seconds stays empty",
+  });
+}
 
 const probing = probeHere({
   clock: systemClock,
@@ -63,6 +76,15 @@ const probing = probeHere({
   loopActiveMs: () => performance.eventLoopUtilization().active,
   log: (level, message, fields) => post({ type: "log", level, message, ...(fields ? { fields } : {}) }),
   onLag: (lagMs) => post({ type: "lag", lagMs }),
+  ...(runQueue
+    ? {
+        runQueueMs: runQueue.waitedMs,
+        onRunQueue: (waitedMs: number) => {
+          outbox.runQueue.push(waitedMs);
+          batchSoon();
+        },
+      }
+    : {}),
   onLateness: (probe, lateMs) => {
     outbox.lateness.push({ probe, lateMs });
     batchSoon();
@@ -106,6 +128,7 @@ port.on("message", (request: ProberRequest) => {
       void warm
         .then(() => probing.stop())
         .finally(() => {
+          runQueue?.close();
           account();
           post({ type: "stopped" });
           port.close();

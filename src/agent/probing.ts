@@ -33,6 +33,14 @@ export interface ProbingSetup {
   readonly log: (level: "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
   /** A stall of the loop the probes are timed on (slo_agent_stall_seconds). */
   readonly onLag: (lagMs: number) => void;
+  /**
+   * The calling thread's run-queue wait so far (ms, run-queue.ts): only where that thread is the
+   * one the probes are timed on with the real clock (the prober's own thread). Without it the stall
+   * guard has the loop's lateness alone.
+   */
+  readonly runQueueMs?: () => number;
+  /** Each run's run-queue wait, in ms (slo_agent_run_queue_seconds). */
+  readonly onRunQueue?: (waitedMs: number) => void;
   /** How late a provider probe's run started (slo_agent_schedule_lateness_seconds). */
   readonly onLateness: (probe: string, lateMs: number) => void;
 }
@@ -51,6 +59,8 @@ export function probeHere(setup: ProbingSetup): Probing {
     onLag: setup.onLag,
     betweenRunsAsleep: true,
     ...(setup.loopActiveMs ? { loopActiveMs: setup.loopActiveMs } : {}),
+    ...(setup.runQueueMs ? { runQueueMs: setup.runQueueMs } : {}),
+    ...(setup.onRunQueue ? { onRunQueue: setup.onRunQueue } : {}),
   });
   const runner = new ProbeRunner({
     clock,

@@ -160,7 +160,7 @@ export const AgentWire = z
       .positive("must be > 0")
       .default(50)
       .describe(
-        "A probe result holding more of the agent's own delay than this (ms) is `agent_error`, the delay being the agent's, not the provider's: the prober loop's lateness summed over the result's timing, or the time before its request was written (connection set-up aside).",
+        "A probe result holding more of the agent's own delay than this (ms) is `agent_error`, the delay being the agent's, not the provider's: the larger of the prober loop's lateness summed over the result's timing and the prober thread's wait for a CPU (the kernel's run-queue time, on Linux) over it, or the time before its request was written (connection set-up aside).",
       ),
     tsa_url: z
       .string()

@@ -56,6 +56,8 @@ export interface SloMetrics {
   recordLateness(probe: ProbeId, lateMs: number): void;
   /** A stall of the prober's event loop (slo_agent_stall_seconds). */
   recordStall(stallMs: number): void;
+  /** The prober thread's run-queue wait during one probe run (slo_agent_run_queue_seconds). */
+  recordRunQueue(waitedMs: number): void;
   /** Where the alert metrics are read from at each scrape (none: not exported). */
   setAlertSource(source: () => AlertFigures): void;
   /** When a scheduled monthly report was last written and announced (epoch ms); unset: not exported. */
@@ -149,6 +151,7 @@ export async function createSloMetrics(options: SloMetricsOptions): Promise<SloM
     setSelfMetrics: (figures) => self.set(figures),
     recordLateness: (probe, lateMs) => self.recordLateness(probe, lateMs),
     recordStall: (stallMs) => self.recordStall(stallMs),
+    recordRunQueue: (waitedMs) => self.recordRunQueue(waitedMs),
     setAlertSource,
     setReportSuccess(at) {
       reportSuccessAt = at;

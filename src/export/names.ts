@@ -22,6 +22,7 @@ export const METRIC = {
   maintenanceActive: "slo_maintenance_active",
   scheduleLateness: "slo_agent_schedule_lateness_seconds",
   agentStall: "slo_agent_stall_seconds",
+  agentRunQueue: "slo_agent_run_queue_seconds",
   coverage: "slo_agent_coverage_ratio",
   skippedRuns: "slo_agent_skipped_runs_total",
   storeHealthy: "slo_agent_store_healthy",
@@ -43,6 +44,7 @@ export const HISTOGRAMS: readonly MetricName[] = [
   METRIC.probePhase,
   METRIC.scheduleLateness,
   METRIC.agentStall,
+  METRIC.agentRunQueue,
 ];
 
 /** Every series name a scrape of the agent can contain (histograms expanded). */

@@ -33,6 +33,7 @@ export interface SelfMetrics {
   set(figures: AgentSelfFigures): void;
   recordLateness(probe: ProbeId, lateMs: number): void;
   recordStall(stallMs: number): void;
+  recordRunQueue(waitedMs: number): void;
 }
 
 /** `labelsOf` gives the region, category, service class (and probe) labels of a probe. */
@@ -53,6 +54,11 @@ export function registerSelfMetrics(
     description:
       "Stalls of the prober's event loop (5 ms and longer), in seconds; a probe result that overlapped one longer than agent.max_stall_ms is agent_error",
     advice: { explicitBucketBoundaries: [...STALL_BUCKETS_SECONDS] },
+  });
+  const runQueue = meter.createHistogram(METRIC.agentRunQueue, {
+    description:
+      "The prober thread's wait for a CPU (runnable, in the kernel's run queue) during each probe run's timing, in seconds; a result that held more than agent.max_stall_ms is agent_error",
+    advice: { explicitBucketBoundaries: [0, ...STALL_BUCKETS_SECONDS] },
   });
   const coverage = meter.createObservableGauge(METRIC.coverage, {
     description: "Recorded probe runs / expected probe runs since the agent started",
@@ -99,6 +105,9 @@ export function registerSelfMetrics(
     },
     recordStall(stallMs) {
       stalls.record(Math.max(0, stallMs) / 1000, agentLabels);
+    },
+    recordRunQueue(waitedMs) {
+      runQueue.record(Math.max(0, waitedMs) / 1000, agentLabels);
     },
   };
 }

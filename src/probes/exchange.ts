@@ -13,6 +13,8 @@ export interface ExchangeRequest {
   /** Close the connection after this exchange (target keepAlive: false). */
   readonly reset: boolean;
   readonly signal: AbortSignal;
+  /** The prober thread's run-queue wait so far (ProbeContext.queuedMs): read at the response headers. */
+  readonly queuedMs?: (() => number | null) | undefined;
 }
 
 /** What one request/response observed. Errors are kept raw; the harness classifies them. */
@@ -74,7 +76,10 @@ export function exchange(dispatcher: Dispatcher, clock: Clock, req: ExchangeRequ
       },
       onResponseStart(_c, statusCode, responseHeaders) {
         if (settled) return;
-        trace.headersAt ??= trace.now();
+        if (trace.headersAt === null) {
+          trace.headersAt = trace.now();
+          trace.queuedAtHeaders = req.queuedMs?.() ?? null;
+        }
         status = statusCode;
         headers = flattenHeaders(responseHeaders);
       },

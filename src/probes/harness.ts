@@ -154,6 +154,7 @@ async function timedRun(
 ): Promise<{ outcome: HarnessOutcome }> {
   const { clock } = run;
   const ts = clock.now();
+  const queuedAtStart = run.stalls?.queuedMs?.() ?? null;
   const startedAt = clock.monotonic();
   const controller = new AbortController();
   // The reason is made only when the deadline passes: an Error captures its stack, which cost
@@ -170,6 +171,7 @@ async function timedRun(
       clock,
       signal: controller.signal,
       startedAt,
+      queuedMs: queuedAtStart === null ? undefined : () => run.stalls?.queuedMs?.() ?? null,
     };
     observation = await observe(ctx);
   } catch (error) {
@@ -179,6 +181,7 @@ async function timedRun(
     run.signal?.removeEventListener("abort", onStop);
   }
   const elapsedMs = clock.monotonic() - startedAt;
+  const queuedMs = queuedSince(run.stalls, queuedAtStart, observation.queuedAtHeadersMs ?? null);
   const classified = withObserved(
     classify(spec, ts, observation, elapsedMs, run.fallbackRoundTripMs ?? null, reasons ?? {}),
     extra,
@@ -193,6 +196,7 @@ async function timedRun(
     startedAt,
     startedAt + measuredMs,
     spec.timeoutMs,
+    queuedMs,
   );
   const result = withoutCredentials(guarded, scrubberForRun(run.secrets, run.target, spec));
   return {
@@ -289,11 +293,36 @@ function classify(
 }
 
 /**
+ * The prober thread's run-queue wait (ms) over a run's timing, told to the guard (for its metric):
+ * from `atStart` to the response headers, where a response's duration ends (a wait while its body
+ * was read, after a second wake-up when the body came in a packet of its own, is in no duration),
+ * else to now. Null where the thread's wait is not known.
+ */
+function queuedSince(
+  stalls: StallGuard | undefined,
+  atStart: number | null,
+  atHeaders: number | null,
+): number | null {
+  if (atStart === null) return null;
+  const now = atHeaders ?? stalls?.queuedMs?.() ?? null;
+  if (now === null) return null;
+  const waitedMs = Math.max(0, now - atStart);
+  stalls?.runQueued?.(waitedMs);
+  return waitedMs;
+}
+
+/**
  * A run whose duration holds more of the agent's own delay than agent.max_stall_ms measured the
  * agent, not the target: such a result is agent_error, excluded from the provider's figures
- * (contract section 14). The agent's delay of a run that got a response is the larger of
+ * (contract section 14). The agent's delay of a run that got a response is the largest of
  * - the prober loop's lateness summed over the run's timing (StallWatch.lateWithin): several short
- *   stalls delay a run as much as one long one; and
+ *   stalls delay a run as much as one long one;
+ * - the prober thread's run-queue wait over the run's timing (`queuedMs`, the kernel's own count):
+ *   runnable but not given a CPU, also where no tick of the loop was due, so it holds the wait
+ *   after the thread was woken for the response that the loop's lateness cannot see. The two are
+ *   not added: a tick that came late because the thread waited for a CPU is in both, and which
+ *   part of the lateness was such a wait (and which the loop's own work, a GC) is not known per
+ *   stall; the larger is agent delay the run's timing certainly overlapped, as sure as either;
  * - the time before the request was handed to the socket that was not a connection's set-up
  *   (Observation.agentMs): nothing in it waits on the network, so above the limit it is the
  *   agent's, however it was spent (cold code, a thread the host did not schedule).
@@ -310,6 +339,7 @@ function stallGuarded(
   from: number,
   to: number,
   timeoutMs: number,
+  queuedMs: number | null,
 ): ProbeResult {
   if (!stalls || result.flags?.includes("agent_error")) return result;
   let detail: string | null = null;
@@ -318,8 +348,12 @@ function stallGuarded(
     if (stallMs > stalls.maxStallMs) detail = `agent stall of ${Math.round(stallMs)} ms at the deadline`;
   } else {
     const lateMs = result.status === null ? 0 : stalls.lateWithin(from, to);
+    const waitedMs = result.status === null ? 0 : (queuedMs ?? 0);
     const beforeSendMs = observation.agentMs ?? 0;
-    if (lateMs > stalls.maxStallMs) detail = `agent stall of ${Math.round(lateMs)} ms during the measurement`;
+    if (waitedMs > stalls.maxStallMs && waitedMs >= lateMs)
+      detail = `agent thread waited ${Math.round(waitedMs)} ms for a CPU (run queue) during the measurement`;
+    else if (lateMs > stalls.maxStallMs)
+      detail = `agent stall of ${Math.round(lateMs)} ms during the measurement`;
     else if (beforeSendMs > stalls.maxStallMs)
       detail = `agent delay of ${Math.round(beforeSendMs)} ms before the request was written`;
   }

@@ -31,6 +31,7 @@ export const httpProbe: Probe<HttpProbeSpec> = {
         maxBodyBytes: spec.maxBodyBytes,
         reset: !ctx.target.keepAlive,
         signal: ctx.signal,
+        queuedMs: ctx.queuedMs,
       });
       const location = seen.headers.location;
       const redirected = seen.status !== null && REDIRECT_STATUSES.has(seen.status) && location !== undefined;
@@ -108,6 +109,7 @@ function observationOf(
     agentMs: seen.trace.agentSideMs(
       hops === 0 && seen.staleRetry === null ? ctx.startedAt : seen.trace.startedAt,
     ),
+    queuedAtHeadersMs: seen.trace.queuedAtHeaders,
     flags,
     detail: limitHit ? `still redirected after ${hops} hops` : (notFollowed ?? seen.staleRetry),
   };

@@ -19,6 +19,7 @@ export {
 } from "./politeness.js";
 export type { Observation, Probe, ProbeContext } from "./probe.js";
 export { PROBES, probeFor } from "./registry.js";
+export { type RunQueueReader, runQueueReader } from "./run-queue.js";
 export {
   ProbeRunner,
   type ProbeRunnerOptions,

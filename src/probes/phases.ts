@@ -24,6 +24,8 @@ export class RequestTrace {
   writtenAt: number | null = null;
   sentAt: number | null = null;
   headersAt: number | null = null;
+  /** The thread's run-queue wait (ExchangeRequest.queuedMs) read at headersAt. */
+  queuedAtHeaders: number | null = null;
   endAt: number | null = null;
 
   constructor(clock: Clock, startedAt: number) {

@@ -11,6 +11,11 @@ export interface ProbeContext {
   readonly signal: AbortSignal;
   /** Monotonic reading at the start of the run; phases are offsets from it. */
   readonly startedAt: number;
+  /**
+   * The prober thread's run-queue wait so far (ms, StallGuard.queuedMs), where it is known: an
+   * HTTP exchange reads it at its response headers, where its duration ends.
+   */
+  readonly queuedMs?: () => number | null;
 }
 
 /** What a probe observed, unclassified: the harness turns it into a ProbeResult. */
@@ -36,6 +41,8 @@ export interface Observation {
    * socket that was the agent's own work, not a connection's set-up (RequestTrace.agentSideMs).
    */
   readonly agentMs?: number | null;
+  /** ProbeContext.queuedMs as read at the response headers (the duration's end); null if not read. */
+  readonly queuedAtHeadersMs?: number | null;
   /** What the kind observed beyond the HTTP fields (kept in the result's `observed`). */
   readonly observed?: Observed | null;
   /**

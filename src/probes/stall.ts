@@ -23,6 +23,15 @@ export interface StallGuard {
    */
   runStarted?(): void;
   runEnded?(): void;
+  /**
+   * The prober thread's run-queue wait so far (ms): time it was runnable but not given a CPU,
+   * which the loop's lateness misses when it falls where no tick was due (a thread woken for a
+   * response waits in the kernel's run queue while, to its loop, it still sleeps in its poll).
+   * Null, or no method, where the kernel does not say: the loop's lateness is then all there is.
+   */
+  queuedMs?(): number | null;
+  /** The run-queue wait (ms) a run's measured timing held, once per run measured. */
+  runQueued?(waitedMs: number): void;
 }
 
 export interface StallWatchOptions {
@@ -45,6 +54,13 @@ export interface StallWatchOptions {
    * Stalls while no run is in flight are then not seen (nor in slo_agent_stall_seconds).
    */
   readonly betweenRunsAsleep?: boolean;
+  /**
+   * The watched thread's run-queue wait so far in ms (run-queue.ts). Must read the thread the
+   * probes are timed on; without it the guard has the loop's lateness alone.
+   */
+  readonly runQueueMs?: () => number;
+  /** Each run's run-queue wait in ms (for slo_agent_run_queue_seconds). */
+  readonly onRunQueue?: (waitedMs: number) => void;
 }
 
 /** Stalls are kept this long: longer than any probe's timeout, so every run in flight is covered. */
@@ -68,6 +84,8 @@ export class StallWatch implements StallGuard {
   readonly #tickMs: number;
   readonly #loopActiveMs: (() => number) | null;
   readonly #onLag: (lagMs: number) => void;
+  readonly #runQueueMs: (() => number) | null;
+  readonly #onRunQueue: (waitedMs: number) => void;
   readonly #stalls: Stall[] = [];
   #last: number;
   #activeAtLast = 0;
@@ -85,6 +103,8 @@ export class StallWatch implements StallGuard {
     this.#loopActiveMs = options.loopActiveMs ?? null;
     this.#onLag = options.onLag ?? (() => {});
     this.#betweenRunsAsleep = options.betweenRunsAsleep ?? false;
+    this.#runQueueMs = options.runQueueMs ?? null;
+    this.#onRunQueue = options.onRunQueue ?? (() => {});
     this.#last = this.#clock.monotonic();
   }
 
@@ -111,6 +131,14 @@ export class StallWatch implements StallGuard {
       this.#timer?.cancel();
       this.#timer = null;
     }
+  }
+
+  queuedMs(): number | null {
+    return this.#runQueueMs?.() ?? null;
+  }
+
+  runQueued(waitedMs: number): void {
+    this.#onRunQueue(waitedMs);
   }
 
   /** Starts ticking from now: the time asleep before is no stall of any run. */

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ProberThread } from "../../src/agent/prober-thread.js";
 import type { ProbeResult } from "../../src/model/result.js";
@@ -17,6 +18,8 @@ describe("the prober thread", { timeout: 60_000 }, () => {
     const t = target(api.origin);
     const results: ProbeResult[] = [];
     const lateness: string[] = [];
+    const waits: number[] = [];
+    const logged: string[] = [];
     const probes = ["a", "b", "c"].map((id) =>
       httpSpec(id === "c" ? "/slow" : "/ok", { id, schedule: { kind: "every", intervalMs: 100 } }),
     );
@@ -26,9 +29,10 @@ describe("the prober thread", { timeout: 60_000 }, () => {
       controls: [],
       sink: { record: (r) => results.push(r) },
       maxStallMs: 50,
-      log: () => {},
+      log: (_level, message) => logged.push(message),
       onLag: () => {},
       onLateness: (probe) => lateness.push(probe),
+      onRunQueue: (waitedMs) => waits.push(waitedMs),
     });
     prober.start();
     // Results arrive in batches while it runs...
@@ -41,5 +45,15 @@ describe("the prober thread", { timeout: 60_000 }, () => {
     expect(results).toHaveLength(performed);
     expect(lateness).toHaveLength(started);
     expect(new Set(results.map((r) => r.probe))).toEqual(new Set(["a", "b", "c"]));
+    // Each run's wait for a CPU, read on the prober's own thread (slo_agent_run_queue_seconds);
+    // where the kernel does not tell it, one line in the log says so and no run has one.
+    if (existsSync("/proc/thread-self/schedstat")) {
+      expect(waits).toHaveLength(performed);
+      for (const waitedMs of waits) expect(waitedMs).toBeGreaterThanOrEqual(0);
+      expect(logged.filter((m) => m.includes("run-queue wait"))).toEqual([]);
+    } else {
+      expect(waits).toEqual([]);
+      expect(logged.filter((m) => m.includes("run-queue wait"))).toHaveLength(1);
+    }
   });
 });

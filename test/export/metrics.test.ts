@@ -475,6 +475,7 @@ describe("exposition format", () => {
     }));
     metrics.recordLateness("payment-request-read", 5);
     metrics.recordStall(120);
+    metrics.recordRunQueue(3);
     metrics.traffic.committed([result({ probe: "traffic:POST /payments/v1/sessions", source: "traffic" })]);
     metrics.traffic.dropped(3);
     metrics.setReportSuccess(Date.UTC(2026, 10, 3));
