@@ -22,12 +22,21 @@ export async function readBoundedFile(path: string, limitBytes: number): Promise
     const info = await handle.stat();
     if (info.isDirectory()) throw Object.assign(new Error("is a directory"), { code: "EISDIR" });
     if (info.isFile() && info.size > limitBytes) throw new FileTooLarge(limitBytes);
-    const buffer = Buffer.alloc(limitBytes + 1);
+    // Sized by the file (a byte more, to see it grow), not by the limit: a fresh limit-sized buffer
+    // for each of a configuration's files was most of what loading it allocated. Grown as needed
+    // up to limitBytes + 1 for a file that grows meanwhile, or a device or pipe of no size.
+    const most = limitBytes + 1;
+    let buffer = Buffer.allocUnsafe(Math.min(most, info.isFile() ? info.size + 1 : 64 * 1024));
     let length = 0;
-    while (length < buffer.length) {
+    for (;;) {
       const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
       if (bytesRead === 0) break;
       length += bytesRead;
+      if (length < buffer.length) continue;
+      if (buffer.length === most) break;
+      const grown = Buffer.allocUnsafe(Math.min(most, buffer.length * 2));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
     }
     if (length > limitBytes) throw new FileTooLarge(limitBytes);
     return buffer.toString("utf8", 0, length);

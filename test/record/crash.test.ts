@@ -7,14 +7,14 @@ import { FakeClock } from "../../src/clock/fake.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 
 const ROUNDS = 20;
-const WRITER = join(import.meta.dirname, "crash-writer.ts");
+const WRITER = join(import.meta.dirname, "crash-writer.mjs");
 const dir = mkdtempSync(join(tmpdir(), "slo-crash-"));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the writer, kills it with SIGKILL `delayMs` after its first acknowledgement, returns what it acknowledged. */
 async function writeUntilKilled(startTs: number, delayMs: number): Promise<Set<string>> {
-  const child = spawn(process.execPath, ["--import", "tsx", WRITER, dir, String(startTs)], {
+  const child = spawn(process.execPath, [WRITER, dir, String(startTs)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   const acked = new Set<string>();

@@ -1,19 +1,22 @@
 import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summaryRoute } from "../../src/agent/summary-route.js";
+import { agentUrls, reportFromAgents, TOKEN_ENV } from "../../src/cli/commands/report-agents.js";
+import { CheckFailed, EXIT_CHECK_FAILED, EXIT_USAGE, UsageError } from "../../src/cli/errors.js";
 import { FakeClock } from "../../src/clock/fake.js";
+import { systemClock } from "../../src/clock/system.js";
 import { type MetricsServer, startMetricsServer } from "../../src/export/server.js";
 import { FAILURE_REASONS } from "../../src/model/result.js";
 import { Secret } from "../../src/model/secret.js";
 import { AgentKey } from "../../src/record/evidence/signing.js";
 import { type EvidenceStore, openEvidenceStore } from "../../src/record/store.js";
-import { signAnswer } from "../../src/reports/agent-signature.js";
+import { parseTrustedKeys, signAnswer } from "../../src/reports/agent-signature.js";
 import { COUNTED_FLAGS } from "../../src/reports/classification.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
@@ -22,6 +25,10 @@ import { fixtureConfig } from "../support/slo-config.js";
  * that serves whatever a test tells it: the honest summary replayed with inflated counts,
  * re-signed with its own key, negative or string counts, another month, an injected date. The
  * real CLI must merge only what pinned keys signed and what the schema accepts.
+ *
+ * Each CLI process costs about a CPU-second to start, so a table of refusals sends its first case
+ * through the real CLI (exit 1, the one line on stderr, nothing on stdout) and the others through
+ * the function that command calls (`merged`), against the same hostile server.
  */
 // biome-ignore lint/suspicious/noExplicitAny: a hostile agent's JSON, edited field by field
 type Loose = any;
@@ -146,6 +153,34 @@ function report(args: readonly string[], env: Record<string, string> = {}): Prom
     child.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/**
+ * What `report --from-agents URL --trust-keys FILE` does after parsing its flags, in this process:
+ * the same merge (reportFromAgents, over HTTP to the same agents), its refusals mapped to exit
+ * codes as the CLI maps them (CheckFailed is exit 1 with its message as the one stderr line,
+ * UsageError exit 2), which the cases through the real CLI assert.
+ */
+async function merged(trustFile: string, urls = hostileUrl): Promise<Cli> {
+  try {
+    const trust = parseTrustedKeys(readFileSync(trustFile, "utf8"));
+    const env = { [TOKEN_ENV]: HONEST_TOKEN };
+    const merge = await reportFromAgents(agentUrls(urls), MONTH, env, trust, systemClock);
+    return { code: 0, stdout: JSON.stringify(merge), stderr: "" };
+  } catch (error) {
+    if (error instanceof CheckFailed)
+      return { code: EXIT_CHECK_FAILED, stdout: "", stderr: `${error.message}\n` };
+    if (error instanceof UsageError) return { code: EXIT_USAGE, stdout: "", stderr: `${error.message}\n` };
+    throw error;
+  }
+}
+
+/** A table's first case through the real CLI, the others through the same merge in-process. */
+function refusalOf(trustFile: string, throughCli: boolean): Promise<Cli> {
+  return throughCli ? report(["--from-agents", hostileUrl, "--trust-keys", trustFile]) : merged(trustFile);
+}
+
+/** " (through the CLI)" for a table's first case: its name says which cases start a process. */
+const viaCli = (i: number) => (i === 0 ? " (through the CLI)" : "");
 
 /** The honest summary changed by `edit`, without its signature (a test re-signs it or not). */
 function tampered(edit: (s: Loose) => void): Loose {
@@ -401,10 +436,10 @@ describe("report --from-agents against a hostile agent", () => {
       /generated_at "2099-01-01T00:00:00.000Z" is not between the start of 2026-11 and now/,
     ],
   ];
-  for (const [what, edit, message] of [...pinnedButWrong, ...forgedStatements]) {
-    it(`refuses ${what} even from a pinned key (exit 1, one line naming the agent)`, async () => {
+  for (const [i, [what, edit, message]] of [...pinnedButWrong, ...forgedStatements].entries()) {
+    it(`refuses ${what} even from a pinned key (exit 1, one line naming the agent)${viaCli(i)}`, async () => {
       serve = () => signAnswer(tampered(edit), hostileKey);
-      const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "both.pem")]);
+      const run = await refusalOf(join(dir, "both.pem"), i === 0);
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toMatch(
         new RegExp(`^slo-agent report --from-agents: the agent at ${hostileUrl}: .*\\n$`),
@@ -423,7 +458,7 @@ describe("report --from-agents against a hostile agent", () => {
     ).json();
     routeNow = AFTER;
     serve = () => midMonth;
-    const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "honest.pem")]);
+    const run = await merged(join(dir, "honest.pem"));
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toBe(
       `slo-agent report --from-agents: the agent at ${hostileUrl}: its signed statement was made at 2026-11-20T12:00:00.000Z, before 2026-11 ended: an earlier statement replayed, not the whole month\n`,
@@ -713,11 +748,11 @@ describe("report --from-agents against a pinned agent whose figures disagree wit
       /latency incident 2026-11-02T03:00:00.000Z payment_request: p99_ms 987654 above its largest duration/,
     ],
   ];
-  for (const [what, edit, message] of inconsistent) {
-    it(`refuses ${what} (exit 1, one line naming the agent and the rule)`, async () => {
+  for (const [i, [what, edit, message]] of inconsistent.entries()) {
+    it(`refuses ${what} (exit 1, one line naming the agent and the rule)${viaCli(i)}`, async () => {
       serve = () => resigned(edit);
       editTail = () => undefined;
-      const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "both.pem")]);
+      const run = await refusalOf(join(dir, "both.pem"), i === 0);
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toMatch(
         new RegExp(`^slo-agent report --from-agents: the agent at ${hostileUrl}: .*\\n$`),
@@ -798,11 +833,11 @@ describe("report --from-agents against a pinned agent whose figures disagree wit
     ["another agent's tail", (t) => (t.agent = "a-na"), /it answered agent "a-na", not the "a-eu" asked/],
     ["a tail without its question", (t) => delete t.top, /top:/],
   ];
-  for (const [what, edit, message] of lyingTails) {
-    it(`refuses a latency tail with ${what} (exit 1, naming the agent)`, async () => {
+  for (const [i, [what, edit, message]] of lyingTails.entries()) {
+    it(`refuses a latency tail with ${what} (exit 1, naming the agent)${viaCli(i)}`, async () => {
       serve = () => resigned(() => undefined);
       editTail = edit;
-      const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "both.pem")]);
+      const run = await refusalOf(join(dir, "both.pem"), i === 0);
       editTail = () => undefined;
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toMatch(
@@ -824,10 +859,10 @@ describe("report --from-agents against a pinned agent whose figures disagree wit
       /its latency tail: it answered month "2026-10", not the "2026-11" asked/,
     ],
   ];
-  for (const [what, rewrite, message] of rewrites) {
-    it(`refuses the honest agent's genuine signed answer to a question with ${what}`, async () => {
+  for (const [i, [what, rewrite, message]] of rewrites.entries()) {
+    it(`refuses the honest agent's genuine signed answer to a question with ${what}${viaCli(i)}`, async () => {
       onPath = rewrite;
-      const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "honest.pem")]);
+      const run = await refusalOf(join(dir, "honest.pem"), i === 0);
       onPath = null;
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toMatch(message);
@@ -846,11 +881,12 @@ describe("report --from-agents against a pinned agent whose figures disagree wit
   }, 60_000);
 
   // Format characters, default-ignorables and separators the earlier list of code points missed.
-  for (const point of [0x2060, 0x200c, 0x200d, 0x00ad, 0x3164, 0x115f, 0xfe0f, 0x034f, 0x180e, 0xfff9]) {
+  const invisible = [0x2060, 0x200c, 0x200d, 0x00ad, 0x3164, 0x115f, 0xfe0f, 0x034f, 0x180e, 0xfff9];
+  for (const [i, point] of invisible.entries()) {
     const hex = point.toString(16).toUpperCase().padStart(4, "0");
-    it(`refuses an invisible U+${hex} in a category title`, async () => {
+    it(`refuses an invisible U+${hex} in a category title${viaCli(i)}`, async () => {
       serve = () => resigned((s) => (s.report.categories[0].title = `Pay${String.fromCodePoint(point)}ment`));
-      const run = await report(["--from-agents", hostileUrl, "--trust-keys", join(dir, "both.pem")]);
+      const run = await refusalOf(join(dir, "both.pem"), i === 0);
       expect(run.code, run.stderr).toBe(1);
       expect(run.stderr).toContain("report.categories.0.title: a control or invisible character");
     }, 60_000);
@@ -867,15 +903,24 @@ describe("the trusted keys file and the agent's listener", () => {
     ["two agent: lines before one key", (eu, hostile) => `${eu}agent: a-na\nagent: a-hostile\n${hostile}`],
     ["an agent: line after the last key", (eu, hostile) => `${eu}${hostile}agent: a-hostile\n`],
   ];
-  for (const [what, file] of labelCases) {
-    it(`refuses a key file with ${what} (exit 2): the key would be left unbound`, async () => {
-      const path = join(dir, "label-case.pem");
-      writeFileSync(path, file(store.signingKey()!.publicKeyPem, hostileKey.publicKeyPem));
-      serve = () => resigned(() => undefined);
-      const run = await report(["--from-agents", hostileUrl, "--trust-keys", path]);
-      expect(run.code, run.stderr).toBe(2);
-      expect(run.stderr).toMatch(/an "agent:" line (binds nothing|after the last key)/);
-    }, 60_000);
+  const unbound = /an "agent:" line (binds nothing|after the last key)/;
+  for (const [i, [what, file]] of labelCases.entries()) {
+    const text = () => file(store.signingKey()!.publicKeyPem, hostileKey.publicKeyPem);
+    if (i === 0) {
+      it(`refuses a key file with ${what} (exit 2, through the CLI): the key would be left unbound`, async () => {
+        const path = join(dir, "label-case.pem");
+        writeFileSync(path, text());
+        serve = () => resigned(() => undefined);
+        const run = await report(["--from-agents", hostileUrl, "--trust-keys", path]);
+        expect(run.code, run.stderr).toBe(2);
+        expect(run.stderr).toMatch(unbound);
+      }, 60_000);
+    } else {
+      // The command reads the file with parseTrustedKeys; the case above maps its refusal to exit 2.
+      it(`refuses a key file with ${what}: the key would be left unbound`, () => {
+        expect(() => parseTrustedKeys(text())).toThrow(unbound);
+      });
+    }
   }
 
   it("answers a request with two Host headers 400, whichever comes first", async () => {

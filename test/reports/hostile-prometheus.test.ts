@@ -10,6 +10,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/index.js";
+import { PrometheusValueError, prometheusMonthReport } from "../../src/reports/prometheus-month.js";
 import { CLI, REPO } from "./cli-run.js";
 
 const ESC = "\u001b";
@@ -197,14 +199,38 @@ function report(prefix: string, format: string) {
   });
 }
 
+/**
+ * What `report --prometheus URL/PREFIX` does after reading its flags, in this process: the same
+ * prometheusMonthReport over HTTP to the same server, a refusal of its figures mapped as the
+ * command maps it (exit 1, its message after "slo-agent report --prometheus: "). Each process
+ * costs about a CPU-second, so each table's first case goes through the real CLI and the others
+ * through this.
+ */
+async function refusal(prefix: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { config } = await loadConfig(join(dir, "slo.yaml"), { probing: false });
+  try {
+    const source = { url: `${base}/${prefix}` };
+    await prometheusMonthReport({ config, source, month: "2026-10", now: Date.now() });
+    return { code: 0, stdout: "(a report)", stderr: "" };
+  } catch (error) {
+    if (!(error instanceof PrometheusValueError)) throw error;
+    return { code: 1, stdout: "", stderr: `slo-agent report --prometheus: ${error.message}\n` };
+  }
+}
+
+/** A table's first case through the real CLI, the others in-process (refusal). */
+const refusedOf = (prefix: string, format: string, i: number) =>
+  i === 0 ? report(prefix, format) : refusal(prefix);
+const viaCli = (i: number) => (i === 0 ? " (through the CLI)" : "");
+
 describe("report --prometheus against a hostile source", () => {
-  for (const [prefix, shown] of [
+  for (const [i, [prefix, shown]] of [
     ["negative", "-50"],
     ["nan", "NaN (not a number)"],
     ["inf", "+Inf (infinite)"],
-  ]) {
-    it(`refuses a ${prefix} counter (exit 1, naming the URL)`, async () => {
-      const run = await report(prefix!, "json");
+  ].entries()) {
+    it(`refuses a ${prefix} counter (exit 1, naming the URL)${viaCli(i)}`, async () => {
+      const run = await refusedOf(prefix!, "json", i);
       expect(run.code, run.stderr).toBe(1);
       expect(run.stdout).toBe("");
       expect(run.stderr).toContain(`${base}/${prefix}: slo_probe_requests_total`);
@@ -212,7 +238,7 @@ describe("report --prometheus against a hostile source", () => {
     }, 60_000);
   }
 
-  for (const [prefix, shown] of [
+  for (const [i, [prefix, shown]] of [
     [
       "overflow",
       "payment_request: requests adds up to +Inf (infinite), beyond 9007199254740991: a sum of counts must stay a whole number up to 2^53 - 1;",
@@ -229,9 +255,9 @@ describe("report --prometheus against a hostile source", () => {
       "p99",
       "payment_request: a p99 of 50000 ms above the bucket it is in (0-100 ms): a p99 interpolated from the histogram lies inside its bucket;",
     ],
-  ]) {
-    it(`refuses derived figures no counter can give: ${prefix} (exit 1, naming the URL)`, async () => {
-      const run = await report(prefix!, "json");
+  ].entries()) {
+    it(`refuses derived figures no counter can give: ${prefix} (exit 1, naming the URL)${viaCli(i)}`, async () => {
+      const run = await refusedOf(prefix!, "json", i);
       expect(run.code, run.stderr).toBe(1);
       expect(run.stdout).toBe("");
       expect(run.stderr).toContain(`${base}/${prefix}: ${shown}`);
@@ -240,7 +266,7 @@ describe("report --prometheus against a hostile source", () => {
     }, 60_000);
   }
 
-  for (const [prefix, shown] of [
+  for (const [i, [prefix, shown]] of [
     [
       "below",
       "payment_request: a p99 of 0.1 ms below the bucket it is in (150-200 ms): a p99 interpolated from the histogram lies inside its bucket;",
@@ -265,9 +291,9 @@ describe("report --prometheus against a hostile source", () => {
       "nonmono",
       "payment_request in region eu: 50 requests up to le=0.2 but 100 up to le=0.1: cumulative bucket counts never decrease as le grows;",
     ],
-  ]) {
-    it(`refuses what no Prometheus writes: ${prefix} (exit 1, naming the URL and the rule)`, async () => {
-      const run = await report(prefix!, "md");
+  ].entries()) {
+    it(`refuses what no Prometheus writes: ${prefix} (exit 1, naming the URL and the rule)${viaCli(i)}`, async () => {
+      const run = await refusedOf(prefix!, "md", i);
       expect(run.code, run.stderr).toBe(1);
       expect(run.stdout).toBe("");
       expect(run.stderr).toContain(`${base}/${prefix}: ${shown}`);

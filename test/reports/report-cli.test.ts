@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { MonthlyReport } from "../../src/reports/index.js";
-import { REPO, slo } from "./cli-run.js";
+import { type CliOutcome, REPO, slo } from "./cli-run.js";
 import {
   countByDay,
   countClassification,
@@ -101,7 +101,7 @@ beforeAll(() => {
   writeFileSync(join(dir, "month.ndjson"), toNdjson(results));
   const imported = slo(["import", "month.ndjson"], dir);
   expect(imported.code, imported.stderr).toBe(0);
-  const run = slo(["report", "--month", MONTH], dir);
+  const run = reportOf("--month", MONTH);
   expect(run.code, run.stderr).toBe(0);
   report = JSON.parse(run.stdout);
 }, 180_000);
@@ -109,6 +109,17 @@ beforeAll(() => {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+const reports = new Map<string, CliOutcome>();
+/**
+ * `slo-agent report ARGS` on the month's store, run once per distinct ARGS and shared by the tests
+ * that read it (no test changes the store): each run re-verifies the whole month, a CPU-second.
+ */
+function reportOf(...args: string[]): CliOutcome {
+  const key = JSON.stringify(args);
+  if (!reports.has(key)) reports.set(key, slo(["report", ...args], dir));
+  return reports.get(key)!;
+}
 
 describe("slo-agent import then report: figures match an independent count", () => {
   it("each category's R, SR, excluded and availability are exact; p99 within HDR precision", () => {
@@ -175,7 +186,7 @@ describe("slo-agent import then report: figures match an independent count", () 
   });
 
   it("a category that met its objectives still lists its failure periods in Markdown", () => {
-    const md = slo(["report", "--month", MONTH, "--format", "md", "--category", "settlements"], dir);
+    const md = reportOf("--month", MONTH, "--format", "md", "--category", "settlements");
     expect(md.code, md.stderr).toBe(0);
     expect(report.categories.find((c) => c.category === "settlements")!.availability_met).toBe(true);
     const section = md.stdout.slice(md.stdout.indexOf("## Incidents"), md.stdout.indexOf("## Coverage"));
@@ -296,7 +307,7 @@ describe("slo-agent import then report: figures match an independent count", () 
   });
 
   it("the CSV has one row per category per day, matching per-day counts", () => {
-    const csv = slo(["report", "--month", MONTH, "--format", "csv"], dir);
+    const csv = reportOf("--month", MONTH, "--format", "csv");
     expect(csv.code, csv.stderr).toBe(0);
     const rows = csv.stdout
       .trimEnd()
@@ -331,7 +342,7 @@ describe("slo-agent report: formats and flags", () => {
   it("JSON is byte-identical between runs apart from generated_at", () => {
     const again = slo(["report", "--month", MONTH, "--format", "json"], dir);
     expect(again.code).toBe(0);
-    const first = slo(["report", "--month", MONTH], dir);
+    const first = reportOf("--month", MONTH);
     expect(withoutGeneratedAt(again.stdout)).toBe(withoutGeneratedAt(first.stdout));
     expect(again.stdout).toMatch(/"generated_at": "\d{4}-\d\d-\d\dT/);
     expectGolden("march.json", maskedJson(first.stdout));
@@ -385,7 +396,7 @@ describe("slo-agent report: formats and flags", () => {
     ["a missed objective without --fail-on-miss exits 0", [], 0],
     ["only categories that met their objectives exit 0", ["--fail-on-miss", "--category", "settlements"], 0],
   ])("%s", (_rule, flags, code) => {
-    const run = slo(["report", "--month", MONTH, "--format", "csv", ...flags], dir);
+    const run = reportOf("--month", MONTH, "--format", "csv", ...flags);
     expect(run.code, run.stderr).toBe(code);
     expect(run.stdout.split("\r\n")[0]).toBe(
       "date,category,service_class,requests,served,excluded,availability_pct,latency_p99_ms,measured_availability_pct,merchant_side_excluded_minutes,warnings",
@@ -412,7 +423,7 @@ describe("slo-agent report: formats and flags", () => {
   // Attack 24b finding 8: the class figure pooled only the selection, and no format said so.
   it("--category that leaves some of a class's categories out says so in every format", () => {
     const narrowed = (format: string) =>
-      slo(["report", "--month", MONTH, "--format", format, "--category", "settlements"], dir);
+      reportOf("--month", MONTH, "--format", format, "--category", "settlements");
     const json: MonthlyReport = JSON.parse(narrowed("json").stdout);
     expect(json.service_classes.map((c) => [c.service_class, c.pooled_categories])).toEqual([
       ["transaction_non_critical", ["settlements"]],
