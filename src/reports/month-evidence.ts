@@ -155,7 +155,7 @@ function unrecordedConfigWarning(
   if (differences.length > shown.length) shown.push(`and ${differences.length - shown.length} more`);
   const what =
     differences.length === 0
-      ? `it differs from the newest (input record ${newest.seq}) only in settings that decide no figure or verdict`
+      ? `it differs from the newest (input record ${newest.seq}) in nothing these figures and verdicts are computed with`
       : `against the newest (input record ${newest.seq}) it differs in what decides figures and verdicts: ${shown.join("; ")}; these figures and verdicts are computed with the configuration given, not the one the agent ran with`;
   return `the configuration given to this report (config_sha256 ${config}) is none of the configurations the agent recorded for ${input.month} (input records ${seqs.join(", ")}): ${what}.`;
 }

@@ -50,7 +50,7 @@ export function checkBundledConfiguration(
     };
   const what =
     differences.length === 0
-      ? "only in settings that decide no figure or verdict"
+      ? "in nothing these figures and verdicts are computed with"
       : `in declared maintenance windows (judged from when the report was made): ${listed(differences)}`;
   return { ok: true, warning: `${none}: it differs from input record ${newest.seq} ${what}` };
 }
