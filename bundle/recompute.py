@@ -791,7 +791,8 @@ def check_configuration():
     loaded = [(ms(o["ts"]), o["payload"]) for _, _, _, o in hashed_lines("inputs.ndjson", "kind") if o["kind"] == "config"]
     before = [payload for at, payload in loaded if at <= month_start][-1:]
     in_force = before + [payload for at, payload in loaded if month_start < at < month_end]
-    if not in_force or config in in_force:
+    # Every configuration the agent loads has categories: a record without is none to compare with.
+    if not in_force or config in in_force or "categories" not in (in_force[-1] or {}):
         return
     found = [d for keys in FIGURE_SECTIONS
              for d in differences(section(config, keys), section(in_force[-1], keys), ".".join(keys))]

@@ -26,6 +26,8 @@ const FIGURE_SECTIONS: readonly (readonly string[])[] = [
 ];
 
 export function figureDifferences(given: unknown, logged: unknown): ConfigDifference[] {
+  // Every configuration the agent loads has categories: a record without is no configuration to compare with.
+  if (!isObject(at(logged, ["categories"]))) return [];
   const out: ConfigDifference[] = [];
   for (const section of FIGURE_SECTIONS) {
     compare(at(given, section), at(logged, section), section.map(snakeCase).join("."), out);
