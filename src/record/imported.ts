@@ -87,14 +87,14 @@ export function importedRecordsOf(
       for (const key of keys) runs.get(key)?.pending.push(row);
       continue;
     }
+    // A probe the configuration does not schedule (any more) tells nothing of the agent's runs.
     const interval = intervalOf(row.probe);
+    if (interval === null) continue;
     for (const key of keys) {
       const run = runs.get(key);
-      const within = interval === null ? null : Math.min(interval, run?.interval ?? interval);
-      if (run && within !== null && row.ts - run.measuredAt < CONSECUTIVE_RUNS_WITHIN * within)
+      if (run && row.ts - run.measuredAt < CONSECUTIVE_RUNS_WITHIN * Math.min(interval, run.interval))
         for (const r of run.pending) interleaved.set(r.seq, r.category);
-      if (interval !== null) runs.set(key, { measuredAt: row.ts, interval, pending: [] });
-      else runs.delete(key);
+      runs.set(key, { measuredAt: row.ts, interval, pending: [] });
     }
   }
   return summary(records, interleaved, unconfigured);

@@ -1,10 +1,14 @@
-import type { CategoryId, ProbeSpec } from "../model/config.js";
+import { type CategoryId, type ProbeSpec, recordedProbesOf } from "../model/config.js";
 import type { EpochMs } from "../model/time.js";
 import { CONSECUTIVE_RUNS_WITHIN, type ImportedRecords } from "../record/index.js";
-import { firePlansFor } from "../schedule/index.js";
+import { type FirePlan, firePlansFor } from "../schedule/index.js";
 import type { ImportedEvidence } from "./model.js";
 
-/** Each configured probe's interval between runs around `at` (a cron schedule's next gap). */
+/**
+ * Each configured probe's interval between runs around `at` (a cron schedule's next gap), by the
+ * probe ids its results carry (a flow's steps: `flow/step`); null for an id the configuration
+ * does not have.
+ */
 export function probeIntervalsAround(
   probes: readonly ProbeSpec[],
   at: EpochMs,
@@ -12,15 +16,17 @@ export function probeIntervalsAround(
   const plans = firePlansFor(probes);
   const intervals = new Map<string, number>();
   for (const probe of probes) {
-    if (probe.schedule.kind === "every") {
-      intervals.set(probe.id, probe.schedule.intervalMs);
-      continue;
-    }
-    const plan = plans.get(probe.id)!;
-    const first = plan.next(at);
-    intervals.set(probe.id, plan.next(first) - first);
+    const interval =
+      probe.schedule.kind === "every" ? probe.schedule.intervalMs : cronGap(plans.get(probe.id)!, at);
+    intervals.set(probe.id, interval);
+    for (const recorded of recordedProbesOf(probe)) intervals.set(recorded.probe, interval);
   }
   return (probe) => intervals.get(probe) ?? null;
+}
+
+function cronGap(plan: FirePlan, at: EpochMs): number {
+  const first = plan.next(at);
+  return plan.next(first) - first;
 }
 
 /** The report's `evidence.imported`, for the selected categories; null when none was imported. */

@@ -46,6 +46,7 @@ function measured(
   runs: number,
   status: number,
   skip = new Set<number>(),
+  probe = "pr",
 ): number[] {
   const store = openEvidenceStore({
     dataDir: join(dir, "evidence"),
@@ -57,7 +58,7 @@ function measured(
     if (skip.has(i)) continue;
     const result: ProbeResult = {
       ts: from + i * 30_000,
-      probe: "pr",
+      probe,
       category: "payment_request",
       status,
       durationMs: 5,
@@ -249,6 +250,27 @@ describe("imported records are told apart from the agent's own", () => {
       expect(parsed.evidence.imported).toMatchObject({ records: 20, interleaved: 0 });
       expect(parsed.warnings.join("\n")).not.toContain("INTERLEAVE");
       expect(parsed.warnings.join("\n")).toContain("pr-old (payment_request 20)");
+    },
+    SLOW,
+  );
+
+  it(
+    "a flow step's own results (probe id flow/step) are the agent's runs of the category: 503s under a made-up id between them are interleaved, and only that id is named",
+    async () => {
+      const dir = workDir();
+      const flow =
+        "  - {id: fl, kind: flow, category: payment_request, target: klarna, every: 30s, timeout_ms: 10000, steps: [{id: read, method: GET, path: /payments/v1/sessions/1}]}\n";
+      writeFileSync(join(dir, "slo.yaml"), SLO_YAML + flow);
+      const own = measured(dir, T0, 20, 200, new Set(), "fl/read");
+      const fake = own.map((ts) => wire(ts + 1, { probe: "fl/read-x", status: 503 }));
+      writeFileSync(join(dir, "fake.ndjson"), `${fake.join("\n")}\n`);
+      expect((await cli(dir, "import", "--allow-unknown", "fake.ndjson")).code).toBe(0);
+      const parsed = JSON.parse((await report(dir, "json")).stdout);
+      expect(parsed.evidence.imported).toMatchObject({ records: 20, interleaved: 19 });
+      const warnings = parsed.warnings.join("\n");
+      expect(warnings).toContain(
+        "Imported under probe ids this configuration does not have: fl/read-x (payment_request 20).",
+      );
     },
     SLOW,
   );
