@@ -21,8 +21,10 @@ service class availability_pct and credit_pct, by the contract's arithmetic:
   merchant requests' (records with "source":"traffic"), or both.
 
 Every verdict is also checked against what lies beside it (the windows, exclusions and control
-results); a verdict that does not hold, or a figure that differs from report.json, is one line on
-stderr and exit status 1. A record is read only from the bytes its hash covers: a line of
+results); a verdict that does not hold, a figure that differs from report.json, or a
+configuration.json that is none the agent recorded for the month (inputs.ndjson) and differs from
+them in what decides a figure or a verdict (an objective, a target, a credit, an exclusion), is one
+line on stderr and exit status 1. A record is read only from the bytes its hash covers: a line of
 records.ndjson that is not `{"seq":N,"prev_hash":"…","hash":"…",` followed by its canonical form,
 or whose hash, link or month digest does not hold, is a dispute too. A bundle that cannot be read
 (a missing file or member) is one line on stderr and exit status 2. Python 3 standard library only.
@@ -749,7 +751,64 @@ def check_window_verdicts():
                             f"recomputed {counted!r}")
 
 
+# --- The configuration, against the configurations the agent ran with ---------------------------
+# The maintenance policy is left out: the month is judged by the one the log held (month_policy).
+FIGURE_SECTIONS = (("serviceClasses",), ("categories",), ("sla",), ("exclusions",), ("controls",))
+
+
+def section(configuration, keys):
+    for key in keys:
+        configuration = (configuration or {}).get(key)
+    return configuration
+
+
+def probe_terms(configuration):
+    """What of a probe decides figures: its category and its timeout."""
+    return {p["id"]: {"category": p.get("category"), "timeoutMs": p.get("timeoutMs")}
+            for p in configuration.get("probes") or []}
+
+
+def by_id(items):
+    ids = [item.get("id") if isinstance(item, dict) else None for item in items]
+    if all(isinstance(i, str) for i in ids) and len(set(ids)) == len(ids):
+        return dict(zip(ids, items))
+    return None
+
+
+def differences(given, logged, path):
+    """Where two configurations differ: [(path, given, logged)]; lists of things with ids by id."""
+    if isinstance(given, dict) and isinstance(logged, dict):
+        return [d for key in sorted(set(given) | set(logged))
+                for d in differences(given.get(key), logged.get(key), f"{path}.{key}")]
+    if isinstance(given, list) and isinstance(logged, list) and by_id(given) is not None and by_id(logged) is not None:
+        return differences(by_id(given), by_id(logged), path)
+    return [] if given == logged else [(path, given, logged)]
+
+
+def check_configuration():
+    """configuration.json must be one of the configurations the agent recorded for the month (the
+    newest loaded before it began and each loaded inside it, from inputs.ndjson): one that differs
+    from the newest of them in an objective, target, category, credit, exclusion, control or a
+    probe's category or timeout made figures or verdicts the log does not
+    bear out. A log without configuration records (a store filled by import) has none to compare."""
+    if not os.path.exists("inputs.ndjson"):
+        return
+    loaded = [(ms(o["ts"]), o["payload"]) for _, _, _, o in hashed_lines("inputs.ndjson", "kind") if o["kind"] == "config"]
+    before = [payload for at, payload in loaded if at <= month_start][-1:]
+    in_force = before + [payload for at, payload in loaded if month_start < at < month_end]
+    # Every configuration the agent loads has categories: a record without is none to compare with.
+    if not in_force or config in in_force or "categories" not in (in_force[-1] or {}):
+        return
+    found = [d for keys in FIGURE_SECTIONS
+             for d in differences(section(config, keys), section(in_force[-1], keys), ".".join(keys))]
+    found += differences(probe_terms(config), probe_terms(in_force[-1]), "probes")
+    for path, given, logged in found:
+        disputes.append(f"configuration.json {path}: {json.dumps(given)}, but the configuration the agent "
+                        f"last recorded for {month} has {json.dumps(logged)}")
+
+
 check_window_verdicts()
+check_configuration()
 for line in disputes:
     print(line, file=sys.stderr)
 sys.exit(1 if disputes else 0)

@@ -13,7 +13,7 @@ export interface ImportedCategory {
   readonly category: string;
   /** Records of the month that an `import` stored. */
   readonly records: number;
-  /** Of those, records between two consecutive runs the agent measured itself (same probe and agent). */
+  /** Of those, records between two consecutive runs the agent measured itself (same probe or category, and agent). */
   readonly interleaved: number;
 }
 
@@ -24,15 +24,39 @@ export interface ImportedRecords {
   readonly firstInterleavedSeq: number | null;
   /** In category order. */
   readonly byCategory: readonly ImportedCategory[];
+  /** Imported records under probe ids the configuration does not have, per id in id order. */
+  readonly unconfiguredProbes: readonly {
+    readonly probe: string;
+    readonly category: string;
+    readonly records: number;
+  }[];
+}
+
+interface ResultRow {
+  readonly seq: number;
+  readonly ts: number;
+  readonly probe: string;
+  readonly agent: string;
+  readonly category: string;
+}
+
+/** An agent's last measured result of a probe (or of a category), and the imported records after it. */
+interface Run {
+  readonly measuredAt: number;
+  readonly interval: number;
+  readonly pending: ResultRow[];
 }
 
 /**
  * The records of [from, to) that `slo-agent import` stored (the seq ranges its `import` input
  * records name), and those of them that interleave with the agent's own results: between two
  * measured results of the same probe and agent less than CONSECUTIVE_RUNS_WITHIN of the probe's
- * interval apart (`intervalOf`; null for a probe the configuration does not schedule). Null when
- * no import stored records of the period. A store imported into before imports were recorded
- * shows its records as measured.
+ * interval apart (`intervalOf`; null for a probe the configuration does not have), or between two
+ * of the same category and agent less than that of the shorter of their probes' intervals apart --
+ * an imported result under a made-up probe id of the category, placed while the agent measured
+ * the category, is no honest backfill either (AUDIT-23e finding 6). Null when no import stored
+ * records of the period. A store imported into before imports were recorded shows its records as
+ * measured.
  */
 export function importedRecordsOf(
   db: Database.Database,
@@ -43,56 +67,61 @@ export function importedRecordsOf(
   const ranges = importedRanges(db, from, to);
   if (ranges.length === 0) return null;
   const imported = (seq: number) => ranges.some(([first, last]) => seq >= first && seq <= last);
-  const counts = new Map<string, { records: number; interleaved: number }>();
-  const countOf = (category: string) => {
-    const count = counts.get(category) ?? { records: 0, interleaved: 0 };
-    counts.set(category, count);
-    return count;
-  };
-  /** Per probe and agent: its last measured result, and the imported ones after it. */
-  const runs = new Map<string, { measuredAt: number; pending: number; firstSeq: number }>();
-  let firstInterleavedSeq: number | null = null;
+  const records = new Map<string, number>();
+  const unconfigured = new Map<string, { category: string; records: number }>();
+  const interleaved = new Map<number, string>();
+  const runs = new Map<string, Run>();
   const rows = db
     .prepare(
       "SELECT seq, ts, probe, ifnull(agent, '') AS agent, category FROM results WHERE ts >= ? AND ts < ? ORDER BY ts, seq",
     )
-    .iterate(from, to) as Iterable<{
-    seq: number;
-    ts: number;
-    probe: string;
-    agent: string;
-    category: string;
-  }>;
+    .iterate(from, to) as Iterable<ResultRow>;
   for (const row of rows) {
-    const key = `${row.probe}\n${row.agent}`;
-    const run = runs.get(key);
+    const keys = [`probe\n${row.probe}\n${row.agent}`, `category\n${row.category}\n${row.agent}`];
     if (imported(row.seq)) {
-      countOf(row.category).records++;
-      if (run && run.pending++ === 0) run.firstSeq = row.seq;
+      records.set(row.category, (records.get(row.category) ?? 0) + 1);
+      if (intervalOf(row.probe) === null) {
+        const named = unconfigured.get(row.probe) ?? { category: row.category, records: 0 };
+        unconfigured.set(row.probe, { ...named, records: named.records + 1 });
+      }
+      for (const key of keys) runs.get(key)?.pending.push(row);
       continue;
     }
+    // A probe the configuration does not schedule (any more) tells nothing of the agent's runs.
     const interval = intervalOf(row.probe);
-    if (
-      run &&
-      run.pending > 0 &&
-      interval !== null &&
-      row.ts - run.measuredAt < CONSECUTIVE_RUNS_WITHIN * interval
-    ) {
-      countOf(row.category).interleaved += run.pending;
-      firstInterleavedSeq = Math.min(firstInterleavedSeq ?? run.firstSeq, run.firstSeq);
+    if (interval === null) continue;
+    for (const key of keys) {
+      const run = runs.get(key);
+      if (run && row.ts - run.measuredAt < CONSECUTIVE_RUNS_WITHIN * Math.min(interval, run.interval))
+        for (const r of run.pending) interleaved.set(r.seq, r.category);
+      runs.set(key, { measuredAt: row.ts, interval, pending: [] });
     }
-    runs.set(key, { measuredAt: row.ts, pending: 0, firstSeq: 0 });
   }
-  const byCategory = [...counts]
-    .filter(([, count]) => count.records > 0)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([category, count]) => ({ category, ...count }));
+  return summary(records, interleaved, unconfigured);
+}
+
+function summary(
+  records: ReadonlyMap<string, number>,
+  interleaved: ReadonlyMap<number, string>,
+  unconfigured: ReadonlyMap<string, { category: string; records: number }>,
+): ImportedRecords | null {
+  const byOrder = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
+  const perCategory = new Map<string, number>();
+  let firstInterleavedSeq: number | null = null;
+  for (const [seq, category] of interleaved) {
+    perCategory.set(category, (perCategory.get(category) ?? 0) + 1);
+    firstInterleavedSeq = Math.min(firstInterleavedSeq ?? seq, seq);
+  }
+  const byCategory = [...records]
+    .sort(byOrder)
+    .map(([category, n]) => ({ category, records: n, interleaved: perCategory.get(category) ?? 0 }));
   if (byCategory.length === 0) return null;
   return {
     records: byCategory.reduce((sum, c) => sum + c.records, 0),
-    interleaved: byCategory.reduce((sum, c) => sum + c.interleaved, 0),
+    interleaved: interleaved.size,
     firstInterleavedSeq,
     byCategory,
+    unconfiguredProbes: [...unconfigured].sort(byOrder).map(([probe, p]) => ({ probe, ...p })),
   };
 }
 

@@ -30,7 +30,12 @@ import { CategoryCoverage, mergedIntervals } from "./category-coverage.js";
 import { ClassificationTally } from "./classification.js";
 import { preliminaryReasons, reportContext } from "./context.js";
 import { DataGapFinder, expectedProbeRuns, FALLBACK_PROBE_INTERVAL_MS, probeIntervalOf } from "./coverage.js";
-import { importedEvidenceOf, importedWarnings, probeIntervalsAround } from "./imported.js";
+import {
+  importedEvidenceOf,
+  importedWarnings,
+  probeIntervalsAround,
+  unconfiguredProbesOf,
+} from "./imported.js";
 import { IncidentDetector, MERGE_PROBE_INTERVALS } from "./incidents.js";
 import { HourlyLatencyWatch } from "./latency-incidents.js";
 import {
@@ -470,19 +475,17 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const touches = (x: { readonly categories: readonly string[] }) =>
     x.categories.includes("all") || x.categories.some((c) => scoped.categories.has(c));
   const narrowedClasses = classesNarrowed(config, scoped);
-  const imported = importedEvidenceOf(
-    store.importedRecords?.(
-      { from: period.start, to: period.end },
-      probeIntervalsAround(config.probes, period.start),
-    ),
-    categories,
+  const importedRecords = store.importedRecords?.(
+    { from: period.start, to: period.end },
+    probeIntervalsAround(config.probes, period.start),
   );
+  const imported = importedEvidenceOf(importedRecords, categories);
   const warnings = [
     ...[...narrowedClasses].map(
       ([id, pooled]) =>
         `--category: service class ${id} pools only ${pooled.join(", ")} of its categories: its availability, result and credit are not the class's SLA figures`,
     ),
-    ...importedWarnings(imported),
+    ...importedWarnings(imported, unconfiguredProbesOf(importedRecords, categories)),
     ...foreign.warnings(),
     ...backdatedWarning(store.backdatedRecords?.({ from: period.start, to: period.end })),
     ...coverageWarning(coverage.ratio),

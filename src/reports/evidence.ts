@@ -16,6 +16,8 @@ export interface EvidenceSeal {
   readonly seqs?: { readonly first: number; readonly last: number };
   /** The month's configuration records (input log); empty: none recorded. */
   readonly configRecords?: readonly ConfigRecordRef[];
+  /** The configuration given is none the log holds for the month (month-evidence.ts); null: it is one. */
+  readonly configWarning?: string | null;
   /** The adoptions the month's figures rest on (src/reports/adoptions.ts); empty: none. */
   readonly adoptions?: readonly AdoptionRef[];
   readonly statement: Statement;
@@ -45,7 +47,11 @@ export function sealReport(report: MonthlyReport, seal: EvidenceSeal): MonthlyRe
     ...(seal.signature === null ? {} : { signature: seal.signature }),
     ...(seal.timestamp ? { timestamp: seal.timestamp } : {}),
   };
-  const warnings = [...(report.warnings ?? []), ...(seal.adoptions ?? []).map(adoptionWarning)];
+  const warnings = [
+    ...(seal.configWarning ? [seal.configWarning] : []),
+    ...(report.warnings ?? []),
+    ...(seal.adoptions ?? []).map(adoptionWarning),
+  ];
   return { ...report, evidence, ...(warnings.length > 0 ? { warnings } : {}) };
 }
 

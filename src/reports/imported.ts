@@ -1,10 +1,14 @@
-import type { CategoryId, ProbeSpec } from "../model/config.js";
+import { type CategoryId, type ProbeSpec, recordedProbesOf } from "../model/config.js";
 import type { EpochMs } from "../model/time.js";
 import { CONSECUTIVE_RUNS_WITHIN, type ImportedRecords } from "../record/index.js";
-import { firePlansFor } from "../schedule/index.js";
+import { type FirePlan, firePlansFor } from "../schedule/index.js";
 import type { ImportedEvidence } from "./model.js";
 
-/** Each configured probe's interval between runs around `at` (a cron schedule's next gap). */
+/**
+ * Each configured probe's interval between runs around `at` (a cron schedule's next gap), by the
+ * probe ids its results carry (a flow's steps: `flow/step`); null for an id the configuration
+ * does not have.
+ */
 export function probeIntervalsAround(
   probes: readonly ProbeSpec[],
   at: EpochMs,
@@ -12,15 +16,17 @@ export function probeIntervalsAround(
   const plans = firePlansFor(probes);
   const intervals = new Map<string, number>();
   for (const probe of probes) {
-    if (probe.schedule.kind === "every") {
-      intervals.set(probe.id, probe.schedule.intervalMs);
-      continue;
-    }
-    const plan = plans.get(probe.id)!;
-    const first = plan.next(at);
-    intervals.set(probe.id, plan.next(first) - first);
+    const interval =
+      probe.schedule.kind === "every" ? probe.schedule.intervalMs : cronGap(plans.get(probe.id)!, at);
+    intervals.set(probe.id, interval);
+    for (const recorded of recordedProbesOf(probe)) intervals.set(recorded.probe, interval);
   }
   return (probe) => intervals.get(probe) ?? null;
+}
+
+function cronGap(plan: FirePlan, at: EpochMs): number {
+  const first = plan.next(at);
+  return plan.next(first) - first;
 }
 
 /** The report's `evidence.imported`, for the selected categories; null when none was imported. */
@@ -37,11 +43,23 @@ export function importedEvidenceOf(
   };
 }
 
+/** The imported records of the selected categories under probe ids the configuration does not have. */
+export function unconfiguredProbesOf(
+  imported: ImportedRecords | null | undefined,
+  categories: readonly CategoryId[],
+): ImportedRecords["unconfiguredProbes"] {
+  return (imported?.unconfiguredProbes ?? []).filter((p) => categories.includes(p.category));
+}
+
 /**
  * Imported records are counted, never refused (an agent offline, another agent's results); the
- * warnings say how many and, loudly, how many sit between the agent's own consecutive runs.
+ * warnings say how many, under which probe ids the configuration does not have, and, loudly, how
+ * many sit between the agent's own consecutive runs of the same probe or category.
  */
-export function importedWarnings(imported: ImportedEvidence | null): string[] {
+export function importedWarnings(
+  imported: ImportedEvidence | null,
+  unconfigured: ImportedRecords["unconfiguredProbes"] = [],
+): string[] {
   if (imported === null) return [];
   const per = (key: "records" | "interleaved") =>
     imported.by_category
@@ -49,13 +67,17 @@ export function importedWarnings(imported: ImportedEvidence | null): string[] {
       .map((c) => `${c.category} ${c[key]}`)
       .join(", ");
   const n = imported.records;
+  const named =
+    unconfigured.length === 0
+      ? ""
+      : ` Imported under probe ids this configuration does not have: ${unconfigured.map((p) => `${p.probe} (${p.category} ${p.records})`).join(", ")}.`;
   const lines = [
-    `${n} record${n === 1 ? " was" : "s were"} stored by slo-agent import (the evidence log's import input records), not measured by this agent's own run (${per("records")}); they count in these figures.`,
+    `${n} record${n === 1 ? " was" : "s were"} stored by slo-agent import (the evidence log's import input records), not measured by this agent's own run (${per("records")}); they count in these figures.${named}`,
   ];
   const i = imported.interleaved;
   if (i > 0)
     lines.push(
-      `IMPORTED RESULTS INTERLEAVE WITH THE AGENT'S OWN: ${i} imported record${i === 1 ? " lies" : "s lie"} between two consecutive runs that this agent measured itself for the same probe and agent (less than ${CONSECUTIVE_RUNS_WITHIN} probe intervals apart), where its schedule leaves no run (${per("interleaved")}). They cannot be results of that agent's probes, yet they count in these figures.`,
+      `IMPORTED RESULTS INTERLEAVE WITH THE AGENT'S OWN: ${i} imported record${i === 1 ? " lies" : "s lie"} between two consecutive runs that this agent measured itself for the same probe, or the same category, and agent (less than ${CONSECUTIVE_RUNS_WITHIN} probe intervals apart), where its schedule leaves no run (${per("interleaved")}). They cannot be results of that agent's probes, yet they count in these figures.`,
     );
   return lines;
 }

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { configSha256 } from "../config/fingerprint.js";
+import { configSha256, effectiveConfiguration } from "../config/fingerprint.js";
 import type { SloConfig } from "../model/config.js";
+import { differenceText, figureDifferences } from "../model/config-differences.js";
 import { type EpochMs, monthInterval } from "../model/time.js";
 import {
   type AgentKey,
@@ -78,6 +79,8 @@ export interface MonthEvidence {
   /** The month's configuration records, and the payload (JCS) of the one config_sha256 names; null: none is. */
   readonly configRecords: readonly ConfigRecordRef[];
   readonly recordedConfiguration: string | null;
+  /** The configuration given is none the log holds for the month: what differs (every format shows it). */
+  readonly configWarning: string | null;
   readonly adoptions: readonly AdoptionRef[];
   readonly statement: Statement;
   readonly key: AgentKey | null;
@@ -113,21 +116,48 @@ export function monthEvidence(input: SealInput): MonthEvidence {
     sha256: createHash("sha256").update(r.payload, "utf8").digest("hex"),
   }));
   const recorded = records.find((_r, i) => configRecords[i]!.sha256 === config);
-  if (records.length > 0 && !recorded) {
-    input.warn(
-      `${input.command}: warning: the configuration loaded now (config_sha256 ${config}) is none of the configurations the agent recorded for ${input.month} (input records ${records.map((r) => r.seq).join(", ")}): the figures are computed with a configuration the log does not hold`,
-    );
-  }
+  const newest = records.at(-1);
+  const configWarning =
+    newest && !recorded
+      ? unrecordedConfigWarning(
+          input,
+          config,
+          newest,
+          records.map((r) => r.seq),
+        )
+      : null;
+  if (configWarning !== null) input.warn(`${input.command}: warning: ${configWarning}`);
   return {
     verification,
     problemText,
     configSha256: config,
     configRecords,
     recordedConfiguration: recorded?.payload ?? null,
+    configWarning,
     adoptions: monthAdoptions(input.store.adoptions(), start, verification.firstSeq),
     statement,
     key,
   };
+}
+
+/**
+ * The configuration given (slo.yaml as it is now) against the newest the log holds for the month,
+ * naming each difference that decides a figure or a verdict (src/model/config-differences.ts).
+ */
+function unrecordedConfigWarning(
+  input: SealInput,
+  config: string,
+  newest: { readonly seq: number; readonly payload: string },
+  seqs: readonly number[],
+): string {
+  const differences = figureDifferences(effectiveConfiguration(input.config), JSON.parse(newest.payload));
+  const shown = differences.slice(0, 12).map((d) => differenceText(d, "report"));
+  if (differences.length > shown.length) shown.push(`and ${differences.length - shown.length} more`);
+  const what =
+    differences.length === 0
+      ? `it differs from the newest (input record ${newest.seq}) in nothing these figures and verdicts are computed with`
+      : `against the newest (input record ${newest.seq}) it differs in what decides figures and verdicts: ${shown.join("; ")}; these figures and verdicts are computed with the configuration given, not the one the agent ran with`;
+  return `the configuration given to this report (config_sha256 ${config}) is none of the configurations the agent recorded for ${input.month} (input records ${seqs.join(", ")}): ${what}.`;
 }
 
 export function sealOf(evidence: MonthEvidence): EvidenceSeal {
@@ -140,6 +170,7 @@ export function sealOf(evidence: MonthEvidence): EvidenceSeal {
     recomputeSha256: recomputeScriptSha256(),
     seqs: { first: evidence.verification.firstSeq, last: evidence.verification.lastSeq },
     configRecords: evidence.configRecords,
+    configWarning: evidence.configWarning,
     adoptions: evidence.adoptions,
     statement: evidence.statement,
     signature: evidence.key?.sign(evidence.statement) ?? null,

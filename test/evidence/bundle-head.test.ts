@@ -254,14 +254,15 @@ describe("a bundle reaches the signed head", () => {
   });
 
   it(
-    "a configuration file changed since the agent recorded its configuration is a warning naming the records",
+    "a configuration file changed since the agent recorded its configuration is a warning naming the records and what differs",
     () => {
       writeFileSync(join(base, "changed.yaml"), sloYaml("./data").replace("99.0", "98.0"));
       const run = slo(["report", "--month", "2026-03", "--format", "json", "--config", "changed.yaml"], base);
       expect(run.code).toBe(0);
-      expect(run.stderr).toMatch(
-        /warning: the configuration loaded now \(config_sha256 [0-9a-f]{64}\) is none of the configurations the agent recorded for 2026-03 \(input records 1\)/,
-      );
+      const warning =
+        /the configuration given to this report \(config_sha256 [0-9a-f]{64}\) is none of the configurations the agent recorded for 2026-03 \(input records 1\): .*service_classes\.transaction_critical\.availability_target: report 0\.98, log 0\.99/;
+      expect(run.stderr).toMatch(warning);
+      expect(JSON.parse(run.stdout).warnings[0]).toMatch(warning);
     },
     SLOW,
   );

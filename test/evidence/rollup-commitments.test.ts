@@ -7,6 +7,7 @@ import { FakeClock } from "../../src/clock/fake.js";
 import { latencyMsOf, type ProbeResult } from "../../src/model/index.js";
 import { type EvidenceStoreOptions, openEvidenceStore, verifyEvidence } from "../../src/record/index.js";
 import { buildMonthlyReport } from "../../src/reports/index.js";
+import { slo } from "../reports/cli-run.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
 /** A pruned month's figures come from rollups: those are committed per day, and an edit is caught. */
@@ -94,6 +95,37 @@ describe("rollup commitments", () => {
     expect(outcome.ok).toBe(false);
     if (!outcome.ok) expect(outcome.problem.detail).toContain("the rollups of 2026-03-06");
   });
+});
+
+describe("plain `slo-agent verify` checks every pruned day's rollups (AUDIT-23e finding 4)", () => {
+  const attacks = [
+    {
+      name: "a pruned day's rollups deleted",
+      sql: `DELETE FROM rollups WHERE minute >= ${MARCH + 5 * DAY} AND minute < ${MARCH + 6 * DAY}`,
+      detail:
+        "the rollups of 2026-03-06 (records pruned) are not what its rollup commitment in the log says (edited or deleted)",
+    },
+    {
+      name: "a 5xx rollup row added to a pruned day",
+      sql: `INSERT INTO rollups (probe, minute, category, count_5xx, span_ms)
+            VALUES ('payment-request-read-x', ${MARCH + 5 * DAY}, 'payment_request', 5000, 3600000)`,
+      detail:
+        "the rollups of 2026-03-06 (records pruned) are not what its rollup commitment in the log says (edited or deleted)",
+    },
+  ];
+  it("the intact pruned store verifies", () => {
+    const run = slo(["verify", "--data-dir", prunedStore()], tmpdir());
+    expect(run.code, run.stderr).toBe(0);
+  });
+  for (const { name, sql, detail } of attacks) {
+    it(`${name}: exit 1 naming the day, as verify --month does`, () => {
+      const dir = prunedStore();
+      editRollups(dir, sql);
+      const run = slo(["verify", "--data-dir", dir], tmpdir());
+      expect(run.code, run.stdout).toBe(1);
+      expect(run.stderr).toContain(detail);
+    });
+  }
 });
 
 /** March and 1-10 April imported and kept (a writer store with its log lines), to be pruned on 20 April. */

@@ -46,6 +46,7 @@ function measured(
   runs: number,
   status: number,
   skip = new Set<number>(),
+  probe = "pr",
 ): number[] {
   const store = openEvidenceStore({
     dataDir: join(dir, "evidence"),
@@ -57,7 +58,7 @@ function measured(
     if (skip.has(i)) continue;
     const result: ProbeResult = {
       ts: from + i * 30_000,
-      probe: "pr",
+      probe,
       category: "payment_request",
       status,
       durationMs: 5,
@@ -195,6 +196,81 @@ describe("imported records are told apart from the agent's own", () => {
         by_category: [{ category: "payment_request", records: 60, interleaved: 0 }],
       });
       expect(parsed.warnings.join("\n")).not.toContain("INTERLEAVE");
+    },
+    SLOW,
+  );
+
+  it(
+    "503s imported under a made-up probe id of the category, 1 ms after each of the agent's own results, are interleaved, and the id is named in every format (AUDIT-23e finding 6)",
+    async () => {
+      const dir = workDir();
+      const own = measured(dir, T0, 40, 200);
+      const fake = own.map((ts) => wire(ts + 1, { probe: "pr-x", status: 503 })).join("\n");
+      writeFileSync(join(dir, "fake.ndjson"), `${fake}\n`);
+      const imported = await cli(dir, "import", "--allow-unknown", "fake.ndjson");
+      expect(imported.code, imported.stderr).toBe(0);
+      const json = await report(dir, "json");
+      expect(json.code, json.stderr).toBe(0);
+      const parsed = JSON.parse(json.stdout);
+      expect(parsed.evidence.imported).toEqual({
+        records: 40,
+        interleaved: 39,
+        by_category: [{ category: "payment_request", records: 40, interleaved: 39 }],
+      });
+      const named = "Imported under probe ids this configuration does not have: pr-x (payment_request 40).";
+      expect(parsed.warnings).toEqual(
+        expect.arrayContaining([
+          expect.stringContaining(named),
+          expect.stringMatching(
+            /^IMPORTED RESULTS INTERLEAVE WITH THE AGENT'S OWN: 39 imported records lie between two consecutive runs that this agent measured itself for the same probe, or the same category, and agent/,
+          ),
+        ]),
+      );
+      for (const format of ["md", "html", "csv"]) {
+        // Markdown escapes the id's punctuation.
+        const out = (await report(dir, format)).stdout.replaceAll("\\", "");
+        expect(out, format).toContain("IMPORTED RESULTS INTERLEAVE");
+        expect(out, format).toContain("pr-x (payment_request 40)");
+      }
+    },
+    SLOW,
+  );
+
+  it(
+    "a backfill under another probe id of the category while the agent was offline is counted as imported and named, not interleaved",
+    async () => {
+      const dir = workDir();
+      const offline = new Set(Array.from({ length: 20 }, (_, i) => 10 + i));
+      measured(dir, T0, 40, 200, offline);
+      const backfill = [...offline].map((i) => wire(T0 + i * 30_000 + 40, { probe: "pr-old" }));
+      writeFileSync(join(dir, "backfill.ndjson"), `${backfill.join("\n")}\n`);
+      const imported = await cli(dir, "import", "--allow-unknown", "backfill.ndjson");
+      expect(imported.code, imported.stderr).toBe(0);
+      const parsed = JSON.parse((await report(dir, "json")).stdout);
+      expect(parsed.evidence.imported).toMatchObject({ records: 20, interleaved: 0 });
+      expect(parsed.warnings.join("\n")).not.toContain("INTERLEAVE");
+      expect(parsed.warnings.join("\n")).toContain("pr-old (payment_request 20)");
+    },
+    SLOW,
+  );
+
+  it(
+    "a flow step's own results (probe id flow/step) are the agent's runs of the category: 503s under a made-up id between them are interleaved, and only that id is named",
+    async () => {
+      const dir = workDir();
+      const flow =
+        "  - {id: fl, kind: flow, category: payment_request, target: klarna, every: 30s, timeout_ms: 10000, steps: [{id: read, method: GET, path: /payments/v1/sessions/1}]}\n";
+      writeFileSync(join(dir, "slo.yaml"), SLO_YAML + flow);
+      const own = measured(dir, T0, 20, 200, new Set(), "fl/read");
+      const fake = own.map((ts) => wire(ts + 1, { probe: "fl/read-x", status: 503 }));
+      writeFileSync(join(dir, "fake.ndjson"), `${fake.join("\n")}\n`);
+      expect((await cli(dir, "import", "--allow-unknown", "fake.ndjson")).code).toBe(0);
+      const parsed = JSON.parse((await report(dir, "json")).stdout);
+      expect(parsed.evidence.imported).toMatchObject({ records: 20, interleaved: 19 });
+      const warnings = parsed.warnings.join("\n");
+      expect(warnings).toContain(
+        "Imported under probe ids this configuration does not have: fl/read-x (payment_request 20).",
+      );
     },
     SLOW,
   );

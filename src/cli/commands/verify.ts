@@ -174,6 +174,8 @@ async function runVerifyBundle(
   );
   for (const adoption of outcome.adoptions)
     process.stderr.write(`slo-agent verify --bundle: warning: ${adoption}\n`);
+  if (outcome.configWarning !== null)
+    process.stderr.write(`slo-agent verify --bundle: warning: ${outcome.configWarning}\n`);
 }
 
 /** Exit 0 intact, 1 altered (what: the signature or the key id), 2 unreadable (contract section 13). */

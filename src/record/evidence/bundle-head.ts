@@ -3,6 +3,7 @@ import type Database from "better-sqlite3";
 import canonicalize from "canonicalize";
 import type { WindowVersion } from "../../model/config.js";
 import { type ObservationPayload, versionsOfObservations } from "../feed-windows.js";
+import { type BundledConfigRecord, checkBundledConfiguration } from "./bundle-config.js";
 import { chainHashHex, GENESIS_HASH } from "./canonical.js";
 import { checkpointStatement, newestCheckpoint } from "./checkpoints.js";
 import { hasInputLog, inputCanonical } from "./input-log.js";
@@ -58,6 +59,8 @@ export type HeadOutcome =
       readonly configSeq: number | null;
       /** One sentence per `adoption` record in inputs.ndjson (`evidence adopt`): verify prints each as a warning. */
       readonly adoptions: readonly string[];
+      /** configuration.json is none of the month's configuration records, in nothing that decides a figure. */
+      readonly configWarning: string | null;
     }
   | { readonly ok: false; readonly where: string; readonly detail: string };
 
@@ -92,6 +95,7 @@ export function checkHead(input: {
   readonly recordsEnd: { readonly seq: number; readonly hash: string } | null;
   readonly monthRecords: number;
   /** The month's end (epoch ms) and the statement's generated_at: an ended month needs a checkpoint signed after it. */
+  readonly monthStart: number;
   readonly monthEnd: number;
   readonly generatedAt: unknown;
   readonly configuration: Buffer | null;
@@ -135,7 +139,8 @@ export function checkHead(input: {
     if (maintenance) return maintenance;
   }
   const adoptions = inputs.adoptions;
-  if (input.configuration === null) return { ok: true, headSeq: Number(headSeq), configSeq: null, adoptions };
+  if (input.configuration === null)
+    return { ok: true, headSeq: Number(headSeq), configSeq: null, adoptions, configWarning: null };
   const sha = createHash("sha256").update(input.configuration).digest("hex");
   if (sha !== input.configSha256)
     return {
@@ -143,7 +148,16 @@ export function checkHead(input: {
       where: "configuration.json",
       detail: "its SHA-256 is not the statement's config_sha256",
     };
-  return { ok: true, headSeq: Number(headSeq), configSeq: inputs.configs.get(sha) ?? null, adoptions };
+  const month = { start: input.monthStart, end: input.monthEnd };
+  const configured = checkBundledConfiguration(input.configuration, inputs.configRecords, month);
+  if (!configured.ok) return configured;
+  return {
+    ok: true,
+    headSeq: Number(headSeq),
+    configSeq: inputs.configs.get(sha) ?? null,
+    adoptions,
+    configWarning: configured.warning,
+  };
 }
 
 /** The input chain from genesis up to the checkpoint's inputs head; the config records by payload SHA-256. */
@@ -154,6 +168,7 @@ function checkInputs(
   | {
       ok: true;
       configs: Map<string, number>;
+      configRecords: BundledConfigRecord[];
       observations: Map<string, Observation>;
       versions: Map<string, WindowVersion[]>;
       adoptions: string[];
@@ -162,6 +177,7 @@ function checkInputs(
   const lines = text.split("\n");
   if (lines.at(-1) === "") lines.pop();
   const configs = new Map<string, number>();
+  const configRecords: BundledConfigRecord[] = [];
   const observations = new Map<string, Observation>();
   const observed: { ts: number; payload: ObservationPayload }[] = [];
   const adoptions: string[] = [];
@@ -191,7 +207,14 @@ function checkInputs(
       return bad(`seq ${previous.seq + 1}: its content does not match its hash`);
     if (record.kind === "config") {
       const payload = canonicalize(record.payload) ?? "";
-      configs.set(createHash("sha256").update(payload, "utf8").digest("hex"), previous.seq + 1);
+      const sha256 = createHash("sha256").update(payload, "utf8").digest("hex");
+      configs.set(sha256, previous.seq + 1);
+      configRecords.push({
+        seq: previous.seq + 1,
+        ts: Date.parse(String(record.ts)),
+        payload: record.payload,
+        sha256,
+      });
     }
     if (record.kind === "maintenance_observation") {
       const payload = record.payload as Record<string, unknown>;
@@ -209,7 +232,14 @@ function checkInputs(
       where: INPUTS_FILE,
       detail: `ends at input seq ${previous.seq}, not at the input head the signed checkpoint commits (seq ${String(seq)})`,
     };
-  return { ok: true, configs, observations, versions: versionsOfObservations(observed), adoptions };
+  return {
+    ok: true,
+    configs,
+    configRecords,
+    observations,
+    versions: versionsOfObservations(observed),
+    adoptions,
+  };
 }
 
 /** An `adoption` record (src/record/store.ts, adopt()) as the warning `verify --bundle` prints. */

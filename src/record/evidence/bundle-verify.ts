@@ -49,6 +49,8 @@ export type BundleOutcome =
       readonly timestamp: TokenSigner | null;
       /** The store's adoptions (`evidence adopt`) inputs.ndjson holds, one sentence each. */
       readonly adoptions: readonly string[];
+      /** configuration.json is none of the month's configuration records, in nothing that decides a figure. */
+      readonly configWarning: string | null;
     }
   | { readonly ok: false; readonly where: string; readonly detail: string };
 
@@ -134,6 +136,7 @@ export async function verifyBundle(dir: string, pins: BundlePins = {}): Promise<
     configSeq: head.configSeq,
     timestamp,
     adoptions: head.adoptions,
+    configWarning: head.configWarning,
   };
 }
 
@@ -147,11 +150,18 @@ function checkHeadFiles(
   records: Extract<RecordsOutcome, { ok: true }>,
   publicKeyPem: string,
 ):
-  | { ok: true; headSeq: number | null; configSeq: number | null; adoptions: readonly string[] }
+  | {
+      ok: true;
+      headSeq: number | null;
+      configSeq: number | null;
+      adoptions: readonly string[];
+      configWarning: string | null;
+    }
   | { ok: false; where: string; detail: string } {
   const checkpoint = readBundleFile(dir, BUNDLE_FILES.checkpoint, true);
   if (checkpoint === null) {
-    if (records.records === 0) return { ok: true, headSeq: null, configSeq: null, adoptions: [] };
+    if (records.records === 0)
+      return { ok: true, headSeq: null, configSeq: null, adoptions: [], configWarning: null };
     return {
       ok: false,
       where: BUNDLE_FILES.checkpoint,
@@ -166,6 +176,7 @@ function checkHeadFiles(
     publicKeyPem,
     recordsEnd: records.end,
     monthRecords: records.records,
+    monthStart: Date.UTC(Number(month.slice(0, 4)), Number(month.slice(5, 7)) - 1, 1),
     monthEnd,
     generatedAt: statement.generated_at,
     configuration: readBundleFile(dir, BUNDLE_FILES.configuration, true),

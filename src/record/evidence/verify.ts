@@ -56,12 +56,28 @@ export function verifyEvidence(dataDir: string, options: VerifyOptions = {}): Ve
       const outcome =
         options.month !== undefined
           ? verifyMonth(db, options.month, publicKeyPem)
-          : withCheckpoint(db, verifyChain(db), publicKeyPem);
+          : withPrunedRollups(db, withCheckpoint(db, verifyChain(db), publicKeyPem));
       return outcome.ok ? { ...outcome, keyIds: checkpointKeyIds(db) } : outcome;
     })();
   } finally {
     db.close();
   }
+}
+
+/**
+ * The whole store: every pruned day's rollups against its signed commitment too, as a month's
+ * verification checks its own (the input chain is verified and committed by now).
+ */
+function withPrunedRollups(db: Database.Database, outcome: VerifyOutcome): VerifyOutcome {
+  if (!outcome.ok) return outcome;
+  const rollups = rollupsDisagree(db, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+  if (rollups === null) return outcome;
+  const head = newestCheckpoint(db)?.headSeq ?? 0;
+  return {
+    ok: false,
+    records: outcome.records,
+    problem: { kind: "altered", seq: head, probe: null, ts: null, detail: rollups },
+  };
 }
 
 function verifyMonth(db: Database.Database, month: string, publicKeyPem: string | null): VerifyOutcome {
