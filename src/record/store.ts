@@ -75,7 +75,7 @@ export interface EvidenceStoreOptions {
   /** How long a result waits to be written with others. Default 200 ms. */
   readonly batchMs?: number;
   /** Where the store's state changes go (one line each). Default: stderr. */
-  readonly logger?: (line: string) => void;
+  readonly logger?: (line: string, level?: "warn" | "error") => void;
   /** How long a write waits for another writer (an import, say) before counting as a failure. Default 100 ms. */
   readonly busyTimeoutMs?: number;
   /** A cap on the database file's size; writes beyond fail like a full disk. Default none. */
@@ -119,7 +119,7 @@ export class EvidenceStore implements ResultSink {
   readonly path: string;
   readonly #options: EvidenceStoreOptions;
   readonly #clock: Clock;
-  readonly #log: (line: string) => void;
+  readonly #log: (line: string, level?: "warn" | "error") => void;
   readonly #queue: WriteQueue;
   readonly #listeners = new Set<(batch: readonly ChainedResult[]) => void>();
   #db: Database.Database;
@@ -159,6 +159,8 @@ export class EvidenceStore implements ResultSink {
   #signedHead: SignedHead | null = null;
   /** What the current transaction signed, made #signedHead once it commits. */
   #pendingHead: SignedHead | null = null;
+  /** The `rollback_detected` input record this process wrote (#recordRollback), or null. */
+  #rollback: { seq: number; hash: string; at: EpochMs; message: string } | null = null;
 
   constructor(options: EvidenceStoreOptions) {
     this.#options = options;
@@ -249,6 +251,8 @@ export class EvidenceStore implements ResultSink {
   close(): void {
     if (this.#closed) return;
     this.#importing?.rollback();
+    // First: a final write that fails (the store locked, the disk full) must not skip the check.
+    this.checkSignedHead();
     this.#queue.flush();
     this.#queue.stop();
     if (!this.#options.readOnly) this.#checkpointNow();
@@ -571,20 +575,27 @@ export class EvidenceStore implements ResultSink {
     let key: AgentKey | null = null;
     try {
       key = this.signingKey();
-      refusal = key === null ? null : (this.#wentBack() ?? this.#refusalToSign(key, ownAnchor, own));
+      const went = key === null ? null : this.#wentBack();
+      if (went !== null) this.#recordRollback(went);
+      refusal = key === null ? null : (went?.message ?? this.#refusalToSign(key, ownAnchor, own));
     } catch (error) {
       refusal = (error as Error).message;
     }
     if (refusal !== null) {
-      if (refusal !== this.#refusal)
-        this.#log(`evidence store: error: not signing the evidence (results are still recorded): ${refusal}`);
-      this.#refusal = refusal;
+      this.#refused(refusal);
       return;
     }
     if (!key) return;
     writeCheckpoint(this.#db, key, now);
     this.#pendingHead = { results: chainTail(this.#db), inputs: inputHead(this.#db), at: now };
     this.#refusal = null;
+  }
+
+  /** Logs a refusal to sign (once per reason) and keeps it for signingRefusal(). */
+  #refused(refusal: string): void {
+    if (refusal !== this.#refusal)
+      this.#log(`evidence store: error: not signing the evidence (results are still recorded): ${refusal}`, "error");
+    this.#refusal = refusal;
   }
 
   #refusalToSign(key: AgentKey, ownAnchor: ChainLink | null, own: OwnWrites): string | null {
@@ -603,33 +614,136 @@ export class EvidenceStore implements ResultSink {
   }
 
   /**
-   * Why the store went back under this process since it last signed, or null: the record (or input
+   * Whether the store went back under this process since it last signed: the record (or input
    * record) it signed as the head is gone or another one. A rollback to an older signed checkpoint
    * leaves a consistent store that only the process that signed the newer head can tell from an
-   * honest one (docs/evidence-store.md, "What an unanchored rollback can still do").
+   * honest one (docs/evidence-store.md, "What an unanchored rollback can still do"). Two lookups by
+   * primary key, prepared once (statements.ts): run on every batch and every periodic check.
    */
-  #wentBack(): string | null {
+  #wentBack(): WentBack | null {
     const signed = this.#signedHead;
     if (signed === null) return null;
     const when = new Date(signed.at).toISOString();
     const { seq, hash } = signed.results;
-    // Run on every batch: the statements are prepared once (statements.ts).
     if (seq > (latestAnchor(this.#db)?.seq ?? 0)) {
       const stored = statementOf(this.#db, "SELECT hash FROM results WHERE seq = ?").pluck().get(seq) as
         | Buffer
         | undefined;
-      if (stored === undefined || !stored.equals(hash))
-        return `the store went back under this agent: record seq ${seq}, the head it signed at ${when}, is ${stored === undefined ? "gone" : "another record now"}: records were deleted and an older checkpoint restored (a rollback); nothing after it is signed until the store is examined (docs/evidence-store.md, "What an unanchored rollback can still do")`;
+      if (stored === undefined || !stored.equals(hash)) {
+        const found = stored === undefined ? "gone" : "another record now";
+        return {
+          signed,
+          found: `record seq ${seq} is ${found}`,
+          message: `the store went back under this agent: record seq ${seq}, the head it signed at ${when}, is ${found}: records were deleted and an older checkpoint restored (a rollback); nothing after it is signed until the store is examined (docs/evidence-store.md, "What an unanchored rollback can still do")`,
+        };
+      }
     }
     const input = signed.inputs;
     if (input.seq > 0) {
       const stored = statementOf(this.#db, "SELECT lower(hex(hash)) FROM input_records WHERE seq = ?")
         .pluck()
         .get(input.seq) as string | undefined;
-      if (stored !== input.hash)
-        return `the store went back under this agent: input record seq ${input.seq}, the input head it signed at ${when}, is ${stored === undefined ? "gone" : "another record now"}: input records were deleted and an older checkpoint restored (a rollback) (docs/evidence-store.md, "What an unanchored rollback can still do")`;
+      if (stored !== input.hash) {
+        const found = stored === undefined ? "gone" : "another record now";
+        return {
+          signed,
+          found: `input record seq ${input.seq} is ${found}`,
+          message: `the store went back under this agent: input record seq ${input.seq}, the input head it signed at ${when}, is ${found}: input records were deleted and an older checkpoint restored (a rollback) (docs/evidence-store.md, "What an unanchored rollback can still do")`,
+        };
+      }
+    }
+    // Only the newest checkpoint deleted (the records kept): what this process signed is no longer signed.
+    const newest = statementOf(
+      this.#db,
+      "SELECT head_seq AS headSeq, created_at AS createdAt FROM checkpoints ORDER BY id DESC LIMIT 1",
+    ).get() as { headSeq: number; createdAt: number } | undefined;
+    if (newest === undefined || newest.headSeq < seq) {
+      const instead =
+        newest === undefined
+          ? "no checkpoint is left"
+          : `the newest checkpoint left is of ${new Date(newest.createdAt).toISOString()}, head seq ${newest.headSeq}`;
+      return {
+        signed,
+        found: `the checkpoint it signed over record seq ${seq} is gone (${instead})`,
+        message: `the store went back under this agent: the checkpoint it signed at ${when} over its own records up to seq ${seq} is gone (${instead}): checkpoints were deleted; nothing more is signed until the store is examined (docs/evidence-store.md, "What an unanchored rollback can still do")`,
+      };
     }
     return null;
+  }
+
+  /**
+   * Inside the caller's write transaction: leaves the rollback found in the log itself, once, as
+   * a `rollback_detected` input record that nothing signs, so that verify and every report name
+   * it until someone deletes it (which takes a store no agent is running on).
+   */
+  #recordRollback(went: WentBack): void {
+    if (this.#rollbackRecorded()) return;
+    const now = this.#clock.now();
+    const tail = chainTail(this.#db);
+    const inputs = inputHead(this.#db);
+    const seq = appendInput(this.#db, "rollback_detected", now, {
+      signed_head: {
+        results_seq: went.signed.results.seq,
+        results_hash: went.signed.results.hash.toString("hex"),
+        inputs_seq: went.signed.inputs.seq,
+        inputs_hash: went.signed.inputs.hash,
+        signed_at: new Date(went.signed.at).toISOString(),
+      },
+      found: {
+        what: went.found,
+        results_seq: tail.seq,
+        results_hash: tail.hash.toString("hex"),
+        inputs_seq: inputs.seq,
+        inputs_hash: inputs.hash,
+      },
+    });
+    this.#rollback = { seq, hash: inputHead(this.#db).hash, at: now, message: went.message };
+    this.#log(
+      `evidence store: error: the store went back under this agent: ${went.found} (the head it signed at ${new Date(went.signed.at).toISOString()}); recorded as input record seq ${seq} (rollback_detected), which is not signed, so verify and reports fail until the store is examined; this agent signs nothing more`,
+      "error",
+    );
+  }
+
+  /** The rollback record this process wrote is in the store (its transaction committed, nobody deleted it). */
+  #rollbackRecorded(): boolean {
+    const recorded = this.#rollback;
+    if (recorded === null) return false;
+    const stored = statementOf(this.#db, "SELECT lower(hex(hash)) FROM input_records WHERE seq = ?")
+      .pluck()
+      .get(recorded.seq) as string | undefined;
+    return stored === recorded.hash;
+  }
+
+  /**
+   * The periodic check of a running agent (and the first step of close): whether the store still
+   * holds the head this process signed. A rollback found is recorded at once (#recordRollback)
+   * rather than at the next batch, which an idle agent stopped right after might never write.
+   * Returns the rollback found, or null.
+   */
+  checkSignedHead(): string | null {
+    if (this.#closed || this.#options.readOnly || this.#options.checkpoints === false) return null;
+    let went: WentBack | null = null;
+    try {
+      went = this.#wentBack();
+      if (went === null) return null;
+      if (!this.#rollbackRecorded()) this.#db.transaction(() => this.#recordRollback(went!)).immediate();
+    } catch (error) {
+      this.#log(
+        went === null
+          ? `evidence store: error: could not check that the store still holds the head this agent signed (${describeCheckpointError(error)})`
+          : `evidence store: error: ${went.message}; the rollback record could not be written (${describeCheckpointError(error)})`,
+        "error",
+      );
+      return went?.message ?? null;
+    }
+    this.#refused(went.message);
+    return went.message;
+  }
+
+  /** A rollback this process found under it and recorded: the record's seq, when, and what it found; null for none. */
+  rollbackDetected(): { readonly seq: number; readonly at: EpochMs; readonly message: string } | null {
+    const { seq, at, message } = this.#rollback ?? {};
+    return seq === undefined ? null : { seq, at: at!, message: message! };
   }
 
   /** Nothing is this process's own but what it wrote since it opened the store (and signed as it went). */
@@ -843,6 +957,13 @@ interface SignedHead {
   readonly results: ChainLink;
   readonly inputs: { readonly seq: number; readonly hash: string };
   readonly at: EpochMs;
+}
+
+/** The store no longer holds the head this process signed: what it signed, what it found, the sentence. */
+interface WentBack {
+  readonly signed: SignedHead;
+  readonly found: string;
+  readonly message: string;
 }
 
 /** Records after these seqs are the calling transaction's own (signing-guard.ts). */
