@@ -594,7 +594,10 @@ export class EvidenceStore implements ResultSink {
   /** Logs a refusal to sign (once per reason) and keeps it for signingRefusal(). */
   #refused(refusal: string): void {
     if (refusal !== this.#refusal)
-      this.#log(`evidence store: error: not signing the evidence (results are still recorded): ${refusal}`, "error");
+      this.#log(
+        `evidence store: error: not signing the evidence (results are still recorded): ${refusal}`,
+        "error",
+      );
     this.#refusal = refusal;
   }
 
@@ -722,6 +725,8 @@ export class EvidenceStore implements ResultSink {
    */
   checkSignedHead(): string | null {
     if (this.#closed || this.#options.readOnly || this.#options.checkpoints === false) return null;
+    // An import holds the write transaction: it checks as it signs (#sign), and a record written now would share its fate.
+    if (this.#importing !== null) return null;
     let went: WentBack | null = null;
     try {
       went = this.#wentBack();
