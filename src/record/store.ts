@@ -257,7 +257,7 @@ export class EvidenceStore implements ResultSink {
     this.#queue.stop();
     if (!this.#options.readOnly) this.#checkpointNow();
     const left = this.#queue.buffered;
-    if (left > 0) this.#log(`evidence store closed with ${left} results it could not write`);
+    if (left > 0) this.#log(`evidence store closed with ${left} results it could not write`, "error");
     this.#closed = true;
     this.#reader?.close();
     this.#db.close();
