@@ -165,6 +165,8 @@ describe("a rollback under a running writer leaves an unsigned rollback_detected
       rollBack(agent);
       const insider = new Database(join(agent.dir, "data", "evidence.sqlite"));
       insider.exec("BEGIN EXCLUSIVE");
+      const pending = Date.UTC(2026, 3, 1, 0, 3, 5);
+      for (const r of hourly(pending, pending + 1)) agent.store.record(r);
       try {
         agent.store.close();
       } finally {
@@ -176,6 +178,7 @@ describe("a rollback under a running writer leaves an unsigned rollback_detected
           /^error evidence store: error: the store went back under this agent: record seq \d+, .*; the rollback record could not be written \(SQLITE_BUSY\)$/,
         ),
       );
+      expect(agent.lines).toContain("error evidence store closed with 3 results it could not write");
     },
     SLOW,
   );
