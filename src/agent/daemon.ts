@@ -412,6 +412,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         burnRate: (category, window) => windows.burnRateOver(category, burnRateWindowMs(window), now),
         measuredSince: windows.firstRecordedAt(),
         diagnostics: [...diagnostics.values()],
+        evidenceRefusal: store.signingRefusal(),
       });
     } catch (error) {
       log("error", "alerts: evaluation failed", {

@@ -145,6 +145,10 @@ describe("a rollback under an idle agent (no batch written after it)", () => {
         await until(async () => (await refusedGauge(agent.url)) === "1" || undefined, 30_000, agent.output);
         // The refresh runs every 5 s: found within one period (and the scrape's margin), not at a batch.
         expect(Date.now() - rolledBackAt).toBeLessThan(15_000);
+        // The agent's own alert, for deployments without the Prometheus rules (pending until alerting.for).
+        expect(await (await fetch(`${agent.url}/alerts`)).text()).toContain(
+          '"alertname": "SLOAgentEvidenceUnsigned"',
+        );
         const status = await (await fetch(`${agent.url}/status`)).text();
         expect(status).toContain("Evidence not signed: verify and reports fail until the store is examined.");
         expect(status).toMatch(/left input record seq \d+ \(<code>rollback_detected<\/code>\) unsigned/);
