@@ -178,6 +178,9 @@ function evidenceCondition(config: SloConfig): AlertCondition {
       "The agent no longer signs what it records: the evidence store went back under it (records deleted and an " +
       "older checkpoint restored), holds records it did not write, or its signing key is missing. " +
       "Verify and the monthly report fail until the store is examined; the agent's log and /status say why.",
+    hints:
+      "Read the agent's error log line 'not signing the evidence' and its /status; run slo-agent verify; " +
+      "keep a copy of the data directory before anything else (docs/evidence-store.md, section A rollback under a running agent).",
     ...(base === null ? {} : { runbook_url: `${base}/${alertname}` }),
   };
   return { key: alertKey(labels), labels, annotations, inhibitedBy: null };
