@@ -9,13 +9,7 @@ import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
 import { type BackdatedRecords, backdatedRecordsOf } from "./backdated.js";
 import { type BundleInput, writeBundle } from "./evidence/bundle.js";
-import {
-  type ChainedResult,
-  type ChainLink,
-  ChainWriter,
-  chainTail,
-  latestAnchor,
-} from "./evidence/chain.js";
+import { type ChainedResult, type ChainLink, ChainWriter, chainTail } from "./evidence/chain.js";
 import { newestCheckpoint, writeCheckpoint } from "./evidence/checkpoints.js";
 import {
   appendInput,
@@ -28,6 +22,7 @@ import {
   verifyInputChain,
 } from "./evidence/input-log.js";
 import { prunedBoundary } from "./evidence/pruned-boundary.js";
+import { RollbackGuard, type RollbackRecorded, type WentBack } from "./evidence/rollback-guard.js";
 import { commitLegacyPrunedDays } from "./evidence/rollup-commitments.js";
 import { type AgentKey, keyFileOf, loadAgentKey, MissingKeyError } from "./evidence/signing.js";
 import { disagreement, refusalToSign } from "./evidence/signing-guard.js";
@@ -61,7 +56,6 @@ import {
 } from "./rollups.js";
 import { AgentRuns, type RunInterval } from "./runs.js";
 import { applySizeCap, EVIDENCE_FILE, fileIdentity, openReader, openWriter } from "./schema.js";
-import { statementOf } from "./statements.js";
 import { resultProblem } from "./validation.js";
 import { type StoreHealth, WriteQueue } from "./write-queue.js";
 
@@ -151,16 +145,8 @@ export class EvidenceStore implements ResultSink {
   #resultsAtOpen = 0;
   /** Why the head was last not signed; null once a checkpoint was written (or none was refused). */
   #refusal: string | null = null;
-  /**
-   * The newest head (results and inputs) this process signed and committed: if the store ever goes
-   * back under it (records deleted and an older, validly signed checkpoint restored), nothing in
-   * the file shows it, but this process knows.
-   */
-  #signedHead: SignedHead | null = null;
-  /** What the current transaction signed, made #signedHead once it commits. */
-  #pendingHead: SignedHead | null = null;
-  /** The `rollback_detected` input record this process wrote (#recordRollback), or null. */
-  #rollback: { seq: number; hash: string; at: EpochMs; message: string } | null = null;
+  /** The head this process signed and committed, checked against the store (evidence/rollback-guard.ts). */
+  readonly #guard = new RollbackGuard();
 
   constructor(options: EvidenceStoreOptions) {
     this.#options = options;
@@ -570,12 +556,12 @@ export class EvidenceStore implements ResultSink {
    */
   #sign(now: EpochMs, ownAnchor: ChainLink | null, own: OwnWrites): void {
     if (this.#options.checkpoints === false || this.#options.readOnly) return;
-    this.#pendingHead = null;
+    this.#guard.abandon();
     let refusal: string | null;
     let key: AgentKey | null = null;
     try {
       key = this.signingKey();
-      const went = key === null ? null : this.#wentBack();
+      const went = key === null ? null : this.#guard.wentBack(this.#db);
       if (went !== null) this.#recordRollback(went);
       refusal = key === null ? null : (went?.message ?? this.#refusalToSign(key, ownAnchor, own));
     } catch (error) {
@@ -587,7 +573,7 @@ export class EvidenceStore implements ResultSink {
     }
     if (!key) return;
     writeCheckpoint(this.#db, key, now);
-    this.#pendingHead = { results: chainTail(this.#db), inputs: inputHead(this.#db), at: now };
+    this.#guard.signing(this.#db, now);
     this.#refusal = null;
   }
 
@@ -612,109 +598,17 @@ export class EvidenceStore implements ResultSink {
 
   /** The head the last transaction signed has committed: the store must never go back behind it. */
   #headCommitted(): void {
-    if (this.#pendingHead !== null) this.#signedHead = this.#pendingHead;
-    this.#pendingHead = null;
+    this.#guard.committed();
   }
 
-  /**
-   * Whether the store went back under this process since it last signed: the record (or input
-   * record) it signed as the head is gone or another one. A rollback to an older signed checkpoint
-   * leaves a consistent store that only the process that signed the newer head can tell from an
-   * honest one (docs/evidence-store.md, "What an unanchored rollback can still do"). Two lookups by
-   * primary key, prepared once (statements.ts): run on every batch and every periodic check.
-   */
-  #wentBack(): WentBack | null {
-    const signed = this.#signedHead;
-    if (signed === null) return null;
-    const when = new Date(signed.at).toISOString();
-    const { seq, hash } = signed.results;
-    if (seq > (latestAnchor(this.#db)?.seq ?? 0)) {
-      const stored = statementOf(this.#db, "SELECT hash FROM results WHERE seq = ?").pluck().get(seq) as
-        | Buffer
-        | undefined;
-      if (stored === undefined || !stored.equals(hash)) {
-        const found = stored === undefined ? "gone" : "another record now";
-        return {
-          signed,
-          found: `record seq ${seq} is ${found}`,
-          message: `the store went back under this agent: record seq ${seq}, the head it signed at ${when}, is ${found}: records were deleted and an older checkpoint restored (a rollback); nothing after it is signed until the store is examined (docs/evidence-store.md, "What an unanchored rollback can still do")`,
-        };
-      }
-    }
-    const input = signed.inputs;
-    if (input.seq > 0) {
-      const stored = statementOf(this.#db, "SELECT lower(hex(hash)) FROM input_records WHERE seq = ?")
-        .pluck()
-        .get(input.seq) as string | undefined;
-      if (stored !== input.hash) {
-        const found = stored === undefined ? "gone" : "another record now";
-        return {
-          signed,
-          found: `input record seq ${input.seq} is ${found}`,
-          message: `the store went back under this agent: input record seq ${input.seq}, the input head it signed at ${when}, is ${found}: input records were deleted and an older checkpoint restored (a rollback) (docs/evidence-store.md, "What an unanchored rollback can still do")`,
-        };
-      }
-    }
-    // Only the newest checkpoint deleted (the records kept): what this process signed is no longer signed.
-    const newest = statementOf(
-      this.#db,
-      "SELECT head_seq AS headSeq, created_at AS createdAt FROM checkpoints ORDER BY id DESC LIMIT 1",
-    ).get() as { headSeq: number; createdAt: number } | undefined;
-    if (newest === undefined || newest.headSeq < seq) {
-      const instead =
-        newest === undefined
-          ? "no checkpoint is left"
-          : `the newest checkpoint left is of ${new Date(newest.createdAt).toISOString()}, head seq ${newest.headSeq}`;
-      return {
-        signed,
-        found: `the checkpoint it signed over record seq ${seq} is gone (${instead})`,
-        message: `the store went back under this agent: the checkpoint it signed at ${when} over its own records up to seq ${seq} is gone (${instead}): checkpoints were deleted; nothing more is signed until the store is examined (docs/evidence-store.md, "What an unanchored rollback can still do")`,
-      };
-    }
-    return null;
-  }
-
-  /**
-   * Inside the caller's write transaction: leaves the rollback found in the log itself, once, as
-   * a `rollback_detected` input record that nothing signs, so that verify and every report name
-   * it until someone deletes it (which takes a store no agent is running on).
-   */
+  /** Inside the caller's write transaction: the rollback found, left in the log (once) and logged at error. */
   #recordRollback(went: WentBack): void {
-    if (this.#rollbackRecorded()) return;
-    const now = this.#clock.now();
-    const tail = chainTail(this.#db);
-    const inputs = inputHead(this.#db);
-    const seq = appendInput(this.#db, "rollback_detected", now, {
-      signed_head: {
-        results_seq: went.signed.results.seq,
-        results_hash: went.signed.results.hash.toString("hex"),
-        inputs_seq: went.signed.inputs.seq,
-        inputs_hash: went.signed.inputs.hash,
-        signed_at: new Date(went.signed.at).toISOString(),
-      },
-      found: {
-        what: went.found,
-        results_seq: tail.seq,
-        results_hash: tail.hash.toString("hex"),
-        inputs_seq: inputs.seq,
-        inputs_hash: inputs.hash,
-      },
-    });
-    this.#rollback = { seq, hash: inputHead(this.#db).hash, at: now, message: went.message };
+    const seq = this.#guard.record(this.#db, this.#clock.now(), went);
+    if (seq === null) return;
     this.#log(
       `evidence store: error: the store went back under this agent: ${went.found} (the head it signed at ${new Date(went.signed.at).toISOString()}); recorded as input record seq ${seq} (rollback_detected), which is not signed, so verify and reports fail until the store is examined; this agent signs nothing more`,
       "error",
     );
-  }
-
-  /** The rollback record this process wrote is in the store (its transaction committed, nobody deleted it). */
-  #rollbackRecorded(): boolean {
-    const recorded = this.#rollback;
-    if (recorded === null) return false;
-    const stored = statementOf(this.#db, "SELECT lower(hex(hash)) FROM input_records WHERE seq = ?")
-      .pluck()
-      .get(recorded.seq) as string | undefined;
-    return stored === recorded.hash;
   }
 
   /**
@@ -729,9 +623,10 @@ export class EvidenceStore implements ResultSink {
     if (this.#importing !== null) return null;
     let went: WentBack | null = null;
     try {
-      went = this.#wentBack();
+      went = this.#guard.wentBack(this.#db);
       if (went === null) return null;
-      if (!this.#rollbackRecorded()) this.#db.transaction(() => this.#recordRollback(went!)).immediate();
+      if (!this.#guard.recorded(this.#db))
+        this.#db.transaction(() => this.#recordRollback(went!)).immediate();
     } catch (error) {
       this.#log(
         went === null
@@ -746,9 +641,8 @@ export class EvidenceStore implements ResultSink {
   }
 
   /** A rollback this process found under it and recorded: the record's seq, when, and what it found; null for none. */
-  rollbackDetected(): { readonly seq: number; readonly at: EpochMs; readonly message: string } | null {
-    const { seq, at, message } = this.#rollback ?? {};
-    return seq === undefined ? null : { seq, at: at!, message: message! };
+  rollbackDetected(): RollbackRecorded | null {
+    return this.#guard.detected();
   }
 
   /** Nothing is this process's own but what it wrote since it opened the store (and signed as it went). */
@@ -860,7 +754,7 @@ export class EvidenceStore implements ResultSink {
         this.#importing = null;
         this.#queue.resume();
         if (committed === null) {
-          this.#pendingHead = null;
+          this.#guard.abandon();
           return;
         }
         this.#headCommitted();
@@ -955,20 +849,6 @@ export class EvidenceStore implements ResultSink {
     this.#reader ??= openReader(this.path, this.#options.busyTimeoutMs ?? 100);
     return this.#reader;
   }
-}
-
-/** A head this process signed: the results chain's tail and the input chain's head, and when. */
-interface SignedHead {
-  readonly results: ChainLink;
-  readonly inputs: { readonly seq: number; readonly hash: string };
-  readonly at: EpochMs;
-}
-
-/** The store no longer holds the head this process signed: what it signed, what it found, the sentence. */
-interface WentBack {
-  readonly signed: SignedHead;
-  readonly found: string;
-  readonly message: string;
 }
 
 /** Records after these seqs are the calling transaction's own (signing-guard.ts). */
