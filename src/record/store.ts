@@ -191,7 +191,8 @@ export class EvidenceStore implements ResultSink {
    */
   recordInput(kind: "config", payload: unknown): number {
     const db = this.#ownDb();
-    return db
+    let signed = false;
+    const seq = db
       .transaction(() => {
         const text = canonicalize(payload) ?? "null";
         const latest = latestInputOf(db, kind);
@@ -200,9 +201,13 @@ export class EvidenceStore implements ResultSink {
         const seq = appendInput(db, kind, this.#clock.now(), payload);
         // Signed as it is written: an input record no checkpoint commits was not written by an agent.
         this.#sign(this.#clock.now(), null, own);
+        signed = true;
         return seq;
       })
       .immediate();
+    // The configuration record is part of the head this process guards (a reload's, too).
+    if (signed) this.#headCommitted();
+    return seq;
   }
 
   /** The store's clock: an import refuses results dated after it (MAX_RESULT_AHEAD_MS). */
@@ -545,6 +550,7 @@ export class EvidenceStore implements ResultSink {
       this.#db.transaction(() => this.#sign(now, null, this.#ownFromHere())).immediate();
       this.#headCommitted();
     } catch (error) {
+      this.#guard.abandon();
       this.#log(`evidence store: checkpoint not written (${describeCheckpointError(error)})`);
     }
   }
@@ -739,6 +745,8 @@ export class EvidenceStore implements ResultSink {
     if (this.#importing) throw new Error("an import is already in progress on this store");
     this.flush();
     this.#queue.pause();
+    // Only what this import's transaction signs may become the guarded head (beforeCommit signs when it stores any).
+    this.#guard.abandon();
     const own = this.#ownFromHere();
     const session = new ImportSession(this.#db, {
       isExcluded: this.#options.isExcluded ?? NOT_EXCLUDED,
@@ -785,16 +793,22 @@ export class EvidenceStore implements ResultSink {
     if (fileIdentity(this.path) !== this.#fileId) {
       throw Object.assign(new Error(`${this.path} vanished or was replaced`), { code: "VANISHED" });
     }
-    const appended = this.#db
-      .transaction(() => {
-        // Signed in the transaction that appends them: an honest writer leaves no record unsigned.
-        const own = this.#ownFromHere();
-        const appended = this.#append(batch);
-        this.#runs.writeIfChanged(this.#db);
-        this.#sign(this.#clock.now(), null, own);
-        return appended;
-      })
-      .immediate();
+    const write = this.#db.transaction(() => {
+      // Signed in the transaction that appends them: an honest writer leaves no record unsigned.
+      const own = this.#ownFromHere();
+      const appended = this.#append(batch);
+      this.#runs.writeIfChanged(this.#db);
+      this.#sign(this.#clock.now(), null, own);
+      return appended;
+    });
+    let appended: ChainedResult[];
+    try {
+      appended = write.immediate();
+    } catch (error) {
+      // Rolled back: what it signed never was the store's head, so it is never the guarded one.
+      this.#guard.abandon();
+      throw error;
+    }
     this.#headCommitted();
     this.#runs.committed();
     this.#committed += appended.length;

@@ -195,10 +195,26 @@ describe("only the newest checkpoint deleted under a running writer (fifth audit
     agent.batch();
     const refusal = agent.store.signingRefusal();
     expect(refusal).toMatch(
-      /^the store went back under this agent: the checkpoint it signed at 2026-04-01T00:02:00\.000Z over its own records up to seq \d+ is gone \(the newest checkpoint left is of 2026-04-01T00:01:00\.000Z, head seq \d+\): checkpoints were deleted/,
+      /^the store went back under this agent: the checkpoint it signed at 2026-04-01T00:02:00\.000Z over its own records up to seq \d+ and input records up to seq \d+ is gone \(the newest checkpoint left is of 2026-04-01T00:01:00\.000Z, head seq \d+, input seq \d+\): checkpoints were deleted/,
     );
     expect(refusal).not.toContain("this process did not write them");
     expect(rollbackRecords(agent.dir)).toHaveLength(1);
+    agent.store.close();
+  });
+
+  it("the same for a configuration record it signed (a reload's): its checkpoint deleted, the records kept", () => {
+    const agent = running();
+    agent.batch();
+    agent.store.recordInput("config", { maintenance: { windows: [] }, reloaded: true });
+    sql(agent.dir, (db) =>
+      db.prepare("DELETE FROM checkpoints WHERE id = (SELECT max(id) FROM checkpoints)").run(),
+    );
+    agent.batch();
+    const refusal = agent.store.signingRefusal();
+    expect(refusal).toMatch(
+      /^the store went back under this agent: the checkpoint it signed at .* over its own records up to seq \d+ and input records up to seq \d+ is gone/,
+    );
+    expect(refusal).not.toContain("not by this process");
     agent.store.close();
   });
 });

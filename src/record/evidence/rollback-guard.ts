@@ -89,19 +89,20 @@ export class RollbackGuard {
       };
     }
     // Only the newest checkpoint deleted (the records kept): what this process signed is no longer signed.
+    // A writer's schema has inputs_seq (schema.ts migrates it); NULL in checkpoints signed before it.
     const newest = statementOf(
       db,
-      "SELECT head_seq AS headSeq, created_at AS createdAt FROM checkpoints ORDER BY id DESC LIMIT 1",
-    ).get() as { headSeq: number; createdAt: number } | undefined;
-    if (newest === undefined || newest.headSeq < seq) {
+      "SELECT head_seq AS headSeq, ifnull(inputs_seq, 0) AS inputsSeq, created_at AS createdAt FROM checkpoints ORDER BY id DESC LIMIT 1",
+    ).get() as { headSeq: number; inputsSeq: number; createdAt: number } | undefined;
+    if (newest === undefined || newest.headSeq < seq || newest.inputsSeq < input.seq) {
       const instead =
         newest === undefined
           ? "no checkpoint is left"
-          : `the newest checkpoint left is of ${new Date(newest.createdAt).toISOString()}, head seq ${newest.headSeq}`;
+          : `the newest checkpoint left is of ${new Date(newest.createdAt).toISOString()}, head seq ${newest.headSeq}, input seq ${newest.inputsSeq}`;
       return {
         signed,
-        found: `the checkpoint it signed over record seq ${seq} is gone (${instead})`,
-        message: `the store went back under this agent: the checkpoint it signed at ${when} over its own records up to seq ${seq} is gone (${instead}): checkpoints were deleted; nothing more is signed until the store is examined ${WHERE}`,
+        found: `the checkpoint it signed over record seq ${seq} and input seq ${input.seq} is gone (${instead})`,
+        message: `the store went back under this agent: the checkpoint it signed at ${when} over its own records up to seq ${seq} and input records up to seq ${input.seq} is gone (${instead}): checkpoints were deleted; nothing more is signed until the store is examined ${WHERE}`,
       };
     }
     return null;
