@@ -154,6 +154,11 @@ describe("a rollback under a running writer leaves an unsigned rollback_detected
       again.flush();
       expect(again.signingRefusal()).toMatch(DETECTED);
       again.close();
+      // Examined and found to be as it should be: only the operator's explicit adoption signs over it.
+      const adopted = slo(["evidence", "adopt", "--config", "slo.yaml"], agent.dir);
+      expect(adopted.code, adopted.stderr).toBe(0);
+      expect(rollbackRecords(agent.dir)).toHaveLength(1);
+      expect(slo(["verify", "--data-dir", "data"], agent.dir).code).toBe(0);
     },
     SLOW,
   );

@@ -143,12 +143,13 @@ function inputsRefusal(db: Database.Database, c: Checkpoint, basis: SigningBasis
     if (stored !== previousHash)
       return `input record seq ${previousSeq}, the input head the newest checkpoint signed, is ${stored === undefined ? "missing" : "not the one it signed"}: the input chain (configuration, maintenance observations) was rewritten`;
   }
+  // `evidence adopt` trusts every record (inputsAtOpen 0): a rollback_detected record is adopted, and stays in the chain.
   const problem = verifyInputChain(db, { seq: previousSeq, hash: previousHash }, (record) =>
-    record.kind === "rollback_detected"
-      ? describeRollbackRecord(record)
-      : record.seq <= basis.inputsAtOpen
-        ? "added after the newest checkpoint, and not by this process: an agent signs its input records as it writes them"
-        : null,
+    record.seq > basis.inputsAtOpen
+      ? null
+      : record.kind === "rollback_detected"
+        ? describeRollbackRecord(record)
+        : "added after the newest checkpoint, and not by this process: an agent signs its input records as it writes them",
   );
   return (
     problem &&
