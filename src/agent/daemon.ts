@@ -154,7 +154,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       clock,
       retentionDays: config.agent.retentionDays,
       minuteRollupDays: config.agent.minuteRollupDays,
-      logger: (line) => log("warn", line),
+      logger: (line, level) => log(level ?? "warn", line),
       signingKeyFile: config.agent.signingKeyFile ?? null,
       identity: { agent: config.agent.id, region: config.agent.region },
     });
@@ -353,6 +353,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
           maintenance: effective(config).maintenance.windows.filter((w) => !isCancelled(w)),
           alerts: firingAlerts(alerting) satisfies readonly FiringAlert[],
           failures: events.recentFailures(),
+          evidence: { refusal: store.signingRefusal(), rollback: store.rollbackDetected() },
           diagnostics: [...diagnostics.values()].filter((r) => config.probes.some((p) => p.id === r.probe)),
           merchantSideMinutes: validity.merchantSideMinutes(),
           validity: validity.validity(),
@@ -399,6 +400,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     metrics.updateSnapshot(snapshot);
     metrics.updateValidity(probes);
     store.heartbeat(now);
+    // An idle agent writes no batch for a while: the rollback guard runs here too (two lookups).
+    store.checkSignedHead();
     const health = store.health();
     events.storeHealth(health.writable, health.buffered);
     const stats = probing.stats();
@@ -410,6 +413,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
         burnRate: (category, window) => windows.burnRateOver(category, burnRateWindowMs(window), now),
         measuredSince: windows.firstRecordedAt(),
         diagnostics: [...diagnostics.values()],
+        evidenceRefusal: store.signingRefusal(),
       });
     } catch (error) {
       log("error", "alerts: evaluation failed", {
@@ -433,6 +437,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ),
       storeHealthy: health.writable,
       bufferedResults: health.buffered,
+      signingRefused: store.signingRefusal() !== null,
     });
   };
   let lastPrune = started;

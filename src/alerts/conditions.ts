@@ -49,6 +49,8 @@ export interface AlertInput {
   readonly measuredSince?: EpochMs | null;
   /** The latest result of each tls, dns and tcp probe (contract section 18); absent: none. */
   readonly diagnostics?: readonly ProbeResult[];
+  /** Why the agent refuses to sign its evidence (src/record/store.ts, signingRefusal); null or absent: it signs. */
+  readonly evidenceRefusal?: string | null;
 }
 
 const VALIDITY: readonly { key: keyof ValidityEpisodes; alertname: string; what: string }[] = [
@@ -111,6 +113,10 @@ export function alertConditions(config: SloConfig, input: AlertInput): AlertCond
   }
   for (const condition of diagnosticConditions(config, input.diagnostics ?? []))
     found.set(condition.key, condition);
+  if (input.evidenceRefusal) {
+    const condition = evidenceCondition(config);
+    found.set(condition.key, condition);
+  }
   return inhibitTicketsUnderPages([...found.values()]);
 }
 
@@ -149,6 +155,35 @@ function diagnosticConditions(config: SloConfig, latest: readonly ProbeResult[])
       };
       return { key: alertKey(labels), labels, annotations, inhibitedBy: null };
     });
+}
+
+/**
+ * The agent refuses to sign its evidence (a rollback under it, records it did not write, no key):
+ * the Prometheus rule's page, raised by the agent too, since whoever rolled the store back may stop
+ * the agent before anyone reads its log (docs/evidence-store.md, "A rollback under a running agent").
+ */
+function evidenceCondition(config: SloConfig): AlertCondition {
+  const base = config.alerting.runbookBaseUrl;
+  const alertname = AGENT_ALERT.evidenceUnsigned;
+  const labels: AlertLabels = {
+    alertname,
+    severity: "page",
+    category: "all",
+    service_class: "all",
+    region: config.agent.region,
+  };
+  const annotations: AlertAnnotations = {
+    summary: `The slo-agent of region ${config.agent.region} refuses to sign its evidence`,
+    description:
+      "The agent no longer signs what it records: the evidence store went back under it (records deleted and an " +
+      "older checkpoint restored), holds records it did not write, or its signing key is missing. " +
+      "Verify and the monthly report fail until the store is examined; the agent's log and /status say why.",
+    hints:
+      "Read the agent's error log line 'not signing the evidence' and its /status; run slo-agent verify; " +
+      "keep a copy of the data directory before anything else (docs/evidence-store.md, section A rollback under a running agent).",
+    ...(base === null ? {} : { runbook_url: `${base}/${alertname}` }),
+  };
+  return { key: alertKey(labels), labels, annotations, inhibitedBy: null };
 }
 
 /**

@@ -22,6 +22,7 @@ export const ALERT = {
   maintenanceOverrun: "SLOMaintenanceOverrun",
   probeNoData: "SLOProbeNoData",
   agentNoData: "SLOAgentNoData",
+  evidenceUnsigned: "SLOAgentEvidenceUnsigned",
 } as const;
 
 /** Requests a category needs in the last day before missing the month is worth a ticket. */
@@ -41,6 +42,7 @@ export function alertGroup(config: SloConfig): RuleGroup {
       breachAlert(),
       maintenanceOverrunAlert(),
       agentNoDataAlert(),
+      evidenceUnsignedAlert(),
       ...[...config.categories.keys()].sort().flatMap((c) => probeNoDataAlert(config, c)),
     ].map(withRunbook),
   };
@@ -139,6 +141,30 @@ function agentNoDataAlert(): AlertingRule {
         "Prometheus has no new probe results: the agent is down, not scraped, or not probing. " +
         "Nothing is being measured, so SLA evidence is missing for this time.",
       hints: "Check the agent's /healthz and /readyz and its log; check the Prometheus target's up series.",
+    },
+  };
+}
+
+/**
+ * Any agent that refuses to sign its evidence: the store went back under it (a rollback, which it
+ * also recorded in the log), records it did not write, or no key. The agent is up and measures,
+ * but verify and every report of the month fail until someone examines the store: a page, since
+ * whoever rolled the store back may be about to stop the agent and delete the trace.
+ */
+function evidenceUnsignedAlert(): AlertingRule {
+  return {
+    alert: ALERT.evidenceUnsigned,
+    expr: `max by (${BY_AGENT}) (${METRIC.signingRefused}) == 1`,
+    labels: { severity: "page", category: "all", service_class: "all" },
+    annotations: {
+      summary: `The slo-agent of ${ANY_REGION} refuses to sign its evidence`,
+      description:
+        "The agent no longer signs what it records: the evidence store went back under it (records deleted and an " +
+        "older checkpoint restored), holds records it did not write, or its signing key is missing. " +
+        "Verify and the monthly report fail until the store is examined.",
+      hints:
+        "Read the agent's error log line 'not signing the evidence' and its /status; run slo-agent verify; " +
+        "keep a copy of the data directory before anything else (docs/evidence-store.md, section What an unanchored rollback can still do).",
     },
   };
 }

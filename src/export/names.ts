@@ -27,6 +27,7 @@ export const METRIC = {
   skippedRuns: "slo_agent_skipped_runs_total",
   storeHealthy: "slo_agent_store_healthy",
   bufferedResults: "slo_agent_store_buffered_results",
+  signingRefused: "slo_agent_evidence_signing_refused",
   alertFiring: "slo_alert_firing",
   alertDeliveries: "slo_alert_deliveries_total",
   alertQueueDepth: "slo_alert_queue_depth",

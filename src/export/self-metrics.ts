@@ -25,6 +25,8 @@ export interface AgentSelfFigures {
   readonly storeHealthy?: boolean;
   /** Results held in memory waiting for the evidence store. */
   readonly bufferedResults?: number;
+  /** Whether the agent refuses to sign its evidence (a rollback under it, a missing key, records it did not write). */
+  readonly signingRefused?: boolean;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -73,6 +75,10 @@ export function registerSelfMetrics(
   const buffered = meter.createObservableGauge(METRIC.bufferedResults, {
     description: "Probe results held in memory waiting for the evidence store",
   });
+  const signingRefused = meter.createObservableGauge(METRIC.signingRefused, {
+    description:
+      "1 while the agent refuses to sign its evidence (the store went back under it, records it did not write, no key): verify and reports fail until it is examined",
+  });
   const agentLabels = identityLabels(identity);
 
   meter.addBatchObservableCallback(
@@ -89,8 +95,10 @@ export function registerSelfMetrics(
       }
       if (figures.bufferedResults !== undefined)
         result.observe(buffered, figures.bufferedResults, agentLabels);
+      if (figures.signingRefused !== undefined)
+        result.observe(signingRefused, figures.signingRefused ? 1 : 0, agentLabels);
     },
-    [coverage, skipped, storeHealthy, buffered],
+    [coverage, skipped, storeHealthy, buffered, signingRefused],
   );
 
   return {

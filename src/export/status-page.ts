@@ -30,6 +30,8 @@ export interface StatusPageModel {
   readonly maintenance: readonly MaintenanceWindow[];
   readonly alerts: readonly FiringAlert[];
   readonly failures: readonly ProbeResult[];
+  /** Whether the agent signs its evidence: why it refuses, and the rollback it found under it (absent: not shown). */
+  readonly evidence?: EvidenceStanding;
   /** The latest result of each tls, dns and tcp probe (never SLA figures); absent or empty: not shown. */
   readonly diagnostics?: readonly ProbeResult[];
   /** Per category, minutes of the month to date inside merchant_side episodes (the report's figure). */
@@ -41,6 +43,12 @@ export interface StatusPageModel {
   /** A category's burn rate over a burn-rate window ("2h" too); null when unknown. */
   readonly burnRate?: (category: string, window: string) => number | null;
   readonly version: string;
+}
+
+/** The evidence store as the agent last checked it (src/record/store.ts, signingRefusal and rollbackDetected). */
+export interface EvidenceStanding {
+  readonly refusal: string | null;
+  readonly rollback: { readonly seq: number; readonly at: number } | null;
 }
 
 const UPCOMING_MS = 30 * DAY_MS;
@@ -95,7 +103,7 @@ export function renderStatusPage(model: StatusPageModel): string {
 <body><h1>slo-agent status</h1>
 <nav><a href="/alerts">/alerts</a><a href="/metrics">/metrics</a><a href="/">endpoints</a></nav>
 <p class="meta">At ${html(isoUtc(now))} · agent ${html(model.version)}</p>
-${banner(assessed, title)}
+${evidenceBanner(model.evidence)}${banner(assessed, title)}
 <h2>Firing alerts</h2>${alertList(model.alerts, title, model.burnRate)}
 <h2>Categories</h2><div class="cards">${assessed.map((a) => categoryCard(a, model.titles, model.merchantSideMinutes?.get(a.category.category) ?? 0, model.traffic === undefined ? null : (model.traffic.get(a.category.category) ?? NO_TRAFFIC))).join("")}</div>
 <h2>Measurement problems</h2>${problemList(model.validity ?? [])}
@@ -125,6 +133,16 @@ function assess(c: CategorySnapshot, alerts: readonly FiringAlert[]): Assessed {
         ? "breach"
         : "ok";
   return { category: c, standing, reasons };
+}
+
+/** First on the page: evidence the agent refuses to sign cannot back any figure below. */
+function evidenceBanner(evidence: EvidenceStanding | undefined): string {
+  if (evidence === undefined || evidence.refusal === null) return "";
+  const rollback = evidence.rollback
+    ? ` The agent found the store gone back under it at ${html(isoUtc(evidence.rollback.at))} and left input record seq ${evidence.rollback.seq} (<code>rollback_detected</code>) unsigned.`
+    : "";
+  return `<div class="banner bad" role="alert"><b>Evidence not signed: verify and reports fail until the store is examined.</b>${rollback}<br>${html(evidence.refusal)}</div>
+`;
 }
 
 function banner(assessed: readonly Assessed[], title: (id: string) => string): string {

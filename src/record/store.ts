@@ -9,13 +9,7 @@ import type { ResultSink } from "../model/sink.js";
 import { type EpochMs, type Interval, monthInterval } from "../model/time.js";
 import { type BackdatedRecords, backdatedRecordsOf } from "./backdated.js";
 import { type BundleInput, writeBundle } from "./evidence/bundle.js";
-import {
-  type ChainedResult,
-  type ChainLink,
-  ChainWriter,
-  chainTail,
-  latestAnchor,
-} from "./evidence/chain.js";
+import { type ChainedResult, type ChainLink, ChainWriter, chainTail } from "./evidence/chain.js";
 import { newestCheckpoint, writeCheckpoint } from "./evidence/checkpoints.js";
 import {
   appendInput,
@@ -28,6 +22,7 @@ import {
   verifyInputChain,
 } from "./evidence/input-log.js";
 import { prunedBoundary } from "./evidence/pruned-boundary.js";
+import { RollbackGuard, type RollbackRecorded, type WentBack } from "./evidence/rollback-guard.js";
 import { commitLegacyPrunedDays } from "./evidence/rollup-commitments.js";
 import { type AgentKey, keyFileOf, loadAgentKey, MissingKeyError } from "./evidence/signing.js";
 import { disagreement, refusalToSign } from "./evidence/signing-guard.js";
@@ -61,7 +56,6 @@ import {
 } from "./rollups.js";
 import { AgentRuns, type RunInterval } from "./runs.js";
 import { applySizeCap, EVIDENCE_FILE, fileIdentity, openReader, openWriter } from "./schema.js";
-import { statementOf } from "./statements.js";
 import { resultProblem } from "./validation.js";
 import { type StoreHealth, WriteQueue } from "./write-queue.js";
 
@@ -75,7 +69,7 @@ export interface EvidenceStoreOptions {
   /** How long a result waits to be written with others. Default 200 ms. */
   readonly batchMs?: number;
   /** Where the store's state changes go (one line each). Default: stderr. */
-  readonly logger?: (line: string) => void;
+  readonly logger?: (line: string, level?: "warn" | "error") => void;
   /** How long a write waits for another writer (an import, say) before counting as a failure. Default 100 ms. */
   readonly busyTimeoutMs?: number;
   /** A cap on the database file's size; writes beyond fail like a full disk. Default none. */
@@ -119,7 +113,7 @@ export class EvidenceStore implements ResultSink {
   readonly path: string;
   readonly #options: EvidenceStoreOptions;
   readonly #clock: Clock;
-  readonly #log: (line: string) => void;
+  readonly #log: (line: string, level?: "warn" | "error") => void;
   readonly #queue: WriteQueue;
   readonly #listeners = new Set<(batch: readonly ChainedResult[]) => void>();
   #db: Database.Database;
@@ -151,14 +145,8 @@ export class EvidenceStore implements ResultSink {
   #resultsAtOpen = 0;
   /** Why the head was last not signed; null once a checkpoint was written (or none was refused). */
   #refusal: string | null = null;
-  /**
-   * The newest head (results and inputs) this process signed and committed: if the store ever goes
-   * back under it (records deleted and an older, validly signed checkpoint restored), nothing in
-   * the file shows it, but this process knows.
-   */
-  #signedHead: SignedHead | null = null;
-  /** What the current transaction signed, made #signedHead once it commits. */
-  #pendingHead: SignedHead | null = null;
+  /** The head this process signed and committed, checked against the store (evidence/rollback-guard.ts). */
+  readonly #guard = new RollbackGuard();
 
   constructor(options: EvidenceStoreOptions) {
     this.#options = options;
@@ -203,7 +191,8 @@ export class EvidenceStore implements ResultSink {
    */
   recordInput(kind: "config", payload: unknown): number {
     const db = this.#ownDb();
-    return db
+    let signed = false;
+    const seq = db
       .transaction(() => {
         const text = canonicalize(payload) ?? "null";
         const latest = latestInputOf(db, kind);
@@ -212,9 +201,13 @@ export class EvidenceStore implements ResultSink {
         const seq = appendInput(db, kind, this.#clock.now(), payload);
         // Signed as it is written: an input record no checkpoint commits was not written by an agent.
         this.#sign(this.#clock.now(), null, own);
+        signed = true;
         return seq;
       })
       .immediate();
+    // The configuration record is part of the head this process guards (a reload's, too).
+    if (signed) this.#headCommitted();
+    return seq;
   }
 
   /** The store's clock: an import refuses results dated after it (MAX_RESULT_AHEAD_MS). */
@@ -249,11 +242,13 @@ export class EvidenceStore implements ResultSink {
   close(): void {
     if (this.#closed) return;
     this.#importing?.rollback();
+    // First: a final write that fails (the store locked, the disk full) must not skip the check.
+    this.checkSignedHead();
     this.#queue.flush();
     this.#queue.stop();
     if (!this.#options.readOnly) this.#checkpointNow();
     const left = this.#queue.buffered;
-    if (left > 0) this.#log(`evidence store closed with ${left} results it could not write`);
+    if (left > 0) this.#log(`evidence store closed with ${left} results it could not write`, "error");
     this.#closed = true;
     this.#reader?.close();
     this.#db.close();
@@ -555,6 +550,7 @@ export class EvidenceStore implements ResultSink {
       this.#db.transaction(() => this.#sign(now, null, this.#ownFromHere())).immediate();
       this.#headCommitted();
     } catch (error) {
+      this.#guard.abandon();
       this.#log(`evidence store: checkpoint not written (${describeCheckpointError(error)})`);
     }
   }
@@ -566,25 +562,35 @@ export class EvidenceStore implements ResultSink {
    */
   #sign(now: EpochMs, ownAnchor: ChainLink | null, own: OwnWrites): void {
     if (this.#options.checkpoints === false || this.#options.readOnly) return;
-    this.#pendingHead = null;
+    this.#guard.abandon();
     let refusal: string | null;
     let key: AgentKey | null = null;
     try {
       key = this.signingKey();
-      refusal = key === null ? null : (this.#wentBack() ?? this.#refusalToSign(key, ownAnchor, own));
+      const went = key === null ? null : this.#guard.wentBack(this.#db);
+      if (went !== null) this.#recordRollback(went);
+      refusal = key === null ? null : (went?.message ?? this.#refusalToSign(key, ownAnchor, own));
     } catch (error) {
       refusal = (error as Error).message;
     }
     if (refusal !== null) {
-      if (refusal !== this.#refusal)
-        this.#log(`evidence store: error: not signing the evidence (results are still recorded): ${refusal}`);
-      this.#refusal = refusal;
+      this.#refused(refusal);
       return;
     }
     if (!key) return;
     writeCheckpoint(this.#db, key, now);
-    this.#pendingHead = { results: chainTail(this.#db), inputs: inputHead(this.#db), at: now };
+    this.#guard.signing(this.#db, now);
     this.#refusal = null;
+  }
+
+  /** Logs a refusal to sign (once per reason) and keeps it for signingRefusal(). */
+  #refused(refusal: string): void {
+    if (refusal !== this.#refusal)
+      this.#log(
+        `evidence store: error: not signing the evidence (results are still recorded): ${refusal}`,
+        "error",
+      );
+    this.#refusal = refusal;
   }
 
   #refusalToSign(key: AgentKey, ownAnchor: ChainLink | null, own: OwnWrites): string | null {
@@ -598,38 +604,51 @@ export class EvidenceStore implements ResultSink {
 
   /** The head the last transaction signed has committed: the store must never go back behind it. */
   #headCommitted(): void {
-    if (this.#pendingHead !== null) this.#signedHead = this.#pendingHead;
-    this.#pendingHead = null;
+    this.#guard.committed();
+  }
+
+  /** Inside the caller's write transaction: the rollback found, left in the log (once) and logged at error. */
+  #recordRollback(went: WentBack): void {
+    const seq = this.#guard.record(this.#db, this.#clock.now(), went);
+    if (seq === null) return;
+    this.#log(
+      `evidence store: error: the store went back under this agent: ${went.found} (the head it signed at ${new Date(went.signed.at).toISOString()}); recorded as input record seq ${seq} (rollback_detected), which is not signed, so verify and reports fail until the store is examined; this agent signs nothing more`,
+      "error",
+    );
   }
 
   /**
-   * Why the store went back under this process since it last signed, or null: the record (or input
-   * record) it signed as the head is gone or another one. A rollback to an older signed checkpoint
-   * leaves a consistent store that only the process that signed the newer head can tell from an
-   * honest one (docs/evidence-store.md, "What an unanchored rollback can still do").
+   * The periodic check of a running agent (and the first step of close): whether the store still
+   * holds the head this process signed. A rollback found is recorded at once (#recordRollback)
+   * rather than at the next batch, which an idle agent stopped right after might never write.
+   * Returns the rollback found, or null.
    */
-  #wentBack(): string | null {
-    const signed = this.#signedHead;
-    if (signed === null) return null;
-    const when = new Date(signed.at).toISOString();
-    const { seq, hash } = signed.results;
-    // Run on every batch: the statements are prepared once (statements.ts).
-    if (seq > (latestAnchor(this.#db)?.seq ?? 0)) {
-      const stored = statementOf(this.#db, "SELECT hash FROM results WHERE seq = ?").pluck().get(seq) as
-        | Buffer
-        | undefined;
-      if (stored === undefined || !stored.equals(hash))
-        return `the store went back under this agent: record seq ${seq}, the head it signed at ${when}, is ${stored === undefined ? "gone" : "another record now"}: records were deleted and an older checkpoint restored (a rollback); nothing after it is signed until the store is examined (docs/evidence-store.md, "What an unanchored rollback can still do")`;
+  checkSignedHead(): string | null {
+    if (this.#closed || this.#options.readOnly || this.#options.checkpoints === false) return null;
+    // An import holds the write transaction: it checks as it signs (#sign), and a record written now would share its fate.
+    if (this.#importing !== null) return null;
+    let went: WentBack | null = null;
+    try {
+      went = this.#guard.wentBack(this.#db);
+      if (went === null) return null;
+      if (!this.#guard.recorded(this.#db))
+        this.#db.transaction(() => this.#recordRollback(went!)).immediate();
+    } catch (error) {
+      this.#log(
+        went === null
+          ? `evidence store: error: could not check that the store still holds the head this agent signed (${describeCheckpointError(error)})`
+          : `evidence store: error: ${went.message}; the rollback record could not be written (${describeCheckpointError(error)})`,
+        "error",
+      );
+      return went?.message ?? null;
     }
-    const input = signed.inputs;
-    if (input.seq > 0) {
-      const stored = statementOf(this.#db, "SELECT lower(hex(hash)) FROM input_records WHERE seq = ?")
-        .pluck()
-        .get(input.seq) as string | undefined;
-      if (stored !== input.hash)
-        return `the store went back under this agent: input record seq ${input.seq}, the input head it signed at ${when}, is ${stored === undefined ? "gone" : "another record now"}: input records were deleted and an older checkpoint restored (a rollback) (docs/evidence-store.md, "What an unanchored rollback can still do")`;
-    }
-    return null;
+    this.#refused(went.message);
+    return went.message;
+  }
+
+  /** A rollback this process found under it and recorded: the record's seq, when, and what it found; null for none. */
+  rollbackDetected(): RollbackRecorded | null {
+    return this.#guard.detected();
   }
 
   /** Nothing is this process's own but what it wrote since it opened the store (and signed as it went). */
@@ -726,6 +745,8 @@ export class EvidenceStore implements ResultSink {
     if (this.#importing) throw new Error("an import is already in progress on this store");
     this.flush();
     this.#queue.pause();
+    // Only what this import's transaction signs may become the guarded head (beforeCommit signs when it stores any).
+    this.#guard.abandon();
     const own = this.#ownFromHere();
     const session = new ImportSession(this.#db, {
       isExcluded: this.#options.isExcluded ?? NOT_EXCLUDED,
@@ -741,7 +762,7 @@ export class EvidenceStore implements ResultSink {
         this.#importing = null;
         this.#queue.resume();
         if (committed === null) {
-          this.#pendingHead = null;
+          this.#guard.abandon();
           return;
         }
         this.#headCommitted();
@@ -772,16 +793,22 @@ export class EvidenceStore implements ResultSink {
     if (fileIdentity(this.path) !== this.#fileId) {
       throw Object.assign(new Error(`${this.path} vanished or was replaced`), { code: "VANISHED" });
     }
-    const appended = this.#db
-      .transaction(() => {
-        // Signed in the transaction that appends them: an honest writer leaves no record unsigned.
-        const own = this.#ownFromHere();
-        const appended = this.#append(batch);
-        this.#runs.writeIfChanged(this.#db);
-        this.#sign(this.#clock.now(), null, own);
-        return appended;
-      })
-      .immediate();
+    const write = this.#db.transaction(() => {
+      // Signed in the transaction that appends them: an honest writer leaves no record unsigned.
+      const own = this.#ownFromHere();
+      const appended = this.#append(batch);
+      this.#runs.writeIfChanged(this.#db);
+      this.#sign(this.#clock.now(), null, own);
+      return appended;
+    });
+    let appended: ChainedResult[];
+    try {
+      appended = write.immediate();
+    } catch (error) {
+      // Rolled back: what it signed never was the store's head, so it is never the guarded one.
+      this.#guard.abandon();
+      throw error;
+    }
     this.#headCommitted();
     this.#runs.committed();
     this.#committed += appended.length;
@@ -836,13 +863,6 @@ export class EvidenceStore implements ResultSink {
     this.#reader ??= openReader(this.path, this.#options.busyTimeoutMs ?? 100);
     return this.#reader;
   }
-}
-
-/** A head this process signed: the results chain's tail and the input chain's head, and when. */
-interface SignedHead {
-  readonly results: ChainLink;
-  readonly inputs: { readonly seq: number; readonly hash: string };
-  readonly at: EpochMs;
 }
 
 /** Records after these seqs are the calling transaction's own (signing-guard.ts). */

@@ -4,7 +4,13 @@ import type { EpochMs } from "../../model/time.js";
 import { feedWindowsDisagree } from "../feed-windows.js";
 import { GENESIS_HASH } from "./canonical.js";
 import { chainTail, latestAnchor } from "./chain.js";
-import { hasInputLog, inputHead, verifyInputChain } from "./input-log.js";
+import {
+  describeRollbackRecord,
+  hasInputLog,
+  inputHead,
+  rollbackRecordAfter,
+  verifyInputChain,
+} from "./input-log.js";
 import { type AgentKey, keyIdOf, type Statement, signatureValid, statementBytes } from "./signing.js";
 
 /** How far apart the checkpoints an agent keeps are (store clock); it signs every batch in between (writeCheckpoint). */
@@ -439,6 +445,8 @@ function inputsFinding(db: Database.Database, c: Checkpoint): CheckpointFinding 
       detail: `input record seq ${head.seq} is not the one the signed checkpoint of ${when} commits as the input head: the input chain (configuration, maintenance observations) was rewritten without the key`,
     };
   }
+  const rollback = rollbackRecordAfter(db, signedSeq);
+  if (rollback) return { seq: c.headSeq, kind: "missing", detail: describeRollbackRecord(rollback) };
   if (head.seq !== signedSeq) {
     return {
       seq: c.headSeq,

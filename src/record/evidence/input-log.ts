@@ -18,7 +18,8 @@ export type InputKind =
   | "prune"
   | "import"
   | "run_start"
-  | "run_end";
+  | "run_end"
+  | "rollback_detected";
 
 export interface InputRecord {
   readonly seq: number;
@@ -130,4 +131,34 @@ export function configRecordsOf(db: Database.Database, from: number, to: number)
     )
     .all(from, to) as InputRecord[];
   return [...before, ...inside];
+}
+
+/** The first `rollback_detected` record after input seq `after` (a running agent's trace of a rollback), if any. */
+export function rollbackRecordAfter(db: Database.Database, after: number): InputRecord | undefined {
+  if (!hasInputLog(db)) return undefined;
+  return db
+    .prepare(
+      "SELECT seq, kind, ts, payload FROM input_records WHERE seq > ? AND kind = 'rollback_detected' ORDER BY seq LIMIT 1",
+    )
+    .get(after) as InputRecord | undefined;
+}
+
+/**
+ * What verify, a report and a restarting agent say of a `rollback_detected` record: when the
+ * agent found the store gone back, what it had signed and what it found instead.
+ */
+export function describeRollbackRecord(record: InputRecord): string {
+  let what = "";
+  try {
+    const payload = JSON.parse(record.payload) as {
+      signed_head?: { results_seq?: number; inputs_seq?: number; signed_at?: string };
+      found?: { what?: string; results_seq?: number; inputs_seq?: number };
+    };
+    const signed = payload.signed_head;
+    const found = payload.found;
+    what = `: it had signed and committed the head at results seq ${signed?.results_seq}, input seq ${signed?.inputs_seq} (${signed?.signed_at}) and found ${found?.what} (results end at seq ${found?.results_seq}, input records at seq ${found?.inputs_seq})`;
+  } catch {
+    // A payload that is not JSON is the record's own finding: the chain walk names it.
+  }
+  return `the agent detected a rollback at ${isoTimestamp(record.ts)} (input record seq ${record.seq}, rollback_detected)${what}; the record is left unsigned on purpose: records were deleted and an older checkpoint restored under a running agent (docs/evidence-store.md, "What an unanchored rollback can still do")`;
 }

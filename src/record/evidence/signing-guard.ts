@@ -3,7 +3,7 @@ import { feedWindowsDisagree } from "../feed-windows.js";
 import { GENESIS_HASH } from "./canonical.js";
 import { type ChainLink, chainTail, latestAnchor } from "./chain.js";
 import { type Checkpoint, checkpointStatement, newestCheckpoint } from "./checkpoints.js";
-import { hasInputLog, verifyInputChain } from "./input-log.js";
+import { describeRollbackRecord, hasInputLog, verifyInputChain } from "./input-log.js";
 import { type AgentKey, signatureValid, statementBytes } from "./signing.js";
 import { content, gap, HASH, link, RECORD_COLUMNS, SEQ, type StoredRecord } from "./verify.js";
 
@@ -143,10 +143,13 @@ function inputsRefusal(db: Database.Database, c: Checkpoint, basis: SigningBasis
     if (stored !== previousHash)
       return `input record seq ${previousSeq}, the input head the newest checkpoint signed, is ${stored === undefined ? "missing" : "not the one it signed"}: the input chain (configuration, maintenance observations) was rewritten`;
   }
+  // `evidence adopt` trusts every record (inputsAtOpen 0): a rollback_detected record is adopted, and stays in the chain.
   const problem = verifyInputChain(db, { seq: previousSeq, hash: previousHash }, (record) =>
-    record.seq <= basis.inputsAtOpen
-      ? "added after the newest checkpoint, and not by this process: an agent signs its input records as it writes them"
-      : null,
+    record.seq > basis.inputsAtOpen
+      ? null
+      : record.kind === "rollback_detected"
+        ? describeRollbackRecord(record)
+        : "added after the newest checkpoint, and not by this process: an agent signs its input records as it writes them",
   );
   return (
     problem &&
