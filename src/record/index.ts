@@ -71,6 +71,7 @@ export type { PruneOutcome } from "./retention.js";
 export type { ExclusionJudge, LatencyOf, RollupQuery, StoredRollup } from "./rollups.js";
 export type { RunInterval } from "./runs.js";
 export { EVIDENCE_FILE, SCHEMA_VERSION } from "./schema.js";
+export { RollupsDisagreeError } from "./signed-runs.js";
 export {
   EvidenceStore,
   type EvidenceStoreOptions,
