@@ -5,6 +5,7 @@ import { type InputRecord, inputRecordsOf } from "./evidence/input-log.js";
 import { prunedBoundary } from "./evidence/pruned-boundary.js";
 import { rollupsDisagree } from "./evidence/rollup-commitments.js";
 import { importedRanges } from "./imported.js";
+import { RollupsDisagreeError } from "./runs-error.js";
 
 /**
  * One period the agent was up, as the evidence gives it. Since runs are input records (`run_start`,
@@ -160,14 +161,6 @@ function lastOwnResult(db: Database.Database, own: OwnResults, imported: Importe
     .prepare("SELECT max(minute) FROM rollups WHERE minute >= ? AND minute < ?")
     .pluck()
     .get(own.from, to) as EpochMs | null;
-}
-
-/** A pruned day's rollups that a crashed run's end would be read from do not match their commitment. */
-export class RollupsDisagreeError extends Error {
-  constructor(detail: string) {
-    super(`the agent's runs cannot be worked out: ${detail}`);
-    this.name = "RollupsDisagreeError";
-  }
 }
 
 function lastOwnRawResult(db: Database.Database, own: OwnResults, imported: ImportedRanges): EpochMs | null {

@@ -197,7 +197,7 @@ describe("a crashed run extends only over the probe results it stored itself and
   );
 
   it(
-    "a rollup row inserted into a pruned day of the next month fails the report of the month a pruned run crashed in",
+    "a rollup row inserted into a pruned day of the next month fails the report and the export of the month a pruned run crashed in",
     () => {
       const dir = dataDir(30);
       // Run A crashes on March 1st; run B, May 10th-11th, prunes everything before April 11th.
@@ -219,6 +219,12 @@ describe("a crashed run extends only over the probe results it stored itself and
       const out = report(dir);
       expect(out.code, out.stdout).toBe(1);
       expect(out.stderr).toMatch(/rollups of 2026-04-09 .*not committed by any rollup commitment/);
+      const exported = slo(
+        ["evidence", "export", "--month", "2026-03", "--out", "bundle", "--config", "slo.yaml"],
+        dir,
+      );
+      expect(exported.code, exported.stdout).toBe(1);
+      expect(exported.stderr).toMatch(/agent's runs cannot be worked out: the rollups of 2026-04-09/);
     },
     SLOW,
   );
