@@ -147,8 +147,8 @@ function unsignedRuns(
  * The newest of a run's own probe results (not a traffic span, not imported), or null. Where
  * retention pruned the raw results, the start of the newest minute the rollups count, once those
  * days' rollups are checked against their rollup commitments (a disagreement is thrown: no run
- * can be worked out from them); imports and traffic spans there can no longer be told apart
- * (docs/evidence-store.md, "Restart and unmonitored time").
+ * can be worked out from them), leaving out the routes' rollups (traffic); imports there can no
+ * longer be told apart (docs/evidence-store.md, "Restart and unmonitored time").
  */
 function lastOwnResult(db: Database.Database, own: OwnResults, imported: ImportedRanges): EpochMs | null {
   const raw = lastOwnRawResult(db, own, imported);
@@ -157,10 +157,15 @@ function lastOwnResult(db: Database.Database, own: OwnResults, imported: Importe
   const to = Math.min(own.to, pruned);
   const disagree = rollupsDisagree(db, own.from, to);
   if (disagree !== null) throw new RollupsDisagreeError(disagree);
-  return db
-    .prepare("SELECT max(minute) FROM rollups WHERE minute >= ? AND minute < ?")
-    .pluck()
-    .get(own.from, to) as EpochMs | null;
+  return (
+    db
+      // A merchant request's rollups are its route's (`traffic:` ids, model/traffic.ts): never a run's.
+      .prepare(
+        "SELECT max(minute) FROM rollups WHERE minute >= ? AND minute < ? AND substr(probe, 1, 8) <> 'traffic:'",
+      )
+      .pluck()
+      .get(own.from, to) as EpochMs | null
+  );
 }
 
 function lastOwnRawResult(db: Database.Database, own: OwnResults, imported: ImportedRanges): EpochMs | null {

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
+import { trafficProbeId } from "../../src/model/traffic.js";
 import { canonicalForm, chainHashHex } from "../../src/record/evidence/canonical.js";
 import { type EvidenceStore, openEvidenceStore } from "../../src/record/index.js";
 import { type ResultRow, resultOfRow } from "../../src/record/rows.js";
@@ -48,7 +49,12 @@ let spans = 0;
 /** A merchant request reported as a span (the traffic token's holder sends these). */
 function span(ts: number): ProbeResult {
   spans++;
-  return { ...ok(ts), source: "traffic", correlationId: `${spans.toString(16).padStart(16, "0")}` };
+  return {
+    ...ok(ts),
+    probe: trafficProbeId("GET", "/payment_request"),
+    source: "traffic",
+    correlationId: `${spans.toString(16).padStart(16, "0")}`,
+  };
 }
 
 function dataDir(retentionDays = 36500): string {
@@ -225,6 +231,38 @@ describe("a crashed run extends only over the probe results it stored itself and
       );
       expect(exported.code, exported.stdout).toBe(1);
       expect(exported.stderr).toMatch(/agent's runs cannot be worked out: the rollups of 2026-04-09/);
+    },
+    SLOW,
+  );
+
+  it(
+    "spans a later run stored dated in a crashed run's gap do not extend it once retention pruned both runs' raw results",
+    () => {
+      const dir = dataDir(30);
+      agentRun(dir, { start: MARCH, lastResult: MARCH + DAY, end: null }, { retentionDays: 30 });
+      agentRun(
+        dir,
+        {
+          start: MARCH + 4 * DAY,
+          lastResult: MARCH + 5 * DAY - 5 * MINUTE,
+          end: MARCH + 5 * DAY,
+          first: (store) => {
+            for (let t = MARCH + DAY + HOUR; t < MARCH + 4 * DAY; t += HOUR) store.record(span(t));
+          },
+          closeAt: MARCH + 5 * DAY,
+        },
+        { retentionDays: 30 },
+      );
+      const c = MAY + 9 * DAY;
+      agentRun(
+        dir,
+        { start: c, lastResult: c + DAY, end: c + DAY + MINUTE, closeAt: c + DAY + MINUTE },
+        { retentionDays: 30, prune: true },
+      );
+      expect(unmonitoredOf(dir)).toEqual([
+        { start: iso(MARCH + DAY), end: iso(MARCH + 4 * DAY) },
+        { start: iso(MARCH + 5 * DAY), end: iso(APRIL) },
+      ]);
     },
     SLOW,
   );
