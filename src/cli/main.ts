@@ -5,6 +5,7 @@
 // does not (the container's entry point passes --optimize-for-size instead).
 import { Command, CommanderError } from "commander";
 import { ConfigError, formatProblem } from "../config/problems.js";
+import { RollupsDisagreeError } from "../record/runs-error.js";
 import { AGENT_VERSION } from "../version.js";
 import { CheckFailed, EXIT_CHECK_FAILED, EXIT_USAGE, UsageError } from "./errors.js";
 
@@ -85,6 +86,11 @@ function reportError(error: unknown, debug: boolean, write: ErrorLines): number 
   }
   if (error instanceof CheckFailed) {
     write(error.message);
+    return EXIT_CHECK_FAILED;
+  }
+  // Altered evidence found while a figure was worked out (`evidence export` as well as `report`).
+  if (error instanceof RollupsDisagreeError) {
+    write(`slo-agent: ${error.message}`);
     return EXIT_CHECK_FAILED;
   }
   const message = error instanceof Error ? error.message : String(error);

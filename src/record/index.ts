@@ -70,6 +70,7 @@ export type { ResultQuery } from "./queries.js";
 export type { PruneOutcome } from "./retention.js";
 export type { ExclusionJudge, LatencyOf, RollupQuery, StoredRollup } from "./rollups.js";
 export type { RunInterval } from "./runs.js";
+export { RollupsDisagreeError } from "./runs-error.js";
 export { EVIDENCE_FILE, SCHEMA_VERSION } from "./schema.js";
 export {
   EvidenceStore,

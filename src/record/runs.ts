@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import type { Clock } from "../clock/clock.js";
 import { type EpochMs, type Interval, isoUtc } from "../model/time.js";
+import { chainTail } from "./evidence/chain.js";
 import { appendInput } from "./evidence/input-log.js";
 import { firstSignedRunStart, type RunInterval, storedRuns } from "./signed-runs.js";
 import { statementOf } from "./statements.js";
@@ -95,7 +96,8 @@ export class AgentRuns {
 
   /**
    * Writes the live run if it changed; must run inside the batch's write transaction, before it
-   * is signed: the run's input records are signed with the batch (store.ts, #writeBatch).
+   * is signed (the run's input records are signed with the batch) and before the batch's results
+   * are appended (its `run_start` names the results chain head before them; store.ts, #writeBatch).
    */
   writeIfChanged(db: Database.Database): void {
     const live = this.#live;
@@ -105,6 +107,8 @@ export class AgentRuns {
       appendInput(db, "run_start", live.start, {
         started_at: isoUtc(live.start),
         agent: this.#agent,
+        // The results this run stores itself come after this seq (signed-runs.ts, ownResultsOf).
+        results_head_seq: chainTail(db).seq,
         // The rows an older version wrote before runs were signed: only these may decide anything.
         unsigned_runs_up_to_id: statementOf(db, "SELECT ifnull(max(id), 0) FROM runs")
           .pluck()

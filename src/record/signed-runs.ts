@@ -1,8 +1,11 @@
 import type Database from "better-sqlite3";
 import type { EpochMs } from "../model/time.js";
+import { newestCheckpoint } from "./evidence/checkpoints.js";
 import { type InputRecord, inputRecordsOf } from "./evidence/input-log.js";
 import { prunedBoundary } from "./evidence/pruned-boundary.js";
+import { rollupsDisagree } from "./evidence/rollup-commitments.js";
 import { importedRanges } from "./imported.js";
+import { RollupsDisagreeError } from "./runs-error.js";
 
 /**
  * One period the agent was up, as the evidence gives it. Since runs are input records (`run_start`,
@@ -16,8 +19,9 @@ export interface RunInterval {
   /** When it stopped cleanly; null for a run still going or one that crashed. */
   readonly end: EpochMs | null;
   /**
-   * The last sign of life it left: its clean end, else its last result the agent stored itself
-   * (never one an import stored), or for a run of the unsigned table its last heartbeat if later.
+   * The last sign of life it left: its clean end, else the last probe result this run stored itself
+   * and a signed checkpoint commits (never a traffic span, an imported result or an unsigned
+   * tail), or for a run of the unsigned table its last heartbeat if later.
    */
   readonly lastSeen: EpochMs;
   readonly clean: boolean;
@@ -27,6 +31,14 @@ export interface RunInterval {
 
 /** The seq ranges `import` stored (its input records): results no agent run measured. */
 type ImportedRanges = readonly (readonly [number, number])[];
+
+/** Where one run's own results can be: dated in [from, to), chained in (afterSeq, upToSeq]. */
+interface OwnResults {
+  readonly from: EpochMs;
+  readonly to: EpochMs;
+  readonly afterSeq: number;
+  readonly upToSeq: number;
+}
 
 interface RunRow {
   readonly id: number;
@@ -38,17 +50,28 @@ interface RunRow {
 /**
  * Every run the store knows, oldest first: the signed runs, and before the first of them the rows
  * of the unsigned `runs` table (cut at that first signed start: a row there decides nothing later).
+ * A crashed run's own results are those chained after its `run_start`'s `results_head_seq` and up
+ * to the next run's, and up to the newest signed checkpoint's head (an unsigned tail is no one's).
  */
 export function storedRuns(db: Database.Database): RunInterval[] {
   const starts = inputRecordsOf(db, "run_start");
   const ends = new Map<number, EpochMs>();
   for (const record of inputRecordsOf(db, "run_end")) ends.set(runStartSeqOf(record.payload), record.ts);
   const imported = importedRanges(db, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-  const unsigned = unsignedRuns(db, olderVersionRuns(starts[0]), imported);
+  // No checkpoint at all: the store is unsigned, which verify and report refuse on their own.
+  const committed = newestCheckpoint(db)?.headSeq ?? Number.MAX_SAFE_INTEGER;
+  const unsigned = unsignedRuns(db, olderVersionRuns(starts[0]), imported, committed);
   const signed = starts.map((record, i): RunInterval => {
     const end = ends.get(record.seq) ?? null;
-    const until = starts[i + 1]?.ts ?? Number.MAX_SAFE_INTEGER;
-    const lastResult = end === null ? lastOwnResult(db, record.ts, until, imported) : null;
+    const next = starts[i + 1];
+    const own: OwnResults = {
+      from: record.ts,
+      to: next?.ts ?? Number.MAX_SAFE_INTEGER,
+      // A `run_start` from before it named the results head: its run is bounded by dates alone.
+      afterSeq: resultsHeadOf(record.payload) ?? Number.MIN_SAFE_INTEGER,
+      upToSeq: Math.min(committed, (next && resultsHeadOf(next.payload)) ?? Number.MAX_SAFE_INTEGER),
+    };
+    const lastResult = end === null ? lastOwnResult(db, own, imported) : null;
     const lastSeen = end ?? Math.max(record.ts, lastResult ?? record.ts);
     return { id: record.seq, start: record.ts, end, lastSeen, clean: end !== null, signed: true };
   });
@@ -58,6 +81,16 @@ export function storedRuns(db: Database.Database): RunInterval[] {
 /** Where the unsigned `runs` table stops deciding: the first signed run's start; null when there is none yet. */
 export function firstSignedRunStart(db: Database.Database): EpochMs | null {
   return inputRecordsOf(db, "run_start")[0]?.ts ?? null;
+}
+
+/** The results chain head a `run_start` names (its run's results come after it); null when it names none. */
+function resultsHeadOf(payload: string): number | null {
+  try {
+    const seq = (JSON.parse(payload) as { results_head_seq?: unknown }).results_head_seq;
+    return typeof seq === "number" ? seq : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The `run_start` seq a `run_end` names; -1 for a payload that names none (no run then ends). */
@@ -91,55 +124,66 @@ function unsignedRuns(
   db: Database.Database,
   older: { before: EpochMs; upToId: number },
   imported: ImportedRanges,
+  committed: number,
 ): RunInterval[] {
   const { before } = older;
+  // Row ids start at 1: a row numbered 0 or below was put there by hand, never by an agent.
   const rows = db
     .prepare(
-      "SELECT id, started_at, last_heartbeat, ended_at FROM runs WHERE started_at < ? AND id <= ? ORDER BY started_at, id",
+      "SELECT id, started_at, last_heartbeat, ended_at FROM runs WHERE started_at < ? AND id BETWEEN 1 AND ? ORDER BY started_at, id",
     )
     .all(before, older.upToId) as RunRow[];
   return rows.map((r, i) => {
     const end = r.ended_at === null ? null : Math.min(r.ended_at, before);
     const until = Math.min(rows[i + 1]?.started_at ?? before, before);
-    const lastResult = end === null ? lastOwnResult(db, r.started_at, until, imported) : null;
+    const own = { from: r.started_at, to: until, afterSeq: Number.MIN_SAFE_INTEGER, upToSeq: committed };
+    const lastResult = end === null ? lastOwnResult(db, own, imported) : null;
     const lastSeen = end ?? Math.min(Math.max(r.last_heartbeat, lastResult ?? r.started_at), before);
     return { id: r.id, start: r.started_at, end, lastSeen, clean: end !== null, signed: false };
   });
 }
 
 /**
- * The newest result dated in [from, to) that no import stored (the agent's own), or null. Where
- * retention pruned the raw results, the start of the newest minute the committed rollups count
- * (imports there can no longer be told apart; docs/evidence-store.md, "Restart and unmonitored time").
+ * The newest of a run's own probe results (not a traffic span, not imported), or null. Where
+ * retention pruned the raw results, the start of the newest minute the rollups count, once those
+ * days' rollups are checked against their rollup commitments (a disagreement is thrown: no run
+ * can be worked out from them), leaving out the routes' rollups (traffic); imports there can no
+ * longer be told apart (docs/evidence-store.md, "Restart and unmonitored time").
  */
-function lastOwnResult(
-  db: Database.Database,
-  from: EpochMs,
-  to: EpochMs,
-  imported: ImportedRanges,
-): EpochMs | null {
-  const raw = lastOwnRawResult(db, from, to, imported);
+function lastOwnResult(db: Database.Database, own: OwnResults, imported: ImportedRanges): EpochMs | null {
+  const raw = lastOwnRawResult(db, own, imported);
   const pruned = prunedBoundary(db);
-  if (raw !== null || pruned === null || pruned <= from) return raw;
-  return db
-    .prepare("SELECT max(minute) FROM rollups WHERE minute >= ? AND minute < ?")
-    .pluck()
-    .get(from, Math.min(to, pruned)) as EpochMs | null;
+  if (raw !== null || pruned === null || pruned <= own.from) return raw;
+  const to = Math.min(own.to, pruned);
+  const disagree = rollupsDisagree(db, own.from, to);
+  if (disagree !== null) throw new RollupsDisagreeError(disagree);
+  return (
+    db
+      // A merchant request's rollups are its route's (`traffic:` ids, model/traffic.ts): never a run's.
+      .prepare(
+        "SELECT max(minute) FROM rollups WHERE minute >= ? AND minute < ? AND substr(probe, 1, 8) <> 'traffic:'",
+      )
+      .pluck()
+      .get(own.from, to) as EpochMs | null
+  );
 }
 
-function lastOwnRawResult(
-  db: Database.Database,
-  from: EpochMs,
-  to: EpochMs,
-  imported: ImportedRanges,
-): EpochMs | null {
+function lastOwnRawResult(db: Database.Database, own: OwnResults, imported: ImportedRanges): EpochMs | null {
+  const probeOnly = hasSourceColumn(db) ? " AND source IS NULL" : "";
   const rows = db
-    .prepare("SELECT seq, ts FROM results WHERE ts >= ? AND ts < ? ORDER BY ts DESC")
+    .prepare(
+      `SELECT seq, ts FROM results WHERE ts >= ? AND ts < ? AND seq > ? AND seq <= ?${probeOnly} ORDER BY ts DESC`,
+    )
     .raw(true)
-    .iterate(from, to) as IterableIterator<[number, number]>;
+    .iterate(own.from, own.to, own.afterSeq, own.upToSeq) as IterableIterator<[number, number]>;
   for (const [seq, ts] of rows) {
     if (imported.some(([first, last]) => seq >= first && seq <= last)) continue;
     return ts;
   }
   return null;
+}
+
+/** A store opened read-only may predate merchant traffic (the `source` column): all its results are probes'. */
+function hasSourceColumn(db: Database.Database): boolean {
+  return db.prepare("SELECT 1 FROM pragma_table_info('results') WHERE name = 'source'").get() !== undefined;
 }

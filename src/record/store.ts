@@ -796,8 +796,9 @@ export class EvidenceStore implements ResultSink {
     const write = this.#db.transaction(() => {
       // Signed in the transaction that appends them: an honest writer leaves no record unsigned.
       const own = this.#ownFromHere();
-      const appended = this.#append(batch);
+      // The run first: a `run_start` names the results head before its run's first result.
       this.#runs.writeIfChanged(this.#db);
+      const appended = this.#append(batch);
       this.#sign(this.#clock.now(), null, own);
       return appended;
     });

@@ -3,7 +3,12 @@ import { type Command, Option } from "commander";
 import type { Clock } from "../../clock/clock.js";
 import { systemClock } from "../../clock/system.js";
 import { monthInterval } from "../../model/time.js";
-import { describeProblem, type EvidenceStore, openEvidenceStore } from "../../record/index.js";
+import {
+  describeProblem,
+  type EvidenceStore,
+  openEvidenceStore,
+  RollupsDisagreeError,
+} from "../../record/index.js";
 import { parseTrustedKeys } from "../../reports/agent-signature.js";
 import { sealReport } from "../../reports/evidence.js";
 import {
@@ -213,6 +218,9 @@ async function runReport(opts: ReportOptions, clock: Clock): Promise<void> {
   } catch (error) {
     if (error instanceof UnknownCategoryError)
       throw new UsageError(`slo-agent report: --category: ${error.message}`);
+    // The agent's runs read a pruned day's rollups (a crashed run's end) only once they match their commitment.
+    if (error instanceof RollupsDisagreeError)
+      throw new CheckFailed(`slo-agent report: the evidence for ${month} did not verify: ${error.message}`);
     // Rows forged into the store can break what the report reads before the month is verified:
     // then the evidence is what is wrong (exit 1, naming it), not the command.
     const checked = store.verify();

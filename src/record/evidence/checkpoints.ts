@@ -193,7 +193,8 @@ export interface PeriodCommitment {
  * it signed, and the record it signed as head is still there with the same hash. With a period:
  * the period's records are at or before that head (else they are not committed), and, for a
  * period that has ended, the checkpoint was signed after its end (else the log was rolled back
- * to an older checkpoint, or never signed since). The chain walk ties every record up to the head
+ * to an older checkpoint, or never signed since). With a period or without, no record may follow
+ * that head unsigned (bar those after `ownAfter`, the caller's own). The chain walk ties every record up to the head
  * to the signature; when the head was rewritten, the first signed checkpoint the stored chain no
  * longer matches is named, as near as the checkpoints get to where the rewrite began.
  */
@@ -237,7 +238,10 @@ export function checkCheckpoint(
     head ??
     inputsFinding(db, c) ??
     everyCheckpointFinding(db, publicKeyPem!, anchor.seq) ??
-    (period ? commitmentFinding(c, period) : tailFinding(db, c, ownAfter))
+    // A period's figures read past it too (a crashed run's end, the newest records): an unsigned
+    // tail, whatever it is dated, fails a month as it fails the whole chain.
+    (period ? commitmentFinding(c, period) : null) ??
+    tailFinding(db, c, ownAfter)
   );
 }
 
