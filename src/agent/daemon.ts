@@ -12,7 +12,7 @@ import {
   type SloMetrics,
   startMetricsServer,
 } from "../export/index.js";
-import { recordedProbesOf, type SloConfig } from "../model/config.js";
+import { DEFAULT_STALL_MS, recordedProbesOf, type SloConfig } from "../model/config.js";
 import { structurallyEqual } from "../model/equal.js";
 import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
 import { SecretScrubber } from "../model/secret.js";
@@ -30,6 +30,8 @@ import {
   ControlTimeline,
   isCancelled,
   RollingWindows,
+  sharedIdWarning,
+  sharedWindowIds,
   TargetReach,
   withFeedWindows,
 } from "../slo/index.js";
@@ -82,7 +84,6 @@ export interface RunningDaemon {
 const REPLAY_MS = 32 * DAY_MS;
 const DEFAULT_REFRESH_MS = 5_000;
 const PRUNE_EVERY_MS = DAY_MS;
-const DEFAULT_MAX_STALL_MS = 50;
 
 /** The runner's view: the provider's targets and, beside them, one per control. */
 /**
@@ -166,11 +167,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   recordConfiguration(store, config, log);
   // Declared maintenance (each window by the notice of its versions in the log's configuration
   // records) plus the feed's windows, as the evidence store has them now.
-  const effective = (from: SloConfig): SloConfig =>
-    withFeedWindows(from, store.feedWindows.all(), {
-      ...store.declaredWindowVersions(),
-      now: clock.now(),
-    });
+  // A declared window with a feed window's id: both stand; said once per id, when first met.
+  const sharedWarned = new Set<string>();
+  const effective = (from: SloConfig): SloConfig => {
+    const feed = store.feedWindows.all();
+    for (const id of sharedWindowIds(from.maintenance.windows, feed)) {
+      if (sharedWarned.has(id)) continue;
+      sharedWarned.add(id);
+      log("warn", sharedIdWarning(id), { window: id });
+    }
+    return withFeedWindows(from, feed, { ...store.declaredWindowVersions(), now: clock.now() });
+  };
   const replay = (from: SloConfig, now: number): RollingWindows => {
     const rebuilt = new RollingWindows(effective(from));
     let replayed = 0;
@@ -261,7 +268,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     probes: config.probes,
     controls: (config.controls ?? []).map((c) => controlProbe(c).spec),
     sink,
-    maxStallMs: config.agent.maxStallMs ?? DEFAULT_MAX_STALL_MS,
+    maxStallMs: config.agent.maxStallMs ?? DEFAULT_STALL_MS,
     log: (level, message, fields) => log(level, message, fields),
     onLag: (lagMs) => metrics.recordStall(lagMs),
     onRunQueue: (waitedMs) => metrics.recordRunQueue(waitedMs),

@@ -24,6 +24,7 @@ import {
   type MonthlyFigures,
   monthFigures,
   StatusCounts,
+  sharedIdWarnings,
   TargetReach,
 } from "../slo/index.js";
 import { CategoryCoverage, mergedIntervals } from "./category-coverage.js";
@@ -54,6 +55,7 @@ import {
   declaredNoticeWarnings,
   ForeignAgentRecords,
   policyWarnings,
+  stallGuardWarnings,
   unsignedRunsWarning,
 } from "./warnings.js";
 
@@ -480,6 +482,11 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     probeIntervalsAround(config.probes, period.start),
   );
   const imported = importedEvidenceOf(importedRecords, categories);
+  const context = reportContext(
+    config,
+    input.agent ?? null,
+    store.configRecords?.({ from: period.start, to: period.end }) ?? [],
+  );
   const warnings = [
     ...[...narrowedClasses].map(
       ([id, pooled]) =>
@@ -501,6 +508,8 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...sourcesDisagreeWarnings(split.tally, split.probes),
     ...declaredNoticeWarnings(figures.maintenance.windows.filter(touches)),
     ...policyWarnings(config.maintenance),
+    ...sharedIdWarnings(config.maintenance.windows, period),
+    ...stallGuardWarnings(context.max_stall_ms),
   ];
   const chain = input.verified?.digest() ?? store.chainHead({ from: period.start, to: period.end });
   const preliminary_reasons = preliminaryReasons(period, input.now, coverage);
@@ -510,11 +519,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     month,
     generated_at: isoUtc(input.now),
     period: figures.period,
-    context: reportContext(
-      config,
-      input.agent ?? null,
-      store.configRecords?.({ from: period.start, to: period.end }) ?? [],
-    ),
+    context,
     preliminary: preliminary_reasons.length > 0,
     preliminary_reasons,
     categories: figures.categories.map((c) => ({

@@ -212,6 +212,12 @@ export interface ReportContext {
   readonly contract_ref: string | null;
   /** The fee credits apply to (sla.monthly_fee); null when not configured. */
   readonly monthly_fee: { readonly amount: number; readonly currency: string } | null;
+  /**
+   * agent.max_stall_ms in force over the month (contract section 14), each value once in the order
+   * loaded: from the configurations the agent recorded, else the given one's. Absent in a merged
+   * report from agents that predate it.
+   */
+  readonly max_stall_ms?: readonly number[];
 }
 
 export interface ReportSummary {

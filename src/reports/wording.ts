@@ -71,6 +71,12 @@ export function contextPairs(report: MonthlyReport): [string, string][] {
     ["Region", c.region],
     ["Measured by", `${c.agent ?? "an slo-agent"} (slo-agent ${c.agent_version})`],
     ["Targets", c.targets.map((t) => `${t.id} ${t.base_url}`).join(", ") || "none"],
+    ...(c.max_stall_ms === undefined
+      ? []
+      : ([["Stall guard (agent.max_stall_ms)", c.max_stall_ms.map((ms) => `${ms} ms`).join(", then ")]] as [
+          string,
+          string,
+        ][])),
   ];
 }
 
