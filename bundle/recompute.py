@@ -298,6 +298,9 @@ def month_policy():
     return in_force[-1] if in_force else policies[0][1] if policies else config["maintenance"]["policy"]
 
 
+FEED_ID_PREFIX = "feed:"  # src/slo/feed-windows.ts feedWindowId
+
+
 def qualifying_windows():
     """[(window id, start, end of its qualifying part, categories)], declared and feed windows."""
     versions, declared_versions = input_versions()
@@ -311,10 +314,11 @@ def qualifying_windows():
         if f.get("history") != versions.get(f["providerId"]):
             disputes.append(f"maintenance.json feed window {f['providerId']}: its history is not the versions "
                             f"the maintenance observations of inputs.ndjson give")
-        if f["providerId"] in ids:
-            continue  # a declared window of the same id replaces the feed's
+        # Declared and feed windows are separate: one of a declared window's id stands beside it as
+        # "feed:<id>" (declared ids cannot begin with "feed:"), and a declared window hides nothing.
+        wid = FEED_ID_PREFIX + f["providerId"] if f["providerId"] in ids else f["providerId"]
         # A feed window's notice is when the agent first read it; each change's, when it read the change.
-        window = {"id": f["providerId"], "start": f["start"], "end": f["end"], "announcedAt": f["firstSeenAt"],
+        window = {"id": wid, "start": f["start"], "end": f["end"], "announcedAt": f["firstSeenAt"],
                   "categories": f["categories"], "cancelled": f.get("cancelledAt") is not None}
         feed += by_notice(window, versions.get(f["providerId"], []))
     policy = month_policy()
