@@ -28,6 +28,7 @@ import {
   burnRateWindowMs,
   CONTROL_LOOKBACK_MS,
   ControlTimeline,
+  controlSettingsOf,
   isCancelled,
   RollingWindows,
   sharedIdWarning,
@@ -178,11 +179,18 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     }
     return withFeedWindows(from, feed, { ...store.declaredWindowVersions(), now: clock.now() });
   };
+  /** The control settings the log holds from `since` on (the one in force then first); `given`'s without any. */
+  const controlSettingsSince = (since: EpochMs, given: SloConfig) =>
+    controlSettingsOf(
+      store.configRecords({ from: since - CONTROL_LOOKBACK_MS, to: Number.MAX_SAFE_INTEGER }),
+      given,
+    );
   const replay = (from: SloConfig, now: number): RollingWindows => {
     const rebuilt = new RollingWindows(effective(from));
     let replayed = 0;
     // In ts order every control result before a request is known: the report's classification.
-    const controls = new ControlTimeline(from.controls ?? [], from.controlsQuorum);
+    // Each result by the control settings in force when it was sent (the log's configuration records).
+    const controls = ControlTimeline.ofSettings(controlSettingsSince(now - REPLAY_MS, from));
     const reach = targetReachFrom(store, now - REPLAY_MS);
     for (const result of store.results({ from: now - REPLAY_MS, to: now })) {
       controls.add(result);
@@ -234,6 +242,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const reach = targetReachFrom(store, started);
   const validity = new ValidityTracker({
     config,
+    controlSettings: controlSettingsSince(
+      Math.min(started, monthInterval(monthOf(started)).start) - CONTROL_LOOKBACK_MS,
+      config,
+    ),
     clock,
     log,
     reach,
@@ -488,9 +500,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       return { ok: false, problems };
     }
     const { agent, needRestart } = settleAgentSettings(config.agent, loaded.agent);
-    // Controls run on a scheduler and timeline fixed at start: the running ones are kept.
+    // Controls run on a scheduler and timeline fixed at start: the running ones, and their quorum,
+    // are kept (and so recorded: the log holds what judged each result, contract section 14).
     if (!structurallyEqual(config.controls ?? [], loaded.controls ?? [])) needRestart.push("controls");
-    const next: SloConfig = { ...loaded, agent, controls: config.controls ?? [] };
+    if (config.controlsQuorum !== loaded.controlsQuorum) needRestart.push("controls_quorum");
+    const { controlsQuorum: _loadedQuorum, ...rest } = loaded;
+    const next: SloConfig = {
+      ...rest,
+      agent,
+      controls: config.controls ?? [],
+      ...(config.controlsQuorum === undefined ? {} : { controlsQuorum: config.controlsQuorum }),
+    };
     try {
       // First: an alert receiver it cannot use refuses the reload before anything has changed.
       alerting.reconfigure(next);

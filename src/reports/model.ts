@@ -220,6 +220,20 @@ export interface ReportContext {
   readonly max_stall_ms?: readonly number[];
 }
 
+/**
+ * The controls and controls_quorum in force when the month began, and each change the agent loaded
+ * within it: a provider result is judged by the settings in force when it was sent.
+ */
+export interface ControlsSection {
+  readonly quorum: number;
+  readonly controls: readonly string[];
+  readonly changes?: readonly {
+    readonly loaded_at: IsoInstant;
+    readonly quorum: number;
+    readonly controls: readonly string[];
+  }[];
+}
+
 export interface ReportSummary {
   readonly objectives_met: boolean | null;
   /** "category:availability" / "category:latency" / "class:availability" for every objective missed. */
@@ -238,6 +252,8 @@ export interface MonthlyReport {
   readonly categories: readonly CategoryRow[];
   readonly service_classes: readonly ServiceClassRow[];
   readonly maintenance: MaintenanceSection;
+  /** The controls that judged merchant_side (contract section 14); absent when none was configured. */
+  readonly controls?: ControlsSection;
   readonly exclusions: readonly ExclusionRow[];
   readonly coverage: Coverage;
   readonly evidence: Evidence;

@@ -139,3 +139,24 @@ export function stallGuardWarnings(values: readonly number[] | undefined): strin
         `agent.max_stall_ms was ${ms} ms for (part of) the month, not the contract's ${DEFAULT_STALL_MS}: ${ms > DEFAULT_STALL_MS ? "more of the agent's own delay is booked as the provider's latency or timeouts" : "more of the provider's failures are excluded as agent_error"} than the contract intends.`,
     );
 }
+
+/**
+ * Each change of the controls within the month (contract section 14): the results sent before it
+ * were judged by the earlier settings, so a reload after an outage cannot re-judge the outage.
+ */
+export function controlChangeWarnings(
+  controls:
+    | {
+        readonly changes?: readonly {
+          readonly loaded_at: string;
+          readonly quorum: number;
+          readonly controls: readonly string[];
+        }[];
+      }
+    | undefined,
+): string[] {
+  return (controls?.changes ?? []).map(
+    (c) =>
+      `the controls changed on ${formatInstant(c.loaded_at)} UTC to ${c.controls.length === 0 ? "none" : `${c.controls.join(", ")} (quorum ${c.quorum})`}: results sent from then on are judged by them, the earlier ones by the controls in force when they were sent.`,
+  );
+}

@@ -190,8 +190,8 @@ describe("merchant_side: a quorum of controls' latest results before ts, fresh, 
     const t = new ControlTimeline(controls, 1);
     for (const r of [control("a", -60_000, true), control("a", 0, false), control("b", 1, false)]) t.add(r);
     expect(automaticReasonOf(result(100), t)).toBe("merchant_side");
-    expect(new ControlTimeline(controls).quorum).toBe(2);
-    expect(new ControlTimeline([controls[0]!]).quorum).toBe(1);
+    expect(new ControlTimeline(controls).quorumAt(0)).toBe(2);
+    expect(new ControlTimeline([controls[0]!]).quorumAt(0)).toBe(1);
   });
 
   it("the daemon waits until every control result sent before ts is in (settledFor)", () => {
