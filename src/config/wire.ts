@@ -771,7 +771,7 @@ export const SloFileWire = z.strictObject({
     .min(1, "must be >= 1")
     .optional()
     .describe(
-      "How many controls must be failing, each a healthy witness, for a provider failure to be merchant_side. Default 2, or 1 with one control; more than the controls configured is an error.",
+      "How many controls must be failing, each a healthy witness, for a provider failure to be merchant_side. Default 2, or 1 with one control; more than the controls configured is an error. Takes effect at the next start, like controls; each result is judged by the quorum in force when it was sent.",
     ),
   probes_dir: z.string().optional().describe("Directory of probe files (*.yaml), relative to this file."),
   probes: z.array(ProbeWire).optional().describe("Probes declared inline, besides those in probes_dir."),
