@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { slo } from "../reports/cli-run.js";
 import {
   agentErrors,
   type DeclaredWindow,
@@ -157,6 +158,12 @@ describe("a declared window with a feed window's id hides nothing (issue 24, att
         .replaceAll(/&#39;|&#x27;/g, "'");
       expect(text, format).toMatch(SHARED);
     }
+  });
+
+  it("check-config warns of the shared id from the store in data_dir", () => {
+    const run = slo(["check-config", "--config", outage.file], outage.dir);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(SHARED);
   });
 
   it("recompute.py counts the feed's window as the report does", async () => {
