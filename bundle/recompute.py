@@ -298,6 +298,9 @@ def month_policy():
     return in_force[-1] if in_force else policies[0][1] if policies else config["maintenance"]["policy"]
 
 
+FEED_ID_PREFIX = "feed:"  # src/slo/feed-windows.ts feedWindowId
+
+
 def qualifying_windows():
     """[(window id, start, end of its qualifying part, categories)], declared and feed windows."""
     versions, declared_versions = input_versions()
@@ -311,10 +314,11 @@ def qualifying_windows():
         if f.get("history") != versions.get(f["providerId"]):
             disputes.append(f"maintenance.json feed window {f['providerId']}: its history is not the versions "
                             f"the maintenance observations of inputs.ndjson give")
-        if f["providerId"] in ids:
-            continue  # a declared window of the same id replaces the feed's
+        # Declared and feed windows are separate: one of a declared window's id stands beside it as
+        # "feed:<id>" (declared ids cannot begin with "feed:"), and a declared window hides nothing.
+        wid = FEED_ID_PREFIX + f["providerId"] if f["providerId"] in ids else f["providerId"]
         # A feed window's notice is when the agent first read it; each change's, when it read the change.
-        window = {"id": f["providerId"], "start": f["start"], "end": f["end"], "announcedAt": f["firstSeenAt"],
+        window = {"id": wid, "start": f["start"], "end": f["end"], "announcedAt": f["firstSeenAt"],
                   "categories": f["categories"], "cancelled": f.get("cancelledAt") is not None}
         feed += by_notice(window, versions.get(f["providerId"], []))
     policy = month_policy()
@@ -363,8 +367,33 @@ def part_key(by, category, ts):
 
 # --- merchant_side: controls_quorum controls failing, each a healthy witness (contract 14) ------
 WITNESS_HEALTH_MS, FLAPPING_RUNS, FLAPPING_FAILURES = 10 * 60_000, 2, 2
-controls = {c["id"]: c for c in config.get("controls", [])}
-quorum = min(config.get("controlsQuorum", 2), max(1, len(controls)))
+
+
+def control_settings():
+    """[(loaded at ms, {control id: control}, quorum)], oldest first: each result is judged by the
+    controls and controls_quorum in force when it was sent (contract 14), read from the configuration
+    records of inputs.ndjson (one without categories is a tool's and passed over); config.json's,
+    from the beginning, when the log holds none."""
+    settings = []
+    if os.path.exists("inputs.ndjson"):
+        for _, _, _, o in hashed_lines("inputs.ndjson", "kind"):
+            payload = o["payload"] or {}
+            if o["kind"] == "config" and "categories" in payload:
+                settings.append((ms(o["ts"]), payload.get("controls") or [], payload.get("controlsQuorum", 2)))
+    if not settings:
+        settings = [(float("-inf"), config.get("controls", []), config.get("controlsQuorum", 2))]
+    return [(at, {c["id"]: c for c in listed}, min(q, max(1, len(listed)))) for at, listed, q in settings]
+
+
+CONTROL_SETTINGS = control_settings()
+
+
+def controls_at(ts):
+    """({control id: control}, quorum) in force at ts (the first settings before the log's first)."""
+    in_force = [(c, q) for at, c, q in CONTROL_SETTINGS if at <= ts]
+    return in_force[-1] if in_force else CONTROL_SETTINGS[0][1:]
+
+
 control_results = {}  # control id -> [(ts, failed)] from the bundle's records
 answered = []  # provider requests that got an HTTP response: completion, in whole seconds rounded up
 answered_at = {}  # probe -> sorted ts of its requests that got an HTTP response (target_unreached)
@@ -493,7 +522,7 @@ def witness(cid, ts):
     (not flapping), and no provider request got an HTTP
     response between the run's first timeout and that result. True, False, or None when the run or
     its 10 minutes began before the bundle's first record, so records.ndjson cannot tell."""
-    control, seen = controls[cid], control_results.get(cid, [])
+    control, seen = controls_at(ts)[0][cid], control_results.get(cid, [])
     fresh = control["intervalMs"] + control["timeoutMs"]
     i = bisect_left(seen, (ts,)) - 1  # (ts,) sorts before every (ts, failed)
     if i < 0:
@@ -522,6 +551,7 @@ def merchant_side_problem(record, ts, cited):
     if record["status"] is not None or record["error"] not in NETWORK_FAILURES:
         return "not a request that failed without a response of a network kind"
     names = [c["control"] for c in cited]
+    controls, quorum = controls_at(ts)
     if len(set(names)) != len(names) or not set(names) <= set(controls) or len(names) < quorum:
         return f"cites controls {sorted(names)}, not {quorum} distinct of the configured {sorted(controls)}"
     for c in cited:
@@ -552,6 +582,7 @@ def verdict_problem(record, category, ts, verdict):
         if "client_side" in (record.get("flags") or []):
             return "counted, but the record is flagged client_side: the merchant's own client failed it"
         network_failure = record["status"] is None and record["error"] in NETWORK_FAILURES
+        controls, quorum = controls_at(ts)
         witnesses = [cid for cid in sorted(controls) if network_failure and witness(cid, ts)]
         if controls and len(witnesses) >= quorum:
             return f"counted, but controls {witnesses} were failing witnesses then: merchant_side"

@@ -12,7 +12,7 @@ import {
   type SloMetrics,
   startMetricsServer,
 } from "../export/index.js";
-import { recordedProbesOf, type SloConfig } from "../model/config.js";
+import { DEFAULT_STALL_MS, recordedProbesOf, type SloConfig } from "../model/config.js";
 import { structurallyEqual } from "../model/equal.js";
 import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
 import { SecretScrubber } from "../model/secret.js";
@@ -28,8 +28,11 @@ import {
   burnRateWindowMs,
   CONTROL_LOOKBACK_MS,
   ControlTimeline,
+  controlSettingsOf,
   isCancelled,
   RollingWindows,
+  sharedIdWarning,
+  sharedWindowIds,
   TargetReach,
   withFeedWindows,
 } from "../slo/index.js";
@@ -82,7 +85,6 @@ export interface RunningDaemon {
 const REPLAY_MS = 32 * DAY_MS;
 const DEFAULT_REFRESH_MS = 5_000;
 const PRUNE_EVERY_MS = DAY_MS;
-const DEFAULT_MAX_STALL_MS = 50;
 
 /** The runner's view: the provider's targets and, beside them, one per control. */
 /**
@@ -166,16 +168,29 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   recordConfiguration(store, config, log);
   // Declared maintenance (each window by the notice of its versions in the log's configuration
   // records) plus the feed's windows, as the evidence store has them now.
-  const effective = (from: SloConfig): SloConfig =>
-    withFeedWindows(from, store.feedWindows.all(), {
-      ...store.declaredWindowVersions(),
-      now: clock.now(),
-    });
+  // A declared window with a feed window's id: both stand; said once per id, when first met.
+  const sharedWarned = new Set<string>();
+  const effective = (from: SloConfig): SloConfig => {
+    const feed = store.feedWindows.all();
+    for (const id of sharedWindowIds(from.maintenance.windows, feed)) {
+      if (sharedWarned.has(id)) continue;
+      sharedWarned.add(id);
+      log("warn", sharedIdWarning(id), { window: id });
+    }
+    return withFeedWindows(from, feed, { ...store.declaredWindowVersions(), now: clock.now() });
+  };
+  /** The control settings the log holds from `since` on (the one in force then first); `given`'s without any. */
+  const controlSettingsSince = (since: EpochMs, given: SloConfig) =>
+    controlSettingsOf(
+      store.configRecords({ from: since - CONTROL_LOOKBACK_MS, to: Number.MAX_SAFE_INTEGER }),
+      given,
+    );
   const replay = (from: SloConfig, now: number): RollingWindows => {
     const rebuilt = new RollingWindows(effective(from));
     let replayed = 0;
     // In ts order every control result before a request is known: the report's classification.
-    const controls = new ControlTimeline(from.controls ?? [], from.controlsQuorum);
+    // Each result by the control settings in force when it was sent (the log's configuration records).
+    const controls = ControlTimeline.ofSettings(controlSettingsSince(now - REPLAY_MS, from));
     const reach = targetReachFrom(store, now - REPLAY_MS);
     for (const result of store.results({ from: now - REPLAY_MS, to: now })) {
       controls.add(result);
@@ -227,6 +242,10 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
   const reach = targetReachFrom(store, started);
   const validity = new ValidityTracker({
     config,
+    controlSettings: controlSettingsSince(
+      Math.min(started, monthInterval(monthOf(started)).start) - CONTROL_LOOKBACK_MS,
+      config,
+    ),
     clock,
     log,
     reach,
@@ -261,7 +280,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     probes: config.probes,
     controls: (config.controls ?? []).map((c) => controlProbe(c).spec),
     sink,
-    maxStallMs: config.agent.maxStallMs ?? DEFAULT_MAX_STALL_MS,
+    maxStallMs: config.agent.maxStallMs ?? DEFAULT_STALL_MS,
     log: (level, message, fields) => log(level, message, fields),
     onLag: (lagMs) => metrics.recordStall(lagMs),
     onRunQueue: (waitedMs) => metrics.recordRunQueue(waitedMs),
@@ -486,9 +505,17 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       return { ok: false, problems };
     }
     const { agent, needRestart } = settleAgentSettings(config.agent, loaded.agent);
-    // Controls run on a scheduler and timeline fixed at start: the running ones are kept.
+    // Controls run on a scheduler and timeline fixed at start: the running ones, and their quorum,
+    // are kept (and so recorded: the log holds what judged each result, contract section 14).
     if (!structurallyEqual(config.controls ?? [], loaded.controls ?? [])) needRestart.push("controls");
-    const next: SloConfig = { ...loaded, agent, controls: config.controls ?? [] };
+    if (config.controlsQuorum !== loaded.controlsQuorum) needRestart.push("controls_quorum");
+    const { controlsQuorum: _loadedQuorum, ...rest } = loaded;
+    const next: SloConfig = {
+      ...rest,
+      agent,
+      controls: config.controls ?? [],
+      ...(config.controlsQuorum === undefined ? {} : { controlsQuorum: config.controlsQuorum }),
+    };
     try {
       // First: an alert receiver it cannot use refuses the reload before anything has changed.
       alerting.reconfigure(next);

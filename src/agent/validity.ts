@@ -13,6 +13,7 @@ import {
   AutomaticExclusionLog,
   automaticReasonOf,
   CONTROL_LOOKBACK_MS,
+  type ControlSettings,
   ControlTimeline,
   isNetworkFailure,
   type TargetReach,
@@ -48,6 +49,8 @@ export class ValidityTracker {
 
   constructor(options: {
     config: SloConfig;
+    /** The control settings by when each was loaded (the log's); absent: the configuration's throughout. */
+    controlSettings?: readonly ControlSettings[];
     clock: Clock;
     log: Logger;
     decided: Decided;
@@ -58,13 +61,15 @@ export class ValidityTracker {
     this.#clock = options.clock;
     this.#log = options.log;
     this.#decided = options.decided;
-    this.#timeline = new ControlTimeline(options.config.controls ?? [], options.config.controlsQuorum);
+    this.#timeline = options.controlSettings
+      ? ControlTimeline.ofSettings(options.controlSettings)
+      : new ControlTimeline(options.config.controls ?? [], options.config.controlsQuorum);
     this.#expectations = new Map(options.config.probes.map((p) => [p.id, p.expect]));
   }
 
   /**
    * Takes a reloaded configuration's expectations (`expect:`); a removed probe leaves /metrics.
-   * The next result of each probe is judged by them. Controls are fixed until restart.
+   * The next result of each probe is judged by them. Controls and their quorum are fixed until restart.
    */
   reconfigure(config: SloConfig): void {
     this.#expectations = new Map(config.probes.map((p) => [p.id, p.expect]));

@@ -12,9 +12,8 @@ export const SLA_MAINTENANCE_TERMS: MaintenancePolicy = {
   maxHoursPerYear: 15,
 };
 
-/** A policy looser than the SLA's terms lets maintenance qualify that the SLA would count as downtime. */
-export function policyLooserThanSla(slo: YamlSource, config: SloConfig): ConfigProblem[] {
-  const policy = config.maintenance.policy;
+/** The fields of `policy` looser than the SLA's terms, each with the term it loosens ("7 days' notice"). */
+export function looserTerms(policy: MaintenancePolicy): { field: string; term: string }[] {
   const sla = SLA_MAINTENANCE_TERMS;
   const looser: [string, boolean, string][] = [
     ["min_notice_days", policy.minNoticeDays < sla.minNoticeDays, `${sla.minNoticeDays} days' notice`],
@@ -29,12 +28,15 @@ export function policyLooserThanSla(slo: YamlSource, config: SloConfig): ConfigP
       `${sla.maxHoursPerYear} hours a year`,
     ],
   ];
-  return looser
-    .filter(([, isLooser]) => isLooser)
-    .map(([field, , term]) =>
-      slo.problem(
-        ["maintenance", "policy", field],
-        `looser than the SLA's published terms (${term}): maintenance the SLA counts as downtime would be excluded; a change within a month judges only from the next month (docs/sla-arithmetic.md)`,
-      ),
-    );
+  return looser.filter(([, isLooser]) => isLooser).map(([field, , term]) => ({ field, term }));
+}
+
+/** A policy looser than the SLA's terms lets maintenance qualify that the SLA would count as downtime. */
+export function policyLooserThanSla(slo: YamlSource, config: SloConfig): ConfigProblem[] {
+  return looserTerms(config.maintenance.policy).map(({ field, term }) =>
+    slo.problem(
+      ["maintenance", "policy", field],
+      `looser than the SLA's published terms (${term}): maintenance the SLA counts as downtime would be excluded; a change within a month judges only from the next month (docs/sla-arithmetic.md)`,
+    ),
+  );
 }

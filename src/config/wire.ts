@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { DEFAULT_STALL_MS, MAX_STALL_MS, MIN_STALL_MS } from "../model/config.js";
 import { invisibleCharacterIn } from "../model/text.js";
 import { DIAGNOSTIC_KINDS, type ListedDiagnosticKind } from "../probes/kinds/diagnostic.js";
 import { flowFields, flowProblems } from "../probes/kinds/flow-wire.js";
@@ -157,10 +158,17 @@ export const AgentWire = z
     max_stall_ms: z
       .number()
       .int("must be a whole number of milliseconds")
-      .positive("must be > 0")
-      .default(50)
+      .min(
+        MIN_STALL_MS,
+        `must be at least ${MIN_STALL_MS}: below it the host's ordinary scheduling jitter would book the provider's own failures as agent_error (excluded)`,
+      )
+      .max(
+        MAX_STALL_MS,
+        `must be at most ${MAX_STALL_MS}: above it the agent's own delay would be booked as the provider's latency or timeouts`,
+      )
+      .default(DEFAULT_STALL_MS)
       .describe(
-        "A probe result holding more of the agent's own delay than this (ms) is `agent_error`, the delay being the agent's, not the provider's: the larger of the prober loop's lateness summed over the result's timing and the prober thread's wait for a CPU (the kernel's run-queue time, on Linux) over it, or the time before its request was written (connection set-up aside).",
+        "A probe result holding more of the agent's own delay than this (ms) is `agent_error`, the delay being the agent's, not the provider's: the larger of the prober loop's lateness summed over the result's timing and the prober thread's wait for a CPU (the kernel's run-queue time, on Linux) over it, or the time before its request was written (connection set-up aside). 20 to 1000; the report shows the value in force and warns when it is not the contract's 50.",
       ),
     tsa_url: z
       .string()
@@ -193,7 +201,14 @@ export const CategoryWire = z.strictObject({
 
 export const MaintenanceWindowWire = z
   .strictObject({
-    id: text().describe("Unique window id, e.g. mw-1."),
+    id: text()
+      .refine(
+        (id) => !id.startsWith("feed:"),
+        'must not begin with "feed:" (the maintenance feed\'s windows are named so)',
+      )
+      .describe(
+        "Unique window id, e.g. mw-1; not one of the maintenance feed's window ids (both would stand, separately).",
+      ),
     start: timestamp("Start of the announced downtime."),
     end: timestamp("End of the announced downtime (after start)."),
     announced_at: timestamp("When the provider announced it (the notice rule counts from here)."),
@@ -756,7 +771,7 @@ export const SloFileWire = z.strictObject({
     .min(1, "must be >= 1")
     .optional()
     .describe(
-      "How many controls must be failing, each a healthy witness, for a provider failure to be merchant_side. Default 2, or 1 with one control; more than the controls configured is an error.",
+      "How many controls must be failing, each a healthy witness, for a provider failure to be merchant_side. Default 2, or 1 with one control; more than the controls configured is an error. Takes effect at the next start, like controls; each result is judged by the quorum in force when it was sent.",
     ),
   probes_dir: z.string().optional().describe("Directory of probe files (*.yaml), relative to this file."),
   probes: z.array(ProbeWire).optional().describe("Probes declared inline, besides those in probes_dir."),

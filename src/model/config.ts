@@ -12,6 +12,16 @@ export type ServiceClassId = string;
 export type ProbeId = string;
 export type TargetId = string;
 
+/**
+ * agent.max_stall_ms (contract section 14): the default, and its bounds. Below 20 ms the host's
+ * ordinary scheduling jitter (a GC pause, a busy neighbour) would book the provider's own failures
+ * as agent_error and exclude them; above 1000 ms a second of the agent's own delay would be booked
+ * as the provider's latency or timeouts (docs/configuration.md).
+ */
+export const DEFAULT_STALL_MS = 50;
+export const MIN_STALL_MS = 20;
+export const MAX_STALL_MS = 1000;
+
 export interface AgentSettings {
   readonly region: string;
   /** This agent's identity among several (the `agent` label and the `agent` of its records). */
@@ -119,6 +129,11 @@ export interface WindowVersion {
 
 /** Where a feed window's notice comes from: the provider's claim and what the agent saw. */
 export interface FeedWindowOrigin {
+  /**
+   * The provider's id of the window. The window's own id is this, or "feed:" and this when a
+   * declared window has the same id: the two are separate windows (slo/feed-windows.ts feedWindowId).
+   */
+  readonly providerId: string;
   /** The provider's created_at: what it claims as the announcement. */
   readonly providerAnnouncedAt: EpochMs;
   /** When this agent first read the window in the feed: the notice it can prove. */

@@ -14,7 +14,9 @@ import {
   automaticVerdictOf,
   availabilityPct,
   CONTROL_LOOKBACK_MS,
+  type ControlSettings,
   ControlTimeline,
+  controlSettingsOf,
   creditAmountOf,
   creditPctOf,
   type DailyFigures,
@@ -24,6 +26,7 @@ import {
   type MonthlyFigures,
   monthFigures,
   StatusCounts,
+  sharedIdWarnings,
   TargetReach,
 } from "../slo/index.js";
 import { CategoryCoverage, mergedIntervals } from "./category-coverage.js";
@@ -50,10 +53,12 @@ import { type RecordVerdict, verdictOf } from "./verdicts.js";
 import {
   type Backdated,
   backdatedWarning,
+  controlChangeWarnings,
   coverageWarning,
   declaredNoticeWarnings,
   ForeignAgentRecords,
   policyWarnings,
+  stallGuardWarnings,
   unsignedRunsWarning,
 } from "./warnings.js";
 
@@ -360,13 +365,51 @@ function coverageOf(
 }
 
 /**
+ * The control settings that judge the period's results, each from when the agent loaded it
+ * (contract section 14): from the log's configuration records, the given configuration's without any.
+ */
+function controlSettingsIn(config: SloConfig, store: EvidenceSource, period: Interval): ControlSettings[] {
+  const records = store.configRecords?.({ from: period.start - CONTROL_LOOKBACK_MS, to: period.end }) ?? [];
+  return controlSettingsOf(records, config);
+}
+
+/**
+ * The JSON report's `controls` (contract section 14): those in force when the period began and
+ * each change loaded within it; none when no controls were configured in it.
+ */
+function controlsSection(
+  settings: readonly ControlSettings[],
+  period: Interval,
+): Pick<MonthlyReport, "controls"> {
+  const shown = (s: ControlSettings) => ({
+    quorum: Math.min(s.quorum ?? 2, Math.max(1, s.controls.length)),
+    controls: s.controls.map((c) => c.id),
+  });
+  const first = settings.findLast((s) => s.from <= period.start) ?? settings[0];
+  const changes = settings.filter((s) => s !== first && s.from > period.start && s.from < period.end);
+  if (first === undefined || [first, ...changes].every((s) => s.controls.length === 0)) return {};
+  return {
+    controls: {
+      ...shown(first),
+      ...(changes.length > 0
+        ? { changes: changes.map((s) => ({ loaded_at: isoUtc(s.from), ...shown(s) })) }
+        : {}),
+    },
+  };
+}
+
+/**
  * The stored control results that can decide requests of the period: from CONTROL_LOOKBACK_MS
  * before it (a control's witness state depends on when its run of failures began).
  */
-function controlTimelineOf(config: SloConfig, store: EvidenceSource, period: Interval): ControlTimeline {
-  const controls = config.controls ?? [];
-  const timeline = new ControlTimeline(controls, config.controlsQuorum);
-  if (controls.length === 0) return timeline;
+function controlTimelineOf(
+  config: SloConfig,
+  store: EvidenceSource,
+  period: Interval,
+  settings = controlSettingsIn(config, store, period),
+): ControlTimeline {
+  const timeline = ControlTimeline.ofSettings(settings);
+  if (timeline.empty) return timeline;
   const results = store.results({
     from: period.start - CONTROL_LOOKBACK_MS,
     to: period.end,
@@ -423,7 +466,8 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const watch = new MonthWatch(config, categories, period);
   const foreign = new ForeignAgentRecords(config.agent.id);
   const perCategory = new CategoryCoverage(config, categories, period);
-  const automatic = new AutomaticExclusionLog(controlTimelineOf(config, store, period));
+  const controlSettings = controlSettingsIn(config, store, period);
+  const automatic = new AutomaticExclusionLog(controlTimelineOf(config, store, period, controlSettings));
   // The automatic reason of the result being judged, for its verdict once the pass has counted it.
   let reasonOfLast: AutomaticReason | null = null;
   let unreachedLast = false;
@@ -480,6 +524,11 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     probeIntervalsAround(config.probes, period.start),
   );
   const imported = importedEvidenceOf(importedRecords, categories);
+  const context = reportContext(
+    config,
+    input.agent ?? null,
+    store.configRecords?.({ from: period.start, to: period.end }) ?? [],
+  );
   const warnings = [
     ...[...narrowedClasses].map(
       ([id, pooled]) =>
@@ -501,6 +550,9 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...sourcesDisagreeWarnings(split.tally, split.probes),
     ...declaredNoticeWarnings(figures.maintenance.windows.filter(touches)),
     ...policyWarnings(config.maintenance),
+    ...sharedIdWarnings(config.maintenance.windows, period),
+    ...stallGuardWarnings(context.max_stall_ms),
+    ...controlChangeWarnings(controlsSection(controlSettings, period).controls),
   ];
   const chain = input.verified?.digest() ?? store.chainHead({ from: period.start, to: period.end });
   const preliminary_reasons = preliminaryReasons(period, input.now, coverage);
@@ -510,11 +562,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     month,
     generated_at: isoUtc(input.now),
     period: figures.period,
-    context: reportContext(
-      config,
-      input.agent ?? null,
-      store.configRecords?.({ from: period.start, to: period.end }) ?? [],
-    ),
+    context,
     preliminary: preliminary_reasons.length > 0,
     preliminary_reasons,
     categories: figures.categories.map((c) => ({
@@ -535,6 +583,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
       };
     }),
     maintenance: { ...figures.maintenance, windows: figures.maintenance.windows.filter(touches) },
+    ...controlsSection(controlSettings, period),
     exclusions: figures.exclusions.filter(touches),
     coverage,
     evidence: { records: chain.records, sha256: chain.sha256, ...(imported ? { imported } : {}) },

@@ -1,4 +1,4 @@
-import type { SloConfig, Target } from "../model/config.js";
+import { DEFAULT_STALL_MS, type SloConfig, type Target } from "../model/config.js";
 import { redactSecrets, secretForms } from "../model/secret.js";
 import type { EpochMs, Interval } from "../model/time.js";
 import { AGENT_VERSION } from "../version.js";
@@ -33,7 +33,24 @@ export function reportContext(
     merchant: config.sla.merchant,
     contract_ref: config.sla.contractRef,
     monthly_fee: config.sla.monthlyFee,
+    max_stall_ms: stallGuardsOf(config, recorded),
   };
+}
+
+/**
+ * agent.max_stall_ms of the configurations recorded for the month (in force at its start and
+ * loaded during it), each value once in load order; the given configuration's when none was
+ * recorded. What judged which results were the agent's own delay (agent_error).
+ */
+export function stallGuardsOf(
+  config: SloConfig,
+  recorded: readonly { readonly payload: string }[],
+): number[] {
+  const values = recorded.map(({ payload }) => {
+    const agent = (JSON.parse(payload) as { agent?: { maxStallMs?: unknown } }).agent;
+    return typeof agent?.maxStallMs === "number" ? agent.maxStallMs : DEFAULT_STALL_MS;
+  });
+  return [...new Set(values.length > 0 ? values : [config.agent.maxStallMs ?? DEFAULT_STALL_MS])];
 }
 
 /** The base URL without user info, and without any value the environment put into it (a key in a path or query). */

@@ -98,6 +98,7 @@ export function mergeAgentReports(
       region: parts.map((p) => p.summary.region).join(","),
       agent: parts.map((p) => p.summary.agent).join(","),
       targets: reports.flatMap((r) => r.context.targets),
+      max_stall_ms: [...new Set(reports.flatMap((r) => r.context.max_stall_ms ?? []))],
     },
     preliminary: reasons.length > 0,
     preliminary_reasons: reasons,

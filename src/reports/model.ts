@@ -212,6 +212,26 @@ export interface ReportContext {
   readonly contract_ref: string | null;
   /** The fee credits apply to (sla.monthly_fee); null when not configured. */
   readonly monthly_fee: { readonly amount: number; readonly currency: string } | null;
+  /**
+   * agent.max_stall_ms in force over the month (contract section 14), each value once in the order
+   * loaded: from the configurations the agent recorded, else the given one's. Absent in a merged
+   * report from agents that predate it.
+   */
+  readonly max_stall_ms?: readonly number[];
+}
+
+/**
+ * The controls and controls_quorum in force when the month began, and each change the agent loaded
+ * within it: a provider result is judged by the settings in force when it was sent.
+ */
+export interface ControlsSection {
+  readonly quorum: number;
+  readonly controls: readonly string[];
+  readonly changes?: readonly {
+    readonly loaded_at: IsoInstant;
+    readonly quorum: number;
+    readonly controls: readonly string[];
+  }[];
 }
 
 export interface ReportSummary {
@@ -232,6 +252,8 @@ export interface MonthlyReport {
   readonly categories: readonly CategoryRow[];
   readonly service_classes: readonly ServiceClassRow[];
   readonly maintenance: MaintenanceSection;
+  /** The controls that judged merchant_side (contract section 14); absent when none was configured. */
+  readonly controls?: ControlsSection;
   readonly exclusions: readonly ExclusionRow[];
   readonly coverage: Coverage;
   readonly evidence: Evidence;

@@ -1,4 +1,5 @@
-import type { MaintenancePolicy, SloConfig } from "../model/config.js";
+import { looserTerms } from "../config/policy-terms.js";
+import { DEFAULT_STALL_MS, type MaintenancePolicy, type SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/index.js";
 import { type EpochMs, isoUtc } from "../model/time.js";
 import { BACKDATED_BEHIND_MS, type BackdatedRecords } from "../record/index.js";
@@ -102,9 +103,16 @@ function policyText(p: MaintenancePolicy): string {
  * (contract section 14; slo/feed-windows.ts policyOfMonth): the figures use the logged one.
  */
 export function policyWarnings(maintenance: SloConfig["maintenance"]): string[] {
-  const log = maintenance.policyLog;
-  if (log === undefined) return [];
   const judged = policyText(maintenance.policy);
+  const loose = looserTerms(maintenance.policy);
+  const looser =
+    loose.length === 0
+      ? []
+      : [
+          `the maintenance policy that judges this month (${judged}) is looser than the SLA's published terms (${loose.map((l) => l.term).join(", ")}; maintenance.policy ${loose.map((l) => l.field).join(", ")}): maintenance the SLA counts as downtime may be excluded here.`,
+        ];
+  const log = maintenance.policyLog;
+  if (log === undefined) return looser;
   const changes = log.changes.map(
     (v) =>
       `the maintenance policy changed on ${formatInstant(isoUtc(v.loadedAt))} UTC to ${policyText(v.policy)}: the month is judged by the policy in force when it began (${judged}); a change takes effect from the next month.`,
@@ -115,5 +123,40 @@ export function policyWarnings(maintenance: SloConfig["maintenance"]): string[] 
       : [
           `the maintenance policy given now (${policyText(log.unapplied)}) is none the agent's log holds for the month: not applied; the month is judged by the logged policy (${judged}).`,
         ];
-  return [...changes, ...unapplied];
+  return [...looser, ...changes, ...unapplied];
+}
+
+/**
+ * agent.max_stall_ms other than the contract's 50 (section 14): a larger value books more of the
+ * agent's own delay as the provider's latency, a smaller one excludes more of the provider's
+ * failures as agent_error.
+ */
+export function stallGuardWarnings(values: readonly number[] | undefined): string[] {
+  return (values ?? [])
+    .filter((ms) => ms !== DEFAULT_STALL_MS)
+    .map(
+      (ms) =>
+        `agent.max_stall_ms was ${ms} ms for (part of) the month, not the contract's ${DEFAULT_STALL_MS}: ${ms > DEFAULT_STALL_MS ? "more of the agent's own delay is booked as the provider's latency or timeouts" : "more of the provider's failures are excluded as agent_error"} than the contract intends.`,
+    );
+}
+
+/**
+ * Each change of the controls within the month (contract section 14): the results sent before it
+ * were judged by the earlier settings, so a reload after an outage cannot re-judge the outage.
+ */
+export function controlChangeWarnings(
+  controls:
+    | {
+        readonly changes?: readonly {
+          readonly loaded_at: string;
+          readonly quorum: number;
+          readonly controls: readonly string[];
+        }[];
+      }
+    | undefined,
+): string[] {
+  return (controls?.changes ?? []).map(
+    (c) =>
+      `the controls changed on ${formatInstant(c.loaded_at)} UTC to ${c.controls.length === 0 ? "none" : `${c.controls.join(", ")} (quorum ${c.quorum})`}: results sent from then on are judged by them, the earlier ones by the controls in force when they were sent.`,
+  );
 }

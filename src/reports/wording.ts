@@ -71,6 +71,12 @@ export function contextPairs(report: MonthlyReport): [string, string][] {
     ["Region", c.region],
     ["Measured by", `${c.agent ?? "an slo-agent"} (slo-agent ${c.agent_version})`],
     ["Targets", c.targets.map((t) => `${t.id} ${t.base_url}`).join(", ") || "none"],
+    ...(c.max_stall_ms === undefined
+      ? []
+      : ([["Stall guard (agent.max_stall_ms)", c.max_stall_ms.map((ms) => `${ms} ms`).join(", then ")]] as [
+          string,
+          string,
+        ][])),
   ];
 }
 
@@ -267,7 +273,7 @@ export function feedNote(w: MaintenanceRow): string {
 
 /** Said under the maintenance table when some window came from the maintenance feed. */
 export const FEED_WINDOWS =
-  "Windows from the maintenance feed count their notice from when this agent first saw them in the provider's status page (the notice the evidence proves), not from the provider's own announcement time; a window declared in the configuration with the same id overrides this.";
+  "Windows from the maintenance feed count their notice from when this agent first saw them in the provider's status page (the notice the evidence proves), not from the provider's own announcement time; a window declared in the configuration (of its own id) can vouch for an earlier announcement.";
 
 export function exclusionTexts(x: ExclusionRow) {
   return { span: spanOf(x), excludedRequests: formatExcluded(x.excluded_requests) };

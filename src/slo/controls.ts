@@ -48,9 +48,59 @@ export interface ControlFailure {
 }
 
 interface ControlSeries {
-  readonly control: Control;
+  readonly id: string;
   readonly ts: number[];
   readonly results: (ControlFailure | null)[];
+}
+
+/**
+ * The controls and controls_quorum in force from `from` on (contract section 14): a provider
+ * result is judged by the settings in force when it was sent, so a reload after an outage cannot
+ * turn the outage's failures merchant_side (ATTACK-24c item 1).
+ */
+export interface ControlSettings {
+  readonly from: EpochMs;
+  readonly controls: readonly Control[];
+  /** The configured controls_quorum, if any (default 2, or 1 with one control; clamped to the controls). */
+  readonly quorum?: number | undefined;
+}
+
+/**
+ * The control settings the agent's log holds (contract section 14): one per configuration record
+ * (`records`: oldest first, the one in force before the period first) whose controls or quorum
+ * differ from the previous one; a record without categories is a tool's, not a configuration the
+ * agent ran, and is passed over. `given`'s settings when the log holds none (imported data).
+ */
+export function controlSettingsOf(
+  records: readonly { readonly ts: EpochMs; readonly payload: string }[],
+  given: { readonly controls?: readonly Control[] | undefined; readonly controlsQuorum?: number | undefined },
+): ControlSettings[] {
+  const settings: ControlSettings[] = [];
+  for (const { ts, payload } of records) {
+    const config = JSON.parse(payload) as {
+      categories?: unknown;
+      controls?: Control[];
+      controlsQuorum?: number;
+    };
+    if (config.categories === undefined) continue;
+    const next = { from: ts, controls: config.controls ?? [], quorum: config.controlsQuorum };
+    const last = settings.at(-1);
+    if (last && sameSettings(last, next)) continue;
+    settings.push(next);
+  }
+  return settings.length > 0
+    ? settings
+    : [{ from: 0, controls: given.controls ?? [], quorum: given.controlsQuorum }];
+}
+
+/** Whether two settings judge alike: the same controls (id, kind, interval, timeout) and quorum. */
+export function sameSettings(a: ControlSettings, b: ControlSettings): boolean {
+  const shape = (s: ControlSettings) =>
+    JSON.stringify([
+      Math.min(s.quorum ?? 2, Math.max(1, s.controls.length)),
+      s.controls.map((c) => [c.id, c.kind, c.intervalMs, c.timeoutMs]),
+    ]);
+  return shape(a) === shape(b);
 }
 
 /** How a failing control stands as a witness at the start of its current run of failures. */
@@ -68,7 +118,12 @@ export type ControlJudgement =
 /** The control results seen so far, per control, in ts order. */
 export class ControlTimeline {
   readonly #series = new Map<string, ControlSeries>();
-  readonly quorum: number;
+  /** The settings in force, oldest first; the first holds from the beginning of time. */
+  readonly #settings: {
+    readonly from: EpochMs;
+    readonly controls: readonly Control[];
+    readonly quorum: number;
+  }[] = [];
   /** Witness state per control and run start, until the next control result is added. */
   readonly #witness = new Map<string, WitnessState>();
   /**
@@ -79,8 +134,35 @@ export class ControlTimeline {
 
   /** `quorum`: the configured controls_quorum, if any (clamped to the number of controls). */
   constructor(controls: readonly Control[], quorum?: number) {
-    for (const control of controls) this.#series.set(control.id, { control, ts: [], results: [] });
-    this.quorum = Math.min(quorum ?? 2, Math.max(1, controls.length));
+    this.settingsFrom({ from: Number.NEGATIVE_INFINITY, controls, quorum });
+  }
+
+  /** A timeline judging each result by the settings in force when it was sent (`settings`: in `from` order). */
+  static ofSettings(settings: readonly ControlSettings[]): ControlTimeline {
+    const [first, ...later] = settings;
+    const timeline = new ControlTimeline(first?.controls ?? [], first?.quorum);
+    for (const s of later) timeline.settingsFrom(s);
+    return timeline;
+  }
+
+  /** Settings in force from `s.from` on (a reload): results sent before keep the earlier ones. */
+  settingsFrom(s: ControlSettings): void {
+    const quorum = Math.min(s.quorum ?? 2, Math.max(1, s.controls.length));
+    this.#settings.push({ from: s.from, controls: s.controls, quorum });
+    for (const control of s.controls)
+      if (!this.#series.has(control.id))
+        this.#series.set(control.id, { id: control.id, ts: [], results: [] });
+    this.#witness.clear();
+  }
+
+  /** The settings in force at `ts`. */
+  #at(ts: EpochMs) {
+    return this.#settings.findLast((s) => s.from <= ts) ?? this.#settings[0]!;
+  }
+
+  /** The quorum in force at `ts`. */
+  quorumAt(ts: EpochMs): number {
+    return this.#at(ts).quorum;
   }
 
   get empty(): boolean {
@@ -102,7 +184,7 @@ export class ControlTimeline {
     // A control whose request failed inside the agent says nothing about the network: unknown.
     // No answer: no HTTP status, or (a tcp or dns control, which has none) a reason it failed.
     const failed = result.error !== null && !result.flags?.includes("agent_error");
-    const entry = failed ? { control: series.control.id, ts: result.ts, error: result.error } : null;
+    const entry = failed ? { control: series.id, ts: result.ts, error: result.error } : null;
     const at = upperBound(series.ts, result.ts);
     series.ts.splice(at, 0, result.ts);
     series.results.splice(at, 0, entry);
@@ -117,23 +199,25 @@ export class ControlTimeline {
 
   /** What the controls say about a provider failure sent at `ts` (see the comment at the top). */
   judgeAt(ts: EpochMs): ControlJudgement {
-    if (this.#series.size === 0) return null;
+    const { controls, quorum } = this.#at(ts);
+    if (controls.length === 0) return null;
     const witnessed: ControlFailure[] = [];
     let failing = 0;
     let flapping = false;
-    for (const series of this.#series.values()) {
-      const { control, ts: times, results } = series;
+    for (const control of controls) {
+      const series = this.#series.get(control.id)!;
+      const { ts: times, results } = series;
       const i = lowerBound(times, ts) - 1;
       if (i < 0 || ts - times[i]! > control.intervalMs + control.timeoutMs) continue;
       const failure = results[i];
       if (!failure) continue;
       failing += 1;
       const state = this.#witnessState(series, i);
-      if (state === "healthy" && !this.#contradicted(series, i)) witnessed.push(failure);
+      if (state === "healthy" && !this.#contradicted(series, control, i)) witnessed.push(failure);
       else if (state === "control_flapping") flapping = true;
     }
-    if (witnessed.length >= this.quorum) return { witnessed };
-    if (failing >= this.quorum) return { problem: flapping ? "control_flapping" : "control_unhealthy" };
+    if (witnessed.length >= quorum) return { witnessed };
+    if (failing >= quorum) return { problem: flapping ? "control_flapping" : "control_unhealthy" };
     return null;
   }
 
@@ -153,8 +237,8 @@ export class ControlTimeline {
    * cannot qualify, so the daemon (which decides a failure once the controls' results before it
    * are in) and the report (which reads all results in ts order) see the same responses.
    */
-  #contradicted(series: ControlSeries, i: number): boolean {
-    const from = series.ts[runStart(series.results, i)]! + series.control.timeoutMs;
+  #contradicted(series: ControlSeries, control: Control, i: number): boolean {
+    const from = series.ts[runStart(series.results, i)]! + control.timeoutMs;
     const to = series.ts[i]!;
     const seconds = this.#answeredSeconds;
     const at = lowerBound(seconds, Math.ceil(from / 1000));
@@ -165,7 +249,7 @@ export class ControlTimeline {
   #witnessState(series: ControlSeries, i: number): WitnessState {
     const { ts: times, results } = series;
     const first = runStart(results, i);
-    const key = `${series.control.id}@${times[first]}`;
+    const key = `${series.id}@${times[first]}`;
     const known = this.#witness.get(key);
     if (known) return known;
     const since = times[first]! - WITNESS_HEALTH_MS;
@@ -200,8 +284,8 @@ export class ControlTimeline {
    * sent at or after `ts`, or any run it started before `ts` has hit its deadline (plus grace).
    */
   settledFor(ts: EpochMs, now: EpochMs): boolean {
-    for (const { control, ts: times } of this.#series.values()) {
-      const last = times.at(-1);
+    for (const control of this.#at(ts).controls) {
+      const last = this.#series.get(control.id)!.ts.at(-1);
       if ((last === undefined || last < ts) && now < ts + control.timeoutMs + SETTLE_GRACE_MS) return false;
     }
     return true;

@@ -36,11 +36,53 @@ export function scopeOfComponents(feed: MaintenanceFeed, components: readonly st
   return { scope: categories.size === 0 ? null : [...categories].sort(), unmapped };
 }
 
+/** What a feed window's id becomes when a declared window has its provider id (feedWindowId). */
+export const FEED_ID_PREFIX = "feed:";
+
+/**
+ * A feed window's id among the month's windows: the provider's, or FEED_ID_PREFIX and the
+ * provider's when a declared window has that id. Declared and feed windows are separate
+ * namespaces: a declared window never replaces or hides a feed window (declared ids cannot begin
+ * with "feed:", config/wire.ts), so both stand, each counted under its own id.
+ */
+export function feedWindowId(providerId: string, declaredIds: ReadonlySet<string>): string {
+  return declaredIds.has(providerId) ? `${FEED_ID_PREFIX}${providerId}` : providerId;
+}
+
+/** The feed windows' provider ids that a declared window also has, each once, sorted. */
+export function sharedWindowIds(
+  declared: readonly MaintenanceWindow[],
+  feed: readonly FeedWindow[],
+): string[] {
+  const ids = new Set(declared.map((w) => w.id));
+  return [...new Set(feed.map((f) => f.providerId).filter((id) => ids.has(id)))].sort();
+}
+
+/** The warning for feed windows that share their id with a declared one (the run's log, the report). */
+export function sharedIdWarning(id: string): string {
+  return `maintenance window ${id} is both declared (maintenance.windows) and in the provider's maintenance feed: they are separate windows, both judged; the feed's is counted as ${FEED_ID_PREFIX}${id}. Give the declared window another id.`;
+}
+
+/**
+ * sharedIdWarning for each feed window among `windows` (merged by mergeFeedWindows) that overlaps
+ * `period` and is counted under FEED_ID_PREFIX because a declared window has its id.
+ */
+export function sharedIdWarnings(
+  windows: readonly MaintenanceWindow[],
+  period: { readonly start: EpochMs; readonly end: EpochMs },
+): string[] {
+  const shared = windows
+    .filter((w) => w.feed !== undefined && w.id !== w.feed.providerId)
+    .filter((w) => w.start < period.end && w.end > period.start)
+    .map((w) => w.feed?.providerId ?? w.id);
+  return [...new Set(shared)].sort().map(sharedIdWarning);
+}
+
 /**
  * Declared windows plus the feed's. A feed window's announced_at is its first-seen time — the
  * notice the agent can prove — not the provider's created_at; a window whose start, end or
- * categories changed is judged in parts, each part from when it was first seen (windowsByNotice); a declared window with the same id
- * replaces the feed's entirely (that is how an operator vouches for an earlier announcement).
+ * categories changed is judged in parts, each part from when it was first seen (windowsByNotice).
+ * A declared window with a feed window's id replaces nothing: both stand (feedWindowId).
  */
 export function mergeFeedWindows(
   declared: readonly MaintenanceWindow[],
@@ -49,28 +91,27 @@ export function mergeFeedWindows(
   known?: readonly string[],
 ): MaintenanceWindow[] {
   const ids = new Set(declared.map((w) => w.id));
-  const imported = feed
-    .filter((f) => !ids.has(f.providerId))
-    .flatMap((f) =>
-      windowsByNotice(
-        {
-          id: f.providerId,
-          start: f.start,
-          end: f.end,
-          announcedAt: f.firstSeenAt,
-          categories: f.categories,
-          description: f.name,
-          feed: {
-            providerAnnouncedAt: f.providerCreatedAt,
-            firstSeenAt: f.firstSeenAt,
-            everyMs,
-            ...(f.cancelledAt ? { cancelledAt: f.cancelledAt } : {}),
-          },
-          ...(f.history ? { history: f.history } : {}),
+  const imported = feed.flatMap((f) =>
+    windowsByNotice(
+      {
+        id: feedWindowId(f.providerId, ids),
+        start: f.start,
+        end: f.end,
+        announcedAt: f.firstSeenAt,
+        categories: f.categories,
+        description: f.name,
+        feed: {
+          providerId: f.providerId,
+          providerAnnouncedAt: f.providerCreatedAt,
+          firstSeenAt: f.firstSeenAt,
+          everyMs,
+          ...(f.cancelledAt ? { cancelledAt: f.cancelledAt } : {}),
         },
-        known,
-      ),
-    );
+        ...(f.history ? { history: f.history } : {}),
+      },
+      known,
+    ),
+  );
   return [...declared, ...imported];
 }
 

@@ -256,15 +256,25 @@ describe("merging feed windows with declared ones", () => {
     });
   });
 
-  it("a declared window with the same id overrides the feed's", () => {
+  it("a declared window with the same id replaces nothing: both stand, the feed's as feed:<id>", () => {
+    // Issue 24 (attack round 4, item 2): a declared window of the feed window's id, moved to
+    // another year by a reload, erased the provider's announced maintenance.
     const declared = {
       id: "m2days7hjk3n",
-      start: LATE_START,
-      end: LATE_START + 3_600_000,
+      start: LATE_START + 400 * DAY,
+      end: LATE_START + 400 * DAY + 3_600_000,
       announcedAt: LATE_START - 9 * DAY,
       categories: ["settlements"],
     };
-    expect(mergeFeedWindows([declared], [feedWindow], 600_000)).toEqual([declared]);
+    const merged = mergeFeedWindows([declared], [feedWindow], 600_000);
+    expect(merged).toHaveLength(2);
+    expect(merged[0]).toEqual(declared);
+    expect(merged[1]).toMatchObject({
+      id: "feed:m2days7hjk3n",
+      start: LATE_START,
+      announcedAt: LATE_START - 2 * DAY,
+      feed: { providerId: "m2days7hjk3n" },
+    });
   });
 });
 

@@ -93,11 +93,11 @@ export function configFor(o: {
   const controls = (o.controls ?? [])
     .map((url, i) => `  - {id: c${i}, url: "${url}/health", every: 1s, timeout_ms: 10000}`)
     .join("\n");
-  // The stall guard is off (max_stall_ms one minute): on a loaded test machine it would rightly
+  // The stall guard is off (max_stall_ms at its bound, one second): on a loaded test machine it would rightly
   // make some results agent_error and blur the exact figures these cases check; it has its own
   // tests (agent-stalls.test.ts, test/probes/stall-guard.test.ts).
   return `version: 1
-agent: {region: test, listen: 127.0.0.1:0, data_dir: ./evidence, max_stall_ms: 60000}
+agent: {region: test, listen: 127.0.0.1:0, data_dir: ./evidence, max_stall_ms: 1000}
 service_classes:
   transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}
 categories:

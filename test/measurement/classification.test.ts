@@ -190,8 +190,31 @@ describe("merchant_side: a quorum of controls' latest results before ts, fresh, 
     const t = new ControlTimeline(controls, 1);
     for (const r of [control("a", -60_000, true), control("a", 0, false), control("b", 1, false)]) t.add(r);
     expect(automaticReasonOf(result(100), t)).toBe("merchant_side");
-    expect(new ControlTimeline(controls).quorum).toBe(2);
-    expect(new ControlTimeline([controls[0]!]).quorum).toBe(1);
+    expect(new ControlTimeline(controls).quorumAt(0)).toBe(2);
+    expect(new ControlTimeline([controls[0]!]).quorumAt(0)).toBe(1);
+  });
+
+  it("each result is judged by the controls settings in force when it was sent (ATTACK-24c item 1)", () => {
+    // Quorum 2 until 1_000, then 1 (a restart with controls_quorum 1): a failure sent before the
+    // change, with one healthy witness of two, stays the provider's; one after it is merchant_side.
+    const t = ControlTimeline.ofSettings([
+      { from: -100_000, controls },
+      { from: 1_000, controls, quorum: 1 },
+    ]);
+    for (const r of [control("a", -60_000, true), control("b", -60_000, true), control("a", 0, false)])
+      t.add(r);
+    t.add(control("b", 1, true));
+    expect(automaticReasonOf(result(100), t)).toBeNull();
+    expect(automaticReasonOf(result(1_500), t)).toBe("merchant_side");
+    expect([t.quorumAt(999), t.quorumAt(1_000)]).toEqual([2, 1]);
+    // A control taken out of the list by a later settings version no longer witnesses after it.
+    const removed = ControlTimeline.ofSettings([
+      { from: -100_000, controls, quorum: 1 },
+      { from: 1_000, controls: [controls[1]!], quorum: 1 },
+    ]);
+    for (const r of [control("a", -60_000, true), control("a", 0, false)]) removed.add(r);
+    expect(automaticReasonOf(result(100), removed)).toBe("merchant_side");
+    expect(automaticReasonOf(result(1_500), removed)).toBeNull();
   });
 
   it("the daemon waits until every control result sent before ts is in (settledFor)", () => {

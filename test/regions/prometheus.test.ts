@@ -69,7 +69,7 @@ function writeAgent(region: string, latencyMs: number, settlementsErrors: number
       "version: 1",
       // This suite compares Prometheus' aggregation with the stores; on a loaded CI box the stall
       // guard would flag results as agent_error between scrapes and blur that comparison.
-      `agent: {region: ${region}, id: agent-${region}, listen: 127.0.0.1:0, data_dir: ./evidence, max_stall_ms: 60000}`,
+      `agent: {region: ${region}, id: agent-${region}, listen: 127.0.0.1:0, data_dir: ./evidence, max_stall_ms: 1000}`,
       "service_classes:",
       "  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}",
       "  transaction_non_critical: {title: Transactions Non-critical Services, availability_target_pct: 99.0}",

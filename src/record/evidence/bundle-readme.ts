@@ -83,12 +83,12 @@ pooled availability and its credit tier (the SLA arithmetic, written out at the 
 script; the tiers from \`configuration.json\`, the maintenance policy from the configuration
 records of \`inputs.ndjson\`: the one in force when the month began), and prints them as one JSON object. It also checks every verdict against what lies beside it: a
 maintenance exclusion must fall in the qualifying part of that window (notice, occasions and
-hours re-applied to the declared and feed windows; a window whose start, end or categories
+hours re-applied to the declared and feed windows, a feed window whose id a declared one also has counted as \`feed:<id>\`; a window whose start, end or categories
 changed is judged in parts, each changed part from when the change was first seen: a feed
 window's by the maintenance observations of \`inputs.ndjson\`, a declared one's by its
 configuration records, the first from the later of its \`announcedAt\` and its first load, a change from when it was loaded), a declared exclusion inside its interval, a
-\`merchant_side\` one on failed, fresh results of \`controlsQuorum\` controls found in
-\`records.ndjson\`, each a healthy witness (contract section 14) as far as those records reach back, an
+\`merchant_side\` one on failed, fresh results of \`controlsQuorum\` controls (those of the
+configuration record in force when the record was sent) found in \`records.ndjson\`, each a healthy witness (contract section 14) as far as those records reach back, an
 \`agent_error\` one on a record flagged so, a \`target_unreached\` one on a request that got no connection
 whose probe got no response between \`since\` and it in \`records.ndjson\`, and no counted record may lie inside an excluding
 interval. Any verdict that does not hold, or a figure that differs from \`report.json\`, is one
