@@ -105,7 +105,12 @@ function recordConfiguration(store: EvidenceStore, config: SloConfig, log: Daemo
  */
 function targetReachFrom(store: EvidenceStore, from: number): TargetReach {
   const records = store.configRecords({ from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER });
-  return new TargetReach(records, from, (probe, lo, hi) => store.answeredBetween(probe, lo, hi));
+  return new TargetReach(
+    records,
+    from,
+    (probe, lo, hi) => store.answeredBetween(probe, lo, hi),
+    (address, before) => store.answeredFrom(address, before),
+  );
 }
 
 /**

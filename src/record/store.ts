@@ -302,6 +302,21 @@ export class EvidenceStore implements ResultSink {
     return rolled !== undefined;
   }
 
+  /**
+   * Whether a response recorded before `before` came from `address` (its `observed.address`,
+   * `scheme://ip:port`): a failure that tried an address that answered is not target_unreached
+   * (src/slo/target-reach.ts). Newest first, so an address that answered lately is found at once;
+   * one that never did reads every response before `before` (once per address per report or start).
+   */
+  answeredFrom(address: string, before: EpochMs): boolean {
+    const row = this.#readerDb()
+      .prepare(
+        "SELECT 1 FROM results WHERE ts < ? AND status IS NOT NULL AND observed IS NOT NULL AND json_extract(observed, '$.address') = ? ORDER BY ts DESC LIMIT 1",
+      )
+      .get(Math.min(before, Number.MAX_SAFE_INTEGER), address);
+    return row !== undefined;
+  }
+
   rollups(query: RollupQuery): Iterable<StoredRollup> {
     return queryRollups(this.#readerDb(), query);
   }

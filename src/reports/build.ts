@@ -92,6 +92,8 @@ export interface EvidenceSource {
   }[];
   /** Whether the probe got an HTTP response sent in [from, to) (target_unreached). */
   answeredBetween?(probe: string, from: EpochMs, to: EpochMs): boolean;
+  /** Whether a response recorded before `before` came from `address` (target_unreached). */
+  answeredFrom?(address: string, before: EpochMs): boolean;
   /** Stored rollups of [from, to) (minute or compacted hour rows), for the pruned part of a month. */
   rollups?(query: {
     readonly from: EpochMs;
@@ -186,7 +188,8 @@ function sourceSplitOf(config: SloConfig): SourceSplit {
 function targetReachOf(store: EvidenceSource, period: Interval): TargetReach {
   const records = store.configRecords?.({ from: Number.MIN_SAFE_INTEGER, to: period.end }) ?? [];
   const answered = store.answeredBetween?.bind(store) ?? (() => false);
-  return new TargetReach(records, period.start, answered);
+  const answeredFrom = store.answeredFrom?.bind(store) ?? (() => false);
+  return new TargetReach(records, period.start, answered, answeredFrom);
 }
 
 /** A category id that the configuration does not know; the message lists the known ones. */
