@@ -90,7 +90,8 @@ configuration records, the first from the later of its \`announcedAt\` and its f
 \`merchant_side\` one on failed, fresh results of \`controlsQuorum\` controls found in
 \`records.ndjson\`, each a healthy witness (contract section 14) as far as those records reach back, an
 \`agent_error\` one on a record flagged so, a \`target_unreached\` one on a request that got no connection
-whose probe got no response between \`since\` and it in \`records.ndjson\`, and no counted record may lie inside an excluding
+whose probe got no response between \`since\` and it in \`records.ndjson\` and none of whose
+tried addresses (\`observed.tried\`) an earlier record got a response from (\`observed.address\`), and no counted record may lie inside an excluding
 interval. Any verdict that does not hold, or a figure that differs from \`report.json\`, is one
 line on stderr and exit 1: dispute exactly that record. It reads each record only from the
 bytes its hash covers (a line must be the three chain members followed by the canonical form;
