@@ -438,6 +438,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       ),
       storeHealthy: health.writable,
       bufferedResults: health.buffered,
+      feedReadable: feedPoller?.readable ?? null,
     });
   };
   let lastPrune = started;
@@ -514,7 +515,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const latest = store.configRecords({ from: Number.MAX_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER }).at(-1);
     if (latest) reach.configured(latest);
     if (feedChanged) {
-      await feedPoller?.close();
+      // The old feed is no longer read: a stretch of failures it was in ends here.
+      await feedPoller?.close({ stopped: true });
       feedPoller = startFeed(next);
     }
     refresh();

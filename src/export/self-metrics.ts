@@ -25,6 +25,8 @@ export interface AgentSelfFigures {
   readonly storeHealthy?: boolean;
   /** Results held in memory waiting for the evidence store. */
   readonly bufferedResults?: number;
+  /** Whether the maintenance feed's latest reading succeeded; null: no feed, or not read yet. */
+  readonly feedReadable?: boolean | null;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -73,6 +75,10 @@ export function registerSelfMetrics(
   const buffered = meter.createObservableGauge(METRIC.bufferedResults, {
     description: "Probe results held in memory waiting for the evidence store",
   });
+  const feedReadable = meter.createObservableGauge(METRIC.maintenanceFeedReadable, {
+    description:
+      "1 while the maintenance feed's latest reading succeeded, 0 while it cannot be read (windows the provider announces meanwhile are not known); absent without a feed",
+  });
   const agentLabels = identityLabels(identity);
 
   meter.addBatchObservableCallback(
@@ -89,8 +95,10 @@ export function registerSelfMetrics(
       }
       if (figures.bufferedResults !== undefined)
         result.observe(buffered, figures.bufferedResults, agentLabels);
+      if (figures.feedReadable != null)
+        result.observe(feedReadable, figures.feedReadable ? 1 : 0, agentLabels);
     },
-    [coverage, skipped, storeHealthy, buffered],
+    [coverage, skipped, storeHealthy, buffered, feedReadable],
   );
 
   return {

@@ -39,6 +39,7 @@ import {
   withCheckpoint,
 } from "./evidence/verify.js";
 import { type PeriodVerification, type VerifiedRecords, verifyPeriod } from "./evidence/verify-period.js";
+import type { FeedOutage } from "./feed-reachability.js";
 import {
   declaredVersionsOf,
   FeedWindowLedger,
@@ -315,6 +316,11 @@ export class EvidenceStore implements ResultSink {
       )
       .get(Math.min(before, Number.MAX_SAFE_INTEGER), address);
     return row !== undefined;
+  }
+
+  /** Stretches overlapping [from, to) in which the maintenance feed could not be read (input log). */
+  feedOutages(range: { from: EpochMs; to: EpochMs }): FeedOutage[] {
+    return this.feedWindows.outages(range.from, range.to);
   }
 
   rollups(query: RollupQuery): Iterable<StoredRollup> {

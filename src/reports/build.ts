@@ -8,7 +8,7 @@ import {
   controlIdOf,
   measurementProblemOf,
 } from "../model/validity.js";
-import type { ImportedRecords } from "../record/index.js";
+import type { FeedOutage, ImportedRecords } from "../record/index.js";
 import {
   AutomaticExclusionLog,
   automaticVerdictOf,
@@ -53,6 +53,7 @@ import {
   coverageWarning,
   declaredNoticeWarnings,
   ForeignAgentRecords,
+  feedOutageWarnings,
   policyWarnings,
   unsignedRunsWarning,
 } from "./warnings.js";
@@ -94,6 +95,8 @@ export interface EvidenceSource {
   answeredBetween?(probe: string, from: EpochMs, to: EpochMs): boolean;
   /** Whether a response recorded before `before` came from `address` (target_unreached). */
   answeredFrom?(address: string, before: EpochMs): boolean;
+  /** Stretches overlapping [from, to) in which the maintenance feed could not be read; absent: not known. */
+  feedOutages?(range: { readonly from: EpochMs; readonly to: EpochMs }): readonly FeedOutage[];
   /** Stored rollups of [from, to) (minute or compacted hour rows), for the pruned part of a month. */
   rollups?(query: {
     readonly from: EpochMs;
@@ -504,6 +507,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...sourcesDisagreeWarnings(split.tally, split.probes),
     ...declaredNoticeWarnings(figures.maintenance.windows.filter(touches)),
     ...policyWarnings(config.maintenance),
+    ...feedOutageWarnings(store.feedOutages?.({ from: period.start, to: period.end }) ?? []),
   ];
   const chain = input.verified?.digest() ?? store.chainHead({ from: period.start, to: period.end });
   const preliminary_reasons = preliminaryReasons(period, input.now, coverage);

@@ -1,7 +1,7 @@
 import type { MaintenancePolicy, SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/index.js";
 import { type EpochMs, isoUtc } from "../model/time.js";
-import { BACKDATED_BEHIND_MS, type BackdatedRecords } from "../record/index.js";
+import { BACKDATED_BEHIND_MS, type BackdatedRecords, type FeedOutage } from "../record/index.js";
 import { formatInstant } from "./format.js";
 
 /**
@@ -116,4 +116,16 @@ export function policyWarnings(maintenance: SloConfig["maintenance"]): string[] 
           `the maintenance policy given now (${policyText(log.unapplied)}) is none the agent's log holds for the month: not applied; the month is judged by the logged policy (${judged}).`,
         ];
   return [...changes, ...unapplied];
+}
+
+/**
+ * A maintenance feed the agent could not read (src/record/feed-reachability.ts): a window the
+ * provider announced meanwhile is in no figure, so a provider failure it covered counts as
+ * downtime here (or a window it cancelled still excludes), and the reader must know.
+ */
+export function feedOutageWarnings(outages: readonly FeedOutage[]): string[] {
+  return outages.map(
+    (o) =>
+      `the maintenance feed ${o.feed} could not be read from ${isoUtc(o.from)} to ${o.to === null ? "the end of what the log holds (still unreadable at its last record)" : isoUtc(o.to)} (${o.attempts} attempt${o.attempts === 1 ? "" : "s"}${o.problem ? `, first: ${o.problem}` : ""}): windows it announced then are not known to this report.`,
+  );
 }

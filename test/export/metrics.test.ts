@@ -467,6 +467,7 @@ describe("exposition format", () => {
       ]),
       storeHealthy: true,
       bufferedResults: 0,
+      feedReadable: true,
     });
     metrics.setAlertSource(() => ({
       firing: [{ alertname: "SLOErrorBudgetBurn", category: "payment_request" }],

@@ -18,7 +18,8 @@ export type InputKind =
   | "prune"
   | "import"
   | "run_start"
-  | "run_end";
+  | "run_end"
+  | "feed_reachability";
 
 export interface InputRecord {
   readonly seq: number;
