@@ -1,4 +1,6 @@
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import {
   answering,
@@ -11,6 +13,7 @@ import {
   seriesValue,
   workDir,
 } from "../measurement/agent-runs.js";
+import { slo } from "../reports/cli-run.js";
 
 /**
  * Attack 24c finding 5: a maintenance feed the agent could never read left no mark; the report
@@ -70,6 +73,14 @@ it("a feed that cannot be read is in the log, /metrics and every report format, 
   );
   const [, from, to] = /from (\S+Z) to (\S+Z)/.exec(warnings[0]!)!;
   expect(Date.parse(to!)).toBeGreaterThan(Date.parse(from!));
+  // The records are signed input records like any other: the store verifies, and so does a bundle.
+  const verify = slo(["verify"], dir);
+  expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  const month = new Date().toISOString().slice(0, 7);
+  expect(slo(["evidence", "export", "--month", month, "--out", "bundle"], dir).code).toBe(0);
+  const bundled = slo(["verify", "--bundle", "bundle"], dir);
+  expect(bundled.code, bundled.stdout + bundled.stderr).toBe(0);
+  expect(readFileSync(join(dir, "bundle", "inputs.ndjson"), "utf8")).toContain('"kind":"feed_reachability"');
 });
 
 it("a feed that is read leaves no such warning and /metrics says 1", { timeout: 120_000 }, async () => {

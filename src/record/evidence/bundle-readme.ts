@@ -171,7 +171,7 @@ Written by \`slo-agent evidence export\`. Everything here can be checked with st
 | --- | --- |
 | \`records.ndjson\` | the month's probe results in chain order (\`seq\`), plus the record chained right before them and every record after them up to the head the checkpoint signs |
 | \`checkpoint.json\` | the agent's newest signed checkpoint: the chain head (\`head_seq\`, \`head_hash\`) and input head it commits, and its Ed25519 signature |
-| \`inputs.ndjson\` | the input chain up to that input head: each configuration the agent loaded, each maintenance-feed observation, each rollup commitment, each \`slo-agent import\` (\`kind: "import"\`: the file's \`file_sha256\`, and \`first_seq\`..\`last_seq\`, the records it stored, not measured by the agent), each agent run's start and clean end (\`run_start\`, \`run_end\`: when the agent was up; the time between is the report's \`unmonitored\`) |
+| \`inputs.ndjson\` | the input chain up to that input head: each configuration the agent loaded, each maintenance-feed observation, each change of whether the feed could be read (\`feed_reachability\`), each rollup commitment, each \`slo-agent import\` (\`kind: "import"\`: the file's \`file_sha256\`, and \`first_seq\`..\`last_seq\`, the records it stored, not measured by the agent), each agent run's start and clean end (\`run_start\`, \`run_end\`: when the agent was up; the time between is the report's \`unmonitored\`) |
 | \`statement.json\` | what the agent states about the month, as RFC 8785 (JCS) JSON: exactly the bytes that are signed |
 | \`statement.sig\` | the Ed25519 signature of \`statement.json\` (64 raw bytes) |
 | \`signature.json\` | the same signature in base64 with the key id (\`${keyId}\`) and public key |
