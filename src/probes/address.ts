@@ -23,10 +23,19 @@ export function noteRemote(socket: Socket): void {
   remote.set(socket, ip === undefined || port === undefined ? null : ipPort(ip, port));
 }
 
+/** Per socket, its `scheme://ip:port` once a response came on it (a socket serves one origin). */
+const written = new WeakMap<Socket, string>();
+
 /** `scheme://ip:port` of the connection that carried a response, or null when not known. */
 export function answeredAddressOf(socket: Socket | null, origin: string): string | null {
-  const address = socket === null ? undefined : remote.get(socket);
-  return address == null ? null : `${schemeOf(origin)}//${address}`;
+  if (socket === null) return null;
+  const known = written.get(socket);
+  if (known !== undefined) return known;
+  const address = remote.get(socket);
+  if (address == null) return null;
+  const full = `${schemeOf(origin)}//${address}`;
+  written.set(socket, full);
+  return full;
 }
 
 /**
@@ -39,8 +48,8 @@ export function triedAddressesOf(error: unknown, origin: string): string[] {
   for (const e of causeChain(error)) {
     const { address, port } = e as { address?: unknown; port?: unknown };
     if (typeof address !== "string" || typeof port !== "number") continue;
-    const written = `${schemeOf(origin)}//${ipPort(address, port)}`;
-    if (!tried.includes(written)) tried.push(written);
+    const named = `${schemeOf(origin)}//${ipPort(address, port)}`;
+    if (!tried.includes(named)) tried.push(named);
   }
   return tried;
 }
