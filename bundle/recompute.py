@@ -397,6 +397,7 @@ def controls_at(ts):
 control_results = {}  # control id -> [(ts, failed)] from the bundle's records
 answered = []  # provider requests that got an HTTP response: completion, in whole seconds rounded up
 answered_at = {}  # probe -> sorted ts of its requests that got an HTTP response (target_unreached)
+address_first = {}  # "scheme://ip:port" -> ts of the first response from it (observed.address; target_unreached)
 first_ts = None  # the earliest ts in records.ndjson: nothing before it can be seen here
 month_canonicals, previous = [], None
 file_first, month_first = None, None  # (seq, prev_hash) of the file's first line; the month's first seq
@@ -415,6 +416,9 @@ for number, head, canonical, r in hashed_records(first_pass=True):
     elif r["status"] is not None:
         answered.append(-(-(ms(r["ts"]) + r["duration_ms"]) // 1000))
         answered_at.setdefault(r["probe"], []).append(ms(r["ts"]))
+        address = (r.get("observed") or {}).get("address")
+        if isinstance(address, str):
+            address_first[address] = min(address_first.get(address, ms(r["ts"])), ms(r["ts"]))
 digest = hashlib.sha256(b"".join(c + b"\n" for c in sorted(month_canonicals))).hexdigest()
 if digest != statement["sha256"] or len(month_canonicals) != statement["records"]:
     disputes.append(f"records.ndjson: the month's {len(month_canonicals)} records digest to {digest}, "
@@ -615,7 +619,9 @@ def target_unreached_problem(record, ts, since):
     failure) when no request of the same probe got a response between `since` (when the probe's
     destination took effect, from the agent's input log; null: from the first record) and it.
     (The agent also counts answers of other probes to the same destination: this bundle holds
-    one configuration, not which destination each probe had when.)"""
+    one configuration, not which destination each probe had when.) Nor when any record got a
+    response from an address the request tried (observed.tried): an alias of a server that
+    answered is that server, whatever the destination."""
     if record["status"] is not None or "agent_error" in (record.get("flags") or []):
         return "target_unreached, but the request got a response or failed inside the agent"
     if made_connection(record):
@@ -624,6 +630,10 @@ def target_unreached_problem(record, ts, since):
     k = bisect_left(times, ms(since) if since else float("-inf"))
     if k < len(times) and times[k] < ts:
         return f"target_unreached, but the probe's target answered at {datetime.fromtimestamp(times[k] / 1000, timezone.utc).isoformat()} under the same configuration"
+    for address in (record.get("observed") or {}).get("tried") or []:
+        first = address_first.get(address)
+        if first is not None and first < ts:
+            return f"target_unreached, but {address}, which the request tried, answered at {datetime.fromtimestamp(first / 1000, timezone.utc).isoformat()}"
     return None
 
 

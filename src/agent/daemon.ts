@@ -107,7 +107,12 @@ function recordConfiguration(store: EvidenceStore, config: SloConfig, log: Daemo
  */
 function targetReachFrom(store: EvidenceStore, from: number): TargetReach {
   const records = store.configRecords({ from: Number.MIN_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER });
-  return new TargetReach(records, from, (probe, lo, hi) => store.answeredBetween(probe, lo, hi));
+  return new TargetReach(
+    records,
+    from,
+    (probe, lo, hi) => store.answeredBetween(probe, lo, hi),
+    (address, before) => store.answeredFrom(address, before),
+  );
 }
 
 /**
@@ -457,6 +462,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       storeHealthy: health.writable,
       bufferedResults: health.buffered,
       signingRefused: store.signingRefusal() !== null,
+      feedReadable: feedPoller?.readable ?? null,
     });
   };
   let lastPrune = started;
@@ -541,7 +547,8 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     const latest = store.configRecords({ from: Number.MAX_SAFE_INTEGER, to: Number.MAX_SAFE_INTEGER }).at(-1);
     if (latest) reach.configured(latest);
     if (feedChanged) {
-      await feedPoller?.close();
+      // The old feed is no longer read: a stretch of failures it was in ends here.
+      await feedPoller?.close({ stopped: true });
       feedPoller = startFeed(next);
     }
     refresh();

@@ -2,7 +2,7 @@ import type { Dispatcher } from "undici";
 import { request } from "undici";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { MaintenanceFeed } from "../model/config.js";
-import type { FeedWindowLedger } from "../record/index.js";
+import type { FeedReachability, FeedWindowLedger } from "../record/index.js";
 import type { Logger } from "./log.js";
 import { parseScheduledMaintenances, SCHEDULED_MAINTENANCES_PATH } from "./statuspage.js";
 
@@ -35,10 +35,18 @@ export class MaintenanceFeedPoller {
   readonly #url: string;
   /** The URL as logged: without any user:password in it. */
   readonly #shownUrl: string;
+  /** The feed as the evidence log and reports name it: its URL without credentials or query. */
+  readonly #name: string;
   readonly #loggedUnmapped = new Set<string>();
   #timer: TimerHandle | null = null;
   #polling: Promise<FeedPoll> | null = null;
   #closed = false;
+  /** Whether the latest reading succeeded; null before the first one (for /metrics). */
+  #readable: boolean | null = null;
+  /** Whether the log says the feed is unreadable (read at the first reading: restarts keep it). */
+  #unreadable: boolean | null = null;
+  /** Failed readings since this feed's latest reachability record. */
+  #failedSince = 0;
 
   constructor(options: MaintenanceFeedOptions) {
     this.#options = options;
@@ -47,6 +55,7 @@ export class MaintenanceFeedPoller {
     shown.username = "";
     shown.password = "";
     this.#shownUrl = shown.href;
+    this.#name = feedNameOf(options.feed.url);
   }
 
   /** Reads the feed now, then every `feed.everyMs`. */
@@ -68,10 +77,55 @@ export class MaintenanceFeedPoller {
     return this.#polling;
   }
 
-  async close(): Promise<void> {
+  /** Whether the latest reading succeeded; null before the first one. */
+  get readable(): boolean | null {
+    return this.#readable;
+  }
+
+  /**
+   * Stops reading. `stopped`: the feed is no longer read (a reload changed or removed it), so a
+   * stretch of failures ends here; otherwise (the agent stopping) it carries on in the log, and
+   * the failed readings not yet recorded are.
+   */
+  async close(options: { readonly stopped?: boolean } = {}): Promise<void> {
     this.#closed = true;
     this.#timer?.cancel();
     await this.#polling;
+    if (this.#unreadable !== true) return;
+    if (options.stopped) this.#record({ state: "stopped", attempts: this.#failedSince });
+    else if (this.#failedSince > 0) this.#record({ state: "unreadable", attempts: this.#failedSince });
+  }
+
+  /**
+   * Notes a reading's outcome; the log gets a record when the feed's state changes (the first
+   * failure after a success or with none recorded before, the first success after failures).
+   */
+  #reached(problem: string | null): void {
+    this.#readable = problem === null;
+    this.#unreadable ??= this.#options.ledger.reachabilityOf(this.#name) === "unreadable";
+    if (problem === null) {
+      if (this.#unreadable) this.#record({ state: "readable", attempts: this.#failedSince });
+      this.#unreadable = false;
+      return;
+    }
+    if (this.#unreadable) {
+      this.#failedSince++;
+      return;
+    }
+    this.#failedSince = 0;
+    this.#record({ state: "unreadable", attempts: 1, problem });
+    this.#unreadable = true;
+  }
+
+  #record(record: Omit<FeedReachability, "feed">): void {
+    try {
+      this.#options.ledger.recordReachability({ feed: this.#name, ...record }, this.#options.clock.now());
+      this.#failedSince = 0;
+    } catch (error) {
+      this.#options.log("warn", "maintenance feed: its reachability was not recorded in the evidence log", {
+        error: (error as Error).message,
+      });
+    }
   }
 
   async #read(): Promise<FeedPoll> {
@@ -82,6 +136,7 @@ export class MaintenanceFeedPoller {
     } catch (error) {
       const problem = `GET ${this.#shownUrl} failed: ${(error as Error).message}`;
       log("warn", "maintenance feed: unreachable; the windows already seen are kept", { problem });
+      this.#reached((error as Error).message);
       return { ok: false, problem };
     }
     let parsed: ReturnType<typeof parseScheduledMaintenances>;
@@ -90,6 +145,7 @@ export class MaintenanceFeedPoller {
     } catch (error) {
       const problem = `${this.#shownUrl}: malformed body: ${(error as Error).message}`;
       log("warn", "maintenance feed: malformed body; the windows already seen are kept", { problem });
+      this.#reached(`malformed body: ${(error as Error).message}`);
       return { ok: false, problem };
     }
     for (const name of parsed.unmapped) {
@@ -100,6 +156,7 @@ export class MaintenanceFeedPoller {
     for (const entry of parsed.skipped) log("warn", "maintenance feed: entry left out", { entry });
     const now = clock.now();
     const { added, changed } = ledger.observe(parsed.readings, now);
+    this.#reached(null);
     for (const id of added) log("info", "maintenance feed: new window first seen", { window: id });
     for (const id of changed) log("info", "maintenance feed: window changed by the provider", { window: id });
     if (added.length > 0 || changed.length > 0) this.#options.changed?.();
@@ -129,4 +186,14 @@ export class MaintenanceFeedPoller {
     }
     return Buffer.concat(chunks).toString("utf8");
   }
+}
+
+/** A feed's URL as the evidence log and reports name it: no user:password, query or fragment. */
+export function feedNameOf(url: string): string {
+  const shown = new URL(url);
+  shown.username = "";
+  shown.password = "";
+  shown.search = "";
+  shown.hash = "";
+  return shown.href;
 }

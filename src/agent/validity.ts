@@ -212,7 +212,7 @@ export class ValidityTracker {
     if (next.targetUnreached && !before?.targetUnreached) {
       this.#log(
         "warn",
-        `probe ${result.probe}: target_unreached: its target (host and port) has never answered and the request made no connection (${result.error}${result.detail ? `, ${result.detail}` : ""}); its failures are excluded as a measurement problem, not the provider's: check the probe's URL and port`,
+        `probe ${result.probe}: target_unreached: neither its target (host and port) nor an address the request tried has ever answered, and the request made no connection (${result.error}${result.detail ? `, ${result.detail}` : ""}); its failures are excluded as a measurement problem, not the provider's: check the probe's URL and port`,
       );
     } else if (before?.targetUnreached && result.status !== null) {
       this.#log(

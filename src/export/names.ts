@@ -20,6 +20,7 @@ export const METRIC = {
   burnRate: "slo_burn_rate",
   breach: "slo_breach",
   maintenanceActive: "slo_maintenance_active",
+  maintenanceFeedReadable: "slo_maintenance_feed_readable",
   scheduleLateness: "slo_agent_schedule_lateness_seconds",
   agentStall: "slo_agent_stall_seconds",
   agentRunQueue: "slo_agent_run_queue_seconds",

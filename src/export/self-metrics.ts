@@ -27,6 +27,8 @@ export interface AgentSelfFigures {
   readonly bufferedResults?: number;
   /** Whether the agent refuses to sign its evidence (a rollback under it, a missing key, records it did not write). */
   readonly signingRefused?: boolean;
+  /** Whether the maintenance feed's latest reading succeeded; null: no feed, or not read yet. */
+  readonly feedReadable?: boolean | null;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -79,6 +81,10 @@ export function registerSelfMetrics(
     description:
       "1 while the agent refuses to sign its evidence (the store went back under it, records it did not write, no key): verify and reports fail until it is examined",
   });
+  const feedReadable = meter.createObservableGauge(METRIC.maintenanceFeedReadable, {
+    description:
+      "1 while the maintenance feed's latest reading succeeded, 0 while it cannot be read (windows the provider announces meanwhile are not known); absent without a feed",
+  });
   const agentLabels = identityLabels(identity);
 
   meter.addBatchObservableCallback(
@@ -97,8 +103,10 @@ export function registerSelfMetrics(
         result.observe(buffered, figures.bufferedResults, agentLabels);
       if (figures.signingRefused !== undefined)
         result.observe(signingRefused, figures.signingRefused ? 1 : 0, agentLabels);
+      if (figures.feedReadable != null)
+        result.observe(feedReadable, figures.feedReadable ? 1 : 0, agentLabels);
     },
-    [coverage, skipped, storeHealthy, buffered, signingRefused],
+    [coverage, skipped, storeHealthy, buffered, signingRefused, feedReadable],
   );
 
   return {

@@ -187,7 +187,7 @@ function trafficLine(t: TrafficCounts): string {
 const PROBLEM_LINES: readonly [keyof ProbeValidity, string][] = [
   [
     "targetUnreached",
-    "target_unreached: its target (host and port) has never answered and requests make no connection (check URL, host name, port); its failures are excluded, not the provider's",
+    "target_unreached: neither its target (host and port) nor an address tried has ever answered, and requests make no connection (check URL, host name, port); its failures are excluded, not the provider's",
   ],
   ["agentErrors", "agent_error: requests fail inside the agent; excluded"],
   ["authFailed", "auth_failed: 401/403 not expected (credentials?)"],

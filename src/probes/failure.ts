@@ -171,7 +171,7 @@ export function misbehaviourOf(error: unknown): string | null {
   return null;
 }
 
-function* causeChain(error: unknown, depth = 0): Generator<object> {
+export function* causeChain(error: unknown, depth = 0): Generator<object> {
   if (error === null || typeof error !== "object" || depth > 8) return;
   yield error;
   const { cause, errors } = error as { cause?: unknown; errors?: unknown };

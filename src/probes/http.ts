@@ -2,6 +2,7 @@ import type { HttpProbeSpec, Target, TargetAuth } from "../model/config.js";
 import type { ResultFlag } from "../model/result.js";
 import type { Secret } from "../model/secret.js";
 import { AGENT_VERSION } from "../version.js";
+import { addressesObserved, answeredAddressOf, triedAddressesOf } from "./address.js";
 import type { Observation, Probe, ProbeContext } from "./probe.js";
 import { exchangeOnLiveConnection, type LiveExchange } from "./stale-connection.js";
 
@@ -35,8 +36,10 @@ export const httpProbe: Probe<HttpProbeSpec> = {
       });
       const location = seen.headers.location;
       const redirected = seen.status !== null && REDIRECT_STATUSES.has(seen.status) && location !== undefined;
-      if (!redirected || seen.bodyError || ctx.signal.aborted) return observationOf(seen, ctx, hops, false);
-      if (hops >= spec.followRedirects) return observationOf(seen, ctx, hops, spec.followRedirects > 0);
+      if (!redirected || seen.bodyError || ctx.signal.aborted)
+        return observationOf(seen, ctx, origin, hops, false);
+      if (hops >= spec.followRedirects)
+        return observationOf(seen, ctx, origin, hops, spec.followRedirects > 0);
       const next = new URL(location, url);
       // A 307/308 repeats the request with its body: to another origin that would hand a
       // request body (often a payment or a credential in JSON) to a server nobody configured.
@@ -44,6 +47,7 @@ export const httpProbe: Probe<HttpProbeSpec> = {
         return observationOf(
           seen,
           ctx,
+          origin,
           hops,
           false,
           `${seen.status} to ${next.origin} not followed: the request has a body`,
@@ -89,6 +93,7 @@ function firstRequestOf(spec: HttpProbeSpec, target: Target): RequestUrl {
 function observationOf(
   seen: LiveExchange,
   ctx: ProbeContext,
+  origin: string,
   hops: number,
   limitHit: boolean,
   notFollowed: string | null = null,
@@ -112,6 +117,12 @@ function observationOf(
     queuedAtHeadersMs: seen.trace.queuedAtHeaders,
     flags,
     detail: limitHit ? `still redirected after ${hops} hops` : (notFollowed ?? seen.staleRetry),
+    // Where the response came from, or which addresses a request without one tried: whether a
+    // target has answered is judged by its address too (src/slo/target-reach.ts).
+    observed:
+      seen.status !== null
+        ? addressesObserved(answeredAddressOf(seen.trace.socket, origin), [])
+        : addressesObserved(null, triedAddressesOf(seen.error, origin)),
   };
 }
 

@@ -2,6 +2,7 @@ import { subscribe } from "node:diagnostics_channel";
 import type { Socket } from "node:net";
 import type { Clock } from "../clock/clock.js";
 import type { Phases } from "../model/result.js";
+import { noteRemote } from "./address.js";
 import { connectionTimingOf, roundTripOf } from "./connection.js";
 
 /**
@@ -107,6 +108,7 @@ function subscribeOnce(): void {
     if (!attaching) return;
     traces.set(m.request, attaching);
     attaching.socket = m.socket ?? null;
+    if (m.socket) noteRemote(m.socket);
     attaching.bytesReadAtSend = m.socket?.bytesRead ?? null;
     attaching.writtenAt = attaching.now();
     attaching = null;

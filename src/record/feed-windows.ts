@@ -10,6 +10,13 @@ import type {
 import type { EpochMs } from "../model/time.js";
 import { samePolicy } from "../slo/feed-windows.js";
 import { appendInput, hasInputLog, inputHead } from "./evidence/input-log.js";
+import {
+  appendFeedReachability,
+  type FeedOutage,
+  type FeedReachability,
+  feedOutages,
+  latestFeedState,
+} from "./feed-reachability.js";
 
 /** A feed window as read now, before the store knows when it was first seen. */
 export interface FeedWindowReading extends Omit<FeedWindow, "firstSeenAt" | "cancelledAt"> {
@@ -115,6 +122,21 @@ export class FeedWindowLedger {
       if (recorded) this.#signed(inputsBefore);
     }).immediate();
     return { added, changed };
+  }
+
+  /** Records a change of whether the feed can be read (src/record/feed-reachability.ts), signed. */
+  recordReachability(record: FeedReachability, now: EpochMs): void {
+    appendFeedReachability(this.#db(), now, record, this.#signed);
+  }
+
+  /** The feed's state as the log last recorded it; null when it never did. */
+  reachabilityOf(feed: string): FeedReachability["state"] | null {
+    return latestFeedState(this.#db(), feed);
+  }
+
+  /** The stretches of [from, to) in which a feed could not be read, from the log. */
+  outages(from: EpochMs, to: EpochMs): FeedOutage[] {
+    return feedOutages(this.#db(), from, to);
   }
 
   /** Every window the feed ever showed, in start order, each with the versions observed. */

@@ -34,6 +34,7 @@ import {
   withCheckpoint,
 } from "./evidence/verify.js";
 import { type PeriodVerification, type VerifiedRecords, verifyPeriod } from "./evidence/verify-period.js";
+import type { FeedOutage } from "./feed-reachability.js";
 import {
   declaredVersionsOf,
   FeedWindowLedger,
@@ -295,6 +296,26 @@ export class EvidenceStore implements ResultSink {
       )
       .get(lo, Math.min(hi, pruned), probe);
     return rolled !== undefined;
+  }
+
+  /**
+   * Whether a response recorded before `before` came from `address` (its `observed.address`,
+   * `scheme://ip:port`): a failure that tried an address that answered is not target_unreached
+   * (src/slo/target-reach.ts). Newest first, so an address that answered lately is found at once;
+   * one that never did reads every response before `before` (once per address per report or start).
+   */
+  answeredFrom(address: string, before: EpochMs): boolean {
+    const row = this.#readerDb()
+      .prepare(
+        "SELECT 1 FROM results WHERE ts < ? AND status IS NOT NULL AND observed IS NOT NULL AND json_extract(observed, '$.address') = ? ORDER BY ts DESC LIMIT 1",
+      )
+      .get(Math.min(before, Number.MAX_SAFE_INTEGER), address);
+    return row !== undefined;
+  }
+
+  /** Stretches overlapping [from, to) in which the maintenance feed could not be read (input log). */
+  feedOutages(range: { from: EpochMs; to: EpochMs }): FeedOutage[] {
+    return this.feedWindows.outages(range.from, range.to);
   }
 
   rollups(query: RollupQuery): Iterable<StoredRollup> {

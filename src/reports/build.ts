@@ -8,7 +8,7 @@ import {
   controlIdOf,
   measurementProblemOf,
 } from "../model/validity.js";
-import type { ImportedRecords } from "../record/index.js";
+import type { FeedOutage, ImportedRecords } from "../record/index.js";
 import {
   AutomaticExclusionLog,
   automaticVerdictOf,
@@ -57,6 +57,7 @@ import {
   coverageWarning,
   declaredNoticeWarnings,
   ForeignAgentRecords,
+  feedOutageWarnings,
   policyWarnings,
   stallGuardWarnings,
   unsignedRunsWarning,
@@ -97,6 +98,10 @@ export interface EvidenceSource {
   }[];
   /** Whether the probe got an HTTP response sent in [from, to) (target_unreached). */
   answeredBetween?(probe: string, from: EpochMs, to: EpochMs): boolean;
+  /** Whether a response recorded before `before` came from `address` (target_unreached). */
+  answeredFrom?(address: string, before: EpochMs): boolean;
+  /** Stretches overlapping [from, to) in which the maintenance feed could not be read; absent: not known. */
+  feedOutages?(range: { readonly from: EpochMs; readonly to: EpochMs }): readonly FeedOutage[];
   /** Stored rollups of [from, to) (minute or compacted hour rows), for the pruned part of a month. */
   rollups?(query: {
     readonly from: EpochMs;
@@ -191,7 +196,8 @@ function sourceSplitOf(config: SloConfig): SourceSplit {
 function targetReachOf(store: EvidenceSource, period: Interval): TargetReach {
   const records = store.configRecords?.({ from: Number.MIN_SAFE_INTEGER, to: period.end }) ?? [];
   const answered = store.answeredBetween?.bind(store) ?? (() => false);
-  return new TargetReach(records, period.start, answered);
+  const answeredFrom = store.answeredFrom?.bind(store) ?? (() => false);
+  return new TargetReach(records, period.start, answered, answeredFrom);
 }
 
 /** A category id that the configuration does not know; the message lists the known ones. */
@@ -553,6 +559,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...sharedIdWarnings(config.maintenance.windows, period),
     ...stallGuardWarnings(context.max_stall_ms),
     ...controlChangeWarnings(controlsSection(controlSettings, period).controls),
+    ...feedOutageWarnings(store.feedOutages?.({ from: period.start, to: period.end }) ?? []),
   ];
   const chain = input.verified?.digest() ?? store.chainHead({ from: period.start, to: period.end });
   const preliminary_reasons = preliminaryReasons(period, input.now, coverage);

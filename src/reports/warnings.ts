@@ -2,7 +2,7 @@ import { looserTerms } from "../config/policy-terms.js";
 import { DEFAULT_STALL_MS, type MaintenancePolicy, type SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/index.js";
 import { type EpochMs, isoUtc } from "../model/time.js";
-import { BACKDATED_BEHIND_MS, type BackdatedRecords } from "../record/index.js";
+import { BACKDATED_BEHIND_MS, type BackdatedRecords, type FeedOutage } from "../record/index.js";
 import { formatInstant } from "./format.js";
 
 /**
@@ -158,5 +158,17 @@ export function controlChangeWarnings(
   return (controls?.changes ?? []).map(
     (c) =>
       `the controls changed on ${formatInstant(c.loaded_at)} UTC to ${c.controls.length === 0 ? "none" : `${c.controls.join(", ")} (quorum ${c.quorum})`}: results sent from then on are judged by them, the earlier ones by the controls in force when they were sent.`,
+  );
+}
+
+/**
+ * A maintenance feed the agent could not read (src/record/feed-reachability.ts): a window the
+ * provider announced meanwhile is in no figure, so a provider failure it covered counts as
+ * downtime here (or a window it cancelled still excludes), and the reader must know.
+ */
+export function feedOutageWarnings(outages: readonly FeedOutage[]): string[] {
+  return outages.map(
+    (o) =>
+      `the maintenance feed ${o.feed} could not be read from ${isoUtc(o.from)} to ${o.to === null ? "the end of what the log holds (still unreadable at its last record)" : isoUtc(o.to)} (${o.attempts} attempt${o.attempts === 1 ? "" : "s"}${o.problem ? `, first: ${o.problem}` : ""}): windows it announced then are not known to this report.`,
   );
 }

@@ -57,6 +57,12 @@ export function madeConnection(result: Pick<ProbeResult, "error" | "phases">): b
  */
 export type AnsweredBetween = (probe: ProbeId, from: EpochMs, to: EpochMs) => boolean;
 
+/**
+ * Asks the evidence store whether a response came from `address` (`scheme://ip:port`, a result's
+ * `observed.address`) before `before`: answers before the stream being judged began.
+ */
+export type AnsweredFrom = (address: string, before: EpochMs) => boolean;
+
 interface Epoch {
   /** When this destination took effect for the probe (-Infinity: before any recorded configuration). */
   readonly from: EpochMs;
@@ -78,6 +84,10 @@ export class TargetReach {
   readonly #answered = new Map<string, boolean>();
   /** Per probe, the epoch its latest observed result was sent in. */
   readonly #latest = new Map<ProbeId, EpochMs>();
+  /** The addresses (`scheme://ip:port`) responses of the stream came from, whatever their destination. */
+  readonly #addresses = new Set<string>();
+  /** Per address a failure tried, whether a response came from it before the stream (asked once). */
+  readonly #addressesBefore = new Map<string, boolean>();
 
   /**
    * `records`: every configuration record up to the stream's end, in ts order; `streamStart`:
@@ -87,6 +97,7 @@ export class TargetReach {
     records: readonly ConfigRecordView[],
     readonly streamStart: EpochMs,
     readonly answered: AnsweredBetween,
+    readonly answeredFrom: AnsweredFrom = () => false,
   ) {
     for (const record of records) this.configured(record);
   }
@@ -114,6 +125,8 @@ export class TargetReach {
     const key = epoch.destination ?? `probe:${result.probe}`;
     if (result.status !== null) {
       this.#answered.set(key, true);
+      const address = result.observed?.address;
+      if (typeof address === "string") this.#addresses.add(address);
       return false;
     }
     if (madeConnection(result) || result.flags?.includes("agent_error")) return false;
@@ -122,7 +135,27 @@ export class TargetReach {
       answered = this.#answeredBefore(result.probe, epoch.destination, Math.min(this.streamStart, result.ts));
       this.#answered.set(key, answered);
     }
-    return !answered;
+    return !answered && !this.#triedAnswered(result);
+  }
+
+  /**
+   * Whether an address the failed request tried (`observed.tried`: the refused or unreachable
+   * `scheme://ip:port` its error named) has given a response, under any destination: a new
+   * spelling of a host that answered (an alias, its IP) is the same server, and its outage counts.
+   */
+  #triedAnswered(result: ProbeResult): boolean {
+    const tried = result.observed?.tried;
+    if (!Array.isArray(tried)) return false;
+    for (const address of tried) {
+      if (this.#addresses.has(address)) return true;
+      let before = this.#addressesBefore.get(address);
+      if (before === undefined) {
+        before = this.answeredFrom(address, this.streamStart);
+        this.#addressesBefore.set(address, before);
+      }
+      if (before) return true;
+    }
+    return false;
   }
 
   /**

@@ -468,6 +468,7 @@ describe("exposition format", () => {
       storeHealthy: true,
       bufferedResults: 0,
       signingRefused: false,
+      feedReadable: true,
     });
     metrics.setAlertSource(() => ({
       firing: [{ alertname: "SLOErrorBudgetBurn", category: "payment_request" }],

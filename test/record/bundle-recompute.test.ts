@@ -30,6 +30,9 @@ const AGENT_ERROR_TS = Date.parse("2026-03-19T10:00:07Z");
 const UNREACHED_FROM = Date.parse("2026-03-05T10:00:03Z");
 /** A probe with no answer before it whose request connected, then timed out: counted. */
 const HUNG_TS = Date.parse("2026-03-06T10:00:03Z");
+/** A probe under an alias of a host whose address answered: its refused connect counts (attack 24c, 3). */
+const ALIAS_TS = Date.parse("2026-03-07T10:00:03Z");
+const ALIAS_ADDRESS = "http://10.9.9.9:8080";
 const EXTRA_CONFIG = `controls:
   - {id: egress, url: "http://127.0.0.1:9/", every: 10s, timeout_ms: 5000}
   - {id: dns, url: "http://127.0.0.1:9/", every: 10s, timeout_ms: 5000}
@@ -135,6 +138,17 @@ function monthResults(): ProbeResult[] {
       error: "timeout",
       durationMs: 10_000,
       phases: { dnsMs: null, connectMs: 1, tlsMs: null, requestSentMs: 1.5, ttfbMs: null, bodyEndMs: null },
+    }),
+  );
+  results.push(
+    result(ALIAS_TS - 3_600_000 + 7, { observed: { address: ALIAS_ADDRESS } }),
+    result(ALIAS_TS, {
+      probe: "payment-request-alias",
+      status: null,
+      error: "connect",
+      durationMs: 1,
+      detail: "ECONNREFUSED: connect ECONNREFUSED 10.9.9.9:8080",
+      observed: { tried: [ALIAS_ADDRESS] },
     }),
   );
   return results.sort((a, b) => a.ts - b.ts);
@@ -326,6 +340,12 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
       (l) => l.includes('"ts":"2026-03-06T10:00:03.000Z"') && l.includes('"counted"'),
       (l) => l.replace('"verdict":"counted"', '"verdict":"target_unreached","since":null'),
       /target_unreached, but the request got a connection to its target/,
+    ],
+    [
+      "a refused connect to an address that had answered (under another host name) claimed as target_unreached",
+      (l) => l.includes('"ts":"2026-03-07T10:00:03.000Z"') && l.includes('"counted"'),
+      (l) => l.replace('"verdict":"counted"', '"verdict":"target_unreached","since":null'),
+      /target_unreached, but http:\/\/10\.9\.9\.9:8080, which the request tried, answered at 2026-03-07T09:00:03\.007/,
     ],
     [
       "a merchant-side verdict citing one control where the quorum is two",

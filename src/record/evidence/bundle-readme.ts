@@ -90,7 +90,8 @@ configuration records, the first from the later of its \`announcedAt\` and its f
 \`merchant_side\` one on failed, fresh results of \`controlsQuorum\` controls (those of the
 configuration record in force when the record was sent) found in \`records.ndjson\`, each a healthy witness (contract section 14) as far as those records reach back, an
 \`agent_error\` one on a record flagged so, a \`target_unreached\` one on a request that got no connection
-whose probe got no response between \`since\` and it in \`records.ndjson\`, and no counted record may lie inside an excluding
+whose probe got no response between \`since\` and it in \`records.ndjson\` and none of whose
+tried addresses (\`observed.tried\`) an earlier record got a response from (\`observed.address\`), and no counted record may lie inside an excluding
 interval. Any verdict that does not hold, or a figure that differs from \`report.json\`, is one
 line on stderr and exit 1: dispute exactly that record. It reads each record only from the
 bytes its hash covers (a line must be the three chain members followed by the canonical form;
@@ -170,7 +171,7 @@ Written by \`slo-agent evidence export\`. Everything here can be checked with st
 | --- | --- |
 | \`records.ndjson\` | the month's probe results in chain order (\`seq\`), plus the record chained right before them and every record after them up to the head the checkpoint signs |
 | \`checkpoint.json\` | the agent's newest signed checkpoint: the chain head (\`head_seq\`, \`head_hash\`) and input head it commits, and its Ed25519 signature |
-| \`inputs.ndjson\` | the input chain up to that input head: each configuration the agent loaded, each maintenance-feed observation, each rollup commitment, each \`slo-agent import\` (\`kind: "import"\`: the file's \`file_sha256\`, and \`first_seq\`..\`last_seq\`, the records it stored, not measured by the agent), each agent run's start and clean end (\`run_start\`, \`run_end\`: when the agent was up; the time between is the report's \`unmonitored\`) |
+| \`inputs.ndjson\` | the input chain up to that input head: each configuration the agent loaded, each maintenance-feed observation, each change of whether the feed could be read (\`feed_reachability\`), each rollup commitment, each \`slo-agent import\` (\`kind: "import"\`: the file's \`file_sha256\`, and \`first_seq\`..\`last_seq\`, the records it stored, not measured by the agent), each agent run's start and clean end (\`run_start\`, \`run_end\`: when the agent was up; the time between is the report's \`unmonitored\`) |
 | \`statement.json\` | what the agent states about the month, as RFC 8785 (JCS) JSON: exactly the bytes that are signed |
 | \`statement.sig\` | the Ed25519 signature of \`statement.json\` (64 raw bytes) |
 | \`signature.json\` | the same signature in base64 with the key id (\`${keyId}\`) and public key |

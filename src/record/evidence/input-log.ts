@@ -19,7 +19,8 @@ export type InputKind =
   | "import"
   | "run_start"
   | "run_end"
-  | "rollback_detected";
+  | "rollback_detected"
+  | "feed_reachability";
 
 export interface InputRecord {
   readonly seq: number;
