@@ -84,7 +84,12 @@ describe.concurrent("unreached targets (contract section 14)", { timeout: 150_00
   }
 
   it("a target that answered, then the agent restarts during its outage: the failures are the provider's", async () => {
-    const config = configFor({ provider: await answeringThenDown(2) });
+    // Refusals come at once; a longer timeout keeps a loaded machine from turning one of the two
+    // answers into a timeout.
+    const config = configFor({ provider: await answeringThenDown(2) }).replace(
+      "timeout_ms: 1000",
+      "timeout_ms: 5000",
+    );
     const first = await runAgent(
       config,
       (m) => (seriesValue(m, "slo_probe_requests_total", 'outcome="failed"') ?? 0) >= 1,
@@ -119,7 +124,11 @@ describe.concurrent("unreached targets (contract section 14)", { timeout: 150_00
     const dir = workDir(config);
     const run = await runAgent(
       config,
-      (m) => (seriesValue(m, "slo_probe_requests_total", 'outcome="failed"', RENAMED) ?? 0) >= 3,
+      // slo_probe_valid is published on the agent's refresh (every 5 s), which a loaded machine
+      // may not have reached by the renamed probe's third failure.
+      (m) =>
+        (seriesValue(m, "slo_probe_requests_total", 'outcome="failed"', RENAMED) ?? 0) >= 3 &&
+        seriesValue(m, "slo_probe_valid", RENAMED) !== null,
       {
         dir,
         during: async (url, agent) => {
