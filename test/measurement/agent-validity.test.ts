@@ -17,6 +17,14 @@ import {
 
 afterAll(cleanUp);
 
+/**
+ * A provider that answers, then refuses, fails at once: a 5 s probe timeout (not 1 s) keeps a
+ * loaded machine from turning its one answer into a timeout, after which it never answered.
+ */
+function refusalsWait(config: string): string {
+  return config.replace("timeout_ms: 1000", "timeout_ms: 5000");
+}
+
 const MERCHANT = 'reason="merchant_side"';
 
 describe.concurrent("measurement validity (contract section 8), agent and report", {
@@ -25,10 +33,9 @@ describe.concurrent("measurement validity (contract section 8), agent and report
   it("controls dead from the start are no witnesses: the provider's failures count, control_unhealthy", async () => {
     // The provider answers once, then refuses: its failures are of a target that answered
     // (one that never did is target_unreached, test/measurement/unreached-targets.test.ts).
-    const config = configFor({
-      provider: await answeringThenDown(1),
-      controls: [await closedPort(), await closedPort()],
-    });
+    const config = refusalsWait(
+      configFor({ provider: await answeringThenDown(1), controls: [await closedPort(), await closedPort()] }),
+    );
     const run = await runAgent(
       config,
       (m) => (seriesValue(m, "slo_probe_requests_total", 'outcome="failed"') ?? 0) >= 3,
@@ -46,10 +53,12 @@ describe.concurrent("measurement validity (contract section 8), agent and report
   });
 
   it("controls healthy, then down with the provider: the provider's failures are merchant_side, excluded and listed", async () => {
-    const config = configFor({
-      provider: await answeringThenDown(1),
-      controls: [await answeringThenDown(2), await answeringThenDown(2)],
-    });
+    const config = refusalsWait(
+      configFor({
+        provider: await answeringThenDown(1),
+        controls: [await answeringThenDown(2), await answeringThenDown(2)],
+      }),
+    );
     const run = await runAgent(
       config,
       (m) => (seriesValue(m, "slo_probe_automatic_exclusions_total", MERCHANT) ?? 0) >= 3,
@@ -80,7 +89,9 @@ describe.concurrent("measurement validity (contract section 8), agent and report
   });
 
   it("controls up and provider down: the failures are the provider's", async () => {
-    const config = configFor({ provider: await answeringThenDown(1), controls: [await answering(200)] });
+    const config = refusalsWait(
+      configFor({ provider: await answeringThenDown(1), controls: [await answering(200)] }),
+    );
     const run = await runAgent(
       config,
       (m) => (seriesValue(m, "slo_probe_requests_total", 'outcome="failed"') ?? 0) >= 3,
