@@ -146,3 +146,50 @@ describe("a configuration the log does not hold", () => {
     SLOW,
   );
 });
+
+/**
+ * AUDIT-23f finding 1: a probe's schedule was not compared, so `every: 1s` (5m in the log) turned
+ * imported results that sit between two of the agent's own into not-interleaved ones and changed
+ * coverage, while the report, `verify --bundle` and recompute.py said nothing.
+ */
+describe("a configuration whose probe runs on another schedule than the log's", () => {
+  const rescheduled = (yaml: string) => {
+    const edited = yaml.replace(/(id: payment-request-read, [^}]*every: )5m/, "$11s");
+    expect(edited).not.toBe(yaml);
+    return edited;
+  };
+
+  it(
+    "the report names the schedule; verify --bundle and recompute.py exit 1",
+    () => {
+      writeFileSync(join(base, "every.yaml"), rescheduled(sloYaml("./data")));
+      const json = report("every.yaml", "json");
+      expect(json.code, json.stderr).toBe(0);
+      const warnings: string[] = JSON.parse(json.stdout).warnings;
+      expect(warnings.join("\n")).toContain(
+        "probes.payment-request-read.schedule.interval_ms: report 1000, log 300000",
+      );
+      const exported = slo(
+        ["evidence", "export", "--month", "2026-03", "--out", "every-bundle", "--config", "every.yaml"],
+        base,
+      );
+      expect(exported.code, exported.stderr).toBe(0);
+      const bundle = join(base, "every-bundle");
+      const verified = slo(["verify", "--bundle", bundle], base);
+      expect(verified.code, verified.stdout).toBe(1);
+      expect(verified.stderr).toContain(
+        "probes.payment-request-read.schedule.interval_ms: configuration.json 1000, log 300000",
+      );
+      const recomputed = spawnSync("python3", ["recompute.py"], {
+        cwd: bundle,
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      expect(recomputed.status, recomputed.stderr).toBe(1);
+      expect(recomputed.stderr).toContain(
+        "configuration.json probes.payment-request-read.schedule.intervalMs: 1000, but the configuration the agent last recorded for 2026-03 has 300000",
+      );
+    },
+    SLOW,
+  );
+});
