@@ -41,6 +41,11 @@ export function differenceText(d: ConfigDifference, givenLabel: string): string 
   return `${d.path}: ${givenLabel} ${shown(d.given)}, log ${shown(d.logged)}`;
 }
 
+/** One change between two configuration records as a phrase: `categories.payment_request.latency_p99_ms 150 → 1`. */
+export function changeText(d: ConfigDifference): string {
+  return `${d.path} ${shown(d.logged)} → ${shown(d.given)}`;
+}
+
 /**
  * What of a probe decides figures: its category, its timeout (a timeout counts at it) and its
  * schedule (`every:` / `schedule:`), which sets the results a month should have (coverage), how
