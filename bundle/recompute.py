@@ -804,8 +804,9 @@ def section(configuration, keys):
 
 
 def probe_terms(configuration):
-    """What of a probe decides figures: its category and its timeout."""
-    return {p["id"]: {"category": p.get("category"), "timeoutMs": p.get("timeoutMs")}
+    """What of a probe decides figures: its category, its timeout and its schedule (every: or
+    schedule:, which sets coverage, the interleaving gap and how near failures merge)."""
+    return {p["id"]: {"category": p.get("category"), "timeoutMs": p.get("timeoutMs"), "schedule": p.get("schedule")}
             for p in configuration.get("probes") or []}
 
 
@@ -830,7 +831,7 @@ def check_configuration():
     """configuration.json must be one of the configurations the agent recorded for the month (the
     newest loaded before it began and each loaded inside it, from inputs.ndjson): one that differs
     from the newest of them in an objective, target, category, credit, exclusion, control or a
-    probe's category or timeout made figures or verdicts the log does not
+    probe's category, timeout or schedule made figures or verdicts the log does not
     bear out. A log without configuration records (a store filled by import) has none to compare."""
     if not os.path.exists("inputs.ndjson"):
         return

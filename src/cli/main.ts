@@ -100,6 +100,10 @@ function reportError(error: unknown, debug: boolean, write: ErrorLines): number 
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  // The agent's commands hold SIGINT, SIGTERM and SIGHUP from their first instant (lifecycle.ts).
+  const names = commandsFor(argv);
+  if (names.length === 1 && (names[0] === "run" || names[0] === "demo"))
+    (await import("./lifecycle.js")).catchSignalsWhileStarting();
   const debug = argv.includes("--debug");
   // pino is loaded only when asked for: the commands that do not log stay light at start-up.
   const jsonLines = jsonLogsRequested(argv) ? (await import("./json-lines.js")).stderrJsonLogger() : null;

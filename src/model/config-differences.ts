@@ -2,7 +2,7 @@
  * Where two configurations in their plain form (config/fingerprint.ts effectiveConfiguration, as
  * the evidence log's configuration records hold it) differ in what decides a figure or a verdict:
  * objectives, targets, categories and service classes, credits, exclusions, controls, declared
- * maintenance windows, and each probe's category and timeout. A report given an edited slo.yaml
+ * maintenance windows, and each probe's category, timeout and schedule. A report given an edited slo.yaml
  * names these (issue 23); other settings (targets, receivers, listen addresses) change no figure
  * and are not listed, nor is the maintenance policy (the month is judged by the logged one, and
  * a given one the log does not hold is its own warning: src/reports/warnings.ts policyWarnings).
@@ -41,7 +41,17 @@ export function differenceText(d: ConfigDifference, givenLabel: string): string 
   return `${d.path}: ${givenLabel} ${shown(d.given)}, log ${shown(d.logged)}`;
 }
 
-/** What of a probe decides figures: its category and timeout (a timeout counts at it). */
+/** One change between two configuration records as a phrase: `categories.payment_request.latency_p99_ms 150 → 1`. */
+export function changeText(d: ConfigDifference): string {
+  return `${d.path} ${shown(d.logged)} → ${shown(d.given)}`;
+}
+
+/**
+ * What of a probe decides figures: its category, its timeout (a timeout counts at it) and its
+ * schedule (`every:` / `schedule:`), which sets the results a month should have (coverage), how
+ * far apart two of them may be before an imported result between them counts as interleaved, and
+ * how near two failures merge into one incident.
+ */
 function probeTerms(config: unknown): unknown {
   const probes = at(config, ["probes"]);
   if (!Array.isArray(probes)) return probes;
@@ -49,6 +59,7 @@ function probeTerms(config: unknown): unknown {
     id: at(p, ["id"]),
     category: at(p, ["category"]),
     timeoutMs: at(p, ["timeoutMs"]),
+    schedule: at(p, ["schedule"]),
   }));
 }
 

@@ -1,6 +1,8 @@
 import type Database from "better-sqlite3";
 import type { EpochMs } from "../model/time.js";
 import { hasInputLog } from "./evidence/input-log.js";
+import { RollupsDisagreeError } from "./runs-error.js";
+import { storedRuns } from "./signed-runs.js";
 
 /**
  * Two of a probe's own runs less than this many intervals apart are consecutive runs of its
@@ -54,7 +56,11 @@ interface Run {
  * interval apart (`intervalOf`; null for a probe the configuration does not have), or between two
  * of the same category and agent less than that of the shorter of their probes' intervals apart --
  * an imported result under a made-up probe id of the category, placed while the agent measured
- * the category, is no honest backfill either (AUDIT-23e finding 6). Null when no import stored
+ * the category, is no honest backfill either (AUDIT-23e finding 6). Also one of a category dated
+ * inside one of the agent's signed runs (its `run_start` to its `run_end`, or a crashed run's last
+ * sign of life) in which the agent stored results of that category itself: at a run's head or
+ * tail, before the category's first own result or after its last, no two own results enclose it
+ * (AUDIT-23f finding 3). Null when no import stored
  * records of the period. A store imported into before imports were recorded shows its records as
  * measured.
  */
@@ -71,6 +77,11 @@ export function importedRecordsOf(
   const unconfigured = new Map<string, { category: string; records: number }>();
   const interleaved = new Map<number, string>();
   const runs = new Map<string, Run>();
+  const agentRuns = signedRunsOf(db);
+  // Per signed run: the category+agent keys it measured itself, and the imported rows dated in it.
+  const measuredIn = agentRuns.map(() => new Set<string>());
+  const importedIn = agentRuns.map((): ResultRow[] => []);
+  let current = 0;
   const rows = db
     .prepare(
       "SELECT seq, ts, probe, ifnull(agent, '') AS agent, category FROM results WHERE ts >= ? AND ts < ? ORDER BY ts, seq",
@@ -78,6 +89,12 @@ export function importedRecordsOf(
     .iterate(from, to) as Iterable<ResultRow>;
   for (const row of rows) {
     const keys = [`probe\n${row.probe}\n${row.agent}`, `category\n${row.category}\n${row.agent}`];
+    while (current < agentRuns.length && agentRuns[current]!.end < row.ts) current++;
+    const inRun = current < agentRuns.length && agentRuns[current]!.start <= row.ts ? current : null;
+    if (inRun !== null) {
+      if (imported(row.seq)) importedIn[inRun]!.push(row);
+      else measuredIn[inRun]!.add(keys[1]!);
+    }
     if (imported(row.seq)) {
       records.set(row.category, (records.get(row.category) ?? 0) + 1);
       if (intervalOf(row.probe) === null) {
@@ -97,7 +114,25 @@ export function importedRecordsOf(
       runs.set(key, { measuredAt: row.ts, interval, pending: [] });
     }
   }
+  for (const [i, rows] of importedIn.entries())
+    for (const row of rows)
+      if (measuredIn[i]!.has(`category\n${row.category}\n${row.agent}`))
+        interleaved.set(row.seq, row.category);
   return summary(records, interleaved, unconfigured);
+}
+
+/** The agent's signed runs as [start, end] (a crashed or running one ends at its last sign of life), by start. */
+function signedRunsOf(db: Database.Database): { start: number; end: number }[] {
+  try {
+    return storedRuns(db)
+      .filter((run) => run.signed)
+      .map((run) => ({ start: run.start, end: run.end ?? run.lastSeen }))
+      .sort((a, b) => a.start - b.start);
+  } catch (error) {
+    // Pruned rollups that disagree with their commitment fail verification on their own.
+    if (error instanceof RollupsDisagreeError) return [];
+    throw error;
+  }
 }
 
 function summary(

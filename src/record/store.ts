@@ -12,6 +12,7 @@ import { type BundleInput, writeBundle } from "./evidence/bundle.js";
 import { type ChainedResult, type ChainLink, ChainWriter, chainTail } from "./evidence/chain.js";
 import { newestCheckpoint, writeCheckpoint } from "./evidence/checkpoints.js";
 import {
+  adoptedRollbacks,
   appendInput,
   configRecordsOf,
   hasInputLog,
@@ -458,6 +459,12 @@ export class EvidenceStore implements ResultSink {
   /** The `adoption` input records (`slo-agent evidence adopt`), oldest first: reports and bundles show them. */
   adoptions(): InputRecord[] {
     return inputRecordsOf(this.#readerDb(), "adoption");
+  }
+
+  /** Each `rollback_detected` record an adoption signed over, one sentence each (adoptedRollbacks). */
+  adoptedRollbacks(): string[] {
+    const db = this.#readerDb();
+    return adoptedRollbacks([...inputRecordsOf(db, "rollback_detected"), ...inputRecordsOf(db, "adoption")]);
   }
 
   /**

@@ -20,6 +20,10 @@ export interface EvidenceSeal {
   readonly configWarning?: string | null;
   /** The adoptions the month's figures rest on (src/reports/adoptions.ts); empty: none. */
   readonly adoptions?: readonly AdoptionRef[];
+  /** Each `rollback_detected` record an adoption signed over, one sentence each; empty: none. */
+  readonly adoptedRollbacks?: readonly string[];
+  /** Each change of a figure-deciding setting during the month (month-evidence.ts); empty: none. */
+  readonly configChanges?: readonly string[];
   readonly statement: Statement;
   /** Null when no key could be had (a store on read-only media without one). */
   readonly signature: Signature | null;
@@ -49,8 +53,10 @@ export function sealReport(report: MonthlyReport, seal: EvidenceSeal): MonthlyRe
   };
   const warnings = [
     ...(seal.configWarning ? [seal.configWarning] : []),
+    ...(seal.configChanges ?? []),
     ...(report.warnings ?? []),
     ...(seal.adoptions ?? []).map(adoptionWarning),
+    ...(seal.adoptedRollbacks ?? []),
   ];
   return { ...report, evidence, ...(warnings.length > 0 ? { warnings } : {}) };
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { configSha256, effectiveConfiguration } from "../config/fingerprint.js";
 import type { SloConfig } from "../model/config.js";
-import { differenceText, figureDifferences } from "../model/config-differences.js";
+import { changeText, differenceText, figureDifferences } from "../model/config-differences.js";
 import { type EpochMs, monthInterval } from "../model/time.js";
 import {
   type AgentKey,
@@ -19,6 +19,7 @@ import {
 import { AGENT_VERSION } from "../version.js";
 import { monthAdoptions } from "./adoptions.js";
 import type { EvidenceSeal } from "./evidence.js";
+import { formatDuration } from "./format.js";
 import type { AdoptionRef, ConfigRecordRef } from "./model.js";
 
 export interface SealInput {
@@ -82,6 +83,10 @@ export interface MonthEvidence {
   /** The configuration given is none the log holds for the month: what differs (every format shows it). */
   readonly configWarning: string | null;
   readonly adoptions: readonly AdoptionRef[];
+  /** Each `rollback_detected` record an adoption signed over, one sentence each: a warning in every format. */
+  readonly adoptedRollbacks: readonly string[];
+  /** Each change of a figure-deciding setting between the month's configuration records: a warning in every format. */
+  readonly configChanges: readonly string[];
   readonly statement: Statement;
   readonly key: AgentKey | null;
 }
@@ -135,9 +140,45 @@ export function monthEvidence(input: SealInput): MonthEvidence {
     recordedConfiguration: recorded?.payload ?? null,
     configWarning,
     adoptions: monthAdoptions(input.store.adoptions(), start, verification.firstSeq),
+    adoptedRollbacks: input.store.adoptedRollbacks(),
+    configChanges: configChangeWarnings(records, input.month, Math.min(end, input.now)),
     statement,
     key,
   };
+}
+
+/**
+ * Each change in what decides figures and verdicts between consecutive configuration records in
+ * force in the month (the newest loaded before it and each loaded inside it), with how long the
+ * changed one was in force: until the next record, else until the month's end (or now). A forged
+ * slo.yaml reloaded for two seconds and reverted leaves two such warnings (AUDIT-23f finding 4).
+ * Declared maintenance windows are left out: each window's versions are its own history.
+ */
+function configChangeWarnings(
+  records: readonly { readonly seq: number; readonly ts: number; readonly payload: string }[],
+  month: string,
+  until: number,
+): string[] {
+  const parsed = records.map((r) => ({ ...r, config: JSON.parse(r.payload) as unknown }));
+  return parsed.flatMap((record, i) => {
+    const before = parsed[i - 1];
+    if (!before) return [];
+    // A record without categories (a test's or an old store's stand-in) is no configuration.
+    const isConfig = (c: unknown) => typeof c === "object" && c !== null && "categories" in c;
+    if (!isConfig(record.config) || !isConfig(before.config)) return [];
+    const changes = figureDifferences(record.config, before.config).filter(
+      (d) => !d.path.startsWith("maintenance.windows"),
+    );
+    if (changes.length === 0) return [];
+    const next = parsed[i + 1];
+    const end = next ? next.ts : Math.max(record.ts, until);
+    const shown = changes.slice(0, 12).map(changeText);
+    if (changes.length > shown.length) shown.push(`and ${changes.length - shown.length} more`);
+    const held = next ? `until input record ${next.seq}` : "to the end of what this report covers";
+    return [
+      `the configuration the agent ran with changed during ${month} in what decides figures and verdicts: ${shown.join("; ")} from ${new Date(record.ts).toISOString()} for ${formatDuration(end - record.ts)} (input record ${record.seq} against input record ${before.seq}, in force ${held})`,
+    ];
+  });
 }
 
 /**
@@ -172,6 +213,8 @@ export function sealOf(evidence: MonthEvidence): EvidenceSeal {
     configRecords: evidence.configRecords,
     configWarning: evidence.configWarning,
     adoptions: evidence.adoptions,
+    adoptedRollbacks: evidence.adoptedRollbacks,
+    configChanges: evidence.configChanges,
     statement: evidence.statement,
     signature: evidence.key?.sign(evidence.statement) ?? null,
   };

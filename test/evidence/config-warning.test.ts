@@ -146,3 +146,107 @@ describe("a configuration the log does not hold", () => {
     SLOW,
   );
 });
+
+/**
+ * AUDIT-23f finding 1: a probe's schedule was not compared, so `every: 1s` (5m in the log) turned
+ * imported results that sit between two of the agent's own into not-interleaved ones and changed
+ * coverage, while the report, `verify --bundle` and recompute.py said nothing.
+ */
+describe("a configuration whose probe runs on another schedule than the log's", () => {
+  const rescheduled = (yaml: string) => {
+    const edited = yaml.replace(/(id: payment-request-read, [^}]*every: )5m/, "$11s");
+    expect(edited).not.toBe(yaml);
+    return edited;
+  };
+
+  it(
+    "the report names the schedule; verify --bundle and recompute.py exit 1",
+    () => {
+      writeFileSync(join(base, "every.yaml"), rescheduled(sloYaml("./data")));
+      const json = report("every.yaml", "json");
+      expect(json.code, json.stderr).toBe(0);
+      const warnings: string[] = JSON.parse(json.stdout).warnings;
+      expect(warnings.join("\n")).toContain(
+        "probes.payment-request-read.schedule.interval_ms: report 1000, log 300000",
+      );
+      const exported = slo(
+        ["evidence", "export", "--month", "2026-03", "--out", "every-bundle", "--config", "every.yaml"],
+        base,
+      );
+      expect(exported.code, exported.stderr).toBe(0);
+      const bundle = join(base, "every-bundle");
+      const verified = slo(["verify", "--bundle", bundle], base);
+      expect(verified.code, verified.stdout).toBe(1);
+      expect(verified.stderr).toContain(
+        "probes.payment-request-read.schedule.interval_ms: configuration.json 1000, log 300000",
+      );
+      const recomputed = spawnSync("python3", ["recompute.py"], {
+        cwd: bundle,
+        encoding: "utf8",
+        timeout: 120_000,
+      });
+      expect(recomputed.status, recomputed.stderr).toBe(1);
+      expect(recomputed.stderr).toContain(
+        "configuration.json probes.payment-request-read.schedule.intervalMs: 1000, but the configuration the agent last recorded for 2026-03 has 300000",
+      );
+    },
+    SLOW,
+  );
+});
+
+/**
+ * AUDIT-23f finding 4: a forged slo.yaml reloaded for 2 s and then reverted left only its
+ * configuration records (`evidence.config_records`); nothing said what changed. Now every format
+ * warns, naming each change and how long it was in force.
+ */
+describe("a configuration changed during the month and changed back", () => {
+  let dir: string;
+  const FORGED_AT = Date.UTC(2026, 2, 10, 12);
+  const CHANGE =
+    "categories.payment_request.latency_p99_ms 1500 → 1 from 2026-03-10T12:00:00.000Z for 2 s (input record 2 against input record 1, in force until input record 3)";
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "slo-config-change-"));
+    writeFileSync(join(dir, "slo.yaml"), sloYaml("./data"));
+    writeFileSync(join(dir, "forged.yaml"), forged(sloYaml("./data")));
+    const honest = effectiveConfiguration((await loadConfig(join(dir, "slo.yaml"))).config);
+    const edited = effectiveConfiguration((await loadConfig(join(dir, "forged.yaml"))).config);
+    const clock = new FakeClock(Date.UTC(2026, 1, 27));
+    const store = openEvidenceStore({ dataDir: join(dir, "data"), clock, logger: () => {} });
+    store.recordInput("config", honest);
+    clock.advance(FORGED_AT - clock.now());
+    store.recordInput("config", edited);
+    clock.advance(2_000);
+    store.recordInput("config", honest);
+    clock.advance(Date.UTC(2026, 3, 3) - clock.now());
+    store.importResults(hourlyPaymentRequests(Date.UTC(2026, 1, 27), Date.UTC(2026, 3, 2)));
+    store.close();
+  }, SLOW);
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(
+    "every format names each change, when and for how long it was in force",
+    () => {
+      const run = (format: string) =>
+        slo(["report", "--month", "2026-03", "--format", format, "--config", "slo.yaml"], dir);
+      const json = run("json");
+      expect(json.code, json.stderr).toBe(0);
+      const warnings: string[] = JSON.parse(json.stdout).warnings;
+      expect(warnings.filter((w) => w.includes("changed during 2026-03"))).toHaveLength(2);
+      expect(warnings.join("\n")).toContain(CHANGE);
+      expect(warnings.join("\n")).toContain(
+        "categories.payment_request.latency_p99_ms 1 → 1500 from 2026-03-10T12:00:02.000Z",
+      );
+      for (const format of ["md", "html", "csv"]) {
+        const out = run(format).stdout.replaceAll("\\_", "_");
+        expect(out, format).toContain(
+          "categories.payment_request.latency_p99_ms 1500 → 1 from 2026-03-10T12:00:00.000Z for 2 s",
+        );
+      }
+    },
+    SLOW,
+  );
+});

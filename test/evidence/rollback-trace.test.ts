@@ -24,6 +24,10 @@ const MAR30 = Date.UTC(2026, 2, 30);
 const DETECTED =
   /the agent detected a rollback at 2026-04-01T00:0\d:00\.000Z \(input record seq \d+, rollback_detected\): it had signed and committed the head at results seq \d+/;
 
+/** What verify and every report say of a rollback an adoption signed over. */
+const ADOPTED =
+  /the agent detected a rollback at 2026-04-01T00:0\d:00\.000Z \(input record seq (\d+)\) and an adoption at \S+ \(input record seq \d+\) signed over it: it had signed and committed the head at results seq \d+/;
+
 let base: string;
 const dirs: string[] = [];
 
@@ -158,7 +162,35 @@ describe("a rollback under a running writer leaves an unsigned rollback_detected
       const adopted = slo(["evidence", "adopt", "--config", "slo.yaml"], agent.dir);
       expect(adopted.code, adopted.stderr).toBe(0);
       expect(rollbackRecords(agent.dir)).toHaveLength(1);
-      expect(slo(["verify", "--data-dir", "data"], agent.dir).code).toBe(0);
+      // Adopted, the chain verifies again, but the rollback is still named (AUDIT-23f finding 2):
+      // by verify, verify --month, every report format and verify --bundle; exit codes unchanged.
+      for (const args of [["verify"], ["verify", "--month", "2026-03"]]) {
+        const verified = slo([...args, "--data-dir", "data"], agent.dir);
+        expect(verified.code, verified.stderr).toBe(0);
+        expect(verified.stderr).toMatch(ADOPTED);
+      }
+      const json = slo(
+        ["report", "--month", "2026-03", "--config", "slo.yaml", "--format", "json"],
+        agent.dir,
+      );
+      expect(json.code, json.stderr).toBe(0);
+      expect((JSON.parse(json.stdout).warnings as string[]).join("\n")).toMatch(ADOPTED);
+      for (const format of ["md", "html", "csv"]) {
+        const out = slo(
+          ["report", "--month", "2026-03", "--config", "slo.yaml", "--format", format],
+          agent.dir,
+        );
+        expect(out.code, out.stderr).toBe(0);
+        expect(out.stdout.replaceAll("\\_", "_"), format).toMatch(ADOPTED);
+      }
+      const exported = slo(
+        ["evidence", "export", "--month", "2026-03", "--out", "bundle", "--config", "slo.yaml"],
+        agent.dir,
+      );
+      expect(exported.code, exported.stderr).toBe(0);
+      const bundled = slo(["verify", "--bundle", "bundle"], agent.dir);
+      expect(bundled.code, bundled.stderr).toBe(0);
+      expect(bundled.stderr).toMatch(ADOPTED);
     },
     SLOW,
   );

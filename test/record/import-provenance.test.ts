@@ -275,3 +275,69 @@ describe("imported records are told apart from the agent's own", () => {
     SLOW,
   );
 });
+
+/**
+ * AUDIT-23f finding 3: imported 503s at the head of an agent run (after its `run_start`, before
+ * the category's first own result) or at its tail (after the last own result, before `run_end`)
+ * lay between no two of the agent's own results, so they were not counted as interleaved and took
+ * availability from 100 to about 72 %. A run is a signed input record now: an imported result of a
+ * category dated inside a run in which the agent measured that category is interleaved.
+ */
+describe("imported results at the head or tail of an agent run", () => {
+  const START = T0 + 3_600_000;
+  /** A run from START: 20 own results every 30 s from START + 60 s, a clean end 60 s after the last. */
+  function run(dir: string): { first: number; last: number; end: number } {
+    const clock = new FakeClock(START);
+    const store = openEvidenceStore({
+      dataDir: join(dir, "evidence"),
+      clock,
+      identity: { agent: "vm", region: "eu" },
+    });
+    store.startRun(START);
+    const first = START + 60_000;
+    for (let i = 0; i < 20; i++) {
+      const ts = first + i * 30_000;
+      clock.advance(ts - clock.now());
+      store.record({
+        ts,
+        probe: "pr",
+        category: "payment_request",
+        status: 200,
+        durationMs: 5,
+        error: null,
+        errorCode: null,
+        correlationId: null,
+      });
+    }
+    const last = first + 19 * 30_000;
+    const end = last + 60_000;
+    clock.advance(end - clock.now());
+    store.endRun(end);
+    store.close();
+    return { first, last, end };
+  }
+
+  for (const edge of ["head", "tail"] as const) {
+    it(
+      `${edge}: 503s under a made-up id of the category are interleaved; the same 503s before the run are not`,
+      async () => {
+        const dir = workDir();
+        const { first, last } = run(dir);
+        const at = (i: number) => (edge === "head" ? START + 1_000 + i * 2_500 : last + 1_000 + i * 2_500);
+        const inside = Array.from({ length: 20 }, (_, i) => wire(at(i), { probe: "pr-x", status: 503 }));
+        // Before the run began: the agent was not up, an honest backfill.
+        const before = Array.from({ length: 5 }, (_, i) =>
+          wire(START - 600_000 + i * 1_000, { probe: "pr-x", status: 503 }),
+        );
+        expect(at(19)).toBeLessThan(edge === "head" ? first : last + 60_000);
+        writeFileSync(join(dir, "fake.ndjson"), `${[...before, ...inside].join("\n")}\n`);
+        const imported = await cli(dir, "import", "--allow-unknown", "fake.ndjson");
+        expect(imported.code, imported.stderr).toBe(0);
+        const parsed = JSON.parse((await report(dir, "json")).stdout);
+        expect(parsed.evidence.imported).toMatchObject({ records: 25, interleaved: 20 });
+        expect(parsed.warnings.join("\n")).toContain("INTERLEAVE");
+      },
+      SLOW,
+    );
+  }
+});

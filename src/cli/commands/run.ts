@@ -18,7 +18,8 @@ unmonitored, never as the provider's unavailability.
 One agent per data directory: a second one on the same --data-dir exits 2 naming the first's pid.
 SIGHUP (or POST /-/reload with "Authorization: Bearer <agent.admin_token>") re-reads the
 configuration: an invalid one is refused with its problems logged and the running one kept;
-probes that did not change keep their schedule and figures. Logs go to stderr: JSON lines
+probes that did not change keep their schedule and figures. A SIGINT or SIGTERM while the agent
+is still starting stops it cleanly once it is up; a SIGHUP then is one reload. Logs go to stderr: JSON lines
 (level, time, msg and fields) unless stderr is a terminal. With --log-format json every line on
 stdout and stderr is one JSON object, "listening on URL" and start-up errors included (the msg
 keeps the text); see docs/operations.md.

@@ -139,6 +139,8 @@ async function runVerify(opts: VerifyOptions): Promise<void> {
   // Only a key id pinned against the published one catches a store re-signed by a new key.
   if (outcome.keyIds && outcome.keyIds.length > 0)
     process.stdout.write(`checkpoints signed by key ${outcome.keyIds.join(", then key ")}\n`);
+  for (const rollback of outcome.adoptedRollbacks ?? [])
+    process.stderr.write(`slo-agent verify: warning: ${rollback}\n`);
 }
 
 /** Exit 0 intact, 1 altered (naming the first bad file and line), 2 unreadable (contract section 7). */

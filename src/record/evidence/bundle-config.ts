@@ -18,7 +18,7 @@ export type ConfigurationCheck =
  * configuration.json against the month's configuration records in inputs.ndjson (the newest loaded
  * before the month and each loaded inside it): a configuration none of them is, that differs from
  * the newest in an objective, a target, a category, credits, exclusions, controls or a probe's
- * category or timeout, made figures or verdicts the log does not bear out
+ * category, timeout or schedule, made figures or verdicts the log does not bear out
  * (exit 1). Declared windows only: a warning (a window the log never held counts from when the
  * report was made, src/reports/warnings.ts). A log without configuration records (a store filled by
  * import) has nothing to compare with.

@@ -6,7 +6,7 @@ import { type ObservationPayload, versionsOfObservations } from "../feed-windows
 import { type BundledConfigRecord, checkBundledConfiguration } from "./bundle-config.js";
 import { chainHashHex, GENESIS_HASH } from "./canonical.js";
 import { checkpointStatement, newestCheckpoint } from "./checkpoints.js";
-import { hasInputLog, inputCanonical } from "./input-log.js";
+import { adoptedRollbacks, hasInputLog, type InputRecord, inputCanonical } from "./input-log.js";
 import { type Statement, signatureValid, statementBytes } from "./signing.js";
 
 /**
@@ -181,6 +181,8 @@ function checkInputs(
   const observations = new Map<string, Observation>();
   const observed: { ts: number; payload: ObservationPayload }[] = [];
   const adoptions: string[] = [];
+  // The rollbacks the agent recorded and the adoptions after them: each one adopted is named.
+  const traced: InputRecord[] = [];
   let previous = { seq: 0, hash: GENESIS };
   for (const [index, line] of lines.entries()) {
     const bad = (detail: string) => ({ ok: false as const, where: `${INPUTS_FILE}:${index + 1}`, detail });
@@ -222,6 +224,13 @@ function checkInputs(
       observed.push({ ts: Date.parse(String(record.ts)), payload: payload as unknown as ObservationPayload });
     }
     if (record.kind === "adoption") adoptions.push(adoptionSentence(previous.seq + 1, record));
+    if (record.kind === "adoption" || record.kind === "rollback_detected")
+      traced.push({
+        seq: previous.seq + 1,
+        kind: record.kind,
+        ts: Date.parse(String(record.ts)),
+        payload: JSON.stringify(record.payload ?? null),
+      });
     previous = { seq: previous.seq + 1, hash: record.hash };
   }
   const seq = checkpoint.inputs_seq ?? 0;
@@ -238,7 +247,7 @@ function checkInputs(
     configRecords,
     observations,
     versions: versionsOfObservations(observed),
-    adoptions,
+    adoptions: [...adoptions, ...adoptedRollbacks(traced).map((text) => `${INPUTS_FILE}: ${text}`)],
   };
 }
 

@@ -76,6 +76,10 @@ const RECOMPUTE_SECTION = `## 4. Every figure, recomputed from this bundle alone
     sha256sum configuration.json          # the statement's config_sha256
     python3 recompute.py > "\${TMPDIR:-/tmp}/figures.json"
 
+Run it only after sections 1 to 3 passed (or \`slo-agent verify --bundle DIR\` exited 0):
+\`recompute.py\` trusts the files beside it and checks no signature (Python's standard library has
+no Ed25519), so on a bundle whose files were rewritten it recomputes the rewritten figures.
+
 \`recompute.py\` is short enough to read first. It takes each record of the month from
 \`records.ndjson\` with its verdict from \`classification.ndjson\`, recomputes requests,
 successful, excluded, availability and the nearest-rank p99 per category, each service class's

@@ -149,6 +149,29 @@ export function rollbackRecordAfter(db: Database.Database, after: number): Input
  * agent found the store gone back, what it had signed and what it found instead.
  */
 export function describeRollbackRecord(record: InputRecord): string {
+  return `the agent detected a rollback at ${isoTimestamp(record.ts)} (input record seq ${record.seq}, rollback_detected)${rollbackFinding(record)}; the record is left unsigned on purpose: records were deleted and an older checkpoint restored under a running agent (docs/evidence-store.md, "What an unanchored rollback can still do")`;
+}
+
+/**
+ * Each `rollback_detected` record an `evidence adopt` signed over (the first adoption after it in
+ * the input chain), one sentence each: adopting makes the chain verify again, so without this the
+ * rollback the agent found would be named nowhere (AUDIT-23f finding 2). `records`: the input
+ * records of both kinds, any order.
+ */
+export function adoptedRollbacks(records: readonly InputRecord[]): string[] {
+  const sorted = [...records].sort((a, b) => a.seq - b.seq);
+  return sorted.flatMap((rollback) => {
+    if (rollback.kind !== "rollback_detected") return [];
+    const adoption = sorted.find((r) => r.kind === "adoption" && r.seq > rollback.seq);
+    if (!adoption) return [];
+    return [
+      `the agent detected a rollback at ${isoTimestamp(rollback.ts)} (input record seq ${rollback.seq}) and an adoption at ${isoTimestamp(adoption.ts)} (input record seq ${adoption.seq}) signed over it${rollbackFinding(rollback)}; records were deleted and an older checkpoint restored under a running agent, and what the adoption signed rests on the operator's word (docs/evidence-store.md, "What an unanchored rollback can still do")`,
+    ];
+  });
+}
+
+/** What a `rollback_detected` record's payload says the agent had signed and found instead. */
+function rollbackFinding(record: InputRecord): string {
   let what = "";
   try {
     const payload = JSON.parse(record.payload) as {
@@ -161,5 +184,5 @@ export function describeRollbackRecord(record: InputRecord): string {
   } catch {
     // A payload that is not JSON is the record's own finding: the chain walk names it.
   }
-  return `the agent detected a rollback at ${isoTimestamp(record.ts)} (input record seq ${record.seq}, rollback_detected)${what}; the record is left unsigned on purpose: records were deleted and an older checkpoint restored under a running agent (docs/evidence-store.md, "What an unanchored rollback can still do")`;
+  return what;
 }

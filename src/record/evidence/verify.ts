@@ -7,6 +7,7 @@ import { EVIDENCE_FILE, openReader } from "../schema.js";
 import { canonicalForm, chainHashHex, GENESIS_HASH } from "./canonical.js";
 import { type ChainLink, latestAnchor } from "./chain.js";
 import { checkCheckpoint, checkpointKeyIds, newestCheckpoint, type PeriodCommitment } from "./checkpoints.js";
+import { adoptedRollbacks, inputRecordsOf } from "./input-log.js";
 import { rollupsDisagree } from "./rollup-commitments.js";
 import { keyFileOf, loadAgentKey } from "./signing.js";
 import { type PeriodVerification, verifyPeriod } from "./verify-period.js";
@@ -31,6 +32,8 @@ export type VerifyOutcome =
       readonly anchor: ChainLink | null;
       /** The key ids the store's checkpoints name, oldest first (verifyEvidence): the key to pin. */
       readonly keyIds?: readonly string[];
+      /** Each `rollback_detected` record an adoption signed over, one sentence each (verifyEvidence). */
+      readonly adoptedRollbacks?: readonly string[];
     }
   | { readonly ok: false; readonly records: number; readonly problem: ChainProblem };
 
@@ -57,7 +60,16 @@ export function verifyEvidence(dataDir: string, options: VerifyOptions = {}): Ve
         options.month !== undefined
           ? verifyMonth(db, options.month, publicKeyPem)
           : withPrunedRollups(db, withCheckpoint(db, verifyChain(db), publicKeyPem));
-      return outcome.ok ? { ...outcome, keyIds: checkpointKeyIds(db) } : outcome;
+      return outcome.ok
+        ? {
+            ...outcome,
+            keyIds: checkpointKeyIds(db),
+            adoptedRollbacks: adoptedRollbacks([
+              ...inputRecordsOf(db, "rollback_detected"),
+              ...inputRecordsOf(db, "adoption"),
+            ]),
+          }
+        : outcome;
     })();
   } finally {
     db.close();
