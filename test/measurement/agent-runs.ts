@@ -36,11 +36,14 @@ export async function answeringThenDown(n: number): Promise<string> {
   let seen = 0;
   const server: Server = createHttpServer((_req, res) => {
     res.writeHead(200, { connection: "close" });
-    res.end("{}");
-    if (++seen === n) {
+    const last = ++seen === n;
+    // Closed once the last answer is written out: closing at once could reset the connection
+    // before the answer left, and the agent would see a failure where the target answered.
+    res.end("{}", () => {
+      if (!last) return;
       server.close();
       server.closeAllConnections();
-    }
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   cleanups.push(() => {
