@@ -1,15 +1,25 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FakeClock } from "../../src/clock/fake.js";
 import type { ProbeResult } from "../../src/model/index.js";
 import { trafficProbeId } from "../../src/model/traffic.js";
 import { canonicalForm, chainHashHex } from "../../src/record/evidence/canonical.js";
-import { type EvidenceStore, openEvidenceStore } from "../../src/record/index.js";
 import { type ResultRow, resultOfRow } from "../../src/record/rows.js";
 import { slo } from "../reports/cli-run.js";
-import { sloYaml } from "../reports/month-scenario.js";
+import {
+  APRIL,
+  agentRun,
+  DAY,
+  dataDir,
+  HOUR,
+  iso,
+  MARCH,
+  MINUTE,
+  ok,
+  type Run,
+  removeDataDirs,
+  report,
+  SLOW,
+  unmonitoredOf,
+} from "./agent-runs-store.js";
 import { sql } from "./store-attack.js";
 
 /**
@@ -19,31 +29,9 @@ import { sql } from "./store-attack.js";
  * day no commitment covers and runs-table rows numbered 0 or below extend nothing.
  */
 
-const SLOW = 180_000;
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const MARCH = Date.UTC(2026, 2, 1);
-const APRIL = Date.UTC(2026, 3, 1);
 const MAY = Date.UTC(2026, 4, 1);
-const dirs: string[] = [];
 
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function ok(ts: number): ProbeResult {
-  return {
-    ts,
-    probe: "payment-request-read",
-    category: "payment_request",
-    status: 200,
-    durationMs: 100,
-    error: null,
-    errorCode: null,
-    correlationId: null,
-  };
-}
+afterAll(removeDataDirs);
 
 let spans = 0;
 /** A merchant request reported as a span (the traffic token's holder sends these). */
@@ -55,79 +43,6 @@ function span(ts: number): ProbeResult {
     source: "traffic",
     correlationId: `${spans.toString(16).padStart(16, "0")}`,
   };
-}
-
-function dataDir(retentionDays = 36500): string {
-  const dir = mkdtempSync(join(tmpdir(), "slo-runs-forgery-"));
-  dirs.push(dir);
-  writeFileSync(
-    join(dir, "slo.yaml"),
-    sloYaml("./data").replace("retention_days: 36500", `retention_days: ${retentionDays}`),
-  );
-  return dir;
-}
-
-interface Run {
-  start: number;
-  lastResult: number;
-  end: number | null;
-  /** Done right after the start, before its first probe result. */
-  first?: (store: EvidenceStore, clock: FakeClock) => void;
-  /** Done right after its last probe result (a crashed run's last batch). */
-  last?: (store: EvidenceStore, clock: FakeClock) => void;
-  /** When its store is closed; default an hour into April (a past month needs a checkpoint after it). */
-  closeAt?: number;
-}
-
-/** An agent run as the daemon makes it: start, a probe result every 5 minutes in [start, lastResult], a clean end unless it crashed. */
-function agentRun(dir: string, run: Run, options: { retentionDays?: number; prune?: boolean } = {}): void {
-  const clock = new FakeClock(run.start);
-  const store = openEvidenceStore({
-    dataDir: join(dir, "data"),
-    clock,
-    logger: () => {},
-    ...(options.retentionDays === undefined ? {} : { retentionDays: options.retentionDays }),
-  });
-  store.startRun(run.start);
-  run.first?.(store, clock);
-  store.flush();
-  for (let t = run.start; t <= run.lastResult; t += 5 * MINUTE) {
-    clock.advance(t - clock.now());
-    store.record(ok(t));
-    store.flush();
-  }
-  run.last?.(store, clock);
-  store.flush();
-  if (options.prune) expect(store.prune(clock.now()).pruned).toBeGreaterThan(0);
-  if (run.end !== null) {
-    clock.advance(run.end - clock.now());
-    store.endRun(run.end);
-  }
-  clock.advance(Math.max(0, (run.closeAt ?? APRIL + HOUR) - clock.now()));
-  store.close();
-}
-
-const iso = (ts: number) => new Date(ts).toISOString();
-const report = (dir: string) =>
-  slo(
-    [
-      "report",
-      "--month",
-      "2026-03",
-      "--format",
-      "json",
-      "--config",
-      "slo.yaml",
-      "--category",
-      "payment_request",
-    ],
-    dir,
-  );
-
-function unmonitoredOf(dir: string): { start: string; end: string }[] {
-  const out = report(dir);
-  expect(out.code, out.stderr).toBe(0);
-  return JSON.parse(out.stdout).unmonitored;
 }
 
 /** The first run crashes on the 2nd (last probe result 10:00); the second starts on the 3rd and stops on the 4th. */
@@ -143,12 +58,12 @@ describe("a crashed run extends only over the probe results it stored itself and
   it(
     "traffic spans (one dated 4.5 minutes ahead before the crash, others posted after the restart into the gap) and a later run's result dated in the gap do not extend the crashed run",
     () => {
-      const honest = dataDir();
+      const honest = dataDir("slo-runs-forgery-");
       agentRun(honest, CRASHED);
       agentRun(honest, NEXT);
       expect(unmonitoredOf(honest)).toEqual(EXPECTED);
 
-      const dir = dataDir();
+      const dir = dataDir("slo-runs-forgery-");
       agentRun(dir, {
         ...CRASHED,
         // Accepted by the traffic receiver (under 5 minutes ahead), stored by the crashing run.
@@ -171,7 +86,7 @@ describe("a crashed run extends only over the probe results it stored itself and
   it(
     "one unsigned result chained after the signed head, dated after the month, fails report and verify --month (exit 1, naming it)",
     () => {
-      const dir = dataDir();
+      const dir = dataDir("slo-runs-forgery-");
       agentRun(dir, CRASHED);
       expect(report(dir).code).toBe(0);
       sql(dir, (db) => {
@@ -205,7 +120,7 @@ describe("a crashed run extends only over the probe results it stored itself and
   it(
     "a rollup row inserted into a pruned day of the next month fails the report and the export of the month a pruned run crashed in",
     () => {
-      const dir = dataDir(30);
+      const dir = dataDir("slo-runs-forgery-", 30);
       // Run A crashes on March 1st; run B, May 10th-11th, prunes everything before April 11th.
       agentRun(dir, { start: MARCH, lastResult: MARCH + DAY, end: null }, { retentionDays: 30 });
       const b = MAY + 9 * DAY;
@@ -238,7 +153,7 @@ describe("a crashed run extends only over the probe results it stored itself and
   it(
     "spans a later run stored dated in a crashed run's gap do not extend it once retention pruned both runs' raw results",
     () => {
-      const dir = dataDir(30);
+      const dir = dataDir("slo-runs-forgery-", 30);
       agentRun(dir, { start: MARCH, lastResult: MARCH + DAY, end: null }, { retentionDays: 30 });
       agentRun(
         dir,
@@ -270,7 +185,7 @@ describe("a crashed run extends only over the probe results it stored itself and
   it(
     "a runs-table row numbered 0 or -1 in a store that only ever had signed runs changes nothing",
     () => {
-      const honest = dataDir();
+      const honest = dataDir("slo-runs-forgery-");
       agentRun(honest, {
         start: MARCH + 10 * DAY,
         lastResult: MARCH + 20 * DAY - 5 * MINUTE,
@@ -282,7 +197,7 @@ describe("a crashed run extends only over the probe results it stored itself and
       ];
       expect(unmonitoredOf(honest)).toEqual(expected);
       for (const id of [0, -1]) {
-        const dir = dataDir();
+        const dir = dataDir("slo-runs-forgery-");
         agentRun(dir, {
           start: MARCH + 10 * DAY,
           lastResult: MARCH + 20 * DAY - 5 * MINUTE,

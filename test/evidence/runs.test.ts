@@ -1,14 +1,26 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
-import type { ProbeResult } from "../../src/model/index.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { ndjsonLine } from "../record/results.js";
 import { slo } from "../reports/cli-run.js";
-import { sloYaml } from "../reports/month-scenario.js";
 import { recompute } from "../support/recompute.js";
+import {
+  APRIL,
+  agentRun,
+  DAY,
+  dataDir,
+  HOUR,
+  iso,
+  MARCH,
+  MINUTE,
+  ok,
+  removeDataDirs,
+  report,
+  SLOW,
+  unmonitoredOf,
+} from "./agent-runs-store.js";
 import { sql } from "./store-attack.js";
 
 /**
@@ -17,83 +29,11 @@ import { sql } from "./store-attack.js";
  * 23, the auditor's last hole). An older store's unsigned runs still count, with a warning.
  */
 
-const SLOW = 180_000;
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-const MARCH = Date.UTC(2026, 2, 1);
-const APRIL = Date.UTC(2026, 3, 1);
-const dirs: string[] = [];
-
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-function ok(ts: number): ProbeResult {
-  return {
-    ts,
-    probe: "payment-request-read",
-    category: "payment_request",
-    status: 200,
-    durationMs: 100,
-    error: null,
-    errorCode: null,
-    correlationId: null,
-  };
-}
-
-function dataDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "slo-runs-"));
-  dirs.push(dir);
-  writeFileSync(join(dir, "slo.yaml"), sloYaml("./data"));
-  return dir;
-}
-
-/** An agent run as the daemon makes it: start, a result every 5 minutes in [start, lastResult], and a clean end unless it crashed. */
-function agentRun(dir: string, run: { start: number; lastResult: number; end: number | null }): void {
-  const clock = new FakeClock(run.start);
-  const store = openEvidenceStore({ dataDir: join(dir, "data"), clock, logger: () => {} });
-  store.startRun(run.start);
-  for (let t = run.start; t <= run.lastResult; t += 5 * MINUTE) {
-    clock.advance(t - clock.now());
-    store.record(ok(t));
-    store.flush();
-  }
-  if (run.end !== null) {
-    clock.advance(run.end - clock.now());
-    store.endRun(run.end);
-  }
-  // The store's last checkpoint is signed after the month ended (a past month needs one).
-  clock.advance(Math.max(0, APRIL + HOUR - clock.now()));
-  store.close();
-}
-
-const iso = (ts: number) => new Date(ts).toISOString();
-const report = (dir: string, format = "json") =>
-  slo(
-    [
-      "report",
-      "--month",
-      "2026-03",
-      "--format",
-      format,
-      "--config",
-      "slo.yaml",
-      "--category",
-      "payment_request",
-    ],
-    dir,
-  );
-
-function unmonitoredOf(dir: string): { start: string; end: string }[] {
-  const out = report(dir);
-  expect(out.code, out.stderr).toBe(0);
-  return JSON.parse(out.stdout).unmonitored;
-}
+afterAll(removeDataDirs);
 
 /** Two runs of March: the first crashed (its last result 10:00 on the 2nd), the second stopped cleanly on the 4th. */
 function crashedThenClean(): string {
-  const dir = dataDir();
+  const dir = dataDir("slo-runs-");
   agentRun(dir, { start: MARCH + DAY, lastResult: MARCH + DAY + 10 * HOUR, end: null });
   agentRun(dir, { start: MARCH + 2 * DAY, lastResult: MARCH + 3 * DAY - 5 * MINUTE, end: MARCH + 3 * DAY });
   return dir;
@@ -177,7 +117,7 @@ describe("agent runs are signed input records", () => {
     () => {
       const honest = crashedThenClean();
       for (const kind of ["run_start", "run_end"]) {
-        const dir = dataDir();
+        const dir = dataDir("slo-runs-");
         cpSync(join(honest, "data"), join(dir, "data"), { recursive: true });
         const kinds = sql(dir, (db) => {
           const seq = db
@@ -201,7 +141,7 @@ describe("agent runs are signed input records", () => {
   it(
     "an older store's unsigned runs still decide the time before the first signed run, with a warning in every format; a row added after it changes nothing",
     () => {
-      const dir = dataDir();
+      const dir = dataDir("slo-runs-");
       // What an older agent left: results, and its runs in the unsigned table only.
       const clock = new FakeClock(MARCH + 10 * DAY);
       const old = openEvidenceStore({ dataDir: join(dir, "data"), clock, logger: () => {} });
