@@ -58,6 +58,7 @@ import {
 } from "./rollups.js";
 import { AgentRuns, type RunInterval } from "./runs.js";
 import { applySizeCap, EVIDENCE_FILE, fileIdentity, openReader, openWriter } from "./schema.js";
+import { statementOf } from "./statements.js";
 import { resultProblem } from "./validation.js";
 import { type StoreHealth, WriteQueue } from "./write-queue.js";
 
@@ -306,11 +307,10 @@ export class EvidenceStore implements ResultSink {
    * one that never did reads every response before `before` (once per address per report or start).
    */
   answeredFrom(address: string, before: EpochMs): boolean {
-    const row = this.#readerDb()
-      .prepare(
-        "SELECT 1 FROM results WHERE ts < ? AND status IS NOT NULL AND observed IS NOT NULL AND json_extract(observed, '$.address') = ? ORDER BY ts DESC LIMIT 1",
-      )
-      .get(Math.min(before, Number.MAX_SAFE_INTEGER), address);
+    const row = statementOf(
+      this.#readerDb(),
+      "SELECT 1 FROM results WHERE ts < ? AND status IS NOT NULL AND observed IS NOT NULL AND json_extract(observed, '$.address') = ? ORDER BY ts DESC LIMIT 1",
+    ).get(Math.min(before, Number.MAX_SAFE_INTEGER), address);
     return row !== undefined;
   }
 
