@@ -21,7 +21,8 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npm_config_nodedir="$(dirname "$(dirname "$(command -v node)")")" \
     npm run build-release --prefix node_modules/better-sqlite3 \
  && node -e "new (require('better-sqlite3'))(':memory:').close()"
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.mjs ./scripts/
 COPY src ./src
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \

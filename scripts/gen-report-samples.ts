@@ -2,7 +2,7 @@
  * Writes the samples docs/report.md shows, one of every report format, from the deterministic
  * 13-category month of the tests (test/reports/profile-month.ts) through the real CLI:
  *
- *   npx tsc -p tsconfig.build.json && npx tsx scripts/gen-report-samples.ts
+ *   npm run build && npx tsx scripts/gen-report-samples.ts
  *
  * Output in docs/samples/: october-2026.md and .csv, october-2026.excerpt.json (the JSON with
  * its long lists cut short), october-2026-claim.md, the PDF's first page and the HTML at 1280 px

@@ -36,15 +36,12 @@ function mtimeOf(path) {
 
 const sources = Math.max(
   newestMtime(join(root, "src")),
-  ...["tsconfig.json", "tsconfig.build.json", "package.json"].map((f) => mtimeOf(join(root, f))),
+  ...["scripts/build.mjs", "package.json"].map((f) => mtimeOf(join(root, f))),
 );
 // dist/cli/main.js is rewritten by every build, so its time is the last build's.
 if (sources > mtimeOf(main)) {
   process.stderr.write("npm start: sources changed since the last build; building dist/\n");
-  const tsc = join(root, "node_modules/typescript/bin/tsc");
-  const build = spawnSync(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json")], {
-    stdio: "inherit",
-  });
+  const build = spawnSync(process.execPath, [join(root, "scripts/build.mjs")], { stdio: "inherit" });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
 

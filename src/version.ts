@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
+import { packagePath } from "./package-root.js";
 
-/** The package's version (package.json sits beside src/ and dist/). */
+/** The package's version (package.json at the package root). */
 function packageVersion(): string {
   try {
-    const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    const pkg = JSON.parse(readFileSync(packagePath("package.json"), "utf8")) as {
       version?: string;
     };
     return pkg.version ?? "0.0.0";

@@ -1,7 +1,7 @@
-import { fileURLToPath } from "node:url";
 import type { Clock } from "../clock/clock.js";
 import { retargetForSimulator } from "../config/index.js";
 import type { ProbeSpec, SloConfig } from "../model/config.js";
+import { packagePath } from "../package-root.js";
 import {
   type RunningSimulator,
   type Scenario,
@@ -13,7 +13,7 @@ import { type RunningDaemon, startDaemon } from "./daemon.js";
 import type { Logger } from "./log.js";
 
 /** The Klarna profile shipped with the package (slo.yaml beside package.json). */
-export const SHIPPED_PROFILE = fileURLToPath(new URL("../../slo.yaml", import.meta.url));
+export const SHIPPED_PROFILE = packagePath("slo.yaml");
 
 export interface DemoOptions {
   readonly config: SloConfig;

@@ -3,6 +3,7 @@ import { Worker } from "node:worker_threads";
 import type { ProbeSpec } from "../model/config.js";
 import { sameProbe } from "../model/equal.js";
 import type { ProbeResult } from "../model/result.js";
+import { packagePath } from "../package-root.js";
 import type { RunnerConfig } from "../probes/index.js";
 import type { Coverage, ProbeRunStats, ReconcileOutcome } from "../schedule/index.js";
 import type { ProberReply, ProberRequest, ProberStart } from "./prober-messages.js";
@@ -163,7 +164,8 @@ function reconcileOutcome(before: readonly ProbeSpec[], after: readonly ProbeSpe
 
 function startWorker(start: ProberStart): Worker {
   if (!import.meta.url.endsWith(".ts")) {
-    return new Worker(new URL("./prober-worker.js", import.meta.url), { workerData: start });
+    // The built worker entry (scripts/build.mjs bundles it beside the CLI).
+    return new Worker(packagePath("dist", "agent", "prober-worker.js"), { workerData: start });
   }
   // Run from source (tsx, vitest): Node 20 loads a worker's entry before any --import hook, so
   // the worker registers tsx itself and then imports the TypeScript source.

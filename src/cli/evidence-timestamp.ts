@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { Dispatcher } from "undici";
+import { lazyUndici } from "../lazy-undici.js";
 import {
   type AnchorRequest,
   RFC3161_ANCHOR,
@@ -68,7 +69,7 @@ export function pinnedCas(command: string, file: string): readonly Buffer[] {
 async function post(url: string, stamp: AnchorRequest, dispatcher: Dispatcher | undefined): Promise<Buffer> {
   // Loaded when a TSA is asked, not at start-up: undici is a tenth of a CPU-second of every
   // report, verify and evidence command otherwise.
-  const { request } = await import("undici");
+  const { request } = await lazyUndici();
   const response = await request(url, {
     method: "POST",
     body: stamp.body,

@@ -1,5 +1,6 @@
 import type { Dispatcher } from "undici";
 import { z } from "zod";
+import { lazyUndici } from "../lazy-undici.js";
 import { printable } from "./printable.js";
 
 /** A Prometheus that has not answered one query in this long is treated as unreachable. */
@@ -64,7 +65,7 @@ export async function instantVector(
   const endpoint = `${source.url.replace(/\/+$/, "")}/api/v1/query`;
   const body = new URLSearchParams({ query: expr, time: (time / 1000).toFixed(3) }).toString();
   // Loaded on the first query, not when `report` starts: most reports ask no Prometheus.
-  const { request } = await import("undici");
+  const { request } = await lazyUndici();
   let text: string;
   let status: number;
   try {

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { ConfigError, type ConfigProblem } from "../config/problems.js";
+import { packagePath } from "../package-root.js";
 import { SIM_CATEGORIES } from "./routes.js";
 import type { Faults, Scenario } from "./scenario.js";
 import { FAULT_BLOCK, faultsFromWire, scenarioFromWire, scenarioWire } from "./scenario-schema.js";
@@ -106,8 +107,8 @@ function firstLine(message: string): string {
   return message.split("\n")[0] ?? message;
 }
 
-/** Where the shipped scenarios live (scenarios/ at the package root, from src/sim/ or dist/sim/). */
-export const SHIPPED_SCENARIOS_DIR = join(import.meta.dirname, "..", "..", "scenarios");
+/** Where the shipped scenarios live (scenarios/ at the package root). */
+export const SHIPPED_SCENARIOS_DIR = packagePath("scenarios");
 
 /** A shipped scenario by name: "healthy", "demo" or "outage". */
 export function shippedScenario(name: "healthy" | "demo" | "outage"): Scenario {

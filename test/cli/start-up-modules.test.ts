@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
 const REPO = join(import.meta.dirname, "../..");
@@ -10,7 +11,16 @@ const HOOK = join(import.meta.dirname, "loaded-modules-hook.mjs");
 const dir = mkdtempSync(join(tmpdir(), "slo-start-up-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The module URLs `slo-agent ARGS` loads (every CLI test pays for them, CI most of all). */
+/** scripts/build.mjs's metafile: the sources (src/..., node_modules/...) inside each file of dist/. */
+const BUILD_META = JSON.parse(readFileSync(join(REPO, "dist/build-meta.json"), "utf8")) as {
+  outputs: Record<string, { inputs: Record<string, unknown> }>;
+};
+
+/**
+ * The sources `slo-agent ARGS` loads (every CLI test pays for them, CI most of all): each file of
+ * the bundle it loads stands for the sources esbuild put in it; a module from node_modules left
+ * outside the bundle stands for itself.
+ */
 function modulesLoadedBy(args: readonly string[]): string[] {
   const file = join(dir, `${args.join("_").replace(/\W/g, "-")}.txt`);
   const run = spawnSync(process.execPath, ["--import", HOOK, MAIN, ...args], {
@@ -19,15 +29,21 @@ function modulesLoadedBy(args: readonly string[]): string[] {
     encoding: "utf8",
   });
   expect(run.status, run.stderr).toBe(0);
-  return readFileSync(file, "utf8").split("\n").filter(Boolean);
+  const urls = readFileSync(file, "utf8").split("\n").filter(Boolean);
+  return urls.flatMap((url) => {
+    if (!url.startsWith("file:")) return [url];
+    const path = relative(REPO, fileURLToPath(url));
+    const output = BUILD_META.outputs[path];
+    return output ? Object.keys(output.inputs) : [path];
+  });
 }
 
 /** Heavy at start-up and needed only by the daemon (run, demo) or by one report format. */
 const HEAVY = [
   ["the OpenTelemetry SDK", /@opentelemetry\//],
   ["pino", /\/pino(-pretty)?\//],
-  ["alerting", /\/dist\/alerts\//],
-  ["the simulator", /\/dist\/sim\//],
+  ["alerting", /^src\/alerts\//],
+  ["the simulator", /^src\/sim\//],
   ["the PDF renderer's browser driver", /playwright-core/],
 ] as const;
 
@@ -51,7 +67,7 @@ describe("each command loads only the modules it needs", () => {
   it("slo-agent run --help does load them (the daemon needs them; the hook sees every module)", () => {
     const loaded = modulesLoadedBy(["run", "--help"]);
     expect(loaded.some((url) => /@opentelemetry\//.test(url))).toBe(true);
-    expect(loaded.some((url) => /\/dist\/alerts\//.test(url))).toBe(true);
+    expect(loaded.some((url) => /^src\/alerts\//.test(url))).toBe(true);
   });
 
   it("slo-agent run loads the OTLP exporter only when agent.otlp is configured (a scraped agent never holds it)", () => {

@@ -2,15 +2,39 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 
 const ROUNDS = 20;
-const WRITER = join(import.meta.dirname, "crash-writer.mjs");
 const dir = mkdtempSync(join(tmpdir(), "slo-crash-"));
+/** crash-writer.ts bundled; beside node_modules/, so that better-sqlite3 (left out) resolves. */
+const WRITER = join(
+  import.meta.dirname,
+  "../../node_modules/.cache/slo-agent-tests",
+  `crash-writer-${process.pid}.mjs`,
+);
 
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+beforeAll(async () => {
+  await build({
+    entryPoints: [join(import.meta.dirname, "crash-writer.ts")],
+    outfile: WRITER,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    external: ["better-sqlite3"],
+    banner: {
+      js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
+    },
+    logLevel: "warning",
+  });
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(WRITER, { force: true });
+});
 
 /** Runs the writer, kills it with SIGKILL `delayMs` after its first acknowledgement, returns what it acknowledged. */
 async function writeUntilKilled(startTs: number, delayMs: number): Promise<Set<string>> {

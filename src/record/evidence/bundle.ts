@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type Database from "better-sqlite3";
 import { monthInterval } from "../../model/time.js";
+import { packagePath } from "../../package-root.js";
 import { resultOfValues } from "../rows.js";
 import { CHECKPOINT_FILE, checkpointFile, INPUTS_FILE, inputLines } from "./bundle-head.js";
 import { bundleReadme } from "./bundle-readme.js";
@@ -50,8 +51,8 @@ export const BUNDLE_FILES = {
   sumsSignature: "SHA256SUMS.sig",
 } as const;
 
-/** Shipped beside dist/ (package.json "files"); read from the same place under src/ and dist/. */
-const RECOMPUTE_SCRIPT = new URL("../../../bundle/recompute.py", import.meta.url);
+/** Shipped beside dist/ (package.json "files"); found from the package root. */
+const RECOMPUTE_SCRIPT = packagePath("bundle", "recompute.py");
 
 /** SHA-256 (hex) of the recompute.py this agent ships in its bundles: the signed report names it. */
 export function recomputeScriptSha256(): string {

@@ -1,6 +1,7 @@
 import { on } from "node:events";
 import { Worker } from "node:worker_threads";
 import type { ProbeResult } from "../../model/result.js";
+import { packagePath } from "../../package-root.js";
 import type { EvidenceStore } from "../store.js";
 import { fullCollection } from "./heap.js";
 import {
@@ -207,7 +208,8 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 64
 
 function startParseWorker(request: WorkerRequest): Worker {
   if (!import.meta.url.endsWith(".ts")) {
-    const entry = new URL("./parse-worker.js", import.meta.url);
+    // The built worker entry (scripts/build.mjs bundles it beside the CLI).
+    const entry = packagePath("dist", "record", "import", "parse-worker.js");
     return new Worker(entry, { workerData: request, resourceLimits: WORKER_LIMITS });
   }
   // Run from source (tsx, vitest): Node 20 loads a worker's entry before any --import hook, so
