@@ -96,14 +96,16 @@ async function floorAt(
   try {
     await sleep(warmS * 1000);
     const before = cpuSeconds(floor.pid);
-    const sentBefore = await floor.sent();
+    const sentBefore = (await floor.sample()).sent;
     await sleep(seconds * 1000);
     const cpu = cpuSeconds(floor.pid) - before;
-    const sent = (await floor.sent()) - sentBefore;
+    const measured = await floor.sample();
+    const sent = measured.sent - sentBefore;
     return {
       msPerProbe: (cpu * 1000) / Math.max(1, sent),
       msPerSecond: (cpu * 1000) / seconds,
       rss: rssMb(floor.pid),
+      ...overhead(measured.durationsMs, target.delayMs),
     };
   } finally {
     await floor.stop();
@@ -271,6 +273,8 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
         agent_fresh_p99_ms: fresh.p99,
         blackbox_p50_ms: peer?.p50 ?? null,
         blackbox_p99_ms: peer?.p99 ?? null,
+        undici_reuse_p99_ms: floorReuse.p99,
+        undici_fresh_p99_ms: floorFresh.p99,
         ratio_p99_reuse: ratio(reuse.p99, peer?.p99 ?? null),
         ratio_p99_fresh: ratio(fresh.p99, peer?.p99 ?? null),
       });

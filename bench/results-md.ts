@@ -86,7 +86,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
     rows.push([
       `overhead p99, ${f.rate_per_s}/s, fresh connections (ms)`,
       cell(f.agent_fresh_p99_ms),
-      "",
+      cell(f.undici_fresh_p99_ms),
       cell(f.blackbox_p99_ms),
       cell(f.ratio_p99_fresh),
       "<= 1.0",
@@ -94,7 +94,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
     rows.push([
       `overhead p99, ${f.rate_per_s}/s, reused connections (ms)`,
       cell(f.agent_reuse_p99_ms),
-      "",
+      cell(f.undici_reuse_p99_ms),
       cell(f.blackbox_p99_ms),
       cell(f.ratio_p99_reuse),
       "<= 0.8",
