@@ -2,6 +2,7 @@ import { createHash, createPublicKey, verify } from "node:crypto";
 import type Database from "better-sqlite3";
 import type { EpochMs } from "../../model/time.js";
 import { feedWindowsDisagree } from "../feed-windows.js";
+import { statementOf } from "../statements.js";
 import { GENESIS_HASH } from "./canonical.js";
 import { chainTail, latestAnchor } from "./chain.js";
 import {
@@ -132,14 +133,15 @@ export function writeCheckpoint(db: Database.Database, key: AgentKey, now: Epoch
 }
 
 function checkpointBefore(db: Database.Database, id: number): Checkpoint | undefined {
-  return db
-    .prepare(`SELECT ${checkpointColumns(db)} FROM checkpoints WHERE id < ? ORDER BY id DESC LIMIT 1`)
-    .get(id) as Checkpoint | undefined;
+  return statementOf(
+    db,
+    `SELECT ${checkpointColumns(db)} FROM checkpoints WHERE id < ? ORDER BY id DESC LIMIT 1`,
+  ).get(id) as Checkpoint | undefined;
 }
 
 export function newestCheckpoint(db: Database.Database): Checkpoint | undefined {
   if (!hasCheckpointTable(db)) return undefined;
-  return db.prepare(`SELECT ${checkpointColumns(db)} FROM checkpoints ORDER BY id DESC LIMIT 1`).get() as
+  return statementOf(db, `SELECT ${checkpointColumns(db)} FROM checkpoints ORDER BY id DESC LIMIT 1`).get() as
     | Checkpoint
     | undefined;
 }
@@ -149,9 +151,10 @@ export function checkpointColumns(db: Database.Database): string {
   const inputs = hasInputLog(db)
     ? "inputs_seq AS inputsSeq, lower(hex(inputs_hash)) AS inputsHash"
     : "NULL AS inputsSeq, NULL AS inputsHash";
-  const chained = db
-    .prepare("SELECT 1 FROM pragma_table_info('checkpoints') WHERE name = 'previous_sha256'")
-    .get();
+  const chained = statementOf(
+    db,
+    "SELECT 1 FROM pragma_table_info('checkpoints') WHERE name = 'previous_sha256'",
+  ).get();
   // hex(NULL) is '', not NULL.
   const previous = chained
     ? "CASE WHEN previous_sha256 IS NULL THEN NULL ELSE lower(hex(previous_sha256)) END AS previousSha256"
@@ -164,7 +167,7 @@ export function checkpointColumns(db: Database.Database): string {
 /** A store opened read-only may predate the checkpoints table. */
 function hasCheckpointTable(db: Database.Database): boolean {
   return (
-    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkpoints'").get() !==
+    statementOf(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkpoints'").get() !==
     undefined
   );
 }

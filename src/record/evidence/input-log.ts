@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import canonicalize from "canonicalize";
+import { statementOf } from "../statements.js";
 import { chainHashHex, GENESIS_HASH, isoTimestamp } from "./canonical.js";
 import type { ChainProblem } from "./verify.js";
 
@@ -40,7 +41,7 @@ export function inputCanonical(kind: string, ts: number, payload: string): strin
 
 export function hasInputLog(db: Database.Database): boolean {
   return (
-    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'input_records'").get() !==
+    statementOf(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'input_records'").get() !==
     undefined
   );
 }
@@ -48,9 +49,10 @@ export function hasInputLog(db: Database.Database): boolean {
 /** The head of the input chain: its newest record's seq and hash, or 0 and genesis. */
 export function inputHead(db: Database.Database): { seq: number; hash: string } {
   if (!hasInputLog(db)) return { seq: 0, hash: GENESIS_HASH.toString("hex") };
-  const row = db
-    .prepare("SELECT seq, lower(hex(hash)) AS hash FROM input_records ORDER BY seq DESC LIMIT 1")
-    .get() as { seq: number; hash: string } | undefined;
+  const row = statementOf(
+    db,
+    "SELECT seq, lower(hex(hash)) AS hash FROM input_records ORDER BY seq DESC LIMIT 1",
+  ).get() as { seq: number; hash: string } | undefined;
   return row ?? { seq: 0, hash: GENESIS_HASH.toString("hex") };
 }
 
@@ -59,7 +61,8 @@ export function appendInput(db: Database.Database, kind: InputKind, ts: number, 
   const text = canonicalize(payload) ?? "null";
   const head = inputHead(db);
   const hash = chainHashHex(head.hash, inputCanonical(kind, ts, text));
-  db.prepare(
+  statementOf(
+    db,
     "INSERT INTO input_records (seq, kind, ts, payload, prev_hash, hash) VALUES (?, ?, ?, ?, unhex(?), unhex(?))",
   ).run(head.seq + 1, kind, ts, text, head.hash, hash);
   return head.seq + 1;
@@ -68,9 +71,10 @@ export function appendInput(db: Database.Database, kind: InputKind, ts: number, 
 /** The newest config record's seq whose payload is this text, or null. */
 export function latestInputOf(db: Database.Database, kind: InputKind): InputRecord | undefined {
   if (!hasInputLog(db)) return undefined;
-  return db
-    .prepare("SELECT seq, kind, ts, payload FROM input_records WHERE kind = ? ORDER BY seq DESC LIMIT 1")
-    .get(kind) as InputRecord | undefined;
+  return statementOf(
+    db,
+    "SELECT seq, kind, ts, payload FROM input_records WHERE kind = ? ORDER BY seq DESC LIMIT 1",
+  ).get(kind) as InputRecord | undefined;
 }
 
 /** Every input record of a kind, oldest first. */

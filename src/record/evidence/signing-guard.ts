@@ -1,5 +1,6 @@
 import type Database from "better-sqlite3";
 import { feedWindowsDisagree } from "../feed-windows.js";
+import { statementOf } from "../statements.js";
 import { GENESIS_HASH } from "./canonical.js";
 import { type ChainLink, chainTail, latestAnchor } from "./chain.js";
 import { type Checkpoint, checkpointStatement, newestCheckpoint } from "./checkpoints.js";
@@ -85,9 +86,9 @@ function resultsRefusal(db: Database.Database, c: Checkpoint, basis: SigningBasi
     previousSeq = anchor.seq;
     previousHash = anchor.hash.toString("hex");
   } else if (c.headSeq > c.anchorSeq) {
-    const stored = db.prepare("SELECT lower(hex(hash)) FROM results WHERE seq = ?").pluck().get(c.headSeq) as
-      | string
-      | undefined;
+    const stored = statementOf(db, "SELECT lower(hex(hash)) FROM results WHERE seq = ?")
+      .pluck()
+      .get(c.headSeq) as string | undefined;
     if (stored === undefined)
       return `record seq ${c.headSeq}, the head the newest checkpoint signed, is missing: records deleted`;
     if (stored !== c.headHash)
@@ -136,8 +137,7 @@ function inputsRefusal(db: Database.Database, c: Checkpoint, basis: SigningBasis
   const previousSeq = c.inputsSeq ?? 0;
   const previousHash = c.inputsHash ?? GENESIS_HASH.toString("hex");
   if (previousSeq > 0) {
-    const stored = db
-      .prepare("SELECT lower(hex(hash)) FROM input_records WHERE seq = ?")
+    const stored = statementOf(db, "SELECT lower(hex(hash)) FROM input_records WHERE seq = ?")
       .pluck()
       .get(previousSeq) as string | undefined;
     if (stored !== previousHash)

@@ -77,11 +77,27 @@ export class AgentKey {
 /** Whether signature is a valid Ed25519 signature of bytes under the PEM public key. */
 export function signatureValid(bytes: Buffer, signature: Buffer, publicKeyPem: string): boolean {
   try {
-    const key = createPublicKey(publicKeyPem);
+    const key = publicKeyOf(publicKeyPem);
     return key.asymmetricKeyType === "ed25519" && verify(null, bytes, key, signature);
   } catch {
     return false;
   }
+}
+
+/**
+ * The public key of a PEM, parsed once: the writer checks the newest checkpoint's signature with
+ * the same key before every checkpoint it signs, and parsing the PEM cost as much as verifying.
+ * A store, a bundle or a trust list names a handful of keys; the cache is cleared past 64.
+ */
+const publicKeys = new Map<string, KeyObject>();
+function publicKeyOf(pem: string): KeyObject {
+  let key = publicKeys.get(pem);
+  if (key === undefined) {
+    key = createPublicKey(pem);
+    if (publicKeys.size >= 64) publicKeys.clear();
+    publicKeys.set(pem, key);
+  }
+  return key;
 }
 
 /** The key file: `agent.signing_key_file` when set, else agent-signing-key.pem in the data directory. */
