@@ -194,7 +194,8 @@ function sharedRendering(
     if (shared && now - shared.startedAt < SHARED_RENDERING_MS) return shared.text;
     const text = rendering(meter, reader, writer, keep).catch((error: unknown) => {
       const failed = `# failed to export metrics: ${error}`;
-      return { chunks: [failed], bytes: Buffer.byteLength(failed) };
+      const bytes = Buffer.from(failed);
+      return { chunks: [bytes], bytes: bytes.length };
     });
     shared = { text, startedAt: now };
     return text;
@@ -207,9 +208,14 @@ function sharedRendering(
   });
 }
 
-/** The exposition in chunks, and its length in bytes (the response's content-length). */
+/**
+ * The exposition in chunks, and its length in bytes (the response's content-length). The chunks
+ * are encoded once, when rendered: measuring the strings' UTF-8 length and then writing them
+ * encoded each of them twice (~15 ms of a 6.5 MB scrape at 1,000 probes), and every scrape that
+ * shares the rendering writes the same bytes.
+ */
 interface Rendering {
-  readonly chunks: readonly string[];
+  readonly chunks: readonly Buffer[];
   readonly bytes: number;
 }
 
@@ -235,9 +241,9 @@ async function rendering(
   const chunks = [
     writer.targetInfo(resourceMetrics.resource.attributes),
     ...out.finish("# no registered metrics"),
-  ];
+  ].map((text) => Buffer.from(text));
   let bytes = 0;
-  for (const chunk of chunks) bytes += Buffer.byteLength(chunk);
+  for (const chunk of chunks) bytes += chunk.length;
   return { chunks, bytes };
 }
 
