@@ -315,7 +315,7 @@ export const TargetWire = z.strictObject({
     .positive("must be > 0")
     .default(8)
     .describe(
-      "Runs of this target's probes in flight at once at most; a due run past it waits for one of them (and is skipped if its next run comes due first). A slow target cannot take the slots of the others. check-config and run warn when, while the target hangs, its probes would need more (the sum of timeout_ms / every, at most 1 a probe).",
+      "Runs of this target's probes in flight at once at most, and always this many: there is no agent-wide cap below the sum of the targets' budgets, so however many runs other (slow, hanging) targets hold, this target can have its max_in_flight in flight. A due run past it waits for one of them (and is skipped if its next run comes due first). check-config and run warn when, while the target hangs, its probes would need more (the sum of timeout_ms / every, at most 1 a probe).",
     ),
   keep_alive: z.boolean().default(true).describe("Reuse connections like a real client."),
   tls_verify: z.boolean().default(true).describe("Verify TLS certificates."),

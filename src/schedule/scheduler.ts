@@ -17,11 +17,16 @@ export interface SchedulerOptions {
   readonly clock: Clock;
   readonly probes: readonly ProbeSpec[];
   readonly execute: Execute;
-  /** Runs in flight at most across all probes (default 256: a bound on the agent's sockets). */
+  /**
+   * Runs in flight at most across all probes. Default: 256 (a bound on the agent's sockets)
+   * without maxInFlightOf; with it, none but the budgets themselves (their sum bounds the sockets),
+   * as a cap below that sum would let slow targets' runs hold the slots of the others.
+   */
   readonly maxConcurrent?: number;
   /**
    * Runs in flight at most per target (default: no budget but maxConcurrent): a target whose
-   * probes are slow fills its own budget, not the slots of the others.
+   * probes are slow fills its own budget, not the slots of the others; each target can always
+   * have its whole budget in flight, whatever the others do (unless maxConcurrent is given).
    */
   readonly maxInFlightOf?: (spec: ProbeSpec) => number;
   /** A run starting this long after its planned instant counts as late (default 1000 ms). */
@@ -109,7 +114,10 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     this.#clock = options.clock;
     this.#execute = options.execute;
-    this.#maxConcurrent = Math.max(1, options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
+    this.#maxConcurrent = Math.max(
+      1,
+      options.maxConcurrent ?? (options.maxInFlightOf ? Number.POSITIVE_INFINITY : DEFAULT_MAX_CONCURRENT),
+    );
     this.#lateAfterMs = options.lateAfterMs ?? DEFAULT_LATE_AFTER_MS;
     this.#onError = options.onError;
     this.#maxInFlightOf = options.maxInFlightOf ?? (() => Number.POSITIVE_INFINITY);

@@ -253,4 +253,33 @@ describe("Scheduler budgets per target", () => {
     expect(slowRunning.max).toBe(8);
     await stopAndDrain(scheduler, clock);
   });
+
+  it("with budgets and no global cap given, 40 slow targets' 320 runs leave another target its own", async () => {
+    const clock = new FakeClock(T0);
+    const slowRunning = { now: 0, max: 0 };
+    const execute = (spec: ProbeSpec) =>
+      new Promise<undefined>((resolve) => {
+        const slow = spec.target !== "fast";
+        if (slow) slowRunning.max = Math.max(slowRunning.max, ++slowRunning.now);
+        clock.setTimeout(
+          () => {
+            if (slow) slowRunning.now--;
+            resolve(undefined);
+          },
+          slow ? 50_000 : 10,
+        );
+      });
+    const slow = Array.from({ length: 320 }, (_, i) => ({
+      ...probeSpec(`slow-${i}`, 10_000),
+      target: `slow${Math.floor(i / 8)}`,
+    }));
+    const fast = [0, 1].map((i) => ({ ...probeSpec(`fast-${i}`, 1_000), target: "fast" }));
+    const scheduler = new Scheduler({ clock, probes: [...slow, ...fast], execute, maxInFlightOf: () => 8 });
+    scheduler.start();
+    await advance(clock, 30_000);
+    const coverage = new Map(scheduler.coverage().map((c) => [c.probe, c.ratio]));
+    for (const probe of fast) expect(coverage.get(probe.id), probe.id).toBe(1);
+    expect(slowRunning.max).toBe(320);
+    await stopAndDrain(scheduler, clock);
+  });
 });
