@@ -616,10 +616,12 @@ def merchant_side_problem(record, ts, cited):
             return f"control {c['control']} has no failed result at {c['ts']} in records.ndjson"
         if any(at < t < ts for t, _ in seen):
             return f"control {c['control']} has a newer result before {record['ts']} than the one cited"
-        if witness(c["control"], ts, record["probe"]) is False:
+        if on_path(c["control"], record["probe"], ts):
+            return (f"control {c['control']} was no witness at {record['ts']}: it reached an address the "
+                    f"request's target had, on the provider's own path")
+        if witness(c["control"], ts) is False:
             return (f"control {c['control']} was no witness at {record['ts']}: not answering in the 10 minutes "
-                    f"before its failures began, flapping, contradicted by a provider response, or on the "
-                    f"provider's own path (it reached an address the request's target had)")
+                    f"before its failures began, flapping, or contradicted by a provider response")
     return None
 
 

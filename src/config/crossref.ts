@@ -46,7 +46,6 @@ export function checkReferences(
   problems.push(...checkProbes(probes, categories, root.targets));
   problems.push(...checkTrafficRoutes(slo, root.traffic, categories, keysOf(root.targets)));
   problems.push(...checkReportReceivers(slo, root.reports, root.alerting));
-  problems.push(...checkControlsOffPath(slo, root.controls, root.targets, probes));
   const quorum = root.controls_quorum;
   const controls = listOf(root.controls).length;
   if (typeof quorum === "number" && quorum > controls) {
@@ -61,8 +60,9 @@ export function checkReferences(
  * port of a target a probe uses fails with the provider and turns its outage into merchant_side.
  * Hosts compare in one spelling (src/model/address.ts: localhost, 127.0.0.1, ::1, 0.0.0.0 are one
  * host; default ports filled in); a dns control, which only resolves its host, by host alone.
+ * A problem for the commands that probe (run, check-config): a report judges by the log's controls.
  */
-function checkControlsOffPath(
+export function checkControlsOffPath(
   slo: YamlSource,
   controls: unknown,
   targets: unknown,
