@@ -419,12 +419,22 @@ def canonical_address(address):
     return f"{m.group(1).lower()}{'[' + ip + ']' if ':' in ip else ip}:{int(m.group(3))}"
 
 
+def canonical_endpoint(address):
+    """The ip:port of "scheme://ip:port" or of a tcp result's bare "ip:port" (IPv6 unbracketed,
+    the port after the last colon) in canonical form, without the scheme; other text as is."""
+    m = re.fullmatch(r"(\[[^\]]*\]|.*):(\d+)", address.split("://", 1)[-1])
+    if not m:
+        return address
+    ip = canonical_ip(m.group(1))
+    return f"{'[' + ip + ']' if ':' in ip else ip}:{int(m.group(2))}"
+
+
 def endpoints_of(r):
     """The ip:port (canonical, any scheme) a record's request reached or tried (observed)."""
     observed = r.get("observed") or {}
     spelled = ([observed["address"]] if isinstance(observed.get("address"), str) else []) + [
         a for a in observed.get("tried") or [] if isinstance(a, str)]
-    return [canonical_address(a).split("://", 1)[-1] for a in spelled]
+    return [canonical_endpoint(a) for a in spelled]
 
 
 control_results = {}  # control id -> [(ts, failed)] from the bundle's records

@@ -40,10 +40,17 @@ export function canonicalAddress(address: string): string {
   return `${parts[1]!.toLowerCase()}${ip.includes(":") ? `[${ip}]` : ip}:${Number(parts[3])}`;
 }
 
-/** The `ip:port` of a recorded address in canonical form, without its scheme (one socket, any protocol). */
+/**
+ * The `ip:port` of a recorded address in canonical form, without its scheme (one socket, any
+ * protocol): `scheme://ip:port`, or a tcp result's bare `ip:port` (IPv6 unbracketed, the port
+ * after the last colon). Text that is no such address comes back as is.
+ */
 export function canonicalEndpoint(address: string): string {
-  const canonical = canonicalAddress(address);
-  return canonical.slice(canonical.indexOf("://") + 3);
+  const bare = address.includes("://") ? address.slice(address.indexOf("://") + 3) : address;
+  const parts = /^(\[[^\]]*\]|.*):(\d+)$/.exec(bare);
+  if (!parts) return address;
+  const ip = canonicalIp(parts[1]!);
+  return `${ip.includes(":") ? `[${ip}]` : ip}:${Number(parts[2])}`;
 }
 
 /** Host names that always mean the local host (RFC 6761: localhost and its subdomains). */
