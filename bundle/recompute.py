@@ -33,6 +33,7 @@ This file is the merchant's copy: read it (it is short) or compare its SHA-256 w
 published slo-agent release before trusting what it says.
 """
 import hashlib
+import ipaddress
 import json
 import math
 import os
@@ -394,7 +395,50 @@ def controls_at(ts):
     return in_force[-1] if in_force else CONTROL_SETTINGS[0][1:]
 
 
+def canonical_ip(ip):
+    """An IP address in one spelling (contract 14): IPv4-mapped IPv6 as IPv4, IPv6 compressed,
+    0.0.0.0 as 127.0.0.1 and :: as ::1 (a connect to the unspecified address reaches the local host)."""
+    bare = ip.strip("[]").lower()
+    try:
+        parsed = ipaddress.ip_address(bare)
+    except ValueError:
+        return bare
+    if parsed.version == 6 and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped
+    if parsed.is_unspecified:
+        parsed = ipaddress.ip_address("127.0.0.1" if parsed.version == 4 else "::1")
+    return str(parsed)
+
+
+def canonical_address(address):
+    """A recorded "scheme://ip:port" (IPv6 in brackets) in canonical form; other text as is."""
+    m = re.fullmatch(r"([A-Za-z][A-Za-z0-9+.-]*://)(\[[^\]]*\]|[^:/]*):(\d+)", address)
+    if not m:
+        return address
+    ip = canonical_ip(m.group(2))
+    return f"{m.group(1).lower()}{'[' + ip + ']' if ':' in ip else ip}:{int(m.group(3))}"
+
+
+def canonical_endpoint(address):
+    """The ip:port of "scheme://ip:port" or of a tcp result's bare "ip:port" (IPv6 unbracketed,
+    the port after the last colon) in canonical form, without the scheme; other text as is."""
+    m = re.fullmatch(r"(\[[^\]]*\]|.*):(\d+)", address.split("://", 1)[-1])
+    if not m:
+        return address
+    ip = canonical_ip(m.group(1))
+    return f"{'[' + ip + ']' if ':' in ip else ip}:{int(m.group(2))}"
+
+
+def endpoints_of(r):
+    """The ip:port (canonical, any scheme) a record's request reached or tried (observed)."""
+    observed = r.get("observed") or {}
+    spelled = ([observed["address"]] if isinstance(observed.get("address"), str) else []) + [
+        a for a in observed.get("tried") or [] if isinstance(a, str)]
+    return [canonical_endpoint(a) for a in spelled]
+
+
 control_results = {}  # control id -> [(ts, failed)] from the bundle's records
+reached = {}  # "control:<id>" or a probe -> {ip:port: ts of its first record that reached or tried it}
 answered = []  # provider requests that got an HTTP response: completion, in whole seconds rounded up
 answered_at = {}  # probe -> sorted ts of its requests that got an HTTP response (target_unreached)
 address_first = {}  # "scheme://ip:port" -> ts of the first response from it (observed.address; target_unreached)
@@ -410,6 +454,9 @@ for number, head, canonical, r in hashed_records(first_pass=True):
     previous = chained("records.ndjson", number, head, canonical, previous)
     if month_start <= ms(r["ts"]) < month_end:
         month_canonicals.append(canonical.encode("utf-8"))
+    for endpoint in endpoints_of(r):
+        seen_at = reached.setdefault(r["probe"], {})
+        seen_at[endpoint] = min(seen_at.get(endpoint, ms(r["ts"])), ms(r["ts"]))
     if r["category"] == "@control" and r["probe"].startswith("control:"):
         failed = r["status"] is None and "agent_error" not in (r.get("flags") or [])
         control_results.setdefault(r["probe"][len("control:"):], []).append((ms(r["ts"]), failed))
@@ -418,6 +465,7 @@ for number, head, canonical, r in hashed_records(first_pass=True):
         answered_at.setdefault(r["probe"], []).append(ms(r["ts"]))
         address = (r.get("observed") or {}).get("address")
         if isinstance(address, str):
+            address = canonical_address(address)
             address_first[address] = min(address_first.get(address, ms(r["ts"])), ms(r["ts"]))
 digest = hashlib.sha256(b"".join(c + b"\n" for c in sorted(month_canonicals))).hexdigest()
 if digest != statement["sha256"] or len(month_canonicals) != statement["records"]:
@@ -518,7 +566,14 @@ for times in answered_at.values():
     times.sort()
 
 
-def witness(cid, ts):
+def on_path(cid, probe, ts):
+    """Whether control cid reached (before ts) an address that the probe reached or tried (by ts):
+    a control on the provider's own path is no witness for that probe's failures (contract 14)."""
+    control, target = reached.get("control:" + cid, {}), reached.get(probe, {})
+    return any(first < ts and endpoint in target and target[endpoint] <= ts for endpoint, first in control.items())
+
+
+def witness(cid, ts, probe=None):
     """Whether control cid witnesses a provider failure sent at ts (contract section 14): its latest
     result before ts is a failure no older than its intervalMs + timeoutMs, whose run of failures
     began after the control answered in the 10 minutes before, with fewer than FLAPPING_RUNS earlier
@@ -526,6 +581,8 @@ def witness(cid, ts):
     (not flapping), and no provider request got an HTTP
     response between the run's first timeout and that result. True, False, or None when the run or
     its 10 minutes began before the bundle's first record, so records.ndjson cannot tell."""
+    if probe is not None and on_path(cid, probe, ts):
+        return False
     control, seen = controls_at(ts)[0][cid], control_results.get(cid, [])
     fresh = control["intervalMs"] + control["timeoutMs"]
     i = bisect_left(seen, (ts,)) - 1  # (ts,) sorts before every (ts, failed)
@@ -569,6 +626,9 @@ def merchant_side_problem(record, ts, cited):
             return f"control {c['control']} has no failed result at {c['ts']} in records.ndjson"
         if any(at < t < ts for t, _ in seen):
             return f"control {c['control']} has a newer result before {record['ts']} than the one cited"
+        if on_path(c["control"], record["probe"], ts):
+            return (f"control {c['control']} was no witness at {record['ts']}: it reached an address the "
+                    f"request's target had, on the provider's own path")
         if witness(c["control"], ts) is False:
             return (f"control {c['control']} was no witness at {record['ts']}: not answering in the 10 minutes "
                     f"before its failures began, flapping, or contradicted by a provider response")
@@ -587,7 +647,7 @@ def verdict_problem(record, category, ts, verdict):
             return "counted, but the record is flagged client_side: the merchant's own client failed it"
         network_failure = record["status"] is None and record["error"] in NETWORK_FAILURES
         controls, quorum = controls_at(ts)
-        witnesses = [cid for cid in sorted(controls) if network_failure and witness(cid, ts)]
+        witnesses = [cid for cid in sorted(controls) if network_failure and witness(cid, ts, record["probe"])]
         if controls and len(witnesses) >= quorum:
             return f"counted, but controls {witnesses} were failing witnesses then: merchant_side"
         return None
@@ -631,7 +691,8 @@ def target_unreached_problem(record, ts, since):
     if k < len(times) and times[k] < ts:
         return f"target_unreached, but the probe's target answered at {datetime.fromtimestamp(times[k] / 1000, timezone.utc).isoformat()} under the same configuration"
     for address in (record.get("observed") or {}).get("tried") or []:
-        first = address_first.get(address)
+        # In canonical form: [::ffff:127.0.0.1] or 0.0.0.0 is the 127.0.0.1 that answered.
+        first = address_first.get(canonical_address(address))
         if first is not None and first < ts:
             return f"target_unreached, but {address}, which the request tried, answered at {datetime.fromtimestamp(first / 1000, timezone.utc).isoformat()}"
     return None

@@ -116,14 +116,15 @@ export class ValidityTracker {
       return;
     }
     // A probe's runs never overlap, so its results come in ts order, as the report reads them.
+    // A provider answer is the controls' consistency evidence, and every result says which
+    // addresses the probe's target has (src/slo/controls.ts), before it is judged.
+    this.#timeline.add(result);
     const unreached = this.#reach.observe(result);
     if (unreached) {
       this.#decide(result, true);
     } else if (!this.#timeline.empty && isNetworkFailure(result) && !result.flags?.includes("agent_error")) {
       this.#pending.push(result);
     } else {
-      // A provider answer is the controls' consistency evidence (src/slo/controls.ts).
-      this.#timeline.add(result);
       this.#decide(result);
     }
     this.flush();

@@ -1,3 +1,4 @@
+import { hostKeyOf, portOf } from "../model/address.js";
 import type { ConfigProblem } from "./problems.js";
 import type { FieldPath, YamlSource } from "./source.js";
 import { TargetWire } from "./wire.js";
@@ -51,6 +52,54 @@ export function checkReferences(
     // A quorum no set of controls can reach would silently turn merchant_side off.
     problems.push(slo.problem(["controls_quorum"], `${quorum} exceeds the ${controls} controls configured`));
   }
+  return problems;
+}
+
+/**
+ * A control must be off the provider's network path (contract section 14): one on the host and
+ * port of a target a probe uses fails with the provider and turns its outage into merchant_side.
+ * Hosts compare in one spelling (src/model/address.ts: localhost, 127.0.0.1, ::1, 0.0.0.0 are one
+ * host; default ports filled in); a dns control, which only resolves its host, by host alone.
+ * A problem for the commands that probe (run, check-config): a report judges by the log's controls.
+ */
+export function checkControlsOffPath(
+  slo: YamlSource,
+  controls: unknown,
+  targets: unknown,
+  probes: readonly ProbeEntry[],
+): ConfigProblem[] {
+  const used = new Map<string, string>();
+  for (const { raw } of probes) {
+    if (
+      isRecord(raw) &&
+      typeof raw.target === "string" &&
+      !used.has(raw.target) &&
+      typeof raw.id === "string"
+    )
+      used.set(raw.target, raw.id);
+  }
+  const declared = isRecord(targets) ? targets : {};
+  const problems: ConfigProblem[] = [];
+  listOf(controls).forEach((control, i) => {
+    if (!isRecord(control) || typeof control.url !== "string") return;
+    const host = hostKeyOf(control.url);
+    if (host === null) return;
+    const port = portOf(control.url);
+    for (const [target, probe] of used) {
+      const entry = declared[target];
+      const baseUrl = isRecord(entry) ? entry.base_url : undefined;
+      if (typeof baseUrl !== "string" || hostKeyOf(baseUrl) !== host) continue;
+      if (control.kind !== "dns" && portOf(baseUrl) !== port) continue;
+      const where = control.kind === "dns" ? "the host" : "the host and port";
+      problems.push(
+        slo.problem(
+          ["controls", i, "url"],
+          `names ${where} of target "${oneLine(target)}" (${new URL(baseUrl).hostname}:${portOf(baseUrl)}), which probe "${oneLine(probe)}" uses: a control must be a neutral endpoint off the provider's network path, or a provider outage fails it too and counts as the merchant's`,
+        ),
+      );
+      return;
+    }
+  });
   return problems;
 }
 

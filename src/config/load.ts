@@ -3,7 +3,7 @@ import type { SloConfig, TargetAuth } from "../model/config.js";
 import { redactSecrets } from "../model/secret.js";
 import type { LocatedProbe } from "./convert.js";
 import { toSloConfig } from "./convert.js";
-import { checkReferences, type ProbeEntry } from "./crossref.js";
+import { checkControlsOffPath, checkReferences, type ProbeEntry } from "./crossref.js";
 import { type Environment, expandEnvironment, pathKey } from "./env.js";
 import { headerCredentials, sloHeaderPlaces } from "./header-credentials.js";
 import { problemsFromIssues } from "./issues.js";
@@ -74,6 +74,8 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   problems.push(...harvests.flatMap((h) => h.problems), ...checkReferences(slo, data, entries));
   // Like a secret file: a body file kept only where the agent runs is no problem for a report.
   if (probing) problems.push(...harvests.flatMap((h) => h.runProblems));
+  // A control on the provider's path would turn its outage into the merchant's: not run with one.
+  if (probing) problems.push(...checkControlsOffPath(slo, root.controls, root.targets, entries));
 
   const auth = await resolveTargetAuth(root.targets, slo, configDir, expanded.references);
   // A credential file mounted only where the agent runs is no problem for the report.

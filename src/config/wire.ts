@@ -645,7 +645,9 @@ export const ControlWire = z.strictObject({
   url: z
     .string()
     .refine(isHttpUrl, "must be an absolute http:// or https:// URL")
-    .describe("A neutral endpoint off the provider's network path; any HTTP response means it is up."),
+    .describe(
+      "A neutral endpoint off the provider's network path; any HTTP response means it is up. One naming the host and port of a target a probe uses (any spelling: localhost, 127.0.0.1, ::1, 0.0.0.0, ::ffff:127.0.0.1; a dns control: the host) is an error, and one that reaches a probe's target address at run time (a DNS alias) witnesses none of that probe's failures.",
+    ),
   every: z
     .string()
     .refine((v) => (parseDuration(v) ?? 0) >= 1000, "must be a duration of at least 1s, like 10s")

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type Database from "better-sqlite3";
 import canonicalize from "canonicalize";
 import type { Clock } from "../clock/clock.js";
+import { canonicalAddress } from "../model/address.js";
 import type { PolicyVersion, WindowVersion } from "../model/config.js";
 import { type AgentIdentity, type ProbeResult, withIdentity } from "../model/result.js";
 import type { ResultSink } from "../model/sink.js";
@@ -302,16 +303,24 @@ export class EvidenceStore implements ResultSink {
 
   /**
    * Whether a response recorded before `before` came from `address` (its `observed.address`,
-   * `scheme://ip:port`): a failure that tried an address that answered is not target_unreached
-   * (src/slo/target-reach.ts). Newest first, so an address that answered lately is found at once;
-   * one that never did reads every response before `before` (once per address per report or start).
+   * `scheme://ip:port`), compared in canonical form (src/model/address.ts: [::ffff:127.0.0.1] and
+   * 0.0.0.0 are 127.0.0.1): a failure that tried an address that answered is not target_unreached
+   * (src/slo/target-reach.ts). Reads the distinct addresses that answered before `before` (once
+   * per address per report or start, and only for a target that never answered).
    */
   answeredFrom(address: string, before: EpochMs): boolean {
-    const row = statementOf(
+    const wanted = canonicalAddress(address);
+    const rows = statementOf(
       this.#readerDb(),
-      "SELECT 1 FROM results WHERE ts < ? AND status IS NOT NULL AND observed IS NOT NULL AND json_extract(observed, '$.address') = ? ORDER BY ts DESC LIMIT 1",
-    ).get(Math.min(before, Number.MAX_SAFE_INTEGER), address);
-    return row !== undefined;
+      "SELECT DISTINCT json_extract(observed, '$.address') AS address FROM results WHERE ts < ? AND status IS NOT NULL AND observed IS NOT NULL",
+    ).iterate(Math.min(before, Number.MAX_SAFE_INTEGER)) as IterableIterator<{ address: unknown }>;
+    for (const { address: answered } of rows) {
+      if (typeof answered === "string" && canonicalAddress(answered) === wanted) {
+        rows.return?.();
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Stretches overlapping [from, to) in which the maintenance feed could not be read (input log). */

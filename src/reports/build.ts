@@ -478,7 +478,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   let reasonOfLast: AutomaticReason | null = null;
   let unreachedLast = false;
   let unreachedSince: EpochMs | null = null;
-  const failingControls = (ts: number) => automatic.controls.failingAt(ts);
+  const failingControls = (ts: number, probe: string) => automatic.controls.failingAt(ts, probe);
   const split = sourceSplitOf(config);
   const { monthly: figures, daily } = monthFigures({
     config: scoped,

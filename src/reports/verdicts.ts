@@ -24,7 +24,7 @@ export function verdictOf(
   excluded: boolean,
   by: ExcludedBy | null,
   automatic: AutomaticReason | null,
-  failingControls: (ts: number) => readonly ControlFailure[] | null,
+  failingControls: (ts: number, probe: string) => readonly ControlFailure[] | null,
   result: ProbeResult,
   unreachedSince: number | null = null,
 ): RecordVerdict {
@@ -34,7 +34,7 @@ export function verdictOf(
   if (automatic === "merchant_side" && result.flags?.includes("client_side"))
     return { verdict: "merchant_side", controls: [] };
   if (automatic === "merchant_side")
-    return { verdict: "merchant_side", controls: failingControls(result.ts) ?? [] };
+    return { verdict: "merchant_side", controls: failingControls(result.ts, result.probe) ?? [] };
   if (automatic === "agent_error") return { verdict: "agent_error" };
   if (automatic === "target_unreached") return { verdict: "target_unreached", since: unreachedSince };
   throw new RangeError(

@@ -1,4 +1,5 @@
-import type { Control } from "../model/config.js";
+import { canonicalEndpoint } from "../model/address.js";
+import type { Control, ProbeId } from "../model/config.js";
 import type { FailureReason, ProbeResult } from "../model/result.js";
 import type { EpochMs } from "../model/time.js";
 import { type AutomaticReason, type ControlProblem, controlIdOf } from "../model/validity.js";
@@ -131,6 +132,12 @@ export class ControlTimeline {
    * the whole second, sorted and unique (a day of them stays small whatever the probe rate).
    */
   readonly #answeredSeconds: number[] = [];
+  /**
+   * Per control id (`control:<id>`) and per provider probe, the addresses (`ip:port`, canonical)
+   * its requests reached or tried, each with when first: a control that reached the address of a
+   * probe's target is on the provider's path, no witness for that probe (#onPathOf).
+   */
+  readonly #reached = new Map<string, Map<string, EpochMs>>();
 
   /** `quorum`: the configured controls_quorum, if any (clamped to the number of controls). */
   constructor(controls: readonly Control[], quorum?: number) {
@@ -175,6 +182,7 @@ export class ControlTimeline {
    */
   add(result: ProbeResult): void {
     const id = controlIdOf(result);
+    this.#noteReached(id === null ? result.probe : `control:${id}`, result);
     if (id === null) {
       if (result.status !== null && this.#series.size > 0) this.#noteAnswered(result);
       return;
@@ -191,20 +199,25 @@ export class ControlTimeline {
     this.#witness.clear();
   }
 
-  /** The failing control results that make `ts` merchant-side, or null when they do not. */
-  failingAt(ts: EpochMs): readonly ControlFailure[] | null {
-    const judgement = this.judgeAt(ts);
+  /** The failing control results that make `probe`'s failure at `ts` merchant-side, or null when they do not. */
+  failingAt(ts: EpochMs, probe: ProbeId | null = null): readonly ControlFailure[] | null {
+    const judgement = this.judgeAt(ts, probe);
     return judgement && "witnessed" in judgement ? judgement.witnessed : null;
   }
 
-  /** What the controls say about a provider failure sent at `ts` (see the comment at the top). */
-  judgeAt(ts: EpochMs): ControlJudgement {
+  /**
+   * What the controls say about a failure of `probe` sent at `ts` (see the comment at the top). A
+   * control that reached an address `probe`'s requests reached or tried (by ts) is on the
+   * provider's own path (its host under another name): it is left out, whatever it says.
+   */
+  judgeAt(ts: EpochMs, probe: ProbeId | null = null): ControlJudgement {
     const { controls, quorum } = this.#at(ts);
     if (controls.length === 0) return null;
     const witnessed: ControlFailure[] = [];
     let failing = 0;
     let flapping = false;
     for (const control of controls) {
+      if (probe !== null && this.#onPathOf(control.id, probe, ts)) continue;
       const series = this.#series.get(control.id)!;
       const { ts: times, results } = series;
       const i = lowerBound(times, ts) - 1;
@@ -219,6 +232,41 @@ export class ControlTimeline {
     if (witnessed.length >= quorum) return { witnessed };
     if (failing >= quorum) return { problem: flapping ? "control_flapping" : "control_unhealthy" };
     return null;
+  }
+
+  #noteReached(key: string, result: ProbeResult): void {
+    const { address, tried } = result.observed ?? {};
+    const addresses = [
+      ...(typeof address === "string" ? [address] : []),
+      ...(Array.isArray(tried) ? tried : []),
+    ];
+    if (addresses.length === 0) return;
+    let reached = this.#reached.get(key);
+    if (!reached) {
+      reached = new Map();
+      this.#reached.set(key, reached);
+    }
+    for (const spelled of addresses) {
+      const endpoint = canonicalEndpoint(spelled);
+      const first = reached.get(endpoint);
+      if (first === undefined || result.ts < first) reached.set(endpoint, result.ts);
+    }
+  }
+
+  /**
+   * Whether control `id` reached, in a result sent before `ts`, an address that `probe` reached
+   * or tried in one sent by `ts`: both were seen by then in the daemon (a probe's runs never
+   * overlap, and a failure waits for the controls' results before it), as in a report.
+   */
+  #onPathOf(id: string, probe: ProbeId, ts: EpochMs): boolean {
+    const control = this.#reached.get(`control:${id}`);
+    const target = this.#reached.get(probe);
+    if (!control || !target) return false;
+    for (const [endpoint, first] of control) {
+      const probeFirst = target.get(endpoint);
+      if (first < ts && probeFirst !== undefined && probeFirst <= ts) return true;
+    }
+    return false;
   }
 
   #noteAnswered(result: ProbeResult): void {
@@ -340,7 +388,7 @@ export function automaticVerdictOf(
   if (result.flags?.includes("client_side")) return { reason: "merchant_side", problem: null };
   if (unreached && result.status === null) return { reason: "target_unreached", problem: null };
   if (!isNetworkFailure(result)) return NEITHER;
-  const judgement = controls.judgeAt(result.ts);
+  const judgement = controls.judgeAt(result.ts, result.probe);
   if (judgement === null) return NEITHER;
   if ("witnessed" in judgement) return { reason: "merchant_side", problem: null };
   return { reason: null, problem: judgement.problem };

@@ -1,3 +1,4 @@
+import { canonicalAddress, canonicalIp } from "../model/address.js";
 import type { ProbeId } from "../model/config.js";
 import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
 import type { EpochMs } from "../model/time.js";
@@ -37,7 +38,10 @@ export function destinationOf(plainConfig: unknown, probe: ProbeId): string | nu
   const baseUrl = typeof spec?.target === "string" ? targets[spec.target]?.baseUrl : undefined;
   if (typeof baseUrl !== "string" || !URL.canParse(baseUrl)) return null;
   const url = new URL(baseUrl);
-  return `${url.protocol}//${url.hostname}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
+  // One spelling per address: 0.0.0.0, [::ffff:127.0.0.1] and 127.0.0.1 are one destination.
+  const ip = canonicalIp(url.hostname);
+  const host = ip.includes(":") ? `[${ip}]` : ip;
+  return `${url.protocol}//${host}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
 }
 
 /**
@@ -58,8 +62,9 @@ export function madeConnection(result: Pick<ProbeResult, "error" | "phases">): b
 export type AnsweredBetween = (probe: ProbeId, from: EpochMs, to: EpochMs) => boolean;
 
 /**
- * Asks the evidence store whether a response came from `address` (`scheme://ip:port`, a result's
- * `observed.address`) before `before`: answers before the stream being judged began.
+ * Asks the evidence store whether a response came from `address` (`scheme://ip:port` in canonical
+ * form, src/model/address.ts; a result's `observed.address` in any spelling of it) before
+ * `before`: answers before the stream being judged began.
  */
 export type AnsweredFrom = (address: string, before: EpochMs) => boolean;
 
@@ -126,7 +131,7 @@ export class TargetReach {
     if (result.status !== null) {
       this.#answered.set(key, true);
       const address = result.observed?.address;
-      if (typeof address === "string") this.#addresses.add(address);
+      if (typeof address === "string") this.#addresses.add(canonicalAddress(address));
       return false;
     }
     if (madeConnection(result) || result.flags?.includes("agent_error")) return false;
@@ -146,7 +151,9 @@ export class TargetReach {
   #triedAnswered(result: ProbeResult): boolean {
     const tried = result.observed?.tried;
     if (!Array.isArray(tried)) return false;
-    for (const address of tried) {
+    for (const spelled of tried) {
+      // Compared in canonical form: [::ffff:127.0.0.1] or 0.0.0.0 is the 127.0.0.1 that answered.
+      const address = canonicalAddress(spelled);
       if (this.#addresses.has(address)) return true;
       let before = this.#addressesBefore.get(address);
       if (before === undefined) {

@@ -91,7 +91,7 @@ export class AutomaticExclusionLog {
     episode.requests += 1;
     episode.probes.add(result.probe);
     if (reason === "merchant_side") {
-      for (const failure of this.controls.failingAt(result.ts) ?? []) {
+      for (const failure of this.controls.failingAt(result.ts, result.probe) ?? []) {
         let seen = episode.controls.get(failure.control);
         if (!seen) {
           seen = new Map();

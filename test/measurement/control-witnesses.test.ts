@@ -83,7 +83,11 @@ function coin(seed: number): () => boolean {
   };
 }
 
-function reportWith(controls: Record<string, (ts: number) => boolean>, over: Partial<SloConfig> = {}) {
+function reportWith(
+  controls: Record<string, (ts: number) => boolean>,
+  over: Partial<SloConfig> = {},
+  observe: (result: ProbeResult) => ProbeResult = (result) => result,
+) {
   const dir = mkdtempSync(join(tmpdir(), "slo-witness-"));
   dirs.push(dir);
   const store = openEvidenceStore({
@@ -96,7 +100,7 @@ function reportWith(controls: Record<string, (ts: number) => boolean>, over: Par
       ...providerMonth(),
       ...Object.entries(controls).flatMap(([id, up]) => controlResults(id, up)),
     ];
-    store.importResults(results.sort((a, b) => a.ts - b.ts));
+    store.importResults(results.map(observe).sort((a, b) => a.ts - b.ts));
     const base = fixtureConfig();
     // The provider probe runs every 2 minutes, as recorded above.
     const probes = base.probes.map((p) => ({
@@ -175,6 +179,27 @@ describe("controls are witnesses only while healthy and consistent", { timeout: 
     expect(category.availability_pct).toBe(100);
     expect(category.merchant_side_excluded_minutes).toBeCloseTo(6 * 60 - 2 + 10_000 / MIN, 1);
     expect(category.measurement_problems).toEqual([]);
+  });
+
+  // Attack 24d finding 1: a control on the provider's own host (here a DNS alias of it, which the
+  // configuration check cannot see) fails with the provider and turned its outage merchant_side.
+  it("a control that reached the provider's own address (under another spelling) witnesses none of its outage", () => {
+    const down = (ts: number) => !(ts >= OUTAGE.start - 30_000 && ts < OUTAGE.end);
+    const at = (address: string) => (result: ProbeResult) =>
+      result.status === null ? result : { ...result, observed: { address } };
+    const onPath = reportWith({ egress: down }, {}, (result) =>
+      at(result.category === CONTROL_CATEGORY ? "http://[::ffff:7f00:1]:8443" : "https://127.0.0.1:8443")(
+        result,
+      ),
+    );
+    expect(merchantSide(onPath.report)).toBe(0);
+    expect(onPath.category.excluded).toBe(0);
+    expect(onPath.category.successful).toBe(TOTAL - OUTAGE_REQUESTS);
+    // The same control at an address of its own is a witness.
+    const neutral = reportWith({ egress: down }, {}, (result) =>
+      at(result.category === CONTROL_CATEGORY ? "http://192.0.2.7:443" : "https://127.0.0.1:8443")(result),
+    );
+    expect(merchantSide(neutral.report)).toBe(OUTAGE_REQUESTS);
   });
 
   it("a control that died for good two hours before the outage, while the provider kept answering, hides none of it", () => {

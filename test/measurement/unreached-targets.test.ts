@@ -158,52 +158,55 @@ describe.concurrent("unreached targets (contract section 14)", { timeout: 150_00
   // Attack 24c finding 3: a reload to an alias of the host (127.0.0.1 -> localhost) during a
   // connection-refused outage hid the rest of it as target_unreached, though the refusal named
   // the very address that had answered.
-  it("a target that answered, then refuses connections, and a reload names its host by an alias: the refusals are the provider's", async () => {
-    const provider = await answeringThenDown(2);
-    // A refused connect names its address; one still looking up or connecting at the deadline names
-    // none (docs/sla-arithmetic.md): a longer timeout keeps a loaded machine from making that case.
-    const config = configFor({ provider }).replace("timeout_ms: 1000", "timeout_ms: 5000");
-    const aliased = config.replace(provider, provider.replace("127.0.0.1", "localhost"));
-    expect(aliased).not.toBe(config);
-    const dir = workDir(config);
-    let reloadedAt = 0;
-    const run = await runAgent(
-      config,
-      (m) =>
-        reloadedAt > 0 &&
-        (seriesValue(m, "slo_probe_requests_total", 'outcome="failed"') ?? 0) +
-          (seriesValue(m, "slo_probe_automatic_exclusions_total", UNREACHED) ?? 0) >=
-          reloadedAt + 3,
-      {
-        dir,
-        during: async (url, agent) => {
-          // The reload comes once the refusals have begun.
-          for (let i = 0; i < 200; i++) {
-            const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
-            const failed = seriesValue(metrics, "slo_probe_requests_total", 'outcome="failed"', PROBE) ?? 0;
-            if (failed >= 1) {
-              reloadedAt = failed;
-              break;
+  // Attack 24d finding 5: other spellings of the address that answered (IPv4-mapped IPv6, the
+  // unspecified address Linux connects to the local host) hid it too, compared as strings.
+  for (const alias of ["localhost", "[::ffff:127.0.0.1]", "0.0.0.0"])
+    it(`a target that answered, then refuses connections, and a reload names its host as ${alias}: the refusals are the provider's`, async () => {
+      const provider = await answeringThenDown(2);
+      // A refused connect names its address; one still looking up or connecting at the deadline names
+      // none (docs/sla-arithmetic.md): a longer timeout keeps a loaded machine from making that case.
+      const config = configFor({ provider }).replace("timeout_ms: 1000", "timeout_ms: 5000");
+      const aliased = config.replace(provider, provider.replace("127.0.0.1", alias));
+      expect(aliased).not.toBe(config);
+      const dir = workDir(config);
+      let reloadedAt = 0;
+      const run = await runAgent(
+        config,
+        (m) =>
+          reloadedAt > 0 &&
+          (seriesValue(m, "slo_probe_requests_total", 'outcome="failed"') ?? 0) +
+            (seriesValue(m, "slo_probe_automatic_exclusions_total", UNREACHED) ?? 0) >=
+            reloadedAt + 3,
+        {
+          dir,
+          during: async (url, agent) => {
+            // The reload comes once the refusals have begun.
+            for (let i = 0; i < 200; i++) {
+              const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+              const failed = seriesValue(metrics, "slo_probe_requests_total", 'outcome="failed"', PROBE) ?? 0;
+              if (failed >= 1) {
+                reloadedAt = failed;
+                break;
+              }
+              await sleep(100);
             }
-            await sleep(100);
-          }
-          writeFileSync(join(dir, "slo.yaml"), aliased);
-          agent.child.kill("SIGHUP");
+            writeFileSync(join(dir, "slo.yaml"), aliased);
+            agent.child.kill("SIGHUP");
+          },
         },
-      },
-    );
-    expect(reloadedAt).toBeGreaterThan(0);
-    expect(seriesValue(run.metrics, "slo_probe_automatic_exclusions_total", UNREACHED)).toBeNull();
-    expect(seriesValue(run.metrics, "slo_probe_valid", PROBE)).toBe(1);
+      );
+      expect(reloadedAt).toBeGreaterThan(0);
+      expect(seriesValue(run.metrics, "slo_probe_automatic_exclusions_total", UNREACHED)).toBeNull();
+      expect(seriesValue(run.metrics, "slo_probe_valid", PROBE)).toBe(1);
 
-    const json = JSON.parse(report(run.dir));
-    const category = json.categories[0];
-    expect(json.automatic_exclusions).toEqual([]);
-    expect(category.excluded).toBe(0);
-    expect(category.successful).toBe(2);
-    expect(category.requests).toBeGreaterThanOrEqual(2 + reloadedAt + 3);
-    expect(category.measurement_problems).toEqual([]);
-  });
+      const json = JSON.parse(report(run.dir));
+      const category = json.categories[0];
+      expect(json.automatic_exclusions).toEqual([]);
+      expect(category.excluded).toBe(0);
+      expect(category.successful).toBe(2);
+      expect(category.requests).toBeGreaterThanOrEqual(2 + reloadedAt + 3);
+      expect(category.measurement_problems).toEqual([]);
+    });
 
   it("a target that answered, then refuses connections, and the agent restarts naming its host by an alias: the refusals are the provider's", async () => {
     const provider = await answeringThenDown(2);

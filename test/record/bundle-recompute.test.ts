@@ -23,6 +23,11 @@ import { recompute } from "../support/recompute.js";
 const MERCHANT_SIDE = { start: Date.parse("2026-03-18T09:00:00Z"), end: Date.parse("2026-03-18T09:30:00Z") };
 /** Both controls fail, but a provider request is answered meanwhile: no witnesses, the failures count. */
 const CONTRADICTED = { start: Date.parse("2026-03-20T09:00:00Z"), end: Date.parse("2026-03-20T09:10:00Z") };
+/**
+ * Both controls fail while the provider does, but they reached the address of the failing probe's
+ * target (a DNS alias of its host, attack 24d finding 1): no witnesses for it, its failures count.
+ */
+const ON_PATH = { start: Date.parse("2026-03-22T09:00:00Z"), end: Date.parse("2026-03-22T09:10:00Z") };
 /** The controls' failures begin this long before an episode's provider failures. */
 const LEAD_MS = 20_000;
 const AGENT_ERROR_TS = Date.parse("2026-03-19T10:00:07Z");
@@ -60,7 +65,7 @@ function result(ts: number, over: Partial<ProbeResult>): ProbeResult {
  * LEAD_MS before the episode until its end (healthy witnesses, contract section 14), then
  * answering again for 10 minutes.
  */
-function controlEpisode(episode: { start: number; end: number }): ProbeResult[] {
+function controlEpisode(episode: { start: number; end: number }, address?: string): ProbeResult[] {
   const results: ProbeResult[] = [];
   for (const control of ["egress", "dns"]) {
     for (let ts = episode.start - 15 * 60_000; ts < episode.end + 600_000; ts += 10_000) {
@@ -72,6 +77,7 @@ function controlEpisode(episode: { start: number; end: number }): ProbeResult[] 
           status: down ? null : 200,
           error: down ? "connect" : null,
           durationMs: 3,
+          ...(address && !down ? { observed: { address } } : {}),
         }),
       );
     }
@@ -87,7 +93,7 @@ function controlEpisode(episode: { start: number; end: number }): ProbeResult[] 
 function monthResults(): ProbeResult[] {
   // No provider answer while the controls fail in the merchant-side episode (it would contradict them).
   const inMerchantSide = (ts: number) =>
-    ts >= MERCHANT_SIDE.start - LEAD_MS - 60_000 && ts < MERCHANT_SIDE.end;
+    [MERCHANT_SIDE, ON_PATH].some((e) => ts >= e.start - LEAD_MS - 60_000 && ts < e.end);
   const results: ProbeResult[] = generateMonth()
     .filter((r) => !inMerchantSide(r.ts))
     .map((r) => ({
@@ -104,6 +110,14 @@ function monthResults(): ProbeResult[] {
       detail: r.detail ?? null,
     }));
   results.push(...controlEpisode(MERCHANT_SIDE), ...controlEpisode(CONTRADICTED));
+  // The controls answer from the very address (another spelling of it) the on-path probe's target had.
+  results.push(...controlEpisode(ON_PATH, "http://[::ffff:10.7.7.7]:443"));
+  const onPath = { probe: "payment-request-onpath" };
+  results.push(
+    result(ON_PATH.start - 3_600_000 + 11, { ...onPath, observed: { address: "https://10.7.7.7:443" } }),
+  );
+  for (let ts = ON_PATH.start + 5_000; ts < ON_PATH.end; ts += 60_000)
+    results.push(result(ts, { ...onPath, status: null, error: "connect", durationMs: 2 }));
   for (let ts = MERCHANT_SIDE.start + 5_000; ts < MERCHANT_SIDE.end; ts += 60_000)
     results.push(result(ts, { status: null, error: "connect", durationMs: 2 }));
   results.push(result(CONTRADICTED.start + 30_003, { status: 200, durationMs: 120 }));
@@ -328,6 +342,16 @@ describe("the self-sufficient bundle: python3 recompute.py (contract section 13)
           '"verdict":"merchant_side","controls":[{"control":"dns","ts":"2026-03-20T09:01:00.001Z","error":"connect"},{"control":"egress","ts":"2026-03-20T09:01:00.000Z","error":"connect"}]',
         ),
       /control dns was no witness at .*: not answering in the 10 minutes before its failures began, flapping, or contradicted by a provider response/,
+    ],
+    [
+      "a failure claimed as merchant-side by controls that reached its target's address (on the provider's path)",
+      (l) => l.includes('"ts":"2026-03-22T09:00:05.000Z"') && l.includes('"counted"'),
+      (l) =>
+        l.replace(
+          '"verdict":"counted"',
+          '"verdict":"merchant_side","controls":[{"control":"dns","ts":"2026-03-22T09:00:00.001Z","error":"connect"},{"control":"egress","ts":"2026-03-22T09:00:00.000Z","error":"connect"}]',
+        ),
+      /control dns was no witness at .*: it reached an address the request's target had, on the provider's own path/,
     ],
     [
       "a provider failure after its target had answered claimed as target_unreached",

@@ -1,0 +1,90 @@
+import { readFileSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { slo } from "../reports/cli-run.js";
+import {
+  answeringThenHanging,
+  cleanUp,
+  configFor,
+  report,
+  runAgent,
+  seriesValue,
+  workDir,
+} from "./agent-runs.js";
+
+/**
+ * Contract section 14, controls (attack 24d finding 1): a control must be off the provider's
+ * network path. One on the provider's own host and port fails with the provider and turned a
+ * provider outage into merchant_side. `slo-agent check-config` and `run` refuse one the
+ * configuration names; one that reaches the provider's address under a DNS alias (which no
+ * configuration check can see) is no witness for that provider's failures.
+ */
+
+afterAll(cleanUp);
+
+const MERCHANT = 'reason="merchant_side"';
+
+/** A name /etc/hosts gives 127.0.0.1 besides localhost (a DNS alias of the loopback host), if any. */
+function loopbackAlias(): string | null {
+  let hosts = "";
+  try {
+    hosts = readFileSync("/etc/hosts", "utf8");
+  } catch {
+    return null;
+  }
+  for (const line of hosts.split("\n")) {
+    const [ip, ...names] = line.replace(/#.*/, "").trim().split(/\s+/);
+    if (ip !== "127.0.0.1") continue;
+    const alias = names.find((n) => n !== "" && !/(^|\.)localhost$/i.test(n) && /^[a-z0-9.-]+$/i.test(n));
+    if (alias) return alias;
+  }
+  return null;
+}
+
+describe.concurrent("controls off the provider's path (contract section 14)", { timeout: 150_000 }, () => {
+  for (const spelling of ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "0.0.0.0"])
+    it(`check-config and run refuse a control at the provider's host and port written ${spelling}`, () => {
+      const provider = "http://127.0.0.1:18690";
+      const config = configFor({ provider, controls: [provider.replace("127.0.0.1", spelling)] });
+      const dir = workDir(config);
+      for (const command of [
+        ["check-config", "--config", "slo.yaml"],
+        ["run", "--config", "slo.yaml"],
+      ]) {
+        const out = slo(command, dir);
+        expect(out.code, `${command[0]}: ${out.stdout}${out.stderr}`).toBe(2);
+        expect(out.stderr).toMatch(
+          /slo\.yaml:\d+:\d+: controls\[0\]\.url: names the host and port of target "api" \(127\.0\.0\.1:18690\), which probe "payment-request-read" uses: a control must be a neutral endpoint off the provider's network path/,
+        );
+      }
+      // Another port of the same host is another endpoint: accepted.
+      const other = workDir(configFor({ provider, controls: ["http://localhost:18691"] }));
+      expect(slo(["check-config", "--config", "slo.yaml"], other).code).toBe(0);
+    });
+
+  const alias = loopbackAlias();
+  it.skipIf(alias === null)(
+    `a control reaching the provider's address under a DNS alias (${alias}) witnesses none of its hang`,
+    async () => {
+      // One server is both: it answers its first requests (the control's and the provider's), then hangs.
+      const provider = await answeringThenHanging(6);
+      const control = provider.replace("127.0.0.1", alias!);
+      const config = configFor({ provider, controls: [control] }).replace(
+        "timeout_ms: 10000",
+        "timeout_ms: 900",
+      );
+      const run = await runAgent(
+        config,
+        (m) =>
+          (seriesValue(m, "slo_probe_requests_total", 'outcome="failed"') ?? 0) +
+            (seriesValue(m, "slo_probe_automatic_exclusions_total", MERCHANT) ?? 0) >=
+          5,
+      );
+      expect(seriesValue(run.metrics, "slo_probe_automatic_exclusions_total", MERCHANT)).toBeNull();
+      const json = JSON.parse(report(run.dir));
+      expect(json.automatic_exclusions).toEqual([]);
+      const category = json.categories[0];
+      expect(category.excluded).toBe(0);
+      expect(category.requests - category.successful).toBeGreaterThanOrEqual(5);
+    },
+  );
+});
