@@ -98,7 +98,10 @@ export class FeedWindowLedger {
           end: r.end,
           provider_created_at: r.providerCreatedAt,
           first_seen_at: before?.first_seen_at ?? now,
-          categories: r.categories,
+          // An entry the provider has not changed keeps the categories it was observed with: a
+          // later change of maintenance.feed.components applies to what is observed from then on,
+          // never to a window already read (contract section 14; the change is a report warning).
+          categories: before !== undefined && before.digest === r.digest ? before.categories : r.categories,
           digest: r.digest,
           cancelled_at: r.cancelled ? (before?.cancelled_at ?? now) : null,
         };

@@ -57,6 +57,7 @@ import {
   coverageWarning,
   declaredNoticeWarnings,
   ForeignAgentRecords,
+  feedMappingWarnings,
   feedOutageWarnings,
   policyWarnings,
   stallGuardWarnings,
@@ -560,6 +561,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...stallGuardWarnings(context.max_stall_ms),
     ...controlChangeWarnings(controlsSection(controlSettings, period).controls),
     ...feedOutageWarnings(store.feedOutages?.({ from: period.start, to: period.end }) ?? []),
+    ...feedMappingWarnings(store.configRecords?.({ from: period.start, to: period.end }) ?? []),
   ];
   const chain = input.verified?.digest() ?? store.chainHead({ from: period.start, to: period.end });
   const preliminary_reasons = preliminaryReasons(period, input.now, coverage);

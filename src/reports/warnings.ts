@@ -141,6 +141,30 @@ export function stallGuardWarnings(values: readonly number[] | undefined): strin
 }
 
 /**
+ * Each change of maintenance.feed.components (which categories a feed window's components cover)
+ * among the configuration records of the month (in force at its start and loaded during it): the
+ * feed windows observed before it keep the categories of the mapping they were observed with.
+ */
+export function feedMappingWarnings(
+  recorded: readonly { readonly ts: EpochMs; readonly payload: string }[],
+): string[] {
+  const warnings: string[] = [];
+  let last: string | undefined;
+  for (const { ts, payload } of recorded) {
+    const feed = (JSON.parse(payload) as { maintenance?: { feed?: { components?: unknown } | null } })
+      .maintenance?.feed;
+    if (feed === undefined || feed === null) continue;
+    const mapping = JSON.stringify(feed.components ?? null);
+    if (last !== undefined && mapping !== last)
+      warnings.push(
+        `maintenance.feed.components changed at ${isoUtc(ts)} (from ${last} to ${mapping}): feed windows read before keep the categories they were observed with; the new mapping applies only to feed entries read, or changed by the provider, from then on.`,
+      );
+    last = mapping;
+  }
+  return warnings;
+}
+
+/**
  * Each change of the controls within the month (contract section 14): the results sent before it
  * were judged by the earlier settings, so a reload after an outage cannot re-judge the outage.
  */
