@@ -12,10 +12,13 @@ import { samePolicy } from "../slo/feed-windows.js";
 import { appendInput, hasInputLog, inputHead } from "./evidence/input-log.js";
 import {
   appendFeedReachability,
+  type FeedLeftOut,
   type FeedOutage,
   type FeedReachability,
+  feedLeftOut,
   feedOutages,
   latestFeedState,
+  latestLeftOut,
 } from "./feed-reachability.js";
 
 /** A feed window as read now, before the store knows when it was first seen. */
@@ -135,6 +138,16 @@ export class FeedWindowLedger {
   /** The feed's state as the log last recorded it; null when it never did. */
   reachabilityOf(feed: string): FeedReachability["state"] | null {
     return latestFeedState(this.#db(), feed);
+  }
+
+  /** The entries of a readable feed the log last recorded as left out; [] when none. */
+  leftOutOf(feed: string): readonly string[] {
+    return latestLeftOut(this.#db(), feed);
+  }
+
+  /** The feed entries left out during [from, to), from the log. */
+  leftOut(from: EpochMs, to: EpochMs): FeedLeftOut[] {
+    return feedLeftOut(this.#db(), from, to);
   }
 
   /** The stretches of [from, to) in which a feed could not be read, from the log. */

@@ -2,7 +2,12 @@ import { looserTerms } from "../config/policy-terms.js";
 import { DEFAULT_STALL_MS, type MaintenancePolicy, type SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/index.js";
 import { type EpochMs, isoUtc } from "../model/time.js";
-import { BACKDATED_BEHIND_MS, type BackdatedRecords, type FeedOutage } from "../record/index.js";
+import {
+  BACKDATED_BEHIND_MS,
+  type BackdatedRecords,
+  type FeedLeftOut,
+  type FeedOutage,
+} from "../record/index.js";
 import { formatInstant } from "./format.js";
 
 /**
@@ -190,6 +195,14 @@ export function controlChangeWarnings(
  * provider announced meanwhile is in no figure, so a provider failure it covered counts as
  * downtime here (or a window it cancelled still excludes), and the reader must know.
  */
+/** Each entry of a readable maintenance feed the agent left out (an unmapped component, a malformed entry). */
+export function feedLeftOutWarnings(leftOut: readonly FeedLeftOut[]): string[] {
+  return leftOut.map(
+    (l) =>
+      `the maintenance feed ${l.feed} showed an entry the agent left out (from ${isoUtc(l.from)}): ${l.entry}; it is no maintenance window of this report.`,
+  );
+}
+
 export function feedOutageWarnings(outages: readonly FeedOutage[]): string[] {
   return outages.map(
     (o) =>
