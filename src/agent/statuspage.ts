@@ -101,6 +101,7 @@ export function parseScheduledMaintenances(text: string, feed: MaintenanceFeed):
       providerCreatedAt: Date.parse(m.created_at),
       categories: scope,
       cancelled: cancelledOf(m),
+      components: [...new Set(m.components.map((c) => c.name))].sort(),
       digest: createHash("sha256")
         .update(canonicalize(raw) ?? "")
         .digest("hex"),

@@ -162,7 +162,7 @@ export function feedMappingWarnings(
     const mapping = JSON.stringify(feed.components ?? null);
     if (last !== undefined && mapping !== last)
       warnings.push(
-        `maintenance.feed.components changed at ${isoUtc(ts)} (from ${last} to ${mapping}): feed windows read before keep the categories they were observed with; the new mapping applies only to feed entries read, or changed by the provider, from then on.`,
+        `maintenance.feed.components changed at ${isoUtc(ts)} (from ${last} to ${mapping}): feed windows read before keep the categories they were observed with; the new mapping applies only to feed windows read, or whose components the provider changes, from then on.`,
       );
     last = mapping;
   }

@@ -23,7 +23,8 @@ import {
  * 503s in it are excluded. A reload then maps "Payments API" to another category. Before, the
  * next reading rewrote sm-1's categories: the window left payment_request (also before the
  * reload), its history blamed the provider and nothing warned. Now the window keeps
- * payment_request, and every report format names the mapping change.
+ * payment_request, also when the provider then updates the entry (its status; the same
+ * components) and a restart reads it, and every report format names the mapping change.
  */
 
 const DAY = 86_400_000;
@@ -32,28 +33,30 @@ const T0 = Date.now();
 const MONTH = iso(T0).slice(0, 7);
 
 let feedReads = 0;
+let status = "scheduled";
 
 function statuspage(): Server {
-  const body = JSON.stringify({
-    page: { id: "p" },
-    scheduled_maintenances: [
-      {
-        id: "sm-1",
-        name: "Planned",
-        status: "scheduled",
-        created_at: iso(T0 - 30 * DAY),
-        updated_at: iso(T0 - 30 * DAY),
-        scheduled_for: iso(T0 + 6_000),
-        scheduled_until: iso(T0 + 3_600_000),
-        impact: "maintenance",
-        components: [{ id: "c1", name: "Payments API" }],
-        incident_updates: [],
-      },
-    ],
-  });
+  const body = () =>
+    JSON.stringify({
+      page: { id: "p" },
+      scheduled_maintenances: [
+        {
+          id: "sm-1",
+          name: "Planned",
+          status,
+          created_at: iso(T0 - 30 * DAY),
+          updated_at: iso(T0 - 30 * DAY),
+          scheduled_for: iso(T0 + 6_000),
+          scheduled_until: iso(T0 + 3_600_000),
+          impact: "maintenance",
+          components: [{ id: "c1", name: "Payments API" }],
+          incident_updates: [],
+        },
+      ],
+    });
   return createServer((_req, res) => {
     feedReads++;
-    res.writeHead(200, { "content-type": "application/json" }).end(body);
+    res.writeHead(200, { "content-type": "application/json" }).end(body());
   });
 }
 
@@ -122,6 +125,21 @@ describe("a remap of the feed's components re-judges no window already read (iss
       );
     } finally {
       await agent.stop();
+    }
+    // The provider updates the entry (same components); a restart reads it under the new mapping.
+    status = "in_progress";
+    const readsBefore = feedReads;
+    const again = startAgent(outage);
+    try {
+      const url = await again.listening(30_000);
+      await eventually(
+        () => (feedReads > readsBefore ? true : undefined),
+        30_000,
+        "feed read after the restart",
+      );
+      await metricsWhen(again, url, (t) => excluded(t) >= 2, "excluded after the restart", 60_000);
+    } finally {
+      await again.stop();
       await new Promise((r) => feed.close(r));
     }
   }, 180_000);
