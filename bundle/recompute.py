@@ -302,6 +302,39 @@ def month_policy():
 FEED_ID_PREFIX = "feed:"  # src/slo/feed-windows.ts feedWindowId
 
 
+def share_category(a, b):
+    if a in ("all", ["all"]):
+        return b in ("all", ["all"]) or len(b) > 0
+    if b in ("all", ["all"]):
+        return len(a) > 0
+    return any(c in b for c in a)
+
+
+def occasion_of(use, w):
+    """src/slo/maintenance.ts occasionOf: the occasion holding w's id, else one w overlaps in time and
+    category (contract 1 rule 4: one maintenance is one occasion), else a new one."""
+    for o in use["occasions"]:
+        if w["id"] in o["ids"]:
+            return o
+    for o in use["occasions"]:
+        if any(s < w["end"] and e > w["start"] and share_category(c, w["categories"]) for s, e, c in o["extents"]):
+            return o
+    o = {"ids": set(), "extents": [], "counted": []}
+    use["occasions"].append(o)
+    return o
+
+
+def covered_ms(spans, start, end):
+    """How much of [start, end) the union of spans covers (src/slo/maintenance.ts coveredMs)."""
+    ms, reached = 0, start
+    for s, e in sorted((max(s, start), min(e, end)) for s, e in spans):
+        if e <= s or e <= reached:
+            continue
+        ms += e - max(s, reached)
+        reached = e
+    return ms
+
+
 def qualifying_windows():
     """[(window id, start, end of its qualifying part, categories)], declared and feed windows."""
     versions, declared_versions = input_versions()
@@ -324,25 +357,26 @@ def qualifying_windows():
         feed += by_notice(window, versions.get(f["providerId"], []))
     policy = month_policy()
     cap_ms = policy["maxHoursPerYear"] * HOUR_MS
-    used = {}  # year -> {"ids": notice-qualified window ids, "ms": qualified ms, "spans": {id: [span]}}
+    # year -> {"occasions": [{"ids", "extents", "counted"}], "ms": hours (ms) charged to the cap}
+    used = {}
     qualifying = []
     for w in sorted(declared + feed, key=lambda w: w["start"]):  # stable: ties keep their order
         if w.get("cancelled") or w["announcedAt"] > w["start"] - policy["minNoticeDays"] * DAY_MS:
             continue
         use = used.setdefault(datetime.fromtimestamp(w["start"] / 1000, timezone.utc).year,
-                              {"ids": set(), "ms": 0, "spans": {}})
-        use["ids"].add(w["id"])  # the parts of a moved window are one occasion
-        if len(use["ids"]) > policy["maxOccasionsPerYear"]:
+                              {"occasions": [], "ms": 0})
+        occasion = occasion_of(use, w)  # one maintenance, whatever ids its windows carry
+        occasion["ids"].add(w["id"])
+        occasion["extents"].append((w["start"], w["end"], w["categories"]))
+        if use["occasions"].index(occasion) >= policy["maxOccasionsPerYear"]:
             continue
-        # Parts of one window over the same hours (its categories announced at different times) use them once.
-        spans = use["spans"].setdefault(w["id"], [])
+        # Hours the occasion already counted (a moved window's parts, overlapping windows) count once.
         length = max(0, w["end"] - w["start"])
-        shared = min(length, sum(max(0, min(e, w["end"]) - max(s, w["start"])) for s, e in spans))
+        shared = covered_ms(occasion["counted"], w["start"], w["end"])
         qualified = min(length, shared + max(0, cap_ms - use["ms"]))
-        use["ms"] += qualified - min(shared, qualified)
-        if (w["start"], w["start"] + qualified) not in spans:
-            spans.append((w["start"], w["start"] + qualified))
+        use["ms"] += qualified - covered_ms(occasion["counted"], w["start"], w["start"] + qualified)
         if qualified > 0:
+            occasion["counted"].append((w["start"], w["start"] + qualified))
             qualifying.append((w["id"], w["start"], w["start"] + qualified, w["categories"]))
     return qualifying
 

@@ -463,6 +463,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       bufferedResults: health.buffered,
       signingRefused: store.signingRefusal() !== null,
       feedReadable: feedPoller?.readable ?? null,
+      feedEntriesLeftOut: feedPoller?.leftOut ?? null,
     });
   };
   let lastPrune = started;

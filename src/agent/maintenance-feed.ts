@@ -47,6 +47,10 @@ export class MaintenanceFeedPoller {
   #unreadable: boolean | null = null;
   /** Failed readings since this feed's latest reachability record. */
   #failedSince = 0;
+  /** The entries left out as the log last recorded them (read at the first reading). */
+  #recordedLeftOut: readonly string[] | null = null;
+  /** How many entries the latest readable reading left out; null before one (for /metrics). */
+  #leftOut: number | null = null;
 
   constructor(options: MaintenanceFeedOptions) {
     this.#options = options;
@@ -78,6 +82,11 @@ export class MaintenanceFeedPoller {
   }
 
   /** Whether the latest reading succeeded; null before the first one. */
+  /** How many entries of the latest readable reading were left out; null before one. */
+  get leftOut(): number | null {
+    return this.#leftOut;
+  }
+
   get readable(): boolean | null {
     return this.#readable;
   }
@@ -100,11 +109,22 @@ export class MaintenanceFeedPoller {
    * Notes a reading's outcome; the log gets a record when the feed's state changes (the first
    * failure after a success or with none recorded before, the first success after failures).
    */
-  #reached(problem: string | null): void {
+  #reached(problem: string | null, leftOut: readonly string[] = []): void {
     this.#readable = problem === null;
     this.#unreadable ??= this.#options.ledger.reachabilityOf(this.#name) === "unreadable";
     if (problem === null) {
-      if (this.#unreadable) this.#record({ state: "readable", attempts: this.#failedSince });
+      this.#leftOut = leftOut.length;
+      this.#recordedLeftOut ??= this.#options.ledger.leftOutOf(this.#name);
+      // A readable record also when the entries left out change: the log says from when each was.
+      const leftOutChanged = JSON.stringify(leftOut) !== JSON.stringify(this.#recordedLeftOut);
+      if (this.#unreadable || leftOutChanged) {
+        this.#record({
+          state: "readable",
+          attempts: this.#failedSince,
+          ...(leftOut.length > 0 ? { left_out: [...leftOut] } : {}),
+        });
+        this.#recordedLeftOut = leftOut;
+      }
       this.#unreadable = false;
       return;
     }
@@ -156,7 +176,7 @@ export class MaintenanceFeedPoller {
     for (const entry of parsed.skipped) log("warn", "maintenance feed: entry left out", { entry });
     const now = clock.now();
     const { added, changed } = ledger.observe(parsed.readings, now);
-    this.#reached(null);
+    this.#reached(null, parsed.skipped);
     for (const id of added) log("info", "maintenance feed: new window first seen", { window: id });
     for (const id of changed) log("info", "maintenance feed: window changed by the provider", { window: id });
     if (added.length > 0 || changed.length > 0) this.#options.changed?.();

@@ -71,7 +71,12 @@ export function parseScheduledMaintenances(text: string, feed: MaintenanceFeed):
   body.data.scheduled_maintenances.forEach((raw, i) => {
     const entry = ScheduledMaintenance.safeParse(raw);
     if (!entry.success) {
-      skipped.push(`scheduled_maintenances[${i}]: ${firstIssue(entry.error)}`);
+      const id = (raw as { id?: unknown } | null)?.id;
+      const named =
+        typeof id === "string" && id !== ""
+          ? `${id} (scheduled_maintenances[${i}])`
+          : `scheduled_maintenances[${i}]`;
+      skipped.push(`${named}: malformed entry: ${firstIssue(entry.error)}`);
       return;
     }
     const m = entry.data;
@@ -81,7 +86,11 @@ export function parseScheduledMaintenances(text: string, feed: MaintenanceFeed):
     );
     for (const name of names) unmapped.add(name);
     if (scope === null) {
-      skipped.push(`${m.id} (${m.name}): none of its components is mapped to a category`);
+      const which =
+        names.length === 0
+          ? "it names no component, so it is"
+          : `${names.map((n) => `component '${n}'`).join(", ")} ${names.length === 1 ? "is" : "are"}`;
+      skipped.push(`${m.id} (${m.name}): ${which} in no category of maintenance.feed.components`);
       return;
     }
     readings.push({
@@ -92,6 +101,7 @@ export function parseScheduledMaintenances(text: string, feed: MaintenanceFeed):
       providerCreatedAt: Date.parse(m.created_at),
       categories: scope,
       cancelled: cancelledOf(m),
+      components: [...new Set(m.components.map((c) => c.name))].sort(),
       digest: createHash("sha256")
         .update(canonicalize(raw) ?? "")
         .digest("hex"),

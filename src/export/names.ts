@@ -21,6 +21,7 @@ export const METRIC = {
   breach: "slo_breach",
   maintenanceActive: "slo_maintenance_active",
   maintenanceFeedReadable: "slo_maintenance_feed_readable",
+  maintenanceFeedEntriesLeftOut: "slo_maintenance_feed_entries_left_out",
   scheduleLateness: "slo_agent_schedule_lateness_seconds",
   agentStall: "slo_agent_stall_seconds",
   agentRunQueue: "slo_agent_run_queue_seconds",

@@ -29,6 +29,8 @@ export interface AgentSelfFigures {
   readonly signingRefused?: boolean;
   /** Whether the maintenance feed's latest reading succeeded; null: no feed, or not read yet. */
   readonly feedReadable?: boolean | null;
+  /** Entries of the feed's latest readable reading the agent left out; null/absent: no such reading. */
+  readonly feedEntriesLeftOut?: number | null;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -85,6 +87,10 @@ export function registerSelfMetrics(
     description:
       "1 while the maintenance feed's latest reading succeeded, 0 while it cannot be read (windows the provider announces meanwhile are not known); absent without a feed",
   });
+  const feedLeftOut = meter.createObservableGauge(METRIC.maintenanceFeedEntriesLeftOut, {
+    description:
+      "Entries of the maintenance feed's latest readable reading the agent left out (a component in no category, a malformed entry): the report names each; absent without a feed",
+  });
   const agentLabels = identityLabels(identity);
 
   meter.addBatchObservableCallback(
@@ -105,8 +111,10 @@ export function registerSelfMetrics(
         result.observe(signingRefused, figures.signingRefused ? 1 : 0, agentLabels);
       if (figures.feedReadable != null)
         result.observe(feedReadable, figures.feedReadable ? 1 : 0, agentLabels);
+      if (figures.feedEntriesLeftOut != null)
+        result.observe(feedLeftOut, figures.feedEntriesLeftOut, agentLabels);
     },
-    [coverage, skipped, storeHealthy, buffered, signingRefused, feedReadable],
+    [coverage, skipped, storeHealthy, buffered, signingRefused, feedReadable, feedLeftOut],
   );
 
   return {

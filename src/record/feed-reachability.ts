@@ -22,6 +22,19 @@ export interface FeedReachability {
   readonly attempts: number;
   /** What the first failed reading said (for `unreadable`). */
   readonly problem?: string;
+  /**
+   * For `readable`: the entries of the reading the agent left out, one line each naming the entry
+   * and why (an unmapped component, a malformed entry); absent when none. A readable record is
+   * also written when this list changes, so the log says from when each entry was left out.
+   */
+  readonly left_out?: readonly string[];
+}
+
+/** An entry of a readable feed that the agent left out, and from when the log says so. */
+export interface FeedLeftOut {
+  readonly feed: string;
+  readonly entry: string;
+  readonly from: EpochMs;
 }
 
 /** A stretch of time in which a feed could not be read. */
@@ -75,6 +88,38 @@ export function feedOutages(db: Database.Database, from: EpochMs, to: EpochMs): 
   return done
     .filter((o) => o.from < to && (o.to === null || o.to > from))
     .sort((a, b) => a.from - b.from || (a.feed < b.feed ? -1 : 1));
+}
+
+/** The entries the feed's newest readable (or stopped) record says were left out; [] when none. */
+export function latestLeftOut(db: Database.Database, feed: string): readonly string[] {
+  let leftOut: readonly string[] = [];
+  for (const record of reachabilityRecords(db))
+    if (record.payload.feed === feed && record.payload.state !== "unreadable")
+      leftOut = record.payload.left_out ?? [];
+  return leftOut;
+}
+
+/**
+ * The entries left out while [from, to) (each feed's list in force at `from` and each one recorded
+ * before `to`), each feed and entry once, with the time of the record that first listed it.
+ */
+export function feedLeftOut(db: Database.Database, from: EpochMs, to: EpochMs): FeedLeftOut[] {
+  const current = new Map<string, Map<string, EpochMs>>();
+  const shown = new Map<string, FeedLeftOut>();
+  const show = (feed: string) => {
+    for (const [entry, since] of current.get(feed) ?? [])
+      if (!shown.has(`${feed}\u0000${entry}`))
+        shown.set(`${feed}\u0000${entry}`, { feed, entry, from: since });
+  };
+  for (const { ts, payload } of reachabilityRecords(db)) {
+    if (ts >= to) break;
+    if (payload.state === "unreadable") continue;
+    const before = current.get(payload.feed) ?? new Map<string, EpochMs>();
+    if (ts > from) show(payload.feed);
+    current.set(payload.feed, new Map((payload.left_out ?? []).map((e) => [e, before.get(e) ?? ts])));
+  }
+  for (const feed of current.keys()) show(feed);
+  return [...shown.values()].sort((a, b) => a.from - b.from || (a.entry < b.entry ? -1 : 1));
 }
 
 function reachabilityRecords(db: Database.Database): { ts: EpochMs; payload: FeedReachability }[] {

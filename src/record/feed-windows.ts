@@ -12,10 +12,13 @@ import { samePolicy } from "../slo/feed-windows.js";
 import { appendInput, hasInputLog, inputHead } from "./evidence/input-log.js";
 import {
   appendFeedReachability,
+  type FeedLeftOut,
   type FeedOutage,
   type FeedReachability,
+  feedLeftOut,
   feedOutages,
   latestFeedState,
+  latestLeftOut,
 } from "./feed-reachability.js";
 
 /** A feed window as read now, before the store knows when it was first seen. */
@@ -24,6 +27,8 @@ export interface FeedWindowReading extends Omit<FeedWindow, "firstSeenAt" | "can
   readonly cancelled: boolean;
   /** SHA-256 (hex) of the canonical form of the provider's entry. */
   readonly digest: string;
+  /** The names of the entry's components, sorted (what maintenance.feed.components maps). */
+  readonly components?: readonly string[];
 }
 
 export interface FeedObservation {
@@ -98,9 +103,13 @@ export class FeedWindowLedger {
           end: r.end,
           provider_created_at: r.providerCreatedAt,
           first_seen_at: before?.first_seen_at ?? now,
-          categories: r.categories,
+          // A window keeps the categories it was observed with while the provider changes neither the
+          // entry nor its components: a later change of maintenance.feed.components applies to
+          // what is observed from then on, never to a window already read (a report warning).
+          categories: keepsCategories(before, r) ? before!.categories : r.categories,
           digest: r.digest,
           cancelled_at: r.cancelled ? (before?.cancelled_at ?? now) : null,
+          ...(r.components !== undefined ? { components: r.components } : {}),
         };
         upsert.run(
           observed.provider_id,
@@ -132,6 +141,16 @@ export class FeedWindowLedger {
   /** The feed's state as the log last recorded it; null when it never did. */
   reachabilityOf(feed: string): FeedReachability["state"] | null {
     return latestFeedState(this.#db(), feed);
+  }
+
+  /** The entries of a readable feed the log last recorded as left out; [] when none. */
+  leftOutOf(feed: string): readonly string[] {
+    return latestLeftOut(this.#db(), feed);
+  }
+
+  /** The feed entries left out during [from, to), from the log. */
+  leftOut(from: EpochMs, to: EpochMs): FeedLeftOut[] {
+    return feedLeftOut(this.#db(), from, to);
   }
 
   /** The stretches of [from, to) in which a feed could not be read, from the log. */
@@ -320,6 +339,20 @@ function observedForm(r: ObservedRow): unknown {
   };
 }
 
+/**
+ * Whether a reading keeps the categories of the window's newest observation: the provider's entry
+ * is the same, or (recorded since the observations name them) its components are the same.
+ */
+function keepsCategories(before: Observation | undefined, r: FeedWindowReading): boolean {
+  if (before === undefined) return false;
+  if (before.digest === r.digest) return true;
+  return (
+    before.components !== undefined &&
+    r.components !== undefined &&
+    JSON.stringify(before.components) === JSON.stringify(r.components)
+  );
+}
+
 /** A maintenance observation's payload (docs/evidence-store.md, "Input records"). */
 interface Observation {
   readonly provider_id: string;
@@ -331,6 +364,8 @@ interface Observation {
   readonly categories: CategoryScope;
   readonly digest: string;
   readonly cancelled_at: number | null;
+  /** The entry's component names, sorted; absent in observations recorded before they were. */
+  readonly components?: readonly string[];
 }
 
 /** The newest maintenance observation of each window in the log. */
@@ -359,8 +394,14 @@ export function feedWindowsDisagree(db: Database.Database): string | null {
     .prepare("SELECT payload FROM input_records WHERE kind = 'maintenance_observation' ORDER BY seq")
     .pluck()
     .iterate() as Iterable<string>;
-  for (const payload of payloads)
-    logged.set(String((JSON.parse(payload) as { provider_id: unknown }).provider_id), payload);
+  for (const payload of payloads) {
+    // feed_windows holds no component names: the rest must match.
+    const { components: _names, ...rest } = JSON.parse(payload) as {
+      provider_id: unknown;
+      components?: unknown;
+    };
+    logged.set(String(rest.provider_id), canonicalize(rest) ?? "");
+  }
   const rows = db
     .prepare(`SELECT ${OBSERVED_COLUMNS} FROM feed_windows ORDER BY provider_id`)
     .iterate() as Iterable<ObservedRow>;

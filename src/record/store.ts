@@ -36,7 +36,7 @@ import {
   withCheckpoint,
 } from "./evidence/verify.js";
 import { type PeriodVerification, type VerifiedRecords, verifyPeriod } from "./evidence/verify-period.js";
-import type { FeedOutage } from "./feed-reachability.js";
+import type { FeedLeftOut, FeedOutage } from "./feed-reachability.js";
 import {
   declaredVersionsOf,
   FeedWindowLedger,
@@ -326,6 +326,11 @@ export class EvidenceStore implements ResultSink {
   /** Stretches overlapping [from, to) in which the maintenance feed could not be read (input log). */
   feedOutages(range: { from: EpochMs; to: EpochMs }): FeedOutage[] {
     return this.feedWindows.outages(range.from, range.to);
+  }
+
+  /** Entries of a readable maintenance feed the agent left out during [from, to) (input log). */
+  feedLeftOut(range: { from: EpochMs; to: EpochMs }): FeedLeftOut[] {
+    return this.feedWindows.leftOut(range.from, range.to);
   }
 
   rollups(query: RollupQuery): Iterable<StoredRollup> {

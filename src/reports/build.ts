@@ -8,7 +8,7 @@ import {
   controlIdOf,
   measurementProblemOf,
 } from "../model/validity.js";
-import type { FeedOutage, ImportedRecords } from "../record/index.js";
+import type { FeedLeftOut, FeedOutage, ImportedRecords } from "../record/index.js";
 import {
   AutomaticExclusionLog,
   automaticVerdictOf,
@@ -57,6 +57,8 @@ import {
   coverageWarning,
   declaredNoticeWarnings,
   ForeignAgentRecords,
+  feedLeftOutWarnings,
+  feedMappingWarnings,
   feedOutageWarnings,
   policyWarnings,
   stallGuardWarnings,
@@ -102,6 +104,7 @@ export interface EvidenceSource {
   answeredFrom?(address: string, before: EpochMs): boolean;
   /** Stretches overlapping [from, to) in which the maintenance feed could not be read; absent: not known. */
   feedOutages?(range: { readonly from: EpochMs; readonly to: EpochMs }): readonly FeedOutage[];
+  feedLeftOut?(range: { readonly from: EpochMs; readonly to: EpochMs }): readonly FeedLeftOut[];
   /** Stored rollups of [from, to) (minute or compacted hour rows), for the pruned part of a month. */
   rollups?(query: {
     readonly from: EpochMs;
@@ -560,6 +563,8 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...stallGuardWarnings(context.max_stall_ms),
     ...controlChangeWarnings(controlsSection(controlSettings, period).controls),
     ...feedOutageWarnings(store.feedOutages?.({ from: period.start, to: period.end }) ?? []),
+    ...feedLeftOutWarnings(store.feedLeftOut?.({ from: period.start, to: period.end }) ?? []),
+    ...feedMappingWarnings(store.configRecords?.({ from: period.start, to: period.end }) ?? []),
   ];
   const chain = input.verified?.digest() ?? store.chainHead({ from: period.start, to: period.end });
   const preliminary_reasons = preliminaryReasons(period, input.now, coverage);

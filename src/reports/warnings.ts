@@ -2,7 +2,12 @@ import { looserTerms } from "../config/policy-terms.js";
 import { DEFAULT_STALL_MS, type MaintenancePolicy, type SloConfig } from "../model/config.js";
 import type { ProbeResult } from "../model/index.js";
 import { type EpochMs, isoUtc } from "../model/time.js";
-import { BACKDATED_BEHIND_MS, type BackdatedRecords, type FeedOutage } from "../record/index.js";
+import {
+  BACKDATED_BEHIND_MS,
+  type BackdatedRecords,
+  type FeedLeftOut,
+  type FeedOutage,
+} from "../record/index.js";
 import { formatInstant } from "./format.js";
 
 /**
@@ -141,6 +146,30 @@ export function stallGuardWarnings(values: readonly number[] | undefined): strin
 }
 
 /**
+ * Each change of maintenance.feed.components (which categories a feed window's components cover)
+ * among the configuration records of the month (in force at its start and loaded during it): the
+ * feed windows observed before it keep the categories of the mapping they were observed with.
+ */
+export function feedMappingWarnings(
+  recorded: readonly { readonly ts: EpochMs; readonly payload: string }[],
+): string[] {
+  const warnings: string[] = [];
+  let last: string | undefined;
+  for (const { ts, payload } of recorded) {
+    const feed = (JSON.parse(payload) as { maintenance?: { feed?: { components?: unknown } | null } })
+      .maintenance?.feed;
+    if (feed === undefined || feed === null) continue;
+    const mapping = JSON.stringify(feed.components ?? null);
+    if (last !== undefined && mapping !== last)
+      warnings.push(
+        `maintenance.feed.components changed at ${isoUtc(ts)} (from ${last} to ${mapping}): feed windows read before keep the categories they were observed with; the new mapping applies only to feed windows read, or whose components the provider changes, from then on.`,
+      );
+    last = mapping;
+  }
+  return warnings;
+}
+
+/**
  * Each change of the controls within the month (contract section 14): the results sent before it
  * were judged by the earlier settings, so a reload after an outage cannot re-judge the outage.
  */
@@ -166,6 +195,14 @@ export function controlChangeWarnings(
  * provider announced meanwhile is in no figure, so a provider failure it covered counts as
  * downtime here (or a window it cancelled still excludes), and the reader must know.
  */
+/** Each entry of a readable maintenance feed the agent left out (an unmapped component, a malformed entry). */
+export function feedLeftOutWarnings(leftOut: readonly FeedLeftOut[]): string[] {
+  return leftOut.map(
+    (l) =>
+      `the maintenance feed ${l.feed} showed an entry the agent left out (from ${isoUtc(l.from)}): ${l.entry}; it is no maintenance window of this report.`,
+  );
+}
+
 export function feedOutageWarnings(outages: readonly FeedOutage[]): string[] {
   return outages.map(
     (o) =>

@@ -15,6 +15,10 @@ export interface QualifiedWindow {
   readonly qualifyingEnd: EpochMs | null;
   /** Why the window does not (fully) qualify; null when it qualifies in full. */
   readonly reason: DisqualifyReason | null;
+  /** The occasion it is counted as (the first window's id); null when it is not notice-qualified. */
+  readonly occasion: string | null;
+  /** The hours (ms) it adds to the year's use: its qualifying part less what its occasion counted already. */
+  readonly chargedMs: number;
 }
 
 /**
@@ -25,22 +29,62 @@ export function maintenanceYearOf(window: Pick<MaintenanceWindow, "start">): num
   return new Date(window.start).getUTCFullYear();
 }
 
-interface YearUse {
-  /** Ids of the notice-qualified windows: the parts of a moved window are one occasion. */
-  readonly noticeQualified: Set<string>;
-  usedMs: number;
-  /**
-   * Per id, the spans already counted against the hours cap: parts of one window that share a
-   * span (its categories announced at different times) use its hours once.
-   */
-  readonly counted: Map<string, { start: EpochMs; end: EpochMs }[]>;
+/**
+ * One occasion of a year (contract section 1, rule 4): the notice-qualified windows that share an
+ * id (the parts of a moved window) or overlap in time and category (a declared window vouching for
+ * the feed's, say) are one maintenance, whatever ids they carry.
+ */
+interface Occasion {
+  readonly key: string;
+  readonly ids: Set<string>;
+  /** The notice-qualified windows' whole spans and categories: what a later window may overlap. */
+  readonly extents: { start: EpochMs; end: EpochMs; categories: MaintenanceWindow["categories"] }[];
+  /** The spans already counted against the hours cap: their union is counted once. */
+  readonly counted: { start: EpochMs; end: EpochMs }[];
 }
 
-/** How much of [start, end) the spans already counted for the window's id cover. */
-function alreadyCounted(use: YearUse, window: MaintenanceWindow): number {
+interface YearUse {
+  readonly occasions: Occasion[];
+  usedMs: number;
+}
+
+function shareCategory(a: MaintenanceWindow["categories"], b: MaintenanceWindow["categories"]): boolean {
+  if (a === "all") return b === "all" || b.length > 0;
+  if (b === "all") return a.length > 0;
+  return a.some((c) => b.includes(c));
+}
+
+/** The occasion `window` belongs to: one holding its id, else one it overlaps in time and category. */
+function occasionOf(use: YearUse, window: MaintenanceWindow): Occasion {
+  const found =
+    use.occasions.find((o) => o.ids.has(window.id)) ??
+    use.occasions.find((o) =>
+      o.extents.some(
+        (e) => e.start < window.end && e.end > window.start && shareCategory(e.categories, window.categories),
+      ),
+    );
+  if (found) return found;
+  const occasion: Occasion = { key: window.id, ids: new Set(), extents: [], counted: [] };
+  use.occasions.push(occasion);
+  return occasion;
+}
+
+/** How much of [start, end) the union of `spans` covers. */
+export function coveredMs(
+  spans: readonly { start: EpochMs; end: EpochMs }[],
+  start: EpochMs,
+  end: EpochMs,
+): number {
+  const cut = spans
+    .map((s) => ({ start: Math.max(s.start, start), end: Math.min(s.end, end) }))
+    .filter((s) => s.end > s.start)
+    .sort((a, b) => a.start - b.start);
   let ms = 0;
-  for (const span of use.counted.get(window.id) ?? []) {
-    ms += Math.max(0, Math.min(span.end, window.end) - Math.max(span.start, window.start));
+  let reached = start;
+  for (const s of cut) {
+    if (s.end <= reached) continue;
+    ms += s.end - Math.max(s.start, reached);
+    reached = s.end;
   }
   return ms;
 }
@@ -66,25 +110,30 @@ export function qualifyMaintenanceWindows(
       return rejected(window, "late_notice");
     }
     const year = maintenanceYearOf(window);
-    const use: YearUse = years.get(year) ?? { noticeQualified: new Set(), usedMs: 0, counted: new Map() };
+    const use: YearUse = years.get(year) ?? { occasions: [], usedMs: 0 };
     years.set(year, use);
-    use.noticeQualified.add(window.id);
-    if (use.noticeQualified.size > policy.maxOccasionsPerYear) return rejected(window, "occasion_cap");
+    const occasion = occasionOf(use, window);
+    occasion.ids.add(window.id);
+    occasion.extents.push({ start: window.start, end: window.end, categories: window.categories });
+    if (use.occasions.indexOf(occasion) >= policy.maxOccasionsPerYear) {
+      return rejected(window, "occasion_cap", occasion.key);
+    }
     const durationMs = Math.max(0, window.end - window.start);
-    const shared = Math.min(durationMs, alreadyCounted(use, window));
+    const shared = coveredMs(occasion.counted, window.start, window.end);
     const qualifiedMs = Math.min(durationMs, shared + Math.max(0, capMs - use.usedMs));
-    use.usedMs += qualifiedMs - Math.min(shared, qualifiedMs);
     const span = { start: window.start, end: window.start + qualifiedMs };
-    const spans = use.counted.get(window.id) ?? [];
-    if (!spans.some((s) => s.start === span.start && s.end === span.end)) spans.push(span);
-    use.counted.set(window.id, spans);
-    if (qualifiedMs === 0 && durationMs > 0) return rejected(window, "hours_cap");
+    const chargedMs = qualifiedMs - coveredMs(occasion.counted, span.start, span.end);
+    use.usedMs += chargedMs;
+    if (qualifiedMs > 0) occasion.counted.push(span);
+    if (qualifiedMs === 0 && durationMs > 0) return rejected(window, "hours_cap", occasion.key);
     return {
       window,
       qualified: true,
       qualifiedMs,
       qualifyingEnd: window.start + qualifiedMs,
       reason: qualifiedMs < durationMs ? "hours_cap" : null,
+      occasion: occasion.key,
+      chargedMs,
     };
   });
 }
@@ -94,8 +143,12 @@ export function isCancelled(window: Pick<MaintenanceWindow, "feed">): boolean {
   return window.feed?.cancelledAt !== undefined && window.feed.cancelledAt !== null;
 }
 
-function rejected(window: MaintenanceWindow, reason: DisqualifyReason): QualifiedWindow {
-  return { window, qualified: false, qualifiedMs: 0, qualifyingEnd: null, reason };
+function rejected(
+  window: MaintenanceWindow,
+  reason: DisqualifyReason,
+  occasion: string | null = null,
+): QualifiedWindow {
+  return { window, qualified: false, qualifiedMs: 0, qualifyingEnd: null, reason, occasion, chargedMs: 0 };
 }
 
 export interface MaintenanceUsage {
@@ -104,8 +157,9 @@ export interface MaintenanceUsage {
 }
 
 /**
- * Qualifying maintenance of `year` that started before `until` (the report's year_*_used):
- * qualified windows, and their qualified hours in full, since the cap is consumed per window.
+ * Qualifying maintenance of `year` that started before `until` (the report's year_*_used): its
+ * occasions (windows overlapping in time and category are one), and the hours they charged to the
+ * cap -- the union of an occasion's qualifying time, never the same hour twice.
  */
 export function maintenanceYearUsage(
   qualified: readonly QualifiedWindow[],
@@ -116,8 +170,8 @@ export function maintenanceYearUsage(
   let ms = 0;
   for (const q of qualified) {
     if (!q.qualified || maintenanceYearOf(q.window) !== year || q.window.start >= until) continue;
-    occasions.add(q.window.id);
-    ms += q.qualifiedMs;
+    occasions.add(q.occasion ?? q.window.id);
+    ms += q.chargedMs;
   }
   return { occasions: occasions.size, hours: ms / HOUR_MS };
 }

@@ -469,6 +469,7 @@ describe("exposition format", () => {
       bufferedResults: 0,
       signingRefused: false,
       feedReadable: true,
+      feedEntriesLeftOut: 1,
     });
     metrics.setAlertSource(() => ({
       firing: [{ alertname: "SLOErrorBudgetBurn", category: "payment_request" }],

@@ -160,6 +160,33 @@ describe("year usage (the report's year_*_used)", () => {
   });
 });
 
+describe("rule 4: one maintenance is one occasion, its hours counted once", () => {
+  const policy = { ...POLICY, maxOccasionsPerYear: 1, maxHoursPerYear: 3 };
+
+  it("a declared window over the feed's hours is the same occasion and adds only the hours outside it", () => {
+    const feed = twoHours("sm-1", "2026-10-10T01:00:00.000Z");
+    const vouched = { ...twoHours("mw-email", "2026-10-10T02:00:00.000Z") };
+    const qualified = qualifyMaintenanceWindows([feed, vouched], policy);
+    expect(verdicts(qualified)).toEqual([
+      ["sm-1", true, 2, null],
+      ["mw-email", true, 2, null],
+    ]);
+    expect(maintenanceYearUsage(qualified, 2026, at("2027-01-01T00:00:00Z"))).toEqual({
+      occasions: 1,
+      hours: 3,
+    });
+  });
+
+  it("windows of other categories at the same time are other occasions", () => {
+    const a = twoHours("a", "2026-10-10T01:00:00.000Z", ["payment_request"]);
+    const b = twoHours("b", "2026-10-10T01:00:00.000Z", ["webhooks"]);
+    expect(verdicts(qualifyMaintenanceWindows([a, b], policy)).map((v) => v[3])).toEqual([
+      null,
+      "occasion_cap",
+    ]);
+  });
+});
+
 describe("rule 5 and exclusions: what a request's ts and category exclude it by", () => {
   const q = qualifyMaintenanceWindows(
     [

@@ -313,7 +313,8 @@ function checkMaintenance(
         where,
         detail: `feed window ${id}: no maintenance observation in inputs.ndjson records it`,
       };
-    const { digest: _digest, ...recorded } = observed.payload;
+    // maintenance.json holds no component names (what the mapping was applied to): the rest must match.
+    const { digest: _digest, components: _components, ...recorded } = observed.payload;
     if (canonicalize(observedFormOf(window)) !== canonicalize(recorded))
       return {
         ok: false,
