@@ -231,7 +231,7 @@ export const MaintenanceFeedWire = z.strictObject({
     .record(z.string(), categoryList)
     .optional()
     .describe(
-      "Statuspage component name -> category ids it covers (or [all]). Absent: every window covers all categories.",
+      "Statuspage component name -> category ids it covers (or [all]). Absent: every window covers all categories. A feed window keeps the categories of the mapping in force when the agent first read it: a change (reload or restart) applies only to windows read, or whose components the provider changes, from then on, and every report of a month it falls in names it in `warnings`.",
     ),
 });
 
