@@ -37,6 +37,34 @@ export class ForeignAgentRecords {
   }
 }
 
+/**
+ * Counts the month's runs that failed inside the agent because it ran out of file descriptors
+ * (EMFILE: the process's limit, ENFILE: the system's): agent_error, excluded, so the provider was
+ * not measured then, and a reader must know those runs are missing rather than healthy.
+ */
+export class DescriptorExhaustion {
+  #runs = 0;
+  #first: EpochMs | null = null;
+  #last: EpochMs | null = null;
+
+  observe(result: ProbeResult): void {
+    if (!result.flags?.includes("agent_error")) return;
+    // A transport failure's code is in its detail ("connect EMFILE 127.0.0.1:443"), not errorCode (the vendor's).
+    if (!/\bE[MN]FILE\b/.test(result.detail ?? "")) return;
+    this.#runs++;
+    this.#first ??= result.ts;
+    this.#last = result.ts;
+  }
+
+  warnings(): string[] {
+    if (this.#first === null || this.#last === null) return [];
+    const n = this.#runs;
+    return [
+      `the agent ran out of file descriptors (EMFILE/ENFILE) between ${isoUtc(this.#first)} and ${isoUtc(this.#last)}: ${n} run${n === 1 ? " was" : "s were"} unmeasured (agent_error, excluded from these figures), so the provider's failures then are not in them; raise the agent's open-file limit (ulimit -n) or lower max_in_flight (check-config compares them).`,
+    ];
+  }
+}
+
 /** Records of the month chained well after newer ones (store.backdatedRecords). */
 export type Backdated = BackdatedRecords;
 
