@@ -54,6 +54,7 @@ import {
   type Backdated,
   backdatedWarning,
   controlChangeWarnings,
+  controlsOnPathWarnings,
   coverageWarning,
   DescriptorExhaustion,
   declaredNoticeWarnings,
@@ -549,6 +550,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...importedWarnings(imported, unconfiguredProbesOf(importedRecords, categories)),
     ...foreign.warnings(),
     ...descriptors.warnings(),
+    ...controlsOnPathWarnings(automatic.controls.droppedOnPath()),
     ...backdatedWarning(store.backdatedRecords?.({ from: period.start, to: period.end })),
     ...coverageWarning(coverage.ratio),
     ...unsignedRunsWarning(

@@ -65,6 +65,17 @@ export class DescriptorExhaustion {
   }
 }
 
+/**
+ * Controls that failed with a probe but were no witness for it because they had reached an address
+ * that probe reached or tried (the provider's host under another name, src/slo/controls.ts).
+ */
+export function controlsOnPathWarnings(dropped: readonly { control: string; probe: string }[]): string[] {
+  return dropped.map(
+    ({ control, probe }) =>
+      `control "${control}" reached an address that probe "${probe}" reached or tried (the provider's host under another name), so it witnessed none of that probe's failures and they count as the provider's; move the control off the provider's network path.`,
+  );
+}
+
 /** Records of the month chained well after newer ones (store.backdatedRecords). */
 export type Backdated = BackdatedRecords;
 

@@ -97,6 +97,17 @@ describe.concurrent("controls off the provider's path (contract section 14)", { 
       const category = json.categories[0];
       expect(category.excluded).toBe(0);
       expect(category.requests - category.successful).toBeGreaterThanOrEqual(5);
+      // Not silent (attack 24e): the report names the control it ignored and the probe, in every format.
+      const said =
+        /control "c0" reached an address that probe "payment-request-read" reached or tried \(the provider's host under another name\), so it witnessed none of that probe's failures/;
+      expect(json.warnings.filter((w: string) => said.test(w))).toHaveLength(1);
+      // Quoted as each format quotes: HTML escapes the quotes, CSV doubles them.
+      const q = '(?:"|""|&quot;)';
+      const named = new RegExp(
+        `control ${q}c0${q} reached an address that probe ${q}payment-request-read${q} reached or tried`,
+      );
+      for (const format of ["markdown", "html", "csv"])
+        expect(report(run.dir, format), format).toMatch(named);
     },
   );
 });
