@@ -430,8 +430,9 @@ def controls_at(ts):
 
 
 def canonical_ip(ip):
-    """An IP address in one spelling (contract 14): IPv4-mapped IPv6 as IPv4, IPv6 compressed,
-    0.0.0.0 as 127.0.0.1 and :: as ::1 (a connect to the unspecified address reaches the local host)."""
+    """An IP address in one spelling (contract 14): IPv4-mapped IPv6 as IPv4, IPv6 compressed, and
+    every address of the local host as 127.0.0.1: all of 127.0.0.0/8 and ::1 (a server listening on
+    0.0.0.0 or :: answers on each) and the unspecified 0.0.0.0 and :: (a connect to them reaches it)."""
     bare = ip.strip("[]").lower()
     try:
         parsed = ipaddress.ip_address(bare)
@@ -439,8 +440,8 @@ def canonical_ip(ip):
         return bare
     if parsed.version == 6 and parsed.ipv4_mapped is not None:
         parsed = parsed.ipv4_mapped
-    if parsed.is_unspecified:
-        parsed = ipaddress.ip_address("127.0.0.1" if parsed.version == 4 else "::1")
+    if parsed.is_unspecified or parsed.is_loopback:
+        parsed = ipaddress.ip_address("127.0.0.1")
     return str(parsed)
 
 

@@ -58,16 +58,17 @@ export function checkReferences(
 /**
  * A control must be off the provider's network path (contract section 14): one on the host and
  * port of a target a probe uses fails with the provider and turns its outage into merchant_side.
- * Hosts compare in one spelling (src/model/address.ts: localhost, 127.0.0.1, ::1, 0.0.0.0 are one
+ * Hosts compare in one spelling (src/model/address.ts: localhost, 127.0.0.0/8, ::1, 0.0.0.0 are one
  * host; default ports filled in); a dns control, which only resolves its host, by host alone.
  * A problem for the commands that probe (run, check-config): a report judges by the log's controls.
+ * A control on another port of a target's host is a warning: another endpoint, the same machine.
  */
 export function checkControlsOffPath(
   slo: YamlSource,
   controls: unknown,
   targets: unknown,
   probes: readonly ProbeEntry[],
-): ConfigProblem[] {
+): { problems: ConfigProblem[]; warnings: ConfigProblem[] } {
   const used = new Map<string, string>();
   for (const { raw } of probes) {
     if (
@@ -80,27 +81,38 @@ export function checkControlsOffPath(
   }
   const declared = isRecord(targets) ? targets : {};
   const problems: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
   listOf(controls).forEach((control, i) => {
     if (!isRecord(control) || typeof control.url !== "string") return;
     const host = hostKeyOf(control.url);
     if (host === null) return;
     const port = portOf(control.url);
+    let sameHost: ConfigProblem | null = null;
     for (const [target, probe] of used) {
       const entry = declared[target];
       const baseUrl = isRecord(entry) ? entry.base_url : undefined;
       if (typeof baseUrl !== "string" || hostKeyOf(baseUrl) !== host) continue;
-      if (control.kind !== "dns" && portOf(baseUrl) !== port) continue;
+      const at = `target "${oneLine(target)}" (${new URL(baseUrl).hostname}:${portOf(baseUrl)}), which probe "${oneLine(probe)}" uses`;
+      if (control.kind !== "dns" && portOf(baseUrl) !== port) {
+        // Another port is another endpoint, but the same machine: one process or host failing fails both.
+        sameHost ??= slo.problem(
+          ["controls", i, "url"],
+          `is on the host of ${at}, on another port: accepted, but if the provider's host or process fails, this control fails with it and the provider's outage counts as the merchant's; prefer an endpoint off the provider's machines`,
+        );
+        continue;
+      }
       const where = control.kind === "dns" ? "the host" : "the host and port";
       problems.push(
         slo.problem(
           ["controls", i, "url"],
-          `names ${where} of target "${oneLine(target)}" (${new URL(baseUrl).hostname}:${portOf(baseUrl)}), which probe "${oneLine(probe)}" uses: a control must be a neutral endpoint off the provider's network path, or a provider outage fails it too and counts as the merchant's`,
+          `names ${where} of ${at}: a control must be a neutral endpoint off the provider's network path, or a provider outage fails it too and counts as the merchant's`,
         ),
       );
       return;
     }
+    if (sameHost) warnings.push(sameHost);
   });
-  return problems;
+  return { problems, warnings };
 }
 
 /** traffic.routes: each names a declared target and category. */

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { dirname, normalize, resolve } from "node:path";
 import type { SloConfig, TargetAuth } from "../model/config.js";
 import { redactSecrets } from "../model/secret.js";
@@ -75,7 +76,8 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   // Like a secret file: a body file kept only where the agent runs is no problem for a report.
   if (probing) problems.push(...harvests.flatMap((h) => h.runProblems));
   // A control on the provider's path would turn its outage into the merchant's: not run with one.
-  if (probing) problems.push(...checkControlsOffPath(slo, root.controls, root.targets, entries));
+  const offPath = probing ? checkControlsOffPath(slo, root.controls, root.targets, entries) : null;
+  if (offPath) problems.push(...offPath.problems);
 
   const auth = await resolveTargetAuth(root.targets, slo, configDir, expanded.references);
   // A credential file mounted only where the agent runs is no problem for the report.
@@ -121,8 +123,10 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     ...(probing
       ? [
           ...harvests.flatMap((h) => h.runWarnings),
+          ...(offPath?.warnings ?? []),
           ...slowControls(slo, root.controls),
           ...slotsShortDuringHang(slo, config),
+          ...socketsOverFileLimit(slo, config, softFileLimit()),
           ...policyLooserThanSla(slo, config),
         ]
       : []),
@@ -291,6 +295,50 @@ function slotsShortDuringHang(slo: YamlSource, config: SloConfig): ConfigProblem
       ),
     ];
   });
+}
+
+/** Descriptors kept for what is no probe's: the /metrics listener and its scrapes, the store, logs. */
+const FD_RESERVE = 64;
+
+/**
+ * The process's soft limit on open files (`ulimit -Sn`), from /proc/self/limits; null where there
+ * is none to read (not Linux) or it is unlimited.
+ */
+export function softFileLimit(): number | null {
+  try {
+    const line = /^Max open files\s+(\S+)/m.exec(readFileSync("/proc/self/limits", "utf8"));
+    const soft = line ? Number(line[1]) : Number.NaN;
+    return Number.isSafeInteger(soft) ? soft : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * While targets hang, every run in flight holds a socket: at most min(max_in_flight, its probes)
+ * a target, one a control, and a reserve for /metrics and the store. Past the process's open-file
+ * limit a connect fails with EMFILE inside the agent (agent_error, excluded: the provider's
+ * failures go unmeasured) and /metrics stops answering.
+ */
+function socketsOverFileLimit(slo: YamlSource, config: SloConfig, limit: number | null): ConfigProblem[] {
+  if (limit === null) return [];
+  const probes = new Map<string, number>();
+  let sockets = FD_RESERVE + (config.controls?.length ?? 0);
+  for (const p of config.probes) {
+    // A probe of no target (tcp, dns, tls) holds at most one socket of its own.
+    if (p.target === null) sockets += 1;
+    else probes.set(p.target, (probes.get(p.target) ?? 0) + 1);
+  }
+  for (const [target, count] of probes)
+    sockets += Math.min(config.targets.get(target)?.maxInFlight ?? count, count);
+  if (sockets <= limit) return [];
+  return [
+    slo.problem(
+      ["targets"],
+      `while targets hang the agent may hold ${sockets} open files (each target's runs in flight, at most min(max_in_flight, its probes), one a probe of no target or a control, and ${FD_RESERVE} for /metrics and the store) but its open-file limit (ulimit -Sn) is ${limit}: ` +
+        `past it a request fails inside the agent (EMFILE, agent_error, excluded from the figures) and /metrics stops answering; raise the limit (ulimit -n ${sockets}, LimitNOFILE= in systemd, --ulimit nofile= in Docker) or lower max_in_flight`,
+    ),
+  ];
 }
 
 function categoriesWithoutProbes(slo: YamlSource, config: SloConfig): ConfigProblem[] {

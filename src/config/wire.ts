@@ -312,10 +312,11 @@ export const TargetWire = z.strictObject({
   max_in_flight: z
     .number()
     .int("must be a whole number")
-    .positive("must be > 0")
+    .min(1, "must be between 1 and 1000")
+    .max(1000, "must be between 1 and 1000")
     .default(8)
     .describe(
-      "Runs of this target's probes in flight at once at most, and always this many: there is no agent-wide cap below the sum of the targets' budgets, so however many runs other (slow, hanging) targets hold, this target can have its max_in_flight in flight. A due run past it waits for one of them (and is skipped if its next run comes due first). check-config and run warn when, while the target hangs, its probes would need more (the sum of timeout_ms / every, at most 1 a probe).",
+      "Runs of this target's probes in flight at once at most (1 to 1000; each holds a socket), and always this many: there is no agent-wide cap below the sum of the targets' budgets, so however many runs other (slow, hanging) targets hold, this target can have its max_in_flight in flight. A due run past it waits for one of them (and is skipped if its next run comes due first). check-config and run warn when, while the target hangs, its probes would need more (the sum of timeout_ms / every, at most 1 a probe), and when all targets' runs in flight with the controls could need more sockets than the process may open (its soft RLIMIT_NOFILE, `ulimit -Sn`).",
     ),
   keep_alive: z.boolean().default(true).describe("Reuse connections like a real client."),
   tls_verify: z.boolean().default(true).describe("Verify TLS certificates."),
@@ -646,7 +647,7 @@ export const ControlWire = z.strictObject({
     .string()
     .refine(isHttpUrl, "must be an absolute http:// or https:// URL")
     .describe(
-      "A neutral endpoint off the provider's network path; any HTTP response means it is up. One naming the host and port of a target a probe uses (any spelling: localhost, 127.0.0.1, ::1, 0.0.0.0, ::ffff:127.0.0.1; a dns control: the host) is an error, and one that reaches a probe's target address at run time (a DNS alias) witnesses none of that probe's failures.",
+      "A neutral endpoint off the provider's network path; any HTTP response means it is up. One naming the host and port of a target a probe uses (any spelling of the local host: localhost, all of 127.0.0.0/8, ::1, 0.0.0.0, ::ffff:127.0.0.1; a dns control: the host) is an error, one on another port of its host a warning, and one that reaches a probe's target address at run time (a DNS alias) witnesses none of that probe's failures.",
     ),
   every: z
     .string()

@@ -6,8 +6,10 @@
 
 /**
  * An IP address in canonical form: IPv4-mapped IPv6 as its IPv4 address, IPv6 compressed and
- * lower case, 0.0.0.0 as 127.0.0.1 and :: as ::1 (a connect to the unspecified address reaches
- * the local host). Brackets are dropped. Anything that is no IP literal comes back lower case.
+ * lower case, and every address of the local host as 127.0.0.1: all of 127.0.0.0/8 and ::1 (a
+ * server listening on 0.0.0.0 or :: answers on each of them) and the unspecified 0.0.0.0 and ::
+ * (a connect to them reaches the local host). Brackets are dropped. Anything that is no IP literal
+ * comes back lower case.
  */
 export function canonicalIp(ip: string): string {
   const bare = ip.replace(/^\[|\]$/g, "").toLowerCase();
@@ -24,9 +26,12 @@ export function canonicalIp(ip: string): string {
     const lo = Number.parseInt(mapped[2]!, 16);
     host = `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
   }
-  if (host === "0.0.0.0") return "127.0.0.1";
-  if (host === "::") return "::1";
-  return host;
+  return isLocalHost(host) ? "127.0.0.1" : host;
+}
+
+/** Whether a canonical-looking IP (IPv4 dotted, IPv6 compressed lower case) is the local host. */
+function isLocalHost(host: string): boolean {
+  return /^127\.\d+\.\d+\.\d+$/.test(host) || host === "0.0.0.0" || host === "::1" || host === "::";
 }
 
 /**
@@ -58,13 +63,13 @@ const LOOPBACK_NAMES = /^(localhost|.+\.localhost)$/;
 
 /**
  * The host of a URL as a key for "the same host": an IP literal in canonical form, a name lower
- * case without a trailing dot, and every spelling of the local host (localhost, 127.0.0.1, ::1,
+ * case without a trailing dot, and every spelling of the local host (localhost, 127.0.0.0/8, ::1,
  * 0.0.0.0, ::) as one. Null for text that is no URL.
  */
 export function hostKeyOf(url: string): string | null {
   if (!URL.canParse(url)) return null;
   const host = canonicalIp(new URL(url).hostname).replace(/\.$/, "");
-  return LOOPBACK_NAMES.test(host) || host === "127.0.0.1" || host === "::1" ? "localhost" : host;
+  return LOOPBACK_NAMES.test(host) || host === "127.0.0.1" ? "localhost" : host;
 }
 
 /** The port a URL connects to: its own, or its scheme's default. Null for text that is no URL. */

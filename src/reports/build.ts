@@ -54,7 +54,9 @@ import {
   type Backdated,
   backdatedWarning,
   controlChangeWarnings,
+  controlsOnPathWarnings,
   coverageWarning,
+  DescriptorExhaustion,
   declaredNoticeWarnings,
   ForeignAgentRecords,
   feedLeftOutWarnings,
@@ -474,6 +476,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
   const query = { from: period.start, to: period.end, categories };
   const watch = new MonthWatch(config, categories, period);
   const foreign = new ForeignAgentRecords(config.agent.id);
+  const descriptors = new DescriptorExhaustion();
   const perCategory = new CategoryCoverage(config, categories, period);
   const controlSettings = controlSettingsIn(config, store, period);
   const automatic = new AutomaticExclusionLog(controlTimelineOf(config, store, period, controlSettings));
@@ -515,6 +518,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
       watch.observe(result, excluded);
       perCategory.observe(result);
       foreign.observe(result);
+      descriptors.observe(result);
       input.observeResult?.(result, excluded);
       input.classify?.(
         result,
@@ -545,6 +549,8 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ),
     ...importedWarnings(imported, unconfiguredProbesOf(importedRecords, categories)),
     ...foreign.warnings(),
+    ...descriptors.warnings(),
+    ...controlsOnPathWarnings(automatic.controls.droppedOnPath()),
     ...backdatedWarning(store.backdatedRecords?.({ from: period.start, to: period.end })),
     ...coverageWarning(coverage.ratio),
     ...unsignedRunsWarning(

@@ -37,6 +37,45 @@ export class ForeignAgentRecords {
   }
 }
 
+/**
+ * Counts the month's runs that failed inside the agent because it ran out of file descriptors
+ * (EMFILE: the process's limit, ENFILE: the system's): agent_error, excluded, so the provider was
+ * not measured then, and a reader must know those runs are missing rather than healthy.
+ */
+export class DescriptorExhaustion {
+  #runs = 0;
+  #first: EpochMs | null = null;
+  #last: EpochMs | null = null;
+
+  observe(result: ProbeResult): void {
+    if (!result.flags?.includes("agent_error")) return;
+    // A transport failure's code is in its detail ("connect EMFILE 127.0.0.1:443"), not errorCode (the vendor's).
+    if (!/\bE[MN]FILE\b/.test(result.detail ?? "")) return;
+    this.#runs++;
+    this.#first ??= result.ts;
+    this.#last = result.ts;
+  }
+
+  warnings(): string[] {
+    if (this.#first === null || this.#last === null) return [];
+    const n = this.#runs;
+    return [
+      `the agent ran out of file descriptors (EMFILE/ENFILE) between ${isoUtc(this.#first)} and ${isoUtc(this.#last)}: ${n} run${n === 1 ? " was" : "s were"} unmeasured (agent_error, excluded from these figures), so the provider's failures then are not in them; raise the agent's open-file limit (ulimit -n) or lower max_in_flight (check-config compares them).`,
+    ];
+  }
+}
+
+/**
+ * Controls that failed with a probe but were no witness for it because they had reached an address
+ * that probe reached or tried (the provider's host under another name, src/slo/controls.ts).
+ */
+export function controlsOnPathWarnings(dropped: readonly { control: string; probe: string }[]): string[] {
+  return dropped.map(
+    ({ control, probe }) =>
+      `control "${control}" reached an address that probe "${probe}" reached or tried (the provider's host under another name), so it witnessed none of that probe's failures and they count as the provider's; move the control off the provider's network path.`,
+  );
+}
+
 /** Records of the month chained well after newer ones (store.backdatedRecords). */
 export type Backdated = BackdatedRecords;
 

@@ -138,6 +138,8 @@ export class ControlTimeline {
    * probe's target is on the provider's path, no witness for that probe (#onPathOf).
    */
   readonly #reached = new Map<string, Map<string, EpochMs>>();
+  /** `[control id, probe]` (JSON) of each failing control left out of a judgement as on that probe's path. */
+  readonly #droppedOnPath = new Set<string>();
 
   /** `quorum`: the configured controls_quorum, if any (clamped to the number of controls). */
   constructor(controls: readonly Control[], quorum?: number) {
@@ -217,13 +219,16 @@ export class ControlTimeline {
     let failing = 0;
     let flapping = false;
     for (const control of controls) {
-      if (probe !== null && this.#onPathOf(control.id, probe, ts)) continue;
       const series = this.#series.get(control.id)!;
       const { ts: times, results } = series;
       const i = lowerBound(times, ts) - 1;
       if (i < 0 || ts - times[i]! > control.intervalMs + control.timeoutMs) continue;
       const failure = results[i];
       if (!failure) continue;
+      if (probe !== null && this.#onPathOf(control.id, probe, ts)) {
+        this.#droppedOnPath.add(JSON.stringify([control.id, probe]));
+        continue;
+      }
       failing += 1;
       const state = this.#witnessState(series, i);
       if (state === "healthy" && !this.#contradicted(series, control, i)) witnessed.push(failure);
@@ -232,6 +237,18 @@ export class ControlTimeline {
     if (witnessed.length >= quorum) return { witnessed };
     if (failing >= quorum) return { problem: flapping ? "control_flapping" : "control_unhealthy" };
     return null;
+  }
+
+  /**
+   * The controls left out, while failing, of a judgement of a probe's failure because they had
+   * reached an address that probe reached or tried (#onPathOf), each with that probe, sorted: a
+   * report names them rather than staying silent about a configured control it ignored.
+   */
+  droppedOnPath(): { control: string; probe: ProbeId }[] {
+    return [...this.#droppedOnPath].sort().map((pair) => {
+      const [control, probe] = JSON.parse(pair) as [string, ProbeId];
+      return { control, probe };
+    });
   }
 
   #noteReached(key: string, result: ProbeResult): void {

@@ -47,5 +47,12 @@ describe("failures inside the agent (contract section 8)", { timeout: 150_000 },
     // Nothing the agent failed to send was booked against the provider.
     const connectFailures = json.incidents.filter((i: object) => JSON.stringify(i).includes("connect"));
     expect(connectFailures).toEqual([]);
+    // The runs the agent could not make are said, not silent (attack 24e item 4), in every format.
+    const fdWarning = new RegExp(
+      `the agent ran out of file descriptors \\(EMFILE/ENFILE\\) between \\S+ and \\S+: ${automatic} runs? (was|were) unmeasured \\(agent_error, excluded from these figures\\)`,
+    );
+    expect(json.warnings.filter((w: string) => fdWarning.test(w))).toHaveLength(1);
+    for (const format of ["markdown", "html", "csv"])
+      expect(report(run.dir, format), format).toMatch(/ran out of file descriptors/);
   });
 });

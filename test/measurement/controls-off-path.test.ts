@@ -41,7 +41,15 @@ function loopbackAlias(): string | null {
 }
 
 describe.concurrent("controls off the provider's path (contract section 14)", { timeout: 150_000 }, () => {
-  for (const spelling of ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "0.0.0.0"])
+  for (const spelling of [
+    "127.0.0.1",
+    "localhost",
+    "[::ffff:127.0.0.1]",
+    "0.0.0.0",
+    "127.0.0.2",
+    "127.255.255.254",
+    "[::1]",
+  ])
     it(`check-config and run refuse a control at the provider's host and port written ${spelling}`, () => {
       const provider = "http://127.0.0.1:18690";
       const config = configFor({ provider, controls: [provider.replace("127.0.0.1", spelling)] });
@@ -56,9 +64,13 @@ describe.concurrent("controls off the provider's path (contract section 14)", { 
           /slo\.yaml:\d+:\d+: controls\[0\]\.url: names the host and port of target "api" \(127\.0\.0\.1:18690\), which probe "payment-request-read" uses: a control must be a neutral endpoint off the provider's network path/,
         );
       }
-      // Another port of the same host is another endpoint: accepted.
+      // Another port of the same host is another endpoint: accepted, with a warning (the same machine).
       const other = workDir(configFor({ provider, controls: ["http://localhost:18691"] }));
-      expect(slo(["check-config", "--config", "slo.yaml"], other).code).toBe(0);
+      const checked = slo(["check-config", "--config", "slo.yaml"], other);
+      expect(checked.code, checked.stderr).toBe(0);
+      expect(`${checked.stdout}${checked.stderr}`).toMatch(
+        /controls\[0\]\.url: warning: is on the host of target "api" \(127\.0\.0\.1:18690\), which probe "payment-request-read" uses, on another port: accepted, but if the provider's host or process fails/,
+      );
     });
 
   const alias = loopbackAlias();
@@ -85,6 +97,17 @@ describe.concurrent("controls off the provider's path (contract section 14)", { 
       const category = json.categories[0];
       expect(category.excluded).toBe(0);
       expect(category.requests - category.successful).toBeGreaterThanOrEqual(5);
+      // Not silent (attack 24e): the report names the control it ignored and the probe, in every format.
+      const said =
+        /control "c0" reached an address that probe "payment-request-read" reached or tried \(the provider's host under another name\), so it witnessed none of that probe's failures/;
+      expect(json.warnings.filter((w: string) => said.test(w))).toHaveLength(1);
+      // Quoted as each format quotes: HTML escapes the quotes, CSV doubles them.
+      const q = '(?:"|""|&quot;)';
+      const named = new RegExp(
+        `control ${q}c0${q} reached an address that probe ${q}payment-request-read${q} reached or tried`,
+      );
+      for (const format of ["markdown", "html", "csv"])
+        expect(report(run.dir, format), format).toMatch(named);
     },
   );
 });

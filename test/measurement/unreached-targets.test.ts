@@ -160,7 +160,7 @@ describe.concurrent("unreached targets (contract section 14)", { timeout: 150_00
   // the very address that had answered.
   // Attack 24d finding 5: other spellings of the address that answered (IPv4-mapped IPv6, the
   // unspecified address Linux connects to the local host) hid it too, compared as strings.
-  for (const alias of ["localhost", "[::ffff:127.0.0.1]", "0.0.0.0"])
+  for (const alias of ["localhost", "[::ffff:127.0.0.1]", "0.0.0.0", "127.0.0.2"])
     it(`a target that answered, then refuses connections, and a reload names its host as ${alias}: the refusals are the provider's`, async () => {
       const provider = await answeringThenDown(2);
       // A refused connect names its address; one still looking up or connecting at the deadline names
