@@ -29,7 +29,7 @@ describe("the heaviest-first sequencer", () => {
   it("keeps the unit project first and starts each project's longest suites first", async () => {
     const files = [
       spec("system", "test/e2e/prometheus.test.ts"),
-      spec("system", "test/reliability/fuzz-config.test.ts"),
+      spec("system", "test/reliability/long-run.test.ts"),
       spec("unit", "test/config/values.test.ts"),
       spec("system", "test/regions/hostile-agent.test.ts"),
       spec("unit", "test/record/store.test.ts"),
