@@ -373,7 +373,8 @@ function keepsCategories(before: Observation | undefined, r: FeedWindowReading):
  * component it kept keeps the categories it held, with those of the mapping now in force added
  * (a remap never takes a category away from a window already announced for it; what it adds is
  * announced when seen); a component added counts as the mapping now says; one removed no longer
- * counts. Observations older than the components' categories: the mapping now in force.
+ * counts. Observations older than the components' categories: the mapping now in force, with the
+ * window's categories kept when the provider removed none of the components.
  */
 function scopeOf(
   before: Observation | undefined,
@@ -390,7 +391,14 @@ function scopeOf(
       ...(before.component_categories ? { byComponent: before.component_categories } : {}),
     };
   const held = before.component_categories;
-  if (held === undefined || r.componentCategories === undefined) return now;
+  if (r.componentCategories === undefined) return now;
+  if (held === undefined) {
+    // An observation without the components' categories: when the provider removed none of its
+    // components, every category it held is still held.
+    const kept = before.components?.every((name) => r.componentCategories?.[name] !== undefined) === true;
+    // Which component held which is unknown: none is recorded, so the next change is judged alike.
+    return kept ? { categories: unionOf(before.categories, r.categories) } : now;
+  }
   const byComponent: Record<string, CategoryScope> = {};
   for (const [name, scope] of Object.entries(r.componentCategories))
     byComponent[name] = held[name] === undefined ? scope : unionOf(held[name], scope);

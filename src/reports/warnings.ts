@@ -163,7 +163,7 @@ export function feedMappingWarnings(
     const mapping = JSON.stringify(feed.components ?? null);
     if (last !== undefined && mapping !== last)
       warnings.push(
-        `maintenance.feed.components changed at ${isoUtc(ts)} (from ${last} to ${mapping}): feed windows read before keep the categories they were observed with; the new mapping applies only to feed windows read, or whose components the provider changes, from then on.`,
+        `maintenance.feed.components changed at ${isoUtc(ts)} (from ${last} to ${mapping}): feed windows read before keep the categories they were observed with; the new mapping applies only to feed windows read, or whose components the provider changes, from then on, and takes no category away from a window already read.`,
       );
     last = mapping;
   }
