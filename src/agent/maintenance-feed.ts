@@ -1,8 +1,9 @@
+import canonicalize from "canonicalize";
 import type { Dispatcher } from "undici";
 import { request } from "undici";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { MaintenanceFeed } from "../model/config.js";
-import type { FeedReachability, FeedWindowLedger } from "../record/index.js";
+import type { FeedReachability, FeedWindowLedger, LeftOutWindow } from "../record/index.js";
 import type { Logger } from "./log.js";
 import { parseScheduledMaintenances, SCHEDULED_MAINTENANCES_PATH } from "./statuspage.js";
 
@@ -48,7 +49,7 @@ export class MaintenanceFeedPoller {
   /** Failed readings since this feed's latest reachability record. */
   #failedSince = 0;
   /** The entries left out as the log last recorded them (read at the first reading). */
-  #recordedLeftOut: readonly string[] | null = null;
+  #recordedLeftOut: string | null = null;
   /** How many entries the latest readable reading left out; null before one (for /metrics). */
   #leftOut: number | null = null;
 
@@ -109,21 +110,26 @@ export class MaintenanceFeedPoller {
    * Notes a reading's outcome; the log gets a record when the feed's state changes (the first
    * failure after a success or with none recorded before, the first success after failures).
    */
-  #reached(problem: string | null, leftOut: readonly string[] = []): void {
+  #reached(
+    problem: string | null,
+    leftOut: readonly string[] = [],
+    leftOutWindows: readonly LeftOutWindow[] = [],
+  ): void {
     this.#readable = problem === null;
     this.#unreadable ??= this.#options.ledger.reachabilityOf(this.#name) === "unreadable";
     if (problem === null) {
       this.#leftOut = leftOut.length;
-      this.#recordedLeftOut ??= this.#options.ledger.leftOutOf(this.#name);
-      // A readable record also when the entries left out change: the log says from when each was.
-      const leftOutChanged = JSON.stringify(leftOut) !== JSON.stringify(this.#recordedLeftOut);
+      const listed = {
+        ...(leftOut.length > 0 ? { left_out: [...leftOut] } : {}),
+        ...(leftOutWindows.length > 0 ? { left_out_windows: [...leftOutWindows] } : {}),
+      };
+      this.#recordedLeftOut ??= canonicalize(this.#options.ledger.leftOutOf(this.#name)) ?? "";
+      // A readable record also when the entries left out (or their schedules) change: the log
+      // says from when each was.
+      const leftOutChanged = (canonicalize(listed) ?? "") !== this.#recordedLeftOut;
       if (this.#unreadable || leftOutChanged) {
-        this.#record({
-          state: "readable",
-          attempts: this.#failedSince,
-          ...(leftOut.length > 0 ? { left_out: [...leftOut] } : {}),
-        });
-        this.#recordedLeftOut = leftOut;
+        this.#record({ state: "readable", attempts: this.#failedSince, ...listed });
+        this.#recordedLeftOut = canonicalize(listed) ?? "";
       }
       this.#unreadable = false;
       return;
@@ -176,7 +182,7 @@ export class MaintenanceFeedPoller {
     for (const entry of parsed.skipped) log("warn", "maintenance feed: entry left out", { entry });
     const now = clock.now();
     const { added, changed } = ledger.observe(parsed.readings, now);
-    this.#reached(null, parsed.skipped);
+    this.#reached(null, parsed.skipped, parsed.leftOutWindows);
     for (const id of added) log("info", "maintenance feed: new window first seen", { window: id });
     for (const id of changed) log("info", "maintenance feed: window changed by the provider", { window: id });
     if (added.length > 0 || changed.length > 0) this.#options.changed?.();

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import canonicalize from "canonicalize";
 import * as z from "zod";
-import type { MaintenanceFeed } from "../model/config.js";
-import type { FeedWindowReading } from "../record/index.js";
+import type { CategoryScope, MaintenanceFeed } from "../model/config.js";
+import type { FeedWindowReading, LeftOutWindow } from "../record/index.js";
 import { scopeOfComponents } from "../slo/index.js";
 
 /** The path of Statuspage's scheduled maintenance list (API v2), under the page's base URL. */
@@ -50,6 +50,11 @@ export interface FeedParse {
   readonly skipped: string[];
   /** Component names without a mapping. */
   readonly unmapped: string[];
+  /**
+   * The well-formed entries left out (no component mapped), with their schedule: the log keeps
+   * them so that, mapped later, such an entry's notice counts from when it was first seen.
+   */
+  readonly leftOutWindows: LeftOutWindow[];
 }
 
 /**
@@ -67,6 +72,7 @@ export function parseScheduledMaintenances(text: string, feed: MaintenanceFeed):
   if (!body.success) throw new Error(`no scheduled_maintenances list (${firstIssue(body.error)})`);
   const readings: FeedWindowReading[] = [];
   const skipped: string[] = [];
+  const leftOutWindows: LeftOutWindow[] = [];
   const unmapped = new Set<string>();
   body.data.scheduled_maintenances.forEach((raw, i) => {
     const entry = ScheduledMaintenance.safeParse(raw);
@@ -91,8 +97,14 @@ export function parseScheduledMaintenances(text: string, feed: MaintenanceFeed):
           ? "it names no component, so it is"
           : `${names.map((n) => `component '${n}'`).join(", ")} ${names.length === 1 ? "is" : "are"}`;
       skipped.push(`${m.id} (${m.name}): ${which} in no category of maintenance.feed.components`);
+      leftOutWindows.push({
+        provider_id: m.id,
+        start: Date.parse(m.scheduled_for),
+        end: Date.parse(m.scheduled_until),
+      });
       return;
     }
+    const componentNames = [...new Set(m.components.map((c) => c.name))].sort();
     readings.push({
       providerId: m.id,
       name: m.name,
@@ -101,13 +113,19 @@ export function parseScheduledMaintenances(text: string, feed: MaintenanceFeed):
       providerCreatedAt: Date.parse(m.created_at),
       categories: scope,
       cancelled: cancelledOf(m),
-      components: [...new Set(m.components.map((c) => c.name))].sort(),
+      components: componentNames,
+      componentCategories: Object.fromEntries(
+        componentNames.map((n): [string, CategoryScope] => [
+          n,
+          feed.components === null ? "all" : (feed.components.get(n) ?? []),
+        ]),
+      ),
       digest: createHash("sha256")
         .update(canonicalize(raw) ?? "")
         .digest("hex"),
     });
   });
-  return { readings, skipped, unmapped: [...unmapped] };
+  return { readings, skipped, unmapped: [...unmapped], leftOutWindows };
 }
 
 function firstIssue(error: z.ZodError): string {

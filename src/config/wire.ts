@@ -231,7 +231,7 @@ export const MaintenanceFeedWire = z.strictObject({
     .record(z.string(), categoryList)
     .optional()
     .describe(
-      "Statuspage component name -> category ids it covers (or [all]). Absent: every window covers all categories. A feed window keeps the categories of the mapping in force when the agent first read it: a change (reload or restart) applies only to windows read, or whose components the provider changes, from then on, and every report of a month it falls in names it in `warnings`.",
+      "Statuspage component name -> category ids it covers (or [all]). Absent: every window covers all categories. A feed window keeps the categories of the mapping in force when the agent first read it: a change (reload or restart) applies only to windows read, or whose components the provider changes, from then on, and never takes a category away from a window already read (a component the provider keeps keeps its categories, those the new mapping adds count from when the change is seen); every report of a month it falls in names it in `warnings`. An entry left out because no component was mapped and mapped later counts from when the agent first saw it (the evidence log's left-out record), if its schedule is the same.",
     ),
 });
 

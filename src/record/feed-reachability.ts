@@ -28,6 +28,19 @@ export interface FeedReachability {
    * also written when this list changes, so the log says from when each entry was left out.
    */
   readonly left_out?: readonly string[];
+  /**
+   * For `readable`: the well-formed entries among left_out (no component mapped) with their
+   * schedule; absent when none. Mapped later, such an entry is first seen when the log first
+   * listed it here with the same schedule (FeedWindowLedger.observe).
+   */
+  readonly left_out_windows?: readonly LeftOutWindow[];
+}
+
+/** A provider's entry left out of a readable reading, with the schedule it had. */
+export interface LeftOutWindow {
+  readonly provider_id: string;
+  readonly start: EpochMs;
+  readonly end: EpochMs;
 }
 
 /** An entry of a readable feed that the agent left out, and from when the log says so. */
@@ -90,13 +103,43 @@ export function feedOutages(db: Database.Database, from: EpochMs, to: EpochMs): 
     .sort((a, b) => a.from - b.from || (a.feed < b.feed ? -1 : 1));
 }
 
-/** The entries the feed's newest readable (or stopped) record says were left out; [] when none. */
-export function latestLeftOut(db: Database.Database, feed: string): readonly string[] {
-  let leftOut: readonly string[] = [];
-  for (const record of reachabilityRecords(db))
-    if (record.payload.feed === feed && record.payload.state !== "unreadable")
-      leftOut = record.payload.left_out ?? [];
+/** The entries the feed's newest readable (or stopped) record says were left out; none when none. */
+export function latestLeftOut(
+  db: Database.Database,
+  feed: string,
+): Pick<FeedReachability, "left_out" | "left_out_windows"> {
+  let leftOut: Pick<FeedReachability, "left_out" | "left_out_windows"> = {};
+  for (const { payload } of reachabilityRecords(db))
+    if (payload.feed === feed && payload.state !== "unreadable")
+      leftOut = {
+        ...(payload.left_out ? { left_out: payload.left_out } : {}),
+        ...(payload.left_out_windows ? { left_out_windows: payload.left_out_windows } : {}),
+      };
   return leftOut;
+}
+
+/**
+ * For each entry that the newest readable record of some feed lists as left out, when the log began
+ * listing it (with the same schedule) without a break: keyed by leftOutKey.
+ */
+export function leftOutSince(db: Database.Database): Map<string, EpochMs> {
+  const byFeed = new Map<string, Map<string, EpochMs>>();
+  for (const { ts, payload } of reachabilityRecords(db)) {
+    if (payload.state === "unreadable") continue;
+    const before = byFeed.get(payload.feed) ?? new Map<string, EpochMs>();
+    const now = new Map<string, EpochMs>();
+    for (const w of payload.left_out_windows ?? []) now.set(leftOutKey(w), before.get(leftOutKey(w)) ?? ts);
+    byFeed.set(payload.feed, now);
+  }
+  const since = new Map<string, EpochMs>();
+  for (const entries of byFeed.values())
+    for (const [key, ts] of entries) since.set(key, Math.min(ts, since.get(key) ?? ts));
+  return since;
+}
+
+/** An entry's key in leftOutSince: its provider id and schedule. */
+export function leftOutKey(w: LeftOutWindow): string {
+  return JSON.stringify([w.provider_id, w.start, w.end]);
 }
 
 /**

@@ -19,6 +19,8 @@ import {
   feedOutages,
   latestFeedState,
   latestLeftOut,
+  leftOutKey,
+  leftOutSince,
 } from "./feed-reachability.js";
 
 /** A feed window as read now, before the store knows when it was first seen. */
@@ -29,6 +31,8 @@ export interface FeedWindowReading extends Omit<FeedWindow, "firstSeenAt" | "can
   readonly digest: string;
   /** The names of the entry's components, sorted (what maintenance.feed.components maps). */
   readonly components?: readonly string[];
+  /** Each component's categories under the mapping in force ([] for one not mapped). */
+  readonly componentCategories?: Readonly<Record<string, CategoryScope>>;
 }
 
 export interface FeedObservation {
@@ -91,25 +95,33 @@ export class FeedWindowLedger {
     db.transaction(() => {
       const inputsBefore = hasInputLog(db) ? inputHead(db).seq : 0;
       const logged = loggedObservations(db);
+      // An entry the log listed as left out (no component mapped) was seen then: mapped later by
+      // the merchant, its notice is the provider's, from that sighting (same schedule only).
+      let leftOut: Map<string, EpochMs> | undefined;
       let recorded = false;
       for (const r of readings) {
         const before = logged.get(r.providerId);
         if (before === undefined) added.push(r.providerId);
         else if (before.digest !== r.digest) changed.push(r.providerId);
+        const scope = scopeOf(before, r);
+        let firstSeen = before?.first_seen_at;
+        if (firstSeen === undefined) {
+          leftOut ??= leftOutSince(db);
+          const key = leftOutKey({ provider_id: r.providerId, start: r.start, end: r.end });
+          firstSeen = Math.min(now, leftOut.get(key) ?? now);
+        }
         const observed: Observation = {
           provider_id: r.providerId,
           name: r.name,
           start: r.start,
           end: r.end,
           provider_created_at: r.providerCreatedAt,
-          first_seen_at: before?.first_seen_at ?? now,
-          // A window keeps the categories it was observed with while the provider changes neither the
-          // entry nor its components: a later change of maintenance.feed.components applies to
-          // what is observed from then on, never to a window already read (a report warning).
-          categories: keepsCategories(before, r) ? before!.categories : r.categories,
+          first_seen_at: firstSeen,
+          categories: scope.categories,
           digest: r.digest,
           cancelled_at: r.cancelled ? (before?.cancelled_at ?? now) : null,
           ...(r.components !== undefined ? { components: r.components } : {}),
+          ...(scope.byComponent !== undefined ? { component_categories: scope.byComponent } : {}),
         };
         upsert.run(
           observed.provider_id,
@@ -143,8 +155,8 @@ export class FeedWindowLedger {
     return latestFeedState(this.#db(), feed);
   }
 
-  /** The entries of a readable feed the log last recorded as left out; [] when none. */
-  leftOutOf(feed: string): readonly string[] {
+  /** The entries of a readable feed the log last recorded as left out (none: no fields). */
+  leftOutOf(feed: string): Pick<FeedReachability, "left_out" | "left_out_windows"> {
     return latestLeftOut(this.#db(), feed);
   }
 
@@ -353,6 +365,52 @@ function keepsCategories(before: Observation | undefined, r: FeedWindowReading):
   );
 }
 
+/**
+ * The categories a reading is observed with, and each component's. A window keeps the categories
+ * it was observed with while the provider changes neither the entry nor its components: a later
+ * change of maintenance.feed.components applies to what is observed from then on, never to a
+ * window already read (a report warning). When the provider changes the components, each
+ * component it kept keeps the categories it held, with those of the mapping now in force added
+ * (a remap never takes a category away from a window already announced for it; what it adds is
+ * announced when seen); a component added counts as the mapping now says; one removed no longer
+ * counts. Observations older than the components' categories: the mapping now in force, with the
+ * window's categories kept when the provider removed none of the components.
+ */
+function scopeOf(
+  before: Observation | undefined,
+  r: FeedWindowReading,
+): { categories: CategoryScope; byComponent?: Readonly<Record<string, CategoryScope>> } {
+  const now = {
+    categories: r.categories,
+    ...(r.componentCategories ? { byComponent: r.componentCategories } : {}),
+  };
+  if (before === undefined) return now;
+  if (keepsCategories(before, r))
+    return {
+      categories: before.categories,
+      ...(before.component_categories ? { byComponent: before.component_categories } : {}),
+    };
+  const held = before.component_categories;
+  if (r.componentCategories === undefined) return now;
+  if (held === undefined) {
+    // An observation without the components' categories: when the provider removed none of its
+    // components, every category it held is still held.
+    const kept = before.components?.every((name) => r.componentCategories?.[name] !== undefined) === true;
+    // Which component held which is unknown: none is recorded, so the next change is judged alike.
+    return kept ? { categories: unionOf(before.categories, r.categories) } : now;
+  }
+  const byComponent: Record<string, CategoryScope> = {};
+  for (const [name, scope] of Object.entries(r.componentCategories))
+    byComponent[name] = held[name] === undefined ? scope : unionOf(held[name], scope);
+  const categories = Object.values(byComponent).reduce<CategoryScope>((a, b) => unionOf(a, b), []);
+  return categories !== "all" && categories.length === 0 ? now : { categories, byComponent };
+}
+
+function unionOf(a: CategoryScope, b: CategoryScope): CategoryScope {
+  if (a === "all" || b === "all") return "all";
+  return [...new Set([...a, ...b])].sort();
+}
+
 /** A maintenance observation's payload (docs/evidence-store.md, "Input records"). */
 interface Observation {
   readonly provider_id: string;
@@ -366,6 +424,8 @@ interface Observation {
   readonly cancelled_at: number | null;
   /** The entry's component names, sorted; absent in observations recorded before they were. */
   readonly components?: readonly string[];
+  /** Each component's categories in this window (scopeOf); absent in observations recorded before they were. */
+  readonly component_categories?: Readonly<Record<string, CategoryScope>>;
 }
 
 /** The newest maintenance observation of each window in the log. */
@@ -395,10 +455,15 @@ export function feedWindowsDisagree(db: Database.Database): string | null {
     .pluck()
     .iterate() as Iterable<string>;
   for (const payload of payloads) {
-    // feed_windows holds no component names: the rest must match.
-    const { components: _names, ...rest } = JSON.parse(payload) as {
+    // feed_windows holds no component names nor their categories: the rest must match.
+    const {
+      components: _names,
+      component_categories: _scopes,
+      ...rest
+    } = JSON.parse(payload) as {
       provider_id: unknown;
       components?: unknown;
+      component_categories?: unknown;
     };
     logged.set(String(rest.provider_id), canonicalize(rest) ?? "");
   }

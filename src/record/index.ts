@@ -49,7 +49,7 @@ export {
   verifyEvidence,
 } from "./evidence/verify.js";
 export type { PeriodVerification, VerifiedRecords } from "./evidence/verify-period.js";
-export type { FeedLeftOut, FeedOutage, FeedReachability } from "./feed-reachability.js";
+export type { FeedLeftOut, FeedOutage, FeedReachability, LeftOutWindow } from "./feed-reachability.js";
 export type { FeedObservation, FeedWindowLedger, FeedWindowReading } from "./feed-windows.js";
 export {
   type ImportFileOptions,

@@ -569,7 +569,10 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...stallGuardWarnings(context.max_stall_ms),
     ...controlChangeWarnings(controlsSection(controlSettings, period).controls),
     ...feedOutageWarnings(store.feedOutages?.({ from: period.start, to: period.end }) ?? []),
-    ...feedLeftOutWarnings(store.feedLeftOut?.({ from: period.start, to: period.end }) ?? []),
+    ...feedLeftOutWarnings(
+      store.feedLeftOut?.({ from: period.start, to: period.end }) ?? [],
+      new Set(config.maintenance.windows.flatMap((w) => (w.feed ? [w.feed.providerId] : []))),
+    ),
     ...feedMappingWarnings(store.configRecords?.({ from: period.start, to: period.end }) ?? []),
   ];
   const chain = input.verified?.digest() ?? store.chainHead({ from: period.start, to: period.end });

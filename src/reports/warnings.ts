@@ -9,6 +9,7 @@ import {
   type FeedOutage,
 } from "../record/index.js";
 import { formatInstant } from "./format.js";
+import { printable } from "./printable.js";
 
 /**
  * Oddities that do not break the chain but that a reader of the figures must know (issue 23,
@@ -201,7 +202,7 @@ export function feedMappingWarnings(
     const mapping = JSON.stringify(feed.components ?? null);
     if (last !== undefined && mapping !== last)
       warnings.push(
-        `maintenance.feed.components changed at ${isoUtc(ts)} (from ${last} to ${mapping}): feed windows read before keep the categories they were observed with; the new mapping applies only to feed windows read, or whose components the provider changes, from then on.`,
+        `maintenance.feed.components changed at ${isoUtc(ts)} (from ${last} to ${mapping}): feed windows read before keep the categories they were observed with; the new mapping applies only to feed windows read, or whose components the provider changes, from then on, and takes no category away from a window already read.`,
       );
     last = mapping;
   }
@@ -234,12 +235,50 @@ export function controlChangeWarnings(
  * provider announced meanwhile is in no figure, so a provider failure it covered counts as
  * downtime here (or a window it cancelled still excludes), and the reader must know.
  */
-/** Each entry of a readable maintenance feed the agent left out (an unmapped component, a malformed entry). */
-export function feedLeftOutWarnings(leftOut: readonly FeedLeftOut[]): string[] {
-  return leftOut.map(
-    (l) =>
-      `the maintenance feed ${l.feed} showed an entry the agent left out (from ${isoUtc(l.from)}): ${l.entry}; it is no maintenance window of this report.`,
-  );
+/** How many left-out entries of one feed a report names; the rest are counted. */
+export const LEFT_OUT_NAMED = 20;
+/** How much of a left-out entry's line (the provider's text) a report shows. */
+export const LEFT_OUT_CHARS = 200;
+
+/**
+ * Each entry of a readable maintenance feed the agent left out (an unmapped component, a malformed
+ * entry): the provider's text made printable and cut to LEFT_OUT_CHARS, at most LEFT_OUT_NAMED per
+ * feed and then how many more. `windowIds`: the provider ids of the feed windows the report
+ * judges; an entry that is one of them (read before or after it was left out) says so, and is
+ * named first.
+ */
+export function feedLeftOutWarnings(
+  leftOut: readonly FeedLeftOut[],
+  windowIds: ReadonlySet<string> = new Set(),
+): string[] {
+  const warnings: string[] = [];
+  const byFeed = new Map<string, FeedLeftOut[]>();
+  for (const l of leftOut) {
+    const entries = byFeed.get(l.feed) ?? [];
+    entries.push(l);
+    byFeed.set(l.feed, entries);
+  }
+  const isWindow = (l: FeedLeftOut) => [...windowIds].some((id) => l.entry.startsWith(`${id} (`));
+  for (const [feed, entries] of byFeed) {
+    // The entries the report also judges as windows are named first.
+    const named = [...entries.filter(isWindow), ...entries.filter((l) => !isWindow(l))];
+    for (const l of named.slice(0, LEFT_OUT_NAMED)) {
+      const raw = printable(l.entry);
+      const entry = raw.length > LEFT_OUT_CHARS ? `${raw.slice(0, LEFT_OUT_CHARS)}… (cut)` : raw;
+      warnings.push(
+        `the maintenance feed ${feed} showed an entry the agent left out from ${isoUtc(l.from)}: ${entry}; ${
+          isWindow(l)
+            ? "the agent read it as a window at another time: it is judged as the maintenance window the report lists under its id."
+            : "while left out it is no maintenance window of this report."
+        }`,
+      );
+    }
+    if (entries.length > LEFT_OUT_NAMED)
+      warnings.push(
+        `the maintenance feed ${feed} showed ${entries.length - LEFT_OUT_NAMED} more entries the agent left out (the evidence log lists them all).`,
+      );
+  }
+  return warnings;
 }
 
 export function feedOutageWarnings(outages: readonly FeedOutage[]): string[] {

@@ -313,8 +313,13 @@ function checkMaintenance(
         where,
         detail: `feed window ${id}: no maintenance observation in inputs.ndjson records it`,
       };
-    // maintenance.json holds no component names (what the mapping was applied to): the rest must match.
-    const { digest: _digest, components: _components, ...recorded } = observed.payload;
+    // maintenance.json holds no component names nor their categories: the rest must match.
+    const {
+      digest: _digest,
+      components: _components,
+      component_categories: _scopes,
+      ...recorded
+    } = observed.payload;
     if (canonicalize(observedFormOf(window)) !== canonicalize(recorded))
       return {
         ok: false,
