@@ -1,19 +1,19 @@
 import { writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { slo } from "../reports/cli-run.js";
 import { eventually } from "../support/eventually.js";
 import {
-  maintenanceConfig,
-  metric,
+  payExcluded as excluded,
   metricsWhen,
   type Outage,
   openOutage,
   recomputeBundle,
   reload,
+  remapConfig,
   report as reportOf,
+  type Statuspage,
   startAgent,
+  startStatuspage,
 } from "./maintenance-agent.js";
 
 /**
@@ -32,53 +32,26 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const T0 = Date.now();
 const MONTH = iso(T0).slice(0, 7);
 
-let feedReads = 0;
 let components = [{ id: "c1", name: "Payments API" }];
 
-function statuspage(): Server {
-  const body = () =>
-    JSON.stringify({
-      page: { id: "p" },
-      scheduled_maintenances: [
-        {
-          id: "sm-1",
-          name: "Planned",
-          status: components.length > 1 ? "in_progress" : "scheduled",
-          created_at: iso(T0 - 30 * DAY),
-          updated_at: iso(T0 - 30 * DAY),
-          scheduled_for: iso(T0 + 6_000),
-          scheduled_until: iso(T0 + 3_600_000),
-          impact: "maintenance",
-          components,
-          incident_updates: [],
-        },
-      ],
-    });
-  return createServer((_req, res) => {
-    feedReads++;
-    res.writeHead(200, { "content-type": "application/json" }).end(body());
-  });
-}
+/** The provider's one announcement, as it is at each reading. */
+const entries = () => [
+  {
+    id: "sm-1",
+    name: "Planned",
+    status: components.length > 1 ? "in_progress" : "scheduled",
+    created_at: iso(T0 - 30 * DAY),
+    updated_at: iso(T0 - 30 * DAY),
+    scheduled_for: iso(T0 + 6_000),
+    scheduled_until: iso(T0 + 3_600_000),
+    impact: "maintenance",
+    components: components,
+    incident_updates: [],
+  },
+];
 
-function config(targetUrl: string, feedUrl: string, payments: string): string {
-  return maintenanceConfig(
-    "feed-remap-edit-1",
-    targetUrl,
-    { minNoticeDays: 0, maxOccasionsPerYear: 5, maxHoursPerYear: 15 },
-    [],
-  )
-    .replace(
-      "\n  windows:",
-      `\n  feed: {url: "${feedUrl}", every: 1m, components: {"Payments API": [${payments}], "Web": [webhooks]}}\n  windows:`,
-    )
-    .replace(
-      "\ncategories:\n",
-      "\ncategories:\n  webhooks: {title: Webhooks, service_class: transaction_critical, latency_p99_ms: 1500}\n",
-    );
-}
-
-const excluded = (text: string) =>
-  metric(text, "slo_probe_requests_total", 'probe="pay"', 'outcome="excluded"') ?? 0;
+const config = (targetUrl: string, feedUrl: string, payments: string) =>
+  remapConfig("feed-remap-edit-1", targetUrl, feedUrl, payments);
 
 type Window = { id: string; categories: string[]; qualified: boolean; reason: string | null };
 type Report = {
@@ -90,13 +63,12 @@ describe("a remap then the provider's edit of the components keeps the announced
   timeout: 300_000,
 }, () => {
   let outage: Outage;
-  let feed: Server;
+  let feed: Statuspage;
   let excludedBefore = 0;
 
   beforeAll(async () => {
-    feed = statuspage();
-    await new Promise<void>((resolve) => feed.listen(0, "127.0.0.1", resolve));
-    const feedUrl = `http://127.0.0.1:${(feed.address() as AddressInfo).port}`;
+    feed = await startStatuspage(entries);
+    const feedUrl = feed.url;
     outage = await openOutage("slo-feed-remap-edit-");
     await writeFile(outage.file, config(outage.targetUrl, feedUrl, "payment_request"));
     const agent = startAgent(outage);
@@ -105,11 +77,11 @@ describe("a remap then the provider's edit of the components keeps the announced
       excludedBefore = excluded(
         await metricsWhen(agent, url, (t) => excluded(t) >= 3, "excluded by the feed window", 60_000),
       );
-      const readsBefore = feedReads;
+      const readsBefore = feed.reads();
       await writeFile(outage.file, config(outage.targetUrl, feedUrl, "webhooks"));
       await reload(agent);
       await eventually(
-        () => (feedReads > readsBefore ? true : undefined),
+        () => (feed.reads() > readsBefore ? true : undefined),
         30_000,
         "feed read after the reload",
       );
@@ -118,19 +90,19 @@ describe("a remap then the provider's edit of the components keeps the announced
     }
     // The provider adds a component in no category; a restart reads it under the new mapping.
     components = [...components, { id: "c9", name: "Status page" }];
-    const readsBefore = feedReads;
+    const readsBefore = feed.reads();
     const again = startAgent(outage);
     try {
       const url = await again.listening(30_000);
       await eventually(
-        () => (feedReads > readsBefore ? true : undefined),
+        () => (feed.reads() > readsBefore ? true : undefined),
         30_000,
         "feed read after the restart",
       );
       await metricsWhen(again, url, (t) => excluded(t) >= 2, "excluded after the provider's edit", 60_000);
     } finally {
       await again.stop();
-      await new Promise((r) => feed.close(r));
+      await feed.close();
     }
   }, 240_000);
 

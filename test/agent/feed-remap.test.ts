@@ -1,19 +1,19 @@
 import { writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { slo } from "../reports/cli-run.js";
 import { eventually } from "../support/eventually.js";
 import {
-  maintenanceConfig,
-  metric,
+  payExcluded as excluded,
   metricsWhen,
   type Outage,
   openOutage,
   recomputeBundle,
   reload,
+  remapConfig,
   report as reportOf,
+  type Statuspage,
   startAgent,
+  startStatuspage,
 } from "./maintenance-agent.js";
 
 /**
@@ -32,53 +32,26 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const T0 = Date.now();
 const MONTH = iso(T0).slice(0, 7);
 
-let feedReads = 0;
 let status = "scheduled";
 
-function statuspage(): Server {
-  const body = () =>
-    JSON.stringify({
-      page: { id: "p" },
-      scheduled_maintenances: [
-        {
-          id: "sm-1",
-          name: "Planned",
-          status,
-          created_at: iso(T0 - 30 * DAY),
-          updated_at: iso(T0 - 30 * DAY),
-          scheduled_for: iso(T0 + 6_000),
-          scheduled_until: iso(T0 + 3_600_000),
-          impact: "maintenance",
-          components: [{ id: "c1", name: "Payments API" }],
-          incident_updates: [],
-        },
-      ],
-    });
-  return createServer((_req, res) => {
-    feedReads++;
-    res.writeHead(200, { "content-type": "application/json" }).end(body());
-  });
-}
+/** The provider's one announcement, as it is at each reading. */
+const entries = () => [
+  {
+    id: "sm-1",
+    name: "Planned",
+    status,
+    created_at: iso(T0 - 30 * DAY),
+    updated_at: iso(T0 - 30 * DAY),
+    scheduled_for: iso(T0 + 6_000),
+    scheduled_until: iso(T0 + 3_600_000),
+    impact: "maintenance",
+    components: [{ id: "c1", name: "Payments API" }],
+    incident_updates: [],
+  },
+];
 
-function config(targetUrl: string, feedUrl: string, payments: string): string {
-  return maintenanceConfig(
-    "feed-remap-1",
-    targetUrl,
-    { minNoticeDays: 0, maxOccasionsPerYear: 5, maxHoursPerYear: 15 },
-    [],
-  )
-    .replace(
-      "\n  windows:",
-      `\n  feed: {url: "${feedUrl}", every: 1m, components: {"Payments API": [${payments}], "Web": [webhooks]}}\n  windows:`,
-    )
-    .replace(
-      "\ncategories:\n",
-      "\ncategories:\n  webhooks: {title: Webhooks, service_class: transaction_critical, latency_p99_ms: 1500}\n",
-    );
-}
-
-const excluded = (text: string) =>
-  metric(text, "slo_probe_requests_total", 'probe="pay"', 'outcome="excluded"') ?? 0;
+const config = (targetUrl: string, feedUrl: string, payments: string) =>
+  remapConfig("feed-remap-1", targetUrl, feedUrl, payments);
 
 type Report = {
   maintenance: { windows: { id: string; categories: string[]; qualified: boolean; reason: string | null }[] };
@@ -92,13 +65,12 @@ describe("a remap of the feed's components re-judges no window already read (iss
   timeout: 240_000,
 }, () => {
   let outage: Outage;
-  let feed: Server;
+  let feed: Statuspage;
   let excludedBefore = 0;
 
   beforeAll(async () => {
-    feed = statuspage();
-    await new Promise<void>((resolve) => feed.listen(0, "127.0.0.1", resolve));
-    const feedUrl = `http://127.0.0.1:${(feed.address() as AddressInfo).port}`;
+    feed = await startStatuspage(entries);
+    const feedUrl = feed.url;
     outage = await openOutage("slo-feed-remap-");
     await writeFile(outage.file, config(outage.targetUrl, feedUrl, "payment_request"));
     const agent = startAgent(outage);
@@ -107,12 +79,12 @@ describe("a remap of the feed's components re-judges no window already read (iss
       excludedBefore = excluded(
         await metricsWhen(agent, url, (t) => excluded(t) >= 3, "excluded by the feed window", 60_000),
       );
-      const readsBefore = feedReads;
+      const readsBefore = feed.reads();
       await writeFile(outage.file, config(outage.targetUrl, feedUrl, "webhooks"));
       await reload(agent);
       // The feed is read again under the new mapping.
       await eventually(
-        () => (feedReads > readsBefore ? true : undefined),
+        () => (feed.reads() > readsBefore ? true : undefined),
         30_000,
         "feed read after the reload",
       );
@@ -128,19 +100,19 @@ describe("a remap of the feed's components re-judges no window already read (iss
     }
     // The provider updates the entry (same components); a restart reads it under the new mapping.
     status = "in_progress";
-    const readsBefore = feedReads;
+    const readsBefore = feed.reads();
     const again = startAgent(outage);
     try {
       const url = await again.listening(30_000);
       await eventually(
-        () => (feedReads > readsBefore ? true : undefined),
+        () => (feed.reads() > readsBefore ? true : undefined),
         30_000,
         "feed read after the restart",
       );
       await metricsWhen(again, url, (t) => excluded(t) >= 2, "excluded after the restart", 60_000);
     } finally {
       await again.stop();
-      await new Promise((r) => feed.close(r));
+      await feed.close();
     }
   }, 180_000);
 

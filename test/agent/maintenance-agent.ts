@@ -200,3 +200,52 @@ export function agentErrorsOnMetrics(text: string, probe: string): number {
     metric(text, "slo_probe_automatic_exclusions_total", `probe="${probe}"`, 'reason="agent_error"') ?? 0
   );
 }
+
+/** A loopback Statuspage serving `entries()` as they are at each reading, counting its readings. */
+export interface Statuspage {
+  readonly url: string;
+  reads(): number;
+  close(): Promise<void>;
+}
+
+export async function startStatuspage(entries: () => readonly object[]): Promise<Statuspage> {
+  let reads = 0;
+  const server = createServer((_req, res) => {
+    reads++;
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ page: { id: "p" }, scheduled_maintenances: entries() }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    reads: () => reads,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * The feed-remap suites' slo.yaml: a notice policy of 0 days (the window qualifies within
+ * seconds), a feed at `feedUrl` mapping "Payments API" to `payments` and "Web" to a second
+ * category, webhooks.
+ */
+export function remapConfig(agentId: string, targetUrl: string, feedUrl: string, payments: string): string {
+  return maintenanceConfig(
+    agentId,
+    targetUrl,
+    { minNoticeDays: 0, maxOccasionsPerYear: 5, maxHoursPerYear: 15 },
+    [],
+  )
+    .replace(
+      "\n  windows:",
+      `\n  feed: {url: "${feedUrl}", every: 1m, components: {"Payments API": [${payments}], "Web": [webhooks]}}\n  windows:`,
+    )
+    .replace(
+      "\ncategories:\n",
+      "\ncategories:\n  webhooks: {title: Webhooks, service_class: transaction_critical, latency_p99_ms: 1500}\n",
+    );
+}
+
+/** The requests of probe "pay" that /metrics counts as excluded. */
+export const payExcluded = (text: string) =>
+  metric(text, "slo_probe_requests_total", 'probe="pay"', 'outcome="excluded"') ?? 0;
