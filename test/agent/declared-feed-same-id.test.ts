@@ -1,6 +1,4 @@
 import { writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { slo } from "../reports/cli-run.js";
 import {
@@ -14,7 +12,10 @@ import {
   recomputeBundle,
   reload,
   report as reportOf,
+  type Statuspage,
+  scheduledMaintenance,
   startAgent,
+  startStatuspage,
 } from "./maintenance-agent.js";
 
 /**
@@ -40,26 +41,9 @@ const MOVED: DeclaredWindow = {
 };
 
 /** The Statuspage the feed reads: one scheduled window, sm-1, announced 30 days ago. */
-function statuspage(): Server {
-  const body = JSON.stringify({
-    page: { id: "p" },
-    scheduled_maintenances: [
-      {
-        id: "sm-1",
-        name: "Planned",
-        status: "scheduled",
-        created_at: iso(T0 - 30 * DAY),
-        updated_at: iso(T0 - 30 * DAY),
-        scheduled_for: iso(WINDOW.start),
-        scheduled_until: iso(WINDOW.end),
-        impact: "maintenance",
-        components: [],
-        incident_updates: [],
-      },
-    ],
-  });
-  return createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(body));
-}
+const entries = () => [
+  scheduledMaintenance({ id: "sm-1", createdAt: T0 - 30 * DAY, start: WINDOW.start, end: WINDOW.end }),
+];
 
 function config(targetUrl: string, feedUrl: string, windows: readonly DeclaredWindow[]): string {
   return maintenanceConfig(
@@ -87,14 +71,13 @@ describe("a declared window with a feed window's id hides nothing (issue 24, att
   timeout: 240_000,
 }, () => {
   let outage: Outage;
-  let feed: Server;
+  let feed: Statuspage;
   let excludedBefore = 0;
   let excludedAfter = 0;
 
   beforeAll(async () => {
-    feed = statuspage();
-    await new Promise<void>((resolve) => feed.listen(0, "127.0.0.1", resolve));
-    const feedUrl = `http://127.0.0.1:${(feed.address() as AddressInfo).port}`;
+    feed = await startStatuspage(entries);
+    const feedUrl = feed.url;
     outage = await openOutage("slo-shared-id-");
     await writeFile(outage.file, config(outage.targetUrl, feedUrl, []));
     const agent = startAgent(outage);
@@ -128,7 +111,7 @@ describe("a declared window with a feed window's id hides nothing (issue 24, att
       excludedAfter = excluded(after);
     } finally {
       await agent.stop();
-      await new Promise((r) => feed.close(r));
+      await feed.close();
     }
   }, 180_000);
 

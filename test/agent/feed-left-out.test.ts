@@ -1,6 +1,4 @@
 import { readFile, writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { slo } from "../reports/cli-run.js";
@@ -11,7 +9,9 @@ import {
   type Outage,
   openOutage,
   report as reportOf,
+  type Statuspage,
   startAgent,
+  startStatuspage,
 } from "./maintenance-agent.js";
 
 /**
@@ -43,16 +43,10 @@ function entry(id: string, component: string, until: string | null) {
   };
 }
 
-function statuspage(): Server {
-  const body = JSON.stringify({
-    page: { id: "p" },
-    scheduled_maintenances: [
-      entry("smA", "Payments API v2", iso(T0 + 3_600_000)),
-      entry("smB", "Payments API", null),
-    ],
-  });
-  return createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(body));
-}
+const entries = () => [
+  entry("smA", "Payments API v2", iso(T0 + 3_600_000)),
+  entry("smB", "Payments API", null),
+];
 
 const UNMAPPED =
   /smA \(Planned smA\): component 'Payments API v2' is in no category of maintenance\.feed\.components/;
@@ -62,13 +56,12 @@ describe("feed entries left out are recorded, reported and on /metrics (issue 24
   timeout: 240_000,
 }, () => {
   let outage: Outage;
-  let feed: Server;
+  let feed: Statuspage;
   let metricsText = "";
 
   beforeAll(async () => {
-    feed = statuspage();
-    await new Promise<void>((resolve) => feed.listen(0, "127.0.0.1", resolve));
-    const feedUrl = `http://127.0.0.1:${(feed.address() as AddressInfo).port}`;
+    feed = await startStatuspage(entries);
+    const feedUrl = feed.url;
     outage = await openOutage("slo-feed-left-out-");
     await writeFile(
       outage.file,
@@ -94,7 +87,7 @@ describe("feed entries left out are recorded, reported and on /metrics (issue 24
       );
     } finally {
       await agent.stop();
-      await new Promise((r) => feed.close(r));
+      await feed.close();
     }
   }, 180_000);
 

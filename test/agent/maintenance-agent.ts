@@ -249,3 +249,27 @@ export function remapConfig(agentId: string, targetUrl: string, feedUrl: string,
 /** The requests of probe "pay" that /metrics counts as excluded. */
 export const payExcluded = (text: string) =>
   metric(text, "slo_probe_requests_total", 'probe="pay"', 'outcome="excluded"') ?? 0;
+
+/** A Statuspage scheduled maintenance entry as the feed reads it (status "scheduled" unless given). */
+export function scheduledMaintenance(entry: {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly start: number;
+  readonly end: number;
+  readonly components?: readonly { id: string; name: string }[];
+  readonly status?: string;
+}): object {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    id: entry.id,
+    name: "Planned",
+    status: entry.status ?? "scheduled",
+    created_at: iso(entry.createdAt),
+    updated_at: iso(entry.createdAt),
+    scheduled_for: iso(entry.start),
+    scheduled_until: iso(entry.end),
+    impact: "maintenance",
+    components: entry.components ?? [],
+    incident_updates: [],
+  };
+}

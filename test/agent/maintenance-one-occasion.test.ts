@@ -1,6 +1,4 @@
 import { writeFile } from "node:fs/promises";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { slo } from "../reports/cli-run.js";
 import {
@@ -11,7 +9,10 @@ import {
   openOutage,
   recomputeBundle,
   report as reportOf,
+  type Statuspage,
+  scheduledMaintenance,
   startAgent,
+  startStatuspage,
 } from "./maintenance-agent.js";
 
 /**
@@ -38,26 +39,9 @@ const VOUCHED: DeclaredWindow = {
   announcedAt: iso(T0 - 30 * DAY),
 };
 
-function statuspage(): Server {
-  const body = JSON.stringify({
-    page: { id: "p" },
-    scheduled_maintenances: [
-      {
-        id: "sm-1",
-        name: "Planned",
-        status: "scheduled",
-        created_at: iso(T0 - 30 * DAY),
-        updated_at: iso(T0 - 30 * DAY),
-        scheduled_for: iso(WINDOW.start),
-        scheduled_until: iso(WINDOW.end),
-        impact: "maintenance",
-        components: [],
-        incident_updates: [],
-      },
-    ],
-  });
-  return createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(body));
-}
+const entries = () => [
+  scheduledMaintenance({ id: "sm-1", createdAt: T0 - 30 * DAY, start: WINDOW.start, end: WINDOW.end }),
+];
 
 type Report = {
   categories: { category: string; requests: number; successful: number; excluded: number }[];
@@ -72,12 +56,11 @@ describe("a declared window vouching for the feed's is the same occasion (issue 
   timeout: 240_000,
 }, () => {
   let outage: Outage;
-  let feed: Server;
+  let feed: Statuspage;
 
   beforeAll(async () => {
-    feed = statuspage();
-    await new Promise<void>((resolve) => feed.listen(0, "127.0.0.1", resolve));
-    const feedUrl = `http://127.0.0.1:${(feed.address() as AddressInfo).port}`;
+    feed = await startStatuspage(entries);
+    const feedUrl = feed.url;
     outage = await openOutage("slo-one-occasion-");
     await writeFile(
       outage.file,
@@ -101,7 +84,7 @@ describe("a declared window vouching for the feed's is the same occasion (issue 
       );
     } finally {
       await agent.stop();
-      await new Promise((r) => feed.close(r));
+      await feed.close();
     }
   }, 180_000);
 
