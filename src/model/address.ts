@@ -39,10 +39,8 @@ function isLocalHost(host: string): boolean {
  * `observed.tried` hold it) in canonical form; text that is no such address comes back as is.
  */
 export function canonicalAddress(address: string): string {
-  const parts = /^([a-z][a-z0-9+.-]*:\/\/)(\[[^\]]*\]|[^:/]*):(\d+)$/i.exec(address);
-  if (!parts) return address;
-  const ip = canonicalIp(parts[2]!);
-  return `${parts[1]!.toLowerCase()}${ip.includes(":") ? `[${ip}]` : ip}:${Number(parts[3])}`;
+  const parts = /^([a-z][a-z0-9+.-]*:\/\/)((?:\[[^\]]*\]|[^:/]*):\d+)$/i.exec(address);
+  return parts ? `${parts[1]!.toLowerCase()}${canonicalEndpoint(parts[2]!)}` : address;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { canonicalAddress, canonicalIp } from "../model/address.js";
+import { canonicalAddress, portOf } from "../model/address.js";
 import type { ProbeId } from "../model/config.js";
 import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
 import type { EpochMs } from "../model/time.js";
@@ -37,11 +37,9 @@ export function destinationOf(plainConfig: unknown, probe: ProbeId): string | nu
   const targets = (config.targets ?? {}) as Record<string, { baseUrl?: unknown } | undefined>;
   const baseUrl = typeof spec?.target === "string" ? targets[spec.target]?.baseUrl : undefined;
   if (typeof baseUrl !== "string" || !URL.canParse(baseUrl)) return null;
-  const url = new URL(baseUrl);
   // One spelling per address: 0.0.0.0, [::ffff:127.0.0.1] and 127.0.0.1 are one destination.
-  const ip = canonicalIp(url.hostname);
-  const host = ip.includes(":") ? `[${ip}]` : ip;
-  return `${url.protocol}//${host}:${url.port || (url.protocol === "https:" ? "443" : "80")}`;
+  const url = new URL(baseUrl);
+  return canonicalAddress(`${url.protocol}//${url.hostname}:${portOf(baseUrl)}`);
 }
 
 /**
