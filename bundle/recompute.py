@@ -240,32 +240,61 @@ def category_set(scope):
 
 
 def announcements(history, start, end):
-    """[(announced at, categories)]: for each category of the final version, when [start, end) was
+    """{category: announced at}: for each category of the final version, when [start, end) was
     first announced for it -- the earliest version from which on every version covered it."""
     final = history[-1]
     announced, covered = final["seenAt"], category_set(final["categories"])
-    by_time = {announced: covered}
+    by_category = {c: announced for c in covered}
     for v in reversed(history[:-1]):
         still = covered & category_set(v["categories"])
         if v["start"] > start or v["end"] < end or not still:
             break
-        by_time[announced] = by_time[announced] - still  # announced earlier: not by the later version
         announced, covered = v["seenAt"], still
-        by_time[announced] = still
-    whole = final["categories"]  # named as the final version names them when all of them are meant
-    return [(at, whole if len(cats) == len(category_set(whole)) else sorted(cats))
-            for at, cats in sorted(by_time.items()) if cats]
+        by_category.update({c: announced for c in still})  # announced earlier: not by the later version
+    return by_category
+
+
+def scope_named(cats, history):
+    """A part's categories as the window names them: the final version's own scope when it is that
+    set, "all" when it is every category and some version said "all", else the categories sorted."""
+    final = history[-1]["categories"]
+    if cats and cats == category_set(final):
+        return final
+    if cats == set(categories) and any(v["categories"] == "all" for v in history):
+        return "all"
+    return sorted(cats)
+
+
+def stretch_announcements(history, start, end):
+    """[(announced at, categories)] of [start, end), a stretch no version's start, end or sighting
+    cuts: the final version's, and while an earlier version was the newest one seen (from its
+    sighting to the next version's), that version's -- a change counts from when it was seen, so
+    what was maintenance as it elapsed stays so; a category both cover keeps the earlier notice."""
+    def covers(v):
+        return v["start"] <= start and end <= v["end"]
+    earliest = {}
+    found = [announcements(history, start, end)] if covers(history[-1]) else []
+    in_force = max((j for j, v in enumerate(history) if v["seenAt"] <= start), default=-1)
+    if 0 <= in_force < len(history) - 1 and covers(history[in_force]):
+        found.append(announcements(history[:in_force + 1], start, end))
+    for by_category in found:
+        for c, at in by_category.items():
+            earliest[c] = min(at, earliest.get(c, at))
+    by_time = {}
+    for c, at in earliest.items():
+        by_time.setdefault(at, set()).add(c)
+    return [(at, scope_named(cats, history)) for at, cats in sorted(by_time.items())]
 
 
 def notice_parts(history):
-    """The final version's [start, end) cut at every version's start and end, each piece with its
-    announcements; adjacent pieces with the same announcement and categories merged."""
-    final = history[-1]
-    cuts = {t for v in history for t in (v["start"], v["end"]) if final["start"] < t < final["end"]}
-    points = sorted(cuts | {final["start"], final["end"]}) if final["end"] > final["start"] else []
+    """The window cut at every version's start and end and every later version's sighting, each
+    piece with its announcements; adjacent pieces with the same announcement and categories merged."""
+    cuts = {t for v in history if v["end"] > v["start"] for t in (v["start"], v["end"])}
+    cuts |= {v["seenAt"] for v in history[1:]}
+    points = sorted(cuts)
     parts = []  # [start, end, announced at, categories]
     for start, end in zip(points, points[1:]):
-        for at, scope in announcements(history, start, end):
+        for at, scope in stretch_announcements(history, start, end):
             same = next((p for p in reversed(parts) if p[1] == start and p[2] == at and p[3] == scope), None)
             if same:
                 same[1] = end

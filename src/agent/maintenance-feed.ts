@@ -181,7 +181,7 @@ export class MaintenanceFeedPoller {
     }
     for (const entry of parsed.skipped) log("warn", "maintenance feed: entry left out", { entry });
     const now = clock.now();
-    const { added, changed } = ledger.observe(parsed.readings, now);
+    const { added, changed } = ledger.observe(parsed.readings, now, parsed.leftOutReadings);
     this.#reached(null, parsed.skipped, parsed.leftOutWindows);
     for (const id of added) log("info", "maintenance feed: new window first seen", { window: id });
     for (const id of changed) log("info", "maintenance feed: window changed by the provider", { window: id });

@@ -55,6 +55,12 @@ export interface FeedParse {
    * them so that, mapped later, such an entry's notice counts from when it was first seen.
    */
   readonly leftOutWindows: LeftOutWindow[];
+  /**
+   * The same entries as readings with no category: a window the log already holds that the
+   * provider no longer lists under any mapped component is a version covering nothing from now on
+   * (FeedWindowLedger.observe), so it stops excluding when that was seen.
+   */
+  readonly leftOutReadings: FeedWindowReading[];
 }
 
 /**
@@ -73,6 +79,7 @@ export function parseScheduledMaintenances(text: string, feed: MaintenanceFeed):
   const readings: FeedWindowReading[] = [];
   const skipped: string[] = [];
   const leftOutWindows: LeftOutWindow[] = [];
+  const leftOutReadings: FeedWindowReading[] = [];
   const unmapped = new Set<string>();
   body.data.scheduled_maintenances.forEach((raw, i) => {
     const entry = ScheduledMaintenance.safeParse(raw);
@@ -102,16 +109,15 @@ export function parseScheduledMaintenances(text: string, feed: MaintenanceFeed):
         start: Date.parse(m.scheduled_for),
         end: Date.parse(m.scheduled_until),
       });
-      return;
     }
     const componentNames = [...new Set(m.components.map((c) => c.name))].sort();
-    readings.push({
+    (scope === null ? leftOutReadings : readings).push({
       providerId: m.id,
       name: m.name,
       start: Date.parse(m.scheduled_for),
       end: Date.parse(m.scheduled_until),
       providerCreatedAt: Date.parse(m.created_at),
-      categories: scope,
+      categories: scope ?? [],
       cancelled: cancelledOf(m),
       components: componentNames,
       componentCategories: Object.fromEntries(
@@ -125,7 +131,7 @@ export function parseScheduledMaintenances(text: string, feed: MaintenanceFeed):
         .digest("hex"),
     });
   });
-  return { readings, skipped, unmapped: [...unmapped], leftOutWindows };
+  return { readings, skipped, unmapped: [...unmapped], leftOutWindows, leftOutReadings };
 }
 
 function firstIssue(error: z.ZodError): string {

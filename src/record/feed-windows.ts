@@ -78,8 +78,17 @@ export class FeedWindowLedger {
    * observation, never from a table row someone else could have written. feed_windows is then
    * written to match, and each added or changed window is an observation, signed in the same
    * transaction (`signed`).
+   *
+   * `leftOutReadings`: the entries of the same reading left out (no component mapped; categories []). One
+   * the log holds is observed like the others -- from now on it covers no category, and the time
+   * it covered elapsed as it was (slo/moved-maintenance.ts); one the log never held stays out of
+   * it (the left-out list of the feed's reachability records says when it was first seen).
    */
-  observe(readings: readonly FeedWindowReading[], now: EpochMs): FeedObservation {
+  observe(
+    readings: readonly FeedWindowReading[],
+    now: EpochMs,
+    leftOutReadings: readonly FeedWindowReading[] = [],
+  ): FeedObservation {
     const db = this.#db();
     const upsert = db.prepare(
       `INSERT INTO feed_windows (provider_id, name, start, end, provider_created_at, first_seen_at,
@@ -99,7 +108,7 @@ export class FeedWindowLedger {
       // the merchant, its notice is the provider's, from that sighting (same schedule only).
       let leftOut: Map<string, EpochMs> | undefined;
       let recorded = false;
-      for (const r of readings) {
+      for (const r of [...readings, ...leftOutReadings.filter((l) => logged.has(l.providerId))]) {
         const before = logged.get(r.providerId);
         if (before === undefined) added.push(r.providerId);
         else if (before.digest !== r.digest) changed.push(r.providerId);

@@ -9,12 +9,19 @@ import type { EpochMs } from "../model/time.js";
  * a part that some later version did not cover was announced only when it came back. Widening
  * the categories late therefore keeps the original notice for the categories first announced;
  * only the added ones are announced when the widening was seen.
+ *
+ * A change takes effect from when it was seen, never before: what a version covered while it
+ * was the newest one seen (from its sighting to the next version's) stays maintenance with that
+ * version's notice, even when a later version no longer covers it. A provider who takes a
+ * category out of a window (or shortens it) after part of it has elapsed, or a merchant who
+ * edits a declared window afterwards, changes nothing about the time already past: the elapsed
+ * part was announced maintenance as it happened (issue 24).
  */
 export interface NoticePart {
   readonly start: EpochMs;
   readonly end: EpochMs;
   readonly announcedAt: EpochMs;
-  /** The categories of the final window this part's notice holds for. */
+  /** The categories this part's notice holds for. */
   readonly categories: CategoryScope;
 }
 
@@ -33,27 +40,32 @@ function intersect(a: CategorySet, b: CategorySet): CategorySet | undefined {
   return new Set([...a].filter((c) => b.has(c)));
 }
 
+/** When some categories of a stretch were announced (null: every category). */
+interface Announcement {
+  readonly announcedAt: EpochMs;
+  readonly set: CategorySet;
+}
+
 /**
- * The final version's [start, end) cut into parts by announcement, in start order (parts of the
- * same stretch in order of announcement), adjacent parts with the same announcement and
- * categories merged. `history` is oldest first; its last entry is the window as it stands.
- * `known`: every configured category, so that a window widened to "all" can be split by
- * category; without it such a window is announced whole when the widening was seen. An empty
- * history gives no parts.
+ * The window cut into parts by announcement, in start order (parts of the same stretch in order
+ * of announcement), adjacent parts with the same announcement and categories merged: the final
+ * version's [start, end), and what each earlier version covered while it was in force (from its
+ * sighting to the next version's) that the final one no longer does. `history` is oldest first;
+ * its last entry is the window as it stands. `known`: every configured category, so that a
+ * window widened to "all" can be split by category; without it such a window is announced whole
+ * when the widening was seen. An empty history gives no parts.
  */
 export function noticeParts(history: readonly WindowVersion[], known?: readonly CategoryId[]): NoticePart[] {
-  const final = history.at(-1);
-  if (!final || final.end <= final.start) return [];
-  const cuts = new Set<EpochMs>([final.start, final.end]);
-  for (const v of history) {
-    for (const t of [v.start, v.end]) if (t > final.start && t < final.end) cuts.add(t);
-  }
+  if (history.length === 0) return [];
+  const cuts = new Set<EpochMs>();
+  for (const v of history) if (v.end > v.start) cuts.add(v.start).add(v.end);
+  for (const v of history.slice(1)) cuts.add(v.seenAt);
   const points = [...cuts].sort((a, b) => a - b);
   const parts: NoticePart[] = [];
   for (let i = 0; i + 1 < points.length; i++) {
     const start = points[i]!;
     const end = points[i + 1]!;
-    for (const { announcedAt, categories } of announcementsOf(history, start, end, known)) {
+    for (const { announcedAt, categories } of stretchAnnouncements(history, start, end, known)) {
       const same = parts.findLast(
         (p) => p.end === start && p.announcedAt === announcedAt && sameScope(p.categories, categories),
       );
@@ -64,13 +76,72 @@ export function noticeParts(history: readonly WindowVersion[], known?: readonly 
   return parts;
 }
 
+/**
+ * The announcements of [start, end) (a stretch no version's start, end or sighting cuts): the
+ * final version's, and, while an earlier version was the newest one seen, that version's; a
+ * category both cover keeps the earlier announcement.
+ */
+function stretchAnnouncements(
+  history: readonly WindowVersion[],
+  start: EpochMs,
+  end: EpochMs,
+  known: readonly CategoryId[] | undefined,
+): { announcedAt: EpochMs; categories: CategoryScope }[] {
+  const covers = (v: WindowVersion) => v.start <= start && end <= v.end;
+  const found: Announcement[] = [];
+  if (covers(history.at(-1)!)) found.push(...announcementsOf(history, start, end, known));
+  const inForce = history.findLastIndex((v) => v.seenAt <= start);
+  if (inForce >= 0 && inForce < history.length - 1 && covers(history[inForce]!))
+    found.push(...announcementsOf(history.slice(0, inForce + 1), start, end, known));
+  return earliestByCategory(found).map(({ announcedAt, set }) => ({
+    announcedAt,
+    categories: scopeNamed(set, history, known),
+  }));
+}
+
+/** Per category, its earliest announcement, grouped by announcement in time order. */
+function earliestByCategory(found: readonly Announcement[]): Announcement[] {
+  const everyAt = Math.min(...found.filter((a) => a.set === null).map((a) => a.announcedAt));
+  const earliest = new Map<CategoryId, EpochMs>();
+  for (const { announcedAt, set } of found) {
+    for (const c of set ?? []) earliest.set(c, Math.min(announcedAt, earliest.get(c) ?? announcedAt));
+  }
+  const byTime = new Map<EpochMs, Set<CategoryId> | null>();
+  if (Number.isFinite(everyAt)) byTime.set(everyAt, null);
+  for (const [c, at] of earliest) {
+    // Every category, unlisted, is announced at everyAt: a listed one only when it was earlier.
+    if (at >= everyAt) continue;
+    const set = byTime.get(at) ?? new Set<CategoryId>();
+    if (set !== null) byTime.set(at, set.add(c));
+  }
+  return [...byTime].sort(([a], [b]) => a - b).map(([announcedAt, set]) => ({ announcedAt, set }));
+}
+
+/**
+ * A part's categories as the window names them: the final version's own scope when it is that
+ * set, "all" when it is every category and some version said "all", else the categories sorted.
+ */
+function scopeNamed(
+  set: CategorySet,
+  history: readonly WindowVersion[],
+  known: readonly CategoryId[] | undefined,
+): CategoryScope {
+  if (set === null) return "all";
+  const final = history.at(-1)!.categories;
+  const whole = setOf(final, known);
+  if (whole !== null && whole.size > 0 && whole.size === set.size && [...set].every((c) => whole.has(c)))
+    return final;
+  if (known && set.size === known.length && history.some((v) => v.categories === "all")) return "all";
+  return [...set].sort();
+}
+
 /** Per category of the final version, when [start, end) was first announced for it, grouped. */
 function announcementsOf(
   history: readonly WindowVersion[],
   start: EpochMs,
   end: EpochMs,
   known: readonly CategoryId[] | undefined,
-): { announcedAt: EpochMs; categories: CategoryScope }[] {
+): Announcement[] {
   const final = history.at(-1)!;
   let covered: CategorySet = setOf(final.categories, known);
   let announcedAt = final.seenAt;
@@ -89,19 +160,9 @@ function announcementsOf(
     byTime.set(announcedAt, still);
     covered = still;
   }
-  const whole = final.categories === "all" ? null : new Set(final.categories);
   return [...byTime]
     .filter(([, set]) => set === null || set.size > 0)
-    .sort(([a], [b]) => a - b)
-    .map(([at, set]) => ({
-      announcedAt: at,
-      categories:
-        set === null || (final.categories === "all" && known && set.size === known.length)
-          ? "all"
-          : whole !== null && set.size === whole.size
-            ? final.categories
-            : [...set].sort(),
-    }));
+    .map(([announcedAt, set]) => ({ announcedAt, set }));
 }
 
 function sameScope(a: CategoryScope, b: CategoryScope): boolean {

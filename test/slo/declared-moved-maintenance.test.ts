@@ -101,7 +101,15 @@ describe("declared maintenance windows moved by a reload", () => {
       now: at("2026-12-01T00:00:00Z"),
     });
     expect(parts[0]!.history?.at(-1)?.seenAt).toBe(at("2026-12-01T00:00:00Z"));
-    expect(qualifyMaintenanceWindows(parts, POLICY).map((v) => v.reason)).toEqual(["late_notice"]);
+    // The move is late; the hour the log held as announced maintenance until the report was made
+    // (11-25 02:00-03:00) elapsed as such and stays qualified: editing slo.yaml afterwards cannot
+    // take back a window as it was in force.
+    expect(
+      qualifyMaintenanceWindows(parts, POLICY).map((v) => [new Date(v.window.start).toISOString(), v.reason]),
+    ).toEqual([
+      ["2026-11-15T02:00:00.000Z", "late_notice"],
+      ["2026-11-25T02:00:00.000Z", null],
+    ]);
   });
 
   it("an extension keeps the first hour's notice; the added hours need their own", () => {

@@ -146,7 +146,91 @@ describe("noticeParts: each part of the final window from when it was first seen
   });
 });
 
+describe("noticeParts: a change counts from when it was seen, never before (issue 24)", () => {
+  const WINDOW = ["2026-11-10T00:00:00Z", "2026-11-10T04:00:00Z"] as const;
+
+  it("a category the provider swaps out mid-window stays maintenance until the swap was seen", () => {
+    const parts = noticeParts([
+      version("2026-10-01T00:00:00Z", ...WINDOW, ["payment_request"]),
+      version("2026-11-10T01:00:00Z", ...WINDOW, ["settlements"]),
+    ]);
+    expect(parts).toEqual([
+      {
+        start: at("2026-11-10T00:00:00Z"),
+        end: at("2026-11-10T01:00:00Z"),
+        announcedAt: at("2026-10-01T00:00:00Z"),
+        categories: ["payment_request"],
+      },
+      {
+        start: at("2026-11-10T00:00:00Z"),
+        end: at("2026-11-10T04:00:00Z"),
+        announcedAt: at("2026-11-10T01:00:00Z"),
+        categories: ["settlements"],
+      },
+    ]);
+  });
+
+  it("a window whose every category is taken out mid-window keeps only its elapsed part", () => {
+    const parts = noticeParts([
+      version("2026-10-01T00:00:00Z", ...WINDOW, ["payment_request"]),
+      version("2026-11-10T01:00:00Z", ...WINDOW, []),
+    ]);
+    expect(parts.map((p) => [p.start, p.end, p.announcedAt, p.categories])).toEqual([
+      [at("2026-11-10T00:00:00Z"), at("2026-11-10T01:00:00Z"), at("2026-10-01T00:00:00Z"), ["payment_request"]],
+    ]);
+  });
+
+  it("taken out and put back: the gap counts and what comes back is announced when it came back", () => {
+    const parts = noticeParts([
+      version("2026-10-01T00:00:00Z", ...WINDOW, ["payment_request"]),
+      version("2026-11-10T01:00:00Z", ...WINDOW, []),
+      version("2026-11-10T02:00:00Z", ...WINDOW, ["payment_request"]),
+    ]);
+    expect(parts.map((p) => [p.start, p.end, p.announcedAt])).toEqual([
+      [at("2026-11-10T00:00:00Z"), at("2026-11-10T01:00:00Z"), at("2026-10-01T00:00:00Z")],
+      [at("2026-11-10T01:00:00Z"), at("2026-11-10T04:00:00Z"), at("2026-11-10T02:00:00Z")],
+    ]);
+  });
+
+  it("shortened or moved away after it began: the part that elapsed keeps its notice", () => {
+    const shortened = noticeParts([
+      version("2026-10-01T00:00:00Z", ...WINDOW),
+      version("2026-11-10T03:00:00Z", "2026-11-10T00:00:00Z", "2026-11-10T01:00:00Z"),
+    ]);
+    expect(shortened.map((p) => [p.start, p.end, p.announcedAt])).toEqual([
+      [at("2026-11-10T00:00:00Z"), at("2026-11-10T03:00:00Z"), at("2026-10-01T00:00:00Z")],
+    ]);
+    const moved = noticeParts([
+      version("2026-10-01T00:00:00Z", ...WINDOW),
+      version("2026-11-10T00:30:00Z", "2026-11-20T00:00:00Z", "2026-11-20T04:00:00Z"),
+    ]);
+    expect(moved.map((p) => [p.start, p.end, p.announcedAt])).toEqual([
+      [at("2026-11-10T00:00:00Z"), at("2026-11-10T00:30:00Z"), at("2026-10-01T00:00:00Z")],
+      [at("2026-11-20T00:00:00Z"), at("2026-11-20T04:00:00Z"), at("2026-11-10T00:30:00Z")],
+    ]);
+  });
+});
+
 describe("moved maintenance in the monthly figures", () => {
+  it("a mapped component swapped mid-window: the elapsed hour stays excluded, the rest counts", () => {
+    const outage = { from: at("2026-11-10T00:00:00Z"), to: at("2026-11-10T04:00:00Z") };
+    const { report, row } = figures(
+      feedWindow([
+        version("2026-10-01T00:00:00Z", "2026-11-10T00:00:00Z", "2026-11-10T04:00:00Z", ["payment_request"]),
+        version("2026-11-10T01:00:00Z", "2026-11-10T00:00:00Z", "2026-11-10T04:00:00Z", ["settlements"]),
+      ]),
+      outage,
+    );
+    expect(row.excluded).toBe(12); // 00:00-01:00, one request every 5 minutes; 01:00-04:00 counts
+    expect(row.requests - row.successful).toBe(36);
+    const parts = report.maintenance.windows.filter((w) => w.id === "sp-1");
+    expect(parts.map((w) => [w.categories, w.qualified, w.excluded_requests])).toEqual([
+      [["payment_request"], true, 12],
+      [["settlements"], false, 0],
+    ]);
+    expect(report.maintenance.year_occasions_used).toBe(1);
+  });
+
   it("a window moved on 11-15 13:00 to 11-15 02:00-12:00 is late_notice: the 10-hour outage counts", () => {
     const outage = { from: at("2026-11-15T02:00:00Z"), to: at("2026-11-15T12:00:00Z") };
     const { report, row } = figures(
