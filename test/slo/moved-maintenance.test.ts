@@ -176,7 +176,12 @@ describe("noticeParts: a change counts from when it was seen, never before (issu
       version("2026-11-10T01:00:00Z", ...WINDOW, []),
     ]);
     expect(parts.map((p) => [p.start, p.end, p.announcedAt, p.categories])).toEqual([
-      [at("2026-11-10T00:00:00Z"), at("2026-11-10T01:00:00Z"), at("2026-10-01T00:00:00Z"), ["payment_request"]],
+      [
+        at("2026-11-10T00:00:00Z"),
+        at("2026-11-10T01:00:00Z"),
+        at("2026-10-01T00:00:00Z"),
+        ["payment_request"],
+      ],
     ]);
   });
 
