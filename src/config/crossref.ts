@@ -1,4 +1,5 @@
-import { hostKeyOf, portOf } from "../model/address.js";
+import { networkInterfaces } from "node:os";
+import { canonicalIp, hostKeyOf as hostOf, portOf } from "../model/address.js";
 import type { ConfigProblem } from "./problems.js";
 import type { FieldPath, YamlSource } from "./source.js";
 import { TargetWire } from "./wire.js";
@@ -62,6 +63,8 @@ export function checkReferences(
  * host; default ports filled in); a dns control, which only resolves its host, by host alone.
  * A problem for the commands that probe (run, check-config): a report judges by the log's controls.
  * A control on another port of a target's host is a warning: another endpoint, the same machine.
+ * This machine's own addresses (its interfaces') are the local host too: a provider listening on
+ * all of them answers a control at the machine's LAN address as at 127.0.0.1 (attack 24f).
  */
 export function checkControlsOffPath(
   slo: YamlSource,
@@ -82,6 +85,11 @@ export function checkControlsOffPath(
   const declared = isRecord(targets) ? targets : {};
   const problems: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
+  const own = ownAddresses();
+  const hostKeyOf = (url: string) => {
+    const key = hostOf(url);
+    return key !== null && own.has(key) ? "localhost" : key;
+  };
   listOf(controls).forEach((control, i) => {
     if (!isRecord(control) || typeof control.url !== "string") return;
     const host = hostKeyOf(control.url);
@@ -113,6 +121,14 @@ export function checkControlsOffPath(
     if (sameHost) warnings.push(sameHost);
   });
   return { problems, warnings };
+}
+
+/** This machine's interface addresses, canonical (an IPv6 link-local one without its zone). */
+function ownAddresses(): Set<string> {
+  const own = new Set<string>();
+  for (const list of Object.values(networkInterfaces()))
+    for (const { address } of list ?? []) own.add(canonicalIp(address.replace(/%.*$/, "")));
+  return own;
 }
 
 /** traffic.routes: each names a declared target and category. */

@@ -647,7 +647,7 @@ export const ControlWire = z.strictObject({
     .string()
     .refine(isHttpUrl, "must be an absolute http:// or https:// URL")
     .describe(
-      "A neutral endpoint off the provider's network path; any HTTP response means it is up. One naming the host and port of a target a probe uses (any spelling of the local host: localhost, all of 127.0.0.0/8, ::1, 0.0.0.0, ::ffff:127.0.0.1; a dns control: the host) is an error, one on another port of its host a warning, and one that reaches a probe's target address at run time (a DNS alias) witnesses none of that probe's failures.",
+      "A neutral endpoint off the provider's network path; any HTTP response means it is up. One naming the host and port of a target a probe uses (any spelling of the local host: localhost, all of 127.0.0.0/8, ::1, 0.0.0.0, ::ffff:127.0.0.1, this machine's own interface addresses; a dns control: the host) is an error, one on another port of its host a warning (and a report warning when it witnesses that probe's failures), and one that reaches a probe's target address at run time (a DNS alias) witnesses none of that probe's failures.",
     ),
   every: z
     .string()

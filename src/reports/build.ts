@@ -55,6 +55,7 @@ import {
   backdatedWarning,
   controlChangeWarnings,
   controlsOnPathWarnings,
+  controlsOnProviderHostWarnings,
   coverageWarning,
   DescriptorExhaustion,
   declaredNoticeWarnings,
@@ -551,6 +552,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...foreign.warnings(),
     ...descriptors.warnings(),
     ...controlsOnPathWarnings(automatic.controls.droppedOnPath()),
+    ...controlsOnProviderHostWarnings(automatic.controls.witnessedOnProviderHost()),
     ...backdatedWarning(store.backdatedRecords?.({ from: period.start, to: period.end })),
     ...coverageWarning(coverage.ratio),
     ...unsignedRunsWarning(

@@ -140,6 +140,8 @@ export class ControlTimeline {
   readonly #reached = new Map<string, Map<string, EpochMs>>();
   /** `[control id, probe]` (JSON) of each failing control left out of a judgement as on that probe's path. */
   readonly #droppedOnPath = new Set<string>();
+  /** `[control id, probe]` (JSON) of each control that witnessed a failure of a probe on that probe's host (#onHostOf). */
+  readonly #witnessedOnHost = new Set<string>();
 
   /** `quorum`: the configured controls_quorum, if any (clamped to the number of controls). */
   constructor(controls: readonly Control[], quorum?: number) {
@@ -234,7 +236,12 @@ export class ControlTimeline {
       if (state === "healthy" && !this.#contradicted(series, control, i)) witnessed.push(failure);
       else if (state === "control_flapping") flapping = true;
     }
-    if (witnessed.length >= quorum) return { witnessed };
+    if (witnessed.length >= quorum) {
+      if (probe !== null)
+        for (const w of witnessed)
+          if (this.#onHostOf(w.control, probe, ts)) this.#witnessedOnHost.add(JSON.stringify([w.control, probe]));
+      return { witnessed };
+    }
     if (failing >= quorum) return { problem: flapping ? "control_flapping" : "control_unhealthy" };
     return null;
   }
@@ -249,6 +256,30 @@ export class ControlTimeline {
       const [control, probe] = JSON.parse(pair) as [string, ProbeId];
       return { control, probe };
     });
+  }
+
+  /**
+   * The controls that witnessed (made merchant_side) a failure of a probe after reaching the host
+   * that probe reached, on another port (#onHostOf), each with that probe, sorted: accepted -- another
+   * port is another endpoint -- but a provider host that fails fails the control too, so a report
+   * says which of its exclusions rest on such a control.
+   */
+  witnessedOnProviderHost(): { control: string; probe: ProbeId }[] {
+    return [...this.#witnessedOnHost].sort().map((pair) => {
+      const [control, probe] = JSON.parse(pair) as [string, ProbeId];
+      return { control, probe };
+    });
+  }
+
+  /** Whether control `id` reached, before `ts`, the IP address `probe` reached or tried by `ts` (any port). */
+  #onHostOf(id: string, probe: ProbeId, ts: EpochMs): boolean {
+    const control = this.#reached.get(`control:${id}`);
+    const target = this.#reached.get(probe);
+    if (!control || !target) return false;
+    const hosts = new Set<string>();
+    for (const [endpoint, first] of target) if (first <= ts) hosts.add(hostOfEndpoint(endpoint));
+    for (const [endpoint, first] of control) if (first < ts && hosts.has(hostOfEndpoint(endpoint))) return true;
+    return false;
   }
 
   #noteReached(key: string, result: ProbeResult): void {
@@ -440,4 +471,9 @@ function upperBound(times: readonly number[], ts: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** The IP address of a canonical `ip:port` endpoint (canonicalEndpoint). */
+function hostOfEndpoint(endpoint: string): string {
+  return endpoint.slice(0, endpoint.lastIndexOf(":"));
 }

@@ -58,21 +58,34 @@ export async function answeringThenDown(n: number): Promise<string> {
 
 /** A loopback server that answers its first `n` requests with 200, then accepts requests and never answers (a hang). */
 export async function answeringThenHanging(n: number): Promise<string> {
+  const [url] = await answeringThenHangingOn(1, n);
+  return url!;
+}
+
+/**
+ * One process listening on `ports` loopback ports: it answers its first `n` requests (any port)
+ * with 200, then hangs on every port at once (the provider's host failing).
+ */
+export async function answeringThenHangingOn(ports: number, n: number): Promise<string[]> {
   let seen = 0;
-  const server: Server = createHttpServer((_req, res) => {
-    if (++seen > n) return;
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end("{}");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  cleanups.push(() => {
-    server.closeAllConnections();
-    return new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  server.unref();
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return `http://127.0.0.1:${address.port}`;
+  const urls: string[] = [];
+  for (let i = 0; i < ports; i++) {
+    const server: Server = createHttpServer((_req, res) => {
+      if (++seen > n) return;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    server.unref();
+    const address = server.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    urls.push(`http://127.0.0.1:${address.port}`);
+  }
+  return urls;
 }
 
 /** A loopback URL nothing listens on: every connection is refused. */

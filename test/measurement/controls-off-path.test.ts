@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { afterAll, describe, expect, it } from "vitest";
 import { slo } from "../reports/cli-run.js";
 import {
   answeringThenHanging,
+  answeringThenHangingOn,
   cleanUp,
   configFor,
   report,
@@ -72,6 +74,49 @@ describe.concurrent("controls off the provider's path (contract section 14)", { 
         /controls\[0\]\.url: warning: is on the host of target "api" \(127\.0\.0\.1:18690\), which probe "payment-request-read" uses, on another port: accepted, but if the provider's host or process fails/,
       );
     });
+
+  // This machine's own LAN address reaches a provider listening on all addresses, as 127.0.0.1 does.
+  const lan = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a !== undefined && !a.internal && a.family === "IPv4")?.address;
+  it.skipIf(lan === undefined)(
+    `check-config refuses a control at this machine's own address (${lan}) and the provider's port (attack 24f)`,
+    () => {
+      const config = configFor({ provider: "http://127.0.0.1:18690", controls: [`http://${lan}:18690`] });
+      const out = slo(["check-config", "--config", "slo.yaml"], workDir(config));
+      expect(out.code, `${out.stdout}${out.stderr}`).toBe(2);
+      expect(out.stderr).toMatch(
+        /controls\[0\]\.url: names the host and port of target "api" \(127\.0\.0\.1:18690\)/,
+      );
+    },
+  );
+
+  it("a control on another port of the provider's host may witness its hang, and every report format says so (attack 24f)", async () => {
+    // One process, two ports: the provider's and the control's; it answers, then hangs on both.
+    const [provider, control] = await answeringThenHangingOn(2, 6);
+    const config = configFor({ provider: provider!, controls: [control!] }).replace(
+      "timeout_ms: 10000",
+      "timeout_ms: 900",
+    );
+    const run = await runAgent(
+      config,
+      (m) => (seriesValue(m, "slo_probe_automatic_exclusions_total", MERCHANT) ?? 0) >= 3,
+    );
+    const json = JSON.parse(report(run.dir));
+    // Accepted (another port is another endpoint), so the hang is the merchant's -- but not silently.
+    expect(json.categories[0].excluded).toBeGreaterThanOrEqual(3);
+    const said =
+      /control "c0" reached the host that probe "payment-request-read" reached, on another port, and witnessed failures of that probe as merchant-side/;
+    expect(
+      json.warnings.filter((w: string) => said.test(w)),
+      JSON.stringify(json.warnings),
+    ).toHaveLength(1);
+    const q = '(?:"|""|&quot;)';
+    const named = new RegExp(
+      `control ${q}c0${q} reached the host that probe ${q}payment-request-read${q} reached, on another port`,
+    );
+    for (const format of ["markdown", "html", "csv"]) expect(report(run.dir, format), format).toMatch(named);
+  });
 
   const alias = loopbackAlias();
   it.skipIf(alias === null)(
