@@ -82,7 +82,9 @@ export function controlsOnPathWarnings(dropped: readonly { control: string; prob
  * host on another port (src/slo/controls.ts): the exclusions rest on a control the provider's own
  * machine can fail.
  */
-export function controlsOnProviderHostWarnings(pairs: readonly { control: string; probe: string }[]): string[] {
+export function controlsOnProviderHostWarnings(
+  pairs: readonly { control: string; probe: string }[],
+): string[] {
   return pairs.map(
     ({ control, probe }) =>
       `control "${control}" reached the host that probe "${probe}" reached, on another port, and witnessed failures of that probe as merchant-side: if the provider's host or process failed, the control failed with it and the provider's outage is excluded as the merchant's; move the control off the provider's machines.`,

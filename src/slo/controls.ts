@@ -239,7 +239,8 @@ export class ControlTimeline {
     if (witnessed.length >= quorum) {
       if (probe !== null)
         for (const w of witnessed)
-          if (this.#onHostOf(w.control, probe, ts)) this.#witnessedOnHost.add(JSON.stringify([w.control, probe]));
+          if (this.#onHostOf(w.control, probe, ts))
+            this.#witnessedOnHost.add(JSON.stringify([w.control, probe]));
       return { witnessed };
     }
     if (failing >= quorum) return { problem: flapping ? "control_flapping" : "control_unhealthy" };
@@ -278,7 +279,8 @@ export class ControlTimeline {
     if (!control || !target) return false;
     const hosts = new Set<string>();
     for (const [endpoint, first] of target) if (first <= ts) hosts.add(hostOfEndpoint(endpoint));
-    for (const [endpoint, first] of control) if (first < ts && hosts.has(hostOfEndpoint(endpoint))) return true;
+    for (const [endpoint, first] of control)
+      if (first < ts && hosts.has(hostOfEndpoint(endpoint))) return true;
     return false;
   }
 
