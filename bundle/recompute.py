@@ -177,19 +177,32 @@ def input_versions():
     """({feed window id: its versions}, {declared window id: its versions}), oldest first, read as the
     agent reads them from inputs.ndjson. A feed window's: its maintenance observations whose start,
     end, categories or cancellation differ from the one before for the same window; the first from
-    its first_seen_at, a later one from when it was read (its ts); a cancelled one is no version. A
+    its first_seen_at, a later one from when it was read (its ts); a cancellation is a version covering
+    no category (categories []). A
     declared window's: the configuration records holding it (by the same rule), the first from the
     later of its declared announcedAt and the load of the first configuration holding it (its ts) --
     in the log's first configuration, from its announcedAt (nothing earlier can gainsay it) --, a later
-    one whose start, end or categories differ from when that configuration was loaded (its ts). As
+    one whose start, end or categories differ from when that configuration was loaded (its ts), and
+    one covering no category from the load of a configuration that no longer holds it. As
     maintenance.json's and report.json's `history`. None for declared windows when the log holds no
     configuration record (a store filled by import)."""
     versions, last, previous = {}, {}, None
     declared, declared_last, any_config = {}, {}, False
+    held, held_order = set(), []  # the declared windows of the previous configuration record
     if not os.path.exists("inputs.ndjson"):  # a bundle without a signed checkpoint has no input chain
         return versions, None
     for number, head, canonical, o in hashed_lines("inputs.ndjson", "kind", first_pass=True):
         previous = chained("inputs.ndjson", number, head, canonical, previous)
+        listed = ((o["payload"] or {}).get("maintenance") or {}).get("windows") if o["kind"] == "config" else None
+        if isinstance(listed, list):
+            # A window the configuration before held and this one does not: covers no category from
+            # this load on (deleting it after it elapsed takes back nothing).
+            for wid in sorted(held - {w["id"] for w in listed}, key=held_order.index):
+                start, end, _ = declared_last[wid]
+                declared_last[wid] = (start, end, [])
+                declared[wid].append({"seenAt": ms(o["ts"]), "start": start, "end": end, "categories": []})
+            held = {w["id"] for w in listed}
+            held_order = [w["id"] for w in listed]
         if o["kind"] == "config":
             for w in ((o["payload"] or {}).get("maintenance") or {}).get("windows") or []:
                 shape = (w["start"], w["end"], w["categories"])
@@ -209,9 +222,9 @@ def input_versions():
             continue
         seen = ms(o["ts"]) if wid in last else p["first_seen_at"]
         last[wid] = shape
-        if p["cancelled_at"] is None:
-            versions.setdefault(wid, []).append(
-                {"seenAt": seen, "start": p["start"], "end": p["end"], "categories": p["categories"]})
+        # A cancellation covers no category from when it was read: what elapsed before stays.
+        versions.setdefault(wid, []).append({"seenAt": seen, "start": p["start"], "end": p["end"],
+                                             "categories": p["categories"] if p["cancelled_at"] is None else []})
     return versions, declared if any_config else None
 
 
@@ -309,8 +322,33 @@ def by_notice(window, history):
     shape = [(v["start"], v["end"], v["categories"]) for v in history]
     if all(a == b for a, b in zip(shape, shape[1:])):  # never announced before it was first seen
         return [dict(window, announcedAt=max([window["announcedAt"]] + [v["seenAt"] for v in history[:1]]))]
-    return [dict(window, start=start, end=end, categories=scope, announcedAt=max(at, window["announcedAt"]))
-            for start, end, at, scope in notice_parts(history)]
+    parts = notice_parts(history)
+    if window.get("cancelled") and not parts:  # called off before any of it elapsed: never counted
+        return [window]
+    # A cancelled window's parts are what elapsed before the cancellation was read: judged by notice.
+    return [dict(window, start=start, end=end, categories=scope, announcedAt=max(at, window["announcedAt"]),
+                 cancelled=False)
+            for start, end, at, scope in parts]
+
+
+def removed_window(wid, logged):
+    """A declared window the log's configurations held that config.json does not: its logged versions,
+    covering no category from the deletion on (from report.json's generated_at when no record deleted
+    it), so that what elapsed in force stays maintenance."""
+    last = next((v for v in reversed(logged) if v["categories"]), None)
+    if last is None:
+        return []
+    history = logged
+    if logged[-1]["categories"]:
+        made = ms(load("report.json")["generated_at"]) if os.path.exists("report.json") else None
+        if made is None:
+            disputes.append(f"declared window {wid}: the log holds it and config.json does not; without "
+                            f"report.json it cannot be told when it was removed")
+            return []
+        history = logged + [{"seenAt": made, "start": last["start"], "end": last["end"], "categories": []}]
+    window = {"id": wid, "start": last["start"], "end": last["end"], "announcedAt": logged[0]["seenAt"],
+              "categories": last["categories"]}
+    return by_notice(window, history)
 
 
 # --- Maintenance windows that qualify (notice, occasions, hours per calendar year) --------------
@@ -372,6 +410,8 @@ def qualifying_windows():
     declared = [part for w in config["maintenance"]["windows"]
                 for part in by_notice(w, declared_history(
                     w, None if declared_versions is None else declared_versions.get(w["id"], [])))]
+    declared += [part for wid, logged in (declared_versions or {}).items() if wid not in ids
+                 for part in removed_window(wid, logged)]
     feed = []
     for f in maintenance["feed_windows"]:
         if f.get("history") != versions.get(f["providerId"]):

@@ -231,8 +231,10 @@ export interface ObservationPayload {
 /**
  * Each window's versions from its maintenance observations in log order (the store's, and
  * `verify --bundle`'s from inputs.ndjson): a window's first version counts from when the ledger
- * first saw it; each later one from the observation that changed its schedule or scope. A
- * cancellation is judged by cancelled_at, and is no version.
+ * first saw it; each later one from the observation that changed its schedule, scope or
+ * cancellation. A cancellation is a version covering no category (categories []), seen when the
+ * agent read it: the time the window was in force before stays maintenance, and a window put
+ * back is announced when it was read again (slo/moved-maintenance.ts).
  */
 export function versionsOfObservations(
   observations: Iterable<{ readonly ts: EpochMs; readonly payload: ObservationPayload }>,
@@ -244,13 +246,12 @@ export function versionsOfObservations(
     if (last.get(o.provider_id) === shape) continue;
     const isFirst = !last.has(o.provider_id);
     last.set(o.provider_id, shape);
-    if (o.cancelled_at !== null) continue;
     const list = byId.get(o.provider_id) ?? [];
     list.push({
       seenAt: isFirst ? o.first_seen_at : ts,
       start: o.start,
       end: o.end,
-      categories: o.categories,
+      categories: o.cancelled_at === null ? o.categories : [],
     });
     byId.set(o.provider_id, list);
   }
@@ -270,13 +271,16 @@ export interface ConfigVersionSource {
  * first configuration holding it -- a window added by a reload is announced no earlier than the
  * log shows it -- except in the log's first configuration, which nothing earlier can gainsay
  * (slo/feed-windows.ts flags those as unverified); each later version whose start, end or
- * categories differ, from when the configuration holding it was loaded. A window left out of a
- * configuration is no version.
+ * categories differ, from when the configuration holding it was loaded. A window a later
+ * configuration no longer holds is a version covering no category (categories []) from when that
+ * configuration was loaded: deleting a window after it elapsed takes back nothing.
  */
 export function declaredVersionsOf(records: Iterable<ConfigVersionSource>): Map<string, WindowVersion[]> {
   return versionsOfObservations(
     (function* () {
       let first = true;
+      /** The windows of the previous configuration record, by id. */
+      let held = new Map<string, DeclaredForm>();
       for (const record of records) {
         const plain = (typeof record.payload === "string" ? JSON.parse(record.payload) : record.payload) as {
           maintenance?: { windows?: unknown };
@@ -285,6 +289,22 @@ export function declaredVersionsOf(records: Iterable<ConfigVersionSource>): Map<
         const inFirst = first;
         first = false;
         if (!Array.isArray(windows)) continue;
+        const now = new Map((windows as DeclaredForm[]).map((w) => [w.id, w]));
+        for (const [id, w] of held) {
+          if (now.has(id)) continue;
+          yield {
+            ts: record.ts,
+            payload: {
+              provider_id: id,
+              start: w.start,
+              end: w.end,
+              first_seen_at: record.ts,
+              categories: [],
+              cancelled_at: null,
+            },
+          };
+        }
+        held = now;
         for (const w of windows as DeclaredForm[]) {
           yield {
             ts: record.ts,

@@ -339,7 +339,7 @@ export function windowHistoryLines(
     if (w.history.length < 2) continue;
     const versions = w.history.map(
       (v) =>
-        `seen ${formatInstant(v.seen_at)}: ${formatInstant(v.start)} to ${formatInstant(v.end)} (${v.categories.length > 0 ? v.categories.join(", ") : "no category: the provider listed no mapped component"})`,
+        `seen ${formatInstant(v.seen_at)}: ${formatInstant(v.start)} to ${formatInstant(v.end)} (${v.categories.length > 0 ? v.categories.join(", ") : "no category: called off, deleted or left with no mapped component"})`,
     );
     lines.push(
       `${w.id} changed after it was announced; each change is judged from when it was first seen: ${versions.join("; ")}.`,

@@ -10,7 +10,7 @@ import type {
   WindowVersion,
 } from "../model/config.js";
 import { DAY_MS, type EpochMs } from "../model/time.js";
-import { windowsByNotice } from "./moved-maintenance.js";
+import { removedWindow, windowsByNotice } from "./moved-maintenance.js";
 
 export interface ComponentScope {
   /** The categories the components cover; null when none of them is mapped. */
@@ -247,12 +247,19 @@ export function withFeedWindows<
   const everyMs = config.maintenance.feed?.everyMs ?? DEFAULT_FEED_EVERY_MS;
   // The configured categories let a window widened to "all" late keep its notice per category.
   const known = config.categories ? [...config.categories.keys()] : undefined;
+  const ids = new Set(config.maintenance.windows.map((w) => w.id));
   const own =
     declared === undefined
       ? config.maintenance.windows
-      : config.maintenance.windows.flatMap((w) =>
-          declaredWithHistory(w, declared, known, config.maintenance.policy.minNoticeDays * DAY_MS),
-        );
+      : [
+          ...config.maintenance.windows.flatMap((w) =>
+            declaredWithHistory(w, declared, known, config.maintenance.policy.minNoticeDays * DAY_MS),
+          ),
+          // Deleted after it was in force: what elapsed stays maintenance (removedWindow).
+          ...[...declared.versions]
+            .filter(([id]) => !ids.has(id))
+            .flatMap(([id, versions]) => removedWindow(id, versions, declared.now, known)),
+        ];
   const windows = mergeFeedWindows(own, feed, everyMs, known);
   return { ...config, maintenance: { ...config.maintenance, windows } };
 }

@@ -188,12 +188,51 @@ export function windowsByNotice(
   );
   // Never announced before its first version was seen (a declared window added by a reload).
   if (!changed) return [{ ...window, announcedAt: Math.max(window.announcedAt, history[0]?.seenAt ?? 0) }];
-  return noticeParts(history, known).map((part) => ({
+  const parts = noticeParts(history, known);
+  const cancelled = window.feed?.cancelledAt !== undefined && window.feed.cancelledAt !== null;
+  // Called off before any of it elapsed: the window as it stands, kept for the record (never counted).
+  if (cancelled && parts.length === 0) return [window];
+  return parts.map((part) => ({
     ...window,
     start: part.start,
     end: part.end,
     categories: part.categories,
     // Never earlier than the window claims as a whole (a declared window's own announced_at).
     announcedAt: Math.max(part.announcedAt, window.announcedAt),
+    // A cancelled window's parts are what elapsed before the cancellation was read: judged by notice.
+    ...(cancelled && window.feed ? { feed: { ...window.feed, cancelledAt: null } } : {}),
   }));
+}
+
+/**
+ * A declared window the log's configurations held that the configuration given now does not (a
+ * reload deleted it, or only the slo.yaml given to the report lacks it): judged from its logged
+ * versions, covering no category from the deletion on (from `now` when no record deleted it), so
+ * the time it was in force stays maintenance; nothing when none of it elapsed in force.
+ */
+export function removedWindow(
+  id: string,
+  logged: readonly WindowVersion[],
+  now: EpochMs,
+  known?: readonly CategoryId[],
+): MaintenanceWindow[] {
+  const last = logged.findLast((v) => v.categories === "all" || v.categories.length > 0);
+  if (last === undefined) return [];
+  const deleted = logged.at(-1)!.categories;
+  const history =
+    deleted !== "all" && deleted.length === 0
+      ? logged
+      : [...logged, { seenAt: now, start: last.start, end: last.end, categories: [] }];
+  return windowsByNotice(
+    {
+      id,
+      start: last.start,
+      end: last.end,
+      announcedAt: logged[0]!.seenAt,
+      categories: last.categories,
+      description: "removed from the configuration",
+      history,
+    },
+    known,
+  );
 }

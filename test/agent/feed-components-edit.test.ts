@@ -18,15 +18,16 @@ import {
 } from "./maintenance-agent.js";
 
 /**
- * The provider takes a mapped component out of a window that has begun (contract section 14,
- * "Moved maintenance"; issue 24, attack round 7). sm-1 ("Payments API" -> payment_request, policy
- * 0 days) qualifies over the provider's 503s; then the provider's entry names "Web" (webhooks)
- * instead, or only "Status page" (no category), and a restart reads it. Before: with "Web" the
- * whole window became webhooks, late, and payment_request lost the exclusions of the time that
- * had elapsed as announced maintenance; with "Status page" the entry was left out and the stored
- * window stayed on payment_request, excluding the 503s after the provider took it out. Now the
- * elapsed part keeps its notice and payment_request counts from the reading that saw the edit,
- * in the report, recompute.py and /metrics alike.
+ * The provider takes a mapped component out of a window that has begun, or calls it off
+ * (contract section 14, "Moved maintenance"; issue 24, attack rounds 7 and 8). sm-1 ("Payments
+ * API" -> payment_request, policy 0 days) qualifies over the provider's 503s; then the provider's
+ * entry names "Web" (webhooks) instead, or only "Status page" (no category), or it is cancelled,
+ * and a restart reads it. Before: with "Web" the whole window became webhooks, late, and
+ * payment_request lost the exclusions of the time that had elapsed as announced maintenance; with
+ * "Status page" the entry was left out and the stored window stayed on payment_request, excluding
+ * the 503s after the provider took it out; cancelled, the time it had been in force became
+ * downtime after the fact. Now the elapsed part keeps its notice and payment_request counts from
+ * the reading that saw the edit, in the report, recompute.py and /metrics alike.
  */
 
 const DAY = 86_400_000;
@@ -48,10 +49,17 @@ describe.each([
     components: [{ id: "c9", name: "Status page" }],
     webhooks: false,
   },
+  // A cancellation is a change like the others (attack round 8): from when it was read.
+  {
+    edit: "cancels it",
+    components: [{ id: "c1", name: "Payments API" }],
+    status: "cancelled",
+    webhooks: false,
+  },
 ])(
-  "the provider $edit after the window began (issue 24, attack round 7)",
+  "the provider $edit after the window began (issue 24, attack rounds 7 and 8)",
   { timeout: 300_000 },
-  ({ components: edited, webhooks }) => {
+  ({ components: edited, status: editedStatus, webhooks }) => {
     let outage: Outage;
     let feed: Statuspage;
     let excludedBefore = 0;
@@ -61,6 +69,7 @@ describe.each([
     beforeAll(async () => {
       const t0 = Date.now();
       let components = [{ id: "c1", name: "Payments API" }];
+      let status = "in_progress";
       feed = await startStatuspage(() => [
         scheduledMaintenance({
           id: "sm-1",
@@ -68,7 +77,7 @@ describe.each([
           start: t0 + 6_000,
           end: t0 + 3_600_000,
           components,
-          status: "in_progress",
+          status,
         }),
       ]);
       outage = await openOutage("slo-feed-components-edit-");
@@ -86,6 +95,7 @@ describe.each([
         await agent.stop();
       }
       components = edited;
+      status = editedStatus ?? status;
       const readsBefore = feed.reads();
       const again = startAgent(outage);
       try {

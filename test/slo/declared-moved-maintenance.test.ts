@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { effectiveConfiguration } from "../../src/config/fingerprint.js";
 import type { MaintenanceWindow } from "../../src/model/config.js";
 import { declaredVersionsOf } from "../../src/record/feed-windows.js";
-import { declaredWithHistory, qualifyMaintenanceWindows } from "../../src/slo/index.js";
+import { declaredWithHistory, qualifyMaintenanceWindows, withFeedWindows } from "../../src/slo/index.js";
 import { fixtureConfig } from "../support/slo-config.js";
 
 /**
@@ -193,6 +193,49 @@ describe("declared maintenance windows moved by a reload", () => {
       }),
     ]);
     expect(qualifyMaintenanceWindows(parts, POLICY).map((v) => v.reason)).toEqual(["late_notice"]);
+  });
+
+  it("a window a reload deletes after it elapsed stays maintenance for the time it was in force (attack 24g)", () => {
+    // In force 11-25 02:00-03:00 until a reload on 11-25 02:30 deleted it: the half hour that
+    // elapsed as announced maintenance stays excluded; the rest no longer is.
+    const versions = declaredVersionsOf([
+      record("2026-11-01T00:00:00Z", [FIRST]),
+      record("2026-11-25T02:30:00Z", []),
+    ]);
+    expect(versions.get("mw1")?.map((v) => [new Date(v.seenAt).toISOString(), v.categories])).toEqual([
+      [new Date(FIRST.announcedAt).toISOString(), "all"],
+      ["2026-11-25T02:30:00.000Z", []],
+    ]);
+    const history = { versions, logBegan: at("2026-11-01T00:00:00Z"), now: at("2026-12-01T00:00:00Z") };
+    const config = withFeedWindows(
+      fixtureConfig({ maintenance: { policy: POLICY, windows: [] } }),
+      [],
+      history,
+    );
+    const judged = qualifyMaintenanceWindows(config.maintenance.windows, POLICY);
+    expect(judged.map((q) => [q.window.id, new Date(q.window.start).toISOString(), q.qualifyingEnd])).toEqual(
+      [["mw1", "2026-11-25T02:00:00.000Z", at("2026-11-25T02:30:00Z")]],
+    );
+    // Deleted only in the slo.yaml given now (no reload): removed when the report is made, so the
+    // whole hour, in force until then, stays.
+    const kept = declaredVersionsOf([record("2026-11-01T00:00:00Z", [FIRST])]);
+    const given = withFeedWindows(fixtureConfig({ maintenance: { policy: POLICY, windows: [] } }), [], {
+      ...history,
+      versions: kept,
+    });
+    expect(qualifyMaintenanceWindows(given.maintenance.windows, POLICY).map((q) => q.qualifyingEnd)).toEqual([
+      FIRST.end,
+    ]);
+    // Deleted before it began: nothing elapsed, nothing to judge.
+    const early = declaredVersionsOf([
+      record("2026-11-01T00:00:00Z", [FIRST]),
+      record("2026-11-20T00:00:00Z", []),
+    ]);
+    const none = withFeedWindows(fixtureConfig({ maintenance: { policy: POLICY, windows: [] } }), [], {
+      ...history,
+      versions: early,
+    });
+    expect(none.maintenance.windows).toEqual([]);
   });
 
   it("a log without configuration records (a store filled by import): the window stands on its announced_at", () => {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { FakeClock } from "../../src/clock/fake.js";
 import type { FeedWindow, WindowVersion } from "../../src/model/config.js";
 import type { ProbeResult } from "../../src/model/result.js";
+import { versionsOfObservations } from "../../src/record/feed-windows.js";
 import { openEvidenceStore } from "../../src/record/index.js";
 import { windowHistoryLines } from "../../src/reports/wording.js";
 import { monthlyFigures, noticeParts, withFeedWindows } from "../../src/slo/index.js";
@@ -212,6 +213,71 @@ describe("noticeParts: a change counts from when it was seen, never before (issu
     expect(moved.map((p) => [p.start, p.end, p.announcedAt])).toEqual([
       [at("2026-11-10T00:00:00Z"), at("2026-11-10T00:30:00Z"), at("2026-10-01T00:00:00Z")],
       [at("2026-11-20T00:00:00Z"), at("2026-11-20T04:00:00Z"), at("2026-11-10T00:30:00Z")],
+    ]);
+  });
+});
+
+describe("a cancellation is a change like any other: from when it was read (attack 24g)", () => {
+  const observation = (ts: string, cancelled: string | null) => ({
+    ts: at(ts),
+    payload: {
+      provider_id: "sp-1",
+      start: at("2026-11-10T00:00:00Z"),
+      end: at("2026-11-10T04:00:00Z"),
+      first_seen_at: at("2026-10-01T00:00:00Z"),
+      categories: ["payment_request"],
+      cancelled_at: cancelled === null ? null : at(cancelled),
+    },
+  });
+  const outage = { from: at("2026-11-10T00:00:00Z"), to: at("2026-11-10T04:00:00Z") };
+  const cancelledAt = (history: WindowVersion[], cancelled: number | null): FeedWindow => ({
+    ...feedWindow(history),
+    categories: ["payment_request"],
+    start: at("2026-11-10T00:00:00Z"),
+    end: at("2026-11-10T04:00:00Z"),
+    ...(cancelled === null ? {} : { cancelledAt: cancelled }),
+  });
+
+  it("called off mid-window: the hour it was in force stays excluded, the rest counts", () => {
+    const history = versionsOfObservations([
+      observation("2026-10-01T00:00:00Z", null),
+      observation("2026-11-10T01:00:00Z", "2026-11-10T01:00:00Z"),
+    ]).get("sp-1")!;
+    expect(history.map((v) => v.categories)).toEqual([["payment_request"], []]);
+    const { report, row } = figures(cancelledAt(history, at("2026-11-10T01:00:00Z")), outage);
+    expect(row.excluded).toBe(12);
+    expect(
+      report.maintenance.windows.filter((w) => w.id === "sp-1").map((w) => [w.qualified, w.reason]),
+    ).toEqual([[true, null]]);
+  });
+
+  it("called off before it began: listed as cancelled, never counted", () => {
+    const history = versionsOfObservations([
+      observation("2026-10-01T00:00:00Z", null),
+      observation("2026-11-01T00:00:00Z", "2026-11-01T00:00:00Z"),
+    ]).get("sp-1")!;
+    const { report, row } = figures(cancelledAt(history, at("2026-11-01T00:00:00Z")), outage);
+    expect(row.excluded).toBe(0);
+    expect(
+      report.maintenance.windows.filter((w) => w.id === "sp-1").map((w) => [w.qualified, w.reason]),
+    ).toEqual([[false, "cancelled"]]);
+  });
+
+  it("called off, then put back: the time it was off counts, what comes back is announced when it came back", () => {
+    const history = versionsOfObservations([
+      observation("2026-10-01T00:00:00Z", null),
+      observation("2026-11-10T01:00:00Z", "2026-11-10T01:00:00Z"),
+      observation("2026-11-10T02:00:00Z", null),
+    ]).get("sp-1")!;
+    expect(history.map((v) => v.categories)).toEqual([["payment_request"], [], ["payment_request"]]);
+    const { report, row } = figures(cancelledAt(history, null), outage);
+    // 00:00-01:00 in force (announced 10-01) and 02:00-04:00 put back (policy 7 days: late).
+    expect(row.excluded).toBe(12);
+    expect(
+      report.maintenance.windows.filter((w) => w.id === "sp-1").map((w) => [w.start, w.qualified, w.reason]),
+    ).toEqual([
+      ["2026-11-10T00:00:00.000Z", true, null],
+      ["2026-11-10T01:00:00.000Z", false, "late_notice"],
     ]);
   });
 });
