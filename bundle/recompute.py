@@ -229,16 +229,16 @@ def input_versions():
 
 
 def declared_history(window, logged):
-    """A declared window's versions: the logged ones up to the newest with its start, end and
-    categories; when none has them (a configuration the agent never loaded, or a window in none),
-    one more, first seen when the report was made (report.json's generated_at). None when the log
-    holds no configuration record: the window stands on its announcedAt."""
+    """A declared window's versions: every logged one; when the newest is not the window as given
+    (a configuration the agent never loaded, an older one given to the report, or a window in none),
+    one more, first seen when the report was made (report.json's generated_at): a change never
+    reaches back. None when the log holds no configuration record: the window stands on its
+    announcedAt."""
     if logged is None:
         return []
     shape = (window["start"], window["end"], window["categories"])
-    same = [i for i, v in enumerate(logged) if (v["start"], v["end"], v["categories"]) == shape]
-    if same:
-        return logged[:same[-1] + 1]
+    if logged and (logged[-1]["start"], logged[-1]["end"], logged[-1]["categories"]) == shape:
+        return logged
     made = ms(load("report.json")["generated_at"]) if os.path.exists("report.json") else None
     if made is None:
         disputes.append(f"declared window {window['id']}: its schedule is in no configuration record, "
@@ -348,7 +348,7 @@ def removed_window(wid, logged):
         history = logged + [{"seenAt": made, "start": last["start"], "end": last["end"], "categories": []}]
     window = {"id": wid, "start": last["start"], "end": last["end"], "announcedAt": logged[0]["seenAt"],
               "categories": last["categories"]}
-    return by_notice(window, history)
+    return [dict(part, history=history) for part in by_notice(window, history)]
 
 
 # --- Maintenance windows that qualify (notice, occasions, hours per calendar year) --------------
@@ -402,16 +402,24 @@ def covered_ms(spans, start, end):
     return ms
 
 
+declared_histories = {}  # declared window id -> the versions it was judged by (maintenance.json's history)
+
+
 def qualifying_windows():
     """[(window id, start, end of its qualifying part, categories)], declared and feed windows."""
     versions, declared_versions = input_versions()
     ids = {w["id"] for w in config["maintenance"]["windows"]}
     # A declared window moved or extended by a reload: each part from when its configuration was loaded.
-    declared = [part for w in config["maintenance"]["windows"]
-                for part in by_notice(w, declared_history(
-                    w, None if declared_versions is None else declared_versions.get(w["id"], [])))]
-    declared += [part for wid, logged in (declared_versions or {}).items() if wid not in ids
-                 for part in removed_window(wid, logged)]
+    declared = []
+    for w in config["maintenance"]["windows"]:
+        history = declared_history(w, None if declared_versions is None else declared_versions.get(w["id"], []))
+        declared_histories[w["id"]] = history
+        declared += by_notice(w, history)
+    for wid, logged in (declared_versions or {}).items():
+        if wid not in ids:
+            parts = removed_window(wid, logged)
+            declared_histories[wid] = parts[0]["history"] if parts else []
+            declared += parts
     feed = []
     for f in maintenance["feed_windows"]:
         if f.get("history") != versions.get(f["providerId"]):
@@ -939,6 +947,14 @@ def check_window_verdicts():
     be the one recomputed from the configuration, the feed's windows and the records' verdicts;
     each part of a window changed late counts the requests it excluded (an unqualified one, none)."""
     for w in maintenance["windows"]:
+        if w["id"] in declared_histories:  # a declared window's history: the versions the log gives
+            stated = [(ms(v["seen_at"]), ms(v["start"]), ms(v["end"]), sorted(v["categories"]))
+                      for v in w.get("history", [])]
+            logged = [(v["seenAt"], v["start"], v["end"], ["all"] if v["categories"] == "all" else sorted(v["categories"]))
+                      for v in declared_histories[w["id"]]]
+            if stated != logged:
+                disputes.append(f"maintenance.json windows {w['id']}: its history is not the versions the "
+                                f"configuration records of inputs.ndjson give")
         # One entry per notice part of a moved window: the part qualifies when a qualifying part of
         # the same window starts where it starts, over the same categories.
         part = (w["id"], ms(w["start"]), scope_key(w["categories"]))

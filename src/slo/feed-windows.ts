@@ -180,10 +180,9 @@ function withLoggedPolicy<T extends Pick<SloConfig, "maintenance">>(config: T, d
 
 /**
  * A declared window judged like a feed window (contract section 14): its history is the versions
- * the configuration records of the log hold, up to the newest one with its schedule and scope (a
- * report made with an earlier configuration ends there); a window whose schedule or scope no
- * record holds (a configuration the agent never loaded) gains a version first seen `now`, and so
- * does a window no record holds at all. A log without configuration records (a store filled by
+ * the configuration records of the log hold; a window as given that is not the newest of them (a
+ * configuration the agent never loaded, or an older one given to a report) gains a version first
+ * seen `now`, and so does a window no record holds at all: what the log held in force stays. A log without configuration records (a store filled by
  * import) gives no history: the window stands on its declared announced_at.
  */
 export function declaredWithHistory(
@@ -196,11 +195,13 @@ export function declaredWithHistory(
   const logged = history.versions.get(window.id) ?? [];
   const shape = (v: Pick<WindowVersion, "start" | "end" | "categories">) =>
     JSON.stringify([v.start, v.end, v.categories]);
-  const own = shape(window);
-  const last = logged.findLastIndex((v) => shape(v) === own);
+  // Every version the log holds counts, also those after one matching the window as given (a
+  // report made with an older slo.yaml): a change never reaches back, so the window as given, when
+  // it is not the newest logged version, is a change first seen now.
+  const newest = logged.at(-1);
   const versions =
-    last >= 0
-      ? logged.slice(0, last + 1)
+    newest !== undefined && shape(newest) === shape(window)
+      ? logged
       : [
           ...logged,
           { seenAt: history.now, start: window.start, end: window.end, categories: window.categories },

@@ -1,4 +1,6 @@
-import { writeFile } from "node:fs/promises";
+import { spawnSync } from "node:child_process";
+import { readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { slo } from "../reports/cli-run.js";
 import {
@@ -51,7 +53,10 @@ describe("a declared window deleted by a reload after it began (issue 24, attack
       end: iso(t0 + 3_600_000),
       announcedAt: iso(t0 - 30 * DAY),
     };
-    await writeFile(outage.file, maintenanceConfig("declared-deleted-1", outage.targetUrl, POLICY, [window]));
+    const first = maintenanceConfig("declared-deleted-1", outage.targetUrl, POLICY, [window]);
+    await writeFile(outage.file, first);
+    // The slo.yaml the agent first loaded, kept aside: a report made with it (attack round 9).
+    await writeFile(join(outage.dir, "old.yaml"), first);
     const agent = startAgent(outage);
     try {
       const url = await agent.listening(30_000);
@@ -93,10 +98,40 @@ describe("a declared window deleted by a reload after it began (issue 24, attack
     checkReport(JSON.parse(reportOf(outage, MONTH, "json")) as Report);
   });
 
+  it("a report and a bundle made with the older slo.yaml give the same figures: the deletion the log holds stays (attack round 9)", async () => {
+    const older = JSON.parse(reportOf(outage, MONTH, "json", join(outage.dir, "old.yaml"))) as Report;
+    const newest = JSON.parse(reportOf(outage, MONTH, "json")) as Report;
+    const pay = (r: Report) => r.categories.find((c) => c.category === "payment_request")!;
+    expect(pay(older).excluded).toBe(pay(newest).excluded);
+    expect(pay(older).requests).toBe(pay(newest).requests);
+    const { stated } = await recomputeBundle(outage, MONTH, join(outage.dir, "old.yaml"));
+    expect(pay(stated as Report).excluded).toBe(pay(newest).excluded);
+    await rm(join(outage.dir, "bundle"), { recursive: true });
+  });
+
   it("the bundle verifies, and recompute.py agrees with the report", async () => {
     const { stated } = await recomputeBundle(outage, MONTH);
     checkReport(stated as Report);
     const verified = slo(["verify", "--bundle", "bundle"], outage.dir);
     expect(verified.code, verified.stderr).toBe(0);
+  });
+
+  it("recompute.py names a maintenance.json whose declared window lost its deletion (attack round 9)", async () => {
+    const file = join(outage.dir, "bundle", "maintenance.json");
+    const document = JSON.parse(await readFile(file, "utf8")) as {
+      windows: { id: string; history: { categories: string[] }[] }[];
+    };
+    for (const w of document.windows)
+      if (w.id === "mw1") w.history = w.history.filter((v) => v.categories.length > 0);
+    await writeFile(file, `${JSON.stringify(document, null, 2)}\n`);
+    const recompute = spawnSync("python3", ["recompute.py"], {
+      cwd: join(outage.dir, "bundle"),
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    expect(recompute.status).toBe(1);
+    expect(recompute.stdout + recompute.stderr).toMatch(
+      /maintenance\.json windows mw1: its history is not the versions the configuration records of inputs\.ndjson give/,
+    );
   });
 });

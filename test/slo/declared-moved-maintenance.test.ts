@@ -79,7 +79,7 @@ describe("declared maintenance windows moved by a reload", () => {
     expect(qualifyMaintenanceWindows(parts, POLICY)[0]).toMatchObject({ qualified: true, reason: null });
   });
 
-  it("a report made with an earlier configuration judges the window as that configuration held it", () => {
+  it("a report made with an earlier configuration cannot undo a later change the log holds (attack 24h)", () => {
     const versions = declaredVersionsOf([
       record("2026-11-01T00:00:00Z", [FIRST]),
       record("2026-11-15T01:00:00Z", [MOVED]),
@@ -89,8 +89,15 @@ describe("declared maintenance windows moved by a reload", () => {
       logBegan: at("2026-11-01T00:00:00Z"),
       now: at("2026-12-01T00:00:00Z"),
     });
-    expect(parts).toHaveLength(1);
-    expect(qualifyMaintenanceWindows(parts, POLICY)[0]).toMatchObject({ qualified: true });
+    // The move loaded on 11-15 01:00 held from then on: on 11-25 the hour at 02:00 was no
+    // announced maintenance. The old schedule given now is a change first seen now: late too.
+    expect(parts.map((p) => p.history?.length)).toEqual([3, 3]);
+    expect(
+      qualifyMaintenanceWindows(parts, POLICY).map((v) => [new Date(v.window.start).toISOString(), v.reason]),
+    ).toEqual([
+      ["2026-11-15T02:00:00.000Z", "late_notice"],
+      ["2026-11-25T02:00:00.000Z", "late_notice"],
+    ]);
   });
 
   it("a move no configuration record holds is first seen when the report is made", () => {
