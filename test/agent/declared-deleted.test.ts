@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { slo } from "../reports/cli-run.js";
 import {
   payExcluded as excluded,
+  payFailed as failed,
   maintenanceConfig,
-  metric,
   metricsWhen,
   type Outage,
   openOutage,
@@ -29,8 +29,6 @@ const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
 const MONTH = iso(Date.now()).slice(0, 7);
 const POLICY = { minNoticeDays: 0, maxOccasionsPerYear: 5, maxHoursPerYear: 15 };
-const failed = (text: string) =>
-  metric(text, "slo_probe_requests_total", 'probe="pay"', 'outcome="failed"') ?? 0;
 
 type Report = {
   maintenance: { windows: { id: string; qualified: boolean; history: { categories: string[] }[] }[] };

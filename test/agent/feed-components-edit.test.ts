@@ -4,7 +4,7 @@ import { slo } from "../reports/cli-run.js";
 import { eventually } from "../support/eventually.js";
 import {
   payExcluded as excluded,
-  metric,
+  payFailed as failed,
   metricsWhen,
   type Outage,
   openOutage,
@@ -38,9 +38,6 @@ type Report = {
   maintenance: { windows: Window[] };
   categories: { category: string; requests: number; successful: number; excluded: number }[];
 };
-
-const failed = (text: string) =>
-  metric(text, "slo_probe_requests_total", 'probe="pay"', 'outcome="failed"') ?? 0;
 
 describe.each([
   { edit: "swaps Payments API for Web", components: [{ id: "c2", name: "Web" }], webhooks: true },

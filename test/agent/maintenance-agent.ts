@@ -250,6 +250,10 @@ export function remapConfig(agentId: string, targetUrl: string, feedUrl: string,
 export const payExcluded = (text: string) =>
   metric(text, "slo_probe_requests_total", 'probe="pay"', 'outcome="excluded"') ?? 0;
 
+/** The requests of probe "pay" that /metrics counts as failed (the provider's). */
+export const payFailed = (text: string) =>
+  metric(text, "slo_probe_requests_total", 'probe="pay"', 'outcome="failed"') ?? 0;
+
 /** A Statuspage scheduled maintenance entry as the feed reads it (status "scheduled" unless given). */
 export function scheduledMaintenance(entry: {
   readonly id: string;
