@@ -40,6 +40,19 @@ function cancelledOf(m: z.infer<typeof ScheduledMaintenance>): boolean {
   return Date.parse(m.resolved_at) < Date.parse(m.scheduled_for);
 }
 
+/**
+ * When a window ends: its scheduled_until, or, for one the provider marked completed (after it ran)
+ * before then, its resolved_at -- the maintenance is over, and what fails after it is no longer
+ * maintenance. A change like any other: it counts from the reading that saw it (issue 24).
+ */
+function endOf(m: z.infer<typeof ScheduledMaintenance>): number {
+  const until = Date.parse(m.scheduled_until);
+  if (m.status.toLowerCase() !== "completed" || cancelledOf(m) || typeof m.resolved_at !== "string")
+    return until;
+  const resolved = Date.parse(m.resolved_at);
+  return resolved > Date.parse(m.scheduled_for) && resolved < until ? resolved : until;
+}
+
 const ScheduledMaintenancesBody = z.looseObject({
   scheduled_maintenances: z.array(z.unknown()),
 });
@@ -115,7 +128,7 @@ export function parseScheduledMaintenances(text: string, feed: MaintenanceFeed):
       providerId: m.id,
       name: m.name,
       start: Date.parse(m.scheduled_for),
-      end: Date.parse(m.scheduled_until),
+      end: endOf(m),
       providerCreatedAt: Date.parse(m.created_at),
       categories: scope ?? [],
       cancelled: cancelledOf(m),

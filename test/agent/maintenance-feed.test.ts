@@ -358,6 +358,23 @@ describe("a feed window the provider cancels", () => {
     expect(cancelled?.cancelled).toBe(true);
   });
 
+  it("a window completed early ends when it was resolved, not at scheduled_until (issue 24)", () => {
+    const feed = { url, everyMs: 600_000, components: null };
+    const json = JSON.parse(calledOff(["scheduled", "in_progress", "completed"]));
+    const m = json.scheduled_maintenances[0];
+    const start = Date.parse(m.scheduled_for);
+    const until = Date.parse(m.scheduled_until);
+    m.resolved_at = new Date(start + (until - start) / 2).toISOString();
+    const [early] = parseScheduledMaintenances(JSON.stringify(json), feed).readings;
+    expect(early).toMatchObject({ cancelled: false, start, end: start + (until - start) / 2 });
+    // Still running, or resolved after its schedule: the schedule's end.
+    m.status = "in_progress";
+    expect(parseScheduledMaintenances(JSON.stringify(json), feed).readings[0]?.end).toBe(until);
+    m.status = "completed";
+    m.resolved_at = new Date(until + 60_000).toISOString();
+    expect(parseScheduledMaintenances(JSON.stringify(json), feed).readings[0]?.end).toBe(until);
+  });
+
   it("a completed window with no updates and no resolved_at gives no sign it ran: cancelled", () => {
     const feed = { url, everyMs: 600_000, components: null };
     const body = (resolvedAt: string | null) => {
