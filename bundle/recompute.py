@@ -414,7 +414,8 @@ def qualifying_windows():
     for w in config["maintenance"]["windows"]:
         history = declared_history(w, None if declared_versions is None else declared_versions.get(w["id"], []))
         declared_histories[w["id"]] = history
-        declared += by_notice(w, history)
+        # The notice the log holds (its first version's), never the announcedAt given now.
+        declared += by_notice(dict(w, announcedAt=history[0]["seenAt"]) if history else w, history)
     for wid, logged in (declared_versions or {}).items():
         if wid not in ids:
             parts = removed_window(wid, logged)

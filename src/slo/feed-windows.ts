@@ -212,7 +212,9 @@ export function declaredWithHistory(
     history.logBegan,
     minNoticeMs,
   );
-  const parts = windowsByNotice({ ...window, history: versions }, known);
+  // The notice is what the log holds (the first version's, from the announced_at loaded then), never
+  // the announced_at given now: a later one given to a report would make past parts late.
+  const parts = windowsByNotice({ ...window, announcedAt: versions[0]!.seenAt, history: versions }, known);
   if (check === null) return parts;
   const declaredNotice = { declaredAt: window.announcedAt, check };
   return parts.map((part) => ({ ...part, declaredNotice }));

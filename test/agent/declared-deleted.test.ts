@@ -55,6 +55,12 @@ describe("a declared window deleted by a reload after it began (issue 24, attack
     await writeFile(outage.file, first);
     // The slo.yaml the agent first loaded, kept aside: a report made with it (attack round 9).
     await writeFile(join(outage.dir, "old.yaml"), first);
+    // The same window, claimed announced only after it began (attack round 10): no record holds that.
+    const claimed = { ...window, announcedAt: iso(t0 + 10_000) };
+    await writeFile(
+      join(outage.dir, "late.yaml"),
+      maintenanceConfig("declared-deleted-1", outage.targetUrl, POLICY, [claimed]),
+    );
     const agent = startAgent(outage);
     try {
       const url = await agent.listening(30_000);
@@ -102,8 +108,14 @@ describe("a declared window deleted by a reload after it began (issue 24, attack
     const pay = (r: Report) => r.categories.find((c) => c.category === "payment_request")!;
     expect(pay(older).excluded).toBe(pay(newest).excluded);
     expect(pay(older).requests).toBe(pay(newest).requests);
+    // A later announced_at given now changes no notice the log holds (attack round 10).
+    const late = JSON.parse(reportOf(outage, MONTH, "json", join(outage.dir, "late.yaml"))) as Report;
+    expect(pay(late).excluded).toBe(pay(newest).excluded);
     const { stated } = await recomputeBundle(outage, MONTH, join(outage.dir, "old.yaml"));
     expect(pay(stated as Report).excluded).toBe(pay(newest).excluded);
+    await rm(join(outage.dir, "bundle"), { recursive: true });
+    const claimed = await recomputeBundle(outage, MONTH, join(outage.dir, "late.yaml"));
+    expect(pay(claimed.stated as Report).excluded).toBe(pay(newest).excluded);
     await rm(join(outage.dir, "bundle"), { recursive: true });
   });
 

@@ -207,7 +207,7 @@ describe("a bundle reaches the signed head", () => {
     const run = verify(dir);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(
-      /inputs\.ndjson: ends at input seq 2, not at the input head the signed checkpoint commits/,
+      /inputs\.ndjson: its input seq 2 is not the record the signed checkpoint commits as the input head \(another hash\)/,
     );
   });
 

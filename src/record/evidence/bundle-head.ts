@@ -239,7 +239,10 @@ function checkInputs(
     return {
       ok: false,
       where: INPUTS_FILE,
-      detail: `ends at input seq ${previous.seq}, not at the input head the signed checkpoint commits (seq ${String(seq)})`,
+      detail:
+        previous.seq === seq
+          ? `its input seq ${previous.seq} is not the record the signed checkpoint commits as the input head (another hash)`
+          : `ends at input seq ${previous.seq}, not at the input head the signed checkpoint commits (seq ${String(seq)})`,
     };
   return {
     ok: true,
