@@ -216,7 +216,9 @@ export function declaredWithHistory(
   // the announced_at given now: a later one given to a report would make past parts late.
   const parts = windowsByNotice({ ...window, announcedAt: versions[0]!.seenAt, history: versions }, known);
   if (check === null) return parts;
-  const declaredNotice = { declaredAt: window.announcedAt, check };
+  // A verdict resting on the log's first configuration names the announced_at it trusted there.
+  const declaredAt = check === "before_log" ? versions[0]!.seenAt : window.announcedAt;
+  const declaredNotice = { declaredAt, check };
   return parts.map((part) => ({ ...part, declaredNotice }));
 }
 
@@ -232,8 +234,9 @@ function noticeCheck(
 ): DeclaredNotice["check"] | null {
   if (firstSeen === null) return "not_loaded";
   if (firstSeen > window.announcedAt) return "loaded_later";
-  // Trusted from the log's first configuration: unverified where the verdict rests on it.
-  if (window.announcedAt < logBegan && window.start - minNoticeMs < logBegan) return "before_log";
+  // Trusted from the log's first configuration (the first version's notice is its announced_at,
+  // whatever announced_at is given now): unverified where the verdict rests on it.
+  if (firstSeen < logBegan && window.start - minNoticeMs < logBegan) return "before_log";
   return null;
 }
 

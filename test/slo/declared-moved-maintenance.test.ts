@@ -180,6 +180,21 @@ describe("declared maintenance windows moved by a reload", () => {
       }),
     ]);
     expect(qualifyMaintenanceWindows(soon, POLICY)[0]).toMatchObject({ qualified: true });
+    // An announced_at given now (a later one, after the window began) changes neither the verdict
+    // nor the flag: both rest on the date the log's first configuration trusted (attack 24j).
+    const given = declaredWithHistory(
+      { ...SOON, announcedAt: at("2026-11-03T02:30:00Z") },
+      history(SOON),
+      undefined,
+      7 * 86_400_000,
+    );
+    expect(given).toEqual([
+      expect.objectContaining({
+        announcedAt: SOON.announcedAt,
+        declaredNotice: { declaredAt: SOON.announcedAt, check: "before_log" },
+      }),
+    ]);
+    expect(qualifyMaintenanceWindows(given, POLICY)[0]).toMatchObject({ qualified: true });
     // Starting more than the notice period after the log began: it qualifies either way, no flag.
     const later = declaredWithHistory(FIRST, history(FIRST), undefined, 7 * 86_400_000);
     expect(later[0]!.declaredNotice).toBeUndefined();
