@@ -27,9 +27,9 @@ export async function selfSignedCertificate(now: number, days = 90): Promise<Sim
   ]);
   const cert = new pkijs.Certificate();
   cert.version = 2;
-  const serial = crypto.getRandomValues(new Uint8Array(8));
-  serial[0]! &= 0x7f; // a positive INTEGER
-  cert.serialNumber = new asn1js.Integer({ valueHex: serial.buffer });
+  cert.serialNumber = new asn1js.Integer({
+    valueHex: serialOf(crypto.getRandomValues(new Uint8Array(8))).buffer,
+  });
   const name = new pkijs.AttributeTypeAndValue({
     type: "2.5.4.3", // commonName
     value: new asn1js.Utf8String({ value: "slo-agent simulator" }),
@@ -57,6 +57,17 @@ export async function selfSignedCertificate(now: number, days = 90): Promise<Sim
   const der = cert.toSchema(true).toBER(false);
   const pkcs8 = await crypto.subtle.exportKey("pkcs8", keys.privateKey);
   return { certPem: pem("CERTIFICATE", der), keyPem: pem("PRIVATE KEY", pkcs8) };
+}
+
+/**
+ * A certificate serial from random bytes: a positive INTEGER in minimal DER. The first byte is kept
+ * in 0x40-0x7f: a cleared top bit alone left 1 in 256 serials starting 0x00 0x00-0x7f, a leading
+ * zero DER forbids, which OpenSSL refused ("illegal padding") and failed the simulator's start.
+ */
+export function serialOf(random: Uint8Array): Uint8Array<ArrayBuffer> {
+  const serial = Uint8Array.from(random);
+  serial[0] = (serial[0]! & 0x3f) | 0x40;
+  return serial;
 }
 
 function extension(extnID: string, value: asn1js.AsnType, critical: boolean): pkijs.Extension {
