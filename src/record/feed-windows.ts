@@ -9,6 +9,7 @@ import type {
 } from "../model/config.js";
 import type { EpochMs } from "../model/time.js";
 import { samePolicy } from "../slo/feed-windows.js";
+import { coversNothing } from "../slo/moved-maintenance.js";
 import { appendInput, hasInputLog, inputHead } from "./evidence/input-log.js";
 import {
   appendFeedReachability,
@@ -79,10 +80,10 @@ export class FeedWindowLedger {
    * written to match, and each added or changed window is an observation, signed in the same
    * transaction (`signed`).
    *
-   * `leftOutReadings`: the entries of the same reading left out (no component mapped; categories []). One
-   * the log holds is observed like the others -- from now on it covers no category, and the time
-   * it covered elapsed as it was (slo/moved-maintenance.ts); one the log never held stays out of
-   * it (the left-out list of the feed's reachability records says when it was first seen).
+   * `leftOutReadings`: the entries of the same reading left out (no component mapped; categories
+   * []). One the log holds is observed like the others -- from now on it covers no category, and
+   * the time it covered elapsed as it was (slo/moved-maintenance.ts); one the log never held stays
+   * out of it (the left-out list of the feed's reachability records says when it was first seen).
    */
   observe(
     readings: readonly FeedWindowReading[],
@@ -432,7 +433,7 @@ function scopeOf(
   for (const [name, scope] of Object.entries(r.componentCategories))
     byComponent[name] = held[name] === undefined ? scope : unionOf(held[name], scope);
   const categories = Object.values(byComponent).reduce<CategoryScope>((a, b) => unionOf(a, b), []);
-  return categories !== "all" && categories.length === 0 ? now : { categories, byComponent };
+  return coversNothing(categories) ? now : { categories, byComponent };
 }
 
 function unionOf(a: CategoryScope, b: CategoryScope): CategoryScope {

@@ -253,10 +253,7 @@ export class ControlTimeline {
    * report names them rather than staying silent about a configured control it ignored.
    */
   droppedOnPath(): { control: string; probe: ProbeId }[] {
-    return [...this.#droppedOnPath].sort().map((pair) => {
-      const [control, probe] = JSON.parse(pair) as [string, ProbeId];
-      return { control, probe };
-    });
+    return sortedPairs(this.#droppedOnPath);
   }
 
   /**
@@ -266,10 +263,7 @@ export class ControlTimeline {
    * says which of its exclusions rest on such a control.
    */
   witnessedOnProviderHost(): { control: string; probe: ProbeId }[] {
-    return [...this.#witnessedOnHost].sort().map((pair) => {
-      const [control, probe] = JSON.parse(pair) as [string, ProbeId];
-      return { control, probe };
-    });
+    return sortedPairs(this.#witnessedOnHost);
   }
 
   /** Whether control `id` reached, before `ts`, the IP address `probe` reached or tried by `ts` (any port). */
@@ -478,4 +472,12 @@ function upperBound(times: readonly number[], ts: number): number {
 /** The IP address of a canonical `ip:port` endpoint (canonicalEndpoint). */
 function hostOfEndpoint(endpoint: string): string {
   return endpoint.slice(0, endpoint.lastIndexOf(":"));
+}
+
+/** `[control id, probe]` pairs kept as JSON text (one entry each), sorted, as objects. */
+function sortedPairs(pairs: ReadonlySet<string>): { control: string; probe: ProbeId }[] {
+  return [...pairs].sort().map((pair) => {
+    const [control, probe] = JSON.parse(pair) as [string, ProbeId];
+    return { control, probe };
+  });
 }

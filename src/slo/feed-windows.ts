@@ -182,8 +182,9 @@ function withLoggedPolicy<T extends Pick<SloConfig, "maintenance">>(config: T, d
  * A declared window judged like a feed window (contract section 14): its history is the versions
  * the configuration records of the log hold; a window as given that is not the newest of them (a
  * configuration the agent never loaded, or an older one given to a report) gains a version first
- * seen `now`, and so does a window no record holds at all: what the log held in force stays. A log without configuration records (a store filled by
- * import) gives no history: the window stands on its declared announced_at.
+ * seen `now`, and so does a window no record holds at all: what the log held in force stays. A
+ * log without configuration records (a store filled by import) gives no history: the window
+ * stands on its declared announced_at.
  */
 export function declaredWithHistory(
   window: MaintenanceWindow,

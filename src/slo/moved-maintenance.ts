@@ -1,5 +1,6 @@
 import type { CategoryId, CategoryScope, MaintenanceWindow, WindowVersion } from "../model/config.js";
 import type { EpochMs } from "../model/time.js";
+import { isCancelled } from "./maintenance.js";
 
 /**
  * Moved or extended maintenance (contract section 14): when a window's start, end or categories
@@ -189,7 +190,7 @@ export function windowsByNotice(
   // Never announced before its first version was seen (a declared window added by a reload).
   if (!changed) return [{ ...window, announcedAt: Math.max(window.announcedAt, history[0]?.seenAt ?? 0) }];
   const parts = noticeParts(history, known);
-  const cancelled = window.feed?.cancelledAt !== undefined && window.feed.cancelledAt !== null;
+  const cancelled = isCancelled(window);
   // Called off before any of it elapsed: the window as it stands, kept for the record (never counted).
   if (cancelled && parts.length === 0) return [window];
   return parts.map((part) => ({
@@ -216,13 +217,11 @@ export function removedWindow(
   now: EpochMs,
   known?: readonly CategoryId[],
 ): MaintenanceWindow[] {
-  const last = logged.findLast((v) => v.categories === "all" || v.categories.length > 0);
+  const last = logged.findLast((v) => !coversNothing(v.categories));
   if (last === undefined) return [];
-  const deleted = logged.at(-1)!.categories;
-  const history =
-    deleted !== "all" && deleted.length === 0
-      ? logged
-      : [...logged, { seenAt: now, start: last.start, end: last.end, categories: [] }];
+  const history = coversNothing(logged.at(-1)!.categories)
+    ? logged
+    : [...logged, { seenAt: now, start: last.start, end: last.end, categories: [] }];
   return windowsByNotice(
     {
       id,
@@ -235,4 +234,9 @@ export function removedWindow(
     },
     known,
   );
+}
+
+/** A scope of no category: a window version cancelled, deleted or left with no mapped component. */
+export function coversNothing(scope: CategoryScope): boolean {
+  return scope !== "all" && scope.length === 0;
 }
