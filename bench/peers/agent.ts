@@ -43,6 +43,8 @@ export interface AgentLoad {
    * those of dist/cli/main.js's shebang line, as `npx slo-agent run` starts it.
    */
   readonly nodeOptions?: readonly string[];
+  /** More agent.* settings (e.g. nice_other_threads: 0, to compare with the default). */
+  readonly agentSettings?: Readonly<Record<string, unknown>>;
   /** agent.api_token, for the read API (the month summary). */
   readonly apiToken?: string;
   /** Fills the evidence store (its data directory) before the agent starts; the agent's id is "bench-agent". */
@@ -74,6 +76,7 @@ export async function startAgent(load: AgentLoad): Promise<AgentRun> {
     listen: "127.0.0.1:0",
     data_dir: "./data",
     ...(load.apiToken ? { api_token: load.apiToken } : {}),
+    ...load.agentSettings,
   };
   config.targets = { bench: { base_url: load.origin, keep_alive: load.keepAlive } };
   config.probes_dir = "./probes";

@@ -12,7 +12,12 @@ import {
   type SloMetrics,
   startMetricsServer,
 } from "../export/index.js";
-import { DEFAULT_STALL_MS, recordedProbesOf, type SloConfig } from "../model/config.js";
+import {
+  DEFAULT_NICE_OTHER_THREADS,
+  DEFAULT_STALL_MS,
+  recordedProbesOf,
+  type SloConfig,
+} from "../model/config.js";
 import { structurallyEqual } from "../model/equal.js";
 import { DIAGNOSTIC_CATEGORY, type ProbeResult } from "../model/result.js";
 import { SecretScrubber } from "../model/secret.js";
@@ -286,6 +291,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     controls: (config.controls ?? []).map((c) => controlProbe(c).spec),
     sink,
     maxStallMs: config.agent.maxStallMs ?? DEFAULT_STALL_MS,
+    niceOtherThreads: config.agent.niceOtherThreads ?? DEFAULT_NICE_OTHER_THREADS,
     log: (level, message, fields) => log(level, message, fields),
     onLag: (lagMs) => metrics.recordStall(lagMs),
     onRunQueue: (waitedMs) => metrics.recordRunQueue(waitedMs),

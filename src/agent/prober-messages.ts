@@ -29,9 +29,11 @@ export type ProberReply =
     }
   | { readonly type: "accounting"; readonly stats: ProbeRunStats[]; readonly coverage: Coverage[] }
   | { readonly type: "lag"; readonly lagMs: number }
+  /** The prober thread's id (Linux), sent once as it starts: the other threads' priority is set from it. */
+  | { readonly type: "thread"; readonly threadId: number | null }
   | {
       readonly type: "log";
-      readonly level: "warn" | "error";
+      readonly level: "info" | "warn" | "error";
       readonly message: string;
       readonly fields?: Record<string, unknown>;
     }

@@ -9,6 +9,7 @@ import type { Coverage, ProbeRunStats, ReconcileOutcome } from "../schedule/inde
 import type { ProberReply, ProberRequest, ProberStart } from "./prober-messages.js";
 import type { Probing, ProbingSetup } from "./probing.js";
 import { toThreadForm } from "./thread-form.js";
+import { lowerOtherThreads } from "./thread-priority.js";
 
 /** How long stop() waits for the thread to finish its runs before ending it. */
 const STOP_GRACE_MS = 15_000;
@@ -125,6 +126,9 @@ export class ProberThread implements Probing {
       case "lag":
         this.#setup.onLag(reply.lagMs);
         return;
+      case "thread":
+        this.#prioritise(reply.threadId);
+        return;
       case "log":
         this.#setup.log(reply.level, reply.message, reply.fields);
         return;
@@ -134,6 +138,37 @@ export class ProberThread implements Probing {
         this.#stopped?.();
         return;
     }
+  }
+
+  /** The rest of the agent below the prober in the kernel's eyes (agent.nice_other_threads). */
+  #prioritise(threadId: number | null): void {
+    const by = this.#setup.niceOtherThreads ?? 0;
+    if (by === 0) return;
+    const outcome =
+      threadId === null
+        ? { ok: false as const, reason: "this kernel does not name the prober's thread (/proc/thread-self)" }
+        : lowerOtherThreads(threadId, by);
+    if (!outcome.ok) {
+      this.#setup.log(
+        "warn",
+        "could not lower the priority of the agent's threads other than the prober's: the agent's own load can reach probe timings on a busy host (the stall guard still takes off what it sees)",
+        { reason: outcome.reason },
+      );
+      return;
+    }
+    if (outcome.othersNice <= outcome.proberNice) {
+      this.#setup.log(
+        "warn",
+        "the prober thread runs at the same priority as the agent's other threads (it was started again, and they are at the lowest already): restart the agent to give it back its lead",
+        { nice: outcome.proberNice },
+      );
+      return;
+    }
+    this.#setup.log("info", "the agent's other threads run at a lower CPU priority than the prober's", {
+      prober_nice: outcome.proberNice,
+      others_nice: outcome.othersNice,
+      threads: outcome.threads,
+    });
   }
 
   #record(result: ProbeResult): void {

@@ -14,6 +14,7 @@ import { type RunnerConfig, runQueueReader, warmUpHttpProbes } from "../probes/i
 import type { ProberReply, ProberRequest, ProberStart } from "./prober-messages.js";
 import { probeHere } from "./probing.js";
 import { fromThreadForm } from "./thread-form.js";
+import { ownThreadId } from "./thread-priority.js";
 
 /** How often the run accounting (coverage, skipped runs) is sent to the main thread. */
 const ACCOUNTING_EVERY_MS = 1_000;
@@ -28,6 +29,7 @@ const BATCH_MS = 50;
 const port = parentPort!;
 const start = workerData as ProberStart;
 const post = (reply: ProberReply) => port.postMessage(reply);
+post({ type: "thread", threadId: ownThreadId() });
 
 /** What goes to the main thread in the next batch. */
 const outbox = {

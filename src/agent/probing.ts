@@ -30,7 +30,12 @@ export interface ProbingSetup {
   readonly maxStallMs: number;
   /** The loop's busy time so far (ms), on the clock's scale: sizes stalls (StallWatchOptions). */
   readonly loopActiveMs?: () => number;
-  readonly log: (level: "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
+  readonly log: (level: "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * agent.nice_other_threads: how much lower than the prober's the other threads' CPU priority is
+   * (thread-priority.ts); only where the probes have a thread of their own. 0 leaves them level.
+   */
+  readonly niceOtherThreads?: number;
   /** A stall of the loop the probes are timed on (slo_agent_stall_seconds). */
   readonly onLag: (lagMs: number) => void;
   /**

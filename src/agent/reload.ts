@@ -26,6 +26,7 @@ const RESTART_ONLY: readonly (readonly [keyof AgentSettings, string])[] = [
   ["minuteRollupDays", "agent.minute_rollup_days"],
   ["otlp", "agent.otlp"],
   ["maxStallMs", "agent.max_stall_ms"],
+  ["niceOtherThreads", "agent.nice_other_threads"],
   ["adminListen", "agent.admin_listen"],
   ["allowedHosts", "agent.allowed_hosts"],
 ];

@@ -86,6 +86,7 @@ export function toSloConfig(input: ConversionInput): SloConfig {
     retentionDays: wire.agent.retention_days,
     minuteRollupDays: wire.agent.minute_rollup_days,
     maxStallMs: wire.agent.max_stall_ms,
+    niceOtherThreads: wire.agent.nice_other_threads,
     otlp: wire.agent.otlp
       ? {
           endpoint: wire.agent.otlp.endpoint,

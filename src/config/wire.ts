@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { DEFAULT_STALL_MS, MAX_STALL_MS, MIN_STALL_MS } from "../model/config.js";
+import { DEFAULT_NICE_OTHER_THREADS, DEFAULT_STALL_MS, MAX_STALL_MS, MIN_STALL_MS } from "../model/config.js";
 import { invisibleCharacterIn } from "../model/text.js";
 import { DIAGNOSTIC_KINDS, type ListedDiagnosticKind } from "../probes/kinds/diagnostic.js";
 import { flowFields, flowProblems } from "../probes/kinds/flow-wire.js";
@@ -169,6 +169,15 @@ export const AgentWire = z
       .default(DEFAULT_STALL_MS)
       .describe(
         "A probe result holding more of the agent's own delay than this (ms) is `agent_error`, the delay being the agent's, not the provider's: the larger of the prober loop's lateness summed over the result's timing and the prober thread's wait for a CPU (the kernel's run-queue time, on Linux) over it, or the time before its request was written (connection set-up aside). 20 to 1000; the report shows the value in force and warns when it is not the contract's 50.",
+      ),
+    nice_other_threads: z
+      .number()
+      .int("must be a whole number of nice steps")
+      .min(0, "must be 0 (all threads level) to 19")
+      .max(19, "must be at most 19, Linux's lowest priority")
+      .default(DEFAULT_NICE_OTHER_THREADS)
+      .describe(
+        "How much lower than the prober thread's the CPU priority of the agent's other threads is (Linux nice steps, 0 to 19): the main thread (evidence, /metrics, reports) and the runtime's compiler and garbage-collector threads, so that on a busy host their work cannot stretch a measured duration. 0 leaves them level; the agent needs no privilege for it. Takes effect at the next start.",
       ),
     tsa_url: z
       .string()

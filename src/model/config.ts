@@ -21,6 +21,8 @@ export type TargetId = string;
 export const DEFAULT_STALL_MS = 50;
 export const MIN_STALL_MS = 20;
 export const MAX_STALL_MS = 1000;
+/** agent.nice_other_threads: the default step between the prober's priority and the rest's. */
+export const DEFAULT_NICE_OTHER_THREADS = 10;
 
 export interface AgentSettings {
   readonly region: string;
@@ -39,6 +41,8 @@ export interface AgentSettings {
   readonly minuteRollupDays: number;
   /** A result whose timing overlapped a longer stall of the prober's event loop is agent_error (default 50). */
   readonly maxStallMs?: number;
+  /** How much lower than the prober's the other threads' CPU priority is, in nice steps (default 10; 0: level). */
+  readonly niceOtherThreads?: number;
   /** Push metrics to an OpenTelemetry Collector as well; null when not configured. */
   readonly otlp: OtlpPush | null;
   /** Bearer token of the admin endpoints (POST /-/reload); null: they answer 403. */

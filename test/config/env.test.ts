@@ -87,6 +87,7 @@ describe("loading expands references and fills defaults", () => {
       otlp: null,
       adminToken: null,
       maxStallMs: 50,
+      niceOtherThreads: 10,
     });
     expect(config.maintenance).toEqual({
       policy: { minNoticeDays: 7, maxOccasionsPerYear: 5, maxHoursPerYear: 15 },
