@@ -114,6 +114,21 @@ def hashed_lines(name, first_member, first_pass=False):
             yield number, head, canonical, loads(canonical)
 
 
+def seen_inputs(first_pass=False):
+    """Each line of inputs.ndjson as hashed_lines gives it, with when it counts as seen (ms): its ts, or
+    the newest ts of an input chained before it when that is later (contract 14, a change never reaches
+    back). An agent restarted with its clock set back chains a record dated before one already in the
+    log; what it records counts from when the log shows it could have been seen, not from its date. A
+    maintenance observation's first_seen_at is held to the same floor."""
+    newest = float("-inf")
+    for number, head, canonical, o in hashed_lines("inputs.ndjson", "kind", first_pass):
+        floor = newest
+        newest = max(newest, ms(o["ts"]))
+        if o["kind"] == "maintenance_observation" and isinstance(o.get("payload"), dict):
+            o["payload"]["first_seen_at"] = max(o["payload"]["first_seen_at"], floor)
+        yield number, head, canonical, o, newest
+
+
 def hashed_records(first_pass=False):
     return hashed_lines("records.ndjson", "ts", first_pass)
 
@@ -191,7 +206,7 @@ def input_versions():
     held, held_order = set(), []  # the declared windows of the previous configuration record
     if not os.path.exists("inputs.ndjson"):  # a bundle without a signed checkpoint has no input chain
         return versions, None
-    for number, head, canonical, o in hashed_lines("inputs.ndjson", "kind", first_pass=True):
+    for number, head, canonical, o, seen_at in seen_inputs(first_pass=True):
         previous = chained("inputs.ndjson", number, head, canonical, previous)
         listed = ((o["payload"] or {}).get("maintenance") or {}).get("windows") if o["kind"] == "config" else None
         if isinstance(listed, list):
@@ -200,7 +215,7 @@ def input_versions():
             for wid in sorted(held - {w["id"] for w in listed}, key=held_order.index):
                 start, end, _ = declared_last[wid]
                 declared_last[wid] = (start, end, [])
-                declared[wid].append({"seenAt": ms(o["ts"]), "start": start, "end": end, "categories": []})
+                declared[wid].append({"seenAt": seen_at, "start": start, "end": end, "categories": []})
             held = {w["id"] for w in listed}
             held_order = [w["id"] for w in listed]
         if o["kind"] == "config":
@@ -208,8 +223,8 @@ def input_versions():
                 shape = (w["start"], w["end"], w["categories"])
                 if declared_last.get(w["id"]) == shape:
                     continue
-                loaded = ms(o["ts"]) if any_config else w["announcedAt"]
-                seen = ms(o["ts"]) if w["id"] in declared_last else max(w["announcedAt"], loaded)
+                loaded = seen_at if any_config else w["announcedAt"]
+                seen = seen_at if w["id"] in declared_last else max(w["announcedAt"], loaded)
                 declared_last[w["id"]] = shape
                 declared.setdefault(w["id"], []).append(
                     {"seenAt": seen, "start": w["start"], "end": w["end"], "categories": w["categories"]})
@@ -220,7 +235,7 @@ def input_versions():
         shape = (p["start"], p["end"], p["categories"], p["cancelled_at"] is None)
         if last.get(wid) == shape:
             continue
-        seen = ms(o["ts"]) if wid in last else p["first_seen_at"]
+        seen = seen_at if wid in last else p["first_seen_at"]
         last[wid] = shape
         # A cancellation covers no category from when it was read: what elapsed before stays.
         versions.setdefault(wid, []).append({"seenAt": seen, "start": p["start"], "end": p["end"],
@@ -358,10 +373,10 @@ def month_policy():
     month judges from the next month. config.json's when the log holds no configuration record."""
     policies = []  # (loaded at, policy), in log order
     if os.path.exists("inputs.ndjson"):
-        for _, _, _, o in hashed_lines("inputs.ndjson", "kind"):
+        for _, _, _, o, seen_at in seen_inputs():
             policy = ((o["payload"] or {}).get("maintenance") or {}).get("policy") if o["kind"] == "config" else None
             if policy is not None:
-                policies.append((ms(o["ts"]), policy))
+                policies.append((seen_at, policy))
     in_force = [p for at, p in policies if at <= month_start]
     return in_force[-1] if in_force else policies[0][1] if policies else config["maintenance"]["policy"]
 
@@ -489,10 +504,10 @@ def control_settings():
     from the beginning, when the log holds none."""
     settings = []
     if os.path.exists("inputs.ndjson"):
-        for _, _, _, o in hashed_lines("inputs.ndjson", "kind"):
+        for _, _, _, o, seen_at in seen_inputs():
             payload = o["payload"] or {}
             if o["kind"] == "config" and "categories" in payload:
-                settings.append((ms(o["ts"]), payload.get("controls") or [], payload.get("controlsQuorum", 2)))
+                settings.append((seen_at, payload.get("controls") or [], payload.get("controlsQuorum", 2)))
     if not settings:
         settings = [(float("-inf"), config.get("controls", []), config.get("controlsQuorum", 2))]
     return [(at, {c["id"]: c for c in listed}, min(q, max(1, len(listed)))) for at, listed, q in settings]
@@ -1017,7 +1032,7 @@ def check_configuration():
     bear out. A log without configuration records (a store filled by import) has none to compare."""
     if not os.path.exists("inputs.ndjson"):
         return
-    loaded = [(ms(o["ts"]), o["payload"]) for _, _, _, o in hashed_lines("inputs.ndjson", "kind") if o["kind"] == "config"]
+    loaded = [(seen_at, o["payload"]) for _, _, _, o, seen_at in seen_inputs() if o["kind"] == "config"]
     before = [payload for at, payload in loaded if at <= month_start][-1:]
     in_force = before + [payload for at, payload in loaded if month_start < at < month_end]
     # Every configuration the agent loads has categories: a record without is none to compare with.

@@ -10,7 +10,7 @@ import type {
 import type { EpochMs } from "../model/time.js";
 import { samePolicy } from "../slo/feed-windows.js";
 import { coversNothing } from "../slo/moved-maintenance.js";
-import { appendInput, hasInputLog, inputHead } from "./evidence/input-log.js";
+import { appendInput, hasInputLog, inputHead, seenInputsOf } from "./evidence/input-log.js";
 import {
   appendFeedReachability,
   type FeedLeftOut,
@@ -208,13 +208,17 @@ export class FeedWindowLedger {
  * failing).
  */
 function versionsById(db: Database.Database): Map<string, WindowVersion[]> {
-  if (!hasInputLog(db)) return new Map();
-  const rows = db
-    .prepare("SELECT ts, payload FROM input_records WHERE kind = 'maintenance_observation' ORDER BY seq")
-    .iterate() as Iterable<{ ts: number; payload: string }>;
+  // Each at when it counts as seen: a feed read with the clock set back cannot date a window earlier
+  // than an input already in the log (seenInputsOf).
   return versionsOfObservations(
     (function* () {
-      for (const row of rows) yield { ts: row.ts, payload: JSON.parse(row.payload) as ObservationPayload };
+      for (const row of seenInputsOf(db, "maintenance_observation")) {
+        const payload = JSON.parse(row.payload) as ObservationPayload;
+        yield {
+          ts: row.ts,
+          payload: { ...payload, first_seen_at: Math.max(payload.first_seen_at, row.floor) },
+        };
+      }
     })(),
   );
 }

@@ -184,6 +184,8 @@ function checkInputs(
   // The rollbacks the agent recorded and the adoptions after them: each one adopted is named.
   const traced: InputRecord[] = [];
   let previous = { seq: 0, hash: GENESIS };
+  // When each record counts as seen: its ts, or the newest before it when later (input-log.ts SEEN_INPUTS).
+  let newest = Number.NEGATIVE_INFINITY;
   for (const [index, line] of lines.entries()) {
     const bad = (detail: string) => ({ ok: false as const, where: `${INPUTS_FILE}:${index + 1}`, detail });
     let record: {
@@ -207,13 +209,15 @@ function checkInputs(
       return bad(`seq ${previous.seq + 1} is not chained to the line before it`);
     if (chainHashHex(previous.hash, `{${line.slice(at + 1)}`) !== record.hash)
       return bad(`seq ${previous.seq + 1}: its content does not match its hash`);
+    const floor = newest;
+    newest = Math.max(newest, Date.parse(String(record.ts)));
     if (record.kind === "config") {
       const payload = canonicalize(record.payload) ?? "";
       const sha256 = createHash("sha256").update(payload, "utf8").digest("hex");
       configs.set(sha256, previous.seq + 1);
       configRecords.push({
         seq: previous.seq + 1,
-        ts: Date.parse(String(record.ts)),
+        ts: newest,
         payload: record.payload,
         sha256,
       });
@@ -221,7 +225,8 @@ function checkInputs(
     if (record.kind === "maintenance_observation") {
       const payload = record.payload as Record<string, unknown>;
       observations.set(String(payload.provider_id), { seq: previous.seq + 1, payload });
-      observed.push({ ts: Date.parse(String(record.ts)), payload: payload as unknown as ObservationPayload });
+      const o = payload as unknown as ObservationPayload;
+      observed.push({ ts: newest, payload: { ...o, first_seen_at: Math.max(o.first_seen_at, floor) } });
     }
     if (record.kind === "adoption") adoptions.push(adoptionSentence(previous.seq + 1, record));
     if (record.kind === "adoption" || record.kind === "rollback_detected")

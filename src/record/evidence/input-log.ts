@@ -77,6 +77,22 @@ export function latestInputOf(db: Database.Database, kind: InputKind): InputReco
   ).get(kind) as InputRecord | undefined;
 }
 
+/**
+ * A kind's records, oldest first, each at when it counts as seen (SEEN_INPUTS), with `floor`: the
+ * newest ts of an input chained before it (-Infinity for the first), which a time the record holds
+ * of its own (a maintenance observation's first_seen_at) cannot precede either.
+ */
+export function seenInputsOf(db: Database.Database, kind: InputKind): (InputRecord & { floor: number })[] {
+  if (!hasInputLog(db)) return [];
+  return (
+    db
+      .prepare(
+        "SELECT seq, kind, ts, payload, floor FROM (SELECT seq, kind, max(ts) OVER (ORDER BY seq) AS ts, max(ts) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS floor, payload FROM input_records) WHERE kind = ? ORDER BY seq",
+      )
+      .all(kind) as (InputRecord & { floor: number | null })[]
+  ).map((r) => ({ ...r, floor: r.floor ?? Number.NEGATIVE_INFINITY }));
+}
+
 /** Every input record of a kind, oldest first. */
 export function inputRecordsOf(db: Database.Database, kind: InputKind): InputRecord[] {
   if (!hasInputLog(db)) return [];
@@ -120,19 +136,29 @@ export function verifyInputChain(
 }
 
 /**
+ * Input records as they count (contract 14, a change never reaches back): each one's ts is when it
+ * counts as seen, its own or the newest of an input chained before it when that is later. An agent
+ * restarted with its clock set back chains records dated before ones already in the log; what they
+ * hold counts from when the log shows it could have been seen. The stored ts (hashed) is unchanged.
+ */
+const SEEN_INPUTS =
+  "WITH seen AS (SELECT seq, kind, max(ts) OVER (ORDER BY seq) AS ts, payload FROM input_records)";
+
+/**
  * The configuration records in force during [from, to): the newest one loaded before `from` and
- * every one loaded inside. What a report's evidence names as the configuration it used.
+ * every one loaded inside, each at when it counts as seen (SEEN_INPUTS). What a report's evidence
+ * names as the configuration it used.
  */
 export function configRecordsOf(db: Database.Database, from: number, to: number): InputRecord[] {
   if (!hasInputLog(db)) return [];
   const before = db
     .prepare(
-      "SELECT seq, kind, ts, payload FROM input_records WHERE kind = 'config' AND ts < ? ORDER BY seq DESC LIMIT 1",
+      `${SEEN_INPUTS} SELECT seq, kind, ts, payload FROM seen WHERE kind = 'config' AND ts < ? ORDER BY seq DESC LIMIT 1`,
     )
     .all(from) as InputRecord[];
   const inside = db
     .prepare(
-      "SELECT seq, kind, ts, payload FROM input_records WHERE kind = 'config' AND ts >= ? AND ts < ? ORDER BY seq",
+      `${SEEN_INPUTS} SELECT seq, kind, ts, payload FROM seen WHERE kind = 'config' AND ts >= ? AND ts < ? ORDER BY seq`,
     )
     .all(from, to) as InputRecord[];
   return [...before, ...inside];

@@ -1,0 +1,156 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FakeClock } from "../../src/clock/fake.js";
+import { effectiveConfiguration } from "../../src/config/fingerprint.js";
+import { loadConfig } from "../../src/config/index.js";
+import type { ProbeResult } from "../../src/model/index.js";
+import { openEvidenceStore } from "../../src/record/index.js";
+import { slo } from "../reports/cli-run.js";
+import { recompute } from "../support/recompute.js";
+
+/**
+ * Contract section 14, a change never reaches back (issue 24, attack round 12). An agent restarted
+ * with its clock set back a month chains records dated before those already in its log. Before,
+ * a maintenance window such a run loaded (declared in slo.yaml, or read from the feed) counted as
+ * seen on that false date: announced weeks ahead, it qualified, and a 10-hour outage was excluded
+ * by the report, recompute.py and verify --bundle alike. An input now counts as seen no earlier
+ * than the newest input chained before it.
+ */
+
+const at = (iso: string) => Date.parse(iso);
+const MONTH = "2026-11";
+/** What the windows cover: the provider's 503s. */
+const DECLARED = { from: at("2026-11-15T02:00:00Z"), to: at("2026-11-15T12:00:00Z") };
+const FEED = { from: at("2026-11-16T00:00:00Z"), to: at("2026-11-16T06:00:00Z") };
+
+const slo_yaml = (windows: string) => `version: 1
+agent: {id: probe-eu-1, region: eu, listen: 127.0.0.1:0, data_dir: ./data, retention_days: 36500}
+service_classes:
+  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.5}
+categories:
+  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 1500}
+maintenance:
+  policy: {min_notice_days: 7, max_occasions_per_year: 6, max_hours_per_year: 40}
+  windows: ${windows}
+targets:
+  klarna: {base_url: "http://127.0.0.1:9", environment: simulator, auth: {type: none}}
+probes:
+  - {id: payment_request-read, category: payment_request, target: klarna, every: 5m, method: GET, path: /p, timeout_ms: 10000}
+`;
+const WITH_WINDOW = slo_yaml(
+  `[{id: mw1, start: "2026-11-15T02:00:00Z", end: "2026-11-15T12:00:00Z", announced_at: "2026-10-01T00:00:00Z", categories: [payment_request]}]`,
+);
+
+function november(): ProbeResult[] {
+  const results: ProbeResult[] = [];
+  for (let ts = at("2026-11-01T00:00:00Z"); ts < at("2026-12-01T00:00:00Z"); ts += 300_000) {
+    const down = [DECLARED, FEED].some((o) => ts >= o.from && ts < o.to);
+    results.push({
+      ts,
+      probe: "payment_request-read",
+      category: "payment_request",
+      status: down ? 503 : 200,
+      durationMs: 40,
+      error: null,
+      errorCode: null,
+      correlationId: null,
+    });
+  }
+  return results;
+}
+
+let dir: string;
+
+/** One run of the agent's store at `now`: `record` what that run did, then close it (a restart). */
+function run(now: string, record: (store: ReturnType<typeof openEvidenceStore>) => void): void {
+  const store = openEvidenceStore({ dataDir: join(dir, "data"), clock: new FakeClock(at(now)) });
+  try {
+    record(store);
+  } finally {
+    store.close();
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "slo-clock-back-"));
+  writeFileSync(join(dir, "first.yaml"), slo_yaml("[]"));
+  writeFileSync(join(dir, "slo.yaml"), WITH_WINDOW);
+  const first = (await loadConfig(join(dir, "first.yaml"), { probing: false })).config;
+  const second = (await loadConfig(join(dir, "slo.yaml"), { probing: false })).config;
+  // The honest run: loaded on 11-12 with no window.
+  run("2026-11-12T00:00:00Z", (store) => store.recordInput("config", effectiveConfiguration(first)));
+  // The agent restarted with its clock set back to 10-01: it loads mw1 (announced_at 10-01) and
+  // reads a feed window, both then, by its clock.
+  run("2026-10-01T00:00:00Z", (store) => {
+    store.recordInput("config", effectiveConfiguration(second));
+    store.feedWindows.observe(
+      [
+        {
+          providerId: "sp-back",
+          name: "Maintenance sp-back",
+          start: FEED.from,
+          end: FEED.to,
+          providerCreatedAt: at("2026-09-30T00:00:00Z"),
+          categories: "all",
+          cancelled: false,
+          digest: "b1",
+        },
+      ],
+      at("2026-10-01T00:00:00Z"),
+    );
+  });
+  run("2026-12-02T00:00:00Z", (store) => store.importResults(november()));
+  const exported = slo(["evidence", "export", "--month", MONTH, "--out", "bundle"], dir);
+  if (exported.code !== 0) throw new Error(exported.stderr);
+}, 180_000);
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("inputs chained by an agent whose clock was set back (issue 24, attack round 12)", {
+  timeout: 180_000,
+}, () => {
+  it("count from the newest input before them: neither window has its notice, and the outage counts", () => {
+    const made = slo(["report", "--month", MONTH, "--format", "json"], dir);
+    expect(made.code, made.stderr).toBe(0);
+    const report = JSON.parse(made.stdout);
+    const windows = report.maintenance.windows.map(
+      (w: { id: string; qualified: boolean; reason: string | null; announced_at: string }) => [
+        w.id,
+        w.qualified,
+        w.reason,
+        w.announced_at,
+      ],
+    );
+    // Seen no earlier than 11-12 (the honest run's configuration): 3 and 4 days' notice, not 7.
+    expect(windows).toEqual(
+      expect.arrayContaining([
+        ["mw1", false, "late_notice", "2026-11-12T00:00:00.000Z"],
+        [expect.stringContaining("sp-back"), false, "late_notice", "2026-11-12T00:00:00.000Z"],
+      ]),
+    );
+    const pay = report.categories.find((c: { category: string }) => c.category === "payment_request");
+    expect(pay.excluded).toBe(0);
+    expect(pay.requests - pay.successful).toBe(120 + 72);
+  });
+
+  it("recompute.py and verify --bundle give the same", () => {
+    const run = recompute(join(dir, "bundle"));
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    const figures = JSON.parse(run.stdout);
+    const report = JSON.parse(readFileSync(join(dir, "bundle", "report.json"), "utf8"));
+    const pay = (rows: { category: string }[]) => rows.find((r) => r.category === "payment_request");
+    expect(pay(figures.categories)).toMatchObject({ excluded: 0 });
+    expect(pay(figures.categories)).toEqual(
+      Object.fromEntries(
+        Object.entries(pay(report.categories)!).filter(([k]) => k in pay(figures.categories)!),
+      ),
+    );
+    const verified = slo(["verify", "--bundle", "bundle"], dir);
+    expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+  });
+});
