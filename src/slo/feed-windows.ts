@@ -207,38 +207,40 @@ export function declaredWithHistory(
           ...logged,
           { seenAt: history.now, start: window.start, end: window.end, categories: window.categories },
         ];
-  const check = noticeCheck(
-    window,
-    logged.length > 0 ? versions[0]!.seenAt : null,
-    history.logBegan,
-    minNoticeMs,
-  );
   // The notice is what the log holds (the first version's, from the announced_at loaded then), never
   // the announced_at given now: a later one given to a report would make past parts late.
-  const parts = windowsByNotice({ ...window, announcedAt: versions[0]!.seenAt, history: versions }, known);
-  if (check === null) return parts;
-  // A verdict resting on the log's first configuration names the announced_at it trusted there.
-  const declaredAt = check === "before_log" ? versions[0]!.seenAt : window.announcedAt;
-  const declaredNotice = { declaredAt, check };
+  const firstSeen = versions[0]!.seenAt;
+  const parts = windowsByNotice({ ...window, announcedAt: firstSeen, history: versions }, known);
+  if (logged.length === 0) {
+    const declaredNotice: DeclaredNotice = { declaredAt: window.announcedAt, check: "not_loaded" };
+    return parts.map((part) => ({ ...part, declaredNotice }));
+  }
+  // Trusted from the log's first configuration: unverified where a part's verdict rests on it,
+  // whatever announced_at a later reload or the file given now says (earlier or later).
+  if (firstSeen < history.logBegan) return markedBeforeLog(parts, firstSeen, history.logBegan, minNoticeMs);
+  if (firstSeen <= window.announcedAt) return parts;
+  const declaredNotice: DeclaredNotice = { declaredAt: window.announcedAt, check: "loaded_later" };
   return parts.map((part) => ({ ...part, declaredNotice }));
 }
 
 /**
- * Whether the log bears out a declared window's announced_at (DeclaredNotice), given when its first
- * logged version counts from (null: no configuration record holds it); null when it does.
+ * The parts of a window from the log's first configuration whose verdict rests on its declared
+ * announced_at (`trusted`, before the log began): each has the notice from it and would not have
+ * it from the log's beginning, so it qualifies only on a date the log cannot bear out
+ * ("before_log", unverified). A part late either way, or on time either way, is not marked.
  */
-function noticeCheck(
-  window: MaintenanceWindow,
-  firstSeen: EpochMs | null,
+export function markedBeforeLog(
+  parts: readonly MaintenanceWindow[],
+  trusted: EpochMs,
   logBegan: EpochMs,
   minNoticeMs: number,
-): DeclaredNotice["check"] | null {
-  if (firstSeen === null) return "not_loaded";
-  if (firstSeen > window.announcedAt) return "loaded_later";
-  // Trusted from the log's first configuration (the first version's notice is its announced_at,
-  // whatever announced_at is given now): unverified where the verdict rests on it.
-  if (firstSeen < logBegan && window.start - minNoticeMs < logBegan) return "before_log";
-  return null;
+): MaintenanceWindow[] {
+  const declaredNotice: DeclaredNotice = { declaredAt: trusted, check: "before_log" };
+  return parts.map((part) =>
+    part.announcedAt === trusted && part.start - minNoticeMs >= trusted && part.start - minNoticeMs < logBegan
+      ? { ...part, declaredNotice }
+      : part,
+  );
 }
 
 /**
@@ -255,17 +257,23 @@ export function withFeedWindows<
   // The configured categories let a window widened to "all" late keep its notice per category.
   const known = config.categories ? [...config.categories.keys()] : undefined;
   const ids = new Set(config.maintenance.windows.map((w) => w.id));
+  const minNoticeMs = config.maintenance.policy.minNoticeDays * DAY_MS;
   const own =
     declared === undefined
       ? config.maintenance.windows
       : [
-          ...config.maintenance.windows.flatMap((w) =>
-            declaredWithHistory(w, declared, known, config.maintenance.policy.minNoticeDays * DAY_MS),
-          ),
+          ...config.maintenance.windows.flatMap((w) => declaredWithHistory(w, declared, known, minNoticeMs)),
           // Deleted after it was in force: what elapsed stays maintenance (removedWindow).
           ...[...declared.versions]
             .filter(([id]) => !ids.has(id))
-            .flatMap(([id, versions]) => removedWindow(id, versions, declared.now, known)),
+            .flatMap(([id, versions]) => {
+              const parts = removedWindow(id, versions, declared.now, known);
+              // One deleted after it was in force still rests on the same date where it did before.
+              const first = versions[0]!.seenAt;
+              return declared.logBegan !== null && first < declared.logBegan
+                ? markedBeforeLog(parts, first, declared.logBegan, minNoticeMs)
+                : parts;
+            }),
         ];
   const windows = mergeFeedWindows(own, feed, everyMs, known);
   return { ...config, maintenance: { ...config.maintenance, windows } };

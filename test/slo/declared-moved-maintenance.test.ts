@@ -200,6 +200,62 @@ describe("declared maintenance windows moved by a reload", () => {
     expect(later[0]!.declaredNotice).toBeUndefined();
   });
 
+  it("the unverified flag holds against an earlier announced_at, a deletion, and only where a verdict rests on it (attack round 12)", () => {
+    const WEEK = 7 * 86_400_000;
+    const SOON = window("2026-11-03T02:00:00Z", "2026-11-03T03:00:00Z", "2026-10-01T00:00:00Z");
+    const began = at("2026-11-01T00:00:00Z");
+    const history = (records: ReturnType<typeof record>[]) => ({
+      versions: declaredVersionsOf(records),
+      logBegan: began,
+      now: at("2026-12-01T00:00:00Z"),
+    });
+    const unverified = { declaredAt: SOON.announcedAt, check: "before_log" };
+    // An earlier announced_at, reloaded or given now: the verdict still rests on the first
+    // configuration's 10-01, so it stays flagged with that date, never "loaded_later" (which said
+    // the log showed it announced no earlier than 10-01: the log shows nothing before 11-01).
+    const earlier = { ...SOON, announcedAt: at("2026-08-01T00:00:00Z") };
+    const reloaded = history([
+      record("2026-11-01T00:00:00Z", [SOON]),
+      record("2026-11-02T00:00:00Z", [earlier]),
+    ]);
+    for (const parts of [
+      declaredWithHistory(earlier, reloaded, undefined, WEEK),
+      declaredWithHistory(earlier, history([record("2026-11-01T00:00:00Z", [SOON])]), undefined, WEEK),
+    ]) {
+      expect(parts).toEqual([
+        expect.objectContaining({ announcedAt: SOON.announcedAt, declaredNotice: unverified }),
+      ]);
+    }
+    // Deleted by a reload after it began (or absent from the file given now): the half hour that
+    // elapsed still qualifies on 10-01, and says so.
+    const config = fixtureConfig({ maintenance: { policy: POLICY, windows: [] } });
+    for (const records of [
+      [record("2026-11-01T00:00:00Z", [SOON]), record("2026-11-03T02:30:00Z", [])],
+      [record("2026-11-01T00:00:00Z", [SOON])],
+    ]) {
+      const judged = qualifyMaintenanceWindows(
+        withFeedWindows(config, [], history(records)).maintenance.windows,
+        POLICY,
+      );
+      expect(judged.map((q) => [q.window.id, q.qualified, q.window.declaredNotice])).toEqual([
+        ["mw1", true, unverified],
+      ]);
+    }
+    // A part that is late even on 10-01 (an extension loaded on 11-02) is not flagged: its verdict
+    // does not rest on the unverified date.
+    const extended = { ...SOON, end: at("2026-11-03T05:00:00Z") };
+    const parts = declaredWithHistory(
+      extended,
+      history([record("2026-11-01T00:00:00Z", [SOON]), record("2026-11-02T00:00:00Z", [extended])]),
+      undefined,
+      WEEK,
+    );
+    expect(parts.map((p) => [new Date(p.start).toISOString(), p.declaredNotice?.check ?? null])).toEqual([
+      ["2026-11-03T02:00:00.000Z", "before_log"],
+      ["2026-11-03T03:00:00.000Z", null],
+    ]);
+  });
+
   it("a window no configuration record holds is first seen when the report is made", () => {
     const versions = declaredVersionsOf([record("2026-11-01T00:00:00Z", [FIRST])]);
     const NEW = { ...MOVED, id: "mw9" };
