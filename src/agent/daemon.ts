@@ -175,6 +175,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
     throw error;
   }
   const started = clock.now();
+  warnClockBehind(store, started, log);
   recordConfiguration(store, config, log);
   // Declared maintenance (each window by the notice of its versions in the log's configuration
   // records) plus the feed's windows, as the evidence store has them now.
@@ -609,6 +610,29 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       await metrics.shutdown();
     },
   };
+}
+
+/** How far this host's clock may be behind the newest record of the log before the agent says so. */
+const CLOCK_BEHIND_WARN_MS = 60_000;
+
+/**
+ * A clock set back (by hand, a broken NTP sync, a VM restored from a snapshot) dates what the agent
+ * records now before what its log already holds. Nothing is lost and no figure gains from it: an
+ * input counts from the newest one before it (input-log.ts SEEN_INPUTS) and reports count and
+ * flag back-dated results. The operator is told at once, with the size of the gap.
+ */
+function warnClockBehind(store: EvidenceStore, now: EpochMs, log: DaemonOptions["log"]): void {
+  const newest = store.newestRecordedTs();
+  if (newest === null || newest - now <= CLOCK_BEHIND_WARN_MS) return;
+  log(
+    "warn",
+    "this host's clock is behind the newest record of the evidence log: what the agent records now is dated before it (reports flag back-dated results, and inputs count from the newest record before them); set the clock right (NTP) and restart",
+    {
+      clock: new Date(now).toISOString(),
+      newest_record: new Date(newest).toISOString(),
+      behind_s: Math.round((newest - now) / 1000),
+    },
+  );
 }
 
 /**

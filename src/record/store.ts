@@ -481,6 +481,16 @@ export class EvidenceStore implements ResultSink {
     return adoptedRollbacks([...inputRecordsOf(db, "rollback_detected"), ...inputRecordsOf(db, "adoption")]);
   }
 
+  /** The newest time any result or input record of the log holds (null: the log is empty). */
+  newestRecordedTs(): EpochMs | null {
+    const db = this.#readerDb();
+    const results = db.prepare("SELECT max(ts) FROM results").pluck().get() as number | null;
+    const inputs = hasInputLog(db)
+      ? (db.prepare("SELECT max(ts) FROM input_records").pluck().get() as number | null)
+      : null;
+    return results === null && inputs === null ? null : Math.max(results ?? -Infinity, inputs ?? -Infinity);
+  }
+
   /**
    * Each declared maintenance window's versions (contract section 14, moved maintenance), from
    * every configuration record of the log: a restart or a report reads the same history. logBegan:

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDaemon } from "../../src/agent/daemon.js";
 import { SHIPPED_PROFILE, startDemo } from "../../src/agent/demo.js";
 import type { Logger } from "../../src/agent/log.js";
+import { FakeClock } from "../../src/clock/fake.js";
 import { systemClock } from "../../src/clock/system.js";
 import { loadConfig } from "../../src/config/index.js";
 import type { SloConfig } from "../../src/model/config.js";
@@ -106,6 +107,31 @@ describe("the daemon (slo-agent demo in-process)", () => {
     expect(runs.every((run) => run.end !== null)).toBe(true);
     reopened.close();
   }, 90_000);
+
+  it("a clock behind the newest record of the log is said at start, with the gap", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "slo-daemon-clock-"));
+    try {
+      const store = openEvidenceStore({ dataDir: dir, clock: systemClock, logger: () => {} });
+      store.recordInput("config", { written: "with the right clock" });
+      store.close();
+      const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+      const behind = 30 * 86_400_000;
+      const running = await startDaemon({
+        config: { ...config, probes: [] },
+        dataDir: dir,
+        listen: { host: "127.0.0.1", port: 0 },
+        clock: new FakeClock(Date.now() - behind),
+        log: (level, message, fields) => lines.push({ level, message, ...(fields ? { fields } : {}) }),
+      });
+      await running.close();
+      const said = lines.filter((l) => l.message.startsWith("this host's clock is behind"));
+      expect(said).toHaveLength(1);
+      expect(said[0]!.level).toBe("warn");
+      expect(Number(said[0]!.fields?.behind_s)).toBeGreaterThanOrEqual(behind / 1000 - 5);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 
   it("a start that cannot listen fails without recording a monitored run", async () => {
     const busy = createServer();
