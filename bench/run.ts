@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick] [NAME...]`: runs every bench/*.bench.ts (or those whose file name
  * contains a NAME) in turn. Each prints its figures as JSON lines ({"bench": "...", ...}) on
- * stdout; at the end they are written to bench/results.md with the machine they ran on.
+ * stdout; at the end they are written to bench/results.md with the machine they ran on (a
+ * partial run, to bench/results-partial.md: only a full run replaces the reference figures).
  * Figures, not assertions: nothing here fails on timing. compare.bench.ts reads COMPARE_PARTS
  * (cpu, idle, rss, load) and COMPARE_RATES: `COMPARE_PARTS=cpu,load npm run bench -- compare`
  * gives only issue 24's figures (overhead p99 beside blackbox_exporter, a 1 ms target under load).
@@ -32,6 +33,9 @@ for (const file of files) {
   process.stderr.write(`# ${file}\n`);
   await mod.run({ quick });
 }
-const out = join(dir, "results.md");
+// Only a full run replaces the reference figures: a partial one (NAMEs, COMPARE_PARTS or
+// COMPARE_RATES given, or --quick) writes bench/results-partial.md beside them.
+const partial = quick || only.length > 0 || !!process.env.COMPARE_PARTS || !!process.env.COMPARE_RATES;
+const out = join(dir, partial ? "results-partial.md" : "results.md");
 writeFileSync(out, resultsMarkdown(collectedFigures(), startedAt, quick, loadAtStart));
 process.stderr.write(`# figures written to ${out}\n`);
