@@ -239,9 +239,9 @@ async function rendering(
   meter.write(keep, out);
   out.push(writer.writeScopes(resourceMetrics, keep, new Set([AGENT_SCOPE])));
   const chunks = [
-    writer.targetInfo(resourceMetrics.resource.attributes),
+    Buffer.from(writer.targetInfo(resourceMetrics.resource.attributes)),
     ...out.finish("# no registered metrics"),
-  ].map((text) => Buffer.from(text));
+  ];
   let bytes = 0;
   for (const chunk of chunks) bytes += chunk.length;
   return { chunks, bytes };

@@ -193,28 +193,44 @@ export class PrometheusMeter implements Meter {
 const familyOf = new WeakMap<Observable, GaugeFamily>();
 const twinOf = new WeakMap<Observable, Observable>();
 
-/** A chunk is handed to the socket once it holds this many characters. */
-const CHUNK_CHARS = 64 * 1024;
+/** The size of each chunk of a scrape's bytes. */
+const CHUNK_BYTES = 64 * 1024;
 
-/** Text written in chunks, each at most about CHUNK_CHARS long (a scrape never builds one 6 MB string). */
+/**
+ * Text written as bytes in chunks of CHUNK_BYTES (a scrape never builds one 6 MB string). Each
+ * text is encoded into the current chunk as it comes: appending them to a string and encoding
+ * every 64 KiB of it flattened a rope of thousands of parts, a fifth of a scrape's CPU at 1,000
+ * probes.
+ */
 export class TextChunks {
-  readonly chunks: string[] = [];
-  #current = "";
+  readonly #chunks: Buffer[] = [];
+  #chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  #used = 0;
 
   push(text: string): void {
-    this.#current += text;
-    if (this.#current.length >= CHUNK_CHARS) {
-      this.chunks.push(this.#current);
-      this.#current = "";
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit: a text that may not fit starts a new chunk.
+    if (this.#used + text.length * 3 > CHUNK_BYTES) {
+      this.#seal();
+      if (text.length * 3 > CHUNK_BYTES) {
+        this.#chunks.push(Buffer.from(text));
+        return;
+      }
     }
+    this.#used += this.#chunk.write(text, this.#used);
   }
 
   /** The chunks, the last one included; `empty` is written when nothing was. */
-  finish(empty: string): string[] {
-    if (this.#current !== "") this.chunks.push(this.#current);
-    this.#current = "";
-    if (this.chunks.length === 0) this.chunks.push(empty);
-    return this.chunks;
+  finish(empty: string): Buffer[] {
+    this.#seal();
+    if (this.#chunks.length === 0) this.#chunks.push(Buffer.from(empty));
+    return this.#chunks;
+  }
+
+  #seal(): void {
+    if (this.#used === 0) return;
+    this.#chunks.push(this.#chunk.subarray(0, this.#used));
+    this.#chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.#used = 0;
   }
 }
 

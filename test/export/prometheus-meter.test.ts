@@ -150,3 +150,18 @@ describe("PrometheusMeter", () => {
     expect(chunks.join("")).toContain('slo_test_seconds_bucket{probe="probe-4999",le="+Inf"} 1\n');
   });
 });
+
+describe("TextChunks", () => {
+  it("encodes every text as UTF-8 across chunk boundaries, each chunk at most 64 KiB", () => {
+    const texts: string[] = [];
+    for (let i = 0; i < 5_000; i++) texts.push(`slo_x{probe="zahlung-é€😀-${i}"} ${i}\n`);
+    texts.push("x".repeat(40_000), "ü".repeat(30_000));
+    const out = new TextChunks();
+    for (const text of texts) out.push(text);
+    const chunks = out.finish("# none");
+    expect(chunks.length).toBeGreaterThan(5);
+    for (const chunk of chunks) expect(chunk.length).toBeLessThanOrEqual(64 * 1024);
+    expect(Buffer.concat(chunks).equals(Buffer.from(texts.join("")))).toBe(true);
+    expect(Buffer.concat(new TextChunks().finish("# none")).toString()).toBe("# none");
+  });
+});
