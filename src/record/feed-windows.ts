@@ -10,7 +10,7 @@ import type {
 import type { EpochMs } from "../model/time.js";
 import { samePolicy } from "../slo/feed-windows.js";
 import { coversNothing } from "../slo/moved-maintenance.js";
-import { appendInput, hasInputLog, inputHead, seenInputsOf } from "./evidence/input-log.js";
+import { appendInput, hasInputLog, inputHead, seenInputsOf, seenNow } from "./evidence/input-log.js";
 import {
   appendFeedReachability,
   type FeedLeftOut,
@@ -103,6 +103,8 @@ export class FeedWindowLedger {
     const added: string[] = [];
     const changed: string[] = [];
     db.transaction(() => {
+      // Never a sighting dated before what the log already holds (input-log.ts seenNow).
+      now = seenNow(db, now);
       const inputsBefore = hasInputLog(db) ? inputHead(db).seq : 0;
       const logged = loggedObservations(db);
       // An entry the log listed as left out (no component mapped) was seen then: mapped later by

@@ -13,7 +13,7 @@ export {
 export { canonicalForm, chainHash, GENESIS_HASH, PeriodDigest } from "./evidence/canonical.js";
 export type { ChainedResult, ChainLink } from "./evidence/chain.js";
 export { checkpointStatement, newestCheckpoint } from "./evidence/checkpoints.js";
-export type { InputKind, InputRecord } from "./evidence/input-log.js";
+export type { InputKind, InputRecord, InputsOutOfTime } from "./evidence/input-log.js";
 export { RFC3161_ANCHOR } from "./evidence/rfc3161-anchor.js";
 export {
   AgentKey,

@@ -18,9 +18,12 @@ import {
   configRecordsOf,
   hasInputLog,
   type InputRecord,
+  type InputsOutOfTime,
   inputHead,
   inputRecordsOf,
+  inputsOutOfTimeOf,
   latestInputOf,
+  newestRecordedTs,
   verifyInputChain,
 } from "./evidence/input-log.js";
 import { prunedBoundary } from "./evidence/pruned-boundary.js";
@@ -377,6 +380,11 @@ export class EvidenceStore implements ResultSink {
     return backdatedRecordsOf(this.#readerDb(), period.from, period.to);
   }
 
+  /** Input records that decide figures dated out of time (inputsOutOfTimeOf); null: none. */
+  inputsOutOfTime(now: EpochMs): InputsOutOfTime | null {
+    return inputsOutOfTimeOf(this.#readerDb(), now);
+  }
+
   /** Without a period: the last record's hash. With one: the period digest (docs/evidence-store.md). */
   chainHead(period: { from?: EpochMs; to?: EpochMs } = {}): { records: number; sha256: string } {
     return chainHeadOf(this.#readerDb(), period);
@@ -483,12 +491,7 @@ export class EvidenceStore implements ResultSink {
 
   /** The newest time any result or input record of the log holds (null: the log is empty). */
   newestRecordedTs(): EpochMs | null {
-    const db = this.#readerDb();
-    const results = db.prepare("SELECT max(ts) FROM results").pluck().get() as number | null;
-    const inputs = hasInputLog(db)
-      ? (db.prepare("SELECT max(ts) FROM input_records").pluck().get() as number | null)
-      : null;
-    return results === null && inputs === null ? null : Math.max(results ?? -Infinity, inputs ?? -Infinity);
+    return newestRecordedTs(this.#readerDb());
   }
 
   /**

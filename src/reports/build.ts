@@ -8,7 +8,7 @@ import {
   controlIdOf,
   measurementProblemOf,
 } from "../model/validity.js";
-import type { FeedLeftOut, FeedOutage, ImportedRecords } from "../record/index.js";
+import type { FeedLeftOut, FeedOutage, ImportedRecords, InputsOutOfTime } from "../record/index.js";
 import {
   AutomaticExclusionLog,
   automaticVerdictOf,
@@ -63,6 +63,7 @@ import {
   feedLeftOutWarnings,
   feedMappingWarnings,
   feedOutageWarnings,
+  inputsOutOfTimeWarning,
   policyWarnings,
   stallGuardWarnings,
   unsignedRunsWarning,
@@ -87,6 +88,8 @@ export interface EvidenceSource {
   unmonitoredIntervals(from: EpochMs, to: EpochMs): readonly Interval[];
   /** Where the runs of [from, to) rest on the unsigned runs table of an older store; null: none do; absent: not known. */
   unsignedRunsUntil?(range: { readonly from: EpochMs; readonly to: EpochMs }): EpochMs | null;
+  /** Input records deciding figures that are dated out of time (a clock set back or ahead); absent: not known. */
+  inputsOutOfTime?(now: EpochMs): InputsOutOfTime | null;
   /** Records of [from, to) chained after a record an hour or more past `to` (back-dated); absent: not known. */
   backdatedRecords?(range: { readonly from: EpochMs; readonly to: EpochMs }): Backdated | null;
   /** Records of [from, to) that `import` stored, and those between the agent's own consecutive runs. */
@@ -554,6 +557,7 @@ export function buildMonthlyReport(input: MonthlyReportInput): MonthlyReport {
     ...controlsOnPathWarnings(automatic.controls.droppedOnPath()),
     ...controlsOnProviderHostWarnings(automatic.controls.witnessedOnProviderHost()),
     ...backdatedWarning(store.backdatedRecords?.({ from: period.start, to: period.end })),
+    ...inputsOutOfTimeWarning(store.inputsOutOfTime?.(input.now)),
     ...coverageWarning(coverage.ratio),
     ...unsignedRunsWarning(
       coverage.agent_runs === 0

@@ -7,6 +7,7 @@ import {
   type BackdatedRecords,
   type FeedLeftOut,
   type FeedOutage,
+  type InputsOutOfTime,
 } from "../record/index.js";
 import { formatInstant } from "./format.js";
 import { printable } from "./printable.js";
@@ -100,6 +101,22 @@ export function backdatedWarning(backdated: Backdated | null | undefined): strin
   const perCategory = backdated.byCategory.map((c) => `${c.category} ${c.records}`).join(", ");
   return [
     `${backdated.records} record${backdated.records === 1 ? " was" : "s were"} back-dated: chained after records at least ${BACKDATED_BEHIND_MS / 60_000} minutes newer (first at seq ${backdated.firstSeq}), so written well after they were observed, by a late import or a clock that went back (${perCategory}); they count in these figures.`,
+  ];
+}
+
+/**
+ * Configurations and maintenance observations dated out of time (contract 14, "When an input
+ * counts as seen"): what they hold counts from the newest input before them, so a verdict resting
+ * on their date is not what the log shows, and the clock that wrote them was wrong.
+ */
+export function inputsOutOfTimeWarning(out: InputsOutOfTime | null | undefined): string[] {
+  if (!out) return [];
+  const first = `input seq ${out.firstSeq}, dated ${isoUtc(out.firstTs)}`;
+  const why = out.ahead
+    ? "after this report was made: the agent's clock was set ahead when it wrote it, and every configuration and maintenance sighting recorded after it counts from that date (a provider's window can look late that was not)"
+    : "before an input chained ahead of it: the agent's clock was set back when it wrote it, and it counts from that earlier input's date";
+  return [
+    `${out.records} input record${out.records === 1 ? "" : "s"} (configurations, maintenance observations) ${out.records === 1 ? "is" : "are"} out of time, the first at ${first}, ${why}; maintenance verdicts resting on ${out.records === 1 ? "it" : "them"} are not borne out by the log.`,
   ];
 }
 

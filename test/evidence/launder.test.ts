@@ -250,7 +250,8 @@ describe("a writer signs only what extends its newest checkpoint", () => {
       );
       expect(verifyMonth(dir).code).toBe(1);
       // The feed later shows that id: the agent's first sighting is when it read it, not the row's.
-      const now = Date.UTC(2026, 11, 6);
+      // Later than every record of the copied store (made with the system clock).
+      const now = Date.now() + 60_000;
       const store = openEvidenceStore({
         dataDir: join(dir, "data"),
         clock: new FakeClock(now),

@@ -87,7 +87,6 @@ beforeAll(() => {
     clock: new FakeClock(at("2026-12-02T00:00:00Z")),
   });
   try {
-    store.importResults(november());
     const feed = store.feedWindows;
     // Each reading is the feed as read then; only a changed entry makes an observation.
     feed.observe(
@@ -113,6 +112,8 @@ beforeAll(() => {
       [reading("sp-widened", "2026-11-20T00:00:00Z", "2026-11-20T01:00:00Z", "all", "w2")],
       at("2026-11-19T00:00:00Z"),
     );
+    // Imported after the readings: an input is never dated before the log's newest record.
+    store.importResults(november());
   } finally {
     store.close();
   }

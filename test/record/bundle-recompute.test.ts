@@ -179,8 +179,8 @@ beforeAll(() => {
     clock: new FakeClock(MONTH_END + 86_400_000),
   });
   try {
-    store.importResults(monthResults());
-    // A window the maintenance feed announced 17 days ahead (over the occasion cap of this year).
+    // A window the maintenance feed announced 17 days ahead (over the occasion cap of this year),
+    // read before the month's results were imported (an input is never dated before the log's newest record).
     store.feedWindows.observe(
       [
         {
@@ -196,6 +196,7 @@ beforeAll(() => {
       ],
       Date.parse("2026-03-10T00:05:00Z"),
     );
+    store.importResults(monthResults());
   } finally {
     store.close();
   }

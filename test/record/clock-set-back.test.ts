@@ -154,3 +154,87 @@ describe("inputs chained by an agent whose clock was set back (issue 24, attack 
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
   });
 });
+
+/**
+ * Attack round 13: the agent killed (no run end, no input after its last results) and restarted
+ * with the clock set back. The log's newest input was the configuration loaded on 11-01, two weeks
+ * before the outage; its newest result was from 11-14. A window loaded by the restarted agent is
+ * dated no earlier than that result (the writer holds such inputs to everything already in the
+ * log), so it is late, not announced 14 days ahead.
+ */
+describe("an input written after a crash by an agent whose clock was set back (issue 24, attack round 13)", {
+  timeout: 180_000,
+}, () => {
+  let crashed: string;
+
+  beforeAll(async () => {
+    crashed = mkdtempSync(join(tmpdir(), "slo-clock-back-crash-"));
+    writeFileSync(join(crashed, "first.yaml"), slo_yaml("[]"));
+    writeFileSync(join(crashed, "slo.yaml"), WITH_WINDOW);
+    const first = (await loadConfig(join(crashed, "first.yaml"), { probing: false })).config;
+    const second = (await loadConfig(join(crashed, "slo.yaml"), { probing: false })).config;
+    const open = (now: string) =>
+      openEvidenceStore({ dataDir: join(crashed, "data"), clock: new FakeClock(at(now)) });
+    const all = november();
+    const honest = open("2026-11-01T00:00:00Z");
+    honest.recordInput("config", effectiveConfiguration(first));
+    for (const result of all.filter((r) => r.ts < at("2026-11-14T00:00:00Z"))) honest.record(result);
+    honest.close();
+    const back = open("2026-10-01T00:00:00Z");
+    back.recordInput("config", effectiveConfiguration(second));
+    back.close();
+    const later = open("2026-12-02T00:00:00Z");
+    later.importResults(all.filter((r) => r.ts >= at("2026-11-14T00:00:00Z")));
+    later.close();
+  }, 180_000);
+
+  afterAll(() => {
+    if (crashed) rmSync(crashed, { recursive: true, force: true });
+  });
+
+  it("the window counts from the newest result before it: late, and the outage counts", () => {
+    const made = slo(["report", "--month", MONTH, "--format", "json"], crashed);
+    expect(made.code, made.stderr).toBe(0);
+    const report = JSON.parse(made.stdout);
+    const mw1 = report.maintenance.windows.find((w: { id: string }) => w.id === "mw1");
+    expect(mw1).toMatchObject({ qualified: false, reason: "late_notice" });
+    expect(Date.parse(mw1.announced_at)).toBeGreaterThanOrEqual(at("2026-11-13T23:55:00Z"));
+    const pay = report.categories.find((c: { category: string }) => c.category === "payment_request");
+    expect(pay.excluded).toBe(0);
+  });
+});
+
+/**
+ * A clock set ahead once (attack round 13): the configuration written then is dated after the
+ * report is made, and every input after it counts from that date. The report says so.
+ */
+describe("an input dated ahead of the report (a clock set ahead)", { timeout: 180_000 }, () => {
+  let ahead: string;
+
+  beforeAll(async () => {
+    ahead = mkdtempSync(join(tmpdir(), "slo-clock-ahead-"));
+    writeFileSync(join(ahead, "slo.yaml"), slo_yaml("[]"));
+    const config = (await loadConfig(join(ahead, "slo.yaml"), { probing: false })).config;
+    const store = openEvidenceStore({
+      dataDir: join(ahead, "data"),
+      clock: new FakeClock(Date.now() + 40 * 86_400_000),
+    });
+    store.recordInput("config", effectiveConfiguration(config));
+    store.close();
+  });
+
+  afterAll(() => {
+    if (ahead) rmSync(ahead, { recursive: true, force: true });
+  });
+
+  it("is named in the report's warnings, with its seq and date", () => {
+    const made = slo(["report", "--month", new Date().toISOString().slice(0, 7), "--format", "json"], ahead);
+    expect(made.code, made.stderr).toBe(0);
+    const warnings = JSON.parse(made.stdout).warnings as string[];
+    expect(warnings.filter((w) => w.includes("out of time"))).toEqual([
+      expect.stringMatching(
+        /^1 input record \(configurations, maintenance observations\) is out of time, the first at input seq 1, dated .*, after this report was made/,
+      ),
+    ]);
+  });
+});

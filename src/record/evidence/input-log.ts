@@ -57,7 +57,45 @@ export function inputHead(db: Database.Database): { seq: number; hash: string } 
 }
 
 /** Appends an input record (inside the caller's write transaction). Returns its seq. */
-export function appendInput(db: Database.Database, kind: InputKind, ts: number, payload: unknown): number {
+/**
+ * The newest time a result or input record of the log holds; null when it holds none. What an
+ * input that decides figures is dated no earlier than (appendInput).
+ */
+export function newestRecordedTs(db: Database.Database): number | null {
+  const results = statementOf(db, "SELECT max(ts) FROM results").pluck().get() as number | null;
+  const inputs = hasInputLog(db)
+    ? (statementOf(db, "SELECT max(ts) FROM input_records").pluck().get() as number | null)
+    : null;
+  if (results === null) return inputs;
+  return inputs === null ? results : Math.max(results, inputs);
+}
+
+/**
+ * The kinds whose time decides figures, as when what they hold was seen (a configuration's
+ * windows, policy and controls; a feed's windows and their sightings): never dated before a
+ * record already in the log. The rest (runs, rollups, prunes) keep their own times.
+ */
+const SEEN_KINDS: ReadonlySet<InputKind> = new Set([
+  "config",
+  "maintenance_observation",
+  "feed_reachability",
+]);
+
+/**
+ * `now` for an input record of a kind that decides figures: the clock's time, or the newest time
+ * the log already holds when that is later. An agent whose clock was set back (by hand, after a
+ * crash, or stepping back under a running agent) would otherwise date a window's sighting before
+ * results it had already recorded, giving the window notice it never had; its records come after
+ * those in the chain, so they were seen after them. The readers hold inputs to earlier inputs as
+ * well (SEEN_INPUTS), which a log written before this rule needs.
+ */
+export function seenNow(db: Database.Database, now: number): number {
+  const newest = newestRecordedTs(db);
+  return newest === null ? now : Math.max(now, newest);
+}
+
+export function appendInput(db: Database.Database, kind: InputKind, at: number, payload: unknown): number {
+  const ts = SEEN_KINDS.has(kind) ? seenNow(db, at) : at;
   const text = canonicalize(payload) ?? "null";
   const head = inputHead(db);
   const hash = chainHashHex(head.hash, inputCanonical(kind, ts, text));
@@ -143,6 +181,33 @@ export function verifyInputChain(
  */
 const SEEN_INPUTS =
   "WITH seen AS (SELECT seq, kind, max(ts) OVER (ORDER BY seq) AS ts, payload FROM input_records)";
+
+/** Input records that decide figures and are out of time: the first one, and how many. */
+export interface InputsOutOfTime {
+  readonly records: number;
+  readonly firstSeq: number;
+  readonly firstTs: number;
+  /** The first one is dated after `now` (a clock set ahead), not before an earlier input. */
+  readonly ahead: boolean;
+}
+
+/**
+ * The records of the kinds that decide figures (SEEN_KINDS) dated before an input chained ahead
+ * of them (a clock set back, in a log written before appendInput held them to it) or after `now`
+ * (a clock set ahead: each later input counts from that date, later than it was seen). Null: none.
+ */
+export function inputsOutOfTimeOf(db: Database.Database, now: number): InputsOutOfTime | null {
+  if (!hasInputLog(db)) return null;
+  const kinds = [...SEEN_KINDS].map((k) => `'${k}'`).join(", ");
+  const rows = db
+    .prepare(
+      `SELECT seq, ts, ts > ? AS ahead FROM (SELECT seq, kind, ts, max(ts) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS floor FROM input_records) WHERE kind IN (${kinds}) AND (ts < floor OR ts > ?) ORDER BY seq`,
+    )
+    .all(now, now) as { seq: number; ts: number; ahead: number }[];
+  const first = rows[0];
+  if (first === undefined) return null;
+  return { records: rows.length, firstSeq: first.seq, firstTs: first.ts, ahead: first.ahead === 1 };
+}
 
 /**
  * The configuration records in force during [from, to): the newest one loaded before `from` and
