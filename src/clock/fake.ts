@@ -57,6 +57,14 @@ export class FakeClock implements Clock {
     this.#mono = target;
   }
 
+  /**
+   * Steps the wall clock (now()) by ms, back or ahead, as NTP or an operator does; the monotonic
+   * clock, and so every timer, is not moved.
+   */
+  stepWallClock(ms: number): void {
+    this.#now += ms;
+  }
+
   get pendingTimers(): number {
     return this.#timers.filter((t) => !t.cancelled).length;
   }

@@ -91,6 +91,8 @@ export interface ReconcileOutcome {
 const HELD: ReadonlySet<RunDisposition> = new Set(["paused", "throttled", "refused"]);
 const DEFAULT_MAX_CONCURRENT = 256;
 const DEFAULT_LATE_AFTER_MS = 1000;
+/** A run whose instant is this far after the wall clock when its timer fires: the clock stepped back. */
+const CLOCK_STEP_MS = 1000;
 
 export class Scheduler {
   readonly #clock: Clock;
@@ -216,7 +218,11 @@ export class Scheduler {
     slot.timer = null;
     if (this.#stopped || slot.retired) return;
     slot.counts.expected++;
-    this.#arm(slot, this.#nextAfterMissed(slot, plannedAt));
+    // Timers run on the monotonic clock, instants on the wall clock: a wall clock stepped back
+    // (NTP, by hand) put the next instant after plannedAt that far ahead, and no run came until the
+    // clock caught up again. The plan is then taken up from what the clock says now.
+    const steppedBack = plannedAt - this.#clock.now() > CLOCK_STEP_MS;
+    this.#arm(slot, steppedBack ? slot.plan.next(this.#clock.now()) : this.#nextAfterMissed(slot, plannedAt));
     if (slot.running) {
       slot.counts.skippedOverlap++;
       return;

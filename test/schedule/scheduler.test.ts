@@ -97,6 +97,22 @@ describe("Scheduler", () => {
     expect(rec.runs.map((r) => r.startedAt - T0)).toEqual([0, 20_000, 40_000, 60_000, 80_000, 100_000]);
   });
 
+  it("keeps running when the wall clock steps back under it (NTP, or by hand): the plan is taken up from the new time", async () => {
+    const clock = new FakeClock(T0);
+    const rec = recordingExecute(clock, 10);
+    const scheduler = new Scheduler({ clock, probes: [probeSpec("p", 1_000)], execute: rec.execute });
+    scheduler.start();
+    await advance(clock, 3_000);
+    const before = rec.runs.length;
+    clock.stepWallClock(-30 * 86_400_000);
+    await advance(clock, 5_000);
+    await stopAndDrain(scheduler, clock);
+    // A run a second on, not a month's silence until the clock is back where it was.
+    expect(rec.runs.length - before).toBeGreaterThanOrEqual(4);
+    const after = rec.runs.slice(before);
+    for (const run of after) expect(run.startedAt).toBeLessThan(T0);
+  });
+
   it("gives coverage as performed over expected runs", async () => {
     const clock = new FakeClock(T0);
     const rec = recordingExecute(clock, 15_000);
