@@ -112,13 +112,21 @@ async function floorAt(
   }
 }
 
-/** The shipped profile's load: 13 probes (one a category) every 30 s; CPU ms per wall second. */
-async function agentIdle(target: DelayedTarget, seconds: number) {
+/**
+ * The shipped profile's load: 13 probes (one a category) every 30 s; CPU ms per wall second.
+ * `scrapeEveryS`: Prometheus scrapes /metrics that often meanwhile (issue 30 item 2).
+ */
+async function agentIdle(target: DelayedTarget, seconds: number, scrapeEveryS?: number) {
   const agent = await startAgent({ origin: target.origin, probes: 13, everySeconds: 30, keepAlive: true });
   try {
     await sleep(5_000);
     const before = cpuSeconds(agent.pid);
-    await sleep(seconds * 1000);
+    if (scrapeEveryS === undefined) await sleep(seconds * 1000);
+    else
+      for (let elapsed = 0; elapsed < seconds; elapsed += scrapeEveryS) {
+        await (await fetch(`${agent.url}/metrics`)).text();
+        await sleep(scrapeEveryS * 1000);
+      }
     return { cpuMsPerSecond: ((cpuSeconds(agent.pid) - before) * 1000) / seconds, rss: rssMb(agent.pid) };
   } finally {
     await agent.stop();
@@ -126,11 +134,12 @@ async function agentIdle(target: DelayedTarget, seconds: number) {
   }
 }
 
-async function blackboxIdle(binary: string, target: DelayedTarget, seconds: number) {
+/** blackbox_exporter probing the 13 categories every `everyS` (each probe is a scrape of /probe). */
+async function blackboxIdle(binary: string, target: DelayedTarget, seconds: number, everyS = 30) {
   const blackbox = await startBlackbox(binary);
   try {
     const before = cpuSeconds(blackbox.pid);
-    await driveProbes(blackbox.probeUrl(target.origin), 13 / 30, seconds);
+    await driveProbes(blackbox.probeUrl(target.origin), 13 / everyS, seconds);
     return {
       cpuMsPerSecond: ((cpuSeconds(blackbox.pid) - before) * 1000) / seconds,
       rss: rssMb(blackbox.pid),
@@ -305,7 +314,23 @@ async function idleFigures(blackbox: ReturnType<typeof blackboxBinary>, target: 
     undici_floor_cpu_ms_per_s: round(floorIdle.msPerSecond),
     undici_floor_rss_mb: round(floorIdle.rss, 1),
   });
+  // Issue 30 item 2: Prometheus scraping every 15 s. The agent serves /metrics that often beside its
+  // own 13 probes every 30 s; blackbox_exporter probes the 13 categories at each scrape.
+  const scraped = await agentIdle(target, t.idleS, SCRAPE_EVERY_S);
+  const peerScraped = blackbox ? await blackboxIdle(blackbox.path, target, t.idleS, SCRAPE_EVERY_S) : null;
+  emit({
+    bench: "compare.idle_scraped",
+    probes: 13,
+    every_s: 30,
+    scrape_every_s: SCRAPE_EVERY_S,
+    agent_cpu_ms_per_s: round(scraped.cpuMsPerSecond),
+    blackbox_cpu_ms_per_s: round(peerScraped?.cpuMsPerSecond ?? null),
+    ratio: ratio(scraped.cpuMsPerSecond, peerScraped?.cpuMsPerSecond ?? null),
+  });
 }
+
+/** How often Prometheus scrapes in the idle profile with scrapes (its common default). */
+const SCRAPE_EVERY_S = 15;
 
 async function rssFigures(target: DelayedTarget, t: Timing) {
   for (const probes of [13, 1_000, 10_000]) {

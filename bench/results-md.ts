@@ -128,6 +128,16 @@ function sideBySide(figures: readonly Figures[]): string[] {
       "<= 70 MB",
     ]);
   }
+  for (const f of all("compare.idle_scraped")) {
+    rows.push([
+      `idle cost, 13 probes every 30 s, a scrape every ${f.scrape_every_s} s; blackbox_exporter probing at each scrape (CPU ms per s)`,
+      cell(f.agent_cpu_ms_per_s),
+      "",
+      cell(f.blackbox_cpu_ms_per_s),
+      cell(f.ratio),
+      "<= 1.5",
+    ]);
+  }
   for (const f of all("compare.rss").filter((r) => r.probes !== 13)) {
     rows.push([
       `RSS, ${f.probes} probes every 30 s, \`npx slo-agent run\`, before / after five scrapes (MB)`,
