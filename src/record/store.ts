@@ -60,6 +60,7 @@ import {
   registerRollupFunctions,
   type StoredRollup,
 } from "./rollups.js";
+import { RESULT_VALUE_COLUMNS, resultOfValues } from "./rows.js";
 import { AgentRuns, type RunInterval } from "./runs.js";
 import { applySizeCap, EVIDENCE_FILE, fileIdentity, openReader, openWriter } from "./schema.js";
 import { statementOf } from "./statements.js";
@@ -839,7 +840,10 @@ export class EvidenceStore implements ResultSink {
   #append(results: readonly ProbeResult[]): ChainedResult[] {
     const chain = new ChainWriter(this.#db, true);
     const rollups = new RollupAccumulator(this.#options.isExcluded ?? NOT_EXCLUDED, this.#options.latencyOf);
-    for (const result of results) if (chain.append(result)) rollups.add(result);
+    for (const result of results) {
+      const kept = appendLive(this.#db, chain, result);
+      if (kept !== null) rollups.add(kept);
+    }
     rollups.writeTo(this.#db);
     return chain.appended ?? [];
   }
@@ -929,6 +933,42 @@ interface OwnWrites {
 
 function describeCheckpointError(error: unknown): string {
   return (error as { code?: string }).code ?? (error as Error).message;
+}
+
+/** How far a live probe result is moved past a stored one of the same probe and millisecond. */
+const MAX_SAME_MS_SHIFT = 1_000;
+
+/**
+ * Appends a live result; returns it as stored, or null when it was not. A result the same as the
+ * stored one of its probe and millisecond is a repeat and stays out. One that differs is not: the
+ * wall clock stepped back under the agent (NTP, by hand) and dated it where another already is. It
+ * is kept a millisecond later (then two, ...): the store's (ts, probe) uniqueness, which makes
+ * re-importing a file idempotent, silently dropped a step's failures. A merchant request (traffic)
+ * reported twice stays out too.
+ */
+function appendLive(db: Database.Database, chain: ChainWriter, result: ProbeResult): ProbeResult | null {
+  if (chain.append(result)) return result;
+  if (result.source === "traffic" || sameAsStored(db, result)) return null;
+  for (let shift = 1; shift <= MAX_SAME_MS_SHIFT; shift++) {
+    const moved = { ...result, ts: result.ts + shift };
+    if (chain.append(moved)) return moved;
+  }
+  return null;
+}
+
+/** Whether the stored result of `result`'s probe and millisecond had the same outcome. */
+function sameAsStored(db: Database.Database, result: ProbeResult): boolean {
+  const row = statementOf(
+    db,
+    `SELECT ${RESULT_VALUE_COLUMNS} FROM results WHERE ts = ? AND probe = ? AND ifnull(agent, '') = ? LIMIT 1`,
+  )
+    .raw(true)
+    .get(result.ts, result.probe, result.agent ?? "") as unknown[] | undefined;
+  if (row === undefined) return true;
+  const stored = resultOfValues(row);
+  const outcome = (r: ProbeResult) =>
+    JSON.stringify([r.status, r.durationMs, r.error, r.errorCode, r.correlationId, r.serverMs ?? null]);
+  return outcome(stored) === outcome(result);
 }
 
 export function openEvidenceStore(options: EvidenceStoreOptions): EvidenceStore {

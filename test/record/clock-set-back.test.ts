@@ -238,3 +238,42 @@ describe("an input dated ahead of the report (a clock set ahead)", { timeout: 18
     ]);
   });
 });
+
+/**
+ * Attack round 14: the wall clock stepped back 40 s under a running agent dated new results at the
+ * milliseconds of stored ones, and the store's (ts, probe) uniqueness dropped them without a word:
+ * 10 of 30 failures vanished. A live result is never a repeat: it is kept a millisecond later.
+ */
+describe("a live result dated at a stored result's millisecond (a clock stepped back)", () => {
+  it("is kept, a millisecond later, with its own outcome", () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "slo-clock-step-"));
+    try {
+      const ts = at("2026-11-15T02:00:00.123Z");
+      const result = (status: number): ProbeResult => ({
+        ts,
+        probe: "payment_request-read",
+        category: "payment_request",
+        status,
+        durationMs: 40,
+        error: null,
+        errorCode: null,
+        correlationId: null,
+      });
+      const store = openEvidenceStore({ dataDir, clock: new FakeClock(ts + 60_000) });
+      store.record(result(200));
+      store.flush();
+      store.record(result(503));
+      store.record(result(503));
+      store.flush();
+      const stored = [...store.results({ from: ts, to: ts + 1_000 })].map((r) => [r.ts - ts, r.status]);
+      store.close();
+      expect(stored).toEqual([
+        [0, 200],
+        [1, 503],
+        [2, 503],
+      ]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
