@@ -112,11 +112,16 @@ export function backdatedWarning(backdated: Backdated | null | undefined): strin
 export function inputsOutOfTimeWarning(out: InputsOutOfTime | null | undefined): string[] {
   if (!out) return [];
   const first = `input seq ${out.firstSeq}, dated ${isoUtc(out.firstTs)}`;
-  const why = out.ahead
-    ? "after this report was made: the agent's clock was set ahead when it wrote it, and every configuration and maintenance sighting recorded after it counts from that date (a provider's window can look late that was not)"
-    : "before an input chained ahead of it: the agent's clock was set back when it wrote it, and it counts from that earlier input's date";
+  const why = {
+    after_report:
+      "after this report was made: the agent's clock was set ahead when it wrote it, and every configuration and maintenance sighting recorded after it counts from that date (a provider's window can look late that was not)",
+    after_later:
+      "after an input chained after it: the agent's clock was set ahead when it wrote it, and every configuration and maintenance sighting recorded after it counts from that date (a provider's window can look late that was not)",
+    before_earlier:
+      "before an input chained ahead of it: the agent's clock was set back when it wrote it (what it recorded then counts from the newest record before it)",
+  }[out.way];
   return [
-    `${out.records} input record${out.records === 1 ? "" : "s"} (configurations, maintenance observations) ${out.records === 1 ? "is" : "are"} out of time, the first at ${first}, ${why}; maintenance verdicts resting on ${out.records === 1 ? "it" : "them"} are not borne out by the log.`,
+    `${out.records} input record${out.records === 1 ? "" : "s"} of the evidence log ${out.records === 1 ? "is" : "are"} out of time, the first at ${first}, ${why}; maintenance verdicts and configurations resting on ${out.records === 1 ? "it" : "them"} are not borne out by the log.`,
   ];
 }
 

@@ -233,7 +233,7 @@ describe("an input dated ahead of the report (a clock set ahead)", { timeout: 18
     const warnings = JSON.parse(made.stdout).warnings as string[];
     expect(warnings.filter((w) => w.includes("out of time"))).toEqual([
       expect.stringMatching(
-        /^1 input record \(configurations, maintenance observations\) is out of time, the first at input seq 1, dated .*, after this report was made/,
+        /^1 input record of the evidence log is out of time, the first at input seq 1, dated .*, after this report was made/,
       ),
     ]);
   });
@@ -271,6 +271,60 @@ describe("a live result dated at a stored result's millisecond (a clock stepped 
         [0, 200],
         [1, 503],
         [2, 503],
+      ]);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+/**
+ * Attack round 14: a run with the clock a day ahead, killed before its first result, dated a
+ * configuration a day late; every input after it counted from that date, and a report made after
+ * that date said nothing. The honest run's start, chained after it with the right time, shows the
+ * clock was wrong; so does a run's start dated before the records chained ahead of it.
+ */
+describe("inputs the chain shows were dated by a wrong clock, either way (attack round 14)", () => {
+  it("are named in the report's warnings, with the way the clock was wrong", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "slo-clock-order-"));
+    const warningsOf = () => {
+      const made = slo(
+        ["report", "--month", new Date().toISOString().slice(0, 7), "--format", "json"],
+        dataDir,
+      );
+      expect(made.code, made.stderr).toBe(0);
+      return (JSON.parse(made.stdout).warnings as string[]).filter((w) => w.includes("out of time"));
+    };
+    try {
+      writeFileSync(join(dataDir, "slo.yaml"), slo_yaml("[]"));
+      const config = (await loadConfig(join(dataDir, "slo.yaml"), { probing: false })).config;
+      const t0 = Date.now() - 10 * 86_400_000;
+      const run = (now: number, what: (store: ReturnType<typeof openEvidenceStore>) => void) => {
+        const store = openEvidenceStore({ dataDir: join(dataDir, "data"), clock: new FakeClock(now) });
+        what(store);
+        store.close();
+      };
+      const probeRun = (now: number) => (store: ReturnType<typeof openEvidenceStore>) => {
+        store.startRun(now);
+        store.record({ ...november()[0]!, ts: now });
+        store.flush();
+      };
+      // A day ahead, killed before any result: only its configuration is written.
+      run(t0 + 86_400_000, (store) => store.recordInput("config", effectiveConfiguration(config)));
+      run(t0, probeRun(t0));
+      // The configuration, and the honest run's start chained after it (which of the two clocks was
+      // wrong the chain cannot say; the first is named, with the way it is out).
+      expect(warningsOf()).toEqual([
+        expect.stringMatching(
+          /^2 input records of the evidence log are out of time, the first at input seq 1, dated .*, after an input chained after it: the agent's clock was set ahead/,
+        ),
+      ]);
+      // Then a run whose clock is a month behind: its start is dated before what is chained ahead of it.
+      run(t0 - 30 * 86_400_000, probeRun(t0 - 30 * 86_400_000));
+      expect(warningsOf()).toEqual([
+        expect.stringMatching(
+          /^3 input records of the evidence log are out of time, the first at input seq 1/,
+        ),
       ]);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

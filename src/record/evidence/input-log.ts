@@ -182,31 +182,47 @@ export function verifyInputChain(
 const SEEN_INPUTS =
   "WITH seen AS (SELECT seq, kind, max(ts) OVER (ORDER BY seq) AS ts, payload FROM input_records)";
 
-/** Input records that decide figures and are out of time: the first one, and how many. */
+/** Input records out of time: the first one, how many, and which way its clock was wrong. */
 export interface InputsOutOfTime {
   readonly records: number;
   readonly firstSeq: number;
   readonly firstTs: number;
-  /** The first one is dated after `now` (a clock set ahead), not before an earlier input. */
-  readonly ahead: boolean;
+  /**
+   * "after_report": dated after the report is made; "after_later": dated after an input chained
+   * after it (both a clock set ahead); "before_earlier": dated before an input chained ahead of it
+   * (a clock set back).
+   */
+  readonly way: "after_report" | "after_later" | "before_earlier";
 }
 
+/** How far apart in time two inputs may be out of chain order before their clock is called wrong. */
+const OUT_OF_TIME_MS = 60_000;
+
 /**
- * The records of the kinds that decide figures (SEEN_KINDS) dated before an input chained ahead
- * of them (a clock set back, in a log written before appendInput held them to it) or after `now`
- * (a clock set ahead: each later input counts from that date, later than it was seen). Null: none.
+ * Input records whose time the chain contradicts: a record that decides figures (SEEN_KINDS) dated
+ * after `now` or after an input of any kind chained after it (a clock set ahead: every such input
+ * after it counts from that date), and a record of any kind dated before an input chained ahead of
+ * it (a clock set back: a run's start after a crash, say). Each agent writes its inputs as they
+ * happen, so in an honest log they are in time order. Null: none.
  */
 export function inputsOutOfTimeOf(db: Database.Database, now: number): InputsOutOfTime | null {
   if (!hasInputLog(db)) return null;
-  const kinds = [...SEEN_KINDS].map((k) => `'${k}'`).join(", ");
+  const seen = [...SEEN_KINDS].map((k) => `'${k}'`).join(", ");
   const rows = db
     .prepare(
-      `SELECT seq, ts, ts > ? AS ahead FROM (SELECT seq, kind, ts, max(ts) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS floor FROM input_records) WHERE kind IN (${kinds}) AND (ts < floor OR ts > ?) ORDER BY seq`,
+      `SELECT seq, ts, CASE WHEN kind IN (${seen}) AND ts > ? THEN 'after_report'
+           WHEN kind IN (${seen}) AND ts > later + ${OUT_OF_TIME_MS} THEN 'after_later'
+           WHEN ts < earlier - ${OUT_OF_TIME_MS} THEN 'before_earlier' END AS way
+         FROM (SELECT seq, kind, ts,
+           max(ts) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier,
+           min(ts) OVER (ORDER BY seq ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS later
+           FROM input_records)
+         WHERE way IS NOT NULL ORDER BY seq`,
     )
-    .all(now, now) as { seq: number; ts: number; ahead: number }[];
+    .all(now) as { seq: number; ts: number; way: InputsOutOfTime["way"] }[];
   const first = rows[0];
   if (first === undefined) return null;
-  return { records: rows.length, firstSeq: first.seq, firstTs: first.ts, ahead: first.ahead === 1 };
+  return { records: rows.length, firstSeq: first.seq, firstTs: first.ts, way: first.way };
 }
 
 /**
