@@ -23,9 +23,9 @@ export type PriorityOutcome =
  * (agent.nice_other_threads; contract section 14): the main thread (evidence, /metrics,
  * summaries, reports), V8's compiler and garbage-collector helpers and libuv's pool. On a busy
  * host the kernel then runs the prober first when its response arrives, so the agent's own work
- * cannot stretch a measured duration; the bench measured the agent's overhead p99 at the bare
- * undici floor with it and ~1.5x the floor without. Threads started later by the main thread
- * inherit its value.
+ * cannot stretch a measured duration (50 probes/s beside a test run on 2 cores: overhead p99
+ * median 2.2 ms with it, 3.0 ms without, 2.1 ms for bare undici; bench/bounds.md). Threads
+ * started later by the main thread inherit its value.
  *
  * By hand: Node.js has no per-thread priority of its own, but Linux keeps a nice value per
  * thread and setpriority(2) (os.setPriority) takes a thread id. Raising a priority needs a
