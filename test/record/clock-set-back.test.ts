@@ -73,12 +73,23 @@ function run(now: string, record: (store: ReturnType<typeof openEvidenceStore>) 
   }
 }
 
+/**
+ * A directory with the configuration loaded first (first.yaml, no window) and the one loaded by the
+ * agent whose clock was wrong (slo.yaml, with mw1), both loaded.
+ */
+async function twoConfigs(prefix: string) {
+  const where = mkdtempSync(join(tmpdir(), prefix));
+  writeFileSync(join(where, "first.yaml"), slo_yaml("[]"));
+  writeFileSync(join(where, "slo.yaml"), WITH_WINDOW);
+  const first = (await loadConfig(join(where, "first.yaml"), { probing: false })).config;
+  const second = (await loadConfig(join(where, "slo.yaml"), { probing: false })).config;
+  return { dir: where, first, second };
+}
+
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "slo-clock-back-"));
-  writeFileSync(join(dir, "first.yaml"), slo_yaml("[]"));
-  writeFileSync(join(dir, "slo.yaml"), WITH_WINDOW);
-  const first = (await loadConfig(join(dir, "first.yaml"), { probing: false })).config;
-  const second = (await loadConfig(join(dir, "slo.yaml"), { probing: false })).config;
+  const made = await twoConfigs("slo-clock-back-");
+  dir = made.dir;
+  const { first, second } = made;
   // The honest run: loaded on 11-12 with no window.
   run("2026-11-12T00:00:00Z", (store) => store.recordInput("config", effectiveConfiguration(first)));
   // The agent restarted with its clock set back to 10-01: it loads mw1 (announced_at 10-01) and
@@ -168,11 +179,9 @@ describe("an input written after a crash by an agent whose clock was set back (i
   let crashed: string;
 
   beforeAll(async () => {
-    crashed = mkdtempSync(join(tmpdir(), "slo-clock-back-crash-"));
-    writeFileSync(join(crashed, "first.yaml"), slo_yaml("[]"));
-    writeFileSync(join(crashed, "slo.yaml"), WITH_WINDOW);
-    const first = (await loadConfig(join(crashed, "first.yaml"), { probing: false })).config;
-    const second = (await loadConfig(join(crashed, "slo.yaml"), { probing: false })).config;
+    const made = await twoConfigs("slo-clock-back-crash-");
+    crashed = made.dir;
+    const { first, second } = made;
     const open = (now: string) =>
       openEvidenceStore({ dataDir: join(crashed, "data"), clock: new FakeClock(at(now)) });
     const all = november();
