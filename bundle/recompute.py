@@ -118,14 +118,10 @@ def seen_inputs(first_pass=False):
     """Each line of inputs.ndjson as hashed_lines gives it, with when it counts as seen (ms): its ts, or
     the newest ts of an input chained before it when that is later (contract 14, a change never reaches
     back). An agent restarted with its clock set back chains a record dated before one already in the
-    log; what it records counts from when the log shows it could have been seen, not from its date. A
-    maintenance observation's first_seen_at is held to the same floor."""
+    log; what it records counts from when the log shows it could have been seen, not from its date."""
     newest = float("-inf")
     for number, head, canonical, o in hashed_lines("inputs.ndjson", "kind", first_pass):
-        floor = newest
         newest = max(newest, ms(o["ts"]))
-        if o["kind"] == "maintenance_observation" and isinstance(o.get("payload"), dict):
-            o["payload"]["first_seen_at"] = max(o["payload"]["first_seen_at"], floor)
         yield number, head, canonical, o, newest
 
 

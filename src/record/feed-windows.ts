@@ -210,17 +210,13 @@ export class FeedWindowLedger {
  * failing).
  */
 function versionsById(db: Database.Database): Map<string, WindowVersion[]> {
-  // Each at when it counts as seen: a feed read with the clock set back cannot date a window earlier
-  // than an input already in the log (seenInputsOf).
+  // Each at when it counts as seen (seenInputsOf). A first sighting is the one the ledger recorded:
+  // it may precede inputs chained before its observation (an entry first seen left out, mapped
+  // later); the writer never dates one before what the log held when it was seen (seenNow).
   return versionsOfObservations(
     (function* () {
-      for (const row of seenInputsOf(db, "maintenance_observation")) {
-        const payload = JSON.parse(row.payload) as ObservationPayload;
-        yield {
-          ts: row.ts,
-          payload: { ...payload, first_seen_at: Math.max(payload.first_seen_at, row.floor) },
-        };
-      }
+      for (const row of seenInputsOf(db, "maintenance_observation"))
+        yield { ts: row.ts, payload: JSON.parse(row.payload) as ObservationPayload };
     })(),
   );
 }

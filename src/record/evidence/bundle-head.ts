@@ -209,7 +209,6 @@ function checkInputs(
       return bad(`seq ${previous.seq + 1} is not chained to the line before it`);
     if (chainHashHex(previous.hash, `{${line.slice(at + 1)}`) !== record.hash)
       return bad(`seq ${previous.seq + 1}: its content does not match its hash`);
-    const floor = newest;
     newest = Math.max(newest, Date.parse(String(record.ts)));
     if (record.kind === "config") {
       const payload = canonicalize(record.payload) ?? "";
@@ -225,8 +224,7 @@ function checkInputs(
     if (record.kind === "maintenance_observation") {
       const payload = record.payload as Record<string, unknown>;
       observations.set(String(payload.provider_id), { seq: previous.seq + 1, payload });
-      const o = payload as unknown as ObservationPayload;
-      observed.push({ ts: newest, payload: { ...o, first_seen_at: Math.max(o.first_seen_at, floor) } });
+      observed.push({ ts: newest, payload: payload as unknown as ObservationPayload });
     }
     if (record.kind === "adoption") adoptions.push(adoptionSentence(previous.seq + 1, record));
     if (record.kind === "adoption" || record.kind === "rollback_detected")

@@ -115,20 +115,12 @@ export function latestInputOf(db: Database.Database, kind: InputKind): InputReco
   ).get(kind) as InputRecord | undefined;
 }
 
-/**
- * A kind's records, oldest first, each at when it counts as seen (SEEN_INPUTS), with `floor`: the
- * newest ts of an input chained before it (-Infinity for the first), which a time the record holds
- * of its own (a maintenance observation's first_seen_at) cannot precede either.
- */
-export function seenInputsOf(db: Database.Database, kind: InputKind): (InputRecord & { floor: number })[] {
+/** A kind's records, oldest first, each at when it counts as seen (SEEN_INPUTS). */
+export function seenInputsOf(db: Database.Database, kind: InputKind): InputRecord[] {
   if (!hasInputLog(db)) return [];
-  return (
-    db
-      .prepare(
-        "SELECT seq, kind, ts, payload, floor FROM (SELECT seq, kind, max(ts) OVER (ORDER BY seq) AS ts, max(ts) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS floor, payload FROM input_records) WHERE kind = ? ORDER BY seq",
-      )
-      .all(kind) as (InputRecord & { floor: number | null })[]
-  ).map((r) => ({ ...r, floor: r.floor ?? Number.NEGATIVE_INFINITY }));
+  return db
+    .prepare(`${SEEN_INPUTS} SELECT seq, kind, ts, payload FROM seen WHERE kind = ? ORDER BY seq`)
+    .all(kind) as InputRecord[];
 }
 
 /** Every input record of a kind, oldest first. */
