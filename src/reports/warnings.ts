@@ -116,9 +116,9 @@ export function inputsOutOfTimeWarning(out: InputsOutOfTime | null | undefined):
     after_report:
       "after this report was made: the agent's clock was set ahead when it wrote it, and every configuration and maintenance sighting recorded after it counts from that date (a provider's window can look late that was not)",
     after_later:
-      "after an input chained after it: the agent's clock was set ahead when it wrote it, and every configuration and maintenance sighting recorded after it counts from that date (a provider's window can look late that was not)",
+      "after an input chained after it: the agent's clock was wrong for one of the two (set ahead when this one was written, or set back when the later one was); if ahead, every configuration and maintenance sighting recorded after it counts from that date (a provider's window can look late that was not)",
     before_earlier:
-      "before an input chained ahead of it: the agent's clock was set back when it wrote it (what it recorded then counts from the newest record before it)",
+      "before an input chained ahead of it: the agent's clock was wrong for one of the two (set back when this one was written, or set ahead when the earlier one was); what it recorded counts from the newest record before it",
   }[out.way];
   return [
     `${out.records} input record${out.records === 1 ? "" : "s"} of the evidence log ${out.records === 1 ? "is" : "are"} out of time, the first at ${first}, ${why}; maintenance verdicts and configurations resting on ${out.records === 1 ? "it" : "them"} are not borne out by the log.`,

@@ -325,7 +325,7 @@ describe("inputs the chain shows were dated by a wrong clock, either way (attack
       // wrong the chain cannot say; the first is named, with the way it is out).
       expect(warningsOf()).toEqual([
         expect.stringMatching(
-          /^2 input records of the evidence log are out of time, the first at input seq 1, dated .*, after an input chained after it: the agent's clock was set ahead/,
+          /^2 input records of the evidence log are out of time, the first at input seq 1, dated .*, after an input chained after it: the agent's clock was wrong for one of the two \(set ahead when this one was written, or set back when the later one was\)/,
         ),
       ]);
       // Then a run whose clock is a month behind: its start is dated before what is chained ahead of it.
