@@ -56,7 +56,6 @@ export function inputHead(db: Database.Database): { seq: number; hash: string } 
   return row ?? { seq: 0, hash: GENESIS_HASH.toString("hex") };
 }
 
-/** Appends an input record (inside the caller's write transaction). Returns its seq. */
 /**
  * The newest time a result or input record of the log holds; null when it holds none. What an
  * input that decides figures is dated no earlier than (appendInput).
@@ -94,6 +93,10 @@ export function seenNow(db: Database.Database, now: number): number {
   return newest === null ? now : Math.max(now, newest);
 }
 
+/**
+ * Appends an input record (inside the caller's write transaction), dated `at` or, for a kind that
+ * decides figures, seenNow. Returns its seq.
+ */
 export function appendInput(db: Database.Database, kind: InputKind, at: number, payload: unknown): number {
   const ts = SEEN_KINDS.has(kind) ? seenNow(db, at) : at;
   const text = canonicalize(payload) ?? "null";
@@ -114,6 +117,15 @@ export function latestInputOf(db: Database.Database, kind: InputKind): InputReco
     "SELECT seq, kind, ts, payload FROM input_records WHERE kind = ? ORDER BY seq DESC LIMIT 1",
   ).get(kind) as InputRecord | undefined;
 }
+
+/**
+ * Input records as they count (contract 14, a change never reaches back): each one's ts is when it
+ * counts as seen, its own or the newest of an input chained before it when that is later. An agent
+ * restarted with its clock set back chains records dated before ones already in the log; what they
+ * hold counts from when the log shows it could have been seen. The stored ts (hashed) is unchanged.
+ */
+const SEEN_INPUTS =
+  "WITH seen AS (SELECT seq, kind, max(ts) OVER (ORDER BY seq) AS ts, payload FROM input_records)";
 
 /** A kind's records, oldest first, each at when it counts as seen (SEEN_INPUTS). */
 export function seenInputsOf(db: Database.Database, kind: InputKind): InputRecord[] {
@@ -165,24 +177,15 @@ export function verifyInputChain(
   return null;
 }
 
-/**
- * Input records as they count (contract 14, a change never reaches back): each one's ts is when it
- * counts as seen, its own or the newest of an input chained before it when that is later. An agent
- * restarted with its clock set back chains records dated before ones already in the log; what they
- * hold counts from when the log shows it could have been seen. The stored ts (hashed) is unchanged.
- */
-const SEEN_INPUTS =
-  "WITH seen AS (SELECT seq, kind, max(ts) OVER (ORDER BY seq) AS ts, payload FROM input_records)";
-
 /** Input records out of time: the first one, how many, and which way its clock was wrong. */
 export interface InputsOutOfTime {
   readonly records: number;
   readonly firstSeq: number;
   readonly firstTs: number;
   /**
-   * "after_report": dated after the report is made; "after_later": dated after an input chained
-   * after it (both a clock set ahead); "before_earlier": dated before an input chained ahead of it
-   * (a clock set back).
+   * "after_report": dated after the report is made (a clock set ahead); "after_later": dated after
+   * an input chained after it; "before_earlier": dated before an input chained ahead of it. In the
+   * last two the clock of one of the two records was wrong, which one the chain cannot say.
    */
   readonly way: "after_report" | "after_later" | "before_earlier";
 }
