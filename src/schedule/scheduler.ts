@@ -221,8 +221,11 @@ export class Scheduler {
     // Timers run on the monotonic clock, instants on the wall clock: a wall clock stepped back
     // (NTP, by hand) put the next instant after plannedAt that far ahead, and no run came until the
     // clock caught up again. The plan is then taken up from what the clock says now.
-    const steppedBack = plannedAt - this.#clock.now() > CLOCK_STEP_MS;
-    this.#arm(slot, steppedBack ? slot.plan.next(this.#clock.now()) : this.#nextAfterMissed(slot, plannedAt));
+    const now = this.#clock.now();
+    this.#arm(
+      slot,
+      plannedAt - now > CLOCK_STEP_MS ? slot.plan.next(now) : this.#nextAfterMissed(slot, plannedAt),
+    );
     if (slot.running) {
       slot.counts.skippedOverlap++;
       return;
