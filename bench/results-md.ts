@@ -1,25 +1,39 @@
 import { existsSync, readFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
-import type { Figure, Figures } from "./figures.js";
+import { type Figure, type Figures, rangeOf } from "./figures.js";
+
+/** How the figures were taken: when, how many runs (each figure is their median), the load average. */
+export interface RunInfo {
+  readonly startedAt: Date;
+  readonly quick: boolean;
+  readonly runs: number;
+  /** The load average when the first run started and when each run ended. */
+  readonly loads: readonly number[];
+}
 
 /**
  * bench/results.md: the machine, the side-by-side table against blackbox_exporter with the
  * issue's targets as ratios, and every other figure, grouped by bench.
  */
-export function resultsMarkdown(
-  figures: readonly Figures[],
-  startedAt: Date,
-  quick: boolean,
-  loadAtStart: number | null = null,
-): string {
-  const startLoad = loadAtStart === null ? "" : `${loadAtStart.toFixed(1)} when the run started, `;
+export function resultsMarkdown(figures: readonly Figures[], run: RunInfo): string {
+  const { startedAt, quick, runs, loads } = run;
+  const flags = [quick ? "--quick" : "", runs > 1 ? `--runs ${runs}` : ""].filter((f) => f !== "");
+  const [first, ...ends] = loads.length > 0 ? loads : [loadavg()[0]!];
+  const load =
+    ends.length === 0
+      ? `${first!.toFixed(1)} when it ended`
+      : `${first!.toFixed(1)} when the first run started, ${ends.map((l) => l.toFixed(1)).join(" / ")} when each run ended`;
   const lines = [
     "# Benchmark results",
     "",
-    `Written by \`npm run bench${quick ? " -- --quick" : ""}\` on ${startedAt.toISOString()}. Figures, never assertions.`,
+    `Written by \`npm run bench${flags.length > 0 ? ` -- ${flags.join(" ")}` : ""}\` on ${startedAt.toISOString()}. Figures, never assertions.${
+      runs > 1
+        ? ` Each figure is the median of ${runs} runs, alternated (every bench once, then every bench again); under "Every figure" a number's range over the runs follows it in brackets.`
+        : ""
+    }`,
     "",
-    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}; load average ${startLoad}${loadavg()[0]!.toFixed(1)} when it ended (figures from a busy machine are not comparable).`,
+    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}; load average ${load} (figures from a busy machine are not comparable).`,
     "",
     ...sideBySide(figures),
     ...boundsSection(),
@@ -31,7 +45,7 @@ export function resultsMarkdown(
     const rows = figures.filter((f) => f.bench === bench);
     const keys = [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => k !== "bench")))];
     lines.push(`### ${bench}`, "", `| ${keys.join(" | ")} |`, `|${" --- |".repeat(keys.length)}`);
-    for (const row of rows) lines.push(`| ${keys.map((k) => cell(row[k])).join(" | ")} |`);
+    for (const row of rows) lines.push(`| ${keys.map((k) => withRange(row, k)).join(" | ")} |`);
     lines.push("");
   }
   return `${lines.join("\n")}\n`;
@@ -41,6 +55,12 @@ export function resultsMarkdown(
 function boundsSection(): string[] {
   const file = join(import.meta.dirname, "bounds.md");
   return existsSync(file) ? [readFileSync(file, "utf8").trimEnd(), ""] : [];
+}
+
+/** A figure with its range over the runs in brackets, when the runs differed. */
+function withRange(row: Figures, key: string): string {
+  const range = rangeOf(row, key);
+  return range && range[0] !== range[1] ? `${cell(row[key])} [${range[0]}–${range[1]}]` : cell(row[key]);
 }
 
 function cell(value: Figure | undefined): string {
@@ -70,6 +90,17 @@ function sideBySide(figures: readonly Figures[]): string[] {
       cell(f.blackbox_ms),
       cell(f.ratio_fresh),
       "<= 0.5",
+    ]);
+  }
+  // Issue 30 item 1: the agent's CPU per probe against the bare-undici floor at the same rate.
+  for (const f of all("compare.floor")) {
+    rows.push([
+      `CPU per probe over the floor, ${f.rate_per_s}/s, reused / fresh connections (x)`,
+      `${cell(f.agent_over_floor_reuse)} / ${cell(f.agent_over_floor_fresh)}`,
+      "1 / 1",
+      "",
+      "",
+      f.rate_per_s === 200 ? "<= 1.25x the floor" : "no worse than before",
     ]);
   }
   for (const f of all("compare.overhead")) {
@@ -156,6 +187,26 @@ function sideBySide(figures: readonly Figures[]): string[] {
       "",
       "",
       f.probes === 1000 ? "<= 50 ms" : "",
+    ]);
+  }
+  for (const f of all("compare.soak")) {
+    rows.push([
+      `RSS over a day's work compressed (${cell(f.runs)} runs of the shipped profile's day, ${cell(f.scrapes)} scrapes, in ${cell(f.seconds)} s): warm / end (MB), growth`,
+      `${cell(f.rss_warm_mb)} / ${cell(f.rss_end_mb)}, ${cell(f.growth_pct)} %`,
+      "",
+      "",
+      "",
+      "growth < 10 %",
+    ]);
+  }
+  for (const f of all("report.cli_path")) {
+    rows.push([
+      `verified report of a month, ${cell(f.results)} results, in process (s; CPU s)`,
+      `${cell(f.seconds)}; ${cell(f.cpu_seconds)}`,
+      "",
+      "",
+      "",
+      Number(f.results) >= 3_400_000 ? "<= 5 s" : "",
     ]);
   }
   for (const f of all("compare.start")) {
