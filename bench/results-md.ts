@@ -81,7 +81,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       cell(floor?.undici_reuse_ms),
       cell(f.blackbox_ms),
       cell(f.ratio_reuse),
-      "<= 0.25",
+      "<= 0.25 (issue 17)",
     ]);
     rows.push([
       `CPU per probe, ${f.rate_per_s}/s, fresh connections (ms)`,
@@ -89,7 +89,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       cell(floor?.undici_fresh_ms),
       cell(f.blackbox_ms),
       cell(f.ratio_fresh),
-      "<= 0.5",
+      "<= 0.5 (issue 17)",
     ]);
   }
   // Issue 30 item 1: the agent's CPU per probe against the bare-undici floor at the same rate.
@@ -100,7 +100,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       "1 / 1",
       "",
       "",
-      f.rate_per_s === 200 ? "<= 1.25x the floor" : "no worse than before",
+      f.rate_per_s === 200 ? "<= 1.25x the floor (issue 30)" : "no worse than before (issue 30)",
     ]);
   }
   for (const f of all("compare.overhead")) {
@@ -120,7 +120,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       cell(f.undici_fresh_p99_ms),
       cell(f.blackbox_p99_ms),
       cell(f.ratio_p99_fresh),
-      "<= 1.0",
+      "<= 1.0 (issue 24)",
     ]);
     rows.push([
       `overhead p99, ${f.rate_per_s}/s, reused connections (ms)`,
@@ -128,7 +128,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       cell(f.undici_reuse_p99_ms),
       cell(f.blackbox_p99_ms),
       cell(f.ratio_p99_reuse),
-      "<= 0.8",
+      "<= 0.8 (issue 24)",
     ]);
   }
   for (const f of all("compare.agent_load")) {
@@ -138,7 +138,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       "",
       "",
       "",
-      "< 25 ms, 0 provider failures",
+      "< 25 ms, 0 provider failures (issue 24)",
     ]);
   }
   for (const f of all("compare.idle")) {
@@ -148,7 +148,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       cell(f.undici_floor_cpu_ms_per_s),
       cell(f.blackbox_cpu_ms_per_s),
       cell(f.ratio),
-      "agent <= 1 ms/s",
+      "agent <= 1 ms/s (issue 17)",
     ]);
     rows.push([
       "RSS, 13 probes, `npx slo-agent run` (MB)",
@@ -156,7 +156,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       cell(f.undici_floor_rss_mb),
       cell(f.blackbox_rss_mb),
       "",
-      "<= 70 MB",
+      "<= 70 MB (issue 30)",
     ]);
   }
   for (const f of all("compare.idle_scraped")) {
@@ -166,7 +166,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       "",
       cell(f.blackbox_cpu_ms_per_s),
       cell(f.ratio),
-      "<= 1.5",
+      "<= 1.5 (issue 30)",
     ]);
   }
   for (const f of all("compare.rss").filter((r) => r.probes !== 13)) {
@@ -176,7 +176,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       "",
       "",
       "",
-      f.probes === 1000 ? "<= 100 MB after" : "",
+      f.probes === 1000 ? "<= 100 MB after (issue 30)" : "",
     ]);
   }
   for (const f of all("compare.rss")) {
@@ -186,7 +186,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       "",
       "",
       "",
-      f.probes === 1000 ? "<= 50 ms" : "",
+      f.probes === 1000 ? "<= 50 ms (issue 30)" : "",
     ]);
   }
   for (const f of all("compare.soak")) {
@@ -196,7 +196,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       "",
       "",
       "",
-      "growth < 10 %",
+      "growth < 10 % (issue 30)",
     ]);
   }
   for (const f of all("report.cli_path")) {
@@ -206,7 +206,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       "",
       "",
       "",
-      Number(f.results) >= 3_400_000 ? "<= 5 s" : "",
+      Number(f.results) >= 3_400_000 ? "<= 5 s (issue 30)" : "",
     ]);
   }
   for (const f of all("compare.start")) {
@@ -216,7 +216,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       "",
       "",
       "",
-      "first probe <= 1000 ms",
+      "first probe <= 1000 ms (issue 30)",
     ]);
   }
   for (const f of all("compare.rss").filter((r) => r.agent_rss_optimize_for_size_mb !== undefined)) {
@@ -226,7 +226,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
       "",
       "",
       "",
-      f.probes === 1000 ? "<= 100 MB" : "",
+      f.probes === 1000 ? "<= 100 MB (issue 17)" : "",
     ]);
   }
   if (rows.length === 0) return [];
