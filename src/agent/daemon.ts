@@ -26,7 +26,7 @@ import { DAY_MS, type EpochMs, monthInterval, monthOf } from "../model/time.js";
 import { controlIdOf } from "../model/validity.js";
 import { controlProbe } from "../probes/index.js";
 import { agentSecretValues } from "../probes/scrub.js";
-import { type EvidenceStore, openEvidenceStore } from "../record/index.js";
+import { type EvidenceStore, LIVE_CACHE_KIB, openEvidenceStore } from "../record/index.js";
 import {
   automaticReasonOf,
   BURN_RATE_WINDOWS,
@@ -169,6 +169,7 @@ export async function startDaemon(options: DaemonOptions): Promise<RunningDaemon
       logger: (line, level) => log(level ?? "warn", line),
       signingKeyFile: config.agent.signingKeyFile ?? null,
       identity: { agent: config.agent.id, region: config.agent.region },
+      liveCacheKiB: LIVE_CACHE_KIB,
     });
   } catch (error) {
     lock.release();

@@ -72,7 +72,7 @@ export type { PruneOutcome } from "./retention.js";
 export type { ExclusionJudge, LatencyOf, RollupQuery, StoredRollup } from "./rollups.js";
 export type { RunInterval } from "./runs.js";
 export { RollupsDisagreeError } from "./runs-error.js";
-export { EVIDENCE_FILE, SCHEMA_VERSION } from "./schema.js";
+export { EVIDENCE_FILE, LIVE_CACHE_KIB, SCHEMA_VERSION } from "./schema.js";
 export {
   EvidenceStore,
   type EvidenceStoreOptions,

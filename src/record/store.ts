@@ -62,7 +62,14 @@ import {
 } from "./rollups.js";
 import { RESULT_VALUE_COLUMNS, resultOfValues } from "./rows.js";
 import { AgentRuns, type RunInterval } from "./runs.js";
-import { applySizeCap, EVIDENCE_FILE, fileIdentity, openReader, openWriter } from "./schema.js";
+import {
+  applySizeCap,
+  EVIDENCE_FILE,
+  fileIdentity,
+  IMPORT_CACHE_KIB,
+  openReader,
+  openWriter,
+} from "./schema.js";
 import { statementOf } from "./statements.js";
 import { resultProblem } from "./validation.js";
 import { type StoreHealth, WriteQueue } from "./write-queue.js";
@@ -80,6 +87,11 @@ export interface EvidenceStoreOptions {
   readonly logger?: (line: string, level?: "warn" | "error") => void;
   /** How long a write waits for another writer (an import, say) before counting as a failure. Default 100 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * The writer's page cache between imports, in KiB (an import has IMPORT_CACHE_KIB while it
+   * runs). Default: IMPORT_CACHE_KIB throughout; a running agent gives LIVE_CACHE_KIB.
+   */
+  readonly liveCacheKiB?: number;
   /** A cap on the database file's size; writes beyond fail like a full disk. Default none. */
   readonly maxDatabaseBytes?: number | null;
   /** Whether a result is excluded (maintenance, exclusions), for the rollups. Default: none is. */
@@ -804,6 +816,7 @@ export class EvidenceStore implements ResultSink {
     // Only what this import's transaction signs may become the guarded head (beforeCommit signs when it stores any).
     this.#guard.abandon();
     const own = this.#ownFromHere();
+    this.#db.pragma(`cache_size = -${IMPORT_CACHE_KIB}`);
     const session = new ImportSession(this.#db, {
       isExcluded: this.#options.isExcluded ?? NOT_EXCLUDED,
       latencyOf: this.#options.latencyOf,
@@ -816,6 +829,7 @@ export class EvidenceStore implements ResultSink {
       },
       end: (committed) => {
         this.#importing = null;
+        this.#applyLiveCache(this.#db);
         this.#queue.resume();
         if (committed === null) {
           this.#guard.abandon();
@@ -903,7 +917,14 @@ export class EvidenceStore implements ResultSink {
     const db = openWriter(this.path, this.#clock, { busyTimeoutMs: this.#options.busyTimeoutMs ?? 100 });
     registerRollupFunctions(db);
     applySizeCap(db, this.#maxBytes);
+    this.#applyLiveCache(db);
     return db;
+  }
+
+  /** The writer's page cache while no import runs (EvidenceStoreOptions.liveCacheKiB). */
+  #applyLiveCache(db: Database.Database): void {
+    const kib = this.#options.liveCacheKiB;
+    if (kib !== undefined) db.pragma(`cache_size = -${Math.max(1, Math.round(kib))}`);
   }
 
   #writerDb(): Database.Database {
