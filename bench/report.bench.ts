@@ -109,6 +109,14 @@ function buildParts(store: EvidenceStore, config: SloConfig) {
   return { rows, read_rows_seconds: round(readSeconds), digest_seconds: round(digestSeconds) };
 }
 
+/** Runs `work`: its value, wall seconds and this process's CPU seconds (steadier on a shared box). */
+function timed<T>(work: () => T): { value: T; seconds: number; cpu: number | null } {
+  const t = performance.now();
+  const cpu = process.cpuUsage();
+  const value = work();
+  return { value, seconds: (performance.now() - t) / 1000, cpu: cpuSeconds(cpu) };
+}
+
 /** This process's CPU seconds (user + system) since `since`: steadier than wall time on a shared box. */
 function cpuSeconds(since: NodeJS.CpuUsage): number | null {
   const used = process.cpuUsage(since);
@@ -121,28 +129,23 @@ function cpuSeconds(since: NodeJS.CpuUsage): number | null {
  */
 function cliPath(store: EvidenceStore, config: SloConfig, results: number) {
   const period = { from: PERIOD.start, to: PERIOD.end };
-  let t = performance.now();
-  let cpu = process.cpuUsage();
   let missed: readonly string[] = [];
-  const verification = store.verifyPeriod(period, (verified) => {
-    const report = buildMonthlyReport({ config, store, month: MONTH, now: PERIOD.end + DAY_MS, verified });
-    missed = report.summary.missed;
-  });
-  const seconds = (performance.now() - t) / 1000;
-  const cliCpu = cpuSeconds(cpu);
-  t = performance.now();
-  cpu = process.cpuUsage();
-  store.verifyPeriod(period);
-  const verifySeconds = (performance.now() - t) / 1000;
-  const verifyCpu = cpuSeconds(cpu);
+  const cli = timed(() =>
+    store.verifyPeriod(period, (verified) => {
+      const report = buildMonthlyReport({ config, store, month: MONTH, now: PERIOD.end + DAY_MS, verified });
+      missed = report.summary.missed;
+    }),
+  );
+  const verifyAlone = timed(() => store.verifyPeriod(period));
+  const verification = cli.value;
   emit({
     bench: "report.cli_path",
     results,
-    seconds: round(seconds),
-    results_per_s: Math.round(results / seconds),
-    cpu_seconds: cliCpu,
-    verify_alone_seconds: round(verifySeconds),
-    verify_alone_cpu_seconds: verifyCpu,
+    seconds: round(cli.seconds),
+    results_per_s: Math.round(results / cli.seconds),
+    cpu_seconds: cli.cpu,
+    verify_alone_seconds: round(verifyAlone.seconds),
+    verify_alone_cpu_seconds: verifyAlone.cpu,
     verified: verification.problem === null,
     missed,
   });
@@ -176,17 +179,14 @@ function monthFigures(profile: SloConfig, copies: number, renderFormats: boolean
   const { dir, results } = importedMonth(config, copies);
   const store = openEvidenceStore({ dataDir: join(dir, "data"), clock: new FakeClock(PERIOD.end) });
   try {
-    const t = performance.now();
-    const cpu = process.cpuUsage();
-    const report = buildMonthlyReport({ config, store, month: MONTH, now: PERIOD.end + DAY_MS });
-    const seconds = (performance.now() - t) / 1000;
-    const buildCpu = cpuSeconds(cpu);
+    const build = timed(() => buildMonthlyReport({ config, store, month: MONTH, now: PERIOD.end + DAY_MS }));
+    const report = build.value;
     emit({
       bench: "report.build",
       results,
-      seconds: round(seconds),
-      results_per_s: Math.round(results / seconds),
-      cpu_seconds: buildCpu,
+      seconds: round(build.seconds),
+      results_per_s: Math.round(results / build.seconds),
+      cpu_seconds: build.cpu,
       incidents: report.incidents.length,
       missed: report.summary.missed,
     });
