@@ -117,6 +117,15 @@ function timed<T>(work: () => T): { value: T; seconds: number; cpu: number | nul
   return { value, seconds: (performance.now() - t) / 1000, cpu: cpuSeconds(cpu) };
 }
 
+/** The figures of a timed pass over `results` results. */
+function rateOf(results: number, pass: { seconds: number; cpu: number | null }) {
+  return {
+    seconds: round(pass.seconds),
+    results_per_s: Math.round(results / pass.seconds),
+    cpu_seconds: pass.cpu,
+  };
+}
+
 /** This process's CPU seconds (user + system) since `since`: steadier than wall time on a shared box. */
 function cpuSeconds(since: NodeJS.CpuUsage): number | null {
   const used = process.cpuUsage(since);
@@ -141,9 +150,7 @@ function cliPath(store: EvidenceStore, config: SloConfig, results: number) {
   emit({
     bench: "report.cli_path",
     results,
-    seconds: round(cli.seconds),
-    results_per_s: Math.round(results / cli.seconds),
-    cpu_seconds: cli.cpu,
+    ...rateOf(results, cli),
     verify_alone_seconds: round(verifyAlone.seconds),
     verify_alone_cpu_seconds: verifyAlone.cpu,
     verified: verification.problem === null,
@@ -184,9 +191,7 @@ function monthFigures(profile: SloConfig, copies: number, renderFormats: boolean
     emit({
       bench: "report.build",
       results,
-      seconds: round(build.seconds),
-      results_per_s: Math.round(results / build.seconds),
-      cpu_seconds: build.cpu,
+      ...rateOf(results, build),
       incidents: report.incidents.length,
       missed: report.summary.missed,
     });
