@@ -10,8 +10,9 @@ import { emit, percentile, round } from "./figures.js";
 import { type AgentLoad, startAgent } from "./peers/agent.js";
 import { monthSummaries, pipelinedFlood, scrapeStorm, seedMonthSoFar } from "./peers/agent-load.js";
 import { blackboxBinary, startBlackbox } from "./peers/blackbox.js";
+import { startDesignFloor } from "./peers/design-floor.js";
 import { driveProbes } from "./peers/driver.js";
-import { startFloorClient } from "./peers/floor.js";
+import { type FloorRun, startFloorClient } from "./peers/floor.js";
 import { cpuSeconds, rssMb, sleep } from "./peers/process-stats.js";
 import { type DelayedTarget, startDelayedTarget } from "./peers/target.js";
 
@@ -85,9 +86,13 @@ async function blackboxAtRate(binary: string, target: DelayedTarget, rate: numbe
   }
 }
 
+type StartFloor = (origin: string, probes: number, everySeconds: number, keepAlive: boolean) => FloorRun;
+
 /**
- * The floor: bare undici in a Node.js process of its own, sending the same requests at the same
- * rate and spread (bench/peers/floor.ts). CPU ms per request, and CPU ms per wall second.
+ * A floor: bare undici in a Node.js process of its own, sending the same requests at the same
+ * rate and spread (bench/peers/floor.ts), or the design floor, which also probes from a thread of
+ * its own and writes signed evidence (bench/peers/design-floor.ts). CPU ms per request, and CPU ms
+ * per wall second.
  */
 async function floorAt(
   target: DelayedTarget,
@@ -96,8 +101,9 @@ async function floorAt(
   keepAlive: boolean,
   warmS: number,
   seconds: number,
+  start: StartFloor = startFloorClient,
 ) {
-  const floor = startFloorClient(target.origin, probes, everySeconds, keepAlive);
+  const floor = start(target.origin, probes, everySeconds, keepAlive);
   try {
     await sleep(warmS * 1000);
     const before = cpuSeconds(floor.pid);
@@ -317,6 +323,18 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
       const peer = blackbox ? await blackboxAtRate(blackbox.path, target, rate, t.measureS) : null;
       const floorReuse = await floorAt(target, rate, 1, true, t.warmS, t.measureS);
       const floorFresh = await floorAt(target, rate, 1, false, t.warmS, t.measureS);
+      const designReuse = await floorAt(target, rate, 1, true, t.warmS, t.measureS, startDesignFloor);
+      const designFresh = await floorAt(target, rate, 1, false, t.warmS, t.measureS, startDesignFloor);
+      emit({
+        bench: "compare.design_floor",
+        rate_per_s: rate,
+        design_reuse_ms: round(designReuse.msPerProbe),
+        design_fresh_ms: round(designFresh.msPerProbe),
+        design_over_floor_reuse: ratio(designReuse.msPerProbe, floorReuse.msPerProbe),
+        design_over_floor_fresh: ratio(designFresh.msPerProbe, floorFresh.msPerProbe),
+        agent_over_design_reuse: ratio(reuse.cpuMsPerProbe, designReuse.msPerProbe),
+        agent_over_design_fresh: ratio(fresh.cpuMsPerProbe, designFresh.msPerProbe),
+      });
       emit({
         bench: "compare.floor",
         rate_per_s: rate,
@@ -369,6 +387,7 @@ async function idleFigures(blackbox: ReturnType<typeof blackboxBinary>, target: 
   const idle = await agentIdle(target, t.idleS);
   const peerIdle = blackbox ? await blackboxIdle(blackbox.path, target, t.idleS) : null;
   const floorIdle = await floorAt(target, 13, 30, true, 5, t.idleS);
+  const designIdle = await floorAt(target, 13, 30, true, 5, t.idleS, startDesignFloor);
   emit({
     bench: "compare.idle",
     probes: 13,
@@ -380,6 +399,9 @@ async function idleFigures(blackbox: ReturnType<typeof blackboxBinary>, target: 
     blackbox_rss_mb: round(peerIdle?.rss ?? null, 1),
     undici_floor_cpu_ms_per_s: round(floorIdle.msPerSecond),
     undici_floor_rss_mb: round(floorIdle.rss, 1),
+    design_floor_cpu_ms_per_s: round(designIdle.msPerSecond),
+    design_floor_rss_mb: round(designIdle.rss, 1),
+    design_floor_over_blackbox: ratio(designIdle.msPerSecond, peerIdle?.cpuMsPerSecond ?? null),
   });
   // Issue 30 item 2: Prometheus scraping every 15 s. The agent serves /metrics that often beside its
   // own 13 probes every 30 s; blackbox_exporter probes the 13 categories at each scrape.

@@ -103,6 +103,25 @@ function sideBySide(figures: readonly Figures[]): string[] {
       f.rate_per_s === 200 ? "<= 1.25x the floor (issue 30)" : "no worse than before (issue 30)",
     ]);
   }
+  // Issue 30: the floor under the design (a probing thread and signed evidence, bench/peers/design-floor.ts).
+  for (const f of all("compare.design_floor")) {
+    rows.push([
+      `design floor: CPU per probe, ${f.rate_per_s}/s, reused / fresh connections (ms; x the bare floor)`,
+      "",
+      `${cell(f.design_reuse_ms)} / ${cell(f.design_fresh_ms)} (${cell(f.design_over_floor_reuse)}x / ${cell(f.design_over_floor_fresh)}x)`,
+      "",
+      "",
+      "the design's floor (issue 30)",
+    ]);
+    rows.push([
+      `CPU per probe over the design floor, ${f.rate_per_s}/s, reused / fresh connections (x)`,
+      `${cell(f.agent_over_design_reuse)} / ${cell(f.agent_over_design_fresh)}`,
+      "1 / 1",
+      "",
+      "",
+      "",
+    ]);
+  }
   for (const f of all("compare.overhead")) {
     rows.push([
       `overhead p50, ${f.rate_per_s}/s, reuse / fresh (ms)`,
@@ -150,6 +169,15 @@ function sideBySide(figures: readonly Figures[]): string[] {
       cell(f.ratio),
       "agent <= 1 ms/s (issue 17)",
     ]);
+    if (f.design_floor_cpu_ms_per_s !== undefined)
+      rows.push([
+        "design floor: idle cost, 13 probes every 30 s, each result a signed, durable commit (CPU ms per s)",
+        "",
+        cell(f.design_floor_cpu_ms_per_s),
+        cell(f.blackbox_cpu_ms_per_s),
+        cell(f.design_floor_over_blackbox),
+        "the design's floor (issue 30)",
+      ]);
     rows.push([
       "RSS, 13 probes, `npx slo-agent run` (MB)",
       cell(f.agent_rss_mb),
