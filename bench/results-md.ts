@@ -10,6 +10,13 @@ export interface RunInfo {
   readonly runs: number;
   /** The load average when the first run started and when each run ended. */
   readonly loads: readonly number[];
+  /** The machine the runs were taken on (thisMachine()); "not recorded" for runs saved without it. */
+  readonly machine: string;
+}
+
+/** This machine, as bench/results.md names it: the figures are only comparable on the same one. */
+export function thisMachine(): string {
+  return `${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}`;
 }
 
 /**
@@ -17,7 +24,7 @@ export interface RunInfo {
  * issue's targets as ratios, and every other figure, grouped by bench.
  */
 export function resultsMarkdown(figures: readonly Figures[], run: RunInfo): string {
-  const { startedAt, quick, runs, loads } = run;
+  const { startedAt, quick, runs, loads, machine } = run;
   const flags = [quick ? "--quick" : "", runs > 1 ? `--runs ${runs}` : ""].filter((f) => f !== "");
   const [first, ...ends] = loads.length > 0 ? loads : [loadavg()[0]!];
   const load =
@@ -33,7 +40,7 @@ export function resultsMarkdown(figures: readonly Figures[], run: RunInfo): stri
         : ""
     }`,
     "",
-    `Machine: ${cpus().length} x ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, ${process.platform}; load average ${load} (figures from a busy machine are not comparable).`,
+    `Machine: ${machine}; load average ${load} (figures from a busy machine are not comparable).`,
     "",
     ...sideBySide(figures),
     ...boundsSection(),
@@ -67,6 +74,9 @@ function cell(value: Figure | undefined): string {
   if (value === undefined || value === null) return "–";
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
+
+const DESIGN_FLOOR =
+  " The design floor (bench/peers/design-floor.ts) adds to the bare floor what issue 24 and contract sections 7 and 13 make any conforming agent do, and nothing else: probing from a thread of its own, and each result appended to a SHA-256 chain in SQLite (WAL, `synchronous = FULL`) in 200 ms batches, each committed with an Ed25519-signed checkpoint.";
 
 function sideBySide(figures: readonly Figures[]): string[] {
   const all = (bench: string) => figures.filter((f) => f.bench === bench);
@@ -181,17 +191,20 @@ function sideBySide(figures: readonly Figures[]): string[] {
     rows.push([
       "RSS, 13 probes, `npx slo-agent run` (MB)",
       cell(f.agent_rss_mb),
-      cell(f.undici_floor_rss_mb),
+      f.design_floor_rss_mb === undefined
+        ? cell(f.undici_floor_rss_mb)
+        : `${cell(f.undici_floor_rss_mb)}; design floor: ${cell(f.design_floor_rss_mb)}`,
       cell(f.blackbox_rss_mb),
       "",
       "<= 70 MB (issue 30)",
     ]);
   }
+  const designIdle = all("compare.idle")[0]?.design_floor_cpu_ms_per_s;
   for (const f of all("compare.idle_scraped")) {
     rows.push([
-      `idle cost, 13 probes every 30 s, a scrape every ${f.scrape_every_s} s; blackbox_exporter probing at each scrape (CPU ms per s)`,
+      `idle cost, 13 probes every 30 s, a scrape every ${f.scrape_every_s} s; blackbox_exporter probing at each scrape (CPU ms per s${designIdle === undefined ? "" : "; the design floor serves no scrape"})`,
       cell(f.agent_cpu_ms_per_s),
-      "",
+      designIdle === undefined ? "" : `design floor: ${cell(designIdle)}`,
       cell(f.blackbox_cpu_ms_per_s),
       cell(f.ratio),
       "<= 1.5 (issue 30)",
@@ -261,7 +274,7 @@ function sideBySide(figures: readonly Figures[]): string[] {
   return [
     `## Side by side with blackbox_exporter ${peer}`,
     "",
-    "Same loopback target answering after 20 ms, same rates; each tool's own CPU and RSS from /proc; the driver and the target run in processes of their own. The floor is bare undici (the agent's HTTP client) in a Node.js process that only sends the same requests at the same rate and spread (bench/peers/floor.ts): what any Node.js prober pays on this machine. Ratios are slo-agent / blackbox_exporter.",
+    `Same loopback target answering after 20 ms, same rates; each tool's own CPU and RSS from /proc; the driver and the target run in processes of their own. The floor is bare undici (the agent's HTTP client) in a Node.js process that only sends the same requests at the same rate and spread (bench/peers/floor.ts): what any Node.js prober pays on this machine. Ratios are slo-agent / blackbox_exporter.${all("compare.design_floor").length > 0 ? DESIGN_FLOOR : ""}`,
     "",
     "| figure | slo-agent | floor: bare undici | blackbox_exporter | ratio | target |",
     "| --- | --- | --- | --- | --- | --- |",

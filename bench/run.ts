@@ -17,7 +17,7 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { collectedFigures, type Figures, medianOfRuns } from "./figures.js";
-import { resultsMarkdown } from "./results-md.js";
+import { resultsMarkdown, thisMachine } from "./results-md.js";
 
 const args = process.argv.slice(2);
 const dir = import.meta.dirname;
@@ -29,6 +29,8 @@ interface SavedRuns {
   readonly quick: boolean;
   readonly loads: number[];
   readonly runs: Figures[][];
+  /** thisMachine() where the runs were taken; absent in files saved before it was kept. */
+  readonly machine?: string;
 }
 
 // `--render`: bench/results.md written again from the runs saved beside it (bench/bounds.md is
@@ -41,6 +43,7 @@ if (args.includes("--render")) {
     quick: saved.quick,
     runs: saved.runs.length,
     loads: saved.loads,
+    machine: saved.machine ?? "not recorded with these runs",
   };
   writeFileSync(out, resultsMarkdown(medianOfRuns(saved.runs), info));
   process.stderr.write(`# ${out} written again from ${RUNS_FILE(out)}\n`);
@@ -79,7 +82,8 @@ for (let r = 1; r <= runs; r++) {
 // COMPARE_RATES given, or --quick) writes bench/results-partial.md beside them.
 const partial = quick || only.length > 0 || !!process.env.COMPARE_PARTS || !!process.env.COMPARE_RATES;
 const out = join(dir, partial ? "results-partial.md" : "results.md");
-writeFileSync(out, resultsMarkdown(medianOfRuns(perRun), { startedAt, quick, runs, loads }));
-const saved: SavedRuns = { startedAt: startedAt.toISOString(), quick, loads, runs: perRun };
+const machine = thisMachine();
+writeFileSync(out, resultsMarkdown(medianOfRuns(perRun), { startedAt, quick, runs, loads, machine }));
+const saved: SavedRuns = { startedAt: startedAt.toISOString(), quick, loads, machine, runs: perRun };
 writeFileSync(RUNS_FILE(out), `${JSON.stringify(saved)}\n`);
 process.stderr.write(`# figures written to ${out}\n`);

@@ -38,13 +38,61 @@ describe("bench figures over several runs", () => {
       quick: false,
       runs: 3,
       loads: [0.2, 0.4, 0.3, 0.5],
+      machine: "2 x Intel(R) Xeon(R) Processor, 23.6 GiB, Node v20.20.2, linux",
     });
     expect(md).toContain("`npm run bench -- --runs 3`");
     expect(md).toContain("median of 3 runs");
     expect(md).toContain("0.2 when the first run started, 0.4 / 0.3 / 0.5 when each run ended");
+    // The machine the runs were taken on, not the one rendering them (`--render` on another box).
+    expect(md).toContain(
+      "Machine: 2 x Intel(R) Xeon(R) Processor, 23.6 GiB, Node v20.20.2, linux; load average",
+    );
     expect(md).toContain(
       "| CPU per probe over the floor, 200/s, reused / fresh connections (x) | 1.6 / 1.3 |",
     );
     expect(md).toContain("| 200 | 1.6 [1.4–9.9] | 1.3 |");
+  });
+
+  // Issue 30: a target not met shows the floor that bounds it; the design floor (a probing thread
+  // and signed, durable evidence) must sit beside the agent in the same table.
+  it("shows the design floor beside the agent at each rate and in the idle profile", () => {
+    const md = resultsMarkdown(
+      medianOfRuns([
+        [
+          {
+            bench: "compare.design_floor",
+            rate_per_s: 200,
+            design_reuse_ms: 0.58,
+            design_fresh_ms: 1.15,
+            design_over_floor_reuse: 1.08,
+            design_over_floor_fresh: 1.05,
+            agent_over_design_reuse: 1.95,
+            agent_over_design_fresh: 1.49,
+          },
+          {
+            bench: "compare.idle",
+            agent_cpu_ms_per_s: 6,
+            blackbox_cpu_ms_per_s: 1.5,
+            undici_floor_rss_mb: 58,
+            design_floor_cpu_ms_per_s: 2.2,
+            design_floor_rss_mb: 78.7,
+            design_floor_over_blackbox: 1.47,
+          },
+          {
+            bench: "compare.idle_scraped",
+            scrape_every_s: 15,
+            agent_cpu_ms_per_s: 8,
+            blackbox_cpu_ms_per_s: 2,
+          },
+        ],
+      ]),
+      { startedAt: new Date("2026-12-07T04:00:00Z"), quick: false, runs: 1, loads: [0.1, 0.1], machine: "m" },
+    );
+    expect(md).toContain("| 0.58 / 1.15 (1.08x / 1.05x) |");
+    expect(md).toContain(
+      "| CPU per probe over the design floor, 200/s, reused / fresh connections (x) | 1.95 / 1.49 |",
+    );
+    expect(md).toContain("| 58; design floor: 78.7 |");
+    expect(md).toMatch(/a scrape every 15 s;[^|]*\| 8 \| design floor: 2.2 \| 2 \|/);
   });
 });
