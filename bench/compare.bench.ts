@@ -23,6 +23,8 @@ interface Timing {
   readonly warmS: number;
   readonly measureS: number;
   readonly idleS: number;
+  /** Before the idle profile is measured: one probe interval, so that every probe has run once. */
+  readonly idleWarmS: number;
   readonly rssS: number;
 }
 
@@ -31,8 +33,11 @@ interface Timing {
 // floor when they fell in the measurement (2026-12-07, bench/bounds.md). Every tool here is
 // measured after its start-up: a daemon's first seconds are not its steady state.
 // Measured 20 s at a rate, 60 s idle: each figure is the median of three runs (`--runs 3`).
-const FULL: Timing = { warmS: 15, measureS: 20, idleS: 60, rssS: 30 };
-const QUICK: Timing = { warmS: 3, measureS: 8, idleS: 30, rssS: 20 };
+// The idle profile's warm-up is one probe interval (30 s): with 5 s, the first run of most of the
+// 13 probes (their code compiled, first checkpoint, first window refreshes) fell in the measured
+// minute, and the agent's "idle" cost was ~1.6x its steady state (2026-12-07, bench/bounds.md).
+const FULL: Timing = { warmS: 15, measureS: 20, idleS: 60, idleWarmS: 30, rssS: 30 };
+const QUICK: Timing = { warmS: 3, measureS: 8, idleS: 30, idleWarmS: 10, rssS: 20 };
 
 function overhead(durations: readonly number[], delayMs: number) {
   const over = durations.map((d) => d - delayMs);
@@ -127,10 +132,11 @@ async function floorAt(
  * The shipped profile's load: 13 probes (one a category) every 30 s; CPU ms per wall second.
  * `scrapeEveryS`: Prometheus scrapes /metrics that often meanwhile (issue 30 item 2).
  */
-async function agentIdle(target: DelayedTarget, seconds: number, scrapeEveryS?: number) {
+async function agentIdle(target: DelayedTarget, t: Timing, scrapeEveryS?: number) {
+  const seconds = t.idleS;
   const agent = await startAgent({ origin: target.origin, probes: 13, everySeconds: 30, keepAlive: true });
   try {
-    await sleep(5_000);
+    await sleep(t.idleWarmS * 1000);
     const before = cpuSeconds(agent.pid);
     if (scrapeEveryS === undefined) await sleep(seconds * 1000);
     else
@@ -146,9 +152,12 @@ async function agentIdle(target: DelayedTarget, seconds: number, scrapeEveryS?: 
 }
 
 /** blackbox_exporter probing the 13 categories every `everyS` (each probe is a scrape of /probe). */
-async function blackboxIdle(binary: string, target: DelayedTarget, seconds: number, everyS = 30) {
+async function blackboxIdle(binary: string, target: DelayedTarget, t: Timing, everyS = 30) {
+  const seconds = t.idleS;
   const blackbox = await startBlackbox(binary);
   try {
+    // The same warm-up as the agent's: probed as it will be measured.
+    await driveProbes(blackbox.probeUrl(target.origin), 13 / everyS, t.idleWarmS);
     const before = cpuSeconds(blackbox.pid);
     await driveProbes(blackbox.probeUrl(target.origin), 13 / everyS, seconds);
     return {
@@ -384,10 +393,10 @@ export async function run(options: { quick?: boolean } = {}): Promise<void> {
 }
 
 async function idleFigures(blackbox: ReturnType<typeof blackboxBinary>, target: DelayedTarget, t: Timing) {
-  const idle = await agentIdle(target, t.idleS);
-  const peerIdle = blackbox ? await blackboxIdle(blackbox.path, target, t.idleS) : null;
-  const floorIdle = await floorAt(target, 13, 30, true, 5, t.idleS);
-  const designIdle = await floorAt(target, 13, 30, true, 5, t.idleS, startDesignFloor);
+  const idle = await agentIdle(target, t);
+  const peerIdle = blackbox ? await blackboxIdle(blackbox.path, target, t) : null;
+  const floorIdle = await floorAt(target, 13, 30, true, t.idleWarmS, t.idleS);
+  const designIdle = await floorAt(target, 13, 30, true, t.idleWarmS, t.idleS, startDesignFloor);
   emit({
     bench: "compare.idle",
     probes: 13,
@@ -405,8 +414,8 @@ async function idleFigures(blackbox: ReturnType<typeof blackboxBinary>, target: 
   });
   // Issue 30 item 2: Prometheus scraping every 15 s. The agent serves /metrics that often beside its
   // own 13 probes every 30 s; blackbox_exporter probes the 13 categories at each scrape.
-  const scraped = await agentIdle(target, t.idleS, SCRAPE_EVERY_S);
-  const peerScraped = blackbox ? await blackboxIdle(blackbox.path, target, t.idleS, SCRAPE_EVERY_S) : null;
+  const scraped = await agentIdle(target, t, SCRAPE_EVERY_S);
+  const peerScraped = blackbox ? await blackboxIdle(blackbox.path, target, t, SCRAPE_EVERY_S) : null;
   emit({
     bench: "compare.idle_scraped",
     probes: 13,
