@@ -1,9 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FloorRun } from "./floor.js";
+import { type FloorRun, runFloorScript } from "./floor.js";
 
 const MODULES = join(import.meta.dirname, "../../node_modules");
 
@@ -123,34 +121,8 @@ export function startDesignFloor(
   keepAlive: boolean,
 ): FloorRun {
   const dir = mkdtempSync(join(tmpdir(), "slo-design-floor-"));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      "--input-type=module",
-      "-e",
-      CLIENT,
-      MODULES,
-      origin,
-      String(probes),
-      String(everySeconds * 1000),
-      keepAlive ? "1" : "0",
-      join(dir, "evidence.sqlite"),
-    ],
-    { stdio: ["ignore", "ignore", "inherit", "ipc"] },
+  const args = [MODULES, origin, String(probes), String(everySeconds * 1000), keepAlive ? "1" : "0"];
+  return runFloorScript(CLIENT, [...args, join(dir, "evidence.sqlite")], () =>
+    rmSync(dir, { recursive: true, force: true }),
   );
-  return {
-    pid: child.pid!,
-    async sample() {
-      child.send("sample?");
-      const [reply] = (await once(child, "message")) as [{ sent: number; durations: number[] }];
-      return { sent: reply.sent, durationsMs: reply.durations };
-    },
-    async stop() {
-      if (child.exitCode === null) {
-        child.kill();
-        await once(child, "exit");
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }

@@ -50,20 +50,23 @@ export function startFloorClient(
   everySeconds: number,
   keepAlive: boolean,
 ): FloorRun {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      "--input-type=module",
-      "-e",
-      CLIENT,
-      UNDICI,
-      origin,
-      String(probes),
-      String(everySeconds * 1000),
-      keepAlive ? "1" : "0",
-    ],
-    { stdio: ["ignore", "ignore", "inherit", "ipc"] },
-  );
+  return runFloorScript(CLIENT, [
+    UNDICI,
+    origin,
+    String(probes),
+    String(everySeconds * 1000),
+    keepAlive ? "1" : "0",
+  ]);
+}
+
+/**
+ * A floor client: `script` (an ES module) in a Node.js process of its own with `args` as its
+ * argv, answering each IPC message with `{sent, durations}`. `cleanup` runs once it has exited.
+ */
+export function runFloorScript(script: string, args: readonly string[], cleanup = () => {}): FloorRun {
+  const child: ChildProcess = spawn(process.execPath, ["--input-type=module", "-e", script, ...args], {
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
   return {
     pid: child.pid!,
     async sample() {
@@ -76,6 +79,7 @@ export function startFloorClient(
         child.kill();
         await once(child, "exit");
       }
+      cleanup();
     },
   };
 }
