@@ -35,7 +35,8 @@ interface Timing {
 // Measured 20 s at a rate, 60 s idle: each figure is the median of three runs (`--runs 3`).
 // The idle profile's warm-up is one probe interval (30 s): with 5 s, the first run of most of the
 // 13 probes (their code compiled, first checkpoint, first window refreshes) fell in the measured
-// minute, and the agent's "idle" cost was ~1.6x its steady state (2026-12-07, bench/bounds.md).
+// minute: the agent's idle cost read 1.4x its steady state, the design floor's 2.2x (2026-12-07,
+// bench/bounds.md).
 const FULL: Timing = { warmS: 15, measureS: 20, idleS: 60, idleWarmS: 30, rssS: 30 };
 const QUICK: Timing = { warmS: 3, measureS: 8, idleS: 30, idleWarmS: 10, rssS: 20 };
 
