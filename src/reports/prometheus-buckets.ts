@@ -13,9 +13,29 @@ export interface QuantileBounds {
   readonly upper: number | null;
 }
 
-/** The bucket holding the q-quantile: (previous bound, bound]. Null without responded requests. */
-export function quantileBucket(buckets: CumulativeBuckets, q: number): QuantileBounds | null {
-  const bounds = [...buckets.keys()].sort((a, b) => a - b);
+/**
+ * Each bucket at least the largest below it, as histogram_quantile() takes them: increase()
+ * extrapolates every bucket's series on its own, so they can come out slightly out of order
+ * (how far is checked in prometheus-checks.ts, checkedMonotone).
+ */
+export function monotoneBuckets(buckets: CumulativeBuckets): Map<number, number> {
+  const out = new Map<number, number>();
+  let most = 0;
+  for (const bound of [...buckets.keys()].sort((a, b) => a - b)) {
+    most = Math.max(most, buckets.get(bound)!);
+    out.set(bound, most);
+  }
+  return out;
+}
+
+/**
+ * The bucket holding the q-quantile: (previous bound, bound]. Null without responded requests.
+ * Out-of-order buckets are first made cumulative, as Prometheus' own histogram_quantile() does,
+ * so the bucket is the one its p99 lies in.
+ */
+export function quantileBucket(given: CumulativeBuckets, q: number): QuantileBounds | null {
+  const buckets = monotoneBuckets(given);
+  const bounds = [...buckets.keys()];
   const total = buckets.get(Number.POSITIVE_INFINITY) ?? 0;
   if (bounds.length === 0 || !(total > 0)) return null;
   const rank = q * total;

@@ -9,7 +9,7 @@ export const PROMETHEUS_RULES = {
   answered: "a finite p99 where the histogram holds responses in a finite bucket",
   decimal: "values must be decimal numbers as Prometheus writes them (or NaN, +Inf, -Inf)",
   duplicate: "each series once in an answer (by its labels)",
-  monotone: "cumulative bucket counts never decrease as le grows",
+  monotone: "cumulative bucket counts never decrease as le grows, beyond what increase() extrapolates",
 } as const;
 
 /**
@@ -73,24 +73,58 @@ export function checkedSeries(url: string, what: string, samples: readonly Vecto
 }
 
 /**
- * Cumulative bucket counts (le in seconds -> count) of one category in one region: a bucket
- * below the one before it is no histogram. A relative tolerance of 1e-9 lets the floating-point
- * noise of increase() through.
+ * How far increase() can stretch a counter seen in `samples` scrapes of a window: by at most 1.1
+ * of its average scrape interval at each edge (Prometheus extrapolates to an edge only when its
+ * first or last sample is that close to it, and otherwise by half an interval), over the
+ * `samples - 1` intervals it was seen across. Unknown (no answer): 2, the least increase() uses.
  */
-export function checkedMonotone(url: string, where: string, buckets: ReadonlyMap<number, number>): void {
+export function extrapolationFactor(samples: number | undefined): number {
+  const n = samples !== undefined && Number.isFinite(samples) && samples >= 2 ? samples : 2;
+  return (n - 1 + 2.2) / (n - 1);
+}
+
+/**
+ * Cumulative bucket counts (le in seconds -> count) of one category in one region, and how many
+ * scrapes the fewest-sampled series of each bucket had (le -> samples).
+ *
+ * The counters themselves never decrease as le grows, but increase() extrapolates each bucket's
+ * series on its own, and an honest Prometheus can so put a lower bucket above a higher one (2.x
+ * clamps a series' start at its zero point before deciding how far to extrapolate, so a bucket
+ * with a smaller first value can be stretched further). What no extrapolation can do is put a
+ * bucket below the real growth of a bucket under it: at least its increase() divided by
+ * extrapolationFactor(). A decrease beyond that is no histogram; one within it is repaired as
+ * histogram_quantile() repairs it (prometheus-buckets.ts, quantileBucket). A relative tolerance
+ * of 1e-9 lets the floating-point noise of increase() through.
+ */
+export function checkedMonotone(
+  url: string,
+  where: string,
+  buckets: ReadonlyMap<number, number>,
+  samples: ReadonlyMap<number, number> = new Map(),
+): void {
   const bounds = [...buckets.keys()].sort((a, b) => a - b);
-  let previous = 0;
-  let previousLe = 0;
+  // The largest real growth any lower bucket must have had, and the bucket it comes from.
+  let floor = 0;
+  let floorLe = 0;
+  let floorCount = 0;
+  let floorSamples: number | undefined;
   for (const le of bounds) {
     const count = buckets.get(le)!;
-    if (count < previous - Math.max(1e-9, previous * 1e-9)) {
+    if (count < floor - Math.max(1e-9, floor * 1e-9)) {
+      const seen = floorSamples === undefined ? "an unknown number of scrapes" : `${floorSamples} scrapes`;
       throw new PrometheusValueError(
         url,
-        `${where}: ${count} requests up to le=${le} but ${previous} up to le=${previousLe}`,
+        `${where}: ${count} requests up to le=${le} but ${floorCount} up to le=${floorLe}, ` +
+          `more than increase() can add to a series seen in ${seen}`,
         "monotone",
       );
     }
-    previous = count;
-    previousLe = le;
+    const grown = count / extrapolationFactor(samples.get(le));
+    if (grown > floor) {
+      floor = grown;
+      floorLe = le;
+      floorCount = count;
+      floorSamples = samples.get(le);
+    }
   }
 }

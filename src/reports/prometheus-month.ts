@@ -132,20 +132,28 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
   const range = `${seconds}s`;
   const by = (extra: string) => `sum by (region, category${extra})`;
   const ask = (expr: string) => instantVector(input.source, expr, at);
-  const [counts, buckets, regionP99, pooledP99] = await Promise.all([
+  const [counts, buckets, regionP99, pooledP99, scrapes] = await Promise.all([
     ask(`${by(", outcome")} (increase(${REQUESTS}[${range}]))`),
     ask(`${by(", le")} (increase(${DURATION_BUCKETS}[${range}]))`),
     ask(`histogram_quantile(0.99, ${by(", le")} (increase(${DURATION_BUCKETS}[${range}])))`),
     ask(`histogram_quantile(0.99, sum by (category, le) (increase(${DURATION_BUCKETS}[${range}])))`),
+    // How far increase() can have stretched each bucket (checkedMonotone): the fewest scrapes of a
+    // series it used (a series seen once gives increase() nothing).
+    ask(`min by (region, category, le) (count_over_time(${DURATION_BUCKETS}[${range}]) > 1)`),
   ]);
   const shown = shownUrl(input.source.url);
   checkedSeries(shown, "slo_probe_requests_total", counts);
   checkedSeries(shown, "the latency histogram's buckets", buckets);
   checkedSeries(shown, "the p99 by region", regionP99);
   checkedSeries(shown, "the p99", pooledP99);
+  checkedSeries(shown, "the buckets' scrape counts", scrapes);
   checkedCounts(shown, "slo_probe_requests_total", counts);
   checkedCounts(shown, "the latency histogram's buckets", buckets);
-  for (const [where, histogram] of histogramsOf(buckets)) checkedMonotone(shown, where, histogram);
+  checkedCounts(shown, "the buckets' scrape counts", scrapes);
+  const scrapesOf = histogramsOf(scrapes);
+  for (const [where, histogram] of histogramsOf(buckets)) {
+    checkedMonotone(shown, where, histogram, scrapesOf.get(where));
+  }
   for (const p99 of [...regionP99, ...pooledP99]) {
     // NaN (no data) and +Inf (beyond the last bucket) are Prometheus' own answers; below 0 is not.
     if (p99.value < 0)

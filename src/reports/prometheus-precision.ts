@@ -7,7 +7,7 @@ export const PROMETHEUS_PRECISION: readonly { readonly figure: string; readonly 
     figure: "requests, successful",
     limit:
       "increase() over the month, so not whole numbers: Prometheus extrapolates at the edges of the " +
-      "window (by up to half a scrape interval's requests per series) and never sees the requests a " +
+      "window (by up to 1.1 scrape intervals' requests per series at each edge) and never sees the requests a " +
       "series counted before its first scrape, nor those an agent made between its last scrape and a " +
       "stop or restart (a counter reset itself is handled). A scrape gap loses nothing unless the " +
       "agent restarted inside it. Expect a few requests per series and per agent restart; the store " +
@@ -29,6 +29,9 @@ export const PROMETHEUS_PRECISION: readonly { readonly figure: string; readonly 
   {
     figure: "latency p99",
     limit:
+      "increase() extrapolates each bucket on its own, so a bucket can come out slightly above the one " +
+      "over it; as histogram_quantile() does, each bucket is then taken as at least the ones below it " +
+      "(a source whose buckets are further out of order than extrapolation can make them is refused). " +
       "histogram_quantile() interpolates linearly inside the bucket the 99th percentile falls in; the " +
       "exact p99 (HDR histogram of the raw durations) can be anywhere in that bucket, whose bounds are " +
       "given with each figure. Each category's objective is itself a bucket bound, so whether the " +

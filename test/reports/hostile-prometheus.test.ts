@@ -26,8 +26,11 @@ const count = (outcome: string, value: string, region = "eu") => ({
   value: [1_700_000_000, value],
 });
 
-/** Histograms (le, cumulative count) and the p99 a hostile source answers with them. */
-const HISTOGRAMS: Record<string, { buckets: [string, string][]; p99: string }> = {
+/**
+ * Histograms (le, cumulative count), the p99 a hostile source answers with them and how many
+ * scrapes it says each bucket's series had (count_over_time; 100 unless given).
+ */
+const HISTOGRAMS: Record<string, { buckets: [string, string][]; p99: string; scrapes?: string }> = {
   // Every response is between 150 and 200 ms, yet the p99 is said to be 0.1 ms.
   below: {
     buckets: [
@@ -53,6 +56,8 @@ const HISTOGRAMS: Record<string, { buckets: [string, string][]; p99: string }> =
     ],
     p99: "+Inf",
   },
+  // Halved from one bucket to the next: increase() adds at most 2.2 scrape intervals' worth to a
+  // series seen in 100 scrapes, not 50 %.
   nonmono: {
     buckets: [
       ["0.1", "100"],
@@ -60,6 +65,27 @@ const HISTOGRAMS: Record<string, { buckets: [string, string][]; p99: string }> =
       ["+Inf", "101"],
     ],
     p99: "0.1",
+  },
+  // Even a series seen in only 2 scrapes is stretched at most 3.2 times: 100 -> 20 is no histogram.
+  nonmono2: {
+    buckets: [
+      ["0.1", "100"],
+      ["0.2", "20"],
+      ["+Inf", "101"],
+    ],
+    p99: "0.1",
+    scrapes: "2",
+  },
+  // Within what increase() can do to a series seen twice (100 / 3.2 = 31.25 <= 40): the buckets are
+  // taken as histogram_quantile() takes them, each at least the one below it.
+  stretched: {
+    buckets: [
+      ["0.1", "100"],
+      ["0.2", "40"],
+      ["+Inf", "101"],
+    ],
+    p99: "0.0995",
+    scrapes: "2",
   },
   sound: {
     buckets: [
@@ -101,6 +127,15 @@ function answer(path: string, query: string): [number, string] {
     const metric = { category: "payment_request", region: "eu" };
     if (query.includes("histogram_quantile"))
       return [200, vector([{ metric, value: [1_700_000_000, histogram.p99] }])];
+    if (query.includes("count_over_time")) {
+      const scrapes = histogram.scrapes ?? "100";
+      return [
+        200,
+        vector(
+          histogram.buckets.map(([le]) => ({ metric: { ...metric, le }, value: [1_700_000_000, scrapes] })),
+        ),
+      ];
+    }
     return [
       200,
       vector(histogram.buckets.map(([le, n]) => ({ metric: { ...metric, le }, value: [1_700_000_000, n] }))),
@@ -289,7 +324,11 @@ describe("report --prometheus against a hostile source", () => {
     ],
     [
       "nonmono",
-      "payment_request in region eu: 50 requests up to le=0.2 but 100 up to le=0.1: cumulative bucket counts never decrease as le grows;",
+      "payment_request in region eu: 50 requests up to le=0.2 but 100 up to le=0.1, more than increase() can add to a series seen in 100 scrapes: cumulative bucket counts never decrease as le grows, beyond what increase() extrapolates;",
+    ],
+    [
+      "nonmono2",
+      "payment_request in region eu: 20 requests up to le=0.2 but 100 up to le=0.1, more than increase() can add to a series seen in 2 scrapes:",
     ],
   ].entries()) {
     it(`refuses what no Prometheus writes: ${prefix} (exit 1, naming the URL and the rule)${viaCli(i)}`, async () => {
@@ -299,6 +338,15 @@ describe("report --prometheus against a hostile source", () => {
       expect(run.stderr).toContain(`${base}/${prefix}: ${shown}`);
     }, 60_000);
   }
+
+  it("buckets out of order by no more than increase() extrapolates are taken as histogram_quantile() takes them (exit 0)", async () => {
+    const { config } = await loadConfig(join(dir, "slo.yaml"), { probing: false });
+    const source = { url: `${base}/stretched` };
+    const month = await prometheusMonthReport({ config, source, month: "2026-10", now: Date.now() });
+    // 100, 40, 101 read as 100, 100, 101: the p99 (rank 99.99) is in the first bucket.
+    expect(month.categories[0]!.latency_p99_bucket_ms).toEqual({ lower: 0, upper: 100 });
+    expect(month.categories[0]!.latency_p99_ms).toBeCloseTo(99.5, 6);
+  });
 
   it("a p99 inside its bucket still reports (exit 0)", async () => {
     const run = await report("sound", "json");

@@ -41,6 +41,18 @@ describe("the bucket a p99 lies in", () => {
     it(name, () => expect(quantileBucket(buckets, q)).toEqual(expected));
   }
 
+  it("buckets out of order are first made cumulative, as histogram_quantile() does", () => {
+    // increase() of each bucket on its own: +Inf came out below le=0.2. Read as given, the total
+    // would be 95 and the p99 (rank 94.05) in the first bucket; histogram_quantile() takes +Inf as
+    // 100 (rank 99), so its p99 is in the second, and so is the bucket given with it.
+    const skewed = new Map([
+      [0.1, 98.5],
+      [0.2, 100],
+      [INF, 95],
+    ]);
+    expect(quantileBucket(skewed, 0.99)).toEqual({ lower: 100, upper: 200 });
+  });
+
   it("regions pool bucket by bucket", () => {
     const pooled = addBuckets([
       HUNDRED,
