@@ -58,10 +58,15 @@ export function addBuckets(all: readonly CumulativeBuckets[]): Map<number, numbe
   return sum;
 }
 
-/** `le` as Prometheus writes it ("0.1", "+Inf") to seconds. */
+const DECIMAL_LE = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+/** histogram_quantile() reads le with Go's ParseFloat, which takes these for +Inf (any case). */
+const INFINITE_LE = /^\+?inf(?:inity)?$/i;
+
+/** `le` as Prometheus writes it ("0.1", "+Inf") to seconds; null if it is no bucket bound. */
 export function parseLe(le: string | undefined): number | null {
   if (le === undefined) return null;
-  if (le === "+Inf") return Number.POSITIVE_INFINITY;
+  if (INFINITE_LE.test(le)) return Number.POSITIVE_INFINITY;
+  if (!DECIMAL_LE.test(le)) return null;
   const value = Number(le);
   return Number.isFinite(value) ? value : null;
 }

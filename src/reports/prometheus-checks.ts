@@ -9,6 +9,10 @@ export const PROMETHEUS_RULES = {
   answered: "a finite p99 where the histogram holds responses in a finite bucket",
   decimal: "values must be decimal numbers as Prometheus writes them (or NaN, +Inf, -Inf)",
   duplicate: "each series once in an answer (by its labels)",
+  grouped: "each series carries only the labels its query groups by",
+  whole: "an increase() of whole counts is 0 or at least 1",
+  le: "each bucket's le a number or +Inf, and each histogram with its +Inf bucket",
+  observed: "a histogram holds no more responses than there were requests",
   monotone: "cumulative bucket counts never decrease as le grows, beyond what increase() extrapolates",
 } as const;
 
@@ -38,12 +42,47 @@ export function shownValue(value: number): string {
   return String(value);
 }
 
+/**
+ * Counts as increase() gives them: finite and >= 0, and 0 or at least 1. A series' increase is its
+ * whole growth times a factor >= 1, so 0 or >= 1, and so is a sum of such; a value between would
+ * let a source make a category with no request at all 100 % available.
+ */
 export function checkedCounts(url: string, what: string, samples: readonly VectorSample[]): void {
   for (const sample of samples) {
     if (!Number.isFinite(sample.value) || sample.value < 0) {
       throw new PrometheusValueError(url, `${what} ${labelsOf(sample)} is ${shownValue(sample.value)}`);
     }
+    if (sample.value > 0 && sample.value < 1 - 1e-9) {
+      throw new PrometheusValueError(url, `${what} ${labelsOf(sample)} is ${sample.value}`, "whole");
+    }
   }
+}
+
+/**
+ * What `sum by (...)` returns carries those labels and no other: a series with one more (an
+ * `agent`, say) is a second answer for a group that has one, and would be added to it.
+ */
+export function checkedLabels(
+  url: string,
+  what: string,
+  samples: readonly VectorSample[],
+  grouping: readonly string[],
+): void {
+  for (const sample of samples) {
+    const extra = Object.keys(sample.labels).filter((name) => !grouping.includes(name));
+    if (extra.length > 0) {
+      throw new PrometheusValueError(
+        url,
+        `${what} ${labelsOf(sample)} has ${extra.join(", ")}, outside sum by (${grouping.join(", ")})`,
+        "grouped",
+      );
+    }
+  }
+}
+
+/** A bucket bound as messages show it: "+Inf" as Prometheus writes it, not JavaScript's "Infinity". */
+export function shownLe(le: number): string {
+  return le === Number.POSITIVE_INFINITY ? "+Inf" : String(le);
 }
 
 /** How Prometheus formats a sample (strconv 'f'/'e' or the special values): no hex, no blanks. */
@@ -111,10 +150,15 @@ export function checkedMonotone(
   for (const le of bounds) {
     const count = buckets.get(le)!;
     if (count < floor - Math.max(1e-9, floor * 1e-9)) {
-      const seen = floorSamples === undefined ? "an unknown number of scrapes" : `${floorSamples} scrapes`;
+      const seen =
+        floorSamples === undefined
+          ? "an unknown number of scrapes (taken as 2)"
+          : floorSamples >= 2
+            ? `${floorSamples} scrapes`
+            : `${floorSamples} scrapes (taken as 2)`;
       throw new PrometheusValueError(
         url,
-        `${where}: ${count} requests up to le=${le} but ${floorCount} up to le=${floorLe}, ` +
+        `${where}: ${count} requests up to le=${shownLe(le)} but ${floorCount} up to le=${shownLe(floorLe)}, ` +
           `more than increase() can add to a series seen in ${seen}`,
         "monotone",
       );

@@ -1,6 +1,6 @@
 import type { Category, SloConfig } from "../model/config.js";
 import { isoUtc, monthInterval } from "../model/time.js";
-import { meetsAvailabilityTarget, meetsLatencyObjective } from "../slo/index.js";
+import { meetsAvailabilityTarget } from "../slo/index.js";
 import {
   addBuckets,
   type CumulativeBuckets,
@@ -10,14 +10,22 @@ import {
 } from "./prometheus-buckets.js";
 import {
   checkedCounts,
+  checkedLabels,
   checkedMonotone,
   checkedSeries,
+  extrapolationFactor,
   labelsOf,
   PrometheusValueError,
   shownValue,
 } from "./prometheus-checks.js";
 import { PROMETHEUS_PRECISION } from "./prometheus-precision.js";
-import { instantVector, type PrometheusSource, shownUrl, type VectorSample } from "./prometheus-query.js";
+import {
+  instantVector,
+  type PrometheusSource,
+  shownUrl,
+  type VectorAnswer,
+  type VectorSample,
+} from "./prometheus-query.js";
 
 export { PROMETHEUS_RULES, PrometheusValueError } from "./prometheus-checks.js";
 
@@ -45,7 +53,14 @@ export interface PrometheusCategoryRow extends PrometheusFigures {
   readonly availability_target_pct: number | null;
   readonly availability_met: boolean | null;
   readonly latency_objective_ms: number;
+  /**
+   * Decided by the p99's bucket, not by the interpolated figure: met when the bucket ends at or
+   * below the objective, missed when it starts at or above it. Null without responses, or when the
+   * bucket spans the objective (latency_undecided says so).
+   */
   readonly latency_met: boolean | null;
+  /** Why these buckets cannot tell whether the objective was met, or null. */
+  readonly latency_undecided: string | null;
   readonly regions: readonly ({ readonly region: string } & PrometheusFigures)[];
 }
 
@@ -58,6 +73,8 @@ export interface PrometheusMonthReport {
     /** The instant the queries were evaluated at: the month's end, or now for the current month. */
     readonly evaluated_at: string;
     readonly range: string;
+    /** What Prometheus warned about with its answers (a partial answer, say), as it said it. */
+    readonly warnings: readonly string[];
   };
   readonly notice: string;
   readonly precision: readonly { readonly figure: string; readonly limit: string }[];
@@ -111,7 +128,8 @@ function checkedFigures(url: string, category: string, region: string | null, f:
       "answered",
     );
   }
-  if (p99 > bucket.upper * 1.001 || p99 < bucket.lower * 0.999) {
+  // histogram_quantile() interpolates inside the bucket: only floating-point noise lies outside it.
+  if (p99 > bucket.upper * (1 + 1e-6) || p99 < bucket.lower * (1 - 1e-6)) {
     throw new PrometheusValueError(
       url,
       `${where}: a p99 of ${p99} ms ${p99 > bucket.upper ? "above" : "below"} the bucket it is in (${bucket.lower}-${bucket.upper} ms)`,
@@ -132,7 +150,7 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
   const range = `${seconds}s`;
   const by = (extra: string) => `sum by (region, category${extra})`;
   const ask = (expr: string) => instantVector(input.source, expr, at);
-  const [counts, buckets, regionP99, pooledP99, scrapes] = await Promise.all([
+  const answers: VectorAnswer[] = await Promise.all([
     ask(`${by(", outcome")} (increase(${REQUESTS}[${range}]))`),
     ask(`${by(", le")} (increase(${DURATION_BUCKETS}[${range}]))`),
     ask(`histogram_quantile(0.99, ${by(", le")} (increase(${DURATION_BUCKETS}[${range}])))`),
@@ -141,7 +159,19 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
     // series it used (a series seen once gives increase() nothing).
     ask(`min by (region, category, le) (count_over_time(${DURATION_BUCKETS}[${range}]) > 1)`),
   ]);
+  const [counts, buckets, regionP99, pooledP99, scrapes] = answers.map((a) => a.samples) as [
+    VectorSample[],
+    VectorSample[],
+    VectorSample[],
+    VectorSample[],
+    VectorSample[],
+  ];
   const shown = shownUrl(input.source.url);
+  checkedLabels(shown, "slo_probe_requests_total", counts, ["region", "category", "outcome"]);
+  checkedLabels(shown, "the latency histogram's buckets", buckets, ["region", "category", "le"]);
+  checkedLabels(shown, "the p99 by region", regionP99, ["region", "category"]);
+  checkedLabels(shown, "the p99", pooledP99, ["category"]);
+  checkedLabels(shown, "the buckets' scrape counts", scrapes, ["region", "category", "le"]);
   checkedSeries(shown, "slo_probe_requests_total", counts);
   checkedSeries(shown, "the latency histogram's buckets", buckets);
   checkedSeries(shown, "the p99 by region", regionP99);
@@ -150,8 +180,11 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
   checkedCounts(shown, "slo_probe_requests_total", counts);
   checkedCounts(shown, "the latency histogram's buckets", buckets);
   checkedCounts(shown, "the buckets' scrape counts", scrapes);
-  const scrapesOf = histogramsOf(scrapes);
-  for (const [where, histogram] of histogramsOf(buckets)) {
+  const histograms = histogramsOf(shown, "the latency histogram's buckets", buckets);
+  const scrapesOf = histogramsOf(shown, "the buckets' scrape counts", scrapes);
+  const requestsOf = requestsByGroup(counts);
+  for (const [where, histogram] of histograms) {
+    checkedWholeHistogram(shown, where, histogram, requestsOf.get(where) ?? 0, scrapesOf.get(where));
     checkedMonotone(shown, where, histogram, scrapesOf.get(where));
   }
   for (const p99 of [...regionP99, ...pooledP99]) {
@@ -170,7 +203,13 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
   return {
     month: input.month,
     period: { start: isoUtc(period.start), end: isoUtc(period.end) },
-    source: { kind: "prometheus", url: shownUrl(input.source.url), evaluated_at: isoUtc(at), range },
+    source: {
+      kind: "prometheus",
+      url: shownUrl(input.source.url),
+      evaluated_at: isoUtc(at),
+      range,
+      warnings: [...new Set(answers.flatMap((a) => a.warnings))],
+    },
     notice:
       "These figures come from Prometheus (the agents' counters and bucketed latency histogram), not " +
       "from the evidence store: they are approximate, carry no evidence and are not signed. The exact " +
@@ -217,8 +256,7 @@ function categoryRow(config: SloConfig, category: Category, answers: Answers): P
         ? null
         : meetsAvailabilityTarget({ requests: pooled.requests, served: pooled.successful }, target),
     latency_objective_ms: category.latencyP99Ms,
-    // Prometheus' quantile is interpolated from its own buckets, not HDR-quantised: compared as it is.
-    latency_met: meetsLatencyObjective(pooled.latency_p99_ms, category.latencyP99Ms, "exact"),
+    ...latencyVerdict(pooled.latency_p99_bucket_ms, category.latencyP99Ms),
     regions: regionRows,
   };
 }
@@ -244,14 +282,89 @@ function figures(
   };
 }
 
-/** Each category's and region's own cumulative histogram, by "category in region". */
-function histogramsOf(samples: readonly VectorSample[]): Map<string, Map<number, number>> {
+/**
+ * Whether the objective was met, from the bucket the p99 lies in: the interpolated figure can be
+ * anywhere in it, so only a bucket wholly at or below the objective meets it and only one wholly
+ * above misses it. The agents make each objective a bucket bound; a source without that bound
+ * (another histogram, or an objective changed since) cannot decide, and says so.
+ */
+function latencyVerdict(
+  bucket: QuantileBounds | null,
+  objectiveMs: number,
+): { latency_met: boolean | null; latency_undecided: string | null } {
+  if (bucket === null) return { latency_met: null, latency_undecided: null };
+  if (bucket.upper !== null && bucket.upper <= objectiveMs)
+    return { latency_met: true, latency_undecided: null };
+  if (bucket.lower >= objectiveMs) return { latency_met: false, latency_undecided: null };
+  const upper = bucket.upper === null ? "+Inf" : `${bucket.upper} ms`;
+  return {
+    latency_met: null,
+    latency_undecided:
+      `the p99 lies between ${bucket.lower} ms and ${upper}, across the ${objectiveMs} ms objective: ` +
+      "these buckets have no bound at the objective (the agents' do), so they cannot say whether it was met",
+  };
+}
+
+/** Requests (served and failed, not excluded) by "category in region". */
+function requestsByGroup(counts: readonly VectorSample[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const s of counts) {
+    if (s.labels.outcome !== "served" && s.labels.outcome !== "failed") continue;
+    const where = `${s.labels.category ?? ""} in region ${s.labels.region ?? ""}`;
+    out.set(where, (out.get(where) ?? 0) + s.value);
+  }
+  return out;
+}
+
+/**
+ * A histogram as the agents export it: with its +Inf bucket (without it Prometheus' p99 is NaN
+ * and the responses would vanish from the report), holding no more responses than the requests
+ * counted beside it. Only non-excluded requests are observed, each once, so the +Inf bucket grew
+ * by no more than the requests did; increase() may stretch it by extrapolationFactor().
+ */
+function checkedWholeHistogram(
+  url: string,
+  where: string,
+  histogram: ReadonlyMap<number, number>,
+  requests: number,
+  scrapes: ReadonlyMap<number, number> | undefined,
+): void {
+  const observed = histogram.get(Number.POSITIVE_INFINITY);
+  if (observed === undefined) {
+    throw new PrometheusValueError(url, `${where}: buckets without le="+Inf"`, "le");
+  }
+  const most = requests * extrapolationFactor(scrapes?.get(Number.POSITIVE_INFINITY));
+  if (observed > most + Math.max(1e-9, most * 1e-9)) {
+    throw new PrometheusValueError(
+      url,
+      `${where}: ${observed} responses in the latency histogram but ${requests} requests`,
+      "observed",
+    );
+  }
+}
+
+/**
+ * Each category's and region's own cumulative histogram (or scrape counts), by "category in
+ * region": every le a bound, once.
+ */
+function histogramsOf(
+  url: string,
+  what: string,
+  samples: readonly VectorSample[],
+): Map<string, Map<number, number>> {
   const out = new Map<string, Map<number, number>>();
   for (const s of samples) {
     const le = parseLe(s.labels.le);
-    if (le === null) continue;
+    if (le === null) throw new PrometheusValueError(url, `${what} ${labelsOf(s)}`, "le");
     const where = `${s.labels.category ?? ""} in region ${s.labels.region ?? ""}`;
     const histogram = out.get(where) ?? new Map<number, number>();
+    if (histogram.has(le)) {
+      throw new PrometheusValueError(
+        url,
+        `${what} ${labelsOf(s)}: a second series for this bound`,
+        "duplicate",
+      );
+    }
     histogram.set(le, s.value);
     out.set(where, histogram);
   }

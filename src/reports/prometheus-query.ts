@@ -3,7 +3,7 @@ import { z } from "zod";
 import { lazyUndici } from "../lazy-undici.js";
 import { printable } from "./printable.js";
 
-/** A Prometheus that has not answered one query in this long is treated as unreachable. */
+/** A Prometheus that has not answered one query in this long is given up on. */
 export const PROMETHEUS_TIMEOUT_MS = 30_000;
 /** Answers are a few series per category and region; more than this is not one. */
 const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
@@ -32,9 +32,13 @@ export interface PrometheusSource {
   readonly dispatcher?: Dispatcher;
 }
 
+/** Prometheus' own warnings (a partial answer from Thanos or Mimir, say): at most this many kept. */
+const MAX_WARNINGS = 20;
+
 const answerSchema = z.discriminatedUnion("status", [
   z.object({
     status: z.literal("success"),
+    warnings: z.array(z.string()).optional(),
     data: z.object({
       resultType: z.literal("vector"),
       result: z.array(
@@ -55,12 +59,21 @@ export function shownUrl(url: string): string {
   }
 }
 
+/** An instant vector and the warnings Prometheus gave with it (printable, at most 200 characters each). */
+export interface VectorAnswer {
+  readonly samples: VectorSample[];
+  readonly warnings: readonly string[];
+}
+
+/** The answer ended before it was whole: too large, or not all there in time. */
+class AnswerCut extends Error {}
+
 /** An instant query (`/api/v1/query`) at `time` (ms since the epoch): the vector it returns. */
 export async function instantVector(
   source: PrometheusSource,
   expr: string,
   time: number,
-): Promise<VectorSample[]> {
+): Promise<VectorAnswer> {
   const shown = shownUrl(source.url);
   const endpoint = `${source.url.replace(/\/+$/, "")}/api/v1/query`;
   const body = new URLSearchParams({ query: expr, time: (time / 1000).toFixed(3) }).toString();
@@ -83,13 +96,20 @@ export async function instantVector(
     status = response.statusCode;
     text = await boundedText(response.body);
   } catch (error) {
+    if (error instanceof AnswerCut) throw new PrometheusQueryError(shown, error.message);
+    if ((error as Error).name === "TimeoutError") {
+      throw new PrometheusQueryError(
+        shown,
+        `no whole answer within ${PROMETHEUS_TIMEOUT_MS / 1000} s (a month of raw samples can take Prometheus long: try again, or ask a long-term store)`,
+      );
+    }
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new PrometheusQueryError(shown, `unreachable (${reason})`);
+    throw new PrometheusQueryError(shown, `unreachable (${printable(String(reason).slice(0, 200))})`);
   }
   return parsedVector(shown, status, text);
 }
 
-function parsedVector(shown: string, status: number, text: string): VectorSample[] {
+function parsedVector(shown: string, status: number, text: string): VectorAnswer {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -108,11 +128,13 @@ function parsedVector(shown: string, status: number, text: string): VectorSample
   }
   if (status !== 200) throw new PrometheusQueryError(shown, `HTTP ${status}`);
   // Labels end up on a terminal and in the report: no control characters from a remote server.
-  return answer.data.data.result.map((r) => ({
+  const samples = answer.data.data.result.map((r) => ({
     labels: Object.fromEntries(Object.entries(r.metric).map(([k, v]) => [printable(k), printable(v)])),
     value: sampleValue(r.value[1]),
     text: printable(r.value[1].slice(0, 100)),
   }));
+  const warnings = (answer.data.warnings ?? []).slice(0, MAX_WARNINGS).map((w) => printable(w.slice(0, 200)));
+  return { samples, warnings };
 }
 
 async function boundedText(body: AsyncIterable<unknown> & { destroy(): void }): Promise<string> {
@@ -122,7 +144,9 @@ async function boundedText(body: AsyncIterable<unknown> & { destroy(): void }): 
     size += (chunk as Buffer).length;
     if (size > MAX_ANSWER_BYTES) {
       body.destroy();
-      throw new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`);
+      throw new AnswerCut(
+        `answered more than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB to one query (a few series per category and region are expected): not read`,
+      );
     }
     chunks.push(chunk as Buffer);
   }

@@ -16,6 +16,8 @@ export function renderPrometheusReport(
 const count = (n: number) => n.toFixed(1);
 const pct = (p: number | null) => (p === null ? "no traffic" : `${p.toFixed(3)} %`);
 const met = (m: boolean | null) => (m === null ? "n/a" : m ? "met" : "**missed**");
+const latencyMet = (c: PrometheusMonthReport["categories"][number]) =>
+  c.latency_undecided !== null ? "**undecided**" : met(c.latency_met);
 
 function ms(p99: number | null, bucket: QuantileBounds | null): string {
   if (p99 === null || bucket === null) return "no responses";
@@ -36,6 +38,7 @@ function markdownOf(r: PrometheusMonthReport): string {
     `Source: ${r.source.url}, instant queries at ${r.source.evaluated_at} over [${r.source.range}] ` +
       `(period ${r.period.start} to ${r.period.end}).`,
     "",
+    ...r.source.warnings.flatMap((w) => [`> **Prometheus warned:** ${mdText(w)}`, ""]),
     "## Categories",
     "",
     "| category | region | requests | successful | availability | p99 | availability objective | latency objective |",
@@ -44,9 +47,14 @@ function markdownOf(r: PrometheusMonthReport): string {
   for (const c of r.categories) {
     const target = c.availability_target_pct === null ? "n/a" : `${c.availability_target_pct} %`;
     lines.push(
-      `| **${c.title}** (${c.category}) | all | ${figureCells(c)} | ${target}: ${met(c.availability_met)} | ${c.latency_objective_ms} ms: ${met(c.latency_met)} |`,
+      `| **${mdText(c.title)}** (${c.category}) | **all regions** | ${figureCells(c)} | ${target}: ${met(c.availability_met)} | ${c.latency_objective_ms} ms: ${latencyMet(c)} |`,
     );
     for (const region of c.regions) lines.push(`| | ${mdText(region.region)} | ${figureCells(region)} | | |`);
+  }
+  const undecided = r.categories.filter((c) => c.latency_undecided !== null);
+  if (undecided.length > 0) {
+    lines.push("", "Latency objectives these buckets cannot decide:", "");
+    for (const c of undecided) lines.push(`- ${c.category}: ${c.latency_undecided}`);
   }
   lines.push("", "## Service classes (categories pooled)", "");
   lines.push(

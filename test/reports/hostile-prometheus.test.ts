@@ -30,7 +30,16 @@ const count = (outcome: string, value: string, region = "eu") => ({
  * Histograms (le, cumulative count), the p99 a hostile source answers with them and how many
  * scrapes it says each bucket's series had (count_over_time; 100 unless given).
  */
-const HISTOGRAMS: Record<string, { buckets: [string, string][]; p99: string; scrapes?: string }> = {
+const HISTOGRAMS: Record<
+  string,
+  {
+    buckets: [string, string][];
+    p99: string;
+    scrapes?: string;
+    served?: string;
+    extra?: Record<string, string>;
+  }
+> = {
   // Every response is between 150 and 200 ms, yet the p99 is said to be 0.1 ms.
   below: {
     buckets: [
@@ -87,6 +96,77 @@ const HISTOGRAMS: Record<string, { buckets: [string, string][]; p99: string; scr
     p99: "0.0995",
     scrapes: "2",
   },
+  // Buckets that stop below the 1500 ms objective: 89 % of responses are slower than 100 ms, and
+  // histogram_quantile() says 0.1 s (its answer when the rank is in +Inf). Neither met nor missed.
+  truncated: {
+    buckets: [
+      ["0.05", "100"],
+      ["0.1", "1000"],
+      ["+Inf", "9010"],
+    ],
+    p99: "0.1",
+    served: "9000",
+  },
+  // A p99 0.07 % under the bucket it is in: histogram_quantile() interpolates inside it.
+  edge: {
+    buckets: [
+      ["0.15", "0"],
+      ["0.2", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "0.1499",
+  },
+  // The +Inf bucket left out: the responses would vanish and the p99 read "no responses".
+  noinf: {
+    buckets: [
+      ["0.1", "5"],
+      ["0.2", "101"],
+    ],
+    p99: "0.199",
+  },
+  // Go's ParseFloat (histogram_quantile's) reads "+inf" as +Inf, so the report does too.
+  inflower: {
+    buckets: [
+      ["0.15", "0"],
+      ["0.2", "101"],
+      ["+inf", "101"],
+    ],
+    p99: "0.1995",
+  },
+  badle: {
+    buckets: [
+      ["0x1", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "0.5",
+  },
+  // Twice the same bound, spelled two ways.
+  twole: {
+    buckets: [
+      ["0.1", "50"],
+      ["0.10", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "0.099",
+  },
+  // 900,000 responses observed against 101 requests.
+  overobserved: {
+    buckets: [
+      ["0.5", "900000"],
+      ["+Inf", "900000"],
+    ],
+    p99: "0.4995",
+  },
+  // A second answer for the group, told apart by a label sum by (region, category, le) drops.
+  extrabucket: {
+    buckets: [
+      ["0.15", "0"],
+      ["0.2", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "0.1995",
+    extra: { agent: "b" },
+  },
   sound: {
     buckets: [
       ["0.15", "0"],
@@ -96,6 +176,12 @@ const HISTOGRAMS: Record<string, { buckets: [string, string][]; p99: string; scr
     p99: "0.1995",
   },
 };
+
+/** A p99 series' labels as `histogram_quantile(0.99, sum by (...) ...)` keeps them. */
+const p99Labels = (query: string) =>
+  query.includes("sum by (region")
+    ? { category: "payment_request", region: "eu" }
+    : { category: "payment_request" };
 
 /** The path's first segment picks what the counters say; histogram queries get no series. */
 function answer(path: string, query: string): [number, string] {
@@ -113,7 +199,7 @@ function answer(path: string, query: string): [number, string] {
     const metric = { category: "payment_request", region: "eu" };
     // The p99 says 50 s while every request is in the bucket up to 0.1 s.
     if (query.includes("histogram_quantile"))
-      return [200, vector([{ metric, value: [1_700_000_000, "50"] }])];
+      return [200, vector([{ metric: p99Labels(query), value: [1_700_000_000, "50"] }])];
     return [
       200,
       vector([
@@ -123,10 +209,13 @@ function answer(path: string, query: string): [number, string] {
     ];
   }
   const histogram = HISTOGRAMS[path.split("/")[1] ?? ""];
+  if (histogram?.served !== undefined && query.includes("slo_probe_requests_total")) {
+    return [200, vector([count("served", histogram.served), count("failed", "10")])];
+  }
   if (histogram !== undefined && !query.includes("slo_probe_requests_total")) {
-    const metric = { category: "payment_request", region: "eu" };
+    const metric = { category: "payment_request", region: "eu", ...histogram.extra };
     if (query.includes("histogram_quantile"))
-      return [200, vector([{ metric, value: [1_700_000_000, histogram.p99] }])];
+      return [200, vector([{ metric: p99Labels(query), value: [1_700_000_000, histogram.p99] }])];
     if (query.includes("count_over_time")) {
       const scrapes = histogram.scrapes ?? "100";
       return [
@@ -142,10 +231,7 @@ function answer(path: string, query: string): [number, string] {
     ];
   }
   if (path.startsWith("/negp99/") && query.includes("histogram_quantile")) {
-    return [
-      200,
-      vector([{ metric: { category: "payment_request", region: "eu" }, value: [1_700_000_000, "-2"] }]),
-    ];
+    return [200, vector([{ metric: p99Labels(query), value: [1_700_000_000, "-2"] }])];
   }
   if (!query.includes("slo_probe_requests_total")) return [200, vector([])];
   if (path.startsWith("/overflow/"))
@@ -154,6 +240,27 @@ function answer(path: string, query: string): [number, string] {
     return [200, vector([count("served", "9007199254740993"), count("failed", "0")])];
   if (path.startsWith("/negative/")) return [200, vector([count("served", "100"), count("failed", "-50")])];
   if (path.startsWith("/hex/")) return [200, vector([count("served", "0x10"), count("failed", "0")])];
+  if (path.startsWith("/fraction/")) return [200, vector([count("served", "0.4"), count("failed", "0")])];
+  if (path.startsWith("/agentlabel/")) {
+    return [
+      200,
+      vector([
+        count("served", "100"),
+        count("failed", "1"),
+        { metric: { ...count("served", "100").metric, agent: "b" }, value: [1_700_000_000, "100"] },
+      ]),
+    ];
+  }
+  if (path.startsWith("/warned/")) {
+    return [
+      200,
+      JSON.stringify({
+        status: "success",
+        warnings: [`partial response: store eu-2 down${ESC}[2J`],
+        data: { resultType: "vector", result: [count("served", "100"), count("failed", "1")] },
+      }),
+    ];
+  }
   if (path.startsWith("/dup/"))
     return [200, vector([count("served", "100"), count("served", "100"), count("failed", "1")])];
   if (path.startsWith("/nan/")) return [200, vector([count("served", "NaN"), count("failed", "0")])];
@@ -198,6 +305,19 @@ beforeAll(async () => {
       body += chunk;
     });
     request.on("end", () => {
+      if (request.url?.startsWith("/huge/")) {
+        // 17 MiB of one vector, written as fast as the socket takes it.
+        response.writeHead(200, { "content-type": "application/json" });
+        const chunk = Buffer.alloc(1024 * 1024, " ");
+        response.write('{"status":"success","data":{"resultType":"vector","result":[');
+        const more = (left: number) => {
+          if (left === 0) return response.end("]}}");
+          if (response.write(chunk)) more(left - 1);
+          else response.once("drain", () => more(left - 1));
+        };
+        response.on("error", () => {});
+        return more(17);
+      }
       const [status, text] = answer(request.url ?? "/", new URLSearchParams(body).get("query") ?? "");
       response.writeHead(status, { "content-type": "application/json" });
       response.end(text);
@@ -212,7 +332,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-function report(prefix: string, format: string) {
+function report(prefix: string, format: string, extra: readonly string[] = []) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
@@ -227,6 +347,7 @@ function report(prefix: string, format: string) {
         `${base}/${prefix}`,
         "--format",
         format,
+        ...extra,
       ],
       { cwd: REPO, env: { ...process.env, SLO_AGENT_PROMETHEUS_TOKEN: "" }, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr }),
@@ -327,6 +448,38 @@ describe("report --prometheus against a hostile source", () => {
       "payment_request in region eu: 50 requests up to le=0.2 but 100 up to le=0.1, more than increase() can add to a series seen in 100 scrapes: cumulative bucket counts never decrease as le grows, beyond what increase() extrapolates;",
     ],
     [
+      "edge",
+      "payment_request: a p99 of 149.9 ms below the bucket it is in (150-200 ms): a p99 interpolated from the histogram lies inside its bucket;",
+    ],
+    [
+      "noinf",
+      'payment_request in region eu: buckets without le="+Inf": each bucket\'s le a number or +Inf, and each histogram with its +Inf bucket;',
+    ],
+    [
+      "badle",
+      'the latency histogram\'s buckets {category="payment_request", region="eu", le="0x1"}: each bucket\'s le a number or +Inf',
+    ],
+    [
+      "twole",
+      'the latency histogram\'s buckets {category="payment_request", region="eu", le="0.10"}: a second series for this bound: each series once in an answer',
+    ],
+    [
+      "overobserved",
+      "payment_request in region eu: 900000 responses in the latency histogram but 101 requests: a histogram holds no more responses than there were requests;",
+    ],
+    [
+      "extrabucket",
+      'the latency histogram\'s buckets {category="payment_request", region="eu", agent="b", le="0.15"} has agent, outside sum by (region, category, le): each series carries only the labels its query groups by;',
+    ],
+    [
+      "agentlabel",
+      'slo_probe_requests_total {category="payment_request", region="eu", outcome="served", agent="b"} has agent, outside sum by (region, category, outcome):',
+    ],
+    [
+      "fraction",
+      'slo_probe_requests_total {category="payment_request", region="eu", outcome="served"} is 0.4: an increase() of whole counts is 0 or at least 1;',
+    ],
+    [
       "nonmono2",
       "payment_request in region eu: 20 requests up to le=0.2 but 100 up to le=0.1, more than increase() can add to a series seen in 2 scrapes:",
     ],
@@ -347,6 +500,49 @@ describe("report --prometheus against a hostile source", () => {
     expect(month.categories[0]!.latency_p99_bucket_ms).toEqual({ lower: 0, upper: 100 });
     expect(month.categories[0]!.latency_p99_ms).toBeCloseTo(99.5, 6);
   });
+
+  it("decides a latency objective by the p99's bucket: one that spans the objective is undecided, and fails --fail-on-miss", async () => {
+    const run = await report("truncated", "json");
+    expect(run.code, run.stderr).toBe(0);
+    const row = JSON.parse(run.stdout).categories[0];
+    // histogram_quantile() says 100 ms, under the 1500 ms objective; the bucket says (100 ms, +Inf).
+    expect(row.latency_p99_ms).toBe(100);
+    expect(row.latency_p99_bucket_ms).toEqual({ lower: 100, upper: null });
+    expect(row.latency_met).toBeNull();
+    expect(row.latency_undecided).toContain("between 100 ms and +Inf, across the 1500 ms objective");
+    expect(run.stderr).toContain("payment_request: latency objective undecided:");
+    const gate = await report("truncated", "md", ["--fail-on-miss"]);
+    expect(gate.code).toBe(1);
+    expect(gate.stdout).toContain("1500 ms: **undecided**");
+    expect(gate.stderr).toContain("latency objectives undecided in 2026-10: payment_request");
+  }, 60_000);
+
+  it("reads le as Go's ParseFloat does (+inf is +Inf)", async () => {
+    const { config } = await loadConfig(join(dir, "slo.yaml"), { probing: false });
+    const month = await prometheusMonthReport({
+      config,
+      source: { url: `${base}/inflower` },
+      month: "2026-10",
+      now: Date.now(),
+    });
+    expect(month.categories[0]!.latency_p99_bucket_ms).toEqual({ lower: 150, upper: 200 });
+    expect(month.categories[0]!.latency_p99_ms).toBeCloseTo(199.5, 6);
+  });
+
+  it("reads no more than 16 MiB of one answer, and says the source answered (exit 2)", async () => {
+    const run = await report("huge", "json");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/\/huge: answered more than 16 MiB to one query .*: not read\n$/);
+    expect(run.stderr).not.toContain("unreachable");
+  }, 60_000);
+
+  it("shows Prometheus' warnings (a partial answer) in the report and on stderr, without control characters", async () => {
+    const run = await report("warned", "md");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("> **Prometheus warned:** partial response: store eu-2 down\\[2J");
+    expect(run.stderr).toContain("Prometheus warned: partial response: store eu-2 down[2J\n");
+    expect(run.stdout + run.stderr).not.toContain(ESC);
+  }, 60_000);
 
   it("a p99 inside its bucket still reports (exit 0)", async () => {
     const run = await report("sound", "json");

@@ -67,6 +67,14 @@ describe("the bucket a p99 lies in", () => {
     expect(quantileBucket(pooled, 0.99)).toEqual({ lower: 200, upper: null });
   });
 
+  it("reads le as histogram_quantile() does (Go's ParseFloat), and nothing else", () => {
+    for (const inf of ["+Inf", "Inf", "+inf", "inf", "Infinity", "+INFINITY"])
+      expect(parseLe(inf), inf).toBe(INF);
+    for (const bad of ["0x1", " 1", "1 ", "", "NaN", "-Inf", "1_0", "１"])
+      expect(parseLe(bad), bad).toBeNull();
+    expect([parseLe("1e-3"), parseLe(".5"), parseLe("10")]).toEqual([0.001, 0.5, 10]);
+  });
+
   it("reads le as Prometheus writes it", () => {
     expect([parseLe("0.25"), parseLe("+Inf"), parseLe("x"), parseLe(undefined)]).toEqual([
       0.25,

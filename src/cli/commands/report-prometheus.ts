@@ -66,11 +66,29 @@ export async function runPrometheusReport(
   const content = renderPrometheusReport(report, format);
   if (opts.out === undefined) process.stdout.write(content);
   else await writeOut(opts.out, content);
+  // Said on stderr too: a partial answer or an undecided objective must not pass unseen in a pipeline.
+  for (const warning of report.source.warnings)
+    process.stderr.write(`${COMMAND}: Prometheus warned: ${warning}\n`);
+  for (const c of report.categories) {
+    if (c.latency_undecided !== null) {
+      process.stderr.write(
+        `${COMMAND}: ${c.category}: latency objective undecided: ${c.latency_undecided}\n`,
+      );
+    }
+  }
   const missed = report.categories.filter((c) => c.availability_met === false || c.latency_met === false);
-  if (opts.failOnMiss && missed.length > 0) {
-    throw new CheckFailed(
-      `${COMMAND}: objectives missed in ${month}: ${missed.map((c) => c.category).join(", ")}`,
-    );
+  // --fail-on-miss is a gate: an objective these figures cannot show met does not pass it.
+  const undecided = report.categories.filter((c) => c.latency_undecided !== null);
+  if (opts.failOnMiss && missed.length + undecided.length > 0) {
+    const parts = [
+      ...(missed.length > 0
+        ? [`objectives missed in ${month}: ${missed.map((c) => c.category).join(", ")}`]
+        : []),
+      ...(undecided.length > 0
+        ? [`latency objectives undecided in ${month}: ${undecided.map((c) => c.category).join(", ")}`]
+        : []),
+    ];
+    throw new CheckFailed(`${COMMAND}: ${parts.join("; ")}`);
   }
 }
 
