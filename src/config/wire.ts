@@ -412,7 +412,9 @@ const httpFields = {
     .int()
     .positive("must be > 0")
     .default(1_048_576)
-    .describe("(http) Response body bytes read at most; the rest is discarded."),
+    .describe(
+      "(http) Response body bytes kept at most; up to 8 MiB more are read and discarded to reuse the connection, and a longer body is cut there (its connection closed).",
+    ),
 };
 
 function everyOrSchedule(

@@ -8,7 +8,10 @@ export interface ExchangeRequest {
   readonly method: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | null;
-  /** Body bytes kept at most; the rest is read and discarded so the connection stays usable. */
+  /**
+   * Body bytes kept at most. The rest is read and discarded so the connection stays usable, up to
+   * DISCARDED_BYTES_MAX more: a longer body is cut there and its connection closed.
+   */
   readonly maxBodyBytes: number;
   /** Close the connection after this exchange (target keepAlive: false). */
   readonly reset: boolean;
@@ -30,6 +33,17 @@ export interface Exchange {
   readonly bodyError: unknown;
   readonly trace: RequestTrace;
 }
+
+/**
+ * How much of a body past its kept bytes is read only to reuse the connection. An endless body
+ * (a hostile or broken server) was read at loopback speed until the probe's deadline: gigabytes
+ * a run, a third of the prober thread's time in garbage collection in test/reliability/
+ * hostile-soak.test.ts. Reading 8 MiB costs a few milliseconds; opening a new connection less.
+ */
+export const DISCARDED_BYTES_MAX = 8 * 1024 * 1024;
+
+/** Why a body was not read to its end (the cause of the connection's abort, never recorded). */
+class BodyCut extends Error {}
 
 /**
  * Sends one request through the dispatcher and settles exactly once: at the end of the body, on
@@ -83,13 +97,21 @@ export function exchange(dispatcher: Dispatcher, clock: Clock, req: ExchangeRequ
         status = statusCode;
         headers = flattenHeaders(responseHeaders);
       },
-      onResponseData(_c, chunk) {
+      onResponseData(c, chunk) {
+        if (settled) return;
         bodyBytes += chunk.length;
         const room = req.maxBodyBytes - keptBytes;
-        if (room <= 0 || settled) return;
-        const piece = chunk.length <= room ? chunk : chunk.subarray(0, room);
-        kept.push(Buffer.from(piece));
-        keptBytes += piece.length;
+        if (room > 0) {
+          const piece = chunk.length <= room ? chunk : chunk.subarray(0, room);
+          kept.push(Buffer.from(piece));
+          keptBytes += piece.length;
+        }
+        if (bodyBytes > req.maxBodyBytes + DISCARDED_BYTES_MAX) {
+          // The response is what it is up to here: its status and kept bytes; the rest is unread.
+          trace.endAt ??= trace.now();
+          settle(null);
+          c.abort(new BodyCut(`body longer than ${req.maxBodyBytes + DISCARDED_BYTES_MAX} bytes: cut`));
+        }
       },
       onResponseEnd() {
         trace.endAt ??= trace.now();

@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/clock/system.js";
 import type { HttpProbeSpec, Target } from "../../src/model/config.js";
 import { Secret } from "../../src/model/secret.js";
+import { DISCARDED_BYTES_MAX } from "../../src/probes/exchange.js";
 import { createTargetDispatcher, httpProbe, runProbe } from "../../src/probes/index.js";
+import { eventually } from "../support/eventually.js";
 import {
   closedPort,
   httpServer,
@@ -227,6 +229,52 @@ describe("HTTP probe: bodies", () => {
     expect(result).toMatchObject({ status: 200, error: null, bodyError: null, flags: ["body_capped"] });
     expect(result.phases?.bodyEndMs).not.toBeNull();
     expect(grown).toBeLessThan(45 << 20);
+  });
+
+  it("cuts an endless body 8 MiB past max_body_bytes and closes its connection, long before the deadline", async () => {
+    // The server writes 1 MiB chunks until the client goes; before the cut, the probe read them at
+    // loopback speed until its deadline (gigabytes, a third of the prober's time in GC).
+    let written = 0;
+    let closed = false;
+    const endless = await httpServer({
+      "/endless": (_req, res) => {
+        const chunk = Buffer.alloc(1 << 20, 121);
+        res.writeHead(200, { "content-type": "application/octet-stream" });
+        res.on("close", () => {
+          closed = true;
+        });
+        const pump = () => {
+          while (!closed) {
+            written += chunk.length;
+            if (!res.write(chunk)) return void res.once("drain", pump);
+          }
+        };
+        pump();
+      },
+    });
+    open.push(endless);
+    const t = target(endless.origin);
+    const dispatcher = createTargetDispatcher(t, { clock: systemClock });
+    const seen = await httpProbe.observe(
+      httpSpec("/endless", { maxBodyBytes: 1 << 20, timeoutMs: 120_000 }),
+      {
+        target: t,
+        dispatcher,
+        clock: systemClock,
+        signal: new AbortController().signal,
+        startedAt: systemClock.monotonic(),
+      },
+    );
+    await dispatcher.destroy();
+    expect(seen.status).toBe(200);
+    expect(seen.body.length).toBe(1 << 20);
+    expect(seen.bodyError).toBeNull();
+    expect(seen.flags).toEqual(["body_capped"]);
+    await eventually(async () => (closed ? true : null), 30_000, "the server sees its connection closed");
+    // Written: the kept MiB, the 8 MiB discarded and what the socket buffers held (a few MiB);
+    // not two minutes of loopback writes.
+    expect(written).toBeGreaterThan((1 << 20) + DISCARDED_BYTES_MAX);
+    expect(written).toBeLessThan(64 << 20);
   });
 
   it("keeps exactly max_body_bytes of a larger body", async () => {
