@@ -12,7 +12,11 @@ export const PROMETHEUS_RULES = {
   grouped: "each series carries only the labels its query groups by",
   whole: "an increase() of whole counts is 0 or at least 1",
   le: "each bucket's le a number or +Inf, and each histogram with its +Inf bucket",
-  observed: "a histogram holds no more responses than there were requests",
+  observed:
+    "a histogram holds every served request's response and no more responses than there were requests",
+  outcome: "each request counted as served, failed or excluded",
+  scrapes: "a series' scrape count is a whole number of at least 2",
+  time: "each sample evaluated at the time asked",
   monotone: "cumulative bucket counts never decrease as le grows, beyond what increase() extrapolates",
 } as const;
 
@@ -80,6 +84,45 @@ export function checkedLabels(
   }
 }
 
+/** Scrape counts from `count_over_time(...) > 1`: whole numbers of at least 2. */
+export function checkedScrapeCounts(url: string, what: string, samples: readonly VectorSample[]): void {
+  for (const sample of samples) {
+    if (!Number.isInteger(sample.value) || sample.value < 2) {
+      throw new PrometheusValueError(
+        url,
+        `${what} ${labelsOf(sample)} is ${shownValue(sample.value)}`,
+        "scrapes",
+      );
+    }
+  }
+}
+
+/** Requests are counted under the outcomes the agents write, and no other (or none). */
+export function checkedOutcomes(url: string, what: string, samples: readonly VectorSample[]): void {
+  for (const sample of samples) {
+    const outcome = sample.labels.outcome;
+    if (outcome !== "served" && outcome !== "failed" && outcome !== "excluded") {
+      throw new PrometheusValueError(url, `${what} ${labelsOf(sample)}`, "outcome");
+    }
+  }
+}
+
+/**
+ * Each sample of an instant query carries the time it was evaluated at: the one asked (ms since
+ * the epoch). A cached or stale answer for another time is not this month's.
+ */
+export function checkedTimes(url: string, what: string, samples: readonly VectorSample[], at: number): void {
+  for (const sample of samples) {
+    if (!(Math.abs(sample.at * 1000 - at) <= 1000)) {
+      throw new PrometheusValueError(
+        url,
+        `${what} ${labelsOf(sample)} is for ${new Date(sample.at * 1000).toISOString()}, not ${new Date(at).toISOString()}`,
+        "time",
+      );
+    }
+  }
+}
+
 /** A bucket bound as messages show it: "+Inf" as Prometheus writes it, not JavaScript's "Infinity". */
 export function shownLe(le: number): string {
   return le === Number.POSITIVE_INFINITY ? "+Inf" : String(le);
@@ -122,46 +165,66 @@ export function extrapolationFactor(samples: number | undefined): number {
   return (n - 1 + 2.2) / (n - 1);
 }
 
+/** A bucket taken as larger than given, as histogram_quantile() takes it (checkedMonotone). */
+export interface BucketRepair {
+  readonly where: string;
+  readonly le: number;
+  readonly given: number;
+  readonly taken: number;
+  /** The scrapes of the series of the larger bucket below it, whose stretch allows it (undefined: 2). */
+  readonly scrapes: number | undefined;
+}
+
 /**
  * Cumulative bucket counts (le in seconds -> count) of one category in one region, and how many
- * scrapes the fewest-sampled series of each bucket had (le -> samples).
+ * scrapes the fewest-sampled series of each bucket had (le -> scrapes). Returns the buckets
+ * histogram_quantile() will take as larger than given, for the report to show.
  *
  * The counters themselves never decrease as le grows, but increase() extrapolates each bucket's
  * series on its own, and an honest Prometheus can so put a lower bucket above a higher one (2.x
  * clamps a series' start at its zero point before deciding how far to extrapolate, so a bucket
  * with a smaller first value can be stretched further). What no extrapolation can do is put a
  * bucket below the real growth of a bucket under it: at least its increase() divided by
- * extrapolationFactor(). A decrease beyond that is no histogram; one within it is repaired as
- * histogram_quantile() repairs it (prometheus-buckets.ts, quantileBucket). A relative tolerance
- * of 1e-9 lets the floating-point noise of increase() through.
+ * extrapolationFactor() of that bucket's own scrapes. A bucket's series can honestly have fewer
+ * scrapes than the others (a bound added by a changed objective starts late), so each bucket is
+ * allowed by its own count; a source that claims few scrapes gets a wide allowance, and the
+ * report says where it was used. A decrease beyond it is no histogram. A relative tolerance of
+ * 1e-9 lets the floating-point noise of increase() through.
  */
 export function checkedMonotone(
   url: string,
   where: string,
   buckets: ReadonlyMap<number, number>,
   samples: ReadonlyMap<number, number> = new Map(),
-): void {
+): BucketRepair[] {
   const bounds = [...buckets.keys()].sort((a, b) => a - b);
+  const repairs: BucketRepair[] = [];
   // The largest real growth any lower bucket must have had, and the bucket it comes from.
   let floor = 0;
   let floorLe = 0;
   let floorCount = 0;
   let floorSamples: number | undefined;
+  // The largest bucket so far (what histogram_quantile() takes the next ones as at least).
+  let most = 0;
+  let mostSamples: number | undefined;
   for (const le of bounds) {
     const count = buckets.get(le)!;
     if (count < floor - Math.max(1e-9, floor * 1e-9)) {
       const seen =
-        floorSamples === undefined
-          ? "an unknown number of scrapes (taken as 2)"
-          : floorSamples >= 2
-            ? `${floorSamples} scrapes`
-            : `${floorSamples} scrapes (taken as 2)`;
+        floorSamples === undefined ? "an unknown number of scrapes (taken as 2)" : `${floorSamples} scrapes`;
       throw new PrometheusValueError(
         url,
         `${where}: ${count} requests up to le=${shownLe(le)} but ${floorCount} up to le=${shownLe(floorLe)}, ` +
           `more than increase() can add to a series seen in ${seen}`,
         "monotone",
       );
+    }
+    if (count < most - Math.max(1e-9, most * 1e-9)) {
+      repairs.push({ where, le, given: count, taken: most, scrapes: mostSamples });
+    }
+    if (count > most) {
+      most = count;
+      mostSamples = samples.get(le);
     }
     const grown = count / extrapolationFactor(samples.get(le));
     if (grown > floor) {
@@ -171,4 +234,5 @@ export function checkedMonotone(
       floorSamples = samples.get(le);
     }
   }
+  return repairs;
 }

@@ -11,8 +11,12 @@ import {
 import {
   checkedCounts,
   checkedLabels,
+  type BucketRepair,
   checkedMonotone,
+  checkedOutcomes,
+  checkedScrapeCounts,
   checkedSeries,
+  checkedTimes,
   extrapolationFactor,
   labelsOf,
   PrometheusValueError,
@@ -76,6 +80,11 @@ export interface PrometheusMonthReport {
     /** What Prometheus warned about with its answers (a partial answer, say), as it said it. */
     readonly warnings: readonly string[];
   };
+  /**
+   * Buckets taken as larger than Prometheus gave them (each at least the ones below it, as
+   * histogram_quantile() takes them), one sentence each; empty when none was out of order.
+   */
+  readonly repaired_buckets: readonly string[];
   readonly notice: string;
   readonly precision: readonly { readonly figure: string; readonly limit: string }[];
   readonly categories: readonly PrometheusCategoryRow[];
@@ -177,15 +186,35 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
   checkedSeries(shown, "the p99 by region", regionP99);
   checkedSeries(shown, "the p99", pooledP99);
   checkedSeries(shown, "the buckets' scrape counts", scrapes);
+  const names = [
+    "slo_probe_requests_total",
+    "the latency histogram's buckets",
+    "the p99 by region",
+    "the p99",
+  ];
+  for (const [i, samples] of [counts, buckets, regionP99, pooledP99, scrapes].entries()) {
+    checkedTimes(shown, names[i] ?? "the buckets' scrape counts", samples, at);
+  }
+  checkedOutcomes(shown, "slo_probe_requests_total", counts);
   checkedCounts(shown, "slo_probe_requests_total", counts);
   checkedCounts(shown, "the latency histogram's buckets", buckets);
-  checkedCounts(shown, "the buckets' scrape counts", scrapes);
+  checkedScrapeCounts(shown, "the buckets' scrape counts", scrapes);
   const histograms = histogramsOf(shown, "the latency histogram's buckets", buckets);
   const scrapesOf = histogramsOf(shown, "the buckets' scrape counts", scrapes);
   const requestsOf = requestsByGroup(counts);
+  const repairs: BucketRepair[] = [];
   for (const [where, histogram] of histograms) {
-    checkedWholeHistogram(shown, where, histogram, requestsOf.get(where) ?? 0, scrapesOf.get(where));
-    checkedMonotone(shown, where, histogram, scrapesOf.get(where));
+    repairs.push(...checkedMonotone(shown, where, histogram, scrapesOf.get(where)));
+    checkedWholeHistogram(shown, where, histogram, requestsOf.get(where), scrapesOf.get(where));
+  }
+  for (const [where, requests] of requestsOf) {
+    if (requests.served > 0 && !histograms.has(where)) {
+      throw new PrometheusValueError(
+        shown,
+        `${where}: ${requests.served} requests served but no latency histogram`,
+        "observed",
+      );
+    }
   }
   for (const p99 of [...regionP99, ...pooledP99]) {
     // NaN (no data) and +Inf (beyond the last bucket) are Prometheus' own answers; below 0 is not.
@@ -210,6 +239,7 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
       range,
       warnings: [...new Set(answers.flatMap((a) => a.warnings))],
     },
+    repaired_buckets: repairs.map(shownRepair),
     notice:
       "These figures come from Prometheus (the agents' counters and bucketed latency histogram), not " +
       "from the evidence store: they are approximate, carry no evidence and are not signed. The exact " +
@@ -293,9 +323,12 @@ function latencyVerdict(
   objectiveMs: number,
 ): { latency_met: boolean | null; latency_undecided: string | null } {
   if (bucket === null) return { latency_met: null, latency_undecided: null };
-  if (bucket.upper !== null && bucket.upper <= objectiveMs)
+  // Bounds come as seconds and are shown in ms: 1.001 s reads 1000.9999999999999 ms.
+  const at = (ms: number) => Math.abs(ms - objectiveMs) <= objectiveMs * 1e-9;
+  if (bucket.upper !== null && (bucket.upper <= objectiveMs || at(bucket.upper))) {
     return { latency_met: true, latency_undecided: null };
-  if (bucket.lower >= objectiveMs) return { latency_met: false, latency_undecided: null };
+  }
+  if (bucket.lower >= objectiveMs || at(bucket.lower)) return { latency_met: false, latency_undecided: null };
   const upper = bucket.upper === null ? "+Inf" : `${bucket.upper} ms`;
   return {
     latency_met: null,
@@ -305,39 +338,56 @@ function latencyVerdict(
   };
 }
 
-/** Requests (served and failed, not excluded) by "category in region". */
-function requestsByGroup(counts: readonly VectorSample[]): Map<string, number> {
-  const out = new Map<string, number>();
+function shownRepair(r: BucketRepair): string {
+  const seen = r.scrapes === undefined ? "an unknown number of scrapes" : `${r.scrapes} scrapes`;
+  return (
+    `${r.where}: le=${r.le === Number.POSITIVE_INFINITY ? "+Inf" : r.le} taken as ${r.taken}, not ${r.given} ` +
+    `(a bucket below it holds more; increase() can stretch a series seen in ${seen} that far)`
+  );
+}
+
+/** Requests (served and failed, not excluded) and those served, by "category in region". */
+function requestsByGroup(counts: readonly VectorSample[]): Map<string, { requests: number; served: number }> {
+  const out = new Map<string, { requests: number; served: number }>();
   for (const s of counts) {
     if (s.labels.outcome !== "served" && s.labels.outcome !== "failed") continue;
     const where = `${s.labels.category ?? ""} in region ${s.labels.region ?? ""}`;
-    out.set(where, (out.get(where) ?? 0) + s.value);
+    const group = out.get(where) ?? { requests: 0, served: 0 };
+    group.requests += s.value;
+    if (s.labels.outcome === "served") group.served += s.value;
+    out.set(where, group);
   }
   return out;
 }
 
 /**
  * A histogram as the agents export it: with its +Inf bucket (without it Prometheus' p99 is NaN
- * and the responses would vanish from the report), holding no more responses than the requests
- * counted beside it. Only non-excluded requests are observed, each once, so the +Inf bucket grew
- * by no more than the requests did; increase() may stretch it by extrapolationFactor().
+ * and the responses would vanish from the report), holding every served request's response and no
+ * more responses than requests. An agent observes each non-excluded response (and timeout) once,
+ * in the same step as it counts the request, so over any window the histogram grew by at least the
+ * served requests and at most all requests; increase() may stretch either by extrapolationFactor().
+ * Its size is taken as histogram_quantile() takes it: the largest bucket.
  */
 function checkedWholeHistogram(
   url: string,
   where: string,
   histogram: ReadonlyMap<number, number>,
-  requests: number,
+  counted: { requests: number; served: number } | undefined,
   scrapes: ReadonlyMap<number, number> | undefined,
 ): void {
-  const observed = histogram.get(Number.POSITIVE_INFINITY);
-  if (observed === undefined) {
+  if (!histogram.has(Number.POSITIVE_INFINITY)) {
     throw new PrometheusValueError(url, `${where}: buckets without le="+Inf"`, "le");
   }
-  const most = requests * extrapolationFactor(scrapes?.get(Number.POSITIVE_INFINITY));
-  if (observed > most + Math.max(1e-9, most * 1e-9)) {
+  const [largestLe, observed] = [...histogram].reduce((a, b) => (b[1] > a[1] ? b : a));
+  const { requests, served } = counted ?? { requests: 0, served: 0 };
+  // The largest bucket grew by no more than the requests over its series' window; the served
+  // counters may be series of their own, younger than the histogram, so stretched up to 3.2 times.
+  const most = requests * extrapolationFactor(scrapes?.get(largestLe));
+  const least = served / extrapolationFactor(2);
+  if (observed > most + Math.max(1e-9, most * 1e-9) || observed < least - Math.max(1e-9, least * 1e-9)) {
     throw new PrometheusValueError(
       url,
-      `${where}: ${observed} responses in the latency histogram but ${requests} requests`,
+      `${where}: ${observed} responses in the latency histogram but ${requests} requests, ${served} of them served`,
       "observed",
     );
   }

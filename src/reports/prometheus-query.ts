@@ -22,6 +22,8 @@ export interface VectorSample {
   readonly value: number;
   /** The value as sent, without control characters: checked to be a decimal as Prometheus writes one. */
   readonly text: string;
+  /** The time it was evaluated at, in seconds since the epoch, as Prometheus gives it. */
+  readonly at: number;
 }
 
 export interface PrometheusSource {
@@ -132,8 +134,14 @@ function parsedVector(shown: string, status: number, text: string): VectorAnswer
     labels: Object.fromEntries(Object.entries(r.metric).map(([k, v]) => [printable(k), printable(v)])),
     value: sampleValue(r.value[1]),
     text: printable(r.value[1].slice(0, 100)),
+    at: r.value[0],
   }));
-  const warnings = (answer.data.warnings ?? []).slice(0, MAX_WARNINGS).map((w) => printable(w.slice(0, 200)));
+  const given = answer.data.warnings ?? [];
+  const warnings = given
+    .slice(0, MAX_WARNINGS)
+    .map((w) => printable(w.length > 200 ? `${w.slice(0, 200)}...` : w));
+  if (given.length > MAX_WARNINGS)
+    warnings.push(`(and ${given.length - MAX_WARNINGS} more warnings, not shown)`);
   return { samples, warnings };
 }
 

@@ -51,6 +51,10 @@ function markdownOf(r: PrometheusMonthReport): string {
     );
     for (const region of c.regions) lines.push(`| | ${mdText(region.region)} | ${figureCells(region)} | | |`);
   }
+  if (r.repaired_buckets.length > 0) {
+    lines.push("", "Buckets taken as histogram_quantile() takes them (each at least the ones below it):", "");
+    for (const repair of r.repaired_buckets) lines.push(`- ${mdText(repair)}`);
+  }
   const undecided = r.categories.filter((c) => c.latency_undecided !== null);
   if (undecided.length > 0) {
     lines.push("", "Latency objectives these buckets cannot decide:", "");

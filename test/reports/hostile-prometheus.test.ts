@@ -36,6 +36,7 @@ const HISTOGRAMS: Record<
     buckets: [string, string][];
     p99: string;
     scrapes?: string;
+    scrapesOf?: Record<string, string>;
     served?: string;
     extra?: Record<string, string>;
   }
@@ -167,6 +168,42 @@ const HISTOGRAMS: Record<
     p99: "0.1995",
     extra: { agent: "b" },
   },
+  // A slow histogram with its buckets dropped (relabelling, a partial remote write) beside 9,000
+  // served requests: the responses cannot vanish from the verdict.
+  emptied: {
+    buckets: [
+      ["0.15", "0"],
+      ["0.2", "0"],
+      ["+Inf", "0"],
+    ],
+    p99: "NaN",
+    served: "9000",
+  },
+  // Fewer scrapes claimed for one bucket alone, to widen its allowance. A bucket's series can
+  // honestly be younger than the others (a bound added by a changed objective), so this is within
+  // what increase() can do; the report must say which buckets it took as larger than given.
+  onelie: {
+    buckets: [
+      ["0.1", "0"],
+      ["0.15", "9000"],
+      ["0.2", "2900"],
+      ["+Inf", "2900"],
+    ],
+    p99: "0.1495",
+    served: "2900",
+    scrapes: "2880",
+    scrapesOf: { "0.15": "2" },
+  },
+  // The agents' bound for a 1001 ms objective is le="1.001", which reads 1000.9999999999999 ms.
+  bound1001: {
+    buckets: [
+      ["0.5", "10"],
+      ["1.001", "50"],
+      ["5", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "4.96",
+  },
   sound: {
     buckets: [
       ["0.15", "0"],
@@ -176,6 +213,13 @@ const HISTOGRAMS: Record<
     p99: "0.1995",
   },
 };
+
+/** A vector answer with each sample's time set to `time` (seconds), as an instant query gives it. */
+function atTime(text: string, time: number): string {
+  const parsed = JSON.parse(text) as { data?: { result?: { value: [number, string] }[] } };
+  for (const sample of parsed.data?.result ?? []) sample.value[0] = time;
+  return JSON.stringify(parsed);
+}
 
 /** A p99 series' labels as `histogram_quantile(0.99, sum by (...) ...)` keeps them. */
 const p99Labels = (query: string) =>
@@ -217,11 +261,14 @@ function answer(path: string, query: string): [number, string] {
     if (query.includes("histogram_quantile"))
       return [200, vector([{ metric: p99Labels(query), value: [1_700_000_000, histogram.p99] }])];
     if (query.includes("count_over_time")) {
-      const scrapes = histogram.scrapes ?? "100";
+      const scrapes = (le: string) => histogram.scrapesOf?.[le] ?? histogram.scrapes ?? "100";
       return [
         200,
         vector(
-          histogram.buckets.map(([le]) => ({ metric: { ...metric, le }, value: [1_700_000_000, scrapes] })),
+          histogram.buckets.map(([le]) => ({
+            metric: { ...metric, le },
+            value: [1_700_000_000, scrapes(le)],
+          })),
         ),
       ];
     }
@@ -233,13 +280,44 @@ function answer(path: string, query: string): [number, string] {
   if (path.startsWith("/negp99/") && query.includes("histogram_quantile")) {
     return [200, vector([{ metric: p99Labels(query), value: [1_700_000_000, "-2"] }])];
   }
-  if (!query.includes("slo_probe_requests_total")) return [200, vector([])];
+  const counters = counterAnswer(path);
+  return query.includes("slo_probe_requests_total") ? counters : histogramOf(counters, query);
+}
+
+/**
+ * What the histogram queries answer beside counters that say nothing about latency: each served
+ * request a response under 0.1 s, as an agent records them (served as sent, so a hostile count
+ * still reaches the check it is for), and a p99 of 0.05 s.
+ */
+function histogramOf([status, text]: [number, string], query: string): [number, string] {
+  const parsed = JSON.parse(text) as {
+    data?: { result?: { metric: Record<string, string>; value: [number, string] }[] };
+  };
+  const served = (parsed.data?.result ?? []).filter((r) => r.metric.outcome === "served");
+  if (status !== 200 || served.length === 0) return [200, vector([])];
+  const { category, region } = served[0]!.metric;
+  if (query.includes("histogram_quantile")) {
+    const labels = query.includes("sum by (region") ? { category, region } : { category };
+    return [200, vector([{ metric: labels, value: [1_700_000_000, "0.05"] }])];
+  }
+  const value = query.includes("count_over_time") ? "100" : served[0]!.value[1];
+  return [
+    200,
+    vector(
+      ["0.1", "+Inf"].map((le) => ({ metric: { category, region, le }, value: [1_700_000_000, value] })),
+    ),
+  ];
+}
+
+/** What slo_probe_requests_total answers for the path's first segment. */
+function counterAnswer(path: string): [number, string] {
   if (path.startsWith("/overflow/"))
     return [200, vector([count("served", "1.7e308"), count("failed", "1.7e308")])];
   if (path.startsWith("/unsafe/"))
     return [200, vector([count("served", "9007199254740993"), count("failed", "0")])];
   if (path.startsWith("/negative/")) return [200, vector([count("served", "100"), count("failed", "-50")])];
   if (path.startsWith("/hex/")) return [200, vector([count("served", "0x10"), count("failed", "0")])];
+  if (path.startsWith("/timeout/")) return [200, vector([count("served", "100"), count("timeout", "500")])];
   if (path.startsWith("/fraction/")) return [200, vector([count("served", "0.4"), count("failed", "0")])];
   if (path.startsWith("/agentlabel/")) {
     return [
@@ -256,7 +334,10 @@ function answer(path: string, query: string): [number, string] {
       200,
       JSON.stringify({
         status: "success",
-        warnings: [`partial response: store eu-2 down${ESC}[2J`],
+        warnings: [
+          `partial response: store eu-2 down${ESC}[2J`,
+          ...Array.from({ length: 24 }, (_, i) => `store ${i} slow`),
+        ],
         data: { resultType: "vector", result: [count("served", "100"), count("failed", "1")] },
       }),
     ];
@@ -318,9 +399,11 @@ beforeAll(async () => {
         response.on("error", () => {});
         return more(17);
       }
-      const [status, text] = answer(request.url ?? "/", new URLSearchParams(body).get("query") ?? "");
+      const form = new URLSearchParams(body);
+      const [status, text] = answer(request.url ?? "/", form.get("query") ?? "");
       response.writeHead(status, { "content-type": "application/json" });
-      response.end(text);
+      // Each sample at the time asked, as Prometheus answers, except from a stale cache.
+      response.end(request.url?.startsWith("/stale/") ? text : atTime(text, Number(form.get("time"))));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -465,7 +548,7 @@ describe("report --prometheus against a hostile source", () => {
     ],
     [
       "overobserved",
-      "payment_request in region eu: 900000 responses in the latency histogram but 101 requests: a histogram holds no more responses than there were requests;",
+      "payment_request in region eu: 900000 responses in the latency histogram but 101 requests, 100 of them served: a histogram holds every served request's response and no more responses than there were requests;",
     ],
     [
       "extrabucket",
@@ -478,6 +561,18 @@ describe("report --prometheus against a hostile source", () => {
     [
       "fraction",
       'slo_probe_requests_total {category="payment_request", region="eu", outcome="served"} is 0.4: an increase() of whole counts is 0 or at least 1;',
+    ],
+    [
+      "emptied",
+      "payment_request in region eu: 0 responses in the latency histogram but 9010 requests, 9000 of them served: a histogram holds every served request's response",
+    ],
+    [
+      "timeout",
+      'slo_probe_requests_total {category="payment_request", region="eu", outcome="timeout"}: each request counted as served, failed or excluded;',
+    ],
+    [
+      "stale",
+      'slo_probe_requests_total {category="payment_request", region="eu", outcome="served"} is for 2023-11-14T22:13:20.000Z, not 2026-11-01T00:00:00.000Z: each sample evaluated at the time asked;',
     ],
     [
       "nonmono2",
@@ -517,6 +612,34 @@ describe("report --prometheus against a hostile source", () => {
     expect(gate.stderr).toContain("latency objectives undecided in 2026-10: payment_request");
   }, 60_000);
 
+  it("decides by the agents' own bound at an objective, whatever its floating-point reading (le=1.001 for 1001 ms)", async () => {
+    const { config } = await loadConfig(join(dir, "slo.yaml"), { probing: false });
+    const objective = { ...config.categories.get("payment_request")!, latencyP99Ms: 1001 };
+    const month = await prometheusMonthReport({
+      config: { ...config, categories: new Map([["payment_request", objective]]) },
+      source: { url: `${base}/bound1001` },
+      month: "2026-10",
+      now: Date.now(),
+    });
+    expect(month.categories[0]!.latency_p99_bucket_ms!.lower).toBeCloseTo(1001, 9);
+    expect(month.categories[0]!.latency_met).toBe(false);
+    expect(month.categories[0]!.latency_undecided).toBeNull();
+  });
+
+  it("says which buckets it took as larger than given, and the allowance that let it", async () => {
+    const run = await report("onelie", "md");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("Buckets taken as histogram_quantile() takes them");
+    expect(run.stdout).toContain(
+      "payment\\_request in region eu: le=0.2 taken as 9000, not 2900 (a bucket below it holds more; increase() can stretch a series seen in 2 scrapes that far)",
+    );
+    expect(run.stdout).toContain(
+      "le=+Inf taken as 9000, not 2900 (a bucket below it holds more; increase() can stretch a series seen in 2 scrapes that far)",
+    );
+    const json = await report("sound", "json");
+    expect(JSON.parse(json.stdout).repaired_buckets).toEqual([]);
+  }, 60_000);
+
   it("reads le as Go's ParseFloat does (+inf is +Inf)", async () => {
     const { config } = await loadConfig(join(dir, "slo.yaml"), { probing: false });
     const month = await prometheusMonthReport({
@@ -542,6 +665,13 @@ describe("report --prometheus against a hostile source", () => {
     expect(run.stdout).toContain("> **Prometheus warned:** partial response: store eu-2 down\\[2J");
     expect(run.stderr).toContain("Prometheus warned: partial response: store eu-2 down[2J\n");
     expect(run.stdout + run.stderr).not.toContain(ESC);
+    // 20 kept of 25, and a line saying so.
+    expect(run.stdout).toContain("> **Prometheus warned:** (and 5 more warnings, not shown)");
+    expect(run.stdout).not.toContain("store 19 slow");
+    // A partial answer does not pass the gate, whatever its figures say.
+    const gate = await report("warned", "json", ["--fail-on-miss"]);
+    expect(gate.code).toBe(1);
+    expect(gate.stderr).toContain("Prometheus warned about its answers (see above)");
   }, 60_000);
 
   it("a p99 inside its bucket still reports (exit 0)", async () => {

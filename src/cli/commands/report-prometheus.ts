@@ -77,9 +77,11 @@ export async function runPrometheusReport(
     }
   }
   const missed = report.categories.filter((c) => c.availability_met === false || c.latency_met === false);
-  // --fail-on-miss is a gate: an objective these figures cannot show met does not pass it.
+  // --fail-on-miss is a gate: an objective these figures cannot show met, or figures Prometheus
+  // itself warns about (a partial answer), do not pass it.
   const undecided = report.categories.filter((c) => c.latency_undecided !== null);
-  if (opts.failOnMiss && missed.length + undecided.length > 0) {
+  const warned = report.source.warnings.length > 0;
+  if (opts.failOnMiss && (missed.length + undecided.length > 0 || warned)) {
     const parts = [
       ...(missed.length > 0
         ? [`objectives missed in ${month}: ${missed.map((c) => c.category).join(", ")}`]
@@ -87,6 +89,7 @@ export async function runPrometheusReport(
       ...(undecided.length > 0
         ? [`latency objectives undecided in ${month}: ${undecided.map((c) => c.category).join(", ")}`]
         : []),
+      ...(warned ? ["Prometheus warned about its answers (see above)"] : []),
     ];
     throw new CheckFailed(`${COMMAND}: ${parts.join("; ")}`);
   }
