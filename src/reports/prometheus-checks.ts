@@ -15,7 +15,7 @@ export const PROMETHEUS_RULES = {
   observed:
     "a histogram holds every served request's response and no more responses than there were requests",
   outcome: "each request counted as served, failed or excluded",
-  scrapes: "a series' scrape count is a whole number of at least 2",
+  scrapes: "a count of scrapes (at least 2) or of series (at least 1) is a whole number",
   time: "each sample evaluated at the time asked",
   monotone: "cumulative bucket counts never decrease as le grows, beyond what increase() extrapolates",
 } as const;
@@ -84,10 +84,15 @@ export function checkedLabels(
   }
 }
 
-/** Scrape counts from `count_over_time(...) > 1`: whole numbers of at least 2. */
-export function checkedScrapeCounts(url: string, what: string, samples: readonly VectorSample[]): void {
+/** Counts of scrapes or series (`count_over_time`, `count`): whole numbers of at least `least`. */
+export function checkedScrapeCounts(
+  url: string,
+  what: string,
+  samples: readonly VectorSample[],
+  least: number,
+): void {
   for (const sample of samples) {
-    if (!Number.isInteger(sample.value) || sample.value < 2) {
+    if (!Number.isInteger(sample.value) || sample.value < least) {
       throw new PrometheusValueError(
         url,
         `${what} ${labelsOf(sample)} is ${shownValue(sample.value)}`,

@@ -167,8 +167,13 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
     // How far increase() can have stretched each bucket (checkedMonotone): the fewest scrapes of a
     // series it used (a series seen once gives increase() nothing).
     ask(`min by (region, category, le) (count_over_time(${DURATION_BUCKETS}[${range}]) > 1)`),
+    // How many request counters each group has: a counter born inside the window (a probe's first
+    // 5xx of the month) hides from increase() what it counted before its first scrape, which the
+    // older histogram series did see (checkedWholeHistogram).
+    ask(`count by (region, category) (count_over_time(${REQUESTS}[${range}]))`),
   ]);
-  const [counts, buckets, regionP99, pooledP99, scrapes] = answers.map((a) => a.samples) as [
+  const [counts, buckets, regionP99, pooledP99, scrapes, counters] = answers.map((a) => a.samples) as [
+    VectorSample[],
     VectorSample[],
     VectorSample[],
     VectorSample[],
@@ -181,31 +186,43 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
   checkedLabels(shown, "the p99 by region", regionP99, ["region", "category"]);
   checkedLabels(shown, "the p99", pooledP99, ["category"]);
   checkedLabels(shown, "the buckets' scrape counts", scrapes, ["region", "category", "le"]);
+  checkedLabels(shown, "the request counters' number", counters, ["region", "category"]);
   checkedSeries(shown, "slo_probe_requests_total", counts);
   checkedSeries(shown, "the latency histogram's buckets", buckets);
   checkedSeries(shown, "the p99 by region", regionP99);
   checkedSeries(shown, "the p99", pooledP99);
   checkedSeries(shown, "the buckets' scrape counts", scrapes);
+  checkedSeries(shown, "the request counters' number", counters);
   const names = [
     "slo_probe_requests_total",
     "the latency histogram's buckets",
     "the p99 by region",
     "the p99",
   ];
-  for (const [i, samples] of [counts, buckets, regionP99, pooledP99, scrapes].entries()) {
-    checkedTimes(shown, names[i] ?? "the buckets' scrape counts", samples, at);
+  names.push("the buckets' scrape counts", "the request counters' number");
+  for (const [i, samples] of [counts, buckets, regionP99, pooledP99, scrapes, counters].entries()) {
+    checkedTimes(shown, names[i]!, samples, at);
   }
   checkedOutcomes(shown, "slo_probe_requests_total", counts);
   checkedCounts(shown, "slo_probe_requests_total", counts);
   checkedCounts(shown, "the latency histogram's buckets", buckets);
-  checkedScrapeCounts(shown, "the buckets' scrape counts", scrapes);
+  checkedScrapeCounts(shown, "the buckets' scrape counts", scrapes, 2);
+  checkedScrapeCounts(shown, "the request counters' number", counters, 1);
+  const countersOf = new Map(counters.map((c) => [groupOf(c), c.value]));
   const histograms = histogramsOf(shown, "the latency histogram's buckets", buckets);
   const scrapesOf = histogramsOf(shown, "the buckets' scrape counts", scrapes);
   const requestsOf = requestsByGroup(counts);
   const repairs: BucketRepair[] = [];
   for (const [where, histogram] of histograms) {
     repairs.push(...checkedMonotone(shown, where, histogram, scrapesOf.get(where)));
-    checkedWholeHistogram(shown, where, histogram, requestsOf.get(where), scrapesOf.get(where));
+    checkedWholeHistogram(
+      shown,
+      where,
+      histogram,
+      requestsOf.get(where),
+      scrapesOf.get(where),
+      countersOf.get(where),
+    );
   }
   for (const [where, requests] of requestsOf) {
     if (requests.served > 0 && !histograms.has(where)) {
@@ -374,23 +391,37 @@ function checkedWholeHistogram(
   histogram: ReadonlyMap<number, number>,
   counted: { requests: number; served: number } | undefined,
   scrapes: ReadonlyMap<number, number> | undefined,
+  counters: number | undefined,
 ): void {
   if (!histogram.has(Number.POSITIVE_INFINITY)) {
     throw new PrometheusValueError(url, `${where}: buckets without le="+Inf"`, "le");
   }
-  const [largestLe, observed] = [...histogram].reduce((a, b) => (b[1] > a[1] ? b : a));
   const { requests, served } = counted ?? { requests: 0, served: 0 };
-  // The largest bucket grew by no more than the requests over its series' window; the served
-  // counters may be series of their own, younger than the histogram, so stretched up to 3.2 times.
-  const most = requests * extrapolationFactor(scrapes?.get(largestLe));
-  const least = served / extrapolationFactor(2);
-  if (observed > most + Math.max(1e-9, most * 1e-9) || observed < least - Math.max(1e-9, least * 1e-9)) {
-    throw new PrometheusValueError(
-      url,
-      `${where}: ${observed} responses in the latency histogram but ${requests} requests, ${served} of them served`,
-      "observed",
-    );
+  const shown = (observed: number) =>
+    `${where}: ${observed} responses in the latency histogram but ${requests} requests, ${served} of them served`;
+  // Each bucket grew by no more than the requests over its series' window, stretched by its own
+  // scrapes. A counter born inside the window hides what it counted before its first scrape: up
+  // to a scrape interval's requests of the group (requests over the histogram's intervals) each.
+  // The most scrapes any bucket claims: the histogram's age (a bucket can honestly be younger,
+  // never older), and the smallest share of requests per interval a source can make us allow.
+  const intervals = Math.max(1, Math.max(...(scrapes?.values() ?? [2])) - 1);
+  const hidden = (counters ?? 0) * (requests / intervals + 1);
+  for (const [le, observed] of histogram) {
+    const most = (requests + hidden) * extrapolationFactor(scrapes?.get(le));
+    if (observed > most + Math.max(1e-9, most * 1e-9))
+      throw new PrometheusValueError(url, shown(observed), "observed");
   }
+  // The served counters may be series of their own, younger than the histogram's, so stretched up
+  // to 3.2 times; the histogram as histogram_quantile() takes it holds at least their growth.
+  const observed = Math.max(...histogram.values());
+  const least = served / extrapolationFactor(2);
+  if (observed < least - Math.max(1e-9, least * 1e-9))
+    throw new PrometheusValueError(url, shown(observed), "observed");
+}
+
+/** "category in region": how the checks name one category's series in one region. */
+function groupOf(s: VectorSample): string {
+  return `${s.labels.category ?? ""} in region ${s.labels.region ?? ""}`;
 }
 
 /**
@@ -417,6 +448,20 @@ function histogramsOf(
     }
     histogram.set(le, s.value);
     out.set(where, histogram);
+  }
+  // Two bounds within 1e-9 of each other are one bound (latencyVerdict takes a bound that close to
+  // the objective as the objective): a second, near-equal one would make an empty-width bucket.
+  for (const [where, histogram] of out) {
+    const bounds = [...histogram.keys()].sort((a, b) => a - b);
+    for (let i = 1; i < bounds.length; i++) {
+      if (Number.isFinite(bounds[i]) && bounds[i]! - bounds[i - 1]! <= bounds[i]! * 1e-9) {
+        throw new PrometheusValueError(
+          url,
+          `${what} of ${where}: le=${bounds[i - 1]} and le=${bounds[i]} are one bound`,
+          "duplicate",
+        );
+      }
+    }
   }
   return out;
 }

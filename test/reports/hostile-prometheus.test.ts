@@ -38,6 +38,9 @@ const HISTOGRAMS: Record<
     scrapes?: string;
     scrapesOf?: Record<string, string>;
     served?: string;
+    failed?: string;
+    /** A third counter series (outcome excluded) with this value. */
+    excluded?: string;
     extra?: Record<string, string>;
   }
 > = {
@@ -204,6 +207,44 @@ const HISTOGRAMS: Record<
     ],
     p99: "4.96",
   },
+  // What a real Prometheus 2.42 answered for a month scraped every 60 s (a promtool backfill in the
+  // third hostile review): the first 4xx and 5xx of the month started counters of their own, whose
+  // first count increase() cannot see, while the histogram, older, counted both responses.
+  newseries: {
+    buckets: [
+      ["0.1", "22322"],
+      ["+Inf", "22322"],
+    ],
+    p99: "0.099",
+    served: "22320",
+    failed: "0",
+    excluded: "0",
+    scrapes: "44641",
+  },
+  // 11,000 fast responses added to a slow month, +Inf saying it was scraped 2,880 times and the
+  // finite buckets claiming 2 scrapes, to have the histogram taken as up to 3.2 times the requests.
+  padded: {
+    buckets: [
+      ["0.15", "11000"],
+      ["0.5", "20010"],
+      ["+Inf", "20010"],
+    ],
+    p99: "0.4",
+    served: "9000",
+    scrapes: "2880",
+    scrapesOf: { "0.15": "2", "0.5": "2" },
+  },
+  // A second bound a hair above the objective's: an empty-width bucket (150, 150.00000001] ms that
+  // would read as ending at the objective.
+  nearbound: {
+    buckets: [
+      ["0.1", "0"],
+      ["0.15", "0"],
+      ["0.15000000001", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "0.15000000001",
+  },
   sound: {
     buckets: [
       ["0.15", "0"],
@@ -229,6 +270,32 @@ const p99Labels = (query: string) =>
 
 /** The path's first segment picks what the counters say; histogram queries get no series. */
 function answer(path: string, query: string): [number, string] {
+  if (query.startsWith("count by (region, category)")) {
+    // The number of request counters per group, as many as the counters' answer has series.
+    const [status, text] = answer(
+      path,
+      "sum by (region, category, outcome) (increase(slo_probe_requests_total[1s]))",
+    );
+    if (status !== 200) return [status, text];
+    const series = (JSON.parse(text) as { data: { result: { metric: Record<string, string> }[] } }).data
+      .result;
+    const groups = new Map<string, { category: string; region: string; n: number }>();
+    for (const { metric } of series) {
+      const key = `${metric.category}\u0000${metric.region}`;
+      const group = groups.get(key) ?? { category: metric.category!, region: metric.region!, n: 0 };
+      group.n += 1;
+      groups.set(key, group);
+    }
+    return [
+      200,
+      vector(
+        [...groups.values()].map((g) => ({
+          metric: { category: g.category, region: g.region },
+          value: [1_700_000_000, String(g.n)],
+        })),
+      ),
+    ];
+  }
   if (path.startsWith("/escape/")) {
     return [
       400,
@@ -254,7 +321,11 @@ function answer(path: string, query: string): [number, string] {
   }
   const histogram = HISTOGRAMS[path.split("/")[1] ?? ""];
   if (histogram?.served !== undefined && query.includes("slo_probe_requests_total")) {
-    return [200, vector([count("served", histogram.served), count("failed", "10")])];
+    const third = histogram.excluded === undefined ? [] : [count("excluded", histogram.excluded)];
+    return [
+      200,
+      vector([count("served", histogram.served), count("failed", histogram.failed ?? "10"), ...third]),
+    ];
   }
   if (histogram !== undefined && !query.includes("slo_probe_requests_total")) {
     const metric = { category: "payment_request", region: "eu", ...histogram.extra };
@@ -575,6 +646,14 @@ describe("report --prometheus against a hostile source", () => {
       'slo_probe_requests_total {category="payment_request", region="eu", outcome="served"} is for 2023-11-14T22:13:20.000Z, not 2026-11-01T00:00:00.000Z: each sample evaluated at the time asked;',
     ],
     [
+      "padded",
+      "payment_request in region eu: 20010 responses in the latency histogram but 9010 requests, 9000 of them served:",
+    ],
+    [
+      "nearbound",
+      "the latency histogram's buckets of payment_request in region eu: le=0.15 and le=0.15000000001 are one bound:",
+    ],
+    [
       "nonmono2",
       "payment_request in region eu: 20 requests up to le=0.2 but 100 up to le=0.1, more than increase() can add to a series seen in 2 scrapes:",
     ],
@@ -639,6 +718,11 @@ describe("report --prometheus against a hostile source", () => {
     const json = await report("sound", "json");
     expect(JSON.parse(json.stdout).repaired_buckets).toEqual([]);
   }, 60_000);
+
+  it("reports a month whose first 4xx and 5xx started counters of their own (a real Prometheus' answer)", async () => {
+    const run = await refusal("newseries");
+    expect(run.code, run.stderr).toBe(0);
+  });
 
   it("reads le as Go's ParseFloat does (+inf is +Inf)", async () => {
     const { config } = await loadConfig(join(dir, "slo.yaml"), { probing: false });
