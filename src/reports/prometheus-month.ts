@@ -9,9 +9,9 @@ import {
   quantileBucket,
 } from "./prometheus-buckets.js";
 import {
+  type BucketRepair,
   checkedCounts,
   checkedLabels,
-  type BucketRepair,
   checkedMonotone,
   checkedOutcomes,
   checkedScrapeCounts,
