@@ -32,6 +32,23 @@ async function probe(t: Target, spec: HttpProbeSpec, signal?: AbortSignal) {
   }
 }
 
+/** What the HTTP probe observed of one exchange with `origin` (no result classification). */
+async function observe(origin: string, spec: HttpProbeSpec) {
+  const t = target(origin);
+  const dispatcher = createTargetDispatcher(t, { clock: systemClock });
+  try {
+    return await httpProbe.observe(spec, {
+      target: t,
+      dispatcher,
+      clock: systemClock,
+      signal: new AbortController().signal,
+      startedAt: systemClock.monotonic(),
+    });
+  } finally {
+    await dispatcher.destroy();
+  }
+}
+
 let api: Loopback;
 const held: Socket[] = [];
 
@@ -253,19 +270,10 @@ describe("HTTP probe: bodies", () => {
       },
     });
     open.push(endless);
-    const t = target(endless.origin);
-    const dispatcher = createTargetDispatcher(t, { clock: systemClock });
-    const seen = await httpProbe.observe(
+    const seen = await observe(
+      endless.origin,
       httpSpec("/endless", { maxBodyBytes: 1 << 20, timeoutMs: 120_000 }),
-      {
-        target: t,
-        dispatcher,
-        clock: systemClock,
-        signal: new AbortController().signal,
-        startedAt: systemClock.monotonic(),
-      },
     );
-    await dispatcher.destroy();
     expect(seen.status).toBe(200);
     expect(seen.body.length).toBe(1 << 20);
     expect(seen.bodyError).toBeNull();
@@ -278,16 +286,7 @@ describe("HTTP probe: bodies", () => {
   });
 
   it("keeps exactly max_body_bytes of a larger body", async () => {
-    const t = target(api.origin);
-    const dispatcher = createTargetDispatcher(t, { clock: systemClock });
-    const seen = await httpProbe.observe(httpSpec("/big", { maxBodyBytes: 300_000 }), {
-      target: t,
-      dispatcher,
-      clock: systemClock,
-      signal: new AbortController().signal,
-      startedAt: systemClock.monotonic(),
-    });
-    await dispatcher.destroy();
+    const seen = await observe(api.origin, httpSpec("/big", { maxBodyBytes: 300_000 }));
     expect(seen.status).toBe(200);
     expect(seen.body.length).toBe(300_000);
     expect(seen.flags).toEqual(["body_capped"]);

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
 import { PrometheusValueError, prometheusMonthReport } from "../../src/reports/prometheus-month.js";
 import { CLI, REPO } from "./cli-run.js";
+import { onePaymentCategoryConfig } from "./prometheus-config.js";
 
 const ESC = "\u001b";
 let dir: string;
@@ -435,22 +436,7 @@ function counterAnswer(path: string): [number, string] {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "slo-hostile-prometheus-"));
-  writeFileSync(
-    join(dir, "slo.yaml"),
-    [
-      "version: 1",
-      "agent: {region: eu, listen: 127.0.0.1:0, data_dir: ./evidence}",
-      "service_classes:",
-      "  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}",
-      "categories:",
-      "  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 1500}",
-      "targets:",
-      `  api: {base_url: "http://127.0.0.1:9", environment: simulator}`,
-      "probes:",
-      "  - {id: p, category: payment_request, target: api, every: 30s, path: /}",
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(join(dir, "slo.yaml"), onePaymentCategoryConfig(1500));
   server = createServer((request, response) => {
     let body = "";
     request.on("data", (chunk) => {

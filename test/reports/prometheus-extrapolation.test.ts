@@ -25,6 +25,7 @@ import { monthOf } from "../../src/model/time.js";
 import type { PrometheusMonthReport } from "../../src/reports/prometheus-month.js";
 import { freePort, instantQuery, type Running, startPrometheus } from "../export/live-processes.js";
 import { slo } from "./cli-run.js";
+import { onePaymentCategoryConfig } from "./prometheus-config.js";
 
 const SCRAPE_S = 15;
 const SAMPLES = 11;
@@ -64,22 +65,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, "rules.yml"), "groups: []\n");
   // It scrapes a port nobody listens on: the stored blocks are all it has of slo-agent.
   prometheus = await startPrometheus(dir, `127.0.0.1:${await freePort()}`, join(dir, "rules.yml"));
-  writeFileSync(
-    join(dir, "slo.yaml"),
-    [
-      "version: 1",
-      "agent: {region: eu, listen: 127.0.0.1:0, data_dir: ./evidence}",
-      "service_classes:",
-      "  transaction_critical: {title: Transactions Critical Services, availability_target_pct: 99.0}",
-      "categories:",
-      "  payment_request: {title: Payment Request, service_class: transaction_critical, latency_p99_ms: 150}",
-      "targets:",
-      `  api: {base_url: "http://127.0.0.1:9", environment: simulator}`,
-      "probes:",
-      "  - {id: p, category: payment_request, target: api, every: 30s, path: /}",
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(join(dir, "slo.yaml"), onePaymentCategoryConfig(150));
 }, 120_000);
 
 afterAll(async () => {
