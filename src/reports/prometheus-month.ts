@@ -71,6 +71,8 @@ export interface PrometheusCategoryRow extends PrometheusFigures {
 export interface PrometheusMonthReport {
   readonly month: string;
   readonly period: { readonly start: string; readonly end: string };
+  /** The month has not ended: the figures run to source.evaluated_at and may still change. */
+  readonly preliminary: boolean;
   readonly source: {
     readonly kind: "prometheus";
     readonly url: string;
@@ -249,6 +251,7 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
   return {
     month: input.month,
     period: { start: isoUtc(period.start), end: isoUtc(period.end) },
+    preliminary: at < period.end,
     source: {
       kind: "prometheus",
       url: shownUrl(input.source.url),

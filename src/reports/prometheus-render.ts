@@ -35,6 +35,12 @@ function markdownOf(r: PrometheusMonthReport): string {
     "",
     `> ${r.notice}`,
     "",
+    ...(r.preliminary
+      ? [
+          `> **PRELIMINARY:** the month has not ended; these figures run to ${r.source.evaluated_at} and may still change.`,
+          "",
+        ]
+      : []),
     `Source: ${r.source.url}, instant queries at ${r.source.evaluated_at} over [${r.source.range}] ` +
       `(period ${r.period.start} to ${r.period.end}).`,
     "",

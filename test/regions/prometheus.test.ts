@@ -303,6 +303,9 @@ describe("three agents under one real Prometheus: report --prometheus", { timeou
     const md = renderPrometheusReport(fromPrometheus, "md");
     expect(md).toMatch(/^# SLA figures for \d{4}-\d{2} from Prometheus \(approximate\)/);
     expect(md).toContain("## Precision: how these figures differ from the store-based report");
+    // The month of the run is still running: its figures may change, and every format says so.
+    expect(fromPrometheus.preliminary).toBe(true);
+    expect(md).toContain("> **PRELIMINARY:** the month has not ended; these figures run to");
     expect(md).toMatch(/\| \| oc \| [\d.]+ \| 0\.0 \| 0\.000 % \|/);
   });
 

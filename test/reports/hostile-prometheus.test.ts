@@ -703,6 +703,9 @@ describe("report --prometheus against a hostile source", () => {
     );
     const json = await report("sound", "json");
     expect(JSON.parse(json.stdout).repaired_buckets).toEqual([]);
+    // October 2026 is over: nothing preliminary.
+    expect(JSON.parse(json.stdout).preliminary).toBe(false);
+    expect(run.stdout).not.toContain("PRELIMINARY");
   }, 60_000);
 
   it("reports a month whose first 4xx and 5xx started counters of their own (a real Prometheus' answer)", async () => {
