@@ -204,25 +204,29 @@ export function checkedMonotone(
 ): BucketRepair[] {
   const bounds = [...buckets.keys()].sort((a, b) => a - b);
   const repairs: BucketRepair[] = [];
-  // The largest real growth any lower bucket must have had, and the bucket it comes from.
-  let floor = 0;
-  let floorLe = 0;
-  let floorCount = 0;
-  let floorSamples: number | undefined;
+  // The lower buckets' least real growth, each with its series' scrapes: a bucket must hold at
+  // least that of every lower bucket no younger than itself. A younger bucket (fewer scrapes: a
+  // bound added mid-month) grew over part of the window only, so an older one below it can hold
+  // any amount more.
+  const lower: { le: number; count: number; grown: number; scrapes: number }[] = [];
   // The largest bucket so far (what histogram_quantile() takes the next ones as at least).
   let most = 0;
   let mostSamples: number | undefined;
   for (const le of bounds) {
     const count = buckets.get(le)!;
-    if (count < floor - Math.max(1e-9, floor * 1e-9)) {
-      const seen =
-        floorSamples === undefined ? "an unknown number of scrapes (taken as 2)" : `${floorSamples} scrapes`;
-      throw new PrometheusValueError(
-        url,
-        `${where}: ${count} requests up to le=${shownLe(le)} but ${floorCount} up to le=${shownLe(floorLe)}, ` +
-          `more than increase() can add to a series seen in ${seen}`,
-        "monotone",
-      );
+    const scrapes = samples.get(le) ?? 2;
+    for (const below of lower) {
+      if (below.scrapes <= scrapes && count < below.grown - Math.max(1e-9, below.grown * 1e-9)) {
+        const seen = samples.has(below.le)
+          ? `${below.scrapes} scrapes`
+          : "an unknown number of scrapes (taken as 2)";
+        throw new PrometheusValueError(
+          url,
+          `${where}: ${count} requests up to le=${shownLe(le)} but ${below.count} up to le=${shownLe(below.le)}, ` +
+            `more than increase() can add to a series seen in ${seen}`,
+          "monotone",
+        );
+      }
     }
     if (count < most - Math.max(1e-9, most * 1e-9)) {
       repairs.push({ where, le, given: count, taken: most, scrapes: mostSamples });
@@ -231,13 +235,7 @@ export function checkedMonotone(
       most = count;
       mostSamples = samples.get(le);
     }
-    const grown = count / extrapolationFactor(samples.get(le));
-    if (grown > floor) {
-      floor = grown;
-      floorLe = le;
-      floorCount = count;
-      floorSamples = samples.get(le);
-    }
+    lower.push({ le, count, grown: count / extrapolationFactor(samples.get(le)), scrapes });
   }
   return repairs;
 }

@@ -243,7 +243,16 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
   const wanted = [...input.config.categories.values()]
     .filter((c) => input.categories === undefined || input.categories.includes(c.id))
     .sort((a, b) => a.id.localeCompare(b.id));
-  const rows = wanted.map((c) => categoryRow(input.config, c, { counts, buckets, regionP99, pooledP99 }));
+  // Buckets whose series were scraped a different number of times cover different parts of the
+  // month (a bound added or dropped when an objective changed): no one p99 can be read from them.
+  const mixed = new Set(
+    [...scrapesOf]
+      .filter(([, n]) => new Set(n.values()).size > 1)
+      .map(([where]) => where.slice(0, where.indexOf(" in region "))),
+  );
+  const rows = wanted.map((c) =>
+    categoryRow(input.config, c, { counts, buckets, regionP99, pooledP99 }, mixed.has(c.id)),
+  );
   for (const row of rows) {
     checkedFigures(shown, row.category, null, row);
     for (const region of row.regions) checkedFigures(shown, row.category, region.region, region);
@@ -277,7 +286,12 @@ interface Answers {
   readonly pooledP99: readonly VectorSample[];
 }
 
-function categoryRow(config: SloConfig, category: Category, answers: Answers): PrometheusCategoryRow {
+function categoryRow(
+  config: SloConfig,
+  category: Category,
+  answers: Answers,
+  mixedAges: boolean,
+): PrometheusCategoryRow {
   const of = (samples: readonly VectorSample[]) => samples.filter((s) => s.labels.category === category.id);
   const counts = of(answers.counts);
   const buckets = of(answers.buckets);
@@ -306,7 +320,14 @@ function categoryRow(config: SloConfig, category: Category, answers: Answers): P
         ? null
         : meetsAvailabilityTarget({ requests: pooled.requests, served: pooled.successful }, target),
     latency_objective_ms: category.latencyP99Ms,
-    ...latencyVerdict(pooled.latency_p99_bucket_ms, category.latencyP99Ms),
+    ...(mixedAges && pooled.latency_p99_bucket_ms !== null
+      ? {
+          latency_met: null,
+          latency_undecided:
+            "its buckets were scraped a different number of times, so they cover different parts of the month " +
+            "(a bound added or dropped when an objective changed): no one p99 can be read from them",
+        }
+      : latencyVerdict(pooled.latency_p99_bucket_ms, category.latencyP99Ms)),
     regions: regionRows,
   };
 }
@@ -408,7 +429,9 @@ function checkedWholeHistogram(
   // The most scrapes any bucket claims: the histogram's age (a bucket can honestly be younger,
   // never older), and the smallest share of requests per interval a source can make us allow.
   const intervals = Math.max(1, Math.max(...(scrapes?.values() ?? [2])) - 1);
-  const hidden = (counters ?? 0) * (requests / intervals + 1);
+  // What the counters hid is requests the histogram saw, never more than the requests themselves:
+  // a source claiming a million counters gets no more room than that.
+  const hidden = Math.min((counters ?? 0) * (requests / intervals + 1), requests);
   for (const [le, observed] of histogram) {
     const most = (requests + hidden) * extrapolationFactor(scrapes?.get(le));
     if (observed > most + Math.max(1e-9, most * 1e-9))

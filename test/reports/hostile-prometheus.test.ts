@@ -40,6 +40,8 @@ const HISTOGRAMS: Record<
     scrapesOf?: Record<string, string>;
     served?: string;
     failed?: string;
+    /** How many request counters the source says the group has (count_over_time). */
+    counters?: string;
     /** A third counter series (outcome excluded) with this value. */
     excluded?: string;
     extra?: Record<string, string>;
@@ -235,6 +237,18 @@ const HISTOGRAMS: Record<
     scrapes: "2880",
     scrapesOf: { "0.15": "2", "0.5": "2" },
   },
+  // A million request counters claimed, to have a histogram ten times the requests allowed: what
+  // counters hide is requests the histogram saw, never more than the requests themselves.
+  manycounters: {
+    buckets: [
+      ["0.1", "100000"],
+      ["+Inf", "100000"],
+    ],
+    p99: "0.099",
+    served: "9000",
+    scrapes: "43200",
+    counters: "1000000",
+  },
   // A second bound a hair above the objective's: an empty-width bucket (150, 150.00000001] ms that
   // would read as ending at the objective.
   nearbound: {
@@ -271,6 +285,13 @@ const p99Labels = (query: string) =>
 
 /** The path's first segment picks what the counters say; histogram queries get no series. */
 function answer(path: string, query: string): [number, string] {
+  const claimed = HISTOGRAMS[path.split("/")[1] ?? ""]?.counters;
+  if (query.startsWith("count by (region, category)") && claimed !== undefined) {
+    return [
+      200,
+      vector([{ metric: { category: "payment_request", region: "eu" }, value: [1_700_000_000, claimed] }]),
+    ];
+  }
   if (query.startsWith("count by (region, category)")) {
     // The number of request counters per group, as many as the counters' answer has series.
     const [status, text] = answer(
@@ -634,6 +655,10 @@ describe("report --prometheus against a hostile source", () => {
     [
       "padded",
       "payment_request in region eu: 20010 responses in the latency histogram but 9010 requests, 9000 of them served:",
+    ],
+    [
+      "manycounters",
+      "payment_request in region eu: 100000 responses in the latency histogram but 9010 requests, 9000 of them served:",
     ],
     [
       "nearbound",

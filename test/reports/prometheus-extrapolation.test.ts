@@ -30,6 +30,7 @@ import { onePaymentCategoryConfig } from "./prometheus-config.js";
 const SCRAPE_S = 15;
 const SAMPLES = 11;
 const labels = (extra: string) => `category="payment_request",probe="p",region="eu"${extra}`;
+const settlement = (extra: string) => `category="settlements",probe="s",region="eu"${extra}`;
 
 let dir: string;
 let prometheus: { url: string; process: Running } | null = null;
@@ -54,6 +55,17 @@ beforeAll(async () => {
       ...series(bucket, labels(',le="0.2"'), fast(2), start),
       ...series(bucket, labels(',le="+Inf"'), fast(2), start),
       ...series("slo_probe_requests_total", labels(',outcome="served",status_class="2xx"'), fast(2), start),
+      // settlements' objective changed half-way through: its new bound's series (le=0.25) starts
+      // then, and counts from then on, while the others cover the whole window.
+      ...series(bucket, settlement(',le="0.2"'), fast(1), start),
+      ...series(bucket, settlement(',le="0.25"'), fast(1).slice(0, 6), start + 5 * SCRAPE_S),
+      ...series(bucket, settlement(',le="+Inf"'), fast(1), start),
+      ...series(
+        "slo_probe_requests_total",
+        settlement(',outcome="served",status_class="2xx"'),
+        fast(1),
+        start,
+      ),
       "# EOF",
       "",
     ].join("\n"),
@@ -65,7 +77,18 @@ beforeAll(async () => {
   writeFileSync(join(dir, "rules.yml"), "groups: []\n");
   // It scrapes a port nobody listens on: the stored blocks are all it has of slo-agent.
   prometheus = await startPrometheus(dir, `127.0.0.1:${await freePort()}`, join(dir, "rules.yml"));
-  writeFileSync(join(dir, "slo.yaml"), onePaymentCategoryConfig(150));
+  writeFileSync(
+    join(dir, "slo.yaml"),
+    onePaymentCategoryConfig(150)
+      .replace(
+        "categories:\n",
+        "categories:\n  settlements: {title: Settlements, service_class: transaction_critical, latency_p99_ms: 250}\n",
+      )
+      .replace(
+        "probes:\n",
+        "probes:\n  - {id: s, category: settlements, target: api, every: 30s, path: /s}\n",
+      ),
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -77,7 +100,7 @@ afterAll(async () => {
 async function increases(): Promise<Map<string, number>> {
   const answer = await instantQuery(
     prometheus!.url,
-    `sum by (le) (increase(slo_probe_duration_seconds_bucket[40d]))`,
+    `sum by (le) (increase(slo_probe_duration_seconds_bucket{category="payment_request"}[40d]))`,
   );
   const rows = answer.data!.result as unknown as { metric: { le: string }; value: [number, string] }[];
   return new Map(rows.map((row) => [row.metric.le, Number(row.value[1])]));
@@ -100,6 +123,8 @@ describe("report --prometheus on buckets an honest increase() puts out of order"
         prometheus!.url,
         "--format",
         "json",
+        "--category",
+        "payment_request",
       ],
       dir,
     );
@@ -113,5 +138,30 @@ describe("report --prometheus on buckets an honest increase() puts out of order"
     expect(row.latency_p99_ms).toBeLessThanOrEqual(100);
     expect(row.latency_met).toBe(true);
     expect(row.requests).toBeGreaterThanOrEqual(10);
+  });
+
+  it("reports a category whose objective changed mid-month, its latency undecided (a new bound covers part of it)", async () => {
+    const out = slo(
+      [
+        "report",
+        "--month",
+        month,
+        "--config",
+        "slo.yaml",
+        "--prometheus",
+        prometheus!.url,
+        "--format",
+        "json",
+      ],
+      dir,
+    );
+    expect(out.code, out.stderr).toBe(0);
+    const row = (JSON.parse(out.stdout) as PrometheusMonthReport).categories.find(
+      (c) => c.category === "settlements",
+    )!;
+    expect(row.latency_met).toBeNull();
+    expect(row.latency_undecided).toContain("cover different parts of the month");
+    expect(row.requests).toBeGreaterThanOrEqual(10);
+    expect(out.stderr).toContain("settlements: latency objective undecided:");
   });
 });
