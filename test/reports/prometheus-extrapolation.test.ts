@@ -106,28 +106,19 @@ async function increases(): Promise<Map<string, number>> {
   return new Map(rows.map((row) => [row.metric.le, Number(row.value[1])]));
 }
 
+/** `slo-agent report --prometheus` of the month, as JSON, with `extra` flags. */
+function reportJson(extra: readonly string[]) {
+  const args = ["report", "--month", month, "--config", "slo.yaml", "--prometheus", prometheus!.url];
+  return slo([...args, "--format", "json", ...extra], dir);
+}
+
 describe("report --prometheus on buckets an honest increase() puts out of order", () => {
   it("reports (exit 0) with the p99 in the bucket every response is in", async () => {
     const buckets = await increases();
     // The case itself, as Debian's Prometheus (the one .ci/run installs) computes it.
     expect(buckets.get("0.1"), "increase() of le=0.1").toBeCloseTo(11.5, 9);
     expect(buckets.get("0.2"), "increase() of le=0.2").toBeCloseTo(11, 9);
-    const out = slo(
-      [
-        "report",
-        "--month",
-        month,
-        "--config",
-        "slo.yaml",
-        "--prometheus",
-        prometheus!.url,
-        "--format",
-        "json",
-        "--category",
-        "payment_request",
-      ],
-      dir,
-    );
+    const out = reportJson(["--category", "payment_request"]);
     expect(out.stderr).toBe("");
     expect(out.code).toBe(0);
     const report = JSON.parse(out.stdout) as PrometheusMonthReport;
@@ -141,20 +132,7 @@ describe("report --prometheus on buckets an honest increase() puts out of order"
   });
 
   it("reports a category whose objective changed mid-month, its latency undecided (a new bound covers part of it)", async () => {
-    const out = slo(
-      [
-        "report",
-        "--month",
-        month,
-        "--config",
-        "slo.yaml",
-        "--prometheus",
-        prometheus!.url,
-        "--format",
-        "json",
-      ],
-      dir,
-    );
+    const out = reportJson([]);
     expect(out.code, out.stderr).toBe(0);
     const row = (JSON.parse(out.stdout) as PrometheusMonthReport).categories.find(
       (c) => c.category === "settlements",
