@@ -183,75 +183,19 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
     VectorSample[],
   ];
   const shown = shownUrl(input.source.url);
-  checkedLabels(shown, "slo_probe_requests_total", counts, ["region", "category", "outcome"]);
-  checkedLabels(shown, "the latency histogram's buckets", buckets, ["region", "category", "le"]);
-  checkedLabels(shown, "the p99 by region", regionP99, ["region", "category"]);
-  checkedLabels(shown, "the p99", pooledP99, ["category"]);
-  checkedLabels(shown, "the buckets' scrape counts", scrapes, ["region", "category", "le"]);
-  checkedLabels(shown, "the request counters' number", counters, ["region", "category"]);
-  checkedSeries(shown, "slo_probe_requests_total", counts);
-  checkedSeries(shown, "the latency histogram's buckets", buckets);
-  checkedSeries(shown, "the p99 by region", regionP99);
-  checkedSeries(shown, "the p99", pooledP99);
-  checkedSeries(shown, "the buckets' scrape counts", scrapes);
-  checkedSeries(shown, "the request counters' number", counters);
-  const names = [
-    "slo_probe_requests_total",
-    "the latency histogram's buckets",
-    "the p99 by region",
-    "the p99",
-  ];
-  names.push("the buckets' scrape counts", "the request counters' number");
-  for (const [i, samples] of [counts, buckets, regionP99, pooledP99, scrapes, counters].entries()) {
-    checkedTimes(shown, names[i]!, samples, at);
-  }
-  checkedOutcomes(shown, "slo_probe_requests_total", counts);
-  checkedCounts(shown, "slo_probe_requests_total", counts);
-  checkedCounts(shown, "the latency histogram's buckets", buckets);
-  checkedScrapeCounts(shown, "the buckets' scrape counts", scrapes, 2);
-  checkedScrapeCounts(shown, "the request counters' number", counters, 1);
-  const countersOf = new Map(counters.map((c) => [groupOf(c), c.value]));
-  const histograms = histogramsOf(shown, "the latency histogram's buckets", buckets);
-  const scrapesOf = histogramsOf(shown, "the buckets' scrape counts", scrapes);
-  const requestsOf = requestsByGroup(counts);
-  const repairs: BucketRepair[] = [];
-  for (const [where, histogram] of histograms) {
-    repairs.push(...checkedMonotone(shown, where, histogram, scrapesOf.get(where)));
-    checkedWholeHistogram(
-      shown,
-      where,
-      histogram,
-      requestsOf.get(where),
-      scrapesOf.get(where),
-      countersOf.get(where),
-    );
-  }
-  for (const [where, requests] of requestsOf) {
-    if (requests.served > 0 && !histograms.has(where)) {
-      throw new PrometheusValueError(
-        shown,
-        `${where}: ${requests.served} requests served but no latency histogram`,
-        "observed",
-      );
-    }
-  }
-  for (const p99 of [...regionP99, ...pooledP99]) {
-    // NaN (no data) and +Inf (beyond the last bucket) are Prometheus' own answers; below 0 is not.
-    if (p99.value < 0)
-      throw new PrometheusValueError(shown, `a p99 of ${p99.value} s ${labelsOf(p99)}`, "p99");
-  }
+  const { repairs, mixedAges } = checkedAnswers(shown, at, {
+    counts,
+    buckets,
+    regionP99,
+    pooledP99,
+    scrapes,
+    counters,
+  });
   const wanted = [...input.config.categories.values()]
     .filter((c) => input.categories === undefined || input.categories.includes(c.id))
     .sort((a, b) => a.id.localeCompare(b.id));
-  // Buckets whose series were scraped a different number of times cover different parts of the
-  // month (a bound added or dropped when an objective changed): no one p99 can be read from them.
-  const mixed = new Set(
-    [...scrapesOf]
-      .filter(([, n]) => new Set(n.values()).size > 1)
-      .map(([where]) => where.slice(0, where.indexOf(" in region "))),
-  );
   const rows = wanted.map((c) =>
-    categoryRow(input.config, c, { counts, buckets, regionP99, pooledP99 }, mixed.has(c.id)),
+    categoryRow(input.config, c, { counts, buckets, regionP99, pooledP99 }, mixedAges.has(c.id)),
   );
   for (const row of rows) {
     checkedFigures(shown, row.category, null, row);
@@ -277,6 +221,64 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
     categories: rows,
     service_classes: serviceClassRows(input.config, rows),
   };
+}
+
+/**
+ * Every answer checked against what agents' counters scraped by an honest Prometheus can give
+ * (each rule's reason is at its check). Returns the buckets taken as larger than given, and the
+ * categories whose buckets cover different parts of the month (scraped a different number of
+ * times: a bound added or dropped when an objective changed), whose p99 no one reading can give.
+ */
+function checkedAnswers(
+  shown: string,
+  at: number,
+  a: Answers & { readonly scrapes: readonly VectorSample[]; readonly counters: readonly VectorSample[] },
+): { repairs: BucketRepair[]; mixedAges: Set<string> } {
+  const answered: [string, readonly VectorSample[], readonly string[]][] = [
+    ["slo_probe_requests_total", a.counts, ["region", "category", "outcome"]],
+    ["the latency histogram's buckets", a.buckets, ["region", "category", "le"]],
+    ["the p99 by region", a.regionP99, ["region", "category"]],
+    ["the p99", a.pooledP99, ["category"]],
+    ["the buckets' scrape counts", a.scrapes, ["region", "category", "le"]],
+    ["the request counters' number", a.counters, ["region", "category"]],
+  ];
+  for (const [what, samples, grouping] of answered) {
+    checkedLabels(shown, what, samples, grouping);
+    checkedSeries(shown, what, samples);
+    checkedTimes(shown, what, samples, at);
+  }
+  checkedOutcomes(shown, "slo_probe_requests_total", a.counts);
+  checkedCounts(shown, "slo_probe_requests_total", a.counts);
+  checkedCounts(shown, "the latency histogram's buckets", a.buckets);
+  checkedScrapeCounts(shown, "the buckets' scrape counts", a.scrapes, 2);
+  checkedScrapeCounts(shown, "the request counters' number", a.counters, 1);
+  for (const p99 of [...a.regionP99, ...a.pooledP99]) {
+    // NaN (no data) and +Inf (beyond the last bucket) are Prometheus' own answers; below 0 is not.
+    if (p99.value < 0)
+      throw new PrometheusValueError(shown, `a p99 of ${p99.value} s ${labelsOf(p99)}`, "p99");
+  }
+  const countersOf = new Map(a.counters.map((c) => [groupOf(c), c.value]));
+  const histograms = histogramsOf(shown, "the latency histogram's buckets", a.buckets);
+  const scrapesOf = histogramsOf(shown, "the buckets' scrape counts", a.scrapes);
+  const requestsOf = requestsByGroup(a.counts);
+  const repairs: BucketRepair[] = [];
+  const mixedAges = new Set<string>();
+  for (const [where, histogram] of histograms) {
+    const scrapes = scrapesOf.get(where);
+    repairs.push(...checkedMonotone(shown, where, histogram, scrapes));
+    checkedWholeHistogram(shown, where, histogram, requestsOf.get(where), scrapes, countersOf.get(where));
+    if (new Set(scrapes?.values()).size > 1) mixedAges.add(where.slice(0, where.indexOf(" in region ")));
+  }
+  for (const [where, requests] of requestsOf) {
+    if (requests.served > 0 && !histograms.has(where)) {
+      throw new PrometheusValueError(
+        shown,
+        `${where}: ${requests.served} requests served but no latency histogram`,
+        "observed",
+      );
+    }
+  }
+  return { repairs, mixedAges };
 }
 
 interface Answers {
@@ -392,7 +394,7 @@ function requestsByGroup(counts: readonly VectorSample[]): Map<string, { request
   const out = new Map<string, { requests: number; served: number }>();
   for (const s of counts) {
     if (s.labels.outcome !== "served" && s.labels.outcome !== "failed") continue;
-    const where = `${s.labels.category ?? ""} in region ${s.labels.region ?? ""}`;
+    const where = groupOf(s);
     const group = out.get(where) ?? { requests: 0, served: 0 };
     group.requests += s.value;
     if (s.labels.outcome === "served") group.served += s.value;
@@ -463,7 +465,7 @@ function histogramsOf(
   for (const s of samples) {
     const le = parseLe(s.labels.le);
     if (le === null) throw new PrometheusValueError(url, `${what} ${labelsOf(s)}`, "le");
-    const where = `${s.labels.category ?? ""} in region ${s.labels.region ?? ""}`;
+    const where = groupOf(s);
     const histogram = out.get(where) ?? new Map<number, number>();
     if (histogram.has(le)) {
       throw new PrometheusValueError(
