@@ -16,6 +16,7 @@ export const PROMETHEUS_RULES = {
     "a histogram holds every served request's response and no more responses than there were requests",
   outcome: "each request counted as served, failed or excluded",
   scrapes: "a count of scrapes (at least 2) or of series (at least 1) is a whole number",
+  counted: "count_over_time() answers for every bucket increase() answers for",
   time: "each sample evaluated at the time asked",
   monotone: "cumulative bucket counts never decrease as le grows, beyond what increase() extrapolates",
 } as const;

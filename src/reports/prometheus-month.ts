@@ -20,6 +20,7 @@ import {
   extrapolationFactor,
   labelsOf,
   PrometheusValueError,
+  shownLe,
   shownValue,
 } from "./prometheus-checks.js";
 import { PROMETHEUS_PRECISION } from "./prometheus-precision.js";
@@ -183,7 +184,8 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
     VectorSample[],
   ];
   const shown = shownUrl(input.source.url);
-  const { repairs, mixedAges } = checkedAnswers(shown, at, {
+  const objectives = new Map([...input.config.categories.values()].map((c) => [c.id, c.latencyP99Ms / 1000]));
+  const { repairs, mixedAges } = checkedAnswers(shown, at, objectives, {
     counts,
     buckets,
     regionP99,
@@ -226,12 +228,14 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
 /**
  * Every answer checked against what agents' counters scraped by an honest Prometheus can give
  * (each rule's reason is at its check). Returns the buckets taken as larger than given, and the
- * categories whose buckets cover different parts of the month (scraped a different number of
- * times: a bound added or dropped when an objective changed), whose p99 no one reading can give.
+ * categories whose bucket at the objective (seconds, by category) and +Inf bucket cover different
+ * parts of the month (scraped a different number of times: a bound added when the objective
+ * changed), whose latency objective no reading of them can decide.
  */
 function checkedAnswers(
   shown: string,
   at: number,
+  objectives: ReadonlyMap<string, number>,
   a: Answers & { readonly scrapes: readonly VectorSample[]; readonly counters: readonly VectorSample[] },
 ): { repairs: BucketRepair[]; mixedAges: Set<string> } {
   const answered: [string, readonly VectorSample[], readonly string[]][] = [
@@ -264,10 +268,27 @@ function checkedAnswers(
   const repairs: BucketRepair[] = [];
   const mixedAges = new Set<string>();
   for (const [where, histogram] of histograms) {
-    const scrapes = scrapesOf.get(where);
+    // count_over_time(...) > 1 keeps exactly the series increase() uses (two samples or more): a
+    // bucket without its count would get the widest allowance (2 scrapes) for nothing.
+    const scrapes = scrapesOf.get(where) ?? new Map<number, number>();
+    for (const le of histogram.keys()) {
+      if (!scrapes.has(le)) {
+        throw new PrometheusValueError(shown, `${where}: le=${shownLe(le)} has no scrape count`, "counted");
+      }
+    }
     repairs.push(...checkedMonotone(shown, where, histogram, scrapes));
     checkedWholeHistogram(shown, where, histogram, requestsOf.get(where), scrapes, countersOf.get(where));
-    if (new Set(scrapes?.values()).size > 1) mixedAges.add(where.slice(0, where.indexOf(" in region ")));
+    // Whether the objective was met is whether the bucket at it holds 99 % of the +Inf bucket:
+    // other bounds added or dropped on the way (the agents share one set of bounds across
+    // categories) do not change that, but these two covering different windows does.
+    const category = where.slice(0, where.indexOf(" in region "));
+    const objective = objectives.get(category);
+    const atObjective = [...scrapes.keys()].find(
+      (le) => objective !== undefined && Math.abs(le - objective) <= objective * 1e-9,
+    );
+    if (atObjective !== undefined && scrapes.get(atObjective) !== scrapes.get(Number.POSITIVE_INFINITY)) {
+      mixedAges.add(category);
+    }
   }
   for (const [where, requests] of requestsOf) {
     if (requests.served > 0 && !histograms.has(where)) {
@@ -326,8 +347,8 @@ function categoryRow(
       ? {
           latency_met: null,
           latency_undecided:
-            "its buckets were scraped a different number of times, so they cover different parts of the month " +
-            "(a bound added or dropped when an objective changed): no one p99 can be read from them",
+            "its bucket at the objective and its +Inf bucket were scraped a different number of times, so they " +
+            "cover different parts of the month (a bound added when the objective changed): they cannot say whether it was met",
         }
       : latencyVerdict(pooled.latency_p99_bucket_ms, category.latencyP99Ms)),
     regions: regionRows,

@@ -249,6 +249,18 @@ const HISTOGRAMS: Record<
     scrapes: "43200",
     counters: "1000000",
   },
+  // The scrape counts left out, to have every bucket allowed the most extrapolation (2 scrapes):
+  // count_over_time(...) > 1 keeps exactly the series increase() uses, so it cannot be empty here.
+  nocounts: {
+    buckets: [
+      ["0.1", "30000"],
+      ["0.5", "30000"],
+      ["+Inf", "30000"],
+    ],
+    p99: "0.099",
+    served: "9000",
+    scrapes: "none",
+  },
   // A second bound a hair above the objective's: an empty-width bucket (150, 150.00000001] ms that
   // would read as ending at the objective.
   nearbound: {
@@ -354,6 +366,7 @@ function answer(path: string, query: string): [number, string] {
     if (query.includes("histogram_quantile"))
       return [200, vector([{ metric: p99Labels(query), value: [1_700_000_000, histogram.p99] }])];
     if (query.includes("count_over_time")) {
+      if (histogram.scrapes === "none") return [200, vector([])];
       const scrapes = (le: string) => histogram.scrapesOf?.[le] ?? histogram.scrapes ?? "100";
       return [
         200,
@@ -659,6 +672,10 @@ describe("report --prometheus against a hostile source", () => {
     [
       "manycounters",
       "payment_request in region eu: 100000 responses in the latency histogram but 9010 requests, 9000 of them served:",
+    ],
+    [
+      "nocounts",
+      "payment_request in region eu: le=0.1 has no scrape count: count_over_time() answers for every bucket increase() answers for;",
     ],
     [
       "nearbound",

@@ -55,6 +55,9 @@ beforeAll(async () => {
       ...series(bucket, labels(',le="0.2"'), fast(2), start),
       ...series(bucket, labels(',le="+Inf"'), fast(2), start),
       ...series("slo_probe_requests_total", labels(',outcome="served",status_class="2xx"'), fast(2), start),
+      // The agents share one set of bounds across categories: payment_request gets the new bound
+      // too, which says nothing of its own 150 ms objective.
+      ...series(bucket, labels(',le="0.25"'), fast(1).slice(0, 6), start + 5 * SCRAPE_S),
       // settlements' objective changed half-way through: its new bound's series (le=0.25) starts
       // then, and counts from then on, while the others cover the whole window.
       ...series(bucket, settlement(',le="0.2"'), fast(1), start),
