@@ -185,7 +185,7 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
   ];
   const shown = shownUrl(input.source.url);
   const objectives = new Map([...input.config.categories.values()].map((c) => [c.id, c.latencyP99Ms / 1000]));
-  const { repairs, mixedAges } = checkedAnswers(shown, at, objectives, {
+  const { repairs, mixedAges, objectiveScrapes } = checkedAnswers(shown, at, objectives, {
     counts,
     buckets,
     regionP99,
@@ -197,7 +197,12 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
     .filter((c) => input.categories === undefined || input.categories.includes(c.id))
     .sort((a, b) => a.id.localeCompare(b.id));
   const rows = wanted.map((c) =>
-    categoryRow(input.config, c, { counts, buckets, regionP99, pooledP99 }, mixedAges.has(c.id)),
+    categoryRow(
+      input.config,
+      c,
+      { counts, buckets, regionP99, pooledP99 },
+      { mixedAges: mixedAges.has(c.id), objectiveScrapes: objectiveScrapes.get(c.id) },
+    ),
   );
   for (const row of rows) {
     checkedFigures(shown, row.category, null, row);
@@ -237,7 +242,7 @@ function checkedAnswers(
   at: number,
   objectives: ReadonlyMap<string, number>,
   a: Answers & { readonly scrapes: readonly VectorSample[]; readonly counters: readonly VectorSample[] },
-): { repairs: BucketRepair[]; mixedAges: Set<string> } {
+): { repairs: BucketRepair[]; mixedAges: Set<string>; objectiveScrapes: Map<string, number> } {
   const answered: [string, readonly VectorSample[], readonly string[]][] = [
     ["slo_probe_requests_total", a.counts, ["region", "category", "outcome"]],
     ["the latency histogram's buckets", a.buckets, ["region", "category", "le"]],
@@ -267,6 +272,8 @@ function checkedAnswers(
   const requestsOf = requestsByGroup(a.counts);
   const repairs: BucketRepair[] = [];
   const mixedAges = new Set<string>();
+  // The fewest scrapes of a category's bucket at its objective, over its regions.
+  const objectiveScrapes = new Map<string, number>();
   for (const [where, histogram] of histograms) {
     // count_over_time(...) > 1 keeps exactly the series increase() uses (two samples or more): a
     // bucket without its count would get the widest allowance (2 scrapes) for nothing.
@@ -289,6 +296,10 @@ function checkedAnswers(
     if (atObjective !== undefined && scrapes.get(atObjective) !== scrapes.get(Number.POSITIVE_INFINITY)) {
       mixedAges.add(category);
     }
+    if (atObjective !== undefined) {
+      const n = scrapes.get(atObjective)!;
+      objectiveScrapes.set(category, Math.min(n, objectiveScrapes.get(category) ?? n));
+    }
   }
   for (const [where, requests] of requestsOf) {
     if (requests.served > 0 && !histograms.has(where)) {
@@ -299,7 +310,7 @@ function checkedAnswers(
       );
     }
   }
-  return { repairs, mixedAges };
+  return { repairs, mixedAges, objectiveScrapes };
 }
 
 interface Answers {
@@ -313,7 +324,7 @@ function categoryRow(
   config: SloConfig,
   category: Category,
   answers: Answers,
-  mixedAges: boolean,
+  ages: { readonly mixedAges: boolean; readonly objectiveScrapes: number | undefined },
 ): PrometheusCategoryRow {
   const of = (samples: readonly VectorSample[]) => samples.filter((s) => s.labels.category === category.id);
   const counts = of(answers.counts);
@@ -330,7 +341,8 @@ function categoryRow(
       ),
     };
   });
-  const pooled = figures(counts, bucketsOf(buckets), of(answers.pooledP99)[0]);
+  const pooledBuckets = bucketsOf(buckets);
+  const pooled = figures(counts, pooledBuckets, of(answers.pooledP99)[0]);
   const target = config.serviceClasses.get(category.serviceClass)?.availabilityTarget ?? null;
   return {
     category: category.id,
@@ -343,14 +355,19 @@ function categoryRow(
         ? null
         : meetsAvailabilityTarget({ requests: pooled.requests, served: pooled.successful }, target),
     latency_objective_ms: category.latencyP99Ms,
-    ...(mixedAges && pooled.latency_p99_bucket_ms !== null
+    ...(ages.mixedAges && pooled.latency_p99_bucket_ms !== null
       ? {
           latency_met: null,
           latency_undecided:
             "its bucket at the objective and its +Inf bucket were scraped a different number of times, so they " +
             "cover different parts of the month (a bound added when the objective changed): they cannot say whether it was met",
         }
-      : latencyVerdict(pooled.latency_p99_bucket_ms, category.latencyP99Ms)),
+      : latencyVerdict(
+          pooledBuckets,
+          pooled.latency_p99_bucket_ms,
+          category.latencyP99Ms,
+          ages.objectiveScrapes,
+        )),
     regions: regionRows,
   };
 }
@@ -377,28 +394,44 @@ function figures(
 }
 
 /**
- * Whether the objective was met, from the bucket the p99 lies in: the interpolated figure can be
- * anywhere in it, so only a bucket wholly at or below the objective meets it and only one wholly
- * above misses it. The agents make each objective a bucket bound; a source without that bound
- * (another histogram, or an objective changed since) cannot decide, and says so.
+ * Whether the objective was met: whether the bucket at the objective holds 99 % of the responses
+ * (the largest bucket, as histogram_quantile() takes it). The agents make each objective a bucket
+ * bound; buckets without one (another histogram, or an objective changed since) cannot decide,
+ * and say so. Missed when even the buckets taken as histogram_quantile() takes them (each at
+ * least the ones below) stay under the 99 % rank at the objective. Met only when the bucket at
+ * the objective holds it as given, within its own extrapolation: a bucket below it that holds
+ * more (a series claimed young, stretched up to 3.2 times) cannot make a miss a pass.
  */
 function latencyVerdict(
-  bucket: QuantileBounds | null,
+  buckets: CumulativeBuckets,
+  p99Bucket: QuantileBounds | null,
   objectiveMs: number,
+  objectiveScrapes: number | undefined,
 ): { latency_met: boolean | null; latency_undecided: string | null } {
-  if (bucket === null) return { latency_met: null, latency_undecided: null };
-  // Bounds come as seconds and are shown in ms: 1.001 s reads 1000.9999999999999 ms.
-  const at = (ms: number) => Math.abs(ms - objectiveMs) <= objectiveMs * 1e-9;
-  if (bucket.upper !== null && (bucket.upper <= objectiveMs || at(bucket.upper))) {
-    return { latency_met: true, latency_undecided: null };
+  if (p99Bucket === null) return { latency_met: null, latency_undecided: null };
+  const objective = objectiveMs / 1000;
+  // Bounds come as seconds: 1.001 s is the agents' bound for 1001 ms, whatever its reading.
+  const atObjective = [...buckets.keys()].find((le) => Math.abs(le - objective) <= objective * 1e-9);
+  if (atObjective === undefined) {
+    const upper = p99Bucket.upper === null ? "+Inf" : `${p99Bucket.upper} ms`;
+    return {
+      latency_met: null,
+      latency_undecided:
+        `these buckets have no bound at the ${objectiveMs} ms objective (the agents' have one at every objective), ` +
+        `so the p99, between ${p99Bucket.lower} ms and ${upper}, cannot say whether it was met`,
+    };
   }
-  if (bucket.lower >= objectiveMs || at(bucket.lower)) return { latency_met: false, latency_undecided: null };
-  const upper = bucket.upper === null ? "+Inf" : `${bucket.upper} ms`;
+  const rank = 0.99 * Math.max(...buckets.values());
+  const upToObjective = Math.max(...[...buckets].filter(([le]) => le <= atObjective).map(([, n]) => n));
+  if (upToObjective < rank) return { latency_met: false, latency_undecided: null };
+  const given = buckets.get(atObjective)!;
+  if (given * extrapolationFactor(objectiveScrapes) >= rank)
+    return { latency_met: true, latency_undecided: null };
   return {
     latency_met: null,
     latency_undecided:
-      `the p99 lies between ${bucket.lower} ms and ${upper}, across the ${objectiveMs} ms objective: ` +
-      "these buckets have no bound at the objective (the agents' do), so they cannot say whether it was met",
+      `the bucket at the ${objectiveMs} ms objective holds ${given} responses, under the ${rank} of the 99th ` +
+      `percentile; only a bucket below it taken as larger (${upToObjective}) would make it met`,
   };
 }
 

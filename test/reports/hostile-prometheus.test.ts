@@ -261,6 +261,21 @@ const HISTOGRAMS: Record<
     served: "9000",
     scrapes: "none",
   },
+  // A true miss (8,800 of 9,010 responses within the 1500 ms objective) with a bucket below it
+  // claimed young (2 scrapes, so allowed 3.2 times) and padded to every response: taken as
+  // histogram_quantile() takes them, the bucket at the objective would hold them all.
+  youngpad: {
+    buckets: [
+      ["0.1", "9010"],
+      ["1.5", "8800"],
+      ["5", "9010"],
+      ["+Inf", "9010"],
+    ],
+    p99: "0.0999",
+    served: "9000",
+    scrapes: "43200",
+    scrapesOf: { "0.1": "2" },
+  },
   // A second bound a hair above the objective's: an empty-width bucket (150, 150.00000001] ms that
   // would read as ending at the objective.
   nearbound: {
@@ -711,7 +726,8 @@ describe("report --prometheus against a hostile source", () => {
     expect(row.latency_p99_ms).toBe(100);
     expect(row.latency_p99_bucket_ms).toEqual({ lower: 100, upper: null });
     expect(row.latency_met).toBeNull();
-    expect(row.latency_undecided).toContain("between 100 ms and +Inf, across the 1500 ms objective");
+    expect(row.latency_undecided).toContain("no bound at the 1500 ms objective");
+    expect(row.latency_undecided).toContain("between 100 ms and +Inf");
     expect(run.stderr).toContain("payment_request: latency objective undecided:");
     const gate = await report("truncated", "md", ["--fail-on-miss"]);
     expect(gate.code).toBe(1);
@@ -754,6 +770,15 @@ describe("report --prometheus against a hostile source", () => {
     const run = await refusal("newseries");
     expect(run.code, run.stderr).toBe(0);
   });
+
+  it("never lets a bucket below the objective, taken as larger, make a miss met: undecided, and --fail-on-miss fails", async () => {
+    const run = await report("youngpad", "json", ["--fail-on-miss"]);
+    expect(run.code).toBe(1);
+    const row = JSON.parse(run.stdout).categories[0];
+    expect(row.latency_met).toBeNull();
+    expect(row.latency_undecided).toContain("the bucket at the 1500 ms objective holds 8800 responses");
+    expect(run.stderr).toContain("latency objectives undecided in 2026-10: payment_request");
+  }, 60_000);
 
   it("reads le as Go's ParseFloat does (+inf is +Inf)", async () => {
     const { config } = await loadConfig(join(dir, "slo.yaml"), { probing: false });

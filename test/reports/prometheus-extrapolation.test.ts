@@ -52,6 +52,7 @@ beforeAll(async () => {
     join(dir, "backfill.om"),
     [
       ...series(bucket, labels(',le="0.1"'), fast(1), start),
+      ...series(bucket, labels(',le="0.15"'), fast(2), start),
       ...series(bucket, labels(',le="0.2"'), fast(2), start),
       ...series(bucket, labels(',le="+Inf"'), fast(2), start),
       ...series("slo_probe_requests_total", labels(',outcome="served",status_class="2xx"'), fast(2), start),

@@ -71,9 +71,9 @@ Prometheus-compatible API (Prometheus, Thanos, Mimir, VictoriaMetrics), every re
 pooled: approximate figures, with their precision limits stated, and no evidence (json or md
 only). A bearer token for that API is read from ${PROMETHEUS_TOKEN_ENV}. An unreachable URL or
 an answer that is not a Prometheus one is exit 2 naming the URL; values no agent's counters can
-give are exit 1. Whether a latency objective was met is decided by the bucket its p99 lies in;
-where the buckets have no bound at the objective it is "undecided" (a line on stderr; with
---fail-on-miss, exit 1). Prometheus' own warnings (a partial answer) are shown, printed on
+give are exit 1. Whether a latency objective was met is decided by the bucket at the objective
+(99 % of the responses in it); where the buckets cannot tell it is "undecided" (a line on stderr;
+with --fail-on-miss, exit 1). Prometheus' own warnings (a partial answer) are shown, printed on
 stderr and fail --fail-on-miss. See docs/regions.md.
 
 --from-agents merges the agents' month summaries (GET /api/v1/months/M/summary, bearer token
