@@ -508,7 +508,7 @@ function groupOf(s: VectorSample): string {
 
 /**
  * Each category's and region's own cumulative histogram (or scrape counts), by "category in
- * region": every le a bound, once.
+ * region": every le a bound, and no two bounds within 1e-9 of each other.
  */
 function histogramsOf(
   url: string,
@@ -521,14 +521,11 @@ function histogramsOf(
     if (le === null) throw new PrometheusValueError(url, `${what} ${labelsOf(s)}`, "le");
     const where = groupOf(s);
     const histogram = out.get(where) ?? new Map<number, number>();
-    if (histogram.has(le)) {
-      throw new PrometheusValueError(
-        url,
-        `${what} ${labelsOf(s)}: a second series for this bound`,
-        "duplicate",
-      );
-    }
-    histogram.set(le, s.value);
+    // One bound spelled two ways ("1" and "1.0": Prometheus 3 writes whole-number bounds with a
+    // ".0", so a month across an upgrade has both, each for its part of the month) is one bucket,
+    // added up as histogram_quantile() adds them; so are their scrape counts. The same spelling
+    // twice is refused by checkedSeries.
+    histogram.set(le, (histogram.get(le) ?? 0) + s.value);
     out.set(where, histogram);
   }
   // Two bounds within 1e-9 of each other are one bound (latencyVerdict takes a bound that close to
