@@ -16,7 +16,8 @@ export const PROMETHEUS_RULES = {
     "a histogram holds every served request's response and no more responses than there were requests",
   outcome: "each request counted as served, failed or excluded",
   scrapes: "a count of scrapes (at least 2) or of series (at least 1) is a whole number",
-  counted: "count_over_time() answers for every bucket increase() answers for",
+  counted:
+    "count_over_time() answers for every bucket increase() answers for, and a histogram's +Inf series lives as long as any of its buckets'",
   time: "each sample evaluated at the time asked",
   monotone: "cumulative bucket counts never decrease as le grows, beyond what increase() extrapolates",
 } as const;
@@ -202,6 +203,7 @@ export function checkedMonotone(
   where: string,
   buckets: ReadonlyMap<number, number>,
   samples: ReadonlyMap<number, number> = new Map(),
+  split: ReadonlySet<number> = new Set(),
 ): BucketRepair[] {
   const bounds = [...buckets.keys()].sort((a, b) => a - b);
   const repairs: BucketRepair[] = [];
@@ -216,7 +218,9 @@ export function checkedMonotone(
   for (const le of bounds) {
     const count = buckets.get(le)!;
     const scrapes = samples.get(le) ?? 2;
-    for (const below of lower) {
+    // A bound given under two spellings misses what grew while neither was scraped: it is repaired
+    // (and listed), never refused, and the verdict never rests on it being raised (latencyVerdict).
+    for (const below of split.has(le) ? [] : lower) {
       if (below.scrapes <= scrapes && count < below.grown - Math.max(1e-9, below.grown * 1e-9)) {
         const seen = samples.has(below.le)
           ? `${below.scrapes} scrapes`

@@ -269,6 +269,7 @@ function checkedAnswers(
   const countersOf = new Map(a.counters.map((c) => [groupOf(c), c.value]));
   const histograms = histogramsOf(shown, "the latency histogram's buckets", a.buckets);
   const scrapesOf = histogramsOf(shown, "the buckets' scrape counts", a.scrapes);
+  const split = splitOf(a.buckets);
   const requestsOf = requestsByGroup(a.counts);
   const repairs: BucketRepair[] = [];
   const mixedAges = new Set<string>();
@@ -283,8 +284,20 @@ function checkedAnswers(
         throw new PrometheusValueError(shown, `${where}: le=${shownLe(le)} has no scrape count`, "counted");
       }
     }
-    repairs.push(...checkedMonotone(shown, where, histogram, scrapes));
     checkedWholeHistogram(shown, where, histogram, requestsOf.get(where), scrapes, countersOf.get(where));
+    // A histogram's +Inf series exists as long as any of its buckets' does: a +Inf scraped fewer
+    // times than another bucket (claimed young, for a wide allowance) is no agent's histogram.
+    const infScrapes = scrapes.get(Number.POSITIVE_INFINITY) ?? 0;
+    for (const [le, n] of scrapes) {
+      if (n > infScrapes) {
+        throw new PrometheusValueError(
+          shown,
+          `${where}: le=${shownLe(le)} seen in ${n} scrapes but +Inf in ${infScrapes}`,
+          "counted",
+        );
+      }
+    }
+    repairs.push(...checkedMonotone(shown, where, histogram, scrapes, split.get(where)));
     // Whether the objective was met is whether the bucket at it holds 99 % of the +Inf bucket:
     // other bounds added or dropped on the way (the agents share one set of bounds across
     // categories) do not change that, but these two covering different windows does.
@@ -541,6 +554,26 @@ function histogramsOf(
         );
       }
     }
+  }
+  return out;
+}
+
+/**
+ * The bounds given under two spellings or more ("1" and "1.0" across a Prometheus 3 upgrade), by
+ * "category in region": each spelling saw part of the month, and what the counters grew by while
+ * neither was scraped (the upgrade's downtime) is in neither.
+ */
+function splitOf(samples: readonly VectorSample[]): Map<string, Set<number>> {
+  const seen = new Map<string, Set<string>>();
+  const out = new Map<string, Set<number>>();
+  for (const s of samples) {
+    const le = parseLe(s.labels.le);
+    if (le === null) continue;
+    const key = `${groupOf(s)}\u0000${le}`;
+    const spellings = seen.get(key) ?? new Set<string>();
+    spellings.add(s.labels.le!);
+    seen.set(key, spellings);
+    if (spellings.size > 1) out.set(groupOf(s), (out.get(groupOf(s)) ?? new Set<number>()).add(le));
   }
   return out;
 }

@@ -158,7 +158,7 @@ const HISTOGRAMS: Record<
       ["+Inf", "101"],
     ],
     p99: "0.99",
-    scrapesOf: { "1": "50", "1.0": "51", "1.5": "100", "+Inf": "100" },
+    scrapesOf: { "1": "49", "1.0": "51", "1.5": "100", "+Inf": "100" },
   },
   // 900,000 responses observed against 101 requests.
   overobserved: {
@@ -279,6 +279,37 @@ const HISTOGRAMS: Record<
     served: "9000",
     scrapes: "43200",
     scrapesOf: { "0.1": "2" },
+  },
+  // The objective's and +Inf buckets claimed young (2 scrapes, allowed 3.2 times) beside older
+  // buckets, to pass a third of the responses within the objective as 99 %: a +Inf series lives as
+  // long as any of its histogram's buckets.
+  younginf: {
+    buckets: [
+      ["0.1", "9010"],
+      ["1.5", "3000"],
+      ["5", "9010"],
+      ["+Inf", "9010"],
+    ],
+    p99: "0.0999",
+    served: "9000",
+    scrapes: "2",
+    scrapesOf: { "5": "43200" },
+  },
+  // A month across a Prometheus 3 upgrade with three scrapes missed: what the counters grew by
+  // meanwhile is in neither "1" nor "1.0", so their sum is a little under the bucket below.
+  upgradegap: {
+    buckets: [
+      ["0.5", "86400"],
+      ["1", "43000"],
+      ["1.0", "43394"],
+      ["1.5", "86400"],
+      ["+Inf", "86400"],
+    ],
+    p99: "0.4995",
+    served: "86400",
+    failed: "0",
+    scrapes: "43197",
+    scrapesOf: { "1": "21598", "1.0": "21599" },
   },
   // A second bound a hair above the objective's: an empty-width bucket (150, 150.00000001] ms that
   // would read as ending at the objective.
@@ -690,8 +721,9 @@ describe("report --prometheus against a hostile source", () => {
     ],
     [
       "nocounts",
-      "payment_request in region eu: le=0.1 has no scrape count: count_over_time() answers for every bucket increase() answers for;",
+      "payment_request in region eu: le=0.1 has no scrape count: count_over_time() answers for every bucket increase() answers for,",
     ],
+    ["younginf", "payment_request in region eu: le=5 seen in 43200 scrapes but +Inf in 2:"],
     [
       "nearbound",
       "the latency histogram's buckets of payment_request in region eu: le=0.15 and le=0.15000000001 are one bound:",
@@ -786,6 +818,14 @@ describe("report --prometheus against a hostile source", () => {
     const row = JSON.parse(run.stdout).categories[0];
     expect(row.latency_p99_bucket_ms).toEqual({ lower: 0, upper: 1000 });
     expect(row.latency_met).toBe(true);
+  }, 60_000);
+
+  it("takes a bound spelled two ways that missed an upgrade's downtime as repaired, not as a lie (exit 0)", async () => {
+    const run = await report("upgradegap", "json", ["--fail-on-miss"]);
+    expect(run.code, run.stderr).toBe(0);
+    const report_ = JSON.parse(run.stdout);
+    expect(report_.categories[0].latency_met).toBe(true);
+    expect(report_.repaired_buckets).toEqual([expect.stringContaining("le=1 taken as 86400, not 86394")]);
   }, 60_000);
 
   it("reads le as Go's ParseFloat does (+inf is +Inf)", async () => {
