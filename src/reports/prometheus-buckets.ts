@@ -49,6 +49,15 @@ export function quantileBucket(given: CumulativeBuckets, q: number): QuantileBou
   return { lower: previous * 1000, upper: null };
 }
 
+/**
+ * The bound within 1e-9 of `seconds` (an objective): the agents' bound for it, whatever its
+ * floating-point reading (1.001 s for 1001 ms reads 1000.9999999999999 ms).
+ */
+export function boundAt(bounds: Iterable<number>, seconds: number): number | undefined {
+  for (const le of bounds) if (Math.abs(le - seconds) <= seconds * 1e-9) return le;
+  return undefined;
+}
+
 /** Adds cumulative histograms bucket by bucket (the regions of a category, pooled). */
 export function addBuckets(all: readonly CumulativeBuckets[]): Map<number, number> {
   const sum = new Map<number, number>();

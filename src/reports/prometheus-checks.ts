@@ -178,8 +178,8 @@ export interface BucketRepair {
   readonly le: number;
   readonly given: number;
   readonly taken: number;
-  /** The scrapes of the series of the larger bucket below it, whose stretch allows it (undefined: 2). */
-  readonly scrapes: number | undefined;
+  /** The scrapes of the series of the larger bucket below it, whose stretch allows it. */
+  readonly scrapes: number;
 }
 
 /**
@@ -202,7 +202,7 @@ export function checkedMonotone(
   url: string,
   where: string,
   buckets: ReadonlyMap<number, number>,
-  samples: ReadonlyMap<number, number> = new Map(),
+  samples: ReadonlyMap<number, number>,
   split: ReadonlySet<number> = new Set(),
 ): BucketRepair[] {
   const bounds = [...buckets.keys()].sort((a, b) => a - b);
@@ -214,21 +214,19 @@ export function checkedMonotone(
   const lower: { le: number; count: number; grown: number; scrapes: number }[] = [];
   // The largest bucket so far (what histogram_quantile() takes the next ones as at least).
   let most = 0;
-  let mostSamples: number | undefined;
+  let mostSamples = 0;
   for (const le of bounds) {
     const count = buckets.get(le)!;
-    const scrapes = samples.get(le) ?? 2;
+    // Every bucket has its count (checkedAnswers refuses an answer without).
+    const scrapes = samples.get(le)!;
     // A bound given under two spellings misses what grew while neither was scraped: it is repaired
     // (and listed), never refused, and the verdict never rests on it being raised (latencyVerdict).
     for (const below of split.has(le) ? [] : lower) {
       if (below.scrapes <= scrapes && count < below.grown - Math.max(1e-9, below.grown * 1e-9)) {
-        const seen = samples.has(below.le)
-          ? `${below.scrapes} scrapes`
-          : "an unknown number of scrapes (taken as 2)";
         throw new PrometheusValueError(
           url,
           `${where}: ${count} requests up to le=${shownLe(le)} but ${below.count} up to le=${shownLe(below.le)}, ` +
-            `more than increase() can add to a series seen in ${seen}`,
+            `more than increase() can add to a series seen in ${below.scrapes} scrapes`,
           "monotone",
         );
       }
@@ -238,9 +236,9 @@ export function checkedMonotone(
     }
     if (count > most) {
       most = count;
-      mostSamples = samples.get(le);
+      mostSamples = scrapes;
     }
-    lower.push({ le, count, grown: count / extrapolationFactor(samples.get(le)), scrapes });
+    lower.push({ le, count, grown: count / extrapolationFactor(scrapes), scrapes });
   }
   return repairs;
 }

@@ -3,6 +3,7 @@ import { isoUtc, monthInterval } from "../model/time.js";
 import { meetsAvailabilityTarget } from "../slo/index.js";
 import {
   addBuckets,
+  boundAt,
   type CumulativeBuckets,
   parseLe,
   type QuantileBounds,
@@ -303,9 +304,7 @@ function checkedAnswers(
     // categories) do not change that, but these two covering different windows does.
     const category = where.slice(0, where.indexOf(" in region "));
     const objective = objectives.get(category);
-    const atObjective = [...scrapes.keys()].find(
-      (le) => objective !== undefined && Math.abs(le - objective) <= objective * 1e-9,
-    );
+    const atObjective = objective === undefined ? undefined : boundAt(scrapes.keys(), objective);
     if (atObjective !== undefined && scrapes.get(atObjective) !== scrapes.get(Number.POSITIVE_INFINITY)) {
       mixedAges.add(category);
     }
@@ -422,9 +421,7 @@ function latencyVerdict(
   objectiveScrapes: number | undefined,
 ): { latency_met: boolean | null; latency_undecided: string | null } {
   if (p99Bucket === null) return { latency_met: null, latency_undecided: null };
-  const objective = objectiveMs / 1000;
-  // Bounds come as seconds: 1.001 s is the agents' bound for 1001 ms, whatever its reading.
-  const atObjective = [...buckets.keys()].find((le) => Math.abs(le - objective) <= objective * 1e-9);
+  const atObjective = boundAt(buckets.keys(), objectiveMs / 1000);
   if (atObjective === undefined) {
     const upper = p99Bucket.upper === null ? "+Inf" : `${p99Bucket.upper} ms`;
     return {
@@ -449,10 +446,9 @@ function latencyVerdict(
 }
 
 function shownRepair(r: BucketRepair): string {
-  const seen = r.scrapes === undefined ? "an unknown number of scrapes" : `${r.scrapes} scrapes`;
   return (
-    `${r.where}: le=${r.le === Number.POSITIVE_INFINITY ? "+Inf" : r.le} taken as ${r.taken}, not ${r.given} ` +
-    `(a bucket below it holds more; increase() can stretch a series seen in ${seen} that far)`
+    `${r.where}: le=${shownLe(r.le)} taken as ${r.taken}, not ${r.given} ` +
+    `(a bucket below it holds more; increase() can stretch a series seen in ${r.scrapes} scrapes that far)`
   );
 }
 
@@ -483,7 +479,7 @@ function checkedWholeHistogram(
   where: string,
   histogram: ReadonlyMap<number, number>,
   counted: { requests: number; served: number } | undefined,
-  scrapes: ReadonlyMap<number, number> | undefined,
+  scrapes: ReadonlyMap<number, number>,
   counters: number | undefined,
 ): void {
   if (!histogram.has(Number.POSITIVE_INFINITY)) {
@@ -497,12 +493,12 @@ function checkedWholeHistogram(
   // to a scrape interval's requests of the group (requests over the histogram's intervals) each.
   // The most scrapes any bucket claims: the histogram's age (a bucket can honestly be younger,
   // never older), and the smallest share of requests per interval a source can make us allow.
-  const intervals = Math.max(1, Math.max(...(scrapes?.values() ?? [2])) - 1);
+  const intervals = Math.max(1, Math.max(...scrapes.values()) - 1);
   // What the counters hid is requests the histogram saw, never more than the requests themselves:
   // a source claiming a million counters gets no more room than that.
   const hidden = Math.min((counters ?? 0) * (requests / intervals + 1), requests);
   for (const [le, observed] of histogram) {
-    const most = (requests + hidden) * extrapolationFactor(scrapes?.get(le));
+    const most = (requests + hidden) * extrapolationFactor(scrapes.get(le));
     if (observed > most + Math.max(1e-9, most * 1e-9))
       throw new PrometheusValueError(url, shown(observed), "observed");
   }
