@@ -69,17 +69,13 @@ export async function runPrometheusReport(
   // Said on stderr too: a partial answer or an undecided objective must not pass unseen in a pipeline.
   for (const warning of report.source.warnings)
     process.stderr.write(`${COMMAND}: Prometheus warned: ${warning}\n`);
-  for (const c of report.categories) {
-    if (c.latency_undecided !== null) {
-      process.stderr.write(
-        `${COMMAND}: ${c.category}: latency objective undecided: ${c.latency_undecided}\n`,
-      );
-    }
+  const undecided = report.categories.filter((c) => c.latency_undecided !== null);
+  for (const c of undecided) {
+    process.stderr.write(`${COMMAND}: ${c.category}: latency objective undecided: ${c.latency_undecided}\n`);
   }
   const missed = report.categories.filter((c) => c.availability_met === false || c.latency_met === false);
   // --fail-on-miss is a gate: an objective these figures cannot show met, or figures Prometheus
   // itself warns about (a partial answer), do not pass it.
-  const undecided = report.categories.filter((c) => c.latency_undecided !== null);
   const warned = report.source.warnings.length > 0;
   if (opts.failOnMiss && (missed.length + undecided.length > 0 || warned)) {
     const parts = [
