@@ -36,35 +36,64 @@ export function seriesLabels(config: SloConfig, identity: AgentIdentity): Series
   const probeCategory = new Map(
     config.probes.flatMap((p) => recordedProbesOf(p).map((r) => [r.probe, r.category] as const)),
   );
-  const made = new Map<string, Attributes>();
-  const memo = (key: string, make: () => Attributes): Attributes => {
-    let labels = made.get(key);
+  // Label sets are looked up by every scrape's callbacks (several a probe) and by every result:
+  // maps keyed by the ids themselves, not by a key string made at each lookup (issue 30).
+  const categories = new Map<CategoryId, Attributes>();
+  const probes = new Map<CategoryId, Map<ProbeId, ProbeLabels>>();
+  const ofCategory = (category: CategoryId): Attributes => {
+    let labels = categories.get(category);
     if (labels === undefined) {
-      labels = make();
-      made.set(key, labels);
+      labels = {
+        ...identityLabels(identity),
+        [LABEL.category]: category,
+        [LABEL.serviceClass]: config.categories.get(category)?.serviceClass ?? UNKNOWN,
+      };
+      categories.set(category, labels);
     }
     return labels;
   };
-  const ofCategory = (category: CategoryId): Attributes =>
-    memo(`c\u0000${category}`, () => ({
-      ...identityLabels(identity),
-      [LABEL.category]: category,
-      [LABEL.serviceClass]: config.categories.get(category)?.serviceClass ?? UNKNOWN,
-    }));
+  const probeLabels = (category: CategoryId, probe: ProbeId): ProbeLabels => {
+    let inCategory = probes.get(category);
+    if (inCategory === undefined) {
+      inCategory = new Map();
+      probes.set(category, inCategory);
+    }
+    let labels = inCategory.get(probe);
+    if (labels === undefined) {
+      labels = { labels: { ...ofCategory(category), [LABEL.probe]: probe }, extra: new Map() };
+      inCategory.set(probe, labels);
+    }
+    return labels;
+  };
   const categoryOf = (probe: ProbeId): CategoryId => probeCategory.get(probe) ?? UNKNOWN;
-  const ofProbeIn = (category: CategoryId, probe: ProbeId): Attributes =>
-    memo(`p\u0000${category}\u0000${probe}`, () => ({ ...ofCategory(category), [LABEL.probe]: probe }));
+  const ofProbeIn = (category: CategoryId, probe: ProbeId): Attributes => probeLabels(category, probe).labels;
   return {
     ofCategory,
     ofProbeIn,
     ofProbe(probe, extra) {
-      const labels = ofProbeIn(categoryOf(probe), probe);
-      if (extra === undefined) return labels;
+      const labels = probeLabels(categoryOf(probe), probe);
+      if (extra === undefined) return labels.labels;
       const [name, value] = extra;
-      return memo(`x\u0000${probe}\u0000${name}\u0000${value}`, () => ({ ...labels, [name]: value }));
+      let byValue = labels.extra.get(name);
+      if (byValue === undefined) {
+        byValue = new Map();
+        labels.extra.set(name, byValue);
+      }
+      let withExtra = byValue.get(value);
+      if (withExtra === undefined) {
+        withExtra = { ...labels.labels, [name]: value };
+        byValue.set(value, withExtra);
+      }
+      return withExtra;
     },
     ofCategoryOfProbe: (probe) => ofCategory(categoryOf(probe)),
   };
+}
+
+/** A probe's label set, and those with one label more (by the label's name, then its value). */
+interface ProbeLabels {
+  readonly labels: Attributes;
+  readonly extra: Map<string, Map<string, Attributes>>;
 }
 
 /** The counters and histograms fed by every probe result. */

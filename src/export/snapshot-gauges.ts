@@ -25,6 +25,16 @@ export function registerSnapshotGauges(
     [METRIC.breach]: "1 while the category misses the objective named by the slo label this month",
     [METRIC.maintenanceActive]: "1 while a qualifying maintenance window or exclusion covers the category",
   };
+  // The label sets of a category, made once: a new object at each scrape is a new series lookup.
+  const made = new Map<string, CategoryLabels>();
+  const labelsOf = (c: CategorySnapshot): CategoryLabels => {
+    let labels = made.get(c.category);
+    if (labels === undefined || labels.serviceClass !== c.serviceClass) {
+      labels = categoryLabels(identity, c);
+      made.set(c.category, labels);
+    }
+    return labels;
+  };
   const instruments = new Map(
     Object.entries(gauges).map(([name, description]) => [
       name,
@@ -39,31 +49,56 @@ export function registerSnapshotGauges(
         const gauge = instruments.get(name);
         if (gauge) result.observe(gauge, value, attributes);
       };
-      for (const category of snapshot.categories) observeCategory(observe, identity, category);
+      for (const category of snapshot.categories) observeCategory(observe, labelsOf(category), category);
     },
     [...instruments.values()],
   );
 }
 
-function observeCategory(observe: Observe, identity: AgentIdentity, c: CategorySnapshot): void {
-  const labels = {
+/** The label sets a category's gauges are observed with. */
+interface CategoryLabels {
+  readonly serviceClass: string;
+  readonly category: Attributes;
+  readonly windowed: Map<string, Attributes>;
+  readonly month: Attributes;
+  readonly availability: Attributes;
+  readonly latency: Attributes;
+}
+
+function categoryLabels(identity: AgentIdentity, c: CategorySnapshot): CategoryLabels {
+  const category = {
     ...identityLabels(identity),
     [LABEL.category]: c.category,
     [LABEL.serviceClass]: c.serviceClass,
   };
-  observe(METRIC.availabilityTarget, c.availabilityTarget, labels);
-  observe(METRIC.latencyObjective, c.latencyObjectiveMs / 1000, labels);
+  return {
+    serviceClass: c.serviceClass,
+    category,
+    windowed: new Map(),
+    month: { ...category, [LABEL.window]: "month" },
+    availability: { ...category, [LABEL.slo]: "availability" },
+    latency: { ...category, [LABEL.slo]: "latency" },
+  };
+}
+
+function observeCategory(observe: Observe, labels: CategoryLabels, c: CategorySnapshot): void {
+  observe(METRIC.availabilityTarget, c.availabilityTarget, labels.category);
+  observe(METRIC.latencyObjective, c.latencyObjectiveMs / 1000, labels.category);
   for (const w of c.windows) {
-    const windowed = { ...labels, [LABEL.window]: w.window };
+    let windowed = labels.windowed.get(w.window);
+    if (windowed === undefined) {
+      windowed = { ...labels.category, [LABEL.window]: w.window };
+      labels.windowed.set(w.window, windowed);
+    }
     if (w.availability !== null) observe(METRIC.availability, w.availability, windowed);
     // The floor of the reading's HDR step: `p99 > objective` is then exactly "objective missed".
     if (w.latencyP99Ms !== null) observe(METRIC.latencyP99, stepFloorMs(w.latencyP99Ms) / 1000, windowed);
     if (w.burnRate !== null) observe(METRIC.burnRate, w.burnRate, windowed);
   }
   if (c.errorBudgetRemaining !== null) {
-    observe(METRIC.errorBudgetRemaining, c.errorBudgetRemaining, { ...labels, [LABEL.window]: "month" });
+    observe(METRIC.errorBudgetRemaining, c.errorBudgetRemaining, labels.month);
   }
-  observe(METRIC.breach, c.breach.availability ? 1 : 0, { ...labels, [LABEL.slo]: "availability" });
-  observe(METRIC.breach, c.breach.latency ? 1 : 0, { ...labels, [LABEL.slo]: "latency" });
-  observe(METRIC.maintenanceActive, c.maintenanceActive ? 1 : 0, labels);
+  observe(METRIC.breach, c.breach.availability ? 1 : 0, labels.availability);
+  observe(METRIC.breach, c.breach.latency ? 1 : 0, labels.latency);
+  observe(METRIC.maintenanceActive, c.maintenanceActive ? 1 : 0, labels.category);
 }
