@@ -1,7 +1,8 @@
 /**
  * Monthly report at Klarna scale: the shipped profile's probes (13 every 30 s, one every 5 min)
  * over October 2026, about 1.17M results with a few outages, imported into a real evidence store;
- * then buildMonthlyReport and each renderer timed on it.
+ * then buildMonthlyReport and each renderer timed on it, and beside the verified report the report
+ * floor (bench/peers/report-floor.ts): only what contract section 7 requires, on the same store.
  */
 
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,10 +12,19 @@ import { FakeClock } from "../src/clock/fake.js";
 import { loadConfig } from "../src/config/index.js";
 import type { ProbeResult, ProbeSpec, SloConfig } from "../src/model/index.js";
 import { DAY_MS, monthInterval } from "../src/model/time.js";
-import { type EvidenceStore, openEvidenceStore } from "../src/record/index.js";
+import { EVIDENCE_FILE, type EvidenceStore, openEvidenceStore } from "../src/record/index.js";
 import { buildMonthlyReport, renderReport, TEXT_FORMATS } from "../src/reports/index.js";
 import { createRng } from "../src/sim/rng.js";
 import { emit, round } from "./figures.js";
+import {
+  type FloorOutcome,
+  type FloorStage,
+  floorRange,
+  openStore,
+  reportFloor,
+  reportFloorPipelined,
+  reportFloorTwoReaders,
+} from "./peers/report-floor.js";
 
 const MONTH = "2026-10";
 const PERIOD = monthInterval(MONTH);
@@ -136,7 +146,11 @@ function cpuSeconds(since: NodeJS.CpuUsage): number | null {
  * What `slo-agent report` waits for: the month's evidence verified (links, every record
  * re-hashed, the digest) with the report built in the same read; and the verification alone.
  */
-function cliPath(store: EvidenceStore, config: SloConfig, results: number) {
+function cliPath(
+  store: EvidenceStore,
+  config: SloConfig,
+  results: number,
+): { seconds: number; cpu: number | null } {
   const period = { from: PERIOD.start, to: PERIOD.end };
   let missed: readonly string[] = [];
   const cli = timed(() =>
@@ -156,6 +170,81 @@ function cliPath(store: EvidenceStore, config: SloConfig, results: number) {
     verified: verification.problem === null,
     missed,
   });
+  return cli;
+}
+
+/** The floor's outcome on an intact month: every record found, every hash and link holding. */
+function intact(floor: FloorOutcome, results: number, what: string): FloorOutcome {
+  if (floor.mismatches !== 0 || floor.brokenLinks !== 0 || floor.records !== results) {
+    throw new Error(
+      `report floor (${what}) disagrees with the agent on an intact month: ${JSON.stringify(floor)}`,
+    );
+  }
+  return floor;
+}
+
+/**
+ * The report floor (bench/peers/report-floor.ts): only what contract section 7 requires of
+ * `report` — every record of the month re-hashed, the links into and out of it checked — on the
+ * same store, beside the agent's verified report (`cli`); and its parts, each a pass of its own:
+ * the period's seq range (the ts index), stepping the rows with the needed columns only, + building
+ * each canonical form, + SHA-256 and the checks (= the floor). Then two two-core variants: a
+ * worker thread hashing while this one steps (`pipelined`), and two readers each walking half the
+ * month on its own connection (`two_readers`: no shared snapshot, so a figure, not a design).
+ * CPU seconds are the whole process's (both threads).
+ */
+async function floorFigures(dataDir: string, results: number, cli: { seconds: number; cpu: number | null }) {
+  const path = join(dataDir, EVIDENCE_FILE);
+  const db = openStore(path);
+  const stage = (s: FloorStage) =>
+    timed(() => intact(reportFloor(db, PERIOD.start, PERIOD.end, s), results, s));
+  let range: ReturnType<typeof timed<number>>;
+  let step: ReturnType<typeof stage>;
+  let canonical: ReturnType<typeof stage>;
+  let floor: ReturnType<typeof stage>;
+  try {
+    range = timed(() => floorRange(db, PERIOD.start, PERIOD.end));
+    step = stage("step");
+    canonical = stage("canonical");
+    floor = stage("verify");
+  } finally {
+    db.close();
+  }
+  emit({
+    bench: "report.floor",
+    results,
+    walked: floor.value.walked,
+    ...rateOf(results, floor),
+    range_seconds: round(range.seconds),
+    step_seconds: round(step.seconds),
+    step_cpu_seconds: step.cpu,
+    canonical_seconds: round(canonical.seconds),
+    canonical_cpu_seconds: canonical.cpu,
+    cli_over_floor: round(cli.seconds / floor.seconds, 2),
+    mismatches: floor.value.mismatches,
+  });
+  const pipelined = await timedAsync(() => reportFloorPipelined(path, PERIOD.start, PERIOD.end));
+  const twoReaders = await timedAsync(() => reportFloorTwoReaders(path, PERIOD.start, PERIOD.end));
+  intact(pipelined.value, results, "pipelined");
+  intact(twoReaders.value, results, "two readers");
+  emit({
+    bench: "report.floor_two_cores",
+    results,
+    pipelined_seconds: round(pipelined.seconds),
+    pipelined_cpu_seconds: pipelined.cpu,
+    two_readers_seconds: round(twoReaders.seconds),
+    two_readers_cpu_seconds: twoReaders.cpu,
+  });
+}
+
+/** timed, for work that awaits (worker threads): wall seconds and the whole process's CPU seconds. */
+async function timedAsync<T>(
+  work: () => Promise<T>,
+): Promise<{ value: T; seconds: number; cpu: number | null }> {
+  const t = performance.now();
+  const cpu = process.cpuUsage();
+  const value = await work();
+  return { value, seconds: (performance.now() - t) / 1000, cpu: cpuSeconds(cpu) };
 }
 
 /**
@@ -180,11 +269,15 @@ function importedMonth(config: SloConfig, copies: number): { dir: string; result
   return { dir, results };
 }
 
-/** Imports a month of `copies` x the profile's probes (once a process) and times the report on it. */
-function monthFigures(profile: SloConfig, copies: number, renderFormats: boolean): void {
+/**
+ * Imports a month of `copies` x the profile's probes (once a process) and times the report on it,
+ * then the report floor on the same store.
+ */
+async function monthFigures(profile: SloConfig, copies: number, renderFormats: boolean): Promise<void> {
   const config = scaled(profile, copies);
   const { dir, results } = importedMonth(config, copies);
   const store = openEvidenceStore({ dataDir: join(dir, "data"), clock: new FakeClock(PERIOD.end) });
+  let cli: { seconds: number; cpu: number | null };
   try {
     const build = timed(() => buildMonthlyReport({ config, store, month: MONTH, now: PERIOD.end + DAY_MS }));
     const report = build.value;
@@ -196,21 +289,23 @@ function monthFigures(profile: SloConfig, copies: number, renderFormats: boolean
       missed: report.summary.missed,
     });
     emit({ bench: "report.build_parts", results, ...buildParts(store, config) });
-    cliPath(store, config, results);
-    if (!renderFormats) return;
-    for (const format of TEXT_FORMATS) {
-      const r = performance.now();
-      const text = renderReport(report, format);
-      const renderSeconds = (performance.now() - r) / 1000;
-      emit({ bench: `report.render_${format}`, seconds: round(renderSeconds), bytes: text.length });
+    cli = cliPath(store, config, results);
+    if (renderFormats) {
+      for (const format of TEXT_FORMATS) {
+        const r = performance.now();
+        const text = renderReport(report, format);
+        const renderSeconds = (performance.now() - r) / 1000;
+        emit({ bench: `report.render_${format}`, seconds: round(renderSeconds), bytes: text.length });
+      }
     }
   } finally {
     store.close();
   }
+  await floorFigures(join(dir, "data"), results, cli);
 }
 
 /** The shipped profile's month (1.17M results), then 2x and 3x of it (2.3M, 3.5M) unless quick. */
 export async function run(options: { quick?: boolean } = {}): Promise<void> {
   const { config } = await loadConfig(join(import.meta.dirname, "..", "slo.yaml"), { env: {} });
-  for (const copies of options.quick ? [1] : [1, 2, 3]) monthFigures(config, copies, copies === 1);
+  for (const copies of options.quick ? [1] : [1, 2, 3]) await monthFigures(config, copies, copies === 1);
 }
