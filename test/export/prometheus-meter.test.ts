@@ -51,6 +51,8 @@ function instruments(meter: Meter) {
     next() {
       for (const value of [0.0625, 0.25, 0.25, 2, 1.5, -1]) histogram.record(value, shared);
       histogram.record(0.125 * round, {});
+      // Label text beyond ASCII: bucket lines are copied as UTF-8 bytes made once.
+      histogram.record(0.25, { probe: "betalning-\u00e5\u20ac\u{1f600}" });
       // Round 2 leaves these series as they were: a scrape then writes again what it wrote
       // before (the meter keeps each series' text), and round 3 changes them once more.
       if (round !== 2) {
@@ -140,6 +142,22 @@ describe("PrometheusMeter", () => {
     const text = out.finish("").join("");
     expect(text.split("\n").filter((line) => line.startsWith("slo_test_skipped_total{"))).toHaveLength(2_500);
     expect(text).not.toContain("otel_metric_overflow");
+  });
+
+  it("writes a bucket line longer than a chunk whole", async () => {
+    const meter = new PrometheusMeter();
+    const histogram = meter.createHistogram("slo_test_seconds", {
+      advice: { explicitBucketBoundaries: [1] },
+    });
+    const long = "p".repeat(70_000);
+    histogram.record(0.5, { probe: long });
+    histogram.record(0.5, { probe: "short" });
+    const out = new TextChunks();
+    meter.write(() => true, out);
+    const lines = out.finish("").join("").split("\n");
+    expect(lines).toContain(`slo_test_seconds_bucket{probe="${long}",le="1"} 1`);
+    expect(lines).toContain(`slo_test_seconds_bucket{probe="${long}",le="+Inf"} 1`);
+    expect(lines).toContain('slo_test_seconds_bucket{probe="short",le="1"} 1');
   });
 
   it("hands the text over in chunks of about 64 KiB, never one string of the whole exposition", async () => {
