@@ -6,15 +6,13 @@ import type { Target, TargetId } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import { monthInterval, monthOf } from "../model/time.js";
 import type { TrafficSettings } from "../model/traffic.js";
-import {
-  decodeJsonSpans,
-  decodeProtobufSpans,
-  encodeProtobufResponse,
-  OtlpDecodeError,
-} from "./otlp-decode.js";
+import { decodeJsonSpans, OtlpDecodeError, type OtlpSpan } from "./otlp-decode.js";
 import { SpanClassifier } from "./spans.js";
 
 const gunzipAsync = promisify(gunzip);
+
+/** The protobuf decoder and encoder, loaded with the first protobuf request (otlp-protobuf.ts). */
+type ProtobufCodec = typeof import("./otlp-protobuf.js");
 
 /** What the endpoint writes to and asks about: the evidence store. */
 export interface TrafficSink {
@@ -122,7 +120,8 @@ export function trafficRoute(options: TrafficEndpointOptions): Route {
       try {
         const json = contentTypeOf(request) === "json";
         const body = await readBody(request, traffic.maxBodyBytes);
-        const spans = json ? decodeJsonSpans(body.toString("utf8")) : decodeProtobufSpans(body);
+        const codec = json ? null : await import("./otlp-protobuf.js");
+        const spans = codec ? codec.decodeProtobufSpans(body) : decodeJsonSpans(body.toString("utf8"));
         const outcome = ingest(spans, classifier(traffic, targets), options);
         if (outcome === "full") {
           reply(response, 429, "too many requests: the evidence store's write queue is full; retry later\n", {
@@ -130,7 +129,7 @@ export function trafficRoute(options: TrafficEndpointOptions): Route {
           });
           return;
         }
-        answer(response, json, outcome);
+        answer(response, codec, outcome);
       } catch (thrown) {
         const error =
           thrown instanceof OtlpDecodeError
@@ -148,7 +147,7 @@ export function trafficRoute(options: TrafficEndpointOptions): Route {
 
 /** Classifies the spans and queues the results, all of them or (queue full) none. */
 function ingest(
-  spans: ReturnType<typeof decodeProtobufSpans>,
+  spans: readonly OtlpSpan[],
   classifier: SpanClassifier,
   options: TrafficEndpointOptions,
 ): IngestOutcome | "full" {
@@ -189,7 +188,8 @@ function ingest(
 }
 
 /** 200 with an ExportTraceServiceResponse, in the request's encoding; partial_success names rejected spans. */
-function answer(response: ServerResponse, json: boolean, outcome: IngestOutcome): void {
+/** The export's response: JSON when `codec` is null, else protobuf. */
+function answer(response: ServerResponse, codec: ProtobufCodec | null, outcome: IngestOutcome): void {
   const unreadable = outcome.rejected - outcome.misdated - outcome.closed;
   const message = [
     unreadable > 0
@@ -204,7 +204,7 @@ function answer(response: ServerResponse, json: boolean, outcome: IngestOutcome)
   ]
     .filter((m) => m !== "")
     .join("; ");
-  if (json) {
+  if (codec === null) {
     const body =
       outcome.rejected === 0
         ? {}
@@ -214,7 +214,7 @@ function answer(response: ServerResponse, json: boolean, outcome: IngestOutcome)
     return;
   }
   response.writeHead(200, { "content-type": "application/x-protobuf" });
-  response.end(encodeProtobufResponse(outcome.rejected, message));
+  response.end(codec.encodeProtobufResponse(outcome.rejected, message));
 }
 
 function contentTypeOf(request: IncomingMessage): "json" | "protobuf" {

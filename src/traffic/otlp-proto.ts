@@ -1,7 +1,7 @@
 // The OTLP trace protocol as protobufjs parses it: common, resource, trace and the trace service
 // from open-telemetry/opentelemetry-proto v1.11.0-16-gac2c4b5 (Apache-2.0, Copyright The
 // OpenTelemetry Authors), comments and options removed. Vendored as text so the agent needs no
-// .proto files at run time and nothing is downloaded; src/traffic/otlp-decode.ts parses it once.
+// .proto files at run time and nothing is downloaded; src/traffic/otlp-protobuf.ts parses it once.
 
 export const COMMON_PROTO = `
 syntax = "proto3";

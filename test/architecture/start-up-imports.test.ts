@@ -56,3 +56,13 @@ describe("what the prober thread loads", () => {
     expect(loaded.get("undici")).toMatch(/->.*->/);
   });
 });
+
+describe("what `run` loads", () => {
+  it("protobufjs only with the first protobuf OTLP request (an agent without traffic never pays its ~3 MB)", () => {
+    const loaded = packagesLoadedBy(join(SRC, "cli/commands/run.ts"));
+    expect(loaded.get("protobufjs")).toBeUndefined();
+    // The walk reaches the traffic endpoint, and the endpoint's JSON decoder, from run.
+    expect(loaded.get("@opentelemetry/api")).toMatch(/->.*->/);
+    expect(packagesLoadedBy(join(SRC, "traffic/otlp-protobuf.ts")).get("protobufjs")).toBeDefined();
+  });
+});
