@@ -36,8 +36,9 @@ export class PrometheusValueError extends Error {
 }
 
 export function labelsOf(sample: VectorSample): string {
+  // Each value quoted as JSON quotes it: a `"` in a remote value cannot close it and forge labels.
   return `{${Object.entries(sample.labels)
-    .map(([k, v]) => `${k}="${v}"`)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(", ")}}`;
 }
 

@@ -506,6 +506,11 @@ function counterAnswer(path: string): [number, string] {
     const region = "e\u2060u\u200c\u200d\u00ad\u3164\u115f\ufe0f\u034f\u180e\ufff9";
     return [200, vector([count("served", "100", region), count("failed", "1", region)])];
   }
+  if (path.startsWith("/quoted/")) {
+    // A label value that, printed as it is, would forge the rest of the message's label set.
+    const region = 'eu", category="payment_request", verdict="MET';
+    return [200, vector([count("served", "0x10", region), count("failed", "1", region)])];
+  }
   if (path.startsWith("/label/")) {
     return [
       200,
@@ -880,6 +885,13 @@ describe("report --prometheus against a hostile source", () => {
     const run = await report("ok", "json");
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).categories[0].availability_pct).toBeCloseTo((100 / 101) * 100, 6);
+  }, 60_000);
+
+  it("quotes a remote label's value in its messages, so the value cannot forge the label set", async () => {
+    const refused = await report("quoted", "json");
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr).toContain('region="eu\\", category=\\"payment_request\\", verdict=\\"MET"');
+    expect(refused.stderr).not.toContain('region="eu", category="payment_request", verdict="MET"');
   }, 60_000);
 
   it("prints no control character of a remote label or error, and escapes the label in Markdown", async () => {
