@@ -36,7 +36,7 @@ import {
 export { PROMETHEUS_RULES, PrometheusValueError } from "./prometheus-checks.js";
 
 /** Metric and label names as src/export writes them (kept literal: reports do not import export/). */
-const REQUESTS = "slo_probe_requests_total";
+export const REQUESTS = "slo_probe_requests_total";
 const DURATION_BUCKETS = "slo_probe_duration_seconds_bucket";
 
 /** R, SR and the p99 of one category in one region, or of all regions pooled. */
@@ -83,6 +83,11 @@ export interface PrometheusMonthReport {
     readonly range: string;
     /** What Prometheus warned about with its answers (a partial answer, say), as it said it. */
     readonly warnings: readonly string[];
+    /**
+     * False when Prometheus has no request counter of any configured category over the month (a
+     * wrong URL, or agents that did not run): every category then reads "no traffic".
+     */
+    readonly found_series: boolean;
   };
   /**
    * Buckets taken as larger than Prometheus gave them (each at least the ones below it, as
@@ -219,6 +224,7 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
       evaluated_at: isoUtc(at),
       range,
       warnings: [...new Set(answers.flatMap((a) => a.warnings))],
+      found_series: counts.some((s) => objectives.has(s.labels.category ?? "")),
     },
     repaired_buckets: repairs.map(shownRepair),
     notice:

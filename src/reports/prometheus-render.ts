@@ -1,6 +1,6 @@
 import { mdText } from "./markdown.js";
 import type { QuantileBounds } from "./prometheus-buckets.js";
-import type { PrometheusFigures, PrometheusMonthReport } from "./prometheus-month.js";
+import { type PrometheusFigures, type PrometheusMonthReport, REQUESTS } from "./prometheus-month.js";
 
 /** The formats a Prometheus-based report comes in. */
 export const PROMETHEUS_REPORT_FORMATS = ["json", "md"] as const;
@@ -45,6 +45,7 @@ function markdownOf(r: PrometheusMonthReport): string {
       `(period ${r.period.start} to ${r.period.end}).`,
     "",
     ...r.source.warnings.flatMap((w) => [`> **Prometheus warned:** ${mdText(w)}`, ""]),
+    ...(r.source.found_series ? [] : [`> **No series:** ${noSeries(r.month)}`, ""]),
     "## Categories",
     "",
     "| category | region | requests | successful | availability | p99 | availability objective | latency objective |",
@@ -79,4 +80,9 @@ function markdownOf(r: PrometheusMonthReport): string {
   lines.push("", "## Precision: how these figures differ from the store-based report", "");
   for (const p of r.precision) lines.push(`- **${p.figure}**: ${p.limit}`);
   return `${lines.join("\n")}\n`;
+}
+
+/** Why every category reads "no traffic" when Prometheus has none of the agents' counters. */
+export function noSeries(month: string): string {
+  return `Prometheus has no ${REQUESTS} series of any configured category in ${month}: check that it is the one scraping the agents, and that they ran in the month.`;
 }

@@ -380,6 +380,8 @@ function answer(path: string, query: string): [number, string] {
       ),
     ];
   }
+  // A Prometheus that scrapes no agent (a wrong URL): every query has an empty answer.
+  if (path.startsWith("/empty/")) return [200, vector([])];
   if (path.startsWith("/escape/")) {
     return [
       400,
@@ -885,6 +887,19 @@ describe("report --prometheus against a hostile source", () => {
     const run = await report("ok", "json");
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).categories[0].availability_pct).toBeCloseTo((100 / 101) * 100, 6);
+  }, 60_000);
+
+  it("says when Prometheus has no series of the agents at all (a wrong URL), and fails --fail-on-miss", async () => {
+    const run = await report("empty", "md");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("> **No series:** Prometheus has no slo_probe_requests_total series");
+    expect(run.stderr).toContain("no slo_probe_requests_total series of any configured category");
+    const json = await report("empty", "json");
+    expect(JSON.parse(json.stdout).source.found_series).toBe(false);
+    expect((await report("ok", "json")).stdout).toContain('"found_series": true');
+    const gate = await report("empty", "json", ["--fail-on-miss"]);
+    expect(gate.code).toBe(1);
+    expect(gate.stderr).toContain("no series of the agents in");
   }, 60_000);
 
   it("quotes a remote label's value in its messages, so the value cannot forge the label set", async () => {

@@ -133,7 +133,10 @@ describe("slo-agent report --prometheus", () => {
     const run = await report(["--prometheus", `${base}/`, "--format", "json"], {
       SLO_AGENT_PROMETHEUS_TOKEN: TOKEN,
     });
-    expect(run.stderr).toBe("");
+    // This source answers no series at all, which the command says, and nothing else.
+    expect(run.stderr.split("\n").filter(Boolean)).toEqual([
+      expect.stringContaining("Prometheus has no slo_probe_requests_total series"),
+    ]);
     expect(run.code).toBe(0);
     expect(`${run.stdout}${run.stderr}`).not.toContain(TOKEN);
     expect(queries.length).toBeGreaterThan(0);

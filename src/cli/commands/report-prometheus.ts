@@ -7,6 +7,7 @@ import {
 } from "../../reports/prometheus-month.js";
 import { PrometheusQueryError } from "../../reports/prometheus-query.js";
 import {
+  noSeries,
   PROMETHEUS_REPORT_FORMATS,
   type PrometheusReportFormat,
   renderPrometheusReport,
@@ -69,6 +70,7 @@ export async function runPrometheusReport(
   // Said on stderr too: a partial answer or an undecided objective must not pass unseen in a pipeline.
   for (const warning of report.source.warnings)
     process.stderr.write(`${COMMAND}: Prometheus warned: ${warning}\n`);
+  if (!report.source.found_series) process.stderr.write(`${COMMAND}: ${noSeries(month)}\n`);
   const undecided = report.categories.filter((c) => c.latency_undecided !== null);
   for (const c of undecided) {
     process.stderr.write(`${COMMAND}: ${c.category}: latency objective undecided: ${c.latency_undecided}\n`);
@@ -77,7 +79,8 @@ export async function runPrometheusReport(
   // --fail-on-miss is a gate: an objective these figures cannot show met, or figures Prometheus
   // itself warns about (a partial answer), do not pass it.
   const warned = report.source.warnings.length > 0;
-  if (opts.failOnMiss && (missed.length + undecided.length > 0 || warned)) {
+  const empty = !report.source.found_series;
+  if (opts.failOnMiss && (missed.length + undecided.length > 0 || warned || empty)) {
     const parts = [
       ...(missed.length > 0
         ? [`objectives missed in ${month}: ${missed.map((c) => c.category).join(", ")}`]
@@ -86,6 +89,7 @@ export async function runPrometheusReport(
         ? [`latency objectives undecided in ${month}: ${undecided.map((c) => c.category).join(", ")}`]
         : []),
       ...(warned ? ["Prometheus warned about its answers (see above)"] : []),
+      ...(empty ? [`no series of the agents in ${month} (see above)`] : []),
     ];
     throw new CheckFailed(`${COMMAND}: ${parts.join("; ")}`);
   }

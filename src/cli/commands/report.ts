@@ -74,7 +74,8 @@ an answer that is not a Prometheus one is exit 2 naming the URL; values no agent
 give are exit 1. Whether a latency objective was met is decided by the bucket at the objective
 (99 % of the responses in it); where the buckets cannot tell it is "undecided" (a line on stderr;
 with --fail-on-miss, exit 1). Prometheus' own warnings (a partial answer) are shown, printed on
-stderr and fail --fail-on-miss. See docs/regions.md.
+stderr and fail --fail-on-miss; so does a Prometheus with no series of the agents in the month
+(a wrong URL). See docs/regions.md.
 
 --from-agents merges the agents' month summaries (GET /api/v1/months/M/summary, bearer token
 agent.api_token from SLO_AGENT_API_TOKEN, or per agent from $NAME with URL#token-env=NAME) into
