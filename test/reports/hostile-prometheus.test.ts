@@ -563,6 +563,13 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** `--fail-on-miss` on the answers under `prefix`: exit 1, stderr saying `why`. */
+async function expectGateFails(prefix: string, why: string): Promise<void> {
+  const gate = await report(prefix, "json", ["--fail-on-miss"]);
+  expect(gate.code).toBe(1);
+  expect(gate.stderr).toContain(why);
+}
+
 function report(prefix: string, format: string, extra: readonly string[] = []) {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
@@ -864,9 +871,7 @@ describe("report --prometheus against a hostile source", () => {
     expect(run.stdout).toContain("> **Prometheus warned:** (and 5 more warnings, not shown)");
     expect(run.stdout).not.toContain("store 19 slow");
     // A partial answer does not pass the gate, whatever its figures say.
-    const gate = await report("warned", "json", ["--fail-on-miss"]);
-    expect(gate.code).toBe(1);
-    expect(gate.stderr).toContain("Prometheus warned about its answers (see above)");
+    await expectGateFails("warned", "Prometheus warned about its answers (see above)");
   }, 60_000);
 
   it("a p99 inside its bucket still reports (exit 0)", async () => {
@@ -897,9 +902,7 @@ describe("report --prometheus against a hostile source", () => {
     const json = await report("empty", "json");
     expect(JSON.parse(json.stdout).source.found_series).toBe(false);
     expect((await report("ok", "json")).stdout).toContain('"found_series": true');
-    const gate = await report("empty", "json", ["--fail-on-miss"]);
-    expect(gate.code).toBe(1);
-    expect(gate.stderr).toContain("no series of the agents in");
+    await expectGateFails("empty", "no series of the agents in");
   }, 60_000);
 
   it("quotes a remote label's value in its messages, so the value cannot forge the label set", async () => {
