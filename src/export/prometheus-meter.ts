@@ -350,11 +350,11 @@ class SumFamily extends Family<ValueSeries> {
   }
 
   protected create(attributes: Attributes, labels: string): ValueSeries {
-    return valueSeries(attributes, seriesPrefix(this.name, labels));
+    return { attributes, prefix: seriesPrefix(this.name, labels), value: 0 };
   }
 
   protected lines(series: ValueSeries, out: TextChunks): void {
-    valueLine(series, out);
+    out.push(`${series.prefix}${valueText(series.value)}\n`);
   }
 }
 
@@ -370,20 +370,12 @@ class GaugeFamily extends Family<ValueSeries> {
   }
 
   protected create(attributes: Attributes, labels: string): ValueSeries {
-    return valueSeries(attributes, seriesPrefix(this.name, labels));
+    return { attributes, prefix: seriesPrefix(this.name, labels), value: 0 };
   }
 
   protected lines(series: ValueSeries, out: TextChunks): void {
-    valueLine(series, out);
+    out.push(`${series.prefix}${valueText(series.value)}\n`);
   }
-}
-
-function valueSeries(attributes: Attributes, prefix: string): ValueSeries {
-  return { attributes, prefix, value: 0 };
-}
-
-function valueLine(series: ValueSeries, out: TextChunks): void {
-  out.push(`${series.prefix}${valueText(series.value)}\n`);
 }
 
 interface HistogramSeries extends Series {

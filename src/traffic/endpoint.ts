@@ -187,8 +187,10 @@ function ingest(
   return { spans: spans.length, accepted: results.length, ignored, rejected, misdated, closed };
 }
 
-/** 200 with an ExportTraceServiceResponse, in the request's encoding; partial_success names rejected spans. */
-/** The export's response: JSON when `codec` is null, else protobuf. */
+/**
+ * 200 with an ExportTraceServiceResponse, in the request's encoding (JSON when `codec` is null,
+ * else protobuf); partial_success names rejected spans.
+ */
 function answer(response: ServerResponse, codec: ProtobufCodec | null, outcome: IngestOutcome): void {
   const unreadable = outcome.rejected - outcome.misdated - outcome.closed;
   const message = [
