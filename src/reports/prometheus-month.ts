@@ -251,7 +251,7 @@ function checkedAnswers(
   a: Answers & { readonly scrapes: readonly VectorSample[]; readonly counters: readonly VectorSample[] },
 ): { repairs: BucketRepair[]; mixedAges: Set<string>; objectiveScrapes: Map<string, number> } {
   const answered: [string, readonly VectorSample[], readonly string[]][] = [
-    ["slo_probe_requests_total", a.counts, ["region", "category", "outcome"]],
+    [REQUESTS, a.counts, ["region", "category", "outcome"]],
     ["the latency histogram's buckets", a.buckets, ["region", "category", "le"]],
     ["the p99 by region", a.regionP99, ["region", "category"]],
     ["the p99", a.pooledP99, ["category"]],
@@ -263,8 +263,8 @@ function checkedAnswers(
     checkedSeries(shown, what, samples);
     checkedTimes(shown, what, samples, at);
   }
-  checkedOutcomes(shown, "slo_probe_requests_total", a.counts);
-  checkedCounts(shown, "slo_probe_requests_total", a.counts);
+  checkedOutcomes(shown, REQUESTS, a.counts);
+  checkedCounts(shown, REQUESTS, a.counts);
   checkedCounts(shown, "the latency histogram's buckets", a.buckets);
   checkedScrapeCounts(shown, "the buckets' scrape counts", a.scrapes, 2);
   checkedScrapeCounts(shown, "the request counters' number", a.counters, 1);
@@ -311,11 +311,9 @@ function checkedAnswers(
     const category = where.slice(0, where.indexOf(" in region "));
     const objective = objectives.get(category);
     const atObjective = objective === undefined ? undefined : boundAt(scrapes.keys(), objective);
-    if (atObjective !== undefined && scrapes.get(atObjective) !== scrapes.get(Number.POSITIVE_INFINITY)) {
-      mixedAges.add(category);
-    }
     if (atObjective !== undefined) {
       const n = scrapes.get(atObjective)!;
+      if (n !== infScrapes) mixedAges.add(category);
       objectiveScrapes.set(category, Math.min(n, objectiveScrapes.get(category) ?? n));
     }
   }

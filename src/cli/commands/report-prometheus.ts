@@ -70,7 +70,8 @@ export async function runPrometheusReport(
   // Said on stderr too: a partial answer or an undecided objective must not pass unseen in a pipeline.
   for (const warning of report.source.warnings)
     process.stderr.write(`${COMMAND}: Prometheus warned: ${warning}\n`);
-  if (!report.source.found_series) process.stderr.write(`${COMMAND}: ${noSeries(month)}\n`);
+  const empty = !report.source.found_series;
+  if (empty) process.stderr.write(`${COMMAND}: ${noSeries(month)}\n`);
   const undecided = report.categories.filter((c) => c.latency_undecided !== null);
   for (const c of undecided) {
     process.stderr.write(`${COMMAND}: ${c.category}: latency objective undecided: ${c.latency_undecided}\n`);
@@ -79,7 +80,6 @@ export async function runPrometheusReport(
   // --fail-on-miss is a gate: an objective these figures cannot show met, or figures Prometheus
   // itself warns about (a partial answer), do not pass it.
   const warned = report.source.warnings.length > 0;
-  const empty = !report.source.found_series;
   if (opts.failOnMiss && (missed.length + undecided.length > 0 || warned || empty)) {
     const parts = [
       ...(missed.length > 0
