@@ -67,6 +67,11 @@ export interface PrometheusCategoryRow extends PrometheusFigures {
   readonly latency_met: boolean | null;
   /** Why these buckets cannot tell whether the objective was met, or null. */
   readonly latency_undecided: string | null;
+  /**
+   * Met, but only within the extrapolation increase() can give the series at the objective (how
+   * far depends on how many scrapes Prometheus says they had): what it took, or null.
+   */
+  readonly latency_met_within_extrapolation: string | null;
   readonly regions: readonly ({ readonly region: string } & PrometheusFigures)[];
 }
 
@@ -146,14 +151,27 @@ function checkedFigures(url: string, category: string, region: string | null, f:
       "answered",
     );
   }
-  // histogram_quantile() interpolates inside the bucket: only floating-point noise lies outside it.
-  if (p99 > bucket.upper * (1 + 1e-6) || p99 < bucket.lower * (1 - 1e-6)) {
+  // histogram_quantile() interpolates inside the bucket: only floating-point noise lies above it
+  // (atBound() shows such a p99 at the bound). Never at or below its lower bound: the 99 % rank is
+  // above the count there, or the p99 would be in the bucket below.
+  if (p99 > bucket.upper * (1 + 1e-6) || p99 <= bucket.lower) {
+    const side = p99 > bucket.upper ? "above" : p99 < bucket.lower ? "below" : "at the lower bound of";
     throw new PrometheusValueError(
       url,
-      `${where}: a p99 of ${p99} ms ${p99 > bucket.upper ? "above" : "below"} the bucket it is in (${bucket.lower}-${bucket.upper} ms)`,
+      `${where}: a p99 of ${p99} ms ${side} the bucket it is in (${bucket.lower}-${bucket.upper} ms)`,
       "bucket",
     );
   }
+}
+
+/**
+ * A checked p99 a hair over its bucket (floating-point noise, checkedFigures) at the bucket's
+ * upper bound: above it, it would read as over an objective the bucket says was met.
+ */
+function atBound<F extends PrometheusFigures>(f: F): F {
+  const upper = f.latency_p99_bucket_ms?.upper;
+  if (f.latency_p99_ms === null || upper === undefined || upper === null) return f;
+  return { ...f, latency_p99_ms: Math.min(f.latency_p99_ms, upper) };
 }
 
 /** A month that has not started yet has nothing to ask Prometheus about. */
@@ -232,7 +250,7 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
       "from the evidence store: they are approximate, carry no evidence and are not signed. The exact " +
       "figures are those of `slo-agent report` on the agents' stores (or `--from-agents`).",
     precision: PROMETHEUS_PRECISION,
-    categories: rows,
+    categories: rows.map((row) => ({ ...atBound(row), regions: row.regions.map(atBound) })),
     service_classes: serviceClassRows(input.config, rows),
   };
 }
@@ -377,12 +395,14 @@ function categoryRow(
           latency_undecided:
             "its bucket at the objective and its +Inf bucket were scraped a different number of times, so they " +
             "cover different parts of the month (a bound added when the objective changed): they cannot say whether it was met",
+          latency_met_within_extrapolation: null,
         }
       : latencyVerdict(
           pooledBuckets,
           pooled.latency_p99_bucket_ms,
           category.latencyP99Ms,
           ages.objectiveScrapes,
+          pooled.requests,
         )),
     regions: regionRows,
   };
@@ -416,37 +436,65 @@ function figures(
  * and say so. Missed when even the buckets taken as histogram_quantile() takes them (each at
  * least the ones below) stay under the 99 % rank at the objective. Met only when the bucket at
  * the objective holds it as given, within its own extrapolation: a bucket below it that holds
- * more (a series claimed young, stretched up to 3.2 times) cannot make a miss a pass.
+ * more (a series claimed young, stretched up to 3.2 times) cannot make a miss a pass. Nor can
+ * fast responses beyond the requests (checkedWholeHistogram allows up to the requests again, for
+ * counters born in the month and each series' extrapolation): the verdict is taken without them.
  */
 function latencyVerdict(
   buckets: CumulativeBuckets,
   p99Bucket: QuantileBounds | null,
   objectiveMs: number,
   objectiveScrapes: number | undefined,
-): { latency_met: boolean | null; latency_undecided: string | null } {
-  if (p99Bucket === null) return { latency_met: null, latency_undecided: null };
+  requests: number,
+): Pick<PrometheusCategoryRow, "latency_met" | "latency_undecided" | "latency_met_within_extrapolation"> {
+  const verdict = (met: boolean | null, undecided: string | null = null, within: string | null = null) => ({
+    latency_met: met,
+    latency_undecided: undecided,
+    latency_met_within_extrapolation: within,
+  });
+  if (p99Bucket === null) return verdict(null);
   const atObjective = boundAt(buckets.keys(), objectiveMs / 1000);
   if (atObjective === undefined) {
     const upper = p99Bucket.upper === null ? "+Inf" : `${p99Bucket.upper} ms`;
-    return {
-      latency_met: null,
-      latency_undecided:
-        `these buckets have no bound at the ${objectiveMs} ms objective (the agents' have one at every objective), ` +
+    return verdict(
+      null,
+      `these buckets have no bound at the ${objectiveMs} ms objective (the agents' have one at every objective), ` +
         `so the p99, between ${p99Bucket.lower} ms and ${upper}, cannot say whether it was met`,
-    };
+    );
   }
-  const rank = 0.99 * Math.max(...buckets.values());
+  const responses = Math.max(...buckets.values());
+  const rank = 0.99 * responses;
   const upToObjective = Math.max(...[...buckets].filter(([le]) => le <= atObjective).map(([, n]) => n));
-  if (upToObjective < rank) return { latency_met: false, latency_undecided: null };
+  if (upToObjective < rank) return verdict(false);
   const given = buckets.get(atObjective)!;
-  if (given * extrapolationFactor(objectiveScrapes) >= rank)
-    return { latency_met: true, latency_undecided: null };
-  return {
-    latency_met: null,
-    latency_undecided:
-      `the bucket at the ${objectiveMs} ms objective holds ${given} responses, under the ${rank} of the 99th ` +
-      `percentile; only a bucket below it taken as larger (${upToObjective}) would make it met`,
-  };
+  // An honest histogram holds no more responses than requests (a failure without a response is in
+  // no bucket): responses beyond the requests are taken as the fastest, out of the bucket at the
+  // objective, and the 99th percentile as of the requests.
+  const surplus = Math.max(0, responses - requests);
+  const held = given - surplus;
+  const needed = 0.99 * (responses - surplus);
+  if (held >= needed) return verdict(true);
+  // A bucket's own series extrapolated less than the one the rank comes from (a lower bucket, or
+  // +Inf): met within what increase() can do to a series seen in that many scrapes, and said so,
+  // since the scrape counts are the source's word.
+  if (held * extrapolationFactor(objectiveScrapes) >= needed) {
+    return verdict(
+      true,
+      null,
+      `the bucket at the ${objectiveMs} ms objective holds ${given} responses` +
+        (surplus > 0 ? ` (${held} without the ${surplus} more than the ${requests} requests)` : "") +
+        `, under the ${needed} of the 99th percentile; increase() can stretch a series seen in ${objectiveScrapes ?? 2} scrapes that far`,
+    );
+  }
+  return verdict(
+    null,
+    surplus > 0
+      ? `the histogram holds ${responses} responses, ${surplus} more than the ${requests} requests (served and ` +
+          `failed); without them, the bucket at the ${objectiveMs} ms objective holds ${held}, under the ` +
+          `${needed} of the 99th percentile: only responses beyond the requests would make it met`
+      : `the bucket at the ${objectiveMs} ms objective holds ${given} responses, under the ${rank} of the 99th ` +
+          `percentile; only a bucket below it taken as larger (${upToObjective}) would make it met`,
+  );
 }
 
 function shownRepair(r: BucketRepair): string {

@@ -45,7 +45,9 @@ export const PROMETHEUS_PRECISION: readonly { readonly figure: string; readonly 
       "maintenance windows and exclusions that were in an agent's configuration when it made the " +
       "request, and its automatic exclusions (merchant_side, agent_error, target_unreached). Windows or exclusions " +
       "declared afterwards, and windows from the maintenance feed (agent.maintenance.feed), are not " +
-      "applied: those requests count in R here, but not in the store-based report.",
+      "applied: those requests count in R here, but not in the store-based report. Nor does it say why each " +
+      "was excluded, so nothing here checks an exclusion against the windows and exclusions declared: the " +
+      "store-based report records each excluded request with its reason.",
   },
   {
     figure: "not here",

@@ -17,16 +17,23 @@ const count = (n: number) => n.toFixed(1);
 const pct = (p: number | null) => (p === null ? "no traffic" : `${p.toFixed(3)} %`);
 const met = (m: boolean | null) => (m === null ? "n/a" : m ? "met" : "**missed**");
 const latencyMet = (c: PrometheusMonthReport["categories"][number]) =>
-  c.latency_undecided !== null ? "**undecided**" : met(c.latency_met);
+  c.latency_undecided !== null
+    ? "**undecided**"
+    : c.latency_met_within_extrapolation !== null
+      ? "met (within extrapolation, below)"
+      : met(c.latency_met);
 
 function ms(p99: number | null, bucket: QuantileBounds | null): string {
   if (p99 === null || bucket === null) return "no responses";
   const upper = bucket.upper === null ? "∞" : `${bucket.upper}`;
-  return `${p99.toFixed(1)} ms (bucket ${bucket.lower}–${upper} ms)`;
+  // A p99 just over its bucket's lower bound (an objective it missed) must not round onto it.
+  const rounded = p99.toFixed(1);
+  const shown = Number(rounded) <= bucket.lower && p99 > bucket.lower ? `${p99}` : rounded;
+  return `${shown} ms (bucket ${bucket.lower}–${upper} ms)`;
 }
 
 function figureCells(f: PrometheusFigures): string {
-  return `${count(f.requests)} | ${count(f.successful)} | ${pct(f.availability_pct)} | ${ms(f.latency_p99_ms, f.latency_p99_bucket_ms)}`;
+  return `${count(f.requests)} | ${count(f.successful)} | ${count(f.excluded)} | ${pct(f.availability_pct)} | ${ms(f.latency_p99_ms, f.latency_p99_bucket_ms)}`;
 }
 
 function markdownOf(r: PrometheusMonthReport): string {
@@ -48,8 +55,8 @@ function markdownOf(r: PrometheusMonthReport): string {
     ...(r.source.found_series ? [] : [`> **No series:** ${noSeries(r.month)}`, ""]),
     "## Categories",
     "",
-    "| category | region | requests | successful | availability | p99 | availability objective | latency objective |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| category | region | requests | successful | excluded (not in requests) | availability | p99 | availability objective | latency objective |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
   ];
   for (const c of r.categories) {
     const target = c.availability_target_pct === null ? "n/a" : `${c.availability_target_pct} %`;
@@ -66,6 +73,11 @@ function markdownOf(r: PrometheusMonthReport): string {
   if (undecided.length > 0) {
     lines.push("", "Latency objectives these buckets cannot decide:", "");
     for (const c of undecided) lines.push(`- ${c.category}: ${c.latency_undecided}`);
+  }
+  const stretched = r.categories.filter((c) => c.latency_met_within_extrapolation !== null);
+  if (stretched.length > 0) {
+    lines.push("", "Latency objectives met only within what increase() extrapolates:", "");
+    for (const c of stretched) lines.push(`- ${c.category}: ${c.latency_met_within_extrapolation}`);
   }
   lines.push("", "## Service classes (categories pooled)", "");
   lines.push(

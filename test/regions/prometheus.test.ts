@@ -306,7 +306,9 @@ describe("three agents under one real Prometheus: report --prometheus", { timeou
     // The month of the run is still running: its figures may change, and every format says so.
     expect(fromPrometheus.preliminary).toBe(true);
     expect(md).toContain("> **PRELIMINARY:** the month has not ended; these figures run to");
-    expect(md).toMatch(/\| \| oc \| [\d.]+ \| 0\.0 \| 0\.000 % \|/);
+    // Requests, none successful, the excluded (outside the requests), no availability.
+    expect(md).toMatch(/\| \| oc \| [\d.]+ \| 0\.0 \| [\d.]+ \| 0\.000 % \|/);
+    expect(md).toContain("| requests | successful | excluded (not in requests) | availability |");
   });
 
   for (const category of CATEGORIES) {

@@ -322,6 +322,62 @@ const HISTOGRAMS: Record<
     ],
     p99: "0.15000000001",
   },
+  // A true miss (100 of 9,010 responses over the 1500 ms objective, 1.1 %) with 2,000 fast
+  // responses added, within what the checks allow beside a million counters said to be born in
+  // the month: the slow ones are under 1 % of the responses, never of the requests.
+  inflated: {
+    buckets: [
+      ["0.1", "2000"],
+      ["1.5", "10910"],
+      ["+Inf", "11010"],
+    ],
+    p99: "1.4984130190796856",
+    served: "9000",
+    scrapes: "43200",
+    counters: "1000000",
+  },
+  // The same, its series said to be seen in 2 scrapes: increase() can stretch those 3.2 times, so
+  // met within that, and the report must say that only the source's scrape counts make it met.
+  inflatedyoung: {
+    buckets: [
+      ["0.1", "2000"],
+      ["1.5", "10910"],
+      ["+Inf", "11010"],
+    ],
+    p99: "1.4984130190796856",
+    served: "9000",
+    scrapes: "2",
+    counters: "1000000",
+  },
+  // A p99 exactly at its bucket's lower bound, the objective: histogram_quantile() puts a p99 there
+  // in the bucket below (met), so "150 ms, missed" is no Prometheus' answer.
+  atlower: {
+    buckets: [
+      ["0.15", "0"],
+      ["0.2", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "0.15",
+  },
+  // Within floating-point noise of the objective's bucket bound, above it (6e-7): shown at the
+  // bound, so a met objective never reads as a p99 over it.
+  overupper: {
+    buckets: [
+      ["1", "0"],
+      ["1.5", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "1.5000009",
+  },
+  // Missed by 0.01 ms: the p99 shown must not round onto the objective.
+  justabove: {
+    buckets: [
+      ["1.5", "0"],
+      ["5", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "1.50001",
+  },
   sound: {
     buckets: [
       ["0.15", "0"],
@@ -690,6 +746,10 @@ describe("report --prometheus against a hostile source", () => {
       "payment_request: a p99 of 149.9 ms below the bucket it is in (150-200 ms): a p99 interpolated from the histogram lies inside its bucket;",
     ],
     [
+      "atlower",
+      "payment_request: a p99 of 150 ms at the lower bound of the bucket it is in (150-200 ms): a p99 interpolated from the histogram lies inside its bucket;",
+    ],
+    [
       "noinf",
       'payment_request in region eu: buckets without le="+Inf": each bucket\'s le a number or +Inf, and each histogram with its +Inf bucket;',
     ],
@@ -824,6 +884,41 @@ describe("report --prometheus against a hostile source", () => {
     expect(row.latency_met).toBeNull();
     expect(row.latency_undecided).toContain("the bucket at the 1500 ms objective holds 8800 responses");
     expect(run.stderr).toContain("latency objectives undecided in 2026-10: payment_request");
+  }, 60_000);
+
+  it("never lets fast responses beyond the requests make a miss met: undecided, and --fail-on-miss fails", async () => {
+    const run = await report("inflated", "json", ["--fail-on-miss"]);
+    expect(run.code).toBe(1);
+    const row = JSON.parse(run.stdout).categories[0];
+    expect(row.latency_met).toBeNull();
+    expect(row.latency_undecided).toContain(
+      "the histogram holds 11010 responses, 2000 more than the 9010 requests (served and failed); without them, the bucket at the 1500 ms objective holds 8910, under the 8919.9 of the 99th percentile",
+    );
+    expect(run.stderr).toContain("latency objectives undecided in 2026-10: payment_request");
+    // Claimed seen in 2 scrapes, the same histogram is met only within increase()'s extrapolation:
+    // said in the row, on stderr and in Markdown.
+    const young = await report("inflatedyoung", "md");
+    expect(young.code, young.stderr).toBe(0);
+    expect(young.stdout).toContain("1500 ms: met (within extrapolation, below)");
+    expect(young.stdout).toContain("Latency objectives met only within what increase() extrapolates:");
+    expect(young.stderr).toContain(
+      "payment_request: latency objective met only within increase()'s extrapolation: the bucket at the 1500 ms objective " +
+        "holds 10910 responses (8910 without the 2000 more than the 9010 requests), under the 8919.9 of the 99th " +
+        "percentile; increase() can stretch a series seen in 2 scrapes that far",
+    );
+  }, 60_000);
+
+  it("shows a p99 on the side of the objective its bucket decided (met at the bound, missed never rounded onto it)", async () => {
+    const met = await report("overupper", "json", ["--fail-on-miss"]);
+    expect(met.code, met.stderr).toBe(0);
+    const row = JSON.parse(met.stdout).categories[0];
+    expect(row.latency_met).toBe(true);
+    expect(row.latency_p99_ms).toBe(1500);
+    expect(row.regions[0].latency_p99_ms).toBe(1500);
+    const missed = await report("justabove", "md");
+    expect(missed.code, missed.stderr).toBe(0);
+    expect(missed.stdout).toContain("| 1500.01 ms (bucket 1500–5000 ms) |");
+    expect(missed.stdout).toContain("1500 ms: **missed**");
   }, 60_000);
 
   it("adds up one bound spelled two ways, as histogram_quantile() does (a month across a Prometheus 3 upgrade)", async () => {

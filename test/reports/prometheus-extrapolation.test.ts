@@ -123,8 +123,15 @@ describe("report --prometheus on buckets an honest increase() puts out of order"
     expect(buckets.get("0.1"), "increase() of le=0.1").toBeCloseTo(11.5, 9);
     expect(buckets.get("0.2"), "increase() of le=0.2").toBeCloseTo(11, 9);
     const out = reportJson(["--category", "payment_request"]);
-    expect(out.stderr).toBe("");
-    expect(out.code).toBe(0);
+    expect(out.code, out.stderr).toBe(0);
+    // The bucket at the objective (11) is under 99 % of the stretched le=0.1 (11.5): met only within
+    // what increase() does to a series of 11 scrapes, and the report says so.
+    expect(out.stderr).toBe(
+      "slo-agent report --prometheus: payment_request: latency objective met only within increase()'s extrapolation: " +
+        "the bucket at the 150 ms objective holds 11 responses (10.5 without the 0.5 more than the 11 requests), " +
+        "under the 10.89 of the 99th percentile; " +
+        "increase() can stretch a series seen in 11 scrapes that far\n",
+    );
     const report = JSON.parse(out.stdout) as PrometheusMonthReport;
     const row = report.categories.find((c) => c.category === "payment_request")!;
     // All ten requests in the window took under 100 ms; the one before the first scrape is not seen.
@@ -132,6 +139,7 @@ describe("report --prometheus on buckets an honest increase() puts out of order"
     expect(row.latency_p99_ms).toBeGreaterThan(0);
     expect(row.latency_p99_ms).toBeLessThanOrEqual(100);
     expect(row.latency_met).toBe(true);
+    expect(row.latency_met_within_extrapolation).toContain("a series seen in 11 scrapes");
     expect(row.requests).toBeGreaterThanOrEqual(10);
   });
 

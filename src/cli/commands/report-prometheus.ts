@@ -76,6 +76,11 @@ export async function runPrometheusReport(
   for (const c of undecided) {
     process.stderr.write(`${COMMAND}: ${c.category}: latency objective undecided: ${c.latency_undecided}\n`);
   }
+  for (const c of report.categories.filter((c) => c.latency_met_within_extrapolation !== null)) {
+    process.stderr.write(
+      `${COMMAND}: ${c.category}: latency objective met only within increase()'s extrapolation: ${c.latency_met_within_extrapolation}\n`,
+    );
+  }
   const missed = report.categories.filter((c) => c.availability_met === false || c.latency_met === false);
   // --fail-on-miss is a gate: an objective these figures cannot show met, or figures Prometheus
   // itself warns about (a partial answer), do not pass it.

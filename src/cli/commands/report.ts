@@ -72,8 +72,9 @@ pooled: approximate figures, with their precision limits stated, and no evidence
 only). A bearer token for that API is read from ${PROMETHEUS_TOKEN_ENV}. An unreachable URL or
 an answer that is not a Prometheus one is exit 2 naming the URL; values no agent's counters can
 give are exit 1. Whether a latency objective was met is decided by the bucket at the objective
-(99 % of the responses in it); where the buckets cannot tell it is "undecided" (a line on stderr;
-with --fail-on-miss, exit 1). Prometheus' own warnings (a partial answer) are shown, printed on
+(99 % of the responses in it, not counting responses beyond the requests); where the buckets
+cannot tell it is "undecided" (a line on stderr; with --fail-on-miss, exit 1), and met only
+within increase()'s extrapolation of few scrapes is said so on stderr. Prometheus' own warnings (a partial answer) are shown, printed on
 stderr and fail --fail-on-miss; so does a Prometheus with no series of the agents in the month
 (a wrong URL). See docs/regions.md.
 
