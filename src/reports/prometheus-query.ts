@@ -1,6 +1,7 @@
 import type { Dispatcher } from "undici";
 import { z } from "zod";
 import { lazyUndici } from "../lazy-undici.js";
+import { SecretScrubber } from "../model/secret.js";
 import { printable } from "./printable.js";
 
 /** A Prometheus that has not answered one query in this long is given up on. */
@@ -77,6 +78,10 @@ export async function instantVector(
   time: number,
 ): Promise<VectorAnswer> {
   const shown = shownUrl(source.url);
+  // Whatever the server sends back is scrubbed of the token (and its encodings) before it is cut
+  // to length or shown: a proxy that echoes the Authorization header in an error must not put the
+  // token, or a part of it, in the report or on stderr.
+  const remote = remoteText(new SecretScrubber(source.bearerToken ? [source.bearerToken] : []));
   const endpoint = `${source.url.replace(/\/+$/, "")}/api/v1/query`;
   const body = new URLSearchParams({ query: expr, time: (time / 1000).toFixed(3) }).toString();
   // Loaded on the first query, not when `report` starts: most reports ask no Prometheus.
@@ -106,12 +111,25 @@ export async function instantVector(
       );
     }
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new PrometheusQueryError(shown, `unreachable (${printable(String(reason).slice(0, 200))})`);
+    throw new PrometheusQueryError(shown, `unreachable (${remote(String(reason), 200)})`);
   }
-  return parsedVector(shown, status, text);
+  return parsedVector(shown, status, text, remote);
 }
 
-function parsedVector(shown: string, status: number, text: string): VectorAnswer {
+/** Remote text as it may be shown: without the token, printable, at most `max` characters. */
+function remoteText(secrets: SecretScrubber): (text: string, max?: number) => string {
+  return (text, max) => {
+    const clean = printable(secrets.scrub(text));
+    return max === undefined || clean.length <= max ? clean : `${clean.slice(0, max)}...`;
+  };
+}
+
+function parsedVector(
+  shown: string,
+  status: number,
+  text: string,
+  remote: (text: string, max?: number) => string,
+): VectorAnswer {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -125,21 +143,19 @@ function parsedVector(shown: string, status: number, text: string): VectorAnswer
   if (answer.data.status === "error") {
     throw new PrometheusQueryError(
       shown,
-      `HTTP ${status}, query refused: ${printable(answer.data.error.slice(0, 200))}`,
+      `HTTP ${status}, query refused: ${remote(answer.data.error, 200)}`,
     );
   }
   if (status !== 200) throw new PrometheusQueryError(shown, `HTTP ${status}`);
   // Labels end up on a terminal and in the report: no control characters from a remote server.
   const samples = answer.data.data.result.map((r) => ({
-    labels: Object.fromEntries(Object.entries(r.metric).map(([k, v]) => [printable(k), printable(v)])),
+    labels: Object.fromEntries(Object.entries(r.metric).map(([k, v]) => [remote(k), remote(v)])),
     value: sampleValue(r.value[1]),
-    text: printable(r.value[1].slice(0, 100)),
+    text: remote(r.value[1], 100),
     at: r.value[0],
   }));
   const given = answer.data.warnings ?? [];
-  const warnings = given
-    .slice(0, MAX_WARNINGS)
-    .map((w) => printable(w.length > 200 ? `${w.slice(0, 200)}...` : w));
+  const warnings = given.slice(0, MAX_WARNINGS).map((w) => remote(w, 200));
   if (given.length > MAX_WARNINGS)
     warnings.push(`(and ${given.length - MAX_WARNINGS} more warnings, not shown)`);
   return { samples, warnings };

@@ -604,7 +604,23 @@ beforeAll(async () => {
         return more(17);
       }
       const form = new URLSearchParams(body);
+      const auth = request.headers.authorization ?? "";
+      if (request.url?.startsWith("/echoerror/")) {
+        // A proxy that quotes the credentials it refused, the token 190 characters in (where a cut
+        // to 200 characters would leave part of it).
+        response.writeHead(400, { "content-type": "application/json" });
+        return response.end(
+          JSON.stringify({ status: "error", errorType: "bad_data", error: `${"x".repeat(190)} ${auth}` }),
+        );
+      }
       const [status, text] = answer(request.url ?? "/", form.get("query") ?? "");
+      if (request.url?.startsWith("/echowarn/")) {
+        // The same proxy quoting the header in a warning, once whole, once base64-encoded.
+        const parsed = JSON.parse(text) as { warnings?: string[] };
+        parsed.warnings = [`partial answer for ${auth}`, `retry with ${Buffer.from(auth).toString("base64")}`];
+        response.writeHead(status, { "content-type": "application/json" });
+        return response.end(atTime(JSON.stringify(parsed), Number(form.get("time"))));
+      }
       response.writeHead(status, { "content-type": "application/json" });
       // Each sample at the time asked, as Prometheus answers, except from a stale cache.
       response.end(request.url?.startsWith("/stale/") ? text : atTime(text, Number(form.get("time"))));
@@ -626,7 +642,7 @@ async function expectGateFails(prefix: string, why: string): Promise<void> {
   expect(gate.stderr).toContain(why);
 }
 
-function report(prefix: string, format: string, extra: readonly string[] = []) {
+function report(prefix: string, format: string, extra: readonly string[] = [], token = "") {
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
@@ -643,7 +659,7 @@ function report(prefix: string, format: string, extra: readonly string[] = []) {
         format,
         ...extra,
       ],
-      { cwd: REPO, env: { ...process.env, SLO_AGENT_PROMETHEUS_TOKEN: "" }, timeout: 60_000 },
+      { cwd: REPO, env: { ...process.env, SLO_AGENT_PROMETHEUS_TOKEN: token }, timeout: 60_000 },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? -1) : 0, stdout, stderr }),
     );
   });
@@ -1005,6 +1021,21 @@ describe("report --prometheus against a hostile source", () => {
     expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toContain('region="eu\\", category=\\"payment_request\\", verdict=\\"MET"');
     expect(refused.stderr).not.toContain('region="eu", category="payment_request", verdict="MET"');
+  }, 60_000);
+
+  it("never shows the bearer token, whole, base64-encoded or cut, when a proxy echoes it back", async () => {
+    const token = "s3cr3t-T0ken-abcdefghij-0123456789";
+    const forms = [token, Buffer.from(token).toString("base64"), Buffer.from(`Bearer ${token}`).toString("base64")];
+    const warned = await report("echowarn", "md", [], token);
+    expect(warned.stdout).toContain("**Prometheus warned:** partial answer for Bearer \\[redacted\\]");
+    expect(warned.stderr).toContain("Prometheus warned: partial answer for Bearer [redacted]");
+    const refused = await report("echoerror", "json", [], token);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("query refused: xxxxxxxx");
+    for (const out of [warned.stdout, warned.stderr, refused.stdout, refused.stderr]) {
+      for (const form of forms) expect(out).not.toContain(form.slice(0, 12));
+      expect(out).not.toContain("s3cr3t");
+    }
   }, 60_000);
 
   it("prints no control character of a remote label or error, and escapes the label in Markdown", async () => {
