@@ -364,16 +364,17 @@ function categoryRow(
   const counts = of(answers.counts);
   const buckets = of(answers.buckets);
   const regions = [...new Set([...counts, ...buckets].map((s) => s.labels.region ?? ""))].sort();
+  // Responses beyond a region's requests, and served requests without a response, added over the
+  // regions: one region's surplus must not hide another's missing responses.
+  const counted = { surplus: 0, missing: 0 };
   const regionRows = regions.map((region) => {
     const inRegion = (s: VectorSample) => (s.labels.region ?? "") === region;
-    return {
-      region,
-      ...figures(
-        counts.filter(inRegion),
-        bucketsOf(buckets.filter(inRegion)),
-        of(answers.regionP99).find(inRegion),
-      ),
-    };
+    const histogram = bucketsOf(buckets.filter(inRegion));
+    const row = figures(counts.filter(inRegion), histogram, of(answers.regionP99).find(inRegion));
+    const responses = Math.max(0, ...histogram.values());
+    counted.surplus += Math.max(0, responses - row.requests);
+    counted.missing += Math.max(0, row.successful - responses);
+    return { region, ...row };
   });
   const pooledBuckets = bucketsOf(buckets);
   const pooled = figures(counts, pooledBuckets, of(answers.pooledP99)[0]);
@@ -402,7 +403,7 @@ function categoryRow(
           pooled.latency_p99_bucket_ms,
           category.latencyP99Ms,
           ages.objectiveScrapes,
-          pooled.requests,
+          { ...counted, requests: pooled.requests, served: pooled.successful },
         )),
     regions: regionRows,
   };
@@ -445,7 +446,12 @@ function latencyVerdict(
   p99Bucket: QuantileBounds | null,
   objectiveMs: number,
   objectiveScrapes: number | undefined,
-  requests: number,
+  counted: {
+    readonly surplus: number;
+    readonly missing: number;
+    readonly requests: number;
+    readonly served: number;
+  },
 ): Pick<PrometheusCategoryRow, "latency_met" | "latency_undecided" | "latency_met_within_extrapolation"> {
   const verdict = (met: boolean | null, undecided: string | null = null, within: string | null = null) => ({
     latency_met: met,
@@ -464,15 +470,18 @@ function latencyVerdict(
   }
   const responses = Math.max(...buckets.values());
   const rank = 0.99 * responses;
+  const { surplus, missing, requests, served } = counted;
+  // An honest agent observes each served request's response once, with its request, and no
+  // response without one (a failure may have none). So responses beyond the requests, and served
+  // requests without a response, leave the objective to what they would have been. Missed only
+  // when it is missed even with the missing responses within the objective.
   const upToObjective = Math.max(...[...buckets].filter(([le]) => le <= atObjective).map(([, n]) => n));
-  if (upToObjective < rank) return verdict(false);
+  if (upToObjective + missing < 0.99 * (responses + missing)) return verdict(false);
   const given = buckets.get(atObjective)!;
-  // An honest histogram holds no more responses than requests (a failure without a response is in
-  // no bucket): responses beyond the requests are taken as the fastest, out of the bucket at the
-  // objective, and the 99th percentile as of the requests.
-  const surplus = Math.max(0, responses - requests);
+  // Met only when it is met with the surplus taken as the fastest responses (out of the bucket at
+  // the objective) and the missing ones as slower than the objective.
   const held = given - surplus;
-  const needed = 0.99 * (responses - surplus);
+  const needed = 0.99 * (responses - surplus + missing);
   if (held >= needed) return verdict(true);
   // A bucket's own series extrapolated less than the one the rank comes from (a lower bucket, or
   // +Inf): met within what increase() can do to a series seen in that many scrapes, and said so,
@@ -482,15 +491,25 @@ function latencyVerdict(
       true,
       null,
       `the bucket at the ${objectiveMs} ms objective holds ${given} responses` +
-        (surplus > 0 ? ` (${held} without the ${surplus} more than the ${requests} requests)` : "") +
+        (surplus > 0 ? ` (${held} without the ${surplus} beyond their regions' ${requests} requests)` : "") +
+        (missing > 0 ? ` (of ${served} served requests, ${missing} have no response in the histogram)` : "") +
         `, under the ${needed} of the 99th percentile; increase() can stretch a series seen in ${objectiveScrapes ?? 2} scrapes that far`,
+    );
+  }
+  if (missing > 0) {
+    return verdict(
+      null,
+      `of ${served} served requests, ${missing} have no response in the latency histogram (each region's ` +
+        `histogram holds every served request's response): taken as slower than the ${objectiveMs} ms objective, ` +
+        `the bucket at it holds ${held} of ${needed / 0.99}, under the ${needed} of the 99th percentile; only ` +
+        "responses that are not there would make it met",
     );
   }
   return verdict(
     null,
     surplus > 0
-      ? `the histogram holds ${responses} responses, ${surplus} more than the ${requests} requests (served and ` +
-          `failed); without them, the bucket at the ${objectiveMs} ms objective holds ${held}, under the ` +
+      ? `the histogram holds ${responses} responses, ${surplus} beyond their regions' ${requests} requests (served ` +
+          `and failed); without them, the bucket at the ${objectiveMs} ms objective holds ${held}, under the ` +
           `${needed} of the 99th percentile: only responses beyond the requests would make it met`
       : `the bucket at the ${objectiveMs} ms objective holds ${given} responses, under the ${rank} of the 99th ` +
           `percentile; only a bucket below it taken as larger (${upToObjective}) would make it met`,

@@ -141,10 +141,7 @@ function parsedVector(
     throw new PrometheusQueryError(shown, `HTTP ${status}, not a Prometheus instant-vector answer`);
   }
   if (answer.data.status === "error") {
-    throw new PrometheusQueryError(
-      shown,
-      `HTTP ${status}, query refused: ${remote(answer.data.error, 200)}`,
-    );
+    throw new PrometheusQueryError(shown, `HTTP ${status}, query refused: ${remote(answer.data.error, 200)}`);
   }
   if (status !== 200) throw new PrometheusQueryError(shown, `HTTP ${status}`);
   // Labels end up on a terminal and in the report: no control characters from a remote server.

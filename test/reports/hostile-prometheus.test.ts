@@ -349,6 +349,17 @@ const HISTOGRAMS: Record<
     scrapes: "2",
     counters: "1000000",
   },
+  // Half the served requests' responses left out of the histogram (within the served / 3.2 that a
+  // young series allows), the slow ones among them: what is left is all fast.
+  halfmissing: {
+    buckets: [
+      ["1.5", "4500"],
+      ["+Inf", "4500"],
+    ],
+    p99: "1.485",
+    served: "9000",
+    scrapes: "43200",
+  },
   // A p99 exactly at its bucket's lower bound, the objective: histogram_quantile() puts a p99 there
   // in the bucket below (met), so "150 ms, missed" is no Prometheus' answer.
   atlower: {
@@ -617,7 +628,10 @@ beforeAll(async () => {
       if (request.url?.startsWith("/echowarn/")) {
         // The same proxy quoting the header in a warning, once whole, once base64-encoded.
         const parsed = JSON.parse(text) as { warnings?: string[] };
-        parsed.warnings = [`partial answer for ${auth}`, `retry with ${Buffer.from(auth).toString("base64")}`];
+        parsed.warnings = [
+          `partial answer for ${auth}`,
+          `retry with ${Buffer.from(auth).toString("base64")}`,
+        ];
         response.writeHead(status, { "content-type": "application/json" });
         return response.end(atTime(JSON.stringify(parsed), Number(form.get("time"))));
       }
@@ -908,7 +922,7 @@ describe("report --prometheus against a hostile source", () => {
     const row = JSON.parse(run.stdout).categories[0];
     expect(row.latency_met).toBeNull();
     expect(row.latency_undecided).toContain(
-      "the histogram holds 11010 responses, 2000 more than the 9010 requests (served and failed); without them, the bucket at the 1500 ms objective holds 8910, under the 8919.9 of the 99th percentile",
+      "the histogram holds 11010 responses, 2000 beyond their regions' 9010 requests (served and failed); without them, the bucket at the 1500 ms objective holds 8910, under the 8919.9 of the 99th percentile",
     );
     expect(run.stderr).toContain("latency objectives undecided in 2026-10: payment_request");
     // Claimed seen in 2 scrapes, the same histogram is met only within increase()'s extrapolation:
@@ -919,9 +933,21 @@ describe("report --prometheus against a hostile source", () => {
     expect(young.stdout).toContain("Latency objectives met only within what increase() extrapolates:");
     expect(young.stderr).toContain(
       "payment_request: latency objective met only within increase()'s extrapolation: the bucket at the 1500 ms objective " +
-        "holds 10910 responses (8910 without the 2000 more than the 9010 requests), under the 8919.9 of the 99th " +
+        "holds 10910 responses (8910 without the 2000 beyond their regions' 9010 requests), under the 8919.9 of the 99th " +
         "percentile; increase() can stretch a series seen in 2 scrapes that far",
     );
+  }, 60_000);
+
+  it("never lets served requests without a response make a miss met: undecided, and --fail-on-miss fails", async () => {
+    const run = await report("halfmissing", "json", ["--fail-on-miss"]);
+    expect(run.code).toBe(1);
+    const row = JSON.parse(run.stdout).categories[0];
+    expect(row.latency_met).toBeNull();
+    expect(row.latency_undecided).toContain(
+      "of 9000 served requests, 4500 have no response in the latency histogram (each region's histogram holds every " +
+        "served request's response): taken as slower than the 1500 ms objective, the bucket at it holds 4500 of 9000",
+    );
+    expect(run.stderr).toContain("latency objectives undecided in 2026-10: payment_request");
   }, 60_000);
 
   it("shows a p99 on the side of the objective its bucket decided (met at the bound, missed never rounded onto it)", async () => {
@@ -1025,7 +1051,11 @@ describe("report --prometheus against a hostile source", () => {
 
   it("never shows the bearer token, whole, base64-encoded or cut, when a proxy echoes it back", async () => {
     const token = "s3cr3t-T0ken-abcdefghij-0123456789";
-    const forms = [token, Buffer.from(token).toString("base64"), Buffer.from(`Bearer ${token}`).toString("base64")];
+    const forms = [
+      token,
+      Buffer.from(token).toString("base64"),
+      Buffer.from(`Bearer ${token}`).toString("base64"),
+    ];
     const warned = await report("echowarn", "md", [], token);
     expect(warned.stdout).toContain("**Prometheus warned:** partial answer for Bearer \\[redacted\\]");
     expect(warned.stderr).toContain("Prometheus warned: partial answer for Bearer [redacted]");
