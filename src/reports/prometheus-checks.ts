@@ -7,6 +7,7 @@ export const PROMETHEUS_RULES = {
   p99: "a p99 must be >= 0 (no data and +Inf are Prometheus' own answers)",
   bucket: "a p99 interpolated from the histogram lies inside its bucket",
   answered: "a finite p99 where the histogram holds responses in a finite bucket",
+  beyond: "a p99 beyond the largest finite bound is that bound, as histogram_quantile() answers it",
   decimal: "values must be decimal numbers as Prometheus writes them (or NaN, +Inf, -Inf)",
   duplicate: "each series once in an answer (by its labels)",
   grouped: "each series carries only the labels its query groups by",

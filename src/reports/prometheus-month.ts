@@ -93,6 +93,11 @@ export interface PrometheusMonthReport {
      * wrong URL, or agents that did not run): every category then reads "no traffic".
      */
     readonly found_series: boolean;
+    /**
+     * The categories reported that the configuration probes but that have no request counter in
+     * Prometheus over the month: "no traffic" there means no figures, not no failures.
+     */
+    readonly probed_without_series: readonly string[];
   };
   /**
    * Buckets taken as larger than Prometheus gave them (each at least the ones below it, as
@@ -143,7 +148,23 @@ function checkedFigures(url: string, category: string, region: string | null, f:
   }
   const bucket = f.latency_p99_bucket_ms;
   const p99 = f.latency_p99_ms;
-  if (bucket === null || bucket.upper === null) return;
+  if (bucket === null) return;
+  if (bucket.upper === null) {
+    // Beyond the largest finite bound histogram_quantile() answers that bound (NaN when +Inf is the
+    // only bucket): any other figure would read as a p99 the histogram never gave.
+    const expected = bucket.lower > 0 ? bucket.lower : null;
+    const same =
+      expected === null ? p99 === null : p99 !== null && Math.abs(p99 - expected) <= expected * 1e-9;
+    if (!same) {
+      throw new PrometheusValueError(
+        url,
+        `${where}: a p99 of ${p99 === null ? "none (NaN, +Inf or none)" : `${p99} ms`} while the histogram puts it beyond ` +
+          (expected === null ? "a +Inf bucket alone" : `its largest finite bound, ${expected} ms`),
+        "beyond",
+      );
+    }
+    return;
+  }
   if (p99 === null) {
     throw new PrometheusValueError(
       url,
@@ -243,6 +264,10 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
       range,
       warnings: [...new Set(answers.flatMap((a) => a.warnings))],
       found_series: counts.some((s) => objectives.has(s.labels.category ?? "")),
+      probed_without_series: wanted
+        .filter((c) => input.config.probes.some((p) => p.category === c.id))
+        .filter((c) => !counts.some((s) => s.labels.category === c.id))
+        .map((c) => c.id),
     },
     repaired_buckets: repairs.map(shownRepair),
     notice:

@@ -15,6 +15,9 @@ export function renderPrometheusReport(
 
 const count = (n: number) => n.toFixed(1);
 const pct = (p: number | null) => (p === null ? "no traffic" : `${p.toFixed(3)} %`);
+/** An availability beside its target: one under it is never rounded up onto it. */
+const pctAgainst = (p: number | null, target: number | null) =>
+  p !== null && target !== null && p < target && Number(p.toFixed(3)) >= target ? `${p} %` : pct(p);
 const met = (m: boolean | null) => (m === null ? "n/a" : m ? "met" : "**missed**");
 const latencyMet = (c: PrometheusMonthReport["categories"][number]) =>
   c.latency_undecided !== null
@@ -32,8 +35,9 @@ function ms(p99: number | null, bucket: QuantileBounds | null): string {
   return `${shown} ms (bucket ${bucket.lower}–${upper} ms)`;
 }
 
-function figureCells(f: PrometheusFigures): string {
-  return `${count(f.requests)} | ${count(f.successful)} | ${count(f.excluded)} | ${pct(f.availability_pct)} | ${ms(f.latency_p99_ms, f.latency_p99_bucket_ms)}`;
+function figureCells(f: PrometheusFigures, target: number | null): string {
+  const availability = pctAgainst(f.availability_pct, target);
+  return `${count(f.requests)} | ${count(f.successful)} | ${count(f.excluded)} | ${availability} | ${ms(f.latency_p99_ms, f.latency_p99_bucket_ms)}`;
 }
 
 function markdownOf(r: PrometheusMonthReport): string {
@@ -53,6 +57,9 @@ function markdownOf(r: PrometheusMonthReport): string {
     "",
     ...r.source.warnings.flatMap((w) => [`> **Prometheus warned:** ${mdText(w)}`, ""]),
     ...(r.source.found_series ? [] : [`> **No series:** ${noSeries(r.month)}`, ""]),
+    ...(r.source.found_series && r.source.probed_without_series.length > 0
+      ? [`> **No series:** ${probedWithoutSeries(r.month, r.source.probed_without_series)}`, ""]
+      : []),
     "## Categories",
     "",
     "| category | region | requests | successful | excluded (not in requests) | availability | p99 | availability objective | latency objective |",
@@ -61,9 +68,11 @@ function markdownOf(r: PrometheusMonthReport): string {
   for (const c of r.categories) {
     const target = c.availability_target_pct === null ? "n/a" : `${c.availability_target_pct} %`;
     lines.push(
-      `| **${mdText(c.title)}** (${c.category}) | **all regions** | ${figureCells(c)} | ${target}: ${met(c.availability_met)} | ${c.latency_objective_ms} ms: ${latencyMet(c)} |`,
+      `| **${mdText(c.title)}** (${c.category}) | **all regions** | ${figureCells(c, c.availability_target_pct)} | ${target}: ${met(c.availability_met)} | ${c.latency_objective_ms} ms: ${latencyMet(c)} |`,
     );
-    for (const region of c.regions) lines.push(`| | ${mdText(region.region)} | ${figureCells(region)} | | |`);
+    for (const region of c.regions) {
+      lines.push(`| | ${mdText(region.region)} | ${figureCells(region, c.availability_target_pct)} | | |`);
+    }
   }
   if (r.repaired_buckets.length > 0) {
     lines.push("", "Buckets taken as histogram_quantile() takes them (each at least the ones below it):", "");
@@ -86,12 +95,17 @@ function markdownOf(r: PrometheusMonthReport): string {
   );
   for (const s of r.service_classes) {
     lines.push(
-      `| ${s.service_class} | ${count(s.requests)} | ${count(s.successful)} | ${pct(s.availability_pct)} | ${s.availability_target_pct} %: ${met(s.availability_met)} |`,
+      `| ${s.service_class} | ${count(s.requests)} | ${count(s.successful)} | ${pctAgainst(s.availability_pct, s.availability_target_pct)} | ${s.availability_target_pct} %: ${met(s.availability_met)} |`,
     );
   }
   lines.push("", "## Precision: how these figures differ from the store-based report", "");
   for (const p of r.precision) lines.push(`- **${p.figure}**: ${p.limit}`);
   return `${lines.join("\n")}\n`;
+}
+
+/** Why a category the configuration probes reads "no traffic". */
+export function probedWithoutSeries(month: string, categories: readonly string[]): string {
+  return `Prometheus has no ${REQUESTS} series in ${month} of ${categories.join(", ")}, which the configuration probes: "no traffic" there means no figures, not no failures.`;
 }
 
 /** Why every category reads "no traffic" when Prometheus has none of the agents' counters. */

@@ -360,6 +360,16 @@ const HISTOGRAMS: Record<
     served: "9000",
     scrapes: "43200",
   },
+  // Half the responses beyond the largest finite bound, where histogram_quantile() can only answer
+  // that bound (1500 ms), and a p99 of 900 ms given instead: a headline under the objective.
+  beyondforged: {
+    buckets: [
+      ["0.1", "0"],
+      ["1.5", "50"],
+      ["+Inf", "101"],
+    ],
+    p99: "0.9",
+  },
   // A p99 exactly at its bucket's lower bound, the objective: histogram_quantile() puts a p99 there
   // in the bucket below (met), so "150 ms, missed" is no Prometheus' answer.
   atlower: {
@@ -544,6 +554,9 @@ function counterAnswer(path: string): [number, string] {
   if (path.startsWith("/hex/")) return [200, vector([count("served", "0x10"), count("failed", "0")])];
   if (path.startsWith("/timeout/")) return [200, vector([count("served", "100"), count("timeout", "500")])];
   if (path.startsWith("/fraction/")) return [200, vector([count("served", "0.4"), count("failed", "0")])];
+  // 98.9999 %: under a 99 % target by less than "99.000 %" shows.
+  if (path.startsWith("/nearly/"))
+    return [200, vector([count("served", "989999"), count("failed", "10001")])];
   if (path.startsWith("/agentlabel/")) {
     return [
       200,
@@ -774,6 +787,10 @@ describe("report --prometheus against a hostile source", () => {
     [
       "edge",
       "payment_request: a p99 of 149.9 ms below the bucket it is in (150-200 ms): a p99 interpolated from the histogram lies inside its bucket;",
+    ],
+    [
+      "beyondforged",
+      "payment_request: a p99 of 900 ms while the histogram puts it beyond its largest finite bound, 1500 ms: a p99 beyond the largest finite bound is that bound, as histogram_quantile() answers it;",
     ],
     [
       "atlower",
@@ -1040,6 +1057,39 @@ describe("report --prometheus against a hostile source", () => {
     expect(JSON.parse(json.stdout).source.found_series).toBe(false);
     expect((await report("ok", "json")).stdout).toContain('"found_series": true');
     await expectGateFails("empty", "no series of the agents in");
+  }, 60_000);
+
+  it("says when a probed category has no series while others have, and fails --fail-on-miss", async () => {
+    const config = join(dir, "slo-two.yaml");
+    writeFileSync(
+      config,
+      onePaymentCategoryConfig(1500).replace(
+        "targets:",
+        "  settlements: {title: Settlements, service_class: transaction_critical, latency_p99_ms: 6000}\ntargets:",
+      ) + "  - {id: s, category: settlements, target: api, every: 30s, path: /s}\n",
+    );
+    const run = await report("sound", "md", ["--config", config]);
+    expect(run.code, run.stderr).toBe(0);
+    const why =
+      'Prometheus has no slo_probe_requests_total series in 2026-10 of settlements, which the configuration probes: "no traffic" there means no figures, not no failures.';
+    expect(run.stdout).toContain(`> **No series:** ${why}`);
+    expect(run.stderr).toContain(why);
+    const json = JSON.parse((await report("sound", "json", ["--config", config])).stdout);
+    expect(json.source.found_series).toBe(true);
+    expect(json.source.probed_without_series).toEqual(["settlements"]);
+    const gate = await report("sound", "json", ["--config", config, "--fail-on-miss"]);
+    expect(gate.code).toBe(1);
+    expect(gate.stderr).toContain("no series in 2026-10 of probed settlements (see above)");
+  }, 60_000);
+
+  it("never rounds a missed availability up onto its target in Markdown (98.9999 %, not 99.000 %)", async () => {
+    const run = await report("nearly", "md");
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain("| **all regions** | 1000000.0 | 989999.0 | 0.0 | 98.9999 % |");
+    expect(run.stdout).toContain("| | eu | 1000000.0 | 989999.0 | 0.0 | 98.9999 % |");
+    expect(run.stdout).toContain("| transaction_critical | 1000000.0 | 989999.0 | 98.9999 % |");
+    expect(run.stdout).toContain("99 %: **missed**");
+    expect(run.stdout).not.toContain("99.000 %");
   }, 60_000);
 
   it("quotes a remote label's value in its messages, so the value cannot forge the label set", async () => {

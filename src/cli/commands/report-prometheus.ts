@@ -10,6 +10,7 @@ import {
   noSeries,
   PROMETHEUS_REPORT_FORMATS,
   type PrometheusReportFormat,
+  probedWithoutSeries,
   renderPrometheusReport,
 } from "../../reports/prometheus-render.js";
 import { loadCommandContext } from "../context.js";
@@ -72,6 +73,9 @@ export async function runPrometheusReport(
     process.stderr.write(`${COMMAND}: Prometheus warned: ${warning}\n`);
   const empty = !report.source.found_series;
   if (empty) process.stderr.write(`${COMMAND}: ${noSeries(month)}\n`);
+  const unseen = report.source.probed_without_series;
+  if (!empty && unseen.length > 0)
+    process.stderr.write(`${COMMAND}: ${probedWithoutSeries(month, unseen)}\n`);
   const undecided = report.categories.filter((c) => c.latency_undecided !== null);
   for (const c of undecided) {
     process.stderr.write(`${COMMAND}: ${c.category}: latency objective undecided: ${c.latency_undecided}\n`);
@@ -85,7 +89,7 @@ export async function runPrometheusReport(
   // --fail-on-miss is a gate: an objective these figures cannot show met, or figures Prometheus
   // itself warns about (a partial answer), do not pass it.
   const warned = report.source.warnings.length > 0;
-  if (opts.failOnMiss && (missed.length + undecided.length > 0 || warned || empty)) {
+  if (opts.failOnMiss && (missed.length + undecided.length + unseen.length > 0 || warned || empty)) {
     const parts = [
       ...(missed.length > 0
         ? [`objectives missed in ${month}: ${missed.map((c) => c.category).join(", ")}`]
@@ -95,6 +99,9 @@ export async function runPrometheusReport(
         : []),
       ...(warned ? ["Prometheus warned about its answers (see above)"] : []),
       ...(empty ? [`no series of the agents in ${month} (see above)`] : []),
+      ...(!empty && unseen.length > 0
+        ? [`no series in ${month} of probed ${unseen.join(", ")} (see above)`]
+        : []),
     ];
     throw new CheckFailed(`${COMMAND}: ${parts.join("; ")}`);
   }
