@@ -182,6 +182,12 @@ export interface BucketRepair {
   readonly taken: number;
   /** The scrapes of the series of the larger bucket below it, whose stretch allows it. */
   readonly scrapes: number;
+  /**
+   * What allows it: that bucket's stretch; this bucket's series being younger (seen in
+   * `ownScrapes`, fewer), so it grew over part of the window only; or this bound spelled two ways.
+   */
+  readonly allowedBy: "stretch" | "younger" | "spelling";
+  readonly ownScrapes: number;
 }
 
 /**
@@ -234,7 +240,21 @@ export function checkedMonotone(
       }
     }
     if (count < most - Math.max(1e-9, most * 1e-9)) {
-      repairs.push({ where, le, given: count, taken: most, scrapes: mostSamples });
+      const grown = most / extrapolationFactor(mostSamples);
+      const allowedBy = split.has(le)
+        ? "spelling"
+        : count < grown - Math.max(1e-9, grown * 1e-9)
+          ? "younger"
+          : "stretch";
+      repairs.push({
+        where,
+        le,
+        given: count,
+        taken: most,
+        scrapes: mostSamples,
+        allowedBy,
+        ownScrapes: scrapes,
+      });
     }
     if (count > most) {
       most = count;

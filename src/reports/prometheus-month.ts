@@ -58,6 +58,14 @@ export interface PrometheusCategoryRow extends PrometheusFigures {
   readonly service_class: string;
   readonly availability_target_pct: number | null;
   readonly availability_met: boolean | null;
+  /**
+   * Why the counters cannot tell whether the availability objective was met, or null: the
+   * histogram holds responses beyond the requests (responses_beyond_requests), so requests went
+   * uncounted, and whether they were served decides it.
+   */
+  readonly availability_undecided: string | null;
+  /** Responses the latency histogram holds beyond each region's requests, added over the regions. */
+  readonly responses_beyond_requests: number;
   readonly latency_objective_ms: number;
   /**
    * Decided by the p99's bucket, not by the interpolated figure: met when the bucket ends at or
@@ -114,6 +122,7 @@ export interface PrometheusMonthReport {
     readonly availability_pct: number | null;
     readonly availability_target_pct: number;
     readonly availability_met: boolean | null;
+    readonly availability_undecided: string | null;
   }[];
 }
 
@@ -396,7 +405,8 @@ function categoryRow(
     const inRegion = (s: VectorSample) => (s.labels.region ?? "") === region;
     const histogram = bucketsOf(buckets.filter(inRegion));
     const row = figures(counts.filter(inRegion), histogram, of(answers.regionP99).find(inRegion));
-    const responses = Math.max(0, ...histogram.values());
+    // The +Inf bucket as given: a lower bucket above it is increase()'s extrapolation (checked).
+    const responses = histogram.get(Number.POSITIVE_INFINITY) ?? 0;
     counted.surplus += Math.max(0, responses - row.requests);
     counted.missing += Math.max(0, row.successful - responses);
     return { region, ...row };
@@ -410,10 +420,8 @@ function categoryRow(
     service_class: category.serviceClass,
     ...pooled,
     availability_target_pct: target === null ? null : target * 100,
-    availability_met:
-      pooled.availability_pct === null || target === null
-        ? null
-        : meetsAvailabilityTarget({ requests: pooled.requests, served: pooled.successful }, target),
+    ...availabilityVerdict(pooled, target, counted.surplus),
+    responses_beyond_requests: counted.surplus,
     latency_objective_ms: category.latencyP99Ms,
     ...(ages.mixedAges && pooled.latency_p99_bucket_ms !== null
       ? {
@@ -431,6 +439,34 @@ function categoryRow(
           { ...counted, requests: pooled.requests, served: pooled.successful },
         )),
     regions: regionRows,
+  };
+}
+
+/**
+ * Whether the availability objective was met. An agent observes each response with the request it
+ * counts, so responses beyond the requests are requests the counters did not count (a counter born
+ * in the month hides what it counted before its first scrape; a source can drop a failed counter).
+ * Met only when it is met with those counted as failed, missed only when it is missed with them
+ * served; otherwise undecided, and said why.
+ */
+function availabilityVerdict(
+  f: { readonly requests: number; readonly successful: number; readonly availability_pct: number | null },
+  target: number | null,
+  uncounted: number,
+): { availability_met: boolean | null; availability_undecided: string | null } {
+  if (f.availability_pct === null || target === null)
+    return { availability_met: null, availability_undecided: null };
+  const requests = f.requests + uncounted;
+  if (meetsAvailabilityTarget({ requests, served: f.successful }, target))
+    return { availability_met: true, availability_undecided: null };
+  if (!meetsAvailabilityTarget({ requests, served: f.successful + uncounted }, target))
+    return { availability_met: false, availability_undecided: null };
+  return {
+    availability_met: null,
+    availability_undecided:
+      `the latency histogram holds ${uncounted} responses beyond the ${f.requests} requests counted (each region's ` +
+      `responses come with its requests): as failures they make ${(f.successful / requests) * 100} %, as served ` +
+      `${((f.successful + uncounted) / requests) * 100} %, either side of the ${target * 100} % objective`,
   };
 }
 
@@ -542,10 +578,15 @@ function latencyVerdict(
 }
 
 function shownRepair(r: BucketRepair): string {
-  return (
-    `${r.where}: le=${shownLe(r.le)} taken as ${r.taken}, not ${r.given} ` +
-    `(a bucket below it holds more; increase() can stretch a series seen in ${r.scrapes} scrapes that far)`
-  );
+  const why = {
+    stretch: `increase() can stretch a series seen in ${r.scrapes} scrapes that far`,
+    younger:
+      `more than increase() can stretch a series seen in ${r.scrapes} scrapes, but this bucket's own series is ` +
+      `younger (seen in ${r.ownScrapes} scrapes, a bound added since): it grew over part of the month only`,
+    spelling:
+      "this bound is spelled two ways, each seen for part of the month: what grew while neither was scraped is in neither",
+  }[r.allowedBy];
+  return `${r.where}: le=${shownLe(r.le)} taken as ${r.taken}, not ${r.given} (a bucket below it holds more; ${why})`;
 }
 
 /** Requests (served and failed, not excluded) and those served, by "category in region". */
@@ -688,6 +729,7 @@ function serviceClassRows(config: SloConfig, rows: readonly PrometheusCategoryRo
       const own = rows.filter((r) => r.service_class === cls.id);
       const requests = own.reduce((total, r) => total + r.requests, 0);
       const successful = own.reduce((total, r) => total + r.successful, 0);
+      const uncounted = own.reduce((total, r) => total + r.responses_beyond_requests, 0);
       const availability = requests > 0 ? (successful / requests) * 100 : null;
       return {
         service_class: cls.id,
@@ -696,7 +738,11 @@ function serviceClassRows(config: SloConfig, rows: readonly PrometheusCategoryRo
         availability_pct: availability,
         availability_target_pct: cls.availabilityTarget * 100,
         // The one definition of "objective met" (slo/availability.ts), decided in integers.
-        availability_met: meetsAvailabilityTarget({ requests, served: successful }, cls.availabilityTarget),
+        ...availabilityVerdict(
+          { requests, successful, availability_pct: availability },
+          cls.availabilityTarget,
+          uncounted,
+        ),
       };
     });
 }

@@ -19,6 +19,8 @@ const pct = (p: number | null) => (p === null ? "no traffic" : `${p.toFixed(3)} 
 const pctAgainst = (p: number | null, target: number | null) =>
   p !== null && target !== null && p < target && Number(p.toFixed(3)) >= target ? `${p} %` : pct(p);
 const met = (m: boolean | null) => (m === null ? "n/a" : m ? "met" : "**missed**");
+const availabilityMet = (r: { availability_met: boolean | null; availability_undecided: string | null }) =>
+  r.availability_undecided !== null ? "**undecided**" : met(r.availability_met);
 const latencyMet = (c: PrometheusMonthReport["categories"][number]) =>
   c.latency_undecided !== null
     ? "**undecided**"
@@ -68,7 +70,7 @@ function markdownOf(r: PrometheusMonthReport): string {
   for (const c of r.categories) {
     const target = c.availability_target_pct === null ? "n/a" : `${c.availability_target_pct} %`;
     lines.push(
-      `| **${mdText(c.title)}** (${c.category}) | **all regions** | ${figureCells(c, c.availability_target_pct)} | ${target}: ${met(c.availability_met)} | ${c.latency_objective_ms} ms: ${latencyMet(c)} |`,
+      `| **${mdText(c.title)}** (${c.category}) | **all regions** | ${figureCells(c, c.availability_target_pct)} | ${target}: ${availabilityMet(c)} | ${c.latency_objective_ms} ms: ${latencyMet(c)} |`,
     );
     for (const region of c.regions) {
       lines.push(`| | ${mdText(region.region)} | ${figureCells(region, c.availability_target_pct)} | | |`);
@@ -83,6 +85,13 @@ function markdownOf(r: PrometheusMonthReport): string {
     lines.push("", "Latency objectives these buckets cannot decide:", "");
     for (const c of undecided) lines.push(`- ${c.category}: ${c.latency_undecided}`);
   }
+  const open = [...r.categories, ...r.service_classes].filter((c) => c.availability_undecided !== null);
+  if (open.length > 0) {
+    lines.push("", "Availability objectives these counters cannot decide:", "");
+    for (const c of open) {
+      lines.push(`- ${"category" in c ? c.category : c.service_class}: ${c.availability_undecided}`);
+    }
+  }
   const stretched = r.categories.filter((c) => c.latency_met_within_extrapolation !== null);
   if (stretched.length > 0) {
     lines.push("", "Latency objectives met only within what increase() extrapolates:", "");
@@ -95,7 +104,7 @@ function markdownOf(r: PrometheusMonthReport): string {
   );
   for (const s of r.service_classes) {
     lines.push(
-      `| ${s.service_class} | ${count(s.requests)} | ${count(s.successful)} | ${pctAgainst(s.availability_pct, s.availability_target_pct)} | ${s.availability_target_pct} %: ${met(s.availability_met)} |`,
+      `| ${s.service_class} | ${count(s.requests)} | ${count(s.successful)} | ${pctAgainst(s.availability_pct, s.availability_target_pct)} | ${s.availability_target_pct} %: ${availabilityMet(s)} |`,
     );
   }
   lines.push("", "## Precision: how these figures differ from the store-based report", "");

@@ -370,6 +370,33 @@ const HISTOGRAMS: Record<
     ],
     p99: "0.9",
   },
+  // The failed counter dropped (100 % served) while the histogram keeps the failures' responses, a
+  // million counters claimed so that the surplus passes as counters born in the month.
+  nofailed: {
+    buckets: [
+      ["1.5", "9100"],
+      ["+Inf", "9100"],
+    ],
+    p99: "1.485",
+    served: "9000",
+    failed: "0",
+    scrapes: "43200",
+    counters: "1000000",
+  },
+  // A bound added late in the month (le=0.25, 100 scrapes against 43,200): it holds less than the
+  // older bucket below it by more than extrapolation, which only its youth allows.
+  youngbound: {
+    buckets: [
+      ["0.1", "9000"],
+      ["0.25", "8000"],
+      ["1.5", "9010"],
+      ["+Inf", "9010"],
+    ],
+    p99: "0.0999",
+    served: "9000",
+    scrapes: "43200",
+    scrapesOf: { "0.25": "100" },
+  },
   // A p99 exactly at its bucket's lower bound, the objective: histogram_quantile() puts a p99 there
   // in the bucket below (met), so "150 ms, missed" is no Prometheus' answer.
   atlower: {
@@ -967,6 +994,35 @@ describe("report --prometheus against a hostile source", () => {
     expect(run.stderr).toContain("latency objectives undecided in 2026-10: payment_request");
   }, 60_000);
 
+  it("never lets requests the counters left out make an availability met: undecided, and --fail-on-miss fails", async () => {
+    const run = await report("nofailed", "md", ["--fail-on-miss"]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain("| 99 %: **undecided** |");
+    expect(run.stdout).toContain("Availability objectives these counters cannot decide:");
+    const why =
+      "the latency histogram holds 100 responses beyond the 9000 requests counted (each region's responses come with " +
+      "its requests): as failures they make 98.9010989010989 %, as served 100 %, either side of the 99 % objective";
+    expect(run.stderr).toContain(`payment_request: availability objective undecided: ${why}`);
+    expect(run.stderr).toContain(`transaction_critical: availability objective undecided: ${why}`);
+    expect(run.stderr).toContain(
+      "availability objectives undecided in 2026-10: payment_request, transaction_critical",
+    );
+    const json = JSON.parse((await report("nofailed", "json")).stdout);
+    expect(json.categories[0].availability_met).toBeNull();
+    expect(json.categories[0].responses_beyond_requests).toBe(100);
+    expect(json.categories[0].latency_met).toBe(true);
+  }, 60_000);
+
+  it("says a bucket was taken as larger because its series is younger, not because increase() stretched the one below", async () => {
+    const run = await report("youngbound", "json");
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout).repaired_buckets).toEqual([
+      "payment_request in region eu: le=0.25 taken as 9000, not 8000 (a bucket below it holds more; more than " +
+        "increase() can stretch a series seen in 43200 scrapes, but this bucket's own series is younger (seen in 100 " +
+        "scrapes, a bound added since): it grew over part of the month only)",
+    ]);
+  }, 60_000);
+
   it("shows a p99 on the side of the objective its bucket decided (met at the bound, missed never rounded onto it)", async () => {
     const met = await report("overupper", "json", ["--fail-on-miss"]);
     expect(met.code, met.stderr).toBe(0);
@@ -993,7 +1049,11 @@ describe("report --prometheus against a hostile source", () => {
     expect(run.code, run.stderr).toBe(0);
     const report_ = JSON.parse(run.stdout);
     expect(report_.categories[0].latency_met).toBe(true);
-    expect(report_.repaired_buckets).toEqual([expect.stringContaining("le=1 taken as 86400, not 86394")]);
+    expect(report_.repaired_buckets).toEqual([
+      expect.stringContaining(
+        "le=1 taken as 86400, not 86394 (a bucket below it holds more; this bound is spelled two ways, each seen for part of the month",
+      ),
+    ]);
   }, 60_000);
 
   it("reads le as Go's ParseFloat does (+inf is +Inf)", async () => {

@@ -128,8 +128,7 @@ describe("report --prometheus on buckets an honest increase() puts out of order"
     // what increase() does to a series of 11 scrapes, and the report says so.
     expect(out.stderr).toBe(
       "slo-agent report --prometheus: payment_request: latency objective met only within increase()'s extrapolation: " +
-        "the bucket at the 150 ms objective holds 11 responses (10.5 without the 0.5 beyond their regions' 11 requests), " +
-        "under the 10.89 of the 99th percentile; " +
+        "the bucket at the 150 ms objective holds 11 responses, under the 11.385 of the 99th percentile; " +
         "increase() can stretch a series seen in 11 scrapes that far\n",
     );
     const report = JSON.parse(out.stdout) as PrometheusMonthReport;

@@ -80,6 +80,12 @@ export async function runPrometheusReport(
   for (const c of undecided) {
     process.stderr.write(`${COMMAND}: ${c.category}: latency objective undecided: ${c.latency_undecided}\n`);
   }
+  const open = [
+    ...report.categories.map((c) => ({ name: c.category, why: c.availability_undecided })),
+    ...report.service_classes.map((c) => ({ name: c.service_class, why: c.availability_undecided })),
+  ].filter((c) => c.why !== null);
+  for (const c of open)
+    process.stderr.write(`${COMMAND}: ${c.name}: availability objective undecided: ${c.why}\n`);
   for (const c of report.categories.filter((c) => c.latency_met_within_extrapolation !== null)) {
     process.stderr.write(
       `${COMMAND}: ${c.category}: latency objective met only within increase()'s extrapolation: ${c.latency_met_within_extrapolation}\n`,
@@ -89,13 +95,19 @@ export async function runPrometheusReport(
   // --fail-on-miss is a gate: an objective these figures cannot show met, or figures Prometheus
   // itself warns about (a partial answer), do not pass it.
   const warned = report.source.warnings.length > 0;
-  if (opts.failOnMiss && (missed.length + undecided.length + unseen.length > 0 || warned || empty)) {
+  if (
+    opts.failOnMiss &&
+    (missed.length + undecided.length + open.length + unseen.length > 0 || warned || empty)
+  ) {
     const parts = [
       ...(missed.length > 0
         ? [`objectives missed in ${month}: ${missed.map((c) => c.category).join(", ")}`]
         : []),
       ...(undecided.length > 0
         ? [`latency objectives undecided in ${month}: ${undecided.map((c) => c.category).join(", ")}`]
+        : []),
+      ...(open.length > 0
+        ? [`availability objectives undecided in ${month}: ${open.map((c) => c.name).join(", ")}`]
         : []),
       ...(warned ? ["Prometheus warned about its answers (see above)"] : []),
       ...(empty ? [`no series of the agents in ${month} (see above)`] : []),

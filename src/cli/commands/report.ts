@@ -74,7 +74,9 @@ an answer that is not a Prometheus one is exit 2 naming the URL; values no agent
 give are exit 1. Whether a latency objective was met is decided by the bucket at the objective
 (99 % of the responses in it, not counting responses beyond the requests); where the buckets
 cannot tell it is "undecided" (a line on stderr; with --fail-on-miss, exit 1), and met only
-within increase()'s extrapolation of few scrapes is said so on stderr. Prometheus' own warnings (a partial answer) are shown, printed on
+within increase()'s extrapolation of few scrapes is said so on stderr. An availability objective
+is undecided when the histogram holds responses the request counters did not count and they
+could put it either side of the target. Prometheus' own warnings (a partial answer) are shown, printed on
 stderr and fail --fail-on-miss; so does a Prometheus with no series of the agents in the month
 (a wrong URL). See docs/regions.md.
 
