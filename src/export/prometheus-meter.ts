@@ -229,7 +229,7 @@ export class TextChunks {
     // A count is at most 24 characters ("-1.2345678901234567e+308") and the newline.
     const most = prefix.length + middle.length + 25;
     if (most > CHUNK_BYTES) {
-      this.push(`${prefix.toString()}${middle.toString()}${count}\n`);
+      this.push(`${prefix.toString()}${middle.toString()}${valueText(count)}\n`);
       return;
     }
     if (this.#used + most > CHUNK_BYTES) this.#seal();
@@ -246,7 +246,9 @@ export class TextChunks {
       for (let i = end - 1, n = count; i >= at; i--, n = Math.floor(n / 10)) chunk[i] = 48 + (n % 10);
       at = end;
     } else {
-      at += chunk.write(`${count}`, at, "latin1");
+      // A fraction, NaN or ±Inf as Prometheus writes it: ASCII, copied by hand for the same reason.
+      const text = valueText(count);
+      for (let i = 0; i < text.length; i++) chunk[at++] = text.charCodeAt(i);
     }
     chunk[at++] = 10;
     this.#used = at;
@@ -334,10 +336,13 @@ interface Series {
 }
 
 interface ValueSeries extends Series {
-  /** `name{labels} ` or `name `. */
-  readonly prefix: string;
+  /** `name{labels} ` or `name `, encoded. */
+  readonly prefix: Buffer;
   value: number;
 }
+
+/** Nothing between a series' prefix and its value (TextChunks.line). */
+const NOTHING = Buffer.alloc(0);
 
 class SumFamily extends Family<ValueSeries> {
   constructor(name: string, options: MetricOptions, monotonic: boolean) {
@@ -350,11 +355,11 @@ class SumFamily extends Family<ValueSeries> {
   }
 
   protected create(attributes: Attributes, labels: string): ValueSeries {
-    return { attributes, prefix: seriesPrefix(this.name, labels), value: 0 };
+    return { attributes, prefix: Buffer.from(seriesPrefix(this.name, labels)), value: 0 };
   }
 
   protected lines(series: ValueSeries, out: TextChunks): void {
-    out.push(`${series.prefix}${valueText(series.value)}\n`);
+    out.line(series.prefix, NOTHING, series.value);
   }
 }
 
@@ -370,17 +375,17 @@ class GaugeFamily extends Family<ValueSeries> {
   }
 
   protected create(attributes: Attributes, labels: string): ValueSeries {
-    return { attributes, prefix: seriesPrefix(this.name, labels), value: 0 };
+    return { attributes, prefix: Buffer.from(seriesPrefix(this.name, labels)), value: 0 };
   }
 
   protected lines(series: ValueSeries, out: TextChunks): void {
-    out.push(`${series.prefix}${valueText(series.value)}\n`);
+    out.line(series.prefix, NOTHING, series.value);
   }
 }
 
 interface HistogramSeries extends Series {
-  readonly countPrefix: string;
-  readonly sumPrefix: string;
+  readonly countPrefix: Buffer;
+  readonly sumPrefix: Buffer;
   /** `name_bucket{labels,le="`, encoded once: each bucket line is copied from it (TextChunks.line). */
   readonly bucketPrefix: Buffer;
   readonly counts: Float64Array;
@@ -422,8 +427,8 @@ class HistogramFamily extends Family<HistogramSeries> {
   protected create(attributes: Attributes, labels: string): HistogramSeries {
     return {
       attributes,
-      countPrefix: seriesPrefix(`${this.name}_count`, labels),
-      sumPrefix: seriesPrefix(`${this.name}_sum`, labels),
+      countPrefix: Buffer.from(seriesPrefix(`${this.name}_count`, labels)),
+      sumPrefix: Buffer.from(seriesPrefix(`${this.name}_sum`, labels)),
       bucketPrefix: Buffer.from(`${this.name}_bucket{${labels === "" ? "" : `${labels},`}le="`),
       counts: new Float64Array(this.#boundaries.length + 1),
       count: 0,
@@ -432,9 +437,8 @@ class HistogramFamily extends Family<HistogramSeries> {
   }
 
   protected lines(series: HistogramSeries, out: TextChunks): void {
-    out.push(
-      `${series.countPrefix}${valueText(series.count)}\n${series.sumPrefix}${valueText(series.sum)}\n`,
-    );
+    out.line(series.countPrefix, NOTHING, series.count);
+    out.line(series.sumPrefix, NOTHING, series.sum);
     let cumulative = 0;
     const { counts, bucketPrefix } = series;
     for (let i = 0; i < counts.length; i++) {
