@@ -18,9 +18,12 @@ export const PROMETHEUS_RULES = {
   outcome: "each request counted as served, failed or excluded",
   scrapes: "a count of scrapes (at least 2) or of series (at least 1) is a whole number",
   counted:
-    "count_over_time() answers for every bucket increase() answers for, and a histogram's +Inf series lives as long as any of its buckets'",
+    "count_over_time() answers for every bucket increase() answers for, and a histogram's +Inf series lives as long as any of its buckets' " +
+    "(agents of one region with different bucket bounds break this too: see docs/regions.md)",
   time: "each sample evaluated at the time asked",
-  monotone: "cumulative bucket counts never decrease as le grows, beyond what increase() extrapolates",
+  monotone:
+    "cumulative bucket counts never decrease as le grows, beyond what increase() extrapolates " +
+    "(agents of one region with different bucket bounds break this too: see docs/regions.md)",
 } as const;
 
 /**

@@ -102,10 +102,11 @@ export interface PrometheusMonthReport {
      */
     readonly found_series: boolean;
     /**
-     * The categories reported that the configuration probes but that have no request counter in
-     * Prometheus over the month: "no traffic" there means no figures, not no failures.
+     * The categories reported that the configuration probes but for which Prometheus counted no
+     * request over the month (no series, or only zeros): "no traffic" there means no figures, not
+     * no failures.
      */
-    readonly probed_without_series: readonly string[];
+    readonly probed_without_requests: readonly string[];
   };
   /**
    * Buckets taken as larger than Prometheus gave them (each at least the ones below it, as
@@ -273,9 +274,9 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
       range,
       warnings: [...new Set(answers.flatMap((a) => a.warnings))],
       found_series: counts.some((s) => objectives.has(s.labels.category ?? "")),
-      probed_without_series: wanted
+      probed_without_requests: wanted
         .filter((c) => input.config.probes.some((p) => p.category === c.id))
-        .filter((c) => !counts.some((s) => s.labels.category === c.id))
+        .filter((c) => !counts.some((s) => s.labels.category === c.id && s.value > 0))
         .map((c) => c.id),
     },
     repaired_buckets: repairs.map(shownRepair),

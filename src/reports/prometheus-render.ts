@@ -59,8 +59,8 @@ function markdownOf(r: PrometheusMonthReport): string {
     "",
     ...r.source.warnings.flatMap((w) => [`> **Prometheus warned:** ${mdText(w)}`, ""]),
     ...(r.source.found_series ? [] : [`> **No series:** ${noSeries(r.month)}`, ""]),
-    ...(r.source.found_series && r.source.probed_without_series.length > 0
-      ? [`> **No series:** ${probedWithoutSeries(r.month, r.source.probed_without_series)}`, ""]
+    ...(r.source.found_series && r.source.probed_without_requests.length > 0
+      ? [`> **No series:** ${probedWithoutRequests(r.month, r.source.probed_without_requests)}`, ""]
       : []),
     "## Categories",
     "",
@@ -113,8 +113,8 @@ function markdownOf(r: PrometheusMonthReport): string {
 }
 
 /** Why a category the configuration probes reads "no traffic". */
-export function probedWithoutSeries(month: string, categories: readonly string[]): string {
-  return `Prometheus has no ${REQUESTS} series in ${month} of ${categories.join(", ")}, which the configuration probes: "no traffic" there means no figures, not no failures.`;
+export function probedWithoutRequests(month: string, categories: readonly string[]): string {
+  return `Prometheus counted no ${REQUESTS} in ${month} of ${categories.join(", ")} (no series, or only zeros), which the configuration probes: "no traffic" there means no figures, not no failures.`;
 }
 
 /** Why every category reads "no traffic" when Prometheus has none of the agents' counters. */

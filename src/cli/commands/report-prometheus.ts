@@ -10,7 +10,7 @@ import {
   noSeries,
   PROMETHEUS_REPORT_FORMATS,
   type PrometheusReportFormat,
-  probedWithoutSeries,
+  probedWithoutRequests,
   renderPrometheusReport,
 } from "../../reports/prometheus-render.js";
 import { loadCommandContext } from "../context.js";
@@ -19,6 +19,10 @@ import type { CommonOptions } from "../options.js";
 
 /** The bearer token for the Prometheus API: from the environment only, never from argv. */
 export const PROMETHEUS_TOKEN_ENV = "SLO_AGENT_PROMETHEUS_TOKEN";
+
+/** Prometheus' warning (2.48+) that histogram_quantile() repaired out-of-order buckets. */
+const MONOTONICITY_NOTE =
+  /^(?:PromQL (?:warning|info): )?input to histogram_quantile needed to be fixed for monotonicity\b/;
 
 export interface PrometheusReportOptions extends CommonOptions {
   prometheus: string;
@@ -73,9 +77,9 @@ export async function runPrometheusReport(
     process.stderr.write(`${COMMAND}: Prometheus warned: ${warning}\n`);
   const empty = !report.source.found_series;
   if (empty) process.stderr.write(`${COMMAND}: ${noSeries(month)}\n`);
-  const unseen = report.source.probed_without_series;
+  const unseen = report.source.probed_without_requests;
   if (!empty && unseen.length > 0)
-    process.stderr.write(`${COMMAND}: ${probedWithoutSeries(month, unseen)}\n`);
+    process.stderr.write(`${COMMAND}: ${probedWithoutRequests(month, unseen)}\n`);
   const undecided = report.categories.filter((c) => c.latency_undecided !== null);
   for (const c of undecided) {
     process.stderr.write(`${COMMAND}: ${c.category}: latency objective undecided: ${c.latency_undecided}\n`);
@@ -94,7 +98,9 @@ export async function runPrometheusReport(
   const missed = report.categories.filter((c) => c.availability_met === false || c.latency_met === false);
   // --fail-on-miss is a gate: an objective these figures cannot show met, or figures Prometheus
   // itself warns about (a partial answer), do not pass it.
-  const warned = report.source.warnings.length > 0;
+  // Except Prometheus' note that it took out-of-order buckets as cumulative (2.48+), which is what
+  // the report's own checks bound and list: an honest increase() puts buckets out of order.
+  const warned = report.source.warnings.some((w) => !MONOTONICITY_NOTE.test(w));
   if (
     opts.failOnMiss &&
     (missed.length + undecided.length + open.length + unseen.length > 0 || warned || empty)
@@ -112,7 +118,7 @@ export async function runPrometheusReport(
       ...(warned ? ["Prometheus warned about its answers (see above)"] : []),
       ...(empty ? [`no series of the agents in ${month} (see above)`] : []),
       ...(!empty && unseen.length > 0
-        ? [`no series in ${month} of probed ${unseen.join(", ")} (see above)`]
+        ? [`no requests counted in ${month} of probed ${unseen.join(", ")} (see above)`]
         : []),
     ];
     throw new CheckFailed(`${COMMAND}: ${parts.join("; ")}`);
