@@ -1164,9 +1164,7 @@ describe("report --prometheus against a hostile source", () => {
     expect(gate.code).toBe(1);
     expect(gate.stderr).toContain("no requests counted in 2026-10 of probed settlements (see above)");
     // Zero-valued series say no more than none: the configuration probes payment_request.
-    const zeros = await report("zeros", "json", ["--fail-on-miss"]);
-    expect(zeros.code).toBe(1);
-    expect(zeros.stderr).toContain("no requests counted in 2026-10 of probed payment_request (see above)");
+    await expectGateFails("zeros", "no requests counted in 2026-10 of probed payment_request (see above)");
   }, 60_000);
 
   it("never rounds a missed availability up onto its target in Markdown (98.9999 %, not 99.000 %)", async () => {
