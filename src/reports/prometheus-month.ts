@@ -497,11 +497,13 @@ function figures(
  * (the largest bucket, as histogram_quantile() takes it). The agents make each objective a bucket
  * bound; buckets without one (another histogram, or an objective changed since) cannot decide,
  * and say so. Missed when even the buckets taken as histogram_quantile() takes them (each at
- * least the ones below) stay under the 99 % rank at the objective. Met only when the bucket at
- * the objective holds it as given, within its own extrapolation: a bucket below it that holds
- * more (a series claimed young, stretched up to 3.2 times) cannot make a miss a pass. Nor can
- * fast responses beyond the requests (checkedWholeHistogram allows up to the requests again, for
- * counters born in the month and each series' extrapolation): the verdict is taken without them.
+ * least the ones below) stay under the 99 % rank at the objective. Met when the bucket at the
+ * objective holds it as given; met within its own extrapolation too, but then said so
+ * (latency_met_within_extrapolation): a bucket below it that holds more (a series claimed young,
+ * stretched up to 3.2 times) cannot make a miss a pass. Nor can fast responses beyond the requests
+ * (checkedWholeHistogram allows up to the requests again, for counters born in the month and each
+ * series' extrapolation), nor served requests left out of the histogram: the verdict takes the
+ * first out of the bucket at the objective and the second as slower than it.
  */
 function latencyVerdict(
   buckets: CumulativeBuckets,
