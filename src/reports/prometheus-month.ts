@@ -97,6 +97,11 @@ export interface PrometheusMonthReport {
     /** What Prometheus warned about with its answers (a partial answer, say), as it said it. */
     readonly warnings: readonly string[];
     /**
+     * Prometheus' notes that histogram_quantile() took out-of-order buckets as cumulative (2.48+):
+     * shown, but no warning about the answer (the report bounds and lists those buckets itself).
+     */
+    readonly notes: readonly string[];
+    /**
      * False when Prometheus has no request counter of any configured category over the month (a
      * wrong URL, or agents that did not run): every category then reads "no traffic".
      */
@@ -273,10 +278,11 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
       evaluated_at: isoUtc(at),
       range,
       warnings: [...new Set(answers.flatMap((a) => a.warnings))],
+      notes: [...new Set(answers.flatMap((a) => a.notes))],
       found_series: counts.some((s) => objectives.has(s.labels.category ?? "")),
       probed_without_requests: wanted
         .filter((c) => input.config.probes.some((p) => p.category === c.id))
-        .filter((c) => !counts.some((s) => s.labels.category === c.id && s.value > 0))
+        .filter((c) => !counts.some((s) => s.labels.category === c.id && s.value > 0 && isRequest(s)))
         .map((c) => c.id),
     },
     repaired_buckets: repairs.map(shownRepair),
@@ -592,11 +598,16 @@ function shownRepair(r: BucketRepair): string {
   return `${r.where}: le=${shownLe(r.le)} taken as ${r.taken}, not ${r.given} (a bucket below it holds more; ${why})`;
 }
 
+/** Counted as a request: served or failed (an excluded one is outside R, contract section 1). */
+function isRequest(s: VectorSample): boolean {
+  return s.labels.outcome === "served" || s.labels.outcome === "failed";
+}
+
 /** Requests (served and failed, not excluded) and those served, by "category in region". */
 function requestsByGroup(counts: readonly VectorSample[]): Map<string, { requests: number; served: number }> {
   const out = new Map<string, { requests: number; served: number }>();
   for (const s of counts) {
-    if (s.labels.outcome !== "served" && s.labels.outcome !== "failed") continue;
+    if (!isRequest(s)) continue;
     const where = groupOf(s);
     const group = out.get(where) ?? { requests: 0, served: 0 };
     group.requests += s.value;

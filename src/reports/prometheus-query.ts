@@ -66,7 +66,17 @@ export function shownUrl(url: string): string {
 export interface VectorAnswer {
   readonly samples: VectorSample[];
   readonly warnings: readonly string[];
+  /**
+   * Prometheus' note (2.48+) that histogram_quantile() took out-of-order buckets as cumulative,
+   * given with a histogram_quantile() query and nothing else in it: what the report bounds and
+   * lists itself, so not a warning about the answer.
+   */
+  readonly notes: readonly string[];
 }
+
+/** The monotonicity note exactly as Prometheus words it (util/annotations), and nothing more. */
+const MONOTONICITY_NOTE =
+  /^(?:PromQL (?:info|warning): )?input to histogram_quantile needed to be fixed for monotonicity(?: \(see https:\/\/prometheus\.io\/docs\/prometheus\/latest\/querying\/functions\/#histogram_quantile\))?(?: for metric name "[a-zA-Z_:][a-zA-Z0-9_:]*")?(?: \(\d+:\d+\))?$/;
 
 /** The answer ended before it was whole: too large, or not all there in time. */
 class AnswerCut extends Error {}
@@ -113,7 +123,7 @@ export async function instantVector(
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new PrometheusQueryError(shown, `unreachable (${remote(String(reason), 200)})`);
   }
-  return parsedVector(shown, status, text, remote);
+  return parsedVector(shown, status, text, remote, expr.startsWith("histogram_quantile("));
 }
 
 /**
@@ -146,6 +156,7 @@ function parsedVector(
   status: number,
   text: string,
   remote: (text: string, max?: number) => string,
+  quantile: boolean,
 ): VectorAnswer {
   let json: unknown;
   try {
@@ -168,11 +179,14 @@ function parsedVector(
     text: remote(r.value[1], 100),
     at: r.value[0],
   }));
-  const given = answer.data.warnings ?? [];
-  const warnings = given.slice(0, MAX_WARNINGS).map((w) => remote(w, 200));
+  // Whether a warning is the monotonicity note is decided on its whole text, before any cut.
+  const said = (answer.data.warnings ?? []).map((w) => remote(w));
+  const notes = quantile ? [...new Set(said.filter((w) => MONOTONICITY_NOTE.test(w)))] : [];
+  const given = said.filter((w) => !notes.includes(w));
+  const warnings = given.slice(0, MAX_WARNINGS).map((w) => (w.length > 200 ? `${w.slice(0, 200)}...` : w));
   if (given.length > MAX_WARNINGS)
     warnings.push(`(and ${given.length - MAX_WARNINGS} more warnings, not shown)`);
-  return { samples, warnings };
+  return { samples, warnings, notes: notes.slice(0, MAX_WARNINGS).map((n) => n.slice(0, 300)) };
 }
 
 async function boundedText(body: AsyncIterable<unknown> & { destroy(): void }): Promise<string> {

@@ -58,6 +58,7 @@ function markdownOf(r: PrometheusMonthReport): string {
       `(period ${r.period.start} to ${r.period.end}).`,
     "",
     ...r.source.warnings.flatMap((w) => [`> **Prometheus warned:** ${mdText(w)}`, ""]),
+    ...r.source.notes.flatMap((w) => [`> **Prometheus noted:** ${mdText(w)}`, ""]),
     ...(r.source.found_series ? [] : [`> **No series:** ${noSeries(r.month)}`, ""]),
     ...(r.source.found_series && r.source.probed_without_requests.length > 0
       ? [`> **No series:** ${probedWithoutRequests(r.month, r.source.probed_without_requests)}`, ""]

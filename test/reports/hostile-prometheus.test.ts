@@ -580,6 +580,8 @@ function counterAnswer(path: string): [number, string] {
   if (path.startsWith("/negative/")) return [200, vector([count("served", "100"), count("failed", "-50")])];
   if (path.startsWith("/hex/")) return [200, vector([count("served", "0x10"), count("failed", "0")])];
   if (path.startsWith("/timeout/")) return [200, vector([count("served", "100"), count("timeout", "500")])];
+  if (path.startsWith("/onlyexcluded/"))
+    return [200, vector([count("served", "0"), count("failed", "0"), count("excluded", "100")])];
   if (path.startsWith("/zeros/")) return [200, vector([count("served", "0"), count("failed", "0")])];
   if (path.startsWith("/fraction/")) return [200, vector([count("served", "0.4"), count("failed", "0")])];
   // 98.9999 %: under a 99 % target by less than "99.000 %" shows.
@@ -665,14 +667,16 @@ beforeAll(async () => {
           JSON.stringify({ status: "error", errorType: "bad_data", error: `${"x".repeat(190)} ${auth}` }),
         );
       }
-      if (request.url?.startsWith("/monowarn/")) {
-        // Prometheus 2.48+ on honest out-of-order buckets: the answers under the rest of the path.
-        const [status, text] = answer(request.url.slice("/monowarn".length), form.get("query") ?? "");
+      const mono = /^\/(monowarn|monopartial)(\/.*)$/.exec(request.url ?? "");
+      if (mono) {
+        // Prometheus 2.48+ on honest out-of-order buckets: the answers under the rest of the path,
+        // with its note as it words it, or with a partial answer's warning joined to that wording.
+        const [status, text] = answer(mono[2]!, form.get("query") ?? "");
         const parsed = JSON.parse(text) as { warnings?: string[] };
+        const note =
+          'PromQL warning: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name "slo_probe_duration_seconds_bucket" (1:23)';
         if (form.get("query")?.startsWith("histogram_quantile")) {
-          parsed.warnings = [
-            'PromQL warning: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name "slo_probe_duration_seconds_bucket" (1:23)',
-          ];
+          parsed.warnings = [mono[1] === "monowarn" ? note : `${note}; partial response: store eu down`];
         }
         response.writeHead(status, { "content-type": "application/json" });
         return response.end(atTime(JSON.stringify(parsed), Number(form.get("time"))));
@@ -1107,8 +1111,11 @@ describe("report --prometheus against a hostile source", () => {
     const repaired = await report("monowarn/upgraded", "md", ["--fail-on-miss"]);
     expect(repaired.code, repaired.stderr).toBe(0);
     expect(repaired.stdout).toContain(
-      "> **Prometheus warned:** PromQL warning: input to histogram\\_quantile needed",
+      "> **Prometheus noted:** PromQL warning: input to histogram\\_quantile needed",
     );
+    expect(repaired.stdout).not.toContain("Prometheus warned");
+    // Only that note, word for word: anything joined to it is a warning, and fails the gate.
+    await expectGateFails("monopartial/upgraded", "Prometheus warned about its answers (see above)");
   }, 60_000);
 
   it("a p99 inside its bucket still reports (exit 0)", async () => {
@@ -1165,6 +1172,11 @@ describe("report --prometheus against a hostile source", () => {
     expect(gate.stderr).toContain("no requests counted in 2026-10 of probed settlements (see above)");
     // Zero-valued series say no more than none: the configuration probes payment_request.
     await expectGateFails("zeros", "no requests counted in 2026-10 of probed payment_request (see above)");
+    // Nor do excluded requests alone: they are outside the requests, so the category has no figures.
+    await expectGateFails(
+      "onlyexcluded",
+      "no requests counted in 2026-10 of probed payment_request (see above)",
+    );
   }, 60_000);
 
   it("never rounds a missed availability up onto its target in Markdown (98.9999 %, not 99.000 %)", async () => {

@@ -20,10 +20,6 @@ import type { CommonOptions } from "../options.js";
 /** The bearer token for the Prometheus API: from the environment only, never from argv. */
 export const PROMETHEUS_TOKEN_ENV = "SLO_AGENT_PROMETHEUS_TOKEN";
 
-/** Prometheus' warning (2.48+) that histogram_quantile() repaired out-of-order buckets. */
-const MONOTONICITY_NOTE =
-  /^(?:PromQL (?:warning|info): )?input to histogram_quantile needed to be fixed for monotonicity\b/;
-
 export interface PrometheusReportOptions extends CommonOptions {
   prometheus: string;
   format?: string;
@@ -75,6 +71,7 @@ export async function runPrometheusReport(
   // Said on stderr too: a partial answer or an undecided objective must not pass unseen in a pipeline.
   for (const warning of report.source.warnings)
     process.stderr.write(`${COMMAND}: Prometheus warned: ${warning}\n`);
+  for (const note of report.source.notes) process.stderr.write(`${COMMAND}: Prometheus noted: ${note}\n`);
   const empty = !report.source.found_series;
   if (empty) process.stderr.write(`${COMMAND}: ${noSeries(month)}\n`);
   const unseen = report.source.probed_without_requests;
@@ -98,9 +95,9 @@ export async function runPrometheusReport(
   const missed = report.categories.filter((c) => c.availability_met === false || c.latency_met === false);
   // --fail-on-miss is a gate: an objective these figures cannot show met, or figures Prometheus
   // itself warns about (a partial answer), do not pass it.
-  // Except Prometheus' note that it took out-of-order buckets as cumulative (2.48+), which is what
-  // the report's own checks bound and list: an honest increase() puts buckets out of order.
-  const warned = report.source.warnings.some((w) => !MONOTONICITY_NOTE.test(w));
+  // Prometheus' note that it took out-of-order buckets as cumulative (2.48+) is in source.notes,
+  // not here: the report's own checks bound and list those (an honest increase() makes them).
+  const warned = report.source.warnings.length > 0;
   if (
     opts.failOnMiss &&
     (missed.length + undecided.length + open.length + unseen.length > 0 || warned || empty)
