@@ -1,8 +1,7 @@
 import type { Dispatcher } from "undici";
 import { z } from "zod";
 import { lazyUndici } from "../lazy-undici.js";
-import { MIN_REDACTED_SUBSTRING, SecretScrubber } from "../model/secret.js";
-import { printable } from "./printable.js";
+import { remoteText } from "./remote-text.js";
 
 /** A Prometheus that has not answered one query in this long is given up on. */
 export const PROMETHEUS_TIMEOUT_MS = 30_000;
@@ -91,7 +90,7 @@ export async function instantVector(
   // Whatever the server sends back is scrubbed of the token before it is cut to length or shown: a
   // proxy that echoes the Authorization header in an error must not put the token, or a part of
   // it, in the report or on stderr.
-  const remote = remoteText(new SecretScrubber(source.bearerToken ? tokenRuns(source.bearerToken) : []));
+  const remote = remoteText(source.bearerToken);
   const endpoint = `${source.url.replace(/\/+$/, "")}/api/v1/query`;
   const body = new URLSearchParams({ query: expr, time: (time / 1000).toFixed(3) }).toString();
   // Loaded on the first query, not when `report` starts: most reports ask no Prometheus.
@@ -124,31 +123,6 @@ export async function instantVector(
     throw new PrometheusQueryError(shown, `unreachable (${remote(String(reason), 200)})`);
   }
   return parsedVector(shown, status, text, remote, expr.startsWith("histogram_quantile("));
-}
-
-/**
- * The token and every run of MIN_REDACTED_SUBSTRING+ of its characters: one credential, so a
- * server that echoes only part of it (cut short, or split in two by a space) gives none of it
- * away. SecretScrubber adds each one's encodings.
- */
-function tokenRuns(token: string): string[] {
-  const runs = new Set([token]);
-  for (let start = 0; start + MIN_REDACTED_SUBSTRING <= token.length; start++) {
-    runs.add(token.slice(start, start + MIN_REDACTED_SUBSTRING));
-  }
-  return [...runs];
-}
-
-/**
- * Remote text as it may be shown: NFKC-normalised (a fullwidth copy of the token is the token),
- * stripped of control and invisible characters (one slipped inside the token would otherwise be
- * stripped after the scrub and join it again), scrubbed, at most `max` characters.
- */
-function remoteText(secrets: SecretScrubber): (text: string, max?: number) => string {
-  return (text, max) => {
-    const clean = secrets.scrub(printable(text.normalize("NFKC")));
-    return max === undefined || clean.length <= max ? clean : `${clean.slice(0, max)}...`;
-  };
 }
 
 function parsedVector(

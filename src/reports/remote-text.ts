@@ -1,0 +1,124 @@
+import { MIN_REDACTED_SUBSTRING, SecretScrubber } from "../model/secret.js";
+import { printable } from "./printable.js";
+
+const REDACTED = "[redacted]";
+
+/**
+ * What a remote server's text (a Prometheus answer's labels, warnings, error) may show when the
+ * request carried `token`: NFKC-normalised (a fullwidth copy of the token is the token), without
+ * combining marks (an underline under each character leaves it readable), without control or
+ * invisible characters (one slipped inside the token would otherwise be stripped after the scrub
+ * and join it again), scrubbed of the token and of every run of MIN_REDACTED_SUBSTRING of its
+ * characters in every form SecretScrubber knows, and at most `max` characters. A text that still
+ * holds the token once decoded (encodedViews) is "[redacted]" whole.
+ */
+export function remoteText(token: string | undefined): (text: string, max?: number) => string {
+  const secrets = new SecretScrubber(token ? tokenRuns(token) : []);
+  return (text, max) => {
+    const shown = printable(text.normalize("NFKC").replace(COMBINING, ""));
+    let clean = secrets.scrub(shown);
+    if (token && clean.length >= MIN_REDACTED_SUBSTRING) {
+      for (const view of encodedViews(clean)) if (secrets.scrub(view) !== view) clean = REDACTED;
+    }
+    return max === undefined || clean.length <= max ? clean : `${clean.slice(0, max)}...`;
+  };
+}
+
+const COMBINING = /[\p{Mn}\p{Me}]/gu;
+
+/**
+ * The token and every run of MIN_REDACTED_SUBSTRING+ of its characters: one credential, so a
+ * server that echoes only part of it (cut short, or split in two by a space) gives none of it
+ * away. SecretScrubber adds each one's encodings.
+ */
+function tokenRuns(token: string): string[] {
+  const runs = new Set([token]);
+  for (let start = 0; start + MIN_REDACTED_SUBSTRING <= token.length; start++) {
+    runs.add(token.slice(start, start + MIN_REDACTED_SUBSTRING));
+  }
+  return [...runs];
+}
+
+/**
+ * The text decoded in the ways a server could write the token that SecretScrubber's fixed forms
+ * miss: escapes of any width (`&#0115;`, `\163`, `=73`, `\u0073`, `\/`), hex with separators,
+ * the letters and digits alone (`s.3.c.r...`), base64 and base32 runs at any alignment (decoded
+ * twice, as UTF-8 and UTF-16, and reversed), ROT13 and reversed. Written here because no library decodes a text every way and scans it again; the
+ * set is not closed (a look-alike letter from another script is not folded), and it does not
+ * need to be: each view only decides whether the whole text is withheld.
+ */
+function encodedViews(text: string): string[] {
+  const unescaped = text
+    .replace(/&#(x?)([0-9a-f]+);?/gi, (_, hex: string, n: string) =>
+      codePoint(Number.parseInt(n, hex ? 16 : 10)),
+    )
+    .replace(/\\u\{?([0-9a-f]{1,6})\}?/gi, (_, n: string) => codePoint(Number.parseInt(n, 16)))
+    .replace(/\\x([0-9a-f]{2})/gi, (_, n: string) => codePoint(Number.parseInt(n, 16)))
+    .replace(/\\([0-7]{1,3})/g, (_, n: string) => codePoint(Number.parseInt(n, 8)))
+    .replace(/=([0-9A-F]{2})/g, (_, n: string) => codePoint(Number.parseInt(n, 16)))
+    .replace(/\\(.)/g, "$1");
+  const views = [
+    unescaped,
+    text.replace(/[^0-9a-f]/gi, ""),
+    text.replace(/[^0-9a-z]/gi, ""),
+    rot13(text),
+    reversed(text),
+  ];
+  for (const source of [text, unescaped]) {
+    for (const decoded of [...base64Decodings(source), ...base32Decodings(source)]) {
+      views.push(decoded, reversed(decoded), ...base64Decodings(decoded));
+    }
+  }
+  return views;
+}
+
+function codePoint(n: number): string {
+  return Number.isInteger(n) && n >= 0 && n <= 0x10ffff ? String.fromCodePoint(n) : "";
+}
+
+function reversed(text: string): string {
+  return [...text].reverse().join("");
+}
+
+function rot13(text: string): string {
+  return text.replace(/[a-z]/gi, (c) => {
+    const base = c <= "Z" ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
+  });
+}
+
+/** Each run of base64 (or base64url) characters decoded from each of its first four offsets. */
+function base64Decodings(text: string): string[] {
+  const out: string[] = [];
+  for (const [run] of text.matchAll(/[A-Za-z0-9+/_-]{11,}/g)) {
+    for (let skip = 0; skip < 4; skip++) {
+      const bytes = Buffer.from(run.slice(skip), "base64");
+      out.push(bytes.toString("utf8"), bytes.toString("utf16le"));
+    }
+  }
+  return out;
+}
+
+const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/** Each run of base32 characters (RFC 4648, either case) decoded from each of its first eight offsets. */
+function base32Decodings(text: string): string[] {
+  const out: string[] = [];
+  for (const [run] of text.toUpperCase().matchAll(/[A-Z2-7]{13,}/g)) {
+    for (let skip = 0; skip < 8; skip++) {
+      const bytes: number[] = [];
+      let bits = 0;
+      let value = 0;
+      for (const c of run.slice(skip)) {
+        value = (value << 5) | BASE32.indexOf(c);
+        bits += 5;
+        if (bits >= 8) {
+          bits -= 8;
+          bytes.push((value >> bits) & 0xff);
+        }
+      }
+      out.push(Buffer.from(bytes).toString("utf8"));
+    }
+  }
+  return out;
+}

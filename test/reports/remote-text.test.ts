@@ -1,0 +1,99 @@
+/**
+ * What a Prometheus-compatible server's text may show when the report's request carried a bearer
+ * token (contract section 15: no secret, nor any part of it a hostile server echoes back). Each
+ * case is a way a hostile proxy wrote the token back (hostile reviews, rounds 9 to 11).
+ */
+import { describe, expect, it } from "vitest";
+import { remoteText } from "../../src/reports/remote-text.js";
+
+const TOKEN = "s3cr3t-T0ken-abcdefghij";
+const bytes = Buffer.from(TOKEN);
+const hex = bytes.toString("hex");
+const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+function base32(data: Buffer): string {
+  let bits = 0;
+  let value = 0;
+  let out = "";
+  for (const byte of data) {
+    value = (value << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += BASE32[(value >> bits) & 31];
+    }
+  }
+  return bits > 0 ? out + BASE32[(value << (5 - bits)) & 31] : out;
+}
+
+const FORMS: readonly (readonly [string, string])[] = [
+  ["whole", TOKEN],
+  ["upper case", TOKEN.toUpperCase()],
+  ["cut short", TOKEN.slice(0, 12)],
+  ["split by a space", TOKEN.replace("-T0ken-", " T0ken-")],
+  ["a BEL inside", `${TOKEN.slice(0, 6)}\u0007${TOKEN.slice(6)}`],
+  ["a right-to-left override inside", `${TOKEN.slice(0, 10)}\u202e${TOKEN.slice(10)}`],
+  ["fullwidth", [...TOKEN].map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)).join("")],
+  ["a combining underline after each character", [...TOKEN].map((c) => `${c}\u0332`).join("")],
+  ["a dot between characters", [...TOKEN].join(".")],
+  ["base64", bytes.toString("base64")],
+  ["base64 after 'x'", Buffer.from(`x${TOKEN}`).toString("base64")],
+  ["base64 of base64", Buffer.from(bytes.toString("base64")).toString("base64")],
+  ["base64 of UTF-16", Buffer.from(TOKEN, "utf16le").toString("base64")],
+  ["base64 of the token reversed", Buffer.from([...TOKEN].reverse().join("")).toString("base64")],
+  ["JSON-escaped base64", bytes.toString("base64").replaceAll("/", "\\/").replaceAll("+", "\\u002b")],
+  ["base32", base32(bytes)],
+  ["hex", hex],
+  ["hex with colons", hex.match(/../g)!.join(":")],
+  ["hex with spaces", hex.match(/../g)!.join(" ")],
+  [
+    "quoted-printable",
+    hex
+      .match(/../g)!
+      .map((b) => `=${b.toUpperCase()}`)
+      .join(""),
+  ],
+  ["octal escapes", [...bytes].map((b) => `\\${b.toString(8).padStart(3, "0")}`).join("")],
+  ["\\u escapes", [...TOKEN].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("")],
+  ["zero-padded decimal entities", [...TOKEN].map((c) => `&#0${c.charCodeAt(0)};`).join("")],
+  ["hex entities", [...TOKEN].map((c) => `&#x${c.charCodeAt(0).toString(16)};`).join("")],
+  ["URL-encoded", [...bytes].map((b) => `%${b.toString(16)}`).join("")],
+  [
+    "ROT13",
+    TOKEN.replace(/[a-z]/gi, (c) =>
+      String.fromCharCode(((c.charCodeAt(0) - (c <= "Z" ? 65 : 97) + 13) % 26) + (c <= "Z" ? 65 : 97)),
+    ),
+  ],
+  ["reversed", [...TOKEN].reverse().join("")],
+];
+
+/** Every run of 8 of the token's characters, for a text that must hold none. */
+const runs = Array.from({ length: TOKEN.length - 7 }, (_, i) => TOKEN.slice(i, i + 8).toLowerCase());
+
+describe("remote text shown by report --prometheus", () => {
+  const shown = remoteText(TOKEN);
+
+  for (const [how, form] of FORMS) {
+    it(`never shows the token written ${how}`, () => {
+      const out = shown(`partial answer: credentials ${form} refused`);
+      expect(out).not.toContain(form);
+      for (const run of runs) expect(out.toLowerCase()).not.toContain(run);
+    });
+  }
+
+  it("leaves what holds no part of the token as it was", () => {
+    for (const text of [
+      "payment_request",
+      "eu-west-1",
+      "partial response: store eu-2 (10.0.0.7:10901) unavailable",
+      `data ${Buffer.from("an unrelated value, base64").toString("base64")} ${"0123456789abcdef".repeat(2)}`,
+      "PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile)",
+    ]) {
+      expect(shown(text)).toBe(text);
+    }
+  });
+
+  it("without a token, strips control and invisible characters only", () => {
+    expect(remoteText(undefined)(`eu\u001b[31m\u200b-1 ${TOKEN}`)).toBe(`eu[31m-1 ${TOKEN}`);
+  });
+});
