@@ -36,11 +36,17 @@ export interface PrometheusSource {
 
 /** Prometheus' own warnings (a partial answer from Thanos or Mimir, say): at most this many kept. */
 const MAX_WARNINGS = 20;
+/** Warnings read of one answer: enough to find the gate's; the rest are counted. */
+const MAX_READ = 100;
+/** Series in one answer: 13 categories by tens of regions by ~30 buckets is a few thousand. */
+const MAX_SERIES = 50_000;
 
 const answerSchema = z.discriminatedUnion("status", [
   z.object({
     status: z.literal("success"),
     warnings: z.array(z.string()).optional(),
+    // VictoriaMetrics' cluster says a partial answer only this way, with no warning.
+    isPartial: z.boolean().optional(),
     data: z.object({
       resultType: z.literal("vector"),
       result: z.array(
@@ -73,9 +79,12 @@ export interface VectorAnswer {
   readonly notes: readonly string[];
 }
 
-/** The monotonicity note exactly as Prometheus words it (util/annotations), and nothing more. */
+/**
+ * The monotonicity note exactly as Prometheus words it (util/annotations: 3.x "(see ...)", 2.48+
+ * "(and may give inaccurate results)", the metric name empty after `sum by`), and nothing more.
+ */
 const MONOTONICITY_NOTE =
-  /^(?:PromQL (?:info|warning): )?input to histogram_quantile needed to be fixed for monotonicity(?: \(see https:\/\/prometheus\.io\/docs\/prometheus\/latest\/querying\/functions\/#histogram_quantile\))?(?: for metric name "[a-zA-Z_:][a-zA-Z0-9_:]*")?(?: \(\d+:\d+\))?$/;
+  /^(?:PromQL (?:info|warning): )?input to histogram_quantile needed to be fixed for monotonicity(?: \(see https:\/\/prometheus\.io\/docs\/prometheus\/latest\/querying\/functions\/#histogram_quantile\)| \(and may give inaccurate results\))?(?: for metric name "(?:[a-zA-Z_:][a-zA-Z0-9_:]*)?")?(?: \(\d+:\d+\))?$/;
 
 /** The answer ended before it was whole: too large, or not all there in time. */
 class AnswerCut extends Error {}
@@ -146,6 +155,12 @@ function parsedVector(
     throw new PrometheusQueryError(shown, `HTTP ${status}, query refused: ${remote(answer.data.error, 200)}`);
   }
   if (status !== 200) throw new PrometheusQueryError(shown, `HTTP ${status}`);
+  if (answer.data.data.result.length > MAX_SERIES) {
+    throw new PrometheusQueryError(
+      shown,
+      `answered ${answer.data.data.result.length} series to one query (a few per category, region and bucket are expected): not read`,
+    );
+  }
   // Labels end up on a terminal and in the report: no control characters from a remote server.
   const samples = answer.data.data.result.map((r) => ({
     labels: Object.fromEntries(Object.entries(r.metric).map(([k, v]) => [remote(k), remote(v)])),
@@ -153,10 +168,18 @@ function parsedVector(
     text: remote(r.value[1], 100),
     at: r.value[0],
   }));
-  // Whether a warning is the monotonicity note is decided on its whole text, before any cut.
-  const said = (answer.data.warnings ?? []).map((w) => remote(w));
+  // Whether a warning is the monotonicity note is decided on its whole text (within what
+  // remoteText reads of one), before the cut to 200 characters. At most MAX_READ are read.
+  const all = answer.data.warnings ?? [];
+  const said = all.slice(0, MAX_READ).map((w) => remote(w));
   const notes = quantile ? [...new Set(said.filter((w) => MONOTONICITY_NOTE.test(w)))] : [];
-  const given = said.filter((w) => !notes.includes(w));
+  const given = [
+    ...(answer.data.isPartial === true
+      ? ["the answer is partial (isPartial: true): some storage nodes did not answer"]
+      : []),
+    ...said.filter((w) => !notes.includes(w)),
+    ...(all.length > MAX_READ ? [`(and ${all.length - MAX_READ} more warnings, not read)`] : []),
+  ];
   const warnings = given.slice(0, MAX_WARNINGS).map((w) => (w.length > 200 ? `${w.slice(0, 200)}...` : w));
   if (given.length > MAX_WARNINGS)
     warnings.push(`(and ${given.length - MAX_WARNINGS} more warnings, not shown)`);

@@ -10,19 +10,36 @@ const REDACTED = "[redacted]";
  * invisible characters (one slipped inside the token would otherwise be stripped after the scrub
  * and join it again), scrubbed of the token and of every run of MIN_REDACTED_SUBSTRING of its
  * characters in every form SecretScrubber knows, and at most `max` characters. A text that still
- * holds the token once decoded (encodedViews) is "[redacted]" whole.
+ * holds the token once decoded (encodedViews) is "[redacted]" whole. Only its first MAX_READ
+ * characters are read.
  */
 export function remoteText(token: string | undefined): (text: string, max?: number) => string {
   const secrets = new SecretScrubber(token ? tokenRuns(token) : []);
-  return (text, max) => {
-    const shown = printable(text.normalize("NFKC").replace(COMBINING, ""));
+  // An answer repeats its label names and values: each distinct text is made once.
+  const made = new Map<string, string>();
+  const make = (text: string): string => {
+    const shown = printable(text.slice(0, MAX_READ).normalize("NFKC").replace(COMBINING, ""));
     let clean = secrets.scrub(shown);
     if (token && clean.length >= MIN_REDACTED_SUBSTRING) {
       for (const view of encodedViews(clean)) if (secrets.scrub(view) !== view) clean = REDACTED;
     }
+    return text.length > MAX_READ ? `${clean}...` : clean;
+  };
+  return (text, max) => {
+    let clean = made.get(text);
+    if (clean === undefined) {
+      clean = make(text);
+      if (made.size < 10_000) made.set(text, clean);
+    }
     return max === undefined || clean.length <= max ? clean : `${clean.slice(0, max)}...`;
   };
 }
+
+/**
+ * Characters read of one remote text: labels are ids and warnings are shown up to 200, so this is
+ * room enough, and it bounds the decoding below (a hostile answer of megabyte-long texts).
+ */
+const MAX_READ = 1024;
 
 const COMBINING = /[\p{Mn}\p{Me}]/gu;
 

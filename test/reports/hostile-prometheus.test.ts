@@ -580,6 +580,11 @@ function counterAnswer(path: string): [number, string] {
   if (path.startsWith("/negative/")) return [200, vector([count("served", "100"), count("failed", "-50")])];
   if (path.startsWith("/hex/")) return [200, vector([count("served", "0x10"), count("failed", "0")])];
   if (path.startsWith("/timeout/")) return [200, vector([count("served", "100"), count("timeout", "500")])];
+  if (path.startsWith("/vmpartial/")) {
+    // A VictoriaMetrics cluster with a storage node down: no warning, only isPartial.
+    const answer = JSON.parse(vector([count("served", "100"), count("failed", "1")]));
+    return [200, JSON.stringify({ ...answer, isPartial: true })];
+  }
   if (path.startsWith("/onlyexcluded/"))
     return [200, vector([count("served", "0"), count("failed", "0"), count("excluded", "100")])];
   if (path.startsWith("/zeros/")) return [200, vector([count("served", "0"), count("failed", "0")])];
@@ -667,7 +672,7 @@ beforeAll(async () => {
           JSON.stringify({ status: "error", errorType: "bad_data", error: `${"x".repeat(190)} ${auth}` }),
         );
       }
-      const mono = /^\/(monowarn|monopartial)(\/.*)$/.exec(request.url ?? "");
+      const mono = /^\/(monowarn|monowarn248|monopartial)(\/.*)$/.exec(request.url ?? "");
       if (mono) {
         // Prometheus 2.48+ on honest out-of-order buckets: the answers under the rest of the path,
         // with its note as it words it, or with a partial answer's warning joined to that wording.
@@ -676,7 +681,13 @@ beforeAll(async () => {
         const note =
           'PromQL warning: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name "slo_probe_duration_seconds_bucket" (1:23)';
         if (form.get("query")?.startsWith("histogram_quantile")) {
-          parsed.warnings = [mono[1] === "monowarn" ? note : `${note}; partial response: store eu down`];
+          const note248 =
+            'PromQL info: input to histogram_quantile needed to be fixed for monotonicity (and may give inaccurate results) for metric name "" (1:26)';
+          parsed.warnings = [
+            { monowarn: note, monowarn248: note248, monopartial: `${note}; partial response: store eu down` }[
+              mono[1] as "monowarn"
+            ],
+          ];
         }
         response.writeHead(status, { "content-type": "application/json" });
         return response.end(atTime(JSON.stringify(parsed), Number(form.get("time"))));
@@ -1107,6 +1118,7 @@ describe("report --prometheus against a hostile source", () => {
     expect(run.stdout).not.toContain("store 19 slow");
     // A partial answer does not pass the gate, whatever its figures say.
     await expectGateFails("warned", "Prometheus warned about its answers (see above)");
+    await expectGateFails("vmpartial", "Prometheus warned: the answer is partial (isPartial: true)");
     // Its note on repairing out-of-order buckets is shown, and passes: the report bounds those itself.
     const repaired = await report("monowarn/upgraded", "md", ["--fail-on-miss"]);
     expect(repaired.code, repaired.stderr).toBe(0);
@@ -1114,6 +1126,10 @@ describe("report --prometheus against a hostile source", () => {
       "> **Prometheus noted:** PromQL warning: input to histogram\\_quantile needed",
     );
     expect(repaired.stdout).not.toContain("Prometheus warned");
+    // As Prometheus 2.48 to 2.5x words it, too.
+    const older = await report("monowarn248/upgraded", "json", ["--fail-on-miss"]);
+    expect(older.code, older.stderr).toBe(0);
+    expect(older.stderr).toContain("Prometheus noted: PromQL info: input to histogram_quantile");
     // Only that note, word for word: anything joined to it is a warning, and fails the gate.
     await expectGateFails("monopartial/upgraded", "Prometheus warned about its answers (see above)");
   }, 60_000);

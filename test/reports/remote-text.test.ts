@@ -93,6 +93,13 @@ describe("remote text shown by report --prometheus", () => {
     }
   });
 
+  it("reads at most 1,024 characters of a text: a hostile answer's megabyte-long label is cut, not decoded whole", () => {
+    const long = "QUJD".repeat(1_500_000);
+    const out = shown(long);
+    expect(out).toBe(`${long.slice(0, 1024)}...`);
+    expect(shown(`${"x".repeat(1020)}${TOKEN}`)).not.toContain(TOKEN.slice(0, 8));
+  });
+
   it("without a token, strips control and invisible characters only", () => {
     expect(remoteText(undefined)(`eu\u001b[31m\u200b-1 ${TOKEN}`)).toBe(`eu[31m-1 ${TOKEN}`);
   });
