@@ -59,10 +59,12 @@ function tokenRuns(token: string): string[] {
 /**
  * The text decoded in the ways a server could write the token that SecretScrubber's fixed forms
  * miss: escapes of any width (`&#0115;`, `\163`, `=73`, `\u0073`, `\/`), hex with separators,
- * the letters and digits alone (`s.3.c.r...`), base64 and base32 runs at any alignment (decoded
- * twice, as UTF-8 and UTF-16, and reversed), ROT13 and reversed. Written here because no library decodes a text every way and scans it again; the
- * set is not closed (a look-alike letter from another script is not folded), and it does not
- * need to be: each view only decides whether the whole text is withheld.
+ * the letters and digits alone (`s.3.c.r...`, and reversed), every second or third character
+ * (each written twice, or another between each), hex and base64 and base32 runs at any alignment
+ * (decoded twice, as UTF-8 and UTF-16 either way, and reversed), ROT13 and reversed. Written
+ * here because no library decodes a text every way and scans it again. The set is not closed (a
+ * look-alike letter from another script is not folded); each view only decides whether the whole
+ * text is withheld.
  */
 function encodedViews(text: string): string[] {
   const unescaped = text
@@ -74,12 +76,19 @@ function encodedViews(text: string): string[] {
     .replace(/\\([0-7]{1,3})/g, (_, n: string) => codePoint(Number.parseInt(n, 8)))
     .replace(/=([0-9A-F]{2})/g, (_, n: string) => codePoint(Number.parseInt(n, 16)))
     .replace(/\\(.)/g, "$1");
+  const hexOnly = text.replace(/[^0-9a-f]/gi, "");
+  const alnum = text.replace(/[^0-9a-z]/gi, "");
   const views = [
     unescaped,
-    text.replace(/[^0-9a-f]/gi, ""),
-    text.replace(/[^0-9a-z]/gi, ""),
+    hexOnly,
+    alnum,
     rot13(text),
     reversed(text),
+    reversed(alnum),
+    // Hex at any alignment: a nibble for the bytes, two bytes for UTF-16.
+    ...[0, 1, 2, 3].flatMap((skip) => utf16(Buffer.from(evenLength(hexOnly.slice(skip)), "hex"))),
+    // Each character written twice or three times, or another between each.
+    ...[2, 3].flatMap((k) => Array.from({ length: k }, (_, at) => everyNth(text, k, at))),
   ];
   for (const source of [text, unescaped]) {
     for (const decoded of [...base64Decodings(source), ...base32Decodings(source)]) {
@@ -91,6 +100,22 @@ function encodedViews(text: string): string[] {
 
 function codePoint(n: number): string {
   return Number.isInteger(n) && n >= 0 && n <= 0x10ffff ? String.fromCodePoint(n) : "";
+}
+
+/** Bytes read as UTF-8, UTF-16LE and UTF-16BE. */
+function utf16(bytes: Buffer): string[] {
+  const swapped = Buffer.from(bytes.subarray(0, bytes.length - (bytes.length % 2))).swap16();
+  return [bytes.toString("utf8"), bytes.toString("utf16le"), swapped.toString("utf16le")];
+}
+
+function evenLength(hex: string): string {
+  return hex.slice(0, hex.length - (hex.length % 2));
+}
+
+function everyNth(text: string, k: number, at: number): string {
+  let out = "";
+  for (let i = at; i < text.length; i += k) out += text[i];
+  return out;
 }
 
 function reversed(text: string): string {
@@ -109,8 +134,7 @@ function base64Decodings(text: string): string[] {
   const out: string[] = [];
   for (const [run] of text.matchAll(/[A-Za-z0-9+/_-]{11,}/g)) {
     for (let skip = 0; skip < 4; skip++) {
-      const bytes = Buffer.from(run.slice(skip), "base64");
-      out.push(bytes.toString("utf8"), bytes.toString("utf16le"));
+      out.push(...utf16(Buffer.from(run.slice(skip), "base64")));
     }
   }
   return out;

@@ -65,6 +65,11 @@ const FORMS: readonly (readonly [string, string])[] = [
     ),
   ],
   ["reversed", [...TOKEN].reverse().join("")],
+  ["reversed, a space between characters", [...TOKEN].reverse().join(" ")],
+  ["each character twice", [...TOKEN].map((c) => c + c).join("")],
+  ["another character between each", [...TOKEN].join("x")],
+  ["UTF-16 as hex", Buffer.from(TOKEN, "utf16le").toString("hex")],
+  ["UTF-16BE as base64", Buffer.from(TOKEN, "utf16le").swap16().toString("base64")],
 ];
 
 /** Every run of 8 of the token's characters, for a text that must hold none. */
