@@ -1,7 +1,7 @@
 import type { Dispatcher } from "undici";
 import { z } from "zod";
 import { lazyUndici } from "../lazy-undici.js";
-import { remoteText } from "./remote-text.js";
+import { MAX_DECODED, plainText, remoteText, TooManyTexts } from "./remote-text.js";
 
 /** A Prometheus that has not answered one query in this long is given up on. */
 export const PROMETHEUS_TIMEOUT_MS = 30_000;
@@ -36,6 +36,9 @@ export interface PrometheusSource {
 
 /** Prometheus' own warnings (a partial answer from Thanos or Mimir, say): at most this many kept. */
 const MAX_WARNINGS = 20;
+/** A sample value as Prometheus writes it (checked further in prometheus-checks.ts). */
+const NUMBER = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|NaN|[+-]?Inf)$/;
+
 /** Warnings read of one answer: enough to find the gate's; the rest are counted. */
 const MAX_READ = 100;
 /** Series in one answer: 13 categories by tens of regions by ~30 buckets is a few thousand. */
@@ -131,7 +134,15 @@ export async function instantVector(
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new PrometheusQueryError(shown, `unreachable (${remote(String(reason), 200)})`);
   }
-  return parsedVector(shown, status, text, remote, expr.startsWith("histogram_quantile("));
+  try {
+    return parsedVector(shown, status, text, remote, expr.startsWith("histogram_quantile("));
+  } catch (error) {
+    if (!(error instanceof TooManyTexts)) throw error;
+    throw new PrometheusQueryError(
+      shown,
+      `answered more than ${MAX_DECODED} distinct label values and warnings to one query (a few hundred are expected): not read`,
+    );
+  }
 }
 
 function parsedVector(
@@ -165,19 +176,23 @@ function parsedVector(
   const samples = answer.data.data.result.map((r) => ({
     labels: Object.fromEntries(Object.entries(r.metric).map(([k, v]) => [remote(k), remote(v)])),
     value: sampleValue(r.value[1]),
-    text: remote(r.value[1], 100),
+    // A number as Prometheus writes one holds no text to scrub (and is most of an answer's texts).
+    text: NUMBER.test(r.value[1]) ? r.value[1] : remote(r.value[1], 100),
     at: r.value[0],
   }));
   // Whether a warning is the monotonicity note is decided on its whole text (within what
   // remoteText reads of one), before the cut to 200 characters. At most MAX_READ are read.
   const all = answer.data.warnings ?? [];
-  const said = all.slice(0, MAX_READ).map((w) => remote(w));
-  const notes = quantile ? [...new Set(said.filter((w) => MONOTONICITY_NOTE.test(w)))] : [];
+  // Recognised on the text before the token is scrubbed from it (a token sharing 8 characters
+  // with the note's wording would change it), shown scrubbed.
+  const read = all.slice(0, MAX_READ);
+  const isNote = (w: string) => quantile && MONOTONICITY_NOTE.test(plainText(w));
+  const notes = [...new Set(read.filter(isNote).map((w) => remote(w)))];
   const given = [
     ...(answer.data.isPartial === true
       ? ["the answer is partial (isPartial: true): some storage nodes did not answer"]
       : []),
-    ...said.filter((w) => !notes.includes(w)),
+    ...read.filter((w) => !isNote(w)).map((w) => remote(w)),
     ...(all.length > MAX_READ ? [`(and ${all.length - MAX_READ} more warnings, not read)`] : []),
   ];
   const warnings = given.slice(0, MAX_WARNINGS).map((w) => (w.length > 200 ? `${w.slice(0, 200)}...` : w));

@@ -17,10 +17,14 @@ export function remoteText(token: string | undefined): (text: string, max?: numb
   const secrets = new SecretScrubber(token ? tokenRuns(token) : []);
   // An answer repeats its label names and values: each distinct text is made once.
   const made = new Map<string, string>();
+  let decoded = 0;
   const make = (text: string): string => {
-    const shown = printable(text.slice(0, MAX_READ).normalize("NFKC").replace(COMBINING, ""));
+    const shown = plainText(text);
     let clean = secrets.scrub(shown);
     if (token && clean.length >= MIN_REDACTED_SUBSTRING) {
+      // Decoding costs a few ms a text of MAX_READ characters: an answer holding thousands of
+      // distinct texts is no agent's (a few hundred distinct label values at most): not read.
+      if (++decoded > MAX_DECODED) throw new TooManyTexts();
       for (const view of encodedViews(clean)) if (secrets.scrub(view) !== view) clean = REDACTED;
     }
     return text.length > MAX_READ ? `${clean}...` : clean;
@@ -35,13 +39,28 @@ export function remoteText(token: string | undefined): (text: string, max?: numb
   };
 }
 
+/** Distinct texts of one answer decoded (encodedViews) at the most. */
+export const MAX_DECODED = 1_000;
+
+/** An answer with more distinct texts to decode than MAX_DECODED: not read. */
+export class TooManyTexts extends Error {}
+
 /**
  * Characters read of one remote text: labels are ids and warnings are shown up to 200, so this is
  * room enough, and it bounds the decoding below (a hostile answer of megabyte-long texts).
  */
-const MAX_READ = 1024;
+const MAX_READ = 320;
 
 const COMBINING = /[\p{Mn}\p{Me}]/gu;
+
+/**
+ * A remote text's first MAX_READ characters as they are read before any scrub: NFKC-normalised,
+ * without combining marks, control or invisible characters. For recognising a fixed wording (a
+ * token that shares 8 characters with it would otherwise change it); never for showing.
+ */
+export function plainText(text: string): string {
+  return printable(text.slice(0, MAX_READ).normalize("NFKC").replace(COMBINING, ""));
+}
 
 /**
  * The token and every run of MIN_REDACTED_SUBSTRING+ of its characters: one credential, so a

@@ -580,6 +580,11 @@ function counterAnswer(path: string): [number, string] {
   if (path.startsWith("/negative/")) return [200, vector([count("served", "100"), count("failed", "-50")])];
   if (path.startsWith("/hex/")) return [200, vector([count("served", "0x10"), count("failed", "0")])];
   if (path.startsWith("/timeout/")) return [200, vector([count("served", "100"), count("timeout", "500")])];
+  if (path.startsWith("/manyregions/")) {
+    // 1,100 distinct region labels: no agents' answer has more than a few hundred distinct texts.
+    const regions = Array.from({ length: 1_100 }, (_, i) => `region-number-${i}`);
+    return [200, vector(regions.map((region) => count("served", "100", region)))];
+  }
   if (path.startsWith("/vmpartial/")) {
     // A VictoriaMetrics cluster with a storage node down: no warning, only isPartial.
     const answer = JSON.parse(vector([count("served", "100"), count("failed", "1")]));
@@ -1130,6 +1135,11 @@ describe("report --prometheus against a hostile source", () => {
     const older = await report("monowarn248/upgraded", "json", ["--fail-on-miss"]);
     expect(older.code, older.stderr).toBe(0);
     expect(older.stderr).toContain("Prometheus noted: PromQL info: input to histogram_quantile");
+    // Recognised before the token is scrubbed: a token sharing 8 characters with its wording
+    // (its link names prometheus.io) does not turn the note into a warning.
+    const worded = await report("monowarn/upgraded", "json", ["--fail-on-miss"], "prometheus-readonly-token");
+    expect(worded.code, worded.stderr).toBe(0);
+    expect(worded.stderr).toContain("Prometheus noted: PromQL warning: input to histogram_quantile");
     // Only that note, word for word: anything joined to it is a warning, and fails the gate.
     await expectGateFails("monopartial/upgraded", "Prometheus warned about its answers (see above)");
   }, 60_000);
@@ -1210,6 +1220,14 @@ describe("report --prometheus against a hostile source", () => {
     expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stderr).toContain('region="eu\\", category=\\"payment_request\\", verdict=\\"MET"');
     expect(refused.stderr).not.toContain('region="eu", category="payment_request", verdict="MET"');
+  }, 60_000);
+
+  it("does not decode more than 1,000 distinct texts of one answer when a token is set (exit 2, naming the URL)", async () => {
+    const run = await report("manyregions", "json", [], "s3cr3t-T0ken-abcdefghij-0123456789");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      `${base}/manyregions: answered more than 1000 distinct label values and warnings to one query (a few hundred are expected): not read`,
+    );
   }, 60_000);
 
   it("never shows the bearer token, whole, base64-encoded or cut, when a proxy echoes it back", async () => {
