@@ -40,7 +40,7 @@ const MAX_WARNINGS = 20;
 const NUMBER = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|NaN|[+-]?Inf)$/;
 
 /** Warnings read of one answer: enough to find the gate's; the rest are counted. */
-const MAX_READ = 100;
+const MAX_WARNINGS_READ = 100;
 /** Series in one answer: 13 categories by tens of regions by ~30 buckets is a few thousand. */
 const MAX_SERIES = 50_000;
 
@@ -180,25 +180,29 @@ function parsedVector(
     text: NUMBER.test(r.value[1]) ? r.value[1] : remote(r.value[1], 100),
     at: r.value[0],
   }));
-  // Whether a warning is the monotonicity note is decided on its whole text (within what
-  // remoteText reads of one), before the cut to 200 characters. At most MAX_READ are read.
+  // The monotonicity note is recognised on a warning's whole text as read (plainText), before
+  // the token is scrubbed from it (a token sharing 8 characters with the note's wording would
+  // change it) and before the cut to 200 characters; it is shown scrubbed.
   const all = answer.data.warnings ?? [];
-  // Recognised on the text before the token is scrubbed from it (a token sharing 8 characters
-  // with the note's wording would change it), shown scrubbed.
-  const read = all.slice(0, MAX_READ);
-  const isNote = (w: string) => quantile && MONOTONICITY_NOTE.test(plainText(w));
-  const notes = [...new Set(read.filter(isNote).map((w) => remote(w)))];
+  const notes = new Set<string>();
+  const said: string[] = [];
+  for (const w of all.slice(0, MAX_WARNINGS_READ)) {
+    if (quantile && MONOTONICITY_NOTE.test(plainText(w))) notes.add(remote(w));
+    else said.push(remote(w));
+  }
   const given = [
     ...(answer.data.isPartial === true
       ? ["the answer is partial (isPartial: true): some storage nodes did not answer"]
       : []),
-    ...read.filter((w) => !isNote(w)).map((w) => remote(w)),
-    ...(all.length > MAX_READ ? [`(and ${all.length - MAX_READ} more warnings, not read)`] : []),
+    ...said,
+    ...(all.length > MAX_WARNINGS_READ
+      ? [`(and ${all.length - MAX_WARNINGS_READ} more warnings, not read)`]
+      : []),
   ];
   const warnings = given.slice(0, MAX_WARNINGS).map((w) => (w.length > 200 ? `${w.slice(0, 200)}...` : w));
   if (given.length > MAX_WARNINGS)
     warnings.push(`(and ${given.length - MAX_WARNINGS} more warnings, not shown)`);
-  return { samples, warnings, notes: notes.slice(0, MAX_WARNINGS).map((n) => n.slice(0, 300)) };
+  return { samples, warnings, notes: [...notes].slice(0, MAX_WARNINGS).map((n) => n.slice(0, 300)) };
 }
 
 async function boundedText(body: AsyncIterable<unknown> & { destroy(): void }): Promise<string> {

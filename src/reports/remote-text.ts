@@ -25,7 +25,7 @@ export function remoteText(token: string | undefined): (text: string, max?: numb
       // Decoding costs a few ms a text of MAX_READ characters: an answer holding thousands of
       // distinct texts is no agent's (a few hundred distinct label values at most): not read.
       if (++decoded > MAX_DECODED) throw new TooManyTexts();
-      for (const view of encodedViews(clean)) if (secrets.scrub(view) !== view) clean = REDACTED;
+      if (encodedViews(clean).some((view) => secrets.scrub(view) !== view)) clean = REDACTED;
     }
     return text.length > MAX_READ ? `${clean}...` : clean;
   };
