@@ -75,3 +75,12 @@ describe("each command loads only the modules it needs", () => {
     expect(loaded.filter((url) => /exporter-metrics-otlp-http/.test(url))).toEqual([]);
   });
 });
+
+describe("the bundle's source text", () => {
+  it("is ASCII: V8 holds a module's text for the process's life, two bytes a character once one is not Latin-1", () => {
+    const sources = Object.keys(BUILD_META.outputs).filter((path) => path.endsWith(".js"));
+    expect(sources.length).toBeGreaterThan(3);
+    const notAscii = sources.filter((path) => readFileSync(join(REPO, path)).some((byte) => byte > 0x7f));
+    expect(notAscii).toEqual([]);
+  });
+});
