@@ -3,6 +3,7 @@
  * token (contract section 15: no secret, nor any part of it a hostile server echoes back). Each
  * case is a way a hostile proxy wrote the token back (hostile reviews, rounds 9 to 11).
  */
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { remoteText } from "../../src/reports/remote-text.js";
 
@@ -103,6 +104,24 @@ describe("remote text shown by report --prometheus", () => {
     const out = shown(long);
     expect(out).toBe(`${long.slice(0, 320)}...`);
     expect(shown(`${"x".repeat(316)}${TOKEN}`)).not.toContain(TOKEN.slice(0, 8));
+  });
+
+  it("reads a thousand distinct texts against a long token in bounded work (round 14: ~150 ms a text with a 200-character token, each decoded view scanned by thousands of forms)", {
+    timeout: 60_000,
+  }, () => {
+    const digest = (seed: string) => createHash("sha512").update(seed).digest();
+    const long = Buffer.concat([digest("a"), digest("b")])
+      .toString("base64url")
+      .slice(0, 200);
+    const read = remoteText(long);
+    for (let i = 0; i < 990; i++) {
+      const text = Buffer.concat([0, 1, 2, 3].map((k) => digest(`${i}.${k}`)))
+        .toString("base64")
+        .slice(0, 320);
+      expect(read(text)).toBe(text);
+    }
+    const echoed = Buffer.from(`x${long.slice(50, 90)}`).toString("base64");
+    expect(read(`z ${echoed}`)).not.toContain(echoed.slice(4, 20));
   });
 
   it("without a token, strips control and invisible characters only", () => {
