@@ -158,6 +158,9 @@ function parsedVector(
   } catch {
     throw new PrometheusQueryError(shown, `HTTP ${status}, not a Prometheus API answer (not JSON)`);
   }
+  // Bounded before the schema reads it: validating half a million series, or one series of a
+  // million labels, held more than a gigabyte (hostile review, round 14).
+  boundedResult(shown, json);
   const answer = answerSchema.safeParse(json);
   if (!answer.success) {
     throw new PrometheusQueryError(shown, `HTTP ${status}, not a Prometheus instant-vector answer`);
@@ -166,12 +169,6 @@ function parsedVector(
     throw new PrometheusQueryError(shown, `HTTP ${status}, query refused: ${remote(answer.data.error, 200)}`);
   }
   if (status !== 200) throw new PrometheusQueryError(shown, `HTTP ${status}`);
-  if (answer.data.data.result.length > MAX_SERIES) {
-    throw new PrometheusQueryError(
-      shown,
-      `answered ${answer.data.data.result.length} series to one query (a few per category, region and bucket are expected): not read`,
-    );
-  }
   // Labels end up on a terminal and in the report: no control characters from a remote server.
   const samples = answer.data.data.result.map((r) => ({
     labels: Object.fromEntries(Object.entries(r.metric).map(([k, v]) => [remote(k), remote(v)])),
@@ -203,6 +200,30 @@ function parsedVector(
   if (given.length > MAX_WARNINGS)
     warnings.push(`(and ${given.length - MAX_WARNINGS} more warnings, not shown)`);
   return { samples, warnings, notes: [...notes].slice(0, MAX_WARNINGS).map((n) => n.slice(0, 300)) };
+}
+
+/** Labels of one series read at the most: `sum by (...)` answers carry four. */
+const MAX_LABELS = 32;
+
+/** An answer's series and each series' labels, counted before anything else reads them. */
+function boundedResult(shown: string, json: unknown): void {
+  const result = (json as { data?: { result?: unknown } } | null)?.data?.result;
+  if (!Array.isArray(result)) return;
+  if (result.length > MAX_SERIES) {
+    throw new PrometheusQueryError(
+      shown,
+      `answered ${result.length} series to one query (a few per category, region and bucket are expected): not read`,
+    );
+  }
+  for (const series of result) {
+    const metric = (series as { metric?: unknown } | null)?.metric;
+    if (metric !== null && typeof metric === "object" && Object.keys(metric).length > MAX_LABELS) {
+      throw new PrometheusQueryError(
+        shown,
+        `answered a series with more than ${MAX_LABELS} labels (sum by (...) gives a few): not read`,
+      );
+    }
+  }
 }
 
 async function boundedText(body: AsyncIterable<unknown> & { destroy(): void }): Promise<string> {

@@ -580,6 +580,24 @@ function counterAnswer(path: string): [number, string] {
   if (path.startsWith("/negative/")) return [200, vector([count("served", "100"), count("failed", "-50")])];
   if (path.startsWith("/hex/")) return [200, vector([count("served", "0x10"), count("failed", "0")])];
   if (path.startsWith("/timeout/")) return [200, vector([count("served", "100"), count("timeout", "500")])];
+  if (path.startsWith("/splitlabels/")) {
+    // The token in pieces of 7, each too short to be taken for part of it, as label names and values.
+    const metric = {
+      ...count("served", "100").metric,
+      "s3cr3t-": "T0ken-a",
+      bcdefgh: "ij-0123",
+      "456789": "x",
+    };
+    return [200, vector([{ metric, value: [1_700_000_000, "100"] }, count("failed", "1")])];
+  }
+  if (path.startsWith("/manylabels/")) {
+    const metric = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`l${i}`, "v"]));
+    return [200, vector([{ metric, value: [1_700_000_000, "100"] }])];
+  }
+  if (path.startsWith("/manyseries/")) {
+    const series = Array.from({ length: 60_000 }, (_, i) => ({ metric: { i: String(i) }, value: [0, "1"] }));
+    return [200, vector(series)];
+  }
   if (path.startsWith("/manyregions/")) {
     // 1,100 distinct region labels: no agents' answer has more than a few hundred distinct texts.
     const regions = Array.from({ length: 1_100 }, (_, i) => `region-number-${i}`);
@@ -875,11 +893,11 @@ describe("report --prometheus against a hostile source", () => {
     ],
     [
       "extrabucket",
-      'the latency histogram\'s buckets {category="payment_request", region="eu", agent="b", le="0.15"} has agent, outside sum by (region, category, le): each series carries only the labels its query groups by;',
+      'the latency histogram\'s buckets {category="payment_request", region="eu", le="0.15"} has 1 more label (not shown), outside sum by (region, category, le): each series carries only the labels its query groups by;',
     ],
     [
       "agentlabel",
-      'slo_probe_requests_total {category="payment_request", region="eu", outcome="served", agent="b"} has agent, outside sum by (region, category, outcome):',
+      'slo_probe_requests_total {category="payment_request", region="eu", outcome="served"} has 1 more label (not shown), outside sum by (region, category, outcome):',
     ],
     [
       "fraction",
@@ -1229,6 +1247,28 @@ describe("report --prometheus against a hostile source", () => {
       `${base}/manyregions: answered more than 1000 distinct label values and warnings to one query (a few hundred are expected): not read`,
     );
   }, 60_000);
+
+  it("never shows labels outside its grouping, so a token cut into short labels is not spelled out (exit 1)", async () => {
+    const run = await report("splitlabels", "json", [], "s3cr3t-T0ken-abcdefghij-0123456789");
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain("has 3 more labels (not shown), outside sum by (region, category, outcome)");
+    for (const piece of ["s3cr3t-", "T0ken-a", "bcdefgh", "ij-0123", "456789"])
+      expect(run.stderr).not.toContain(piece);
+  }, 60_000);
+
+  for (const [prefix, why] of [
+    ["manylabels", "answered a series with more than 32 labels (sum by (...) gives a few): not read"],
+    [
+      "manyseries",
+      "answered 60000 series to one query (a few per category, region and bucket are expected): not read",
+    ],
+  ]) {
+    it(`counts an answer's series and labels before reading them: ${prefix} (exit 2, naming the URL)`, async () => {
+      const run = await report(prefix!, "json");
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toContain(`${base}/${prefix}: ${why}`);
+    }, 60_000);
+  }
 
   it("never shows the bearer token, whole, base64-encoded or cut, when a proxy echoes it back", async () => {
     const token = "s3cr3t-T0ken-abcdefghij-0123456789";
