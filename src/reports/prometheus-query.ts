@@ -1,7 +1,7 @@
 import type { Dispatcher } from "undici";
 import { z } from "zod";
 import { lazyUndici } from "../lazy-undici.js";
-import { MAX_DECODED, plainText, remoteText, TooManyTexts } from "./remote-text.js";
+import { echoesToken, MAX_DECODED, plainText, remoteText, TooManyTexts } from "./remote-text.js";
 
 /** A Prometheus that has not answered one query in this long is given up on. */
 export const PROMETHEUS_TIMEOUT_MS = 30_000;
@@ -135,7 +135,8 @@ export async function instantVector(
     throw new PrometheusQueryError(shown, `unreachable (${remote(String(reason), 200)})`);
   }
   try {
-    return parsedVector(shown, status, text, remote, expr.startsWith("histogram_quantile("));
+    const echoes = echoesToken(source.bearerToken);
+    return parsedVector(shown, status, text, remote, echoes, expr.startsWith("histogram_quantile("));
   } catch (error) {
     if (!(error instanceof TooManyTexts)) throw error;
     throw new PrometheusQueryError(
@@ -150,6 +151,7 @@ function parsedVector(
   status: number,
   text: string,
   remote: (text: string, max?: number) => string,
+  echoes: (text: string) => boolean,
   quantile: boolean,
 ): VectorAnswer {
   let json: unknown;
@@ -177,6 +179,10 @@ function parsedVector(
     text: NUMBER.test(r.value[1]) ? r.value[1] : remote(r.value[1], 100),
     at: r.value[0],
   }));
+  // A value is shown as the number it is: one that spells out part of the token is not read.
+  if (answer.data.data.result.some((r) => echoes(r.value[1]))) {
+    throw new PrometheusQueryError(shown, "answered a value that repeats part of the bearer token: not read");
+  }
   // The monotonicity note is recognised on a warning's whole text as read (plainText), before
   // the token is scrubbed from it (a token sharing 8 characters with the note's wording would
   // change it) and before the cut to 200 characters; it is shown scrubbed.

@@ -57,6 +57,17 @@ function scrubberOf(token: string | undefined): SecretScrubber {
   return lastScrubber.secrets;
 }
 
+/**
+ * Whether a text holds a run of MIN_REDACTED_SUBSTRING of the token's characters in any form
+ * SecretScrubber knows, without decoding it further: for a remote server's numbers, which are
+ * shown as they are (a count of 86753090123456 spells out a token's digits).
+ */
+export function echoesToken(token: string | undefined): (text: string) => boolean {
+  if (!token) return () => false;
+  const secrets = scrubberOf(token);
+  return (text) => text.length >= MIN_REDACTED_SUBSTRING && secrets.holds(text);
+}
+
 /** Distinct texts of one answer decoded (encodedViews) at the most. */
 export const MAX_DECODED = 1_000;
 

@@ -590,6 +590,13 @@ function counterAnswer(path: string): [number, string] {
     };
     return [200, vector([{ metric, value: [1_700_000_000, "100"] }, count("failed", "1")])];
   }
+  if (path.startsWith("/digits/")) {
+    // 14 digits of the token as a count of excluded requests in a region of its own.
+    return [
+      200,
+      vector([count("served", "100"), count("failed", "1"), count("excluded", "12340123456789", "zz")]),
+    ];
+  }
   if (path.startsWith("/manylabels/")) {
     const metric = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`l${i}`, "v"]));
     return [200, vector([{ metric, value: [1_700_000_000, "100"] }])];
@@ -1254,6 +1261,15 @@ describe("report --prometheus against a hostile source", () => {
     expect(run.stderr).toContain("has 3 more labels (not shown), outside sum by (region, category, outcome)");
     for (const piece of ["s3cr3t-", "T0ken-a", "bcdefgh", "ij-0123", "456789"])
       expect(run.stderr).not.toContain(piece);
+  }, 60_000);
+
+  it("never shows a number that spells out part of the bearer token (exit 2, naming the URL)", async () => {
+    const run = await report("digits", "json", [], "s3cr3t-T0ken-abcdefghij-0123456789");
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(
+      `${base}/digits: answered a value that repeats part of the bearer token: not read`,
+    );
+    expect(`${run.stdout}${run.stderr}`).not.toContain("01234567");
   }, 60_000);
 
   for (const [prefix, why] of [
