@@ -515,7 +515,9 @@ function figures(
  * stretched up to 3.2 times) cannot make a miss a pass. Nor can fast responses beyond the requests
  * (checkedWholeHistogram allows up to the requests again, for counters born in the month and each
  * series' extrapolation), nor served requests left out of the histogram: the verdict takes the
- * first out of the bucket at the objective and the second as slower than it.
+ * first out of the bucket at the objective and the second as slower than it. Slow responses of
+ * failed requests left out can (up to the failed requests: the counters do not say which failures
+ * got a response, and one that got none has no duration); docs/security.md says so.
  */
 function latencyVerdict(
   buckets: CumulativeBuckets,
