@@ -50,6 +50,25 @@ export function quantileBucket(given: CumulativeBuckets, q: number): QuantileBou
 }
 
 /**
+ * The q-quantile in ms as Prometheus' histogram_quantile() interpolates it from these buckets
+ * (promql's bucketQuantile for classic buckets): the buckets made cumulative, the rank q times the
+ * +Inf bucket's count, linear inside the first bucket that reaches it (from 0 for the first one);
+ * the largest finite bound when only the +Inf bucket reaches it. Null where it gives NaN.
+ */
+export function interpolatedQuantile(given: CumulativeBuckets, q: number): number | null {
+  const buckets = [...monotoneBuckets(given)];
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (buckets.length < 2 || buckets.at(-1)![0] !== Number.POSITIVE_INFINITY || !(total > 0)) return null;
+  const rank = q * total;
+  const b = buckets.findIndex(([, count]) => count >= rank);
+  if (b === buckets.length - 1) return buckets[b - 1]![0] * 1000;
+  const [end, count] = buckets[b]!;
+  if (b === 0) return end <= 0 ? end * 1000 : end * (rank / count) * 1000;
+  const [start, below] = buckets[b - 1]!;
+  return (start + (end - start) * ((rank - below) / (count - below))) * 1000;
+}
+
+/**
  * The bound within 1e-9 of `seconds` (an objective): the agents' bound for it, whatever its
  * floating-point reading (1.001 s for 1001 ms reads 1000.9999999999999 ms).
  */

@@ -6,6 +6,7 @@ export const PROMETHEUS_RULES = {
   sum: "a sum of counts must stay a whole number up to 2^53 - 1",
   p99: "a p99 must be >= 0 (no data and +Inf are Prometheus' own answers)",
   bucket: "a p99 interpolated from the histogram lies inside its bucket",
+  interpolated: "a p99 is histogram_quantile() of the same buckets",
   answered: "a finite p99 where the histogram holds responses in a finite bucket",
   beyond: "a p99 beyond the largest finite bound is that bound, as histogram_quantile() answers it",
   decimal: "values must be decimal numbers as Prometheus writes them (or NaN, +Inf, -Inf)",

@@ -100,7 +100,7 @@ const HISTOGRAMS: Record<
       ["0.2", "40"],
       ["+Inf", "101"],
     ],
-    p99: "0.0995",
+    p99: "auto",
     scrapes: "2",
   },
   // Buckets that stop below the 1500 ms objective: 89 % of responses are slower than 100 ms, and
@@ -212,7 +212,7 @@ const HISTOGRAMS: Record<
       ["5", "101"],
       ["+Inf", "101"],
     ],
-    p99: "4.96",
+    p99: "auto",
   },
   // What a real Prometheus 2.42 answered for a month scraped every 60 s (a promtool backfill in the
   // third hostile review): the first 4xx and 5xx of the month started counters of their own, whose
@@ -275,7 +275,7 @@ const HISTOGRAMS: Record<
       ["5", "9010"],
       ["+Inf", "9010"],
     ],
-    p99: "0.0999",
+    p99: "auto",
     served: "9000",
     scrapes: "43200",
     scrapesOf: { "0.1": "2" },
@@ -305,7 +305,7 @@ const HISTOGRAMS: Record<
       ["1.5", "86400"],
       ["+Inf", "86400"],
     ],
-    p99: "0.4995",
+    p99: "auto",
     served: "86400",
     failed: "0",
     scrapes: "43197",
@@ -392,13 +392,22 @@ const HISTOGRAMS: Record<
       ["1.5", "9010"],
       ["+Inf", "9010"],
     ],
-    p99: "0.0999",
+    p99: "auto",
     served: "9000",
     scrapes: "43200",
     scrapesOf: { "0.25": "100" },
   },
   // A p99 exactly at its bucket's lower bound, the objective: histogram_quantile() puts a p99 there
   // in the bucket below (met), so "150 ms, missed" is no Prometheus' answer.
+  // Inside its bucket, but not where the same buckets put it: 240.8 ms, shown as a near miss.
+  interp: {
+    buckets: [
+      ["0.15", "90"],
+      ["0.25", "101"],
+      ["+Inf", "101"],
+    ],
+    p99: "0.16",
+  },
   atlower: {
     buckets: [
       ["0.15", "0"],
@@ -407,24 +416,28 @@ const HISTOGRAMS: Record<
     ],
     p99: "0.15",
   },
-  // Within floating-point noise of the objective's bucket bound, above it (6e-7): shown at the
+  // Within floating-point noise of the objective's bucket bound, above it (2e-7): shown at the
   // bound, so a met objective never reads as a p99 over it.
   overupper: {
     buckets: [
       ["1", "0"],
-      ["1.5", "101"],
-      ["+Inf", "101"],
+      ["1.5", "99"],
+      ["+Inf", "100"],
     ],
-    p99: "1.5000009",
+    // The buckets put it at 1500 ms exactly (99 of 100 at 1.5 s); 3e-7 over is floating-point noise.
+    p99: "1.5000003",
   },
   // Missed by 0.01 ms: the p99 shown must not round onto the objective.
   justabove: {
+    // 99 % of 34,999,900 is one response past the 1.5 s bucket's: 1500.01 ms as the buckets interpolate it.
     buckets: [
-      ["1.5", "0"],
-      ["5", "101"],
-      ["+Inf", "101"],
+      ["1.5", "34649900"],
+      ["5", "34999900"],
+      ["+Inf", "34999900"],
     ],
-    p99: "1.50001",
+    served: "34999900",
+    failed: "0",
+    p99: "auto",
   },
   sound: {
     buckets: [
@@ -441,6 +454,26 @@ function atTime(text: string, time: number): string {
   const parsed = JSON.parse(text) as { data?: { result?: { value: [number, string] }[] } };
   for (const sample of parsed.data?.result ?? []) sample.value[0] = time;
   return JSON.stringify(parsed);
+}
+
+/**
+ * A case's p99 as given, or with "auto" as Prometheus' histogram_quantile(0.99, ...) answers it for
+ * the case's buckets (written here from promql's bucketQuantile, not taken from the report's code).
+ */
+function p99Of(histogram: { buckets: [string, string][]; p99: string }): string {
+  if (histogram.p99 !== "auto") return histogram.p99;
+  const buckets = histogram.buckets.map(
+    ([le, n]) => [le === "+Inf" ? Infinity : Number(le), Number(n)] as const,
+  );
+  buckets.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < buckets.length; i++)
+    buckets[i] = [buckets[i]![0], Math.max(buckets[i]![1], buckets[i - 1]![1])];
+  const rank = 0.99 * buckets.at(-1)![1];
+  const b = buckets.findIndex(([, n]) => n >= rank);
+  if (b === buckets.length - 1) return String(buckets[b - 1]![0]);
+  const [start, below] = b === 0 ? [0, 0] : buckets[b - 1]!;
+  const [end, count] = buckets[b]!;
+  return String(start + (end - start) * ((rank - below) / (count - below)));
 }
 
 /** A p99 series' labels as `histogram_quantile(0.99, sum by (...) ...)` keeps them. */
@@ -520,7 +553,7 @@ function answer(path: string, query: string): [number, string] {
   if (histogram !== undefined && !query.includes("slo_probe_requests_total")) {
     const metric = { category: "payment_request", region: "eu", ...histogram.extra };
     if (query.includes("histogram_quantile"))
-      return [200, vector([{ metric: p99Labels(query), value: [1_700_000_000, histogram.p99] }])];
+      return [200, vector([{ metric: p99Labels(query), value: [1_700_000_000, p99Of(histogram)] }])];
     if (query.includes("count_over_time")) {
       if (histogram.scrapes === "none") return [200, vector([])];
       const scrapes = (le: string) => histogram.scrapesOf?.[le] ?? histogram.scrapes ?? "100";
@@ -549,7 +582,7 @@ function answer(path: string, query: string): [number, string] {
 /**
  * What the histogram queries answer beside counters that say nothing about latency: each served
  * request a response under 0.1 s, as an agent records them (served as sent, so a hostile count
- * still reaches the check it is for), and a p99 of 0.05 s.
+ * still reaches the check it is for), and the p99 histogram_quantile() gives them: 0.099 s.
  */
 function histogramOf([status, text]: [number, string], query: string): [number, string] {
   const parsed = JSON.parse(text) as {
@@ -560,7 +593,7 @@ function histogramOf([status, text]: [number, string], query: string): [number, 
   const { category, region } = served[0]!.metric;
   if (query.includes("histogram_quantile")) {
     const labels = query.includes("sum by (region") ? { category, region } : { category };
-    return [200, vector([{ metric: labels, value: [1_700_000_000, "0.05"] }])];
+    return [200, vector([{ metric: labels, value: [1_700_000_000, "0.099"] }])];
   }
   const value = query.includes("count_over_time") ? "100" : served[0]!.value[1];
   return [
@@ -886,6 +919,7 @@ describe("report --prometheus against a hostile source", () => {
       "atlower",
       "payment_request: a p99 of 150 ms at the lower bound of the bucket it is in (150-200 ms): a p99 interpolated from the histogram lies inside its bucket;",
     ],
+    ["interp", "payment_request: a p99 of 160 ms where its buckets interpolate to 240.8"],
     [
       "noinf",
       'payment_request in region eu: buckets without le="+Inf": each bucket\'s le a number or +Inf, and each histogram with its +Inf bucket;',
@@ -958,7 +992,7 @@ describe("report --prometheus against a hostile source", () => {
     const month = await prometheusMonthReport({ config, source, month: "2026-10", now: Date.now() });
     // 100, 40, 101 read as 100, 100, 101: the p99 (rank 99.99) is in the first bucket.
     expect(month.categories[0]!.latency_p99_bucket_ms).toEqual({ lower: 0, upper: 100 });
-    expect(month.categories[0]!.latency_p99_ms).toBeCloseTo(99.5, 6);
+    expect(month.categories[0]!.latency_p99_ms).toBeCloseTo(99.99, 6);
   });
 
   it("decides a latency objective by the p99's bucket: one that spans the objective is undecided, and fails --fail-on-miss", async () => {
