@@ -198,8 +198,12 @@ const INVISIBLE = /[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff\ufffd]/gu;
 
 const escapeRegExp = (text: string) => text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
 
-/** How many characters of a form SecretScrubber.holds looks up before comparing the whole form. */
-const BEGINNING = 4;
+/**
+ * How many characters of a form SecretScrubber.holds looks up before comparing the whole form: all
+ * of the shortest. Fewer let the `\u00...` forms of every run of a long token share one beginning,
+ * and a text of `\u00` repeated compared each position with all of them (hostile review, round 15).
+ */
+const BEGINNING = MIN_REDACTED_SUBSTRING;
 
 /** A node of triePattern's tree: the next characters, and whether a form ends here. */
 interface TrieNode {

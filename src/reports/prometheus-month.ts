@@ -28,11 +28,13 @@ import {
 import { PROMETHEUS_PRECISION } from "./prometheus-precision.js";
 import {
   instantVector,
+  PrometheusQueryError,
   type PrometheusSource,
   shownUrl,
   type VectorAnswer,
   type VectorSample,
 } from "./prometheus-query.js";
+import { spellsToken } from "./remote-text.js";
 
 export { PROMETHEUS_RULES, PrometheusValueError } from "./prometheus-checks.js";
 
@@ -257,6 +259,18 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
     VectorSample[],
   ];
   const shown = shownUrl(input.source.url);
+  // A region's name is shown in the report, and any label may be named in a refusal: labels each
+  // too short to be taken for part of the token must not spell it out between them (hostile
+  // review, round 14). Checked before anything names one.
+  const labelTexts = new Set(
+    answers.flatMap((a) => a.samples.flatMap((x) => Object.entries(x.labels).flat())),
+  );
+  if (spellsToken(input.source.bearerToken, labelTexts)) {
+    throw new PrometheusQueryError(
+      shown,
+      "answered labels that between them spell out much of the bearer token: not read",
+    );
+  }
   const objectives = new Map([...input.config.categories.values()].map((c) => [c.id, c.latencyP99Ms / 1000]));
   const { repairs, mixedAges, objectiveScrapes } = checkedAnswers(shown, at, objectives, {
     counts,

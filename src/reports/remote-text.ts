@@ -68,6 +68,55 @@ export function echoesToken(token: string | undefined): (text: string) => boolea
   return (text) => text.length >= MIN_REDACTED_SUBSTRING && secrets.holds(text);
 }
 
+/**
+ * Whether texts that are each too short to hold MIN_REDACTED_SUBSTRING of the token's characters
+ * spell much of it out between them (a token cut into region names of 7 characters): half its
+ * characters, and at least MIN_REDACTED_SUBSTRING, within runs of PIECE characters that some text
+ * holds, compared in lower case. Honest names share a run of three with a random token rarely,
+ * and never half of it; a token cut into pieces of two or fewer characters is not recognised.
+ */
+export function spellsToken(token: string | undefined, texts: Iterable<string>): boolean {
+  if (!token || token.length < MIN_REDACTED_SUBSTRING) return false;
+  const held = new Set<string>();
+  for (const text of texts) {
+    const folded = plainText(text).toLowerCase();
+    for (let i = 0; i + PIECE <= folded.length; i++) held.add(folded.slice(i, i + PIECE));
+  }
+  const folded = token.toLowerCase();
+  const covered = new Uint8Array(folded.length);
+  for (let i = 0; i + PIECE <= folded.length; i++) {
+    if (held.has(folded.slice(i, i + PIECE))) covered.fill(1, i, i + PIECE);
+  }
+  const spelled = covered.reduce((n, c) => n + c, 0);
+  return spelled >= MIN_REDACTED_SUBSTRING && spelled * 2 >= folded.length;
+}
+
+/** The shortest piece of the token spellsToken looks for. */
+const PIECE = 3;
+
+/**
+ * Whether a text the report worked out holds MIN_REDACTED_SUBSTRING of the token's digits in a
+ * row: a figure made of the source's counts (a sum, an exponent written out) that no check of the
+ * answers saw. Only digits: the report's own words may share a run with a token made of words
+ * ("prometheus-reader"), and every label it shows was scrubbed when read.
+ */
+export function spellsTokenDigits(token: string | undefined): (text: string) => boolean {
+  const runs = new Set<string>();
+  for (const [digits] of (token ?? "").matchAll(/\d{8,}/g)) {
+    for (let i = 0; i + MIN_REDACTED_SUBSTRING <= digits.length; i++)
+      runs.add(digits.slice(i, i + MIN_REDACTED_SUBSTRING));
+  }
+  if (runs.size === 0) return () => false;
+  return (text) => {
+    for (const [digits] of text.matchAll(/\d{8,}/g)) {
+      for (let i = 0; i + MIN_REDACTED_SUBSTRING <= digits.length; i++) {
+        if (runs.has(digits.slice(i, i + MIN_REDACTED_SUBSTRING))) return true;
+      }
+    }
+    return false;
+  };
+}
+
 /** Distinct texts of one answer decoded (encodedViews) at the most. */
 export const MAX_DECODED = 1_000;
 
@@ -88,7 +137,9 @@ const COMBINING = /[\p{Mn}\p{Me}]/gu;
  * token that shares 8 characters with it would otherwise change it); never for showing.
  */
 export function plainText(text: string): string {
-  return printable(text.slice(0, MAX_READ).normalize("NFKC").replace(COMBINING, ""));
+  // Decomposed first: NFKC alone would compose a letter and its accent into one precomposed
+  // letter (s and U+0301 into ś) before the marks are stripped (hostile review, round 15).
+  return printable(text.slice(0, MAX_READ).normalize("NFD").replace(COMBINING, "").normalize("NFKC"));
 }
 
 /**
@@ -106,9 +157,9 @@ function tokenRuns(token: string): string[] {
 
 /**
  * The text decoded in the ways a server could write the token that SecretScrubber's fixed forms
- * miss: escapes of any width (`&#0115;`, `\163`, `=73`, `\u0073`, `\/`), hex with separators,
- * the letters and digits alone (`s.3.c.r...`, and reversed), every second or third character
- * (each written twice, or another between each), hex and base64 and base32 runs at any alignment
+ * miss: escapes of any width (`&#0115;`, `\163`, `=73`, `%73`, `\u0073`, `\U00000073`, `\/`), hex with separators,
+ * the letters and digits alone (`s.3.c.r...`, and reversed), every second, third or fourth
+ * character (each written two to four times, or others between each), hex and base64 and base32 runs at any alignment
  * (decoded twice, as UTF-8 and UTF-16 either way, and reversed), ROT13 and reversed. Written
  * here because no library decodes a text every way and scans it again. The set is not closed (a
  * look-alike letter from another script is not folded); each view only decides whether the whole
@@ -119,10 +170,14 @@ function encodedViews(text: string): string[] {
     .replace(/&#(x?)([0-9a-f]+);?/gi, (_, hex: string, n: string) =>
       codePoint(Number.parseInt(n, hex ? 16 : 10)),
     )
+    .replace(/\\U([0-9a-f]{8})/g, (_, n: string) => codePoint(Number.parseInt(n, 16)))
     .replace(/\\u\{?([0-9a-f]{1,6})\}?/gi, (_, n: string) => codePoint(Number.parseInt(n, 16)))
     .replace(/\\x([0-9a-f]{2})/gi, (_, n: string) => codePoint(Number.parseInt(n, 16)))
     .replace(/\\([0-7]{1,3})/g, (_, n: string) => codePoint(Number.parseInt(n, 8)))
     .replace(/=([0-9A-F]{2})/g, (_, n: string) => codePoint(Number.parseInt(n, 16)))
+    // Percent-encoding, some characters or all, and once more encoded (%2573).
+    .replace(/%25([0-9a-f]{2})/gi, "%$1")
+    .replace(/%([0-9a-f]{2})/gi, (_, n: string) => codePoint(Number.parseInt(n, 16)))
     .replace(/\\(.)/g, "$1");
   const hexOnly = text.replace(/[^0-9a-f]/gi, "");
   const alnum = text.replace(/[^0-9a-z]/gi, "");
@@ -135,8 +190,8 @@ function encodedViews(text: string): string[] {
     reversed(alnum),
     // Hex at any alignment: a nibble for the bytes, two bytes for UTF-16.
     ...[0, 1, 2, 3].flatMap((skip) => utf16(Buffer.from(evenLength(hexOnly.slice(skip)), "hex"))),
-    // Each character written twice or three times, or another between each.
-    ...[2, 3].flatMap((k) => Array.from({ length: k }, (_, at) => everyNth(text, k, at))),
+    // Each character written two to four times, or others between each.
+    ...[2, 3, 4].flatMap((k) => Array.from({ length: k }, (_, at) => everyNth(text, k, at))),
   ];
   for (const source of [text, unescaped]) {
     for (const decoded of [...base64Decodings(source), ...base32Decodings(source)]) {

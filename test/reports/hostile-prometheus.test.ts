@@ -630,6 +630,35 @@ function counterAnswer(path: string): [number, string] {
       vector([count("served", "100"), count("failed", "1"), count("excluded", "12340123456789", "zz")]),
     ];
   }
+  if (path.startsWith("/splitregions/")) {
+    // The token in pieces of 7, each a region of its own with a sound month.
+    const pieces = ["s3cr3t-", "T0ken-a", "bcdefgh", "ij-0123", "456789"];
+    return [
+      200,
+      vector(pieces.flatMap((region) => [count("served", "100", region), count("failed", "1", region)])),
+    ];
+  }
+  if (path.startsWith("/accents/") || path.startsWith("/percent/")) {
+    // The token as a region: an accent after each letter, or every second character %-encoded.
+    const token = "s3cr3t-T0ken-abcdefghij-0123456789";
+    const region = path.startsWith("/accents/")
+      ? [...token].map((c) => (/[a-z]/i.test(c) ? `${c}\u0301` : c)).join("")
+      : [...token]
+          .map((c, i) => (i % 2 === 1 ? `%${c.charCodeAt(0).toString(16).toUpperCase()}` : c))
+          .join("");
+    return [200, vector([count("served", "100"), count("failed", "1"), count("served", "1", region)])];
+  }
+  if (path.startsWith("/digitsum/")) {
+    // Neither count holds 8 of the token's digits; their sum, shown as requests, holds 14.
+    return [200, vector([count("served", "11111111111111"), count("failed", "75641979012345")])];
+  }
+  if (path.startsWith("/manytexts/")) {
+    const series = Array.from({ length: 20_000 }, (_, i) => ({
+      metric: { region: `r${i}`, category: "payment_request", outcome: "served" },
+      value: [1_700_000_000, "1"],
+    }));
+    return [200, vector(series)];
+  }
   if (path.startsWith("/manylabels/")) {
     const metric = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`l${i}`, "v"]));
     return [200, vector([{ metric, value: [1_700_000_000, "100"] }])];
@@ -1289,12 +1318,18 @@ describe("report --prometheus against a hostile source", () => {
     );
   }, 60_000);
 
-  it("never shows labels outside its grouping, so a token cut into short labels is not spelled out (exit 1)", async () => {
-    const run = await report("splitlabels", "json", [], "s3cr3t-T0ken-abcdefghij-0123456789");
+  it("never names labels outside its grouping, nor shows their values (exit 1)", async () => {
+    const run = await report("splitlabels", "json", [], "an-unrelated-token-0000");
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain("has 3 more labels (not shown), outside sum by (region, category, outcome)");
     for (const piece of ["s3cr3t-", "T0ken-a", "bcdefgh", "ij-0123", "456789"])
       expect(run.stderr).not.toContain(piece);
+    // The same labels cut from the token itself spell it out between them: not read at all.
+    const spelled = await report("splitlabels", "json", [], "s3cr3t-T0ken-abcdefghij-0123456789");
+    expect(spelled.code, spelled.stderr).toBe(2);
+    expect(spelled.stderr).toContain(
+      "answered labels that between them spell out much of the bearer token: not read",
+    );
   }, 60_000);
 
   it("never shows a number that spells out part of the bearer token (exit 2, naming the URL)", async () => {
@@ -1306,7 +1341,42 @@ describe("report --prometheus against a hostile source", () => {
     expect(`${run.stdout}${run.stderr}`).not.toContain("01234567");
   }, 60_000);
 
+  it("never shows region names or other labels that spell out the bearer token between them (exit 2, naming the URL)", async () => {
+    const run = await report("splitregions", "md", [], "s3cr3t-T0ken-abcdefghij-0123456789");
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(
+      `${base}/splitregions: answered labels that between them spell out much of the bearer token: not read`,
+    );
+    expect(run.stdout).toBe("");
+    for (const piece of ["T0ken-a", "bcdefgh", "ij-0123"]) expect(run.stderr).not.toContain(piece);
+  }, 60_000);
+
+  it("never shows the token written with an accent on each letter or partly %-encoded (round 15)", async () => {
+    const token = "s3cr3t-T0ken-abcdefghij-0123456789";
+    for (const prefix of ["accents", "percent"]) {
+      const run = await report(prefix, "md", [], token);
+      const out = `${run.stdout}${run.stderr}`.normalize("NFD").replace(/\p{Mn}/gu, "");
+      expect(decodeURIComponent(out.replace(/%(?![0-9a-f]{2})/gi, "%25"))).not.toContain(token.slice(0, 8));
+      for (let i = 0; i + 8 <= token.length; i++)
+        expect(out.toLowerCase()).not.toContain(token.slice(i, i + 8).toLowerCase());
+    }
+  }, 60_000);
+
+  it("shows no figure it works out that spells out part of the bearer token (exit 2, nothing written)", async () => {
+    const run = await report("digitsum", "json", [], "tok_86753090123456_abcXYZ");
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stdout).toBe("");
+    expect(run.stderr).toContain(
+      `${base}/digitsum: the report would spell out digits of the bearer token (SLO_AGENT_PROMETHEUS_TOKEN) from the source's counts: not shown`,
+    );
+    expect(run.stderr).not.toContain("86753090");
+  }, 60_000);
+
   for (const [prefix, why] of [
+    [
+      "manytexts",
+      "answered more than 5000 distinct label names and values to one query (a few hundred are expected): not read",
+    ],
     ["manylabels", "answered a series with more than 32 labels (sum by (...) gives a few): not read"],
     [
       "manyseries",

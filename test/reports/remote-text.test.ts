@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { remoteText } from "../../src/reports/remote-text.js";
+import { remoteText, spellsToken } from "../../src/reports/remote-text.js";
 
 const TOKEN = "s3cr3t-T0ken-abcdefghij";
 const bytes = Buffer.from(TOKEN);
@@ -122,6 +122,49 @@ describe("remote text shown by report --prometheus", () => {
     }
     const echoed = Buffer.from(`x${long.slice(50, 90)}`).toString("base64");
     expect(read(`z ${echoed}`)).not.toContain(echoed.slice(4, 20));
+  });
+
+  // What an honest month's answers label: regions, the categories, outcomes and bounds.
+  const HONEST_LABELS = [
+    ...["region", "category", "outcome", "le", "eu", "na", "oc", "eu-west-1", "us-east-2", "ap-southeast-1"],
+    ...[
+      "payment_request",
+      "customer_token_charge",
+      "read_only_payment_transaction",
+      "settlements",
+      "disputes",
+    ],
+    ...[
+      "served",
+      "failed",
+      "excluded",
+      "0.005",
+      "0.01",
+      "0.025",
+      "0.05",
+      "0.1",
+      "0.25",
+      "0.5",
+      "1",
+      "2.5",
+      "+Inf",
+    ],
+  ];
+
+  it("tells labels that spell out the token in short pieces from honest ones", () => {
+    expect(spellsToken(TOKEN, ["s3cr3t-", "T0ken-a", "bcdefgh", "ij"])).toBe(true);
+    expect(spellsToken(TOKEN, ["S3CR3", "T-T0K", "EN-AB", "CDEFG"])).toBe(true);
+    expect(spellsToken(TOKEN, ["eu", "na", "oc", "eu-west-1", "us-east-2", "ap-southeast-1", "s3c"])).toBe(
+      false,
+    );
+    expect(spellsToken(undefined, ["s3cr3t-", "T0ken-a", "bcdefgh", "ij"])).toBe(false);
+    for (let seed = 0; seed < 50; seed++) {
+      const random = createHash("sha256").update(String(seed)).digest("base64url").slice(0, 32);
+      const hex = createHash("sha256").update(String(seed)).digest("hex").slice(0, 40);
+      for (const token of [random, hex]) {
+        expect(spellsToken(token, HONEST_LABELS)).toBe(false);
+      }
+    }
   });
 
   it("without a token, strips control and invisible characters only", () => {

@@ -13,6 +13,7 @@ import {
   probedWithoutRequests,
   renderPrometheusReport,
 } from "../../reports/prometheus-render.js";
+import { spellsTokenDigits } from "../../reports/remote-text.js";
 import { loadCommandContext } from "../context.js";
 import { CheckFailed, UsageError } from "../errors.js";
 import type { CommonOptions } from "../options.js";
@@ -49,6 +50,7 @@ export async function runPrometheusReport(
     );
   }
   const token = process.env[PROMETHEUS_TOKEN_ENV];
+  const echoes = spellsTokenDigits(token);
   let report: Awaited<ReturnType<typeof prometheusMonthReport>>;
   try {
     report = await prometheusMonthReport({
@@ -59,39 +61,43 @@ export async function runPrometheusReport(
       ...(opts.category.length > 0 ? { categories: [...new Set(opts.category)] } : {}),
     });
   } catch (error) {
-    if (error instanceof PrometheusValueError) throw new CheckFailed(`${COMMAND}: ${error.message}`);
+    const message = `${COMMAND}: ${(error as Error).message}`;
+    // The last look at what is said: a number the report worked out (a sum, an exponent written
+    // out) can spell out the token's digits (hostile review, round 15).
+    if (echoes(message)) throw new UsageError(withheld(url, "its refusal"));
+    if (error instanceof PrometheusValueError) throw new CheckFailed(message);
     if (error instanceof PrometheusQueryError || error instanceof MonthNotStartedError) {
-      throw new UsageError(`${COMMAND}: ${error.message}`);
+      throw new UsageError(message);
     }
     throw error;
   }
   const content = renderPrometheusReport(report, format);
-  if (opts.out === undefined) process.stdout.write(content);
-  else await writeOut(opts.out, content);
   // Said on stderr too: a partial answer or an undecided objective must not pass unseen in a pipeline.
-  for (const warning of report.source.warnings)
-    process.stderr.write(`${COMMAND}: Prometheus warned: ${warning}\n`);
-  for (const note of report.source.notes) process.stderr.write(`${COMMAND}: Prometheus noted: ${note}\n`);
+  const said: string[] = [];
+  for (const warning of report.source.warnings) said.push(`${COMMAND}: Prometheus warned: ${warning}\n`);
+  for (const note of report.source.notes) said.push(`${COMMAND}: Prometheus noted: ${note}\n`);
   const empty = !report.source.found_series;
-  if (empty) process.stderr.write(`${COMMAND}: ${noSeries(month)}\n`);
+  if (empty) said.push(`${COMMAND}: ${noSeries(month)}\n`);
   const unseen = report.source.probed_without_requests;
-  if (!empty && unseen.length > 0)
-    process.stderr.write(`${COMMAND}: ${probedWithoutRequests(month, unseen)}\n`);
+  if (!empty && unseen.length > 0) said.push(`${COMMAND}: ${probedWithoutRequests(month, unseen)}\n`);
   const undecided = report.categories.filter((c) => c.latency_undecided !== null);
   for (const c of undecided) {
-    process.stderr.write(`${COMMAND}: ${c.category}: latency objective undecided: ${c.latency_undecided}\n`);
+    said.push(`${COMMAND}: ${c.category}: latency objective undecided: ${c.latency_undecided}\n`);
   }
   const open = [
     ...report.categories.map((c) => ({ name: c.category, why: c.availability_undecided })),
     ...report.service_classes.map((c) => ({ name: c.service_class, why: c.availability_undecided })),
   ].filter((c) => c.why !== null);
-  for (const c of open)
-    process.stderr.write(`${COMMAND}: ${c.name}: availability objective undecided: ${c.why}\n`);
+  for (const c of open) said.push(`${COMMAND}: ${c.name}: availability objective undecided: ${c.why}\n`);
   for (const c of report.categories.filter((c) => c.latency_met_within_extrapolation !== null)) {
-    process.stderr.write(
+    said.push(
       `${COMMAND}: ${c.category}: latency objective met only within increase()'s extrapolation: ${c.latency_met_within_extrapolation}\n`,
     );
   }
+  if (echoes(content) || said.some(echoes)) throw new UsageError(withheld(url, "the report"));
+  if (opts.out === undefined) process.stdout.write(content);
+  else await writeOut(opts.out, content);
+  for (const line of said) process.stderr.write(line);
   const missed = report.categories.filter((c) => c.availability_met === false || c.latency_met === false);
   // --fail-on-miss is a gate: an objective these figures cannot show met, or figures Prometheus
   // itself warns about (a partial answer), do not pass it.
@@ -120,6 +126,11 @@ export async function runPrometheusReport(
     ];
     throw new CheckFailed(`${COMMAND}: ${parts.join("; ")}`);
   }
+}
+
+/** What is said instead of a text that would spell out part of the bearer token. */
+function withheld(url: string, what: string): string {
+  return `${COMMAND}: ${url}: ${what} would spell out digits of the bearer token (${PROMETHEUS_TOKEN_ENV}) from the source's counts: not shown`;
 }
 
 function checkedUrl(text: string): string {
