@@ -109,6 +109,17 @@ async function pinKeys(): Promise<string> {
   return file;
 }
 
+/** payment_request's requests an agent has counted so far, from its /metrics. */
+async function paymentRequests(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter(
+      (line) => line.startsWith("slo_probe_requests_total{") && line.includes('category="payment_request"'),
+    )
+    .reduce((n, line) => n + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+}
+
 async function stopAgents(): Promise<void> {
   await Promise.all(agents.splice(0).map((a) => a.stop()));
 }
@@ -123,6 +134,12 @@ describe("report --from-agents: one exact report from three agents", () => {
     }
     await startAgents("demo");
     await sleep(4_000);
+    // A loaded machine can start an agent's probing late: each takes part with a few dozen requests.
+    for (let waited = 0; waited < 60_000; waited += 500) {
+      const counts = await Promise.all(urls.map(paymentRequests));
+      if (counts.every((n) => n > 20)) break;
+      await sleep(500);
+    }
     await stopAgents();
     await startAgents("run");
   }, 180_000);
