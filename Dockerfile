@@ -46,6 +46,8 @@ LABEL org.opencontainers.image.title="slo-agent" \
       org.opencontainers.image.base.name="${NODE_IMAGE}"
 
 ENV NODE_ENV=production
+# Two malloc arenas, not one per thread (src/cli/main.ts says why; the bin's shebang sets the same).
+ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules

@@ -46,13 +46,14 @@ if (sources > mtimeOf(main)) {
 }
 
 const args = process.argv.slice(2);
-// The same young-generation size as the bin's shebang (src/cli/main.ts says why): `npm start` is
-// a daemon too, and the default 16 MB semi-spaces cost ~35 MB of resident memory.
+// The same young-generation size and malloc arenas as the bin's shebang (src/cli/main.ts says
+// why): `npm start` is a daemon too, and the default 16 MB semi-spaces cost ~35 MB of resident memory.
 const agent = spawn(
   process.execPath,
   ["--max-semi-space-size=2", main, ...(args.length > 0 ? args : ["demo"])],
   {
     stdio: "inherit",
+    env: { MALLOC_ARENA_MAX: "2", ...process.env },
   },
 );
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {

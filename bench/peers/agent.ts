@@ -51,15 +51,32 @@ export interface AgentLoad {
   readonly prepare?: (dataDir: string, probes: readonly { id: string; category: string }[]) => void;
 }
 
-/** The Node.js options on a script's `#!/usr/bin/env -S node ...` line (none for `#!/usr/bin/env node`). */
-export function shebangOptions(script: string): string[] {
+/** A script's `#!/usr/bin/env -S NAME=VALUE node ...` line split in its words. */
+function shebangWords(script: string): { env: Record<string, string>; options: string[] } {
   const first = readFileSync(script, "utf8").split("\n", 1)[0] ?? "";
   const words = first
     .replace(/^#!\s*/, "")
     .split(/\s+/)
     .filter((w) => w !== "");
   const node = words.findIndex((w) => w === "node" || w.endsWith("/node"));
-  return node === -1 ? [] : words.slice(node + 1);
+  if (node === -1) return { env: {}, options: [] };
+  const assignments = words.slice(0, node).filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w));
+  return {
+    env: Object.fromEntries(
+      assignments.map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]),
+    ),
+    options: words.slice(node + 1),
+  };
+}
+
+/** The Node.js options on a script's `#!/usr/bin/env -S node ...` line (none for `#!/usr/bin/env node`). */
+export function shebangOptions(script: string): string[] {
+  return shebangWords(script).options;
+}
+
+/** The environment a script's shebang line sets before node (`#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node`). */
+export function shebangEnv(script: string): Record<string, string> {
+  return shebangWords(script).env;
 }
 
 /**
@@ -113,7 +130,7 @@ export async function startAgent(load: AgentLoad): Promise<AgentRun> {
       "--config",
       join(dir, "slo.yaml"),
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...shebangEnv(main), ...process.env } },
   );
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => {

@@ -1,8 +1,11 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=2
 // The bin sizes V8's young generation for a daemon: semi-spaces of at most 2 MB instead of 16
 // (issue 30: ~35 MB less resident at 100 probes/s, CPU per probe within the noise; 1 MB cost
-// 5-15% more CPU). `npx slo-agent` and an installed bin run this line; `node dist/cli/main.js`
-// does not (the container's entry point passes --optimize-for-size instead).
+// 5-15% more CPU). And it gives glibc's malloc two arenas instead of one per thread that
+// allocates (the agent runs a dozen: two isolates, libuv's pool, V8's helpers): 4-9 MB less
+// resident at 13 and at 1,000 probes (issue 30, bench/bounds.md). `npx slo-agent` and an
+// installed bin run this line; `node dist/cli/main.js` does not (the container's entry point
+// passes --optimize-for-size and its image sets MALLOC_ARENA_MAX instead).
 import { Command, CommanderError } from "commander";
 import { ConfigError, formatProblem } from "../config/problems.js";
 import { RollupsDisagreeError } from "../record/runs-error.js";
