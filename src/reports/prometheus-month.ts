@@ -40,6 +40,8 @@ export { PROMETHEUS_RULES, PrometheusValueError } from "./prometheus-checks.js";
 
 /** Metric and label names as src/export writes them (kept literal: reports do not import export/). */
 export const REQUESTS = "slo_probe_requests_total";
+/** The label names and outcomes the agents write: the report's own words in an answer. */
+const OWN_LABEL_TEXTS = ["region", "category", "outcome", "le", "served", "failed", "excluded"];
 const DURATION_BUCKETS = "slo_probe_duration_seconds_bucket";
 
 /** R, SR and the p99 of one category in one region, or of all regions pooled. */
@@ -236,7 +238,9 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
   if (seconds <= 0) throw new MonthNotStartedError(`${input.month} has not started yet`);
   const range = `${seconds}s`;
   const by = (extra: string) => `sum by (region, category${extra})`;
-  const ask = (expr: string) => instantVector(input.source, expr, at);
+  // The report's own words: labels that are these are not the server's text (remoteText).
+  const known = new Set([...input.config.categories.keys(), ...OWN_LABEL_TEXTS]);
+  const ask = (expr: string) => instantVector(input.source, expr, at, known);
   const answers: VectorAnswer[] = await Promise.all([
     ask(`${by(", outcome")} (increase(${REQUESTS}[${range}]))`),
     ask(`${by(", le")} (increase(${DURATION_BUCKETS}[${range}]))`),
@@ -259,16 +263,20 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
     VectorSample[],
   ];
   const shown = shownUrl(input.source.url);
-  // A region's name is shown in the report, and any label may be named in a refusal: labels each
-  // too short to be taken for part of the token must not spell it out between them (hostile
-  // review, round 14). Checked before anything names one.
-  const labelTexts = new Set(
-    answers.flatMap((a) => a.samples.flatMap((x) => Object.entries(x.labels).flat())),
+  // A region's name is shown in the report, any label may be named in a refusal, and warnings are
+  // shown: texts each too short to be taken for part of the token must not spell it out between
+  // them (hostile reviews, rounds 14 and 16). Checked before anything names one. Prometheus' notes
+  // are its fixed wording (recognised whole), and name prometheus.io. The report's own
+  // words and bucket bounds (numbers) are not the server's text: counted in, "customer_token_charge"
+  // and "read_only_..." spelled half of ordinary tokens such as "payment-api-ro-token".
+  const shownTexts = new Set(
+    answers.flatMap((a) => [...a.samples.flatMap((x) => Object.entries(x.labels).flat()), ...a.warnings]),
   );
-  if (spellsToken(input.source.bearerToken, labelTexts)) {
+  const serverTexts = [...shownTexts].filter((text) => !known.has(text) && parseLe(text) === null);
+  if (spellsToken(input.source.bearerToken, serverTexts)) {
     throw new PrometheusQueryError(
       shown,
-      "answered labels that between them spell out much of the bearer token: not read",
+      "answered labels or warnings that between them spell out much of the bearer token: not read",
     );
   }
   const objectives = new Map([...input.config.categories.values()].map((c) => [c.id, c.latencyP99Ms / 1000]));

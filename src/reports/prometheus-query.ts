@@ -92,17 +92,22 @@ const MONOTONICITY_NOTE =
 /** The answer ended before it was whole: too large, or not all there in time. */
 class AnswerCut extends Error {}
 
-/** An instant query (`/api/v1/query`) at `time` (ms since the epoch): the vector it returns. */
+/**
+ * An instant query (`/api/v1/query`) at `time` (ms since the epoch): the vector it returns. A label
+ * in `known` (the configuration's category ids, the label names and outcomes the agents write) is
+ * the report's own word, taken as it is: only other text can be an echo of the token.
+ */
 export async function instantVector(
   source: PrometheusSource,
   expr: string,
   time: number,
+  known: ReadonlySet<string> = new Set(),
 ): Promise<VectorAnswer> {
   const shown = shownUrl(source.url);
   // Whatever the server sends back is scrubbed of the token before it is cut to length or shown: a
   // proxy that echoes the Authorization header in an error must not put the token, or a part of
   // it, in the report or on stderr.
-  const remote = remoteText(source.bearerToken);
+  const remote = remoteText(source.bearerToken, known);
   const endpoint = `${source.url.replace(/\/+$/, "")}/api/v1/query`;
   const body = new URLSearchParams({ query: expr, time: (time / 1000).toFixed(3) }).toString();
   // Loaded on the first query, not when `report` starts: most reports ask no Prometheus.

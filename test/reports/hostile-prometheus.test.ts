@@ -1328,7 +1328,7 @@ describe("report --prometheus against a hostile source", () => {
     const spelled = await report("splitlabels", "json", [], "s3cr3t-T0ken-abcdefghij-0123456789");
     expect(spelled.code, spelled.stderr).toBe(2);
     expect(spelled.stderr).toContain(
-      "answered labels that between them spell out much of the bearer token: not read",
+      "answered labels or warnings that between them spell out much of the bearer token: not read",
     );
   }, 60_000);
 
@@ -1345,7 +1345,7 @@ describe("report --prometheus against a hostile source", () => {
     const run = await report("splitregions", "md", [], "s3cr3t-T0ken-abcdefghij-0123456789");
     expect(run.code, run.stderr).toBe(2);
     expect(run.stderr).toContain(
-      `${base}/splitregions: answered labels that between them spell out much of the bearer token: not read`,
+      `${base}/splitregions: answered labels or warnings that between them spell out much of the bearer token: not read`,
     );
     expect(run.stdout).toBe("");
     for (const piece of ["T0ken-a", "bcdefgh", "ij-0123"]) expect(run.stderr).not.toContain(piece);
@@ -1359,6 +1359,18 @@ describe("report --prometheus against a hostile source", () => {
       expect(decodeURIComponent(out.replace(/%(?![0-9a-f]{2})/gi, "%25"))).not.toContain(token.slice(0, 8));
       for (let i = 0; i + 8 <= token.length; i++)
         expect(out.toLowerCase()).not.toContain(token.slice(i, i + 8).toLowerCase());
+    }
+  }, 60_000);
+
+  it("takes the configured category ids as its own words, whatever the token (no false refusal or lost category)", async () => {
+    // "payment_request" holds "paymentr" of the first token once its letters are read alone, and
+    // three-letter runs of it spell most of the second: an honest month must still report.
+    for (const token of ["paymentrequest-ro-2026", "payment-request-ro"]) {
+      const run = await report("ok", "json", [], token);
+      expect(run.code, run.stderr).toBe(0);
+      const row = JSON.parse(run.stdout).categories[0];
+      expect(row.category).toBe("payment_request");
+      expect(row.requests).toBe(101);
     }
   }, 60_000);
 
