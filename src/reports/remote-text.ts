@@ -103,22 +103,29 @@ export function spellsToken(token: string | undefined, texts: Iterable<string>):
 const PIECE = 3;
 
 /**
- * Whether a text the report worked out holds MIN_REDACTED_SUBSTRING of the token's digits in a
- * row: a figure made of the source's counts (a sum, an exponent written out) that no check of the
- * answers saw. Only digits: the report's own words may share a run with a token made of words
- * ("prometheus-reader"), and every label it shows was scrubbed when read.
+ * Whether a text the report worked out holds the token in a form made of digits alone: a figure
+ * made of the source's counts (a sum, an exponent written out) that no check of the answers saw.
+ * The forms: MIN_REDACTED_SUBSTRING of its digits in a row, and the hex of MIN_REDACTED_SUBSTRING of
+ * its characters where that is all digits (a hex token's "3f9a0c7d" is 3366396130633764); a
+ * number's decimal point is read through (8675309.0123456). Only digits: the report's own words
+ * may share a run with a token made of words ("prometheus-reader"), and every label it shows was
+ * scrubbed when read. Hostile reviews, rounds 15 and 16.
  */
 export function spellsTokenDigits(token: string | undefined): (text: string) => boolean {
-  const runs = new Set<string>();
-  for (const [digits] of (token ?? "").matchAll(/\d{8,}/g)) {
-    for (let i = 0; i + MIN_REDACTED_SUBSTRING <= digits.length; i++)
-      runs.add(digits.slice(i, i + MIN_REDACTED_SUBSTRING));
+  const forms = new Set<string>();
+  const value = token ?? "";
+  for (let i = 0; i + MIN_REDACTED_SUBSTRING <= value.length; i++) {
+    const run = value.slice(i, i + MIN_REDACTED_SUBSTRING);
+    for (const form of [run, Buffer.from(run).toString("hex")]) if (/^\d+$/.test(form)) forms.add(form);
   }
-  if (runs.size === 0) return () => false;
+  if (forms.size === 0) return () => false;
+  const lengths = [...new Set([...forms].map((f) => f.length))];
   return (text) => {
-    for (const [digits] of text.matchAll(/\d{8,}/g)) {
-      for (let i = 0; i + MIN_REDACTED_SUBSTRING <= digits.length; i++) {
-        if (runs.has(digits.slice(i, i + MIN_REDACTED_SUBSTRING))) return true;
+    for (const [number] of text.matchAll(/\d[\d.]*/g)) {
+      const digits = number.replace(/\./g, "");
+      for (const length of lengths) {
+        for (let i = 0; i + length <= digits.length; i++)
+          if (forms.has(digits.slice(i, i + length))) return true;
       }
     }
     return false;

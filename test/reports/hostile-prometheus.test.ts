@@ -652,6 +652,24 @@ function counterAnswer(path: string): [number, string] {
     // Neither count holds 8 of the token's digits; their sum, shown as requests, holds 14.
     return [200, vector([count("served", "11111111111111"), count("failed", "75641979012345")])];
   }
+  if (path.startsWith("/hexsum/")) {
+    // Excluded requests of two regions adding up to 3366396130633764: the hex of "3f9a0c7d".
+    return [
+      200,
+      vector([
+        count("served", "100"),
+        count("failed", "1"),
+        count("excluded", "3000000000000000"),
+        count("excluded", "366396130633764", "na"),
+      ]),
+    ];
+  }
+  if (path.startsWith("/dotdigits/")) {
+    return [
+      200,
+      vector([count("served", "100"), count("failed", "1"), count("excluded", "8675309.0123456")]),
+    ];
+  }
   if (path.startsWith("/manytexts/")) {
     const series = Array.from({ length: 20_000 }, (_, i) => ({
       metric: { region: `r${i}`, category: "payment_request", outcome: "served" },
@@ -1362,6 +1380,19 @@ describe("report --prometheus against a hostile source", () => {
     }
   }, 60_000);
 
+  it("shows no figure that spells out the token's hex or its digits across a decimal point (exit 2, nothing written)", async () => {
+    for (const [prefix, token, form] of [
+      ["hexsum", "3f9a0c7d2b8e41f6a5c09d3e7b1c2d4e5f6a7b8c", "3366396130633764"],
+      ["dotdigits", "tok_86753090123456_abcXYZ", "8675309.0123456"],
+    ]) {
+      const run = await report(prefix!, "json", [], token);
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stdout).toBe("");
+      expect(run.stderr).toContain("in digits from the source's counts: not shown");
+      expect(run.stderr).not.toContain(form);
+    }
+  }, 60_000);
+
   it("takes the configured category ids as its own words, whatever the token (no false refusal or lost category)", async () => {
     // "payment_request" holds "paymentr" of the first token once its letters are read alone, and
     // three-letter runs of it spell most of the second: an honest month must still report.
@@ -1379,7 +1410,7 @@ describe("report --prometheus against a hostile source", () => {
     expect(run.code, run.stderr).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toContain(
-      `${base}/digitsum: the report would spell out digits of the bearer token (SLO_AGENT_PROMETHEUS_TOKEN) from the source's counts: not shown`,
+      `${base}/digitsum: the report would spell out the bearer token (SLO_AGENT_PROMETHEUS_TOKEN) in digits from the source's counts: not shown`,
     );
     expect(run.stderr).not.toContain("86753090");
   }, 60_000);

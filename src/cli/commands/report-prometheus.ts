@@ -63,7 +63,7 @@ export async function runPrometheusReport(
   } catch (error) {
     const message = `${COMMAND}: ${(error as Error).message}`;
     // The last look at what is said: a number the report worked out (a sum, an exponent written
-    // out) can spell out the token's digits (hostile review, round 15).
+    // out) can spell out the token in digits (hostile reviews, rounds 15 and 16).
     if (echoes(message)) throw new UsageError(withheld(url, "its refusal"));
     if (error instanceof PrometheusValueError) throw new CheckFailed(message);
     if (error instanceof PrometheusQueryError || error instanceof MonthNotStartedError) {
@@ -130,7 +130,7 @@ export async function runPrometheusReport(
 
 /** What is said instead of a text that would spell out part of the bearer token. */
 function withheld(url: string, what: string): string {
-  return `${COMMAND}: ${url}: ${what} would spell out digits of the bearer token (${PROMETHEUS_TOKEN_ENV}) from the source's counts: not shown`;
+  return `${COMMAND}: ${url}: ${what} would spell out the bearer token (${PROMETHEUS_TOKEN_ENV}) in digits from the source's counts: not shown`;
 }
 
 function checkedUrl(text: string): string {
