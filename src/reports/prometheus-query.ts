@@ -6,7 +6,12 @@ import { echoesToken, MAX_DECODED, plainText, remoteText, TooManyTexts } from ".
 /** A Prometheus that has not answered one query in this long is given up on. */
 export const PROMETHEUS_TIMEOUT_MS = 30_000;
 /** Answers are a few series per category and region; more than this is not one. */
-const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+/**
+ * An answer's bytes read at the most. An agents' answer is well under 1 MiB (a few thousand series);
+ * each answer is parsed whole before its series are counted, and six 16 MiB answers of 50,000
+ * series held 1.4 GB (hostile review, round 16).
+ */
+const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
 /** The Prometheus could not be asked, or answered something that is not a vector: names the URL. */
 export class PrometheusQueryError extends Error {

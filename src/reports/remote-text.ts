@@ -194,7 +194,8 @@ function encodedViews(text: string): string[] {
     .replace(/%25([0-9a-f]{2})/gi, "%$1")
     .replace(/%([0-9a-f]{2})/gi, (_, n: string) => codePoint(Number.parseInt(n, 16)))
     .replace(/\\(.)/g, "$1");
-  const hexOnly = text.replace(/[^0-9a-f]/gi, "");
+  // Hex digits alone, with C's 0x prefixes taken off first (`0x73,0x33`: round 16).
+  const hexOnly = text.replace(/0x(?=[0-9a-f])/gi, "").replace(/[^0-9a-f]/gi, "");
   const alnum = text.replace(/[^0-9a-z]/gi, "");
   const views = [
     unescaped,

@@ -1211,10 +1211,10 @@ describe("report --prometheus against a hostile source", () => {
     expect(month.categories[0]!.latency_p99_ms).toBeCloseTo(199.5, 6);
   });
 
-  it("reads no more than 16 MiB of one answer, and says the source answered (exit 2)", async () => {
+  it("reads no more than 4 MiB of one answer, and says the source answered (exit 2)", async () => {
     const run = await report("huge", "json");
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/\/huge: answered more than 16 MiB to one query .*: not read\n$/);
+    expect(run.stderr).toMatch(/\/huge: answered more than 4 MiB to one query .*: not read\n$/);
     expect(run.stderr).not.toContain("unreachable");
   }, 60_000);
 

@@ -36,6 +36,22 @@ const FORMS: readonly (readonly [string, string])[] = [
   ["a right-to-left override inside", `${TOKEN.slice(0, 10)}\u202e${TOKEN.slice(10)}`],
   ["fullwidth", [...TOKEN].map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)).join("")],
   ["a combining underline after each character", [...TOKEN].map((c) => `${c}\u0332`).join("")],
+  // Round 15: NFKC composed each letter with its accent before the marks were stripped.
+  [
+    "an acute accent after each letter",
+    [...TOKEN].map((c) => (/[a-z]/i.test(c) ? `${c}\u0301` : c)).join(""),
+  ],
+  [
+    "every second character %-encoded",
+    [...TOKEN].map((c, i) => (i % 2 ? `%${c.charCodeAt(0).toString(16)}` : c)).join(""),
+  ],
+  ["each character four times", [...TOKEN].map((c) => c.repeat(4)).join("")],
+  [
+    "as \\U00000073 escapes",
+    [...TOKEN].map((c) => `\\U${c.charCodeAt(0).toString(16).padStart(8, "0")}`).join(""),
+  ],
+  // Round 16.
+  ["as C hex bytes", [...bytes].map((b) => `0x${b.toString(16)}`).join(",")],
   ["a dot between characters", [...TOKEN].join(".")],
   ["base64", bytes.toString("base64")],
   ["base64 after 'x'", Buffer.from(`x${TOKEN}`).toString("base64")],
