@@ -712,6 +712,17 @@ function counterAnswer(path: string): [number, string] {
       ]),
     ];
   }
+  if (path.startsWith("/splitwarn/")) {
+    // The token in pieces of 7, each a warning of its own.
+    return [
+      200,
+      JSON.stringify({
+        status: "success",
+        warnings: ["s3cr3t-", "T0ken-a", "bcdefgh", "ij-0123", "456789"],
+        data: { resultType: "vector", result: [count("served", "100"), count("failed", "1")] },
+      }),
+    ];
+  }
   if (path.startsWith("/warned/")) {
     return [
       200,
@@ -1357,6 +1368,15 @@ describe("report --prometheus against a hostile source", () => {
       `${base}/digits: answered a value that repeats part of the bearer token: not read`,
     );
     expect(`${run.stdout}${run.stderr}`).not.toContain("01234567");
+  }, 60_000);
+
+  it("never shows warnings that spell out the bearer token between them (exit 2, naming the URL)", async () => {
+    const run = await report("splitwarn", "json", [], "s3cr3t-T0ken-abcdefghij-0123456789");
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toContain(
+      `${base}/splitwarn: answered labels or warnings that between them spell out much of the bearer token: not read`,
+    );
+    expect(`${run.stdout}${run.stderr}`).not.toContain("T0ken-a");
   }, 60_000);
 
   it("never shows region names or other labels that spell out the bearer token between them (exit 2, naming the URL)", async () => {
