@@ -266,7 +266,10 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
   // A region's name is shown in the report, any label may be named in a refusal, and warnings are
   // shown: texts each too short to be taken for part of the token must not spell it out between
   // them (hostile reviews, rounds 14 and 16). Checked before anything names one. Prometheus' notes
-  // are its fixed wording (recognised whole), and name prometheus.io. The report's own
+  // are its fixed wording (recognised whole, naming no metric but the agents'), and name
+  // prometheus.io. A token made of words the server's own warnings use ("store gateway" in a
+  // Thanos warning, "store-gateway-ro") is refused too (round 17): the report cannot tell that
+  // from an echo, and says to use a random token. The report's own
   // words and bucket bounds (numbers) are not the server's text: counted in, "customer_token_charge"
   // and "read_only_..." spelled half of ordinary tokens such as "payment-api-ro-token".
   const shownTexts = new Set(
@@ -276,7 +279,7 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
   if (spellsToken(input.source.bearerToken, serverTexts)) {
     throw new PrometheusQueryError(
       shown,
-      "answered labels or warnings that between them spell out much of the bearer token: not read",
+      "answered labels or warnings that between them spell out much of the bearer token: not read (a token made of words such as the server's own messages use can do this: use a random token)",
     );
   }
   const objectives = new Map([...input.config.categories.values()].map((c) => [c.id, c.latencyP99Ms / 1000]));

@@ -519,6 +519,22 @@ function answer(path: string, query: string): [number, string] {
   }
   // A Prometheus that scrapes no agent (a wrong URL): every query has an empty answer.
   if (path.startsWith("/empty/")) return [200, vector([])];
+  if (path.startsWith("/notepieces/") && query.includes("histogram_quantile")) {
+    // Monotonicity notes worded as Prometheus words them, each naming a metric of 7 of the token's characters.
+    const note = (name: string) =>
+      `PromQL info: input to histogram_quantile needed to be fixed for monotonicity (and may give inaccurate results) for metric name "${name}" (1:26)`;
+    return [
+      200,
+      JSON.stringify({
+        status: "success",
+        warnings: ["s3cr3t_", "T0ken_a", "bcdefgh", "ij_0123", "x456789"].map(note),
+        data: {
+          resultType: "vector",
+          result: [{ metric: p99Labels(query), value: [1_700_000_000, "0.099"] }],
+        },
+      }),
+    ];
+  }
   if (path.startsWith("/escape/")) {
     return [
       400,
@@ -1368,6 +1384,13 @@ describe("report --prometheus against a hostile source", () => {
       `${base}/digits: answered a value that repeats part of the bearer token: not read`,
     );
     expect(`${run.stdout}${run.stderr}`).not.toContain("01234567");
+  }, 60_000);
+
+  it("takes a monotonicity note naming a metric other than the agents' as a warning (round 17)", async () => {
+    const run = await report("notepieces", "json", ["--fail-on-miss"], "s3cr3t_T0ken_abcdefghij_0123456789");
+    expect(run.code, run.stderr).not.toBe(0);
+    expect(`${run.stdout}${run.stderr}`).not.toContain("T0ken_a");
+    expect(`${run.stdout}${run.stderr}`).not.toContain("Prometheus noted");
   }, 60_000);
 
   it("never shows warnings that spell out the bearer token between them (exit 2, naming the URL)", async () => {
