@@ -92,10 +92,11 @@ export interface VectorAnswer {
  * "(and may give inaccurate results)", the metric name empty after `sum by`), and nothing more.
  * The metric it names is the agents' histogram or none: any other name is the server's own text
  * (seven characters of the token in each of six notes spelled it out, hostile review, round 17),
- * and such a text is a warning.
+ * and such a text is a warning; so is one whose position in the query, "(1:26)", is longer than a
+ * query is (round 18: 14 digits of it spelled seven of the token's characters).
  */
 const MONOTONICITY_NOTE =
-  /^(?:PromQL (?:info|warning): )?input to histogram_quantile needed to be fixed for monotonicity(?: \(see https:\/\/prometheus\.io\/docs\/prometheus\/latest\/querying\/functions\/#histogram_quantile\)| \(and may give inaccurate results\))?(?: for metric name "(?:slo_probe_duration_seconds(?:_bucket)?)?")?(?: \(\d+:\d+\))?$/;
+  /^(?:PromQL (?:info|warning): )?input to histogram_quantile needed to be fixed for monotonicity(?: \(see https:\/\/prometheus\.io\/docs\/prometheus\/latest\/querying\/functions\/#histogram_quantile\)| \(and may give inaccurate results\))?(?: for metric name "(?:slo_probe_duration_seconds(?:_bucket)?)?")?(?: \(\d{1,4}:\d{1,4}\))?$/;
 
 /** The answer ended before it was whole: too large, or not all there in time. */
 class AnswerCut extends Error {}

@@ -195,7 +195,10 @@ function encodedViews(text: string): string[] {
     .replace(/%([0-9a-f]{2})/gi, (_, n: string) => codePoint(Number.parseInt(n, 16)))
     .replace(/\\(.)/g, "$1");
   // Hex digits alone, with C's 0x prefixes taken off first (`0x73,0x33`: round 16).
-  const hexOnly = text.replace(/0x(?=[0-9a-f])/gi, "").replace(/[^0-9a-f]/gi, "");
+  // Each 0x number's leading zeros too (`0x067`, `0X00067`: round 18), so a byte is two digits.
+  const hexOnly = text
+    .replace(/0x0*([0-9a-f]{1,2})(?![0-9a-f])/gi, (_, n: string) => n.padStart(2, "0"))
+    .replace(/[^0-9a-f]/gi, "");
   const alnum = text.replace(/[^0-9a-z]/gi, "");
   const views = [
     unescaped,

@@ -519,6 +519,29 @@ function answer(path: string, query: string): [number, string] {
   }
   // A Prometheus that scrapes no agent (a wrong URL): every query has an empty answer.
   if (path.startsWith("/empty/")) return [200, vector([])];
+  if (path.startsWith("/digitregions/")) {
+    // A token of digits, seven to a region name.
+    const pieces = ["4815162", "3421086", "7530927", "1828"];
+    return [
+      200,
+      vector(pieces.flatMap((region) => [count("served", "100", region), count("failed", "1", region)])),
+    ];
+  }
+  if (path.startsWith("/notepos/") && query.includes("histogram_quantile")) {
+    const note = (position: string) =>
+      `PromQL info: input to histogram_quantile needed to be fixed for monotonicity (and may give inaccurate results) for metric name "" (${position})`;
+    return [
+      200,
+      JSON.stringify({
+        status: "success",
+        warnings: ["4815162342:1", "1086753092:7", "18281:1"].map(note),
+        data: {
+          resultType: "vector",
+          result: [{ metric: p99Labels(query), value: [1_700_000_000, "0.099"] }],
+        },
+      }),
+    ];
+  }
   if (path.startsWith("/notepieces/") && query.includes("histogram_quantile")) {
     // Monotonicity notes worded as Prometheus words them, each naming a metric of 7 of the token's characters.
     const note = (name: string) =>
@@ -1391,6 +1414,17 @@ describe("report --prometheus against a hostile source", () => {
     expect(run.code, run.stderr).not.toBe(0);
     expect(`${run.stdout}${run.stderr}`).not.toContain("T0ken_a");
     expect(`${run.stdout}${run.stderr}`).not.toContain("Prometheus noted");
+  }, 60_000);
+
+  it("takes region names of digits and a note's long position as the server's text (round 18)", async () => {
+    const token = "4815162342108675309271828";
+    const regions = await report("digitregions", "json", [], token);
+    expect(regions.code, regions.stderr).toBe(2);
+    expect(regions.stdout).toBe("");
+    const notes = await report("notepos", "json", ["--fail-on-miss"], token);
+    expect(notes.code, notes.stderr).not.toBe(0);
+    expect(`${notes.stdout}${notes.stderr}`).not.toContain("Prometheus noted");
+    expect(`${notes.stdout}${notes.stderr}`).not.toContain("4815162342");
   }, 60_000);
 
   it("never shows warnings that spell out the bearer token between them (exit 2, naming the URL)", async () => {

@@ -52,6 +52,9 @@ const FORMS: readonly (readonly [string, string])[] = [
   ],
   // Round 16.
   ["as C hex bytes", [...bytes].map((b) => `0x${b.toString(16)}`).join(",")],
+  // Round 18.
+  ["as C hex bytes of three digits", [...bytes].map((b) => `0x${b.toString(16).padStart(3, "0")}`).join(",")],
+  ["as C hex bytes of five digits", [...bytes].map((b) => `0X${b.toString(16).padStart(5, "0")}`).join(" ")],
   ["a dot between characters", [...TOKEN].join(".")],
   ["base64", bytes.toString("base64")],
   ["base64 after 'x'", Buffer.from(`x${TOKEN}`).toString("base64")],
