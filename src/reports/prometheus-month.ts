@@ -263,17 +263,15 @@ export async function prometheusMonthReport(input: PrometheusMonthInput): Promis
     VectorSample[],
   ];
   const shown = shownUrl(input.source.url);
-  // A region's name is shown in the report, any label may be named in a refusal, and warnings are
-  // shown: texts each too short to be taken for part of the token must not spell it out between
-  // them (hostile reviews, rounds 14 and 16). Checked before anything names one. Prometheus' notes
-  // are its fixed wording (recognised whole, naming no metric but the agents'), and name
-  // prometheus.io. A token made of words the server's own warnings use ("store gateway" in a
-  // Thanos warning, "store-gateway-ro") is refused too (round 17): the report cannot tell that
-  // from an echo, and says to use a random token. The report's own
-  // words and bucket bounds (numbers) are not the server's text: counted in, "customer_token_charge"
-  // and "read_only_..." spelled half of ordinary tokens such as "payment-api-ro-token".
-  // Only the bucket bounds are left out as numbers: a region named 4815162 is the server's text
-  // (round 18: a digit token in region names of seven digits).
+  // Texts each too short to be taken for part of the token must not spell it out between them
+  // (hostile reviews, rounds 14 to 18): a region's name is shown, any label may be named in a
+  // refusal, and warnings are shown, so this is checked before anything names one. Left out: the
+  // report's own words (`known`: the category ids, the agents' label names and outcomes, whose
+  // runs of three spelled half of tokens like "payment-api-ro-token"), bucket bounds (numbers; a
+  // region named 4815162 is counted) and Prometheus' recognised notes (its fixed wording, naming
+  // prometheus.io and no metric but the agents'). A token made of words the server's own warnings
+  // use ("store-gateway-ro" beside a Thanos "store gateway ... unavailable") is refused too: the
+  // report cannot tell that from an echo, and says to use a random token.
   const shownTexts = new Set(
     answers.flatMap((a) => [
       ...a.samples.flatMap((x) =>

@@ -5,8 +5,8 @@ const REDACTED = "[redacted]";
 
 /**
  * What a remote server's text (a Prometheus answer's labels, warnings, error) may show when the
- * request carried `token`: NFKC-normalised (a fullwidth copy of the token is the token), without
- * combining marks (an underline under each character leaves it readable), without control or
+ * request carried `token`: without combining marks (an underline under each character leaves it
+ * readable), NFKC-normalised (a fullwidth copy of the token is the token), without control or
  * invisible characters (one slipped inside the token would otherwise be stripped after the scrub
  * and join it again), scrubbed of the token and of every run of MIN_REDACTED_SUBSTRING of its
  * characters in every form SecretScrubber knows, and at most `max` characters. A text that still
