@@ -113,9 +113,7 @@ const PIECE = 3;
  */
 export function spellsTokenDigits(token: string | undefined): (text: string) => boolean {
   const forms = new Set<string>();
-  const value = token ?? "";
-  for (let i = 0; i + MIN_REDACTED_SUBSTRING <= value.length; i++) {
-    const run = value.slice(i, i + MIN_REDACTED_SUBSTRING);
+  for (const run of token ? tokenRuns(token) : []) {
     for (const form of [run, Buffer.from(run).toString("hex")]) if (/^\d+$/.test(form)) forms.add(form);
   }
   if (forms.size === 0) return () => false;
@@ -172,10 +170,11 @@ function tokenRuns(token: string): string[] {
 
 /**
  * The text decoded in the ways a server could write the token that SecretScrubber's fixed forms
- * miss: escapes of any width (`&#0115;`, `\163`, `=73`, `%73`, `\u0073`, `\U00000073`, `\/`), hex with separators,
- * the letters and digits alone (`s.3.c.r...`, and reversed), every second, third or fourth
- * character (each written two to four times, or others between each), hex and base64 and base32 runs at any alignment
- * (decoded twice, as UTF-8 and UTF-16 either way, and reversed), ROT13 and reversed. Written
+ * miss: escapes of any width (`&#0115;`, `\163`, `=73`, `%73`, `\u0073`, `\U00000073`, `\/`), hex
+ * with separators or C's `0x` prefixes, the letters and digits alone (`s.3.c.r...`, and
+ * reversed), every second, third or fourth character (each written two to four times, or others
+ * between each), hex and base64 and base32 runs at any alignment (decoded twice, as UTF-8 and
+ * UTF-16 either way, and reversed), ROT13 and reversed. Written
  * here because no library decodes a text every way and scans it again. The set is not closed (a
  * look-alike letter from another script is not folded); each view only decides whether the whole
  * text is withheld.
@@ -194,8 +193,8 @@ function encodedViews(text: string): string[] {
     .replace(/%25([0-9a-f]{2})/gi, "%$1")
     .replace(/%([0-9a-f]{2})/gi, (_, n: string) => codePoint(Number.parseInt(n, 16)))
     .replace(/\\(.)/g, "$1");
-  // Hex digits alone, with C's 0x prefixes taken off first (`0x73,0x33`: round 16).
-  // Each 0x number's leading zeros too (`0x067`, `0X00067`: round 18), so a byte is two digits.
+  // Hex digits alone, C's 0x prefixes and their leading zeros taken off first, so a byte is two
+  // digits (`0x73,0x33`, `0x067`, `0X00067`: rounds 16 and 18).
   const hexOnly = text
     .replace(/0x0*([0-9a-f]{1,2})(?![0-9a-f])/gi, (_, n: string) => n.padStart(2, "0"))
     .replace(/[^0-9a-f]/gi, "");
