@@ -3,7 +3,8 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
-import { freePort, type Running, sleep, startProcess } from "../export/live-processes.js";
+import { type Running, sleep, startProcess } from "../export/live-processes.js";
+import { closedPort as refusingPort } from "../probes/loopback.js";
 import { CLI, slo } from "../reports/cli-run.js";
 
 /** Helpers for the measurement-validity suites: real loopback servers, `slo-agent run` and `report`. */
@@ -90,7 +91,7 @@ export async function answeringThenHangingOn(ports: number, n: number): Promise<
 
 /** A loopback URL nothing listens on: every connection is refused. */
 export async function closedPort(): Promise<string> {
-  return `http://127.0.0.1:${await freePort()}`;
+  return `http://127.0.0.1:${await refusingPort()}`;
 }
 
 export function workDir(config: string): string {

@@ -62,11 +62,36 @@ export async function tcpServer(onSocket: (socket: Socket) => void): Promise<Loo
   return { origin: `http://127.0.0.1:${port}`, port, close: closer(server, sockets) };
 }
 
-/** A port that was just free and is now closed: connecting to it is refused. */
+const handedOut = new Set<number>();
+
+/**
+ * A port nothing listens on: connecting to it is refused. It is taken below the kernel's
+ * ephemeral range, where no `listen(0)` of another test can land on it while it is in use (a
+ * port just freed by port 0 was handed to another test's server, and the "refused" target
+ * answered 404), and checked free on 127.0.0.1 before it is handed out.
+ */
 export async function closedPort(): Promise<number> {
-  const server = await tcpServer(() => {});
-  await server.close();
-  return server.port;
+  const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  const top = (low ?? 32768) - 1;
+  const bottom = Math.max(10_000, top - 15_000);
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = bottom + Math.floor(Math.random() * (top - bottom));
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no closed port found between ${bottom} and ${top}`);
+}
+
+async function bindable(port: number): Promise<boolean> {
+  const server = createNetServer();
+  return new Promise((resolve) => {
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }
 
 function dispatch(routes: Record<string, Route>, req: IncomingMessage, res: ServerResponse): void {
