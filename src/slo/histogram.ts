@@ -1,9 +1,9 @@
-import {
-  build,
-  decodeFromCompressedBase64,
-  encodeIntoCompressedBase64,
-  type Histogram,
-} from "hdr-histogram-js";
+import type { Histogram } from "hdr-histogram-js";
+import { decodeFromCompressedBase64, encodeIntoCompressedBase64 } from "hdr-histogram-js/dist/encoding.js";
+// The two modules the agent uses, not the package's index: the index also loads its log writer,
+// which makes an Intl.NumberFormat as it loads, and that pages in ~5 MB of the node binary's ICU
+// data that nothing else in `run` touches (issue 30, RSS).
+import { build } from "hdr-histogram-js/dist/HistogramBuilder.js";
 import { countsForLatency, type ProbeResult } from "../model/result.js";
 
 /** Values are recorded in whole microseconds; 3 significant digits keeps every reading within 0.1%. */

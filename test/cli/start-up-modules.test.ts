@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 const REPO = join(import.meta.dirname, "../..");
 const MAIN = join(REPO, "dist/cli/main.js");
 const HOOK = join(import.meta.dirname, "loaded-modules-hook.mjs");
+const ICU_HOOK = join(import.meta.dirname, "icu-use-hook.mjs");
 const dir = mkdtempSync(join(tmpdir(), "slo-start-up-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -73,6 +74,26 @@ describe("each command loads only the modules it needs", () => {
   it("slo-agent run loads the OTLP exporter only when agent.otlp is configured (a scraped agent never holds it)", () => {
     const loaded = modulesLoadedBy(["run", "--help"]);
     expect(loaded.filter((url) => /exporter-metrics-otlp-http/.test(url))).toEqual([]);
+  });
+});
+
+describe("the daemon's modules and ICU", () => {
+  it("slo-agent run loads no module that reaches the node binary's ICU data as it loads (hdr-histogram-js's log writer made an Intl.NumberFormat: ~5 MB of RSS)", () => {
+    const file = join(dir, "icu-use.txt");
+    const run = spawnSync(process.execPath, ["--import", ICU_HOOK, MAIN, "run", "--help"], {
+      cwd: REPO,
+      env: { ...process.env, ICU_USE_FILE: file },
+      encoding: "utf8",
+    });
+    expect(run.status, run.stderr).toBe(0);
+    expect(modulesLoadedBy(["run", "--help"]).some((url) => /hdr-histogram-js/.test(url))).toBe(true);
+    let uses: string[] = [];
+    try {
+      uses = readFileSync(file, "utf8").split("\n").filter(Boolean);
+    } catch {
+      // No file: nothing reached ICU.
+    }
+    expect(uses).toEqual([]);
   });
 });
 
