@@ -1,4 +1,3 @@
-import { Agent } from "undici";
 import { AgentAlerting, alertsDocument, firingAlerts } from "../alerts/index.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { systemClock } from "../clock/system.js";
@@ -42,6 +41,7 @@ import {
   withFeedWindows,
 } from "../slo/index.js";
 import { trafficRoute } from "../traffic/endpoint.js";
+import { Agent } from "../undici-parts.js";
 import { AGENT_VERSION } from "../version.js";
 import { CommittedCounts } from "./committed-counts.js";
 import { lockDataDir } from "./data-dir-lock.js";

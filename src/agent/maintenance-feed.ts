@@ -1,9 +1,9 @@
 import canonicalize from "canonicalize";
 import type { Dispatcher } from "undici";
-import { request } from "undici";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { MaintenanceFeed } from "../model/config.js";
 import type { FeedReachability, FeedWindowLedger, LeftOutWindow } from "../record/index.js";
+import { request } from "../undici-parts.js";
 import type { Logger } from "./log.js";
 import { parseScheduledMaintenances, SCHEDULED_MAINTENANCES_PATH } from "./statuspage.js";
 

@@ -1,8 +1,9 @@
 import type { Socket } from "node:net";
 import type { ConnectionOptions } from "node:tls";
-import { Agent, buildConnector, type Dispatcher } from "undici";
+import type { buildConnector as BuildConnector, Dispatcher } from "undici";
 import type { Clock } from "../clock/clock.js";
 import type { Target } from "../model/config.js";
+import { Agent, buildConnector } from "../undici-parts.js";
 
 /**
  * Connection set-up timing of one socket, on the clock's monotonic scale. undici's
@@ -40,10 +41,10 @@ export interface TargetDispatcherOptions {
 }
 
 /** A connector that records connection phases of every socket it opens. */
-export function timedConnector(clock: Clock, options: buildConnector.BuildOptions): buildConnector.connector {
+export function timedConnector(clock: Clock, options: BuildConnector.BuildOptions): BuildConnector.connector {
   const base = buildConnector(options) as (
-    opts: buildConnector.Options,
-    callback: buildConnector.Callback,
+    opts: BuildConnector.Options,
+    callback: BuildConnector.Callback,
   ) => Socket;
   return (opts, callback) => {
     const timing: ConnectionTiming = {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 const REPO = join(import.meta.dirname, "../..");
 const MAIN = join(REPO, "dist/cli/main.js");
 const HOOK = join(import.meta.dirname, "loaded-modules-hook.mjs");
-const ICU_HOOK = join(import.meta.dirname, "icu-use-hook.mjs");
+const RUNTIME_HOOK = join(import.meta.dirname, "runtime-use-hook.mjs");
 const dir = mkdtempSync(join(tmpdir(), "slo-start-up-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -77,23 +77,33 @@ describe("each command loads only the modules it needs", () => {
   });
 });
 
-describe("the daemon's modules and ICU", () => {
-  it("slo-agent run loads no module that reaches the node binary's ICU data as it loads (hdr-histogram-js's log writer made an Intl.NumberFormat: ~5 MB of RSS)", () => {
-    const file = join(dir, "icu-use.txt");
-    const run = spawnSync(process.execPath, ["--import", ICU_HOOK, MAIN, "run", "--help"], {
-      cwd: REPO,
-      env: { ...process.env, ICU_USE_FILE: file },
-      encoding: "utf8",
-    });
-    expect(run.status, run.stderr).toBe(0);
-    expect(modulesLoadedBy(["run", "--help"]).some((url) => /hdr-histogram-js/.test(url))).toBe(true);
-    let uses: string[] = [];
-    try {
-      uses = readFileSync(file, "utf8").split("\n").filter(Boolean);
-    } catch {
-      // No file: nothing reached ICU.
-    }
-    expect(uses).toEqual([]);
+/** What `slo-agent ARGS` made Node.js load that it keeps for the process's life (runtime-use-hook.mjs). */
+function runtimeUseOf(args: readonly string[]): string[] {
+  const file = join(dir, `runtime-${args.join("_").replace(/\W/g, "-")}.txt`);
+  const run = spawnSync(process.execPath, ["--import", RUNTIME_HOOK, MAIN, ...args], {
+    cwd: REPO,
+    env: { ...process.env, RUNTIME_USE_FILE: file },
+    encoding: "utf8",
+  });
+  expect(run.status, run.stderr).toBe(0);
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
+}
+
+describe("the daemon's modules load nothing they do not use (issue 30, RSS)", () => {
+  const loaded = () => modulesLoadedBy(["run", "--help"]);
+
+  it("no module of slo-agent run reaches the node binary's ICU data or Node.js's own undici as it loads", () => {
+    expect(loaded().some((url) => /hdr-histogram-js/.test(url))).toBe(true);
+    expect(loaded().some((url) => /undici\/lib\/dispatcher\/agent\.js/.test(url))).toBe(true);
+    // hdr-histogram-js's index made an Intl.NumberFormat (~4 MB of ICU data paged in); undici's
+    // index read the global Headers, which loads Node.js's bundled undici (~8 MB a thread).
+    expect(runtimeUseOf(["run", "--help"])).toEqual([]);
+  });
+
+  it("slo-agent run loads undici's dispatcher and request, not its index, WebSocket, EventSource, cookies, caches or mocks", () => {
+    const unused =
+      /undici\/(index\.js|lib\/(web\/(websocket|eventsource|cookies|cache)|cache|mock|interceptor)\/)/;
+    expect(loaded().filter((url) => unused.test(url))).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import type { ReceiverSpec } from "../../model/config.js";
 import type { EpochMs } from "../../model/time.js";
+import { request } from "../../undici-parts.js";
 import type { AlertNotification } from "../types.js";
 
 /** A queued notification on its way out: `id` is its place in the receiver's queue. */
