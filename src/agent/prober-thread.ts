@@ -18,7 +18,7 @@ const RESTART_AFTER_MS = 5_000;
 
 /**
  * The probing in a worker thread of its own (prober-worker.ts). Results arrive in the sink as the
- * thread records them; the run accounting as the thread last sent it (every second). A thread
+ * thread records them; the run accounting as the thread last sent it (each second it changed). A thread
  * that dies is started again with the configuration in force.
  */
 export class ProberThread implements Probing {
@@ -30,6 +30,7 @@ export class ProberThread implements Probing {
   #stopping = false;
   #stats: ProbeRunStats[] = [];
   #coverage: Coverage[] = [];
+  #accountings = 0;
   #stopped: (() => void) | null = null;
   #spawnedAt = 0;
   /** The current thread has not exited. */
@@ -53,6 +54,11 @@ export class ProberThread implements Probing {
 
   coverage(): Coverage[] {
     return this.#coverage;
+  }
+
+  /** The accountings received: each one the thread sent because its own had changed. */
+  changes(): number {
+    return this.#accountings;
   }
 
   /** The outcome is worked out here, as the thread's scheduler works it out (same rule, same specs). */
@@ -120,6 +126,7 @@ export class ProberThread implements Probing {
         for (const result of reply.results) this.#record(result);
         return;
       case "accounting":
+        this.#accountings++;
         this.#stats = reply.stats;
         this.#coverage = reply.coverage;
         return;

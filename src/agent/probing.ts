@@ -14,6 +14,8 @@ export interface Probing {
   /** The provider probes' run accounting (controls stay out of it). */
   stats(): ProbeRunStats[];
   coverage(): Coverage[];
+  /** Moves whenever stats() or coverage() may have changed (Scheduler.changes). */
+  changes(): number;
   /** A reload: targets and probes as configured now. */
   reconcile(config: RunnerConfig, probes: readonly ProbeSpec[]): ReconcileOutcome;
   /** Stops scheduling, waits for the runs in flight (aborted ones are recorded) and closes the connections. */
@@ -48,6 +50,8 @@ export interface ProbingSetup {
   readonly onRunQueue?: (waitedMs: number) => void;
   /** How late a provider probe's run started (slo_agent_schedule_lateness_seconds). */
   readonly onLateness: (probe: string, lateMs: number) => void;
+  /** The provider probes' stats() or coverage() may read differently now (Scheduler's onChange). */
+  readonly onAccountingChange?: () => void;
 }
 
 /**
@@ -101,6 +105,7 @@ export function probeHere(setup: ProbingSetup): Probing {
     },
     maxInFlightOf,
     onError: onError("probe"),
+    ...(setup.onAccountingChange ? { onChange: setup.onAccountingChange } : {}),
   });
   return {
     start() {
@@ -110,6 +115,7 @@ export function probeHere(setup: ProbingSetup): Probing {
     },
     stats: () => scheduler.stats(),
     coverage: () => scheduler.coverage(),
+    changes: () => scheduler.changes(),
     reconcile(next, probes) {
       runner.reconfigure(next, structurallyEqual);
       config = next;

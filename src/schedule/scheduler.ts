@@ -33,6 +33,8 @@ export interface SchedulerOptions {
   readonly lateAfterMs?: number;
   /** Told when execute rejects; the run counts as `failedToRun`. */
   readonly onError?: (spec: ProbeSpec, error: unknown) => void;
+  /** Told each time changes() moves: stats() or coverage() may read differently now. */
+  readonly onChange?: () => void;
 }
 
 /** Per-probe accounting over the scheduler's lifetime. */
@@ -100,7 +102,10 @@ export class Scheduler {
   readonly #maxConcurrent: number;
   readonly #lateAfterMs: number;
   readonly #onError: ((spec: ProbeSpec, error: unknown) => void) | undefined;
+  readonly #onChange: (() => void) | undefined;
   #slots: ProbeSlot[];
+  /** Moves whenever stats() or coverage() may have: a run came due, ended, or a reload. */
+  #changes = 0;
   /** Due runs waiting for a slot, oldest planned instant first. */
   #queue: ProbeSlot[] = [];
   #running = 0;
@@ -122,6 +127,7 @@ export class Scheduler {
     );
     this.#lateAfterMs = options.lateAfterMs ?? DEFAULT_LATE_AFTER_MS;
     this.#onError = options.onError;
+    this.#onChange = options.onChange;
     this.#maxInFlightOf = options.maxInFlightOf ?? (() => Number.POSITIVE_INFINITY);
     const plans = firePlansFor(options.probes);
     this.#slots = options.probes.map((spec) => newSlot(spec, plans.get(spec.id)!));
@@ -136,6 +142,7 @@ export class Scheduler {
     probes: readonly ProbeSpec[],
     unchanged: (a: ProbeSpec, b: ProbeSpec) => boolean,
   ): ReconcileOutcome {
+    this.#changed();
     const plans = firePlansFor(probes);
     const old = new Map(this.#slots.map((slot) => [slot.spec.id, slot]));
     const outcome: ReconcileOutcome = { kept: [], added: [], changed: [], removed: [] };
@@ -188,6 +195,16 @@ export class Scheduler {
     return this.#slots.map((s) => ({ probe: s.spec.id, ...s.counts }));
   }
 
+  /**
+   * A number that moves whenever stats() or coverage() may have changed, and only then: between a
+   * run coming due, a run ending and a reload, both are what they were. The prober thread sends its
+   * accounting only after this moved (onChange): an idle agent's two threads woke every second for
+   * an unchanged one.
+   */
+  changes(): number {
+    return this.#changes;
+  }
+
   coverage(): Coverage[] {
     return this.#slots.map((s) => {
       const settled = s.counts.expected - s.inFlight - (s.queuedAt === null ? 0 : 1);
@@ -198,6 +215,11 @@ export class Scheduler {
         ratio: settled > 0 ? s.counts.performed / settled : null,
       };
     });
+  }
+
+  #changed(): void {
+    this.#changes++;
+    this.#onChange?.();
   }
 
   #retire(slot: ProbeSlot): void {
@@ -217,6 +239,7 @@ export class Scheduler {
   #due(slot: ProbeSlot, plannedAt: EpochMs): void {
     slot.timer = null;
     if (this.#stopped || slot.retired) return;
+    this.#changed();
     slot.counts.expected++;
     // Timers run on the monotonic clock, instants on the wall clock: a wall clock stepped back
     // (NTP, by hand) put the next instant after plannedAt that far ahead, and no run came until the
@@ -271,6 +294,7 @@ export class Scheduler {
     this.#runningByTarget.set(target, (this.#runningByTarget.get(target) ?? 0) + 1);
     slot.inFlight++;
     slot.running = this.#run(slot, plannedAt).finally(() => {
+      this.#changed();
       this.#running--;
       const left = (this.#runningByTarget.get(target) ?? 1) - 1;
       if (left > 0) this.#runningByTarget.set(target, left);

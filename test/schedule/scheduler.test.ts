@@ -113,6 +113,32 @@ describe("Scheduler", () => {
     for (const run of after) expect(run.startedAt).toBeLessThan(T0);
   });
 
+  it("moves changes() whenever stats or coverage change, and only then (the prober thread sends its accounting on it)", async () => {
+    const clock = new FakeClock(T0);
+    const rec = recordingExecute(clock, 1_000);
+    const probes = [probeSpec("a", 10_000), probeSpec("b", 4_000)];
+    const scheduler = new Scheduler({ clock, probes, execute: rec.execute, maxConcurrent: 1 });
+    const accounting = () => JSON.stringify([scheduler.stats(), scheduler.coverage()]);
+    scheduler.start();
+    let seen = { changes: scheduler.changes(), accounting: accounting() };
+    let moved = 0;
+    let still = 0;
+    for (let step = 0; step < 240; step++) {
+      if (step === 120) scheduler.reconcile([probeSpec("a", 10_000)], (x, y) => x.id === y.id);
+      await advance(clock, 250);
+      const now = { changes: scheduler.changes(), accounting: accounting() };
+      if (now.changes === seen.changes) {
+        still++;
+        expect(now.accounting, `step ${step}: accounting changed, changes() did not`).toBe(seen.accounting);
+      } else moved++;
+      seen = now;
+    }
+    await stopAndDrain(scheduler, clock);
+    // Runs came due and ended (it moved), and most quarter-seconds nothing happened (it stood still).
+    expect(moved).toBeGreaterThan(20);
+    expect(still).toBeGreaterThan(120);
+  });
+
   it("gives coverage as performed over expected runs", async () => {
     const clock = new FakeClock(T0);
     const rec = recordingExecute(clock, 15_000);
