@@ -11,6 +11,7 @@ import { systemClock } from "../clock/system.js";
 import type { ProbeSpec } from "../model/config.js";
 import type { ProbeResult } from "../model/result.js";
 import { type RunnerConfig, runQueueReader, warmUpHttpProbes } from "../probes/index.js";
+import { AccountingPacer } from "./accounting-pacer.js";
 import type { ProberReply, ProberRequest, ProberStart } from "./prober-messages.js";
 import { probeHere } from "./probing.js";
 import { fromThreadForm } from "./thread-form.js";
@@ -46,7 +47,7 @@ const sendBatch = () => {
   outbox.results = [];
   outbox.lateness = [];
   outbox.runQueue = [];
-  postAccounting();
+  accounting.batchSent();
 };
 const batchSoon = () => {
   outbox.timer ??= setTimeout(sendBatch, BATCH_MS);
@@ -92,32 +93,20 @@ const probing = probeHere({
     outbox.lateness.push({ probe, lateMs });
     batchSoon();
   },
-  onAccountingChange: accountSoon,
+  onAccountingChange: () => accounting.changed(),
 });
-// The run accounting, when it changed since it was last sent, after the results it counts. It
-// goes with each batch (a run coming due sends its lateness, a run ending its result), or a second
-// after a change no batch carried (a run skipped): on a timer every second, an idle agent's (13
-// probes every 30 s) two threads woke each second for an unchanged one, and at 1,000 probes each
-// copied 2,000 objects across.
-let accounted = -1;
+// The run accounting, after the results it counts, when it changed, at most once a second.
 let stopping = false;
-let accountingTimer: NodeJS.Timeout | null = null;
-function postAccounting(): void {
-  if (accountingTimer !== null) clearTimeout(accountingTimer);
-  accountingTimer = null;
-  const changes = probing.changes();
-  if (changes === accounted) return;
-  accounted = changes;
-  post({ type: "accounting", stats: probing.stats(), coverage: probing.coverage() });
-}
+const accounting = new AccountingPacer({
+  clock: systemClock,
+  everyMs: ACCOUNTING_EVERY_MS,
+  changes: () => probing.changes(),
+  send: () => post({ type: "accounting", stats: probing.stats(), coverage: probing.coverage() }),
+});
 const account = () => {
   sendBatch();
-  postAccounting();
+  accounting.flush();
 };
-function accountSoon(): void {
-  // Once stopping, the last accounting is sent when the runs have ended.
-  if (!stopping) accountingTimer ??= setTimeout(account, ACCOUNTING_EVERY_MS);
-}
 // The first measured run must not pay for cold code (warm-up.ts): the schedules start once the
 // HTTP probe's code has run here once, unmeasured.
 const warm = warmUpHttpProbes(systemClock).catch((error: unknown) =>
@@ -133,7 +122,7 @@ const startProbing = () =>
   void warm.then(() => {
     if (stopping) return;
     probing.start();
-    accountSoon();
+    accounting.changed();
   });
 if (start.started) startProbing();
 
@@ -151,6 +140,7 @@ port.on("message", (request: ProberRequest) => {
       return;
     case "stop":
       stopping = true;
+      accounting.stop();
       void warm
         .then(() => probing.stop())
         .finally(() => {
