@@ -23,6 +23,7 @@ import {
   leftOutKey,
   leftOutSince,
 } from "./feed-reachability.js";
+import { statementOf } from "./statements.js";
 
 /** A feed window as read now, before the store knows when it was first seen. */
 export interface FeedWindowReading extends Omit<FeedWindow, "firstSeenAt" | "cancelledAt"> {
@@ -464,8 +465,10 @@ interface Observation {
 function loggedObservations(db: Database.Database): Map<string, Observation> {
   const logged = new Map<string, Observation>();
   if (!hasInputLog(db)) return logged;
-  const payloads = db
-    .prepare("SELECT payload FROM input_records WHERE kind = 'maintenance_observation' ORDER BY seq")
+  const payloads = statementOf(
+    db,
+    "SELECT payload FROM input_records WHERE kind = 'maintenance_observation' ORDER BY seq",
+  )
     .pluck()
     .iterate() as Iterable<string>;
   for (const payload of payloads) {
@@ -482,8 +485,10 @@ function loggedObservations(db: Database.Database): Map<string, Observation> {
 export function feedWindowsDisagree(db: Database.Database): string | null {
   if (!hasInputLog(db)) return null;
   const logged = new Map<string, string>();
-  const payloads = db
-    .prepare("SELECT payload FROM input_records WHERE kind = 'maintenance_observation' ORDER BY seq")
+  const payloads = statementOf(
+    db,
+    "SELECT payload FROM input_records WHERE kind = 'maintenance_observation' ORDER BY seq",
+  )
     .pluck()
     .iterate() as Iterable<string>;
   for (const payload of payloads) {
@@ -499,9 +504,10 @@ export function feedWindowsDisagree(db: Database.Database): string | null {
     };
     logged.set(String(rest.provider_id), canonicalize(rest) ?? "");
   }
-  const rows = db
-    .prepare(`SELECT ${OBSERVED_COLUMNS} FROM feed_windows ORDER BY provider_id`)
-    .iterate() as Iterable<ObservedRow>;
+  const rows = statementOf(
+    db,
+    `SELECT ${OBSERVED_COLUMNS} FROM feed_windows ORDER BY provider_id`,
+  ).iterate() as Iterable<ObservedRow>;
   for (const row of rows) {
     const expected = logged.get(row.provider_id);
     if (expected === undefined)

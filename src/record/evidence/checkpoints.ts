@@ -117,13 +117,15 @@ export function writeCheckpoint(db: Database.Database, key: AgentKey, now: Epoch
     body.previousSha256,
   ];
   if (replace) {
-    db.prepare(
+    statementOf(
+      db,
       `UPDATE checkpoints SET head_seq = ?, head_hash = unhex(?), anchor_seq = ?, anchor_hash = unhex(?),
          created_at = ?, key_id = ?, signature = ?, inputs_seq = ?, inputs_hash = unhex(?), previous_sha256 = unhex(?)
        WHERE id = ?`,
     ).run(...values, newest.id);
   } else {
-    db.prepare(
+    statementOf(
+      db,
       `INSERT INTO checkpoints (head_seq, head_hash, anchor_seq, anchor_hash, created_at, key_id, signature,
          inputs_seq, inputs_hash, previous_sha256)
        VALUES (?, unhex(?), ?, unhex(?), ?, ?, ?, ?, unhex(?), unhex(?))`,

@@ -156,11 +156,10 @@ export function verifyInputChain(
   if (!hasInputLog(db)) return null;
   let previousSeq = from.seq;
   let previousHash = from.hash;
-  const rows = db
-    .prepare(
-      "SELECT seq, kind, ts, payload, lower(hex(prev_hash)) AS prev, lower(hex(hash)) AS hash FROM input_records WHERE seq > ? ORDER BY seq",
-    )
-    .iterate(from.seq) as Iterable<InputRecord & { prev: string; hash: string }>;
+  const rows = statementOf(
+    db,
+    "SELECT seq, kind, ts, payload, lower(hex(prev_hash)) AS prev, lower(hex(hash)) AS hash FROM input_records WHERE seq > ? ORDER BY seq",
+  ).iterate(from.seq) as Iterable<InputRecord & { prev: string; hash: string }>;
   for (const row of rows) {
     const at = { seq: row.seq, probe: `input ${row.kind}`, ts: row.ts };
     if (row.seq !== previousSeq + 1)

@@ -94,8 +94,7 @@ function resultsRefusal(db: Database.Database, c: Checkpoint, basis: SigningBasi
     if (stored !== c.headHash)
       return `record seq ${c.headSeq} no longer has the hash the newest checkpoint signed: the chain was rewritten up to here`;
   }
-  const rows = db
-    .prepare(`SELECT ${RECORD_COLUMNS} FROM results WHERE seq > ? ORDER BY seq`)
+  const rows = statementOf(db, `SELECT ${RECORD_COLUMNS} FROM results WHERE seq > ? ORDER BY seq`)
     .raw(true)
     .iterate(previousSeq) as Iterable<StoredRecord>;
   for (const row of rows) {
