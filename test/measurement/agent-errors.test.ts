@@ -19,6 +19,15 @@ describe("failures inside the agent (contract section 8)", { timeout: 150_000 },
       prefix: ["prlimit", "--nofile=256:256"],
       during: async (url, agent) => {
         const port = Number(new URL(url).port);
+        // The prober thread loads its modules once the agent listens: flooded before that (a
+        // loaded machine), it could not open them, and no run was made to fail. What is tested
+        // is a running prober's requests failing for want of descriptors.
+        for (
+          let i = 0;
+          i < 100 && !/^slo_probe_requests_total\{/m.test(await (await fetch(`${url}/metrics`)).text());
+          i++
+        )
+          await sleep(100);
         // Idle connections until the agent has no descriptor left for its probes (it logs the
         // episode); topped up in case some were dropped. Then freed so that it stops cleanly.
         for (let round = 0; round < 120 && !agent.output().includes(EPISODE_LOGGED); round++) {
