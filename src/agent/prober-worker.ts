@@ -39,15 +39,20 @@ const outbox = {
   runQueue: [] as number[],
   timer: null as NodeJS.Timeout | null,
 };
-const sendBatch = () => {
+/** Posts what waits in the outbox; false when nothing did. */
+const postOutbox = (): boolean => {
   if (outbox.timer !== null) clearTimeout(outbox.timer);
   outbox.timer = null;
-  if (outbox.results.length === 0 && outbox.lateness.length === 0 && outbox.runQueue.length === 0) return;
+  if (outbox.results.length === 0 && outbox.lateness.length === 0 && outbox.runQueue.length === 0)
+    return false;
   post({ type: "batch", results: outbox.results, lateness: outbox.lateness, runQueue: outbox.runQueue });
   outbox.results = [];
   outbox.lateness = [];
   outbox.runQueue = [];
-  accounting.batchSent();
+  return true;
+};
+const sendBatch = () => {
+  if (postOutbox()) accounting.batchSent();
 };
 const batchSoon = () => {
   outbox.timer ??= setTimeout(sendBatch, BATCH_MS);
@@ -101,10 +106,14 @@ const accounting = new AccountingPacer({
   clock: systemClock,
   everyMs: ACCOUNTING_EVERY_MS,
   changes: () => probing.changes(),
-  send: () => post({ type: "accounting", stats: probing.stats(), coverage: probing.coverage() }),
+  // The results a coverage figure counts arrive before it.
+  send: () => {
+    postOutbox();
+    post({ type: "accounting", stats: probing.stats(), coverage: probing.coverage() });
+  },
 });
 const account = () => {
-  sendBatch();
+  postOutbox();
   accounting.flush();
 };
 // The first measured run must not pay for cold code (warm-up.ts): the schedules start once the
