@@ -56,4 +56,46 @@ describe("the prober thread", { timeout: 60_000 }, () => {
       expect(logged.filter((m) => m.includes("run-queue wait"))).toHaveLength(1);
     }
   });
+
+  it("sends its run accounting after the results it counts, and within a second of each change", async () => {
+    const t = target(api.origin);
+    const results = new Map<string, number>();
+    const probes = ["a", "b", "c"].map((id) =>
+      httpSpec("/ok", { id, schedule: { kind: "every", intervalMs: 100 } }),
+    );
+    const prober = new ProberThread({
+      config: { targets: new Map([[t.id, t]]) },
+      probes,
+      controls: [],
+      sink: { record: (r) => results.set(r.probe, (results.get(r.probe) ?? 0) + 1) },
+      maxStallMs: 50,
+      log: () => {},
+      onLag: () => {},
+      onLateness: () => {},
+    });
+    prober.start();
+    const ahead: string[] = [];
+    let accountings = 0;
+    const sample = setInterval(() => {
+      for (const s of prober.stats())
+        if (s.performed > (results.get(s.probe) ?? 0))
+          ahead.push(`${s.probe}: ${s.performed} > ${results.get(s.probe)}`);
+    }, 5);
+    try {
+      for (let second = 0; second < 3; second++) {
+        const before = prober.changes();
+        await new Promise((resolve) => setTimeout(resolve, 1_100));
+        if (prober.changes() > before) accountings++;
+      }
+    } finally {
+      clearInterval(sample);
+      await prober.stop();
+    }
+    // Runs every 100 ms change it all the time: a new accounting each second, never ahead of the results.
+    expect(accountings).toBe(3);
+    expect(ahead).toEqual([]);
+    expect(prober.stats().reduce((sum, s) => sum + s.performed, 0)).toBe(
+      [...results.values()].reduce((a, b) => a + b, 0),
+    );
+  });
 });
