@@ -24,6 +24,45 @@ describe("RollingWindows", () => {
     }
   });
 
+  it("a snapshot taken again (figures kept per category between snapshots) equals one computed afresh at every step", () => {
+    // A seeded walk over 40 days: results now and late, of every category, snapshots a few seconds
+    // apart, minutes and a month boundary passing, prunes; the agent's instance keeps its figures
+    // between snapshots, a new instance fed the same results computes them from the buckets.
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed / 2_147_483_648;
+    };
+    const categories = ["payment_request", "settlements", "webhooks"];
+    const kept = new RollingWindows(configWith());
+    const recorded: ReturnType<typeof result>[] = [];
+    let now = at("2026-09-25T00:00:00.000Z");
+    let compared = 0;
+    while (now < at("2026-11-04T00:00:00.000Z")) {
+      // Mostly seconds apart (the same minute, the next), now and then hours.
+      now += Math.floor(random() < 0.7 ? random() * 40_000 : random() * 6 * 3_600_000);
+      if (random() < 0.6) {
+        const late = random() < 0.1 ? Math.floor(random() * 3 * 86_400_000) : 0;
+        const r = result(
+          now - late,
+          random() < 0.05 ? 503 : 200,
+          Math.round(50 + random() * 2_000),
+          categories[Math.floor(random() * categories.length)],
+        );
+        kept.record(r);
+        recorded.push(r);
+      }
+      if (random() < 0.02) kept.prune(now);
+      if (random() < 0.15) {
+        const fresh = new RollingWindows(configWith());
+        for (const r of recorded) fresh.record(r);
+        expect(kept.snapshot(now), new Date(now).toISOString()).toEqual(fresh.snapshot(now));
+        compared++;
+      } else kept.snapshot(now);
+    }
+    expect(compared).toBeGreaterThan(100);
+  });
+
   it("breaches when month-to-date availability falls below target or p99 exceeds the objective", () => {
     const rolling = new RollingWindows(configWith());
     for (let i = 0; i < 98; i++) rolling.record(result(NOW - i * 60_000, 200, 100));
