@@ -461,16 +461,21 @@ interface Observation {
   readonly component_categories?: Readonly<Record<string, CategoryScope>>;
 }
 
-/** The newest maintenance observation of each window in the log. */
-function loggedObservations(db: Database.Database): Map<string, Observation> {
-  const logged = new Map<string, Observation>();
-  if (!hasInputLog(db)) return logged;
-  const payloads = statementOf(
+/** The maintenance observations in the log, oldest first, as their JSON payloads. */
+function observationPayloads(db: Database.Database): Iterable<string> {
+  return statementOf(
     db,
     "SELECT payload FROM input_records WHERE kind = 'maintenance_observation' ORDER BY seq",
   )
     .pluck()
     .iterate() as Iterable<string>;
+}
+
+/** The newest maintenance observation of each window in the log. */
+function loggedObservations(db: Database.Database): Map<string, Observation> {
+  const logged = new Map<string, Observation>();
+  if (!hasInputLog(db)) return logged;
+  const payloads = observationPayloads(db);
   for (const payload of payloads) {
     const o = JSON.parse(payload) as Observation;
     logged.set(o.provider_id, o);
@@ -485,12 +490,7 @@ function loggedObservations(db: Database.Database): Map<string, Observation> {
 export function feedWindowsDisagree(db: Database.Database): string | null {
   if (!hasInputLog(db)) return null;
   const logged = new Map<string, string>();
-  const payloads = statementOf(
-    db,
-    "SELECT payload FROM input_records WHERE kind = 'maintenance_observation' ORDER BY seq",
-  )
-    .pluck()
-    .iterate() as Iterable<string>;
+  const payloads = observationPayloads(db);
   for (const payload of payloads) {
     // feed_windows holds no component names nor their categories: the rest must match.
     const {
