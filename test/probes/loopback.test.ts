@@ -1,16 +1,11 @@
-import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
-import { closedPort } from "./loopback.js";
+import { closedPort, ephemeralPortsFrom } from "./loopback.js";
 
 describe("closedPort, the refused target of the hostile suites", () => {
   it("is below the kernel's ephemeral range, where another test's listen(0) cannot take it, and refuses", async () => {
-    const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
-      .trim()
-      .split(/\s+/)
-      .map(Number);
     const port = await closedPort();
-    expect(port).toBeLessThan(low ?? 0);
+    expect(port).toBeLessThan(ephemeralPortsFrom());
     const refused = await new Promise<string>((resolve) => {
       const socket = connect(port, "127.0.0.1");
       socket.once("connect", () => {

@@ -64,6 +64,15 @@ export async function tcpServer(onSocket: (socket: Socket) => void): Promise<Loo
 
 const handedOut = new Set<number>();
 
+/** The lowest port the kernel hands out for `listen(0)` and outgoing connections. */
+export function ephemeralPortsFrom(): number {
+  const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  return low ?? 32768;
+}
+
 /**
  * A port nothing listens on: connecting to it is refused. It is taken below the kernel's
  * ephemeral range, where no `listen(0)` of another test can land on it while it is in use (a
@@ -71,11 +80,7 @@ const handedOut = new Set<number>();
  * answered 404), and checked free on 127.0.0.1 before it is handed out.
  */
 export async function closedPort(): Promise<number> {
-  const [low] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
-    .trim()
-    .split(/\s+/)
-    .map(Number);
-  const top = (low ?? 32768) - 1;
+  const top = ephemeralPortsFrom() - 1;
   const bottom = Math.max(10_000, top - 15_000);
   for (let attempt = 0; attempt < 100; attempt++) {
     const port = bottom + Math.floor(Math.random() * (top - bottom));
