@@ -1,9 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { type Attributes, diag } from "@opentelemetry/api";
-import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { type IMetricReader, MeterProvider } from "@opentelemetry/sdk-metrics";
+import type { Attributes, MeterProvider } from "@opentelemetry/api";
 import { type ProbeId, recordedProbesOf, type SloConfig } from "../model/config.js";
 import { DIAGNOSTIC_CATEGORY, isWithoutHttp, type ProbeResult } from "../model/result.js";
 import type { SloSnapshot } from "../model/snapshot.js";
@@ -15,9 +12,9 @@ import {
 } from "../model/validity.js";
 import { type AlertFigures, registerAlertMetrics } from "./alert-metrics.js";
 import { registerDiagnosticGauges } from "./diagnostic-metrics.js";
-import { ExpositionWriter } from "./exposition.js";
+import { labelText } from "./exposition.js";
 import { type AgentIdentity, identityLabels, LABEL, METRIC } from "./names.js";
-import { type OtlpPushOptions, otlpReader } from "./otlp.js";
+import type { OtlpPushOptions } from "./otlp.js";
 import { registerProbeMetrics, type SeriesLabels, seriesLabels } from "./probe-metrics.js";
 import { PrometheusMeter, TextChunks } from "./prometheus-meter.js";
 import { registerBuildInfo, startRuntimeMetrics } from "./runtime-metrics.js";
@@ -82,22 +79,20 @@ export async function createSloMetrics(options: SloMetricsOptions): Promise<SloM
     region: options.region ?? config.agent.region,
     agent: options.agent ?? config.agent.id,
   };
-  // Scope labels on every series add nothing for a single-meter agent; target_info keeps the resource.
-  // This reader serves only what the SDK holds: the runtime metrics' instruments (and, with OTLP,
-  // the twins of the agent's own, which /metrics reads from `meter` instead).
-  const prometheus = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
-  const readers: IMetricReader[] = [prometheus];
-  if (options.otlp) readers.push(await otlpReader(options.otlp));
-  const provider = new MeterProvider({
-    resource: resourceFromAttributes({
-      "service.name": "slo-agent",
-      "service.version": options.version ?? "0.0.0",
-      "slo_agent.region": identity.region,
-      "service.instance.id": identity.agent,
-    }),
-    readers,
-  });
-  const meter = new PrometheusMeter(options.otlp ? provider.getMeter(AGENT_SCOPE) : null);
+  const resource = {
+    "service.name": "slo-agent",
+    "service.version": options.version ?? "0.0.0",
+    "slo_agent.region": identity.region,
+    "service.instance.id": identity.agent,
+  };
+  // /metrics is written from `meter`, every scope's instruments in one (no scope labels: they add
+  // nothing for one agent; target_info keeps the resource). OpenTelemetry's SDK is loaded only to
+  // push by OTLP, holding each instrument's twin; an agent that is only scraped never loads it:
+  // its collection at every scrape was most of an idle scrape's CPU, and its code ~MB (issue 30).
+  const otlp = options.otlp
+    ? await (await import("./otlp.js")).otlpMeterProvider(options.otlp, resource)
+    : null;
+  const meter = new PrometheusMeter(otlp?.getMeter(AGENT_SCOPE) ?? null);
   let labels = seriesLabels(config, identity);
   const current: SeriesLabels = {
     ofCategory: (category) => labels.ofCategory(category),
@@ -124,10 +119,15 @@ export async function createSloMetrics(options: SloMetricsOptions): Promise<SloM
     .addCallback((result) => {
       if (reportSuccessAt !== null) result.observe(reportSuccessAt / 1000, identityLabels(identity));
     });
-  const runtime = options.runtimeMetrics ? startRuntimeMetrics(provider) : null;
-  const exposition = new ExpositionWriter();
+  // The runtime metrics' packages ask for a meter per scope: each writes into `meter`'s families.
+  const scopes: MeterProvider = {
+    getMeter: (name, version, meterOptions) =>
+      meter.scope(otlp?.getMeter(name, version, meterOptions) ?? null),
+  };
+  const runtime = options.runtimeMetrics ? startRuntimeMetrics(scopes) : null;
+  const targetInfo = Buffer.from(targetInfoText(resource));
   let shown = configuredSeries(config);
-  const scrape = sharedRendering(meter, prometheus, exposition, (attributes) => shown(attributes));
+  const scrape = sharedRendering(meter, targetInfo, (attributes) => shown(attributes));
 
   return {
     recordResult(result, automatic) {
@@ -165,9 +165,9 @@ export async function createSloMetrics(options: SloMetricsOptions): Promise<SloM
         response.end();
       });
     },
-    shutdown: () => {
+    shutdown: async () => {
       runtime?.stop();
-      return provider.shutdown();
+      await otlp?.shutdown();
     },
   };
 }
@@ -184,15 +184,14 @@ const SHARED_RENDERING_MS = 100;
  */
 function sharedRendering(
   meter: PrometheusMeter,
-  reader: PrometheusExporter,
-  writer: ExpositionWriter,
+  targetInfo: Buffer,
   keep: (attributes: Attributes) => boolean,
 ): { (): Promise<Rendering>; forget(): void } {
   let shared: { readonly text: Promise<Rendering>; readonly startedAt: number } | null = null;
   const render = () => {
     const now = performance.now();
     if (shared && now - shared.startedAt < SHARED_RENDERING_MS) return shared.text;
-    const text = rendering(meter, reader, writer, keep).catch((error: unknown) => {
+    const text = rendering(meter, targetInfo, keep).catch((error: unknown) => {
       const failed = `# failed to export metrics: ${error}`;
       const bytes = Buffer.from(failed);
       return { chunks: [bytes], bytes: bytes.length };
@@ -226,32 +225,27 @@ interface Rendering {
   readonly bytes: number;
 }
 
-/** The scope of the agent's own instruments (PrometheusMeter, and their OTLP twins in the SDK). */
+/** The scope of the agent's own instruments (and of their OTLP twins in the SDK). */
 const AGENT_SCOPE = "slo-agent";
 
-/**
- * target_info and the agent's own families from PrometheusMeter, then the runtime metrics the
- * SDK collected (the same order as when the SDK held everything: the agent's meter came first).
- */
+/** target_info (the resource), then every family of `meter`: the agent's own, then the runtime's. */
 async function rendering(
   meter: PrometheusMeter,
-  reader: PrometheusExporter,
-  writer: ExpositionWriter,
+  targetInfo: Buffer,
   keep: (attributes: Attributes) => boolean,
 ): Promise<Rendering> {
   await meter.observe();
-  const { resourceMetrics, errors } = await reader.collect();
-  if (errors.length > 0) diag.error("PrometheusExporter: metrics collection errors", ...errors);
   const out = new TextChunks();
   meter.write(keep, out);
-  out.push(writer.writeScopes(resourceMetrics, keep, new Set([AGENT_SCOPE])));
-  const chunks = [
-    Buffer.from(writer.targetInfo(resourceMetrics.resource.attributes)),
-    ...out.finish("# no registered metrics"),
-  ];
+  const chunks = [targetInfo, ...out.finish("# no registered metrics")];
   let bytes = 0;
   for (const chunk of chunks) bytes += chunk.length;
   return { chunks, bytes };
+}
+
+/** The resource as OpenTelemetry's Prometheus exporter writes it: one target_info series. */
+function targetInfoText(resource: Attributes): string {
+  return `# HELP target_info Target metadata\n# TYPE target_info gauge\ntarget_info{${labelText(resource)}} 1\n`;
 }
 
 /**

@@ -1,5 +1,8 @@
+import type { Attributes } from "@opentelemetry/api";
+import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   type IMetricReader,
+  MeterProvider,
   PeriodicExportingMetricReader,
   type PushMetricExporter,
   type ResourceMetrics,
@@ -26,10 +29,25 @@ export interface OtlpPushOptions {
 const DEFAULT_INTERVAL_MS = 60_000;
 
 /**
+ * OpenTelemetry's SDK with a reader pushing by OTLP, for the agent's instruments' twins
+ * (PrometheusMeter). This module is imported only when agent.otlp is configured: /metrics reads
+ * the agent's own meter, so an agent that is only scraped never loads the SDK (issue 30).
+ */
+export async function otlpMeterProvider(
+  options: OtlpPushOptions,
+  resource: Attributes,
+): Promise<MeterProvider> {
+  return new MeterProvider({
+    resource: resourceFromAttributes(resource),
+    readers: [await otlpReader(options)],
+  });
+}
+
+/**
  * The OTLP exporter's package (~1.4 MB of code with its transformers) is loaded here, only when
  * agent.otlp is configured: an agent that is only scraped never holds it (issue 30).
  */
-export async function otlpReader(options: OtlpPushOptions): Promise<IMetricReader> {
+async function otlpReader(options: OtlpPushOptions): Promise<IMetricReader> {
   const { OTLPMetricExporter } = await import("@opentelemetry/exporter-metrics-otlp-http");
   const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
   const forms = secretForms([

@@ -28,8 +28,8 @@ import { escapeText, labelText, sanitizeName } from "./exposition.js";
  * again on every record and observation: most of /metrics' 0.3 s and of a scrape's garbage.
  *
  * The text is what OpenTelemetry's Prometheus exporter writes for the same instruments with the
- * agent's options (ExpositionWriter): families in the order they were created, series in the
- * order first seen, never forgotten; counters with `_total`; histograms as _count, _sum and
+ * agent's options (test/export/prometheus-meter.test.ts compares them): families in the order
+ * they were created, series in the order first seen, never forgotten; counters with `_total`; histograms as _count, _sum and
  * cumulative buckets; instruments with no series are left out. Label sets are the same series
  * when their keys and values are (the SDK's rule); a label set object must not be changed once
  * used (the agent shares them).
@@ -38,12 +38,24 @@ import { escapeText, labelText, sanitizeName } from "./exposition.js";
  * created there too and every measurement and callback goes to both.
  */
 export class PrometheusMeter implements Meter {
-  readonly #families: Family[] = [];
-  readonly #callbacks: (() => void | Promise<void>)[] = [];
+  readonly #families: Family[];
+  readonly #callbacks: (() => void | Promise<void>)[];
   readonly #twin: Meter | null;
 
-  constructor(twin: Meter | null = null) {
+  /** `sharing`: another scope's meter, whose `write` and `observe` then cover this one's instruments. */
+  constructor(twin: Meter | null = null, sharing?: PrometheusMeter) {
     this.#twin = twin;
+    this.#families = sharing ? sharing.#families : [];
+    this.#callbacks = sharing ? sharing.#callbacks : [];
+  }
+
+  /**
+   * The meter of another instrumentation scope (the runtime metrics' packages ask their
+   * MeterProvider for one each): its instruments are written with this meter's, in the order
+   * created, and `twin` is that scope's SDK meter when metrics are also pushed by OTLP.
+   */
+  scope(twin: Meter | null): PrometheusMeter {
+    return new PrometheusMeter(twin, this);
   }
 
   createCounter(name: string, options: MetricOptions = {}): Counter {

@@ -1,7 +1,6 @@
-import type { Meter } from "@opentelemetry/api";
+import type { Meter, MeterProvider } from "@opentelemetry/api";
 import { HostMetrics } from "@opentelemetry/host-metrics";
 import { RuntimeNodeInstrumentation } from "@opentelemetry/instrumentation-runtime-node";
-import type { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { type AgentIdentity, identityLabels, METRIC } from "./names.js";
 
 /** What `slo_agent_build_info` says about the running agent. */

@@ -71,9 +71,12 @@ describe("each command loads only the modules it needs", () => {
     expect(loaded.some((url) => /^src\/alerts\//.test(url))).toBe(true);
   });
 
-  it("slo-agent run loads the OTLP exporter only when agent.otlp is configured (a scraped agent never holds it)", () => {
+  it("slo-agent run loads OpenTelemetry's SDK and OTLP exporter only when agent.otlp is configured (a scraped agent never holds them)", () => {
     const loaded = modulesLoadedBy(["run", "--help"]);
-    expect(loaded.filter((url) => /exporter-metrics-otlp-http/.test(url))).toEqual([]);
+    // /metrics is written from the agent's own meter (PrometheusMeter), the runtime metrics' too.
+    const sdk = /@opentelemetry\/(exporter-metrics-otlp-http|sdk-metrics|resources|exporter-prometheus)\//;
+    expect(loaded.filter((url) => sdk.test(url))).toEqual([]);
+    expect(loaded.some((url) => /@opentelemetry\/instrumentation-runtime-node\//.test(url))).toBe(true);
   });
 });
 

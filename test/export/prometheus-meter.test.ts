@@ -3,6 +3,7 @@ import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporte
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { afterEach, describe, expect, it } from "vitest";
 import { PrometheusMeter, TextChunks } from "../../src/export/prometheus-meter.js";
+import { startRuntimeMetrics } from "../../src/export/runtime-metrics.js";
 
 let providers: MeterProvider[] = [];
 
@@ -83,7 +84,7 @@ async function sdkScrapes(rounds: number): Promise<string[]> {
   for (let i = 0; i < rounds; i++) {
     feed.next();
     const text = serializer.serialize((await reader.collect()).resourceMetrics);
-    // Without the resource's target_info, which createSloMetrics writes from the SDK as before.
+    // Without the resource's target_info, which createSloMetrics writes (test/export/metrics.test.ts).
     texts.push(text.slice(text.indexOf("\n# HELP", 1) + 1));
   }
   return texts;
@@ -117,6 +118,46 @@ describe("PrometheusMeter", () => {
     expect(written[2]).toContain('slo_test_plain_ms_count{category="x"} 2\n');
     expect(written[3]).toContain('slo_test_plain_ms_count{category="x"} 3\n');
     expect(written).toEqual(expected);
+  });
+
+  it("writes the runtime metrics' families and series as the SDK does, each package's scope in one meter", async () => {
+    // The daemon starts OpenTelemetry's runtime and process instrumentations on scopes of its
+    // PrometheusMeter (the SDK is loaded only for OTLP). Values move between two collections;
+    // the families, their types and units and the series' label sets must be the SDK's.
+    const reader = new PrometheusExporter({ preventServerStart: true, withoutScopeInfo: true });
+    const provider = new MeterProvider({ readers: [reader] });
+    providers.push(provider);
+    const meter = new PrometheusMeter();
+    const sdkRuntime = startRuntimeMetrics(provider);
+    const meterRuntime = startRuntimeMetrics({ getMeter: () => meter.scope(null) });
+    try {
+      // Garbage enough for young collections, which the GC histogram records.
+      let garbage: number[] = [];
+      for (let i = 0; i < 200; i++) garbage = new Array<number>(100_000).fill(i);
+      expect(garbage.length).toBe(100_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const serializer = new PrometheusSerializer(undefined, false, undefined, false, true);
+      const sdkText = serializer.serialize((await reader.collect()).resourceMetrics);
+      await meter.observe();
+      const out = new TextChunks();
+      meter.write(() => true, out);
+      const meterText = out.finish("").join("");
+      // GC kinds appear as collections happen: the histogram's series are compared by family only.
+      const shape = (text: string) =>
+        text
+          .split("\n")
+          .filter((line) => line !== "" && !line.startsWith("target_info") && !line.includes("target_info "))
+          .filter((line) => !line.startsWith("v8js_gc_duration_"))
+          .map((line) => (line.startsWith("#") ? line : line.slice(0, line.lastIndexOf(" "))));
+      expect(shape(meterText).length).toBeGreaterThan(40);
+      expect(shape(meterText)).toEqual(shape(sdkText));
+      expect(meterText).toMatch(/^nodejs_eventloop_utilization \d/m);
+      expect(meterText).toMatch(/^process_cpu_time_total\{process_cpu_state="user"\} \d/m);
+      expect(meterText).toContain("# TYPE v8js_gc_duration histogram\n");
+    } finally {
+      sdkRuntime.stop();
+      meterRuntime.stop();
+    }
   });
 
   it("keeps a family's header but not the series that `keep` hides", async () => {
