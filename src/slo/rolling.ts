@@ -117,7 +117,7 @@ export class RollingWindows {
    */
   readonly #figures = new Map<
     CategoryId,
-    { version: number; last: number; windows: readonly WindowFigures[] }
+    { version: number; minute: number; windows: readonly WindowFigures[] }
   >();
   #firstRecordedAt = Number.POSITIVE_INFINITY;
 
@@ -208,14 +208,14 @@ export class RollingWindows {
   /** SLO_WINDOWS' figures of one category at `now`, computed again only when its buckets or the minute moved. */
   #windowsOf(category: CategoryId, target: number, now: EpochMs): readonly WindowFigures[] {
     const version = this.#buckets.get(category)!.version;
-    const last = Math.floor(now / MINUTE_MS);
+    const minute = Math.floor(now / MINUTE_MS);
     const cached = this.#figures.get(category);
-    if (cached && cached.version === version && cached.last === last) return cached.windows;
+    if (cached && cached.version === version && cached.minute === minute) return cached.windows;
     const windows = SLO_WINDOWS.map((window) => {
       const { first, last } = windowMinutes(window, now);
       return figuresOf(window, this.totals(category, first, last), target);
     });
-    this.#figures.set(category, { version, last, windows });
+    this.#figures.set(category, { version, minute, windows });
     return windows;
   }
 
